@@ -1,0 +1,385 @@
+/* xs_parser.c -- incremental XMPP stream parsing into xmpp_stanza_t.
+ *
+ * expat runs in namespace mode with triplets ("uri local prefix").  The
+ * element stack holds the stanza being built; text is gathered in a
+ * buffer and attached when the next tag or the end of the element comes.
+ * XMPP forbids DTDs, processing instructions and comments (RFC 6120
+ * 11.1), so they stop the parser like any other error. */
+#include "config.h"
+
+#include "xs_parser.h"
+
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_STREAMS "http://etherx.jabber.org/streams"
+#define NS_XML "http://www.w3.org/XML/1998/namespace"
+#define SEP ' '
+
+struct xs_parser {
+    xmpp_ctx_t *ctx;
+    XML_Parser xml;
+    struct xs_limits lim;
+    struct xs_callbacks cb;
+    void *ud;
+    xmpp_stanza_t **stack; /* stack[0] is the stanza, stack[depth-2] the top */
+    int depth;             /* 0 outside the root, 1 inside <stream:stream> */
+    size_t stanza_start;   /* byte index where the current stanza began */
+    char *text;            /* pending character data */
+    size_t text_len, text_cap;
+    int error;
+    size_t error_offset;
+    char error_text[160];
+};
+
+static void fail(xs_parser *p, int code, const char *why)
+{
+    if (p->error)
+        return;
+    p->error = code;
+    p->error_offset = (size_t)XML_GetCurrentByteIndex(p->xml);
+    snprintf(p->error_text, sizeof p->error_text, "%s at byte %zu", why,
+             p->error_offset);
+    XML_StopParser(p->xml, XML_FALSE);
+}
+
+/* Splits "uri local prefix" (or "local") into its parts, in place. */
+static void split_name(char *name, char **uri, char **local, char **prefix)
+{
+    char *a = strchr(name, SEP), *b;
+
+    *uri = *prefix = NULL;
+    *local = name;
+    if (!a)
+        return;
+    *a = '\0';
+    *uri = name;
+    *local = a + 1;
+    if ((b = strchr(*local, SEP))) {
+        *b = '\0';
+        *prefix = b + 1;
+    }
+}
+
+static int flush_text(xs_parser *p)
+{
+    xmpp_stanza_t *t;
+
+    if (!p->text_len || p->depth < 2)
+        return 0;
+    t = xmpp_stanza_new(p->ctx);
+    if (!t || xmpp_stanza_set_text_with_size(t, p->text, p->text_len) != 0 ||
+        xmpp_stanza_add_child(p->stack[p->depth - 2], t) != 0) {
+        if (t)
+            xmpp_stanza_release(t);
+        return -1;
+    }
+    xmpp_stanza_release(t);
+    p->text_len = 0;
+    return 0;
+}
+
+static int set_attr(xmpp_stanza_t *st, const char *raw)
+{
+    char buf[512], *uri, *local, *prefix, name[600];
+
+    snprintf(buf, sizeof buf, "%s", raw);
+    split_name(buf, &uri, &local, &prefix);
+    if (!uri)
+        return 0;
+    if (!strcmp(uri, NS_XML))
+        prefix = "xml";
+    else if (prefix) {
+        snprintf(name, sizeof name, "xmlns:%s", prefix);
+        if (xmpp_stanza_set_attribute(st, name, uri) != 0)
+            return -1;
+    }
+    return prefix ? 1 : 0;
+}
+
+static int add_attrs(xs_parser *p, xmpp_stanza_t *st, const char **attrs)
+{
+    int n = 0;
+
+    for (int i = 0; attrs[i]; i += 2) {
+        char name[600], buf[512], *uri, *local, *prefix;
+        int qualified = set_attr(st, attrs[i]);
+        if (qualified < 0)
+            return -1;
+        snprintf(buf, sizeof buf, "%s", attrs[i]);
+        split_name(buf, &uri, &local, &prefix);
+        if (qualified)
+            snprintf(name, sizeof name, "%s:%s",
+                     !strcmp(uri, NS_XML) ? "xml" : prefix, local);
+        else
+            snprintf(name, sizeof name, "%s", local);
+        if (xmpp_stanza_set_attribute(st, name, attrs[i + 1]) != 0)
+            return -1;
+        if (++n > 256) {
+            fail(p, XS_ERR_TOO_BIG, "more than 256 attributes on one element");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Fails when the stanza being received has grown past the limit. */
+static int check_size(xs_parser *p, size_t extra)
+{
+    size_t at = (size_t)XML_GetCurrentByteIndex(p->xml) + extra;
+
+    if (p->depth < 2 || at - p->stanza_start <= p->lim.max_stanza_bytes)
+        return 0;
+    fail(p, XS_ERR_TOO_BIG, "a stanza is larger than the limit");
+    return -1;
+}
+
+static const char *parent_ns(xs_parser *p)
+{
+    return p->depth >= 3 ? xmpp_stanza_get_ns(p->stack[p->depth - 3]) : NULL;
+}
+
+static void open_root(xs_parser *p, const char *uri, const char *local,
+                      const char **attrs)
+{
+    if (!uri || strcmp(uri, NS_STREAMS) || strcmp(local, "stream")) {
+        fail(p, XS_ERR_NOT_STREAM, "the root element is not <stream:stream>");
+        return;
+    }
+    p->depth = 1;
+    if (p->cb.on_open)
+        p->cb.on_open(p->ud, attrs);
+}
+
+static void on_start(void *ud, const char *raw, const char **attrs)
+{
+    xs_parser *p = ud;
+    char buf[512], *uri, *local, *prefix;
+    xmpp_stanza_t *st;
+
+    if (p->error)
+        return; /* expat may still call after XML_StopParser */
+    snprintf(buf, sizeof buf, "%s", raw);
+    split_name(buf, &uri, &local, &prefix);
+    if (p->depth == 0) {
+        open_root(p, uri, local, attrs);
+        return;
+    }
+    if (p->depth >= p->lim.max_depth + 1) {
+        fail(p, XS_ERR_TOO_DEEP, "elements nested too deeply");
+        return;
+    }
+    if (p->depth == 1)
+        p->stanza_start = (size_t)XML_GetCurrentByteIndex(p->xml);
+    else if (check_size(p, 0) < 0)
+        return;
+    if (flush_text(p) < 0 || !(st = xmpp_stanza_new(p->ctx))) {
+        fail(p, XS_ERR_NOMEM, "out of memory");
+        return;
+    }
+    p->stack[p->depth - 1] = st;
+    p->depth++;
+    if (xmpp_stanza_set_name(st, local) != 0 ||
+        ((p->depth == 2 || (uri && (!parent_ns(p) || strcmp(uri, parent_ns(p))))) &&
+         uri && xmpp_stanza_set_ns(st, uri) != 0) ||
+        add_attrs(p, st, attrs) < 0 ||
+        (p->depth > 2 && xmpp_stanza_add_child(p->stack[p->depth - 3], st) != 0))
+        fail(p, XS_ERR_NOMEM, "out of memory");
+    if (p->depth > 2)
+        xmpp_stanza_release(st); /* the parent holds it */
+}
+
+static void on_end(void *ud, const char *raw)
+{
+    xs_parser *p = ud;
+    xmpp_stanza_t *st;
+
+    (void)raw;
+    if (p->error)
+        return;
+    if (p->depth == 1) {
+        p->depth = 0;
+        if (p->cb.on_close)
+            p->cb.on_close(p->ud);
+        return;
+    }
+    if (check_size(p, (size_t)XML_GetCurrentByteCount(p->xml)) < 0)
+        return;
+    if (flush_text(p) < 0) {
+        fail(p, XS_ERR_NOMEM, "out of memory");
+        return;
+    }
+    p->depth--;
+    if (p->depth > 1)
+        return;
+    st = p->stack[0];
+    p->stack[0] = NULL;
+    if (p->cb.on_stanza)
+        p->cb.on_stanza(p->ud, st);
+    xmpp_stanza_release(st);
+}
+
+static void on_text(void *ud, const char *s, int len)
+{
+    xs_parser *p = ud;
+
+    if (p->error || p->depth < 2 || check_size(p, (size_t)len) < 0)
+        return; /* whitespace between stanzas, or too much */
+    if (p->text_len + (size_t)len > p->text_cap) {
+        size_t cap = (p->text_len + (size_t)len) * 2;
+        char *t = realloc(p->text, cap);
+        if (!t) {
+            fail(p, XS_ERR_NOMEM, "out of memory");
+            return;
+        }
+        p->text = t;
+        p->text_cap = cap;
+    }
+    memcpy(p->text + p->text_len, s, (size_t)len);
+    p->text_len += (size_t)len;
+}
+
+static void on_forbidden(xs_parser *p, const char *what)
+{
+    char why[80];
+
+    snprintf(why, sizeof why, "%s are not allowed in XMPP", what);
+    fail(p, XS_ERR_SYNTAX, why);
+}
+
+static void on_doctype(void *ud, const char *n, const char *s, const char *pub,
+                       int has)
+{
+    (void)n, (void)s, (void)pub, (void)has;
+    on_forbidden(ud, "document type declarations");
+}
+
+static void on_pi(void *ud, const char *target, const char *data)
+{
+    (void)target, (void)data;
+    on_forbidden(ud, "processing instructions");
+}
+
+static void on_comment(void *ud, const char *data)
+{
+    (void)data;
+    on_forbidden(ud, "comments");
+}
+
+static void drop_stack(xs_parser *p)
+{
+    if (p->depth >= 2 && p->stack[0])
+        xmpp_stanza_release(p->stack[0]);
+    if (p->stack)
+        p->stack[0] = NULL;
+    p->depth = 0;
+    p->text_len = 0;
+}
+
+static int setup_expat(xs_parser *p)
+{
+    if (p->xml)
+        XML_ParserReset(p->xml, NULL);
+    else
+        p->xml = XML_ParserCreateNS(NULL, SEP);
+    if (!p->xml)
+        return -1;
+    XML_SetReturnNSTriplet(p->xml, 1);
+    XML_SetUserData(p->xml, p);
+    XML_SetElementHandler(p->xml, on_start, on_end);
+    XML_SetCharacterDataHandler(p->xml, on_text);
+    XML_SetStartDoctypeDeclHandler(p->xml, on_doctype);
+    XML_SetProcessingInstructionHandler(p->xml, on_pi);
+    XML_SetCommentHandler(p->xml, on_comment);
+    return 0;
+}
+
+xs_parser *xs_parser_new(xmpp_ctx_t *ctx, const struct xs_limits *limits,
+                         const struct xs_callbacks *cb, void *ud)
+{
+    xs_parser *p = calloc(1, sizeof *p);
+
+    if (!p)
+        return NULL;
+    p->ctx = ctx;
+    p->cb = *cb;
+    p->ud = ud;
+    if (limits)
+        p->lim = *limits;
+    if (!p->lim.max_stanza_bytes)
+        p->lim.max_stanza_bytes = 262144;
+    if (p->lim.max_depth <= 0)
+        p->lim.max_depth = 64;
+    p->stack = calloc((size_t)p->lim.max_depth + 1, sizeof *p->stack);
+    if (!p->stack || setup_expat(p) < 0) {
+        xs_parser_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void xs_parser_free(xs_parser *p)
+{
+    if (!p)
+        return;
+    drop_stack(p);
+    if (p->xml)
+        XML_ParserFree(p->xml);
+    free(p->stack);
+    free(p->text);
+    free(p);
+}
+
+int xs_parser_reset(xs_parser *p)
+{
+    drop_stack(p);
+    p->error = XS_OK;
+    p->error_text[0] = '\0';
+    return setup_expat(p) < 0 ? XS_ERR_NOMEM : XS_OK;
+}
+
+int xs_parser_feed(xs_parser *p, const char *data, size_t len)
+{
+    while (len && !p->error) {
+        size_t n = len < 16384 ? len : 16384;
+        if (XML_Parse(p->xml, data, (int)n, XML_FALSE) == XML_STATUS_ERROR &&
+            !p->error) {
+            enum XML_Error e = XML_GetErrorCode(p->xml);
+            fail(p, e == XML_ERROR_NO_MEMORY ? XS_ERR_NOMEM : XS_ERR_SYNTAX,
+                 XML_ErrorString(e));
+        }
+        data += n;
+        len -= n;
+    }
+    return p->error;
+}
+
+int xs_parser_error(const xs_parser *p)
+{
+    return p->error;
+}
+
+const char *xs_parser_error_text(const xs_parser *p)
+{
+    return p->error ? p->error_text : "no error";
+}
+
+size_t xs_parser_error_offset(const xs_parser *p)
+{
+    return p->error_offset;
+}
+
+const char *xs_strerror(int code)
+{
+    switch (code) {
+    case XS_OK: return "no error";
+    case XS_ERR_NOMEM: return "out of memory";
+    case XS_ERR_SYNTAX: return "not well-formed XML";
+    case XS_ERR_TOO_BIG: return "stanza too large";
+    case XS_ERR_TOO_DEEP: return "elements nested too deeply";
+    case XS_ERR_NOT_STREAM: return "not an XMPP stream";
+    default: return "unknown error";
+    }
+}

@@ -1,0 +1,63 @@
+/* xs_parser.h -- an incremental XMPP stream parser that yields stanzas.
+ *
+ * Sans-I/O: feed it bytes in any chunks; it calls back on the stream
+ * header, on every complete top-level element (a stanza, as libstrophe's
+ * xmpp_stanza_t, so all protocol code shares one stanza model), and on
+ * the stream's end.  Namespaces are resolved: a stanza carries xmlns when
+ * its namespace differs from its parent's (top-level elements always).
+ * Hostile input is bounded: stanza size, nesting depth, and attributes
+ * per element have limits, and the first error sticks, with its byte
+ * offset, until xs_parser_reset(). */
+#ifndef SRC_E2E_XS_PARSER_H
+#define SRC_E2E_XS_PARSER_H
+
+#include <stddef.h>
+#include <strophe.h>
+
+typedef struct xs_parser xs_parser;
+
+enum xs_error {
+    XS_OK = 0,
+    XS_ERR_NOMEM = -1,
+    XS_ERR_SYNTAX = -2,     /* not well-formed XML */
+    XS_ERR_TOO_BIG = -3,    /* a stanza above max_stanza_bytes */
+    XS_ERR_TOO_DEEP = -4,   /* nesting above max_depth */
+    XS_ERR_NOT_STREAM = -5, /* the root is not <stream:stream> */
+};
+
+struct xs_limits {
+    size_t max_stanza_bytes; /* 0 means 262144 (Prosody's default) */
+    int max_depth;           /* 0 means 64 */
+};
+
+struct xs_callbacks {
+    /* The stream header: attrs is NULL-terminated name, value pairs
+     * (namespace declarations included as xmlns / xmlns:p). */
+    void (*on_open)(void *ud, const char **attrs);
+    /* A complete stanza, lent for the call: clone it to keep it. */
+    void (*on_stanza)(void *ud, xmpp_stanza_t *stanza);
+    /* </stream:stream> */
+    void (*on_close)(void *ud);
+};
+
+/* A parser building stanzas in ctx.  NULL when out of memory. */
+xs_parser *xs_parser_new(xmpp_ctx_t *ctx, const struct xs_limits *limits,
+                         const struct xs_callbacks *cb, void *ud);
+void xs_parser_free(xs_parser *p);
+
+/* Feeds bytes.  Returns XS_OK or the (sticky) error.  Callbacks may run
+ * during the call; they must not free the parser. */
+int xs_parser_feed(xs_parser *p, const char *data, size_t len);
+
+/* Forgets everything: the next byte starts a new stream. */
+int xs_parser_reset(xs_parser *p);
+
+/* The sticky error, a sentence describing it, and the byte offset (from
+ * the start of the stream) where it was detected. */
+int xs_parser_error(const xs_parser *p);
+const char *xs_parser_error_text(const xs_parser *p);
+size_t xs_parser_error_offset(const xs_parser *p);
+
+const char *xs_strerror(int code);
+
+#endif

@@ -1,0 +1,203 @@
+/* xs_stream.c -- XML streams over bufferevents (see xs_stream.h).
+ *
+ * Reads feed the parser; a parser error answers with the fitting stream
+ * error (RFC 6120 4.9.3) and closes.  on_closed is called exactly once.
+ * A callback may free the stream: the read loop notices through the
+ * "alive" flag it lends to the stream and stops touching it. */
+#include "config.h"
+
+#include "xs_stream.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_STREAMS "http://etherx.jabber.org/streams"
+
+struct xs_stream {
+    xmpp_ctx_t *ctx;
+    struct bufferevent *bev;
+    xs_parser *parser;
+    struct xs_stream_callbacks cb;
+    void *ud;
+    bool closing, closed;
+    bool *alive; /* set to false by xs_stream_free during a callback */
+    char reason[200];
+};
+
+static void finish(xs_stream *s, const char *reason)
+{
+    if (s->closed)
+        return;
+    s->closed = true;
+    bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+    if (s->cb.on_closed)
+        s->cb.on_closed(s->ud, reason);
+}
+
+static void on_open(void *ud, const char **attrs)
+{
+    xs_stream *s = ud;
+    if (s->cb.on_open)
+        s->cb.on_open(s->ud, attrs);
+}
+
+static void on_stanza(void *ud, xmpp_stanza_t *st)
+{
+    xs_stream *s = ud;
+    if (s->cb.on_stanza && !s->closed)
+        s->cb.on_stanza(s->ud, st);
+}
+
+static void on_end(void *ud)
+{
+    xs_stream *s = ud;
+
+    xs_stream_send_raw(s, "</stream:stream>", 16);
+    s->closing = true;
+    s->reason[0] = '\0';
+}
+
+static const char *condition_for(int code)
+{
+    switch (code) {
+    case XS_ERR_TOO_BIG: return "policy-violation";
+    case XS_ERR_TOO_DEEP: return "policy-violation";
+    case XS_ERR_NOMEM: return "resource-constraint";
+    case XS_ERR_NOT_STREAM: return "invalid-namespace";
+    default: return "not-well-formed";
+    }
+}
+
+static void on_read(struct bufferevent *bev, void *ud)
+{
+    xs_stream *s = ud;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    bool alive = true;
+
+    s->alive = &alive;
+    while (alive && !s->closed && !s->closing && evbuffer_get_length(in)) {
+        struct evbuffer_iovec v;
+        int r;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        r = xs_parser_feed(s->parser, v.iov_base, v.iov_len);
+        if (!alive)
+            return;
+        evbuffer_drain(in, v.iov_len);
+        if (r != XS_OK)
+            xs_stream_fail(s, condition_for(r), xs_parser_error_text(s->parser));
+    }
+    if (alive)
+        s->alive = NULL;
+}
+
+static void on_write(struct bufferevent *bev, void *ud)
+{
+    xs_stream *s = ud;
+
+    (void)bev;
+    if (s->closing && !s->closed)
+        finish(s, s->reason[0] ? s->reason : NULL);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *ud)
+{
+    xs_stream *s = ud;
+    char why[200];
+
+    (void)bev;
+    if (what & BEV_EVENT_EOF)
+        finish(s, s->closing && !s->reason[0] ? NULL : "the peer closed the connection");
+    else if (what & BEV_EVENT_ERROR) {
+        snprintf(why, sizeof why, "connection error: %s",
+                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        finish(s, why);
+    }
+}
+
+xs_stream *xs_stream_new(xmpp_ctx_t *ctx, struct bufferevent *bev,
+                         const struct xs_limits *limits,
+                         const struct xs_stream_callbacks *cb, void *ud)
+{
+    xs_stream *s = calloc(1, sizeof *s);
+    struct xs_callbacks pcb = {on_open, on_stanza, on_end};
+
+    if (!s || !(s->parser = xs_parser_new(ctx, limits, &pcb, s))) {
+        free(s);
+        bufferevent_free(bev);
+        return NULL;
+    }
+    s->ctx = ctx;
+    s->bev = bev;
+    s->cb = *cb;
+    s->ud = ud;
+    bufferevent_setcb(bev, on_read, on_write, on_event, s);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    return s;
+}
+
+void xs_stream_free(xs_stream *s)
+{
+    if (!s)
+        return;
+    if (s->alive)
+        *s->alive = false;
+    bufferevent_free(s->bev);
+    xs_parser_free(s->parser);
+    free(s);
+}
+
+int xs_stream_send_raw(xs_stream *s, const char *data, size_t len)
+{
+    if (s->closed || s->closing)
+        return -1;
+    return bufferevent_write(s->bev, data, len);
+}
+
+int xs_stream_send(xs_stream *s, xmpp_stanza_t *stanza)
+{
+    char *buf;
+    size_t len;
+    int r;
+
+    if (xmpp_stanza_to_text(stanza, &buf, &len) != XMPP_EOK)
+        return -1;
+    r = xs_stream_send_raw(s, buf, len);
+    xmpp_free(s->ctx, buf);
+    return r;
+}
+
+void xs_stream_fail(xs_stream *s, const char *condition, const char *text)
+{
+    char buf[512];
+    int n;
+
+    if (s->closed || s->closing)
+        return;
+    n = snprintf(buf, sizeof buf,
+                 "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                 "</stream:error></stream:stream>", condition);
+    xs_stream_send_raw(s, buf, (size_t)n);
+    snprintf(s->reason, sizeof s->reason, "%s: %s", condition, text);
+    s->closing = true;
+    if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+        finish(s, s->reason);
+}
+
+void xs_stream_flush_now(xs_stream *s)
+{
+    struct evbuffer *out = bufferevent_get_output(s->bev);
+    evutil_socket_t fd = bufferevent_getfd(s->bev);
+
+    while (fd >= 0 && evbuffer_get_length(out) && evbuffer_write(out, fd) > 0)
+        ;
+}
+
+size_t xs_stream_pending(const xs_stream *s)
+{
+    return evbuffer_get_length(bufferevent_get_output(s->bev));
+}

@@ -1,0 +1,52 @@
+/* xs_stream.h -- XML streams we own, over a libevent bufferevent.
+ *
+ * libstrophe only dials out, and its 0.12.2 component mode crashes on the
+ * first stanza it receives (it dereferences a stream-management state
+ * that only client connections allocate).  Where we need a stream that
+ * libstrophe cannot give us -- xmucd's XEP-0114 link, incoming direct
+ * streams -- this layer reads bytes into xs_parser and writes stanzas
+ * serialized by libstrophe, so all code still shares xmpp_stanza_t. */
+#ifndef SRC_E2E_XS_STREAM_H
+#define SRC_E2E_XS_STREAM_H
+
+#include <event2/bufferevent.h>
+#include <stddef.h>
+#include <strophe.h>
+
+#include "xs_parser.h"
+
+typedef struct xs_stream xs_stream;
+
+struct xs_stream_callbacks {
+    void (*on_open)(void *ud, const char **attrs);
+    void (*on_stanza)(void *ud, xmpp_stanza_t *stanza);
+    /* The stream ended: reason is NULL after a clean </stream:stream>,
+     * otherwise a sentence.  The owner may free the stream here. */
+    void (*on_closed)(void *ud, const char *reason);
+};
+
+/* Wraps bev (taking ownership; it is freed with the stream).  NULL when
+ * out of memory, in which case bev is freed too. */
+xs_stream *xs_stream_new(xmpp_ctx_t *ctx, struct bufferevent *bev,
+                         const struct xs_limits *limits,
+                         const struct xs_stream_callbacks *cb, void *ud);
+void xs_stream_free(xs_stream *s);
+
+/* Queues raw text (a stream header, say).  0 or -1. */
+int xs_stream_send_raw(xs_stream *s, const char *data, size_t len);
+
+/* Queues a stanza, serialized.  0 or -1 (out of memory or closed). */
+int xs_stream_send(xs_stream *s, xmpp_stanza_t *stanza);
+
+/* Sends a stream error with the given RFC 6120 condition and closes the
+ * stream; on_closed follows once the bytes are written. */
+void xs_stream_fail(xs_stream *s, const char *condition, const char *text);
+
+/* Writes what is queued now, without the event loop (as much as the
+ * socket takes); for the last words before a process exits. */
+void xs_stream_flush_now(xs_stream *s);
+
+/* Bytes queued but not yet written. */
+size_t xs_stream_pending(const xs_stream *s);
+
+#endif

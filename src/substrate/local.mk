@@ -1,0 +1,1 @@
+# src/substrate/local.mk -- liborbweb proper (prefix ob_).

@@ -1,0 +1,333 @@
+/* xm_config.c -- xmucd's settings from argv, a file and the environment.
+ *
+ * The file holds "name = value" lines; '#' starts a comment.  Every
+ * setting has the same name on the command line (--name value) and in the
+ * file, except the secret, which only comes from secret_file or from the
+ * XMUCD_SECRET environment variable: never from the command line, where
+ * any user of the machine could read it. */
+#include "config.h"
+
+#include "xm_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct setting {
+    const char *name;
+    int (*apply)(struct xm_config *cfg, const char *value, char *err,
+                 size_t errlen);
+};
+
+static int replace(char **slot, const char *value)
+{
+    char *copy = strdup(value);
+
+    if (!copy)
+        return -1;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+int xm_config_set_server(struct xm_config *cfg, const char *value)
+{
+    const char *colon = strrchr(value, ':');
+    char *end;
+    long port;
+    size_t hlen;
+
+    if (!colon || colon == value)
+        return -1;
+    port = strtol(colon + 1, &end, 10);
+    if (*end || port < 1 || port > 65535)
+        return -1;
+    hlen = (size_t)(colon - value);
+    if (value[0] == '[') {
+        if (hlen < 3 || value[hlen - 1] != ']')
+            return -1;
+        value++, hlen -= 2;
+    }
+    free(cfg->server_host);
+    cfg->server_host = strndup(value, hlen);
+    cfg->server_port = (int)port;
+    return cfg->server_host ? 0 : -1;
+}
+
+static int set_server(struct xm_config *cfg, const char *v, char *err, size_t n)
+{
+    if (xm_config_set_server(cfg, v) == 0)
+        return 0;
+    snprintf(err, n, "server '%s' is not HOST:PORT (e.g. 127.0.0.1:5347)", v);
+    return -1;
+}
+
+static int set_domain(struct xm_config *cfg, const char *v, char *err, size_t n)
+{
+    if (!*v || strchr(v, '@') || strchr(v, '/') || strchr(v, ' ')) {
+        snprintf(err, n, "domain '%s' is not a bare domain like rooms.example.org", v);
+        return -1;
+    }
+    return replace(&cfg->domain, v);
+}
+
+static int set_secret_file(struct xm_config *cfg, const char *v, char *err,
+                           size_t n)
+{
+    (void)err, (void)n;
+    return replace(&cfg->secret_file, v);
+}
+
+static int set_log_level(struct xm_config *cfg, const char *v, char *err,
+                         size_t n)
+{
+    if (xm_log_parse_level(v, &cfg->log_level) == 0)
+        return 0;
+    snprintf(err, n, "log level '%s' is not one of error, warn, info, debug", v);
+    return -1;
+}
+
+static int parse_ms(int *slot, const char *name, const char *v, char *err,
+                    size_t n)
+{
+    char *end;
+    long ms = strtol(v, &end, 10);
+
+    if (*v && !*end && ms >= 10 && ms <= 3600000) {
+        *slot = (int)ms;
+        return 0;
+    }
+    snprintf(err, n, "%s '%s' is not a number of milliseconds between 10 and 3600000",
+             name, v);
+    return -1;
+}
+
+static int set_rmin(struct xm_config *cfg, const char *v, char *err, size_t n)
+{
+    return parse_ms(&cfg->reconnect_min_ms, "reconnect_min_ms", v, err, n);
+}
+
+static int set_rmax(struct xm_config *cfg, const char *v, char *err, size_t n)
+{
+    return parse_ms(&cfg->reconnect_max_ms, "reconnect_max_ms", v, err, n);
+}
+
+static const struct setting settings[] = {
+    {"server", set_server},
+    {"domain", set_domain},
+    {"secret_file", set_secret_file},
+    {"log_level", set_log_level},
+    {"reconnect_min_ms", set_rmin},
+    {"reconnect_max_ms", set_rmax},
+};
+
+static const struct setting *find_setting(const char *name)
+{
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        if (!strcmp(settings[i].name, name))
+            return &settings[i];
+    return NULL;
+}
+
+static char *trim(char *s)
+{
+    char *end;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+/* Applies one "name = value" line; names set on the command line
+ * (marked in given[]) are skipped. */
+static int apply_line(struct xm_config *cfg, char *line, const char *given,
+                      char *err, size_t n)
+{
+    char *eq = strchr(line, '='), *name, *value;
+    const struct setting *s;
+
+    if (!eq) {
+        snprintf(err, n, "expected 'name = value'");
+        return -1;
+    }
+    *eq = '\0';
+    name = trim(line);
+    value = trim(eq + 1);
+    if (!(s = find_setting(name))) {
+        snprintf(err, n, "unknown setting '%s'", name);
+        return -1;
+    }
+    if (given[s - settings])
+        return 0;
+    return s->apply(cfg, value, err, n);
+}
+
+static int load_file(struct xm_config *cfg, const char *path, const char *given,
+                     char *err, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024], why[256];
+    int lineno = 0;
+
+    if (!f) {
+        snprintf(err, n, "cannot read configuration file %s: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char *hash = strchr(line, '#'), *t;
+        lineno++;
+        if (hash)
+            *hash = '\0';
+        t = trim(line);
+        if (*t && apply_line(cfg, t, given, why, sizeof why) < 0) {
+            snprintf(err, n, "%s:%d: %s", path, lineno, why);
+            fclose(f);
+            return -1;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+static int read_secret_file(struct xm_config *cfg, char *err, size_t n)
+{
+    FILE *f = fopen(cfg->secret_file, "r");
+    char buf[1024] = "";
+    struct stat st;
+
+    if (!f || !fgets(buf, sizeof buf, f)) {
+        snprintf(err, n, "cannot read the secret file %s: %s", cfg->secret_file,
+                 f ? "it is empty" : strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr, "xmucd: warning: %s is readable by other users; "
+                        "chmod 600 it\n", cfg->secret_file);
+    fclose(f);
+    return replace(&cfg->secret, trim(buf));
+}
+
+static int finish(struct xm_config *cfg, char *err, size_t n)
+{
+    const char *env = getenv("XMUCD_SECRET");
+
+    if (cfg->secret_file) {
+        if (read_secret_file(cfg, err, n) < 0)
+            return -1;
+    } else if (env && *env && replace(&cfg->secret, env) < 0)
+        return -1;
+    if (!cfg->server_host)
+        snprintf(err, n, "no server: give --server HOST:PORT (the server's component port)");
+    else if (!cfg->domain)
+        snprintf(err, n, "no domain: give --domain, the component's domain (e.g. rooms.localhost)");
+    else if (!cfg->secret || !*cfg->secret)
+        snprintf(err, n, "no secret: give --secret-file FILE or set XMUCD_SECRET");
+    else if (cfg->reconnect_max_ms < cfg->reconnect_min_ms)
+        snprintf(err, n, "reconnect_max_ms is below reconnect_min_ms");
+    else
+        return 0;
+    return -1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: xmucd --server HOST:PORT --domain DOMAIN --secret-file FILE\n"
+        "             [--config FILE] [--log-level error|warn|info|debug]\n"
+        "             [--reconnect-min-ms MS] [--reconnect-max-ms MS]\n"
+        "The secret may also come from the XMUCD_SECRET environment variable.\n"
+        "See xmucd(8).\n");
+}
+
+static const struct option long_options[] = {
+    {"server", required_argument, NULL, 0},
+    {"domain", required_argument, NULL, 0},
+    {"secret-file", required_argument, NULL, 0},
+    {"log-level", required_argument, NULL, 0},
+    {"reconnect-min-ms", required_argument, NULL, 0},
+    {"reconnect-max-ms", required_argument, NULL, 0},
+    {"config", required_argument, NULL, 'c'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Applies the command line; marks which settings it gave. */
+static int parse_args(struct xm_config *cfg, int argc, char **argv,
+                      char *given, char *err, size_t n)
+{
+    int c, idx;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "c:h", long_options, &idx)) != -1) {
+        if (c == 'h' || c == 'V') {
+            if (c == 'h')
+                usage(stdout);
+            else
+                printf("xmucd %s\n", PACKAGE_VERSION);
+            return 1;
+        }
+        if (c == 'c') {
+            if (replace(&cfg->config_file, optarg) < 0)
+                return -1;
+            continue;
+        }
+        if (c != 0) {
+            snprintf(err, n, "unknown or incomplete option '%s' (see xmucd --help)",
+                     argv[optind - 1]);
+            return -1;
+        }
+        /* long options map to settings: index idx matches settings[idx] */
+        if (settings[idx].apply(cfg, optarg, err, n) < 0)
+            return -1;
+        given[idx] = 1;
+    }
+    if (optind < argc) {
+        snprintf(err, n, "unexpected argument '%s' (the secret never goes on the "
+                         "command line; see xmucd --help)", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+int xm_config_load(struct xm_config *cfg, int argc, char **argv, char *err,
+                   size_t n)
+{
+    char given[sizeof settings / sizeof settings[0]] = {0};
+    int r;
+
+    memset(cfg, 0, sizeof *cfg);
+    cfg->log_level = XM_LOG_INFO;
+    cfg->reconnect_min_ms = 500;
+    cfg->reconnect_max_ms = 30000;
+    r = parse_args(cfg, argc, argv, given, err, n);
+    if (r != 0)
+        return r;
+    if (cfg->config_file && load_file(cfg, cfg->config_file, given, err, n) < 0)
+        return -1;
+    return finish(cfg, err, n);
+}
+
+void xm_config_clear(struct xm_config *cfg)
+{
+    if (cfg->secret) {
+        memset(cfg->secret, 0, strlen(cfg->secret));
+        free(cfg->secret);
+    }
+    free(cfg->server_host);
+    free(cfg->domain);
+    free(cfg->secret_file);
+    free(cfg->config_file);
+    memset(cfg, 0, sizeof *cfg);
+}

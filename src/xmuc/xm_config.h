@@ -1,0 +1,35 @@
+/* xm_config.h -- xmucd's settings: command line, configuration file,
+ * environment, validated into one structure. */
+#ifndef SRC_XMUC_XM_CONFIG_H
+#define SRC_XMUC_XM_CONFIG_H
+
+#include <stddef.h>
+
+#include "xm_log.h"
+
+struct xm_config {
+    char *server_host;      /* literal address of the XMPP server */
+    int server_port;        /* its component port */
+    char *domain;           /* our component domain, e.g. rooms.example.org */
+    char *secret;           /* the component secret (never from argv) */
+    char *secret_file;      /* where the secret came from, if a file */
+    char *config_file;      /* --config, if given */
+    enum xm_log_level log_level;
+    int reconnect_min_ms;   /* first reconnection delay */
+    int reconnect_max_ms;   /* cap of the exponential backoff */
+};
+
+/* Fills cfg from argv and the configuration file it names, then the
+ * environment (XMUCD_SECRET).  Command-line settings win over the file.
+ * Returns 0, 1 when --help or --version was answered, or -1 with a one-line
+ * reason in err that says what to fix. */
+int xm_config_load(struct xm_config *cfg, int argc, char **argv, char *err,
+                   size_t errlen);
+
+/* Frees what cfg owns (and wipes the secret). */
+void xm_config_clear(struct xm_config *cfg);
+
+/* Parses "HOST:PORT" or "[V6]:PORT" into cfg's server fields. */
+int xm_config_set_server(struct xm_config *cfg, const char *value);
+
+#endif

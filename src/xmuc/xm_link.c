@@ -1,0 +1,308 @@
+/* xm_link.c -- the XEP-0114 link, on our own XML stream layer.
+ *
+ * States: idle (waiting to retry) -> connecting (TCP) -> opening (stream
+ * header sent, waiting for the server's) -> handshaking (digest sent) ->
+ * up.  Any failure drops the stream and schedules a retry after the
+ * current backoff, which doubles up to the cap and resets once up.
+ * See docs/architecture.md for why libstrophe does not run this link. */
+#include "config.h"
+
+#include "xm_link.h"
+#include "xm_log.h"
+#include "xs_stream.h"
+
+#include <event2/bufferevent.h>
+#include <event2/util.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_STREAMS "http://etherx.jabber.org/streams"
+
+enum state { IDLE, CONNECTING, OPENING, HANDSHAKING, UP, STOPPED };
+
+struct xm_link {
+    struct event_base *base;
+    struct xm_link_params p;
+    char *host, *domain, *secret;
+    xmpp_ctx_t *ctx;
+    xs_stream *stream;
+    struct event *retry;
+    enum state state;
+    int backoff_ms;
+    unsigned connections;
+};
+
+static void connect_now(xm_link *l);
+
+static void schedule_retry(xm_link *l)
+{
+    int delay = l->backoff_ms / 2 + rand() % (l->backoff_ms / 2 + 1);
+    struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
+
+    l->state = IDLE;
+    xm_info("reconnecting to %s:%d in %.1f s", l->host, l->p.port,
+            delay / 1000.0);
+    evtimer_add(l->retry, &tv);
+    l->backoff_ms = l->backoff_ms > l->p.reconnect_max_ms / 2
+                        ? l->p.reconnect_max_ms
+                        : l->backoff_ms * 2;
+}
+
+/* Ends the current stream (if any) and, unless stopped, retries. */
+static void drop(xm_link *l, const char *why)
+{
+    bool was_up = l->state == UP;
+
+    xs_stream_free(l->stream);
+    l->stream = NULL;
+    if (l->state == STOPPED)
+        return;
+    xm_warn("%s", why);
+    if (was_up)
+        l->p.on_state(l->p.owner, false);
+    schedule_retry(l);
+}
+
+static void send_handshake(xm_link *l, const char *stream_id)
+{
+    unsigned char md[SHA_DIGEST_LENGTH];
+    char hex[2 * SHA_DIGEST_LENGTH + 1], msg[128];
+    size_t idlen = strlen(stream_id), slen = strlen(l->secret);
+    char *both = malloc(idlen + slen + 1);
+
+    if (!both) {
+        xs_stream_fail(l->stream, "resource-constraint", "out of memory");
+        return;
+    }
+    memcpy(both, stream_id, idlen);
+    memcpy(both + idlen, l->secret, slen);
+    SHA1((const unsigned char *)both, idlen + slen, md); /* XEP-0114 digest */
+    memset(both, 0, idlen + slen);
+    free(both);
+    for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    snprintf(msg, sizeof msg, "<handshake>%s</handshake>", hex);
+    xs_stream_send_raw(l->stream, msg, strlen(msg));
+    l->state = HANDSHAKING;
+}
+
+static void on_open(void *ud, const char **attrs)
+{
+    xm_link *l = ud;
+    const char *id = NULL;
+
+    for (int i = 0; attrs[i]; i += 2)
+        if (!strcmp(attrs[i], "id"))
+            id = attrs[i + 1];
+    if (!id) {
+        xs_stream_fail(l->stream, "invalid-xml", "no stream id");
+        return;
+    }
+    send_handshake(l, id);
+}
+
+/* The condition of a stream error, or NULL if st is not one. */
+static const char *stream_error(xmpp_stanza_t *st)
+{
+    const char *ns = xmpp_stanza_get_ns(st);
+    xmpp_stanza_t *c;
+
+    if (strcmp(xmpp_stanza_get_name(st), "error") || !ns || strcmp(ns, NS_STREAMS))
+        return NULL;
+    for (c = xmpp_stanza_get_children(st); c; c = xmpp_stanza_get_next(c))
+        if (xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "text"))
+            return xmpp_stanza_get_name(c);
+    return "undefined-condition";
+}
+
+/* The first stanza after the handshake: success, or a stream error. */
+static void on_handshake_reply(xm_link *l, xmpp_stanza_t *st)
+{
+    const char *cond = stream_error(st);
+
+    if (!strcmp(xmpp_stanza_get_name(st), "handshake")) {
+        l->state = UP;
+        l->connections++;
+        l->backoff_ms = l->p.reconnect_min_ms;
+        xm_info("connected to %s:%d as %s", l->host, l->p.port, l->domain);
+        l->p.on_state(l->p.owner, true);
+        return;
+    }
+    if (cond) {
+        if (!strcmp(cond, "not-authorized"))
+            xm_error("the server refused the handshake for %s: check the "
+                     "secret and that the server declares this component",
+                     l->domain);
+        else if (!strcmp(cond, "conflict"))
+            xm_error("the server says another component is connected as %s",
+                     l->domain);
+        else
+            xm_error("the server refused the handshake (%s)", cond);
+    }
+}
+
+static void on_stanza(void *ud, xmpp_stanza_t *st)
+{
+    xm_link *l = ud;
+
+    if (l->state == UP && stream_error(st))
+        xm_error("the server ended the stream with the error <%s/>",
+                 stream_error(st));
+    else if (l->state == UP)
+        l->p.on_stanza(l->p.owner, st);
+    else if (l->state == HANDSHAKING)
+        on_handshake_reply(l, st);
+}
+
+static void on_closed(void *ud, const char *reason)
+{
+    xm_link *l = ud;
+    char why[300];
+
+    snprintf(why, sizeof why, "the stream with %s:%d ended%s%s", l->host,
+             l->p.port, reason ? ": " : "", reason ? reason : "");
+    drop(l, why);
+}
+
+static void on_connected(struct bufferevent *bev, short what, void *ud)
+{
+    xm_link *l = ud;
+    struct xs_stream_callbacks cb = {on_open, on_stanza, on_closed};
+    struct xs_limits lim = {.max_stanza_bytes = 16u << 20};
+    char header[512];
+    int n;
+
+    if (!(what & BEV_EVENT_CONNECTED)) {
+        bufferevent_free(bev);
+        xm_error("cannot reach %s:%d: %s", l->host, l->p.port,
+                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        schedule_retry(l);
+        return;
+    }
+    evutil_make_socket_closeonexec(bufferevent_getfd(bev));
+    l->stream = xs_stream_new(l->ctx, bev, &lim, &cb, l);
+    if (!l->stream) {
+        drop(l, "out of memory while connecting");
+        return;
+    }
+    n = snprintf(header, sizeof header,
+                 "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept'"
+                 " xmlns:stream='" NS_STREAMS "' to='%s'>", l->domain);
+    xs_stream_send_raw(l->stream, header, (size_t)n);
+    l->state = OPENING;
+}
+
+static void connect_now(xm_link *l)
+{
+    struct sockaddr_storage ss;
+    int sslen = sizeof ss;
+    char addr[300];
+    struct bufferevent *bev;
+
+    snprintf(addr, sizeof addr, strchr(l->host, ':') ? "[%s]:%d" : "%s:%d",
+             l->host, l->p.port);
+    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) < 0) {
+        xm_error("%s is not a literal address", l->host);
+        schedule_retry(l);
+        return;
+    }
+    bev = bufferevent_socket_new(l->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        schedule_retry(l);
+        return;
+    }
+    l->state = CONNECTING;
+    bufferevent_setcb(bev, NULL, NULL, on_connected, l);
+    if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss, sslen) < 0) {
+        bufferevent_free(bev);
+        xm_error("cannot connect to %s:%d", l->host, l->p.port);
+        schedule_retry(l);
+    }
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    connect_now(arg);
+}
+
+xm_link *xm_link_new(struct event_base *base, const struct xm_link_params *p)
+{
+    xm_link *l = calloc(1, sizeof *l);
+
+    if (!l)
+        return NULL;
+    l->base = base;
+    l->p = *p;
+    l->backoff_ms = p->reconnect_min_ms;
+    l->host = strdup(p->host);
+    l->domain = strdup(p->domain);
+    l->secret = strdup(p->secret);
+    l->ctx = xmpp_ctx_new(NULL, NULL);
+    l->retry = evtimer_new(base, on_retry, l);
+    if (!l->host || !l->domain || !l->secret || !l->ctx || !l->retry) {
+        xm_link_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+int xm_link_start(xm_link *l)
+{
+    xm_info("connecting to %s:%d as component %s", l->host, l->p.port,
+            l->domain);
+    connect_now(l);
+    return l->state == CONNECTING ? 0 : -1;
+}
+
+void xm_link_stop(xm_link *l)
+{
+    if (l->stream && l->state == UP) {
+        xs_stream_send_raw(l->stream, "</stream:stream>", 16);
+        xs_stream_flush_now(l->stream);
+    }
+    l->state = STOPPED;
+    evtimer_del(l->retry);
+}
+
+void xm_link_free(xm_link *l)
+{
+    if (!l)
+        return;
+    l->state = STOPPED;
+    xs_stream_free(l->stream);
+    if (l->retry)
+        event_free(l->retry);
+    if (l->ctx)
+        xmpp_ctx_free(l->ctx);
+    if (l->secret)
+        memset(l->secret, 0, strlen(l->secret));
+    free(l->secret);
+    free(l->host);
+    free(l->domain);
+    free(l);
+}
+
+int xm_link_send(xm_link *l, xmpp_stanza_t *stanza)
+{
+    if (l->state != UP)
+        return -1;
+    return xs_stream_send(l->stream, stanza);
+}
+
+bool xm_link_is_up(const xm_link *l)
+{
+    return l->state == UP;
+}
+
+xmpp_ctx_t *xm_link_ctx(xm_link *l)
+{
+    return l->ctx;
+}
+
+unsigned xm_link_connections(const xm_link *l)
+{
+    return l->connections;
+}

@@ -1,0 +1,59 @@
+/* xm_link.h -- the component's XEP-0114 link to the XMPP server.
+ *
+ * A link owns one TCP connection to the server's component port, run by
+ * our own XML stream layer (xs_stream) on a libevent base: it connects,
+ * completes the handshake, hands every incoming stanza to the owner, sends
+ * stanzas, and when the server goes away reconnects with capped
+ * exponential backoff (with jitter) until stopped.  Stanzas are
+ * libstrophe's xmpp_stanza_t, built in the link's own context. */
+#ifndef SRC_XMUC_XM_LINK_H
+#define SRC_XMUC_XM_LINK_H
+
+#include <stdbool.h>
+#include <event2/event.h>
+#include <strophe.h>
+
+typedef struct xm_link xm_link;
+
+struct xm_link_params {
+    const char *host;   /* literal IPv4 or IPv6 address */
+    int port;
+    const char *domain; /* component domain */
+    const char *secret;
+    int reconnect_min_ms;
+    int reconnect_max_ms;
+    /* Called for every stanza from the server.  The stanza is lent: clone
+     * it to keep it.  May call xm_link_send. */
+    void (*on_stanza)(void *owner, xmpp_stanza_t *stanza);
+    /* Called when the handshake succeeds (up) and when the link is lost. */
+    void (*on_state)(void *owner, bool up);
+    void *owner;
+};
+
+/* Creates a link on base; nothing happens until xm_link_start.
+ * Returns NULL when out of memory. */
+xm_link *xm_link_new(struct event_base *base, const struct xm_link_params *p);
+
+/* Starts connecting.  0, or -1 when the first attempt cannot even start
+ * (it is retried all the same). */
+int xm_link_start(xm_link *l);
+
+/* Closes the stream politely and stops reconnecting.  The link may then
+ * be freed (pending output is flushed by the event loop if it runs on). */
+void xm_link_stop(xm_link *l);
+
+void xm_link_free(xm_link *l);
+
+/* Sends a stanza if the link is up; returns 0, or -1 when it is down
+ * (the stanza is dropped and the caller told so). */
+int xm_link_send(xm_link *l, xmpp_stanza_t *stanza);
+
+bool xm_link_is_up(const xm_link *l);
+
+/* The libstrophe context, for building stanzas (never connected). */
+xmpp_ctx_t *xm_link_ctx(xm_link *l);
+
+/* Number of handshakes completed so far (1 after the first connection). */
+unsigned xm_link_connections(const xm_link *l);
+
+#endif

@@ -1,0 +1,43 @@
+/* fuzz_xs_parser.c -- libFuzzer harness for the XMPP stream parser.
+ * The input is split at a position taken from its first byte, so chunk
+ * boundaries are explored too; stanzas are serialized back to text. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <strophe.h>
+
+#include "xs_parser.h"
+
+static xmpp_ctx_t *ctx;
+
+static void on_stanza(void *ud, xmpp_stanza_t *st)
+{
+    char *buf;
+    size_t len;
+
+    (void)ud;
+    if (xmpp_stanza_to_text(st, &buf, &len) == 0)
+        xmpp_free(ctx, buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct xs_callbacks cb = {NULL, on_stanza, NULL};
+    struct xs_limits lim = {.max_stanza_bytes = 4096, .max_depth = 16};
+    xs_parser *p;
+    size_t cut;
+
+    if (!ctx)
+        ctx = xmpp_ctx_new(NULL, NULL);
+    if (size == 0)
+        return 0;
+    cut = size > 1 ? 1 + data[0] % (size - 1) : 1;
+    p = xs_parser_new(ctx, &lim, &cb, NULL);
+    if (!p)
+        return 0;
+    if (xs_parser_feed(p, (const char *)data + 1, cut - 1) == XS_OK)
+        xs_parser_feed(p, (const char *)data + cut, size - cut);
+    xs_parser_free(p);
+    return 0;
+}

@@ -1,0 +1,148 @@
+/* replay.c -- runs a libFuzzer harness without libFuzzer, for make check.
+ *
+ * Linked with one tests/fuzz/fuzz_NAME.c, it feeds LLVMFuzzerTestOneInput
+ * every file of $OB_FUZZ_CORPUS/fuzz_NAME/, then a bounded number of
+ * seeded mutations of them (bit flips, truncations, splices, random
+ * bytes), so every check run explores a little beyond the corpus.  The
+ * seed is printed; OB_FUZZ_SEED and OB_FUZZ_RUNS override the defaults.
+ * Crashes are the sanitizers' to report: this program only feeds. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct input {
+    uint8_t *data;
+    size_t size;
+};
+
+static uint64_t rng_state;
+
+static uint64_t rng_next(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static int read_file(const char *path, struct input *in)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+
+    if (!f)
+        return -1;
+    if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+        fclose(f);
+        return -1;
+    }
+    in->size = (size_t)n;
+    in->data = malloc(in->size ? in->size : 1);
+    if (!in->data || fread(in->data, 1, in->size, f) != in->size) {
+        free(in->data);
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+static size_t load_corpus(const char *dir, struct input **out)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0, cap = 0;
+    char path[4096];
+
+    if (!d) {
+        fprintf(stderr, "replay: cannot open corpus %s: %s\n", dir,
+                strerror(errno));
+        exit(1);
+    }
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            *out = realloc(*out, cap * sizeof **out);
+            if (!*out)
+                exit(1);
+        }
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >=
+            sizeof path)
+            continue;
+        if (read_file(path, &(*out)[n]) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* One mutation of a corpus entry into buf; returns its length. */
+static size_t mutate(const struct input *c, size_t n, uint8_t *buf,
+                     size_t cap)
+{
+    const struct input *a = &c[rng_next() % n], *b = &c[rng_next() % n];
+    size_t len = a->size < cap ? a->size : cap, i;
+
+    memcpy(buf, a->data, len);
+    switch (rng_next() % 4) {
+    case 0: /* flip a few bits */
+        for (i = 0; len && i < 1 + rng_next() % 4; i++)
+            buf[rng_next() % len] ^= (uint8_t)(1u << (rng_next() % 8));
+        return len;
+    case 1: /* truncate */
+        return len ? rng_next() % len : 0;
+    case 2: { /* splice the tail of another entry */
+        size_t cut = len ? rng_next() % len : 0;
+        size_t from = b->size ? rng_next() % b->size : 0;
+        size_t more = b->size - from;
+        if (cut + more > cap)
+            more = cap - cut;
+        memcpy(buf + cut, b->data + from, more);
+        return cut + more;
+    }
+    default: /* overwrite a few bytes with random values */
+        for (i = 0; len && i < 1 + rng_next() % 8; i++)
+            buf[rng_next() % len] = (uint8_t)rng_next();
+        return len;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *root = getenv("OB_FUZZ_CORPUS");
+    const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1
+                                             : argv[0];
+    const char *seed_s = getenv("OB_FUZZ_SEED"), *runs_s = getenv("OB_FUZZ_RUNS");
+    char dir[4096];
+    struct input *corpus = NULL;
+    size_t n, i, runs = runs_s ? strtoul(runs_s, NULL, 10) : 20000;
+    static uint8_t buf[1 << 16];
+
+    (void)argc;
+    if (!strncmp(name, "lt-", 3))
+        name += 3;
+    snprintf(dir, sizeof dir, "%s/%s", root ? root : "tests/fuzz/corpus", name);
+    n = load_corpus(dir, &corpus);
+    if (n == 0) {
+        fprintf(stderr, "replay: empty corpus %s\n", dir);
+        return 1;
+    }
+    rng_state = seed_s ? strtoull(seed_s, NULL, 0) : 0x0b5eed;
+    printf("replay %s: %zu corpus files, %zu mutations, OB_FUZZ_SEED=%#llx\n",
+           name, n, runs, (unsigned long long)rng_state);
+    for (i = 0; i < n; i++)
+        LLVMFuzzerTestOneInput(corpus[i].data, corpus[i].size);
+    for (i = 0; i < runs; i++)
+        LLVMFuzzerTestOneInput(buf, mutate(corpus, n, buf, sizeof buf));
+    for (i = 0; i < n; i++)
+        free(corpus[i].data);
+    free(corpus);
+    return 0;
+}

@@ -1,0 +1,46 @@
+# tests/local.mk -- shared test support, integration tests, fuzz replay.
+#
+# Unit tests (tests/unit/test_<module>.c, Criterion) are declared by their
+# subsystem's local.mk.  Fuzz harnesses (tests/fuzz/fuzz_<name>.c, one
+# LLVMFuzzerTestOneInput each) are built twice: linked with replay.c as a
+# check program that replays tests/fuzz/corpus/fuzz_<name>/ plus seeded
+# mutations, and with clang's libFuzzer by `make fuzz`.
+
+EXTRA_DIST += tests/fuzz/replay.c
+
+# make fuzz: each harness built with libFuzzer from its module's sources
+# (NAME_FUZZ_SRCS, NAME_FUZZ_LIBS) and run for FUZZ_SECONDS, growing a
+# working corpus in fuzz-corpus/NAME seeded from the committed one.
+FUZZ_SECONDS = 60
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(DEFS) -I$(top_builddir) $(AM_CPPFLAGS)
+
+tests/fuzz/%.libfuzzer: $(srcdir)/tests/fuzz/%.c
+	@test -n "$(FUZZ_CC)" || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
+	@mkdir -p tests/fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< \
+	  $(addprefix $(srcdir)/,$(filter %.c,$($*_FUZZ_SRCS))) $($*_FUZZ_LIBS)
+
+fuzz: $(FUZZ_TARGETS:%=tests/fuzz/%.libfuzzer)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz-corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  tests/fuzz/$$t.libfuzzer -max_total_time=$(FUZZ_SECONDS) \
+	    -print_final_stats=1 fuzz-corpus/$$t \
+	    $(srcdir)/tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+clean-local: clean-fuzz
+clean-fuzz:
+	rm -rf fuzz-corpus tests/fuzz/*.libfuzzer
+
+.PHONY: fuzz clean-fuzz
+
+# Integration tests: real servers through the harness.
+check_PROGRAMS += tests/integration/test_servers
+TESTS += tests/integration/test_servers
+tests_integration_test_servers_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS)
+tests_integration_test_servers_LDADD = tools/harness/libharness.la \
+	$(CRITERION_LIBS) $(STROPHE_LIBS)
+EXTRA_tests_integration_test_servers_DEPENDENCIES = src/xmuc/xmucd

@@ -1,0 +1,207 @@
+/* test_xs_parser.c -- the stream parser: stanzas, chunking, namespaces,
+ * limits and the errors hostile input must get. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "xs_parser.h"
+
+#define HDR "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept'" \
+            " xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='x'>"
+
+struct seen {
+    int opens, closes, stanzas;
+    char id[32];
+    char text[8][1024]; /* serialized stanzas */
+};
+
+static xmpp_ctx_t *ctx;
+
+static void on_open(void *ud, const char **attrs)
+{
+    struct seen *s = ud;
+    s->opens++;
+    for (int i = 0; attrs[i]; i += 2)
+        if (!strcmp(attrs[i], "id"))
+            snprintf(s->id, sizeof s->id, "%s", attrs[i + 1]);
+}
+
+static void on_stanza(void *ud, xmpp_stanza_t *st)
+{
+    struct seen *s = ud;
+    char *buf;
+    size_t len;
+
+    cr_assert_eq(xmpp_stanza_to_text(st, &buf, &len), 0);
+    if (s->stanzas < 8)
+        snprintf(s->text[s->stanzas], sizeof s->text[0], "%s", buf);
+    s->stanzas++;
+    xmpp_free(ctx, buf);
+}
+
+static void on_close(void *ud)
+{
+    ((struct seen *)ud)->closes++;
+}
+
+static const struct xs_callbacks cb = {on_open, on_stanza, on_close};
+
+static void setup(void)
+{
+    xmpp_initialize();
+    ctx = xmpp_ctx_new(NULL, NULL);
+}
+
+static void teardown(void)
+{
+    xmpp_ctx_free(ctx);
+    xmpp_shutdown();
+}
+
+TestSuite(xs_parser, .init = setup, .fini = teardown);
+
+/* Feeds text in chunks of the given size; returns the final result. */
+static int feed(xs_parser *p, const char *text, size_t chunk)
+{
+    size_t len = strlen(text);
+    int r = XS_OK;
+
+    for (size_t i = 0; i < len && r == XS_OK; i += chunk)
+        r = xs_parser_feed(p, text + i, len - i < chunk ? len - i : chunk);
+    return r;
+}
+
+static int parse(const char *text, size_t chunk, struct seen *s,
+                 const struct xs_limits *lim, xs_parser **out)
+{
+    xs_parser *p = xs_parser_new(ctx, lim, &cb, s);
+    int r;
+
+    cr_assert(p);
+    memset(s, 0, sizeof *s);
+    r = feed(p, text, chunk);
+    if (out)
+        *out = p;
+    else
+        xs_parser_free(p);
+    return r;
+}
+
+Test(xs_parser, stanzas_in_any_chunking)
+{
+    const char *in = HDR
+        "<message to='a@b' from='c@d/e' type='chat'><body>hi &amp; bye</body></message>"
+        "<iq type='get' id='1'><query xmlns='http://jabber.org/protocol/disco#info'>"
+        "<identity category='x'/></query></iq></stream:stream>";
+    struct seen whole, s;
+
+    cr_assert_eq(parse(in, strlen(in), &whole, NULL, NULL), XS_OK);
+    cr_assert_eq(whole.opens, 1);
+    cr_assert_str_eq(whole.id, "s1");
+    cr_assert_eq(whole.stanzas, 2);
+    cr_assert_eq(whole.closes, 1);
+    cr_expect(strstr(whole.text[0], "<body>hi &amp; bye</body>"), "%s", whole.text[0]);
+    cr_expect(strstr(whole.text[0], "xmlns=\"jabber:component:accept\""), "%s",
+              whole.text[0]);
+    cr_expect(strstr(whole.text[1], "<query xmlns=\"http://jabber.org/protocol/disco#info\">"
+                                    "<identity category=\"x\"/>"), "%s", whole.text[1]);
+    for (size_t chunk = 1; chunk < 40; chunk++) {
+        cr_assert_eq(parse(in, chunk, &s, NULL, NULL), XS_OK, "chunk %zu", chunk);
+        cr_assert_eq(s.stanzas, 2);
+        cr_assert_str_eq(s.text[0], whole.text[0], "chunk %zu", chunk);
+        cr_assert_str_eq(s.text[1], whole.text[1], "chunk %zu", chunk);
+    }
+}
+
+Test(xs_parser, prefixes_and_xml_lang)
+{
+    struct seen s;
+
+    cr_assert_eq(parse(HDR "<stream:error><not-authorized "
+                       "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
+                       "<message xml:lang='fr'><x:y xmlns:x='urn:x' x:a='1'/></message>",
+                       7, &s, NULL, NULL), XS_OK);
+    cr_assert_eq(s.stanzas, 2);
+    cr_expect(!strncmp(s.text[0], "<error xmlns=\"http://etherx.jabber.org/streams\">", 48),
+              "%s", s.text[0]);
+    cr_expect(strstr(s.text[1], "xml:lang=\"fr\""), "%s", s.text[1]);
+    cr_expect(strstr(s.text[1], "x:a=\"1\"") && strstr(s.text[1], "xmlns:x=\"urn:x\""),
+              "%s", s.text[1]);
+}
+
+struct bad {
+    const char *input;
+    int error;
+};
+
+Test(xs_parser, hostile_input_gets_a_sticky_error_with_an_offset)
+{
+    static const struct bad cases[] = {
+        {HDR "<message><body>unclosed</message>", XS_ERR_SYNTAX},
+        {HDR "<message a='1' a='2'/>", XS_ERR_SYNTAX},
+        {"<html><body/></html>", XS_ERR_NOT_STREAM},
+        {"<!DOCTYPE x [<!ENTITY a 'b'>]><stream:stream xmlns:stream="
+         "'http://etherx.jabber.org/streams'>", XS_ERR_SYNTAX},
+        {HDR "<!-- a comment -->", XS_ERR_SYNTAX},
+        {HDR "<?pi data?>", XS_ERR_SYNTAX},
+        {HDR "<message>\xff\xfe</message>", XS_ERR_SYNTAX},
+        {HDR "<message><body>&undefined;</body></message>", XS_ERR_SYNTAX},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct seen s;
+        xs_parser *p;
+        int r = parse(cases[i].input, 3, &s, NULL, &p);
+        cr_expect_eq(r, cases[i].error, "case %zu: got %d (%s)", i, r,
+                     xs_parser_error_text(p));
+        cr_expect_eq(s.stanzas, 0, "case %zu delivered a stanza", i);
+        cr_expect(xs_parser_error_offset(p) <= strlen(cases[i].input));
+        cr_expect_eq(xs_parser_feed(p, "<a/>", 4), r, "case %zu: error not sticky", i);
+        cr_expect(strstr(xs_parser_error_text(p), "at byte"));
+        xs_parser_free(p);
+    }
+}
+
+Test(xs_parser, stanza_size_limit)
+{
+    struct xs_limits lim = {.max_stanza_bytes = 100};
+    char big[400];
+    struct seen s;
+    xs_parser *p;
+
+    snprintf(big, sizeof big, HDR "<message><body>%0200d</body></message>", 0);
+    cr_assert_eq(parse(HDR "<message><body>short</body></message>", 5, &s, &lim, NULL),
+                 XS_OK);
+    cr_assert_eq(s.stanzas, 1);
+    cr_assert_eq(parse(big, 1000, &s, &lim, &p), XS_ERR_TOO_BIG);
+    cr_expect_eq(s.stanzas, 0);
+    cr_expect_gt(xs_parser_error_offset(p), strlen(HDR));
+    xs_parser_free(p);
+}
+
+Test(xs_parser, depth_limit)
+{
+    struct xs_limits lim = {.max_depth = 4};
+    struct seen s;
+
+    cr_assert_eq(parse(HDR "<a><b><c><d/></c></b></a>", 2, &s, &lim, NULL), XS_OK);
+    cr_assert_eq(parse(HDR "<a><b><c><d><e/></d></c></b></a>", 2, &s, &lim, NULL),
+                 XS_ERR_TOO_DEEP);
+    cr_expect_eq(s.stanzas, 0);
+}
+
+Test(xs_parser, reset_starts_a_new_stream)
+{
+    struct seen s;
+    xs_parser *p;
+
+    cr_assert_eq(parse(HDR "<bad", 100, &s, NULL, &p), XS_OK);
+    cr_assert_eq(xs_parser_feed(p, "<<", 2), XS_ERR_SYNTAX);
+    cr_assert_eq(xs_parser_reset(p), XS_OK);
+    cr_assert_eq(feed(p, HDR "<presence/>", 4), XS_OK);
+    cr_expect_eq(s.opens, 2);
+    cr_expect_eq(s.stanzas, 1);
+    xs_parser_free(p);
+}

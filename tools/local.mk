@@ -1,0 +1,24 @@
+# tools/local.mk -- the orbweb command line, the server harness, benchmarks.
+
+# The harness (prefix hs_): starts Prosody and ejabberd from generated
+# configurations in a throwaway folder.  Used by tests, orbweb up, benches.
+noinst_LTLIBRARIES += tools/harness/libharness.la
+tools_harness_libharness_la_SOURCES = \
+	tools/harness/hs_server.c tools/harness/hs_server.h \
+	tools/harness/hs_proc.c tools/harness/hs_proc.h \
+	tools/harness/hs_client.c tools/harness/hs_client.h tools/harness/hs_cert.c \
+	tools/harness/hs_internal.h tools/harness/hs_xmucd.c
+tools_harness_libharness_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) \
+	-DOB_BINDIR='"$(bindir)"' -DOB_BUILD_XMUCD='"$(abs_top_builddir)/src/xmuc/xmucd"'
+tools_harness_libharness_la_LIBADD = $(STROPHE_LIBS) $(SSL_LIBS)
+
+bin_PROGRAMS += tools/orbweb/orbweb
+tools_orbweb_orbweb_SOURCES = tools/orbweb/main.c tools/orbweb/cli.h \
+	tools/orbweb/cmd_up.c tools/bench/bench.c tools/bench/bench.h \
+	$(ORBWEB_CLI_SOURCES)
+tools_orbweb_orbweb_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tools_orbweb_orbweb_LDADD = $(ORBWEB_CLI_LIBS) tools/harness/libharness.la \
+	$(STROPHE_LIBS) $(EVENT_LIBS) -lm
+
+dist_man_MANS += docs/xmucd.8 docs/orbweb.1
+dist_noinst_SCRIPTS = tools/demo tools/check
