@@ -1,0 +1,675 @@
+/* test_fi.c -- the Fast Infoset codec: reference vectors, incremental
+ * feeding, encoder round trips (per document and stream mode), built-in
+ * alphabets and algorithms, hostile input, limits, allocation failures. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fi.h"
+#include "test_fi_util.h"
+
+static struct tf_file *files;
+static size_t nfiles;
+
+static void load(void)
+{
+    nfiles = tf_load_xml(&files);
+    cr_assert_gt(nfiles, 10, "no test vectors in tests/data/fi (OB_SRCDIR?)");
+}
+
+static void unload(void)
+{
+    tf_free_files(files, nfiles);
+}
+
+TestSuite(fi, .init = load, .fini = unload, .timeout = 600);
+
+static const char *const variants[] = {".fi", ".typed.fi", ".utf16.fi"};
+
+/* Decodes data in chunks and checks the infoset against want. */
+static void check_decode(const char *what, const void *fi, size_t len,
+                         size_t chunk, const char *want)
+{
+    int err = 0;
+    char *got = tf_infoset_fi(fi, len, chunk, 0, &err);
+
+    cr_assert_eq(err, FI_OK, "%s (chunk %zu): %s", what, chunk,
+                 fi_strerror(err));
+    cr_assert_str_eq(got, want, "%s (chunk %zu): infoset differs", what, chunk);
+    free(got);
+}
+
+Test(fi, reference_vectors_whole_and_bytewise)
+{
+    size_t i, v, count = 0;
+
+    for (i = 0; i < nfiles; i++) {
+        char *want = tf_infoset_xml(files[i].xml, files[i].xml_len);
+        cr_assert(want, "%s.xml does not parse", files[i].name);
+        for (v = 0; v < 3; v++) {
+            size_t n;
+            char *fi = tf_slurp(tf_path(files[i].name, variants[v]), &n);
+            if (!fi)
+                continue;
+            check_decode(files[i].name, fi, n, 0, want);
+            check_decode(files[i].name, fi, n, 1, want);
+            check_decode(files[i].name, fi, n, 7, want);
+            free(fi);
+            count++;
+        }
+        free(want);
+    }
+    cr_assert_gt(count, nfiles);
+}
+
+/* Two feeds, split at every byte boundary. */
+Test(fi, reference_vectors_every_split)
+{
+    size_t i, k;
+
+    for (i = 0; i < nfiles; i++) {
+        size_t n;
+        char *fi = tf_slurp(tf_path(files[i].name, ".fi"), &n);
+        char *want = tf_infoset_xml(files[i].xml, files[i].xml_len);
+        fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+        fi_infoset *s = fi_infoset_new(ctx);
+        fi_decoder *d = fi_decoder_new(ctx, fi_infoset_handler(), s, 0);
+
+        for (k = 0; fi && k <= n; k++) {
+            const char *t;
+            size_t tl;
+            int r1, r2;
+            fi_decoder_reset(d);
+            fi_infoset_reset(s);
+            r1 = fi_decoder_feed(d, fi, k, 0);
+            r2 = fi_decoder_feed(d, fi + k, n - k, 1);
+            cr_assert(r1 == FI_MORE || (k == n && r1 == FI_OK), "%s split %zu: %d",
+                      files[i].name, k, r1);
+            cr_assert_eq(r2, FI_OK, "%s split %zu: %s", files[i].name, k,
+                         fi_strerror(r2));
+            fi_infoset_output(s, &t, &tl);
+            cr_assert(tl == strlen(want) && !memcmp(t, want, tl),
+                      "%s split %zu: infoset differs", files[i].name, k);
+        }
+        fi_decoder_free(d);
+        fi_infoset_free(s);
+        fi_ctx_free(ctx);
+        free(fi);
+        free(want);
+    }
+}
+
+/* ---- encoder ---- */
+
+static uint8_t *encode(const char *xml, size_t len,
+                       const struct fi_encoder_options *o, size_t *out_len)
+{
+    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+    fi_encoder *e = fi_encoder_new(ctx, o);
+    const uint8_t *p;
+    uint8_t *r;
+    int rc = fi_xml_to_fi(e, xml, len);
+
+    cr_assert_eq(rc, FI_OK, "encode: %s", fi_strerror(rc));
+    fi_encoder_output(e, &p, out_len);
+    r = malloc(*out_len);
+    memcpy(r, p, *out_len);
+    fi_encoder_free(e);
+    fi_ctx_free(ctx);
+    return r;
+}
+
+Test(fi, encoder_round_trip_all_options)
+{
+    struct fi_encoder_options opts[] = {
+        {0},
+        {.typed = 1},
+        {.vocab = fi_vocab_xmpp()},
+        {.utf16 = 1},
+        {.vocab = fi_vocab_xmpp(), .typed = 1, .index_limit = 64},
+    };
+    size_t i, o;
+
+    for (i = 0; i < nfiles; i++) {
+        char *want = tf_infoset_xml(files[i].xml, files[i].xml_len);
+        for (o = 0; o < sizeof opts / sizeof opts[0]; o++) {
+            size_t n;
+            uint8_t *fi = encode(files[i].xml, files[i].xml_len, &opts[o], &n);
+            check_decode(files[i].name, fi, n, 0, want);
+            check_decode(files[i].name, fi, n, 1, want);
+            free(fi);
+        }
+        free(want);
+    }
+}
+
+/* Stream mode: all documents as stanzas of one framed stream. */
+Test(fi, stream_mode_frames)
+{
+    struct fi_encoder_options o = {.vocab = fi_vocab_xmpp(), .typed = 1,
+                                   .stream = 1};
+    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+    fi_encoder *e = fi_encoder_new(ctx, &o);
+    fi_infoset *s = fi_infoset_new(ctx);
+    fi_decoder *d = fi_decoder_new(ctx, fi_infoset_handler(), s, FI_DEC_STREAM);
+    size_t want_len = 0, i, n, pos = 0, frames = 0;
+    char *want = calloc(1, 1);
+    const uint8_t *p;
+    const char *t;
+
+    cr_assert_eq(fi_encoder_start_document(e), FI_OK);
+    for (i = 0; i < nfiles; i++) {
+        char *w = tf_infoset_xml(files[i].xml, files[i].xml_len);
+        cr_assert_eq(fi_xml_parse(ctx, files[i].xml, files[i].xml_len,
+                                  fi_encoder_handler(), e, NULL), FI_OK);
+        want = realloc(want, want_len + strlen(w) + 1);
+        strcpy(want + want_len, w);
+        want_len += strlen(w);
+        free(w);
+    }
+    cr_assert_eq(fi_encoder_end_document(e), FI_OK);
+    fi_encoder_output(e, &p, &n);
+    while (pos < n) {
+        size_t flen;
+        int h = fi_frame_header(p + pos, n - pos, &flen);
+        int r;
+        cr_assert_gt(h, 0, "frame header at %zu", pos);
+        pos += (size_t)h;
+        cr_assert_leq(flen, n - pos);
+        r = fi_decoder_feed(d, p + pos, flen, 0);
+        cr_assert(r == FI_MORE || r == FI_OK, "frame %zu: %s", frames,
+                  fi_strerror(r));
+        pos += flen;
+        frames++;
+    }
+    cr_assert_geq(frames, nfiles + 2); /* header, stanzas, comments, end */
+    cr_assert_eq(fi_decoder_feed(d, NULL, 0, 1), FI_OK);
+    fi_infoset_output(s, &t, &n);
+    cr_assert(n == want_len && !memcmp(t, want, n), "stream infoset differs");
+    free(want);
+    fi_decoder_free(d);
+    fi_infoset_free(s);
+    fi_encoder_free(e);
+    fi_ctx_free(ctx);
+}
+
+Test(fi, stream_mode_is_smaller_than_documents)
+{
+    struct fi_encoder_options o = {.vocab = fi_vocab_xmpp(), .stream = 1};
+    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+    fi_encoder *e = fi_encoder_new(ctx, &o);
+    size_t i, docs = 0, xml = 0, n;
+    const uint8_t *p;
+
+    fi_encoder_start_document(e);
+    for (i = 0; i < nfiles; i++) {
+        size_t dn;
+        free(encode(files[i].xml, files[i].xml_len,
+                    &(struct fi_encoder_options){0}, &dn));
+        docs += dn;
+        xml += files[i].xml_len;
+        fi_xml_parse(ctx, files[i].xml, files[i].xml_len, fi_encoder_handler(),
+                     e, NULL);
+    }
+    fi_encoder_end_document(e);
+    fi_encoder_output(e, &p, &n);
+    cr_assert_lt(n, docs);
+    cr_assert_lt(docs, xml);
+    fi_encoder_free(e);
+    fi_ctx_free(ctx);
+}
+
+/* Many distinct names and values: every integer form of every width. */
+Test(fi, large_tables_use_every_index_form)
+{
+    size_t cap = 1 << 22, len = 0, i, n;
+    char *xml = malloc(cap);
+    uint8_t *fi;
+    char *want;
+    int rep;
+
+    len += (size_t)sprintf(xml + len, "<r>");
+    for (rep = 0; rep < 2; rep++)
+        for (i = 0; i < 9000; i++)
+            len += (size_t)sprintf(xml + len,
+                                   "<e%zu a%zu='v%zu'>t%zu</e%zu>", i % 3000,
+                                   i, i, i, i % 3000);
+    len += (size_t)sprintf(xml + len, "</r>");
+    want = tf_infoset_xml(xml, len);
+    fi = encode(xml, len, &(struct fi_encoder_options){0}, &n);
+    check_decode("large", fi, n, 0, want);
+    check_decode("large", fi, n, 4093, want);
+    free(fi);
+    free(want);
+    free(xml);
+}
+
+/* ---- handmade documents: algorithms, alphabets, errors ---- */
+
+struct doc {
+    uint8_t b[512];
+    size_t n;
+};
+
+static void put(struct doc *d, const void *p, size_t n)
+{
+    memcpy(d->b + d->n, p, n);
+    d->n += n;
+}
+
+/* <a>CHUNK</a>: header, literal name "a", the chunk bytes, FF. */
+static void doc_with_chunk(struct doc *d, const uint8_t *chunk, size_t n)
+{
+    static const uint8_t head[] = {0xE0, 0, 0, 1, 0, 0x3C, 0x00, 'a'};
+
+    d->n = 0;
+    put(d, head, sizeof head);
+    put(d, chunk, n);
+    put(d, "\xFF", 1);
+}
+
+/* A chunk literal in encoding `enc` (2 alphabet, 3 algorithm). */
+static void encoded_chunk(struct doc *d, unsigned enc, unsigned idx,
+                          const uint8_t *data, size_t n)
+{
+    uint8_t c[300];
+    size_t k = 0;
+
+    c[k++] = (uint8_t)(0x80 | enc << 2 | (idx - 1) >> 6);
+    if (n <= 2)
+        c[k++] = (uint8_t)(((idx - 1) & 0x3F) << 2 | (n - 1));
+    else {
+        c[k++] = (uint8_t)(((idx - 1) & 0x3F) << 2 | 2);
+        c[k++] = (uint8_t)(n - 3);
+    }
+    memcpy(c + k, data, n);
+    doc_with_chunk(d, c, k + n);
+}
+
+struct algo_case {
+    unsigned enc, idx;
+    const char *data;
+    size_t n;
+    int err;
+    const char *text;
+};
+
+static const struct algo_case algo_cases[] = {
+    {3, 1, "\x12\xAB", 2, 0, "12AB"},
+    {3, 2, "hello", 5, 0, "aGVsbG8="},
+    {3, 3, "\xFF\xFE\x00\x05", 4, 0, "-2 5"},
+    {3, 3, "\xFF\xFE\x00", 3, FI_E_ALGORITHM, NULL},
+    {3, 4, "\x00\x00\x01\x00", 4, 0, "256"},
+    {3, 5, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", 8, 0, "-1"},
+    {3, 6, "\x3A", 1, 0, "true"},
+    {3, 6, "\x04", 1, 0, "false true false false"},
+    {3, 6, "\xF0", 1, FI_E_ALGORITHM, NULL},
+    {3, 7, "\x3F\x80\x00\x00", 4, 0, "1"},
+    {3, 8, "\x40\x00\x00\x00\x00\x00\x00\x00", 8, 0, "2"},
+    {3, 9, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f",
+     16, 0, "00010203-0405-0607-0809-0a0b0c0d0e0f"},
+    {3, 10, "a<b", 3, 0, "a<b"},
+    {3, 10, "\xC3\x28", 2, FI_E_UTF8, NULL},
+    {3, 11, "xx", 2, FI_E_ALGORITHM, NULL},
+    {3, 32, "xx", 2, FI_E_ALGORITHM, NULL},
+    {2, 1, "\x12\xC5", 2, 0, "12.5"},
+    {2, 2, "\x20\x24\xC1\x2D", 4, 0, "2024T12Z"},
+    {2, 1, "\x1F\x2F", 2, FI_E_ALPHABET, NULL},
+    {2, 3, "\x12", 1, FI_E_ALPHABET, NULL},
+    {2, 16, "\x12", 1, FI_E_ALPHABET, NULL},
+};
+
+Test(fi, builtin_algorithms_and_alphabets)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof algo_cases / sizeof algo_cases[0]; i++) {
+        const struct algo_case *c = &algo_cases[i];
+        struct doc d;
+        int err;
+        char *got, want[256];
+
+        encoded_chunk(&d, c->enc, c->idx, (const uint8_t *)c->data, c->n);
+        got = tf_infoset_fi(d.b, d.n, 0, 0, &err);
+        if (c->err) {
+            cr_assert_eq(err, c->err, "case %zu: got %s", i, fi_strerror(err));
+            continue;
+        }
+        cr_assert_eq(err, FI_OK, "case %zu: %s", i, fi_strerror(err));
+        snprintf(want, sizeof want, "E \"\" a \"\"\nT %s\n/\n", c->text);
+        if (strchr(c->text, ' ')) {
+            char esc[128];
+            size_t k = 0;
+            for (const char *s = c->text; *s; s++)
+                k += (size_t)(*s == ' ' ? sprintf(esc + k, "\\s")
+                                        : sprintf(esc + k, "%c", *s));
+            snprintf(want, sizeof want, "E \"\" a \"\"\nT %s\n/\n", esc);
+        }
+        cr_assert_str_eq(got, want, "case %zu", i);
+        free(got);
+    }
+}
+
+/* An application alphabet declared in the document's initial vocabulary. */
+Test(fi, application_alphabet_from_initial_vocabulary)
+{
+    static const uint8_t doc[] = {
+        0xE0, 0, 0, 1, 0x20,         /* initial vocabulary present */
+        0x08, 0x00,                  /* ... restricted alphabets */
+        0x00, 0x01, 'a', 'b',        /* one: "ab" */
+        0x3C, 0x00, 'x',             /* <x> */
+        0x88, 0x3C, 0x14,            /* alphabet 16, 1 octet: abba */
+        0xFF,
+    };
+    int err;
+    char *got = tf_infoset_fi(doc, sizeof doc, 1, 0, &err);
+
+    cr_assert_eq(err, FI_OK, "%s", fi_strerror(err));
+    cr_assert_str_eq(got, "E \"\" x \"\"\nT abba\n/\n");
+    free(got);
+}
+
+struct octets_seen {
+    unsigned alg;
+    size_t n;
+};
+
+static int on_octets(void *ud, unsigned alg, const uint8_t *data, size_t n)
+{
+    struct octets_seen *s = ud;
+
+    s->alg = alg;
+    s->n += n;
+    return data[0] != 0xFB; /* the first octet of the payload below */
+}
+
+Test(fi, base64_payload_travels_as_octets)
+{
+    char xml[512];
+    struct fi_encoder_options o = {.typed = 1};
+    struct fi_handler h = {.octets = on_octets};
+    struct octets_seen seen = {0};
+    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+    fi_decoder *d = fi_decoder_new(ctx, &h, &seen, 0);
+    uint8_t *fi;
+    size_t n;
+
+    /* 96 base64 characters of 72 octets 0xFB.. */
+    snprintf(xml, sizeof xml, "<data xmlns='urn:x'>%s</data>",
+             "+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7"
+             "+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7");
+    fi = encode(xml, strlen(xml), &o, &n);
+    cr_assert_lt(n, strlen(xml) - 20);
+    cr_assert_eq(fi_decoder_feed(d, fi, n, 1), FI_OK);
+    cr_assert_eq(seen.alg, 2);
+    cr_assert_eq(seen.n, 72);
+    free(fi);
+    fi_decoder_free(d);
+    fi_ctx_free(ctx);
+}
+
+struct bad_case {
+    const char *name;
+    const char *bytes;
+    size_t n;
+    int err;
+    uint64_t offset;
+};
+
+static const struct bad_case bad_cases[] = {
+    {"bad magic", "\xE0\x00\x00\x02\x00", 5, FI_E_SYNTAX, 0},
+    {"no element", "\xE0\x00\x00\x01\x00\xF0", 6, FI_E_SYNTAX, 5},
+    {"element index out of range", "\xE0\x00\x00\x01\x00\x04\xF0", 7,
+     FI_E_INDEX, 5},
+    {"local name index 0 range", "\xE0\x00\x00\x01\x00\x3C\x85\xF0", 8,
+     FI_E_INDEX, 5},
+    {"bad utf-8 name", "\xE0\x00\x00\x01\x00\x3C\x00\xC3\xFF", 9, FI_E_UTF8, 5},
+    {"odd utf-16", "\xE0\x00\x00\x01\x00\x3C\x00x\x84\x00\x41\xFF", 12,
+     FI_E_UTF16, 8},
+    {"truncated", "\xE0\x00\x00\x01\x00\x3C\x00", 7, FI_E_TRUNCATED, 7},
+    {"huge length", "\xE0\x00\x00\x01\x00\x3C\x60\x7F\xFF\xFF\xFF", 11,
+     FI_E_LIMIT, 5},
+    {"trailing", "\xE0\x00\x00\x01\x00\x3C\x00x\xFF\x00", 10, FI_E_TRAILING,
+     9},
+    {"unknown vocabulary", "\xE0\x00\x00\x01\x20\x10\x00\x02urn", 11,
+     FI_E_VOCAB, 7},
+    {"text at top", "\xE0\x00\x00\x01\x00\x80\x41", 7, FI_E_SYNTAX, 5},
+    {"two roots", "\xE0\x00\x00\x01\x00\x3C\x00x\xF0\x00\xF0", 11,
+     FI_E_SYNTAX, 9},
+    {"prefix without namespace", "\xE0\x00\x00\x01\x00\x3E\x00p\x00x\xFF", 11,
+     FI_E_SYNTAX, 5},
+};
+
+Test(fi, hostile_documents_fail_with_offset_and_stick)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const struct bad_case *c = &bad_cases[i];
+        fi_ctx *ctx = fi_ctx_new(NULL, &(struct fi_limits){.max_string = 1000});
+        fi_decoder *d = fi_decoder_new(ctx, NULL, NULL, 0);
+        int r = fi_decoder_feed(d, c->bytes, c->n, 1);
+
+        cr_assert_eq(r, c->err, "%s: got %s", c->name, fi_strerror(r));
+        cr_assert_eq(fi_decoder_offset(d), c->offset, "%s: offset %llu",
+                     c->name, (unsigned long long)fi_decoder_offset(d));
+        cr_assert_eq(fi_decoder_feed(d, "\xF0", 1, 1), c->err, "%s sticks",
+                     c->name);
+        fi_decoder_free(d);
+        fi_ctx_free(ctx);
+    }
+}
+
+Test(fi, every_truncation_and_mutation_is_safe)
+{
+    size_t i, k;
+
+    for (i = 0; i < nfiles; i += 4) {
+        size_t n;
+        uint8_t *fi = (uint8_t *)tf_slurp(tf_path(files[i].name, ".fi"), &n);
+        fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+        fi_decoder *d = fi_decoder_new(ctx, NULL, NULL, FI_DEC_JOIN_TEXT);
+
+        for (k = 0; fi && k < n; k++) {
+            static const uint8_t flips[] = {0x00, 0xFF, 0x80, 0x40, 0x3F};
+            uint8_t saved = fi[k];
+            size_t f;
+            fi_decoder_reset(d);
+            cr_assert_lt(fi_decoder_feed(d, fi, k, 1), 0, "%s prefix %zu",
+                         files[i].name, k);
+            for (f = 0; f < sizeof flips; f++) {
+                fi[k] = flips[f];
+                fi_decoder_reset(d);
+                fi_decoder_feed(d, fi, n, 1);
+            }
+            fi[k] = saved;
+        }
+        fi_decoder_free(d);
+        fi_ctx_free(ctx);
+        free(fi);
+    }
+}
+
+Test(fi, limits_are_enforced)
+{
+    static const struct {
+        struct fi_limits lim;
+        const char *xml;
+    } cases[] = {
+        {{.max_depth = 3}, "<a><b><c><d/></c></b></a>"},
+        {{.max_string = 8}, "<a>0123456789</a>"},
+        {{.max_table_entries = 4}, "<a><b/><c/><d/><e/><f/></a>"},
+        {{.max_attributes = 2}, "<a x='1' y='2' z='3'/>"},
+        {{.max_memory = 2048}, "<a>x</a>"},
+    };
+    size_t i, n;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t *fi = encode(cases[i].xml, strlen(cases[i].xml),
+                             &(struct fi_encoder_options){0}, &n);
+        fi_ctx *ctx = fi_ctx_new(NULL, &cases[i].lim);
+        fi_decoder *d = fi_decoder_new(ctx, NULL, NULL, 0);
+        int r = d ? fi_decoder_feed(d, fi, n, 1) : FI_E_LIMIT;
+
+        cr_assert_eq(r, FI_E_LIMIT, "case %zu: %s", i, fi_strerror(r));
+        fi_decoder_free(d);
+        fi_ctx_free(ctx);
+        free(fi);
+    }
+}
+
+/* Every allocation, failed in turn, gives an error and leaks nothing. */
+Test(fi, every_allocation_failure_is_an_error)
+{
+    size_t n;
+    const struct tf_file *f = &files[1];
+    uint8_t *fi = encode(f->xml, f->xml_len,
+                         &(struct fi_encoder_options){.vocab = fi_vocab_xmpp()},
+                         &n);
+    long k;
+
+    for (k = 0;; k++) {
+        struct tf_alloc st = {k, 0, 0};
+        struct fi_allocator a = tf_allocator(&st);
+        fi_ctx *ctx = fi_ctx_new(&a, NULL);
+        fi_infoset *s = ctx ? fi_infoset_new(ctx) : NULL;
+        fi_decoder *d = s ? fi_decoder_new(ctx, fi_infoset_handler(), s, 0) : NULL;
+        fi_encoder *e = d ? fi_encoder_new(ctx, &(struct fi_encoder_options){
+                                                    .vocab = fi_vocab_xmpp()})
+                          : NULL;
+        int r = e ? fi_decoder_feed(d, fi, n, 1) : FI_E_NOMEM;
+
+        if (r == FI_OK)
+            r = fi_xml_to_fi(e, f->xml, f->xml_len);
+        if (r == FI_E_ABORTED && fi_infoset_error(s))
+            r = fi_infoset_error(s);
+        fi_encoder_free(e);
+        fi_decoder_free(d);
+        fi_infoset_free(s);
+        fi_ctx_free(ctx);
+        cr_assert_eq(st.live, 0, "allocation %ld: %ld blocks leaked", k, st.live);
+        if (st.count <= k) {
+            cr_assert_eq(r, FI_OK, "no failure injected, still %s", fi_strerror(r));
+            break;
+        }
+        cr_assert(r == FI_E_NOMEM || r == FI_E_ABORTED,
+                  "allocation %ld failed: got %s", k, fi_strerror(r));
+    }
+    cr_assert_gt(k, 10);
+    free(fi);
+}
+
+Test(fi, custom_external_vocabulary)
+{
+    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+    fi_vocab *v = fi_vocab_new(ctx, "urn:test:vocab");
+    const char *xml = "<doc xmlns='urn:t'><w>hello</w><w>hello</w></doc>";
+    char *want = tf_infoset_xml(xml, strlen(xml));
+    fi_infoset *s = fi_infoset_new(ctx);
+    fi_decoder *d;
+    uint8_t *fi;
+    size_t n;
+    const char *t;
+
+    cr_assert_eq(fi_vocab_add(v, FI_T_NS, "urn:t", 5), FI_OK);
+    cr_assert_eq(fi_vocab_add(v, FI_T_LOCAL, "doc", 3), FI_OK);
+    cr_assert_eq(fi_vocab_add(v, FI_T_LOCAL, "w", 1), FI_OK);
+    cr_assert_eq(fi_vocab_add(v, FI_T_CHUNK, "hello", 5), FI_OK);
+    cr_assert_eq(fi_vocab_add_name(v, FI_T_ELEMENT, 0, 2, 1), FI_OK);
+    cr_assert_eq(fi_vocab_add_name(v, FI_T_ELEMENT, 0, 2, 2), FI_OK);
+    cr_assert_eq(fi_vocab_add_name(v, FI_T_ELEMENT, 0, 9, 2), FI_E_INDEX);
+    fi = encode(xml, strlen(xml), &(struct fi_encoder_options){.vocab = v}, &n);
+    d = fi_decoder_new(ctx, fi_infoset_handler(), s, 0);
+    cr_assert_eq(fi_decoder_feed(d, fi, n, 1), FI_E_VOCAB);
+    fi_decoder_free(d);
+    fi_infoset_reset(s);
+    d = fi_decoder_new(ctx, fi_infoset_handler(), s, 0);
+    cr_assert_eq(fi_decoder_add_vocab(d, v), FI_OK);
+    cr_assert_eq(fi_decoder_feed(d, fi, n, 1), FI_OK);
+    fi_infoset_output(s, &t, &n);
+    cr_assert(n == strlen(want) && !memcmp(t, want, n));
+    fi_decoder_free(d);
+    fi_infoset_free(s);
+    fi_vocab_free(v);
+    fi_ctx_free(ctx);
+    free(fi);
+    free(want);
+}
+
+Test(fi, xmpp_vocabulary_is_consistent)
+{
+    const fi_vocab *v = fi_vocab_xmpp();
+    int t;
+    size_t i, j;
+
+    cr_assert_str_eq(fi_vocab_uri(v), FI_XMPP_VOCAB_URI);
+    for (t = 0; t < FI_T_ELEMENT; t++)
+        for (i = 0; i < fi_vocab_count(v, t); i++)
+            for (j = 0; j < i; j++) {
+                struct fi_str a = fi_vocab_string(v, t, i),
+                              b = fi_vocab_string(v, t, j);
+                cr_assert(a.len != b.len || memcmp(a.ptr, b.ptr, a.len),
+                          "table %d: duplicate %.*s", t, (int)a.len, a.ptr);
+            }
+    for (t = FI_T_ELEMENT; t <= FI_T_ATTRIBUTE; t++)
+        for (i = 0; i < fi_vocab_count(v, t); i++) {
+            unsigned p, n, l;
+            fi_vocab_name(v, t, i, &p, &n, &l);
+            cr_assert(l > 0, "table %d entry %zu: unknown local name", t, i);
+            cr_assert(!p || n, "table %d entry %zu: prefix without ns", t, i);
+        }
+}
+
+Test(fi, fi_to_xml_writer_keeps_the_infoset)
+{
+    size_t i;
+    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+
+    for (i = 0; i < nfiles; i++) {
+        size_t n, xl;
+        char *fi = tf_slurp(tf_path(files[i].name, ".fi"), &n);
+        char *want = tf_infoset_xml(files[i].xml, files[i].xml_len), *xml, *got;
+        uint64_t off;
+
+        cr_assert_eq(fi_fi_to_xml(ctx, NULL, fi, n, &xml, &xl, &off), FI_OK);
+        got = tf_infoset_xml(xml, xl);
+        cr_assert(got, "%s: writer output does not parse:\n%s", files[i].name,
+                  xml);
+        cr_assert_str_eq(got, want, "%s", files[i].name);
+        fi_free(ctx, xml);
+        free(got);
+        free(want);
+        free(fi);
+    }
+    fi_ctx_free(ctx);
+}
+
+Test(fi, frame_headers)
+{
+    uint8_t h[5];
+    size_t len, k;
+    static const size_t sizes[] = {0, 1, 127, 128, 300, 16383, 16384,
+                                   FI_FRAME_MAX};
+
+    for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = fi_frame_put(h, sizes[k]);
+        cr_assert_eq(fi_frame_header(h, n, &len), (int)n);
+        cr_assert_eq(len, sizes[k]);
+        cr_assert_eq(fi_frame_header(h, n - 1, &len), 0);
+    }
+    cr_assert_eq(fi_frame_header((const uint8_t *)"\xFF\xFF\xFF\xFF\x7F", 5,
+                                 &len), FI_E_FRAME);
+    cr_assert_eq(fi_frame_header((const uint8_t *)"\x80\x00", 2, &len),
+                 FI_E_FRAME);
+}
+
+Test(fi, strerror_names_every_code)
+{
+    int c;
+
+    for (c = FI_E_FRAME; c <= FI_MORE; c++)
+        cr_assert_str_neq(fi_strerror(c), "unknown error");
+}
