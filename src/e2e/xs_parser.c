@@ -217,7 +217,10 @@ static void on_end(void *ud, const char *raw)
     st = p->stack[0];
     p->stack[0] = NULL;
     if (p->cb.on_stanza)
-        p->cb.on_stanza(p->ud, st);
+        p->cb.on_stanza(p->ud, st,
+                        (size_t)XML_GetCurrentByteIndex(p->xml) +
+                            (size_t)XML_GetCurrentByteCount(p->xml) -
+                            p->stanza_start);
     xmpp_stanza_release(st);
 }
 

@@ -34,8 +34,9 @@ struct xs_callbacks {
     /* The stream header: attrs is NULL-terminated name, value pairs
      * (namespace declarations included as xmlns / xmlns:p). */
     void (*on_open)(void *ud, const char **attrs);
-    /* A complete stanza, lent for the call: clone it to keep it. */
-    void (*on_stanza)(void *ud, xmpp_stanza_t *stanza);
+    /* A complete stanza, lent for the call: clone it to keep it.  bytes
+     * is its size on the wire, from its start tag to its end tag. */
+    void (*on_stanza)(void *ud, xmpp_stanza_t *stanza, size_t bytes);
     /* </stream:stream> */
     void (*on_close)(void *ud);
 };

@@ -45,11 +45,11 @@ static void on_open(void *ud, const char **attrs)
         s->cb.on_open(s->ud, attrs);
 }
 
-static void on_stanza(void *ud, xmpp_stanza_t *st)
+static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
 {
     xs_stream *s = ud;
     if (s->cb.on_stanza && !s->closed)
-        s->cb.on_stanza(s->ud, st);
+        s->cb.on_stanza(s->ud, st, bytes);
 }
 
 static void on_end(void *ud)
@@ -158,7 +158,7 @@ int xs_stream_send_raw(xs_stream *s, const char *data, size_t len)
     return bufferevent_write(s->bev, data, len);
 }
 
-int xs_stream_send(xs_stream *s, xmpp_stanza_t *stanza)
+long xs_stream_send(xs_stream *s, xmpp_stanza_t *stanza)
 {
     char *buf;
     size_t len;
@@ -168,7 +168,7 @@ int xs_stream_send(xs_stream *s, xmpp_stanza_t *stanza)
         return -1;
     r = xs_stream_send_raw(s, buf, len);
     xmpp_free(s->ctx, buf);
-    return r;
+    return r < 0 ? -1 : (long)len;
 }
 
 void xs_stream_fail(xs_stream *s, const char *condition, const char *text)

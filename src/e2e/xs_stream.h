@@ -19,7 +19,7 @@ typedef struct xs_stream xs_stream;
 
 struct xs_stream_callbacks {
     void (*on_open)(void *ud, const char **attrs);
-    void (*on_stanza)(void *ud, xmpp_stanza_t *stanza);
+    void (*on_stanza)(void *ud, xmpp_stanza_t *stanza, size_t bytes);
     /* The stream ended: reason is NULL after a clean </stream:stream>,
      * otherwise a sentence.  The owner may free the stream here. */
     void (*on_closed)(void *ud, const char *reason);
@@ -35,8 +35,9 @@ void xs_stream_free(xs_stream *s);
 /* Queues raw text (a stream header, say).  0 or -1. */
 int xs_stream_send_raw(xs_stream *s, const char *data, size_t len);
 
-/* Queues a stanza, serialized.  0 or -1 (out of memory or closed). */
-int xs_stream_send(xs_stream *s, xmpp_stanza_t *stanza);
+/* Queues a stanza, serialized.  Returns its size in bytes, or -1 (out of
+ * memory or closed). */
+long xs_stream_send(xs_stream *s, xmpp_stanza_t *stanza);
 
 /* Sends a stream error with the given RFC 6120 condition and closes the
  * stream; on_closed follows once the bytes are written. */

@@ -5,10 +5,17 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_config.c src/xmuc/xm_config.h \
 	src/xmuc/xm_link.c src/xmuc/xm_link.h \
 	src/xmuc/xm_log.c src/xmuc/xm_log.h \
-	src/xmuc/xm_service.c src/xmuc/xm_service.h
+	src/xmuc/xm_service.c src/xmuc/xm_service.h \
+	src/xmuc/xm_map.c src/xmuc/xm_map.h \
+	src/xmuc/xm_stanza.c src/xmuc/xm_stanza.h \
+	src/xmuc/xm_roomcfg.c src/xmuc/xm_roomcfg.h \
+	src/xmuc/xm_room.c src/xmuc/xm_room.h src/xmuc/xm_room_internal.h \
+	src/xmuc/xm_room_admin.c \
+	src/xmuc/xm_store.c src/xmuc/xm_store.h \
+	src/xmuc/xm_stats.c src/xmuc/xm_stats.h
 src_xmuc_libxmuc_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS) \
 	$(SSL_CFLAGS)
-src_xmuc_libxmuc_la_LIBADD = src/e2e/libe2e.la $(STROPHE_LIBS) $(EVENT_LIBS) \
+src_xmuc_libxmuc_la_LIBADD = src/e2e/libe2e.la src/views/libvm.la $(STROPHE_LIBS) $(EVENT_LIBS) \
 	$(SSL_LIBS)
 
 bin_PROGRAMS += src/xmuc/xmucd
@@ -20,3 +27,41 @@ check_PROGRAMS += tests/unit/test_xm_config
 TESTS += tests/unit/test_xm_config
 tests_unit_test_xm_config_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_xm_config_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+
+check_PROGRAMS += tests/unit/test_xm_room
+TESTS += tests/unit/test_xm_room
+tests_unit_test_xm_room_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
+tests_unit_test_xm_room_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+
+# Statistics and inspection: the OpenMetrics endpoint (xm_stats.c is
+# listed above), the admin commands orbweb traffic and orbweb topo, their
+# unit tests and the topology reader's fuzz harness.
+src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_http.c src/xmuc/xm_http.h
+
+check_PROGRAMS += tests/unit/test_xm_stats tests/unit/test_xm_http \
+	tests/unit/test_topo
+TESTS += tests/unit/test_xm_stats tests/unit/test_xm_http tests/unit/test_topo
+tests_unit_test_xm_stats_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS)
+tests_unit_test_xm_stats_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+tests_unit_test_xm_http_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_unit_test_xm_http_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+tests_unit_test_topo_SOURCES = tests/unit/test_topo.c \
+	tools/orbweb/topo.c tools/orbweb/topo.h
+tests_unit_test_topo_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_topo_LDADD = $(CRITERION_LIBS)
+
+ORBWEB_CLI_SOURCES += tools/orbweb/cmd_traffic.c tools/orbweb/cmd_topo.c \
+	tools/orbweb/cli_admin.c tools/orbweb/cli_admin.h \
+	tools/orbweb/topo.c tools/orbweb/topo.h
+ORBWEB_CLI_LIBS += src/xmuc/libxmuc.la
+
+check_PROGRAMS += tests/fuzz/fuzz_topo_json
+TESTS += tests/fuzz/fuzz_topo_json
+FUZZ_TARGETS += fuzz_topo_json
+tests_fuzz_fuzz_topo_json_SOURCES = tests/fuzz/fuzz_topo_json.c \
+	tests/fuzz/replay.c tools/orbweb/topo.c tools/orbweb/topo.h
+tests_fuzz_fuzz_topo_json_CFLAGS = $(AM_CFLAGS)
+fuzz_topo_json_FUZZ_SRCS = tools/orbweb/topo.c
+EXTRA_DIST += tests/fuzz/corpus/fuzz_topo_json

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "xm_config.h"
+#include "xm_roomcfg.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -116,6 +117,101 @@ static int set_rmax(struct xm_config *cfg, const char *v, char *err, size_t n)
     return parse_ms(&cfg->reconnect_max_ms, "reconnect_max_ms", v, err, n);
 }
 
+static int parse_uint(unsigned *slot, const char *name, const char *v,
+                      unsigned lo, unsigned hi, char *err, size_t n)
+{
+    char *end;
+    unsigned long x = strtoul(v, &end, 10);
+
+    if (*v >= '0' && *v <= '9' && !*end && x >= lo && x <= hi) {
+        *slot = (unsigned)x;
+        return 0;
+    }
+    snprintf(err, n, "%s '%s' is not a whole number between %u and %u", name, v,
+             lo, hi);
+    return -1;
+}
+
+#define UINT_SETTING(field, lo, hi)                                           \
+    static int set_##field(struct xm_config *cfg, const char *v, char *err,   \
+                           size_t n)                                          \
+    {                                                                         \
+        return parse_uint(&cfg->field, #field, v, lo, hi, err, n);            \
+    }
+UINT_SETTING(max_rooms, 1, 10000000)
+UINT_SETTING(max_occupants, 1, 10000000)
+UINT_SETTING(max_stanza_bytes, 1024, 16u << 20)
+UINT_SETTING(rate_per_s, 0, 1000000)
+UINT_SETTING(rate_burst, 0, 1000000)
+
+static void free_admins(struct xm_config *cfg)
+{
+    for (char **a = cfg->admins; a && *a; a++)
+        free(*a);
+    free(cfg->admins);
+    cfg->admins = NULL;
+}
+
+/* "a@b, c@d" or "a@b c@d": bare JIDs. */
+static int set_admins(struct xm_config *cfg, const char *v, char *err, size_t n)
+{
+    char *copy = strdup(v), *tok, *save = NULL;
+    size_t count = 0;
+
+    free_admins(cfg);
+    if (!copy || !(cfg->admins = calloc(strlen(v) / 2 + 2, sizeof *cfg->admins))) {
+        free(copy);
+        return -1;
+    }
+    for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+        if (!strchr(tok, '@') || strchr(tok, '/')) {
+            snprintf(err, n, "admin '%s' is not a bare JID like alice@example.org", tok);
+            free(copy);
+            return -1;
+        }
+        if (!(cfg->admins[count++] = strdup(tok))) {
+            free(copy);
+            return -1;
+        }
+    }
+    free(copy);
+    return 0;
+}
+
+static int set_data_dir(struct xm_config *cfg, const char *v, char *err, size_t n)
+{
+    (void)err, (void)n;
+    return replace(&cfg->data_dir, v);
+}
+
+static int set_default_manager(struct xm_config *cfg, const char *v, char *err,
+                               size_t n)
+{
+    if (!xm_manager_known(v)) {
+        snprintf(err, n, "default_manager '%s' is not one of complete, rbt, ring, "
+                         "random, blind, treegossip", v);
+        return -1;
+    }
+    snprintf(cfg->default_manager, sizeof cfg->default_manager, "%s", v);
+    return 0;
+}
+
+static int set_metrics(struct xm_config *cfg, const char *v, char *err, size_t n)
+{
+    struct xm_config probe = {0};
+
+    if (xm_config_set_server(&probe, v) < 0 ||
+        (strncmp(probe.server_host, "127.", 4) && strcmp(probe.server_host, "::1"))) {
+        snprintf(err, n, "metrics '%s' must be a loopback HOST:PORT such as "
+                         "127.0.0.1:9464", v);
+        free(probe.server_host);
+        return -1;
+    }
+    free(probe.server_host);
+    return replace(&cfg->metrics, v);
+}
+
+/* The order matches long_options below: index i is settings[i]. */
 static const struct setting settings[] = {
     {"server", set_server},
     {"domain", set_domain},
@@ -123,6 +219,15 @@ static const struct setting settings[] = {
     {"log_level", set_log_level},
     {"reconnect_min_ms", set_rmin},
     {"reconnect_max_ms", set_rmax},
+    {"max_rooms", set_max_rooms},
+    {"max_occupants", set_max_occupants},
+    {"max_stanza_bytes", set_max_stanza_bytes},
+    {"rate_per_s", set_rate_per_s},
+    {"rate_burst", set_rate_burst},
+    {"admins", set_admins},
+    {"data_dir", set_data_dir},
+    {"default_manager", set_default_manager},
+    {"metrics", set_metrics},
 };
 
 static const struct setting *find_setting(const char *name)
@@ -245,6 +350,9 @@ static void usage(FILE *out)
         "usage: xmucd --server HOST:PORT --domain DOMAIN --secret-file FILE\n"
         "             [--config FILE] [--log-level error|warn|info|debug]\n"
         "             [--reconnect-min-ms MS] [--reconnect-max-ms MS]\n"
+        "             [--max-rooms N] [--max-occupants N] [--max-stanza-bytes N]\n"
+        "             [--rate-per-s N] [--rate-burst N] [--admins JID,...]\n"
+        "             [--data-dir DIR] [--default-manager NAME] [--metrics HOST:PORT]\n"
         "The secret may also come from the XMUCD_SECRET environment variable.\n"
         "See xmucd(8).\n");
 }
@@ -256,6 +364,15 @@ static const struct option long_options[] = {
     {"log-level", required_argument, NULL, 0},
     {"reconnect-min-ms", required_argument, NULL, 0},
     {"reconnect-max-ms", required_argument, NULL, 0},
+    {"max-rooms", required_argument, NULL, 0},
+    {"max-occupants", required_argument, NULL, 0},
+    {"max-stanza-bytes", required_argument, NULL, 0},
+    {"rate-per-s", required_argument, NULL, 0},
+    {"rate-burst", required_argument, NULL, 0},
+    {"admins", required_argument, NULL, 0},
+    {"data-dir", required_argument, NULL, 0},
+    {"default-manager", required_argument, NULL, 0},
+    {"metrics", required_argument, NULL, 0},
     {"config", required_argument, NULL, 'c'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -311,6 +428,12 @@ int xm_config_load(struct xm_config *cfg, int argc, char **argv, char *err,
     cfg->log_level = XM_LOG_INFO;
     cfg->reconnect_min_ms = 500;
     cfg->reconnect_max_ms = 30000;
+    cfg->max_rooms = 10000;
+    cfg->max_occupants = 100000;
+    cfg->max_stanza_bytes = 65536;
+    cfg->rate_per_s = 50;
+    cfg->rate_burst = 200;
+    strcpy(cfg->default_manager, "complete");
     r = parse_args(cfg, argc, argv, given, err, n);
     if (r != 0)
         return r;
@@ -329,5 +452,8 @@ void xm_config_clear(struct xm_config *cfg)
     free(cfg->domain);
     free(cfg->secret_file);
     free(cfg->config_file);
+    free(cfg->data_dir);
+    free(cfg->metrics);
+    free_admins(cfg);
     memset(cfg, 0, sizeof *cfg);
 }

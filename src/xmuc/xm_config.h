@@ -17,6 +17,14 @@ struct xm_config {
     enum xm_log_level log_level;
     int reconnect_min_ms;   /* first reconnection delay */
     int reconnect_max_ms;   /* cap of the exponential backoff */
+    unsigned max_rooms;     /* rooms at once */
+    unsigned max_occupants; /* per room */
+    unsigned max_stanza_bytes;
+    unsigned rate_per_s, rate_burst; /* per occupant; 0: unlimited */
+    char **admins;          /* bare JIDs, NULL-terminated */
+    char *data_dir;         /* persistent rooms; NULL: none */
+    char default_manager[24];
+    char *metrics;          /* loopback HOST:PORT for OpenMetrics; NULL: off */
 };
 
 /* Fills cfg from argv and the configuration file it names, then the

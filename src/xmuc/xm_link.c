@@ -143,7 +143,7 @@ static void on_handshake_reply(xm_link *l, xmpp_stanza_t *st)
     }
 }
 
-static void on_stanza(void *ud, xmpp_stanza_t *st)
+static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
 {
     xm_link *l = ud;
 
@@ -151,7 +151,7 @@ static void on_stanza(void *ud, xmpp_stanza_t *st)
         xm_error("the server ended the stream with the error <%s/>",
                  stream_error(st));
     else if (l->state == UP)
-        l->p.on_stanza(l->p.owner, st);
+        l->p.on_stanza(l->p.owner, st, bytes);
     else if (l->state == HANDSHAKING)
         on_handshake_reply(l, st);
 }
@@ -285,11 +285,14 @@ void xm_link_free(xm_link *l)
     free(l);
 }
 
-int xm_link_send(xm_link *l, xmpp_stanza_t *stanza)
+size_t xm_link_send(xm_link *l, xmpp_stanza_t *stanza)
 {
+    long n;
+
     if (l->state != UP)
-        return -1;
-    return xs_stream_send(l->stream, stanza);
+        return 0;
+    n = xs_stream_send(l->stream, stanza);
+    return n < 0 ? 0 : (size_t)n;
 }
 
 bool xm_link_is_up(const xm_link *l)

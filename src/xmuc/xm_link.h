@@ -22,9 +22,9 @@ struct xm_link_params {
     const char *secret;
     int reconnect_min_ms;
     int reconnect_max_ms;
-    /* Called for every stanza from the server.  The stanza is lent: clone
-     * it to keep it.  May call xm_link_send. */
-    void (*on_stanza)(void *owner, xmpp_stanza_t *stanza);
+    /* Called for every stanza from the server, with its size on the wire.
+     * The stanza is lent: clone it to keep it.  May call xm_link_send. */
+    void (*on_stanza)(void *owner, xmpp_stanza_t *stanza, size_t bytes);
     /* Called when the handshake succeeds (up) and when the link is lost. */
     void (*on_state)(void *owner, bool up);
     void *owner;
@@ -44,9 +44,9 @@ void xm_link_stop(xm_link *l);
 
 void xm_link_free(xm_link *l);
 
-/* Sends a stanza if the link is up; returns 0, or -1 when it is down
- * (the stanza is dropped and the caller told so). */
-int xm_link_send(xm_link *l, xmpp_stanza_t *stanza);
+/* Sends a stanza if the link is up; returns its size in bytes, or 0 when
+ * the link is down or memory ran out (the stanza is dropped). */
+size_t xm_link_send(xm_link *l, xmpp_stanza_t *stanza);
 
 bool xm_link_is_up(const xm_link *l);
 

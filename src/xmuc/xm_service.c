@@ -1,190 +1,459 @@
-/* xm_service.c -- the service's own answers: XEP-0030 disco#info and
- * disco#items, XEP-0199 ping, and RFC 6120 errors for everything else. */
+/* xm_service.c -- the component: routing, rooms, limits, persistence,
+ * and the service's own answers (XEP-0030 disco, XEP-0199 ping, our
+ * statistics).  Anything it does not offer gets the fitting RFC 6120
+ * error; an error is never answered with an error. */
 #include "config.h"
 
 #include "xm_service.h"
 #include "xm_log.h"
+#include "xm_map.h"
+#include "xm_store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
-#define NS_PING "urn:xmpp:ping"
-#define NS_MUC "http://jabber.org/protocol/muc"
-#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
-
 struct xm_service {
-    char *domain;
+    struct xm_service_config cfg;
+    const struct xm_out *out;
+    struct xm_room_env env;
+    xm_map *rooms; /* name -> xm_room */
+    xm_stats *stats;
+    bool link_was_down;
 };
 
-static const char *const features[] = {
-    NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_MUC, XM_NS_ORBWEB, NULL,
-};
+static bool is_admin(void *ctx, const char *bare)
+{
+    xm_service *s = ctx;
 
-xm_service *xm_service_new(const char *domain)
+    for (const char *const *a = s->cfg.admins; a && *a; a++)
+        if (!strcmp(*a, bare))
+            return true;
+    return false;
+}
+
+static void room_changed(void *ctx, xm_room *r)
+{
+    xm_service *s = ctx;
+
+    if (!s->cfg.data_dir)
+        return;
+    if (xm_room_config(r)->persistent && !xm_room_destroyed(r)) {
+        if (xm_store_save(s->cfg.data_dir, r) < 0)
+            xm_error("cannot save room %s in %s", xm_room_name(r), s->cfg.data_dir);
+    } else
+        xm_store_remove(s->cfg.data_dir, xm_room_name(r));
+}
+
+/* Frees r when it is destroyed, or empty and temporary. */
+static void reap(xm_service *s, xm_room *r)
+{
+    if (!xm_room_destroyed(r) &&
+        (xm_room_size(r) > 0 || xm_room_config(r)->persistent))
+        return;
+    xm_debug("room %s is gone", xm_room_name(r));
+    xm_map_del(s->rooms, xm_room_name(r));
+    xm_room_free(r);
+}
+
+static xm_room *create_room(xm_service *s, const char *name,
+                            xmpp_stanza_t *join)
+{
+    struct xm_roomcfg cfg;
+    xmpp_stanza_t *j = join ? xmpp_stanza_get_child_by_name_and_ns(
+                                  join, "join", XM_NS_ORBWEB) : NULL;
+    const char *m = j ? xmpp_stanza_get_attribute(j, "manager") : NULL;
+    xm_room *r;
+
+    xm_roomcfg_init(&cfg, s->cfg.max_occupants);
+    snprintf(cfg.manager, sizeof cfg.manager, "%s",
+             m && xm_manager_known(m) ? m
+             : s->cfg.default_manager ? s->cfg.default_manager : "complete");
+    r = xm_room_new(name, &s->env, &cfg);
+    xm_roomcfg_clear(&cfg);
+    if (r && xm_map_put(s->rooms, name, r) < 0) {
+        xm_room_free(r);
+        r = NULL;
+    }
+    return r;
+}
+
+static int load_room(void *ctx, const char *name, const char *path)
+{
+    xm_service *s = ctx;
+    FILE *f = fopen(path, "r");
+    xm_room *r = f ? create_room(s, name, NULL) : NULL;
+    int line = 0;
+
+    if (r && xm_room_load(r, f, &line) == 0) {
+        fclose(f);
+        return 0;
+    }
+    xm_error("cannot load room %s from %s%s%d; it is left on disk untouched",
+             name, path, line ? " at line " : "", line);
+    if (f)
+        fclose(f);
+    if (r) {
+        xm_map_del(s->rooms, name);
+        xm_room_free(r);
+    }
+    return -1;
+}
+
+xm_service *xm_service_new(const struct xm_service_config *cfg,
+                           const struct xm_out *out, char *err, size_t errlen)
 {
     xm_service *s = calloc(1, sizeof *s);
 
-    if (s && !(s->domain = strdup(domain))) {
-        free(s);
+    if (!s || !(s->rooms = xm_map_new()) || !(s->stats = xm_stats_new())) {
+        snprintf(err, errlen, "out of memory");
+        xm_service_free(s);
         return NULL;
+    }
+    s->cfg = *cfg;
+    s->out = out;
+    s->env = (struct xm_room_env){
+        .out = out, .domain = cfg->domain, .max_occupants = cfg->max_occupants,
+        .rate_per_s = cfg->rate_per_s, .rate_burst = cfg->rate_burst,
+        .now_ms = cfg->now_ms, .changed = room_changed, .is_admin = is_admin,
+        .ctx = s, .seed = cfg->seed};
+    if (cfg->data_dir) {
+        if (xm_store_open(cfg->data_dir, err, errlen) < 0) {
+            xm_service_free(s);
+            return NULL;
+        }
+        xm_info("loaded %d persistent rooms from %s",
+                xm_store_each(cfg->data_dir, load_room, s), cfg->data_dir);
     }
     return s;
 }
 
+static int free_room(void *ctx, const char *key, void *value)
+{
+    (void)ctx, (void)key;
+    xm_room_free(value);
+    return 0;
+}
+
 void xm_service_free(xm_service *s)
 {
-    if (s)
-        free(s->domain);
+    if (!s)
+        return;
+    if (s->rooms) {
+        xm_map_each(s->rooms, free_room, NULL);
+        xm_map_free(s->rooms);
+    }
+    xm_stats_free(s->stats);
     free(s);
 }
 
-static xmpp_stanza_t *child(xmpp_ctx_t *ctx, xmpp_stanza_t *parent,
-                            const char *name, const char *ns)
-{
-    xmpp_stanza_t *c = xmpp_stanza_new(ctx);
+/* ---- the service's own answers ---------------------------------------------- */
 
-    if (!c)
-        return NULL;
-    xmpp_stanza_set_name(c, name);
-    if (ns)
-        xmpp_stanza_set_ns(c, ns);
-    xmpp_stanza_add_child(parent, c);
-    xmpp_stanza_release(c); /* the parent holds it now */
-    return c;
+static void send_counted(xm_service *s, xmpp_stanza_t *st)
+{
+    size_t bytes = xm_send(s->out, st);
+
+    if (bytes)
+        xm_stats_count(s->stats, XM_OUT, st, bytes);
 }
 
-/* A reply to stanza, addressed both ways: a component must stamp its own
- * "from" (the server answers improper-addressing otherwise). */
-static xmpp_stanza_t *reply_to(xmpp_stanza_t *stanza)
+static void error_reply(xm_service *s, xmpp_stanza_t *st, const char *etype,
+                        const char *cond, const char *text)
 {
-    xmpp_stanza_t *reply = xmpp_stanza_reply(stanza);
-    const char *to = xmpp_stanza_get_to(stanza);
+    xmpp_stanza_t *e = xm_error_new(st, etype, cond, text);
 
-    if (reply && to && xmpp_stanza_set_from(reply, to) != XMPP_EOK) {
+    if (e) {
+        send_counted(s, e);
+        xmpp_stanza_release(e);
+    }
+}
+
+static void answer_disco_info(xm_service *s, xmpp_stanza_t *iq)
+{
+    static const char *const base[] = {XM_NS_DISCO_INFO, XM_NS_DISCO_ITEMS,
+                                       XM_NS_PING, XM_NS_MUC, XM_NS_ORBWEB, NULL};
+    xmpp_stanza_t *reply = xm_reply_new(iq, "result"), *q, *e;
+    char var[128];
+
+    if (!reply || !(q = xm_child(reply, "query", XM_NS_DISCO_INFO)))
+        goto done;
+    if ((e = xm_child(q, "identity", NULL))) {
+        xmpp_stanza_set_attribute(e, "category", "conference");
+        xmpp_stanza_set_attribute(e, "type", "text");
+        xmpp_stanza_set_attribute(e, "name", "orbweb extensible rooms");
+    }
+    for (int i = 0; base[i]; i++)
+        if ((e = xm_child(q, "feature", NULL)))
+            xmpp_stanza_set_attribute(e, "var", base[i]);
+    for (int i = 0; xm_managers[i]; i++) {
+        snprintf(var, sizeof var, XM_NS_ORBWEB "#view-%s", xm_managers[i]);
+        if ((e = xm_child(q, "feature", NULL)))
+            xmpp_stanza_set_attribute(e, "var", var);
+    }
+    send_counted(s, reply);
+done:
+    if (reply)
         xmpp_stanza_release(reply);
-        return NULL;
-    }
-    return reply;
 }
 
-/* Sends the error reply to stanza with the given RFC 6120 condition;
- * an error is never answered with an error (RFC 6120 8.3.1). */
-static void send_condition(xm_link *l, xmpp_stanza_t *stanza, const char *etype,
-                           const char *condition)
-{
-    xmpp_ctx_t *ctx = xm_link_ctx(l);
-    xmpp_stanza_t *reply, *error;
-    const char *stype = xmpp_stanza_get_type(stanza);
+struct items {
+    xmpp_stanza_t *q;
+};
 
-    if (stype && !strcmp(stype, "error"))
-        return; /* never answer an error with an error */
-    reply = reply_to(stanza);
-    if (!reply)
+static int add_item(void *ctx, const char *name, void *value)
+{
+    struct items *it = ctx;
+    xm_room *r = value;
+    xmpp_stanza_t *e;
+
+    if (!xm_room_config(r)->public_room || !(e = xm_child(it->q, "item", NULL)))
+        return 0;
+    xmpp_stanza_set_attribute(e, "jid", xm_room_jid(r));
+    xmpp_stanza_set_attribute(e, "name", xm_room_config(r)->title
+                                             ? xm_room_config(r)->title : name);
+    return 0;
+}
+
+static void answer_disco_items(xm_service *s, xmpp_stanza_t *iq)
+{
+    xmpp_stanza_t *reply = xm_reply_new(iq, "result");
+    struct items it = {reply ? xm_child(reply, "query", XM_NS_DISCO_ITEMS) : NULL};
+
+    if (it.q)
+        xm_map_each(s->rooms, add_item, &it);
+    if (reply) {
+        send_counted(s, reply);
+        xmpp_stanza_release(reply);
+    }
+}
+
+static void answer_stats(xm_service *s, xmpp_stanza_t *iq)
+{
+    char bare[1024];
+    xmpp_stanza_t *reply, *st;
+
+    xm_bare(xmpp_stanza_get_from(iq), bare, sizeof bare);
+    if (!is_admin(s, bare)) {
+        error_reply(s, iq, "auth", "forbidden", "service admins only");
         return;
-    xmpp_stanza_set_type(reply, "error");
-    error = child(ctx, reply, "error", NULL);
-    if (error) {
-        xmpp_stanza_set_attribute(error, "type", etype);
-        child(ctx, error, condition, NS_STANZAS);
     }
-    xm_link_send(l, reply);
-    xmpp_stanza_release(reply);
+    reply = xm_reply_new(iq, "result");
+    st = xm_stats_to_stanza(s->stats, s->out->xctx);
+    if (reply && st) {
+        xmpp_stanza_add_child(reply, st);
+        send_counted(s, reply);
+    } else
+        error_reply(s, iq, "wait", "resource-constraint", NULL);
+    if (st)
+        xmpp_stanza_release(st);
+    if (reply)
+        xmpp_stanza_release(reply);
 }
 
-static void answer_disco_info(xm_link *l, xmpp_stanza_t *iq)
-{
-    xmpp_ctx_t *ctx = xm_link_ctx(l);
-    xmpp_stanza_t *reply = reply_to(iq), *q, *id;
-
-    if (!reply)
-        return;
-    xmpp_stanza_set_type(reply, "result");
-    q = child(ctx, reply, "query", NS_DISCO_INFO);
-    id = q ? child(ctx, q, "identity", NULL) : NULL;
-    if (id) {
-        xmpp_stanza_set_attribute(id, "category", "conference");
-        xmpp_stanza_set_attribute(id, "type", "text");
-        xmpp_stanza_set_attribute(id, "name", "orbweb extensible rooms");
-    }
-    for (int i = 0; q && features[i]; i++) {
-        xmpp_stanza_t *f = child(ctx, q, "feature", NULL);
-        if (f)
-            xmpp_stanza_set_attribute(f, "var", features[i]);
-    }
-    xm_link_send(l, reply);
-    xmpp_stanza_release(reply);
-}
-
-static void answer_empty(xm_link *l, xmpp_stanza_t *iq, const char *name,
-                         const char *ns)
-{
-    xmpp_stanza_t *reply = reply_to(iq);
-
-    if (!reply)
-        return;
-    xmpp_stanza_set_type(reply, "result");
-    if (name)
-        child(xm_link_ctx(l), reply, name, ns);
-    xm_link_send(l, reply);
-    xmpp_stanza_release(reply);
-}
-
-/* An iq get/set to the service itself. */
-static void handle_service_iq(xm_link *l, xmpp_stanza_t *iq, const char *type)
-{
-    xmpp_stanza_t *payload = xmpp_stanza_get_children(iq);
-    const char *ns;
-
-    while (payload && !xmpp_stanza_is_tag(payload))
-        payload = xmpp_stanza_get_next(payload);
-    ns = payload ? xmpp_stanza_get_ns(payload) : NULL;
-    if (!ns)
-        send_condition(l, iq, "modify", "bad-request");
-    else if (!strcmp(type, "get") && !strcmp(ns, NS_DISCO_INFO))
-        answer_disco_info(l, iq);
-    else if (!strcmp(type, "get") && !strcmp(ns, NS_DISCO_ITEMS))
-        answer_empty(l, iq, "query", NS_DISCO_ITEMS);
-    else if (!strcmp(type, "get") && !strcmp(ns, NS_PING))
-        answer_empty(l, iq, NULL, NULL);
-    else
-        send_condition(l, iq, "cancel", "service-unavailable");
-}
-
-static void handle_iq(xm_service *s, xm_link *l, xmpp_stanza_t *iq)
+static void handle_service_iq(xm_service *s, xmpp_stanza_t *iq)
 {
     const char *type = xmpp_stanza_get_type(iq);
-    const char *to = xmpp_stanza_get_to(iq);
+    xmpp_stanza_t *q = xm_first_elem(iq);
+    const char *ns = q ? xmpp_stanza_get_ns(q) : NULL;
+    bool get = !strcmp(type, "get");
+    xmpp_stanza_t *reply;
 
-    if (!type || !xmpp_stanza_get_id(iq)) {
-        send_condition(l, iq, "modify", "bad-request");
-        return;
-    }
-    if (!strcmp(type, "result") || !strcmp(type, "error"))
-        return;
-    if (strcmp(type, "get") && strcmp(type, "set")) {
-        send_condition(l, iq, "modify", "bad-request");
-        return;
-    }
-    if (to && !strcmp(to, s->domain))
-        handle_service_iq(l, iq, type);
+    if (!ns)
+        error_reply(s, iq, "modify", "bad-request", NULL);
+    else if (get && !strcmp(ns, XM_NS_DISCO_INFO))
+        answer_disco_info(s, iq);
+    else if (get && !strcmp(ns, XM_NS_DISCO_ITEMS))
+        answer_disco_items(s, iq);
+    else if (get && !strcmp(ns, XM_NS_PING) && (reply = xm_reply_new(iq, "result"))) {
+        send_counted(s, reply);
+        xmpp_stanza_release(reply);
+    } else if (get && !strcmp(ns, XM_NS_ORBWEB) &&
+               !strcmp(xmpp_stanza_get_name(q), "stats"))
+        answer_stats(s, iq);
     else
-        send_condition(l, iq, "cancel", "item-not-found");
+        error_reply(s, iq, "cancel", "service-unavailable", NULL);
 }
 
-void xm_service_handle(xm_service *s, xm_link *l, xmpp_stanza_t *stanza)
-{
-    const char *name = xmpp_stanza_get_name(stanza);
+/* ---- routing -------------------------------------------------------------------- */
 
-    xm_debug("stanza <%s> from %s to %s", name,
-             xmpp_stanza_get_from(stanza) ? xmpp_stanza_get_from(stanza) : "?",
-             xmpp_stanza_get_to(stanza) ? xmpp_stanza_get_to(stanza) : "?");
-    if (!xmpp_stanza_get_from(stanza))
-        return; /* the server always stamps from; nothing to answer to */
-    if (!strcmp(name, "iq"))
-        handle_iq(s, l, stanza);
-    else if (!strcmp(name, "message") ||
-             (!strcmp(name, "presence") && !xmpp_stanza_get_type(stanza)))
-        send_condition(l, stanza, "cancel", "service-unavailable");
+/* Splits to = node@domain/resource; false unless the domain is ours. */
+static bool split_to(xm_service *s, const char *to, char *node, size_t nlen,
+                     const char **resource)
+{
+    const char *at = strchr(to, '@'), *slash;
+    const char *dom = at ? at + 1 : to;
+    size_t dlen;
+
+    slash = strchr(dom, '/');
+    if (at && slash && at > slash)
+        return false;
+    dlen = slash ? (size_t)(slash - dom) : strlen(dom);
+    if (dlen != strlen(s->cfg.domain) || strncmp(dom, s->cfg.domain, dlen))
+        return false;
+    *resource = slash ? slash + 1 : NULL;
+    if (!at) {
+        node[0] = '\0';
+        return true;
+    }
+    snprintf(node, nlen, "%.*s", (int)(at - to), to);
+    return (size_t)(at - to) < nlen;
+}
+
+static bool room_name_ok(const char *node)
+{
+    if (!*node || strlen(node) > 255)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)node; *p; p++)
+        if (*p <= ' ' || strchr("\"&'/:<>@", *p) || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* A stanza for a room that does not exist: an available presence with a
+ * nick creates it; anything else is answered item-not-found. */
+static void to_missing_room(xm_service *s, xmpp_stanza_t *st, const char *node,
+                            const char *nick, size_t bytes)
+{
+    bool join = !strcmp(xmpp_stanza_get_name(st), "presence") &&
+                !xmpp_stanza_get_type(st) && nick && *nick;
+    char bare[1024];
+    xm_room *r;
+
+    if (!join) {
+        error_reply(s, st, "cancel", "item-not-found", "no such room");
+        return;
+    }
+    if (!room_name_ok(node)) {
+        error_reply(s, st, "modify", "jid-malformed", "not a valid room name");
+        return;
+    }
+    if (xm_map_size(s->rooms) >= s->cfg.max_rooms) {
+        error_reply(s, st, "wait", "resource-constraint", "too many rooms");
+        return;
+    }
+    if (!(r = create_room(s, node, st))) {
+        error_reply(s, st, "wait", "resource-constraint", NULL);
+        return;
+    }
+    xm_bare(xmpp_stanza_get_from(st), bare, sizeof bare);
+    xm_room_set_affiliation(r, bare, XM_AFFIL_OWNER);
+    xm_info("room %s created by %s", node, bare);
+    xm_room_join_creator(r, st, nick, bytes);
+    reap(s, r);
+}
+
+void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes)
+{
+    const char *name = xmpp_stanza_get_name(st), *to = xmpp_stanza_get_to(st);
+    const char *type = xmpp_stanza_get_type(st), *resource;
+    char node[1024];
+    xm_room *r;
+
+    xm_stats_count(s->stats, XM_IN, st, bytes);
+    if (!xmpp_stanza_get_from(st) || !to || !split_to(s, to, node, sizeof node, &resource))
+        return; /* the server stamps both; nothing sane to answer */
+    if (bytes > s->cfg.max_stanza_bytes) {
+        error_reply(s, st, "modify", "policy-violation", "stanza too large");
+        return;
+    }
+    if (!node[0]) {
+        if (!strcmp(name, "iq") && type && (!strcmp(type, "get") || !strcmp(type, "set")))
+            handle_service_iq(s, st);
+        else if (!strcmp(name, "iq") && !type)
+            error_reply(s, st, "modify", "bad-request", NULL);
+        else if (!strcmp(name, "message") || (!strcmp(name, "presence") && !type))
+            error_reply(s, st, "cancel", "service-unavailable", NULL);
+        return;
+    }
+    if (!(r = xm_map_get(s->rooms, node))) {
+        to_missing_room(s, st, node, resource, bytes);
+        return;
+    }
+    xm_room_handle(r, st, resource, bytes);
+    reap(s, r);
+}
+
+/* ---- the link and shutdown ------------------------------------------------------- */
+
+static int forget(void *ctx, const char *key, void *value)
+{
+    (void)ctx, (void)key;
+    xm_room_forget_all(value);
+    return 0;
+}
+
+void xm_service_link_down(xm_service *s)
+{
+    xm_map_each(s->rooms, forget, NULL);
+    s->link_was_down = true;
+}
+
+struct reap_list {
+    xm_room **rooms;
+    size_t n;
+};
+
+static int notify(void *ctx, const char *key, void *value)
+{
+    struct reap_list *l = ctx;
+
+    (void)key;
+    xm_room_notify_forgotten(value);
+    if (l->rooms)
+        l->rooms[l->n++] = value;
+    return 0;
+}
+
+void xm_service_link_up(xm_service *s)
+{
+    struct reap_list l = {calloc(xm_map_size(s->rooms) + 1, sizeof(xm_room *)), 0};
+
+    if (!s->link_was_down) {
+        free(l.rooms);
+        return;
+    }
+    s->link_was_down = false;
+    xm_map_each(s->rooms, notify, &l);
+    for (size_t i = 0; i < l.n; i++)
+        reap(s, l.rooms[i]);
+    free(l.rooms);
+}
+
+static int evict(void *ctx, const char *key, void *value)
+{
+    (void)ctx, (void)key;
+    xm_room_evict_all(value, 332);
+    return 0;
+}
+
+void xm_service_shutdown(xm_service *s)
+{
+    xm_map_each(s->rooms, evict, NULL);
+}
+
+xm_stats *xm_service_stats(xm_service *s) { return s->stats; }
+size_t xm_service_rooms(const xm_service *s) { return xm_map_size(s->rooms); }
+xm_room *xm_service_room(xm_service *s, const char *name)
+{
+    return xm_map_get(s->rooms, name);
+}
+
+struct each_room {
+    int (*fn)(void *ctx, xm_room *r);
+    void *ctx;
+};
+
+static int each_step(void *ctx, const char *key, void *value)
+{
+    struct each_room *e = ctx;
+
+    (void)key;
+    return e->fn(e->ctx, value);
+}
+
+int xm_service_each_room(xm_service *s, int (*fn)(void *ctx, xm_room *r),
+                         void *ctx)
+{
+    struct each_room e = {fn, ctx};
+    return xm_map_each(s->rooms, each_step, &e);
 }

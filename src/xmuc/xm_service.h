@@ -1,23 +1,61 @@
-/* xm_service.h -- what xmucd answers as a service: disco, ping, errors.
+/* xm_service.h -- the component as a whole: routes every stanza to the
+ * service itself or to a room, creates and reaps rooms, enforces the
+ * service's limits, persists configured rooms, and answers disco, ping
+ * and statistics for the service domain.
  *
- * The service receives every stanza addressed to the component (its
- * domain and any JID under it) and answers those addressed to the
- * service itself; anything it does not offer gets the RFC 6120 error
- * that fits. Rooms plug in here in a later stage. */
+ * Sans-I/O like the rooms: stanzas come in through xm_service_handle and
+ * leave through the xm_out given at creation; the clock is injected. */
 #ifndef SRC_XMUC_XM_SERVICE_H
 #define SRC_XMUC_XM_SERVICE_H
 
-#include "xm_link.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-/* Our own namespace, for our child elements; see docs/protocol.md. */
-#define XM_NS_ORBWEB "https://orbweb.dev/ns/xmuc/0"
+#include "xm_room.h"
+#include "xm_stanza.h"
+#include "xm_stats.h"
+
+struct xm_service_config {
+    const char *domain;
+    uint32_t max_rooms;        /* rooms at once */
+    uint32_t max_occupants;    /* per room (rooms may set lower) */
+    size_t max_stanza_bytes;   /* larger stanzas get policy-violation */
+    uint32_t rate_per_s, rate_burst; /* per occupant; 0: unlimited */
+    const char *const *admins; /* bare JIDs, NULL-terminated; may be NULL */
+    const char *data_dir;      /* persistent rooms live here; NULL: none */
+    const char *default_manager; /* for new rooms; NULL: "complete" */
+    uint64_t (*now_ms)(void *ctx);
+    void *clock_ctx;
+    uint64_t seed;
+};
 
 typedef struct xm_service xm_service;
 
-xm_service *xm_service_new(const char *domain);
+/* Creates the service and loads persistent rooms from data_dir.  NULL
+ * with a reason in err when out of memory or data_dir is unusable. */
+xm_service *xm_service_new(const struct xm_service_config *cfg,
+                           const struct xm_out *out, char *err, size_t errlen);
 void xm_service_free(xm_service *s);
 
-/* Handles one stanza received on link l. */
-void xm_service_handle(xm_service *s, xm_link *l, xmpp_stanza_t *stanza);
+/* Handles one stanza from the server (bytes: its size on the wire). */
+void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes);
+
+/* The link to the server went down: occupants are forgotten (their
+ * sessions may be gone).  When it is back up, xm_service_link_up tells
+ * each of them it was removed (unavailable, status 332) so clients
+ * rejoin, and reaps rooms left empty. */
+void xm_service_link_down(xm_service *s);
+void xm_service_link_up(xm_service *s);
+
+/* Before exiting: every occupant gets unavailable with status 332. */
+void xm_service_shutdown(xm_service *s);
+
+xm_stats *xm_service_stats(xm_service *s);
+size_t xm_service_rooms(const xm_service *s);
+/* Calls fn for every room; non-zero stops and is returned. */
+int xm_service_each_room(xm_service *s, int (*fn)(void *ctx, xm_room *r),
+                         void *ctx);
+xm_room *xm_service_room(xm_service *s, const char *name);
 
 #endif

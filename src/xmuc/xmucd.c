@@ -1,4 +1,5 @@
-/* xmucd.c -- the X-MUC component daemon: settings, event loop, signals. */
+/* xmucd.c -- the X-MUC component daemon: settings, event loop, signals,
+ * and the glue between the link (I/O) and the service (logic). */
 #include "config.h"
 
 #include <signal.h>
@@ -18,19 +19,41 @@ struct daemon {
     struct event_base *base;
     xm_link *link;
     xm_service *service;
+    struct xm_out out;
 };
 
-static void on_stanza(void *owner, xmpp_stanza_t *stanza)
+static size_t send_on_link(void *ctx, xmpp_stanza_t *st)
+{
+    struct daemon *d = ctx;
+    return xm_link_send(d->link, st);
+}
+
+static uint64_t now_ms(void *ctx)
+{
+    struct timespec ts;
+
+    (void)ctx;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void on_stanza(void *owner, xmpp_stanza_t *stanza, size_t bytes)
 {
     struct daemon *d = owner;
-    xm_service_handle(d->service, d->link, stanza);
+    xm_service_handle(d->service, stanza, bytes);
 }
 
 static void on_state(void *owner, bool up)
 {
-    (void)owner;
-    if (!up)
-        xm_warn("lost the server; rooms stay in memory until it is back");
+    struct daemon *d = owner;
+
+    if (up) {
+        xm_service_link_up(d->service);
+        return;
+    }
+    xm_warn("lost the server; occupants are dropped and told to rejoin "
+            "once it is back (rooms stay)");
+    xm_service_link_down(d->service);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -40,6 +63,25 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     xm_info("got %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     event_base_loopbreak(d->base);
+}
+
+static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
+{
+    struct xm_service_config sc = {
+        .domain = cfg->domain, .max_rooms = cfg->max_rooms,
+        .max_occupants = cfg->max_occupants,
+        .max_stanza_bytes = cfg->max_stanza_bytes,
+        .rate_per_s = cfg->rate_per_s, .rate_burst = cfg->rate_burst,
+        .admins = (const char *const *)cfg->admins, .data_dir = cfg->data_dir,
+        .default_manager = cfg->default_manager, .now_ms = now_ms,
+        .seed = (uint64_t)time(NULL) ^ (uint64_t)getpid(),
+    };
+    char err[512];
+    xm_service *s = xm_service_new(&sc, &d->out, err, sizeof err);
+
+    if (!s)
+        xm_error("%s", err);
+    return s;
 }
 
 static int run(const struct xm_config *cfg)
@@ -56,25 +98,28 @@ static int run(const struct xm_config *cfg)
     int rc = 1;
 
     d.base = event_base_new();
-    d.service = xm_service_new(cfg->domain);
     d.link = d.base ? xm_link_new(d.base, &p) : NULL;
+    d.out = (struct xm_out){send_on_link, &d, d.link ? xm_link_ctx(d.link) : NULL};
     if (d.base) {
         sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
         sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
     }
-    if (!d.link || !d.service || !sigint || !sigterm ||
-        evsignal_add(sigint, NULL) < 0 || evsignal_add(sigterm, NULL) < 0) {
+    if (!d.link || !sigint || !sigterm || evsignal_add(sigint, NULL) < 0 ||
+        evsignal_add(sigterm, NULL) < 0) {
         xm_error("out of memory while starting");
         goto done;
     }
+    if (!(d.service = make_service(cfg, &d)))
+        goto done;
     xm_link_start(d.link);
     event_base_dispatch(d.base);
+    xm_service_shutdown(d.service);
     xm_link_stop(d.link);
     xm_info("stopped");
     rc = 0;
 done:
-    xm_link_free(d.link);
     xm_service_free(d.service);
+    xm_link_free(d.link);
     if (sigint)
         event_free(sigint);
     if (sigterm)

@@ -9,12 +9,12 @@
 
 static xmpp_ctx_t *ctx;
 
-static void on_stanza(void *ud, xmpp_stanza_t *st)
+static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
 {
     char *buf;
     size_t len;
 
-    (void)ud;
+    (void)ud, (void)bytes;
     if (xmpp_stanza_to_text(st, &buf, &len) == 0)
         xmpp_free(ctx, buf);
 }

@@ -15,6 +15,7 @@ struct seen {
     int opens, closes, stanzas;
     char id[32];
     char text[8][1024]; /* serialized stanzas */
+    size_t bytes[8];    /* their sizes on the wire */
 };
 
 static xmpp_ctx_t *ctx;
@@ -28,13 +29,14 @@ static void on_open(void *ud, const char **attrs)
             snprintf(s->id, sizeof s->id, "%s", attrs[i + 1]);
 }
 
-static void on_stanza(void *ud, xmpp_stanza_t *st)
+static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
 {
     struct seen *s = ud;
     char *buf;
     size_t len;
 
     cr_assert_eq(xmpp_stanza_to_text(st, &buf, &len), 0);
+    s->bytes[s->stanzas < 8 ? s->stanzas : 7] = bytes;
     if (s->stanzas < 8)
         snprintf(s->text[s->stanzas], sizeof s->text[0], "%s", buf);
     s->stanzas++;
@@ -103,6 +105,8 @@ Test(xs_parser, stanzas_in_any_chunking)
     cr_assert_eq(whole.stanzas, 2);
     cr_assert_eq(whole.closes, 1);
     cr_expect(strstr(whole.text[0], "<body>hi &amp; bye</body>"), "%s", whole.text[0]);
+    cr_expect_eq(whole.bytes[0], strlen("<message to='a@b' from='c@d/e' type='chat'>"
+                                        "<body>hi &amp; bye</body></message>"));
     cr_expect(strstr(whole.text[0], "xmlns=\"jabber:component:accept\""), "%s",
               whole.text[0]);
     cr_expect(strstr(whole.text[1], "<query xmlns=\"http://jabber.org/protocol/disco#info\">"
@@ -111,6 +115,8 @@ Test(xs_parser, stanzas_in_any_chunking)
         cr_assert_eq(parse(in, chunk, &s, NULL, NULL), XS_OK, "chunk %zu", chunk);
         cr_assert_eq(s.stanzas, 2);
         cr_assert_str_eq(s.text[0], whole.text[0], "chunk %zu", chunk);
+        cr_assert_eq(s.bytes[0], whole.bytes[0], "chunk %zu", chunk);
+        cr_assert_eq(s.bytes[1], whole.bytes[1], "chunk %zu", chunk);
         cr_assert_str_eq(s.text[1], whole.text[1], "chunk %zu", chunk);
     }
 }

@@ -1,0 +1,85 @@
+/* xm_room_internal.h -- the room's insides, shared by xm_room.c (occupants,
+ * presence, messages) and xm_room_admin.c (owner and admin requests). */
+#ifndef SRC_XMUC_XM_ROOM_INTERNAL_H
+#define SRC_XMUC_XM_ROOM_INTERNAL_H
+
+#include "vm.h"
+#include "xm_map.h"
+#include "xm_room.h"
+
+/* An observer of an occupant, and why it sees it (complete rooms keep
+ * none: everyone sees everyone). */
+struct xm_seen {
+    vm_id observer;
+    uint32_t attrs;
+};
+
+struct xm_occupant {
+    vm_id id;
+    char *nick, *jid, *bare;
+    enum xm_affil affil;
+    vm_params params;       /* as joined, for rebuilding views */
+    xmpp_stanza_t *payload; /* <presence> holding the occupant's own children */
+    struct xm_seen *seen_by;
+    uint32_t n_seen, cap_seen;
+    double tokens;          /* rate limit bucket */
+    uint64_t last_ms;
+};
+
+struct xm_forgotten {
+    char *jid, *nick;
+};
+
+struct xm_room {
+    char *name, *jid;
+    const struct xm_room_env *env;
+    struct xm_roomcfg cfg;
+    xm_map *affils;         /* bare JID -> (void *)(intptr_t)enum xm_affil */
+    vm *view;
+    bool complete;
+    xm_map *by_nick, *by_jid;
+    struct xm_occupant **occ; /* by id */
+    uint32_t cap;
+    vm_id *free_ids;
+    uint32_t n_free, next_id;
+    size_t n;
+    vm_delta *deltas;
+    size_t n_deltas, cap_deltas;
+    bool delta_oom;
+    uint64_t seq;
+    char *subject, *subject_from;
+    xm_stats *stats;
+    bool destroyed;
+    struct xm_forgotten *forgotten;
+    size_t n_forgotten;
+};
+
+/* In xm_room.c */
+void xm_room_send(xm_room *r, xmpp_stanza_t *st);
+void xm_room_error(xm_room *r, xmpp_stanza_t *st, const char *etype,
+                   const char *cond, const char *text);
+struct xm_occupant *xm_room_occupant_by_jid(const xm_room *r, const char *jid);
+struct xm_occupant *xm_room_occupant_by_nick(const xm_room *r, const char *nick);
+/* Removes an occupant, telling it and its observers; codes: XEP-0045
+ * status codes, 0-terminated; extra: a child for the unavailable's
+ * <x xmlns=muc#user> (e.g. <destroy/>), lent, may be NULL. */
+void xm_room_remove(xm_room *r, struct xm_occupant *o, const int *codes,
+                    xmpp_stanza_t *extra);
+/* Re-sends an occupant's presence to its observers (role changed). */
+void xm_room_broadcast_presence(xm_room *r, struct xm_occupant *o);
+bool xm_room_is_moderator(const xm_room *r, const struct xm_occupant *o);
+/* Replaces the view manager with a new one of cfg->manager and sends
+ * every occupant the difference between its old and new views. */
+int xm_room_rebuild_views(xm_room *r);
+
+/* In xm_room_admin.c */
+void xm_room_handle_owner(xm_room *r, xmpp_stanza_t *iq, const char *type,
+                          xmpp_stanza_t *query);
+void xm_room_handle_admin(xm_room *r, xmpp_stanza_t *iq, const char *type,
+                          xmpp_stanza_t *query);
+/* The affiliation of the sender of st (service admins count as owners). */
+enum xm_affil xm_room_sender_affil(const xm_room *r, xmpp_stanza_t *st);
+const char *xm_affil_name(enum xm_affil a);
+int xm_affil_parse(const char *name, enum xm_affil *a);
+
+#endif

@@ -1,0 +1,624 @@
+/* test_xm_room.c -- rooms without a server: the service is fed stanzas and
+ * what it sends is captured.  XEP-0045 join order and errors, views that
+ * occupants can rebuild from the presences they received (for every view
+ * manager, with joins, leaves and nick changes), messages, access
+ * control, the owner form, limits, persistence and link loss. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xm_roomcfg.h"
+#include "xm_service.h"
+
+#define DOMAIN "rooms.test"
+#define MAX_OUT 200000
+
+static xmpp_ctx_t *ctx;
+static xmpp_stanza_t *sent[MAX_OUT];
+static size_t n_sent;
+static uint64_t clock_ms;
+static const char *admins[] = {"admin@test", NULL};
+
+static size_t capture(void *c, xmpp_stanza_t *st)
+{
+    (void)c;
+    cr_assert_lt(n_sent, MAX_OUT);
+    sent[n_sent++] = xmpp_stanza_copy(st);
+    return 100;
+}
+
+static uint64_t now(void *c)
+{
+    (void)c;
+    return clock_ms;
+}
+
+static struct xm_out out = {capture, NULL, NULL};
+
+static void clear_sent(void)
+{
+    for (size_t i = 0; i < n_sent; i++)
+        xmpp_stanza_release(sent[i]);
+    n_sent = 0;
+}
+
+static void setup(void)
+{
+    xmpp_initialize();
+    ctx = xmpp_ctx_new(NULL, NULL);
+    out.xctx = ctx;
+    clock_ms = 1000;
+}
+
+static void teardown(void)
+{
+    clear_sent();
+    xmpp_ctx_free(ctx);
+    xmpp_shutdown();
+}
+
+TestSuite(room, .init = setup, .fini = teardown, .timeout = 120);
+
+static xm_service *service(const char *data_dir)
+{
+    struct xm_service_config c = {
+        .domain = DOMAIN, .max_rooms = 10, .max_occupants = 1000,
+        .max_stanza_bytes = 4096, .rate_per_s = 10, .rate_burst = 20,
+        .admins = admins, .data_dir = data_dir, .now_ms = now, .seed = 7};
+    char err[256];
+    xm_service *s = xm_service_new(&c, &out, err, sizeof err);
+
+    cr_assert(s, "%s", err);
+    return s;
+}
+
+static void feed(xm_service *s, const char *fmt, ...)
+{
+    char xml[16384];
+    va_list ap;
+    xmpp_stanza_t *st;
+
+    va_start(ap, fmt);
+    vsnprintf(xml, sizeof xml, fmt, ap);
+    va_end(ap);
+    st = xmpp_stanza_new_from_string(ctx, xml);
+    cr_assert(st, "bad test XML: %s", xml);
+    xm_service_handle(s, st, strlen(xml));
+    xmpp_stanza_release(st);
+}
+
+static void join(xm_service *s, const char *room, const char *nick,
+                 const char *extra)
+{
+    bool own_x = extra && strstr(extra, "<x ");
+
+    feed(s, "<presence from='%s@test/r' to='%s@" DOMAIN "/%s'>%s%s</presence>",
+         nick, room, nick, own_x ? "" : "<x xmlns='http://jabber.org/protocol/muc'/>",
+         extra ? extra : "");
+}
+
+static void leave(xm_service *s, const char *room, const char *nick)
+{
+    feed(s, "<presence type='unavailable' from='%s@test/r' to='%s@" DOMAIN "/%s'/>",
+         nick, room, nick);
+}
+
+/* The text form of sent[i], for messages. */
+static char *text(size_t i)
+{
+    static char buf[8192];
+    char *t;
+    size_t len;
+
+    xmpp_stanza_to_text(sent[i], &t, &len);
+    snprintf(buf, sizeof buf, "%s", t);
+    xmpp_free(ctx, t);
+    return buf;
+}
+
+static bool has_status(xmpp_stanza_t *p, const char *code)
+{
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(
+        p, "x", "http://jabber.org/protocol/muc#user");
+
+    for (xmpp_stanza_t *c = x ? xmpp_stanza_get_children(x) : NULL; c;
+         c = xmpp_stanza_get_next(c))
+        if (!strcmp(xmpp_stanza_get_name(c), "status") &&
+            !strcmp(xmpp_stanza_get_attribute(c, "code"), code))
+            return true;
+    return false;
+}
+
+static const char *error_of(size_t i)
+{
+    xmpp_stanza_t *e = xmpp_stanza_get_child_by_name(sent[i], "error");
+    xmpp_stanza_t *c = e ? xmpp_stanza_get_children(e) : NULL;
+
+    return c ? xmpp_stanza_get_name(c) : "";
+}
+
+/* The last stanza sent to `to`, or -1. */
+static long last_to(const char *to)
+{
+    for (long i = (long)n_sent - 1; i >= 0; i--)
+        if (!strcmp(xmpp_stanza_get_to(sent[i]), to))
+            return i;
+    return -1;
+}
+
+Test(room, xep0045_join_order_and_leave)
+{
+    xm_service *s = service(NULL);
+    long i;
+
+    join(s, "r", "alice", NULL);
+    cr_assert_eq(n_sent, 2, "creator: self-presence and subject");
+    cr_expect(has_status(sent[0], "110") && has_status(sent[0], "201") &&
+              has_status(sent[0], "100"), "%s", text(0));
+    cr_expect_str_eq(xmpp_stanza_get_name(sent[1]), "message");
+    cr_expect(xmpp_stanza_get_child_by_name(sent[1], "subject"));
+    clear_sent();
+    join(s, "r", "bob", NULL);
+    /* bob: alice's presence, then his own (110), then the subject */
+    cr_assert_eq(n_sent, 4, "sent %zu", n_sent);
+    cr_expect_str_eq(xmpp_stanza_get_to(sent[0]), "bob@test/r");
+    cr_expect_str_eq(xmpp_stanza_get_from(sent[0]), "r@" DOMAIN "/alice");
+    cr_expect_str_eq(xmpp_stanza_get_from(sent[1]), "r@" DOMAIN "/bob");
+    cr_expect(has_status(sent[1], "110") && !has_status(sent[1], "201"));
+    i = last_to("alice@test/r");
+    cr_assert_geq(i, 0);
+    cr_expect_str_eq(xmpp_stanza_get_from(sent[i]), "r@" DOMAIN "/bob");
+    cr_expect(strstr(text(i), "jid=\"bob@test/r\""), "non-anonymous: %s", text(i));
+    cr_expect(strstr(text(i), "attrs=\"member\""), "%s", text(i));
+    clear_sent();
+    leave(s, "r", "bob");
+    i = last_to("alice@test/r");
+    cr_assert_geq(i, 0);
+    cr_expect_str_eq(xmpp_stanza_get_type(sent[i]), "unavailable");
+    i = last_to("bob@test/r");
+    cr_expect(has_status(sent[i], "110"));
+    clear_sent();
+    leave(s, "r", "alice");
+    cr_expect_eq(xm_service_rooms(s), 0, "an empty temporary room is reaped");
+    xm_service_free(s);
+}
+
+Test(room, join_errors)
+{
+    xm_service *s = service(NULL);
+
+    join(s, "r", "alice", NULL);
+    clear_sent();
+    feed(s, "<presence from='mallory@test/r' to='r@" DOMAIN "/alice'/>");
+    cr_assert_eq(n_sent, 1);
+    cr_expect_str_eq(error_of(0), "conflict");
+    clear_sent();
+    feed(s, "<presence from='mallory@test/r' to='r@" DOMAIN "'/>");
+    cr_expect_str_eq(error_of(0), "jid-malformed");
+    clear_sent();
+    feed(s, "<message type='groupchat' from='mallory@test/r' to='r@" DOMAIN "'>"
+            "<body>hi</body></message>");
+    cr_expect_str_eq(error_of(0), "not-acceptable");
+    clear_sent();
+    feed(s, "<message from='x@test/r' to='nosuch@" DOMAIN "'><body>hi</body></message>");
+    cr_expect_str_eq(error_of(0), "item-not-found");
+    clear_sent();
+    feed(s, "<presence from='x@test/r' to='bad room@" DOMAIN "/x'/>");
+    cr_expect_str_eq(error_of(0), "jid-malformed");
+    clear_sent();
+    join(s, "r", "carol", "<join xmlns='https://orbweb.dev/ns/xmuc/0' view-size='nine'/>");
+    cr_expect_str_eq(error_of(0), "bad-request");
+    xm_service_free(s);
+}
+
+/* ---- views rebuilt from presences ------------------------------------------ */
+
+#define NMAX 64
+
+struct peer {
+    char nick[16];
+    bool present;
+    bool sees[NMAX]; /* by peer index */
+};
+
+static struct peer peers[NMAX];
+
+static int index_of(const char *nick)
+{
+    for (int i = 0; i < NMAX; i++)
+        if (!strcmp(peers[i].nick, nick))
+            return i;
+    return -1;
+}
+
+/* Applies everything sent so far to the peers' views. */
+static void absorb(void)
+{
+    for (size_t k = 0; k < n_sent; k++) {
+        xmpp_stanza_t *p = sent[k];
+        char nick[16], from_nick[64];
+        const char *from = xmpp_stanza_get_from(p), *type = xmpp_stanza_get_type(p);
+        int to, sub;
+        if (strcmp(xmpp_stanza_get_name(p), "presence") || !from ||
+            sscanf(xmpp_stanza_get_to(p), "%15[^@]@", nick) != 1 ||
+            !strchr(from, '/'))
+            continue;
+        snprintf(from_nick, sizeof from_nick, "%s", strchr(from, '/') + 1);
+        to = index_of(nick);
+        sub = index_of(from_nick);
+        if (to < 0 || sub < 0 || to == sub)
+            continue;
+        peers[to].sees[sub] = !(type && !strcmp(type, "unavailable"));
+    }
+    clear_sent();
+}
+
+struct expect {
+    int observer;
+    bool seen[NMAX];
+};
+
+static int mark(void *c, const char *nick, uint32_t attrs)
+{
+    struct expect *e = c;
+    int i = index_of(nick);
+
+    (void)attrs;
+    cr_assert_geq(i, 0, "unknown nick %s", nick);
+    e->seen[i] = true;
+    return 0;
+}
+
+static void check_views(xm_service *s, const char *manager, const char *when)
+{
+    xm_room *r = xm_service_room(s, "v");
+
+    for (int i = 0; i < NMAX; i++) {
+        struct expect e = {i, {false}};
+        if (!peers[i].present)
+            continue;
+        cr_assert_eq(xm_room_view_each(r, peers[i].nick, mark, &e), 0);
+        for (int j = 0; j < NMAX; j++)
+            cr_assert_eq(peers[i].sees[j], e.seen[j] && peers[j].present,
+                         "%s %s: %s %s %s", manager, when, peers[i].nick,
+                         peers[i].sees[j] ? "was told of" : "was not told of",
+                         peers[j].nick);
+    }
+}
+
+static void views_follow_presences(const char *manager)
+{
+    char extra[200];
+    xm_service *s = service(NULL);
+    unsigned seed = 42;
+
+    memset(peers, 0, sizeof peers);
+    for (int i = 0; i < NMAX; i++)
+        snprintf(peers[i].nick, sizeof peers[i].nick, "p%d", i);
+    snprintf(extra, sizeof extra,
+             "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='%s' view-size='6'/>",
+             manager);
+    for (int i = 0; i < 50; i++) {
+        join(s, "v", peers[i].nick, extra);
+        peers[i].present = true;
+        absorb();
+    }
+    cr_assert_str_eq(xm_room_config(xm_service_room(s, "v"))->manager, manager);
+    check_views(s, manager, "after 50 joins");
+    for (int k = 0; k < 20; k++) { /* churn: leaves and rejoins */
+        int i = (int)(rand_r(&seed) % 50);
+        if (peers[i].present) {
+            leave(s, "v", peers[i].nick);
+            peers[i].present = false;
+            memset(peers[i].sees, 0, sizeof peers[i].sees);
+        } else {
+            join(s, "v", peers[i].nick, extra);
+            peers[i].present = true;
+        }
+        absorb();
+    }
+    check_views(s, manager, "after churn");
+    for (int i = 0; i < 50; i++) /* a nick change keeps the views */
+        if (peers[i].present) {
+            feed(s, "<presence from='%s@test/r' to='v@" DOMAIN "/q%d'/>",
+                 peers[i].nick, i);
+            for (int j = 0; j < NMAX; j++) /* observers: old nick gone (303) */
+                if (peers[j].sees[i])
+                    peers[j].sees[i] = false;
+            snprintf(peers[i].nick, sizeof peers[i].nick, "q%d", i);
+            absorb();
+            break;
+        }
+    check_views(s, manager, "after a nick change");
+    xm_service_free(s);
+}
+
+Test(room, views_complete) { views_follow_presences("complete"); }
+Test(room, views_rbt) { views_follow_presences("rbt"); }
+Test(room, views_ring) { views_follow_presences("ring"); }
+Test(room, views_random) { views_follow_presences("random"); }
+Test(room, views_blind) { views_follow_presences("blind"); }
+Test(room, views_treegossip) { views_follow_presences("treegossip"); }
+
+/* ---- messages ---------------------------------------------------------------- */
+
+Test(room, groupchat_private_and_subject)
+{
+    xm_service *s = service(NULL);
+    long i;
+
+    join(s, "r", "alice", NULL);
+    join(s, "r", "bob", NULL);
+    clear_sent();
+    feed(s, "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN "' id='m1'>"
+            "<body>hello</body><groupcast xmlns='https://orbweb.dev/ns/xmuc/0' seq='99'/>"
+            "</message>");
+    cr_assert_eq(n_sent, 2, "relayed to both occupants, sender included");
+    for (size_t k = 0; k < 2; k++) {
+        cr_expect_str_eq(xmpp_stanza_get_from(sent[k]), "r@" DOMAIN "/bob");
+        cr_expect(strstr(text(k), "seq=\"1\""), "our sequence, not the forged one: %s",
+                  text(k));
+        cr_expect(!strstr(text(k), "seq=\"99\""));
+    }
+    clear_sent();
+    feed(s, "<message type='chat' from='bob@test/r' to='r@" DOMAIN "/alice'>"
+            "<body>psst</body></message>");
+    cr_assert_eq(n_sent, 1);
+    cr_expect_str_eq(xmpp_stanza_get_to(sent[0]), "alice@test/r");
+    cr_expect_str_eq(xmpp_stanza_get_from(sent[0]), "r@" DOMAIN "/bob");
+    clear_sent();
+    feed(s, "<message type='chat' from='bob@test/r' to='r@" DOMAIN "/nobody'/>");
+    cr_expect_str_eq(error_of(0), "item-not-found");
+    clear_sent();
+    feed(s, "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN "'>"
+            "<subject>news</subject></message>");
+    cr_expect_str_eq(error_of(0), "forbidden", "bob is not a moderator");
+    clear_sent();
+    feed(s, "<message type='groupchat' from='alice@test/r' to='r@" DOMAIN "'>"
+            "<subject>news</subject></message>");
+    cr_expect_eq(n_sent, 2);
+    clear_sent();
+    join(s, "r", "carol", NULL);
+    i = last_to("carol@test/r");
+    cr_expect(strstr(text(i), "<subject>news</subject>"), "%s", text(i));
+    xm_service_free(s);
+}
+
+/* ---- access control ---------------------------------------------------------- */
+
+static void submit(xm_service *s, const char *from, const char *fields)
+{
+    feed(s, "<iq type='set' id='c1' from='%s' to='r@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+            "<x xmlns='jabber:x:data' type='submit'>%s</x></query></iq>",
+         from, fields);
+}
+
+#define FIELD(var, v) "<field var='" var "'><value>" v "</value></field>"
+
+Test(room, password_members_only_ban_kick)
+{
+    xm_service *s = service(NULL);
+    long i;
+
+    join(s, "r", "alice", NULL);
+    clear_sent();
+    submit(s, "bob@test/r", FIELD("muc#roomconfig_roomsecret", "pw"));
+    cr_expect_str_eq(error_of(0), "forbidden", "only owners configure");
+    clear_sent();
+    submit(s, "alice@test/r", FIELD("muc#roomconfig_roomsecret", "pw"));
+    cr_expect_str_eq(xmpp_stanza_get_type(sent[0]), "result");
+    clear_sent();
+    join(s, "r", "bob", NULL);
+    cr_expect_str_eq(error_of(0), "not-authorized");
+    clear_sent();
+    join(s, "r", "bob", "<x xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
+    i = last_to("bob@test/r");
+    cr_expect(strcmp(xmpp_stanza_get_type(sent[i]) ? xmpp_stanza_get_type(sent[i]) : "", "error"),
+              "bob with the password joins: %s", text(i));
+    clear_sent();
+    feed(s, "<iq type='set' id='k1' from='alice@test/r' to='r@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+            "<item nick='bob' role='none'/></query></iq>");
+    i = last_to("bob@test/r");
+    cr_expect(has_status(sent[i], "307"), "kicked: %s", text(i));
+    cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 1);
+    clear_sent();
+    feed(s, "<iq type='set' id='b1' from='alice@test/r' to='r@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+            "<item affiliation='outcast' jid='bob@test'/></query></iq>");
+    cr_expect_str_eq(xmpp_stanza_get_type(sent[n_sent - 1]), "result");
+    clear_sent();
+    join(s, "r", "bob", "<x xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
+    cr_expect_str_eq(error_of(0), "forbidden", "banned");
+    clear_sent();
+    submit(s, "alice@test/r", FIELD("muc#roomconfig_membersonly", "1")
+                              FIELD("muc#roomconfig_roomsecret", ""));
+    join(s, "r", "carol", NULL);
+    cr_expect_str_eq(error_of(n_sent - 1), "registration-required");
+    clear_sent();
+    feed(s, "<iq type='set' id='b2' from='alice@test/r' to='r@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+            "<item affiliation='member' jid='carol@test'/></query></iq>");
+    join(s, "r", "carol", NULL);
+    i = last_to("carol@test/r");
+    cr_expect(strstr(text(i), "<subject"), "member carol joins: %s", text(i));
+    xm_service_free(s);
+}
+
+Test(room, owner_form_changes_the_view_manager)
+{
+    xm_service *s = service(NULL);
+
+    memset(peers, 0, sizeof peers);
+    for (int i = 0; i < 20; i++) {
+        snprintf(peers[i].nick, sizeof peers[i].nick, "p%d", i);
+        join(s, "v", peers[i].nick, NULL);
+        peers[i].present = true;
+    }
+    absorb();
+    feed(s, "<iq type='get' id='f' from='p0@test/r' to='v@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#owner'/></iq>");
+    cr_expect(strstr(text(0), "https://orbweb.dev/ns/xmuc/0#view_manager"), "%s", text(0));
+    cr_expect(strstr(text(0), "<option label=\"rbt\">"), "%s", text(0));
+    clear_sent();
+    feed(s, "<iq type='set' id='c1' from='p0@test/r' to='v@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+            "<x xmlns='jabber:x:data' type='submit'>"
+            FIELD("https://orbweb.dev/ns/xmuc/0#view_manager", "ring")
+            "</x></query></iq>");
+    cr_expect_str_eq(xm_room_config(xm_service_room(s, "v"))->manager, "ring");
+    absorb();
+    check_views(s, "complete->ring", "after reconfiguration");
+    feed(s, "<iq type='set' id='c2' from='p0@test/r' to='v@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+            "<x xmlns='jabber:x:data' type='submit'>"
+            FIELD("https://orbweb.dev/ns/xmuc/0#view_manager", "no-such")
+            "</x></query></iq>");
+    cr_expect_str_eq(error_of(0), "not-acceptable");
+    xm_service_free(s);
+}
+
+/* ---- limits -------------------------------------------------------------------- */
+
+Test(room, oversized_stanzas_and_floods)
+{
+    xm_service *s = service(NULL);
+    char big[5000];
+    size_t errors = 0;
+
+    join(s, "r", "alice", NULL);
+    join(s, "r", "bob", NULL);
+    clear_sent();
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    feed(s, "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN "'>"
+            "<body>%s</body></message>", big);
+    cr_assert_eq(n_sent, 1);
+    cr_expect_str_eq(error_of(0), "policy-violation");
+    clear_sent();
+    for (int k = 0; k < 100; k++) /* no time passes: the burst is 20 */
+        feed(s, "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN "'>"
+                "<body>%d</body></message>", k);
+    for (size_t k = 0; k < n_sent; k++)
+        errors += !strcmp(error_of(k), "resource-constraint");
+    cr_expect_eq(errors, 80, "%zu refused", errors);
+    clear_sent();
+    feed(s, "<message type='groupchat' from='alice@test/r' to='r@" DOMAIN "'>"
+            "<body>still here</body></message>");
+    cr_expect_eq(n_sent, 2, "alice is not slowed by bob's flood");
+    clear_sent();
+    clock_ms += 1000; /* 10 per second come back */
+    feed(s, "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN "'>"
+            "<body>later</body></message>");
+    cr_expect_eq(n_sent, 2);
+    xm_service_free(s);
+}
+
+Test(room, room_limit)
+{
+    xm_service *s = service(NULL);
+    char room[16];
+
+    for (int i = 0; i < 10; i++) {
+        snprintf(room, sizeof room, "r%d", i);
+        join(s, room, "alice", NULL);
+    }
+    clear_sent();
+    join(s, "r10", "alice", NULL);
+    cr_expect_str_eq(error_of(0), "resource-constraint");
+    xm_service_free(s);
+}
+
+/* ---- persistence and the link ------------------------------------------------------ */
+
+Test(room, persistent_rooms_survive_a_restart)
+{
+    char dir[] = "/tmp/xm_room_XXXXXX", cmd[64];
+    xm_service *s;
+    xm_room *r;
+
+    cr_assert(mkdtemp(dir));
+    s = service(dir);
+    join(s, "keep", "alice", NULL);
+    feed(s, "<iq type='set' id='c1' from='alice@test/r' to='keep@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+            "<x xmlns='jabber:x:data' type='submit'>"
+            FIELD("muc#roomconfig_persistentroom", "1")
+            FIELD("muc#roomconfig_roomname", "A kept room")
+            FIELD("https://orbweb.dev/ns/xmuc/0#view_manager", "rbt")
+            FIELD("https://orbweb.dev/ns/xmuc/0#view_size", "6")
+            "</x></query></iq>");
+    join(s, "temp", "alice", NULL);
+    xm_service_free(s);
+    clear_sent();
+    s = service(dir);
+    cr_assert_eq(xm_service_rooms(s), 1, "only the persistent room is back");
+    r = xm_service_room(s, "keep");
+    cr_assert(r);
+    cr_expect_str_eq(xm_room_config(r)->manager, "rbt");
+    cr_expect_eq(xm_room_config(r)->view_size, 6);
+    cr_expect_str_eq(xm_room_config(r)->title, "A kept room");
+    cr_expect_eq(xm_room_affiliation(r, "alice@test"), XM_AFFIL_OWNER);
+    cr_expect_eq(xm_room_size(r), 0, "occupants are rebuilt as they rejoin");
+    feed(s, "<iq type='set' id='d' from='alice@test/r' to='keep@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>");
+    cr_expect_eq(xm_service_rooms(s), 0);
+    xm_service_free(s);
+    s = service(dir);
+    cr_expect_eq(xm_service_rooms(s), 0, "a destroyed room stays destroyed");
+    xm_service_free(s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+Test(room, link_loss_tells_occupants_to_rejoin)
+{
+    xm_service *s = service(NULL);
+    long i;
+
+    join(s, "r", "alice", NULL);
+    join(s, "r", "bob", NULL);
+    clear_sent();
+    xm_service_link_down(s);
+    cr_expect_eq(n_sent, 0, "nothing can be sent while the link is down");
+    cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 0);
+    xm_service_link_up(s);
+    cr_assert_eq(n_sent, 2);
+    i = last_to("bob@test/r");
+    cr_expect(has_status(sent[i], "332"), "%s", text(i));
+    cr_expect_eq(xm_service_rooms(s), 0, "the temporary room is reaped");
+    xm_service_free(s);
+}
+
+Test(room, service_disco_and_stats)
+{
+    xm_service *s = service(NULL);
+
+    join(s, "r", "alice", NULL);
+    clear_sent();
+    feed(s, "<iq type='get' id='1' from='x@test/r' to='" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>");
+    cr_expect(strstr(text(0), "jid=\"r@" DOMAIN "\""), "%s", text(0));
+    clear_sent();
+    feed(s, "<iq type='get' id='2' from='x@test/r' to='" DOMAIN "'>"
+            "<stats xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>");
+    cr_expect_str_eq(error_of(0), "forbidden");
+    clear_sent();
+    feed(s, "<iq type='get' id='3' from='admin@test/r' to='" DOMAIN "'>"
+            "<stats xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>");
+    cr_expect(strstr(text(0), "kind=\"presence\""), "%s", text(0));
+    clear_sent();
+    feed(s, "<iq type='get' id='4' from='admin@test/r' to='r@" DOMAIN "'>"
+            "<topology xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>");
+    cr_expect(strstr(text(0), "&quot;nicks&quot;:{&quot;0&quot;:&quot;alice&quot;}"),
+              "%s", text(0));
+    clear_sent();
+    feed(s, "<iq type='get' id='5' from='x@test/r' to='r@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    cr_expect(strstr(text(0), "https://orbweb.dev/ns/xmuc/0#view-complete"), "%s", text(0));
+    xm_service_free(s);
+}
