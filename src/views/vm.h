@@ -109,7 +109,9 @@ typedef struct vm_config {
     vm_order_fn order;   /* ring only; NULL: by key, then by id */
     void *order_ctx;
     uint32_t attr;       /* complete, rbt, random: attribute their edges
-                          * carry instead of the default (0: default) */
+                          * carry instead of the default (0: default);
+                          * ring: added to ring-next and ring-prev, which
+                          * still say the direction */
 } vm_config;
 
 /* Per-join parameters; zero means "default" everywhere. */

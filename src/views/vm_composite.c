@@ -8,9 +8,15 @@
  * child drops an edge that another child adds in the same operation, the
  * peer sees one attribute update, not an unsee followed by a see.
  *
- * If the bookkeeping itself cannot allocate, the composite can no longer
- * mirror its children: the error sticks and every later join or leave
- * returns VM_ENOMEM (vm_check reports VM_ECORRUPT). */
+ * If the bookkeeping itself cannot allocate, the composite stops
+ * listening to its children for the rest of the operation, then resyncs:
+ * it rebuilds its edge records from the children's views into fresh
+ * arrays and records the difference with the old records in the net, so
+ * the operation's deltas still take the peers from the old views to the
+ * children's.  If the rebuild cannot allocate either, the old records are
+ * kept, the composite stays out of sync (vm_check: VM_ECORRUPT) and the
+ * next join or leave tries again first, returning VM_ENOMEM and changing
+ * nothing if it fails. */
 #include "vm_net.h"
 #include "vm_set.h"
 
@@ -34,6 +40,18 @@ struct comp_holder {
     uint32_t child, attrs, next;
 };
 
+/* The edge and holder records; a resync builds a new set aside. */
+struct comp_records {
+    vm_map edge_of; /* (a, b) -> edge index */
+    struct comp_edge *e;
+    size_t ne, cape;
+    uint32_t free_edge;
+    struct comp_holder *h;
+    size_t nh, caph;
+    uint32_t free_holder;
+    size_t holders; /* holders in use */
+};
+
 struct vm_composite {
     vm base;
     const vm_composition *comp;
@@ -41,14 +59,7 @@ struct vm_composite {
     struct comp_child **child;
     size_t nchild, capchild;
     vm_set members;
-    vm_map edge_of;   /* (a, b) -> edge index */
-    struct comp_edge *e;
-    size_t ne, cape;
-    uint32_t free_edge;
-    struct comp_holder *h;
-    size_t nh, caph;
-    uint32_t free_holder;
-    size_t holders;   /* holders in use */
+    struct comp_records r;
     int failed;       /* sticky bookkeeping error */
     vm_net net;
 };
@@ -67,51 +78,51 @@ static struct vm_composite *as_composite(const vm *v)
 
 static uint32_t edge_new(struct vm_composite *c, vm_id a, vm_id b)
 {
-    uint32_t i = c->free_edge;
+    uint32_t i = c->r.free_edge;
 
-    if (vm_map_reserve(&c->edge_of, 1))
+    if (vm_map_reserve(&c->r.edge_of, 1))
         return NONE;
     if (i == NONE) {
-        if (vm_mem_grow(&c->base.alloc, (void **)&c->e, sizeof *c->e,
-                        &c->cape, c->ne + 1))
+        if (vm_mem_grow(&c->base.alloc, (void **)&c->r.e, sizeof *c->r.e,
+                        &c->r.cape, c->r.ne + 1))
             return NONE;
-        i = (uint32_t)c->ne++;
+        i = (uint32_t)c->r.ne++;
     } else {
-        c->free_edge = c->e[i].holders;
+        c->r.free_edge = c->r.e[i].holders;
     }
-    c->e[i] = (struct comp_edge){a, b, 0, NONE};
-    vm_map_put(&c->edge_of, vm_pair(a, b), i);
+    c->r.e[i] = (struct comp_edge){a, b, 0, NONE};
+    vm_map_put(&c->r.edge_of, vm_pair(a, b), i);
     return i;
 }
 
 static void edge_del(struct vm_composite *c, uint32_t i)
 {
-    vm_map_del(&c->edge_of, vm_pair(c->e[i].a, c->e[i].b));
-    c->e[i].a = c->e[i].b = VM_ID_NONE;
-    c->e[i].holders = c->free_edge;
-    c->free_edge = i;
+    vm_map_del(&c->r.edge_of, vm_pair(c->r.e[i].a, c->r.e[i].b));
+    c->r.e[i].a = c->r.e[i].b = VM_ID_NONE;
+    c->r.e[i].holders = c->r.free_edge;
+    c->r.free_edge = i;
 }
 
 static uint32_t holder_new(struct vm_composite *c)
 {
-    uint32_t i = c->free_holder;
+    uint32_t i = c->r.free_holder;
 
     if (i != NONE) {
-        c->free_holder = c->h[i].next;
+        c->r.free_holder = c->r.h[i].next;
         return i;
     }
-    if (vm_mem_grow(&c->base.alloc, (void **)&c->h, sizeof *c->h, &c->caph,
-                    c->nh + 1))
+    if (vm_mem_grow(&c->base.alloc, (void **)&c->r.h, sizeof *c->r.h, &c->r.caph,
+                    c->r.nh + 1))
         return NONE;
-    return (uint32_t)c->nh++;
+    return (uint32_t)c->r.nh++;
 }
 
 static uint32_t union_of(const struct vm_composite *c, uint32_t i)
 {
     uint32_t u = 0;
 
-    for (uint32_t k = c->e[i].holders; k != NONE; k = c->h[k].next)
-        u |= c->h[k].attrs;
+    for (uint32_t k = c->r.e[i].holders; k != NONE; k = c->r.h[k].next)
+        u |= c->r.h[k].attrs;
     return u;
 }
 
@@ -121,29 +132,29 @@ static int holder_set(struct vm_composite *c, uint32_t i, uint32_t child,
 {
     uint32_t k;
 
-    for (k = c->e[i].holders; k != NONE; k = c->h[k].next) {
-        if (c->h[k].child == child) {
-            c->h[k].attrs = attrs;
+    for (k = c->r.e[i].holders; k != NONE; k = c->r.h[k].next) {
+        if (c->r.h[k].child == child) {
+            c->r.h[k].attrs = attrs;
             return VM_OK;
         }
     }
     if ((k = holder_new(c)) == NONE)
         return VM_ENOMEM;
-    c->h[k] = (struct comp_holder){child, attrs, c->e[i].holders};
-    c->e[i].holders = k;
-    c->holders++;
+    c->r.h[k] = (struct comp_holder){child, attrs, c->r.e[i].holders};
+    c->r.e[i].holders = k;
+    c->r.holders++;
     return VM_OK;
 }
 
 static void holder_drop(struct vm_composite *c, uint32_t i, uint32_t child)
 {
-    for (uint32_t *p = &c->e[i].holders; *p != NONE; p = &c->h[*p].next) {
+    for (uint32_t *p = &c->r.e[i].holders; *p != NONE; p = &c->r.h[*p].next) {
         uint32_t k = *p;
-        if (c->h[k].child == child) {
-            *p = c->h[k].next;
-            c->h[k].next = c->free_holder;
-            c->free_holder = k;
-            c->holders--;
+        if (c->r.h[k].child == child) {
+            *p = c->r.h[k].next;
+            c->r.h[k].next = c->r.free_holder;
+            c->r.free_holder = k;
+            c->r.holders--;
             return;
         }
     }
@@ -155,8 +166,8 @@ static void child_see(struct vm_composite *c, uint32_t child,
                       const vm_delta *d)
 {
     uint32_t i;
-    bool had = vm_map_get(&c->edge_of, vm_pair(d->observer, d->subject), &i);
-    uint32_t before = had ? c->e[i].attrs : 0;
+    bool had = vm_map_get(&c->r.edge_of, vm_pair(d->observer, d->subject), &i);
+    uint32_t before = had ? c->r.e[i].attrs : 0;
 
     if (!had && (i = edge_new(c, d->observer, d->subject)) == NONE) {
         c->failed = VM_ENOMEM;
@@ -168,9 +179,9 @@ static void child_see(struct vm_composite *c, uint32_t child,
         c->failed = VM_ENOMEM;
         return;
     }
-    c->e[i].attrs = union_of(c, i);
+    c->r.e[i].attrs = union_of(c, i);
     vm_net_record(&c->net, d->observer, d->subject, had, before, true,
-                  c->e[i].attrs);
+                  c->r.e[i].attrs);
 }
 
 static void child_unsee(struct vm_composite *c, uint32_t child,
@@ -178,14 +189,14 @@ static void child_unsee(struct vm_composite *c, uint32_t child,
 {
     uint32_t i, before;
 
-    if (!vm_map_get(&c->edge_of, vm_pair(d->observer, d->subject), &i))
+    if (!vm_map_get(&c->r.edge_of, vm_pair(d->observer, d->subject), &i))
         return; /* only after a bookkeeping failure */
-    before = c->e[i].attrs;
+    before = c->r.e[i].attrs;
     holder_drop(c, i, child);
-    c->e[i].attrs = union_of(c, i);
+    c->r.e[i].attrs = union_of(c, i);
     vm_net_record(&c->net, d->observer, d->subject, true, before,
-                  c->e[i].holders != NONE, c->e[i].attrs);
-    if (c->e[i].holders == NONE)
+                  c->r.e[i].holders != NONE, c->r.e[i].attrs);
+    if (c->r.e[i].holders == NONE)
         edge_del(c, i);
 }
 
@@ -199,6 +210,88 @@ static void on_child(void *ctx, const vm_delta *d)
         child_see(ch->c, ch->index, d);
     else
         child_unsee(ch->c, ch->index, d);
+}
+
+/* ---- resync after a bookkeeping failure ---- */
+
+static void records_swap(struct vm_composite *c, struct comp_records *r)
+{
+    struct comp_records t = c->r;
+
+    c->r = *r;
+    *r = t;
+}
+
+static void records_free(const vm_allocator *a, struct comp_records *r)
+{
+    vm_map_fini(&r->edge_of);
+    vm_mem_free(a, r->e);
+    vm_mem_free(a, r->h);
+}
+
+struct rebuild_walk {
+    struct vm_composite *c;
+    uint32_t child;
+};
+
+static int rebuild_edge(void *ctx, vm_id a, const vm_edge *e)
+{
+    struct rebuild_walk *w = ctx;
+    struct vm_composite *c = w->c;
+    uint32_t i;
+
+    if (!vm_map_get(&c->r.edge_of, vm_pair(a, e->subject), &i) &&
+        (i = edge_new(c, a, e->subject)) == NONE)
+        return VM_ENOMEM;
+    if (holder_set(c, i, w->child, e->attrs))
+        return VM_ENOMEM;
+    c->r.e[i].attrs |= e->attrs;
+    return 0;
+}
+
+/* Records in the net how edge a->b goes from the old records to the
+ * rebuilt ones (the composite's now). */
+static void resync_edge(struct vm_composite *c, const struct comp_records *old,
+                        vm_id a, vm_id b)
+{
+    uint32_t i, j;
+    bool had = vm_map_get(&old->edge_of, vm_pair(a, b), &i);
+    bool has = vm_map_get(&c->r.edge_of, vm_pair(a, b), &j);
+
+    vm_net_record(&c->net, a, b, had, had ? old->e[i].attrs : 0, has,
+                  has ? c->r.e[j].attrs : 0);
+}
+
+/* Rebuilds the records from the children.  VM_OK (no longer failed) or
+ * VM_ENOMEM (records unchanged, still failed). */
+static int resync(struct vm_composite *c)
+{
+    struct comp_records old = {.free_edge = NONE, .free_holder = NONE};
+    struct rebuild_walk w = {c, 0};
+    int rc = VM_OK;
+
+    vm_map_init(&old.edge_of, &c->base.alloc);
+    records_swap(c, &old); /* c now has empty records */
+    for (size_t i = 0; !rc && i < c->nchild; i++) {
+        w.child = (uint32_t)i;
+        rc = vm_topology_each(c->child[i]->v, rebuild_edge, &w);
+    }
+    if (rc) {
+        records_swap(c, &old);
+        records_free(&c->base.alloc, &old);
+        return VM_ENOMEM;
+    }
+    for (size_t i = 0; i < old.ne; i++)
+        if (old.e[i].a != VM_ID_NONE)
+            resync_edge(c, &old, old.e[i].a, old.e[i].b);
+    for (size_t j = 0; j < c->r.ne; j++) {
+        uint32_t i;
+        if (!vm_map_get(&old.edge_of, vm_pair(c->r.e[j].a, c->r.e[j].b), &i))
+            resync_edge(c, &old, c->r.e[j].a, c->r.e[j].b);
+    }
+    records_free(&c->base.alloc, &old);
+    c->failed = VM_OK;
+    return VM_OK;
 }
 
 /* ---- building a composition ---- */
@@ -282,10 +375,13 @@ static int composite_join(vm *v, vm_id id, const vm_params *p)
     struct vm_composite *c = SELF(v);
     int rc;
 
-    if (c->failed)
-        return c->failed;
-    if ((rc = vm_set_reserve(&c->members)))
+    /* A resync's records stay in the net: they net with the join's. */
+    if (c->failed && resync(c))
+        return VM_ENOMEM;
+    if ((rc = vm_set_reserve(&c->members))) {
+        vm_net_flush(&c->net);
         return rc;
+    }
     vm_set_add(&c->members, id);
     rc = c->comp->join(v, c->state, id, p);
     if (!rc && c->failed)
@@ -294,6 +390,8 @@ static int composite_join(vm *v, vm_id id, const vm_params *p)
         leave_all(c, id);
         vm_set_del(&c->members, id, NULL);
     }
+    if (c->failed)
+        resync(c);
     vm_net_flush(&c->net);
     return rc;
 }
@@ -303,12 +401,14 @@ static int composite_leave(vm *v, vm_id id)
     struct vm_composite *c = SELF(v);
     int rc = VM_OK;
 
-    if (c->failed)
-        return c->failed;
+    if (c->failed && resync(c))
+        return VM_ENOMEM;
     if (c->comp->leave)
         rc = c->comp->leave(v, c->state, id);
     leave_all(c, id);
     vm_set_del(&c->members, id, NULL);
+    if (c->failed)
+        resync(c);
     vm_net_flush(&c->net);
     return c->failed ? c->failed : rc;
 }
@@ -343,14 +443,14 @@ static int view_edge(void *ctx, vm_id a, const vm_edge *e)
     uint32_t i, lowest = NONE;
     vm_edge u;
 
-    if (!vm_map_get(&c->edge_of, vm_pair(a, e->subject), &i))
+    if (!vm_map_get(&c->r.edge_of, vm_pair(a, e->subject), &i))
         return 0;
-    for (uint32_t k = c->e[i].holders; k != NONE; k = c->h[k].next)
-        if (c->h[k].child < lowest)
-            lowest = c->h[k].child;
+    for (uint32_t k = c->r.e[i].holders; k != NONE; k = c->r.h[k].next)
+        if (c->r.h[k].child < lowest)
+            lowest = c->r.h[k].child;
     if (lowest != w->child)
         return 0;
-    u = (vm_edge){e->subject, c->e[i].attrs};
+    u = (vm_edge){e->subject, c->r.e[i].attrs};
     return w->fn(w->ctx, a, &u);
 }
 
@@ -374,16 +474,16 @@ static size_t composite_memory(const vm *v)
 {
     const struct vm_composite *c = CSELF(v);
     size_t m = vm_mem_block(sizeof *c) + vm_set_memory(&c->members) +
-               vm_map_memory(&c->edge_of) + vm_net_memory(&c->net);
+               vm_map_memory(&c->r.edge_of) + vm_net_memory(&c->net);
 
     if (c->comp->state_size)
         m += vm_mem_block(c->comp->state_size);
     if (c->capchild)
         m += vm_mem_block(c->capchild * sizeof *c->child);
-    if (c->cape)
-        m += vm_mem_block(c->cape * sizeof *c->e);
-    if (c->caph)
-        m += vm_mem_block(c->caph * sizeof *c->h);
+    if (c->r.cape)
+        m += vm_mem_block(c->r.cape * sizeof *c->r.e);
+    if (c->r.caph)
+        m += vm_mem_block(c->r.caph * sizeof *c->r.h);
     for (size_t i = 0; i < c->nchild; i++)
         m += vm_mem_block(sizeof **c->child) + vm_memory(c->child[i]->v);
     return m;
@@ -404,12 +504,12 @@ static int check_edge(void *ctx, vm_id a, const vm_edge *e)
 
     w->edges++;
     if (!vm_set_has(&c->members, a) || !vm_set_has(&c->members, e->subject) ||
-        !vm_map_get(&c->edge_of, vm_pair(a, e->subject), &i))
+        !vm_map_get(&c->r.edge_of, vm_pair(a, e->subject), &i))
         return VM_ECORRUPT;
-    for (uint32_t k = c->e[i].holders; k != NONE; k = c->h[k].next)
-        if (c->h[k].child == w->child)
-            return c->h[k].attrs == e->attrs &&
-                           c->e[i].attrs == union_of(c, i)
+    for (uint32_t k = c->r.e[i].holders; k != NONE; k = c->r.h[k].next)
+        if (c->r.h[k].child == w->child)
+            return c->r.h[k].attrs == e->attrs &&
+                           c->r.e[i].attrs == union_of(c, i)
                        ? 0
                        : VM_ECORRUPT;
     return VM_ECORRUPT;
@@ -428,7 +528,7 @@ static int composite_check(const vm *v)
             vm_topology_each(c->child[i]->v, check_edge, &w))
             return VM_ECORRUPT;
     }
-    return w.edges == c->holders ? VM_OK : VM_ECORRUPT;
+    return w.edges == c->r.holders ? VM_OK : VM_ECORRUPT;
 }
 
 static void composite_destroy(vm *v)
@@ -444,10 +544,10 @@ static void composite_destroy(vm *v)
     }
     vm_mem_free(&a, c->child);
     vm_mem_free(&a, c->state);
-    vm_mem_free(&a, c->e);
-    vm_mem_free(&a, c->h);
+    vm_mem_free(&a, c->r.e);
+    vm_mem_free(&a, c->r.h);
     vm_set_fini(&c->members);
-    vm_map_fini(&c->edge_of);
+    vm_map_fini(&c->r.edge_of);
     vm_net_fini(&c->net);
     vm_mem_free(&a, c);
 }
@@ -473,9 +573,9 @@ int vm_composite_new(const vm_config *cfg, const vm_composition *comp,
     vm_base_init(&c->base, &composite_ops, cfg);
     c->base.name = comp->name ? comp->name : "composite";
     c->comp = comp;
-    c->free_edge = c->free_holder = NONE;
+    c->r.free_edge = c->r.free_holder = NONE;
     vm_set_init(&c->members, &c->base.alloc);
-    vm_map_init(&c->edge_of, &c->base.alloc);
+    vm_map_init(&c->r.edge_of, &c->base.alloc);
     vm_net_init(&c->net, &c->base);
     if (comp->state_size &&
         !(c->state = vm_mem_calloc(a, 1, comp->state_size)))

@@ -37,4 +37,30 @@ bool vm_map_del(vm_map *m, uint64_t key);
 void vm_map_clear(vm_map *m, size_t keep);
 size_t vm_map_memory(const vm_map *m);
 
+/* vm_idmap: the same for 32-bit member ids, with the id and its value
+ * side by side in one 8-byte bucket, so that a lookup costs one cache
+ * line (vm_map's separate key and value arrays cost two).  The id
+ * VM_ID_NONE is reserved (it marks empty buckets). */
+struct vm_idmap_bucket {
+    vm_id id;
+    uint32_t val;
+};
+
+typedef struct vm_idmap {
+    struct vm_idmap_bucket *b;
+    size_t cap; /* 0 or a power of two */
+    size_t count;
+    const vm_allocator *alloc;
+} vm_idmap;
+
+void vm_idmap_init(vm_idmap *m, const vm_allocator *alloc);
+void vm_idmap_fini(vm_idmap *m);
+/* Ensures `n` more puts cannot fail.  VM_OK or VM_ENOMEM. */
+int vm_idmap_reserve(vm_idmap *m, size_t n);
+/* Inserts or overwrites; reserve first (it cannot fail then). */
+void vm_idmap_put(vm_idmap *m, vm_id id, uint32_t val);
+bool vm_idmap_get(const vm_idmap *m, vm_id id, uint32_t *val);
+bool vm_idmap_del(vm_idmap *m, vm_id id);
+size_t vm_idmap_memory(const vm_idmap *m);
+
 #endif

@@ -6,77 +6,80 @@
  * (the first key can be given) and so sees at most 3k <= s others; for
  * s < 3 the view is cut to s, preferring parent, then left, then right.
  *
- * Exact deltas without guessing what a rotation did: the tree reports
- * every node whose links it writes (vm_rbtree's touch callback), the
- * owners of those nodes go on an intrusive dirty list, and after the
- * operation each dirty member's view is recomputed from its nodes and
- * diffed against the stored one.  Each (observer, subject) pair is thus
- * considered once per operation, and only real changes are emitted.  A
- * join or leave touches O(k) nodes plus O(1) rotations per node, so it
- * costs O(s log |G|) time and O(s) deltas.
+ * The member record lives in its first tree node (the primary): the
+ * node's two data words hold the member id and the link to its next node,
+ * and its owner bits hold the view size and a dirty flag; other nodes
+ * (k > 1) hold the primary's index.  So the member is its node index, a
+ * member costs one 32-byte node (plus 8-byte id-map buckets) and views
+ * are not stored at all: they are a function of the tree.  At 100,000
+ * members the whole manager is about 6 MB and the cost of an operation is
+ * a handful of cache lines: the id-map bucket, the last levels of the
+ * descent, the nodes a rotation moves.
  *
- * Memory: a 40-byte member record (views of up to 3 entries inline), one
- * 24-byte node per key, and the id map. */
+ * Exact deltas without guessing what a rotation did: the tree reports
+ * every node just before it writes the node's links (vm_rbtree's touch
+ * callback).  The first time a member is reported in an operation its
+ * view is computed, still unchanged, into a scratch list; after the
+ * operation each such member's view is computed again and diffed against
+ * that.  Each (observer, subject) pair is thus considered once per
+ * operation and only real changes are emitted.  A join or leave touches
+ * O(k) nodes plus O(1) rotations per node, so it costs O(s log |G|) time
+ * and O(s) deltas. */
 #include "vm_map.h"
 #include "vm_rbtree.h"
 
 #include <string.h>
 
-#define CLEAN UINT32_MAX       /* not on the dirty list */
-#define END (UINT32_MAX - 1)   /* end of the dirty or free list */
-#define INLINE_VIEW 3
-#define MAX_CAND (3 * (VM_VIEW_SIZE_MAX / 3))
+#define NIL VM_RB_NIL
+/* owner bits of a node */
+#define PRIMARY (1u << 30) /* the member's first node (its record) */
+#define DIRTY (1u << 29)   /* primary: on the scratch list */
+#define VALUE (DIRTY - 1)  /* primary: s; other nodes: primary's index */
+#define NODE_MAX VALUE
+#define ID data[0]         /* primary: the member id */
+#define NEXT data[1]       /* next node of the same member, or NIL */
+#define KMAX (VM_VIEW_SIZE_MAX / 3)
+/* Distinct nodes whose links one insert or remove may write: an insert
+ * writes z and its parent, then at most two rotations of four nodes
+ * each; a remove writes at most seven nodes, then at most three
+ * rotations.  So at most 10 or 19; 24 leaves a margin. */
+#define TOUCH_MAX 24
 
-struct rbt_member {
-    vm_id id;         /* VM_ID_NONE when the slot is free */
-    uint8_t s;        /* view size */
-    uint8_t k;        /* nodes owned */
-    uint8_t nview;    /* entries in the view */
-    uint8_t vcap;     /* view capacity: min(s, 3k) */
-    uint32_t dirty;   /* dirty list link, or free list link, or CLEAN */
-    union {
-        uint32_t one;    /* k == 1 */
-        uint32_t *many;  /* k > 1 */
-    } nodes;
-    union {
-        vm_edge inl[INLINE_VIEW];
-        vm_edge *ptr;
-    } view;
+/* A member seen changing in this operation: its view before it. */
+struct rbt_dirty {
+    uint32_t slot;  /* primary node */
+    uint32_t at, n; /* old view: scratch edges [at, at + n) */
 };
 
 struct vm_rbt {
     vm base;
-    struct rbt_member *m;
-    size_t mcap, mused, count;
-    uint32_t free_slot;  /* free slot list */
-    uint32_t dirty_head;
-    uint32_t leaving;    /* slot being removed, skipped when recomputing */
-    size_t heap;         /* bytes of per-member blocks (many, ptr) */
-    vm_map ids;          /* id -> slot */
     vm_rbtree tree;
+    vm_idmap ids; /* id -> primary node */
+    size_t count;
+    unsigned vmax;      /* largest view capacity ever joined */
+    uint32_t leaving;   /* primary of the member leaving, or NIL */
+    struct rbt_dirty *d;
+    size_t nd, capd;
+    vm_edge *old;
+    size_t nold, capold;
 };
 
 #define SELF(v) ((struct vm_rbt *)(v))
 #define CSELF(v) ((const struct vm_rbt *)(v))
 
-static vm_edge *view_of(struct rbt_member *m)
+static unsigned nodes_for(unsigned s)
 {
-    return m->vcap > INLINE_VIEW ? m->view.ptr : m->view.inl;
+    return s / 3 ? s / 3 : 1;
 }
 
-static const uint32_t *nodes_of(const struct rbt_member *m)
+static uint32_t owner_of(const vm_rbtree *t, uint32_t x)
 {
-    return m->k > 1 ? m->nodes.many : &m->nodes.one;
+    return t->n[x].owner & PRIMARY ? x : t->n[x].owner & VALUE;
 }
 
-static void mark_dirty(void *ctx, uint32_t slot)
+static unsigned view_size(const vm_rbtree *t, uint32_t slot)
 {
-    struct vm_rbt *r = ctx;
-
-    if (r->m[slot].dirty == CLEAN) {
-        r->m[slot].dirty = r->dirty_head;
-        r->dirty_head = slot;
-    }
+    return t->n[slot].owner & VALUE & 0xff;
 }
 
 static bool has_subject(const vm_edge *e, size_t n, vm_id id)
@@ -87,140 +90,127 @@ static bool has_subject(const vm_edge *e, size_t n, vm_id id)
     return false;
 }
 
-/* The view slot `s` should have now, sorted; returns its length. */
-static size_t compute_view(const struct vm_rbt *r, uint32_t s, vm_edge *out)
+/* The view of the member whose primary is `slot`, sorted; its length. */
+static size_t compute_view(const struct vm_rbt *r, uint32_t slot,
+                           vm_edge *out)
 {
-    const struct rbt_member *m = &r->m[s];
-    const uint32_t *nodes = nodes_of(m);
+    const vm_rbtree *t = &r->tree;
     uint32_t attr = vm_attr_or(&r->base, VM_ATTR_TREE);
+    unsigned s = view_size(t, slot);
     size_t c = 0;
 
-    for (unsigned i = 0; i < m->k; i++) {
-        const vm_rbnode *x = &r->tree.n[nodes[i]];
-        uint32_t nb[3] = {x->parent, x->left, x->right};
-        for (int j = 0; j < 3 && c < m->s; j++) {
-            vm_id id;
-            if (nb[j] == VM_RB_NIL || r->tree.n[nb[j]].owner == s)
+    for (uint32_t x = slot; x != NIL; x = t->n[x].NEXT) {
+        uint32_t nb[3] = {t->n[x].parent, t->n[x].left, t->n[x].right};
+        for (int j = 0; j < 3 && c < s; j++) {
+            uint32_t o;
+            if (nb[j] == NIL || (o = owner_of(t, nb[j])) == slot)
                 continue;
-            id = r->m[r->tree.n[nb[j]].owner].id;
-            if (!has_subject(out, c, id))
-                out[c++] = (vm_edge){id, attr};
+            if (!has_subject(out, c, t->n[o].ID))
+                out[c++] = (vm_edge){t->n[o].ID, attr};
         }
     }
     vm_edges_sort(out, c);
     return c;
 }
 
-static void recompute(struct vm_rbt *r, uint32_t s)
+/* Puts a member on the scratch list with its view as it is now; `fresh`
+ * (a joining member) had none.  Capacity was reserved by reserve_all. */
+static void mark(struct vm_rbt *r, uint32_t slot, bool fresh)
 {
-    vm_edge now[MAX_CAND];
-    struct rbt_member *m = &r->m[s];
-    size_t n = compute_view(r, s, now);
+    struct rbt_dirty *e;
 
-    vm_emit_diff(&r->base, m->id, view_of(m), m->nview, now, n);
-    memcpy(view_of(m), now, n * sizeof *now);
-    m->nview = (uint8_t)n;
+    if (r->tree.n[slot].owner & DIRTY)
+        return;
+    r->tree.n[slot].owner |= DIRTY;
+    e = &r->d[r->nd++];
+    e->slot = slot;
+    e->at = (uint32_t)r->nold;
+    e->n = fresh ? 0 : (uint32_t)compute_view(r, slot, r->old + r->nold);
+    r->nold += e->n;
 }
 
+static void touched(void *ctx, uint32_t x)
+{
+    struct vm_rbt *r = ctx;
+
+    mark(r, owner_of(&r->tree, x), false);
+}
+
+/* Emits every scratch member's change and empties the list. */
 static void flush_dirty(struct vm_rbt *r)
 {
-    while (r->dirty_head != END) {
-        uint32_t s = r->dirty_head;
-        r->dirty_head = r->m[s].dirty;
-        r->m[s].dirty = CLEAN;
-        if (s != r->leaving)
-            recompute(r, s);
+    vm_edge now[3 * KMAX];
+
+    for (size_t i = 0; i < r->nd; i++) {
+        const struct rbt_dirty *e = &r->d[i];
+        vm_rbnode *n = &r->tree.n[e->slot];
+        size_t c = e->slot == r->leaving ? 0 : compute_view(r, e->slot, now);
+
+        n->owner &= ~DIRTY;
+        vm_emit_diff(&r->base, n->ID, r->old + e->at, e->n, now, c);
     }
+    r->nd = r->nold = 0;
 }
 
-/* A free slot for a new member, growing the array if needed. */
-static int slot_reserve(struct vm_rbt *r)
+/* Makes an operation on a member with k nodes unable to fail: id map,
+ * nodes, and scratch room for every member it may touch. */
+static int reserve_all(struct vm_rbt *r, unsigned k, unsigned vcap)
 {
-    if (r->free_slot != END || r->mused < r->mcap)
-        return VM_OK;
-    if (r->mused >= VM_RB_OWNER_MAX)
-        return VM_ENOMEM;
-    return vm_mem_grow(&r->base.alloc, (void **)&r->m, sizeof *r->m,
-                       &r->mcap, r->mused + 1);
-}
-
-static uint32_t slot_take(struct vm_rbt *r)
-{
-    uint32_t s = r->free_slot;
-
-    if (s == END)
-        return (uint32_t)r->mused++;
-    r->free_slot = r->m[s].dirty;
-    return s;
-}
-
-static void member_blocks_free(struct vm_rbt *r, struct rbt_member *m)
-{
-    if (m->k > 1) {
-        vm_mem_free(&r->base.alloc, m->nodes.many);
-        r->heap -= vm_mem_block(m->k * sizeof(uint32_t));
-    }
-    if (m->vcap > INLINE_VIEW) {
-        vm_mem_free(&r->base.alloc, m->view.ptr);
-        r->heap -= vm_mem_block(m->vcap * sizeof(vm_edge));
-    }
-}
-
-/* Allocates a new member's blocks into *m (zeroed by the caller). */
-static int member_blocks_alloc(struct vm_rbt *r, struct rbt_member *m)
-{
+    size_t nd = (size_t)TOUCH_MAX * k + 1;
+    unsigned vmax = vcap > r->vmax ? vcap : r->vmax;
     const vm_allocator *a = &r->base.alloc;
+    int rc;
 
-    if (m->k > 1 && !(m->nodes.many = vm_mem_calloc(a, m->k, 4)))
+    if (r->tree.used + k > NODE_MAX)
         return VM_ENOMEM;
-    if (m->k > 1)
-        r->heap += vm_mem_block(m->k * sizeof(uint32_t));
-    if (m->vcap > INLINE_VIEW &&
-        !(m->view.ptr = vm_mem_calloc(a, m->vcap, sizeof(vm_edge)))) {
-        uint8_t vcap = m->vcap;
-        m->vcap = 0;
-        member_blocks_free(r, m);
-        m->vcap = vcap;
-        return VM_ENOMEM;
-    }
-    if (m->vcap > INLINE_VIEW)
-        r->heap += vm_mem_block(m->vcap * sizeof(vm_edge));
+    if ((rc = vm_idmap_reserve(&r->ids, 1)) ||
+        (rc = vm_rbtree_reserve(&r->tree, k)) ||
+        (rc = vm_mem_grow(a, (void **)&r->d, sizeof *r->d, &r->capd, nd)) ||
+        (rc = vm_mem_grow(a, (void **)&r->old, sizeof *r->old, &r->capold,
+                          nd * vmax)))
+        return rc;
+    r->vmax = vmax;
     return VM_OK;
 }
 
-static int reserve_all(struct vm_rbt *r, unsigned k)
+/* Takes k nodes for a new member and chains them from the primary. */
+static uint32_t take_nodes(struct vm_rbt *r, vm_id id, unsigned s,
+                           unsigned k, const vm_params *p)
 {
-    int rc = slot_reserve(r);
+    vm_rbtree *t = &r->tree;
+    uint32_t first = NIL, prev = NIL;
 
-    if (!rc)
-        rc = vm_map_reserve(&r->ids, 1);
-    if (!rc)
-        rc = vm_rbtree_reserve(&r->tree, k);
-    return rc;
+    for (unsigned i = 0; i < k; i++) {
+        uint32_t x = vm_rbtree_take(t);
+        vm_rbnode *n = &t->n[x];
+        n->key = i == 0 && p->has_key ? p->key : vm_rng_next(&r->base.rng);
+        n->owner = i == 0 ? PRIMARY | s : first;
+        n->ID = i == 0 ? id : VM_ID_NONE;
+        n->NEXT = NIL;
+        if (i == 0)
+            first = x;
+        else
+            t->n[prev].NEXT = x;
+        prev = x;
+    }
+    return first;
 }
 
 static int rbt_join(vm *v, vm_id id, const vm_params *p)
 {
     struct vm_rbt *r = SELF(v);
-    struct rbt_member nm = {id, 0, 0, 0, 0, CLEAN, {0}, {{{0, 0}}}};
-    unsigned s = p->view_size ? p->view_size : 3;
-    uint32_t slot, *nodes;
+    unsigned s = p->view_size ? p->view_size : 3, k = nodes_for(s);
+    uint32_t slot;
     int rc;
 
-    nm.s = (uint8_t)s;
-    nm.k = (uint8_t)(s / 3 ? s / 3 : 1);
-    nm.vcap = (uint8_t)(s < 3u * nm.k ? s : 3u * nm.k);
-    if ((rc = reserve_all(r, nm.k)) || (rc = member_blocks_alloc(r, &nm)))
+    if ((rc = reserve_all(r, k, s < 3 * k ? s : 3 * k)))
         return rc;
-    slot = slot_take(r);
-    r->m[slot] = nm;
-    vm_map_put(&r->ids, id, slot);
+    slot = take_nodes(r, id, s, k, p);
+    vm_idmap_put(&r->ids, id, slot);
     r->count++;
-    nodes = nm.k > 1 ? nm.nodes.many : &r->m[slot].nodes.one;
-    for (unsigned i = 0; i < nm.k; i++) {
-        uint64_t key = i == 0 && p->has_key ? p->key : vm_rng_next(&v->rng);
-        nodes[i] = vm_rbtree_insert(&r->tree, key, slot);
-    }
+    mark(r, slot, true);
+    for (uint32_t x = slot; x != NIL; x = r->tree.n[x].NEXT)
+        vm_rbtree_link(&r->tree, x);
     flush_dirty(r);
     return VM_OK;
 }
@@ -228,23 +218,20 @@ static int rbt_join(vm *v, vm_id id, const vm_params *p)
 static int rbt_leave(vm *v, vm_id id)
 {
     struct vm_rbt *r = SELF(v);
-    uint32_t slot;
-    struct rbt_member *m;
+    uint32_t slot, nodes[KMAX];
+    unsigned k = 0;
 
-    vm_map_get(&r->ids, id, &slot);
-    m = &r->m[slot];
+    vm_idmap_get(&r->ids, id, &slot);
+    for (uint32_t x = slot; x != NIL; x = r->tree.n[x].NEXT)
+        nodes[k++] = x;
+    mark(r, slot, false);
     r->leaving = slot;
-    for (unsigned i = 0; i < m->k; i++)
-        vm_rbtree_remove(&r->tree, nodes_of(m)[i]);
-    for (unsigned i = 0; i < m->nview; i++)
-        vm_emit(v, id, view_of(m)[i].subject, VM_UNSEE, 0);
+    /* The primary goes last: the others' owner bits point at it. */
+    while (k > 0)
+        vm_rbtree_remove(&r->tree, nodes[--k]);
     flush_dirty(r);
-    r->leaving = END;
-    member_blocks_free(r, m);
-    vm_map_del(&r->ids, id);
-    m->id = VM_ID_NONE;
-    m->dirty = r->free_slot;
-    r->free_slot = slot;
+    r->leaving = NIL;
+    vm_idmap_del(&r->ids, id);
     r->count--;
     return VM_OK;
 }
@@ -252,7 +239,7 @@ static int rbt_leave(vm *v, vm_id id)
 static bool rbt_contains(const vm *v, vm_id id)
 {
     uint32_t s;
-    return vm_map_get(&CSELF(v)->ids, id, &s);
+    return vm_idmap_get(&CSELF(v)->ids, id, &s);
 }
 
 static size_t rbt_size(const vm *v)
@@ -260,13 +247,15 @@ static size_t rbt_size(const vm *v)
     return CSELF(v)->count;
 }
 
+/* Members in the tree order of their primary nodes. */
 static int rbt_members(const vm *v, vm_member_fn fn, void *ctx)
 {
-    const struct vm_rbt *r = CSELF(v);
+    const vm_rbtree *t = &CSELF(v)->tree;
 
-    for (size_t s = 0; s < r->mused; s++) {
+    for (uint32_t x = vm_rbtree_first(t); x != NIL;
+         x = vm_rbtree_next(t, x)) {
         int rc;
-        if (r->m[s].id != VM_ID_NONE && (rc = fn(ctx, r->m[s].id)))
+        if ((t->n[x].owner & PRIMARY) && (rc = fn(ctx, t->n[x].ID)))
             return rc;
     }
     return 0;
@@ -274,14 +263,15 @@ static int rbt_members(const vm *v, vm_member_fn fn, void *ctx)
 
 static int rbt_view(const vm *v, vm_id a, vm_edge_fn fn, void *ctx)
 {
-    struct vm_rbt *r = SELF((vm *)v);
+    const struct vm_rbt *r = CSELF(v);
+    vm_edge now[3 * KMAX];
     uint32_t s;
-    struct rbt_member *m;
+    size_t n;
 
-    vm_map_get(&r->ids, a, &s);
-    m = &r->m[s];
-    for (unsigned i = 0; i < m->nview; i++) {
-        int rc = fn(ctx, a, &view_of(m)[i]);
+    vm_idmap_get(&r->ids, a, &s);
+    n = compute_view(r, s, now);
+    for (size_t i = 0; i < n; i++) {
+        int rc = fn(ctx, a, &now[i]);
         if (rc)
             return rc;
     }
@@ -292,47 +282,49 @@ static size_t rbt_memory(const vm *v)
 {
     const struct vm_rbt *r = CSELF(v);
 
-    return vm_mem_block(sizeof *r) +
-           (r->mcap ? vm_mem_block(r->mcap * sizeof *r->m) : 0) + r->heap +
-           vm_map_memory(&r->ids) + vm_rbtree_memory(&r->tree);
+    return vm_mem_block(sizeof *r) + vm_rbtree_memory(&r->tree) +
+           vm_idmap_memory(&r->ids) +
+           (r->capd ? vm_mem_block(r->capd * sizeof *r->d) : 0) +
+           (r->capold ? vm_mem_block(r->capold * sizeof *r->old) : 0);
 }
 
-/* A member's nodes must be its own and its stored view must be the one
- * the tree implies. */
-static int check_member(const struct vm_rbt *r, uint32_t s)
+/* A member's record and node chain: found by its id, clean, k nodes all
+ * owned by it.  Returns the number of nodes, or 0 when broken. */
+static unsigned check_member(const struct vm_rbt *r, uint32_t slot)
 {
-    struct rbt_member *m = &r->m[s];
-    vm_edge now[MAX_CAND];
-    size_t n = compute_view(r, s, now);
-    uint32_t slot;
+    const vm_rbtree *t = &r->tree;
+    unsigned s = view_size(t, slot), k = 0;
+    uint32_t found;
 
-    if (!vm_map_get(&r->ids, m->id, &slot) || slot != s ||
-        m->dirty != CLEAN || m->nview > m->s || n != m->nview ||
-        memcmp(now, view_of(m), n * sizeof *now))
-        return VM_ECORRUPT;
-    for (unsigned i = 0; i < m->k; i++)
-        if (r->tree.n[nodes_of(m)[i]].owner != s)
-            return VM_ECORRUPT;
-    return VM_OK;
+    if (!vm_idmap_get(&r->ids, t->n[slot].ID, &found) || found != slot ||
+        (t->n[slot].owner & DIRTY) || s == 0 ||
+        t->n[slot].owner != (PRIMARY | s))
+        return 0;
+    for (uint32_t x = t->n[slot].NEXT; x != NIL; x = t->n[x].NEXT)
+        if (++k > KMAX || t->n[x].owner != slot)
+            return 0;
+    return k + 1 == nodes_for(s) ? k + 1 : 0;
 }
 
 static int rbt_check(const vm *v)
 {
     const struct vm_rbt *r = CSELF(v);
+    const vm_rbtree *t = &r->tree;
     size_t members = 0, nodes = 0;
 
-    if (vm_rbtree_check(&r->tree) || r->ids.count != r->count)
+    if (vm_rbtree_check(t) || r->ids.count != r->count || r->nd)
         return VM_ECORRUPT;
-    for (uint32_t s = 0; s < r->mused; s++) {
-        if (r->m[s].id == VM_ID_NONE)
+    for (uint32_t x = vm_rbtree_first(t); x != NIL;
+         x = vm_rbtree_next(t, x)) {
+        unsigned k;
+        if (!(t->n[x].owner & PRIMARY))
             continue;
-        if (check_member(r, s))
+        if (!(k = check_member(r, x)))
             return VM_ECORRUPT;
         members++;
-        nodes += r->m[s].k;
+        nodes += k;
     }
-    return members == r->count && nodes == r->tree.count ? VM_OK
-                                                         : VM_ECORRUPT;
+    return members == r->count && nodes == t->count ? VM_OK : VM_ECORRUPT;
 }
 
 static void rbt_destroy(vm *v)
@@ -340,11 +332,9 @@ static void rbt_destroy(vm *v)
     struct vm_rbt *r = SELF(v);
     vm_allocator a = v->alloc;
 
-    for (size_t s = 0; s < r->mused; s++)
-        if (r->m[s].id != VM_ID_NONE)
-            member_blocks_free(r, &r->m[s]);
-    vm_mem_free(&a, r->m);
-    vm_map_fini(&r->ids);
+    vm_mem_free(&a, r->d);
+    vm_mem_free(&a, r->old);
+    vm_idmap_fini(&r->ids);
     vm_rbtree_fini(&r->tree);
     vm_mem_free(&a, r);
 }
@@ -364,10 +354,9 @@ int vm_rbt_new(const vm_config *cfg, vm **out)
     if (!(r = vm_mem_calloc(a, 1, sizeof *r)))
         return VM_ENOMEM;
     vm_base_init(&r->base, &rbt_ops, cfg);
-    r->free_slot = r->dirty_head = r->leaving = END;
-    vm_map_init(&r->ids, &r->base.alloc);
-    if (vm_rbtree_init(&r->tree, &r->base.alloc, NULL, NULL, mark_dirty,
-                       r)) {
+    r->leaving = NIL;
+    vm_idmap_init(&r->ids, &r->base.alloc);
+    if (vm_rbtree_init(&r->tree, &r->base.alloc, NULL, NULL, touched, r)) {
         vm_mem_free(a, r);
         return VM_ENOMEM;
     }

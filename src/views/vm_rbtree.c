@@ -1,10 +1,11 @@
 /* vm_rbtree.c -- red-black tree over an array of nodes (CLRS, 3rd ed.,
  * chapter 13, with a sentinel at index 0).
  *
- * Every write of a link goes through set_left/set_right/set_parent so
- * the owner of the written node is reported to the touch callback: a
- * node whose links change is exactly a node whose tree neighbourhood may
- * have changed.  Colour changes are not reported; they change no view. */
+ * Every write of a link goes through set_left/set_right/set_parent, which
+ * report the node to the touch callback before writing: a node whose
+ * links change is exactly a node whose tree neighbourhood may change, and
+ * the callback still sees the links as they were.  Colour changes are not
+ * reported; they change no view. */
 #include "vm_rbtree.h"
 
 #include <string.h>
@@ -14,26 +15,26 @@
 static void touch(vm_rbtree *t, uint32_t x)
 {
     if (x != NIL && t->touch)
-        t->touch(t->touch_ctx, t->n[x].owner);
+        t->touch(t->touch_ctx, x);
 }
 
 static void set_left(vm_rbtree *t, uint32_t x, uint32_t y)
 {
-    t->n[x].left = y;
     touch(t, x);
+    t->n[x].left = y;
 }
 
 static void set_right(vm_rbtree *t, uint32_t x, uint32_t y)
 {
-    t->n[x].right = y;
     touch(t, x);
+    t->n[x].right = y;
 }
 
 /* The sentinel's parent is written too (delete needs it); not reported. */
 static void set_parent(vm_rbtree *t, uint32_t x, uint32_t p)
 {
-    t->n[x].parent = p;
     touch(t, x);
+    t->n[x].parent = p;
 }
 
 static bool is_red(const vm_rbtree *t, uint32_t x)
@@ -74,7 +75,7 @@ int vm_rbtree_reserve(vm_rbtree *t, size_t k)
                        t->used + k - t->nfree);
 }
 
-static uint32_t node_alloc(vm_rbtree *t)
+uint32_t vm_rbtree_take(vm_rbtree *t)
 {
     uint32_t x;
 
@@ -166,10 +167,35 @@ static int cmp(const vm_rbtree *t, uint32_t a, uint32_t b)
 
 uint32_t vm_rbtree_insert(vm_rbtree *t, uint64_t key, uint32_t owner)
 {
-    uint32_t z = node_alloc(t), y = NIL, x = t->root;
+    uint32_t z = vm_rbtree_take(t);
+
+    t->n[z] = (vm_rbnode){key, NIL, NIL, NIL, owner, 1, {0, 0}};
+    vm_rbtree_link(t, z);
+    return z;
+}
+
+void vm_rbtree_link(vm_rbtree *t, uint32_t z)
+{
+    uint32_t y = NIL, x = t->root;
     bool less = false;
 
-    t->n[z] = (vm_rbnode){key, NIL, NIL, NIL, owner, 1};
+    t->n[z].parent = t->n[z].left = t->n[z].right = NIL;
+    t->n[z].red = 1;
+    if (!t->cmp) {
+        /* The default order with z's key in a register: the descent is
+         * one load of a 32-byte node per level.  Both children are
+         * fetched while the key is compared, so the next level's load
+         * does not wait for the comparison (or a mispredicted branch). */
+        uint64_t k = t->n[z].key;
+        while (x != NIL) {
+            const vm_rbnode *n = &t->n[x];
+            __builtin_prefetch(&t->n[n->left]);
+            __builtin_prefetch(&t->n[n->right]);
+            y = x;
+            less = k < n->key || (k == n->key && z < x);
+            x = less ? n->left : n->right;
+        }
+    }
     while (x != NIL) {
         y = x;
         less = cmp(t, z, x) < 0;
@@ -184,7 +210,6 @@ uint32_t vm_rbtree_insert(vm_rbtree *t, uint64_t key, uint32_t owner)
         set_right(t, y, z);
     t->count++;
     insert_fixup(t, z);
-    return z;
 }
 
 static void transplant(vm_rbtree *t, uint32_t u, uint32_t v)

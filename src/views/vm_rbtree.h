@@ -2,13 +2,17 @@
  * managers.  Nodes live in one array and refer to each other by 32-bit
  * index (half the size of pointers, and the array can be reallocated);
  * index 0 is the black sentinel (CLRS's T.nil).  Each node carries a
- * 64-bit key and an owner (a member slot of the manager).
+ * 64-bit key, 31 bits of `owner` and two words of `data` that the tree
+ * never reads: the manager keeps its member record there, so a node is
+ * 32 bytes, two to a cache line, and finding a neighbour's member costs
+ * no further memory access.
  *
  * The order is given by a comparison callback over node indices, which
- * must be total (break ties); NULL means by key, then by node index.  Whenever a node's parent or child links
- * are written, the `touch` callback is told the node's owner: that is how
- * the rbt manager learns exactly which members' neighbourhoods a rotation
- * changed.  Not installed. */
+ * must be total (break ties); NULL means by key, then by node index.
+ * Just before a node's parent or child links are written, the `touch`
+ * callback is given the node's index: that is how the rbt manager learns
+ * exactly which members' neighbourhoods a rotation changes, while it can
+ * still read what they were.  Not installed. */
 #ifndef SRC_VIEWS_VM_RBTREE_H
 #define SRC_VIEWS_VM_RBTREE_H
 
@@ -21,12 +25,13 @@ typedef struct vm_rbnode {
     uint32_t parent, left, right;
     uint32_t owner : 31;
     uint32_t red : 1;
+    uint32_t data[2]; /* the manager's; the tree leaves them alone */
 } vm_rbnode;
 
 struct vm_rbtree;
 typedef int (*vm_rb_cmp_fn)(void *ctx, const struct vm_rbtree *t,
                             uint32_t a, uint32_t b);
-typedef void (*vm_rb_touch_fn)(void *ctx, uint32_t owner);
+typedef void (*vm_rb_touch_fn)(void *ctx, uint32_t node);
 
 typedef struct vm_rbtree {
     vm_rbnode *n;
@@ -52,6 +57,11 @@ void vm_rbtree_fini(vm_rbtree *t);
 int vm_rbtree_reserve(vm_rbtree *t, size_t k);
 /* Inserts a node (reserved beforehand); returns its index. */
 uint32_t vm_rbtree_insert(vm_rbtree *t, uint64_t key, uint32_t owner);
+/* The same in two steps, for callers that fill a node before the tree
+ * (and its touch callback) sees it: take a reserved index, set its key,
+ * owner and data, then link it. */
+uint32_t vm_rbtree_take(vm_rbtree *t);
+void vm_rbtree_link(vm_rbtree *t, uint32_t z);
 /* Removes node z and puts its index on the free list. */
 void vm_rbtree_remove(vm_rbtree *t, uint32_t z);
 /* In-order neighbours; VM_RB_NIL past the ends. */

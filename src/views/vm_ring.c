@@ -1,7 +1,9 @@
 /* vm_ring.c -- the ring view manager: a bidirectional ring in the order
  * of a comparator; each member sees its successor ("ring-next") and its
  * predecessor ("ring-prev"); in a ring of two, the one other member with
- * both attributes.
+ * both attributes.  vm_config.attr, when set, is added to both (a
+ * leaders' ring: "leader,ring-next"): it says which ring, they say which
+ * way.
  *
  * The order lives in a red-black tree (vm_rbtree), so finding the place
  * of a joining member costs O(log |G|); the successor of the last member
@@ -77,18 +79,19 @@ static uint32_t pred(const struct vm_ring *r, uint32_t x)
 
 static size_t compute_view(const struct vm_ring *r, uint32_t s, vm_edge *out)
 {
-    uint32_t x = r->m[s].node, nx, pv;
+    uint32_t x = r->m[s].node, nx, pv, a = r->base.attr;
 
     if (r->tree.count < 2)
         return 0;
     nx = r->tree.n[succ(r, x)].owner;
     pv = r->tree.n[pred(r, x)].owner;
     if (nx == pv) {
-        out[0] = (vm_edge){r->m[nx].id, VM_ATTR_RING_NEXT | VM_ATTR_RING_PREV};
+        out[0] = (vm_edge){r->m[nx].id,
+                           a | VM_ATTR_RING_NEXT | VM_ATTR_RING_PREV};
         return 1;
     }
-    out[0] = (vm_edge){r->m[nx].id, VM_ATTR_RING_NEXT};
-    out[1] = (vm_edge){r->m[pv].id, VM_ATTR_RING_PREV};
+    out[0] = (vm_edge){r->m[nx].id, a | VM_ATTR_RING_NEXT};
+    out[1] = (vm_edge){r->m[pv].id, a | VM_ATTR_RING_PREV};
     vm_edges_sort(out, 2);
     return 2;
 }

@@ -171,6 +171,32 @@ Test(vm_ring, custom_order)
     done(v);
 }
 
+/* vm_config.attr is added to the ring's own attributes. */
+Test(vm_ring, configured_attribute)
+{
+    vm_config cfg = {.emit = rec_emit, .emit_ctx = &R,
+                     .attr = VM_ATTR_LEADER};
+    vm *v;
+    vm_params p;
+
+    rec_init(&R);
+    cr_assert_eq(vm_ring_new(&cfg, &v), VM_OK);
+    p = key(10);
+    cr_assert_str_eq(join(v, 1, &p), "");
+    p = key(20);
+    cr_assert_str_eq(join(v, 2, &p), "+1>2:ring-next,ring-prev,leader "
+                                     "+2>1:ring-next,ring-prev,leader");
+    p = key(30);
+    cr_assert_str_eq(join(v, 3, &p),
+                     "+1>2:ring-next,leader +1>3:ring-prev,leader "
+                     "+2>1:ring-prev,leader +2>3:ring-next,leader "
+                     "+3>1:ring-next,leader +3>2:ring-prev,leader");
+    cr_assert_str_eq(leave(v, 2), "-1>2 +1>3:ring-next,ring-prev,leader "
+                                  "-2>1 -2>3 +3>1:ring-next,ring-prev,leader "
+                                  "-3>2");
+    done(v);
+}
+
 Test(vm_random, small_groups_are_complete_and_netted)
 {
     vm *v = make("random");
@@ -351,6 +377,7 @@ Test(vm_export, json_and_dot)
 struct failing {
     long left; /* allocations until the failure; < 0 never */
     long failed;
+    bool once; /* only the Nth fails (else the Nth and all later ones) */
 };
 
 static void *f_realloc(void *ctx, void *p, size_t n)
@@ -359,6 +386,8 @@ static void *f_realloc(void *ctx, void *p, size_t n)
 
     if (f->left == 0) {
         f->failed++;
+        if (f->once)
+            f->left = -1;
         return NULL;
     }
     if (f->left > 0)
@@ -371,16 +400,18 @@ static void f_free(void *ctx, void *p)
     free(p);
 }
 
-/* Runs a churn sequence with the Nth allocation failing; every result
- * must be OK or ENOMEM and the views must stay consistent.  Returns
- * whether the failure was reached. */
-static bool churn_failing(const char *type, long nth)
+/* Runs a churn sequence with the Nth allocation failing (`once`: only
+ * that one); every result must be OK or ENOMEM, and the views must stay
+ * consistent.  With `once`, every operation after the failing one must
+ * succeed: nothing sticks.  Returns whether the failure was reached. */
+static bool churn_failing(const char *type, long nth, bool once)
 {
-    struct failing f = {nth, 0};
+    struct failing f = {nth, 0, once};
     vm_allocator a = {f_realloc, f_free, &f};
     vm_config cfg = {.emit = rec_emit, .emit_ctx = &R, .alloc = &a,
                      .seed = 7};
     vm *v = NULL;
+    long fail_op = -1;
     int rc;
 
     rec_init(&R);
@@ -393,9 +424,14 @@ static bool churn_failing(const char *type, long nth)
         rc = vm_contains(v, id) ? vm_leave(v, id) : vm_join(v, id, &p);
         cr_assert(rc == VM_OK || rc == VM_ENOMEM, "%s nth %ld: %s", type,
                   nth, vm_strerror(rc));
-        if (rc == VM_ENOMEM && vm_check(v) == VM_ECORRUPT &&
+        if (f.failed && fail_op < 0)
+            fail_op = i;
+        else if (once && fail_op >= 0)
+            cr_assert_eq(rc, VM_OK, "%s nth %ld op %u: %s after op %ld",
+                         type, nth, i, vm_strerror(rc), fail_op);
+        if (rc == VM_ENOMEM && vm_check(v) == VM_ECORRUPT && !once &&
             !strcmp(type, "treegossip"))
-            break; /* a composite whose bookkeeping failed: sticky */
+            break; /* a composite that cannot resync: still failing */
         cr_assert(rec_matches(&R, v), "%s nth %ld op %u", type, nth, i);
         cr_assert_eq(vm_check(v), VM_OK, "%s nth %ld op %u", type, nth, i);
     }
@@ -404,15 +440,29 @@ static bool churn_failing(const char *type, long nth)
     return f.failed > 0;
 }
 
-Test(vm_alloc, every_allocation_may_fail)
+/* Fails every position in turn for every manager type. */
+static void churn_all(bool once)
 {
     static const char *types[] = {"complete", "blind", "rbt",
                                   "ring",     "random", "treegossip"};
 
     for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
         long nth = 0;
-        while (churn_failing(types[t], nth))
+        while (churn_failing(types[t], nth, once))
             nth++;
         cr_assert_gt(nth, 3, "%s", types[t]);
     }
+}
+
+Test(vm_alloc, every_allocation_may_fail)
+{
+    churn_all(false);
+}
+
+/* One failed allocation leaves no trace: in particular a composite whose
+ * own bookkeeping failed rebuilds it from its children (resync) within
+ * the operation, and every later operation succeeds. */
+Test(vm_alloc, one_failure_does_not_stick)
+{
+    churn_all(true);
 }
