@@ -22,6 +22,8 @@ int cli_dispatch(const struct cli_command *table, const char *title,
 int cli_up(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_fi(int argc, char **argv);
+int cli_traffic(int argc, char **argv);
+int cli_topo(int argc, char **argv);
 
 /* orbweb bench ... */
 int bench_views(int argc, char **argv);

@@ -9,6 +9,8 @@
 static const struct cli_command commands[] = {
     {"up", cli_up, "start a local system: Prosody, xmucd, and show it works"},
     {"fi", cli_fi, "Fast Infoset: encode, decode, dump, infoset, vocab"},
+    {"traffic", cli_traffic, "xmucd's stanza traffic by kind, live (admins)"},
+    {"topo", cli_topo, "a room's view graph: text, json, dot or svg (admins)"},
     {"bench", cli_bench, "run a benchmark (orbweb bench --help lists them)"},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,54 @@
+/* xm_http.h -- the optional OpenMetrics endpoint on a loopback port.
+ *
+ * GET /metrics answers the counters of xm_stats tables as Prometheus text
+ * (text/plain; version=0.0.4), or as OpenMetrics 1.0 text when the
+ * client's Accept header asks for application/openmetrics-text:
+ *
+ *   xmucd_stanzas_total{direction="in",kind="presence",room="r1"} 12
+ *   xmucd_bytes_total{direction="out",kind="message",room=""} 3456
+ *
+ * The service's own table has room="" (every stanza is counted there);
+ * each room's table carries the room's name.  Anything but GET or HEAD
+ * gets 405, any other path 404.  Only loopback addresses may be bound:
+ * the endpoint has no authentication. */
+#ifndef SRC_XMUC_XM_HTTP_H
+#define SRC_XMUC_XM_HTTP_H
+
+#include <stddef.h>
+#include <event2/event.h>
+
+#include "xm_stats.h"
+
+typedef struct xm_http xm_http;
+typedef struct xm_http_sink xm_http_sink;
+
+/* Called on every GET /metrics to enumerate the tables to export: it
+ * calls xm_http_sink_table once per table.  Returns 0, or nonzero to
+ * answer 500 instead. */
+typedef int (*xm_http_collect_fn)(void *ctx, xm_http_sink *sink);
+
+/* Adds the counters of one table, labelled room=ROOM (NULL or "" for the
+ * service).  0, or -1 when out of memory (then return nonzero from the
+ * collect function). */
+int xm_http_sink_table(xm_http_sink *sink, const char *room,
+                       const xm_stats *s);
+
+/* Listens on addr:port (port 0 picks a free port, see xm_http_port).
+ * addr must be a literal loopback address, 127.0.0.0/8 or ::1.  Returns
+ * the endpoint, or NULL with a one-line reason in err.  collect and ctx
+ * must outlive it. */
+xm_http *xm_http_start(struct event_base *base, const char *addr, int port,
+                       xm_http_collect_fn collect, void *ctx, char *err,
+                       size_t errlen);
+
+/* The port actually bound. */
+int xm_http_port(const xm_http *h);
+
+/* Stops listening and frees h (requests in flight are dropped).  NULL is
+ * a no-op. */
+void xm_http_free(xm_http *h);
+
+/* 1 when addr is a literal loopback address (127.0.0.0/8 or ::1). */
+int xm_http_is_loopback(const char *addr);
+
+#endif

@@ -1,0 +1,75 @@
+/* topo.h -- a room's view graph as xmucd reports it, read and drawn for
+ * orbweb topo.
+ *
+ * The input is the JSON in xmucd's <topology format='json'/> answer:
+ * vm_export's shape (src/views/vm.h) plus the occupants' nicks,
+ *   {"manager":"rbt","members":[1,2],
+ *    "edges":[{"from":1,"to":2,"attrs":["tree"]}],
+ *    "nicks":{"1":"alice","2":"bob"}}
+ * It comes from the network, so the reader is strict and bounded: exactly
+ * this shape (unknown keys are skipped), ids are 32-bit decimals, depth,
+ * string lengths and counts are capped, and errors carry a byte offset. */
+#ifndef TOOLS_ORBWEB_TOPO_H
+#define TOOLS_ORBWEB_TOPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CLI_TOPO_MAX_DEPTH 16
+#define CLI_TOPO_MAX_STRING 4096    /* bytes of one decoded string */
+#define CLI_TOPO_MAX_ITEMS 4000000  /* members, edges or nicks */
+
+enum cli_topo_err {
+    CLI_TOPO_OK = 0,
+    CLI_TOPO_ENOMEM = -1,
+    CLI_TOPO_ESYNTAX = -2, /* not JSON */
+    CLI_TOPO_ESHAPE = -3,  /* JSON, but not a topology */
+    CLI_TOPO_ELIMIT = -4,  /* too deep, too long, too many */
+};
+
+struct cli_topo_edge {
+    uint32_t from, to;
+    char *attrs; /* owned: the attribute names joined by ',' ("" if none) */
+};
+
+struct cli_topo_nick {
+    uint32_t id;
+    char *nick; /* owned */
+};
+
+struct cli_topo {
+    char *manager; /* owned; NULL when absent */
+    uint32_t *members;
+    size_t nmembers;
+    struct cli_topo_edge *edges; /* sorted by (from, to) */
+    size_t nedges;
+    struct cli_topo_nick *nicks; /* sorted by id */
+    size_t nnicks;
+};
+
+/* Reads len bytes of JSON into *t (which it initializes).  Returns 0, or
+ * a negative enum cli_topo_err with *offset (when not NULL) set to the
+ * byte where reading stopped; t is then empty. */
+int cli_topo_parse(const char *json, size_t len, struct cli_topo *t,
+                   size_t *offset);
+
+/* Frees what t owns and empties it. */
+void cli_topo_clear(struct cli_topo *t);
+
+const char *cli_topo_strerror(int code);
+
+/* The nick of id (lent), or NULL when the topology names none. */
+const char *cli_topo_nick(const struct cli_topo *t, uint32_t id);
+
+/* One line per member: "alice -> bob(tree), carol(tree,gossip)".
+ * Control characters in nicks are shown as '?'.  0, or -1 on a write
+ * error. */
+int cli_topo_write_text(const struct cli_topo *t, FILE *f);
+
+/* A Graphviz digraph titled title: nicks as node labels, edges labelled
+ * and coloured by attribute; two opposite edges with the same attributes
+ * are drawn once with dir=both.  0, or -1 on a write error. */
+int cli_topo_write_dot(const struct cli_topo *t, const char *title, FILE *f);
+
+#endif
