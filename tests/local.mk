@@ -44,3 +44,14 @@ tests_integration_test_servers_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 tests_integration_test_servers_LDADD = tools/harness/libharness.la \
 	$(CRITERION_LIBS) $(STROPHE_LIBS)
 EXTRA_tests_integration_test_servers_DEPENDENCIES = src/xmuc/xmucd
+
+# Compatibility: a stock XEP-0045 client (python3-slixmpp) against xmucd's
+# complete-view rooms, on Prosody and ejabberd.
+check_PROGRAMS += tests/compat/test_slixmpp
+TESTS += tests/compat/test_slixmpp
+tests_compat_test_slixmpp_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS)
+tests_compat_test_slixmpp_LDADD = tools/harness/libharness.la \
+	$(CRITERION_LIBS) $(STROPHE_LIBS)
+EXTRA_tests_compat_test_slixmpp_DEPENDENCIES = src/xmuc/xmucd
+EXTRA_DIST += tests/compat/slixmpp_muc.py
