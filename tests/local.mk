@@ -45,6 +45,14 @@ tests_integration_test_servers_LDADD = tools/harness/libharness.la \
 	$(CRITERION_LIBS) $(STROPHE_LIBS)
 EXTRA_tests_integration_test_servers_DEPENDENCIES = src/xmuc/xmucd
 
+check_PROGRAMS += tests/integration/test_xmuc
+TESTS += tests/integration/test_xmuc
+tests_integration_test_xmuc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS)
+tests_integration_test_xmuc_LDADD = tools/harness/libharness.la \
+	$(CRITERION_LIBS) $(STROPHE_LIBS)
+EXTRA_tests_integration_test_xmuc_DEPENDENCIES = src/xmuc/xmucd
+
 # Compatibility: a stock XEP-0045 client (python3-slixmpp) against xmucd's
 # complete-view rooms, on Prosody and ejabberd.
 check_PROGRAMS += tests/compat/test_slixmpp

@@ -2,8 +2,8 @@
  *
  * Reads feed the parser; a parser error answers with the fitting stream
  * error (RFC 6120 4.9.3) and closes.  on_closed is called exactly once.
- * A callback may free the stream: the read loop notices through the
- * "alive" flag it lends to the stream and stops touching it. */
+ * A callback may free the stream: while the read loop runs, freeing only
+ * marks it, and the loop finishes the job when the callback returns. */
 #include "config.h"
 
 #include "xs_stream.h"
@@ -24,7 +24,8 @@ struct xs_stream {
     struct xs_stream_callbacks cb;
     void *ud;
     bool closing, closed;
-    bool *alive; /* set to false by xs_stream_free during a callback */
+    bool reading;      /* inside on_read: freeing is deferred */
+    bool free_pending; /* xs_stream_free was called while reading */
     char reason[200];
 };
 
@@ -72,27 +73,35 @@ static const char *condition_for(int code)
     }
 }
 
+static void destroy(xs_stream *s)
+{
+    bufferevent_free(s->bev);
+    xs_parser_free(s->parser);
+    free(s);
+}
+
 static void on_read(struct bufferevent *bev, void *ud)
 {
     xs_stream *s = ud;
     struct evbuffer *in = bufferevent_get_input(bev);
-    bool alive = true;
 
-    s->alive = &alive;
-    while (alive && !s->closed && !s->closing && evbuffer_get_length(in)) {
+    s->reading = true;
+    while (!s->free_pending && !s->closed && !s->closing &&
+           evbuffer_get_length(in)) {
         struct evbuffer_iovec v;
         int r;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             break;
         r = xs_parser_feed(s->parser, v.iov_base, v.iov_len);
-        if (!alive)
-            return;
+        if (s->free_pending)
+            break;
         evbuffer_drain(in, v.iov_len);
         if (r != XS_OK)
             xs_stream_fail(s, condition_for(r), xs_parser_error_text(s->parser));
     }
-    if (alive)
-        s->alive = NULL;
+    s->reading = false;
+    if (s->free_pending)
+        destroy(s);
 }
 
 static void on_write(struct bufferevent *bev, void *ud)
@@ -144,11 +153,13 @@ void xs_stream_free(xs_stream *s)
 {
     if (!s)
         return;
-    if (s->alive)
-        *s->alive = false;
-    bufferevent_free(s->bev);
-    xs_parser_free(s->parser);
-    free(s);
+    if (s->reading) {
+        s->free_pending = true;
+        s->closed = true; /* no more callbacks */
+        bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+        return;
+    }
+    destroy(s);
 }
 
 int xs_stream_send_raw(xs_stream *s, const char *data, size_t len)

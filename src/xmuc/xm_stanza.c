@@ -91,6 +91,10 @@ xmpp_stanza_t *xm_error_new(xmpp_stanza_t *st, const char *etype,
         return NULL;
     if (!(r = xm_reply_new(st, "error")))
         return NULL;
+    /* XEP-0045 7.2: a refused join echoes the MUC element, which is how
+     * clients tell a join error from any other presence error. */
+    if (!strcmp(xmpp_stanza_get_name(st), "presence"))
+        xm_child(r, "x", XM_NS_MUC);
     if (!(e = xm_child(r, "error", NULL))) {
         xmpp_stanza_release(r);
         return NULL;

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "xm_config.h"
+#include "xm_http.h"
 #include "xm_link.h"
 #include "xm_log.h"
 #include "xm_service.h"
@@ -19,6 +20,7 @@ struct daemon {
     struct event_base *base;
     xm_link *link;
     xm_service *service;
+    xm_http *http;
     struct xm_out out;
 };
 
@@ -84,6 +86,39 @@ static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
     return s;
 }
 
+static int add_room(void *sink, xm_room *r)
+{
+    return xm_http_sink_table(sink, xm_room_name(r), xm_room_stats(r));
+}
+
+static int collect(void *ctx, xm_http_sink *sink)
+{
+    xm_service *s = ctx;
+
+    return xm_http_sink_table(sink, NULL, xm_service_stats(s)) ||
+           xm_service_each_room(s, add_room, sink);
+}
+
+/* Starts the OpenMetrics endpoint when configured; -1 if it cannot. */
+static int start_metrics(const struct xm_config *cfg, struct daemon *d)
+{
+    struct xm_config where = {0};
+    char err[256];
+
+    if (!cfg->metrics)
+        return 0;
+    xm_config_set_server(&where, cfg->metrics);
+    d->http = xm_http_start(d->base, where.server_host, where.server_port,
+                            collect, d->service, err, sizeof err);
+    free(where.server_host);
+    if (!d->http) {
+        xm_error("%s", err);
+        return -1;
+    }
+    xm_info("metrics at http://%s/metrics", cfg->metrics);
+    return 0;
+}
+
 static int run(const struct xm_config *cfg)
 {
     struct daemon d = {0};
@@ -109,7 +144,7 @@ static int run(const struct xm_config *cfg)
         xm_error("out of memory while starting");
         goto done;
     }
-    if (!(d.service = make_service(cfg, &d)))
+    if (!(d.service = make_service(cfg, &d)) || start_metrics(cfg, &d) < 0)
         goto done;
     xm_link_start(d.link);
     event_base_dispatch(d.base);
@@ -118,6 +153,7 @@ static int run(const struct xm_config *cfg)
     xm_info("stopped");
     rc = 0;
 done:
+    xm_http_free(d.http);
     xm_service_free(d.service);
     xm_link_free(d.link);
     if (sigint)

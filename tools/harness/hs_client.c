@@ -4,6 +4,7 @@
 #include "hs_client.h"
 #include "hs_server.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,9 @@ hs_client *hs_client_connect(const char *host, int port, const char *jid,
 {
     hs_client *c = calloc(1, sizeof *c);
 
+    /* A closed socket must be an error to the caller, not a signal that
+     * kills the test or tool holding many connections. */
+    signal(SIGPIPE, SIG_IGN);
     xmpp_initialize();
     if (!c || !(c->ctx = xmpp_ctx_new(NULL, NULL)) ||
         !(c->conn = xmpp_conn_new(c->ctx))) {
@@ -137,7 +141,7 @@ void hs_client_send(hs_client *c, xmpp_stanza_t *stanza)
 }
 
 struct match {
-    const char *name, *id;
+    const char *name, *id, *from;
     xmpp_stanza_t *found;
 };
 
@@ -152,6 +156,9 @@ static bool take_match(hs_client *c, void *arg)
             continue;
         if (m->id && (!id || strcmp(id, m->id)))
             continue;
+        if (m->from && (!xmpp_stanza_get_from(st) ||
+                        strcmp(xmpp_stanza_get_from(st), m->from)))
+            continue;
         m->found = st;
         memmove(&c->queue[i], &c->queue[i + 1],
                 (c->queued - i - 1) * sizeof c->queue[0]);
@@ -164,7 +171,7 @@ static bool take_match(hs_client *c, void *arg)
 xmpp_stanza_t *hs_client_iq(hs_client *c, xmpp_stanza_t *iq, int timeout_ms)
 {
     char id[32];
-    struct match m = {"iq", id, NULL};
+    struct match m = {"iq", id, NULL, NULL};
 
     if (!xmpp_stanza_get_id(iq)) {
         snprintf(id, sizeof id, "hs%u", ++c->next_id);
@@ -178,9 +185,38 @@ xmpp_stanza_t *hs_client_iq(hs_client *c, xmpp_stanza_t *iq, int timeout_ms)
 
 xmpp_stanza_t *hs_client_wait(hs_client *c, const char *name, int timeout_ms)
 {
-    struct match m = {name, NULL, NULL};
+    return hs_client_wait_from(c, name, NULL, timeout_ms);
+}
+
+xmpp_stanza_t *hs_client_wait_from(hs_client *c, const char *name,
+                                   const char *from, int timeout_ms)
+{
+    struct match m = {name, NULL, from, NULL};
 
     pump_until(c, take_match, &m, timeout_ms);
+    return m.found;
+}
+
+size_t hs_client_drain(hs_client *c, int quiet_ms, int max_ms)
+{
+    long start = now_ms(), last = start;
+    size_t seen = c->queued;
+
+    while (c->state == 1 && now_ms() - last < quiet_ms && now_ms() - start < max_ms) {
+        xmpp_run_once(c->ctx, 5);
+        if (c->queued != seen) {
+            seen = c->queued;
+            last = now_ms();
+        }
+    }
+    return c->queued;
+}
+
+xmpp_stanza_t *hs_client_take(hs_client *c, const char *name)
+{
+    struct match m = {name, NULL, NULL, NULL};
+
+    take_match(c, &m);
     return m.found;
 }
 

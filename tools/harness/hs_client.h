@@ -3,7 +3,8 @@
  * Each client has its own libstrophe context and is pumped only while
  * one of its calls waits; the server buffers what arrives meanwhile.
  * Incoming stanzas are queued and taken in order by hs_client_wait();
- * iq replies are matched by id.  Not for production peers: liborbweb is. */
+ * iq replies are matched by id.  Connecting ignores SIGPIPE in the
+ * process.  Not for production peers: liborbweb is. */
 #ifndef TOOLS_HARNESS_HS_CLIENT_H
 #define TOOLS_HARNESS_HS_CLIENT_H
 
@@ -37,6 +38,19 @@ xmpp_stanza_t *hs_client_iq(hs_client *c, xmpp_stanza_t *iq, int timeout_ms);
  * "iq", or NULL for any), skipping none: others stay queued.  Returns it
  * (release it) or NULL on timeout. */
 xmpp_stanza_t *hs_client_wait(hs_client *c, const char *name, int timeout_ms);
+
+/* Like hs_client_wait, but for the first queued stanza named name (or
+ * any, when NULL) whose from is `from` (any, when NULL). */
+xmpp_stanza_t *hs_client_wait_from(hs_client *c, const char *name,
+                                   const char *from, int timeout_ms);
+
+/* Reads whatever arrives until quiet_ms pass without a new stanza (or
+ * max_ms in all).  Returns the number of stanzas queued. */
+size_t hs_client_drain(hs_client *c, int quiet_ms, int max_ms);
+
+/* Takes the first queued stanza named name (any when NULL) without
+ * reading from the network; NULL when there is none.  Release it. */
+xmpp_stanza_t *hs_client_take(hs_client *c, const char *name);
 
 /* Builds <iq type=TYPE to=TO id=auto><query xmlns=NS/></iq>; release it. */
 xmpp_stanza_t *hs_iq_query(xmpp_ctx_t *ctx, const char *type, const char *to,

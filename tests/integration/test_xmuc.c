@@ -1,0 +1,406 @@
+/* test_xmuc.c -- xmucd's rooms against real Prosody and ejabberd.
+ *
+ * For every view manager, 50 clients join one room; once everything is
+ * delivered, the occupants each client was told about (presences it
+ * received) must equal the manager's view of it (the room's topology,
+ * fetched by an admin), and again after leaves and a nick change.  Then
+ * access control, bad input and floods, while others keep working. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hs_client.h"
+#include "hs_proc.h"
+#include "hs_server.h"
+
+#define NS "https://orbweb.dev/ns/xmuc/0"
+#define N 50
+#define T 10000
+
+struct world {
+    hs_server *s;
+    struct hs_proc *x;
+    hs_client *admin;
+    hs_client *c[N];
+    char nick[N][16];
+    bool present[N];
+    bool sees[N][N];
+    char room[64];
+};
+
+static void start(struct world *w, enum hs_kind kind, char *const *xargs)
+{
+    char err[2048], jid[64], admins[64];
+    struct hs_options opt = {.accounts = 1};
+    char *args[16] = {"--admins", admins};
+    int n = 2;
+
+    memset(w, 0, sizeof *w);
+    w->s = hs_server_start(kind, &opt, err, sizeof err);
+    cr_assert(w->s, "%s", err);
+    snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
+    for (int i = 0; xargs && xargs[i] && n < 15; i++)
+        args[n++] = xargs[i];
+    args[n] = NULL;
+    w->x = hs_xmucd_start(w->s, args, err, sizeof err);
+    cr_assert(w->x, "%s", err);
+    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
+    w->admin = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
+                                 jid, hs_server_password(w->s), T, err, sizeof err);
+    cr_assert(w->admin, "%s", err);
+}
+
+static void stop(struct world *w)
+{
+    for (int i = 0; i < N; i++)
+        hs_client_close(w->c[i]);
+    hs_client_close(w->admin);
+    cr_expect_eq(hs_xmucd_stop(w->x), 0, "xmucd did not exit cleanly");
+    hs_server_stop(w->s);
+}
+
+static hs_client *anon(struct world *w)
+{
+    char err[512];
+    hs_client *c = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
+                                     hs_server_anon_domain(w->s), NULL, T, err,
+                                     sizeof err);
+    cr_assert(c, "%s", err);
+    return c;
+}
+
+static void send_xml(hs_client *c, const char *fmt, ...)
+{
+    char xml[70000];
+    va_list ap;
+    xmpp_stanza_t *st;
+
+    va_start(ap, fmt);
+    vsnprintf(xml, sizeof xml, fmt, ap);
+    va_end(ap);
+    st = xmpp_stanza_new_from_string(hs_client_ctx(c), xml);
+    cr_assert(st, "bad XML in the test: %.200s", xml);
+    hs_client_send(c, st);
+    xmpp_stanza_release(st);
+}
+
+static const char *condition(xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *e = st ? xmpp_stanza_get_child_by_name(st, "error") : NULL;
+    xmpp_stanza_t *c = e ? xmpp_stanza_get_children(e) : NULL;
+
+    while (c && !xmpp_stanza_is_tag(c))
+        c = xmpp_stanza_get_next(c);
+    return c ? xmpp_stanza_get_name(c) : "(no error)";
+}
+
+/* Joins client i and waits for its own presence. */
+static void join(struct world *w, int i, const char *extra)
+{
+    char from[128];
+    xmpp_stanza_t *self;
+
+    snprintf(from, sizeof from, "%s/%s", w->room, w->nick[i]);
+    send_xml(w->c[i], "<presence to='%s'>%s%s</presence>", from,
+             extra && strstr(extra, "<x ") ? ""
+                                           : "<x xmlns='http://jabber.org/protocol/muc'/>",
+             extra ? extra : "");
+    self = hs_client_wait_from(w->c[i], "presence", from, T);
+    cr_assert(self, "%s got no self-presence", w->nick[i]);
+    cr_assert_null(xmpp_stanza_get_type(self), "%s could not join: %s", w->nick[i],
+                   condition(self));
+    xmpp_stanza_release(self);
+    w->present[i] = true;
+}
+
+static int index_of(struct world *w, const char *nick)
+{
+    for (int i = 0; i < N; i++)
+        if (!strcmp(w->nick[i], nick))
+            return i;
+    return -1;
+}
+
+/* Reads what every client received and updates who it was told about. */
+static void absorb(struct world *w)
+{
+    size_t rl = strlen(w->room);
+
+    for (int i = 0; i < N; i++) {
+        xmpp_stanza_t *p;
+        if (!w->c[i])
+            continue;
+        hs_client_drain(w->c[i], 30, 3000);
+        while ((p = hs_client_take(w->c[i], "presence"))) {
+            const char *from = xmpp_stanza_get_from(p), *type = xmpp_stanza_get_type(p);
+            int j = from && !strncmp(from, w->room, rl) && from[rl] == '/'
+                        ? index_of(w, from + rl + 1) : -1;
+            if (j >= 0 && j != i)
+                w->sees[i][j] = !(type && !strcmp(type, "unavailable"));
+            xmpp_stanza_release(p);
+        }
+        while ((p = hs_client_take(w->c[i], NULL)))
+            xmpp_stanza_release(p);
+    }
+}
+
+/* The room's topology as an admin sees it: expect[a][b] for occupant
+ * indexes.  The JSON is vm_export's plus "nicks". */
+static void topology(struct world *w, bool expect[N][N])
+{
+    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", w->room,
+                                    "topology", NS);
+    xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T), *t;
+    char *json, *p, nick[32];
+    int ids[4096];
+    unsigned id, a, b;
+
+    xmpp_stanza_release(iq);
+    cr_assert(r && !strcmp(xmpp_stanza_get_type(r), "result"), "topology: %s",
+              r ? condition(r) : "no answer");
+    t = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS);
+    cr_assert(t);
+    json = xmpp_stanza_get_text(t);
+    cr_assert(json);
+    memset(ids, -1, sizeof ids);
+    p = strstr(json, "\"nicks\":{");
+    cr_assert(p, "%s", json);
+    for (p += 9; sscanf(p, "\"%u\":\"%31[^\"]\"", &id, nick) == 2 && id < 4096;) {
+        ids[id] = index_of(w, nick);
+        if (!(p = strchr(p + 1, ',')) || p > strchr(json, '}') + strlen(json))
+            break;
+        p++;
+    }
+    memset(expect, 0, sizeof(bool) * N * N);
+    for (p = strstr(json, "\"edges\":["); p && (p = strstr(p, "{\"from\":"));
+         p++) {
+        if (sscanf(p, "{\"from\":%u,\"to\":%u", &a, &b) == 2 && a < 4096 &&
+            b < 4096 && ids[a] >= 0 && ids[b] >= 0)
+            expect[ids[a]][ids[b]] = true;
+    }
+    xmpp_free(hs_client_ctx(w->admin), json);
+    xmpp_stanza_release(r);
+}
+
+static void check(struct world *w, const char *manager, const char *when)
+{
+    static bool expect[N][N];
+    int edges = 0;
+
+    absorb(w);
+    topology(w, expect);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            if (!w->present[i] || !w->present[j])
+                continue;
+            edges += expect[i][j];
+            cr_assert_eq(w->sees[i][j], expect[i][j], "%s %s: %s %s %s", manager,
+                         when, w->nick[i],
+                         w->sees[i][j] ? "was told of" : "was not told of",
+                         w->nick[j]);
+        }
+    if (strcmp(manager, "blind"))
+        cr_assert_gt(edges, 0, "%s %s: the topology has no edges", manager, when);
+}
+
+static void views(enum hs_kind kind, const char *manager)
+{
+    struct world w;
+    char extra[160];
+
+    start(&w, kind, NULL);
+    snprintf(w.room, sizeof w.room, "v-%s@%s", manager, hs_server_component(w.s));
+    snprintf(extra, sizeof extra, "<join xmlns='" NS "' manager='%s' view-size='6'/>",
+             manager);
+    for (int i = 0; i < N; i++) {
+        snprintf(w.nick[i], sizeof w.nick[i], "p%d", i);
+        w.c[i] = anon(&w);
+        join(&w, i, extra);
+    }
+    check(&w, manager, "after 50 joins");
+    for (int i = 0; i < N; i += 5) { /* ten leave */
+        send_xml(w.c[i], "<presence type='unavailable' to='%s/%s'/>", w.room, w.nick[i]);
+        w.present[i] = false;
+        memset(w.sees[i], 0, sizeof w.sees[i]);
+    }
+    check(&w, manager, "after 10 leaves");
+    send_xml(w.c[1], "<presence to='%s/renamed'/>", w.room); /* a nick change */
+    for (int j = 0; j < N; j++)
+        w.sees[j][1] = false; /* observers got 303 from the old nick */
+    snprintf(w.nick[1], sizeof w.nick[1], "renamed");
+    check(&w, manager, "after a nick change");
+    stop(&w);
+}
+
+#define VIEWS(kind, k, m) Test(kind, views_##m) { views(k, #m); }
+#define BOTH_VIEWS(m) VIEWS(prosody, HS_PROSODY, m) VIEWS(ejabberd, HS_EJABBERD, m)
+
+TestSuite(prosody, .timeout = 240);
+TestSuite(ejabberd, .timeout = 240);
+BOTH_VIEWS(complete)
+BOTH_VIEWS(rbt)
+BOTH_VIEWS(ring)
+BOTH_VIEWS(random)
+BOTH_VIEWS(blind)
+BOTH_VIEWS(treegossip)
+
+/* ---- access control, bad input, floods -------------------------------------------- */
+
+static xmpp_stanza_t *wait_error(hs_client *c, int timeout_ms)
+{
+    for (;;) {
+        xmpp_stanza_t *st = hs_client_wait(c, NULL, timeout_ms);
+        const char *type = st ? xmpp_stanza_get_type(st) : NULL;
+        if (!st || (type && !strcmp(type, "error")))
+            return st;
+        xmpp_stanza_release(st);
+    }
+}
+
+static void drain_all(hs_client *c)
+{
+    xmpp_stanza_t *st;
+
+    hs_client_drain(c, 50, 2000);
+    while ((st = hs_client_take(c, NULL)))
+        xmpp_stanza_release(st);
+}
+
+static void access_and_abuse(enum hs_kind kind)
+{
+    char *xargs[] = {"--max-stanza-bytes", "8192", "--rate-per-s", "20",
+                     "--rate-burst", "40", NULL};
+    struct world w;
+    xmpp_stanza_t *st;
+    static char big[20001];
+    int refused = 0, relayed = 0;
+
+    start(&w, kind, xargs);
+    snprintf(w.room, sizeof w.room, "guarded@%s", hs_server_component(w.s));
+    for (int i = 0; i < 3; i++) {
+        snprintf(w.nick[i], sizeof w.nick[i], "n%d", i);
+        w.c[i] = anon(&w);
+    }
+    join(&w, 0, NULL); /* the creator: owner */
+    drain_all(w.c[0]);
+    send_xml(w.c[0], "<iq type='set' to='%s' id='cfg'><query xmlns="
+                     "'http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
+                     "type='submit'><field var='muc#roomconfig_roomsecret'><value>pw"
+                     "</value></field></x></query></iq>", w.room);
+    st = hs_client_wait(w.c[0], "iq", T);
+    cr_assert(st && !strcmp(xmpp_stanza_get_type(st), "result"), "configure: %s",
+              condition(st));
+    xmpp_stanza_release(st);
+
+    /* a password-protected room */
+    send_xml(w.c[1], "<presence to='%s/n1'><x xmlns='http://jabber.org/protocol/muc'/>"
+                     "</presence>", w.room);
+    st = wait_error(w.c[1], T);
+    cr_expect_str_eq(condition(st), "not-authorized");
+    if (st)
+        xmpp_stanza_release(st);
+    join(&w, 1, "<x xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
+    join(&w, 2, "<x xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
+    /* a nick conflict */
+    send_xml(w.c[2], "<presence to='%s/n0'/>", w.room);
+    st = wait_error(w.c[2], T);
+    cr_expect_str_eq(condition(st), "conflict");
+    if (st)
+        xmpp_stanza_release(st);
+    /* an unknown room */
+    send_xml(w.c[1], "<iq type='get' to='nowhere@%s' id='u'><query xmlns="
+                     "'http://jabber.org/protocol/disco#info'/></iq>",
+             hs_server_component(w.s));
+    st = wait_error(w.c[1], T);
+    cr_expect_str_eq(condition(st), "item-not-found");
+    if (st)
+        xmpp_stanza_release(st);
+    /* a stanza above xmucd's limit (but below the server's) */
+    memset(big, 'x', sizeof big - 1);
+    send_xml(w.c[1], "<message type='groupchat' to='%s'><body>%s</body></message>",
+             w.room, big);
+    st = wait_error(w.c[1], T);
+    cr_expect_str_eq(condition(st), "policy-violation");
+    if (st)
+        xmpp_stanza_release(st);
+    drain_all(w.c[0]);
+    drain_all(w.c[1]);
+    drain_all(w.c[2]);
+    /* a flood from n1: refused beyond the burst, and n0 keeps working */
+    for (int k = 0; k < 200; k++)
+        send_xml(w.c[1], "<message type='groupchat' to='%s'><body>flood %d</body>"
+                         "</message>", w.room, k);
+    send_xml(w.c[0], "<message type='groupchat' to='%s'><body>calm</body></message>",
+             w.room);
+    hs_client_drain(w.c[1], 300, 20000);
+    while ((st = hs_client_take(w.c[1], "message"))) {
+        refused += !strcmp(condition(st), "resource-constraint");
+        xmpp_stanza_release(st);
+    }
+    cr_expect_gt(refused, 100, "only %d of 200 flood messages were refused", refused);
+    hs_client_drain(w.c[2], 300, 20000);
+    while ((st = hs_client_take(w.c[2], "message"))) {
+        char *body = xmpp_message_get_body(st);
+        relayed += body && !strcmp(body, "calm");
+        if (body)
+            xmpp_free(hs_client_ctx(w.c[2]), body);
+        xmpp_stanza_release(st);
+    }
+    cr_expect_eq(relayed, 1, "n0's message did not get through the flood");
+    stop(&w);
+}
+
+Test(prosody, access_and_abuse) { access_and_abuse(HS_PROSODY); }
+Test(ejabberd, access_and_abuse) { access_and_abuse(HS_EJABBERD); }
+
+/* ---- statistics over HTTP ------------------------------------------------------------ */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+static void http_get(int port, const char *path, char *buf, size_t len)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    size_t got = 0;
+    ssize_t n;
+    char req[256];
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0,
+              "cannot reach the metrics port");
+    snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    cr_assert_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    while (got + 1 < len && (n = read(fd, buf + got, len - got - 1)) > 0)
+        got += (size_t)n;
+    buf[got] = '\0';
+    close(fd);
+}
+
+Test(prosody, metrics_endpoint)
+{
+    static char text[65536];
+    char addr[64];
+    int port = hs_free_port();
+    char *xargs[] = {"--metrics", addr, NULL};
+    struct world w;
+
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    start(&w, HS_PROSODY, xargs);
+    snprintf(w.room, sizeof w.room, "m@%s", hs_server_component(w.s));
+    snprintf(w.nick[0], sizeof w.nick[0], "a");
+    w.c[0] = anon(&w);
+    join(&w, 0, NULL);
+    http_get(port, "/metrics", text, sizeof text);
+    cr_expect(strstr(text, "200 OK"), "%.300s", text);
+    cr_expect(strstr(text, "xmucd_stanzas_total{direction=\"in\",kind=\"presence\",room=\"m\"} 1"),
+              "%s", text);
+    cr_expect(strstr(text, "xmucd_stanzas_total{direction=\"out\",kind=\"presence\",room=\"m\"}"),
+              "%s", text);
+    stop(&w);
+}
