@@ -63,3 +63,7 @@ tests_compat_test_slixmpp_LDADD = tools/harness/libharness.la \
 	$(CRITERION_LIBS) $(STROPHE_LIBS)
 EXTRA_tests_compat_test_slixmpp_DEPENDENCIES = src/xmuc/xmucd
 EXTRA_DIST += tests/compat/slixmpp_muc.py
+
+# orbweb up, as the README's first command runs it.
+TESTS += tests/integration/test_up.sh
+EXTRA_DIST += tests/integration/test_up.sh

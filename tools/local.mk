@@ -16,9 +16,9 @@ bin_PROGRAMS += tools/orbweb/orbweb
 tools_orbweb_orbweb_SOURCES = tools/orbweb/main.c tools/orbweb/cli.h \
 	tools/orbweb/cmd_up.c tools/bench/bench.c tools/bench/bench.h \
 	$(ORBWEB_CLI_SOURCES)
-tools_orbweb_orbweb_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tools_orbweb_orbweb_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS) $(XML2_CFLAGS)
 tools_orbweb_orbweb_LDADD = $(ORBWEB_CLI_LIBS) tools/harness/libharness.la \
-	$(STROPHE_LIBS) $(EVENT_LIBS) -lm
+	$(STROPHE_LIBS) $(EVENT_LIBS) $(XML2_LIBS) -lm
 
 dist_man_MANS += docs/xmucd.8 docs/orbweb.1
 dist_noinst_SCRIPTS = tools/demo tools/check

@@ -404,3 +404,98 @@ Test(prosody, metrics_endpoint)
               "%s", text);
     stop(&w);
 }
+
+/* ---- clients that vanish, servers that restart ------------------------------------ */
+
+/* Waits until `c` is told that `nick` left the room. */
+static bool told_left(struct world *w, hs_client *c, const char *nick)
+{
+    char from[160];
+    xmpp_stanza_t *p;
+    bool left = false;
+
+    snprintf(from, sizeof from, "%s/%s", w->room, nick);
+    while (!left && (p = hs_client_wait_from(c, "presence", from, T))) {
+        const char *type = xmpp_stanza_get_type(p);
+        left = type && !strcmp(type, "unavailable");
+        xmpp_stanza_release(p);
+    }
+    return left;
+}
+
+static void vanishing_client(enum hs_kind kind)
+{
+    struct world w;
+
+    start(&w, kind, NULL);
+    snprintf(w.room, sizeof w.room, "vanish@%s", hs_server_component(w.s));
+    for (int i = 0; i < 2; i++) {
+        snprintf(w.nick[i], sizeof w.nick[i], "v%d", i);
+        w.c[i] = anon(&w);
+        join(&w, i, NULL);
+    }
+    /* v1's client disconnects without leaving: its server tells the room */
+    hs_client_close(w.c[1]);
+    w.c[1] = NULL;
+    cr_expect(told_left(&w, w.c[0], "v1"), "v0 was not told that v1 is gone");
+    stop(&w);
+}
+
+static void server_restart(enum hs_kind kind)
+{
+    char *xargs[] = {"--reconnect-min-ms", "200", "--reconnect-max-ms", "1000", NULL};
+    struct world w;
+    char err[2048];
+
+    start(&w, kind, xargs);
+    snprintf(w.room, sizeof w.room, "again@%s", hs_server_component(w.s));
+    for (int i = 0; i < 3; i++) {
+        snprintf(w.nick[i], sizeof w.nick[i], "a%d", i);
+        w.c[i] = anon(&w);
+        join(&w, i, "<join xmlns='" NS "' manager='rbt'/>");
+    }
+    hs_client_close(w.admin);
+    w.admin = NULL;
+    cr_assert_eq(hs_server_restart(w.s, err, sizeof err), 0, "%s", err);
+    for (int i = 0; i < 3; i++) { /* their sessions died with the server */
+        hs_client_close(w.c[i]);
+        w.c[i] = NULL;
+        w.present[i] = false;
+    }
+    memset(w.sees, 0, sizeof w.sees);
+    {
+        char jid[64];
+        snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w.s));
+        w.admin = hs_client_connect(hs_server_host(w.s), hs_server_c2s_port(w.s),
+                                    jid, hs_server_password(w.s), T, err, sizeof err);
+        cr_assert(w.admin, "%s", err);
+    }
+    /* new sessions rejoin: the room holds exactly them, views consistent.
+     * xmucd may still be reconnecting: the first join waits for it. */
+    for (int i = 0; i < 3; i++) {
+        xmpp_stanza_t *self = NULL;
+        char from[160];
+        w.c[i] = anon(&w);
+        snprintf(from, sizeof from, "%s/%s", w.room, w.nick[i]);
+        for (int tries = 0; tries < 40 && !self; tries++) {
+            send_xml(w.c[i], "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
+                             "<join xmlns='" NS "' manager='rbt'/></presence>", from);
+            self = hs_client_wait_from(w.c[i], "presence", from, 1000);
+            if (self && xmpp_stanza_get_type(self)) { /* not yet: retry */
+                xmpp_stanza_release(self);
+                self = NULL;
+                usleep(250000);
+            }
+        }
+        cr_assert(self, "%s could not rejoin after the restart", w.nick[i]);
+        xmpp_stanza_release(self);
+        w.present[i] = true;
+    }
+    check(&w, "rbt", "after a server restart");
+    stop(&w);
+}
+
+Test(prosody, vanishing_client) { vanishing_client(HS_PROSODY); }
+Test(ejabberd, vanishing_client) { vanishing_client(HS_EJABBERD); }
+Test(prosody, server_restart) { server_restart(HS_PROSODY); }
+Test(ejabberd, server_restart) { server_restart(HS_EJABBERD); }

@@ -2,10 +2,12 @@
  *
  * Starts a throwaway XMPP server (Prosody by default) from a generated
  * configuration, starts xmucd against it, logs in a client, asks the
- * component what it is (disco#info) and pings it, prints what it saw,
- * and keeps everything running until Ctrl-C (or --for SECONDS).  On the
- * way out it stops everything it started; the harness supervisors make
- * sure of that even if this process is killed. */
+ * component what it is (disco#info) and pings it, then lets demo peers
+ * join a room with a red-black tree view manager and prints the room's
+ * topology as an admin fetches it.  Everything keeps running until
+ * Ctrl-C (or --for SECONDS), so other clients can join too.  On the way
+ * out it stops everything it started; the harness supervisors make sure
+ * of that even if this process is killed. */
 #include "config.h"
 
 #include <getopt.h>
@@ -16,9 +18,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_admin.h"
 #include "hs_client.h"
 #include "hs_proc.h"
 #include "hs_server.h"
+#include "topo.h"
+
+#define DEMO_ROOM "demo"
 
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 
@@ -84,18 +90,96 @@ static int show_component(hs_server *s)
     return ok == 2 ? 0 : -1;
 }
 
-static void usage(void)
+/* Lets n demo peers join the demo room (rbt views, view size 3). */
+static int join_peers(hs_server *s, hs_client **peers, int n)
 {
-    printf("usage: orbweb up [--server prosody|ejabberd] [--for SECONDS]\n"
-           "Starts a throwaway XMPP server and xmucd on loopback, shows them\n"
-           "working, and runs until Ctrl-C (or for SECONDS).\n");
+    char err[1024], to[256], from[256];
+
+    for (int i = 0; i < n; i++) {
+        xmpp_stanza_t *p, *x, *j, *self;
+        if (!(peers[i] = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
+                                           hs_server_anon_domain(s), NULL, 10000,
+                                           err, sizeof err))) {
+            fprintf(stderr, "orbweb up: peer %d: %s\n", i + 1, err);
+            return -1;
+        }
+        snprintf(to, sizeof to, DEMO_ROOM "@%s/peer%d", hs_server_component(s), i + 1);
+        p = xmpp_presence_new(hs_client_ctx(peers[i]));
+        xmpp_stanza_set_to(p, to);
+        x = xmpp_stanza_new(hs_client_ctx(peers[i]));
+        xmpp_stanza_set_name(x, "x");
+        xmpp_stanza_set_ns(x, "http://jabber.org/protocol/muc");
+        xmpp_stanza_add_child(p, x);
+        xmpp_stanza_release(x);
+        j = xmpp_stanza_new(hs_client_ctx(peers[i]));
+        xmpp_stanza_set_name(j, "join");
+        xmpp_stanza_set_ns(j, CLI_NS_XMUC);
+        xmpp_stanza_set_attribute(j, "manager", "rbt");
+        xmpp_stanza_set_attribute(j, "view-size", "3");
+        xmpp_stanza_add_child(p, j);
+        xmpp_stanza_release(j);
+        hs_client_send(peers[i], p);
+        xmpp_stanza_release(p);
+        snprintf(from, sizeof from, "%s", to);
+        if (!(self = hs_client_wait_from(peers[i], "presence", from, 10000))) {
+            fprintf(stderr, "orbweb up: peer %d could not join\n", i + 1);
+            return -1;
+        }
+        xmpp_stanza_release(self);
+    }
+    printf("%d peers joined %s@%s (red-black tree views, view size 3)\n", n,
+           DEMO_ROOM, hs_server_component(s));
+    return 0;
 }
 
-static int parse(int argc, char **argv, enum hs_kind *kind, int *seconds)
+/* Fetches the demo room's topology as the admin user1 and prints it. */
+static int show_topology(hs_server *s)
+{
+    char err[1024], jid[128], room[256];
+    hs_client *admin;
+    xmpp_stanza_t *t = NULL;
+    struct cli_topo topo;
+    char *json;
+    int r = -1;
+
+    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(s));
+    snprintf(room, sizeof room, DEMO_ROOM "@%s", hs_server_component(s));
+    if (!(admin = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s), jid,
+                                    hs_server_password(s), 10000, err, sizeof err)) ||
+        cli_admin_query(admin, room, "topology", 10000, NULL, &t, err, sizeof err) != 0) {
+        fprintf(stderr, "orbweb up: topology: %s\n", err);
+        hs_client_close(admin);
+        return -1;
+    }
+    json = xmpp_stanza_get_text(t);
+    if (json && cli_topo_parse(json, strlen(json), &topo, NULL) == 0) {
+        printf("topology of %s, as its admin %s sees it (orbweb topo):\n", room, jid);
+        cli_topo_write_text(&topo, stdout);
+        cli_topo_clear(&topo);
+        r = 0;
+    }
+    if (json)
+        xmpp_free(hs_client_ctx(admin), json);
+    xmpp_stanza_release(t);
+    hs_client_close(admin);
+    return r;
+}
+
+static void usage(void)
+{
+    printf("usage: orbweb up [--server prosody|ejabberd] [--for SECONDS] [--peers N]\n"
+           "Starts a throwaway XMPP server and xmucd on loopback, shows them\n"
+           "working with N demo peers (default 8) in a room, and runs until\n"
+           "Ctrl-C (or for SECONDS).\n");
+}
+
+static int parse(int argc, char **argv, enum hs_kind *kind, int *seconds,
+                 int *peers)
 {
     static const struct option opts[] = {
         {"server", required_argument, NULL, 's'},
         {"for", required_argument, NULL, 'f'},
+        {"peers", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -105,6 +189,8 @@ static int parse(int argc, char **argv, enum hs_kind *kind, int *seconds)
         if (c == 's' && hs_kind_parse(optarg, kind) == 0)
             continue;
         if (c == 'f' && (*seconds = atoi(optarg)) > 0)
+            continue;
+        if (c == 'p' && (*peers = atoi(optarg)) >= 0 && *peers <= 64)
             continue;
         if (c == 'h') {
             usage();
@@ -141,11 +227,14 @@ static void wait_for_stop(hs_server *s, struct hs_proc *xmucd, int seconds)
 int cli_up(int argc, char **argv)
 {
     enum hs_kind kind = HS_PROSODY;
-    int seconds = 0, r = parse(argc, argv, &kind, &seconds), rc = 1;
+    int seconds = 0, npeers = 8;
+    int r = parse(argc, argv, &kind, &seconds, &npeers), rc = 1;
     struct hs_options opt = {.accounts = 2};
-    char err[2048];
+    char err[2048], admins[64];
+    char *xargs[] = {"--admins", admins, NULL};
     hs_server *s;
     struct hs_proc *xmucd;
+    hs_client *peers[64] = {NULL};
 
     if (r)
         return r == 1 ? 0 : r;
@@ -162,16 +251,23 @@ int cli_up(int argc, char **argv)
     printf("starting xmucd (%s) as %s...\n", hs_xmucd_path(),
            hs_server_component(s));
     fflush(stdout);
-    if (!(xmucd = hs_xmucd_start(s, NULL, err, sizeof err))) {
+    snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(s));
+    if (!(xmucd = hs_xmucd_start(s, xargs, err, sizeof err))) {
         fprintf(stderr, "orbweb up: %s\n", err);
         hs_server_stop(s);
         return 1;
     }
-    if (show_component(s) == 0) {
-        printf("orbweb is up.\n");
+    if (show_component(s) == 0 && join_peers(s, peers, npeers) == 0 &&
+        show_topology(s) == 0) {
+        printf("orbweb is up.  Clients: %s:%d, anonymous on %s, or user1@%s and"
+               " user2@%s with password %s (user1 is xmucd's admin).\n",
+               hs_server_host(s), hs_server_c2s_port(s), hs_server_anon_domain(s),
+               hs_server_domain(s), hs_server_domain(s), hs_server_password(s));
         wait_for_stop(s, xmucd, seconds);
         rc = 0;
     }
+    for (int i = 0; i < npeers; i++)
+        hs_client_close(peers[i]);
     printf("stopping xmucd and %s...\n", hs_kind_name(kind));
     hs_xmucd_stop(xmucd);
     hs_server_stop(s);

@@ -1,0 +1,69 @@
+#!/bin/sh
+# test_up.sh -- `orbweb up` (what tools/demo runs) on each server: it must
+# show the component answering, the demo peers' room topology, stop by
+# itself with --for, and leave no process or folder behind.
+set -u
+orbweb="$OB_BUILDDIR/tools/orbweb/orbweb"
+status=0
+for kind in prosody ejabberd; do
+  out=$("$orbweb" up --server "$kind" --for 1 --peers 6 2>&1)
+  rc=$?
+  dir=$(printf '%s\n' "$out" | sed -n 's/.*folder \(\/[^ ]*\)$/\1/p')
+  for want in "identity: conference/text" "ping rooms.localhost: result" \
+              "6 peers joined demo@rooms.localhost" "peer1 -> " "orbweb is up." \
+              "stopped; nothing left running."; do
+    case "$out" in
+      *"$want"*) echo "ok - $kind: '$want'" ;;
+      *) echo "not ok - $kind: no '$want' in:"; printf '%s\n' "$out"; status=1 ;;
+    esac
+  done
+  [ "$rc" = 0 ] && echo "ok - $kind: exit 0" || { echo "not ok - $kind: exit $rc"; status=1; }
+  if [ -n "$dir" ] && [ ! -e "$dir" ]; then
+    echo "ok - $kind: $dir removed"
+  else
+    echo "not ok - $kind: folder '$dir' left behind"; status=1
+  fi
+  if [ -n "$dir" ] && pgrep -f -- "$dir" >/dev/null; then
+    echo "not ok - $kind: processes of $dir still running"; status=1
+  else
+    echo "ok - $kind: no process left"
+  fi
+done
+# The admin tools against a running `orbweb up`: orbweb topo and traffic.
+log=$(mktemp)
+"$orbweb" up --for 20 --peers 5 > "$log" 2>&1 &
+up=$!
+for i in $(seq 1 100); do
+  grep -q "orbweb is up" "$log" && break
+  sleep 0.2
+done
+server=$(sed -n 's/.*Clients: \([0-9.]*:[0-9]*\),.*/\1/p' "$log")
+password=$(sed -n 's/.*with password \([0-9a-f]*\) .*/\1/p' "$log")
+pwfile=$(mktemp)
+printf '%s\n' "$password" > "$pwfile"
+topo=$("$orbweb" topo demo@rooms.localhost --format text --server "$server" \
+       --jid user1@localhost --password-file "$pwfile" 2>&1)
+case "$topo" in
+  *"peer1 -> "*) echo "ok - orbweb topo prints the demo room" ;;
+  *) echo "not ok - orbweb topo: $topo"; status=1 ;;
+esac
+traffic=$("$orbweb" traffic --count 1 --json --server "$server" \
+          --jid user1@localhost --password-file "$pwfile" 2>&1)
+case "$traffic" in
+  *'"presence"'*) echo "ok - orbweb traffic reports presence counters" ;;
+  *) echo "not ok - orbweb traffic: $traffic"; status=1 ;;
+esac
+denied=$("$orbweb" topo demo@rooms.localhost --server "$server" \
+         --jid user2@localhost --password-file "$pwfile" 2>&1)
+rc=$?
+case "$denied" in
+  *forbidden*|*admin*) [ $rc != 0 ] && echo "ok - a non-admin is refused" ;;
+  *) echo "not ok - a non-admin got: $denied (exit $rc)"; status=1 ;;
+esac
+kill -INT $up
+wait $up
+grep -q "stopped; nothing left running." "$log" \
+  && echo "ok - orbweb up stops on SIGINT" \
+  || { echo "not ok - orbweb up did not stop cleanly"; cat "$log"; status=1; }
+rm -f "$log" "$pwfile"
+exit $status
