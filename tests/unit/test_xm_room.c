@@ -622,3 +622,25 @@ Test(room, service_disco_and_stats)
     cr_expect(strstr(text(0), "https://orbweb.dev/ns/xmuc/0#view-complete"), "%s", text(0));
     xm_service_free(s);
 }
+
+Test(room, full_room_and_owner_exception)
+{
+    xm_service *s = service(NULL);
+
+    join(s, "r", "alice", NULL);
+    submit(s, "alice@test/r", FIELD("muc#roomconfig_maxusers", "2"));
+    join(s, "r", "bob", NULL);
+    clear_sent();
+    join(s, "r", "carol", NULL);
+    cr_assert_eq(n_sent, 1);
+    cr_expect_str_eq(error_of(0), "service-unavailable");
+    cr_expect(strstr(text(0), "<x xmlns=\"http://jabber.org/protocol/muc\"/>"),
+              "join errors carry the MUC element: %s", text(0));
+    clear_sent();
+    join(s, "r", "admin", NULL); /* a service admin still gets in */
+    cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 3);
+    clear_sent();
+    submit(s, "alice@test/r", FIELD("muc#roomconfig_maxusers", "5000"));
+    cr_expect_str_eq(error_of(0), "not-acceptable", "above the service's cap of 1000");
+    xm_service_free(s);
+}

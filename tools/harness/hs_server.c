@@ -60,6 +60,20 @@ char *hs_server_path(const hs_server *s, const char *name, char *buf,
     return buf;
 }
 
+/* Writes text (built by asprintf, which returned r) to <dir>/name, then
+ * frees it.  0 or -1. */
+static int write_owned(const hs_server *s, const char *name, char *text, int r)
+{
+    char path[512];
+
+    if (r < 0)
+        return -1;
+    hs_server_path(s, name, path, sizeof path);
+    r = hs_write_file(path, text);
+    free(text);
+    return r;
+}
+
 /* ---- Prosody ---------------------------------------------------------- */
 
 static int prosody_accounts(const hs_server *s)
@@ -125,12 +139,7 @@ static int prosody_config(const hs_server *s)
         "  restrict_room_creation = false\n"
         "  max_history_messages = 0\n",
         s->dir, s->c2s_port, s->component_port, s->secret);
-    if (r < 0)
-        return -1;
-    hs_server_path(s, "prosody.cfg.lua", path, sizeof path);
-    r = hs_write_file(path, text);
-    free(text);
-    return r;
+    return write_owned(s, "prosody.cfg.lua", text, r);
 }
 
 static int spawn_server(hs_server *s, char *const *argv, char *const *env,
@@ -210,12 +219,7 @@ static int ejabberd_config(const hs_server *s)
         "    history_size: 0\n"
         "    default_room_options: {max_users: 100000}\n",
         s->dir, s->c2s_port, s->component_port, s->secret);
-    if (r < 0)
-        return -1;
-    hs_server_path(s, "ejabberd.yml", path, sizeof path);
-    r = hs_write_file(path, text);
-    free(text);
-    return r;
+    return write_owned(s, "ejabberd.yml", text, r);
 }
 
 static int ejabberd_spawn(hs_server *s, char *err, size_t errlen)
