@@ -28,5 +28,6 @@ int cli_topo(int argc, char **argv);
 /* orbweb bench ... */
 int bench_views(int argc, char **argv);
 int bench_fi(int argc, char **argv);
+int bench_membership(int argc, char **argv);
 
 #endif

@@ -1,0 +1,702 @@
+/* bench_peers.c -- many anonymous XMPP clients on one event base (see
+ * bench_peers.h).
+ *
+ * Each peer is a bufferevent whose bytes go into an xs_parser; the parser
+ * calls back with whole stanzas, which drive a small login state machine
+ * and then the room state.  A peer is only torn down outside its own
+ * parser call: a failure inside a callback marks it, and the read loop
+ * finishes the job when the parser returns.  The same code runs a
+ * detached peer (no socket) for the unit tests. */
+#include "config.h"
+
+#include "bench_peers.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strophe.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "xs_parser.h"
+
+#define NS_STREAMS "http://etherx.jabber.org/streams"
+#define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
+#define NS_SESSION "urn:ietf:params:xml:ns:xmpp-session"
+
+struct bp_peer {
+    bp_pool *pool;
+    struct bufferevent *bev;
+    xs_parser *parser;
+    enum bp_state state;
+    enum bp_room room;
+    bool in_flight; /* counted in pool->in_flight */
+    bool queued;    /* waiting in the login queue */
+    bool in_feed;   /* inside xs_parser_feed: teardown is deferred */
+    bool dead;      /* to tear down when the parser returns */
+    bool restart;   /* reset the parser when it returns */
+    bool session_required;
+    bool rejoin;
+    int attempts;
+    char *room_jid, *nick, *extra, *self;
+    char jid[160];
+    char error[200];
+    struct bp_counters c;
+    void (*send)(void *ud, const char *data, size_t len); /* detached */
+    void *send_ud;
+};
+
+struct bp_pool {
+    struct event_base *base;
+    struct bp_config cfg;
+    char host[64], domain[256];
+    struct sockaddr_in addr;
+    xmpp_ctx_t *ctx;
+    bp_peer **peers;
+    int n, cap;
+    int *queue; /* ring of peer indices waiting to log in */
+    int qhead, qlen;
+    int in_flight, ready, failed;
+    int room_count[BP_ROOM_ERROR + 1];
+    struct event *tick;
+    struct bp_counters c;
+    char last_error[200];
+};
+
+static void pump(bp_pool *pool);
+
+const char *bp_state_name(enum bp_state s)
+{
+    static const char *names[] = {"idle",      "connecting", "features",
+                                  "auth",      "features2",  "bind",
+                                  "session",   "ready",      "failed"};
+    return (unsigned)s <= BP_FAILED ? names[s] : "?";
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void out(bp_peer *p, const char *data, size_t len)
+{
+    if (p->send)
+        p->send(p->send_ud, data, len);
+    else if (p->bev)
+        bufferevent_write(p->bev, data, len);
+}
+
+static void outs(bp_peer *p, const char *text)
+{
+    out(p, text, strlen(text));
+}
+
+static void outf(bp_peer *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void outf(bp_peer *p, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0 && (size_t)n < sizeof buf)
+        out(p, buf, (size_t)n);
+}
+
+static void send_header(bp_peer *p)
+{
+    outf(p, "<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client'"
+            " xmlns:stream='" NS_STREAMS "' version='1.0'>",
+         p->pool->domain);
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static void set_room(bp_peer *p, enum bp_room r)
+{
+    p->pool->room_count[p->room]--;
+    p->room = r;
+    p->pool->room_count[r]++;
+}
+
+static void enqueue(bp_pool *pool, bp_peer *p, int index)
+{
+    if (p->queued)
+        return;
+    p->queued = true;
+    pool->queue[(pool->qhead + pool->qlen++) % pool->cap] = index;
+}
+
+static int peer_index(const bp_peer *p)
+{
+    for (int i = 0; i < p->pool->n; i++)
+        if (p->pool->peers[i] == p)
+            return i;
+    return -1;
+}
+
+static void teardown(bp_peer *p)
+{
+    p->dead = false;
+    p->restart = false;
+    if (p->bev) {
+        bufferevent_free(p->bev);
+        p->bev = NULL;
+    }
+    if (p->parser)
+        xs_parser_reset(p->parser);
+}
+
+static void fail(bp_peer *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void fail(bp_peer *p, const char *fmt, ...)
+{
+    bp_pool *pool = p->pool;
+    va_list ap;
+    bool was_ready = p->state == BP_READY;
+
+    if (p->state == BP_FAILED || p->state == BP_IDLE)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(p->error, sizeof p->error, fmt, ap);
+    va_end(ap);
+    snprintf(pool->last_error, sizeof pool->last_error, "%s", p->error);
+    if (was_ready)
+        pool->ready--;
+    if (p->in_flight) {
+        p->in_flight = false;
+        pool->in_flight--;
+    }
+    set_room(p, BP_ROOM_NONE);
+    if (!was_ready && !p->send && p->attempts < pool->cfg.max_retries) {
+        p->attempts++;
+        p->state = BP_IDLE;
+        enqueue(pool, p, peer_index(p));
+    } else {
+        p->state = BP_FAILED;
+        pool->failed++;
+    }
+    if (p->in_feed)
+        p->dead = true;
+    else
+        teardown(p);
+}
+
+static void become_ready(bp_peer *p)
+{
+    p->state = BP_READY;
+    p->pool->ready++;
+    if (p->in_flight) {
+        p->in_flight = false;
+        p->pool->in_flight--;
+    }
+}
+
+static char *child_text(xmpp_stanza_t *st, const char *name)
+{
+    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
+    return c ? xmpp_stanza_get_text(c) : NULL;
+}
+
+static bool offers_anonymous(xmpp_ctx_t *ctx, xmpp_stanza_t *features)
+{
+    xmpp_stanza_t *mechs =
+        xmpp_stanza_get_child_by_name_and_ns(features, "mechanisms", NS_SASL);
+    bool found = false;
+
+    for (xmpp_stanza_t *m = mechs ? xmpp_stanza_get_children(mechs) : NULL;
+         m && !found; m = xmpp_stanza_get_next(m)) {
+        const char *name = xmpp_stanza_get_name(m);
+        char *text;
+        if (!name || strcmp(name, "mechanism"))
+            continue;
+        text = xmpp_stanza_get_text(m);
+        found = text && !strcmp(text, "ANONYMOUS");
+        if (text)
+            xmpp_free(ctx, text);
+    }
+    return found;
+}
+
+static void on_presence(bp_peer *p, xmpp_stanza_t *st)
+{
+    const char *from = xmpp_stanza_get_from(st);
+    const char *type = xmpp_stanza_get_type(st);
+
+    if (!p->self || !from || strcmp(from, p->self))
+        return;
+    if (type && !strcmp(type, "error")) {
+        set_room(p, BP_ROOM_ERROR);
+    } else if (type && !strcmp(type, "unavailable")) {
+        set_room(p, BP_ROOM_NONE);
+        if (p->rejoin)
+            bp_join(p, p->room_jid, p->nick, p->extra);
+    } else if (p->room == BP_ROOM_JOINING) {
+        set_room(p, BP_ROOM_JOINED);
+    }
+}
+
+static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
+{
+    bp_peer *p = ud;
+    const char *name = xmpp_stanza_get_name(st);
+    const char *ns = xmpp_stanza_get_ns(st);
+    const char *type = xmpp_stanza_get_type(st);
+    const char *id = xmpp_stanza_get_id(st);
+    bool presence = name && !strcmp(name, "presence");
+
+    p->c.stanzas++;
+    p->c.bytes += bytes;
+    p->c.presences += presence;
+    p->pool->c.stanzas++;
+    p->pool->c.bytes += bytes;
+    p->pool->c.presences += presence;
+    if (!name || p->dead)
+        return;
+    if (!strcmp(name, "error") && ns && !strcmp(ns, NS_STREAMS)) {
+        xmpp_stanza_t *cond = xmpp_stanza_get_children(st);
+        fail(p, "stream error: %s",
+             cond && xmpp_stanza_get_name(cond) ? xmpp_stanza_get_name(cond)
+                                                : "unknown");
+        return;
+    }
+    switch (p->state) {
+    case BP_FEATURES:
+        if (strcmp(name, "features"))
+            break;
+        if (!offers_anonymous(p->pool->ctx, st)) {
+            fail(p, "the server does not offer SASL ANONYMOUS on %s",
+                 p->pool->domain);
+            break;
+        }
+        outs(p, "<auth xmlns='" NS_SASL "' mechanism='ANONYMOUS'/>");
+        p->state = BP_AUTH;
+        break;
+    case BP_AUTH:
+        if (!strcmp(name, "success")) {
+            p->restart = true; /* the parser is reset when it returns */
+            send_header(p);
+            p->state = BP_FEATURES2;
+        } else if (!strcmp(name, "failure")) {
+            fail(p, "SASL ANONYMOUS refused");
+        }
+        break;
+    case BP_FEATURES2: {
+        xmpp_stanza_t *sess;
+        if (strcmp(name, "features"))
+            break;
+        if (!xmpp_stanza_get_child_by_name_and_ns(st, "bind", NS_BIND)) {
+            fail(p, "no resource binding offered");
+            break;
+        }
+        sess = xmpp_stanza_get_child_by_name_and_ns(st, "session", NS_SESSION);
+        p->session_required =
+            sess && !xmpp_stanza_get_child_by_name(sess, "optional");
+        outs(p, "<iq type='set' id='bp-bind'><bind xmlns='" NS_BIND "'/></iq>");
+        p->state = BP_BIND;
+        break;
+    }
+    case BP_BIND:
+    case BP_SESSION:
+        if (strcmp(name, "iq") || !id ||
+            strcmp(id, p->state == BP_BIND ? "bp-bind" : "bp-session"))
+            break;
+        if (!type || strcmp(type, "result")) {
+            fail(p, "%s refused", p->state == BP_BIND ? "bind" : "session");
+            break;
+        }
+        if (p->state == BP_BIND) {
+            xmpp_stanza_t *b =
+                xmpp_stanza_get_child_by_name_and_ns(st, "bind", NS_BIND);
+            char *jid = b ? child_text(b, "jid") : NULL;
+            snprintf(p->jid, sizeof p->jid, "%s", jid ? jid : "");
+            if (jid)
+                xmpp_free(p->pool->ctx, jid);
+            if (p->session_required) {
+                outs(p, "<iq type='set' id='bp-session'><session xmlns='"
+                        NS_SESSION "'/></iq>");
+                p->state = BP_SESSION;
+                break;
+            }
+        }
+        become_ready(p);
+        break;
+    case BP_READY:
+        if (presence)
+            on_presence(p, st);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_open(void *ud, const char **attrs)
+{
+    (void)ud;
+    (void)attrs;
+}
+
+static void on_close(void *ud)
+{
+    bp_peer *p = ud;
+    fail(p, "the server closed the stream");
+}
+
+static void feed(bp_peer *p, const char *data, size_t len)
+{
+    int r;
+
+    p->in_feed = true;
+    r = xs_parser_feed(p->parser, data, len);
+    p->in_feed = false;
+    if (r != XS_OK && !p->dead)
+        fail(p, "bad XML from the server: %s",
+             xs_parser_error_text(p->parser));
+    if (p->dead) {
+        teardown(p);
+        return;
+    }
+    if (p->restart) {
+        p->restart = false;
+        xs_parser_reset(p->parser);
+    }
+}
+
+/* ---- sockets ----------------------------------------------------------- */
+
+static void on_read(struct bufferevent *bev, void *ud)
+{
+    bp_peer *p = ud;
+    struct evbuffer *in = bufferevent_get_input(bev);
+
+    while (p->bev == bev && evbuffer_get_length(in)) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        feed(p, v.iov_base, v.iov_len);
+        if (p->bev != bev) /* torn down: bev is freed */
+            return;
+        evbuffer_drain(in, v.iov_len);
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *ud)
+{
+    bp_peer *p = ud;
+
+    (void)bev;
+    if (what & BEV_EVENT_CONNECTED) {
+        p->state = BP_FEATURES;
+        send_header(p);
+    } else if (what & BEV_EVENT_EOF) {
+        fail(p, "the server closed the connection (%s)",
+             bp_state_name(p->state));
+    } else if (what & BEV_EVENT_ERROR) {
+        int e = EVUTIL_SOCKET_ERROR();
+        fail(p, "connection error: %s", evutil_socket_error_to_string(e));
+    }
+}
+
+static void start(bp_pool *pool, bp_peer *p)
+{
+    p->in_flight = true;
+    pool->in_flight++;
+    p->state = BP_CONNECTING;
+    p->bev = bufferevent_socket_new(pool->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!p->bev) {
+        fail(p, "out of memory");
+        return;
+    }
+    bufferevent_setcb(p->bev, on_read, NULL, on_event, p);
+    bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+    errno = 0;
+    if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&pool->addr,
+                                   sizeof pool->addr) < 0) {
+        int e = errno;
+        fail(p, "cannot connect: %s%s", e ? strerror(e) : "error",
+             e == EMFILE ? " (raise the open-file limit or use fewer peers)"
+                         : "");
+    }
+}
+
+static void pump(bp_pool *pool)
+{
+    int budget = pool->qlen; /* each queued peer is tried at most once */
+
+    while (budget-- > 0 && pool->qlen &&
+           pool->in_flight < pool->cfg.max_in_flight) {
+        int i = pool->queue[pool->qhead];
+        bp_peer *p = pool->peers[i];
+        pool->qhead = (pool->qhead + 1) % pool->cap;
+        pool->qlen--;
+        p->queued = false;
+        if (p->state == BP_IDLE)
+            start(pool, p);
+    }
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd;
+    (void)what;
+    pump(ud);
+}
+
+/* ---- pool -------------------------------------------------------------- */
+
+bp_pool *bp_pool_new(struct event_base *base, const struct bp_config *cfg)
+{
+    bp_pool *pool = calloc(1, sizeof *pool);
+    struct timeval tv = {0, 20000};
+
+    if (!pool)
+        return NULL;
+    pool->base = base;
+    pool->cfg = *cfg;
+    if (pool->cfg.max_in_flight <= 0)
+        pool->cfg.max_in_flight = 200;
+    if (pool->cfg.max_retries <= 0)
+        pool->cfg.max_retries = 3;
+    snprintf(pool->host, sizeof pool->host, "%s",
+             cfg->host ? cfg->host : "127.0.0.1");
+    snprintf(pool->domain, sizeof pool->domain, "%s",
+             cfg->domain ? cfg->domain : "anon.localhost");
+    pool->addr.sin_family = AF_INET;
+    pool->addr.sin_port = htons((uint16_t)cfg->port);
+    if (inet_pton(AF_INET, pool->host, &pool->addr.sin_addr) != 1 ||
+        !(pool->ctx = xmpp_ctx_new(NULL, NULL))) {
+        free(pool);
+        return NULL;
+    }
+    if (base) {
+        pool->tick = event_new(base, -1, EV_PERSIST, on_tick, pool);
+        if (!pool->tick || event_add(pool->tick, &tv) < 0) {
+            bp_pool_free(pool);
+            return NULL;
+        }
+    }
+    return pool;
+}
+
+void bp_pool_free(bp_pool *pool)
+{
+    if (!pool)
+        return;
+    for (int i = 0; i < pool->n; i++) {
+        bp_peer *p = pool->peers[i];
+        if (p->bev)
+            bufferevent_free(p->bev);
+        xs_parser_free(p->parser);
+        free(p->room_jid);
+        free(p->nick);
+        free(p->extra);
+        free(p->self);
+        free(p);
+    }
+    if (pool->tick)
+        event_free(pool->tick);
+    free(pool->peers);
+    free(pool->queue);
+    if (pool->ctx)
+        xmpp_ctx_free(pool->ctx);
+    free(pool);
+}
+
+static bp_peer *new_peer(bp_pool *pool)
+{
+    static const struct xs_callbacks cb = {on_open, on_stanza, on_close};
+    bp_peer *p = calloc(1, sizeof *p);
+
+    if (!p)
+        return NULL;
+    p->pool = pool;
+    p->parser = xs_parser_new(pool->ctx, NULL, &cb, p);
+    if (!p->parser) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int bp_pool_add(bp_pool *pool, int n)
+{
+    if (pool->n + n > pool->cap) {
+        int cap = pool->cap ? pool->cap : 64;
+        bp_peer **peers;
+        int *queue;
+        while (cap < pool->n + n)
+            cap *= 2;
+        peers = realloc(pool->peers, (size_t)cap * sizeof *peers);
+        if (!peers)
+            return -1;
+        pool->peers = peers;
+        queue = malloc((size_t)cap * sizeof *queue);
+        if (!queue)
+            return -1;
+        for (int i = 0; i < pool->qlen; i++)
+            queue[i] = pool->queue[(pool->qhead + i) % pool->cap];
+        free(pool->queue);
+        pool->queue = queue;
+        pool->qhead = 0;
+        pool->cap = cap;
+    }
+    for (int i = 0; i < n; i++) {
+        bp_peer *p = new_peer(pool);
+        if (!p)
+            return -1;
+        pool->peers[pool->n] = p;
+        pool->room_count[BP_ROOM_NONE]++;
+        enqueue(pool, p, pool->n++);
+    }
+    pump(pool);
+    return 0;
+}
+
+int bp_pool_size(const bp_pool *pool) { return pool->n; }
+int bp_pool_ready(const bp_pool *pool) { return pool->ready; }
+int bp_pool_failed(const bp_pool *pool) { return pool->failed; }
+const char *bp_pool_last_error(const bp_pool *pool) { return pool->last_error; }
+struct bp_counters bp_pool_counters(const bp_pool *pool) { return pool->c; }
+
+bp_peer *bp_pool_peer(bp_pool *pool, int i)
+{
+    return i >= 0 && i < pool->n ? pool->peers[i] : NULL;
+}
+
+int bp_pool_count_room(const bp_pool *pool, enum bp_room state)
+{
+    return pool->room_count[state];
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int bp_join(bp_peer *p, const char *room, const char *nick, const char *extra)
+{
+    if (p->state != BP_READY ||
+        (p->room != BP_ROOM_NONE && p->room != BP_ROOM_ERROR) || !room ||
+        !nick)
+        return -1;
+    if (room != p->room_jid) { /* a rejoin passes the stored strings */
+        char *r = strdup(room), *n = strdup(nick), *e = dup_or_null(extra);
+        char *self = malloc(strlen(room) + strlen(nick) + 2);
+        if (!r || !n || (extra && !e) || !self) {
+            free(r), free(n), free(e), free(self);
+            return -1;
+        }
+        sprintf(self, "%s/%s", room, nick);
+        free(p->room_jid), free(p->nick), free(p->extra), free(p->self);
+        p->room_jid = r, p->nick = n, p->extra = e, p->self = self;
+    }
+    outf(p, "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
+            "%s</presence>",
+         p->self, p->extra ? p->extra : "");
+    set_room(p, BP_ROOM_JOINING);
+    return 0;
+}
+
+int bp_leave(bp_peer *p)
+{
+    if (p->state != BP_READY || !p->self ||
+        (p->room != BP_ROOM_JOINED && p->room != BP_ROOM_JOINING))
+        return -1;
+    outf(p, "<presence type='unavailable' to='%s'/>", p->self);
+    set_room(p, BP_ROOM_LEAVING);
+    return 0;
+}
+
+void bp_set_rejoin(bp_peer *p, bool rejoin) { p->rejoin = rejoin; }
+enum bp_state bp_peer_state(const bp_peer *p) { return p->state; }
+enum bp_room bp_peer_room(const bp_peer *p) { return p->room; }
+const char *bp_peer_jid(const bp_peer *p) { return p->jid; }
+const char *bp_peer_error(const bp_peer *p) { return p->error; }
+struct bp_counters bp_peer_counters(const bp_peer *p) { return p->c; }
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int bp_pool_run_until(bp_pool *pool, bool (*cond)(void *ud), void *ud,
+                      int timeout_ms)
+{
+    long long end = now_ms() + timeout_ms;
+
+    while (!cond(ud)) {
+        if (timeout_ms > 0 && now_ms() >= end)
+            return -1;
+        pump(pool);
+        /* the pool's 20 ms tick bounds how long this blocks */
+        event_base_loop(pool->base, EVLOOP_ONCE);
+    }
+    return 0;
+}
+
+long bp_raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return -1;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            return -1;
+    }
+    return (long)rl.rlim_cur;
+}
+
+/* ---- detached peers (tests) -------------------------------------------- */
+
+bp_peer *bp_peer_new_detached(const struct bp_config *cfg,
+                              void (*send)(void *ud, const char *data,
+                                           size_t len),
+                              void *ud)
+{
+    bp_pool *pool = bp_pool_new(NULL, cfg);
+    bp_peer *p;
+
+    if (!pool)
+        return NULL;
+    pool->cap = 1;
+    pool->peers = malloc(sizeof *pool->peers);
+    pool->queue = malloc(sizeof *pool->queue);
+    if (!pool->peers || !pool->queue || !(p = new_peer(pool))) {
+        bp_pool_free(pool);
+        return NULL;
+    }
+    pool->peers[pool->n++] = p;
+    pool->room_count[BP_ROOM_NONE]++;
+    p->send = send;
+    p->send_ud = ud;
+    p->in_flight = true;
+    pool->in_flight++;
+    p->state = BP_FEATURES;
+    send_header(p);
+    return p;
+}
+
+void bp_peer_feed(bp_peer *p, const char *data, size_t len)
+{
+    if (p->state != BP_FAILED && p->state != BP_IDLE)
+        feed(p, data, len);
+}
+
+void bp_peer_free_detached(bp_peer *p)
+{
+    if (p)
+        bp_pool_free(p->pool);
+}
