@@ -143,6 +143,16 @@ struct fi_handler {
      * (index >= 32) fail with FI_E_ALGORITHM. */
     int (*octets)(void *ud, unsigned algorithm, const uint8_t *data,
                   size_t len);
+    /* For debugging (orbweb fi dump): how each string or name of the
+     * coming event was sent, in wire order, before the event itself:
+     * table (enum fi_table), index as on the wire, and `how`. */
+    int (*ref)(void *ud, int table, uint32_t index, int how);
+};
+
+enum fi_ref_how {
+    FI_REF_INDEX = 0,   /* an index into the table (0: the empty string) */
+    FI_REF_ADDED = 1,   /* a literal, added to the table at `index` */
+    FI_REF_LITERAL = 2, /* a literal not added (index 0) */
 };
 
 /* ---- vocabularies ------------------------------------------------------- */
@@ -237,6 +247,10 @@ struct fi_encoder_options {
                                  least 64 chars as the base64 algorithm */
     int utf16;                /* literal character strings as UTF-16BE */
     int stream;               /* stream mode: see fi_encoder_frame */
+    unsigned value_limit;     /* if set, replaces index_limit for attribute
+                                 values (full JIDs are often longer) */
+    int words;                /* text too long to index whole goes as one
+                                 chunk per word, indexed (docs/fi.md) */
 };
 
 /* Encoder calls mirror the events; output accumulates in the encoder

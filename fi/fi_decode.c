@@ -497,6 +497,9 @@ static int decode_literal(fi_decoder *d, const struct sref *s,
 
 /* Resolves a string of table t.  persist: the result must survive until
  * the pending event is emitted (copied into scratch unless in a table). */
+#define REF(d, t, i, how)                                                 \
+    ((d)->h.ref && (d)->h.ref((d)->ud, (t), (i), (how)) ? FI_E_ABORTED : FI_OK)
+
 static int resolve(fi_decoder *d, const struct sref *s, int t, int persist,
                    struct fi_str *out)
 {
@@ -507,13 +510,17 @@ static int resolve(fi_decoder *d, const struct sref *s, int t, int persist,
     case REF_EMPTY:
         out->ptr = "";
         out->len = 0;
-        return FI_OK;
+        return s->kind == REF_EMPTY ? REF(d, t, 0, FI_REF_INDEX) : FI_OK;
     case REF_IDX:
-        return stab_get(d, t, s->idx, out);
+        TRY(stab_get(d, t, s->idx, out));
+        return REF(d, t, s->idx, FI_REF_INDEX);
     }
     TRY(decode_literal(d, s, &v));
-    if (s->add)
-        return add_string(d, t, v.ptr, v.len, out);
+    if (s->add) {
+        TRY(add_string(d, t, v.ptr, v.len, out));
+        return REF(d, t, (uint32_t)d->st[t].n, FI_REF_ADDED);
+    }
+    TRY(REF(d, t, 0, FI_REF_LITERAL));
     if (persist) {
         out->ptr = fi_arena_dup(&d->mem, &d->scratch, v.ptr, v.len);
         if (!out->ptr)
@@ -579,12 +586,13 @@ static int commit_qname(fi_decoder *d, const struct qref *q, int t,
         if (q->idx == 0 || q->idx > tb->n)
             return FI_E_INDEX;
         *out = tb->e[q->idx - 1];
-        return FI_OK;
+        return REF(d, t, q->idx, FI_REF_INDEX);
     }
     TRY(resolve(d, &q->prefix, FI_T_PREFIX, 0, &out->prefix));
     TRY(resolve(d, &q->ns, FI_T_NS, 0, &out->ns));
     TRY(resolve(d, &q->local, FI_T_LOCAL, 0, &out->local));
-    return ntab_push(d, t, out);
+    TRY(ntab_push(d, t, out));
+    return REF(d, t, (uint32_t)tb->n, FI_REF_ADDED);
 }
 
 /* ---- events ---- */

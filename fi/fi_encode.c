@@ -168,7 +168,38 @@ static int indexable(const fi_encoder *e, int t, size_t n)
 {
     unsigned lim = e->opt.index_limit ? e->opt.index_limit : 32;
 
+    if (t == FI_T_VALUE && e->opt.value_limit)
+        lim = e->opt.value_limit;
     return n < lim && e->count[t] < e->mem.lim.max_table_entries;
+}
+
+/* typed: an attribute value of 24 or more characters in canonical
+ * base64 (a caps hash, say) goes as its octets with the base64 algorithm,
+ * added to the table as its text when short enough. */
+static int put_value_base64(fi_encoder *e, struct fi_str s, int *done)
+{
+    struct fi_buf raw = {0};
+    int r;
+
+    *done = 0;
+    int add = indexable(e, FI_T_VALUE, s.len);
+
+    r = fi_base64_decode(&e->mem, &raw, s.ptr, s.len);
+    if (r == 0) {
+        /* literal, encoding algorithm, added like a short text */
+        r = out8(e, add ? 0x70 : 0x30);
+        if (!r && add)
+            r = table_add(e, FI_T_VALUE, s.ptr, s.len);
+        if (!r)
+            r = fi_put_len5(&e->mem, &e->out, 0x10, raw.len); /* base64: 2 */
+        if (!r)
+            r = out(e, raw.p, raw.len);
+        *done = 1;
+    } else if (r > 0) {
+        r = FI_OK;
+    }
+    fi_buf_free(&e->mem, &raw);
+    return r;
 }
 
 /* NonIdentifyingStringOrIndex on the first bit (attribute values,
@@ -187,6 +218,12 @@ static int put_nonid1(fi_encoder *e, int t, struct fi_str s)
         return fi_put_int2(&e->mem, &e->out, 0x80, i);
     if (!fi_utf8_valid((const uint8_t *)s.ptr, s.len))
         return FI_E_UTF8;
+    if (t == FI_T_VALUE && e->opt.typed && s.len >= 24) {
+        int done;
+        TRY(put_value_base64(e, s, &done));
+        if (done)
+            return FI_OK;
+    }
     add = indexable(e, t, s.len);
     alpha = t == FI_T_VALUE ? pick_alphabet(e, s.ptr, s.len) : 0;
     TRY(literal_octets(e, alpha, s.ptr, s.len, &p, &n));
@@ -232,23 +269,19 @@ static int put_chunk_base64(fi_encoder *e, const char *s, size_t n, int *done)
     return r;
 }
 
-static int put_chunk(fi_encoder *e, const char *s, size_t n)
+/* A character chunk as a literal, or an index when already in the table. */
+static int put_chunk_text(fi_encoder *e, const char *s, size_t n, int alpha_ok)
 {
     unsigned alpha;
     uint32_t i;
     const uint8_t *p;
     size_t len;
-    int add, done;
+    int add;
 
     if ((i = fi_map_get(&e->map[FI_T_CHUNK], s, n)))
         return fi_put_int4(&e->mem, &e->out, 0xA0, i);
-    if (!fi_utf8_valid((const uint8_t *)s, n))
-        return FI_E_UTF8;
-    TRY(put_chunk_base64(e, s, n, &done));
-    if (done)
-        return FI_OK;
     add = indexable(e, FI_T_CHUNK, n);
-    alpha = pick_alphabet(e, s, n);
+    alpha = alpha_ok ? pick_alphabet(e, s, n) : 0;
     TRY(literal_octets(e, alpha, s, n, &p, &len));
     if (alpha)
         TRY(put_chunk_encoded(e, 2, alpha, add, p, len));
@@ -259,6 +292,59 @@ static int put_chunk(fi_encoder *e, const char *s, size_t n)
         TRY(out(e, p, len));
     }
     return add ? table_add(e, FI_T_CHUNK, s, n) : FI_OK;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+/* `words`: a text too long to be indexed whole is sent as one chunk per
+ * word (the word and the white space after it), so that words repeated
+ * across stanzas become indices; a word too long to be indexed joins the
+ * literal that follows it.  The decoder sees the same characters (X.891
+ * chunk boundaries carry no meaning). */
+static int put_chunk_words(fi_encoder *e, const char *s, size_t n)
+{
+    unsigned lim = e->opt.index_limit ? e->opt.index_limit : 32;
+    size_t i = 0, lit = 0, lit_len = 0;
+
+    while (i < n) {
+        size_t j = i;
+        while (j < n && !is_space(s[j]))
+            j++;
+        while (j < n && is_space(s[j]))
+            j++;
+        if (j - i >= lim) {
+            if (!lit_len)
+                lit = i;
+            lit_len = j - lit;
+        } else {
+            if (lit_len)
+                TRY(put_chunk_text(e, s + lit, lit_len, 0));
+            lit_len = 0;
+            TRY(put_chunk_text(e, s + i, j - i, 0));
+        }
+        i = j;
+    }
+    return lit_len ? put_chunk_text(e, s + lit, lit_len, 0) : FI_OK;
+}
+
+static int put_chunk(fi_encoder *e, const char *s, size_t n)
+{
+    unsigned lim = e->opt.index_limit ? e->opt.index_limit : 32;
+    int done;
+
+    if (fi_map_get(&e->map[FI_T_CHUNK], s, n))
+        return put_chunk_text(e, s, n, 1);
+    if (!fi_utf8_valid((const uint8_t *)s, n))
+        return FI_E_UTF8;
+    TRY(put_chunk_base64(e, s, n, &done));
+    if (done)
+        return FI_OK;
+    if (e->opt.words && n >= lim && !pick_alphabet(e, s, n))
+        return put_chunk_words(e, s, n);
+    return put_chunk_text(e, s, n, 1);
 }
 
 /* ---- structure ---- */

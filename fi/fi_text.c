@@ -16,11 +16,25 @@ static size_t ascii_run(const uint8_t *p, size_t n)
 {
     size_t i = 0;
 
+    while (i + 16 <= n) {
+        uint64_t w, v;
+        memcpy(&w, p + i, 8);
+        memcpy(&v, p + i + 8, 8);
+        if ((w | v) & 0x8080808080808080ull)
+            break;
+        i += 16;
+    }
     while (i + 8 <= n) {
         uint64_t w;
         memcpy(&w, p + i, 8);
-        if (w & 0x8080808080808080ull)
+        w &= 0x8080808080808080ull;
+        if (w) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return i + ((size_t)__builtin_ctzll(w) >> 3);
+#else
             break;
+#endif
+        }
         i += 8;
     }
     while (i < n && p[i] < 0x80)
@@ -58,12 +72,12 @@ int fi_utf8_valid(const uint8_t *p, size_t n)
     while (i < n) {
         size_t k;
         i += ascii_run(p + i, n - i);
-        if (i >= n)
-            break;
-        k = utf8_seq(p + i, n - i);
-        if (!k)
-            return 0;
-        i += k;
+        /* non-ASCII text (Hebrew, Korean, ...) runs of sequences */
+        while (i < n && p[i] >= 0x80) {
+            if (!(k = utf8_seq(p + i, n - i)))
+                return 0;
+            i += k;
+        }
     }
     return 1;
 }

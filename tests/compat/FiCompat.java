@@ -4,6 +4,7 @@
  * tests/compat/fi-compat to check orbweb's codec against it.
  *
  *   java FiCompat [--vocab FILE] JOBS
+ *   java FiCompat --bench SECONDS DIR
  *
  * JOBS has one job per line:
  *   encode IN.xml OUT.fi     reference SAX serializer, default options
@@ -16,6 +17,11 @@
  * E ns local prefix / N prefix ns / A ns local prefix value / T text /
  * C text / P target data / "/"; fields escaped, empty fields as "".
  * Exit status: 0 all jobs done, 1 a job failed (message on stderr).
+ *
+ * --bench (for `orbweb bench fi`): parses the *.fi documents of DIR with
+ * the reference SAX parser (namespaces on, empty handler, one parser
+ * reused) for SECONDS after as long a warm-up (at least 2 s, for the JIT)
+ * and prints "docs_s N".
  */
 import java.io.*;
 import java.nio.charset.StandardCharsets;
@@ -195,8 +201,36 @@ public class FiCompat {
         vocabs.put(uri, new ParserVocabulary(v));
     }
 
+    static void bench(double secs, Path dir) throws Exception {
+        List<byte[]> docs = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.fi")) {
+            for (Path p : ds) docs.add(Files.readAllBytes(p));
+        }
+        if (docs.isEmpty()) throw new IOException("no .fi documents in " + dir);
+        SAXDocumentParser p = new SAXDocumentParser();
+        p.setFeature("http://xml.org/sax/features/namespaces", true);
+        p.setFeature("http://xml.org/sax/features/namespace-prefixes", false);
+        p.setContentHandler(new DefaultHandler());
+        long n = 0;
+        for (int round = 0; round < 2; round++) {
+            double limit = round == 0 ? Math.max(2.0, secs) : secs;
+            long t0 = System.nanoTime(), t;
+            n = 0;
+            do {
+                for (byte[] b : docs) p.parse(new ByteArrayInputStream(b));
+                n += docs.size();
+                t = System.nanoTime() - t0;
+            } while (t < limit * 1e9);
+            if (round == 1) System.out.printf("docs_s %.0f%n", n / (t / 1e9));
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         int i = 0;
+        if (args.length == 3 && args[0].equals("--bench")) {
+            bench(Double.parseDouble(args[1]), Paths.get(args[2]));
+            return;
+        }
         if (args.length > 1 && args[0].equals("--vocab")) {
             loadVocab(Paths.get(args[1]));
             i = 2;

@@ -130,6 +130,8 @@ Test(fi, encoder_round_trip_all_options)
         {.vocab = fi_vocab_xmpp()},
         {.utf16 = 1},
         {.vocab = fi_vocab_xmpp(), .typed = 1, .index_limit = 64},
+        {.vocab = fi_vocab_xmpp(), .typed = 1, .words = 1},
+        {.words = 1, .index_limit = 4},
     };
     size_t i, o;
 
@@ -150,7 +152,7 @@ Test(fi, encoder_round_trip_all_options)
 Test(fi, stream_mode_frames)
 {
     struct fi_encoder_options o = {.vocab = fi_vocab_xmpp(), .typed = 1,
-                                   .stream = 1};
+                                   .stream = 1, .words = 1};
     fi_ctx *ctx = fi_ctx_new(NULL, NULL);
     fi_encoder *e = fi_encoder_new(ctx, &o);
     fi_infoset *s = fi_infoset_new(ctx);
@@ -220,6 +222,32 @@ Test(fi, stream_mode_is_smaller_than_documents)
     cr_assert_lt(docs, xml);
     fi_encoder_free(e);
     fi_ctx_free(ctx);
+}
+
+/* words: a long text becomes one chunk per word, repeated words are
+ * indices; typed: a long canonical base64 attribute value goes as octets. */
+Test(fi, words_and_base64_values)
+{
+    const char *xml =
+        "<m v='n3CnFbCfgiI2FeCILjspOEQgaHg='><b>the build is the build and "
+        "the build  is\tgreen\n</b><b>the build is the build and the build "
+        "is green again, again</b></m>";
+    size_t plain_n, n;
+    uint8_t *plain = encode(xml, strlen(xml), &(struct fi_encoder_options){0},
+                            &plain_n);
+    uint8_t *fi = encode(xml, strlen(xml),
+                         &(struct fi_encoder_options){.words = 1, .typed = 1},
+                         &n);
+    char *want = tf_infoset_xml(xml, strlen(xml));
+
+    check_decode("words", fi, n, 0, want);
+    check_decode("words", fi, n, 1, want);
+    cr_assert_lt(n, plain_n, "words: %zu vs %zu octets", n, plain_n);
+    /* the value: literal, added, algorithm 2 (base64), 20 octets */
+    cr_assert(memmem(fi, n, "\x70\x18\x0b\x9f\x70", 5) != NULL);
+    free(want);
+    free(fi);
+    free(plain);
 }
 
 /* Many distinct names and values: every integer form of every width. */

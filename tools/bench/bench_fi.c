@@ -4,17 +4,23 @@
  * *.xml files of a folder) it reports, in one run: FI bytes over XML
  * bytes per document, for a whole stream, and for a stream with the XMPP
  * vocabulary and typed content, overall and per stanza kind; how many
- * documents per second our decoder parses against expat (the anchor)
- * parsing the same documents' XML, with the same empty callbacks; and
- * how many documents per second the encoder makes from XML. */
+ * documents per second our decoder parses against expat and libxml2's
+ * SAX2 push parser (the anchors) parsing the same documents' XML, and
+ * against the Java reference FI parser (tests/compat/FiCompat.java, when
+ * java and the jar are installed) parsing the same FI documents, all with
+ * empty callbacks; and how many documents per second the encoder makes
+ * from events recorded beforehand (no XML parsing in the figure). */
 #include "config.h"
 
 #include <dirent.h>
 #include <expat.h>
+#include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "cli.h"
@@ -375,22 +381,371 @@ static void pass_expat_ns(void *c, const struct doc *d, size_t n)
     pass_expat(c, d, n);
 }
 
-static void pass_encode(void *c, const struct doc *d, size_t n)
+/* libxml2's SAX2 push parser, reused with xmlCtxtResetPush. */
+static void lx_start(void *ud, const xmlChar *local, const xmlChar *prefix,
+                     const xmlChar *uri, int nns, const xmlChar **ns,
+                     int nattrs, int ndef, const xmlChar **attrs)
 {
-    fi_encoder *e = c;
+    (void)ud, (void)prefix, (void)uri, (void)ns, (void)ndef, (void)attrs;
+    sink += local[0] + (unsigned)nns + (unsigned)nattrs;
+}
+static void lx_end(void *ud, const xmlChar *local, const xmlChar *prefix,
+                   const xmlChar *uri)
+{
+    (void)ud, (void)prefix, (void)uri;
+    sink += local[0];
+}
+static void lx_text(void *ud, const xmlChar *s, int n)
+{
+    (void)ud, (void)s;
+    sink += (unsigned long)n;
+}
+static void lx_quiet(void *ud, const xmlError *err)
+{
+    (void)ud, (void)err;
+}
+
+static xmlParserCtxtPtr lx_new(void)
+{
+    xmlSAXHandler sax;
+
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = lx_start;
+    sax.endElementNs = lx_end;
+    sax.characters = lx_text;
+    sax.serror = (xmlStructuredErrorFunc)lx_quiet;
+    return xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
+}
+
+static void pass_libxml2(void *c, const struct doc *d, size_t n)
+{
+    xmlParserCtxtPtr p = c;
     size_t i;
 
     for (i = 0; i < n; i++) {
-        fi_encoder_reset(e);
-        if (fi_xml_to_fi(e, d[i].xml, d[i].len))
+        xmlCtxtResetPush(p, NULL, 0, NULL, NULL);
+        if (xmlParseChunk(p, d[i].xml, (int)d[i].len, 1) || !p->wellFormed)
             abort();
     }
 }
 
+/* ---- encoding from recorded events ---- */
+
+enum { R_START, R_END, R_TEXT, R_COMMENT, R_PI };
+
+struct rec_ev {
+    int type;
+    struct fi_qname name;
+    struct fi_nsdecl *ns;
+    struct fi_attr *attrs;
+    size_t nns, nattrs;
+    struct fi_str a, b; /* text, or PI target and data */
+};
+
+struct rec {
+    struct rec_ev *ev;
+    size_t n, cap;
+};
+
+static struct fi_str rec_str(struct fi_str s)
+{
+    char *p = malloc(s.len + 1);
+
+    if (!p)
+        abort();
+    if (s.len)
+        memcpy(p, s.ptr, s.len);
+    return (struct fi_str){p, s.len};
+}
+
+static struct rec_ev *rec_push(struct rec *r, int type)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 16;
+        r->ev = realloc(r->ev, r->cap * sizeof *r->ev);
+        if (!r->ev)
+            abort();
+    }
+    memset(&r->ev[r->n], 0, sizeof *r->ev);
+    r->ev[r->n].type = type;
+    return &r->ev[r->n++];
+}
+
+static struct fi_qname rec_qname(const struct fi_qname *q)
+{
+    return (struct fi_qname){rec_str(q->prefix), rec_str(q->ns),
+                             rec_str(q->local)};
+}
+
+static int r_start(void *ud, const struct fi_qname *q, const struct fi_nsdecl *ns,
+                   size_t nns, const struct fi_attr *a, size_t na)
+{
+    struct rec_ev *e = rec_push(ud, R_START);
+    size_t i;
+
+    e->name = rec_qname(q);
+    e->ns = calloc(nns + 1, sizeof *e->ns);
+    e->attrs = calloc(na + 1, sizeof *e->attrs);
+    if (!e->ns || !e->attrs)
+        abort();
+    for (i = 0; i < nns; i++)
+        e->ns[i] = (struct fi_nsdecl){rec_str(ns[i].prefix), rec_str(ns[i].ns)};
+    for (i = 0; i < na; i++)
+        e->attrs[i] = (struct fi_attr){rec_qname(&a[i].name), rec_str(a[i].value)};
+    e->nns = nns;
+    e->nattrs = na;
+    return 0;
+}
+static int r_end(void *ud, const struct fi_qname *q)
+{
+    (void)q;
+    rec_push(ud, R_END);
+    return 0;
+}
+static int r_text(void *ud, const char *s, size_t n)
+{
+    struct rec *r = ud;
+
+    if (r->n && r->ev[r->n - 1].type == R_TEXT) { /* expat splits text */
+        struct fi_str *t = &r->ev[r->n - 1].a;
+        char *p = realloc((char *)t->ptr, t->len + n + 1);
+        if (!p)
+            abort();
+        memcpy(p + t->len, s, n);
+        t->ptr = p;
+        t->len += n;
+        return 0;
+    }
+    rec_push(ud, R_TEXT)->a = rec_str((struct fi_str){s, n});
+    return 0;
+}
+static int r_comment(void *ud, const char *s, size_t n)
+{
+    rec_push(ud, R_COMMENT)->a = rec_str((struct fi_str){s, n});
+    return 0;
+}
+static int r_pi(void *ud, struct fi_str t, struct fi_str data)
+{
+    struct rec_ev *e = rec_push(ud, R_PI);
+
+    e->a = rec_str(t);
+    e->b = rec_str(data);
+    return 0;
+}
+
+static const struct fi_handler recorder = {
+    .start_element = r_start, .end_element = r_end, .characters = r_text,
+    .comment = r_comment, .pi = r_pi,
+};
+
+static void free_qname(struct fi_qname *q)
+{
+    free((char *)q->prefix.ptr);
+    free((char *)q->ns.ptr);
+    free((char *)q->local.ptr);
+}
+
+static void rec_free(struct rec *r)
+{
+    size_t i, k;
+
+    for (i = 0; i < r->n; i++) {
+        struct rec_ev *e = &r->ev[i];
+        if (e->type == R_START) {
+            free_qname(&e->name);
+            for (k = 0; k < e->nns; k++) {
+                free((char *)e->ns[k].prefix.ptr);
+                free((char *)e->ns[k].ns.ptr);
+            }
+            for (k = 0; k < e->nattrs; k++) {
+                free_qname(&e->attrs[k].name);
+                free((char *)e->attrs[k].value.ptr);
+            }
+            free(e->ns);
+            free(e->attrs);
+        }
+        free((char *)e->a.ptr);
+        free((char *)e->b.ptr);
+    }
+    free(r->ev);
+}
+
+static int replay(fi_encoder *e, const struct rec *r)
+{
+    size_t i;
+    int rc = fi_encoder_start_document(e);
+
+    for (i = 0; i < r->n && !rc; i++) {
+        const struct rec_ev *v = &r->ev[i];
+        switch (v->type) {
+        case R_START:
+            rc = fi_encoder_start_element(e, &v->name, v->ns, v->nns,
+                                          v->attrs, v->nattrs);
+            break;
+        case R_END:
+            rc = fi_encoder_end_element(e);
+            break;
+        case R_TEXT:
+            rc = fi_encoder_characters(e, v->a.ptr, v->a.len);
+            break;
+        case R_COMMENT:
+            rc = fi_encoder_comment(e, v->a.ptr, v->a.len);
+            break;
+        default:
+            rc = fi_encoder_pi(e, v->a, v->b);
+        }
+    }
+    return rc ? rc : fi_encoder_end_document(e);
+}
+
+struct enc_pass {
+    fi_encoder *e;
+    const struct rec *recs;
+};
+
+static void pass_encode(void *c, const struct doc *d, size_t n)
+{
+    struct enc_pass *p = c;
+    size_t i;
+
+    (void)d;
+    for (i = 0; i < n; i++) {
+        fi_encoder_reset(p->e);
+        if (replay(p->e, &p->recs[i]))
+            abort();
+    }
+}
+
+/* ---- the Java reference parser, through tests/compat/FiCompat.java ---- */
+
+/* Where FiCompat.java is: $OB_SRCDIR, the current folder, or the source
+ * folder named in the Makefile of the build tree holding this program. */
+static int find_java_src(char *out, size_t len)
+{
+    const char *rel = "tests/compat/FiCompat.java";
+    const char *env = getenv("OB_SRCDIR");
+    char exe[4096], mk[4200], line[4096];
+    struct stat st;
+    ssize_t k;
+    FILE *f;
+
+    if (env && (size_t)snprintf(out, len, "%s/%s", env, rel) < len &&
+        !stat(out, &st))
+        return 0;
+    if ((size_t)snprintf(out, len, "%s", rel) < len && !stat(out, &st))
+        return 0;
+    k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k <= 0)
+        return -1;
+    exe[k] = 0;
+    if (strrchr(exe, '/'))
+        *strrchr(exe, '/') = 0; /* BUILD/tools/orbweb */
+    snprintf(mk, sizeof mk, "%s/../../Makefile", exe);
+    if (!(f = fopen(mk, "r")))
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "abs_top_srcdir = ", 17)) {
+            int w;
+            line[strcspn(line, "\n")] = 0;
+            fclose(f);
+            w = snprintf(out, len, "%s/%s", line + 17, rel);
+            return w < 0 || (size_t)w >= len || stat(out, &st) ? -1 : 0;
+        }
+    fclose(f);
+    return -1;
+}
+
+static int rm_tree(const char *dir)
+{
+    char cmd[4200];
+
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
+/* Runs the reference parser over the documents' FI for about `secs`
+ * seconds (after as long a warm-up); returns docs/s, or 0 with *why set. */
+static double java_rate(const struct doc *d, size_t n, double secs,
+                        const char **why)
+{
+    const char *jar = getenv("FI_JAR") ? getenv("FI_JAR")
+                                       : "/usr/share/java/FastInfoset.jar";
+    char src[4096], tmp[] = "/tmp/orbweb-bench-fi-XXXXXX", cmd[16384];
+    char path[4200], line[256];
+    struct stat st;
+    double r = 0;
+    size_t i;
+    FILE *f;
+
+    if (system("command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1")) {
+        *why = "java or javac not installed";
+        return 0;
+    }
+    if (stat(jar, &st)) {
+        *why = "FastInfoset.jar not installed (libfastinfoset-java)";
+        return 0;
+    }
+    if (find_java_src(src, sizeof src)) {
+        *why = "tests/compat/FiCompat.java not found (set OB_SRCDIR)";
+        return 0;
+    }
+    if (!mkdtemp(tmp)) {
+        *why = "cannot make a temporary folder";
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%05zu.fi", tmp, i);
+        if (!(f = fopen(path, "wb")) || fwrite(d[i].fi, 1, d[i].fi_len, f) != d[i].fi_len) {
+            if (f)
+                fclose(f);
+            *why = "cannot write the documents";
+            goto out;
+        }
+        fclose(f);
+    }
+    snprintf(cmd, sizeof cmd,
+             "javac -nowarn -cp '%s' -d '%s' '%s' >/dev/null 2>&1 && "
+             "java -cp '%s:%s' FiCompat --bench %.1f '%s' 2>/dev/null",
+             jar, tmp, src, tmp, jar, secs, tmp);
+    *why = "the Java bench failed";
+    if (!(f = popen(cmd, "r")))
+        goto out;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "docs_s ", 7))
+            r = atof(line + 7);
+    if (pclose(f))
+        r = 0;
+out:
+    rm_tree(tmp);
+    return r;
+}
+
+#ifndef VALUE_LIMIT
+#define VALUE_LIMIT 64
+#endif
+/* The third size mode: what an XMPP stream would use. */
+static const struct fi_encoder_options *xmpp_stream_options(void)
+{
+    static struct fi_encoder_options o;
+
+    o.stream = 1;
+    o.typed = 1;
+    o.words = 1;
+    o.value_limit = VALUE_LIMIT;
+    o.vocab = fi_vocab_xmpp();
+    return &o;
+}
+
 /* ---- report ---- */
 
+struct speed {
+    double dec, ex, exns, lx, java, enc;
+    const char *java_why;
+};
+
 static void row(int json, int *first, const char *mode, const char *kind,
-                size_t xml, size_t fi, double dec, double ex, double enc)
+                size_t xml, size_t fi, const struct speed *sp)
 {
     if (!json) {
         printf("  %-22s %-10s %10zu %10zu %6.3f\n", mode, kind, xml, fi,
@@ -401,10 +756,17 @@ static void row(int json, int *first, const char *mode, const char *kind,
            "\"fi_bytes\": %zu, \"ratio\": %.4f",
            *first ? "" : ",", mode, kind, xml, fi,
            xml ? (double)fi / (double)xml : 0);
-    if (dec > 0)
+    if (sp) {
         printf(", \"decode_docs_s\": %.0f, \"expat_docs_s\": %.0f, "
-               "\"libxml2_docs_s\": null, \"encode_docs_s\": %.0f",
-               dec, ex, enc);
+               "\"expat_plain_docs_s\": %.0f, \"libxml2_docs_s\": %.0f, ",
+               sp->dec, sp->exns, sp->ex, sp->lx);
+        if (sp->java > 0)
+            printf("\"java_docs_s\": %.0f, ", sp->java);
+        else
+            printf("\"java_docs_s\": null, \"java_not_measured\": \"%s\", ",
+                   sp->java_why);
+        printf("\"encode_docs_s\": %.0f", sp->enc);
+    }
     printf("}");
     *first = 0;
 }
@@ -419,23 +781,26 @@ static void report_sizes(int json, int *first, const char *mode,
         x += s->xml[k];
         f += s->fi[k];
         if (s->xml[k])
-            row(json, first, mode, kinds[k], s->xml[k], s->fi[k], 0, 0, 0);
+            row(json, first, mode, kinds[k], s->xml[k], s->fi[k], NULL);
     }
-    row(json, first, mode, "all", x, f, 0, 0, 0);
+    row(json, first, mode, "all", x, f, NULL);
 }
 
 int bench_fi(int argc, char **argv)
 {
     const char *dir = NULL;
-    double secs = 1.0, dec, ex, exns, enc;
-    int json = 0, first = 1, i;
+    double secs = 1.0;
+    int json = 0, first = 1, no_java = 0, i;
     struct doc *d;
     size_t n, k, xml_total = 0;
     struct sizes per_doc = {0}, stream = {0}, stream_voc = {0};
+    struct speed sp = {0};
+    struct rec *recs;
+    struct enc_pass ep;
     fi_ctx *ctx;
     fi_decoder *dd;
-    fi_encoder *ee;
     XML_Parser xp, xpns;
+    xmlParserCtxtPtr lx;
     static const struct fi_handler nop = {.start_element = n_start,
                                           .end_element = n_end,
                                           .characters = n_text};
@@ -445,10 +810,12 @@ int bench_fi(int argc, char **argv)
             json = 1;
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             secs = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--no-java"))
+            no_java = 1;
         else if (!strcmp(argv[i], "--write-corpus") && i + 1 < argc)
             return write_corpus(argv[i + 1]);
         else if (!strcmp(argv[i], "--help")) {
-            printf("usage: orbweb bench fi [--json] [--seconds S] [DIR]\n");
+            printf("usage: orbweb bench fi [--json] [--seconds S] [--no-java] [DIR]\n");
             return 0;
         } else
             dir = argv[i];
@@ -463,26 +830,37 @@ int bench_fi(int argc, char **argv)
     ctx = fi_ctx_new(NULL, NULL);
     size_docs(ctx, d, n, &per_doc);
     size_stream(ctx, d, n, &(struct fi_encoder_options){.stream = 1}, &stream);
-    size_stream(ctx, d, n,
-                &(struct fi_encoder_options){.stream = 1, .typed = 1,
-                                             .vocab = fi_vocab_xmpp()},
-                &stream_voc);
+    size_stream(ctx, d, n, xmpp_stream_options(), &stream_voc);
 
+    recs = calloc(n, sizeof *recs);
+    if (!recs)
+        abort();
+    for (k = 0; k < n; k++)
+        if (fi_xml_parse(ctx, d[k].xml, d[k].len, &recorder, &recs[k], NULL))
+            abort();
     dd = fi_decoder_new(ctx, &nop, NULL, 0);
-    ee = fi_encoder_new(ctx, NULL);
+    ep.e = fi_encoder_new(ctx, NULL);
+    ep.recs = recs;
     xp = XML_ParserCreate(NULL);
     xpns = XML_ParserCreateNS(NULL, '\x01');
-    dec = rate(secs, pass_fi, dd, d, n);
-    ex = rate(secs, pass_expat, xp, d, n);
-    exns = rate(secs, pass_expat_ns, xpns, d, n);
-    enc = rate(secs, pass_encode, ee, d, n);
+    lx = lx_new();
+    if (!dd || !ep.e || !xp || !xpns || !lx)
+        abort();
+    sp.dec = rate(secs, pass_fi, dd, d, n);
+    sp.ex = rate(secs, pass_expat, xp, d, n);
+    sp.exns = rate(secs, pass_expat_ns, xpns, d, n);
+    sp.lx = rate(secs, pass_libxml2, lx, d, n);
+    sp.enc = rate(secs, pass_encode, &ep, d, n);
+    sp.java_why = "--no-java";
+    if (!no_java)
+        sp.java = java_rate(d, n, secs, &sp.java_why);
 
     if (json) {
         printf("[");
         report_sizes(1, &first, "document", &per_doc);
         report_sizes(1, &first, "stream", &stream);
         report_sizes(1, &first, "stream+xmpp+typed", &stream_voc);
-        row(1, &first, "decode", "all", xml_total, 0, dec, exns, enc);
+        row(1, &first, "decode", "all", xml_total, 0, &sp);
         printf("\n]\n");
     } else {
         bench_print_machine(stdout);
@@ -493,23 +871,36 @@ int bench_fi(int argc, char **argv)
         report_sizes(0, &first, "document", &per_doc);
         report_sizes(0, &first, "stream", &stream);
         report_sizes(0, &first, "stream+xmpp+typed", &stream_voc);
-        printf("decode: ours %.0f docs/s (%.1f MB/s of XML)\n", dec,
-               dec * (double)xml_total / (double)n / 1e6);
+        printf("decode: ours %.0f docs/s (%.1f MB/s of XML)\n", sp.dec,
+               sp.dec * (double)xml_total / (double)n / 1e6);
         printf("        expat, namespaces on %.0f docs/s, off %.0f docs/s\n",
-               exns, ex);
-        printf("        ratio ours/expat(ns) %.2f, ours/expat(plain) %.2f\n",
-               dec / exns, dec / ex);
-        printf("encode: XML -> FI through expat %.0f docs/s\n", enc);
+               sp.exns, sp.ex);
+        printf("        libxml2 SAX2 push %.0f docs/s\n", sp.lx);
+        if (sp.java > 0)
+            printf("        Java reference FI parser %.0f docs/s\n", sp.java);
+        else
+            printf("        Java reference FI parser: not measured: %s\n",
+                   sp.java_why);
+        printf("        ratio ours/expat(ns) %.2f, ours/expat(plain) %.2f, "
+               "ours/libxml2 %.2f", sp.dec / sp.exns, sp.dec / sp.ex,
+               sp.dec / sp.lx);
+        if (sp.java > 0)
+            printf(", ours/java %.2f", sp.dec / sp.java);
+        printf("\nencode: recorded events -> FI %.0f docs/s (%.1f MB/s of XML)\n",
+               sp.enc, sp.enc * (double)xml_total / (double)n / 1e6);
     }
     XML_ParserFree(xp);
     XML_ParserFree(xpns);
+    xmlFreeParserCtxt(lx);
     fi_decoder_free(dd);
-    fi_encoder_free(ee);
+    fi_encoder_free(ep.e);
     fi_ctx_free(ctx);
     for (k = 0; k < n; k++) {
         free(d[k].xml);
         free(d[k].fi);
+        rec_free(&recs[k]);
     }
+    free(recs);
     free(d);
     (void)sink;
     return 0;

@@ -21,7 +21,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: orbweb fi encode [--vocab xmpp|--xmpp-vocab] [--typed] "
-            "[--utf16] [--index-limit N] IN.xml [OUT.fi]\n"
+            "[--words] [--utf16] [--index-limit N] IN.xml [OUT.fi]\n"
             "       orbweb fi decode IN.fi [OUT.xml]\n"
             "       orbweb fi dump IN.fi        items with byte offsets\n"
             "       orbweb fi infoset FILE      canonical infoset of .xml or .fi\n"
@@ -86,6 +86,8 @@ static int parse_opts(int argc, char **argv, struct fi_opts *o)
             o->enc.vocab = fi_vocab_xmpp(), i++;
         else if (!strcmp(a, "--typed"))
             o->enc.typed = 1;
+        else if (!strcmp(a, "--words"))
+            o->enc.words = 1;
         else if (!strcmp(a, "--utf16"))
             o->enc.utf16 = 1;
         else if (!strcmp(a, "--index-limit") && i + 1 < argc)
@@ -155,7 +157,50 @@ static int do_decode(const struct fi_opts *o)
 struct dumper {
     fi_decoder *d;
     size_t depth;
+    struct dref {
+        int t, how;
+        uint32_t i;
+    } refs[64];
+    size_t nrefs, next; /* collected, printed */
 };
+
+static const char *const table_names[FI_T_COUNT] = {
+    "alphabet", "algorithm", "prefix", "ns", "local", "ncname",
+    "uri", "value", "chunk", "other", "element", "attribute",
+};
+
+static int d_ref(void *ud, int t, uint32_t i, int how)
+{
+    struct dumper *u = ud;
+
+    if (u->nrefs < sizeof u->refs / sizeof u->refs[0])
+        u->refs[u->nrefs++] = (struct dref){t, how, i};
+    return 0;
+}
+
+/* Prints the collected table references up to and including the first
+ * one of table `until` (-1: all): " [element#3 value+41 chunk=lit]". */
+static void pr_refs(struct dumper *u, int until)
+{
+    int open = 0;
+
+    while (u->next < u->nrefs) {
+        const struct dref *r = &u->refs[u->next++];
+        printf("%s%s", open++ ? " " : "  [", table_names[r->t]);
+        if (r->how == FI_REF_INDEX)
+            printf("#%" PRIu32, r->i);
+        else if (r->how == FI_REF_ADDED)
+            printf("+%" PRIu32, r->i);
+        else
+            printf("=lit");
+        if (r->t == until)
+            break;
+    }
+    if (open)
+        printf("]");
+    if (until < 0 || u->next == u->nrefs)
+        u->nrefs = u->next = 0;
+}
 
 static void indent(struct dumper *u, const char *what)
 {
@@ -191,6 +236,7 @@ static int d_start(void *ud, const struct fi_qname *name,
 
     indent(u, "element ");
     pr_qname(name);
+    pr_refs(u, FI_T_ELEMENT);
     printf("\n");
     for (i = 0; i < nns; i++) {
         printf("%8s  %*s  xmlns:", "", (int)(2 * u->depth), "");
@@ -204,8 +250,11 @@ static int d_start(void *ud, const struct fi_qname *name,
         pr_qname(&attrs[i].name);
         printf(" = \"");
         pr(attrs[i].value);
-        printf("\"\n");
+        printf("\"");
+        pr_refs(u, FI_T_VALUE);
+        printf("\n");
     }
+    pr_refs(u, -1);
     u->depth++;
     return 0;
 }
@@ -224,14 +273,18 @@ static int d_end(void *ud, const struct fi_qname *name)
 static int d_text(void *ud, const char *s, size_t n)
 {
     indent(ud, "chars ");
-    printf("(%zu) \"%.*s\"\n", n, (int)(n > 60 ? 60 : n), s);
+    printf("(%zu) \"%.*s\"", n, (int)(n > 60 ? 60 : n), s);
+    pr_refs(ud, -1);
+    printf("\n");
     return 0;
 }
 
 static int d_comment(void *ud, const char *s, size_t n)
 {
     indent(ud, "comment ");
-    printf("\"%.*s\"\n", (int)n, s);
+    printf("\"%.*s\"", (int)n, s);
+    pr_refs(ud, -1);
+    printf("\n");
     return 0;
 }
 
@@ -241,7 +294,9 @@ static int d_pi(void *ud, struct fi_str t, struct fi_str data)
     pr(t);
     printf(" \"");
     pr(data);
-    printf("\"\n");
+    printf("\"");
+    pr_refs(ud, -1);
+    printf("\n");
     return 0;
 }
 
@@ -271,7 +326,7 @@ static int do_dump(const struct fi_opts *o)
         .start_document = d_doc, .end_document = d_enddoc,
         .start_element = d_start, .end_element = d_end,
         .characters = d_text, .comment = d_comment, .pi = d_pi,
-        .octets = d_octets,
+        .octets = d_octets, .ref = d_ref,
     };
     struct dumper u = {0};
     fi_ctx *ctx = fi_ctx_new(NULL, NULL);
