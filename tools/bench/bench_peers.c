@@ -489,8 +489,11 @@ bp_pool *bp_pool_new(struct event_base *base, const struct bp_config *cfg)
 
 void bp_pool_free(bp_pool *pool)
 {
+    struct event_base *base;
+
     if (!pool)
         return;
+    base = pool->base;
     for (int i = 0; i < pool->n; i++) {
         bp_peer *p = pool->peers[i];
         if (p->bev)
@@ -509,6 +512,11 @@ void bp_pool_free(bp_pool *pool)
     if (pool->ctx)
         xmpp_ctx_free(pool->ctx);
     free(pool);
+    /* libevent finalizes freed bufferevents (closing their sockets) from
+     * the loop: run it once, so the descriptors are really closed when
+     * this returns (a libstrophe client opened next needs low numbers) */
+    if (base)
+        event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
 static bp_peer *new_peer(bp_pool *pool)
