@@ -1,1 +1,44 @@
-# src/substrate/local.mk -- liborbweb proper (prefix ob_).
+# src/substrate/local.mk -- liborbweb proper (prefix ob_, internals obi_).
+#
+# libob.la is the client library's core (connection, rooms, the relayed
+# transport), linked into liborbweb; orbweb.h is its public header.
+# Tests: tests/unit/test_ob_parse (presences and messages into events,
+# no server), tests/unit/test_ob_client (API misuse, FD_SETSIZE refusal),
+# tests/integration/test_ob (rooms, views, unicast, groupcast, errors and
+# reconnection on real Prosody and ejabberd, and the example programs).
+
+noinst_LTLIBRARIES += src/substrate/libob.la
+src_substrate_libob_la_SOURCES = \
+	src/substrate/orbweb.h src/substrate/ob_internal.h \
+	src/substrate/ob_client.c src/substrate/ob_parse.c \
+	src/substrate/ob_room.c src/substrate/ob_relay.c
+src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+src_substrate_libob_la_LIBADD = $(STROPHE_LIBS) $(EVENT_LIBS)
+liborbweb_la_LIBADD += src/substrate/libob.la
+orbwebinclude_HEADERS += src/substrate/orbweb.h
+
+# Example programs (docs/api.md): built by make, linked against the
+# shared liborbweb as an application would, run by tests/integration/test_ob.
+noinst_PROGRAMS += tools/examples/ob_echo
+tools_examples_ob_echo_SOURCES = tools/examples/ob_echo.c
+tools_examples_ob_echo_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
+tools_examples_ob_echo_LDADD = liborbweb.la $(EVENT_LIBS)
+
+check_PROGRAMS += tests/unit/test_ob_parse tests/unit/test_ob_client
+TESTS += tests/unit/test_ob_parse tests/unit/test_ob_client
+tests_unit_test_ob_parse_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
+tests_unit_test_ob_parse_LDADD = src/substrate/libob.la $(CRITERION_LIBS)
+tests_unit_test_ob_client_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_unit_test_ob_client_LDADD = src/substrate/libob.la $(CRITERION_LIBS)
+
+check_PROGRAMS += tests/integration/test_ob
+TESTS += tests/integration/test_ob
+tests_integration_test_ob_SOURCES = tests/integration/test_ob.c \
+	tools/orbweb/topo.c tools/orbweb/topo.h
+tests_integration_test_ob_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_ob_LDADD = src/substrate/libob.la \
+	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
+EXTRA_tests_integration_test_ob_DEPENDENCIES = src/xmuc/xmucd \
+	tools/examples/ob_echo

@@ -1,0 +1,720 @@
+/* ob_client.c -- the peer's C2S connection: libstrophe driven by libevent,
+ * reconnection, and the event queue.
+ *
+ * libstrophe 0.12 has no accessor for its socket and runs select()
+ * internally.  Each client owns one xmpp_ctx_t (so xmpp_run_once(ctx, 0)
+ * touches only its connection); the sockopt callback, which gets no user
+ * data, hands the socket to the client named by a "current client"
+ * pointer set around every libstrophe call that can open one, and refuses
+ * a socket numbered FD_SETSIZE or more (select() would abort the process).
+ * xmpp_run_once(ctx, 0) then runs when the socket is readable, when it is
+ * writable while connecting or while data waits, after each send (an
+ * event_active "kick"), and on a tick for libstrophe's timers.
+ *
+ * Stanza handlers only queue parsed events; the dispatcher runs them after
+ * xmpp_run_once returns (ob_internal.h).  A lost connection is retried
+ * with a doubling delay; libstrophe resumes the XEP-0198 session when the
+ * server allowed it (the bound JID comes back unchanged: OB_STATE_RESUMED),
+ * otherwise the new session rejoins the rooms (OB_STATE_RECONNECTED). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+
+#include "ob_internal.h"
+
+static __thread ob_client *current; /* for the sockopt callback */
+
+static void pump(ob_client *c);
+static bool dispatch(ob_client *c);
+static void client_destroy(ob_client *c);
+
+const char *ob_strerror(int code)
+{
+    switch (code) {
+    case OB_OK: return "success";
+    case OB_ENOMEM: return "out of memory";
+    case OB_EINVAL: return "invalid argument";
+    case OB_ESTATE: return "not possible in this state";
+    case OB_EEXIST: return "already in that room";
+    case OB_ENOTFOUND: return "no such room";
+    case OB_EFDLIMIT: return "socket descriptor >= FD_SETSIZE refused";
+    case OB_ECONNECT: return "connection failed or lost";
+    case OB_EAUTH: return "authentication failed";
+    case OB_ESTANZA: return "stanza error";
+    case OB_EEVENT: return "libevent failed";
+    case OB_EXMPP: return "libstrophe failed";
+    default: return "unknown error";
+    }
+}
+
+const char *ob_state_name(enum ob_state st)
+{
+    static const char *const names[] = {"idle", "connecting", "connected",
+                                        "lost", "resumed", "reconnected",
+                                        "closed"};
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+void obi_logf(ob_client *c, const char *level, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    if (!c->log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->log(c->user, level, "orbweb", msg);
+}
+
+static void strophe_log(void *ud, xmpp_log_level_t level, const char *area,
+                        const char *msg)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    ob_client *c = ud;
+
+    if (c->log)
+        c->log(c->user, (unsigned)level < 4 ? names[level] : "?", area, msg);
+}
+
+char *obi_next_id(ob_client *c, char *buf, size_t len)
+{
+    snprintf(buf, len, "ob%lu", ++c->idseq);
+    return buf;
+}
+
+struct obi_ev *obi_ev_new(enum obi_kind kind)
+{
+    struct obi_ev *ev = calloc(1, sizeof *ev);
+
+    if (ev)
+        ev->kind = kind;
+    return ev;
+}
+
+void obi_enqueue(ob_client *c, struct obi_ev *ev)
+{
+    ev->next = NULL;
+    if (c->q_tail)
+        c->q_tail->next = ev;
+    else
+        c->q_head = ev;
+    c->q_tail = ev;
+    obi_kick(c);
+}
+
+void obi_kick(ob_client *c)
+{
+    if (c->ev_kick)
+        event_active(c->ev_kick, EV_TIMEOUT, 0);
+}
+
+static void enqueue_state(ob_client *c, enum ob_state st)
+{
+    struct obi_ev *ev = obi_ev_new(OBI_STATE);
+
+    if (!ev) {
+        c->state = st; /* at least the state is right */
+        return;
+    }
+    ev->sub = st;
+    obi_enqueue(c, ev);
+}
+
+static void enqueue_conn_error(ob_client *c, int code, const char *text)
+{
+    struct obi_ev *ev = obi_ev_new(OBI_CONN_ERROR);
+
+    if (!ev)
+        return;
+    ev->code = code;
+    ev->sub = OB_OP_CONNECT;
+    ev->text = strdup(text);
+    obi_enqueue(c, ev);
+}
+
+/* ---- the socket ------------------------------------------------------ */
+
+static void free_io(ob_client *c)
+{
+    if (c->ev_rd)
+        event_free(c->ev_rd);
+    if (c->ev_wr)
+        event_free(c->ev_wr);
+    c->ev_rd = c->ev_wr = NULL;
+    c->fd = -1;
+}
+
+static void on_io(evutil_socket_t fd, short what, void *arg)
+{
+    ob_client *c = arg;
+
+    (void)fd;
+    if (what & EV_WRITE)
+        c->write_spins++;
+    pump(c);
+}
+
+/* libstrophe's sockopt callback: called for every new socket. */
+static int sockopt_cb(xmpp_conn_t *conn, void *sockp)
+{
+    ob_client *c = current;
+    int fd = *(int *)sockp;
+
+    if (!c || c->conn != conn)
+        return -1; /* a socket opened outside our calls: refuse it */
+    free_io(c);
+    if (fd < 0 || fd >= FD_SETSIZE) {
+        c->fd_refused = true;
+        obi_logf(c, "error", "socket %d >= FD_SETSIZE (%d) refused: "
+                 "libstrophe's select() cannot hold it", fd, FD_SETSIZE);
+        return -1;
+    }
+    c->ev_rd = event_new(c->base, fd, EV_READ | EV_PERSIST, on_io, c);
+    c->ev_wr = event_new(c->base, fd, EV_WRITE, on_io, c);
+    if (!c->ev_rd || !c->ev_wr || event_add(c->ev_rd, NULL)) {
+        free_io(c);
+        return -1;
+    }
+    c->fd = fd;
+    return xmpp_sockopt_cb_keepalive(conn, sockp);
+}
+
+/* After libstrophe ran: follow its socket (gone, or wanting to write). */
+static void sync_io(ob_client *c)
+{
+    bool want_write;
+
+    if (xmpp_conn_is_disconnected(c->conn)) {
+        free_io(c);
+        if (c->ev_tick)
+            event_del(c->ev_tick);
+        return;
+    }
+    if (c->fd < 0)
+        return;
+    want_write = xmpp_conn_is_connecting(c->conn) ||
+                 (xmpp_conn_send_queue_len(c->conn) > 0 && c->write_spins < 8);
+    if (!want_write)
+        c->write_spins = 0;
+    if (want_write && !event_pending(c->ev_wr, EV_WRITE, NULL))
+        event_add(c->ev_wr, NULL);
+}
+
+/* Runs libstrophe once for c, then the dispatcher.  c may be freed when
+ * this returns (by a callback): callers must not touch it afterwards. */
+static void pump(ob_client *c)
+{
+    ob_client *prev = current;
+    int rounds = 1;
+
+    if (c->in_pump || c->dying)
+        return;
+    c->in_pump = true;
+    current = c;
+    /* TLS may hold decrypted bytes that select() cannot see; libstrophe
+     * reads them on the next run, so secured connections run a few. */
+    if (xmpp_conn_is_connected(c->conn) && xmpp_conn_is_secured(c->conn))
+        rounds = 4;
+    for (int i = 0; i < rounds; i++)
+        xmpp_run_once(c->ctx, 0);
+    current = prev;
+    c->in_pump = false;
+    sync_io(c);
+    dispatch(c);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pump(arg);
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pump(arg);
+}
+
+/* ---- the session --------------------------------------------------- */
+
+static int stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    ob_client *c = ud;
+    struct obi_ev *ev;
+
+    (void)conn;
+    if (c->dying)
+        return 1;
+    if (!(ev = obi_ev_new(OBI_NONE)) || obi_parse(st, ev)) {
+        obi_logf(c, "error", "out of memory: a %s was dropped",
+                 xmpp_stanza_get_name(st));
+        free(ev);
+        return 1;
+    }
+    if (ev->kind == OBI_NONE)
+        free(ev);
+    else
+        obi_enqueue(c, ev);
+    return 1;
+}
+
+/* IQ gets and sets for us: ping answered, anything else refused. */
+static int iq_request_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    const char *type = xmpp_stanza_get_type(st);
+    xmpp_stanza_t *reply, *e, *cond;
+    bool ping = xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping");
+
+    (void)ud;
+    if (!type || (strcmp(type, "get") && strcmp(type, "set")))
+        return 1;
+    if (!(reply = xmpp_stanza_reply(st)))
+        return 1;
+    if (ping) {
+        xmpp_stanza_set_type(reply, "result");
+    } else {
+        xmpp_stanza_set_type(reply, "error");
+        e = obi_el(xmpp_conn_get_context(conn), reply, "error", NULL);
+        cond = e ? obi_el(xmpp_conn_get_context(conn), e, "service-unavailable",
+                          OBI_NS_STANZAS) : NULL;
+        if (e)
+            xmpp_stanza_set_type(e, "cancel");
+        (void)cond;
+    }
+    xmpp_send(conn, reply);
+    xmpp_stanza_release(reply);
+    return 1;
+}
+
+/* libstrophe keeps one registration per (handler, userdata): one handler
+ * for every stanza, sorted here. */
+static int any_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    const char *name = xmpp_stanza_get_name(st);
+
+    if (name && !strcmp(name, "iq"))
+        return iq_request_handler(conn, st, ud);
+    return stanza_handler(conn, st, ud);
+}
+
+static void add_handlers(ob_client *c)
+{
+    xmpp_handler_delete(c->conn, any_handler);
+    xmpp_handler_add(c->conn, any_handler, NULL, NULL, NULL, c);
+}
+
+static void on_session(ob_client *c)
+{
+    const char *bound = xmpp_conn_get_bound_jid(c->conn);
+    bool resumed = c->had_session && bound && c->session_jid &&
+                   !strcmp(bound, c->session_jid);
+    xmpp_stanza_t *pres;
+    char *copy = bound ? strdup(bound) : NULL;
+
+    add_handlers(c);
+    c->backoff_ms = 0;
+    if (copy) {
+        free(c->session_jid);
+        c->session_jid = copy;
+    }
+    if (!resumed && (pres = xmpp_presence_new(c->ctx))) {
+        xmpp_send(c->conn, pres); /* available, so full-JID messages arrive */
+        xmpp_stanza_release(pres);
+    }
+    enqueue_state(c, !c->had_session ? OB_STATE_CONNECTED
+                     : resumed       ? OB_STATE_RESUMED
+                                     : OB_STATE_RECONNECTED);
+    c->had_session = true;
+}
+
+static void schedule_retry(ob_client *c)
+{
+    struct timeval tv;
+
+    if (c->rmax < 0 || c->closing) {
+        enqueue_state(c, OB_STATE_CLOSED);
+        return;
+    }
+    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : c->rmin;
+    if (c->backoff_ms > c->rmax)
+        c->backoff_ms = c->rmax;
+    tv.tv_sec = c->backoff_ms / 1000;
+    tv.tv_usec = (c->backoff_ms % 1000) * 1000;
+    obi_logf(c, "info", "reconnecting in %d ms", c->backoff_ms);
+    event_add(c->ev_retry, &tv);
+}
+
+static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
+                         xmpp_stream_error_t *se, void *ud)
+{
+    ob_client *c = ud;
+    char text[256];
+
+    (void)conn;
+    if (c->dying)
+        return;
+    if (status == XMPP_CONN_CONNECT) {
+        on_session(c);
+        return;
+    }
+    if (status != XMPP_CONN_DISCONNECT && status != XMPP_CONN_FAIL)
+        return;
+    if (c->closing) {
+        enqueue_state(c, OB_STATE_CLOSED);
+        return;
+    }
+    snprintf(text, sizeof text, "connection %s%s%s%s",
+             c->state == OB_STATE_CONNECTING && !c->had_session
+                 ? "failed (refused, TLS or authentication)" : "lost",
+             error ? ": " : "", error ? strerror(error) : "",
+             se && se->text ? se->text : "");
+    enqueue_conn_error(c, OB_ECONNECT, text);
+    if (c->had_session && c->state != OB_STATE_LOST)
+        enqueue_state(c, OB_STATE_LOST);
+    schedule_retry(c);
+}
+
+/* Opens the socket; libstrophe calls sockopt_cb from inside. */
+static int start_connect(ob_client *c)
+{
+    ob_client *prev = current;
+    int rc;
+
+    c->fd_refused = false;
+    current = c;
+    rc = xmpp_connect_client(c->conn, c->host, (unsigned short)c->port,
+                             conn_handler, c);
+    current = prev;
+    if (rc != XMPP_EOK || xmpp_conn_is_disconnected(c->conn)) {
+        free_io(c);
+        return c->fd_refused ? OB_EFDLIMIT : rc == XMPP_EMEM ? OB_ENOMEM
+                                                             : OB_ECONNECT;
+    }
+    if (c->ev_tick) {
+        struct timeval tv = {c->tick_ms / 1000, (c->tick_ms % 1000) * 1000};
+        event_add(c->ev_tick, &tv);
+    }
+    sync_io(c);
+    return OB_OK;
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    ob_client *c = arg;
+    int rc;
+
+    (void)fd;
+    (void)what;
+    if (c->closing)
+        return;
+    if ((rc = start_connect(c)) != OB_OK) {
+        enqueue_conn_error(c, rc, ob_strerror(rc));
+        schedule_retry(c);
+    }
+}
+
+/* ---- the public calls ------------------------------------------------- */
+
+static bool ip_literal(const char *host)
+{
+    unsigned char buf[16];
+
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+static int copy_options(ob_client *c, const struct ob_options *o)
+{
+    c->host = strdup(o->host);
+    c->jid = strdup(o->jid);
+    c->password = o->password ? strdup(o->password) : NULL;
+    if (!c->host || !c->jid || (o->password && !c->password))
+        return OB_ENOMEM;
+    c->port = o->port ? o->port : 5222;
+    c->rmin = o->reconnect_min_ms > 0 ? o->reconnect_min_ms : 250;
+    c->rmax = o->reconnect_max_ms ? o->reconnect_max_ms : 30000;
+    if (c->rmax > 0 && c->rmax < c->rmin)
+        c->rmax = c->rmin;
+    c->tick_ms = o->tick_ms > 0 ? o->tick_ms : 100;
+    c->tls = o->tls;
+    if (o->cb)
+        c->cb = *o->cb;
+    c->user = o->user;
+    c->log = o->log;
+    return OB_OK;
+}
+
+static int make_events(ob_client *c, struct event_base *base)
+{
+    struct timeval tv;
+
+    c->own_base = !base;
+    c->base = base ? base : event_base_new();
+    if (!c->base)
+        return OB_EEVENT;
+    c->ev_tick = event_new(c->base, -1, EV_PERSIST, on_tick, c);
+    c->ev_kick = event_new(c->base, -1, 0, on_kick, c);
+    c->ev_retry = evtimer_new(c->base, on_retry, c);
+    if (!c->ev_tick || !c->ev_kick || !c->ev_retry)
+        return OB_ENOMEM;
+    (void)tv;
+    return OB_OK;
+}
+
+static int make_strophe(ob_client *c)
+{
+    static const long tls_flags[] = {
+        [OB_TLS_VERIFY] = 0,
+        [OB_TLS_TRUST] = XMPP_CONN_FLAG_TRUST_TLS,
+        [OB_TLS_REQUIRE] = XMPP_CONN_FLAG_MANDATORY_TLS,
+        [OB_TLS_OFF] = XMPP_CONN_FLAG_DISABLE_TLS,
+    };
+
+    c->xlog.handler = strophe_log;
+    c->xlog.userdata = c;
+    if (!(c->ctx = xmpp_ctx_new(NULL, &c->xlog)) || !(c->conn = xmpp_conn_new(c->ctx)))
+        return OB_ENOMEM;
+    xmpp_ctx_set_timeout(c->ctx, 0);
+    if (xmpp_conn_set_flags(c->conn, tls_flags[c->tls]) != XMPP_EOK)
+        return OB_EXMPP;
+    xmpp_conn_set_jid(c->conn, c->jid);
+    if (c->password)
+        xmpp_conn_set_pass(c->conn, c->password);
+    if (!xmpp_conn_get_jid(c->conn) || (c->password && !xmpp_conn_get_pass(c->conn)))
+        return OB_ENOMEM;
+    xmpp_conn_set_sockopt_callback(c->conn, sockopt_cb);
+    return OB_OK;
+}
+
+int ob_client_new(const struct ob_options *opt, ob_client **out)
+{
+    ob_client *c;
+    int rc;
+
+    if (!out)
+        return OB_EINVAL;
+    *out = NULL;
+    if (!opt || !opt->host || !opt->jid || !*opt->jid || !ip_literal(opt->host) ||
+        opt->port < 0 || opt->port > 65535 || (unsigned)opt->tls > OB_TLS_OFF ||
+        (!opt->password && strchr(opt->jid, '@')))
+        return OB_EINVAL;
+    if (!(c = calloc(1, sizeof *c)))
+        return OB_ENOMEM;
+    c->fd = -1;
+    xmpp_initialize(); /* idempotent */
+    if ((rc = copy_options(c, opt)) || (rc = make_events(c, opt->base)) ||
+        (rc = make_strophe(c)) || (!(c->tp = obi_relay_new(c)) && (rc = OB_ENOMEM))) {
+        client_destroy(c);
+        return rc;
+    }
+    *out = c;
+    return OB_OK;
+}
+
+static void client_destroy(ob_client *c)
+{
+    struct obi_ev *ev;
+
+    c->dying = true;
+    free_io(c);
+    if (c->conn)
+        xmpp_conn_release(c->conn); /* closes the socket; handlers see dying */
+    obi_pending_fail_all(c, 0);
+    obi_rooms_free(c);
+    while ((ev = c->q_head)) {
+        c->q_head = ev->next;
+        obi_ev_clear(ev);
+        free(ev);
+    }
+    if (c->ctx)
+        xmpp_ctx_free(c->ctx);
+    if (c->tp)
+        c->tp->ops->destroy(c->tp);
+    if (c->ev_tick)
+        event_free(c->ev_tick);
+    if (c->ev_kick)
+        event_free(c->ev_kick);
+    if (c->ev_retry)
+        event_free(c->ev_retry);
+    if (c->own_base && c->base)
+        event_base_free(c->base);
+    free(c->host);
+    free(c->jid);
+    free(c->password);
+    free(c->session_jid);
+    free(c);
+}
+
+void ob_client_free(ob_client *c)
+{
+    if (!c)
+        return;
+    if (c->in_dispatch || c->in_pump) {
+        c->dying = true; /* freed by the dispatcher when it unwinds */
+        return;
+    }
+    client_destroy(c);
+}
+
+int ob_connect(ob_client *c)
+{
+    int rc;
+
+    if (!c)
+        return OB_EINVAL;
+    if (c->started || c->dying)
+        return OB_ESTATE;
+    c->started = true;
+    c->state = OB_STATE_CONNECTING;
+    if ((rc = start_connect(c)) != OB_OK) {
+        c->started = false;
+        c->state = OB_STATE_IDLE;
+    }
+    return rc;
+}
+
+int ob_disconnect(ob_client *c)
+{
+    ob_client *prev = current;
+
+    if (!c || c->dying)
+        return OB_EINVAL;
+    if (!c->started || c->closing)
+        return OB_ESTATE;
+    c->closing = true;
+    event_del(c->ev_retry);
+    if (xmpp_conn_is_disconnected(c->conn)) {
+        enqueue_state(c, OB_STATE_CLOSED);
+        return OB_OK;
+    }
+    current = c;
+    xmpp_disconnect(c->conn);
+    current = prev;
+    obi_kick(c);
+    return OB_OK;
+}
+
+int ob_run(ob_client *c)
+{
+    if (!c)
+        return OB_EINVAL;
+    if (!c->own_base)
+        return OB_ESTATE;
+    return event_base_dispatch(c->base) < 0 ? OB_EEVENT : OB_OK;
+}
+
+void ob_stop(ob_client *c)
+{
+    if (c && c->own_base)
+        event_base_loopbreak(c->base);
+}
+
+struct event_base *ob_client_base(ob_client *c) { return c ? c->base : NULL; }
+
+enum ob_state ob_client_state(const ob_client *c)
+{
+    return c ? c->state : OB_STATE_IDLE;
+}
+
+const char *ob_client_jid(const ob_client *c)
+{
+    if (!c || !c->conn || !xmpp_conn_is_connected(c->conn))
+        return NULL;
+    return xmpp_conn_get_bound_jid(c->conn);
+}
+
+int obi_send(ob_client *c, xmpp_stanza_t *st)
+{
+    if (!xmpp_conn_is_connected(c->conn) || c->closing)
+        return OB_ESTATE;
+    xmpp_send(c->conn, st);
+    obi_kick(c);
+    return OB_OK;
+}
+
+xmpp_ctx_t *obi_ctx(ob_client *c) { return c->ctx; }
+
+int ob_unicast(ob_client *c, const char *jid, const char *body)
+{
+    if (!c || !jid || !*jid || !body)
+        return OB_EINVAL;
+    return c->tp->ops->send_unicast(c->tp, jid, body);
+}
+
+int ob_groupcast(ob_client *c, const char *room, const char *body)
+{
+    struct obi_room *r;
+
+    if (!c || !room || !body)
+        return OB_EINVAL;
+    if (!(r = obi_room_find(c, room)) || r->st == OBI_R_LEAVING)
+        return OB_ENOTFOUND;
+    return c->tp->ops->send_groupcast(c->tp, r->jid, body);
+}
+
+/* ---- the dispatcher ------------------------------------------------- */
+
+static void apply_state(ob_client *c, enum ob_state st)
+{
+    c->state = st;
+    if (st == OB_STATE_RECONNECTED) {
+        obi_pending_fail_all(c, OB_ECONNECT);
+        obi_rooms_new_session(c);
+    } else if (st == OB_STATE_CLOSED) {
+        obi_pending_fail_all(c, OB_ECONNECT);
+    }
+    if (c->cb.state)
+        c->cb.state(c, st, c->user);
+    if (st == OB_STATE_CLOSED && c->own_base && !c->dying)
+        event_base_loopbreak(c->base);
+}
+
+static void handle(ob_client *c, struct obi_ev *ev)
+{
+    switch (ev->kind) {
+    case OBI_STATE:
+        apply_state(c, (enum ob_state)ev->sub);
+        break;
+    case OBI_CONN_ERROR:
+        obi_emit_error(c, ev->code, OB_OP_CONNECT, ev, ev->text);
+        break;
+    default:
+        obi_room_apply(c, ev);
+        break;
+    }
+}
+
+/* Runs the queued events; false when a callback freed c (it is gone). */
+static bool dispatch(ob_client *c)
+{
+    struct obi_ev *ev;
+
+    if (c->in_dispatch)
+        return true;
+    c->in_dispatch = true;
+    while (!c->dying && (ev = c->q_head)) {
+        c->q_head = ev->next;
+        if (!c->q_head)
+            c->q_tail = NULL;
+        obi_logf(c, "debug", "event %d/%d room %s from %s", ev->kind, ev->sub,
+                 ev->room ? ev->room : "-", ev->from ? ev->from : "-");
+        handle(c, ev);
+        obi_ev_clear(ev);
+        free(ev);
+    }
+    c->in_dispatch = false;
+    if (c->dying) {
+        client_destroy(c);
+        return false;
+    }
+    return true;
+}

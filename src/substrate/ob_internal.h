@@ -1,0 +1,224 @@
+/* ob_internal.h -- liborbweb's internals (prefix obi_): the client
+ * structure, the queued events, the stanza parser and the transport table.
+ *
+ * Flow: libstrophe handlers (inside xmpp_run_once) only parse stanzas into
+ * queued events (struct obi_ev, owning copies of their strings).  When
+ * xmpp_run_once has returned, the dispatcher applies each event to the
+ * room tables and calls the application's callback; so callbacks never
+ * run inside libstrophe, and may call back into the library. */
+#ifndef SRC_SUBSTRATE_OB_INTERNAL_H
+#define SRC_SUBSTRATE_OB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <strophe.h>
+
+#include "orbweb.h"
+
+#define OBI_NS "https://orbweb.dev/ns/xmuc/0"
+#define OBI_NS_MUC "http://jabber.org/protocol/muc"
+#define OBI_NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define OBI_NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+#define OBI_NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+#define OBI_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define OBI_NS_DATA "jabber:x:data"
+
+/* What one stanza means to us (the parser's output). */
+enum obi_kind {
+    OBI_NONE = 0,     /* nothing for us */
+    OBI_VIEW_SET,     /* a neighbour's presence (added or updated) */
+    OBI_VIEW_GONE,    /* a neighbour left our view (flag: left the room) */
+    OBI_SELF_IN,      /* our own presence in a room (flag: created) */
+    OBI_SELF_OUT,     /* our own unavailable presence (status below) */
+    OBI_JOIN_ERROR,   /* an error presence from a room */
+    OBI_UNICAST,
+    OBI_GROUPCAST,
+    OBI_MSG_ERROR,    /* a message bounced */
+    /* made by the client, not the parser */
+    OBI_STATE,
+    OBI_ROOM,
+    OBI_LIST,
+    OBI_CONN_ERROR,
+    OBI_CONFIG_DONE,  /* owner form answered (cond set when refused) */
+};
+
+/* Why we were removed from a room (OBI_SELF_OUT). */
+enum obi_out {
+    OBI_OUT_LEFT = 0,   /* we left, or no reason given */
+    OBI_OUT_RESTART,    /* status 332: service restarting, rejoin */
+    OBI_OUT_KICKED,     /* 307 */
+    OBI_OUT_BANNED,     /* 301 */
+    OBI_OUT_DESTROYED,  /* <destroy/> */
+    OBI_OUT_OTHER,      /* 321, 322, ... */
+};
+
+struct obi_ev {
+    struct obi_ev *next;
+    enum obi_kind kind;
+    int sub;       /* OBI_STATE: ob_state; OBI_ROOM: ob_room_change;
+                      OBI_SELF_OUT: obi_out; errors: ob_op */
+    int code;      /* errors: ob_result */
+    bool flag;     /* VIEW_GONE: left the room; SELF_IN / ROOM: created */
+    bool has_seq;
+    uint64_t seq;
+    enum ob_condition cond;
+    char *room, *nick, *jid, *attrs, *body, *from;
+    char *condition, *etype, *text;
+    /* OBI_LIST */
+    struct ob_room_info *items;
+    size_t nitems;
+    ob_list_fn list_fn;
+    void *list_arg;
+};
+
+/* Parses one presence or message into *ev (zeroed first).  Returns 0
+ * (ev->kind may be OBI_NONE: not ours), or OB_ENOMEM with ev emptied.
+ * Pure: no client, no I/O; tested in tests/unit/test_ob_parse.c. */
+int obi_parse(xmpp_stanza_t *st, struct obi_ev *ev);
+
+/* Fills the error fields of ev from st's <error/> child: cond,
+ * condition, etype, text.  OB_ENOMEM or 0. */
+int obi_parse_error(xmpp_stanza_t *st, struct obi_ev *ev);
+
+/* Frees what ev owns (not ev itself) and zeroes it. */
+void obi_ev_clear(struct obi_ev *ev);
+
+/* Splits "room@domain/nick" into its bare part and resource; both
+ * malloc'd (*nick NULL when there is none).  OB_ENOMEM, OB_EINVAL or 0. */
+int obi_split_jid(const char *full, char **bare, char **nick);
+
+/* The send path: one table per transport.  Only the relayed transport
+ * exists (ob_relay.c); direct streams and groupcast engines add tables
+ * here without changing the public API. */
+struct obi_transport;
+struct obi_transport_ops {
+    const char *name;
+    int (*send_unicast)(struct obi_transport *t, const char *to,
+                        const char *body);
+    int (*send_groupcast)(struct obi_transport *t, const char *room,
+                          const char *body);
+    void (*destroy)(struct obi_transport *t);
+};
+struct obi_transport {
+    const struct obi_transport_ops *ops;
+    ob_client *client;
+};
+
+/* The relayed transport: messages through the XMPP server (and xmucd
+ * for groupcasts).  NULL when out of memory. */
+struct obi_transport *obi_relay_new(ob_client *c);
+
+/* For transports: send a stanza on c's connection now (queued in
+ * libstrophe, then flushed from the event loop).  OB_ESTATE when not
+ * connected. */
+int obi_send(ob_client *c, xmpp_stanza_t *st);
+xmpp_ctx_t *obi_ctx(ob_client *c);
+
+/* Small stanza builders; NULL when out of memory. */
+xmpp_stanza_t *obi_el(xmpp_ctx_t *ctx, xmpp_stanza_t *parent,
+                      const char *name, const char *ns);
+int obi_text_el(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
+                const char *text);
+
+/* A neighbour in our view of a room. */
+struct obi_nb {
+    char *nick, *jid, *attrs;
+};
+
+/* Where we stand in a room.  JOINING: presence sent; CONFIGURING: created,
+ * owner form sent; IN: joined; LEAVING: unavailable sent; REJOIN_WAIT: a
+ * timer will send the join again; REJOINING: join sent again after a new
+ * session or a service restart. */
+enum obi_rstate {
+    OBI_R_JOINING,
+    OBI_R_CONFIGURING,
+    OBI_R_IN,
+    OBI_R_LEAVING,
+    OBI_R_REJOIN_WAIT,
+    OBI_R_REJOINING,
+};
+
+struct obi_room {
+    struct obi_room *next;
+    ob_client *c;
+    char *jid, *nick;
+    struct ob_join_params p; /* its strings point into the owned copies */
+    char *password, *manager;
+    bool has_cfg;
+    struct ob_room_config cfg;
+    char *cfg_manager, *cfg_name, *cfg_password;
+    enum obi_rstate st;
+    int retries;
+    struct event *retry;
+    struct obi_nb *nb;
+    size_t nnb, cap;
+};
+
+/* An iq in flight (room listing, owner form). */
+struct obi_pending {
+    struct obi_pending *next;
+    ob_client *c;
+    char *id;
+    enum obi_kind kind; /* OBI_LIST or OBI_CONFIG_DONE */
+    char *room;         /* OBI_CONFIG_DONE */
+    ob_list_fn fn;
+    void *arg;
+};
+
+struct ob_client {
+    char *host, *jid, *password;
+    int port, rmin, rmax, tick_ms;
+    enum ob_tls tls;
+    struct ob_callbacks cb;
+    void *user;
+    void (*log)(void *user, const char *level, const char *area,
+                const char *msg);
+
+    struct event_base *base;
+    bool own_base;
+    xmpp_ctx_t *ctx;
+    xmpp_conn_t *conn;
+    xmpp_log_t xlog;
+    struct obi_transport *tp;
+
+    int fd;             /* libstrophe's socket, -1 when none */
+    bool fd_refused;    /* the sockopt callback refused a socket */
+    bool in_pump;       /* inside xmpp_run_once */
+    int write_spins;    /* write pumps that did not shrink the queue */
+    struct event *ev_rd, *ev_wr, *ev_tick, *ev_kick, *ev_retry;
+
+    enum ob_state state;
+    bool started, closing, had_session;
+    int backoff_ms;
+    char *session_jid;  /* bound JID of the current (or last) session */
+    unsigned long idseq;
+
+    struct obi_room *rooms;
+    struct obi_pending *pending;
+    struct obi_ev *q_head, *q_tail;
+    bool in_dispatch, dying;
+};
+
+/* Queues ev (taking ownership of the allocation) for the dispatcher. */
+void obi_enqueue(ob_client *c, struct obi_ev *ev);
+/* Allocates a zeroed event of kind; NULL when out of memory. */
+struct obi_ev *obi_ev_new(enum obi_kind kind);
+/* Makes the event loop run libstrophe and the dispatcher soon. */
+void obi_kick(ob_client *c);
+void obi_logf(ob_client *c, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+char *obi_next_id(ob_client *c, char *buf, size_t len);
+
+/* ob_room.c: applying events to rooms, and the room requests. */
+struct obi_room *obi_room_find(ob_client *c, const char *jid);
+void obi_room_apply(ob_client *c, struct obi_ev *ev);
+void obi_rooms_new_session(ob_client *c);
+void obi_rooms_free(ob_client *c);
+void obi_pending_fail_all(ob_client *c, int code);
+int obi_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud);
+/* Dispatch helpers: call the application's callbacks. */
+void obi_emit_error(ob_client *c, int code, enum ob_op op, const struct obi_ev *ev,
+                    const char *text);
+
+#endif

@@ -1,0 +1,281 @@
+/* ob_parse.c -- what a presence or message from the server means to a peer.
+ *
+ * Pure functions from one libstrophe stanza to one struct obi_ev: room
+ * presences (XEP-0045 muc#user plus our <view/> element) become view or
+ * self events, groupchat messages with our <groupcast seq=.../> become
+ * groupcasts, other messages with a body become unicasts, and error
+ * stanzas carry their RFC 6120 condition.  Anything else is OBI_NONE.
+ * Whether a room is one of ours is decided later, by the client. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ob_internal.h"
+
+static const char *const cond_names[] = {
+    [OB_COND_NONE] = "",
+    [OB_COND_BAD_REQUEST] = "bad-request",
+    [OB_COND_CONFLICT] = "conflict",
+    [OB_COND_FEATURE_NOT_IMPLEMENTED] = "feature-not-implemented",
+    [OB_COND_FORBIDDEN] = "forbidden",
+    [OB_COND_GONE] = "gone",
+    [OB_COND_INTERNAL_SERVER_ERROR] = "internal-server-error",
+    [OB_COND_ITEM_NOT_FOUND] = "item-not-found",
+    [OB_COND_JID_MALFORMED] = "jid-malformed",
+    [OB_COND_NOT_ACCEPTABLE] = "not-acceptable",
+    [OB_COND_NOT_ALLOWED] = "not-allowed",
+    [OB_COND_NOT_AUTHORIZED] = "not-authorized",
+    [OB_COND_POLICY_VIOLATION] = "policy-violation",
+    [OB_COND_RECIPIENT_UNAVAILABLE] = "recipient-unavailable",
+    [OB_COND_REDIRECT] = "redirect",
+    [OB_COND_REGISTRATION_REQUIRED] = "registration-required",
+    [OB_COND_REMOTE_SERVER_NOT_FOUND] = "remote-server-not-found",
+    [OB_COND_REMOTE_SERVER_TIMEOUT] = "remote-server-timeout",
+    [OB_COND_RESOURCE_CONSTRAINT] = "resource-constraint",
+    [OB_COND_SERVICE_UNAVAILABLE] = "service-unavailable",
+    [OB_COND_SUBSCRIPTION_REQUIRED] = "subscription-required",
+    [OB_COND_UNDEFINED_CONDITION] = "undefined-condition",
+    [OB_COND_UNEXPECTED_REQUEST] = "unexpected-request",
+    [OB_COND_OTHER] = "other",
+};
+
+const char *ob_condition_name(enum ob_condition cond)
+{
+    if ((unsigned)cond >= sizeof cond_names / sizeof cond_names[0])
+        return "other";
+    return cond_names[cond];
+}
+
+enum ob_condition ob_condition_parse(const char *name)
+{
+    if (!name)
+        return OB_COND_NONE;
+    for (unsigned i = 1; i < OB_COND_OTHER; i++)
+        if (!strcmp(cond_names[i], name))
+            return (enum ob_condition)i;
+    return OB_COND_OTHER;
+}
+
+void obi_ev_clear(struct obi_ev *ev)
+{
+    free(ev->room);
+    free(ev->nick);
+    free(ev->jid);
+    free(ev->attrs);
+    free(ev->body);
+    free(ev->from);
+    free(ev->condition);
+    free(ev->etype);
+    free(ev->text);
+    for (size_t i = 0; i < ev->nitems; i++) {
+        free((char *)ev->items[i].jid);
+        free((char *)ev->items[i].name);
+    }
+    free(ev->items);
+    memset(ev, 0, sizeof *ev);
+}
+
+/* *dst = copy of src (NULL stays NULL); -1 when out of memory. */
+static int dup(char **dst, const char *src)
+{
+    *dst = src ? strdup(src) : NULL;
+    return src && !*dst ? -1 : 0;
+}
+
+int obi_split_jid(const char *full, char **bare, char **nick)
+{
+    const char *slash;
+
+    *bare = *nick = NULL;
+    if (!full || !*full)
+        return OB_EINVAL;
+    slash = strchr(full, '/');
+    *bare = slash ? strndup(full, (size_t)(slash - full)) : strdup(full);
+    if (!*bare || (slash && dup(nick, slash + 1))) {
+        free(*bare);
+        *bare = NULL;
+        return OB_ENOMEM;
+    }
+    return 0;
+}
+
+/* The first element child of st (skipping text), or NULL. */
+static xmpp_stanza_t *first_tag(xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *c = st ? xmpp_stanza_get_children(st) : NULL;
+
+    while (c && !xmpp_stanza_is_tag(c))
+        c = xmpp_stanza_get_next(c);
+    return c;
+}
+
+int obi_parse_error(xmpp_stanza_t *st, struct obi_ev *ev)
+{
+    xmpp_stanza_t *e = xmpp_stanza_get_child_by_name(st, "error"), *c;
+    const char *name = NULL;
+    char *text = NULL;
+    int rc = 0;
+
+    ev->code = OB_ESTANZA;
+    for (c = first_tag(e); c; c = xmpp_stanza_get_next(c)) {
+        const char *ns = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_ns(c) : NULL;
+        if (!ns || strcmp(ns, OBI_NS_STANZAS))
+            continue;
+        if (!strcmp(xmpp_stanza_get_name(c), "text")) {
+            if (!text)
+                text = xmpp_stanza_get_text(c);
+        } else if (!name) {
+            name = xmpp_stanza_get_name(c);
+        }
+    }
+    ev->cond = name ? ob_condition_parse(name) : OB_COND_UNDEFINED_CONDITION;
+    if (dup(&ev->condition, name ? name : "undefined-condition") ||
+        dup(&ev->etype, e && xmpp_stanza_get_type(e) ? xmpp_stanza_get_type(e)
+                                                     : "") ||
+        dup(&ev->text, text ? text : ev->condition))
+        rc = OB_ENOMEM;
+    if (text)
+        xmpp_free(xmpp_stanza_get_context(st), text);
+    return rc;
+}
+
+/* True when <x xmlns=muc#user/> carries <status code=code/>. */
+static bool has_status(xmpp_stanza_t *x, const char *code)
+{
+    for (xmpp_stanza_t *c = first_tag(x); c; c = xmpp_stanza_get_next(c)) {
+        const char *v;
+        if (!xmpp_stanza_is_tag(c) || strcmp(xmpp_stanza_get_name(c), "status"))
+            continue;
+        v = xmpp_stanza_get_attribute(c, "code");
+        if (v && !strcmp(v, code))
+            return true;
+    }
+    return false;
+}
+
+static enum obi_out out_reason(xmpp_stanza_t *x)
+{
+    if (has_status(x, "332"))
+        return OBI_OUT_RESTART;
+    if (has_status(x, "307"))
+        return OBI_OUT_KICKED;
+    if (has_status(x, "301"))
+        return OBI_OUT_BANNED;
+    if (xmpp_stanza_get_child_by_name(x, "destroy"))
+        return OBI_OUT_DESTROYED;
+    if (has_status(x, "321") || has_status(x, "322") || has_status(x, "333"))
+        return OBI_OUT_OTHER;
+    return OBI_OUT_LEFT;
+}
+
+/* A presence from room/nick carrying muc#user (or an error). */
+static int parse_presence(xmpp_stanza_t *st, struct obi_ev *ev)
+{
+    const char *type = xmpp_stanza_get_type(st);
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", OBI_NS_MUC_USER);
+    xmpp_stanza_t *view = xmpp_stanza_get_child_by_name_and_ns(st, "view", OBI_NS);
+    xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
+    bool gone = type && !strcmp(type, "unavailable");
+    const char *reason = view ? xmpp_stanza_get_attribute(view, "reason") : NULL;
+
+    int rc = obi_split_jid(xmpp_stanza_get_from(st), &ev->room, &ev->nick);
+
+    if (rc)
+        return rc == OB_ENOMEM ? rc : 0; /* no from: not a room's */
+    if (type && !strcmp(type, "error")) {
+        ev->kind = OBI_JOIN_ERROR;
+        ev->sub = OB_OP_JOIN;
+        return obi_parse_error(st, ev);
+    }
+    if (!x || !ev->nick || (type && !gone))
+        return 0;
+    if (has_status(x, "110")) {
+        ev->kind = gone ? OBI_SELF_OUT : OBI_SELF_IN;
+        ev->flag = !gone && has_status(x, "201");
+        ev->sub = gone ? (int)out_reason(x) : 0;
+        return 0;
+    }
+    ev->kind = gone ? OBI_VIEW_GONE : OBI_VIEW_SET;
+    ev->flag = gone && !(reason && !strcmp(reason, "view"));
+    if (dup(&ev->jid, item ? xmpp_stanza_get_attribute(item, "jid") : NULL))
+        return OB_ENOMEM;
+    if (!gone && dup(&ev->attrs, view && xmpp_stanza_get_attribute(view, "attrs")
+                                     ? xmpp_stanza_get_attribute(view, "attrs")
+                                     : (view ? "" : "member")))
+        return OB_ENOMEM;
+    return 0;
+}
+
+/* The sequence number in <groupcast seq=.../>, if well formed. */
+static void parse_seq(xmpp_stanza_t *st, struct obi_ev *ev)
+{
+    xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(st, "groupcast", OBI_NS);
+    const char *s = g ? xmpp_stanza_get_attribute(g, "seq") : NULL;
+    char *end;
+    unsigned long long v;
+
+    if (!s || *s < '0' || *s > '9')
+        return;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (!errno && !*end) {
+        ev->seq = v;
+        ev->has_seq = true;
+    }
+}
+
+static int parse_message(xmpp_stanza_t *st, struct obi_ev *ev)
+{
+    const char *type = xmpp_stanza_get_type(st), *from = xmpp_stanza_get_from(st);
+    xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(st, "body");
+
+    if (!from)
+        return 0;
+    if (dup(&ev->from, from))
+        return OB_ENOMEM;
+    if (type && !strcmp(type, "error")) {
+        ev->kind = OBI_MSG_ERROR;
+        ev->sub = OB_OP_SEND;
+        return obi_parse_error(st, ev);
+    }
+    if (!b)
+        return 0; /* subject, chat states, receipts: not for us */
+    ev->body = xmpp_stanza_get_text(b);
+    if (ev->body) { /* move into malloc'd memory */
+        char *copy = strdup(ev->body);
+        xmpp_free(xmpp_stanza_get_context(st), ev->body);
+        if (!(ev->body = copy))
+            return OB_ENOMEM;
+    } else if (!(ev->body = strdup("")))
+        return OB_ENOMEM;
+    if (type && !strcmp(type, "groupchat")) {
+        if (obi_split_jid(from, &ev->room, &ev->nick))
+            return OB_ENOMEM;
+        if (!ev->nick)
+            return 0; /* from the room itself: a notice */
+        ev->kind = OBI_GROUPCAST;
+        parse_seq(st, ev);
+        return 0;
+    }
+    ev->kind = OBI_UNICAST;
+    return 0;
+}
+
+int obi_parse(xmpp_stanza_t *st, struct obi_ev *ev)
+{
+    const char *name = xmpp_stanza_get_name(st);
+    int rc = 0;
+
+    memset(ev, 0, sizeof *ev);
+    if (name && !strcmp(name, "presence"))
+        rc = parse_presence(st, ev);
+    else if (name && !strcmp(name, "message"))
+        rc = parse_message(st, ev);
+    if (rc)
+        obi_ev_clear(ev);
+    else if (ev->kind == OBI_NONE)
+        obi_ev_clear(ev);
+    return rc;
+}

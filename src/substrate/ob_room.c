@@ -1,0 +1,790 @@
+/* ob_room.c -- rooms as a peer sees them: joining (with our <join/> view
+ * parameters), creating with the owner form, leaving, listing, and the
+ * view table each room keeps, updated from the queued events just before
+ * the application's callbacks see them.
+ *
+ * A room is remembered from ob_room_join until we are out of it.  After
+ * a new session (the old one could not be resumed) or a 332 "service
+ * restarting" presence, the view is emptied (REMOVED events) and the room
+ * joined again; a join refused with a transient condition (the component
+ * is not back yet) is retried with a doubling delay. */
+#include "config.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ob_internal.h"
+
+#define REJOIN_TRIES 30
+#define REJOIN_MAX_MS 4000
+
+struct obi_room *obi_room_find(ob_client *c, const char *jid)
+{
+    for (struct obi_room *r = c->rooms; r; r = r->next)
+        if (!strcmp(r->jid, jid))
+            return r;
+    return NULL;
+}
+
+static void nb_clear(struct obi_nb *n)
+{
+    free(n->nick);
+    free(n->jid);
+    free(n->attrs);
+}
+
+static void room_free(struct obi_room *r)
+{
+    for (size_t i = 0; i < r->nnb; i++)
+        nb_clear(&r->nb[i]);
+    free(r->nb);
+    if (r->retry)
+        event_free(r->retry);
+    free(r->jid);
+    free(r->nick);
+    free(r->password);
+    free(r->manager);
+    free(r->cfg_manager);
+    free(r->cfg_name);
+    free(r->cfg_password);
+    free(r);
+}
+
+static void room_unlink(ob_client *c, struct obi_room *r)
+{
+    for (struct obi_room **p = &c->rooms; *p; p = &(*p)->next)
+        if (*p == r) {
+            *p = r->next;
+            break;
+        }
+    room_free(r);
+}
+
+void obi_rooms_free(ob_client *c)
+{
+    while (c->rooms) {
+        struct obi_room *r = c->rooms;
+        c->rooms = r->next;
+        room_free(r);
+    }
+}
+
+/* ---- callbacks ------------------------------------------------------ */
+
+static void room_gone(ob_client *c, struct obi_room *r);
+
+void obi_emit_error(ob_client *c, int code, enum ob_op op, const struct obi_ev *ev,
+                    const char *text)
+{
+    struct ob_error e = {
+        .code = code,
+        .op = op,
+        .cond = ev ? ev->cond : OB_COND_NONE,
+        .condition = ev && ev->condition ? ev->condition : "",
+        .type = ev && ev->etype ? ev->etype : "",
+        .room = ev ? ev->room : NULL,
+        .peer = ev ? ev->from : NULL,
+        .text = text ? text : ob_strerror(code),
+    };
+
+    if (c->cb.error)
+        c->cb.error(c, &e, c->user);
+}
+
+static void emit_room(ob_client *c, struct obi_room *r, enum ob_room_change ch,
+                      bool created)
+{
+    struct ob_room_event e = {ch, r->jid, r->nick, created};
+
+    if (c->cb.room)
+        c->cb.room(c, &e, c->user);
+}
+
+static void emit_view(ob_client *c, const char *room, const struct obi_nb *n,
+                      enum ob_view_change ch, bool left)
+{
+    struct ob_view_event e = {ch, room, n->nick, n->jid, n->attrs ? n->attrs : "",
+                              left};
+
+    if (c->cb.view)
+        c->cb.view(c, &e, c->user);
+}
+
+/* Empties r's view, one REMOVED event per neighbour (last first).  A
+ * callback may free c: stop then (c->dying). */
+static void view_clear(ob_client *c, struct obi_room *r)
+{
+    while (r->nnb && !c->dying) {
+        struct obi_nb n = r->nb[--r->nnb];
+        emit_view(c, r->jid, &n, OB_VIEW_REMOVED, false);
+        nb_clear(&n);
+    }
+}
+
+/* Out of r: empty its view, tell the application, forget it. */
+static void room_gone(ob_client *c, struct obi_room *r)
+{
+    view_clear(c, r);
+    if (!c->dying)
+        emit_room(c, r, OB_ROOM_LEFT, false);
+    if (!c->dying)
+        room_unlink(c, r);
+}
+
+/* ---- stanzas we send ---------------------------------------------- */
+
+static int set_uint_attr(xmpp_stanza_t *e, const char *name, uint64_t v)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof buf, "%" PRIu64, v);
+    return xmpp_stanza_set_attribute(e, name, buf) ? OB_ENOMEM : OB_OK;
+}
+
+/* <join xmlns=NS manager= view-size= degree= key= segment=/> */
+static int add_join_el(xmpp_ctx_t *ctx, xmpp_stanza_t *pres, const struct obi_room *r)
+{
+    const struct ob_join_params *p = &r->p;
+    xmpp_stanza_t *j;
+
+    if (!p->manager && !p->view_size && !p->degree && !p->has_key && !p->has_segment)
+        return OB_OK;
+    if (!(j = obi_el(ctx, pres, "join", OBI_NS)))
+        return OB_ENOMEM;
+    if ((p->manager && xmpp_stanza_set_attribute(j, "manager", p->manager)) ||
+        (p->view_size && set_uint_attr(j, "view-size", (uint64_t)p->view_size)) ||
+        (p->degree && set_uint_attr(j, "degree", (uint64_t)p->degree)) ||
+        (p->has_key && set_uint_attr(j, "key", p->key)) ||
+        (p->has_segment && set_uint_attr(j, "segment", p->segment)))
+        return OB_ENOMEM;
+    return OB_OK;
+}
+
+static int send_presence(ob_client *c, struct obi_room *r, bool join)
+{
+    xmpp_ctx_t *ctx = obi_ctx(c);
+    xmpp_stanza_t *pres = xmpp_presence_new(ctx), *x;
+    char *to = malloc(strlen(r->jid) + strlen(r->nick) + 2);
+    int rc = OB_ENOMEM;
+
+    if (!pres || !to)
+        goto out;
+    sprintf(to, "%s/%s", r->jid, r->nick);
+    if (xmpp_stanza_set_to(pres, to))
+        goto out;
+    if (!join) {
+        rc = xmpp_stanza_set_type(pres, "unavailable") ? OB_ENOMEM : obi_send(c, pres);
+        goto out;
+    }
+    if (!(x = obi_el(ctx, pres, "x", OBI_NS_MUC)) ||
+        (r->p.password && obi_text_el(ctx, x, "password", r->p.password)) ||
+        add_join_el(ctx, pres, r))
+        goto out;
+    rc = obi_send(c, pres);
+out:
+    if (pres)
+        xmpp_stanza_release(pres);
+    free(to);
+    return rc;
+}
+
+static void on_rejoin_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct obi_room *r = arg;
+    ob_client *c = r->c;
+
+    (void)fd;
+    (void)what;
+    if (r->st != OBI_R_REJOIN_WAIT)
+        return;
+    if (send_presence(c, r, true) == OB_OK)
+        r->st = OBI_R_REJOINING;
+    /* else not connected: the next session rejoins */
+}
+
+/* Rejoins r after delay_ms (0: now, when connected). */
+static void rejoin_later(ob_client *c, struct obi_room *r, int delay_ms)
+{
+    struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
+
+    r->st = OBI_R_REJOIN_WAIT;
+    if (!r->retry && !(r->retry = evtimer_new(c->base, on_rejoin_timer, r)))
+        return; /* out of memory: the next session rejoins */
+    evtimer_add(r->retry, &tv);
+}
+
+void obi_rooms_new_session(ob_client *c)
+{
+    struct obi_room *r = c->rooms, *next;
+
+    for (; r && !c->dying; r = next) {
+        next = r->next;
+        if (r->st == OBI_R_LEAVING) { /* gone with the old session */
+            room_gone(c, r);
+            continue;
+        }
+        view_clear(c, r);
+        r->retries = 0;
+        if (r->st == OBI_R_JOINING || r->st == OBI_R_CONFIGURING)
+            continue; /* not joined yet: joined again as if new below */
+        rejoin_later(c, r, 0);
+    }
+    for (r = c->rooms; r && !c->dying; r = r->next)
+        if (r->st == OBI_R_JOINING || r->st == OBI_R_CONFIGURING) {
+            r->st = OBI_R_JOINING;
+            send_presence(c, r, true);
+        }
+}
+
+/* ---- owner form ----------------------------------------------------- */
+
+static int add_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *var,
+                     const char *value)
+{
+    xmpp_stanza_t *f = obi_el(ctx, x, "field", NULL);
+
+    if (!f || xmpp_stanza_set_attribute(f, "var", var))
+        return OB_ENOMEM;
+    return obi_text_el(ctx, f, "value", value);
+}
+
+static int add_uint_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *var,
+                          int v)
+{
+    char buf[16];
+
+    snprintf(buf, sizeof buf, "%d", v);
+    return add_field(ctx, x, var, buf);
+}
+
+static int fill_form(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const struct ob_room_config *g)
+{
+    if (xmpp_stanza_set_type(x, "submit") ||
+        add_field(ctx, x, "FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig") ||
+        (g->manager && add_field(ctx, x, OBI_NS "#view_manager", g->manager)) ||
+        (g->view_size && add_uint_field(ctx, x, OBI_NS "#view_size", g->view_size)) ||
+        (g->degree && add_uint_field(ctx, x, OBI_NS "#degree", g->degree)) ||
+        (g->name && add_field(ctx, x, "muc#roomconfig_roomname", g->name)) ||
+        (g->password && add_field(ctx, x, "muc#roomconfig_roomsecret", g->password)) ||
+        add_field(ctx, x, "muc#roomconfig_membersonly", g->members_only ? "1" : "0") ||
+        add_field(ctx, x, "muc#roomconfig_persistentroom", g->persistent ? "1" : "0") ||
+        add_field(ctx, x, "muc#roomconfig_publicroom", g->hidden ? "0" : "1") ||
+        (g->max_users && add_uint_field(ctx, x, "muc#roomconfig_maxusers", g->max_users)))
+        return OB_ENOMEM;
+    return OB_OK;
+}
+
+static void pending_free(struct obi_pending *p)
+{
+    free(p->id);
+    free(p->room);
+    free(p);
+}
+
+/* Sends iq (type set/get, with id) and remembers what its answer means. */
+static int send_iq(ob_client *c, xmpp_stanza_t *iq, const char *id,
+                   enum obi_kind kind, const char *room, ob_list_fn fn, void *arg)
+{
+    struct obi_pending *p = calloc(1, sizeof *p);
+    int rc;
+
+    if (!p || !(p->id = strdup(id)) || (room && !(p->room = strdup(room)))) {
+        if (p)
+            pending_free(p);
+        return OB_ENOMEM;
+    }
+    p->c = c;
+    p->kind = kind;
+    p->fn = fn;
+    p->arg = arg;
+    xmpp_id_handler_add(c->conn, obi_iq_handler, id, p);
+    if ((rc = obi_send(c, iq)) != OB_OK) {
+        xmpp_id_handler_delete(c->conn, obi_iq_handler, id);
+        pending_free(p);
+        return rc;
+    }
+    p->next = c->pending;
+    c->pending = p;
+    return OB_OK;
+}
+
+static int send_config(ob_client *c, struct obi_room *r)
+{
+    xmpp_ctx_t *ctx = obi_ctx(c);
+    char id[32];
+    xmpp_stanza_t *iq = xmpp_iq_new(ctx, "set", obi_next_id(c, id, sizeof id));
+    xmpp_stanza_t *q, *x;
+    int rc = OB_ENOMEM;
+
+    if (iq && !xmpp_stanza_set_to(iq, r->jid) &&
+        (q = obi_el(ctx, iq, "query", OBI_NS_MUC_OWNER)) &&
+        (x = obi_el(ctx, q, "x", OBI_NS_DATA)) && !fill_form(ctx, x, &r->cfg))
+        rc = send_iq(c, iq, id, OBI_CONFIG_DONE, r->jid, NULL, NULL);
+    if (iq)
+        xmpp_stanza_release(iq);
+    return rc;
+}
+
+static void pending_unlink(ob_client *c, struct obi_pending *p)
+{
+    for (struct obi_pending **q = &c->pending; *q; q = &(*q)->next)
+        if (*q == p) {
+            *q = p->next;
+            return;
+        }
+}
+
+/* Parses a disco#items result into ev->items. */
+static int parse_items(xmpp_stanza_t *st, struct obi_ev *ev)
+{
+    xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(st, "query",
+                                                            OBI_NS_DISCO_ITEMS);
+    size_t n = 0;
+
+    for (xmpp_stanza_t *i = q ? xmpp_stanza_get_children(q) : NULL; i;
+         i = xmpp_stanza_get_next(i))
+        n += xmpp_stanza_is_tag(i) && !strcmp(xmpp_stanza_get_name(i), "item") &&
+             xmpp_stanza_get_attribute(i, "jid");
+    if (n && !(ev->items = calloc(n, sizeof *ev->items)))
+        return OB_ENOMEM;
+    for (xmpp_stanza_t *i = q ? xmpp_stanza_get_children(q) : NULL; i;
+         i = xmpp_stanza_get_next(i)) {
+        const char *jid, *name;
+        if (!xmpp_stanza_is_tag(i) || strcmp(xmpp_stanza_get_name(i), "item") ||
+            !(jid = xmpp_stanza_get_attribute(i, "jid")))
+            continue;
+        name = xmpp_stanza_get_attribute(i, "name");
+        ev->items[ev->nitems].jid = strdup(jid);
+        ev->items[ev->nitems].name = strdup(name ? name : "");
+        ev->nitems++;
+        if (!ev->items[ev->nitems - 1].jid || !ev->items[ev->nitems - 1].name)
+            return OB_ENOMEM;
+    }
+    return OB_OK;
+}
+
+int obi_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct obi_pending *p = ud;
+    ob_client *c = p->c;
+    struct obi_ev *ev = obi_ev_new(p->kind);
+    const char *type = xmpp_stanza_get_type(st);
+    int rc = OB_ENOMEM;
+
+    (void)conn;
+    pending_unlink(c, p);
+    if (ev) {
+        ev->list_fn = p->fn;
+        ev->list_arg = p->arg;
+        ev->room = p->room;
+        p->room = NULL;
+        if (type && !strcmp(type, "error"))
+            rc = obi_parse_error(st, ev);
+        else
+            rc = p->kind == OBI_LIST ? parse_items(st, ev) : OB_OK;
+    }
+    if (rc == OB_OK)
+        obi_enqueue(c, ev);
+    else if (ev) {
+        obi_ev_clear(ev);
+        ev->kind = p->kind;
+        ev->code = OB_ENOMEM;
+        ev->cond = OB_COND_NONE;
+        ev->list_fn = p->fn;
+        ev->list_arg = p->arg;
+        obi_enqueue(c, ev);
+    }
+    pending_free(p);
+    return 0;
+}
+
+void obi_pending_fail_all(ob_client *c, int code)
+{
+    while (c->pending) {
+        struct obi_pending *p = c->pending;
+        struct obi_ev *ev = code ? obi_ev_new(p->kind) : NULL;
+        c->pending = p->next;
+        if (c->conn)
+            xmpp_id_handler_delete(c->conn, obi_iq_handler, p->id);
+        if (ev) {
+            ev->code = code;
+            ev->room = p->room;
+            p->room = NULL;
+            ev->list_fn = p->fn;
+            ev->list_arg = p->arg;
+            obi_enqueue(c, ev);
+        }
+        pending_free(p);
+    }
+}
+
+/* ---- the public calls ---------------------------------------------- */
+
+static int copy_params(struct obi_room *r, const struct ob_join_params *p)
+{
+    if (!p)
+        return OB_OK;
+    if (p->view_size < 0 || p->view_size > 255 || p->degree < 0 || p->degree > 255)
+        return OB_EINVAL;
+    r->p = *p;
+    r->p.password = r->p.manager = NULL;
+    if ((p->password && !(r->password = strdup(p->password))) ||
+        (p->manager && !(r->manager = strdup(p->manager))))
+        return OB_ENOMEM;
+    r->p.password = r->password;
+    r->p.manager = r->manager;
+    return OB_OK;
+}
+
+static int copy_config(struct obi_room *r, const struct ob_room_config *g)
+{
+    if (g->view_size < 0 || g->view_size > 255 || g->degree < 0 ||
+        g->degree > 255 || g->max_users < 0)
+        return OB_EINVAL;
+    r->has_cfg = true;
+    r->cfg = *g;
+    r->cfg.manager = r->cfg.name = r->cfg.password = NULL;
+    if ((g->manager && !(r->cfg_manager = strdup(g->manager))) ||
+        (g->name && !(r->cfg_name = strdup(g->name))) ||
+        (g->password && !(r->cfg_password = strdup(g->password))))
+        return OB_ENOMEM;
+    r->cfg.manager = r->cfg_manager;
+    r->cfg.name = r->cfg_name;
+    r->cfg.password = r->cfg_password;
+    /* the manager travels in the join too, so the first views use it */
+    if (g->manager && !r->p.manager) {
+        if (!(r->manager = strdup(g->manager)))
+            return OB_ENOMEM;
+        r->p.manager = r->manager;
+    }
+    if (g->view_size && !r->p.view_size)
+        r->p.view_size = g->view_size;
+    return OB_OK;
+}
+
+static bool valid_room_jid(const char *room)
+{
+    const char *at = strchr(room, '@');
+
+    return at && at != room && at[1] && !strchr(room, '/');
+}
+
+static int join(ob_client *c, const char *room, const char *nick,
+                const struct ob_room_config *cfg, const struct ob_join_params *p)
+{
+    struct obi_room *r;
+    int rc;
+
+    if (!c || !room || !nick || !*nick || !valid_room_jid(room) || strchr(nick, '/'))
+        return OB_EINVAL;
+    if (obi_room_find(c, room))
+        return OB_EEXIST;
+    if (!c->conn || !xmpp_conn_is_connected(c->conn))
+        return OB_ESTATE;
+    if (!(r = calloc(1, sizeof *r)))
+        return OB_ENOMEM;
+    r->c = c;
+    r->st = OBI_R_JOINING;
+    if (!(r->jid = strdup(room)) || !(r->nick = strdup(nick)))
+        rc = OB_ENOMEM;
+    else if (!(rc = copy_params(r, p)) && cfg)
+        rc = copy_config(r, cfg);
+    if (!rc)
+        rc = send_presence(c, r, true);
+    if (rc) {
+        room_free(r);
+        return rc;
+    }
+    r->next = c->rooms;
+    c->rooms = r;
+    return OB_OK;
+}
+
+int ob_room_join(ob_client *c, const char *room, const char *nick,
+                 const struct ob_join_params *p)
+{
+    return join(c, room, nick, NULL, p);
+}
+
+int ob_room_create(ob_client *c, const char *room, const char *nick,
+                   const struct ob_room_config *cfg, const struct ob_join_params *p)
+{
+    static const struct ob_room_config none;
+
+    return join(c, room, nick, cfg ? cfg : &none, p);
+}
+
+int ob_room_leave(ob_client *c, const char *room)
+{
+    struct obi_room *r;
+    struct obi_ev *ev;
+
+    if (!c || !room)
+        return OB_EINVAL;
+    if (!(r = obi_room_find(c, room)) || r->st == OBI_R_LEAVING)
+        return OB_ENOTFOUND;
+    if (r->retry)
+        evtimer_del(r->retry);
+    if (r->st != OBI_R_REJOIN_WAIT && send_presence(c, r, false) == OB_OK) {
+        r->st = OBI_R_LEAVING;
+        return OB_OK;
+    }
+    /* not connected (or not in it yet): out at once, told from the loop */
+    r->st = OBI_R_LEAVING;
+    if (!(ev = obi_ev_new(OBI_SELF_OUT)) || !(ev->room = strdup(r->jid))) {
+        free(ev);
+        return OB_ENOMEM;
+    }
+    obi_enqueue(c, ev);
+    return OB_OK;
+}
+
+int ob_rooms_list(ob_client *c, const char *service, ob_list_fn fn, void *arg)
+{
+    xmpp_ctx_t *ctx;
+    char id[32];
+    xmpp_stanza_t *iq;
+    int rc = OB_ENOMEM;
+
+    if (!c || !service || !*service || !fn)
+        return OB_EINVAL;
+    ctx = obi_ctx(c);
+    iq = xmpp_iq_new(ctx, "get", obi_next_id(c, id, sizeof id));
+    if (iq && !xmpp_stanza_set_to(iq, service) &&
+        obi_el(ctx, iq, "query", OBI_NS_DISCO_ITEMS))
+        rc = send_iq(c, iq, id, OBI_LIST, NULL, fn, arg);
+    if (iq)
+        xmpp_stanza_release(iq);
+    return rc;
+}
+
+int ob_room_view(ob_client *c, const char *room, ob_view_fn fn, void *arg)
+{
+    struct obi_room *r;
+
+    if (!c || !room)
+        return OB_EINVAL;
+    if (!(r = obi_room_find(c, room)))
+        return OB_ENOTFOUND;
+    for (size_t i = 0; fn && i < r->nnb; i++) {
+        struct ob_view_event e = {OB_VIEW_ADDED, r->jid, r->nb[i].nick, r->nb[i].jid,
+                                  r->nb[i].attrs ? r->nb[i].attrs : "", false};
+        fn(&e, arg);
+    }
+    return (int)r->nnb;
+}
+
+/* ---- applying events ------------------------------------------------ */
+
+static struct obi_nb *nb_find(struct obi_room *r, const char *nick)
+{
+    for (size_t i = 0; i < r->nnb; i++)
+        if (!strcmp(r->nb[i].nick, nick))
+            return &r->nb[i];
+    return NULL;
+}
+
+static bool in_room(const struct obi_room *r)
+{
+    return r->st == OBI_R_JOINING || r->st == OBI_R_CONFIGURING ||
+           r->st == OBI_R_IN || r->st == OBI_R_REJOINING;
+}
+
+static void apply_view_set(ob_client *c, struct obi_room *r, struct obi_ev *ev)
+{
+    struct obi_nb *n = nb_find(r, ev->nick);
+
+    if (n) { /* new attributes (and maybe JID) replace the old ones */
+        free(n->jid);
+        free(n->attrs);
+        n->jid = ev->jid;
+        n->attrs = ev->attrs;
+        ev->jid = ev->attrs = NULL;
+        emit_view(c, r->jid, n, OB_VIEW_UPDATED, false);
+        return;
+    }
+    if (r->nnb == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        struct obi_nb *nb = realloc(r->nb, cap * sizeof *nb);
+        if (!nb) {
+            obi_emit_error(c, OB_ENOMEM, OB_OP_JOIN, ev, "a view change was lost");
+            return;
+        }
+        r->nb = nb;
+        r->cap = cap;
+    }
+    n = &r->nb[r->nnb++];
+    n->nick = ev->nick;
+    n->jid = ev->jid;
+    n->attrs = ev->attrs;
+    ev->nick = ev->jid = ev->attrs = NULL;
+    emit_view(c, r->jid, n, OB_VIEW_ADDED, false);
+}
+
+static void apply_view_gone(ob_client *c, struct obi_room *r, struct obi_ev *ev)
+{
+    struct obi_nb *n = nb_find(r, ev->nick), gone;
+
+    if (!n)
+        return;
+    gone = *n;
+    *n = r->nb[--r->nnb];
+    emit_view(c, r->jid, &gone, OB_VIEW_REMOVED, ev->flag);
+    nb_clear(&gone);
+}
+
+static void apply_self_in(ob_client *c, struct obi_room *r, struct obi_ev *ev)
+{
+    if (r->st == OBI_R_JOINING) {
+        if (r->has_cfg && ev->flag && send_config(c, r) == OB_OK) {
+            r->st = OBI_R_CONFIGURING;
+            return;
+        }
+        r->st = OBI_R_IN;
+        emit_room(c, r, OB_ROOM_JOINED, ev->flag);
+    } else if (r->st == OBI_R_REJOINING) {
+        r->st = OBI_R_IN;
+        r->retries = 0;
+        emit_room(c, r, OB_ROOM_REJOINED, false);
+    }
+}
+
+static void apply_config_done(ob_client *c, struct obi_room *r, struct obi_ev *ev)
+{
+    if (r->st != OBI_R_CONFIGURING)
+        return;
+    r->st = OBI_R_IN;
+    if (ev->code)
+        obi_emit_error(c, ev->code, OB_OP_CONFIGURE, ev,
+                       ev->text ? ev->text : "the room's configuration was refused");
+    if (!c->dying)
+        emit_room(c, r, OB_ROOM_JOINED, true);
+}
+
+
+static void apply_self_out(ob_client *c, struct obi_room *r, struct obi_ev *ev)
+{
+    static const char *const why[] = {
+        [OBI_OUT_KICKED] = "kicked from the room",
+        [OBI_OUT_BANNED] = "banned from the room",
+        [OBI_OUT_DESTROYED] = "the room was destroyed",
+        [OBI_OUT_OTHER] = "removed from the room",
+    };
+
+    if (r->st != OBI_R_LEAVING && ev->sub == OBI_OUT_RESTART) {
+        view_clear(c, r);
+        rejoin_later(c, r, 100); /* the service is back: it told us */
+        return;
+    }
+    if (r->st != OBI_R_LEAVING && ev->sub != OBI_OUT_LEFT)
+        obi_emit_error(c, OB_ESTANZA, OB_OP_ROOM, ev, why[ev->sub]);
+    if (!c->dying)
+        room_gone(c, r);
+}
+
+/* Conditions that mean "the room's service is not reachable yet". */
+static bool transient(enum ob_condition cond)
+{
+    return cond == OB_COND_SERVICE_UNAVAILABLE || cond == OB_COND_REMOTE_SERVER_NOT_FOUND ||
+           cond == OB_COND_REMOTE_SERVER_TIMEOUT || cond == OB_COND_RECIPIENT_UNAVAILABLE ||
+           cond == OB_COND_ITEM_NOT_FOUND;
+}
+
+static void apply_join_error(ob_client *c, struct obi_room *r, struct obi_ev *ev)
+{
+    if ((r->st == OBI_R_REJOINING || r->st == OBI_R_REJOIN_WAIT) &&
+        transient(ev->cond) && r->retries < REJOIN_TRIES) {
+        int delay = 250 << (r->retries < 4 ? r->retries : 4);
+        r->retries++;
+        rejoin_later(c, r, delay > REJOIN_MAX_MS ? REJOIN_MAX_MS : delay);
+        return;
+    }
+    obi_emit_error(c, ev->code ? ev->code : OB_ESTANZA, OB_OP_JOIN, ev, ev->text);
+    if (c->dying || r->st == OBI_R_IN || r->st == OBI_R_CONFIGURING)
+        return; /* an error to a later presence: we are still in */
+    if (r->st == OBI_R_JOINING) { /* never joined: no LEFT event */
+        view_clear(c, r);
+        if (!c->dying)
+            room_unlink(c, r);
+        return;
+    }
+    room_gone(c, r);
+}
+
+static void apply_message(ob_client *c, struct obi_ev *ev)
+{
+    struct ob_message m = {ev->from, ev->room, ev->nick, ev->body, ev->seq, ev->has_seq};
+    char *bare = NULL, *res = NULL;
+
+    if (ev->kind == OBI_GROUPCAST) {
+        struct obi_room *r = obi_room_find(c, ev->room);
+        if (r && in_room(r) && c->cb.groupcast)
+            c->cb.groupcast(c, &m, c->user);
+        return;
+    }
+    if (obi_split_jid(ev->from, &bare, &res) == OB_OK && obi_room_find(c, bare))
+        m.room = bare;
+    if (ev->kind == OBI_UNICAST && c->cb.unicast)
+        c->cb.unicast(c, &m, c->user);
+    else if (ev->kind == OBI_MSG_ERROR) {
+        free(ev->room);
+        ev->room = m.room ? strdup(m.room) : NULL;
+        obi_emit_error(c, OB_ESTANZA, OB_OP_SEND, ev, ev->text);
+    }
+    free(bare);
+    free(res);
+}
+
+static void apply_list(ob_client *c, struct obi_ev *ev)
+{
+    if (ev->code)
+        obi_emit_error(c, ev->code, OB_OP_LIST, ev, ev->text);
+    else if (ev->list_fn)
+        ev->list_fn(c, ev->items, ev->nitems, ev->list_arg);
+}
+
+void obi_room_apply(ob_client *c, struct obi_ev *ev)
+{
+    struct obi_room *r;
+
+    switch (ev->kind) {
+    case OBI_UNICAST:
+    case OBI_GROUPCAST:
+    case OBI_MSG_ERROR:
+        apply_message(c, ev);
+        return;
+    case OBI_LIST:
+        apply_list(c, ev);
+        return;
+    default:
+        break;
+    }
+    if (!ev->room || !(r = obi_room_find(c, ev->room)))
+        return;
+    switch (ev->kind) {
+    case OBI_VIEW_SET:
+        if (in_room(r))
+            apply_view_set(c, r, ev);
+        break;
+    case OBI_VIEW_GONE:
+        apply_view_gone(c, r, ev);
+        break;
+    case OBI_SELF_IN:
+        apply_self_in(c, r, ev);
+        break;
+    case OBI_SELF_OUT:
+        apply_self_out(c, r, ev);
+        break;
+    case OBI_JOIN_ERROR:
+        apply_join_error(c, r, ev);
+        break;
+    case OBI_CONFIG_DONE:
+        apply_config_done(c, r, ev);
+        break;
+    default:
+        break;
+    }
+}

@@ -1,0 +1,328 @@
+/* orbweb.h -- liborbweb, the client library for grid peers.
+ *
+ * A peer is an XMPP client (ob_client) of a stock server beside which
+ * xmucd hosts extensible rooms.  The client connects (SASL SCRAM with a
+ * password, or SASL ANONYMOUS), joins rooms with view parameters, and is
+ * told, through callbacks, which members its view holds (neighbours, with
+ * their attributes and real JIDs), what unicasts and groupcasts arrive,
+ * and what went wrong (typed errors carrying the XMPP condition).  It
+ * sends unicasts to any member by JID and groupcasts to a room.  The path
+ * is relayed by the server and xmucd today; direct streams and other
+ * groupcast engines slot in behind the same calls later.
+ *
+ * Everything runs on a libevent base: the application's (it runs the
+ * loop) or one the client owns (ob_run / ob_stop).  Nothing blocks except
+ * libstrophe's TLS handshake; the server is given as an IP literal, so no
+ * DNS lookup happens.
+ *
+ * Results: 0 (OB_OK) or a negative enum ob_result; ob_strerror() names
+ * them.  Out of memory is returned, never aborted on.
+ *
+ * Callbacks: see "Callback contract" below.  In short, they are never
+ * called from inside libstrophe or from inside another liborbweb call,
+ * and they may call any liborbweb function, including ob_client_free on
+ * the client that called them.  See docs/api.md for complete programs. */
+#ifndef SRC_SUBSTRATE_ORBWEB_H
+#define SRC_SUBSTRATE_ORBWEB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OB_API __attribute__((visibility("default")))
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct event_base;
+
+enum ob_result {
+    OB_OK = 0,
+    OB_ENOMEM = -1,    /* an allocation failed; the client is still usable */
+    OB_EINVAL = -2,    /* bad argument */
+    OB_ESTATE = -3,    /* not possible now (not connected, not in the room) */
+    OB_EEXIST = -4,    /* already joined or joining that room */
+    OB_ENOTFOUND = -5, /* no such room among ours */
+    OB_EFDLIMIT = -6,  /* the socket was numbered >= FD_SETSIZE: refused */
+    OB_ECONNECT = -7,  /* could not connect, or the connection was lost */
+    OB_EAUTH = -8,     /* authentication failed */
+    OB_ESTANZA = -9,   /* the server or the room answered a stanza error */
+    OB_EEVENT = -10,   /* libevent failed */
+    OB_EXMPP = -11,    /* libstrophe failed */
+};
+
+/* Words for a result code; never NULL. */
+OB_API const char *ob_strerror(int code);
+
+/* RFC 6120 section 8.3.3 stanza error conditions. */
+enum ob_condition {
+    OB_COND_NONE = 0, /* not a stanza error */
+    OB_COND_BAD_REQUEST,
+    OB_COND_CONFLICT,
+    OB_COND_FEATURE_NOT_IMPLEMENTED,
+    OB_COND_FORBIDDEN,
+    OB_COND_GONE,
+    OB_COND_INTERNAL_SERVER_ERROR,
+    OB_COND_ITEM_NOT_FOUND,
+    OB_COND_JID_MALFORMED,
+    OB_COND_NOT_ACCEPTABLE,
+    OB_COND_NOT_ALLOWED,
+    OB_COND_NOT_AUTHORIZED,
+    OB_COND_POLICY_VIOLATION,
+    OB_COND_RECIPIENT_UNAVAILABLE,
+    OB_COND_REDIRECT,
+    OB_COND_REGISTRATION_REQUIRED,
+    OB_COND_REMOTE_SERVER_NOT_FOUND,
+    OB_COND_REMOTE_SERVER_TIMEOUT,
+    OB_COND_RESOURCE_CONSTRAINT,
+    OB_COND_SERVICE_UNAVAILABLE,
+    OB_COND_SUBSCRIPTION_REQUIRED,
+    OB_COND_UNDEFINED_CONDITION,
+    OB_COND_UNEXPECTED_REQUEST,
+    OB_COND_OTHER, /* a condition this list does not name */
+};
+
+/* The condition's element name ("not-authorized"); "" for NONE. */
+OB_API const char *ob_condition_name(enum ob_condition cond);
+/* The condition named name; OB_COND_OTHER when unknown, NONE for NULL. */
+OB_API enum ob_condition ob_condition_parse(const char *name);
+
+typedef struct ob_client ob_client;
+
+enum ob_tls {
+    OB_TLS_VERIFY = 0, /* STARTTLS when offered, certificate verified */
+    OB_TLS_TRUST,      /* STARTTLS when offered, any certificate accepted */
+    OB_TLS_REQUIRE,    /* STARTTLS required and verified */
+    OB_TLS_OFF,        /* never */
+};
+
+enum ob_state {
+    OB_STATE_IDLE = 0,     /* not started (ob_connect not called) */
+    OB_STATE_CONNECTING,   /* first connection under way */
+    OB_STATE_CONNECTED,    /* first session up */
+    OB_STATE_LOST,         /* connection lost; reconnecting (backoff) */
+    OB_STATE_RESUMED,      /* XEP-0198 resumed the session: nothing missed */
+    OB_STATE_RECONNECTED,  /* new session: rooms are being rejoined, and
+                              what was sent meanwhile may be missed */
+    OB_STATE_CLOSED,       /* ob_disconnect finished, or reconnection is
+                              off and the connection was lost or refused */
+};
+
+OB_API const char *ob_state_name(enum ob_state st);
+
+/* A neighbour entering, changing in, or leaving the client's view of a
+ * room.  Every string is lent for the duration of the callback. */
+enum ob_view_change { OB_VIEW_ADDED, OB_VIEW_UPDATED, OB_VIEW_REMOVED };
+
+struct ob_view_event {
+    enum ob_view_change change;
+    const char *room;  /* bare room JID */
+    const char *nick;  /* the neighbour's nick in the room */
+    const char *jid;   /* its real JID; NULL when the room hides it */
+    const char *attrs; /* why we see it: "tree,gossip", "member", "" */
+    bool left_room;    /* REMOVED: it left the room (false: only our view,
+                          or our own session was renewed) */
+};
+
+/* A unicast or a groupcast received. */
+struct ob_message {
+    const char *from; /* unicast: sender's full JID; groupcast: room/nick */
+    const char *room; /* groupcast: the room; unicast: the room when sent
+                         through room/nick, else NULL */
+    const char *nick; /* groupcast: the sender's nick; NULL otherwise */
+    const char *body; /* NUL-terminated UTF-8 */
+    uint64_t seq;     /* groupcast: the room's sequence number */
+    bool has_seq;     /* false when the relay gave none */
+};
+
+enum ob_op {
+    OB_OP_CONNECT,   /* connecting or staying connected */
+    OB_OP_JOIN,      /* joining (or rejoining) a room */
+    OB_OP_CONFIGURE, /* configuring a room created by ob_room_create */
+    OB_OP_LIST,      /* listing rooms */
+    OB_OP_SEND,      /* a unicast or groupcast bounced */
+    OB_OP_ROOM,      /* removed from a room (kicked, banned, destroyed) */
+};
+
+struct ob_error {
+    int code;                 /* enum ob_result */
+    enum ob_op op;
+    enum ob_condition cond;   /* OB_COND_NONE when not a stanza error */
+    const char *condition;    /* the element name, "" when none */
+    const char *type;         /* "cancel", "auth", "modify", "wait", or "" */
+    const char *room;         /* the room concerned, or NULL */
+    const char *peer;         /* OB_OP_SEND: whom the bounced stanza was for */
+    const char *text;         /* words for people; never NULL */
+};
+
+enum ob_room_change {
+    OB_ROOM_JOINED,   /* in the room (created: we made it) */
+    OB_ROOM_REJOINED, /* back after a new session or a service restart;
+                         view events of the gap were missed */
+    OB_ROOM_LEFT,     /* out of the room (by ob_room_leave, or removed:
+                         an OB_OP_ROOM error came first) */
+};
+
+struct ob_room_event {
+    enum ob_room_change change;
+    const char *room;
+    const char *nick; /* ours */
+    bool created;     /* JOINED: the room did not exist before */
+};
+
+struct ob_callbacks {
+    void (*state)(ob_client *c, enum ob_state st, void *user);
+    void (*room)(ob_client *c, const struct ob_room_event *ev, void *user);
+    void (*view)(ob_client *c, const struct ob_view_event *ev, void *user);
+    void (*unicast)(ob_client *c, const struct ob_message *m, void *user);
+    void (*groupcast)(ob_client *c, const struct ob_message *m, void *user);
+    void (*error)(ob_client *c, const struct ob_error *e, void *user);
+};
+
+/* Connection options; zero means the default everywhere. */
+struct ob_options {
+    const char *host;      /* server address, an IP literal ("127.0.0.1") */
+    int port;              /* default 5222 */
+    const char *jid;       /* "user@domain" with a password, or "domain"
+                              for an anonymous login */
+    const char *password;  /* NULL: SASL ANONYMOUS */
+    enum ob_tls tls;
+    int reconnect_min_ms;  /* first delay after a loss; default 250 */
+    int reconnect_max_ms;  /* cap of the doubling delay; default 30000;
+                              negative: never reconnect */
+    int tick_ms;           /* libstrophe timers; default 100 */
+    struct event_base *base; /* NULL: the client owns one (ob_run) */
+    const struct ob_callbacks *cb; /* may be NULL: no callbacks */
+    void *user;            /* passed to every callback */
+    /* Diagnostics (libstrophe's log and ours); NULL: silent. */
+    void (*log)(void *user, const char *level, const char *area,
+                const char *msg);
+};
+
+/* Creates a client (not connected).  The options and their strings are
+ * copied.  Returns 0 and *out, or OB_EINVAL (missing host or jid,
+ * a host that is not an IP literal), OB_ENOMEM, OB_EEVENT, OB_EXMPP. */
+OB_API int ob_client_new(const struct ob_options *opt, ob_client **out);
+
+/* Disconnects at once (no goodbye) and frees.  NULL is a no-op.  From a
+ * callback of c, the free happens when that callback returns. */
+OB_API void ob_client_free(ob_client *c);
+
+/* Starts connecting; progress arrives through the state callback.
+ * OB_EFDLIMIT when the socket's number is >= FD_SETSIZE (libstrophe's
+ * select() cannot hold it: the attempt is refused instead of crashing);
+ * OB_ECONNECT when no socket could be opened; OB_ESTATE when already
+ * started. */
+OB_API int ob_connect(ob_client *c);
+
+/* Leaves every room and closes the stream politely; the state callback
+ * then gets OB_STATE_CLOSED (and ob_run returns). */
+OB_API int ob_disconnect(ob_client *c);
+
+/* Runs the client's own base until ob_stop or OB_STATE_CLOSED.
+ * OB_ESTATE when the application gave the base. */
+OB_API int ob_run(ob_client *c);
+OB_API void ob_stop(ob_client *c);
+
+OB_API struct event_base *ob_client_base(ob_client *c);
+OB_API enum ob_state ob_client_state(const ob_client *c);
+/* The full JID of the current session, or NULL when not connected. */
+OB_API const char *ob_client_jid(const ob_client *c);
+
+/* View parameters sent when joining (docs/protocol.md, <join/>).  Zero
+ * means "the room's default" (or "none"). */
+struct ob_join_params {
+    const char *password; /* the room's password, or NULL */
+    const char *manager;  /* view manager if this join creates the room */
+    int view_size;        /* rbt: 1..255 */
+    int degree;           /* random: out-degree 1..255 */
+    bool has_key;
+    uint64_t key;         /* ring order / first tree key */
+    bool has_segment;
+    uint32_t segment;     /* network segment hint */
+};
+
+/* Joins room (bare JID "name@rooms.example.org") as nick.  The outcome
+ * arrives as OB_ROOM_JOINED, or an OB_OP_JOIN error (conflict,
+ * not-authorized, ...), after which the room is forgotten.  p may be NULL.
+ * OB_EEXIST when already in (or joining) it; OB_ESTATE when not connected. */
+OB_API int ob_room_join(ob_client *c, const char *room, const char *nick,
+                        const struct ob_join_params *p);
+
+/* Configuration of a room made by ob_room_create: zero or NULL leaves the
+ * service's default. */
+struct ob_room_config {
+    const char *manager;  /* complete, rbt, ring, random, blind, treegossip */
+    int view_size;        /* 0..255 */
+    int degree;           /* 0..255 */
+    const char *name;     /* human-readable title */
+    const char *password; /* NULL: none */
+    bool members_only;
+    bool persistent;
+    bool hidden;          /* not listed in disco#items */
+    int max_users;        /* 0: the service's default */
+};
+
+/* Creates room with cfg and joins it as its owner: the join carries the
+ * manager (so the first views are built by it), then the owner form sets
+ * the rest.  OB_ROOM_JOINED (created = true) arrives once the form is
+ * accepted; an OB_OP_CONFIGURE error if it is refused (we stay in the
+ * room).  If the room already existed, we simply join it (created = false)
+ * and cfg is not applied. */
+OB_API int ob_room_create(ob_client *c, const char *room, const char *nick,
+                          const struct ob_room_config *cfg,
+                          const struct ob_join_params *p);
+
+/* Leaves room; OB_ROOM_LEFT follows.  OB_ENOTFOUND when not in it. */
+OB_API int ob_room_leave(ob_client *c, const char *room);
+
+/* One room of a listing; strings lent for the callback. */
+struct ob_room_info {
+    const char *jid;
+    const char *name; /* may be "" */
+};
+
+/* Lists the public rooms of service ("rooms.example.org") with
+ * disco#items; fn gets them once (n may be 0), or an OB_OP_LIST error
+ * goes to the error callback and fn is not called. */
+typedef void (*ob_list_fn)(ob_client *c, const struct ob_room_info *rooms,
+                           size_t n, void *arg);
+OB_API int ob_rooms_list(ob_client *c, const char *service, ob_list_fn fn,
+                         void *arg);
+
+/* The current view of room: fn is called once per neighbour (with
+ * change = OB_VIEW_ADDED).  Returns the number of neighbours, or
+ * OB_ENOTFOUND. */
+typedef void (*ob_view_fn)(const struct ob_view_event *n, void *arg);
+OB_API int ob_room_view(ob_client *c, const char *room, ob_view_fn fn,
+                        void *arg);
+
+/* Sends body (NUL-terminated UTF-8) to the member whose real JID is jid
+ * (or to room/nick).  Returns once queued; a bounce comes back as an
+ * OB_OP_SEND error.  OB_ESTATE when not connected. */
+OB_API int ob_unicast(ob_client *c, const char *jid, const char *body);
+
+/* Sends body to every member of room (including us: we receive our own
+ * groupcasts with their sequence numbers).  OB_ENOTFOUND when we are not
+ * in room; OB_ESTATE when not connected. */
+OB_API int ob_groupcast(ob_client *c, const char *room, const char *body);
+
+/* Callback contract.
+ *
+ * - Callbacks run from the event loop, after libstrophe has returned,
+ *   never from inside an ob_* call: ob_unicast from inside a callback
+ *   does not call the unicast callback back, and so on.
+ * - A callback may call every function of this header, on any client,
+ *   including ob_client_free(c) (the client is freed when the callback
+ *   returns; no further callback is made) and ob_stop().
+ * - Events of one client arrive in the order the server sent the
+ *   stanzas.  The library's own view of a room (ob_room_view) is updated
+ *   just before the matching view callback runs.
+ * - Strings in events are lent until the callback returns. */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,562 @@
+/* test_ob.c -- liborbweb end to end on real Prosody and ejabberd.
+ *
+ * Four peers (anonymous logins, one event base) create and join an rbt
+ * room and a complete room; each peer's view, as the library reports it,
+ * must equal the room's topology fetched by an admin.  Then a unicast,
+ * groupcasts with increasing sequence numbers, the room listing, a typed
+ * error (a password room joined without the password), the example
+ * program tools/examples/ob_echo answering a unicast, and a server
+ * restart after which every peer is back in its rooms with matching views.
+ * Waits are bounded only to catch hangs; no duration is asserted. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hs_client.h"
+#include "hs_proc.h"
+#include "hs_server.h"
+#include "orbweb.h"
+#include "topo.h"
+
+#define NS "https://orbweb.dev/ns/xmuc/0"
+#define NP 4
+#define T 10000
+#define MAXG 16
+
+struct peer {
+    ob_client *c;
+    char nick[16];
+    enum ob_state state;
+    int joined, rejoined, reconnected;
+    int errors;
+    struct ob_error last_error;
+    char last_cond[64];
+    char uni_from[256], uni_body[256];
+    int unicasts;
+    uint64_t seqs[MAXG];
+    char gnick[MAXG][16], gbody[MAXG][32];
+    int groupcasts;
+    int listed;
+    char list[1024];
+};
+
+struct world {
+    hs_server *s;
+    struct hs_proc *x;
+    hs_client *admin;
+    struct event_base *base;
+    struct peer p[NP];
+    char tree[128], all[128], locked[128];
+};
+
+static void on_state(ob_client *c, enum ob_state st, void *user)
+{
+    struct peer *p = user;
+
+    (void)c;
+    p->state = st;
+    p->reconnected += st == OB_STATE_RECONNECTED || st == OB_STATE_RESUMED;
+}
+
+static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
+{
+    struct peer *p = user;
+
+    (void)c;
+    p->joined += ev->change == OB_ROOM_JOINED;
+    p->rejoined += ev->change == OB_ROOM_REJOINED;
+}
+
+static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
+{
+    struct peer *p = user;
+
+    (void)c;
+    snprintf(p->uni_from, sizeof p->uni_from, "%s", m->from);
+    snprintf(p->uni_body, sizeof p->uni_body, "%s", m->body);
+    p->unicasts++;
+}
+
+static void on_groupcast(ob_client *c, const struct ob_message *m, void *user)
+{
+    struct peer *p = user;
+
+    (void)c;
+    cr_expect(m->has_seq, "groupcast without a sequence number");
+    if (p->groupcasts < MAXG) {
+        p->seqs[p->groupcasts] = m->seq;
+        snprintf(p->gnick[p->groupcasts], 16, "%s", m->nick);
+        snprintf(p->gbody[p->groupcasts], 32, "%s", m->body);
+    }
+    p->groupcasts++;
+}
+
+static void on_error(ob_client *c, const struct ob_error *e, void *user)
+{
+    struct peer *p = user;
+
+    (void)c;
+    p->errors++;
+    p->last_error = *e;
+    snprintf(p->last_cond, sizeof p->last_cond, "%s", e->condition);
+}
+
+static void on_list(ob_client *c, const struct ob_room_info *rooms, size_t n, void *arg)
+{
+    struct peer *p = arg;
+
+    (void)c;
+    p->listed = 1;
+    for (size_t i = 0; i < n; i++) {
+        strncat(p->list, rooms[i].jid, sizeof p->list - strlen(p->list) - 2);
+        strcat(p->list, " ");
+    }
+}
+
+/* OB_TEST_LOG=1 shows libstrophe's and the library's diagnostics. */
+static void log_stderr(void *user, const char *level, const char *area,
+                       const char *msg)
+{
+    fprintf(stderr, "%s %s %s: %s\n", ((struct peer *)user)->nick, level, area, msg);
+}
+
+static const struct ob_callbacks callbacks = {
+    .state = on_state, .room = on_room, .unicast = on_unicast,
+    .groupcast = on_groupcast, .error = on_error};
+
+/* Runs the loop until pred holds; false after about 40 s (a hang). */
+static bool spin(struct world *w, bool (*pred)(struct world *, void *), void *arg)
+{
+    for (int i = 0; i < 2000; i++) {
+        struct timeval tv = {0, 20000};
+        if (pred(w, arg))
+            return true;
+        event_base_loopexit(w->base, &tv);
+        event_base_dispatch(w->base);
+        if (i % 10 == 9 && w->admin)
+            hs_client_drain(w->admin, 0, 1); /* keep the admin's link read */
+    }
+    return pred(w, arg);
+}
+
+static bool all_state(struct world *w, void *arg)
+{
+    for (int i = 0; i < NP; i++)
+        if (w->p[i].state != *(enum ob_state *)arg)
+            return false;
+    return true;
+}
+
+static bool count_at_least(struct world *w, void *arg)
+{
+    size_t off = ((size_t *)arg)[0], want = ((size_t *)arg)[1];
+
+    for (int i = 0; i < NP; i++)
+        if (*(int *)((char *)&w->p[i] + off) < (int)want)
+            return false;
+    return true;
+}
+
+#define WAIT_ALL(w, field, n, what)                                            \
+    do {                                                                       \
+        size_t a_[2] = {offsetof(struct peer, field), (size_t)(n)};            \
+        cr_assert(spin(w, count_at_least, a_), "%s", what);                    \
+    } while (0)
+
+static void admin_connect(struct world *w)
+{
+    char err[1024], jid[64];
+
+    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
+    w->admin = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
+                                 jid, hs_server_password(w->s), T, err, sizeof err);
+    cr_assert(w->admin, "%s", err);
+}
+
+static void start(struct world *w, enum hs_kind kind)
+{
+    char err[2048], admins[64];
+    char *args[] = {"--admins", admins, NULL};
+    enum ob_state want = OB_STATE_CONNECTED;
+    struct hs_options opt = {.accounts = 1};
+
+    memset(w, 0, sizeof *w);
+    w->s = hs_server_start(kind, &opt, err, sizeof err);
+    cr_assert(w->s, "%s", err);
+    snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
+    w->x = hs_xmucd_start(w->s, args, err, sizeof err);
+    cr_assert(w->x, "%s", err);
+    admin_connect(w);
+    cr_assert(w->base = event_base_new());
+    snprintf(w->tree, sizeof w->tree, "tree@%s", hs_server_component(w->s));
+    snprintf(w->all, sizeof w->all, "all@%s", hs_server_component(w->s));
+    snprintf(w->locked, sizeof w->locked, "locked@%s", hs_server_component(w->s));
+    for (int i = 0; i < NP; i++) {
+        struct ob_options o = {.host = hs_server_host(w->s),
+                               .port = hs_server_c2s_port(w->s),
+                               .jid = hs_server_anon_domain(w->s),
+                               .tls = OB_TLS_TRUST,
+                               .reconnect_max_ms = 2000,
+                               .base = w->base,
+                               .cb = &callbacks,
+                               .user = &w->p[i],
+                               .log = getenv("OB_TEST_LOG") ? log_stderr : NULL};
+        snprintf(w->p[i].nick, sizeof w->p[i].nick, "p%d", i);
+        cr_assert_eq(ob_client_new(&o, &w->p[i].c), OB_OK);
+        cr_assert_eq(ob_connect(w->p[i].c), OB_OK);
+    }
+    cr_assert(spin(w, all_state, &want), "peers did not connect");
+}
+
+static void stop(struct world *w)
+{
+    for (int i = 0; i < NP; i++)
+        ob_client_free(w->p[i].c);
+    event_base_free(w->base);
+    hs_client_close(w->admin);
+    cr_expect_eq(hs_xmucd_stop(w->x), 0, "xmucd did not exit cleanly");
+    hs_server_stop(w->s);
+}
+
+/* ---- views against the topology ------------------------------------- */
+
+struct viewset {
+    char nicks[64][16];
+    int n;
+    bool bad; /* a neighbour without a JID or attributes */
+};
+
+static void collect(const struct ob_view_event *n, void *arg)
+{
+    struct viewset *v = arg;
+
+    if (v->n < 64)
+        snprintf(v->nicks[v->n++], 16, "%s", n->nick);
+    if (!n->jid || !*n->attrs)
+        v->bad = true;
+}
+
+static bool has_nick(const struct viewset *v, const char *nick)
+{
+    for (int i = 0; i < v->n; i++)
+        if (!strcmp(v->nicks[i], nick))
+            return true;
+    return false;
+}
+
+static bool fetch_topology(struct world *w, const char *room, struct cli_topo *t)
+{
+    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", room,
+                                    "topology", NS);
+    xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T), *q;
+    char *json;
+    bool ok = false;
+
+    xmpp_stanza_release(iq);
+    if (r && !strcmp(xmpp_stanza_get_type(r), "result") &&
+        (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS)) &&
+        (json = xmpp_stanza_get_text(q))) {
+        ok = cli_topo_parse(json, strlen(json), t, NULL) == 0;
+        xmpp_free(hs_client_ctx(w->admin), json);
+    }
+    if (r)
+        xmpp_stanza_release(r);
+    return ok;
+}
+
+/* The first difference between the peers' views and the topology, in
+ * why (empty when none). */
+static void difference(struct world *w, const char *room, const struct cli_topo *t,
+                       char *why, size_t len)
+{
+    *why = 0;
+    for (int i = 0; i < NP && !*why; i++) {
+        struct viewset v = {.n = 0};
+        int expected = 0;
+        cr_assert_geq(ob_room_view(w->p[i].c, room, collect, &v), 0);
+        for (size_t e = 0; e < t->nedges; e++) {
+            const char *from = cli_topo_nick(t, t->edges[e].from);
+            const char *to = cli_topo_nick(t, t->edges[e].to);
+            if (!from || !to || strcmp(from, w->p[i].nick))
+                continue;
+            expected++;
+            if (!has_nick(&v, to))
+                snprintf(why, len, "%s does not see %s", from, to);
+        }
+        if (!*why && expected != v.n)
+            snprintf(why, len, "%s sees %d, the topology says %d", w->p[i].nick,
+                     v.n, expected);
+        if (!*why && v.bad)
+            snprintf(why, len, "%s has a neighbour without JID or attributes",
+                     w->p[i].nick);
+    }
+}
+
+struct match { const char *room; char why[256]; const char *manager; };
+
+static bool views_match(struct world *w, void *arg)
+{
+    struct match *m = arg;
+    struct cli_topo t;
+
+    if (!fetch_topology(w, m->room, &t)) {
+        snprintf(m->why, sizeof m->why, "no topology for %s", m->room);
+        return false;
+    }
+    if (m->manager && (!t.manager || strcmp(t.manager, m->manager)))
+        snprintf(m->why, sizeof m->why, "manager %s", t.manager ? t.manager : "?");
+    else if (t.nmembers != NP)
+        snprintf(m->why, sizeof m->why, "%zu members", t.nmembers);
+    else
+        difference(w, m->room, &t, m->why, sizeof m->why);
+    cli_topo_clear(&t);
+    return !*m->why;
+}
+
+static void expect_views(struct world *w, const char *room, const char *manager,
+                         const char *when)
+{
+    struct match m = {room, "", manager};
+
+    cr_assert(spin(w, views_match, &m), "%s %s: %s", room, when, m.why);
+}
+
+/* ---- the scenario ----------------------------------------------------- */
+
+static bool peer_joined(struct world *w, void *arg)
+{
+    int *a = arg;
+
+    return w->p[a[0]].joined >= a[1];
+}
+
+static void rooms(struct world *w)
+{
+    /* persistent: they outlive the service restart at the end, keeping
+     * their managers (a temporary room would be made again by whoever
+     * rejoins first) */
+    struct ob_room_config tree = {.manager = "rbt", .view_size = 3, .persistent = true};
+    struct ob_room_config all = {.manager = "complete", .name = "everyone",
+                                 .persistent = true};
+    struct ob_join_params jp = {.view_size = 3};
+
+    cr_assert_eq(ob_room_create(w->p[0].c, w->tree, "p0", &tree, NULL), OB_OK);
+    cr_assert_eq(ob_room_create(w->p[0].c, w->all, "p0", &all, NULL), OB_OK);
+    cr_expect_eq(ob_room_create(w->p[0].c, w->all, "p0", &all, NULL), OB_EEXIST);
+    /* the creator first, so that its manager is the room's */
+    cr_assert(spin(w, peer_joined, (int[]){0, 2}), "p0 did not create the rooms: %s",
+              w->p[0].last_error.text);
+    for (int i = 1; i < NP; i++) {
+        jp.has_key = true;
+        jp.key = (uint64_t)i * 1000;
+        cr_assert_eq(ob_room_join(w->p[i].c, w->tree, w->p[i].nick, &jp), OB_OK);
+        cr_assert_eq(ob_room_join(w->p[i].c, w->all, w->p[i].nick, NULL), OB_OK);
+    }
+    WAIT_ALL(w, joined, 2, "every peer joins both rooms");
+    cr_expect_eq(w->p[0].errors, 0, "%s", w->p[0].last_error.text);
+    expect_views(w, w->tree, "rbt", "after the joins");
+    expect_views(w, w->all, "complete", "after the joins");
+    for (int i = 0; i < NP; i++)
+        cr_expect_eq(ob_room_view(w->p[i].c, w->all, NULL, NULL), NP - 1);
+}
+
+static bool got_unicast(struct world *w, void *arg)
+{
+    return w->p[*(int *)arg].unicasts > 0;
+}
+
+static void unicast(struct world *w)
+{
+    int two = 2;
+    const char *to = ob_client_jid(w->p[2].c);
+
+    cr_assert(to);
+    cr_assert_eq(ob_unicast(w->p[1].c, to, "hello <&> two"), OB_OK);
+    cr_assert(spin(w, got_unicast, &two), "the unicast did not arrive");
+    cr_expect_str_eq(w->p[2].uni_body, "hello <&> two");
+    cr_expect_str_eq(w->p[2].uni_from, ob_client_jid(w->p[1].c));
+}
+
+static void groupcast(struct world *w)
+{
+    char body[32];
+
+    for (int k = 0; k < 3; k++) {
+        snprintf(body, sizeof body, "g%d", k);
+        cr_assert_eq(ob_groupcast(w->p[0].c, w->all, body), OB_OK);
+    }
+    cr_expect_eq(ob_groupcast(w->p[0].c, "nowhere@rooms.localhost", "x"), OB_ENOTFOUND);
+    WAIT_ALL(w, groupcasts, 3, "three groupcasts reach every member");
+    for (int i = 0; i < NP; i++) {
+        cr_expect_eq(w->p[i].groupcasts, 3);
+        for (int k = 0; k < 3; k++) {
+            snprintf(body, sizeof body, "g%d", k);
+            cr_expect_str_eq(w->p[i].gbody[k], body);
+            cr_expect_str_eq(w->p[i].gnick[k], "p0");
+            if (k)
+                cr_expect_gt(w->p[i].seqs[k], w->p[i].seqs[k - 1],
+                             "sequence numbers must increase");
+        }
+    }
+}
+
+static bool listed(struct world *w, void *arg)
+{
+    (void)arg;
+    return w->p[3].listed || w->p[3].errors;
+}
+
+static void listing(struct world *w)
+{
+    cr_assert_eq(ob_rooms_list(w->p[3].c, hs_server_component(w->s), on_list,
+                               &w->p[3]), OB_OK);
+    cr_assert(spin(w, listed, NULL));
+    cr_expect(strstr(w->p[3].list, w->tree), "%s", w->p[3].list);
+    cr_expect(strstr(w->p[3].list, w->all), "%s", w->p[3].list);
+}
+
+static bool error_seen(struct world *w, void *arg)
+{
+    return w->p[*(int *)arg].errors > 0;
+}
+
+static void typed_error(struct world *w)
+{
+    struct ob_room_config cfg = {.manager = "complete", .password = "s3cret"};
+    struct ob_join_params good = {.password = "s3cret"};
+    int one = 1;
+
+    cr_assert_eq(ob_room_create(w->p[0].c, w->locked, "p0", &cfg, NULL), OB_OK);
+    cr_assert(spin(w, peer_joined, (int[]){0, 3}), "p0 did not create %s", w->locked);
+    cr_expect_eq(w->p[0].errors, 0, "configuring: %s", w->p[0].last_error.text);
+    w->p[1].errors = 0;
+    cr_assert_eq(ob_room_join(w->p[1].c, w->locked, "p1", NULL), OB_OK);
+    cr_assert(spin(w, error_seen, &one), "no error for a join without password");
+    cr_expect_eq(w->p[1].last_error.op, OB_OP_JOIN);
+    cr_expect_eq(w->p[1].last_error.code, OB_ESTANZA);
+    cr_expect_eq(w->p[1].last_error.cond, OB_COND_NOT_AUTHORIZED);
+    cr_expect_str_eq(w->p[1].last_cond, "not-authorized");
+    cr_expect_eq(ob_room_view(w->p[1].c, w->locked, NULL, NULL), OB_ENOTFOUND,
+                 "a refused room is forgotten");
+    cr_assert_eq(ob_room_join(w->p[1].c, w->locked, "p1", &good), OB_OK);
+    cr_assert(spin(w, peer_joined, (int[]){1, 3}), "p1 could not join with the password");
+    cr_assert_eq(ob_room_leave(w->p[1].c, w->locked), OB_OK);
+}
+
+/* ---- the example program ------------------------------------------- */
+
+struct echo_find { char jid[256]; };
+
+static void find_echo(const struct ob_view_event *n, void *arg)
+{
+    struct echo_find *f = arg;
+
+    if (!strcmp(n->nick, "echo") && n->jid)
+        snprintf(f->jid, sizeof f->jid, "%s", n->jid);
+}
+
+static bool echo_in_view(struct world *w, void *arg)
+{
+    struct echo_find *f = arg;
+
+    ob_room_view(w->p[1].c, w->all, find_echo, f);
+    return *f->jid;
+}
+
+static bool echo_answered(struct world *w, void *arg)
+{
+    (void)arg;
+    return w->p[1].unicasts > 0;
+}
+
+static void example(struct world *w)
+{
+    char path[512], port[16], out[512], text[8192] = "";
+    const char *bd = getenv("OB_BUILDDIR");
+    struct echo_find f = {""};
+    pid_t pid;
+    int status = -1;
+    FILE *fp;
+
+    snprintf(path, sizeof path, "%s/tools/examples/ob_echo", bd ? bd : ".");
+    snprintf(port, sizeof port, "%d", hs_server_c2s_port(w->s));
+    hs_server_path(w->s, "ob_echo.out", out, sizeof out);
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(out, "w", stdout))
+            _exit(126);
+        execl(path, path, hs_server_host(w->s), port, hs_server_anon_domain(w->s),
+              "-", w->all, "echo", (char *)NULL);
+        _exit(127);
+    }
+    cr_assert(spin(w, echo_in_view, &f), "ob_echo never appeared in the room");
+    w->p[1].unicasts = 0;
+    cr_assert_eq(ob_unicast(w->p[1].c, f.jid, "hi there"), OB_OK);
+    cr_assert(spin(w, echo_answered, NULL), "ob_echo did not answer");
+    cr_expect_str_eq(w->p[1].uni_body, "echo: hi there");
+    cr_expect_str_eq(w->p[1].uni_from, f.jid);
+    cr_assert_eq(ob_unicast(w->p[1].c, f.jid, "quit"), OB_OK);
+    for (int i = 0; i < 2000 && waitpid(pid, &status, WNOHANG) == 0; i++) {
+        struct timeval tv = {0, 20000};
+        event_base_loopexit(w->base, &tv);
+        event_base_dispatch(w->base);
+    }
+    if ((fp = fopen(out, "r"))) {
+        size_t n = fread(text, 1, sizeof text - 1, fp);
+        text[n] = 0;
+        fclose(fp);
+    }
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "ob_echo did not exit cleanly:\n%s", text);
+    cr_expect(strstr(text, "room joined"), "%s", text);
+    cr_expect(strstr(text, "view added p0"), "%s", text);
+    cr_expect(strstr(text, "unicast ") && strstr(text, "hi there"), "%s", text);
+}
+
+/* ---- losing the server ----------------------------------------------- */
+
+static void restart(struct world *w)
+{
+    char err[2048];
+
+    for (int i = 0; i < NP; i++)
+        w->p[i].rejoined = 0;
+    hs_client_close(w->admin);
+    w->admin = NULL;
+    cr_assert(hs_server_restart(w->s, err, sizeof err) == 0, "%s", err);
+    admin_connect(w);
+    WAIT_ALL(w, reconnected, 1, "every peer reconnects");
+    WAIT_ALL(w, rejoined, 2, "every peer rejoins both rooms");
+    for (int i = 0; i < NP; i++)
+        cr_expect(w->p[i].state == OB_STATE_RECONNECTED ||
+                  w->p[i].state == OB_STATE_RESUMED, "%s", ob_state_name(w->p[i].state));
+    expect_views(w, w->tree, "rbt", "after the server restarted");
+    expect_views(w, w->all, "complete", "after the server restarted");
+}
+
+static void scenario(enum hs_kind kind)
+{
+    struct world w;
+
+    start(&w, kind);
+    rooms(&w);
+    unicast(&w);
+    groupcast(&w);
+    listing(&w);
+    typed_error(&w);
+    example(&w);
+    restart(&w);
+    stop(&w);
+}
+
+TestSuite(prosody, .timeout = 300);
+TestSuite(ejabberd, .timeout = 300);
+Test(prosody, liborbweb) { scenario(HS_PROSODY); }
+Test(ejabberd, liborbweb) { scenario(HS_EJABBERD); }
