@@ -195,10 +195,17 @@ FI_API int fi_vocab_name(const fi_vocab *v, enum fi_table t, size_t i,
                          unsigned *prefix, unsigned *ns, unsigned *local);
 FI_API const char *fi_vocab_uri(const fi_vocab *v);
 
-/* The built-in XMPP vocabulary (docs/fi.md lists it).  Static: never
- * freed, shared by everyone. */
-#define FI_XMPP_VOCAB_URI "urn:xmpp:orbweb:fi:vocab:1"
+/* The built-in XMPP vocabularies (docs/fi.md lists them).  Static: never
+ * freed, shared by everyone.  Version 2 adds names, values and restricted
+ * alphabets (JIDs, lower-case hex, time stamps) to version 1; decoders
+ * know both.  fi_vocab_xmpp() is the default version. */
+#define FI_XMPP_VOCAB_URI_1 "urn:xmpp:orbweb:fi:vocab:1"
+#define FI_XMPP_VOCAB_URI_2 "urn:xmpp:orbweb:fi:vocab:2"
+#define FI_XMPP_VOCAB_DEFAULT 2
+#define FI_XMPP_VOCAB_URI FI_XMPP_VOCAB_URI_2
 FI_API const fi_vocab *fi_vocab_xmpp(void);
+/* Version 1 or 2; NULL for any other. */
+FI_API const fi_vocab *fi_vocab_xmpp_version(int version);
 
 /* ---- decoder ------------------------------------------------------------ */
 

@@ -1029,16 +1029,21 @@ static int unit_voc_flags(fi_decoder *d, struct rd *r)
 static const fi_vocab *find_vocab(const fi_decoder *d, struct fi_str uri)
 {
     size_t i;
-    const fi_vocab *x = fi_vocab_xmpp();
+    int k;
 
     for (i = 0; i < d->nvocabs; i++) {
         const char *u = fi_vocab_uri(d->vocabs[i]);
         if (u && strlen(u) == uri.len && !memcmp(u, uri.ptr, uri.len))
             return d->vocabs[i];
     }
-    if (!(d->flags & FI_DEC_NO_XMPP) && uri.len == strlen(FI_XMPP_VOCAB_URI) &&
-        !memcmp(uri.ptr, FI_XMPP_VOCAB_URI, uri.len))
-        return x;
+    if (d->flags & FI_DEC_NO_XMPP)
+        return NULL;
+    for (k = 1; k <= 2; k++) {
+        const fi_vocab *x = fi_vocab_xmpp_version(k);
+        const char *u = fi_vocab_uri(x);
+        if (strlen(u) == uri.len && !memcmp(u, uri.ptr, uri.len))
+            return x;
+    }
     return NULL;
 }
 

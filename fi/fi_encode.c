@@ -16,6 +16,17 @@
 #include "fi-internal.h"
 
 #define NAME_KEY 12
+#define MAX_ALPHAS 8
+
+/* A restricted alphabet the encoder may use: the built-in ones and those
+ * of the initial vocabulary (each at its last entry, see fi_vocab.c). */
+struct enc_alpha {
+    struct fi_str chars;
+    unsigned idx;       /* table index, 1..256 */
+    unsigned bits;      /* per character */
+    uint64_t ascii[2];  /* which ASCII characters are in it */
+    int wide;           /* has characters outside ASCII */
+};
 
 struct fi_encoder {
     struct fi_mem mem;
@@ -30,6 +41,8 @@ struct fi_encoder {
     size_t frame_start;
     struct fi_buf text;
     struct fi_buf tmp;
+    struct enc_alpha alpha[MAX_ALPHAS];
+    size_t nalpha;
 };
 
 #define TRY(x)                                                            \
@@ -122,36 +135,105 @@ static int put_ident(fi_encoder *e, int t, struct fi_str s, uint32_t *idx)
     return FI_OK;
 }
 
-static int all_in(const char *s, size_t n, const char *set)
+static void alpha_add(fi_encoder *e, struct fi_str chars, unsigned idx)
 {
-    size_t i;
+    struct enc_alpha *a;
+    size_t i, count = 0;
 
-    for (i = 0; i < n; i++)
-        if (!s[i] || !strchr(set, s[i]))
-            return 0;
+    for (i = 0; i < e->nalpha; i++)
+        if (e->alpha[i].chars.len == chars.len &&
+            !memcmp(e->alpha[i].chars.ptr, chars.ptr, chars.len)) {
+            e->alpha[i].idx = idx; /* the last entry wins */
+            return;
+        }
+    if (e->nalpha == MAX_ALPHAS || chars.len < 2 ||
+        !fi_utf8_valid((const uint8_t *)chars.ptr, chars.len))
+        return;
+    a = &e->alpha[e->nalpha++];
+    memset(a, 0, sizeof *a);
+    a->chars = chars;
+    a->idx = idx;
+    for (i = 0; i < chars.len; i++) {
+        uint8_t c = (uint8_t)chars.ptr[i];
+        if (c < 0x80)
+            a->ascii[c >> 6] |= (uint64_t)1 << (c & 63);
+        else
+            a->wide = 1;
+        if ((c & 0xC0) != 0x80)
+            count++;
+    }
+    a->bits = 1;
+    while (((size_t)1 << a->bits) <= count)
+        a->bits++;
+}
+
+/* Sorted by bits per character, the built-in ones first among equals. */
+static void alphas_init(fi_encoder *e)
+{
+    const fi_vocab *v = e->opt.vocab;
+    size_t i, j;
+
+    e->nalpha = 0;
+    alpha_add(e, fi_builtin_alphabets[0], 1);
+    alpha_add(e, fi_builtin_alphabets[1], 2);
+    for (i = 0; v && i < v->n[FI_T_ALPHABET] && i + 16 <= 256; i++)
+        alpha_add(e, v->s[FI_T_ALPHABET][i], (unsigned)(i + 16));
+    for (i = 1; i < e->nalpha; i++)
+        for (j = i; j > 0 && e->alpha[j - 1].bits > e->alpha[j].bits; j--) {
+            struct enc_alpha t = e->alpha[j];
+            e->alpha[j] = e->alpha[j - 1];
+            e->alpha[j - 1] = t;
+        }
+}
+
+static int alpha_fits(const struct enc_alpha *a, const char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        uint8_t c = (uint8_t)s[i];
+        if (c < 0x80) {
+            if (!(a->ascii[c >> 6] >> (c & 63) & 1))
+                return 0;
+            i++;
+        } else {
+            size_t k = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2, j;
+            if (!a->wide || i + k > n)
+                return 0;
+            for (j = 0; j + k <= a->chars.len; j++)
+                if (!memcmp(a->chars.ptr + j, s + i, k))
+                    break;
+            if (j + k > a->chars.len)
+                return 0;
+            i += k;
+        }
+    }
     return 1;
 }
 
-/* Which restricted alphabet (1, 2) fits s when typed output is on, or 0. */
-static unsigned pick_alphabet(const fi_encoder *e, const char *s, size_t n)
+/* Which restricted alphabet fits s (the fewest bits per character) when
+ * typed output is on, or NULL. */
+static const struct enc_alpha *pick_alphabet(const fi_encoder *e,
+                                             const char *s, size_t n)
 {
+    size_t i;
+
     if (!e->opt.typed || n < 4)
-        return 0;
-    if (all_in(s, n, fi_builtin_alphabets[0].ptr))
-        return 1;
-    if (all_in(s, n, fi_builtin_alphabets[1].ptr))
-        return 2;
-    return 0;
+        return NULL;
+    for (i = 0; i < e->nalpha; i++)
+        if (alpha_fits(&e->alpha[i], s, n))
+            return &e->alpha[i];
+    return NULL;
 }
 
 /* The octets of a literal string: UTF-8, UTF-16 or alphabet `alpha`. */
-static int literal_octets(fi_encoder *e, unsigned alpha, const char *s,
-                          size_t n, const uint8_t **p, size_t *len)
+static int literal_octets(fi_encoder *e, const struct enc_alpha *alpha,
+                          const char *s, size_t n, const uint8_t **p,
+                          size_t *len)
 {
     e->tmp.len = 0;
     if (alpha)
-        TRY(fi_alphabet_encode(&e->mem, &e->tmp, fi_builtin_alphabets[alpha - 1],
-                               s, n));
+        TRY(fi_alphabet_encode(&e->mem, &e->tmp, alpha->chars, s, n));
     else if (e->opt.utf16)
         TRY(fi_utf8_to_utf16(&e->mem, &e->tmp, (const uint8_t *)s, n));
     else {
@@ -206,7 +288,7 @@ static int put_value_base64(fi_encoder *e, struct fi_str s, int *done)
  * comments, PI data). */
 static int put_nonid1(fi_encoder *e, int t, struct fi_str s)
 {
-    unsigned alpha;
+    const struct enc_alpha *alpha;
     uint32_t i;
     const uint8_t *p;
     size_t n;
@@ -218,18 +300,22 @@ static int put_nonid1(fi_encoder *e, int t, struct fi_str s)
         return fi_put_int2(&e->mem, &e->out, 0x80, i);
     if (!fi_utf8_valid((const uint8_t *)s.ptr, s.len))
         return FI_E_UTF8;
-    if (t == FI_T_VALUE && e->opt.typed && s.len >= 24) {
+    alpha = t == FI_T_VALUE ? pick_alphabet(e, s.ptr, s.len) : NULL;
+    /* base64 octets take 6 bits per character: better unless an alphabet
+     * takes fewer */
+    if (t == FI_T_VALUE && e->opt.typed && s.len >= 24 &&
+        (!alpha || alpha->bits >= 6)) {
         int done;
         TRY(put_value_base64(e, s, &done));
         if (done)
             return FI_OK;
     }
     add = indexable(e, t, s.len);
-    alpha = t == FI_T_VALUE ? pick_alphabet(e, s.ptr, s.len) : 0;
     TRY(literal_octets(e, alpha, s.ptr, s.len, &p, &n));
     if (alpha) {
-        TRY(out8(e, (uint8_t)((add ? 0x40 : 0) | 0x20 | ((alpha - 1) >> 4))));
-        TRY(fi_put_len5(&e->mem, &e->out, (uint8_t)(((alpha - 1) & 15) << 4), n));
+        unsigned a = alpha->idx - 1;
+        TRY(out8(e, (uint8_t)((add ? 0x40 : 0) | 0x20 | (a >> 4))));
+        TRY(fi_put_len5(&e->mem, &e->out, (uint8_t)((a & 15) << 4), n));
     } else {
         uint8_t first = (uint8_t)((add ? 0x40 : 0) | (e->opt.utf16 ? 0x10 : 0));
         TRY(fi_put_len5(&e->mem, &e->out, first, n));
@@ -272,7 +358,7 @@ static int put_chunk_base64(fi_encoder *e, const char *s, size_t n, int *done)
 /* A character chunk as a literal, or an index when already in the table. */
 static int put_chunk_text(fi_encoder *e, const char *s, size_t n, int alpha_ok)
 {
-    unsigned alpha;
+    const struct enc_alpha *alpha;
     uint32_t i;
     const uint8_t *p;
     size_t len;
@@ -281,10 +367,10 @@ static int put_chunk_text(fi_encoder *e, const char *s, size_t n, int alpha_ok)
     if ((i = fi_map_get(&e->map[FI_T_CHUNK], s, n)))
         return fi_put_int4(&e->mem, &e->out, 0xA0, i);
     add = indexable(e, FI_T_CHUNK, n);
-    alpha = alpha_ok ? pick_alphabet(e, s, n) : 0;
+    alpha = alpha_ok ? pick_alphabet(e, s, n) : NULL;
     TRY(literal_octets(e, alpha, s, n, &p, &len));
     if (alpha)
-        TRY(put_chunk_encoded(e, 2, alpha, add, p, len));
+        TRY(put_chunk_encoded(e, 2, alpha->idx, add, p, len));
     else {
         uint8_t first = (uint8_t)(0x80 | (add ? 0x10 : 0) |
                                   (e->opt.utf16 ? 0x04 : 0));
@@ -333,16 +419,20 @@ static int put_chunk_words(fi_encoder *e, const char *s, size_t n)
 static int put_chunk(fi_encoder *e, const char *s, size_t n)
 {
     unsigned lim = e->opt.index_limit ? e->opt.index_limit : 32;
+    const struct enc_alpha *alpha;
     int done;
 
     if (fi_map_get(&e->map[FI_T_CHUNK], s, n))
         return put_chunk_text(e, s, n, 1);
     if (!fi_utf8_valid((const uint8_t *)s, n))
         return FI_E_UTF8;
-    TRY(put_chunk_base64(e, s, n, &done));
-    if (done)
-        return FI_OK;
-    if (e->opt.words && n >= lim && !pick_alphabet(e, s, n))
+    alpha = pick_alphabet(e, s, n);
+    if (!alpha || alpha->bits >= 6) {
+        TRY(put_chunk_base64(e, s, n, &done));
+        if (done)
+            return FI_OK;
+    }
+    if (e->opt.words && n >= lim && !alpha)
         return put_chunk_words(e, s, n);
     return put_chunk_text(e, s, n, 1);
 }
@@ -678,6 +768,7 @@ fi_encoder *fi_encoder_new(fi_ctx *ctx, const struct fi_encoder_options *opt)
     e->mem = m;
     if (opt)
         e->opt = *opt;
+    alphas_init(e);
     if (tables_init(e)) {
         fi_encoder_free(e);
         return NULL;

@@ -252,26 +252,98 @@ static const char *const x_chunks[] = {
     "away", "chat", "dnd", "xa", "0", "1", "true", "false", NULL,
 };
 
-static struct fi_vocab xmpp;
-static pthread_once_t xmpp_once = PTHREAD_ONCE_INIT;
+/* ---- version 2 (urn:xmpp:orbweb:fi:vocab:2): version 1's entries, then
+ * these, and three restricted alphabets.  The alphabets are listed twice:
+ * as entries 16-18 (X.891 numbers application alphabets from 16) and
+ * again as 33-35, because the reference implementation (FastInfoset 1.2)
+ * numbers them from 33; entries 19-32 repeat the first.  The encoder uses
+ * the last entry of each alphabet (33-35), which X.891 decoders and the
+ * reference (whose table, a set, keeps the first three) both read the
+ * same way. */
 
-#define X_MAX 128
-static struct fi_str x_str[FI_T_COUNT][X_MAX];
-static struct fi_vname x_names[2][X_MAX];
+static const char *const x2_namespaces[] = {
+    "vcard-temp:x:update", "jabber:x:conference", "urn:xmpp:hints",
+    "urn:xmpp:sid:0", "urn:xmpp:chat-markers:0", "urn:xmpp:carbons:2",
+    "urn:xmpp:forward:0", "urn:xmpp:mam:2", "http://jabber.org/protocol/nick",
+    NULL,
+};
 
-static size_t fill(int t, const char *const *list)
+static const char *const x2_locals[] = {
+    "photo", "stanza-id", "origin-id", "by", "markable", "displayed",
+    "forwarded", "sent", "result", "no-store", "store", "no-permanent-store",
+    "invite", "password", "destroy", "affiliations", "subscriptions",
+    NULL,
+};
+
+static const char *const x2_elements[] = {
+    "|vcard-temp:x:update|x", "|vcard-temp:x:update|photo",
+    "|http://jabber.org/protocol/muc#user|invite",
+    "|http://jabber.org/protocol/muc#user|actor",
+    "|http://jabber.org/protocol/muc#user|reason",
+    "|urn:xmpp:sid:0|stanza-id", "|urn:xmpp:sid:0|origin-id",
+    "|urn:xmpp:chat-markers:0|markable", "|urn:xmpp:chat-markers:0|displayed",
+    "|urn:xmpp:chat-markers:0|received",
+    "|urn:xmpp:carbons:2|sent", "|urn:xmpp:carbons:2|received",
+    "|urn:xmpp:forward:0|forwarded", "|urn:xmpp:hints|no-store",
+    "|http://jabber.org/protocol/nick|nick",
+    NULL,
+};
+
+static const char *const x2_attributes[] = {
+    "||by", "||label", NULL,
+};
+
+static const char *const x2_values[] = {
+    "sha-256", "available", "307", "210", "301", "303", "321", "322",
+    "332",
+    NULL,
+};
+
+/* JID characters after stringprep case folding (lower-case letters,
+ * digits, @ . / - _ +, and the 21 most common accented Latin letters) in
+ * 6 bits; lower-case hexadecimal (SHA-1 photo hashes, ids) in 5; time
+ * stamps with fractions of seconds in 4. */
+#define X2_JID                                                             \
+    "abcdefghijklmnopqrstuvwxyz0123456789@./-_+"                       \
+    "\xc3\xa0\xc3\xa1\xc3\xa2\xc3\xa4\xc3\xa5\xc3\xa6\xc3\xa7"         \
+    "\xc3\xa8\xc3\xa9\xc3\xaa\xc3\xab\xc3\xad\xc3\xae\xc3\xaf"         \
+    "\xc3\xb1\xc3\xb3\xc3\xb4\xc3\xb6\xc3\xb8\xc3\xba\xc3\xbc"
+#define X2_HEX "0123456789abcdef"
+#define X2_TIME "0123456789-:.TZ"
+
+static const char *const x2_alphabets[] = {
+    X2_JID, X2_HEX, X2_TIME,
+    X2_JID, X2_JID, X2_JID, X2_JID, X2_JID, X2_JID, X2_JID, /* 19-25 */
+    X2_JID, X2_JID, X2_JID, X2_JID, X2_JID, X2_JID, X2_JID, /* 26-32 */
+    X2_JID, X2_HEX, X2_TIME,
+    NULL,
+};
+
+#define X_MAX 160
+
+struct x_vocab {
+    struct fi_vocab v;
+    pthread_once_t once;
+    struct fi_str str[FI_T_COUNT][X_MAX];
+    struct fi_vname names[2][X_MAX];
+};
+
+static struct x_vocab xv[2] = {
+    {.once = PTHREAD_ONCE_INIT},
+    {.once = PTHREAD_ONCE_INIT},
+};
+
+static void fill(struct x_vocab *x, int t, const char *const *list)
 {
-    size_t n = 0;
+    size_t n;
 
-    for (; list[n]; n++)
-        x_str[t][n] = (struct fi_str){list[n], strlen(list[n])};
-    xmpp.s[t] = x_str[t];
-    xmpp.n[t] = n;
-    return n;
+    for (n = 0; list[n]; n++)
+        x->str[t][x->v.n[t]++] = (struct fi_str){list[n], strlen(list[n])};
+    x->v.s[t] = x->str[t];
 }
 
 /* Wire index of s in table t (xml entries count as 1), 0 if absent. */
-static unsigned find(int t, const char *s, size_t len)
+static unsigned find(const struct x_vocab *x, int t, const char *s, size_t len)
 {
     size_t i;
 
@@ -282,42 +354,111 @@ static unsigned find(int t, const char *s, size_t len)
     if (t == FI_T_NS && len == 36 &&
         !memcmp(s, "http://www.w3.org/XML/1998/namespace", 36))
         return 1;
-    for (i = 0; i < xmpp.n[t]; i++)
-        if (xmpp.s[t][i].len == len && !memcmp(xmpp.s[t][i].ptr, s, len))
+    for (i = 0; i < x->v.n[t]; i++)
+        if (x->v.s[t][i].len == len && !memcmp(x->v.s[t][i].ptr, s, len))
             return (unsigned)(i + (t == FI_T_LOCAL ? 1 : 2));
     return 0;
 }
 
-static void fill_names(int t, int k, const char *const *list)
+static void fill_names(struct x_vocab *x, int t, const char *const *list)
 {
     size_t n;
+    int k = t == FI_T_ELEMENT ? 0 : 1;
 
     for (n = 0; list[n]; n++) {
         const char *a = list[n], *b = strchr(a, '|') + 1,
                    *c = strchr(b, '|') + 1;
-        x_names[k][n].prefix = find(FI_T_PREFIX, a, (size_t)(b - 1 - a));
-        x_names[k][n].ns = find(FI_T_NS, b, (size_t)(c - 1 - b));
-        x_names[k][n].local = find(FI_T_LOCAL, c, strlen(c));
+        struct fi_vname *e = &x->names[k][x->v.n[t]++];
+        e->prefix = find(x, FI_T_PREFIX, a, (size_t)(b - 1 - a));
+        e->ns = find(x, FI_T_NS, b, (size_t)(c - 1 - b));
+        e->local = find(x, FI_T_LOCAL, c, strlen(c));
     }
-    xmpp.names[t] = x_names[k];
-    xmpp.n[t] = n;
+    x->v.names[t] = x->names[k];
 }
 
-static void xmpp_init(void)
+/* Drops entries of t equal to an earlier one (v2 repeats a few of v1). */
+static void dedup(struct x_vocab *x, int t)
 {
-    xmpp.uri = FI_XMPP_VOCAB_URI;
-    xmpp.is_static = 1;
-    fill(FI_T_PREFIX, x_prefixes);
-    fill(FI_T_NS, x_namespaces);
-    fill(FI_T_LOCAL, x_locals);
-    fill(FI_T_VALUE, x_values);
-    fill(FI_T_CHUNK, x_chunks);
-    fill_names(FI_T_ELEMENT, 0, x_elements);
-    fill_names(FI_T_ATTRIBUTE, 1, x_attributes);
+    size_t i, j, n = 0;
+
+    for (i = 0; i < x->v.n[t]; i++) {
+        for (j = 0; j < n; j++)
+            if (x->str[t][j].len == x->str[t][i].len &&
+                !memcmp(x->str[t][j].ptr, x->str[t][i].ptr, x->str[t][i].len))
+                break;
+        if (j == n)
+            x->str[t][n++] = x->str[t][i];
+    }
+    x->v.n[t] = n;
+}
+
+static void dedup_names(struct x_vocab *x, int t)
+{
+    int k = t == FI_T_ELEMENT ? 0 : 1;
+    size_t i, j, n = 0;
+
+    for (i = 0; i < x->v.n[t]; i++) {
+        for (j = 0; j < n; j++)
+            if (!memcmp(&x->names[k][j], &x->names[k][i], sizeof x->names[k][i]))
+                break;
+        if (j == n)
+            x->names[k][n++] = x->names[k][i];
+    }
+    x->v.n[t] = n;
+}
+
+static void xmpp_init(struct x_vocab *x, int version)
+{
+    x->v.uri = version == 1 ? FI_XMPP_VOCAB_URI_1 : FI_XMPP_VOCAB_URI_2;
+    x->v.is_static = 1;
+    fill(x, FI_T_PREFIX, x_prefixes);
+    fill(x, FI_T_NS, x_namespaces);
+    fill(x, FI_T_LOCAL, x_locals);
+    fill(x, FI_T_VALUE, x_values);
+    fill(x, FI_T_CHUNK, x_chunks);
+    if (version == 2) {
+        fill(x, FI_T_ALPHABET, x2_alphabets);
+        fill(x, FI_T_NS, x2_namespaces);
+        fill(x, FI_T_LOCAL, x2_locals);
+        fill(x, FI_T_VALUE, x2_values);
+        dedup(x, FI_T_NS);
+        dedup(x, FI_T_LOCAL);
+        dedup(x, FI_T_VALUE);
+    }
+    fill_names(x, FI_T_ELEMENT, x_elements);
+    fill_names(x, FI_T_ATTRIBUTE, x_attributes);
+    if (version == 2) {
+        fill_names(x, FI_T_ELEMENT, x2_elements);
+        fill_names(x, FI_T_ATTRIBUTE, x2_attributes);
+        dedup_names(x, FI_T_ELEMENT);
+        dedup_names(x, FI_T_ATTRIBUTE);
+    }
+}
+
+static void init1(void)
+{
+    xmpp_init(&xv[0], 1);
+}
+
+static void init2(void)
+{
+    xmpp_init(&xv[1], 2);
+}
+
+const fi_vocab *fi_vocab_xmpp_version(int version)
+{
+    if (version == 1) {
+        pthread_once(&xv[0].once, init1);
+        return &xv[0].v;
+    }
+    if (version == 2) {
+        pthread_once(&xv[1].once, init2);
+        return &xv[1].v;
+    }
+    return NULL;
 }
 
 const fi_vocab *fi_vocab_xmpp(void)
 {
-    pthread_once(&xmpp_once, xmpp_init);
-    return &xmpp;
+    return fi_vocab_xmpp_version(FI_XMPP_VOCAB_DEFAULT);
 }

@@ -3,7 +3,7 @@
  * (com.sun.xml.fastinfoset, Debian libfastinfoset-java), used by
  * tests/compat/fi-compat to check orbweb's codec against it.
  *
- *   java FiCompat [--vocab FILE] JOBS
+ *   java FiCompat [--vocab FILE]... JOBS
  *   java FiCompat --bench SECONDS DIR
  *
  * JOBS has one job per line:
@@ -184,6 +184,8 @@ public class FiCompat {
             String[] f = l.split(" ");
             switch (f[0]) {
             case "uri": uri = f[1]; break;
+            /* a set: repeated alphabets keep their first place */
+            case "alphabet": v.restrictedAlphabets.add(l.substring(l.indexOf(' ', 9) + 1)); break;
             case "prefix": v.prefixes.add(f[2]); break;
             case "ns": v.namespaceNames.add(f[2]); break;
             case "local": v.localNames.add(f[2]); break;
@@ -231,12 +233,12 @@ public class FiCompat {
             bench(Double.parseDouble(args[1]), Paths.get(args[2]));
             return;
         }
-        if (args.length > 1 && args[0].equals("--vocab")) {
-            loadVocab(Paths.get(args[1]));
-            i = 2;
+        while (args.length > i + 1 && args[i].equals("--vocab")) {
+            loadVocab(Paths.get(args[i + 1]));
+            i += 2;
         }
         if (i >= args.length) {
-            System.err.println("usage: java FiCompat [--vocab FILE] JOBS");
+            System.err.println("usage: java FiCompat [--vocab FILE]... JOBS");
             System.exit(64);
         }
         int bad = 0;

@@ -627,14 +627,13 @@ Test(fi, custom_external_vocabulary)
     free(want);
 }
 
-Test(fi, xmpp_vocabulary_is_consistent)
+static void check_vocab(const fi_vocab *v)
 {
-    const fi_vocab *v = fi_vocab_xmpp();
     int t;
     size_t i, j;
 
-    cr_assert_str_eq(fi_vocab_uri(v), FI_XMPP_VOCAB_URI);
-    for (t = 0; t < FI_T_ELEMENT; t++)
+    /* alphabets repeat on purpose (fi_vocab.c) */
+    for (t = FI_T_ALGORITHM; t < FI_T_ELEMENT; t++)
         for (i = 0; i < fi_vocab_count(v, t); i++)
             for (j = 0; j < i; j++) {
                 struct fi_str a = fi_vocab_string(v, t, i),
@@ -648,7 +647,83 @@ Test(fi, xmpp_vocabulary_is_consistent)
             fi_vocab_name(v, t, i, &p, &n, &l);
             cr_assert(l > 0, "table %d entry %zu: unknown local name", t, i);
             cr_assert(!p || n, "table %d entry %zu: prefix without ns", t, i);
+            for (j = 0; j < i; j++) {
+                unsigned p2, n2, l2;
+                fi_vocab_name(v, t, j, &p2, &n2, &l2);
+                cr_assert(p != p2 || n != n2 || l != l2,
+                          "table %d: duplicate name %zu", t, i);
+            }
         }
+}
+
+Test(fi, xmpp_vocabulary_is_consistent)
+{
+    const fi_vocab *v1 = fi_vocab_xmpp_version(1),
+                   *v2 = fi_vocab_xmpp_version(2);
+    int t;
+    size_t i;
+
+    cr_assert_eq(fi_vocab_xmpp(), fi_vocab_xmpp_version(FI_XMPP_VOCAB_DEFAULT));
+    cr_assert_null(fi_vocab_xmpp_version(3));
+    cr_assert_str_eq(fi_vocab_uri(v1), FI_XMPP_VOCAB_URI_1);
+    cr_assert_str_eq(fi_vocab_uri(v2), FI_XMPP_VOCAB_URI_2);
+    check_vocab(v1);
+    check_vocab(v2);
+    /* version 2 extends version 1: same entries at the same indices */
+    for (t = FI_T_PREFIX; t < FI_T_ELEMENT; t++)
+        for (i = 0; i < fi_vocab_count(v1, t); i++) {
+            struct fi_str a = fi_vocab_string(v1, t, i),
+                          b = fi_vocab_string(v2, t, i);
+            cr_assert(a.len == b.len && !memcmp(a.ptr, b.ptr, a.len));
+        }
+    cr_assert_eq(fi_vocab_count(v1, FI_T_ALPHABET), 0);
+    /* the alphabets the encoder uses (33-35) are the reference's 1-3 */
+    cr_assert_eq(fi_vocab_count(v2, FI_T_ALPHABET), 20);
+    for (i = 0; i < 3; i++) {
+        struct fi_str a = fi_vocab_string(v2, FI_T_ALPHABET, i),
+                      b = fi_vocab_string(v2, FI_T_ALPHABET, i + 17);
+        cr_assert(a.len == b.len && !memcmp(a.ptr, b.ptr, a.len));
+    }
+}
+
+/* Version 2's alphabets with --typed: JIDs, hex and time stamps leave
+ * as alphabet literals (entries 33-35) and come back unchanged. */
+Test(fi, xmpp2_alphabets_round_trip)
+{
+    static const char xml[] =
+        "<presence xmlns='jabber:client' from='juliet@capulet.lit/balcony'"
+        " to='rom\xc3\xa9o@montague.lit'><x xmlns='vcard-temp:x:update'>"
+        "<photo>dfdc7ffa1eb0f3279804c26e8c4afa4fbb48c9f4</photo></x>"
+        "<delay xmlns='urn:xmpp:delay' stamp='2023-11-18T10:41:00.123Z'/>"
+        "</presence>";
+    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+    int v;
+
+    for (v = 1; v <= 2; v++) {
+        struct fi_encoder_options o = {.vocab = fi_vocab_xmpp_version(v),
+                                       .typed = 1};
+        fi_encoder *e = fi_encoder_new(ctx, &o);
+        const uint8_t *p;
+        size_t n, i, hits = 0;
+        char *want = tf_infoset_xml(xml, sizeof xml - 1), *got;
+
+        cr_assert_eq(fi_xml_to_fi(e, xml, sizeof xml - 1), FI_OK);
+        fi_encoder_output(e, &p, &n);
+        got = tf_infoset_fi(p, n, 0, 0, NULL);
+        cr_assert_not_null(got);
+        cr_assert_str_eq(got, want);
+        /* 0x22 or 0x62 (added), then 0x0?, 0x1? or 0x2?: a literal in
+         * restricted alphabet 33, 34 or 35 */
+        for (i = 0; i + 1 < n; i++)
+            if ((p[i] & 0xBF) == 0x22 && (p[i + 1] >> 4) <= 2)
+                hits++;
+        if (v == 2)
+            cr_assert_geq(hits, 2, "JID and stamp as alphabet literals");
+        free(want);
+        free(got);
+        fi_encoder_free(e);
+    }
+    fi_ctx_free(ctx);
 }
 
 Test(fi, fi_to_xml_writer_keeps_the_infoset)

@@ -724,7 +724,10 @@ out:
 #ifndef VALUE_LIMIT
 #define VALUE_LIMIT 64
 #endif
-/* The third size mode: what an XMPP stream would use. */
+/* The third size mode: what an XMPP stream would use (--vocab N picks
+ * the XMPP vocabulary's version, default fi_vocab_xmpp()). */
+static int vocab_version = FI_XMPP_VOCAB_DEFAULT;
+
 static const struct fi_encoder_options *xmpp_stream_options(void)
 {
     static struct fi_encoder_options o;
@@ -733,7 +736,7 @@ static const struct fi_encoder_options *xmpp_stream_options(void)
     o.typed = 1;
     o.words = 1;
     o.value_limit = VALUE_LIMIT;
-    o.vocab = fi_vocab_xmpp();
+    o.vocab = fi_vocab_xmpp_version(vocab_version);
     return &o;
 }
 
@@ -812,10 +815,18 @@ int bench_fi(int argc, char **argv)
             secs = atof(argv[++i]);
         else if (!strcmp(argv[i], "--no-java"))
             no_java = 1;
+        else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) {
+            vocab_version = atoi(argv[++i]);
+            if (!fi_vocab_xmpp_version(vocab_version)) {
+                fprintf(stderr, "bench fi: no XMPP vocabulary version %s\n",
+                        argv[i]);
+                return 2;
+            }
+        }
         else if (!strcmp(argv[i], "--write-corpus") && i + 1 < argc)
             return write_corpus(argv[i + 1]);
         else if (!strcmp(argv[i], "--help")) {
-            printf("usage: orbweb bench fi [--json] [--seconds S] [--no-java] [DIR]\n");
+            printf("usage: orbweb bench fi [--json] [--seconds S] [--no-java] [--vocab 1|2] [DIR]\n");
             return 0;
         } else
             dir = argv[i];

@@ -20,12 +20,12 @@ struct fi_opts {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: orbweb fi encode [--vocab xmpp|--xmpp-vocab] [--typed] "
+            "usage: orbweb fi encode [--vocab xmpp|xmpp1|xmpp2|--xmpp-vocab] [--typed] "
             "[--words] [--utf16] [--index-limit N] IN.xml [OUT.fi]\n"
             "       orbweb fi decode IN.fi [OUT.xml]\n"
             "       orbweb fi dump IN.fi        items with byte offsets\n"
             "       orbweb fi infoset FILE      canonical infoset of .xml or .fi\n"
-            "       orbweb fi vocab             the built-in XMPP vocabulary\n"
+            "       orbweb fi vocab [1|2]       a built-in XMPP vocabulary (default 2)\n"
             "       orbweb fi bench [DIR]       same as orbweb bench fi\n"
             "       orbweb fi batch FILE        one of the above per line\n"
             "Without OUT, output goes to standard output.\n");
@@ -84,6 +84,12 @@ static int parse_opts(int argc, char **argv, struct fi_opts *o)
         else if (!strcmp(a, "--vocab") && i + 1 < argc &&
                  !strcmp(argv[i + 1], "xmpp"))
             o->enc.vocab = fi_vocab_xmpp(), i++;
+        else if (!strcmp(a, "--vocab") && i + 1 < argc &&
+                 !strcmp(argv[i + 1], "xmpp1"))
+            o->enc.vocab = fi_vocab_xmpp_version(1), i++;
+        else if (!strcmp(a, "--vocab") && i + 1 < argc &&
+                 !strcmp(argv[i + 1], "xmpp2"))
+            o->enc.vocab = fi_vocab_xmpp_version(2), i++;
         else if (!strcmp(a, "--typed"))
             o->enc.typed = 1;
         else if (!strcmp(a, "--words"))
@@ -383,21 +389,29 @@ static int do_infoset(const struct fi_opts *o)
 
 /* One line per entry: TABLE INDEX VALUE, or for names TABLE INDEX
  * PREFIX NS LOCAL as strings ("" when absent). */
-static int do_vocab(void)
+static int do_vocab(int version)
 {
     static const char *const names[FI_T_COUNT] = {
         "alphabet", "algorithm", "prefix", "ns", "local", "ncname",
         "uri", "value", "chunk", "other", "element", "attribute",
     };
-    const fi_vocab *v = fi_vocab_xmpp();
+    const fi_vocab *v = fi_vocab_xmpp_version(version);
     int t;
     size_t i;
 
+    if (!v) {
+        fprintf(stderr, "orbweb fi vocab: no XMPP vocabulary version %d\n",
+                version);
+        return 2;
+    }
     printf("uri %s\n", fi_vocab_uri(v));
     for (t = 0; t < FI_T_ELEMENT; t++)
         for (i = 0; i < fi_vocab_count(v, t); i++) {
             struct fi_str s = fi_vocab_string(v, t, i);
-            size_t first = t == FI_T_PREFIX || t == FI_T_NS ? 2 : 1;
+            size_t first = t == FI_T_ALPHABET    ? 16
+                           : t == FI_T_ALGORITHM ? 32
+                           : t == FI_T_PREFIX || t == FI_T_NS ? 2
+                                                              : 1;
             printf("%s %zu %.*s\n", names[t], i + first, (int)s.len, s.ptr);
         }
     for (t = FI_T_ELEMENT; t <= FI_T_ATTRIBUTE; t++)
@@ -463,7 +477,7 @@ int cli_fi(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "vocab"))
-        return do_vocab();
+        return do_vocab(argc > 2 ? atoi(argv[2]) : FI_XMPP_VOCAB_DEFAULT);
     if (!strcmp(cmd, "bench"))
         return bench_fi(argc - 1, argv + 1);
     if (!strcmp(cmd, "batch") && argc == 3)
