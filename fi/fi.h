@@ -57,6 +57,7 @@ enum fi_result {
     FI_E_XML = -15,         /* the textual XML is not well-formed */
     FI_E_IO = -16,          /* reading or writing a file failed */
     FI_E_FRAME = -17,       /* bad stream frame header */
+    FI_E_DUPLICATE = -18,   /* two attributes of an element with one name */
 };
 
 /* Words for a result code; never NULL. */

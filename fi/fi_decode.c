@@ -877,6 +877,24 @@ static int grow_attrs(fi_decoder *d)
     return FI_OK;
 }
 
+static int str_eq(struct fi_str a, struct fi_str b)
+{
+    return a.len == b.len && !memcmp(a.ptr, b.ptr, a.len);
+}
+
+/* XML Namespaces: no two attributes of an element with the same
+ * namespace name and local name (the error is at this attribute). */
+static int check_unique(const fi_decoder *d, const struct fi_qname *n)
+{
+    size_t i;
+
+    for (i = 0; i < d->nattrs; i++)
+        if (str_eq(d->attrs[i].name.local, n->local) &&
+            str_eq(d->attrs[i].name.ns, n->ns))
+            return FI_E_DUPLICATE;
+    return FI_OK;
+}
+
 static int unit_attr(fi_decoder *d, struct rd *r)
 {
     struct qref q;
@@ -897,6 +915,7 @@ static int unit_attr(fi_decoder *d, struct rd *r)
     TRY(grow_attrs(d));
     a = &d->attrs[d->nattrs];
     TRY(commit_qname(d, &q, FI_T_ATTRIBUTE, &a->name));
+    TRY(check_unique(d, &a->name));
     TRY(resolve(d, &v, FI_T_VALUE, 1, &a->value));
     d->nattrs++;
     return FI_OK;

@@ -263,6 +263,7 @@ const char *fi_strerror(int code)
     case FI_E_ALPHABET: return "unknown restricted alphabet or bad character";
     case FI_E_ALGORITHM: return "unknown encoding algorithm or bad data";
     case FI_E_VOCAB: return "unknown external vocabulary";
+    case FI_E_DUPLICATE: return "duplicate attribute name on an element";
     case FI_E_ABORTED: return "stopped by a callback";
     case FI_E_STATE: return "call not valid in this state";
     case FI_E_ARG: return "invalid argument";

@@ -6,7 +6,9 @@
  * hostile: every function checks lengths and bit patterns. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "fi-internal.h"
 
@@ -475,10 +477,59 @@ static int alg_bool(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
     return r;
 }
 
+/* XML Schema 1.0 canonical float/double: one non-zero digit before the
+ * point, at least one after it, no trailing zeros, "E" and the exponent
+ * without "+" or leading zeros ("1.0E0", "-2.5E-3"); 0.0E0 (and -0.0E0
+ * for negative zero, as XML Schema 1.1), INF, -INF, NaN.  The digits are
+ * the fewest that read back as the same float or double. */
+static void xsd_float(char *t, size_t tn, double v, int is_float)
+{
+    char e[40], *q, *m;
+    int prec, max = is_float ? 9 : 17, x;
+    size_t k = 0, end;
+
+    if (isnan(v)) {
+        snprintf(t, tn, "NaN");
+        return;
+    }
+    if (v == 0) {
+        snprintf(t, tn, "%s0.0E0", signbit(v) ? "-" : "");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(t, tn, "%s", v > 0 ? "INF" : "-INF");
+        return;
+    }
+    for (prec = 1; prec < max; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec - 1, v);
+        if (is_float ? strtof(e, NULL) == (float)v : strtod(e, NULL) == v)
+            break;
+    }
+    snprintf(e, sizeof e, "%.*e", prec - 1, v);
+    /* e: [-]D[.DDD]e[+-]XX, the point as the locale writes it */
+    m = e;
+    if (*m == '-')
+        t[k++] = *m++;
+    t[k++] = *m++;
+    t[k++] = '.';
+    q = strchr(m, 'e');
+    x = atoi(q + 1);
+    while (m < q && !(*m >= '0' && *m <= '9'))
+        m++; /* the decimal point */
+    end = (size_t)(q - m);
+    while (end > 0 && m[end - 1] == '0')
+        end--;
+    if (!end)
+        t[k++] = '0';
+    memcpy(t + k, m, end);
+    k += end;
+    snprintf(t + k, tn - k, "E%d", x);
+}
+
 static int alg_float(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
                      size_t n, size_t k)
 {
-    char t[40];
+    char t[48];
     size_t i;
     int r = 0;
 
@@ -490,11 +541,11 @@ static int alg_float(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
             uint32_t w = (uint32_t)v;
             float f;
             memcpy(&f, &w, 4);
-            snprintf(t, sizeof t, "%.9g", (double)f);
+            xsd_float(t, sizeof t, (double)f, 1);
         } else {
             double d;
             memcpy(&d, &v, 8);
-            snprintf(t, sizeof t, "%.17g", d);
+            xsd_float(t, sizeof t, d, 0);
         }
         r = put_text(m, b, i > 0, t);
     }

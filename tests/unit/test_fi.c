@@ -335,8 +335,26 @@ static const struct algo_case algo_cases[] = {
     {3, 6, "\x3A", 1, 0, "true"},
     {3, 6, "\x04", 1, 0, "false true false false"},
     {3, 6, "\xF0", 1, FI_E_ALGORITHM, NULL},
-    {3, 7, "\x3F\x80\x00\x00", 4, 0, "1"},
-    {3, 8, "\x40\x00\x00\x00\x00\x00\x00\x00", 8, 0, "2"},
+    /* float and double: XML Schema canonical form */
+    {3, 7, "\x3F\x80\x00\x00", 4, 0, "1.0E0"},
+    {3, 7, "\x42\xC8\x00\x00", 4, 0, "1.0E2"},
+    {3, 7, "\x3D\xCC\xCC\xCD", 4, 0, "1.0E-1"},
+    {3, 7, "\xC0\x20\x00\x00\x3F\xC0\x00\x00", 8, 0, "-2.5E0 1.5E0"},
+    {3, 7, "\x7F\x7F\xFF\xFF", 4, 0, "3.4028235E38"},
+    {3, 7, "\x00\x00\x00\x01", 4, 0, "1.0E-45"},
+    {3, 7, "\x00\x00\x00\x00\x80\x00\x00\x00", 8, 0, "0.0E0 -0.0E0"},
+    {3, 7, "\x7F\x80\x00\x00\xFF\x80\x00\x00\x7F\xC0\x00\x00", 12, 0,
+     "INF -INF NaN"},
+    {3, 7, "\x3F\x80\x00", 3, FI_E_ALGORITHM, NULL},
+    {3, 8, "\x40\x00\x00\x00\x00\x00\x00\x00", 8, 0, "2.0E0"},
+    {3, 8, "\x3F\xB9\x99\x99\x99\x99\x99\x9A", 8, 0, "1.0E-1"},
+    {3, 8, "\x41\x9D\x6F\x34\x54\x80\x00\x00", 8, 0, "1.23456789125E8"},
+    {3, 8, "\x00\x00\x00\x00\x00\x00\x00\x01", 8, 0, "5.0E-324"},
+    {3, 8, "\x7F\xEF\xFF\xFF\xFF\xFF\xFF\xFF", 8, 0,
+     "1.7976931348623157E308"},
+    {3, 8, "\xC0\x5E\xDD\x2F\x1A\x9F\xBE\x77", 8, 0, "-1.23456E2"},
+    {3, 8, "\x7F\xF8\x00\x00\x00\x00\x00\x00\xFF\xF0\x00\x00\x00\x00\x00\x00",
+     16, 0, "NaN -INF"},
     {3, 9, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f",
      16, 0, "00010203-0405-0607-0809-0a0b0c0d0e0f"},
     {3, 10, "a<b", 3, 0, "a<b"},
@@ -369,7 +387,7 @@ Test(fi, builtin_algorithms_and_alphabets)
         cr_assert_eq(err, FI_OK, "case %zu: %s", i, fi_strerror(err));
         snprintf(want, sizeof want, "E \"\" a \"\"\nT %s\n/\n", c->text);
         if (strchr(c->text, ' ')) {
-            char esc[128];
+            char esc[200];
             size_t k = 0;
             for (const char *s = c->text; *s; s++)
                 k += (size_t)(*s == ' ' ? sprintf(esc + k, "\\s")
@@ -469,6 +487,17 @@ static const struct bad_case bad_cases[] = {
      FI_E_SYNTAX, 9},
     {"prefix without namespace", "\xE0\x00\x00\x01\x00\x3E\x00p\x00x\xFF", 11,
      FI_E_SYNTAX, 5},
+    /* <x b="v" b="v"/>: the second attribute literal, then indexed */
+    {"duplicate attribute",
+     "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00" "b\x00v\x78\x00" "b\x00v\xF0\xFF",
+     20, FI_E_DUPLICATE, 13},
+    {"duplicate attribute by index",
+     "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00" "b\x00v\x00\x00w\xF0\xFF", 18,
+     FI_E_DUPLICATE, 13},
+    /* b and {urn:n}b are different names; then {urn:n}b again */
+    {"duplicate namespaced attribute",
+     "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00" "b\x00v"
+     "\x79\x04urn:n\x00" "b\x00v\x01\x00w\xF0\xFF", 29, FI_E_DUPLICATE, 24},
 };
 
 Test(fi, hostile_documents_fail_with_offset_and_stick)
@@ -773,6 +802,6 @@ Test(fi, strerror_names_every_code)
 {
     int c;
 
-    for (c = FI_E_FRAME; c <= FI_MORE; c++)
+    for (c = FI_E_DUPLICATE; c <= FI_MORE; c++)
         cr_assert_str_neq(fi_strerror(c), "unknown error");
 }
