@@ -21,9 +21,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: orbweb fi encode [--vocab xmpp|xmpp1|xmpp2|--xmpp-vocab] [--typed] "
-            "[--words] [--utf16] [--index-limit N] IN.xml [OUT.fi]\n"
+            "[--words] [--utf16] [--stream] [--index-limit N] IN.xml [OUT.fi]\n"
             "       orbweb fi decode IN.fi [OUT.xml]\n"
-            "       orbweb fi dump IN.fi        items with byte offsets\n"
+            "       orbweb fi dump IN.fi        items with byte offsets (and frames)\n"
             "       orbweb fi infoset FILE      canonical infoset of .xml or .fi\n"
             "       orbweb fi vocab [1|2]       a built-in XMPP vocabulary (default 2)\n"
             "       orbweb fi bench [DIR]       same as orbweb bench fi\n"
@@ -96,6 +96,8 @@ static int parse_opts(int argc, char **argv, struct fi_opts *o)
             o->enc.words = 1;
         else if (!strcmp(a, "--utf16"))
             o->enc.utf16 = 1;
+        else if (!strcmp(a, "--stream"))
+            o->enc.stream = 1;
         else if (!strcmp(a, "--index-limit") && i + 1 < argc)
             o->enc.index_limit = (unsigned)atoi(argv[++i]);
         else if (a[0] == '-' && a[1]) {
@@ -163,6 +165,7 @@ static int do_decode(const struct fi_opts *o)
 struct dumper {
     fi_decoder *d;
     size_t depth;
+    uint64_t shift; /* frame header octets before the current item */
     struct dref {
         int t, how;
         uint32_t i;
@@ -210,8 +213,8 @@ static void pr_refs(struct dumper *u, int until)
 
 static void indent(struct dumper *u, const char *what)
 {
-    printf("%8" PRIu64 "  %*s%s", fi_decoder_offset(u->d), (int)(2 * u->depth),
-           "", what);
+    printf("%8" PRIu64 "  %*s%s", fi_decoder_offset(u->d) + u->shift,
+           (int)(2 * u->depth), "", what);
 }
 
 static void pr(struct fi_str s)
@@ -326,6 +329,48 @@ static int d_enddoc(void *ud)
     return 0;
 }
 
+/* A stream-mode file: a frame header, then a frame starting with the
+ * Fast Infoset identification E0 00 00 01. */
+static int is_framed(const uint8_t *p, size_t n)
+{
+    size_t fl;
+    int h = fi_frame_header(p, n, &fl);
+
+    return n && p[0] != 0xE0 && h > 0 && fl >= 4 && n - (size_t)h >= 4 &&
+           !memcmp(p + h, "\xE0\x00\x00\x01", 4);
+}
+
+/* Feeds the frames one by one to a stream decoder, each announced with
+ * its file offset; event offsets are file offsets too. */
+static int dump_frames(struct dumper *u, const uint8_t *p, size_t n,
+                       uint64_t *err_off)
+{
+    size_t off = 0, k = 0, fl;
+    int h, rc = FI_OK;
+
+    while (off < n) {
+        h = fi_frame_header(p + off, n - off, &fl);
+        if (h <= 0 || fl > n - off - (size_t)h) {
+            *err_off = off;
+            return h < 0 ? h : FI_E_TRUNCATED;
+        }
+        printf("%8zu  frame %zu: %zu octets%s\n", off, k, fl,
+               k ? "" : " (header)");
+        u->shift += (uint64_t)h;
+        rc = fi_decoder_feed(u->d, p + off + h, fl, 0);
+        if (rc < 0)
+            break;
+        off += (size_t)h + fl;
+        k++;
+    }
+    if (rc >= 0)
+        rc = fi_decoder_feed(u->d, p + n, 0, 1);
+    *err_off = fi_decoder_offset(u->d) + u->shift;
+    if (!rc)
+        printf("%8zu  (%zu frames, %zu octets)\n", n, k, n);
+    return rc;
+}
+
 static int do_dump(const struct fi_opts *o)
 {
     static const struct fi_handler h = {
@@ -338,16 +383,21 @@ static int do_dump(const struct fi_opts *o)
     fi_ctx *ctx = fi_ctx_new(NULL, NULL);
     size_t n;
     char *fi = slurp(o->in, &n);
-    int rc = FI_E_NOMEM;
+    int rc = FI_E_NOMEM, framed = fi && is_framed((const uint8_t *)fi, n);
+    uint64_t off = 0;
 
-    u.d = fi_decoder_new(ctx, &h, &u, 0);
-    if (fi && u.d)
+    u.d = fi_decoder_new(ctx, &h, &u, framed ? FI_DEC_STREAM : 0);
+    if (fi && u.d && framed)
+        rc = dump_frames(&u, (const uint8_t *)fi, n, &off);
+    else if (fi && u.d) {
         rc = fi_decoder_feed(u.d, fi, n, 1);
+        off = fi_decoder_offset(u.d);
+        if (!rc)
+            printf("%8zu  (%zu octets)\n", n, n);
+    }
     if (rc)
         fprintf(stderr, "orbweb fi: %s: %s at byte %" PRIu64 "\n", o->in,
-                fi_strerror(rc), u.d ? fi_decoder_offset(u.d) : 0);
-    else
-        printf("%8zu  (%zu octets)\n", n, n);
+                fi_strerror(rc), off);
     fi_decoder_free(u.d);
     free(fi);
     fi_ctx_free(ctx);
