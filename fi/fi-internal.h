@@ -8,6 +8,7 @@
 #ifndef FI_FI_INTERNAL_H
 #define FI_FI_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -50,11 +51,30 @@ int fi_buf_append(struct fi_mem *m, struct fi_buf *b, const void *d, size_t n);
 void fi_buf_free(struct fi_mem *m, struct fi_buf *b);
 
 /* An arena of blocks: allocations never move until fi_arena_reset. */
-struct fi_block;
+struct fi_block {
+    struct fi_block *next;
+    size_t size, used;
+    max_align_t data[];
+};
 struct fi_arena {
     struct fi_block *head;
 };
-void *fi_arena_alloc(struct fi_mem *m, struct fi_arena *a, size_t n);
+void *fi_arena_alloc_slow(struct fi_mem *m, struct fi_arena *a, size_t n);
+/* The common case (room in the current block) inline: one call per string
+ * the decoder keeps. */
+static inline void *fi_arena_alloc(struct fi_mem *m, struct fi_arena *a,
+                                   size_t n)
+{
+    struct fi_block *b = a->head;
+    size_t need = (n + 15) & ~(size_t)15;
+
+    if (b && need >= n && b->size - b->used >= need) {
+        void *p = (char *)b->data + b->used;
+        b->used += need;
+        return p;
+    }
+    return fi_arena_alloc_slow(m, a, n);
+}
 char *fi_arena_dup(struct fi_mem *m, struct fi_arena *a, const void *s,
                    size_t n);
 void fi_arena_reset(struct fi_mem *m, struct fi_arena *a); /* keeps one */
@@ -79,7 +99,24 @@ struct fi_vocab {
 };
 
 /* ---- text: UTF-8/16, alphabets, algorithms (fi_text.c) ---- */
-int fi_utf8_valid(const uint8_t *p, size_t n);
+int fi_utf8_check(const uint8_t *p, size_t n);
+/* Inline: most strings are short and ASCII, tested 8 octets at a time
+ * (OR-ed, one branch per 16); the rest goes to fi_utf8_check. */
+static inline int fi_utf8_valid(const uint8_t *p, size_t n)
+{
+    uint64_t w = 0, v;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&v, p + i, 8);
+        w |= v;
+        if ((i & 8) && (w & 0x8080808080808080ull))
+            return fi_utf8_check(p, n);
+    }
+    for (; i < n; i++)
+        w |= p[i];
+    return (w & 0x8080808080808080ull) ? fi_utf8_check(p, n) : 1;
+}
 /* Appends the UTF-8 form of UTF-16BE octets to b. */
 int fi_utf16_to_utf8(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
                      size_t n);

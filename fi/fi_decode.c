@@ -395,8 +395,10 @@ static int stab_push(fi_decoder *d, int t, struct fi_str s)
 
     if (tb->n >= d->mem.lim.max_table_entries)
         return FI_E_LIMIT;
-    TRY(fi_grow(&d->mem, &e, &tb->cap, tb->n + 1, sizeof *tb->e));
-    tb->e = e;
+    if (tb->n >= tb->cap) {
+        TRY(fi_grow(&d->mem, &e, &tb->cap, tb->n + 1, sizeof *tb->e));
+        tb->e = e;
+    }
     tb->e[tb->n++] = s;
     return FI_OK;
 }
@@ -408,8 +410,10 @@ static int ntab_push(fi_decoder *d, int t, const struct fi_qname *q)
 
     if (tb->n >= d->mem.lim.max_table_entries)
         return FI_E_LIMIT;
-    TRY(fi_grow(&d->mem, &e, &tb->cap, tb->n + 1, sizeof *tb->e));
-    tb->e = e;
+    if (tb->n >= tb->cap) {
+        TRY(fi_grow(&d->mem, &e, &tb->cap, tb->n + 1, sizeof *tb->e));
+        tb->e = e;
+    }
     tb->e[tb->n++] = *q;
     return FI_OK;
 }
@@ -629,8 +633,10 @@ static int push_element(fi_decoder *d)
 
     if (d->depth >= d->mem.lim.max_depth)
         return FI_E_LIMIT;
-    TRY(fi_grow(&d->mem, &s, &d->scap, d->depth + 1, sizeof *d->stack));
-    d->stack = s;
+    if (d->depth >= d->scap) {
+        TRY(fi_grow(&d->mem, &s, &d->scap, d->depth + 1, sizeof *d->stack));
+        d->stack = s;
+    }
     d->stack[d->depth++] = d->name;
     return FI_OK;
 }
@@ -817,8 +823,10 @@ static int grow_ns(fi_decoder *d)
 
     if (d->nns + d->nattrs >= d->mem.lim.max_attributes)
         return FI_E_LIMIT;
-    TRY(fi_grow(&d->mem, &p, &d->nscap, d->nns + 1, sizeof *d->ns));
-    d->ns = p;
+    if (d->nns >= d->nscap) {
+        TRY(fi_grow(&d->mem, &p, &d->nscap, d->nns + 1, sizeof *d->ns));
+        d->ns = p;
+    }
     return FI_OK;
 }
 
@@ -872,8 +880,10 @@ static int grow_attrs(fi_decoder *d)
 
     if (d->nns + d->nattrs >= d->mem.lim.max_attributes)
         return FI_E_LIMIT;
-    TRY(fi_grow(&d->mem, &p, &d->acap, d->nattrs + 1, sizeof *d->attrs));
-    d->attrs = p;
+    if (d->nattrs >= d->acap) {
+        TRY(fi_grow(&d->mem, &p, &d->acap, d->nattrs + 1, sizeof *d->attrs));
+        d->attrs = p;
+    }
     return FI_OK;
 }
 

@@ -172,15 +172,9 @@ void fi_buf_free(struct fi_mem *m, struct fi_buf *b)
 
 /* ---- arenas ---- */
 
-struct fi_block {
-    struct fi_block *next;
-    size_t size, used;
-    max_align_t data[];
-};
-
 #define FI_BLOCK_MIN 4096
 
-void *fi_arena_alloc(struct fi_mem *m, struct fi_arena *a, size_t n)
+void *fi_arena_alloc_slow(struct fi_mem *m, struct fi_arena *a, size_t n)
 {
     struct fi_block *b = a->head;
     size_t need = (n + 15) & ~(size_t)15, size;

@@ -67,7 +67,7 @@ static size_t utf8_seq(const uint8_t *p, size_t n)
     return 0;
 }
 
-int fi_utf8_valid(const uint8_t *p, size_t n)
+int fi_utf8_check(const uint8_t *p, size_t n)
 {
     size_t i = 0;
 
