@@ -31,8 +31,11 @@ void xm_room_send(xm_room *r, xmpp_stanza_t *st)
 {
     size_t bytes = xm_send(r->env->out, st);
 
-    if (bytes)
-        xm_stats_count(r->stats, XM_OUT, st, bytes);
+    if (!bytes)
+        return;
+    xm_stats_count(r->stats, XM_OUT, st, bytes);
+    if (r->env->service_stats)
+        xm_stats_count(r->env->service_stats, XM_OUT, st, bytes);
 }
 
 void xm_room_error(xm_room *r, xmpp_stanza_t *st, const char *etype,

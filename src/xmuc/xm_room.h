@@ -37,6 +37,7 @@ struct xm_room_env {
      * stanza. */
     void (*changed)(void *ctx, xm_room *r);
     bool (*is_admin)(void *ctx, const char *bare_jid); /* service admins */
+    xm_stats *service_stats;    /* what rooms send is counted here too */
     void *ctx;
     uint64_t seed;              /* for the view manager's PRNG */
 };

@@ -116,7 +116,7 @@ xm_service *xm_service_new(const struct xm_service_config *cfg,
         .out = out, .domain = cfg->domain, .max_occupants = cfg->max_occupants,
         .rate_per_s = cfg->rate_per_s, .rate_burst = cfg->rate_burst,
         .now_ms = cfg->now_ms, .changed = room_changed, .is_admin = is_admin,
-        .ctx = s, .seed = cfg->seed};
+        .ctx = s, .seed = cfg->seed, .service_stats = s->stats};
     if (cfg->data_dir) {
         if (xm_store_open(cfg->data_dir, err, errlen) < 0) {
             xm_service_free(s);

@@ -5,12 +5,16 @@
 set -u
 orbweb="$OB_BUILDDIR/tools/orbweb/orbweb"
 status=0
+work=$(mktemp -d)   # orbweb up draws orbweb-demo.svg in the current folder
+cd "$work" || exit 1
 for kind in prosody ejabberd; do
-  out=$("$orbweb" up --server "$kind" --for 1 --peers 6 2>&1)
+  rm -f orbweb-demo.svg
+  out=$("$orbweb" up --server-kind "$kind" --for 1 --peers 6 2>&1)
   rc=$?
   dir=$(printf '%s\n' "$out" | sed -n 's/.*folder \(\/[^ ]*\)$/\1/p')
   for want in "identity: conference/text" "ping rooms.localhost: result" \
               "6 peers joined demo@rooms.localhost" "peer1 -> " "orbweb is up." \
+              "drawn: orbweb-demo.svg" "traffic: in " \
               "stopped; nothing left running."; do
     case "$out" in
       *"$want"*) echo "ok - $kind: '$want'" ;;
@@ -18,6 +22,8 @@ for kind in prosody ejabberd; do
     esac
   done
   [ "$rc" = 0 ] && echo "ok - $kind: exit 0" || { echo "not ok - $kind: exit $rc"; status=1; }
+  grep -q "<svg" orbweb-demo.svg 2>/dev/null && echo "ok - $kind: topology drawn as SVG" \
+    || { echo "not ok - $kind: no SVG drawing"; status=1; }
   if [ -n "$dir" ] && [ ! -e "$dir" ]; then
     echo "ok - $kind: $dir removed"
   else
@@ -66,4 +72,5 @@ grep -q "stopped; nothing left running." "$log" \
   && echo "ok - orbweb up stops on SIGINT" \
   || { echo "not ok - orbweb up did not stop cleanly"; cat "$log"; status=1; }
 rm -f "$log" "$pwfile"
+cd / && rm -rf "$work"
 exit $status

@@ -644,3 +644,19 @@ Test(room, full_room_and_owner_exception)
     cr_expect_str_eq(error_of(0), "not-acceptable", "above the service's cap of 1000");
     xm_service_free(s);
 }
+
+Test(room, every_stanza_counts_in_the_service_table)
+{
+    xm_service *s = service(NULL);
+    struct xm_counter svc, room;
+
+    join(s, "r", "alice", NULL);
+    join(s, "r", "bob", NULL);
+    svc = xm_stats_total(xm_service_stats(s));
+    room = xm_stats_total(xm_room_stats(xm_service_room(s, "r")));
+    cr_expect_eq(svc.stanzas[XM_IN], 2);
+    cr_expect_eq(room.stanzas[XM_IN], 2);
+    cr_expect_eq(room.stanzas[XM_OUT], n_sent, "the room counts what it sent");
+    cr_expect_eq(svc.stanzas[XM_OUT], n_sent, "and so does the service");
+    xm_service_free(s);
+}

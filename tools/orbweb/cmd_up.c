@@ -3,9 +3,11 @@
  * Starts a throwaway XMPP server (Prosody by default) from a generated
  * configuration, starts xmucd against it, logs in a client, asks the
  * component what it is (disco#info) and pings it, then lets demo peers
- * join a room with a red-black tree view manager and prints the room's
- * topology as an admin fetches it.  Everything keeps running until
- * Ctrl-C (or --for SECONDS), so other clients can join too.  On the way
+ * join a room (red-black tree views unless --manager says otherwise),
+ * prints the room's topology as an admin fetches it and draws it as SVG
+ * with Graphviz, and shows a live one-line traffic summary (xmucd's
+ * counters, every two seconds).  Everything keeps running until Ctrl-C
+ * (or --for SECONDS), so other clients can join too.  On the way
  * out it stops everything it started; the harness supervisors make sure
  * of that even if this process is killed. */
 #include "config.h"
@@ -23,8 +25,16 @@
 #include "hs_proc.h"
 #include "hs_server.h"
 #include "topo.h"
+#include "xm_roomcfg.h"
+#include "xm_stats.h"
 
 #define DEMO_ROOM "demo"
+
+struct up_opts {
+    enum hs_kind kind;
+    int seconds, peers;
+    const char *manager, *view_size, *svg;
+};
 
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 
@@ -90,9 +100,10 @@ static int show_component(hs_server *s)
     return ok == 2 ? 0 : -1;
 }
 
-/* Lets n demo peers join the demo room (rbt views, view size 3). */
-static int join_peers(hs_server *s, hs_client **peers, int n)
+/* Lets the demo peers join the demo room with the chosen manager. */
+static int join_peers(hs_server *s, hs_client **peers, const struct up_opts *o)
 {
+    int n = o->peers;
     char err[1024], to[256], from[256];
 
     for (int i = 0; i < n; i++) {
@@ -114,8 +125,8 @@ static int join_peers(hs_server *s, hs_client **peers, int n)
         j = xmpp_stanza_new(hs_client_ctx(peers[i]));
         xmpp_stanza_set_name(j, "join");
         xmpp_stanza_set_ns(j, CLI_NS_XMUC);
-        xmpp_stanza_set_attribute(j, "manager", "rbt");
-        xmpp_stanza_set_attribute(j, "view-size", "3");
+        xmpp_stanza_set_attribute(j, "manager", o->manager);
+        xmpp_stanza_set_attribute(j, "view-size", o->view_size);
         xmpp_stanza_add_child(p, j);
         xmpp_stanza_release(j);
         hs_client_send(peers[i], p);
@@ -127,71 +138,150 @@ static int join_peers(hs_server *s, hs_client **peers, int n)
         }
         xmpp_stanza_release(self);
     }
-    printf("%d peers joined %s@%s (red-black tree views, view size 3)\n", n,
-           DEMO_ROOM, hs_server_component(s));
+    printf("%d peers joined %s@%s (%s views, view size %s)\n", n, DEMO_ROOM,
+           hs_server_component(s), o->manager, o->view_size);
     return 0;
 }
 
-/* Fetches the demo room's topology as the admin user1 and prints it. */
-static int show_topology(hs_server *s)
+/* Draws the topology as SVG with Graphviz's dot, if it is installed. */
+static void draw_svg(const struct cli_topo *topo, const char *path)
 {
-    char err[1024], jid[128], room[256];
-    hs_client *admin;
+    char cmd[1200];
+    FILE *p;
+
+    if (access("/usr/bin/dot", X_OK) != 0) {
+        printf("(no drawing: install Graphviz with apt-get install graphviz)\n");
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "/usr/bin/dot -Tsvg -o '%s'", path);
+    if (strchr(path, '\'') || !(p = popen(cmd, "w"))) {
+        printf("(cannot draw to %s)\n", path);
+        return;
+    }
+    cli_topo_write_dot(topo, DEMO_ROOM, p);
+    if (pclose(p) == 0)
+        printf("drawn: %s\n", path);
+    else
+        printf("(dot failed to draw %s)\n", path);
+}
+
+/* Logs in the admin user1 (xmucd's admin in the demo). */
+static hs_client *admin_login(hs_server *s, char *err, size_t errlen)
+{
+    char jid[128];
+
+    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(s));
+    return hs_client_connect(hs_server_host(s), hs_server_c2s_port(s), jid,
+                             hs_server_password(s), 10000, err, errlen);
+}
+
+/* Fetches the demo room's topology as the admin, prints and draws it. */
+static int show_topology(hs_server *s, hs_client *admin, const char *svg)
+{
+    char err[1024], room[256];
     xmpp_stanza_t *t = NULL;
     struct cli_topo topo;
     char *json;
     int r = -1;
 
-    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(s));
     snprintf(room, sizeof room, DEMO_ROOM "@%s", hs_server_component(s));
-    if (!(admin = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s), jid,
-                                    hs_server_password(s), 10000, err, sizeof err)) ||
-        cli_admin_query(admin, room, "topology", 10000, NULL, &t, err, sizeof err) != 0) {
+    if (cli_admin_query(admin, room, "topology", 10000, NULL, &t, err, sizeof err) != 0) {
         fprintf(stderr, "orbweb up: topology: %s\n", err);
-        hs_client_close(admin);
         return -1;
     }
     json = xmpp_stanza_get_text(t);
     if (json && cli_topo_parse(json, strlen(json), &topo, NULL) == 0) {
-        printf("topology of %s, as its admin %s sees it (orbweb topo):\n", room, jid);
+        printf("topology of %s, as its admin user1@%s sees it (orbweb topo):\n",
+               room, hs_server_domain(s));
         cli_topo_write_text(&topo, stdout);
+        draw_svg(&topo, svg);
         cli_topo_clear(&topo);
         r = 0;
     }
     if (json)
         xmpp_free(hs_client_ctx(admin), json);
     xmpp_stanza_release(t);
-    hs_client_close(admin);
     return r;
+}
+
+/* One line of xmucd's traffic: totals and rates since the last line. */
+static void traffic_line(hs_server *s, hs_client *admin, struct xm_counter *last,
+                         double *last_age)
+{
+    char err[256];
+    xmpp_stanza_t *st = NULL;
+    xm_stats *stats = NULL;
+    struct xm_counter t;
+    double age, dt;
+
+    if (cli_admin_query(admin, hs_server_component(s), "stats", 5000, NULL, &st,
+                        err, sizeof err) != 0 ||
+        xm_stats_parse(st, &stats, &age) != 0) {
+        printf("traffic: %s\n", err);
+        if (st)
+            xmpp_stanza_release(st);
+        return;
+    }
+    t = xm_stats_total(stats);
+    dt = age - *last_age > 0 ? age - *last_age : 1;
+    printf("traffic: in %llu stanzas (%.1f/s), out %llu stanzas (%.1f/s), "
+           "%.1f KB out\n", (unsigned long long)t.stanzas[XM_IN],
+           (double)(t.stanzas[XM_IN] - last->stanzas[XM_IN]) / dt,
+           (unsigned long long)t.stanzas[XM_OUT],
+           (double)(t.stanzas[XM_OUT] - last->stanzas[XM_OUT]) / dt,
+           (double)t.bytes[XM_OUT] / 1024.0);
+    fflush(stdout);
+    *last = t;
+    *last_age = age;
+    xm_stats_free(stats);
+    xmpp_stanza_release(st);
 }
 
 static void usage(void)
 {
-    printf("usage: orbweb up [--server prosody|ejabberd] [--for SECONDS] [--peers N]\n"
+    printf("usage: orbweb up [--server-kind prosody|ejabberd] [--for SECONDS]\n"
+           "                 [--peers N] [--manager NAME] [--view-size S] [--svg FILE]\n"
            "Starts a throwaway XMPP server and xmucd on loopback, shows them\n"
-           "working with N demo peers (default 8) in a room, and runs until\n"
-           "Ctrl-C (or for SECONDS).\n");
+           "working with N demo peers (default 8) in a room whose view manager\n"
+           "is NAME (default rbt, view size 3), draws its topology to FILE\n"
+           "(default orbweb-demo.svg), prints a traffic line every 2 s, and runs\n"
+           "until Ctrl-C (or for SECONDS).  --server is a synonym of --server-kind.\n");
 }
 
-static int parse(int argc, char **argv, enum hs_kind *kind, int *seconds,
-                 int *peers)
+static int parse(int argc, char **argv, struct up_opts *o)
 {
     static const struct option opts[] = {
+        {"server-kind", required_argument, NULL, 's'},
         {"server", required_argument, NULL, 's'},
         {"for", required_argument, NULL, 'f'},
         {"peers", required_argument, NULL, 'p'},
+        {"manager", required_argument, NULL, 'm'},
+        {"view-size", required_argument, NULL, 'v'},
+        {"svg", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
 
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 's' && hs_kind_parse(optarg, kind) == 0)
+        if (c == 's' && hs_kind_parse(optarg, &o->kind) == 0)
             continue;
-        if (c == 'f' && (*seconds = atoi(optarg)) > 0)
+        if (c == 'f' && (o->seconds = atoi(optarg)) > 0)
             continue;
-        if (c == 'p' && (*peers = atoi(optarg)) >= 0 && *peers <= 64)
+        if (c == 'p' && (o->peers = atoi(optarg)) >= 0 && o->peers <= 64)
             continue;
+        if (c == 'm' && xm_manager_known(optarg)) {
+            o->manager = optarg;
+            continue;
+        }
+        if (c == 'v' && atoi(optarg) > 0 && atoi(optarg) <= 255) {
+            o->view_size = optarg;
+            continue;
+        }
+        if (c == 'g') {
+            o->svg = optarg;
+            continue;
+        }
         if (c == 'h') {
             usage();
             return 1;
@@ -202,8 +292,11 @@ static int parse(int argc, char **argv, enum hs_kind *kind, int *seconds,
     return 0;
 }
 
-static void wait_for_stop(hs_server *s, struct hs_proc *xmucd, int seconds)
+static void wait_for_stop(hs_server *s, struct hs_proc *xmucd, hs_client *admin,
+                          int seconds)
 {
+    struct xm_counter last = {0};
+    double last_age = 0;
     struct sigaction sa = {.sa_handler = on_signal};
 
     sigaction(SIGINT, &sa, NULL);
@@ -214,6 +307,8 @@ static void wait_for_stop(hs_server *s, struct hs_proc *xmucd, int seconds)
         printf("running; press Ctrl-C to stop\n");
     fflush(stdout);
     for (int t = 0; !stop_requested && (!seconds || t < seconds * 10); t++) {
+        if (t % 20 == 0)
+            traffic_line(s, admin, &last, &last_age);
         if (!hs_server_running(s) || !hs_proc_running(xmucd)) {
             fprintf(stderr, "orbweb up: %s stopped unexpectedly; logs in %s\n",
                     hs_server_running(s) ? "xmucd" : "the server",
@@ -226,18 +321,19 @@ static void wait_for_stop(hs_server *s, struct hs_proc *xmucd, int seconds)
 
 int cli_up(int argc, char **argv)
 {
-    enum hs_kind kind = HS_PROSODY;
-    int seconds = 0, npeers = 8;
-    int r = parse(argc, argv, &kind, &seconds, &npeers), rc = 1;
+    struct up_opts o = {HS_PROSODY, 0, 8, "rbt", "3", "orbweb-demo.svg"};
+    int r = parse(argc, argv, &o), rc = 1;
+    enum hs_kind kind;
     struct hs_options opt = {.accounts = 2};
     char err[2048], admins[64];
     char *xargs[] = {"--admins", admins, NULL};
     hs_server *s;
     struct hs_proc *xmucd;
-    hs_client *peers[64] = {NULL};
+    hs_client *peers[64] = {NULL}, *admin = NULL;
 
     if (r)
         return r == 1 ? 0 : r;
+    kind = o.kind;
     printf("starting %s on loopback...\n", hs_kind_name(kind));
     fflush(stdout);
     if (!(s = hs_server_start(kind, &opt, err, sizeof err))) {
@@ -257,16 +353,20 @@ int cli_up(int argc, char **argv)
         hs_server_stop(s);
         return 1;
     }
-    if (show_component(s) == 0 && join_peers(s, peers, npeers) == 0 &&
-        show_topology(s) == 0) {
+    err[0] = '\0';
+    if (show_component(s) == 0 && join_peers(s, peers, &o) == 0 &&
+        (admin = admin_login(s, err, sizeof err)) &&
+        (o.peers == 0 || show_topology(s, admin, o.svg) == 0)) {
         printf("orbweb is up.  Clients: %s:%d, anonymous on %s, or user1@%s and"
                " user2@%s with password %s (user1 is xmucd's admin).\n",
                hs_server_host(s), hs_server_c2s_port(s), hs_server_anon_domain(s),
                hs_server_domain(s), hs_server_domain(s), hs_server_password(s));
-        wait_for_stop(s, xmucd, seconds);
+        wait_for_stop(s, xmucd, admin, o.seconds);
         rc = 0;
-    }
-    for (int i = 0; i < npeers; i++)
+    } else if (!admin && err[0])
+        fprintf(stderr, "orbweb up: admin login: %s\n", err);
+    hs_client_close(admin);
+    for (int i = 0; i < o.peers; i++)
         hs_client_close(peers[i]);
     printf("stopping xmucd and %s...\n", hs_kind_name(kind));
     hs_xmucd_stop(xmucd);
