@@ -50,14 +50,15 @@ enum state {
 #define C_STANDALONE 0x02
 #define C_VERSION 0x01
 
+/* room: min(cap, max_table_entries), so a push tests one bound */
 struct stab {
     struct fi_str *e;
-    size_t n, cap;
+    size_t n, cap, room;
 };
 
 struct ntab {
     struct fi_qname *e;
-    size_t n, cap;
+    size_t n, cap, room;
 };
 
 #define MAX_VOCABS 8
@@ -75,6 +76,8 @@ struct fi_decoder {
     uint64_t base_off; /* stream offset of the buffer being parsed */
     uint64_t cur;      /* offset of the unit being parsed */
     const uint8_t *buf; /* the buffer being parsed */
+    int borrow;        /* buf is the caller's and the feed is the last:
+                          strings may point into it instead of copies */
     struct fi_buf in;  /* octets of an incomplete unit */
     size_t need;       /* octets the incomplete unit needs */
 
@@ -388,32 +391,52 @@ static const struct fi_str xml_prefix = {"xml", 3};
 static const struct fi_str xml_ns = {"http://www.w3.org/XML/1998/namespace",
                                      36};
 
-static int stab_push(fi_decoder *d, int t, struct fi_str s)
+static size_t room(const fi_decoder *d, size_t cap)
 {
-    struct stab *tb = &d->st[t];
+    return cap < d->mem.lim.max_table_entries ? cap
+                                               : d->mem.lim.max_table_entries;
+}
+
+static int stab_grow(fi_decoder *d, struct stab *tb)
+{
     void *e = tb->e;
 
     if (tb->n >= d->mem.lim.max_table_entries)
         return FI_E_LIMIT;
-    if (tb->n >= tb->cap) {
-        TRY(fi_grow(&d->mem, &e, &tb->cap, tb->n + 1, sizeof *tb->e));
-        tb->e = e;
-    }
+    TRY(fi_grow(&d->mem, &e, &tb->cap, tb->n + 1, sizeof *tb->e));
+    tb->e = e;
+    tb->room = room(d, tb->cap);
+    return FI_OK;
+}
+
+static inline int stab_push(fi_decoder *d, int t, struct fi_str s)
+{
+    struct stab *tb = &d->st[t];
+
+    if (tb->n >= tb->room)
+        TRY(stab_grow(d, tb));
     tb->e[tb->n++] = s;
     return FI_OK;
 }
 
-static int ntab_push(fi_decoder *d, int t, const struct fi_qname *q)
+static int ntab_grow(fi_decoder *d, struct ntab *tb)
 {
-    struct ntab *tb = &d->nt[t == FI_T_ELEMENT ? 0 : 1];
     void *e = tb->e;
 
     if (tb->n >= d->mem.lim.max_table_entries)
         return FI_E_LIMIT;
-    if (tb->n >= tb->cap) {
-        TRY(fi_grow(&d->mem, &e, &tb->cap, tb->n + 1, sizeof *tb->e));
-        tb->e = e;
-    }
+    TRY(fi_grow(&d->mem, &e, &tb->cap, tb->n + 1, sizeof *tb->e));
+    tb->e = e;
+    tb->room = room(d, tb->cap);
+    return FI_OK;
+}
+
+static inline int ntab_push(fi_decoder *d, int t, const struct fi_qname *q)
+{
+    struct ntab *tb = &d->nt[t == FI_T_ELEMENT ? 0 : 1];
+
+    if (tb->n >= tb->room)
+        TRY(ntab_grow(d, tb));
     tb->e[tb->n++] = *q;
     return FI_OK;
 }
@@ -520,12 +543,18 @@ static int resolve(fi_decoder *d, const struct sref *s, int t, int persist,
         return REF(d, t, s->idx, FI_REF_INDEX);
     }
     TRY(decode_literal(d, s, &v));
+    /* UTF-8 literals are v = the octets in d->buf: when it stays put
+     * until the document ends, tables and events point into it */
     if (s->add) {
-        TRY(add_string(d, t, v.ptr, v.len, out));
+        if (d->borrow && s->enc == ENC_UTF8) {
+            TRY(stab_push(d, t, v));
+            *out = v;
+        } else
+            TRY(add_string(d, t, v.ptr, v.len, out));
         return REF(d, t, (uint32_t)d->st[t].n, FI_REF_ADDED);
     }
     TRY(REF(d, t, 0, FI_REF_LITERAL));
-    if (persist) {
+    if (persist && !(d->borrow && s->enc == ENC_UTF8)) {
         out->ptr = fi_arena_dup(&d->mem, &d->scratch, v.ptr, v.len);
         if (!out->ptr)
             return fi_mem_why(&d->mem, v.len);
@@ -1401,7 +1430,9 @@ int fi_decoder_feed(fi_decoder *d, const void *data, size_t len, int last)
         if (rc != FI_OK || d->state == ST_DONE)
             return rc;
     }
+    d->borrow = last;
     rc = run(d, p, len, &used);
+    d->borrow = 0;
     d->base_off += used;
     d->cur = d->base_off;
     if (rc == FI_MORE && used < len) {
