@@ -42,3 +42,16 @@ tests_integration_test_ob_LDADD = src/substrate/libob.la \
 	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
 EXTRA_tests_integration_test_ob_DEPENDENCIES = src/xmuc/xmucd \
 	tools/examples/ob_echo
+
+# Fuzzing the library's reading of what rooms send.
+check_PROGRAMS += tests/fuzz/fuzz_ob_parse
+TESTS += tests/fuzz/fuzz_ob_parse
+FUZZ_TARGETS += fuzz_ob_parse
+tests_fuzz_fuzz_ob_parse_SOURCES = tests/fuzz/fuzz_ob_parse.c \
+	tests/fuzz/stanzas.c tests/fuzz/stanzas.h tests/fuzz/replay.c
+tests_fuzz_fuzz_ob_parse_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
+tests_fuzz_fuzz_ob_parse_LDADD = src/substrate/libob.la src/e2e/libe2e.la
+fuzz_ob_parse_FUZZ_SRCS = tests/fuzz/stanzas.c src/substrate/ob_parse.c \
+	src/e2e/xs_parser.c
+fuzz_ob_parse_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/fuzz_ob_parse

@@ -65,3 +65,16 @@ tests_fuzz_fuzz_topo_json_SOURCES = tests/fuzz/fuzz_topo_json.c \
 tests_fuzz_fuzz_topo_json_CFLAGS = $(AM_CFLAGS)
 fuzz_topo_json_FUZZ_SRCS = tools/orbweb/topo.c
 EXTRA_DIST += tests/fuzz/corpus/fuzz_topo_json
+
+# Fuzzing xmucd's stanza handling (the whole service, in memory).
+check_PROGRAMS += tests/fuzz/fuzz_xm_service
+TESTS += tests/fuzz/fuzz_xm_service
+FUZZ_TARGETS += fuzz_xm_service
+tests_fuzz_fuzz_xm_service_SOURCES = tests/fuzz/fuzz_xm_service.c \
+	tests/fuzz/stanzas.c tests/fuzz/stanzas.h tests/fuzz/replay.c
+tests_fuzz_fuzz_xm_service_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
+tests_fuzz_fuzz_xm_service_LDADD = src/xmuc/libxmuc.la
+fuzz_xm_service_FUZZ_SRCS = tests/fuzz/stanzas.c $(src_xmuc_libxmuc_la_SOURCES) \
+	$(src_e2e_libe2e_la_SOURCES) $(src_views_libvm_la_SOURCES)
+fuzz_xm_service_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm
+EXTRA_DIST += tests/fuzz/corpus/fuzz_xm_service
