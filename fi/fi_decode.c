@@ -527,8 +527,8 @@ static int decode_literal(fi_decoder *d, const struct sref *s,
 #define REF(d, t, i, how)                                                 \
     ((d)->h.ref && (d)->h.ref((d)->ud, (t), (i), (how)) ? FI_E_ABORTED : FI_OK)
 
-static int resolve(fi_decoder *d, const struct sref *s, int t, int persist,
-                   struct fi_str *out)
+static int resolve_slow(fi_decoder *d, const struct sref *s, int t,
+                        int persist, struct fi_str *out)
 {
     struct fi_str v;
 
@@ -563,6 +563,27 @@ static int resolve(fi_decoder *d, const struct sref *s, int t, int persist,
     }
     *out = v;
     return FI_OK;
+}
+
+/* The common cases inline: no string, or a UTF-8 literal in the last
+ * feed (no copy, whether added or kept for the event) when no `ref`
+ * callback wants to hear of it. */
+static inline int resolve(fi_decoder *d, const struct sref *s, int t,
+                          int persist, struct fi_str *out)
+{
+    if (s->kind == REF_NONE) {
+        out->ptr = "";
+        out->len = 0;
+        return FI_OK;
+    }
+    if (s->kind == REF_LIT && s->enc == ENC_UTF8 && d->borrow && !d->h.ref) {
+        if (!fi_utf8_valid(s->p, s->n))
+            return FI_E_UTF8;
+        out->ptr = (const char *)s->p;
+        out->len = s->n;
+        return s->add ? stab_push(d, t, *out) : FI_OK;
+    }
+    return resolve_slow(d, s, t, persist, out);
 }
 
 /* ---- qualified names ---- */
