@@ -101,20 +101,32 @@ struct fi_vocab {
 /* ---- text: UTF-8/16, alphabets, algorithms (fi_text.c) ---- */
 int fi_utf8_check(const uint8_t *p, size_t n);
 /* Inline: most strings are short and ASCII, tested 8 octets at a time
- * (OR-ed, one branch per 16); the rest goes to fi_utf8_check. */
+ * (OR-ed, one branch per 16), the tail as one overlapping word (or two
+ * overlapping 4-octet words, or three octets, below 8); the rest goes to
+ * fi_utf8_check. */
 static inline int fi_utf8_valid(const uint8_t *p, size_t n)
 {
     uint64_t w = 0, v;
+    uint32_t x;
     size_t i = 0;
 
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&v, p + i, 8);
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&v, p + i, 8);
+            w |= v;
+            if ((i & 8) && (w & 0x8080808080808080ull))
+                return fi_utf8_check(p, n);
+        }
+        memcpy(&v, p + n - 8, 8);
         w |= v;
-        if ((i & 8) && (w & 0x8080808080808080ull))
-            return fi_utf8_check(p, n);
+    } else if (n >= 4) {
+        memcpy(&x, p, 4);
+        w = x;
+        memcpy(&x, p + n - 4, 4);
+        w |= x;
+    } else if (n) {
+        w = (uint64_t)(p[0] | p[n / 2] | p[n - 1]);
     }
-    for (; i < n; i++)
-        w |= p[i];
     return (w & 0x8080808080808080ull) ? fi_utf8_check(p, n) : 1;
 }
 /* Appends the UTF-8 form of UTF-16BE octets to b. */

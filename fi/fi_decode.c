@@ -107,6 +107,13 @@ struct fi_decoder {
     struct fi_buf conv; /* converted strings */
 };
 
+/* for the few small functions of the hot path that gcc would not inline */
+#if defined(__GNUC__)
+#define INLINE inline __attribute__((always_inline))
+#else
+#define INLINE inline
+#endif
+
 /* ---- reading ---- */
 
 struct rd {
@@ -129,7 +136,7 @@ struct rd {
             return try_r_;                                                \
     } while (0)
 
-static int get8(struct rd *r, uint8_t *b)
+static INLINE int get8(struct rd *r, uint8_t *b)
 {
     NEED(r, 1);
     *b = *r->p++;
@@ -226,7 +233,7 @@ static int int4(struct rd *r, uint8_t b, uint32_t *i)
 }
 
 /* Non-empty octet string lengths starting on bits 2, 5 and 7 (C.22-24). */
-static int len2(struct rd *r, uint8_t b, uint64_t *n)
+static INLINE int len2(struct rd *r, uint8_t b, uint64_t *n)
 {
     uint64_t v;
 
@@ -300,7 +307,7 @@ struct sref {
     size_t n;
 };
 
-static int take(fi_decoder *d, struct rd *r, uint64_t n, struct sref *s)
+static INLINE int take(fi_decoder *d, struct rd *r, uint64_t n, struct sref *s)
 {
     if (n > d->mem.lim.max_string)
         return FI_E_LIMIT;
@@ -312,7 +319,7 @@ static int take(fi_decoder *d, struct rd *r, uint64_t n, struct sref *s)
 }
 
 /* IdentifyingStringOrIndex starting on the first bit (C.13). */
-static int parse_ident(fi_decoder *d, struct rd *r, struct sref *s)
+static INLINE int parse_ident(fi_decoder *d, struct rd *r, struct sref *s)
 {
     uint8_t b;
     uint64_t n;
@@ -409,7 +416,7 @@ static int stab_grow(fi_decoder *d, struct stab *tb)
     return FI_OK;
 }
 
-static inline int stab_push(fi_decoder *d, int t, struct fi_str s)
+static INLINE int stab_push(fi_decoder *d, int t, struct fi_str s)
 {
     struct stab *tb = &d->st[t];
 
@@ -568,7 +575,7 @@ static int resolve_slow(fi_decoder *d, const struct sref *s, int t,
 /* The common cases inline: no string, or a UTF-8 literal in the last
  * feed (no copy, whether added or kept for the event) when no `ref`
  * callback wants to hear of it. */
-static inline int resolve(fi_decoder *d, const struct sref *s, int t,
+static INLINE int resolve(fi_decoder *d, const struct sref *s, int t,
                           int persist, struct fi_str *out)
 {
     if (s->kind == REF_NONE) {

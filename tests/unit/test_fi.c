@@ -805,3 +805,55 @@ Test(fi, strerror_names_every_code)
     for (c = FI_E_DUPLICATE; c <= FI_MORE; c++)
         cr_assert_str_neq(fi_strerror(c), "unknown error");
 }
+
+/* Literal names of 1 to 40 octets, each with one non-ASCII octet in turn
+ * (the ASCII test reads words, and the tail as overlapping words): a lone
+ * 0x80 is invalid UTF-8 wherever it is, a valid "é" (C3 A9) is accepted;
+ * both in one whole last feed (strings point into the input) and byte by
+ * byte (strings copied). */
+Test(fi, utf8_check_at_every_position)
+{
+    size_t n, k, i;
+
+    for (n = 1; n <= 40; n++)
+        for (k = 0; k < n; k++) {
+            uint8_t doc[64];
+            size_t len = 0;
+            int good, r;
+
+            for (good = 0; good < 2; good++) {
+                fi_ctx *ctx;
+                fi_decoder *d;
+
+                if (good && k + 1 >= n)
+                    continue;
+                len = 0;
+                memcpy(doc, "\xE0\x00\x00\x01\x00\x3C", 6);
+                len = 6;
+                doc[len++] = (uint8_t)(n - 1);
+                for (i = 0; i < n; i++)
+                    doc[len++] = 'a';
+                doc[7 + k] = good ? 0xC3 : 0x80;
+                if (good)
+                    doc[8 + k] = 0xA9;
+                doc[len++] = 0xFF;
+                ctx = fi_ctx_new(NULL, NULL);
+                d = fi_decoder_new(ctx, NULL, NULL, 0);
+                r = fi_decoder_feed(d, doc, len, 1);
+                cr_assert_eq(r, good ? FI_OK : FI_E_UTF8,
+                             "n %zu k %zu good %d: %s", n, k, good,
+                             fi_strerror(r));
+                fi_decoder_reset(d);
+                for (i = 0; i < len; i++) {
+                    r = fi_decoder_feed(d, doc + i, 1, i + 1 == len);
+                    if (r != FI_MORE)
+                        break;
+                }
+                cr_assert_eq(r, good ? FI_OK : FI_E_UTF8,
+                             "bytewise n %zu k %zu good %d: %s", n, k, good,
+                             fi_strerror(r));
+                fi_decoder_free(d);
+                fi_ctx_free(ctx);
+            }
+        }
+}
