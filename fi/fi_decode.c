@@ -438,7 +438,7 @@ static int ntab_grow(fi_decoder *d, struct ntab *tb)
     return FI_OK;
 }
 
-static inline int ntab_push(fi_decoder *d, int t, const struct fi_qname *q)
+static INLINE int ntab_push(fi_decoder *d, int t, const struct fi_qname *q)
 {
     struct ntab *tb = &d->nt[t == FI_T_ELEMENT ? 0 : 1];
 
@@ -609,8 +609,7 @@ static int parse_qname_lit(fi_decoder *d, struct rd *r, uint8_t b,
     q->flags = b & 3;
     if (q->flags == 2)
         return FI_E_SYNTAX; /* a prefix needs a namespace */
-    memset(&q->prefix, 0, sizeof q->prefix);
-    memset(&q->ns, 0, sizeof q->ns);
+    q->prefix.kind = q->ns.kind = REF_NONE; /* all resolve reads of them */
     if (q->flags & 2)
         TRY(parse_ident(d, r, &q->prefix));
     if (q->flags & 1)
@@ -638,8 +637,8 @@ static int parse_qname2(fi_decoder *d, struct rd *r, uint8_t b,
     return int2(r, b, &q->idx);
 }
 
-static int commit_qname(fi_decoder *d, const struct qref *q, int t,
-                        struct fi_qname *out)
+static INLINE int commit_qname(fi_decoder *d, const struct qref *q, int t,
+                               struct fi_qname *out)
 {
     struct ntab *tb = &d->nt[t == FI_T_ELEMENT ? 0 : 1];
 
