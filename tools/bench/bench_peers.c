@@ -51,6 +51,8 @@ struct bp_peer {
     struct bp_counters c;
     void (*send)(void *ud, const char *data, size_t len); /* detached */
     void *send_ud;
+    int index;  /* in pool->peers */
+    void *data; /* bp_peer_set_data */
 };
 
 struct bp_pool {
@@ -68,6 +70,8 @@ struct bp_pool {
     struct event *tick;
     struct bp_counters c;
     char last_error[200];
+    void (*hook)(void *ud, bp_peer *p, xmpp_stanza_t *st);
+    void *hook_ud;
 };
 
 static void pump(bp_pool *pool);
@@ -137,10 +141,7 @@ static void enqueue(bp_pool *pool, bp_peer *p, int index)
 
 static int peer_index(const bp_peer *p)
 {
-    for (int i = 0; i < p->pool->n; i++)
-        if (p->pool->peers[i] == p)
-            return i;
-    return -1;
+    return p->index;
 }
 
 static void teardown(bp_peer *p)
@@ -261,6 +262,10 @@ static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
     p->pool->c.bytes += bytes;
     p->pool->c.presences += presence;
     if (!name || p->dead)
+        return;
+    if (p->state == BP_READY && p->pool->hook)
+        p->pool->hook(p->pool->hook_ud, p, st);
+    if (p->dead)
         return;
     if (!strcmp(name, "error") && ns && !strcmp(ns, NS_STREAMS)) {
         xmpp_stanza_t *cond = xmpp_stanza_get_children(st);
@@ -561,6 +566,7 @@ int bp_pool_add(bp_pool *pool, int n)
         bp_peer *p = new_peer(pool);
         if (!p)
             return -1;
+        p->index = pool->n;
         pool->peers[pool->n] = p;
         pool->room_count[BP_ROOM_NONE]++;
         enqueue(pool, p, pool->n++);
@@ -708,3 +714,26 @@ void bp_peer_free_detached(bp_peer *p)
     if (p)
         bp_pool_free(p->pool);
 }
+
+/* ---- hooks (orbweb swarm) ---------------------------------------------- */
+
+void bp_pool_set_stanza_hook(bp_pool *pool,
+                             void (*hook)(void *ud, bp_peer *p,
+                                          struct _xmpp_stanza_t *st),
+                             void *ud)
+{
+    pool->hook = hook;
+    pool->hook_ud = ud;
+}
+
+int bp_send(bp_peer *p, const char *xml)
+{
+    if (p->state != BP_READY || p->dead || !xml)
+        return -1;
+    outs(p, xml);
+    return 0;
+}
+
+int bp_peer_index(const bp_peer *p) { return p->index; }
+void bp_peer_set_data(bp_peer *p, void *data) { p->data = data; }
+void *bp_peer_data(const bp_peer *p) { return p->data; }

@@ -118,4 +118,25 @@ void bp_peer_free_detached(bp_peer *p);
 
 const char *bp_state_name(enum bp_state s);
 
+/* ---- hooks for other tools (orbweb swarm) ------------------------------ */
+
+/* Forward declaration of libstrophe's stanza (from strophe.h). */
+struct _xmpp_stanza_t;
+
+/* Called for every stanza a ready peer receives, before the engine looks
+ * at it (so a peer's own unavailable presence is seen before a rejoin is
+ * sent).  hook must not free the pool; it may call bp_send and bp_join/
+ * bp_leave on any peer.  NULL removes it. */
+void bp_pool_set_stanza_hook(bp_pool *pool,
+                             void (*hook)(void *ud, bp_peer *p,
+                                          struct _xmpp_stanza_t *st),
+                             void *ud);
+/* Sends raw XML (a whole stanza) on a ready peer's stream.  0 or -1. */
+int bp_send(bp_peer *p, const char *xml);
+/* The peer's position in its pool (0-based), O(1). */
+int bp_peer_index(const bp_peer *p);
+/* Application data attached to a peer (NULL at first). */
+void bp_peer_set_data(bp_peer *p, void *data);
+void *bp_peer_data(const bp_peer *p);
+
 #endif

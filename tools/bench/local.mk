@@ -19,3 +19,8 @@ tests_unit_test_bench_peers_LDADD = src/e2e/libe2e.la $(CRITERION_LIBS) \
 # Smoke test: a tiny run of the benchmark against Prosody (never timed).
 TESTS += tests/integration/test_bench_membership.sh
 EXTRA_DIST += tests/integration/test_bench_membership.sh
+
+# orbweb swarm: N logical peers in one room on the same engine.
+ORBWEB_CLI_SOURCES += tools/orbweb/cmd_swarm.c
+TESTS += tests/integration/test_swarm.sh
+EXTRA_DIST += tests/integration/test_swarm.sh

@@ -24,6 +24,7 @@ int cli_bench(int argc, char **argv);
 int cli_fi(int argc, char **argv);
 int cli_traffic(int argc, char **argv);
 int cli_topo(int argc, char **argv);
+int cli_swarm(int argc, char **argv);
 
 /* orbweb bench ... */
 int bench_views(int argc, char **argv);

@@ -11,6 +11,7 @@ static const struct cli_command commands[] = {
     {"fi", cli_fi, "Fast Infoset: encode, decode, dump, infoset, vocab"},
     {"traffic", cli_traffic, "xmucd's stanza traffic by kind, live (admins)"},
     {"topo", cli_topo, "a room's view graph: text, json, dot or svg (admins)"},
+    {"swarm", cli_swarm, "N peers in a room: churn, unicast, groupcast, verify views"},
     {"bench", cli_bench, "run a benchmark (orbweb bench --help lists them)"},
     {NULL, NULL, NULL},
 };
