@@ -930,6 +930,14 @@ static void handle_ours(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *q)
     if (!strcmp(name, "stats"))
         c = xm_stats_to_stanza(r->stats, r->env->out->xctx);
     else if (!strcmp(name, "topology") && (json = xm_room_topology_json(r))) {
+        if (strlen(json) > XM_MAX_REPLY_BYTES) {
+            /* servers cut off a component that sends an oversized stanza:
+             * that would drop every occupant of every room */
+            free(json);
+            xm_room_error(r, iq, "wait", "resource-constraint",
+                          "the topology is larger than one stanza may be");
+            return;
+        }
         if ((c = xm_elem_new(r->env->out->xctx, "topology", XM_NS_ORBWEB))) {
             xmpp_stanza_t *t = xmpp_stanza_new(r->env->out->xctx);
             xmpp_stanza_set_attribute(c, "format", "json");

@@ -21,6 +21,11 @@
 #define XM_NS_PING "urn:xmpp:ping"
 #define XM_NS_DATA "jabber:x:data"
 
+/* The largest reply xmucd builds from its own data (topologies): servers
+ * end a component's stream above their limit (Prosody's default for
+ * components is 512 KiB), which would drop every occupant. */
+#define XM_MAX_REPLY_BYTES (256u * 1024u)
+
 /* Where stanzas go: the link in the daemon, a list in unit tests.  send
  * does not take the reference (the caller releases what it built) and
  * returns the bytes sent, 0 when the stanza was dropped. */

@@ -660,3 +660,20 @@ Test(room, every_stanza_counts_in_the_service_table)
     cr_expect_eq(svc.stanzas[XM_OUT], n_sent, "and so does the service");
     xm_service_free(s);
 }
+
+Test(room, oversized_topology_is_refused_not_sent)
+{
+    xm_service *s = service(NULL);
+    char nick[16];
+
+    for (int i = 0; i < 400; i++) { /* complete: ~160,000 edges */
+        snprintf(nick, sizeof nick, "n%d", i);
+        join(s, "big", nick, NULL);
+        clear_sent();
+    }
+    feed(s, "<iq type='get' id='t' from='admin@test/r' to='big@" DOMAIN "'>"
+            "<topology xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>");
+    cr_assert_eq(n_sent, 1);
+    cr_expect_str_eq(error_of(0), "resource-constraint");
+    xm_service_free(s);
+}
