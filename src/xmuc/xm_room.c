@@ -76,6 +76,8 @@ static const char *role_name(const xm_room *r, const struct xm_occupant *o)
     return xm_room_is_moderator(r, o) ? "moderator" : "participant";
 }
 
+static void relay_free(struct xm_relay *rl);
+
 /* ---- life cycle ---------------------------------------------------------- */
 
 static void on_delta(void *ctx, const vm_delta *d)
@@ -171,6 +173,8 @@ void xm_room_free(xm_room *r)
 {
     if (!r)
         return;
+    for (int i = 0; i < XM_RELAYS; i++)
+        relay_free(&r->relays[i]);
     if (r->occ && r->view)
         drop_occupants(r);
     drop_forgotten(r);
@@ -962,23 +966,119 @@ static void handle_ours(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *q)
         xmpp_stanza_release(c);
 }
 
+/* ---- IQs between occupants (XEP-0045 7.7) ------------------------------------- */
+
+static void relay_free(struct xm_relay *rl)
+{
+    free(rl->asker);
+    free(rl->orig_id);
+    memset(rl, 0, sizeof *rl);
+}
+
+/* A free slot (expired ones are reclaimed), or NULL when all are busy. */
+static struct xm_relay *relay_slot(xm_room *r, uint64_t now)
+{
+    for (int i = 0; i < XM_RELAYS; i++) {
+        if (r->relays[i].id[0] && r->relays[i].expires < now)
+            relay_free(&r->relays[i]);
+        if (!r->relays[i].id[0])
+            return &r->relays[i];
+    }
+    return NULL;
+}
+
+/* Sends a copy of iq with new addressing and id. */
+static void forward_iq(xm_room *r, xmpp_stanza_t *iq, const char *from,
+                       const char *to, const char *id)
+{
+    xmpp_stanza_t *copy = xmpp_stanza_copy(iq);
+
+    if (!copy)
+        return;
+    xmpp_stanza_set_from(copy, from);
+    xmpp_stanza_set_to(copy, to);
+    xmpp_stanza_set_id(copy, id);
+    xm_room_send(r, copy);
+    xmpp_stanza_release(copy);
+}
+
+/* An IQ get/set from occupant o to room/nick: relayed to that occupant's
+ * real JID from room/o's nick; its answer comes back through relay_answer. */
+static void relay_ask(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *iq,
+                      const char *nick)
+{
+    struct xm_occupant *t = xm_room_occupant_by_nick(r, nick);
+    uint64_t now = r->env->now_ms(r->env->ctx);
+    struct xm_relay *rl;
+    char from[1024];
+
+    if (!t) {
+        xm_room_error(r, iq, "cancel", "item-not-found", "no occupant has that nickname");
+        return;
+    }
+    if (!xmpp_stanza_get_id(iq) || !(rl = relay_slot(r, now))) {
+        xm_room_error(r, iq, "wait", "resource-constraint", NULL);
+        return;
+    }
+    rl->asker = strdup(o->jid);
+    rl->orig_id = strdup(xmpp_stanza_get_id(iq));
+    if (!rl->asker || !rl->orig_id) {
+        relay_free(rl);
+        xm_room_error(r, iq, "wait", "resource-constraint", NULL);
+        return;
+    }
+    snprintf(rl->id, sizeof rl->id, "xmr%llu", (unsigned long long)++r->relay_counter);
+    rl->target = t->id;
+    rl->expires = now + 60000;
+    snprintf(from, sizeof from, "%s/%s", r->jid, o->nick);
+    forward_iq(r, iq, from, t->jid, rl->id);
+}
+
+/* A result or error from occupant t for an IQ we relayed to it. */
+static void relay_answer(xm_room *r, xmpp_stanza_t *iq)
+{
+    struct xm_occupant *t = xm_room_occupant_by_jid(r, xmpp_stanza_get_from(iq));
+    const char *id = xmpp_stanza_get_id(iq);
+    char from[1024];
+
+    for (int i = 0; t && id && i < XM_RELAYS; i++) {
+        struct xm_relay *rl = &r->relays[i];
+        if (!rl->id[0] || strcmp(rl->id, id) || rl->target != t->id)
+            continue;
+        snprintf(from, sizeof from, "%s/%s", r->jid, t->nick);
+        forward_iq(r, iq, from, rl->asker, rl->orig_id);
+        relay_free(rl);
+        return;
+    }
+}
+
+static void handle_iq_to_occupant(xm_room *r, xmpp_stanza_t *iq, const char *nick,
+                                  const char *ns)
+{
+    struct xm_occupant *o = xm_room_occupant_by_jid(r, xmpp_stanza_get_from(iq));
+
+    if (!o)
+        xm_room_error(r, iq, "cancel", "not-acceptable", "not an occupant");
+    else if (!strcmp(o->nick, nick) && ns && !strcmp(ns, XM_NS_PING))
+        empty_result(r, iq, NULL, NULL); /* XEP-0410 self-ping */
+    else
+        relay_ask(r, o, iq, nick);
+}
+
 static void handle_iq(xm_room *r, xmpp_stanza_t *iq, const char *nick)
 {
     const char *type = xmpp_stanza_get_type(iq);
     xmpp_stanza_t *q = xm_first_elem(iq);
     const char *ns = q ? xmpp_stanza_get_ns(q) : NULL;
-    struct xm_occupant *o;
 
+    if (type && nick && (!strcmp(type, "result") || !strcmp(type, "error"))) {
+        relay_answer(r, iq);
+        return;
+    }
     if (!type || (strcmp(type, "get") && strcmp(type, "set")))
-        return; /* results and errors: we asked nothing */
-    if (nick) { /* XEP-0410 self-ping; other IQs to occupants are not relayed */
-        o = xm_room_occupant_by_jid(r, xmpp_stanza_get_from(iq));
-        if (o && !strcmp(o->nick, nick) && ns && !strcmp(ns, XM_NS_PING))
-            empty_result(r, iq, NULL, NULL);
-        else if (!o)
-            xm_room_error(r, iq, "cancel", "not-acceptable", "not an occupant");
-        else
-            xm_room_error(r, iq, "cancel", "service-unavailable", NULL);
+        return; /* results and errors to the room: we asked nothing */
+    if (nick) {
+        handle_iq_to_occupant(r, iq, nick, ns);
         return;
     }
     if (!ns)

@@ -30,6 +30,16 @@ struct xm_forgotten {
     char *jid, *nick;
 };
 
+/* An IQ relayed to an occupant, waiting for its answer (XEP-0045 7.7). */
+#define XM_RELAYS 256
+struct xm_relay {
+    char id[24];     /* the id we gave the forwarded IQ; "" when free */
+    char *asker;     /* real JID of the occupant that asked */
+    char *orig_id;   /* the id it used */
+    vm_id target;
+    uint64_t expires;
+};
+
 struct xm_room {
     char *name, *jid;
     const struct xm_room_env *env;
@@ -52,6 +62,8 @@ struct xm_room {
     bool destroyed;
     struct xm_forgotten *forgotten;
     size_t n_forgotten;
+    struct xm_relay relays[XM_RELAYS];
+    uint64_t relay_counter;
 };
 
 /* In xm_room.c */

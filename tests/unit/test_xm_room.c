@@ -677,3 +677,47 @@ Test(room, oversized_topology_is_refused_not_sent)
     cr_expect_str_eq(error_of(0), "resource-constraint");
     xm_service_free(s);
 }
+
+Test(room, iqs_between_occupants_are_relayed)
+{
+    xm_service *s = service(NULL);
+
+    join(s, "r", "alice", NULL);
+    join(s, "r", "bob", NULL);
+    clear_sent();
+    feed(s, "<iq type='get' id='v1' from='alice@test/r' to='r@" DOMAIN "/bob'>"
+            "<query xmlns='jabber:iq:version'/></iq>");
+    cr_assert_eq(n_sent, 1);
+    cr_expect_str_eq(xmpp_stanza_get_to(sent[0]), "bob@test/r");
+    cr_expect_str_eq(xmpp_stanza_get_from(sent[0]), "r@" DOMAIN "/alice",
+                     "bob does not learn alice's real JID from the relay");
+    cr_expect(xmpp_stanza_get_child_by_ns(sent[0], "jabber:iq:version"));
+    {
+        char id[32];
+        snprintf(id, sizeof id, "%s", xmpp_stanza_get_id(sent[0]));
+        cr_expect_str_neq(id, "v1");
+        clear_sent();
+        feed(s, "<iq type='result' id='%s' from='bob@test/r' to='r@" DOMAIN "/alice'>"
+                "<query xmlns='jabber:iq:version'><name>b</name></query></iq>", id);
+        cr_assert_eq(n_sent, 1);
+        cr_expect_str_eq(xmpp_stanza_get_to(sent[0]), "alice@test/r");
+        cr_expect_str_eq(xmpp_stanza_get_from(sent[0]), "r@" DOMAIN "/bob");
+        cr_expect_str_eq(xmpp_stanza_get_id(sent[0]), "v1");
+        clear_sent();
+        feed(s, "<iq type='result' id='%s' from='bob@test/r' to='r@" DOMAIN "/alice'/>",
+             id);
+        cr_expect_eq(n_sent, 0, "an answer is relayed once");
+    }
+    feed(s, "<iq type='get' id='v2' from='alice@test/r' to='r@" DOMAIN "/nobody'>"
+            "<query xmlns='jabber:iq:version'/></iq>");
+    cr_expect_str_eq(error_of(0), "item-not-found");
+    clear_sent();
+    feed(s, "<iq type='get' id='p' from='alice@test/r' to='r@" DOMAIN "/alice'>"
+            "<ping xmlns='urn:xmpp:ping'/></iq>");
+    cr_expect_str_eq(xmpp_stanza_get_type(sent[0]), "result", "XEP-0410 self-ping");
+    clear_sent();
+    feed(s, "<iq type='get' id='x' from='eve@test/r' to='r@" DOMAIN "/bob'>"
+            "<query xmlns='jabber:iq:version'/></iq>");
+    cr_expect_str_eq(error_of(0), "not-acceptable");
+    xm_service_free(s);
+}
