@@ -207,8 +207,3 @@ void xs_stream_flush_now(xs_stream *s)
     while (fd >= 0 && evbuffer_get_length(out) && evbuffer_write(out, fd) > 0)
         ;
 }
-
-size_t xs_stream_pending(const xs_stream *s)
-{
-    return evbuffer_get_length(bufferevent_get_output(s->bev));
-}

@@ -47,7 +47,4 @@ void xs_stream_fail(xs_stream *s, const char *condition, const char *text);
  * socket takes); for the last words before a process exits. */
 void xs_stream_flush_now(xs_stream *s);
 
-/* Bytes queued but not yet written. */
-size_t xs_stream_pending(const xs_stream *s);
-
 #endif

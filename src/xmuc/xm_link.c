@@ -31,7 +31,6 @@ struct xm_link {
     struct event *retry;
     enum state state;
     int backoff_ms;
-    unsigned connections;
 };
 
 static void connect_now(xm_link *l);
@@ -124,7 +123,6 @@ static void on_handshake_reply(xm_link *l, xmpp_stanza_t *st)
 
     if (!strcmp(xmpp_stanza_get_name(st), "handshake")) {
         l->state = UP;
-        l->connections++;
         l->backoff_ms = l->p.reconnect_min_ms;
         xm_info("connected to %s:%d as %s", l->host, l->p.port, l->domain);
         l->p.on_state(l->p.owner, true);
@@ -295,17 +293,7 @@ size_t xm_link_send(xm_link *l, xmpp_stanza_t *stanza)
     return n < 0 ? 0 : (size_t)n;
 }
 
-bool xm_link_is_up(const xm_link *l)
-{
-    return l->state == UP;
-}
-
 xmpp_ctx_t *xm_link_ctx(xm_link *l)
 {
     return l->ctx;
-}
-
-unsigned xm_link_connections(const xm_link *l)
-{
-    return l->connections;
 }

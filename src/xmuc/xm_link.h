@@ -48,12 +48,7 @@ void xm_link_free(xm_link *l);
  * the link is down or memory ran out (the stanza is dropped). */
 size_t xm_link_send(xm_link *l, xmpp_stanza_t *stanza);
 
-bool xm_link_is_up(const xm_link *l);
-
 /* The libstrophe context, for building stanzas (never connected). */
 xmpp_ctx_t *xm_link_ctx(xm_link *l);
-
-/* Number of handshakes completed so far (1 after the first connection). */
-unsigned xm_link_connections(const xm_link *l);
 
 #endif

@@ -17,6 +17,7 @@
  * nick changes. */
 #include "config.h"
 
+#include "xm_log.h"
 #include "xm_room_internal.h"
 
 #include <limits.h>
@@ -88,7 +89,8 @@ static void on_delta(void *ctx, const vm_delta *d)
         size_t cap = r->cap_deltas ? r->cap_deltas * 2 : 64;
         vm_delta *nd = realloc(r->deltas, cap * sizeof *nd);
         if (!nd) {
-            r->delta_oom = true; /* views may now be stale: logged by caller */
+            xm_error("room %s: out of memory recording a view change; an "
+                     "occupant's view may now miss an edge", r->name);
             return;
         }
         r->deltas = nd;
@@ -539,7 +541,6 @@ static int admit(xm_room *r, struct xm_occupant *o, const vm_params *p)
     o->params = defaults;
     r->occ[o->id] = o;
     r->n_deltas = 0;
-    r->delta_oom = false;
     if (xm_map_put(r->by_nick, o->nick, o) < 0 ||
         xm_map_put(r->by_jid, o->jid, o) < 0 ||
         vm_join(r->view, o->id, &defaults) != VM_OK) {

@@ -55,7 +55,6 @@ struct xm_room {
     size_t n;
     vm_delta *deltas;
     size_t n_deltas, cap_deltas;
-    bool delta_oom;
     uint64_t seq;
     char *subject, *subject_from;
     xm_stats *stats;

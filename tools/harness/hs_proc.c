@@ -30,7 +30,6 @@ struct hs_proc {
     pid_t pid;
     int sock;
     bool exited;
-    int status;
 };
 
 enum { SUP_SOCK = 3 };
@@ -189,10 +188,8 @@ static int read_msg(hs_proc *p, char tag, int *v)
         while (n < 0 && errno == EINTR);
         if (n != sizeof m)
             return -1;
-        if (m.tag == 'X') {
+        if (m.tag == 'X')
             p->exited = true;
-            p->status = m.value;
-        }
         if (m.tag == tag) {
             *v = m.value;
             return 0;
@@ -240,17 +237,11 @@ pid_t hs_proc_pid(const hs_proc *p)
 bool hs_proc_running(hs_proc *p)
 {
     struct pollfd pfd = {.fd = p->sock, .events = POLLIN};
-
     int status;
 
     if (!p->exited && poll(&pfd, 1, 0) > 0 && read_msg(p, 'X', &status) < 0)
         p->exited = true; /* the supervisor is gone */
     return !p->exited;
-}
-
-int hs_proc_signal(hs_proc *p, int sig)
-{
-    return hs_proc_running(p) ? kill(-p->pid, sig) : -1;
 }
 
 int hs_proc_restart(hs_proc *p)

@@ -34,9 +34,6 @@ pid_t hs_proc_pid(const hs_proc *p);
 /* True while the program has not exited. */
 bool hs_proc_running(hs_proc *p);
 
-/* Sends a signal to the program's process group. */
-int hs_proc_signal(hs_proc *p, int sig);
-
 /* Stops the program as hs_proc_stop does, then starts it again with the
  * same settings (the scratch folder stays).  0, or -1 if it cannot. */
 int hs_proc_restart(hs_proc *p);

@@ -438,7 +438,6 @@ void hs_server_stop(hs_server *s)
     free(s);
 }
 
-enum hs_kind hs_server_kind(const hs_server *s) { return s->kind; }
 const char *hs_server_host(const hs_server *s) { (void)s; return HS_HOST; }
 int hs_server_c2s_port(const hs_server *s) { return s->c2s_port; }
 int hs_server_component_port(const hs_server *s) { return s->component_port; }

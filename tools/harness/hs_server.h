@@ -50,7 +50,6 @@ void hs_server_stop(hs_server *s);
  * configuration and data, then waits until it is ready.  0 or -1. */
 int hs_server_restart(hs_server *s, char *err, size_t errlen);
 
-enum hs_kind hs_server_kind(const hs_server *s);
 const char *hs_server_host(const hs_server *s);      /* "127.0.0.1" */
 int hs_server_c2s_port(const hs_server *s);
 int hs_server_component_port(const hs_server *s);
