@@ -62,8 +62,9 @@ esac
 denied=$("$orbweb" topo demo@rooms.localhost --server "$server" \
          --jid user2@localhost --password-file "$pwfile" 2>&1)
 rc=$?
-case "$denied" in
-  *forbidden*|*admin*) [ $rc != 0 ] && echo "ok - a non-admin is refused" ;;
+case "$rc:$denied" in
+  0:*) echo "not ok - a non-admin got the topology: $denied"; status=1 ;;
+  *forbidden*|*admin*) echo "ok - a non-admin is refused" ;;
   *) echo "not ok - a non-admin got: $denied (exit $rc)"; status=1 ;;
 esac
 kill -INT $up
