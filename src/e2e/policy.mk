@@ -1,0 +1,1 @@
+# src/e2e/policy.mk -- the direct-session policy (prefix e2e_policy_, sans-I/O).

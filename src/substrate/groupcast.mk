@@ -1,0 +1,1 @@
+# src/substrate/groupcast.mk -- groupcast engines: tree cast, pbcast, ta-pbcast (prefix gc_, sans-I/O).

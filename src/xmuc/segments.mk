@@ -1,0 +1,1 @@
+# src/xmuc/segments.mk -- segment detection and ta-pbcast rooms in xmucd.
