@@ -67,3 +67,12 @@ EXTRA_DIST += tests/compat/slixmpp_muc.py
 # orbweb up, as the README's first command runs it.
 TESTS += tests/integration/test_up.sh
 EXTRA_DIST += tests/integration/test_up.sh
+
+# orbweb up --server: against a server it did not start.
+check_PROGRAMS += tests/integration/test_up_server
+TESTS += tests/integration/test_up_server
+tests_integration_test_up_server_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_integration_test_up_server_LDADD = tools/harness/libharness.la \
+	$(CRITERION_LIBS) $(STROPHE_LIBS)
+EXTRA_tests_integration_test_up_server_DEPENDENCIES = src/xmuc/xmucd \
+	tools/orbweb/orbweb

@@ -28,11 +28,15 @@
 
 struct hs_server {
     enum hs_kind kind;
-    hs_proc *proc;
+    hs_proc *proc;           /* NULL for an attached (existing) server */
+    bool attached;
     int c2s_port, component_port, accounts;
     char dir[256];
-    char secret[33];
-    char password[17];
+    char secret[128];
+    char password[128];
+    char listen[64];         /* where a started server listens */
+    char host[64];           /* where clients and xmucd reach it */
+    char domain[128], anon[128], component[128], muc[128];
 };
 
 struct hs_kind_ops {
@@ -78,7 +82,7 @@ static int write_owned(const hs_server *s, const char *name, char *text, int r)
 
 static int prosody_accounts(const hs_server *s)
 {
-    char path[512], text[128];
+    char path[512], text[192];
 
     hs_server_path(s, "data/localhost/accounts", path, sizeof path);
     if (mkdir(path, 0700) < 0 && errno != EEXIST)
@@ -119,9 +123,9 @@ static int prosody_config(const hs_server *s)
         "allow_unencrypted_plain_auth = true\n"
         "ssl = { certificate = \"%1$s/cert.pem\"; key = \"%1$s/key.pem\" }\n"
         "c2s_ports = { %2$d }\n"
-        "c2s_interfaces = { \"" HS_HOST "\" }\n"
+        "c2s_interfaces = { \"%5$s\" }\n"
         "component_ports = { %3$d }\n"
-        "component_interfaces = { \"" HS_HOST "\" }\n"
+        "component_interfaces = { \"%5$s\" }\n"
         "s2s_ports = { }\nhttp_ports = { }\nhttps_ports = { }\n"
         "c2s_direct_tls_ports = { }\nlegacy_ssl_ports = { }\n"
         "modules_enabled = { \"roster\"; \"saslauth\"; \"tls\"; \"disco\";"
@@ -138,7 +142,7 @@ static int prosody_config(const hs_server *s)
         "  muc_room_locking = false\n"
         "  restrict_room_creation = false\n"
         "  max_history_messages = 0\n",
-        s->dir, s->c2s_port, s->component_port, s->secret);
+        s->dir, s->c2s_port, s->component_port, s->secret, s->listen);
     return write_owned(s, "prosody.cfg.lua", text, r);
 }
 
@@ -185,10 +189,10 @@ static int ejabberd_config(const hs_server *s)
         "certfiles: [\"%1$s/cert.pem\", \"%1$s/key.pem\"]\n"
         "define_macro: {}\n"
         "listen:\n"
-        "  - {port: %2$d, ip: \"" HS_HOST "\", module: ejabberd_c2s,"
+        "  - {port: %2$d, ip: \"%5$s\", module: ejabberd_c2s,"
         " starttls: true, max_stanza_size: 262144, backlog: 1024,"
         " shaper: none, access: c2s}\n"
-        "  - {port: %3$d, ip: \"" HS_HOST "\", module: ejabberd_service,"
+        "  - {port: %3$d, ip: \"%5$s\", module: ejabberd_service,"
         " backlog: 1024, shaper: none,"
         " hosts: {\"rooms.localhost\": {password: \"%4$s\"}}}\n"
         "auth_method: [internal]\n"
@@ -218,7 +222,7 @@ static int ejabberd_config(const hs_server *s)
         "    min_presence_interval: 0\n"
         "    history_size: 0\n"
         "    default_room_options: {max_users: 100000}\n",
-        s->dir, s->c2s_port, s->component_port, s->secret);
+        s->dir, s->c2s_port, s->component_port, s->secret, s->listen);
     return write_owned(s, "ejabberd.yml", text, r);
 }
 
@@ -333,7 +337,7 @@ static void append_log_tail(const hs_server *s, char *err, size_t errlen)
 static int wait_ready(hs_server *s, int timeout_s, char *err, size_t errlen)
 {
     time_t deadline = time(NULL) + timeout_s;
-    char jid[64];
+    char jid[160];
 
     while (time(NULL) < deadline) {
         if (!hs_proc_running(s->proc)) {
@@ -341,7 +345,7 @@ static int wait_ready(hs_server *s, int timeout_s, char *err, size_t errlen)
                      hs_kind_name(s->kind));
             return -1;
         }
-        if (hs_probe_login(HS_HOST, s->c2s_port, "anon.localhost", NULL, 2000,
+        if (hs_probe_login(s->host, s->c2s_port, s->anon, NULL, 2000,
                            err, errlen) == 0)
             break;
         usleep(100000);
@@ -353,8 +357,8 @@ static int wait_ready(hs_server *s, int timeout_s, char *err, size_t errlen)
     }
     if (s->accounts == 0)
         return 0;
-    snprintf(jid, sizeof jid, "user%d@localhost", s->accounts);
-    return hs_probe_login(HS_HOST, s->c2s_port, jid, s->password, 5000, err,
+    snprintf(jid, sizeof jid, "user%d@%s", s->accounts, s->domain);
+    return hs_probe_login(s->host, s->c2s_port, jid, s->password, 5000, err,
                           errlen);
 }
 
@@ -380,8 +384,8 @@ static int prepare(hs_server *s)
     s->component_port = hs_free_port();
     while (s->component_port == s->c2s_port)
         s->component_port = hs_free_port();
-    hs_random_hex(s->secret, sizeof s->secret);
-    hs_random_hex(s->password, sizeof s->password);
+    hs_random_hex(s->secret, 33);
+    hs_random_hex(s->password, 17);
     if (s->c2s_port < 0 || s->component_port < 0 ||
         hs_write_cert(hs_server_path(s, "cert.pem", cert, sizeof cert),
                       hs_server_path(s, "key.pem", key, sizeof key),
@@ -401,6 +405,13 @@ hs_server *hs_server_start(enum hs_kind kind, const struct hs_options *opt,
         goto fail;
     s->kind = kind;
     s->accounts = opt ? opt->accounts : 0;
+    snprintf(s->listen, sizeof s->listen, "%s",
+             opt && opt->listen ? opt->listen : HS_HOST);
+    snprintf(s->host, sizeof s->host, HS_HOST);
+    snprintf(s->domain, sizeof s->domain, "localhost");
+    snprintf(s->anon, sizeof s->anon, "anon.localhost");
+    snprintf(s->component, sizeof s->component, "rooms.localhost");
+    snprintf(s->muc, sizeof s->muc, "muc.localhost");
     if (prepare(s) < 0) {
         snprintf(err, errlen, "cannot prepare %s in %s: %s", hs_kind_name(kind),
                  s->dir, strerror(errno));
@@ -418,8 +429,56 @@ fail:
     return NULL;
 }
 
+/* Copies src into dst (size n); false when it does not fit or is empty. */
+static bool copy_field(char *dst, size_t n, const char *src)
+{
+    return src && *src && snprintf(dst, n, "%s", src) < (int)n;
+}
+
+hs_server *hs_server_attach(const struct hs_external *e, char *err,
+                            size_t errlen)
+{
+    hs_server *s = calloc(1, sizeof *s);
+
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->attached = true;
+    s->kind = e->kind;
+    s->c2s_port = e->c2s_port;
+    s->component_port = e->component_port;
+    if (!copy_field(s->host, sizeof s->host, e->host) ||
+        !copy_field(s->domain, sizeof s->domain, e->domain) ||
+        !copy_field(s->anon, sizeof s->anon, e->anon_domain) ||
+        !copy_field(s->component, sizeof s->component, e->component) ||
+        !copy_field(s->secret, sizeof s->secret, e->secret) ||
+        !copy_field(s->password, sizeof s->password, e->admin_password) ||
+        e->c2s_port <= 0 || e->c2s_port > 65535 || e->component_port <= 0 ||
+        e->component_port > 65535) {
+        snprintf(err, errlen, "incomplete or too long server description");
+        goto fail;
+    }
+    snprintf(s->muc, sizeof s->muc, "%s", e->muc ? e->muc : "");
+    if (make_dir(s) < 0) {
+        snprintf(err, errlen, "cannot make a scratch folder: %s", strerror(errno));
+        goto fail;
+    }
+    if (hs_probe_login(s->host, s->c2s_port, s->anon, NULL, 5000, err,
+                       errlen) < 0)
+        goto fail;
+    return s;
+fail:
+    hs_server_stop(s);
+    return NULL;
+}
+
 int hs_server_restart(hs_server *s, char *err, size_t errlen)
 {
+    if (s->attached) {
+        snprintf(err, errlen, "cannot restart a server we did not start");
+        return -1;
+    }
     if (hs_proc_restart(s->proc) < 0) {
         snprintf(err, errlen, "cannot restart %s", hs_kind_name(s->kind));
         return -1;
@@ -438,15 +497,18 @@ void hs_server_stop(hs_server *s)
     free(s);
 }
 
-const char *hs_server_host(const hs_server *s) { (void)s; return HS_HOST; }
+const char *hs_server_host(const hs_server *s) { return s->host; }
 int hs_server_c2s_port(const hs_server *s) { return s->c2s_port; }
 int hs_server_component_port(const hs_server *s) { return s->component_port; }
-const char *hs_server_domain(const hs_server *s) { (void)s; return "localhost"; }
-const char *hs_server_anon_domain(const hs_server *s) { (void)s; return "anon.localhost"; }
-const char *hs_server_component(const hs_server *s) { (void)s; return "rooms.localhost"; }
-const char *hs_server_muc(const hs_server *s) { (void)s; return "muc.localhost"; }
+const char *hs_server_domain(const hs_server *s) { return s->domain; }
+const char *hs_server_anon_domain(const hs_server *s) { return s->anon; }
+const char *hs_server_component(const hs_server *s) { return s->component; }
+const char *hs_server_muc(const hs_server *s) { return s->muc; }
 const char *hs_server_secret(const hs_server *s) { return s->secret; }
 const char *hs_server_password(const hs_server *s) { return s->password; }
 const char *hs_server_dir(const hs_server *s) { return s->dir; }
 int hs_server_pid(const hs_server *s) { return s->proc ? hs_proc_pid(s->proc) : -1; }
-bool hs_server_running(hs_server *s) { return s->proc && hs_proc_running(s->proc); }
+bool hs_server_running(hs_server *s)
+{
+    return s->attached || (s->proc && hs_proc_running(s->proc));
+}

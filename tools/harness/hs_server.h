@@ -26,6 +26,22 @@ enum hs_kind { HS_PROSODY, HS_EJABBERD };
 struct hs_options {
     int accounts;        /* password accounts user1..userN to create */
     int ready_timeout_s; /* 0 means 60 */
+    const char *listen;  /* address the server listens on; NULL means
+                            127.0.0.1 ("0.0.0.0" inside a test's own network
+                            namespace lets its segments reach it) */
+};
+
+/* An existing server that we did not start (orbweb up --server). */
+struct hs_external {
+    enum hs_kind kind;        /* what it is, for messages */
+    const char *host;         /* IP literal of its client and component ports */
+    int c2s_port, component_port;
+    const char *domain;       /* the admin's domain */
+    const char *anon_domain;  /* a domain that allows SASL ANONYMOUS */
+    const char *component;    /* the component domain xmucd serves */
+    const char *secret;       /* the component's secret */
+    const char *muc;          /* its own MUC, or NULL */
+    const char *admin_password; /* of the admin account */
 };
 
 /* "prosody" / "ejabberd" */
@@ -42,6 +58,13 @@ bool hs_available(enum hs_kind kind, char *err, size_t errlen);
  * a reason (and the tail of the server's log) in err. */
 hs_server *hs_server_start(enum hs_kind kind, const struct hs_options *opt,
                            char *err, size_t errlen);
+
+/* Describes an existing server: checks that an anonymous login works
+ * and makes a scratch folder (for xmucd's log).  Stopping it only removes
+ * the folder and frees s; restarting it is refused.  NULL on failure,
+ * with the reason in err. */
+hs_server *hs_server_attach(const struct hs_external *e, char *err,
+                            size_t errlen);
 
 /* Stops the server, removes its folder, frees s.  NULL is a no-op. */
 void hs_server_stop(hs_server *s);

@@ -60,7 +60,7 @@ static int wait_component(hs_server *s, hs_proc *p, char *err, size_t errlen)
 struct hs_proc *hs_xmucd_start(hs_server *s, char *const *extra_args,
                                char *err, size_t errlen)
 {
-    char server[64], secret[64], log[512];
+    char server[96], secret[160], log[512];
     char *argv[32] = {(char *)hs_xmucd_path(), "--server", server,
                       "--domain", (char *)hs_server_component(s)};
     char *env[] = {secret, NULL};

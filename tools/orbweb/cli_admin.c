@@ -12,8 +12,7 @@
 
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
-/* Splits HOST:PORT or [V6]:PORT; -1 when malformed. */
-static int split_server(const char *s, char *host, size_t len, int *port)
+int cli_split_server(const char *s, char *host, size_t len, int *port)
 {
     const char *colon, *h = s, *he;
     char *end;
@@ -41,8 +40,7 @@ static int split_server(const char *s, char *host, size_t len, int *port)
     return 0;
 }
 
-/* The first line of path, without its line end; -1 with a reason. */
-static int read_password(const char *path, char *buf, size_t len, char *err,
+int cli_read_password(const char *path, char *buf, size_t len, char *err,
                          size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -92,7 +90,7 @@ hs_client *cli_admin_login(const char *cmd, const struct cli_admin *a)
                         "required\n", cmd);
         return NULL;
     }
-    if (split_server(a->server, host, sizeof host, &port)) {
+    if (cli_split_server(a->server, host, sizeof host, &port)) {
         fprintf(stderr, "%s: --server wants HOST:PORT or [IPV6]:PORT, not "
                         "'%s'\n", cmd, a->server);
         return NULL;
@@ -102,7 +100,7 @@ hs_client *cli_admin_login(const char *cmd, const struct cli_admin *a)
                 a->jid);
         return NULL;
     }
-    if (read_password(a->password_file, pass, sizeof pass, err, sizeof err)) {
+    if (cli_read_password(a->password_file, pass, sizeof pass, err, sizeof err)) {
         fprintf(stderr, "%s: %s\n", cmd, err);
         return NULL;
     }

@@ -20,6 +20,15 @@ struct cli_admin {
     int timeout_ms;            /* login and each query */
 };
 
+/* Splits HOST:PORT or [V6]:PORT into host (len bytes) and *port;
+ * -1 when malformed. */
+int cli_split_server(const char *s, char *host, size_t len, int *port);
+
+/* The first line of path, without its line end, into buf; -1 with a
+ * reason in err (unreadable or empty file). */
+int cli_read_password(const char *path, char *buf, size_t len, char *err,
+                      size_t errlen);
+
 /* Checks the options and logs in.  Returns the client, or NULL with one
  * line (starting with cmd, e.g. "orbweb traffic: ") on stderr. */
 hs_client *cli_admin_login(const char *cmd, const struct cli_admin *a);

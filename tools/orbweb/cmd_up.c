@@ -9,7 +9,13 @@
  * counters, every two seconds).  Everything keeps running until Ctrl-C
  * (or --for SECONDS), so other clients can join too.  On the way
  * out it stops everything it started; the harness supervisors make sure
- * of that even if this process is killed. */
+ * of that even if this process is killed.
+ *
+ * With --server HOST:PORT it starts no server: xmucd connects to the
+ * existing server's component port (secret from --secret-file or
+ * XMUCD_SECRET), the demo peers log in anonymously, and the admin given
+ * by --admin (password from --admin-password-file) fetches the
+ * topology and the traffic; the server is left running at the end. */
 #include "config.h"
 
 #include <getopt.h>
@@ -34,6 +40,10 @@ struct up_opts {
     enum hs_kind kind;
     int seconds, peers;
     const char *manager, *view_size, *svg;
+    /* an existing server (--server HOST:PORT) */
+    const char *server, *component, *anon_domain, *admin, *admin_pw_file,
+        *secret_file;
+    int component_port;
 };
 
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
@@ -165,18 +175,30 @@ static void draw_svg(const struct cli_topo *topo, const char *path)
         printf("(dot failed to draw %s)\n", path);
 }
 
-/* Logs in the admin user1 (xmucd's admin in the demo). */
-static hs_client *admin_login(hs_server *s, char *err, size_t errlen)
+/* The demo's admin: user1 of a throwaway server, or --admin. */
+static void admin_jid(const hs_server *s, const struct up_opts *o, char *buf,
+                      size_t len)
 {
-    char jid[128];
+    if (o->admin)
+        snprintf(buf, len, "%s", o->admin);
+    else
+        snprintf(buf, len, "user1@%s", hs_server_domain(s));
+}
 
-    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(s));
+/* Logs in xmucd's admin (its password is the server's accounts' one). */
+static hs_client *admin_login(hs_server *s, const struct up_opts *o, char *err,
+                              size_t errlen)
+{
+    char jid[320];
+
+    admin_jid(s, o, jid, sizeof jid);
     return hs_client_connect(hs_server_host(s), hs_server_c2s_port(s), jid,
                              hs_server_password(s), 10000, err, errlen);
 }
 
 /* Fetches the demo room's topology as the admin, prints and draws it. */
-static int show_topology(hs_server *s, hs_client *admin, const char *svg)
+static int show_topology(hs_server *s, hs_client *admin, const char *svg,
+                         const char *admin_name)
 {
     char err[1024], room[256];
     xmpp_stanza_t *t = NULL;
@@ -191,8 +213,8 @@ static int show_topology(hs_server *s, hs_client *admin, const char *svg)
     }
     json = xmpp_stanza_get_text(t);
     if (json && cli_topo_parse(json, strlen(json), &topo, NULL) == 0) {
-        printf("topology of %s, as its admin user1@%s sees it (orbweb topo):\n",
-               room, hs_server_domain(s));
+        printf("topology of %s, as its admin %s sees it (orbweb topo):\n",
+               room, admin_name);
         cli_topo_write_text(&topo, stdout);
         draw_svg(&topo, svg);
         cli_topo_clear(&topo);
@@ -241,18 +263,33 @@ static void usage(void)
 {
     printf("usage: orbweb up [--server-kind prosody|ejabberd] [--for SECONDS]\n"
            "                 [--peers N] [--manager NAME] [--view-size S] [--svg FILE]\n"
+           "       orbweb up --server HOST:PORT --admin JID --admin-password-file F\n"
+           "                 [--secret-file F] [--component-port P] [--component DOMAIN]\n"
+           "                 [--anon-domain DOMAIN] [other options as above]\n"
            "Starts a throwaway XMPP server and xmucd on loopback, shows them\n"
            "working with N demo peers (default 8) in a room whose view manager\n"
            "is NAME (default rbt, view size 3), draws its topology to FILE\n"
            "(default orbweb-demo.svg), prints a traffic line every 2 s, and runs\n"
-           "until Ctrl-C (or for SECONDS).  --server is a synonym of --server-kind.\n");
+           "until Ctrl-C (or for SECONDS).\n"
+           "With --server it uses the existing server whose client port is\n"
+           "HOST:PORT instead: xmucd connects to its component port (default\n"
+           "5347) as DOMAIN (default rooms.<the admin's domain>) with the secret\n"
+           "read from --secret-file or $XMUCD_SECRET; the peers log in\n"
+           "anonymously on --anon-domain (default anon.<the admin's domain>);\n"
+           "JID is made xmucd's admin.  The server keeps running afterwards.\n");
 }
 
 static int parse(int argc, char **argv, struct up_opts *o)
 {
     static const struct option opts[] = {
         {"server-kind", required_argument, NULL, 's'},
-        {"server", required_argument, NULL, 's'},
+        {"server", required_argument, NULL, 'S'},
+        {"component-port", required_argument, NULL, 'P'},
+        {"component", required_argument, NULL, 'C'},
+        {"anon-domain", required_argument, NULL, 'A'},
+        {"admin", required_argument, NULL, 'a'},
+        {"admin-password-file", required_argument, NULL, 'w'},
+        {"secret-file", required_argument, NULL, 'k'},
         {"for", required_argument, NULL, 'f'},
         {"peers", required_argument, NULL, 'p'},
         {"manager", required_argument, NULL, 'm'},
@@ -265,6 +302,16 @@ static int parse(int argc, char **argv, struct up_opts *o)
 
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 's' && hs_kind_parse(optarg, &o->kind) == 0)
+            continue;
+        if (c == 'S' || c == 'C' || c == 'A' || c == 'a' || c == 'w' ||
+            c == 'k') {
+            *(c == 'S' ? &o->server : c == 'C' ? &o->component
+              : c == 'A' ? &o->anon_domain : c == 'a' ? &o->admin
+              : c == 'w' ? &o->admin_pw_file : &o->secret_file) = optarg;
+            continue;
+        }
+        if (c == 'P' && (o->component_port = atoi(optarg)) > 0 &&
+            o->component_port <= 65535)
             continue;
         if (c == 'f' && (o->seconds = atoi(optarg)) > 0)
             continue;
@@ -319,13 +366,123 @@ static void wait_for_stop(hs_server *s, struct hs_proc *xmucd, hs_client *admin,
     }
 }
 
+/* Describes the existing server of --server from the options; NULL with
+ * one line on stderr when something is missing or it cannot be reached. */
+static hs_server *attach_server(const struct up_opts *o)
+{
+    char host[256], err[1024], secret[256] = "", pass[1024] = "";
+    char component[300], anon[300];
+    const char *domain = o->admin ? strchr(o->admin, '@') : NULL;
+    const char *env = getenv("XMUCD_SECRET");
+    struct hs_external e = {.kind = o->kind, .host = host,
+        .component_port = o->component_port ? o->component_port : 5347,
+        .component = component, .anon_domain = anon, .secret = secret,
+        .admin_password = pass};
+    hs_server *s = NULL;
+
+    if (cli_split_server(o->server, host, sizeof host, &e.c2s_port)) {
+        fprintf(stderr, "orbweb up: --server wants HOST:PORT, not '%s'\n",
+                o->server);
+        return NULL;
+    }
+    if (!domain || !domain[1] || strchr(domain, '/') || !o->admin_pw_file) {
+        fprintf(stderr, "orbweb up: with --server, give --admin user@domain "
+                        "and --admin-password-file FILE\n");
+        return NULL;
+    }
+    e.domain = domain + 1;
+    snprintf(component, sizeof component, "%s",
+             o->component ? o->component : "");
+    if (!o->component)
+        snprintf(component, sizeof component, "rooms.%s", e.domain);
+    snprintf(anon, sizeof anon, "%s", o->anon_domain ? o->anon_domain : "");
+    if (!o->anon_domain)
+        snprintf(anon, sizeof anon, "anon.%s", e.domain);
+    if (o->secret_file ? cli_read_password(o->secret_file, secret, sizeof secret,
+                                           err, sizeof err)
+                       : !env || snprintf(secret, sizeof secret, "%s", env) <= 0) {
+        fprintf(stderr, "orbweb up: %s\n", o->secret_file ? err :
+                "with --server, give the component secret in --secret-file "
+                "or XMUCD_SECRET");
+        return NULL;
+    }
+    if (cli_read_password(o->admin_pw_file, pass, sizeof pass, err, sizeof err) ||
+        !(s = hs_server_attach(&e, err, sizeof err)))
+        fprintf(stderr, "orbweb up: %s\n", err);
+    memset(pass, 0, sizeof pass);
+    memset(secret, 0, sizeof secret);
+    return s;
+}
+
+/* Prints the end of a log of the server's folder to stderr (the folder
+ * goes away when we stop). */
+static void print_log_tail(const hs_server *s, const char *name)
+{
+    char path[512], line[512], ring[8][512];
+    FILE *f = fopen(hs_server_path(s, name, path, sizeof path), "r");
+    int n = 0;
+
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f))
+        snprintf(ring[n++ % 8], sizeof ring[0], "%s", line);
+    fclose(f);
+    fprintf(stderr, "--- last lines of %s ---\n", name);
+    for (int i = n > 8 ? n - 8 : 0; i < n; i++)
+        fputs(ring[i % 8], stderr);
+}
+
+/* Starts the throwaway server, or describes the existing one. */
+static hs_server *get_server(const struct up_opts *o)
+{
+    struct hs_options opt = {.accounts = 2};
+    char err[2048];
+    hs_server *s;
+
+    if (o->server) {
+        printf("using the %s server at %s...\n", hs_kind_name(o->kind),
+               o->server);
+        fflush(stdout);
+        if (!(s = attach_server(o)))
+            return NULL;
+        printf("%s reachable: anonymous logins on %s, component %s on port %d\n",
+               o->server, hs_server_anon_domain(s), hs_server_component(s),
+               hs_server_component_port(s));
+        return s;
+    }
+    printf("starting %s on loopback...\n", hs_kind_name(o->kind));
+    fflush(stdout);
+    if (!(s = hs_server_start(o->kind, &opt, err, sizeof err))) {
+        fprintf(stderr, "orbweb up: %s\n", err);
+        return NULL;
+    }
+    printf("%s ready: clients on %s:%d (domains %s, %s), component port %d,"
+           " folder %s\n", hs_kind_name(o->kind), hs_server_host(s),
+           hs_server_c2s_port(s), hs_server_domain(s), hs_server_anon_domain(s),
+           hs_server_component_port(s), hs_server_dir(s));
+    return s;
+}
+
+static void print_ready(hs_server *s, const struct up_opts *o, const char *admin)
+{
+    if (o->server) {
+        printf("orbweb is up.  Clients: %s, anonymous on %s; xmucd serves %s"
+               " (admin %s).\n", o->server, hs_server_anon_domain(s),
+               hs_server_component(s), admin);
+        return;
+    }
+    printf("orbweb is up.  Clients: %s:%d, anonymous on %s, or user1@%s and"
+           " user2@%s with password %s (user1 is xmucd's admin).\n",
+           hs_server_host(s), hs_server_c2s_port(s), hs_server_anon_domain(s),
+           hs_server_domain(s), hs_server_domain(s), hs_server_password(s));
+}
+
 int cli_up(int argc, char **argv)
 {
-    struct up_opts o = {HS_PROSODY, 0, 8, "rbt", "3", "orbweb-demo.svg"};
+    struct up_opts o = {.kind = HS_PROSODY, .peers = 8, .manager = "rbt",
+                        .view_size = "3", .svg = "orbweb-demo.svg"};
     int r = parse(argc, argv, &o), rc = 1;
-    enum hs_kind kind;
-    struct hs_options opt = {.accounts = 2};
-    char err[2048], admins[64];
+    char err[2048], admins[320];
     char *xargs[] = {"--admins", admins, NULL};
     hs_server *s;
     struct hs_proc *xmucd;
@@ -333,34 +490,23 @@ int cli_up(int argc, char **argv)
 
     if (r)
         return r == 1 ? 0 : r;
-    kind = o.kind;
-    printf("starting %s on loopback...\n", hs_kind_name(kind));
-    fflush(stdout);
-    if (!(s = hs_server_start(kind, &opt, err, sizeof err))) {
-        fprintf(stderr, "orbweb up: %s\n", err);
+    if (!(s = get_server(&o)))
         return 1;
-    }
-    printf("%s ready: clients on %s:%d (domains %s, %s), component port %d,"
-           " folder %s\n", hs_kind_name(kind), hs_server_host(s),
-           hs_server_c2s_port(s), hs_server_domain(s), hs_server_anon_domain(s),
-           hs_server_component_port(s), hs_server_dir(s));
     printf("starting xmucd (%s) as %s...\n", hs_xmucd_path(),
            hs_server_component(s));
     fflush(stdout);
-    snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(s));
+    admin_jid(s, &o, admins, sizeof admins);
     if (!(xmucd = hs_xmucd_start(s, xargs, err, sizeof err))) {
         fprintf(stderr, "orbweb up: %s\n", err);
+        print_log_tail(s, "xmucd.log");
         hs_server_stop(s);
         return 1;
     }
     err[0] = '\0';
     if (show_component(s) == 0 && join_peers(s, peers, &o) == 0 &&
-        (admin = admin_login(s, err, sizeof err)) &&
-        (o.peers == 0 || show_topology(s, admin, o.svg) == 0)) {
-        printf("orbweb is up.  Clients: %s:%d, anonymous on %s, or user1@%s and"
-               " user2@%s with password %s (user1 is xmucd's admin).\n",
-               hs_server_host(s), hs_server_c2s_port(s), hs_server_anon_domain(s),
-               hs_server_domain(s), hs_server_domain(s), hs_server_password(s));
+        (admin = admin_login(s, &o, err, sizeof err)) &&
+        (o.peers == 0 || show_topology(s, admin, o.svg, admins) == 0)) {
+        print_ready(s, &o, admins);
         wait_for_stop(s, xmucd, admin, o.seconds);
         rc = 0;
     } else if (!admin && err[0])
@@ -368,7 +514,10 @@ int cli_up(int argc, char **argv)
     hs_client_close(admin);
     for (int i = 0; i < o.peers; i++)
         hs_client_close(peers[i]);
-    printf("stopping xmucd and %s...\n", hs_kind_name(kind));
+    if (o.server)
+        printf("stopping xmucd (the server at %s keeps running)...\n", o.server);
+    else
+        printf("stopping xmucd and %s...\n", hs_kind_name(o.kind));
     hs_xmucd_stop(xmucd);
     hs_server_stop(s);
     printf("stopped; nothing left running.\n");
