@@ -145,6 +145,7 @@ struct obi_room {
     char *jid, *nick;
     struct ob_join_params p; /* its strings point into the owned copies */
     char *password, *manager;
+    char token[33];          /* takeover token sent in every join of it */
     bool has_cfg;
     struct ob_room_config cfg;
     char *cfg_manager, *cfg_name, *cfg_password;

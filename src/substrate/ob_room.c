@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "ob_internal.h"
 
@@ -144,17 +145,18 @@ static int set_uint_attr(xmpp_stanza_t *e, const char *name, uint64_t v)
     return xmpp_stanza_set_attribute(e, name, buf) ? OB_ENOMEM : OB_OK;
 }
 
-/* <join xmlns=NS manager= view-size= degree= key= segment=/> */
+/* <join xmlns=NS token= manager= view-size= degree= key= segment=/>.  The
+ * token lets our next session take our nick over from this one if the
+ * room still holds it when we rejoin (docs/protocol.md). */
 static int add_join_el(xmpp_ctx_t *ctx, xmpp_stanza_t *pres, const struct obi_room *r)
 {
     const struct ob_join_params *p = &r->p;
     xmpp_stanza_t *j;
 
-    if (!p->manager && !p->view_size && !p->degree && !p->has_key && !p->has_segment)
-        return OB_OK;
     if (!(j = obi_el(ctx, pres, "join", OBI_NS)))
         return OB_ENOMEM;
-    if ((p->manager && xmpp_stanza_set_attribute(j, "manager", p->manager)) ||
+    if (xmpp_stanza_set_attribute(j, "token", r->token) ||
+        (p->manager && xmpp_stanza_set_attribute(j, "manager", p->manager)) ||
         (p->view_size && set_uint_attr(j, "view-size", (uint64_t)p->view_size)) ||
         (p->degree && set_uint_attr(j, "degree", (uint64_t)p->degree)) ||
         (p->has_key && set_uint_attr(j, "key", p->key)) ||
@@ -472,6 +474,19 @@ static bool valid_room_jid(const char *room)
     return at && at != room && at[1] && !strchr(room, '/');
 }
 
+/* len-1 random lowercase hex characters from the kernel; 0 or -1. */
+static int make_token(char *buf, size_t len)
+{
+    unsigned char raw[16];
+    size_t n = (len - 1) / 2 < sizeof raw ? (len - 1) / 2 : sizeof raw;
+
+    if (getrandom(raw, n, 0) != (ssize_t)n)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
 static int join(ob_client *c, const char *room, const char *nick,
                 const struct ob_room_config *cfg, const struct ob_join_params *p)
 {
@@ -488,7 +503,9 @@ static int join(ob_client *c, const char *room, const char *nick,
         return OB_ENOMEM;
     r->c = c;
     r->st = OBI_R_JOINING;
-    if (!(r->jid = strdup(room)) || !(r->nick = strdup(nick)))
+    if (make_token(r->token, sizeof r->token) < 0)
+        rc = OB_ENOMEM; /* no randomness: refuse rather than guessable */
+    else if (!(r->jid = strdup(room)) || !(r->nick = strdup(nick)))
         rc = OB_ENOMEM;
     else if (!(rc = copy_params(r, p)) && cfg)
         rc = copy_config(r, cfg);

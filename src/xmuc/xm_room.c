@@ -138,6 +138,7 @@ static void occupant_free(struct xm_occupant *o)
     free(o->nick);
     free(o->jid);
     free(o->bare);
+    free(o->token);
     free(o->seen_by);
     free(o);
 }
@@ -505,14 +506,70 @@ static const char *join_refusal(xm_room *r, xmpp_stanza_t *st, enum xm_affil a,
     return NULL;
 }
 
+/* The takeover token of a join (<join token=.../>), or NULL. */
+static const char *join_token(xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join",
+                                                            XM_NS_ORBWEB);
+
+    return j ? xmpp_stanza_get_attribute(j, "token") : NULL;
+}
+
+/* A token is 16 to 64 printable ASCII characters without spaces. */
+static bool token_ok(const char *t)
+{
+    size_t n = t ? strlen(t) : 0;
+
+    if (!t)
+        return true;
+    if (n < 16 || n > 64)
+        return false;
+    for (; *t; t++)
+        if (*t <= 0x20 || *t >= 0x7f)
+            return false;
+    return true;
+}
+
+/* Same length and bytes, compared in time independent of where they
+ * differ. */
+static bool token_equal(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    unsigned char d = 0;
+
+    if (n != strlen(b))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+/* A join whose nick is taken by an occupant that joined with the same
+ * token is the same client on a new session (its old one is gone, or
+ * dying): the old occupant leaves, so the new one can take the nick. */
+static bool takes_over(xm_room *r, struct xm_occupant *old, xmpp_stanza_t *st)
+{
+    const char *t = join_token(st);
+
+    if (!t || !old->token || !token_equal(t, old->token))
+        return false;
+    xm_room_remove(r, old, NULL, NULL);
+    return true;
+}
+
 static struct xm_occupant *occupant_new(xm_room *r, xmpp_stanza_t *st,
                                         const char *nick, enum xm_affil a)
 {
     struct xm_occupant *o = calloc(1, sizeof *o);
+    const char *token = join_token(st);
     char bare[1024];
 
     if (!o)
         return NULL;
+    if (token && !(o->token = strdup(token))) {
+        free(o);
+        return NULL;
+    }
     xm_bare(xmpp_stanza_get_from(st), bare, sizeof bare);
     o->nick = strdup(nick);
     o->jid = strdup(xmpp_stanza_get_from(st));
@@ -607,12 +664,12 @@ static void join(xm_room *r, xmpp_stanza_t *st, const char *nick, bool created)
         xm_room_error(r, st, etype, why, NULL);
         return;
     }
-    if (xm_room_occupant_by_nick(r, nick)) {
-        xm_room_error(r, st, "cancel", "conflict", "that nickname is in use");
+    if (!join_params(st, &params) || !token_ok(join_token(st))) {
+        xm_room_error(r, st, "modify", "bad-request", "bad view parameters");
         return;
     }
-    if (!join_params(st, &params)) {
-        xm_room_error(r, st, "modify", "bad-request", "bad view parameters");
+    if ((o = xm_room_occupant_by_nick(r, nick)) && !takes_over(r, o, st)) {
+        xm_room_error(r, st, "cancel", "conflict", "that nickname is in use");
         return;
     }
     if (!(o = occupant_new(r, st, nick, a)) || admit(r, o, &params) < 0) {

@@ -17,6 +17,7 @@ struct xm_seen {
 struct xm_occupant {
     vm_id id;
     char *nick, *jid, *bare;
+    char *token;            /* the join's takeover token, or NULL */
     enum xm_affil affil;
     vm_params params;       /* as joined, for rebuilding views */
     xmpp_stanza_t *payload; /* <presence> holding the occupant's own children */

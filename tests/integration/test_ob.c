@@ -1,11 +1,15 @@
 /* test_ob.c -- liborbweb end to end on real Prosody and ejabberd.
  *
- * Four peers (anonymous logins, one event base) create and join an rbt
+ * Four peers (anonymous logins but p3, one event base) create and join an rbt
  * room and a complete room; each peer's view, as the library reports it,
  * must equal the room's topology fetched by an admin.  Then a unicast,
  * groupcasts with increasing sequence numbers, the room listing, a typed
  * error (a password room joined without the password), the example
- * program tools/examples/ob_echo answering a unicast, and a server
+ * program tools/examples/ob_echo answering a unicast, connections cut
+ * under two peers (p3, with a password account: the server keeps its
+ * session, XEP-0198 resumes it, a unicast sent meanwhile arrives, no
+ * rejoin; p2, anonymous: a resumption is impossible since every anonymous
+ * login is a new account, so it gets a new session and rejoins), and a server
  * restart after which every peer is back in its rooms with matching views.
  * Waits are bounded only to catch hangs; no duration is asserted. */
 #include "config.h"
@@ -15,12 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "hs_client.h"
 #include "hs_proc.h"
 #include "hs_server.h"
+#include "ob_internal.h" /* the client's socket, to cut it */
 #include "orbweb.h"
 #include "topo.h"
 
@@ -184,7 +190,8 @@ static void start(struct world *w, enum hs_kind kind)
     char err[2048], admins[64];
     char *args[] = {"--admins", admins, NULL};
     enum ob_state want = OB_STATE_CONNECTED;
-    struct hs_options opt = {.accounts = 1};
+    struct hs_options opt = {.accounts = 2};
+    char user2[64];
 
     memset(w, 0, sizeof *w);
     w->s = hs_server_start(kind, &opt, err, sizeof err);
@@ -197,10 +204,12 @@ static void start(struct world *w, enum hs_kind kind)
     snprintf(w->tree, sizeof w->tree, "tree@%s", hs_server_component(w->s));
     snprintf(w->all, sizeof w->all, "all@%s", hs_server_component(w->s));
     snprintf(w->locked, sizeof w->locked, "locked@%s", hs_server_component(w->s));
+    snprintf(user2, sizeof user2, "user2@%s", hs_server_domain(w->s));
     for (int i = 0; i < NP; i++) {
         struct ob_options o = {.host = hs_server_host(w->s),
                                .port = hs_server_c2s_port(w->s),
-                               .jid = hs_server_anon_domain(w->s),
+                               .jid = i == 3 ? user2 : hs_server_anon_domain(w->s),
+                               .password = i == 3 ? hs_server_password(w->s) : NULL,
                                .tls = OB_TLS_TRUST,
                                .reconnect_max_ms = 2000,
                                .base = w->base,
@@ -520,7 +529,59 @@ static void example(struct world *w)
     cr_expect(strstr(text, "unicast ") && strstr(text, "hi there"), "%s", text);
 }
 
-/* ---- losing the server ----------------------------------------------- */
+/* ---- losing the connection, then the server -------------------------- */
+
+static bool p3_back(struct world *w, void *arg)
+{
+    (void)arg;
+    return w->p[3].reconnected > 0 && w->p[3].unicasts > 0;
+}
+
+static bool p2_rejoined(struct world *w, void *arg)
+{
+    (void)arg;
+    return w->p[2].reconnected > 0 && w->p[2].rejoined == 2;
+}
+
+/* The network under a peer fails: its socket is shut down, so the server
+ * sees the connection drop, not a goodbye. */
+static void cut(struct peer *p)
+{
+    p->reconnected = p->rejoined = p->unicasts = 0;
+    cr_assert_geq(p->c->fd, 0);
+    cr_assert_eq(shutdown(p->c->fd, SHUT_RDWR), 0);
+}
+
+/* p3 (a password account) loses its connection while p1 sends it a
+ * unicast: the session is resumed, nothing is missed, no room is
+ * rejoined.  p2 (anonymous) cannot resume: it rejoins both rooms. */
+static void resume(struct world *w)
+{
+    const char *to = ob_client_jid(w->p[3].c);
+    char jid[256];
+
+    cr_assert(to);
+    snprintf(jid, sizeof jid, "%s", to);
+    cut(&w->p[3]);
+    cr_assert_eq(ob_unicast(w->p[1].c, jid, "while you were away"), OB_OK);
+    cr_assert(spin(w, p3_back, NULL), "p3 did not come back with the unicast");
+    cr_expect_eq(w->p[3].state, OB_STATE_RESUMED, "p3 is %s, not resumed",
+                 ob_state_name(w->p[3].state));
+    cr_expect_str_eq(ob_client_jid(w->p[3].c), jid, "a new session, not resumed");
+    cr_expect_str_eq(w->p[3].uni_body, "while you were away");
+    cr_expect_eq(w->p[3].rejoined, 0, "a resumed session rejoined its rooms");
+    expect_views(w, w->tree, "rbt", "after p3 resumed");
+    cut(&w->p[2]);
+    cr_assert(spin(w, p2_rejoined, NULL), "p2 did not rejoin both rooms "
+              "(reconnected %d, rejoined %d, state %s)", w->p[2].reconnected,
+              w->p[2].rejoined, ob_state_name(w->p[2].state));
+    cr_expect_eq(w->p[2].state, OB_STATE_RECONNECTED, "p2 is %s",
+                 ob_state_name(w->p[2].state));
+    WAIT_ALL(w, joined, 2, "(joined counts stay)");
+    expect_views(w, w->tree, "rbt", "after p2 rejoined");
+    expect_views(w, w->all, "complete", "after p2 rejoined");
+}
+
 
 static void restart(struct world *w)
 {
@@ -552,6 +613,7 @@ static void scenario(enum hs_kind kind)
     listing(&w);
     typed_error(&w);
     example(&w);
+    resume(&w);
     restart(&w);
     stop(&w);
 }

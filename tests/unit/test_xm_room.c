@@ -336,6 +336,50 @@ static void views_follow_presences(const char *manager)
     xm_service_free(s);
 }
 
+/* A client on a new session takes its nick over from its old session,
+ * which the room still holds, with the token of its first join; a wrong
+ * or missing token is a conflict, a malformed one a bad request. */
+Test(room, takeover_with_the_join_token)
+{
+    xm_service *s = service(NULL);
+    const char *tok = "<join xmlns='https://orbweb.dev/ns/xmuc/0' "
+                      "token='0123456789abcdef0123456789abcdef'/>";
+    long i;
+
+    join(s, "r", "alice", tok);
+    join(s, "r", "bob", NULL);
+    clear_sent();
+    feed(s, "<presence from='alice2@test/new' to='r@" DOMAIN "/alice'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/>"
+            "<join xmlns='https://orbweb.dev/ns/xmuc/0' "
+            "token='0123456789abcdef0123456789abcdeX'/></presence>");
+    cr_assert_eq(n_sent, 1);
+    cr_expect_str_eq(error_of(0), "conflict");
+    clear_sent();
+    feed(s, "<presence from='alice2@test/new' to='r@" DOMAIN "/alice'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    cr_expect_str_eq(error_of(0), "conflict");
+    clear_sent();
+    feed(s, "<presence from='alice2@test/new' to='r@" DOMAIN "/alice'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/>"
+            "<join xmlns='https://orbweb.dev/ns/xmuc/0' token='short'/></presence>");
+    cr_expect_str_eq(error_of(0), "bad-request");
+    clear_sent();
+    feed(s, "<presence from='alice2@test/new' to='r@" DOMAIN "/alice'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/>%s</presence>", tok);
+    /* the old session is told it left, bob sees alice leave and come back
+     * with her new real JID, and the new session gets a full join */
+    cr_assert_geq(i = last_to("alice@test/r"), 0);
+    cr_expect_str_eq(xmpp_stanza_get_type(sent[i]), "unavailable");
+    cr_assert_geq(i = last_to("alice2@test/new"), 0);
+    cr_expect(xmpp_stanza_get_child_by_name(sent[i], "subject"),
+              "the new session did not get the subject: %s", text(i));
+    cr_assert_geq(i = last_to("bob@test/r"), 0);
+    cr_expect(strstr(text(i), "alice2@test/new"), "%s", text(i));
+    cr_expect_null(xmpp_stanza_get_type(sent[i]), "%s", text(i));
+    xm_service_free(s);
+}
+
 Test(room, views_complete) { views_follow_presences("complete"); }
 Test(room, views_rbt) { views_follow_presences("rbt"); }
 Test(room, views_ring) { views_follow_presences("ring"); }
