@@ -76,3 +76,10 @@ tests_integration_test_up_server_LDADD = tools/harness/libharness.la \
 	$(CRITERION_LIBS) $(STROPHE_LIBS)
 EXTRA_tests_integration_test_up_server_DEPENDENCIES = src/xmuc/xmucd \
 	tools/orbweb/orbweb
+
+# Network segments (namespaces) for the topology tests; needs root.
+check_PROGRAMS += tests/integration/test_netns
+TESTS += tests/integration/test_netns
+tests_integration_test_netns_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_integration_test_netns_LDADD = tools/harness/libharness.la \
+	$(CRITERION_LIBS) $(STROPHE_LIBS) -lpthread
