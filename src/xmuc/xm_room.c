@@ -20,6 +20,7 @@
 #include "xm_log.h"
 #include "xm_room_internal.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -607,6 +608,7 @@ static int admit(xm_room *r, struct xm_occupant *o, const vm_params *p)
         return -1;
     }
     r->n++;
+    r->version++;
     return 0;
 }
 
@@ -705,6 +707,7 @@ void xm_room_remove(xm_room *r, struct xm_occupant *o, const int *codes,
     xm_map_del(r->by_jid, o->jid);
     release_id(r, o->id);
     r->n--;
+    r->version++;
     occupant_free(o);
 }
 
@@ -771,6 +774,7 @@ static void change_nick(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st,
     xm_map_del(r->by_nick, o->nick);
     free(o->nick);
     o->nick = copy;
+    r->version++;
     status_update(r, o, st);
 }
 
@@ -977,6 +981,86 @@ static void empty_result(xm_room *r, xmpp_stanza_t *iq, const char *name,
     xmpp_stanza_release(reply);
 }
 
+/* The end of the page that starts at off: at most XM_TOPO_PAGE bytes
+ * once escaped as XML text (&amp; &lt; &gt;), cut before a UTF-8
+ * continuation byte so every page is valid text. */
+static size_t page_end(const char *json, size_t len, size_t off)
+{
+    size_t end = off, cost = 0;
+
+    while (end < len) {
+        char ch = json[end];
+        size_t w = ch == '&' ? 5 : ch == '<' || ch == '>' ? 4 : 1;
+        if (cost + w > XM_TOPO_PAGE)
+            break;
+        cost += w;
+        end++;
+    }
+    while (end < len && end > off + 1 && ((unsigned char)json[end] & 0xc0) == 0x80)
+        end--;
+    return end;
+}
+
+/* <topology format='json'>, whole (when it fits and no page was asked
+ * for) or page `page` of it with page=, pages= and version= (the room's
+ * change counter: pages with different versions do not fit together).
+ * NULL after answering an error. */
+static xmpp_stanza_t *topology_reply(xm_room *r, xmpp_stanza_t *iq,
+                                     xmpp_stanza_t *q, const char *json)
+{
+    size_t len = strlen(json), off = 0, end, pages = 0, want = 0, want_end = 0;
+    bool paged = xmpp_stanza_get_attribute(q, "page") != NULL;
+    unsigned long page = 0;
+    xmpp_stanza_t *c, *t;
+    char num[24];
+
+    if (paged && !xm_attr_uint(q, "page", 1000000, &page)) {
+        xm_room_error(r, iq, "modify", "bad-request", "page is a number");
+        return NULL;
+    }
+    if (!paged && len > XM_MAX_REPLY_BYTES) {
+        /* servers cut off a component that sends an oversized stanza:
+         * that would drop every occupant of every room */
+        xm_room_error(r, iq, "wait", "resource-constraint",
+                      "the topology is larger than one stanza may be: "
+                      "ask for it by pages (page='0')");
+        return NULL;
+    }
+    for (end = paged ? page_end(json, len, 0) : len;; end = page_end(json, len, off)) {
+        if (pages++ == page) {
+            want = off;
+            want_end = end;
+        }
+        if (end >= len)
+            break;
+        off = end;
+    }
+    if (page >= pages) {
+        xm_room_error(r, iq, "cancel", "item-not-found", "no such page");
+        return NULL;
+    }
+    if (!(c = xm_elem_new(r->env->out->xctx, "topology", XM_NS_ORBWEB)) ||
+        !(t = xmpp_stanza_new(r->env->out->xctx))) {
+        if (c)
+            xmpp_stanza_release(c);
+        xm_room_error(r, iq, "wait", "resource-constraint", NULL);
+        return NULL;
+    }
+    xmpp_stanza_set_attribute(c, "format", "json");
+    if (paged) {
+        snprintf(num, sizeof num, "%lu", page);
+        xmpp_stanza_set_attribute(c, "page", num);
+        snprintf(num, sizeof num, "%zu", pages);
+        xmpp_stanza_set_attribute(c, "pages", num);
+        snprintf(num, sizeof num, "%" PRIu64, r->version);
+        xmpp_stanza_set_attribute(c, "version", num);
+    }
+    xmpp_stanza_set_text_with_size(t, json + want, want_end - want);
+    xmpp_stanza_add_child(c, t);
+    xmpp_stanza_release(t);
+    return c;
+}
+
 /* Room statistics and topology, for the room's owners and admins and the
  * service's admins. */
 static void handle_ours(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *q)
@@ -992,24 +1076,10 @@ static void handle_ours(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *q)
     if (!strcmp(name, "stats"))
         c = xm_stats_to_stanza(r->stats, r->env->out->xctx);
     else if (!strcmp(name, "topology") && (json = xm_room_topology_json(r))) {
-        if (strlen(json) > XM_MAX_REPLY_BYTES) {
-            /* servers cut off a component that sends an oversized stanza:
-             * that would drop every occupant of every room */
-            free(json);
-            xm_room_error(r, iq, "wait", "resource-constraint",
-                          "the topology is larger than one stanza may be");
-            return;
-        }
-        if ((c = xm_elem_new(r->env->out->xctx, "topology", XM_NS_ORBWEB))) {
-            xmpp_stanza_t *t = xmpp_stanza_new(r->env->out->xctx);
-            xmpp_stanza_set_attribute(c, "format", "json");
-            if (t) {
-                xmpp_stanza_set_text(t, json);
-                xmpp_stanza_add_child(c, t);
-                xmpp_stanza_release(t);
-            }
-        }
+        c = topology_reply(r, iq, q, json);
         free(json);
+        if (!c)
+            return; /* refused, with its error */
     } else {
         xm_room_error(r, iq, "cancel", "service-unavailable", NULL);
         return;

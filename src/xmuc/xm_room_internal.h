@@ -54,6 +54,8 @@ struct xm_room {
     vm_id *free_ids;
     uint32_t n_free, next_id;
     size_t n;
+    uint64_t version;       /* bumped by every join, leave and nick change:
+                               pages of one topology share it */
     vm_delta *deltas;
     size_t n_deltas, cap_deltas;
     uint64_t seq;

@@ -25,6 +25,8 @@
  * end a component's stream above their limit (Prosody's default for
  * components is 512 KiB), which would drop every occupant. */
 #define XM_MAX_REPLY_BYTES (256u * 1024u)
+/* One page of a topology asked for by pages: its text, escaped. */
+#define XM_TOPO_PAGE (128u * 1024u)
 
 /* Where stanzas go: the link in the daemon, a list in unit tests.  send
  * does not take the reference (the caller releases what it built) and

@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_swarm.sh -- `orbweb swarm` against a running `orbweb up`: 200 peers
 # in a red-black tree room with churn, unicasts and groupcasts, then 50 in
-# a complete room; every peer must join, messages must be delivered and
+# a complete room, then 130 in one whose topology comes by pages; every peer must join, messages must be delivered and
 # --verify must find each peer's view equal to the room's topology.  Never
 # timed.
 #
@@ -77,6 +77,18 @@ rc=$?
 # a complete view: each of the 50 sees the 49 others
 check "complete swarm" "$out" peers=50 joined=50 verify='"ok"' \
   verify_differences=0 views_received=2450
+
+# 130 in a complete room: its topology (16,770 edges, about 700 KB of
+# JSON) is larger than one stanza may be, so --verify reads it by pages.
+out=$("$orbweb" swarm --server "$server" --room swarm-paged@rooms.localhost \
+      --peers 130 --view complete --duration 1 --verify \
+      --admin-jid user1@localhost --admin-password-file "$pwfile" --json \
+      2>"$err")
+rc=$?
+[ "$rc" = 0 ] && echo "ok - paged topology swarm: exit 0" \
+  || { echo "not ok - paged topology swarm: exit $rc"; cat "$err"; status=1; }
+check "paged topology swarm" "$out" peers=130 joined=130 verify='"ok"' \
+  verify_differences=0 views_received=16770
 
 # usage errors are exit 2, never a run
 "$orbweb" swarm --server "$server" --peers 5 >/dev/null 2>&1

@@ -722,6 +722,73 @@ Test(room, oversized_topology_is_refused_not_sent)
     xm_service_free(s);
 }
 
+static void ask_page(xm_service *s, const char *page)
+{
+    clear_sent();
+    feed(s, "<iq type='get' id='t' from='admin@test/r' to='big@" DOMAIN "'>"
+            "<topology xmlns='https://orbweb.dev/ns/xmuc/0' page='%s'/></iq>", page);
+    cr_assert_eq(n_sent, 1);
+}
+
+/* Its size once escaped as XML text. */
+static size_t escaped(const char *t)
+{
+    size_t n = 0;
+
+    for (; *t; t++)
+        n += *t == '&' ? 5 : *t == '<' || *t == '>' ? 4 : 1;
+    return n;
+}
+
+/* A topology too large for one stanza comes by pages: each fits (escaped),
+ * starts on a character boundary, and together they are the topology. */
+Test(room, oversized_topology_comes_by_pages)
+{
+    xm_service *s = service(NULL);
+    char nick[32], page[24], *whole, *joined = calloc(1, 1);
+    char version[32] = "";
+    long pages = 1;
+    size_t len = 0;
+
+    for (int i = 0; i < 400; i++) { /* complete: ~160,000 edges */
+        snprintf(nick, sizeof nick, "n&amp;\xc3\xa9&lt;%d", i); /* n&é<i */
+        join(s, "big", nick, NULL);
+        clear_sent();
+    }
+    whole = xm_room_topology_json(xm_service_room(s, "big"));
+    cr_assert(whole && strlen(whole) > 256 * 1024);
+    for (long i = 0; i < pages; i++) {
+        xmpp_stanza_t *t;
+        char *chunk;
+        snprintf(page, sizeof page, "%ld", i);
+        ask_page(s, page);
+        cr_assert_str_eq(xmpp_stanza_get_type(sent[0]), "result", "%s", text(0));
+        t = xmpp_stanza_get_child_by_name(sent[0], "topology");
+        cr_assert(t);
+        pages = strtol(xmpp_stanza_get_attribute(t, "pages"), NULL, 10);
+        cr_assert_gt(pages, 2);
+        cr_expect_str_eq(xmpp_stanza_get_attribute(t, "page"), page);
+        if (i)
+            cr_expect_str_eq(xmpp_stanza_get_attribute(t, "version"), version);
+        snprintf(version, sizeof version, "%s", xmpp_stanza_get_attribute(t, "version"));
+        chunk = xmpp_stanza_get_text(t);
+        cr_expect_leq(escaped(chunk), 128 * 1024);
+        cr_expect_neq((unsigned char)chunk[0] & 0xc0, 0x80, "page %ld cut a character", i);
+        joined = realloc(joined, len + strlen(chunk) + 1);
+        memcpy(joined + len, chunk, strlen(chunk) + 1);
+        len += strlen(chunk);
+        xmpp_free(ctx, chunk);
+    }
+    cr_expect_str_eq(joined, whole);
+    ask_page(s, "99");
+    cr_expect_str_eq(error_of(0), "item-not-found");
+    ask_page(s, "one");
+    cr_expect_str_eq(error_of(0), "bad-request");
+    free(joined);
+    free(whole);
+    xm_service_free(s);
+}
+
 Test(room, iqs_between_occupants_are_relayed)
 {
     xm_service *s = service(NULL);

@@ -183,9 +183,10 @@ static xmpp_stanza_t *wait_reply(hs_client *c, const char *id, int timeout_ms,
     return NULL;
 }
 
-int cli_admin_query(hs_client *c, const char *to, const char *elem,
-                    int timeout_ms, volatile sig_atomic_t *stop,
-                    xmpp_stanza_t **payload, char *err, size_t errlen)
+/* cli_admin_query, with page='N' on the element when page >= 0. */
+static int query(hs_client *c, const char *to, const char *elem, long page,
+                 int timeout_ms, volatile sig_atomic_t *stop,
+                 xmpp_stanza_t **payload, char *err, size_t errlen)
 {
     static unsigned serial;
     xmpp_stanza_t *iq, *reply, *p;
@@ -196,6 +197,10 @@ int cli_admin_query(hs_client *c, const char *to, const char *elem,
     if (!(iq = hs_iq_query(hs_client_ctx(c), "get", to, elem, CLI_NS_XMUC))) {
         snprintf(err, errlen, "out of memory");
         return -1;
+    }
+    if (page >= 0) {
+        snprintf(id, sizeof id, "%ld", page);
+        xmpp_stanza_set_attribute(xmpp_stanza_get_children(iq), "page", id);
     }
     snprintf(id, sizeof id, "ob-admin-%u", ++serial);
     xmpp_stanza_set_id(iq, id);
@@ -219,4 +224,84 @@ int cli_admin_query(hs_client *c, const char *to, const char *elem,
         *payload = xmpp_stanza_copy(p); /* deep: outlives the reply */
     xmpp_stanza_release(reply);
     return *payload ? 0 : -1;
+}
+
+int cli_admin_query(hs_client *c, const char *to, const char *elem,
+                    int timeout_ms, volatile sig_atomic_t *stop,
+                    xmpp_stanza_t **payload, char *err, size_t errlen)
+{
+    return query(c, to, elem, -1, timeout_ms, stop, payload, err, errlen);
+}
+
+/* Appends the text of page (a <topology/>) to *buf; 0 or -1. */
+static int append_page(hs_client *c, xmpp_stanza_t *page, char **buf,
+                       size_t *len)
+{
+    char *text = xmpp_stanza_get_text(page), *grown;
+    size_t n = text ? strlen(text) : 0;
+    const char *f = xmpp_stanza_get_attribute(page, "format");
+
+    if (!text || !f || strcmp(f, "json") ||
+        !(grown = realloc(*buf, *len + n + 1))) {
+        if (text)
+            xmpp_free(hs_client_ctx(c), text);
+        return -1;
+    }
+    memcpy(grown + *len, text, n + 1);
+    *buf = grown;
+    *len += n;
+    xmpp_free(hs_client_ctx(c), text);
+    return 0;
+}
+
+/* One pass over the pages; 0 with the JSON, 1 stopped, -1 failed, 2 when
+ * the room changed between pages (version differs: try again). */
+static int fetch_pages(hs_client *c, const char *room, int timeout_ms,
+                       volatile sig_atomic_t *stop, char **json, char *err,
+                       size_t errlen)
+{
+    char version[32] = "";
+    size_t len = 0;
+    long pages = 1;
+    int rc = 0;
+
+    *json = NULL;
+    for (long i = 0; i < pages && rc == 0; i++) {
+        xmpp_stanza_t *p;
+        const char *v, *n;
+        if ((rc = query(c, room, "topology", i, timeout_ms, stop, &p, err, errlen)))
+            break;
+        v = xmpp_stanza_get_attribute(p, "version");
+        n = xmpp_stanza_get_attribute(p, "pages");
+        if (!v || !n || (pages = strtol(n, NULL, 10)) < 1) {
+            snprintf(err, errlen, "%s does not page its topology (too old?)", room);
+            rc = -1;
+        } else if (i && strcmp(v, version)) {
+            rc = 2;
+        } else if (append_page(c, p, json, &len) < 0) {
+            snprintf(err, errlen, "%s sent a page without JSON", room);
+            rc = -1;
+        }
+        snprintf(version, sizeof version, "%s", v ? v : "");
+        xmpp_stanza_release(p);
+    }
+    if (rc) {
+        free(*json);
+        *json = NULL;
+    }
+    return rc;
+}
+
+int cli_admin_topology(hs_client *c, const char *room, int timeout_ms,
+                       volatile sig_atomic_t *stop, char **json, char *err,
+                       size_t errlen)
+{
+    int rc = 2;
+
+    for (int tries = 0; rc == 2 && tries < 5; tries++)
+        rc = fetch_pages(c, room, timeout_ms, stop, json, err, errlen);
+    if (rc == 2)
+        snprintf(err, errlen, "%s kept changing while its topology was read "
+                 "(5 tries)", room);
+    return rc == 2 ? -1 : rc;
 }

@@ -46,4 +46,12 @@ int cli_admin_query(hs_client *c, const char *to, const char *elem,
                     int timeout_ms, volatile sig_atomic_t *stop,
                     xmpp_stanza_t **payload, char *err, size_t errlen);
 
+/* The whole topology of room, read page by page (docs/protocol.md,
+ * "Topology"), again from the start if the room changed meanwhile (up to
+ * five times).  0 with the JSON in *json (free it), 1 when stopped, or -1
+ * with one line in err. */
+int cli_admin_topology(hs_client *c, const char *room, int timeout_ms,
+                       volatile sig_atomic_t *stop, char **json, char *err,
+                       size_t errlen);
+
 #endif

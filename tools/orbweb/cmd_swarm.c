@@ -600,24 +600,20 @@ static int compare(struct swarm *s, const struct cli_topo *t)
  * topology could not be had (the reason on stderr). */
 static int verify(struct swarm *s, hs_client *admin)
 {
-    xmpp_stanza_t *payload;
     struct cli_topo t;
-    char err[1024], *text;
+    char err[1024], *text = NULL;
     size_t off;
     int rc;
 
-    rc = cli_admin_query(admin, s->room, "topology", 120000, &abandon,
-                         &payload, err, sizeof err);
+    rc = cli_admin_topology(admin, s->room, 120000, &abandon, &text, err,
+                            sizeof err);
     if (rc) {
         fprintf(stderr, "%s: verify: %s\n", CMD,
                 rc > 0 ? "interrupted" : err);
         return -1;
     }
-    text = xmpp_stanza_get_text(payload);
-    rc = text ? cli_topo_parse(text, strlen(text), &t, &off) : CLI_TOPO_ESHAPE;
-    if (text)
-        xmpp_free(hs_client_ctx(admin), text);
-    xmpp_stanza_release(payload);
+    rc = cli_topo_parse(text, strlen(text), &t, &off);
+    free(text);
     if (rc) {
         fprintf(stderr, "%s: verify: the topology of %s is %s\n", CMD,
                 s->room, cli_topo_strerror(rc));
@@ -906,13 +902,6 @@ int cli_swarm(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (o.verify && o.peers > (strcmp(o.view, "complete") ? 2000 : 50))
-        fprintf(stderr, "%s: warning: the topology of a room of %d may be "
-                        "larger than the server lets a component send "
-                        "(Prosody: component_stanza_size_limit, 512 KiB by "
-                        "default); Prosody then disconnects xmucd and every "
-                        "occupant is dropped (docs/tools.md)\n", CMD,
-                o.peers);
     if (o.verify) {
         /* first, so that libstrophe's descriptor stays below FD_SETSIZE */
         struct cli_admin a = {.server = o.server, .jid = o.admin_jid,

@@ -114,34 +114,21 @@ static int show(const char *json, size_t len, enum format fmt,
 /* Fetches the topology and shows it; the exit status. */
 static int fetch(struct cli_admin *a, const char *room, enum format fmt)
 {
-    xmpp_stanza_t *payload;
-    const char *f;
-    char err[1024], *text;
+    char err[1024], *json = NULL;
     hs_client *c = cli_admin_login(CMD, a);
     int rc;
 
     if (!c)
         return 1;
-    rc = cli_admin_query(c, room, "topology", a->timeout_ms, &stop_requested,
-                         &payload, err, sizeof err);
+    rc = cli_admin_topology(c, room, a->timeout_ms, &stop_requested, &json,
+                            err, sizeof err);
     if (rc < 0)
         fprintf(stderr, "%s: %s\n", CMD, err);
-    if (rc) {
-        hs_client_close(c);
-        return 1;
-    }
-    f = xmpp_stanza_get_attribute(payload, "format");
-    text = xmpp_stanza_get_text(payload);
-    if (!f || strcmp(f, "json") || !text) {
-        fprintf(stderr, "%s: %s answered a topology without JSON\n", CMD,
-                room);
+    if (rc == 0)
+        rc = show(json, strlen(json), fmt, room);
+    else
         rc = 1;
-    } else {
-        rc = show(text, strlen(text), fmt, room);
-    }
-    if (text)
-        xmpp_free(hs_client_ctx(c), text);
-    xmpp_stanza_release(payload);
+    free(json);
     hs_client_close(c);
     return rc;
 }

@@ -200,19 +200,16 @@ static hs_client *admin_login(hs_server *s, const struct up_opts *o, char *err,
 static int show_topology(hs_server *s, hs_client *admin, const char *svg,
                          const char *admin_name)
 {
-    char err[1024], room[256];
-    xmpp_stanza_t *t = NULL;
+    char err[1024], room[256], *json = NULL;
     struct cli_topo topo;
-    char *json;
     int r = -1;
 
     snprintf(room, sizeof room, DEMO_ROOM "@%s", hs_server_component(s));
-    if (cli_admin_query(admin, room, "topology", 10000, NULL, &t, err, sizeof err) != 0) {
+    if (cli_admin_topology(admin, room, 10000, NULL, &json, err, sizeof err) != 0) {
         fprintf(stderr, "orbweb up: topology: %s\n", err);
         return -1;
     }
-    json = xmpp_stanza_get_text(t);
-    if (json && cli_topo_parse(json, strlen(json), &topo, NULL) == 0) {
+    if (cli_topo_parse(json, strlen(json), &topo, NULL) == 0) {
         printf("topology of %s, as its admin %s sees it (orbweb topo):\n",
                room, admin_name);
         cli_topo_write_text(&topo, stdout);
@@ -220,9 +217,7 @@ static int show_topology(hs_server *s, hs_client *admin, const char *svg,
         cli_topo_clear(&topo);
         r = 0;
     }
-    if (json)
-        xmpp_free(hs_client_ctx(admin), json);
-    xmpp_stanza_release(t);
+    free(json);
     return r;
 }
 
