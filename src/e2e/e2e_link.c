@@ -27,6 +27,7 @@
 #define DEFAULT_CONNECT_MS 1500
 #define MAX_SID 128
 #define MAX_JID 1023
+#define ENCODE_MAX (16u << 20) /* the largest text we encode as FI */
 
 enum state {
     NEXT,       /* connector: the timer tries the next candidate */
@@ -159,7 +160,7 @@ static int put_fi(e2e_link *l, xmpp_stanza_t *st)
     if (r)
         return r == FI_E_NOMEM ? E2E_LINK_ERR_NOMEM : E2E_LINK_ERR_ENCODE;
     fi_encoder_output(l->enc, &out, &len);
-    if (len > l->max_stanza)
+    if (len > FI_FRAME_MAX)
         return E2E_LINK_ERR_ENCODE;
     r = put(l, hdr, fi_frame_put(hdr, len));
     return r ? r : put(l, out, len);
@@ -408,9 +409,11 @@ static bool has_token(const char *list, const char *tok)
 
 static int use_fi(e2e_link *l)
 {
+    /* our own stanzas: limits only against runaway sizes */
+    struct fi_limits lim = {.max_string = ENCODE_MAX, .max_memory = 4 * ENCODE_MAX};
     struct fi_encoder_options o = {.vocab = fi_vocab_xmpp()};
 
-    if (!(l->fctx = fi_ctx_new(NULL, NULL)) || !(l->enc = fi_encoder_new(l->fctx, &o)))
+    if (!(l->fctx = fi_ctx_new(NULL, &lim)) || !(l->enc = fi_encoder_new(l->fctx, &o)))
         return E2E_LINK_ERR_NOMEM;
     e2e_reader_use_fi(l->rd);
     return 0;

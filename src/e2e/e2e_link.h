@@ -3,7 +3,9 @@
  * Fast Infoset framing, stanza acknowledgements.
  *
  * Built on libevent (bufferevent_openssl) and OpenSSL.  The wire format,
- * limits and failure behaviour are described in docs/e2e.md. */
+ * limits and failure behaviour are described in docs/e2e.md.  A process
+ * using links must ignore SIGPIPE (a peer that vanishes mid-write would
+ * otherwise kill it), as xmucd and the harness do. */
 #ifndef SRC_E2E_E2E_LINK_H
 #define SRC_E2E_E2E_LINK_H
 
@@ -98,7 +100,7 @@ void e2e_link_set_callbacks(e2e_link *l, const struct e2e_link_cb *cb,
 /* Stanzas sent (numbered) and received (acknowledged to the peer). */
 uint64_t e2e_link_sent(const e2e_link *l);
 uint64_t e2e_link_received(const e2e_link *l);
-/* Stream bytes (after the headers, before TLS) written and read. */
+/* Stream bytes (headers included, TLS excluded) written and read. */
 uint64_t e2e_link_bytes_out(const e2e_link *l);
 uint64_t e2e_link_bytes_in(const e2e_link *l);
 /* Bytes queued and not yet taken by TLS: a sender may wait for this to
