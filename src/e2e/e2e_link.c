@@ -27,6 +27,9 @@
 #define DEFAULT_CONNECT_MS 1500
 #define MAX_SID 128
 #define MAX_JID 1023
+/* Deferred callbacks: a bufferevent never calls us back from inside one
+ * of our own writes. */
+#define BEV_OPTIONS (BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
 #define ENCODE_MAX (16u << 20) /* the largest text we encode as FI */
 
 enum state {
@@ -125,13 +128,10 @@ static void enter(e2e_link *l)
     l->busy++;
 }
 
-/* false when the link is gone */
-static bool leave(e2e_link *l)
+static void leave(e2e_link *l)
 {
-    if (--l->busy || !l->dead)
-        return !l->dead;
-    destroy(l);
-    return false;
+    if (!--l->busy && l->dead)
+        destroy(l);
 }
 
 static void arm(struct event *ev, int ms)
@@ -317,8 +317,10 @@ static void on_ack_timer(evutil_socket_t fd, short what, void *ud)
     e2e_link *l = ud;
 
     (void)fd, (void)what;
+    enter(l);
     if (l->state == UP && l->received > l->acked_out)
         send_ack(l);
+    leave(l);
 }
 
 static void take_ack(e2e_link *l, xmpp_stanza_t *a)
@@ -526,7 +528,7 @@ static void fail_attempt(e2e_link *l, const char *why)
 {
     const struct e2e_candidate *c = &l->cands[l->cur];
 
-    snprintf(l->reason, sizeof l->reason, "%s port %d: %s", c->host, c->port, why);
+    snprintf(l->reason, sizeof l->reason, "%.64s port %d: %.200s", c->host, c->port, why);
     quiet(l);
     l->state = NEXT;
     arm(l->timer, 0);
@@ -597,7 +599,8 @@ static void on_write(struct bufferevent *bev, void *ud)
     leave(l);
 }
 
-static int start_attempt(e2e_link *l, const struct e2e_candidate *c)
+/* Starts connecting to c: NULL, or why it cannot start. */
+static const char *start_attempt(e2e_link *l, const struct e2e_candidate *c)
 {
     struct sockaddr_storage ss;
     struct sockaddr_in *v4 = (void *)&ss;
@@ -615,38 +618,43 @@ static int start_attempt(e2e_link *l, const struct e2e_candidate *c)
         v6->sin6_port = htons((uint16_t)c->port);
         len = sizeof *v6;
     } else
-        return -1;
+        return "not an IP address";
+    if (c->port <= 0 || c->port > 65535)
+        return "not a port";
     if (!(ssl = SSL_new(l->tls)))
-        return -1;
+        return "out of memory";
     l->bev = bufferevent_openssl_socket_new(l->base, -1, ssl,
-                                            BUFFEREVENT_SSL_CONNECTING,
-                                            BEV_OPT_CLOSE_ON_FREE);
+                                            BUFFEREVENT_SSL_CONNECTING, BEV_OPTIONS);
     if (!l->bev) {
         SSL_free(ssl);
-        return -1;
+        return "out of memory";
     }
     if (e2e_reader_new(l->ctx, l->max_stanza, &reader_cb, l, &l->rd) != 0)
-        return -1;
+        return "out of memory";
     bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
     bufferevent_setcb(l->bev, on_read, on_write, on_event, l);
     bufferevent_enable(l->bev, EV_READ | EV_WRITE);
-    return bufferevent_socket_connect(l->bev, (struct sockaddr *)&ss, (int)len);
+    if (bufferevent_socket_connect(l->bev, (struct sockaddr *)&ss, (int)len) != 0)
+        return strerror(errno);
+    return NULL;
 }
 
 static void try_next(e2e_link *l)
 {
     char why[sizeof l->reason + 64];
+    const char *err;
 
     while (++l->cur < (int)l->ncands) {
+        const struct e2e_candidate *c = &l->cands[l->cur];
         l->peer_fp[0] = '\0';
-        if (start_attempt(l, &l->cands[l->cur]) == 0) {
+        if (!(err = start_attempt(l, c))) {
             l->state = CONNECTING;
             arm(l->timer, l->timeout_ms);
             return;
         }
         drop_attempt(l);
-        snprintf(l->reason, sizeof l->reason, "%s port %d: cannot connect: %s",
-                 l->cands[l->cur].host, l->cands[l->cur].port, strerror(errno));
+        snprintf(l->reason, sizeof l->reason, "%.64s port %d: %s", c->host,
+                 c->port, err);
     }
     snprintf(why, sizeof why, "no candidate worked (%zu tried); last: %s",
              l->ncands, l->ncands ? l->reason : "none given");
@@ -766,7 +774,7 @@ int e2e_link_accept(e2e_listener *ls, struct event_base *base, xmpp_ctx_t *ctx,
     l->offer_fi = p->offer_fi;
     l->listener = ls;
     l->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                            BEV_OPT_CLOSE_ON_FREE);
+                                            BEV_OPTIONS);
     if (!l->bev) {
         SSL_free(ssl);
         evutil_closesocket(fd);

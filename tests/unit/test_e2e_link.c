@@ -232,7 +232,7 @@ static void up_pair(bool listener_fi, bool connector_fi)
 
 /* The hang guard, for the whole suite (Criterion 2.4.1 leaks in its
  * runner with per-test timeouts and parallel jobs). */
-TestSuite(e2e_link, .timeout = 120);
+TestSuite(e2e_link);
 
 /* ---- identities ---------------------------------------------------------- */
 
@@ -1077,4 +1077,31 @@ Test(e2e_reader, xml_stream_after_header)
     cr_assert_eq(s.closes, 1);
     e2e_reader_free(s.r);
     world_fini();
+}
+
+static bool five_acked(void) { return W.con.acked == 5; }
+
+Test(e2e_link, ack_after_a_pause)
+{
+    world_init();
+    up_pair(true, true);
+    send_some(W.con.l, 5); /* fewer than 16: the receiver's timer acks */
+    run_until(five_acked);
+    cr_assert_eq(e2e_link_received(W.acc.l), 5);
+    world_fini();
+}
+
+Test(e2e_link, close_before_up)
+{
+    int mute_port, mute = mute_listener(&mute_port);
+    struct e2e_candidate c = here(mute_port);
+
+    world_init();
+    connect_to(&c, 1, true, NULL, 0, 0);
+    e2e_link_close(W.con.l);
+    run_until(con_down);
+    cr_assert_str_eq(W.con.reason, "closed before it was up");
+    cr_assert_eq(W.con.up, 0);
+    world_fini();
+    close(mute);
 }
