@@ -21,7 +21,7 @@
 #define MAX_DEPTH 64
 #define MAX_ATTRS 256
 
-/* ---- encoding ----------------------------------------------------------- */
+/* ---- encoding */
 
 static struct fi_str str(const char *s)
 {
@@ -57,8 +57,8 @@ static const char *prefix_ns(const struct scope *sc, const char *prefix,
 /* Splits the stanza's attributes into namespace declarations and
  * attributes proper; names stay valid while st lives. */
 static int split_attrs(const struct scope *sc, const char **kv, int n,
-                       struct fi_nsdecl *ns, size_t *nns,
-                       struct fi_attr *at, size_t *nat)
+                       struct fi_nsdecl *ns, size_t *nns, struct fi_attr *at,
+                       size_t *nat)
 {
     *nns = *nat = 0;
     for (int i = 0; i < n; i += 2) {
@@ -179,7 +179,7 @@ int e2e_fi_encode(fi_encoder *e, xmpp_ctx_t *ctx, xmpp_stanza_t *st)
     return 0;
 }
 
-/* ---- decoding ----------------------------------------------------------- */
+/* ---- decoding */
 
 struct e2e_fi_dec {
     xmpp_ctx_t *ctx;
@@ -251,12 +251,13 @@ static int set_attrs(xmpp_stanza_t *st, const struct fi_attr *attrs, size_t n)
         int r;
         if (!v)
             return -1;
-        r = xmpp_stanza_set_attribute(st, qualified(&a->name, name, sizeof name), v);
+        r = xmpp_stanza_set_attribute(
+            st, qualified(&a->name, name, sizeof name), v);
         free(v);
         if (r)
             return -1;
-        if (!a->name.prefix.len || (a->name.prefix.len == 3 &&
-                                    !memcmp(a->name.prefix.ptr, "xml", 3)))
+        if (!a->name.prefix.len ||
+            (a->name.prefix.len == 3 && !memcmp(a->name.prefix.ptr, "xml", 3)))
             continue;
         snprintf(decl, sizeof decl, "xmlns:%.*s", (int)a->name.prefix.len,
                  a->name.prefix.ptr);
@@ -272,8 +273,8 @@ static int set_name_ns(e2e_fi_dec *d, xmpp_stanza_t *st,
                        const struct fi_qname *q)
 {
     char local[256], ns[1024];
-    const char *parent = d->depth ? xmpp_stanza_get_ns(d->stack[d->depth - 1])
-                                  : E2E_NS_CLIENT;
+    const char *parent =
+        d->depth ? xmpp_stanza_get_ns(d->stack[d->depth - 1]) : E2E_NS_CLIENT;
 
     if (q->local.len >= sizeof local || q->ns.len >= sizeof ns)
         return -1;
@@ -324,7 +325,8 @@ static int on_end(void *ud, const struct fi_qname *name)
 int e2e_fi_dec_new(xmpp_ctx_t *ctx, fi_ctx *fctx, e2e_fi_dec **out)
 {
     static const struct fi_handler h = {
-        .start_element = on_start, .end_element = on_end,
+        .start_element = on_start,
+        .end_element = on_end,
         .characters = on_chars,
     };
     e2e_fi_dec *d = calloc(1, sizeof *d);

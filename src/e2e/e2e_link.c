@@ -32,13 +32,15 @@
 #define BEV_OPTIONS (BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
 #define ENCODE_MAX (16u << 20) /* the largest text we encode as FI */
 
+struct framing;
+
 enum state {
     NEXT,       /* connector: the timer tries the next candidate */
     CONNECTING, /* TCP + TLS */
     HEADER,     /* waiting for the peer's stream header */
     UP,
-    CLOSING,    /* our end is sent, we wait for the peer's */
-    FLUSHING,   /* finish() once our last bytes are written */
+    CLOSING,  /* our end is sent, we wait for the peer's */
+    FLUSHING, /* finish() once our last bytes are written */
     DOWN,
 };
 
@@ -49,7 +51,8 @@ struct e2e_link {
     struct bufferevent *bev;
     e2e_reader *rd;
     fi_ctx *fctx;
-    fi_encoder *enc; /* set: FI framing */
+    fi_encoder *enc; /* with FI framing */
+    const struct framing *framing;
     struct event *timer, *ack_timer;
     struct e2e_link_cb cb;
     void *ud;
@@ -70,7 +73,7 @@ struct e2e_link {
 
 static void finish(e2e_link *l, const char *reason);
 
-/* ---- lifetime ------------------------------------------------------------ */
+/* ---- lifetime */
 
 static void drop_attempt(e2e_link *l)
 {
@@ -140,7 +143,7 @@ static void arm(struct event *ev, int ms)
     evtimer_add(ev, &tv);
 }
 
-/* ---- writing ------------------------------------------------------------ */
+/* ---- writing */
 
 static int put(e2e_link *l, const void *data, size_t len)
 {
@@ -166,14 +169,12 @@ static int put_fi(e2e_link *l, xmpp_stanza_t *st)
     return r ? r : put(l, out, len);
 }
 
-static int put_stanza(e2e_link *l, xmpp_stanza_t *st)
+static int put_xml(e2e_link *l, xmpp_stanza_t *st)
 {
     char *buf;
     size_t len;
     int r;
 
-    if (l->enc)
-        return put_fi(l, st);
     if (xmpp_stanza_to_text(st, &buf, &len) != XMPP_EOK)
         return E2E_LINK_ERR_ENCODE;
     r = put(l, buf, len);
@@ -181,18 +182,29 @@ static int put_stanza(e2e_link *l, xmpp_stanza_t *st)
     return r;
 }
 
-/* The end of our stream: </stream:stream>, or an empty FI frame. */
+/* How stanzas and the end of our stream are written in each framing. */
+struct framing {
+    const char *name;
+    int (*put_stanza)(e2e_link *l, xmpp_stanza_t *st);
+    const char *end;
+    size_t end_len;
+};
+
+static const struct framing xml_framing = {"xml", put_xml, "</stream:stream>",
+                                           16};
+static const struct framing fi_framing = {"fi", put_fi, "", 1}; /* a 0 length */
+
+static int put_stanza(e2e_link *l, xmpp_stanza_t *st)
+{
+    return l->framing->put_stanza(l, st);
+}
+
 static void put_end(e2e_link *l)
 {
-    static const uint8_t zero = 0;
-
     if (l->sent_end)
         return;
     l->sent_end = true;
-    if (l->enc)
-        put(l, &zero, 1);
-    else
-        put(l, "</stream:stream>", 16);
+    put(l, l->framing->end, l->framing->end_len);
 }
 
 /* Finishes once everything queued is written (on_write), with reason
@@ -209,23 +221,18 @@ static void flush_then_finish(e2e_link *l, const char *reason)
     arm(l->timer, e2e_link_pending_bytes(l) ? CLOSE_GRACE_MS : 0);
 }
 
+/* <error xmlns='http://etherx.jabber.org/streams'>: the same element
+ * as <stream:error> in the stream's namespace context. */
 static void put_stream_error(e2e_link *l, const char *condition)
 {
     xmpp_stanza_t *e = xmpp_stanza_new(l->ctx), *c = xmpp_stanza_new(l->ctx);
-    char buf[300];
 
-    if (l->enc && e && c && !xmpp_stanza_set_name(e, "error") &&
+    if (e && c && !xmpp_stanza_set_name(e, "error") &&
         !xmpp_stanza_set_ns(e, E2E_NS_STREAMS) &&
         !xmpp_stanza_set_name(c, condition) &&
         !xmpp_stanza_set_ns(c, "urn:ietf:params:xml:ns:xmpp-streams") &&
         !xmpp_stanza_add_child(e, c))
-        put_fi(l, e);
-    else if (!l->enc) {
-        int n = snprintf(buf, sizeof buf,
-                         "<stream:error><%s xmlns='urn:ietf:params:xml:ns:"
-                         "xmpp-streams'/></stream:error>", condition);
-        put(l, buf, (size_t)n);
-    }
+        put_stanza(l, e);
     if (e)
         xmpp_stanza_release(e);
     if (c)
@@ -254,9 +261,12 @@ static char *escape(const char *s, char *out, size_t cap)
     size_t n = 0;
 
     for (; *s && n + 7 < cap; s++) {
-        const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" :
-                        *s == '>' ? "&gt;" : *s == '\'' ? "&apos;" :
-                        *s == '"' ? "&quot;" : NULL;
+        const char *e = *s == '&'    ? "&amp;"
+                        : *s == '<'  ? "&lt;"
+                        : *s == '>'  ? "&gt;"
+                        : *s == '\'' ? "&apos;"
+                        : *s == '"'  ? "&quot;"
+                                     : NULL;
         if (e) {
             memcpy(out + n, e, strlen(e));
             n += strlen(e);
@@ -287,7 +297,7 @@ static void send_header(e2e_link *l, const char *framing)
     free(buf);
 }
 
-/* ---- acknowledgements ----------------------------------------------------- */
+/* ---- acknowledgements */
 
 static void send_ack(e2e_link *l)
 {
@@ -296,7 +306,8 @@ static void send_ack(e2e_link *l)
 
     event_del(l->ack_timer);
     snprintf(h, sizeof h, "%llu", (unsigned long long)l->received);
-    if (a && !xmpp_stanza_set_name(a, "a") && !xmpp_stanza_set_ns(a, E2E_NS_SM) &&
+    if (a && !xmpp_stanza_set_name(a, "a") &&
+        !xmpp_stanza_set_ns(a, E2E_NS_SM) &&
         !xmpp_stanza_set_attribute(a, "h", h) && !put_stanza(l, a))
         l->acked_out = l->received;
     if (a)
@@ -338,7 +349,7 @@ static void take_ack(e2e_link *l, xmpp_stanza_t *a)
         l->cb.on_acked(l->ud, l, v);
 }
 
-/* ---- reading -------------------------------------------------------------- */
+/* ---- reading */
 
 static bool is(xmpp_stanza_t *st, const char *name, const char *ns)
 {
@@ -412,11 +423,14 @@ static bool has_token(const char *list, const char *tok)
 static int use_fi(e2e_link *l)
 {
     /* our own stanzas: limits only against runaway sizes */
-    struct fi_limits lim = {.max_string = ENCODE_MAX, .max_memory = 4 * ENCODE_MAX};
+    struct fi_limits lim = {.max_string = ENCODE_MAX,
+                            .max_memory = 4 * ENCODE_MAX};
     struct fi_encoder_options o = {.vocab = fi_vocab_xmpp()};
 
-    if (!(l->fctx = fi_ctx_new(NULL, &lim)) || !(l->enc = fi_encoder_new(l->fctx, &o)))
+    if (!(l->fctx = fi_ctx_new(NULL, &lim)) ||
+        !(l->enc = fi_encoder_new(l->fctx, &o)))
         return E2E_LINK_ERR_NOMEM;
+    l->framing = &fi_framing;
     e2e_reader_use_fi(l->rd);
     return 0;
 }
@@ -447,9 +461,10 @@ static void listener_header(e2e_link *l, const char **attrs)
         stream_fail(l, "not-authorized", "no client certificate");
         return;
     }
-    if (!sid || !*sid || strlen(sid) > MAX_SID || !from || strlen(from) > MAX_JID ||
-        (to && strlen(to) > MAX_JID)) {
-        stream_fail(l, "invalid-xml", "the header has no usable e2e:sid or from");
+    if (!sid || !*sid || strlen(sid) > MAX_SID || !from ||
+        strlen(from) > MAX_JID || (to && strlen(to) > MAX_JID)) {
+        stream_fail(l, "invalid-xml",
+                    "the header has no usable e2e:sid or from");
         return;
     }
     if (!(l->sid = strdup(sid)) || !(l->peer_jid = strdup(from)) ||
@@ -473,9 +488,10 @@ static void connector_header(e2e_link *l, const char **attrs)
     const char *framing = header_attr(attrs, E2E_NS_E2E, "framing");
     bool fi = framing && !strcmp(framing, "fi");
 
-    if (!sid || strcmp(sid, l->sid) ||
-        !framing || (!fi && strcmp(framing, "xml")) || (fi && !l->offer_fi)) {
-        stream_fail(l, "invalid-xml", "the answer has another e2e:sid or framing");
+    if (!sid || strcmp(sid, l->sid) || !framing ||
+        (!fi && strcmp(framing, "xml")) || (fi && !l->offer_fi)) {
+        stream_fail(l, "invalid-xml",
+                    "the answer has another e2e:sid or framing");
         return;
     }
     if (fi && use_fi(l)) {
@@ -508,27 +524,28 @@ static void on_read(struct bufferevent *bev, void *ud)
 
     enter(l);
     while (!l->dead && l->rd && l->state >= CONNECTING && l->state <= CLOSING &&
-           evbuffer_get_length(in) &&
-           evbuffer_peek(in, -1, NULL, &v, 1) >= 1) {
+           evbuffer_get_length(in) && evbuffer_peek(in, -1, NULL, &v, 1) >= 1) {
         int r = e2e_reader_feed(l->rd, v.iov_base, v.iov_len);
         l->bytes_in += v.iov_len;
         if (l->dead)
             break;
         evbuffer_drain(in, v.iov_len);
         if (r)
-            stream_fail(l, e2e_reader_condition(r), e2e_reader_error_text(l->rd));
+            stream_fail(l, e2e_reader_condition(r),
+                        e2e_reader_error_text(l->rd));
     }
     leave(l);
 }
 
-/* ---- connecting ------------------------------------------------------------ */
+/* ---- connecting */
 
 /* The current candidate failed: the timer moves on to the next. */
 static void fail_attempt(e2e_link *l, const char *why)
 {
     const struct e2e_candidate *c = &l->cands[l->cur];
 
-    snprintf(l->reason, sizeof l->reason, "%.64s port %d: %.200s", c->host, c->port, why);
+    snprintf(l->reason, sizeof l->reason, "%.64s port %d: %.200s", c->host,
+             c->port, why);
     quiet(l);
     l->state = NEXT;
     arm(l->timer, 0);
@@ -542,7 +559,8 @@ static const char *socket_error(char *buf, size_t cap)
         ERR_error_string_n(e, buf, cap);
         ERR_clear_error();
     } else
-        snprintf(buf, cap, "%s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        snprintf(buf, cap, "%s",
+                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     return buf;
 }
 
@@ -623,8 +641,8 @@ static const char *start_attempt(e2e_link *l, const struct e2e_candidate *c)
         return "not a port";
     if (!(ssl = SSL_new(l->tls)))
         return "out of memory";
-    l->bev = bufferevent_openssl_socket_new(l->base, -1, ssl,
-                                            BUFFEREVENT_SSL_CONNECTING, BEV_OPTIONS);
+    l->bev = bufferevent_openssl_socket_new(
+        l->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPTIONS);
     if (!l->bev) {
         SSL_free(ssl);
         return "out of memory";
@@ -634,7 +652,8 @@ static const char *start_attempt(e2e_link *l, const struct e2e_candidate *c)
     bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
     bufferevent_setcb(l->bev, on_read, on_write, on_event, l);
     bufferevent_enable(l->bev, EV_READ | EV_WRITE);
-    if (bufferevent_socket_connect(l->bev, (struct sockaddr *)&ss, (int)len) != 0)
+    if (bufferevent_socket_connect(l->bev, (struct sockaddr *)&ss, (int)len) !=
+        0)
         return strerror(errno);
     return NULL;
 }
@@ -703,6 +722,7 @@ static e2e_link *link_new(struct event_base *base, xmpp_ctx_t *ctx,
         return NULL;
     l->base = base;
     l->ctx = ctx;
+    l->framing = &xml_framing;
     l->cur = -1;
     l->max_stanza = max_stanza ? max_stanza : E2E_DEFAULT_MAX_STANZA;
     l->timer = evtimer_new(base, on_timer, l);
@@ -718,8 +738,8 @@ static e2e_link *link_new(struct event_base *base, xmpp_ctx_t *ctx,
 static bool copy_params(e2e_link *l, const struct e2e_link_params *p)
 {
     l->offer_fi = p->offer_fi;
-    l->timeout_ms = p->connect_timeout_ms > 0 ? p->connect_timeout_ms
-                                              : DEFAULT_CONNECT_MS;
+    l->timeout_ms =
+        p->connect_timeout_ms > 0 ? p->connect_timeout_ms : DEFAULT_CONNECT_MS;
     if (p->peer_fingerprint)
         snprintf(l->want_fp, sizeof l->want_fp, "%s", p->peer_fingerprint);
     return (l->sid = strdup(p->sid)) && (l->local_jid = strdup(p->local_jid)) &&
@@ -738,7 +758,8 @@ int e2e_link_connect(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
         strlen(p->local_jid) > MAX_JID || strlen(p->peer_jid) > MAX_JID ||
         !cb || !out)
         return E2E_LINK_ERR_ARG;
-    if (!(l = link_new(base, ctx, e2e_ident_tls(id, false), p->max_stanza_bytes)))
+    if (!(l = link_new(base, ctx, e2e_ident_tls(id, false),
+                       p->max_stanza_bytes)))
         return E2E_LINK_ERR_NOMEM;
     if (!copy_params(l, p) || (n && !(l->cands = calloc(n, sizeof *c)))) {
         destroy(l);
@@ -755,7 +776,7 @@ int e2e_link_connect(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
     return 0;
 }
 
-/* ---- accepting (for the listener) ----------------------------------------- */
+/* ---- accepting (for the listener) */
 
 int e2e_link_accept(e2e_listener *ls, struct event_base *base, xmpp_ctx_t *ctx,
                     SSL_CTX *tls, evutil_socket_t fd,
@@ -773,8 +794,8 @@ int e2e_link_accept(e2e_listener *ls, struct event_base *base, xmpp_ctx_t *ctx,
     l->server = true;
     l->offer_fi = p->offer_fi;
     l->listener = ls;
-    l->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                            BEV_OPTIONS);
+    l->bev = bufferevent_openssl_socket_new(
+        base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPTIONS);
     if (!l->bev) {
         SSL_free(ssl);
         evutil_closesocket(fd);
@@ -797,7 +818,7 @@ void e2e_link_detach(e2e_link *l)
     l->listener = NULL;
 }
 
-/* ---- the rest of the public API ------------------------------------------- */
+/* ---- the rest of the public API */
 
 int e2e_link_send(e2e_link *l, xmpp_stanza_t *st)
 {
@@ -834,15 +855,50 @@ void e2e_link_set_callbacks(e2e_link *l, const struct e2e_link_cb *cb, void *ud)
     l->ud = ud;
 }
 
-const char *e2e_link_sid(const e2e_link *l) { return l->sid; }
-const char *e2e_link_peer_jid(const e2e_link *l) { return l->peer_jid; }
-const char *e2e_link_peer_fingerprint(const e2e_link *l) { return l->peer_fp; }
-const char *e2e_link_framing(const e2e_link *l) { return l->enc ? "fi" : "xml"; }
-int e2e_link_candidate_index(const e2e_link *l) { return l->server ? -1 : l->cur; }
-uint64_t e2e_link_sent(const e2e_link *l) { return l->sent; }
-uint64_t e2e_link_received(const e2e_link *l) { return l->received; }
-uint64_t e2e_link_bytes_out(const e2e_link *l) { return l->bytes_out; }
-uint64_t e2e_link_bytes_in(const e2e_link *l) { return l->bytes_in; }
+const char *e2e_link_sid(const e2e_link *l)
+{
+    return l->sid;
+}
+
+const char *e2e_link_peer_jid(const e2e_link *l)
+{
+    return l->peer_jid;
+}
+
+const char *e2e_link_peer_fingerprint(const e2e_link *l)
+{
+    return l->peer_fp;
+}
+
+const char *e2e_link_framing(const e2e_link *l)
+{
+    return l->framing->name;
+}
+
+int e2e_link_candidate_index(const e2e_link *l)
+{
+    return l->server ? -1 : l->cur;
+}
+
+uint64_t e2e_link_sent(const e2e_link *l)
+{
+    return l->sent;
+}
+
+uint64_t e2e_link_received(const e2e_link *l)
+{
+    return l->received;
+}
+
+uint64_t e2e_link_bytes_out(const e2e_link *l)
+{
+    return l->bytes_out;
+}
+
+uint64_t e2e_link_bytes_in(const e2e_link *l)
+{
+    return l->bytes_in;
+}
 
 size_t e2e_link_pending_bytes(const e2e_link *l)
 {

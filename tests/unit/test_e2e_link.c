@@ -46,7 +46,7 @@ static uint32_t rnd(void)
     return (uint32_t)rng;
 }
 
-/* ---- the world: a loop, two identities, a listener --------------------- */
+/* ---- the world: a loop, two identities, a listener */
 
 struct side {
     e2e_link *l;
@@ -178,7 +178,8 @@ static void world_fini(void)
 
 static void listen_with(const struct e2e_listener_params *p)
 {
-    cr_assert_eq(e2e_listener_new(W.base, W.ctx, W.ia, p, on_incoming, NULL, &W.ls), 0);
+    cr_assert_eq(
+        e2e_listener_new(W.base, W.ctx, W.ia, p, on_incoming, NULL, &W.ls), 0);
     cr_assert_gt(e2e_listener_port(W.ls), 0);
 }
 
@@ -200,12 +201,17 @@ static void connect_to(const struct e2e_candidate *c, size_t n, bool offer_fi,
                        const char *fp, size_t max_stanza, int timeout_ms)
 {
     struct e2e_link_params p = {
-        .sid = SID, .local_jid = JID_B, .peer_jid = JID_A,
-        .peer_fingerprint = fp, .offer_fi = offer_fi,
-        .connect_timeout_ms = timeout_ms, .max_stanza_bytes = max_stanza,
+        .sid = SID,
+        .local_jid = JID_B,
+        .peer_jid = JID_A,
+        .peer_fingerprint = fp,
+        .offer_fi = offer_fi,
+        .connect_timeout_ms = timeout_ms,
+        .max_stanza_bytes = max_stanza,
     };
     cr_assert_eq(e2e_link_connect(W.base, W.ctx, W.ib, c, n, &p, &side_cb,
-                                  &W.con, &W.con.l), 0);
+                                  &W.con, &W.con.l),
+                 0);
 }
 
 /* Runs the loop until cond() holds (the test's hang guard stops a
@@ -216,9 +222,20 @@ static void run_until(bool (*cond)(void))
         cr_assert_geq(event_base_loop(W.base, EVLOOP_ONCE), 0);
 }
 
-static bool both_up(void) { return W.con.up && W.acc.l; }
-static bool con_down(void) { return W.con.down > 0; }
-static bool both_down(void) { return W.con.down && W.acc.down; }
+static bool both_up(void)
+{
+    return W.con.up && W.acc.l;
+}
+
+static bool con_down(void)
+{
+    return W.con.down > 0;
+}
+
+static bool both_down(void)
+{
+    return W.con.down && W.acc.down;
+}
 
 static void up_pair(bool listener_fi, bool connector_fi)
 {
@@ -234,7 +251,7 @@ static void up_pair(bool listener_fi, bool connector_fi)
  * runner with per-test timeouts and parallel jobs). */
 TestSuite(e2e_link);
 
-/* ---- identities ---------------------------------------------------------- */
+/* ---- identities */
 
 Test(e2e_ident, fingerprint_form)
 {
@@ -246,7 +263,8 @@ Test(e2e_ident, fingerprint_form)
     fp = e2e_ident_fingerprint(a);
     cr_assert_eq(strlen(fp), 95);
     for (int i = 0; i < 95; i++)
-        cr_assert(i % 3 == 2 ? fp[i] == ':' : !!strchr("0123456789ABCDEF", fp[i]),
+        cr_assert(i % 3 == 2 ? fp[i] == ':'
+                             : !!strchr("0123456789ABCDEF", fp[i]),
                   "bad character %d in %s", i, fp);
     cr_assert_str_neq(fp, e2e_ident_fingerprint(b));
     cr_assert_eq(e2e_ident_new("", &b), E2E_LINK_ERR_ARG);
@@ -265,7 +283,7 @@ Test(e2e_ident, local_candidates)
         cr_assert_eq(c[i].port, 5000);
 }
 
-/* ---- connect and accept ---------------------------------------------------- */
+/* ---- connect and accept */
 
 static void check_framing(bool lfi, bool cfi, const char *want)
 {
@@ -276,20 +294,34 @@ static void check_framing(bool lfi, bool cfi, const char *want)
     cr_assert_str_eq(e2e_link_sid(W.acc.l), SID);
     cr_assert_str_eq(e2e_link_peer_jid(W.acc.l), JID_B);
     cr_assert_str_eq(e2e_link_peer_jid(W.con.l), JID_A);
-    cr_assert_str_eq(e2e_link_peer_fingerprint(W.acc.l), e2e_ident_fingerprint(W.ib));
-    cr_assert_str_eq(e2e_link_peer_fingerprint(W.con.l), e2e_ident_fingerprint(W.ia));
+    cr_assert_str_eq(e2e_link_peer_fingerprint(W.acc.l),
+                     e2e_ident_fingerprint(W.ib));
+    cr_assert_str_eq(e2e_link_peer_fingerprint(W.con.l),
+                     e2e_ident_fingerprint(W.ia));
     cr_assert_eq(e2e_link_candidate_index(W.con.l), 0);
     cr_assert_eq(e2e_link_candidate_index(W.acc.l), -1);
     cr_assert_eq(W.acc.up, 0, "on_up is not called on the accepting side");
     world_fini();
 }
 
-Test(e2e_link, framing_xml) { check_framing(false, false, "xml"); }
-Test(e2e_link, framing_fi) { check_framing(true, true, "fi"); }
-Test(e2e_link, framing_mixed_listener_no_fi) { check_framing(false, true, "xml"); }
-Test(e2e_link, framing_mixed_connector_no_fi) { check_framing(true, false, "xml"); }
+Test(e2e_link, framing_xml)
+{
+    check_framing(false, false, "xml");
+}
+Test(e2e_link, framing_fi)
+{
+    check_framing(true, true, "fi");
+}
+Test(e2e_link, framing_mixed_listener_no_fi)
+{
+    check_framing(false, true, "xml");
+}
+Test(e2e_link, framing_mixed_connector_no_fi)
+{
+    check_framing(true, false, "xml");
+}
 
-/* ---- stanzas both ways ------------------------------------------------------ */
+/* ---- stanzas both ways */
 
 static char *random_base64(size_t octets)
 {
@@ -344,8 +376,8 @@ static xmpp_stanza_t *sent_con[N_MSG], *sent_acc[N_MSG];
 
 static bool all_delivered(void)
 {
-    return W.acc.ngot == N_MSG && W.con.ngot == N_MSG &&
-           W.con.acked == N_MSG && W.acc.acked == N_MSG;
+    return W.acc.ngot == N_MSG && W.con.ngot == N_MSG && W.con.acked == N_MSG &&
+           W.acc.acked == N_MSG;
 }
 
 static void send_all(e2e_link *l, const char *to, xmpp_stanza_t **keep)
@@ -363,7 +395,8 @@ static bool same_str(const char *a, const char *b)
 
 static int attrs_but_xmlns(xmpp_stanza_t *st)
 {
-    return xmpp_stanza_get_attribute_count(st) - !!xmpp_stanza_get_attribute(st, "xmlns");
+    return xmpp_stanza_get_attribute_count(st) -
+           !!xmpp_stanza_get_attribute(st, "xmlns");
 }
 
 /* Equal trees: names, namespaces in effect (a stanza is in
@@ -378,12 +411,12 @@ static bool same_in(xmpp_stanza_t *a, xmpp_stanza_t *b, const char *ns)
 
     if (xmpp_stanza_is_text(a) || xmpp_stanza_is_text(b))
         return xmpp_stanza_is_text(a) && xmpp_stanza_is_text(b) &&
-               same_str(xmpp_stanza_get_text_ptr(a), xmpp_stanza_get_text_ptr(b));
+               same_str(xmpp_stanza_get_text_ptr(a),
+                        xmpp_stanza_get_text_ptr(b));
     na = na ? na : ns;
     nb = nb ? nb : ns;
     if (!same_str(xmpp_stanza_get_name(a), xmpp_stanza_get_name(b)) ||
-        !same_str(na, nb) ||
-        attrs_but_xmlns(a) != attrs_but_xmlns(b))
+        !same_str(na, nb) || attrs_but_xmlns(a) != attrs_but_xmlns(b))
         return false;
     for (int i = 0; i < n; i += 2)
         if (strcmp(kv[i], "xmlns") &&
@@ -441,10 +474,16 @@ static void exchange(bool fi)
     world_fini();
 }
 
-Test(e2e_link, stanzas_both_ways_xml) { exchange(false); }
-Test(e2e_link, stanzas_both_ways_fi) { exchange(true); }
+Test(e2e_link, stanzas_both_ways_xml)
+{
+    exchange(false);
+}
+Test(e2e_link, stanzas_both_ways_fi)
+{
+    exchange(true);
+}
 
-/* ---- fingerprints and candidates -------------------------------------------- */
+/* ---- fingerprints and candidates */
 
 Test(e2e_link, wrong_fingerprint_refused)
 {
@@ -498,10 +537,10 @@ Test(e2e_link, candidates_in_order)
 
     world_init();
     listen_on(true, 0);
-    c[0] = here(mute_port);                          /* times out */
+    c[0] = here(mute_port);                             /* times out */
     snprintf(c[1].host, sizeof c[1].host, "192.0.2.1"); /* TEST-NET-1 */
     c[1].port = 9;
-    c[2] = here(refusing_port());                    /* refuses */
+    c[2] = here(refusing_port()); /* refuses */
     snprintf(c[3].host, sizeof c[3].host, "not-an-address");
     c[3].port = 1;
     c[4] = here(e2e_listener_port(W.ls));
@@ -522,7 +561,8 @@ Test(e2e_link, no_candidate_works)
     c[1] = here(refusing_port());
     connect_to(c, 2, false, NULL, 0, 300);
     run_until(con_down);
-    cr_assert(strstr(W.con.reason, "no candidate worked (2 tried)"), "%s", W.con.reason);
+    cr_assert(strstr(W.con.reason, "no candidate worked (2 tried)"), "%s",
+              W.con.reason);
     world_fini();
 }
 
@@ -535,7 +575,7 @@ Test(e2e_link, no_candidates_at_all)
     world_fini();
 }
 
-/* ---- limits and bad input ------------------------------------------------- */
+/* ---- limits and bad input */
 
 static void oversized(bool fi)
 {
@@ -556,13 +596,21 @@ static void oversized(bool fi)
     xmpp_stanza_release(m);
     run_until(both_down);
     cr_assert_eq(W.acc.stanzas, 0);
-    cr_assert(strstr(W.acc.reason, "policy-violation"), "listener: %s", W.acc.reason);
-    cr_assert(strstr(W.con.reason, "policy-violation"), "connector: %s", W.con.reason);
+    cr_assert(strstr(W.acc.reason, "policy-violation"), "listener: %s",
+              W.acc.reason);
+    cr_assert(strstr(W.con.reason, "policy-violation"), "connector: %s",
+              W.con.reason);
     world_fini();
 }
 
-Test(e2e_link, oversized_stanza_xml) { oversized(false); }
-Test(e2e_link, oversized_stanza_fi) { oversized(true); }
+Test(e2e_link, oversized_stanza_xml)
+{
+    oversized(false);
+}
+Test(e2e_link, oversized_stanza_fi)
+{
+    oversized(true);
+}
 
 /* A TLS client that writes raw bytes and keeps what comes back. */
 struct raw {
@@ -588,17 +636,19 @@ static void raw_event(struct bufferevent *bev, short what, void *ud)
 static struct raw *raw_tls(int port, const char *bytes)
 {
     struct raw *r = calloc(1, sizeof *r);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port)};
     SSL *ssl = SSL_new(e2e_ident_tls(W.ib, false));
 
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     r->got = evbuffer_new();
-    r->bev = bufferevent_openssl_socket_new(W.base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-                                            BEV_OPT_CLOSE_ON_FREE);
+    r->bev = bufferevent_openssl_socket_new(
+        W.base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
     bufferevent_openssl_set_allow_dirty_shutdown(r->bev, 1);
     bufferevent_setcb(r->bev, raw_read, NULL, raw_event, r);
     bufferevent_enable(r->bev, EV_READ | EV_WRITE);
-    cr_assert_eq(bufferevent_socket_connect(r->bev, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(
+        bufferevent_socket_connect(r->bev, (struct sockaddr *)&a, sizeof a), 0);
     bufferevent_write(r->bev, bytes, strlen(bytes));
     return r;
 }
@@ -611,7 +661,10 @@ static void raw_free(struct raw *r)
 }
 
 static struct raw *the_raw;
-static bool raw_ended(void) { return the_raw->ended; }
+static bool raw_ended(void)
+{
+    return the_raw->ended;
+}
 
 static void bad_header(const char *header, const char *condition)
 {
@@ -623,7 +676,8 @@ static void bad_header(const char *header, const char *condition)
     run_until(raw_ended);
     evbuffer_add(the_raw->got, "", 1);
     text = (char *)evbuffer_pullup(the_raw->got, -1);
-    cr_assert(strstr(text, "<stream:error>"), "answer: %s", text);
+    cr_assert(strstr(text, "<error xmlns=\"" E2E_NS_STREAMS "\"><"),
+              "answer: %s", text);
     cr_assert(strstr(text, condition), "answer: %s", text);
     cr_assert_eq(W.handed, 0);
     cr_assert_eq(e2e_listener_pending(W.ls), 0);
@@ -631,8 +685,9 @@ static void bad_header(const char *header, const char *condition)
     world_fini();
 }
 
-#define HDR_START "<stream:stream xmlns='jabber:client' " \
-                  "xmlns:stream='http://etherx.jabber.org/streams' "
+#define HDR_START                                                              \
+    "<stream:stream xmlns='jabber:client' "                                    \
+    "xmlns:stream='http://etherx.jabber.org/streams' "
 
 Test(e2e_link, bad_header_namespace)
 {
@@ -648,12 +703,14 @@ Test(e2e_link, bad_header_wrong_root)
 
 Test(e2e_link, bad_header_no_sid)
 {
-    bad_header(HDR_START "from='b@x/y' to='a@x/z' version='1.0'>", "invalid-xml");
+    bad_header(HDR_START "from='b@x/y' to='a@x/z' version='1.0'>",
+               "invalid-xml");
 }
 
 Test(e2e_link, bad_header_sid_in_wrong_namespace)
 {
-    bad_header(HDR_START "xmlns:e='urn:other' from='b@x/y' e:sid='s'>", "invalid-xml");
+    bad_header(HDR_START "xmlns:e='urn:other' from='b@x/y' e:sid='s'>",
+               "invalid-xml");
 }
 
 Test(e2e_link, bad_header_too_long)
@@ -664,7 +721,7 @@ Test(e2e_link, bad_header_too_long)
     bad_header(h, "policy-violation");
 }
 
-/* ---- the pending-handshake bound -------------------------------------------- */
+/* ---- the pending-handshake bound */
 
 #define FLOOD 12
 #define MAX_PENDING 3
@@ -679,8 +736,15 @@ static void flood_event(struct bufferevent *bev, short what, void *ud)
         flood_ended++;
 }
 
-static bool refused_beyond_bound(void) { return flood_ended >= FLOOD - MAX_PENDING; }
-static bool flood_over(void) { return flood_ended == FLOOD; }
+static bool refused_beyond_bound(void)
+{
+    return flood_ended >= FLOOD - MAX_PENDING;
+}
+
+static bool flood_over(void)
+{
+    return flood_ended == FLOOD;
+}
 
 Test(e2e_link, pending_handshakes_bounded)
 {
@@ -698,7 +762,9 @@ Test(e2e_link, pending_handshakes_bounded)
         flood[i] = bufferevent_socket_new(W.base, -1, BEV_OPT_CLOSE_ON_FREE);
         bufferevent_setcb(flood[i], NULL, NULL, flood_event, NULL);
         bufferevent_enable(flood[i], EV_READ);
-        cr_assert_eq(bufferevent_socket_connect(flood[i], (struct sockaddr *)&a, sizeof a), 0);
+        cr_assert_eq(bufferevent_socket_connect(flood[i], (struct sockaddr *)&a,
+                                                sizeof a),
+                     0);
     }
     run_until(refused_beyond_bound);
     cr_assert_eq(e2e_listener_pending(W.ls), MAX_PENDING);
@@ -710,9 +776,13 @@ Test(e2e_link, pending_handshakes_bounded)
     world_fini();
 }
 
-/* ---- ends: clean, abrupt, freeing from callbacks ------------------------------ */
+/* ---- ends: clean, abrupt, freeing from callbacks
+ * ------------------------------ */
 
-static bool acc_down(void) { return W.acc.down > 0; }
+static bool acc_down(void)
+{
+    return W.acc.down > 0;
+}
 
 Test(e2e_link, clean_close_from_listener_side)
 {
@@ -724,7 +794,8 @@ Test(e2e_link, clean_close_from_listener_side)
     cr_assert_eq(e2e_link_send(W.acc.l, m), E2E_LINK_ERR_STATE);
     xmpp_stanza_release(m);
     run_until(both_down);
-    cr_assert(W.con.down_clean && W.acc.down_clean, "%s / %s", W.con.reason, W.acc.reason);
+    cr_assert(W.con.down_clean && W.acc.down_clean, "%s / %s", W.con.reason,
+              W.acc.reason);
     world_fini();
 }
 
@@ -776,10 +847,19 @@ static void free_in_stanza(bool fi)
     world_fini();
 }
 
-Test(e2e_link, free_in_on_stanza_xml) { free_in_stanza(false); }
-Test(e2e_link, free_in_on_stanza_fi) { free_in_stanza(true); }
+Test(e2e_link, free_in_on_stanza_xml)
+{
+    free_in_stanza(false);
+}
+Test(e2e_link, free_in_on_stanza_fi)
+{
+    free_in_stanza(true);
+}
 
-static bool con_acked(void) { return W.con.acks > 0; }
+static bool con_acked(void)
+{
+    return W.con.acks > 0;
+}
 
 Test(e2e_link, free_in_on_acked)
 {
@@ -807,7 +887,10 @@ Test(e2e_link, free_in_on_down)
     world_fini();
 }
 
-static bool handed(void) { return W.handed > 0; }
+static bool handed(void)
+{
+    return W.handed > 0;
+}
 
 Test(e2e_link, free_in_listener_fn)
 {
@@ -838,7 +921,7 @@ Test(e2e_link, listener_freed_with_pending)
     world_fini();
 }
 
-/* ---- sans-I/O: one stanza as one FI document, the reader ------------------- */
+/* ---- sans-I/O: one stanza as one FI document, the reader */
 
 static xmpp_stanza_t *parse_one(const char *xml)
 {
@@ -846,7 +929,8 @@ static xmpp_stanza_t *parse_one(const char *xml)
 }
 
 /* Encodes st as one framed FI document into out (returns its length). */
-static size_t fi_frame_of(fi_encoder *e, xmpp_stanza_t *st, uint8_t *out, size_t cap)
+static size_t fi_frame_of(fi_encoder *e, xmpp_stanza_t *st, uint8_t *out,
+                          size_t cap)
 {
     const uint8_t *doc;
     size_t len, h;
@@ -883,7 +967,8 @@ static void fi_fixture_fini(struct fi_fixture *f)
     world_fini();
 }
 
-static xmpp_stanza_t *round_trip(struct fi_fixture *f, xmpp_stanza_t *st, size_t *wire)
+static xmpp_stanza_t *round_trip(struct fi_fixture *f, xmpp_stanza_t *st,
+                                 size_t *wire)
 {
     const uint8_t *doc;
     xmpp_stanza_t *back = NULL;
@@ -901,9 +986,10 @@ Test(e2e_fi, namespaces_and_attributes_round_trip)
     size_t wire;
 
     fi_fixture_init(&f);
-    st = parse_one("<iq xmlns='jabber:client' type='set' id='i1'>"
-                   "<query xmlns='urn:x' b='2'>"
-                   "<item>t&lt;1</item><item xmlns='urn:y'/>mixed</query></iq>");
+    st =
+        parse_one("<iq xmlns='jabber:client' type='set' id='i1'>"
+                  "<query xmlns='urn:x' b='2'>"
+                  "<item>t&lt;1</item><item xmlns='urn:y'/>mixed</query></iq>");
     cr_assert(st);
     /* libstrophe's own parser drops prefixes: set them by hand */
     xmpp_stanza_set_attribute(st, "xml:lang", "fr");
@@ -911,7 +997,8 @@ Test(e2e_fi, namespaces_and_attributes_round_trip)
     xmpp_stanza_set_attribute(xmpp_stanza_get_children(st), "p:a", "1");
     back = round_trip(&f, st, &wire);
     cr_assert(same(back, st, true));
-    cr_assert_str_eq(xmpp_stanza_get_attribute(xmpp_stanza_get_children(back), "p:a"), "1");
+    cr_assert_str_eq(
+        xmpp_stanza_get_attribute(xmpp_stanza_get_children(back), "p:a"), "1");
     xmpp_stanza_release(back);
     xmpp_stanza_release(st);
     fi_fixture_fini(&f);
@@ -926,12 +1013,16 @@ Test(e2e_fi, binary_data_without_base64_inflation)
 
     fi_fixture_init(&f);
     b64 = random_base64(30000);
-    cr_assert_geq(asprintf(&xml, "<message to='a@b/c'><data xmlns='" E2E_NS_DATA
-                           "'>%s</data></message>", b64), 0);
+    cr_assert_geq(asprintf(&xml,
+                           "<message to='a@b/c'><data xmlns='" E2E_NS_DATA
+                           "'>%s</data></message>",
+                           b64),
+                  0);
     st = parse_one(xml);
     back = round_trip(&f, st, &wire);
-    cr_assert_lt(wire, 30000 + 200, "%zu octets on the wire for 30000 (E2E_SEED=%llu)",
-                 wire, seed);
+    cr_assert_lt(wire, 30000 + 200,
+                 "%zu octets on the wire for 30000 (E2E_SEED=%llu)", wire,
+                 seed);
     cr_assert(same(back, st, true), "E2E_SEED=%llu", seed);
     xmpp_stanza_release(back);
     xmpp_stanza_release(st);
@@ -997,10 +1088,12 @@ static void seen_close(void *ud)
     ((struct seen *)ud)->closes++;
 }
 
-static const struct e2e_reader_cb seen_cb = {seen_header, seen_stanza, seen_close};
+static const struct e2e_reader_cb seen_cb = {seen_header, seen_stanza,
+                                             seen_close};
 
-#define HEADER_OK HDR_START "xmlns:e2e='" E2E_NS_E2E "' from='b@x/y' " \
-                  "title='a > b' e2e:sid='s' e2e:framing='fi'>"
+#define HEADER_OK                                                              \
+    HDR_START "xmlns:e2e='" E2E_NS_E2E "' from='b@x/y' "                       \
+              "title='a > b' e2e:sid='s' e2e:framing='fi'>"
 
 /* A header, three stanzas and the end, in FI framing, fed in chunks of
  * every size from 1 to 40 octets. */
@@ -1021,8 +1114,10 @@ Test(e2e_reader, fi_stream_in_any_chunks)
         struct seen s = {.use_fi = true};
         cr_assert_eq(e2e_reader_new(W.ctx, 1000, &seen_cb, &s, &s.r), 0);
         for (size_t at = 0; at < len; at += chunk)
-            cr_assert_eq(e2e_reader_feed(s.r, buf + at, at + chunk < len ? chunk : len - at),
-                         0, "chunk %zu at %zu: %s", chunk, at, e2e_reader_error_text(s.r));
+            cr_assert_eq(e2e_reader_feed(s.r, buf + at,
+                                         at + chunk < len ? chunk : len - at),
+                         0, "chunk %zu at %zu: %s", chunk, at,
+                         e2e_reader_error_text(s.r));
         cr_assert_eq(s.headers, 1);
         cr_assert_eq(s.stanzas, 3, "chunk %zu", chunk);
         cr_assert_eq(s.closes, 1);
@@ -1038,7 +1133,8 @@ static int feed_fi_bytes(const uint8_t *body, size_t n, size_t max)
     int r;
 
     cr_assert_eq(e2e_reader_new(W.ctx, max, &seen_cb, &s, &s.r), 0);
-    cr_assert_eq(e2e_reader_feed(s.r, (const uint8_t *)HEADER_OK, strlen(HEADER_OK)), 0);
+    cr_assert_eq(
+        e2e_reader_feed(s.r, (const uint8_t *)HEADER_OK, strlen(HEADER_OK)), 0);
     r = e2e_reader_feed(s.r, body, n);
     cr_assert_eq(s.stanzas, 0);
     e2e_reader_free(s.r);
@@ -1047,17 +1143,20 @@ static int feed_fi_bytes(const uint8_t *body, size_t n, size_t max)
 
 Test(e2e_reader, fi_frame_limits)
 {
-    static const uint8_t big[] = {0x81, 0x08};            /* 1025 octets */
+    static const uint8_t big[] = {0x81, 0x08}; /* 1025 octets */
     static const uint8_t not_minimal[] = {0x80, 0x00};
     static const uint8_t too_long[] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01};
     static const uint8_t junk[] = {3, 0xE0, 0x00, 0x07};
 
     world_init();
     cr_assert_eq(feed_fi_bytes(big, sizeof big, 1024), E2E_READ_TOO_BIG);
-    cr_assert_eq(feed_fi_bytes(not_minimal, sizeof not_minimal, 1024), E2E_READ_SYNTAX);
-    cr_assert_eq(feed_fi_bytes(too_long, sizeof too_long, 1024), E2E_READ_SYNTAX);
+    cr_assert_eq(feed_fi_bytes(not_minimal, sizeof not_minimal, 1024),
+                 E2E_READ_SYNTAX);
+    cr_assert_eq(feed_fi_bytes(too_long, sizeof too_long, 1024),
+                 E2E_READ_SYNTAX);
     cr_assert_eq(feed_fi_bytes(junk, sizeof junk, 1024), E2E_READ_SYNTAX);
-    cr_assert_str_eq(e2e_reader_condition(E2E_READ_TOO_BIG), "policy-violation");
+    cr_assert_str_eq(e2e_reader_condition(E2E_READ_TOO_BIG),
+                     "policy-violation");
     world_fini();
 }
 
@@ -1069,8 +1168,11 @@ Test(e2e_reader, xml_stream_after_header)
 
     world_init();
     cr_assert_eq(e2e_reader_new(W.ctx, 1000, &seen_cb, &s, &s.r), 0);
-    cr_assert_eq(e2e_reader_feed(s.r, (const uint8_t *)"<?xml version='1.0'?>\n", 22), 0);
-    cr_assert_eq(e2e_reader_feed(s.r, (const uint8_t *)HEADER_OK, strlen(HEADER_OK)), 0);
+    cr_assert_eq(
+        e2e_reader_feed(s.r, (const uint8_t *)"<?xml version='1.0'?>\n", 22),
+        0);
+    cr_assert_eq(
+        e2e_reader_feed(s.r, (const uint8_t *)HEADER_OK, strlen(HEADER_OK)), 0);
     cr_assert_eq(e2e_reader_feed(s.r, (const uint8_t *)body, strlen(body)), 0);
     cr_assert_eq(s.headers, 1);
     cr_assert_eq(s.stanzas, 2);
@@ -1079,7 +1181,10 @@ Test(e2e_reader, xml_stream_after_header)
     world_fini();
 }
 
-static bool five_acked(void) { return W.con.acked == 5; }
+static bool five_acked(void)
+{
+    return W.con.acked == 5;
+}
 
 Test(e2e_link, ack_after_a_pause)
 {
