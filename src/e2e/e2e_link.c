@@ -323,6 +323,14 @@ static void count_received(e2e_link *l)
         arm(l->ack_timer, ACK_DELAY_MS);
 }
 
+/* A clean end: the last acknowledgement, then our end. */
+static void ack_and_end(e2e_link *l)
+{
+    if (l->received > l->acked_out)
+        send_ack(l);
+    put_end(l);
+}
+
 static void on_ack_timer(evutil_socket_t fd, short what, void *ud)
 {
     e2e_link *l = ud;
@@ -373,11 +381,11 @@ static void rd_stanza(void *ud, xmpp_stanza_t *st)
                  c && xmpp_stanza_get_name(c) ? xmpp_stanza_get_name(c) : "?");
         put_end(l);
         flush_then_finish(l, why);
-    } else {
+    } else if (l->state == UP) {
         count_received(l);
         if (l->cb.on_stanza)
             l->cb.on_stanza(l->ud, l, st);
-    }
+    } /* after our end: dropped, unacknowledged, so the peer resends it */
 }
 
 static void rd_close(void *ud)
@@ -388,7 +396,7 @@ static void rd_close(void *ud)
         finish(l, NULL);
         return;
     }
-    put_end(l);
+    ack_and_end(l);
     flush_then_finish(l, NULL);
 }
 
@@ -844,7 +852,7 @@ void e2e_link_close(e2e_link *l)
         arm(l->timer, 0);
         return;
     }
-    put_end(l);
+    ack_and_end(l);
     l->state = CLOSING;
     arm(l->timer, CLOSE_GRACE_MS);
 }

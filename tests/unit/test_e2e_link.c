@@ -1210,3 +1210,18 @@ Test(e2e_link, close_before_up)
     world_fini();
     close(mute);
 }
+
+/* A clean close carries the last acknowledgement before the end. */
+Test(e2e_link, last_ack_before_the_end)
+{
+    world_init();
+    up_pair(false, false);
+    send_some(W.con.l, 5);
+    e2e_link_close(W.con.l);
+    run_until(both_down);
+    cr_assert(W.con.down_clean && W.acc.down_clean, "%s / %s", W.con.reason,
+              W.acc.reason);
+    cr_assert_eq(W.acc.stanzas, 5);
+    cr_assert_eq(W.con.acked, 5);
+    world_fini();
+}
