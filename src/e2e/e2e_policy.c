@@ -376,6 +376,14 @@ static int enter(e2e_policy *p, uint64_t now_ms)
     return E2E_POLICY_OK;
 }
 
+/* enter(), then finds or adds the peer. */
+static int enter_peer(e2e_policy *p, const char *peer, uint64_t now_ms,
+                      struct peer **out)
+{
+    int rc = enter(p, now_ms);
+    return rc ? rc : lookup(p, peer, out);
+}
+
 /* ---- the round ---- */
 
 static void age_and_expire(e2e_policy *p, uint64_t now)
@@ -468,9 +476,7 @@ int e2e_policy_round(e2e_policy *p, uint64_t now_ms)
 int e2e_policy_sample(e2e_policy *p, const char *peer, size_t bytes)
 {
     struct peer *e;
-    int rc = enter(p, 0);
-    if (!rc)
-        rc = lookup(p, peer, &e);
+    int rc = enter_peer(p, peer, 0, &e);
     if (rc)
         return rc;
     e->fresh = bytes > UINT64_MAX - e->fresh ? UINT64_MAX : e->fresh + bytes;
@@ -481,9 +487,7 @@ int e2e_policy_opened(e2e_policy *p, const char *peer, bool incoming,
                       uint64_t now_ms)
 {
     struct peer *e;
-    int rc = enter(p, now_ms);
-    if (!rc)
-        rc = lookup(p, peer, &e);
+    int rc = enter_peer(p, peer, now_ms, &e);
     if (rc)
         return rc;
     if (is_held(e))
@@ -499,9 +503,7 @@ int e2e_policy_opened(e2e_policy *p, const char *peer, bool incoming,
 int e2e_policy_failed(e2e_policy *p, const char *peer, uint64_t now_ms)
 {
     struct peer *e;
-    int rc = enter(p, now_ms);
-    if (!rc)
-        rc = lookup(p, peer, &e);
+    int rc = enter_peer(p, peer, now_ms, &e);
     if (rc)
         return rc;
     if (is_held(e))
