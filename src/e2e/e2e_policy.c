@@ -44,6 +44,7 @@ struct e2e_policy {
 };
 
 #define MAX_FAILURES 1000u
+#define GREY_MAX_MS (1ull << 52) /* exact in a double */
 
 const char *e2e_policy_strerror(int code)
 {
@@ -101,6 +102,7 @@ static bool params_ok(const struct e2e_policy_params *q)
     return q->limit >= 1 && q->aging > 0 && q->aging < 1 &&
            q->round_ms > 0 && q->penalty >= 0 && q->penalty <= 1 &&
            q->min_priority >= 0 && q->grey_steep > 0 &&
+           q->grey_max_ms <= GREY_MAX_MS &&
            isfinite(q->grey_mid) && q->hysteresis >= 1 &&
            isfinite(q->hysteresis) && isfinite(q->min_priority) &&
            q->max_peers >= (size_t)q->limit && q->max_peers <= UINT32_MAX / 2 &&

@@ -50,6 +50,13 @@ static e2e_policy *make(const struct e2e_policy_params *q, struct rec *r)
     return p;
 }
 
+/* A policy with the defaults, min_priority 100 and the given limit. */
+static e2e_policy *make_limit(int limit, struct rec *r)
+{
+    struct e2e_policy_params q = params(limit);
+    return make(&q, r);
+}
+
 static void expect(const struct rec *r, int i, enum e2e_policy_action a,
                    const char *peer)
 {
@@ -91,8 +98,8 @@ Test(e2e_policy, defaults_and_bad_params)
     e2e_policy_free(p);
     cr_assert_eq(e2e_policy_new(NULL, NULL, &r, &p), E2E_POLICY_EINVAL);
 
-    struct e2e_policy_params bad[8];
-    for (int i = 0; i < 8; i++)
+    struct e2e_policy_params bad[9];
+    for (int i = 0; i < 9; i++)
         bad[i] = q;
     bad[0].limit = 0;
     bad[1].aging = 1;
@@ -102,7 +109,8 @@ Test(e2e_policy, defaults_and_bad_params)
     bad[5].max_peers = 7;
     bad[6].grey_steep = 0;
     bad[7].round_ms = 0;
-    for (int i = 0; i < 8; i++)
+    bad[8].grey_max_ms = (1ull << 52) + 1;
+    for (int i = 0; i < 9; i++)
         cr_assert_eq(e2e_policy_new(&bad[i], record, &r, &p),
                      E2E_POLICY_EINVAL, "case %d", i);
     cr_assert_str_eq(e2e_policy_strerror(E2E_POLICY_ELIMIT),
@@ -187,8 +195,7 @@ Test(e2e_policy, forget_faded_peers)
 Test(e2e_policy, nominal_order_ties_minimum)
 {
     struct rec r;
-    struct e2e_policy_params q = params(3);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(3, &r);
     e2e_policy_sample(p, "d@x/r", 200);
     e2e_policy_sample(p, "c@x/r", 300);
     e2e_policy_sample(p, "b@x/r", 300);
@@ -208,8 +215,7 @@ Test(e2e_policy, nominal_order_ties_minimum)
 Test(e2e_policy, limit_and_minimum_with_room)
 {
     struct rec r;
-    struct e2e_policy_params q = params(8);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(8, &r);
     e2e_policy_sample(p, "a@x/r", 100); /* exactly the minimum: wanted */
     e2e_policy_sample(p, "b@x/r", 99);
     cr_assert_eq(round_open_all(p, &r, 0), 1);
@@ -228,9 +234,7 @@ Test(e2e_policy, limit_and_minimum_with_room)
 Test(e2e_policy, hysteresis_and_penalty)
 {
     struct rec r;
-    struct e2e_policy_params q = params(1);
-    q.aging = 0.5;
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(1, &r); /* aging 0.5 */
     e2e_policy_sample(p, "a@x/r", 1000);
     cr_assert_eq(round_open_all(p, &r, 0), 1);
     /* a: 500 + 500 = 1000, score 1500; b: 1499 does not displace it */
@@ -259,8 +263,7 @@ Test(e2e_policy, hysteresis_and_penalty)
 Test(e2e_policy, incoming_sessions_are_not_closed_by_rounds)
 {
     struct rec r;
-    struct e2e_policy_params q = params(2);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(2, &r);
     cr_assert(e2e_policy_accept(p, "in@x/r", 0));
     cr_assert_eq(e2e_policy_opened(p, "in@x/r", true, 0), 0);
     e2e_policy_sample(p, "a@x/r", 5000);
@@ -270,6 +273,30 @@ Test(e2e_policy, incoming_sessions_are_not_closed_by_rounds)
     cr_assert_eq(e2e_policy_sessions(p), 2);
     cr_assert_eq(e2e_policy_opened(p, "c@x/r", true, 0), E2E_POLICY_ELIMIT);
     cr_assert_eq(e2e_policy_sessions(p), 2);
+    e2e_policy_free(p);
+}
+
+Test(e2e_policy, outcomes_without_a_request)
+{
+    struct rec r;
+    e2e_policy *p = make_limit(2, &r);
+    /* an opened() nobody asked for takes a free slot */
+    cr_assert_eq(e2e_policy_opened(p, "a@x/r", false, 0), 0);
+    cr_assert_eq(e2e_policy_opened(p, "a@x/r", false, 0), 0, "idempotent");
+    cr_assert_eq(e2e_policy_sessions(p), 1);
+    /* failed() on a held session closes it (penalty) and greylists */
+    e2e_policy_sample(p, "a@x/r", 1000);
+    cr_assert_eq(e2e_policy_round(p, 0), 0);
+    cr_assert_eq(e2e_policy_failed(p, "a@x/r", 0), 0);
+    cr_assert_eq(e2e_policy_sessions(p), 0);
+    cr_assert_float_eq(e2e_policy_priority(p, "a@x/r"), 100, 1e-9);
+    cr_assert(e2e_policy_greylisted(p, "a@x/r", 2845));
+    /* samples saturate instead of wrapping */
+    cr_assert_eq(e2e_policy_sample(p, "b@x/r", SIZE_MAX), 0);
+    cr_assert_eq(e2e_policy_sample(p, "b@x/r", SIZE_MAX), 0);
+    cr_assert_eq(e2e_policy_round(p, 1000), 1);
+    cr_assert_float_eq(e2e_policy_priority(p, "b@x/r"), (double)UINT64_MAX,
+                       1e-6 * (double)UINT64_MAX);
     e2e_policy_free(p);
 }
 
@@ -304,8 +331,7 @@ Test(e2e_policy, greylist_sigmoid_durations)
 Test(e2e_policy, greylisted_peer_is_not_opened_until_expiry)
 {
     struct rec r;
-    struct e2e_policy_params q = params(4);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(4, &r);
     e2e_policy_sample(p, "a@x/r", 10000);
     cr_assert_eq(e2e_policy_round(p, 0), 1);
     cr_assert_eq(e2e_policy_failed(p, "a@x/r", 500), 0); /* until 3346 */
@@ -326,8 +352,7 @@ Test(e2e_policy, greylisted_peer_is_not_opened_until_expiry)
 Test(e2e_policy, pending_open_times_out)
 {
     struct rec r;
-    struct e2e_policy_params q = params(4);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(4, &r);
     e2e_policy_sample(p, "a@x/r", 10000);
     cr_assert_eq(e2e_policy_round(p, 0), 1);
     cr_assert_eq(e2e_policy_round(p, 29999), 0);
@@ -344,8 +369,7 @@ Test(e2e_policy, pending_open_times_out)
 Test(e2e_policy, accept_below_limit_and_simultaneous_open)
 {
     struct rec r;
-    struct e2e_policy_params q = params(2);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(2, &r);
     e2e_policy_sample(p, "a@x/r", 1000);
     cr_assert_eq(e2e_policy_round(p, 0), 1);   /* a pending out */
     cr_assert(e2e_policy_accept(p, "a@x/r", 0)); /* glare: same slot */
@@ -366,8 +390,7 @@ Test(e2e_policy, accept_below_limit_and_simultaneous_open)
 Test(e2e_policy, accept_displaces_only_when_not_lower)
 {
     struct rec r;
-    struct e2e_policy_params q = params(2);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(2, &r);
     e2e_policy_sample(p, "a@x/r", 1000);
     e2e_policy_sample(p, "b@x/r", 2000);
     cr_assert_eq(round_open_all(p, &r, 0), 2);
@@ -401,8 +424,7 @@ Test(e2e_policy, accept_displaces_only_when_not_lower)
 Test(e2e_policy, a_peer_that_failed_never_displaces)
 {
     struct rec r;
-    struct e2e_policy_params q = params(1);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(1, &r);
     e2e_policy_sample(p, "a@x/r", 1000);
     cr_assert_eq(round_open_all(p, &r, 0), 1);
     cr_assert_eq(e2e_policy_failed(p, "z@x/r", 0), 0); /* grey to 2846 */
