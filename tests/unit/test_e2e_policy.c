@@ -2,7 +2,9 @@
  * numbers: aging, the nominal list (order, ties, minimum, limit,
  * hysteresis), greylist durations from the sigmoid, penalty, accept and
  * displacement, pending timeouts, the peer-table cap, and allocation
- * failures (every allocation of a script failed in turn). */
+ * failures (every allocation of a script failed in turn); then seeded
+ * random operation sequences checked against a shadow model of states
+ * and greylists (E2E_POLICY_SEED=<n> reproduces one). */
 #include "e2e_policy.h"
 
 #include <criterion/criterion.h>
@@ -591,4 +593,164 @@ Test(e2e_policy, allocation_failures)
         cr_assert_eq(f.live, 0, "n=%ld: leak", n);
     }
     cr_assert(clean, "the script needs under 400 allocations");
+}
+
+/* ---- random operation sequences against a shadow model ---- */
+
+/* The model knows states and greylists, not priorities: it checks what
+ * must hold whatever the priorities are.  E2E_POLICY_SEED=<n> reproduces
+ * a run (the seed is printed). */
+
+#define NP 12
+
+enum mstate { M_IDLE, M_OUT_PEND, M_IN_PEND, M_OUT, M_IN };
+
+struct model {
+    enum mstate st[NP];
+    unsigned fails[NP];
+    uint64_t grey_until[NP];
+    uint64_t now, seed, rng;
+    int limit;
+    e2e_policy *p;
+    struct rec r;
+};
+
+static const char *mjid(int k)
+{
+    static char names[NP][16];
+    snprintf(names[k], sizeof names[k], "m%d@x/r", k);
+    return names[k];
+}
+
+static int mpeer(const char *jid)
+{
+    return atoi(jid + 1);
+}
+
+static unsigned mrand(struct model *m, unsigned n)
+{
+    m->rng = m->rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (unsigned)((m->rng >> 33) % n);
+}
+
+static int mused(const struct model *m)
+{
+    int n = 0;
+    for (int k = 0; k < NP; k++)
+        n += m->st[k] != M_IDLE;
+    return n;
+}
+
+static void mcheck(struct model *m)
+{
+    size_t used = e2e_policy_sessions(m->p) + e2e_policy_pending(m->p);
+    cr_assert_eq(used, (size_t)mused(m), "E2E_POLICY_SEED=%llu",
+                 (unsigned long long)m->seed);
+    cr_assert_leq(used, (size_t)m->limit);
+}
+
+static void mfail(struct model *m, int k)
+{
+    m->st[k] = M_IDLE;
+    m->fails[k]++;
+    m->grey_until[k] = m->now + e2e_policy_grey_ms(m->p, m->fails[k]);
+}
+
+static void mround(struct model *m)
+{
+    m->now += mrand(m, 1500);
+    m->r.n = 0;
+    int n = e2e_policy_round(m->p, m->now);
+    cr_assert_eq(n, m->r.n);
+    for (int i = 0; i < m->r.n; i++) {
+        int k = mpeer(m->r.peer[i]);
+        if (m->r.a[i] == E2E_POLICY_CLOSE) {
+            cr_assert_eq(m->st[k], M_OUT, "CLOSE of a peer not held out");
+            m->st[k] = M_IDLE;
+        } else {
+            cr_assert_eq(m->st[k], M_IDLE, "OPEN of a busy peer");
+            cr_assert_geq(m->now, m->grey_until[k], "OPEN while grey");
+            m->st[k] = M_OUT_PEND;
+        }
+    }
+}
+
+static void maccept(struct model *m, int k)
+{
+    bool full = mused(m) == m->limit;
+    bool busy = m->st[k] != M_IDLE;
+    m->r.n = 0;
+    bool ok = e2e_policy_accept(m->p, mjid(k), m->now);
+    cr_assert(ok || (full && !busy), "declined with room or when busy");
+    cr_assert_eq(m->r.n, ok && full && !busy ? 1 : 0);
+    if (m->r.n) {
+        int v = mpeer(m->r.peer[0]);
+        cr_assert_eq(m->st[v], M_OUT, "displaced a peer not held out");
+        m->st[v] = M_IDLE;
+    }
+    if (ok && !busy)
+        m->st[k] = M_IN_PEND;
+}
+
+static void mopened(struct model *m, int k)
+{
+    bool incoming = mrand(m, 2);
+    int rc = e2e_policy_opened(m->p, mjid(k), incoming, m->now);
+    if (m->st[k] == M_OUT || m->st[k] == M_IN) {
+        cr_assert_eq(rc, 0);
+        return;
+    }
+    if (m->st[k] == M_IDLE && mused(m) == m->limit) {
+        cr_assert_eq(rc, E2E_POLICY_ELIMIT);
+        return;
+    }
+    cr_assert_eq(rc, 0);
+    m->st[k] = incoming ? M_IN : M_OUT;
+    m->fails[k] = 0;
+    m->grey_until[k] = 0;
+}
+
+static void mstep(struct model *m)
+{
+    int k = (int)mrand(m, NP);
+    switch (mrand(m, 6)) {
+    case 0:
+        cr_assert_eq(e2e_policy_sample(m->p, mjid(k), mrand(m, 20000)), 0);
+        break;
+    case 1: mround(m); break;
+    case 2: maccept(m, k); break;
+    case 3: mopened(m, k); break;
+    case 4:
+        cr_assert_eq(e2e_policy_failed(m->p, mjid(k), m->now), 0);
+        mfail(m, k);
+        break;
+    default:
+        cr_assert_eq(e2e_policy_closed(m->p, mjid(k), m->now), 0);
+        if (m->st[k] == M_OUT || m->st[k] == M_IN)
+            m->st[k] = M_IDLE;
+    }
+    mcheck(m);
+    for (int j = 0; j < NP; j++)
+        cr_assert_eq(e2e_policy_greylisted(m->p, mjid(j), m->now),
+                     m->now < m->grey_until[j], "E2E_POLICY_SEED=%llu",
+                     (unsigned long long)m->seed);
+}
+
+Test(e2e_policy, random_sequences_keep_the_rules)
+{
+    const char *e = getenv("E2E_POLICY_SEED");
+    uint64_t seed = e ? strtoull(e, NULL, 10) : 7;
+    fprintf(stderr, "test_e2e_policy: E2E_POLICY_SEED=%llu\n",
+            (unsigned long long)seed);
+    for (int run = 0; run < 200; run++) {
+        struct model m = {.seed = seed, .rng = seed + (uint64_t)run,
+                          .limit = 1 + run % 4};
+        struct e2e_policy_params q = params(m.limit);
+        q.forget_below = 0;          /* the model keeps every peer */
+        q.open_timeout_ms = UINT64_MAX; /* and has no timeouts */
+        m.p = make(&q, &m.r);
+        for (int i = 0; i < 500; i++)
+            mstep(&m);
+        e2e_policy_free(m.p);
+    }
 }
