@@ -30,7 +30,7 @@ struct hs_server {
     enum hs_kind kind;
     hs_proc *proc;           /* NULL for an attached (existing) server */
     bool attached;
-    int c2s_port, component_port, accounts;
+    int c2s_port, component_port, accounts, max_stanza;
     char dir[256];
     char secret[128];
     char password[128];
@@ -122,6 +122,7 @@ static int prosody_config(const hs_server *s)
         "c2s_require_encryption = false\n"
         "allow_unencrypted_plain_auth = true\n"
         "ssl = { certificate = \"%1$s/cert.pem\"; key = \"%1$s/key.pem\" }\n"
+        "c2s_stanza_size_limit = %6$d\n"
         "c2s_ports = { %2$d }\n"
         "c2s_interfaces = { \"%5$s\" }\n"
         "component_ports = { %3$d }\n"
@@ -142,7 +143,8 @@ static int prosody_config(const hs_server *s)
         "  muc_room_locking = false\n"
         "  restrict_room_creation = false\n"
         "  max_history_messages = 0\n",
-        s->dir, s->c2s_port, s->component_port, s->secret, s->listen);
+        s->dir, s->c2s_port, s->component_port, s->secret, s->listen,
+        s->max_stanza);
     return write_owned(s, "prosody.cfg.lua", text, r);
 }
 
@@ -190,7 +192,7 @@ static int ejabberd_config(const hs_server *s)
         "define_macro: {}\n"
         "listen:\n"
         "  - {port: %2$d, ip: \"%5$s\", module: ejabberd_c2s,"
-        " starttls: true, max_stanza_size: 262144, backlog: 1024,"
+        " starttls: true, max_stanza_size: %6$d, backlog: 1024,"
         " shaper: none, access: c2s}\n"
         "  - {port: %3$d, ip: \"%5$s\", module: ejabberd_service,"
         " backlog: 1024, shaper: none,"
@@ -222,7 +224,8 @@ static int ejabberd_config(const hs_server *s)
         "    min_presence_interval: 0\n"
         "    history_size: 0\n"
         "    default_room_options: {max_users: 100000}\n",
-        s->dir, s->c2s_port, s->component_port, s->secret, s->listen);
+        s->dir, s->c2s_port, s->component_port, s->secret, s->listen,
+        s->max_stanza);
     return write_owned(s, "ejabberd.yml", text, r);
 }
 
@@ -405,6 +408,7 @@ hs_server *hs_server_start(enum hs_kind kind, const struct hs_options *opt,
         goto fail;
     s->kind = kind;
     s->accounts = opt ? opt->accounts : 0;
+    s->max_stanza = (opt && opt->max_stanza_kb > 0 ? opt->max_stanza_kb : 256) * 1024;
     snprintf(s->listen, sizeof s->listen, "%s",
              opt && opt->listen ? opt->listen : HS_HOST);
     snprintf(s->host, sizeof s->host, HS_HOST);

@@ -26,6 +26,7 @@ enum hs_kind { HS_PROSODY, HS_EJABBERD };
 struct hs_options {
     int accounts;        /* password accounts user1..userN to create */
     int ready_timeout_s; /* 0 means 60 */
+    int max_stanza_kb;   /* largest client stanza; 0 means 256 */
     const char *listen;  /* address the server listens on; NULL means
                             127.0.0.1 ("0.0.0.0" inside a test's own network
                             namespace lets its segments reach it) */
