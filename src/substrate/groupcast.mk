@@ -1,1 +1,19 @@
 # src/substrate/groupcast.mk -- groupcast engines: tree cast, pbcast, ta-pbcast (prefix gc_, sans-I/O).
+#
+# libgc.la is pure logic with no external dependency (gc.h is internal to
+# liborbweb, not installed).  Tests: tests/unit/test_gc (exact small
+# scenarios), tests/sim/sim_groupcast (the simulator with 1,000 peers,
+# loss and churn; SIM_SEED reproduces a run, SIM_BIG=1 adds 10,000 peers)
+# and tests/fuzz/fuzz_gc_wire (the wire decoder).  See docs/groupcast.md.
+
+noinst_LTLIBRARIES += src/substrate/libgc.la
+src_substrate_libgc_la_SOURCES = \
+	src/substrate/gc.h src/substrate/gc_internal.h \
+	src/substrate/gc_wire.c src/substrate/gc_buffer.c \
+	src/substrate/gc_engine.c src/substrate/gc_gossip.c
+liborbweb_la_LIBADD += src/substrate/libgc.la
+
+check_PROGRAMS += tests/unit/test_gc
+TESTS += tests/unit/test_gc
+tests_unit_test_gc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_gc_LDADD = src/substrate/libgc.la $(CRITERION_LIBS)
