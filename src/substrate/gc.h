@@ -104,6 +104,8 @@ typedef struct gc_ranges {
     uint32_t nranges;
     struct gc_origin_ranges {
         uint32_t origin;
+        uint64_t next; /* digest: its sender delivers from here on (it
+                        * has seen everything below); solicit: 0 */
         uint32_t first, count;
     } origins[GC_WIRE_ORIGINS_MAX];
     gc_range ranges[GC_WIRE_RANGES_MAX];
@@ -202,7 +204,8 @@ typedef struct gc_stats {
     uint64_t digests;        /* digests sent */
     uint64_t solicits;       /* solicits sent */
     uint64_t solicited;      /* seqs asked for in them */
-    uint64_t retransmitted;  /* retransmissions sent */
+    uint64_t retransmitted;  /* retransmissions sent (pushed included) */
+    uint64_t pushed;         /* of which unasked, into a digest's hole */
     uint64_t budget_dropped; /* solicited but over the round's budget */
     uint64_t stale;          /* solicits for an old round, ignored */
     uint64_t refused;        /* messages refused (limits) */

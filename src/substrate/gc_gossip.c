@@ -8,9 +8,13 @@
  * only for its current or previous round (older ones are stale: the
  * asker has likely been served by someone else) and retransmits at most
  * retransmit_max messages per round, most recent first; retransmissions
- * are flagged and never forwarded along the tree.  Walks over a range
- * are bounded by the messages held plus the solicit budget, so a hostile
- * range [1, 2^64) costs no more than an honest one. */
+ * are flagged and never forwarded along the tree.  Refinement (push, as
+ * in push-pull anti-entropy): a digest also carries its sender's
+ * delivery watermark per origin, and its receiver sends, from the same
+ * budget, what it holds that the digest's sender has not seen.  Walks
+ * over a range are bounded by the messages held plus the solicit
+ * budget, so a hostile range [1, 2^64) costs no more than an honest
+ * one. */
 #include <string.h>
 
 #include "gc_internal.h"
@@ -38,6 +42,7 @@ static void digest_origin(gc_ranges *g, const struct gc_origin *o)
     struct gc_origin_ranges *or = &g->origins[g->norigins];
 
     or->origin = o->id;
+    or->next = o->next;
     or->first = g->nranges;
     or->count = 0;
     for (uint32_t i = o->n; i > 0; i--)
@@ -104,6 +109,53 @@ static void solicit_range(gc_ranges *s, struct gc_origin_ranges *or,
     }
 }
 
+static bool covered(const gc_ranges *d, const struct gc_origin_ranges *dr,
+                    uint64_t seq)
+{
+    for (uint32_t j = dr->first; j < dr->first + dr->count; j++)
+        if (d->ranges[j].lo <= seq && seq <= d->ranges[j].hi)
+            return true;
+    return false;
+}
+
+static void send_retrans(gc *e, gc_peer to, const struct gc_origin *o,
+                         const struct gc_entry *m)
+{
+    gc_record r = {.kind = GC_MSG,
+                   .msg = {o->id, m->seq, GC_FLAG_RETRANS, m->payload,
+                           m->len}};
+
+    gc_send_record(e, to, &r);
+    e->budget--;
+    e->st.retransmitted++;
+}
+
+/* Push: the messages held here that the digest's sender has not seen
+ * (at or above its watermark, in none of its ranges) go to it unasked,
+ * most recent first, from the per-round retransmission budget; except
+ * those above its newest that arrived here less than two rounds ago,
+ * which may still be on their way to it along the tree. */
+static void push_missing(gc *e, gc_peer to, const gc_ranges *d,
+                         const struct gc_origin_ranges *dr)
+{
+    const struct gc_origin *o = gc_buf_origin(&e->buf, dr->origin);
+    uint64_t hi = 0;
+
+    for (uint32_t j = dr->first; j < dr->first + dr->count; j++)
+        hi = d->ranges[j].hi > hi ? d->ranges[j].hi : hi;
+    for (uint32_t i = o ? o->n : 0; i > 0 && e->budget; i--) {
+        const struct gc_entry *m = &o->held[i - 1];
+
+        if (m->seq < dr->next)
+            break;
+        if ((m->seq < hi || e->round - m->round >= 2) &&
+            !covered(d, dr, m->seq)) {
+            send_retrans(e, to, o, m);
+            e->st.pushed++;
+        }
+    }
+}
+
 void gc_gossip_on_digest(gc *e, gc_peer from, const gc_ranges *d)
 {
     gc_record r = {.kind = GC_SOLICIT};
@@ -116,12 +168,14 @@ void gc_gossip_on_digest(gc *e, gc_peer from, const gc_ranges *d)
         const struct gc_origin *o = gc_buf_origin(&e->buf, dr->origin);
         struct gc_origin_ranges *or = &s->origins[s->norigins];
 
-        *or = (struct gc_origin_ranges){dr->origin, s->nranges, 0};
+        *or = (struct gc_origin_ranges){dr->origin, 0, s->nranges, 0};
         for (uint32_t j = 0; j < dr->count && left; j++)
             solicit_range(s, or, o, d->ranges[dr->first + j], &left);
         if (or->count)
             s->norigins++;
     }
+    for (uint32_t k = 0; k < d->norigins && e->budget; k++)
+        push_missing(e, from, d, &d->origins[k]);
     if (!s->norigins)
         return;
     asked = e->cfg.solicit_max - left;
@@ -135,21 +189,15 @@ static void retransmit_range(gc *e, gc_peer to, const struct gc_origin *o,
                              gc_range rg)
 {
     uint32_t i = gc_buf_lower(o, rg.lo), end = i;
-    gc_record r = {.kind = GC_MSG};
 
     while (end < o->n && o->held[end].seq <= rg.hi)
         end++;
     for (; end > i; end--) {
-        const struct gc_entry *m = &o->held[end - 1];
-
         if (!e->budget) {
             e->st.budget_dropped += end - i;
             return;
         }
-        r.msg = (gc_msg){o->id, m->seq, GC_FLAG_RETRANS, m->payload, m->len};
-        gc_send_record(e, to, &r);
-        e->budget--;
-        e->st.retransmitted++;
+        send_retrans(e, to, o, &o->held[end - 1]);
     }
 }
 

@@ -2,7 +2,8 @@
  *
  * A record is a kind byte followed by unsigned LEB128 integers:
  *   message:  1 flags origin seq len payload[len]
- *   digest:   2 round norigins { origin nranges { lo span } } (hi = lo+span)
+ *   digest:   2 round norigins { origin next nranges { lo span } }
+ *             (hi = lo + span)
  *   solicit:  3 (as digest)
  * Digest and solicit share one layout and one codec.  The decoder treats
  * its input as hostile: every count is checked against the wire limits
@@ -120,6 +121,7 @@ static void put_ranges(struct wbuf *w, const gc_ranges *g)
         const struct gc_origin_ranges *o = &g->origins[i];
 
         put_uint(w, o->origin);
+        put_uint(w, o->next);
         put_uint(w, o->count);
         for (uint32_t j = o->first; j < o->first + o->count; j++) {
             put_uint(w, g->ranges[j].lo);
@@ -179,6 +181,7 @@ static void get_ranges(struct rbuf *r, gc_ranges *g)
         struct gc_origin_ranges *o = &g->origins[i];
 
         o->origin = (uint32_t)get_uint(r, UINT32_MAX);
+        o->next = get_uint(r, UINT64_MAX);
         o->count = (uint32_t)get_uint(r, GC_WIRE_RANGES_MAX - g->nranges);
         o->first = g->nranges;
         for (uint32_t j = 0; j < o->count && !r->err; j++)

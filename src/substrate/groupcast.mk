@@ -17,3 +17,12 @@ check_PROGRAMS += tests/unit/test_gc
 TESTS += tests/unit/test_gc
 tests_unit_test_gc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_gc_LDADD = src/substrate/libgc.la $(CRITERION_LIBS)
+
+# The simulator (tests/sim/sim.c) is shared: other protocols' simulation
+# tests add it to their sources the same way.
+check_PROGRAMS += tests/sim/sim_groupcast
+TESTS += tests/sim/sim_groupcast
+tests_sim_sim_groupcast_SOURCES = tests/sim/sim_groupcast.c \
+	tests/sim/sim.c tests/sim/sim.h
+tests_sim_sim_groupcast_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/sim
+tests_sim_sim_groupcast_LDADD = src/substrate/libgc.la src/views/libvm.la

@@ -175,8 +175,8 @@ Test(gc_wire, digest_roundtrip)
     g->round = 12;
     g->norigins = 2;
     g->nranges = 3;
-    g->origins[0] = (struct gc_origin_ranges){5, 0, 2};
-    g->origins[1] = (struct gc_origin_ranges){6, 2, 1};
+    g->origins[0] = (struct gc_origin_ranges){5, 1000, 0, 2};
+    g->origins[1] = (struct gc_origin_ranges){6, 0, 2, 1};
     g->ranges[0] = (gc_range){10, 12};
     g->ranges[1] = (gc_range){1, 1};
     g->ranges[2] = (gc_range){UINT64_MAX - 1, UINT64_MAX};
@@ -185,8 +185,12 @@ Test(gc_wire, digest_roundtrip)
     cr_assert_eq(out.ranges.round, 12);
     cr_assert_eq(out.ranges.norigins, 2);
     cr_assert_eq(out.ranges.nranges, 3);
-    cr_assert_eq(memcmp(out.ranges.origins, g->origins,
-                        2 * sizeof *g->origins), 0);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(out.ranges.origins[i].origin, g->origins[i].origin);
+        cr_assert_eq(out.ranges.origins[i].next, g->origins[i].next);
+        cr_assert_eq(out.ranges.origins[i].first, g->origins[i].first);
+        cr_assert_eq(out.ranges.origins[i].count, g->origins[i].count);
+    }
     cr_assert_eq(memcmp(out.ranges.ranges, g->ranges, 3 * sizeof *g->ranges),
                  0);
 }
@@ -216,11 +220,11 @@ static const struct bad bads[] = {
     BAD("origin over 32 bits", GC_ELIMIT, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x10,
         1, 0),
     BAD("65 origins", GC_ELIMIT, 2, 0, 65),
-    BAD("range lo 0", GC_EDECODE, 2, 0, 1, 5, 1, 0, 0),
-    BAD("range wraps", GC_EDECODE, 2, 0, 1, 5, 1, 0xff, 0xff, 0xff, 0xff,
+    BAD("range lo 0", GC_EDECODE, 2, 0, 1, 5, 1, 1, 0, 0),
+    BAD("range wraps", GC_EDECODE, 2, 0, 1, 5, 1, 1, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1),
-    BAD("257 ranges", GC_ELIMIT, 3, 0, 1, 5, 0x81, 0x02),
-    BAD("origins missing", GC_EDECODE, 2, 0, 2, 5, 0),
+    BAD("257 ranges", GC_ELIMIT, 3, 0, 1, 5, 0, 0x81, 0x02),
+    BAD("origins missing", GC_EDECODE, 2, 0, 2, 5, 1, 0),
 };
 
 Test(gc_wire, hostile)
@@ -482,6 +486,7 @@ Test(gc_gossip, digest_most_recent_first)
     cr_assert_eq(C.sent[0].r.ranges.round, 1);
     cr_assert_eq(C.sent[0].r.ranges.norigins, 1);
     cr_assert_eq(C.sent[0].r.ranges.origins[0].origin, 9);
+    cr_assert_eq(C.sent[0].r.ranges.origins[0].next, 4);
     cr_assert_eq(C.sent[0].r.ranges.nranges, 2);
     cr_assert_eq(C.sent[0].r.ranges.ranges[0].lo, 5);
     cr_assert_eq(C.sent[0].r.ranges.ranges[0].hi, 5);
@@ -501,14 +506,15 @@ Test(gc_gossip, tree_engine_does_not_gossip)
     gc_free(e);
 }
 
-static gc_record digest(uint32_t round, uint64_t lo, uint64_t hi)
+static gc_record digest(uint32_t round, uint64_t next, uint64_t lo,
+                        uint64_t hi)
 {
     gc_record d = {.kind = GC_DIGEST};
 
     d.ranges.round = round;
     d.ranges.norigins = 1;
     d.ranges.nranges = 1;
-    d.ranges.origins[0] = (struct gc_origin_ranges){9, 0, 1};
+    d.ranges.origins[0] = (struct gc_origin_ranges){9, next, 0, 1};
     d.ranges.ranges[0] = (gc_range){lo, hi};
     return d;
 }
@@ -517,7 +523,7 @@ Test(gc_gossip, solicit_what_is_missing_most_recent_first)
 {
     gc_config cfg = config(GC_PBCAST);
     gc *e;
-    gc_record d = digest(4, 1, 6);
+    gc_record d = digest(4, 7, 1, 6);
 
     cfg.solicit_max = 3;
     e = make_cfg(&cfg);
@@ -535,16 +541,41 @@ Test(gc_gossip, solicit_what_is_missing_most_recent_first)
     cr_assert_eq(C.sent[0].r.ranges.ranges[1].lo, 2);
     cr_assert_eq(C.sent[0].r.ranges.ranges[1].hi, 2);
     cr_assert_eq(stats(e).solicited, 3);
-    d = digest(5, 1, 1); /* delivered already: nothing to ask */
+    d = digest(5, 2, 1, 1); /* delivered already: nothing to ask */
     cr_assert_eq(gc_receive(e, 7, &d), GC_OK);
     cr_assert_eq(C.nsent, 1);
+    gc_free(e);
+}
+
+/* The push refinement: what the digest's sender has not seen (at or
+ * above its watermark, outside its ranges) goes to it unasked; newer
+ * than its newest only once it cannot be in flight any more. */
+Test(gc_gossip, push_what_the_digest_lacks)
+{
+    gc *e = make(GC_PBCAST);
+    gc_record d = digest(0, 2, 4, 4);
+
+    for (uint64_t q = 1; q <= 5; q++)
+        recv_msg(e, 1, q);
+    cr_assert_eq(gc_receive(e, 7, &d), GC_OK);
+    cr_assert_eq(C.nsent, 2);
+    cr_assert_eq(C.sent[0].r.msg.seq, 3);
+    cr_assert_eq(C.sent[1].r.msg.seq, 2);
+    cr_assert_eq(C.sent[1].to, 7);
+    cr_assert_eq(C.sent[1].r.msg.flags, GC_FLAG_RETRANS);
+    rounds(e, 2);
+    C.nsent = 0;
+    cr_assert_eq(gc_receive(e, 7, &d), GC_OK);
+    cr_assert_eq(C.nsent, 3);
+    cr_assert_eq(C.sent[0].r.msg.seq, 5);
+    cr_assert_eq(stats(e).pushed, 5);
     gc_free(e);
 }
 
 Test(gc_gossip, hostile_range_costs_the_budget_only)
 {
     gc *e = make(GC_PBCAST); /* solicit_max 64 */
-    gc_record d = digest(1, 1, UINT64_MAX);
+    gc_record d = digest(1, 0, 1, UINT64_MAX);
 
     recv_msg(e, 1, UINT64_MAX);
     cr_assert_eq(gc_receive(e, 7, &d), GC_OK);
@@ -558,7 +589,7 @@ Test(gc_gossip, retransmit_bounded_per_round_and_stale_ignored)
 {
     gc_config cfg = config(GC_PBCAST);
     gc *e;
-    gc_record s = digest(0, 1, 10);
+    gc_record s = digest(0, 0, 1, 10);
 
     cfg.retransmit_max = 3;
     cfg.rounds = 20;
