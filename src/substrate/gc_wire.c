@@ -7,8 +7,9 @@
  *   solicit:  3 (as digest)
  * Digest and solicit share one layout and one codec.  The decoder treats
  * its input as hostile: every count is checked against the wire limits
- * of gc.h before use, integers are at most ten bytes and must fit their
- * field, ranges must not wrap, and trailing bytes are an error. */
+ * of gc.h before use, integers are at most ten bytes, minimal (so the
+ * encoding is canonical) and must fit their field, ranges must not wrap,
+ * and trailing bytes are an error. */
 #include <string.h>
 
 #include "gc.h"
@@ -80,7 +81,7 @@ static uint64_t get_uint(struct rbuf *r, uint64_t max)
             break;
         }
         b = r->p[r->off];
-        if (shift == 63 && b > 1) {
+        if ((shift == 63 && b > 1) || (shift && b == 0)) {
             r->err = GC_EDECODE;
             break;
         }

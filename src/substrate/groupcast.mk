@@ -26,3 +26,13 @@ tests_sim_sim_groupcast_SOURCES = tests/sim/sim_groupcast.c \
 	tests/sim/sim.c tests/sim/sim.h
 tests_sim_sim_groupcast_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/sim
 tests_sim_sim_groupcast_LDADD = src/substrate/libgc.la src/views/libvm.la
+
+# Fuzzing the wire decoder (and an engine fed what it accepts).
+check_PROGRAMS += tests/fuzz/fuzz_gc_wire
+TESTS += tests/fuzz/fuzz_gc_wire
+FUZZ_TARGETS += fuzz_gc_wire
+tests_fuzz_fuzz_gc_wire_SOURCES = tests/fuzz/fuzz_gc_wire.c tests/fuzz/replay.c
+tests_fuzz_fuzz_gc_wire_LDADD = src/substrate/libgc.la
+fuzz_gc_wire_FUZZ_SRCS = src/substrate/gc_wire.c src/substrate/gc_buffer.c \
+	src/substrate/gc_engine.c src/substrate/gc_gossip.c
+EXTRA_DIST += tests/fuzz/corpus/fuzz_gc_wire
