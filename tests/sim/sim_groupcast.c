@@ -42,6 +42,7 @@ struct run_cfg {
     uint32_t msgs;
     double loss;
     bool churn;
+    uint32_t segments; /* 0: treegossip views; else ta-pbcast's */
 };
 
 struct peer {
@@ -64,11 +65,12 @@ struct world {
     vm *v;
     struct peer *p;
     uint64_t seq;
+    uint64_t injections; /* the server's sends */
     int failed; /* an operation failed: out of memory, ... */
 };
 
 struct result {
-    double ratio, per_peer;
+    double ratio, per_peer, server;
     uint64_t dups, fifo, gaps, stable;
 };
 
@@ -78,6 +80,132 @@ static void fail(struct world *w, const char *what, int rc)
             rc, (unsigned long long)w->seed);
     w->failed = 1;
 }
+
+/* ---- A ta-pbcast composition (the simulator's own) ----
+ *
+ * Per segment an rbt ("tree") and a random manager ("gossip"), and one
+ * ring ("ring-next"/"ring-prev") holding one member per segment, as in
+ * section 8.3 of the Orbweb paper.  The segment comes with the join
+ * (vm_params.segment).  When a segment's ring member leaves, another
+ * member of the segment takes its place.  xmucd's own manager (with
+ * segment detection) is built elsewhere; this one only gives the engines
+ * ta-pbcast-shaped views. */
+#define SEG_MAX 64
+
+struct tapb {
+    uint32_t nseg;
+    size_t tree[SEG_MAX], gossip[SEG_MAX];
+    vm_id rep[SEG_MAX];
+    uint32_t *seg_of; /* member -> segment + 1 (0: not a member) */
+    size_t cap;
+};
+
+enum { RING };
+
+static int tapb_init(vm *self, void *state)
+{
+    (void)state;
+    return vm_composite_add(self, "ring", NULL, NULL);
+}
+
+static int tapb_segment(vm *self, struct tapb *t, uint32_t seg)
+{
+    vm_config tree = {.attr = VM_ATTR_TREE};
+    vm_config gossip = {.attr = VM_ATTR_GOSSIP};
+    int rc = VM_OK;
+
+    if (seg >= SEG_MAX)
+        return VM_EINVAL;
+    while (!rc && t->nseg <= seg) {
+        rc = vm_composite_add(self, "rbt", &tree, &t->tree[t->nseg]);
+        if (!rc)
+            rc = vm_composite_add(self, "random", &gossip,
+                                  &t->gossip[t->nseg]);
+        if (!rc)
+            t->rep[t->nseg++] = VM_ID_NONE;
+    }
+    return rc;
+}
+
+static int tapb_reserve(struct tapb *t, vm_id id)
+{
+    size_t cap = t->cap ? t->cap : 64;
+    uint32_t *p;
+
+    if (id < t->cap)
+        return VM_OK;
+    while (cap <= id)
+        cap *= 2;
+    if (!(p = realloc(t->seg_of, cap * sizeof *p)))
+        return VM_ENOMEM;
+    memset(p + t->cap, 0, (cap - t->cap) * sizeof *p);
+    t->seg_of = p;
+    t->cap = cap;
+    return VM_OK;
+}
+
+static int tapb_join(vm *self, void *state, vm_id id, const vm_params *p)
+{
+    struct tapb *t = state;
+    uint32_t seg = p ? p->segment : 0;
+    int rc = tapb_segment(self, t, seg);
+
+    if (!rc)
+        rc = tapb_reserve(t, id);
+    if (!rc)
+        rc = vm_composite_join(self, t->tree[seg], id, p);
+    if (!rc)
+        rc = vm_composite_join(self, t->gossip[seg], id, p);
+    if (!rc && t->rep[seg] == VM_ID_NONE &&
+        !(rc = vm_composite_join(self, RING, id, NULL)))
+        t->rep[seg] = id;
+    if (!rc)
+        t->seg_of[id] = seg + 1;
+    return rc;
+}
+
+static int first_member(void *ctx, vm_id id)
+{
+    *(vm_id *)ctx = id;
+    return 1;
+}
+
+static int tapb_leave(vm *self, void *state, vm_id id)
+{
+    struct tapb *t = state;
+    uint32_t seg;
+    vm_id next = VM_ID_NONE;
+    int rc;
+
+    if (id >= t->cap || !t->seg_of[id])
+        return VM_ENOENT;
+    seg = t->seg_of[id] - 1;
+    t->seg_of[id] = 0;
+    if ((rc = vm_composite_leave(self, t->tree[seg], id)) ||
+        (rc = vm_composite_leave(self, t->gossip[seg], id)) ||
+        t->rep[seg] != id || (rc = vm_composite_leave(self, RING, id)))
+        return rc;
+    vm_members_each(vm_composite_child(self, t->tree[seg]), first_member,
+                    &next);
+    t->rep[seg] = next;
+    return next == VM_ID_NONE ? VM_OK : vm_composite_join(self, RING, next,
+                                                          NULL);
+}
+
+static void tapb_fini(vm *self, void *state)
+{
+    (void)self;
+    free(((struct tapb *)state)->seg_of);
+}
+
+static const vm_composition tapb = {
+    .name = "sim-ta-pbcast",
+    .state_size = sizeof(struct tapb),
+    .init = tapb_init,
+    .join = tapb_join,
+    .leave = tapb_leave,
+    .fini = tapb_fini,
+};
 
 /* ---- Engines ---- */
 
@@ -145,6 +273,11 @@ static void tick(void *ctx, uint64_t arg)
     schedule_tick(p);
 }
 
+static uint32_t segment(const struct world *w, sim_node n)
+{
+    return w->rc.segments ? n % w->rc.segments : 0;
+}
+
 static void peer_up(struct world *w, struct peer *p)
 {
     gc_config cfg = {.engine = w->rc.engine, .round_ms = w->rc.round_ms,
@@ -160,7 +293,7 @@ static void peer_up(struct world *w, struct peer *p)
     }
     p->joined = sim_now(w->s);
     schedule_tick(p);
-    if ((rc = vm_join(w->v, p->id, NULL)))
+    if ((rc = vm_join(w->v, p->id, &(vm_params){.segment = segment(w, p->id)})))
         fail(w, "vm_join", rc);
 }
 
@@ -183,6 +316,9 @@ static void on_delta(void *ctx, const vm_delta *d)
     gc *e = w->p[d->observer].e;
     int rc;
 
+    if (d->kind == VM_SEE && (d->attrs & (VM_ATTR_TREE | VM_ATTR_GOSSIP)) &&
+        segment(w, d->observer) != segment(w, d->subject))
+        fail(w, "a tree or gossip edge across segments", -1);
     if (!e)
         return;
     rc = d->kind == VM_SEE ? gc_neighbour_add(e, d->subject, d->attrs)
@@ -229,15 +365,16 @@ static double link_loss(void *ctx, sim_node from, sim_node to)
 
 /* ---- The source and the server ---- */
 
-/* The k online members with the longest continuous membership. */
-static void injection_points(struct world *w, uint32_t *pts)
+/* The k online members of segment `seg` with the longest continuous
+ * membership (all members are in segment 0 without segments). */
+static void injection_points(struct world *w, uint32_t seg, uint32_t *pts)
 {
     for (uint32_t k = 0; k < INJECT_K; k++)
         pts[k] = UINT32_MAX;
     for (uint32_t i = 0; i < w->rc.peers; i++) {
         uint32_t c = i;
 
-        if (!w->p[i].e)
+        if (!w->p[i].e || segment(w, i) != seg)
             continue;
         for (uint32_t k = 0; k < INJECT_K; k++)
             if (pts[k] == UINT32_MAX ||
@@ -251,12 +388,28 @@ static void injection_points(struct world *w, uint32_t *pts)
     }
 }
 
+/* The server's work for one groupcast: k injections per segment. */
+static void inject(struct world *w, const uint8_t *buf, size_t len)
+{
+    uint32_t pts[INJECT_K];
+
+    for (uint32_t seg = 0; seg < (w->rc.segments ? w->rc.segments : 1);
+         seg++) {
+        injection_points(w, seg, pts);
+        for (uint32_t k = 0; k < INJECT_K; k++)
+            if (pts[k] != UINT32_MAX) {
+                w->injections++;
+                if (sim_send(w->s, w->rc.peers, pts[k], buf, len))
+                    fail(w, "sim_send", -1);
+            }
+    }
+}
+
 static void groupcast(void *ctx, uint64_t arg)
 {
     struct world *w = ctx;
     uint8_t payload[256], buf[GC_WIRE_MAX];
     gc_record r = {.kind = GC_MSG};
-    uint32_t pts[INJECT_K];
     size_t len;
 
     (void)arg;
@@ -264,11 +417,7 @@ static void groupcast(void *ctx, uint64_t arg)
     r.msg = (gc_msg){0, ++w->seq, 0, payload, sizeof payload};
     if (gc_wire_encode(&r, buf, sizeof buf, &len))
         fail(w, "gc_wire_encode", -1);
-    injection_points(w, pts);
-    for (uint32_t k = 0; k < INJECT_K; k++)
-        if (pts[k] != UINT32_MAX &&
-            sim_send(w->s, w->rc.peers, pts[k], buf, len))
-            fail(w, "sim_send", -1);
+    inject(w, buf, len);
     if (w->seq < w->rc.msgs &&
         sim_at(w->s, sim_now(w->s) + PERIOD_MS, groupcast, w, 0))
         fail(w, "sim_at", -1);
@@ -288,7 +437,9 @@ static int world_init(struct world *w, const struct run_cfg *rc,
     memset(w, 0, sizeof *w);
     w->rc = *rc;
     w->seed = seed;
-    if (sim_new(&sc, &w->s) || vm_treegossip_new(&vc, &w->v) ||
+    if (sim_new(&sc, &w->s) ||
+        (rc->segments ? vm_composite_new(&vc, &tapb, &w->v)
+                      : vm_treegossip_new(&vc, &w->v)) ||
         !(w->p = calloc(rc->peers, sizeof *w->p)))
         return -1;
     for (uint32_t i = 0; i < rc->peers; i++) {
@@ -346,6 +497,7 @@ static void world_measure(struct world *w, struct result *res)
     sim_get_stats(w->s, &st);
     res->ratio = (double)got / ((double)res->stable * w->rc.msgs);
     res->per_peer = (double)st.sent / ((double)w->rc.msgs * w->rc.peers);
+    res->server = (double)w->injections / w->rc.msgs;
 }
 
 static int run(const struct run_cfg *rc, uint64_t seed, struct result *res)
@@ -369,9 +521,11 @@ static int run(const struct run_cfg *rc, uint64_t seed, struct result *res)
 
 /* ---- The table and the assertions ---- */
 
-static const char *engine_name(enum gc_engine e)
+static const char *engine_name(const struct run_cfg *rc)
 {
-    return e == GC_PBCAST ? "pbcast" : "tree";
+    if (rc->segments)
+        return rc->engine == GC_PBCAST ? "ta-pbcast" : "ta-tree";
+    return rc->engine == GC_PBCAST ? "pbcast" : "tree";
 }
 
 static int check(bool ok, const char *what, const struct run_cfg *rc,
@@ -381,7 +535,7 @@ static int check(bool ok, const char *what, const struct run_cfg *rc,
         fprintf(stderr,
                 "FAIL: %s (%s, %u peers, loss %.0f%%, churn %s), "
                 "SIM_SEED=%llu\n",
-                what, engine_name(rc->engine), rc->peers, rc->loss * 100,
+                what, engine_name(rc), rc->peers, rc->loss * 100,
                 rc->churn ? "yes" : "no", (unsigned long long)seed);
     return !ok;
 }
@@ -393,12 +547,12 @@ static int run_row(const struct run_cfg *rc, uint64_t seed,
 
     if (run(rc, seed, res))
         return check(false, "the run", rc, seed);
-    printf("| %-6s | %6u | %4.0f%% | %-5s | %9.5f%% | %7.2f | %4llu | %4llu "
-           "| %6llu |\n",
-           engine_name(rc->engine), rc->peers, rc->loss * 100,
+    printf("| %-9s | %6u | %4.0f%% | %-5s | %10.5f%% | %11.2f | %6.2f "
+           "| %4llu | %4llu | %6llu |\n",
+           engine_name(rc), rc->peers, rc->loss * 100,
            rc->churn ? "12.5%" : "no", res->ratio * 100, res->per_peer,
-           (unsigned long long)res->dups, (unsigned long long)res->fifo,
-           (unsigned long long)res->gaps);
+           res->server, (unsigned long long)res->dups,
+           (unsigned long long)res->fifo, (unsigned long long)res->gaps);
     fflush(stdout);
     bad += check(res->dups == 0, "duplicates delivered", rc, seed);
     bad += check(res->fifo == 0, "FIFO order broken", rc, seed);
@@ -421,7 +575,7 @@ static int scenario(uint32_t peers, uint32_t msgs, uint64_t seed)
         for (int churn = 0; churn < 2; churn++) {
             struct run_cfg rc = {GC_TREECAST, env_u32("SIM_ROUND_MS", 0),
                                  env_u32("SIM_ROUNDS", 0), peers, msgs,
-                                 losses[l], churn};
+                                 losses[l], churn, 0};
             struct result tree, pb;
 
             bad += run_row(&rc, seed, &tree);
@@ -440,11 +594,30 @@ static int scenario(uint32_t peers, uint32_t msgs, uint64_t seed)
 static int big_row(uint64_t seed)
 {
     struct run_cfg rc = {GC_PBCAST, env_u32("SIM_ROUND_MS", 0),
-                         env_u32("SIM_ROUNDS", 0), 10000, 100, 0.05, true};
+                         env_u32("SIM_ROUNDS", 0), 10000, 100, 0.05, true, 0};
     struct result res;
     int bad = run_row(&rc, seed, &res);
 
     return bad + check(res.ratio >= 0.9999, "delivery below 99.99%", &rc,
+                       seed);
+}
+
+/* ta-pbcast: 8 segments; tree and gossip edges stay inside segments
+ * (on_delta checks), the server injects at k members per segment. */
+static int ta_rows(uint64_t seed)
+{
+    struct run_cfg rc = {GC_TREECAST, env_u32("SIM_ROUND_MS", 0),
+                         env_u32("SIM_ROUNDS", 0), 1000, 300, 0.05, true, 8};
+    struct result tree, ta;
+    int bad = run_row(&rc, seed, &tree);
+
+    rc.engine = GC_PBCAST;
+    bad += run_row(&rc, seed, &ta);
+    bad += check(ta.ratio >= 0.9999, "delivery below 99.99%", &rc, seed);
+    bad += check(ta.ratio > tree.ratio, "ta-pbcast no better than tree",
+                 &rc, seed);
+    return bad + check(ta.server == INJECT_K * 8.0,
+                       "server sends per groupcast != k * segments", &rc,
                        seed);
 }
 
@@ -455,14 +628,15 @@ int main(void)
     uint32_t msgs = env_u32("SIM_MSGS", 300);
     int bad;
 
-    printf("| engine |  peers | loss | churn |  delivered | msg/gc/peer | "
-           "dups | fifo |   gaps |\n"
-           "|--------|--------|------|-------|------------|-------------|"
-           "------|------|--------|\n");
+    printf("| engine    |  peers | loss | churn |   delivered | msg/gc/peer "
+           "| srv/gc | dups | fifo |   gaps |\n"
+           "|-----------|--------|------|-------|-------------|-------------"
+           "|--------|------|------|--------|\n");
     bad = scenario(peers, msgs, seed);
     if (getenv("SIM_BIG"))
         bad += scenario(10000, 100, seed);
     else
         bad += big_row(seed);
+    bad += ta_rows(seed);
     return bad ? 1 : 0;
 }
