@@ -2,9 +2,11 @@
 #
 # libgc.la is pure logic with no external dependency (gc.h is internal to
 # liborbweb, not installed).  Tests: tests/unit/test_gc (exact small
-# scenarios), tests/sim/sim_groupcast (the simulator with 1,000 peers,
-# loss and churn; SIM_SEED reproduces a run, SIM_BIG=1 adds 10,000 peers)
-# and tests/fuzz/fuzz_gc_wire (the wire decoder).  See docs/groupcast.md.
+# scenarios), tests/sim/sim_groupcast (1,000 and 10,000 peers with loss
+# and churn in the simulator; SIM_SEED reproduces a run, SIM_BIG=1 runs
+# the whole table at 10,000 peers), tests/sim/test_sim (the simulator
+# itself) and tests/fuzz/fuzz_gc_wire (the wire decoder).  See
+# docs/groupcast.md.
 
 noinst_LTLIBRARIES += src/substrate/libgc.la
 src_substrate_libgc_la_SOURCES = \
@@ -26,6 +28,14 @@ tests_sim_sim_groupcast_SOURCES = tests/sim/sim_groupcast.c \
 	tests/sim/sim.c tests/sim/sim.h
 tests_sim_sim_groupcast_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/sim
 tests_sim_sim_groupcast_LDADD = src/substrate/libgc.la src/views/libvm.la
+
+check_PROGRAMS += tests/sim/test_sim
+TESTS += tests/sim/test_sim
+tests_sim_test_sim_SOURCES = tests/sim/test_sim.c tests/sim/sim.c \
+	tests/sim/sim.h
+tests_sim_test_sim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/sim
+tests_sim_test_sim_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_sim_test_sim_LDADD = $(CRITERION_LIBS)
 
 # Fuzzing the wire decoder (and an engine fed what it accepts).
 check_PROGRAMS += tests/fuzz/fuzz_gc_wire
