@@ -85,7 +85,6 @@ void gc_gossip_digest(gc *e)
     e->st.digests++;
 }
 
-
 /* Walks range rg from its top down, beside the held entries below it,
  * adding what is neither held nor below the watermark.  `left` is the
  * solicit budget. */
