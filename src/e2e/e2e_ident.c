@@ -156,10 +156,14 @@ SSL_CTX *e2e_ident_tls(const e2e_ident *id, bool server)
     return server ? id->server : id->client;
 }
 
+/* Up, IPv4, and not link-local (169.254/16 does not cross a router and
+ * is rarely configured on purpose). */
 static bool worth_offering(const struct ifaddrs *a)
 {
-    return a->ifa_addr && a->ifa_addr->sa_family == AF_INET &&
-           (a->ifa_flags & IFF_UP);
+    const struct sockaddr_in *sin = (const void *)a->ifa_addr;
+
+    return sin && sin->sin_family == AF_INET && (a->ifa_flags & IFF_UP) &&
+           (ntohl(sin->sin_addr.s_addr) >> 16) != 0xA9FE;
 }
 
 int e2e_local_candidates(int port, struct e2e_candidate *out, int max)
