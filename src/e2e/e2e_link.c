@@ -58,7 +58,7 @@ struct e2e_link {
     void *ud;
     e2e_listener *listener; /* accepting side, until handed over */
     enum state state;
-    bool server, offer_fi, sent_end, clean;
+    bool server, offer_fi, sent_header, sent_end, clean;
     int busy;
     bool dead;
     char *sid, *local_jid, *peer_jid;
@@ -248,7 +248,7 @@ static void stream_fail(e2e_link *l, const char *condition, const char *text)
 
     if (l->state >= FLUSHING)
         return;
-    if (l->server && l->state < UP)
+    if (!l->sent_header)
         send_header(l, "xml"); /* the error must follow a header */
     put_stream_error(l, condition);
     put_end(l);
@@ -260,7 +260,7 @@ static char *escape(const char *s, char *out, size_t cap)
 {
     size_t n = 0;
 
-    for (; *s && n + 7 < cap; s++) {
+    for (; *s && n + 7 <= cap; s++) { /* room for an entity and the NUL */
         const char *e = *s == '&'    ? "&amp;"
                         : *s == '<'  ? "&lt;"
                         : *s == '>'  ? "&gt;"
@@ -279,7 +279,7 @@ static char *escape(const char *s, char *out, size_t cap)
 
 static void send_header(e2e_link *l, const char *framing)
 {
-    char from[3 * MAX_JID], to[3 * MAX_JID], sid[3 * MAX_SID];
+    char from[6 * MAX_JID + 1], to[6 * MAX_JID + 1], sid[6 * MAX_SID + 1];
     char *buf;
     int n;
 
@@ -293,6 +293,7 @@ static void send_header(e2e_link *l, const char *framing)
                  escape(l->sid ? l->sid : "", sid, sizeof sid), framing);
     if (n < 0)
         return;
+    l->sent_header = true;
     put(l, buf, (size_t)n);
     free(buf);
 }
@@ -673,7 +674,9 @@ static void try_next(e2e_link *l)
 
     while (++l->cur < (int)l->ncands) {
         const struct e2e_candidate *c = &l->cands[l->cur];
-        l->peer_fp[0] = '\0';
+        l->peer_fp[0] = '\0'; /* a fresh attempt */
+        l->sent_header = l->sent_end = false;
+        l->bytes_in = l->bytes_out = 0;
         if (!(err = start_attempt(l, c))) {
             l->state = CONNECTING;
             arm(l->timer, l->timeout_ms);
