@@ -76,8 +76,10 @@ static SSL_CTX *tls_ctx(EVP_PKEY *key, X509 *cert, bool server)
         return NULL;
     }
     SSL_CTX_set_verify(c, mode, accept_any);
-    if (server)
+    if (server) { /* no resumption: every link shows its certificate */
         SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_num_tickets(c, 0);
+    }
     return c;
 }
 
