@@ -69,6 +69,7 @@ struct world {
     struct side acc, con; /* accepted side, connecting side */
     int handed;
     bool free_in_listener_fn;
+    bool plain; /* links without TLS */
 };
 
 static struct world W;
@@ -187,7 +188,8 @@ static void listen_on(bool offer_fi, size_t max_stanza)
 {
     struct e2e_listener_params p = {.bind_host = "127.0.0.1",
                                     .offer_fi = offer_fi,
-                                    .max_stanza_bytes = max_stanza};
+                                    .max_stanza_bytes = max_stanza,
+                                    .plain = W.plain};
     listen_with(&p);
 }
 
@@ -208,6 +210,7 @@ static void connect_to(const struct e2e_candidate *c, size_t n, bool offer_fi,
         .offer_fi = offer_fi,
         .connect_timeout_ms = timeout_ms,
         .max_stanza_bytes = max_stanza,
+        .plain = W.plain,
     };
     cr_assert_eq(e2e_link_connect(W.base, W.ctx, W.ib, c, n, &p, &side_cb,
                                   &W.con, &W.con.l),
@@ -442,19 +445,24 @@ static void check_received(const struct side *s, xmpp_stanza_t **sent,
                   "%s: stanza %d differs (E2E_SEED=%llu)", who, i, seed);
 }
 
-static void exchange(bool fi)
+static void exchange(bool fi, bool plain)
 {
     struct e2e_candidate c;
 
     world_init();
+    W.plain = plain;
     listen_on(fi, 1024 * 1024);
     c = here(e2e_listener_port(W.ls));
-    connect_to(&c, 1, fi, e2e_ident_fingerprint(W.ia), 1024 * 1024, 0);
+    connect_to(&c, 1, fi, plain ? NULL : e2e_ident_fingerprint(W.ia),
+               1024 * 1024, 0);
     run_until(both_up);
     send_all(W.con.l, JID_A, sent_con);
     send_all(W.acc.l, JID_B, sent_acc);
     run_until(all_delivered);
     cr_assert_str_eq(xmpp_stanza_get_ns(W.acc.got[0]), "jabber:client");
+    cr_assert_str_eq(e2e_link_framing(W.con.l), fi ? "fi" : "xml");
+    cr_assert_str_eq(e2e_link_peer_fingerprint(W.acc.l),
+                     plain ? "" : e2e_ident_fingerprint(W.ib));
     check_received(&W.acc, sent_con, "connector to listener");
     check_received(&W.con, sent_acc, "listener to connector");
     cr_assert_eq(e2e_link_sent(W.con.l), N_MSG);
@@ -476,11 +484,39 @@ static void exchange(bool fi)
 
 Test(e2e_link, stanzas_both_ways_xml)
 {
-    exchange(false);
+    exchange(false, false);
 }
+
 Test(e2e_link, stanzas_both_ways_fi)
 {
-    exchange(true);
+    exchange(true, false);
+}
+
+/* Without TLS: what the benchmark compares with. */
+Test(e2e_link, stanzas_both_ways_plain_xml)
+{
+    exchange(false, true);
+}
+
+Test(e2e_link, stanzas_both_ways_plain_fi)
+{
+    exchange(true, true);
+}
+
+Test(e2e_link, plain_with_fingerprint_refused)
+{
+    struct e2e_link_params p = {.sid = SID,
+                                .local_jid = JID_B,
+                                .peer_jid = JID_A,
+                                .peer_fingerprint = "AB",
+                                .plain = true};
+    e2e_link *l;
+
+    world_init();
+    cr_assert_eq(e2e_link_connect(W.base, W.ctx, W.ib, NULL, 0, &p, &side_cb,
+                                  &W.con, &l),
+                 E2E_LINK_ERR_ARG);
+    world_fini();
 }
 
 /* ---- fingerprints and candidates */
