@@ -261,7 +261,10 @@ static int declare_prefix(xmpp_stanza_t *st, const struct fi_qname *q)
     return xmpp_stanza_set_attribute(st, decl, ns) ? -1 : 0;
 }
 
-static int set_attrs(xmpp_stanza_t *st, const struct fi_attr *attrs, size_t n)
+/* Returns non-zero on failure: out of memory (marked) or a name too
+ * long. */
+static int set_attrs(e2e_fi_dec *d, xmpp_stanza_t *st,
+                     const struct fi_attr *attrs, size_t n)
 {
     char name[MAX_NAME];
 
@@ -272,11 +275,11 @@ static int set_attrs(xmpp_stanza_t *st, const struct fi_attr *attrs, size_t n)
         if (!qualified(&a->name, name))
             return -1;
         if (!(v = strndup(a->value.ptr ? a->value.ptr : "", a->value.len)))
-            return -1;
+            return fail_nomem(d);
         r = xmpp_stanza_set_attribute(st, name, v);
         free(v);
         if (r || declare_prefix(st, &a->name))
-            return -1;
+            return fail_nomem(d);
     }
     return 0;
 }
@@ -293,9 +296,10 @@ static int set_name_ns(e2e_fi_dec *d, xmpp_stanza_t *st,
     snprintf(local, sizeof local, "%.*s", (int)q->local.len, q->local.ptr);
     snprintf(ns, sizeof ns, "%.*s", (int)q->ns.len, q->ns.ptr ? q->ns.ptr : "");
     if (xmpp_stanza_set_name(st, local))
-        return -1;
-    if (!d->depth || (*ns && (!parent || strcmp(ns, parent))))
-        return xmpp_stanza_set_ns(st, *ns ? ns : parent) ? -1 : 0;
+        return fail_nomem(d);
+    if ((!d->depth || (*ns && (!parent || strcmp(ns, parent)))) &&
+        xmpp_stanza_set_ns(st, *ns ? ns : parent))
+        return fail_nomem(d);
     return 0;
 }
 
@@ -305,19 +309,20 @@ static int on_start(void *ud, const struct fi_qname *name,
 {
     e2e_fi_dec *d = ud;
     xmpp_stanza_t *st;
-    int r;
 
     (void)ns, (void)nns;
     if (d->done || d->depth >= MAX_DEPTH || flush_text(d))
         return 1;
     if (!(st = xmpp_stanza_new(d->ctx)))
         return fail_nomem(d);
-    r = set_name_ns(d, st, name) || set_attrs(st, attrs, nattrs) ||
-        (d->depth && xmpp_stanza_add_child(d->stack[d->depth - 1], st));
+    if (d->depth && xmpp_stanza_add_child(d->stack[d->depth - 1], st)) {
+        xmpp_stanza_release(st);
+        return fail_nomem(d);
+    }
     if (d->depth)
         xmpp_stanza_release(st); /* the parent holds it */
     d->stack[d->depth++] = st;
-    return r;
+    return set_name_ns(d, st, name) || set_attrs(d, st, attrs, nattrs);
 }
 
 static int on_end(void *ud, const struct fi_qname *name)

@@ -1261,3 +1261,67 @@ Test(e2e_link, last_ack_before_the_end)
     cr_assert_eq(W.con.acked, 5);
     world_fini();
 }
+
+/* libstrophe's allocations fail from the Nth on. */
+static long alloc_left;
+
+static void *failing_alloc(size_t size, void *ud)
+{
+    (void)ud;
+    return alloc_left-- > 0 ? malloc(size) : NULL;
+}
+
+static void *failing_realloc(void *p, size_t size, void *ud)
+{
+    (void)ud;
+    return alloc_left-- > 0 ? realloc(p, size) : NULL;
+}
+
+static void plain_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* Decoding with the Nth stanza allocation failing: an error, never a
+ * crash or a leak (ASan), until N is large enough to succeed. */
+Test(e2e_fi, decoding_out_of_memory)
+{
+    static const xmpp_mem_t mem = {failing_alloc, plain_free, failing_realloc,
+                                   NULL};
+    struct fi_fixture f;
+    xmpp_stanza_t *st, *back;
+    const uint8_t *doc;
+    size_t len;
+    int ok = 0, r;
+
+    fi_fixture_init(&f);
+    st = parse_one("<iq xmlns='jabber:client' type='set' id='i1'>"
+                   "<query xmlns='urn:x' b='2'><item>t</item>x</query></iq>");
+    cr_assert_eq(e2e_fi_encode(f.enc, W.ctx, st), 0);
+    fi_encoder_output(f.enc, &doc, &len);
+    for (long n = 0; n < 200 && !ok; n++) {
+        xmpp_ctx_t *ctx;
+        e2e_fi_dec *d;
+        alloc_left = 1 << 20;
+        ctx = xmpp_ctx_new(&mem, NULL);
+        cr_assert_eq(e2e_fi_dec_new(ctx, f.fctx, &d), 0);
+        alloc_left = n;
+        back = NULL;
+        r = e2e_fi_decode(d, doc, len, &back);
+        alloc_left = 1 << 20; /* the checks below allocate too */
+        if (r == 0) {
+            cr_assert(same(back, st, true), "after %ld allocations", n);
+            xmpp_stanza_release(back);
+            ok = 1;
+        } else {
+            cr_assert_eq(r, FI_E_NOMEM, "after %ld allocations: %d", n, r);
+            cr_assert_null(back);
+        }
+        e2e_fi_dec_free(d);
+        xmpp_ctx_free(ctx);
+    }
+    cr_assert(ok, "never decoded");
+    xmpp_stanza_release(st);
+    fi_fixture_fini(&f);
+}
