@@ -12,6 +12,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <event2/listener.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <openssl/ssl.h>
@@ -1324,4 +1325,99 @@ Test(e2e_fi, decoding_out_of_memory)
     cr_assert(ok, "never decoded");
     xmpp_stanza_release(st);
     fi_fixture_fini(&f);
+}
+
+/* A TLS server that answers the connector's header with given bytes. */
+struct fake {
+    struct evconnlistener *lev;
+    struct bufferevent *bev;
+    const char *answer;
+    bool answered;
+};
+
+static void fake_read(struct bufferevent *bev, void *ud)
+{
+    struct fake *f = ud;
+    struct evbuffer *in = bufferevent_get_input(bev);
+
+    if (!f->answered && evbuffer_search(in, "e2e:framing", 11, NULL).pos >= 0) {
+        f->answered = true;
+        bufferevent_write(bev, f->answer, strlen(f->answer));
+    }
+    evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void fake_accept(struct evconnlistener *lev, evutil_socket_t fd,
+                        struct sockaddr *sa, int len, void *ud)
+{
+    struct fake *f = ud;
+    SSL *ssl = SSL_new(e2e_ident_tls(W.ia, true));
+
+    (void)lev, (void)sa, (void)len;
+    f->bev = bufferevent_openssl_socket_new(
+        W.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(f->bev, fake_read, NULL, NULL, f);
+    bufferevent_enable(f->bev, EV_READ | EV_WRITE);
+}
+
+static int fake_start(struct fake *f, const char *answer)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof a;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f->answer = answer;
+    f->lev =
+        evconnlistener_new_bind(W.base, fake_accept, f, LEV_OPT_CLOSE_ON_FREE,
+                                4, (struct sockaddr *)&a, sizeof a);
+    cr_assert(f->lev);
+    getsockname(evconnlistener_get_fd(f->lev), (struct sockaddr *)&a, &len);
+    return ntohs(a.sin_port);
+}
+
+static void bad_answer(bool offer_fi, const char *answer, int want_up,
+                       const char *want)
+{
+    struct fake f = {0};
+    struct e2e_candidate c;
+
+    world_init();
+    c = here(fake_start(&f, answer));
+    connect_to(&c, 1, offer_fi, e2e_ident_fingerprint(W.ia), 0, 0);
+    run_until(con_down);
+    cr_assert_eq(W.con.up, want_up);
+    cr_assert(strstr(W.con.reason, want), "reason: %s", W.con.reason);
+    if (f.bev)
+        bufferevent_free(f.bev);
+    evconnlistener_free(f.lev);
+    world_fini();
+}
+
+#define ANSWER(sid, framing)                                                   \
+    HDR_START "xmlns:e2e='" E2E_NS_E2E "' from='" JID_A "' to='" JID_B         \
+              "' e2e:sid='" sid "' e2e:framing='" framing "'>"
+
+Test(e2e_link, answer_with_another_sid)
+{
+    bad_answer(true, ANSWER("other", "xml"), 0, "invalid-xml");
+}
+
+Test(e2e_link, answer_with_fi_not_offered)
+{
+    bad_answer(false, ANSWER(SID, "fi"), 0, "invalid-xml");
+}
+
+Test(e2e_link, answer_with_unknown_framing)
+{
+    bad_answer(true, ANSWER(SID, "json"), 0, "invalid-xml");
+}
+
+Test(e2e_link, answer_is_a_stream_error)
+{
+    bad_answer(
+        true,
+        ANSWER(SID, "xml") "<stream:error><host-unknown "
+                           "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                           "</stream:error>",
+        1, "stream error from the peer: host-unknown");
 }
