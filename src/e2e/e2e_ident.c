@@ -76,8 +76,10 @@ static SSL_CTX *tls_ctx(EVP_PKEY *key, X509 *cert, bool server)
         return NULL;
     }
     SSL_CTX_set_verify(c, mode, accept_any);
-    if (server)
+    if (server) { /* no resumption: every link shows its certificate */
         SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_num_tickets(c, 0);
+    }
     return c;
 }
 
@@ -156,10 +158,14 @@ SSL_CTX *e2e_ident_tls(const e2e_ident *id, bool server)
     return server ? id->server : id->client;
 }
 
+/* Up, IPv4, and not link-local (169.254/16 does not cross a router and
+ * is rarely configured on purpose). */
 static bool worth_offering(const struct ifaddrs *a)
 {
-    return a->ifa_addr && a->ifa_addr->sa_family == AF_INET &&
-           (a->ifa_flags & IFF_UP);
+    const struct sockaddr_in *sin = (const void *)a->ifa_addr;
+
+    return sin && sin->sin_family == AF_INET && (a->ifa_flags & IFF_UP) &&
+           (ntohl(sin->sin_addr.s_addr) >> 16) != 0xA9FE;
 }
 
 int e2e_local_candidates(int port, struct e2e_candidate *out, int max)

@@ -58,7 +58,7 @@ struct e2e_link {
     void *ud;
     e2e_listener *listener; /* accepting side, until handed over */
     enum state state;
-    bool server, offer_fi, sent_end, clean;
+    bool server, plain, offer_fi, sent_header, sent_end, clean;
     int busy;
     bool dead;
     char *sid, *local_jid, *peer_jid;
@@ -248,7 +248,7 @@ static void stream_fail(e2e_link *l, const char *condition, const char *text)
 
     if (l->state >= FLUSHING)
         return;
-    if (l->server && l->state < UP)
+    if (!l->sent_header)
         send_header(l, "xml"); /* the error must follow a header */
     put_stream_error(l, condition);
     put_end(l);
@@ -260,7 +260,7 @@ static char *escape(const char *s, char *out, size_t cap)
 {
     size_t n = 0;
 
-    for (; *s && n + 7 < cap; s++) {
+    for (; *s && n + 7 <= cap; s++) { /* room for an entity and the NUL */
         const char *e = *s == '&'    ? "&amp;"
                         : *s == '<'  ? "&lt;"
                         : *s == '>'  ? "&gt;"
@@ -279,7 +279,7 @@ static char *escape(const char *s, char *out, size_t cap)
 
 static void send_header(e2e_link *l, const char *framing)
 {
-    char from[3 * MAX_JID], to[3 * MAX_JID], sid[3 * MAX_SID];
+    char from[6 * MAX_JID + 1], to[6 * MAX_JID + 1], sid[6 * MAX_SID + 1];
     char *buf;
     int n;
 
@@ -293,6 +293,7 @@ static void send_header(e2e_link *l, const char *framing)
                  escape(l->sid ? l->sid : "", sid, sizeof sid), framing);
     if (n < 0)
         return;
+    l->sent_header = true;
     put(l, buf, (size_t)n);
     free(buf);
 }
@@ -465,7 +466,7 @@ static void listener_header(e2e_link *l, const char **attrs)
     const char *to = header_attr(attrs, NULL, "to");
     bool fi = l->offer_fi && has_token(framing, "fi");
 
-    if (!peer_fp(l)) {
+    if (!l->plain && !peer_fp(l)) {
         stream_fail(l, "not-authorized", "no client certificate");
         return;
     }
@@ -572,10 +573,16 @@ static const char *socket_error(char *buf, size_t cap)
     return buf;
 }
 
-static void tls_up(e2e_link *l)
+/* TCP (plain) or TLS is up: the connector checks and sends its header. */
+static void transport_up(e2e_link *l)
 {
     if (l->server) {
         l->state = HEADER;
+        return;
+    }
+    if (l->plain) {
+        l->state = HEADER;
+        send_header(l, l->offer_fi ? "fi xml" : "xml");
         return;
     }
     if (!peer_fp(l)) {
@@ -599,7 +606,7 @@ static void on_event(struct bufferevent *bev, short what, void *ud)
     enter(l);
     if (what & BEV_EVENT_CONNECTED) {
         if (l->state == CONNECTING)
-            tls_up(l);
+            transport_up(l);
     } else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
         if (what & BEV_EVENT_EOF)
             snprintf(why, sizeof why, "the peer closed the connection");
@@ -625,6 +632,34 @@ static void on_write(struct bufferevent *bev, void *ud)
     leave(l);
 }
 
+/* The bufferevent on fd (-1: to be connected), TLS unless plain, and
+ * the reader.  0 or -1 (out of memory; fd is then closed). */
+static int open_bev(e2e_link *l, evutil_socket_t fd)
+{
+    SSL *ssl = l->plain ? NULL : SSL_new(l->tls);
+
+    if (l->plain)
+        l->bev = bufferevent_socket_new(l->base, fd, BEV_OPTIONS);
+    else if (ssl)
+        l->bev = bufferevent_openssl_socket_new(
+            l->base, fd, ssl,
+            l->server ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
+            BEV_OPTIONS);
+    if (!l->bev) {
+        SSL_free(ssl);
+        if (fd >= 0)
+            evutil_closesocket(fd);
+        return -1;
+    }
+    if (!l->plain)
+        bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
+    if (e2e_reader_new(l->ctx, l->max_stanza, &reader_cb, l, &l->rd) != 0)
+        return -1;
+    bufferevent_setcb(l->bev, on_read, on_write, on_event, l);
+    bufferevent_enable(l->bev, EV_READ | EV_WRITE);
+    return 0;
+}
+
 /* Starts connecting to c: NULL, or why it cannot start. */
 static const char *start_attempt(e2e_link *l, const struct e2e_candidate *c)
 {
@@ -632,7 +667,6 @@ static const char *start_attempt(e2e_link *l, const struct e2e_candidate *c)
     struct sockaddr_in *v4 = (void *)&ss;
     struct sockaddr_in6 *v6 = (void *)&ss;
     socklen_t len;
-    SSL *ssl;
 
     memset(&ss, 0, sizeof ss);
     if (inet_pton(AF_INET, c->host, &v4->sin_addr) == 1) {
@@ -647,19 +681,8 @@ static const char *start_attempt(e2e_link *l, const struct e2e_candidate *c)
         return "not an IP address";
     if (c->port <= 0 || c->port > 65535)
         return "not a port";
-    if (!(ssl = SSL_new(l->tls)))
+    if (open_bev(l, -1))
         return "out of memory";
-    l->bev = bufferevent_openssl_socket_new(
-        l->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPTIONS);
-    if (!l->bev) {
-        SSL_free(ssl);
-        return "out of memory";
-    }
-    if (e2e_reader_new(l->ctx, l->max_stanza, &reader_cb, l, &l->rd) != 0)
-        return "out of memory";
-    bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
-    bufferevent_setcb(l->bev, on_read, on_write, on_event, l);
-    bufferevent_enable(l->bev, EV_READ | EV_WRITE);
     if (bufferevent_socket_connect(l->bev, (struct sockaddr *)&ss, (int)len) !=
         0)
         return strerror(errno);
@@ -673,7 +696,9 @@ static void try_next(e2e_link *l)
 
     while (++l->cur < (int)l->ncands) {
         const struct e2e_candidate *c = &l->cands[l->cur];
-        l->peer_fp[0] = '\0';
+        l->peer_fp[0] = '\0'; /* a fresh attempt */
+        l->sent_header = l->sent_end = false;
+        l->bytes_in = l->bytes_out = 0;
         if (!(err = start_attempt(l, c))) {
             l->state = CONNECTING;
             arm(l->timer, l->timeout_ms);
@@ -745,6 +770,7 @@ static e2e_link *link_new(struct event_base *base, xmpp_ctx_t *ctx,
 
 static bool copy_params(e2e_link *l, const struct e2e_link_params *p)
 {
+    l->plain = p->plain;
     l->offer_fi = p->offer_fi;
     l->timeout_ms =
         p->connect_timeout_ms > 0 ? p->connect_timeout_ms : DEFAULT_CONNECT_MS;
@@ -764,7 +790,7 @@ int e2e_link_connect(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
     if (!base || !ctx || !id || (n && !c) || !p || !p->sid || !*p->sid ||
         strlen(p->sid) > MAX_SID || !p->local_jid || !p->peer_jid ||
         strlen(p->local_jid) > MAX_JID || strlen(p->peer_jid) > MAX_JID ||
-        !cb || !out)
+        (p->plain && p->peer_fingerprint) || !cb || !out)
         return E2E_LINK_ERR_ARG;
     if (!(l = link_new(base, ctx, e2e_ident_tls(id, false),
                        p->max_stanza_bytes)))
@@ -791,31 +817,20 @@ int e2e_link_accept(e2e_listener *ls, struct event_base *base, xmpp_ctx_t *ctx,
                     const struct e2e_listener_params *p, e2e_link **out)
 {
     e2e_link *l = link_new(base, ctx, tls, p->max_stanza_bytes);
-    SSL *ssl = l ? SSL_new(tls) : NULL;
 
-    if (!ssl) {
-        if (l)
-            destroy(l);
+    if (!l) {
         evutil_closesocket(fd);
         return E2E_LINK_ERR_NOMEM;
     }
     l->server = true;
+    l->plain = p->plain;
     l->offer_fi = p->offer_fi;
     l->listener = ls;
-    l->bev = bufferevent_openssl_socket_new(
-        base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPTIONS);
-    if (!l->bev) {
-        SSL_free(ssl);
-        evutil_closesocket(fd);
-    }
-    if (!l->bev || e2e_reader_new(ctx, l->max_stanza, &reader_cb, l, &l->rd)) {
+    if (open_bev(l, fd)) {
         destroy(l);
         return E2E_LINK_ERR_NOMEM;
     }
-    bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
-    bufferevent_setcb(l->bev, on_read, on_write, on_event, l);
-    bufferevent_enable(l->bev, EV_READ | EV_WRITE);
-    l->state = CONNECTING;
+    l->state = l->plain ? HEADER : CONNECTING;
     arm(l->timer, p->handshake_timeout_ms);
     *out = l;
     return 0;

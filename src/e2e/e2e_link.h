@@ -76,6 +76,8 @@ struct e2e_link_params {
     bool offer_fi;                /* offer Fast Infoset framing */
     int connect_timeout_ms;       /* per candidate, until on_up; 0: 1500 */
     size_t max_stanza_bytes;      /* 0: 262144; above: policy-violation */
+    bool plain; /* no TLS (no fingerprints): for benchmarks on a trusted
+                   network only, never negotiated */
 };
 
 /* Outgoing: tries the candidates in order, each with the timeout (a
@@ -128,6 +130,7 @@ struct e2e_listener_params {
     int handshake_timeout_ms; /* TLS + stream header; 0: 3000 */
     size_t max_stanza_bytes;  /* 0: 262144 */
     bool offer_fi;
+    bool plain; /* no TLS: accepts only plain links (see e2e_link_params) */
 };
 int e2e_listener_new(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
                      const struct e2e_listener_params *p, e2e_listener_fn fn,

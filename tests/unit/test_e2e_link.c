@@ -12,6 +12,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <event2/listener.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <openssl/ssl.h>
@@ -69,6 +70,7 @@ struct world {
     struct side acc, con; /* accepted side, connecting side */
     int handed;
     bool free_in_listener_fn;
+    bool plain; /* links without TLS */
 };
 
 static struct world W;
@@ -187,7 +189,8 @@ static void listen_on(bool offer_fi, size_t max_stanza)
 {
     struct e2e_listener_params p = {.bind_host = "127.0.0.1",
                                     .offer_fi = offer_fi,
-                                    .max_stanza_bytes = max_stanza};
+                                    .max_stanza_bytes = max_stanza,
+                                    .plain = W.plain};
     listen_with(&p);
 }
 
@@ -208,6 +211,7 @@ static void connect_to(const struct e2e_candidate *c, size_t n, bool offer_fi,
         .offer_fi = offer_fi,
         .connect_timeout_ms = timeout_ms,
         .max_stanza_bytes = max_stanza,
+        .plain = W.plain,
     };
     cr_assert_eq(e2e_link_connect(W.base, W.ctx, W.ib, c, n, &p, &side_cb,
                                   &W.con, &W.con.l),
@@ -442,19 +446,24 @@ static void check_received(const struct side *s, xmpp_stanza_t **sent,
                   "%s: stanza %d differs (E2E_SEED=%llu)", who, i, seed);
 }
 
-static void exchange(bool fi)
+static void exchange(bool fi, bool plain)
 {
     struct e2e_candidate c;
 
     world_init();
+    W.plain = plain;
     listen_on(fi, 1024 * 1024);
     c = here(e2e_listener_port(W.ls));
-    connect_to(&c, 1, fi, e2e_ident_fingerprint(W.ia), 1024 * 1024, 0);
+    connect_to(&c, 1, fi, plain ? NULL : e2e_ident_fingerprint(W.ia),
+               1024 * 1024, 0);
     run_until(both_up);
     send_all(W.con.l, JID_A, sent_con);
     send_all(W.acc.l, JID_B, sent_acc);
     run_until(all_delivered);
     cr_assert_str_eq(xmpp_stanza_get_ns(W.acc.got[0]), "jabber:client");
+    cr_assert_str_eq(e2e_link_framing(W.con.l), fi ? "fi" : "xml");
+    cr_assert_str_eq(e2e_link_peer_fingerprint(W.acc.l),
+                     plain ? "" : e2e_ident_fingerprint(W.ib));
     check_received(&W.acc, sent_con, "connector to listener");
     check_received(&W.con, sent_acc, "listener to connector");
     cr_assert_eq(e2e_link_sent(W.con.l), N_MSG);
@@ -476,11 +485,39 @@ static void exchange(bool fi)
 
 Test(e2e_link, stanzas_both_ways_xml)
 {
-    exchange(false);
+    exchange(false, false);
 }
+
 Test(e2e_link, stanzas_both_ways_fi)
 {
-    exchange(true);
+    exchange(true, false);
+}
+
+/* Without TLS: what the benchmark compares with. */
+Test(e2e_link, stanzas_both_ways_plain_xml)
+{
+    exchange(false, true);
+}
+
+Test(e2e_link, stanzas_both_ways_plain_fi)
+{
+    exchange(true, true);
+}
+
+Test(e2e_link, plain_with_fingerprint_refused)
+{
+    struct e2e_link_params p = {.sid = SID,
+                                .local_jid = JID_B,
+                                .peer_jid = JID_A,
+                                .peer_fingerprint = "AB",
+                                .plain = true};
+    e2e_link *l;
+
+    world_init();
+    cr_assert_eq(e2e_link_connect(W.base, W.ctx, W.ib, NULL, 0, &p, &side_cb,
+                                  &W.con, &l),
+                 E2E_LINK_ERR_ARG);
+    world_fini();
 }
 
 /* ---- fingerprints and candidates */
@@ -1224,4 +1261,163 @@ Test(e2e_link, last_ack_before_the_end)
     cr_assert_eq(W.acc.stanzas, 5);
     cr_assert_eq(W.con.acked, 5);
     world_fini();
+}
+
+/* libstrophe's allocations fail from the Nth on. */
+static long alloc_left;
+
+static void *failing_alloc(size_t size, void *ud)
+{
+    (void)ud;
+    return alloc_left-- > 0 ? malloc(size) : NULL;
+}
+
+static void *failing_realloc(void *p, size_t size, void *ud)
+{
+    (void)ud;
+    return alloc_left-- > 0 ? realloc(p, size) : NULL;
+}
+
+static void plain_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* Decoding with the Nth stanza allocation failing: an error, never a
+ * crash or a leak (ASan), until N is large enough to succeed. */
+Test(e2e_fi, decoding_out_of_memory)
+{
+    static const xmpp_mem_t mem = {failing_alloc, plain_free, failing_realloc,
+                                   NULL};
+    struct fi_fixture f;
+    xmpp_stanza_t *st, *back;
+    const uint8_t *doc;
+    size_t len;
+    int ok = 0, r;
+
+    fi_fixture_init(&f);
+    st = parse_one("<iq xmlns='jabber:client' type='set' id='i1'>"
+                   "<query xmlns='urn:x' b='2'><item>t</item>x</query></iq>");
+    cr_assert_eq(e2e_fi_encode(f.enc, W.ctx, st), 0);
+    fi_encoder_output(f.enc, &doc, &len);
+    for (long n = 0; n < 200 && !ok; n++) {
+        xmpp_ctx_t *ctx;
+        e2e_fi_dec *d;
+        alloc_left = 1 << 20;
+        ctx = xmpp_ctx_new(&mem, NULL);
+        cr_assert_eq(e2e_fi_dec_new(ctx, f.fctx, &d), 0);
+        alloc_left = n;
+        back = NULL;
+        r = e2e_fi_decode(d, doc, len, &back);
+        alloc_left = 1 << 20; /* the checks below allocate too */
+        if (r == 0) {
+            cr_assert(same(back, st, true), "after %ld allocations", n);
+            xmpp_stanza_release(back);
+            ok = 1;
+        } else {
+            cr_assert_eq(r, FI_E_NOMEM, "after %ld allocations: %d", n, r);
+            cr_assert_null(back);
+        }
+        e2e_fi_dec_free(d);
+        xmpp_ctx_free(ctx);
+    }
+    cr_assert(ok, "never decoded");
+    xmpp_stanza_release(st);
+    fi_fixture_fini(&f);
+}
+
+/* A TLS server that answers the connector's header with given bytes. */
+struct fake {
+    struct evconnlistener *lev;
+    struct bufferevent *bev;
+    const char *answer;
+    bool answered;
+};
+
+static void fake_read(struct bufferevent *bev, void *ud)
+{
+    struct fake *f = ud;
+    struct evbuffer *in = bufferevent_get_input(bev);
+
+    if (!f->answered && evbuffer_search(in, "e2e:framing", 11, NULL).pos >= 0) {
+        f->answered = true;
+        bufferevent_write(bev, f->answer, strlen(f->answer));
+    }
+    evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void fake_accept(struct evconnlistener *lev, evutil_socket_t fd,
+                        struct sockaddr *sa, int len, void *ud)
+{
+    struct fake *f = ud;
+    SSL *ssl = SSL_new(e2e_ident_tls(W.ia, true));
+
+    (void)lev, (void)sa, (void)len;
+    f->bev = bufferevent_openssl_socket_new(
+        W.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(f->bev, fake_read, NULL, NULL, f);
+    bufferevent_enable(f->bev, EV_READ | EV_WRITE);
+}
+
+static int fake_start(struct fake *f, const char *answer)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof a;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f->answer = answer;
+    f->lev =
+        evconnlistener_new_bind(W.base, fake_accept, f, LEV_OPT_CLOSE_ON_FREE,
+                                4, (struct sockaddr *)&a, sizeof a);
+    cr_assert(f->lev);
+    getsockname(evconnlistener_get_fd(f->lev), (struct sockaddr *)&a, &len);
+    return ntohs(a.sin_port);
+}
+
+static void bad_answer(bool offer_fi, const char *answer, int want_up,
+                       const char *want)
+{
+    struct fake f = {0};
+    struct e2e_candidate c;
+
+    world_init();
+    c = here(fake_start(&f, answer));
+    connect_to(&c, 1, offer_fi, e2e_ident_fingerprint(W.ia), 0, 0);
+    run_until(con_down);
+    cr_assert_eq(W.con.up, want_up);
+    cr_assert(strstr(W.con.reason, want), "reason: %s", W.con.reason);
+    if (f.bev)
+        bufferevent_free(f.bev);
+    evconnlistener_free(f.lev);
+    world_fini();
+}
+
+#define ANSWER(sid, framing)                                                   \
+    HDR_START "xmlns:e2e='" E2E_NS_E2E "' from='" JID_A "' to='" JID_B         \
+              "' e2e:sid='" sid "' e2e:framing='" framing "'>"
+
+Test(e2e_link, answer_with_another_sid)
+{
+    bad_answer(true, ANSWER("other", "xml"), 0, "invalid-xml");
+}
+
+Test(e2e_link, answer_with_fi_not_offered)
+{
+    bad_answer(false, ANSWER(SID, "fi"), 0, "invalid-xml");
+}
+
+Test(e2e_link, answer_with_unknown_framing)
+{
+    bad_answer(true, ANSWER(SID, "json"), 0, "invalid-xml");
+}
+
+Test(e2e_link, answer_is_a_stream_error)
+{
+    bad_answer(
+        true,
+        ANSWER(SID, "xml") "<stream:error><host-unknown "
+                           "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                           "</stream:error>",
+        1, "stream error from the peer: host-unknown");
 }
