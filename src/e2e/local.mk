@@ -4,7 +4,7 @@
 noinst_LTLIBRARIES += src/e2e/libe2e.la
 src_e2e_libe2e_la_SOURCES = \
 	src/e2e/xs_parser.c src/e2e/xs_parser.h \
-	src/e2e/xs_stream.c src/e2e/xs_stream.h
+	src/e2e/xs_stream.c src/e2e/xs_stream.h src/e2e/xs_write.c
 src_e2e_libe2e_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EXPAT_CFLAGS) \
 	$(EVENT_CFLAGS)
 src_e2e_libe2e_la_LIBADD = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS)
@@ -12,7 +12,7 @@ src_e2e_libe2e_la_LIBADD = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS)
 check_PROGRAMS += tests/unit/test_xs_parser
 TESTS += tests/unit/test_xs_parser
 tests_unit_test_xs_parser_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
-	$(STROPHE_CFLAGS)
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_xs_parser_LDADD = src/e2e/libe2e.la $(CRITERION_LIBS)
 
 check_PROGRAMS += tests/fuzz/fuzz_xs_parser

@@ -171,15 +171,9 @@ int xs_stream_send_raw(xs_stream *s, const char *data, size_t len)
 
 long xs_stream_send(xs_stream *s, xmpp_stanza_t *stanza)
 {
-    char *buf;
-    size_t len;
-    int r;
-
-    if (xmpp_stanza_to_text(stanza, &buf, &len) != XMPP_EOK)
+    if (s->closed || s->closing)
         return -1;
-    r = xs_stream_send_raw(s, buf, len);
-    xmpp_free(s->ctx, buf);
-    return r < 0 ? -1 : (long)len;
+    return xs_write_stanza(bufferevent_get_output(s->bev), stanza);
 }
 
 void xs_stream_fail(xs_stream *s, const char *condition, const char *text)

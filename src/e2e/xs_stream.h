@@ -39,6 +39,11 @@ int xs_stream_send_raw(xs_stream *s, const char *data, size_t len);
  * memory or closed). */
 long xs_stream_send(xs_stream *s, xmpp_stanza_t *stanza);
 
+/* Appends st serialized as XML to out, all or nothing: its length in
+ * bytes, or -1 (out of memory, or a nameless element). */
+struct evbuffer;
+long xs_write_stanza(struct evbuffer *out, xmpp_stanza_t *st);
+
 /* Sends a stream error with the given RFC 6120 condition and closes the
  * stream; on_closed follows once the bytes are written. */
 void xs_stream_fail(xs_stream *s, const char *condition, const char *text);

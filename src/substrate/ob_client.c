@@ -20,6 +20,8 @@
 
 #include <arpa/inet.h>
 #include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +186,9 @@ static int sockopt_cb(xmpp_conn_t *conn, void *sockp)
         return -1;
     }
     c->fd = fd;
+    /* small stanzas leave at once instead of waiting, behind Nagle's
+     * algorithm, for the acknowledgement of the previous one */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
     return xmpp_sockopt_cb_keepalive(conn, sockp);
 }
 

@@ -16,6 +16,7 @@ static const struct cli_command benches[] = {
     {"views", bench_views, "view managers: time, deltas, memory per member"},
     {"fi", bench_fi, "Fast Infoset: size vs XML, decode speed vs expat"},
     {"membership", bench_membership, "Fig. 16: join/leave cost, server MUC vs xmucd"},
+    {"e2e", bench_e2e, "Fig. 17: latency and throughput, relayed vs direct streams"},
     {NULL, NULL, NULL},
 };
 

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define IP "/usr/bin/ip"
-#define NAME_LEN 16
+#define NAME_LEN 32 /* what we write is shorter: interface names are <= 15 */
 
 struct hs_netns {
     int n;

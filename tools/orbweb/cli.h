@@ -30,5 +30,6 @@ int cli_swarm(int argc, char **argv);
 int bench_views(int argc, char **argv);
 int bench_fi(int argc, char **argv);
 int bench_membership(int argc, char **argv);
+int bench_e2e(int argc, char **argv);
 
 #endif
