@@ -4,6 +4,7 @@
 # transport), linked into liborbweb; orbweb.h is its public header.
 # Tests: tests/unit/test_ob_parse (presences and messages into events,
 # no server), tests/unit/test_ob_client (API misuse, FD_SETSIZE refusal),
+# tests/unit/test_ob_order (ordering across paths, scripted and seeded),
 # tests/integration/test_ob (rooms, views, unicast, groupcast, errors and
 # reconnection on real Prosody and ejabberd, and the example programs).
 
@@ -11,7 +12,8 @@ noinst_LTLIBRARIES += src/substrate/libob.la
 src_substrate_libob_la_SOURCES = \
 	src/substrate/orbweb.h src/substrate/ob_internal.h \
 	src/substrate/ob_client.c src/substrate/ob_parse.c \
-	src/substrate/ob_room.c src/substrate/ob_relay.c
+	src/substrate/ob_room.c src/substrate/ob_relay.c \
+	src/substrate/ob_order.c src/substrate/ob_order.h
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 src_substrate_libob_la_LIBADD = $(STROPHE_LIBS) $(EVENT_LIBS)
 liborbweb_la_LIBADD += src/substrate/libob.la
@@ -31,6 +33,12 @@ tests_unit_test_ob_parse_LDADD = src/substrate/libob.la $(CRITERION_LIBS)
 tests_unit_test_ob_client_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_ob_client_LDADD = src/substrate/libob.la $(CRITERION_LIBS)
+
+# Ordering unicasts across the relayed and direct paths (sans-I/O).
+check_PROGRAMS += tests/unit/test_ob_order
+TESTS += tests/unit/test_ob_order
+tests_unit_test_ob_order_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
+tests_unit_test_ob_order_LDADD = src/substrate/libob.la $(CRITERION_LIBS)
 
 check_PROGRAMS += tests/integration/test_ob
 TESTS += tests/integration/test_ob
