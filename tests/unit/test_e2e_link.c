@@ -1,0 +1,836 @@
+/* test_e2e_link.c -- direct links on loopback: identities, both framings
+ * and mixed offers, stanzas both ways in order (large and binary ones),
+ * acknowledgements, fingerprints, candidate order, bad headers, limits,
+ * the pending-handshake bound, closes, and freeing from callbacks.
+ *
+ * Random payloads come from a seeded PRNG: the seed is printed on
+ * failure and E2E_SEED=<n> reproduces a run.  Nothing asserts on time;
+ * each test waits for its events with Criterion's hang guard. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "e2e_int.h"
+
+#define SID "s-1"
+#define JID_A "alice@example.org/a"
+#define JID_B "bob@example.org/b"
+
+static unsigned long long seed;
+static uint64_t rng;
+
+static void seed_init(void)
+{
+    const char *e = getenv("E2E_SEED");
+
+    seed = e ? strtoull(e, NULL, 10) : (unsigned long long)time(NULL);
+    rng = seed * 2654435761u + 1;
+}
+
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)rng;
+}
+
+/* ---- the world: a loop, two identities, a listener --------------------- */
+
+struct side {
+    e2e_link *l;
+    int up, down, stanzas, acks;
+    bool down_clean;
+    char reason[400];
+    uint64_t acked;
+    xmpp_stanza_t **got; /* copies of the stanzas received, in order */
+    size_t ngot, capgot;
+    /* what to do from inside callbacks */
+    bool free_on_up, free_on_stanza, free_on_acked, free_on_down;
+    bool close_on_stanza;
+};
+
+struct world {
+    struct event_base *base;
+    xmpp_ctx_t *ctx;
+    e2e_ident *ia, *ib; /* a: the listener (initiator), b: the connector */
+    e2e_listener *ls;
+    struct side acc, con; /* accepted side, connecting side */
+    int handed;
+    bool free_in_listener_fn;
+};
+
+static struct world W;
+
+static void side_reset(struct side *s)
+{
+    for (size_t i = 0; i < s->ngot; i++)
+        xmpp_stanza_release(s->got[i]);
+    free(s->got);
+    memset(s, 0, sizeof *s);
+}
+
+static void cb_up(void *ud, e2e_link *l)
+{
+    struct side *s = ud;
+
+    s->up++;
+    if (s->free_on_up) {
+        e2e_link_free(l);
+        s->l = NULL;
+    }
+}
+
+static void cb_stanza(void *ud, e2e_link *l, xmpp_stanza_t *st)
+{
+    struct side *s = ud;
+
+    s->stanzas++;
+    if (s->ngot == s->capgot) {
+        s->capgot = s->capgot ? 2 * s->capgot : 64;
+        s->got = realloc(s->got, s->capgot * sizeof *s->got);
+        cr_assert(s->got);
+    }
+    s->got[s->ngot++] = xmpp_stanza_copy(st);
+    if (s->free_on_stanza) {
+        e2e_link_free(l);
+        s->l = NULL;
+    } else if (s->close_on_stanza)
+        e2e_link_close(l);
+}
+
+static void cb_acked(void *ud, e2e_link *l, uint64_t h)
+{
+    struct side *s = ud;
+
+    cr_assert_geq(h, s->acked, "acks go backwards");
+    s->acked = h;
+    s->acks++;
+    if (s->free_on_acked) {
+        e2e_link_free(l);
+        s->l = NULL;
+    }
+}
+
+static void cb_down(void *ud, e2e_link *l, const char *reason)
+{
+    struct side *s = ud;
+
+    s->down++;
+    s->down_clean = !reason;
+    snprintf(s->reason, sizeof s->reason, "%s", reason ? reason : "");
+    if (s->free_on_down) {
+        e2e_link_free(l);
+        s->l = NULL;
+    }
+}
+
+static const struct e2e_link_cb side_cb = {cb_up, cb_stanza, cb_acked, cb_down};
+
+static void on_incoming(void *ud, e2e_link *l)
+{
+    (void)ud;
+    W.handed++;
+    if (W.free_in_listener_fn) {
+        e2e_link_free(l);
+        return;
+    }
+    cr_assert_null(W.acc.l, "a second incoming link");
+    W.acc.l = l;
+    e2e_link_set_callbacks(l, &side_cb, &W.acc);
+}
+
+static void world_init(void)
+{
+    signal(SIGPIPE, SIG_IGN); /* as every process using links must */
+    seed_init();
+    memset(&W, 0, sizeof W);
+    W.base = event_base_new();
+    W.ctx = xmpp_ctx_new(NULL, NULL);
+    cr_assert(W.base && W.ctx);
+    cr_assert_eq(e2e_ident_new("alice", &W.ia), 0);
+    cr_assert_eq(e2e_ident_new("bob", &W.ib), 0);
+}
+
+static void world_fini(void)
+{
+    e2e_link_free(W.acc.l);
+    e2e_link_free(W.con.l);
+    e2e_listener_free(W.ls);
+    side_reset(&W.acc);
+    side_reset(&W.con);
+    e2e_ident_free(W.ia);
+    e2e_ident_free(W.ib);
+    xmpp_ctx_free(W.ctx);
+    event_base_free(W.base);
+}
+
+static void listen_with(const struct e2e_listener_params *p)
+{
+    cr_assert_eq(e2e_listener_new(W.base, W.ctx, W.ia, p, on_incoming, NULL, &W.ls), 0);
+    cr_assert_gt(e2e_listener_port(W.ls), 0);
+}
+
+static void listen_on(bool offer_fi, size_t max_stanza)
+{
+    struct e2e_listener_params p = {.bind_host = "127.0.0.1",
+                                    .offer_fi = offer_fi,
+                                    .max_stanza_bytes = max_stanza};
+    listen_with(&p);
+}
+
+static struct e2e_candidate here(int port)
+{
+    struct e2e_candidate c = {"127.0.0.1", port};
+    return c;
+}
+
+static void connect_to(const struct e2e_candidate *c, size_t n, bool offer_fi,
+                       const char *fp, size_t max_stanza, int timeout_ms)
+{
+    struct e2e_link_params p = {
+        .sid = SID, .local_jid = JID_B, .peer_jid = JID_A,
+        .peer_fingerprint = fp, .offer_fi = offer_fi,
+        .connect_timeout_ms = timeout_ms, .max_stanza_bytes = max_stanza,
+    };
+    cr_assert_eq(e2e_link_connect(W.base, W.ctx, W.ib, c, n, &p, &side_cb,
+                                  &W.con, &W.con.l), 0);
+}
+
+/* Runs the loop until cond() holds (the test's hang guard stops a
+ * run that never gets there). */
+static void run_until(bool (*cond)(void))
+{
+    while (!cond())
+        cr_assert_geq(event_base_loop(W.base, EVLOOP_ONCE), 0);
+}
+
+static bool both_up(void) { return W.con.up && W.acc.l; }
+static bool con_down(void) { return W.con.down > 0; }
+static bool both_down(void) { return W.con.down && W.acc.down; }
+
+static void up_pair(bool listener_fi, bool connector_fi)
+{
+    struct e2e_candidate c;
+
+    listen_on(listener_fi, 0);
+    c = here(e2e_listener_port(W.ls));
+    connect_to(&c, 1, connector_fi, e2e_ident_fingerprint(W.ia), 0, 0);
+    run_until(both_up);
+}
+
+/* The hang guard, for the whole suite (Criterion 2.4.1 leaks in its
+ * runner with per-test timeouts and parallel jobs). */
+TestSuite(e2e_link, .timeout = 120);
+
+/* ---- identities ---------------------------------------------------------- */
+
+Test(e2e_ident, fingerprint_form)
+{
+    e2e_ident *a, *b;
+    const char *fp;
+
+    cr_assert_eq(e2e_ident_new("x", &a), 0);
+    cr_assert_eq(e2e_ident_new("x", &b), 0);
+    fp = e2e_ident_fingerprint(a);
+    cr_assert_eq(strlen(fp), 95);
+    for (int i = 0; i < 95; i++)
+        cr_assert(i % 3 == 2 ? fp[i] == ':' : !!strchr("0123456789ABCDEF", fp[i]),
+                  "bad character %d in %s", i, fp);
+    cr_assert_str_neq(fp, e2e_ident_fingerprint(b));
+    cr_assert_eq(e2e_ident_new("", &b), E2E_LINK_ERR_ARG);
+    e2e_ident_free(a);
+    e2e_ident_free(b);
+}
+
+Test(e2e_ident, local_candidates)
+{
+    struct e2e_candidate c[16];
+    int n = e2e_local_candidates(5000, c, 16);
+
+    cr_assert_gt(n, 0, "not even loopback");
+    cr_assert_str_eq(c[n - 1].host, "127.0.0.1", "loopback comes last");
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(c[i].port, 5000);
+}
+
+/* ---- connect and accept ---------------------------------------------------- */
+
+static void check_framing(bool lfi, bool cfi, const char *want)
+{
+    world_init();
+    up_pair(lfi, cfi);
+    cr_assert_str_eq(e2e_link_framing(W.con.l), want);
+    cr_assert_str_eq(e2e_link_framing(W.acc.l), want);
+    cr_assert_str_eq(e2e_link_sid(W.acc.l), SID);
+    cr_assert_str_eq(e2e_link_peer_jid(W.acc.l), JID_B);
+    cr_assert_str_eq(e2e_link_peer_jid(W.con.l), JID_A);
+    cr_assert_str_eq(e2e_link_peer_fingerprint(W.acc.l), e2e_ident_fingerprint(W.ib));
+    cr_assert_str_eq(e2e_link_peer_fingerprint(W.con.l), e2e_ident_fingerprint(W.ia));
+    cr_assert_eq(e2e_link_candidate_index(W.con.l), 0);
+    cr_assert_eq(e2e_link_candidate_index(W.acc.l), -1);
+    cr_assert_eq(W.acc.up, 0, "on_up is not called on the accepting side");
+    world_fini();
+}
+
+Test(e2e_link, framing_xml) { check_framing(false, false, "xml"); }
+Test(e2e_link, framing_fi) { check_framing(true, true, "fi"); }
+Test(e2e_link, framing_mixed_listener_no_fi) { check_framing(false, true, "xml"); }
+Test(e2e_link, framing_mixed_connector_no_fi) { check_framing(true, false, "xml"); }
+
+/* ---- stanzas both ways ------------------------------------------------------ */
+
+static char *random_base64(size_t octets)
+{
+    unsigned char *bin = malloc(octets);
+    char *b64, *copy;
+
+    for (size_t i = 0; i < octets; i++)
+        bin[i] = (unsigned char)rnd();
+    b64 = xmpp_base64_encode(W.ctx, bin, octets);
+    copy = strdup(b64);
+    xmpp_free(W.ctx, b64);
+    free(bin);
+    return copy;
+}
+
+/* Message i: mostly small, every 500th a 512 KB body, every 7th one a
+ * binary <data/>. */
+static xmpp_stanza_t *make_message(int i, const char *to)
+{
+    xmpp_stanza_t *m = xmpp_message_new(W.ctx, "chat", to, NULL);
+    char id[32], *big = NULL;
+
+    snprintf(id, sizeof id, "m%d", i);
+    xmpp_stanza_set_id(m, id);
+    if (i % 500 == 499) {
+        big = malloc(512 * 1024 + 1);
+        for (size_t k = 0; k < 512 * 1024; k++)
+            big[k] = (char)('a' + rnd() % 26);
+        big[512 * 1024] = '\0';
+        xmpp_message_set_body(m, big);
+    } else
+        xmpp_message_set_body(m, "hello <&> 'world' \xc3\xa9");
+    if (i % 7 == 3) {
+        xmpp_stanza_t *d = xmpp_stanza_new(W.ctx), *t = xmpp_stanza_new(W.ctx);
+        char *b64 = random_base64(1 + rnd() % 3000);
+        xmpp_stanza_set_name(d, "data");
+        xmpp_stanza_set_ns(d, E2E_NS_DATA);
+        xmpp_stanza_set_text(t, b64);
+        xmpp_stanza_add_child(d, t);
+        xmpp_stanza_add_child(m, d);
+        xmpp_stanza_release(t);
+        xmpp_stanza_release(d);
+        free(b64);
+    }
+    free(big);
+    return m;
+}
+
+#define N_MSG 2000
+
+static xmpp_stanza_t *sent_con[N_MSG], *sent_acc[N_MSG];
+
+static bool all_delivered(void)
+{
+    return W.acc.ngot == N_MSG && W.con.ngot == N_MSG &&
+           W.con.acked == N_MSG && W.acc.acked == N_MSG;
+}
+
+static void send_all(e2e_link *l, const char *to, xmpp_stanza_t **keep)
+{
+    for (int i = 0; i < N_MSG; i++) {
+        keep[i] = make_message(i, to);
+        cr_assert_eq(e2e_link_send(l, keep[i]), 0);
+    }
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static int attrs_but_xmlns(xmpp_stanza_t *st)
+{
+    return xmpp_stanza_get_attribute_count(st) - !!xmpp_stanza_get_attribute(st, "xmlns");
+}
+
+/* Equal trees: names, namespaces (a top-level stanza is in jabber:client
+ * whether it says so or not), attributes in any order, children in
+ * order. */
+static bool same(xmpp_stanza_t *a, xmpp_stanza_t *b, bool top)
+{
+    const char *kv[64];
+    int n = xmpp_stanza_get_attributes(a, kv, 64);
+    const char *na = xmpp_stanza_get_ns(a), *nb = xmpp_stanza_get_ns(b);
+    xmpp_stanza_t *ca, *cb;
+
+    if (xmpp_stanza_is_text(a) || xmpp_stanza_is_text(b))
+        return xmpp_stanza_is_text(a) && xmpp_stanza_is_text(b) &&
+               same_str(xmpp_stanza_get_text_ptr(a), xmpp_stanza_get_text_ptr(b));
+    if (top) {
+        na = na ? na : "jabber:client";
+        nb = nb ? nb : "jabber:client";
+    }
+    if (!same_str(xmpp_stanza_get_name(a), xmpp_stanza_get_name(b)) ||
+        !same_str(na, nb) ||
+        attrs_but_xmlns(a) != attrs_but_xmlns(b))
+        return false;
+    for (int i = 0; i < n; i += 2)
+        if (strcmp(kv[i], "xmlns") &&
+            !same_str(kv[i + 1], xmpp_stanza_get_attribute(b, kv[i])))
+            return false;
+    for (ca = xmpp_stanza_get_children(a), cb = xmpp_stanza_get_children(b);
+         ca && cb; ca = xmpp_stanza_get_next(ca), cb = xmpp_stanza_get_next(cb))
+        if (!same(ca, cb, false))
+            return false;
+    return !ca && !cb;
+}
+
+static void check_received(const struct side *s, xmpp_stanza_t **sent,
+                           const char *who)
+{
+    for (int i = 0; i < N_MSG; i++)
+        cr_assert(same(s->got[i], sent[i], true),
+                  "%s: stanza %d differs (E2E_SEED=%llu)", who, i, seed);
+}
+
+static void exchange(bool fi)
+{
+    struct e2e_candidate c;
+
+    world_init();
+    listen_on(fi, 1024 * 1024);
+    c = here(e2e_listener_port(W.ls));
+    connect_to(&c, 1, fi, e2e_ident_fingerprint(W.ia), 1024 * 1024, 0);
+    run_until(both_up);
+    send_all(W.con.l, JID_A, sent_con);
+    send_all(W.acc.l, JID_B, sent_acc);
+    run_until(all_delivered);
+    cr_assert_str_eq(xmpp_stanza_get_ns(W.acc.got[0]), "jabber:client");
+    check_received(&W.acc, sent_con, "connector to listener");
+    check_received(&W.con, sent_acc, "listener to connector");
+    cr_assert_eq(e2e_link_sent(W.con.l), N_MSG);
+    cr_assert_eq(e2e_link_received(W.acc.l), N_MSG);
+    cr_assert_leq(W.con.acks, N_MSG / 16 + 20, "acks are batched");
+    cr_assert_gt(e2e_link_bytes_out(W.con.l), 4 * 512 * 1024);
+    cr_assert_eq(e2e_link_bytes_out(W.con.l), e2e_link_bytes_in(W.acc.l),
+                 "what one side wrote the other read");
+    for (int i = 0; i < N_MSG; i++) {
+        xmpp_stanza_release(sent_con[i]);
+        xmpp_stanza_release(sent_acc[i]);
+    }
+    e2e_link_close(W.con.l);
+    run_until(both_down);
+    cr_assert(W.con.down_clean, "connector: %s", W.con.reason);
+    cr_assert(W.acc.down_clean, "listener: %s", W.acc.reason);
+    world_fini();
+}
+
+Test(e2e_link, stanzas_both_ways_xml) { exchange(false); }
+Test(e2e_link, stanzas_both_ways_fi) { exchange(true); }
+
+/* ---- fingerprints and candidates -------------------------------------------- */
+
+Test(e2e_link, wrong_fingerprint_refused)
+{
+    struct e2e_candidate c;
+
+    world_init();
+    listen_on(true, 0);
+    c = here(e2e_listener_port(W.ls));
+    connect_to(&c, 1, true, e2e_ident_fingerprint(W.ib), 0, 0);
+    run_until(con_down);
+    cr_assert_eq(W.con.up, 0);
+    cr_assert(strstr(W.con.reason, "fingerprint"), "reason: %s", W.con.reason);
+    world_fini();
+}
+
+/* A port that refuses: bound, then closed. */
+static int refusing_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof a;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+/* A socket that listens and never accepts: TCP connects (the backlog),
+ * TLS never answers. */
+static int mute_listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof a;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(fd, 4), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+Test(e2e_link, candidates_in_order)
+{
+    struct e2e_candidate c[5];
+    int mute_port, mute = mute_listener(&mute_port);
+
+    world_init();
+    listen_on(true, 0);
+    c[0] = here(mute_port);                          /* times out */
+    snprintf(c[1].host, sizeof c[1].host, "192.0.2.1"); /* TEST-NET-1 */
+    c[1].port = 9;
+    c[2] = here(refusing_port());                    /* refuses */
+    snprintf(c[3].host, sizeof c[3].host, "not-an-address");
+    c[3].port = 1;
+    c[4] = here(e2e_listener_port(W.ls));
+    connect_to(c, 5, true, e2e_ident_fingerprint(W.ia), 0, 300);
+    run_until(both_up);
+    cr_assert_eq(e2e_link_candidate_index(W.con.l), 4);
+    cr_assert_eq(W.con.down, 0);
+    world_fini();
+    close(mute);
+}
+
+Test(e2e_link, no_candidate_works)
+{
+    struct e2e_candidate c[2];
+
+    world_init();
+    c[0] = here(refusing_port());
+    c[1] = here(refusing_port());
+    connect_to(c, 2, false, NULL, 0, 300);
+    run_until(con_down);
+    cr_assert(strstr(W.con.reason, "no candidate worked (2 tried)"), "%s", W.con.reason);
+    world_fini();
+}
+
+Test(e2e_link, no_candidates_at_all)
+{
+    world_init();
+    connect_to(NULL, 0, false, NULL, 0, 300);
+    cr_assert_eq(W.con.down, 0, "on_down is never called from inside connect");
+    run_until(con_down);
+    world_fini();
+}
+
+/* ---- limits and bad input ------------------------------------------------- */
+
+static void oversized(bool fi)
+{
+    struct e2e_candidate c;
+    xmpp_stanza_t *m;
+    char body[3000];
+
+    world_init();
+    listen_on(fi, 1000);
+    c = here(e2e_listener_port(W.ls));
+    connect_to(&c, 1, fi, NULL, 0, 0);
+    run_until(both_up);
+    memset(body, 'x', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    m = xmpp_message_new(W.ctx, "chat", JID_A, "m1");
+    xmpp_message_set_body(m, body);
+    cr_assert_eq(e2e_link_send(W.con.l, m), 0);
+    xmpp_stanza_release(m);
+    run_until(both_down);
+    cr_assert_eq(W.acc.stanzas, 0);
+    cr_assert(strstr(W.acc.reason, "policy-violation"), "listener: %s", W.acc.reason);
+    cr_assert(strstr(W.con.reason, "policy-violation"), "connector: %s", W.con.reason);
+    world_fini();
+}
+
+Test(e2e_link, oversized_stanza_xml) { oversized(false); }
+Test(e2e_link, oversized_stanza_fi) { oversized(true); }
+
+/* A TLS client that writes raw bytes and keeps what comes back. */
+struct raw {
+    struct bufferevent *bev;
+    struct evbuffer *got;
+    bool ended;
+};
+
+static void raw_read(struct bufferevent *bev, void *ud)
+{
+    struct raw *r = ud;
+    evbuffer_add_buffer(r->got, bufferevent_get_input(bev));
+}
+
+static void raw_event(struct bufferevent *bev, short what, void *ud)
+{
+    struct raw *r = ud;
+    (void)bev;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+        r->ended = true;
+}
+
+static struct raw *raw_tls(int port, const char *bytes)
+{
+    struct raw *r = calloc(1, sizeof *r);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    SSL *ssl = SSL_new(e2e_ident_tls(W.ib, false));
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    r->got = evbuffer_new();
+    r->bev = bufferevent_openssl_socket_new(W.base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+                                            BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_openssl_set_allow_dirty_shutdown(r->bev, 1);
+    bufferevent_setcb(r->bev, raw_read, NULL, raw_event, r);
+    bufferevent_enable(r->bev, EV_READ | EV_WRITE);
+    cr_assert_eq(bufferevent_socket_connect(r->bev, (struct sockaddr *)&a, sizeof a), 0);
+    bufferevent_write(r->bev, bytes, strlen(bytes));
+    return r;
+}
+
+static void raw_free(struct raw *r)
+{
+    bufferevent_free(r->bev);
+    evbuffer_free(r->got);
+    free(r);
+}
+
+static struct raw *the_raw;
+static bool raw_ended(void) { return the_raw->ended; }
+
+static void bad_header(const char *header, const char *condition)
+{
+    char *text;
+
+    world_init();
+    listen_on(true, 0);
+    the_raw = raw_tls(e2e_listener_port(W.ls), header);
+    run_until(raw_ended);
+    evbuffer_add(the_raw->got, "", 1);
+    text = (char *)evbuffer_pullup(the_raw->got, -1);
+    cr_assert(strstr(text, "<stream:error>"), "answer: %s", text);
+    cr_assert(strstr(text, condition), "answer: %s", text);
+    cr_assert_eq(W.handed, 0);
+    cr_assert_eq(e2e_listener_pending(W.ls), 0);
+    raw_free(the_raw);
+    world_fini();
+}
+
+#define HDR_START "<stream:stream xmlns='jabber:client' " \
+                  "xmlns:stream='http://etherx.jabber.org/streams' "
+
+Test(e2e_link, bad_header_namespace)
+{
+    bad_header("<stream:stream xmlns:stream='urn:wrong' e2e:sid='x'>",
+               "not-well-formed"); /* unbound e2e prefix */
+}
+
+Test(e2e_link, bad_header_wrong_root)
+{
+    bad_header("<stream:strea xmlns:stream='http://etherx.jabber.org/streams'>",
+               "invalid-namespace");
+}
+
+Test(e2e_link, bad_header_no_sid)
+{
+    bad_header(HDR_START "from='b@x/y' to='a@x/z' version='1.0'>", "invalid-xml");
+}
+
+Test(e2e_link, bad_header_sid_in_wrong_namespace)
+{
+    bad_header(HDR_START "xmlns:e='urn:other' from='b@x/y' e:sid='s'>", "invalid-xml");
+}
+
+Test(e2e_link, bad_header_too_long)
+{
+    char h[6000];
+
+    snprintf(h, sizeof h, HDR_START "from='%05000d'", 0);
+    bad_header(h, "policy-violation");
+}
+
+/* ---- the pending-handshake bound -------------------------------------------- */
+
+#define FLOOD 12
+#define MAX_PENDING 3
+
+static int flood_ended;
+static struct bufferevent *flood[FLOOD];
+
+static void flood_event(struct bufferevent *bev, short what, void *ud)
+{
+    (void)bev, (void)ud;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+        flood_ended++;
+}
+
+static bool refused_beyond_bound(void) { return flood_ended >= FLOOD - MAX_PENDING; }
+static bool flood_over(void) { return flood_ended == FLOOD; }
+
+Test(e2e_link, pending_handshakes_bounded)
+{
+    struct e2e_listener_params p = {.bind_host = "127.0.0.1",
+                                    .max_pending = MAX_PENDING,
+                                    .handshake_timeout_ms = 2000};
+    struct sockaddr_in a = {.sin_family = AF_INET};
+
+    world_init();
+    listen_with(&p);
+    a.sin_port = htons((uint16_t)e2e_listener_port(W.ls));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    flood_ended = 0;
+    for (int i = 0; i < FLOOD; i++) { /* TCP only, never a TLS hello */
+        flood[i] = bufferevent_socket_new(W.base, -1, BEV_OPT_CLOSE_ON_FREE);
+        bufferevent_setcb(flood[i], NULL, NULL, flood_event, NULL);
+        bufferevent_enable(flood[i], EV_READ);
+        cr_assert_eq(bufferevent_socket_connect(flood[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    run_until(refused_beyond_bound);
+    cr_assert_eq(e2e_listener_pending(W.ls), MAX_PENDING);
+    run_until(flood_over); /* the handshake timeout closes the rest */
+    cr_assert_eq(e2e_listener_pending(W.ls), 0);
+    cr_assert_eq(W.handed, 0);
+    for (int i = 0; i < FLOOD; i++)
+        bufferevent_free(flood[i]);
+    world_fini();
+}
+
+/* ---- ends: clean, abrupt, freeing from callbacks ------------------------------ */
+
+static bool acc_down(void) { return W.acc.down > 0; }
+
+Test(e2e_link, clean_close_from_listener_side)
+{
+    world_init();
+    up_pair(true, true);
+    xmpp_stanza_t *m = xmpp_message_new(W.ctx, "chat", JID_B, NULL);
+
+    e2e_link_close(W.acc.l);
+    cr_assert_eq(e2e_link_send(W.acc.l, m), E2E_LINK_ERR_STATE);
+    xmpp_stanza_release(m);
+    run_until(both_down);
+    cr_assert(W.con.down_clean && W.acc.down_clean, "%s / %s", W.con.reason, W.acc.reason);
+    world_fini();
+}
+
+Test(e2e_link, abrupt_loss)
+{
+    world_init();
+    up_pair(false, false);
+    e2e_link_free(W.con.l);
+    W.con.l = NULL;
+    run_until(acc_down);
+    cr_assert_not(W.acc.down_clean);
+    cr_assert_eq(W.con.down, 0, "free calls nothing");
+    world_fini();
+}
+
+Test(e2e_link, free_in_on_up)
+{
+    struct e2e_candidate c;
+
+    world_init();
+    listen_on(true, 0);
+    W.con.free_on_up = true;
+    c = here(e2e_listener_port(W.ls));
+    connect_to(&c, 1, true, NULL, 0, 0);
+    run_until(acc_down);
+    cr_assert_eq(W.con.up, 1);
+    cr_assert_null(W.con.l);
+    world_fini();
+}
+
+static void send_some(e2e_link *l, int n)
+{
+    for (int i = 0; i < n; i++) {
+        xmpp_stanza_t *m = xmpp_message_new(W.ctx, "chat", JID_A, NULL);
+        xmpp_message_set_body(m, "x");
+        cr_assert_eq(e2e_link_send(l, m), 0);
+        xmpp_stanza_release(m);
+    }
+}
+
+static void free_in_stanza(bool fi)
+{
+    world_init();
+    up_pair(fi, fi);
+    W.acc.free_on_stanza = true;
+    send_some(W.con.l, 50); /* several in one read */
+    run_until(con_down);
+    cr_assert_eq(W.acc.stanzas, 1);
+    world_fini();
+}
+
+Test(e2e_link, free_in_on_stanza_xml) { free_in_stanza(false); }
+Test(e2e_link, free_in_on_stanza_fi) { free_in_stanza(true); }
+
+static bool con_acked(void) { return W.con.acks > 0; }
+
+Test(e2e_link, free_in_on_acked)
+{
+    world_init();
+    up_pair(true, true);
+    W.con.free_on_acked = true;
+    send_some(W.con.l, 40);
+    run_until(con_acked);
+    cr_assert_null(W.con.l);
+    run_until(acc_down);
+    world_fini();
+}
+
+Test(e2e_link, free_in_on_down)
+{
+    world_init();
+    up_pair(true, true);
+    W.con.free_on_down = true;
+    W.acc.free_on_down = true;
+    W.acc.close_on_stanza = true;
+    send_some(W.con.l, 3);
+    run_until(both_down);
+    cr_assert_null(W.con.l);
+    cr_assert_null(W.acc.l);
+    world_fini();
+}
+
+static bool handed(void) { return W.handed > 0; }
+
+Test(e2e_link, free_in_listener_fn)
+{
+    struct e2e_candidate c;
+
+    world_init();
+    listen_on(true, 0);
+    W.free_in_listener_fn = true;
+    c = here(e2e_listener_port(W.ls));
+    connect_to(&c, 1, true, NULL, 0, 0);
+    run_until(handed);
+    run_until(con_down);
+    cr_assert_not(W.con.down_clean);
+    world_fini();
+}
+
+Test(e2e_link, listener_freed_with_pending)
+{
+    world_init();
+    listen_on(true, 0);
+    the_raw = raw_tls(e2e_listener_port(W.ls), HDR_START); /* no end */
+    while (e2e_listener_pending(W.ls) == 0)
+        event_base_loop(W.base, EVLOOP_ONCE);
+    e2e_listener_free(W.ls);
+    W.ls = NULL;
+    run_until(raw_ended);
+    raw_free(the_raw);
+    world_fini();
+}
