@@ -841,24 +841,43 @@ static enum e2e_jingle_reason refusal(xmpp_stanza_t *iq)
     return E2E_JINGLE_GENERAL_ERROR;
 }
 
-/* A result or error answering one of our sets ("j<tag>-<sid>"). */
+/* Is id one of ours ("j<tag>-<sid>")? */
+static bool our_id(const char *id)
+{
+    return id && id[0] == 'j' && id[1] != '\0' &&
+           memchr(id_tag, id[1], sizeof id_tag) && id[2] == '-';
+}
+
+/* A result or error answering one of our sets. */
 static int on_answer(e2e_jingle *t, xmpp_stanza_t *iq, const char *from,
                      bool error)
 {
     const char *id = xmpp_stanza_get_id(iq);
     struct session *s;
 
-    if (!id || id[0] != 'j' || id[1] == '\0' ||
-        !memchr(id_tag, id[1], sizeof id_tag) || id[2] != '-')
+    if (!our_id(id))
         return E2E_JINGLE_ENOTJINGLE;
     s = find(t, from, id + 3);
     if (!s || id[1] == 't') /* gone already, or a terminate's answer */
         return 0;
-    if (!error && id[1] == 'i' && s->state == E2E_JINGLE_PENDING)
-        s->state = E2E_JINGLE_CONNECTING;
-    else if (error)
+    if (error)
         closed(t, s, id[1] == 'i' ? refusal(iq) : E2E_JINGLE_GENERAL_ERROR);
+    else if (id[1] == 'i' && s->state == E2E_JINGLE_PENDING)
+        s->state = E2E_JINGLE_CONNECTING;
+    else if (id[1] == 'a')
+        emit(t, E2E_JINGLE_DO_USE, s, NULL, 0);
     return 0;
+}
+
+bool e2e_jingle_wants(xmpp_stanza_t *iq)
+{
+    const char *type = iq ? xmpp_stanza_get_type(iq) : NULL;
+
+    if (!type || strcmp(xmpp_stanza_get_name(iq), "iq"))
+        return false;
+    if (!strcmp(type, "result") || !strcmp(type, "error"))
+        return our_id(xmpp_stanza_get_id(iq));
+    return jingle_of(iq) != NULL;
 }
 
 int e2e_jingle_handle(e2e_jingle *t, xmpp_stanza_t *iq, uint64_t now_ms)

@@ -152,6 +152,9 @@ enum e2e_jingle_do {
      * link carrying this sid must have m->fingerprint, else end the
      * session with E2E_JINGLE_SECURITY_ERROR. */
     E2E_JINGLE_DO_VERIFY,
+    /* Responder: the initiator acknowledged session-accept (it has
+     * checked our certificate by now): the link may carry our stanzas. */
+    E2E_JINGLE_DO_USE,
     /* The session ended by the peer's doing, a timeout or an error:
      * close the link with this sid, if any.  `was` tells whether it had
      * been accepted (ACTIVE) or failed while negotiating. */
@@ -210,6 +213,10 @@ int e2e_jingle_initiate(e2e_jingle *t, const char *peer,
  * answering our own sets move their session on.  Returns 0, ENOTJINGLE
  * (not for us: pass it on), or the error the stanza was refused with. */
 int e2e_jingle_handle(e2e_jingle *t, xmpp_stanza_t *iq, uint64_t now_ms);
+
+/* Is iq for the table: a Jingle get or set, or a result or error whose id
+ * is one of ours?  (Lets the caller queue it for e2e_jingle_handle.) */
+bool e2e_jingle_wants(xmpp_stanza_t *iq);
 
 /* Responder: the link is up and the initiator's certificate verified:
  * sends session-accept; the session is ACTIVE. */

@@ -319,12 +319,25 @@ size_t obi_order_link_down(obi_order *o, const char *to, obi_order_fn resend,
     return n;
 }
 
-size_t obi_order_unacked(const obi_order *o, const char *to)
+/* The destination record for to, without touching the LRU order. */
+static const struct dest *dest_peek(const obi_order *o, const char *to)
 {
     struct node key = {.jid = (char *)to};
     struct node **hit = o && to ? tfind(&key, &o->dests.root, by_jid) : NULL;
 
-    return hit ? ((struct dest *)*hit)->unacked.n : 0;
+    return hit ? (const struct dest *)*hit : NULL;
+}
+
+size_t obi_order_unacked(const obi_order *o, const char *to)
+{
+    const struct dest *d = dest_peek(o, to);
+
+    return d ? d->unacked.n : 0;
+}
+
+bool obi_order_knows(const obi_order *o, const char *to)
+{
+    return dest_peek(o, to) != NULL;
 }
 
 /* ---- Receiving ---- */

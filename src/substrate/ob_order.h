@@ -32,6 +32,7 @@
 #ifndef SRC_SUBSTRATE_OB_ORDER_H
 #define SRC_SUBSTRATE_OB_ORDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <strophe.h>
@@ -90,6 +91,9 @@ int obi_order_recv(obi_order *o, const char *from, xmpp_stanza_t *st,
  * Returns how many were delivered. */
 size_t obi_order_tick(obi_order *o, uint64_t now_ms, obi_order_fn deliver,
                       void *ud);
+
+/* Have we stamped stanzas for `to` (and not forgotten it)? */
+bool obi_order_knows(const obi_order *o, const char *to);
 
 /* Stanzas held, for all senders (tests and statistics). */
 size_t obi_order_held(const obi_order *o);

@@ -501,6 +501,9 @@ Test(e2e_jingle_table, a_whole_session)
     cr_assert_eq(alice.last_msg.framing, E2E_FRAMING_XML);
     cr_assert_eq(e2e_jingle_state(alice.t, JID_B, sid), E2E_JINGLE_ACTIVE);
     cr_assert_eq(e2e_jingle_pending(alice.t), 0);
+    /* and alice's result tells bob to use the link */
+    cr_assert_eq(bob.last.what, E2E_JINGLE_DO_USE);
+    cr_assert_str_eq(bob.last_sid, sid);
 
     /* accepted sessions never time out here */
     cr_assert_eq(e2e_jingle_tick(alice.t, 1000000), 0);
@@ -690,6 +693,9 @@ Test(e2e_jingle_table, other_iqs_are_passed_on)
         "<iq type='get' from='" JID_A "' id='g1'>"
         "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='s'/></iq>");
 
+    cr_assert_not(e2e_jingle_wants(ping));
+    cr_assert_not(e2e_jingle_wants(res));
+    cr_assert(e2e_jingle_wants(get));
     cr_assert_eq(e2e_jingle_handle(bob.t, ping, 0), E2E_JINGLE_ENOTJINGLE);
     cr_assert_eq(e2e_jingle_handle(bob.t, res, 0), E2E_JINGLE_ENOTJINGLE);
     cr_assert_eq(net.n_sent, 0);

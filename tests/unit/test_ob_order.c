@@ -334,6 +334,8 @@ Test(ob_order, limits)
     cr_assert_eq(obi_order_stamp(o, "c@x/1", x, &seq), 0);
     cr_assert_eq(obi_order_stamp(o, "d@x/1", x, &seq), 0);
     cr_assert_eq(obi_order_unacked(o, B), 0);
+    cr_assert_not(obi_order_knows(o, B));
+    cr_assert(obi_order_knows(o, "d@x/1"));
     cr_assert_eq(obi_order_stamp(o, B, x, &seq), 0);
     cr_assert_eq(seq, 1);
     xmpp_stanza_release(x);
