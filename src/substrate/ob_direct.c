@@ -41,6 +41,7 @@ struct dsess {
     e2e_link *link;
     bool initiator;
     bool rx, tx; /* may receive, may send on the link */
+    bool used;   /* has carried a unicast */
     char expect[E2E_JINGLE_FPR_LEN + 1]; /* initiator: from session-accept */
 };
 
@@ -533,11 +534,15 @@ static void on_round(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Sends m on s's link, kept for a resend until acknowledged; false when
- * it must go relayed. */
+ * it must go relayed.  The first unicast waits until libstrophe's queue
+ * is empty: what is still queued for the server would otherwise reach
+ * the receiver after the direct ones and be held there, reordered. */
 static bool send_direct(struct obi_direct *d, struct dsess *s, xmpp_stanza_t *m)
 {
-    if (obi_order_unacked(d->ord, s->peer) >= 1024 || e2e_link_send(s->link, m))
+    if ((!s->used && xmpp_conn_send_queue_len(d->tp.client->conn) > 0) ||
+        !obi_order_direct_room(d->ord, s->peer) || e2e_link_send(s->link, m))
         return false;
+    s->used = true;
     if (obi_order_sent_direct(d->ord, s->peer, m) == 0)
         return true;
     /* the link numbered it but we could not keep it: start over relayed */
@@ -554,11 +559,12 @@ static int direct_unicast(struct obi_transport *t, const char *to,
     xmpp_stanza_t *m = xmpp_message_new(c->ctx, "chat", to,
                                         obi_next_id(c, id, sizeof id));
     struct dsess *s;
+    uint64_t seq;
     int rc;
 
     if (!m)
         return OB_ENOMEM;
-    if (xmpp_message_set_body(m, body) || obi_order_stamp(d->ord, to, m, NULL)) {
+    if (xmpp_message_set_body(m, body) || obi_order_stamp(d->ord, to, m, &seq)) {
         xmpp_stanza_release(m);
         return OB_ENOMEM;
     }
@@ -567,6 +573,8 @@ static int direct_unicast(struct obi_transport *t, const char *to,
     if (s && ob_client_jid(c))
         xmpp_stanza_set_from(m, ob_client_jid(c));
     rc = s && send_direct(d, s, m) ? OB_OK : obi_send(c, m);
+    if (rc != OB_OK)
+        obi_order_unstamp(d->ord, to, seq); /* not sent: no gap */
     xmpp_stanza_release(m);
     run_acts(d);
     return rc;

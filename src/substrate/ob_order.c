@@ -24,11 +24,12 @@
 struct ent {
     uint64_t seq;
     xmpp_stanza_t *st;
+    size_t bytes;
 };
 
 struct queue {
     struct ent *v;
-    size_t n, cap;
+    size_t n, cap, bytes;
 };
 
 /* The head of an entry of either table. */
@@ -67,7 +68,7 @@ struct obi_order {
 /* ---- Queues ---- */
 
 static int queue_insert(struct queue *q, size_t at, uint64_t seq,
-                        xmpp_stanza_t *st)
+                        xmpp_stanza_t *st, size_t bytes)
 {
     if (q->n == q->cap) {
         size_t cap = q->cap ? 2 * q->cap : 16;
@@ -80,6 +81,8 @@ static int queue_insert(struct queue *q, size_t at, uint64_t seq,
     memmove(q->v + at + 1, q->v + at, (q->n - at) * sizeof *q->v);
     q->v[at].seq = seq;
     q->v[at].st = xmpp_stanza_clone(st);
+    q->v[at].bytes = bytes;
+    q->bytes += bytes;
     q->n++;
     return 0;
 }
@@ -87,8 +90,10 @@ static int queue_insert(struct queue *q, size_t at, uint64_t seq,
 /* Releases the first k entries. */
 static void queue_drop(struct queue *q, size_t k)
 {
-    for (size_t i = 0; i < k; i++)
+    for (size_t i = 0; i < k; i++) {
+        q->bytes -= q->v[i].bytes;
         xmpp_stanza_release(q->v[i].st);
+    }
     q->n -= k;
     if (k && q->n)
         memmove(q->v, q->v + k, q->n * sizeof *q->v);
@@ -190,8 +195,9 @@ int obi_order_new(const struct obi_order_params *p, obi_order **out)
     if (!(o = calloc(1, sizeof *o)))
         return OB_ENOMEM;
     o->p = *p;
-    o->p.max_held = p->max_held ? p->max_held : 256;
-    o->p.max_unacked = p->max_unacked ? p->max_unacked : 1024;
+    o->p.max_held = p->max_held ? p->max_held : 4096;
+    o->p.max_held_bytes = p->max_held_bytes ? p->max_held_bytes : 8u << 20;
+    o->p.max_unacked = p->max_unacked ? p->max_unacked : OBI_ORDER_MAX_UNACKED;
     o->p.max_peers = p->max_peers ? p->max_peers : 4096;
     o->p.hold_ms = p->hold_ms ? p->hold_ms : 10000;
     o->next_epoch = p->epoch;
@@ -279,6 +285,14 @@ int obi_order_stamp(obi_order *o, const char *to, xmpp_stanza_t *st,
     return 0;
 }
 
+void obi_order_unstamp(obi_order *o, const char *to, uint64_t seq)
+{
+    struct dest *d = o && to ? dest_get(o, to, false) : NULL;
+
+    if (d && seq == d->sent && seq > 0)
+        d->sent--;
+}
+
 int obi_order_sent_direct(obi_order *o, const char *to, xmpp_stanza_t *st)
 {
     struct dest *d = o && to ? dest_get(o, to, false) : NULL;
@@ -287,7 +301,7 @@ int obi_order_sent_direct(obi_order *o, const char *to, xmpp_stanza_t *st)
         return OB_EINVAL; /* never stamped for `to` */
     if (d->unacked.n >= o->p.max_unacked)
         return OB_ESTATE;
-    return queue_insert(&d->unacked, d->unacked.n, 0, st);
+    return queue_insert(&d->unacked, d->unacked.n, 0, st, 0);
 }
 
 void obi_order_acked(obi_order *o, const char *to, uint64_t h)
@@ -338,6 +352,13 @@ size_t obi_order_unacked(const obi_order *o, const char *to)
 bool obi_order_knows(const obi_order *o, const char *to)
 {
     return dest_peek(o, to) != NULL;
+}
+
+bool obi_order_direct_room(const obi_order *o, const char *to)
+{
+    const struct dest *d = dest_peek(o, to);
+
+    return d && d->unacked.n < o->p.max_unacked;
 }
 
 /* ---- Receiving ---- */
@@ -448,6 +469,16 @@ static bool held_slot(const struct sender *s, uint64_t seq, size_t *at)
     return lo == s->held.n || s->held.v[lo].seq != seq;
 }
 
+/* What holding st costs: its body's bytes and 256 for the rest. */
+static size_t weight(xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(st, "body");
+    xmpp_stanza_t *t = b ? xmpp_stanza_get_children(b) : NULL;
+
+    return 256 + (t && xmpp_stanza_is_text(t) ? strlen(xmpp_stanza_get_text_ptr(t))
+                                               : 0);
+}
+
 /* An ordered stanza of the current epoch. */
 static int take(obi_order *o, struct sender *s, xmpp_stanza_t *st, uint64_t seq,
                 uint64_t now_ms, obi_order_fn deliver, void *ud)
@@ -464,9 +495,9 @@ static int take(obi_order *o, struct sender *s, xmpp_stanza_t *st, uint64_t seq,
     }
     if (s->held.n == 0)
         s->gap_since = now_ms;
-    if (queue_insert(&s->held, at, seq, st))
+    if (queue_insert(&s->held, at, seq, st, weight(st)))
         return OB_ENOMEM;
-    while (s->held.n > o->p.max_held)
+    while (s->held.n > o->p.max_held || s->held.bytes > o->p.max_held_bytes)
         n += skip_gap(s, now_ms, deliver, ud);
     return (int)n;
 }

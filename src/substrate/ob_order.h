@@ -13,8 +13,9 @@
  * stanzas to its owner in SEQ order, each once: a copy that comes both
  * ways is delivered the first time only.
  *
- * Bounds: when a sender's buffer holds max_held stanzas, or its oldest
- * gap has waited hold_ms, the receiver stops waiting: it skips the
+ * Bounds: when a sender's buffer holds more than max_held stanzas or
+ * max_held_bytes, or its oldest gap has waited hold_ms, the receiver
+ * stops waiting: it skips the
  * missing SEQs and delivers what it holds in order; a skipped stanza that
  * arrives later is dropped as a duplicate (order is kept, that stanza is
  * lost).  A new epoch from a sender flushes what is held of the old one
@@ -38,13 +39,17 @@
 #include <strophe.h>
 
 #define OBI_NS_E2E "https://orbweb.dev/ns/e2e/0"
+#define OBI_ORDER_MAX_UNACKED 1024 /* default of max_unacked */
 
 typedef struct obi_order obi_order;
 
 struct obi_order_params {
     uint64_t epoch;     /* ours: random, nonzero (required) */
-    size_t max_held;    /* early arrivals held per sender; 0: 256 */
-    size_t max_unacked; /* stanzas awaiting a link ack per destination; 0: 1024 */
+    size_t max_held;    /* early arrivals held per sender; 0: 4096 */
+    size_t max_held_bytes; /* and their bodies' bytes (plus 256 each);
+                              0: 8 MiB */
+    size_t max_unacked; /* stanzas awaiting a link ack per destination;
+                           0: OBI_ORDER_MAX_UNACKED */
     size_t max_peers;   /* JIDs tracked; 0: 4096 */
     uint64_t hold_ms;   /* longest wait for a missing SEQ; 0: 10000 */
 };
@@ -61,6 +66,14 @@ void obi_order_free(obi_order *o);
  * SEQ, written to *seq when seq is not NULL. */
 int obi_order_stamp(obi_order *o, const char *to, xmpp_stanza_t *st,
                     uint64_t *seq);
+
+/* The stanza stamped last for `to`, with SEQ seq, was not sent after all
+ * (no path would take it): its SEQ is given again, so the receiver does
+ * not wait for it.  Nothing happens when seq is not the last one given. */
+void obi_order_unstamp(obi_order *o, const char *to, uint64_t seq);
+
+/* Can one more stanza to `to` be kept for a resend (below max_unacked)? */
+bool obi_order_direct_room(const obi_order *o, const char *to);
 
 /* st (stamped) is being sent on the direct link to `to`: kept (a
  * reference) until obi_order_acked says the link delivered it.

@@ -53,6 +53,7 @@ static void on_deliver(void *ud, xmpp_stanza_t *st)
 static obi_order *order_new(uint64_t epoch, size_t max_held, uint64_t hold_ms)
 {
     struct obi_order_params p = {.epoch = epoch, .max_held = max_held,
+                                 .max_held_bytes = 1u << 30,
                                  .hold_ms = hold_ms, .max_unacked = 3000};
     obi_order *o;
 
@@ -243,6 +244,28 @@ Test(ob_order, at_the_bound_the_gap_is_skipped)
     obi_order_free(rcv);
 }
 
+Test(ob_order, the_bytes_held_are_bounded_too)
+{
+    struct obi_order_params p = {.epoch = 9, .max_held_bytes = 3 * 257};
+    obi_order *snd = order_new(5, 0, 0), *rcv;
+    xmpp_stanza_t *m[6];
+
+    cr_assert_eq(obi_order_new(&p, &rcv), 0);
+    stamp_all(snd, m, 6);
+    recv_one(rcv, m[0], 0);
+    for (int i = 2; i < 5; i++) /* three bodies of one byte: 3 * 257 */
+        recv_one(rcv, m[i], 0);
+    cr_assert_eq(obi_order_held(rcv), 3);
+    recv_one(rcv, m[5], 0); /* one more is too much: stop waiting for 2 */
+    cr_assert_eq(n_got, 5);
+    cr_assert_eq(got[0], 1);
+    cr_assert_eq(got[1], 3);
+    cr_assert_eq(got[4], 6);
+    release_all(m, 6);
+    obi_order_free(snd);
+    obi_order_free(rcv);
+}
+
 Test(ob_order, a_gap_is_skipped_after_hold_ms)
 {
     obi_order *snd = order_new(5, 0, 0), *rcv = order_new(9, 0, 100);
@@ -325,6 +348,7 @@ Test(ob_order, limits)
     stamp_all(o, m, 3);
     cr_assert_eq(obi_order_sent_direct(o, B, m[0]), 0);
     cr_assert_eq(obi_order_sent_direct(o, B, m[1]), 0);
+    cr_assert_not(obi_order_direct_room(o, B));
     cr_assert_eq(obi_order_sent_direct(o, B, m[2]), OB_ESTATE);
     cr_assert_eq(obi_order_sent_direct(o, "nobody@x/y", m[2]), OB_EINVAL);
 
@@ -338,6 +362,12 @@ Test(ob_order, limits)
     cr_assert(obi_order_knows(o, "d@x/1"));
     cr_assert_eq(obi_order_stamp(o, B, x, &seq), 0);
     cr_assert_eq(seq, 1);
+    obi_order_unstamp(o, B, 7); /* not the last: nothing */
+    cr_assert_eq(obi_order_stamp(o, B, x, &seq), 0);
+    cr_assert_eq(seq, 2);
+    obi_order_unstamp(o, B, 2); /* the last: given again */
+    cr_assert_eq(obi_order_stamp(o, B, x, &seq), 0);
+    cr_assert_eq(seq, 2);
     xmpp_stanza_release(x);
     release_all(m, 3);
     obi_order_free(o);
