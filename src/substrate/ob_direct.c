@@ -70,6 +70,8 @@ struct obi_direct {
     bool in_acts;
 };
 
+static e2e_jingle *table(struct obi_direct *d);
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -301,7 +303,7 @@ static void open_to(struct obi_direct *d, const char *peer)
     struct e2e_jingle_candidate cand = {.id = "c1", .priority = 1};
     char sid[E2E_JINGLE_SID_MAX + 1];
 
-    if (d->jt && !sess_find(d, peer, NULL) &&
+    if (table(d) && !sess_find(d, peer, NULL) &&
         listener(d, cand.host, sizeof cand.host) == 0 &&
         (cand.port = e2e_listener_port(d->ls)) > 0 &&
         e2e_jingle_initiate(d->jt, peer, &cand, 1, now_ms(), sid) == 0 &&
@@ -461,19 +463,22 @@ static bool take(void *ud, const char *peer, uint64_t now)
     return e2e_policy_accept(((struct obi_direct *)ud)->pol, peer, now);
 }
 
-/* The Jingle table for the current session (our JID is in it). */
+/* The Jingle table for the current session (our JID is in it), made
+ * when first needed, with our certificate: clients that never hold a
+ * direct session (most of a swarm) never pay for a key pair. */
 static e2e_jingle *table(struct obi_direct *d)
 {
     ob_client *c = d->tp.client;
     struct e2e_jingle_params p = {.jid = ob_client_jid(c),
-                                  .fingerprint = e2e_ident_fingerprint(d->id),
                                   .max_sessions = 4 * (size_t)c->direct_sessions};
     struct e2e_jingle_io io = {c->ctx, jingle_send, on_jingle, known, take, d};
 
     if (d->jt || !p.jid)
         return d->jt;
-    if (getrandom(&p.seed, sizeof p.seed, 0) != sizeof p.seed)
+    if ((!d->id && e2e_ident_new(c->jid, &d->id)) ||
+        getrandom(&p.seed, sizeof p.seed, 0) != sizeof p.seed)
         return NULL;
+    p.fingerprint = e2e_ident_fingerprint(d->id);
     if (e2e_jingle_new(&p, &io, &d->jt))
         d->jt = NULL;
     return d->jt;
@@ -525,7 +530,7 @@ static void on_round(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (table(d))
+    if (d->jt)
         e2e_jingle_tick(d->jt, now);
     if (ob_client_jid(d->tp.client))
         e2e_policy_round(d->pol, now);
@@ -626,7 +631,7 @@ static int make_parts(struct obi_direct *d, ob_client *c)
     while (op.epoch == 0)
         if (getrandom(&op.epoch, sizeof op.epoch, 0) != sizeof op.epoch)
             return OB_EINVAL;
-    if (e2e_ident_new(c->jid, &d->id) || obi_order_new(&op, &d->ord) ||
+    if (obi_order_new(&op, &d->ord) ||
         e2e_policy_new(&pp, on_policy, d, &d->pol))
         return OB_ENOMEM;
     d->round = event_new(c->base, -1, EV_PERSIST, on_round, d);
