@@ -1,11 +1,11 @@
 /* test_ob_direct.c -- direct streams inside liborbweb, on real Prosody and
  * ejabberd.
  *
- * Two peers (anonymous logins, one event base): alice sends bob 2,000
+ * Two peers (anonymous logins, one event base) send each other 2,000
  * unicasts; the session policy opens a direct stream mid-stream (distance
  * goes from 2 to 1), the test then cuts the stream's TCP connection under
  * it (shutdown on the sockets that are not XMPP's), and every unicast must
- * still arrive exactly once and in order.  A third party, mallory (a
+ * still arrive exactly once and in order, both ways.  A third party, mallory (a
  * password account driven by the harness's small client), sends bob
  * session-initiates: first as a stranger (forbidden), then, once bob has
  * written to it, offering a listener whose certificate is not the one
@@ -182,9 +182,10 @@ static int cut_direct(struct world *w)
 static bool all_arrived(struct world *w, void *arg)
 {
     (void)arg;
-    return w->b.got >= N_MSG || w->b.wrong > 0;
+    return (w->b.got >= N_MSG && w->a.got >= N_MSG) || w->a.wrong || w->b.wrong;
 }
 
+/* Unicasts from to to, alice to bob and bob to alice. */
 static void send_range(struct world *w, long from, long to)
 {
     char body[24];
@@ -192,9 +193,18 @@ static void send_range(struct world *w, long from, long to)
     for (long i = from; i <= to; i++) {
         snprintf(body, sizeof body, "%ld", i);
         cr_assert_eq(ob_unicast(w->a.c, ob_client_jid(w->b.c), body), OB_OK);
+        cr_assert_eq(ob_unicast(w->b.c, ob_client_jid(w->a.c), body), OB_OK);
         if (i % 25 == 0)
             run_for(w, 5); /* let the loop breathe: links, acks, rounds */
     }
+}
+
+static void expect_all(const struct peer *p)
+{
+    cr_assert_eq(p->wrong, 0, "%s: out of order or twice: next %ld", p->name,
+                 p->next);
+    cr_assert_eq(p->got, N_MSG, "%s", p->name);
+    cr_assert_eq(p->next, N_MSG + 1, "%s", p->name);
 }
 
 static void stream(struct world *w)
@@ -204,18 +214,16 @@ static void stream(struct world *w)
     cr_assert_eq(ob_distance(w->a.c, alice), 0);
     cr_assert_eq(ob_distance(w->a.c, bob), 2, "same server, no direct stream");
     cr_assert_eq(ob_distance(w->a.c, "x@elsewhere.example/r"), 3);
-    cr_assert_eq(ob_unicast(w->b.c, alice, "1"), OB_OK); /* bob knows alice */
-    send_range(w, 1, 700);
+    send_range(w, 1, 700); /* each now knows the other: Jingle is allowed */
     cr_assert(spin(w, is_direct, NULL), "no direct stream came up");
     send_range(w, 701, 1200);
     cr_assert_gt(cut_direct(w), 0, "no direct connection to cut");
     send_range(w, 1201, N_MSG);
-    cr_assert(spin(w, all_arrived, NULL), "bob got %ld of %d", w->b.got, N_MSG);
+    cr_assert(spin(w, all_arrived, NULL), "bob got %ld, alice %ld of %d",
+              w->b.got, w->a.got, N_MSG);
     run_for(w, 300); /* a duplicate would show now */
-    cr_assert_eq(w->b.wrong, 0, "out of order or twice: next %ld", w->b.next);
-    cr_assert_eq(w->b.got, N_MSG);
-    cr_assert_eq(w->b.next, N_MSG + 1);
-    cr_assert_eq(w->a.got, 1);
+    expect_all(&w->b);
+    expect_all(&w->a);
 }
 
 /* ---- mallory ---------------------------------------------------------- */
