@@ -9,7 +9,10 @@
  * password account driven by the harness's small client), sends bob
  * session-initiates: first as a stranger (forbidden), then, once bob has
  * written to it, offering a listener whose certificate is not the one
- * announced (bob refuses the link and terminates the session).  Waits are
+ * announced (bob refuses the link and terminates the session).  Last,
+ * bob writes to mallory until it initiates a session itself; mallory
+ * connects with one certificate and accepts naming another: bob closes
+ * the link and terminates with security-error.  Waits are
  * bounded only to catch hangs; no duration is asserted. */
 #include "config.h"
 
@@ -284,6 +287,127 @@ static void on_mallory_link(void *ud, e2e_link *l)
     e2e_link_free(l);
 }
 
+/* ---- mallory as the responder: bob's initiator-side check ------------ */
+
+struct mlink {
+    bool up, down;
+};
+
+static void ml_up(void *ud, e2e_link *l)
+{
+    (void)l;
+    ((struct mlink *)ud)->up = true;
+}
+
+static void ml_stanza(void *ud, e2e_link *l, xmpp_stanza_t *st)
+{
+    (void)ud;
+    (void)l;
+    (void)st;
+}
+
+static void ml_acked(void *ud, e2e_link *l, uint64_t h)
+{
+    (void)ud;
+    (void)l;
+    (void)h;
+}
+
+static void ml_down(void *ud, e2e_link *l, const char *reason)
+{
+    (void)l;
+    (void)reason;
+    ((struct mlink *)ud)->down = true;
+}
+
+static bool link_up(struct world *w, void *arg)
+{
+    (void)w;
+    return ((struct mlink *)arg)->up || ((struct mlink *)arg)->down;
+}
+
+static bool link_down(struct world *w, void *arg)
+{
+    (void)w;
+    return ((struct mlink *)arg)->down;
+}
+
+/* Bob writes to mallory until its policy asks for a direct stream:
+ * returns bob's session-initiate. */
+static xmpp_stanza_t *bob_initiates(struct world *w)
+{
+    char body[512];
+    xmpp_stanza_t *st, *m;
+    struct answer a = {NULL};
+
+    memset(body, 'x', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    for (int i = 0; i < 1000 && !a.st; i++) {
+        for (int k = 0; k < 10; k++)
+            cr_assert_eq(ob_unicast(w->b.c, hs_client_jid(w->mallory), body), OB_OK);
+        run_for(w, 20);
+        while ((m = hs_client_take(w->mallory, "message")))
+            xmpp_stanza_release(m);
+        mallory_got_iq(w, &a);
+    }
+    cr_assert(st = a.st, "bob never asked mallory for a direct stream");
+    return st;
+}
+
+static void mallory_accepts_wrongly(struct world *w, e2e_ident *real,
+                                    const char *claimed)
+{
+    xmpp_stanza_t *st = bob_initiates(w), *iq;
+    struct e2e_jingle_msg m;
+    struct e2e_candidate c[E2E_JINGLE_MAX_CANDIDATES];
+    struct mlink ml = {false, false};
+    const struct e2e_link_cb cb = {ml_up, ml_stanza, ml_acked, ml_down};
+    e2e_link *l;
+    size_t i;
+
+    cr_assert_eq(e2e_jingle_parse(st, &m), 0, "not a session-initiate");
+    cr_assert_eq(m.action, E2E_JINGLE_INITIATE);
+    iq = xmpp_iq_new(hs_client_ctx(w->mallory), "result", xmpp_stanza_get_id(st));
+    xmpp_stanza_set_to(iq, ob_client_jid(w->b.c));
+    hs_client_send(w->mallory, iq);
+    xmpp_stanza_release(iq);
+    xmpp_stanza_release(st);
+    for (i = 0; i < m.n_candidates; i++) {
+        snprintf(c[i].host, sizeof c[i].host, "%s", m.candidates[i].host);
+        c[i].port = m.candidates[i].port;
+    }
+    struct e2e_link_params p = {.sid = m.sid, .local_jid = hs_client_jid(w->mallory),
+                                .peer_jid = ob_client_jid(w->b.c),
+                                .peer_fingerprint = m.fingerprint};
+    cr_assert_eq(e2e_link_connect(w->base, hs_client_ctx(w->mallory), real, c, i,
+                                  &p, &cb, &ml, &l), 0);
+    cr_assert(spin(w, link_up, &ml) && ml.up, "mallory could not reach bob");
+
+    /* the accept names a certificate mallory's link did not present */
+    struct e2e_jingle_msg acc = {.action = E2E_JINGLE_ACCEPT,
+                                 .framing = E2E_FRAMING_XML};
+    snprintf(acc.sid, sizeof acc.sid, "%s", m.sid);
+    snprintf(acc.fingerprint, sizeof acc.fingerprint, "%s", claimed);
+    cr_assert_eq(e2e_jingle_build(hs_client_ctx(w->mallory), ob_client_jid(w->b.c),
+                                  "ma", hs_client_jid(w->mallory), &acc, &iq), 0);
+    hs_client_send(w->mallory, iq);
+    xmpp_stanza_release(iq);
+    st = mallory_next_iq(w); /* the accept's result */
+    cr_assert_str_eq(xmpp_stanza_get_type(st), "result");
+    xmpp_stanza_release(st);
+    st = mallory_next_iq(w);
+    cr_assert(has_child(st, "jingle", "reason"), "a session-terminate");
+    cr_assert(xmpp_stanza_get_child_by_name(
+                  xmpp_stanza_get_child_by_name(
+                      xmpp_stanza_get_child_by_name(st, "jingle"), "reason"),
+                  "security-error"),
+              "terminated for security");
+    xmpp_stanza_release(st);
+    cr_assert(spin(w, link_down, &ml), "bob kept the link");
+    cr_assert_neq(ob_distance(w->b.c, hs_client_jid(w->mallory)), 1);
+    e2e_link_free(l);
+}
+
 static void mallory(struct world *w)
 {
     e2e_ident *real, *claimed;
@@ -320,6 +444,7 @@ static void mallory(struct world *w)
     xmpp_stanza_release(st);
     cr_assert_eq(w->incoming, 0, "bob completed a handshake with the wrong key");
     cr_assert_neq(ob_distance(w->b.c, hs_client_jid(w->mallory)), 1);
+    mallory_accepts_wrongly(w, real, e2e_ident_fingerprint(claimed));
     e2e_listener_free(ls);
     e2e_ident_free(real);
     e2e_ident_free(claimed);
