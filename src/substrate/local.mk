@@ -4,6 +4,7 @@
 # transport), linked into liborbweb; orbweb.h is its public header.
 # Tests: tests/unit/test_ob_parse (presences and messages into events,
 # no server), tests/unit/test_ob_client (API misuse, FD_SETSIZE refusal),
+# tests/unit/test_ob_order (ordering across paths, scripted and seeded),
 # tests/integration/test_ob (rooms, views, unicast, groupcast, errors and
 # reconnection on real Prosody and ejabberd, and the example programs).
 
@@ -11,9 +12,15 @@ noinst_LTLIBRARIES += src/substrate/libob.la
 src_substrate_libob_la_SOURCES = \
 	src/substrate/orbweb.h src/substrate/ob_internal.h \
 	src/substrate/ob_client.c src/substrate/ob_parse.c \
-	src/substrate/ob_room.c src/substrate/ob_relay.c
+	src/substrate/ob_room.c src/substrate/ob_relay.c \
+	src/substrate/ob_order.c src/substrate/ob_order.h \
+	src/substrate/ob_direct.c
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
-src_substrate_libob_la_LIBADD = $(STROPHE_LIBS) $(EVENT_LIBS)
+# the direct streams (src/e2e); libfi comes with liborbweb, and the test
+# programs name it (OB_FI below)
+src_substrate_libob_la_LIBADD = src/e2e/libe2ejingle.la src/e2e/libe2epolicy.la \
+	src/e2e/libe2elink.la src/e2e/libe2e.la $(STROPHE_LIBS) $(EVENT_LIBS)
+OB_FI = fi/libfi.la $(EXPAT_LIBS)
 liborbweb_la_LIBADD += src/substrate/libob.la
 orbwebinclude_HEADERS += src/substrate/orbweb.h
 
@@ -27,10 +34,16 @@ tools_examples_ob_echo_LDADD = liborbweb.la $(EVENT_LIBS)
 check_PROGRAMS += tests/unit/test_ob_parse tests/unit/test_ob_client
 TESTS += tests/unit/test_ob_parse tests/unit/test_ob_client
 tests_unit_test_ob_parse_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
-tests_unit_test_ob_parse_LDADD = src/substrate/libob.la $(CRITERION_LIBS)
+tests_unit_test_ob_parse_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
 tests_unit_test_ob_client_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
-tests_unit_test_ob_client_LDADD = src/substrate/libob.la $(CRITERION_LIBS)
+tests_unit_test_ob_client_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
+
+# Ordering unicasts across the relayed and direct paths (sans-I/O).
+check_PROGRAMS += tests/unit/test_ob_order
+TESTS += tests/unit/test_ob_order
+tests_unit_test_ob_order_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
+tests_unit_test_ob_order_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
 
 check_PROGRAMS += tests/integration/test_ob
 TESTS += tests/integration/test_ob
@@ -38,10 +51,19 @@ tests_integration_test_ob_SOURCES = tests/integration/test_ob.c \
 	tools/orbweb/topo.c tools/orbweb/topo.h
 tests_integration_test_ob_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
-tests_integration_test_ob_LDADD = src/substrate/libob.la \
+tests_integration_test_ob_LDADD = src/substrate/libob.la $(OB_FI) \
 	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
 EXTRA_tests_integration_test_ob_DEPENDENCIES = src/xmuc/xmucd \
 	tools/examples/ob_echo
+
+# Direct streams end to end: 2,000 unicasts across a direct stream that
+# comes up and is cut, strangers and a wrong certificate.
+check_PROGRAMS += tests/integration/test_ob_direct
+TESTS += tests/integration/test_ob_direct
+tests_integration_test_ob_direct_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_ob_direct_LDADD = src/substrate/libob.la $(OB_FI) \
+	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
 
 # Fuzzing the library's reading of what rooms send.
 check_PROGRAMS += tests/fuzz/fuzz_ob_parse
@@ -50,7 +72,7 @@ FUZZ_TARGETS += fuzz_ob_parse
 tests_fuzz_fuzz_ob_parse_SOURCES = tests/fuzz/fuzz_ob_parse.c \
 	tests/fuzz/stanzas.c tests/fuzz/stanzas.h tests/fuzz/replay.c
 tests_fuzz_fuzz_ob_parse_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
-tests_fuzz_fuzz_ob_parse_LDADD = src/substrate/libob.la src/e2e/libe2e.la
+tests_fuzz_fuzz_ob_parse_LDADD = src/substrate/libob.la $(OB_FI)
 fuzz_ob_parse_FUZZ_SRCS = tests/fuzz/stanzas.c src/substrate/ob_parse.c \
 	src/e2e/xs_parser.c
 fuzz_ob_parse_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS)

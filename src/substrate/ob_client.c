@@ -26,9 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/select.h>
 
 #include "ob_internal.h"
+#include "ob_order.h"
 
 static __thread ob_client *current; /* for the sockopt callback */
 
@@ -252,25 +254,57 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the session --------------------------------------------------- */
 
-static int stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+void obi_take(ob_client *c, xmpp_stanza_t *st)
 {
-    ob_client *c = ud;
     struct obi_ev *ev;
 
-    (void)conn;
-    if (c->dying)
-        return 1;
     if (!(ev = obi_ev_new(OBI_NONE)) || obi_parse(st, ev)) {
         obi_logf(c, "error", "out of memory: a %s was dropped",
                  xmpp_stanza_get_name(st));
         free(ev);
-        return 1;
+        return;
     }
     if (ev->kind == OBI_NONE)
         free(ev);
     else
         obi_enqueue(c, ev);
+}
+
+/* A unicast numbered for ordering (not an error bounced back)? */
+static bool ordered(xmpp_stanza_t *st)
+{
+    const char *type = xmpp_stanza_get_type(st);
+
+    return !strcmp(xmpp_stanza_get_name(st), "message") &&
+           !(type && !strcmp(type, "error")) &&
+           xmpp_stanza_get_child_by_name_and_ns(st, "o", OBI_NS_E2E);
+}
+
+static int stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    ob_client *c = ud;
+
+    (void)conn;
+    if (c->dying)
+        return 1;
+    if (c->direct && ordered(st))
+        obi_direct_recv(c->direct, st);
+    else
+        obi_take(c, st);
     return 1;
+}
+
+/* Jingle IQs wait for the dispatcher, like every other event. */
+static void queue_jingle(ob_client *c, xmpp_stanza_t *st)
+{
+    struct obi_ev *ev = obi_ev_new(OBI_JINGLE);
+
+    if (!ev) {
+        obi_logf(c, "error", "out of memory: a Jingle IQ was dropped");
+        return;
+    }
+    ev->st = xmpp_stanza_clone(st);
+    obi_enqueue(c, ev);
 }
 
 /* IQ gets and sets for us: ping answered, anything else refused. */
@@ -307,6 +341,13 @@ static int any_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     const char *name = xmpp_stanza_get_name(st);
 
+    ob_client *c = ud;
+
+    if (name && !strcmp(name, "iq") && c->direct && !c->dying &&
+        obi_direct_wants(c->direct, st)) {
+        queue_jingle(c, st);
+        return 1;
+    }
     if (name && !strcmp(name, "iq"))
         return iq_request_handler(conn, st, ud);
     return stanza_handler(conn, st, ud);
@@ -451,6 +492,11 @@ static int copy_options(ob_client *c, const struct ob_options *o)
         c->rmax = c->rmin;
     c->tick_ms = o->tick_ms > 0 ? o->tick_ms : 100;
     c->tls = o->tls;
+    c->direct_host = o->direct_host ? strdup(o->direct_host) : NULL;
+    if (o->direct_host && !c->direct_host)
+        return OB_ENOMEM;
+    c->direct_sessions = o->direct_sessions > 0 ? o->direct_sessions : 8;
+    c->direct_round_ms = o->direct_round_ms > 0 ? o->direct_round_ms : 1000;
     if (o->cb)
         c->cb = *o->cb;
     c->user = o->user;
@@ -500,6 +546,23 @@ static int make_strophe(ob_client *c)
     return OB_OK;
 }
 
+/* The relayed transport, under the direct one unless turned off. */
+static int make_transport(ob_client *c, bool direct_off)
+{
+    struct obi_transport *relay = obi_relay_new(c);
+
+    if (!relay)
+        return OB_ENOMEM;
+    if (direct_off) {
+        c->tp = relay;
+        return OB_OK;
+    }
+    if (!(c->direct = obi_direct_new(c, relay)))
+        return OB_ENOMEM;
+    c->tp = (struct obi_transport *)c->direct;
+    return OB_OK;
+}
+
 int ob_client_new(const struct ob_options *opt, ob_client **out)
 {
     ob_client *c;
@@ -512,12 +575,14 @@ int ob_client_new(const struct ob_options *opt, ob_client **out)
         opt->port < 0 || opt->port > 65535 || (unsigned)opt->tls > OB_TLS_OFF ||
         (!opt->password && strchr(opt->jid, '@')))
         return OB_EINVAL;
+    if (opt->direct_host && !ip_literal(opt->direct_host))
+        return OB_EINVAL;
     if (!(c = calloc(1, sizeof *c)))
         return OB_ENOMEM;
     c->fd = -1;
     xmpp_initialize(); /* idempotent */
     if ((rc = copy_options(c, opt)) || (rc = make_events(c, opt->base)) ||
-        (rc = make_strophe(c)) || (!(c->tp = obi_relay_new(c)) && (rc = OB_ENOMEM))) {
+        (rc = make_strophe(c)) || (rc = make_transport(c, opt->direct_off))) {
         client_destroy(c);
         return rc;
     }
@@ -540,10 +605,10 @@ static void client_destroy(ob_client *c)
         obi_ev_clear(ev);
         free(ev);
     }
+    if (c->tp) /* before the context: links hold its stanzas */
+        c->tp->ops->destroy(c->tp);
     if (c->ctx)
         xmpp_ctx_free(c->ctx);
-    if (c->tp)
-        c->tp->ops->destroy(c->tp);
     if (c->ev_tick)
         event_free(c->ev_tick);
     if (c->ev_kick)
@@ -556,6 +621,7 @@ static void client_destroy(ob_client *c)
     free(c->jid);
     free(c->password);
     free(c->session_jid);
+    free(c->direct_host);
     free(c);
 }
 
@@ -655,6 +721,33 @@ int ob_unicast(ob_client *c, const char *jid, const char *body)
     return c->tp->ops->send_unicast(c->tp, jid, body);
 }
 
+/* The domain part of a JID: its length, *dom pointing at it. */
+static size_t domain_of(const char *jid, const char **dom)
+{
+    const char *at = strchr(jid, '@'), *slash;
+
+    *dom = at ? at + 1 : jid;
+    slash = strchr(*dom, '/');
+    return slash ? (size_t)(slash - *dom) : strlen(*dom);
+}
+
+int ob_distance(ob_client *c, const char *jid)
+{
+    const char *me, *a, *b;
+    size_t la, lb;
+
+    if (!c || !jid || !*jid)
+        return OB_EINVAL;
+    me = c->session_jid ? c->session_jid : c->jid;
+    if (!strcmp(me, jid))
+        return 0;
+    if (c->direct && obi_direct_up(c->direct, jid))
+        return 1;
+    la = domain_of(me, &a);
+    lb = domain_of(jid, &b);
+    return la == lb && !strncasecmp(a, b, la) ? 2 : 3;
+}
+
 int ob_groupcast(ob_client *c, const char *room, const char *body)
 {
     struct obi_room *r;
@@ -674,6 +767,8 @@ static void apply_state(ob_client *c, enum ob_state st)
     if (st == OB_STATE_RECONNECTED) {
         obi_pending_fail_all(c, OB_ECONNECT);
         obi_rooms_new_session(c);
+        if (c->direct)
+            obi_direct_new_session(c->direct);
     } else if (st == OB_STATE_CLOSED) {
         obi_pending_fail_all(c, OB_ECONNECT);
     }
@@ -691,6 +786,10 @@ static void handle(ob_client *c, struct obi_ev *ev)
         break;
     case OBI_CONN_ERROR:
         obi_emit_error(c, ev->code, OB_OP_CONNECT, ev, ev->text);
+        break;
+    case OBI_JINGLE:
+        if (c->direct)
+            obi_direct_iq(c->direct, ev->st);
         break;
     default:
         obi_room_apply(c, ev);

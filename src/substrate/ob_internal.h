@@ -41,6 +41,7 @@ enum obi_kind {
     OBI_LIST,
     OBI_CONN_ERROR,
     OBI_CONFIG_DONE,  /* owner form answered (cond set when refused) */
+    OBI_JINGLE,       /* a Jingle IQ for the direct transport (st) */
 };
 
 /* Why we were removed from a room (OBI_SELF_OUT). */
@@ -70,6 +71,7 @@ struct obi_ev {
     size_t nitems;
     ob_list_fn list_fn;
     void *list_arg;
+    xmpp_stanza_t *st; /* OBI_JINGLE: a reference */
 };
 
 /* Parses one presence or message into *ev (zeroed first).  Returns 0
@@ -108,6 +110,26 @@ struct obi_transport {
 /* The relayed transport: messages through the XMPP server (and xmucd
  * for groupcasts).  NULL when out of memory. */
 struct obi_transport *obi_relay_new(ob_client *c);
+
+/* The direct transport (ob_direct.c): unicasts over direct streams when
+ * one is up, else through relay (which it owns from now on, and frees
+ * even when this fails: NULL when out of memory). */
+struct obi_direct;
+struct obi_direct *obi_direct_new(ob_client *c, struct obi_transport *relay);
+/* A new XMPP session (not resumed): every direct session is dropped. */
+void obi_direct_new_session(struct obi_direct *d);
+/* Is st a Jingle IQ (or an answer to one of ours)?  Then it is queued as
+ * an OBI_JINGLE event and handed to obi_direct_iq by the dispatcher. */
+bool obi_direct_wants(const struct obi_direct *d, xmpp_stanza_t *st);
+int obi_direct_iq(struct obi_direct *d, xmpp_stanza_t *iq);
+/* A relayed unicast carrying <o/>: ordered with the direct ones, then
+ * handed to obi_take. */
+int obi_direct_recv(struct obi_direct *d, xmpp_stanza_t *msg);
+/* Is a direct session up (sending) with jid? */
+bool obi_direct_up(const struct obi_direct *d, const char *jid);
+
+/* Parses st (a presence or message, lent) and queues what it means. */
+void obi_take(ob_client *c, xmpp_stanza_t *st);
 
 /* For transports: send a stanza on c's connection now (queued in
  * libstrophe, then flushed from the event loop).  OB_ESTATE when not
@@ -182,6 +204,9 @@ struct ob_client {
     xmpp_conn_t *conn;
     xmpp_log_t xlog;
     struct obi_transport *tp;
+    struct obi_direct *direct; /* tp itself, when direct streams are on */
+    char *direct_host;         /* listen address option, or NULL */
+    int direct_sessions, direct_round_ms;
 
     int fd;             /* libstrophe's socket, -1 when none */
     bool fd_refused;    /* the sockopt callback refused a socket */

@@ -74,6 +74,8 @@ void obi_ev_clear(struct obi_ev *ev)
         free((char *)ev->items[i].name);
     }
     free(ev->items);
+    if (ev->st)
+        xmpp_stanza_release(ev->st);
     memset(ev, 0, sizeof *ev);
 }
 

@@ -198,6 +198,14 @@ struct ob_options {
     /* Diagnostics (libstrophe's log and ours); NULL: silent. */
     void (*log)(void *user, const char *level, const char *area,
                 const char *msg);
+    /* Direct streams (docs/api.md): unicasts to peers we talk to a lot
+     * go over direct TLS streams negotiated with Jingle. */
+    bool direct_off;         /* true: everything relayed through the server */
+    const char *direct_host; /* IP literal to listen on and offer; NULL:
+                                the local address of the socket to the
+                                server */
+    int direct_sessions;     /* direct sessions held at most; default 8 */
+    int direct_round_ms;     /* session policy period; default 1000 */
 };
 
 /* Creates a client (not connected).  The options and their strings are
@@ -302,6 +310,11 @@ OB_API int ob_room_view(ob_client *c, const char *room, ob_view_fn fn,
  * (or to room/nick).  Returns once queued; a bounce comes back as an
  * OB_OP_SEND error.  OB_ESTATE when not connected. */
 OB_API int ob_unicast(ob_client *c, const char *jid, const char *body);
+
+/* How far jid is: 0 ourselves, 1 a direct stream is up with it, 2 on
+ * our XMPP server's domain, 3 on another server.  OB_EINVAL for a
+ * missing JID. */
+OB_API int ob_distance(ob_client *c, const char *jid);
 
 /* Sends body to every member of room (including us: we receive our own
  * groupcasts with their sequence numbers).  OB_ENOTFOUND when we are not

@@ -28,6 +28,6 @@ EXTRA_DIST += tests/integration/test_swarm.sh
 # orbweb bench e2e (Fig. 17): relayed unicasts (liborbweb) against direct
 # links (src/e2e), over XML, TLS and TLS + Fast Infoset.
 ORBWEB_CLI_SOURCES += tools/bench/bench_e2e.c
-ORBWEB_CLI_LIBS += src/substrate/libob.la src/e2e/libe2elink.la
+ORBWEB_CLI_LIBS += src/substrate/libob.la
 TESTS += tests/integration/test_bench_e2e.sh
 EXTRA_DIST += tests/integration/test_bench_e2e.sh

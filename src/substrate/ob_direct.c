@@ -1,0 +1,660 @@
+/* ob_direct.c -- the direct transport: unicasts over a direct end-to-end
+ * stream when one is up with the destination, through the server
+ * otherwise, in order either way (ob_order.h).
+ *
+ * It owns our certificate (e2e_ident), the listener, the session policy
+ * (e2e_policy: samples on every unicast, rounds on a libevent timer), the
+ * Jingle table (e2e_jingle) and the links (e2e_link).  Jingle IQs arrive
+ * as queued events (obi_direct_iq, from the dispatcher); what the policy
+ * and the Jingle table ask for is queued too (struct act) and carried out
+ * once they have returned, since neither may be re-entered.
+ *
+ * A session (struct dsess) may receive once its link is trusted: the
+ * responder checked the initiator's certificate during TLS; the initiator
+ * checks the responder's against session-accept.  It may send once the
+ * other side trusts it too: the initiator right after its check, the
+ * responder when its session-accept is acknowledged (DO_USE).  Groupcasts
+ * go to the relayed transport unchanged. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "e2e_jingle.h"
+#include "e2e_link.h"
+#include "e2e_policy.h"
+#include "ob_internal.h"
+#include "ob_order.h"
+
+struct dsess {
+    struct dsess *next;
+    struct obi_direct *d;
+    char *peer;
+    char sid[E2E_JINGLE_SID_MAX + 1];
+    e2e_link *link;
+    bool initiator;
+    bool rx, tx; /* may receive, may send on the link */
+    bool used;   /* has carried a unicast */
+    char expect[E2E_JINGLE_FPR_LEN + 1]; /* initiator: from session-accept */
+};
+
+/* Work the policy or the Jingle table asked for, done after they return. */
+struct act {
+    struct act *next;
+    bool jingle;                /* else a policy action */
+    enum e2e_policy_action pa;
+    struct e2e_jingle_event ev; /* its strings point below */
+    struct e2e_jingle_msg msg;
+    char sid[E2E_JINGLE_SID_MAX + 1];
+    char peer[];
+};
+
+struct obi_direct {
+    struct obi_transport tp; /* first: what ob_client sees */
+    struct obi_transport *relay;
+    e2e_ident *id;
+    e2e_listener *ls;
+    e2e_policy *pol;
+    e2e_jingle *jt;
+    obi_order *ord;
+    struct event *round;
+    struct dsess *sessions;
+    struct act *acts, **acts_tail;
+    bool in_acts;
+};
+
+static e2e_jingle *table(struct obi_direct *d);
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static struct obi_direct *of(struct obi_transport *t)
+{
+    return (struct obi_direct *)t;
+}
+
+/* ---- sessions ------------------------------------------------------ */
+
+static struct dsess *sess_find(struct obi_direct *d, const char *peer,
+                               const char *sid)
+{
+    struct dsess *s;
+
+    for (s = d->sessions; s; s = s->next)
+        if (!strcmp(s->peer, peer) && (!sid || !strcmp(s->sid, sid)))
+            return s;
+    return NULL;
+}
+
+static struct dsess *sess_sending(struct obi_direct *d, const char *peer)
+{
+    struct dsess *s;
+
+    for (s = d->sessions; s; s = s->next)
+        if (s->tx && !strcmp(s->peer, peer))
+            return s;
+    return NULL;
+}
+
+static struct dsess *sess_new(struct obi_direct *d, const char *peer,
+                              const char *sid, bool initiator)
+{
+    struct dsess *s = calloc(1, sizeof *s);
+
+    if (!s || !(s->peer = strdup(peer))) {
+        free(s);
+        return NULL;
+    }
+    snprintf(s->sid, sizeof s->sid, "%s", sid);
+    s->d = d;
+    s->initiator = initiator;
+    s->next = d->sessions;
+    d->sessions = s;
+    return s;
+}
+
+static void sess_free(struct dsess *s)
+{
+    struct dsess **p = &s->d->sessions;
+
+    while (*p != s)
+        p = &(*p)->next;
+    *p = s->next;
+    if (s->link)
+        e2e_link_free(s->link);
+    free(s->peer);
+    free(s);
+}
+
+static void resend_relayed(void *ud, xmpp_stanza_t *st)
+{
+    if (obi_send(ud, st) != OB_OK)
+        obi_logf(ud, "warn", "a unicast to %s was lost with its direct link",
+                 xmpp_stanza_get_to(st));
+}
+
+/* Ends s: its unacknowledged stanzas go again relayed, the peer is told
+ * (tell), the policy learns whether a session closed or an attempt
+ * failed. */
+static void sess_end(struct dsess *s, enum e2e_jingle_reason why, bool tell)
+{
+    struct obi_direct *d = s->d;
+    uint64_t now = now_ms();
+
+    if (s->link) {
+        e2e_link_free(s->link);
+        s->link = NULL;
+    }
+    obi_order_link_down(d->ord, s->peer, resend_relayed, d->tp.client);
+    if (tell && d->jt)
+        e2e_jingle_end(d->jt, s->peer, s->sid, why);
+    if (s->rx)
+        e2e_policy_closed(d->pol, s->peer, now);
+    else
+        e2e_policy_failed(d->pol, s->peer, now);
+    sess_free(s);
+}
+
+/* ---- links ----------------------------------------------------------- */
+
+/* Hands a stanza that came in order to the dispatcher, as the relayed
+ * path does. */
+static void deliver(void *ud, xmpp_stanza_t *st)
+{
+    obi_take(ud, st);
+}
+
+static void on_link_stanza(void *ud, e2e_link *l, xmpp_stanza_t *st)
+{
+    struct dsess *s = ud;
+    ob_client *c = s->d->tp.client;
+
+    (void)l;
+    if (!s->rx) { /* an initiator's link before session-accept: not yet */
+        sess_end(s, E2E_JINGLE_SECURITY_ERROR, true);
+        return;
+    }
+    xmpp_stanza_set_from(st, s->peer); /* the certificate said who */
+    if (obi_order_recv(s->d->ord, s->peer, st, now_ms(), deliver, c) < 0)
+        obi_logf(c, "error", "out of memory: a unicast from %s was lost",
+                 s->peer);
+}
+
+static void on_link_acked(void *ud, e2e_link *l, uint64_t h)
+{
+    struct dsess *s = ud;
+
+    (void)l;
+    obi_order_acked(s->d->ord, s->peer, h);
+}
+
+static void on_link_down(void *ud, e2e_link *l, const char *reason)
+{
+    struct dsess *s = ud;
+
+    obi_logf(s->d->tp.client, "info", "direct link to %s down: %s", s->peer,
+             reason ? reason : "closed");
+    e2e_link_free(l);
+    s->link = NULL;
+    sess_end(s, E2E_JINGLE_CONNECTIVITY_ERROR, true);
+}
+
+/* Responder: connected, and the initiator's certificate was the one
+ * offered: accept.  We receive from now on, and send after DO_USE. */
+static void on_link_up(void *ud, e2e_link *l)
+{
+    struct dsess *s = ud;
+    struct obi_direct *d = s->d;
+
+    (void)l;
+    s->rx = true;
+    if (e2e_jingle_connected(d->jt, s->peer, s->sid, now_ms()) < 0 ||
+        e2e_policy_opened(d->pol, s->peer, true, now_ms()) < 0)
+        sess_end(s, E2E_JINGLE_GENERAL_ERROR, true);
+}
+
+static const struct e2e_link_cb link_cb = {on_link_up, on_link_stanza,
+                                           on_link_acked, on_link_down};
+
+/* Initiator: both the link and session-accept are here: compare. */
+static void check(struct dsess *s)
+{
+    struct obi_direct *d = s->d;
+
+    if (!s->link || !s->expect[0])
+        return;
+    if (strcmp(e2e_link_peer_fingerprint(s->link), s->expect)) {
+        obi_logf(d->tp.client, "warn", "direct link from %s: wrong certificate",
+                 s->peer);
+        sess_end(s, E2E_JINGLE_SECURITY_ERROR, true);
+        return;
+    }
+    s->rx = s->tx = true;
+    if (e2e_policy_opened(d->pol, s->peer, false, now_ms()) < 0)
+        sess_end(s, E2E_JINGLE_SUCCESS, true); /* over the limit after all */
+}
+
+/* The listener: a link for a session we initiated, or nothing. */
+static void on_incoming(void *ud, e2e_link *l)
+{
+    struct obi_direct *d = ud;
+    struct dsess *s = sess_find(d, e2e_link_peer_jid(l), e2e_link_sid(l));
+
+    if (!s || !s->initiator || s->link) {
+        e2e_link_free(l);
+        return;
+    }
+    s->link = l;
+    e2e_link_set_callbacks(l, &link_cb, s);
+    check(s);
+}
+
+/* ---- opening ---------------------------------------------------------- */
+
+/* The address to listen on: the option, else the local address of the
+ * socket to the server (a peer in a network namespace offers its own). */
+static int listen_host(ob_client *c, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+
+    if (c->direct_host) {
+        snprintf(buf, len, "%s", c->direct_host);
+        return 0;
+    }
+    if (c->fd < 0 || getsockname(c->fd, (struct sockaddr *)&ss, &sl))
+        return OB_ESTATE;
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, len);
+    else
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, len);
+    return 0;
+}
+
+static int listener(struct obi_direct *d, char *host, size_t len)
+{
+    ob_client *c = d->tp.client;
+    struct e2e_listener_params p = {.offer_fi = true};
+
+    if (listen_host(c, host, len))
+        return OB_ESTATE;
+    if (d->ls)
+        return 0;
+    p.bind_host = host;
+    return e2e_listener_new(c->base, c->ctx, d->id, &p, on_incoming, d, &d->ls)
+               ? OB_ECONNECT
+               : 0;
+}
+
+static void open_to(struct obi_direct *d, const char *peer)
+{
+    struct e2e_jingle_candidate cand = {.id = "c1", .priority = 1};
+    char sid[E2E_JINGLE_SID_MAX + 1];
+
+    if (table(d) && !sess_find(d, peer, NULL) &&
+        listener(d, cand.host, sizeof cand.host) == 0 &&
+        (cand.port = e2e_listener_port(d->ls)) > 0 &&
+        e2e_jingle_initiate(d->jt, peer, &cand, 1, now_ms(), sid) == 0 &&
+        sess_new(d, peer, sid, true))
+        return;
+    e2e_policy_failed(d->pol, peer, now_ms());
+}
+
+/* Responder: connect to what the initiator offered. */
+static void connect_to(struct obi_direct *d, const struct e2e_jingle_event *ev)
+{
+    ob_client *c = d->tp.client;
+    struct e2e_candidate cand[E2E_JINGLE_MAX_CANDIDATES];
+    struct e2e_link_params p = {.sid = ev->sid, .local_jid = ob_client_jid(c),
+                                .peer_jid = ev->peer,
+                                .peer_fingerprint = ev->msg->fingerprint,
+                                .offer_fi = true};
+    struct dsess *s = sess_new(d, ev->peer, ev->sid, false);
+    size_t i;
+
+    for (i = 0; i < ev->msg->n_candidates; i++) {
+        snprintf(cand[i].host, sizeof cand[i].host, "%s",
+                 ev->msg->candidates[i].host);
+        cand[i].port = ev->msg->candidates[i].port;
+    }
+    if (!s) {
+        e2e_jingle_end(d->jt, ev->peer, ev->sid, E2E_JINGLE_GENERAL_ERROR);
+        e2e_policy_failed(d->pol, ev->peer, now_ms());
+    } else if (e2e_link_connect(c->base, c->ctx, d->id, cand, i, &p, &link_cb,
+                                s, &s->link)) {
+        sess_end(s, E2E_JINGLE_CONNECTIVITY_ERROR, true);
+    }
+}
+
+/* ---- the queued work ------------------------------------------------------ */
+
+static struct act *act_new(struct obi_direct *d, const char *peer)
+{
+    size_t n = strlen(peer) + 1;
+    struct act *a = calloc(1, sizeof *a + n);
+
+    if (!a) {
+        obi_logf(d->tp.client, "error", "out of memory: a direct-stream "
+                 "action for %s was dropped", peer);
+        return NULL;
+    }
+    memcpy(a->peer, peer, n);
+    *d->acts_tail = a;
+    d->acts_tail = &a->next;
+    return a;
+}
+
+static void on_policy(void *ud, enum e2e_policy_action pa, const char *peer)
+{
+    struct act *a = act_new(ud, peer);
+
+    if (a)
+        a->pa = pa;
+}
+
+static void on_jingle(void *ud, const struct e2e_jingle_event *ev)
+{
+    struct act *a = act_new(ud, ev->peer);
+
+    if (!a)
+        return;
+    a->jingle = true;
+    a->ev = *ev;
+    a->ev.peer = a->peer;
+    snprintf(a->sid, sizeof a->sid, "%s", ev->sid);
+    a->ev.sid = a->sid;
+    if (ev->msg) {
+        a->msg = *ev->msg;
+        a->ev.msg = &a->msg;
+    }
+}
+
+static void do_policy(struct obi_direct *d, const struct act *a)
+{
+    struct dsess *s;
+
+    if (a->pa == E2E_POLICY_OPEN)
+        open_to(d, a->peer);
+    else if ((s = sess_find(d, a->peer, NULL)))
+        sess_end(s, E2E_JINGLE_SUCCESS, true);
+}
+
+static void do_jingle(struct obi_direct *d, const struct e2e_jingle_event *ev)
+{
+    struct dsess *s = sess_find(d, ev->peer, ev->sid);
+
+    switch (ev->what) {
+    case E2E_JINGLE_DO_CONNECT:
+        connect_to(d, ev);
+        break;
+    case E2E_JINGLE_DO_VERIFY:
+        if (s) {
+            snprintf(s->expect, sizeof s->expect, "%s", ev->msg->fingerprint);
+            check(s);
+        }
+        break;
+    case E2E_JINGLE_DO_USE:
+        if (s && s->rx)
+            s->tx = true;
+        break;
+    case E2E_JINGLE_DO_CLOSE:
+        if (s)
+            sess_end(s, ev->reason, false);
+        break;
+    }
+}
+
+static void run_acts(struct obi_direct *d)
+{
+    struct act *a;
+
+    if (d->in_acts)
+        return;
+    d->in_acts = true;
+    while ((a = d->acts)) {
+        if (!(d->acts = a->next))
+            d->acts_tail = &d->acts;
+        if (a->jingle)
+            do_jingle(d, &a->ev);
+        else
+            do_policy(d, a);
+        free(a);
+    }
+    d->in_acts = false;
+}
+
+/* ---- the Jingle table, per session of ours ---------------------------- */
+
+static void jingle_send(void *ud, xmpp_stanza_t *st)
+{
+    obi_send(((struct obi_direct *)ud)->tp.client, st);
+}
+
+/* Is jid someone we know: in one of our rooms' views, or someone we
+ * wrote to? */
+static bool known(void *ud, const char *jid)
+{
+    struct obi_direct *d = ud;
+    struct obi_room *r;
+
+    if (obi_order_knows(d->ord, jid))
+        return true;
+    for (r = d->tp.client->rooms; r; r = r->next)
+        for (size_t i = 0; i < r->nnb; i++)
+            if (r->nb[i].jid && !strcmp(r->nb[i].jid, jid))
+                return true;
+    return false;
+}
+
+static bool take(void *ud, const char *peer, uint64_t now)
+{
+    return e2e_policy_accept(((struct obi_direct *)ud)->pol, peer, now);
+}
+
+/* The Jingle table for the current session (our JID is in it), made
+ * when first needed, with our certificate: clients that never hold a
+ * direct session (most of a swarm) never pay for a key pair. */
+static e2e_jingle *table(struct obi_direct *d)
+{
+    ob_client *c = d->tp.client;
+    struct e2e_jingle_params p = {.jid = ob_client_jid(c),
+                                  .max_sessions = 4 * (size_t)c->direct_sessions};
+    struct e2e_jingle_io io = {c->ctx, jingle_send, on_jingle, known, take, d};
+
+    if (d->jt || !p.jid)
+        return d->jt;
+    if ((!d->id && e2e_ident_new(c->jid, &d->id)) ||
+        getrandom(&p.seed, sizeof p.seed, 0) != sizeof p.seed)
+        return NULL;
+    p.fingerprint = e2e_ident_fingerprint(d->id);
+    if (e2e_jingle_new(&p, &io, &d->jt))
+        d->jt = NULL;
+    return d->jt;
+}
+
+void obi_direct_new_session(struct obi_direct *d)
+{
+    while (d->sessions)
+        sess_end(d->sessions, E2E_JINGLE_GENERAL_ERROR, false);
+    e2e_jingle_free(d->jt);
+    d->jt = NULL;
+    run_acts(d);
+}
+
+int obi_direct_iq(struct obi_direct *d, xmpp_stanza_t *iq)
+{
+    int rc = table(d) ? e2e_jingle_handle(d->jt, iq, now_ms()) : OB_ESTATE;
+
+    run_acts(d);
+    return rc;
+}
+
+bool obi_direct_wants(const struct obi_direct *d, xmpp_stanza_t *st)
+{
+    (void)d;
+    return e2e_jingle_wants(st);
+}
+
+int obi_direct_recv(struct obi_direct *d, xmpp_stanza_t *msg)
+{
+    const char *from = xmpp_stanza_get_from(msg);
+
+    if (!from)
+        return OB_EINVAL;
+    return obi_order_recv(d->ord, from, msg, now_ms(), deliver, d->tp.client);
+}
+
+bool obi_direct_up(const struct obi_direct *d, const char *jid)
+{
+    return sess_sending((struct obi_direct *)d, jid) != NULL;
+}
+
+/* ---- the transport -------------------------------------------------- */
+
+static void on_round(evutil_socket_t fd, short what, void *arg)
+{
+    struct obi_direct *d = arg;
+    uint64_t now = now_ms();
+
+    (void)fd;
+    (void)what;
+    if (d->jt)
+        e2e_jingle_tick(d->jt, now);
+    if (ob_client_jid(d->tp.client))
+        e2e_policy_round(d->pol, now);
+    obi_order_tick(d->ord, now, deliver, d->tp.client);
+    run_acts(d);
+}
+
+/* Sends m on s's link, kept for a resend until acknowledged; false when
+ * it must go relayed.  The first unicast waits until libstrophe's queue
+ * is empty: what is still queued for the server would otherwise reach
+ * the receiver after the direct ones and be held there, reordered. */
+static bool send_direct(struct obi_direct *d, struct dsess *s, xmpp_stanza_t *m)
+{
+    if ((!s->used && xmpp_conn_send_queue_len(d->tp.client->conn) > 0) ||
+        !obi_order_direct_room(d->ord, s->peer) || e2e_link_send(s->link, m))
+        return false;
+    s->used = true;
+    if (obi_order_sent_direct(d->ord, s->peer, m) == 0)
+        return true;
+    /* the link numbered it but we could not keep it: start over relayed */
+    sess_end(s, E2E_JINGLE_GENERAL_ERROR, true);
+    return true; /* it may arrive: the receiver drops a second copy */
+}
+
+static int direct_unicast(struct obi_transport *t, const char *to,
+                          const char *body)
+{
+    struct obi_direct *d = of(t);
+    ob_client *c = t->client;
+    char id[32];
+    xmpp_stanza_t *m = xmpp_message_new(c->ctx, "chat", to,
+                                        obi_next_id(c, id, sizeof id));
+    struct dsess *s;
+    uint64_t seq;
+    int rc;
+
+    if (!m)
+        return OB_ENOMEM;
+    if (xmpp_message_set_body(m, body) || obi_order_stamp(d->ord, to, m, &seq)) {
+        xmpp_stanza_release(m);
+        return OB_ENOMEM;
+    }
+    e2e_policy_sample(d->pol, to, strlen(body) + strlen(to) + 96);
+    s = sess_sending(d, to);
+    if (s && ob_client_jid(c))
+        xmpp_stanza_set_from(m, ob_client_jid(c));
+    rc = s && send_direct(d, s, m) ? OB_OK : obi_send(c, m);
+    if (rc != OB_OK)
+        obi_order_unstamp(d->ord, to, seq); /* not sent: no gap */
+    xmpp_stanza_release(m);
+    run_acts(d);
+    return rc;
+}
+
+static int direct_groupcast(struct obi_transport *t, const char *room,
+                            const char *body)
+{
+    struct obi_transport *r = of(t)->relay;
+
+    return r->ops->send_groupcast(r, room, body);
+}
+
+static void direct_destroy(struct obi_transport *t)
+{
+    struct obi_direct *d = of(t);
+    struct act *a;
+
+    while (d->sessions)
+        sess_free(d->sessions);
+    while ((a = d->acts)) {
+        d->acts = a->next;
+        free(a);
+    }
+    if (d->round)
+        event_free(d->round);
+    e2e_listener_free(d->ls);
+    e2e_jingle_free(d->jt);
+    e2e_policy_free(d->pol);
+    obi_order_free(d->ord);
+    e2e_ident_free(d->id);
+    d->relay->ops->destroy(d->relay);
+    free(d);
+}
+
+static const struct obi_transport_ops direct_ops = {
+    "direct", direct_unicast, direct_groupcast, direct_destroy};
+
+static int make_parts(struct obi_direct *d, ob_client *c)
+{
+    struct obi_order_params op = {0};
+    struct e2e_policy_params pp;
+    struct timeval tv = {c->direct_round_ms / 1000,
+                         (c->direct_round_ms % 1000) * 1000};
+
+    e2e_policy_defaults(&pp);
+    pp.limit = c->direct_sessions;
+    pp.round_ms = (uint64_t)c->direct_round_ms;
+    while (op.epoch == 0)
+        if (getrandom(&op.epoch, sizeof op.epoch, 0) != sizeof op.epoch)
+            return OB_EINVAL;
+    if (obi_order_new(&op, &d->ord) ||
+        e2e_policy_new(&pp, on_policy, d, &d->pol))
+        return OB_ENOMEM;
+    d->round = event_new(c->base, -1, EV_PERSIST, on_round, d);
+    if (!d->round || event_add(d->round, &tv))
+        return OB_EEVENT;
+    return 0;
+}
+
+struct obi_direct *obi_direct_new(ob_client *c, struct obi_transport *relay)
+{
+    struct obi_direct *d = calloc(1, sizeof *d);
+
+    if (!d) {
+        relay->ops->destroy(relay);
+        return NULL;
+    }
+    d->tp.ops = &direct_ops;
+    d->tp.client = c;
+    d->relay = relay;
+    d->acts_tail = &d->acts;
+    if (make_parts(d, c)) {
+        direct_destroy(&d->tp);
+        return NULL;
+    }
+    return d;
+}

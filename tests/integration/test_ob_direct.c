@@ -1,0 +1,466 @@
+/* test_ob_direct.c -- direct streams inside liborbweb, on real Prosody and
+ * ejabberd.
+ *
+ * Two peers (anonymous logins, one event base) send each other 2,000
+ * unicasts; the session policy opens a direct stream mid-stream (distance
+ * goes from 2 to 1), the test then cuts the stream's TCP connection under
+ * it (shutdown on the sockets that are not XMPP's), and every unicast must
+ * still arrive exactly once and in order, both ways.  A third party, mallory (a
+ * password account driven by the harness's small client), sends bob
+ * session-initiates: first as a stranger (forbidden), then, once bob has
+ * written to it, offering a listener whose certificate is not the one
+ * announced (bob refuses the link and terminates the session).  Last,
+ * bob writes to mallory until it initiates a session itself; mallory
+ * connects with one certificate and accepts naming another: bob closes
+ * the link and terminates with security-error.  Waits are
+ * bounded only to catch hangs; no duration is asserted. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "e2e_jingle.h"
+#include "e2e_link.h"
+#include "hs_client.h"
+#include "hs_server.h"
+#include "orbweb.h"
+
+#define T 10000
+#define N_MSG 2000
+
+struct peer {
+    ob_client *c;
+    const char *name;
+    enum ob_state state;
+    long next, got, wrong; /* unicasts: next body expected, counts */
+};
+
+struct world {
+    hs_server *s;
+    hs_client *mallory;
+    struct event_base *base;
+    struct peer a, b;
+    int incoming; /* links mallory's listener was handed */
+};
+
+static void on_state(ob_client *c, enum ob_state st, void *user)
+{
+    (void)c;
+    ((struct peer *)user)->state = st;
+}
+
+/* Bodies are "1", "2", ...: each must be the next one. */
+static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
+{
+    struct peer *p = user;
+
+    (void)c;
+    p->got++;
+    if (strtol(m->body, NULL, 10) == p->next)
+        p->next++;
+    else
+        p->wrong++;
+}
+
+static void log_stderr(void *user, const char *level, const char *area,
+                       const char *msg)
+{
+    fprintf(stderr, "%s %s %s: %s\n", ((struct peer *)user)->name, level, area,
+            msg);
+}
+
+static const struct ob_callbacks callbacks = {.state = on_state,
+                                              .unicast = on_unicast};
+
+/* Runs the loop until pred holds; false after about 40 s (a hang). */
+static bool spin(struct world *w, bool (*pred)(struct world *, void *), void *arg)
+{
+    for (int i = 0; i < 4000; i++) {
+        struct timeval tv = {0, 10000};
+        if (pred(w, arg))
+            return true;
+        event_base_loopexit(w->base, &tv);
+        event_base_dispatch(w->base);
+    }
+    return pred(w, arg);
+}
+
+static void run_for(struct world *w, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    event_base_loopexit(w->base, &tv);
+    event_base_dispatch(w->base);
+}
+
+static bool both_connected(struct world *w, void *arg)
+{
+    (void)arg;
+    return w->a.state == OB_STATE_CONNECTED && w->b.state == OB_STATE_CONNECTED;
+}
+
+static void peer_new(struct world *w, struct peer *p, const char *name)
+{
+    struct ob_options o = {.host = hs_server_host(w->s),
+                           .port = hs_server_c2s_port(w->s),
+                           .jid = hs_server_anon_domain(w->s),
+                           .tls = OB_TLS_TRUST,
+                           .base = w->base,
+                           .cb = &callbacks,
+                           .user = p,
+                           .direct_round_ms = 100,
+                           .log = getenv("OB_TEST_LOG") ? log_stderr : NULL};
+
+    p->name = name;
+    p->next = 1;
+    cr_assert_eq(ob_client_new(&o, &p->c), OB_OK);
+    cr_assert_eq(ob_connect(p->c), OB_OK);
+}
+
+static void start(struct world *w, enum hs_kind kind)
+{
+    char err[2048], jid[64];
+    struct hs_options opt = {.accounts = 1};
+
+    memset(w, 0, sizeof *w);
+    w->s = hs_server_start(kind, &opt, err, sizeof err);
+    cr_assert(w->s, "%s", err);
+    cr_assert(w->base = event_base_new());
+    peer_new(w, &w->a, "alice");
+    peer_new(w, &w->b, "bob");
+    cr_assert(spin(w, both_connected, NULL), "peers did not connect");
+    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
+    w->mallory = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
+                                   jid, hs_server_password(w->s), T, err,
+                                   sizeof err);
+    cr_assert(w->mallory, "%s", err);
+}
+
+static void stop(struct world *w)
+{
+    ob_client_free(w->a.c);
+    ob_client_free(w->b.c);
+    hs_client_close(w->mallory);
+    event_base_free(w->base);
+    hs_server_stop(w->s);
+}
+
+/* ---- the stream of unicasts ----------------------------------------- */
+
+static bool is_direct(struct world *w, void *arg)
+{
+    (void)arg;
+    return ob_distance(w->a.c, ob_client_jid(w->b.c)) == 1;
+}
+
+/* Cuts every TCP connection of this process that is not to the XMPP
+ * server: the direct stream's two ends.  Returns how many. */
+static int cut_direct(struct world *w)
+{
+    int cut = 0, xmpp = hs_server_c2s_port(w->s);
+
+    for (int fd = 3; fd < 1024; fd++) {
+        struct sockaddr_in me, peer;
+        socklen_t ml = sizeof me, pl = sizeof peer;
+        int type;
+        socklen_t tl = sizeof type;
+
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_STREAM ||
+            getsockname(fd, (struct sockaddr *)&me, &ml) || me.sin_family != AF_INET ||
+            getpeername(fd, (struct sockaddr *)&peer, &pl))
+            continue; /* not a connected TCP socket */
+        if (ntohs(peer.sin_port) == xmpp || ntohs(me.sin_port) == xmpp)
+            continue;
+        shutdown(fd, SHUT_RDWR);
+        cut++;
+    }
+    return cut;
+}
+
+static bool all_arrived(struct world *w, void *arg)
+{
+    (void)arg;
+    return (w->b.got >= N_MSG && w->a.got >= N_MSG) || w->a.wrong || w->b.wrong;
+}
+
+/* Unicasts from to to, alice to bob and bob to alice. */
+static void send_range(struct world *w, long from, long to)
+{
+    char body[24];
+
+    for (long i = from; i <= to; i++) {
+        snprintf(body, sizeof body, "%ld", i);
+        cr_assert_eq(ob_unicast(w->a.c, ob_client_jid(w->b.c), body), OB_OK);
+        cr_assert_eq(ob_unicast(w->b.c, ob_client_jid(w->a.c), body), OB_OK);
+        if (i % 25 == 0)
+            run_for(w, 5); /* let the loop breathe: links, acks, rounds */
+    }
+}
+
+static void expect_all(const struct peer *p)
+{
+    cr_assert_eq(p->wrong, 0, "%s: out of order or twice: next %ld", p->name,
+                 p->next);
+    cr_assert_eq(p->got, N_MSG, "%s", p->name);
+    cr_assert_eq(p->next, N_MSG + 1, "%s", p->name);
+}
+
+static void stream(struct world *w)
+{
+    const char *bob = ob_client_jid(w->b.c), *alice = ob_client_jid(w->a.c);
+
+    cr_assert_eq(ob_distance(w->a.c, alice), 0);
+    cr_assert_eq(ob_distance(w->a.c, bob), 2, "same server, no direct stream");
+    cr_assert_eq(ob_distance(w->a.c, "x@elsewhere.example/r"), 3);
+    send_range(w, 1, 700); /* each now knows the other: Jingle is allowed */
+    cr_assert(spin(w, is_direct, NULL), "no direct stream came up");
+    send_range(w, 701, 1200);
+    cr_assert_gt(cut_direct(w), 0, "no direct connection to cut");
+    send_range(w, 1201, N_MSG);
+    cr_assert(spin(w, all_arrived, NULL), "bob got %ld, alice %ld of %d",
+              w->b.got, w->a.got, N_MSG);
+    run_for(w, 300); /* a duplicate would show now */
+    expect_all(&w->b);
+    expect_all(&w->a);
+}
+
+/* ---- mallory ---------------------------------------------------------- */
+
+struct answer {
+    xmpp_stanza_t *st;
+};
+
+/* The next IQ from bob (the session's own IQs are skipped). */
+static bool mallory_got_iq(struct world *w, void *arg)
+{
+    struct answer *a = arg;
+    const char *bob = ob_client_jid(w->b.c), *from;
+
+    hs_client_drain(w->mallory, 2, 2);
+    while ((a->st = hs_client_take(w->mallory, "iq"))) {
+        from = xmpp_stanza_get_from(a->st);
+        if (from && !strcmp(from, bob))
+            return true;
+        xmpp_stanza_release(a->st);
+    }
+    return false;
+}
+
+static xmpp_stanza_t *mallory_next_iq(struct world *w)
+{
+    struct answer a = {NULL};
+
+    cr_assert(spin(w, mallory_got_iq, &a), "mallory got no answer");
+    return a.st;
+}
+
+static void mallory_initiate(struct world *w, const char *id, int port,
+                             const char *fingerprint)
+{
+    struct e2e_jingle_msg m = {.action = E2E_JINGLE_INITIATE, .sid = "m4ll0ry",
+                               .framing = E2E_FRAMING_XML, .n_candidates = 1,
+                               .candidates = {{"c1", "127.0.0.1", port, 1}}};
+    xmpp_stanza_t *iq;
+
+    snprintf(m.fingerprint, sizeof m.fingerprint, "%s", fingerprint);
+    cr_assert_eq(e2e_jingle_build(hs_client_ctx(w->mallory), ob_client_jid(w->b.c),
+                                  id, hs_client_jid(w->mallory), &m, &iq), 0);
+    hs_client_send(w->mallory, iq);
+    xmpp_stanza_release(iq);
+}
+
+static bool has_child(xmpp_stanza_t *st, const char *path0, const char *path1)
+{
+    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, path0);
+
+    return c && xmpp_stanza_get_child_by_name(c, path1);
+}
+
+static void on_mallory_link(void *ud, e2e_link *l)
+{
+    ((struct world *)ud)->incoming++;
+    e2e_link_free(l);
+}
+
+/* ---- mallory as the responder: bob's initiator-side check ------------ */
+
+struct mlink {
+    bool up, down;
+};
+
+static void ml_up(void *ud, e2e_link *l)
+{
+    (void)l;
+    ((struct mlink *)ud)->up = true;
+}
+
+static void ml_stanza(void *ud, e2e_link *l, xmpp_stanza_t *st)
+{
+    (void)ud;
+    (void)l;
+    (void)st;
+}
+
+static void ml_acked(void *ud, e2e_link *l, uint64_t h)
+{
+    (void)ud;
+    (void)l;
+    (void)h;
+}
+
+static void ml_down(void *ud, e2e_link *l, const char *reason)
+{
+    (void)l;
+    (void)reason;
+    ((struct mlink *)ud)->down = true;
+}
+
+static bool link_up(struct world *w, void *arg)
+{
+    (void)w;
+    return ((struct mlink *)arg)->up || ((struct mlink *)arg)->down;
+}
+
+static bool link_down(struct world *w, void *arg)
+{
+    (void)w;
+    return ((struct mlink *)arg)->down;
+}
+
+/* Bob writes to mallory until its policy asks for a direct stream:
+ * returns bob's session-initiate. */
+static xmpp_stanza_t *bob_initiates(struct world *w)
+{
+    char body[512];
+    xmpp_stanza_t *st, *m;
+    struct answer a = {NULL};
+
+    memset(body, 'x', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    for (int i = 0; i < 1000 && !a.st; i++) {
+        for (int k = 0; k < 10; k++)
+            cr_assert_eq(ob_unicast(w->b.c, hs_client_jid(w->mallory), body), OB_OK);
+        run_for(w, 20);
+        while ((m = hs_client_take(w->mallory, "message")))
+            xmpp_stanza_release(m);
+        mallory_got_iq(w, &a);
+    }
+    cr_assert(st = a.st, "bob never asked mallory for a direct stream");
+    return st;
+}
+
+static void mallory_accepts_wrongly(struct world *w, e2e_ident *real,
+                                    const char *claimed)
+{
+    xmpp_stanza_t *st = bob_initiates(w), *iq;
+    struct e2e_jingle_msg m;
+    struct e2e_candidate c[E2E_JINGLE_MAX_CANDIDATES];
+    struct mlink ml = {false, false};
+    const struct e2e_link_cb cb = {ml_up, ml_stanza, ml_acked, ml_down};
+    e2e_link *l;
+    size_t i;
+
+    cr_assert_eq(e2e_jingle_parse(st, &m), 0, "not a session-initiate");
+    cr_assert_eq(m.action, E2E_JINGLE_INITIATE);
+    iq = xmpp_iq_new(hs_client_ctx(w->mallory), "result", xmpp_stanza_get_id(st));
+    xmpp_stanza_set_to(iq, ob_client_jid(w->b.c));
+    hs_client_send(w->mallory, iq);
+    xmpp_stanza_release(iq);
+    xmpp_stanza_release(st);
+    for (i = 0; i < m.n_candidates; i++) {
+        snprintf(c[i].host, sizeof c[i].host, "%s", m.candidates[i].host);
+        c[i].port = m.candidates[i].port;
+    }
+    struct e2e_link_params p = {.sid = m.sid, .local_jid = hs_client_jid(w->mallory),
+                                .peer_jid = ob_client_jid(w->b.c),
+                                .peer_fingerprint = m.fingerprint};
+    cr_assert_eq(e2e_link_connect(w->base, hs_client_ctx(w->mallory), real, c, i,
+                                  &p, &cb, &ml, &l), 0);
+    cr_assert(spin(w, link_up, &ml) && ml.up, "mallory could not reach bob");
+
+    /* the accept names a certificate mallory's link did not present */
+    struct e2e_jingle_msg acc = {.action = E2E_JINGLE_ACCEPT,
+                                 .framing = E2E_FRAMING_XML};
+    snprintf(acc.sid, sizeof acc.sid, "%s", m.sid);
+    snprintf(acc.fingerprint, sizeof acc.fingerprint, "%s", claimed);
+    cr_assert_eq(e2e_jingle_build(hs_client_ctx(w->mallory), ob_client_jid(w->b.c),
+                                  "ma", hs_client_jid(w->mallory), &acc, &iq), 0);
+    hs_client_send(w->mallory, iq);
+    xmpp_stanza_release(iq);
+    st = mallory_next_iq(w); /* the accept's result */
+    cr_assert_str_eq(xmpp_stanza_get_type(st), "result");
+    xmpp_stanza_release(st);
+    st = mallory_next_iq(w);
+    cr_assert(has_child(st, "jingle", "reason"), "a session-terminate");
+    cr_assert(xmpp_stanza_get_child_by_name(
+                  xmpp_stanza_get_child_by_name(
+                      xmpp_stanza_get_child_by_name(st, "jingle"), "reason"),
+                  "security-error"),
+              "terminated for security");
+    xmpp_stanza_release(st);
+    cr_assert(spin(w, link_down, &ml), "bob kept the link");
+    cr_assert_neq(ob_distance(w->b.c, hs_client_jid(w->mallory)), 1);
+    e2e_link_free(l);
+}
+
+static void mallory(struct world *w)
+{
+    e2e_ident *real, *claimed;
+    e2e_listener *ls;
+    struct e2e_listener_params lp = {.bind_host = "127.0.0.1"};
+    xmpp_stanza_t *st;
+
+    cr_assert_eq(e2e_ident_new("mallory", &real), 0);
+    cr_assert_eq(e2e_ident_new("someone else", &claimed), 0);
+    cr_assert_eq(e2e_listener_new(w->base, hs_client_ctx(w->mallory), real, &lp,
+                                  on_mallory_link, w,
+                                  &ls), 0);
+
+    /* a stranger: forbidden */
+    mallory_initiate(w, "m1", e2e_listener_port(ls), e2e_ident_fingerprint(claimed));
+    st = mallory_next_iq(w);
+    cr_assert_str_eq(xmpp_stanza_get_type(st), "error", "%s from %s",
+                     xmpp_stanza_get_id(st), xmpp_stanza_get_from(st));
+    cr_assert(has_child(st, "error", "forbidden"));
+    xmpp_stanza_release(st);
+
+    /* known now, but its listener's certificate is not the one offered */
+    cr_assert_eq(ob_unicast(w->b.c, hs_client_jid(w->mallory), "hi"), OB_OK);
+    mallory_initiate(w, "m2", e2e_listener_port(ls), e2e_ident_fingerprint(claimed));
+    st = mallory_next_iq(w);
+    cr_assert_str_eq(xmpp_stanza_get_type(st), "result", "the initiate is taken");
+    xmpp_stanza_release(st);
+    st = mallory_next_iq(w);
+    cr_assert_str_eq(xmpp_stanza_get_type(st), "set");
+    cr_assert(has_child(st, "jingle", "reason"), "a session-terminate");
+    cr_assert_str_eq(xmpp_stanza_get_attribute(
+                         xmpp_stanza_get_child_by_name(st, "jingle"), "action"),
+                     "session-terminate");
+    xmpp_stanza_release(st);
+    cr_assert_eq(w->incoming, 0, "bob completed a handshake with the wrong key");
+    cr_assert_neq(ob_distance(w->b.c, hs_client_jid(w->mallory)), 1);
+    mallory_accepts_wrongly(w, real, e2e_ident_fingerprint(claimed));
+    e2e_listener_free(ls);
+    e2e_ident_free(real);
+    e2e_ident_free(claimed);
+}
+
+static void scenario(enum hs_kind kind)
+{
+    struct world w;
+
+    start(&w, kind);
+    stream(&w);
+    mallory(&w);
+    stop(&w);
+}
+
+TestSuite(prosody, .timeout = 240);
+TestSuite(ejabberd, .timeout = 240);
+Test(prosody, direct_streams) { scenario(HS_PROSODY); }
+Test(ejabberd, direct_streams) { scenario(HS_EJABBERD); }
