@@ -6,7 +6,11 @@
  *                 Prosody (or ejabberd) on loopback: the anchor;
  *   direct-xml    a direct link (src/e2e) over plain TCP, XML framing;
  *   direct-tls    the same with TLS 1.3, as liborbweb runs it;
- *   direct-tls-fi TLS and Fast Infoset framing.
+ *   direct-tls-fi TLS and Fast Infoset framing;
+ *   liborbweb     two liborbweb clients with direct streams on, measured
+ *                 once their session is direct: what an application gets
+ *                 through ob_unicast (Jingle, the policy and the ordering
+ *                 layer included).
  *
  * Payloads are random bytes, carried as base64 text (the body of the
  * relayed unicast, a <data xmlns='https://orbweb.dev/ns/e2e/0'/> element
@@ -34,9 +38,9 @@
 #define NS_E2E "https://orbweb.dev/ns/e2e/0"
 #define MAX_ROUNDS 400
 
-enum path { P_RELAYED, P_XML, P_TLS, P_TLS_FI, NPATH };
-static const char *const path_names[NPATH] = {"relayed", "direct-xml",
-                                              "direct-tls", "direct-tls-fi"};
+enum path { P_RELAYED, P_XML, P_TLS, P_TLS_FI, P_LIB, NPATH };
+static const char *const path_names[NPATH] = {
+    "relayed", "direct-xml", "direct-tls", "direct-tls-fi", "liborbweb"};
 static const size_t all_sizes[] = {1, 64, 1024, 16384, 65536, 262144, 524288};
 #define NSIZES (sizeof all_sizes / sizeof all_sizes[0])
 
@@ -178,20 +182,53 @@ static bool relay_up(void *ud)
     return r->connected == 2 || r->failed;
 }
 
-static int relay_open(struct relay *r, hs_server *s)
+/* Two clients logged in; with direct streams only for the liborbweb path
+ * (the relayed one must stay relayed however much it sends). */
+static int relay_open(struct relay *r, hs_server *s, bool direct)
 {
     struct ob_options o = {.host = hs_server_host(s), .port = hs_server_c2s_port(s),
                            .jid = hs_server_anon_domain(s), .tls = OB_TLS_OFF,
                            .base = r->base, .cb = &relay_cb, .user = r,
-                           .reconnect_max_ms = -1};
+                           .reconnect_max_ms = -1, .direct_off = !direct};
 
     if (ob_client_new(&o, &r->a) || ob_client_new(&o, &r->b) ||
         ob_connect(r->a) || ob_connect(r->b) ||
         !spin(r->base, relay_up, r, 20) || r->failed) {
-        fprintf(stderr, "bench e2e: the relayed clients could not log in\n");
+        fprintf(stderr, "bench e2e: the clients could not log in\n");
         return -1;
     }
     return 0;
+}
+
+static bool is_direct(void *ud)
+{
+    struct relay *r = ud;
+
+    return ob_distance(r->a, ob_client_jid(r->b)) == 1 || r->failed;
+}
+
+/* Talks until the policy has opened a direct session between a and b (a
+ * few of its rounds); -1 if it does not within 30 s.  b answers each
+ * message: a peer only takes sessions from JIDs it knows (in its rooms'
+ * views, or written to), and these two share no room. */
+static int warm_up(struct relay *r)
+{
+    char body[2048], bjid[512];
+
+    echo_mode = true;
+    memset(body, 'w', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    snprintf(bjid, sizeof bjid, "%s", ob_client_jid(r->b));
+    for (int i = 0; i < 300 && !is_direct(r); i++) {
+        for (int k = 0; k < 20; k++)
+            ob_unicast(r->a, bjid, body);
+        spin(r->base, is_direct, r, 0.1);
+    }
+    echo_mode = false;
+    if (is_direct(r) && !r->failed)
+        return 0;
+    fprintf(stderr, "bench e2e: liborbweb: no direct session came up\n");
+    return -1;
 }
 
 struct wait_count {
@@ -432,7 +469,8 @@ static void print_row(const struct opts *o, enum path p, size_t size,
     fflush(stdout);
 }
 
-static int run_relayed(const struct opts *o, xmpp_ctx_t *ctx,
+/* The relayed path, or (p == P_LIB) liborbweb's own once direct. */
+static int run_clients(const struct opts *o, xmpp_ctx_t *ctx, enum path p,
                        struct result res[NSIZES])
 {
     struct hs_options ho = {.max_stanza_kb = 4096};
@@ -446,16 +484,16 @@ static int run_relayed(const struct opts *o, xmpp_ctx_t *ctx,
         event_base_free(r.base);
         return -1;
     }
-    if (relay_open(&r, s) == 0) {
+    if (relay_open(&r, s, p == P_LIB) == 0 && (p != P_LIB || warm_up(&r) == 0)) {
         rc = 0;
         for (size_t i = 0; i < NSIZES && rc == 0; i++) {
             char *b64 = payload_b64(ctx, all_sizes[i]);
             if (!b64 || relay_point(&r, b64, all_sizes[i], o, &res[i]) < 0) {
-                fprintf(stderr, "bench e2e: relayed, %zu bytes: %s\n",
+                fprintf(stderr, "bench e2e: %s, %zu bytes: %s\n", path_names[p],
                         all_sizes[i], r.err[0] ? r.err : "no answer");
                 rc = -1;
             } else
-                print_row(o, P_RELAYED, all_sizes[i], &res[i]);
+                print_row(o, p, all_sizes[i], &res[i]);
             if (b64)
                 xmpp_free(ctx, b64);
         }
@@ -501,7 +539,8 @@ static void report_goals(const struct opts *o, struct result res[NPATH][NSIZES])
 
     if (!o->json)
         printf("\nrelayed divided by direct (latency p50 x, throughput x):\n"
-               " payload     direct-xml         direct-tls      direct-tls-fi\n");
+               " payload     direct-xml         direct-tls      direct-tls-fi"
+               "          liborbweb\n");
     for (size_t i = 0; i < NSIZES; i++) {
         const struct result *r = &res[P_RELAYED][i];
         if (!r->done)
@@ -550,10 +589,11 @@ static int usage(FILE *f, int rc)
     fprintf(f, "usage: orbweb bench e2e [--json] [--server prosody|ejabberd] "
                "[--quick]\n"
                "                        [--path relayed|direct-xml|direct-tls|"
-               "direct-tls-fi]...\n"
+               "direct-tls-fi|liborbweb]...\n"
                "One-way latency (ping-pong RTT/2, p50, p99) and throughput for\n"
                "payloads of 1 B to 512 KB: relayed through a throwaway server,\n"
-               "direct XML, direct XML with TLS, direct Fast Infoset with TLS.\n");
+               "direct XML, direct XML with TLS, direct Fast Infoset with TLS,\n"
+               "and two liborbweb clients once their session is direct.\n");
     return rc;
 }
 
@@ -591,13 +631,14 @@ int bench_e2e(int argc, char **argv)
                "path            payload    p50 us     p99 us       MB/s   wire B/msg\n",
                hs_kind_name(o.kind));
     }
-    if (!o.run[P_RELAYED] && !o.run[P_XML] && !o.run[P_TLS] && !o.run[P_TLS_FI])
+    if (!o.run[P_RELAYED] && !o.run[P_XML] && !o.run[P_TLS] && !o.run[P_TLS_FI] &&
+        !o.run[P_LIB])
         for (int p = 0; p < NPATH; p++)
             o.run[p] = true;
-    if (o.run[P_RELAYED])
-        rc |= run_relayed(&o, ctx, res[P_RELAYED]);
-    for (int p = P_XML; p < NPATH; p++)
-        if (o.run[p])
+    for (int p = 0; p < NPATH; p++)
+        if (o.run[p] && (p == P_RELAYED || p == P_LIB))
+            rc |= run_clients(&o, ctx, (enum path)p, res[p]);
+        else if (o.run[p])
             rc |= run_direct(&o, ctx, (enum path)p, res[p]);
     report_goals(&o, res);
     xmpp_ctx_free(ctx);
