@@ -248,6 +248,7 @@ int vm_new(const char *type, const vm_config *cfg, vm **out)
         {"complete", vm_complete_new}, {"blind", vm_blind_new},
         {"rbt", vm_rbt_new},           {"ring", vm_ring_new},
         {"random", vm_random_new},     {"treegossip", vm_treegossip_new},
+        {"tapbcast", vm_tapbcast_new},
     };
 
     if (!type || !out)

@@ -144,7 +144,12 @@ VM_API int vm_random_new(const vm_config *cfg, vm **out);
 /* The example composition (see vm_treegossip.c): every member joins an rbt
  * (attr "tree") and a random manager (attr "gossip"). */
 VM_API int vm_treegossip_new(const vm_config *cfg, vm **out);
-/* By name: "complete", "blind", "rbt", "ring", "random", "treegossip". */
+/* Topology-aware bimodal multicast (see vm_tapbcast.c and "Segments"
+ * below): per segment an rbt ("tree") and a random manager ("gossip");
+ * the oldest member of each segment in a ring ordered by segment id. */
+VM_API int vm_tapbcast_new(const vm_config *cfg, vm **out);
+/* By name: "complete", "blind", "rbt", "ring", "random", "treegossip",
+ * "tapbcast". */
 VM_API int vm_new(const char *type, const vm_config *cfg, vm **out);
 /* Frees the manager; emits nothing.  NULL is accepted. */
 VM_API void vm_free(vm *v);
@@ -212,12 +217,16 @@ typedef struct vm_composition {
     /* Creates the initial children with vm_composite_add.  May be NULL. */
     int (*init)(vm *self, void *state);
     /* Places a joining member into children (vm_composite_join).  On
-     * failure the composite removes the member from every child. */
+     * failure the composite removes the member from every child (and
+     * calls leave, when join succeeded but the bookkeeping failed). */
     int (*join)(vm *self, void *state, vm_id id, const vm_params *p);
     /* Removes a leaving member.  NULL: from every child that holds it. */
     int (*leave)(vm *self, void *state, vm_id id);
     /* Releases what init and join allocated in state.  May be NULL. */
     void (*fini)(vm *self, void *state);
+    /* Checks the composition's own invariants (vm_check calls it before
+     * the composite's).  VM_OK or VM_ECORRUPT.  May be NULL. */
+    int (*check)(const vm *self, const void *state);
 } vm_composition;
 
 /* `c` must outlive the manager (a static table, typically). */
@@ -234,6 +243,36 @@ VM_API int vm_composite_leave(vm *self, size_t child, vm_id id);
 VM_API size_t vm_composite_children(const vm *self);
 /* A child, for reading only (NULL if out of range or not a composite). */
 VM_API const vm *vm_composite_child(const vm *self, size_t child);
+
+/* ---- Segments (tapbcast managers only; VM_EINVAL for others) -------
+ *
+ * A member joins the segment vm_params.segment (any value but
+ * UINT32_MAX; 0 is an ordinary segment).  The representative of a
+ * segment, the member it puts in the ring, is its longest-present
+ * member (the earliest join; a move keeps a member's age).  Moves and
+ * merges are single operations with exact deltas, like joins. */
+
+/* Moves a member to `segment` (created if new; the old one disappears
+ * when emptied).  VM_ENOENT for an unknown member.  VM_ENOMEM: either
+ * nothing changed, or the move is recorded (vm_tapbcast_segment says the
+ * new segment) and the views catch up at a later operation. */
+VM_API int vm_tapbcast_move(vm *v, vm_id id, uint32_t segment);
+/* Moves every member of segment `from` into `into` (created if new):
+ * one operation, O(|from| + |into|) steps plus the children's work.
+ * VM_ENOENT for an unknown `from`; VM_ENOMEM as for move. */
+VM_API int vm_tapbcast_merge(vm *v, uint32_t from, uint32_t into);
+/* The segment of a member (VM_ENOENT if unknown). */
+VM_API int vm_tapbcast_segment(const vm *v, vm_id id, uint32_t *segment);
+/* The representative of a segment (VM_ENOENT if it has no member). */
+VM_API int vm_tapbcast_representative(const vm *v, uint32_t segment,
+                                      vm_id *rep);
+/* How many segments have members. */
+VM_API size_t vm_tapbcast_segments(const vm *v);
+/* The members of a segment, oldest first. */
+VM_API int vm_tapbcast_segment_each(const vm *v, uint32_t segment,
+                                    vm_member_fn fn, void *ctx);
+/* The representatives (the ring), in an unspecified order. */
+VM_API int vm_tapbcast_ring_each(const vm *v, vm_member_fn fn, void *ctx);
 
 #ifdef __cplusplus
 }
