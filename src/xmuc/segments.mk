@@ -9,3 +9,12 @@ tests_unit_test_vm_tapbcast_SOURCES = tests/unit/test_vm_tapbcast.c \
 	tests/unit/test_vm_util.h
 tests_unit_test_vm_tapbcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_vm_tapbcast_LDADD = src/views/libvm.la $(CRITERION_LIBS)
+
+# Segment detection (sans-I/O) and its unit tests.
+src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_segments.c src/xmuc/xm_segments.h
+
+check_PROGRAMS += tests/unit/test_xm_segments
+TESTS += tests/unit/test_xm_segments
+tests_unit_test_xm_segments_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS)
+tests_unit_test_xm_segments_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
