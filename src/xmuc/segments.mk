@@ -18,3 +18,11 @@ TESTS += tests/unit/test_xm_segments
 tests_unit_test_xm_segments_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS)
 tests_unit_test_xm_segments_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+
+# The detection simulator: thousands of members in k true segments, lost
+# and false answers, churn (SIM_SEED=<n> reproduces a run).
+check_PROGRAMS += tests/sim/sim_segments
+TESTS += tests/sim/sim_segments
+tests_sim_sim_segments_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS)
+tests_sim_sim_segments_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS) -lm
