@@ -11,7 +11,8 @@ tests_unit_test_vm_tapbcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_vm_tapbcast_LDADD = src/views/libvm.la $(CRITERION_LIBS)
 
 # Segment detection (sans-I/O) and its unit tests.
-src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_segments.c src/xmuc/xm_segments.h
+src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_segments.c src/xmuc/xm_segments.h \
+	src/xmuc/xm_room_gc.c
 
 check_PROGRAMS += tests/unit/test_xm_segments
 TESTS += tests/unit/test_xm_segments
@@ -26,3 +27,10 @@ TESTS += tests/sim/sim_segments
 tests_sim_sim_segments_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS)
 tests_sim_sim_segments_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS) -lm
+
+# Groupcast engines in rooms (xm_room_gc.c, listed above).
+check_PROGRAMS += tests/unit/test_xm_groupcast
+TESTS += tests/unit/test_xm_groupcast
+tests_unit_test_xm_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS)
+tests_unit_test_xm_groupcast_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
