@@ -11,8 +11,9 @@
  *
  * Managers: complete (everyone sees everyone, XEP-0045), blind (nobody sees
  * anyone), rbt (red-black tree neighbours), ring (predecessor and
- * successor in an order), random (out-degree d) and composite (a union of
- * sub-managers chosen per join by a small composition table).  See
+ * successor in an order), random (out-degree d), composite (a union of
+ * sub-managers chosen per join by a small composition table) and
+ * tapbcast (a composite of network segments, see "Segments").  See
  * docs/views.md for the policies and their costs.
  *
  * Results: 0 (VM_OK) on success, a negative enum vm_result on failure;
