@@ -405,10 +405,13 @@ static int reconcile(vm *self, struct tap_state *st)
         if ((rc = evict_strays(self, st, st->pool[i].tree, POOLED)) == VM_OK)
             rc = evict_strays(self, st, st->pool[i].gossip, POOLED);
     for (uint32_t g = 0; !rc && g < st->ns; g++) {
+        uint32_t h = st->s[g].head;
         if (st->s[g].id == NONE)
             continue;
+        if (!vm_contains(vm_composite_child(self, RING), st->m[h].id))
+            st->m[h].ring_seg = NONE; /* its ring join was refused */
         if ((rc = reconcile_seg(self, st, g)) == VM_OK)
-            rc = ring_in(self, st, st->s[g].head);
+            rc = ring_in(self, st, h);
     }
     st->dirty = rc != VM_OK;
     return rc;

@@ -1154,8 +1154,7 @@ void xm_room_handle(xm_room *r, xmpp_stanza_t *st, const char *nick,
     struct xm_occupant *o = xm_room_occupant_by_jid(r, xmpp_stanza_get_from(st));
 
     xm_stats_count(r->stats, XM_IN, st, bytes);
-    if (r->seg)
-        xm_room_gc_tick(r);
+    xm_room_tick(r);
     if (o && !(type && !strcmp(type, "unavailable")) && !within_rate(r, o)) {
         xm_room_error(r, st, "wait", "resource-constraint", "too many stanzas; slow down");
         return;
@@ -1166,6 +1165,12 @@ void xm_room_handle(xm_room *r, xmpp_stanza_t *st, const char *nick,
         handle_message(r, st, nick);
     else if (!strcmp(name, "iq"))
         handle_iq(r, st, nick);
+}
+
+void xm_room_tick(xm_room *r)
+{
+    if (r->seg)
+        xm_room_gc_tick(r);
 }
 
 /* Called by the service for the presence that creates the room. */

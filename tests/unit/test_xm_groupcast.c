@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xm_room.h"
 #include "xm_service.h"
 
 #define DOMAIN "rooms.test"
@@ -319,5 +320,23 @@ Test(groupcast, merges_become_presences)
         xmpp_free(ctx, t);
     }
     cr_assert(tree_edge);
+    xm_service_free(s);
+}
+
+Test(groupcast, an_idle_room_probes_on_its_tick)
+{
+    xm_service *s = room(3, VM_FIELD("tapbcast") GC_FIELD("tapbcast"));
+    xm_room *r = xm_service_room(s, "r");
+    struct probe p[8];
+
+    cr_assert_not_null(r);
+    now_ms += 2000;
+    xm_room_tick(r);
+    cr_assert_gt(probes(p, 8), 0);
+    cr_assert_eq(n_out, probes(p, 8), "nothing but probes");
+    forget_out();
+    now_ms += 1000;
+    xm_room_tick(r);
+    cr_assert_eq(n_out, 0, "the next round is not due yet");
     xm_service_free(s);
 }
