@@ -552,7 +552,7 @@ static int admit(xm_room *r, struct xm_occupant *o, const vm_params *p)
         defaults.view_size = r->cfg.view_size;
     if (!defaults.degree)
         defaults.degree = r->cfg.degree;
-    if (r->seg) /* segment hints are not trusted: see docs/segments.md */
+    if (r->seg) /* a segment hint is only probed first: docs/segments.md */
         defaults.segment = xm_seg_fresh(r->seg);
     o->params = defaults;
     o->since = r->joins;
@@ -568,6 +568,8 @@ static int admit(xm_room *r, struct xm_occupant *o, const vm_params *p)
     }
     r->n++;
     r->joins++;
+    if (r->seg)
+        xm_seg_hint(r->seg, o->id, p->segment);
     return 0;
 }
 

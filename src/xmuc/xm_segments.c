@@ -7,7 +7,10 @@
  * gives each one probe until the round's budget or the table is full.
  * Failed pairs are remembered in a direct-mapped cache (a pair hashes to
  * one slot, a newer failure evicts an older one): memory is bounded, and
- * a forgotten failure only costs an early retry. */
+ * a forgotten failure only costs an early retry.  Hints work the same
+ * way (a hint hashes to one slot holding the first member that gave it),
+ * and the probes they suggest wait in a fixed ring; a round starts those
+ * first. */
 #include "config.h"
 
 #include "xm_segments.h"
@@ -29,6 +32,18 @@ struct failure {
     uint64_t until;
 };
 
+/* A hint and the first present member that gave it. */
+struct hint {
+    uint32_t hint; /* 0: empty */
+    vm_id member;
+};
+
+/* A probe a hint asked for: the representative of via's segment is to
+ * reach target. */
+struct hinted {
+    vm_id via, target;
+};
+
 struct xm_segments {
     struct xm_seg_config cfg;
     vm *v;
@@ -37,7 +52,10 @@ struct xm_segments {
     uint64_t next_round; /* 0: the first tick runs a round */
     struct probe *p;
     struct failure *fail;
-    size_t nfail; /* a power of two */
+    size_t nfail; /* a power of two; also the size of hints and queue */
+    struct hint *hints;
+    struct hinted *queue; /* a ring of hinted probes */
+    size_t qhead, qlen;
     vm_id *reps;  /* a round's scratch: the representatives */
     size_t nreps;
     struct xm_seg_stats st;
@@ -93,7 +111,9 @@ xm_segments *xm_seg_new(const struct xm_seg_config *cfg, vm *v)
         s->nfail *= 2;
     s->p = calloc(s->cfg.max_inflight, sizeof *s->p);
     s->fail = calloc(s->nfail, sizeof *s->fail);
-    if (!s->p || !s->fail) {
+    s->hints = calloc(s->nfail, sizeof *s->hints);
+    s->queue = calloc(s->nfail, sizeof *s->queue);
+    if (!s->p || !s->fail || !s->hints || !s->queue) {
         xm_seg_free(s);
         return NULL;
     }
@@ -106,6 +126,8 @@ void xm_seg_free(xm_segments *s)
         return;
     free(s->p);
     free(s->fail);
+    free(s->hints);
+    free(s->queue);
     free(s->reps);
     free(s);
 }
@@ -128,10 +150,15 @@ static uint64_t pair_key(vm_id a, vm_id b)
     return (hi << 32 | lo) + 1; /* never 0 */
 }
 
+/* The slot of a key in the direct-mapped tables (failures, hints). */
+static size_t slot(const xm_segments *s, uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (s->nfail - 1);
+}
+
 static struct failure *failure_slot(const xm_segments *s, uint64_t key)
 {
-    uint64_t h = key * 0x9E3779B97F4A7C15ull;
-    return &s->fail[(h >> 32) & (s->nfail - 1)];
+    return &s->fail[slot(s, key)];
 }
 
 static void failure_note(xm_segments *s, vm_id a, vm_id b, uint64_t now)
@@ -269,10 +296,55 @@ static bool discover_one(xm_segments *s, vm_id rep, size_t n, uint64_t now)
     return false;
 }
 
+/* ---- hints ---- */
+
+void xm_seg_hint(xm_segments *s, vm_id id, uint32_t hint)
+{
+    struct hint *h = &s->hints[slot(s, hint)];
+
+    if (!hint)
+        return;
+    if (h->hint == hint && h->member != id && vm_contains(s->v, h->member)) {
+        if (s->qlen < s->nfail)
+            s->queue[(s->qhead + s->qlen++) % s->nfail] =
+                (struct hinted){h->member, id};
+        return;
+    }
+    *h = (struct hint){hint, id}; /* empty, stale or another hint's */
+}
+
+/* Starts the hinted probe at the head of the queue, if it still makes
+ * sense (both present, not yet in one segment).  False when none left. */
+static bool hinted_one(xm_segments *s, uint64_t now, uint32_t *started)
+{
+    struct hinted q;
+    uint32_t sv, st;
+    vm_id rep;
+
+    if (!s->qlen)
+        return false;
+    q = s->queue[s->qhead];
+    s->qhead = (s->qhead + 1) % s->nfail;
+    s->qlen--;
+    if (!vm_tapbcast_segment(s->v, q.via, &sv) &&
+        !vm_tapbcast_segment(s->v, q.target, &st) && sv != st &&
+        !vm_tapbcast_representative(s->v, sv, &rep) &&
+        !probe_pending(s, rep, q.target) &&
+        probe_start(s, rep, q.target, false, now))
+        ++*started;
+    return true;
+}
+
 static void round_run(xm_segments *s, uint64_t now)
 {
-    size_t n = reps_shuffled(s);
+    size_t n;
     uint32_t started = 0;
+
+    while (started < s->cfg.per_round &&
+           s->st.inflight < s->cfg.max_inflight &&
+           hinted_one(s, now, &started))
+        ;
+    n = reps_shuffled(s);
 
     for (size_t i = 0; i < n && started < s->cfg.per_round &&
                        s->st.inflight < s->cfg.max_inflight;

@@ -10,7 +10,7 @@
  *
  * Rules (docs/segments.md says why):
  *  - a new member starts in a segment of its own (a fresh id); a join's
- *    segment hint is not trusted (see docs/segments.md);
+ *    segment hint is not trusted, only probed first (xm_seg_hint);
  *  - discovery: representative A probes representative B of another
  *    segment; success merges the two segments (the older representative
  *    keeps the ring); failure or timeout backs the pair off;
@@ -69,6 +69,13 @@ void xm_seg_free(xm_segments *s);
 /* The segment a new member must join with (vm_params.segment): a fresh
  * id, not used by any segment of the manager. */
 uint32_t xm_seg_fresh(xm_segments *s);
+/* Member `id` joined (it is in the manager) with segment hint `hint`
+ * (0: none).  A hint orders probes, it never merges anything: the
+ * member's first probe asks the representative of an earlier member
+ * with the same hint to reach it.  Bounded: the hints table and the
+ * queue of such probes have fixed sizes; what does not fit is dropped
+ * (ordinary discovery finds the member anyway). */
+void xm_seg_hint(xm_segments *s, vm_id id, uint32_t hint);
 /* The member left (or is about to): its probes are cancelled. */
 void xm_seg_forget(xm_segments *s, vm_id id);
 

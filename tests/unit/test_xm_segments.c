@@ -227,3 +227,26 @@ Test(xm_seg, strerror_names_every_result)
     cr_assert_str_eq(xm_seg_strerror(XM_SEG_OK), "success");
     cr_assert_str_eq(xm_seg_strerror(-99), "unknown error");
 }
+
+Test(xm_seg, a_hint_is_probed_first)
+{
+    struct xm_seg_config c = {.max_inflight = 1, .period_ms = 1000,
+                              .seed = 2};
+    struct xm_seg_stats st;
+
+    setup(4, &c);
+    xm_seg_hint(D, 1, 7);
+    xm_seg_hint(D, 2, 8);
+    xm_seg_hint(D, 3, 7);
+    xm_seg_hint(D, 0, 0); /* no hint */
+    xm_seg_tick(D, 0);
+    cr_assert_eq(NS, 1);
+    cr_assert_eq(S[0].asker, 1);
+    cr_assert_eq(S[0].target, 3);
+    /* A hint merges nothing by itself: only the answer does. */
+    cr_assert_eq(vm_tapbcast_segments(V), 4);
+    cr_assert_eq(xm_seg_answer(D, S[0].id, 1, true, 10), XM_SEG_OK);
+    cr_assert_eq(seg(1), seg(3));
+    xm_seg_stats(D, &st);
+    cr_assert_eq(st.merges, 1);
+}
