@@ -73,10 +73,10 @@ void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
 
     xmpp_stanza_set_attribute(g, "origin", o->nick);
     xmpp_stanza_set_attribute(g, "mode", r->cfg.groupcast);
-    if (r->seg) {
+    if (!strcmp(r->cfg.groupcast, "tapbcast")) {
         void *a[2] = {r, m};
-        vm_tapbcast_ring_each(r->view, send_to_rep, a);
-        return;
+        if (vm_tapbcast_ring_each(r->view, send_to_rep, a) == VM_OK)
+            return; /* else not a tapbcast manager: injection points */
     }
     if (k > sizeof best / sizeof *best)
         k = sizeof best / sizeof *best;
@@ -132,7 +132,7 @@ void xm_room_gc_sync(xm_room *r)
         r->seg_view = r->view;
     if (want && !r->seg)
         xm_error("room %s: no segment detection (out of memory, or the view "
-                 "manager is not tapbcast); groupcasts go to the ring as is",
+                 "manager is not tapbcast); segments stay as they are",
                  r->name);
 }
 
