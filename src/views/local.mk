@@ -15,6 +15,7 @@ src_views_libvm_la_SOURCES = \
 	src/views/vm_complete.c src/views/vm_blind.c \
 	src/views/vm_rbt.c src/views/vm_ring.c src/views/vm_random.c \
 	src/views/vm_composite.c src/views/vm_treegossip.c \
+	src/views/vm_tapbcast.c \
 	src/views/vm_export.c
 liborbweb_la_LIBADD += src/views/libvm.la
 orbwebinclude_HEADERS += src/views/vm.h

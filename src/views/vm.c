@@ -138,7 +138,7 @@ size_t vm_mem_block(size_t size)
 
 /* ---- PRNG ---- */
 
-static uint64_t splitmix64(uint64_t *x)
+uint64_t vm_splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -149,7 +149,7 @@ static uint64_t splitmix64(uint64_t *x)
 void vm_rng_seed(vm_rng *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
+        r->s[i] = vm_splitmix64(&seed);
 }
 
 static uint64_t rotl(uint64_t x, int k)
@@ -248,6 +248,7 @@ int vm_new(const char *type, const vm_config *cfg, vm **out)
         {"complete", vm_complete_new}, {"blind", vm_blind_new},
         {"rbt", vm_rbt_new},           {"ring", vm_ring_new},
         {"random", vm_random_new},     {"treegossip", vm_treegossip_new},
+        {"tapbcast", vm_tapbcast_new},
     };
 
     if (!type || !out)

@@ -11,8 +11,9 @@
  *
  * Managers: complete (everyone sees everyone, XEP-0045), blind (nobody sees
  * anyone), rbt (red-black tree neighbours), ring (predecessor and
- * successor in an order), random (out-degree d) and composite (a union of
- * sub-managers chosen per join by a small composition table).  See
+ * successor in an order), random (out-degree d), composite (a union of
+ * sub-managers chosen per join by a small composition table) and
+ * tapbcast (a composite of network segments, see "Segments").  See
  * docs/views.md for the policies and their costs.
  *
  * Results: 0 (VM_OK) on success, a negative enum vm_result on failure;
@@ -87,6 +88,11 @@ typedef struct vm_delta {
  * free: those return VM_EBUSY); reading other managers is fine. */
 typedef void (*vm_emit_fn)(void *ctx, const vm_delta *d);
 
+/* splitmix64: advances *state and returns the next 64 random bits.  The
+ * managers seed their PRNG with it; callers that need a small seeded
+ * generator of their own (segment detection, simulators) use it too. */
+VM_API uint64_t vm_splitmix64(uint64_t *state);
+
 /* Optional allocator; NULL members mean the C library's.  realloc must
  * accept NULL like realloc(3); free must accept NULL. */
 typedef struct vm_allocator {
@@ -144,7 +150,12 @@ VM_API int vm_random_new(const vm_config *cfg, vm **out);
 /* The example composition (see vm_treegossip.c): every member joins an rbt
  * (attr "tree") and a random manager (attr "gossip"). */
 VM_API int vm_treegossip_new(const vm_config *cfg, vm **out);
-/* By name: "complete", "blind", "rbt", "ring", "random", "treegossip". */
+/* Topology-aware bimodal multicast (see vm_tapbcast.c and "Segments"
+ * below): per segment an rbt ("tree") and a random manager ("gossip");
+ * the oldest member of each segment in a ring ordered by segment id. */
+VM_API int vm_tapbcast_new(const vm_config *cfg, vm **out);
+/* By name: "complete", "blind", "rbt", "ring", "random", "treegossip",
+ * "tapbcast". */
 VM_API int vm_new(const char *type, const vm_config *cfg, vm **out);
 /* Frees the manager; emits nothing.  NULL is accepted. */
 VM_API void vm_free(vm *v);
@@ -212,12 +223,16 @@ typedef struct vm_composition {
     /* Creates the initial children with vm_composite_add.  May be NULL. */
     int (*init)(vm *self, void *state);
     /* Places a joining member into children (vm_composite_join).  On
-     * failure the composite removes the member from every child. */
+     * failure the composite removes the member from every child (and
+     * calls leave, when join succeeded but the bookkeeping failed). */
     int (*join)(vm *self, void *state, vm_id id, const vm_params *p);
     /* Removes a leaving member.  NULL: from every child that holds it. */
     int (*leave)(vm *self, void *state, vm_id id);
     /* Releases what init and join allocated in state.  May be NULL. */
     void (*fini)(vm *self, void *state);
+    /* Checks the composition's own invariants (vm_check calls it before
+     * the composite's).  VM_OK or VM_ECORRUPT.  May be NULL. */
+    int (*check)(const vm *self, const void *state);
 } vm_composition;
 
 /* `c` must outlive the manager (a static table, typically). */
@@ -234,6 +249,36 @@ VM_API int vm_composite_leave(vm *self, size_t child, vm_id id);
 VM_API size_t vm_composite_children(const vm *self);
 /* A child, for reading only (NULL if out of range or not a composite). */
 VM_API const vm *vm_composite_child(const vm *self, size_t child);
+
+/* ---- Segments (tapbcast managers only; VM_EINVAL for others) -------
+ *
+ * A member joins the segment vm_params.segment (any value but
+ * UINT32_MAX; 0 is an ordinary segment).  The representative of a
+ * segment, the member it puts in the ring, is its longest-present
+ * member (the earliest join; a move keeps a member's age).  Moves and
+ * merges are single operations with exact deltas, like joins. */
+
+/* Moves a member to `segment` (created if new; the old one disappears
+ * when emptied).  VM_ENOENT for an unknown member.  VM_ENOMEM: either
+ * nothing changed, or the move is recorded (vm_tapbcast_segment says the
+ * new segment) and the views catch up at a later operation. */
+VM_API int vm_tapbcast_move(vm *v, vm_id id, uint32_t segment);
+/* Moves every member of segment `from` into `into` (created if new):
+ * one operation, O(|from| + |into|) steps plus the children's work.
+ * VM_ENOENT for an unknown `from`; VM_ENOMEM as for move. */
+VM_API int vm_tapbcast_merge(vm *v, uint32_t from, uint32_t into);
+/* The segment of a member (VM_ENOENT if unknown). */
+VM_API int vm_tapbcast_segment(const vm *v, vm_id id, uint32_t *segment);
+/* The representative of a segment (VM_ENOENT if it has no member). */
+VM_API int vm_tapbcast_representative(const vm *v, uint32_t segment,
+                                      vm_id *rep);
+/* How many segments have members. */
+VM_API size_t vm_tapbcast_segments(const vm *v);
+/* The members of a segment, oldest first. */
+VM_API int vm_tapbcast_segment_each(const vm *v, uint32_t segment,
+                                    vm_member_fn fn, void *ctx);
+/* The representatives (the ring), in an unspecified order. */
+VM_API int vm_tapbcast_ring_each(const vm *v, vm_member_fn fn, void *ctx);
 
 #ifdef __cplusplus
 }

@@ -349,6 +349,33 @@ int vm_composite_leave(vm *self, size_t child, vm_id id)
     return c->failed ? c->failed : vm_leave(c->child[child]->v, id);
 }
 
+void *vm_composite_state(const vm *self, const vm_composition *comp)
+{
+    struct vm_composite *c = as_composite(self);
+    return c && c->comp == comp ? c->state : NULL;
+}
+
+int vm_composite_apply(vm *self, const vm_composition *comp,
+                       int (*op)(vm *self, void *state, void *arg), void *arg)
+{
+    struct vm_composite *c = as_composite(self);
+    int rc;
+
+    if (!c || c->comp != comp || !op)
+        return VM_EINVAL;
+    if (self->busy)
+        return VM_EBUSY;
+    if (c->failed && resync(c))
+        return VM_ENOMEM;
+    self->busy = 1;
+    rc = op(self, c->state, arg);
+    if (c->failed)
+        resync(c);
+    vm_net_flush(&c->net);
+    self->busy = 0;
+    return rc ? rc : c->failed;
+}
+
 size_t vm_composite_children(const vm *self)
 {
     const struct vm_composite *c = as_composite(self);
@@ -384,8 +411,11 @@ static int composite_join(vm *v, vm_id id, const vm_params *p)
     }
     vm_set_add(&c->members, id);
     rc = c->comp->join(v, c->state, id, p);
-    if (!rc && c->failed)
+    if (!rc && c->failed) {
         rc = c->failed;
+        if (c->comp->leave) /* the composition forgets the member too */
+            c->comp->leave(v, c->state, id);
+    }
     if (rc) {
         leave_all(c, id);
         vm_set_del(&c->members, id, NULL);
@@ -520,7 +550,7 @@ static int composite_check(const vm *v)
     const struct vm_composite *c = CSELF(v);
     struct check_walk w = {c, 0, 0};
 
-    if (c->failed)
+    if (c->failed || (c->comp->check && c->comp->check(v, c->state)))
         return VM_ECORRUPT;
     for (size_t i = 0; i < c->nchild; i++) {
         w.child = (uint32_t)i;

@@ -4,10 +4,9 @@
  * both children with the same params (view size for the tree, out-degree
  * for gossip); leaving uses the composite's default (every child).
  *
- * This is the whole cost of a new composite: a table of hooks.  A
- * ta-pbcast-like composition would, in join, look up params->segment,
- * add an rbt and a random child for a new segment (vm_composite_add),
- * and put the first member of each segment into a shared ring child. */
+ * This is the whole cost of a new composite: a table of hooks.
+ * vm_tapbcast.c is a larger one: children per network segment, a shared
+ * ring, and operations of its own (moves, merges). */
 #include "vm.h"
 
 enum { TREE, GOSSIP };

@@ -19,6 +19,7 @@
 
 #include "xm_log.h"
 #include "xm_room_internal.h"
+#include "xm_segments.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -127,6 +128,7 @@ xm_room *xm_room_new(const char *name, const struct xm_room_env *env,
         return NULL;
     }
     r->complete = !strcmp(cfg->manager, "complete");
+    xm_room_gc_sync(r);
     return r;
 }
 
@@ -162,6 +164,8 @@ static void drop_occupants(xm_room *r)
         if (r->occ[i]) {
             xm_map_del(r->by_nick, r->occ[i]->nick);
             xm_map_del(r->by_jid, r->occ[i]->jid);
+            if (r->seg)
+                xm_seg_forget(r->seg, i);
             vm_leave(r->view, i);
         }
         occupant_free(r->occ[i]);
@@ -182,6 +186,7 @@ void xm_room_free(xm_room *r)
     if (r->occ && r->view)
         drop_occupants(r);
     drop_forgotten(r);
+    xm_seg_free(r->seg);
     vm_free(r->view);
     xm_map_free(r->affils);
     xm_map_free(r->by_nick);
@@ -418,6 +423,15 @@ static void send_delta(xm_room *r, const vm_delta *d, const struct pres *gone)
         send_presence_to(r, sub, obs, true, 0, gone ? gone : &view_change);
 }
 
+void xm_room_apply_deltas(xm_room *r)
+{
+    for (size_t i = 0; i < r->n_deltas; i++) {
+        seen_apply(r, &r->deltas[i]);
+        send_delta(r, &r->deltas[i], NULL);
+    }
+    r->n_deltas = 0;
+}
+
 /* ---- joining ----------------------------------------------------------------- */
 
 static bool nick_ok(const char *nick)
@@ -596,7 +610,10 @@ static int admit(xm_room *r, struct xm_occupant *o, const vm_params *p)
         defaults.view_size = r->cfg.view_size;
     if (!defaults.degree)
         defaults.degree = r->cfg.degree;
+    if (r->seg) /* a segment hint is only probed first: docs/segments.md */
+        defaults.segment = xm_seg_fresh(r->seg);
     o->params = defaults;
+    o->since = r->joins;
     r->occ[o->id] = o;
     r->n_deltas = 0;
     if (xm_map_put(r->by_nick, o->nick, o) < 0 ||
@@ -609,6 +626,9 @@ static int admit(xm_room *r, struct xm_occupant *o, const vm_params *p)
     }
     r->n++;
     r->version++;
+    r->joins++;
+    if (r->seg)
+        xm_seg_hint(r->seg, o->id, p->segment);
     return 0;
 }
 
@@ -694,6 +714,8 @@ void xm_room_remove(xm_room *r, struct xm_occupant *o, const int *codes,
     for (int i = 0; codes && codes[i] && i < 6; i++)
         self_codes[i + 1] = codes[i];
     r->n_deltas = 0;
+    if (r->seg)
+        xm_seg_forget(r->seg, o->id);
     vm_leave(r->view, o->id);
     for (size_t i = 0; i < r->n_deltas; i++) {
         const vm_delta *d = &r->deltas[i];
@@ -885,7 +907,10 @@ static void groupchat(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
     }
     if ((g = xm_child(m, "groupcast", XM_NS_ORBWEB)))
         xm_set_uint(g, "seq", ++r->seq);
-    send_to_all(r, m);
+    if (g && strcmp(r->cfg.groupcast, "relay"))
+        xm_room_gc_inject(r, o, m, g);
+    else
+        send_to_all(r, m);
     xmpp_stanza_release(m);
 }
 
@@ -1203,8 +1228,12 @@ static void handle_iq(xm_room *r, xmpp_stanza_t *iq, const char *nick)
         relay_answer(r, iq);
         return;
     }
+    if (type && (!strcmp(type, "result") || !strcmp(type, "error"))) {
+        xm_room_gc_answer(r, iq); /* the room asks only probes */
+        return;
+    }
     if (!type || (strcmp(type, "get") && strcmp(type, "set")))
-        return; /* results and errors to the room: we asked nothing */
+        return;
     if (nick) {
         handle_iq_to_occupant(r, iq, nick, ns);
         return;
@@ -1254,6 +1283,7 @@ void xm_room_handle(xm_room *r, xmpp_stanza_t *st, const char *nick,
     struct xm_occupant *o = xm_room_occupant_by_jid(r, xmpp_stanza_get_from(st));
 
     xm_stats_count(r->stats, XM_IN, st, bytes);
+    xm_room_tick(r);
     if (o && !(type && !strcmp(type, "unavailable")) && !within_rate(r, o)) {
         xm_room_error(r, st, "wait", "resource-constraint", "too many stanzas; slow down");
         return;
@@ -1264,6 +1294,12 @@ void xm_room_handle(xm_room *r, xmpp_stanza_t *st, const char *nick,
         handle_message(r, st, nick);
     else if (!strcmp(name, "iq"))
         handle_iq(r, st, nick);
+}
+
+void xm_room_tick(xm_room *r)
+{
+    if (r->seg)
+        xm_room_gc_tick(r);
 }
 
 /* Called by the service for the presence that creates the room. */
@@ -1572,6 +1608,16 @@ static void rebuild_seen(xm_room *r)
         vm_topology_each(r->view, seen_step, r);
 }
 
+/* An occupant's parameters for a new manager.  In a tapbcast room
+ * everyone starts again in a segment of its own (its id), which the
+ * detection then merges. */
+static const vm_params *rejoin_params(const xm_room *r, struct xm_occupant *o)
+{
+    if (!strcmp(r->cfg.groupcast, "tapbcast"))
+        o->params.segment = o->id;
+    return &o->params;
+}
+
 int xm_room_rebuild_views(xm_room *r)
 {
     vm *old = r->view, *cur = new_manager(r, r->cfg.manager);
@@ -1580,7 +1626,7 @@ int xm_room_rebuild_views(xm_room *r)
         return -1;
     r->view = cur;
     for (uint32_t i = 0; i < r->cap; i++)
-        if (r->occ[i] && vm_join(cur, i, &r->occ[i]->params) != VM_OK) {
+        if (r->occ[i] && vm_join(cur, i, rejoin_params(r, r->occ[i])) != VM_OK) {
             vm_free(cur);
             r->view = old;
             return -1;
@@ -1591,6 +1637,7 @@ int xm_room_rebuild_views(xm_room *r)
         if (r->occ[i])
             diff_views(r, old, i);
     rebuild_seen(r);
+    xm_room_gc_sync(r);
     vm_free(old);
     return 0;
 }

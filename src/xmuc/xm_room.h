@@ -63,6 +63,11 @@ bool xm_room_destroyed(const xm_room *r);
 void xm_room_handle(xm_room *r, xmpp_stanza_t *st, const char *nick,
                     size_t bytes);
 
+/* Runs what a room does on its own (segment detection rounds in tapbcast
+ * rooms; nothing in others).  The room also does it on every stanza it
+ * handles; an event loop calls this every second or so for idle rooms. */
+void xm_room_tick(xm_room *r);
+
 /* Handles the presence that created the room (its creator joins; the
  * self-presence carries status 201).  The service makes the creator an
  * owner first. */

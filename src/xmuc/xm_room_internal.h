@@ -25,6 +25,7 @@ struct xm_occupant {
     uint32_t n_seen, cap_seen;
     double tokens;          /* rate limit bucket */
     uint64_t last_ms;
+    uint64_t since;         /* join order: smaller has been here longer */
 };
 
 struct xm_forgotten {
@@ -66,6 +67,9 @@ struct xm_room {
     size_t n_forgotten;
     struct xm_relay relays[XM_RELAYS];
     uint64_t relay_counter;
+    uint64_t joins;             /* occupants admitted so far */
+    struct xm_segments *seg;    /* tapbcast rooms: segment detection ... */
+    vm *seg_view;               /* ... over this manager */
 };
 
 /* In xm_room.c */
@@ -85,6 +89,24 @@ bool xm_room_is_moderator(const xm_room *r, const struct xm_occupant *o);
 /* Replaces the view manager with a new one of cfg->manager and sends
  * every occupant the difference between its old and new views. */
 int xm_room_rebuild_views(xm_room *r);
+
+/* Sends the recorded deltas (r->deltas) to the occupants they concern
+ * and records who observes whom; for changes no occupant asked for
+ * (segment merges and splits). */
+void xm_room_apply_deltas(xm_room *r);
+
+/* In xm_room_gc.c: groupcast engines other than relay. */
+/* Starts, restarts (the manager was replaced) or stops segment
+ * detection to match the configuration. */
+void xm_room_gc_sync(xm_room *r);
+/* Runs due detection rounds (probes leave through the room). */
+void xm_room_gc_tick(xm_room *r);
+/* Sends groupcast m (its <groupcast/> element g already numbered) from
+ * occupant o to the injection points of the room's engine. */
+void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
+                       xmpp_stanza_t *m, xmpp_stanza_t *g);
+/* A result or error addressed to the room itself: a probe's answer. */
+void xm_room_gc_answer(xm_room *r, xmpp_stanza_t *iq);
 
 /* In xm_room_admin.c */
 void xm_room_handle_owner(xm_room *r, xmpp_stanza_t *iq, const char *type,

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const xm_managers[] = {"complete", "rbt",   "ring",
-                                   "random",   "blind", "treegossip", NULL};
-static const char *const groupcasts[] = {"relay", NULL};
+const char *const xm_managers[] = {"complete", "rbt",        "ring",
+                                   "random",   "blind",      "treegossip",
+                                   "tapbcast", NULL};
+static const char *const groupcasts[] = {"relay", "tree", "pbcast",
+                                         "tapbcast", NULL};
 
 enum ftype { F_TEXT, F_SECRET, F_BOOL, F_UINT, F_MANAGER, F_GROUPCAST, F_WHOIS };
 
@@ -53,6 +55,9 @@ static const struct field fields[] = {
      F_UINT, OFF(degree)},
     {XM_FIELD_NS "groupcast", "groupcast", "Groupcast engine", F_GROUPCAST,
      OFF(groupcast)},
+    {XM_FIELD_NS "injection_points", "injection_points",
+     "Injection points per groupcast (tree, pbcast; 0: 2)", F_UINT,
+     OFF(injection_points)},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -270,6 +275,11 @@ int xm_roomcfg_apply(struct xm_roomcfg *c, xmpp_stanza_t *form,
             xm_roomcfg_clear(&next);
             return -1;
         }
+    }
+    if (!strcmp(next.groupcast, "tapbcast") && strcmp(next.manager, "tapbcast")) {
+        snprintf(err, errlen, "groupcast tapbcast needs view manager tapbcast");
+        xm_roomcfg_clear(&next);
+        return -1;
     }
     xm_roomcfg_clear(c);
     *c = next;

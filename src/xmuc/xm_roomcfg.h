@@ -18,7 +18,10 @@ struct xm_roomcfg {
     char manager[24];    /* view manager: complete, rbt, ring, ... */
     uint32_t view_size;  /* default view size of joins (rbt), 0: default */
     uint32_t degree;     /* default out-degree (random), 0: log2 |G| */
-    char groupcast[16];  /* groupcast engine: "relay" */
+    char groupcast[16];  /* groupcast engine: relay, tree, pbcast, tapbcast
+                          * (tapbcast needs the tapbcast view manager) */
+    uint32_t injection_points; /* tree, pbcast: occupants a groupcast is
+                                * sent to, 0: 2 */
     uint32_t max_occupants;
     bool persistent, public_room, members_only, semi_anonymous,
         occupants_change_subject;

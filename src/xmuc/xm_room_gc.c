@@ -1,0 +1,179 @@
+/* xm_room_gc.c -- a room's groupcast engines other than relay: where a
+ * groupcast is injected, and, in tapbcast rooms, segment detection
+ * driven through the room (probe IQs out, answers in, merges and splits
+ * turned into presences).  Protocol: docs/segments.md.
+ *
+ * tree and pbcast: the groupcast goes to the k occupants that have been
+ * in the room longest (k = injection_points, default 2); they forward it
+ * along their tree edges (pbcast peers also gossip).  tapbcast: it goes
+ * to the ring, one representative per segment.  Either way the stanza
+ * carries <groupcast seq= origin= mode=/> so that peers can forward it
+ * and drop duplicates; relay rooms never come here. */
+#include "config.h"
+
+#include "xm_log.h"
+#include "xm_room_internal.h"
+#include "xm_segments.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INJECTION_DEFAULT 2
+#define PROBE_ID_PREFIX "seg-"
+
+/* ---- injection ---- */
+
+static void send_to(xm_room *r, const struct xm_occupant *to, xmpp_stanza_t *m)
+{
+    if (!to)
+        return;
+    xmpp_stanza_set_to(m, to->jid);
+    xm_room_send(r, m);
+}
+
+static int send_to_rep(void *ctx, vm_id id)
+{
+    void **a = ctx;
+    xm_room *r = a[0];
+
+    send_to(r, id < r->cap ? r->occ[id] : NULL, a[1]);
+    return 0;
+}
+
+/* The k longest-present occupants into best[0..k), oldest first; returns
+ * how many there are.  O(n k): k is small. */
+static uint32_t oldest(const xm_room *r, const struct xm_occupant **best,
+                       uint32_t k)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < r->cap; i++) {
+        const struct xm_occupant *o = r->occ[i];
+        uint32_t j;
+        if (!o)
+            continue;
+        if (n < k)
+            n++;
+        else if (o->since >= best[k - 1]->since)
+            continue;
+        for (j = n - 1; j > 0 && best[j - 1]->since > o->since; j--)
+            best[j] = best[j - 1];
+        best[j] = o;
+    }
+    return n;
+}
+
+void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
+                       xmpp_stanza_t *m, xmpp_stanza_t *g)
+{
+    uint32_t k = r->cfg.injection_points ? r->cfg.injection_points
+                                         : INJECTION_DEFAULT;
+    const struct xm_occupant *best[256];
+
+    xmpp_stanza_set_attribute(g, "origin", o->nick);
+    xmpp_stanza_set_attribute(g, "mode", r->cfg.groupcast);
+    if (!strcmp(r->cfg.groupcast, "tapbcast")) {
+        void *a[2] = {r, m};
+        if (vm_tapbcast_ring_each(r->view, send_to_rep, a) == VM_OK)
+            return; /* else not a tapbcast manager: injection points */
+    }
+    if (k > sizeof best / sizeof *best)
+        k = sizeof best / sizeof *best;
+    k = oldest(r, best, k);
+    for (uint32_t i = 0; i < k; i++)
+        send_to(r, best[i], m);
+}
+
+/* ---- segment detection ---- */
+
+/* <iq type='get' id='seg-N'><probe xmlns=orbweb target=JID nick=/></iq>
+ * to the asker.  The target is named by its real JID (a direct session
+ * needs it) unless the room is semi-anonymous. */
+static int send_probe(void *ctx, uint32_t probe, vm_id asker, vm_id target)
+{
+    xm_room *r = ctx;
+    const struct xm_occupant *a = asker < r->cap ? r->occ[asker] : NULL;
+    const struct xm_occupant *t = target < r->cap ? r->occ[target] : NULL;
+    xmpp_stanza_t *iq, *p;
+    char id[32], occ_jid[1024];
+
+    if (!a || !t || !(iq = xm_elem_new(r->env->out->xctx, "iq", NULL)))
+        return -1;
+    snprintf(id, sizeof id, PROBE_ID_PREFIX "%u", probe);
+    snprintf(occ_jid, sizeof occ_jid, "%s/%s", r->jid, t->nick);
+    xmpp_stanza_set_type(iq, "get");
+    xmpp_stanza_set_id(iq, id);
+    xmpp_stanza_set_from(iq, r->jid);
+    xmpp_stanza_set_to(iq, a->jid);
+    if (!(p = xm_child(iq, "probe", XM_NS_ORBWEB))) {
+        xmpp_stanza_release(iq);
+        return -1;
+    }
+    xmpp_stanza_set_attribute(p, "target",
+                              r->cfg.semi_anonymous ? occ_jid : t->jid);
+    xmpp_stanza_set_attribute(p, "nick", t->nick);
+    xm_room_send(r, iq);
+    xmpp_stanza_release(iq);
+    return 0;
+}
+
+void xm_room_gc_sync(xm_room *r)
+{
+    bool want = !strcmp(r->cfg.groupcast, "tapbcast");
+    struct xm_seg_config c = {.seed = r->env->seed ^ 0x5e9e5e9e,
+                              .send = send_probe, .ctx = r};
+
+    if (r->seg && (!want || r->seg_view != r->view)) {
+        xm_seg_free(r->seg);
+        r->seg = NULL;
+    }
+    if (want && !r->seg && (r->seg = xm_seg_new(&c, r->view)))
+        r->seg_view = r->view;
+    if (want && !r->seg)
+        xm_error("room %s: no segment detection (out of memory, or the view "
+                 "manager is not tapbcast); segments stay as they are",
+                 r->name);
+}
+
+void xm_room_gc_tick(xm_room *r)
+{
+    xm_seg_tick(r->seg, r->env->now_ms(r->env->ctx));
+}
+
+/* Parses "seg-N"; false when the id is not one of ours. */
+static bool probe_id(const char *id, uint32_t *n)
+{
+    char *end;
+    unsigned long v;
+
+    if (!id || strncmp(id, PROBE_ID_PREFIX, strlen(PROBE_ID_PREFIX)))
+        return false;
+    id += strlen(PROBE_ID_PREFIX);
+    v = strtoul(id, &end, 10);
+    if (!*id || *end || v > UINT32_MAX)
+        return false;
+    *n = (uint32_t)v;
+    return true;
+}
+
+void xm_room_gc_answer(xm_room *r, xmpp_stanza_t *iq)
+{
+    const struct xm_occupant *o =
+        xm_room_occupant_by_jid(r, xmpp_stanza_get_from(iq));
+    xmpp_stanza_t *p;
+    const char *ok;
+    uint32_t n;
+
+    /* An error answer is no evidence either way: the probe times out. */
+    if (!r->seg || !o || strcmp(xmpp_stanza_get_type(iq), "result") ||
+        !probe_id(xmpp_stanza_get_id(iq), &n) ||
+        !(p = xmpp_stanza_get_child_by_name_and_ns(iq, "probe", XM_NS_ORBWEB)) ||
+        !(ok = xmpp_stanza_get_attribute(p, "ok")) ||
+        (strcmp(ok, "true") && strcmp(ok, "false")))
+        return;
+    r->n_deltas = 0;
+    xm_seg_answer(r->seg, n, o->id, !strcmp(ok, "true"),
+                  r->env->now_ms(r->env->ctx));
+    xm_room_apply_deltas(r);
+}

@@ -1,0 +1,342 @@
+/* test_xm_groupcast.c -- a room's groupcast engines without a server: in
+ * tree (and pbcast) mode a groupcast leaves xmucd k times, to the
+ * longest-present occupants, marked for forwarding; in tapbcast mode it
+ * goes to one representative per segment; the room sends segment probes,
+ * takes their answers, and merges segments into the occupants' views.
+ * Relay mode is covered by test_xm_room. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xm_room.h"
+#include "xm_service.h"
+
+#define DOMAIN "rooms.test"
+#define NS "https://orbweb.dev/ns/xmuc/0"
+#define MAX_OUT 4096
+
+static xmpp_ctx_t *ctx;
+static xmpp_stanza_t *out_log[MAX_OUT];
+static size_t n_out;
+static uint64_t now_ms;
+
+static size_t record(void *c, xmpp_stanza_t *st)
+{
+    (void)c;
+    cr_assert_lt(n_out, MAX_OUT);
+    out_log[n_out++] = xmpp_stanza_copy(st);
+    return 100;
+}
+
+static uint64_t clock_now(void *c)
+{
+    (void)c;
+    return now_ms;
+}
+
+static struct xm_out out = {record, NULL, NULL};
+
+static void forget_out(void)
+{
+    while (n_out)
+        xmpp_stanza_release(out_log[--n_out]);
+}
+
+static void start(void)
+{
+    xmpp_initialize();
+    ctx = xmpp_ctx_new(NULL, NULL);
+    out.xctx = ctx;
+    now_ms = 1000;
+}
+
+static void stop(void)
+{
+    forget_out();
+    xmpp_ctx_free(ctx);
+    xmpp_shutdown();
+}
+
+TestSuite(groupcast, .init = start, .fini = stop, .timeout = 120);
+
+static void in(xm_service *s, const char *fmt, ...)
+{
+    char xml[4096];
+    va_list ap;
+    xmpp_stanza_t *st;
+
+    va_start(ap, fmt);
+    vsnprintf(xml, sizeof xml, fmt, ap);
+    va_end(ap);
+    cr_assert_not_null(st = xmpp_stanza_new_from_string(ctx, xml), "%s", xml);
+    xm_service_handle(s, st, strlen(xml));
+    xmpp_stanza_release(st);
+}
+
+#define FIELD(var, val) "<field var='" var "'><value>" val "</value></field>"
+#define GC_FIELD(v) FIELD(NS "#groupcast", v)
+#define VM_FIELD(v) FIELD(NS "#view_manager", v)
+#define K_FIELD(v) FIELD(NS "#injection_points", v)
+
+/* A room "r" created by occupant 0, configured with `fields`, then
+ * occupants 1..n-1 (named p0, p1, ...), one a second. */
+static xm_service *room(unsigned n, const char *fields)
+{
+    struct xm_service_config c = {.domain = DOMAIN, .max_rooms = 2,
+                                  .max_occupants = 100,
+                                  .max_stanza_bytes = 4096, .now_ms = clock_now,
+                                  .seed = 3};
+    char err[256];
+    xm_service *s = xm_service_new(&c, &out, err, sizeof err);
+
+    cr_assert_not_null(s, "%s", err);
+    for (unsigned i = 0; i < n; i++) {
+        in(s, "<presence from='p%u@test/r' to='r@" DOMAIN "/p%u'>"
+              "<x xmlns='http://jabber.org/protocol/muc'/></presence>", i, i);
+        if (i == 0 && fields) {
+            forget_out();
+            in(s, "<iq type='set' id='c' from='p0@test/r' to='r@" DOMAIN "'>"
+                  "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                  "<x xmlns='jabber:x:data' type='submit'>%s</x></query></iq>",
+               fields);
+            cr_assert_eq(n_out, 1);
+            cr_assert_str_eq(xmpp_stanza_get_type(out_log[0]), "result");
+        }
+        now_ms += 1000;
+    }
+    forget_out();
+    return s;
+}
+
+static void say(xm_service *s, unsigned who, const char *body)
+{
+    in(s, "<message type='groupchat' from='p%u@test/r' to='r@" DOMAIN "'>"
+          "<body>%s</body></message>", who, body);
+}
+
+static size_t count(const char *name)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < n_out; i++)
+        n += !strcmp(xmpp_stanza_get_name(out_log[i]), name);
+    return n;
+}
+
+/* The <groupcast/> of the first message sent. */
+static xmpp_stanza_t *first_groupcast(void)
+{
+    for (size_t i = 0; i < n_out; i++)
+        if (!strcmp(xmpp_stanza_get_name(out_log[i]), "message"))
+            return xmpp_stanza_get_child_by_name_and_ns(out_log[i],
+                                                        "groupcast", NS);
+    return NULL;
+}
+
+static bool sent_to(const char *jid)
+{
+    for (size_t i = 0; i < n_out; i++)
+        if (!strcmp(xmpp_stanza_get_to(out_log[i]), jid))
+            return true;
+    return false;
+}
+
+Test(groupcast, relay_sends_to_everyone)
+{
+    xm_service *s = room(6, NULL);
+
+    say(s, 3, "hi");
+    cr_assert_eq(count("message"), 6);
+    xm_service_free(s);
+}
+
+Test(groupcast, tree_sends_to_the_two_oldest)
+{
+    xm_service *s = room(6, GC_FIELD("tree"));
+    xmpp_stanza_t *g;
+
+    say(s, 4, "hi");
+    cr_assert_eq(n_out, 2);
+    cr_assert(sent_to("p0@test/r") && sent_to("p1@test/r"));
+    g = xmpp_stanza_get_child_by_name_and_ns(out_log[0], "groupcast", NS);
+    cr_assert_not_null(g);
+    cr_assert_str_eq(xmpp_stanza_get_attribute(g, "seq"), "1");
+    cr_assert_str_eq(xmpp_stanza_get_attribute(g, "origin"), "p4");
+    cr_assert_str_eq(xmpp_stanza_get_attribute(g, "mode"), "tree");
+    cr_assert_str_eq(xmpp_stanza_get_from(out_log[0]), "r@" DOMAIN "/p4");
+    forget_out();
+    /* The oldest leaves: the next two longest-present take over. */
+    in(s, "<presence type='unavailable' from='p0@test/r' to='r@" DOMAIN
+          "/p0'/>");
+    forget_out();
+    say(s, 4, "again");
+    cr_assert_eq(n_out, 2);
+    cr_assert(sent_to("p1@test/r") && sent_to("p2@test/r"));
+    g = xmpp_stanza_get_child_by_name_and_ns(out_log[1], "groupcast", NS);
+    cr_assert_str_eq(xmpp_stanza_get_attribute(g, "seq"), "2");
+    xm_service_free(s);
+}
+
+Test(groupcast, pbcast_with_three_injection_points)
+{
+    xm_service *s = room(8, GC_FIELD("pbcast") K_FIELD("3"));
+    xmpp_stanza_t *g;
+
+    say(s, 7, "hi");
+    cr_assert_eq(n_out, 3);
+    cr_assert(sent_to("p0@test/r") && sent_to("p1@test/r") &&
+              sent_to("p2@test/r"));
+    g = xmpp_stanza_get_child_by_name_and_ns(out_log[2], "groupcast", NS);
+    cr_assert_str_eq(xmpp_stanza_get_attribute(g, "mode"), "pbcast");
+    xm_service_free(s);
+}
+
+Test(groupcast, tapbcast_needs_its_view_manager)
+{
+    xm_service *s = room(1, NULL);
+
+    in(s, "<iq type='set' id='c' from='p0@test/r' to='r@" DOMAIN "'>"
+          "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+          "<x xmlns='jabber:x:data' type='submit'>" GC_FIELD("tapbcast")
+          "</x></query></iq>");
+    cr_assert_eq(n_out, 1);
+    cr_assert_str_eq(xmpp_stanza_get_type(out_log[0]), "error");
+    xm_service_free(s);
+}
+
+/* The probes in out_log: their ids, askers and target nicks. */
+struct probe {
+    char id[32], asker[64], nick[64];
+};
+
+static size_t probes(struct probe *p, size_t cap)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < n_out && n < cap; i++) {
+        xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(
+            out_log[i], "probe", NS);
+        if (strcmp(xmpp_stanza_get_name(out_log[i]), "iq") || !q)
+            continue;
+        cr_assert_str_eq(xmpp_stanza_get_type(out_log[i]), "get");
+        cr_assert_not_null(xmpp_stanza_get_attribute(q, "target"));
+        snprintf(p[n].id, sizeof p[n].id, "%s", xmpp_stanza_get_id(out_log[i]));
+        snprintf(p[n].asker, sizeof p[n].asker, "%s",
+                 xmpp_stanza_get_to(out_log[i]));
+        snprintf(p[n].nick, sizeof p[n].nick, "%s",
+                 xmpp_stanza_get_attribute(q, "nick"));
+        n++;
+    }
+    return n;
+}
+
+static void answer(xm_service *s, const struct probe *p, const char *ok)
+{
+    in(s, "<iq type='result' id='%s' from='%s' to='r@" DOMAIN "'>"
+          "<probe xmlns='" NS "' ok='%s'/></iq>", p->id, p->asker, ok);
+}
+
+/* Runs detection rounds, answering every probe with `ok`, until the
+ * groupcast fan-out is `want` or rounds run out; returns the fan-out. */
+static size_t detect(xm_service *s, const char *ok, size_t want, int rounds)
+{
+    size_t fanout = 0;
+
+    for (int r = 0; r < rounds; r++) {
+        struct probe p[64];
+        size_t n;
+        now_ms += 2000;
+        forget_out();
+        in(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
+              "<ping xmlns='urn:xmpp:ping'/></iq>");
+        n = probes(p, 64);
+        forget_out();
+        for (size_t i = 0; i < n; i++)
+            answer(s, &p[i], ok);
+        forget_out();
+        say(s, 1, "count");
+        fanout = count("message");
+        if (fanout == want)
+            break;
+    }
+    return fanout;
+}
+
+Test(groupcast, tapbcast_sends_to_the_ring_and_detects_segments)
+{
+    xm_service *s = room(5, VM_FIELD("tapbcast") GC_FIELD("tapbcast"));
+    struct probe p[64];
+    xmpp_stanza_t *g;
+
+    say(s, 2, "hi");
+    cr_assert_eq(count("message"), 5, "five segments of one");
+    cr_assert_not_null(g = first_groupcast());
+    cr_assert_str_eq(xmpp_stanza_get_attribute(g, "mode"), "tapbcast");
+    /* A round: probes leave, at most one per representative. */
+    now_ms += 2000;
+    forget_out();
+    in(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
+          "<ping xmlns='urn:xmpp:ping'/></iq>");
+    cr_assert_gt(probes(p, 64), 0);
+    cr_assert_leq(probes(p, 64), 5);
+    /* A failure changes nothing; an unknown probe id is ignored. */
+    forget_out();
+    answer(s, &p[0], "false");
+    in(s, "<iq type='result' id='seg-999' from='p1@test/r' to='r@" DOMAIN
+          "'><probe xmlns='" NS "' ok='true'/></iq>");
+    cr_assert_eq(n_out, 0);
+    say(s, 2, "still five");
+    cr_assert_eq(count("message"), 5);
+    /* Everyone reaches everyone: one segment, whose representative is the
+     * oldest occupant, and the merges reached the views as presences. */
+    cr_assert_eq(detect(s, "true", 1, 40), 1);
+    cr_assert(sent_to("p0@test/r"));
+    xm_service_free(s);
+}
+
+Test(groupcast, merges_become_presences)
+{
+    xm_service *s = room(2, VM_FIELD("tapbcast") GC_FIELD("tapbcast"));
+    struct probe p[4];
+    bool tree_edge = false;
+
+    now_ms += 2000;
+    in(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
+          "<ping xmlns='urn:xmpp:ping'/></iq>");
+    cr_assert_eq(probes(p, 4), 1);
+    forget_out();
+    answer(s, &p[0], "true");
+    /* p0 and p1 were each other's ring neighbours; now they are one
+     * segment: tree and gossip neighbours, told by presence. */
+    cr_assert_eq(count("presence"), 2);
+    for (size_t i = 0; i < n_out; i++) {
+        char *t;
+        size_t len;
+        xmpp_stanza_to_text(out_log[i], &t, &len);
+        tree_edge |= strstr(t, "tree") != NULL;
+        xmpp_free(ctx, t);
+    }
+    cr_assert(tree_edge);
+    xm_service_free(s);
+}
+
+Test(groupcast, an_idle_room_probes_on_its_tick)
+{
+    xm_service *s = room(3, VM_FIELD("tapbcast") GC_FIELD("tapbcast"));
+    xm_room *r = xm_service_room(s, "r");
+    struct probe p[8];
+
+    cr_assert_not_null(r);
+    now_ms += 2000;
+    xm_room_tick(r);
+    cr_assert_gt(probes(p, 8), 0);
+    cr_assert_eq(n_out, probes(p, 8), "nothing but probes");
+    forget_out();
+    now_ms += 1000;
+    xm_room_tick(r);
+    cr_assert_eq(n_out, 0, "the next round is not due yet");
+    xm_service_free(s);
+}
