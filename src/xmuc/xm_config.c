@@ -189,7 +189,7 @@ static int set_default_manager(struct xm_config *cfg, const char *v, char *err,
 {
     if (!xm_manager_known(v)) {
         snprintf(err, n, "default_manager '%s' is not one of complete, rbt, ring, "
-                         "random, blind, treegossip", v);
+                         "random, blind, treegossip, tapbcast", v);
         return -1;
     }
     snprintf(cfg->default_manager, sizeof cfg->default_manager, "%s", v);

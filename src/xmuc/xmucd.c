@@ -67,6 +67,23 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(d->base);
 }
 
+static int tick_room(void *ctx, xm_room *r)
+{
+    (void)ctx;
+    xm_room_tick(r);
+    return 0;
+}
+
+/* Once a second: rooms with work of their own (segment probes of
+ * tapbcast rooms) do it even when no stanza arrives. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+
+    (void)fd, (void)what;
+    xm_service_each_room(d->service, tick_room, NULL);
+}
+
 static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
 {
     struct xm_service_config sc = {
@@ -122,7 +139,8 @@ static int start_metrics(const struct xm_config *cfg, struct daemon *d)
 static int run(const struct xm_config *cfg)
 {
     struct daemon d = {0};
-    struct event *sigint = NULL, *sigterm = NULL;
+    struct event *sigint = NULL, *sigterm = NULL, *tick = NULL;
+    struct timeval second = {1, 0};
     struct xm_link_params p = {
         .host = cfg->server_host, .port = cfg->server_port,
         .domain = cfg->domain, .secret = cfg->secret,
@@ -138,9 +156,10 @@ static int run(const struct xm_config *cfg)
     if (d.base) {
         sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
         sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+        tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
     }
-    if (!d.link || !sigint || !sigterm || evsignal_add(sigint, NULL) < 0 ||
-        evsignal_add(sigterm, NULL) < 0) {
+    if (!d.link || !sigint || !sigterm || !tick || evsignal_add(sigint, NULL) < 0 ||
+        evsignal_add(sigterm, NULL) < 0 || event_add(tick, &second) < 0) {
         xm_error("out of memory while starting");
         goto done;
     }
@@ -160,6 +179,8 @@ done:
         event_free(sigint);
     if (sigterm)
         event_free(sigterm);
+    if (tick)
+        event_free(tick);
     if (d.base)
         event_base_free(d.base);
     return rc;
