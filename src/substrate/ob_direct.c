@@ -176,6 +176,16 @@ static void deliver(void *ud, xmpp_stanza_t *st)
     obi_take(ud, st);
 }
 
+/* A direct stream carries unicasts only: no presences, no groupchats
+ * (a peer must not pose as a room), no errors. */
+static bool unicast(xmpp_stanza_t *st)
+{
+    const char *type = xmpp_stanza_get_type(st);
+
+    return !strcmp(xmpp_stanza_get_name(st), "message") &&
+           (!type || !strcmp(type, "chat") || !strcmp(type, "normal"));
+}
+
 static void on_link_stanza(void *ud, e2e_link *l, xmpp_stanza_t *st)
 {
     struct dsess *s = ud;
@@ -184,6 +194,11 @@ static void on_link_stanza(void *ud, e2e_link *l, xmpp_stanza_t *st)
     (void)l;
     if (!s->rx) { /* an initiator's link before session-accept: not yet */
         sess_end(s, E2E_JINGLE_SECURITY_ERROR, true);
+        return;
+    }
+    if (!unicast(st)) {
+        obi_logf(c, "warn", "direct link from %s: a %s dropped", s->peer,
+                 xmpp_stanza_get_name(st));
         return;
     }
     xmpp_stanza_set_from(st, s->peer); /* the certificate said who */

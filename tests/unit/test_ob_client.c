@@ -1,8 +1,9 @@
 /* test_ob_client.c -- liborbweb's client without a server: argument
  * checks, calls in the wrong state, a refused connection reported and
  * closed when reconnection is off, freeing the client from its own
- * callback, and the FD_SETSIZE guard (a socket numbered 1024 or more is
- * refused instead of letting libstrophe's select() abort the process). */
+ * callback, distances and the direct-stream options, and the FD_SETSIZE
+ * guard (a socket numbered 1024 or more is refused instead of letting
+ * libstrophe's select() abort the process). */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -69,6 +70,31 @@ struct seen {
     int last_code;
     bool free_on_error;
 };
+
+/* Before any session, distances are judged from the configured JID. */
+Test(ob_client, distance_and_direct_options)
+{
+    struct ob_options o = {.host = "127.0.0.1", .jid = "anon.localhost",
+                           .direct_host = "example.org"};
+    ob_client *c;
+
+    cr_assert_eq(ob_client_new(&o, &c), OB_EINVAL, "direct_host must be an IP");
+    o.direct_host = "127.0.0.1";
+    o.direct_sessions = 2;
+    cr_assert_eq(ob_client_new(&o, &c), OB_OK);
+    cr_expect_eq(ob_distance(c, NULL), OB_EINVAL);
+    cr_expect_eq(ob_distance(NULL, "a@b/c"), OB_EINVAL);
+    cr_expect_eq(ob_distance(c, "anon.localhost"), 0);
+    cr_expect_eq(ob_distance(c, "peer@anon.localhost/r"), 2);
+    cr_expect_eq(ob_distance(c, "peer@ANON.localhost"), 2, "domains ignore case");
+    cr_expect_eq(ob_distance(c, "peer@localhost/r"), 3);
+    cr_expect_eq(ob_distance(c, "peer@anon.localhost.evil/r"), 3);
+    ob_client_free(c);
+    o.direct_off = true;
+    cr_assert_eq(ob_client_new(&o, &c), OB_OK);
+    cr_expect_eq(ob_distance(c, "peer@anon.localhost/r"), 2);
+    ob_client_free(c);
+}
 
 static void on_state(ob_client *c, enum ob_state st, void *user)
 {
