@@ -33,6 +33,11 @@
 #include "ob_internal.h"
 #include "ob_order.h"
 
+/* The largest stanza a direct stream takes, both ways (a server's limit is
+ * usually 256 KiB; direct streams exist for bulk data).  Larger unicasts
+ * go relayed. */
+#define DIRECT_MAX_STANZA (16u << 20)
+
 struct dsess {
     struct dsess *next;
     struct obi_direct *d;
@@ -301,7 +306,8 @@ static int listen_host(ob_client *c, char *buf, size_t len)
 static int listener(struct obi_direct *d, char *host, size_t len)
 {
     ob_client *c = d->tp.client;
-    struct e2e_listener_params p = {.offer_fi = true};
+    struct e2e_listener_params p = {.offer_fi = true,
+                                    .max_stanza_bytes = DIRECT_MAX_STANZA};
 
     if (listen_host(c, host, len))
         return OB_ESTATE;
@@ -335,7 +341,8 @@ static void connect_to(struct obi_direct *d, const struct e2e_jingle_event *ev)
     struct e2e_link_params p = {.sid = ev->sid, .local_jid = ob_client_jid(c),
                                 .peer_jid = ev->peer,
                                 .peer_fingerprint = ev->msg->fingerprint,
-                                .offer_fi = true};
+                                .offer_fi = true,
+                                .max_stanza_bytes = DIRECT_MAX_STANZA};
     struct dsess *s = sess_new(d, ev->peer, ev->sid, false);
     size_t i;
 
@@ -589,7 +596,9 @@ static int direct_unicast(struct obi_transport *t, const char *to,
         return OB_ENOMEM;
     }
     e2e_policy_sample(d->pol, to, strlen(body) + strlen(to) + 96);
-    s = sess_sending(d, to);
+    /* what a direct stream would refuse goes relayed (where the server's
+     * own limit applies) */
+    s = strlen(body) < DIRECT_MAX_STANZA - 4096 ? sess_sending(d, to) : NULL;
     if (s && ob_client_jid(c))
         xmpp_stanza_set_from(m, ob_client_jid(c));
     rc = s && send_direct(d, s, m) ? OB_OK : obi_send(c, m);
