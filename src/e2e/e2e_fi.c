@@ -21,7 +21,7 @@
 #define MAX_DEPTH 64
 #define MAX_ATTRS 256
 
-/* ---- encoding ----------------------------------------------------------- */
+/* ---- encoding */
 
 static struct fi_str str(const char *s)
 {
@@ -57,8 +57,8 @@ static const char *prefix_ns(const struct scope *sc, const char *prefix,
 /* Splits the stanza's attributes into namespace declarations and
  * attributes proper; names stay valid while st lives. */
 static int split_attrs(const struct scope *sc, const char **kv, int n,
-                       struct fi_nsdecl *ns, size_t *nns,
-                       struct fi_attr *at, size_t *nat)
+                       struct fi_nsdecl *ns, size_t *nns, struct fi_attr *at,
+                       size_t *nat)
 {
     *nns = *nat = 0;
     for (int i = 0; i < n; i += 2) {
@@ -179,7 +179,7 @@ int e2e_fi_encode(fi_encoder *e, xmpp_ctx_t *ctx, xmpp_stanza_t *st)
     return 0;
 }
 
-/* ---- decoding ----------------------------------------------------------- */
+/* ---- decoding */
 
 struct e2e_fi_dec {
     xmpp_ctx_t *ctx;
@@ -231,39 +231,55 @@ static int on_chars(void *ud, const char *text, size_t len)
     return 0;
 }
 
-static char *qualified(const struct fi_qname *q, char *buf, size_t cap)
+#define MAX_NAME 300 /* prefix:local of an attribute */
+#define MAX_NS 1024
+
+/* prefix:local, or local; NULL when too long (hostile input). */
+static char *qualified(const struct fi_qname *q, char *buf)
 {
+    if (q->prefix.len + q->local.len + 2 > MAX_NAME || q->ns.len >= MAX_NS)
+        return NULL;
     if (q->prefix.len)
-        snprintf(buf, cap, "%.*s:%.*s", (int)q->prefix.len, q->prefix.ptr,
+        snprintf(buf, MAX_NAME, "%.*s:%.*s", (int)q->prefix.len, q->prefix.ptr,
                  (int)q->local.len, q->local.ptr);
     else
-        snprintf(buf, cap, "%.*s", (int)q->local.len, q->local.ptr);
+        snprintf(buf, MAX_NAME, "%.*s", (int)q->local.len, q->local.ptr);
     return buf;
 }
 
-static int set_attrs(xmpp_stanza_t *st, const struct fi_attr *attrs, size_t n)
+/* A qualified attribute's xmlns:prefix (not for xml:). */
+static int declare_prefix(xmpp_stanza_t *st, const struct fi_qname *q)
 {
-    char name[300], decl[300], value_ns[1024];
+    char decl[MAX_NAME + 6], ns[MAX_NS];
+
+    if (!q->prefix.len ||
+        (q->prefix.len == 3 && !memcmp(q->prefix.ptr, "xml", 3)))
+        return 0;
+    snprintf(decl, sizeof decl, "xmlns:%.*s", (int)q->prefix.len,
+             q->prefix.ptr);
+    snprintf(ns, sizeof ns, "%.*s", (int)q->ns.len, q->ns.ptr ? q->ns.ptr : "");
+    return xmpp_stanza_set_attribute(st, decl, ns) ? -1 : 0;
+}
+
+/* Returns non-zero on failure: out of memory (marked) or a name too
+ * long. */
+static int set_attrs(e2e_fi_dec *d, xmpp_stanza_t *st,
+                     const struct fi_attr *attrs, size_t n)
+{
+    char name[MAX_NAME];
 
     for (size_t i = 0; i < n; i++) {
         const struct fi_attr *a = &attrs[i];
-        char *v = strndup(a->value.ptr ? a->value.ptr : "", a->value.len);
+        char *v;
         int r;
-        if (!v)
+        if (!qualified(&a->name, name))
             return -1;
-        r = xmpp_stanza_set_attribute(st, qualified(&a->name, name, sizeof name), v);
+        if (!(v = strndup(a->value.ptr ? a->value.ptr : "", a->value.len)))
+            return fail_nomem(d);
+        r = xmpp_stanza_set_attribute(st, name, v);
         free(v);
-        if (r)
-            return -1;
-        if (!a->name.prefix.len || (a->name.prefix.len == 3 &&
-                                    !memcmp(a->name.prefix.ptr, "xml", 3)))
-            continue;
-        snprintf(decl, sizeof decl, "xmlns:%.*s", (int)a->name.prefix.len,
-                 a->name.prefix.ptr);
-        snprintf(value_ns, sizeof value_ns, "%.*s", (int)a->name.ns.len,
-                 a->name.ns.ptr ? a->name.ns.ptr : "");
-        if (xmpp_stanza_set_attribute(st, decl, value_ns))
-            return -1;
+        if (r || declare_prefix(st, &a->name))
+            return fail_nomem(d);
     }
     return 0;
 }
@@ -271,18 +287,19 @@ static int set_attrs(xmpp_stanza_t *st, const struct fi_attr *attrs, size_t n)
 static int set_name_ns(e2e_fi_dec *d, xmpp_stanza_t *st,
                        const struct fi_qname *q)
 {
-    char local[256], ns[1024];
-    const char *parent = d->depth ? xmpp_stanza_get_ns(d->stack[d->depth - 1])
-                                  : E2E_NS_CLIENT;
+    char local[256], ns[MAX_NS];
+    const char *parent =
+        d->depth ? xmpp_stanza_get_ns(d->stack[d->depth - 1]) : E2E_NS_CLIENT;
 
     if (q->local.len >= sizeof local || q->ns.len >= sizeof ns)
         return -1;
     snprintf(local, sizeof local, "%.*s", (int)q->local.len, q->local.ptr);
     snprintf(ns, sizeof ns, "%.*s", (int)q->ns.len, q->ns.ptr ? q->ns.ptr : "");
     if (xmpp_stanza_set_name(st, local))
-        return -1;
-    if (!d->depth || (*ns && (!parent || strcmp(ns, parent))))
-        return xmpp_stanza_set_ns(st, *ns ? ns : parent) ? -1 : 0;
+        return fail_nomem(d);
+    if ((!d->depth || (*ns && (!parent || strcmp(ns, parent)))) &&
+        xmpp_stanza_set_ns(st, *ns ? ns : parent))
+        return fail_nomem(d);
     return 0;
 }
 
@@ -292,19 +309,20 @@ static int on_start(void *ud, const struct fi_qname *name,
 {
     e2e_fi_dec *d = ud;
     xmpp_stanza_t *st;
-    int r;
 
     (void)ns, (void)nns;
     if (d->done || d->depth >= MAX_DEPTH || flush_text(d))
         return 1;
     if (!(st = xmpp_stanza_new(d->ctx)))
         return fail_nomem(d);
-    r = set_name_ns(d, st, name) || set_attrs(st, attrs, nattrs) ||
-        (d->depth && xmpp_stanza_add_child(d->stack[d->depth - 1], st));
+    if (d->depth && xmpp_stanza_add_child(d->stack[d->depth - 1], st)) {
+        xmpp_stanza_release(st);
+        return fail_nomem(d);
+    }
     if (d->depth)
         xmpp_stanza_release(st); /* the parent holds it */
     d->stack[d->depth++] = st;
-    return r;
+    return set_name_ns(d, st, name) || set_attrs(d, st, attrs, nattrs);
 }
 
 static int on_end(void *ud, const struct fi_qname *name)
@@ -324,7 +342,8 @@ static int on_end(void *ud, const struct fi_qname *name)
 int e2e_fi_dec_new(xmpp_ctx_t *ctx, fi_ctx *fctx, e2e_fi_dec **out)
 {
     static const struct fi_handler h = {
-        .start_element = on_start, .end_element = on_end,
+        .start_element = on_start,
+        .end_element = on_end,
         .characters = on_chars,
     };
     e2e_fi_dec *d = calloc(1, sizeof *d);

@@ -26,8 +26,12 @@ struct e2e_ident {
 };
 
 static const char *const errors[] = {
-    "ok", "out of memory", "invalid argument", "OpenSSL failed",
-    "socket, bind or listen failed", "the link is not up",
+    "ok",
+    "out of memory",
+    "invalid argument",
+    "OpenSSL failed",
+    "socket, bind or listen failed",
+    "the link is not up",
     "the stanza cannot be serialized",
 };
 
@@ -59,7 +63,8 @@ static int accept_any(int ok, X509_STORE_CTX *store)
 
 static SSL_CTX *tls_ctx(EVP_PKEY *key, X509 *cert, bool server)
 {
-    SSL_CTX *c = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+    SSL_CTX *c =
+        SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
     int mode = SSL_VERIFY_PEER | (server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
 
     if (!c)
@@ -71,8 +76,10 @@ static SSL_CTX *tls_ctx(EVP_PKEY *key, X509 *cert, bool server)
         return NULL;
     }
     SSL_CTX_set_verify(c, mode, accept_any);
-    if (server)
+    if (server) { /* no resumption: every link shows its certificate */
         SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_num_tickets(c, 0);
+    }
     return c;
 }
 
@@ -89,7 +96,8 @@ static X509 *self_signed(EVP_PKEY *key, const char *cn)
     ok = RAND_bytes(rnd, sizeof rnd) == 1;
     rnd[0] &= 0x7f; /* positive */
     ok = ok && (bn = BN_bin2bn(rnd, sizeof rnd, NULL)) &&
-         BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) && X509_set_version(x, 2) &&
+         BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) &&
+         X509_set_version(x, 2) &&
          X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
          X509_gmtime_adj(X509_getm_notAfter(x), 365L * 24 * 3600) &&
          X509_set_pubkey(x, key) && (name = X509_get_subject_name(x)) &&
@@ -150,10 +158,14 @@ SSL_CTX *e2e_ident_tls(const e2e_ident *id, bool server)
     return server ? id->server : id->client;
 }
 
+/* Up, IPv4, and not link-local (169.254/16 does not cross a router and
+ * is rarely configured on purpose). */
 static bool worth_offering(const struct ifaddrs *a)
 {
-    return a->ifa_addr && a->ifa_addr->sa_family == AF_INET &&
-           (a->ifa_flags & IFF_UP);
+    const struct sockaddr_in *sin = (const void *)a->ifa_addr;
+
+    return sin && sin->sin_family == AF_INET && (a->ifa_flags & IFF_UP) &&
+           (ntohl(sin->sin_addr.s_addr) >> 16) != 0xA9FE;
 }
 
 int e2e_local_candidates(int port, struct e2e_candidate *out, int max)

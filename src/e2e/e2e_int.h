@@ -49,8 +49,7 @@ enum e2e_reader_result {
     E2E_READ_NOT_STREAM = -4 /* the root is not <stream:stream> */
 };
 int e2e_reader_new(xmpp_ctx_t *ctx, size_t max_stanza,
-                   const struct e2e_reader_cb *cb, void *ud,
-                   e2e_reader **out);
+                   const struct e2e_reader_cb *cb, void *ud, e2e_reader **out);
 void e2e_reader_free(e2e_reader *r);
 void e2e_reader_use_fi(e2e_reader *r);
 /* No more callbacks: the current feed returns at once. */

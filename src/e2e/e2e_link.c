@@ -27,14 +27,20 @@
 #define DEFAULT_CONNECT_MS 1500
 #define MAX_SID 128
 #define MAX_JID 1023
+/* Deferred callbacks: a bufferevent never calls us back from inside one
+ * of our own writes. */
+#define BEV_OPTIONS (BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
+#define ENCODE_MAX (16u << 20) /* the largest text we encode as FI */
+
+struct framing;
 
 enum state {
     NEXT,       /* connector: the timer tries the next candidate */
     CONNECTING, /* TCP + TLS */
     HEADER,     /* waiting for the peer's stream header */
     UP,
-    CLOSING,    /* our end is sent, we wait for the peer's */
-    FLUSHING,   /* finish() once our last bytes are written */
+    CLOSING,  /* our end is sent, we wait for the peer's */
+    FLUSHING, /* finish() once our last bytes are written */
     DOWN,
 };
 
@@ -45,13 +51,14 @@ struct e2e_link {
     struct bufferevent *bev;
     e2e_reader *rd;
     fi_ctx *fctx;
-    fi_encoder *enc; /* set: FI framing */
+    fi_encoder *enc; /* with FI framing */
+    const struct framing *framing;
     struct event *timer, *ack_timer;
     struct e2e_link_cb cb;
     void *ud;
     e2e_listener *listener; /* accepting side, until handed over */
     enum state state;
-    bool server, offer_fi, sent_end, clean;
+    bool server, plain, offer_fi, sent_header, sent_end, clean;
     int busy;
     bool dead;
     char *sid, *local_jid, *peer_jid;
@@ -66,7 +73,7 @@ struct e2e_link {
 
 static void finish(e2e_link *l, const char *reason);
 
-/* ---- lifetime ------------------------------------------------------------ */
+/* ---- lifetime */
 
 static void drop_attempt(e2e_link *l)
 {
@@ -124,13 +131,10 @@ static void enter(e2e_link *l)
     l->busy++;
 }
 
-/* false when the link is gone */
-static bool leave(e2e_link *l)
+static void leave(e2e_link *l)
 {
-    if (--l->busy || !l->dead)
-        return !l->dead;
-    destroy(l);
-    return false;
+    if (!--l->busy && l->dead)
+        destroy(l);
 }
 
 static void arm(struct event *ev, int ms)
@@ -139,7 +143,7 @@ static void arm(struct event *ev, int ms)
     evtimer_add(ev, &tv);
 }
 
-/* ---- writing ------------------------------------------------------------ */
+/* ---- writing */
 
 static int put(e2e_link *l, const void *data, size_t len)
 {
@@ -159,20 +163,18 @@ static int put_fi(e2e_link *l, xmpp_stanza_t *st)
     if (r)
         return r == FI_E_NOMEM ? E2E_LINK_ERR_NOMEM : E2E_LINK_ERR_ENCODE;
     fi_encoder_output(l->enc, &out, &len);
-    if (len > l->max_stanza)
+    if (len > FI_FRAME_MAX)
         return E2E_LINK_ERR_ENCODE;
     r = put(l, hdr, fi_frame_put(hdr, len));
     return r ? r : put(l, out, len);
 }
 
-static int put_stanza(e2e_link *l, xmpp_stanza_t *st)
+static int put_xml(e2e_link *l, xmpp_stanza_t *st)
 {
     char *buf;
     size_t len;
     int r;
 
-    if (l->enc)
-        return put_fi(l, st);
     if (xmpp_stanza_to_text(st, &buf, &len) != XMPP_EOK)
         return E2E_LINK_ERR_ENCODE;
     r = put(l, buf, len);
@@ -180,18 +182,29 @@ static int put_stanza(e2e_link *l, xmpp_stanza_t *st)
     return r;
 }
 
-/* The end of our stream: </stream:stream>, or an empty FI frame. */
+/* How stanzas and the end of our stream are written in each framing. */
+struct framing {
+    const char *name;
+    int (*put_stanza)(e2e_link *l, xmpp_stanza_t *st);
+    const char *end;
+    size_t end_len;
+};
+
+static const struct framing xml_framing = {"xml", put_xml, "</stream:stream>",
+                                           16};
+static const struct framing fi_framing = {"fi", put_fi, "", 1}; /* a 0 length */
+
+static int put_stanza(e2e_link *l, xmpp_stanza_t *st)
+{
+    return l->framing->put_stanza(l, st);
+}
+
 static void put_end(e2e_link *l)
 {
-    static const uint8_t zero = 0;
-
     if (l->sent_end)
         return;
     l->sent_end = true;
-    if (l->enc)
-        put(l, &zero, 1);
-    else
-        put(l, "</stream:stream>", 16);
+    put(l, l->framing->end, l->framing->end_len);
 }
 
 /* Finishes once everything queued is written (on_write), with reason
@@ -208,23 +221,18 @@ static void flush_then_finish(e2e_link *l, const char *reason)
     arm(l->timer, e2e_link_pending_bytes(l) ? CLOSE_GRACE_MS : 0);
 }
 
+/* <error xmlns='http://etherx.jabber.org/streams'>: the same element
+ * as <stream:error> in the stream's namespace context. */
 static void put_stream_error(e2e_link *l, const char *condition)
 {
     xmpp_stanza_t *e = xmpp_stanza_new(l->ctx), *c = xmpp_stanza_new(l->ctx);
-    char buf[300];
 
-    if (l->enc && e && c && !xmpp_stanza_set_name(e, "error") &&
+    if (e && c && !xmpp_stanza_set_name(e, "error") &&
         !xmpp_stanza_set_ns(e, E2E_NS_STREAMS) &&
         !xmpp_stanza_set_name(c, condition) &&
         !xmpp_stanza_set_ns(c, "urn:ietf:params:xml:ns:xmpp-streams") &&
         !xmpp_stanza_add_child(e, c))
-        put_fi(l, e);
-    else if (!l->enc) {
-        int n = snprintf(buf, sizeof buf,
-                         "<stream:error><%s xmlns='urn:ietf:params:xml:ns:"
-                         "xmpp-streams'/></stream:error>", condition);
-        put(l, buf, (size_t)n);
-    }
+        put_stanza(l, e);
     if (e)
         xmpp_stanza_release(e);
     if (c)
@@ -240,7 +248,7 @@ static void stream_fail(e2e_link *l, const char *condition, const char *text)
 
     if (l->state >= FLUSHING)
         return;
-    if (l->server && l->state < UP)
+    if (!l->sent_header)
         send_header(l, "xml"); /* the error must follow a header */
     put_stream_error(l, condition);
     put_end(l);
@@ -252,10 +260,13 @@ static char *escape(const char *s, char *out, size_t cap)
 {
     size_t n = 0;
 
-    for (; *s && n + 7 < cap; s++) {
-        const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" :
-                        *s == '>' ? "&gt;" : *s == '\'' ? "&apos;" :
-                        *s == '"' ? "&quot;" : NULL;
+    for (; *s && n + 7 <= cap; s++) { /* room for an entity and the NUL */
+        const char *e = *s == '&'    ? "&amp;"
+                        : *s == '<'  ? "&lt;"
+                        : *s == '>'  ? "&gt;"
+                        : *s == '\'' ? "&apos;"
+                        : *s == '"'  ? "&quot;"
+                                     : NULL;
         if (e) {
             memcpy(out + n, e, strlen(e));
             n += strlen(e);
@@ -268,7 +279,7 @@ static char *escape(const char *s, char *out, size_t cap)
 
 static void send_header(e2e_link *l, const char *framing)
 {
-    char from[3 * MAX_JID], to[3 * MAX_JID], sid[3 * MAX_SID];
+    char from[6 * MAX_JID + 1], to[6 * MAX_JID + 1], sid[6 * MAX_SID + 1];
     char *buf;
     int n;
 
@@ -282,11 +293,12 @@ static void send_header(e2e_link *l, const char *framing)
                  escape(l->sid ? l->sid : "", sid, sizeof sid), framing);
     if (n < 0)
         return;
+    l->sent_header = true;
     put(l, buf, (size_t)n);
     free(buf);
 }
 
-/* ---- acknowledgements ----------------------------------------------------- */
+/* ---- acknowledgements */
 
 static void send_ack(e2e_link *l)
 {
@@ -295,7 +307,8 @@ static void send_ack(e2e_link *l)
 
     event_del(l->ack_timer);
     snprintf(h, sizeof h, "%llu", (unsigned long long)l->received);
-    if (a && !xmpp_stanza_set_name(a, "a") && !xmpp_stanza_set_ns(a, E2E_NS_SM) &&
+    if (a && !xmpp_stanza_set_name(a, "a") &&
+        !xmpp_stanza_set_ns(a, E2E_NS_SM) &&
         !xmpp_stanza_set_attribute(a, "h", h) && !put_stanza(l, a))
         l->acked_out = l->received;
     if (a)
@@ -311,13 +324,23 @@ static void count_received(e2e_link *l)
         arm(l->ack_timer, ACK_DELAY_MS);
 }
 
+/* A clean end: the last acknowledgement, then our end. */
+static void ack_and_end(e2e_link *l)
+{
+    if (l->received > l->acked_out)
+        send_ack(l);
+    put_end(l);
+}
+
 static void on_ack_timer(evutil_socket_t fd, short what, void *ud)
 {
     e2e_link *l = ud;
 
     (void)fd, (void)what;
+    enter(l);
     if (l->state == UP && l->received > l->acked_out)
         send_ack(l);
+    leave(l);
 }
 
 static void take_ack(e2e_link *l, xmpp_stanza_t *a)
@@ -335,7 +358,7 @@ static void take_ack(e2e_link *l, xmpp_stanza_t *a)
         l->cb.on_acked(l->ud, l, v);
 }
 
-/* ---- reading -------------------------------------------------------------- */
+/* ---- reading */
 
 static bool is(xmpp_stanza_t *st, const char *name, const char *ns)
 {
@@ -359,11 +382,11 @@ static void rd_stanza(void *ud, xmpp_stanza_t *st)
                  c && xmpp_stanza_get_name(c) ? xmpp_stanza_get_name(c) : "?");
         put_end(l);
         flush_then_finish(l, why);
-    } else {
+    } else if (l->state == UP) {
         count_received(l);
         if (l->cb.on_stanza)
             l->cb.on_stanza(l->ud, l, st);
-    }
+    } /* after our end: dropped, unacknowledged, so the peer resends it */
 }
 
 static void rd_close(void *ud)
@@ -374,7 +397,7 @@ static void rd_close(void *ud)
         finish(l, NULL);
         return;
     }
-    put_end(l);
+    ack_and_end(l);
     flush_then_finish(l, NULL);
 }
 
@@ -408,10 +431,15 @@ static bool has_token(const char *list, const char *tok)
 
 static int use_fi(e2e_link *l)
 {
+    /* our own stanzas: limits only against runaway sizes */
+    struct fi_limits lim = {.max_string = ENCODE_MAX,
+                            .max_memory = 4 * ENCODE_MAX};
     struct fi_encoder_options o = {.vocab = fi_vocab_xmpp()};
 
-    if (!(l->fctx = fi_ctx_new(NULL, NULL)) || !(l->enc = fi_encoder_new(l->fctx, &o)))
+    if (!(l->fctx = fi_ctx_new(NULL, &lim)) ||
+        !(l->enc = fi_encoder_new(l->fctx, &o)))
         return E2E_LINK_ERR_NOMEM;
+    l->framing = &fi_framing;
     e2e_reader_use_fi(l->rd);
     return 0;
 }
@@ -438,13 +466,14 @@ static void listener_header(e2e_link *l, const char **attrs)
     const char *to = header_attr(attrs, NULL, "to");
     bool fi = l->offer_fi && has_token(framing, "fi");
 
-    if (!peer_fp(l)) {
+    if (!l->plain && !peer_fp(l)) {
         stream_fail(l, "not-authorized", "no client certificate");
         return;
     }
-    if (!sid || !*sid || strlen(sid) > MAX_SID || !from || strlen(from) > MAX_JID ||
-        (to && strlen(to) > MAX_JID)) {
-        stream_fail(l, "invalid-xml", "the header has no usable e2e:sid or from");
+    if (!sid || !*sid || strlen(sid) > MAX_SID || !from ||
+        strlen(from) > MAX_JID || (to && strlen(to) > MAX_JID)) {
+        stream_fail(l, "invalid-xml",
+                    "the header has no usable e2e:sid or from");
         return;
     }
     if (!(l->sid = strdup(sid)) || !(l->peer_jid = strdup(from)) ||
@@ -468,9 +497,10 @@ static void connector_header(e2e_link *l, const char **attrs)
     const char *framing = header_attr(attrs, E2E_NS_E2E, "framing");
     bool fi = framing && !strcmp(framing, "fi");
 
-    if (!sid || strcmp(sid, l->sid) ||
-        !framing || (!fi && strcmp(framing, "xml")) || (fi && !l->offer_fi)) {
-        stream_fail(l, "invalid-xml", "the answer has another e2e:sid or framing");
+    if (!sid || strcmp(sid, l->sid) || !framing ||
+        (!fi && strcmp(framing, "xml")) || (fi && !l->offer_fi)) {
+        stream_fail(l, "invalid-xml",
+                    "the answer has another e2e:sid or framing");
         return;
     }
     if (fi && use_fi(l)) {
@@ -503,27 +533,28 @@ static void on_read(struct bufferevent *bev, void *ud)
 
     enter(l);
     while (!l->dead && l->rd && l->state >= CONNECTING && l->state <= CLOSING &&
-           evbuffer_get_length(in) &&
-           evbuffer_peek(in, -1, NULL, &v, 1) >= 1) {
+           evbuffer_get_length(in) && evbuffer_peek(in, -1, NULL, &v, 1) >= 1) {
         int r = e2e_reader_feed(l->rd, v.iov_base, v.iov_len);
         l->bytes_in += v.iov_len;
         if (l->dead)
             break;
         evbuffer_drain(in, v.iov_len);
         if (r)
-            stream_fail(l, e2e_reader_condition(r), e2e_reader_error_text(l->rd));
+            stream_fail(l, e2e_reader_condition(r),
+                        e2e_reader_error_text(l->rd));
     }
     leave(l);
 }
 
-/* ---- connecting ------------------------------------------------------------ */
+/* ---- connecting */
 
 /* The current candidate failed: the timer moves on to the next. */
 static void fail_attempt(e2e_link *l, const char *why)
 {
     const struct e2e_candidate *c = &l->cands[l->cur];
 
-    snprintf(l->reason, sizeof l->reason, "%s port %d: %s", c->host, c->port, why);
+    snprintf(l->reason, sizeof l->reason, "%.64s port %d: %.200s", c->host,
+             c->port, why);
     quiet(l);
     l->state = NEXT;
     arm(l->timer, 0);
@@ -537,14 +568,21 @@ static const char *socket_error(char *buf, size_t cap)
         ERR_error_string_n(e, buf, cap);
         ERR_clear_error();
     } else
-        snprintf(buf, cap, "%s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        snprintf(buf, cap, "%s",
+                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     return buf;
 }
 
-static void tls_up(e2e_link *l)
+/* TCP (plain) or TLS is up: the connector checks and sends its header. */
+static void transport_up(e2e_link *l)
 {
     if (l->server) {
         l->state = HEADER;
+        return;
+    }
+    if (l->plain) {
+        l->state = HEADER;
+        send_header(l, l->offer_fi ? "fi xml" : "xml");
         return;
     }
     if (!peer_fp(l)) {
@@ -568,7 +606,7 @@ static void on_event(struct bufferevent *bev, short what, void *ud)
     enter(l);
     if (what & BEV_EVENT_CONNECTED) {
         if (l->state == CONNECTING)
-            tls_up(l);
+            transport_up(l);
     } else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
         if (what & BEV_EVENT_EOF)
             snprintf(why, sizeof why, "the peer closed the connection");
@@ -594,13 +632,41 @@ static void on_write(struct bufferevent *bev, void *ud)
     leave(l);
 }
 
-static int start_attempt(e2e_link *l, const struct e2e_candidate *c)
+/* The bufferevent on fd (-1: to be connected), TLS unless plain, and
+ * the reader.  0 or -1 (out of memory; fd is then closed). */
+static int open_bev(e2e_link *l, evutil_socket_t fd)
+{
+    SSL *ssl = l->plain ? NULL : SSL_new(l->tls);
+
+    if (l->plain)
+        l->bev = bufferevent_socket_new(l->base, fd, BEV_OPTIONS);
+    else if (ssl)
+        l->bev = bufferevent_openssl_socket_new(
+            l->base, fd, ssl,
+            l->server ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
+            BEV_OPTIONS);
+    if (!l->bev) {
+        SSL_free(ssl);
+        if (fd >= 0)
+            evutil_closesocket(fd);
+        return -1;
+    }
+    if (!l->plain)
+        bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
+    if (e2e_reader_new(l->ctx, l->max_stanza, &reader_cb, l, &l->rd) != 0)
+        return -1;
+    bufferevent_setcb(l->bev, on_read, on_write, on_event, l);
+    bufferevent_enable(l->bev, EV_READ | EV_WRITE);
+    return 0;
+}
+
+/* Starts connecting to c: NULL, or why it cannot start. */
+static const char *start_attempt(e2e_link *l, const struct e2e_candidate *c)
 {
     struct sockaddr_storage ss;
     struct sockaddr_in *v4 = (void *)&ss;
     struct sockaddr_in6 *v6 = (void *)&ss;
     socklen_t len;
-    SSL *ssl;
 
     memset(&ss, 0, sizeof ss);
     if (inet_pton(AF_INET, c->host, &v4->sin_addr) == 1) {
@@ -612,38 +678,35 @@ static int start_attempt(e2e_link *l, const struct e2e_candidate *c)
         v6->sin6_port = htons((uint16_t)c->port);
         len = sizeof *v6;
     } else
-        return -1;
-    if (!(ssl = SSL_new(l->tls)))
-        return -1;
-    l->bev = bufferevent_openssl_socket_new(l->base, -1, ssl,
-                                            BUFFEREVENT_SSL_CONNECTING,
-                                            BEV_OPT_CLOSE_ON_FREE);
-    if (!l->bev) {
-        SSL_free(ssl);
-        return -1;
-    }
-    if (e2e_reader_new(l->ctx, l->max_stanza, &reader_cb, l, &l->rd) != 0)
-        return -1;
-    bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
-    bufferevent_setcb(l->bev, on_read, on_write, on_event, l);
-    bufferevent_enable(l->bev, EV_READ | EV_WRITE);
-    return bufferevent_socket_connect(l->bev, (struct sockaddr *)&ss, (int)len);
+        return "not an IP address";
+    if (c->port <= 0 || c->port > 65535)
+        return "not a port";
+    if (open_bev(l, -1))
+        return "out of memory";
+    if (bufferevent_socket_connect(l->bev, (struct sockaddr *)&ss, (int)len) !=
+        0)
+        return strerror(errno);
+    return NULL;
 }
 
 static void try_next(e2e_link *l)
 {
     char why[sizeof l->reason + 64];
+    const char *err;
 
     while (++l->cur < (int)l->ncands) {
-        l->peer_fp[0] = '\0';
-        if (start_attempt(l, &l->cands[l->cur]) == 0) {
+        const struct e2e_candidate *c = &l->cands[l->cur];
+        l->peer_fp[0] = '\0'; /* a fresh attempt */
+        l->sent_header = l->sent_end = false;
+        l->bytes_in = l->bytes_out = 0;
+        if (!(err = start_attempt(l, c))) {
             l->state = CONNECTING;
             arm(l->timer, l->timeout_ms);
             return;
         }
         drop_attempt(l);
-        snprintf(l->reason, sizeof l->reason, "%s port %d: cannot connect: %s",
-                 l->cands[l->cur].host, l->cands[l->cur].port, strerror(errno));
+        snprintf(l->reason, sizeof l->reason, "%.64s port %d: %s", c->host,
+                 c->port, err);
     }
     snprintf(why, sizeof why, "no candidate worked (%zu tried); last: %s",
              l->ncands, l->ncands ? l->reason : "none given");
@@ -692,6 +755,7 @@ static e2e_link *link_new(struct event_base *base, xmpp_ctx_t *ctx,
         return NULL;
     l->base = base;
     l->ctx = ctx;
+    l->framing = &xml_framing;
     l->cur = -1;
     l->max_stanza = max_stanza ? max_stanza : E2E_DEFAULT_MAX_STANZA;
     l->timer = evtimer_new(base, on_timer, l);
@@ -706,9 +770,10 @@ static e2e_link *link_new(struct event_base *base, xmpp_ctx_t *ctx,
 
 static bool copy_params(e2e_link *l, const struct e2e_link_params *p)
 {
+    l->plain = p->plain;
     l->offer_fi = p->offer_fi;
-    l->timeout_ms = p->connect_timeout_ms > 0 ? p->connect_timeout_ms
-                                              : DEFAULT_CONNECT_MS;
+    l->timeout_ms =
+        p->connect_timeout_ms > 0 ? p->connect_timeout_ms : DEFAULT_CONNECT_MS;
     if (p->peer_fingerprint)
         snprintf(l->want_fp, sizeof l->want_fp, "%s", p->peer_fingerprint);
     return (l->sid = strdup(p->sid)) && (l->local_jid = strdup(p->local_jid)) &&
@@ -725,9 +790,10 @@ int e2e_link_connect(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
     if (!base || !ctx || !id || (n && !c) || !p || !p->sid || !*p->sid ||
         strlen(p->sid) > MAX_SID || !p->local_jid || !p->peer_jid ||
         strlen(p->local_jid) > MAX_JID || strlen(p->peer_jid) > MAX_JID ||
-        !cb || !out)
+        (p->plain && p->peer_fingerprint) || !cb || !out)
         return E2E_LINK_ERR_ARG;
-    if (!(l = link_new(base, ctx, e2e_ident_tls(id, false), p->max_stanza_bytes)))
+    if (!(l = link_new(base, ctx, e2e_ident_tls(id, false),
+                       p->max_stanza_bytes)))
         return E2E_LINK_ERR_NOMEM;
     if (!copy_params(l, p) || (n && !(l->cands = calloc(n, sizeof *c)))) {
         destroy(l);
@@ -744,38 +810,27 @@ int e2e_link_connect(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
     return 0;
 }
 
-/* ---- accepting (for the listener) ----------------------------------------- */
+/* ---- accepting (for the listener) */
 
 int e2e_link_accept(e2e_listener *ls, struct event_base *base, xmpp_ctx_t *ctx,
                     SSL_CTX *tls, evutil_socket_t fd,
                     const struct e2e_listener_params *p, e2e_link **out)
 {
     e2e_link *l = link_new(base, ctx, tls, p->max_stanza_bytes);
-    SSL *ssl = l ? SSL_new(tls) : NULL;
 
-    if (!ssl) {
-        if (l)
-            destroy(l);
+    if (!l) {
         evutil_closesocket(fd);
         return E2E_LINK_ERR_NOMEM;
     }
     l->server = true;
+    l->plain = p->plain;
     l->offer_fi = p->offer_fi;
     l->listener = ls;
-    l->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                            BEV_OPT_CLOSE_ON_FREE);
-    if (!l->bev) {
-        SSL_free(ssl);
-        evutil_closesocket(fd);
-    }
-    if (!l->bev || e2e_reader_new(ctx, l->max_stanza, &reader_cb, l, &l->rd)) {
+    if (open_bev(l, fd)) {
         destroy(l);
         return E2E_LINK_ERR_NOMEM;
     }
-    bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
-    bufferevent_setcb(l->bev, on_read, on_write, on_event, l);
-    bufferevent_enable(l->bev, EV_READ | EV_WRITE);
-    l->state = CONNECTING;
+    l->state = l->plain ? HEADER : CONNECTING;
     arm(l->timer, p->handshake_timeout_ms);
     *out = l;
     return 0;
@@ -786,7 +841,7 @@ void e2e_link_detach(e2e_link *l)
     l->listener = NULL;
 }
 
-/* ---- the rest of the public API ------------------------------------------- */
+/* ---- the rest of the public API */
 
 int e2e_link_send(e2e_link *l, xmpp_stanza_t *st)
 {
@@ -812,7 +867,7 @@ void e2e_link_close(e2e_link *l)
         arm(l->timer, 0);
         return;
     }
-    put_end(l);
+    ack_and_end(l);
     l->state = CLOSING;
     arm(l->timer, CLOSE_GRACE_MS);
 }
@@ -823,15 +878,50 @@ void e2e_link_set_callbacks(e2e_link *l, const struct e2e_link_cb *cb, void *ud)
     l->ud = ud;
 }
 
-const char *e2e_link_sid(const e2e_link *l) { return l->sid; }
-const char *e2e_link_peer_jid(const e2e_link *l) { return l->peer_jid; }
-const char *e2e_link_peer_fingerprint(const e2e_link *l) { return l->peer_fp; }
-const char *e2e_link_framing(const e2e_link *l) { return l->enc ? "fi" : "xml"; }
-int e2e_link_candidate_index(const e2e_link *l) { return l->server ? -1 : l->cur; }
-uint64_t e2e_link_sent(const e2e_link *l) { return l->sent; }
-uint64_t e2e_link_received(const e2e_link *l) { return l->received; }
-uint64_t e2e_link_bytes_out(const e2e_link *l) { return l->bytes_out; }
-uint64_t e2e_link_bytes_in(const e2e_link *l) { return l->bytes_in; }
+const char *e2e_link_sid(const e2e_link *l)
+{
+    return l->sid;
+}
+
+const char *e2e_link_peer_jid(const e2e_link *l)
+{
+    return l->peer_jid;
+}
+
+const char *e2e_link_peer_fingerprint(const e2e_link *l)
+{
+    return l->peer_fp;
+}
+
+const char *e2e_link_framing(const e2e_link *l)
+{
+    return l->framing->name;
+}
+
+int e2e_link_candidate_index(const e2e_link *l)
+{
+    return l->server ? -1 : l->cur;
+}
+
+uint64_t e2e_link_sent(const e2e_link *l)
+{
+    return l->sent;
+}
+
+uint64_t e2e_link_received(const e2e_link *l)
+{
+    return l->received;
+}
+
+uint64_t e2e_link_bytes_out(const e2e_link *l)
+{
+    return l->bytes_out;
+}
+
+uint64_t e2e_link_bytes_in(const e2e_link *l)
+{
+    return l->bytes_in;
+}
 
 size_t e2e_link_pending_bytes(const e2e_link *l)
 {

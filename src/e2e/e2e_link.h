@@ -3,7 +3,9 @@
  * Fast Infoset framing, stanza acknowledgements.
  *
  * Built on libevent (bufferevent_openssl) and OpenSSL.  The wire format,
- * limits and failure behaviour are described in docs/e2e.md. */
+ * limits and failure behaviour are described in docs/e2e.md.  A process
+ * using links must ignore SIGPIPE (a peer that vanishes mid-write would
+ * otherwise kill it), as xmucd and the harness do. */
 #ifndef SRC_E2E_E2E_LINK_H
 #define SRC_E2E_E2E_LINK_H
 
@@ -15,16 +17,16 @@
 
 enum e2e_link_error {
     E2E_LINK_OK = 0,
-    E2E_LINK_ERR_NOMEM = -1,   /* out of memory */
-    E2E_LINK_ERR_ARG = -2,     /* invalid argument */
-    E2E_LINK_ERR_TLS = -3,     /* OpenSSL failed (key, certificate, context) */
-    E2E_LINK_ERR_SOCKET = -4,  /* socket, bind or listen failed */
-    E2E_LINK_ERR_STATE = -5,   /* the link is not up (not yet, or down) */
-    E2E_LINK_ERR_ENCODE = -6,  /* the stanza cannot be serialized */
+    E2E_LINK_ERR_NOMEM = -1,  /* out of memory */
+    E2E_LINK_ERR_ARG = -2,    /* invalid argument */
+    E2E_LINK_ERR_TLS = -3,    /* OpenSSL failed (key, certificate, context) */
+    E2E_LINK_ERR_SOCKET = -4, /* socket, bind or listen failed */
+    E2E_LINK_ERR_STATE = -5,  /* the link is not up (not yet, or down) */
+    E2E_LINK_ERR_ENCODE = -6, /* the stanza cannot be serialized */
 };
 const char *e2e_link_strerror(int code);
 
-/* ---- identity --------------------------------------------------------- */
+/* ---- identity */
 
 typedef struct e2e_ident e2e_ident; /* our key pair + self-signed cert */
 /* An EC P-256 key and a self-signed X.509 certificate (random serial,
@@ -37,7 +39,7 @@ void e2e_ident_free(e2e_ident *id);
  * (the XEP-0320 <fingerprint hash='sha-256'> text form). */
 const char *e2e_ident_fingerprint(const e2e_ident *id);
 
-/* ---- candidates --------------------------------------------------------- */
+/* ---- candidates */
 
 struct e2e_candidate {
     char host[64]; /* an IPv4 or IPv6 literal */
@@ -47,7 +49,7 @@ struct e2e_candidate {
  * loopback last); returns how many were written (<= max). */
 int e2e_local_candidates(int port, struct e2e_candidate *out, int max);
 
-/* ---- links ------------------------------------------------------------ */
+/* ---- links */
 
 typedef struct e2e_link e2e_link;
 
@@ -67,13 +69,15 @@ struct e2e_link_cb {
 };
 
 struct e2e_link_params {
-    const char *sid;       /* Jingle session id, carried in the stream header */
+    const char *sid; /* Jingle session id, carried in the stream header */
     const char *local_jid, *peer_jid;
     const char *peer_fingerprint; /* expected; NULL: check later with
                                      e2e_link_peer_fingerprint() */
-    bool offer_fi;              /* offer Fast Infoset framing */
-    int connect_timeout_ms;     /* per candidate, until on_up; 0: 1500 */
-    size_t max_stanza_bytes;    /* 0: 262144 (then policy-violation stream error) */
+    bool offer_fi;                /* offer Fast Infoset framing */
+    int connect_timeout_ms;       /* per candidate, until on_up; 0: 1500 */
+    size_t max_stanza_bytes;      /* 0: 262144; above: policy-violation */
+    bool plain; /* no TLS (no fingerprints): for benchmarks on a trusted
+                   network only, never negotiated */
 };
 
 /* Outgoing: tries the candidates in order, each with the timeout (a
@@ -98,7 +102,7 @@ void e2e_link_set_callbacks(e2e_link *l, const struct e2e_link_cb *cb,
 /* Stanzas sent (numbered) and received (acknowledged to the peer). */
 uint64_t e2e_link_sent(const e2e_link *l);
 uint64_t e2e_link_received(const e2e_link *l);
-/* Stream bytes (after the headers, before TLS) written and read. */
+/* Stream bytes (headers included, TLS excluded) written and read. */
 uint64_t e2e_link_bytes_out(const e2e_link *l);
 uint64_t e2e_link_bytes_in(const e2e_link *l);
 /* Bytes queued and not yet taken by TLS: a sender may wait for this to
@@ -110,7 +114,7 @@ void e2e_link_close(e2e_link *l);
 /* At once, no callback; safe from inside any callback of this link. */
 void e2e_link_free(e2e_link *l);
 
-/* ---- listener ------------------------------------------------------------ */
+/* ---- listener */
 
 typedef struct e2e_listener e2e_listener;
 /* An incoming link whose TLS handshake and stream header arrived (sid,
@@ -119,12 +123,14 @@ typedef struct e2e_listener e2e_listener;
  * the link is up), or frees it (wrong sid/fingerprint). */
 typedef void (*e2e_listener_fn)(void *ud, e2e_link *l);
 struct e2e_listener_params {
-    const char *bind_host;    /* IP literal; NULL: 0.0.0.0 */
-    int port;                 /* 0: any */
-    int max_pending;          /* handshakes in progress; 0: 32; beyond: closed at once */
+    const char *bind_host; /* IP literal; NULL: 0.0.0.0 */
+    int port;              /* 0: any */
+    int max_pending;       /* handshakes in progress; 0: 32; beyond:
+                              closed at once */
     int handshake_timeout_ms; /* TLS + stream header; 0: 3000 */
     size_t max_stanza_bytes;  /* 0: 262144 */
     bool offer_fi;
+    bool plain; /* no TLS: accepts only plain links (see e2e_link_params) */
 };
 int e2e_listener_new(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
                      const struct e2e_listener_params *p, e2e_listener_fn fn,

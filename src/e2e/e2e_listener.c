@@ -114,14 +114,15 @@ int e2e_listener_new(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
     ls->ud = ud;
     ls->tls = e2e_ident_tls(id, true);
     if (!SSL_CTX_up_ref(ls->tls) ||
-        !(ls->pending = calloc((size_t)ls->p.max_pending, sizeof *ls->pending))) {
+        !(ls->pending =
+              calloc((size_t)ls->p.max_pending, sizeof *ls->pending))) {
         free(ls);
         return E2E_LINK_ERR_NOMEM;
     }
-    ls->lev = evconnlistener_new_bind(base, on_accept, ls,
-                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                      LEV_OPT_CLOSE_ON_EXEC, 128,
-                                      (struct sockaddr *)&ss, len);
+    ls->lev = evconnlistener_new_bind(
+        base, on_accept, ls,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128,
+        (struct sockaddr *)&ss, len);
     if (!ls->lev) {
         e2e_listener_free(ls);
         return E2E_LINK_ERR_SOCKET;

@@ -44,6 +44,7 @@ struct e2e_policy {
 };
 
 #define MAX_FAILURES 1000u
+#define GREY_MAX_MS (1ull << 52) /* exact in a double */
 
 const char *e2e_policy_strerror(int code)
 {
@@ -101,6 +102,7 @@ static bool params_ok(const struct e2e_policy_params *q)
     return q->limit >= 1 && q->aging > 0 && q->aging < 1 &&
            q->round_ms > 0 && q->penalty >= 0 && q->penalty <= 1 &&
            q->min_priority >= 0 && q->grey_steep > 0 &&
+           q->grey_max_ms <= GREY_MAX_MS &&
            isfinite(q->grey_mid) && q->hysteresis >= 1 &&
            isfinite(q->hysteresis) && isfinite(q->min_priority) &&
            q->max_peers >= (size_t)q->limit && q->max_peers <= UINT32_MAX / 2 &&
@@ -376,6 +378,14 @@ static int enter(e2e_policy *p, uint64_t now_ms)
     return E2E_POLICY_OK;
 }
 
+/* enter(), then finds or adds the peer. */
+static int enter_peer(e2e_policy *p, const char *peer, uint64_t now_ms,
+                      struct peer **out)
+{
+    int rc = enter(p, now_ms);
+    return rc ? rc : lookup(p, peer, out);
+}
+
 /* ---- the round ---- */
 
 static void age_and_expire(e2e_policy *p, uint64_t now)
@@ -468,9 +478,7 @@ int e2e_policy_round(e2e_policy *p, uint64_t now_ms)
 int e2e_policy_sample(e2e_policy *p, const char *peer, size_t bytes)
 {
     struct peer *e;
-    int rc = enter(p, 0);
-    if (!rc)
-        rc = lookup(p, peer, &e);
+    int rc = enter_peer(p, peer, 0, &e);
     if (rc)
         return rc;
     e->fresh = bytes > UINT64_MAX - e->fresh ? UINT64_MAX : e->fresh + bytes;
@@ -481,9 +489,7 @@ int e2e_policy_opened(e2e_policy *p, const char *peer, bool incoming,
                       uint64_t now_ms)
 {
     struct peer *e;
-    int rc = enter(p, now_ms);
-    if (!rc)
-        rc = lookup(p, peer, &e);
+    int rc = enter_peer(p, peer, now_ms, &e);
     if (rc)
         return rc;
     if (is_held(e))
@@ -499,9 +505,7 @@ int e2e_policy_opened(e2e_policy *p, const char *peer, bool incoming,
 int e2e_policy_failed(e2e_policy *p, const char *peer, uint64_t now_ms)
 {
     struct peer *e;
-    int rc = enter(p, now_ms);
-    if (!rc)
-        rc = lookup(p, peer, &e);
+    int rc = enter_peer(p, peer, now_ms, &e);
     if (rc)
         return rc;
     if (is_held(e))

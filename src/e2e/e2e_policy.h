@@ -92,7 +92,8 @@ typedef void (*e2e_policy_act_fn)(void *ud, enum e2e_policy_action a,
 E2E_POLICY_API void e2e_policy_defaults(struct e2e_policy_params *out);
 /* p NULL: defaults.  EINVAL when a parameter is out of range (limit < 1,
  * aging outside (0,1), penalty outside [0,1], hysteresis < 1, max_peers
- * < limit, negative priorities, grey_steep <= 0, round_ms 0). */
+ * < limit, negative priorities, grey_steep <= 0, round_ms 0, grey_max_ms
+ * above 2^52). */
 E2E_POLICY_API int e2e_policy_new(const struct e2e_policy_params *p,
                                   e2e_policy_act_fn act, void *ud,
                                   e2e_policy **out);
@@ -117,11 +118,13 @@ E2E_POLICY_API int e2e_policy_round(e2e_policy *p, uint64_t now_ms);
 E2E_POLICY_API int e2e_policy_opened(e2e_policy *p, const char *peer,
                                      bool incoming, uint64_t now_ms);
 /* The attempt failed (declined, timed out, error): frees its slot, counts
- * a consecutive failure and greylists the peer. */
+ * a consecutive failure and greylists the peer.  On a held session it
+ * closes it as closed() would, then counts the failure. */
 E2E_POLICY_API int e2e_policy_failed(e2e_policy *p, const char *peer,
                                      uint64_t now_ms);
 /* A held session ended: frees the slot, priority *= penalty.  A peer
- * without a session (already closed by a CLOSE action) is a no-op. */
+ * without a session (already closed by a CLOSE action) is a no-op; an
+ * attempt that ends before it was up is reported with failed(). */
 E2E_POLICY_API int e2e_policy_closed(e2e_policy *p, const char *peer,
                                      uint64_t now_ms);
 

@@ -75,8 +75,8 @@ int e2e_reader_new(xmpp_ctx_t *ctx, size_t max_stanza,
                    const struct e2e_reader_cb *cb, void *ud, e2e_reader **out)
 {
     static const struct xs_callbacks xcb = {on_open, on_stanza, on_end};
-    struct fi_limits fl = {.max_depth = 64, .max_attributes = 256,
-                           .max_string = max_stanza};
+    struct fi_limits fl = {
+        .max_depth = 64, .max_attributes = 256, .max_string = max_stanza};
     struct xs_limits xl = {.max_stanza_bytes = max_stanza, .max_depth = 64};
     e2e_reader *r = calloc(1, sizeof *r);
 
@@ -125,21 +125,34 @@ const char *e2e_reader_error_text(const e2e_reader *r)
 const char *e2e_reader_condition(int code)
 {
     switch (code) {
-    case E2E_READ_TOO_BIG: return "policy-violation";
-    case E2E_READ_NOMEM: return "resource-constraint";
-    case E2E_READ_NOT_STREAM: return "invalid-namespace";
-    default: return "not-well-formed";
+    case E2E_READ_TOO_BIG:
+        return "policy-violation";
+    case E2E_READ_NOMEM:
+        return "resource-constraint";
+    case E2E_READ_NOT_STREAM:
+        return "invalid-namespace";
+    default:
+        return "not-well-formed";
     }
 }
 
 static int xml_error(e2e_reader *r, int code)
 {
     switch (code) {
-    case XS_ERR_NOMEM: code = E2E_READ_NOMEM; break;
-    case XS_ERR_TOO_BIG: code = E2E_READ_TOO_BIG; break;
-    case XS_ERR_TOO_DEEP: code = E2E_READ_TOO_BIG; break;
-    case XS_ERR_NOT_STREAM: code = E2E_READ_NOT_STREAM; break;
-    default: code = E2E_READ_SYNTAX;
+    case XS_ERR_NOMEM:
+        code = E2E_READ_NOMEM;
+        break;
+    case XS_ERR_TOO_BIG:
+        code = E2E_READ_TOO_BIG;
+        break;
+    case XS_ERR_TOO_DEEP:
+        code = E2E_READ_TOO_BIG;
+        break;
+    case XS_ERR_NOT_STREAM:
+        code = E2E_READ_NOT_STREAM;
+        break;
+    default:
+        code = E2E_READ_SYNTAX;
     }
     return fail(r, code, xs_parser_error_text(r->xml));
 }
@@ -214,7 +227,8 @@ static int deliver_frame(e2e_reader *r, size_t hdr, size_t n)
     }
     if ((x = e2e_fi_decode(r->fi, r->frame + hdr, n, &st)) != 0) {
         char why[120];
-        snprintf(why, sizeof why, "bad Fast Infoset stanza: %s", fi_strerror(x));
+        snprintf(why, sizeof why, "bad Fast Infoset stanza: %s",
+                 fi_strerror(x));
         return fail(r, x == FI_E_NOMEM ? E2E_READ_NOMEM : E2E_READ_SYNTAX, why);
     }
     on_stanza(r, st, n);
@@ -227,14 +241,16 @@ static int feed_fi(e2e_reader *r, const uint8_t *data, size_t len)
 {
     for (;;) {
         size_t n = 0, need, take;
-        int hdr = r->frame_len ? fi_frame_header(r->frame, r->frame_len, &n) : 0;
+        int hdr =
+            r->frame_len ? fi_frame_header(r->frame, r->frame_len, &n) : 0;
 
         if (r->stopped || r->phase != FI)
             return 0;
         if (hdr < 0)
             return fail(r, E2E_READ_SYNTAX, "bad frame header");
         if (hdr > 0 && n > r->max_stanza)
-            return fail(r, E2E_READ_TOO_BIG, "a stanza is larger than the limit");
+            return fail(r, E2E_READ_TOO_BIG,
+                        "a stanza is larger than the limit");
         need = hdr ? (size_t)hdr + n : r->frame_len + 1;
         if (hdr && r->frame_len == need) {
             r->frame_len = 0;

@@ -18,3 +18,16 @@ tests_unit_test_e2e_link_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS) $(SSL_CFLAGS)
 tests_unit_test_e2e_link_LDADD = src/e2e/libe2elink.la src/e2e/libe2e.la \
 	fi/libfi.la $(CRITERION_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_e2e_frames
+TESTS += tests/fuzz/fuzz_e2e_frames
+FUZZ_TARGETS += fuzz_e2e_frames
+tests_fuzz_fuzz_e2e_frames_SOURCES = tests/fuzz/fuzz_e2e_frames.c tests/fuzz/replay.c
+tests_fuzz_fuzz_e2e_frames_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS) \
+	$(SSL_CFLAGS)
+tests_fuzz_fuzz_e2e_frames_LDADD = src/e2e/libe2elink.la src/e2e/libe2e.la \
+	fi/libfi.la
+fuzz_e2e_frames_FUZZ_SRCS = src/e2e/e2e_reader.c src/e2e/e2e_fi.c \
+	src/e2e/xs_parser.c $(filter %.c,$(fi_libfi_la_SOURCES))
+fuzz_e2e_frames_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/fuzz_e2e_frames

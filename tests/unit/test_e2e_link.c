@@ -12,6 +12,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <event2/listener.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <openssl/ssl.h>
@@ -46,7 +47,7 @@ static uint32_t rnd(void)
     return (uint32_t)rng;
 }
 
-/* ---- the world: a loop, two identities, a listener --------------------- */
+/* ---- the world: a loop, two identities, a listener */
 
 struct side {
     e2e_link *l;
@@ -69,6 +70,7 @@ struct world {
     struct side acc, con; /* accepted side, connecting side */
     int handed;
     bool free_in_listener_fn;
+    bool plain; /* links without TLS */
 };
 
 static struct world W;
@@ -178,7 +180,8 @@ static void world_fini(void)
 
 static void listen_with(const struct e2e_listener_params *p)
 {
-    cr_assert_eq(e2e_listener_new(W.base, W.ctx, W.ia, p, on_incoming, NULL, &W.ls), 0);
+    cr_assert_eq(
+        e2e_listener_new(W.base, W.ctx, W.ia, p, on_incoming, NULL, &W.ls), 0);
     cr_assert_gt(e2e_listener_port(W.ls), 0);
 }
 
@@ -186,7 +189,8 @@ static void listen_on(bool offer_fi, size_t max_stanza)
 {
     struct e2e_listener_params p = {.bind_host = "127.0.0.1",
                                     .offer_fi = offer_fi,
-                                    .max_stanza_bytes = max_stanza};
+                                    .max_stanza_bytes = max_stanza,
+                                    .plain = W.plain};
     listen_with(&p);
 }
 
@@ -200,12 +204,18 @@ static void connect_to(const struct e2e_candidate *c, size_t n, bool offer_fi,
                        const char *fp, size_t max_stanza, int timeout_ms)
 {
     struct e2e_link_params p = {
-        .sid = SID, .local_jid = JID_B, .peer_jid = JID_A,
-        .peer_fingerprint = fp, .offer_fi = offer_fi,
-        .connect_timeout_ms = timeout_ms, .max_stanza_bytes = max_stanza,
+        .sid = SID,
+        .local_jid = JID_B,
+        .peer_jid = JID_A,
+        .peer_fingerprint = fp,
+        .offer_fi = offer_fi,
+        .connect_timeout_ms = timeout_ms,
+        .max_stanza_bytes = max_stanza,
+        .plain = W.plain,
     };
     cr_assert_eq(e2e_link_connect(W.base, W.ctx, W.ib, c, n, &p, &side_cb,
-                                  &W.con, &W.con.l), 0);
+                                  &W.con, &W.con.l),
+                 0);
 }
 
 /* Runs the loop until cond() holds (the test's hang guard stops a
@@ -216,9 +226,20 @@ static void run_until(bool (*cond)(void))
         cr_assert_geq(event_base_loop(W.base, EVLOOP_ONCE), 0);
 }
 
-static bool both_up(void) { return W.con.up && W.acc.l; }
-static bool con_down(void) { return W.con.down > 0; }
-static bool both_down(void) { return W.con.down && W.acc.down; }
+static bool both_up(void)
+{
+    return W.con.up && W.acc.l;
+}
+
+static bool con_down(void)
+{
+    return W.con.down > 0;
+}
+
+static bool both_down(void)
+{
+    return W.con.down && W.acc.down;
+}
 
 static void up_pair(bool listener_fi, bool connector_fi)
 {
@@ -232,9 +253,9 @@ static void up_pair(bool listener_fi, bool connector_fi)
 
 /* The hang guard, for the whole suite (Criterion 2.4.1 leaks in its
  * runner with per-test timeouts and parallel jobs). */
-TestSuite(e2e_link, .timeout = 120);
+TestSuite(e2e_link);
 
-/* ---- identities ---------------------------------------------------------- */
+/* ---- identities */
 
 Test(e2e_ident, fingerprint_form)
 {
@@ -246,7 +267,8 @@ Test(e2e_ident, fingerprint_form)
     fp = e2e_ident_fingerprint(a);
     cr_assert_eq(strlen(fp), 95);
     for (int i = 0; i < 95; i++)
-        cr_assert(i % 3 == 2 ? fp[i] == ':' : !!strchr("0123456789ABCDEF", fp[i]),
+        cr_assert(i % 3 == 2 ? fp[i] == ':'
+                             : !!strchr("0123456789ABCDEF", fp[i]),
                   "bad character %d in %s", i, fp);
     cr_assert_str_neq(fp, e2e_ident_fingerprint(b));
     cr_assert_eq(e2e_ident_new("", &b), E2E_LINK_ERR_ARG);
@@ -265,7 +287,7 @@ Test(e2e_ident, local_candidates)
         cr_assert_eq(c[i].port, 5000);
 }
 
-/* ---- connect and accept ---------------------------------------------------- */
+/* ---- connect and accept */
 
 static void check_framing(bool lfi, bool cfi, const char *want)
 {
@@ -276,20 +298,34 @@ static void check_framing(bool lfi, bool cfi, const char *want)
     cr_assert_str_eq(e2e_link_sid(W.acc.l), SID);
     cr_assert_str_eq(e2e_link_peer_jid(W.acc.l), JID_B);
     cr_assert_str_eq(e2e_link_peer_jid(W.con.l), JID_A);
-    cr_assert_str_eq(e2e_link_peer_fingerprint(W.acc.l), e2e_ident_fingerprint(W.ib));
-    cr_assert_str_eq(e2e_link_peer_fingerprint(W.con.l), e2e_ident_fingerprint(W.ia));
+    cr_assert_str_eq(e2e_link_peer_fingerprint(W.acc.l),
+                     e2e_ident_fingerprint(W.ib));
+    cr_assert_str_eq(e2e_link_peer_fingerprint(W.con.l),
+                     e2e_ident_fingerprint(W.ia));
     cr_assert_eq(e2e_link_candidate_index(W.con.l), 0);
     cr_assert_eq(e2e_link_candidate_index(W.acc.l), -1);
     cr_assert_eq(W.acc.up, 0, "on_up is not called on the accepting side");
     world_fini();
 }
 
-Test(e2e_link, framing_xml) { check_framing(false, false, "xml"); }
-Test(e2e_link, framing_fi) { check_framing(true, true, "fi"); }
-Test(e2e_link, framing_mixed_listener_no_fi) { check_framing(false, true, "xml"); }
-Test(e2e_link, framing_mixed_connector_no_fi) { check_framing(true, false, "xml"); }
+Test(e2e_link, framing_xml)
+{
+    check_framing(false, false, "xml");
+}
+Test(e2e_link, framing_fi)
+{
+    check_framing(true, true, "fi");
+}
+Test(e2e_link, framing_mixed_listener_no_fi)
+{
+    check_framing(false, true, "xml");
+}
+Test(e2e_link, framing_mixed_connector_no_fi)
+{
+    check_framing(true, false, "xml");
+}
 
-/* ---- stanzas both ways ------------------------------------------------------ */
+/* ---- stanzas both ways */
 
 static char *random_base64(size_t octets)
 {
@@ -344,8 +380,8 @@ static xmpp_stanza_t *sent_con[N_MSG], *sent_acc[N_MSG];
 
 static bool all_delivered(void)
 {
-    return W.acc.ngot == N_MSG && W.con.ngot == N_MSG &&
-           W.con.acked == N_MSG && W.acc.acked == N_MSG;
+    return W.acc.ngot == N_MSG && W.con.ngot == N_MSG && W.con.acked == N_MSG &&
+           W.acc.acked == N_MSG;
 }
 
 static void send_all(e2e_link *l, const char *to, xmpp_stanza_t **keep)
@@ -363,13 +399,14 @@ static bool same_str(const char *a, const char *b)
 
 static int attrs_but_xmlns(xmpp_stanza_t *st)
 {
-    return xmpp_stanza_get_attribute_count(st) - !!xmpp_stanza_get_attribute(st, "xmlns");
+    return xmpp_stanza_get_attribute_count(st) -
+           !!xmpp_stanza_get_attribute(st, "xmlns");
 }
 
-/* Equal trees: names, namespaces (a top-level stanza is in jabber:client
- * whether it says so or not), attributes in any order, children in
- * order. */
-static bool same(xmpp_stanza_t *a, xmpp_stanza_t *b, bool top)
+/* Equal trees: names, namespaces in effect (a stanza is in
+ * jabber:client whether it says so or not), attributes in any order,
+ * children in order. */
+static bool same_in(xmpp_stanza_t *a, xmpp_stanza_t *b, const char *ns)
 {
     const char *kv[64];
     int n = xmpp_stanza_get_attributes(a, kv, 64);
@@ -378,14 +415,12 @@ static bool same(xmpp_stanza_t *a, xmpp_stanza_t *b, bool top)
 
     if (xmpp_stanza_is_text(a) || xmpp_stanza_is_text(b))
         return xmpp_stanza_is_text(a) && xmpp_stanza_is_text(b) &&
-               same_str(xmpp_stanza_get_text_ptr(a), xmpp_stanza_get_text_ptr(b));
-    if (top) {
-        na = na ? na : "jabber:client";
-        nb = nb ? nb : "jabber:client";
-    }
+               same_str(xmpp_stanza_get_text_ptr(a),
+                        xmpp_stanza_get_text_ptr(b));
+    na = na ? na : ns;
+    nb = nb ? nb : ns;
     if (!same_str(xmpp_stanza_get_name(a), xmpp_stanza_get_name(b)) ||
-        !same_str(na, nb) ||
-        attrs_but_xmlns(a) != attrs_but_xmlns(b))
+        !same_str(na, nb) || attrs_but_xmlns(a) != attrs_but_xmlns(b))
         return false;
     for (int i = 0; i < n; i += 2)
         if (strcmp(kv[i], "xmlns") &&
@@ -393,9 +428,14 @@ static bool same(xmpp_stanza_t *a, xmpp_stanza_t *b, bool top)
             return false;
     for (ca = xmpp_stanza_get_children(a), cb = xmpp_stanza_get_children(b);
          ca && cb; ca = xmpp_stanza_get_next(ca), cb = xmpp_stanza_get_next(cb))
-        if (!same(ca, cb, false))
+        if (!same_in(ca, cb, na))
             return false;
     return !ca && !cb;
+}
+
+static bool same(xmpp_stanza_t *a, xmpp_stanza_t *b, bool top)
+{
+    return same_in(a, b, top ? "jabber:client" : NULL);
 }
 
 static void check_received(const struct side *s, xmpp_stanza_t **sent,
@@ -406,19 +446,24 @@ static void check_received(const struct side *s, xmpp_stanza_t **sent,
                   "%s: stanza %d differs (E2E_SEED=%llu)", who, i, seed);
 }
 
-static void exchange(bool fi)
+static void exchange(bool fi, bool plain)
 {
     struct e2e_candidate c;
 
     world_init();
+    W.plain = plain;
     listen_on(fi, 1024 * 1024);
     c = here(e2e_listener_port(W.ls));
-    connect_to(&c, 1, fi, e2e_ident_fingerprint(W.ia), 1024 * 1024, 0);
+    connect_to(&c, 1, fi, plain ? NULL : e2e_ident_fingerprint(W.ia),
+               1024 * 1024, 0);
     run_until(both_up);
     send_all(W.con.l, JID_A, sent_con);
     send_all(W.acc.l, JID_B, sent_acc);
     run_until(all_delivered);
     cr_assert_str_eq(xmpp_stanza_get_ns(W.acc.got[0]), "jabber:client");
+    cr_assert_str_eq(e2e_link_framing(W.con.l), fi ? "fi" : "xml");
+    cr_assert_str_eq(e2e_link_peer_fingerprint(W.acc.l),
+                     plain ? "" : e2e_ident_fingerprint(W.ib));
     check_received(&W.acc, sent_con, "connector to listener");
     check_received(&W.con, sent_acc, "listener to connector");
     cr_assert_eq(e2e_link_sent(W.con.l), N_MSG);
@@ -438,10 +483,44 @@ static void exchange(bool fi)
     world_fini();
 }
 
-Test(e2e_link, stanzas_both_ways_xml) { exchange(false); }
-Test(e2e_link, stanzas_both_ways_fi) { exchange(true); }
+Test(e2e_link, stanzas_both_ways_xml)
+{
+    exchange(false, false);
+}
 
-/* ---- fingerprints and candidates -------------------------------------------- */
+Test(e2e_link, stanzas_both_ways_fi)
+{
+    exchange(true, false);
+}
+
+/* Without TLS: what the benchmark compares with. */
+Test(e2e_link, stanzas_both_ways_plain_xml)
+{
+    exchange(false, true);
+}
+
+Test(e2e_link, stanzas_both_ways_plain_fi)
+{
+    exchange(true, true);
+}
+
+Test(e2e_link, plain_with_fingerprint_refused)
+{
+    struct e2e_link_params p = {.sid = SID,
+                                .local_jid = JID_B,
+                                .peer_jid = JID_A,
+                                .peer_fingerprint = "AB",
+                                .plain = true};
+    e2e_link *l;
+
+    world_init();
+    cr_assert_eq(e2e_link_connect(W.base, W.ctx, W.ib, NULL, 0, &p, &side_cb,
+                                  &W.con, &l),
+                 E2E_LINK_ERR_ARG);
+    world_fini();
+}
+
+/* ---- fingerprints and candidates */
 
 Test(e2e_link, wrong_fingerprint_refused)
 {
@@ -495,10 +574,10 @@ Test(e2e_link, candidates_in_order)
 
     world_init();
     listen_on(true, 0);
-    c[0] = here(mute_port);                          /* times out */
+    c[0] = here(mute_port);                             /* times out */
     snprintf(c[1].host, sizeof c[1].host, "192.0.2.1"); /* TEST-NET-1 */
     c[1].port = 9;
-    c[2] = here(refusing_port());                    /* refuses */
+    c[2] = here(refusing_port()); /* refuses */
     snprintf(c[3].host, sizeof c[3].host, "not-an-address");
     c[3].port = 1;
     c[4] = here(e2e_listener_port(W.ls));
@@ -519,7 +598,8 @@ Test(e2e_link, no_candidate_works)
     c[1] = here(refusing_port());
     connect_to(c, 2, false, NULL, 0, 300);
     run_until(con_down);
-    cr_assert(strstr(W.con.reason, "no candidate worked (2 tried)"), "%s", W.con.reason);
+    cr_assert(strstr(W.con.reason, "no candidate worked (2 tried)"), "%s",
+              W.con.reason);
     world_fini();
 }
 
@@ -532,7 +612,7 @@ Test(e2e_link, no_candidates_at_all)
     world_fini();
 }
 
-/* ---- limits and bad input ------------------------------------------------- */
+/* ---- limits and bad input */
 
 static void oversized(bool fi)
 {
@@ -553,13 +633,21 @@ static void oversized(bool fi)
     xmpp_stanza_release(m);
     run_until(both_down);
     cr_assert_eq(W.acc.stanzas, 0);
-    cr_assert(strstr(W.acc.reason, "policy-violation"), "listener: %s", W.acc.reason);
-    cr_assert(strstr(W.con.reason, "policy-violation"), "connector: %s", W.con.reason);
+    cr_assert(strstr(W.acc.reason, "policy-violation"), "listener: %s",
+              W.acc.reason);
+    cr_assert(strstr(W.con.reason, "policy-violation"), "connector: %s",
+              W.con.reason);
     world_fini();
 }
 
-Test(e2e_link, oversized_stanza_xml) { oversized(false); }
-Test(e2e_link, oversized_stanza_fi) { oversized(true); }
+Test(e2e_link, oversized_stanza_xml)
+{
+    oversized(false);
+}
+Test(e2e_link, oversized_stanza_fi)
+{
+    oversized(true);
+}
 
 /* A TLS client that writes raw bytes and keeps what comes back. */
 struct raw {
@@ -585,17 +673,19 @@ static void raw_event(struct bufferevent *bev, short what, void *ud)
 static struct raw *raw_tls(int port, const char *bytes)
 {
     struct raw *r = calloc(1, sizeof *r);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port)};
     SSL *ssl = SSL_new(e2e_ident_tls(W.ib, false));
 
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     r->got = evbuffer_new();
-    r->bev = bufferevent_openssl_socket_new(W.base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-                                            BEV_OPT_CLOSE_ON_FREE);
+    r->bev = bufferevent_openssl_socket_new(
+        W.base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
     bufferevent_openssl_set_allow_dirty_shutdown(r->bev, 1);
     bufferevent_setcb(r->bev, raw_read, NULL, raw_event, r);
     bufferevent_enable(r->bev, EV_READ | EV_WRITE);
-    cr_assert_eq(bufferevent_socket_connect(r->bev, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(
+        bufferevent_socket_connect(r->bev, (struct sockaddr *)&a, sizeof a), 0);
     bufferevent_write(r->bev, bytes, strlen(bytes));
     return r;
 }
@@ -608,7 +698,10 @@ static void raw_free(struct raw *r)
 }
 
 static struct raw *the_raw;
-static bool raw_ended(void) { return the_raw->ended; }
+static bool raw_ended(void)
+{
+    return the_raw->ended;
+}
 
 static void bad_header(const char *header, const char *condition)
 {
@@ -620,7 +713,8 @@ static void bad_header(const char *header, const char *condition)
     run_until(raw_ended);
     evbuffer_add(the_raw->got, "", 1);
     text = (char *)evbuffer_pullup(the_raw->got, -1);
-    cr_assert(strstr(text, "<stream:error>"), "answer: %s", text);
+    cr_assert(strstr(text, "<error xmlns=\"" E2E_NS_STREAMS "\"><"),
+              "answer: %s", text);
     cr_assert(strstr(text, condition), "answer: %s", text);
     cr_assert_eq(W.handed, 0);
     cr_assert_eq(e2e_listener_pending(W.ls), 0);
@@ -628,8 +722,9 @@ static void bad_header(const char *header, const char *condition)
     world_fini();
 }
 
-#define HDR_START "<stream:stream xmlns='jabber:client' " \
-                  "xmlns:stream='http://etherx.jabber.org/streams' "
+#define HDR_START                                                              \
+    "<stream:stream xmlns='jabber:client' "                                    \
+    "xmlns:stream='http://etherx.jabber.org/streams' "
 
 Test(e2e_link, bad_header_namespace)
 {
@@ -645,12 +740,14 @@ Test(e2e_link, bad_header_wrong_root)
 
 Test(e2e_link, bad_header_no_sid)
 {
-    bad_header(HDR_START "from='b@x/y' to='a@x/z' version='1.0'>", "invalid-xml");
+    bad_header(HDR_START "from='b@x/y' to='a@x/z' version='1.0'>",
+               "invalid-xml");
 }
 
 Test(e2e_link, bad_header_sid_in_wrong_namespace)
 {
-    bad_header(HDR_START "xmlns:e='urn:other' from='b@x/y' e:sid='s'>", "invalid-xml");
+    bad_header(HDR_START "xmlns:e='urn:other' from='b@x/y' e:sid='s'>",
+               "invalid-xml");
 }
 
 Test(e2e_link, bad_header_too_long)
@@ -661,7 +758,7 @@ Test(e2e_link, bad_header_too_long)
     bad_header(h, "policy-violation");
 }
 
-/* ---- the pending-handshake bound -------------------------------------------- */
+/* ---- the pending-handshake bound */
 
 #define FLOOD 12
 #define MAX_PENDING 3
@@ -676,8 +773,15 @@ static void flood_event(struct bufferevent *bev, short what, void *ud)
         flood_ended++;
 }
 
-static bool refused_beyond_bound(void) { return flood_ended >= FLOOD - MAX_PENDING; }
-static bool flood_over(void) { return flood_ended == FLOOD; }
+static bool refused_beyond_bound(void)
+{
+    return flood_ended >= FLOOD - MAX_PENDING;
+}
+
+static bool flood_over(void)
+{
+    return flood_ended == FLOOD;
+}
 
 Test(e2e_link, pending_handshakes_bounded)
 {
@@ -695,7 +799,9 @@ Test(e2e_link, pending_handshakes_bounded)
         flood[i] = bufferevent_socket_new(W.base, -1, BEV_OPT_CLOSE_ON_FREE);
         bufferevent_setcb(flood[i], NULL, NULL, flood_event, NULL);
         bufferevent_enable(flood[i], EV_READ);
-        cr_assert_eq(bufferevent_socket_connect(flood[i], (struct sockaddr *)&a, sizeof a), 0);
+        cr_assert_eq(bufferevent_socket_connect(flood[i], (struct sockaddr *)&a,
+                                                sizeof a),
+                     0);
     }
     run_until(refused_beyond_bound);
     cr_assert_eq(e2e_listener_pending(W.ls), MAX_PENDING);
@@ -707,9 +813,13 @@ Test(e2e_link, pending_handshakes_bounded)
     world_fini();
 }
 
-/* ---- ends: clean, abrupt, freeing from callbacks ------------------------------ */
+/* ---- ends: clean, abrupt, freeing from callbacks
+ * ------------------------------ */
 
-static bool acc_down(void) { return W.acc.down > 0; }
+static bool acc_down(void)
+{
+    return W.acc.down > 0;
+}
 
 Test(e2e_link, clean_close_from_listener_side)
 {
@@ -721,7 +831,8 @@ Test(e2e_link, clean_close_from_listener_side)
     cr_assert_eq(e2e_link_send(W.acc.l, m), E2E_LINK_ERR_STATE);
     xmpp_stanza_release(m);
     run_until(both_down);
-    cr_assert(W.con.down_clean && W.acc.down_clean, "%s / %s", W.con.reason, W.acc.reason);
+    cr_assert(W.con.down_clean && W.acc.down_clean, "%s / %s", W.con.reason,
+              W.acc.reason);
     world_fini();
 }
 
@@ -773,10 +884,19 @@ static void free_in_stanza(bool fi)
     world_fini();
 }
 
-Test(e2e_link, free_in_on_stanza_xml) { free_in_stanza(false); }
-Test(e2e_link, free_in_on_stanza_fi) { free_in_stanza(true); }
+Test(e2e_link, free_in_on_stanza_xml)
+{
+    free_in_stanza(false);
+}
+Test(e2e_link, free_in_on_stanza_fi)
+{
+    free_in_stanza(true);
+}
 
-static bool con_acked(void) { return W.con.acks > 0; }
+static bool con_acked(void)
+{
+    return W.con.acks > 0;
+}
 
 Test(e2e_link, free_in_on_acked)
 {
@@ -804,7 +924,10 @@ Test(e2e_link, free_in_on_down)
     world_fini();
 }
 
-static bool handed(void) { return W.handed > 0; }
+static bool handed(void)
+{
+    return W.handed > 0;
+}
 
 Test(e2e_link, free_in_listener_fn)
 {
@@ -833,4 +956,468 @@ Test(e2e_link, listener_freed_with_pending)
     run_until(raw_ended);
     raw_free(the_raw);
     world_fini();
+}
+
+/* ---- sans-I/O: one stanza as one FI document, the reader */
+
+static xmpp_stanza_t *parse_one(const char *xml)
+{
+    return xmpp_stanza_new_from_string(W.ctx, xml);
+}
+
+/* Encodes st as one framed FI document into out (returns its length). */
+static size_t fi_frame_of(fi_encoder *e, xmpp_stanza_t *st, uint8_t *out,
+                          size_t cap)
+{
+    const uint8_t *doc;
+    size_t len, h;
+
+    cr_assert_eq(e2e_fi_encode(e, W.ctx, st), 0);
+    fi_encoder_output(e, &doc, &len);
+    cr_assert_lt(len + 5, cap);
+    h = fi_frame_put(out, len);
+    memcpy(out + h, doc, len);
+    return h + len;
+}
+
+struct fi_fixture {
+    fi_ctx *fctx;
+    fi_encoder *enc;
+    e2e_fi_dec *dec;
+};
+
+static void fi_fixture_init(struct fi_fixture *f)
+{
+    struct fi_encoder_options o = {.vocab = fi_vocab_xmpp()};
+
+    world_init();
+    f->fctx = fi_ctx_new(NULL, NULL);
+    f->enc = fi_encoder_new(f->fctx, &o);
+    cr_assert_eq(e2e_fi_dec_new(W.ctx, f->fctx, &f->dec), 0);
+}
+
+static void fi_fixture_fini(struct fi_fixture *f)
+{
+    e2e_fi_dec_free(f->dec);
+    fi_encoder_free(f->enc);
+    fi_ctx_free(f->fctx);
+    world_fini();
+}
+
+static xmpp_stanza_t *round_trip(struct fi_fixture *f, xmpp_stanza_t *st,
+                                 size_t *wire)
+{
+    const uint8_t *doc;
+    xmpp_stanza_t *back = NULL;
+
+    cr_assert_eq(e2e_fi_encode(f->enc, W.ctx, st), 0);
+    fi_encoder_output(f->enc, &doc, wire);
+    cr_assert_eq(e2e_fi_decode(f->dec, doc, *wire, &back), 0);
+    return back;
+}
+
+Test(e2e_fi, namespaces_and_attributes_round_trip)
+{
+    struct fi_fixture f;
+    xmpp_stanza_t *st, *back;
+    size_t wire;
+
+    fi_fixture_init(&f);
+    st =
+        parse_one("<iq xmlns='jabber:client' type='set' id='i1'>"
+                  "<query xmlns='urn:x' b='2'>"
+                  "<item>t&lt;1</item><item xmlns='urn:y'/>mixed</query></iq>");
+    cr_assert(st);
+    /* libstrophe's own parser drops prefixes: set them by hand */
+    xmpp_stanza_set_attribute(st, "xml:lang", "fr");
+    xmpp_stanza_set_attribute(xmpp_stanza_get_children(st), "xmlns:p", "urn:p");
+    xmpp_stanza_set_attribute(xmpp_stanza_get_children(st), "p:a", "1");
+    back = round_trip(&f, st, &wire);
+    cr_assert(same(back, st, true));
+    cr_assert_str_eq(
+        xmpp_stanza_get_attribute(xmpp_stanza_get_children(back), "p:a"), "1");
+    xmpp_stanza_release(back);
+    xmpp_stanza_release(st);
+    fi_fixture_fini(&f);
+}
+
+Test(e2e_fi, binary_data_without_base64_inflation)
+{
+    struct fi_fixture f;
+    xmpp_stanza_t *st, *back;
+    char *b64, *xml;
+    size_t wire;
+
+    fi_fixture_init(&f);
+    b64 = random_base64(30000);
+    cr_assert_geq(asprintf(&xml,
+                           "<message to='a@b/c'><data xmlns='" E2E_NS_DATA
+                           "'>%s</data></message>",
+                           b64),
+                  0);
+    st = parse_one(xml);
+    back = round_trip(&f, st, &wire);
+    cr_assert_lt(wire, 30000 + 200,
+                 "%zu octets on the wire for 30000 (E2E_SEED=%llu)", wire,
+                 seed);
+    cr_assert(same(back, st, true), "E2E_SEED=%llu", seed);
+    xmpp_stanza_release(back);
+    xmpp_stanza_release(st);
+    free(xml);
+    free(b64);
+    fi_fixture_fini(&f);
+}
+
+Test(e2e_fi, non_canonical_base64_kept_as_text)
+{
+    struct fi_fixture f;
+    xmpp_stanza_t *st, *back;
+    size_t wire;
+
+    fi_fixture_init(&f);
+    st = parse_one("<message><data xmlns='" E2E_NS_DATA "'>AAEC\nAwQF</data>"
+                   "<data xmlns='" E2E_NS_DATA "'>AB=</data></message>");
+    back = round_trip(&f, st, &wire);
+    cr_assert(same(back, st, true));
+    xmpp_stanza_release(back);
+    xmpp_stanza_release(st);
+    fi_fixture_fini(&f);
+}
+
+Test(e2e_fi, garbage_refused)
+{
+    struct fi_fixture f;
+    xmpp_stanza_t *out = NULL;
+    static const uint8_t junk[] = {0xE0, 0, 0, 1, 0, 0xFF, 0xFF};
+
+    fi_fixture_init(&f);
+    cr_assert_lt(e2e_fi_decode(f.dec, junk, sizeof junk, &out), 0);
+    cr_assert_lt(e2e_fi_decode(f.dec, junk, 2, &out), 0);
+    cr_assert_null(out);
+    fi_fixture_fini(&f);
+}
+
+/* What a reader reported. */
+struct seen {
+    int headers, stanzas, closes;
+    bool use_fi;
+    e2e_reader *r;
+};
+
+static void seen_header(void *ud, const char **attrs)
+{
+    struct seen *s = ud;
+    (void)attrs;
+    s->headers++;
+    if (s->use_fi)
+        e2e_reader_use_fi(s->r);
+}
+
+static void seen_stanza(void *ud, xmpp_stanza_t *st)
+{
+    struct seen *s = ud;
+    cr_assert_str_eq(xmpp_stanza_get_name(st), "message");
+    s->stanzas++;
+}
+
+static void seen_close(void *ud)
+{
+    ((struct seen *)ud)->closes++;
+}
+
+static const struct e2e_reader_cb seen_cb = {seen_header, seen_stanza,
+                                             seen_close};
+
+#define HEADER_OK                                                              \
+    HDR_START "xmlns:e2e='" E2E_NS_E2E "' from='b@x/y' "                       \
+              "title='a > b' e2e:sid='s' e2e:framing='fi'>"
+
+/* A header, three stanzas and the end, in FI framing, fed in chunks of
+ * every size from 1 to 40 octets. */
+Test(e2e_reader, fi_stream_in_any_chunks)
+{
+    struct fi_fixture f;
+    xmpp_stanza_t *m;
+    uint8_t buf[4096];
+    size_t len = strlen(HEADER_OK);
+
+    fi_fixture_init(&f);
+    memcpy(buf, HEADER_OK, len);
+    m = parse_one("<message to='a@b/c' id='1'><body>hi</body></message>");
+    for (int i = 0; i < 3; i++)
+        len += fi_frame_of(f.enc, m, buf + len, sizeof buf - len);
+    buf[len++] = 0; /* the end */
+    for (size_t chunk = 1; chunk <= 40; chunk++) {
+        struct seen s = {.use_fi = true};
+        cr_assert_eq(e2e_reader_new(W.ctx, 1000, &seen_cb, &s, &s.r), 0);
+        for (size_t at = 0; at < len; at += chunk)
+            cr_assert_eq(e2e_reader_feed(s.r, buf + at,
+                                         at + chunk < len ? chunk : len - at),
+                         0, "chunk %zu at %zu: %s", chunk, at,
+                         e2e_reader_error_text(s.r));
+        cr_assert_eq(s.headers, 1);
+        cr_assert_eq(s.stanzas, 3, "chunk %zu", chunk);
+        cr_assert_eq(s.closes, 1);
+        e2e_reader_free(s.r);
+    }
+    xmpp_stanza_release(m);
+    fi_fixture_fini(&f);
+}
+
+static int feed_fi_bytes(const uint8_t *body, size_t n, size_t max)
+{
+    struct seen s = {.use_fi = true};
+    int r;
+
+    cr_assert_eq(e2e_reader_new(W.ctx, max, &seen_cb, &s, &s.r), 0);
+    cr_assert_eq(
+        e2e_reader_feed(s.r, (const uint8_t *)HEADER_OK, strlen(HEADER_OK)), 0);
+    r = e2e_reader_feed(s.r, body, n);
+    cr_assert_eq(s.stanzas, 0);
+    e2e_reader_free(s.r);
+    return r;
+}
+
+Test(e2e_reader, fi_frame_limits)
+{
+    static const uint8_t big[] = {0x81, 0x08}; /* 1025 octets */
+    static const uint8_t not_minimal[] = {0x80, 0x00};
+    static const uint8_t too_long[] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01};
+    static const uint8_t junk[] = {3, 0xE0, 0x00, 0x07};
+
+    world_init();
+    cr_assert_eq(feed_fi_bytes(big, sizeof big, 1024), E2E_READ_TOO_BIG);
+    cr_assert_eq(feed_fi_bytes(not_minimal, sizeof not_minimal, 1024),
+                 E2E_READ_SYNTAX);
+    cr_assert_eq(feed_fi_bytes(too_long, sizeof too_long, 1024),
+                 E2E_READ_SYNTAX);
+    cr_assert_eq(feed_fi_bytes(junk, sizeof junk, 1024), E2E_READ_SYNTAX);
+    cr_assert_str_eq(e2e_reader_condition(E2E_READ_TOO_BIG),
+                     "policy-violation");
+    world_fini();
+}
+
+Test(e2e_reader, xml_stream_after_header)
+{
+    struct seen s = {0};
+    const char *body = "<message to='a@b/c'><body>1</body></message>"
+                       "<message><body>2</body></message></stream:stream>";
+
+    world_init();
+    cr_assert_eq(e2e_reader_new(W.ctx, 1000, &seen_cb, &s, &s.r), 0);
+    cr_assert_eq(
+        e2e_reader_feed(s.r, (const uint8_t *)"<?xml version='1.0'?>\n", 22),
+        0);
+    cr_assert_eq(
+        e2e_reader_feed(s.r, (const uint8_t *)HEADER_OK, strlen(HEADER_OK)), 0);
+    cr_assert_eq(e2e_reader_feed(s.r, (const uint8_t *)body, strlen(body)), 0);
+    cr_assert_eq(s.headers, 1);
+    cr_assert_eq(s.stanzas, 2);
+    cr_assert_eq(s.closes, 1);
+    e2e_reader_free(s.r);
+    world_fini();
+}
+
+static bool five_acked(void)
+{
+    return W.con.acked == 5;
+}
+
+Test(e2e_link, ack_after_a_pause)
+{
+    world_init();
+    up_pair(true, true);
+    send_some(W.con.l, 5); /* fewer than 16: the receiver's timer acks */
+    run_until(five_acked);
+    cr_assert_eq(e2e_link_received(W.acc.l), 5);
+    world_fini();
+}
+
+Test(e2e_link, close_before_up)
+{
+    int mute_port, mute = mute_listener(&mute_port);
+    struct e2e_candidate c = here(mute_port);
+
+    world_init();
+    connect_to(&c, 1, true, NULL, 0, 0);
+    e2e_link_close(W.con.l);
+    run_until(con_down);
+    cr_assert_str_eq(W.con.reason, "closed before it was up");
+    cr_assert_eq(W.con.up, 0);
+    world_fini();
+    close(mute);
+}
+
+/* A clean close carries the last acknowledgement before the end. */
+Test(e2e_link, last_ack_before_the_end)
+{
+    world_init();
+    up_pair(false, false);
+    send_some(W.con.l, 5);
+    e2e_link_close(W.con.l);
+    run_until(both_down);
+    cr_assert(W.con.down_clean && W.acc.down_clean, "%s / %s", W.con.reason,
+              W.acc.reason);
+    cr_assert_eq(W.acc.stanzas, 5);
+    cr_assert_eq(W.con.acked, 5);
+    world_fini();
+}
+
+/* libstrophe's allocations fail from the Nth on. */
+static long alloc_left;
+
+static void *failing_alloc(size_t size, void *ud)
+{
+    (void)ud;
+    return alloc_left-- > 0 ? malloc(size) : NULL;
+}
+
+static void *failing_realloc(void *p, size_t size, void *ud)
+{
+    (void)ud;
+    return alloc_left-- > 0 ? realloc(p, size) : NULL;
+}
+
+static void plain_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* Decoding with the Nth stanza allocation failing: an error, never a
+ * crash or a leak (ASan), until N is large enough to succeed. */
+Test(e2e_fi, decoding_out_of_memory)
+{
+    static const xmpp_mem_t mem = {failing_alloc, plain_free, failing_realloc,
+                                   NULL};
+    struct fi_fixture f;
+    xmpp_stanza_t *st, *back;
+    const uint8_t *doc;
+    size_t len;
+    int ok = 0, r;
+
+    fi_fixture_init(&f);
+    st = parse_one("<iq xmlns='jabber:client' type='set' id='i1'>"
+                   "<query xmlns='urn:x' b='2'><item>t</item>x</query></iq>");
+    cr_assert_eq(e2e_fi_encode(f.enc, W.ctx, st), 0);
+    fi_encoder_output(f.enc, &doc, &len);
+    for (long n = 0; n < 200 && !ok; n++) {
+        xmpp_ctx_t *ctx;
+        e2e_fi_dec *d;
+        alloc_left = 1 << 20;
+        ctx = xmpp_ctx_new(&mem, NULL);
+        cr_assert_eq(e2e_fi_dec_new(ctx, f.fctx, &d), 0);
+        alloc_left = n;
+        back = NULL;
+        r = e2e_fi_decode(d, doc, len, &back);
+        alloc_left = 1 << 20; /* the checks below allocate too */
+        if (r == 0) {
+            cr_assert(same(back, st, true), "after %ld allocations", n);
+            xmpp_stanza_release(back);
+            ok = 1;
+        } else {
+            cr_assert_eq(r, FI_E_NOMEM, "after %ld allocations: %d", n, r);
+            cr_assert_null(back);
+        }
+        e2e_fi_dec_free(d);
+        xmpp_ctx_free(ctx);
+    }
+    cr_assert(ok, "never decoded");
+    xmpp_stanza_release(st);
+    fi_fixture_fini(&f);
+}
+
+/* A TLS server that answers the connector's header with given bytes. */
+struct fake {
+    struct evconnlistener *lev;
+    struct bufferevent *bev;
+    const char *answer;
+    bool answered;
+};
+
+static void fake_read(struct bufferevent *bev, void *ud)
+{
+    struct fake *f = ud;
+    struct evbuffer *in = bufferevent_get_input(bev);
+
+    if (!f->answered && evbuffer_search(in, "e2e:framing", 11, NULL).pos >= 0) {
+        f->answered = true;
+        bufferevent_write(bev, f->answer, strlen(f->answer));
+    }
+    evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void fake_accept(struct evconnlistener *lev, evutil_socket_t fd,
+                        struct sockaddr *sa, int len, void *ud)
+{
+    struct fake *f = ud;
+    SSL *ssl = SSL_new(e2e_ident_tls(W.ia, true));
+
+    (void)lev, (void)sa, (void)len;
+    f->bev = bufferevent_openssl_socket_new(
+        W.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(f->bev, fake_read, NULL, NULL, f);
+    bufferevent_enable(f->bev, EV_READ | EV_WRITE);
+}
+
+static int fake_start(struct fake *f, const char *answer)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof a;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f->answer = answer;
+    f->lev =
+        evconnlistener_new_bind(W.base, fake_accept, f, LEV_OPT_CLOSE_ON_FREE,
+                                4, (struct sockaddr *)&a, sizeof a);
+    cr_assert(f->lev);
+    getsockname(evconnlistener_get_fd(f->lev), (struct sockaddr *)&a, &len);
+    return ntohs(a.sin_port);
+}
+
+static void bad_answer(bool offer_fi, const char *answer, int want_up,
+                       const char *want)
+{
+    struct fake f = {0};
+    struct e2e_candidate c;
+
+    world_init();
+    c = here(fake_start(&f, answer));
+    connect_to(&c, 1, offer_fi, e2e_ident_fingerprint(W.ia), 0, 0);
+    run_until(con_down);
+    cr_assert_eq(W.con.up, want_up);
+    cr_assert(strstr(W.con.reason, want), "reason: %s", W.con.reason);
+    if (f.bev)
+        bufferevent_free(f.bev);
+    evconnlistener_free(f.lev);
+    world_fini();
+}
+
+#define ANSWER(sid, framing)                                                   \
+    HDR_START "xmlns:e2e='" E2E_NS_E2E "' from='" JID_A "' to='" JID_B         \
+              "' e2e:sid='" sid "' e2e:framing='" framing "'>"
+
+Test(e2e_link, answer_with_another_sid)
+{
+    bad_answer(true, ANSWER("other", "xml"), 0, "invalid-xml");
+}
+
+Test(e2e_link, answer_with_fi_not_offered)
+{
+    bad_answer(false, ANSWER(SID, "fi"), 0, "invalid-xml");
+}
+
+Test(e2e_link, answer_with_unknown_framing)
+{
+    bad_answer(true, ANSWER(SID, "json"), 0, "invalid-xml");
+}
+
+Test(e2e_link, answer_is_a_stream_error)
+{
+    bad_answer(
+        true,
+        ANSWER(SID, "xml") "<stream:error><host-unknown "
+                           "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                           "</stream:error>",
+        1, "stream error from the peer: host-unknown");
 }

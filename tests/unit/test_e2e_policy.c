@@ -2,7 +2,9 @@
  * numbers: aging, the nominal list (order, ties, minimum, limit,
  * hysteresis), greylist durations from the sigmoid, penalty, accept and
  * displacement, pending timeouts, the peer-table cap, and allocation
- * failures (every allocation of a script failed in turn). */
+ * failures (every allocation of a script failed in turn); then seeded
+ * random operation sequences checked against a shadow model of states
+ * and greylists (E2E_POLICY_SEED=<n> reproduces one). */
 #include "e2e_policy.h"
 
 #include <criterion/criterion.h>
@@ -50,6 +52,13 @@ static e2e_policy *make(const struct e2e_policy_params *q, struct rec *r)
     return p;
 }
 
+/* A policy with the defaults, min_priority 100 and the given limit. */
+static e2e_policy *make_limit(int limit, struct rec *r)
+{
+    struct e2e_policy_params q = params(limit);
+    return make(&q, r);
+}
+
 static void expect(const struct rec *r, int i, enum e2e_policy_action a,
                    const char *peer)
 {
@@ -91,8 +100,8 @@ Test(e2e_policy, defaults_and_bad_params)
     e2e_policy_free(p);
     cr_assert_eq(e2e_policy_new(NULL, NULL, &r, &p), E2E_POLICY_EINVAL);
 
-    struct e2e_policy_params bad[8];
-    for (int i = 0; i < 8; i++)
+    struct e2e_policy_params bad[9];
+    for (int i = 0; i < 9; i++)
         bad[i] = q;
     bad[0].limit = 0;
     bad[1].aging = 1;
@@ -102,7 +111,8 @@ Test(e2e_policy, defaults_and_bad_params)
     bad[5].max_peers = 7;
     bad[6].grey_steep = 0;
     bad[7].round_ms = 0;
-    for (int i = 0; i < 8; i++)
+    bad[8].grey_max_ms = (1ull << 52) + 1;
+    for (int i = 0; i < 9; i++)
         cr_assert_eq(e2e_policy_new(&bad[i], record, &r, &p),
                      E2E_POLICY_EINVAL, "case %d", i);
     cr_assert_str_eq(e2e_policy_strerror(E2E_POLICY_ELIMIT),
@@ -187,8 +197,7 @@ Test(e2e_policy, forget_faded_peers)
 Test(e2e_policy, nominal_order_ties_minimum)
 {
     struct rec r;
-    struct e2e_policy_params q = params(3);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(3, &r);
     e2e_policy_sample(p, "d@x/r", 200);
     e2e_policy_sample(p, "c@x/r", 300);
     e2e_policy_sample(p, "b@x/r", 300);
@@ -208,8 +217,7 @@ Test(e2e_policy, nominal_order_ties_minimum)
 Test(e2e_policy, limit_and_minimum_with_room)
 {
     struct rec r;
-    struct e2e_policy_params q = params(8);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(8, &r);
     e2e_policy_sample(p, "a@x/r", 100); /* exactly the minimum: wanted */
     e2e_policy_sample(p, "b@x/r", 99);
     cr_assert_eq(round_open_all(p, &r, 0), 1);
@@ -228,9 +236,7 @@ Test(e2e_policy, limit_and_minimum_with_room)
 Test(e2e_policy, hysteresis_and_penalty)
 {
     struct rec r;
-    struct e2e_policy_params q = params(1);
-    q.aging = 0.5;
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(1, &r); /* aging 0.5 */
     e2e_policy_sample(p, "a@x/r", 1000);
     cr_assert_eq(round_open_all(p, &r, 0), 1);
     /* a: 500 + 500 = 1000, score 1500; b: 1499 does not displace it */
@@ -259,8 +265,7 @@ Test(e2e_policy, hysteresis_and_penalty)
 Test(e2e_policy, incoming_sessions_are_not_closed_by_rounds)
 {
     struct rec r;
-    struct e2e_policy_params q = params(2);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(2, &r);
     cr_assert(e2e_policy_accept(p, "in@x/r", 0));
     cr_assert_eq(e2e_policy_opened(p, "in@x/r", true, 0), 0);
     e2e_policy_sample(p, "a@x/r", 5000);
@@ -270,6 +275,30 @@ Test(e2e_policy, incoming_sessions_are_not_closed_by_rounds)
     cr_assert_eq(e2e_policy_sessions(p), 2);
     cr_assert_eq(e2e_policy_opened(p, "c@x/r", true, 0), E2E_POLICY_ELIMIT);
     cr_assert_eq(e2e_policy_sessions(p), 2);
+    e2e_policy_free(p);
+}
+
+Test(e2e_policy, outcomes_without_a_request)
+{
+    struct rec r;
+    e2e_policy *p = make_limit(2, &r);
+    /* an opened() nobody asked for takes a free slot */
+    cr_assert_eq(e2e_policy_opened(p, "a@x/r", false, 0), 0);
+    cr_assert_eq(e2e_policy_opened(p, "a@x/r", false, 0), 0, "idempotent");
+    cr_assert_eq(e2e_policy_sessions(p), 1);
+    /* failed() on a held session closes it (penalty) and greylists */
+    e2e_policy_sample(p, "a@x/r", 1000);
+    cr_assert_eq(e2e_policy_round(p, 0), 0);
+    cr_assert_eq(e2e_policy_failed(p, "a@x/r", 0), 0);
+    cr_assert_eq(e2e_policy_sessions(p), 0);
+    cr_assert_float_eq(e2e_policy_priority(p, "a@x/r"), 100, 1e-9);
+    cr_assert(e2e_policy_greylisted(p, "a@x/r", 2845));
+    /* samples saturate instead of wrapping */
+    cr_assert_eq(e2e_policy_sample(p, "b@x/r", SIZE_MAX), 0);
+    cr_assert_eq(e2e_policy_sample(p, "b@x/r", SIZE_MAX), 0);
+    cr_assert_eq(e2e_policy_round(p, 1000), 1);
+    cr_assert_float_eq(e2e_policy_priority(p, "b@x/r"), (double)UINT64_MAX,
+                       1e-6 * (double)UINT64_MAX);
     e2e_policy_free(p);
 }
 
@@ -304,8 +333,7 @@ Test(e2e_policy, greylist_sigmoid_durations)
 Test(e2e_policy, greylisted_peer_is_not_opened_until_expiry)
 {
     struct rec r;
-    struct e2e_policy_params q = params(4);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(4, &r);
     e2e_policy_sample(p, "a@x/r", 10000);
     cr_assert_eq(e2e_policy_round(p, 0), 1);
     cr_assert_eq(e2e_policy_failed(p, "a@x/r", 500), 0); /* until 3346 */
@@ -326,8 +354,7 @@ Test(e2e_policy, greylisted_peer_is_not_opened_until_expiry)
 Test(e2e_policy, pending_open_times_out)
 {
     struct rec r;
-    struct e2e_policy_params q = params(4);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(4, &r);
     e2e_policy_sample(p, "a@x/r", 10000);
     cr_assert_eq(e2e_policy_round(p, 0), 1);
     cr_assert_eq(e2e_policy_round(p, 29999), 0);
@@ -344,8 +371,7 @@ Test(e2e_policy, pending_open_times_out)
 Test(e2e_policy, accept_below_limit_and_simultaneous_open)
 {
     struct rec r;
-    struct e2e_policy_params q = params(2);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(2, &r);
     e2e_policy_sample(p, "a@x/r", 1000);
     cr_assert_eq(e2e_policy_round(p, 0), 1);   /* a pending out */
     cr_assert(e2e_policy_accept(p, "a@x/r", 0)); /* glare: same slot */
@@ -366,8 +392,7 @@ Test(e2e_policy, accept_below_limit_and_simultaneous_open)
 Test(e2e_policy, accept_displaces_only_when_not_lower)
 {
     struct rec r;
-    struct e2e_policy_params q = params(2);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(2, &r);
     e2e_policy_sample(p, "a@x/r", 1000);
     e2e_policy_sample(p, "b@x/r", 2000);
     cr_assert_eq(round_open_all(p, &r, 0), 2);
@@ -401,8 +426,7 @@ Test(e2e_policy, accept_displaces_only_when_not_lower)
 Test(e2e_policy, a_peer_that_failed_never_displaces)
 {
     struct rec r;
-    struct e2e_policy_params q = params(1);
-    e2e_policy *p = make(&q, &r);
+    e2e_policy *p = make_limit(1, &r);
     e2e_policy_sample(p, "a@x/r", 1000);
     cr_assert_eq(round_open_all(p, &r, 0), 1);
     cr_assert_eq(e2e_policy_failed(p, "z@x/r", 0), 0); /* grey to 2846 */
@@ -569,4 +593,164 @@ Test(e2e_policy, allocation_failures)
         cr_assert_eq(f.live, 0, "n=%ld: leak", n);
     }
     cr_assert(clean, "the script needs under 400 allocations");
+}
+
+/* ---- random operation sequences against a shadow model ---- */
+
+/* The model knows states and greylists, not priorities: it checks what
+ * must hold whatever the priorities are.  E2E_POLICY_SEED=<n> reproduces
+ * a run (the seed is printed). */
+
+#define NP 12
+
+enum mstate { M_IDLE, M_OUT_PEND, M_IN_PEND, M_OUT, M_IN };
+
+struct model {
+    enum mstate st[NP];
+    unsigned fails[NP];
+    uint64_t grey_until[NP];
+    uint64_t now, seed, rng;
+    int limit;
+    e2e_policy *p;
+    struct rec r;
+};
+
+static const char *mjid(int k)
+{
+    static char names[NP][16];
+    snprintf(names[k], sizeof names[k], "m%d@x/r", k);
+    return names[k];
+}
+
+static int mpeer(const char *jid)
+{
+    return atoi(jid + 1);
+}
+
+static unsigned mrand(struct model *m, unsigned n)
+{
+    m->rng = m->rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (unsigned)((m->rng >> 33) % n);
+}
+
+static int mused(const struct model *m)
+{
+    int n = 0;
+    for (int k = 0; k < NP; k++)
+        n += m->st[k] != M_IDLE;
+    return n;
+}
+
+static void mcheck(struct model *m)
+{
+    size_t used = e2e_policy_sessions(m->p) + e2e_policy_pending(m->p);
+    cr_assert_eq(used, (size_t)mused(m), "E2E_POLICY_SEED=%llu",
+                 (unsigned long long)m->seed);
+    cr_assert_leq(used, (size_t)m->limit);
+}
+
+static void mfail(struct model *m, int k)
+{
+    m->st[k] = M_IDLE;
+    m->fails[k]++;
+    m->grey_until[k] = m->now + e2e_policy_grey_ms(m->p, m->fails[k]);
+}
+
+static void mround(struct model *m)
+{
+    m->now += mrand(m, 1500);
+    m->r.n = 0;
+    int n = e2e_policy_round(m->p, m->now);
+    cr_assert_eq(n, m->r.n);
+    for (int i = 0; i < m->r.n; i++) {
+        int k = mpeer(m->r.peer[i]);
+        if (m->r.a[i] == E2E_POLICY_CLOSE) {
+            cr_assert_eq(m->st[k], M_OUT, "CLOSE of a peer not held out");
+            m->st[k] = M_IDLE;
+        } else {
+            cr_assert_eq(m->st[k], M_IDLE, "OPEN of a busy peer");
+            cr_assert_geq(m->now, m->grey_until[k], "OPEN while grey");
+            m->st[k] = M_OUT_PEND;
+        }
+    }
+}
+
+static void maccept(struct model *m, int k)
+{
+    bool full = mused(m) == m->limit;
+    bool busy = m->st[k] != M_IDLE;
+    m->r.n = 0;
+    bool ok = e2e_policy_accept(m->p, mjid(k), m->now);
+    cr_assert(ok || (full && !busy), "declined with room or when busy");
+    cr_assert_eq(m->r.n, ok && full && !busy ? 1 : 0);
+    if (m->r.n) {
+        int v = mpeer(m->r.peer[0]);
+        cr_assert_eq(m->st[v], M_OUT, "displaced a peer not held out");
+        m->st[v] = M_IDLE;
+    }
+    if (ok && !busy)
+        m->st[k] = M_IN_PEND;
+}
+
+static void mopened(struct model *m, int k)
+{
+    bool incoming = mrand(m, 2);
+    int rc = e2e_policy_opened(m->p, mjid(k), incoming, m->now);
+    if (m->st[k] == M_OUT || m->st[k] == M_IN) {
+        cr_assert_eq(rc, 0);
+        return;
+    }
+    if (m->st[k] == M_IDLE && mused(m) == m->limit) {
+        cr_assert_eq(rc, E2E_POLICY_ELIMIT);
+        return;
+    }
+    cr_assert_eq(rc, 0);
+    m->st[k] = incoming ? M_IN : M_OUT;
+    m->fails[k] = 0;
+    m->grey_until[k] = 0;
+}
+
+static void mstep(struct model *m)
+{
+    int k = (int)mrand(m, NP);
+    switch (mrand(m, 6)) {
+    case 0:
+        cr_assert_eq(e2e_policy_sample(m->p, mjid(k), mrand(m, 20000)), 0);
+        break;
+    case 1: mround(m); break;
+    case 2: maccept(m, k); break;
+    case 3: mopened(m, k); break;
+    case 4:
+        cr_assert_eq(e2e_policy_failed(m->p, mjid(k), m->now), 0);
+        mfail(m, k);
+        break;
+    default:
+        cr_assert_eq(e2e_policy_closed(m->p, mjid(k), m->now), 0);
+        if (m->st[k] == M_OUT || m->st[k] == M_IN)
+            m->st[k] = M_IDLE;
+    }
+    mcheck(m);
+    for (int j = 0; j < NP; j++)
+        cr_assert_eq(e2e_policy_greylisted(m->p, mjid(j), m->now),
+                     m->now < m->grey_until[j], "E2E_POLICY_SEED=%llu",
+                     (unsigned long long)m->seed);
+}
+
+Test(e2e_policy, random_sequences_keep_the_rules)
+{
+    const char *e = getenv("E2E_POLICY_SEED");
+    uint64_t seed = e ? strtoull(e, NULL, 10) : 7;
+    fprintf(stderr, "test_e2e_policy: E2E_POLICY_SEED=%llu\n",
+            (unsigned long long)seed);
+    for (int run = 0; run < 200; run++) {
+        struct model m = {.seed = seed, .rng = seed + (uint64_t)run,
+                          .limit = 1 + run % 4};
+        struct e2e_policy_params q = params(m.limit);
+        q.forget_below = 0;          /* the model keeps every peer */
+        q.open_timeout_ms = UINT64_MAX; /* and has no timeouts */
+        m.p = make(&q, &m.r);
+        for (int i = 0; i < 500; i++)
+            mstep(&m);
+        e2e_policy_free(m.p);
+    }
 }
