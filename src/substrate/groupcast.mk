@@ -13,7 +13,7 @@ src_substrate_libgc_la_SOURCES = \
 	src/substrate/gc.h src/substrate/gc_internal.h \
 	src/substrate/gc_wire.c src/substrate/gc_buffer.c \
 	src/substrate/gc_engine.c src/substrate/gc_gossip.c
-liborbweb_la_LIBADD += src/substrate/libgc.la
+# (it reaches liborbweb through libob, whose ob_groupcast.c drives it)
 
 check_PROGRAMS += tests/unit/test_gc
 TESTS += tests/unit/test_gc

@@ -14,11 +14,11 @@ src_substrate_libob_la_SOURCES = \
 	src/substrate/ob_client.c src/substrate/ob_parse.c \
 	src/substrate/ob_room.c src/substrate/ob_relay.c \
 	src/substrate/ob_order.c src/substrate/ob_order.h \
-	src/substrate/ob_direct.c
+	src/substrate/ob_direct.c src/substrate/ob_groupcast.c
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 # the direct streams (src/e2e); libfi comes with liborbweb, and the test
 # programs name it (OB_FI below)
-src_substrate_libob_la_LIBADD = src/e2e/libe2ejingle.la src/e2e/libe2epolicy.la \
+src_substrate_libob_la_LIBADD = src/substrate/libgc.la src/e2e/libe2ejingle.la src/e2e/libe2epolicy.la \
 	src/e2e/libe2elink.la src/e2e/libe2e.la $(STROPHE_LIBS) $(EVENT_LIBS)
 OB_FI = fi/libfi.la $(EXPAT_LIBS)
 liborbweb_la_LIBADD += src/substrate/libob.la
@@ -77,3 +77,23 @@ fuzz_ob_parse_FUZZ_SRCS = tests/fuzz/stanzas.c src/substrate/ob_parse.c \
 	src/e2e/xs_parser.c
 fuzz_ob_parse_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/fuzz_ob_parse
+
+# Groupcast engines through the library (ob_groupcast.c): twelve peers in
+# tree and pbcast rooms on Prosody with xmucd; every groupcast delivered
+# once, FIFO, and xmucd sending k stanzas per groupcast.
+check_PROGRAMS += tests/integration/test_ob_groupcast
+TESTS += tests/integration/test_ob_groupcast
+tests_integration_test_ob_groupcast_SOURCES = \
+	tests/integration/test_ob_groupcast.c tools/orbweb/topo.c \
+	tools/orbweb/topo.h
+tests_integration_test_ob_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_ob_groupcast_LDADD = src/substrate/libob.la $(OB_FI) \
+	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
+EXTRA_tests_integration_test_ob_groupcast_DEPENDENCIES = src/xmuc/xmucd
+
+# The groupcast payload, attributes and <gc/> parsing (no server).
+check_PROGRAMS += tests/unit/test_ob_groupcast
+TESTS += tests/unit/test_ob_groupcast
+tests_unit_test_ob_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
+tests_unit_test_ob_groupcast_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)

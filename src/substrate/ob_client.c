@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/select.h>
+#include <time.h>
 
 #include "ob_internal.h"
 #include "ob_order.h"
@@ -112,6 +113,14 @@ void obi_enqueue(ob_client *c, struct obi_ev *ev)
         c->q_head = ev;
     c->q_tail = ev;
     obi_kick(c);
+}
+
+uint64_t obi_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 void obi_kick(ob_client *c)
@@ -294,13 +303,13 @@ static int stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
-/* Jingle IQs wait for the dispatcher, like every other event. */
-static void queue_jingle(ob_client *c, xmpp_stanza_t *st)
+/* Jingle and probe IQs wait for the dispatcher, like every other event. */
+static void queue_iq(ob_client *c, xmpp_stanza_t *st, enum obi_kind kind)
 {
-    struct obi_ev *ev = obi_ev_new(OBI_JINGLE);
+    struct obi_ev *ev = obi_ev_new(kind);
 
     if (!ev) {
-        obi_logf(c, "error", "out of memory: a Jingle IQ was dropped");
+        obi_logf(c, "error", "out of memory: an IQ was dropped");
         return;
     }
     ev->st = xmpp_stanza_clone(st);
@@ -345,7 +354,11 @@ static int any_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 
     if (name && !strcmp(name, "iq") && c->direct && !c->dying &&
         obi_direct_wants(c->direct, st)) {
-        queue_jingle(c, st);
+        queue_iq(c, st, OBI_JINGLE);
+        return 1;
+    }
+    if (name && !strcmp(name, "iq") && !c->dying && obi_gc_wants(c, st)) {
+        queue_iq(c, st, OBI_PROBE);
         return 1;
     }
     if (name && !strcmp(name, "iq"))
@@ -600,6 +613,7 @@ static void client_destroy(ob_client *c)
         xmpp_conn_release(c->conn); /* closes the socket; handlers see dying */
     obi_pending_fail_all(c, 0);
     obi_rooms_free(c);
+    obi_gc_client_free(c);
     while ((ev = c->q_head)) {
         c->q_head = ev->next;
         obi_ev_clear(ev);
@@ -790,6 +804,9 @@ static void handle(ob_client *c, struct obi_ev *ev)
     case OBI_JINGLE:
         if (c->direct)
             obi_direct_iq(c->direct, ev->st);
+        break;
+    case OBI_PROBE:
+        obi_gc_probe(c, ev->st);
         break;
     default:
         obi_room_apply(c, ev);

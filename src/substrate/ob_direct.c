@@ -25,7 +25,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "e2e_jingle.h"
 #include "e2e_link.h"
@@ -48,6 +47,15 @@ struct dsess {
     bool rx, tx; /* may receive, may send on the link */
     bool used;   /* has carried a unicast */
     char expect[E2E_JINGLE_FPR_LEN + 1]; /* initiator: from session-accept */
+};
+
+/* A probe (obi_direct_probe) waiting for its session to come up. */
+struct probe {
+    struct probe *next;
+    uint64_t deadline;
+    obi_probe_fn done;
+    void *arg;
+    char peer[];
 };
 
 /* Work the policy or the Jingle table asked for, done after they return. */
@@ -73,16 +81,26 @@ struct obi_direct {
     struct dsess *sessions;
     struct act *acts, **acts_tail;
     bool in_acts;
+    struct probe *probes;
 };
 
 static e2e_jingle *table(struct obi_direct *d);
 
-static uint64_t now_ms(void)
+/* Answers the probes for peer (all of them when peer is NULL: those past
+ * their deadline at now) with ok. */
+static void probes_settle(struct obi_direct *d, const char *peer, bool ok,
+                          uint64_t now)
 {
-    struct timespec ts;
+    struct probe **p = &d->probes, *q;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    while ((q = *p))
+        if (peer ? !strcmp(q->peer, peer) : q->deadline <= now) {
+            *p = q->next;
+            q->done(q->arg, ok);
+            free(q);
+        } else {
+            p = &q->next;
+        }
 }
 
 static struct obi_direct *of(struct obi_transport *t)
@@ -156,7 +174,7 @@ static void resend_relayed(void *ud, xmpp_stanza_t *st)
 static void sess_end(struct dsess *s, enum e2e_jingle_reason why, bool tell)
 {
     struct obi_direct *d = s->d;
-    uint64_t now = now_ms();
+    uint64_t now = obi_now_ms();
 
     if (s->link) {
         e2e_link_free(s->link);
@@ -165,6 +183,7 @@ static void sess_end(struct dsess *s, enum e2e_jingle_reason why, bool tell)
     obi_order_link_down(d->ord, s->peer, resend_relayed, d->tp.client);
     if (tell && d->jt)
         e2e_jingle_end(d->jt, s->peer, s->sid, why);
+    probes_settle(d, s->peer, false, now);
     if (s->rx)
         e2e_policy_closed(d->pol, s->peer, now);
     else
@@ -182,7 +201,8 @@ static void deliver(void *ud, xmpp_stanza_t *st)
 }
 
 /* A direct stream carries unicasts only: no presences, no groupchats
- * (a peer must not pose as a room), no errors. */
+ * (a peer must not pose as a room), no errors.  Groupcast engines'
+ * records (<gc/>, ob_groupcast.c) are normal messages: they pass. */
 static bool unicast(xmpp_stanza_t *st)
 {
     const char *type = xmpp_stanza_get_type(st);
@@ -207,7 +227,7 @@ static void on_link_stanza(void *ud, e2e_link *l, xmpp_stanza_t *st)
         return;
     }
     xmpp_stanza_set_from(st, s->peer); /* the certificate said who */
-    if (obi_order_recv(s->d->ord, s->peer, st, now_ms(), deliver, c) < 0)
+    if (obi_order_recv(s->d->ord, s->peer, st, obi_now_ms(), deliver, c) < 0)
         obi_logf(c, "error", "out of memory: a unicast from %s was lost",
                  s->peer);
 }
@@ -240,8 +260,8 @@ static void on_link_up(void *ud, e2e_link *l)
 
     (void)l;
     s->rx = true;
-    if (e2e_jingle_connected(d->jt, s->peer, s->sid, now_ms()) < 0 ||
-        e2e_policy_opened(d->pol, s->peer, true, now_ms()) < 0)
+    if (e2e_jingle_connected(d->jt, s->peer, s->sid, obi_now_ms()) < 0 ||
+        e2e_policy_opened(d->pol, s->peer, true, obi_now_ms()) < 0)
         sess_end(s, E2E_JINGLE_GENERAL_ERROR, true);
 }
 
@@ -262,8 +282,10 @@ static void check(struct dsess *s)
         return;
     }
     s->rx = s->tx = true;
-    if (e2e_policy_opened(d->pol, s->peer, false, now_ms()) < 0)
+    if (e2e_policy_opened(d->pol, s->peer, false, obi_now_ms()) < 0)
         sess_end(s, E2E_JINGLE_SUCCESS, true); /* over the limit after all */
+    else
+        probes_settle(d, s->peer, true, 0);
 }
 
 /* The listener: a link for a session we initiated, or nothing. */
@@ -327,10 +349,10 @@ static void open_to(struct obi_direct *d, const char *peer)
     if (table(d) && !sess_find(d, peer, NULL) &&
         listener(d, cand.host, sizeof cand.host) == 0 &&
         (cand.port = e2e_listener_port(d->ls)) > 0 &&
-        e2e_jingle_initiate(d->jt, peer, &cand, 1, now_ms(), sid) == 0 &&
+        e2e_jingle_initiate(d->jt, peer, &cand, 1, obi_now_ms(), sid) == 0 &&
         sess_new(d, peer, sid, true))
         return;
-    e2e_policy_failed(d->pol, peer, now_ms());
+    e2e_policy_failed(d->pol, peer, obi_now_ms());
 }
 
 /* Responder: connect to what the initiator offered. */
@@ -353,7 +375,7 @@ static void connect_to(struct obi_direct *d, const struct e2e_jingle_event *ev)
     }
     if (!s) {
         e2e_jingle_end(d->jt, ev->peer, ev->sid, E2E_JINGLE_GENERAL_ERROR);
-        e2e_policy_failed(d->pol, ev->peer, now_ms());
+        e2e_policy_failed(d->pol, ev->peer, obi_now_ms());
     } else if (e2e_link_connect(c->base, c->ctx, d->id, cand, i, &p, &link_cb,
                                 s, &s->link)) {
         sess_end(s, E2E_JINGLE_CONNECTIVITY_ERROR, true);
@@ -428,8 +450,10 @@ static void do_jingle(struct obi_direct *d, const struct e2e_jingle_event *ev)
         }
         break;
     case E2E_JINGLE_DO_USE:
-        if (s && s->rx)
+        if (s && s->rx) {
             s->tx = true;
+            probes_settle(d, s->peer, true, 0);
+        }
         break;
     case E2E_JINGLE_DO_CLOSE:
         if (s)
@@ -517,7 +541,7 @@ void obi_direct_new_session(struct obi_direct *d)
 
 int obi_direct_iq(struct obi_direct *d, xmpp_stanza_t *iq)
 {
-    int rc = table(d) ? e2e_jingle_handle(d->jt, iq, now_ms()) : OB_ESTATE;
+    int rc = table(d) ? e2e_jingle_handle(d->jt, iq, obi_now_ms()) : OB_ESTATE;
 
     run_acts(d);
     return rc;
@@ -535,7 +559,7 @@ int obi_direct_recv(struct obi_direct *d, xmpp_stanza_t *msg)
 
     if (!from)
         return OB_EINVAL;
-    return obi_order_recv(d->ord, from, msg, now_ms(), deliver, d->tp.client);
+    return obi_order_recv(d->ord, from, msg, obi_now_ms(), deliver, d->tp.client);
 }
 
 bool obi_direct_up(const struct obi_direct *d, const char *jid)
@@ -548,7 +572,7 @@ bool obi_direct_up(const struct obi_direct *d, const char *jid)
 static void on_round(evutil_socket_t fd, short what, void *arg)
 {
     struct obi_direct *d = arg;
-    uint64_t now = now_ms();
+    uint64_t now = obi_now_ms();
 
     (void)fd;
     (void)what;
@@ -558,6 +582,43 @@ static void on_round(evutil_socket_t fd, short what, void *arg)
         e2e_policy_round(d->pol, now);
     obi_order_tick(d->ord, now, deliver, d->tp.client);
     run_acts(d);
+    probes_settle(d, NULL, false, now);
+}
+
+int obi_direct_probe(struct obi_direct *d, const char *peer,
+                     uint64_t timeout_ms, obi_probe_fn done, void *arg)
+{
+    uint64_t now = obi_now_ms();
+    size_t n = strlen(peer) + 1;
+    struct probe *p;
+
+    if (sess_sending(d, peer)) {
+        done(arg, true);
+        return OB_OK;
+    }
+    if (!ob_client_jid(d->tp.client) || e2e_policy_greylisted(d->pol, peer, now) ||
+        !e2e_policy_accept(d->pol, peer, now)) {
+        run_acts(d); /* accept may have displaced a session */
+        done(arg, false);
+        return OB_OK;
+    }
+    if (!(p = calloc(1, sizeof *p + n))) {
+        e2e_policy_failed(d->pol, peer, now);
+        free(arg);
+        return OB_ENOMEM;
+    }
+    memcpy(p->peer, peer, n);
+    p->deadline = now + timeout_ms;
+    p->done = done;
+    p->arg = arg;
+    p->next = d->probes;
+    d->probes = p;
+    if (!sess_find(d, peer, NULL))
+        open_to(d, peer); /* on failure it reports to the policy */
+    if (!sess_find(d, peer, NULL))
+        probes_settle(d, peer, false, now);
+    run_acts(d);
+    return OB_OK;
 }
 
 /* Sends m on s's link, kept for a resend until acknowledged; false when
@@ -577,35 +638,49 @@ static bool send_direct(struct obi_direct *d, struct dsess *s, xmpp_stanza_t *m)
     return true; /* it may arrive: the receiver drops a second copy */
 }
 
-static int direct_unicast(struct obi_transport *t, const char *to,
-                          const char *body)
+/* Sends m (to set, lent) direct when a session is up with its
+ * destination and it fits, else relayed; numbered for ordering either
+ * way, and sampled by the session policy (len: its content's size). */
+static int direct_stanza(struct obi_transport *t, xmpp_stanza_t *m, size_t len)
 {
     struct obi_direct *d = of(t);
     ob_client *c = t->client;
-    char id[32];
-    xmpp_stanza_t *m = xmpp_message_new(c->ctx, "chat", to,
-                                        obi_next_id(c, id, sizeof id));
+    const char *to = xmpp_stanza_get_to(m);
     struct dsess *s;
     uint64_t seq;
     int rc;
 
-    if (!m)
+    if (!to)
+        return OB_EINVAL;
+    if (obi_order_stamp(d->ord, to, m, &seq))
         return OB_ENOMEM;
-    if (xmpp_message_set_body(m, body) || obi_order_stamp(d->ord, to, m, &seq)) {
-        xmpp_stanza_release(m);
-        return OB_ENOMEM;
-    }
-    e2e_policy_sample(d->pol, to, strlen(body) + strlen(to) + 96);
+    e2e_policy_sample(d->pol, to, len + strlen(to) + 96);
     /* what a direct stream would refuse goes relayed (where the server's
      * own limit applies) */
-    s = strlen(body) < DIRECT_MAX_STANZA - 4096 ? sess_sending(d, to) : NULL;
+    s = len < DIRECT_MAX_STANZA - 4096 ? sess_sending(d, to) : NULL;
     if (s && ob_client_jid(c))
         xmpp_stanza_set_from(m, ob_client_jid(c));
     rc = s && send_direct(d, s, m) ? OB_OK : obi_send(c, m);
     if (rc != OB_OK)
         obi_order_unstamp(d->ord, to, seq); /* not sent: no gap */
-    xmpp_stanza_release(m);
     run_acts(d);
+    return rc;
+}
+
+static int direct_unicast(struct obi_transport *t, const char *to,
+                          const char *body)
+{
+    ob_client *c = t->client;
+    char id[32];
+    xmpp_stanza_t *m = xmpp_message_new(c->ctx, "chat", to,
+                                        obi_next_id(c, id, sizeof id));
+    int rc;
+
+    if (!m)
+        return OB_ENOMEM;
+    rc = xmpp_message_set_body(m, body) ? OB_ENOMEM
+                                        : direct_stanza(t, m, strlen(body));
+    xmpp_stanza_release(m);
     return rc;
 }
 
@@ -622,8 +697,15 @@ static void direct_destroy(struct obi_transport *t)
     struct obi_direct *d = of(t);
     struct act *a;
 
+    struct probe *p;
+
     while (d->sessions)
         sess_free(d->sessions);
+    while ((p = d->probes)) { /* dropped unanswered: the asker times out */
+        d->probes = p->next;
+        free(p->arg);
+        free(p);
+    }
     while ((a = d->acts)) {
         d->acts = a->next;
         free(a);
@@ -640,7 +722,7 @@ static void direct_destroy(struct obi_transport *t)
 }
 
 static const struct obi_transport_ops direct_ops = {
-    "direct", direct_unicast, direct_groupcast, direct_destroy};
+    "direct", direct_unicast, direct_groupcast, direct_stanza, direct_destroy};
 
 static int make_parts(struct obi_direct *d, ob_client *c)
 {

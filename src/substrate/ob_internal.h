@@ -42,6 +42,18 @@ enum obi_kind {
     OBI_CONN_ERROR,
     OBI_CONFIG_DONE,  /* owner form answered (cond set when refused) */
     OBI_JINGLE,       /* a Jingle IQ for the direct transport (st) */
+    OBI_GC_RECORD,    /* a <gc/> record (parser: room, from, body = base64,
+                         sub = mode) */
+    OBI_GC_GAP,       /* an engine's gap (room, seq = first, text) */
+    OBI_PROBE,        /* a segment probe IQ from a room (st) */
+};
+
+/* A room's groupcast mode, from xmucd's <groupcast mode=/> (0: relay). */
+enum obi_gc_mode {
+    OBI_GC_NONE = 0,
+    OBI_GC_TREE,
+    OBI_GC_PBCAST,
+    OBI_GC_TAPBCAST,
 };
 
 /* Why we were removed from a room (OBI_SELF_OUT). */
@@ -58,7 +70,8 @@ struct obi_ev {
     struct obi_ev *next;
     enum obi_kind kind;
     int sub;       /* OBI_STATE: ob_state; OBI_ROOM: ob_room_change;
-                      OBI_SELF_OUT: obi_out; errors: ob_op */
+                      OBI_SELF_OUT: obi_out; errors: ob_op;
+                      OBI_GROUPCAST, OBI_GC_RECORD: obi_gc_mode */
     int code;      /* errors: ob_result */
     bool flag;     /* VIEW_GONE: left the room; SELF_IN / ROOM: created */
     bool has_seq;
@@ -71,7 +84,7 @@ struct obi_ev {
     size_t nitems;
     ob_list_fn list_fn;
     void *list_arg;
-    xmpp_stanza_t *st; /* OBI_JINGLE: a reference */
+    xmpp_stanza_t *st; /* OBI_JINGLE, OBI_PROBE: a copy */
 };
 
 /* Parses one presence or message into *ev (zeroed first).  Returns 0
@@ -100,6 +113,9 @@ struct obi_transport_ops {
                         const char *body);
     int (*send_groupcast)(struct obi_transport *t, const char *room,
                           const char *body);
+    /* A message built by the caller (type, to, content set; lent), of
+     * about `len` bytes of content. */
+    int (*send_stanza)(struct obi_transport *t, xmpp_stanza_t *m, size_t len);
     void (*destroy)(struct obi_transport *t);
 };
 struct obi_transport {
@@ -125,6 +141,16 @@ int obi_direct_iq(struct obi_direct *d, xmpp_stanza_t *iq);
 /* A relayed unicast carrying <o/>: ordered with the direct ones, then
  * handed to obi_take. */
 int obi_direct_recv(struct obi_direct *d, xmpp_stanza_t *msg);
+/* Tries a direct session with peer now (for a segment probe): the
+ * session policy's limit and greylist hold, its priorities do not.
+ * done(arg, ok) runs once: ok when a session is up (at once if one
+ * already is), false on failure or after timeout_ms (checked every
+ * direct round).  arg must be one malloc'd block: done frees it, or the
+ * transport does when it is destroyed before answering.  done must not
+ * call into the direct transport. */
+typedef void (*obi_probe_fn)(void *arg, bool ok);
+int obi_direct_probe(struct obi_direct *d, const char *peer,
+                     uint64_t timeout_ms, obi_probe_fn done, void *arg);
 /* Is a direct session up (sending) with jid? */
 bool obi_direct_up(const struct obi_direct *d, const char *jid);
 
@@ -146,6 +172,7 @@ int obi_text_el(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
 /* A neighbour in our view of a room. */
 struct obi_nb {
     char *nick, *jid, *attrs;
+    uint32_t id; /* the room's number for it (groupcast engines) */
 };
 
 /* Where we stand in a room.  JOINING: presence sent; CONFIGURING: created,
@@ -170,12 +197,14 @@ struct obi_room {
     char token[33];          /* takeover token sent in every join of it */
     bool has_cfg;
     struct ob_room_config cfg;
-    char *cfg_manager, *cfg_name, *cfg_password;
+    char *cfg_manager, *cfg_name, *cfg_password, *cfg_groupcast;
     enum obi_rstate st;
     int retries;
     struct event *retry;
     struct obi_nb *nb;
     size_t nnb, cap;
+    uint32_t next_id;  /* the next neighbour's id */
+    struct obi_gc *gc; /* the groupcast engine, once one is needed */
 };
 
 /* An iq in flight (room listing, owner form). */
@@ -213,6 +242,7 @@ struct ob_client {
     bool in_pump;       /* inside xmpp_run_once */
     int write_spins;    /* write pumps that did not shrink the queue */
     struct event *ev_rd, *ev_wr, *ev_tick, *ev_kick, *ev_retry;
+    struct event *ev_gc; /* groupcast engines' rounds (ob_groupcast.c) */
 
     enum ob_state state;
     bool started, closing, had_session;
@@ -235,6 +265,8 @@ void obi_kick(ob_client *c);
 void obi_logf(ob_client *c, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 char *obi_next_id(ob_client *c, char *buf, size_t len);
+/* The monotonic clock in ms (for the sans-I/O cores' `now`). */
+uint64_t obi_now_ms(void);
 
 /* ob_room.c: applying events to rooms, and the room requests. */
 struct obi_room *obi_room_find(ob_client *c, const char *jid);
@@ -246,5 +278,34 @@ int obi_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud);
 /* Dispatch helpers: call the application's callbacks. */
 void obi_emit_error(ob_client *c, int code, enum ob_op op, const struct obi_ev *ev,
                     const char *text);
+
+/* ob_groupcast.c: groupcast engines (docs/groupcast.md, "Through
+ * liborbweb").  obi_gc_mode: a mode's name to enum obi_gc_mode (0 when
+ * unknown).  obi_gc_inject: a groupcast from xmucd with a mode;
+ * obi_gc_record: a <gc/> from a neighbour (dropped unless ev->from is
+ * one of r's view); obi_gc_view: a neighbour added, updated or gone. */
+int obi_gc_mode(const char *name);
+void obi_gc_inject(ob_client *c, struct obi_room *r, const struct obi_ev *ev);
+void obi_gc_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev);
+void obi_gc_view(struct obi_room *r, const struct obi_nb *n, bool gone);
+void obi_gc_free(struct obi_gc *g);
+/* Segment probes (docs/segments.md): is st an <iq type=get><probe/>
+ * from one of our rooms (others get the usual service-unavailable)?
+ * obi_gc_probe answers it (ok='true|false') through obi_direct_probe;
+ * ok='false' at once without direct streams. */
+bool obi_gc_wants(ob_client *c, xmpp_stanza_t *st);
+void obi_gc_probe(ob_client *c, xmpp_stanza_t *iq);
+void obi_gc_client_free(ob_client *c);
+/* View attributes ("tree,gossip") to GC_ATTR_* bits; unknown names are
+ * ignored. */
+uint32_t obi_gc_attrs(const char *list);
+/* The payload: nick NUL body (the body's NUL does not travel).  encode:
+ * *out malloc'd, OB_EINVAL over GC_PAYLOAD_MAX or a nick empty or over
+ * 1023 bytes; decode: both malloc'd, OB_EINVAL when malformed (no NUL,
+ * empty nick, a NUL in the body). */
+int obi_gc_payload_encode(const char *nick, const char *body, uint8_t **out,
+                          size_t *len);
+int obi_gc_payload_decode(const uint8_t *p, size_t len, char **nick,
+                          char **body);
 
 #endif

@@ -210,13 +210,16 @@ static int parse_presence(xmpp_stanza_t *st, struct obi_ev *ev)
     return 0;
 }
 
-/* The sequence number in <groupcast seq=.../>, if well formed. */
+/* The sequence number in <groupcast seq=.../>, if well formed, and its
+ * mode (obi_gc_mode; 0 for relay or none). */
 static void parse_seq(xmpp_stanza_t *st, struct obi_ev *ev)
 {
     xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(st, "groupcast", OBI_NS);
     const char *s = g ? xmpp_stanza_get_attribute(g, "seq") : NULL;
     char *end;
     unsigned long long v;
+
+    ev->sub = g ? obi_gc_mode(xmpp_stanza_get_attribute(g, "mode")) : 0;
 
     if (!s || *s < '0' || *s > '9')
         return;
@@ -228,10 +231,32 @@ static void parse_seq(xmpp_stanza_t *st, struct obi_ev *ev)
     }
 }
 
+/* <gc room= mode=>base64</gc> in a message that is not a groupchat: a
+ * groupcast engine's record from a neighbour. */
+static int parse_record(xmpp_stanza_t *st, xmpp_stanza_t *g, struct obi_ev *ev)
+{
+    const char *room = xmpp_stanza_get_attribute(g, "room");
+    char *text;
+
+    if (!room)
+        return 0;
+    if (dup(&ev->room, room))
+        return OB_ENOMEM;
+    ev->sub = obi_gc_mode(xmpp_stanza_get_attribute(g, "mode"));
+    text = xmpp_stanza_get_text(g);
+    ev->body = strdup(text ? text : "");
+    if (text)
+        xmpp_free(xmpp_stanza_get_context(st), text);
+    if (!ev->body)
+        return OB_ENOMEM;
+    ev->kind = OBI_GC_RECORD;
+    return 0;
+}
+
 static int parse_message(xmpp_stanza_t *st, struct obi_ev *ev)
 {
     const char *type = xmpp_stanza_get_type(st), *from = xmpp_stanza_get_from(st);
-    xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(st, "body");
+    xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(st, "body"), *g;
 
     if (!from)
         return 0;
@@ -242,6 +267,9 @@ static int parse_message(xmpp_stanza_t *st, struct obi_ev *ev)
         ev->sub = OB_OP_SEND;
         return obi_parse_error(st, ev);
     }
+    if ((g = xmpp_stanza_get_child_by_name_and_ns(st, "gc", OBI_NS)) &&
+        !(type && !strcmp(type, "groupchat")))
+        return parse_record(st, g, ev);
     if (!b)
         return 0; /* subject, chat states, receipts: not for us */
     ev->body = xmpp_stanza_get_text(b);

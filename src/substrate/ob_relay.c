@@ -68,12 +68,19 @@ static int relay_groupcast(struct obi_transport *t, const char *room,
     return send_message(t, "groupchat", room, body);
 }
 
+static int relay_stanza(struct obi_transport *t, xmpp_stanza_t *m, size_t len)
+{
+    (void)len;
+    return obi_send(t->client, m);
+}
+
 static void relay_destroy(struct obi_transport *t) { free(t); }
 
 static const struct obi_transport_ops relay_ops = {
     .name = "relay",
     .send_unicast = relay_unicast,
     .send_groupcast = relay_groupcast,
+    .send_stanza = relay_stanza,
     .destroy = relay_destroy,
 };
 

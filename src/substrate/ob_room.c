@@ -39,6 +39,7 @@ static void nb_clear(struct obi_nb *n)
 
 static void room_free(struct obi_room *r)
 {
+    obi_gc_free(r->gc);
     for (size_t i = 0; i < r->nnb; i++)
         nb_clear(&r->nb[i]);
     free(r->nb);
@@ -51,6 +52,7 @@ static void room_free(struct obi_room *r)
     free(r->cfg_manager);
     free(r->cfg_name);
     free(r->cfg_password);
+    free(r->cfg_groupcast);
     free(r);
 }
 
@@ -120,6 +122,7 @@ static void view_clear(ob_client *c, struct obi_room *r)
 {
     while (r->nnb && !c->dying) {
         struct obi_nb n = r->nb[--r->nnb];
+        obi_gc_view(r, &n, true);
         emit_view(c, r->jid, &n, OB_VIEW_REMOVED, false);
         nb_clear(&n);
     }
@@ -274,7 +277,10 @@ static int fill_form(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const struct ob_room_con
         add_field(ctx, x, "muc#roomconfig_membersonly", g->members_only ? "1" : "0") ||
         add_field(ctx, x, "muc#roomconfig_persistentroom", g->persistent ? "1" : "0") ||
         add_field(ctx, x, "muc#roomconfig_publicroom", g->hidden ? "0" : "1") ||
-        (g->max_users && add_uint_field(ctx, x, "muc#roomconfig_maxusers", g->max_users)))
+        (g->max_users && add_uint_field(ctx, x, "muc#roomconfig_maxusers", g->max_users)) ||
+        (g->groupcast && add_field(ctx, x, OBI_NS "#groupcast", g->groupcast)) ||
+        (g->injection_points &&
+         add_uint_field(ctx, x, OBI_NS "#injection_points", g->injection_points)))
         return OB_ENOMEM;
     return OB_OK;
 }
@@ -444,18 +450,21 @@ static int copy_params(struct obi_room *r, const struct ob_join_params *p)
 static int copy_config(struct obi_room *r, const struct ob_room_config *g)
 {
     if (g->view_size < 0 || g->view_size > 255 || g->degree < 0 ||
-        g->degree > 255 || g->max_users < 0)
+        g->degree > 255 || g->max_users < 0 || g->injection_points < 0 ||
+        g->injection_points > 255)
         return OB_EINVAL;
     r->has_cfg = true;
     r->cfg = *g;
-    r->cfg.manager = r->cfg.name = r->cfg.password = NULL;
+    r->cfg.manager = r->cfg.name = r->cfg.password = r->cfg.groupcast = NULL;
     if ((g->manager && !(r->cfg_manager = strdup(g->manager))) ||
         (g->name && !(r->cfg_name = strdup(g->name))) ||
-        (g->password && !(r->cfg_password = strdup(g->password))))
+        (g->password && !(r->cfg_password = strdup(g->password))) ||
+        (g->groupcast && !(r->cfg_groupcast = strdup(g->groupcast))))
         return OB_ENOMEM;
     r->cfg.manager = r->cfg_manager;
     r->cfg.name = r->cfg_name;
     r->cfg.password = r->cfg_password;
+    r->cfg.groupcast = r->cfg_groupcast;
     /* the manager travels in the join too, so the first views use it */
     if (g->manager && !r->p.manager) {
         if (!(r->manager = strdup(g->manager)))
@@ -620,6 +629,7 @@ static void apply_view_set(ob_client *c, struct obi_room *r, struct obi_ev *ev)
         n->jid = ev->jid;
         n->attrs = ev->attrs;
         ev->jid = ev->attrs = NULL;
+        obi_gc_view(r, n, false);
         emit_view(c, r->jid, n, OB_VIEW_UPDATED, false);
         return;
     }
@@ -637,7 +647,9 @@ static void apply_view_set(ob_client *c, struct obi_room *r, struct obi_ev *ev)
     n->nick = ev->nick;
     n->jid = ev->jid;
     n->attrs = ev->attrs;
+    n->id = r->next_id++;
     ev->nick = ev->jid = ev->attrs = NULL;
+    obi_gc_view(r, n, false);
     emit_view(c, r->jid, n, OB_VIEW_ADDED, false);
 }
 
@@ -649,6 +661,7 @@ static void apply_view_gone(ob_client *c, struct obi_room *r, struct obi_ev *ev)
         return;
     gone = *n;
     *n = r->nb[--r->nnb];
+    obi_gc_view(r, &gone, true);
     emit_view(c, r->jid, &gone, OB_VIEW_REMOVED, ev->flag);
     nb_clear(&gone);
 }
@@ -736,9 +749,15 @@ static void apply_message(ob_client *c, struct obi_ev *ev)
     struct ob_message m = {ev->from, ev->room, ev->nick, ev->body, ev->seq, ev->has_seq};
     char *bare = NULL, *res = NULL;
 
-    if (ev->kind == OBI_GROUPCAST) {
+    if (ev->kind == OBI_GROUPCAST || ev->kind == OBI_GC_RECORD) {
         struct obi_room *r = obi_room_find(c, ev->room);
-        if (r && in_room(r) && c->cb.groupcast)
+        if (!r || !in_room(r))
+            return;
+        if (ev->kind == OBI_GC_RECORD)
+            obi_gc_record(c, r, ev);
+        else if (ev->sub) /* a tree, pbcast or tapbcast injection */
+            obi_gc_inject(c, r, ev);
+        else if (c->cb.groupcast)
             c->cb.groupcast(c, &m, c->user);
         return;
     }
@@ -770,6 +789,7 @@ void obi_room_apply(ob_client *c, struct obi_ev *ev)
     switch (ev->kind) {
     case OBI_UNICAST:
     case OBI_GROUPCAST:
+    case OBI_GC_RECORD:
     case OBI_MSG_ERROR:
         apply_message(c, ev);
         return;
@@ -800,6 +820,9 @@ void obi_room_apply(ob_client *c, struct obi_ev *ev)
         break;
     case OBI_CONFIG_DONE:
         apply_config_done(c, r, ev);
+        break;
+    case OBI_GC_GAP:
+        obi_emit_error(c, OB_ESTANZA, OB_OP_GROUPCAST, ev, ev->text);
         break;
     default:
         break;

@@ -143,6 +143,8 @@ enum ob_op {
     OB_OP_LIST,      /* listing rooms */
     OB_OP_SEND,      /* a unicast or groupcast bounced */
     OB_OP_ROOM,      /* removed from a room (kicked, banned, destroyed) */
+    OB_OP_GROUPCAST, /* groupcasts of a room lost for good (tree, pbcast
+                        and tapbcast modes: docs/api.md) */
 };
 
 struct ob_error {
@@ -270,6 +272,9 @@ struct ob_room_config {
     bool persistent;
     bool hidden;          /* not listed in disco#items */
     int max_users;        /* 0: the service's default */
+    const char *groupcast; /* NULL or "relay" (the default), "tree",
+                              "pbcast" or "tapbcast" (docs/api.md) */
+    int injection_points; /* tree, pbcast: 0..255, 0 for xmucd's (2) */
 };
 
 /* Creates room with cfg and joins it as its owner: the join carries the

@@ -1,0 +1,389 @@
+/* ob_groupcast.c -- groupcast engines through liborbweb (internals
+ * obi_gc_): one gc engine (gc.h) per room whose groupcasts arrive with
+ * mode tree, pbcast or tapbcast, its neighbours kept in step with the
+ * room's view, its records carried as <gc/> messages through the
+ * client's transport (direct when a session is up), its deliveries and
+ * gaps queued as events for the dispatcher.
+ *
+ * xmucd numbers a room's groupcasts contiguously, so the engine's single
+ * origin is the room (origin 0) and its sequence numbers are the room's;
+ * the sender's nick and the body travel in the payload ("nick\0body").
+ * A neighbour is numbered (struct obi_nb.id) when it enters the view;
+ * numbers are never reused within a room.  Engines never call the
+ * application: deliveries become OBI_GROUPCAST events (mode 0, as a
+ * relayed groupcast), gaps OBI_GC_GAP events.  One libevent timer per
+ * client runs every engine's rounds.  See docs/groupcast.md, "Through
+ * liborbweb". */
+#include "config.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "gc.h"
+#include "ob_internal.h"
+
+#define NICK_MAX 1023u
+/* base64 of the largest record, and a little slack for line breaks */
+#define TEXT_MAX (4u * ((GC_WIRE_MAX + 2u) / 3u) + 64u)
+
+struct obi_gc {
+    gc *e;
+    struct obi_room *r;
+    int mode;        /* enum obi_gc_mode */
+    uint64_t first;  /* lowest seq seen: no gap is reported below it */
+};
+
+static const char *const mode_names[] = {
+    [OBI_GC_TREE] = "tree", [OBI_GC_PBCAST] = "pbcast",
+    [OBI_GC_TAPBCAST] = "tapbcast"};
+
+int obi_gc_mode(const char *name)
+{
+    for (int m = OBI_GC_TREE; name && m <= OBI_GC_TAPBCAST; m++)
+        if (!strcmp(name, mode_names[m]))
+            return m;
+    return OBI_GC_NONE;
+}
+
+/* ---- the payload ----------------------------------------------------- */
+
+int obi_gc_payload_encode(const char *nick, const char *body, uint8_t **out,
+                          size_t *len)
+{
+    size_t ln = strlen(nick), lb = strlen(body);
+
+    *out = NULL;
+    if (!ln || ln > NICK_MAX || lb > GC_PAYLOAD_MAX - ln - 1)
+        return OB_EINVAL;
+    if (!(*out = malloc(ln + 1 + lb + 1)))
+        return OB_ENOMEM;
+    memcpy(*out, nick, ln + 1);
+    memcpy(*out + ln + 1, body, lb + 1);
+    *len = ln + 1 + lb; /* the body's NUL does not travel */
+    return OB_OK;
+}
+
+int obi_gc_payload_decode(const uint8_t *p, size_t len, char **nick,
+                          char **body)
+{
+    const uint8_t *z = memchr(p, 0, len < NICK_MAX + 1 ? len : NICK_MAX + 1);
+    size_t ln = z ? (size_t)(z - p) : 0;
+
+    *nick = *body = NULL;
+    if (!z || !ln || memchr(z + 1, 0, len - ln - 1))
+        return OB_EINVAL;
+    if (!(*nick = strndup((const char *)p, ln)) ||
+        !(*body = strndup((const char *)z + 1, len - ln - 1))) {
+        free(*nick);
+        *nick = NULL;
+        return OB_ENOMEM;
+    }
+    return OB_OK;
+}
+
+/* ---- neighbours ------------------------------------------------------- */
+
+uint32_t obi_gc_attrs(const char *list)
+{
+    static const char *const names[] = {"member", "tree", "gossip",
+                                        "ring-next", "ring-prev"};
+    uint32_t bits = 0;
+
+    while (list && *list) {
+        size_t n = strcspn(list, ",");
+        for (unsigned i = 0; i < sizeof names / sizeof *names; i++)
+            if (strlen(names[i]) == n && !strncmp(list, names[i], n))
+                bits |= 1u << i; /* GC_ATTR_* are the view bits */
+        list += n + (list[n] == ',');
+    }
+    return bits;
+}
+
+static const struct obi_nb *nb_by_id(const struct obi_room *r, uint32_t id)
+{
+    for (size_t i = 0; i < r->nnb; i++)
+        if (r->nb[i].id == id)
+            return &r->nb[i];
+    return NULL;
+}
+
+static const struct obi_nb *nb_by_jid(const struct obi_room *r,
+                                      const char *jid)
+{
+    for (size_t i = 0; i < r->nnb; i++)
+        if (r->nb[i].jid && !strcmp(r->nb[i].jid, jid))
+            return &r->nb[i];
+    return NULL;
+}
+
+void obi_gc_view(struct obi_room *r, const struct obi_nb *n, bool gone)
+{
+    uint32_t attrs = gone ? 0 : obi_gc_attrs(n->attrs);
+
+    if (!r->gc)
+        return;
+    if (attrs)
+        gc_neighbour_add(r->gc->e, n->id, attrs);
+    else
+        gc_neighbour_remove(r->gc->e, n->id); /* ENOENT: never had one */
+}
+
+/* ---- what the engine asks for ------------------------------------------ */
+
+static int send_record(void *ctx, gc_peer to, const gc_record *rec)
+{
+    struct obi_gc *g = ctx;
+    ob_client *c = g->r->c;
+    const struct obi_nb *n = nb_by_id(g->r, to);
+    uint8_t *buf = malloc(GC_WIRE_MAX);
+    size_t len = 0;
+    char id[32], *text = NULL;
+    xmpp_stanza_t *m = NULL, *el, *t;
+    int rc = -1;
+
+    if (!n || !n->jid || !buf || gc_wire_encode(rec, buf, GC_WIRE_MAX, &len) ||
+        !(text = xmpp_base64_encode(c->ctx, buf, len)) ||
+        !(m = xmpp_message_new(c->ctx, "normal", n->jid,
+                               obi_next_id(c, id, sizeof id))) ||
+        !(el = obi_el(c->ctx, m, "gc", OBI_NS)) ||
+        xmpp_stanza_set_attribute(el, "room", g->r->jid) ||
+        xmpp_stanza_set_attribute(el, "mode", mode_names[g->mode]) ||
+        !(t = xmpp_stanza_new(c->ctx)))
+        goto out;
+    if (xmpp_stanza_set_text(t, text) || xmpp_stanza_add_child_ex(el, t, 0))
+        xmpp_stanza_release(t);
+    else
+        rc = c->tp->ops->send_stanza(c->tp, m, len);
+out:
+    if (m)
+        xmpp_stanza_release(m);
+    if (text)
+        xmpp_free(c->ctx, text);
+    free(buf);
+    return rc;
+}
+
+static void deliver(void *ctx, uint32_t origin, uint64_t seq,
+                    const uint8_t *payload, size_t len)
+{
+    struct obi_gc *g = ctx;
+    ob_client *c = g->r->c;
+    struct obi_ev *ev = obi_ev_new(OBI_GROUPCAST);
+
+    (void)origin;
+    if (!ev || !(ev->room = strdup(g->r->jid)) ||
+        obi_gc_payload_decode(payload, len, &ev->nick, &ev->body) ||
+        !(ev->from = malloc(strlen(ev->room) + strlen(ev->nick) + 2))) {
+        obi_logf(c, "warn", "groupcast %" PRIu64 " of %s dropped (malformed "
+                 "payload or out of memory)", seq, g->r->jid);
+        if (ev)
+            obi_ev_clear(ev);
+        free(ev);
+        return;
+    }
+    sprintf(ev->from, "%s/%s", ev->room, ev->nick);
+    ev->seq = seq;
+    ev->has_seq = true;
+    obi_enqueue(c, ev);
+}
+
+static void gap(void *ctx, uint32_t origin, uint64_t first, uint64_t last)
+{
+    struct obi_gc *g = ctx;
+    struct obi_ev *ev;
+    char text[96];
+
+    (void)origin;
+    if (first < g->first)
+        first = g->first; /* before we were here: not a loss */
+    if (first > last)
+        return;
+    snprintf(text, sizeof text, "groupcasts %" PRIu64 "..%" PRIu64
+             " will never be delivered", first, last);
+    if (!(ev = obi_ev_new(OBI_GC_GAP)) || !(ev->room = strdup(g->r->jid)) ||
+        !(ev->text = strdup(text))) {
+        if (ev)
+            obi_ev_clear(ev);
+        free(ev);
+        return;
+    }
+    ev->seq = first;
+    obi_enqueue(g->r->c, ev);
+}
+
+/* ---- engines and the timer --------------------------------------------- */
+
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+
+/* Sets the client's timer to the earliest round due. */
+static void arm(ob_client *c)
+{
+    uint64_t next = UINT64_MAX, now = obi_now_ms();
+    struct timeval tv;
+
+    for (struct obi_room *r = c->rooms; r; r = r->next)
+        if (r->gc && gc_next_round(r->gc->e) < next)
+            next = gc_next_round(r->gc->e);
+    if (next == UINT64_MAX)
+        return;
+    if (!c->ev_gc && !(c->ev_gc = evtimer_new(c->base, on_timer, c)))
+        return; /* out of memory: rounds resume with the next record */
+    next = next > now ? next - now : 0;
+    tv.tv_sec = (time_t)(next / 1000);
+    tv.tv_usec = (suseconds_t)(next % 1000) * 1000;
+    evtimer_add(c->ev_gc, &tv);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    ob_client *c = arg;
+    uint64_t now = obi_now_ms();
+
+    (void)fd;
+    (void)what;
+    for (struct obi_room *r = c->rooms; r; r = r->next)
+        if (r->gc && gc_next_round(r->gc->e) <= now)
+            gc_tick(r->gc->e, now);
+    arm(c);
+}
+
+/* r's engine, made for mode on first use (with every view neighbour). */
+static struct obi_gc *engine(struct obi_room *r, int mode, uint64_t seq)
+{
+    struct obi_gc *g;
+    gc_config cfg = {.engine = mode == OBI_GC_TREE ? GC_TREECAST : GC_PBCAST,
+                     .send = send_record, .deliver = deliver, .gap = gap};
+
+    if (r->gc)
+        return r->gc;
+    if (!(g = calloc(1, sizeof *g)))
+        return NULL;
+    g->r = r;
+    g->mode = mode;
+    g->first = seq;
+    cfg.send_ctx = cfg.app_ctx = g;
+    if (getrandom(&cfg.seed, sizeof cfg.seed, 0) != sizeof cfg.seed ||
+        gc_new(&cfg, obi_now_ms(), &g->e)) {
+        free(g);
+        return NULL;
+    }
+    r->gc = g;
+    for (size_t i = 0; i < r->nnb; i++)
+        obi_gc_view(r, &r->nb[i], false);
+    return g;
+}
+
+void obi_gc_free(struct obi_gc *g)
+{
+    if (g)
+        gc_free(g->e);
+    free(g);
+}
+
+void obi_gc_client_free(ob_client *c)
+{
+    if (c->ev_gc)
+        event_free(c->ev_gc);
+    c->ev_gc = NULL;
+}
+
+void obi_gc_inject(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
+{
+    struct obi_gc *g = engine(r, ev->sub, ev->seq);
+    uint8_t *p = NULL;
+    gc_msg m = {.origin = 0, .seq = ev->seq};
+    int rc = g ? obi_gc_payload_encode(ev->nick, ev->body, &p, &m.len)
+               : OB_ENOMEM;
+
+    if (rc == OB_OK && ev->seq) {
+        m.payload = p;
+        rc = gc_inject(g->e, &m);
+    }
+    if (rc)
+        obi_logf(c, "warn", "groupcast %" PRIu64 " of %s not injected: %s",
+                 ev->seq, r->jid, rc == OB_ENOMEM ? "out of memory" : "refused");
+    free(p);
+    arm(c);
+}
+
+void obi_gc_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
+{
+    const struct obi_nb *n = nb_by_jid(r, ev->from);
+    size_t tlen = ev->body ? strlen(ev->body) : 0, len = 0;
+    unsigned char *bin = NULL;
+    gc_record rec;
+    struct obi_gc *g;
+
+    if (!n || !tlen || tlen > TEXT_MAX || !ev->sub) {
+        obi_logf(c, "debug", "a <gc/> from %s for %s dropped", ev->from, r->jid);
+        return;
+    }
+    xmpp_base64_decode_bin(c->ctx, ev->body, tlen, &bin, &len);
+    if (bin && !gc_wire_decode(bin, len, &rec, NULL) &&
+        (g = engine(r, ev->sub, rec.kind == GC_MSG ? rec.msg.seq : 1)))
+        gc_receive(g->e, n->id, &rec);
+    if (bin)
+        xmpp_free(c->ctx, bin);
+    arm(c);
+}
+
+/* ---- segment probes ---------------------------------------------------- */
+
+#define PROBE_TIMEOUT_MS 8000u
+
+/* The answer a probe owes: one block (obi_direct_probe frees it). */
+struct probe_answer {
+    ob_client *c;
+    char id[128];
+    char to[];
+};
+
+bool obi_gc_wants(ob_client *c, xmpp_stanza_t *st)
+{
+    const char *type = xmpp_stanza_get_type(st), *from = xmpp_stanza_get_from(st);
+
+    return type && !strcmp(type, "get") && from && obi_room_find(c, from) &&
+           xmpp_stanza_get_child_by_name_and_ns(st, "probe", OBI_NS);
+}
+
+static void probe_done(void *arg, bool ok)
+{
+    struct probe_answer *a = arg;
+    xmpp_stanza_t *iq = xmpp_iq_new(a->c->ctx, "result", a->id), *p;
+
+    if (iq && !xmpp_stanza_set_to(iq, a->to) &&
+        (p = obi_el(a->c->ctx, iq, "probe", OBI_NS)) &&
+        !xmpp_stanza_set_attribute(p, "ok", ok ? "true" : "false"))
+        obi_send(a->c, iq); /* not connected: the room times it out */
+    if (iq)
+        xmpp_stanza_release(iq);
+    free(a);
+}
+
+void obi_gc_probe(ob_client *c, xmpp_stanza_t *iq)
+{
+    xmpp_stanza_t *p = xmpp_stanza_get_child_by_name_and_ns(iq, "probe", OBI_NS);
+    const char *from = xmpp_stanza_get_from(iq), *id = xmpp_stanza_get_id(iq);
+    const char *target = xmpp_stanza_get_attribute(p, "target");
+    struct obi_room *r = from ? obi_room_find(c, from) : NULL;
+    struct probe_answer *a;
+
+    if (!r || !id || strlen(id) >= sizeof a->id || !target || !*target ||
+        strlen(target) > 3071) { /* the room left meanwhile, or malformed */
+        obi_logf(c, "debug", "a probe from %s dropped", from ? from : "?");
+        return; /* the room's own timeout answers for us */
+    }
+    if (!(a = calloc(1, sizeof *a + strlen(from) + 1)))
+        return;
+    a->c = c;
+    strcpy(a->id, id);
+    strcpy(a->to, from);
+    if (!c->direct)
+        probe_done(a, false);
+    else
+        obi_direct_probe(c->direct, target, PROBE_TIMEOUT_MS, probe_done, a);
+}

@@ -1,0 +1,321 @@
+/* test_ob_groupcast.c -- groupcast engines through liborbweb, end to end
+ * on real Prosody with xmucd.
+ *
+ * Twelve peers (anonymous logins, one event base) in a treegossip room
+ * whose groupcast mode is tree, then pbcast (one room each, two
+ * injection points).  Once every peer's view count matches the room's
+ * topology, every peer groupcasts 20 messages.  Asserted: every peer
+ * delivers every groupcast exactly once, FIFO per sender (and in room
+ * sequence order), with no gap reported; and xmucd sent exactly k = 2
+ * message stanzas per groupcast (its room counters, asked by an admin).
+ * Waits are bounded only to catch hangs; no duration is asserted.
+ * OB_TEST_LOG=1 shows the library's diagnostics. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hs_client.h"
+#include "hs_proc.h"
+#include "hs_server.h"
+#include "orbweb.h"
+#include "topo.h"
+
+#define NS "https://orbweb.dev/ns/xmuc/0"
+#define NP 12
+#define NMSG 20
+#define K 2
+#define T 10000
+
+struct peer {
+    ob_client *c;
+    char nick[16];
+    enum ob_state state;
+    int joined, errors, gaps;
+    int delivered, dups, unordered;
+    int last[NP];         /* per sender: the last message index delivered */
+    unsigned char seen[NP][NMSG];
+    uint64_t last_seq;
+    char last_error[256];
+};
+
+struct world {
+    hs_server *s;
+    struct hs_proc *x;
+    hs_client *admin;
+    struct event_base *base;
+    struct peer p[NP];
+    char room[128];
+};
+
+static void on_state(ob_client *c, enum ob_state st, void *user)
+{
+    (void)c;
+    ((struct peer *)user)->state = st;
+}
+
+static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
+{
+    (void)c;
+    ((struct peer *)user)->joined += ev->change == OB_ROOM_JOINED;
+}
+
+static void on_groupcast(ob_client *c, const struct ob_message *m, void *user)
+{
+    struct peer *p = user;
+    int from, k;
+    char nick[16];
+
+    (void)c;
+    if (sscanf(m->body, "m%d-%d", &from, &k) != 2 || from < 0 || from >= NP ||
+        k < 0 || k >= NMSG ||
+        (snprintf(nick, sizeof nick, "p%d", from), strcmp(m->nick, nick))) {
+        p->unordered++;
+        return;
+    }
+    p->dups += p->seen[from][k]++ > 0;
+    p->unordered += k != p->last[from] + 1 || !m->has_seq || m->seq <= p->last_seq;
+    p->last[from] = k;
+    p->last_seq = m->seq;
+    p->delivered++;
+}
+
+static void on_error(ob_client *c, const struct ob_error *e, void *user)
+{
+    struct peer *p = user;
+
+    (void)c;
+    p->errors++;
+    p->gaps += e->op == OB_OP_GROUPCAST;
+    snprintf(p->last_error, sizeof p->last_error, "%s", e->text);
+}
+
+static void log_stderr(void *user, const char *level, const char *area,
+                       const char *msg)
+{
+    fprintf(stderr, "%s %s %s: %s\n", ((struct peer *)user)->nick, level, area,
+            msg);
+}
+
+static const struct ob_callbacks callbacks = {
+    .state = on_state, .room = on_room, .groupcast = on_groupcast,
+    .error = on_error};
+
+/* Runs the loop until pred holds; false after about 60 s (a hang). */
+static bool spin(struct world *w, bool (*pred)(struct world *, void *),
+                 void *arg)
+{
+    for (int i = 0; i < 3000; i++) {
+        struct timeval tv = {0, 20000};
+        if (pred(w, arg))
+            return true;
+        event_base_loopexit(w->base, &tv);
+        event_base_dispatch(w->base);
+        if (i % 10 == 9)
+            hs_client_drain(w->admin, 0, 1); /* keep the admin's link read */
+    }
+    return pred(w, arg);
+}
+
+static bool all_connected(struct world *w, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < NP; i++)
+        if (w->p[i].state != OB_STATE_CONNECTED)
+            return false;
+    return true;
+}
+
+static bool all_joined(struct world *w, void *arg)
+{
+    for (int i = 0; i < NP; i++)
+        if (w->p[i].joined < *(int *)arg)
+            return false;
+    return true;
+}
+
+static bool creator_joined(struct world *w, void *arg)
+{
+    (void)arg;
+    return w->p[0].joined > 0;
+}
+
+static bool all_delivered(struct world *w, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < NP; i++)
+        if (w->p[i].delivered < NP * NMSG)
+            return false;
+    return true;
+}
+
+static void start(struct world *w)
+{
+    char err[2048], admins[64], jid[64];
+    char *args[] = {"--admins", admins, NULL};
+    struct hs_options opt = {.accounts = 1};
+
+    memset(w, 0, sizeof *w);
+    w->s = hs_server_start(HS_PROSODY, &opt, err, sizeof err);
+    cr_assert(w->s, "%s", err);
+    snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
+    w->x = hs_xmucd_start(w->s, args, err, sizeof err);
+    cr_assert(w->x, "%s", err);
+    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
+    w->admin = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
+                                 jid, hs_server_password(w->s), T, err,
+                                 sizeof err);
+    cr_assert(w->admin, "%s", err);
+    cr_assert(w->base = event_base_new());
+    for (int i = 0; i < NP; i++) {
+        struct ob_options o = {.host = hs_server_host(w->s),
+                               .port = hs_server_c2s_port(w->s),
+                               .jid = hs_server_anon_domain(w->s),
+                               .tls = OB_TLS_TRUST,
+                               .base = w->base,
+                               .cb = &callbacks,
+                               .user = &w->p[i],
+                               .log = getenv("OB_TEST_LOG") ? log_stderr : NULL};
+        snprintf(w->p[i].nick, sizeof w->p[i].nick, "p%d", i);
+        for (int s = 0; s < NP; s++)
+            w->p[i].last[s] = -1;
+        cr_assert_eq(ob_client_new(&o, &w->p[i].c), OB_OK);
+        cr_assert_eq(ob_connect(w->p[i].c), OB_OK);
+    }
+    cr_assert(spin(w, all_connected, NULL), "peers did not connect");
+}
+
+static void stop(struct world *w)
+{
+    for (int i = 0; i < NP; i++)
+        ob_client_free(w->p[i].c);
+    event_base_free(w->base);
+    hs_client_close(w->admin);
+    cr_expect_eq(hs_xmucd_stop(w->x), 0, "xmucd did not exit cleanly");
+    hs_server_stop(w->s);
+}
+
+/* The admin's answer to <name xmlns=NS/> sent to the room (NULL when
+ * refused); release it. */
+static xmpp_stanza_t *admin_query(struct world *w, const char *name)
+{
+    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", w->room,
+                                    name, NS);
+    xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T);
+
+    xmpp_stanza_release(iq);
+    if (r && strcmp(xmpp_stanza_get_type(r), "result")) {
+        xmpp_stanza_release(r);
+        r = NULL;
+    }
+    return r;
+}
+
+/* Message stanzas xmucd has sent for the room. */
+static unsigned long long messages_out(struct world *w)
+{
+    xmpp_stanza_t *r = admin_query(w, "stats"), *q, *e;
+    unsigned long long n = 0;
+
+    cr_assert(r, "no stats for %s", w->room);
+    q = xmpp_stanza_get_child_by_name_and_ns(r, "stats", NS);
+    for (e = q ? xmpp_stanza_get_children(q) : NULL; e; e = xmpp_stanza_get_next(e)) {
+        const char *kind = xmpp_stanza_get_attribute(e, "kind");
+        const char *out = xmpp_stanza_get_attribute(e, "out-stanzas");
+        if (kind && out && !strcmp(kind, "message"))
+            n = strtoull(out, NULL, 10);
+    }
+    xmpp_stanza_release(r);
+    return n;
+}
+
+/* Every peer sees as many neighbours as the topology gives it. */
+static bool views_settled(struct world *w, void *arg)
+{
+    xmpp_stanza_t *r = admin_query(w, "topology"), *q;
+    struct cli_topo t;
+    char *json = NULL;
+    bool ok = false;
+
+    (void)arg;
+    if (r && (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS)))
+        json = xmpp_stanza_get_text(q);
+    if (json && cli_topo_parse(json, strlen(json), &t, NULL) == 0) {
+        ok = t.nmembers == NP;
+        for (int i = 0; ok && i < NP; i++) {
+            int want = 0;
+            for (size_t e = 0; e < t.nedges; e++) {
+                const char *from = cli_topo_nick(&t, t.edges[e].from);
+                want += from && !strcmp(from, w->p[i].nick);
+            }
+            ok = ob_room_view(w->p[i].c, w->room, NULL, NULL) == want;
+        }
+        cli_topo_clear(&t);
+    }
+    if (json)
+        xmpp_free(hs_client_ctx(w->admin), json);
+    if (r)
+        xmpp_stanza_release(r);
+    return ok;
+}
+
+static void join_all(struct world *w, const char *mode)
+{
+    struct ob_room_config cfg = {.manager = "treegossip", .groupcast = mode,
+                                 .injection_points = K};
+    int one = 1;
+
+    snprintf(w->room, sizeof w->room, "%s@%s", mode, hs_server_component(w->s));
+    cr_assert_eq(ob_room_create(w->p[0].c, w->room, "p0", &cfg, NULL), OB_OK);
+    cr_assert(spin(w, creator_joined, NULL), "p0 did not create %s: %s",
+              w->room, w->p[0].last_error);
+    cr_assert_eq(w->p[0].errors, 0, "%s", w->p[0].last_error);
+    for (int i = 1; i < NP; i++)
+        cr_assert_eq(ob_room_join(w->p[i].c, w->room, w->p[i].nick, NULL), OB_OK);
+    cr_assert(spin(w, all_joined, &one), "every peer joins %s", w->room);
+    cr_assert(spin(w, views_settled, NULL), "views in %s did not settle", w->room);
+}
+
+static void scenario(const char *mode)
+{
+    struct world w;
+    unsigned long long before, after;
+    char body[32];
+
+    start(&w);
+    join_all(&w, mode);
+    before = messages_out(&w);
+    for (int k = 0; k < NMSG; k++)
+        for (int i = 0; i < NP; i++) {
+            snprintf(body, sizeof body, "m%d-%d", i, k);
+            cr_assert_eq(ob_groupcast(w.p[i].c, w.room, body), OB_OK);
+        }
+    cr_assert(spin(&w, all_delivered, NULL), "not every groupcast reached "
+              "every peer in %s (p0 has %d of %d)", mode, w.p[0].delivered,
+              NP * NMSG);
+    /* a little more time for duplicates to show */
+    for (int i = 0; i < 25; i++) {
+        struct timeval tv = {0, 20000};
+        event_base_loopexit(w.base, &tv);
+        event_base_dispatch(w.base);
+    }
+    after = messages_out(&w);
+    for (int i = 0; i < NP; i++) {
+        cr_expect_eq(w.p[i].delivered, NP * NMSG, "%s delivered %d", w.p[i].nick,
+                     w.p[i].delivered);
+        cr_expect_eq(w.p[i].dups, 0, "%s: %d duplicates", w.p[i].nick, w.p[i].dups);
+        cr_expect_eq(w.p[i].unordered, 0, "%s: %d out of order", w.p[i].nick,
+                     w.p[i].unordered);
+        cr_expect_eq(w.p[i].gaps, 0, "%s: %s", w.p[i].nick, w.p[i].last_error);
+    }
+    cr_expect_eq(after - before, (unsigned long long)K * NP * NMSG,
+                 "xmucd sent %llu message stanzas for %d groupcasts",
+                 after - before, NP * NMSG);
+    stop(&w);
+}
+
+Test(prosody, tree, .timeout = 300) { scenario("tree"); }
+Test(prosody, pbcast, .timeout = 300) { scenario("pbcast"); }
