@@ -97,3 +97,18 @@ check_PROGRAMS += tests/unit/test_ob_groupcast
 TESTS += tests/unit/test_ob_groupcast
 tests_unit_test_ob_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
 tests_unit_test_ob_groupcast_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
+
+# ta-pbcast across real network segments (namespaces; needs root): segment
+# detection through the peers' probes, then one stanza per segment per
+# groupcast and every groupcast delivered once.
+check_PROGRAMS += tests/integration/test_tapbcast_segments
+TESTS += tests/integration/test_tapbcast_segments
+tests_integration_test_tapbcast_segments_SOURCES = \
+	tests/integration/test_tapbcast_segments.c tools/orbweb/topo.c \
+	tools/orbweb/topo.h
+tests_integration_test_tapbcast_segments_CFLAGS = $(AM_CFLAGS) \
+	$(CRITERION_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_tapbcast_segments_LDADD = src/substrate/libob.la \
+	$(OB_FI) tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) \
+	$(EVENT_LIBS) -lpthread
+EXTRA_tests_integration_test_tapbcast_segments_DEPENDENCIES = src/xmuc/xmucd

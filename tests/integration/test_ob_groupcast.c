@@ -1,5 +1,5 @@
 /* test_ob_groupcast.c -- groupcast engines through liborbweb, end to end
- * on real Prosody with xmucd.
+ * on real Prosody and ejabberd with xmucd.
  *
  * Twelve peers (anonymous logins, one event base) in a treegossip room
  * whose groupcast mode is tree, then pbcast (one room each, two
@@ -152,14 +152,14 @@ static bool all_delivered(struct world *w, void *arg)
     return true;
 }
 
-static void start(struct world *w)
+static void start(struct world *w, enum hs_kind kind)
 {
     char err[2048], admins[64], jid[64];
     char *args[] = {"--admins", admins, NULL};
     struct hs_options opt = {.accounts = 1};
 
     memset(w, 0, sizeof *w);
-    w->s = hs_server_start(HS_PROSODY, &opt, err, sizeof err);
+    w->s = hs_server_start(kind, &opt, err, sizeof err);
     cr_assert(w->s, "%s", err);
     snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
     w->x = hs_xmucd_start(w->s, args, err, sizeof err);
@@ -279,13 +279,13 @@ static void join_all(struct world *w, const char *mode)
     cr_assert(spin(w, views_settled, NULL), "views in %s did not settle", w->room);
 }
 
-static void scenario(const char *mode)
+static void scenario(enum hs_kind kind, const char *mode)
 {
     struct world w;
     unsigned long long before, after;
     char body[32];
 
-    start(&w);
+    start(&w, kind);
     join_all(&w, mode);
     before = messages_out(&w);
     for (int k = 0; k < NMSG; k++)
@@ -317,5 +317,7 @@ static void scenario(const char *mode)
     stop(&w);
 }
 
-Test(prosody, tree, .timeout = 300) { scenario("tree"); }
-Test(prosody, pbcast, .timeout = 300) { scenario("pbcast"); }
+Test(prosody, tree, .timeout = 300) { scenario(HS_PROSODY, "tree"); }
+Test(prosody, pbcast, .timeout = 300) { scenario(HS_PROSODY, "pbcast"); }
+Test(ejabberd, tree, .timeout = 300) { scenario(HS_EJABBERD, "tree"); }
+Test(ejabberd, pbcast, .timeout = 300) { scenario(HS_EJABBERD, "pbcast"); }

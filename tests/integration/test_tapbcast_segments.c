@@ -1,0 +1,386 @@
+/* test_tapbcast_segments.c -- topology-aware bimodal multicast across
+ * real network segments, through liborbweb.
+ *
+ * Three segments (network namespaces, tools/harness/hs_netns.h) of three
+ * liborbweb peers each; Prosody and xmucd run in the core.  A tapbcast
+ * room (manager and groupcast mode tapbcast).  xmucd's segment detection
+ * probes through the peers (ob_groupcast.c answers by trying a direct
+ * session); once an admin's topology query shows three ring members and
+ * tree edges only inside segments, every peer groupcasts GC_N messages.
+ * Asserted: every peer delivers every groupcast exactly once, FIFO per
+ * sender, and xmucd sent one message stanza per segment per groupcast.
+ * Waits are bounded only to catch hangs; no duration is asserted. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hs_client.h"
+#include "hs_netns.h"
+#include "hs_proc.h"
+#include "hs_server.h"
+#include "orbweb.h"
+#include "topo.h"
+
+#define NS "https://orbweb.dev/ns/xmuc/0"
+#define NSEG 3
+#define PPS 3 /* peers per segment */
+#define NP (NSEG * PPS)
+#define GC_N 10 /* groupcasts per peer */
+
+struct peer {
+    struct world *w;
+    int idx, seg;
+    ob_client *c;
+    enum ob_state state;
+    bool joined;
+    int last[NP];  /* per sender: the last message index delivered */
+    int delivered, disorder, errors;
+};
+
+struct world {
+    hs_netns *ns;
+    hs_server *s;
+    struct hs_proc *x;
+    hs_client *admin;
+    char err[2048], room[256];
+    atomic_int created, ready, go, finished;
+    struct peer p[NP];
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ---- the core: server, xmucd and an admin (its socket stays there) ---- */
+
+static void start_core(void *arg)
+{
+    struct world *w = arg;
+    struct hs_options opt = {.listen = "0.0.0.0", .accounts = 1};
+    char admins[64], jid[64];
+    char *args[] = {"--admins", admins, NULL};
+
+    if (!(w->s = hs_server_start(HS_PROSODY, &opt, w->err, sizeof w->err)))
+        return;
+    snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
+    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
+    if (!(w->x = hs_xmucd_start(w->s, args, w->err, sizeof w->err)))
+        return;
+    w->admin = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
+                                 jid, hs_server_password(w->s), 10000, w->err,
+                                 sizeof w->err);
+}
+
+/* The admin's answer to <name xmlns=NS/> sent to the room, or NULL. */
+static xmpp_stanza_t *admin_query(struct world *w, const char *name)
+{
+    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", w->room,
+                                    name, NS);
+    xmpp_stanza_t *r = hs_client_iq(w->admin, iq, 10000);
+
+    xmpp_stanza_release(iq);
+    if (r && strcmp(xmpp_stanza_get_type(r), "result")) {
+        xmpp_stanza_release(r);
+        r = NULL;
+    }
+    return r;
+}
+
+static unsigned long long messages_out(struct world *w)
+{
+    xmpp_stanza_t *r = admin_query(w, "stats"), *q, *e;
+    unsigned long long n = 0;
+
+    cr_assert(r, "no stats for %s", w->room);
+    q = xmpp_stanza_get_child_by_name_and_ns(r, "stats", NS);
+    for (e = q ? xmpp_stanza_get_children(q) : NULL; e; e = xmpp_stanza_get_next(e)) {
+        const char *kind = xmpp_stanza_get_attribute(e, "kind");
+        const char *out = xmpp_stanza_get_attribute(e, "out-stanzas");
+        if (kind && out && !strcmp(kind, "message"))
+            n = strtoull(out, NULL, 10);
+    }
+    xmpp_stanza_release(r);
+    return n;
+}
+
+/* The segment in a nick "s<seg>p<i>", or -1. */
+static int seg_of(const char *nick)
+{
+    int s, i;
+
+    return nick && sscanf(nick, "s%dp%d", &s, &i) == 2 ? s : -1;
+}
+
+static bool has_attr(const struct cli_topo_edge *e, const char *attr)
+{
+    size_t n = strlen(attr);
+
+    for (const char *a = e->attrs; a && *a; a += strcspn(a, ",") + (a[strcspn(a, ",")] == ','))
+        if (strcspn(a, ",") == n && !strncmp(a, attr, n))
+            return true;
+    return false;
+}
+
+/* Segment detection has converged: every member is in, one ring member
+ * per segment, and tree edges join only (and all) members of a segment. */
+static bool converged(struct world *w, char *why, size_t len)
+{
+    xmpp_stanza_t *r = admin_query(w, "topology"), *q;
+    struct cli_topo t;
+    char *json = NULL;
+    bool ok = false;
+
+    snprintf(why, len, "no topology");
+    if (r && (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS)))
+        json = xmpp_stanza_get_text(q);
+    if (json && cli_topo_parse(json, strlen(json), &t, NULL) == 0) {
+        int ring[NSEG + 1] = {0}, tree[NP] = {0}, cross = 0, nring = 0;
+        for (size_t e = 0; e < t.nedges; e++) {
+            const char *a = cli_topo_nick(&t, t.edges[e].from);
+            const char *b = cli_topo_nick(&t, t.edges[e].to);
+            int sa = seg_of(a), sb = seg_of(b);
+            if (sa < 1 || sa > NSEG || sb < 1 || sb > NSEG)
+                continue;
+            if (has_attr(&t.edges[e], "ring-next") && !ring[sa]++)
+                nring++;
+            if (has_attr(&t.edges[e], "tree")) {
+                cross += sa != sb;
+                tree[(size_t)(sa - 1) * PPS + (size_t)(a[3] - '0')]++;
+            }
+        }
+        ok = t.nmembers == NP && nring == NSEG && !cross;
+        for (int i = 0; ok && i < NP; i++)
+            ok = tree[i] > 0;
+        snprintf(why, len, "%zu members, %d ring members, %d tree edges across",
+                 t.nmembers, nring, cross);
+        cli_topo_clear(&t);
+    }
+    if (json)
+        xmpp_free(hs_client_ctx(w->admin), json);
+    if (r)
+        xmpp_stanza_release(r);
+    return ok;
+}
+
+/* ---- one segment's peers, in a thread inside the segment -------------- */
+
+static void on_state(ob_client *c, enum ob_state st, void *user)
+{
+    (void)c;
+    ((struct peer *)user)->state = st;
+}
+
+static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
+{
+    struct peer *p = user;
+
+    (void)c;
+    if (ev->change == OB_ROOM_JOINED) {
+        p->joined = true;
+        atomic_store(&p->w->created, 1);
+    }
+}
+
+static void on_groupcast(ob_client *c, const struct ob_message *m, void *user)
+{
+    struct peer *p = user;
+    int from, k;
+
+    (void)c;
+    if (sscanf(m->body, "g%d-%d", &from, &k) != 2 || from < 0 || from >= NP ||
+        k < 0 || k >= GC_N) {
+        p->disorder++;
+        return;
+    }
+    p->disorder += k != p->last[from] + 1;
+    p->last[from] = k;
+    p->delivered++;
+}
+
+static void on_error(ob_client *c, const struct ob_error *e, void *user)
+{
+    (void)c;
+    (void)e;
+    ((struct peer *)user)->errors++;
+}
+
+static const struct ob_callbacks callbacks = {
+    .state = on_state, .room = on_room, .groupcast = on_groupcast,
+    .error = on_error};
+
+static void run_for(struct event_base *base, double ms)
+{
+    struct timeval tv = {0, (suseconds_t)(ms * 1000)};
+
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+}
+
+/* Runs the loop until every peer of the segment satisfies pred (or the
+ * deadline); false on timeout. */
+static bool wait_all(struct event_base *base, struct peer **ps,
+                     bool (*pred)(struct peer *), double seconds)
+{
+    double end = now_ms() + seconds * 1e3;
+
+    for (;;) {
+        bool all = true;
+        for (int i = 0; i < PPS; i++)
+            all &= pred(ps[i]);
+        if (all)
+            return true;
+        if (now_ms() > end)
+            return false;
+        run_for(base, 20);
+    }
+}
+
+static bool connected(struct peer *p) { return p->state == OB_STATE_CONNECTED; }
+static bool joined(struct peer *p) { return p->joined; }
+static bool all_delivered(struct peer *p) { return p->delivered >= NP * GC_N; }
+
+/* Peer 0 creates the room; the others join once it exists. */
+static bool join(struct world *w, struct event_base *base, struct peer *p, int i)
+{
+    struct ob_room_config cfg = {.manager = "tapbcast", .groupcast = "tapbcast"};
+    struct ob_join_params jp = {.has_segment = true, .segment = (uint32_t)p->seg};
+    char nick[16];
+
+    snprintf(nick, sizeof nick, "s%dp%d", p->seg, i);
+    if (p->idx == 0)
+        return ob_room_create(p->c, w->room, nick, &cfg, &jp) == OB_OK;
+    while (!atomic_load(&w->created))
+        run_for(base, 20);
+    return ob_room_join(p->c, w->room, nick, &jp) == OB_OK;
+}
+
+static void segment(void *arg)
+{
+    struct peer *first = arg, *ps[PPS];
+    struct world *w = first->w;
+    struct event_base *base = event_base_new();
+    char body[32];
+    bool counted = false;
+
+    for (int i = 0; i < PPS; i++) {
+        struct peer *p = ps[i] = first + i;
+        struct ob_options o = {.host = hs_netns_core_addr(w->ns, p->seg),
+                               .port = hs_server_c2s_port(w->s),
+                               .jid = hs_server_anon_domain(w->s),
+                               .tls = OB_TLS_TRUST, .base = base,
+                               .cb = &callbacks, .user = p};
+        if (ob_client_new(&o, &p->c) || ob_connect(p->c))
+            goto out;
+    }
+    if (!wait_all(base, ps, connected, 30))
+        goto out;
+    for (int i = 0; i < PPS; i++)
+        if (!join(w, base, ps[i], i))
+            goto out;
+    if (!wait_all(base, ps, joined, 30))
+        goto out;
+    atomic_fetch_add(&w->ready, PPS);
+    while (!atomic_load(&w->go)) /* probes are answered meanwhile */
+        run_for(base, 20);
+    for (int k = 0; k < GC_N; k++) {
+        for (int i = 0; i < PPS; i++) {
+            snprintf(body, sizeof body, "g%d-%d", ps[i]->idx, k);
+            ob_groupcast(ps[i]->c, w->room, body);
+        }
+        run_for(base, 20);
+    }
+    wait_all(base, ps, all_delivered, 60);
+    atomic_fetch_add(&w->finished, PPS);
+    while (atomic_load(&w->finished) < NP) /* keep forwarding for others */
+        run_for(base, 20);
+    run_for(base, 500); /* a late duplicate would show */
+    counted = true;
+out:
+    if (!counted) /* failed early: others must not wait for us */
+        atomic_fetch_add(&w->finished, PPS);
+    for (int i = 0; i < PPS; i++)
+        ob_client_free(first[i].c);
+    event_base_free(base);
+}
+
+struct seg_job {
+    struct world *w;
+    int seg;
+};
+
+static void *segment_thread(void *arg)
+{
+    struct seg_job *j = arg;
+
+    if (hs_netns_call(j->w->ns, j->seg, segment, &j->w->p[(j->seg - 1) * PPS]) < 0)
+        fprintf(stderr, "cannot enter segment %d\n", j->seg);
+    return NULL;
+}
+
+Test(tapbcast_segments, one_stanza_per_segment, .timeout = 300)
+{
+    static struct world w;
+    pthread_t t[NSEG];
+    struct seg_job jobs[NSEG];
+    unsigned long long before = 0, after;
+    char why[256] = "";
+    double end;
+    bool conv = false;
+
+    w.ns = hs_netns_new(NSEG, w.err, sizeof w.err);
+    cr_assert(w.ns, "%s", w.err);
+    cr_assert_eq(hs_netns_call(w.ns, 0, start_core, &w), 0);
+    cr_assert(w.s && w.x && w.admin, "%s", w.err);
+    snprintf(w.room, sizeof w.room, "grid@%s", hs_server_component(w.s));
+    for (int i = 0; i < NP; i++) {
+        w.p[i].w = &w;
+        w.p[i].idx = i;
+        w.p[i].seg = 1 + i / PPS;
+        for (int s = 0; s < NP; s++)
+            w.p[i].last[s] = -1;
+    }
+    for (int k = 0; k < NSEG; k++) {
+        jobs[k] = (struct seg_job){&w, k + 1};
+        cr_assert_eq(pthread_create(&t[k], NULL, segment_thread, &jobs[k]), 0);
+    }
+    end = now_ms() + 60e3;
+    while (atomic_load(&w.ready) < NP && now_ms() < end)
+        hs_client_drain(w.admin, 0, 50);
+    end = now_ms() + 120e3;
+    while (atomic_load(&w.ready) == NP && !(conv = converged(&w, why, sizeof why)) &&
+           now_ms() < end)
+        hs_client_drain(w.admin, 0, 500);
+    if (conv)
+        before = messages_out(&w);
+    atomic_store(&w.go, 1);
+    for (int k = 0; k < NSEG; k++)
+        pthread_join(t[k], NULL);
+    cr_assert_eq(atomic_load(&w.ready), NP, "not every peer joined");
+    cr_assert(conv, "segment detection did not converge: %s", why);
+    after = messages_out(&w);
+    for (int i = 0; i < NP; i++) {
+        cr_expect_eq(w.p[i].delivered, NP * GC_N, "peer %d delivered %d of %d",
+                     i, w.p[i].delivered, NP * GC_N);
+        cr_expect_eq(w.p[i].disorder, 0, "peer %d: %d out of order or twice",
+                     i, w.p[i].disorder);
+        cr_expect_eq(w.p[i].errors, 0, "peer %d: %d errors", i, w.p[i].errors);
+    }
+    cr_expect_eq(after - before, (unsigned long long)NSEG * NP * GC_N,
+                 "xmucd sent %llu message stanzas for %d groupcasts",
+                 after - before, NP * GC_N);
+    hs_client_close(w.admin);
+    hs_xmucd_stop(w.x);
+    hs_server_stop(w.s);
+    hs_netns_free(w.ns);
+}
