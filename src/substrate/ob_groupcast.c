@@ -34,7 +34,6 @@ struct obi_gc {
     gc *e;
     struct obi_room *r;
     int mode;        /* enum obi_gc_mode */
-    uint64_t first;  /* lowest seq seen: no gap is reported below it */
 };
 
 static const char *const mode_names[] = {
@@ -198,10 +197,6 @@ static void gap(void *ctx, uint32_t origin, uint64_t first, uint64_t last)
     char text[96];
 
     (void)origin;
-    if (first < g->first)
-        first = g->first; /* before we were here: not a loss */
-    if (first > last)
-        return;
     snprintf(text, sizeof text, "groupcasts %" PRIu64 "..%" PRIu64
              " will never be delivered", first, last);
     if (!(ev = obi_ev_new(OBI_GC_GAP)) || !(ev->room = strdup(g->r->jid)) ||
@@ -252,7 +247,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /* r's engine, made for mode on first use (with every view neighbour). */
-static struct obi_gc *engine(struct obi_room *r, int mode, uint64_t seq)
+static struct obi_gc *engine(struct obi_room *r, int mode)
 {
     struct obi_gc *g;
     gc_config cfg = {.engine = mode == OBI_GC_TREE ? GC_TREECAST : GC_PBCAST,
@@ -264,7 +259,6 @@ static struct obi_gc *engine(struct obi_room *r, int mode, uint64_t seq)
         return NULL;
     g->r = r;
     g->mode = mode;
-    g->first = seq;
     cfg.send_ctx = cfg.app_ctx = g;
     if (getrandom(&cfg.seed, sizeof cfg.seed, 0) != sizeof cfg.seed ||
         gc_new(&cfg, obi_now_ms(), &g->e)) {
@@ -293,19 +287,19 @@ void obi_gc_client_free(ob_client *c)
 
 void obi_gc_inject(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
 {
-    struct obi_gc *g = engine(r, ev->sub, ev->seq);
+    struct obi_gc *g = engine(r, ev->sub);
     uint8_t *p = NULL;
     gc_msg m = {.origin = 0, .seq = ev->seq};
     int rc = g ? obi_gc_payload_encode(ev->nick, ev->body, &p, &m.len)
                : OB_ENOMEM;
 
-    if (rc == OB_OK && ev->seq) {
+    if (rc == OB_OK) {
         m.payload = p;
-        rc = gc_inject(g->e, &m);
+        rc = ev->seq ? gc_inject(g->e, &m) : OB_EINVAL; /* seq 0: malformed */
     }
     if (rc)
-        obi_logf(c, "warn", "groupcast %" PRIu64 " of %s not injected: %s",
-                 ev->seq, r->jid, rc == OB_ENOMEM ? "out of memory" : "refused");
+        obi_logf(c, "warn", "groupcast %" PRIu64 " of %s not injected (out "
+                 "of memory, malformed or over a bound: %d)", ev->seq, r->jid, rc);
     free(p);
     arm(c);
 }
@@ -324,7 +318,7 @@ void obi_gc_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
     }
     xmpp_base64_decode_bin(c->ctx, ev->body, tlen, &bin, &len);
     if (bin && !gc_wire_decode(bin, len, &rec, NULL) &&
-        (g = engine(r, ev->sub, rec.kind == GC_MSG ? rec.msg.seq : 1)))
+        (g = engine(r, ev->sub)))
         gc_receive(g->e, n->id, &rec);
     if (bin)
         xmpp_free(c->ctx, bin);
