@@ -36,18 +36,6 @@ struct obi_gc {
     int mode;        /* enum obi_gc_mode */
 };
 
-static const char *const mode_names[] = {
-    [OBI_GC_TREE] = "tree", [OBI_GC_PBCAST] = "pbcast",
-    [OBI_GC_TAPBCAST] = "tapbcast"};
-
-int obi_gc_mode(const char *name)
-{
-    for (int m = OBI_GC_TREE; name && m <= OBI_GC_TAPBCAST; m++)
-        if (!strcmp(name, mode_names[m]))
-            return m;
-    return OBI_GC_NONE;
-}
-
 /* ---- the payload ----------------------------------------------------- */
 
 int obi_gc_payload_encode(const char *nick, const char *body, uint8_t **out,
@@ -150,7 +138,7 @@ static int send_record(void *ctx, gc_peer to, const gc_record *rec)
                                obi_next_id(c, id, sizeof id))) ||
         !(el = obi_el(c->ctx, m, "gc", OBI_NS)) ||
         xmpp_stanza_set_attribute(el, "room", g->r->jid) ||
-        xmpp_stanza_set_attribute(el, "mode", mode_names[g->mode]) ||
+        xmpp_stanza_set_attribute(el, "mode", obi_gc_mode_name(g->mode)) ||
         !(t = xmpp_stanza_new(c->ctx)))
         goto out;
     if (xmpp_stanza_set_text(t, text) || xmpp_stanza_add_child_ex(el, t, 0))

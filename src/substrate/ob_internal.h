@@ -279,12 +279,15 @@ int obi_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud);
 void obi_emit_error(ob_client *c, int code, enum ob_op op, const struct obi_ev *ev,
                     const char *text);
 
+/* ob_parse.c: a mode's name to enum obi_gc_mode (0 when unknown), and
+ * back ("relay" for 0 and unknown values). */
+int obi_gc_mode(const char *name);
+const char *obi_gc_mode_name(int mode);
+
 /* ob_groupcast.c: groupcast engines (docs/groupcast.md, "Through
- * liborbweb").  obi_gc_mode: a mode's name to enum obi_gc_mode (0 when
- * unknown).  obi_gc_inject: a groupcast from xmucd with a mode;
+ * liborbweb").  obi_gc_inject: a groupcast from xmucd with a mode;
  * obi_gc_record: a <gc/> from a neighbour (dropped unless ev->from is
  * one of r's view); obi_gc_view: a neighbour added, updated or gone. */
-int obi_gc_mode(const char *name);
 void obi_gc_inject(ob_client *c, struct obi_room *r, const struct obi_ev *ev);
 void obi_gc_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev);
 void obi_gc_view(struct obi_room *r, const struct obi_nb *n, bool gone);

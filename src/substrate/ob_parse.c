@@ -210,6 +210,23 @@ static int parse_presence(xmpp_stanza_t *st, struct obi_ev *ev)
     return 0;
 }
 
+static const char *const gc_modes[] = {
+    [OBI_GC_NONE] = "relay", [OBI_GC_TREE] = "tree",
+    [OBI_GC_PBCAST] = "pbcast", [OBI_GC_TAPBCAST] = "tapbcast"};
+
+int obi_gc_mode(const char *name)
+{
+    for (int m = OBI_GC_TREE; name && m <= OBI_GC_TAPBCAST; m++)
+        if (!strcmp(name, gc_modes[m]))
+            return m;
+    return OBI_GC_NONE;
+}
+
+const char *obi_gc_mode_name(int mode)
+{
+    return mode > OBI_GC_NONE && mode <= OBI_GC_TAPBCAST ? gc_modes[mode] : "relay";
+}
+
 /* The sequence number in <groupcast seq=.../>, if well formed, and its
  * mode (obi_gc_mode; 0 for relay or none). */
 static void parse_seq(xmpp_stanza_t *st, struct obi_ev *ev)

@@ -83,6 +83,9 @@ Test(gc_view, attributes_and_modes)
     cr_expect_eq(obi_gc_mode("tapbcast"), OBI_GC_TAPBCAST);
     cr_expect_eq(obi_gc_mode("relay"), OBI_GC_NONE);
     cr_expect_eq(obi_gc_mode(NULL), OBI_GC_NONE);
+    cr_expect_str_eq(obi_gc_mode_name(OBI_GC_TAPBCAST), "tapbcast");
+    cr_expect_str_eq(obi_gc_mode_name(OBI_GC_NONE), "relay");
+    cr_expect_str_eq(obi_gc_mode_name(99), "relay");
 }
 
 static xmpp_stanza_t *parse_xml(xmpp_ctx_t *ctx, const char *xml)
