@@ -488,8 +488,8 @@ static void jingle_send(void *ud, xmpp_stanza_t *st)
     obi_send(((struct obi_direct *)ud)->tp.client, st);
 }
 
-/* Is jid someone we know: in one of our rooms' views, or someone we
- * wrote to? */
+/* Is jid someone we know: in one of our rooms' views, someone we wrote
+ * to, or someone who wrote to us (a prober says hello first)? */
 static bool known(void *ud, const char *jid)
 {
     struct obi_direct *d = ud;
@@ -585,6 +585,23 @@ static void on_round(evutil_socket_t fd, short what, void *arg)
     probes_settle(d, NULL, false, now);
 }
 
+static int direct_stanza(struct obi_transport *t, xmpp_stanza_t *m, size_t len);
+
+/* An empty ordered message: the target of a probe may not have us in
+ * its views, and takes a session only from someone it knows. */
+static int hello(struct obi_direct *d, const char *peer)
+{
+    ob_client *c = d->tp.client;
+    char id[32];
+    xmpp_stanza_t *m = xmpp_message_new(c->ctx, "normal", peer,
+                                        obi_next_id(c, id, sizeof id));
+    int rc = m ? direct_stanza(&d->tp, m, 0) : OB_ENOMEM;
+
+    if (m)
+        xmpp_stanza_release(m);
+    return rc;
+}
+
 int obi_direct_probe(struct obi_direct *d, const char *peer,
                      uint64_t timeout_ms, obi_probe_fn done, void *arg)
 {
@@ -613,8 +630,12 @@ int obi_direct_probe(struct obi_direct *d, const char *peer,
     p->arg = arg;
     p->next = d->probes;
     d->probes = p;
-    if (!sess_find(d, peer, NULL))
-        open_to(d, peer); /* on failure it reports to the policy */
+    if (!sess_find(d, peer, NULL)) {
+        if (hello(d, peer) == OB_OK)
+            open_to(d, peer); /* on failure it reports to the policy */
+        else
+            e2e_policy_failed(d->pol, peer, now);
+    }
     if (!sess_find(d, peer, NULL))
         probes_settle(d, peer, false, now);
     run_acts(d);

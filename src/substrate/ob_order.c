@@ -334,12 +334,18 @@ size_t obi_order_link_down(obi_order *o, const char *to, obi_order_fn resend,
 }
 
 /* The destination record for to, without touching the LRU order. */
+/* The entry for jid in t, without touching the LRU order, or NULL. */
+static const struct node *node_peek(const struct table *t, const char *jid)
+{
+    struct node key = {.jid = (char *)jid};
+    struct node **hit = jid ? tfind(&key, &t->root, by_jid) : NULL;
+
+    return hit ? *hit : NULL;
+}
+
 static const struct dest *dest_peek(const obi_order *o, const char *to)
 {
-    struct node key = {.jid = (char *)to};
-    struct node **hit = o && to ? tfind(&key, &o->dests.root, by_jid) : NULL;
-
-    return hit ? (const struct dest *)*hit : NULL;
+    return o ? (const struct dest *)node_peek(&o->dests, to) : NULL;
 }
 
 size_t obi_order_unacked(const obi_order *o, const char *to)
@@ -349,9 +355,9 @@ size_t obi_order_unacked(const obi_order *o, const char *to)
     return d ? d->unacked.n : 0;
 }
 
-bool obi_order_knows(const obi_order *o, const char *to)
+bool obi_order_knows(const obi_order *o, const char *jid)
 {
-    return dest_peek(o, to) != NULL;
+    return dest_peek(o, jid) || (o && node_peek(&o->senders, jid));
 }
 
 bool obi_order_direct_room(const obi_order *o, const char *to)

@@ -105,8 +105,9 @@ int obi_order_recv(obi_order *o, const char *from, xmpp_stanza_t *st,
 size_t obi_order_tick(obi_order *o, uint64_t now_ms, obi_order_fn deliver,
                       void *ud);
 
-/* Have we stamped stanzas for `to` (and not forgotten it)? */
-bool obi_order_knows(const obi_order *o, const char *to);
+/* Have we stamped stanzas for jid, or received stamped ones from it
+ * (and not forgotten it)? */
+bool obi_order_knows(const obi_order *o, const char *jid);
 
 /* Stanzas held, for all senders (tests and statistics). */
 size_t obi_order_held(const obi_order *o);

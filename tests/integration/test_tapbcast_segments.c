@@ -82,15 +82,21 @@ static void start_core(void *arg)
                                  sizeof w->err);
 }
 
-/* The admin's answer to <name xmlns=NS/> sent to the room, or NULL. */
+/* The admin's answer to <name xmlns=NS/> sent to the room, or NULL
+ * (with what came instead in w->err). */
 static xmpp_stanza_t *admin_query(struct world *w, const char *name)
 {
     xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", w->room,
                                     name, NS);
-    xmpp_stanza_t *r = hs_client_iq(w->admin, iq, 10000);
+    xmpp_stanza_t *r = hs_client_iq(w->admin, iq, 10000), *e;
 
     xmpp_stanza_release(iq);
+    snprintf(w->err, sizeof w->err, "no answer to the %s query", name);
     if (r && strcmp(xmpp_stanza_get_type(r), "result")) {
+        e = xmpp_stanza_get_child_by_name(r, "error");
+        e = e ? xmpp_stanza_get_children(e) : NULL;
+        snprintf(w->err, sizeof w->err, "%s query: error %s", name,
+                 e && xmpp_stanza_get_name(e) ? xmpp_stanza_get_name(e) : "?");
         xmpp_stanza_release(r);
         r = NULL;
     }
@@ -114,12 +120,15 @@ static unsigned long long messages_out(struct world *w)
     return n;
 }
 
-/* The segment in a nick "s<seg>p<i>", or -1. */
-static int seg_of(const char *nick)
+/* The peer index of a nick "s<seg>p<i>", or -1. */
+static int peer_of(const char *nick)
 {
     int s, i;
 
-    return nick && sscanf(nick, "s%dp%d", &s, &i) == 2 ? s : -1;
+    if (!nick || sscanf(nick, "s%dp%d", &s, &i) != 2 || s < 1 || s > NSEG ||
+        i < 0 || i >= PPS)
+        return -1;
+    return (s - 1) * PPS + i;
 }
 
 static bool has_attr(const struct cli_topo_edge *e, const char *attr)
@@ -141,29 +150,32 @@ static bool converged(struct world *w, char *why, size_t len)
     char *json = NULL;
     bool ok = false;
 
-    snprintf(why, len, "no topology");
+    snprintf(why, len, "%.200s", r ? "a topology that does not parse" : w->err);
     if (r && (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS)))
         json = xmpp_stanza_get_text(q);
     if (json && cli_topo_parse(json, strlen(json), &t, NULL) == 0) {
-        int ring[NSEG + 1] = {0}, tree[NP] = {0}, cross = 0, nring = 0;
+        int ring[NP] = {0}, tree[NP] = {0}, cross = 0, nring = 0;
         for (size_t e = 0; e < t.nedges; e++) {
             const char *a = cli_topo_nick(&t, t.edges[e].from);
             const char *b = cli_topo_nick(&t, t.edges[e].to);
-            int sa = seg_of(a), sb = seg_of(b);
-            if (sa < 1 || sa > NSEG || sb < 1 || sb > NSEG)
+            int ia = peer_of(a), ib = peer_of(b);
+            if (ia < 0 || ib < 0)
                 continue;
-            if (has_attr(&t.edges[e], "ring-next") && !ring[sa]++)
-                nring++;
+            if (has_attr(&t.edges[e], "ring-next") && !ring[ia]++)
+                nring++; /* one per ring member */
             if (has_attr(&t.edges[e], "tree")) {
-                cross += sa != sb;
-                tree[(size_t)(sa - 1) * PPS + (size_t)(a[3] - '0')]++;
+                cross += ia / PPS != ib / PPS;
+                tree[ia]++;
             }
         }
-        ok = t.nmembers == NP && nring == NSEG && !cross;
-        for (int i = 0; ok && i < NP; i++)
-            ok = tree[i] > 0;
-        snprintf(why, len, "%zu members, %d ring members, %d tree edges across",
-                 t.nmembers, nring, cross);
+        int bare = 0;
+        for (int i = 0; i < NP; i++)
+            bare += !tree[i];
+        ok = t.nmembers == NP && nring == NSEG && !cross && !bare;
+        snprintf(why, len, "%zu members, %d ring members, %d tree edges across, "
+                 "%d members without tree edges", t.nmembers, nring, cross, bare);
+        if (!ok && getenv("OB_TEST_LOG"))
+            cli_topo_write_text(&t, stderr);
         cli_topo_clear(&t);
     }
     if (json)
@@ -359,8 +371,11 @@ Test(tapbcast_segments, one_stanza_per_segment, .timeout = 300)
         hs_client_drain(w.admin, 0, 50);
     end = now_ms() + 120e3;
     while (atomic_load(&w.ready) == NP && !(conv = converged(&w, why, sizeof why)) &&
-           now_ms() < end)
+           now_ms() < end) {
+        if (getenv("OB_TEST_LOG"))
+            fprintf(stderr, "%.0f ms: %s\n", now_ms(), why);
         hs_client_drain(w.admin, 0, 500);
+    }
     if (conv)
         before = messages_out(&w);
     atomic_store(&w.go, 1);
@@ -380,7 +395,7 @@ Test(tapbcast_segments, one_stanza_per_segment, .timeout = 300)
                  "xmucd sent %llu message stanzas for %d groupcasts",
                  after - before, NP * GC_N);
     hs_client_close(w.admin);
-    hs_xmucd_stop(w.x);
+    cr_expect_eq(hs_xmucd_stop(w.x), 0, "xmucd did not exit cleanly");
     hs_server_stop(w.s);
     hs_netns_free(w.ns);
 }

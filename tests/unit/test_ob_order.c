@@ -121,6 +121,24 @@ Test(ob_order, stamps_count_per_destination)
     obi_order_free(o);
 }
 
+/* A sender of stamped stanzas is known, as a destination is (Jingle
+ * requests are taken only from JIDs we know; a prober says hello). */
+Test(ob_order, senders_are_known)
+{
+    obi_order *snd = order_new(5, 0, 0), *rcv = order_new(6, 0, 0);
+    xmpp_stanza_t *m = unicast(snd, 1);
+
+    cr_assert(obi_order_knows(snd, B));
+    cr_assert_not(obi_order_knows(rcv, A));
+    recv_one(rcv, m, 0);
+    cr_assert(obi_order_knows(rcv, A));
+    cr_assert_not(obi_order_knows(rcv, B));
+    cr_assert_not(obi_order_knows(rcv, NULL));
+    xmpp_stanza_release(m);
+    obi_order_free(snd);
+    obi_order_free(rcv);
+}
+
 /* Relayed 1..10 are slow; the direct path comes up and 11..20 overtake. */
 Test(ob_order, switch_from_relayed_to_direct_mid_stream)
 {
