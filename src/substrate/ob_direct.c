@@ -143,9 +143,32 @@ static void sess_free(struct dsess *s)
     free(s);
 }
 
+/* A unicast the server would refuse (and close our stream for) is lost
+ * with its direct link: the application is told, with the peer. */
+static void tell_too_big(ob_client *c, xmpp_stanza_t *st)
+{
+    struct obi_ev *ev = obi_ev_new(OBI_MSG_ERROR);
+    const char *to = xmpp_stanza_get_to(st);
+
+    if (!ev || !(ev->from = strdup(to ? to : "")) ||
+        !(ev->condition = strdup("policy-violation")) ||
+        !(ev->etype = strdup("modify")) ||
+        !(ev->text = strdup("a unicast larger than the server takes was lost "
+                            "with its direct stream"))) {
+        if (ev)
+            obi_ev_clear(ev);
+        free(ev);
+        return;
+    }
+    ev->cond = OB_COND_POLICY_VIOLATION;
+    obi_enqueue(c, ev);
+}
+
 static void resend_relayed(void *ud, xmpp_stanza_t *st)
 {
-    if (obi_send(ud, st) != OB_OK)
+    if (!obi_fits_relay(ud, st, OBI_SIZE_UNKNOWN))
+        tell_too_big(ud, st);
+    else if (obi_send(ud, st) != OB_OK)
         obi_logf(ud, "warn", "a unicast to %s was lost with its direct link",
                  xmpp_stanza_get_to(st));
 }
@@ -578,30 +601,31 @@ static bool send_direct(struct obi_direct *d, struct dsess *s, xmpp_stanza_t *m)
 }
 
 static int direct_unicast(struct obi_transport *t, const char *to,
-                          const char *body)
+                          const char *body, const void *data, size_t len)
 {
     struct obi_direct *d = of(t);
     ob_client *c = t->client;
-    char id[32];
-    xmpp_stanza_t *m = xmpp_message_new(c->ctx, "chat", to,
-                                        obi_next_id(c, id, sizeof id));
+    xmpp_stanza_t *m = obi_unicast_new(c, "chat", to, body, data, len);
+    size_t size = body ? strlen(body) : (len + 2) / 3 * 4; /* as text */
     struct dsess *s;
     uint64_t seq;
     int rc;
 
     if (!m)
         return OB_ENOMEM;
-    if (xmpp_message_set_body(m, body) || obi_order_stamp(d->ord, to, m, &seq)) {
+    if (obi_order_stamp(d->ord, to, m, &seq)) {
         xmpp_stanza_release(m);
         return OB_ENOMEM;
     }
-    e2e_policy_sample(d->pol, to, strlen(body) + strlen(to) + 96);
+    e2e_policy_sample(d->pol, to, size + strlen(to) + 96);
     /* what a direct stream would refuse goes relayed (where the server's
      * own limit applies) */
-    s = strlen(body) < DIRECT_MAX_STANZA - 4096 ? sess_sending(d, to) : NULL;
+    s = size < DIRECT_MAX_STANZA - 4096 ? sess_sending(d, to) : NULL;
     if (s && ob_client_jid(c))
         xmpp_stanza_set_from(m, ob_client_jid(c));
-    rc = s && send_direct(d, s, m) ? OB_OK : obi_send(c, m);
+    rc = s && send_direct(d, s, m)      ? OB_OK
+         : obi_fits_relay(c, m, size) ? obi_send(c, m)
+                                      : OB_ETOOBIG;
     if (rc != OB_OK)
         obi_order_unstamp(d->ord, to, seq); /* not sent: no gap */
     xmpp_stanza_release(m);
