@@ -165,6 +165,11 @@ int fi_map_put(struct fi_mem *mem, struct fi_arena *a, struct fi_map *m,
                const void *k, size_t n, uint32_t idx);
 void fi_map_clear(struct fi_map *m);
 void fi_map_free(struct fi_mem *mem, struct fi_map *m);
+/* dst becomes a copy of src's slots (the keys are shared, not copied). */
+int fi_map_copy(struct fi_mem *mem, struct fi_map *dst, const struct fi_map *src);
+/* m holds exactly the entries of snap again (a copy made by fi_map_copy
+ * when m held them), whatever was added since; no allocation. */
+void fi_map_restore(struct fi_map *m, const struct fi_map *snap);
 
 /* The allocator and limits an encoder was made with. */
 void fi_encoder_ctx(const fi_encoder *e, fi_ctx *out);

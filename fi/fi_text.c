@@ -675,6 +675,36 @@ void fi_map_clear(struct fi_map *m)
     m->n = 0;
 }
 
+int fi_map_copy(struct fi_mem *mem, struct fi_map *dst, const struct fi_map *src)
+{
+    fi_map_free(mem, dst);
+    if (!src->cap)
+        return FI_OK;
+    if (!(dst->s = fi_mem_alloc(mem, src->cap * sizeof *dst->s)))
+        return fi_mem_why(mem, src->cap * sizeof *dst->s);
+    memcpy(dst->s, src->s, src->cap * sizeof *dst->s);
+    dst->cap = src->cap;
+    dst->n = src->n;
+    return FI_OK;
+}
+
+void fi_map_restore(struct fi_map *m, const struct fi_map *snap)
+{
+    if (m->cap == snap->cap) {
+        if (m->cap)
+            memcpy(m->s, snap->s, m->cap * sizeof *m->s);
+        m->n = snap->n;
+        return;
+    }
+    /* m grew since: its larger array takes the snapshot's entries again */
+    fi_map_clear(m);
+    for (size_t i = 0; i < snap->cap; i++)
+        if (snap->s[i].hash)
+            *map_find(m, snap->s[i].k, snap->s[i].klen, snap->s[i].hash) =
+                snap->s[i];
+    m->n = snap->n;
+}
+
 void fi_map_free(struct fi_mem *mem, struct fi_map *m)
 {
     fi_mem_free(mem, m->s, m->cap * sizeof *m->s);

@@ -54,6 +54,7 @@ const char *ob_strerror(int code)
     case OB_ESTANZA: return "stanza error";
     case OB_EEVENT: return "libevent failed";
     case OB_EXMPP: return "libstrophe failed";
+    case OB_ETOOBIG: return "too large for the server, and no direct stream";
     default: return "unknown error";
     }
 }
@@ -510,6 +511,7 @@ static int copy_options(ob_client *c, const struct ob_options *o)
         return OB_ENOMEM;
     c->direct_sessions = o->direct_sessions > 0 ? o->direct_sessions : 8;
     c->direct_round_ms = o->direct_round_ms > 0 ? o->direct_round_ms : 1000;
+    c->relay_max = o->relay_max_bytes > 0 ? (size_t)o->relay_max_bytes : 65536;
     if (o->cb)
         c->cb = *o->cb;
     c->user = o->user;
@@ -732,7 +734,14 @@ int ob_unicast(ob_client *c, const char *jid, const char *body)
 {
     if (!c || !jid || !*jid || !body)
         return OB_EINVAL;
-    return c->tp->ops->send_unicast(c->tp, jid, body);
+    return c->tp->ops->send_unicast(c->tp, jid, body, NULL, 0);
+}
+
+int ob_unicast_data(ob_client *c, const char *jid, const void *data, size_t len)
+{
+    if (!c || !jid || !*jid || !data || !len || len > OBI_MAX_DATA)
+        return OB_EINVAL;
+    return c->tp->ops->send_unicast(c->tp, jid, NULL, data, len);
 }
 
 /* The domain part of a JID: its length, *dom pointing at it. */

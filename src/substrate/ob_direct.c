@@ -161,9 +161,32 @@ static void sess_free(struct dsess *s)
     free(s);
 }
 
+/* A unicast the server would refuse (and close our stream for) is lost
+ * with its direct link: the application is told, with the peer. */
+static void tell_too_big(ob_client *c, xmpp_stanza_t *st)
+{
+    struct obi_ev *ev = obi_ev_new(OBI_MSG_ERROR);
+    const char *to = xmpp_stanza_get_to(st);
+
+    if (!ev || !(ev->from = strdup(to ? to : "")) ||
+        !(ev->condition = strdup("policy-violation")) ||
+        !(ev->etype = strdup("modify")) ||
+        !(ev->text = strdup("a unicast larger than the server takes was lost "
+                            "with its direct stream"))) {
+        if (ev)
+            obi_ev_clear(ev);
+        free(ev);
+        return;
+    }
+    ev->cond = OB_COND_POLICY_VIOLATION;
+    obi_enqueue(c, ev);
+}
+
 static void resend_relayed(void *ud, xmpp_stanza_t *st)
 {
-    if (obi_send(ud, st) != OB_OK)
+    if (!obi_fits_relay(ud, st, OBI_SIZE_UNKNOWN))
+        tell_too_big(ud, st);
+    else if (obi_send(ud, st) != OB_OK)
         obi_logf(ud, "warn", "a unicast to %s was lost with its direct link",
                  xmpp_stanza_get_to(st));
 }
@@ -660,9 +683,10 @@ static bool send_direct(struct obi_direct *d, struct dsess *s, xmpp_stanza_t *m)
 }
 
 /* Sends m (to set, lent) direct when a session is up with its
- * destination and it fits, else relayed; numbered for ordering either
- * way, and sampled by the session policy (len: its content's size). */
-static int direct_stanza(struct obi_transport *t, xmpp_stanza_t *m, size_t len)
+ * destination and it fits, else relayed when it fits the server's limit
+ * (OB_ETOOBIG otherwise); numbered for ordering either way, and sampled
+ * by the session policy (size: its text's size). */
+static int direct_stanza(struct obi_transport *t, xmpp_stanza_t *m, size_t size)
 {
     struct obi_direct *d = of(t);
     ob_client *c = t->client;
@@ -675,13 +699,15 @@ static int direct_stanza(struct obi_transport *t, xmpp_stanza_t *m, size_t len)
         return OB_EINVAL;
     if (obi_order_stamp(d->ord, to, m, &seq))
         return OB_ENOMEM;
-    e2e_policy_sample(d->pol, to, len + strlen(to) + 96);
+    e2e_policy_sample(d->pol, to, size + strlen(to) + 96);
     /* what a direct stream would refuse goes relayed (where the server's
      * own limit applies) */
-    s = len < DIRECT_MAX_STANZA - 4096 ? sess_sending(d, to) : NULL;
+    s = size < DIRECT_MAX_STANZA - 4096 ? sess_sending(d, to) : NULL;
     if (s && ob_client_jid(c))
         xmpp_stanza_set_from(m, ob_client_jid(c));
-    rc = s && send_direct(d, s, m) ? OB_OK : obi_send(c, m);
+    rc = s && send_direct(d, s, m)      ? OB_OK
+         : obi_fits_relay(c, m, size) ? obi_send(c, m)
+                                      : OB_ETOOBIG;
     if (rc != OB_OK)
         obi_order_unstamp(d->ord, to, seq); /* not sent: no gap */
     run_acts(d);
@@ -689,18 +715,14 @@ static int direct_stanza(struct obi_transport *t, xmpp_stanza_t *m, size_t len)
 }
 
 static int direct_unicast(struct obi_transport *t, const char *to,
-                          const char *body)
+                          const char *body, const void *data, size_t len)
 {
-    ob_client *c = t->client;
-    char id[32];
-    xmpp_stanza_t *m = xmpp_message_new(c->ctx, "chat", to,
-                                        obi_next_id(c, id, sizeof id));
+    xmpp_stanza_t *m = obi_unicast_new(t->client, "chat", to, body, data, len);
     int rc;
 
     if (!m)
         return OB_ENOMEM;
-    rc = xmpp_message_set_body(m, body) ? OB_ENOMEM
-                                        : direct_stanza(t, m, strlen(body));
+    rc = direct_stanza(t, m, body ? strlen(body) : (len + 2) / 3 * 4);
     xmpp_stanza_release(m);
     return rc;
 }

@@ -144,7 +144,7 @@ static int send_record(void *ctx, gc_peer to, const gc_record *rec)
     if (xmpp_stanza_set_text(t, text) || xmpp_stanza_add_child_ex(el, t, 0))
         xmpp_stanza_release(t);
     else
-        rc = c->tp->ops->send_stanza(c->tp, m, len);
+        rc = c->tp->ops->send_stanza(c->tp, m, strlen(text));
 out:
     if (m)
         xmpp_stanza_release(m);

@@ -79,6 +79,8 @@ struct obi_ev {
     enum ob_condition cond;
     char *room, *nick, *jid, *attrs, *body, *from;
     char *condition, *etype, *text;
+    unsigned char *data; /* OBI_UNICAST of binary data */
+    size_t data_len;
     /* OBI_LIST */
     struct ob_room_info *items;
     size_t nitems;
@@ -109,13 +111,14 @@ int obi_split_jid(const char *full, char **bare, char **nick);
 struct obi_transport;
 struct obi_transport_ops {
     const char *name;
+    /* a unicast: body (text), or data/len (binary) when body is NULL */
     int (*send_unicast)(struct obi_transport *t, const char *to,
-                        const char *body);
+                        const char *body, const void *data, size_t len);
     int (*send_groupcast)(struct obi_transport *t, const char *room,
                           const char *body);
-    /* A message built by the caller (type, to, content set; lent), of
-     * about `len` bytes of content. */
-    int (*send_stanza)(struct obi_transport *t, xmpp_stanza_t *m, size_t len);
+    /* A message built by the caller (type, to, content set; lent) whose
+     * text is about `size` bytes; OB_ETOOBIG as send_unicast. */
+    int (*send_stanza)(struct obi_transport *t, xmpp_stanza_t *m, size_t size);
     void (*destroy)(struct obi_transport *t);
 };
 struct obi_transport {
@@ -156,6 +159,21 @@ bool obi_direct_up(const struct obi_direct *d, const char *jid);
 
 /* Parses st (a presence or message, lent) and queues what it means. */
 void obi_take(ob_client *c, xmpp_stanza_t *st);
+
+#define OBI_NS_E2E "https://orbweb.dev/ns/e2e/0"
+#define OBI_MAX_DATA (16u << 20) /* largest ob_unicast_data */
+
+/* A unicast message to `to` of the given type, with a fresh id: its body,
+ * or (body NULL) <data xmlns=OBI_NS_E2E> holding data in base64.  NULL
+ * when out of memory. */
+xmpp_stanza_t *obi_unicast_new(ob_client *c, const char *type, const char *to,
+                               const char *body, const void *data, size_t len);
+
+/* Whether st may go through the server: its serialized size is at most
+ * relay_max_bytes.  text_bytes, the size of its text, spares measuring
+ * small stanzas; OBI_SIZE_UNKNOWN always measures. */
+#define OBI_SIZE_UNKNOWN ((size_t)-1)
+bool obi_fits_relay(ob_client *c, xmpp_stanza_t *st, size_t text_bytes);
 
 /* For transports: send a stanza on c's connection now (queued in
  * libstrophe, then flushed from the event loop).  OB_ESTATE when not
@@ -236,6 +254,7 @@ struct ob_client {
     struct obi_direct *direct; /* tp itself, when direct streams are on */
     char *direct_host;         /* listen address option, or NULL */
     int direct_sessions, direct_round_ms;
+    size_t relay_max;   /* largest stanza sent through the server */
 
     int fd;             /* libstrophe's socket, -1 when none */
     bool fd_refused;    /* the sockopt callback refused a socket */

@@ -65,6 +65,7 @@ void obi_ev_clear(struct obi_ev *ev)
     free(ev->jid);
     free(ev->attrs);
     free(ev->body);
+    free(ev->data);
     free(ev->from);
     free(ev->condition);
     free(ev->etype);
@@ -270,10 +271,38 @@ static int parse_record(xmpp_stanza_t *st, xmpp_stanza_t *g, struct obi_ev *ev)
     return 0;
 }
 
+/* <data xmlns=OBI_NS_E2E>base64</data> into ev->data: 1 when there is
+ * such an element with well-formed base64 of at most OBI_MAX_DATA bytes,
+ * 0 when there is none (or it is malformed: not a unicast for us),
+ * OB_ENOMEM. */
+static int parse_data(xmpp_stanza_t *st, struct obi_ev *ev)
+{
+    xmpp_stanza_t *d = xmpp_stanza_get_child_by_name_and_ns(st, "data", OBI_NS_E2E);
+    xmpp_stanza_t *t = d ? xmpp_stanza_get_children(d) : NULL;
+    xmpp_ctx_t *ctx = xmpp_stanza_get_context(st);
+    const char *b64 = t && xmpp_stanza_is_text(t) ? xmpp_stanza_get_text_ptr(t) : NULL;
+    unsigned char *raw = NULL;
+    size_t n = b64 ? strlen(b64) : 0, len = 0;
+
+    if (!n || n > (size_t)OBI_MAX_DATA / 3 * 4 + 4 || xmpp_stanza_get_next(t))
+        return 0;
+    xmpp_base64_decode_bin(ctx, b64, n, &raw, &len);
+    if (!raw || !len)
+        return 0;
+    ev->data = malloc(len);
+    if (ev->data) {
+        memcpy(ev->data, raw, len);
+        ev->data_len = len;
+    }
+    xmpp_free(ctx, raw);
+    return ev->data ? 1 : OB_ENOMEM;
+}
+
 static int parse_message(xmpp_stanza_t *st, struct obi_ev *ev)
 {
     const char *type = xmpp_stanza_get_type(st), *from = xmpp_stanza_get_from(st);
     xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(st, "body"), *g;
+    int rc;
 
     if (!from)
         return 0;
@@ -287,8 +316,14 @@ static int parse_message(xmpp_stanza_t *st, struct obi_ev *ev)
     if ((g = xmpp_stanza_get_child_by_name_and_ns(st, "gc", OBI_NS)) &&
         !(type && !strcmp(type, "groupchat")))
         return parse_record(st, g, ev);
+    if (!b && (!type || strcmp(type, "groupchat"))) {
+        if ((rc = parse_data(st, ev)) <= 0)
+            return rc; /* chat states, receipts, ...: not for us */
+        ev->kind = OBI_UNICAST;
+        return (ev->body = strdup("")) ? 0 : OB_ENOMEM;
+    }
     if (!b)
-        return 0; /* subject, chat states, receipts: not for us */
+        return 0; /* a subject: not for us */
     ev->body = xmpp_stanza_get_text(b);
     if (ev->body) { /* move into malloc'd memory */
         char *copy = strdup(ev->body);

@@ -746,7 +746,8 @@ static void apply_join_error(ob_client *c, struct obi_room *r, struct obi_ev *ev
 
 static void apply_message(ob_client *c, struct obi_ev *ev)
 {
-    struct ob_message m = {ev->from, ev->room, ev->nick, ev->body, ev->seq, ev->has_seq};
+    struct ob_message m = {ev->from, ev->room, ev->nick, ev->body, ev->seq,
+                           ev->has_seq, ev->data, ev->data_len};
     char *bare = NULL, *res = NULL;
 
     if (ev->kind == OBI_GROUPCAST || ev->kind == OBI_GC_RECORD) {

@@ -50,6 +50,8 @@ enum ob_result {
     OB_ESTANZA = -9,   /* the server or the room answered a stanza error */
     OB_EEVENT = -10,   /* libevent failed */
     OB_EXMPP = -11,    /* libstrophe failed */
+    OB_ETOOBIG = -12,  /* larger than the server takes (relay_max_bytes)
+                          and no direct stream carries it */
 };
 
 /* Words for a result code; never NULL. */
@@ -134,6 +136,9 @@ struct ob_message {
     const char *body; /* NUL-terminated UTF-8 */
     uint64_t seq;     /* groupcast: the room's sequence number */
     bool has_seq;     /* false when the relay gave none */
+    const void *data; /* unicast sent by ob_unicast_data: its bytes (body
+                         is then ""); NULL otherwise */
+    size_t data_len;
 };
 
 enum ob_op {
@@ -208,6 +213,12 @@ struct ob_options {
                                 server */
     int direct_sessions;     /* direct sessions held at most; default 8 */
     int direct_round_ms;     /* session policy period; default 1000 */
+    int relay_max_bytes;     /* largest stanza sent through the server;
+                                default 65536 (ejabberd's shipped client
+                                limit; Prosody's is 256 KiB): above its
+                                limit a server closes the client's stream,
+                                so larger unicasts fail with OB_ETOOBIG
+                                unless a direct stream carries them */
 };
 
 /* Creates a client (not connected).  The options and their strings are
@@ -315,6 +326,14 @@ OB_API int ob_room_view(ob_client *c, const char *room, ob_view_fn fn,
  * (or to room/nick).  Returns once queued; a bounce comes back as an
  * OB_OP_SEND error.  OB_ESTATE when not connected. */
 OB_API int ob_unicast(ob_client *c, const char *jid, const char *body);
+
+/* Sends len bytes of binary data (len <= 16 MiB) to jid, as
+ * ob_unicast does; they arrive as ob_message.data.  On the wire: base64
+ * text in <data xmlns='https://orbweb.dev/ns/e2e/0'/> through the server,
+ * raw octets on a direct stream with Fast Infoset framing (no base64
+ * inflation).  OB_EINVAL when len is 0 or too large. */
+OB_API int ob_unicast_data(ob_client *c, const char *jid, const void *data,
+                           size_t len);
 
 /* How far jid is: 0 ourselves, 1 a direct stream is up with it, 2 on
  * our XMPP server's domain, 3 on another server.  OB_EINVAL for a

@@ -38,6 +38,9 @@ struct peer {
     const char *name;
     enum ob_state state;
     long next, got, wrong; /* unicasts: next body expected, counts */
+    unsigned char *blob;   /* the last ob_unicast_data received */
+    size_t blob_len;
+    int blobs;
 };
 
 struct world {
@@ -60,6 +63,14 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
     struct peer *p = user;
 
     (void)c;
+    if (m->data) { /* binary (ob_unicast_data): kept for binary() */
+        free(p->blob);
+        p->blob = malloc(m->data_len);
+        memcpy(p->blob, m->data, m->data_len);
+        p->blob_len = m->data_len;
+        p->blobs += !strcmp(m->body, "");
+        return;
+    }
     p->got++;
     if (strtol(m->body, NULL, 10) == p->next)
         p->next++;
@@ -227,6 +238,46 @@ static void stream(struct world *w)
     run_for(w, 300); /* a duplicate would show now */
     expect_all(&w->b);
     expect_all(&w->a);
+}
+
+/* ---- binary unicasts ------------------------------------------------- */
+
+static bool got_blob(struct world *w, void *arg)
+{
+    return w->b.blobs >= *(int *)arg;
+}
+
+/* Random bytes of each size reach bob intact (ob_unicast_data), on
+ * whichever path alice's client takes.  Through the server, a unicast
+ * larger than relay_max_bytes is refused at once (OB_ETOOBIG) instead of
+ * costing the connection (a server closes the stream of a client that
+ * sends above its limit). */
+static void binary(struct world *w)
+{
+    static const size_t sizes[] = {1, 4096, 20000};
+    unsigned char *buf = malloc(400000);
+    const char *bob = ob_client_jid(w->b.c);
+    int want = 0;
+
+    for (size_t i = 0; i < 400000; i++)
+        buf[i] = (unsigned char)(i * 2654435761u >> 13);
+    cr_assert_eq(ob_unicast_data(w->a.c, bob, buf, 0), OB_EINVAL);
+    cr_assert_eq(ob_unicast_data(w->a.c, bob, NULL, 4), OB_EINVAL);
+    for (size_t k = 0; k < 3; k++) {
+        want++;
+        cr_assert_eq(ob_unicast_data(w->a.c, bob, buf, sizes[k]), OB_OK);
+        cr_assert(spin(w, got_blob, &want), "blob %d did not arrive", want);
+        cr_assert_eq(w->b.blob_len, sizes[k]);
+        cr_assert_eq(memcmp(w->b.blob, buf, sizes[k]), 0, "%zu bytes arrived changed",
+                     sizes[k]);
+    }
+    /* nobody has a direct stream with a stranger: relayed, refused */
+    cr_assert_eq(ob_unicast_data(w->a.c, "nobody@anon.localhost/x", buf, 400000),
+                 OB_ETOOBIG);
+    cr_assert_eq(w->a.state, OB_STATE_CONNECTED, "the refusal cost the connection");
+    free(buf);
+    free(w->b.blob);
+    w->b.blob = NULL;
 }
 
 /* ---- mallory ---------------------------------------------------------- */
@@ -456,6 +507,7 @@ static void scenario(enum hs_kind kind)
 
     start(&w, kind);
     stream(&w);
+    binary(&w);
     mallory(&w);
     stop(&w);
 }

@@ -293,9 +293,12 @@ static void scenario(enum hs_kind kind, const char *mode)
             snprintf(body, sizeof body, "m%d-%d", i, k);
             cr_assert_eq(ob_groupcast(w.p[i].c, w.room, body), OB_OK);
         }
-    cr_assert(spin(&w, all_delivered, NULL), "not every groupcast reached "
-              "every peer in %s (p0 has %d of %d)", mode, w.p[0].delivered,
-              NP * NMSG);
+    if (!spin(&w, all_delivered, NULL))
+        for (int i = 0; i < NP; i++)
+            cr_expect_eq(w.p[i].delivered, NP * NMSG, "%s: %s delivered %d, "
+                         "%d gaps (%s)", mode, w.p[i].nick, w.p[i].delivered,
+                         w.p[i].gaps, w.p[i].last_error);
+    cr_assert(all_delivered(&w, NULL), "not every groupcast reached every peer");
     /* a little more time for duplicates to show */
     for (int i = 0; i < 25; i++) {
         struct timeval tv = {0, 20000};

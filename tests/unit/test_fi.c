@@ -122,6 +122,39 @@ static uint8_t *encode(const char *xml, size_t len,
     return r;
 }
 
+/* A reset encoder encodes a document exactly as a new one does: the
+ * tables go back to the built-in entries and the vocabulary, whatever the
+ * document before added (here enough names to grow every table). */
+Test(fi, reset_encoder_equals_a_new_one)
+{
+    struct fi_encoder_options o = {.vocab = fi_vocab_xmpp()};
+    const char *b = "<message xmlns='jabber:client' to='a@b/c' type='chat'>"
+                    "<body>hello</body><x xmlns='urn:y' k='v'>w</x></message>";
+    char big[65536] = "<r xmlns='jabber:client'>";
+    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+    fi_encoder *e = fi_encoder_new(ctx, &o);
+    size_t want_len, got_len;
+    uint8_t *want = encode(b, strlen(b), &o, &want_len);
+    const uint8_t *got;
+
+    for (int i = 0; i < 600; i++)
+        snprintf(big + strlen(big), sizeof big - strlen(big),
+                 "<e%d xmlns='urn:n%d' a%d='v%d'>t%d</e%d>", i, i, i, i, i, i);
+    strcat(big, "</r>");
+    for (int round = 0; round < 3; round++) {
+        cr_assert_eq(fi_xml_to_fi(e, big, strlen(big)), FI_OK);
+        fi_encoder_reset(e);
+        cr_assert_eq(fi_xml_to_fi(e, b, strlen(b)), FI_OK);
+        fi_encoder_output(e, &got, &got_len);
+        cr_assert_eq(got_len, want_len, "round %d", round);
+        cr_assert_eq(memcmp(got, want, want_len), 0, "round %d", round);
+        fi_encoder_reset(e);
+    }
+    free(want);
+    fi_encoder_free(e);
+    fi_ctx_free(ctx);
+}
+
 Test(fi, encoder_round_trip_all_options)
 {
     struct fi_encoder_options opts[] = {

@@ -145,6 +145,38 @@ Test(ob_parse, table)
     xmpp_ctx_free(ctx);
 }
 
+/* Binary unicasts: <data xmlns=e2e>base64</data>, decoded; malformed or
+ * empty ones are not unicasts for us. */
+Test(ob_parse, binary_data)
+{
+    xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, NULL);
+    static const char *const bad[] = {
+        "<message from='a@b/c'><data xmlns='https://orbweb.dev/ns/e2e/0'>@@@@</data></message>",
+        "<message from='a@b/c'><data xmlns='https://orbweb.dev/ns/e2e/0'/></message>",
+        "<message from='a@b/c'><data xmlns='urn:other'>AAEC</data></message>",
+    };
+    xmpp_stanza_t *st = xmpp_stanza_new_from_string(
+        ctx, "<message from='a@b/c' type='chat'><data "
+             "xmlns='https://orbweb.dev/ns/e2e/0'>AAEC/w==</data></message>");
+    struct obi_ev ev;
+
+    cr_assert_eq(obi_parse(st, &ev), 0);
+    cr_expect_eq(ev.kind, OBI_UNICAST);
+    cr_expect_str_eq(ev.body, "");
+    cr_assert_eq(ev.data_len, 4);
+    cr_expect(ev.data[0] == 0 && ev.data[1] == 1 && ev.data[2] == 2 && ev.data[3] == 255);
+    obi_ev_clear(&ev);
+    xmpp_stanza_release(st);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        st = xmpp_stanza_new_from_string(ctx, bad[i]);
+        cr_assert_eq(obi_parse(st, &ev), 0);
+        cr_expect_eq(ev.kind, OBI_NONE, "%s", bad[i]);
+        obi_ev_clear(&ev);
+        xmpp_stanza_release(st);
+    }
+    xmpp_ctx_free(ctx);
+}
+
 Test(ob_parse, conditions)
 {
     for (int c = OB_COND_BAD_REQUEST; c < OB_COND_OTHER; c++)

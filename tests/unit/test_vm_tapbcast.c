@@ -31,7 +31,7 @@ static void pick_seed(void)
             (unsigned long long)seed);
 }
 
-TestSuite(tapbcast, .init = pick_seed);
+TestSuite(tapbcast, .init = pick_seed, .timeout = 600);
 
 static vm *make(void)
 {
@@ -356,7 +356,7 @@ Test(tapbcast, property_small)
         run(24, 400, s, 1);
 }
 
-Test(tapbcast, property_10000, .timeout = 600)
+Test(tapbcast, property_10000)
 {
     run(10000, 20000, 40, 5000);
 }

@@ -190,7 +190,8 @@ static int relay_open(struct relay *r, hs_server *s, bool direct)
     struct ob_options o = {.host = hs_server_host(s), .port = hs_server_c2s_port(s),
                            .jid = hs_server_anon_domain(s), .tls = OB_TLS_OFF,
                            .base = r->base, .cb = &relay_cb, .user = r,
-                           .reconnect_max_ms = -1, .direct_off = !direct};
+                           .reconnect_max_ms = -1, .direct_off = !direct,
+                           .relay_max_bytes = 4 << 20 /* the server's here */};
 
     if (ob_client_new(&o, &r->a) || ob_client_new(&o, &r->b) ||
         ob_connect(r->a) || ob_connect(r->b) ||
