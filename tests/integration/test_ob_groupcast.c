@@ -320,7 +320,11 @@ static void scenario(enum hs_kind kind, const char *mode)
     stop(&w);
 }
 
-Test(prosody, tree, .timeout = 300) { scenario(HS_PROSODY, "tree"); }
-Test(prosody, pbcast, .timeout = 300) { scenario(HS_PROSODY, "pbcast"); }
-Test(ejabberd, tree, .timeout = 300) { scenario(HS_EJABBERD, "tree"); }
-Test(ejabberd, pbcast, .timeout = 300) { scenario(HS_EJABBERD, "pbcast"); }
+/* suite-level timeouts: Criterion 2.4 leaks with per-test ones in
+ * parallel, and LeakSanitizer fails the program */
+TestSuite(prosody, .timeout = 300);
+TestSuite(ejabberd, .timeout = 300);
+Test(prosody, tree) { scenario(HS_PROSODY, "tree"); }
+Test(prosody, pbcast) { scenario(HS_PROSODY, "pbcast"); }
+Test(ejabberd, tree) { scenario(HS_EJABBERD, "tree"); }
+Test(ejabberd, pbcast) { scenario(HS_EJABBERD, "pbcast"); }

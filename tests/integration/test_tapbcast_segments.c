@@ -340,7 +340,9 @@ static void *segment_thread(void *arg)
     return NULL;
 }
 
-Test(tapbcast_segments, one_stanza_per_segment, .timeout = 300)
+TestSuite(tapbcast_segments, .timeout = 300);
+
+Test(tapbcast_segments, one_stanza_per_segment)
 {
     static struct world w;
     pthread_t t[NSEG];
