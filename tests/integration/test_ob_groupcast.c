@@ -288,11 +288,19 @@ static void scenario(enum hs_kind kind, const char *mode)
     start(&w, kind);
     join_all(&w, mode);
     before = messages_out(&w);
-    for (int k = 0; k < NMSG; k++)
+    /* each peer 20 groupcasts a second (the paper's master sends 5): a
+     * burst of all 240 at once from one event loop once left a peer
+     * short of the tail with nobody still holding it (docs/groupcast.md,
+     * "Known limits") */
+    for (int k = 0; k < NMSG; k++) {
         for (int i = 0; i < NP; i++) {
             snprintf(body, sizeof body, "m%d-%d", i, k);
             cr_assert_eq(ob_groupcast(w.p[i].c, w.room, body), OB_OK);
         }
+        struct timeval tv = {0, 50000};
+        event_base_loopexit(w.base, &tv);
+        event_base_dispatch(w.base);
+    }
     if (!spin(&w, all_delivered, NULL))
         for (int i = 0; i < NP; i++)
             cr_expect_eq(w.p[i].delivered, NP * NMSG, "%s: %s delivered %d, "
