@@ -154,27 +154,38 @@ static void forward(gc *e, gc_peer from, const struct gc_origin *o,
         }
 }
 
+/* Skips [o->next, upto): reported as a gap unless nothing was delivered
+ * yet from this origin (then it is where this peer's stream starts). */
+static void skip(gc *e, struct gc_origin *o, uint64_t upto)
+{
+    if (!o->fresh && e->cfg.gap)
+        e->cfg.gap(e->cfg.app_ctx, o->id, o->next, upto - 1);
+    if (!o->fresh)
+        e->st.gaps += upto - o->next;
+    o->next = upto;
+}
+
 /* Delivers what FIFO order allows: the next seq when held, or, once the
  * first held message after a gap has waited for the buffer horizon, the
- * gap (reported unless nothing was delivered yet from this origin: then
- * it is where this peer's stream starts) and what follows it. */
+ * gap and what follows it.  With nothing held after it, a gap that a
+ * digest's watermark told us of is skipped a horizon after we learned
+ * it (a missed tail that every buffer has let go). */
 static void release(gc *e, struct gc_origin *o)
 {
     for (;;) {
         uint32_t i = gc_buf_lower(o, o->next);
         const struct gc_entry *m;
 
-        if (i == o->n)
+        if (i == o->n) {
+            if (o->known > o->next && e->round - o->behind_round >= e->cfg.rounds)
+                skip(e, o, o->known);
             return;
+        }
         m = &o->held[i];
         if (m->seq != o->next) {
             if (e->round - m->round < e->cfg.rounds)
                 return;
-            if (!o->fresh && e->cfg.gap)
-                e->cfg.gap(e->cfg.app_ctx, o->id, o->next, m->seq - 1);
-            if (!o->fresh)
-                e->st.gaps += m->seq - o->next;
-            o->next = m->seq;
+            skip(e, o, m->seq);
         }
         o->fresh = false;
         o->next++;

@@ -520,6 +520,38 @@ static gc_record digest(uint32_t round, uint64_t next, uint64_t lo,
     return d;
 }
 
+/* A missed tail: nothing after the gap ever arrives, but a digest says
+ * its sender delivered up to 9: one horizon later the gap is reported
+ * and the next message is delivered.  A wild watermark is capped. */
+Test(gc_gossip, missed_tail_is_reported_from_a_digest)
+{
+    gc_config cfg = config(GC_PBCAST);
+    gc *e;
+    gc_record d;
+
+    cfg.buffer_max = 16;
+    e = make_cfg(&cfg);
+    for (uint64_t q = 1; q <= 4; q++)
+        recv_msg(e, 1, q);
+    d = digest(0, 10, 9, 9);
+    cr_assert_eq(gc_receive(e, 7, &d), GC_OK);
+    rounds(e, 2);
+    cr_assert_eq(C.ngaps, 0);
+    rounds(e, 1);
+    cr_assert_eq(C.ngaps, 1);
+    cr_assert_eq(C.gaps[0][0], 5);
+    cr_assert_eq(C.gaps[0][1], 9);
+    recv_msg(e, 1, 10);
+    expect_delivered((uint64_t[]){1, 2, 3, 4, 10}, 5);
+    d = digest(0, UINT64_MAX / 2, 1, 1); /* hostile: at most 16 ahead */
+    cr_assert_eq(gc_receive(e, 7, &d), GC_OK);
+    rounds(e, 3);
+    cr_assert_eq(C.ngaps, 2);
+    cr_assert_eq(C.gaps[1][0], 11);
+    cr_assert_eq(C.gaps[1][1], 26);
+    gc_free(e);
+}
+
 Test(gc_gossip, solicit_what_is_missing_most_recent_first)
 {
     gc_config cfg = config(GC_PBCAST);
