@@ -89,7 +89,7 @@ tests_integration_test_ob_groupcast_SOURCES = \
 tests_integration_test_ob_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_ob_groupcast_LDADD = src/substrate/libob.la $(OB_FI) \
-	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
+	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
 EXTRA_tests_integration_test_ob_groupcast_DEPENDENCIES = src/xmuc/xmucd
 
 # The groupcast payload, attributes and <gc/> parsing (no server).
@@ -109,6 +109,6 @@ tests_integration_test_tapbcast_segments_SOURCES = \
 tests_integration_test_tapbcast_segments_CFLAGS = $(AM_CFLAGS) \
 	$(CRITERION_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_tapbcast_segments_LDADD = src/substrate/libob.la \
-	$(OB_FI) tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) \
+	$(OB_FI) src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) \
 	$(EVENT_LIBS) -lpthread
 EXTRA_tests_integration_test_tapbcast_segments_DEPENDENCIES = src/xmuc/xmucd

@@ -722,7 +722,7 @@ static int direct_unicast(struct obi_transport *t, const char *to,
 
     if (!m)
         return OB_ENOMEM;
-    rc = direct_stanza(t, m, body ? strlen(body) : (len + 2) / 3 * 4);
+    rc = direct_stanza(t, m, obi_unicast_text_size(body, len));
     xmpp_stanza_release(m);
     return rc;
 }

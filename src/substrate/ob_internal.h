@@ -168,6 +168,9 @@ void obi_take(ob_client *c, xmpp_stanza_t *st);
  * when out of memory. */
 xmpp_stanza_t *obi_unicast_new(ob_client *c, const char *type, const char *to,
                                const char *body, const void *data, size_t len);
+/* The size of a unicast's text: its body, or its data once in base64 (what
+ * obi_fits_relay and the session policy weigh). */
+size_t obi_unicast_text_size(const char *body, size_t len);
 
 /* Whether st may go through the server: its serialized size is at most
  * relay_max_bytes.  text_bytes, the size of its text, spares measuring

@@ -92,8 +92,7 @@ bool obi_fits_relay(ob_client *c, xmpp_stanza_t *st, size_t text_bytes)
     return n >= 0 && (size_t)n <= c->relay_max;
 }
 
-/* The size of a unicast's text: its body, or its data once in base64. */
-static size_t text_size(const char *body, size_t len)
+size_t obi_unicast_text_size(const char *body, size_t len)
 {
     return body ? strlen(body) : (len + 2) / 3 * 4;
 }
@@ -114,7 +113,7 @@ static int send_message(struct obi_transport *t, const char *type,
 
     if (!m)
         return OB_ENOMEM;
-    rc = relay_stanza(t, m, text_size(body, len));
+    rc = relay_stanza(t, m, obi_unicast_text_size(body, len));
     xmpp_stanza_release(m);
     return rc;
 }

@@ -26,6 +26,7 @@
 #include "hs_proc.h"
 #include "hs_server.h"
 #include "orbweb.h"
+#include "xm_stats.h"
 #include "topo.h"
 
 #define NS "https://orbweb.dev/ns/xmuc/0"
@@ -105,19 +106,17 @@ static xmpp_stanza_t *admin_query(struct world *w, const char *name)
 
 static unsigned long long messages_out(struct world *w)
 {
-    xmpp_stanza_t *r = admin_query(w, "stats"), *q, *e;
-    unsigned long long n = 0;
+    xmpp_stanza_t *r = admin_query(w, "stats");
+    xm_stats *stats = NULL;
+    struct xm_counter m = {0};
 
     cr_assert(r, "no stats for %s", w->room);
-    q = xmpp_stanza_get_child_by_name_and_ns(r, "stats", NS);
-    for (e = q ? xmpp_stanza_get_children(q) : NULL; e; e = xmpp_stanza_get_next(e)) {
-        const char *kind = xmpp_stanza_get_attribute(e, "kind");
-        const char *out = xmpp_stanza_get_attribute(e, "out-stanzas");
-        if (kind && out && !strcmp(kind, "message"))
-            n = strtoull(out, NULL, 10);
-    }
+    cr_assert_eq(xm_stats_parse(xmpp_stanza_get_child_by_name_and_ns(r, "stats", NS),
+                                &stats, NULL), XM_STATS_OK, "malformed stats");
+    xm_stats_get(stats, "message", &m);
+    xm_stats_free(stats);
     xmpp_stanza_release(r);
-    return n;
+    return m.stanzas[XM_OUT];
 }
 
 /* The peer index of a nick "s<seg>p<i>", or -1. */

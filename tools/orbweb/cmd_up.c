@@ -386,13 +386,11 @@ static hs_server *attach_server(const struct up_opts *o)
         return NULL;
     }
     e.domain = domain + 1;
-    snprintf(component, sizeof component, "%s",
-             o->component ? o->component : "");
-    if (!o->component)
-        snprintf(component, sizeof component, "rooms.%s", e.domain);
-    snprintf(anon, sizeof anon, "%s", o->anon_domain ? o->anon_domain : "");
-    if (!o->anon_domain)
-        snprintf(anon, sizeof anon, "anon.%s", e.domain);
+    /* defaults: rooms.DOMAIN and anon.DOMAIN of the admin's domain */
+    snprintf(component, sizeof component, "%s%s", o->component ? "" : "rooms.",
+             o->component ? o->component : e.domain);
+    snprintf(anon, sizeof anon, "%s%s", o->anon_domain ? "" : "anon.",
+             o->anon_domain ? o->anon_domain : e.domain);
     if (o->secret_file ? cli_read_password(o->secret_file, secret, sizeof secret,
                                            err, sizeof err)
                        : !env || snprintf(secret, sizeof secret, "%s", env) <= 0) {
