@@ -135,6 +135,7 @@ struct relay {
     int connected, got_a, got_b;
     size_t bytes_b;
     bool failed;
+    bool echo; /* b answers what a sends (pinging, warming up) */
     char err[256];
 };
 
@@ -147,8 +148,6 @@ static void r_state(ob_client *c, enum ob_state st, void *user)
     r->failed |= st == OB_STATE_CLOSED;
 }
 
-/* B echoes what A sends while pinging; A counts what comes back. */
-static bool echo_mode;
 
 static void r_unicast(ob_client *c, const struct ob_message *m, void *user)
 {
@@ -160,7 +159,7 @@ static void r_unicast(ob_client *c, const struct ob_message *m, void *user)
     }
     r->got_b++;
     r->bytes_b += strlen(m->body);
-    if (echo_mode)
+    if (r->echo)
         ob_unicast(r->b, m->from, m->body);
 }
 
@@ -217,7 +216,7 @@ static int warm_up(struct relay *r)
 {
     char body[2048], bjid[512];
 
-    echo_mode = true;
+    r->echo = true;
     memset(body, 'w', sizeof body - 1);
     body[sizeof body - 1] = '\0';
     snprintf(bjid, sizeof bjid, "%s", ob_client_jid(r->b));
@@ -226,7 +225,7 @@ static int warm_up(struct relay *r)
             ob_unicast(r->a, bjid, body);
         spin(r->base, is_direct, r, 0.1);
     }
-    echo_mode = false;
+    r->echo = false;
     if (is_direct(r) && !r->failed)
         return 0;
     fprintf(stderr, "bench e2e: liborbweb: no direct session came up\n");
@@ -272,7 +271,7 @@ static int relay_point(struct relay *r, const char *body, size_t size,
     char bjid[512];
 
     snprintf(bjid, sizeof bjid, "%s", ob_client_jid(r->b));
-    echo_mode = true;
+    r->echo = true;
     for (int i = 0; i < rounds; i++) {
         t0 = now_us();
         w.want = r->got_a + 1;
@@ -280,7 +279,7 @@ static int relay_point(struct relay *r, const char *body, size_t size,
             return -1;
         rtt[i] = now_us() - t0;
     }
-    echo_mode = false;
+    r->echo = false;
     w.counter = &r->got_b;
     base = r->got_b;
     t0 = now_us();
