@@ -1,0 +1,1 @@
+# src/substrate/alloc.mk -- liborbweb under failing allocations.

@@ -1,0 +1,1 @@
+# tools/bench/groupcast.mk -- orbweb bench groupcast (Fig. 18).
