@@ -25,6 +25,7 @@ tests_unit_test_gc_LDADD = src/substrate/libgc.la $(CRITERION_LIBS)
 check_PROGRAMS += tests/sim/sim_groupcast
 TESTS += tests/sim/sim_groupcast
 tests_sim_sim_groupcast_SOURCES = tests/sim/sim_groupcast.c \
+	tests/sim/sim_gcworld.c tests/sim/sim_gcworld.h \
 	tests/sim/sim.c tests/sim/sim.h
 tests_sim_sim_groupcast_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/sim
 tests_sim_sim_groupcast_LDADD = src/substrate/libgc.la src/views/libvm.la
