@@ -87,9 +87,13 @@ tests_integration_test_netns_LDADD = tools/harness/libharness.la \
 # Direct streams across real network segments (namespaces; needs root).
 check_PROGRAMS += tests/integration/test_e2e_segments
 TESTS += tests/integration/test_e2e_segments
+tests_integration_test_e2e_segments_SOURCES = \
+	tests/integration/test_e2e_segments.c tests/integration/it_support.c \
+	tests/integration/it_support.h
 tests_integration_test_e2e_segments_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_e2e_segments_LDADD = src/substrate/libob.la $(OB_FI) \
-	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) \
+	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) \
+	$(STROPHE_LIBS) \
 	$(EVENT_LIBS) -lpthread
 EXTRA_tests_integration_test_e2e_segments_DEPENDENCIES = src/xmuc/xmucd

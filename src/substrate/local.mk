@@ -60,9 +60,12 @@ EXTRA_tests_integration_test_ob_DEPENDENCIES = src/xmuc/xmucd \
 # comes up and is cut, strangers and a wrong certificate.
 check_PROGRAMS += tests/integration/test_ob_direct
 TESTS += tests/integration/test_ob_direct
+tests_integration_test_ob_direct_SOURCES = tests/integration/test_ob_direct.c \
+	tests/integration/it_support.c tests/integration/it_support.h
 tests_integration_test_ob_direct_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_ob_direct_LDADD = src/substrate/libob.la $(OB_FI) \
+	src/xmuc/libxmuc.la \
 	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
 
 # Fuzzing the library's reading of what rooms send.
@@ -85,7 +88,8 @@ check_PROGRAMS += tests/integration/test_ob_groupcast
 TESTS += tests/integration/test_ob_groupcast
 tests_integration_test_ob_groupcast_SOURCES = \
 	tests/integration/test_ob_groupcast.c tools/orbweb/topo.c \
-	tools/orbweb/topo.h
+	tools/orbweb/topo.h tests/integration/it_support.c \
+	tests/integration/it_support.h
 tests_integration_test_ob_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_ob_groupcast_LDADD = src/substrate/libob.la $(OB_FI) \
@@ -105,7 +109,8 @@ check_PROGRAMS += tests/integration/test_tapbcast_segments
 TESTS += tests/integration/test_tapbcast_segments
 tests_integration_test_tapbcast_segments_SOURCES = \
 	tests/integration/test_tapbcast_segments.c tools/orbweb/topo.c \
-	tools/orbweb/topo.h
+	tools/orbweb/topo.h tests/integration/it_support.c \
+	tests/integration/it_support.h
 tests_integration_test_tapbcast_segments_CFLAGS = $(AM_CFLAGS) \
 	$(CRITERION_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_tapbcast_segments_LDADD = src/substrate/libob.la \

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "hs_netns.h"
+#include "it_support.h"
 #include "hs_proc.h"
 #include "hs_server.h"
 #include "orbweb.h"
@@ -54,14 +55,6 @@ struct world {
     atomic_int ready, done_sending, finished;
     struct peer p[NP];
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* ---- the core: server and xmucd ---------------------------------------- */
 
@@ -110,20 +103,12 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 static const struct ob_callbacks callbacks = {
     .state = on_state, .room = on_room, .unicast = on_unicast};
 
-static void run_for(struct event_base *base, double ms)
-{
-    struct timeval tv = {0, (suseconds_t)(ms * 1000)};
-
-    event_base_loopexit(base, &tv);
-    event_base_dispatch(base);
-}
-
 /* Runs the loop until every peer of the segment satisfies pred (or the
  * deadline); false on timeout. */
 static bool wait_all(struct event_base *base, struct peer **ps,
                      bool (*pred)(struct peer *), double seconds)
 {
-    double end = now_ms() + seconds * 1e3;
+    double end = it_now_ms() + seconds * 1e3;
 
     for (;;) {
         bool all = true;
@@ -131,9 +116,9 @@ static bool wait_all(struct event_base *base, struct peer **ps,
             all &= pred(ps[i]);
         if (all)
             return true;
-        if (now_ms() > end)
+        if (it_now_ms() > end)
             return false;
-        run_for(base, 20);
+        it_run_for(base, 20);
     }
 }
 
@@ -198,13 +183,13 @@ static void segment(void *arg)
     pthread_mutex_unlock(&w->lock);
     atomic_fetch_add(&w->ready, PPS);
     while (atomic_load(&w->ready) < NP)
-        run_for(base, 20);
+        it_run_for(base, 20);
     for (long n = 0; n < SEND_ROUNDS; n++) {
-        double next = now_ms() + SEND_PERIOD_MS;
+        double next = it_now_ms() + SEND_PERIOD_MS;
         for (int i = 0; i < PPS; i++)
             send_round(w, ps[i], n);
-        while (now_ms() < next)
-            run_for(base, next - now_ms());
+        while (it_now_ms() < next)
+            it_run_for(base, next - it_now_ms());
     }
     atomic_fetch_add(&w->done_sending, PPS);
     wait_all(base, ps, all_arrived, 60);
@@ -214,7 +199,7 @@ static void segment(void *arg)
     /* keep answering (acks, relayed copies) until everyone is done */
     atomic_fetch_add(&w->finished, PPS);
     while (atomic_load(&w->finished) < NP)
-        run_for(base, 20);
+        it_run_for(base, 20);
 out:
     for (int i = 0; i < PPS; i++)
         ob_client_free(first[i].c);

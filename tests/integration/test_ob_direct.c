@@ -28,6 +28,7 @@
 #include "e2e_link.h"
 #include "hs_client.h"
 #include "hs_server.h"
+#include "it_support.h"
 #include "orbweb.h"
 
 #define T 10000
@@ -99,14 +100,6 @@ static bool spin(struct world *w, bool (*pred)(struct world *, void *), void *ar
         event_base_dispatch(w->base);
     }
     return pred(w, arg);
-}
-
-static void run_for(struct world *w, int ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-    event_base_loopexit(w->base, &tv);
-    event_base_dispatch(w->base);
 }
 
 static bool both_connected(struct world *w, void *arg)
@@ -209,7 +202,7 @@ static void send_range(struct world *w, long from, long to)
         cr_assert_eq(ob_unicast(w->a.c, ob_client_jid(w->b.c), body), OB_OK);
         cr_assert_eq(ob_unicast(w->b.c, ob_client_jid(w->a.c), body), OB_OK);
         if (i % 25 == 0)
-            run_for(w, 5); /* let the loop breathe: links, acks, rounds */
+            it_run_for(w->base, 5); /* let the loop breathe: links, acks, rounds */
     }
 }
 
@@ -235,7 +228,7 @@ static void stream(struct world *w)
     send_range(w, 1201, N_MSG);
     cr_assert(spin(w, all_arrived, NULL), "bob got %ld, alice %ld of %d",
               w->b.got, w->a.got, N_MSG);
-    run_for(w, 300); /* a duplicate would show now */
+    it_run_for(w->base, 300); /* a duplicate would show now */
     expect_all(&w->b);
     expect_all(&w->a);
 }
@@ -396,7 +389,7 @@ static xmpp_stanza_t *bob_initiates(struct world *w)
     for (int i = 0; i < 1000 && !a.st; i++) {
         for (int k = 0; k < 10; k++)
             cr_assert_eq(ob_unicast(w->b.c, hs_client_jid(w->mallory), body), OB_OK);
-        run_for(w, 20);
+        it_run_for(w->base, 20);
         while ((m = hs_client_take(w->mallory, "message")))
             xmpp_stanza_release(m);
         mallory_got_iq(w, &a);

@@ -22,7 +22,7 @@
 #include "hs_proc.h"
 #include "hs_server.h"
 #include "orbweb.h"
-#include "xm_stats.h"
+#include "it_support.h"
 #include "topo.h"
 
 #define NS "https://orbweb.dev/ns/xmuc/0"
@@ -199,42 +199,10 @@ static void stop(struct world *w)
     hs_server_stop(w->s);
 }
 
-/* The admin's answer to <name xmlns=NS/> sent to the room (NULL when
- * refused); release it. */
-static xmpp_stanza_t *admin_query(struct world *w, const char *name)
-{
-    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", w->room,
-                                    name, NS);
-    xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T);
-
-    xmpp_stanza_release(iq);
-    if (r && strcmp(xmpp_stanza_get_type(r), "result")) {
-        xmpp_stanza_release(r);
-        r = NULL;
-    }
-    return r;
-}
-
-/* Message stanzas xmucd has sent for the room. */
-static unsigned long long messages_out(struct world *w)
-{
-    xmpp_stanza_t *r = admin_query(w, "stats");
-    xm_stats *stats = NULL;
-    struct xm_counter m = {0};
-
-    cr_assert(r, "no stats for %s", w->room);
-    cr_assert_eq(xm_stats_parse(xmpp_stanza_get_child_by_name_and_ns(r, "stats", NS),
-                                &stats, NULL), XM_STATS_OK, "malformed stats");
-    xm_stats_get(stats, "message", &m);
-    xm_stats_free(stats);
-    xmpp_stanza_release(r);
-    return m.stanzas[XM_OUT];
-}
-
 /* Every peer sees as many neighbours as the topology gives it. */
 static bool views_settled(struct world *w, void *arg)
 {
-    xmpp_stanza_t *r = admin_query(w, "topology"), *q;
+    xmpp_stanza_t *r = it_admin_query(w->admin, w->room, "topology", NULL, 0), *q;
     struct cli_topo t;
     char *json = NULL;
     bool ok = false;
@@ -286,7 +254,7 @@ static void scenario(enum hs_kind kind, const char *mode)
 
     start(&w, kind);
     join_all(&w, mode);
-    before = messages_out(&w);
+    before = it_messages_out(w.admin, w.room);
     /* each peer 20 groupcasts a second (the paper's master sends 5): a
      * burst of all 240 at once from one event loop once left a peer
      * short of the tail with nobody still holding it (docs/groupcast.md,
@@ -312,7 +280,7 @@ static void scenario(enum hs_kind kind, const char *mode)
         event_base_loopexit(w.base, &tv);
         event_base_dispatch(w.base);
     }
-    after = messages_out(&w);
+    after = it_messages_out(w.admin, w.room);
     for (int i = 0; i < NP; i++) {
         cr_expect_eq(w.p[i].delivered, NP * NMSG, "%s delivered %d", w.p[i].nick,
                      w.p[i].delivered);

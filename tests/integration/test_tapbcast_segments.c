@@ -26,7 +26,7 @@
 #include "hs_proc.h"
 #include "hs_server.h"
 #include "orbweb.h"
-#include "xm_stats.h"
+#include "it_support.h"
 #include "topo.h"
 
 #define NS "https://orbweb.dev/ns/xmuc/0"
@@ -55,14 +55,6 @@ struct world {
     struct peer p[NP];
 };
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* ---- the core: server, xmucd and an admin (its socket stays there) ---- */
 
 static void start_core(void *arg)
@@ -81,42 +73,6 @@ static void start_core(void *arg)
     w->admin = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
                                  jid, hs_server_password(w->s), 10000, w->err,
                                  sizeof w->err);
-}
-
-/* The admin's answer to <name xmlns=NS/> sent to the room, or NULL
- * (with what came instead in w->err). */
-static xmpp_stanza_t *admin_query(struct world *w, const char *name)
-{
-    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", w->room,
-                                    name, NS);
-    xmpp_stanza_t *r = hs_client_iq(w->admin, iq, 10000), *e;
-
-    xmpp_stanza_release(iq);
-    snprintf(w->err, sizeof w->err, "no answer to the %s query", name);
-    if (r && strcmp(xmpp_stanza_get_type(r), "result")) {
-        e = xmpp_stanza_get_child_by_name(r, "error");
-        e = e ? xmpp_stanza_get_children(e) : NULL;
-        snprintf(w->err, sizeof w->err, "%s query: error %s", name,
-                 e && xmpp_stanza_get_name(e) ? xmpp_stanza_get_name(e) : "?");
-        xmpp_stanza_release(r);
-        r = NULL;
-    }
-    return r;
-}
-
-static unsigned long long messages_out(struct world *w)
-{
-    xmpp_stanza_t *r = admin_query(w, "stats");
-    xm_stats *stats = NULL;
-    struct xm_counter m = {0};
-
-    cr_assert(r, "no stats for %s", w->room);
-    cr_assert_eq(xm_stats_parse(xmpp_stanza_get_child_by_name_and_ns(r, "stats", NS),
-                                &stats, NULL), XM_STATS_OK, "malformed stats");
-    xm_stats_get(stats, "message", &m);
-    xm_stats_free(stats);
-    xmpp_stanza_release(r);
-    return m.stanzas[XM_OUT];
 }
 
 /* The peer index of a nick "s<seg>p<i>", or -1. */
@@ -144,7 +100,7 @@ static bool has_attr(const struct cli_topo_edge *e, const char *attr)
  * per segment, and tree edges join only (and all) members of a segment. */
 static bool converged(struct world *w, char *why, size_t len)
 {
-    xmpp_stanza_t *r = admin_query(w, "topology"), *q;
+    xmpp_stanza_t *r = it_admin_query(w->admin, w->room, "topology", w->err, sizeof w->err), *q;
     struct cli_topo t;
     char *json = NULL;
     bool ok = false;
@@ -230,20 +186,12 @@ static const struct ob_callbacks callbacks = {
     .state = on_state, .room = on_room, .groupcast = on_groupcast,
     .error = on_error};
 
-static void run_for(struct event_base *base, double ms)
-{
-    struct timeval tv = {0, (suseconds_t)(ms * 1000)};
-
-    event_base_loopexit(base, &tv);
-    event_base_dispatch(base);
-}
-
 /* Runs the loop until every peer of the segment satisfies pred (or the
  * deadline); false on timeout. */
 static bool wait_all(struct event_base *base, struct peer **ps,
                      bool (*pred)(struct peer *), double seconds)
 {
-    double end = now_ms() + seconds * 1e3;
+    double end = it_now_ms() + seconds * 1e3;
 
     for (;;) {
         bool all = true;
@@ -251,9 +199,9 @@ static bool wait_all(struct event_base *base, struct peer **ps,
             all &= pred(ps[i]);
         if (all)
             return true;
-        if (now_ms() > end)
+        if (it_now_ms() > end)
             return false;
-        run_for(base, 20);
+        it_run_for(base, 20);
     }
 }
 
@@ -272,7 +220,7 @@ static bool join(struct world *w, struct event_base *base, struct peer *p, int i
     if (p->idx == 0)
         return ob_room_create(p->c, w->room, nick, &cfg, &jp) == OB_OK;
     while (!atomic_load(&w->created))
-        run_for(base, 20);
+        it_run_for(base, 20);
     return ob_room_join(p->c, w->room, nick, &jp) == OB_OK;
 }
 
@@ -303,19 +251,19 @@ static void segment(void *arg)
         goto out;
     atomic_fetch_add(&w->ready, PPS);
     while (!atomic_load(&w->go)) /* probes are answered meanwhile */
-        run_for(base, 20);
+        it_run_for(base, 20);
     for (int k = 0; k < GC_N; k++) {
         for (int i = 0; i < PPS; i++) {
             snprintf(body, sizeof body, "g%d-%d", ps[i]->idx, k);
             ob_groupcast(ps[i]->c, w->room, body);
         }
-        run_for(base, 20);
+        it_run_for(base, 20);
     }
     wait_all(base, ps, all_delivered, 60);
     atomic_fetch_add(&w->finished, PPS);
     while (atomic_load(&w->finished) < NP) /* keep forwarding for others */
-        run_for(base, 20);
-    run_for(base, 500); /* a late duplicate would show */
+        it_run_for(base, 20);
+    it_run_for(base, 500); /* a late duplicate would show */
     counted = true;
 out:
     if (!counted) /* failed early: others must not wait for us */
@@ -367,24 +315,24 @@ Test(tapbcast_segments, one_stanza_per_segment)
         jobs[k] = (struct seg_job){&w, k + 1};
         cr_assert_eq(pthread_create(&t[k], NULL, segment_thread, &jobs[k]), 0);
     }
-    end = now_ms() + 60e3;
-    while (atomic_load(&w.ready) < NP && now_ms() < end)
+    end = it_now_ms() + 60e3;
+    while (atomic_load(&w.ready) < NP && it_now_ms() < end)
         hs_client_drain(w.admin, 0, 50);
-    end = now_ms() + 120e3;
+    end = it_now_ms() + 120e3;
     while (atomic_load(&w.ready) == NP && !(conv = converged(&w, why, sizeof why)) &&
-           now_ms() < end) {
+           it_now_ms() < end) {
         if (getenv("OB_TEST_LOG"))
-            fprintf(stderr, "%.0f ms: %s\n", now_ms(), why);
+            fprintf(stderr, "%.0f ms: %s\n", it_now_ms(), why);
         hs_client_drain(w.admin, 0, 500);
     }
     if (conv)
-        before = messages_out(&w);
+        before = it_messages_out(w.admin, w.room);
     atomic_store(&w.go, 1);
     for (int k = 0; k < NSEG; k++)
         pthread_join(t[k], NULL);
     cr_assert_eq(atomic_load(&w.ready), NP, "not every peer joined");
     cr_assert(conv, "segment detection did not converge: %s", why);
-    after = messages_out(&w);
+    after = it_messages_out(w.admin, w.room);
     for (int i = 0; i < NP; i++) {
         cr_expect_eq(w.p[i].delivered, NP * GC_N, "peer %d delivered %d of %d",
                      i, w.p[i].delivered, NP * GC_N);

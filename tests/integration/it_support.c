@@ -1,0 +1,75 @@
+/* it_support.c -- the integration tests' shared helpers (it_support.h). */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "it_support.h"
+#include "xm_stats.h"
+
+#define NS "https://orbweb.dev/ns/xmuc/0"
+#define QUERY_MS 10000
+
+double it_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void it_run_for(struct event_base *base, double ms)
+{
+    long us = (long)(ms * 1000);
+    struct timeval tv = {us / 1000000, us % 1000000};
+
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+}
+
+/* The name of an error answer's condition, or "?". */
+static const char *condition(xmpp_stanza_t *r)
+{
+    xmpp_stanza_t *e = xmpp_stanza_get_child_by_name(r, "error");
+
+    e = e ? xmpp_stanza_get_children(e) : NULL;
+    return e && xmpp_stanza_get_name(e) ? xmpp_stanza_get_name(e) : "?";
+}
+
+xmpp_stanza_t *it_admin_query(hs_client *admin, const char *room,
+                              const char *name, char *err, size_t errlen)
+{
+    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(admin), "get", room, name,
+                                    NS);
+    xmpp_stanza_t *r = hs_client_iq(admin, iq, QUERY_MS);
+
+    xmpp_stanza_release(iq);
+    if (err)
+        snprintf(err, errlen, "no answer to the %s query", name);
+    if (r && strcmp(xmpp_stanza_get_type(r), "result")) {
+        if (err)
+            snprintf(err, errlen, "%s query: error %s", name, condition(r));
+        xmpp_stanza_release(r);
+        r = NULL;
+    }
+    return r;
+}
+
+unsigned long long it_messages_out(hs_client *admin, const char *room)
+{
+    xmpp_stanza_t *r = it_admin_query(admin, room, "stats", NULL, 0);
+    xm_stats *stats = NULL;
+    struct xm_counter m = {0};
+
+    cr_assert(r, "no stats for %s", room);
+    cr_assert_eq(xm_stats_parse(xmpp_stanza_get_child_by_name_and_ns(
+                                    r, "stats", NS),
+                                &stats, NULL),
+                 XM_STATS_OK, "malformed stats");
+    xm_stats_get(stats, "message", &m);
+    xm_stats_free(stats);
+    xmpp_stanza_release(r);
+    return m.stanzas[XM_OUT];
+}
