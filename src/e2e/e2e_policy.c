@@ -8,6 +8,7 @@
  * so an out-of-memory result leaves the state as it was. */
 #include "e2e_policy.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct peer {
     enum peer_state st;
     uint64_t since;     /* when a pending open started */
     unsigned failures;  /* consecutive */
+    unsigned pins;      /* pin() calls not yet undone by unpin() */
     uint64_t grey_until;
     double score;       /* ranking scratch */
     bool retry;         /* ranking scratch: idle with failures */
@@ -201,7 +203,15 @@ static bool greyed(const struct peer *e, uint64_t now)
 
 static bool evictable(const struct peer *e, uint64_t now)
 {
-    return e->st == IDLE && !greyed(e, now);
+    return e->st == IDLE && !greyed(e, now) && !e->pins;
+}
+
+/* What a peer is worth to the ranking: its priority, plus min_priority
+ * while pinned (a pinned peer qualifies on its own, and traffic still
+ * orders pinned peers among themselves). */
+static double worth(const e2e_policy *p, const struct peer *e)
+{
+    return e->prio + (e->pins ? p->par.min_priority : 0);
 }
 
 /* Removes dense entry i (its slot is taken by the last one). */
@@ -429,7 +439,7 @@ static size_t rank_nominal(e2e_policy *p, uint64_t now)
         struct peer *e = p->v[i];
         e->keep = false;
         out_held += e->st == OUT_HELD;
-        e->score = e->prio * (e->st == OUT_HELD ? p->par.hysteresis : 1);
+        e->score = worth(p, e) * (e->st == OUT_HELD ? p->par.hysteresis : 1);
         e->retry = e->st == IDLE && e->failures > 0;
         bool ranked = e->st == OUT_HELD || (e->st == IDLE && !greyed(e, now));
         if (ranked && e->score >= p->par.min_priority)
@@ -485,6 +495,26 @@ int e2e_policy_sample(e2e_policy *p, const char *peer, size_t bytes)
     return E2E_POLICY_OK;
 }
 
+int e2e_policy_pin(e2e_policy *p, const char *peer)
+{
+    struct peer *e;
+    int rc = enter_peer(p, peer, 0, &e);
+
+    if (!rc && e->pins < UINT_MAX)
+        e->pins++;
+    return rc;
+}
+
+int e2e_policy_unpin(e2e_policy *p, const char *peer)
+{
+    int rc = enter(p, 0);
+    struct peer *e = rc ? NULL : find(p, peer);
+
+    if (e && e->pins)
+        e->pins--;
+    return rc;
+}
+
 int e2e_policy_opened(e2e_policy *p, const char *peer, bool incoming,
                       uint64_t now_ms)
 {
@@ -534,8 +564,8 @@ static struct peer *displaceable(const e2e_policy *p)
     for (size_t i = 0; i < p->n; i++) {
         struct peer *e = p->v[i];
         if (e->st == OUT_HELD &&
-            (!best || e->prio < best->prio ||
-             (e->prio == best->prio && strcmp(e->jid, best->jid) > 0)))
+            (!best || worth(p, e) < worth(p, best) ||
+             (worth(p, e) == worth(p, best) && strcmp(e->jid, best->jid) > 0)))
             best = e;
     }
     return best;
@@ -550,7 +580,8 @@ bool e2e_policy_accept(e2e_policy *p, const char *peer, uint64_t now_ms)
         return true;
     if (used(p) >= (size_t)p->par.limit) {
         v = displaceable(p);
-        if (!v || !e || e->failures || e->prio < v->prio * p->par.hysteresis)
+        if (!v || !e || e->failures ||
+            worth(p, e) < worth(p, v) * p->par.hysteresis)
             return false;
     }
     if (!e && lookup(p, peer, &e))

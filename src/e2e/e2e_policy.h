@@ -104,6 +104,15 @@ E2E_POLICY_API void e2e_policy_free(e2e_policy *p);
  * (EFULL when every tracked peer must be kept). */
 E2E_POLICY_API int e2e_policy_sample(e2e_policy *p, const char *peer,
                                      size_t bytes);
+/* A peer the caller needs a session with whatever its traffic (liborbweb
+ * pins its groupcast neighbours).  While pinned (more pin() than unpin()
+ * calls) the peer ranks as if it had min_priority more priority, so it
+ * qualifies on its own and traffic still orders pinned peers, and it is
+ * never forgotten.  The greylist and the limit apply as to any peer.
+ * unpin() of a peer not pinned is a no-op.  0, or EINVAL, ENOMEM, EFULL,
+ * EBUSY as sample(). */
+E2E_POLICY_API int e2e_policy_pin(e2e_policy *p, const char *peer);
+E2E_POLICY_API int e2e_policy_unpin(e2e_policy *p, const char *peer);
 /* One round at now_ms: ages priorities, expires pending opens, forgets
  * faded peers, computes the nominal list and calls act(): CLOSE for held
  * outgoing sessions no longer nominal first, then OPEN for nominal peers

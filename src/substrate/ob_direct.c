@@ -590,6 +590,15 @@ bool obi_direct_up(const struct obi_direct *d, const char *jid)
     return sess_sending((struct obi_direct *)d, jid) != NULL;
 }
 
+void obi_direct_pin(struct obi_direct *d, const char *jid, bool pin)
+{
+    int rc = pin ? e2e_policy_pin(d->pol, jid) : e2e_policy_unpin(d->pol, jid);
+
+    if (rc)
+        obi_logf(d->tp.client, "warn", "%s of %s for a direct session failed: %s",
+                 pin ? "pin" : "unpin", jid, e2e_policy_strerror(rc));
+}
+
 /* ---- the transport -------------------------------------------------- */
 
 static void on_round(evutil_socket_t fd, short what, void *arg)

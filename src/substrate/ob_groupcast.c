@@ -107,7 +107,29 @@ static const struct obi_nb *nb_by_jid(const struct obi_room *r,
     return NULL;
 }
 
-void obi_gc_view(struct obi_room *r, const struct obi_nb *n, bool gone)
+void obi_gc_unpin(struct obi_room *r, struct obi_nb *n)
+{
+    if (n->pinned && r->c->direct)
+        obi_direct_pin(r->c->direct, n->pinned, false);
+    free(n->pinned);
+    n->pinned = NULL;
+}
+
+/* A neighbour the engine forwards to or gossips with gets a direct
+ * session whatever its traffic: 256 bytes five times a second would
+ * never ask for one (docs/e2e-policy.md, "Pins"). */
+static void pin(struct obi_room *r, struct obi_nb *n, uint32_t attrs)
+{
+    bool want = (attrs & (GC_ATTR_TREE | GC_ATTR_GOSSIP)) && n->jid &&
+                r->c->direct;
+
+    if (n->pinned && (!want || strcmp(n->pinned, n->jid)))
+        obi_gc_unpin(r, n);
+    if (want && !n->pinned && (n->pinned = strdup(n->jid)))
+        obi_direct_pin(r->c->direct, n->pinned, true);
+}
+
+void obi_gc_view(struct obi_room *r, struct obi_nb *n, bool gone)
 {
     uint32_t attrs = gone ? 0 : obi_gc_attrs(n->attrs);
 
@@ -117,6 +139,7 @@ void obi_gc_view(struct obi_room *r, const struct obi_nb *n, bool gone)
         gc_neighbour_add(r->gc->e, n->id, attrs);
     else
         gc_neighbour_remove(r->gc->e, n->id); /* ENOENT: never had one */
+    pin(r, n, attrs);
 }
 
 /* ---- what the engine asks for ------------------------------------------ */
@@ -257,6 +280,13 @@ static struct obi_gc *engine(struct obi_room *r, int mode)
     for (size_t i = 0; i < r->nnb; i++)
         obi_gc_view(r, &r->nb[i], false);
     return g;
+}
+
+void obi_gc_prepare(struct obi_room *r, int mode)
+{
+    if (mode != OBI_GC_NONE && !engine(r, mode))
+        obi_logf(r->c, "warn", "out of memory: the groupcast engine of %s "
+                 "waits for the first groupcast", r->jid);
 }
 
 void obi_gc_free(struct obi_gc *g)

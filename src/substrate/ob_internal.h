@@ -156,6 +156,9 @@ int obi_direct_probe(struct obi_direct *d, const char *peer,
                      uint64_t timeout_ms, obi_probe_fn done, void *arg);
 /* Is a direct session up (sending) with jid? */
 bool obi_direct_up(const struct obi_direct *d, const char *jid);
+/* Wants (pin) or no longer wants (unpin) a session with jid whatever the
+ * traffic: e2e_policy_pin. */
+void obi_direct_pin(struct obi_direct *d, const char *jid, bool pin);
 
 /* Parses st (a presence or message, lent) and queues what it means. */
 void obi_take(ob_client *c, xmpp_stanza_t *st);
@@ -193,7 +196,9 @@ int obi_text_el(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
 /* A neighbour in our view of a room. */
 struct obi_nb {
     char *nick, *jid, *attrs;
-    uint32_t id; /* the room's number for it (groupcast engines) */
+    uint32_t id;  /* the room's number for it (groupcast engines) */
+    char *pinned; /* the JID pinned for a direct session (a groupcast
+                     neighbour), or NULL */
 };
 
 /* Where we stand in a room.  JOINING: presence sent; CONFIGURING: created,
@@ -312,7 +317,13 @@ const char *obi_gc_mode_name(int mode);
  * one of r's view); obi_gc_view: a neighbour added, updated or gone. */
 void obi_gc_inject(ob_client *c, struct obi_room *r, const struct obi_ev *ev);
 void obi_gc_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev);
-void obi_gc_view(struct obi_room *r, const struct obi_nb *n, bool gone);
+void obi_gc_view(struct obi_room *r, struct obi_nb *n, bool gone);
+/* The room announced its groupcast mode (self-presence): make the engine
+ * now, so that direct sessions to its neighbours come up before the
+ * first groupcast.  Mode 0 (relay) does nothing. */
+void obi_gc_prepare(struct obi_room *r, int mode);
+/* Undoes n's pin, if any (a neighbour being freed). */
+void obi_gc_unpin(struct obi_room *r, struct obi_nb *n);
 void obi_gc_free(struct obi_gc *g);
 /* Segment probes (docs/segments.md): is st an <iq type=get><probe/>
  * from one of our rooms (others get the usual service-unavailable)?

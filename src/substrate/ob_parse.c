@@ -197,7 +197,10 @@ static int parse_presence(xmpp_stanza_t *st, struct obi_ev *ev)
     if (has_status(x, "110")) {
         ev->kind = gone ? OBI_SELF_OUT : OBI_SELF_IN;
         ev->flag = !gone && has_status(x, "201");
-        ev->sub = gone ? (int)out_reason(x) : 0;
+        ev->sub = gone ? (int)out_reason(x)
+                       : obi_gc_mode(view ? xmpp_stanza_get_attribute(
+                                                view, "groupcast")
+                                          : NULL);
         return 0;
     }
     ev->kind = gone ? OBI_VIEW_GONE : OBI_VIEW_SET;

@@ -30,8 +30,9 @@ struct obi_room *obi_room_find(ob_client *c, const char *jid)
     return NULL;
 }
 
-static void nb_clear(struct obi_nb *n)
+static void nb_clear(struct obi_room *r, struct obi_nb *n)
 {
+    obi_gc_unpin(r, n);
     free(n->nick);
     free(n->jid);
     free(n->attrs);
@@ -39,9 +40,9 @@ static void nb_clear(struct obi_nb *n)
 
 static void room_free(struct obi_room *r)
 {
-    obi_gc_free(r->gc);
     for (size_t i = 0; i < r->nnb; i++)
-        nb_clear(&r->nb[i]);
+        nb_clear(r, &r->nb[i]);
+    obi_gc_free(r->gc);
     free(r->nb);
     if (r->retry)
         event_free(r->retry);
@@ -124,7 +125,7 @@ static void view_clear(ob_client *c, struct obi_room *r)
         struct obi_nb n = r->nb[--r->nnb];
         obi_gc_view(r, &n, true);
         emit_view(c, r->jid, &n, OB_VIEW_REMOVED, false);
-        nb_clear(&n);
+        nb_clear(r, &n);
     }
 }
 
@@ -648,6 +649,7 @@ static void apply_view_set(ob_client *c, struct obi_room *r, struct obi_ev *ev)
     n->jid = ev->jid;
     n->attrs = ev->attrs;
     n->id = r->next_id++;
+    n->pinned = NULL;
     ev->nick = ev->jid = ev->attrs = NULL;
     obi_gc_view(r, n, false);
     emit_view(c, r->jid, n, OB_VIEW_ADDED, false);
@@ -663,11 +665,12 @@ static void apply_view_gone(ob_client *c, struct obi_room *r, struct obi_ev *ev)
     *n = r->nb[--r->nnb];
     obi_gc_view(r, &gone, true);
     emit_view(c, r->jid, &gone, OB_VIEW_REMOVED, ev->flag);
-    nb_clear(&gone);
+    nb_clear(r, &gone);
 }
 
 static void apply_self_in(ob_client *c, struct obi_room *r, struct obi_ev *ev)
 {
+    obi_gc_prepare(r, ev->sub);
     if (r->st == OBI_R_JOINING) {
         if (r->has_cfg && ev->flag && send_config(c, r) == OB_OK) {
             r->st = OBI_R_CONFIGURING;
@@ -687,6 +690,8 @@ static void apply_config_done(ob_client *c, struct obi_room *r, struct obi_ev *e
     if (r->st != OBI_R_CONFIGURING)
         return;
     r->st = OBI_R_IN;
+    if (!ev->code)
+        obi_gc_prepare(r, obi_gc_mode(r->cfg.groupcast));
     if (ev->code)
         obi_emit_error(c, ev->code, OB_OP_CONFIGURE, ev,
                        ev->text ? ev->text : "the room's configuration was refused");

@@ -327,6 +327,8 @@ struct pres {
     const char *new_nick;  /* 303: the new nick */
     xmpp_stanza_t *extra;  /* lent child of muc#user x, or NULL */
     const char *reason;    /* our <view reason=...>, unavailable only */
+    const char *groupcast; /* our <view groupcast=...>: self-presence of a
+                              room whose groupcasts use an engine */
 };
 
 static void add_muc_user(xm_room *r, xmpp_stanza_t *p, struct xm_occupant *o,
@@ -381,6 +383,8 @@ static xmpp_stanza_t *presence_of(xm_room *r, struct xm_occupant *o,
         if (!unavailable) {
             vm_attrs_format(attrs, names, sizeof names);
             xmpp_stanza_set_attribute(v, "attrs", names);
+            if (opt && opt->groupcast && strcmp(opt->groupcast, "relay"))
+                xmpp_stanza_set_attribute(v, "groupcast", opt->groupcast);
         } else if (opt && opt->reason)
             xmpp_stanza_set_attribute(v, "reason", opt->reason);
     }
@@ -652,7 +656,7 @@ static void send_subject(xm_room *r, struct xm_occupant *to)
 static void announce_join(xm_room *r, struct xm_occupant *o, bool created)
 {
     int codes[4] = {110, 0, 0, 0}, n = 1;
-    struct pres self = {.codes = codes};
+    struct pres self = {.codes = codes, .groupcast = r->cfg.groupcast};
 
     for (size_t i = 0; i < r->n_deltas; i++)
         if (r->deltas[i].observer == o->id && r->deltas[i].kind == VM_SEE)

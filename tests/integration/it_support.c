@@ -57,7 +57,8 @@ xmpp_stanza_t *it_admin_query(hs_client *admin, const char *room,
     return r;
 }
 
-unsigned long long it_messages_out(hs_client *admin, const char *room)
+unsigned long long it_messages_out(hs_client *admin, const char *room,
+                                   unsigned long long *bytes)
 {
     xmpp_stanza_t *r = it_admin_query(admin, room, "stats", NULL, 0);
     xm_stats *stats = NULL;
@@ -71,5 +72,7 @@ unsigned long long it_messages_out(hs_client *admin, const char *room)
     xm_stats_get(stats, "message", &m);
     xm_stats_free(stats);
     xmpp_stanza_release(r);
+    if (bytes)
+        *bytes = m.bytes[XM_OUT];
     return m.stanzas[XM_OUT];
 }

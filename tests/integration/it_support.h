@@ -22,8 +22,9 @@ void it_run_for(struct event_base *base, double ms);
 xmpp_stanza_t *it_admin_query(hs_client *admin, const char *room,
                               const char *name, char *err, size_t errlen);
 
-/* Message stanzas xmucd has sent for room (its stats); fails the test
- * when the stats cannot be read. */
-unsigned long long it_messages_out(hs_client *admin, const char *room);
+/* Message stanzas xmucd has sent for room (its stats), and their bytes
+ * when bytes is not NULL; fails the test when the stats cannot be read. */
+unsigned long long it_messages_out(hs_client *admin, const char *room,
+                                   unsigned long long *bytes);
 
 #endif

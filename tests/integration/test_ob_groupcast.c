@@ -254,7 +254,7 @@ static void scenario(enum hs_kind kind, const char *mode)
 
     start(&w, kind);
     join_all(&w, mode);
-    before = it_messages_out(w.admin, w.room);
+    before = it_messages_out(w.admin, w.room, NULL);
     /* each peer 20 groupcasts a second (the paper's master sends 5): a
      * burst of all 240 at once from one event loop once left a peer
      * short of the tail with nobody still holding it (docs/groupcast.md,
@@ -280,7 +280,7 @@ static void scenario(enum hs_kind kind, const char *mode)
         event_base_loopexit(w.base, &tv);
         event_base_dispatch(w.base);
     }
-    after = it_messages_out(w.admin, w.room);
+    after = it_messages_out(w.admin, w.room, NULL);
     for (int i = 0; i < NP; i++) {
         cr_expect_eq(w.p[i].delivered, NP * NMSG, "%s delivered %d", w.p[i].nick,
                      w.p[i].delivered);

@@ -8,7 +8,10 @@
  * session); once an admin's topology query shows three ring members and
  * tree edges only inside segments, every peer groupcasts GC_N messages.
  * Asserted: every peer delivers every groupcast exactly once, FIFO per
- * sender, and xmucd sent one message stanza per segment per groupcast.
+ * sender, xmucd sent one message stanza per segment per groupcast, and
+ * the core's side of each segment's link (its interface counters: what
+ * the server really sent) carried about one stanza per groupcast into
+ * the segment, not one per peer.
  * Waits are bounded only to catch hangs; no duration is asserted. */
 #include "config.h"
 
@@ -51,7 +54,8 @@ struct world {
     struct hs_proc *x;
     hs_client *admin;
     char err[2048], room[256];
-    atomic_int created, ready, go, finished;
+    atomic_int created, ready, converged, direct, go, finished, settled,
+        measured;
     struct peer p[NP];
 };
 
@@ -224,6 +228,30 @@ static bool join(struct world *w, struct event_base *base, struct peer *p, int i
     return ob_room_join(p->c, w->room, nick, &jp) == OB_OK;
 }
 
+/* Whether every tree and gossip neighbour of a peer is reached by a
+ * direct session (liborbweb pins them: docs/e2e-policy.md, "Pins"). */
+struct edges {
+    struct peer *p;
+    bool direct;
+};
+
+static void edge_direct(const struct ob_view_event *n, void *arg)
+{
+    struct edges *e = arg;
+
+    if ((strstr(n->attrs, "tree") || strstr(n->attrs, "gossip")) &&
+        ob_distance(e->p->c, n->jid) != 1)
+        e->direct = false;
+}
+
+static bool edges_direct(struct peer *p)
+{
+    struct edges e = {p, true};
+
+    ob_room_view(p->c, p->w->room, edge_direct, &e);
+    return e.direct;
+}
+
 static void segment(void *arg)
 {
     struct peer *first = arg, *ps[PPS];
@@ -250,7 +278,11 @@ static void segment(void *arg)
     if (!wait_all(base, ps, joined, 30))
         goto out;
     atomic_fetch_add(&w->ready, PPS);
-    while (!atomic_load(&w->go)) /* probes are answered meanwhile */
+    while (!atomic_load(&w->converged)) /* probes are answered meanwhile */
+        it_run_for(base, 20);
+    wait_all(base, ps, edges_direct, 30); /* the wire check tells */
+    atomic_fetch_add(&w->direct, PPS);
+    while (!atomic_load(&w->go))
         it_run_for(base, 20);
     for (int k = 0; k < GC_N; k++) {
         for (int i = 0; i < PPS; i++) {
@@ -265,9 +297,15 @@ static void segment(void *arg)
         it_run_for(base, 20);
     it_run_for(base, 500); /* a late duplicate would show */
     counted = true;
+    atomic_fetch_add(&w->settled, PPS);
+    for (int i = 0; i < 500 && !atomic_load(&w->measured); i++)
+        it_run_for(base, 20); /* connected while the counters are read */
 out:
-    if (!counted) /* failed early: others must not wait for us */
+    if (!counted) { /* failed early: others must not wait for us */
         atomic_fetch_add(&w->finished, PPS);
+        atomic_fetch_add(&w->settled, PPS);
+        atomic_fetch_add(&w->direct, PPS);
+    }
     for (int i = 0; i < PPS; i++)
         ob_client_free(first[i].c);
     event_base_free(base);
@@ -289,12 +327,53 @@ static void *segment_thread(void *arg)
 
 TestSuite(tapbcast_segments, .timeout = 300);
 
+/* Bytes the core sent to each segment's link. */
+static void link_bytes(struct world *w, unsigned long long *to_seg)
+{
+    unsigned long long from;
+
+    for (int k = 0; k < NSEG; k++)
+        cr_assert_eq(hs_netns_link_bytes(w->ns, k + 1, &to_seg[k], &from), 0,
+                     "cannot read segment %d's link counters", k + 1);
+}
+
+/* On the wire: what the core sent into each segment during the
+ * groupcasts is about one stanza per groupcast, far from the PPS copies
+ * a relaying server sends (the stanza's size is xmucd's own count; the
+ * allowance of WIRE_EXTRA bytes per stanza covers the TLS record, TCP/IP
+ * headers, acknowledgements of the segment's own uploads and the room's
+ * other traffic). */
+#define WIRE_EXTRA 100
+static void expect_wire(const unsigned long long *before,
+                        const unsigned long long *after,
+                        unsigned long long stanzas, unsigned long long bytes)
+{
+    double per_stanza = (double)bytes / (double)stanzas;
+    int n = NP * GC_N;
+
+    for (int k = 0; k < NSEG; k++) {
+        double per_gc = (double)(after[k] - before[k]) / n;
+
+        fprintf(stderr, "segment %d: %.0f bytes into the segment per "
+                "groupcast; one stanza is %.0f bytes, relay would send %d\n",
+                k + 1, per_gc, per_stanza, PPS);
+        cr_expect(per_gc >= per_stanza,
+                  "segment %d got %.0f bytes per groupcast, less than one "
+                  "%.0f-byte stanza", k + 1, per_gc, per_stanza);
+        cr_expect(per_gc < 2 * (per_stanza + WIRE_EXTRA),
+                  "segment %d got %.0f bytes per groupcast: more than two "
+                  "%.0f-byte stanzas and their overhead (relay sends %d)",
+                  k + 1, per_gc, per_stanza, PPS);
+    }
+}
+
 Test(tapbcast_segments, one_stanza_per_segment)
 {
     static struct world w;
     pthread_t t[NSEG];
     struct seg_job jobs[NSEG];
-    unsigned long long before = 0, after;
+    unsigned long long before = 0, after, bytes0 = 0, bytes1;
+    unsigned long long wire0[NSEG] = {0}, wire1[NSEG];
     char why[256] = "";
     double end;
     bool conv = false;
@@ -325,14 +404,25 @@ Test(tapbcast_segments, one_stanza_per_segment)
             fprintf(stderr, "%.0f ms: %s\n", it_now_ms(), why);
         hs_client_drain(w.admin, 0, 500);
     }
-    if (conv)
-        before = it_messages_out(w.admin, w.room);
+    atomic_store(&w.converged, 1);
+    end = it_now_ms() + 60e3;
+    while (conv && atomic_load(&w.direct) < NP && it_now_ms() < end)
+        hs_client_drain(w.admin, 0, 50);
+    if (conv) {
+        before = it_messages_out(w.admin, w.room, &bytes0);
+        link_bytes(&w, wire0);
+    }
     atomic_store(&w.go, 1);
+    end = it_now_ms() + 180e3;
+    while (atomic_load(&w.settled) < NP && it_now_ms() < end)
+        hs_client_drain(w.admin, 0, 50);
+    link_bytes(&w, wire1);
+    after = it_messages_out(w.admin, w.room, &bytes1);
+    atomic_store(&w.measured, 1);
     for (int k = 0; k < NSEG; k++)
         pthread_join(t[k], NULL);
     cr_assert_eq(atomic_load(&w.ready), NP, "not every peer joined");
     cr_assert(conv, "segment detection did not converge: %s", why);
-    after = it_messages_out(w.admin, w.room);
     for (int i = 0; i < NP; i++) {
         cr_expect_eq(w.p[i].delivered, NP * GC_N, "peer %d delivered %d of %d",
                      i, w.p[i].delivered, NP * GC_N);
@@ -343,6 +433,7 @@ Test(tapbcast_segments, one_stanza_per_segment)
     cr_expect_eq(after - before, (unsigned long long)NSEG * NP * GC_N,
                  "xmucd sent %llu message stanzas for %d groupcasts",
                  after - before, NP * GC_N);
+    expect_wire(wire0, wire1, after - before, bytes1 - bytes0);
     hs_client_close(w.admin);
     cr_expect_eq(hs_xmucd_stop(w.x), 0, "xmucd did not exit cleanly");
     hs_server_stop(w.s);

@@ -1,7 +1,7 @@
 /* test_e2e_policy.c -- the direct-session policy, rule by rule, with exact
  * numbers: aging, the nominal list (order, ties, minimum, limit,
  * hysteresis), greylist durations from the sigmoid, penalty, accept and
- * displacement, pending timeouts, the peer-table cap, and allocation
+ * displacement, pins, pending timeouts, the peer-table cap, and allocation
  * failures (every allocation of a script failed in turn); then seeded
  * random operation sequences checked against a shadow model of states
  * and greylists (E2E_POLICY_SEED=<n> reproduces one). */
@@ -230,6 +230,56 @@ Test(e2e_policy, limit_and_minimum_with_room)
     cr_assert_float_eq(e2e_policy_priority(p, "a@x/r"), 5, 1e-12,
                        "50 after aging, then the penalty 0.1");
     cr_assert_eq(e2e_policy_sessions(p), 0);
+    e2e_policy_free(p);
+}
+
+Test(e2e_policy, pinned_peers_qualify_without_traffic)
+{
+    struct rec r;
+    e2e_policy *p = make_limit(3, &r);
+    cr_assert_eq(e2e_policy_pin(p, "t@x/r"), 0);
+    cr_assert_eq(e2e_policy_pin(p, "u@x/r"), 0);
+    cr_assert_eq(e2e_policy_pin(p, "u@x/r"), 0); /* two rooms */
+    e2e_policy_sample(p, "big@x/r", 150);  /* 150 > 100 + 30 */
+    e2e_policy_sample(p, "u@x/r", 30);
+    cr_assert_eq(round_open_all(p, &r, 0), 3);
+    expect(&r, 0, E2E_POLICY_OPEN, "big@x/r"); /* 150: traffic */
+    expect(&r, 1, E2E_POLICY_OPEN, "u@x/r");   /* 130: pin + traffic */
+    expect(&r, 2, E2E_POLICY_OPEN, "t@x/r");   /* 100: the pin alone */
+    /* idle for rounds on end: big's session closes and big is forgotten;
+     * a pin never fades */
+    r.n = 0;
+    for (uint64_t t = 1; t <= 20; t++)
+        round_open_all(p, &r, t * 1000);
+    cr_assert_eq(e2e_policy_sessions(p), 2);
+    cr_assert_eq(e2e_policy_peers(p), 2, "big faded and was forgotten");
+    /* one unpin of u leaves it pinned once; t unpinned closes */
+    cr_assert_eq(e2e_policy_unpin(p, "u@x/r"), 0);
+    cr_assert_eq(e2e_policy_unpin(p, "t@x/r"), 0);
+    cr_assert_eq(e2e_policy_unpin(p, "t@x/r"), 0, "not pinned: a no-op");
+    cr_assert_eq(e2e_policy_unpin(p, "nobody@x/r"), 0);
+    cr_assert_eq(round_open_all(p, &r, 21000), 1);
+    expect(&r, 0, E2E_POLICY_CLOSE, "t@x/r");
+    cr_assert_eq(e2e_policy_sessions(p), 1);
+    cr_assert_eq(e2e_policy_pin(p, ""), E2E_POLICY_EINVAL);
+    e2e_policy_free(p);
+}
+
+Test(e2e_policy, pinned_peers_are_greylisted_like_others)
+{
+    struct rec r;
+    e2e_policy *p = make_limit(4, &r);
+    cr_assert_eq(e2e_policy_pin(p, "far@x/r"), 0);
+    r.n = 0;
+    cr_assert_eq(e2e_policy_round(p, 0), 1);
+    expect(&r, 0, E2E_POLICY_OPEN, "far@x/r");
+    cr_assert_eq(e2e_policy_failed(p, "far@x/r", 0), 0);
+    cr_assert(e2e_policy_greylisted(p, "far@x/r", 1));
+    r.n = 0;
+    cr_assert_eq(e2e_policy_round(p, 1000), 0, "greylisted: not retried");
+    r.n = 0;
+    cr_assert_eq(e2e_policy_round(p, e2e_policy_grey_ms(p, 1)), 1,
+                 "retried once its greylist expires");
     e2e_policy_free(p);
 }
 

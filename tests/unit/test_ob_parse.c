@@ -43,6 +43,10 @@ static const struct pcase cases[] = {
     {"<presence from='" R "/me'>" MUCU "<item role='moderator'/>"
      "<status code='110'/><status code='100'/><status code='201'/></x></presence>",
      OBI_SELF_IN, R, "me", .flag = true},
+    /* our own presence in a room with a groupcast engine */
+    {"<presence from='" R "/me'>" MUCU "<status code='110'/></x>" VIEW
+     " attrs='' groupcast='tapbcast'/></presence>",
+     OBI_SELF_IN, R, "me", .sub = OBI_GC_TAPBCAST},
     /* our own presence, room existed */
     {"<presence from='" R "/me'>" MUCU "<status code='110'/></x></presence>",
      OBI_SELF_IN, R, "me", .flag = false},
@@ -132,7 +136,7 @@ Test(ob_parse, table)
                 cr_expect_null(ev.jid, "case %zu: jid", i);
             if (k->kind == OBI_VIEW_GONE || k->kind == OBI_SELF_IN)
                 cr_expect_eq(ev.flag, k->flag, "case %zu: flag", i);
-            if (k->kind == OBI_SELF_OUT)
+            if (k->kind == OBI_SELF_OUT || k->kind == OBI_SELF_IN)
                 cr_expect_eq(ev.sub, k->sub, "case %zu: sub", i);
             cr_expect_eq(ev.has_seq, k->has_seq, "case %zu: has_seq", i);
             cr_expect_eq(ev.seq, k->seq, "case %zu: seq", i);

@@ -144,6 +144,44 @@ static bool sent_to(const char *jid)
     return false;
 }
 
+/* The groupcast attribute of the own presence p<who> got on joining
+ * (NULL when there is none; fails when there was no such presence). */
+static const char *joined_mode(xm_service *s, unsigned who)
+{
+    char self[64], to[64];
+
+    snprintf(self, sizeof self, "r@" DOMAIN "/p%u", who);
+    snprintf(to, sizeof to, "p%u@test/r", who);
+    forget_out();
+    in(s, "<presence from='%s' to='%s'><x xmlns='http://jabber.org/"
+          "protocol/muc'/></presence>", to, self);
+    for (size_t i = 0; i < n_out; i++) {
+        const char *from = xmpp_stanza_get_from(out_log[i]);
+        if (!strcmp(xmpp_stanza_get_name(out_log[i]), "presence") && from &&
+            !strcmp(from, self) && !strcmp(xmpp_stanza_get_to(out_log[i]), to))
+            return xmpp_stanza_get_attribute(
+                xmpp_stanza_get_child_by_name_and_ns(out_log[i], "view", NS),
+                "groupcast");
+    }
+    cr_assert_fail("p%u got no presence of its own", who);
+    return NULL;
+}
+
+/* A joiner learns the room's engine from its own presence, so that its
+ * library can ask for direct sessions before the first groupcast;
+ * relay rooms say nothing. */
+Test(groupcast, the_joiner_learns_the_mode)
+{
+    xm_service *s = room(3, GC_FIELD("tapbcast") VM_FIELD("tapbcast"));
+    const char *mode = joined_mode(s, 3);
+
+    cr_assert(mode && !strcmp(mode, "tapbcast"), "mode %s", mode ? mode : "none");
+    xm_service_free(s);
+    s = room(2, GC_FIELD("relay"));
+    cr_assert_null(joined_mode(s, 2));
+    xm_service_free(s);
+}
+
 Test(groupcast, relay_sends_to_everyone)
 {
     xm_service *s = room(6, NULL);

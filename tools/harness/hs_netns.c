@@ -261,6 +261,54 @@ struct call {
     void *arg;
 };
 
+struct link_bytes {
+    char ifname[NAME_LEN];
+    unsigned long long rx, tx;
+    int rc;
+};
+
+/* In the core: the interface's line of /proc/thread-self/net/dev (this
+ * thread's namespace; /sys would show the mount's). */
+static void read_link_bytes(void *arg)
+{
+    struct link_bytes *lb = arg;
+    FILE *f = fopen("/proc/thread-self/net/dev", "r");
+    char line[512], name[NAME_LEN + 2];
+    unsigned long long v[9];
+
+    lb->rc = -1;
+    if (!f)
+        return;
+    while (lb->rc && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (!colon || sscanf(line, " %17[^:]", name) != 1 ||
+            strcmp(name, lb->ifname) ||
+            sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu",
+                   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
+                   &v[8]) != 9)
+            continue;
+        lb->rx = v[0];
+        lb->tx = v[8];
+        lb->rc = 0;
+    }
+    fclose(f);
+}
+
+int hs_netns_link_bytes(const hs_netns *ns, int seg, unsigned long long *to_seg,
+                        unsigned long long *from_seg)
+{
+    struct link_bytes lb = {.rc = -1};
+
+    if (seg < 1 || seg > ns->n)
+        return -1;
+    snprintf(lb.ifname, sizeof lb.ifname, "%sa%d", ns->prefix, seg);
+    if (hs_netns_call(ns, 0, read_link_bytes, &lb) || lb.rc)
+        return -1;
+    *to_seg = lb.tx;
+    *from_seg = lb.rx;
+    return 0;
+}
+
 static void *call_thread(void *p)
 {
     struct call *c = p;

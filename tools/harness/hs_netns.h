@@ -49,6 +49,12 @@ const char *hs_netns_core_addr(const hs_netns *ns, int seg);
 /* Segment seg's own address ("10.213.seg.2"). */
 const char *hs_netns_seg_addr(const hs_netns *ns, int seg);
 
+/* Bytes the core has sent to segment seg (1..n) on its link, and received
+ * from it, since the link was made (the core side's interface counters,
+ * IP headers included).  0, or -1 when they cannot be read. */
+int hs_netns_link_bytes(const hs_netns *ns, int seg, unsigned long long *to_seg,
+                        unsigned long long *from_seg);
+
 /* Moves the calling thread into namespace seg (0: the core).  0 or -1. */
 int hs_netns_enter(const hs_netns *ns, int seg);
 
