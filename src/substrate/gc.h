@@ -190,6 +190,12 @@ int gc_inject(gc *e, const gc_msg *m);
  * retransmissions; only forwarding neighbours' messages are forwarded).
  * Duplicates and stale records are not errors: they are counted. */
 int gc_receive(gc *e, gc_peer from, const gc_record *r);
+/* The application already has origin's messages below `next` (a member
+ * back in its room, with a new engine): they are dropped as duplicates
+ * and never solicited, and the stream starts at `next` or, as any fresh
+ * start, at the first later message once it has waited the horizon.
+ * GC_EINVAL for next 0; GC_ENOMEM or GC_ELIMIT as for an arrival. */
+int gc_resume(gc *e, uint32_t origin, uint64_t next);
 /* Runs the round that is due, if any (release of held messages, buffer
  * expiry, the digest).  Call it at gc_next_round(). */
 int gc_tick(gc *e, uint64_t now);

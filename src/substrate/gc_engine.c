@@ -263,6 +263,25 @@ int gc_receive(gc *e, gc_peer from, const gc_record *r)
     return rc;
 }
 
+int gc_resume(gc *e, uint32_t origin, uint64_t next)
+{
+    struct gc_origin *o;
+    int rc;
+
+    if (!e || !next)
+        return GC_EINVAL;
+    if (e->busy)
+        return GC_EBUSY;
+    if ((rc = gc_buf_origin_get(&e->buf, origin, e->round, &o)))
+        return rc;
+    e->busy = true;
+    if (o->next < next)
+        o->next = next;
+    release(e, o);
+    e->busy = false;
+    return GC_OK;
+}
+
 /* ---- Rounds ---- */
 
 static void run_round(gc *e)

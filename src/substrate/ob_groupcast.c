@@ -34,7 +34,17 @@ struct obi_gc {
     gc *e;
     struct obi_room *r;
     int mode;        /* enum obi_gc_mode */
+    uint64_t delivered; /* the room's last seq handed to the application */
 };
+
+/* A room left: the next seq its stream owes us.  A few are kept per
+ * client, the oldest forgotten first. */
+struct obi_gc_mark {
+    char *room;
+    uint64_t next;
+};
+
+#define GC_MARKS 16
 
 /* ---- the payload ----------------------------------------------------- */
 
@@ -196,6 +206,7 @@ static void deliver(void *ctx, uint32_t origin, uint64_t seq,
         return;
     }
     sprintf(ev->from, "%s/%s", ev->room, ev->nick);
+    g->delivered = seq;
     ev->seq = seq;
     ev->has_seq = true;
     obi_enqueue(c, ev);
@@ -257,11 +268,50 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     arm(c);
 }
 
+static void mark_drop(ob_client *c, size_t i)
+{
+    free(c->gc_marks[i].room);
+    memmove(&c->gc_marks[i], &c->gc_marks[i + 1],
+            (--c->n_gc_marks - i) * sizeof *c->gc_marks);
+}
+
+static void mark_save(ob_client *c, const char *room, uint64_t next)
+{
+    char *copy;
+
+    if (!c->gc_marks)
+        c->gc_marks = calloc(GC_MARKS, sizeof *c->gc_marks);
+    if (!c->gc_marks || !(copy = strdup(room))) {
+        obi_logf(c, "warn", "out of memory: where %s's groupcasts stood is "
+                 "forgotten (duplicates if we come back)", room);
+        return;
+    }
+    if (c->n_gc_marks == GC_MARKS)
+        mark_drop(c, 0);
+    c->gc_marks[c->n_gc_marks++] = (struct obi_gc_mark){copy, next};
+}
+
+/* Back in a room we left: its stream resumes where it stood. */
+static void mark_resume(ob_client *c, struct obi_gc *g)
+{
+    for (size_t i = 0; i < c->n_gc_marks; i++)
+        if (!strcmp(c->gc_marks[i].room, g->r->jid)) {
+            if (gc_resume(g->e, 0, c->gc_marks[i].next) == GC_OK)
+                g->delivered = c->gc_marks[i].next - 1;
+            mark_drop(c, i);
+            return;
+        }
+}
+
 /* r's engine, made for mode on first use (with every view neighbour). */
 static struct obi_gc *engine(struct obi_room *r, int mode)
 {
     struct obi_gc *g;
+    /* digests go along tree edges too: a <gc/> is taken only from a
+     * view neighbour, and random gossip edges are one-way (the contact
+     * does not see us), while tree edges are seen from both ends */
     gc_config cfg = {.engine = mode == OBI_GC_TREE ? GC_TREECAST : GC_PBCAST,
+                     .gossip_attrs = GC_ATTR_GOSSIP | GC_ATTR_TREE,
                      .send = send_record, .deliver = deliver, .gap = gap};
 
     if (r->gc)
@@ -277,6 +327,7 @@ static struct obi_gc *engine(struct obi_room *r, int mode)
         return NULL;
     }
     r->gc = g;
+    mark_resume(r->c, g);
     for (size_t i = 0; i < r->nnb; i++)
         obi_gc_view(r, &r->nb[i], false);
     return g;
@@ -291,6 +342,8 @@ void obi_gc_prepare(struct obi_room *r, int mode)
 
 void obi_gc_free(struct obi_gc *g)
 {
+    if (g && g->delivered && !g->r->c->dying)
+        mark_save(g->r->c, g->r->jid, g->delivered + 1);
     if (g)
         gc_free(g->e);
     free(g);
@@ -298,6 +351,10 @@ void obi_gc_free(struct obi_gc *g)
 
 void obi_gc_client_free(ob_client *c)
 {
+    while (c->n_gc_marks)
+        mark_drop(c, c->n_gc_marks - 1);
+    free(c->gc_marks);
+    c->gc_marks = NULL;
     if (c->ev_gc)
         event_free(c->ev_gc);
     c->ev_gc = NULL;

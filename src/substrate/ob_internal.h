@@ -270,6 +270,8 @@ struct ob_client {
     int write_spins;    /* write pumps that did not shrink the queue */
     struct event *ev_rd, *ev_wr, *ev_tick, *ev_kick, *ev_retry;
     struct event *ev_gc; /* groupcast engines' rounds (ob_groupcast.c) */
+    struct obi_gc_mark *gc_marks; /* rooms left: where their streams stood */
+    size_t n_gc_marks;
 
     enum ob_state state;
     bool started, closing, had_session;
@@ -324,6 +326,9 @@ void obi_gc_view(struct obi_room *r, struct obi_nb *n, bool gone);
 void obi_gc_prepare(struct obi_room *r, int mode);
 /* Undoes n's pin, if any (a neighbour being freed). */
 void obi_gc_unpin(struct obi_room *r, struct obi_nb *n);
+/* Frees r's engine; when groupcasts were delivered, remembers where the
+ * room's stream stood, so that an engine made for the same room later
+ * (the peer back in it) does not deliver them again (gc_resume). */
 void obi_gc_free(struct obi_gc *g);
 /* Segment probes (docs/segments.md): is st an <iq type=get><probe/>
  * from one of our rooms (others get the usual service-unavailable)?
