@@ -30,6 +30,7 @@ void __wrap_free(void *p);
 
 static struct {
     bool recording;
+    bool paused;  /* allocations neither counted nor failed */
     long index;   /* the allocation this run fails (-1: none) */
     long fail_at; /* index, or -1 once fa_stop_failing was called */
     enum fa_mode mode;
@@ -115,7 +116,7 @@ static bool fail_now(void)
     long n;
     bool fail;
 
-    if (!fa.recording)
+    if (!fa.recording || fa.paused)
         return false;
     n = fa.count++;
     fail = fa.fail_at >= 0 &&
@@ -210,9 +211,12 @@ void fa_begin(long fail_at, enum fa_mode mode)
     fa.index = fa.fail_at = fail_at;
     fa.mode = mode;
     fa.recording = true;
+    fa.paused = false;
 }
 
 void fa_stop_failing(void) { fa.fail_at = -1; }
+
+void fa_pause(bool on) { fa.paused = on; }
 
 void fa_end(void)
 {

@@ -31,6 +31,9 @@ enum fa_mode {
 void fa_begin(long fail_at, enum fa_mode mode);
 /* From now on nothing fails (the run goes on counting): for a retry. */
 void fa_stop_failing(void);
+/* While paused, allocations are neither counted nor failed (they are
+ * still tracked): for what the test itself builds. */
+void fa_pause(bool on);
 /* Stops recording; blocks still in the live set are forgotten (the
  * caller checked fa_live() first). */
 void fa_end(void);
