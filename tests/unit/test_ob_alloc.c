@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "e2e_policy.h"
 #include "fail_alloc.h"
 #include "gc.h"
 #include "ob_order.h"
@@ -308,4 +309,109 @@ Test(ob_alloc, ob_order)
     xmpp_initialize();
     exhaust("ob_order", ord_scenario, &w);
     xmpp_shutdown();
+}
+
+/* ---- e2e_policy: samples beyond the table, rounds, outcomes, an
+ * incoming request that displaces a session ----
+ *
+ * The run without failures leaves its final state and every action in
+ * `ref`; every failing run, its failed calls retried, must end the same. */
+
+#define POL_ACTS 64
+
+struct pol_state {
+    size_t sessions, pending, peers;
+    int nacts;
+    char acts[POL_ACTS][24]; /* "O peer" or "C peer" */
+};
+
+struct pol {
+    e2e_policy *p;
+    struct pol_state now, ref;
+};
+
+static void pol_act(void *ud, enum e2e_policy_action a, const char *peer)
+{
+    struct pol *w = ud;
+
+    cr_assert_lt(w->now.nacts, POL_ACTS);
+    snprintf(w->now.acts[w->now.nacts++], sizeof w->now.acts[0], "%c %s",
+             a == E2E_POLICY_OPEN ? 'O' : 'C', peer);
+}
+
+/* A round; on ENOMEM nothing may have been asked for (nothing changed). */
+static void pol_round(struct pol *w, uint64_t now)
+{
+    int before = w->now.nacts;
+    int rc = e2e_policy_round(w->p, now);
+
+    if (rc == E2E_POLICY_ENOMEM) {
+        cr_assert_eq(w->now.nacts, before, "a failed round acted");
+        fa_stop_failing();
+        rc = e2e_policy_round(w->p, now);
+    }
+    cr_assert_geq(rc, 0, "round: %d (allocation %ld)", rc, fa_at());
+    for (int i = before; i < w->now.nacts; i++)
+        if (w->now.acts[i][0] == 'O')
+            RETRY(e2e_policy_opened(w->p, w->now.acts[i] + 2, false, now),
+                  E2E_POLICY_ENOMEM);
+}
+
+/* accept() says false for out of memory too: then nothing changed, and
+ * with allocations back it accepts. */
+static void pol_accept(struct pol *w, const char *peer, uint64_t now)
+{
+    size_t peers = e2e_policy_peers(w->p);
+
+    if (!e2e_policy_accept(w->p, peer, now)) {
+        cr_assert_gt(fa_failed(), 0, "declined without a failure");
+        cr_assert_eq(e2e_policy_peers(w->p), peers);
+        fa_stop_failing();
+        cr_assert(e2e_policy_accept(w->p, peer, now));
+    }
+    RETRY(e2e_policy_opened(w->p, peer, true, now), E2E_POLICY_ENOMEM);
+}
+
+static void pol_scenario(void *ud)
+{
+    struct pol *w = ud;
+    struct e2e_policy_params q;
+    char jid[24];
+
+    e2e_policy_defaults(&q);
+    q.limit = 4;
+    q.max_peers = 16;
+    q.min_priority = 100;
+    memset(&w->now, 0, sizeof w->now);
+    RETRY(e2e_policy_new(&q, pol_act, w, &w->p), E2E_POLICY_ENOMEM);
+    for (int i = 0; i < 24; i++) {
+        snprintf(jid, sizeof jid, "p%d@x/r", i);
+        RETRY(e2e_policy_sample(w->p, jid, 1000 * (size_t)(i + 1)),
+              E2E_POLICY_ENOMEM);
+    }
+    pol_round(w, 0);
+    RETRY(e2e_policy_sample(w->p, "in@x/r", 1u << 20), E2E_POLICY_ENOMEM);
+    pol_round(w, 1000);
+    pol_accept(w, "in@x/r", 1000);
+    RETRY(e2e_policy_failed(w->p, "p23@x/r", 1500), E2E_POLICY_ENOMEM);
+    RETRY(e2e_policy_closed(w->p, "p22@x/r", 1500), E2E_POLICY_ENOMEM);
+    RETRY(e2e_policy_failed(w->p, "new@x/r", 1500), E2E_POLICY_ENOMEM);
+    pol_round(w, 2000);
+    w->now.sessions = e2e_policy_sessions(w->p);
+    w->now.pending = e2e_policy_pending(w->p);
+    w->now.peers = e2e_policy_peers(w->p);
+    e2e_policy_free(w->p);
+    if (fa_at() < 0)
+        w->ref = w->now;
+    cr_assert(w->ref.nacts > 4 && w->ref.sessions > 0, "a dull script");
+    cr_assert_eq(memcmp(&w->now, &w->ref, sizeof w->now), 0,
+                 "allocation %ld: the end differs (%zu sessions, %d actions)",
+                 fa_at(), w->now.sessions, w->now.nacts);
+}
+
+Test(ob_alloc, e2e_policy)
+{
+    static struct pol w;
+
+    exhaust("e2e_policy", pol_scenario, &w);
 }
