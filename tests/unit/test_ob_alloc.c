@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "e2e_jingle.h"
 #include "e2e_policy.h"
 #include "fail_alloc.h"
 #include "gc.h"
@@ -414,4 +415,159 @@ Test(ob_alloc, e2e_policy)
     static struct pol w;
 
     exhaust("e2e_policy", pol_scenario, &w);
+}
+
+/* ---- e2e_jingle: two tables negotiating sessions through a lossless
+ * network; stanzas built in a failing xmpp_ctx_t ----
+ *
+ * A failure may cost a session (an answer that could not be built is
+ * never sent, so the other side times out), but both sides must end up
+ * agreeing: after the deadlines, every session either side holds is
+ * ACTIVE on both, and nothing is left negotiating. */
+
+#define JG_A "alice@example.org/a"
+#define JG_B "bob@example.org/b"
+#define JG_FPR_A "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:" \
+                 "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
+#define JG_FPR_B "01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:" \
+                 "11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F:20"
+#define JG_Q 64
+#define JG_SESSIONS 3
+
+struct jg_side {
+    e2e_jingle *t;
+    const char *jid;
+    char connect[JG_Q][E2E_JINGLE_SID_MAX + 1]; /* DO_CONNECT to answer */
+    size_t nconnect;
+    size_t closes;
+};
+
+struct jg {
+    xmpp_ctx_t *ctx;
+    struct jg_side side[2]; /* alice, bob */
+    xmpp_stanza_t *q[JG_Q];
+    size_t nq;
+};
+
+static struct jg JG;
+
+/* The server's part: a copy stamped with the sender's JID. */
+static void jg_net(void *ud, xmpp_stanza_t *st)
+{
+    struct jg_side *from = ud;
+
+    cr_assert_lt(JG.nq, JG_Q);
+    fa_pause(true);
+    cr_assert_not_null(JG.q[JG.nq] = xmpp_stanza_copy(st));
+    cr_assert_eq(xmpp_stanza_set_from(JG.q[JG.nq++], from->jid), XMPP_EOK);
+    fa_pause(false);
+}
+
+static void jg_act(void *ud, const struct e2e_jingle_event *ev)
+{
+    struct jg_side *s = ud;
+
+    if (ev->what == E2E_JINGLE_DO_CONNECT) {
+        cr_assert_lt(s->nconnect, JG_Q);
+        snprintf(s->connect[s->nconnect++], sizeof s->connect[0], "%s",
+                 ev->sid);
+    } else if (ev->what == E2E_JINGLE_DO_CLOSE)
+        s->closes++;
+}
+
+static void jg_make(struct jg_side *s, const char *jid, const char *fpr)
+{
+    struct e2e_jingle_params p = {.jid = jid, .fingerprint = fpr,
+                                  .max_pending_peer = 8,
+                                  .timeout_ms = 1000, .seed = 42};
+    struct e2e_jingle_io io = {JG.ctx, jg_net, jg_act, NULL, NULL, s};
+
+    s->jid = jid;
+    RETRY(e2e_jingle_new(&p, &io, &s->t), E2E_JINGLE_ENOMEM);
+}
+
+/* Hands every stanza in flight to its addressee, in order. */
+static void jg_deliver(uint64_t now)
+{
+    for (size_t i = 0; i < JG.nq; i++) {
+        xmpp_stanza_t *st = JG.q[i];
+        struct jg_side *to =
+            &JG.side[strcmp(xmpp_stanza_get_to(st), JG_A) != 0];
+
+        int rc = e2e_jingle_handle(to->t, st, now);
+
+        /* a refusal is answered; out of memory is the only one here */
+        cr_assert(rc == 0 || rc == E2E_JINGLE_ENOMEM ||
+                      (rc == E2E_JINGLE_EUNKNOWN && fa_at() >= 0),
+                  "allocation %ld: %s", fa_at(), e2e_jingle_strerror(rc));
+        if (rc == E2E_JINGLE_ENOMEM)
+            fa_stop_failing(); /* the owner saw it: memory comes back */
+        xmpp_stanza_release(st);
+    }
+    JG.nq = 0;
+}
+
+/* Bob's links come up for every session he was asked to connect. */
+static void jg_connect_all(uint64_t now)
+{
+    struct jg_side *b = &JG.side[1];
+
+    for (size_t i = 0; i < b->nconnect; i++)
+        if (e2e_jingle_state(b->t, JG_A, b->connect[i]) ==
+            E2E_JINGLE_CONNECTING)
+            RETRY(e2e_jingle_connected(b->t, JG_A, b->connect[i], now),
+                  E2E_JINGLE_ENOMEM);
+    b->nconnect = 0;
+}
+
+static void jg_scenario(void *ud)
+{
+    static const struct e2e_jingle_candidate c = {"c1", "127.0.0.1", 4000, 1};
+    char sid[JG_SESSIONS][E2E_JINGLE_SID_MAX + 1];
+
+    (void)ud;
+    memset(&JG, 0, sizeof JG);
+    fa_pause(true);
+    JG.ctx = xmpp_ctx_new(&fa_xmpp_mem, NULL);
+    fa_pause(false);
+    jg_make(&JG.side[0], JG_A, JG_FPR_A);
+    jg_make(&JG.side[1], JG_B, JG_FPR_B);
+    for (int i = 0; i < JG_SESSIONS; i++)
+        RETRY(e2e_jingle_initiate(JG.side[0].t, JG_B, &c, 1, 0, sid[i]),
+              E2E_JINGLE_ENOMEM);
+    for (uint64_t now = 0; now <= 4000; now += 500) {
+        jg_deliver(now);
+        jg_connect_all(now);
+        jg_deliver(now);
+        for (int k = 0; k < 2; k++)
+            cr_assert_geq(e2e_jingle_tick(JG.side[k].t, now), 0);
+    }
+    jg_deliver(4000);
+    for (int k = 0; k < 2; k++)
+        cr_assert_eq(e2e_jingle_pending(JG.side[k].t), 0,
+                     "allocation %ld: side %d still negotiating", fa_at(), k);
+    cr_assert_eq(e2e_jingle_sessions(JG.side[0].t),
+                 e2e_jingle_sessions(JG.side[1].t),
+                 "allocation %ld: the sides disagree", fa_at());
+    for (int i = 0; i < JG_SESSIONS; i++)
+        cr_assert_eq(e2e_jingle_state(JG.side[0].t, JG_B, sid[i]),
+                     e2e_jingle_state(JG.side[1].t, JG_A, sid[i]),
+                     "allocation %ld: session %d", fa_at(), i);
+    if (fa_at() < 0)
+        cr_assert_eq(e2e_jingle_sessions(JG.side[0].t), JG_SESSIONS,
+                     "%zu sessions, %zu and %zu closed",
+                     e2e_jingle_sessions(JG.side[0].t), JG.side[0].closes,
+                     JG.side[1].closes);
+    e2e_jingle_free(JG.side[0].t);
+    e2e_jingle_free(JG.side[1].t);
+    fa_pause(true);
+    xmpp_ctx_free(JG.ctx);
+    fa_pause(false);
+}
+
+Test(ob_alloc, e2e_jingle)
+{
+    xmpp_initialize();
+    exhaust("e2e_jingle", jg_scenario, NULL);
+    xmpp_shutdown();
 }
