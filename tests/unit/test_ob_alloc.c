@@ -15,6 +15,7 @@
 #include "e2e_policy.h"
 #include "fail_alloc.h"
 #include "gc.h"
+#include "ob_internal.h"
 #include "ob_order.h"
 #include "orbweb.h"
 
@@ -569,5 +570,108 @@ Test(ob_alloc, e2e_jingle)
 {
     xmpp_initialize();
     exhaust("e2e_jingle", jg_scenario, NULL);
+    xmpp_shutdown();
+}
+
+/* ---- ob_parse: what rooms and peers send, into events ----
+ *
+ * Each stanza is parsed with its libstrophe context failing too (reading
+ * a text child copies it); a parse that fails says OB_ENOMEM and, parsed
+ * again, must give exactly the event of the run without failures: out of
+ * memory must never read as "no body", "not for us" or "malformed". */
+
+#define PR "grid@rooms.localhost"
+#define PR_MUCU "<x xmlns='http://jabber.org/protocol/muc#user'>"
+#define PR_STANZAS "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
+
+static const char *const parse_cases[] = {
+    "<presence from='" PR "/p3'>" PR_MUCU "<item role='participant' "
+    "jid='p3@localhost/x'/></x><view xmlns='https://orbweb.dev/ns/xmuc/0' "
+    "attrs='tree,gossip'/></presence>",
+    "<presence from='" PR "/p4'>" PR_MUCU "<item role='participant'/></x>"
+    "</presence>",
+    "<presence type='unavailable' from='" PR "/p3'>" PR_MUCU
+    "<item role='none'/></x><view xmlns='https://orbweb.dev/ns/xmuc/0' "
+    "reason='view'/></presence>",
+    "<presence from='" PR "/me'>" PR_MUCU "<status code='110'/>"
+    "<status code='201'/></x></presence>",
+    "<presence type='unavailable' from='" PR "/me'>" PR_MUCU
+    "<status code='307'/><status code='110'/></x></presence>",
+    "<presence type='error' from='" PR "/me'><error type='cancel'><text "
+    PR_STANZAS ">why</text><conflict " PR_STANZAS "/></error></presence>",
+    "<message type='groupchat' from='" PR "/p3'><body>hi &amp; all</body>"
+    "<groupcast xmlns='https://orbweb.dev/ns/xmuc/0' seq='42'/></message>",
+    "<message type='groupchat' from='" PR "'><body>notice</body></message>",
+    "<message from='p3@localhost/x'><body>ping</body></message>",
+    "<message type='chat' from='" PR "/p3'><body>pm</body></message>",
+    "<message from='p3@localhost/x' type='chat'><data "
+    "xmlns='https://orbweb.dev/ns/e2e/0'>AAEC/w==</data></message>",
+    "<message from='p3@localhost/x'><gc xmlns='https://orbweb.dev/ns/xmuc/0' "
+    "room='" PR "' mode='pbcast'>AQIDBA==</gc></message>",
+    "<message type='error' from='gone@localhost/x'><error type='cancel'>"
+    "<service-unavailable " PR_STANZAS "/><text " PR_STANZAS ">gone</text>"
+    "</error></message>",
+};
+
+#define PARSE_N (sizeof parse_cases / sizeof *parse_cases)
+
+/* Everything an event says, as text. */
+static void ev_text(const struct obi_ev *ev, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%d/%d/%d/%d/%d/%llu/%d|%s|%s|%s|%s|%s|%s|%s|"
+                     "%s|%s|%zu:", ev->kind, ev->sub, ev->code, ev->flag,
+                     ev->has_seq, (unsigned long long)ev->seq, ev->cond,
+                     ev->room, ev->nick, ev->jid, ev->attrs, ev->body,
+                     ev->from, ev->condition, ev->etype, ev->text,
+                     ev->data_len);
+
+    for (size_t i = 0; i < ev->data_len && n > 0 && (size_t)n + 3 < cap; i++)
+        n += snprintf(out + n, cap - (size_t)n, "%02x", ev->data[i]);
+}
+
+struct parse_ref {
+    char want[PARSE_N][512];
+};
+
+static void parse_scenario(void *ud)
+{
+    struct parse_ref *ref = ud;
+    xmpp_ctx_t *ctx;
+    char got[512];
+
+    fa_pause(true);
+    ctx = xmpp_ctx_new(&fa_xmpp_mem, NULL);
+    fa_pause(false);
+    for (size_t i = 0; i < PARSE_N; i++) {
+        struct obi_ev ev;
+        xmpp_stanza_t *st;
+
+        fa_pause(true);
+        cr_assert_not_null(st = xmpp_stanza_new_from_string(ctx,
+                                                            parse_cases[i]));
+        fa_pause(false);
+        RETRY(obi_parse(st, &ev), OB_ENOMEM);
+        ev_text(&ev, got, sizeof got);
+        if (fa_at() < 0)
+            memcpy(ref->want[i], got, sizeof got);
+        cr_assert_str_eq(got, ref->want[i], "case %zu, allocation %ld", i,
+                         fa_at());
+        obi_ev_clear(&ev);
+        xmpp_stanza_release(st);
+    }
+    fa_pause(true);
+    xmpp_ctx_free(ctx);
+    fa_pause(false);
+}
+
+Test(ob_alloc, ob_parse)
+{
+    static struct parse_ref ref;
+
+    xmpp_initialize();
+    exhaust("ob_parse", parse_scenario, &ref);
+    for (size_t i = 0; i < PARSE_N; i++)
+        cr_assert(strncmp(ref.want[i], "0/", 2) || i == 7,
+                  "case %zu parses to nothing", i);
     xmpp_shutdown();
 }
