@@ -21,3 +21,20 @@ tests_unit_test_ob_alloc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 tests_unit_test_ob_alloc_LDFLAGS = $(AM_LDFLAGS) $(FA_WRAP)
 tests_unit_test_ob_alloc_LDADD = src/substrate/libob.la $(OB_FI) \
 	$(CRITERION_LIBS)
+
+# The client end to end (tests/integration/test_ob_alloc): connect, join,
+# a view change, unicast both ways, groupcast, leave, free, on Prosody and
+# ejabberd with xmucd, under allocation failures (a few hundred indices
+# per mode: OB_ALLOC_ALL).
+check_PROGRAMS += tests/integration/test_ob_alloc
+TESTS += tests/integration/test_ob_alloc
+tests_integration_test_ob_alloc_SOURCES = tests/integration/test_ob_alloc.c \
+	$(FA_SOURCES)
+tests_integration_test_ob_alloc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
+tests_integration_test_ob_alloc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_ob_alloc_LDFLAGS = $(AM_LDFLAGS) $(FA_WRAP)
+tests_integration_test_ob_alloc_LDADD = src/substrate/libob.la $(OB_FI) \
+	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) \
+	$(EVENT_LIBS)
+EXTRA_tests_integration_test_ob_alloc_DEPENDENCIES = src/xmuc/xmucd

@@ -56,16 +56,20 @@ void *fa_mem_realloc(void *p, size_t size, void *ud);
 typedef void (*fa_scenario)(void *ud);
 
 /* Which indices to try: all below `all`, then every `stride`-th (0: all
- * of them). */
+ * of them).  may_miss: the scenario is not deterministic (a network):
+ * a run may allocate less and never reach its index; such runs are
+ * counted, not failed. */
 struct fa_plan {
     long all;
     long stride;
+    bool may_miss;
 };
 
 /* Runs s once counting (asserting it allocates at all), then once per
  * index of the plan failing it in `mode`, asserting each time that the
- * index was reached (a failure happened) and that no block is left
- * alive.  Logs and returns how many indices were tried. */
+ * index was reached (a failure happened; see may_miss) and that no block
+ * is left alive.  Logs and returns how many indices were tried and
+ * reached. */
 long fa_exhaust(const char *name, fa_scenario s, void *ud, enum fa_mode mode,
                 const struct fa_plan *plan);
 

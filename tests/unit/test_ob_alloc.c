@@ -35,7 +35,7 @@
                       fa_at());                                              \
     } while (0)
 
-static const struct fa_plan every = {0, 0};
+static const struct fa_plan every = {0, 0, false};
 
 static void exhaust(const char *name, fa_scenario s, void *ud)
 {
