@@ -25,7 +25,7 @@ tests_unit_test_ob_alloc_LDADD = src/substrate/libob.la $(OB_FI) \
 # The client end to end (tests/integration/test_ob_alloc): connect, join,
 # a view change, unicast both ways, groupcast, leave, free, on Prosody and
 # ejabberd with xmucd, under allocation failures (a few hundred indices
-# per mode: OB_ALLOC_ALL).
+# per mode: OB_ALLOC_RUNS).
 check_PROGRAMS += tests/integration/test_ob_alloc
 TESTS += tests/integration/test_ob_alloc
 tests_integration_test_ob_alloc_SOURCES = tests/integration/test_ob_alloc.c \
