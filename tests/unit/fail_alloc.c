@@ -167,9 +167,9 @@ void __wrap_free(void *p)
     __real_free(p);
 }
 
-char *__wrap_strndup(const char *s, size_t n)
+/* A counted copy of the len bytes at s, NUL-terminated. */
+static char *copy(const char *s, size_t len)
 {
-    size_t len = strnlen(s, n);
     char *d = __wrap_malloc(len + 1);
 
     if (d) {
@@ -179,7 +179,8 @@ char *__wrap_strndup(const char *s, size_t n)
     return d;
 }
 
-char *__wrap_strdup(const char *s) { return __wrap_strndup(s, SIZE_MAX); }
+char *__wrap_strndup(const char *s, size_t n) { return copy(s, strnlen(s, n)); }
+char *__wrap_strdup(const char *s) { return copy(s, strlen(s)); }
 
 void *fa_mem_alloc(size_t size, void *ud)
 {
