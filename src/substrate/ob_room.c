@@ -549,16 +549,16 @@ int ob_room_create(ob_client *c, const char *room, const char *nick,
 int ob_room_leave(ob_client *c, const char *room)
 {
     struct obi_room *r;
-    struct obi_ev *ev;
+    struct obi_ev *ev = NULL;
+    int rc = OB_ESTATE;
 
     if (!c || !room)
         return OB_EINVAL;
-    int rc = OB_ESTATE;
-
     if (!(r = obi_room_find(c, room)) || r->st == OBI_R_LEAVING)
         return OB_ENOTFOUND;
-    if (r->st != OBI_R_REJOIN_WAIT && (rc = send_presence(c, r, false)) ==
-                                          OB_ENOMEM)
+    if (r->st != OBI_R_REJOIN_WAIT)
+        rc = send_presence(c, r, false);
+    if (rc == OB_ENOMEM)
         return rc; /* nothing changed: the caller may try again */
     /* not connected (or not in it yet): out at once, told from the loop */
     if (rc != OB_OK && (!(ev = obi_ev_new(OBI_SELF_OUT)) ||

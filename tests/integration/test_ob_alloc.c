@@ -4,9 +4,10 @@
  * One scenario: a fresh client connects anonymously, joins a room with a
  * view, sees the peer already there (a view change), sends it a unicast
  * and gets its echo back, groupcasts and receives its own groupcast,
- * leaves, and is freed.  The peer is a liborbweb client in a child
- * process (so its allocations are not counted with ours), echoing every
- * unicast.  The scenario runs once counting allocations, then once per
+ * leaves, and is freed; the room relays groupcasts, or (prosody_pbcast)
+ * carries them with the pbcast engine, whose allocations are then ours
+ * too.  The peer is a liborbweb client in a child process (so its
+ * allocations are not counted with ours), echoing every unicast.  The scenario runs once counting allocations, then once per
  * chosen allocation index with that allocation failing (FA_ONCE), and
  * with it and every later one failing (FA_FROM) until the client reports
  * something.  Each step must then either complete or be reported: an
@@ -45,6 +46,7 @@ struct world {
     struct hs_proc *x;
     pid_t peer;
     int peer_cmd, peer_ready; /* see "the echoing peer" */
+    const char *groupcast;    /* the rooms' mode: NULL (relay), "pbcast" */
     char room[128];           /* this run's */
 };
 
@@ -59,6 +61,7 @@ static struct world W;
  * the command pipe: the peer exits. */
 
 struct peer {
+    struct ob_room_config cfg; /* the rooms it makes */
     struct event_base *base;
     struct event *ev_cmd;
     ob_client *c;
@@ -111,7 +114,7 @@ static void peer_command(evutil_socket_t fd, short what, void *u)
     if (*p->room)
         ob_room_leave(p->c, p->room);
     snprintf(p->room, sizeof p->room, "%s", room);
-    if (ob_room_join(p->c, p->room, PEER_NICK, NULL))
+    if (ob_room_create(p->c, p->room, PEER_NICK, &p->cfg, NULL))
         _exit(5);
 }
 
@@ -127,6 +130,8 @@ static void peer_main(int cmd, int ready)
                            .jid = hs_server_anon_domain(W.s),
                            .tls = OB_TLS_TRUST, .cb = &cb, .user = &p};
 
+    p.cfg = (struct ob_room_config){.manager = "complete",
+                                    .groupcast = W.groupcast};
     p.cmd = cmd;
     p.ready = ready;
     if (!(o.base = p.base = event_base_new()) ||
@@ -195,12 +200,13 @@ static void peer_stop(void)
               "the echoing peer ended with status %#x", status);
 }
 
-static void world_start(enum hs_kind kind)
+static void world_start(enum hs_kind kind, const char *groupcast)
 {
     char err[2048];
     struct hs_options opt = {.accounts = 1};
 
     memset(&W, 0, sizeof W);
+    W.groupcast = groupcast;
     W.s = hs_server_start(kind, &opt, err, sizeof err);
     cr_assert(W.s, "%s", err);
     W.x = hs_xmucd_start(W.s, NULL, err, sizeof err);
@@ -410,13 +416,18 @@ static void counted(void *ud)
               m->last);
 }
 
-static void under_failures(enum hs_kind kind, long runs)
+static void under_failures(enum hs_kind kind, const char *groupcast,
+                           long runs)
 {
+    char name[64];
+
     static struct me m;
     struct fa_plan plan;
     long count;
 
-    world_start(kind);
+    world_start(kind, groupcast);
+    snprintf(name, sizeof name, "%s%s%s", hs_kind_name(kind),
+             groupcast ? ", " : "", groupcast ? groupcast : "");
     fa_begin(-1, FA_ONCE);
     counted(&m);
     count = fa_count();
@@ -426,16 +437,14 @@ static void under_failures(enum hs_kind kind, long runs)
     cr_assert_gt(count, 0, "no allocation was counted (is --wrap in effect?)");
     plan = plan_for(count, runs);
     fprintf(stderr, "%s: the scenario allocates %ld times; %ld one by one, "
-            "then every %ld-th\n", hs_kind_name(kind), count, plan.all,
-            plan.stride);
-    cr_assert_gt(fa_exhaust(hs_kind_name(kind), me_scenario, &m, FA_ONCE,
-                            &plan), 0);
-    cr_assert_gt(fa_exhaust(hs_kind_name(kind), me_scenario, &m, FA_FROM,
-                            &plan), 0);
+            "then every %ld-th\n", name, count, plan.all, plan.stride);
+    cr_assert_gt(fa_exhaust(name, me_scenario, &m, FA_ONCE, &plan), 0);
+    cr_assert_gt(fa_exhaust(name, me_scenario, &m, FA_FROM, &plan), 0);
     world_stop();
 }
 
 TestSuite(ob_alloc, .timeout = 900);
 /* A run takes about 0.3 s on Prosody and 1.2 s on ejabberd here. */
-Test(ob_alloc, prosody) { under_failures(HS_PROSODY, 200); }
-Test(ob_alloc, ejabberd) { under_failures(HS_EJABBERD, 30); }
+Test(ob_alloc, prosody) { under_failures(HS_PROSODY, NULL, 200); }
+Test(ob_alloc, prosody_pbcast) { under_failures(HS_PROSODY, "pbcast", 200); }
+Test(ob_alloc, ejabberd) { under_failures(HS_EJABBERD, NULL, 30); }
