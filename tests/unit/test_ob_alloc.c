@@ -497,7 +497,8 @@ static void jg_deliver(uint64_t now)
 
         int rc = e2e_jingle_handle(to->t, st, now);
 
-        /* a refusal is answered; out of memory is the only one here */
+        /* a refusal is answered; out of memory is the only refusal here,
+         * and a session the other side gave up on for it is unknown */
         cr_assert(rc == 0 || rc == E2E_JINGLE_ENOMEM ||
                       (rc == E2E_JINGLE_EUNKNOWN && fa_at() >= 0),
                   "allocation %ld: %s", fa_at(), e2e_jingle_strerror(rc));
