@@ -160,13 +160,15 @@ static void deliver(void *ctx, uint32_t origin, uint64_t seq,
     struct obi_gc *g = ctx;
     ob_client *c = g->r->c;
     struct obi_ev *ev = obi_ev_new(OBI_GROUPCAST);
-    int rc = OB_ENOMEM;
+    int rc = ev ? obi_gc_payload_decode(payload, len, &ev->nick, &ev->body)
+                : OB_ENOMEM;
 
     (void)origin;
-    if (!ev || !(ev->room = strdup(g->r->jid)) ||
-        (rc = obi_gc_payload_decode(payload, len, &ev->nick, &ev->body)) ||
-        (rc = OB_ENOMEM,
-         !(ev->from = malloc(strlen(ev->room) + strlen(ev->nick) + 2)))) {
+    if (rc == OB_OK && (!(ev->room = strdup(g->r->jid)) ||
+                        !(ev->from = malloc(strlen(ev->room) +
+                                            strlen(ev->nick) + 2))))
+        rc = OB_ENOMEM;
+    if (rc) {
         if (rc == OB_ENOMEM)
             obi_lost(c, "a groupcast");
         else
