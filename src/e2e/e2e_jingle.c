@@ -238,6 +238,18 @@ static void sort_candidates(struct e2e_jingle_msg *m)
     }
 }
 
+/* Does el hold any text?  (xmpp_stanza_get_text says NULL both for none
+ * and when out of memory.) */
+static bool has_text(xmpp_stanza_t *el)
+{
+    xmpp_stanza_t *c;
+
+    for (c = xmpp_stanza_get_children(el); c; c = xmpp_stanza_get_next(c))
+        if (xmpp_stanza_is_text(c) && *xmpp_stanza_get_text_ptr(c))
+            return true;
+    return false;
+}
+
 static int parse_fingerprint(xmpp_stanza_t *el, struct e2e_jingle_msg *m)
 {
     const char *hash = xmpp_stanza_get_attribute(el, "hash");
@@ -249,7 +261,8 @@ static int parse_fingerprint(xmpp_stanza_t *el, struct e2e_jingle_msg *m)
         return E2E_JINGLE_EBADREQ;
     if (strcmp(hash, "sha-256"))
         return E2E_JINGLE_ENOTACCEPTABLE;
-    text = xmpp_stanza_get_text(el);
+    if (!(text = xmpp_stanza_get_text(el)) && has_text(el))
+        return E2E_JINGLE_ENOMEM; /* not the peer's mistake */
     ok = fingerprint_norm(text, m->fingerprint);
     if (text)
         xmpp_free(ctx, text);
@@ -721,6 +734,7 @@ int e2e_jingle_initiate(e2e_jingle *t, const char *peer,
                         uint64_t now_ms, char sid[E2E_JINGLE_SID_MAX + 1])
 {
     struct e2e_jingle_msg m = {.action = E2E_JINGLE_INITIATE, .n_candidates = n};
+    struct session *s;
     int rc;
 
     if (!t || !peer || !c || n == 0 || n > E2E_JINGLE_MAX_CANDIDATES ||
@@ -730,10 +744,13 @@ int e2e_jingle_initiate(e2e_jingle *t, const char *peer,
         return rc;
     memcpy(m.candidates, c, n * sizeof *c);
     new_sid(t, peer, m.sid);
-    if ((rc = send_msg(t, peer, &m)) < 0)
+    /* the session first: a failure then leaves nothing on either side */
+    if (!(s = add_session(t, peer, m.sid, E2E_JINGLE_INITIATOR, now_ms)))
+        return E2E_JINGLE_ENOMEM;
+    if ((rc = send_msg(t, peer, &m)) < 0) {
+        forget(t, s);
         return rc;
-    if (!add_session(t, peer, m.sid, E2E_JINGLE_INITIATOR, now_ms))
-        return E2E_JINGLE_ENOMEM; /* the peer's acknowledgement finds nothing */
+    }
     memcpy(sid, m.sid, sizeof m.sid);
     return 0;
 }

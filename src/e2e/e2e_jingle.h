@@ -117,7 +117,8 @@ struct e2e_jingle_msg {
  * from [A-Za-z0-9._-], a SHA-256 fingerprint).  Returns 0, ENOTJINGLE
  * (no <jingle/> child), EBADREQ, ENOTACCEPTABLE (another application,
  * transport, hash, or no framing we know), EPOLICY (too many
- * candidates or framings) or EUNSUPPORTED (another Jingle action). */
+ * candidates or framings), EUNSUPPORTED (another Jingle action) or
+ * ENOMEM (the stanza may be fine: we could not read it). */
 int e2e_jingle_parse(xmpp_stanza_t *iq, struct e2e_jingle_msg *out);
 
 /* Builds <iq type='set' to=to id=id> carrying m; party is our JID (the
@@ -203,7 +204,7 @@ void e2e_jingle_free(e2e_jingle *t);
 /* Starts a session with peer (a full JID) offering candidates (tried by
  * the peer in the order given) and our fingerprint: sends
  * session-initiate, and writes the new session id to sid.  ELIMIT when
- * the table is full. */
+ * the table is full; on ENOMEM nothing was sent and nothing is kept. */
 int e2e_jingle_initiate(e2e_jingle *t, const char *peer,
                         const struct e2e_jingle_candidate *c, size_t n,
                         uint64_t now_ms, char sid[E2E_JINGLE_SID_MAX + 1]);

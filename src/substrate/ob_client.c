@@ -130,12 +130,22 @@ void obi_kick(ob_client *c)
         event_active(c->ev_kick, EV_TIMEOUT, 0);
 }
 
+void obi_lost(ob_client *c, const char *what)
+{
+    obi_logf(c, "error", "out of memory: %s was dropped", what);
+    c->lost++;
+    obi_kick(c);
+}
+
 static void enqueue_state(ob_client *c, enum ob_state st)
 {
     struct obi_ev *ev = obi_ev_new(OBI_STATE);
 
     if (!ev) {
         c->state = st; /* at least the state is right */
+        c->lost_state = st;
+        c->lost_state_set = true; /* applied by the dispatcher */
+        obi_lost(c, "a state change");
         return;
     }
     ev->sub = st;
@@ -146,8 +156,10 @@ static void enqueue_conn_error(ob_client *c, int code, const char *text)
 {
     struct obi_ev *ev = obi_ev_new(OBI_CONN_ERROR);
 
-    if (!ev)
+    if (!ev) {
+        obi_lost(c, "a connection error");
         return;
+    }
     ev->code = code;
     ev->sub = OB_OP_CONNECT;
     ev->text = strdup(text);
@@ -269,8 +281,8 @@ void obi_take(ob_client *c, xmpp_stanza_t *st)
     struct obi_ev *ev;
 
     if (!(ev = obi_ev_new(OBI_NONE)) || obi_parse(st, ev)) {
-        obi_logf(c, "error", "out of memory: a %s was dropped",
-                 xmpp_stanza_get_name(st));
+        obi_lost(c, !strcmp(xmpp_stanza_get_name(st), "presence")
+                        ? "a presence" : "a message");
         free(ev);
         return;
     }
@@ -297,9 +309,10 @@ static int stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     (void)conn;
     if (c->dying)
         return 1;
-    if (c->direct && ordered(st))
-        obi_direct_recv(c->direct, st);
-    else
+    if (c->direct && ordered(st)) {
+        if (obi_direct_recv(c->direct, st) == OB_ENOMEM)
+            obi_lost(c, "a unicast");
+    } else
         obi_take(c, st);
     return 1;
 }
@@ -310,7 +323,7 @@ static void queue_iq(ob_client *c, xmpp_stanza_t *st, enum obi_kind kind)
     struct obi_ev *ev = obi_ev_new(kind);
 
     if (!ev) {
-        obi_logf(c, "error", "out of memory: an IQ was dropped");
+        obi_lost(c, "an IQ");
         return;
     }
     ev->st = xmpp_stanza_clone(st);
@@ -823,6 +836,23 @@ static void handle(ob_client *c, struct obi_ev *ev)
     }
 }
 
+/* What obi_lost counted: the state change dropped last is applied, and
+ * the application told (nothing here allocates). */
+static void report_lost(ob_client *c)
+{
+    if (!c->dying && c->lost_state_set) {
+        c->lost_state_set = false;
+        apply_state(c, c->lost_state);
+    }
+    if (!c->dying && c->lost) {
+        c->lost = 0;
+        obi_emit_error(c, OB_ENOMEM, OB_OP_CONNECT, NULL,
+                       "out of memory: events were dropped (a state "
+                       "change, view change, unicast, groupcast or error "
+                       "may be missing; the log names them)");
+    }
+}
+
 /* Runs the queued events; false when a callback freed c (it is gone). */
 static bool dispatch(ob_client *c)
 {
@@ -841,6 +871,7 @@ static bool dispatch(ob_client *c)
         obi_ev_clear(ev);
         free(ev);
     }
+    report_lost(c);
     c->in_dispatch = false;
     if (c->dying) {
         client_destroy(c);

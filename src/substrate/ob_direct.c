@@ -176,6 +176,7 @@ static void tell_too_big(ob_client *c, xmpp_stanza_t *st)
         if (ev)
             obi_ev_clear(ev);
         free(ev);
+        obi_lost(c, "the bounce of a unicast too large");
         return;
     }
     ev->cond = OB_COND_POLICY_VIOLATION;
@@ -184,9 +185,14 @@ static void tell_too_big(ob_client *c, xmpp_stanza_t *st)
 
 static void resend_relayed(void *ud, xmpp_stanza_t *st)
 {
-    if (!obi_fits_relay(ud, st, OBI_SIZE_UNKNOWN))
+    int rc = obi_fits_relay(ud, st, OBI_SIZE_UNKNOWN) ? obi_send(ud, st)
+                                                      : OB_ETOOBIG;
+
+    if (rc == OB_ETOOBIG)
         tell_too_big(ud, st);
-    else if (obi_send(ud, st) != OB_OK)
+    else if (rc == OB_ENOMEM)
+        obi_lost(ud, "a unicast resent relayed");
+    else if (rc != OB_OK)
         obi_logf(ud, "warn", "a unicast to %s was lost with its direct link",
                  xmpp_stanza_get_to(st));
 }
@@ -251,8 +257,7 @@ static void on_link_stanza(void *ud, e2e_link *l, xmpp_stanza_t *st)
     }
     xmpp_stanza_set_from(st, s->peer); /* the certificate said who */
     if (obi_order_recv(s->d->ord, s->peer, st, obi_now_ms(), deliver, c) < 0)
-        obi_logf(c, "error", "out of memory: a unicast from %s was lost",
-                 s->peer);
+        obi_lost(c, "a unicast from a direct link");
 }
 
 static void on_link_acked(void *ud, e2e_link *l, uint64_t h)

@@ -193,13 +193,20 @@ static void deliver(void *ctx, uint32_t origin, uint64_t seq,
     struct obi_gc *g = ctx;
     ob_client *c = g->r->c;
     struct obi_ev *ev = obi_ev_new(OBI_GROUPCAST);
+    int rc = ev ? obi_gc_payload_decode(payload, len, &ev->nick, &ev->body)
+                : OB_ENOMEM;
 
     (void)origin;
-    if (!ev || !(ev->room = strdup(g->r->jid)) ||
-        obi_gc_payload_decode(payload, len, &ev->nick, &ev->body) ||
-        !(ev->from = malloc(strlen(ev->room) + strlen(ev->nick) + 2))) {
-        obi_logf(c, "warn", "groupcast %" PRIu64 " of %s dropped (malformed "
-                 "payload or out of memory)", seq, g->r->jid);
+    if (rc == OB_OK && (!(ev->room = strdup(g->r->jid)) ||
+                        !(ev->from = malloc(strlen(ev->room) +
+                                            strlen(ev->nick) + 2))))
+        rc = OB_ENOMEM;
+    if (rc) {
+        if (rc == OB_ENOMEM)
+            obi_lost(c, "a groupcast");
+        else
+            obi_logf(c, "warn", "groupcast %" PRIu64 " of %s dropped "
+                     "(malformed payload)", seq, g->r->jid);
         if (ev)
             obi_ev_clear(ev);
         free(ev);
@@ -226,6 +233,7 @@ static void gap(void *ctx, uint32_t origin, uint64_t first, uint64_t last)
         if (ev)
             obi_ev_clear(ev);
         free(ev);
+        obi_lost(g->r->c, "a groupcast gap");
         return;
     }
     ev->seq = first;
@@ -372,9 +380,12 @@ void obi_gc_inject(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
         m.payload = p;
         rc = ev->seq ? gc_inject(g->e, &m) : OB_EINVAL; /* seq 0: malformed */
     }
-    if (rc)
-        obi_logf(c, "warn", "groupcast %" PRIu64 " of %s not injected (out "
-                 "of memory, malformed or over a bound: %d)", ev->seq, r->jid, rc);
+    _Static_assert((int)GC_ENOMEM == (int)OB_ENOMEM, "one out-of-memory code");
+    if (rc == OB_ENOMEM)
+        obi_lost(c, "a groupcast");
+    else if (rc)
+        obi_logf(c, "warn", "groupcast %" PRIu64 " of %s not injected "
+                 "(malformed or over a bound: %d)", ev->seq, r->jid, rc);
     free(p);
     arm(c);
 }

@@ -283,12 +283,22 @@ struct ob_client {
     struct obi_pending *pending;
     struct obi_ev *q_head, *q_tail;
     bool in_dispatch, dying;
+    /* Events that could not be queued for want of memory (obi_lost): the
+     * dispatcher reports them as one OB_ENOMEM error, and applies the
+     * last state change that was dropped. */
+    unsigned lost;
+    bool lost_state_set;
+    enum ob_state lost_state;
 };
 
 /* Queues ev (taking ownership of the allocation) for the dispatcher. */
 void obi_enqueue(ob_client *c, struct obi_ev *ev);
 /* Allocates a zeroed event of kind; NULL when out of memory. */
 struct obi_ev *obi_ev_new(enum obi_kind kind);
+/* An event (what: "a presence", ...) could not be queued for want of
+ * memory: logged, and reported to the application by the dispatcher as
+ * an OB_ENOMEM error (op OB_OP_CONNECT) without allocating. */
+void obi_lost(ob_client *c, const char *what);
 /* Makes the event loop run libstrophe and the dispatcher soon. */
 void obi_kick(ob_client *c);
 void obi_logf(ob_client *c, const char *level, const char *fmt, ...)

@@ -87,6 +87,32 @@ static int dup(char **dst, const char *src)
     return src && !*dst ? -1 : 0;
 }
 
+/* *out = the text children of el joined, in our own memory ("" when
+ * none): libstrophe's xmpp_stanza_get_text says NULL both for "no text"
+ * and "out of memory", and must not be mistaken for the former. */
+static int text_dup(xmpp_stanza_t *el, char **out)
+{
+    xmpp_stanza_t *c;
+    size_t len = 0;
+
+    for (c = xmpp_stanza_get_children(el); c; c = xmpp_stanza_get_next(c))
+        if (xmpp_stanza_is_text(c))
+            len += strlen(xmpp_stanza_get_text_ptr(c));
+    if (!(*out = malloc(len + 1)))
+        return OB_ENOMEM;
+    len = 0;
+    for (c = xmpp_stanza_get_children(el); c; c = xmpp_stanza_get_next(c))
+        if (xmpp_stanza_is_text(c)) {
+            const char *t = xmpp_stanza_get_text_ptr(c);
+            size_t n = strlen(t);
+
+            memcpy(*out + len, t, n);
+            len += n;
+        }
+    (*out)[len] = '\0';
+    return 0;
+}
+
 int obi_split_jid(const char *full, char **bare, char **nick)
 {
     const char *slash;
@@ -117,9 +143,8 @@ static xmpp_stanza_t *first_tag(xmpp_stanza_t *st)
 int obi_parse_error(xmpp_stanza_t *st, struct obi_ev *ev)
 {
     xmpp_stanza_t *e = xmpp_stanza_get_child_by_name(st, "error"), *c;
+    xmpp_stanza_t *text = NULL;
     const char *name = NULL;
-    char *text = NULL;
-    int rc = 0;
 
     ev->code = OB_ESTANZA;
     for (c = first_tag(e); c; c = xmpp_stanza_get_next(c)) {
@@ -128,7 +153,7 @@ int obi_parse_error(xmpp_stanza_t *st, struct obi_ev *ev)
             continue;
         if (!strcmp(xmpp_stanza_get_name(c), "text")) {
             if (!text)
-                text = xmpp_stanza_get_text(c);
+                text = c;
         } else if (!name) {
             name = xmpp_stanza_get_name(c);
         }
@@ -137,11 +162,13 @@ int obi_parse_error(xmpp_stanza_t *st, struct obi_ev *ev)
     if (dup(&ev->condition, name ? name : "undefined-condition") ||
         dup(&ev->etype, e && xmpp_stanza_get_type(e) ? xmpp_stanza_get_type(e)
                                                      : "") ||
-        dup(&ev->text, text ? text : ev->condition))
-        rc = OB_ENOMEM;
-    if (text)
-        xmpp_free(xmpp_stanza_get_context(st), text);
-    return rc;
+        (text && text_dup(text, &ev->text)))
+        return OB_ENOMEM;
+    if (ev->text && !*ev->text) { /* an empty <text/>: as none */
+        free(ev->text);
+        ev->text = NULL;
+    }
+    return ev->text || !dup(&ev->text, ev->condition) ? 0 : OB_ENOMEM;
 }
 
 /* True when <x xmlns=muc#user/> carries <status code=code/>. */
@@ -254,24 +281,30 @@ static void parse_seq(xmpp_stanza_t *st, struct obi_ev *ev)
 
 /* <gc room= mode=>base64</gc> in a message that is not a groupchat: a
  * groupcast engine's record from a neighbour. */
-static int parse_record(xmpp_stanza_t *st, xmpp_stanza_t *g, struct obi_ev *ev)
+static int parse_record(xmpp_stanza_t *g, struct obi_ev *ev)
 {
     const char *room = xmpp_stanza_get_attribute(g, "room");
-    char *text;
 
     if (!room)
         return 0;
-    if (dup(&ev->room, room))
+    if (dup(&ev->room, room) || text_dup(g, &ev->body))
         return OB_ENOMEM;
     ev->sub = obi_gc_mode(xmpp_stanza_get_attribute(g, "mode"));
-    text = xmpp_stanza_get_text(g);
-    ev->body = strdup(text ? text : "");
-    if (text)
-        xmpp_free(xmpp_stanza_get_context(st), text);
-    if (!ev->body)
-        return OB_ENOMEM;
     ev->kind = OBI_GC_RECORD;
     return 0;
+}
+
+/* Is s[0..n) base64 as libstrophe decodes it (length a multiple of 4,
+ * the alphabet, at most two '=' at the end)? */
+static bool b64_shaped(const char *s, size_t n)
+{
+    size_t body = n;
+
+    while (body > 0 && n - body < 2 && s[body - 1] == '=')
+        body--;
+    return n % 4 == 0 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789+/") == body;
 }
 
 /* <data xmlns=OBI_NS_E2E>base64</data> into ev->data: 1 when there is
@@ -290,8 +323,12 @@ static int parse_data(xmpp_stanza_t *st, struct obi_ev *ev)
     if (!n || n > (size_t)OBI_MAX_DATA / 3 * 4 + 4 || xmpp_stanza_get_next(t))
         return 0;
     xmpp_base64_decode_bin(ctx, b64, n, &raw, &len);
-    if (!raw || !len)
+    if (!raw && b64_shaped(b64, n))
+        return OB_ENOMEM; /* libstrophe says NULL for both */
+    if (!raw || !len) {
+        xmpp_free(ctx, raw);
         return 0;
+    }
     ev->data = malloc(len);
     if (ev->data) {
         memcpy(ev->data, raw, len);
@@ -318,7 +355,7 @@ static int parse_message(xmpp_stanza_t *st, struct obi_ev *ev)
     }
     if ((g = xmpp_stanza_get_child_by_name_and_ns(st, "gc", OBI_NS)) &&
         !(type && !strcmp(type, "groupchat")))
-        return parse_record(st, g, ev);
+        return parse_record(g, ev);
     if (!b && (!type || strcmp(type, "groupchat"))) {
         if ((rc = parse_data(st, ev)) <= 0)
             return rc; /* chat states, receipts, ...: not for us */
@@ -327,13 +364,7 @@ static int parse_message(xmpp_stanza_t *st, struct obi_ev *ev)
     }
     if (!b)
         return 0; /* a subject: not for us */
-    ev->body = xmpp_stanza_get_text(b);
-    if (ev->body) { /* move into malloc'd memory */
-        char *copy = strdup(ev->body);
-        xmpp_free(xmpp_stanza_get_context(st), ev->body);
-        if (!(ev->body = copy))
-            return OB_ENOMEM;
-    } else if (!(ev->body = strdup("")))
+    if (text_dup(b, &ev->body))
         return OB_ENOMEM;
     if (type && !strcmp(type, "groupchat")) {
         if (obi_split_jid(from, &ev->room, &ev->nick))

@@ -397,7 +397,9 @@ int obi_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     }
     if (rc == OB_OK)
         obi_enqueue(c, ev);
-    else if (ev) {
+    else if (!ev)
+        obi_lost(c, "the answer to a request");
+    else {
         obi_ev_clear(ev);
         ev->kind = p->kind;
         ev->code = OB_ENOMEM;
@@ -425,7 +427,8 @@ void obi_pending_fail_all(ob_client *c, int code)
             ev->list_fn = p->fn;
             ev->list_arg = p->arg;
             obi_enqueue(c, ev);
-        }
+        } else if (code)
+            obi_lost(c, "the failure of a request");
         pending_free(p);
     }
 }
@@ -547,25 +550,28 @@ int ob_room_create(ob_client *c, const char *room, const char *nick,
 int ob_room_leave(ob_client *c, const char *room)
 {
     struct obi_room *r;
-    struct obi_ev *ev;
+    struct obi_ev *ev = NULL;
+    int rc = OB_ESTATE;
 
     if (!c || !room)
         return OB_EINVAL;
     if (!(r = obi_room_find(c, room)) || r->st == OBI_R_LEAVING)
         return OB_ENOTFOUND;
-    if (r->retry)
-        evtimer_del(r->retry);
-    if (r->st != OBI_R_REJOIN_WAIT && send_presence(c, r, false) == OB_OK) {
-        r->st = OBI_R_LEAVING;
-        return OB_OK;
-    }
+    if (r->st != OBI_R_REJOIN_WAIT)
+        rc = send_presence(c, r, false);
+    if (rc == OB_ENOMEM)
+        return rc; /* nothing changed: the caller may try again */
     /* not connected (or not in it yet): out at once, told from the loop */
-    r->st = OBI_R_LEAVING;
-    if (!(ev = obi_ev_new(OBI_SELF_OUT)) || !(ev->room = strdup(r->jid))) {
+    if (rc != OB_OK && (!(ev = obi_ev_new(OBI_SELF_OUT)) ||
+                        !(ev->room = strdup(r->jid)))) {
         free(ev);
         return OB_ENOMEM;
     }
-    obi_enqueue(c, ev);
+    if (r->retry)
+        evtimer_del(r->retry);
+    r->st = OBI_R_LEAVING;
+    if (rc != OB_OK)
+        obi_enqueue(c, ev);
     return OB_OK;
 }
 
