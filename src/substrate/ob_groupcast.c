@@ -30,11 +30,23 @@
 /* base64 of the largest record, and a little slack for line breaks */
 #define TEXT_MAX (4u * ((GC_WIRE_MAX + 2u) / 3u) + 64u)
 
+/* A peer that sent us records without being in our view: one that has
+ * us as a gossip contact (those edges are one-way).  Numbered from the
+ * room's counter, like neighbours. */
+struct stranger {
+    char *jid;
+    uint32_t id;
+};
+
+#define STRANGERS 64 /* per room; the oldest is replaced */
+
 struct obi_gc {
     gc *e;
     struct obi_room *r;
     int mode;        /* enum obi_gc_mode */
     uint64_t delivered; /* the room's last seq handed to the application */
+    struct stranger str[STRANGERS];
+    size_t nstr, next_str; /* used entries; the next one to replace */
 };
 
 /* A room left: the next seq its stream owes us.  A few are kept per
@@ -117,6 +129,39 @@ static const struct obi_nb *nb_by_jid(const struct obi_room *r,
     return NULL;
 }
 
+/* The engine's number for a sender outside our view (a new one the
+ * first time), or UINT32_MAX when out of memory. */
+static uint32_t stranger_id(struct obi_gc *g, const char *jid)
+{
+    struct stranger *s;
+    char *copy;
+
+    for (size_t i = 0; i < g->nstr; i++)
+        if (!strcmp(g->str[i].jid, jid))
+            return g->str[i].id;
+    if (!(copy = strdup(jid)))
+        return UINT32_MAX;
+    if (g->nstr < STRANGERS)
+        s = &g->str[g->nstr++];
+    else {
+        s = &g->str[g->next_str++ % STRANGERS];
+        free(s->jid);
+    }
+    *s = (struct stranger){copy, g->r->next_id++};
+    return s->id;
+}
+
+/* The JID of the engine's peer `id`: a neighbour or a stranger. */
+static const char *peer_jid(const struct obi_gc *g, gc_peer id)
+{
+    const struct obi_nb *n = nb_by_id(g->r, id);
+
+    for (size_t i = 0; !n && i < g->nstr; i++)
+        if (g->str[i].id == id)
+            return g->str[i].jid;
+    return n ? n->jid : NULL;
+}
+
 void obi_gc_unpin(struct obi_room *r, struct obi_nb *n)
 {
     if (n->pinned && r->c->direct)
@@ -158,16 +203,16 @@ static int send_record(void *ctx, gc_peer to, const gc_record *rec)
 {
     struct obi_gc *g = ctx;
     ob_client *c = g->r->c;
-    const struct obi_nb *n = nb_by_id(g->r, to);
+    const char *jid = peer_jid(g, to);
     uint8_t *buf = malloc(GC_WIRE_MAX);
     size_t len = 0;
     char id[32], *text = NULL;
     xmpp_stanza_t *m = NULL, *el, *t;
     int rc = -1;
 
-    if (!n || !n->jid || !buf || gc_wire_encode(rec, buf, GC_WIRE_MAX, &len) ||
+    if (!jid || !buf || gc_wire_encode(rec, buf, GC_WIRE_MAX, &len) ||
         !(text = xmpp_base64_encode(c->ctx, buf, len)) ||
-        !(m = xmpp_message_new(c->ctx, "normal", n->jid,
+        !(m = xmpp_message_new(c->ctx, "normal", jid,
                                obi_next_id(c, id, sizeof id))) ||
         !(el = obi_el(c->ctx, m, "gc", OBI_NS)) ||
         xmpp_stanza_set_attribute(el, "room", g->r->jid) ||
@@ -352,8 +397,11 @@ void obi_gc_free(struct obi_gc *g)
 {
     if (g && g->delivered && !g->r->c->dying)
         mark_save(g->r->c, g->r->jid, g->delivered + 1);
-    if (g)
+    if (g) {
         gc_free(g->e);
+        for (size_t i = 0; i < g->nstr; i++)
+            free(g->str[i].jid);
+    }
     free(g);
 }
 
@@ -397,15 +445,17 @@ void obi_gc_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
     unsigned char *bin = NULL;
     gc_record rec;
     struct obi_gc *g;
+    uint32_t id;
 
-    if (!n || !tlen || tlen > TEXT_MAX || !ev->sub) {
+    if (!tlen || tlen > TEXT_MAX || !ev->sub) {
         obi_logf(c, "debug", "a <gc/> from %s for %s dropped", ev->from, r->jid);
         return;
     }
     xmpp_base64_decode_bin(c->ctx, ev->body, tlen, &bin, &len);
     if (bin && !gc_wire_decode(bin, len, &rec, NULL) &&
-        (g = engine(r, ev->sub)))
-        gc_receive(g->e, n->id, &rec);
+        (g = engine(r, ev->sub)) &&
+        (id = n ? n->id : stranger_id(g, ev->from)) != UINT32_MAX)
+        gc_receive(g->e, id, &rec);
     if (bin)
         xmpp_free(c->ctx, bin);
     arm(c);

@@ -260,6 +260,8 @@ static uint32_t segment(const struct world *w, sim_node n)
 static void peer_up(struct world *w, struct peer *p)
 {
     gc_config cfg = {.engine = w->rc.engine, .round_ms = w->rc.round_ms,
+                     /* as liborbweb: digests along tree edges too */
+                     .gossip_attrs = GC_ATTR_GOSSIP | GC_ATTR_TREE,
                      .rounds = w->rc.rounds, .seed = w->seed ^ p->id ^
                      (uint64_t)p->gen << 40,
                      .send = peer_send, .send_ctx = p,
