@@ -1,1 +1,12 @@
-# tools/bench/groupcast.mk -- orbweb bench groupcast (Fig. 18).
+# tools/bench/groupcast.mk -- orbweb bench groupcast (Fig. 18): a master
+# groupcasts into rooms of real bench_peers members, for the server's own
+# MUC and xmucd's relay, tree, pbcast and tapbcast modes; the members'
+# groupcast engines exchange records over kernel socket pairs
+# (bench_gcnet, prefix bgn_), never through the server.
+
+ORBWEB_CLI_SOURCES += tools/bench/bench_groupcast.c \
+	tools/bench/bench_gcnet.c tools/bench/bench_gcnet.h
+
+# Smoke test: a quick run against Prosody (never timed).
+TESTS += tests/integration/test_bench_groupcast.sh
+EXTRA_DIST += tests/integration/test_bench_groupcast.sh
