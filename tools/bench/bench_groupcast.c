@@ -61,8 +61,8 @@ struct result {
     bool done;
     int n, sent, stable;
     double server_ms, xmucd_ms, kb, stanzas; /* per groupcast */
-    double p50, p99, ratio, gps, conv_s;
-    uint64_t dups;
+    double p50, p99, ratio, gps, conv_s, idle_ms_per_s;
+    uint64_t dups, gaps;
 };
 
 struct nb {
@@ -107,7 +107,8 @@ struct bench {
     double *sent_at, *done_at;
     double *lat;
     size_t nlat, lat_cap;
-    uint64_t dups, stable_got, dropped;
+    uint64_t dups, gaps, stable_got;
+    uint64_t dropped[4]; /* records refused, by gc_kind (0: undecodable) */
     double t0, last_send, last_report;
     uint64_t rng;
 };
@@ -217,6 +218,17 @@ static void on_round(evutil_socket_t fd, short what, void *arg)
     arm(mb);
 }
 
+/* Seqs the engine gave up on (after its buffer horizon), at members
+ * present for the whole point. */
+static void on_gap(void *ctx, uint32_t origin, uint64_t first, uint64_t last)
+{
+    struct member *mb = ctx;
+
+    (void)origin;
+    if (mb->b->measuring && mb->stable)
+        mb->b->gaps += last - first + 1;
+}
+
 static int send_record(void *ctx, gc_peer to, const gc_record *r)
 {
     struct member *mb = ctx;
@@ -251,7 +263,7 @@ static gc *engine(struct member *mb)
     gc_config cfg = {
         .engine = b->sys == SYS_TREE ? GC_TREECAST : GC_PBCAST,
         .send = send_record, .send_ctx = mb,
-        .deliver = on_deliver, .app_ctx = mb,
+        .deliver = on_deliver, .gap = on_gap, .app_ctx = mb,
         .seed = b->o->seed ^ ((uint64_t)mb->idx * 0x9e3779b97f4a7c15u) ^
                 (mb->gen << 48)};
 
@@ -289,7 +301,8 @@ static void on_record(void *ud, int to, int from, const uint8_t *rec,
         known = mb->view[i].idx == from;
     if (!known || !joined(b, to) || gc_wire_decode(rec, len, &r, NULL) ||
         !engine(mb)) {
-        b->dropped++; /* liborbweb drops a record from a non-neighbour */
+        /* liborbweb drops a record from a non-neighbour */
+        b->dropped[len && rec[0] <= GC_SOLICIT ? rec[0] : 0]++;
         return;
     }
     gc_receive(mb->e, (gc_peer)from, &r);
@@ -304,7 +317,7 @@ static void inject(struct member *mb, const char *nick, const char *seq,
 
     if (!m.seq || !engine(mb) ||
         obi_gc_payload_encode(nick, body, &p, &m.len)) {
-        mb->b->dropped++;
+        mb->b->dropped[GC_MSG]++;
         free(p);
         return;
     }
@@ -609,7 +622,7 @@ static void start_point(struct bench *b, enum kind k, int count, bool measure)
     memset(b->got_n, 0, (size_t)b->cap * sizeof *b->got_n);
     memset(b->done_at, 0, (size_t)b->cap * sizeof *b->done_at);
     b->nlat = 0;
-    b->dups = b->stable_got = 0;
+    b->dups = b->gaps = b->stable_got = 0;
     b->nstable = 0;
     for (int i = 0; i < b->n; i++) {
         struct member *mb = &b->m[i];
@@ -710,6 +723,21 @@ static double pct(const double *v, size_t n, double q)
     return n ? v[(size_t)((double)(n - 1) * q + 0.5)] : 0;
 }
 
+static bool elapsed(void *ud) { return bench_now_s() >= *(double *)ud; }
+
+/* Server-side CPU per second with members in the room and no groupcast
+ * (timers, probes, keep-alives): what every point pays besides its
+ * groupcasts. */
+static double idle_cpu(struct bench *b, double seconds)
+{
+    double t0 = bench_now_s(), end = t0 + seconds;
+    double c0 = bench_sched_ms(b->bs.server_pid) + bench_sched_ms(b->bs.xmucd_pid);
+
+    bp_pool_run_until(b->pool, elapsed, &end, 0);
+    return (bench_sched_ms(b->bs.server_pid) + bench_sched_ms(b->bs.xmucd_pid) -
+            c0) / (bench_now_s() - t0);
+}
+
 /* Runs one measured point; fills res. */
 static void measure(struct bench *b, enum kind k, int count, struct result *res)
 {
@@ -734,6 +762,7 @@ static void measure(struct bench *b, enum kind k, int count, struct result *res)
     res->ratio = b->nstable ? (double)b->stable_got /
                                   ((double)b->nstable * b->sent) : 0;
     res->dups = b->dups;
+    res->gaps = b->gaps;
     for (int s = 0; s < b->sent; s++)
         if (b->done_at[s] > last_done)
             last_done = b->done_at[s];
@@ -764,7 +793,8 @@ static void pick_churn(struct bench *b)
         if (b->m[i].in_churn)
             continue;
         b->m[i].in_churn = true;
-        b->m[i].phase = (double)(rnd(b) % 1000000u) / 1e6 * b->o->off_s;
+        b->m[i].phase = (double)(rnd(b) % 1000000u) / 1e6 *
+                        (b->o->off_s < b->o->vol_s ? b->o->off_s : b->o->vol_s);
         c++;
     }
 }
@@ -782,19 +812,20 @@ static void print_point(const struct opts *o, const char *sys, enum kind k,
                "\"server_stanzas_per_msg\":%.2f,\"latency_ms_p50\":%.3f,"
                "\"latency_ms_p99\":%.3f,\"delivery_ratio\":%.6f,"
                "\"stable_members\":%d,\"duplicates\":%" PRIu64 ","
-               "\"groupcasts_per_s\":%.2f,\"convergence_s\":%.1f,"
+               "\"gaps\":%" PRIu64 ",\"groupcasts_per_s\":%.2f,"
+               "\"convergence_s\":%.1f,\"idle_cpu_ms_per_s\":%.2f,"
                "\"machine\":\"%s\"}\n",
                sys, r->n, k == K_VOLATILE ? "true" : "false",
                k == K_FLOOD ? "true" : "false", r->sent,
                r->server_ms + r->xmucd_ms, r->server_ms, r->xmucd_ms, r->kb,
                r->stanzas, r->p50, r->p99, r->ratio, r->stable, r->dups,
-               r->gps, r->conv_s, o->machine);
+               r->gaps, r->gps, r->conv_s, r->idle_ms_per_s, o->machine);
     } else {
         printf("%-15s %5d %-8s %5d %9.2f %9.2f %9.2f %8.2f %8.1f %8.2f %8.2f "
-               "%9.5f %4" PRIu64 " %7.1f\n",
+               "%9.5f %4" PRIu64 " %5" PRIu64 " %7.1f %7.2f\n",
                sys, r->n, kind_name[k], r->sent, r->server_ms, r->xmucd_ms,
                r->server_ms + r->xmucd_ms, r->kb, r->stanzas, r->p50, r->p99,
-               r->ratio, r->dups, r->gps);
+               r->ratio, r->dups, r->gaps, r->gps, r->idle_ms_per_s);
     }
     fflush(stdout);
 }
@@ -837,7 +868,7 @@ static int run_size(struct bench *b, int si, bool largest,
                     struct result res[][NKIND])
 {
     const struct opts *o = b->o;
-    double conv = 0;
+    double conv = 0, idle;
 
     if (b->sys == SYS_TAPBCAST) {
         b->t0 = b->last_report = bench_now_s();
@@ -852,7 +883,9 @@ static int run_size(struct bench *b, int si, bool largest,
     }
     start_point(b, K_STATIC, (int)(o->rate * (o->quick ? 15 : 30)), false);
     bp_pool_run_until(b->pool, warm_step, b, 0);
+    idle = idle_cpu(b, o->quick ? 1 : 5);
     measure(b, K_STATIC, o->count, &res[si][K_STATIC]);
+    res[si][K_STATIC].idle_ms_per_s = idle;
     res[si][K_STATIC].conv_s = conv;
     print_point(o, b->name, K_STATIC, &res[si][K_STATIC]);
     if (largest && o->flood) {
@@ -922,10 +955,13 @@ static int run_system(const struct opts *o, enum sys sys, long nofile,
         struct bgn_stats s = bgn_get_stats(b.net);
         fprintf(stderr, "[%s] socket pairs: %" PRIu64 " opened, %" PRIu64
                         " closed to stay within %d per member, %" PRIu64
-                        " over; %" PRIu64 " records, %" PRIu64 " failed; %"
-                        PRIu64 " records dropped (not a neighbour)\n",
+                        " over; %" PRIu64 " records, %" PRIu64 " failed; "
+                        "refused by their receiver (not in its view, or not "
+                        "in the room): %" PRIu64 " messages, %" PRIu64
+                        " digests, %" PRIu64 " solicits\n",
                 b.name, s.opened, s.evicted, per_peer < 32 ? per_peer : 32,
-                s.over, s.records, s.failed, b.dropped);
+                s.over, s.records, s.failed, b.dropped[GC_MSG],
+                b.dropped[GC_DIGEST], b.dropped[GC_SOLICIT]);
     }
 out:
     if (b.pool)
@@ -1134,12 +1170,13 @@ int bench_groupcast(int argc, char **argv)
                "on for %.0f s; seed %" PRIu64 "\n",
                hs_kind_name(o.server), PAYLOAD, o.rate, o.count, o.off_s,
                o.off_s, o.vol_s, o.seed);
-        printf("%-15s %5s %-8s %5s %9s %9s %9s %8s %8s %8s %8s %9s %4s %7s\n",
-               "system", "n", "point", "gcs", "server", "xmucd", "side",
-               "KB", "stanzas", "p50", "p99", "delivery", "dups", "gc/s");
-        printf("%-15s %5s %-8s %5s %9s %9s %9s %8s %8s %8s %8s %9s %4s %7s\n",
-               "", "", "", "", "ms/gc", "ms/gc", "ms/gc", "/gc", "/gc", "ms",
-               "ms", "stable", "", "");
+        printf("%-15s %5s %-8s %5s %9s %9s %9s %8s %8s %8s %8s %9s %4s %5s "
+               "%7s %7s\n", "system", "n", "point", "gcs", "server", "xmucd",
+               "side", "KB", "stanzas", "p50", "p99", "delivery", "dups",
+               "gaps", "gc/s", "idle");
+        printf("%-15s %5s %-8s %5s %9s %9s %9s %8s %8s %8s %8s %9s %4s %5s "
+               "%7s %7s\n", "", "", "", "", "ms/gc", "ms/gc", "ms/gc", "/gc",
+               "/gc", "ms", "ms", "stable", "", "", "", "ms/s");
     }
     rc = 0;
     for (int k = 0; k < NSYS && rc == 0; k++)
