@@ -10,3 +10,12 @@ ORBWEB_CLI_SOURCES += tools/bench/bench_groupcast.c \
 # Smoke test: a quick run against Prosody (never timed).
 TESTS += tests/integration/test_bench_groupcast.sh
 EXTRA_DIST += tests/integration/test_bench_groupcast.sh
+
+# The socket-pair legs on their own (a real event loop, no server).
+check_PROGRAMS += tests/unit/test_bench_gcnet
+TESTS += tests/unit/test_bench_gcnet
+tests_unit_test_bench_gcnet_SOURCES = tests/unit/test_bench_gcnet.c \
+	tools/bench/bench_gcnet.c tools/bench/bench_gcnet.h
+tests_unit_test_bench_gcnet_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(EVENT_CFLAGS)
+tests_unit_test_bench_gcnet_LDADD = $(CRITERION_LIBS) $(EVENT_LIBS)
