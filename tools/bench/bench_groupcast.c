@@ -1172,6 +1172,7 @@ int bench_groupcast(int argc, char **argv)
             o.count = 10;
         o.off_s = 2;
         o.vol_s = 4;
+        o.converge_s = 120;
     }
     if ((nofile = bp_raise_nofile()) < 0) {
         perror("bench groupcast: RLIMIT_NOFILE");
