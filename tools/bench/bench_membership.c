@@ -68,40 +68,6 @@ static const char *sys_name(const struct opts *o, int sys)
     }
 }
 
-/* ---- clocks ------------------------------------------------------------ */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* utime + stime of a process in milliseconds, or 0 without one. */
-static double cpu_ms(int pid)
-{
-    char path[64], buf[1024], *p;
-    unsigned long long ut = 0, st = 0;
-    FILE *f;
-    size_t len;
-
-    if (pid <= 0)
-        return 0;
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    if (!(f = fopen(path, "r")))
-        return 0;
-    len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = '\0';
-    /* the command may hold spaces and parentheses: fields follow the
-     * last ')'; utime and stime are fields 14 and 15 */
-    if (!(p = strrchr(buf, ')')) ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-               &ut, &st) != 2)
-        return 0;
-    return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* ---- one system -------------------------------------------------------- */
 
 struct run {
@@ -131,7 +97,7 @@ static bool logins_done(void *ud)
     struct run *r = ud;
     int size = bp_pool_size(r->pool);
     int done = bp_pool_ready(r->pool) + bp_pool_failed(r->pool);
-    double t = now_s();
+    double t = bench_now_s();
 
     if (t - r->last_report >= 2) {
         fprintf(stderr, "[%s] logins: %d of %d ready (%.0f s)\n", r->name,
@@ -147,7 +113,7 @@ static int ensure_peers(struct run *r, int n)
 
     if (n <= have)
         return 0;
-    r->t0 = r->last_report = now_s();
+    r->t0 = r->last_report = bench_now_s();
     if (bp_pool_add(r->pool, n - have) < 0) {
         fprintf(stderr, "bench membership: out of memory for %d peers\n", n);
         return -1;
@@ -167,7 +133,7 @@ static bool fill_step(void *ud)
     struct run *r = ud;
     int joined = bp_pool_count_room(r->pool, BP_ROOM_JOINED);
     int joining = bp_pool_count_room(r->pool, BP_ROOM_JOINING);
-    double t = now_s();
+    double t = bench_now_s();
 
     if (bp_pool_count_room(r->pool, BP_ROOM_ERROR))
         return true;
@@ -194,9 +160,9 @@ static bool fill_step(void *ud)
 static bool quiet_step(void *ud)
 {
     struct run *r = ud;
-    double t = now_s();
+    double t = bench_now_s();
     uint64_t st = bp_pool_counters(r->pool).stanzas;
-    double cs = cpu_ms(r->server_pid), cx = cpu_ms(r->xmucd_pid);
+    double cs = bench_cpu_ms(r->server_pid), cx = bench_cpu_ms(r->xmucd_pid);
     double tick = 1000.0 / (double)sysconf(_SC_CLK_TCK);
 
     if (t - r->q_since < 0.1)
@@ -219,10 +185,10 @@ static void wait_quiet(struct run *r)
 {
     r->q_stanzas = bp_pool_counters(r->pool).stanzas;
     r->snap_c = bp_pool_counters(r->pool);
-    r->snap_cpu_server = cpu_ms(r->server_pid);
-    r->snap_cpu_xmucd = cpu_ms(r->xmucd_pid);
+    r->snap_cpu_server = bench_cpu_ms(r->server_pid);
+    r->snap_cpu_xmucd = bench_cpu_ms(r->xmucd_pid);
     r->q_cpu = r->snap_cpu_server + r->snap_cpu_xmucd;
-    r->q_since = now_s();
+    r->q_since = bench_now_s();
     r->q_quiet = 0;
     bp_pool_run_until(r->pool, quiet_step, r, 0);
 }
@@ -234,14 +200,14 @@ static int grow(struct run *r, int n)
     r->target = n;
     if (r->next_member < 1)
         r->next_member = 1;
-    r->t0 = r->last_report = now_s();
+    r->t0 = r->last_report = bench_now_s();
     bp_pool_run_until(r->pool, fill_step, r, 0);
     if (bp_pool_count_room(r->pool, BP_ROOM_ERROR)) {
         fprintf(stderr, "bench membership: %s refused a join\n", r->name);
         return -1;
     }
     fprintf(stderr, "[%s] %d members joined in %.1f s; settling\n", r->name, n,
-            now_s() - r->t0);
+            bench_now_s() - r->t0);
     wait_quiet(r);
     return 0;
 }
@@ -267,7 +233,7 @@ static int cycles(struct run *r, struct point *pt)
     bp_peer *c = bp_pool_peer(r->pool, 0);
     double s0 = r->snap_cpu_server, x0 = r->snap_cpu_xmucd;
     struct bp_counters c0 = r->snap_c;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     /* --cycles is a minimum: cheap systems cycle on until 0.5 s of
      * server-side CPU (50 clock ticks) or 10 s (2 s with --quick) */
     double max_s = r->o->quick ? 2 : 10;
@@ -275,9 +241,9 @@ static int cycles(struct run *r, struct point *pt)
 
     for (;;) {
         bool enough = k >= r->o->cycles &&
-                      (cpu_ms(r->server_pid) + cpu_ms(r->xmucd_pid) - s0 - x0 >=
+                      (bench_cpu_ms(r->server_pid) + bench_cpu_ms(r->xmucd_pid) - s0 - x0 >=
                            500 ||
-                       now_s() - t0 >= max_s || k >= 100 * r->o->cycles);
+                       bench_now_s() - t0 >= max_s || k >= 100 * r->o->cycles);
         if (enough)
             break;
         if (bp_join(c, r->room, "cycler", r->extra[0] ? r->extra : NULL) < 0)
@@ -305,7 +271,7 @@ static int cycles(struct run *r, struct point *pt)
 static bool churn_step(void *ud)
 {
     struct run *r = ud;
-    double t = now_s();
+    double t = bench_now_s();
     double period = r->o->churn_period_s;
     int n = r->target;
 
@@ -340,7 +306,7 @@ static bool all_back(void *ud)
 
 static int churn(struct run *r, struct churn *ch)
 {
-    double s0 = cpu_ms(r->server_pid), x0 = cpu_ms(r->xmucd_pid);
+    double s0 = bench_cpu_ms(r->server_pid), x0 = bench_cpu_ms(r->xmucd_pid);
     struct bp_counters c0 = bp_pool_counters(r->pool);
     double secs;
     struct bp_counters c1;
@@ -348,16 +314,16 @@ static int churn(struct run *r, struct churn *ch)
     fprintf(stderr, "[%s] churn at %d members: each leaves and rejoins every "
                     "%.0f s, for %.0f s\n", r->name, r->target,
             r->o->churn_period_s, r->o->churn_window_s);
-    r->churn_start = now_s();
+    r->churn_start = bench_now_s();
     r->churn_k = 0;
     r->churn_ops = 0;
     bp_pool_run_until(r->pool, churn_step, r, 0);
-    secs = now_s() - r->churn_start;
+    secs = bench_now_s() - r->churn_start;
     c1 = bp_pool_counters(r->pool);
     ch->n = r->target;
     ch->seconds = secs;
-    ch->server_ms = (cpu_ms(r->server_pid) - s0) / secs;
-    ch->xmucd_ms = (cpu_ms(r->xmucd_pid) - x0) / secs;
+    ch->server_ms = (bench_cpu_ms(r->server_pid) - s0) / secs;
+    ch->xmucd_ms = (bench_cpu_ms(r->xmucd_pid) - x0) / secs;
     ch->kb = (double)(c1.bytes - c0.bytes) / 1024.0 / secs;
     ch->stanzas = (double)(c1.stanzas - c0.stanzas) / secs;
     ch->joins = r->churn_ops / secs;
@@ -394,30 +360,17 @@ static int run_system(const struct opts *o, int sys, long nofile,
                       struct event_base *base)
 {
     struct run r = {.o = o, .sys = sys, .name = sys_name(o, sys)};
-    char err[2048];
-    hs_server *srv;
-    struct hs_proc *xm = NULL;
+    struct bench_system bs;
     int rc = 0;
     int max_std = sys == SYS_RBT ? 1 << 30 : MAX_STD_N;
-    char *xargs[] = {"--log-level", "warn", "--rate-per-s", "0", NULL};
 
-    fprintf(stderr, "[%s] starting %s\n", r.name, hs_kind_name(o->kind));
-    srv = hs_server_start(o->kind, &(struct hs_options){0}, err, sizeof err);
-    if (!srv) {
-        fprintf(stderr, "bench membership: %s\n", err);
+    if (bench_system_start(&bs, o->kind, sys != SYS_MUC, r.name) < 0)
         return -1;
-    }
-    r.server_pid = hs_server_pid(srv);
-    if (sys != SYS_MUC) {
-        if (!(xm = hs_xmucd_start(srv, xargs, err, sizeof err))) {
-            fprintf(stderr, "bench membership: xmucd: %s\n", err);
-            hs_server_stop(srv);
-            return -1;
-        }
-        r.xmucd_pid = hs_proc_pid(xm);
-    }
+    r.server_pid = bs.server_pid;
+    r.xmucd_pid = bs.xmucd_pid;
     snprintf(r.room, sizeof r.room, "fig16@%s",
-             sys == SYS_MUC ? hs_server_muc(srv) : hs_server_component(srv));
+             sys == SYS_MUC ? hs_server_muc(bs.srv)
+                            : hs_server_component(bs.srv));
     if (sys == SYS_COMPLETE)
         snprintf(r.extra, sizeof r.extra,
                  "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='complete'/>");
@@ -426,9 +379,9 @@ static int run_system(const struct opts *o, int sys, long nofile,
                  "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='rbt' "
                  "view-size='3'/>");
     r.pool = bp_pool_new(base, &(struct bp_config){
-                                   .host = hs_server_host(srv),
-                                   .port = hs_server_c2s_port(srv),
-                                   .domain = hs_server_anon_domain(srv),
+                                   .host = hs_server_host(bs.srv),
+                                   .port = hs_server_c2s_port(bs.srv),
+                                   .domain = hs_server_anon_domain(bs.srv),
                                    .max_in_flight = o->in_flight});
     if (!r.pool) {
         rc = -1;
@@ -462,9 +415,7 @@ static int run_system(const struct opts *o, int sys, long nofile,
     }
 out:
     bp_pool_free(r.pool);
-    if (xm)
-        hs_xmucd_stop(xm);
-    hs_server_stop(srv);
+    bench_system_stop(&bs);
     fprintf(stderr, "[%s] done\n", r.name);
     return rc;
 }
@@ -546,23 +497,18 @@ static void report(const struct opts *o, const struct point *pts,
             printf("goal: xmucd-rbt >= 100x cheaper than %s at 640: %.0fx, %s\n",
                    anchor, side(&muc[i]) / side(&rbt[i]),
                    side(&muc[i]) >= 100 * side(&rbt[i]) ? "met" : "NOT met");
-    double lo = 0, hi = 0;
-    int from = 0, to = 0;
+    int ns[NSIZE], from, to;
+    double v[NSIZE], ratio;
+    bool have[NSIZE], flat;
     for (size_t i = 0; i < NSIZE; i++) {
-        if (!rbt[i].done || sizes[i] < 64)
-            continue;
-        if (!from || side(&rbt[i]) < lo)
-            lo = side(&rbt[i]);
-        if (!from || side(&rbt[i]) > hi)
-            hi = side(&rbt[i]);
-        if (!from)
-            from = sizes[i];
-        to = sizes[i];
+        ns[i] = sizes[i];
+        have[i] = rbt[i].done;
+        v[i] = side(&rbt[i]);
     }
+    flat = bench_flat(ns, v, have, NSIZE, 64, &ratio, &from, &to);
     if (from && to > from)
         printf("goal: xmucd-rbt flat (within 2x) from %d to %d: max/min %.2f, "
-               "%s\n", from, to, lo > 0 ? hi / lo : 0,
-               lo > 0 && hi <= 2 * lo ? "met" : "NOT met");
+               "%s\n", from, to, ratio, flat ? "met" : "NOT met");
 }
 
 static int usage(FILE *f, int rc)

@@ -31,5 +31,6 @@ int bench_views(int argc, char **argv);
 int bench_fi(int argc, char **argv);
 int bench_membership(int argc, char **argv);
 int bench_e2e(int argc, char **argv);
+int bench_groupcast(int argc, char **argv);
 
 #endif

@@ -1,0 +1,72 @@
+#!/bin/sh
+# test_bench_groupcast.sh -- smoke test of `orbweb bench groupcast`: a
+# quick run against Prosody must print every field, numeric, for each
+# system; deliver every groupcast to every member at static points, with
+# no duplicate anywhere; the server's stanzas per groupcast must be about
+# one per segment for tapbcast and k = 2 for tree (whatever N), at least
+# N - 1 for xmucd relay and the server's own MUC.  Never timed.
+# BENCH_GC_SEED=<n> replays the run's seed (printed on failure).
+set -u
+orbweb="$OB_BUILDDIR/tools/orbweb/orbweb"
+status=0
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
+out=$("$orbweb" bench groupcast --quick --json 2>"$err")
+rc=$?
+[ "$rc" = 0 ] && echo "ok - exit 0" || { echo "not ok - exit $rc"; status=1; }
+
+# field LINE NAME: the value of "NAME": in a JSON line
+field() { printf '%s\n' "$1" | sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p"; }
+# check LINE NAME OP VALUE DESCRIPTION: a numeric comparison with awk
+check() {
+  v=$(field "$1" "$2")
+  if awk -v a="$v" -v b="$4" "BEGIN { exit !(a $3 b) }"; then
+    echo "ok - $5: $2 = $v"
+  else
+    echo "not ok - $5: $2 = '$v', wanted $3 $4"; status=1
+  fi
+}
+
+for sys in prosody-muc xmucd-relay xmucd-tree xmucd-tapbcast; do
+  for n in 16 64; do
+    line=$(printf '%s\n' "$out" | grep "\"system\":\"$sys\",\"n\":$n,\"volatile\":false,\"flood\":false" | head -n 1)
+    if [ -z "$line" ]; then
+      echo "not ok - no static point for $sys at $n"; status=1; continue
+    fi
+    for f in n server_cpu_ms_per_msg xmpp_server_cpu_ms_per_msg \
+             xmucd_cpu_ms_per_msg server_kb_per_msg server_stanzas_per_msg \
+             latency_ms_p50 latency_ms_p99 delivery_ratio duplicates \
+             groupcasts_per_s; do
+      case "$(field "$line" "$f")" in
+        [0-9]*) ;;
+        *) echo "not ok - $sys $n: $f missing or not a number"; status=1 ;;
+      esac
+    done
+    check "$line" delivery_ratio == 1 "$sys $n static"
+    check "$line" server_kb_per_msg '>' 0 "$sys $n static"
+    case $sys in
+      xmucd-tapbcast) check "$line" server_stanzas_per_msg '<=' 2 "$sys $n (one segment)" ;;
+      xmucd-tree) check "$line" server_stanzas_per_msg '<=' 3 "$sys $n (k + 1)" ;;
+      *) check "$line" server_stanzas_per_msg '>=' $((n - 1)) "$sys $n (n - 1)" ;;
+    esac
+  done
+  for kind in '"volatile":true' '"flood":true'; do
+    line=$(printf '%s\n' "$out" | grep "\"system\":\"$sys\",\"n\":64,.*$kind" | head -n 1)
+    if [ -z "$line" ]; then
+      echo "not ok - no $kind point for $sys"; status=1; continue
+    fi
+    check "$line" duplicates == 0 "$sys $kind"
+  done
+done
+for line in $(printf '%s\n' "$out" | grep '"system":' | tr -d ' '); do
+  [ "$(field "$line" duplicates)" = 0 ] || { echo "not ok - duplicates in $line"; status=1; }
+done
+case "$out" in
+  *'"summary":'*'"anchor":"prosody-muc"'*) echo "ok - summary" ;;
+  *) echo "not ok - no summary"; status=1 ;;
+esac
+if [ $status != 0 ]; then
+  grep 'seed' "$err"
+  tail -n 20 "$err"
+fi
+exit $status
