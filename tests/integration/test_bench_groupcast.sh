@@ -4,7 +4,9 @@
 # system; deliver every groupcast to every member at static points, with
 # no duplicate anywhere; the server's stanzas per groupcast must be about
 # one per segment for tapbcast and k = 2 for tree (whatever N), at least
-# N - 1 for xmucd relay and the server's own MUC.  Never timed.
+# N - 1 for xmucd relay and the server's own MUC; the simulator's rows
+# deliver at least 99.99% with loss and churn, and relay sends one copy
+# per member there.  Never timed.
 # BENCH_GC_SEED=<n> replays the run's seed (printed on failure).
 set -u
 orbweb="$OB_BUILDDIR/tools/orbweb/orbweb"
@@ -61,6 +63,20 @@ done
 for line in $(printf '%s\n' "$out" | grep '"system":' | tr -d ' '); do
   [ "$(field "$line" duplicates)" = 0 ] || { echo "not ok - duplicates in $line"; status=1; }
 done
+# the simulator's rows (--quick: up to 256 members, 5% loss on peer links)
+line=$(printf '%s\n' "$out" | grep '"system":"sim-tapbcast","n":256,"volatile":true' | head -n 1)
+if [ -z "$line" ]; then
+  echo "not ok - no simulator row for sim-tapbcast at 256"; status=1
+else
+  check "$line" delivery_ratio '>=' 0.9999 "sim-tapbcast 256 volatile, 5% loss"
+  check "$line" server_stanzas_per_msg '<=' 8 "sim-tapbcast 256 (one per segment)"
+fi
+line=$(printf '%s\n' "$out" | grep '"system":"sim-relay","n":256,"volatile":false' | head -n 1)
+if [ -z "$line" ]; then
+  echo "not ok - no simulator row for sim-relay at 256"; status=1
+else
+  check "$line" server_stanzas_per_msg == 256 "sim-relay 256 (one per member)"
+fi
 case "$out" in
   *'"summary":'*'"anchor":"prosody-muc"'*) echo "ok - summary" ;;
   *) echo "not ok - no summary"; status=1 ;;
