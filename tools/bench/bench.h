@@ -18,6 +18,10 @@ void bench_print_machine(FILE *out);
 /* Seconds on CLOCK_MONOTONIC. */
 double bench_now_s(void);
 
+/* The q-quantile (0..1, nearest rank) of v[0..n), sorting v in place;
+ * 0 when n is 0. */
+double bench_percentile(double *v, size_t n, double q);
+
 /* utime + stime of process pid in milliseconds (/proc/PID/stat), or 0
  * without one. */
 double bench_cpu_ms(int pid);

@@ -67,19 +67,6 @@ static double now_us(void)
     return (double)ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double percentile(double *v, int n, double q)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[(int)(q * (n - 1) + 0.5)];
-}
-
 /* n random bytes as base64 (libstrophe's encoder); free with xmpp_free. */
 static char *payload_b64(xmpp_ctx_t *ctx, size_t n)
 {
@@ -298,8 +285,8 @@ static int relay_point(struct relay *r, const char *body, size_t size,
     if (!spin(r->base, counted, &w, 120))
         return -1;
     res->mb_s = (double)size * n / (now_us() - t0);
-    res->p50_us = percentile(rtt, rounds, 0.50) / 2;
-    res->p99_us = percentile(rtt, rounds, 0.99) / 2;
+    res->p50_us = bench_percentile(rtt, (size_t)rounds, 0.50) / 2;
+    res->p99_us = bench_percentile(rtt, (size_t)rounds, 0.99) / 2;
     res->wire_bytes = (double)stanza_bytes(r, bjid, body);
     res->done = true;
     return 0;
@@ -453,8 +440,8 @@ static int direct_point(struct direct *d, const char *b64, size_t size,
         goto fail;
     res->mb_s = (double)size * n / (now_us() - t0);
     res->wire_bytes = (double)(e2e_link_bytes_out(d->a) - bytes0) / n;
-    res->p50_us = percentile(rtt, rounds, 0.50) / 2;
-    res->p99_us = percentile(rtt, rounds, 0.99) / 2;
+    res->p50_us = bench_percentile(rtt, (size_t)rounds, 0.50) / 2;
+    res->p99_us = bench_percentile(rtt, (size_t)rounds, 0.99) / 2;
     res->done = true;
     xmpp_stanza_release(m);
     return 0;

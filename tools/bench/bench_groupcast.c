@@ -715,17 +715,6 @@ static bool warm_step(void *ud)
     return false;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double pct(const double *v, size_t n, double q)
-{
-    return n ? v[(size_t)((double)(n - 1) * q + 0.5)] : 0;
-}
-
 static bool elapsed(void *ud) { return bench_now_s() >= *(double *)ud; }
 
 /* Server-side CPU per second with members in the room and no groupcast
@@ -759,9 +748,8 @@ static void measure(struct bench *b, enum kind k, int count, struct result *res)
     res->xmucd_ms = (bench_sched_ms(b->bs.xmucd_pid) - x0) / b->sent;
     res->kb = (double)(c1.bytes - c0.bytes) / 1024.0 / b->sent;
     res->stanzas = (double)(c1.stanzas - c0.stanzas) / b->sent;
-    qsort(b->lat, b->nlat, sizeof *b->lat, cmp_double);
-    res->p50 = pct(b->lat, b->nlat, 0.5);
-    res->p99 = pct(b->lat, b->nlat, 0.99);
+    res->p50 = bench_percentile(b->lat, b->nlat, 0.5);
+    res->p99 = bench_percentile(b->lat, b->nlat, 0.99);
     res->ratio = b->nstable ? (double)b->stable_got /
                                   ((double)b->nstable * b->sent) : 0;
     res->dups = b->dups;
