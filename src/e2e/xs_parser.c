@@ -4,7 +4,20 @@
  * element stack holds the stanza being built; text is gathered in a
  * buffer and attached when the next tag or the end of the element comes.
  * XMPP forbids DTDs, processing instructions and comments (RFC 6120
- * 11.1), so they stop the parser like any other error. */
+ * 11.1), so they stop the parser like any other error.
+ *
+ * A stream must never hold a stanza back once its last byte has arrived.
+ * expat 2.6.0, and Debian 12's backport of its fix for CVE-2023-52425,
+ * defers reparsing a token that arrived split over several XML_Parse
+ * calls until the input has about doubled, so the tail of a stanza that
+ * came in its own TCP segment could wait for the peer's next bytes.  Each
+ * feed parses all but its last byte with deferral on (a large read stays
+ * linear) and the last byte with deferral off, so when a feed returns,
+ * every complete token has been reported: at most one rescan of an
+ * unfinished tag per feed, as every call of expat 2.5 did.  Unreported
+ * bytes (an unfinished tag, or a stanza not yet complete) are bounded by
+ * the stanza limit after every feed, so a tag dribbled byte by byte costs
+ * bounded memory too. */
 #include "config.h"
 
 #include "xs_parser.h"
@@ -17,6 +30,7 @@
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_XML "http://www.w3.org/XML/1998/namespace"
 #define SEP ' '
+#define MAX_HEADER_BYTES 16384 /* the XML declaration and <stream:stream> */
 
 struct xs_parser {
     xmpp_ctx_t *ctx;
@@ -27,6 +41,8 @@ struct xs_parser {
     xmpp_stanza_t **stack; /* stack[0] is the stanza, stack[depth-2] the top */
     int depth;             /* 0 outside the root, 1 inside <stream:stream> */
     size_t stanza_start;   /* byte index where the current stanza began */
+    size_t fed;            /* bytes fed since the stream began */
+    size_t mark;           /* byte index just past the last event */
     char *text;            /* pending character data */
     size_t text_len, text_cap;
     int error;
@@ -34,15 +50,31 @@ struct xs_parser {
     char error_text[160];
 };
 
-static void fail(xs_parser *p, int code, const char *why)
+static void fail_at(xs_parser *p, int code, const char *why, size_t offset)
 {
     if (p->error)
         return;
     p->error = code;
-    p->error_offset = (size_t)XML_GetCurrentByteIndex(p->xml);
+    p->error_offset = offset;
     snprintf(p->error_text, sizeof p->error_text, "%s at byte %zu", why,
              p->error_offset);
     XML_StopParser(p->xml, XML_FALSE);
+}
+
+/* The sticky error, at the event expat is reporting. */
+static void fail(xs_parser *p, int code, const char *why)
+{
+    fail_at(p, code, why, (size_t)XML_GetCurrentByteIndex(p->xml));
+}
+
+/* Notes that expat has reported everything up to the current event's end. */
+static void mark_seen(xs_parser *p)
+{
+    size_t end = (size_t)XML_GetCurrentByteIndex(p->xml) +
+                 (size_t)XML_GetCurrentByteCount(p->xml);
+
+    if (end > p->mark)
+        p->mark = end;
 }
 
 /* Splits "uri local prefix" (or "local") into its parts, in place. */
@@ -161,6 +193,7 @@ static void on_start(void *ud, const char *raw, const char **attrs)
 
     if (p->error)
         return; /* expat may still call after XML_StopParser */
+    mark_seen(p);
     snprintf(buf, sizeof buf, "%s", raw);
     split_name(buf, &uri, &local, &prefix);
     if (p->depth == 0) {
@@ -199,6 +232,7 @@ static void on_end(void *ud, const char *raw)
     (void)raw;
     if (p->error)
         return;
+    mark_seen(p);
     if (p->depth == 1) {
         p->depth = 0;
         if (p->cb.on_close)
@@ -228,7 +262,10 @@ static void on_text(void *ud, const char *s, int len)
 {
     xs_parser *p = ud;
 
-    if (p->error || p->depth < 2 || check_size(p, (size_t)len) < 0)
+    if (p->error)
+        return;
+    mark_seen(p);
+    if (p->depth < 2 || check_size(p, (size_t)len) < 0)
         return; /* whitespace between stanzas, or too much */
     if (p->text_len + (size_t)len > p->text_cap) {
         size_t cap = (p->text_len + (size_t)len) * 2;
@@ -279,6 +316,7 @@ static void drop_stack(xs_parser *p)
         p->stack[0] = NULL;
     p->depth = 0;
     p->text_len = 0;
+    p->fed = p->mark = 0;
 }
 
 static int setup_expat(xs_parser *p)
@@ -343,19 +381,56 @@ int xs_parser_reset(xs_parser *p)
     return setup_expat(p) < 0 ? XS_ERR_NOMEM : XS_OK;
 }
 
+/* One XML_Parse call; its failure becomes the sticky error. */
+static void parse(xs_parser *p, const char *data, size_t n)
+{
+    if (XML_Parse(p->xml, data, (int)n, XML_FALSE) == XML_STATUS_ERROR &&
+        !p->error) {
+        enum XML_Error e = XML_GetErrorCode(p->xml);
+        fail(p, e == XML_ERROR_NO_MEMORY ? XS_ERR_NOMEM : XS_ERR_SYNTAX,
+             XML_ErrorString(e));
+    }
+    p->fed += n;
+}
+
+/* The last byte of a feed: parsed with reparse deferral off, so nothing
+ * complete stays unreported (see the top of this file). */
+static void parse_last(xs_parser *p, const char *data)
+{
+#ifdef HAVE_XML_SETREPARSEDEFERRALENABLED
+    XML_SetReparseDeferralEnabled(p->xml, XML_FALSE);
+    parse(p, data, 1);
+    XML_SetReparseDeferralEnabled(p->xml, XML_TRUE);
+#else
+    parse(p, data, 1);
+#endif
+}
+
+/* After a feed: the bytes expat holds unreported (the stanza being
+ * received, or an unfinished tag between stanzas) stay within the limit. */
+static void check_unfinished(xs_parser *p)
+{
+    size_t since = p->depth >= 2 ? p->stanza_start : p->mark;
+    size_t cap = p->lim.max_stanza_bytes;
+
+    if (p->depth == 0 && cap < MAX_HEADER_BYTES)
+        cap = MAX_HEADER_BYTES; /* the stream header, whatever the stanza limit */
+    if (!p->error && p->fed - since > cap)
+        fail_at(p, XS_ERR_TOO_BIG,
+                "an unfinished stanza or tag is larger than the limit", p->fed);
+}
+
 int xs_parser_feed(xs_parser *p, const char *data, size_t len)
 {
-    while (len && !p->error) {
-        size_t n = len < 16384 ? len : 16384;
-        if (XML_Parse(p->xml, data, (int)n, XML_FALSE) == XML_STATUS_ERROR &&
-            !p->error) {
-            enum XML_Error e = XML_GetErrorCode(p->xml);
-            fail(p, e == XML_ERROR_NO_MEMORY ? XS_ERR_NOMEM : XS_ERR_SYNTAX,
-                 XML_ErrorString(e));
-        }
+    while (len > 1 && !p->error) {
+        size_t n = len - 1 < 16384 ? len - 1 : 16384;
+        parse(p, data, n);
         data += n;
         len -= n;
     }
+    if (len && !p->error)
+        parse_last(p, data);
+    check_unfinished(p);
     return p->error;
 }
 

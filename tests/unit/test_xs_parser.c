@@ -66,7 +66,7 @@ static void teardown(void)
     xmpp_shutdown();
 }
 
-TestSuite(xs_parser, .init = setup, .fini = teardown);
+TestSuite(xs_parser, .init = setup, .fini = teardown, .timeout = 120);
 
 /* Feeds text in chunks of the given size; returns the final result. */
 static int feed(xs_parser *p, const char *text, size_t chunk)
@@ -213,6 +213,116 @@ Test(xs_parser, reset_starts_a_new_stream)
     cr_assert_eq(feed(p, HDR "<presence/>", 4), XS_OK);
     cr_expect_eq(s.opens, 2);
     cr_expect_eq(s.stanzas, 1);
+    xs_parser_free(p);
+}
+
+/* A stream of stanzas, one with a long start tag (the token that expat's
+ * reparse deferral holds back when it arrives in pieces), and the offset
+ * just past each stanza. */
+#define LONG_ID "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuv" \
+                "wxyz0123456789abcdefghijklmnopqrstuvwxyz"
+static const char *const split_stanzas[] = {
+    "<message to='a@b' from='c@d/e' id='" LONG_ID "' type='chat'><body>hi</body></message>",
+    "<presence/>",
+    "<iq type='get' id='2'><query xmlns='urn:q'>&amp;</query></iq>",
+    "<message id='" LONG_ID LONG_ID "'/>",
+};
+#define NSPLIT (sizeof split_stanzas / sizeof split_stanzas[0])
+
+static size_t split_stream(char *out, size_t cap, size_t ends[NSPLIT])
+{
+    size_t len = (size_t)snprintf(out, cap, "%s", HDR);
+
+    for (size_t i = 0; i < NSPLIT; i++) {
+        len += (size_t)snprintf(out + len, cap - len, "%s", split_stanzas[i]);
+        ends[i] = len;
+    }
+    cr_assert_lt(len, cap);
+    return len;
+}
+
+/* How many stanzas end within the first n bytes. */
+static int complete_in(const size_t ends[NSPLIT], size_t n)
+{
+    int k = 0;
+
+    while (k < (int)NSPLIT && ends[k] <= n)
+        k++;
+    return k;
+}
+
+/* Byte by byte: each stanza is delivered by the feed of its last byte,
+ * before any further byte arrives (expat's reparse deferral must not hold
+ * it back). */
+Test(xs_parser, a_stanza_is_delivered_with_its_last_byte)
+{
+    char in[1024];
+    size_t ends[NSPLIT], len = split_stream(in, sizeof in, ends);
+    struct seen s;
+    xs_parser *p;
+
+    cr_assert_eq(parse("", 1, &s, NULL, &p), XS_OK);
+    for (size_t i = 0; i < len; i++) {
+        cr_assert_eq(xs_parser_feed(p, in + i, 1), XS_OK, "byte %zu: %s", i,
+                     xs_parser_error_text(p));
+        cr_assert_eq(s.stanzas, complete_in(ends, i + 1),
+                     "after byte %zu of %zu: %d stanzas delivered", i + 1, len,
+                     s.stanzas);
+    }
+    xs_parser_free(p);
+}
+
+/* Every split point, in two and three pieces: what a piece completes is
+ * delivered before the next piece is fed. */
+Test(xs_parser, every_split_point_delivers_before_the_next_piece)
+{
+    char in[1024];
+    size_t ends[NSPLIT], len = split_stream(in, sizeof in, ends);
+    struct seen whole;
+
+    cr_assert_eq(parse(in, len, &whole, NULL, NULL), XS_OK);
+    cr_assert_eq(whole.stanzas, (int)NSPLIT);
+    for (size_t a = 1; a < len; a++) {
+        for (size_t b = a; b < len && b <= a + 8; b++) {
+            struct seen s;
+            xs_parser *p;
+
+            cr_assert_eq(parse("", 1, &s, NULL, &p), XS_OK);
+            cr_assert_eq(xs_parser_feed(p, in, a), XS_OK);
+            cr_assert_eq(s.stanzas, complete_in(ends, a), "split %zu", a);
+            if (b > a) { /* a small middle piece, inside a token or not */
+                cr_assert_eq(xs_parser_feed(p, in + a, b - a), XS_OK);
+                cr_assert_eq(s.stanzas, complete_in(ends, b), "split %zu,%zu", a, b);
+            }
+            cr_assert_eq(xs_parser_feed(p, in + b, len - b), XS_OK);
+            cr_assert_eq(s.stanzas, (int)NSPLIT, "split %zu,%zu", a, b);
+            for (size_t i = 0; i < NSPLIT; i++)
+                cr_assert_str_eq(s.text[i], whole.text[i], "split %zu,%zu", a, b);
+            xs_parser_free(p);
+        }
+    }
+}
+
+/* A tag that never ends, dribbled a byte at a time, is cut off at the
+ * stanza limit: expat buffers unfinished tokens, so without the check
+ * memory would grow with it. */
+Test(xs_parser, an_unfinished_tag_is_bounded)
+{
+    struct xs_limits lim = {.max_stanza_bytes = 100};
+    struct seen s;
+    xs_parser *p;
+    size_t fed = 0;
+    int r = XS_OK;
+
+    cr_assert_eq(parse(HDR "<message to='", 5, &s, &lim, &p), XS_OK);
+    while (r == XS_OK && fed < 10000) {
+        r = xs_parser_feed(p, "x", 1);
+        fed++;
+    }
+    cr_expect_eq(r, XS_ERR_TOO_BIG, "%s", xs_parser_error_text(p));
+    cr_expect_leq(fed, 101, "%zu bytes of one tag accepted", fed);
+    cr_expect(strstr(xs_parser_error_text(p), "unfinished"), "%s",
+              xs_parser_error_text(p));
     xs_parser_free(p);
 }
 
