@@ -8,7 +8,8 @@ tools_harness_libharness_la_SOURCES = \
 	tools/harness/hs_proc.c tools/harness/hs_proc.h \
 	tools/harness/hs_client.c tools/harness/hs_client.h tools/harness/hs_cert.c \
 	tools/harness/hs_internal.h tools/harness/hs_xmucd.c \
-	tools/harness/hs_netns.c tools/harness/hs_netns.h
+	tools/harness/hs_netns.c tools/harness/hs_netns.h \
+	tools/harness/hs_proxy.c tools/harness/hs_proxy.h
 tools_harness_libharness_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) \
 	-DOB_BINDIR='"$(bindir)"' -DOB_BUILD_XMUCD='"$(abs_top_builddir)/src/xmuc/xmucd"'
 tools_harness_libharness_la_LIBADD = $(STROPHE_LIBS) $(SSL_LIBS)

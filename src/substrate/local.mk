@@ -14,12 +14,14 @@ src_substrate_libob_la_SOURCES = \
 	src/substrate/ob_client.c src/substrate/ob_parse.c \
 	src/substrate/ob_room.c src/substrate/ob_relay.c \
 	src/substrate/ob_order.c src/substrate/ob_order.h \
-	src/substrate/ob_direct.c src/substrate/ob_groupcast.c
+	src/substrate/ob_direct.c src/substrate/ob_groupcast.c \
+	src/substrate/ob_expat.c
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 # the direct streams (src/e2e); libfi comes with liborbweb, and the test
 # programs name it (OB_FI below)
 src_substrate_libob_la_LIBADD = src/substrate/libgc.la src/e2e/libe2ejingle.la src/e2e/libe2epolicy.la \
-	src/e2e/libe2elink.la src/e2e/libe2e.la $(STROPHE_LIBS) $(EVENT_LIBS)
+	src/e2e/libe2elink.la src/e2e/libe2e.la $(STROPHE_LIBS) $(EVENT_LIBS) \
+	$(EXPAT_LIBS)
 OB_FI = fi/libfi.la $(EXPAT_LIBS)
 liborbweb_la_LIBADD += src/substrate/libob.la
 orbwebinclude_HEADERS += src/substrate/orbweb.h
@@ -38,6 +40,13 @@ tests_unit_test_ob_parse_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIB
 tests_unit_test_ob_client_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_ob_client_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
+
+# liborbweb's XML_Parse (ob_expat.c): libstrophe's parser reports every
+# element with its last byte.
+check_PROGRAMS += tests/unit/test_ob_expat
+TESTS += tests/unit/test_ob_expat
+tests_unit_test_ob_expat_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
+tests_unit_test_ob_expat_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
 
 # Ordering unicasts across the relayed and direct paths (sans-I/O).
 check_PROGRAMS += tests/unit/test_ob_order
@@ -67,6 +76,19 @@ tests_integration_test_ob_direct_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 tests_integration_test_ob_direct_LDADD = src/substrate/libob.la $(OB_FI) \
 	src/xmuc/libxmuc.la \
 	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
+
+# A stanza handed over one byte per read is delivered with its last
+# byte (expat's reparse deferral): liborbweb, xmucd's link, and libstrophe
+# alone, through a relay in front of real Prosody and ejabberd.
+check_PROGRAMS += tests/integration/test_split
+TESTS += tests/integration/test_split
+tests_integration_test_split_SOURCES = tests/integration/test_split.c \
+	tests/integration/it_support.c tests/integration/it_support.h
+tests_integration_test_split_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_split_LDADD = src/substrate/libob.la $(OB_FI) src/xmuc/libxmuc.la \
+	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
+EXTRA_tests_integration_test_split_DEPENDENCIES = src/xmuc/xmucd
 
 # Fuzzing the library's reading of what rooms send.
 check_PROGRAMS += tests/fuzz/fuzz_ob_parse

@@ -252,8 +252,10 @@ static void pump(ob_client *c)
      * reads them on the next run, so secured connections run a few. */
     if (xmpp_conn_is_connected(c->conn) && xmpp_conn_is_secured(c->conn))
         rounds = 4;
+    obi_expat_enter();
     for (int i = 0; i < rounds; i++)
         xmpp_run_once(c->ctx, 0);
+    obi_expat_leave();
     current = prev;
     c->in_pump = false;
     sync_io(c);
@@ -404,6 +406,10 @@ static void on_session(ob_client *c)
         xmpp_send(c->conn, pres); /* available, so full-JID messages arrive */
         xmpp_stanza_release(pres);
     }
+    if (!c->had_session && !obi_expat_routed())
+        obi_logf(c, "warn", "libstrophe's XML_Parse does not come through "
+                 "liborbweb (libexpat is linked before it): a stanza split "
+                 "across reads may wait for the server's next bytes");
     enqueue_state(c, !c->had_session ? OB_STATE_CONNECTED
                      : resumed       ? OB_STATE_RESUMED
                                      : OB_STATE_RECONNECTED);

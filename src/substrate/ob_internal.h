@@ -359,4 +359,13 @@ int obi_gc_payload_encode(const char *nick, const char *body, uint8_t **out,
 int obi_gc_payload_decode(const uint8_t *p, size_t len, char **nick,
                           char **body);
 
+/* ob_expat.c: around xmpp_run_once, so that libstrophe's parser never
+ * holds back a stanza whose last byte has arrived (expat's reparse
+ * deferral); routed is false while no call of libstrophe's has come
+ * through liborbweb's XML_Parse (then libexpat was found first: link
+ * order). */
+void obi_expat_enter(void);
+void obi_expat_leave(void);
+bool obi_expat_routed(void);
+
 #endif
