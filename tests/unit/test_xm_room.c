@@ -326,13 +326,13 @@ static void check_views(xm_service *s, const char *manager, const char *when)
  * (peers[]), so that empty or wrong views fail. */
 
 /* The present peers, in index order; returns how many. */
-static int present(int *out)
+static int present(int *idx)
 {
     int n = 0;
 
     for (int i = 0; i < NMAX; i++)
         if (peers[i].present)
-            out[n++] = i;
+            idx[n++] = i;
     return n;
 }
 
