@@ -731,6 +731,14 @@ enum ob_state ob_client_state(const ob_client *c)
     return c ? c->state : OB_STATE_IDLE;
 }
 
+int ob_client_stats(const ob_client *c, struct ob_stats *out)
+{
+    if (!c || !out)
+        return OB_EINVAL;
+    *out = c->stats;
+    return OB_OK;
+}
+
 const char *ob_client_jid(const ob_client *c)
 {
     if (!c || !c->conn || !xmpp_conn_is_connected(c->conn))

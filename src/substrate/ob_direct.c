@@ -185,15 +185,18 @@ static void tell_too_big(ob_client *c, xmpp_stanza_t *st)
 
 static void resend_relayed(void *ud, xmpp_stanza_t *st)
 {
-    int rc = obi_fits_relay(ud, st, OBI_SIZE_UNKNOWN) ? obi_send(ud, st)
-                                                      : OB_ETOOBIG;
+    ob_client *c = ud;
+    int rc = obi_fits_relay(c, st, OBI_SIZE_UNKNOWN) ? obi_send(c, st)
+                                                     : OB_ETOOBIG;
 
-    if (rc == OB_ETOOBIG)
-        tell_too_big(ud, st);
+    if (rc == OB_OK)
+        c->stats.unicasts_resent++;
+    else if (rc == OB_ETOOBIG)
+        tell_too_big(c, st);
     else if (rc == OB_ENOMEM)
-        obi_lost(ud, "a unicast resent relayed");
-    else if (rc != OB_OK)
-        obi_logf(ud, "warn", "a unicast to %s was lost with its direct link",
+        obi_lost(c, "a unicast resent relayed");
+    else
+        obi_logf(c, "warn", "a unicast to %s was lost with its direct link",
                  xmpp_stanza_get_to(st));
 }
 
@@ -719,9 +722,13 @@ static int direct_stanza(struct obi_transport *t, xmpp_stanza_t *m, size_t size)
     s = size < DIRECT_MAX_STANZA - 4096 ? sess_sending(d, to) : NULL;
     if (s && ob_client_jid(c))
         xmpp_stanza_set_from(m, ob_client_jid(c));
-    rc = s && send_direct(d, s, m)      ? OB_OK
-         : obi_fits_relay(c, m, size) ? obi_send(c, m)
-                                      : OB_ETOOBIG;
+    if (s && send_direct(d, s, m)) {
+        c->stats.unicasts_direct++;
+        rc = OB_OK;
+    } else {
+        rc = obi_fits_relay(c, m, size) ? obi_send(c, m) : OB_ETOOBIG;
+        c->stats.unicasts_relayed += rc == OB_OK;
+    }
     if (rc != OB_OK)
         obi_order_unstamp(d->ord, to, seq); /* not sent: no gap */
     run_acts(d);

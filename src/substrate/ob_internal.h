@@ -263,6 +263,8 @@ struct ob_client {
     char *direct_host;         /* listen address option, or NULL */
     int direct_sessions, direct_round_ms;
     size_t relay_max;   /* largest stanza sent through the server */
+    struct ob_stats stats; /* per path (ob_client_stats); the transports
+                              count what they sent */
 
     int fd;             /* libstrophe's socket, -1 when none */
     bool fd_refused;    /* the sockopt callback refused a socket */

@@ -118,10 +118,24 @@ static int send_message(struct obi_transport *t, const char *type,
     return rc;
 }
 
+/* Counts a unicast or a groupcast engine's record that left. */
+static int counted(struct obi_transport *t, int rc)
+{
+    if (rc == OB_OK)
+        t->client->stats.unicasts_relayed++;
+    return rc;
+}
+
 static int relay_unicast(struct obi_transport *t, const char *to,
                          const char *body, const void *data, size_t len)
 {
-    return send_message(t, "normal", to, body, data, len);
+    return counted(t, send_message(t, "normal", to, body, data, len));
+}
+
+static int relay_record(struct obi_transport *t, xmpp_stanza_t *m,
+                        size_t size)
+{
+    return counted(t, relay_stanza(t, m, size));
 }
 
 static int relay_groupcast(struct obi_transport *t, const char *room,
@@ -136,7 +150,7 @@ static const struct obi_transport_ops relay_ops = {
     .name = "relay",
     .send_unicast = relay_unicast,
     .send_groupcast = relay_groupcast,
-    .send_stanza = relay_stanza,
+    .send_stanza = relay_record,
     .destroy = relay_destroy,
 };
 

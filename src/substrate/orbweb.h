@@ -340,6 +340,21 @@ OB_API int ob_unicast_data(ob_client *c, const char *jid, const void *data,
  * missing JID. */
 OB_API int ob_distance(ob_client *c, const char *jid);
 
+/* What the client sent to single peers, by path, since ob_client_new:
+ * every ob_unicast and ob_unicast_data that returned OB_OK, and the
+ * records the groupcast engines of tree, pbcast and tapbcast rooms send
+ * to their neighbours.  Each counts once in direct or relayed, as it
+ * left; resent counts those that left on a direct stream which died
+ * before acknowledging them and were then sent through the server. */
+struct ob_stats {
+    uint64_t unicasts_direct;  /* on a direct stream */
+    uint64_t unicasts_relayed; /* through the server */
+    uint64_t unicasts_resent;  /* direct first, then again relayed */
+};
+
+/* Copies c's counters into *out.  OB_EINVAL when c or out is NULL. */
+OB_API int ob_client_stats(const ob_client *c, struct ob_stats *out);
+
 /* Sends body to every member of room (including us: we receive our own
  * groupcasts with their sequence numbers).  OB_ENOTFOUND when we are not
  * in room; OB_ESTATE when not connected. */

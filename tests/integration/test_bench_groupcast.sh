@@ -3,10 +3,10 @@
 # quick run against Prosody must print every field, numeric, for each
 # system; deliver every groupcast to every member at static points, with
 # no duplicate anywhere; the server's stanzas per groupcast must be about
-# one per segment for tapbcast and k = 2 for tree (whatever N), at least
-# N - 1 for xmucd relay and the server's own MUC; the simulator's rows
-# deliver at least 99.99% with loss and churn, and relay sends one copy
-# per member there.  Never timed.
+# one per segment for tapbcast and k = 2 for tree (whatever N), and never
+# below what the protocol needs (see "lower bounds" below); the
+# simulator's rows deliver at least 99.99% with loss and churn, and relay
+# sends one copy per member there.  Never timed.
 # BENCH_GC_SEED=<n> replays the run's seed (printed on failure).
 set -u
 orbweb="$OB_BUILDDIR/tools/orbweb/orbweb"
@@ -46,10 +46,32 @@ for sys in prosody-muc xmucd-relay xmucd-tree xmucd-tapbcast; do
     done
     check "$line" delivery_ratio == 1 "$sys $n static"
     check "$line" server_kb_per_msg '>' 0 "$sys $n static"
+    # Lower bounds: server_stanzas_per_msg counts every stanza the server
+    # delivered to the members between the start of the point and the
+    # moment every member has delivered every groupcast (a copy still in
+    # flight then is not counted), / groupcasts.  At a static point every
+    # member (the sender included: a groupcast comes back to its sender,
+    # XEP-0045 reflection and ob_groupcast alike) delivers every
+    # groupcast (delivery_ratio == 1 above), so what each delivery needed
+    # from the server is inside the count:
+    # - prosody-muc, xmucd-relay: the room is the only path, each member
+    #   delivers its own copy: >= N (the master counts among the N);
+    # - xmucd-tree: members pass records to each other over socket pairs,
+    #   never through the server; the only way in is xmucd's injection at
+    #   the k = 2 longest-present members (xm_room_gc_inject), but only
+    #   the first injection of a groupcast must precede its deliveries:
+    #   the second may land after the point ended (seen: 1.90 at 16), so
+    #   >= 1, and <= k + 1 above says it is not more;
+    # - xmucd-tapbcast: xmucd injects at the representative of each
+    #   segment, and the bench's members are one segment: >= 1.
     case $sys in
-      xmucd-tapbcast) check "$line" server_stanzas_per_msg '<=' 2 "$sys $n (one segment)" ;;
-      xmucd-tree) check "$line" server_stanzas_per_msg '<=' 3 "$sys $n (k + 1)" ;;
-      *) check "$line" server_stanzas_per_msg '>=' $((n - 1)) "$sys $n (n - 1)" ;;
+      xmucd-tapbcast)
+        check "$line" server_stanzas_per_msg '<=' 2 "$sys $n (one segment)"
+        check "$line" server_stanzas_per_msg '>=' 1 "$sys $n (one injection per segment)" ;;
+      xmucd-tree)
+        check "$line" server_stanzas_per_msg '<=' 3 "$sys $n (k + 1)"
+        check "$line" server_stanzas_per_msg '>=' 1 "$sys $n (the first injection)" ;;
+      *) check "$line" server_stanzas_per_msg '>=' "$n" "$sys $n (one per member)" ;;
     esac
   done
   for kind in '"volatile":true' '"flood":true'; do
@@ -70,6 +92,10 @@ if [ -z "$line" ]; then
 else
   check "$line" delivery_ratio '>=' 0.9999 "sim-tapbcast 256 volatile, 5% loss"
   check "$line" server_stanzas_per_msg '<=' 8 "sim-tapbcast 256 (one per segment)"
+  # the simulated server injects each groupcast at one member of each of
+  # the 8 segments (bench_gcsim.c SEGMENTS; 32 members each, which churn
+  # of 12.5% does not empty) and counts only those sends
+  check "$line" server_stanzas_per_msg '>=' 8 "sim-tapbcast 256 (one injection per segment)"
 fi
 line=$(printf '%s\n' "$out" | grep '"system":"sim-relay","n":256,"volatile":false' | head -n 1)
 if [ -z "$line" ]; then

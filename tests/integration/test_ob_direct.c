@@ -5,7 +5,11 @@
  * unicasts; the session policy opens a direct stream mid-stream (distance
  * goes from 2 to 1), the test then cuts the stream's TCP connection under
  * it (shutdown on the sockets that are not XMPP's), and every unicast must
- * still arrive exactly once and in order, both ways.  A third party, mallory (a
+ * still arrive exactly once and in order, both ways.  The per-path
+ * counters (ob_client_stats) show the paths: the first unicast relayed,
+ * some direct once the stream is up, the 20 sent just before the cut
+ * (unacknowledged: the loop did not run) resent relayed after it, and
+ * each unicast sent once by one first path.  A third party, mallory (a
  * password account driven by the harness's small client), sends bob
  * session-initiates: first as a stranger (forbidden), then, once bob has
  * written to it, offering a listener whose certificate is not the one
@@ -192,8 +196,9 @@ static bool all_arrived(struct world *w, void *arg)
     return (w->b.got >= N_MSG && w->a.got >= N_MSG) || w->a.wrong || w->b.wrong;
 }
 
-/* Unicasts from to to, alice to bob and bob to alice. */
-static void send_range(struct world *w, long from, long to)
+/* Unicasts from to to, alice to bob and bob to alice; breathe: run the
+ * loop every 25 (links, acks, rounds), else not at all. */
+static void send_range(struct world *w, long from, long to, bool breathe)
 {
     char body[24];
 
@@ -201,9 +206,21 @@ static void send_range(struct world *w, long from, long to)
         snprintf(body, sizeof body, "%ld", i);
         cr_assert_eq(ob_unicast(w->a.c, ob_client_jid(w->b.c), body), OB_OK);
         cr_assert_eq(ob_unicast(w->b.c, ob_client_jid(w->a.c), body), OB_OK);
-        if (i % 25 == 0)
-            it_run_for(w->base, 5); /* let the loop breathe: links, acks, rounds */
+        if (breathe && i % 25 == 0)
+            it_run_for(w->base, 5);
     }
+}
+
+static struct ob_stats stats_of(const struct peer *p)
+{
+    struct ob_stats st;
+
+    cr_assert_eq(ob_client_stats(p->c, &st), OB_OK);
+    fprintf(stderr, "%s: %llu unicasts direct, %llu relayed, %llu resent "
+            "relayed\n", p->name, (unsigned long long)st.unicasts_direct,
+            (unsigned long long)st.unicasts_relayed,
+            (unsigned long long)st.unicasts_resent);
+    return st;
 }
 
 static void expect_all(const struct peer *p)
@@ -214,23 +231,49 @@ static void expect_all(const struct peer *p)
     cr_assert_eq(p->next, N_MSG + 1, "%s", p->name);
 }
 
+/* The paths, from alice's counters: the first unicast went relayed (no
+ * stream yet), some went direct once the stream was up, the ones the
+ * stream had not acknowledged when it was cut went again through the
+ * server, and each of the N_MSG left exactly once by one of the two
+ * first paths. */
 static void stream(struct world *w)
 {
     const char *bob = ob_client_jid(w->b.c), *alice = ob_client_jid(w->a.c);
+    struct ob_stats st, up;
 
     cr_assert_eq(ob_distance(w->a.c, alice), 0);
     cr_assert_eq(ob_distance(w->a.c, bob), 2, "same server, no direct stream");
     cr_assert_eq(ob_distance(w->a.c, "x@elsewhere.example/r"), 3);
-    send_range(w, 1, 700); /* each now knows the other: Jingle is allowed */
+    send_range(w, 1, 1, true);
+    st = stats_of(&w->a);
+    cr_assert(st.unicasts_relayed == 1 && !st.unicasts_direct &&
+              !st.unicasts_resent, "the first unicast did not go relayed");
+    send_range(w, 2, 700, true); /* each now knows the other: Jingle is allowed */
     cr_assert(spin(w, is_direct, NULL), "no direct stream came up");
-    send_range(w, 701, 1200);
+    up = stats_of(&w->a);
+    send_range(w, 701, 1200, true);
+    st = stats_of(&w->a);
+    cr_assert_gt(st.unicasts_direct, up.unicasts_direct,
+                 "no unicast went direct while the stream was up");
+    /* these leave on the stream with no chance of an acknowledgement
+     * (the loop does not run before the cut): the cut must send them
+     * again through the server */
+    send_range(w, 1201, 1220, false);
+    up = stats_of(&w->a);
+    cr_assert_eq(up.unicasts_direct, st.unicasts_direct + 20);
     cr_assert_gt(cut_direct(w), 0, "no direct connection to cut");
-    send_range(w, 1201, N_MSG);
+    send_range(w, 1221, N_MSG, true);
     cr_assert(spin(w, all_arrived, NULL), "bob got %ld, alice %ld of %d",
               w->b.got, w->a.got, N_MSG);
     it_run_for(w->base, 300); /* a duplicate would show now */
     expect_all(&w->b);
     expect_all(&w->a);
+    st = stats_of(&w->a);
+    cr_assert_geq(st.unicasts_resent, up.unicasts_resent + 20, "the 20 "
+                  "unacknowledged unicasts were not resent relayed after the cut");
+    cr_assert_eq(st.unicasts_direct + st.unicasts_relayed, N_MSG);
+    st = stats_of(&w->b);
+    cr_assert_eq(st.unicasts_direct + st.unicasts_relayed, N_MSG);
 }
 
 /* ---- binary unicasts ------------------------------------------------- */

@@ -253,9 +253,43 @@ static bool run_one(const char *name, fa_scenario s, void *ud, long n,
     return failed > 0;
 }
 
+/* Runs failing index n until a run reaches it, FA_TRIES times at most
+ * when the plan may miss (once otherwise); true when one did. */
+static bool reach(const char *name, fa_scenario s, void *ud, long n,
+                  enum fa_mode mode, bool may_miss)
+{
+    for (int t = 0; t < (may_miss ? FA_TRIES : 1); t++)
+        if (run_one(name, s, ud, n, mode, may_miss))
+            return true;
+    return false;
+}
+
+/* Appends n to a list of indices in buf ("3, 17, 40"). */
+static void note(char *buf, size_t len, long n)
+{
+    size_t used = strlen(buf);
+
+    if (used + 24 < len)
+        snprintf(buf + used, len - used, "%s%ld", used ? ", " : "", n);
+    else if (used + 4 < len && strcmp(buf + used - 3, "..."))
+        snprintf(buf + used, len - used, "...");
+}
+
 static long next_index(const struct fa_plan *plan, long n)
 {
     return n + 1 < plan->all || !plan->stride ? n + 1 : n + plan->stride;
+}
+
+/* The indices a plan tries out of count, in words. */
+static const char *describe(const struct fa_plan *plan, long count,
+                           char *buf, size_t len)
+{
+    if (!plan->stride || plan->stride == 1 || plan->all >= count)
+        snprintf(buf, len, "every one, 0..%ld", count - 1);
+    else
+        snprintf(buf, len, "0..%ld, then every %ld-th up to %ld",
+                 plan->all - 1, plan->stride, count - 1);
+    return buf;
 }
 
 long fa_exhaust(const char *name, fa_scenario s, void *ud, enum fa_mode mode,
@@ -264,6 +298,7 @@ long fa_exhaust(const char *name, fa_scenario s, void *ud, enum fa_mode mode,
     const char *only = getenv("FA_INDEX");
     const char *how = mode == FA_ONCE ? "once" : "from";
     long count, tried = 0, reached = 0;
+    char missed[512] = "", which[96];
 
     fa_begin(-1, mode);
     s(ud);
@@ -273,12 +308,23 @@ long fa_exhaust(const char *name, fa_scenario s, void *ud, enum fa_mode mode,
     fa_end();
     cr_assert_gt(count, 0, "%s: no allocation was counted (is --wrap in "
                  "effect?)", name);
-    if (only)
-        return run_one(name, s, ud, strtol(only, NULL, 10), mode,
-                       plan->may_miss);
+    if (only) {
+        long n = strtol(only, NULL, 10);
+        cr_assert(reach(name, s, ud, n, mode, plan->may_miss), "%s (%s): "
+                  "allocation %ld never reached in %d runs", name, how, n,
+                  FA_TRIES);
+        return 1;
+    }
     for (long n = 0; n < count; n = next_index(plan, n), tried++)
-        reached += run_one(name, s, ud, n, mode, plan->may_miss);
+        if (reach(name, s, ud, n, mode, plan->may_miss))
+            reached++;
+        else
+            note(missed, sizeof missed, n);
     fprintf(stderr, "fail_alloc: %s (%s): %ld allocations, %ld indices "
-            "tried, %ld reached\n", name, how, count, tried, reached);
+            "tried (%s), %ld reached%s%s\n", name, how, count, tried,
+            describe(plan, count, which, sizeof which), reached,
+            *missed ? "; never reached: " : "", missed);
+    cr_assert_eq(reached, tried, "%s (%s): allocations never reached in %d "
+                 "runs each: %s", name, how, FA_TRIES, missed);
     return reached;
 }

@@ -57,8 +57,10 @@ typedef void (*fa_scenario)(void *ud);
 
 /* Which indices to try: all below `all`, then every `stride`-th (0: all
  * of them).  may_miss: the scenario is not deterministic (a network):
- * a run may allocate less and never reach its index; such runs are
- * counted, not failed. */
+ * a run may allocate less and not reach its index; the index is then
+ * tried again, FA_TRIES runs in all, and one that no run reached fails
+ * the test (fa_exhaust names them). */
+#define FA_TRIES 3
 struct fa_plan {
     long all;
     long stride;
@@ -67,9 +69,9 @@ struct fa_plan {
 
 /* Runs s once counting (asserting it allocates at all), then once per
  * index of the plan failing it in `mode`, asserting each time that the
- * index was reached (a failure happened; see may_miss) and that no block
- * is left alive.  Logs and returns how many indices were tried and
- * reached. */
+ * index was reached (a failure happened; see may_miss for retries) and
+ * that no block is left alive.  Logs which indices were tried and which
+ * no run reached, and returns how many were reached. */
 long fa_exhaust(const char *name, fa_scenario s, void *ud, enum fa_mode mode,
                 const struct fa_plan *plan);
 

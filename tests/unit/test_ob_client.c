@@ -1,7 +1,8 @@
 /* test_ob_client.c -- liborbweb's client without a server: argument
  * checks, calls in the wrong state, a refused connection reported and
  * closed when reconnection is off, freeing the client from its own
- * callback, distances and the direct-stream options, and the FD_SETSIZE
+ * callback, distances and the direct-stream options, the per-path
+ * counters of a client that sent nothing, and the FD_SETSIZE
  * guard (a socket numbered 1024 or more is refused instead of letting
  * libstrophe's select() abort the process). */
 #include "config.h"
@@ -63,6 +64,31 @@ Test(ob_client, bad_arguments)
     cr_expect_eq(ob_rooms_list(c, "rooms.localhost", NULL, NULL), OB_EINVAL);
     ob_client_free(c);
     ob_client_free(NULL);
+}
+
+/* The per-path counters start at zero and count only what left: a
+ * unicast refused before sending counts nowhere, with direct streams on
+ * or off.  What does leave, and by which path, is checked on real
+ * servers (tests/integration/test_ob_direct). */
+Test(ob_client, stats_count_only_what_left)
+{
+    struct ob_options o = {.host = "127.0.0.1", .jid = "anon.localhost"};
+    struct ob_stats st;
+    ob_client *c;
+
+    for (int off = 0; off < 2; off++) {
+        o.direct_off = off;
+        cr_assert_eq(ob_client_new(&o, &c), OB_OK);
+        cr_expect_eq(ob_client_stats(NULL, &st), OB_EINVAL);
+        cr_expect_eq(ob_client_stats(c, NULL), OB_EINVAL);
+        cr_expect_eq(ob_unicast(c, "a@b/c", "x"), OB_ESTATE);
+        cr_expect_eq(ob_unicast_data(c, "a@b/c", "x", 1), OB_ESTATE);
+        memset(&st, 0xff, sizeof st);
+        cr_assert_eq(ob_client_stats(c, &st), OB_OK);
+        cr_expect(!st.unicasts_direct && !st.unicasts_relayed &&
+                  !st.unicasts_resent, "direct_off %d", off);
+        ob_client_free(c);
+    }
 }
 
 struct seen {

@@ -5,8 +5,13 @@
  * invariants (red-black rules, stored views = tree-implied views, ring
  * order, degrees, composite reference counts), and per manager: view
  * size honoured (rbt), one cycle in comparator order (ring), out-degree
- * as configured and no edge to a departed member (random), union of
- * the children's edges (composite). */
+ * as configured and no edge to a departed member (random), and for
+ * composites that what the peers were told (the replayed deltas) is the
+ * union of the children's views, computed here from each child: after
+ * every operation for every member in the small runs; in the large run
+ * after every operation for the members that operation touched (every
+ * observer of its deltas and the member joining or leaving) and for
+ * every member at each check point. */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -127,6 +132,114 @@ static void check_ring(const vm *v, const vm_params *par)
     free(w.order);
 }
 
+/* ---- composites: told == the union of the children ----
+ *
+ * A composite's own vm_view walks its children through its edge records,
+ * so it would agree with a record that went missing; the replayed deltas
+ * (what the peers were told) are compared with the children instead.
+ * outdeg[a] counts a's replayed edges (kept by count_emit). */
+
+#define UNION_MAX 1024
+
+static uint32_t *outdeg;
+
+static void count_emit(void *ctx, const vm_delta *d)
+{
+    struct rec *r = ctx;
+    uint32_t old;
+    bool had = vm_map_get(&r->views, vm_pair(d->observer, d->subject), &old);
+
+    if (d->kind == VM_SEE && !had)
+        outdeg[d->observer]++;
+    else if (d->kind == VM_UNSEE && had)
+        outdeg[d->observer]--;
+    rec_emit(r, d);
+}
+
+static int by_subject(const void *x, const void *y)
+{
+    vm_id a = ((const vm_edge *)x)->subject, b = ((const vm_edge *)y)->subject;
+
+    return a < b ? -1 : a > b;
+}
+
+/* The union of the children's views of a into u (subjects once,
+ * attributes or'ed); returns its size. */
+static size_t union_of(const vm *v, vm_id a, vm_edge *u)
+{
+    size_t n = 0, k = 0, m;
+
+    for (size_t c = 0; c < vm_composite_children(v); c++) {
+        const vm *child = vm_composite_child(v, c);
+        if (!vm_contains(child, a))
+            continue;
+        cr_assert_eq(vm_view(child, a, u + n, UNION_MAX - n, &m), VM_OK);
+        cr_assert_leq(n + m, UNION_MAX);
+        n += m;
+    }
+    qsort(u, n, sizeof *u, by_subject);
+    for (size_t i = 0; i < n; i++)
+        if (k && u[k - 1].subject == u[i].subject)
+            u[k - 1].attrs |= u[i].attrs;
+        else
+            u[k++] = u[i];
+    return k;
+}
+
+/* a was told exactly the union of its views in the children; returns
+ * the union's size. */
+static size_t told_union(const vm *v, const struct rec *r, vm_id a)
+{
+    vm_edge u[UNION_MAX];
+    size_t n = union_of(v, a, u);
+    uint32_t attrs;
+
+    for (size_t i = 0; i < n; i++)
+        cr_assert(vm_map_get(&r->views, vm_pair(a, u[i].subject), &attrs) &&
+                      attrs == u[i].attrs,
+                  "%s: %u was not told of %u with 0x%x (the children's union), "
+                  "VM_SEED=%llu", vm_name(v), a, u[i].subject, u[i].attrs,
+                  (unsigned long long)seed);
+    cr_assert_eq(outdeg[a], n, "%s: %u was told of %u, the children's union "
+                 "has %zu, VM_SEED=%llu", vm_name(v), a, outdeg[a], n,
+                 (unsigned long long)seed);
+    return n;
+}
+
+struct union_all {
+    const vm *v;
+    const struct rec *r;
+    size_t edges;
+};
+
+static int union_member(void *ctx, vm_id a)
+{
+    struct union_all *w = ctx;
+
+    w->edges += told_union(w->v, w->r, a);
+    return 0;
+}
+
+/* Every member, and no edge left elsewhere. */
+static void check_union_all(const vm *v, const struct rec *r)
+{
+    struct union_all w = {v, r, 0};
+
+    vm_members_each(v, union_member, &w);
+    cr_assert_eq(w.edges, r->views.count, "%s: edges told outside the "
+                 "members' unions, VM_SEED=%llu", vm_name(v),
+                 (unsigned long long)seed);
+}
+
+/* The members the last operation touched: its deltas' observers and the
+ * member that joined or left. */
+static void check_union_touched(const vm *v, const struct rec *r, vm_id id)
+{
+    told_union(v, r, id);
+    for (size_t i = 0; i < r->nlog; i++)
+        told_union(v, r, r->log[i].observer);
+}
+
 /* ---- the driver ---- */
 
 struct run {
@@ -153,6 +266,8 @@ static void check_all(const vm *v, struct rec *r, const vm_params *par,
         vm_members_each(v, degree_ok, &p);
     if (!strcmp(run->type, "ring"))
         check_ring(v, par);
+    if (vm_composite_children(v))
+        check_union_all(v, r);
     cr_assert_eq(p.bad, 0, "%s: property, VM_SEED=%llu", run->type, s);
 }
 
@@ -168,7 +283,8 @@ static void do_run(const struct run *run)
     vm *v;
 
     rec_init(&r);
-    cfg.emit = rec_emit;
+    cr_assert_not_null(outdeg = calloc(idspace, sizeof *outdeg));
+    cfg.emit = count_emit;
     cfg.emit_ctx = &r;
     cr_assert_eq(vm_new(run->type, &cfg, &v), VM_OK);
     for (vm_id i = 0; i < idspace; i++)
@@ -204,6 +320,8 @@ static void do_run(const struct run *run)
                      run->type, ops, (unsigned long long)seed);
         cr_assert_eq(r.bad, 0, "%s: bad delta in op %zu", run->type, ops);
         cr_assert_eq(vm_size(v), nin);
+        if (vm_composite_children(v) && run->check_every > 1)
+            check_union_touched(v, &r, id);
         if (++ops % run->check_every == 0)
             check_all(v, &r, par, run);
     }
@@ -213,6 +331,7 @@ static void do_run(const struct run *run)
     cr_assert_eq(r.views.count, 0);
     vm_free(v);
     rec_fini(&r);
+    free(outdeg);
     free(par);
     free(in);
     free(out);

@@ -1,8 +1,9 @@
 /* test_xm_room.c -- rooms without a server: the service is fed stanzas and
  * what it sends is captured.  XEP-0045 join order and errors, views that
  * occupants can rebuild from the presences they received (for every view
- * manager, with joins, leaves and nick changes), messages, access
- * control, the owner form, limits, persistence and link loss. */
+ * manager, with joins, leaves and nick changes) and that are what the
+ * manager promises, worked out in the test (expect_shape), messages,
+ * access control, the owner form, limits, persistence and link loss. */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -221,7 +222,9 @@ Test(room, join_errors)
 struct peer {
     char nick[16];
     bool present;
-    bool sees[NMAX]; /* by peer index */
+    unsigned key;          /* the ring key it joins with */
+    bool sees[NMAX];       /* by peer index */
+    unsigned attrs[NMAX];  /* A_* bits of the last presence, by index */
 };
 
 static struct peer peers[NMAX];
@@ -232,6 +235,32 @@ static int index_of(const char *nick)
         if (!strcmp(peers[i].nick, nick))
             return i;
     return -1;
+}
+
+/* Attributes as the presences name them (<view attrs='...'/>), read here
+ * from the wire rather than with vm_attr_parse. */
+enum { A_MEMBER = 1, A_TREE = 2, A_GOSSIP = 4, A_NEXT = 8, A_PREV = 16,
+       A_OTHER = 32 };
+
+static unsigned attrs_of(xmpp_stanza_t *p)
+{
+    static const struct { const char *name; unsigned bit; } names[] = {
+        {"member", A_MEMBER}, {"tree", A_TREE}, {"gossip", A_GOSSIP},
+        {"ring-next", A_NEXT}, {"ring-prev", A_PREV}};
+    xmpp_stanza_t *v = xmpp_stanza_get_child_by_name_and_ns(
+        p, "view", "https://orbweb.dev/ns/xmuc/0");
+    const char *s = v ? xmpp_stanza_get_attribute(v, "attrs") : NULL;
+    unsigned bits = 0;
+
+    while (s && *s) {
+        size_t n = strcspn(s, ","), k = 0;
+        while (k < 5 && (strlen(names[k].name) != n ||
+                         strncmp(names[k].name, s, n)))
+            k++;
+        bits |= k < 5 ? names[k].bit : A_OTHER;
+        s += n + (s[n] == ',');
+    }
+    return bits;
 }
 
 /* Applies everything sent so far to the peers' views. */
@@ -252,6 +281,7 @@ static void absorb(void)
         if (to < 0 || sub < 0 || to == sub)
             continue;
         peers[to].sees[sub] = !(type && !strcmp(type, "unavailable"));
+        peers[to].attrs[sub] = peers[to].sees[sub] ? attrs_of(p) : 0;
     }
     clear_sent();
 }
@@ -289,6 +319,206 @@ static void check_views(xm_service *s, const char *manager, const char *when)
     }
 }
 
+/* ---- what each manager must produce, worked out here ----------------------
+ *
+ * check_views only says that the presences agree with the service's own
+ * tables; these say what the views must be, from the presences alone
+ * (peers[]), so that empty or wrong views fail. */
+
+/* The present peers, in index order; returns how many. */
+static int present(int *idx)
+{
+    int n = 0;
+
+    for (int i = 0; i < NMAX; i++)
+        if (peers[i].present)
+            idx[n++] = i;
+    return n;
+}
+
+/* Whether i was told of j with (at least) the bits of `bit`. */
+static bool told(int i, int j, unsigned bit)
+{
+    return peers[i].sees[j] && (peers[i].attrs[j] & bit) == bit;
+}
+
+/* How many peers i was told of with `bit` (0: with anything). */
+static int degree_of(int i, unsigned bit)
+{
+    int d = 0;
+
+    for (int j = 0; j < NMAX; j++)
+        d += told(i, j, bit);
+    return d;
+}
+
+/* Every edge's attributes are within `allowed` and not empty. */
+static void expect_attrs(unsigned allowed, const char *when)
+{
+    for (int i = 0; i < NMAX; i++)
+        for (int j = 0; j < NMAX; j++)
+            cr_assert(!peers[i].sees[j] || (peers[i].attrs[j] &&
+                                             !(peers[i].attrs[j] & ~allowed)),
+                      "%s: %s sees %s with attributes 0x%x", when,
+                      peers[i].nick, peers[j].nick, peers[i].attrs[j]);
+}
+
+/* complete: everyone was told of everyone else, as "member". */
+static void expect_complete(const char *when)
+{
+    int m[NMAX], n = present(m);
+
+    expect_attrs(A_MEMBER, when);
+    for (int a = 0; a < n; a++)
+        cr_assert_eq(degree_of(m[a], A_MEMBER), n - 1, "%s: %s sees %d of %d",
+                     when, peers[m[a]].nick, degree_of(m[a], A_MEMBER), n - 1);
+}
+
+/* blind: nobody was told of anybody. */
+static void expect_blind(const char *when)
+{
+    for (int i = 0; i < NMAX; i++)
+        cr_assert_eq(degree_of(i, 0), 0, "%s: %s sees someone", when,
+                     peers[i].nick);
+}
+
+static int by_key(const void *x, const void *y)
+{
+    unsigned a = peers[*(const int *)x].key, b = peers[*(const int *)y].key;
+
+    return a < b ? -1 : a > b;
+}
+
+/* The one peer i was told of with `bit`, or -1. */
+static int only(int i, unsigned bit)
+{
+    int found = -1;
+
+    for (int j = 0; j < NMAX; j++)
+        if (told(i, j, bit)) {
+            cr_assert_eq(found, -1, "%s has two %s", peers[i].nick,
+                         bit == A_NEXT ? "successors" : "predecessors");
+            found = j;
+        }
+    return found;
+}
+
+/* ring: each peer sees its successor (ring-next) and predecessor
+ * (ring-prev) and nobody else.  keyed: in the order of the keys the
+ * peers joined with; else in some order, but one cycle through all. */
+static void expect_ring(bool keyed, const char *when)
+{
+    int m[NMAX], n = present(m), at;
+
+    expect_attrs(A_NEXT | A_PREV, when);
+    if (n == 0)
+        return;
+    if (keyed)
+        qsort(m, (size_t)n, sizeof *m, by_key);
+    at = m[0];
+    for (int a = 0; n > 1 && a < n; a++) {
+        int next = only(m[a], A_NEXT), prev = only(m[a], A_PREV);
+        cr_assert_eq(degree_of(m[a], 0), n == 2 ? 1 : 2, "%s: %s", when,
+                     peers[m[a]].nick);
+        cr_assert(next >= 0 && prev >= 0 && only(next, A_PREV) == m[a],
+                  "%s: %s's successor does not have it as predecessor", when,
+                  peers[m[a]].nick);
+        if (keyed)
+            cr_assert(next == m[(a + 1) % n] && prev == m[(a + n - 1) % n],
+                      "%s: %s (key %u) sees %s and %s", when, peers[m[a]].nick,
+                      peers[m[a]].key, peers[next].nick, peers[prev].nick);
+    }
+    for (int a = 1; n > 1 && a <= n; a++) { /* one cycle through everyone */
+        at = only(at, A_NEXT);
+        cr_assert(at != m[0] || a == n, "%s: a cycle of %d in a ring of %d",
+                  when, a, n);
+    }
+    cr_assert(n < 2 || at == m[0], "%s: the ring does not close", when);
+}
+
+/* rbt with view size s: every peer owns max(1, s/3) tree nodes and sees
+ * the owners of their neighbours, so with s >= 3 the "tree" edges are
+ * symmetric, 1..s per peer, connect everyone, and number at most
+ * nodes - 1 pairs (the node tree's edges). */
+static void expect_tree(int s, const char *when)
+{
+    int m[NMAX], n = present(m), pairs = 0, reached = 1, queue[NMAX], head = 0;
+    bool seen[NMAX] = {false};
+    int nodes = n * (s / 3 > 1 ? s / 3 : 1);
+
+    if (n == 0)
+        return;
+    for (int a = 0; a < n; a++) {
+        int d = degree_of(m[a], A_TREE);
+        cr_assert(n < 2 || (d >= 1 && d <= s), "%s: %s has %d tree neighbours",
+                  when, peers[m[a]].nick, d);
+        for (int j = 0; j < NMAX; j++)
+            if (told(m[a], j, A_TREE)) {
+                cr_assert(told(j, m[a], A_TREE), "%s: %s sees %s, not back",
+                          when, peers[m[a]].nick, peers[j].nick);
+                pairs += m[a] < j;
+            }
+    }
+    cr_assert(n < 2 || pairs <= nodes - 1, "%s: %d tree pairs for %d nodes",
+              when, pairs, nodes);
+    queue[0] = m[0];
+    seen[m[0]] = true;
+    while (head < reached)
+        for (int i = queue[head++], j = 0; j < NMAX; j++)
+            if (told(i, j, A_TREE) && !seen[j]) {
+                seen[j] = true;
+                queue[reached++] = j;
+            }
+    cr_assert_eq(reached, n, "%s: the tree reaches %d of %d", when,
+                 reached, n);
+}
+
+/* random with out-degree d: each peer was told of exactly min(d, n - 1)
+ * others as "gossip". */
+static void expect_gossip(int d, const char *when)
+{
+    int m[NMAX], n = present(m), want = d < n - 1 ? d : n - 1;
+
+    for (int a = 0; a < n; a++)
+        cr_assert_eq(degree_of(m[a], A_GOSSIP), want, "%s: %s has %d contacts",
+                     when, peers[m[a]].nick, degree_of(m[a], A_GOSSIP));
+}
+
+#define VIEW_SIZE 6
+#define DEGREE 4
+
+/* What `manager` must have told the present peers. */
+static void expect_shape(const char *manager, const char *when)
+{
+    if (!strcmp(manager, "complete"))
+        expect_complete(when);
+    else if (!strcmp(manager, "blind"))
+        expect_blind(when);
+    else if (!strcmp(manager, "ring"))
+        expect_ring(true, when);
+    else if (!strcmp(manager, "rbt")) {
+        expect_attrs(A_TREE, when);
+        expect_tree(VIEW_SIZE, when);
+    } else if (!strcmp(manager, "random")) {
+        expect_attrs(A_GOSSIP, when);
+        expect_gossip(DEGREE, when);
+    } else { /* treegossip: the union of an rbt and a random view */
+        cr_assert_str_eq(manager, "treegossip");
+        expect_attrs(A_TREE | A_GOSSIP, when);
+        expect_tree(VIEW_SIZE, when);
+        expect_gossip(DEGREE, when);
+    }
+}
+
+static const char *join_extra(char *buf, size_t len, const char *manager,
+                              int i)
+{
+    snprintf(buf, len, "<join xmlns='https://orbweb.dev/ns/xmuc/0' "
+             "manager='%s' view-size='%d' degree='%d' key='%u'/>",
+             manager, VIEW_SIZE, DEGREE, peers[i].key);
+    return buf;
+}
+
 static void views_follow_presences(const char *manager)
 {
     char extra[200];
@@ -298,16 +528,15 @@ static void views_follow_presences(const char *manager)
     memset(peers, 0, sizeof peers);
     for (int i = 0; i < NMAX; i++)
         snprintf(peers[i].nick, sizeof peers[i].nick, "p%d", i);
-    snprintf(extra, sizeof extra,
-             "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='%s' view-size='6'/>",
-             manager);
     for (int i = 0; i < 50; i++) {
-        join(s, "v", peers[i].nick, extra);
+        peers[i].key = (unsigned)(i * 919 % 1000); /* distinct, shuffled */
+        join(s, "v", peers[i].nick, join_extra(extra, sizeof extra, manager, i));
         peers[i].present = true;
         absorb();
     }
     cr_assert_str_eq(xm_room_config(xm_service_room(s, "v"))->manager, manager);
     check_views(s, manager, "after 50 joins");
+    expect_shape(manager, "after 50 joins");
     for (int k = 0; k < 20; k++) { /* churn: leaves and rejoins */
         int i = (int)(rand_r(&seed) % 50);
         if (peers[i].present) {
@@ -315,10 +544,12 @@ static void views_follow_presences(const char *manager)
             peers[i].present = false;
             memset(peers[i].sees, 0, sizeof peers[i].sees);
         } else {
-            join(s, "v", peers[i].nick, extra);
+            join(s, "v", peers[i].nick,
+                 join_extra(extra, sizeof extra, manager, i));
             peers[i].present = true;
         }
         absorb();
+        expect_shape(manager, "during churn");
     }
     check_views(s, manager, "after churn");
     for (int i = 0; i < 50; i++) /* a nick change keeps the views */
@@ -333,6 +564,7 @@ static void views_follow_presences(const char *manager)
             break;
         }
     check_views(s, manager, "after a nick change");
+    expect_shape(manager, "after a nick change");
     xm_service_free(s);
 }
 
@@ -504,6 +736,7 @@ Test(room, owner_form_changes_the_view_manager)
         peers[i].present = true;
     }
     absorb();
+    expect_complete("before reconfiguration");
     feed(s, "<iq type='get' id='f' from='p0@test/r' to='v@" DOMAIN "'>"
             "<query xmlns='http://jabber.org/protocol/muc#owner'/></iq>");
     cr_expect(strstr(text(0), "https://orbweb.dev/ns/xmuc/0#view_manager"), "%s", text(0));
@@ -517,6 +750,7 @@ Test(room, owner_form_changes_the_view_manager)
     cr_expect_str_eq(xm_room_config(xm_service_room(s, "v"))->manager, "ring");
     absorb();
     check_views(s, "complete->ring", "after reconfiguration");
+    expect_ring(false, "after reconfiguration"); /* joined without keys */
     feed(s, "<iq type='set' id='c2' from='p0@test/r' to='v@" DOMAIN "'>"
             "<query xmlns='http://jabber.org/protocol/muc#owner'>"
             "<x xmlns='jabber:x:data' type='submit'>"
