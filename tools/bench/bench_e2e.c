@@ -1,16 +1,22 @@
 /* bench_e2e.c -- orbweb bench e2e: Fig. 17 of the Orbweb paper on this
  * machine.  One-way latency (half the round trip of a ping-pong, p50 and
- * p99) and throughput for payloads of 1 B to 512 KB, over four paths:
+ * p99) and throughput for payloads of 1 B to 512 KB, over six paths:
  *
- *   relayed       two liborbweb clients, unicasts through a throwaway
- *                 Prosody (or ejabberd) on loopback: the anchor;
+ *   relayed-plain two liborbweb clients, unicasts through a throwaway
+ *                 Prosody (or ejabberd) on loopback, their connections
+ *                 to it unencrypted: the anchor of direct-xml;
+ *   relayed-tls   the same with STARTTLS on both client connections, as
+ *                 a real deployment runs them: the anchor of the others;
  *   direct-xml    a direct link (src/e2e) over plain TCP, XML framing;
  *   direct-tls    the same with TLS 1.3, as liborbweb runs it;
  *   direct-tls-fi TLS and Fast Infoset framing;
- *   liborbweb     two liborbweb clients with direct streams on, measured
- *                 once their session is direct: what an application gets
- *                 through ob_unicast (Jingle, the policy and the ordering
- *                 layer included).
+ *   liborbweb     two liborbweb clients with direct streams on (and TLS
+ *                 to the server), measured once their session is direct:
+ *                 what an application gets through ob_unicast (Jingle,
+ *                 the policy and the ordering layer included).
+ *
+ * Each direct path is compared with the relayed path of the same
+ * security (paths[].anchor): plain with plain, encrypted with encrypted.
  *
  * Payloads are random bytes, carried as base64 text (the body of the
  * relayed unicast, a <data xmlns='https://orbweb.dev/ns/e2e/0'/> element
@@ -39,9 +45,24 @@
 #define MAX_ROUNDS 400
 #define WINDOW 512 /* liborbweb messages in flight in a throughput burst */
 
-enum path { P_RELAYED, P_XML, P_TLS, P_TLS_FI, P_LIB, NPATH };
-static const char *const path_names[NPATH] = {
-    "relayed", "direct-xml", "direct-tls", "direct-tls-fi", "liborbweb"};
+enum path { P_RELAYED_PLAIN, P_RELAYED_TLS, P_XML, P_TLS, P_TLS_FI, P_LIB, NPATH };
+
+/* What each path is: liborbweb clients through the server (clients) or a
+ * raw direct link; encrypted or not (tls: STARTTLS to the server for the
+ * clients, TLS 1.3 on a direct link); and the relayed path of the same
+ * security that its ratios are taken against (itself for a relayed one). */
+static const struct path_info {
+    const char *name;
+    bool clients, tls;
+    enum path anchor;
+} paths[NPATH] = {
+    [P_RELAYED_PLAIN] = {"relayed-plain", true, false, P_RELAYED_PLAIN},
+    [P_RELAYED_TLS] = {"relayed-tls", true, true, P_RELAYED_TLS},
+    [P_XML] = {"direct-xml", false, false, P_RELAYED_PLAIN},
+    [P_TLS] = {"direct-tls", false, true, P_RELAYED_TLS},
+    [P_TLS_FI] = {"direct-tls-fi", false, true, P_RELAYED_TLS},
+    [P_LIB] = {"liborbweb", true, true, P_RELAYED_TLS},
+};
 static const size_t all_sizes[] = {1, 64, 1024, 16384, 65536, 262144, 524288};
 #define NSIZES (sizeof all_sizes / sizeof all_sizes[0])
 
@@ -120,6 +141,7 @@ struct relay {
     struct event_base *base;
     ob_client *a, *b;
     int connected, got_a, got_b;
+    int tls_started; /* connections on which STARTTLS went ahead */
     size_t bytes_b;
     bool failed;
     bool echo; /* b answers what a sends (pinging, warming up) */
@@ -162,6 +184,21 @@ static void r_error(ob_client *c, const struct ob_error *e, void *user)
 static const struct ob_callbacks relay_cb = {
     .state = r_state, .unicast = r_unicast, .error = r_error};
 
+/* libstrophe says this (debug, area "xmpp") when the server has answered
+ * STARTTLS with <proceed/>; a handshake that then fails disconnects, so a
+ * client that logs in after it is encrypted.  Compared whole and first
+ * (strcmp stops at the first byte that differs): the log also carries
+ * every stanza, half a megabyte each at the largest size. */
+static void r_log(void *user, const char *level, const char *area,
+                  const char *msg)
+{
+    struct relay *r = user;
+
+    (void)level;
+    if (!strcmp(msg, "proceeding with TLS") && !strcmp(area, "xmpp"))
+        r->tls_started++;
+}
+
 static bool relay_up(void *ud)
 {
     struct relay *r = ud;
@@ -169,20 +206,34 @@ static bool relay_up(void *ud)
     return r->connected == 2 || r->failed;
 }
 
-/* Two clients logged in; with direct streams only for the liborbweb path
- * (the relayed one must stay relayed however much it sends). */
-static int relay_open(struct relay *r, hs_server *s, bool direct)
+/* Two clients logged in, encrypted to the server when path p is (the
+ * harness's certificate is self-signed: trusted, not verified); with
+ * direct streams only for the liborbweb path (the relayed ones must stay
+ * relayed however much they send).  -1 if the login fails, or if a
+ * relayed path is not encrypted as meant (both connections, or neither).
+ * The liborbweb path is not checked: with a log, liborbweb formats a line
+ * for every event, a cost its small messages would show (the relayed
+ * ones, both logged, would not: they take hundreds of microseconds). */
+static int relay_open(struct relay *r, hs_server *s, enum path p)
 {
+    bool check = p != P_LIB;
     struct ob_options o = {.host = hs_server_host(s), .port = hs_server_c2s_port(s),
-                           .jid = hs_server_anon_domain(s), .tls = OB_TLS_OFF,
+                           .jid = hs_server_anon_domain(s),
+                           .tls = paths[p].tls ? OB_TLS_TRUST : OB_TLS_OFF,
                            .base = r->base, .cb = &relay_cb, .user = r,
-                           .reconnect_max_ms = -1, .direct_off = !direct,
+                           .log = check ? r_log : NULL, .reconnect_max_ms = -1,
+                           .direct_off = p != P_LIB,
                            .relay_max_bytes = 4 << 20 /* the server's here */};
 
     if (ob_client_new(&o, &r->a) || ob_client_new(&o, &r->b) ||
         ob_connect(r->a) || ob_connect(r->b) ||
         !spin(r->base, relay_up, r, 20) || r->failed) {
         fprintf(stderr, "bench e2e: the clients could not log in\n");
+        return -1;
+    }
+    if (check && r->tls_started != (paths[p].tls ? 2 : 0)) {
+        fprintf(stderr, "bench e2e: %s: %d of 2 connections started TLS\n",
+                paths[p].name, r->tls_started);
         return -1;
     }
     return 0;
@@ -359,7 +410,7 @@ static bool direct_up(void *ud)
 
 static int direct_open(struct direct *d, enum path p)
 {
-    bool fi = p == P_TLS_FI, plain = p == P_XML;
+    bool fi = p == P_TLS_FI, plain = !paths[p].tls;
     struct e2e_listener_params lp = {.bind_host = "127.0.0.1",
                                      .max_stanza_bytes = 4u << 20,
                                      .offer_fi = fi, .plain = plain};
@@ -459,14 +510,14 @@ static void print_row(const struct opts *o, enum path p, size_t size,
         printf("{\"path\":\"%s\",\"payload_bytes\":%zu,\"latency_us_p50\":%.1f,"
                "\"latency_us_p99\":%.1f,\"throughput_mb_s\":%.4f,"
                "\"wire_bytes_per_msg\":%.0f}\n",
-               path_names[p], size, r->p50_us, r->p99_us, r->mb_s, r->wire_bytes);
+               paths[p].name, size, r->p50_us, r->p99_us, r->mb_s, r->wire_bytes);
     else
-        printf("%-14s %8zu %10.1f %10.1f %10.2f %12.0f\n", path_names[p], size,
+        printf("%-14s %8zu %10.1f %10.1f %10.2f %12.0f\n", paths[p].name, size,
                r->p50_us, r->p99_us, r->mb_s, r->wire_bytes);
     fflush(stdout);
 }
 
-/* The relayed path, or (p == P_LIB) liborbweb's own once direct. */
+/* A relayed path, or (p == P_LIB) liborbweb's own once direct. */
 static int run_clients(const struct opts *o, xmpp_ctx_t *ctx, enum path p,
                        struct result res[NSIZES])
 {
@@ -481,12 +532,12 @@ static int run_clients(const struct opts *o, xmpp_ctx_t *ctx, enum path p,
         event_base_free(r.base);
         return -1;
     }
-    if (relay_open(&r, s, p == P_LIB) == 0 && (p != P_LIB || warm_up(&r) == 0)) {
+    if (relay_open(&r, s, p) == 0 && (p != P_LIB || warm_up(&r) == 0)) {
         rc = 0;
         for (size_t i = 0; i < NSIZES && rc == 0; i++) {
             char *b64 = payload_b64(ctx, all_sizes[i]);
             if (!b64 || relay_point(&r, b64, all_sizes[i], o, &res[i]) < 0) {
-                fprintf(stderr, "bench e2e: %s, %zu bytes: %s\n", path_names[p],
+                fprintf(stderr, "bench e2e: %s, %zu bytes: %s\n", paths[p].name,
                         all_sizes[i], r.err[0] ? r.err : "no answer");
                 rc = -1;
             } else
@@ -510,11 +561,11 @@ static int run_direct(const struct opts *o, xmpp_ctx_t *ctx, enum path p,
 
     if (rc)
         fprintf(stderr, "bench e2e: %s: the link did not come up\n",
-                path_names[p]);
+                paths[p].name);
     for (size_t i = 0; i < NSIZES && rc == 0; i++) {
         char *b64 = payload_b64(ctx, all_sizes[i]);
         if (!b64 || direct_point(&d, b64, all_sizes[i], o, &res[i]) < 0) {
-            fprintf(stderr, "bench e2e: %s, %zu bytes: failed\n", path_names[p],
+            fprintf(stderr, "bench e2e: %s, %zu bytes: failed\n", paths[p].name,
                     all_sizes[i]);
             rc = -1;
         } else
@@ -527,56 +578,98 @@ static int run_direct(const struct opts *o, xmpp_ctx_t *ctx, enum path p,
     return rc;
 }
 
-/* Ratios of each direct path to the relayed one, and the goals, judged
- * on direct-tls-fi: what two liborbweb peers use (both offer Fast
- * Infoset; TLS is never off). */
-static void report_goals(const struct opts *o, struct result res[NPATH][NSIZES])
+/* The ratios of path p to its anchor at size i: relayed latency over
+ * direct, direct throughput over relayed.  False when either of the two
+ * was not measured. */
+static bool ratios(struct result res[NPATH][NSIZES], enum path p, size_t i,
+                   double *lat, double *tput)
 {
-    int lat_ok = -1, tput_ok = -1; /* -1: not measured */
+    const struct result *r = &res[paths[p].anchor][i], *d = &res[p][i];
 
-    if (!o->json)
-        printf("\nrelayed divided by direct (latency p50 x, throughput x):\n"
-               " payload     direct-xml         direct-tls      direct-tls-fi"
-               "          liborbweb\n");
+    if (!r->done || !d->done)
+        return false;
+    *lat = d->p50_us > 0 ? r->p50_us / d->p50_us : 0;
+    *tput = r->mb_s > 0 ? d->mb_s / r->mb_s : 0;
+    return true;
+}
+
+/* One row of ratios per size, a column per direct path (a JSON object per
+ * cell with --json); sizes where nothing can be compared are left out. */
+static void report_ratios(const struct opts *o, struct result res[NPATH][NSIZES])
+{
+    double lat, tput;
+    char vs[32];
+    bool any;
+
+    if (!o->json) {
+        printf("\nrelayed divided by direct (latency p50 x, throughput x), each\n"
+               "direct path against the relayed path of the same security:\n"
+               " payload");
+        for (int p = P_XML; p < NPATH; p++)
+            printf("%18s", paths[p].name);
+        printf("\n        ");
+        for (int p = P_XML; p < NPATH; p++) {
+            snprintf(vs, sizeof vs, "vs %s", paths[paths[p].anchor].name);
+            printf("%18s", vs);
+        }
+        printf("\n");
+    }
     for (size_t i = 0; i < NSIZES; i++) {
-        const struct result *r = &res[P_RELAYED][i];
-        if (!r->done)
+        any = false;
+        for (int p = P_XML; p < NPATH; p++)
+            any |= ratios(res, (enum path)p, i, &lat, &tput);
+        if (!any)
             continue;
         if (!o->json)
             printf("%8zu", all_sizes[i]);
         for (int p = P_XML; p < NPATH; p++) {
-            const struct result *d = &res[p][i];
-            double lat = d->done && d->p50_us > 0 ? r->p50_us / d->p50_us : 0;
-            double tput = d->done && r->mb_s > 0 ? d->mb_s / r->mb_s : 0;
-            if (o->json && d->done)
-                printf("{\"ratio\":\"relayed/%s\",\"payload_bytes\":%zu,"
+            bool ok = ratios(res, (enum path)p, i, &lat, &tput);
+            if (o->json && ok)
+                printf("{\"ratio\":\"%s/%s\",\"payload_bytes\":%zu,"
                        "\"latency_p50_x\":%.2f,\"throughput_x\":%.2f}\n",
-                       path_names[p], all_sizes[i], lat, tput);
-            else if (!o->json && d->done)
+                       paths[paths[p].anchor].name, paths[p].name,
+                       all_sizes[i], lat, tput);
+            else if (!o->json && ok)
                 printf("   %6.1fx %6.1fx", lat, tput);
             else if (!o->json)
-                printf("   %15s", "-");
-            if (p != P_TLS_FI || !d->done)
-                continue;
-            lat_ok = (lat_ok != 0) && lat >= 5;
-            if (all_sizes[i] >= 65536)
-                tput_ok = (tput_ok != 0) && tput >= 10;
+                printf("%18s", "-");
         }
         if (!o->json)
             printf("\n");
     }
+}
+
+/* The goals, judged on direct-tls-fi against relayed-tls: what two
+ * liborbweb peers use (both offer Fast Infoset; TLS is never off) against
+ * what they would use without direct streams. */
+static void report_goals(const struct opts *o, struct result res[NPATH][NSIZES])
+{
+    int lat_ok = -1, tput_ok = -1; /* -1: not measured */
+    double lat, tput;
+
+    for (size_t i = 0; i < NSIZES; i++) {
+        if (!ratios(res, P_TLS_FI, i, &lat, &tput))
+            continue;
+        lat_ok = (lat_ok != 0) && lat >= 5;
+        if (all_sizes[i] >= 65536)
+            tput_ok = (tput_ok != 0) && tput >= 10;
+    }
     if (!o->json)
-        printf("goal: direct (tls-fi) p50 latency <= 1/5 of relayed at every size: %s\n"
-               "goal: direct (tls-fi) throughput >= 10x relayed from 64 KB: %s\n",
+        printf("goal: direct-tls-fi p50 latency <= 1/5 of relayed-tls at every size: %s\n"
+               "goal: direct-tls-fi throughput >= 10x relayed-tls from 64 KB: %s\n",
                lat_ok < 0 ? "not measured" : lat_ok ? "met" : "NOT met",
                tput_ok < 0 ? "not measured" : tput_ok ? "met" : "NOT met");
 }
 
-/* --path NAME: true when NAME is one of ours (it is then measured). */
+/* --path NAME: true when NAME is one of ours (it is then measured);
+ * "relayed", the name of the one relayed path before there were two,
+ * measures both. */
 static bool path_parse(const char *name, struct opts *o)
 {
+    if (!strcmp(name, "relayed"))
+        return o->run[P_RELAYED_PLAIN] = o->run[P_RELAYED_TLS] = true;
     for (int p = 0; p < NPATH; p++)
-        if (!strcmp(name, path_names[p]))
+        if (!strcmp(name, paths[p].name))
             return o->run[p] = true;
     return false;
 }
@@ -585,12 +678,16 @@ static int usage(FILE *f, int rc)
 {
     fprintf(f, "usage: orbweb bench e2e [--json] [--server prosody|ejabberd] "
                "[--quick]\n"
-               "                        [--path relayed|direct-xml|direct-tls|"
-               "direct-tls-fi|liborbweb]...\n"
+               "                        [--path relayed-plain|relayed-tls|relayed|"
+               "direct-xml|\n"
+               "                                direct-tls|direct-tls-fi|"
+               "liborbweb]...\n"
                "One-way latency (ping-pong RTT/2, p50, p99) and throughput for\n"
-               "payloads of 1 B to 512 KB: relayed through a throwaway server,\n"
-               "direct XML, direct XML with TLS, direct Fast Infoset with TLS,\n"
-               "and two liborbweb clients once their session is direct.\n");
+               "payloads of 1 B to 512 KB: relayed through a throwaway server\n"
+               "without TLS and with STARTTLS (--path relayed: both), direct XML,\n"
+               "direct XML with TLS, direct Fast Infoset with TLS, and two\n"
+               "liborbweb clients once their session is direct.  Each direct\n"
+               "path is compared with the relayed path of the same security.\n");
     return rc;
 }
 
@@ -605,6 +702,7 @@ int bench_e2e(int argc, char **argv)
     static struct result res[NPATH][NSIZES];
     xmpp_ctx_t *ctx;
     int c, rc = 0;
+    bool some = false;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -624,19 +722,20 @@ int bench_e2e(int argc, char **argv)
     ctx = xmpp_ctx_new(NULL, NULL);
     if (!o.json) {
         bench_print_machine(stdout);
-        printf("server: %s (relayed path)\n"
+        printf("server: %s (relayed paths)\n"
                "path            payload    p50 us     p99 us       MB/s   wire B/msg\n",
                hs_kind_name(o.kind));
     }
-    if (!o.run[P_RELAYED] && !o.run[P_XML] && !o.run[P_TLS] && !o.run[P_TLS_FI] &&
-        !o.run[P_LIB])
-        for (int p = 0; p < NPATH; p++)
-            o.run[p] = true;
     for (int p = 0; p < NPATH; p++)
-        if (o.run[p] && (p == P_RELAYED || p == P_LIB))
+        some |= o.run[p];
+    for (int p = 0; p < NPATH && !some; p++)
+        o.run[p] = true;
+    for (int p = 0; p < NPATH; p++)
+        if (o.run[p] && paths[p].clients)
             rc |= run_clients(&o, ctx, (enum path)p, res[p]);
         else if (o.run[p])
             rc |= run_direct(&o, ctx, (enum path)p, res[p]);
+    report_ratios(&o, res);
     report_goals(&o, res);
     xmpp_ctx_free(ctx);
     xmpp_shutdown();
