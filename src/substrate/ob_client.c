@@ -237,28 +237,55 @@ static void sync_io(ob_client *c)
         event_add(c->ev_wr, NULL);
 }
 
-/* Runs libstrophe once for c, then the dispatcher.  c may be freed when
- * this returns (by a callback): callers must not touch it afterwards. */
+/* Runs libstrophe on c's connection, in rounds.  A round writes what
+ * libstrophe had queued, then reads at most 4 KB.  What a round's
+ * handlers queue (the stream header after connecting, SASL steps, acks)
+ * goes out in the next, so there are at least 2: libstrophe has no
+ * accessor for its own queue, only for the application's stanzas.  TLS
+ * may hold decrypted bytes that select() cannot see, so a secured
+ * connection runs at least 4.  Rounds go on while the last one parsed
+ * something (ob_expat.c counts it), up to MAX_ROUNDS; true when that was
+ * not enough and c must run again soon.  Without the count (an old expat,
+ * or libexpat linked first) it runs the minimum. */
+#define MAX_ROUNDS 64
+
+static bool secured(ob_client *c)
+{
+    return !xmpp_conn_is_disconnected(c->conn) && xmpp_conn_is_secured(c->conn);
+}
+
+static bool run_strophe(ob_client *c)
+{
+    int i;
+
+    obi_expat_enter();
+    for (i = 0; i < MAX_ROUNDS; i++) {
+        unsigned long seen = obi_expat_parsed();
+        xmpp_run_once(c->ctx, 0);
+        if (obi_expat_parsed() == seen && i + 1 >= (secured(c) ? 4 : 2))
+            break;
+    }
+    obi_expat_leave();
+    return i == MAX_ROUNDS;
+}
+
+/* Runs libstrophe for c, then the dispatcher.  c may be freed when this
+ * returns (by a callback): callers must not touch it afterwards. */
 static void pump(ob_client *c)
 {
     ob_client *prev = current;
-    int rounds = 1;
+    bool more;
 
     if (c->in_pump || c->dying)
         return;
     c->in_pump = true;
     current = c;
-    /* TLS may hold decrypted bytes that select() cannot see; libstrophe
-     * reads them on the next run, so secured connections run a few. */
-    if (xmpp_conn_is_connected(c->conn) && xmpp_conn_is_secured(c->conn))
-        rounds = 4;
-    obi_expat_enter();
-    for (int i = 0; i < rounds; i++)
-        xmpp_run_once(c->ctx, 0);
-    obi_expat_leave();
+    more = run_strophe(c);
     current = prev;
     c->in_pump = false;
     sync_io(c);
+    if (more)
+        obi_kick(c);
     dispatch(c);
 }
 

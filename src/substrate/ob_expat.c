@@ -31,6 +31,7 @@
 typedef enum XML_Status (*parse_fn)(XML_Parser, const char *, int, int);
 
 static __thread int inside;   /* liborbweb is running libstrophe */
+static __thread unsigned long parsed; /* calls that came through inside */
 static unsigned long reached; /* calls that came through inside */
 
 static parse_fn real_parse(void)
@@ -58,6 +59,7 @@ XML_Parse(XML_Parser p, const char *s, int len, int isFinal)
     if (!inside || isFinal || len <= 0)
         return parse(p, s, len, isFinal);
     __atomic_add_fetch(&reached, 1, __ATOMIC_RELAXED);
+    parsed++;
     if (len > 1 && (st = parse(p, s, len - 1, 0)) != XML_STATUS_OK)
         return st;
     XML_SetReparseDeferralEnabled(p, XML_FALSE);
@@ -81,6 +83,11 @@ bool obi_expat_routed(void)
     return __atomic_load_n(&reached, __ATOMIC_RELAXED) > 0;
 }
 
+unsigned long obi_expat_parsed(void)
+{
+    return parsed;
+}
+
 #else
 
 void obi_expat_enter(void)
@@ -94,6 +101,11 @@ void obi_expat_leave(void)
 bool obi_expat_routed(void)
 {
     return true; /* no deferral to undo */
+}
+
+unsigned long obi_expat_parsed(void)
+{
+    return 0; /* not counted */
 }
 
 #endif

@@ -365,9 +365,11 @@ int obi_gc_payload_decode(const uint8_t *p, size_t len, char **nick,
  * holds back a stanza whose last byte has arrived (expat's reparse
  * deferral); routed is false while no call of libstrophe's has come
  * through liborbweb's XML_Parse (then libexpat was found first: link
- * order). */
+ * order); parsed counts, on this thread, the calls of libstrophe's that
+ * came through (0 forever where expat needs no interposition). */
 void obi_expat_enter(void);
 void obi_expat_leave(void);
 bool obi_expat_routed(void);
+unsigned long obi_expat_parsed(void);
 
 #endif

@@ -12,12 +12,16 @@
  *     split, which xmucd can only send once it has parsed it;
  *   - libstrophe on its own (no liborbweb): the finding that made
  *     ob_expat.c necessary, asserted, so that a libstrophe that stops
- *     holding stanzas back is noticed (ob_expat.c can then go). */
+ *     holding stanzas back is noticed (ob_expat.c can then go).
+ * And over TLS, where the bytes of a record that libstrophe has not read
+ * yet wait inside OpenSSL, out of select()'s sight: large unicasts must
+ * arrive without libstrophe's tick (set to ten minutes). */
 #include "config.h"
 
 #include <criterion/criterion.h>
 #include <event2/event.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hs_client.h"
@@ -34,7 +38,8 @@
 
 struct peer {
     bool up;
-    char got[512];
+    char got[512]; /* the last unicast's first bytes */
+    size_t got_len;
 };
 
 static void on_state(ob_client *c, enum ob_state st, void *user)
@@ -46,9 +51,18 @@ static void on_state(ob_client *c, enum ob_state st, void *user)
 
 static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 {
+    struct peer *p = user;
+
     (void)c;
-    snprintf(((struct peer *)user)->got, sizeof ((struct peer *)user)->got,
-             "%s", m->body);
+    snprintf(p->got, sizeof p->got, "%s", m->body);
+    p->got_len = strlen(m->body);
+}
+
+static void log_stderr(void *user, const char *level, const char *area,
+                       const char *msg)
+{
+    (void)user;
+    fprintf(stderr, "%s %s: %s\n", level, area, msg);
 }
 
 static const struct ob_callbacks callbacks = {.state = on_state,
@@ -184,6 +198,59 @@ static void xmucd_answers(enum hs_kind kind)
     hs_server_stop(s);
 }
 
+static void tls_drains(enum hs_kind kind)
+{
+    char err[2048], marker[128];
+    hs_server *s = hs_server_start(kind, NULL, err, sizeof err);
+    hs_client *sender;
+    struct event_base *base = event_base_new();
+    struct peer a = {0};
+    ob_client *c;
+    double deadline;
+
+    cr_assert(s, "%s", err);
+    struct ob_options o = {.host = hs_server_host(s), .port = hs_server_c2s_port(s),
+                           .jid = hs_server_anon_domain(s), .tls = OB_TLS_TRUST,
+                           .tick_ms = 600000, .base = base, .cb = &callbacks,
+                           .user = &a,
+                           .log = getenv("OB_TEST_LOG") ? log_stderr : NULL};
+    cr_assert_eq(ob_client_new(&o, &c), OB_OK);
+    cr_assert_eq(ob_connect(c), OB_OK);
+    for (deadline = it_now_ms() + WAIT_MS; !a.up && it_now_ms() < deadline;)
+        it_run_for(base, 10);
+    cr_assert(a.up, "the client did not connect");
+    sender = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
+                               hs_server_anon_domain(s), NULL, WAIT_MS, err,
+                               sizeof err);
+    cr_assert(sender, "%s", err);
+    for (int round = 0; round < ROUNDS; round++) {
+        size_t len = 60000 + 4099 * (size_t)round;
+        char *body = malloc(len + 1);
+
+        make_marker(marker, sizeof marker, round);
+        memset(body, 'x', len);
+        memcpy(body, marker, strlen(marker));
+        body[len] = '\0';
+        a.got_len = 0;
+        xmpp_stanza_t *m = message_to(hs_client_ctx(sender), ob_client_jid(c), body);
+        hs_client_send(sender, m);
+        xmpp_stanza_release(m);
+        for (deadline = it_now_ms() + WAIT_MS; a.got_len != len && it_now_ms() < deadline;) {
+            hs_client_drain(sender, 5, 5); /* it writes only while pumped */
+            it_run_for(base, 10);
+        }
+        cr_expect_eq(a.got_len, len, "%s, round %d: a %zu-byte unicast over TLS "
+                     "did not arrive before libstrophe's (10 minute) tick (got %zu bytes: %.40s)",
+                     hs_kind_name(kind), round, len, a.got_len, a.got);
+        cr_expect(!strncmp(a.got, marker, strlen(marker)));
+        free(body);
+    }
+    hs_client_close(sender);
+    ob_client_free(c);
+    event_base_free(base);
+    hs_server_stop(s);
+}
+
 /* ---- libstrophe alone ---------------------------------------------- */
 
 struct raw {
@@ -316,4 +383,14 @@ Test(prosody, libstrophe_alone_holds_a_split_stanza_back)
 Test(ejabberd, libstrophe_alone_holds_a_split_stanza_back)
 {
     libstrophe_alone(HS_EJABBERD);
+}
+
+Test(prosody, tls_unicasts_arrive_without_waiting_for_the_tick)
+{
+    tls_drains(HS_PROSODY);
+}
+
+Test(ejabberd, tls_unicasts_arrive_without_waiting_for_the_tick)
+{
+    tls_drains(HS_EJABBERD);
 }
