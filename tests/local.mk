@@ -6,7 +6,8 @@
 # check program that replays tests/fuzz/corpus/fuzz_<name>/ plus seeded
 # mutations, and with clang's libFuzzer by `make fuzz`.
 
-EXTRA_DIST += tests/fuzz/replay.c
+EXTRA_DIST += tests/fuzz/replay.c tests/seed.h
+
 
 # make fuzz: each harness built with libFuzzer from its module's sources
 # (NAME_FUZZ_SRCS, NAME_FUZZ_LIBS) and run for FUZZ_SECONDS, growing a
