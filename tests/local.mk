@@ -67,7 +67,7 @@ EXTRA_DIST += tests/compat/slixmpp_muc.py
 
 # orbweb up, as the README's first command runs it.
 TESTS += tests/integration/test_up.sh
-EXTRA_DIST += tests/integration/test_up.sh
+EXTRA_DIST += tests/integration/test_up.sh tests/integration/sh_support.sh
 
 # orbweb up --server: against a server it did not start.
 check_PROGRAMS += tests/integration/test_up_server

@@ -7,24 +7,20 @@
 #
 # `orbweb up --peers 0` starts no demo room (and so draws nothing in the
 # current folder, which make distcheck requires to stay clean); the swarms
-# use rooms of their own.
+# use rooms of their own.  It runs until the swarms are done (no --for:
+# tests/integration/sh_support.sh).
 set -u
-orbweb="$OB_BUILDDIR/tools/orbweb/orbweb"
+. "$OB_SRCDIR/tests/integration/sh_support.sh"
 status=0
 log=$(mktemp)
 pwfile=$(mktemp)
-"$orbweb" up --for 60 --peers 0 > "$log" 2>&1 &
-up=$!
-for i in $(seq 1 150); do
-  grep -q "orbweb is up" "$log" && break
-  kill -0 $up 2>/dev/null || break
-  sleep 0.2
-done
+up_start "$log" --peers 0
+wait_for "$log" "press Ctrl-C" "$UP_DEADLINE" "$up_pid"
 server=$(sed -n 's/.*Clients: \([0-9.]*:[0-9]*\),.*/\1/p' "$log")
 password=$(sed -n 's/.*with password \([0-9a-f]*\) .*/\1/p' "$log")
 if [ -z "$server" ] || [ -z "$password" ]; then
   echo "not ok - orbweb up did not come up:"; cat "$log"
-  kill -INT $up 2>/dev/null; wait $up
+  up_stop
   rm -f "$log" "$pwfile"
   exit 1
 fi
@@ -101,8 +97,7 @@ rc=$?
 [ "$rc" = 2 ] && echo "ok - --verify without an admin: exit 2" \
   || { echo "not ok - --verify without an admin: exit $rc"; status=1; }
 
-kill -INT $up
-wait $up
+up_stop
 grep -q "stopped; nothing left running." "$log" \
   && echo "ok - orbweb up stops on SIGINT" \
   || { echo "not ok - orbweb up did not stop cleanly"; cat "$log"; status=1; }
