@@ -443,7 +443,7 @@ static void under_failures(enum hs_kind kind, const char *groupcast,
     world_stop();
 }
 
-TestSuite(ob_alloc, .timeout = 900);
+TestSuite(ob_alloc, .timeout = 480);
 /* A run takes about 0.3 s on Prosody and 1.2 s on ejabberd here. */
 Test(ob_alloc, prosody) { under_failures(HS_PROSODY, NULL, 200); }
 Test(ob_alloc, prosody_pbcast) { under_failures(HS_PROSODY, "pbcast", 200); }

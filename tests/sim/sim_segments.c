@@ -50,7 +50,7 @@ static void pick_seed(void)
     seed = ob_test_seed("SIM_SEED");
 }
 
-TestSuite(sim_segments, .init = pick_seed, .timeout = 900);
+TestSuite(sim_segments, .init = pick_seed, .timeout = 480);
 
 static double uniform(struct sim *s)
 {

@@ -28,7 +28,7 @@ static void pick_seed(void)
     seed = ob_test_seed("VM_SEED");
 }
 
-TestSuite(tapbcast, .init = pick_seed, .timeout = 600);
+TestSuite(tapbcast, .init = pick_seed, .timeout = 480);
 
 static vm *make(void)
 {
