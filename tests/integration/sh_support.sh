@@ -39,6 +39,9 @@ wait_for() {
 up_start() {
   _log=$1
   shift
+  # emptied now: the background job's own redirection may come after the
+  # caller's first wait_for, which would then read the previous run's log
+  : >"$_log"
   "$orbweb" up "$@" >"$_log" 2>&1 &
   up_pid=$!
   trap 'up_stop' EXIT
