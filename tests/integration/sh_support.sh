@@ -1,5 +1,6 @@
 # sh_support.sh -- what the integration scripts share (sourced, not run):
-# waiting for a line in a log under a hang deadline, and an `orbweb up`
+# seeds fixed under CI, waiting for a line in a log under a hang deadline,
+# and an `orbweb up`
 # in the background that runs until the script has checked what it needs
 # and stops it, instead of one that stops by itself after a fixed time.
 #
@@ -31,6 +32,22 @@ wait_for() {
     fi
     sleep 0.2
   done
+}
+
+# ci_seed VAR: when VAR is not set, sets and exports it from OB_SEED, or
+# to a fixed seed under CI (CI set, not "false" or "0"), as tests/seed.h
+# does for the C tests.
+ci_seed() {
+  eval "[ -n \"\${$1:-}\" ]" && return 0
+  if [ -n "${OB_SEED:-}" ]; then
+    eval "$1=\$OB_SEED"
+  else
+    case "${CI:-}" in
+      ''|false|0) return 0 ;;
+      *) eval "$1=20260613" ;;
+    esac
+  fi
+  export "$1"
 }
 
 # up_start LOG ARGS...: starts `orbweb up ARGS` (no --for: it runs until

@@ -8,22 +8,13 @@
 # deliver at least 99.99% with loss and churn, and relay sends one copy
 # per member there.  Never timed.
 # BENCH_GC_SEED=<n> (or OB_SEED) replays the run's seed, always printed;
-# under CI (CI set, not "false" or "0") it is fixed, as in tests/seed.h.
+# under CI it is fixed (ci_seed, tests/integration/sh_support.sh).
 set -u
-orbweb="$OB_BUILDDIR/tools/orbweb/orbweb"
+. "$OB_SRCDIR/tests/integration/sh_support.sh"
 status=0
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
-if [ -z "${BENCH_GC_SEED:-}" ]; then
-  if [ -n "${OB_SEED:-}" ]; then
-    BENCH_GC_SEED=$OB_SEED; export BENCH_GC_SEED
-  else
-    case "${CI:-}" in
-      ''|false|0) ;;
-      *) BENCH_GC_SEED=20260613; export BENCH_GC_SEED ;;
-    esac
-  fi
-fi
+ci_seed BENCH_GC_SEED
 out=$("$orbweb" bench groupcast --quick --json 2>"$err")
 rc=$?
 grep 'seed' "$err"

@@ -11,6 +11,7 @@
 # tests/integration/sh_support.sh).
 set -u
 . "$OB_SRCDIR/tests/integration/sh_support.sh"
+ci_seed SWARM_SEED # the swarms' random choices (each prints its seed)
 status=0
 log=$(mktemp)
 pwfile=$(mktemp)
@@ -56,6 +57,7 @@ out=$("$orbweb" swarm --server "$server" --room swarm-rbt@rooms.localhost \
       --duration 6 --verify --admin-jid user1@localhost \
       --admin-password-file "$pwfile" --json 2>"$err")
 rc=$?
+grep 'seed' "$err"
 [ "$rc" = 0 ] && echo "ok - rbt swarm: exit 0" \
   || { echo "not ok - rbt swarm: exit $rc"; cat "$err"; status=1; }
 check "rbt swarm" "$out" peers=200 joined=200 failed_logins=0 \
@@ -68,6 +70,7 @@ out=$("$orbweb" swarm --server "$server" --room swarm-complete@rooms.localhost \
       --admin-jid user1@localhost --admin-password-file "$pwfile" --json \
       2>"$err")
 rc=$?
+grep 'seed' "$err"
 [ "$rc" = 0 ] && echo "ok - complete swarm: exit 0" \
   || { echo "not ok - complete swarm: exit $rc"; cat "$err"; status=1; }
 # a complete view: each of the 50 sees the 49 others
@@ -81,6 +84,7 @@ out=$("$orbweb" swarm --server "$server" --room swarm-paged@rooms.localhost \
       --admin-jid user1@localhost --admin-password-file "$pwfile" --json \
       2>"$err")
 rc=$?
+grep 'seed' "$err"
 [ "$rc" = 0 ] && echo "ok - paged topology swarm: exit 0" \
   || { echo "not ok - paged topology swarm: exit $rc"; cat "$err"; status=1; }
 check "paged topology swarm" "$out" peers=130 joined=130 verify='"ok"' \
