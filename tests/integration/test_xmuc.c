@@ -24,6 +24,14 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 struct world {
     hs_server *s;
     struct hs_proc *x;
@@ -205,23 +213,26 @@ static int mismatch(struct world *w, bool expect[N][N], int *edges)
     return -1;
 }
 
-/* Compares over a few rounds: the admin's query and the clients' stanzas
+/* Compares round after round: the admin's query and the clients' stanzas
  * travel on different connections, so the topology may be answered before
  * xmucd has seen the last leave, and presences may still be on their way
- * when it is.  Nothing is timed: only a difference that stays fails. */
+ * when it is.  Nothing is timed: only a difference that stays for
+ * CONVERGE_S (a hang bound) fails. */
+#define CONVERGE_S 120
 static void check(struct world *w, const char *manager, const char *when)
 {
     static bool expect[N][N];
     int edges = 0, bad = -1;
+    double end = now_s() + CONVERGE_S;
 
-    for (int round = 0; round < 10; round++) {
+    do {
         absorb(w);
         topology(w, expect);
         absorb(w);
         if ((bad = mismatch(w, expect, &edges)) < 0)
             break;
         usleep(300000);
-    }
+    } while (now_s() < end);
     if (bad >= 0)
         cr_assert_fail("%s %s: %s %s %s", manager, when, w->nick[bad / N],
                        w->sees[bad / N][bad % N] ? "was told of" : "was not told of",
@@ -300,14 +311,6 @@ static void drain_all(hs_client *c)
 #define RATE_PER_S 1
 #define RATE_BURST 40
 #define FLOOD_DEADLINE_S 120
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* What came of the flood so far: refusals seen by the flooder (n1), and
  * the flood and n0's "calm" relayed to n2. */
