@@ -6,7 +6,20 @@
 # check program that replays tests/fuzz/corpus/fuzz_<name>/ plus seeded
 # mutations, and with clang's libFuzzer by `make fuzz`.
 
-EXTRA_DIST += tests/fuzz/replay.c
+EXTRA_DIST += tests/fuzz/replay.c tests/seed.h
+
+# Every test, program or script, runs under one global bound (none of
+# them is in TEST_EXTENSIONS, so LOG_COMPILER runs them all): coreutils
+# timeout sends TERM to the test's process group after TEST_BOUND
+# seconds, KILL 30 s later, and says so in the test's log; the test
+# fails (exit 124 or 137).  A hang detector, never a budget: the slowest
+# test (test_xmuc) took 172 s, the whole suite 656 s, run one at a time
+# under the sanitizers on a two-core machine shared with three builds; a
+# hang costs at most 10 minutes of CI's 45.  Criterion suites stop their
+# tests sooner (480 s at most) and the tests' own waits sooner still,
+# with a message naming what did not happen.
+TEST_BOUND = 600
+LOG_COMPILER = timeout --verbose --kill-after=30 $(TEST_BOUND)
 
 # make fuzz: each harness built with libFuzzer from its module's sources
 # (NAME_FUZZ_SRCS, NAME_FUZZ_LIBS) and run for FUZZ_SECONDS, growing a
@@ -66,7 +79,7 @@ EXTRA_DIST += tests/compat/slixmpp_muc.py
 
 # orbweb up, as the README's first command runs it.
 TESTS += tests/integration/test_up.sh
-EXTRA_DIST += tests/integration/test_up.sh
+EXTRA_DIST += tests/integration/test_up.sh tests/integration/sh_support.sh
 
 # orbweb up --server: against a server it did not start.
 check_PROGRAMS += tests/integration/test_up_server

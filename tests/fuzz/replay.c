@@ -4,14 +4,25 @@
  * every file of $OB_FUZZ_CORPUS/fuzz_NAME/, then a bounded number of
  * seeded mutations of them (bit flips, truncations, splices, random
  * bytes), so every check run explores a little beyond the corpus.  The
- * seed is printed; OB_FUZZ_SEED and OB_FUZZ_RUNS override the defaults.
- * Crashes are the sanitizers' to report: this program only feeds. */
+ * seed is fixed and printed; OB_FUZZ_SEED (or OB_SEED, tests/seed.h) and
+ * OB_FUZZ_RUNS override the defaults.  Crashes are the sanitizers' to
+ * report: this program only feeds.  Built without them (a plain
+ * configure, make distcheck), a replay fails only on a crash, and says
+ * so. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../seed.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#define REPLAY_CHECKS "under AddressSanitizer and UBSan"
+#else
+#define REPLAY_CHECKS "without sanitizers: only a crash fails it"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -119,7 +130,7 @@ int main(int argc, char **argv)
     const char *root = getenv("OB_FUZZ_CORPUS");
     const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1
                                              : argv[0];
-    const char *seed_s = getenv("OB_FUZZ_SEED"), *runs_s = getenv("OB_FUZZ_RUNS");
+    const char *runs_s = getenv("OB_FUZZ_RUNS");
     char dir[4096];
     struct input *corpus = NULL;
     size_t n, i, runs = runs_s ? strtoul(runs_s, NULL, 10) : 20000;
@@ -134,9 +145,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "replay: empty corpus %s\n", dir);
         return 1;
     }
-    rng_state = seed_s ? strtoull(seed_s, NULL, 0) : 0x0b5eed;
-    printf("replay %s: %zu corpus files, %zu mutations, OB_FUZZ_SEED=%#llx\n",
-           name, n, runs, (unsigned long long)rng_state);
+    rng_state = ob_fixed_seed("OB_FUZZ_SEED", 0x0b5eed);
+    printf("replay %s: %zu corpus files, %zu mutations, " REPLAY_CHECKS "\n",
+           name, n, runs);
     for (i = 0; i < n; i++)
         LLVMFuzzerTestOneInput(corpus[i].data, corpus[i].size);
     for (i = 0; i < runs; i++)

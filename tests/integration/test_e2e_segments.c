@@ -30,7 +30,8 @@
 #define PPS 3 /* peers per segment */
 #define NP (NSEG * PPS)
 #define SEND_PERIOD_MS 50
-#define SEND_ROUNDS 120 /* 6 s of traffic */
+#define SEND_ROUNDS 120 /* at least 6 s of traffic */
+#define SETTLE_S 180    /* then more until the distances settle: a hang bound */
 #define PAD 1000        /* bytes of padding per unicast: 20 KB/s per pair */
 
 struct peer {
@@ -42,6 +43,7 @@ struct peer {
     long next[NP];   /* next sequence number expected from each sender */
     long got[NP];    /* unicasts received from each sender */
     long disorder;   /* unicasts out of order or repeated */
+    long sent;       /* rounds sent (to every other peer) */
     int distance[NP];
 };
 
@@ -103,6 +105,15 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 static const struct ob_callbacks callbacks = {
     .state = on_state, .room = on_room, .unicast = on_unicast};
 
+/* True when every peer of the segment satisfies pred. */
+static bool all(struct peer **ps, bool (*pred)(struct peer *))
+{
+    for (int i = 0; i < PPS; i++)
+        if (!pred(ps[i]))
+            return false;
+    return true;
+}
+
 /* Runs the loop until every peer of the segment satisfies pred (or the
  * deadline); false on timeout. */
 static bool wait_all(struct event_base *base, struct peer **ps,
@@ -111,10 +122,7 @@ static bool wait_all(struct event_base *base, struct peer **ps,
     double end = it_now_ms() + seconds * 1e3;
 
     for (;;) {
-        bool all = true;
-        for (int i = 0; i < PPS; i++)
-            all &= pred(ps[i]);
-        if (all)
+        if (all(ps, pred))
             return true;
         if (it_now_ms() > end)
             return false;
@@ -128,7 +136,25 @@ static bool joined(struct peer *p) { return p->joined; }
 static bool all_arrived(struct peer *p)
 {
     for (int j = 0; j < NP; j++)
-        if (j != p->idx && p->got[j] < SEND_ROUNDS)
+        if (j != p->idx && p->got[j] < p->w->p[j].sent)
+            return false;
+    return true;
+}
+
+/* The distance p must end with to peer j: direct within a segment,
+ * relayed across. */
+static int expected_distance(const struct peer *p, int j)
+{
+    return p->w->p[j].seg == p->seg ? 1 : 2;
+}
+
+/* True when p's distances are what the test expects (the direct
+ * sessions are up, the cross-segment attempts given up). */
+static bool settled(struct peer *p)
+{
+    for (int j = 0; j < NP; j++)
+        if (j != p->idx &&
+            ob_distance(p->c, p->w->jids[j]) != expected_distance(p, j))
             return false;
     return true;
 }
@@ -145,6 +171,28 @@ static void send_round(struct world *w, struct peer *p, long n)
         body[sizeof body - 1] = '\0';
         ob_unicast(p->c, w->jids[j], body);
     }
+}
+
+/* Sends a round every SEND_PERIOD_MS: SEND_ROUNDS of them, then more
+ * until the segment's distances settle or SETTLE_S have passed. */
+static void send_rounds(struct world *w, struct peer **ps,
+                        struct event_base *base)
+{
+    double end = it_now_ms() + SETTLE_S * 1e3;
+    long n;
+
+    for (n = 0; n < SEND_ROUNDS || (it_now_ms() < end && !all(ps, settled));
+         n++) {
+        double next = it_now_ms() + SEND_PERIOD_MS;
+        for (int i = 0; i < PPS; i++)
+            send_round(w, ps[i], n);
+        while (it_now_ms() < next)
+            it_run_for(base, next - it_now_ms());
+    }
+    for (int i = 0; i < PPS; i++)
+        ps[i]->sent = n;
+    fprintf(stderr, "segment %d: %ld rounds sent, distances %s\n", ps[0]->seg,
+            n, all(ps, settled) ? "settled" : "not settled");
 }
 
 static void segment(void *arg)
@@ -184,14 +232,10 @@ static void segment(void *arg)
     atomic_fetch_add(&w->ready, PPS);
     while (atomic_load(&w->ready) < NP)
         it_run_for(base, 20);
-    for (long n = 0; n < SEND_ROUNDS; n++) {
-        double next = it_now_ms() + SEND_PERIOD_MS;
-        for (int i = 0; i < PPS; i++)
-            send_round(w, ps[i], n);
-        while (it_now_ms() < next)
-            it_run_for(base, next - it_now_ms());
-    }
+    send_rounds(w, ps, base);
     atomic_fetch_add(&w->done_sending, PPS);
+    while (atomic_load(&w->done_sending) < NP) /* the counts are final */
+        it_run_for(base, 20);
     wait_all(base, ps, all_arrived, 60);
     for (int i = 0; i < PPS; i++)
         for (int j = 0; j < NP; j++)
@@ -220,7 +264,7 @@ static void *segment_thread(void *arg)
     return NULL;
 }
 
-Test(e2e_segments, direct_within_segments_relayed_across, .timeout = 240)
+Test(e2e_segments, direct_within_segments_relayed_across, .timeout = 480)
 {
     static struct world w;
     pthread_t t[NSEG];
@@ -250,9 +294,9 @@ Test(e2e_segments, direct_within_segments_relayed_across, .timeout = 240)
         for (int j = 0; j < NP; j++) {
             if (j == i)
                 continue;
-            cr_expect_eq(p->got[j], SEND_ROUNDS, "peer %d got %ld of %d from %d",
-                         i, p->got[j], SEND_ROUNDS, j);
-            cr_expect_eq(p->distance[j], w.p[j].seg == p->seg ? 1 : 2,
+            cr_expect_eq(p->got[j], w.p[j].sent, "peer %d got %ld of %ld from %d",
+                         i, p->got[j], w.p[j].sent, j);
+            cr_expect_eq(p->distance[j], expected_distance(p, j),
                          "distance from %d (segment %d) to %d (segment %d): %d",
                          i, p->seg, j, w.p[j].seg, p->distance[j]);
         }

@@ -450,7 +450,7 @@ static void under_failures(enum hs_kind kind, const char *groupcast,
     world_stop();
 }
 
-TestSuite(ob_alloc, .timeout = 900);
+TestSuite(ob_alloc, .timeout = 540);
 /* A run takes about 0.3 s on Prosody and 1.2 s on ejabberd here: every
  * index of both modes on ejabberd (62 allocations) took 2 min 36 s on 2
  * shared cores with another make check running. */

@@ -7,24 +7,21 @@
 #
 # `orbweb up --peers 0` starts no demo room (and so draws nothing in the
 # current folder, which make distcheck requires to stay clean); the swarms
-# use rooms of their own.
+# use rooms of their own.  It runs until the swarms are done (no --for:
+# tests/integration/sh_support.sh).
 set -u
-orbweb="$OB_BUILDDIR/tools/orbweb/orbweb"
+. "$OB_SRCDIR/tests/integration/sh_support.sh"
+ci_seed SWARM_SEED # the swarms' random choices (each prints its seed)
 status=0
 log=$(mktemp)
 pwfile=$(mktemp)
-"$orbweb" up --for 60 --peers 0 > "$log" 2>&1 &
-up=$!
-for i in $(seq 1 150); do
-  grep -q "orbweb is up" "$log" && break
-  kill -0 $up 2>/dev/null || break
-  sleep 0.2
-done
+up_start "$log" --peers 0
+wait_for "$log" "press Ctrl-C" "$UP_DEADLINE" "$up_pid"
 server=$(sed -n 's/.*Clients: \([0-9.]*:[0-9]*\),.*/\1/p' "$log")
 password=$(sed -n 's/.*with password \([0-9a-f]*\) .*/\1/p' "$log")
 if [ -z "$server" ] || [ -z "$password" ]; then
   echo "not ok - orbweb up did not come up:"; cat "$log"
-  kill -INT $up 2>/dev/null; wait $up
+  up_stop
   rm -f "$log" "$pwfile"
   exit 1
 fi
@@ -60,6 +57,7 @@ out=$("$orbweb" swarm --server "$server" --room swarm-rbt@rooms.localhost \
       --duration 6 --verify --admin-jid user1@localhost \
       --admin-password-file "$pwfile" --json 2>"$err")
 rc=$?
+grep 'seed' "$err"
 [ "$rc" = 0 ] && echo "ok - rbt swarm: exit 0" \
   || { echo "not ok - rbt swarm: exit $rc"; cat "$err"; status=1; }
 check "rbt swarm" "$out" peers=200 joined=200 failed_logins=0 \
@@ -72,6 +70,7 @@ out=$("$orbweb" swarm --server "$server" --room swarm-complete@rooms.localhost \
       --admin-jid user1@localhost --admin-password-file "$pwfile" --json \
       2>"$err")
 rc=$?
+grep 'seed' "$err"
 [ "$rc" = 0 ] && echo "ok - complete swarm: exit 0" \
   || { echo "not ok - complete swarm: exit $rc"; cat "$err"; status=1; }
 # a complete view: each of the 50 sees the 49 others
@@ -85,6 +84,7 @@ out=$("$orbweb" swarm --server "$server" --room swarm-paged@rooms.localhost \
       --admin-jid user1@localhost --admin-password-file "$pwfile" --json \
       2>"$err")
 rc=$?
+grep 'seed' "$err"
 [ "$rc" = 0 ] && echo "ok - paged topology swarm: exit 0" \
   || { echo "not ok - paged topology swarm: exit $rc"; cat "$err"; status=1; }
 check "paged topology swarm" "$out" peers=130 joined=130 verify='"ok"' \
@@ -101,8 +101,7 @@ rc=$?
 [ "$rc" = 2 ] && echo "ok - --verify without an admin: exit 2" \
   || { echo "not ok - --verify without an admin: exit $rc"; status=1; }
 
-kill -INT $up
-wait $up
+up_stop
 grep -q "stopped; nothing left running." "$log" \
   && echo "ok - orbweb up stops on SIGINT" \
   || { echo "not ok - orbweb up did not stop cleanly"; cat "$log"; status=1; }

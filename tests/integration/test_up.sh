@@ -1,16 +1,23 @@
 #!/bin/sh
 # test_up.sh -- `orbweb up` (what tools/demo runs) on each server: it must
-# show the component answering, the demo peers' room topology, stop by
-# itself with --for, and leave no process or folder behind.
+# show the component answering, the demo peers' room topology and the
+# traffic, stop on SIGINT, and leave no process or folder behind.  Each
+# run is stopped once its log shows what is checked (no --for: waits are
+# bounded only to catch hangs, tests/integration/sh_support.sh).
 set -u
-orbweb="$OB_BUILDDIR/tools/orbweb/orbweb"
+. "$OB_SRCDIR/tests/integration/sh_support.sh"
 status=0
 work=$(mktemp -d)   # orbweb up draws orbweb-demo.svg in the current folder
 cd "$work" || exit 1
+log=$(mktemp)
 for kind in prosody ejabberd; do
   rm -f orbweb-demo.svg
-  out=$("$orbweb" up --server-kind "$kind" --for 1 --peers 6 2>&1)
-  rc=$?
+  up_start "$log" --server-kind "$kind" --peers 6
+  wait_for "$log" "press Ctrl-C" "$UP_DEADLINE" "$up_pid" &&
+    wait_for "$log" "traffic: in " "$UP_DEADLINE" "$up_pid"
+  up_stop
+  rc=$up_rc
+  out=$(cat "$log")
   dir=$(printf '%s\n' "$out" | sed -n 's/.*folder \(\/[^ ]*\)$/\1/p')
   for want in "identity: conference/text" "ping rooms.localhost: result" \
               "6 peers joined demo@rooms.localhost" "peer1 -> " "orbweb is up." \
@@ -36,13 +43,8 @@ for kind in prosody ejabberd; do
   fi
 done
 # The admin tools against a running `orbweb up`: orbweb topo and traffic.
-log=$(mktemp)
-"$orbweb" up --for 20 --peers 5 > "$log" 2>&1 &
-up=$!
-for i in $(seq 1 100); do
-  grep -q "orbweb is up" "$log" && break
-  sleep 0.2
-done
+up_start "$log" --peers 5
+wait_for "$log" "press Ctrl-C" "$UP_DEADLINE" "$up_pid"
 server=$(sed -n 's/.*Clients: \([0-9.]*:[0-9]*\),.*/\1/p' "$log")
 password=$(sed -n 's/.*with password \([0-9a-f]*\) .*/\1/p' "$log")
 pwfile=$(mktemp)
@@ -67,8 +69,7 @@ case "$rc:$denied" in
   *forbidden*|*admin*) echo "ok - a non-admin is refused" ;;
   *) echo "not ok - a non-admin got: $denied (exit $rc)"; status=1 ;;
 esac
-kill -INT $up
-wait $up
+up_stop
 grep -q "stopped; nothing left running." "$log" \
   && echo "ok - orbweb up stops on SIGINT" \
   || { echo "not ok - orbweb up did not stop cleanly"; cat "$log"; status=1; }

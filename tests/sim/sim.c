@@ -265,13 +265,3 @@ void sim_get_stats(const sim *s, sim_stats *out)
 {
     *out = s->st;
 }
-
-uint64_t sim_seed(const char *var)
-{
-    const char *e = getenv(var);
-    uint64_t seed = e ? strtoull(e, NULL, 0)
-                      : (uint64_t)time(NULL) * 1000003u ^ (uint64_t)getpid();
-
-    fprintf(stderr, "%s=%llu\n", var, (unsigned long long)seed);
-    return seed;
-}

@@ -15,8 +15,9 @@
  * arrays indexed by node and drives it from the callbacks.  Payloads are
  * copied bytes, so protocols exercise their real wire encoding.
  *
- * Seeds: sim_seed("SIM_SEED") reads the environment or draws one, and
- * prints it, so a failing run can be replayed. */
+ * Seeds: ob_test_seed("SIM_SEED") (tests/seed.h) reads the environment,
+ * is fixed under CI or draws one, and prints it, so a failing run can be
+ * replayed. */
 #ifndef TESTS_SIM_SIM_H
 #define TESTS_SIM_SIM_H
 
@@ -94,10 +95,5 @@ int sim_churn(sim *s, sim_node n, uint64_t start, uint64_t off_ms,
 void sim_run(sim *s, uint64_t until);
 
 void sim_get_stats(const sim *s, sim_stats *out);
-
-/* The seed from environment variable `var` (decimal or 0x hex), else one
- * drawn from the clock and the process id; printed to stderr as
- * "var=<seed>" either way. */
-uint64_t sim_seed(const char *var);
 
 #endif

@@ -23,6 +23,7 @@
  * phase: no session opened or closed in the stable phase after warm-up;
  * after the traffic shifts, old sessions gone and new ones in place within
  * a bounded number of rounds.  SIM_SEED=<n> reproduces a run. */
+#include "../seed.h"
 #include "e2e_policy.h"
 
 #include <criterion/criterion.h>
@@ -165,12 +166,9 @@ static void on_act(void *ud, enum e2e_policy_action a, const char *peer)
 static void sim_init(void)
 {
     memset(&S, 0, sizeof S);
-    const char *e = getenv("SIM_SEED");
-    S.seed = e ? strtoull(e, NULL, 10) : 20261124;
+    S.seed = ob_fixed_seed("SIM_SEED", 20261124);
     S.rng = S.seed;
     S.urgent_from = -1;
-    fprintf(stderr, "sim_e2e_policy: SIM_SEED=%llu\n",
-            (unsigned long long)S.seed);
     S.p = calloc(NPEERS, sizeof *S.p);
     cr_assert_not_null(S.p);
     for (int i = 0; i < NPEERS; i++) {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../seed.h"
 #include "sim.h"
 #include "sim_gcworld.h"
 
@@ -141,7 +142,7 @@ static int ta_rows(uint64_t seed)
 
 int main(void)
 {
-    uint64_t seed = sim_seed("SIM_SEED");
+    uint64_t seed = ob_test_seed("SIM_SEED");
     uint32_t peers = env_u32("SIM_PEERS", 1000);
     uint32_t msgs = env_u32("SIM_MSGS", 300);
     int bad;

@@ -14,6 +14,7 @@
  * asserted per scenario; the measured rounds are printed.  SIM_SEED=<n>
  * reproduces a run (the seed is printed). */
 #include "config.h"
+#include "../seed.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -46,14 +47,10 @@ static uint64_t seed;
 
 static void pick_seed(void)
 {
-    const char *e = getenv("SIM_SEED");
-
-    seed = e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL);
-    fprintf(stderr, "sim_segments: SIM_SEED=%llu\n",
-            (unsigned long long)seed);
+    seed = ob_test_seed("SIM_SEED");
 }
 
-TestSuite(sim_segments, .init = pick_seed, .timeout = 900);
+TestSuite(sim_segments, .init = pick_seed, .timeout = 480);
 
 static double uniform(struct sim *s)
 {

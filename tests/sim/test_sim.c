@@ -61,6 +61,11 @@ static sim *make(double loss, uint64_t seed)
     return s;
 }
 
+/* Hang guards: every test is stopped after 300 s, one value for the
+ * whole program (Criterion 2.4's runner leaks when tests with different
+ * timeouts run in parallel). */
+TestSuite(sim, .timeout = 300);
+
 Test(sim, timers_in_time_then_insertion_order)
 {
     sim *s = make(0, 1);

@@ -40,6 +40,11 @@ static void pump(struct event_base *base, struct got *g, int want)
     cr_assert_eq(g->n, want, "%d records arrived, wanted %d", g->n, want);
 }
 
+/* Hang guards: every test is stopped after 300 s, one value for the
+ * whole program (Criterion 2.4's runner leaks when tests with different
+ * timeouts run in parallel). */
+TestSuite(bench_gcnet, .timeout = 300);
+
 Test(bench_gcnet, records_cross_in_order_both_ways)
 {
     struct event_base *base = event_base_new();

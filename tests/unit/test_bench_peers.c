@@ -61,6 +61,11 @@ static bp_peer *logged_in(void)
     return p;
 }
 
+/* Hang guards: every test is stopped after 300 s, one value for the
+ * whole program (Criterion 2.4's runner leaks when tests with different
+ * timeouts run in parallel). */
+TestSuite(bench_peers, .timeout = 300);
+
 Test(bench_peers, login_anonymous_restart_bind)
 {
     bp_peer *p;

@@ -32,7 +32,7 @@ static void teardown(void)
     xmpp_shutdown();
 }
 
-TestSuite(e2e_jingle, .init = setup, .fini = teardown);
+TestSuite(e2e_jingle, .init = setup, .fini = teardown, .timeout = 300);
 
 static xmpp_stanza_t *stanza(const char *text)
 {
@@ -468,7 +468,7 @@ static int deliver(uint64_t now)
 static const struct e2e_jingle_candidate cands[] = {
     {"c1", "192.0.2.10", 40123, 2}, {"c2", "127.0.0.1", 40123, 1}};
 
-TestSuite(e2e_jingle_table, .init = two_peers, .fini = two_peers_done);
+TestSuite(e2e_jingle_table, .init = two_peers, .fini = two_peers_done, .timeout = 300);
 
 Test(e2e_jingle_table, a_whole_session)
 {

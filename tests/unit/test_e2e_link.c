@@ -5,7 +5,8 @@
  *
  * Random payloads come from a seeded PRNG: the seed is printed on
  * failure and E2E_SEED=<n> reproduces a run.  Nothing asserts on time;
- * each test waits for its events with Criterion's hang guard. */
+ * each test waits for its events with run_until, which fails the test
+ * after a generous deadline, and each suite has Criterion's timeout. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <event2/buffer.h>
@@ -20,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../seed.h"
 #include "e2e_int.h"
 
 #define SID "s-1"
@@ -33,9 +36,7 @@ static uint64_t rng;
 
 static void seed_init(void)
 {
-    const char *e = getenv("E2E_SEED");
-
-    seed = e ? strtoull(e, NULL, 10) : (unsigned long long)time(NULL);
+    seed = ob_test_seed("E2E_SEED");
     rng = seed * 2654435761u + 1;
 }
 
@@ -218,13 +219,43 @@ static void connect_to(const struct e2e_candidate *c, size_t n, bool offer_fi,
                  0);
 }
 
-/* Runs the loop until cond() holds (the test's hang guard stops a
- * run that never gets there). */
-static void run_until(bool (*cond)(void))
+/* How long run_until waits for a condition before failing the test: a
+ * hang deadline, not a budget (every wait here takes well under a second
+ * even under the sanitizers on a loaded machine). */
+#define RUN_DEADLINE_S 60
+
+static double now_s(void)
 {
-    while (!cond())
-        cr_assert_geq(event_base_loop(W.base, EVLOOP_ONCE), 0);
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+static void tick(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd, (void)what, (void)ud;
+}
+
+/* Runs the loop until cond() holds; fails the test, naming the
+ * condition, if it does not hold within RUN_DEADLINE_S.  A ticking
+ * timer keeps the loop from blocking forever (or returning at once,
+ * when nothing is pending) so that the deadline is always checked. */
+static void run_until_named(bool (*cond)(void), const char *what)
+{
+    const struct timeval every = {0, 100 * 1000};
+    struct event *t = event_new(W.base, -1, EV_PERSIST, tick, NULL);
+    double end = now_s() + RUN_DEADLINE_S;
+
+    cr_assert(t && event_add(t, &every) == 0);
+    while (!cond()) {
+        cr_assert(now_s() < end, "%s: not reached within %d s (E2E_SEED=%llu)",
+                  what, RUN_DEADLINE_S, seed);
+        cr_assert_geq(event_base_loop(W.base, EVLOOP_ONCE), 0);
+    }
+    event_free(t);
+}
+#define run_until(cond) run_until_named(cond, #cond)
 
 static bool both_up(void)
 {
@@ -251,9 +282,14 @@ static void up_pair(bool listener_fi, bool connector_fi)
     run_until(both_up);
 }
 
-/* The hang guard, for the whole suite (Criterion 2.4.1 leaks in its
- * runner with per-test timeouts and parallel jobs). */
-TestSuite(e2e_link);
+/* The hang guards: one timeout for every suite of the program
+ * (Criterion 2.4.1's runner leaks, and LeakSanitizer fails it, when
+ * tests with different timeouts run in parallel); run_until's deadline
+ * fails a stuck wait with a message long before. */
+TestSuite(e2e_link, .timeout = 300);
+TestSuite(e2e_ident, .timeout = 300);
+TestSuite(e2e_fi, .timeout = 300);
+TestSuite(e2e_reader, .timeout = 300);
 
 /* ---- identities */
 
@@ -944,13 +980,17 @@ Test(e2e_link, free_in_listener_fn)
     world_fini();
 }
 
+static bool listener_pending(void)
+{
+    return e2e_listener_pending(W.ls) > 0;
+}
+
 Test(e2e_link, listener_freed_with_pending)
 {
     world_init();
     listen_on(true, 0);
     the_raw = raw_tls(e2e_listener_port(W.ls), HDR_START); /* no end */
-    while (e2e_listener_pending(W.ls) == 0)
-        event_base_loop(W.base, EVLOOP_ONCE);
+    run_until(listener_pending);
     e2e_listener_free(W.ls);
     W.ls = NULL;
     run_until(raw_ended);

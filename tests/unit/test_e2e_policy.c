@@ -5,6 +5,7 @@
  * failures (every allocation of a script failed in turn); then seeded
  * random operation sequences checked against a shadow model of states
  * and greylists (E2E_POLICY_SEED=<n> reproduces one). */
+#include "../seed.h"
 #include "e2e_policy.h"
 
 #include <criterion/criterion.h>
@@ -77,6 +78,11 @@ static int round_open_all(e2e_policy *p, struct rec *r, uint64_t now)
             cr_assert_eq(e2e_policy_opened(p, r->peer[i], false, now), 0);
     return n;
 }
+
+/* Hang guards: every test is stopped after 300 s, one value for the
+ * whole program (Criterion 2.4's runner leaks when tests with different
+ * timeouts run in parallel). */
+TestSuite(e2e_policy, .timeout = 300);
 
 /* ---- parameters ---- */
 
@@ -788,10 +794,7 @@ static void mstep(struct model *m)
 
 Test(e2e_policy, random_sequences_keep_the_rules)
 {
-    const char *e = getenv("E2E_POLICY_SEED");
-    uint64_t seed = e ? strtoull(e, NULL, 10) : 7;
-    fprintf(stderr, "test_e2e_policy: E2E_POLICY_SEED=%llu\n",
-            (unsigned long long)seed);
+    uint64_t seed = ob_fixed_seed("E2E_POLICY_SEED", 7);
     for (int run = 0; run < 200; run++) {
         struct model m = {.seed = seed, .rng = seed + (uint64_t)run,
                           .limit = 1 + run % 4};

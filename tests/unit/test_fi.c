@@ -25,7 +25,7 @@ static void unload(void)
     tf_free_files(files, nfiles);
 }
 
-TestSuite(fi, .init = load, .fini = unload, .timeout = 600);
+TestSuite(fi, .init = load, .fini = unload, .timeout = 480);
 
 static const char *const variants[] = {".fi", ".typed.fi", ".utf16.fi"};
 

@@ -154,6 +154,11 @@ static void roundtrip(const gc_record *in, gc_record *out)
     cr_assert_eq(gc_wire_decode(buf, len, out, NULL), GC_OK);
 }
 
+/* Hang guards: every test is stopped after 300 s, one value for the
+ * whole program (Criterion 2.4's runner leaks when tests with different
+ * timeouts run in parallel). */
+TestSuite(gc_wire, .timeout = 300);
+
 Test(gc_wire, message_roundtrip)
 {
     gc_record in = msg(70000, 300, GC_FLAG_RETRANS), out;
@@ -260,6 +265,8 @@ Test(gc_wire, encode_limits)
     cr_assert_str_eq(gc_strerror(-99), "unknown error");
 }
 
+TestSuite(gc_tree, .timeout = 300);
+
 /* ---- Tree cast ---- */
 
 Test(gc_tree, forwards_except_sender_and_drops_duplicates)
@@ -339,6 +346,8 @@ Test(gc_tree, neighbour_changes)
     cr_assert_eq(gc_neighbour_add(e, GC_PEER_INJECT, 1), GC_EINVAL);
     gc_free(e);
 }
+
+TestSuite(gc_deliver, .timeout = 300);
 
 /* ---- Delivery ---- */
 
@@ -468,6 +477,8 @@ Test(gc_deliver, callbacks_cannot_reenter)
     cr_assert_eq(C.reenter_rc, GC_EBUSY);
     gc_free(e);
 }
+
+TestSuite(gc_gossip, .timeout = 300);
 
 /* ---- Anti-entropy ---- */
 
@@ -737,6 +748,8 @@ static int scenario(gc_config *cfg)
     return failed;
 }
 
+TestSuite(gc_alloc, .timeout = 300);
+
 Test(gc_alloc, nth_allocation_fails)
 {
     gc_allocator al = {failing_realloc, plain_free, NULL};
@@ -751,6 +764,8 @@ Test(gc_alloc, nth_allocation_fails)
     }
     cr_assert_gt(n, 20, "the scenario allocates");
 }
+
+TestSuite(gc_api, .timeout = 300);
 
 Test(gc_api, bad_arguments)
 {

@@ -163,6 +163,11 @@ static void gc_scenario(void *ud)
     gc_free(W.e[GC_B]);
 }
 
+/* Hang guards: every test is stopped after 300 s, one value for the
+ * whole program (Criterion 2.4's runner leaks when tests with different
+ * timeouts run in parallel). */
+TestSuite(ob_alloc, .timeout = 300);
+
 Test(ob_alloc, gc_engines) { exhaust("gc", gc_scenario, NULL); }
 
 /* ---- ob_order: stamps, a direct link that dies, reordering, eviction --

@@ -33,6 +33,11 @@ static int dead_port(int *fd)
     return ntohs(a.sin_port);
 }
 
+/* Hang guards: every test is stopped after 300 s, one value for the
+ * whole program (Criterion 2.4's runner leaks when tests with different
+ * timeouts run in parallel). */
+TestSuite(ob_client, .timeout = 300);
+
 Test(ob_client, bad_arguments)
 {
     struct ob_options o = {.host = "127.0.0.1", .jid = "anon.localhost"};

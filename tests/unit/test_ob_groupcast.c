@@ -10,6 +10,11 @@
 #include "gc.h"
 #include "ob_internal.h"
 
+/* Hang guards: every test is stopped after 300 s, one value for the
+ * whole program (Criterion 2.4's runner leaks when tests with different
+ * timeouts run in parallel). */
+TestSuite(gc_payload, .timeout = 300);
+
 Test(gc_payload, round_trip)
 {
     uint8_t *p;
@@ -70,6 +75,8 @@ Test(gc_payload, hostile)
     }
 }
 
+TestSuite(gc_view, .timeout = 300);
+
 Test(gc_view, attributes_and_modes)
 {
     cr_expect_eq(obi_gc_attrs("tree,gossip"), GC_ATTR_TREE | GC_ATTR_GOSSIP);
@@ -95,6 +102,8 @@ static xmpp_stanza_t *parse_xml(xmpp_ctx_t *ctx, const char *xml)
     cr_assert(st, "%s", xml);
     return st;
 }
+
+TestSuite(gc_parse, .timeout = 300);
 
 Test(gc_parse, records_and_modes)
 {

@@ -4,6 +4,7 @@
  * simulation of two paths with links coming and going, checking that every
  * stanza arrives exactly once and in order (OB_ORDER_SEED=... to replay). */
 #include "config.h"
+#include "../seed.h"
 
 #include <criterion/criterion.h>
 #include <inttypes.h>
@@ -37,7 +38,7 @@ static void teardown(void)
     xmpp_shutdown();
 }
 
-TestSuite(ob_order, .init = setup, .fini = teardown);
+TestSuite(ob_order, .init = setup, .fini = teardown, .timeout = 300);
 
 static void on_deliver(void *ud, xmpp_stanza_t *st)
 {
@@ -497,16 +498,14 @@ static void sim_step(struct sim *s, long *next)
 
 Test(ob_order, two_paths_exactly_once_in_order)
 {
-    const char *env = getenv("OB_ORDER_SEED");
     static struct sim s;
-    uint64_t seed = env ? strtoull(env, NULL, 0) : 0x0bde7;
+    uint64_t seed = ob_fixed_seed("OB_ORDER_SEED", 0x0bde7);
     long next = 1;
 
     memset(&s, 0, sizeof s);
     s.snd = order_new(11, 0, 0);
     s.rcv = order_new(12, QCAP, UINT64_MAX / 2);
     s.rng = seed;
-    cr_log_info("OB_ORDER_SEED=%#" PRIx64, seed);
     while (next <= N_MSG)
         sim_step(&s, &next);
     while (s.direct.head < s.direct.tail || s.relay.head < s.relay.tail)

@@ -113,6 +113,11 @@ static void expect_str(const char *what, const char *got, const char *want, size
     cr_expect_str_eq(got, want, "case %zu: %s", i, what);
 }
 
+/* Hang guards: every test is stopped after 300 s, one value for the
+ * whole program (Criterion 2.4's runner leaks when tests with different
+ * timeouts run in parallel). */
+TestSuite(ob_parse, .timeout = 300);
+
 Test(ob_parse, table)
 {
     xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, NULL);

@@ -29,6 +29,11 @@ static char *written(const struct cli_topo *t, int dot)
     return buf;
 }
 
+/* Hang guards: every test is stopped after 300 s, one value for the
+ * whole program (Criterion 2.4's runner leaks when tests with different
+ * timeouts run in parallel). */
+TestSuite(topo, .timeout = 300);
+
 Test(topo, reads_the_export_shape)
 {
     struct cli_topo t;

@@ -53,6 +53,11 @@ static void done(vm *v)
     rec_fini(&R);
 }
 
+/* Hang guards: every test is stopped after 300 s, one value for the
+ * whole program (Criterion 2.4's runner leaks when tests with different
+ * timeouts run in parallel). */
+TestSuite(vm_complete, .timeout = 300);
+
 Test(vm_complete, everyone_sees_everyone)
 {
     vm *v = make("complete");
@@ -66,6 +71,8 @@ Test(vm_complete, everyone_sees_everyone)
     done(v);
 }
 
+TestSuite(vm_blind, .timeout = 300);
+
 Test(vm_blind, nobody_sees_anyone)
 {
     vm *v = make("blind");
@@ -77,6 +84,8 @@ Test(vm_blind, nobody_sees_anyone)
     cr_assert_eq(vm_size(v), 1);
     done(v);
 }
+
+TestSuite(vm_rbt, .timeout = 300);
 
 /* Keys 1..5 inserted in order, then the root removed: the tree shapes
  * are worked out by hand in the comments. */
@@ -117,6 +126,8 @@ Test(vm_rbt, view_size_bounds_the_view)
     }
     done(v);
 }
+
+TestSuite(vm_ring, .timeout = 300);
 
 Test(vm_ring, predecessor_and_successor)
 {
@@ -197,6 +208,8 @@ Test(vm_ring, configured_attribute)
     done(v);
 }
 
+TestSuite(vm_random, .timeout = 300);
+
 Test(vm_random, small_groups_are_complete_and_netted)
 {
     vm *v = make("random");
@@ -228,6 +241,8 @@ Test(vm_random, configured_degree_and_repair)
     cr_assert_eq(n, 6);
     done(v);
 }
+
+TestSuite(vm_composite, .timeout = 300);
 
 Test(vm_composite, edges_are_merged_and_netted)
 {
@@ -286,6 +301,8 @@ static void reenter(void *ctx, const vm_delta *d)
     cr_assert_eq(vm_leave(*v, 1), VM_EBUSY);
 }
 
+TestSuite(vm_api, .timeout = 300);
+
 Test(vm_api, errors)
 {
     vm *v;
@@ -341,6 +358,8 @@ static int sbuf_write(void *ctx, const char *buf, size_t len)
     b->s[b->n] = '\0';
     return 0;
 }
+
+TestSuite(vm_export, .timeout = 300);
 
 Test(vm_export, json_and_dot)
 {
@@ -453,6 +472,8 @@ static void churn_all(bool once)
         cr_assert_gt(nth, 3, "%s", types[t]);
     }
 }
+
+TestSuite(vm_alloc, .timeout = 300);
 
 Test(vm_alloc, every_allocation_may_fail)
 {

@@ -13,6 +13,7 @@
  * observer of its deltas and the member joining or leaving) and for
  * every member at each check point. */
 #include "config.h"
+#include "../seed.h"
 
 #include <criterion/criterion.h>
 #include <time.h>
@@ -31,14 +32,10 @@ static uint64_t next64(uint64_t *s)
 
 static void pick_seed(void)
 {
-    const char *e = getenv("VM_SEED");
-
-    seed = e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL);
-    fprintf(stderr, "test_vm_props: VM_SEED=%llu\n",
-            (unsigned long long)seed);
+    seed = ob_test_seed("VM_SEED");
 }
 
-TestSuite(vm_props, .init = pick_seed);
+TestSuite(vm_props, .init = pick_seed, .timeout = 300);
 
 /* ---- per-manager properties ---- */
 

@@ -5,6 +5,7 @@
  * the replayed deltas against the views, and our own model of segments
  * and representatives; every allocation failing in turn. */
 #include "config.h"
+#include "../seed.h"
 
 #include <criterion/criterion.h>
 #include <time.h>
@@ -24,14 +25,10 @@ static uint64_t next64(uint64_t *s)
 
 static void pick_seed(void)
 {
-    const char *e = getenv("VM_SEED");
-
-    seed = e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL);
-    fprintf(stderr, "test_vm_tapbcast: VM_SEED=%llu\n",
-            (unsigned long long)seed);
+    seed = ob_test_seed("VM_SEED");
 }
 
-TestSuite(tapbcast, .init = pick_seed, .timeout = 600);
+TestSuite(tapbcast, .init = pick_seed, .timeout = 480);
 
 static vm *make(void)
 {

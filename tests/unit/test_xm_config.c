@@ -26,7 +26,7 @@ static void teardown(void)
     cr_assert_eq(system(cmd), 0);
 }
 
-TestSuite(xm_config, .init = setup, .fini = teardown);
+TestSuite(xm_config, .init = setup, .fini = teardown, .timeout = 300);
 
 static char *write_tmp(const char *name, const char *text)
 {

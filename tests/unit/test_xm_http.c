@@ -99,7 +99,7 @@ static void teardown(void)
     event_base_free(base);
 }
 
-TestSuite(xm_http, .init = setup, .fini = teardown);
+TestSuite(xm_http, .init = setup, .fini = teardown, .timeout = 300);
 
 #define GET(path, extra)                                                       \
     "GET " path " HTTP/1.1\r\nHost: localhost\r\n" extra                      \

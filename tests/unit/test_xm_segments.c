@@ -69,7 +69,7 @@ static vm_id rep_of(vm_id id)
     return r;
 }
 
-TestSuite(xm_seg, .fini = teardown);
+TestSuite(xm_seg, .fini = teardown, .timeout = 300);
 
 Test(xm_seg, fresh_segments_are_unused_ids)
 {

@@ -25,7 +25,7 @@ static void teardown(void)
     xmpp_shutdown();
 }
 
-TestSuite(xm_stats, .init = setup, .fini = teardown);
+TestSuite(xm_stats, .init = setup, .fini = teardown, .timeout = 300);
 
 static xmpp_stanza_t *parse(const char *xml)
 {

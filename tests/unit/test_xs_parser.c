@@ -66,7 +66,7 @@ static void teardown(void)
     xmpp_shutdown();
 }
 
-TestSuite(xs_parser, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(xs_parser, .init = setup, .fini = teardown, .timeout = 300);
 
 /* Feeds text in chunks of the given size; returns the final result. */
 static int feed(xs_parser *p, const char *text, size_t chunk)

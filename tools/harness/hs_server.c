@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,20 +287,44 @@ bool hs_available(enum hs_kind kind, char *err, size_t errlen)
     return false;
 }
 
-int hs_free_port(void)
+/* Free ports are picked below Linux's default ephemeral range (32768 and
+ * up), which outgoing connections and bind(port 0) draw from, so nothing
+ * takes them between our check and the server's bind but another test
+ * doing the same; and each process starts in its own block of
+ * HS_PORT_BLOCK ports (chosen by its process id) and moves on from
+ * there, so that parallel tests rarely look at the same ports.  A start
+ * that still loses the race is retried on new ports (hs_server_start). */
+#define HS_PORT_LOW 20000
+#define HS_PORT_HIGH 32000 /* exclusive */
+#define HS_PORT_BLOCK 64
+
+/* True when nobody has port bound on any address (no SO_REUSEADDR: a
+ * port with connections in TIME_WAIT counts as taken too). */
+static bool port_free(int port)
 {
     struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_ANY)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
 
-    if (fd < 0)
-        return -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+int hs_free_port(void)
+{
+    static atomic_uint next; /* ports this process has looked at */
+    const unsigned span = HS_PORT_HIGH - HS_PORT_LOW;
+    unsigned start = (unsigned)getpid() % (span / HS_PORT_BLOCK) * HS_PORT_BLOCK;
+
+    for (unsigned tries = 0; tries < span; tries++) {
+        int port = HS_PORT_LOW + (int)((start + atomic_fetch_add(&next, 1)) % span);
+        if (port_free(port))
+            return port;
+    }
+    return -1;
 }
 
 void hs_random_hex(char *buf, size_t len)
@@ -337,12 +362,49 @@ static void append_log_tail(const hs_server *s, char *err, size_t errlen)
     snprintf(err + used, errlen - used, "\n--- end of %s ---\n%s", path, tail);
 }
 
+/* What a server's log says when one of its ports was taken: Prosody
+ * "this port is in use by another application", ejabberd "address
+ * already in use" (eaddrinuse). */
+static const char *const port_taken_marks[] = {"in use by", "already in use",
+                                               "eaddrinuse"};
+
+/* True when the log file `name` in s's folder says a port was taken. */
+static bool log_says_port_taken(const hs_server *s, const char *name)
+{
+    char path[512], *text = calloc(1, 65536);
+    FILE *f = fopen(hs_server_path(s, name, path, sizeof path), "r");
+    bool taken = false;
+
+    if (f && text && fread(text, 1, 65535, f) > 0)
+        for (size_t i = 0; i < sizeof port_taken_marks / sizeof *port_taken_marks; i++)
+            taken |= strcasestr(text, port_taken_marks[i]) != NULL;
+    if (f)
+        fclose(f);
+    free(text);
+    return taken;
+}
+
+static bool port_taken(const hs_server *s)
+{
+    return log_says_port_taken(s, "server.log") ||
+           log_says_port_taken(s, "stdout.log");
+}
+
+/* Waits until s serves logins: 0, or -1 with the reason in err, or
+ * HS_PORT_TAKEN when its log says one of its ports was taken (a login
+ * might then reach whoever has the port: never taken as ready). */
+#define HS_PORT_TAKEN -2
 static int wait_ready(hs_server *s, int timeout_s, char *err, size_t errlen)
 {
     time_t deadline = time(NULL) + timeout_s;
     char jid[160];
 
     while (time(NULL) < deadline) {
+        if (port_taken(s)) {
+            snprintf(err, errlen, "%s could not listen: port %d or %d taken",
+                     hs_kind_name(s->kind), s->c2s_port, s->component_port);
+            return HS_PORT_TAKEN;
+        }
         if (!hs_proc_running(s->proc)) {
             snprintf(err, errlen, "%s exited during start-up",
                      hs_kind_name(s->kind));
@@ -358,11 +420,13 @@ static int wait_ready(hs_server *s, int timeout_s, char *err, size_t errlen)
                  timeout_s);
         return -1;
     }
-    if (s->accounts == 0)
-        return 0;
-    snprintf(jid, sizeof jid, "user%d@%s", s->accounts, s->domain);
-    return hs_probe_login(s->host, s->c2s_port, jid, s->password, 5000, err,
-                          errlen);
+    if (s->accounts > 0) {
+        snprintf(jid, sizeof jid, "user%d@%s", s->accounts, s->domain);
+        if (hs_probe_login(s->host, s->c2s_port, jid, s->password, 5000, err,
+                           errlen) < 0)
+            return port_taken(s) ? HS_PORT_TAKEN : -1;
+    }
+    return port_taken(s) ? HS_PORT_TAKEN : 0;
 }
 
 static int make_dir(hs_server *s)
@@ -397,11 +461,14 @@ static int prepare(hs_server *s)
     return kinds[s->kind].write_config(s);
 }
 
-hs_server *hs_server_start(enum hs_kind kind, const struct hs_options *opt,
-                           char *err, size_t errlen)
+/* One start on freshly picked ports: 0 with the server in *out, -1, or
+ * HS_PORT_TAKEN (the reason in err either way). */
+static int start_once(enum hs_kind kind, const struct hs_options *opt,
+                      hs_server **out, char *err, size_t errlen)
 {
     hs_server *s = calloc(1, sizeof *s);
     int timeout = opt && opt->ready_timeout_s ? opt->ready_timeout_s : 60;
+    int r = -1;
 
     *err = '\0';
     if (!s || !hs_available(kind, err, errlen))
@@ -423,14 +490,32 @@ hs_server *hs_server_start(enum hs_kind kind, const struct hs_options *opt,
     }
     if (kinds[kind].spawn(s, err, errlen) < 0)
         goto fail;
-    if (wait_ready(s, timeout, err, errlen) < 0) {
+    if ((r = wait_ready(s, timeout, err, errlen)) < 0) {
         append_log_tail(s, err, errlen);
         goto fail;
     }
-    return s;
+    *out = s;
+    return 0;
 fail:
     hs_server_stop(s);
-    return NULL;
+    return r;
+}
+
+/* How many times a start is tried when a port was taken under it. */
+#define HS_START_TRIES 4
+
+hs_server *hs_server_start(enum hs_kind kind, const struct hs_options *opt,
+                           char *err, size_t errlen)
+{
+    hs_server *s = NULL;
+    int r = HS_PORT_TAKEN;
+
+    for (int i = 0; i < HS_START_TRIES && r == HS_PORT_TAKEN; i++) {
+        if (i > 0)
+            fprintf(stderr, "hs_server: %s; again on other ports\n", err);
+        r = start_once(kind, opt, &s, err, errlen);
+    }
+    return r == 0 ? s : NULL;
 }
 
 /* Copies src into dst (size n); false when it does not fit or is empty. */
@@ -487,7 +572,7 @@ int hs_server_restart(hs_server *s, char *err, size_t errlen)
         snprintf(err, errlen, "cannot restart %s", hs_kind_name(s->kind));
         return -1;
     }
-    return wait_ready(s, 60, err, errlen);
+    return wait_ready(s, 60, err, errlen) == 0 ? 0 : -1;
 }
 
 void hs_server_stop(hs_server *s)

@@ -110,7 +110,10 @@ struct hs_proc *hs_xmucd_start(hs_server *s, char *const *extra_args,
 /* Stops an xmucd started by hs_xmucd_start; returns its exit status. */
 int hs_xmucd_stop(struct hs_proc *p);
 
-/* A free TCP port on 127.0.0.1, or -1. */
+/* A TCP port nobody has bound, or -1: below the kernel's ephemeral
+ * range, searched from a block chosen by the process id, so that tests
+ * running in parallel rarely pick the same one (hs_server_start also
+ * retries on new ports when a server finds one of its ports taken). */
 int hs_free_port(void);
 
 /* Fills buf with len-1 random lowercase hex characters. */

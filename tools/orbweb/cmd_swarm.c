@@ -98,6 +98,20 @@ static uint64_t rnd(struct swarm *s)
     return s->rng;
 }
 
+/* The seed of the swarm's random choices (who churns, sends, to whom):
+ * SWARM_SEED (decimal or 0x hex) when set, else the clock; printed, so
+ * that a run's choices can be made again. */
+static uint64_t swarm_seed(void)
+{
+    const char *env = getenv("SWARM_SEED");
+    uint64_t seed = env ? strtoull(env, NULL, 0)
+                        : ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
+
+    fprintf(stderr, "%s: seed %llu (SWARM_SEED)\n", CMD,
+            (unsigned long long)seed);
+    return seed;
+}
+
 /* ---- views --------------------------------------------------------------- */
 
 static int cmp_str(const void *a, const void *b)
@@ -938,7 +952,7 @@ int cli_swarm(int argc, char **argv)
         snprintf(s->extra, sizeof s->extra,
                  "<join xmlns='" CLI_NS_XMUC "' manager='%s'/>", o.view);
     s->tty = isatty(2);
-    s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
+    s->rng = swarm_seed() ^ 0x9e3779b97f4a7c15ULL; /* SWARM_SEED=0 must not stall */
     s->t0 = s->last_tick = s->last_line = now_ms();
     bp_pool_set_stanza_hook(s->pool, on_stanza, s);
     if (bp_pool_add(s->pool, o.peers) < 0) {
