@@ -80,6 +80,8 @@ static int late_bytes(bool inside)
     return late;
 }
 
+TestSuite(ob_expat, .timeout = 300);
+
 Test(ob_expat, inside_liborbweb_every_element_comes_with_its_last_byte)
 {
     cr_assert_eq(ended_in(strlen(stream)), 3);
