@@ -15,7 +15,7 @@ src_substrate_libob_la_SOURCES = \
 	src/substrate/ob_room.c src/substrate/ob_relay.c \
 	src/substrate/ob_order.c src/substrate/ob_order.h \
 	src/substrate/ob_direct.c src/substrate/ob_groupcast.c \
-	src/substrate/ob_expat.c
+	src/substrate/ob_expat.c src/substrate/ob_sock.c
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 # the direct streams (src/e2e); libfi comes with liborbweb, and the test
 # programs name it (OB_FI below)

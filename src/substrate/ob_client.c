@@ -238,15 +238,15 @@ static void sync_io(ob_client *c)
 }
 
 /* Runs libstrophe on c's connection, in rounds.  A round writes what
- * libstrophe had queued, then reads at most 4 KB.  What a round's
- * handlers queue (the stream header after connecting, SASL steps, acks)
- * goes out in the next, so there are at least 2: libstrophe has no
- * accessor for its own queue, only for the application's stanzas.  TLS
- * may hold decrypted bytes that select() cannot see, so a secured
- * connection runs at least 4.  Rounds go on while the last one parsed
- * something (ob_expat.c counts it), up to MAX_ROUNDS; true when that was
- * not enough and c must run again soon.  Without the count (an old expat,
- * or libexpat linked first) it runs the minimum. */
+ * libstrophe had queued (over TLS, one record of at most 16 KB), then
+ * reads at most 4 KB.  What a round's handlers queue (the stream header
+ * after connecting, SASL steps, acks) goes out in the next, so there are
+ * at least 2: libstrophe has no accessor for its own queue, only for the
+ * application's stanzas.  TLS may hold decrypted bytes that select()
+ * cannot see, so a secured connection runs at least 4.  Rounds go on
+ * while the last one parsed something (ob_expat.c counts it) or wrote
+ * something (the socket took bytes: ob_sock.c), up to MAX_ROUNDS; true
+ * when that was not enough and c must run again soon. */
 #define MAX_ROUNDS 64
 
 static bool secured(ob_client *c)
@@ -261,8 +261,10 @@ static bool run_strophe(ob_client *c)
     obi_expat_enter();
     for (i = 0; i < MAX_ROUNDS; i++) {
         unsigned long seen = obi_expat_parsed();
+        uint64_t sent = obi_sock_written(c->fd);
         xmpp_run_once(c->ctx, 0);
-        if (obi_expat_parsed() == seen && i + 1 >= (secured(c) ? 4 : 2))
+        if (obi_expat_parsed() == seen && obi_sock_written(c->fd) == sent &&
+            i + 1 >= (secured(c) ? 4 : 2))
             break;
     }
     obi_expat_leave();

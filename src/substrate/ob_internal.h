@@ -372,4 +372,8 @@ void obi_expat_leave(void);
 bool obi_expat_routed(void);
 unsigned long obi_expat_parsed(void);
 
+/* ob_sock.c: bytes written to the socket fd so far (acknowledged by the
+ * peer, or still in the kernel's send queue); 0 when it cannot tell. */
+uint64_t obi_sock_written(int fd);
+
 #endif

@@ -14,8 +14,9 @@
  *     ob_expat.c necessary, asserted, so that a libstrophe that stops
  *     holding stanzas back is noticed (ob_expat.c can then go).
  * And over TLS, where the bytes of a record that libstrophe has not read
- * yet wait inside OpenSSL, out of select()'s sight: large unicasts must
- * arrive without libstrophe's tick (set to ten minutes). */
+ * yet wait inside OpenSSL, out of select()'s sight, and libstrophe writes
+ * one TLS record (16 KB) a round: large unicasts must arrive, and go out,
+ * without libstrophe's tick (set to ten minutes). */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -211,7 +212,8 @@ static void tls_drains(enum hs_kind kind)
     cr_assert(s, "%s", err);
     struct ob_options o = {.host = hs_server_host(s), .port = hs_server_c2s_port(s),
                            .jid = hs_server_anon_domain(s), .tls = OB_TLS_TRUST,
-                           .tick_ms = 600000, .base = base, .cb = &callbacks,
+                           .tick_ms = 600000, .relay_max_bytes = 250000,
+                           .base = base, .cb = &callbacks,
                            .user = &a,
                            .log = getenv("OB_TEST_LOG") ? log_stderr : NULL};
     cr_assert_eq(ob_client_new(&o, &c), OB_OK);
@@ -224,7 +226,7 @@ static void tls_drains(enum hs_kind kind)
                                sizeof err);
     cr_assert(sender, "%s", err);
     for (int round = 0; round < ROUNDS; round++) {
-        size_t len = 60000 + 4099 * (size_t)round;
+        size_t len = 120000 + 4099 * (size_t)round;
         char *body = malloc(len + 1);
 
         make_marker(marker, sizeof marker, round);
@@ -243,6 +245,22 @@ static void tls_drains(enum hs_kind kind)
                      "did not arrive before libstrophe's (10 minute) tick (got %zu bytes: %.40s)",
                      hs_kind_name(kind), round, len, a.got_len, a.got);
         cr_expect(!strncmp(a.got, marker, strlen(marker)));
+        /* and back: liborbweb writes it out without the tick too */
+        int rc = ob_unicast(c, hs_client_jid(sender), body);
+        cr_assert_eq(rc, OB_OK, "ob_unicast: %s", ob_strerror(rc));
+        xmpp_stanza_t *back = NULL;
+        for (deadline = it_now_ms() + WAIT_MS; !back && it_now_ms() < deadline;) {
+            it_run_for(base, 10);
+            back = hs_client_wait(sender, "message", 5);
+        }
+        char *text = back ? xmpp_message_get_body(back) : NULL;
+        cr_expect(text && strlen(text) == len, "%s, round %d: a %zu-byte unicast "
+                  "from liborbweb over TLS did not go out before the tick",
+                  hs_kind_name(kind), round, len);
+        if (text)
+            xmpp_free(hs_client_ctx(sender), text);
+        if (back)
+            xmpp_stanza_release(back);
         free(body);
     }
     hs_client_close(sender);
