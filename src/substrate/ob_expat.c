@@ -30,9 +30,8 @@
 
 typedef enum XML_Status (*parse_fn)(XML_Parser, const char *, int, int);
 
-static __thread int inside;   /* liborbweb is running libstrophe */
+static __thread int inside;           /* liborbweb is running libstrophe */
 static __thread unsigned long parsed; /* calls that came through inside */
-static unsigned long reached; /* calls that came through inside */
 
 static parse_fn real_parse(void)
 {
@@ -58,7 +57,6 @@ XML_Parse(XML_Parser p, const char *s, int len, int isFinal)
         return XML_STATUS_ERROR;
     if (!inside || isFinal || len <= 0)
         return parse(p, s, len, isFinal);
-    __atomic_add_fetch(&reached, 1, __ATOMIC_RELAXED);
     parsed++;
     if (len > 1 && (st = parse(p, s, len - 1, 0)) != XML_STATUS_OK)
         return st;
@@ -80,7 +78,7 @@ void obi_expat_leave(void)
 
 bool obi_expat_routed(void)
 {
-    return __atomic_load_n(&reached, __ATOMIC_RELAXED) > 0;
+    return parsed > 0;
 }
 
 unsigned long obi_expat_parsed(void)

@@ -89,6 +89,37 @@ static xmpp_stanza_t *message_to(xmpp_ctx_t *ctx, const char *to, const char *bo
     return m;
 }
 
+/* A liborbweb client with options o (its base, callbacks and user set
+ * here), connected; fails the test when it does not connect. */
+static ob_client *connected_peer(struct ob_options *o, struct event_base *base,
+                                 struct peer *a)
+{
+    ob_client *c;
+
+    o->base = base;
+    o->cb = &callbacks;
+    o->user = a;
+    o->log = getenv("OB_TEST_LOG") ? log_stderr : NULL;
+    cr_assert_eq(ob_client_new(o, &c), OB_OK);
+    cr_assert_eq(ob_connect(c), OB_OK);
+    for (double deadline = it_now_ms() + WAIT_MS; !a->up && it_now_ms() < deadline;)
+        it_run_for(base, 10);
+    cr_assert(a->up, "the client did not connect (port %d)", o->port);
+    return c;
+}
+
+/* An anonymous harness client straight to s (TLS when offered). */
+static hs_client *anonymous_sender(hs_server *s)
+{
+    char err[2048];
+    hs_client *h = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
+                                     hs_server_anon_domain(s), NULL, WAIT_MS, err,
+                                     sizeof err);
+
+    cr_assert(h, "%s", err);
+    return h;
+}
+
 static void liborbweb_delivers(enum hs_kind kind)
 {
     char err[2048], marker[128];
@@ -105,17 +136,9 @@ static void liborbweb_delivers(enum hs_kind kind)
     cr_assert(px = hs_proxy_start(hs_server_host(s), hs_server_c2s_port(s), err,
                                   sizeof err), "%s", err);
     struct ob_options o = {.host = hs_server_host(s), .port = hs_proxy_port(px),
-                           .jid = hs_server_anon_domain(s), .tls = OB_TLS_OFF,
-                           .base = base, .cb = &callbacks, .user = &a};
-    cr_assert_eq(ob_client_new(&o, &c), OB_OK);
-    cr_assert_eq(ob_connect(c), OB_OK);
-    for (deadline = it_now_ms() + WAIT_MS; !a.up && it_now_ms() < deadline;)
-        it_run_for(base, 10);
-    cr_assert(a.up, "the client did not connect through the relay");
-    sender = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
-                               hs_server_anon_domain(s), NULL, WAIT_MS, err,
-                               sizeof err);
-    cr_assert(sender, "%s", err);
+                           .jid = hs_server_anon_domain(s), .tls = OB_TLS_OFF};
+    c = connected_peer(&o, base, &a);
+    sender = anonymous_sender(s);
 
     for (int round = 0; round < ROUNDS; round++) {
         make_marker(marker, sizeof marker, round);
@@ -162,10 +185,7 @@ static void xmucd_answers(enum hs_kind kind)
     snprintf(server, sizeof server, "%s:%d", hs_server_host(s), hs_proxy_port(px));
     char *args[] = {"--server", server, NULL};
     cr_assert(x = hs_xmucd_start(s, args, err, sizeof err), "%s", err);
-    asker = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
-                              hs_server_anon_domain(s), NULL, WAIT_MS, err,
-                              sizeof err);
-    cr_assert(asker, "%s", err);
+    asker = anonymous_sender(s);
 
     for (int round = 0; round < ROUNDS; round++) {
         make_marker(marker, sizeof marker, round);
@@ -212,19 +232,9 @@ static void tls_drains(enum hs_kind kind)
     cr_assert(s, "%s", err);
     struct ob_options o = {.host = hs_server_host(s), .port = hs_server_c2s_port(s),
                            .jid = hs_server_anon_domain(s), .tls = OB_TLS_TRUST,
-                           .tick_ms = 600000, .relay_max_bytes = 250000,
-                           .base = base, .cb = &callbacks,
-                           .user = &a,
-                           .log = getenv("OB_TEST_LOG") ? log_stderr : NULL};
-    cr_assert_eq(ob_client_new(&o, &c), OB_OK);
-    cr_assert_eq(ob_connect(c), OB_OK);
-    for (deadline = it_now_ms() + WAIT_MS; !a.up && it_now_ms() < deadline;)
-        it_run_for(base, 10);
-    cr_assert(a.up, "the client did not connect");
-    sender = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
-                               hs_server_anon_domain(s), NULL, WAIT_MS, err,
-                               sizeof err);
-    cr_assert(sender, "%s", err);
+                           .tick_ms = 600000, .relay_max_bytes = 250000};
+    c = connected_peer(&o, base, &a);
+    sender = anonymous_sender(s);
     for (int round = 0; round < ROUNDS; round++) {
         size_t len = 120000 + 4099 * (size_t)round;
         char *body = malloc(len + 1);
@@ -331,10 +341,7 @@ static void libstrophe_alone(enum hs_kind kind)
                  XMPP_EOK);
     cr_assert(run_raw_until(ctx, &r.up, WAIT_MS), "libstrophe did not connect");
     run_raw_until(ctx, &(bool){false}, 200); /* its presence goes out */
-    sender = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
-                               hs_server_anon_domain(s), NULL, WAIT_MS, err,
-                               sizeof err);
-    cr_assert(sender, "%s", err);
+    sender = anonymous_sender(s);
 
     for (int round = 0; round < ROUNDS; round++) {
         make_marker(marker, sizeof marker, round);
