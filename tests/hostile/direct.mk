@@ -1,0 +1,1 @@
+# tests/hostile/direct.mk -- direct streams: who may open one, listener floods.

@@ -1,0 +1,1 @@
+# tests/hostile/flood.mk -- bounded resources: output queue, bytes x recipients, room creation, memory.

@@ -1,0 +1,1 @@
+# tests/hostile/gcauth.mk -- authenticated groupcast: forged, silencing and reading records.

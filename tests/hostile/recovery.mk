@@ -1,0 +1,1 @@
+# tests/hostile/recovery.mk -- recovery: peers rejoin after xmucd loses its state.
