@@ -13,6 +13,7 @@ src_substrate_libob_la_SOURCES = \
 	src/substrate/orbweb.h src/substrate/ob_internal.h \
 	src/substrate/ob_client.c src/substrate/ob_parse.c \
 	src/substrate/ob_room.c src/substrate/ob_relay.c \
+	src/substrate/ob_recover.c \
 	src/substrate/ob_order.c src/substrate/ob_order.h \
 	src/substrate/ob_direct.c src/substrate/ob_groupcast.c \
 	src/substrate/ob_expat.c src/substrate/ob_sock.c

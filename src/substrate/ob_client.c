@@ -553,6 +553,8 @@ static int copy_options(ob_client *c, const struct ob_options *o)
     if (c->rmax > 0 && c->rmax < c->rmin)
         c->rmax = c->rmin;
     c->tick_ms = o->tick_ms > 0 ? o->tick_ms : 100;
+    c->ping_ms = o->self_ping_ms < 0 ? 0
+                 : o->self_ping_ms ? o->self_ping_ms : OBI_SELF_PING_MS;
     c->tls = o->tls;
     c->direct_host = o->direct_host ? strdup(o->direct_host) : NULL;
     if (o->direct_host && !c->direct_host)

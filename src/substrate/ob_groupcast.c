@@ -54,6 +54,7 @@ struct obi_gc {
 struct obi_gc_mark {
     char *room;
     uint64_t next;
+    uint64_t epoch; /* the room's epoch then (0: unknown) */
 };
 
 #define GC_MARKS 16
@@ -199,6 +200,16 @@ void obi_gc_view(struct obi_room *r, struct obi_nb *n, bool gone)
 
 /* ---- what the engine asks for ------------------------------------------ */
 
+/* epoch= on a <gc/>: records of an older stream of the room (xmucd
+ * restarted without its state) are dropped by their receiver. */
+static int set_epoch(xmpp_stanza_t *el, uint64_t epoch)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof buf, "%" PRIu64, epoch);
+    return xmpp_stanza_set_attribute(el, "epoch", buf);
+}
+
 static int send_record(void *ctx, gc_peer to, const gc_record *rec)
 {
     struct obi_gc *g = ctx;
@@ -217,6 +228,7 @@ static int send_record(void *ctx, gc_peer to, const gc_record *rec)
         !(el = obi_el(c->ctx, m, "gc", OBI_NS)) ||
         xmpp_stanza_set_attribute(el, "room", g->r->jid) ||
         xmpp_stanza_set_attribute(el, "mode", obi_gc_mode_name(g->mode)) ||
+        (g->r->epoch && set_epoch(el, g->r->epoch)) ||
         !(t = xmpp_stanza_new(c->ctx)))
         goto out;
     if (xmpp_stanza_set_text(t, text) || xmpp_stanza_add_child_ex(el, t, 0))
@@ -328,7 +340,8 @@ static void mark_drop(ob_client *c, size_t i)
             (--c->n_gc_marks - i) * sizeof *c->gc_marks);
 }
 
-static void mark_save(ob_client *c, const char *room, uint64_t next)
+static void mark_save(ob_client *c, const char *room, uint64_t next,
+                      uint64_t epoch)
 {
     char *copy;
 
@@ -341,7 +354,7 @@ static void mark_save(ob_client *c, const char *room, uint64_t next)
     }
     if (c->n_gc_marks == GC_MARKS)
         mark_drop(c, 0);
-    c->gc_marks[c->n_gc_marks++] = (struct obi_gc_mark){copy, next};
+    c->gc_marks[c->n_gc_marks++] = (struct obi_gc_mark){copy, next, epoch};
 }
 
 /* Back in a room we left: its stream resumes where it stood. */
@@ -349,7 +362,9 @@ static void mark_resume(ob_client *c, struct obi_gc *g)
 {
     for (size_t i = 0; i < c->n_gc_marks; i++)
         if (!strcmp(c->gc_marks[i].room, g->r->jid)) {
-            if (gc_resume(g->e, 0, c->gc_marks[i].next) == GC_OK)
+            uint64_t then = c->gc_marks[i].epoch, now = g->r->epoch;
+            if ((!then || !now || then == now) && /* else a new stream */
+                gc_resume(g->e, 0, c->gc_marks[i].next) == GC_OK)
                 g->delivered = c->gc_marks[i].next - 1;
             mark_drop(c, i);
             return;
@@ -396,13 +411,29 @@ void obi_gc_prepare(struct obi_room *r, int mode)
 void obi_gc_free(struct obi_gc *g)
 {
     if (g && g->delivered && !g->r->c->dying)
-        mark_save(g->r->c, g->r->jid, g->delivered + 1);
+        mark_save(g->r->c, g->r->jid, g->delivered + 1, g->r->epoch);
     if (g) {
         gc_free(g->e);
         for (size_t i = 0; i < g->nstr; i++)
             free(g->str[i].jid);
     }
     free(g);
+}
+
+void obi_gc_reset(struct obi_room *r)
+{
+    ob_client *c = r->c;
+
+    for (size_t i = c->n_gc_marks; i-- > 0;)
+        if (!strcmp(c->gc_marks[i].room, r->jid))
+            mark_drop(c, i);
+    if (!r->gc)
+        return;
+    r->gc->delivered = 0; /* nothing to remember: the stream is over */
+    for (size_t i = 0; i < r->nnb; i++)
+        obi_gc_unpin(r, &r->nb[i]);
+    obi_gc_free(r->gc);
+    r->gc = NULL;
 }
 
 void obi_gc_client_free(ob_client *c)

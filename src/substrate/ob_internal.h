@@ -46,6 +46,8 @@ enum obi_kind {
                          sub = mode) */
     OBI_GC_GAP,       /* an engine's gap (room, seq = first, text) */
     OBI_PROBE,        /* a segment probe IQ from a room (st) */
+    OBI_SELF_PING,    /* our XEP-0410 self-ping answered (cond set when
+                         an error) */
 };
 
 /* A room's groupcast mode, from xmucd's <groupcast mode=/> (0: relay). */
@@ -76,6 +78,8 @@ struct obi_ev {
     bool flag;     /* VIEW_GONE: left the room; SELF_IN / ROOM: created */
     bool has_seq;
     uint64_t seq;
+    uint64_t epoch; /* SELF_IN, GC_RECORD: the room's groupcast epoch, 0
+                       when none was given */
     enum ob_condition cond;
     char *room, *nick, *jid, *attrs, *body, *from;
     char *condition, *etype, *text;
@@ -231,6 +235,17 @@ struct obi_room {
     size_t nnb, cap;
     uint32_t next_id;  /* the next neighbour's id */
     struct obi_gc *gc; /* the groupcast engine, once one is needed */
+    /* Recovery (ob_recover.c): */
+    bool cfg_applied;  /* our owner form was accepted: re-sent if a rejoin
+                          re-creates the room */
+    bool recreating;   /* CONFIGURING after a rejoin re-created the room */
+    struct event *ping; /* the next self-ping */
+    bool ping_out;     /* a self-ping awaits its answer */
+    uint64_t heard_ms; /* xmucd last sent us something for this room */
+    int losses;        /* losses noticed in a row (rejoin backoff) */
+    uint64_t lost_ms;  /* when the last one was noticed */
+    uint64_t epoch;    /* the room's groupcast epoch (self-presence), 0
+                          until known */
 };
 
 /* An iq in flight (room listing, owner form). */
@@ -247,6 +262,7 @@ struct obi_pending {
 struct ob_client {
     char *host, *jid, *password;
     int port, rmin, rmax, tick_ms;
+    int ping_ms;        /* self-ping period; 0: off */
     enum ob_tls tls;
     struct ob_callbacks cb;
     void *user;
@@ -320,6 +336,19 @@ int obi_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud);
 void obi_emit_error(ob_client *c, int code, enum ob_op op, const struct obi_ev *ev,
                     const char *text);
 
+/* ob_recover.c: noticing that a room lost us (pure).  obi_recover_out:
+ * whether an error with cond from one of our rooms means we are out of it
+ * (other_nick: it came from another occupant's JID, not the room's or
+ * ours).  obi_recover_ping_ms: the delay before the next self-ping, the
+ * period +-20 % from rnd.  obi_recover_rejoin_ms: the delay before
+ * rejoining after the losses-th loss in a row (100 ms doubling, at most
+ * OBI_RECOVER_MAX_MS, plus up to 99 ms from rnd). */
+#define OBI_RECOVER_MAX_MS 3200
+#define OBI_SELF_PING_MS 30000 /* default period */
+bool obi_recover_out(enum ob_condition cond, bool other_nick);
+uint64_t obi_recover_ping_ms(int period_ms, uint32_t rnd);
+int obi_recover_rejoin_ms(int losses, uint32_t rnd);
+
 /* ob_parse.c: a mode's name to enum obi_gc_mode (0 when unknown), and
  * back ("relay" for 0 and unknown values). */
 int obi_gc_mode(const char *name);
@@ -336,6 +365,10 @@ void obi_gc_view(struct obi_room *r, struct obi_nb *n, bool gone);
  * now, so that direct sessions to its neighbours come up before the
  * first groupcast.  Mode 0 (relay) does nothing. */
 void obi_gc_prepare(struct obi_room *r, int mode);
+/* The room's groupcast epoch changed (xmucd lost its stream numbering):
+ * frees r's engine without remembering where it stood, and forgets any
+ * mark kept for r (the new stream starts again at 1). */
+void obi_gc_reset(struct obi_room *r);
 /* Undoes n's pin, if any (a neighbour being freed). */
 void obi_gc_unpin(struct obi_room *r, struct obi_nb *n);
 /* Frees r's engine; when groupcasts were delivered, remembers where the

@@ -200,6 +200,21 @@ static enum obi_out out_reason(xmpp_stanza_t *x)
     return OBI_OUT_LEFT;
 }
 
+/* A room's groupcast epoch: epoch='<decimal>' on el, 0 when absent or
+ * malformed (then epochs are not compared). */
+static uint64_t epoch_of(xmpp_stanza_t *el)
+{
+    const char *s = el ? xmpp_stanza_get_attribute(el, "epoch") : NULL;
+    unsigned long long v;
+    char *end;
+
+    if (!s || *s < '0' || *s > '9')
+        return 0;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    return errno || *end ? 0 : (uint64_t)v;
+}
+
 /* A presence from room/nick carrying muc#user (or an error). */
 static int parse_presence(xmpp_stanza_t *st, struct obi_ev *ev)
 {
@@ -224,6 +239,7 @@ static int parse_presence(xmpp_stanza_t *st, struct obi_ev *ev)
     if (has_status(x, "110")) {
         ev->kind = gone ? OBI_SELF_OUT : OBI_SELF_IN;
         ev->flag = !gone && has_status(x, "201");
+        ev->epoch = gone ? 0 : epoch_of(view);
         ev->sub = gone ? (int)out_reason(x)
                        : obi_gc_mode(view ? xmpp_stanza_get_attribute(
                                                 view, "groupcast")
@@ -290,6 +306,7 @@ static int parse_record(xmpp_stanza_t *g, struct obi_ev *ev)
     if (dup(&ev->room, room) || text_dup(g, &ev->body))
         return OB_ENOMEM;
     ev->sub = obi_gc_mode(xmpp_stanza_get_attribute(g, "mode"));
+    ev->epoch = epoch_of(g);
     ev->kind = OBI_GC_RECORD;
     return 0;
 }

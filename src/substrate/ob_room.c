@@ -7,7 +7,11 @@
  * a new session (the old one could not be resumed) or a 332 "service
  * restarting" presence, the view is emptied (REMOVED events) and the room
  * joined again; a join refused with a transient condition (the component
- * is not back yet) is retried with a doubling delay. */
+ * is not back yet) is retried with a doubling delay.  So is a room that
+ * lost us without telling (xmucd restarted without its state): a
+ * periodic XEP-0410 self-ping, or the error to a groupcast, says so
+ * (ob_recover.c), and a rejoin that re-creates a room we had configured
+ * sends our configuration again. */
 #include "config.h"
 
 #include <event2/event.h>
@@ -46,6 +50,8 @@ static void room_free(struct obi_room *r)
     free(r->nb);
     if (r->retry)
         event_free(r->retry);
+    if (r->ping)
+        event_free(r->ping);
     free(r->jid);
     free(r->nick);
     free(r->password);
@@ -222,6 +228,73 @@ static void rejoin_later(ob_client *c, struct obi_room *r, int delay_ms)
     evtimer_add(r->retry, &tv);
 }
 
+static uint32_t rnd32(void)
+{
+    uint32_t v = 0;
+
+    if (getrandom(&v, sizeof v, 0) != sizeof v)
+        v = (uint32_t)obi_now_ms(); /* jitter only: no secret here */
+    return v;
+}
+
+/* xmucd no longer counts us in r (it said so to a self-ping or to
+ * something we sent): empty the view and rejoin soon, later after losses
+ * in a row (within 10 s of each other). */
+static void room_lost(ob_client *c, struct obi_room *r, const char *why)
+{
+    uint64_t now = obi_now_ms();
+
+    if (r->st != OBI_R_IN)
+        return; /* already rejoining, or leaving */
+    r->losses = r->lost_ms && now - r->lost_ms < 10000 ? r->losses + 1 : 0;
+    r->lost_ms = now;
+    obi_logf(c, "info", "%s no longer has us (%s): rejoining", r->jid, why);
+    view_clear(c, r);
+    if (!c->dying)
+        rejoin_later(c, r, obi_recover_rejoin_ms(r->losses, rnd32()));
+}
+
+static int send_self_ping(ob_client *c, struct obi_room *r);
+
+static void on_ping_timer(evutil_socket_t fd, short what, void *arg);
+
+/* The next self-ping of r, one period (+-20 %) from now. */
+static void ping_later(ob_client *c, struct obi_room *r)
+{
+    uint64_t ms = obi_recover_ping_ms(c->ping_ms, rnd32());
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+    if (c->ping_ms <= 0 ||
+        (!r->ping && !(r->ping = evtimer_new(c->base, on_ping_timer, r))))
+        return; /* off, or out of memory: errors to what we send remain */
+    evtimer_add(r->ping, &tv);
+}
+
+/* Pings only a room that said nothing to us for half a period: whatever
+ * xmucd sends us for a room shows it counts us in. */
+static void on_ping_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct obi_room *r = arg;
+    ob_client *c = r->c;
+
+    (void)fd;
+    (void)what;
+    if (r->st == OBI_R_IN && !r->ping_out &&
+        obi_now_ms() - r->heard_ms >= (uint64_t)c->ping_ms / 2 &&
+        send_self_ping(c, r) == OB_OK)
+        r->ping_out = true;
+    ping_later(c, r);
+}
+
+static void apply_self_ping(ob_client *c, struct obi_room *r, struct obi_ev *ev)
+{
+    r->ping_out = false;
+    if (ev->code == OB_ESTANZA && obi_recover_out(ev->cond, false))
+        room_lost(c, r, ev->condition ? ev->condition : "self-ping");
+    else if (!ev->code)
+        r->heard_ms = obi_now_ms();
+}
+
 void obi_rooms_new_session(ob_client *c)
 {
     struct obi_room *r = c->rooms, *next;
@@ -334,6 +407,25 @@ static int send_config(ob_client *c, struct obi_room *r)
         rc = send_iq(c, iq, id, OBI_CONFIG_DONE, r->jid, NULL, NULL);
     if (iq)
         xmpp_stanza_release(iq);
+    return rc;
+}
+
+/* XEP-0410: <iq type=get to=room/nick><ping xmlns=urn:xmpp:ping/></iq>. */
+static int send_self_ping(ob_client *c, struct obi_room *r)
+{
+    xmpp_ctx_t *ctx = obi_ctx(c);
+    char id[32], *to = malloc(strlen(r->jid) + strlen(r->nick) + 2);
+    xmpp_stanza_t *iq = xmpp_iq_new(ctx, "get", obi_next_id(c, id, sizeof id));
+    int rc = OB_ENOMEM;
+
+    if (to && iq) {
+        sprintf(to, "%s/%s", r->jid, r->nick);
+        if (!xmpp_stanza_set_to(iq, to) && obi_el(ctx, iq, "ping", "urn:xmpp:ping"))
+            rc = send_iq(c, iq, id, OBI_SELF_PING, r->jid, NULL, NULL);
+    }
+    if (iq)
+        xmpp_stanza_release(iq);
+    free(to);
     return rc;
 }
 
@@ -674,8 +766,19 @@ static void apply_view_gone(ob_client *c, struct obi_room *r, struct obi_ev *ev)
     nb_clear(r, &gone);
 }
 
+/* A new epoch: xmucd numbers the room's groupcasts from 1 again, so the
+ * engine's stream starts afresh (docs/groupcast.md, "Restarts"). */
+static void take_epoch(struct obi_room *r, uint64_t epoch)
+{
+    if (epoch && r->epoch && epoch != r->epoch)
+        obi_gc_reset(r);
+    if (epoch)
+        r->epoch = epoch;
+}
+
 static void apply_self_in(ob_client *c, struct obi_room *r, struct obi_ev *ev)
 {
+    take_epoch(r, ev->epoch);
     obi_gc_prepare(r, ev->sub);
     if (r->st == OBI_R_JOINING) {
         if (r->has_cfg && ev->flag && send_config(c, r) == OB_OK) {
@@ -683,26 +786,41 @@ static void apply_self_in(ob_client *c, struct obi_room *r, struct obi_ev *ev)
             return;
         }
         r->st = OBI_R_IN;
+        ping_later(c, r);
         emit_room(c, r, OB_ROOM_JOINED, ev->flag);
     } else if (r->st == OBI_R_REJOINING) {
-        r->st = OBI_R_IN;
         r->retries = 0;
+        /* our rejoin made the room again (xmucd lost it): as its owner,
+         * we give it back the configuration it had */
+        if (r->cfg_applied && ev->flag && send_config(c, r) == OB_OK) {
+            r->st = OBI_R_CONFIGURING;
+            r->recreating = true;
+            return;
+        }
+        r->st = OBI_R_IN;
+        ping_later(c, r);
         emit_room(c, r, OB_ROOM_REJOINED, false);
     }
 }
 
 static void apply_config_done(ob_client *c, struct obi_room *r, struct obi_ev *ev)
 {
+    bool again = r->recreating;
+
     if (r->st != OBI_R_CONFIGURING)
         return;
     r->st = OBI_R_IN;
-    if (!ev->code)
+    r->recreating = false;
+    ping_later(c, r);
+    if (!ev->code) {
+        r->cfg_applied = true;
         obi_gc_prepare(r, obi_gc_mode(r->cfg.groupcast));
+    }
     if (ev->code)
         obi_emit_error(c, ev->code, OB_OP_CONFIGURE, ev,
                        ev->text ? ev->text : "the room's configuration was refused");
     if (!c->dying)
-        emit_room(c, r, OB_ROOM_JOINED, true);
+        emit_room(c, r, again ? OB_ROOM_REJOINED : OB_ROOM_JOINED, !again);
 }
 
 
@@ -755,6 +873,23 @@ static void apply_join_error(ob_client *c, struct obi_room *r, struct obi_ev *ev
     room_gone(c, r);
 }
 
+/* An error to a message we sent to room r (or to room/res): out of the
+ * room?  The error still reaches the application. */
+static void msg_error_lost(ob_client *c, struct obi_room *r, const char *res,
+                           const struct obi_ev *ev)
+{
+    bool other = res && strcmp(res, r->nick);
+
+    if (obi_recover_out(ev->cond, other))
+        room_lost(c, r, ev->condition ? ev->condition : "an error");
+}
+
+/* xmucd sent us something for r: it counts us in (no self-ping needed). */
+static void heard(struct obi_room *r)
+{
+    r->heard_ms = obi_now_ms();
+}
+
 static void apply_message(ob_client *c, struct obi_ev *ev)
 {
     struct ob_message m = {ev->from, ev->room, ev->nick, ev->body, ev->seq,
@@ -765,12 +900,18 @@ static void apply_message(ob_client *c, struct obi_ev *ev)
         struct obi_room *r = obi_room_find(c, ev->room);
         if (!r || !in_room(r))
             return;
-        if (ev->kind == OBI_GC_RECORD)
-            obi_gc_record(c, r, ev);
-        else if (ev->sub) /* a tree, pbcast or tapbcast injection */
+        if (ev->kind == OBI_GC_RECORD) {
+            if (!ev->epoch || !r->epoch || ev->epoch == r->epoch)
+                obi_gc_record(c, r, ev); /* else an older stream's */
+        } else if (ev->sub) { /* a tree, pbcast or tapbcast injection */
+            heard(r);
             obi_gc_inject(c, r, ev);
-        else if (c->cb.groupcast)
-            c->cb.groupcast(c, &m, c->user);
+        } else {
+            if (!r->gc) /* relayed by xmucd, not an engine's delivery */
+                heard(r);
+            if (c->cb.groupcast)
+                c->cb.groupcast(c, &m, c->user);
+        }
         return;
     }
     if (obi_split_jid(ev->from, &bare, &res) == OB_OK && obi_room_find(c, bare))
@@ -778,9 +919,13 @@ static void apply_message(ob_client *c, struct obi_ev *ev)
     if (ev->kind == OBI_UNICAST && c->cb.unicast)
         c->cb.unicast(c, &m, c->user);
     else if (ev->kind == OBI_MSG_ERROR) {
+        struct obi_room *r;
         free(ev->room);
         ev->room = m.room ? strdup(m.room) : NULL;
         obi_emit_error(c, OB_ESTANZA, OB_OP_SEND, ev, ev->text);
+        /* the application knows; now, did the room lose us? */
+        if (m.room && !c->dying && (r = obi_room_find(c, bare)))
+            msg_error_lost(c, r, res, ev);
     }
     free(bare);
     free(res);
@@ -813,7 +958,13 @@ void obi_room_apply(ob_client *c, struct obi_ev *ev)
     }
     if (!ev->room || !(r = obi_room_find(c, ev->room)))
         return;
+    if (ev->kind == OBI_VIEW_SET || ev->kind == OBI_VIEW_GONE ||
+        ev->kind == OBI_SELF_IN)
+        heard(r);
     switch (ev->kind) {
+    case OBI_SELF_PING:
+        apply_self_ping(c, r, ev);
+        break;
     case OBI_VIEW_SET:
         if (in_room(r))
             apply_view_set(c, r, ev);

@@ -219,6 +219,12 @@ struct ob_options {
                                 limit a server closes the client's stream,
                                 so larger unicasts fail with OB_ETOOBIG
                                 unless a direct stream carries them */
+    int self_ping_ms;        /* XEP-0410 self-ping of each room we are in,
+                                sent when the room said nothing to us for
+                                half of it, so a room that lost us (xmucd
+                                restarted without its state) is rejoined;
+                                period +-20 %; default 30000; negative:
+                                never (docs/api.md) */
 };
 
 /* Creates a client (not connected).  The options and their strings are
