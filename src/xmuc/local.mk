@@ -12,6 +12,8 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_room.c src/xmuc/xm_room.h src/xmuc/xm_room_internal.h \
 	src/xmuc/xm_room_admin.c \
 	src/xmuc/xm_store.c src/xmuc/xm_store.h \
+	src/xmuc/xm_live.c src/xmuc/xm_live.h \
+	src/xmuc/xm_room_live.c src/xmuc/xm_room_live.h \
 	src/xmuc/xm_stats.c src/xmuc/xm_stats.h
 src_xmuc_libxmuc_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS) \
 	$(SSL_CFLAGS)

@@ -19,6 +19,7 @@
 
 #include "xm_log.h"
 #include "xm_room_internal.h"
+#include "xm_room_live.h"
 #include "xm_segments.h"
 
 #include <inttypes.h>
@@ -128,6 +129,7 @@ xm_room *xm_room_new(const char *name, const struct xm_room_env *env,
         return NULL;
     }
     r->complete = !strcmp(cfg->manager, "complete");
+    xm_room_live_init(r);
     xm_room_gc_sync(r);
     return r;
 }
@@ -329,6 +331,7 @@ struct pres {
     const char *reason;    /* our <view reason=...>, unavailable only */
     const char *groupcast; /* our <view groupcast=...>: self-presence of a
                               room whose groupcasts use an engine */
+    uint64_t epoch;        /* our <view epoch=...>: self-presence */
 };
 
 static void add_muc_user(xm_room *r, xmpp_stanza_t *p, struct xm_occupant *o,
@@ -385,6 +388,11 @@ static xmpp_stanza_t *presence_of(xm_room *r, struct xm_occupant *o,
             xmpp_stanza_set_attribute(v, "attrs", names);
             if (opt && opt->groupcast && strcmp(opt->groupcast, "relay"))
                 xmpp_stanza_set_attribute(v, "groupcast", opt->groupcast);
+            if (opt && opt->epoch) {
+                char e[24];
+                snprintf(e, sizeof e, "%" PRIu64, opt->epoch);
+                xmpp_stanza_set_attribute(v, "epoch", e);
+            }
         } else if (opt && opt->reason)
             xmpp_stanza_set_attribute(v, "reason", opt->reason);
     }
@@ -656,7 +664,8 @@ static void send_subject(xm_room *r, struct xm_occupant *to)
 static void announce_join(xm_room *r, struct xm_occupant *o, bool created)
 {
     int codes[4] = {110, 0, 0, 0}, n = 1;
-    struct pres self = {.codes = codes, .groupcast = r->cfg.groupcast};
+    struct pres self = {.codes = codes, .groupcast = r->cfg.groupcast,
+                        .epoch = r->epoch};
 
     for (size_t i = 0; i < r->n_deltas; i++)
         if (r->deltas[i].observer == o->id && r->deltas[i].kind == VM_SEE)
@@ -911,6 +920,8 @@ static void groupchat(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
     }
     if ((g = xm_child(m, "groupcast", XM_NS_ORBWEB)))
         xm_set_uint(g, "seq", ++r->seq);
+    if (g && r->seq_slot) /* kept across a crash (xm_room_live.c) */
+        r->seq_slot[1] = r->seq;
     if (g && strcmp(r->cfg.groupcast, "relay"))
         xm_room_gc_inject(r, o, m, g);
     else

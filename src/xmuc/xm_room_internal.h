@@ -70,6 +70,13 @@ struct xm_room {
     uint64_t joins;             /* occupants admitted so far */
     struct xm_segments *seg;    /* tapbcast rooms: segment detection ... */
     vm *seg_view;               /* ... over this manager */
+    /* xm_room_live.c: surviving a restart of xmucd */
+    uint64_t epoch;             /* groupcast stream epoch */
+    uint64_t live_version;      /* version when last saved (~0: never) */
+    bool live_dirty;            /* configuration changed since */
+    volatile uint64_t *seq_slot; /* seq kept here too (mmap), or NULL */
+    uint32_t seq_index;         /* its 1-based index; 0: none */
+    uint64_t restored_ms;       /* restored at; 0: not (or grace over) */
 };
 
 /* In xm_room.c */

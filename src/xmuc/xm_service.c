@@ -5,8 +5,10 @@
 #include "config.h"
 
 #include "xm_service.h"
+#include "xm_live.h"
 #include "xm_log.h"
 #include "xm_map.h"
+#include "xm_room_live.h"
 #include "xm_store.h"
 
 #include <stdio.h>
@@ -20,6 +22,7 @@ struct xm_service {
     xm_map *rooms; /* name -> xm_room */
     xm_stats *stats;
     bool link_was_down;
+    xm_live *live; /* with a data folder: rooms' live state (restarts) */
 };
 
 static bool is_admin(void *ctx, const char *bare)
@@ -36,6 +39,7 @@ static void room_changed(void *ctx, xm_room *r)
 {
     xm_service *s = ctx;
 
+    xm_room_live_touch(r);
     if (!s->cfg.data_dir)
         return;
     if (xm_room_config(r)->persistent && !xm_room_destroyed(r)) {
@@ -45,13 +49,22 @@ static void room_changed(void *ctx, xm_room *r)
         xm_store_remove(s->cfg.data_dir, xm_room_name(r));
 }
 
-/* Frees r when it is destroyed, or empty and temporary. */
+static uint64_t now_ms(const xm_service *s)
+{
+    return s->cfg.now_ms(s->cfg.clock_ctx);
+}
+
+/* Frees r when it is destroyed, or empty and temporary (and not restored
+ * moments ago: its occupants are on their way back). */
 static void reap(xm_service *s, xm_room *r)
 {
     if (!xm_room_destroyed(r) &&
-        (xm_room_size(r) > 0 || xm_room_config(r)->persistent))
+        (xm_room_size(r) > 0 || xm_room_config(r)->persistent ||
+         xm_room_live_graced(r, now_ms(s), XM_LIVE_GRACE_MS)))
         return;
     xm_debug("room %s is gone", xm_room_name(r));
+    if (s->live)
+        xm_live_drop(s->live, r);
     xm_map_del(s->rooms, xm_room_name(r));
     xm_room_free(r);
 }
@@ -100,6 +113,59 @@ static int load_room(void *ctx, const char *name, const char *path)
     return -1;
 }
 
+static bool room_name_ok(const char *node);
+
+/* One room of the live state (xm_live.h): a persistent room already
+ * loaded gets its occupants and numbering back; a temporary one is made
+ * again from its text first. */
+static int restore_room(void *ctx, const char *name, char *text)
+{
+    xm_service *s = ctx;
+    struct xm_room_live_head h;
+    char *config, *occupants;
+    xm_room *r = xm_map_get(s->rooms, name);
+    volatile uint64_t *slot;
+    FILE *f = NULL;
+    int line = 0;
+
+    if (xm_room_live_parse(text, &h, &config, &occupants) < 0 ||
+        (!r && (!room_name_ok(name) || !*config ||
+                !(f = fmemopen(config, strlen(config), "r")) ||
+                !(r = create_room(s, name, NULL)) ||
+                xm_room_load(r, f, &line) < 0))) {
+        xm_error("cannot restore room %s%s%d; it is forgotten", name,
+                 line ? ": line " : "", line);
+        if (f)
+            fclose(f);
+        if (r && !xm_room_config(r)->persistent) {
+            xm_map_del(s->rooms, name);
+            xm_room_free(r);
+        }
+        return -1;
+    }
+    if (f)
+        fclose(f);
+    if (xm_room_live_occupants(r, occupants) < 0)
+        xm_warn("room %s: some occupants could not be restored", name);
+    slot = xm_live_slot(s->live, h.slot);
+    if (xm_room_live_restore(r, &h, slot, now_ms(s))) {
+        xm_live_claim(s->live, h.slot);
+        xm_room_live_bind(r, slot, h.slot);
+    }
+    s->link_was_down = true; /* the first link up tells them to rejoin */
+    return 0;
+}
+
+static int open_live(xm_service *s, char *err, size_t errlen)
+{
+    if (!(s->live = xm_live_open(s->cfg.data_dir, s->cfg.max_rooms, err,
+                                 errlen)))
+        return -1;
+    xm_info("restored %d rooms from %s/live",
+            xm_live_each(s->live, restore_room, s), s->cfg.data_dir);
+    return 0;
+}
+
 xm_service *xm_service_new(const struct xm_service_config *cfg,
                            const struct xm_out *out, char *err, size_t errlen)
 {
@@ -124,6 +190,10 @@ xm_service *xm_service_new(const struct xm_service_config *cfg,
         }
         xm_info("loaded %d persistent rooms from %s",
                 xm_store_each(cfg->data_dir, load_room, s), cfg->data_dir);
+        if (open_live(s, err, errlen) < 0) {
+            xm_service_free(s);
+            return NULL;
+        }
     }
     return s;
 }
@@ -144,6 +214,7 @@ void xm_service_free(xm_service *s)
         xm_map_free(s->rooms);
     }
     xm_stats_free(s->stats);
+    xm_live_free(s->live);
     free(s);
 }
 
@@ -426,8 +497,71 @@ static int evict(void *ctx, const char *key, void *value)
     return 0;
 }
 
+/* ---- the live state (restarts of xmucd) ---------------------------------------- */
+
+static int save_live(void *ctx, const char *key, void *value)
+{
+    xm_service *s = ctx;
+
+    if (xm_live_save(s->live, value) < 0)
+        xm_error("cannot save the live state of room %s", key);
+    return 0;
+}
+
+static void flush_live(xm_service *s)
+{
+    uint64_t t0 = now_ms(s);
+
+    xm_map_each(s->rooms, save_live, s);
+    xm_live_flushed(s->live, t0, now_ms(s) - t0);
+}
+
+struct graced {
+    struct reap_list *l;
+    uint64_t now;
+};
+
+static int collect_graced(void *ctx, const char *key, void *value)
+{
+    struct graced *g = ctx;
+
+    (void)key;
+    if (xm_room_live_grace_over(value, g->now, XM_LIVE_GRACE_MS))
+        g->l->rooms[g->l->n++] = value;
+    return 0;
+}
+
+/* Restored rooms whose grace is over are reaped if still empty. */
+static void end_graces(xm_service *s, uint64_t now)
+{
+    struct reap_list l = {calloc(xm_map_size(s->rooms) + 1, sizeof(xm_room *)), 0};
+    struct graced g = {&l, now};
+
+    if (!l.rooms)
+        return;
+    xm_map_each(s->rooms, collect_graced, &g);
+    for (size_t i = 0; i < l.n; i++) {
+        xm_room_live_end_grace(l.rooms[i]);
+        reap(s, l.rooms[i]);
+    }
+    free(l.rooms);
+}
+
+void xm_service_tick(xm_service *s)
+{
+    uint64_t now = now_ms(s);
+
+    if (!s->live)
+        return;
+    end_graces(s, now);
+    if (xm_live_due(s->live, now))
+        flush_live(s);
+}
+
 void xm_service_shutdown(xm_service *s)
 {
+    if (s->live) /* with the occupants: they are told 332 again on start */
+        flush_live(s);
     xm_map_each(s->rooms, evict, NULL);
 }
 

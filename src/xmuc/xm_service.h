@@ -48,7 +48,14 @@ void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes);
 void xm_service_link_down(xm_service *s);
 void xm_service_link_up(xm_service *s);
 
-/* Before exiting: every occupant gets unavailable with status 332. */
+/* Once a second or so: with a data folder, saves the rooms' live state
+ * (at most once a second, paced to a tenth of the time) and removes
+ * restored rooms left empty past their grace (docs/xmucd.md,
+ * "Restarts"). */
+void xm_service_tick(xm_service *s);
+
+/* Before exiting: every occupant gets unavailable with status 332 (after
+ * the live state was saved, with them). */
 void xm_service_shutdown(xm_service *s);
 
 xm_stats *xm_service_stats(xm_service *s);

@@ -75,13 +75,15 @@ static int tick_room(void *ctx, xm_room *r)
 }
 
 /* Once a second: rooms with work of their own (segment probes of
- * tapbcast rooms) do it even when no stanza arrives. */
+ * tapbcast rooms) do it even when no stanza arrives; the service saves
+ * its live state. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
 
     (void)fd, (void)what;
     xm_service_each_room(d->service, tick_room, NULL);
+    xm_service_tick(d->service);
 }
 
 static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
