@@ -240,7 +240,8 @@ struct obi_room {
                           re-creates the room */
     bool recreating;   /* CONFIGURING after a rejoin re-created the room */
     struct event *ping; /* the next self-ping */
-    bool ping_out;     /* a self-ping awaits its answer */
+    bool ping_out;     /* a self-ping awaits its answer ... */
+    uint64_t ping_ms;  /* ... sent then */
     uint64_t heard_ms; /* xmucd last sent us something for this room */
     int losses;        /* losses noticed in a row (rejoin backoff) */
     uint64_t lost_ms;  /* when the last one was noticed */

@@ -271,18 +271,21 @@ static void ping_later(ob_client *c, struct obi_room *r)
 }
 
 /* Pings only a room that said nothing to us for half a period: whatever
- * xmucd sends us for a room shows it counts us in. */
+ * xmucd sends us for a room shows it counts us in.  One ping at a time,
+ * unless the last went unanswered for two periods. */
 static void on_ping_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct obi_room *r = arg;
     ob_client *c = r->c;
+    uint64_t now = obi_now_ms(), period = (uint64_t)c->ping_ms;
 
     (void)fd;
     (void)what;
-    if (r->st == OBI_R_IN && !r->ping_out &&
-        obi_now_ms() - r->heard_ms >= (uint64_t)c->ping_ms / 2 &&
-        send_self_ping(c, r) == OB_OK)
+    if (r->st == OBI_R_IN && (!r->ping_out || now - r->ping_ms >= 2 * period) &&
+        now - r->heard_ms >= period / 2 && send_self_ping(c, r) == OB_OK) {
         r->ping_out = true;
+        r->ping_ms = now;
+    }
     ping_later(c, r);
 }
 
