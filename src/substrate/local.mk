@@ -34,6 +34,12 @@ tools_examples_ob_echo_SOURCES = tools/examples/ob_echo.c
 tools_examples_ob_echo_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
 tools_examples_ob_echo_LDADD = liborbweb.la $(EVENT_LIBS)
 
+# The recovery decisions and epochs (ob_recover.c, ob_parse.c).
+check_PROGRAMS += tests/unit/test_ob_recover
+TESTS += tests/unit/test_ob_recover
+tests_unit_test_ob_recover_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
+tests_unit_test_ob_recover_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
+
 check_PROGRAMS += tests/unit/test_ob_parse tests/unit/test_ob_client
 TESTS += tests/unit/test_ob_parse tests/unit/test_ob_client
 tests_unit_test_ob_parse_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)

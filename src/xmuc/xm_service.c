@@ -133,8 +133,11 @@ static int restore_room(void *ctx, const char *name, char *text)
                 !(f = fmemopen(config, strlen(config), "r")) ||
                 !(r = create_room(s, name, NULL)) ||
                 xm_room_load(r, f, &line) < 0))) {
-        xm_error("cannot restore room %s%s%d; it is forgotten", name,
-                 line ? ": line " : "", line);
+        if (line)
+            xm_error("cannot restore room %s (line %d); it is forgotten", name,
+                     line);
+        else
+            xm_error("cannot restore room %s; it is forgotten", name);
         if (f)
             fclose(f);
         if (r && !xm_room_config(r)->persistent) {

@@ -1,0 +1,293 @@
+/* test_xm_live.c -- xmucd's live state without a server or a process:
+ * a service is fed stanzas, flushes its live state (xm_service_tick),
+ * and is then dropped without xm_service_shutdown, as SIGKILL would; a
+ * new service on the same data folder must bring back the temporary
+ * room (configuration, owner), tell every occupant to rejoin (110 +
+ * 332), keep the groupcast epoch and carry on the numbering, and remove
+ * a restored room nobody rejoins once its grace is over.  Damaged files
+ * are forgotten, never fatal. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xm_live.h"
+#include "xm_room_live.h"
+#include "xm_service.h"
+
+#define DOMAIN "rooms.test"
+#define NS "https://orbweb.dev/ns/xmuc/0"
+#define LOG_MAX 4096
+
+static xmpp_ctx_t *ctx;
+static xmpp_stanza_t *log_[LOG_MAX];
+static size_t n_log;
+static uint64_t clock_ms;
+static char dir[64];
+
+static size_t keep(void *c, xmpp_stanza_t *st)
+{
+    (void)c;
+    cr_assert_lt(n_log, LOG_MAX);
+    log_[n_log++] = xmpp_stanza_copy(st);
+    return 1;
+}
+
+static uint64_t clock_now(void *c)
+{
+    (void)c;
+    return clock_ms;
+}
+
+static struct xm_out out = {keep, NULL, NULL};
+
+static void drop_log(void)
+{
+    while (n_log)
+        xmpp_stanza_release(log_[--n_log]);
+}
+
+static int rm(const char *p, const struct stat *st, int f, struct FTW *w)
+{
+    (void)st, (void)f, (void)w;
+    return remove(p);
+}
+
+static void up(void)
+{
+    xmpp_initialize();
+    ctx = xmpp_ctx_new(NULL, NULL);
+    out.xctx = ctx;
+    clock_ms = 5000;
+    snprintf(dir, sizeof dir, "/tmp/test_xm_live.XXXXXX");
+    cr_assert(mkdtemp(dir));
+}
+
+static void down(void)
+{
+    drop_log();
+    nftw(dir, rm, 8, FTW_DEPTH | FTW_PHYS);
+    xmpp_ctx_free(ctx);
+    xmpp_shutdown();
+}
+
+TestSuite(live, .init = up, .fini = down, .timeout = 60);
+
+static xm_service *boot(void)
+{
+    struct xm_service_config c = {.domain = DOMAIN, .max_rooms = 8,
+                                  .max_occupants = 100,
+                                  .max_stanza_bytes = 8192, .data_dir = dir,
+                                  .now_ms = clock_now, .seed = (uint64_t)clock_ms};
+    char err[256];
+    xm_service *s = xm_service_new(&c, &out, err, sizeof err);
+
+    cr_assert_not_null(s, "%s", err);
+    return s;
+}
+
+static void feed(xm_service *s, const char *fmt, ...)
+{
+    char xml[4096];
+    va_list ap;
+    xmpp_stanza_t *st;
+
+    va_start(ap, fmt);
+    vsnprintf(xml, sizeof xml, fmt, ap);
+    va_end(ap);
+    cr_assert_not_null(st = xmpp_stanza_new_from_string(ctx, xml), "%s", xml);
+    xm_service_handle(s, st, strlen(xml));
+    xmpp_stanza_release(st);
+}
+
+static void enter(xm_service *s, const char *who)
+{
+    feed(s, "<presence from='%s@test/r' to='t@" DOMAIN "/%s'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/></presence>", who, who);
+}
+
+#define FIELD(var, val) "<field var='" var "'><value>" val "</value></field>"
+
+/* Room t: owner creates it (pbcast, title, 5 users at most), bob joins,
+ * three groupcasts; then a flush.  Returns the epoch owner was given. */
+static xm_service *before_the_kill(char *epoch, size_t len)
+{
+    xm_service *s = boot();
+    xmpp_stanza_t *v;
+
+    enter(s, "owner");
+    v = xmpp_stanza_get_child_by_name_and_ns(log_[0], "view", NS);
+    cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"), "no epoch");
+    snprintf(epoch, len, "%s", xmpp_stanza_get_attribute(v, "epoch"));
+    feed(s, "<iq type='set' id='c' from='owner@test/r' to='t@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+            "<x xmlns='jabber:x:data' type='submit'>"
+            FIELD("muc#roomconfig_roomname", "Kept") FIELD("muc#roomconfig_maxusers", "5")
+            FIELD(NS "#groupcast", "relay") "</x></query></iq>");
+    enter(s, "bob");
+    for (int i = 0; i < 3; i++)
+        feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
+                "<body>m%d</body><groupcast xmlns='" NS "'/></message>", i);
+    clock_ms += 1000;
+    xm_service_tick(s);
+    drop_log();
+    return s;
+}
+
+/* The unavailable 110 + 332 presence sent to jid from t/nick? */
+static bool told_to_rejoin(const char *jid, const char *nick)
+{
+    char from[64];
+
+    snprintf(from, sizeof from, "t@" DOMAIN "/%s", nick);
+    for (size_t i = 0; i < n_log; i++) {
+        xmpp_stanza_t *p = log_[i], *x, *c;
+        int codes = 0;
+        if (strcmp(xmpp_stanza_get_name(p), "presence") ||
+            strcmp(xmpp_stanza_get_to(p), jid) || strcmp(xmpp_stanza_get_from(p), from) ||
+            !xmpp_stanza_get_type(p) || strcmp(xmpp_stanza_get_type(p), "unavailable") ||
+            !(x = xmpp_stanza_get_child_by_name(p, "x")))
+            continue;
+        for (c = xmpp_stanza_get_children(x); c; c = xmpp_stanza_get_next(c)) {
+            const char *code = xmpp_stanza_get_attribute(c, "code");
+            codes += code && (!strcmp(code, "110") || !strcmp(code, "332"));
+        }
+        if (codes == 2)
+            return true;
+    }
+    return false;
+}
+
+/* The seq of the last groupcast sent, 0 if none. */
+static unsigned long last_seq(void)
+{
+    for (size_t i = n_log; i-- > 0;) {
+        xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(log_[i],
+                                                               "groupcast", NS);
+        if (g)
+            return strtoul(xmpp_stanza_get_attribute(g, "seq"), NULL, 10);
+    }
+    return 0;
+}
+
+Test(live, a_killed_service_gets_its_room_back)
+{
+    char epoch[32];
+    xm_service *s = before_the_kill(epoch, sizeof epoch);
+    xm_room *r;
+    xmpp_stanza_t *v;
+
+    xm_service_free(s); /* no shutdown: as SIGKILL */
+    clock_ms += 500;
+    s = boot();
+    cr_assert_not_null(r = xm_service_room(s, "t"), "the temporary room is back");
+    cr_assert_str_eq(xm_room_config(r)->title, "Kept");
+    cr_assert_eq(xm_room_config(r)->max_occupants, 5);
+    cr_assert_eq(xm_room_affiliation(r, "owner@test"), XM_AFFIL_OWNER);
+    cr_assert_eq(xm_room_affiliation(r, "bob@test"), XM_AFFIL_NONE);
+    cr_assert_eq(xm_room_size(r), 0);
+    xm_service_link_up(s);
+    cr_assert(told_to_rejoin("owner@test/r", "owner"));
+    cr_assert(told_to_rejoin("bob@test/r", "bob"));
+    drop_log();
+    enter(s, "bob"); /* bob is first back: the owner is still the owner */
+    cr_assert_eq(xm_room_affiliation(r, "bob@test"), XM_AFFIL_NONE);
+    cr_assert_eq(xm_room_affiliation(r, "owner@test"), XM_AFFIL_OWNER);
+    v = xmpp_stanza_get_child_by_name_and_ns(log_[n_log - 2], "view", NS);
+    cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"));
+    cr_assert_str_eq(xmpp_stanza_get_attribute(v, "epoch"), epoch,
+                     "the same stream: the same epoch");
+    feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
+            "<body>after</body><groupcast xmlns='" NS "'/></message>");
+    cr_assert_eq(last_seq(), 4, "numbering carries on (got %lu)", last_seq());
+    xm_service_free(s);
+}
+
+Test(live, without_the_seq_table_a_new_epoch_starts_at_one)
+{
+    char epoch[32], path[128];
+    xm_service *s = before_the_kill(epoch, sizeof epoch);
+    xmpp_stanza_t *v;
+
+    xm_service_free(s);
+    snprintf(path, sizeof path, "%s/live/seqs", dir);
+    cr_assert_eq(unlink(path), 0);
+    clock_ms += 500;
+    s = boot();
+    xm_service_link_up(s);
+    drop_log();
+    enter(s, "bob");
+    v = xmpp_stanza_get_child_by_name_and_ns(log_[n_log - 2], "view", NS);
+    cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"));
+    cr_assert_str_neq(xmpp_stanza_get_attribute(v, "epoch"), epoch);
+    feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
+            "<body>after</body><groupcast xmlns='" NS "'/></message>");
+    cr_assert_eq(last_seq(), 1);
+    xm_service_free(s);
+}
+
+Test(live, a_restored_room_nobody_rejoins_goes_after_its_grace)
+{
+    char epoch[32], path[128];
+    xm_service *s = before_the_kill(epoch, sizeof epoch);
+
+    xm_service_free(s);
+    s = boot();
+    xm_service_link_up(s);
+    clock_ms += XM_LIVE_GRACE_MS - 1000;
+    xm_service_tick(s);
+    cr_assert_not_null(xm_service_room(s, "t"), "kept during the grace");
+    clock_ms += 2000;
+    xm_service_tick(s);
+    cr_assert_null(xm_service_room(s, "t"), "removed after it");
+    snprintf(path, sizeof path, "%s/live/t.live", dir);
+    cr_assert_neq(access(path, F_OK), 0, "and its file");
+    xm_service_free(s);
+}
+
+Test(live, damaged_files_are_forgotten)
+{
+    static const char *const texts[] = {
+        "", "epoch 5\nslot 1\nseq 3\n", /* cut short: no "--" */
+        "epoch 0\n--\n", "--\noccupant a b\n", /* no epoch */
+        "epoch 7\nslot 1\nseq 1\nmanager nosuch\n--\n",
+        "epoch 7\nslot 99999\nseq 1\n--\noccupant %zz\n"};
+    char path[128], name[16];
+
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        xm_service *s;
+        FILE *f;
+        snprintf(name, sizeof name, "d%zu", i);
+        snprintf(path, sizeof path, "%s/live", dir);
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/live/d%zu.live", dir, i);
+        cr_assert(f = fopen(path, "w"));
+        fputs(texts[i], f);
+        fclose(f);
+        s = boot();
+        xm_service_link_up(s);
+        cr_assert_null(xm_service_room(s, name), "%zu", i);
+        cr_assert_neq(access(path, F_OK), 0, "%zu: removed", i);
+        xm_service_free(s);
+        drop_log();
+    }
+}
+
+Test(live, parse_splits_head_configuration_and_occupants)
+{
+    char text[] = "epoch 9\nslot 2\nseq 41\nmanager rbt\n--\noccupant a b%40c\n";
+    struct xm_room_live_head h;
+    char *cfg, *occ;
+
+    cr_assert_eq(xm_room_live_parse(text, &h, &cfg, &occ), 0);
+    cr_assert_eq(h.epoch, 9);
+    cr_assert_eq(h.slot, 2);
+    cr_assert_eq(h.seq, 41);
+    cr_assert_str_eq(cfg, "manager rbt\n");
+    cr_assert_str_eq(occ, "occupant a b%40c\n");
+}
