@@ -36,6 +36,8 @@ TESTS += tests/unit/test_xm_room
 # The live state across a restart of xmucd (xm_live.c, xm_room_live.c).
 check_PROGRAMS += tests/unit/test_xm_live
 TESTS += tests/unit/test_xm_live
+tests_unit_test_xm_live_SOURCES = tests/unit/test_xm_live.c \
+	tests/unit/xm_capture.c tests/unit/xm_capture.h
 tests_unit_test_xm_live_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
 tests_unit_test_xm_live_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 tests_unit_test_xm_room_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)

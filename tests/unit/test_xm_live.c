@@ -18,39 +18,13 @@
 
 #include "xm_live.h"
 #include "xm_room_live.h"
+#include "xm_capture.h"
 #include "xm_service.h"
 
 #define DOMAIN "rooms.test"
 #define NS "https://orbweb.dev/ns/xmuc/0"
-#define LOG_MAX 4096
 
-static xmpp_ctx_t *ctx;
-static xmpp_stanza_t *log_[LOG_MAX];
-static size_t n_log;
-static uint64_t clock_ms;
 static char dir[64];
-
-static size_t keep(void *c, xmpp_stanza_t *st)
-{
-    (void)c;
-    cr_assert_lt(n_log, LOG_MAX);
-    log_[n_log++] = xmpp_stanza_copy(st);
-    return 1;
-}
-
-static uint64_t clock_now(void *c)
-{
-    (void)c;
-    return clock_ms;
-}
-
-static struct xm_out out = {keep, NULL, NULL};
-
-static void drop_log(void)
-{
-    while (n_log)
-        xmpp_stanza_release(log_[--n_log]);
-}
 
 static int rm(const char *p, const struct stat *st, int f, struct FTW *w)
 {
@@ -60,20 +34,15 @@ static int rm(const char *p, const struct stat *st, int f, struct FTW *w)
 
 static void up(void)
 {
-    xmpp_initialize();
-    ctx = xmpp_ctx_new(NULL, NULL);
-    out.xctx = ctx;
-    clock_ms = 5000;
+    xmt_begin();
     snprintf(dir, sizeof dir, "/tmp/test_xm_live.XXXXXX");
     cr_assert(mkdtemp(dir));
 }
 
 static void down(void)
 {
-    drop_log();
     nftw(dir, rm, 8, FTW_DEPTH | FTW_PHYS);
-    xmpp_ctx_free(ctx);
-    xmpp_shutdown();
+    xmt_end();
 }
 
 TestSuite(live, .init = up, .fini = down, .timeout = 60);
@@ -83,31 +52,17 @@ static xm_service *boot(void)
     struct xm_service_config c = {.domain = DOMAIN, .max_rooms = 8,
                                   .max_occupants = 100,
                                   .max_stanza_bytes = 8192, .data_dir = dir,
-                                  .now_ms = clock_now, .seed = (uint64_t)clock_ms};
+                                  .now_ms = xmt_now, .seed = xmt_clock};
     char err[256];
-    xm_service *s = xm_service_new(&c, &out, err, sizeof err);
+    xm_service *s = xm_service_new(&c, &xmt_out, err, sizeof err);
 
     cr_assert_not_null(s, "%s", err);
     return s;
 }
 
-static void feed(xm_service *s, const char *fmt, ...)
-{
-    char xml[4096];
-    va_list ap;
-    xmpp_stanza_t *st;
-
-    va_start(ap, fmt);
-    vsnprintf(xml, sizeof xml, fmt, ap);
-    va_end(ap);
-    cr_assert_not_null(st = xmpp_stanza_new_from_string(ctx, xml), "%s", xml);
-    xm_service_handle(s, st, strlen(xml));
-    xmpp_stanza_release(st);
-}
-
 static void enter(xm_service *s, const char *who)
 {
-    feed(s, "<presence from='%s@test/r' to='t@" DOMAIN "/%s'>"
+    xmt_feed(s, "<presence from='%s@test/r' to='t@" DOMAIN "/%s'>"
             "<x xmlns='http://jabber.org/protocol/muc'/></presence>", who, who);
 }
 
@@ -121,21 +76,21 @@ static xm_service *before_the_kill(char *epoch, size_t len)
     xmpp_stanza_t *v;
 
     enter(s, "owner");
-    v = xmpp_stanza_get_child_by_name_and_ns(log_[0], "view", NS);
+    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[0], "view", NS);
     cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"), "no epoch");
     snprintf(epoch, len, "%s", xmpp_stanza_get_attribute(v, "epoch"));
-    feed(s, "<iq type='set' id='c' from='owner@test/r' to='t@" DOMAIN "'>"
+    xmt_feed(s, "<iq type='set' id='c' from='owner@test/r' to='t@" DOMAIN "'>"
             "<query xmlns='http://jabber.org/protocol/muc#owner'>"
             "<x xmlns='jabber:x:data' type='submit'>"
             FIELD("muc#roomconfig_roomname", "Kept") FIELD("muc#roomconfig_maxusers", "5")
             FIELD(NS "#groupcast", "relay") "</x></query></iq>");
     enter(s, "bob");
     for (int i = 0; i < 3; i++)
-        feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
+        xmt_feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
                 "<body>m%d</body><groupcast xmlns='" NS "'/></message>", i);
-    clock_ms += 1000;
+    xmt_clock += 1000;
     xm_service_tick(s);
-    drop_log();
+    xmt_drop();
     return s;
 }
 
@@ -145,8 +100,8 @@ static bool told_to_rejoin(const char *jid, const char *nick)
     char from[64];
 
     snprintf(from, sizeof from, "t@" DOMAIN "/%s", nick);
-    for (size_t i = 0; i < n_log; i++) {
-        xmpp_stanza_t *p = log_[i], *x, *c;
+    for (size_t i = 0; i < xmt_n; i++) {
+        xmpp_stanza_t *p = xmt_log[i], *x, *c;
         int codes = 0;
         if (strcmp(xmpp_stanza_get_name(p), "presence") ||
             strcmp(xmpp_stanza_get_to(p), jid) || strcmp(xmpp_stanza_get_from(p), from) ||
@@ -166,8 +121,8 @@ static bool told_to_rejoin(const char *jid, const char *nick)
 /* The seq of the last groupcast sent, 0 if none. */
 static unsigned long last_seq(void)
 {
-    for (size_t i = n_log; i-- > 0;) {
-        xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(log_[i],
+    for (size_t i = xmt_n; i-- > 0;) {
+        xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[i],
                                                                "groupcast", NS);
         if (g)
             return strtoul(xmpp_stanza_get_attribute(g, "seq"), NULL, 10);
@@ -183,7 +138,7 @@ Test(live, a_killed_service_gets_its_room_back)
     xmpp_stanza_t *v;
 
     xm_service_free(s); /* no shutdown: as SIGKILL */
-    clock_ms += 500;
+    xmt_clock += 500;
     s = boot();
     cr_assert_not_null(r = xm_service_room(s, "t"), "the temporary room is back");
     cr_assert_str_eq(xm_room_config(r)->title, "Kept");
@@ -194,15 +149,15 @@ Test(live, a_killed_service_gets_its_room_back)
     xm_service_link_up(s);
     cr_assert(told_to_rejoin("owner@test/r", "owner"));
     cr_assert(told_to_rejoin("bob@test/r", "bob"));
-    drop_log();
+    xmt_drop();
     enter(s, "bob"); /* bob is first back: the owner is still the owner */
     cr_assert_eq(xm_room_affiliation(r, "bob@test"), XM_AFFIL_NONE);
     cr_assert_eq(xm_room_affiliation(r, "owner@test"), XM_AFFIL_OWNER);
-    v = xmpp_stanza_get_child_by_name_and_ns(log_[n_log - 2], "view", NS);
+    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[xmt_n - 2], "view", NS);
     cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"));
     cr_assert_str_eq(xmpp_stanza_get_attribute(v, "epoch"), epoch,
                      "the same stream: the same epoch");
-    feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
+    xmt_feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
             "<body>after</body><groupcast xmlns='" NS "'/></message>");
     cr_assert_eq(last_seq(), 4, "numbering carries on (got %lu)", last_seq());
     xm_service_free(s);
@@ -217,15 +172,15 @@ Test(live, without_the_seq_table_a_new_epoch_starts_at_one)
     xm_service_free(s);
     snprintf(path, sizeof path, "%s/live/seqs", dir);
     cr_assert_eq(unlink(path), 0);
-    clock_ms += 500;
+    xmt_clock += 500;
     s = boot();
     xm_service_link_up(s);
-    drop_log();
+    xmt_drop();
     enter(s, "bob");
-    v = xmpp_stanza_get_child_by_name_and_ns(log_[n_log - 2], "view", NS);
+    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[xmt_n - 2], "view", NS);
     cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"));
     cr_assert_str_neq(xmpp_stanza_get_attribute(v, "epoch"), epoch);
-    feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
+    xmt_feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
             "<body>after</body><groupcast xmlns='" NS "'/></message>");
     cr_assert_eq(last_seq(), 1);
     xm_service_free(s);
@@ -239,10 +194,10 @@ Test(live, a_restored_room_nobody_rejoins_goes_after_its_grace)
     xm_service_free(s);
     s = boot();
     xm_service_link_up(s);
-    clock_ms += XM_LIVE_GRACE_MS - 1000;
+    xmt_clock += XM_LIVE_GRACE_MS - 1000;
     xm_service_tick(s);
     cr_assert_not_null(xm_service_room(s, "t"), "kept during the grace");
-    clock_ms += 2000;
+    xmt_clock += 2000;
     xm_service_tick(s);
     cr_assert_null(xm_service_room(s, "t"), "removed after it");
     snprintf(path, sizeof path, "%s/live/t.live", dir);
@@ -274,7 +229,7 @@ Test(live, damaged_files_are_forgotten)
         cr_assert_null(xm_service_room(s, name), "%zu", i);
         cr_assert_neq(access(path, F_OK), 0, "%zu: removed", i);
         xm_service_free(s);
-        drop_log();
+        xmt_drop();
     }
 }
 
