@@ -475,8 +475,10 @@ int cli_up(int argc, char **argv)
     struct up_opts o = {.kind = HS_PROSODY, .peers = 8, .manager = "rbt",
                         .view_size = "3", .svg = "orbweb-demo.svg"};
     int r = parse(argc, argv, &o), rc = 1;
-    char err[2048], admins[320];
-    char *xargs[] = {"--admins", admins, NULL};
+    char err[2048], admins[320], data[512];
+    /* a data folder in the scratch folder: xmucd restarted by hand comes
+     * back with its rooms and tells their occupants (docs/xmucd.md) */
+    char *xargs[] = {"--admins", admins, "--data-dir", data, NULL};
     hs_server *s;
     struct hs_proc *xmucd;
     hs_client *peers[64] = {NULL}, *admin = NULL;
@@ -489,6 +491,7 @@ int cli_up(int argc, char **argv)
            hs_server_component(s));
     fflush(stdout);
     admin_jid(s, &o, admins, sizeof admins);
+    hs_server_path(s, "xmucd-data", data, sizeof data);
     if (!(xmucd = hs_xmucd_start(s, xargs, err, sizeof err))) {
         fprintf(stderr, "orbweb up: %s\n", err);
         print_log_tail(s, "xmucd.log");
