@@ -106,21 +106,23 @@ int xm_room_live_save(xm_room *r, FILE *f)
     return 0;
 }
 
-/* One "occupant NICK JID" line into r->forgotten (told 332 on link up). */
-static int add_forgotten(xm_room *r, const char *value)
+/* One "occupant NICK JID" line's value (modified in place) into
+ * r->forgotten (told 332 on link up). */
+static int add_forgotten(xm_room *r, char *value)
 {
-    char nick[1024], jid[3072];
+    char *sp = strchr(value, ' ');
     struct xm_forgotten *f;
 
-    if (sscanf(value, "%1023s %3071s", nick, jid) != 2)
+    if (!sp || sp == value || !sp[1] || strchr(sp + 1, ' '))
         return -1;
+    *sp = '\0';
     if (!(f = realloc(r->forgotten, (r->n_forgotten + 1) * sizeof *f)))
         return -1;
     r->forgotten = f;
     f = &f[r->n_forgotten];
-    f->nick = xm_pct_decode(nick);
-    f->jid = xm_pct_decode(jid);
-    if (!f->nick || !f->jid) {
+    f->nick = xm_pct_decode(value);
+    f->jid = xm_pct_decode(sp + 1);
+    if (!f->nick || !f->jid || !*f->nick || !*f->jid) {
         free(f->nick);
         free(f->jid);
         return -1;

@@ -130,6 +130,7 @@ static int restore_room(void *ctx, const char *name, char *text)
 
     if (xm_room_live_parse(text, &h, &config, &occupants) < 0 ||
         (!r && (!room_name_ok(name) || !*config ||
+                xm_map_size(s->rooms) >= s->cfg.max_rooms ||
                 !(f = fmemopen(config, strlen(config), "r")) ||
                 !(r = create_room(s, name, NULL)) ||
                 xm_room_load(r, f, &line) < 0))) {

@@ -246,3 +246,25 @@ Test(live, parse_splits_head_configuration_and_occupants)
     cr_assert_str_eq(cfg, "manager rbt\n");
     cr_assert_str_eq(occ, "occupant a b%40c\n");
 }
+
+Test(live, no_more_rooms_come_back_than_max_rooms)
+{
+    char path[128];
+    xm_service *s;
+
+    snprintf(path, sizeof path, "%s/live", dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    for (int i = 0; i < 10; i++) {
+        FILE *f;
+        snprintf(path, sizeof path, "%s/live/r%d.live", dir, i);
+        cr_assert(f = fopen(path, "w"));
+        fprintf(f, "epoch %d\nslot 0\nseq 0\nmanager complete\n--\n"
+                   "occupant n%d j%d@test/r\n", i + 1, i, i);
+        fclose(f);
+    }
+    s = boot(); /* max_rooms 8 */
+    cr_assert_eq(xm_service_rooms(s), 8);
+    xm_service_link_up(s);
+    cr_assert_eq(xmt_n, 8, "one 332 per restored occupant");
+    xm_service_free(s);
+}
