@@ -88,3 +88,15 @@ fuzz_xm_service_FUZZ_SRCS = tests/fuzz/stanzas.c $(src_xmuc_libxmuc_la_SOURCES) 
 	$(src_e2e_libe2e_la_SOURCES) $(src_views_libvm_la_SOURCES)
 fuzz_xm_service_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm
 EXTRA_DIST += tests/fuzz/corpus/fuzz_xm_service
+
+# Fuzzing xmucd's reader of its own live state (restarts, xm_live.c).
+check_PROGRAMS += tests/fuzz/fuzz_xm_live
+TESTS += tests/fuzz/fuzz_xm_live
+FUZZ_TARGETS += fuzz_xm_live
+tests_fuzz_fuzz_xm_live_SOURCES = tests/fuzz/fuzz_xm_live.c tests/fuzz/replay.c
+tests_fuzz_fuzz_xm_live_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
+tests_fuzz_fuzz_xm_live_LDADD = src/xmuc/libxmuc.la
+fuzz_xm_live_FUZZ_SRCS = $(src_xmuc_libxmuc_la_SOURCES) \
+	$(src_e2e_libe2e_la_SOURCES) $(src_views_libvm_la_SOURCES)
+fuzz_xm_live_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm
+EXTRA_DIST += tests/fuzz/corpus/fuzz_xm_live
