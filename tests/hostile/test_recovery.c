@@ -246,7 +246,8 @@ static void stop(struct world *w)
         ob_client_free(w->p[i].c);
     event_base_free(w->base);
     hs_client_close(w->admin);
-    hs_xmucd_stop(w->x);
+    cr_expect_eq(hs_xmucd_stop(w->x), 0, "the restarted xmucd did not exit "
+                 "cleanly");
     hs_server_stop(w->s);
 }
 
