@@ -343,12 +343,14 @@ void obi_emit_error(ob_client *c, int code, enum ob_op op, const struct obi_ev *
  * ours).  obi_recover_ping_ms: the delay before the next self-ping, the
  * period +-20 % from rnd.  obi_recover_rejoin_ms: the delay before
  * rejoining after the losses-th loss in a row (100 ms doubling, at most
- * OBI_RECOVER_MAX_MS, plus up to 99 ms from rnd). */
+ * OBI_RECOVER_MAX_MS, plus up to 99 ms from rnd), OBI_RECOVER_DEFER_MS
+ * more unless we configured the room (our configuration was accepted). */
 #define OBI_RECOVER_MAX_MS 3200
+#define OBI_RECOVER_DEFER_MS 1000
 #define OBI_SELF_PING_MS 30000 /* default period */
 bool obi_recover_out(enum ob_condition cond, bool other_nick);
 uint64_t obi_recover_ping_ms(int period_ms, uint32_t rnd);
-int obi_recover_rejoin_ms(int losses, uint32_t rnd);
+int obi_recover_rejoin_ms(int losses, bool configured, uint32_t rnd);
 
 /* ob_parse.c: a mode's name to enum obi_gc_mode (0 when unknown), and
  * back ("relay" for 0 and unknown values). */

@@ -30,10 +30,13 @@ uint64_t obi_recover_ping_ms(int period_ms, uint32_t rnd)
     return p - p / 5 + (spread ? rnd % (spread + 1) : 0);
 }
 
-int obi_recover_rejoin_ms(int losses, uint32_t rnd)
+int obi_recover_rejoin_ms(int losses, bool configured, uint32_t rnd)
 {
     int shift = losses < 0 ? 0 : losses > 5 ? 5 : losses;
     int d = 100 << shift;
 
-    return (d > OBI_RECOVER_MAX_MS ? OBI_RECOVER_MAX_MS : d) + (int)(rnd % 100u);
+    /* the member that configured the room goes first: if the room is
+     * gone, its rejoin makes it again with that configuration */
+    return (d > OBI_RECOVER_MAX_MS ? OBI_RECOVER_MAX_MS : d) +
+           (configured ? 0 : OBI_RECOVER_DEFER_MS) + (int)(rnd % 100u);
 }

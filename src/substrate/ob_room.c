@@ -251,7 +251,8 @@ static void room_lost(ob_client *c, struct obi_room *r, const char *why)
     obi_logf(c, "info", "%s no longer has us (%s): rejoining", r->jid, why);
     view_clear(c, r);
     if (!c->dying)
-        rejoin_later(c, r, obi_recover_rejoin_ms(r->losses, rnd32()));
+        rejoin_later(c, r, obi_recover_rejoin_ms(r->losses, r->cfg_applied,
+                                                 rnd32()));
 }
 
 static int send_self_ping(ob_client *c, struct obi_room *r);

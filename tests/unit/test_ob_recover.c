@@ -47,12 +47,20 @@ Test(recover, self_pings_are_the_period_plus_or_minus_a_fifth)
 
 Test(recover, rejoins_back_off_to_a_bound)
 {
-    cr_expect_geq(obi_recover_rejoin_ms(0, 0), 100);
-    cr_expect_lt(obi_recover_rejoin_ms(0, 99), 200);
-    cr_expect_eq(obi_recover_rejoin_ms(1, 0), 200);
-    cr_expect_eq(obi_recover_rejoin_ms(5, 0), OBI_RECOVER_MAX_MS);
-    cr_expect_eq(obi_recover_rejoin_ms(1000, 0), OBI_RECOVER_MAX_MS);
-    cr_expect_eq(obi_recover_rejoin_ms(-3, 0), 100);
+    cr_expect_geq(obi_recover_rejoin_ms(0, true, 0), 100);
+    cr_expect_lt(obi_recover_rejoin_ms(0, true, 99), 200);
+    cr_expect_eq(obi_recover_rejoin_ms(1, true, 0), 200);
+    cr_expect_eq(obi_recover_rejoin_ms(5, true, 0), OBI_RECOVER_MAX_MS);
+    cr_expect_eq(obi_recover_rejoin_ms(1000, true, 0), OBI_RECOVER_MAX_MS);
+    cr_expect_eq(obi_recover_rejoin_ms(-3, true, 0), 100);
+}
+
+Test(recover, the_member_that_configured_the_room_rejoins_first)
+{
+    for (int losses = 0; losses < 8; losses++)
+        cr_expect_gt(obi_recover_rejoin_ms(losses, false, 0),
+                     obi_recover_rejoin_ms(losses, true, 99),
+                     "after %d losses", losses);
 }
 
 /* The epoch of a self-presence and of a <gc/> record (0 when absent or
