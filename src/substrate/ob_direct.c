@@ -608,9 +608,9 @@ void obi_direct_new_session(struct obi_direct *d)
  * NULL. */
 static xmpp_stanza_t *grant_el(xmpp_stanza_t *st)
 {
-    const char *type = xmpp_stanza_get_type(st);
+    const char *type = xmpp_stanza_get_type(st), *name = xmpp_stanza_get_name(st);
 
-    if (strcmp(xmpp_stanza_get_name(st), "message") ||
+    if (!name || strcmp(name, "message") ||
         (type && (!strcmp(type, "error") || !strcmp(type, "groupchat"))))
         return NULL;
     return xmpp_stanza_get_child_by_name_and_ns(st, "probe-grant", OBI_NS);
