@@ -23,6 +23,7 @@ struct xm_service {
     xm_stats *stats;
     bool link_was_down;
     xm_live *live; /* with a data folder: rooms' live state (restarts) */
+    bool graced;   /* some restored room may still be in its grace */
 };
 
 static bool is_admin(void *ctx, const char *bare)
@@ -157,6 +158,7 @@ static int restore_room(void *ctx, const char *name, char *text)
         xm_room_live_bind(r, slot, h.slot);
     }
     s->link_was_down = true; /* the first link up tells them to rejoin */
+    s->graced = true;
     return 0;
 }
 
@@ -523,6 +525,7 @@ static void flush_live(xm_service *s)
 struct graced {
     struct reap_list *l;
     uint64_t now;
+    size_t still; /* rooms still in their grace */
 };
 
 static int collect_graced(void *ctx, const char *key, void *value)
@@ -532,18 +535,22 @@ static int collect_graced(void *ctx, const char *key, void *value)
     (void)key;
     if (xm_room_live_grace_over(value, g->now, XM_LIVE_GRACE_MS))
         g->l->rooms[g->l->n++] = value;
+    g->still += xm_room_live_graced(value, g->now, XM_LIVE_GRACE_MS);
     return 0;
 }
 
-/* Restored rooms whose grace is over are reaped if still empty. */
+/* Restored rooms whose grace is over are reaped if still empty (a walk
+ * over the rooms only while some restored room may be in its grace). */
 static void end_graces(xm_service *s, uint64_t now)
 {
-    struct reap_list l = {calloc(xm_map_size(s->rooms) + 1, sizeof(xm_room *)), 0};
-    struct graced g = {&l, now};
+    struct reap_list l = {NULL, 0};
+    struct graced g = {&l, now, 0};
 
-    if (!l.rooms)
+    if (!s->graced ||
+        !(l.rooms = calloc(xm_map_size(s->rooms) + 1, sizeof(xm_room *))))
         return;
     xm_map_each(s->rooms, collect_graced, &g);
+    s->graced = g.still > 0;
     for (size_t i = 0; i < l.n; i++) {
         xm_room_live_end_grace(l.rooms[i]);
         reap(s, l.rooms[i]);
