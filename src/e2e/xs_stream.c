@@ -238,6 +238,20 @@ static long ms_since(const struct timespec *t0)
     return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* One write outside the event loop.  A socket bufferevent keeps the
+ * start of its output buffer frozen except inside its own write
+ * callback, so a plain evbuffer_write drains nothing: thaw it for the
+ * call, as that callback does. */
+static int write_some(struct evbuffer *out, evutil_socket_t fd)
+{
+    int n;
+
+    evbuffer_unfreeze(out, 1);
+    n = evbuffer_write(out, fd);
+    evbuffer_freeze(out, 1);
+    return n;
+}
+
 int xs_stream_flush_for(xs_stream *s, int ms)
 {
     struct evbuffer *out = bufferevent_get_output(s->bev);
@@ -247,7 +261,7 @@ int xs_stream_flush_for(xs_stream *s, int ms)
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (p.fd >= 0 && evbuffer_get_length(out) && left > 0) {
-        if (evbuffer_write(out, p.fd) <= 0 &&
+        if (write_some(out, p.fd) <= 0 &&
             (poll(&p, 1, (int)left) <= 0 || (p.revents & (POLLERR | POLLHUP))))
             break;
         left = ms - ms_since(&t0);
@@ -260,6 +274,6 @@ void xs_stream_flush_now(xs_stream *s)
     struct evbuffer *out = bufferevent_get_output(s->bev);
     evutil_socket_t fd = bufferevent_getfd(s->bev);
 
-    while (fd >= 0 && evbuffer_get_length(out) && evbuffer_write(out, fd) > 0)
+    while (fd >= 0 && evbuffer_get_length(out) && write_some(out, fd) > 0)
         ;
 }

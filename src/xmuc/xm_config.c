@@ -451,8 +451,8 @@ int xm_config_load(struct xm_config *cfg, int argc, char **argv, char *err,
     cfg->rate_per_s = 50;
     cfg->rate_burst = 200;
     cfg->max_memory_mb = 512;
-    cfg->out_kb_per_s = 2048;
-    cfg->out_kb_burst = 16384;
+    cfg->out_kb_per_s = 1024;
+    cfg->out_kb_burst = 4096;
     cfg->rooms_per_jid = 100;
     cfg->rooms_per_min = 30;
     strcpy(cfg->default_manager, "complete");
