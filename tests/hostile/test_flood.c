@@ -74,24 +74,19 @@ static void start(struct world *w, enum hs_kind kind)
     snprintf(w->calm, sizeof w->calm, "calm@%s", hs_server_component(w->s));
 }
 
-static hs_client *anon(struct world *w)
-{
-    char err[512];
-    hs_client *c = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
-                                     hs_server_anon_domain(w->s), NULL, T, err,
-                                     sizeof err);
-    cr_assert(c, "%s", err);
-    return c;
-}
-
+/* The RFC 6120 condition of an error stanza, or "(no error)". */
 static const char *condition(xmpp_stanza_t *st)
 {
     xmpp_stanza_t *e = st ? xmpp_stanza_get_child_by_name(st, "error") : NULL;
-    xmpp_stanza_t *c = e ? xmpp_stanza_get_children(e) : NULL;
 
-    while (c && !xmpp_stanza_is_tag(c))
-        c = xmpp_stanza_get_next(c);
-    return c ? xmpp_stanza_get_name(c) : "(no error)";
+    for (xmpp_stanza_t *c = e ? xmpp_stanza_get_children(e) : NULL; c;
+         c = xmpp_stanza_get_next(c)) {
+        const char *ns = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_ns(c) : NULL;
+        if (ns && !strcmp(ns, "urn:ietf:params:xml:ns:xmpp-stanzas") &&
+            strcmp(xmpp_stanza_get_name(c), "text"))
+            return xmpp_stanza_get_name(c);
+    }
+    return "(no error)";
 }
 
 static void send_presence(hs_client *c, const char *to, const char *type)
@@ -131,6 +126,20 @@ static void join(hs_client *c, const char *room, const char *nick)
     xmpp_stanza_release(p);
 }
 
+/* A new anonymous client, in room as nick unless room is NULL. */
+static hs_client *anon(struct world *w, const char *room, const char *nick)
+{
+    char why[512];
+    hs_client *c = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
+                                     hs_server_anon_domain(w->s), NULL, T, why,
+                                     sizeof why);
+
+    cr_assert(c, "anonymous login: %s", why);
+    if (room)
+        join(c, room, nick);
+    return c;
+}
+
 /* ---- attack 7: the room flood ------------------------------------------------ */
 
 /* What came back for the room-flood presences: rooms made, refusals. */
@@ -163,7 +172,7 @@ static void tally_room_flood(hs_client *c, struct tally *t, int want)
 
 static void room_flood(struct world *w)
 {
-    hs_client *m = anon(w), *legit = anon(w);
+    hs_client *m = anon(w, NULL, NULL), *legit = anon(w, NULL, NULL);
     struct tally t = {0};
     char room[128];
     xmpp_stanza_t *p;
@@ -257,7 +266,7 @@ static int refusals(hs_client *c, int *other)
 
 static void relay_flood(struct world *w)
 {
-    hs_client *members[MEMBERS], *flooder = anon(w), *calm = anon(w);
+    hs_client *members[MEMBERS], *flooder, *calm = anon(w, w->calm, "calm");
     char *body = malloc(PAYLOAD + 1);
     double worst = 0, sum = 0, t0, stop_ms;
     int n_disco = 0, refused, other = 0, pid = hs_proc_pid(w->x);
@@ -266,14 +275,12 @@ static void relay_flood(struct world *w)
     cr_assert(body);
     memset(body, 'x', PAYLOAD);
     body[PAYLOAD] = '\0';
-    join(calm, w->calm, "calm");
     for (int i = 0; i < MEMBERS; i++) {
         char nick[16];
         snprintf(nick, sizeof nick, "m%d", i);
-        members[i] = anon(w);
-        join(members[i], w->room, nick);
+        members[i] = anon(w, w->room, nick);
     }
-    join(flooder, w->room, "flooder");
+    flooder = anon(w, w->room, "flooder");
     fprintf(stderr, "%s: relay flood: xmucd VmHWM before: %ld kB\n", w->kind,
             vm_hwm_kb(pid));
     t0 = now_ms();
