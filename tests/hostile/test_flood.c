@@ -30,14 +30,14 @@
 #include "hs_server.h"
 
 #define T 10000
-#define MEMORY_MB 128
+#define MEMORY_MB 64
 #define MEMBERS 16
 #define GROUPCASTS 120
 #define PAYLOAD (100 * 1024)
 #define QUOTA 15
 #define ROOM_FLOOD 60
 #define DISCO_EVERY 10
-#define DISCO_BOUND_MS 2000
+#define DISCO_BOUND_MS 5000
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
