@@ -370,12 +370,13 @@ static const char *creation_refusal(xm_service *s, const char *bare,
     if (is_admin(s, bare))
         return NULL;
     rc = xm_quota_create(s->quota, bare, node, s->cfg.now_ms(s->cfg.clock_ctx));
-    *text = rc == XM_QUOTA_RATE ? "you are creating rooms too fast; slow down"
-                                : "you already hold as many rooms as one user may";
     if (rc == XM_QUOTA_HELD) {
         *etype = "cancel";
+        *text = "you already hold as many rooms as one user may";
         return "policy-violation";
     }
+    if (rc == XM_QUOTA_RATE)
+        *text = "you are creating rooms too fast; slow down";
     return rc == XM_QUOTA_OK ? NULL : "resource-constraint";
 }
 
