@@ -65,6 +65,26 @@ static uint32_t oldest(const xm_room *r, const struct xm_occupant **best,
     return n;
 }
 
+static int count_rep(void *ctx, vm_id id)
+{
+    (void)id;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* Fan-out accounting: the recipients xm_room_gc_inject will pick. */
+size_t xm_room_gc_fanout(const xm_room *r)
+{
+    uint32_t k = r->cfg.injection_points ? r->cfg.injection_points
+                                         : INJECTION_DEFAULT;
+    size_t n = 0;
+
+    if (!strcmp(r->cfg.groupcast, "tapbcast") &&
+        vm_tapbcast_ring_each(r->view, count_rep, &n) == VM_OK)
+        return n;
+    return k < r->n ? k : r->n;
+}
+
 void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
                        xmpp_stanza_t *m, xmpp_stanza_t *g)
 {
