@@ -373,6 +373,22 @@ void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes)
     reap(s, r);
 }
 
+/* A stanza the link skipped (too deep, too large...): bounced, so the
+ * sender learns why; addressed to us or it is not answered at all. */
+void xm_service_reject(xm_service *s, xmpp_stanza_t *top, const char *why)
+{
+    const char *to = top ? xmpp_stanza_get_to(top) : NULL, *resource;
+    const char *name = top ? xmpp_stanza_get_name(top) : "";
+    char node[1024];
+
+    if (!to || !xmpp_stanza_get_from(top) ||
+        !split_to(s, to, node, sizeof node, &resource) ||
+        (strcmp(name, "message") && strcmp(name, "presence") && strcmp(name, "iq")))
+        return;
+    xm_stats_count(s->stats, XM_IN, top, 0);
+    error_reply(s, top, "modify", "policy-violation", why);
+}
+
 /* ---- the link and shutdown ------------------------------------------------------- */
 
 static int forget(void *ctx, const char *key, void *value)

@@ -41,6 +41,11 @@ void xm_service_free(xm_service *s);
 /* Handles one stanza from the server (bytes: its size on the wire). */
 void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes);
 
+/* A stanza that broke one of the link's per-stanza limits was skipped:
+ * its sender gets policy-violation (modify) when top (its childless
+ * top-level element, may be NULL) still says who sent it to us. */
+void xm_service_reject(xm_service *s, xmpp_stanza_t *top, const char *why);
+
 /* The link to the server went down: occupants are forgotten (their
  * sessions may be gone).  When it is back up, xm_service_link_up tells
  * each of them it was removed (unavailable, status 332) so clients

@@ -45,6 +45,12 @@ static void on_stanza(void *owner, xmpp_stanza_t *stanza, size_t bytes)
     xm_service_handle(d->service, stanza, bytes);
 }
 
+static void on_reject(void *owner, xmpp_stanza_t *top, const char *why)
+{
+    struct daemon *d = owner;
+    xm_service_reject(d->service, top, why);
+}
+
 static void on_state(void *owner, bool up)
 {
     struct daemon *d = owner;
@@ -147,6 +153,7 @@ static int run(const struct xm_config *cfg)
         .reconnect_min_ms = cfg->reconnect_min_ms,
         .reconnect_max_ms = cfg->reconnect_max_ms,
         .on_stanza = on_stanza, .on_state = on_state, .owner = &d,
+        .max_stanza_bytes = cfg->max_stanza_bytes, .on_reject = on_reject,
     };
     int rc = 1;
 
