@@ -10,7 +10,7 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_stanza.c src/xmuc/xm_stanza.h \
 	src/xmuc/xm_roomcfg.c src/xmuc/xm_roomcfg.h \
 	src/xmuc/xm_room.c src/xmuc/xm_room.h src/xmuc/xm_room_internal.h \
-	src/xmuc/xm_room_admin.c \
+	src/xmuc/xm_room_admin.c src/xmuc/xm_room_link.c \
 	src/xmuc/xm_store.c src/xmuc/xm_store.h \
 	src/xmuc/xm_stats.c src/xmuc/xm_stats.h
 src_xmuc_libxmuc_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS) \

@@ -143,6 +143,7 @@ UINT_SETTING(max_occupants, 1, 10000000)
 UINT_SETTING(max_stanza_bytes, 1024, 16u << 20)
 UINT_SETTING(rate_per_s, 0, 1000000)
 UINT_SETTING(rate_burst, 0, 1000000)
+UINT_SETTING(link_grace_s, 0, 86400)
 
 static void free_admins(struct xm_config *cfg)
 {
@@ -228,6 +229,7 @@ static const struct setting settings[] = {
     {"data_dir", set_data_dir},
     {"default_manager", set_default_manager},
     {"metrics", set_metrics},
+    {"link_grace_s", set_link_grace_s},
 };
 
 static const struct setting *find_setting(const char *name)
@@ -353,6 +355,7 @@ static void usage(FILE *out)
         "             [--max-rooms N] [--max-occupants N] [--max-stanza-bytes N]\n"
         "             [--rate-per-s N] [--rate-burst N] [--admins JID,...]\n"
         "             [--data-dir DIR] [--default-manager NAME] [--metrics HOST:PORT]\n"
+        "             [--link-grace-s S]\n"
         "The secret may also come from the XMUCD_SECRET environment variable.\n"
         "See xmucd(8).\n");
 }
@@ -373,6 +376,7 @@ static const struct option long_options[] = {
     {"data-dir", required_argument, NULL, 0},
     {"default-manager", required_argument, NULL, 0},
     {"metrics", required_argument, NULL, 0},
+    {"link-grace-s", required_argument, NULL, 0},
     {"config", required_argument, NULL, 'c'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -433,6 +437,7 @@ int xm_config_load(struct xm_config *cfg, int argc, char **argv, char *err,
     cfg->max_stanza_bytes = 65536;
     cfg->rate_per_s = 50;
     cfg->rate_burst = 200;
+    cfg->link_grace_s = 60;
     strcpy(cfg->default_manager, "complete");
     r = parse_args(cfg, argc, argv, given, err, n);
     if (r != 0)

@@ -20,7 +20,14 @@ struct xm_service {
     xm_map *rooms; /* name -> xm_room */
     xm_stats *stats;
     bool link_was_down;
+    bool forgot;          /* the link stayed down past the grace */
+    uint64_t down_since;  /* when the link went down */
 };
+
+static uint64_t now_of(xm_service *s)
+{
+    return s->cfg.now_ms(s);
+}
 
 static bool is_admin(void *ctx, const char *bare)
 {
@@ -45,11 +52,12 @@ static void room_changed(void *ctx, xm_room *r)
         xm_store_remove(s->cfg.data_dir, xm_room_name(r));
 }
 
-/* Frees r when it is destroyed, or empty and temporary. */
+/* Frees r when it is destroyed, or empty, temporary and not held. */
 static void reap(xm_service *s, xm_room *r)
 {
     if (!xm_room_destroyed(r) &&
-        (xm_room_size(r) > 0 || xm_room_config(r)->persistent))
+        (xm_room_size(r) > 0 || xm_room_config(r)->persistent ||
+         xm_room_held(r)))
         return;
     xm_debug("room %s is gone", xm_room_name(r));
     xm_map_del(s->rooms, xm_room_name(r));
@@ -398,41 +406,90 @@ static int forget(void *ctx, const char *key, void *value)
     return 0;
 }
 
-void xm_service_link_down(xm_service *s)
+/* Past the grace (or without one): occupants are forgotten. */
+static void forget_occupants(xm_service *s)
 {
     xm_map_each(s->rooms, forget, NULL);
-    s->link_was_down = true;
+    s->forgot = true;
+    xm_warn("the link has been down for %llu s or more: occupants are "
+            "dropped and will be told to rejoin once it is back",
+            (unsigned long long)(s->cfg.link_grace_ms / 1000));
 }
 
-struct reap_list {
+void xm_service_link_down(xm_service *s)
+{
+    s->link_was_down = true;
+    s->down_since = now_of(s);
+    s->forgot = false;
+    if (!s->cfg.link_grace_ms)
+        forget_occupants(s);
+}
+
+/* Rooms to visit after the link is back; reaping waits until the walk
+ * over the map is over. */
+struct room_list {
     xm_room **rooms;
     size_t n;
+    xm_service *s;
 };
 
-static int notify(void *ctx, const char *key, void *value)
+static int back_up(void *ctx, const char *key, void *value)
 {
-    struct reap_list *l = ctx;
+    struct room_list *l = ctx;
+    uint64_t grace = l->s->cfg.link_grace_ms;
 
     (void)key;
-    xm_room_notify_forgotten(value);
+    xm_room_hold(value, now_of(l->s) + grace);
+    if (l->s->forgot)
+        xm_room_notify_forgotten(value);
+    else
+        xm_room_verify_occupants(value, grace < 10000 ? grace : 10000);
     if (l->rooms)
         l->rooms[l->n++] = value;
     return 0;
 }
 
-void xm_service_link_up(xm_service *s)
+/* Calls fn for every room, then reaps those it left empty. */
+static void visit_and_reap(xm_service *s, int (*fn)(void *, const char *, void *))
 {
-    struct reap_list l = {calloc(xm_map_size(s->rooms) + 1, sizeof(xm_room *)), 0};
+    struct room_list l = {calloc(xm_map_size(s->rooms) + 1, sizeof(xm_room *)), 0, s};
 
-    if (!s->link_was_down) {
-        free(l.rooms);
-        return;
-    }
-    s->link_was_down = false;
-    xm_map_each(s->rooms, notify, &l);
+    xm_map_each(s->rooms, fn, &l);
     for (size_t i = 0; i < l.n; i++)
         reap(s, l.rooms[i]);
     free(l.rooms);
+}
+
+void xm_service_link_up(xm_service *s)
+{
+    if (!s->link_was_down)
+        return;
+    s->link_was_down = false;
+    if (!s->forgot)
+        xm_info("the link is back within the grace: occupants are kept, "
+                "and each is pinged");
+    visit_and_reap(s, back_up);
+    s->forgot = false;
+}
+
+static int list_room(void *ctx, const char *key, void *value)
+{
+    struct room_list *l = ctx;
+
+    (void)key;
+    if (l->rooms)
+        l->rooms[l->n++] = value;
+    return 0;
+}
+
+void xm_service_tick(xm_service *s)
+{
+    if (s->link_was_down) {
+        if (!s->forgot && now_of(s) - s->down_since >= s->cfg.link_grace_ms)
+            forget_occupants(s);
+        return; /* nothing is reaped while the link is down */
+    }
+    visit_and_reap(s, list_room);
 }
 
 static int evict(void *ctx, const char *key, void *value)

@@ -59,8 +59,8 @@ static void on_state(void *owner, bool up)
         xm_service_link_up(d->service);
         return;
     }
-    xm_warn("lost the server; occupants are dropped and told to rejoin "
-            "once it is back (rooms stay)");
+    xm_warn("lost the server; rooms and occupants are kept for the grace "
+            "period while reconnecting");
     xm_service_link_down(d->service);
 }
 
@@ -87,6 +87,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct daemon *d = arg;
 
     (void)fd, (void)what;
+    xm_service_tick(d->service);
     xm_service_each_room(d->service, tick_room, NULL);
 }
 
@@ -100,6 +101,7 @@ static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
         .admins = (const char *const *)cfg->admins, .data_dir = cfg->data_dir,
         .default_manager = cfg->default_manager, .now_ms = now_ms,
         .seed = (uint64_t)time(NULL) ^ (uint64_t)getpid(),
+        .link_grace_ms = (uint64_t)cfg->link_grace_s * 1000u,
     };
     char err[512];
     xm_service *s = xm_service_new(&sc, &d->out, err, sizeof err);
