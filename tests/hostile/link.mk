@@ -12,3 +12,11 @@ tests_hostile_test_link_nested_SOURCES = tests/hostile/test_link_nested.c \
 tests_hostile_test_link_nested_CFLAGS = $(LINK_TEST_FLAGS)
 tests_hostile_test_link_nested_LDADD = $(LINK_TEST_LIBS)
 EXTRA_tests_hostile_test_link_nested_DEPENDENCIES = src/xmuc/xmucd
+
+check_PROGRAMS += tests/hostile/test_link_grace
+TESTS += tests/hostile/test_link_grace
+tests_hostile_test_link_grace_SOURCES = tests/hostile/test_link_grace.c \
+	tests/hostile/link_support.c tests/hostile/link_support.h
+tests_hostile_test_link_grace_CFLAGS = $(LINK_TEST_FLAGS)
+tests_hostile_test_link_grace_LDADD = $(LINK_TEST_LIBS)
+EXTRA_tests_hostile_test_link_grace_DEPENDENCIES = src/xmuc/xmucd

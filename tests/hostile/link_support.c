@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 
@@ -121,4 +122,23 @@ char *lk_room(struct lk_world *w, const char *name, char *buf, size_t len)
 {
     snprintf(buf, len, "%s@%s", name, hs_server_component(w->s));
     return buf;
+}
+
+void lk_wait_for_xmucd(struct lk_world *w, hs_client *probe)
+{
+    for (int i = 0; i < 30; i++) {
+        xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(probe), "get",
+                                        hs_server_component(w->s), "query",
+                                        "http://jabber.org/protocol/disco#info");
+        xmpp_stanza_t *r = hs_client_iq(probe, iq, 1000);
+        bool up = r && !strcmp(xmpp_stanza_get_type(r), "result");
+
+        xmpp_stanza_release(iq);
+        if (r)
+            xmpp_stanza_release(r);
+        if (up)
+            return;
+        usleep(100 * 1000);
+    }
+    cr_assert_fail("xmucd does not answer (its link did not come back)");
 }

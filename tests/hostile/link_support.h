@@ -48,6 +48,10 @@ xmpp_stanza_t *lk_join(hs_client *c, const char *room, const char *nick,
 void lk_groupchat_flows(hs_client *a, hs_client *b, const char *room,
                         const char *body);
 
+/* Waits until xmucd answers probe's disco#info again (after a link
+ * loss); fails the test after about 30 s. */
+void lk_wait_for_xmucd(struct lk_world *w, hs_client *probe);
+
 /* The room JID name@component of w's xmucd, into buf; returns buf. */
 char *lk_room(struct lk_world *w, const char *name, char *buf, size_t len);
 

@@ -41,6 +41,7 @@ struct hs_proxy {
     pthread_t thread;
     pthread_mutex_t mu;
     bool stop;
+    bool cut;         /* hs_proxy_cut: hang up the current connection */
     enum mode mode;
     char marker[128], end[64];
     size_t lead, one_by_one;
@@ -308,10 +309,13 @@ static void *run(void *arg)
 
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        bool stop = p->stop;
+        bool stop = p->stop, cut = p->cut;
+        p->cut = false;
         pthread_mutex_unlock(&p->mu);
         if (stop)
             return NULL;
+        if (cut)
+            hang_up(p);
         relay_once(p);
     }
 }
@@ -412,6 +416,14 @@ void hs_proxy_release(hs_proxy *p)
 {
     pthread_mutex_lock(&p->mu);
     p->mode = FREE;
+    pthread_mutex_unlock(&p->mu);
+    wake(p);
+}
+
+void hs_proxy_cut(hs_proxy *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->cut = true;
     pthread_mutex_unlock(&p->mu);
     wake(p);
 }

@@ -41,4 +41,8 @@ bool hs_proxy_holding(hs_proxy *p, size_t *bytes);
 /* Sends what was held back and relays freely again. */
 void hs_proxy_release(hs_proxy *p);
 
+/* Closes the current connection (both sides), as a network failure
+ * would, and goes on accepting: the client may reconnect. */
+void hs_proxy_cut(hs_proxy *p);
+
 #endif
