@@ -76,5 +76,6 @@ tests_fuzz_fuzz_xm_service_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
 tests_fuzz_fuzz_xm_service_LDADD = src/xmuc/libxmuc.la
 fuzz_xm_service_FUZZ_SRCS = tests/fuzz/stanzas.c $(src_xmuc_libxmuc_la_SOURCES) \
 	$(src_e2e_libe2e_la_SOURCES) $(src_views_libvm_la_SOURCES)
-fuzz_xm_service_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm
+fuzz_xm_service_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm \
+	$(IDN_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/fuzz_xm_service

@@ -8,6 +8,7 @@
 #include "xm_log.h"
 #include "xm_map.h"
 #include "xm_store.h"
+#include "xs_jid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,22 +318,59 @@ static bool room_name_ok(const char *node)
     return true;
 }
 
+/* Brings the room name (node, in place) and the nick (*resource, then
+ * pointing into nick) to their canonical forms: nodeprep and
+ * resourceprep (docs/protocol.md).  -1 after answering jid-malformed when
+ * one cannot be. */
+static int canonical(xm_service *s, xmpp_stanza_t *st, char *node, size_t nlen,
+                     const char **resource, char *nick, size_t nicklen)
+{
+    if (!room_name_ok(node) || xs_jid_nodeprep(node, node, nlen) < 0) {
+        error_reply(s, st, "modify", "jid-malformed", "not a valid room name");
+        return -1;
+    }
+    if (*resource && **resource &&
+        xs_jid_resourceprep(*resource, nick, nicklen) < 0) {
+        error_reply(s, st, "modify", "jid-malformed", "not a valid nickname");
+        return -1;
+    }
+    if (*resource && **resource)
+        *resource = nick;
+    return 0;
+}
+
+/* An available presence naming a view manager that does not exist:
+ * not-acceptable (true), whether the room exists or not. */
+static bool unknown_manager(xm_service *s, xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join", XM_NS_ORBWEB);
+    const char *m = j ? xmpp_stanza_get_attribute(j, "manager") : NULL;
+
+    if (!m || xm_manager_known(m) || strcmp(xmpp_stanza_get_name(st), "presence") ||
+        xmpp_stanza_get_type(st))
+        return false;
+    error_reply(s, st, "modify", "not-acceptable", "no such view manager");
+    return true;
+}
+
 /* A stanza for a room that does not exist: an available presence with a
- * nick creates it; anything else is answered item-not-found. */
+ * nick creates it (without one: jid-malformed, XEP-0045 7.2.1); anything
+ * else is answered item-not-found. */
 static void to_missing_room(xm_service *s, xmpp_stanza_t *st, const char *node,
                             const char *nick, size_t bytes)
 {
-    bool join = !strcmp(xmpp_stanza_get_name(st), "presence") &&
-                !xmpp_stanza_get_type(st) && nick && *nick;
+    bool presence = !strcmp(xmpp_stanza_get_name(st), "presence") &&
+                    !xmpp_stanza_get_type(st);
+    bool join = presence && nick && *nick;
     char bare[1024];
     xm_room *r;
 
-    if (!join) {
-        error_reply(s, st, "cancel", "item-not-found", "no such room");
+    if (presence && !join) {
+        error_reply(s, st, "modify", "jid-malformed", "a nickname is required");
         return;
     }
-    if (!room_name_ok(node)) {
-        error_reply(s, st, "modify", "jid-malformed", "not a valid room name");
+    if (!join) {
+        error_reply(s, st, "cancel", "item-not-found", "no such room");
         return;
     }
     if (xm_map_size(s->rooms) >= s->cfg.max_rooms) {
@@ -354,7 +392,7 @@ void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes)
 {
     const char *name = xmpp_stanza_get_name(st), *to = xmpp_stanza_get_to(st);
     const char *type = xmpp_stanza_get_type(st), *resource;
-    char node[1024];
+    char node[1024], nick[1024];
     xm_room *r;
 
     xm_stats_count(s->stats, XM_IN, st, bytes);
@@ -373,6 +411,9 @@ void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes)
             error_reply(s, st, "cancel", "service-unavailable", NULL);
         return;
     }
+    if (canonical(s, st, node, sizeof node, &resource, nick, sizeof nick) < 0 ||
+        unknown_manager(s, st))
+        return;
     if (!(r = xm_map_get(s->rooms, node))) {
         to_missing_room(s, st, node, resource, bytes);
         return;

@@ -1218,3 +1218,69 @@ Test(room, ownership_survives_a_long_link_loss)
 {
     owner_keeps_the_room(120000);
 }
+
+/* ---- canonical JIDs (docs/protocol.md) -------------------------------------- */
+
+Test(room, room_names_and_nicks_are_canonical)
+{
+    xm_service *s = service(NULL);
+    long i;
+
+    join(s, "CaseRoom", "Alice", NULL);
+    cr_assert(xm_service_room(s, "caseroom"), "the room is named by its nodeprep form");
+    cr_expect_null(xm_service_room(s, "CaseRoom"));
+    i = last_presence_to("Alice@test/r");
+    cr_assert_geq(i, 0);
+    cr_expect_str_eq(xmpp_stanza_get_from(sent[i]), "caseroom@" DOMAIN "/Alice",
+                     "nicks keep their case (resourceprep)");
+    clear_sent();
+    feed(s, "<presence from='bob@test/r' to='CASEROOM@" DOMAIN "/bob'/>");
+    cr_expect_eq(xm_room_size(xm_service_room(s, "caseroom")), 2, "one room whatever the case");
+    clear_sent(); /* NFKC: e + combining acute is the nick caf\xc3\xa9 */
+    feed(s, "<presence from='carol@test/r' to='caseroom@" DOMAIN "/caf\x65\xcc\x81'/>");
+    i = last_presence_to("carol@test/r");
+    cr_expect_str_eq(xmpp_stanza_get_from(sent[i]), "caseroom@" DOMAIN "/caf\xc3\xa9");
+    clear_sent();
+    feed(s, "<presence from='dave@test/r' to='bad\xf3\xa0\x80\x81room@" DOMAIN "/dave'/>");
+    cr_expect_str_eq(error_of(0), "jid-malformed", "a prohibited character in a room name");
+    clear_sent();
+    feed(s, "<presence from='dave@test/r' to='caseroom@" DOMAIN "/da\xe2\x80\xa8ve'/>");
+    cr_expect_str_eq(error_of(0), "jid-malformed", "a line separator (U+2028) in a nick");
+    xm_service_free(s);
+}
+
+Test(room, a_join_without_a_nick_is_jid_malformed)
+{
+    xm_service *s = service(NULL);
+
+    feed(s, "<presence from='alice@test/r' to='newroom@" DOMAIN "'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    cr_expect_str_eq(error_of(0), "jid-malformed", "a room that does not exist");
+    cr_expect_eq(xm_service_rooms(s), 0);
+    join(s, "r", "alice", NULL);
+    clear_sent();
+    feed(s, "<presence from='bob@test/r' to='r@" DOMAIN "/'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    cr_expect_str_eq(error_of(0), "jid-malformed", "an empty nick");
+    clear_sent();
+    feed(s, "<presence from='bob@test/r' to='r@" DOMAIN "'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    cr_expect_str_eq(error_of(0), "jid-malformed", "an existing room");
+    xm_service_free(s);
+}
+
+Test(room, an_unknown_manager_is_not_acceptable)
+{
+    xm_service *s = service(NULL);
+
+    join(s, "r", "alice", "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='bogus'/>");
+    cr_expect_str_eq(error_of(0), "not-acceptable", "creating a room");
+    cr_expect_eq(xm_service_rooms(s), 0);
+    join(s, "r", "alice", "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='ring'/>");
+    cr_expect_str_eq(xm_room_config(xm_service_room(s, "r"))->manager, "ring");
+    clear_sent();
+    join(s, "r", "bob", "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='bogus'/>");
+    cr_expect_str_eq(error_of(0), "not-acceptable", "joining a room");
+    cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 1);
+    xm_service_free(s);
+}
