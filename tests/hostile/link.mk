@@ -20,3 +20,12 @@ tests_hostile_test_link_grace_SOURCES = tests/hostile/test_link_grace.c \
 tests_hostile_test_link_grace_CFLAGS = $(LINK_TEST_FLAGS)
 tests_hostile_test_link_grace_LDADD = $(LINK_TEST_LIBS)
 EXTRA_tests_hostile_test_link_grace_DEPENDENCIES = src/xmuc/xmucd
+
+check_PROGRAMS += tests/hostile/test_link_jid
+TESTS += tests/hostile/test_link_jid
+tests_hostile_test_link_jid_SOURCES = tests/hostile/test_link_jid.c \
+	tests/hostile/link_support.c tests/hostile/link_support.h
+tests_hostile_test_link_jid_CFLAGS = $(LINK_TEST_FLAGS) $(EVENT_CFLAGS)
+tests_hostile_test_link_jid_LDADD = src/substrate/libob.la $(OB_FI) $(LINK_TEST_LIBS) \
+	$(EVENT_LIBS)
+EXTRA_tests_hostile_test_link_jid_DEPENDENCIES = src/xmuc/xmucd
