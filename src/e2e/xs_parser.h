@@ -46,7 +46,7 @@ struct xs_limits {
     size_t max_elements;     /* per stanza; 0 means no limit */
     /* Skipping a rejected stanza (with on_reject only): one unfinished tag
      * may hold at most max_skip_bytes (0: 16 times max_stanza_bytes), and
-     * nesting at most max_skip_depth (0: 100000; expat keeps about 150
+     * nesting at most max_skip_depth (0: 100000; expat keeps about 160
      * bytes per open element), or the stream fails. */
     size_t max_skip_bytes;
     int max_skip_depth;
