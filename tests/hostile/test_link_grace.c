@@ -10,7 +10,10 @@
  *     and leaves (333);
  *   - an attacker joining first the temporary room its owner left during
  *     the outage is a plain participant of the kept room: no 201, no
- *     owner form, no kick of the owner, who gets the room back. */
+ *     owner form, no kick of the owner, who gets the room back;
+ *   - past the grace (a 1 s grace, a 3 s outage) occupants are told to
+ *     rejoin (332), and the first one back into their emptied room is no
+ *     owner either. */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -27,28 +30,38 @@
 struct grace {
     struct lk_world w;
     hs_proxy *relay;
-    char kept[256], temp[256];
+    char kept[256], temp[256], past[256];
 };
 
-static void start(struct grace *g, enum hs_kind kind)
+/* (Re)starts xmucd behind the relay with the given grace in seconds. */
+static void xmucd_behind_relay(struct grace *g, const char *grace_s)
 {
     char err[512], server[64];
     char *args[] = {"--server", server, "--reconnect-min-ms", "200",
-                    "--reconnect-max-ms", "400", "--link-grace-s", "30", NULL};
+                    "--reconnect-max-ms", "400", "--link-grace-s", (char *)grace_s,
+                    NULL};
+
+    cr_assert_eq(hs_xmucd_stop(g->w.x), 0);
+    snprintf(server, sizeof server, "127.0.0.1:%d", hs_proxy_port(g->relay));
+    g->w.x = hs_xmucd_start(g->w.s, args, err, sizeof err);
+    cr_assert(g->w.x, "%s", err);
+}
+
+static void start(struct grace *g, enum hs_kind kind)
+{
+    char err[512];
     hs_server *s;
 
     memset(g, 0, sizeof *g);
-    lk_start(&g->w, kind, NULL); /* a first xmucd, directly: stopped below */
+    lk_start(&g->w, kind, NULL); /* a first xmucd, directly: replaced below */
     s = g->w.s;
-    cr_assert_eq(hs_xmucd_stop(g->w.x), 0);
     g->relay = hs_proxy_start(hs_server_host(s), hs_server_component_port(s),
                               err, sizeof err);
     cr_assert(g->relay, "%s", err);
-    snprintf(server, sizeof server, "127.0.0.1:%d", hs_proxy_port(g->relay));
-    g->w.x = hs_xmucd_start(s, args, err, sizeof err);
-    cr_assert(g->w.x, "%s", err);
+    xmucd_behind_relay(g, "30");
     lk_room(&g->w, "kept", g->kept, sizeof g->kept);
     lk_room(&g->w, "temp", g->temp, sizeof g->temp);
+    lk_room(&g->w, "past", g->past, sizeof g->past);
 }
 
 /* The owner form of room, as asked by c: "result" or the error's
@@ -108,6 +121,38 @@ static void joined(hs_client *c, const char *room, const char *nick, bool create
     xmpp_stanza_release(p);
 }
 
+/* A link loss longer than the grace (4 s here, the outage 6 s):
+ * occupants are told to rejoin (332), as before, but their emptied
+ * temporary room is held for the grace once the link is back, so the
+ * first to come back (mallory, at once) is no owner unless it was one. */
+static void past_the_grace(struct grace *g)
+{
+    hs_client *alice, *bob, *mallory;
+    char buf[64];
+
+    xmucd_behind_relay(g, "4");
+    alice = lk_anon(&g->w);
+    bob = lk_anon(&g->w);
+    mallory = lk_anon(&g->w);
+    joined(alice, g->past, "alice", true);
+    joined(bob, g->past, "bob", false);
+    hs_client_drain(alice, 300, 3000);
+    hs_client_drain(bob, 300, 3000);
+    hs_proxy_cut(g->relay, 6000);
+    usleep(6000 * 1000);
+    lk_wait_for_xmucd(&g->w, mallory);
+    joined(mallory, g->past, "mallory", false);
+    cr_expect(told(alice, g->past, "alice", 332), "alice was not told to rejoin");
+    cr_expect(told(bob, g->past, "bob", 332), "bob was not told to rejoin");
+    cr_expect_str_eq(owner_form(mallory, g->past, buf, sizeof buf), "forbidden");
+    joined(alice, g->past, "alice", false);
+    cr_expect_str_eq(owner_form(alice, g->past, buf, sizeof buf), "result",
+                     "alice did not get her room back");
+    hs_client_close(alice);
+    hs_client_close(bob);
+    hs_client_close(mallory);
+}
+
 static void run(enum hs_kind kind)
 {
     struct grace g;
@@ -128,7 +173,7 @@ static void run(enum hs_kind kind)
     hs_client_drain(bob, 300, 3000);
 
     /* the link drops; carol and the owner go away meanwhile */
-    hs_proxy_cut(g.relay);
+    hs_proxy_cut(g.relay, 0);
     hs_client_close(carol);
     hs_client_close(owner);
     usleep(100 * 1000);
@@ -166,6 +211,7 @@ static void run(enum hs_kind kind)
     hs_client_close(bob);
     hs_client_close(owner);
     hs_client_close(mallory);
+    past_the_grace(&g);
     lk_stop(&g.w);
     hs_proxy_stop(g.relay);
 }
