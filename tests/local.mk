@@ -47,7 +47,11 @@ clean-local: clean-fuzz
 clean-fuzz:
 	rm -rf fuzz-corpus tests/fuzz/*.libfuzzer
 
-.PHONY: fuzz clean-fuzz
+# tools/fuzz-campaign asks which harnesses exist.
+fuzz-targets:
+	@echo $(FUZZ_TARGETS)
+
+.PHONY: fuzz clean-fuzz fuzz-targets
 
 # Integration tests: real servers through the harness.
 check_PROGRAMS += tests/integration/test_servers

@@ -5,7 +5,9 @@
  * sessions keyed by (peer, sid), scanned linearly (it holds at most
  * max_sessions entries, 64 by default).  IQs we send carry the id
  * "j<i|a|t>-<sid>", so a result or error answering one finds its session
- * without another table. */
+ * without another table.  Who may open a session with us is the caller's
+ * question (io.known) plus the grants: a fixed array of max_grants
+ * strangers, each allowed one session-initiate until its grant ends. */
 #include "config.h"
 
 #include "e2e_jingle.h"
@@ -580,6 +582,13 @@ struct session {
     uint64_t deadline;
 };
 
+/* A stranger allowed one session-initiate until `until` (peer NULL: a
+ * free slot). */
+struct grant {
+    char *peer;
+    uint64_t until;
+};
+
 struct e2e_jingle {
     struct e2e_jingle_params p;
     struct e2e_jingle_io io;
@@ -587,6 +596,7 @@ struct e2e_jingle {
     char fingerprint[E2E_JINGLE_FPR_LEN + 1];
     struct session *s; /* max_sessions entries */
     size_t n;
+    struct grant *g; /* max_grants entries */
     uint64_t rng;
 };
 
@@ -611,6 +621,8 @@ int e2e_jingle_new(const struct e2e_jingle_params *p,
     t->p.max_pending = p->max_pending ? p->max_pending : 16;
     t->p.max_pending_peer = p->max_pending_peer ? p->max_pending_peer : 2;
     t->p.timeout_ms = p->timeout_ms ? p->timeout_ms : 20000;
+    t->p.max_grants = p->max_grants ? p->max_grants : 16;
+    t->p.max_grant_ms = p->max_grant_ms ? p->max_grant_ms : 10000;
     t->rng = p->seed;
     if (!fingerprint_norm(p->fingerprint, t->fingerprint)) {
         free(t);
@@ -618,7 +630,8 @@ int e2e_jingle_new(const struct e2e_jingle_params *p,
     }
     t->jid = strdup(p->jid);
     t->s = calloc(t->p.max_sessions, sizeof *t->s);
-    if (!t->jid || !t->s) {
+    t->g = calloc(t->p.max_grants, sizeof *t->g);
+    if (!t->jid || !t->s || !t->g) {
         e2e_jingle_free(t);
         return E2E_JINGLE_ENOMEM;
     }
@@ -634,6 +647,9 @@ void e2e_jingle_free(e2e_jingle *t)
         return;
     for (i = 0; i < t->n; i++)
         free(t->s[i].peer);
+    for (i = 0; t->g && i < t->p.max_grants; i++)
+        free(t->g[i].peer);
+    free(t->g);
     free(t->s);
     free(t->jid);
     free(t);
@@ -791,6 +807,83 @@ static void answer(e2e_jingle *t, xmpp_stanza_t *iq, int code)
     xmpp_stanza_release(r);
 }
 
+/* ---- grants ---- */
+
+static struct grant *grant_of(const e2e_jingle *t, const char *peer)
+{
+    for (size_t i = 0; i < t->p.max_grants; i++)
+        if (t->g[i].peer && !strcmp(t->g[i].peer, peer))
+            return &t->g[i];
+    return NULL;
+}
+
+/* The slot a new grant takes: a free one, else the one ending first. */
+static struct grant *grant_slot(const e2e_jingle *t)
+{
+    struct grant *best = &t->g[0];
+
+    for (size_t i = 0; i < t->p.max_grants; i++)
+        if (!t->g[i].peer)
+            return &t->g[i];
+        else if (t->g[i].until < best->until)
+            best = &t->g[i];
+    return best;
+}
+
+int e2e_jingle_grant(e2e_jingle *t, const char *peer, uint64_t now_ms,
+                     uint64_t ttl_ms)
+{
+    struct grant *g;
+    char *copy;
+
+    if (!t || !peer || !*peer || strlen(peer) > E2E_JINGLE_JID_MAX)
+        return E2E_JINGLE_EINVAL;
+    if (ttl_ms > t->p.max_grant_ms)
+        ttl_ms = t->p.max_grant_ms;
+    if ((g = grant_of(t, peer))) {
+        if (g->until < now_ms + ttl_ms)
+            g->until = now_ms + ttl_ms;
+        return 0;
+    }
+    if (!(copy = strdup(peer)))
+        return E2E_JINGLE_ENOMEM;
+    g = grant_slot(t);
+    free(g->peer);
+    g->peer = copy;
+    g->until = now_ms + ttl_ms;
+    return 0;
+}
+
+size_t e2e_jingle_grants(const e2e_jingle *t, uint64_t now_ms)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; t && i < t->p.max_grants; i++)
+        k += t->g[i].peer && now_ms < t->g[i].until;
+    return k;
+}
+
+/* May peer initiate: known, or holding a grant that has not ended? */
+static bool may_initiate(const e2e_jingle *t, const char *peer, uint64_t now_ms)
+{
+    const struct grant *g;
+
+    if (!t->io.known || t->io.known(t->io.ud, peer))
+        return true;
+    return (g = grant_of(t, peer)) && now_ms < g->until;
+}
+
+/* A grant is good for one session: gone once it is taken. */
+static void grant_used(e2e_jingle *t, const char *peer)
+{
+    struct grant *g = grant_of(t, peer);
+
+    if (g) {
+        free(g->peer);
+        g->peer = NULL;
+    }
+}
+
 static int on_initiate(e2e_jingle *t, const char *from,
                        const struct e2e_jingle_msg *m, uint64_t now_ms,
                        struct session **out)
@@ -805,8 +898,10 @@ static int on_initiate(e2e_jingle *t, const char *from,
         return rc;
     if (t->io.accept && !t->io.accept(t->io.ud, from, now_ms))
         return E2E_JINGLE_ELIMIT;
-    *out = add_session(t, from, m->sid, E2E_JINGLE_RESPONDER, now_ms);
-    return *out ? 0 : E2E_JINGLE_ENOMEM;
+    if (!(*out = add_session(t, from, m->sid, E2E_JINGLE_RESPONDER, now_ms)))
+        return E2E_JINGLE_ENOMEM;
+    grant_used(t, from);
+    return 0;
 }
 
 static int on_accept(e2e_jingle *t, struct session *s,
@@ -826,9 +921,8 @@ static int on_set(e2e_jingle *t, xmpp_stanza_t *iq, const char *from,
     int rc = e2e_jingle_parse(iq, &m);
 
     if (rc == 0 && m.action == E2E_JINGLE_INITIATE)
-        rc = t->io.known && !t->io.known(t->io.ud, from)
-                 ? E2E_JINGLE_EFORBIDDEN
-                 : on_initiate(t, from, &m, now_ms, &s);
+        rc = may_initiate(t, from, now_ms) ? on_initiate(t, from, &m, now_ms, &s)
+                                           : E2E_JINGLE_EFORBIDDEN;
     else if (rc == 0 && !(s = find(t, from, m.sid)))
         rc = E2E_JINGLE_EUNKNOWN;
     else if (rc == 0 && m.action == E2E_JINGLE_ACCEPT)

@@ -178,7 +178,7 @@ struct e2e_jingle_io {
     void (*send)(void *ud, xmpp_stanza_t *st);         /* st lent */
     void (*act)(void *ud, const struct e2e_jingle_event *ev);
     /* NULL: everyone is known.  A stranger's session-initiate gets
-     * forbidden. */
+     * forbidden, unless the stranger holds a grant (e2e_jingle_grant). */
     bool (*known)(void *ud, const char *peer);
     /* NULL: yes.  The session policy's answer (e2e_policy_accept); no
      * gets resource-constraint. */
@@ -195,6 +195,8 @@ struct e2e_jingle_params {
     size_t max_pending_peer;  /* negotiating, per peer; 0: 2 */
     uint64_t timeout_ms;      /* negotiation deadline; 0: 20000 */
     uint64_t seed;            /* session ids */
+    size_t max_grants;        /* grants held (e2e_jingle_grant); 0: 16 */
+    uint64_t max_grant_ms;    /* a grant's life at most; 0: 10000 */
 };
 
 int e2e_jingle_new(const struct e2e_jingle_params *p,
@@ -218,6 +220,19 @@ int e2e_jingle_handle(e2e_jingle *t, xmpp_stanza_t *iq, uint64_t now_ms);
 /* Is iq for the table: a Jingle get or set, or a result or error whose id
  * is one of ours?  (Lets the caller queue it for e2e_jingle_handle.) */
 bool e2e_jingle_wants(xmpp_stanza_t *iq);
+
+/* A grant (a probe grant from a room, docs/segments.md): peer, a
+ * stranger to io.known, may have one session-initiate of its taken until
+ * now_ms + ttl_ms (ttl_ms capped at max_grant_ms).  The grant is used up
+ * by the first session-initiate from peer that is taken.  A second grant
+ * for peer extends the first.  When max_grants are held, the new grant
+ * replaces the one that ends first (expired ones first), so memory is
+ * bounded whatever the rate of grants.  EINVAL for a bad peer, ENOMEM. */
+int e2e_jingle_grant(e2e_jingle *t, const char *peer, uint64_t now_ms,
+                     uint64_t ttl_ms);
+
+/* Grants held and not yet expired at now_ms (tests, statistics). */
+size_t e2e_jingle_grants(const e2e_jingle *t, uint64_t now_ms);
 
 /* Responder: the link is up and the initiator's certificate verified:
  * sends session-accept; the session is ACTIVE. */

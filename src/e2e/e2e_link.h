@@ -126,8 +126,16 @@ struct e2e_listener_params {
     const char *bind_host; /* IP literal; NULL: 0.0.0.0 */
     int port;              /* 0: any */
     int max_pending;       /* handshakes in progress; 0: 32; beyond:
-                              closed at once */
-    int handshake_timeout_ms; /* TLS + stream header; 0: 3000 */
+                              closed at once, or a slot is taken back from
+                              the source holding the most (see below) */
+    int max_pending_source; /* handshakes in progress from one source (an
+                               IPv4 address, an IPv6 /64); 0: 8; beyond:
+                               closed at once */
+    int hello_timeout_ms;  /* from accept() to the first octet (the TLS
+                              ClientHello, or the plain header); 0: 2000 */
+    int handshake_timeout_ms; /* from that octet: TLS + stream header; 0: 3000 */
+    bool gated;            /* take connections only while the owner expects
+                              links (e2e_listener_expect); else always */
     size_t max_stanza_bytes;  /* 0: 262144 */
     bool offer_fi;
     bool plain; /* no TLS: accepts only plain links (see e2e_link_params) */
@@ -136,8 +144,16 @@ int e2e_listener_new(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
                      const struct e2e_listener_params *p, e2e_listener_fn fn,
                      void *ud, e2e_listener **out);
 int e2e_listener_port(const e2e_listener *ls);
-/* Handshakes in progress now. */
+/* Handshakes in progress now (waiting for their first octet included). */
 int e2e_listener_pending(const e2e_listener *ls);
+/* A gated listener: how many incoming links the owner waits for now
+ * (sessions it initiated whose link has not come).  While it is 0, every
+ * new connection is closed at once; handshakes already pending run to
+ * their end (the owner frees a link it does not expect). */
+void e2e_listener_expect(e2e_listener *ls, int n);
+/* Connections closed at once so far (gate shut, source or global bound,
+ * taken back for another source, no first octet in time). */
+unsigned long e2e_listener_refused(const e2e_listener *ls);
 /* Frees the pending handshakes too; links already handed over live on. */
 void e2e_listener_free(e2e_listener *ls);
 

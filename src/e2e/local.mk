@@ -23,6 +23,12 @@ tests_unit_test_xs_parser_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_xs_parser_LDADD = src/e2e/libe2e.la $(CRITERION_LIBS)
 
+check_PROGRAMS += tests/unit/test_xs_stream
+TESTS += tests/unit/test_xs_stream
+tests_unit_test_xs_stream_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_unit_test_xs_stream_LDADD = src/e2e/libe2e.la $(CRITERION_LIBS)
+
 check_PROGRAMS += tests/fuzz/fuzz_xs_parser
 TESTS += tests/fuzz/fuzz_xs_parser
 FUZZ_TARGETS += fuzz_xs_parser

@@ -10,10 +10,12 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 
@@ -26,6 +28,8 @@ struct xs_stream {
     bool closing, closed;
     bool reading;      /* inside on_read: freeing is deferred */
     bool free_pending; /* xs_stream_free was called while reading */
+    bool held;         /* xs_stream_hold: input waits until output drains */
+    size_t hold_low;   /* ... to this many bytes */
     char reason[200];
 };
 
@@ -95,7 +99,7 @@ static void on_read(struct bufferevent *bev, void *ud)
     struct evbuffer *in = bufferevent_get_input(bev);
 
     s->reading = true;
-    while (!s->free_pending && !s->closed && !s->closing &&
+    while (!s->free_pending && !s->closed && !s->closing && !s->held &&
            evbuffer_get_length(in)) {
         struct evbuffer_iovec v;
         int r;
@@ -113,12 +117,25 @@ static void on_read(struct bufferevent *bev, void *ud)
         destroy(s);
 }
 
+/* The output drained to the hold's low mark: input flows again, starting
+ * with what arrived meanwhile. */
+static void release(xs_stream *s)
+{
+    s->held = false;
+    bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+    bufferevent_enable(s->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_input(s->bev)))
+        bufferevent_trigger(s->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
 static void on_write(struct bufferevent *bev, void *ud)
 {
     xs_stream *s = ud;
+    size_t left = evbuffer_get_length(bufferevent_get_output(bev));
 
-    (void)bev;
-    if (s->closing && !s->closed)
+    if (s->held && left <= s->hold_low && !s->closed)
+        release(s);
+    if (s->closing && !s->closed && left == 0)
         finish(s, s->reason[0] ? s->reason : NULL);
 }
 
@@ -203,11 +220,70 @@ void xs_stream_fail(xs_stream *s, const char *condition, const char *text)
         finish(s, s->reason);
 }
 
+size_t xs_stream_queued(const xs_stream *s)
+{
+    return evbuffer_get_length(bufferevent_get_output(s->bev));
+}
+
+void xs_stream_hold(xs_stream *s, size_t low)
+{
+    if (s->held || s->closed)
+        return;
+    s->held = true;
+    s->hold_low = low;
+    bufferevent_disable(s->bev, EV_READ);
+    bufferevent_setwatermark(s->bev, EV_WRITE, low, 0);
+}
+
+bool xs_stream_held(const xs_stream *s)
+{
+    return s->held;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* One write outside the event loop.  A socket bufferevent keeps the
+ * start of its output buffer frozen except inside its own write
+ * callback, so a plain evbuffer_write drains nothing: thaw it for the
+ * call, as that callback does. */
+static int write_some(struct evbuffer *out, evutil_socket_t fd)
+{
+    int n;
+
+    evbuffer_unfreeze(out, 1);
+    n = evbuffer_write(out, fd);
+    evbuffer_freeze(out, 1);
+    return n;
+}
+
+int xs_stream_flush_for(xs_stream *s, int ms)
+{
+    struct evbuffer *out = bufferevent_get_output(s->bev);
+    struct pollfd p = {.fd = bufferevent_getfd(s->bev), .events = POLLOUT};
+    struct timespec t0;
+    long left = ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (p.fd >= 0 && evbuffer_get_length(out) && left > 0) {
+        if (write_some(out, p.fd) <= 0 &&
+            (poll(&p, 1, (int)left) <= 0 || (p.revents & (POLLERR | POLLHUP))))
+            break;
+        left = ms - ms_since(&t0);
+    }
+    return evbuffer_get_length(out) ? -1 : 0;
+}
+
 void xs_stream_flush_now(xs_stream *s)
 {
     struct evbuffer *out = bufferevent_get_output(s->bev);
     evutil_socket_t fd = bufferevent_getfd(s->bev);
 
-    while (fd >= 0 && evbuffer_get_length(out) && evbuffer_write(out, fd) > 0)
+    while (fd >= 0 && evbuffer_get_length(out) && write_some(out, fd) > 0)
         ;
 }

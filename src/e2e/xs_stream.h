@@ -10,6 +10,7 @@
 #define SRC_E2E_XS_STREAM_H
 
 #include <event2/bufferevent.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <strophe.h>
 
@@ -52,6 +53,20 @@ long xs_write_stanza(struct evbuffer *out, xmpp_stanza_t *st);
 /* Sends a stream error with the given RFC 6120 condition and closes the
  * stream; on_closed follows once the bytes are written. */
 void xs_stream_fail(xs_stream *s, const char *condition, const char *text);
+
+/* Bytes queued for writing. */
+size_t xs_stream_queued(const xs_stream *s);
+
+/* Backpressure: stops reading (and handing on stanzas, even ones already
+ * read) until the output queue drains to low bytes, then resumes by
+ * itself.  A no-op while held. */
+void xs_stream_hold(xs_stream *s, size_t low);
+bool xs_stream_held(const xs_stream *s);
+
+/* Writes what is queued, without the event loop, waiting for the socket
+ * for at most ms milliseconds in all: 0 when everything went out, -1
+ * when some was left (a bounded last word before a process exits). */
+int xs_stream_flush_for(xs_stream *s, int ms);
 
 /* Writes what is queued now, without the event loop (as much as the
  * socket takes); for the last words before a process exits. */

@@ -397,8 +397,7 @@ static int any_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 
     ob_client *c = ud;
 
-    if (name && !strcmp(name, "iq") && c->direct && !c->dying &&
-        obi_direct_wants(c->direct, st)) {
+    if (name && c->direct && !c->dying && obi_direct_wants(c->direct, st)) {
         queue_iq(c, st, OBI_JINGLE);
         return 1;
     }
@@ -559,6 +558,7 @@ static int copy_options(ob_client *c, const struct ob_options *o)
         return OB_ENOMEM;
     c->direct_sessions = o->direct_sessions > 0 ? o->direct_sessions : 8;
     c->direct_round_ms = o->direct_round_ms > 0 ? o->direct_round_ms : 1000;
+    c->direct_hello_ms = o->direct_hello_ms > 0 ? o->direct_hello_ms : 2000;
     c->relay_max = o->relay_max_bytes > 0 ? (size_t)o->relay_max_bytes : 65536;
     if (o->cb)
         c->cb = *o->cb;

@@ -37,6 +37,10 @@
  * go relayed. */
 #define DIRECT_MAX_STANZA (16u << 20)
 
+/* A room's probe grant lets its peer initiate for at most this long
+ * (docs/segments.md: the asker answers its probe within 8 s). */
+#define GRANT_MS 10000u
+
 struct dsess {
     struct dsess *next;
     struct obi_direct *d;
@@ -46,6 +50,7 @@ struct dsess {
     bool initiator;
     bool rx, tx; /* may receive, may send on the link */
     bool used;   /* has carried a unicast */
+    bool awaiting; /* initiator: the listener may bring its link */
     char expect[E2E_JINGLE_FPR_LEN + 1]; /* initiator: from session-accept */
 };
 
@@ -82,6 +87,7 @@ struct obi_direct {
     struct act *acts, **acts_tail;
     bool in_acts;
     struct probe *probes;
+    int awaiting; /* sessions awaiting their link: the listener's gate */
 };
 
 static e2e_jingle *table(struct obi_direct *d);
@@ -148,6 +154,17 @@ static struct dsess *sess_new(struct obi_direct *d, const char *peer,
     return s;
 }
 
+/* The listener takes connections only while sessions we initiated wait
+ * for their link (docs/security.md). */
+static void await_link(struct dsess *s, bool on)
+{
+    if (s->awaiting == on)
+        return;
+    s->awaiting = on;
+    s->d->awaiting += on ? 1 : -1;
+    e2e_listener_expect(s->d->ls, s->d->awaiting);
+}
+
 static void sess_free(struct dsess *s)
 {
     struct dsess **p = &s->d->sessions;
@@ -155,6 +172,7 @@ static void sess_free(struct dsess *s)
     while (*p != s)
         p = &(*p)->next;
     *p = s->next;
+    await_link(s, false);
     if (s->link)
         e2e_link_free(s->link);
     free(s->peer);
@@ -330,6 +348,7 @@ static void on_incoming(void *ud, e2e_link *l)
         return;
     }
     s->link = l;
+    await_link(s, false);
     e2e_link_set_callbacks(l, &link_cb, s);
     check(s);
 }
@@ -359,7 +378,8 @@ static int listen_host(ob_client *c, char *buf, size_t len)
 static int listener(struct obi_direct *d, char *host, size_t len)
 {
     ob_client *c = d->tp.client;
-    struct e2e_listener_params p = {.offer_fi = true,
+    struct e2e_listener_params p = {.offer_fi = true, .gated = true,
+                                    .hello_timeout_ms = c->direct_hello_ms,
                                     .max_stanza_bytes = DIRECT_MAX_STANZA};
 
     if (listen_host(c, host, len))
@@ -376,13 +396,16 @@ static void open_to(struct obi_direct *d, const char *peer)
 {
     struct e2e_jingle_candidate cand = {.id = "c1", .priority = 1};
     char sid[E2E_JINGLE_SID_MAX + 1];
+    struct dsess *s;
 
     if (table(d) && !sess_find(d, peer, NULL) &&
         listener(d, cand.host, sizeof cand.host) == 0 &&
         (cand.port = e2e_listener_port(d->ls)) > 0 &&
         e2e_jingle_initiate(d->jt, peer, &cand, 1, obi_now_ms(), sid) == 0 &&
-        sess_new(d, peer, sid, true))
+        (s = sess_new(d, peer, sid, true))) {
+        await_link(s, true);
         return;
+    }
     e2e_policy_failed(d->pol, peer, obi_now_ms());
 }
 
@@ -519,15 +542,24 @@ static void jingle_send(void *ud, xmpp_stanza_t *st)
     obi_send(((struct obi_direct *)ud)->tp.client, st);
 }
 
-/* Is jid someone we know: in one of our rooms' views, someone we wrote
- * to, or someone who wrote to us (a prober says hello first)? */
+/* May jid open a direct session with us (docs/security.md, "Direct
+ * streams: who may open one")?  A view neighbour in one of our rooms,
+ * someone we wrote to (stanzas stamped for it: the application's
+ * unicasts, our groupcast records), or someone we are initiating a
+ * session with (both asked at once).  What jid sent us never counts: an
+ * empty ordered message made any stranger known.  Holders of a room's
+ * probe grant are let in by the Jingle table itself (take_grant). */
 static bool known(void *ud, const char *jid)
 {
     struct obi_direct *d = ud;
     struct obi_room *r;
+    struct dsess *s;
 
-    if (obi_order_knows(d->ord, jid))
+    if (obi_order_sent_to(d->ord, jid))
         return true;
+    for (s = d->sessions; s; s = s->next)
+        if (s->initiator && !strcmp(s->peer, jid))
+            return true;
     for (r = d->tp.client->rooms; r; r = r->next)
         for (size_t i = 0; i < r->nnb; i++)
             if (r->nb[i].jid && !strcmp(r->nb[i].jid, jid))
@@ -570,10 +602,52 @@ void obi_direct_new_session(struct obi_direct *d)
     run_acts(d);
 }
 
+/* ---- probe grants ----------------------------------------------------- */
+
+/* The <probe-grant/> of a message (not an error, not a groupchat), or
+ * NULL. */
+static xmpp_stanza_t *grant_el(xmpp_stanza_t *st)
+{
+    const char *type = xmpp_stanza_get_type(st), *name = xmpp_stanza_get_name(st);
+
+    if (!name || strcmp(name, "message") ||
+        (type && (!strcmp(type, "error") || !strcmp(type, "groupchat"))))
+        return NULL;
+    return xmpp_stanza_get_child_by_name_and_ns(st, "probe-grant", OBI_NS);
+}
+
+/* <message from='room'><probe-grant peer= ttl=/></message>: honoured only
+ * from the bare JID of a room we are in (the server vouches for the
+ * component's from; an occupant speaks as room/nick).  ttl: milliseconds,
+ * at most GRANT_MS whatever it says (docs/segments.md). */
+static int take_grant(struct obi_direct *d, xmpp_stanza_t *m)
+{
+    xmpp_stanza_t *g = grant_el(m);
+    const char *from = xmpp_stanza_get_from(m);
+    const char *peer = xmpp_stanza_get_attribute(g, "peer");
+    const char *ttl = xmpp_stanza_get_attribute(g, "ttl");
+    uint64_t ms = GRANT_MS;
+
+    if (!from || strchr(from, '/') || !obi_room_find(d->tp.client, from) ||
+        !peer || !*peer || strlen(peer) > E2E_JINGLE_JID_MAX) {
+        obi_logf(d->tp.client, "debug", "a probe grant from %s dropped",
+                 from ? from : "?");
+        return OB_EINVAL;
+    }
+    if (ttl && ttl[0] >= '0' && ttl[0] <= '9' && strlen(ttl) < 12)
+        ms = strtoull(ttl, NULL, 10);
+    if (!table(d))
+        return OB_ESTATE;
+    return e2e_jingle_grant(d->jt, peer, obi_now_ms(), ms) ? OB_ENOMEM : OB_OK;
+}
+
 int obi_direct_iq(struct obi_direct *d, xmpp_stanza_t *iq)
 {
-    int rc = table(d) ? e2e_jingle_handle(d->jt, iq, obi_now_ms()) : OB_ESTATE;
+    int rc;
 
+    if (grant_el(iq))
+        return take_grant(d, iq);
+    rc = table(d) ? e2e_jingle_handle(d->jt, iq, obi_now_ms()) : OB_ESTATE;
     run_acts(d);
     return rc;
 }
@@ -581,7 +655,7 @@ int obi_direct_iq(struct obi_direct *d, xmpp_stanza_t *iq)
 bool obi_direct_wants(const struct obi_direct *d, xmpp_stanza_t *st)
 {
     (void)d;
-    return e2e_jingle_wants(st);
+    return e2e_jingle_wants(st) || grant_el(st);
 }
 
 int obi_direct_recv(struct obi_direct *d, xmpp_stanza_t *msg)
@@ -625,23 +699,6 @@ static void on_round(evutil_socket_t fd, short what, void *arg)
     probes_settle(d, NULL, false, now);
 }
 
-static int direct_stanza(struct obi_transport *t, xmpp_stanza_t *m, size_t len);
-
-/* An empty ordered message: the target of a probe may not have us in
- * its views, and takes a session only from someone it knows. */
-static int hello(struct obi_direct *d, const char *peer)
-{
-    ob_client *c = d->tp.client;
-    char id[32];
-    xmpp_stanza_t *m = xmpp_message_new(c->ctx, "normal", peer,
-                                        obi_next_id(c, id, sizeof id));
-    int rc = m ? direct_stanza(&d->tp, m, 0) : OB_ENOMEM;
-
-    if (m)
-        xmpp_stanza_release(m);
-    return rc;
-}
-
 int obi_direct_probe(struct obi_direct *d, const char *peer,
                      uint64_t timeout_ms, obi_probe_fn done, void *arg)
 {
@@ -670,12 +727,9 @@ int obi_direct_probe(struct obi_direct *d, const char *peer,
     p->arg = arg;
     p->next = d->probes;
     d->probes = p;
-    if (!sess_find(d, peer, NULL)) {
-        if (hello(d, peer) == OB_OK)
-            open_to(d, peer); /* on failure it reports to the policy */
-        else
-            e2e_policy_failed(d->pol, peer, now);
-    }
+    if (!sess_find(d, peer, NULL))
+        open_to(d, peer); /* on failure it reports to the policy; the target
+                           * takes us on the room's probe grant */
     if (!sess_find(d, peer, NULL))
         probes_settle(d, peer, false, now);
     run_acts(d);

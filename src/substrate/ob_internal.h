@@ -137,8 +137,9 @@ struct obi_direct;
 struct obi_direct *obi_direct_new(ob_client *c, struct obi_transport *relay);
 /* A new XMPP session (not resumed): every direct session is dropped. */
 void obi_direct_new_session(struct obi_direct *d);
-/* Is st a Jingle IQ (or an answer to one of ours)?  Then it is queued as
- * an OBI_JINGLE event and handed to obi_direct_iq by the dispatcher. */
+/* Is st a Jingle IQ (or an answer to one of ours), or a message carrying
+ * a room's probe grant?  Then it is queued as an OBI_JINGLE event and
+ * handed to obi_direct_iq by the dispatcher. */
 bool obi_direct_wants(const struct obi_direct *d, xmpp_stanza_t *st);
 int obi_direct_iq(struct obi_direct *d, xmpp_stanza_t *iq);
 /* A relayed unicast carrying <o/>: ordered with the direct ones, then
@@ -261,7 +262,7 @@ struct ob_client {
     struct obi_transport *tp;
     struct obi_direct *direct; /* tp itself, when direct streams are on */
     char *direct_host;         /* listen address option, or NULL */
-    int direct_sessions, direct_round_ms;
+    int direct_sessions, direct_round_ms, direct_hello_ms;
     size_t relay_max;   /* largest stanza sent through the server */
     struct ob_stats stats; /* per path (ob_client_stats); the transports
                               count what they sent */

@@ -360,6 +360,11 @@ bool obi_order_knows(const obi_order *o, const char *jid)
     return dest_peek(o, jid) || (o && node_peek(&o->senders, jid));
 }
 
+bool obi_order_sent_to(const obi_order *o, const char *jid)
+{
+    return dest_peek(o, jid) != NULL;
+}
+
 bool obi_order_direct_room(const obi_order *o, const char *to)
 {
     const struct dest *d = dest_peek(o, to);

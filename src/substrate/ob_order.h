@@ -109,6 +109,11 @@ size_t obi_order_tick(obi_order *o, uint64_t now_ms, obi_order_fn deliver,
  * (and not forgotten it)? */
 bool obi_order_knows(const obi_order *o, const char *jid);
 
+/* Have we stamped stanzas for jid (and not forgotten it)?  Unlike
+ * obi_order_knows, what jid sent us does not count: who may open a
+ * direct session with us is decided on what we sent (docs/security.md). */
+bool obi_order_sent_to(const obi_order *o, const char *jid);
+
 /* Stanzas held, for all senders (tests and statistics). */
 size_t obi_order_held(const obi_order *o);
 /* Stanzas awaiting a link acknowledgement to `to`. */

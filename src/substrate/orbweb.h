@@ -213,6 +213,9 @@ struct ob_options {
                                 server */
     int direct_sessions;     /* direct sessions held at most; default 8 */
     int direct_round_ms;     /* session policy period; default 1000 */
+    int direct_hello_ms;     /* our direct listener closes a connection
+                                whose first octet (the TLS ClientHello)
+                                has not come within this; default 2000 */
     int relay_max_bytes;     /* largest stanza sent through the server;
                                 default 65536 (ejabberd's shipped client
                                 limit; Prosody's is 256 KiB): above its

@@ -11,6 +11,9 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_roomcfg.c src/xmuc/xm_roomcfg.h \
 	src/xmuc/xm_room.c src/xmuc/xm_room.h src/xmuc/xm_room_internal.h \
 	src/xmuc/xm_room_admin.c src/xmuc/xm_room_link.c \
+	src/xmuc/xm_room_admin.c src/xmuc/xm_room_limits.c \
+	src/xmuc/xm_flow.c src/xmuc/xm_flow.h \
+	src/xmuc/xm_quota.c src/xmuc/xm_quota.h \
 	src/xmuc/xm_store.c src/xmuc/xm_store.h \
 	src/xmuc/xm_stats.c src/xmuc/xm_stats.h
 src_xmuc_libxmuc_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS) \
@@ -27,6 +30,11 @@ check_PROGRAMS += tests/unit/test_xm_config
 TESTS += tests/unit/test_xm_config
 tests_unit_test_xm_config_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_xm_config_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+
+check_PROGRAMS += tests/unit/test_xm_flow
+TESTS += tests/unit/test_xm_flow
+tests_unit_test_xm_flow_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
+tests_unit_test_xm_flow_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 
 check_PROGRAMS += tests/unit/test_xm_room
 TESTS += tests/unit/test_xm_room

@@ -144,6 +144,11 @@ UINT_SETTING(max_stanza_bytes, 1024, 16u << 20)
 UINT_SETTING(rate_per_s, 0, 1000000)
 UINT_SETTING(rate_burst, 0, 1000000)
 UINT_SETTING(link_grace_s, 0, 86400)
+UINT_SETTING(max_memory_mb, 16, 1048576)
+UINT_SETTING(out_kb_per_s, 0, 4194303)
+UINT_SETTING(out_kb_burst, 1, 4194303)
+UINT_SETTING(rooms_per_jid, 1, 10000000)
+UINT_SETTING(rooms_per_min, 0, 1000000)
 
 static void free_admins(struct xm_config *cfg)
 {
@@ -230,6 +235,11 @@ static const struct setting settings[] = {
     {"default_manager", set_default_manager},
     {"metrics", set_metrics},
     {"link_grace_s", set_link_grace_s},
+    {"max_memory_mb", set_max_memory_mb},
+    {"out_kb_per_s", set_out_kb_per_s},
+    {"out_kb_burst", set_out_kb_burst},
+    {"rooms_per_jid", set_rooms_per_jid},
+    {"rooms_per_min", set_rooms_per_min},
 };
 
 static const struct setting *find_setting(const char *name)
@@ -356,6 +366,8 @@ static void usage(FILE *out)
         "             [--rate-per-s N] [--rate-burst N] [--admins JID,...]\n"
         "             [--data-dir DIR] [--default-manager NAME] [--metrics HOST:PORT]\n"
         "             [--link-grace-s S]\n"
+        "             [--max-memory-mb N] [--out-kb-per-s N] [--out-kb-burst N]\n"
+        "             [--rooms-per-jid N] [--rooms-per-min N]\n"
         "The secret may also come from the XMUCD_SECRET environment variable.\n"
         "See xmucd(8).\n");
 }
@@ -377,6 +389,11 @@ static const struct option long_options[] = {
     {"default-manager", required_argument, NULL, 0},
     {"metrics", required_argument, NULL, 0},
     {"link-grace-s", required_argument, NULL, 0},
+    {"max-memory-mb", required_argument, NULL, 0},
+    {"out-kb-per-s", required_argument, NULL, 0},
+    {"out-kb-burst", required_argument, NULL, 0},
+    {"rooms-per-jid", required_argument, NULL, 0},
+    {"rooms-per-min", required_argument, NULL, 0},
     {"config", required_argument, NULL, 'c'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -438,6 +455,11 @@ int xm_config_load(struct xm_config *cfg, int argc, char **argv, char *err,
     cfg->rate_per_s = 50;
     cfg->rate_burst = 200;
     cfg->link_grace_s = 60;
+    cfg->max_memory_mb = 512;
+    cfg->out_kb_per_s = 1024;
+    cfg->out_kb_burst = 4096;
+    cfg->rooms_per_jid = 100;
+    cfg->rooms_per_min = 30;
     strcpy(cfg->default_manager, "complete");
     r = parse_args(cfg, argc, argv, given, err, n);
     if (r != 0)

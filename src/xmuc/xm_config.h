@@ -21,6 +21,11 @@ struct xm_config {
     unsigned max_occupants; /* per room */
     unsigned max_stanza_bytes;
     unsigned rate_per_s, rate_burst; /* per occupant; 0: unlimited */
+    unsigned max_memory_mb; /* the memory bound the limits below derive from */
+    unsigned out_kb_per_s, out_kb_burst; /* output an occupant causes
+                                            (bytes x recipients); 0: none */
+    unsigned rooms_per_jid; /* rooms a bare JID created that exist */
+    unsigned rooms_per_min; /* room creations per bare JID per minute */
     char **admins;          /* bare JIDs, NULL-terminated */
     char *data_dir;         /* persistent rooms; NULL: none */
     char default_manager[24];

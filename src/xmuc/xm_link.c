@@ -4,7 +4,15 @@
  * header sent, waiting for the server's) -> handshaking (digest sent) ->
  * up.  Any failure drops the stream and schedules a retry after the
  * current backoff, which doubles up to the cap and resets once up.
- * See docs/architecture.md for why libstrophe does not run this link. */
+ * See docs/architecture.md for why libstrophe does not run this link.
+ *
+ * Output: stanzas are serialized into the stream's queue and written as
+ * the socket takes them.  The queue is capped with backpressure: once a
+ * send leaves it above max_queue, the link reads nothing more from the
+ * server until it drains to resume_queue (the server holds what we do
+ * not read).  The service refuses fan-out well before that
+ * (docs/security.md), so the cap is only reached by output nobody can be
+ * refused.  Stopping flushes for a bounded time, then drops the rest. */
 #include "config.h"
 
 #include "xm_link.h"
@@ -19,6 +27,10 @@
 #include <string.h>
 
 #define NS_STREAMS "http://etherx.jabber.org/streams"
+#define STOP_MS_DEFAULT 1000
+/* Bytes written per event loop turn (libevent's default is 16 KiB, which
+ * drains a large queue slowly while reads keep coming). */
+#define MAX_SINGLE_WRITE (256 * 1024)
 
 enum state { IDLE, CONNECTING, OPENING, HANDSHAKING, UP, STOPPED };
 
@@ -209,6 +221,7 @@ static void on_connected(struct bufferevent *bev, short what, void *ud)
         return;
     }
     evutil_make_socket_closeonexec(bufferevent_getfd(bev));
+    bufferevent_set_max_single_write(bev, MAX_SINGLE_WRITE);
     l->stream = xs_stream_new(l->ctx, bev, &lim, &cb, l);
     if (!l->stream) {
         drop(l, "out of memory while connecting");
@@ -286,9 +299,13 @@ int xm_link_start(xm_link *l)
 
 void xm_link_stop(xm_link *l)
 {
+    int ms = l->p.stop_ms > 0 ? l->p.stop_ms : STOP_MS_DEFAULT;
+
     if (l->stream && l->state == UP) {
         xs_stream_send_raw(l->stream, "</stream:stream>", 16);
-        xs_stream_flush_now(l->stream);
+        if (xs_stream_flush_for(l->stream, ms) < 0)
+            xm_warn("stopping with %zu bytes still queued for the server; "
+                    "they are dropped", xs_stream_queued(l->stream));
     }
     l->state = STOPPED;
     evtimer_del(l->retry);
@@ -312,6 +329,18 @@ void xm_link_free(xm_link *l)
     free(l);
 }
 
+/* Backpressure: above the cap, stop reading until the queue drains. */
+static void check_queue(xm_link *l)
+{
+    size_t q = xs_stream_queued(l->stream);
+
+    if (!l->p.max_queue || q < l->p.max_queue || xs_stream_held(l->stream))
+        return;
+    xm_warn("%zu bytes queued for the server (cap %zu): reading nothing more "
+            "until it drains to %zu", q, l->p.max_queue, l->p.resume_queue);
+    xs_stream_hold(l->stream, l->p.resume_queue);
+}
+
 size_t xm_link_send(xm_link *l, xmpp_stanza_t *stanza)
 {
     long n;
@@ -319,7 +348,13 @@ size_t xm_link_send(xm_link *l, xmpp_stanza_t *stanza)
     if (l->state != UP)
         return 0;
     n = xs_stream_send(l->stream, stanza);
+    check_queue(l);
     return n < 0 ? 0 : (size_t)n;
+}
+
+size_t xm_link_queued(const xm_link *l)
+{
+    return l->stream && l->state == UP ? xs_stream_queued(l->stream) : 0;
 }
 
 xmpp_ctx_t *xm_link_ctx(xm_link *l)

@@ -22,6 +22,12 @@ struct xm_link_params {
     const char *secret;
     int reconnect_min_ms;
     int reconnect_max_ms;
+    /* The output queue's cap: when a send leaves more than max_queue bytes
+     * queued, the link stops reading from the server until the queue
+     * drains to resume_queue (backpressure; 0: no cap).  Stopping flushes
+     * for at most stop_ms (0: 1000). */
+    size_t max_queue, resume_queue;
+    int stop_ms;
     /* Called for every stanza from the server, with its size on the wire.
      * The stanza is lent: clone it to keep it.  May call xm_link_send. */
     void (*on_stanza)(void *owner, xmpp_stanza_t *stanza, size_t bytes);
@@ -51,8 +57,9 @@ xm_link *xm_link_new(struct event_base *base, const struct xm_link_params *p);
  * (it is retried all the same). */
 int xm_link_start(xm_link *l);
 
-/* Closes the stream politely and stops reconnecting.  The link may then
- * be freed (pending output is flushed by the event loop if it runs on). */
+/* Closes the stream politely and stops reconnecting, writing what is
+ * queued for at most stop_ms (what is left then is dropped).  The link
+ * may then be freed. */
 void xm_link_stop(xm_link *l);
 
 void xm_link_free(xm_link *l);
@@ -60,6 +67,9 @@ void xm_link_free(xm_link *l);
 /* Sends a stanza if the link is up; returns its size in bytes, or 0 when
  * the link is down or memory ran out (the stanza is dropped). */
 size_t xm_link_send(xm_link *l, xmpp_stanza_t *stanza);
+
+/* Bytes waiting in the output queue (0 when the link is down). */
+size_t xm_link_queued(const xm_link *l);
 
 /* The libstrophe context, for building stanzas (never connected). */
 xmpp_ctx_t *xm_link_ctx(xm_link *l);

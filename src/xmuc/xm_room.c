@@ -598,6 +598,7 @@ static struct xm_occupant *occupant_new(xm_room *r, xmpp_stanza_t *st,
     o->payload = payload_of(r, st);
     o->tokens = r->env->rate_burst;
     o->last_ms = r->env->now_ms(r->env->ctx);
+    xm_bucket_init(&o->out, r->env->out_bytes_burst, o->last_ms);
     if (!o->nick || !o->jid || !o->bare || !o->payload ||
         alloc_id(r, &o->id) < 0) {
         occupant_free(o);
@@ -695,6 +696,8 @@ static void join(xm_room *r, xmpp_stanza_t *st, const char *nick, bool created)
         xm_room_error(r, st, "modify", "bad-request", "bad view parameters");
         return;
     }
+    if (!xm_room_charge(r, NULL, st, r->n + 1))
+        return;
     if ((o = xm_room_occupant_by_nick(r, nick)) && !takes_over(r, o, st)) {
         xm_room_error(r, st, "cancel", "conflict", "that nickname is in use");
         return;
@@ -765,9 +768,10 @@ void xm_room_broadcast_presence(xm_room *r, struct xm_occupant *o)
 
 static void status_update(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
 {
-    xmpp_stanza_t *payload = payload_of(r, st);
+    xmpp_stanza_t *payload;
 
-    if (!payload)
+    if (!xm_room_charge(r, o, st, r->complete ? r->n : o->n_seen + 1) ||
+        !(payload = payload_of(r, st)))
         return;
     xmpp_stanza_release(o->payload);
     o->payload = payload;
@@ -882,6 +886,8 @@ static void set_subject(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
         xm_room_error(r, st, "auth", "forbidden", "only moderators change the subject");
         return;
     }
+    if (!xm_room_charge(r, o, st, r->n))
+        return;
     snprintf(from, sizeof from, "%s/%s", r->jid, o->nick);
     free(r->subject);
     free(r->subject_from);
@@ -905,6 +911,9 @@ static void groupchat(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
         set_subject(r, o, st);
         return;
     }
+    if (!xm_room_charge(r, o, st, strcmp(r->cfg.groupcast, "relay")
+                                      ? xm_room_gc_fanout(r) : r->n))
+        return;
     snprintf(from, sizeof from, "%s/%s", r->jid, o->nick);
     if (!(m = relay_copy(r, st, from, "groupchat"))) {
         xm_room_error(r, st, "wait", "resource-constraint", NULL);
@@ -1289,6 +1298,7 @@ void xm_room_handle(xm_room *r, xmpp_stanza_t *st, const char *nick,
     struct xm_occupant *o = xm_room_occupant_by_jid(r, xmpp_stanza_get_from(st));
 
     xm_stats_count(r->stats, XM_IN, st, bytes);
+    r->in_bytes = bytes;
     xm_room_tick(r);
     if (o && !(type && !strcmp(type, "unavailable")) && !within_rate(r, o)) {
         xm_room_error(r, st, "wait", "resource-constraint", "too many stanzas; slow down");
@@ -1313,6 +1323,7 @@ void xm_room_join_creator(xm_room *r, xmpp_stanza_t *st, const char *nick,
                           size_t bytes)
 {
     xm_stats_count(r->stats, XM_IN, st, bytes);
+    r->in_bytes = bytes;
     join(r, st, nick, true);
 }
 

@@ -40,6 +40,12 @@ struct xm_room_env {
     xm_stats *service_stats;    /* what rooms send is counted here too */
     void *ctx;
     uint64_t seed;              /* for the view manager's PRNG */
+    /* Output an occupant may cause (stanza bytes x recipients), per
+     * second and at once; 0: unlimited. */
+    uint32_t out_bytes_per_s, out_bytes_burst;
+    /* Whether cost more bytes of fan-out may be queued now (the
+     * service's output queue is not high); NULL: always. */
+    bool (*may_queue)(void *ctx, size_t cost);
 };
 
 /* A room named name (the node of its JID) with configuration cfg (copied).
@@ -73,6 +79,9 @@ void xm_room_tick(xm_room *r);
  * owner first. */
 void xm_room_join_creator(xm_room *r, xmpp_stanza_t *st, const char *nick,
                           size_t bytes);
+
+/* Whether the full JID jid is an occupant. */
+bool xm_room_has_occupant(const xm_room *r, const char *jid);
 
 /* Sets or clears (XM_AFFIL_NONE) a bare JID's affiliation. */
 int xm_room_set_affiliation(xm_room *r, const char *bare_jid,

@@ -21,6 +21,7 @@
 
 #define INJECTION_DEFAULT 2
 #define PROBE_ID_PREFIX "seg-"
+#define PROBE_GRANT_TTL "10000" /* ms: the probe's own timeout */
 
 /* ---- injection ---- */
 
@@ -64,6 +65,26 @@ static uint32_t oldest(const xm_room *r, const struct xm_occupant **best,
     return n;
 }
 
+static int count_rep(void *ctx, vm_id id)
+{
+    (void)id;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* Fan-out accounting: the recipients xm_room_gc_inject will pick. */
+size_t xm_room_gc_fanout(const xm_room *r)
+{
+    uint32_t k = r->cfg.injection_points ? r->cfg.injection_points
+                                         : INJECTION_DEFAULT;
+    size_t n = 0;
+
+    if (!strcmp(r->cfg.groupcast, "tapbcast") &&
+        vm_tapbcast_ring_each(r->view, count_rep, &n) == VM_OK)
+        return n;
+    return k < r->n ? k : r->n;
+}
+
 void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
                        xmpp_stanza_t *m, xmpp_stanza_t *g)
 {
@@ -87,6 +108,36 @@ void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
 
 /* ---- segment detection ---- */
 
+/* <message from=room to=target><probe-grant xmlns=orbweb peer=asker
+ * ttl=ms/></message>: the target takes a session-initiate from the asker
+ * for ttl ms (docs/segments.md, "Probe grants").  Sent before the probe,
+ * on the same component stream, so the server hands it to the target
+ * before the asker can even have the probe.  The asker is named as the
+ * target will see it: its real JID, or its occupant JID in a
+ * semi-anonymous room.  0, or -1 when it could not be built. */
+static int send_grant(xm_room *r, const struct xm_occupant *a,
+                      const struct xm_occupant *t)
+{
+    xmpp_stanza_t *m = xm_elem_new(r->env->out->xctx, "message", NULL), *g;
+    char occ_jid[1024];
+
+    if (!m)
+        return -1;
+    snprintf(occ_jid, sizeof occ_jid, "%s/%s", r->jid, a->nick);
+    xmpp_stanza_set_type(m, "normal");
+    xmpp_stanza_set_from(m, r->jid);
+    xmpp_stanza_set_to(m, t->jid);
+    if (!(g = xm_child(m, "probe-grant", XM_NS_ORBWEB))) {
+        xmpp_stanza_release(m);
+        return -1;
+    }
+    xmpp_stanza_set_attribute(g, "peer", r->cfg.semi_anonymous ? occ_jid : a->jid);
+    xmpp_stanza_set_attribute(g, "ttl", PROBE_GRANT_TTL);
+    xm_room_send(r, m);
+    xmpp_stanza_release(m);
+    return 0;
+}
+
 /* <iq type='get' id='seg-N'><probe xmlns=orbweb target=JID nick=/></iq>
  * to the asker.  The target is named by its real JID (a direct session
  * needs it) unless the room is semi-anonymous. */
@@ -98,7 +149,8 @@ static int send_probe(void *ctx, uint32_t probe, vm_id asker, vm_id target)
     xmpp_stanza_t *iq, *p;
     char id[32], occ_jid[1024];
 
-    if (!a || !t || !(iq = xm_elem_new(r->env->out->xctx, "iq", NULL)))
+    if (!a || !t || send_grant(r, a, t) ||
+        !(iq = xm_elem_new(r->env->out->xctx, "iq", NULL)))
         return -1;
     snprintf(id, sizeof id, PROBE_ID_PREFIX "%u", probe);
     snprintf(occ_jid, sizeof occ_jid, "%s/%s", r->jid, t->nick);

@@ -4,6 +4,7 @@
 #define SRC_XMUC_XM_ROOM_INTERNAL_H
 
 #include "vm.h"
+#include "xm_flow.h"
 #include "xm_map.h"
 #include "xm_room.h"
 
@@ -25,6 +26,7 @@ struct xm_occupant {
     uint32_t n_seen, cap_seen;
     double tokens;          /* rate limit bucket */
     uint64_t last_ms;
+    struct xm_bucket out;   /* bytes of output it caused (x recipients) */
     uint64_t since;         /* join order: smaller has been here longer */
 };
 
@@ -81,6 +83,7 @@ struct xm_room {
     size_t n_verify;
     uint64_t verify_counter;
     uint64_t hold_until;        /* kept, even empty and temporary, until then */
+    size_t in_bytes;            /* wire size of the stanza being handled */
 };
 
 /* In xm_room.c */
@@ -106,7 +109,18 @@ int xm_room_rebuild_views(xm_room *r);
  * (segment merges and splits). */
 void xm_room_apply_deltas(xm_room *r);
 
+/* In xm_room_limits.c: fan-out accounting. */
+/* Whether occupant o may cause the output of the stanza being handled
+ * (r->in_bytes) to `recipients` occupants: the service's queue takes it
+ * and o's byte bucket covers it (then charged).  When not, answers st
+ * with resource-constraint and returns false.  o NULL (a join): only
+ * the queue is asked. */
+bool xm_room_charge(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st,
+                    size_t recipients);
+
 /* In xm_room_gc.c: groupcast engines other than relay. */
+/* How many occupants xm_room_gc_inject sends a groupcast to. */
+size_t xm_room_gc_fanout(const xm_room *r);
 /* Starts, restarts (the manager was replaced) or stops segment
  * detection to match the configuration. */
 void xm_room_gc_sync(xm_room *r);

@@ -5,8 +5,10 @@
 #include "config.h"
 
 #include "xm_service.h"
+#include "xm_flow.h"
 #include "xm_log.h"
 #include "xm_map.h"
+#include "xm_quota.h"
 #include "xm_store.h"
 #include "xs_jid.h"
 
@@ -23,6 +25,10 @@ struct xm_service {
     bool link_was_down;
     bool forgot;          /* the link stayed down past the grace */
     uint64_t down_since;  /* when the link went down */
+    struct xm_budget budget;   /* from max_memory; unused when 0 */
+    struct xm_mark busy;       /* set while the output queue is high */
+    xm_quota *quota;           /* who may create rooms */
+    size_t occupants;          /* across rooms */
 };
 
 static uint64_t now_of(xm_service *s)
@@ -61,8 +67,37 @@ static void reap(xm_service *s, xm_room *r)
          xm_room_held(r)))
         return;
     xm_debug("room %s is gone", xm_room_name(r));
+    xm_quota_gone(s->quota, xm_room_name(r));
+    s->occupants -= xm_room_size(r);
     xm_map_del(s->rooms, xm_room_name(r));
     xm_room_free(r);
+}
+
+/* Whether cost more bytes of fan-out may be queued now: not while the
+ * queue is high (from queue_high until it drains to queue_low), and
+ * never beyond the cap. */
+static bool may_queue(void *ctx, size_t cost)
+{
+    xm_service *s = ctx;
+    size_t q = s->cfg.queued ? s->cfg.queued(s->cfg.queue_ctx) : 0;
+    bool was = s->busy.set;
+
+    if (!s->cfg.max_memory)
+        return true;
+    if (xm_mark_update(&s->busy, q) != was)
+        xm_log(was ? XM_LOG_INFO : XM_LOG_WARN, was
+               ? "output queue down to %zu bytes: fan-out accepted again"
+               : "output queue at %zu bytes: fan-out refused until it drains", q);
+    return !s->busy.set && q + cost <= s->budget.queue_cap;
+}
+
+/* Whether the state budget has room for rooms_more rooms and
+ * occupants_more occupants. */
+static bool fits(const xm_service *s, size_t rooms_more, size_t occupants_more)
+{
+    return !s->cfg.max_memory ||
+           xm_budget_fits(&s->budget, xm_map_size(s->rooms), s->occupants,
+                          rooms_more, occupants_more);
 }
 
 static xm_room *create_room(xm_service *s, const char *name,
@@ -114,7 +149,8 @@ xm_service *xm_service_new(const struct xm_service_config *cfg,
 {
     xm_service *s = calloc(1, sizeof *s);
 
-    if (!s || !(s->rooms = xm_map_new()) || !(s->stats = xm_stats_new())) {
+    if (!s || !(s->rooms = xm_map_new()) || !(s->stats = xm_stats_new()) ||
+        !(s->quota = xm_quota_new(cfg->rooms_per_jid, cfg->rooms_per_min))) {
         snprintf(err, errlen, "out of memory");
         xm_service_free(s);
         return NULL;
@@ -125,7 +161,11 @@ xm_service *xm_service_new(const struct xm_service_config *cfg,
         .out = out, .domain = cfg->domain, .max_occupants = cfg->max_occupants,
         .rate_per_s = cfg->rate_per_s, .rate_burst = cfg->rate_burst,
         .now_ms = cfg->now_ms, .changed = room_changed, .is_admin = is_admin,
-        .ctx = s, .seed = cfg->seed, .service_stats = s->stats};
+        .ctx = s, .seed = cfg->seed, .service_stats = s->stats,
+        .out_bytes_per_s = cfg->out_bytes_per_s,
+        .out_bytes_burst = cfg->out_bytes_burst, .may_queue = may_queue};
+    xm_budget_split(cfg->max_memory, &s->budget);
+    s->busy = (struct xm_mark){s->budget.queue_high, s->budget.queue_low, false};
     if (cfg->data_dir) {
         if (xm_store_open(cfg->data_dir, err, errlen) < 0) {
             xm_service_free(s);
@@ -153,6 +193,7 @@ void xm_service_free(xm_service *s)
         xm_map_free(s->rooms);
     }
     xm_stats_free(s->stats);
+    xm_quota_free(s->quota);
     free(s);
 }
 
@@ -353,6 +394,36 @@ static bool unknown_manager(xm_service *s, xmpp_stanza_t *st)
     return true;
 }
 
+/* Why bare may not create a room now (an error condition, with its
+ * type and text), or NULL after recording the creation.  Service admins
+ * are exempt from the per-JID rate and quota, not from the bounds. */
+static const char *creation_refusal(xm_service *s, const char *bare,
+                                    const char *node, const char **etype,
+                                    const char **text)
+{
+    int rc;
+
+    *etype = "wait";
+    *text = "too many rooms";
+    if (xm_map_size(s->rooms) >= s->cfg.max_rooms)
+        return "resource-constraint";
+    *text = "the service is at its memory bound; try again later";
+    if (!fits(s, 1, 1))
+        return "resource-constraint";
+    *text = NULL;
+    if (is_admin(s, bare))
+        return NULL;
+    rc = xm_quota_create(s->quota, bare, node, s->cfg.now_ms(s->cfg.clock_ctx));
+    if (rc == XM_QUOTA_HELD) {
+        *etype = "cancel";
+        *text = "you already hold as many rooms as one user may";
+        return "policy-violation";
+    }
+    if (rc == XM_QUOTA_RATE)
+        *text = "you are creating rooms too fast; slow down";
+    return rc == XM_QUOTA_OK ? NULL : "resource-constraint";
+}
+
 /* A stanza for a room that does not exist: an available presence with a
  * nick creates it (without one: jid-malformed, XEP-0045 7.2.1); anything
  * else is answered item-not-found. */
@@ -362,6 +433,7 @@ static void to_missing_room(xm_service *s, xmpp_stanza_t *st, const char *node,
     bool presence = !strcmp(xmpp_stanza_get_name(st), "presence") &&
                     !xmpp_stanza_get_type(st);
     bool join = presence && nick && *nick;
+    const char *cond, *etype, *text;
     char bare[1024];
     xm_room *r;
 
@@ -373,19 +445,30 @@ static void to_missing_room(xm_service *s, xmpp_stanza_t *st, const char *node,
         error_reply(s, st, "cancel", "item-not-found", "no such room");
         return;
     }
-    if (xm_map_size(s->rooms) >= s->cfg.max_rooms) {
-        error_reply(s, st, "wait", "resource-constraint", "too many rooms");
+    xm_bare(xmpp_stanza_get_from(st), bare, sizeof bare);
+    if ((cond = creation_refusal(s, bare, node, &etype, &text))) {
+        error_reply(s, st, etype, cond, text);
         return;
     }
     if (!(r = create_room(s, node, st))) {
+        xm_quota_gone(s->quota, node);
         error_reply(s, st, "wait", "resource-constraint", NULL);
         return;
     }
-    xm_bare(xmpp_stanza_get_from(st), bare, sizeof bare);
     xm_room_set_affiliation(r, bare, XM_AFFIL_OWNER);
     xm_info("room %s created by %s", node, bare);
     xm_room_join_creator(r, st, nick, bytes);
+    s->occupants += xm_room_size(r);
     reap(s, r);
+}
+
+/* A join (an available presence from a non-occupant) while the state
+ * budget has no room for one more occupant. */
+static bool join_over_budget(xm_service *s, xm_room *r, xmpp_stanza_t *st)
+{
+    return !strcmp(xmpp_stanza_get_name(st), "presence") &&
+           !xmpp_stanza_get_type(st) && !fits(s, 0, 1) &&
+           !xm_room_has_occupant(r, xmpp_stanza_get_from(st));
 }
 
 void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes)
@@ -418,7 +501,14 @@ void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes)
         to_missing_room(s, st, node, resource, bytes);
         return;
     }
+    if (join_over_budget(s, r, st)) {
+        error_reply(s, st, "wait", "resource-constraint",
+                    "the service is at its memory bound; try again later");
+        return;
+    }
+    s->occupants -= xm_room_size(r);
     xm_room_handle(r, st, resource, bytes);
+    s->occupants += xm_room_size(r);
     reap(s, r);
 }
 
@@ -451,6 +541,7 @@ static int forget(void *ctx, const char *key, void *value)
 static void forget_occupants(xm_service *s)
 {
     xm_map_each(s->rooms, forget, NULL);
+    s->occupants = 0;
     s->forgot = true;
     xm_warn("the link has been down for %llu s or more: occupants are "
             "dropped and will be told to rejoin once it is back",
@@ -543,10 +634,12 @@ static int evict(void *ctx, const char *key, void *value)
 void xm_service_shutdown(xm_service *s)
 {
     xm_map_each(s->rooms, evict, NULL);
+    s->occupants = 0;
 }
 
 xm_stats *xm_service_stats(xm_service *s) { return s->stats; }
 size_t xm_service_rooms(const xm_service *s) { return xm_map_size(s->rooms); }
+size_t xm_service_occupants(const xm_service *s) { return s->occupants; }
 xm_room *xm_service_room(xm_service *s, const char *name)
 {
     return xm_map_get(s->rooms, name);

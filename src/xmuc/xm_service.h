@@ -32,6 +32,16 @@ struct xm_service_config {
      * are forgotten at once, as before), and empty temporary rooms are
      * held this long after the link is back (docs/xmucd.md). */
     uint64_t link_grace_ms;
+    /* Bounded resources (docs/security.md); zero: unbounded. */
+    size_t max_memory;         /* bytes; the queue marks and the room and
+                                  occupant budget derive from it */
+    uint32_t out_bytes_per_s, out_bytes_burst; /* output an occupant may
+                                  cause: stanza bytes x recipients */
+    uint32_t rooms_per_jid;    /* rooms one bare JID created that exist */
+    uint32_t rooms_per_min;    /* creations per bare JID and minute */
+    /* Bytes waiting in the output queue now (NULL: always 0). */
+    size_t (*queued)(void *ctx);
+    void *queue_ctx;
 };
 
 typedef struct xm_service xm_service;
@@ -73,5 +83,7 @@ size_t xm_service_rooms(const xm_service *s);
 int xm_service_each_room(xm_service *s, int (*fn)(void *ctx, xm_room *r),
                          void *ctx);
 xm_room *xm_service_room(xm_service *s, const char *name);
+/* Occupants across all rooms. */
+size_t xm_service_occupants(const xm_service *s);
 
 #endif

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "xm_config.h"
+#include "xm_flow.h"
 #include "xm_http.h"
 #include "xm_link.h"
 #include "xm_log.h"
@@ -28,6 +29,12 @@ static size_t send_on_link(void *ctx, xmpp_stanza_t *st)
 {
     struct daemon *d = ctx;
     return xm_link_send(d->link, st);
+}
+
+static size_t queued_on_link(void *ctx)
+{
+    struct daemon *d = ctx;
+    return xm_link_queued(d->link);
 }
 
 static uint64_t now_ms(void *ctx)
@@ -102,6 +109,11 @@ static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
         .default_manager = cfg->default_manager, .now_ms = now_ms,
         .seed = (uint64_t)time(NULL) ^ (uint64_t)getpid(),
         .link_grace_ms = (uint64_t)cfg->link_grace_s * 1000u,
+        .max_memory = (size_t)cfg->max_memory_mb << 20,
+        .out_bytes_per_s = cfg->out_kb_per_s * 1024u,
+        .out_bytes_burst = cfg->out_kb_burst * 1024u,
+        .rooms_per_jid = cfg->rooms_per_jid, .rooms_per_min = cfg->rooms_per_min,
+        .queued = queued_on_link, .queue_ctx = d,
     };
     char err[512];
     xm_service *s = xm_service_new(&sc, &d->out, err, sizeof err);
@@ -157,8 +169,12 @@ static int run(const struct xm_config *cfg)
         .on_stanza = on_stanza, .on_state = on_state, .owner = &d,
         .max_stanza_bytes = cfg->max_stanza_bytes, .on_reject = on_reject,
     };
+    struct xm_budget b;
     int rc = 1;
 
+    xm_budget_split((size_t)cfg->max_memory_mb << 20, &b);
+    p.max_queue = b.queue_cap;
+    p.resume_queue = b.queue_low;
     d.base = event_base_new();
     d.link = d.base ? xm_link_new(d.base, &p) : NULL;
     d.out = (struct xm_out){send_on_link, &d, d.link ? xm_link_ctx(d.link) : NULL};

@@ -57,22 +57,36 @@ xmpp_stanza_t *it_admin_query(hs_client *admin, const char *room,
     return r;
 }
 
-unsigned long long it_messages_out(hs_client *admin, const char *room,
-                                   unsigned long long *bytes)
+void it_stanzas_out(hs_client *admin, const char *room, const char *const *kinds,
+                    size_t n, unsigned long long *out, unsigned long long *bytes)
 {
     xmpp_stanza_t *r = it_admin_query(admin, room, "stats", NULL, 0);
     xm_stats *stats = NULL;
-    struct xm_counter m = {0};
 
     cr_assert(r, "no stats for %s", room);
     cr_assert_eq(xm_stats_parse(xmpp_stanza_get_child_by_name_and_ns(
                                     r, "stats", NS),
                                 &stats, NULL),
                  XM_STATS_OK, "malformed stats");
-    xm_stats_get(stats, "message", &m);
+    for (size_t i = 0; i < n; i++) {
+        struct xm_counter m = {0};
+        xm_stats_get(stats, kinds[i], &m);
+        out[i] = m.stanzas[XM_OUT];
+        if (bytes)
+            bytes[i] = m.bytes[XM_OUT];
+    }
     xm_stats_free(stats);
     xmpp_stanza_release(r);
+}
+
+unsigned long long it_messages_out(hs_client *admin, const char *room,
+                                   unsigned long long *bytes)
+{
+    static const char *const kind[] = {"message"};
+    unsigned long long n, b;
+
+    it_stanzas_out(admin, room, kind, 1, &n, &b);
     if (bytes)
-        *bytes = m.bytes[XM_OUT];
-    return m.stanzas[XM_OUT];
+        *bytes = b;
+    return n;
 }

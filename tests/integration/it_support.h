@@ -27,4 +27,10 @@ xmpp_stanza_t *it_admin_query(hs_client *admin, const char *room,
 unsigned long long it_messages_out(hs_client *admin, const char *room,
                                    unsigned long long *bytes);
 
+/* The same for n kinds of xm_stats ("message", "iq:NS:get", ...) read
+ * from one stats query: stanzas into out[i], bytes into bytes[i] when
+ * bytes is not NULL. */
+void it_stanzas_out(hs_client *admin, const char *room, const char *const *kinds,
+                    size_t n, unsigned long long *out, unsigned long long *bytes);
+
 #endif

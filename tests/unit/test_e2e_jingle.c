@@ -551,6 +551,96 @@ Test(e2e_jingle_table, a_stranger_gets_forbidden_and_the_initiator_gives_up)
     refused(ERR("auth") "<forbidden " STANZAS "</error></iq>", E2E_JINGLE_DECLINE);
 }
 
+/* Alice initiates at `at`: true when bob took it (then both sides drop
+ * the session again), false when bob refused it with forbidden. */
+static bool bob_takes(uint64_t at)
+{
+    char sid[E2E_JINGLE_SID_MAX + 1], id[80];
+    size_t first = net.n_sent;
+    bool took;
+
+    cr_assert_eq(e2e_jingle_initiate(alice.t, JID_B, cands, 2, at, sid), 0);
+    deliver(at);
+    took = e2e_jingle_state(bob.t, JID_A, sid) == E2E_JINGLE_CONNECTING;
+    if (!took) {
+        snprintf(id, sizeof id, "ji-%s", sid);
+        expect_sent(first + 1, ERR("auth") "<forbidden " STANZAS "</error></iq>",
+                    id);
+        cr_assert_eq(e2e_jingle_sessions(alice.t), 0, "alice gave up");
+        return false;
+    }
+    cr_assert_eq(bob.last.what, E2E_JINGLE_DO_CONNECT);
+    cr_assert_eq(e2e_jingle_end(bob.t, JID_A, sid, E2E_JINGLE_DECLINE), 0);
+    deliver(at);
+    cr_assert_eq(e2e_jingle_sessions(alice.t), 0);
+    return true;
+}
+
+/* A room's probe grant (docs/segments.md): one session-initiate from
+ * that stranger is taken, within the grant's time, and no more. */
+Test(e2e_jingle_table, a_grant_lets_one_stranger_in_once)
+{
+    bob.stranger_ok = false;
+    cr_assert_not(bob_takes(0), "a stranger without a grant");
+    cr_assert_eq(e2e_jingle_grant(bob.t, JID_A, 100, 5000), 0);
+    cr_assert_eq(e2e_jingle_grants(bob.t, 100), 1);
+    cr_assert(bob_takes(200), "the grant holder");
+    cr_assert_eq(e2e_jingle_grants(bob.t, 200), 0, "used up");
+    cr_assert_not(bob_takes(300), "a grant is good for one session");
+}
+
+Test(e2e_jingle_table, a_grant_ends_on_time)
+{
+    bob.stranger_ok = false;
+    cr_assert_eq(e2e_jingle_grant(bob.t, JID_A, 1000, 5000), 0);
+    cr_assert_not(bob_takes(6000), "at the end of the grant");
+    cr_assert_eq(e2e_jingle_grants(bob.t, 6000), 0);
+    cr_assert_eq(e2e_jingle_grant(bob.t, JID_A, 1000, 5000), 0);
+    cr_assert(bob_takes(5999), "a millisecond before its end");
+}
+
+Test(e2e_jingle_table, a_grant_lasts_ten_seconds_at_most)
+{
+    bob.stranger_ok = false;
+    cr_assert_eq(e2e_jingle_grant(bob.t, JID_A, 0, 3600000), 0);
+    cr_assert_not(bob_takes(10000), "capped at max_grant_ms");
+    cr_assert_eq(e2e_jingle_grant(bob.t, JID_A, 0, 3600000), 0);
+    cr_assert(bob_takes(9999));
+    /* a second grant extends the first, never shortens it */
+    cr_assert_eq(e2e_jingle_grant(bob.t, JID_A, 0, 8000), 0);
+    cr_assert_eq(e2e_jingle_grant(bob.t, JID_A, 0, 2000), 0);
+    cr_assert(bob_takes(7999));
+}
+
+Test(e2e_jingle_table, a_grant_names_one_peer)
+{
+    bob.stranger_ok = false;
+    cr_assert_eq(e2e_jingle_grant(bob.t, "carol@example.org/c", 0, 5000), 0);
+    cr_assert_not(bob_takes(10), "a grant for someone else");
+    cr_assert_eq(e2e_jingle_grants(bob.t, 10), 1, "carol's is still there");
+}
+
+Test(e2e_jingle_table, grants_are_bounded)
+{
+    char jid[64], big[E2E_JINGLE_JID_MAX + 2];
+
+    bob.stranger_ok = false;
+    cr_assert_eq(e2e_jingle_grant(bob.t, JID_A, 0, 500), 0); /* ends first */
+    for (int i = 0; i < 40; i++) {
+        snprintf(jid, sizeof jid, "p%d@example.org/x", i);
+        cr_assert_eq(e2e_jingle_grant(bob.t, jid, 0, 1000 + (uint64_t)i), 0);
+        cr_assert_leq(e2e_jingle_grants(bob.t, 0), 16);
+    }
+    cr_assert_eq(e2e_jingle_grants(bob.t, 0), 16, "16 held by default");
+    cr_assert_not(bob_takes(10), "the grant that ended first was replaced");
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    cr_assert_eq(e2e_jingle_grant(bob.t, big, 0, 10), E2E_JINGLE_EINVAL);
+    cr_assert_eq(e2e_jingle_grant(bob.t, "", 0, 10), E2E_JINGLE_EINVAL);
+    cr_assert_eq(e2e_jingle_grant(bob.t, NULL, 0, 10), E2E_JINGLE_EINVAL);
+    cr_assert_eq(e2e_jingle_grant(NULL, JID_A, 0, 10), E2E_JINGLE_EINVAL);
+}
+
 Test(e2e_jingle_table, a_policy_refusal_is_resource_constraint_and_busy)
 {
     bob.policy_ok = false;

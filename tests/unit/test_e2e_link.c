@@ -849,6 +849,150 @@ Test(e2e_link, pending_handshakes_bounded)
     world_fini();
 }
 
+/* ---- who gets a pending slot: the gate, sources, the first octet
+ * (docs/security.md, "Direct streams: who may open one") */
+
+static int ended_a, ended_b, ended_c; /* bare connections closed, by source */
+
+static void bare_event(struct bufferevent *bev, short what, void *ud)
+{
+    (void)bev;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+        (*(int *)ud)++;
+}
+
+/* A TCP connection to the listener from src (a loopback address) that
+ * never sends an octet; its end is counted in *ended.  Free it. */
+static struct bufferevent *bare_from(const char *src, int *ended)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET}, from = {.sin_family = AF_INET};
+    evutil_socket_t fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct bufferevent *b;
+
+    cr_assert_eq(inet_pton(AF_INET, src, &from.sin_addr), 1);
+    cr_assert(fd >= 0 && !bind(fd, (struct sockaddr *)&from, sizeof from));
+    cr_assert_eq(evutil_make_socket_nonblocking(fd), 0);
+    a.sin_port = htons((uint16_t)e2e_listener_port(W.ls));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert(b = bufferevent_socket_new(W.base, fd, BEV_OPT_CLOSE_ON_FREE));
+    bufferevent_setcb(b, NULL, NULL, bare_event, ended);
+    bufferevent_enable(b, EV_READ);
+    cr_assert_eq(bufferevent_socket_connect(b, (struct sockaddr *)&a, sizeof a), 0);
+    return b;
+}
+
+static int want_pending;
+
+static bool pending_reached(void)
+{
+    return e2e_listener_pending(W.ls) == want_pending;
+}
+
+static bool one_a_ended(void) { return ended_a == 1; }
+static bool seven_b_ended(void) { return ended_b == 7; }
+
+static void slots_init(const struct e2e_listener_params *p)
+{
+    world_init();
+    listen_with(p);
+    ended_a = ended_b = ended_c = 0;
+}
+
+Test(e2e_link, a_gated_listener_takes_connections_only_when_expecting)
+{
+    struct e2e_listener_params p = {.bind_host = "127.0.0.1", .gated = true};
+    struct bufferevent *b[2];
+
+    slots_init(&p);
+    b[0] = bare_from("127.0.0.1", &ended_a);
+    run_until(one_a_ended); /* nothing expected: closed at once */
+    cr_assert_eq(e2e_listener_pending(W.ls), 0);
+    cr_assert_eq(e2e_listener_refused(W.ls), 1);
+    e2e_listener_expect(W.ls, 1);
+    b[1] = bare_from("127.0.0.1", &ended_b);
+    want_pending = 1;
+    run_until(pending_reached);
+    e2e_listener_expect(W.ls, 0); /* what is pending runs to its end */
+    cr_assert_eq(e2e_listener_pending(W.ls), 1);
+    cr_assert_eq(ended_b, 0);
+    for (int i = 0; i < 2; i++)
+        bufferevent_free(b[i]);
+    world_fini();
+}
+
+Test(e2e_link, one_source_holds_max_pending_source_slots)
+{
+    struct e2e_listener_params p = {.bind_host = "127.0.0.1", .max_pending = 8,
+                                    .max_pending_source = 3};
+    struct bufferevent *b[11];
+
+    slots_init(&p);
+    for (int i = 0; i < 10; i++)
+        b[i] = bare_from("127.0.0.2", &ended_b);
+    run_until(seven_b_ended);
+    cr_assert_eq(e2e_listener_pending(W.ls), 3);
+    b[10] = bare_from("127.0.0.1", &ended_a); /* another source gets in */
+    want_pending = 4;
+    run_until(pending_reached);
+    cr_assert_eq(ended_a, 0);
+    cr_assert_eq(ended_b, 7);
+    for (int i = 0; i < 11; i++)
+        bufferevent_free(b[i]);
+    world_fini();
+}
+
+static bool b_lost_one_then_c_got_in(void)
+{
+    return ended_b == 1 && e2e_listener_pending(W.ls) == 4;
+}
+
+static bool b_lost_two(void) { return ended_b == 2; }
+static bool c_refused(void) { return ended_c == 1; }
+
+Test(e2e_link, a_full_listener_takes_back_from_the_biggest_source)
+{
+    struct e2e_listener_params p = {.bind_host = "127.0.0.1", .max_pending = 4,
+                                    .max_pending_source = 4};
+    struct bufferevent *b[7];
+
+    slots_init(&p);
+    for (int i = 0; i < 4; i++)
+        b[i] = bare_from("127.0.0.2", &ended_b);
+    want_pending = 4;
+    run_until(pending_reached);
+    b[4] = bare_from("127.0.0.3", &ended_c); /* 4 against 0: one back */
+    run_until(b_lost_one_then_c_got_in);
+    b[5] = bare_from("127.0.0.3", &ended_c); /* 3 against 1: one more */
+    run_until(b_lost_two);
+    b[6] = bare_from("127.0.0.3", &ended_c); /* 2 against 2: refused */
+    run_until(c_refused);
+    cr_assert_eq(e2e_listener_pending(W.ls), 4);
+    cr_assert_eq(ended_b, 2);
+    for (int i = 0; i < 7; i++)
+        bufferevent_free(b[i]);
+    world_fini();
+}
+
+Test(e2e_link, no_first_octet_in_time_closes)
+{
+    /* the handshake timeout is beyond run_until's deadline: only the
+     * hello timeout can close it in time */
+    struct e2e_listener_params p = {.bind_host = "127.0.0.1",
+                                    .hello_timeout_ms = 300,
+                                    .handshake_timeout_ms = 1000000};
+    struct bufferevent *b;
+
+    slots_init(&p);
+    b = bare_from("127.0.0.1", &ended_a);
+    want_pending = 1;
+    run_until(pending_reached);
+    run_until(one_a_ended);
+    cr_assert_eq(e2e_listener_pending(W.ls), 0);
+    cr_assert_eq(e2e_listener_refused(W.ls), 1);
+    bufferevent_free(b);
+    world_fini();
+}
+
 /* ---- ends: clean, abrupt, freeing from callbacks
  * ------------------------------ */
 

@@ -117,12 +117,19 @@ static void say(xm_service *s, unsigned who, const char *body)
           "<body>%s</body></message>", who, body);
 }
 
+static bool is_grant(xmpp_stanza_t *st)
+{
+    return xmpp_stanza_get_child_by_name_and_ns(st, "probe-grant", NS) != NULL;
+}
+
+/* Stanzas named name sent, probe grants left out (grants()). */
 static size_t count(const char *name)
 {
     size_t n = 0;
 
     for (size_t i = 0; i < n_out; i++)
-        n += !strcmp(xmpp_stanza_get_name(out_log[i]), name);
+        n += !strcmp(xmpp_stanza_get_name(out_log[i]), name) &&
+             !is_grant(out_log[i]);
     return n;
 }
 
@@ -130,7 +137,8 @@ static size_t count(const char *name)
 static xmpp_stanza_t *first_groupcast(void)
 {
     for (size_t i = 0; i < n_out; i++)
-        if (!strcmp(xmpp_stanza_get_name(out_log[i]), "message"))
+        if (!strcmp(xmpp_stanza_get_name(out_log[i]), "message") &&
+            !is_grant(out_log[i]))
             return xmpp_stanza_get_child_by_name_and_ns(out_log[i],
                                                         "groupcast", NS);
     return NULL;
@@ -139,7 +147,7 @@ static xmpp_stanza_t *first_groupcast(void)
 static bool sent_to(const char *jid)
 {
     for (size_t i = 0; i < n_out; i++)
-        if (!strcmp(xmpp_stanza_get_to(out_log[i]), jid))
+        if (!strcmp(xmpp_stanza_get_to(out_log[i]), jid) && !is_grant(out_log[i]))
             return true;
     return false;
 }
@@ -271,6 +279,34 @@ static size_t probes(struct probe *p, size_t cap)
     return n;
 }
 
+/* Each probe in out_log came right after its grant: a message from the
+ * room to the target (named by nick) naming the asker, for 10 s.
+ * Returns how many grants were sent. */
+static size_t grants(void)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < n_out; i++) {
+        xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(out_log[i],
+                                                                "probe", NS);
+        xmpp_stanza_t *g;
+        if (is_grant(out_log[i]))
+            n++;
+        if (strcmp(xmpp_stanza_get_name(out_log[i]), "iq") || !q)
+            continue;
+        cr_assert_gt(i, 0, "a probe without its grant");
+        cr_assert(is_grant(out_log[i - 1]), "a probe without its grant");
+        g = xmpp_stanza_get_child_by_name_and_ns(out_log[i - 1], "probe-grant", NS);
+        cr_assert_str_eq(xmpp_stanza_get_to(out_log[i - 1]),
+                         xmpp_stanza_get_attribute(q, "target"));
+        cr_assert_str_eq(xmpp_stanza_get_from(out_log[i - 1]), "r@" DOMAIN);
+        cr_assert_str_eq(xmpp_stanza_get_attribute(g, "peer"),
+                         xmpp_stanza_get_to(out_log[i]));
+        cr_assert_str_eq(xmpp_stanza_get_attribute(g, "ttl"), "10000");
+    }
+    return n;
+}
+
 static void answer(xm_service *s, const struct probe *p, const char *ok)
 {
     in(s, "<iq type='result' id='%s' from='%s' to='r@" DOMAIN "'>"
@@ -320,6 +356,7 @@ Test(groupcast, tapbcast_sends_to_the_ring_and_detects_segments)
           "<ping xmlns='urn:xmpp:ping'/></iq>");
     cr_assert_gt(probes(p, 64), 0);
     cr_assert_leq(probes(p, 64), 5);
+    cr_assert_eq(grants(), probes(p, 64), "one grant per probe");
     /* A failure changes nothing; an unknown probe id is ignored. */
     forget_out();
     answer(s, &p[0], "false");
@@ -371,7 +408,8 @@ Test(groupcast, an_idle_room_probes_on_its_tick)
     now_ms += 2000;
     xm_room_tick(r);
     cr_assert_gt(probes(p, 8), 0);
-    cr_assert_eq(n_out, probes(p, 8), "nothing but probes");
+    cr_assert_eq(grants(), probes(p, 8), "one grant per probe");
+    cr_assert_eq(n_out, 2 * probes(p, 8), "nothing but probes and grants");
     forget_out();
     now_ms += 1000;
     xm_room_tick(r);

@@ -136,7 +136,8 @@ int bench_system_start(struct bench_system *s, enum hs_kind kind,
                        bool with_xmucd, const char *who)
 {
     char err[2048];
-    char *xargs[] = {"--log-level", "warn", "--rate-per-s", "0", NULL};
+    char *xargs[] = {"--log-level", "warn", "--rate-per-s", "0",
+                     "--out-kb-per-s", "0", NULL};
 
     *s = (struct bench_system){0};
     fprintf(stderr, "[%s] starting %s\n", who, hs_kind_name(kind));
