@@ -74,7 +74,8 @@ static void on_end(void *ud)
 int e2e_reader_new(xmpp_ctx_t *ctx, size_t max_stanza,
                    const struct e2e_reader_cb *cb, void *ud, e2e_reader **out)
 {
-    static const struct xs_callbacks xcb = {on_open, on_stanza, on_end};
+    static const struct xs_callbacks xcb = {
+        .on_open = on_open, .on_stanza = on_stanza, .on_close = on_end};
     struct fi_limits fl = {
         .max_depth = 64, .max_attributes = 256, .max_string = max_stanza};
     struct xs_limits xl = {.max_stanza_bytes = max_stanza, .max_depth = 64};
@@ -146,6 +147,7 @@ static int xml_error(e2e_reader *r, int code)
         code = E2E_READ_TOO_BIG;
         break;
     case XS_ERR_TOO_DEEP:
+    case XS_ERR_TOO_MANY:
         code = E2E_READ_TOO_BIG;
         break;
     case XS_ERR_NOT_STREAM:

@@ -8,6 +8,14 @@ src_e2e_libe2e_la_SOURCES = \
 src_e2e_libe2e_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EXPAT_CFLAGS) \
 	$(EVENT_CFLAGS)
 src_e2e_libe2e_la_LIBADD = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS)
+# canonical JIDs (libidn's stringprep), for xmucd and liborbweb alike
+src_e2e_libe2e_la_SOURCES += src/e2e/xs_jid.c src/e2e/xs_jid.h
+src_e2e_libe2e_la_CFLAGS += $(IDN_CFLAGS)
+src_e2e_libe2e_la_LIBADD += $(IDN_LIBS)
+check_PROGRAMS += tests/unit/test_xs_jid
+TESTS += tests/unit/test_xs_jid
+tests_unit_test_xs_jid_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_xs_jid_LDADD = src/e2e/libe2e.la $(CRITERION_LIBS)
 
 check_PROGRAMS += tests/unit/test_xs_parser
 TESTS += tests/unit/test_xs_parser

@@ -17,12 +17,22 @@
  * unfinished tag per feed, as every call of expat 2.5 did.  Unreported
  * bytes (an unfinished tag, or a stanza not yet complete) are bounded by
  * the stanza limit after every feed, so a tag dribbled byte by byte costs
- * bounded memory too. */
+ * bounded memory too.
+ *
+ * Per-stanza limits (size, depth, attributes, elements, name lengths)
+ * reject one stanza when the owner asked for that (on_reject): the stanza
+ * built so far is dropped except for a childless copy of its top-level
+ * element's addressing, and from then on the parser only counts depth
+ * (nothing is kept, text is ignored) until that element ends, reports
+ * the rejection, and parses the next stanza normally.  What skipping
+ * cannot bound -- expat's buffer of one unfinished tag, its stack of open
+ * elements -- has hard limits that fail the stream. */
 #include "config.h"
 
 #include "xs_parser.h"
 
 #include <expat.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +55,11 @@ struct xs_parser {
     size_t mark;           /* byte index just past the last event */
     char *text;            /* pending character data */
     size_t text_len, text_cap;
+    size_t elements;       /* elements of the current stanza so far */
+    bool skipping;         /* the current stanza was rejected */
+    int skip_code;
+    char skip_why[96];
+    xmpp_stanza_t *skip_top; /* its top-level element, childless, or NULL */
     int error;
     size_t error_offset;
     char error_text[160];
@@ -131,10 +146,8 @@ static int set_attr(xmpp_stanza_t *st, const char *raw)
     return prefix ? 1 : 0;
 }
 
-static int add_attrs(xs_parser *p, xmpp_stanza_t *st, const char **attrs)
+static int add_attrs(xmpp_stanza_t *st, const char **attrs)
 {
-    int n = 0;
-
     for (int i = 0; attrs[i]; i += 2) {
         char name[600], buf[512], *uri, *local, *prefix;
         int qualified = set_attr(st, attrs[i]);
@@ -149,23 +162,145 @@ static int add_attrs(xs_parser *p, xmpp_stanza_t *st, const char **attrs)
             snprintf(name, sizeof name, "%s", local);
         if (xmpp_stanza_set_attribute(st, name, attrs[i + 1]) != 0)
             return -1;
-        if (++n > 256) {
-            fail(p, XS_ERR_TOO_BIG, "more than 256 attributes on one element");
-            return -1;
-        }
     }
     return 0;
 }
 
-/* Fails when the stanza being received has grown past the limit. */
-static int check_size(xs_parser *p, size_t extra)
+/* Whether the stanza being received has grown past the size limit. */
+static bool too_big(xs_parser *p, size_t extra)
 {
     size_t at = (size_t)XML_GetCurrentByteIndex(p->xml) + extra;
 
-    if (p->depth < 2 || at - p->stanza_start <= p->lim.max_stanza_bytes)
+    return p->depth >= 1 && at - p->stanza_start > p->lim.max_stanza_bytes;
+}
+
+/* ---- rejecting one stanza ---------------------------------------------- */
+
+static const char *const kept_attrs[] = {"from", "to", "id", "type"};
+#define N_KEPT 4
+
+/* A childless element named name (in ns) with the kept attributes. */
+static xmpp_stanza_t *top_new(xs_parser *p, const char *name, const char *ns,
+                              const char *vals[N_KEPT])
+{
+    xmpp_stanza_t *t = xmpp_stanza_new(p->ctx);
+
+    if (!t || xmpp_stanza_set_name(t, name) != 0 ||
+        (ns && xmpp_stanza_set_ns(t, ns) != 0)) {
+        if (t)
+            xmpp_stanza_release(t);
+        return NULL;
+    }
+    for (int i = 0; i < N_KEPT; i++)
+        if (vals[i] && strlen(vals[i]) <= XS_MAX_KEPT &&
+            xmpp_stanza_set_attribute(t, kept_attrs[i], vals[i]) != 0) {
+            xmpp_stanza_release(t);
+            return NULL;
+        }
+    return t;
+}
+
+/* The top-level element of a stanza rejected at its own start tag. */
+static xmpp_stanza_t *top_from_tag(xs_parser *p, const char *raw,
+                                   const char **attrs)
+{
+    const char *vals[N_KEPT] = {NULL};
+    char buf[XS_MAX_NAME + 1], *uri, *local, *prefix;
+
+    snprintf(buf, sizeof buf, "%s", raw);
+    split_name(buf, &uri, &local, &prefix);
+    for (int i = 0; attrs[i]; i += 2)
+        for (int k = 0; k < N_KEPT; k++)
+            if (!strcmp(attrs[i], kept_attrs[k]))
+                vals[k] = attrs[i + 1];
+    return top_new(p, local, uri, vals);
+}
+
+/* The top-level element of the stanza being built. */
+static xmpp_stanza_t *top_from_stanza(xs_parser *p, xmpp_stanza_t *st)
+{
+    const char *vals[N_KEPT];
+
+    for (int k = 0; k < N_KEPT; k++)
+        vals[k] = xmpp_stanza_get_attribute(st, kept_attrs[k]);
+    return top_new(p, xmpp_stanza_get_name(st), xmpp_stanza_get_ns(st), vals);
+}
+
+/* The current stanza broke a per-stanza limit: skip the rest of it (or
+ * fail the stream when the owner did not ask for rejections).  raw and
+ * attrs: the start tag being reported when it is the top-level one. */
+static void reject(xs_parser *p, int code, const char *why, const char *raw,
+                   const char **attrs)
+{
+    if (!p->cb.on_reject) {
+        fail(p, code, why);
+        return;
+    }
+    if (p->depth >= 2 && p->stack[0]) {
+        p->skip_top = top_from_stanza(p, p->stack[0]);
+        xmpp_stanza_release(p->stack[0]);
+        p->stack[0] = NULL;
+    } else if (raw)
+        p->skip_top = top_from_tag(p, raw, attrs);
+    p->skipping = true;
+    p->skip_code = code;
+    snprintf(p->skip_why, sizeof p->skip_why, "%s", why);
+    p->text_len = 0;
+}
+
+/* An element opens inside a rejected stanza: only its depth counts. */
+static void skip_start(xs_parser *p)
+{
+    if (p->depth >= p->lim.max_skip_depth + 1) {
+        fail(p, XS_ERR_TOO_DEEP, "elements nested too deeply even to skip");
+        return;
+    }
+    p->depth++;
+}
+
+/* An element of a rejected stanza ends; the last one reports it. */
+static void skip_end(xs_parser *p)
+{
+    size_t end = (size_t)XML_GetCurrentByteIndex(p->xml) +
+                 (size_t)XML_GetCurrentByteCount(p->xml);
+    xmpp_stanza_t *top;
+
+    if (--p->depth > 1)
+        return;
+    top = p->skip_top;
+    p->skip_top = NULL;
+    p->skipping = false;
+    p->cb.on_reject(p->ud, top, p->skip_code, p->skip_why, end - p->stanza_start);
+    if (top)
+        xmpp_stanza_release(top);
+}
+
+/* Which per-stanza limit a start tag breaks (and why), or 0. */
+static int start_limit(xs_parser *p, const char *raw, const char **attrs,
+                       const char **why)
+{
+    int n = 0;
+
+    for (; attrs[n]; n += 2)
+        if (strlen(attrs[n]) > XS_MAX_NAME) {
+            *why = "an attribute name is longer than the limit";
+            return XS_ERR_TOO_BIG;
+        }
+    *why = NULL;
+    if (p->depth >= p->lim.max_depth + 1)
+        *why = "elements nested too deeply";
+    else if (strlen(raw) > XS_MAX_NAME)
+        *why = "an element name is longer than the limit";
+    else if (n / 2 > p->lim.max_attrs)
+        *why = "too many attributes on one element";
+    else if (p->lim.max_elements && ++p->elements > p->lim.max_elements)
+        *why = "too many elements in one stanza";
+    else if (too_big(p, (size_t)XML_GetCurrentByteCount(p->xml)))
+        *why = "a stanza is larger than the limit";
+    if (!*why)
         return 0;
-    fail(p, XS_ERR_TOO_BIG, "a stanza is larger than the limit");
-    return -1;
+    return p->depth >= p->lim.max_depth + 1 ? XS_ERR_TOO_DEEP
+           : strstr(*why, "too many") ? XS_ERR_TOO_MANY : XS_ERR_TOO_BIG;
 }
 
 static const char *parent_ns(xs_parser *p)
@@ -185,29 +320,14 @@ static void open_root(xs_parser *p, const char *uri, const char *local,
         p->cb.on_open(p->ud, attrs);
 }
 
-static void on_start(void *ud, const char *raw, const char **attrs)
+/* Builds the element a start tag opens, within the limits. */
+static void build_start(xs_parser *p, const char *raw, const char **attrs)
 {
-    xs_parser *p = ud;
-    char buf[512], *uri, *local, *prefix;
+    char buf[XS_MAX_NAME + 1], *uri, *local, *prefix;
     xmpp_stanza_t *st;
 
-    if (p->error)
-        return; /* expat may still call after XML_StopParser */
-    mark_seen(p);
     snprintf(buf, sizeof buf, "%s", raw);
     split_name(buf, &uri, &local, &prefix);
-    if (p->depth == 0) {
-        open_root(p, uri, local, attrs);
-        return;
-    }
-    if (p->depth >= p->lim.max_depth + 1) {
-        fail(p, XS_ERR_TOO_DEEP, "elements nested too deeply");
-        return;
-    }
-    if (p->depth == 1)
-        p->stanza_start = (size_t)XML_GetCurrentByteIndex(p->xml);
-    else if (check_size(p, 0) < 0)
-        return;
     if (flush_text(p) < 0 || !(st = xmpp_stanza_new(p->ctx))) {
         fail(p, XS_ERR_NOMEM, "out of memory");
         return;
@@ -217,11 +337,41 @@ static void on_start(void *ud, const char *raw, const char **attrs)
     if (xmpp_stanza_set_name(st, local) != 0 ||
         ((p->depth == 2 || (uri && (!parent_ns(p) || strcmp(uri, parent_ns(p))))) &&
          uri && xmpp_stanza_set_ns(st, uri) != 0) ||
-        add_attrs(p, st, attrs) < 0 ||
+        add_attrs(st, attrs) < 0 ||
         (p->depth > 2 && xmpp_stanza_add_child(p->stack[p->depth - 3], st) != 0))
         fail(p, XS_ERR_NOMEM, "out of memory");
     if (p->depth > 2)
         xmpp_stanza_release(st); /* the parent holds it */
+}
+
+static void on_start(void *ud, const char *raw, const char **attrs)
+{
+    xs_parser *p = ud;
+    char buf[XS_MAX_NAME + 1], *uri, *local, *prefix;
+    const char *why;
+    int code;
+
+    if (p->error)
+        return; /* expat may still call after XML_StopParser */
+    mark_seen(p);
+    if (p->depth == 0) {
+        snprintf(buf, sizeof buf, "%s", raw);
+        split_name(buf, &uri, &local, &prefix);
+        open_root(p, uri, local, attrs);
+        return;
+    }
+    if (p->depth == 1) {
+        p->stanza_start = (size_t)XML_GetCurrentByteIndex(p->xml);
+        p->elements = 0;
+    }
+    if (!p->skipping && (code = start_limit(p, raw, attrs, &why)))
+        reject(p, code, why, p->depth == 1 ? raw : NULL, attrs);
+    if (p->error)
+        return;
+    if (p->skipping)
+        skip_start(p);
+    else
+        build_start(p, raw, attrs);
 }
 
 static void on_end(void *ud, const char *raw)
@@ -239,8 +389,14 @@ static void on_end(void *ud, const char *raw)
             p->cb.on_close(p->ud);
         return;
     }
-    if (check_size(p, (size_t)XML_GetCurrentByteCount(p->xml)) < 0)
+    if (!p->skipping && too_big(p, (size_t)XML_GetCurrentByteCount(p->xml)))
+        reject(p, XS_ERR_TOO_BIG, "a stanza is larger than the limit", NULL, NULL);
+    if (p->error)
         return;
+    if (p->skipping) {
+        skip_end(p);
+        return;
+    }
     if (flush_text(p) < 0) {
         fail(p, XS_ERR_NOMEM, "out of memory");
         return;
@@ -265,8 +421,12 @@ static void on_text(void *ud, const char *s, int len)
     if (p->error)
         return;
     mark_seen(p);
-    if (p->depth < 2 || check_size(p, (size_t)len) < 0)
-        return; /* whitespace between stanzas, or too much */
+    if (p->depth < 2 || p->skipping)
+        return; /* whitespace between stanzas, or a rejected stanza */
+    if (too_big(p, (size_t)len)) {
+        reject(p, XS_ERR_TOO_BIG, "a stanza is larger than the limit", NULL, NULL);
+        return;
+    }
     if (p->text_len + (size_t)len > p->text_cap) {
         size_t cap = (p->text_len + (size_t)len) * 2;
         char *t = realloc(p->text, cap);
@@ -314,6 +474,10 @@ static void drop_stack(xs_parser *p)
         xmpp_stanza_release(p->stack[0]);
     if (p->stack)
         p->stack[0] = NULL;
+    if (p->skip_top)
+        xmpp_stanza_release(p->skip_top);
+    p->skip_top = NULL;
+    p->skipping = false;
     p->depth = 0;
     p->text_len = 0;
     p->fed = p->mark = 0;
@@ -353,6 +517,12 @@ xs_parser *xs_parser_new(xmpp_ctx_t *ctx, const struct xs_limits *limits,
         p->lim.max_stanza_bytes = 262144;
     if (p->lim.max_depth <= 0)
         p->lim.max_depth = 64;
+    if (p->lim.max_attrs <= 0)
+        p->lim.max_attrs = 256;
+    if (!p->lim.max_skip_bytes)
+        p->lim.max_skip_bytes = 16 * p->lim.max_stanza_bytes;
+    if (p->lim.max_skip_depth <= 0)
+        p->lim.max_skip_depth = 100000;
     p->stack = calloc((size_t)p->lim.max_depth + 1, sizeof *p->stack);
     if (!p->stack || setup_expat(p) < 0) {
         xs_parser_free(p);
@@ -407,15 +577,27 @@ static void parse_last(xs_parser *p, const char *data)
 }
 
 /* After a feed: the bytes expat holds unreported (the stanza being
- * received, or an unfinished tag between stanzas) stay within the limit. */
+ * received, or an unfinished tag between stanzas) stay within the limit.
+ * A stanza that outgrows it is rejected, when the owner takes
+ * rejections; then only its unfinished tag counts, against the (larger)
+ * skipping limit, as does a tag between stanzas. */
 static void check_unfinished(xs_parser *p)
 {
-    size_t since = p->depth >= 2 ? p->stanza_start : p->mark;
+    bool rejects = p->cb.on_reject != NULL;
     size_t cap = p->lim.max_stanza_bytes;
 
+    if (p->error)
+        return;
+    if (p->depth >= 2 && !p->skipping && p->fed - p->stanza_start > cap &&
+        rejects) {
+        reject(p, XS_ERR_TOO_BIG, "a stanza is larger than the limit", NULL, NULL);
+        return;
+    }
     if (p->depth == 0 && cap < MAX_HEADER_BYTES)
         cap = MAX_HEADER_BYTES; /* the stream header, whatever the stanza limit */
-    if (!p->error && p->fed - since > cap)
+    if (rejects && p->depth >= 1)
+        cap = p->lim.max_skip_bytes;
+    if (p->fed - (p->depth >= 2 && !p->skipping ? p->stanza_start : p->mark) > cap)
         fail_at(p, XS_ERR_TOO_BIG,
                 "an unfinished stanza or tag is larger than the limit", p->fed);
 }
@@ -458,6 +640,7 @@ const char *xs_strerror(int code)
     case XS_ERR_TOO_BIG: return "stanza too large";
     case XS_ERR_TOO_DEEP: return "elements nested too deeply";
     case XS_ERR_NOT_STREAM: return "not an XMPP stream";
+    case XS_ERR_TOO_MANY: return "too many attributes or elements";
     default: return "unknown error";
     }
 }

@@ -5,9 +5,16 @@
  * xmpp_stanza_t, so all protocol code shares one stanza model), and on
  * the stream's end.  Namespaces are resolved: a stanza carries xmlns when
  * its namespace differs from its parent's (top-level elements always).
- * Hostile input is bounded: stanza size, nesting depth, and attributes
- * per element have limits, and the first error sticks, with its byte
- * offset, until xs_parser_reset(). */
+ * Hostile input is bounded: stanza size, nesting depth, attributes per
+ * element, elements per stanza and name lengths have limits.  A stanza
+ * that breaks one is, when the owner gives on_reject, skipped: nothing
+ * more of it is kept, the parser resynchronises at the end of its
+ * top-level element and reports it (with its from, to, id and type only,
+ * so the sender can get an error), and the stream carries on.  Without
+ * on_reject, or when the stream itself is broken (malformed XML, or a
+ * stanza that cannot even be skipped in bounded memory: one tag longer
+ * than max_skip_bytes, nesting deeper than max_skip_depth), the first
+ * error sticks, with its byte offset, until xs_parser_reset(). */
 #ifndef SRC_E2E_XS_PARSER_H
 #define SRC_E2E_XS_PARSER_H
 
@@ -23,11 +30,26 @@ enum xs_error {
     XS_ERR_TOO_BIG = -3,    /* a stanza above max_stanza_bytes */
     XS_ERR_TOO_DEEP = -4,   /* nesting above max_depth */
     XS_ERR_NOT_STREAM = -5, /* the root is not <stream:stream> */
+    XS_ERR_TOO_MANY = -6,   /* attributes or elements above their limits */
 };
+
+/* Longest element or attribute name (with its namespace) a stanza may use. */
+#define XS_MAX_NAME 511
+/* Longest from, to, id or type kept of a rejected stanza (longer: dropped;
+ * 3071 is the longest JID, RFC 7622). */
+#define XS_MAX_KEPT 3071
 
 struct xs_limits {
     size_t max_stanza_bytes; /* 0 means 262144 (Prosody's default) */
     int max_depth;           /* 0 means 64 */
+    int max_attrs;           /* per element; 0 means 256 */
+    size_t max_elements;     /* per stanza; 0 means no limit */
+    /* Skipping a rejected stanza (with on_reject only): one unfinished tag
+     * may hold at most max_skip_bytes (0: 16 times max_stanza_bytes), and
+     * nesting at most max_skip_depth (0: 100000; expat keeps about 160
+     * bytes per open element), or the stream fails. */
+    size_t max_skip_bytes;
+    int max_skip_depth;
 };
 
 struct xs_callbacks {
@@ -39,6 +61,14 @@ struct xs_callbacks {
     void (*on_stanza)(void *ud, xmpp_stanza_t *stanza, size_t bytes);
     /* </stream:stream> */
     void (*on_close)(void *ud);
+    /* Optional: a stanza that broke a per-stanza limit (code, and a
+     * sentence why) and was skipped; bytes is its size on the wire.  top
+     * is its top-level element without children, with its from, to, id and
+     * type attributes (those no longer than XS_MAX_KEPT), lent for the
+     * call; NULL when memory ran out.  NULL callback: such a stanza fails
+     * the stream instead. */
+    void (*on_reject)(void *ud, xmpp_stanza_t *top, int code, const char *why,
+                      size_t bytes);
 };
 
 /* A parser building stanzas in ctx.  NULL when out of memory. */

@@ -57,6 +57,14 @@ static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
         s->cb.on_stanza(s->ud, st, bytes);
 }
 
+static void on_reject(void *ud, xmpp_stanza_t *top, int code, const char *why,
+                      size_t bytes)
+{
+    xs_stream *s = ud;
+    if (!s->closed)
+        s->cb.on_reject(s->ud, top, code, why, bytes);
+}
+
 static void on_end(void *ud)
 {
     xs_stream *s = ud;
@@ -71,6 +79,7 @@ static const char *condition_for(int code)
     switch (code) {
     case XS_ERR_TOO_BIG: return "policy-violation";
     case XS_ERR_TOO_DEEP: return "policy-violation";
+    case XS_ERR_TOO_MANY: return "policy-violation";
     case XS_ERR_NOMEM: return "resource-constraint";
     case XS_ERR_NOT_STREAM: return "invalid-namespace";
     default: return "not-well-formed";
@@ -150,7 +159,8 @@ xs_stream *xs_stream_new(xmpp_ctx_t *ctx, struct bufferevent *bev,
                          const struct xs_stream_callbacks *cb, void *ud)
 {
     xs_stream *s = calloc(1, sizeof *s);
-    struct xs_callbacks pcb = {on_open, on_stanza, on_end};
+    struct xs_callbacks pcb = {on_open, on_stanza, on_end,
+                               cb->on_reject ? on_reject : NULL};
 
     if (!s || !(s->parser = xs_parser_new(ctx, limits, &pcb, s))) {
         free(s);

@@ -24,6 +24,11 @@ struct xs_stream_callbacks {
     /* The stream ended: reason is NULL after a clean </stream:stream>,
      * otherwise a sentence.  The owner may free the stream here. */
     void (*on_closed)(void *ud, const char *reason);
+    /* Optional: a stanza that broke a per-stanza limit was skipped (see
+     * xs_parser.h's on_reject); the stream carries on.  NULL: such a
+     * stanza fails the stream with policy-violation. */
+    void (*on_reject)(void *ud, xmpp_stanza_t *top, int code, const char *why,
+                      size_t bytes);
 };
 
 /* Wraps bev (taking ownership; it is freed with the stream).  NULL when

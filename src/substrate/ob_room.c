@@ -22,16 +22,23 @@
 #include <sys/random.h>
 
 #include "ob_internal.h"
+#include "xs_jid.h"
 
 #define REJOIN_TRIES 30
 #define REJOIN_MAX_MS 4000
 
+/* Rooms are kept under their canonical JIDs (xs_jid.h: the form servers
+ * and xmucd use), so the application may name one in any case. */
 struct obi_room *obi_room_find(ob_client *c, const char *jid)
 {
+    char canon[2 * XS_JID_PART_MAX + 2];
+
     for (struct obi_room *r = c->rooms; r; r = r->next)
         if (!strcmp(r->jid, jid))
             return r;
-    return NULL;
+    if (xs_jid_bare(jid, canon, sizeof canon) < 0 || !strcmp(canon, jid))
+        return NULL;
+    return obi_room_find(c, canon);
 }
 
 static void nb_clear(struct obi_room *r, struct obi_nb *n)
@@ -576,13 +583,6 @@ static int copy_config(struct obi_room *r, const struct ob_room_config *g)
     return OB_OK;
 }
 
-static bool valid_room_jid(const char *room)
-{
-    const char *at = strchr(room, '@');
-
-    return at && at != room && at[1] && !strchr(room, '/');
-}
-
 /* len-1 random lowercase hex characters from the kernel; 0 or -1. */
 static int make_token(char *buf, size_t len)
 {
@@ -600,10 +600,13 @@ static int join(ob_client *c, const char *room, const char *nick,
                 const struct ob_room_config *cfg, const struct ob_join_params *p)
 {
     struct obi_room *r;
+    char canon[2 * XS_JID_PART_MAX + 2];
     int rc;
 
-    if (!c || !room || !nick || !*nick || !valid_room_jid(room) || strchr(nick, '/'))
+    if (!c || !room || !nick || !*nick || strchr(nick, '/') ||
+        xs_jid_bare(room, canon, sizeof canon) < 0)
         return OB_EINVAL;
+    room = canon; /* the form the server and xmucd use */
     if (obi_room_find(c, room))
         return OB_EEXIST;
     if (!c->conn || !xmpp_conn_is_connected(c->conn))

@@ -10,6 +10,7 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_stanza.c src/xmuc/xm_stanza.h \
 	src/xmuc/xm_roomcfg.c src/xmuc/xm_roomcfg.h \
 	src/xmuc/xm_room.c src/xmuc/xm_room.h src/xmuc/xm_room_internal.h \
+	src/xmuc/xm_room_admin.c src/xmuc/xm_room_link.c \
 	src/xmuc/xm_room_admin.c src/xmuc/xm_room_limits.c \
 	src/xmuc/xm_flow.c src/xmuc/xm_flow.h \
 	src/xmuc/xm_quota.c src/xmuc/xm_quota.h \
@@ -93,7 +94,8 @@ tests_fuzz_fuzz_xm_service_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
 tests_fuzz_fuzz_xm_service_LDADD = src/xmuc/libxmuc.la
 fuzz_xm_service_FUZZ_SRCS = tests/fuzz/stanzas.c $(src_xmuc_libxmuc_la_SOURCES) \
 	$(src_e2e_libe2e_la_SOURCES) $(src_views_libvm_la_SOURCES)
-fuzz_xm_service_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm
+fuzz_xm_service_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm \
+	$(IDN_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/fuzz_xm_service
 
 # Fuzzing xmucd's reader of its own live state (restarts, xm_live.c).

@@ -143,6 +143,7 @@ UINT_SETTING(max_occupants, 1, 10000000)
 UINT_SETTING(max_stanza_bytes, 1024, 16u << 20)
 UINT_SETTING(rate_per_s, 0, 1000000)
 UINT_SETTING(rate_burst, 0, 1000000)
+UINT_SETTING(link_grace_s, 0, 86400)
 UINT_SETTING(max_memory_mb, 16, 1048576)
 UINT_SETTING(out_kb_per_s, 0, 4194303)
 UINT_SETTING(out_kb_burst, 1, 4194303)
@@ -233,6 +234,7 @@ static const struct setting settings[] = {
     {"data_dir", set_data_dir},
     {"default_manager", set_default_manager},
     {"metrics", set_metrics},
+    {"link_grace_s", set_link_grace_s},
     {"max_memory_mb", set_max_memory_mb},
     {"out_kb_per_s", set_out_kb_per_s},
     {"out_kb_burst", set_out_kb_burst},
@@ -363,6 +365,7 @@ static void usage(FILE *out)
         "             [--max-rooms N] [--max-occupants N] [--max-stanza-bytes N]\n"
         "             [--rate-per-s N] [--rate-burst N] [--admins JID,...]\n"
         "             [--data-dir DIR] [--default-manager NAME] [--metrics HOST:PORT]\n"
+        "             [--link-grace-s S]\n"
         "             [--max-memory-mb N] [--out-kb-per-s N] [--out-kb-burst N]\n"
         "             [--rooms-per-jid N] [--rooms-per-min N]\n"
         "The secret may also come from the XMUCD_SECRET environment variable.\n"
@@ -385,6 +388,7 @@ static const struct option long_options[] = {
     {"data-dir", required_argument, NULL, 0},
     {"default-manager", required_argument, NULL, 0},
     {"metrics", required_argument, NULL, 0},
+    {"link-grace-s", required_argument, NULL, 0},
     {"max-memory-mb", required_argument, NULL, 0},
     {"out-kb-per-s", required_argument, NULL, 0},
     {"out-kb-burst", required_argument, NULL, 0},
@@ -450,6 +454,7 @@ int xm_config_load(struct xm_config *cfg, int argc, char **argv, char *err,
     cfg->max_stanza_bytes = 65536;
     cfg->rate_per_s = 50;
     cfg->rate_burst = 200;
+    cfg->link_grace_s = 60;
     cfg->max_memory_mb = 512;
     cfg->out_kb_per_s = 1024;
     cfg->out_kb_burst = 4096;

@@ -30,6 +30,7 @@ struct xm_config {
     char *data_dir;         /* persistent rooms; NULL: none */
     char default_manager[24];
     char *metrics;          /* loopback HOST:PORT for OpenMetrics; NULL: off */
+    unsigned link_grace_s;  /* rooms and occupants outlive a link loss this long */
 };
 
 /* Fills cfg from argv and the configuration file it names, then the

@@ -166,6 +166,33 @@ static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
         on_handshake_reply(l, st);
 }
 
+/* ---- the input path: per-stanza limits ---------------------------------- */
+
+/* A stanza from the server broke a per-stanza limit and was skipped. */
+static void on_reject(void *ud, xmpp_stanza_t *top, int code, const char *why,
+                      size_t bytes)
+{
+    xm_link *l = ud;
+
+    xm_debug("skipped a stanza of %zu bytes from %s: %s (%s)", bytes,
+            top && xmpp_stanza_get_from(top) ? xmpp_stanza_get_from(top)
+                                             : "an unknown sender",
+            why, xs_strerror(code));
+    if (l->state == UP && l->p.on_reject)
+        l->p.on_reject(l->p.owner, top, why);
+}
+
+/* What one stanza on the link may be (docs/security.md). */
+static struct xs_limits link_limits(const xm_link *l)
+{
+    struct xs_limits lim = {
+        .max_stanza_bytes = l->p.max_stanza_bytes ? l->p.max_stanza_bytes
+                                                  : 16u << 20,
+        .max_depth = XM_LINK_MAX_DEPTH, .max_attrs = XM_LINK_MAX_ATTRS,
+        .max_elements = XM_LINK_MAX_ELEMENTS};
+    return lim;
+}
+
 static void on_closed(void *ud, const char *reason)
 {
     xm_link *l = ud;
@@ -179,8 +206,10 @@ static void on_closed(void *ud, const char *reason)
 static void on_connected(struct bufferevent *bev, short what, void *ud)
 {
     xm_link *l = ud;
-    struct xs_stream_callbacks cb = {on_open, on_stanza, on_closed};
-    struct xs_limits lim = {.max_stanza_bytes = 16u << 20};
+    struct xs_stream_callbacks cb = {.on_open = on_open, .on_stanza = on_stanza,
+                                     .on_closed = on_closed,
+                                     .on_reject = on_reject};
+    struct xs_limits lim = link_limits(l);
     char header[512];
     int n;
 

@@ -34,7 +34,20 @@ struct xm_link_params {
     /* Called when the handshake succeeds (up) and when the link is lost. */
     void (*on_state)(void *owner, bool up);
     void *owner;
+    /* Per-stanza limits on what the server sends (0: 16 MiB), and who
+     * hears of a stanza that broke one of them: it was skipped, the link
+     * carries on; top is its childless top-level element with from, to,
+     * id and type (lent; NULL when memory ran out), why a sentence.
+     * Without on_reject, such a stanza fails the stream. */
+    size_t max_stanza_bytes;
+    void (*on_reject)(void *owner, xmpp_stanza_t *top, const char *why);
 };
+
+/* The per-stanza limits of the link's parser (docs/security.md): depth,
+ * attributes per element, elements per stanza; size from the params. */
+#define XM_LINK_MAX_DEPTH 64
+#define XM_LINK_MAX_ATTRS 64
+#define XM_LINK_MAX_ELEMENTS 4096
 
 /* Creates a link on base; nothing happens until xm_link_start.
  * Returns NULL when out of memory. */

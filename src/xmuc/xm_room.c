@@ -188,6 +188,7 @@ void xm_room_free(xm_room *r)
     if (r->occ && r->view)
         drop_occupants(r);
     drop_forgotten(r);
+    xm_room_verify_clear(r);
     xm_seg_free(r->seg);
     vm_free(r->view);
     xm_map_free(r->affils);
@@ -1253,7 +1254,8 @@ static void handle_iq(xm_room *r, xmpp_stanza_t *iq, const char *nick)
         return;
     }
     if (type && (!strcmp(type, "result") || !strcmp(type, "error"))) {
-        xm_room_gc_answer(r, iq); /* the room asks only probes */
+        if (!xm_room_verify_answer(r, iq))
+            xm_room_gc_answer(r, iq); /* else the room asks only probes */
         return;
     }
     if (!type || (strcmp(type, "get") && strcmp(type, "set")))

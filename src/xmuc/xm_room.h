@@ -98,6 +98,18 @@ void xm_room_forget_all(xm_room *r);
  * removed (unavailable, status 332) so their clients can rejoin. */
 void xm_room_notify_forgotten(xm_room *r);
 
+/* After a link loss shorter than the grace (the occupants were kept):
+ * pings every occupant (XEP-0199) from the room's JID.  One whose answer
+ * is an error (its session is gone, or its client cannot answer pings)
+ * is removed with status 333; one that answers, or does not answer
+ * within timeout_ms, stays. */
+void xm_room_verify_occupants(xm_room *r, uint64_t timeout_ms);
+/* Keeps the room, even when it is empty and temporary, until until_ms
+ * (the environment's clock): after a link loss, so that nobody else can
+ * re-create it, and take its ownership, while its occupants rejoin. */
+void xm_room_hold(xm_room *r, uint64_t until_ms);
+bool xm_room_held(const xm_room *r);
+
 /* Saves configuration, affiliations and subject as "name value" lines;
  * xm_room_load reads them back into a room without occupants.  0, or -1
  * (load: with the offending line number in *line). */

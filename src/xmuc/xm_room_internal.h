@@ -34,6 +34,13 @@ struct xm_forgotten {
     char *jid, *nick;
 };
 
+/* A ping sent to an occupant after a link loss (xm_room_link.c). */
+struct xm_verify {
+    char id[24];     /* the ping's id */
+    char *jid;       /* the occupant's real JID */
+    uint64_t expires;
+};
+
 /* An IQ relayed to an occupant, waiting for its answer (XEP-0045 7.7). */
 #define XM_RELAYS 256
 struct xm_relay {
@@ -79,6 +86,10 @@ struct xm_room {
     volatile uint64_t *seq_slot; /* seq kept here too (mmap), or NULL */
     uint32_t seq_index;         /* its 1-based index; 0: none */
     uint64_t restored_ms;       /* restored at; 0: not (or grace over) */
+    struct xm_verify *verify;   /* after a link loss: pings awaiting answers */
+    size_t n_verify;
+    uint64_t verify_counter;
+    uint64_t hold_until;        /* kept, even empty and temporary, until then */
     size_t in_bytes;            /* wire size of the stanza being handled */
 };
 
@@ -128,6 +139,13 @@ void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
                        xmpp_stanza_t *m, xmpp_stanza_t *g);
 /* A result or error addressed to the room itself: a probe's answer. */
 void xm_room_gc_answer(xm_room *r, xmpp_stanza_t *iq);
+
+/* In xm_room_link.c */
+/* A result or error addressed to the room: true when it answers one of
+ * the room's verification pings (and was handled). */
+bool xm_room_verify_answer(xm_room *r, xmpp_stanza_t *iq);
+/* Forgets the pings still waiting (the room is being freed). */
+void xm_room_verify_clear(xm_room *r);
 
 /* In xm_room_admin.c */
 void xm_room_handle_owner(xm_room *r, xmpp_stanza_t *iq, const char *type,

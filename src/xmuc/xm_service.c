@@ -12,6 +12,7 @@
 #include "xm_quota.h"
 #include "xm_room_live.h"
 #include "xm_store.h"
+#include "xs_jid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +27,18 @@ struct xm_service {
     bool link_was_down;
     xm_live *live; /* with a data folder: rooms' live state (restarts) */
     bool graced;   /* some restored room may still be in its grace */
+    bool forgot;          /* the link stayed down past the grace */
+    uint64_t down_since;  /* when the link went down */
     struct xm_budget budget;   /* from max_memory; unused when 0 */
     struct xm_mark busy;       /* set while the output queue is high */
     xm_quota *quota;           /* who may create rooms */
     size_t occupants;          /* across rooms */
 };
+
+static uint64_t now_of(xm_service *s)
+{
+    return s->cfg.now_ms(s);
+}
 
 static bool is_admin(void *ctx, const char *bare)
 {
@@ -56,18 +64,14 @@ static void room_changed(void *ctx, xm_room *r)
         xm_store_remove(s->cfg.data_dir, xm_room_name(r));
 }
 
-static uint64_t now_ms(const xm_service *s)
-{
-    return s->cfg.now_ms(s->cfg.clock_ctx);
-}
-
-/* Frees r when it is destroyed, or empty and temporary (and not restored
- * moments ago: its occupants are on their way back). */
+/* Frees r when it is destroyed, or empty, temporary and not held (nor
+ * restored moments ago: its occupants are on their way back). */
 static void reap(xm_service *s, xm_room *r)
 {
     if (!xm_room_destroyed(r) &&
         (xm_room_size(r) > 0 || xm_room_config(r)->persistent ||
-         xm_room_live_graced(r, now_ms(s), XM_LIVE_GRACE_MS)))
+         xm_room_held(r) ||
+         xm_room_live_graced(r, now_of(s), XM_LIVE_GRACE_MS)))
         return;
     xm_debug("room %s is gone", xm_room_name(r));
     xm_quota_gone(s->quota, xm_room_name(r));
@@ -188,11 +192,12 @@ static int restore_room(void *ctx, const char *name, char *text)
     if (xm_room_live_occupants(r, occupants) < 0)
         xm_warn("room %s: some occupants could not be restored", name);
     slot = xm_live_slot(s->live, h.slot);
-    if (xm_room_live_restore(r, &h, slot, now_ms(s))) {
+    if (xm_room_live_restore(r, &h, slot, now_of(s))) {
         xm_live_claim(s->live, h.slot);
         xm_room_live_bind(r, slot, h.slot);
     }
     s->link_was_down = true; /* the first link up tells them to rejoin */
+    s->forgot = true;
     s->graced = true;
     return 0;
 }
@@ -427,6 +432,41 @@ static bool room_name_ok(const char *node)
     return true;
 }
 
+/* Brings the room name (node, in place) and the nick (*resource, then
+ * pointing into nick) to their canonical forms: nodeprep and
+ * resourceprep (docs/protocol.md).  -1 after answering jid-malformed when
+ * one cannot be. */
+static int canonical(xm_service *s, xmpp_stanza_t *st, char *node, size_t nlen,
+                     const char **resource, char *nick, size_t nicklen)
+{
+    if (!room_name_ok(node) || xs_jid_nodeprep(node, node, nlen) < 0) {
+        error_reply(s, st, "modify", "jid-malformed", "not a valid room name");
+        return -1;
+    }
+    if (*resource && **resource &&
+        xs_jid_resourceprep(*resource, nick, nicklen) < 0) {
+        error_reply(s, st, "modify", "jid-malformed", "not a valid nickname");
+        return -1;
+    }
+    if (*resource && **resource)
+        *resource = nick;
+    return 0;
+}
+
+/* An available presence naming a view manager that does not exist:
+ * not-acceptable (true), whether the room exists or not. */
+static bool unknown_manager(xm_service *s, xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join", XM_NS_ORBWEB);
+    const char *m = j ? xmpp_stanza_get_attribute(j, "manager") : NULL;
+
+    if (!m || xm_manager_known(m) || strcmp(xmpp_stanza_get_name(st), "presence") ||
+        xmpp_stanza_get_type(st))
+        return false;
+    error_reply(s, st, "modify", "not-acceptable", "no such view manager");
+    return true;
+}
+
 /* Why bare may not create a room now (an error condition, with its
  * type and text), or NULL after recording the creation.  Service admins
  * are exempt from the per-JID rate and quota, not from the bounds. */
@@ -458,22 +498,24 @@ static const char *creation_refusal(xm_service *s, const char *bare,
 }
 
 /* A stanza for a room that does not exist: an available presence with a
- * nick creates it; anything else is answered item-not-found. */
+ * nick creates it (without one: jid-malformed, XEP-0045 7.2.1); anything
+ * else is answered item-not-found. */
 static void to_missing_room(xm_service *s, xmpp_stanza_t *st, const char *node,
                             const char *nick, size_t bytes)
 {
-    bool join = !strcmp(xmpp_stanza_get_name(st), "presence") &&
-                !xmpp_stanza_get_type(st) && nick && *nick;
+    bool presence = !strcmp(xmpp_stanza_get_name(st), "presence") &&
+                    !xmpp_stanza_get_type(st);
+    bool join = presence && nick && *nick;
     const char *cond, *etype, *text;
     char bare[1024];
     xm_room *r;
 
-    if (!join) {
-        error_reply(s, st, "cancel", "item-not-found", "no such room");
+    if (presence && !join) {
+        error_reply(s, st, "modify", "jid-malformed", "a nickname is required");
         return;
     }
-    if (!room_name_ok(node)) {
-        error_reply(s, st, "modify", "jid-malformed", "not a valid room name");
+    if (!join) {
+        error_reply(s, st, "cancel", "item-not-found", "no such room");
         return;
     }
     xm_bare(xmpp_stanza_get_from(st), bare, sizeof bare);
@@ -506,7 +548,7 @@ void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes)
 {
     const char *name = xmpp_stanza_get_name(st), *to = xmpp_stanza_get_to(st);
     const char *type = xmpp_stanza_get_type(st), *resource;
-    char node[1024];
+    char node[1024], nick[1024];
     xm_room *r;
 
     xm_stats_count(s->stats, XM_IN, st, bytes);
@@ -525,6 +567,9 @@ void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes)
             error_reply(s, st, "cancel", "service-unavailable", NULL);
         return;
     }
+    if (canonical(s, st, node, sizeof node, &resource, nick, sizeof nick) < 0 ||
+        unknown_manager(s, st))
+        return;
     if (!(r = xm_map_get(s->rooms, node))) {
         to_missing_room(s, st, node, resource, bytes);
         return;
@@ -540,6 +585,22 @@ void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes)
     reap(s, r);
 }
 
+/* A stanza the link skipped (too deep, too large...): bounced, so the
+ * sender learns why; addressed to us or it is not answered at all. */
+void xm_service_reject(xm_service *s, xmpp_stanza_t *top, const char *why)
+{
+    const char *to = top ? xmpp_stanza_get_to(top) : NULL, *resource;
+    const char *name = top ? xmpp_stanza_get_name(top) : "";
+    char node[1024];
+
+    if (!to || !xmpp_stanza_get_from(top) ||
+        !split_to(s, to, node, sizeof node, &resource) ||
+        (strcmp(name, "message") && strcmp(name, "presence") && strcmp(name, "iq")))
+        return;
+    xm_stats_count(s->stats, XM_IN, top, 0);
+    error_reply(s, top, "modify", "policy-violation", why);
+}
+
 /* ---- the link and shutdown ------------------------------------------------------- */
 
 static int forget(void *ctx, const char *key, void *value)
@@ -549,42 +610,97 @@ static int forget(void *ctx, const char *key, void *value)
     return 0;
 }
 
-void xm_service_link_down(xm_service *s)
+/* Past the grace (or without one): occupants are forgotten. */
+static void forget_occupants(xm_service *s)
 {
     xm_map_each(s->rooms, forget, NULL);
     s->occupants = 0;
-    s->link_was_down = true;
+    s->forgot = true;
+    xm_warn("the link has been down for %llu s or more: occupants are "
+            "dropped and will be told to rejoin once it is back",
+            (unsigned long long)(s->cfg.link_grace_ms / 1000));
 }
 
-struct reap_list {
+void xm_service_link_down(xm_service *s)
+{
+    s->link_was_down = true;
+    s->down_since = now_of(s);
+    s->forgot = false;
+    if (!s->cfg.link_grace_ms)
+        forget_occupants(s);
+}
+
+/* Rooms to visit after the link is back; reaping waits until the walk
+ * over the map is over. */
+struct room_list {
     xm_room **rooms;
     size_t n;
+    xm_service *s;
 };
 
-static int notify(void *ctx, const char *key, void *value)
+static int back_up(void *ctx, const char *key, void *value)
 {
-    struct reap_list *l = ctx;
+    struct room_list *l = ctx;
+    uint64_t grace = l->s->cfg.link_grace_ms;
 
     (void)key;
-    xm_room_notify_forgotten(value);
+    xm_room_hold(value, now_of(l->s) + grace);
+    if (l->s->forgot)
+        xm_room_notify_forgotten(value);
+    else
+        xm_room_verify_occupants(value, grace < 10000 ? grace : 10000);
     if (l->rooms)
         l->rooms[l->n++] = value;
     return 0;
 }
 
-void xm_service_link_up(xm_service *s)
+/* Calls fn for every room, then reaps those it left empty. */
+static void visit_and_reap(xm_service *s, int (*fn)(void *, const char *, void *))
 {
-    struct reap_list l = {calloc(xm_map_size(s->rooms) + 1, sizeof(xm_room *)), 0};
+    struct room_list l = {calloc(xm_map_size(s->rooms) + 1, sizeof(xm_room *)), 0, s};
 
-    if (!s->link_was_down) {
-        free(l.rooms);
-        return;
-    }
-    s->link_was_down = false;
-    xm_map_each(s->rooms, notify, &l);
+    xm_map_each(s->rooms, fn, &l);
     for (size_t i = 0; i < l.n; i++)
         reap(s, l.rooms[i]);
     free(l.rooms);
+}
+
+void xm_service_link_up(xm_service *s)
+{
+    if (!s->link_was_down)
+        return;
+    s->link_was_down = false;
+    if (!s->forgot)
+        xm_info("the link is back within the grace: occupants are kept, "
+                "and each is pinged");
+    visit_and_reap(s, back_up);
+    s->forgot = false;
+}
+
+static int list_room(void *ctx, const char *key, void *value)
+{
+    struct room_list *l = ctx;
+
+    (void)key;
+    if (l->rooms)
+        l->rooms[l->n++] = value;
+    return 0;
+}
+
+static void flush_live(xm_service *s);
+static void end_graces(xm_service *s, uint64_t now);
+
+void xm_service_tick(xm_service *s)
+{
+    if (s->live && xm_live_due(s->live, now_of(s)))
+        flush_live(s);
+    if (s->link_was_down) {
+        if (!s->forgot && now_of(s) - s->down_since >= s->cfg.link_grace_ms)
+            forget_occupants(s);
+        return; /* nothing is reaped while the link is down */
+    }
+    end_graces(s, now_of(s));
+    visit_and_reap(s, list_room);
 }
 
 static int evict(void *ctx, const char *key, void *value)
@@ -607,14 +723,14 @@ static int save_live(void *ctx, const char *key, void *value)
 
 static void flush_live(xm_service *s)
 {
-    uint64_t t0 = now_ms(s);
+    uint64_t t0 = now_of(s);
 
     xm_map_each(s->rooms, save_live, s);
-    xm_live_flushed(s->live, t0, now_ms(s) - t0);
+    xm_live_flushed(s->live, t0, now_of(s) - t0);
 }
 
 struct graced {
-    struct reap_list *l;
+    struct room_list *l;
     uint64_t now;
     size_t still; /* rooms still in their grace */
 };
@@ -634,7 +750,7 @@ static int collect_graced(void *ctx, const char *key, void *value)
  * over the rooms only while some restored room may be in its grace). */
 static void end_graces(xm_service *s, uint64_t now)
 {
-    struct reap_list l = {NULL, 0};
+    struct room_list l = {NULL, 0, s};
     struct graced g = {&l, now, 0};
 
     if (!s->graced ||
@@ -649,16 +765,6 @@ static void end_graces(xm_service *s, uint64_t now)
     free(l.rooms);
 }
 
-void xm_service_tick(xm_service *s)
-{
-    uint64_t now = now_ms(s);
-
-    if (!s->live)
-        return;
-    end_graces(s, now);
-    if (xm_live_due(s->live, now))
-        flush_live(s);
-}
 
 void xm_service_shutdown(xm_service *s)
 {

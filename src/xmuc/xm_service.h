@@ -28,6 +28,10 @@ struct xm_service_config {
     uint64_t (*now_ms)(void *ctx);
     void *clock_ctx;
     uint64_t seed;
+    /* Rooms and occupants outlive a link loss this long (0: occupants
+     * are forgotten at once, as before), and empty temporary rooms are
+     * held this long after the link is back (docs/xmucd.md). */
+    uint64_t link_grace_ms;
     /* Bounded resources (docs/security.md); zero: unbounded. */
     size_t max_memory;         /* bytes; the queue marks and the room and
                                   occupant budget derive from it */
@@ -51,17 +55,25 @@ void xm_service_free(xm_service *s);
 /* Handles one stanza from the server (bytes: its size on the wire). */
 void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes);
 
-/* The link to the server went down: occupants are forgotten (their
- * sessions may be gone).  When it is back up, xm_service_link_up tells
- * each of them it was removed (unavailable, status 332) so clients
- * rejoin, and reaps rooms left empty. */
+/* A stanza that broke one of the link's per-stanza limits was skipped:
+ * its sender gets policy-violation (modify) when top (its childless
+ * top-level element, may be NULL) still says who sent it to us. */
+void xm_service_reject(xm_service *s, xmpp_stanza_t *top, const char *why);
+
+/* The link to the server went down: rooms and occupants are kept for
+ * the grace period.  If it is back within it, xm_service_link_up pings
+ * every occupant (those whose session ended are removed, status 333).
+ * Past it (xm_service_tick notices), occupants are forgotten, and once
+ * the link is up each of them is told it was removed (unavailable,
+ * status 332) so clients rejoin.  Either way, rooms left empty are held
+ * for the grace period after the link is up, then reaped. */
 void xm_service_link_down(xm_service *s);
 void xm_service_link_up(xm_service *s);
 
-/* Once a second or so: with a data folder, saves the rooms' live state
- * (at most once a second, paced to a tenth of the time) and removes
- * restored rooms left empty past their grace (docs/xmucd.md,
- * "Restarts"). */
+/* Runs what is due on the clock, every second or so: the end of a link
+ * grace period; with a data folder, saving the rooms' live state (at most
+ * once a second, paced to a tenth of the time) and removing restored
+ * rooms left empty past their grace (docs/xmucd.md, "Restarts"). */
 void xm_service_tick(xm_service *s);
 
 /* Before exiting: every occupant gets unavailable with status 332 (after

@@ -52,6 +52,12 @@ static void on_stanza(void *owner, xmpp_stanza_t *stanza, size_t bytes)
     xm_service_handle(d->service, stanza, bytes);
 }
 
+static void on_reject(void *owner, xmpp_stanza_t *top, const char *why)
+{
+    struct daemon *d = owner;
+    xm_service_reject(d->service, top, why);
+}
+
 static void on_state(void *owner, bool up)
 {
     struct daemon *d = owner;
@@ -60,8 +66,8 @@ static void on_state(void *owner, bool up)
         xm_service_link_up(d->service);
         return;
     }
-    xm_warn("lost the server; occupants are dropped and told to rejoin "
-            "once it is back (rooms stay)");
+    xm_warn("lost the server; rooms and occupants are kept for the grace "
+            "period while reconnecting");
     xm_service_link_down(d->service);
 }
 
@@ -81,16 +87,16 @@ static int tick_room(void *ctx, xm_room *r)
     return 0;
 }
 
-/* Once a second: rooms with work of their own (segment probes of
- * tapbcast rooms) do it even when no stanza arrives; the service saves
- * its live state. */
+/* Once a second: the service's clock work (link grace, live state),
+ * then rooms with work of their own (segment probes of tapbcast rooms)
+ * do it even when no stanza arrives. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
 
     (void)fd, (void)what;
-    xm_service_each_room(d->service, tick_room, NULL);
     xm_service_tick(d->service);
+    xm_service_each_room(d->service, tick_room, NULL);
 }
 
 static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
@@ -103,6 +109,7 @@ static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
         .admins = (const char *const *)cfg->admins, .data_dir = cfg->data_dir,
         .default_manager = cfg->default_manager, .now_ms = now_ms,
         .seed = (uint64_t)time(NULL) ^ (uint64_t)getpid(),
+        .link_grace_ms = (uint64_t)cfg->link_grace_s * 1000u,
         .max_memory = (size_t)cfg->max_memory_mb << 20,
         .out_bytes_per_s = cfg->out_kb_per_s * 1024u,
         .out_bytes_burst = cfg->out_kb_burst * 1024u,
@@ -161,6 +168,7 @@ static int run(const struct xm_config *cfg)
         .reconnect_min_ms = cfg->reconnect_min_ms,
         .reconnect_max_ms = cfg->reconnect_max_ms,
         .on_stanza = on_stanza, .on_state = on_state, .owner = &d,
+        .max_stanza_bytes = cfg->max_stanza_bytes, .on_reject = on_reject,
     };
     struct xm_budget b;
     int rc = 1;

@@ -20,7 +20,7 @@ void fuzz_stanzas(const uint8_t *data, size_t size,
                   void (*fn)(void *ud, xmpp_stanza_t *st, size_t bytes),
                   void *ud)
 {
-    struct xs_callbacks cb = {NULL, fn, NULL};
+    struct xs_callbacks cb = {.on_stanza = fn};
     struct xs_limits lim = {.max_stanza_bytes = 65536, .max_depth = 32};
     xs_parser *p = xs_parser_new(fuzz_ctx(), &lim, &cb, ud);
 

@@ -147,3 +147,25 @@ Test(xm_config, refusals_say_what_to_fix)
         xm_config_clear(&c);
     }
 }
+
+Test(xm_config, link_grace)
+{
+    struct xm_config c;
+    char err[256];
+
+    setenv("XMUCD_SECRET", "s3", 1);
+    cr_assert_eq(load(&c, err, sizeof err, "--server", "127.0.0.1:5347",
+                      "--domain", "rooms.example.org", NULL), 0, "%s", err);
+    cr_expect_eq(c.link_grace_s, 60, "the default");
+    xm_config_clear(&c);
+    cr_assert_eq(load(&c, err, sizeof err, "--server", "127.0.0.1:5347",
+                      "--domain", "rooms.example.org", "--link-grace-s", "0", NULL),
+                 0, "%s", err);
+    cr_expect_eq(c.link_grace_s, 0);
+    xm_config_clear(&c);
+    cr_expect_eq(load(&c, err, sizeof err, "--server", "127.0.0.1:5347",
+                      "--domain", "rooms.example.org", "--link-grace-s", "-1", NULL),
+                 -1);
+    cr_expect(strstr(err, "link_grace_s"), "%s", err);
+    xm_config_clear(&c);
+}

@@ -63,17 +63,24 @@ static void teardown(void)
 
 TestSuite(room, .init = setup, .fini = teardown, .timeout = 120);
 
-static xm_service *service(const char *data_dir)
+/* A service whose rooms outlive a link loss for grace_ms (0: not). */
+static xm_service *service_grace(const char *data_dir, uint64_t grace_ms)
 {
     struct xm_service_config c = {
         .domain = DOMAIN, .max_rooms = 10, .max_occupants = 1000,
         .max_stanza_bytes = 4096, .rate_per_s = 10, .rate_burst = 20,
-        .admins = admins, .data_dir = data_dir, .now_ms = now, .seed = 7};
+        .admins = admins, .data_dir = data_dir, .now_ms = now, .seed = 7,
+        .link_grace_ms = grace_ms};
     char err[256];
     xm_service *s = xm_service_new(&c, &out, err, sizeof err);
 
     cr_assert(s, "%s", err);
     return s;
+}
+
+static xm_service *service(const char *data_dir)
+{
+    return service_grace(data_dir, 0);
 }
 
 static void feed(xm_service *s, const char *fmt, ...)
@@ -1064,5 +1071,216 @@ Test(room, iqs_between_occupants_are_relayed)
     feed(s, "<iq type='get' id='x' from='eve@test/r' to='r@" DOMAIN "/bob'>"
             "<query xmlns='jabber:iq:version'/></iq>");
     cr_expect_str_eq(error_of(0), "not-acceptable");
+    xm_service_free(s);
+}
+
+/* ---- link loss with a grace period (docs/xmucd.md) ------------------------ */
+
+/* The pings xmucd sent since the last clear_sent: answers each with a
+ * result, or an error when the pinged JID starts with gone_prefix. */
+static int answer_pings(xm_service *s, const char *gone_prefix)
+{
+    xmpp_stanza_t *q[16];
+    int n = 0;
+
+    for (size_t i = 0; i < n_sent && n < 16; i++)
+        if (!strcmp(xmpp_stanza_get_name(sent[i]), "iq") &&
+            xmpp_stanza_get_child_by_name_and_ns(sent[i], "ping", "urn:xmpp:ping"))
+            q[n++] = xmpp_stanza_copy(sent[i]);
+    for (int i = 0; i < n; i++) {
+        const char *to = xmpp_stanza_get_to(q[i]);
+        bool gone = gone_prefix && !strncmp(to, gone_prefix, strlen(gone_prefix));
+        cr_expect_str_eq(xmpp_stanza_get_from(q[i]), "r@" DOMAIN);
+        feed(s, "<iq type='%s' id='%s' from='%s' to='r@" DOMAIN "'>%s</iq>",
+             gone ? "error" : "result", xmpp_stanza_get_id(q[i]), to,
+             gone ? "<error type='cancel'><service-unavailable xmlns="
+                    "'urn:ietf:params:xml:ns:xmpp-stanzas'/></error>" : "");
+        xmpp_stanza_release(q[i]);
+    }
+    return n;
+}
+
+/* The last presence sent to `to`, or -1. */
+static long last_presence_to(const char *to)
+{
+    for (long i = (long)n_sent - 1; i >= 0; i--)
+        if (!strcmp(xmpp_stanza_get_to(sent[i]), to) &&
+            !strcmp(xmpp_stanza_get_name(sent[i]), "presence"))
+            return i;
+    return -1;
+}
+
+/* How many stanzas sent since the last clear_sent carry status code. */
+static int with_status(const char *code)
+{
+    int n = 0;
+
+    for (size_t i = 0; i < n_sent; i++)
+        if (!strcmp(xmpp_stanza_get_name(sent[i]), "presence") &&
+            has_status(sent[i], code))
+            n++;
+    return n;
+}
+
+/* A service with a 60 s grace, alice and bob in room r, and the link
+ * down for down_ms (the service's clock ticking meanwhile). */
+static xm_service *link_lost_for(uint64_t down_ms)
+{
+    xm_service *s = service_grace(NULL, 60000);
+
+    join(s, "r", "alice", NULL);
+    join(s, "r", "bob", NULL);
+    clear_sent();
+    xm_service_link_down(s);
+    clock_ms += down_ms;
+    xm_service_tick(s);
+    return s;
+}
+
+Test(room, a_link_loss_within_the_grace_keeps_occupants)
+{
+    xm_service *s = link_lost_for(30000);
+    long i;
+
+    cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 2, "occupants kept");
+    xm_service_link_up(s);
+    cr_expect_eq(with_status("332"), 0, "nobody is told to rejoin");
+    cr_assert_eq(answer_pings(s, "bob@"), 2, "each occupant is pinged");
+    cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 1, "bob's session is gone");
+    i = last_to("alice@test/r");
+    cr_assert_geq(i, 0);
+    cr_expect(has_status(sent[i], "333") && xmpp_stanza_get_type(sent[i]),
+              "alice sees bob leave: %s", text(i));
+    clear_sent();
+    feed(s, "<message type='groupchat' from='alice@test/r' to='r@" DOMAIN "'>"
+            "<body>still here</body></message>");
+    cr_expect_eq(n_sent, 1, "groupchat still flows");
+    xm_service_free(s);
+}
+
+Test(room, past_the_grace_occupants_are_told_to_rejoin)
+{
+    xm_service *s = link_lost_for(61000);
+
+    cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 0, "forgotten");
+    xm_service_link_up(s);
+    cr_expect_eq(with_status("332"), 2);
+    cr_expect_eq(xm_service_rooms(s), 1, "the empty room is held");
+    clock_ms += 61000;
+    xm_service_tick(s);
+    cr_expect_eq(xm_service_rooms(s), 0, "and reaped after the grace");
+    xm_service_free(s);
+}
+
+/* Attack 4, second half: the attacker rejoins an emptied temporary room
+ * first.  It joins the kept room as a plain participant: no 201, no
+ * owner, no owner form, no kick; the owner gets its room back. */
+static void owner_keeps_the_room(uint64_t down_ms)
+{
+    xm_service *s = link_lost_for(down_ms);
+    long i;
+
+    xm_service_link_up(s);
+    answer_pings(s, ""); /* within the grace: every session is gone */
+    cr_assert_eq(xm_room_size(xm_service_room(s, "r")), 0);
+    cr_assert_eq(xm_service_rooms(s), 1, "the emptied room is held");
+    clear_sent();
+    join(s, "r", "mallory", NULL);
+    i = last_presence_to("mallory@test/r");
+    cr_assert_geq(i, 0);
+    cr_expect(has_status(sent[i], "110") && !has_status(sent[i], "201"),
+              "mallory: %s", text(i));
+    cr_expect(strstr(text(i), "affiliation=\"none\""), "%s", text(i));
+    cr_expect_eq(xm_room_affiliation(xm_service_room(s, "r"), "alice@test"),
+                 XM_AFFIL_OWNER);
+    clear_sent();
+    feed(s, "<iq type='get' id='o' from='mallory@test/r' to='r@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#owner'/></iq>");
+    cr_expect_str_eq(error_of(0), "forbidden");
+    join(s, "r", "alice", NULL);
+    i = last_presence_to("alice@test/r");
+    cr_expect(strstr(text(i), "affiliation=\"owner\""), "%s", text(i));
+    clear_sent();
+    feed(s, "<iq type='set' id='k' from='mallory@test/r' to='r@" DOMAIN "'>"
+            "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+            "<item nick='alice' role='none'/></query></iq>");
+    cr_expect_str_eq(error_of(0), "forbidden");
+    cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 2);
+    xm_service_free(s);
+}
+
+Test(room, ownership_survives_a_short_link_loss)
+{
+    owner_keeps_the_room(5000);
+}
+
+Test(room, ownership_survives_a_long_link_loss)
+{
+    owner_keeps_the_room(120000);
+}
+
+/* ---- canonical JIDs (docs/protocol.md) -------------------------------------- */
+
+Test(room, room_names_and_nicks_are_canonical)
+{
+    xm_service *s = service(NULL);
+    long i;
+
+    join(s, "CaseRoom", "Alice", NULL);
+    cr_assert(xm_service_room(s, "caseroom"), "the room is named by its nodeprep form");
+    cr_expect_null(xm_service_room(s, "CaseRoom"));
+    i = last_presence_to("Alice@test/r");
+    cr_assert_geq(i, 0);
+    cr_expect_str_eq(xmpp_stanza_get_from(sent[i]), "caseroom@" DOMAIN "/Alice",
+                     "nicks keep their case (resourceprep)");
+    clear_sent();
+    feed(s, "<presence from='bob@test/r' to='CASEROOM@" DOMAIN "/bob'/>");
+    cr_expect_eq(xm_room_size(xm_service_room(s, "caseroom")), 2, "one room whatever the case");
+    clear_sent(); /* NFKC: e + combining acute is the nick caf\xc3\xa9 */
+    feed(s, "<presence from='carol@test/r' to='caseroom@" DOMAIN "/caf\x65\xcc\x81'/>");
+    i = last_presence_to("carol@test/r");
+    cr_expect_str_eq(xmpp_stanza_get_from(sent[i]), "caseroom@" DOMAIN "/caf\xc3\xa9");
+    clear_sent();
+    feed(s, "<presence from='dave@test/r' to='bad\xf3\xa0\x80\x81room@" DOMAIN "/dave'/>");
+    cr_expect_str_eq(error_of(0), "jid-malformed", "a prohibited character in a room name");
+    clear_sent();
+    feed(s, "<presence from='dave@test/r' to='caseroom@" DOMAIN "/da\xe2\x80\xa8ve'/>");
+    cr_expect_str_eq(error_of(0), "jid-malformed", "a line separator (U+2028) in a nick");
+    xm_service_free(s);
+}
+
+Test(room, a_join_without_a_nick_is_jid_malformed)
+{
+    xm_service *s = service(NULL);
+
+    feed(s, "<presence from='alice@test/r' to='newroom@" DOMAIN "'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    cr_expect_str_eq(error_of(0), "jid-malformed", "a room that does not exist");
+    cr_expect_eq(xm_service_rooms(s), 0);
+    join(s, "r", "alice", NULL);
+    clear_sent();
+    feed(s, "<presence from='bob@test/r' to='r@" DOMAIN "/'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    cr_expect_str_eq(error_of(0), "jid-malformed", "an empty nick");
+    clear_sent();
+    feed(s, "<presence from='bob@test/r' to='r@" DOMAIN "'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    cr_expect_str_eq(error_of(0), "jid-malformed", "an existing room");
+    xm_service_free(s);
+}
+
+Test(room, an_unknown_manager_is_not_acceptable)
+{
+    xm_service *s = service(NULL);
+
+    join(s, "r", "alice", "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='bogus'/>");
+    cr_expect_str_eq(error_of(0), "not-acceptable", "creating a room");
+    cr_expect_eq(xm_service_rooms(s), 0);
+    join(s, "r", "alice", "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='ring'/>");
+    cr_expect_str_eq(xm_room_config(xm_service_room(s, "r"))->manager, "ring");
+    clear_sent();
+    join(s, "r", "bob", "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='bogus'/>");
+    cr_expect_str_eq(error_of(0), "not-acceptable", "joining a room");
+    cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 1);
     xm_service_free(s);
 }

@@ -52,7 +52,8 @@ static void on_close(void *ud)
     ((struct seen *)ud)->closes++;
 }
 
-static const struct xs_callbacks cb = {on_open, on_stanza, on_close};
+static const struct xs_callbacks cb = {
+    .on_open = on_open, .on_stanza = on_stanza, .on_close = on_close};
 
 static void setup(void)
 {
@@ -391,4 +392,269 @@ Test(xs_parser, writer_round_trips)
         snprintf(many + strlen(many), sizeof many - strlen(many), " a%d='v%d'", i, i);
     strcat(many, "/>");
     round_trip(many);
+}
+
+/* ---- rejecting one stanza and carrying on --------------------------------- */
+
+struct rejects {
+    struct seen s;  /* stanzas delivered */
+    int n, code[4];
+    char top[4][512]; /* the rejected stanzas' top-level elements */
+    size_t bytes[4];
+};
+
+static void on_reject(void *ud, xmpp_stanza_t *top, int code, const char *why,
+                      size_t bytes)
+{
+    struct rejects *r = ud;
+    char *buf;
+    size_t len;
+
+    cr_assert(why && *why);
+    cr_assert(top, "no top-level element kept");
+    cr_assert_eq(xmpp_stanza_to_text(top, &buf, &len), 0);
+    if (r->n < 4) {
+        r->code[r->n] = code;
+        r->bytes[r->n] = bytes;
+        snprintf(r->top[r->n], sizeof r->top[0], "%s", buf);
+    }
+    r->n++;
+    xmpp_free(ctx, buf);
+}
+
+static const struct xs_callbacks rcb = {
+    .on_open = on_open, .on_stanza = on_stanza, .on_close = on_close,
+    .on_reject = on_reject};
+
+#define NEXT "<presence from='c@d/e' to='r@x/n'><show>away</show></presence>"
+#define TOP "<message from='evil@x/r' to='room@rooms.x' id='m1' type='groupchat'>"
+
+/* Appends s to the growing buffer *b. */
+static void add(char **b, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+
+    *b = realloc(*b, *len + n + 1);
+    cr_assert(*b);
+    memcpy(*b + *len, s, n + 1);
+    *len += n;
+}
+
+/* The header, TOP, `reps` times open, the body, `reps` times close,
+ * </message>, then NEXT. */
+static char *hostile(int reps, const char *open, const char *body,
+                     const char *close)
+{
+    char *b = NULL;
+    size_t len = 0;
+
+    add(&b, &len, HDR TOP);
+    for (int i = 0; i < reps; i++)
+        add(&b, &len, open);
+    add(&b, &len, body);
+    for (int i = 0; i < reps; i++)
+        add(&b, &len, close);
+    add(&b, &len, "</message>" NEXT);
+    return b;
+}
+
+/* Parses in with rejections on, in the given chunks: exactly one stanza
+ * rejected with code, its addressing kept and its children not, and the
+ * next stanza delivered whole. */
+static void rejected_then_next(const char *in, size_t chunk,
+                               const struct xs_limits *lim, int code)
+{
+    struct rejects r;
+    xs_parser *p = xs_parser_new(ctx, lim, &rcb, &r);
+    size_t len = strlen(in), stanza = len - strlen(HDR) - strlen(NEXT);
+
+    cr_assert(p);
+    memset(&r, 0, sizeof r);
+    cr_assert_eq(feed(p, in, chunk), XS_OK, "chunk %zu: %s", chunk,
+                 xs_parser_error_text(p));
+    cr_assert_eq(r.n, 1, "chunk %zu: %d rejected", chunk, r.n);
+    cr_expect_eq(r.code[0], code, "chunk %zu: code %d", chunk, r.code[0]);
+    cr_expect_eq(r.bytes[0], stanza, "chunk %zu: %zu bytes, not %zu", chunk,
+                 r.bytes[0], stanza);
+    cr_expect(strstr(r.top[0], "from=\"evil@x/r\"") && strstr(r.top[0], "to=\"room@rooms.x\"") &&
+              strstr(r.top[0], "id=\"m1\"") && strstr(r.top[0], "type=\"groupchat\"") &&
+              !strncmp(r.top[0], "<message", 8) && strstr(r.top[0], "/>"),
+              "kept %s", r.top[0]);
+    cr_assert_eq(r.s.stanzas, 1, "chunk %zu: the next stanza was lost", chunk);
+    cr_expect(!strncmp(r.s.text[0], "<presence", 9) &&
+              strstr(r.s.text[0], "<show>away</show>"), "%s", r.s.text[0]);
+    xs_parser_free(p);
+}
+
+Test(xs_parser, a_deep_stanza_is_rejected_and_the_next_one_parsed)
+{
+    static const int depths[] = {65, 100, 10000};
+
+    for (size_t i = 0; i < sizeof depths / sizeof depths[0]; i++) {
+        char *in = hostile(depths[i], "<a>", "deep", "</a>");
+        rejected_then_next(in, strlen(in), NULL, XS_ERR_TOO_DEEP);
+        rejected_then_next(in, 7, NULL, XS_ERR_TOO_DEEP);
+        free(in);
+    }
+}
+
+Test(xs_parser, a_wide_stanza_is_rejected_and_the_next_one_parsed)
+{
+    struct xs_limits lim = {.max_elements = 100};
+    char *in = hostile(200, "<a/>", "", "");
+
+    rejected_then_next(in, strlen(in), &lim, XS_ERR_TOO_MANY);
+    rejected_then_next(in, 5, &lim, XS_ERR_TOO_MANY);
+    free(in);
+}
+
+Test(xs_parser, many_attributes_are_rejected_and_the_next_one_parsed)
+{
+    char attrs[8192] = "<a", *in;
+    struct xs_limits lim = {.max_attrs = 64};
+
+    for (int i = 0; i < 65; i++)
+        snprintf(attrs + strlen(attrs), sizeof attrs - strlen(attrs), " a%d='v'", i);
+    strcat(attrs, ">");
+    in = hostile(1, attrs, "", "</a>");
+    rejected_then_next(in, strlen(in), &lim, XS_ERR_TOO_MANY);
+    rejected_then_next(in, 3, &lim, XS_ERR_TOO_MANY);
+    free(in);
+    /* the default (256) when no limit is given */
+    attrs[2] = '\0';
+    for (int i = 0; i < 257; i++)
+        snprintf(attrs + strlen(attrs), sizeof attrs - strlen(attrs), " b%d=''", i);
+    strcat(attrs, ">");
+    in = hostile(1, attrs, "", "</a>");
+    rejected_then_next(in, strlen(in), NULL, XS_ERR_TOO_MANY);
+    free(in);
+}
+
+Test(xs_parser, a_long_name_is_rejected_and_the_next_one_parsed)
+{
+    char name[XS_MAX_NAME + 100], open[sizeof name + 40], *in;
+
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    snprintf(open, sizeof open, "<a %s='v'>", name);
+    in = hostile(1, open, "", "</a>");
+    rejected_then_next(in, strlen(in), NULL, XS_ERR_TOO_BIG);
+    free(in);
+    snprintf(open, sizeof open, "<%s>", name);
+    in = hostile(1, open, "", "");
+    strcpy(strstr(in, "</message>"), "</");
+    in = realloc(in, strlen(in) + sizeof name + 200);
+    strcat(in, name);
+    strcat(in, "></message>" NEXT);
+    rejected_then_next(in, 11, NULL, XS_ERR_TOO_BIG);
+    free(in);
+}
+
+Test(xs_parser, a_huge_stanza_is_rejected_and_the_next_one_parsed)
+{
+    struct xs_limits lim = {.max_stanza_bytes = 1000};
+    char *text = malloc(100001), *in;
+
+    memset(text, 'x', 100000);
+    text[100000] = '\0';
+    in = hostile(1, "<body>", text, "</body>");
+    rejected_then_next(in, strlen(in), &lim, XS_ERR_TOO_BIG);
+    rejected_then_next(in, 333, &lim, XS_ERR_TOO_BIG);
+    free(in);
+    /* one attribute value larger than the stanza limit (a single token,
+     * which expat holds whole: within the skipping limit) */
+    lim.max_skip_bytes = 200000;
+    in = hostile(1, "<a v='", text, "'/>");
+    rejected_then_next(in, strlen(in), &lim, XS_ERR_TOO_BIG);
+    rejected_then_next(in, 4096, &lim, XS_ERR_TOO_BIG);
+    free(in);
+    free(text);
+}
+
+/* The top-level element itself breaks a limit (too many attributes on
+ * <message>): rejected at its own start tag, addressing kept. */
+Test(xs_parser, a_top_level_tag_over_a_limit_is_rejected)
+{
+    char in[8192] = HDR "<message from='evil@x/r' to='room@rooms.x' id='m1'"
+                        " type='groupchat'";
+    struct xs_limits lim = {.max_attrs = 8};
+    struct rejects r;
+    xs_parser *p = xs_parser_new(ctx, &lim, &rcb, &r);
+
+    for (int i = 0; i < 20; i++)
+        snprintf(in + strlen(in), sizeof in - strlen(in), " a%d='v'", i);
+    strcat(in, "><body>x</body></message>" NEXT);
+    memset(&r, 0, sizeof r);
+    cr_assert_eq(feed(p, in, 9), XS_OK, "%s", xs_parser_error_text(p));
+    cr_assert_eq(r.n, 1);
+    cr_expect_eq(r.code[0], XS_ERR_TOO_MANY);
+    cr_expect(strstr(r.top[0], "from=\"evil@x/r\"") && !strstr(r.top[0], "a1="),
+              "%s", r.top[0]);
+    cr_expect_eq(r.s.stanzas, 1);
+    xs_parser_free(p);
+}
+
+/* Several rejected stanzas in a row, between good ones. */
+Test(xs_parser, rejections_do_not_disturb_the_stanzas_around_them)
+{
+    char *in = hostile(100, "<a>", "", "</a>"), *twice;
+    size_t hdr = strlen(HDR);
+    struct rejects r;
+    xs_parser *p = xs_parser_new(ctx, NULL, &rcb, &r);
+
+    twice = malloc(2 * strlen(in) + 1);
+    strcpy(twice, in);
+    strcat(twice, in + hdr);
+    memset(&r, 0, sizeof r);
+    cr_assert_eq(feed(p, twice, 13), XS_OK, "%s", xs_parser_error_text(p));
+    cr_expect_eq(r.n, 2);
+    cr_expect_eq(r.s.stanzas, 2);
+    xs_parser_free(p);
+    free(in);
+    free(twice);
+}
+
+/* What skipping cannot bound fails the stream: nesting past the skip
+ * depth, one tag past the skip bytes, and malformed XML inside a
+ * rejected stanza. */
+Test(xs_parser, what_cannot_be_skipped_fails_the_stream)
+{
+    struct xs_limits deep = {.max_skip_depth = 1000};
+    struct xs_limits tag = {.max_stanza_bytes = 100, .max_skip_bytes = 2000};
+    char *in = hostile(1500, "<a>", "", "</a>"), *text = malloc(5001);
+    struct rejects r;
+    xs_parser *p = xs_parser_new(ctx, &deep, &rcb, &r);
+
+    memset(&r, 0, sizeof r);
+    cr_expect_eq(feed(p, in, 100), XS_ERR_TOO_DEEP);
+    cr_expect_eq(r.n, 0);
+    xs_parser_free(p);
+    free(in);
+    memset(text, 'x', 5000);
+    text[5000] = '\0';
+    in = hostile(1, "<a v='", text, "'/>");
+    p = xs_parser_new(ctx, &tag, &rcb, &r);
+    cr_expect_eq(feed(p, in, 100), XS_ERR_TOO_BIG);
+    cr_expect(strstr(xs_parser_error_text(p), "unfinished"), "%s", xs_parser_error_text(p));
+    xs_parser_free(p);
+    free(in);
+    free(text);
+    in = hostile(100, "<a>", "<b></c>", "</a>");
+    p = xs_parser_new(ctx, NULL, &rcb, &r);
+    cr_expect_eq(feed(p, in, 50), XS_ERR_SYNTAX);
+    xs_parser_free(p);
+    free(in);
+}
+
+/* Without on_reject, a stanza over a limit still fails the stream. */
+Test(xs_parser, without_on_reject_a_limit_fails_the_stream)
+{
+    struct xs_limits lim = {.max_elements = 10, .max_attrs = 4};
+    char *wide = hostile(20, "<a/>", "", ""), *attrs = hostile(1, "<a b='' c='' d='' e='' f=''>", "", "</a>");
+    struct seen s;
+
+    cr_expect_eq(parse(wide, 7, &s, &lim, NULL), XS_ERR_TOO_MANY);
+    cr_expect_eq(parse(attrs, 7, &s, &lim, NULL), XS_ERR_TOO_MANY);
+    free(wide);
+    free(attrs);
 }

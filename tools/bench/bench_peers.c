@@ -526,7 +526,8 @@ void bp_pool_free(bp_pool *pool)
 
 static bp_peer *new_peer(bp_pool *pool)
 {
-    static const struct xs_callbacks cb = {on_open, on_stanza, on_close};
+    static const struct xs_callbacks cb = {
+        .on_open = on_open, .on_stanza = on_stanza, .on_close = on_close};
     bp_peer *p = calloc(1, sizeof *p);
 
     if (!p)

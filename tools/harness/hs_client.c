@@ -140,6 +140,22 @@ void hs_client_send(hs_client *c, xmpp_stanza_t *stanza)
     xmpp_run_once(c->ctx, 0);
 }
 
+int hs_client_send_xmlv(hs_client *c, const char *fmt, va_list ap)
+{
+    char *xml = NULL;
+    xmpp_stanza_t *st;
+
+    if (vasprintf(&xml, fmt, ap) < 0)
+        return -1;
+    st = xmpp_stanza_new_from_string(c->ctx, xml);
+    free(xml);
+    if (!st)
+        return -1;
+    hs_client_send(c, st);
+    xmpp_stanza_release(st);
+    return 0;
+}
+
 struct match {
     const char *name, *id, *from;
     xmpp_stanza_t *found;

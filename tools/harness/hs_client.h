@@ -8,6 +8,7 @@
 #ifndef TOOLS_HARNESS_HS_CLIENT_H
 #define TOOLS_HARNESS_HS_CLIENT_H
 
+#include <stdarg.h>
 #include <strophe.h>
 
 typedef struct hs_client hs_client;
@@ -29,6 +30,10 @@ const char *hs_client_jid(hs_client *c);
 
 /* Sends a stanza (the caller keeps its reference). */
 void hs_client_send(hs_client *c, xmpp_stanza_t *stanza);
+
+/* Sends the stanza written by fmt and ap (vprintf), parsed by libstrophe.
+ * 0, or -1 when the text is not one well-formed element (nothing sent). */
+int hs_client_send_xmlv(hs_client *c, const char *fmt, va_list ap);
 
 /* Sends an iq get/set and waits for its result or error.  Returns the
  * reply (release it) or NULL on timeout. */

@@ -41,6 +41,8 @@ struct hs_proxy {
     pthread_t thread;
     pthread_mutex_t mu;
     bool stop;
+    bool cut;         /* hs_proxy_cut: hang up the current connection */
+    double hold_until; /* ... and take no new one before then (now_ms) */
     enum mode mode;
     char marker[128], end[64];
     size_t lead, one_by_one;
@@ -270,25 +272,28 @@ static void relay_once(hs_proxy *p)
 {
     struct pollfd f[3] = {{p->wake[0], POLLIN, 0}};
     int n = 1, rc = 0;
+    double hold_until;
 
     if (p->cfd >= 0 && (rc = flush(p)) < 0) { /* armed or released meanwhile */
         hang_up(p);
         return;
     }
 
-    if (p->cfd < 0)
-        f[n++] = (struct pollfd){p->lfd, POLLIN, 0};
-    else {
+    pthread_mutex_lock(&p->mu);
+    hold_until = p->hold_until;
+    pthread_mutex_unlock(&p->mu);
+    if (p->cfd >= 0) {
         f[n++] = (struct pollfd){p->cfd, POLLIN, 0};
         f[n++] = (struct pollfd){p->sfd, POLLIN, 0};
-    }
+    } else if (now_ms() >= hold_until) /* else held: nobody is taken */
+        f[n++] = (struct pollfd){p->lfd, POLLIN, 0};
     if (poll(f, (nfds_t)n, 1000) <= 0)
         return;
     if (f[0].revents) {
         char b[16];
         (void)!read(p->wake[0], b, sizeof b);
     }
-    if (p->cfd < 0 && f[1].revents)
+    if (p->cfd < 0 && n > 1 && f[1].revents)
         take_client(p);
     else if (p->cfd >= 0) {
         if (f[1].revents)
@@ -308,10 +313,13 @@ static void *run(void *arg)
 
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        bool stop = p->stop;
+        bool stop = p->stop, cut = p->cut;
+        p->cut = false;
         pthread_mutex_unlock(&p->mu);
         if (stop)
             return NULL;
+        if (cut)
+            hang_up(p);
         relay_once(p);
     }
 }
@@ -412,6 +420,15 @@ void hs_proxy_release(hs_proxy *p)
 {
     pthread_mutex_lock(&p->mu);
     p->mode = FREE;
+    pthread_mutex_unlock(&p->mu);
+    wake(p);
+}
+
+void hs_proxy_cut(hs_proxy *p, int hold_ms)
+{
+    pthread_mutex_lock(&p->mu);
+    p->cut = true;
+    p->hold_until = now_ms() + hold_ms;
     pthread_mutex_unlock(&p->mu);
     wake(p);
 }

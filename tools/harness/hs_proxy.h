@@ -41,4 +41,10 @@ bool hs_proxy_holding(hs_proxy *p, size_t *bytes);
 /* Sends what was held back and relays freely again. */
 void hs_proxy_release(hs_proxy *p);
 
+/* Closes the current connection (both sides), as a network failure
+ * would, and goes on accepting: the client may reconnect.  With
+ * hold_ms > 0, no new connection is taken for that long (connections
+ * wait in the listen queue), so the outage lasts at least hold_ms. */
+void hs_proxy_cut(hs_proxy *p, int hold_ms);
+
 #endif
