@@ -26,6 +26,13 @@
  * for the buffer horizon (`rounds` rounds).  Sequence numbers start at 1
  * per origin (xmucd stamps them).
  *
+ * Authenticity (issue 14): with a verify callback, each new message is
+ * checked once before it is buffered, forwarded or delivered; its
+ * signature (gc_sig.h) travels with it.  A seq more than `window` above
+ * the watermark is refused, and nothing another peer says (a digest's
+ * watermark or ranges) makes the engine skip: only what it holds and
+ * its own horizon do.
+ *
  * Wire records (message, digest, solicit) are C structs with a compact
  * binary encoding (gc_wire_encode / gc_wire_decode), bounded and safe on
  * hostile input, so the XMPP integration only wraps the bytes.

@@ -622,6 +622,9 @@ static bool no_token(struct obi_gc *g, const struct obi_ev *ev,
     if (rec->kind == GC_MSG || member(g, ev->from, ev->auth))
         return false;
     g->r->c->stats.gc_no_token++;
+    obi_logf(g->r->c, "debug", "a %s from %s for %s ignored: no valid "
+             "membership token", rec->kind == GC_DIGEST ? "digest" : "solicit",
+             ev->from, g->r->jid);
     return true;
 }
 

@@ -70,6 +70,24 @@ Test(gc_sig, message_verifies_and_every_tampering_fails)
     cr_assert_eq(gc_sig_msg_verify(other_key, &m, sig), GC_EAUTH);
 }
 
+/* Keys keep their contexts: a refusal leaves the key working, and one
+ * key signs and verifies many in a row. */
+Test(gc_sig, keys_are_reused_after_a_refusal)
+{
+    uint8_t sig[GC_SIG_LEN], bad[GC_SIG_LEN] = {0};
+    gc_sig_msg m = msg();
+
+    for (uint64_t q = 1; q <= 20; q++) {
+        m.seq = q;
+        cr_assert_eq(gc_sig_msg_sign(room_key, &m, sig), GC_OK);
+        cr_assert_eq(gc_sig_msg_verify(room_pub, &m, bad), GC_EAUTH);
+        cr_assert_eq(gc_sig_msg_verify(room_pub, &m, sig), GC_OK, "%llu",
+                     (unsigned long long)q);
+        m.seq = q + 1;
+        cr_assert_eq(gc_sig_msg_verify(room_pub, &m, sig), GC_EAUTH);
+    }
+}
+
 /* A signature made by another key (a member forging with its own key). */
 Test(gc_sig, another_key_does_not_pass)
 {
