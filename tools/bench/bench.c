@@ -76,6 +76,14 @@ double bench_now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+double bench_thread_cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 double bench_cpu_ms(int pid)
 {
     char path[64], buf[1024], *p;

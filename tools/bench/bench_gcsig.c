@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench.h"
 #include "cli.h"
@@ -58,14 +57,6 @@ static int do_token(struct ctx *c)
                                NULL);
 }
 
-static double cpu_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Median over ROUNDS of the CPU µs one call of fn takes; -1 when it
  * fails. */
 static double time_us(struct ctx *c, int (*fn)(struct ctx *), double secs)
@@ -73,14 +64,14 @@ static double time_us(struct ctx *c, int (*fn)(struct ctx *), double secs)
     double us[ROUNDS];
 
     for (int r = 0; r < ROUNDS; r++) {
-        double t0 = cpu_s(), t;
+        double t0 = bench_thread_cpu_s(), t;
         long n = 0;
 
         do {
             for (int i = 0; i < 64; i++, n++)
                 if (fn(c))
                     return -1;
-            t = cpu_s() - t0;
+            t = bench_thread_cpu_s() - t0;
         } while (t < secs / ROUNDS);
         us[r] = t * 1e6 / (double)n;
     }
