@@ -159,7 +159,10 @@ typedef void (*gc_gap_fn)(void *ctx, uint32_t origin, uint64_t first,
  * owner knows the key, gc_sig.h).  Called once per message, before it is
  * buffered, forwarded or delivered; never for a duplicate of one already
  * held or delivered, so a message costs one verification however many
- * copies arrive.  Returns 0 to accept.  Must not call the engine. */
+ * copies arrive.  Returns 0 to accept, GC_ENOMEM when it could not
+ * decide (the message is then not taken, and the engine returns
+ * GC_ENOMEM: the same message may come again), anything else to refuse.
+ * Must not call the engine. */
 typedef int (*gc_verify_fn)(void *ctx, const gc_msg *m);
 
 /* Optional allocator, as the view managers': NULL members mean libc's. */

@@ -223,12 +223,16 @@ static bool in_window(const gc *e, const struct gc_origin *o, uint64_t seq)
 }
 
 /* Asks the owner whether m is authentic (once per message: duplicates
- * never get here). */
+ * never get here).  GC_ENOMEM: undecided, nothing counted. */
 static int authentic(gc *e, const gc_msg *m)
 {
+    int rc;
+
     if (!e->cfg.verify)
         return GC_OK;
-    if (e->cfg.verify(e->cfg.app_ctx, m)) {
+    if ((rc = e->cfg.verify(e->cfg.app_ctx, m)) == GC_ENOMEM)
+        return GC_ENOMEM;
+    if (rc) {
         e->st.unverified++;
         return GC_EAUTH;
     }

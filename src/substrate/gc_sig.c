@@ -176,10 +176,12 @@ static int verify(const gc_sig_key *k, const struct tbs *t,
         return GC_EINVAL;
     if (!(md = EVP_MD_CTX_new()))
         return GC_ENOMEM;
-    ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, k->pkey) == 1 &&
-         EVP_DigestVerify(md, sig, GC_SIG_LEN, t->b, t->n) == 1;
+    /* Init fails with a valid key only for want of memory; a signature
+     * that does not verify (0) or is malformed (< 0) is refused */
+    ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, k->pkey) != 1 ? -1
+         : EVP_DigestVerify(md, sig, GC_SIG_LEN, t->b, t->n) == 1;
     EVP_MD_CTX_free(md);
-    return ok ? GC_OK : GC_EAUTH;
+    return ok < 0 ? GC_ENOMEM : ok ? GC_OK : GC_EAUTH;
 }
 
 int gc_sig_msg_sign(const gc_sig_key *k, const gc_sig_msg *m,

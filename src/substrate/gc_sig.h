@@ -16,7 +16,8 @@
  *
  * Results: 0, or a negative enum gc_result (gc.h): GC_EAUTH when a
  * signature or token does not verify, has expired or names someone else,
- * GC_EDECODE for a malformed token, GC_EINVAL, GC_ENOMEM. */
+ * GC_EDECODE for a malformed token, GC_EINVAL, GC_ENOMEM (OpenSSL could
+ * not allocate: nothing was decided, try again). */
 #ifndef SRC_SUBSTRATE_GC_SIG_H
 #define SRC_SUBSTRATE_GC_SIG_H
 

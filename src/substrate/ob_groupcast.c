@@ -315,25 +315,29 @@ static void gap(void *ctx, uint32_t origin, uint64_t first, uint64_t last)
 
 /* ---- authentication ---------------------------------------------------- */
 
-/* The engine's verifier: the room signed (room, seq, nick, body). */
+static struct obi_gc *engine(struct obi_room *r, int mode);
+
+/* The engine's verifier: the room signed (room, seq, nick, body).
+ * GC_ENOMEM when it could not tell (the engine then says so). */
 static int verify(void *ctx, const gc_msg *m)
 {
     struct obi_gc *g = ctx;
     char *nick = NULL, *body = NULL;
-    int rc = GC_EAUTH;
+    int rc = !g->key || !m->sig ? GC_EAUTH
+             : obi_gc_payload_decode(m->payload, m->len, &nick, &body);
 
-    if (g->key && m->sig &&
-        obi_gc_payload_decode(m->payload, m->len, &nick, &body) == OB_OK) {
+    if (rc == OB_OK) {
         gc_sig_msg sm = {g->r->jid, m->seq, nick, (const uint8_t *)body,
                          strlen(body)};
         rc = gc_sig_msg_verify(g->key, &sm, m->sig);
-    }
+    } else if (rc != OB_ENOMEM)
+        rc = GC_EAUTH; /* a malformed payload */
     free(nick);
     free(body);
-    if (rc)
-        g->r->c->stats.gc_unverified++;
-    else
+    if (rc == GC_OK)
         g->r->c->stats.gc_verified++;
+    else if (rc != GC_ENOMEM)
+        g->r->c->stats.gc_unverified++;
     return rc;
 }
 
@@ -366,17 +370,22 @@ static void tokens_forget(struct obi_gc *g)
     g->ntok = g->next_tok = 0;
 }
 
-static void set_key(struct obi_gc *g, const char *key)
+/* OB_ENOMEM, or OB_OK (a malformed key is logged and ignored). */
+static int set_key(struct obi_gc *g, const char *key)
 {
     ob_client *c = g->r->c;
     size_t len;
     unsigned char *pub = unb64(c, key, GC_SIG_KEY_LEN, GC_SIG_KEY_LEN, &len);
     gc_sig_key *k = NULL;
+    int rc = OB_OK;
 
-    if (!pub)
+    /* libstrophe says NULL for "malformed" and "out of memory" alike */
+    if (!pub && strlen(key) == 4 * ((GC_SIG_KEY_LEN + 2) / 3))
+        rc = OB_ENOMEM;
+    else if (!pub)
         obi_logf(c, "warn", "a malformed key for %s ignored", g->r->jid);
     else if ((!g->key || memcmp(pub, g->pub, GC_SIG_KEY_LEN)) &&
-             gc_sig_key_from_public(pub, &k) == GC_OK) {
+             (rc = gc_sig_key_from_public(pub, &k)) == GC_OK) {
         gc_sig_key_free(g->key);
         g->key = k;
         memcpy(g->pub, pub, GC_SIG_KEY_LEN);
@@ -384,26 +393,34 @@ static void set_key(struct obi_gc *g, const char *key)
     }
     if (pub)
         xmpp_free(c->ctx, pub);
+    return rc == GC_ENOMEM ? OB_ENOMEM : OB_OK;
 }
 
-/* The room's key and our token, from our self-presence or a renewal. */
-static void set_credentials(struct obi_gc *g, const char *key,
+/* The room's key and our token, from our self-presence or a renewal;
+ * g NULL (no engine: out of memory) is reported like a failure, since
+ * without the key every groupcast of the room would be dropped. */
+static void set_credentials(ob_client *c, struct obi_gc *g, const char *key,
                             const char *token)
 {
-    char *t;
+    char *t = NULL;
 
-    if (key)
-        set_key(g, key);
-    if (token && strlen(token) <= TOKEN_TEXT_MAX && (t = strdup(token))) {
-        free(g->token);
-        g->token = t;
+    if ((!key && !token) ||
+        (g && (!key || set_key(g, key) == OB_OK) &&
+         (!token || strlen(token) > TOKEN_TEXT_MAX || (t = strdup(token))))) {
+        if (t) {
+            free(g->token);
+            g->token = t;
+        }
+        return;
     }
+    obi_lost(c, "a room's groupcast key or membership token (its "
+                "groupcasts are dropped until they come again)");
 }
 
 void obi_gc_credentials(struct obi_room *r, const struct obi_ev *ev)
 {
-    if (r->gc)
-        set_credentials(r->gc, ev->key, ev->auth);
+    if (ev->sub != OBI_GC_NONE)
+        set_credentials(r->c, engine(r, ev->sub), ev->key, ev->auth);
 }
 
 /* Caches a verified token at entry `at` (ntok: a new entry). */
@@ -594,6 +611,13 @@ void obi_gc_inject(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
     int rc = g ? obi_gc_payload_encode(ev->nick, ev->body, &p, &m.len)
                : OB_ENOMEM;
 
+    /* libstrophe says NULL both for "malformed" and "out of memory": a
+     * signature of the right length that did not decode was most likely
+     * the latter (xmucd sends no other), and must not pass for forged */
+    if (rc == OB_OK && !sig && ev->auth &&
+        strlen(ev->auth) == 4 * ((GC_SIG_LEN + 2) / 3))
+        rc = OB_ENOMEM;
+
     if (rc == OB_OK) {
         m.payload = p;
         m.sig = sig; /* none: the verifier drops it */
@@ -638,8 +662,8 @@ void obi_gc_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
     uint32_t id;
 
     if (ev->key) { /* a renewal of our credentials: only from the room */
-        if (!strcmp(ev->from, r->jid) && ev->sub && (g = engine(r, ev->sub)))
-            set_credentials(g, ev->key, ev->auth);
+        if (!strcmp(ev->from, r->jid) && ev->sub)
+            set_credentials(c, engine(r, ev->sub), ev->key, ev->auth);
         arm(c);
         return;
     }
