@@ -26,6 +26,13 @@
  * for the buffer horizon (`rounds` rounds).  Sequence numbers start at 1
  * per origin (xmucd stamps them).
  *
+ * Authenticity (issue 14): with a verify callback, each new message is
+ * checked once before it is buffered, forwarded or delivered; its
+ * signature (gc_sig.h) travels with it.  A seq more than `window` above
+ * the watermark is refused, and nothing another peer says (a digest's
+ * watermark or ranges) makes the engine skip: only what it holds and
+ * its own horizon do.
+ *
  * Wire records (message, digest, solicit) are C structs with a compact
  * binary encoding (gc_wire_encode / gc_wire_decode), bounded and safe on
  * hostile input, so the XMPP integration only wraps the bytes.
@@ -51,6 +58,7 @@ enum gc_result {
     GC_ELIMIT = -5,   /* a bound was hit (buffer, origins, wire limits) */
     GC_EBUSY = -6,    /* called from inside this engine's own callback */
     GC_ESPACE = -7,   /* encode: the output buffer is too small */
+    GC_EAUTH = -8,    /* a signature or token does not verify (gc_sig.h) */
 };
 
 /* Words for a result code; never NULL. */
@@ -76,12 +84,15 @@ typedef uint32_t gc_peer;
 #define GC_PAYLOAD_MAX 65536u    /* bytes of one message's payload */
 #define GC_WIRE_ORIGINS_MAX 64u  /* origins in one digest or solicit */
 #define GC_WIRE_RANGES_MAX 256u  /* ranges in one digest or solicit */
-#define GC_WIRE_MAX (GC_PAYLOAD_MAX + 32u) /* bytes of any encoded record */
+#define GC_SIG_LEN 64u             /* an Ed25519 signature (gc_sig.h) */
+#define GC_WIRE_MAX (GC_PAYLOAD_MAX + 32u + GC_SIG_LEN) /* any record */
 
 enum gc_kind { GC_MSG = 1, GC_DIGEST = 2, GC_SOLICIT = 3 };
 
 /* Message flags. */
 #define GC_FLAG_RETRANS 0x01u /* a pbcast retransmission: never forwarded */
+#define GC_FLAG_SIGNED 0x02u  /* the record carries the room's signature;
+                               * set by the encoder iff msg.sig is set */
 
 typedef struct gc_msg {
     uint32_t origin;        /* the sending occupant */
@@ -89,6 +100,8 @@ typedef struct gc_msg {
     uint8_t flags;          /* GC_FLAG_* */
     const uint8_t *payload; /* lent: valid for the call only */
     size_t len;             /* <= GC_PAYLOAD_MAX */
+    const uint8_t *sig;     /* GC_SIG_LEN bytes, lent, or NULL: the room's
+                               signature (gc_sig.h), carried untouched */
 } gc_msg;
 
 /* An inclusive range of sequence numbers, 1 <= lo <= hi. */
@@ -142,6 +155,16 @@ typedef void (*gc_deliver_fn)(void *ctx, uint32_t origin, uint64_t seq,
 typedef void (*gc_gap_fn)(void *ctx, uint32_t origin, uint64_t first,
                           uint64_t last);
 
+/* Decides whether a new message is authentic (the room signed it; the
+ * owner knows the key, gc_sig.h).  Called once per message, before it is
+ * buffered, forwarded or delivered; never for a duplicate of one already
+ * held or delivered, so a message costs one verification however many
+ * copies arrive.  Returns 0 to accept, GC_ENOMEM when it could not
+ * decide (the message is then not taken, and the engine returns
+ * GC_ENOMEM: the same message may come again), anything else to refuse.
+ * Must not call the engine. */
+typedef int (*gc_verify_fn)(void *ctx, const gc_msg *m);
+
 /* Optional allocator, as the view managers': NULL members mean libc's. */
 typedef struct gc_allocator {
     void *(*realloc)(void *ctx, void *ptr, size_t size);
@@ -165,7 +188,10 @@ typedef struct gc_config {
     void *send_ctx;
     gc_deliver_fn deliver;  /* may be NULL */
     gc_gap_fn gap;          /* may be NULL */
-    void *app_ctx;          /* for deliver and gap */
+    void *app_ctx;          /* for deliver, gap and verify */
+    gc_verify_fn verify;    /* NULL: every message is taken as authentic */
+    uint64_t window;        /* a seq more than this above the origin's
+                               watermark is refused; default buffer_max */
     const gc_allocator *alloc; /* copied; NULL for libc's */
 } gc_config;
 
@@ -216,6 +242,9 @@ typedef struct gc_stats {
     uint64_t stale;          /* solicits for an old round, ignored */
     uint64_t refused;        /* messages refused (limits) */
     uint64_t send_failed;    /* send callback failures */
+    uint64_t verified;       /* messages the verify callback accepted */
+    uint64_t unverified;     /* messages it refused (dropped) */
+    uint64_t out_of_window;  /* messages refused: seq beyond the window */
     uint32_t buffered;       /* messages held now */
     uint32_t origins;        /* origins tracked now */
     uint32_t neighbours;     /* neighbours now */

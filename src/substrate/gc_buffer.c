@@ -211,7 +211,10 @@ int gc_buf_insert(struct gc_buf *b, struct gc_origin *o, const gc_msg *m,
         memcpy(copy, m->payload, m->len);
     i = gc_buf_lower(o, m->seq);
     memmove(&o->held[i + 1], &o->held[i], (o->n - i) * sizeof *o->held);
-    o->held[i] = (struct gc_entry){m->seq, round, (uint32_t)m->len, copy};
+    o->held[i] = (struct gc_entry){m->seq, round, (uint32_t)m->len, copy,
+                                   m->sig != NULL, {0}};
+    if (m->sig)
+        memcpy(o->held[i].sig, m->sig, GC_SIG_LEN);
     o->n++;
     o->last_round = round;
     b->total++;

@@ -37,6 +37,8 @@ static void apply_defaults(gc_config *c)
     DEFAULT(solicit_max);
     DEFAULT(buffer_max);
     DEFAULT(origins_max);
+    if (!c->window)
+        c->window = c->buffer_max;
 }
 
 uint64_t gc_rand(gc *e)
@@ -145,7 +147,8 @@ static void forward(gc *e, gc_peer from, const struct gc_origin *o,
                     const struct gc_entry *m)
 {
     gc_record r = {.kind = GC_MSG,
-                   .msg = {o->id, m->seq, 0, m->payload, m->len}};
+                   .msg = {o->id, m->seq, 0, m->payload, m->len,
+                           m->has_sig ? m->sig : NULL}};
 
     for (uint32_t i = 0; i < e->nnb; i++)
         if (e->nb[i].id != from && (e->nb[i].attrs & e->cfg.forward_attrs)) {
@@ -167,20 +170,17 @@ static void skip(gc *e, struct gc_origin *o, uint64_t upto)
 
 /* Delivers what FIFO order allows: the next seq when held, or, once the
  * first held message after a gap has waited for the buffer horizon, the
- * gap and what follows it.  With nothing held after it, a gap that a
- * digest's watermark told us of is skipped a horizon after we learned
- * it (a missed tail that every buffer has let go). */
+ * gap and what follows it.  Only messages this engine holds (verified,
+ * when there is a verifier) and its own horizon move the watermark:
+ * nothing another peer says can make it skip. */
 static void release(gc *e, struct gc_origin *o)
 {
     for (;;) {
         uint32_t i = gc_buf_lower(o, o->next);
         const struct gc_entry *m;
 
-        if (i == o->n) {
-            if (o->known > o->next && e->round - o->behind_round >= e->cfg.rounds)
-                skip(e, o, o->known);
+        if (i == o->n)
             return;
-        }
         m = &o->held[i];
         if (m->seq != o->next) {
             if (e->round - m->round < e->cfg.rounds)
@@ -207,6 +207,39 @@ static bool forwards_from(gc *e, gc_peer from, const gc_msg *m)
     return n && (n->attrs & e->cfg.forward_attrs);
 }
 
+/* The window: a seq more than cfg.window above where this origin's
+ * stream stands is refused.  The stream stands at the watermark once
+ * something was delivered, else at the oldest message held; an origin
+ * with neither takes any seq (a member joining mid-stream, or back after
+ * a long absence, sees the room's current numbers). */
+static bool in_window(const gc *e, const struct gc_origin *o, uint64_t seq)
+{
+    uint64_t base;
+
+    if (!o || (o->fresh && !o->n))
+        return true;
+    base = o->fresh ? o->held[0].seq : o->next;
+    return seq <= base || seq - base <= e->cfg.window;
+}
+
+/* Asks the owner whether m is authentic (once per message: duplicates
+ * never get here).  GC_ENOMEM: undecided, nothing counted. */
+static int authentic(gc *e, const gc_msg *m)
+{
+    int rc;
+
+    if (!e->cfg.verify)
+        return GC_OK;
+    if ((rc = e->cfg.verify(e->cfg.app_ctx, m)) == GC_ENOMEM)
+        return GC_ENOMEM;
+    if (rc) {
+        e->st.unverified++;
+        return GC_EAUTH;
+    }
+    e->st.verified++;
+    return GC_OK;
+}
+
 static int on_msg(gc *e, gc_peer from, const gc_msg *m)
 {
     struct gc_origin *o;
@@ -219,6 +252,12 @@ static int on_msg(gc *e, gc_peer from, const gc_msg *m)
         e->st.duplicates++;
         return GC_OK;
     }
+    if (!in_window(e, o, m->seq)) {
+        e->st.out_of_window++;
+        return GC_ELIMIT;
+    }
+    if ((rc = authentic(e, m)))
+        return rc;
     if ((rc = gc_buf_origin_get(&e->buf, m->origin, e->round, &o)) ||
         (rc = gc_buf_insert(&e->buf, o, m, e->round))) {
         e->st.refused++;

@@ -122,7 +122,7 @@ static void send_retrans(gc *e, gc_peer to, const struct gc_origin *o,
 {
     gc_record r = {.kind = GC_MSG,
                    .msg = {o->id, m->seq, GC_FLAG_RETRANS, m->payload,
-                           m->len}};
+                           m->len, m->has_sig ? m->sig : NULL}};
 
     gc_send_record(e, to, &r);
     e->budget--;
@@ -155,26 +155,6 @@ static void push_missing(gc *e, gc_peer to, const gc_ranges *d,
     }
 }
 
-/* A digest's sender has delivered everything of dr's origin below its
- * watermark: what we lack of that exists.  If nobody gives it to us
- * within a horizon, the engine reports it as a gap and moves on (even
- * when nothing later reached us: a missed tail).  The claim is capped at
- * buffer_max ahead, so a hostile digest cannot skip us far. */
-static void note_watermark(gc *e, const struct gc_origin_ranges *dr)
-{
-    struct gc_origin *o = gc_buf_origin(&e->buf, dr->origin);
-    uint64_t cap, known;
-
-    if (!o || dr->next <= o->next)
-        return;
-    cap = o->next + e->cfg.buffer_max;
-    known = dr->next < cap ? dr->next : cap;
-    if (o->known <= o->next)
-        o->behind_round = e->round;
-    if (known > o->known)
-        o->known = known;
-}
-
 void gc_gossip_on_digest(gc *e, gc_peer from, const gc_ranges *d)
 {
     gc_record r = {.kind = GC_SOLICIT};
@@ -193,8 +173,6 @@ void gc_gossip_on_digest(gc *e, gc_peer from, const gc_ranges *d)
         if (or->count)
             s->norigins++;
     }
-    for (uint32_t k = 0; k < d->norigins; k++)
-        note_watermark(e, &d->origins[k]);
     for (uint32_t k = 0; k < d->norigins && e->budget; k++)
         push_missing(e, from, d, &d->origins[k]);
     if (!s->norigins)

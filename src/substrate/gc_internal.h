@@ -15,6 +15,8 @@ struct gc_entry {
     uint32_t round; /* the engine's round when it arrived */
     uint32_t len;
     uint8_t *payload; /* NULL when len is 0 */
+    bool has_sig;     /* verified (or no verifier): sig travels with it */
+    uint8_t sig[GC_SIG_LEN];
 };
 
 struct gc_origin {
@@ -22,8 +24,6 @@ struct gc_origin {
     uint64_t next;       /* the next seq to deliver; below: seen */
     uint32_t last_round; /* last arrival, to evict idle origins */
     bool fresh;          /* nothing delivered yet: a start, not a gap */
-    uint64_t known;      /* a digest's sender has delivered below this */
-    uint32_t behind_round; /* since when we know we lack `next` */
     struct gc_entry *held; /* sorted by seq */
     uint32_t n, cap;
 };

@@ -1,7 +1,8 @@
 /* gc_wire.c -- the groupcast wire records, encoded and decoded.
  *
  * A record is a kind byte followed by unsigned LEB128 integers:
- *   message:  1 flags origin seq len payload[len]
+ *   message:  1 flags origin seq len payload[len] [sig[64]]
+ *             (the signature is there iff flags has GC_FLAG_SIGNED)
  *   digest:   2 round norigins { origin next nranges { lo span } }
  *             (hi = lo + span)
  *   solicit:  3 (as digest)
@@ -37,6 +38,7 @@ const char *gc_strerror(int code)
     case GC_ELIMIT: return "limit exceeded";
     case GC_EBUSY: return "called from the engine's own callback";
     case GC_ESPACE: return "output buffer too small";
+    case GC_EAUTH: return "not authentic (signature or token)";
     default: return "unknown error";
     }
 }
@@ -142,12 +144,16 @@ int gc_wire_encode(const gc_record *r, uint8_t *out, size_t cap,
         if (r->msg.len > GC_PAYLOAD_MAX || r->msg.seq == 0 ||
             (r->msg.len && !r->msg.payload))
             return GC_EINVAL;
+        uint8_t flags = (uint8_t)(r->msg.flags & ~GC_FLAG_SIGNED);
+
         put_byte(&w, GC_MSG);
-        put_uint(&w, r->msg.flags);
+        put_uint(&w, r->msg.sig ? flags | GC_FLAG_SIGNED : flags);
         put_uint(&w, r->msg.origin);
         put_uint(&w, r->msg.seq);
         put_uint(&w, r->msg.len);
         put_bytes(&w, r->msg.payload, r->msg.len);
+        if (r->msg.sig)
+            put_bytes(&w, r->msg.sig, GC_SIG_LEN);
     } else if (r->kind == GC_DIGEST || r->kind == GC_SOLICIT) {
         if (!ranges_valid(&r->ranges))
             return GC_EINVAL;
@@ -204,6 +210,14 @@ static void get_msg(struct rbuf *r, gc_msg *m)
     }
     m->payload = r->p + r->off;
     r->off += m->len;
+    if (!(m->flags & GC_FLAG_SIGNED))
+        return;
+    if (r->len - r->off < GC_SIG_LEN) {
+        r->err = GC_EDECODE;
+        return;
+    }
+    m->sig = r->p + r->off;
+    r->off += GC_SIG_LEN;
 }
 
 int gc_wire_decode(const uint8_t *buf, size_t len, gc_record *out,

@@ -15,6 +15,30 @@ src_substrate_libgc_la_SOURCES = \
 	src/substrate/gc_engine.c src/substrate/gc_gossip.c
 # (it reaches liborbweb through libob, whose ob_groupcast.c drives it)
 
+# Authenticated groupcast (gc_sig.h): the room's signatures and membership
+# tokens, one module for both sides (xmucd signs, liborbweb verifies).
+# A library of its own so that libgc, its tests and the simulator stay
+# free of OpenSSL (docs/architecture.md).
+noinst_LTLIBRARIES += src/substrate/libgcsig.la
+src_substrate_libgcsig_la_SOURCES = src/substrate/gc_sig.c src/substrate/gc_sig.h
+src_substrate_libgcsig_la_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
+src_substrate_libgcsig_la_LIBADD = $(SSL_LIBS)
+
+check_PROGRAMS += tests/unit/test_gc_sig
+TESTS += tests/unit/test_gc_sig
+tests_unit_test_gc_sig_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_gc_sig_LDADD = src/substrate/libgcsig.la $(CRITERION_LIBS)
+
+# Fuzzing the signed record and the token (decoders, then verification).
+check_PROGRAMS += tests/fuzz/fuzz_gc_sig
+TESTS += tests/fuzz/fuzz_gc_sig
+FUZZ_TARGETS += fuzz_gc_sig
+tests_fuzz_fuzz_gc_sig_SOURCES = tests/fuzz/fuzz_gc_sig.c tests/fuzz/replay.c
+tests_fuzz_fuzz_gc_sig_LDADD = src/substrate/libgcsig.la src/substrate/libgc.la
+fuzz_gc_sig_FUZZ_SRCS = src/substrate/gc_sig.c src/substrate/gc_wire.c
+fuzz_gc_sig_FUZZ_LIBS = $(SSL_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/fuzz_gc_sig
+
 check_PROGRAMS += tests/unit/test_gc
 TESTS += tests/unit/test_gc
 tests_unit_test_gc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)

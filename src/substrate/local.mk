@@ -20,7 +20,7 @@ src_substrate_libob_la_SOURCES = \
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 # the direct streams (src/e2e); libfi comes with liborbweb, and the test
 # programs name it (OB_FI below)
-src_substrate_libob_la_LIBADD = src/substrate/libgc.la src/e2e/libe2ejingle.la src/e2e/libe2epolicy.la \
+src_substrate_libob_la_LIBADD = src/substrate/libgc.la src/substrate/libgcsig.la src/e2e/libe2ejingle.la src/e2e/libe2epolicy.la \
 	src/e2e/libe2elink.la src/e2e/libe2e.la $(STROPHE_LIBS) $(EVENT_LIBS) \
 	$(EXPAT_LIBS)
 OB_FI = fi/libfi.la $(EXPAT_LIBS)

@@ -13,7 +13,16 @@
  * application: deliveries become OBI_GROUPCAST events (mode 0, as a
  * relayed groupcast), gaps OBI_GC_GAP events.  One libevent timer per
  * client runs every engine's rounds.  See docs/groupcast.md, "Through
- * liborbweb". */
+ * liborbweb".
+ *
+ * Authenticated groupcast (docs/security.md): the room's public key and
+ * our membership token come with our self-presence (and renewals from
+ * the room).  The engine asks verify() once per new message: the room's
+ * signature over (room, seq, nick, body) must hold, else the record is
+ * dropped before it is buffered, forwarded or delivered.  Digests and
+ * solicits are taken only from senders whose membership token (issued by
+ * the room for their own JID, not expired) comes with them; a verified
+ * token is remembered per sender, so it costs one verification. */
 #include "config.h"
 
 #include <event2/event.h>
@@ -22,8 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "gc.h"
+#include "gc_sig.h"
 #include "ob_internal.h"
 
 #define NICK_MAX 1023u
@@ -40,6 +51,16 @@ struct stranger {
 
 #define STRANGERS 64 /* per room; the oldest is replaced */
 
+/* A membership token that verified, as its sender presented it. */
+struct member_token {
+    char *jid;
+    char *token; /* base64 */
+    uint64_t expiry;
+};
+
+#define TOKENS 64 /* per room; the oldest is replaced */
+#define TOKEN_TEXT_MAX (4u * ((GC_SIG_TOKEN_MAX + 2u) / 3u))
+
 struct obi_gc {
     gc *e;
     struct obi_room *r;
@@ -47,6 +68,11 @@ struct obi_gc {
     uint64_t delivered; /* the room's last seq handed to the application */
     struct stranger str[STRANGERS];
     size_t nstr, next_str; /* used entries; the next one to replace */
+    gc_sig_key *key;    /* the room's public key; NULL until we have it */
+    uint8_t pub[GC_SIG_KEY_LEN];
+    char *token;        /* our membership token (base64), or NULL */
+    struct member_token tok[TOKENS];
+    size_t ntok, next_tok;
 };
 
 /* A room left: the next seq its stream owes us.  A few are kept per
@@ -229,6 +255,8 @@ static int send_record(void *ctx, gc_peer to, const gc_record *rec)
         xmpp_stanza_set_attribute(el, "room", g->r->jid) ||
         xmpp_stanza_set_attribute(el, "mode", obi_gc_mode_name(g->mode)) ||
         (g->r->epoch && set_epoch(el, g->r->epoch)) ||
+        (rec->kind != GC_MSG && g->token &&
+         xmpp_stanza_set_attribute(el, "token", g->token)) ||
         !(t = xmpp_stanza_new(c->ctx)))
         goto out;
     if (xmpp_stanza_set_text(t, text) || xmpp_stanza_add_child_ex(el, t, 0))
@@ -295,6 +323,159 @@ static void gap(void *ctx, uint32_t origin, uint64_t first, uint64_t last)
     }
     ev->seq = first;
     obi_enqueue(g->r->c, ev);
+}
+
+/* ---- authentication ---------------------------------------------------- */
+
+static struct obi_gc *engine(struct obi_room *r, int mode);
+
+/* The engine's verifier: the room signed (room, seq, nick, body).
+ * GC_ENOMEM when it could not tell (the engine then says so). */
+static int verify(void *ctx, const gc_msg *m)
+{
+    struct obi_gc *g = ctx;
+    char *nick = NULL, *body = NULL;
+    int rc = !g->key || !m->sig ? GC_EAUTH
+             : obi_gc_payload_decode(m->payload, m->len, &nick, &body);
+
+    if (rc == OB_OK) {
+        gc_sig_msg sm = {g->r->jid, m->seq, nick, (const uint8_t *)body,
+                         strlen(body)};
+        rc = gc_sig_msg_verify(g->key, &sm, m->sig);
+    } else if (rc != OB_ENOMEM)
+        rc = GC_EAUTH; /* a malformed payload */
+    free(nick);
+    free(body);
+    if (rc == GC_OK)
+        g->r->c->stats.gc_verified++;
+    else if (rc != GC_ENOMEM)
+        g->r->c->stats.gc_unverified++;
+    return rc;
+}
+
+/* The raw bytes of base64 text s: exactly `want` of them (0: any number
+ * up to max), else NULL.  xmpp_free() them. */
+static unsigned char *unb64(ob_client *c, const char *s, size_t want,
+                            size_t max, size_t *len)
+{
+    unsigned char *bin = NULL;
+    size_t n = s ? strlen(s) : 0;
+
+    *len = 0;
+    if (!n || n > 4 * ((max + 2) / 3))
+        return NULL;
+    xmpp_base64_decode_bin(c->ctx, s, n, &bin, len);
+    if (bin && want && *len != want) {
+        xmpp_free(c->ctx, bin);
+        bin = NULL;
+    }
+    return bin;
+}
+
+static void tokens_forget(struct obi_gc *g)
+{
+    for (size_t i = 0; i < g->ntok; i++) {
+        free(g->tok[i].jid);
+        free(g->tok[i].token);
+        g->tok[i] = (struct member_token){0};
+    }
+    g->ntok = g->next_tok = 0;
+}
+
+/* OB_ENOMEM, or OB_OK (a malformed key is logged and ignored). */
+static int set_key(struct obi_gc *g, const char *key)
+{
+    ob_client *c = g->r->c;
+    size_t len;
+    unsigned char *pub = unb64(c, key, GC_SIG_KEY_LEN, GC_SIG_KEY_LEN, &len);
+    gc_sig_key *k = NULL;
+    int rc = OB_OK;
+
+    /* libstrophe says NULL for "malformed" and "out of memory" alike */
+    if (!pub && strlen(key) == 4 * ((GC_SIG_KEY_LEN + 2) / 3))
+        rc = OB_ENOMEM;
+    else if (!pub)
+        obi_logf(c, "warn", "a malformed key for %s ignored", g->r->jid);
+    else if ((!g->key || memcmp(pub, g->pub, GC_SIG_KEY_LEN)) &&
+             (rc = gc_sig_key_from_public(pub, &k)) == GC_OK) {
+        gc_sig_key_free(g->key);
+        g->key = k;
+        memcpy(g->pub, pub, GC_SIG_KEY_LEN);
+        tokens_forget(g); /* verified under the old key */
+    }
+    if (pub)
+        xmpp_free(c->ctx, pub);
+    return rc == GC_ENOMEM ? OB_ENOMEM : OB_OK;
+}
+
+/* The room's key and our token, from our self-presence or a renewal;
+ * g NULL (no engine: out of memory) is reported like a failure, since
+ * without the key every groupcast of the room would be dropped. */
+static void set_credentials(ob_client *c, struct obi_gc *g, const char *key,
+                            const char *token)
+{
+    char *t = NULL;
+
+    if ((!key && !token) ||
+        (g && (!key || set_key(g, key) == OB_OK) &&
+         (!token || strlen(token) > TOKEN_TEXT_MAX || (t = strdup(token))))) {
+        if (t) {
+            free(g->token);
+            g->token = t;
+        }
+        return;
+    }
+    obi_lost(c, "a room's groupcast key or membership token (its "
+                "groupcasts are dropped until they come again)");
+}
+
+void obi_gc_credentials(struct obi_room *r, const struct obi_ev *ev)
+{
+    if (ev->sub != OBI_GC_NONE)
+        set_credentials(r->c, engine(r, ev->sub), ev->key, ev->auth);
+}
+
+/* Caches a verified token at entry `at` (ntok: a new entry). */
+static void token_remember(struct obi_gc *g, size_t at, const char *jid,
+                           const char *token, uint64_t expiry)
+{
+    char *j = strdup(jid), *t = strdup(token);
+    struct member_token *m;
+
+    if (!j || !t) {
+        free(j);
+        free(t);
+        return; /* verified again next time */
+    }
+    if (at == g->ntok)
+        at = g->ntok < TOKENS ? g->ntok++ : g->next_tok++ % TOKENS;
+    m = &g->tok[at];
+    free(m->jid); /* NULL for a new entry */
+    free(m->token);
+    *m = (struct member_token){j, t, expiry};
+}
+
+/* Whether `token` is the room's membership token for `jid` (the stanza's
+ * sender) and not expired: from the cache when it was seen before. */
+static bool member(struct obi_gc *g, const char *jid, const char *token)
+{
+    ob_client *c = g->r->c;
+    uint64_t now = (uint64_t)time(NULL), exp = 0;
+    size_t at = 0, len;
+    unsigned char *bin;
+    int rc;
+
+    while (at < g->ntok && strcmp(g->tok[at].jid, jid))
+        at++;
+    if (at < g->ntok && token && !strcmp(g->tok[at].token, token))
+        return g->tok[at].expiry > now;
+    if (!g->key || !(bin = unb64(c, token, 0, GC_SIG_TOKEN_MAX, &len)))
+        return false;
+    rc = gc_sig_token_verify(g->key, g->r->jid, jid, now, bin, len, &exp);
+    xmpp_free(c->ctx, bin);
+    if (rc == GC_OK)
+        token_remember(g, at, jid, token, exp);
+    return rc == GC_OK;
 }
 
 /* ---- engines and the timer --------------------------------------------- */
@@ -380,7 +561,8 @@ static struct obi_gc *engine(struct obi_room *r, int mode)
      * does not see us), while tree edges are seen from both ends */
     gc_config cfg = {.engine = mode == OBI_GC_TREE ? GC_TREECAST : GC_PBCAST,
                      .gossip_attrs = GC_ATTR_GOSSIP | GC_ATTR_TREE,
-                     .send = send_record, .deliver = deliver, .gap = gap};
+                     .send = send_record, .deliver = deliver, .gap = gap,
+                     .verify = verify};
 
     if (r->gc)
         return r->gc;
@@ -416,6 +598,9 @@ void obi_gc_free(struct obi_gc *g)
         gc_free(g->e);
         for (size_t i = 0; i < g->nstr; i++)
             free(g->str[i].jid);
+        tokens_forget(g);
+        gc_sig_key_free(g->key);
+        free(g->token);
     }
     free(g);
 }
@@ -452,21 +637,50 @@ void obi_gc_inject(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
     struct obi_gc *g = engine(r, ev->sub);
     uint8_t *p = NULL;
     gc_msg m = {.origin = 0, .seq = ev->seq};
+    size_t slen;
+    unsigned char *sig = unb64(c, ev->auth, GC_SIG_LEN, GC_SIG_LEN, &slen);
     int rc = g ? obi_gc_payload_encode(ev->nick, ev->body, &p, &m.len)
                : OB_ENOMEM;
 
+    /* libstrophe says NULL both for "malformed" and "out of memory": a
+     * signature of the right length that did not decode was most likely
+     * the latter (xmucd sends no other), and must not pass for forged */
+    if (rc == OB_OK && !sig && ev->auth &&
+        strlen(ev->auth) == 4 * ((GC_SIG_LEN + 2) / 3))
+        rc = OB_ENOMEM;
+
     if (rc == OB_OK) {
         m.payload = p;
+        m.sig = sig; /* none: the verifier drops it */
         rc = ev->seq ? gc_inject(g->e, &m) : OB_EINVAL; /* seq 0: malformed */
     }
+    if (sig)
+        xmpp_free(c->ctx, sig);
     _Static_assert((int)GC_ENOMEM == (int)OB_ENOMEM, "one out-of-memory code");
     if (rc == OB_ENOMEM)
         obi_lost(c, "a groupcast");
+    else if (rc == GC_EAUTH)
+        obi_logf(c, "warn", "groupcast %" PRIu64 " of %s dropped: the "
+                 "room's signature does not hold", ev->seq, r->jid);
     else if (rc)
         obi_logf(c, "warn", "groupcast %" PRIu64 " of %s not injected "
                  "(malformed or over a bound: %d)", ev->seq, r->jid, rc);
     free(p);
     arm(c);
+}
+
+/* Digests and solicits are answered only for members: true (and
+ * counted) when rec is one and its sender showed no valid token. */
+static bool no_token(struct obi_gc *g, const struct obi_ev *ev,
+                     const gc_record *rec)
+{
+    if (rec->kind == GC_MSG || member(g, ev->from, ev->auth))
+        return false;
+    g->r->c->stats.gc_no_token++;
+    obi_logf(g->r->c, "debug", "a %s from %s for %s ignored: no valid "
+             "membership token", rec->kind == GC_DIGEST ? "digest" : "solicit",
+             ev->from, g->r->jid);
+    return true;
 }
 
 void obi_gc_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
@@ -478,13 +692,19 @@ void obi_gc_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
     struct obi_gc *g;
     uint32_t id;
 
+    if (ev->key) { /* a renewal of our credentials: only from the room */
+        if (!strcmp(ev->from, r->jid) && ev->sub)
+            set_credentials(c, engine(r, ev->sub), ev->key, ev->auth);
+        arm(c);
+        return;
+    }
     if (!tlen || tlen > TEXT_MAX || !ev->sub) {
         obi_logf(c, "debug", "a <gc/> from %s for %s dropped", ev->from, r->jid);
         return;
     }
     xmpp_base64_decode_bin(c->ctx, ev->body, tlen, &bin, &len);
     if (bin && !gc_wire_decode(bin, len, &rec, NULL) &&
-        (g = engine(r, ev->sub)) &&
+        (g = engine(r, ev->sub)) && !no_token(g, ev, &rec) &&
         (id = n ? n->id : stranger_id(g, ev->from)) != UINT32_MAX)
         gc_receive(g->e, id, &rec);
     if (bin)

@@ -83,6 +83,11 @@ struct obi_ev {
     enum ob_condition cond;
     char *room, *nick, *jid, *attrs, *body, *from;
     char *condition, *etype, *text;
+    /* authenticated groupcast (base64, as received): auth is the room's
+     * signature (OBI_GROUPCAST), the sender's membership token
+     * (OBI_GC_RECORD) or ours (OBI_SELF_IN, a renewal); key the room's
+     * public key (OBI_SELF_IN, a renewal) */
+    char *auth, *key;
     unsigned char *data; /* OBI_UNICAST of binary data */
     size_t data_len;
     /* OBI_LIST */
@@ -373,6 +378,9 @@ void obi_gc_prepare(struct obi_room *r, int mode);
  * frees r's engine without remembering where it stood, and forgets any
  * mark kept for r (the new stream starts again at 1). */
 void obi_gc_reset(struct obi_room *r);
+/* The room's public key and our membership token from our self-presence
+ * (ev->key, ev->auth): kept by r's engine, if it has one. */
+void obi_gc_credentials(struct obi_room *r, const struct obi_ev *ev);
 /* Undoes n's pin, if any (a neighbour being freed). */
 void obi_gc_unpin(struct obi_room *r, struct obi_nb *n);
 /* Frees r's engine; when groupcasts were delivered, remembers where the

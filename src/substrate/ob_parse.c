@@ -70,6 +70,8 @@ void obi_ev_clear(struct obi_ev *ev)
     free(ev->condition);
     free(ev->etype);
     free(ev->text);
+    free(ev->auth);
+    free(ev->key);
     for (size_t i = 0; i < ev->nitems; i++) {
         free((char *)ev->items[i].jid);
         free((char *)ev->items[i].name);
@@ -215,6 +217,14 @@ static uint64_t epoch_of(xmpp_stanza_t *el)
     return errno || *end ? 0 : (uint64_t)v;
 }
 
+/* key= and token= of authenticated groupcast (el may be NULL). */
+static int parse_credentials(xmpp_stanza_t *el, struct obi_ev *ev)
+{
+    return el && (dup(&ev->key, xmpp_stanza_get_attribute(el, "key")) ||
+                  dup(&ev->auth, xmpp_stanza_get_attribute(el, "token")))
+               ? OB_ENOMEM : 0;
+}
+
 /* A presence from room/nick carrying muc#user (or an error). */
 static int parse_presence(xmpp_stanza_t *st, struct obi_ev *ev)
 {
@@ -244,7 +254,7 @@ static int parse_presence(xmpp_stanza_t *st, struct obi_ev *ev)
                        : obi_gc_mode(view ? xmpp_stanza_get_attribute(
                                                 view, "groupcast")
                                           : NULL);
-        return 0;
+        return gone ? 0 : parse_credentials(view, ev);
     }
     ev->kind = gone ? OBI_VIEW_GONE : OBI_VIEW_SET;
     ev->flag = gone && !(reason && !strcmp(reason, "view"));
@@ -274,9 +284,9 @@ const char *obi_gc_mode_name(int mode)
     return mode > OBI_GC_NONE && mode <= OBI_GC_TAPBCAST ? gc_modes[mode] : "relay";
 }
 
-/* The sequence number in <groupcast seq=.../>, if well formed, and its
- * mode (obi_gc_mode; 0 for relay or none). */
-static void parse_seq(xmpp_stanza_t *st, struct obi_ev *ev)
+/* The sequence number in <groupcast seq=.../>, if well formed, its mode
+ * (obi_gc_mode; 0 for relay or none) and its signature.  OB_ENOMEM or 0. */
+static int parse_seq(xmpp_stanza_t *st, struct obi_ev *ev)
 {
     xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(st, "groupcast", OBI_NS);
     const char *s = g ? xmpp_stanza_get_attribute(g, "seq") : NULL;
@@ -284,26 +294,30 @@ static void parse_seq(xmpp_stanza_t *st, struct obi_ev *ev)
     unsigned long long v;
 
     ev->sub = g ? obi_gc_mode(xmpp_stanza_get_attribute(g, "mode")) : 0;
-
+    if (g && dup(&ev->auth, xmpp_stanza_get_attribute(g, "sig")))
+        return OB_ENOMEM;
     if (!s || *s < '0' || *s > '9')
-        return;
+        return 0;
     errno = 0;
     v = strtoull(s, &end, 10);
     if (!errno && !*end) {
         ev->seq = v;
         ev->has_seq = true;
     }
+    return 0;
 }
 
-/* <gc room= mode=>base64</gc> in a message that is not a groupchat: a
- * groupcast engine's record from a neighbour. */
+/* <gc room= mode= [token=]>base64</gc> in a message that is not a
+ * groupchat: a groupcast engine's record from a peer; or, from the room
+ * itself, <gc room= mode= key= token=/>, a renewal of our credentials. */
 static int parse_record(xmpp_stanza_t *g, struct obi_ev *ev)
 {
     const char *room = xmpp_stanza_get_attribute(g, "room");
 
     if (!room)
         return 0;
-    if (dup(&ev->room, room) || text_dup(g, &ev->body))
+    if (dup(&ev->room, room) || text_dup(g, &ev->body) ||
+        parse_credentials(g, ev))
         return OB_ENOMEM;
     ev->sub = obi_gc_mode(xmpp_stanza_get_attribute(g, "mode"));
     ev->epoch = epoch_of(g);
@@ -389,8 +403,7 @@ static int parse_message(xmpp_stanza_t *st, struct obi_ev *ev)
         if (!ev->nick)
             return 0; /* from the room itself: a notice */
         ev->kind = OBI_GROUPCAST;
-        parse_seq(st, ev);
-        return 0;
+        return parse_seq(st, ev);
     }
     ev->kind = OBI_UNICAST;
     return 0;

@@ -787,6 +787,7 @@ static void apply_self_in(ob_client *c, struct obi_room *r, struct obi_ev *ev)
 {
     take_epoch(r, ev->epoch);
     obi_gc_prepare(r, ev->sub);
+    obi_gc_credentials(r, ev);
     if (r->st == OBI_R_JOINING) {
         if (r->has_cfg && ev->flag && send_config(c, r) == OB_OK) {
             r->st = OBI_R_CONFIGURING;

@@ -359,6 +359,12 @@ struct ob_stats {
     uint64_t unicasts_direct;  /* on a direct stream */
     uint64_t unicasts_relayed; /* through the server */
     uint64_t unicasts_resent;  /* direct first, then again relayed */
+    /* Authenticated groupcast (docs/security.md): */
+    uint64_t gc_verified;      /* groupcasts whose room signature held */
+    uint64_t gc_unverified;    /* groupcast records dropped: no or a bad
+                                  signature, or no key for the room yet */
+    uint64_t gc_no_token;      /* digests and solicits ignored: the sender
+                                  showed no valid membership token */
 };
 
 /* Copies c's counters into *out.  OB_EINVAL when c or out is NULL. */

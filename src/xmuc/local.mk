@@ -20,7 +20,7 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_stats.c src/xmuc/xm_stats.h
 src_xmuc_libxmuc_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS) \
 	$(SSL_CFLAGS)
-src_xmuc_libxmuc_la_LIBADD = src/e2e/libe2e.la src/views/libvm.la $(STROPHE_LIBS) $(EVENT_LIBS) \
+src_xmuc_libxmuc_la_LIBADD = src/substrate/libgcsig.la src/e2e/libe2e.la src/views/libvm.la $(STROPHE_LIBS) $(EVENT_LIBS) \
 	$(SSL_LIBS)
 
 bin_PROGRAMS += src/xmuc/xmucd

@@ -190,6 +190,7 @@ void xm_room_free(xm_room *r)
     drop_forgotten(r);
     xm_room_verify_clear(r);
     xm_seg_free(r->seg);
+    xm_room_gc_fini(r);
     vm_free(r->view);
     xm_map_free(r->affils);
     xm_map_free(r->by_nick);
@@ -387,8 +388,10 @@ static xmpp_stanza_t *presence_of(xm_room *r, struct xm_occupant *o,
         if (!unavailable) {
             vm_attrs_format(attrs, names, sizeof names);
             xmpp_stanza_set_attribute(v, "attrs", names);
-            if (opt && opt->groupcast && strcmp(opt->groupcast, "relay"))
+            if (opt && opt->groupcast && strcmp(opt->groupcast, "relay")) {
                 xmpp_stanza_set_attribute(v, "groupcast", opt->groupcast);
+                xm_room_gc_credentials(r, o, v);
+            }
             if (opt && opt->epoch) {
                 char e[24];
                 snprintf(e, sizeof e, "%" PRIu64, opt->epoch);
@@ -1325,8 +1328,7 @@ void xm_room_handle(xm_room *r, xmpp_stanza_t *st, const char *nick,
 
 void xm_room_tick(xm_room *r)
 {
-    if (r->seg)
-        xm_room_gc_tick(r);
+    xm_room_gc_tick(r);
 }
 
 /* Called by the service for the presence that creates the room. */

@@ -7,8 +7,17 @@
  * in the room longest (k = injection_points, default 2); they forward it
  * along their tree edges (pbcast peers also gossip).  tapbcast: it goes
  * to the ring, one representative per segment.  Either way the stanza
- * carries <groupcast seq= origin= mode=/> so that peers can forward it
- * and drop duplicates; relay rooms never come here. */
+ * carries <groupcast seq= origin= mode= sig=/> so that peers can forward
+ * it and drop duplicates; relay rooms never come here.
+ *
+ * Authenticated groupcast (docs/security.md): each room has an Ed25519
+ * key, made with the room (gc_sig.h).  sig= is the room's signature over
+ * (room, seq, origin nick, SHA-256 of the body), which peers check before
+ * they buffer, forward or deliver.  Occupants of engine rooms get the
+ * public key and a membership token (room, real JID, expiry: tokens are
+ * what peers ask before they answer digests and solicits) in their
+ * self-presence; tokens are renewed by a message from the room while
+ * less than half their lifetime is left. */
 #include "config.h"
 
 #include "xm_log.h"
@@ -18,12 +27,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "gc_sig.h"
 
 #define INJECTION_DEFAULT 2
+#define TOKEN_LIFETIME_S 600u /* a membership token is valid 10 minutes */
+#define RENEW_CHECK_S 10u     /* how often the renewal pass looks */
 #define PROBE_ID_PREFIX "seg-"
 #define PROBE_GRANT_TTL "10000" /* ms: the probe's own timeout */
-
-/* ---- injection ---- */
 
 static void send_to(xm_room *r, const struct xm_occupant *to, xmpp_stanza_t *m)
 {
@@ -85,6 +97,109 @@ size_t xm_room_gc_fanout(const xm_room *r)
     return k < r->n ? k : r->n;
 }
 
+/* ---- authentication ---- */
+
+/* Tokens carry wall-clock expiries (peers compare them with their own
+ * clocks); the room's env clock is monotonic. */
+static uint64_t wall_s(void)
+{
+    return (uint64_t)time(NULL);
+}
+
+/* Sets attribute name to the base64 of b[0..n). */
+static void set_b64(xm_room *r, xmpp_stanza_t *el, const char *name,
+                    const uint8_t *b, size_t n)
+{
+    xmpp_ctx_t *ctx = r->env->out->xctx;
+    char *t = xmpp_base64_encode(ctx, b, n);
+
+    if (t)
+        xmpp_stanza_set_attribute(el, name, t);
+    xmpp_free(ctx, t);
+}
+
+/* g's sig=: the room's signature over this groupcast.  Without one
+ * (out of memory), peers drop it: nothing unsigned is ever delivered. */
+static void sign(xm_room *r, const struct xm_occupant *o, xmpp_stanza_t *m,
+                 xmpp_stanza_t *g)
+{
+    xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(m, "body");
+    char *body = b ? xmpp_stanza_get_text(b) : NULL;
+    gc_sig_msg sm = {r->jid, r->seq, o->nick, (const uint8_t *)body,
+                     body ? strlen(body) : 0};
+    uint8_t sig[GC_SIG_LEN];
+
+    if (gc_sig_msg_sign(r->gc_key, &sm, sig) == GC_OK)
+        set_b64(r, g, "sig", sig, sizeof sig);
+    else
+        xm_error("room %s: groupcast %llu left unsigned (no key or out of "
+                 "memory): peers will drop it", r->name,
+                 (unsigned long long)r->seq);
+    if (body)
+        xmpp_free(r->env->out->xctx, body);
+}
+
+/* key= and token= on el, for occupant o; records the token's expiry. */
+void xm_room_gc_credentials(xm_room *r, struct xm_occupant *o,
+                            xmpp_stanza_t *el)
+{
+    uint8_t pub[GC_SIG_KEY_LEN], tok[GC_SIG_TOKEN_MAX];
+    uint64_t exp = wall_s() + TOKEN_LIFETIME_S;
+    size_t n;
+
+    if (gc_sig_key_public(r->gc_key, pub) ||
+        gc_sig_token_issue(r->gc_key, r->jid, o->jid, exp, tok, sizeof tok, &n))
+        return; /* no key: peers drop this room's groupcasts */
+    set_b64(r, el, "key", pub, sizeof pub);
+    set_b64(r, el, "token", tok, n);
+    o->gc_token_exp = exp;
+}
+
+/* <message from=room type=normal><gc room= mode= key= token=/></message>:
+ * a fresh token (and the key) for o. */
+static void renew(xm_room *r, struct xm_occupant *o)
+{
+    xmpp_stanza_t *m = xm_elem_new(r->env->out->xctx, "message", NULL), *g;
+
+    if (!m)
+        return;
+    xmpp_stanza_set_type(m, "normal");
+    xmpp_stanza_set_from(m, r->jid);
+    xmpp_stanza_set_to(m, o->jid);
+    if ((g = xm_child(m, "gc", XM_NS_ORBWEB))) {
+        xmpp_stanza_set_attribute(g, "room", r->jid);
+        xmpp_stanza_set_attribute(g, "mode", r->cfg.groupcast);
+        xm_room_gc_credentials(r, o, g);
+        if (xmpp_stanza_get_attribute(g, "token"))
+            xm_room_send(r, m);
+    }
+    xmpp_stanza_release(m);
+}
+
+/* Every RENEW_CHECK_S: occupants of an engine room whose token has less
+ * than half its lifetime left (or none: the room just left relay mode)
+ * get a new one. */
+static void renew_due(xm_room *r)
+{
+    uint64_t now = wall_s();
+
+    if (now < r->gc_renew_at || !strcmp(r->cfg.groupcast, "relay"))
+        return;
+    r->gc_renew_at = now + RENEW_CHECK_S;
+    for (uint32_t i = 0; i < r->cap; i++)
+        if (r->occ[i] &&
+            r->occ[i]->gc_token_exp < now + TOKEN_LIFETIME_S / 2)
+            renew(r, r->occ[i]);
+}
+
+void xm_room_gc_fini(xm_room *r)
+{
+    gc_sig_key_free(r->gc_key);
+    r->gc_key = NULL;
+}
+
+/* ---- injection ---- */
+
 void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
                        xmpp_stanza_t *m, xmpp_stanza_t *g)
 {
@@ -94,6 +209,7 @@ void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
 
     xmpp_stanza_set_attribute(g, "origin", o->nick);
     xmpp_stanza_set_attribute(g, "mode", r->cfg.groupcast);
+    sign(r, o, m, g);
     if (!strcmp(r->cfg.groupcast, "tapbcast")) {
         void *a[2] = {r, m};
         if (vm_tapbcast_ring_each(r->view, send_to_rep, a) == VM_OK)
@@ -186,11 +302,16 @@ void xm_room_gc_sync(xm_room *r)
         xm_error("room %s: no segment detection (out of memory, or the view "
                  "manager is not tapbcast); segments stay as they are",
                  r->name);
+    if (!r->gc_key && gc_sig_key_generate(&r->gc_key))
+        xm_error("room %s: no signing key (out of memory): peers will drop "
+                 "its engine groupcasts", r->name);
 }
 
 void xm_room_gc_tick(xm_room *r)
 {
-    xm_seg_tick(r->seg, r->env->now_ms(r->env->ctx));
+    if (r->seg)
+        xm_seg_tick(r->seg, r->env->now_ms(r->env->ctx));
+    renew_due(r);
 }
 
 /* Parses "seg-N"; false when the id is not one of ours. */

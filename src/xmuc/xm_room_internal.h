@@ -28,6 +28,7 @@ struct xm_occupant {
     uint64_t last_ms;
     struct xm_bucket out;   /* bytes of output it caused (x recipients) */
     uint64_t since;         /* join order: smaller has been here longer */
+    uint64_t gc_token_exp;  /* its membership token's expiry (s), 0: none */
 };
 
 struct xm_forgotten {
@@ -91,6 +92,8 @@ struct xm_room {
     uint64_t verify_counter;
     uint64_t hold_until;        /* kept, even empty and temporary, until then */
     size_t in_bytes;            /* wire size of the stanza being handled */
+    struct gc_sig_key *gc_key;  /* signs groupcasts and tokens (xm_room_gc.c) */
+    uint64_t gc_renew_at;       /* next token renewal pass (wall clock, s) */
 };
 
 /* In xm_room.c */
@@ -139,6 +142,12 @@ void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
                        xmpp_stanza_t *m, xmpp_stanza_t *g);
 /* A result or error addressed to the room itself: a probe's answer. */
 void xm_room_gc_answer(xm_room *r, xmpp_stanza_t *iq);
+/* Adds the room's public key and o's membership token (key=, token=) to
+ * o's self-presence <view/> in a room whose groupcasts use an engine. */
+void xm_room_gc_credentials(xm_room *r, struct xm_occupant *o,
+                            xmpp_stanza_t *view);
+/* Frees what xm_room_gc.c keeps in the room (its key). */
+void xm_room_gc_fini(xm_room *r);
 
 /* In xm_room_link.c */
 /* A result or error addressed to the room: true when it answers one of

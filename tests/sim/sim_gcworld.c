@@ -420,7 +420,7 @@ static void groupcast(void *ctx, uint64_t arg)
 
     (void)arg;
     memset(payload, 'x', sizeof payload);
-    r.msg = (gc_msg){0, ++w->seq, 0, payload, sizeof payload};
+    r.msg = (gc_msg){0, ++w->seq, 0, payload, sizeof payload, NULL};
     w->sent_at[w->seq] = sim_now(w->s);
     if (gc_wire_encode(&r, buf, sizeof buf, &len))
         fail(w, "gc_wire_encode", -1);

@@ -141,7 +141,7 @@ static void gc_scenario(void *ud)
     RETRY(gc_neighbour_add(W.e[GC_B], GC_A, GC_ATTR_GOSSIP), GC_ENOMEM);
     for (uint64_t q = 1; q <= GC_SEQS; q++)
         for (uint32_t o = 1; o <= GC_ORIGINS; o++) {
-            gc_msg m = {o, q, 0, pay, 1};
+            gc_msg m = {o, q, 0, pay, 1, NULL};
 
             pay[0] = (uint8_t)(o * 16 + q);
             gc_sender = GC_A;

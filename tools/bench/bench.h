@@ -18,6 +18,10 @@ void bench_print_machine(FILE *out);
 /* Seconds on CLOCK_MONOTONIC. */
 double bench_now_s(void);
 
+/* CPU seconds this thread has used (for costs that a loaded, shared
+ * machine would inflate in wall time). */
+double bench_thread_cpu_s(void);
+
 /* The q-quantile (0..1, nearest rank) of v[0..n), sorting v in place;
  * 0 when n is 0. */
 double bench_percentile(double *v, size_t n, double q);

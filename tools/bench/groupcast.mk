@@ -7,6 +7,11 @@
 ORBWEB_CLI_SOURCES += tools/bench/bench_groupcast.c \
 	tools/bench/bench_gcnet.c tools/bench/bench_gcnet.h
 
+# orbweb bench gcsig: sign and verify cost of authenticated groupcast
+# (gc_sig.h); bench groupcast's members verify too.
+ORBWEB_CLI_SOURCES += tools/bench/bench_gcsig.c
+ORBWEB_CLI_LIBS += src/substrate/libgcsig.la
+
 # Smoke test: a quick run against Prosody (never timed).
 TESTS += tests/integration/test_bench_groupcast.sh
 EXTRA_DIST += tests/integration/test_bench_groupcast.sh

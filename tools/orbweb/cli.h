@@ -32,5 +32,6 @@ int bench_fi(int argc, char **argv);
 int bench_membership(int argc, char **argv);
 int bench_e2e(int argc, char **argv);
 int bench_groupcast(int argc, char **argv);
+int bench_gcsig(int argc, char **argv);
 
 #endif
