@@ -355,11 +355,6 @@ size_t obi_order_unacked(const obi_order *o, const char *to)
     return d ? d->unacked.n : 0;
 }
 
-bool obi_order_knows(const obi_order *o, const char *jid)
-{
-    return dest_peek(o, jid) || (o && node_peek(&o->senders, jid));
-}
-
 bool obi_order_sent_to(const obi_order *o, const char *jid)
 {
     return dest_peek(o, jid) != NULL;

@@ -105,13 +105,9 @@ int obi_order_recv(obi_order *o, const char *from, xmpp_stanza_t *st,
 size_t obi_order_tick(obi_order *o, uint64_t now_ms, obi_order_fn deliver,
                       void *ud);
 
-/* Have we stamped stanzas for jid, or received stamped ones from it
- * (and not forgotten it)? */
-bool obi_order_knows(const obi_order *o, const char *jid);
-
-/* Have we stamped stanzas for jid (and not forgotten it)?  Unlike
- * obi_order_knows, what jid sent us does not count: who may open a
- * direct session with us is decided on what we sent (docs/security.md). */
+/* Have we stamped stanzas for jid (and not forgotten it)?  What jid sent
+ * us does not count: who may open a direct session with us is decided
+ * on what we sent (docs/security.md). */
 bool obi_order_sent_to(const obi_order *o, const char *jid);
 
 /* Stanzas held, for all senders (tests and statistics). */

@@ -19,6 +19,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hs_proxy.h"
@@ -99,6 +100,20 @@ static bool told(hs_client *c, const char *room, const char *nick, int code)
     return found;
 }
 
+/* told, waiting up to 20 s: how soon xmucd finds a departure out depends
+ * on how soon the server answers its ping, which a loaded machine delays
+ * (a hang detector, not a timing claim). */
+static bool told_eventually(hs_client *c, const char *room, const char *nick,
+                            int code)
+{
+    time_t until = time(NULL) + 20;
+
+    while (!told(c, room, nick, code))
+        if (time(NULL) >= until)
+            return false;
+    return true;
+}
+
 static hs_client *user1(struct grace *g)
 {
     char err[512], jid[128];
@@ -142,8 +157,8 @@ static void past_the_grace(struct grace *g)
     usleep(6000 * 1000);
     lk_wait_for_xmucd(&g->w, mallory);
     joined(mallory, g->past, "mallory", false);
-    cr_expect(told(alice, g->past, "alice", 332), "alice was not told to rejoin");
-    cr_expect(told(bob, g->past, "bob", 332), "bob was not told to rejoin");
+    cr_expect(told_eventually(alice, g->past, "alice", 332), "alice was not told to rejoin");
+    cr_expect(told_eventually(bob, g->past, "bob", 332), "bob was not told to rejoin");
     cr_expect_str_eq(owner_form(mallory, g->past, buf, sizeof buf), "forbidden");
     joined(alice, g->past, "alice", false);
     cr_expect_str_eq(owner_form(alice, g->past, buf, sizeof buf), "result",
@@ -181,7 +196,7 @@ static void run(enum hs_kind kind)
 
     /* the living stay; the gone are found out */
     cr_expect(!told(bob, g.kept, "bob", 332), "bob was told to rejoin");
-    cr_expect(told(alice, g.kept, "carol", 333), "carol's departure not found out");
+    cr_expect(told_eventually(alice, g.kept, "carol", 333), "carol's departure not found out");
     lk_groupchat_flows(alice, bob, g.kept, "after the cut");
     lk_groupchat_flows(bob, alice, g.kept, "and back");
     cr_expect_str_eq(owner_form(alice, g.kept, buf, sizeof buf), "result",

@@ -211,7 +211,10 @@ static void world_start(enum hs_kind kind, const char *groupcast)
     W.groupcast = groupcast;
     W.s = hs_server_start(kind, &opt, err, sizeof err);
     cr_assert(W.s, "%s", err);
-    W.x = hs_xmucd_start(W.s, NULL, err, sizeof err);
+    /* one room per failed allocation, all made by one account: more
+     * than xmucd's default room-creation rate per JID allows */
+    static char *const args[] = {"--rooms-per-min", "0", NULL};
+    W.x = hs_xmucd_start(W.s, args, err, sizeof err);
     cr_assert(W.x, "%s", err);
     peer_start();
 }
