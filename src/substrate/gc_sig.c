@@ -67,6 +67,27 @@ int gc_sig_key_public(const gc_sig_key *k, uint8_t pub[GC_SIG_KEY_LEN])
     return GC_OK;
 }
 
+int gc_sig_key_private(const gc_sig_key *k, uint8_t seed[GC_SIG_KEY_LEN])
+{
+    size_t n = GC_SIG_KEY_LEN;
+
+    if (!k || !seed || !k->priv ||
+        EVP_PKEY_get_raw_private_key(k->pkey, seed, &n) != 1 ||
+        n != GC_SIG_KEY_LEN)
+        return GC_EINVAL;
+    return GC_OK;
+}
+
+int gc_sig_key_from_private(const uint8_t seed[GC_SIG_KEY_LEN],
+                            gc_sig_key **out)
+{
+    if (!seed || !out)
+        return GC_EINVAL;
+    return key_wrap(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed,
+                                                 GC_SIG_KEY_LEN),
+                    1, out);
+}
+
 void gc_sig_key_free(gc_sig_key *k)
 {
     if (!k)

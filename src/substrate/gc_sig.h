@@ -44,6 +44,12 @@ int gc_sig_key_from_public(const uint8_t pub[GC_SIG_KEY_LEN],
                            gc_sig_key **out);
 /* The public half's 32 raw bytes. */
 int gc_sig_key_public(const gc_sig_key *k, uint8_t pub[GC_SIG_KEY_LEN]);
+/* The private half's 32 raw bytes (the Ed25519 seed: xmucd keeps a
+ * room's key across restarts), GC_EINVAL for a public-only key, and the
+ * signing key they make again. */
+int gc_sig_key_private(const gc_sig_key *k, uint8_t seed[GC_SIG_KEY_LEN]);
+int gc_sig_key_from_private(const uint8_t seed[GC_SIG_KEY_LEN],
+                            gc_sig_key **out);
 /* NULL is accepted. */
 void gc_sig_key_free(gc_sig_key *k);
 

@@ -64,7 +64,9 @@ xm_live *xm_live_open(const char *data_dir, uint32_t slots, char *err,
         return NULL;
     }
     l->slots = slots;
-    if ((mkdir(l->dir, 0700) < 0 && errno != EEXIST) || access(l->dir, W_OK) < 0) {
+    /* private: the rooms' signing keys are in it (an older folder, too) */
+    if ((mkdir(l->dir, 0700) < 0 && errno != EEXIST) || chmod(l->dir, 0700) < 0 ||
+        access(l->dir, W_OK) < 0) {
         snprintf(err, errlen, "cannot use %s: %s", l->dir, strerror(errno));
         xm_live_free(l);
         return NULL;

@@ -22,6 +22,7 @@
 
 #include "xm_log.h"
 #include "xm_room_internal.h"
+#include "xm_room_live.h"
 #include "xm_segments.h"
 
 #include <stdio.h>
@@ -137,6 +138,29 @@ static void sign(xm_room *r, const struct xm_occupant *o, xmpp_stanza_t *m,
                  (unsigned long long)r->seq);
     if (body)
         xmpp_free(r->env->out->xctx, body);
+}
+
+_Static_assert(GC_SIG_KEY_LEN == 32, "xm_room_internal.h says 32");
+
+int xm_room_gc_key_seed(const xm_room *r, uint8_t seed[32])
+{
+    return r->gc_key && gc_sig_key_private(r->gc_key, seed) == GC_OK ? 0 : -1;
+}
+
+int xm_room_gc_set_key(xm_room *r, const uint8_t seed[32])
+{
+    gc_sig_key *k;
+
+    if (gc_sig_key_from_private(seed, &k) != GC_OK)
+        return -1;
+    gc_sig_key_free(r->gc_key);
+    r->gc_key = k;
+    return 0;
+}
+
+int xm_room_public_key(const xm_room *r, uint8_t pub[32])
+{
+    return r->gc_key && gc_sig_key_public(r->gc_key, pub) == GC_OK ? 0 : -1;
 }
 
 /* key= and token= on el, for occupant o; records the token's expiry. */

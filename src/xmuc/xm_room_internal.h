@@ -136,6 +136,11 @@ size_t xm_room_gc_fanout(const xm_room *r);
 void xm_room_gc_sync(xm_room *r);
 /* Runs due detection rounds (probes leave through the room). */
 void xm_room_gc_tick(xm_room *r);
+/* The room's signing key as its 32-byte Ed25519 seed (kept in the live
+ * state so a restarted xmucd signs the same stream with the same key),
+ * and taking it back.  0 or -1 (no key; a seed that makes none). */
+int xm_room_gc_key_seed(const xm_room *r, uint8_t seed[32]);
+int xm_room_gc_set_key(xm_room *r, const uint8_t seed[32]);
 /* Sends groupcast m (its <groupcast/> element g already numbered) from
  * occupant o to the injection points of the room's engine. */
 void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,

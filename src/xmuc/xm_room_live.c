@@ -12,11 +12,13 @@
  * file (a store to memory; the kernel keeps the page when the process
  * dies), the rest lazily (xm_live.c).
  *
- * The text: "epoch E", "slot K" (K >= 1), "seq S", then xm_room_save's
+ * The text: "epoch E", "slot K" (K >= 1), "seq S", "key HEX" (the
+ * signing key's seed, 64 hex digits: the data folder is 0700), then xm_room_save's
  * lines (configuration, affiliations, subject), then a line "--", then
  * one "occupant NICK JID" line each (percent-encoded). */
 #include "config.h"
 
+#include "xm_log.h"
 #include "xm_room_internal.h"
 #include "xm_room_live.h"
 
@@ -96,8 +98,16 @@ static int save_occupants(const xm_room *r, FILE *f)
 
 int xm_room_live_save(xm_room *r, FILE *f)
 {
+    uint8_t seed[32];
+
     fprintf(f, "epoch %" PRIu64 "\nslot %" PRIu32 "\nseq %" PRIu64 "\n",
             r->epoch, r->seq_index, r->seq);
+    if (xm_room_gc_key_seed(r, seed) == 0) {
+        fputs("key ", f);
+        for (size_t i = 0; i < sizeof seed; i++)
+            fprintf(f, "%02x", seed[i]);
+        fputc('\n', f);
+    }
     if (xm_room_save(r, f) < 0 || fputs("--\n", f) < 0 ||
         save_occupants(r, f) < 0 || ferror(f))
         return -1;
@@ -145,6 +155,22 @@ static int head_set(struct xm_room_live_head *h, const char *name,
     return 0;
 }
 
+/* "key HEX\n" at line into h; the length of the line, or 0. */
+static size_t key_line(const char *line, struct xm_room_live_head *h)
+{
+    unsigned v;
+
+    if (strncmp(line, "key ", 4) || strspn(line + 4, "0123456789abcdef") != 64 ||
+        line[68] != '\n')
+        return 0;
+    for (size_t i = 0; i < sizeof h->key; i++) {
+        sscanf(line + 4 + 2 * i, "%2x", &v);
+        h->key[i] = (uint8_t)v;
+    }
+    h->has_key = true;
+    return 69;
+}
+
 int xm_room_live_parse(char *text, struct xm_room_live_head *h, char **config,
                        char **occupants)
 {
@@ -153,9 +179,14 @@ int xm_room_live_parse(char *text, struct xm_room_live_head *h, char **config,
     int n;
 
     memset(h, 0, sizeof *h);
-    while (sscanf(line, "%15s %llu%n", name, &v, &n) == 2 && line[n] == '\n' &&
-           head_set(h, name, v) == 0)
-        line += n + 1;
+    for (size_t k;;)
+        if ((k = key_line(line, h)))
+            line += k;
+        else if (sscanf(line, "%15s %llu%n", name, &v, &n) == 2 &&
+                 line[n] == '\n' && head_set(h, name, v) == 0)
+            line += n + 1;
+        else
+            break;
     if (!strncmp(line, "--\n", 3))
         sep = line;
     else if ((sep = strstr(line, "\n--\n")))
@@ -204,5 +235,8 @@ bool xm_room_live_restore(xm_room *r, const struct xm_room_live_head *h,
         return false; /* the stream's numbering is lost: a new epoch */
     r->epoch = h->epoch;
     r->seq = slot[1] > h->seq ? slot[1] : h->seq;
+    if (h->has_key && xm_room_gc_set_key(r, h->key) < 0)
+        xm_warn("room %s: its signing key did not come back: members drop "
+                "the old stream's records still in flight", r->name);
     return true;
 }

@@ -14,12 +14,17 @@
 struct xm_room_live_head {
     uint64_t epoch, seq;
     uint32_t slot; /* 1-based seq slot; 0: none */
+    bool has_key;  /* a "key" line: the signing key's seed */
+    uint8_t key[32];
 };
 
 /* A new room's epoch (random, never 0); called by xm_room_new. */
 void xm_room_live_init(xm_room *r);
 /* The groupcast epoch, sent in every self-presence (<view epoch=/>). */
 uint64_t xm_room_epoch(const xm_room *r);
+/* The public half of the room's signing key (the key= its members get);
+ * 0, or -1 when it has none. */
+int xm_room_public_key(const xm_room *r, uint8_t pub[32]);
 /* The room's seq slot (1-based), 0 when it has none yet. */
 uint32_t xm_room_live_slot(const xm_room *r);
 /* The configuration, affiliations or subject changed. */

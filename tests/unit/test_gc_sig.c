@@ -98,6 +98,27 @@ Test(gc_sig, another_key_does_not_pass)
     cr_assert_eq(gc_sig_msg_verify(room_pub, &m, sig), GC_EAUTH);
 }
 
+/* xmucd keeps a room's key across restarts as its seed: the key made
+ * again signs what the old public key verifies; a public key has none. */
+Test(gc_sig, a_key_comes_back_from_its_seed)
+{
+    uint8_t seed[GC_SIG_KEY_LEN], sig[GC_SIG_LEN];
+    gc_sig_msg m = msg();
+    gc_sig_key *back;
+
+    cr_assert_eq(gc_sig_key_private(room_key, seed), GC_OK);
+    cr_assert_eq(gc_sig_key_private(room_pub, seed), GC_EINVAL);
+    cr_assert_eq(gc_sig_key_from_private(seed, &back), GC_OK);
+    cr_assert_eq(gc_sig_msg_sign(back, &m, sig), GC_OK);
+    cr_assert_eq(gc_sig_msg_verify(room_pub, &m, sig), GC_OK);
+    seed[0] ^= 1;
+    gc_sig_key_free(back);
+    cr_assert_eq(gc_sig_key_from_private(seed, &back), GC_OK);
+    cr_assert_eq(gc_sig_msg_sign(back, &m, sig), GC_OK);
+    cr_assert_eq(gc_sig_msg_verify(room_pub, &m, sig), GC_EAUTH);
+    gc_sig_key_free(back);
+}
+
 Test(gc_sig, public_key_cannot_sign_and_bad_input_is_refused)
 {
     uint8_t sig[GC_SIG_LEN];

@@ -136,7 +136,9 @@ Test(live, a_killed_service_gets_its_room_back)
     xm_service *s = before_the_kill(epoch, sizeof epoch);
     xm_room *r;
     xmpp_stanza_t *v;
+    uint8_t key[32], back[32];
 
+    cr_assert_eq(xm_room_public_key(xm_service_room(s, "t"), key), 0);
     xm_service_free(s); /* no shutdown: as SIGKILL */
     xmt_clock += 500;
     s = boot();
@@ -146,6 +148,9 @@ Test(live, a_killed_service_gets_its_room_back)
     cr_assert_eq(xm_room_affiliation(r, "owner@test"), XM_AFFIL_OWNER);
     cr_assert_eq(xm_room_affiliation(r, "bob@test"), XM_AFFIL_NONE);
     cr_assert_eq(xm_room_size(r), 0);
+    cr_assert_eq(xm_room_public_key(r, back), 0);
+    cr_assert_arr_eq(back, key, sizeof key,
+                     "the same stream, signed with the same key");
     xm_service_link_up(s);
     cr_assert(told_to_rejoin("owner@test/r", "owner"));
     cr_assert(told_to_rejoin("bob@test/r", "bob"));
