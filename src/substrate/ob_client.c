@@ -425,6 +425,7 @@ static void on_session(ob_client *c)
     char *copy = bound ? strdup(bound) : NULL;
 
     add_handlers(c);
+    c->in_session = true;
     c->backoff_ms = 0;
     if (copy) {
         free(c->session_jid);
@@ -470,6 +471,7 @@ static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
     (void)conn;
     if (c->dying)
         return;
+    c->in_session = false;
     if (status == XMPP_CONN_CONNECT) {
         on_session(c);
         return;
@@ -772,14 +774,19 @@ int ob_client_stats(const ob_client *c, struct ob_stats *out)
 
 const char *ob_client_jid(const ob_client *c)
 {
-    if (!c || !c->conn || !xmpp_conn_is_connected(c->conn))
+    if (!c || !obi_in_session(c))
         return NULL;
     return xmpp_conn_get_bound_jid(c->conn);
 }
 
+bool obi_in_session(const ob_client *c)
+{
+    return c->in_session && c->conn && xmpp_conn_is_connected(c->conn);
+}
+
 int obi_send(ob_client *c, xmpp_stanza_t *st)
 {
-    if (!xmpp_conn_is_connected(c->conn) || c->closing)
+    if (!obi_in_session(c) || c->closing)
         return OB_ESTATE;
     xmpp_send(c->conn, st);
     obi_kick(c);

@@ -195,6 +195,10 @@ bool obi_fits_relay(ob_client *c, xmpp_stanza_t *st, size_t text_bytes);
  * libstrophe, then flushed from the event loop).  OB_ESTATE when not
  * connected. */
 int obi_send(ob_client *c, xmpp_stanza_t *st);
+/* A session is up: stanzas may go (libstrophe's "connected" is true from
+ * the TCP connection on, through TLS and SASL, where a stanza breaks the
+ * negotiation). */
+bool obi_in_session(const ob_client *c);
 xmpp_ctx_t *obi_ctx(ob_client *c);
 
 /* Small stanza builders; NULL when out of memory. */
@@ -300,6 +304,7 @@ struct ob_client {
 
     enum ob_state state;
     bool started, closing, had_session;
+    bool in_session; /* bound, between XMPP_CONN_CONNECT and its end */
     int backoff_ms;
     char *session_jid;  /* bound JID of the current (or last) session */
     unsigned long idseq;

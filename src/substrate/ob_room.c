@@ -609,7 +609,7 @@ static int join(ob_client *c, const char *room, const char *nick,
     room = canon; /* the form the server and xmucd use */
     if (obi_room_find(c, room))
         return OB_EEXIST;
-    if (!c->conn || !xmpp_conn_is_connected(c->conn))
+    if (!obi_in_session(c))
         return OB_ESTATE;
     if (!(r = calloc(1, sizeof *r)))
         return OB_ENOMEM;
