@@ -663,9 +663,10 @@ static void client_destroy(ob_client *c)
 
     c->dying = true;
     free_io(c);
+    obi_pending_fail_all(c, 0); /* deletes their id handlers: conn still lives */
     if (c->conn)
         xmpp_conn_release(c->conn); /* closes the socket; handlers see dying */
-    obi_pending_fail_all(c, 0);
+    c->conn = NULL;
     obi_rooms_free(c);
     obi_gc_client_free(c);
     while ((ev = c->q_head)) {
