@@ -11,7 +11,7 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_roomcfg.c src/xmuc/xm_roomcfg.h \
 	src/xmuc/xm_room.c src/xmuc/xm_room.h src/xmuc/xm_room_internal.h \
 	src/xmuc/xm_room_admin.c src/xmuc/xm_room_link.c \
-	src/xmuc/xm_room_admin.c src/xmuc/xm_room_limits.c \
+	src/xmuc/xm_room_limits.c \
 	src/xmuc/xm_flow.c src/xmuc/xm_flow.h \
 	src/xmuc/xm_quota.c src/xmuc/xm_quota.h \
 	src/xmuc/xm_store.c src/xmuc/xm_store.h \
@@ -93,7 +93,8 @@ tests_fuzz_fuzz_xm_service_SOURCES = tests/fuzz/fuzz_xm_service.c \
 tests_fuzz_fuzz_xm_service_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
 tests_fuzz_fuzz_xm_service_LDADD = src/xmuc/libxmuc.la
 fuzz_xm_service_FUZZ_SRCS = tests/fuzz/stanzas.c $(src_xmuc_libxmuc_la_SOURCES) \
-	$(src_e2e_libe2e_la_SOURCES) $(src_views_libvm_la_SOURCES)
+	$(src_e2e_libe2e_la_SOURCES) $(src_views_libvm_la_SOURCES) \
+	$(src_substrate_libgcsig_la_SOURCES)
 fuzz_xm_service_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm \
 	$(IDN_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/fuzz_xm_service
@@ -106,6 +107,8 @@ tests_fuzz_fuzz_xm_live_SOURCES = tests/fuzz/fuzz_xm_live.c tests/fuzz/replay.c
 tests_fuzz_fuzz_xm_live_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
 tests_fuzz_fuzz_xm_live_LDADD = src/xmuc/libxmuc.la
 fuzz_xm_live_FUZZ_SRCS = $(src_xmuc_libxmuc_la_SOURCES) \
-	$(src_e2e_libe2e_la_SOURCES) $(src_views_libvm_la_SOURCES)
-fuzz_xm_live_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm
+	$(src_e2e_libe2e_la_SOURCES) $(src_views_libvm_la_SOURCES) \
+	$(src_substrate_libgcsig_la_SOURCES)
+fuzz_xm_live_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm \
+	$(IDN_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/fuzz_xm_live
