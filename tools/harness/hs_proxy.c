@@ -42,6 +42,7 @@ struct hs_proxy {
     pthread_mutex_t mu;
     bool stop;
     bool cut;         /* hs_proxy_cut: hang up the current connection */
+    unsigned cuts;    /* hang-ups done for hs_proxy_cut */
     double hold_until; /* ... and take no new one before then (now_ms) */
     enum mode mode;
     char marker[128], end[64];
@@ -318,8 +319,12 @@ static void *run(void *arg)
         pthread_mutex_unlock(&p->mu);
         if (stop)
             return NULL;
-        if (cut)
+        if (cut) {
             hang_up(p);
+            pthread_mutex_lock(&p->mu);
+            p->cuts++;
+            pthread_mutex_unlock(&p->mu);
+        }
         relay_once(p);
     }
 }
@@ -426,9 +431,19 @@ void hs_proxy_release(hs_proxy *p)
 
 void hs_proxy_cut(hs_proxy *p, int hold_ms)
 {
+    unsigned before;
+    bool done = false;
+
     pthread_mutex_lock(&p->mu);
     p->cut = true;
     p->hold_until = now_ms() + hold_ms;
+    before = p->cuts;
     pthread_mutex_unlock(&p->mu);
     wake(p);
+    while (!done) { /* the relay thread hangs up on its next turn */
+        usleep(1000);
+        pthread_mutex_lock(&p->mu);
+        done = p->cuts != before;
+        pthread_mutex_unlock(&p->mu);
+    }
 }

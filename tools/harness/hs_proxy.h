@@ -44,7 +44,9 @@ void hs_proxy_release(hs_proxy *p);
 /* Closes the current connection (both sides), as a network failure
  * would, and goes on accepting: the client may reconnect.  With
  * hold_ms > 0, no new connection is taken for that long (connections
- * wait in the listen queue), so the outage lasts at least hold_ms. */
+ * wait in the listen queue), so the outage lasts at least hold_ms.
+ * Returns once the connection is closed, so that what the caller does
+ * next happens during the outage. */
 void hs_proxy_cut(hs_proxy *p, int hold_ms);
 
 #endif
