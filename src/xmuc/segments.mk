@@ -31,6 +31,8 @@ tests_sim_sim_segments_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS) -lm
 # Groupcast engines in rooms (xm_room_gc.c, listed above).
 check_PROGRAMS += tests/unit/test_xm_groupcast
 TESTS += tests/unit/test_xm_groupcast
+tests_unit_test_xm_groupcast_SOURCES = tests/unit/test_xm_groupcast.c \
+	tests/unit/xm_capture.c tests/unit/xm_capture.h
 tests_unit_test_xm_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS)
 tests_unit_test_xm_groupcast_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)

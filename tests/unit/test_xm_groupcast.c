@@ -11,70 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xm_capture.h"
 #include "xm_room.h"
 #include "xm_service.h"
 
 #define DOMAIN "rooms.test"
 #define NS "https://orbweb.dev/ns/xmuc/0"
-#define MAX_OUT 4096
-
-static xmpp_ctx_t *ctx;
-static xmpp_stanza_t *out_log[MAX_OUT];
-static size_t n_out;
-static uint64_t now_ms;
-
-static size_t record(void *c, xmpp_stanza_t *st)
-{
-    (void)c;
-    cr_assert_lt(n_out, MAX_OUT);
-    out_log[n_out++] = xmpp_stanza_copy(st);
-    return 100;
-}
-
-static uint64_t clock_now(void *c)
-{
-    (void)c;
-    return now_ms;
-}
-
-static struct xm_out out = {record, NULL, NULL};
-
-static void forget_out(void)
-{
-    while (n_out)
-        xmpp_stanza_release(out_log[--n_out]);
-}
-
-static void start(void)
-{
-    xmpp_initialize();
-    ctx = xmpp_ctx_new(NULL, NULL);
-    out.xctx = ctx;
-    now_ms = 1000;
-}
-
-static void stop(void)
-{
-    forget_out();
-    xmpp_ctx_free(ctx);
-    xmpp_shutdown();
-}
-
-TestSuite(groupcast, .init = start, .fini = stop, .timeout = 120);
-
-static void in(xm_service *s, const char *fmt, ...)
-{
-    char xml[4096];
-    va_list ap;
-    xmpp_stanza_t *st;
-
-    va_start(ap, fmt);
-    vsnprintf(xml, sizeof xml, fmt, ap);
-    va_end(ap);
-    cr_assert_not_null(st = xmpp_stanza_new_from_string(ctx, xml), "%s", xml);
-    xm_service_handle(s, st, strlen(xml));
-    xmpp_stanza_release(st);
-}
+TestSuite(groupcast, .init = xmt_begin, .fini = xmt_end, .timeout = 120);
 
 #define FIELD(var, val) "<field var='" var "'><value>" val "</value></field>"
 #define GC_FIELD(v) FIELD(NS "#groupcast", v)
@@ -87,33 +30,33 @@ static xm_service *room(unsigned n, const char *fields)
 {
     struct xm_service_config c = {.domain = DOMAIN, .max_rooms = 2,
                                   .max_occupants = 100,
-                                  .max_stanza_bytes = 4096, .now_ms = clock_now,
+                                  .max_stanza_bytes = 4096, .now_ms = xmt_now,
                                   .seed = 3};
     char err[256];
-    xm_service *s = xm_service_new(&c, &out, err, sizeof err);
+    xm_service *s = xm_service_new(&c, &xmt_out, err, sizeof err);
 
     cr_assert_not_null(s, "%s", err);
     for (unsigned i = 0; i < n; i++) {
-        in(s, "<presence from='p%u@test/r' to='r@" DOMAIN "/p%u'>"
+        xmt_feed(s, "<presence from='p%u@test/r' to='r@" DOMAIN "/p%u'>"
               "<x xmlns='http://jabber.org/protocol/muc'/></presence>", i, i);
         if (i == 0 && fields) {
-            forget_out();
-            in(s, "<iq type='set' id='c' from='p0@test/r' to='r@" DOMAIN "'>"
+            xmt_drop();
+            xmt_feed(s, "<iq type='set' id='c' from='p0@test/r' to='r@" DOMAIN "'>"
                   "<query xmlns='http://jabber.org/protocol/muc#owner'>"
                   "<x xmlns='jabber:x:data' type='submit'>%s</x></query></iq>",
                fields);
-            cr_assert_eq(n_out, 1);
-            cr_assert_str_eq(xmpp_stanza_get_type(out_log[0]), "result");
+            cr_assert_eq(xmt_n, 1);
+            cr_assert_str_eq(xmpp_stanza_get_type(xmt_log[0]), "result");
         }
-        now_ms += 1000;
+        xmt_clock += 1000;
     }
-    forget_out();
+    xmt_drop();
     return s;
 }
 
 static void say(xm_service *s, unsigned who, const char *body)
 {
-    in(s, "<message type='groupchat' from='p%u@test/r' to='r@" DOMAIN "'>"
+    xmt_feed(s, "<message type='groupchat' from='p%u@test/r' to='r@" DOMAIN "'>"
           "<body>%s</body></message>", who, body);
 }
 
@@ -127,27 +70,27 @@ static size_t count(const char *name)
 {
     size_t n = 0;
 
-    for (size_t i = 0; i < n_out; i++)
-        n += !strcmp(xmpp_stanza_get_name(out_log[i]), name) &&
-             !is_grant(out_log[i]);
+    for (size_t i = 0; i < xmt_n; i++)
+        n += !strcmp(xmpp_stanza_get_name(xmt_log[i]), name) &&
+             !is_grant(xmt_log[i]);
     return n;
 }
 
 /* The <groupcast/> of the first message sent. */
 static xmpp_stanza_t *first_groupcast(void)
 {
-    for (size_t i = 0; i < n_out; i++)
-        if (!strcmp(xmpp_stanza_get_name(out_log[i]), "message") &&
-            !is_grant(out_log[i]))
-            return xmpp_stanza_get_child_by_name_and_ns(out_log[i],
+    for (size_t i = 0; i < xmt_n; i++)
+        if (!strcmp(xmpp_stanza_get_name(xmt_log[i]), "message") &&
+            !is_grant(xmt_log[i]))
+            return xmpp_stanza_get_child_by_name_and_ns(xmt_log[i],
                                                         "groupcast", NS);
     return NULL;
 }
 
 static bool sent_to(const char *jid)
 {
-    for (size_t i = 0; i < n_out; i++)
-        if (!strcmp(xmpp_stanza_get_to(out_log[i]), jid) && !is_grant(out_log[i]))
+    for (size_t i = 0; i < xmt_n; i++)
+        if (!strcmp(xmpp_stanza_get_to(xmt_log[i]), jid) && !is_grant(xmt_log[i]))
             return true;
     return false;
 }
@@ -160,15 +103,15 @@ static const char *joined_mode(xm_service *s, unsigned who)
 
     snprintf(self, sizeof self, "r@" DOMAIN "/p%u", who);
     snprintf(to, sizeof to, "p%u@test/r", who);
-    forget_out();
-    in(s, "<presence from='%s' to='%s'><x xmlns='http://jabber.org/"
+    xmt_drop();
+    xmt_feed(s, "<presence from='%s' to='%s'><x xmlns='http://jabber.org/"
           "protocol/muc'/></presence>", to, self);
-    for (size_t i = 0; i < n_out; i++) {
-        const char *from = xmpp_stanza_get_from(out_log[i]);
-        if (!strcmp(xmpp_stanza_get_name(out_log[i]), "presence") && from &&
-            !strcmp(from, self) && !strcmp(xmpp_stanza_get_to(out_log[i]), to))
+    for (size_t i = 0; i < xmt_n; i++) {
+        const char *from = xmpp_stanza_get_from(xmt_log[i]);
+        if (!strcmp(xmpp_stanza_get_name(xmt_log[i]), "presence") && from &&
+            !strcmp(from, self) && !strcmp(xmpp_stanza_get_to(xmt_log[i]), to))
             return xmpp_stanza_get_attribute(
-                xmpp_stanza_get_child_by_name_and_ns(out_log[i], "view", NS),
+                xmpp_stanza_get_child_by_name_and_ns(xmt_log[i], "view", NS),
                 "groupcast");
     }
     cr_assert_fail("p%u got no presence of its own", who);
@@ -205,23 +148,23 @@ Test(groupcast, tree_sends_to_the_two_oldest)
     xmpp_stanza_t *g;
 
     say(s, 4, "hi");
-    cr_assert_eq(n_out, 2);
+    cr_assert_eq(xmt_n, 2);
     cr_assert(sent_to("p0@test/r") && sent_to("p1@test/r"));
-    g = xmpp_stanza_get_child_by_name_and_ns(out_log[0], "groupcast", NS);
+    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[0], "groupcast", NS);
     cr_assert_not_null(g);
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "seq"), "1");
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "origin"), "p4");
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "mode"), "tree");
-    cr_assert_str_eq(xmpp_stanza_get_from(out_log[0]), "r@" DOMAIN "/p4");
-    forget_out();
+    cr_assert_str_eq(xmpp_stanza_get_from(xmt_log[0]), "r@" DOMAIN "/p4");
+    xmt_drop();
     /* The oldest leaves: the next two longest-present take over. */
-    in(s, "<presence type='unavailable' from='p0@test/r' to='r@" DOMAIN
+    xmt_feed(s, "<presence type='unavailable' from='p0@test/r' to='r@" DOMAIN
           "/p0'/>");
-    forget_out();
+    xmt_drop();
     say(s, 4, "again");
-    cr_assert_eq(n_out, 2);
+    cr_assert_eq(xmt_n, 2);
     cr_assert(sent_to("p1@test/r") && sent_to("p2@test/r"));
-    g = xmpp_stanza_get_child_by_name_and_ns(out_log[1], "groupcast", NS);
+    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[1], "groupcast", NS);
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "seq"), "2");
     xm_service_free(s);
 }
@@ -232,10 +175,10 @@ Test(groupcast, pbcast_with_three_injection_points)
     xmpp_stanza_t *g;
 
     say(s, 7, "hi");
-    cr_assert_eq(n_out, 3);
+    cr_assert_eq(xmt_n, 3);
     cr_assert(sent_to("p0@test/r") && sent_to("p1@test/r") &&
               sent_to("p2@test/r"));
-    g = xmpp_stanza_get_child_by_name_and_ns(out_log[2], "groupcast", NS);
+    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[2], "groupcast", NS);
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "mode"), "pbcast");
     xm_service_free(s);
 }
@@ -244,16 +187,16 @@ Test(groupcast, tapbcast_needs_its_view_manager)
 {
     xm_service *s = room(1, NULL);
 
-    in(s, "<iq type='set' id='c' from='p0@test/r' to='r@" DOMAIN "'>"
+    xmt_feed(s, "<iq type='set' id='c' from='p0@test/r' to='r@" DOMAIN "'>"
           "<query xmlns='http://jabber.org/protocol/muc#owner'>"
           "<x xmlns='jabber:x:data' type='submit'>" GC_FIELD("tapbcast")
           "</x></query></iq>");
-    cr_assert_eq(n_out, 1);
-    cr_assert_str_eq(xmpp_stanza_get_type(out_log[0]), "error");
+    cr_assert_eq(xmt_n, 1);
+    cr_assert_str_eq(xmpp_stanza_get_type(xmt_log[0]), "error");
     xm_service_free(s);
 }
 
-/* The probes in out_log: their ids, askers and target nicks. */
+/* The probes in xmt_log: their ids, askers and target nicks. */
 struct probe {
     char id[32], asker[64], nick[64];
 };
@@ -262,16 +205,16 @@ static size_t probes(struct probe *p, size_t cap)
 {
     size_t n = 0;
 
-    for (size_t i = 0; i < n_out && n < cap; i++) {
+    for (size_t i = 0; i < xmt_n && n < cap; i++) {
         xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(
-            out_log[i], "probe", NS);
-        if (strcmp(xmpp_stanza_get_name(out_log[i]), "iq") || !q)
+            xmt_log[i], "probe", NS);
+        if (strcmp(xmpp_stanza_get_name(xmt_log[i]), "iq") || !q)
             continue;
-        cr_assert_str_eq(xmpp_stanza_get_type(out_log[i]), "get");
+        cr_assert_str_eq(xmpp_stanza_get_type(xmt_log[i]), "get");
         cr_assert_not_null(xmpp_stanza_get_attribute(q, "target"));
-        snprintf(p[n].id, sizeof p[n].id, "%s", xmpp_stanza_get_id(out_log[i]));
+        snprintf(p[n].id, sizeof p[n].id, "%s", xmpp_stanza_get_id(xmt_log[i]));
         snprintf(p[n].asker, sizeof p[n].asker, "%s",
-                 xmpp_stanza_get_to(out_log[i]));
+                 xmpp_stanza_get_to(xmt_log[i]));
         snprintf(p[n].nick, sizeof p[n].nick, "%s",
                  xmpp_stanza_get_attribute(q, "nick"));
         n++;
@@ -279,29 +222,29 @@ static size_t probes(struct probe *p, size_t cap)
     return n;
 }
 
-/* Each probe in out_log came right after its grant: a message from the
+/* Each probe in xmt_log came right after its grant: a message from the
  * room to the target (named by nick) naming the asker, for 10 s.
  * Returns how many grants were sent. */
 static size_t grants(void)
 {
     size_t n = 0;
 
-    for (size_t i = 0; i < n_out; i++) {
-        xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(out_log[i],
+    for (size_t i = 0; i < xmt_n; i++) {
+        xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(xmt_log[i],
                                                                 "probe", NS);
         xmpp_stanza_t *g;
-        if (is_grant(out_log[i]))
+        if (is_grant(xmt_log[i]))
             n++;
-        if (strcmp(xmpp_stanza_get_name(out_log[i]), "iq") || !q)
+        if (strcmp(xmpp_stanza_get_name(xmt_log[i]), "iq") || !q)
             continue;
         cr_assert_gt(i, 0, "a probe without its grant");
-        cr_assert(is_grant(out_log[i - 1]), "a probe without its grant");
-        g = xmpp_stanza_get_child_by_name_and_ns(out_log[i - 1], "probe-grant", NS);
-        cr_assert_str_eq(xmpp_stanza_get_to(out_log[i - 1]),
+        cr_assert(is_grant(xmt_log[i - 1]), "a probe without its grant");
+        g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[i - 1], "probe-grant", NS);
+        cr_assert_str_eq(xmpp_stanza_get_to(xmt_log[i - 1]),
                          xmpp_stanza_get_attribute(q, "target"));
-        cr_assert_str_eq(xmpp_stanza_get_from(out_log[i - 1]), "r@" DOMAIN);
+        cr_assert_str_eq(xmpp_stanza_get_from(xmt_log[i - 1]), "r@" DOMAIN);
         cr_assert_str_eq(xmpp_stanza_get_attribute(g, "peer"),
-                         xmpp_stanza_get_to(out_log[i]));
+                         xmpp_stanza_get_to(xmt_log[i]));
         cr_assert_str_eq(xmpp_stanza_get_attribute(g, "ttl"), "10000");
     }
     return n;
@@ -309,7 +252,7 @@ static size_t grants(void)
 
 static void answer(xm_service *s, const struct probe *p, const char *ok)
 {
-    in(s, "<iq type='result' id='%s' from='%s' to='r@" DOMAIN "'>"
+    xmt_feed(s, "<iq type='result' id='%s' from='%s' to='r@" DOMAIN "'>"
           "<probe xmlns='" NS "' ok='%s'/></iq>", p->id, p->asker, ok);
 }
 
@@ -322,15 +265,15 @@ static size_t detect(xm_service *s, const char *ok, size_t want, int rounds)
     for (int r = 0; r < rounds; r++) {
         struct probe p[64];
         size_t n;
-        now_ms += 2000;
-        forget_out();
-        in(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
+        xmt_clock += 2000;
+        xmt_drop();
+        xmt_feed(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
               "<ping xmlns='urn:xmpp:ping'/></iq>");
         n = probes(p, 64);
-        forget_out();
+        xmt_drop();
         for (size_t i = 0; i < n; i++)
             answer(s, &p[i], ok);
-        forget_out();
+        xmt_drop();
         say(s, 1, "count");
         fanout = count("message");
         if (fanout == want)
@@ -350,19 +293,19 @@ Test(groupcast, tapbcast_sends_to_the_ring_and_detects_segments)
     cr_assert_not_null(g = first_groupcast());
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "mode"), "tapbcast");
     /* A round: probes leave, at most one per representative. */
-    now_ms += 2000;
-    forget_out();
-    in(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
+    xmt_clock += 2000;
+    xmt_drop();
+    xmt_feed(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
           "<ping xmlns='urn:xmpp:ping'/></iq>");
     cr_assert_gt(probes(p, 64), 0);
     cr_assert_leq(probes(p, 64), 5);
     cr_assert_eq(grants(), probes(p, 64), "one grant per probe");
     /* A failure changes nothing; an unknown probe id is ignored. */
-    forget_out();
+    xmt_drop();
     answer(s, &p[0], "false");
-    in(s, "<iq type='result' id='seg-999' from='p1@test/r' to='r@" DOMAIN
+    xmt_feed(s, "<iq type='result' id='seg-999' from='p1@test/r' to='r@" DOMAIN
           "'><probe xmlns='" NS "' ok='true'/></iq>");
-    cr_assert_eq(n_out, 0);
+    cr_assert_eq(xmt_n, 0);
     say(s, 2, "still five");
     cr_assert_eq(count("message"), 5);
     /* Everyone reaches everyone: one segment, whose representative is the
@@ -378,21 +321,21 @@ Test(groupcast, merges_become_presences)
     struct probe p[4];
     bool tree_edge = false;
 
-    now_ms += 2000;
-    in(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
+    xmt_clock += 2000;
+    xmt_feed(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
           "<ping xmlns='urn:xmpp:ping'/></iq>");
     cr_assert_eq(probes(p, 4), 1);
-    forget_out();
+    xmt_drop();
     answer(s, &p[0], "true");
     /* p0 and p1 were each other's ring neighbours; now they are one
      * segment: tree and gossip neighbours, told by presence. */
     cr_assert_eq(count("presence"), 2);
-    for (size_t i = 0; i < n_out; i++) {
+    for (size_t i = 0; i < xmt_n; i++) {
         char *t;
         size_t len;
-        xmpp_stanza_to_text(out_log[i], &t, &len);
+        xmpp_stanza_to_text(xmt_log[i], &t, &len);
         tree_edge |= strstr(t, "tree") != NULL;
-        xmpp_free(ctx, t);
+        xmpp_free(xmt_ctx, t);
     }
     cr_assert(tree_edge);
     xm_service_free(s);
@@ -405,14 +348,14 @@ Test(groupcast, an_idle_room_probes_on_its_tick)
     struct probe p[8];
 
     cr_assert_not_null(r);
-    now_ms += 2000;
+    xmt_clock += 2000;
     xm_room_tick(r);
     cr_assert_gt(probes(p, 8), 0);
     cr_assert_eq(grants(), probes(p, 8), "one grant per probe");
-    cr_assert_eq(n_out, 2 * probes(p, 8), "nothing but probes and grants");
-    forget_out();
-    now_ms += 1000;
+    cr_assert_eq(xmt_n, 2 * probes(p, 8), "nothing but probes and grants");
+    xmt_drop();
+    xmt_clock += 1000;
     xm_room_tick(r);
-    cr_assert_eq(n_out, 0, "the next round is not due yet");
+    cr_assert_eq(xmt_n, 0, "the next round is not due yet");
     xm_service_free(s);
 }
