@@ -486,7 +486,7 @@ static const char *creation_refusal(xm_service *s, const char *bare,
     *text = NULL;
     if (is_admin(s, bare))
         return NULL;
-    rc = xm_quota_create(s->quota, bare, node, s->cfg.now_ms(s->cfg.clock_ctx));
+    rc = xm_quota_create(s->quota, bare, node, now_of(s));
     if (rc == XM_QUOTA_HELD) {
         *etype = "cancel";
         *text = "you already hold as many rooms as one user may";

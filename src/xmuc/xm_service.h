@@ -26,7 +26,6 @@ struct xm_service_config {
     const char *data_dir;      /* persistent rooms live here; NULL: none */
     const char *default_manager; /* for new rooms; NULL: "complete" */
     uint64_t (*now_ms)(void *ctx);
-    void *clock_ctx;
     uint64_t seed;
     /* Rooms and occupants outlive a link loss this long (0: occupants
      * are forgotten at once, as before), and empty temporary rooms are
