@@ -21,19 +21,17 @@
 #include "xm_log.h"
 #include "xm_room_internal.h"
 #include "xm_room_live.h"
+#include "vm.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* splitmix64: spreads the service's seed, the room's name and the clock
- * into an epoch that differs between rooms and between runs. */
+/* Spreads x (the service's seed, the room's name, the clock) into 64
+ * bits: one splitmix64 step from state x. */
 static uint64_t mix(uint64_t x)
 {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
+    return vm_splitmix64(&x);
 }
 
 void xm_room_live_init(xm_room *r)
