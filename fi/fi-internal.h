@@ -2,7 +2,7 @@
  *
  * Memory: every decoder, encoder and writer owns a struct fi_mem, a copy of
  * the context's allocator and limits plus a running total of the bytes it
- * holds; every allocation goes through it and fails with FI_E_LIMIT before
+ * holds; every allocation goes through it and fails with FI_ELIMIT before
  * the total would pass max_memory.  Strings that must stay put (table
  * entries, names on the element stack) live in arenas of fixed blocks. */
 #ifndef FI_FI_INTERNAL_H
@@ -38,7 +38,7 @@ void *fi_mem_alloc(struct fi_mem *m, size_t n);
 /* Grows or shrinks p from old to n bytes; NULL on failure (p intact). */
 void *fi_mem_realloc(struct fi_mem *m, void *p, size_t old, size_t n);
 void fi_mem_free(struct fi_mem *m, void *p, size_t n);
-/* FI_E_LIMIT or FI_E_NOMEM after a failed fi_mem_alloc/realloc. */
+/* FI_ELIMIT or FI_ENOMEM after a failed fi_mem_alloc/realloc. */
 int fi_mem_why(const struct fi_mem *m, size_t n);
 
 /* A growable byte buffer. */
@@ -141,7 +141,7 @@ int fi_alphabet_encode(struct fi_mem *m, struct fi_buf *b,
                        struct fi_str chars, const char *s, size_t n);
 /* Built-in alphabets 1 (numeric) and 2 (date and time). */
 extern const struct fi_str fi_builtin_alphabets[2];
-/* Built-in algorithms 1..10 to text; FI_E_ALGORITHM on bad data. */
+/* Built-in algorithms 1..10 to text; FI_EALGORITHM on bad data. */
 int fi_algorithm_to_text(struct fi_mem *m, struct fi_buf *b, unsigned alg,
                          const uint8_t *p, size_t n);
 /* Canonical base64 text to octets: 0 ok, 1 not canonical, <0 error. */

@@ -40,24 +40,24 @@ extern "C" {
 enum fi_result {
     FI_OK = 0,
     FI_MORE = 1,            /* not an error: the decoder wants more input */
-    FI_E_NOMEM = -1,        /* the allocator failed */
-    FI_E_LIMIT = -2,        /* a configured limit would be exceeded */
-    FI_E_SYNTAX = -3,       /* bits that X.891 does not allow here */
-    FI_E_INDEX = -4,        /* a table index that is zero or out of range */
-    FI_E_UTF8 = -5,         /* invalid UTF-8 */
-    FI_E_UTF16 = -6,        /* invalid UTF-16 */
-    FI_E_TRUNCATED = -7,    /* input ended inside an item */
-    FI_E_ALPHABET = -8,     /* unknown restricted alphabet or bad character */
-    FI_E_ALGORITHM = -9,    /* unknown encoding algorithm or bad data */
-    FI_E_VOCAB = -10,       /* unknown external vocabulary */
-    FI_E_ABORTED = -11,     /* a callback asked to stop */
-    FI_E_STATE = -12,       /* call not valid in the current state */
-    FI_E_ARG = -13,         /* invalid argument */
-    FI_E_TRAILING = -14,    /* bytes after the end of the document */
-    FI_E_XML = -15,         /* the textual XML is not well-formed */
-    FI_E_IO = -16,          /* reading or writing a file failed */
-    FI_E_FRAME = -17,       /* bad stream frame header */
-    FI_E_DUPLICATE = -18,   /* two attributes of an element with one name */
+    FI_ENOMEM = -1,        /* the allocator failed */
+    FI_ELIMIT = -2,        /* a configured limit would be exceeded */
+    FI_ESYNTAX = -3,       /* bits that X.891 does not allow here */
+    FI_EINDEX = -4,        /* a table index that is zero or out of range */
+    FI_EUTF8 = -5,         /* invalid UTF-8 */
+    FI_EUTF16 = -6,        /* invalid UTF-16 */
+    FI_ETRUNCATED = -7,    /* input ended inside an item */
+    FI_EALPHABET = -8,     /* unknown restricted alphabet or bad character */
+    FI_EALGORITHM = -9,    /* unknown encoding algorithm or bad data */
+    FI_EVOCAB = -10,       /* unknown external vocabulary */
+    FI_EABORTED = -11,     /* a callback asked to stop */
+    FI_ESTATE = -12,       /* call not valid in the current state */
+    FI_EINVAL = -13,         /* invalid argument */
+    FI_ETRAILING = -14,    /* bytes after the end of the document */
+    FI_EXML = -15,         /* the textual XML is not well-formed */
+    FI_EIO = -16,          /* reading or writing a file failed */
+    FI_EFRAME = -17,       /* bad stream frame header */
+    FI_EDUPLICATE = -18,   /* two attributes of an element with one name */
 };
 
 /* Words for a result code; never NULL. */
@@ -116,7 +116,7 @@ struct fi_attr {
 };
 
 /* Callbacks: each returns 0 to continue or non-zero to stop the decoder
- * (the feed then returns FI_E_ABORTED, sticky).  Any may be NULL.  A
+ * (the feed then returns FI_EABORTED, sticky).  Any may be NULL.  A
  * callback must not call back into the decoder that called it, except
  * fi_decoder_offset(). */
 struct fi_handler {
@@ -141,7 +141,7 @@ struct fi_handler {
      * encoded character chunk (algorithm index 1..256, raw octets) and
      * `characters` does not.  Returns 0 to continue.  If NULL, built-in
      * algorithms are turned into text and application-defined ones
-     * (index >= 32) fail with FI_E_ALGORITHM. */
+     * (index >= 32) fail with FI_EALGORITHM. */
     int (*octets)(void *ud, unsigned algorithm, const uint8_t *data,
                   size_t len);
     /* For debugging (orbweb fi dump): how each string or name of the
@@ -300,7 +300,7 @@ FI_API const struct fi_handler *fi_encoder_handler(void);
 #define FI_FRAME_MAX (1u << 28)
 
 /* Reads a frame header from buf: returns its size in octets and sets
- * *frame_len, 0 if more octets are needed, or FI_E_FRAME. */
+ * *frame_len, 0 if more octets are needed, or FI_EFRAME. */
 FI_API int fi_frame_header(const uint8_t *buf, size_t len, size_t *frame_len);
 /* Writes a frame header (at most 5 octets) and returns its size. */
 FI_API size_t fi_frame_put(uint8_t out[5], size_t frame_len);
@@ -308,8 +308,8 @@ FI_API size_t fi_frame_put(uint8_t out[5], size_t frame_len);
 /* ---- textual XML bridges ------------------------------------------------ */
 
 /* Parses XML text with expat (namespace-aware) into events for h.  On a
- * well-formedness error returns FI_E_XML and sets *line if line != NULL;
- * FI_E_ABORTED if a callback stopped it. */
+ * well-formedness error returns FI_EXML and sets *line if line != NULL;
+ * FI_EABORTED if a callback stopped it. */
 FI_API int fi_xml_parse(fi_ctx *ctx, const char *xml, size_t len,
                         const struct fi_handler *h, void *ud, size_t *line);
 /* A whole document: start_document, the XML's events, end_document. */

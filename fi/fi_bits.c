@@ -152,7 +152,7 @@ int fi_frame_header(const uint8_t *buf, size_t len, size_t *frame_len)
             break;
     }
     if (i == 5 || v > FI_FRAME_MAX || (i > 0 && buf[i] == 0))
-        return FI_E_FRAME; /* too long, too big, or not minimal */
+        return FI_EFRAME; /* too long, too big, or not minimal */
     *frame_len = v;
     return (int)i + 1;
 }

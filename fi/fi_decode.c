@@ -173,7 +173,7 @@ static int int2(struct rd *r, uint8_t b, uint32_t *i)
         *i = (uint32_t)(((uint64_t)(b & 0x0F) << 16 | v) + 8257);
         return FI_OK;
     }
-    return FI_E_SYNTAX;
+    return FI_ESYNTAX;
 }
 
 /* Integer 1..2^20 starting on the third bit (C.27). */
@@ -196,10 +196,10 @@ static int int3(struct rd *r, uint8_t b, uint32_t *i)
         return FI_OK;
     }
     if ((b & 0x3F) != 0x30)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     TRY(getn(r, 3, &v));
     if (v >> 20)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     *i = (uint32_t)(v + 526369);
     return FI_OK;
 }
@@ -224,10 +224,10 @@ static int int4(struct rd *r, uint8_t b, uint32_t *i)
         return FI_OK;
     }
     if ((b & 0x1F) != 0x18)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     TRY(getn(r, 3, &v));
     if (v >> 20)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     *i = (uint32_t)(v + 263185);
     return FI_OK;
 }
@@ -251,7 +251,7 @@ static INLINE int len2(struct rd *r, uint8_t b, uint64_t *n)
         *n = v + 321;
         return FI_OK;
     }
-    return FI_E_SYNTAX;
+    return FI_ESYNTAX;
 }
 
 static int len5(struct rd *r, uint8_t b, uint64_t *n)
@@ -272,7 +272,7 @@ static int len5(struct rd *r, uint8_t b, uint64_t *n)
         *n = v + 265;
         return FI_OK;
     }
-    return FI_E_SYNTAX;
+    return FI_ESYNTAX;
 }
 
 static int len7(struct rd *r, uint8_t b, uint64_t *n)
@@ -310,7 +310,7 @@ struct sref {
 static INLINE int take(fi_decoder *d, struct rd *r, uint64_t n, struct sref *s)
 {
     if (n > d->mem.lim.max_string)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     NEED(r, n);
     s->p = r->p;
     s->n = (size_t)n;
@@ -409,7 +409,7 @@ static int stab_grow(fi_decoder *d, struct stab *tb)
     void *e = tb->e;
 
     if (tb->n >= d->mem.lim.max_table_entries)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     TRY(fi_grow(&d->mem, &e, &tb->cap, tb->n + 1, sizeof *tb->e));
     tb->e = e;
     tb->room = room(d, tb->cap);
@@ -431,7 +431,7 @@ static int ntab_grow(fi_decoder *d, struct ntab *tb)
     void *e = tb->e;
 
     if (tb->n >= d->mem.lim.max_table_entries)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     TRY(fi_grow(&d->mem, &e, &tb->cap, tb->n + 1, sizeof *tb->e));
     tb->e = e;
     tb->room = room(d, tb->cap);
@@ -451,7 +451,7 @@ static INLINE int ntab_push(fi_decoder *d, int t, const struct fi_qname *q)
 static int stab_get(const fi_decoder *d, int t, uint32_t i, struct fi_str *s)
 {
     if (i == 0 || i > d->st[t].n)
-        return FI_E_INDEX;
+        return FI_EINDEX;
     *s = d->st[t].e[i - 1];
     return FI_OK;
 }
@@ -463,7 +463,7 @@ static int add_string(fi_decoder *d, int t, const void *p, size_t n,
     struct fi_str s;
 
     if (d->st[t].n >= d->mem.lim.max_table_entries)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     s.ptr = fi_arena_dup(&d->mem, &d->tarena, p, n);
     if (!s.ptr)
         return fi_mem_why(&d->mem, n);
@@ -501,7 +501,7 @@ static int decode_literal(fi_decoder *d, const struct sref *s,
     switch (s->enc) {
     case ENC_UTF8:
         if (!fi_utf8_valid(s->p, s->n))
-            return FI_E_UTF8;
+            return FI_EUTF8;
         out->ptr = (const char *)s->p;
         out->len = s->n;
         return FI_OK;
@@ -513,17 +513,17 @@ static int decode_literal(fi_decoder *d, const struct sref *s,
         if (s->tidx <= 2)
             a = fi_builtin_alphabets[s->tidx - 1];
         else if (s->tidx < 16 || stab_get(d, FI_T_ALPHABET, s->tidx - 15, &a))
-            return FI_E_ALPHABET;
+            return FI_EALPHABET;
         TRY(fi_alphabet_decode(&d->mem, &d->conv, a, s->p, s->n));
         break;
     }
     default:
         if (s->tidx > 10)
-            return FI_E_ALGORITHM;
+            return FI_EALGORITHM;
         TRY(fi_algorithm_to_text(&d->mem, &d->conv, s->tidx, s->p, s->n));
     }
     if (d->conv.len > d->mem.lim.max_string)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     out->ptr = (const char *)d->conv.p;
     out->len = d->conv.len;
     return FI_OK;
@@ -532,7 +532,7 @@ static int decode_literal(fi_decoder *d, const struct sref *s,
 /* Resolves a string of table t.  persist: the result must survive until
  * the pending event is emitted (copied into scratch unless in a table). */
 #define REF(d, t, i, how)                                                 \
-    ((d)->h.ref && (d)->h.ref((d)->ud, (t), (i), (how)) ? FI_E_ABORTED : FI_OK)
+    ((d)->h.ref && (d)->h.ref((d)->ud, (t), (i), (how)) ? FI_EABORTED : FI_OK)
 
 static int resolve_slow(fi_decoder *d, const struct sref *s, int t,
                         int persist, struct fi_str *out)
@@ -585,7 +585,7 @@ static INLINE int resolve(fi_decoder *d, const struct sref *s, int t,
     }
     if (s->kind == REF_LIT && s->enc == ENC_UTF8 && d->borrow && !d->h.ref) {
         if (!fi_utf8_valid(s->p, s->n))
-            return FI_E_UTF8;
+            return FI_EUTF8;
         out->ptr = (const char *)s->p;
         out->len = s->n;
         return s->add ? stab_push(d, t, *out) : FI_OK;
@@ -608,7 +608,7 @@ static int parse_qname_lit(fi_decoder *d, struct rd *r, uint8_t b,
     q->literal = 1;
     q->flags = b & 3;
     if (q->flags == 2)
-        return FI_E_SYNTAX; /* a prefix needs a namespace */
+        return FI_ESYNTAX; /* a prefix needs a namespace */
     q->prefix.kind = q->ns.kind = REF_NONE; /* all resolve reads of them */
     if (q->flags & 2)
         TRY(parse_ident(d, r, &q->prefix));
@@ -644,7 +644,7 @@ static INLINE int commit_qname(fi_decoder *d, const struct qref *q, int t,
 
     if (!q->literal) {
         if (q->idx == 0 || q->idx > tb->n)
-            return FI_E_INDEX;
+            return FI_EINDEX;
         *out = tb->e[q->idx - 1];
         return REF(d, t, q->idx, FI_REF_INDEX);
     }
@@ -658,7 +658,7 @@ static INLINE int commit_qname(fi_decoder *d, const struct qref *q, int t,
 /* ---- events ---- */
 
 #define EMIT(d, cb, ...)                                                  \
-    ((d)->h.cb && (d)->h.cb((d)->ud, __VA_ARGS__) ? FI_E_ABORTED : FI_OK)
+    ((d)->h.cb && (d)->h.cb((d)->ud, __VA_ARGS__) ? FI_EABORTED : FI_OK)
 
 static int flush_text(fi_decoder *d)
 {
@@ -677,7 +677,7 @@ static int emit_chars(fi_decoder *d, struct fi_str s)
         return FI_OK;
     if (d->flags & FI_DEC_JOIN_TEXT) {
         if (d->text.len + s.len > d->mem.lim.max_string)
-            return FI_E_LIMIT;
+            return FI_ELIMIT;
         return fi_buf_append(&d->mem, &d->text, s.ptr, s.len);
     }
     return EMIT(d, characters, s.ptr, s.len);
@@ -688,7 +688,7 @@ static int push_element(fi_decoder *d)
     void *s = d->stack;
 
     if (d->depth >= d->mem.lim.max_depth)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     if (d->depth >= d->scap) {
         TRY(fi_grow(&d->mem, &s, &d->scap, d->depth + 1, sizeof *d->stack));
         d->stack = s;
@@ -713,9 +713,9 @@ static int end_document(fi_decoder *d)
 {
     TRY(flush_text(d));
     if (!d->seen_root && !(d->flags & FI_DEC_STREAM))
-        return FI_E_SYNTAX; /* a document has exactly one element */
+        return FI_ESYNTAX; /* a document has exactly one element */
     d->state = ST_DONE;
-    return d->h.end_document && d->h.end_document(d->ud) ? FI_E_ABORTED
+    return d->h.end_document && d->h.end_document(d->ud) ? FI_EABORTED
                                                           : FI_OK;
 }
 
@@ -736,7 +736,7 @@ static int unit_element(fi_decoder *d, struct rd *r, uint8_t b)
     struct qref q;
 
     if (!d->depth && d->seen_root && !(d->flags & FI_DEC_STREAM))
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     d->has_attrs = (b & 0x40) != 0;
     if ((b & 0x3F) == 0x38) {
         d->state = ST_NS;
@@ -760,16 +760,16 @@ static int unit_chunk(fi_decoder *d, struct rd *r, uint8_t b)
     struct fi_str v;
 
     if (!d->depth && !(d->flags & FI_DEC_STREAM))
-        return FI_E_SYNTAX; /* no character data outside the element */
+        return FI_ESYNTAX; /* no character data outside the element */
     TRY(parse_nonid3(d, r, b, &s));
     if (s.kind == REF_LIT && s.enc == ENC_ALGORITHM && d->h.octets) {
         if (s.add)
-            return FI_E_ALGORITHM; /* tables hold text, not octets */
+            return FI_EALGORITHM; /* tables hold text, not octets */
         TRY(flush_text(d));
         return EMIT(d, octets, s.tidx, s.p, s.n);
     }
     if (s.kind == REF_LIT && s.enc == ENC_ALGORITHM && s.tidx > 10)
-        return FI_E_ALGORITHM;
+        return FI_EALGORITHM;
     TRY(resolve(d, &s, FI_T_CHUNK, 0, &v));
     return emit_chars(d, v);
 }
@@ -822,7 +822,7 @@ static int unit_doctype(fi_decoder *d, struct rd *r, uint8_t b)
     struct fi_str ss, ps;
 
     if (d->depth || d->seen_root)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     if (b & 2)
         TRY(parse_ident(d, r, &s));
     if (b & 1)
@@ -848,7 +848,7 @@ static int unit_content(fi_decoder *d, struct rd *r)
     case 0xF0: return terminate(d);
     case 0xFF:
         if (!d->depth)
-            return FI_E_SYNTAX;
+            return FI_ESYNTAX;
         TRY(terminate(d));
         return terminate(d);
     }
@@ -856,7 +856,7 @@ static int unit_content(fi_decoder *d, struct rd *r)
         return unit_entity(d, r, b);
     if ((b & 0xFC) == 0xC4)
         return unit_doctype(d, r, b);
-    return FI_E_SYNTAX;
+    return FI_ESYNTAX;
 }
 
 static int unit_dtd(fi_decoder *d, struct rd *r)
@@ -870,7 +870,7 @@ static int unit_dtd(fi_decoder *d, struct rd *r)
         d->state = ST_CONTENT;
         return FI_OK;
     }
-    return FI_E_SYNTAX; /* FF would end a document without an element */
+    return FI_ESYNTAX; /* FF would end a document without an element */
 }
 
 static int grow_ns(fi_decoder *d)
@@ -878,7 +878,7 @@ static int grow_ns(fi_decoder *d)
     void *p = d->ns;
 
     if (d->nns + d->nattrs >= d->mem.lim.max_attributes)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     if (d->nns >= d->nscap) {
         TRY(fi_grow(&d->mem, &p, &d->nscap, d->nns + 1, sizeof *d->ns));
         d->ns = p;
@@ -898,7 +898,7 @@ static int unit_ns(fi_decoder *d, struct rd *r)
         return FI_OK;
     }
     if ((b & 0xFC) != 0xCC)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     if (b & 2)
         TRY(parse_ident(d, r, &p));
     if (b & 1)
@@ -918,7 +918,7 @@ static int unit_elemname(fi_decoder *d, struct rd *r)
 
     TRY(get8(r, &b));
     if (b & 0xC0)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     TRY(parse_qname3(d, r, b, &q));
     TRY(commit_qname(d, &q, FI_T_ELEMENT, &d->name));
     d->seen_root = 1;
@@ -935,7 +935,7 @@ static int grow_attrs(fi_decoder *d)
     void *p = d->attrs;
 
     if (d->nns + d->nattrs >= d->mem.lim.max_attributes)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     if (d->nattrs >= d->acap) {
         TRY(fi_grow(&d->mem, &p, &d->acap, d->nattrs + 1, sizeof *d->attrs));
         d->attrs = p;
@@ -957,7 +957,7 @@ static int check_unique(const fi_decoder *d, const struct fi_qname *n)
     for (i = 0; i < d->nattrs; i++)
         if (str_eq(d->attrs[i].name.local, n->local) &&
             str_eq(d->attrs[i].name.ns, n->ns))
-            return FI_E_DUPLICATE;
+            return FI_EDUPLICATE;
     return FI_OK;
 }
 
@@ -975,7 +975,7 @@ static int unit_attr(fi_decoder *d, struct rd *r)
         return b == 0xFF ? terminate(d) : FI_OK;
     }
     if (b & 0x80)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     TRY(parse_qname2(d, r, b, &q));
     TRY(parse_nonid1(d, r, &v));
     TRY(grow_attrs(d));
@@ -1005,13 +1005,13 @@ static int unit_start(fi_decoder *d, struct rd *r)
         NEED(r, i + 1);
         if (r->p[i - 1] == '?' && r->p[i] == '>') {
             if (i < 6 || memcmp(r->p, "<?xml ", 6))
-                return FI_E_SYNTAX;
+                return FI_ESYNTAX;
             r->p += i + 1;
             d->state = ST_ID;
             return FI_OK;
         }
     }
-    return FI_E_SYNTAX;
+    return FI_ESYNTAX;
 }
 
 static int unit_id(fi_decoder *d, struct rd *r)
@@ -1020,7 +1020,7 @@ static int unit_id(fi_decoder *d, struct rd *r)
 
     NEED(r, 5);
     if (memcmp(r->p, id, 4) || (r->p[4] & 0x80))
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     d->comp = r->p[4];
     r->p += 5;
     return next_component(d);
@@ -1038,7 +1038,7 @@ static int seq_len(struct rd *r, size_t *n)
         return FI_OK;
     }
     if ((b & 0xF0) != 0x80)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     TRY(getn(r, 2, &v));
     *n = (size_t)(((uint64_t)(b & 0x0F) << 16 | v) + 129);
     return FI_OK;
@@ -1052,7 +1052,7 @@ static int parse_octets2(fi_decoder *d, struct rd *r, struct sref *s)
 
     TRY(get8(r, &b));
     if (b & 0x80)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     memset(s, 0, sizeof *s);
     s->kind = REF_LIT;
     TRY(len2(r, b, &n));
@@ -1073,7 +1073,7 @@ static int unit_add_item(fi_decoder *d, struct rd *r)
     TRY(parse_octets2(d, r, &id));
     TRY(parse_octets2(d, r, &data));
     if (!fi_utf8_valid(id.p, id.n))
-        return FI_E_UTF8; /* a URI; the data itself is opaque */
+        return FI_EUTF8; /* a URI; the data itself is opaque */
     if (--d->vcount == 0)
         return next_component(d);
     return FI_OK;
@@ -1100,7 +1100,7 @@ static int unit_voc_flags(fi_decoder *d, struct rd *r)
 {
     NEED(r, 2);
     if (r->p[0] & 0xE0)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     d->vflags = (unsigned)(r->p[0] & 0x1F) << 8 | r->p[1];
     r->p += 2;
     d->vtable = 0;
@@ -1139,7 +1139,7 @@ static int add_name(fi_decoder *d, int t, uint32_t p, uint32_t n, uint32_t l)
     if ((p && !n) || (p && stab_get(d, FI_T_PREFIX, p, &q.prefix)) ||
         (n && stab_get(d, FI_T_NS, n, &q.ns)) ||
         stab_get(d, FI_T_LOCAL, l, &q.local))
-        return FI_E_INDEX;
+        return FI_EINDEX;
     return ntab_push(d, t, &q);
 }
 
@@ -1165,10 +1165,10 @@ static int unit_voc_ext(fi_decoder *d, struct rd *r)
 
     TRY(parse_octets2(d, r, &s));
     if (!fi_utf8_valid(s.p, s.n))
-        return FI_E_UTF8;
+        return FI_EUTF8;
     v = find_vocab(d, (struct fi_str){(const char *)s.p, s.n});
     if (!v)
-        return FI_E_VOCAB;
+        return FI_EVOCAB;
     TRY(load_vocab(d, v));
     return next_vocab_table(d);
 }
@@ -1177,7 +1177,7 @@ static int unit_voc_len(fi_decoder *d, struct rd *r)
 {
     TRY(seq_len(r, &d->vcount));
     if (d->vcount > d->mem.lim.max_table_entries)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     d->state = ST_VOC_ITEM;
     return FI_OK;
 }
@@ -1189,7 +1189,7 @@ static int parse_encoded3(fi_decoder *d, struct rd *r, struct sref *s)
 
     TRY(get8(r, &b));
     if (b & 0xC0)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     memset(s, 0, sizeof *s);
     s->kind = REF_LIT;
     s->add = 1;
@@ -1204,14 +1204,14 @@ static int parse_surrogate(struct rd *r, uint32_t idx[3])
 
     TRY(get8(r, &f));
     if (f & 0xFC)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     for (i = 0; i < 3; i++) {
         idx[i] = 0;
         if (i < 2 && !(f & (i == 0 ? 2 : 1)))
             continue;
         TRY(get8(r, &b));
         if (b & 0x80)
-            return FI_E_SYNTAX;
+            return FI_ESYNTAX;
         TRY(int2(r, b, &idx[i]));
     }
     return FI_OK;
@@ -1254,7 +1254,7 @@ static int unit_decl(fi_decoder *d, struct rd *r)
     if (b == 0xF0)
         return next_component(d);
     if (notation ? (b & 0xFC) != 0xC0 : (b & 0xFE) != 0xD0)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     TRY(parse_ident(d, r, &n));
     if (!notation || (b & 2))
         TRY(parse_ident(d, r, &s));
@@ -1277,7 +1277,7 @@ static int unit_ces(fi_decoder *d, struct rd *r)
 
     TRY(parse_octets2(d, r, &s));
     if (!fi_utf8_valid(s.p, s.n))
-        return FI_E_UTF8;
+        return FI_EUTF8;
     return next_component(d);
 }
 
@@ -1287,7 +1287,7 @@ static int unit_standalone(fi_decoder *d, struct rd *r)
 
     TRY(get8(r, &b));
     if (b > 1)
-        return FI_E_SYNTAX;
+        return FI_ESYNTAX;
     return next_component(d);
 }
 
@@ -1322,7 +1322,7 @@ static int next_component(fi_decoder *d)
             return FI_OK;
         }
     d->state = ST_CONTENT;
-    return d->h.start_document && d->h.start_document(d->ud) ? FI_E_ABORTED
+    return d->h.start_document && d->h.start_document(d->ud) ? FI_EABORTED
                                                               : FI_OK;
 }
 
@@ -1351,7 +1351,7 @@ static int step(fi_decoder *d, struct rd *r)
     case ST_DTD: return unit_dtd(d, r);
     case ST_DONE: break;
     }
-    return FI_E_TRAILING;
+    return FI_ETRAILING;
 }
 
 static int fail(fi_decoder *d, int err, uint64_t off)
@@ -1390,7 +1390,7 @@ static int run(fi_decoder *d, const uint8_t *buf, size_t n, size_t *used)
     }
     *used = pos;
     if (pos < n)
-        return fail(d, FI_E_TRAILING, d->base_off + pos);
+        return fail(d, FI_ETRAILING, d->base_off + pos);
     return FI_OK;
 }
 
@@ -1405,7 +1405,7 @@ static int run_kept(fi_decoder *d, const uint8_t **data, size_t *len)
         if (take_n > *len)
             take_n = *len;
         if (d->in.len + take_n > d->mem.lim.max_string * 4 + 4096)
-            return fail(d, FI_E_LIMIT, d->base_off);
+            return fail(d, FI_ELIMIT, d->base_off);
         rc = fi_buf_append(&d->mem, &d->in, *data, take_n);
         if (rc)
             return fail(d, rc, d->base_off);
@@ -1419,7 +1419,7 @@ static int run_kept(fi_decoder *d, const uint8_t **data, size_t *len)
         memmove(d->in.p, d->in.p + used, d->in.len - used);
         d->in.len -= used;
         if (rc == FI_OK && *len)
-            return fail(d, FI_E_TRAILING, d->base_off);
+            return fail(d, FI_ETRAILING, d->base_off);
         if (rc != FI_MORE)
             return rc;
     }
@@ -1437,7 +1437,7 @@ static int finish(fi_decoder *d, int last)
         int rc = end_document(d);
         return rc ? fail(d, rc, d->base_off) : FI_OK;
     }
-    return fail(d, FI_E_TRUNCATED, d->base_off + d->in.len);
+    return fail(d, FI_ETRUNCATED, d->base_off + d->in.len);
 }
 
 int fi_decoder_feed(fi_decoder *d, const void *data, size_t len, int last)
@@ -1449,7 +1449,7 @@ int fi_decoder_feed(fi_decoder *d, const void *data, size_t len, int last)
     if (d->err)
         return d->err;
     if (d->state == ST_DONE)
-        return len ? fail(d, FI_E_TRAILING, d->base_off) : FI_OK;
+        return len ? fail(d, FI_ETRAILING, d->base_off) : FI_OK;
     if (d->in.len) {
         rc = run_kept(d, &p, &len);
         if (rc == FI_MORE)
@@ -1521,9 +1521,9 @@ void fi_decoder_free(fi_decoder *d)
 int fi_decoder_add_vocab(fi_decoder *d, const fi_vocab *v)
 {
     if (!v || !fi_vocab_uri(v))
-        return FI_E_ARG;
+        return FI_EINVAL;
     if (d->nvocabs >= MAX_VOCABS)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     d->vocabs[d->nvocabs++] = v;
     return FI_OK;
 }
@@ -1540,7 +1540,7 @@ void fi_decoder_reset(fi_decoder *d)
     d->seen_root = 0;
     fi_arena_reset(&d->mem, &d->scratch);
     if (tables_init(d))
-        fail(d, FI_E_NOMEM, 0);
+        fail(d, FI_ENOMEM, 0);
 }
 
 uint64_t fi_decoder_offset(const fi_decoder *d)

@@ -151,9 +151,9 @@ static int put_ident(fi_encoder *e, int t, struct fi_str s, uint32_t *idx)
         return fi_put_int2(&e->mem, &e->out, 0x80, i);
     }
     if (!s.len)
-        return FI_E_ARG;
+        return FI_EINVAL;
     if (!fi_utf8_valid((const uint8_t *)s.ptr, s.len))
-        return FI_E_UTF8;
+        return FI_EUTF8;
     TRY(fi_put_len2(&e->mem, &e->out, 0x00, s.len));
     TRY(out(e, s.ptr, s.len));
     TRY(table_add(e, t, s.ptr, s.len));
@@ -326,7 +326,7 @@ static int put_nonid1(fi_encoder *e, int t, struct fi_str s)
     if ((i = fi_map_get(&e->map[t], s.ptr, s.len)))
         return fi_put_int2(&e->mem, &e->out, 0x80, i);
     if (!fi_utf8_valid((const uint8_t *)s.ptr, s.len))
-        return FI_E_UTF8;
+        return FI_EUTF8;
     alpha = t == FI_T_VALUE ? pick_alphabet(e, s.ptr, s.len) : NULL;
     /* base64 octets take 6 bits per character: better unless an alphabet
      * takes fewer */
@@ -452,7 +452,7 @@ static int put_chunk(fi_encoder *e, const char *s, size_t n)
     if (fi_map_get(&e->map[FI_T_CHUNK], s, n))
         return put_chunk_text(e, s, n, 1);
     if (!fi_utf8_valid((const uint8_t *)s, n))
-        return FI_E_UTF8;
+        return FI_EUTF8;
     alpha = pick_alphabet(e, s, n);
     if (!alpha || alpha->bits >= 6) {
         TRY(put_chunk_base64(e, s, n, &done));
@@ -502,7 +502,7 @@ static int prepare(fi_encoder *e)
     if (e->err)
         return e->err;
     if (!e->started)
-        return FI_E_STATE;
+        return FI_ESTATE;
     TRY(flush_text(e));
     return flush_term(e);
 }
@@ -516,9 +516,9 @@ static int put_qname(fi_encoder *e, int t, const struct fi_qname *q,
     uint8_t k[NAME_KEY];
 
     if (q->prefix.len && !q->ns.len)
-        return FI_E_ARG;
+        return FI_EINVAL;
     if (!q->local.len)
-        return FI_E_ARG;
+        return FI_EINVAL;
     li = fi_map_get(&e->map[FI_T_LOCAL], q->local.ptr, q->local.len);
     if (q->prefix.len)
         pi = fi_map_get(&e->map[FI_T_PREFIX], q->prefix.ptr, q->prefix.len);
@@ -587,7 +587,7 @@ static int start_element(fi_encoder *e, const struct fi_qname *name,
 
     TRY(prepare(e));
     if (e->depth >= e->mem.lim.max_depth)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     if (e->opt.stream && !e->depth)
         TRY(open_frame(e));
     if (nns) {
@@ -611,7 +611,7 @@ static int end_element(fi_encoder *e)
     if (e->err)
         return e->err;
     if (!e->depth)
-        return FI_E_STATE;
+        return FI_ESTATE;
     TRY(flush_text(e));
     TRY(put_term(e));
     e->depth--;
@@ -647,11 +647,11 @@ int fi_encoder_characters(fi_encoder *e, const char *text, size_t len)
     if (e->err)
         return e->err;
     if (!e->started || (!e->depth && !e->opt.stream))
-        return len ? sticky(e, FI_E_STATE) : FI_OK;
+        return len ? sticky(e, FI_ESTATE) : FI_OK;
     if (!e->depth)
         return FI_OK; /* stream mode: white space between stanzas */
     if (e->text.len + len > e->mem.lim.max_string)
-        return sticky(e, FI_E_LIMIT);
+        return sticky(e, FI_ELIMIT);
     return sticky(e, fi_buf_append(&e->mem, &e->text, text, len));
 }
 
@@ -675,7 +675,7 @@ int fi_encoder_octets(fi_encoder *e, const uint8_t *data, size_t len)
     int r;
 
     if (!e->depth)
-        return sticky(e, FI_E_STATE);
+        return sticky(e, FI_ESTATE);
     r = prepare(e);
     if (!r && len)
         r = put_chunk_encoded(e, 3, 2, 0, data, len);
@@ -727,7 +727,7 @@ int fi_encoder_start_document(fi_encoder *e)
     if (e->err)
         return e->err;
     if (e->started)
-        return FI_E_STATE;
+        return FI_ESTATE;
     if (e->opt.stream && (r = open_frame(e)))
         return sticky(e, r);
     if ((r = put_header(e)))
@@ -745,7 +745,7 @@ int fi_encoder_end_document(fi_encoder *e)
     if (e->err)
         return e->err;
     if (!e->started || e->depth)
-        return FI_E_STATE;
+        return FI_ESTATE;
     if ((r = flush_text(e)))
         return sticky(e, r);
     if (e->opt.stream && (r = open_frame(e)))

@@ -115,7 +115,7 @@ void fi_mem_free(struct fi_mem *m, void *p, size_t n)
 int fi_mem_why(const struct fi_mem *m, size_t n)
 {
     (void)n;
-    return m->limited ? FI_E_LIMIT : FI_E_NOMEM;
+    return m->limited ? FI_ELIMIT : FI_ENOMEM;
 }
 
 int fi_grow(struct fi_mem *m, void **arr, size_t *cap, size_t need,
@@ -130,7 +130,7 @@ int fi_grow(struct fi_mem *m, void **arr, size_t *cap, size_t need,
     while (ncap < need)
         ncap *= 2;
     if (ncap > SIZE_MAX / size)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     p = fi_mem_realloc(m, *arr, *cap * size, ncap * size);
     if (!p)
         return fi_mem_why(m, (ncap - *cap) * size);
@@ -145,7 +145,7 @@ int fi_buf_reserve(struct fi_mem *m, struct fi_buf *b, size_t extra)
     int r;
 
     if (extra > SIZE_MAX - b->len)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     r = fi_grow(m, &p, &b->cap, b->len + extra, 1);
     b->p = p;
     return r;
@@ -247,24 +247,24 @@ const char *fi_strerror(int code)
     switch (code) {
     case FI_OK: return "success";
     case FI_MORE: return "more input needed";
-    case FI_E_NOMEM: return "out of memory";
-    case FI_E_LIMIT: return "a configured limit would be exceeded";
-    case FI_E_SYNTAX: return "invalid Fast Infoset encoding";
-    case FI_E_INDEX: return "table index out of range";
-    case FI_E_UTF8: return "invalid UTF-8";
-    case FI_E_UTF16: return "invalid UTF-16";
-    case FI_E_TRUNCATED: return "input ends inside an item";
-    case FI_E_ALPHABET: return "unknown restricted alphabet or bad character";
-    case FI_E_ALGORITHM: return "unknown encoding algorithm or bad data";
-    case FI_E_VOCAB: return "unknown external vocabulary";
-    case FI_E_DUPLICATE: return "duplicate attribute name on an element";
-    case FI_E_ABORTED: return "stopped by a callback";
-    case FI_E_STATE: return "call not valid in this state";
-    case FI_E_ARG: return "invalid argument";
-    case FI_E_TRAILING: return "data after the end of the document";
-    case FI_E_XML: return "XML is not well-formed";
-    case FI_E_IO: return "input/output error";
-    case FI_E_FRAME: return "bad stream frame header";
+    case FI_ENOMEM: return "out of memory";
+    case FI_ELIMIT: return "a configured limit would be exceeded";
+    case FI_ESYNTAX: return "invalid Fast Infoset encoding";
+    case FI_EINDEX: return "table index out of range";
+    case FI_EUTF8: return "invalid UTF-8";
+    case FI_EUTF16: return "invalid UTF-16";
+    case FI_ETRUNCATED: return "input ends inside an item";
+    case FI_EALPHABET: return "unknown restricted alphabet or bad character";
+    case FI_EALGORITHM: return "unknown encoding algorithm or bad data";
+    case FI_EVOCAB: return "unknown external vocabulary";
+    case FI_EDUPLICATE: return "duplicate attribute name on an element";
+    case FI_EABORTED: return "stopped by a callback";
+    case FI_ESTATE: return "call not valid in this state";
+    case FI_EINVAL: return "invalid argument";
+    case FI_ETRAILING: return "data after the end of the document";
+    case FI_EXML: return "XML is not well-formed";
+    case FI_EIO: return "input/output error";
+    case FI_EFRAME: return "bad stream frame header";
     }
     return "unknown error";
 }

@@ -117,21 +117,21 @@ int fi_utf16_to_utf8(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
     int r;
 
     if (n % 2)
-        return FI_E_UTF16;
+        return FI_EUTF16;
     /* 2 octets of UTF-16 give at most 3 of UTF-8 */
     if ((r = fi_buf_reserve(m, b, n / 2 * 3)))
         return r;
     for (i = 0; i < n; i += 2) {
         uint32_t c = (uint32_t)p[i] << 8 | p[i + 1];
         if (c >= 0xDC00 && c <= 0xDFFF)
-            return FI_E_UTF16;
+            return FI_EUTF16;
         if (c >= 0xD800 && c <= 0xDBFF) {
             uint32_t d;
             if (i + 4 > n)
-                return FI_E_UTF16;
+                return FI_EUTF16;
             d = (uint32_t)p[i + 2] << 8 | p[i + 3];
             if (d < 0xDC00 || d > 0xDFFF)
-                return FI_E_UTF16;
+                return FI_EUTF16;
             c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
             i += 2;
         }
@@ -168,7 +168,7 @@ int fi_utf8_to_utf16(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
     int r;
 
     if (!fi_utf8_valid(p, n))
-        return FI_E_UTF8;
+        return FI_EUTF8;
     if ((r = fi_buf_reserve(m, b, n * 2)))
         return r;
     while (i < n) {
@@ -205,7 +205,7 @@ static int alphabet_split(struct fi_mem *m, struct fi_str chars,
     uint32_t *o;
 
     if (!fi_utf8_valid(p, chars.len) || chars.len < 2)
-        return FI_E_ALPHABET;
+        return FI_EALPHABET;
     o = fi_mem_alloc(m, (chars.len + 1) * sizeof *o);
     if (!o)
         return fi_mem_why(m, (chars.len + 1) * sizeof *o);
@@ -249,18 +249,18 @@ static int alphabet_emit(struct fi_mem *m, struct fi_buf *b,
                 /* padding: only ones, only to the end of the last octet */
                 if (i + 1 != n || (acc & (((uint64_t)1 << have) - 1)) !=
                                       (((uint64_t)1 << have) - 1))
-                    return FI_E_ALPHABET;
+                    return FI_EALPHABET;
                 return FI_OK;
             }
             if (v >= count)
-                return FI_E_ALPHABET;
+                return FI_EALPHABET;
             r = fi_buf_append(m, b, chars.ptr + offs[v], offs[v + 1] - offs[v]);
             if (r)
                 return r;
         }
     }
     if (have && (acc & (((uint64_t)1 << have) - 1)) != (((uint64_t)1 << have) - 1))
-        return FI_E_ALPHABET;
+        return FI_EALPHABET;
     return FI_OK;
 }
 
@@ -303,7 +303,7 @@ static int alphabet_pack(struct fi_mem *m, struct fi_buf *b,
         get_utf8((const uint8_t *)s + i, &cl);
         v = alphabet_index(chars, offs, count, s + i, cl);
         if (v < 0)
-            return FI_E_ALPHABET;
+            return FI_EALPHABET;
         i += cl;
         acc = acc << k | (unsigned)v;
         have += k;
@@ -329,7 +329,7 @@ int fi_alphabet_encode(struct fi_mem *m, struct fi_buf *b,
     int r;
 
     if (!fi_utf8_valid((const uint8_t *)s, n))
-        return FI_E_UTF8;
+        return FI_EUTF8;
     if ((r = alphabet_split(m, chars, &offs, &count)))
         return r;
     r = alphabet_pack(m, b, chars, offs, count, s, n);
@@ -449,7 +449,7 @@ static int alg_ints(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
     int r = 0;
 
     if (n % k)
-        return FI_E_ALGORITHM;
+        return FI_EALGORITHM;
     for (i = 0; !r && i < n; i += k) {
         uint64_t v = be(p + i, k);
         int64_t s = k == 2 ? (int16_t)v : k == 4 ? (int32_t)v : (int64_t)v;
@@ -467,7 +467,7 @@ static int alg_bool(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
     int r = 0;
 
     if (unused > 7 || n * 8 < 4 + unused)
-        return FI_E_ALGORITHM;
+        return FI_EALGORITHM;
     bits = n * 8 - 4 - unused;
     for (i = 0; !r && i < bits; i++) {
         size_t bit = i + 4;
@@ -534,7 +534,7 @@ static int alg_float(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
     int r = 0;
 
     if (n % k)
-        return FI_E_ALGORITHM;
+        return FI_EALGORITHM;
     for (i = 0; !r && i < n; i += k) {
         uint64_t v = be(p + i, k);
         if (k == 4) {
@@ -560,7 +560,7 @@ static int alg_uuid(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
     int r = 0;
 
     if (n % 16)
-        return FI_E_ALGORITHM;
+        return FI_EALGORITHM;
     for (i = 0; !r && i < n; i += 16) {
         const uint8_t *u = p + i;
         snprintf(t, sizeof t,
@@ -588,10 +588,10 @@ int fi_algorithm_to_text(struct fi_mem *m, struct fi_buf *b, unsigned alg,
     case 9: return alg_uuid(m, b, p, n);
     case 10:
         if (!fi_utf8_valid(p, n))
-            return FI_E_UTF8;
+            return FI_EUTF8;
         return fi_buf_append(m, b, p, n);
     }
-    return FI_E_ALGORITHM;
+    return FI_EALGORITHM;
 }
 
 /* ---- hash map ---- */

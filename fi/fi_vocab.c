@@ -50,14 +50,14 @@ int fi_vocab_add(fi_vocab *v, enum fi_table t, const char *s, size_t len)
     void *arr;
 
     if (!v || v->is_static || (unsigned)t >= FI_T_ELEMENT || !len)
-        return FI_E_ARG;
+        return FI_EINVAL;
     if (!fi_utf8_valid((const uint8_t *)s, len))
-        return FI_E_UTF8;
+        return FI_EUTF8;
     if (v->n[t] >= v->mem.lim.max_table_entries)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     arr = v->s[t];
     if (fi_grow(&v->mem, &arr, &v->cap[t], v->n[t] + 1, sizeof *v->s[t]))
-        return FI_E_NOMEM;
+        return FI_ENOMEM;
     v->s[t] = arr;
     e.ptr = fi_arena_dup(&v->mem, &v->arena, s, len);
     if (!e.ptr)
@@ -73,15 +73,15 @@ int fi_vocab_add_name(fi_vocab *v, enum fi_table t, unsigned prefix,
     void *arr;
 
     if (!v || v->is_static || (t != FI_T_ELEMENT && t != FI_T_ATTRIBUTE))
-        return FI_E_ARG;
+        return FI_EINVAL;
     if (!local || local > v->n[FI_T_LOCAL] || ns > v->n[FI_T_NS] + 1 ||
         prefix > v->n[FI_T_PREFIX] + 1 || (prefix && !ns))
-        return FI_E_INDEX;
+        return FI_EINDEX;
     if (v->n[t] >= v->mem.lim.max_table_entries)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     arr = v->names[t];
     if (fi_grow(&v->mem, &arr, &v->cap[t], v->n[t] + 1, sizeof *v->names[t]))
-        return FI_E_NOMEM;
+        return FI_ENOMEM;
     v->names[t] = arr;
     v->names[t][v->n[t]++] = (struct fi_vname){prefix, ns, local};
     return FI_OK;
@@ -105,7 +105,7 @@ int fi_vocab_name(const fi_vocab *v, enum fi_table t, size_t i,
                   unsigned *prefix, unsigned *ns, unsigned *local)
 {
     if ((t != FI_T_ELEMENT && t != FI_T_ATTRIBUTE) || i >= v->n[t])
-        return FI_E_ARG;
+        return FI_EINVAL;
     *prefix = v->names[t][i].prefix;
     *ns = v->names[t][i].ns;
     *local = v->names[t][i].local;

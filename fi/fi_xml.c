@@ -77,7 +77,7 @@ static void XMLCALL on_ns(void *ud, const XML_Char *prefix,
                                  d->prefix.len);
     d->ns.ptr = fi_arena_dup(&x->mem, &x->nsarena, uri ? uri : "", d->ns.len);
     if (!d->prefix.ptr || !d->ns.ptr)
-        return stop(x, FI_E_NOMEM);
+        return stop(x, FI_ENOMEM);
     x->nns++;
 }
 
@@ -102,7 +102,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
     split_name(name, &q);
     if (x->h->start_element &&
         x->h->start_element(x->ud, &q, x->ns, x->nns, x->attrs, n))
-        return stop(x, FI_E_ABORTED);
+        return stop(x, FI_EABORTED);
     x->nns = 0;
     fi_arena_reset(&x->mem, &x->nsarena);
 }
@@ -114,7 +114,7 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
 
     split_name(name, &q);
     if (x->h->end_element && x->h->end_element(x->ud, &q))
-        stop(x, FI_E_ABORTED);
+        stop(x, FI_EABORTED);
 }
 
 static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
@@ -122,7 +122,7 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
     struct xp *x = ud;
 
     if (x->h->characters && x->h->characters(x->ud, s, (size_t)len))
-        stop(x, FI_E_ABORTED);
+        stop(x, FI_EABORTED);
 }
 
 static void XMLCALL on_comment(void *ud, const XML_Char *s)
@@ -130,7 +130,7 @@ static void XMLCALL on_comment(void *ud, const XML_Char *s)
     struct xp *x = ud;
 
     if (x->h->comment && x->h->comment(x->ud, s, strlen(s)))
-        stop(x, FI_E_ABORTED);
+        stop(x, FI_EABORTED);
 }
 
 static void XMLCALL on_pi(void *ud, const XML_Char *target,
@@ -140,7 +140,7 @@ static void XMLCALL on_pi(void *ud, const XML_Char *target,
 
     if (x->h->pi && x->h->pi(x->ud, cstr(target, strlen(target)),
                              cstr(data, data ? strlen(data) : 0)))
-        stop(x, FI_E_ABORTED);
+        stop(x, FI_EABORTED);
 }
 
 static void XMLCALL on_doctype(void *ud, const XML_Char *name,
@@ -154,7 +154,7 @@ static void XMLCALL on_doctype(void *ud, const XML_Char *name,
     if (x->h->doctype &&
         x->h->doctype(x->ud, cstr(sysid, sysid ? strlen(sysid) : 0),
                       cstr(pubid, pubid ? strlen(pubid) : 0)))
-        stop(x, FI_E_ABORTED);
+        stop(x, FI_EABORTED);
 }
 
 static int xp_run(struct xp *x, const char *xml, size_t len, size_t *line)
@@ -168,9 +168,9 @@ static int xp_run(struct xp *x, const char *xml, size_t len, size_t *line)
     XML_SetProcessingInstructionHandler(x->p, on_pi);
     XML_SetStartDoctypeDeclHandler(x->p, on_doctype);
     if (len > INT32_MAX)
-        return FI_E_LIMIT;
+        return FI_ELIMIT;
     if (XML_Parse(x->p, xml, (int)len, 1) == XML_STATUS_ERROR && !x->err) {
-        x->err = FI_E_XML;
+        x->err = FI_EXML;
         if (line)
             *line = (size_t)XML_GetCurrentLineNumber(x->p);
     }
@@ -189,7 +189,7 @@ int fi_xml_parse(fi_ctx *ctx, const char *xml, size_t len,
     x.ud = ud;
     x.p = XML_ParserCreateNS(NULL, NSSEP);
     if (!x.p)
-        return FI_E_NOMEM;
+        return FI_ENOMEM;
     r = xp_run(&x, xml, len, line);
     XML_ParserFree(x.p);
     fi_arena_free(&x.mem, &x.nsarena);
@@ -207,7 +207,7 @@ int fi_xml_to_fi(fi_encoder *e, const char *xml, size_t len)
     if ((r = fi_encoder_start_document(e)))
         return r;
     r = fi_xml_parse(&ctx, xml, len, fi_encoder_handler(), e, NULL);
-    if (r == FI_E_ABORTED && fi_encoder_error(e))
+    if (r == FI_EABORTED && fi_encoder_error(e))
         r = fi_encoder_error(e);
     return r ? r : fi_encoder_end_document(e);
 }
@@ -465,7 +465,7 @@ int fi_fi_to_xml(fi_ctx *ctx, const fi_vocab *vocab, const void *fi,
 {
     fi_writer *w = fi_writer_new(ctx);
     fi_decoder *d = w ? fi_decoder_new(ctx, fi_writer_handler(), w, 0) : NULL;
-    int r = d ? FI_OK : FI_E_NOMEM;
+    int r = d ? FI_OK : FI_ENOMEM;
 
     *xml = NULL;
     if (!r && vocab)
@@ -474,12 +474,12 @@ int fi_fi_to_xml(fi_ctx *ctx, const fi_vocab *vocab, const void *fi,
         r = fi_decoder_feed(d, fi, len, 1);
     if (offset)
         *offset = d ? fi_decoder_offset(d) : 0;
-    if (r == FI_E_ABORTED && w->err)
+    if (r == FI_EABORTED && w->err)
         r = w->err;
     if (!r) {
         *xml = ctx->a.alloc(w->out.len + 1, ctx->a.ud);
         if (!*xml)
-            r = FI_E_NOMEM;
+            r = FI_ENOMEM;
         else {
             memcpy(*xml, w->out.p ? (char *)w->out.p : "", w->out.len);
             (*xml)[w->out.len] = '\0';

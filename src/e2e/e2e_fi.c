@@ -77,7 +77,7 @@ static int split_attrs(const struct scope *sc, const char **kv, int n,
             a->name.prefix = (struct fi_str){name, (size_t)(colon - name)};
             a->name.ns = str(prefix_ns(sc, name, (size_t)(colon - name)));
             if (!a->name.ns.len)
-                return FI_E_ARG;
+                return FI_EINVAL;
         }
     }
     return 0;
@@ -151,7 +151,7 @@ static int put_element(fi_encoder *e, xmpp_ctx_t *ctx, xmpp_stanza_t *st,
     int r;
 
     if (sc.depth > MAX_DEPTH || n > MAX_ATTRS || !q.local.len)
-        return FI_E_ARG;
+        return FI_EINVAL;
     if (!sc.ns)
         sc.ns = parent_ns;
     n = xmpp_stanza_get_attributes(st, kv, 2 * MAX_ATTRS);
@@ -349,11 +349,11 @@ int e2e_fi_dec_new(xmpp_ctx_t *ctx, fi_ctx *fctx, e2e_fi_dec **out)
     e2e_fi_dec *d = calloc(1, sizeof *d);
 
     if (!d)
-        return E2E_LINK_ERR_NOMEM;
+        return E2E_LINK_ENOMEM;
     d->ctx = ctx;
     if (!(d->dec = fi_decoder_new(fctx, &h, d, 0))) {
         free(d);
-        return E2E_LINK_ERR_NOMEM;
+        return E2E_LINK_ENOMEM;
     }
     *out = d;
     return 0;
@@ -388,12 +388,12 @@ int e2e_fi_decode(e2e_fi_dec *d, const uint8_t *data, size_t len,
     fi_decoder_reset(d->dec);
     r = fi_decoder_feed(d->dec, data, len, 1);
     if (d->nomem)
-        r = FI_E_NOMEM;
+        r = FI_ENOMEM;
     else if (r == FI_OK && !d->depth)
-        r = FI_E_SYNTAX; /* a document without an element */
+        r = FI_ESYNTAX; /* a document without an element */
     if (r != FI_OK) {
         drop_stanza(d);
-        return r == FI_MORE ? FI_E_TRUNCATED : r;
+        return r == FI_MORE ? FI_ETRUNCATED : r;
     }
     *out = d->stack[0];
     d->depth = 0; /* the caller owns it now */

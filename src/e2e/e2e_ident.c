@@ -48,7 +48,7 @@ int e2e_fingerprint(X509 *cert, char out[E2E_FP_LEN])
     unsigned int n = 0;
 
     if (!X509_digest(cert, EVP_sha256(), md, &n) || n != 32)
-        return E2E_LINK_ERR_TLS;
+        return E2E_LINK_ETLS;
     for (unsigned i = 0; i < n; i++)
         snprintf(out + 3 * i, 4, i + 1 < n ? "%02X:" : "%02X", md[i]);
     return 0;
@@ -117,12 +117,12 @@ int e2e_ident_new(const char *common_name, e2e_ident **out)
     e2e_ident *id;
     EVP_PKEY *key;
     X509 *cert = NULL;
-    int r = E2E_LINK_ERR_TLS;
+    int r = E2E_LINK_ETLS;
 
     if (!common_name || !*common_name || strlen(common_name) > 64 || !out)
-        return E2E_LINK_ERR_ARG;
+        return E2E_LINK_EINVAL;
     if (!(id = calloc(1, sizeof *id)))
-        return E2E_LINK_ERR_NOMEM;
+        return E2E_LINK_ENOMEM;
     key = EVP_EC_gen("P-256");
     if (key && (cert = self_signed(key, common_name)) &&
         e2e_fingerprint(cert, id->fingerprint) == 0 &&

@@ -151,7 +151,7 @@ static void arm(struct event *ev, int ms)
 static int put(e2e_link *l, const void *data, size_t len)
 {
     if (!l->bev || bufferevent_write(l->bev, data, len) != 0)
-        return E2E_LINK_ERR_NOMEM;
+        return E2E_LINK_ENOMEM;
     l->bytes_out += len;
     return 0;
 }
@@ -164,10 +164,10 @@ static int put_fi(e2e_link *l, xmpp_stanza_t *st)
     int r = e2e_fi_encode(l->enc, l->ctx, st);
 
     if (r)
-        return r == FI_E_NOMEM ? E2E_LINK_ERR_NOMEM : E2E_LINK_ERR_ENCODE;
+        return r == FI_ENOMEM ? E2E_LINK_ENOMEM : E2E_LINK_EENCODE;
     fi_encoder_output(l->enc, &out, &len);
     if (len > FI_FRAME_MAX)
-        return E2E_LINK_ERR_ENCODE;
+        return E2E_LINK_EENCODE;
     r = put(l, hdr, fi_frame_put(hdr, len));
     return r ? r : put(l, out, len);
 }
@@ -177,7 +177,7 @@ static int put_xml(e2e_link *l, xmpp_stanza_t *st)
     long len = l->bev ? xs_write_stanza(bufferevent_get_output(l->bev), st) : -1;
 
     if (len < 0)
-        return E2E_LINK_ERR_ENCODE;
+        return E2E_LINK_EENCODE;
     l->bytes_out += (uint64_t)len;
     return 0;
 }
@@ -438,7 +438,7 @@ static int use_fi(e2e_link *l)
 
     if (!(l->fctx = fi_ctx_new(NULL, &lim)) ||
         !(l->enc = fi_encoder_new(l->fctx, &o)))
-        return E2E_LINK_ERR_NOMEM;
+        return E2E_LINK_ENOMEM;
     l->framing = &fi_framing;
     e2e_reader_use_fi(l->rd);
     return 0;
@@ -804,13 +804,13 @@ int e2e_link_connect(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
         strlen(p->sid) > MAX_SID || !p->local_jid || !p->peer_jid ||
         strlen(p->local_jid) > MAX_JID || strlen(p->peer_jid) > MAX_JID ||
         (p->plain && p->peer_fingerprint) || !cb || !out)
-        return E2E_LINK_ERR_ARG;
+        return E2E_LINK_EINVAL;
     if (!(l = link_new(base, ctx, e2e_ident_tls(id, false),
                        p->max_stanza_bytes)))
-        return E2E_LINK_ERR_NOMEM;
+        return E2E_LINK_ENOMEM;
     if (!copy_params(l, p) || (n && !(l->cands = calloc(n, sizeof *c)))) {
         destroy(l);
-        return E2E_LINK_ERR_NOMEM;
+        return E2E_LINK_ENOMEM;
     }
     if (n)
         memcpy(l->cands, c, n * sizeof *c);
@@ -833,7 +833,7 @@ int e2e_link_accept(e2e_listener *ls, struct event_base *base, xmpp_ctx_t *ctx,
 
     if (!l) {
         evutil_closesocket(fd);
-        return E2E_LINK_ERR_NOMEM;
+        return E2E_LINK_ENOMEM;
     }
     l->server = true;
     l->plain = p->plain;
@@ -841,7 +841,7 @@ int e2e_link_accept(e2e_listener *ls, struct event_base *base, xmpp_ctx_t *ctx,
     l->listener = ls;
     if (open_bev(l, fd)) {
         destroy(l);
-        return E2E_LINK_ERR_NOMEM;
+        return E2E_LINK_ENOMEM;
     }
     l->state = l->plain ? HEADER : CONNECTING;
     arm(l->timer, p->handshake_timeout_ms);
@@ -861,7 +861,7 @@ int e2e_link_send(e2e_link *l, xmpp_stanza_t *st)
     int r;
 
     if (l->state != UP || l->dead)
-        return E2E_LINK_ERR_STATE;
+        return E2E_LINK_ESTATE;
     if ((r = put_stanza(l, st)))
         return r;
     l->sent++;

@@ -17,12 +17,12 @@
 
 enum e2e_link_error {
     E2E_LINK_OK = 0,
-    E2E_LINK_ERR_NOMEM = -1,  /* out of memory */
-    E2E_LINK_ERR_ARG = -2,    /* invalid argument */
-    E2E_LINK_ERR_TLS = -3,    /* OpenSSL failed (key, certificate, context) */
-    E2E_LINK_ERR_SOCKET = -4, /* socket, bind or listen failed */
-    E2E_LINK_ERR_STATE = -5,  /* the link is not up (not yet, or down) */
-    E2E_LINK_ERR_ENCODE = -6, /* the stanza cannot be serialized */
+    E2E_LINK_ENOMEM = -1,  /* out of memory */
+    E2E_LINK_EINVAL = -2,    /* invalid argument */
+    E2E_LINK_ETLS = -3,    /* OpenSSL failed (key, certificate, context) */
+    E2E_LINK_ESOCKET = -4, /* socket, bind or listen failed */
+    E2E_LINK_ESTATE = -5,  /* the link is not up (not yet, or down) */
+    E2E_LINK_EENCODE = -6, /* the stanza cannot be serialized */
 };
 const char *e2e_link_strerror(int code);
 

@@ -251,7 +251,7 @@ static int bind_addr(const struct e2e_listener_params *p,
 
     memset(ss, 0, sizeof *ss);
     if (p->port < 0 || p->port > 65535)
-        return E2E_LINK_ERR_ARG;
+        return E2E_LINK_EINVAL;
     if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons((uint16_t)p->port);
@@ -261,7 +261,7 @@ static int bind_addr(const struct e2e_listener_params *p,
         v6->sin6_port = htons((uint16_t)p->port);
         *len = sizeof *v6;
     } else
-        return E2E_LINK_ERR_ARG;
+        return E2E_LINK_EINVAL;
     return 0;
 }
 
@@ -275,11 +275,11 @@ int e2e_listener_new(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
 
     if (!base || !ctx || !id || !p || !fn || !out || p->max_pending < 0 ||
         p->max_pending_source < 0)
-        return E2E_LINK_ERR_ARG;
+        return E2E_LINK_EINVAL;
     if ((r = bind_addr(p, &ss, &len)))
         return r;
     if (!(ls = calloc(1, sizeof *ls)))
-        return E2E_LINK_ERR_NOMEM;
+        return E2E_LINK_ENOMEM;
     ls->base = base;
     ls->ctx = ctx;
     ls->p = *p;
@@ -299,7 +299,7 @@ int e2e_listener_new(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
         !(ls->pending =
               calloc((size_t)ls->p.max_pending, sizeof *ls->pending))) {
         free(ls);
-        return E2E_LINK_ERR_NOMEM;
+        return E2E_LINK_ENOMEM;
     }
     ls->lev = evconnlistener_new_bind(
         base, on_accept, ls,
@@ -307,7 +307,7 @@ int e2e_listener_new(struct event_base *base, xmpp_ctx_t *ctx, e2e_ident *id,
         (struct sockaddr *)&ss, len);
     if (!ls->lev) {
         e2e_listener_free(ls);
-        return E2E_LINK_ERR_SOCKET;
+        return E2E_LINK_ESOCKET;
     }
     *out = ls;
     return 0;

@@ -82,7 +82,7 @@ int e2e_reader_new(xmpp_ctx_t *ctx, size_t max_stanza,
     e2e_reader *r = calloc(1, sizeof *r);
 
     if (!r)
-        return E2E_READ_NOMEM;
+        return E2E_READ_ENOMEM;
     r->ctx = ctx;
     r->cb = *cb;
     r->ud = ud;
@@ -91,7 +91,7 @@ int e2e_reader_new(xmpp_ctx_t *ctx, size_t max_stanza,
         !(r->fctx = fi_ctx_new(NULL, &fl)) ||
         e2e_fi_dec_new(ctx, r->fctx, &r->fi) != 0) {
         e2e_reader_free(r);
-        return E2E_READ_NOMEM;
+        return E2E_READ_ENOMEM;
     }
     *out = r;
     return 0;
@@ -126,11 +126,11 @@ const char *e2e_reader_error_text(const e2e_reader *r)
 const char *e2e_reader_condition(int code)
 {
     switch (code) {
-    case E2E_READ_TOO_BIG:
+    case E2E_READ_ETOOBIG:
         return "policy-violation";
-    case E2E_READ_NOMEM:
+    case E2E_READ_ENOMEM:
         return "resource-constraint";
-    case E2E_READ_NOT_STREAM:
+    case E2E_READ_ENOTSTREAM:
         return "invalid-namespace";
     default:
         return "not-well-formed";
@@ -140,21 +140,21 @@ const char *e2e_reader_condition(int code)
 static int xml_error(e2e_reader *r, int code)
 {
     switch (code) {
-    case XS_ERR_NOMEM:
-        code = E2E_READ_NOMEM;
+    case XS_ENOMEM:
+        code = E2E_READ_ENOMEM;
         break;
-    case XS_ERR_TOO_BIG:
-        code = E2E_READ_TOO_BIG;
+    case XS_ETOOBIG:
+        code = E2E_READ_ETOOBIG;
         break;
-    case XS_ERR_TOO_DEEP:
-    case XS_ERR_TOO_MANY:
-        code = E2E_READ_TOO_BIG;
+    case XS_ETOODEEP:
+    case XS_ETOOMANY:
+        code = E2E_READ_ETOOBIG;
         break;
-    case XS_ERR_NOT_STREAM:
-        code = E2E_READ_NOT_STREAM;
+    case XS_ENOTSTREAM:
+        code = E2E_READ_ENOTSTREAM;
         break;
     default:
-        code = E2E_READ_SYNTAX;
+        code = E2E_READ_ESYNTAX;
     }
     return fail(r, code, xs_parser_error_text(r->xml));
 }
@@ -194,13 +194,13 @@ static int feed_header(e2e_reader *r, const uint8_t *data, size_t len)
     r->hdr_len += take;
     if (!(end = header_end(r->hdr, r->hdr_len))) {
         if (r->hdr_len == sizeof r->hdr)
-            return fail(r, E2E_READ_TOO_BIG, "stream header too long");
+            return fail(r, E2E_READ_ETOOBIG, "stream header too long");
         return 0;
     }
     if ((x = xs_parser_feed(r->xml, r->hdr, end)) != XS_OK)
         return xml_error(r, x);
     if (r->phase == HEADER)
-        return fail(r, E2E_READ_SYNTAX, "no stream header");
+        return fail(r, E2E_READ_ESYNTAX, "no stream header");
     return feed_body(r, data + (end - old), len - (end - old));
 }
 
@@ -211,7 +211,7 @@ static int grow_frame(e2e_reader *r, size_t need)
     if (need <= r->frame_cap)
         return 0;
     if (!(f = realloc(r->frame, need)))
-        return fail(r, E2E_READ_NOMEM, "out of memory");
+        return fail(r, E2E_READ_ENOMEM, "out of memory");
     r->frame = f;
     r->frame_cap = need;
     return 0;
@@ -231,7 +231,7 @@ static int deliver_frame(e2e_reader *r, size_t hdr, size_t n)
         char why[120];
         snprintf(why, sizeof why, "bad Fast Infoset stanza: %s",
                  fi_strerror(x));
-        return fail(r, x == FI_E_NOMEM ? E2E_READ_NOMEM : E2E_READ_SYNTAX, why);
+        return fail(r, x == FI_ENOMEM ? E2E_READ_ENOMEM : E2E_READ_ESYNTAX, why);
     }
     on_stanza(r, st, n);
     xmpp_stanza_release(st);
@@ -249,9 +249,9 @@ static int feed_fi(e2e_reader *r, const uint8_t *data, size_t len)
         if (r->stopped || r->phase != FI)
             return 0;
         if (hdr < 0)
-            return fail(r, E2E_READ_SYNTAX, "bad frame header");
+            return fail(r, E2E_READ_ESYNTAX, "bad frame header");
         if (hdr > 0 && n > r->max_stanza)
-            return fail(r, E2E_READ_TOO_BIG,
+            return fail(r, E2E_READ_ETOOBIG,
                         "a stanza is larger than the limit");
         need = hdr ? (size_t)hdr + n : r->frame_len + 1;
         if (hdr && r->frame_len == need) {
@@ -288,7 +288,7 @@ static int feed_body(e2e_reader *r, const uint8_t *data, size_t len)
     case ENDED:
         return 0; /* after the end: ignored */
     default:
-        return fail(r, E2E_READ_SYNTAX, "no stream header");
+        return fail(r, E2E_READ_ESYNTAX, "no stream header");
     }
 }
 

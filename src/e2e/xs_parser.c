@@ -252,7 +252,7 @@ static void reject(xs_parser *p, int code, const char *why, const char *raw,
 static void skip_start(xs_parser *p)
 {
     if (p->depth >= p->lim.max_skip_depth + 1) {
-        fail(p, XS_ERR_TOO_DEEP, "elements nested too deeply even to skip");
+        fail(p, XS_ETOODEEP, "elements nested too deeply even to skip");
         return;
     }
     p->depth++;
@@ -284,7 +284,7 @@ static int start_limit(xs_parser *p, const char *raw, const char **attrs,
     for (; attrs[n]; n += 2)
         if (strlen(attrs[n]) > XS_MAX_NAME) {
             *why = "an attribute name is longer than the limit";
-            return XS_ERR_TOO_BIG;
+            return XS_ETOOBIG;
         }
     *why = NULL;
     if (p->depth >= p->lim.max_depth + 1)
@@ -299,8 +299,8 @@ static int start_limit(xs_parser *p, const char *raw, const char **attrs,
         *why = "a stanza is larger than the limit";
     if (!*why)
         return 0;
-    return p->depth >= p->lim.max_depth + 1 ? XS_ERR_TOO_DEEP
-           : strstr(*why, "too many") ? XS_ERR_TOO_MANY : XS_ERR_TOO_BIG;
+    return p->depth >= p->lim.max_depth + 1 ? XS_ETOODEEP
+           : strstr(*why, "too many") ? XS_ETOOMANY : XS_ETOOBIG;
 }
 
 static const char *parent_ns(xs_parser *p)
@@ -312,7 +312,7 @@ static void open_root(xs_parser *p, const char *uri, const char *local,
                       const char **attrs)
 {
     if (!uri || strcmp(uri, NS_STREAMS) || strcmp(local, "stream")) {
-        fail(p, XS_ERR_NOT_STREAM, "the root element is not <stream:stream>");
+        fail(p, XS_ENOTSTREAM, "the root element is not <stream:stream>");
         return;
     }
     p->depth = 1;
@@ -329,7 +329,7 @@ static void build_start(xs_parser *p, const char *raw, const char **attrs)
     snprintf(buf, sizeof buf, "%s", raw);
     split_name(buf, &uri, &local, &prefix);
     if (flush_text(p) < 0 || !(st = xmpp_stanza_new(p->ctx))) {
-        fail(p, XS_ERR_NOMEM, "out of memory");
+        fail(p, XS_ENOMEM, "out of memory");
         return;
     }
     p->stack[p->depth - 1] = st;
@@ -339,7 +339,7 @@ static void build_start(xs_parser *p, const char *raw, const char **attrs)
          uri && xmpp_stanza_set_ns(st, uri) != 0) ||
         add_attrs(st, attrs) < 0 ||
         (p->depth > 2 && xmpp_stanza_add_child(p->stack[p->depth - 3], st) != 0))
-        fail(p, XS_ERR_NOMEM, "out of memory");
+        fail(p, XS_ENOMEM, "out of memory");
     if (p->depth > 2)
         xmpp_stanza_release(st); /* the parent holds it */
 }
@@ -390,7 +390,7 @@ static void on_end(void *ud, const char *raw)
         return;
     }
     if (!p->skipping && too_big(p, (size_t)XML_GetCurrentByteCount(p->xml)))
-        reject(p, XS_ERR_TOO_BIG, "a stanza is larger than the limit", NULL, NULL);
+        reject(p, XS_ETOOBIG, "a stanza is larger than the limit", NULL, NULL);
     if (p->error)
         return;
     if (p->skipping) {
@@ -398,7 +398,7 @@ static void on_end(void *ud, const char *raw)
         return;
     }
     if (flush_text(p) < 0) {
-        fail(p, XS_ERR_NOMEM, "out of memory");
+        fail(p, XS_ENOMEM, "out of memory");
         return;
     }
     p->depth--;
@@ -424,14 +424,14 @@ static void on_text(void *ud, const char *s, int len)
     if (p->depth < 2 || p->skipping)
         return; /* whitespace between stanzas, or a rejected stanza */
     if (too_big(p, (size_t)len)) {
-        reject(p, XS_ERR_TOO_BIG, "a stanza is larger than the limit", NULL, NULL);
+        reject(p, XS_ETOOBIG, "a stanza is larger than the limit", NULL, NULL);
         return;
     }
     if (p->text_len + (size_t)len > p->text_cap) {
         size_t cap = (p->text_len + (size_t)len) * 2;
         char *t = realloc(p->text, cap);
         if (!t) {
-            fail(p, XS_ERR_NOMEM, "out of memory");
+            fail(p, XS_ENOMEM, "out of memory");
             return;
         }
         p->text = t;
@@ -446,7 +446,7 @@ static void on_forbidden(xs_parser *p, const char *what)
     char why[80];
 
     snprintf(why, sizeof why, "%s are not allowed in XMPP", what);
-    fail(p, XS_ERR_SYNTAX, why);
+    fail(p, XS_ESYNTAX, why);
 }
 
 static void on_doctype(void *ud, const char *n, const char *s, const char *pub,
@@ -548,7 +548,7 @@ int xs_parser_reset(xs_parser *p)
     drop_stack(p);
     p->error = XS_OK;
     p->error_text[0] = '\0';
-    return setup_expat(p) < 0 ? XS_ERR_NOMEM : XS_OK;
+    return setup_expat(p) < 0 ? XS_ENOMEM : XS_OK;
 }
 
 /* One XML_Parse call; its failure becomes the sticky error. */
@@ -557,7 +557,7 @@ static void parse(xs_parser *p, const char *data, size_t n)
     if (XML_Parse(p->xml, data, (int)n, XML_FALSE) == XML_STATUS_ERROR &&
         !p->error) {
         enum XML_Error e = XML_GetErrorCode(p->xml);
-        fail(p, e == XML_ERROR_NO_MEMORY ? XS_ERR_NOMEM : XS_ERR_SYNTAX,
+        fail(p, e == XML_ERROR_NO_MEMORY ? XS_ENOMEM : XS_ESYNTAX,
              XML_ErrorString(e));
     }
     p->fed += n;
@@ -590,7 +590,7 @@ static void check_unfinished(xs_parser *p)
         return;
     if (p->depth >= 2 && !p->skipping && p->fed - p->stanza_start > cap &&
         rejects) {
-        reject(p, XS_ERR_TOO_BIG, "a stanza is larger than the limit", NULL, NULL);
+        reject(p, XS_ETOOBIG, "a stanza is larger than the limit", NULL, NULL);
         return;
     }
     if (p->depth == 0 && cap < MAX_HEADER_BYTES)
@@ -598,7 +598,7 @@ static void check_unfinished(xs_parser *p)
     if (rejects && p->depth >= 1)
         cap = p->lim.max_skip_bytes;
     if (p->fed - (p->depth >= 2 && !p->skipping ? p->stanza_start : p->mark) > cap)
-        fail_at(p, XS_ERR_TOO_BIG,
+        fail_at(p, XS_ETOOBIG,
                 "an unfinished stanza or tag is larger than the limit", p->fed);
 }
 
@@ -635,12 +635,12 @@ const char *xs_strerror(int code)
 {
     switch (code) {
     case XS_OK: return "no error";
-    case XS_ERR_NOMEM: return "out of memory";
-    case XS_ERR_SYNTAX: return "not well-formed XML";
-    case XS_ERR_TOO_BIG: return "stanza too large";
-    case XS_ERR_TOO_DEEP: return "elements nested too deeply";
-    case XS_ERR_NOT_STREAM: return "not an XMPP stream";
-    case XS_ERR_TOO_MANY: return "too many attributes or elements";
+    case XS_ENOMEM: return "out of memory";
+    case XS_ESYNTAX: return "not well-formed XML";
+    case XS_ETOOBIG: return "stanza too large";
+    case XS_ETOODEEP: return "elements nested too deeply";
+    case XS_ENOTSTREAM: return "not an XMPP stream";
+    case XS_ETOOMANY: return "too many attributes or elements";
     default: return "unknown error";
     }
 }

@@ -25,12 +25,12 @@ typedef struct xs_parser xs_parser;
 
 enum xs_error {
     XS_OK = 0,
-    XS_ERR_NOMEM = -1,
-    XS_ERR_SYNTAX = -2,     /* not well-formed XML */
-    XS_ERR_TOO_BIG = -3,    /* a stanza above max_stanza_bytes */
-    XS_ERR_TOO_DEEP = -4,   /* nesting above max_depth */
-    XS_ERR_NOT_STREAM = -5, /* the root is not <stream:stream> */
-    XS_ERR_TOO_MANY = -6,   /* attributes or elements above their limits */
+    XS_ENOMEM = -1,
+    XS_ESYNTAX = -2,     /* not well-formed XML */
+    XS_ETOOBIG = -3,    /* a stanza above max_stanza_bytes */
+    XS_ETOODEEP = -4,   /* nesting above max_depth */
+    XS_ENOTSTREAM = -5, /* the root is not <stream:stream> */
+    XS_ETOOMANY = -6,   /* attributes or elements above their limits */
 };
 
 /* Longest element or attribute name (with its namespace) a stanza may use. */

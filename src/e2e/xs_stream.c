@@ -77,11 +77,11 @@ static void on_end(void *ud)
 static const char *condition_for(int code)
 {
     switch (code) {
-    case XS_ERR_TOO_BIG: return "policy-violation";
-    case XS_ERR_TOO_DEEP: return "policy-violation";
-    case XS_ERR_TOO_MANY: return "policy-violation";
-    case XS_ERR_NOMEM: return "resource-constraint";
-    case XS_ERR_NOT_STREAM: return "invalid-namespace";
+    case XS_ETOOBIG: return "policy-violation";
+    case XS_ETOODEEP: return "policy-violation";
+    case XS_ETOOMANY: return "policy-violation";
+    case XS_ENOMEM: return "resource-constraint";
+    case XS_ENOTSTREAM: return "invalid-namespace";
     default: return "not-well-formed";
     }
 }

@@ -307,7 +307,7 @@ Test(e2e_ident, fingerprint_form)
                              : !!strchr("0123456789ABCDEF", fp[i]),
                   "bad character %d in %s", i, fp);
     cr_assert_str_neq(fp, e2e_ident_fingerprint(b));
-    cr_assert_eq(e2e_ident_new("", &b), E2E_LINK_ERR_ARG);
+    cr_assert_eq(e2e_ident_new("", &b), E2E_LINK_EINVAL);
     e2e_ident_free(a);
     e2e_ident_free(b);
 }
@@ -552,7 +552,7 @@ Test(e2e_link, plain_with_fingerprint_refused)
     world_init();
     cr_assert_eq(e2e_link_connect(W.base, W.ctx, W.ib, NULL, 0, &p, &side_cb,
                                   &W.con, &l),
-                 E2E_LINK_ERR_ARG);
+                 E2E_LINK_EINVAL);
     world_fini();
 }
 
@@ -1008,7 +1008,7 @@ Test(e2e_link, clean_close_from_listener_side)
     xmpp_stanza_t *m = xmpp_message_new(W.ctx, "chat", JID_B, NULL);
 
     e2e_link_close(W.acc.l);
-    cr_assert_eq(e2e_link_send(W.acc.l, m), E2E_LINK_ERR_STATE);
+    cr_assert_eq(e2e_link_send(W.acc.l, m), E2E_LINK_ESTATE);
     xmpp_stanza_release(m);
     run_until(both_down);
     cr_assert(W.con.down_clean && W.acc.down_clean, "%s / %s", W.con.reason,
@@ -1370,13 +1370,13 @@ Test(e2e_reader, fi_frame_limits)
     static const uint8_t junk[] = {3, 0xE0, 0x00, 0x07};
 
     world_init();
-    cr_assert_eq(feed_fi_bytes(big, sizeof big, 1024), E2E_READ_TOO_BIG);
+    cr_assert_eq(feed_fi_bytes(big, sizeof big, 1024), E2E_READ_ETOOBIG);
     cr_assert_eq(feed_fi_bytes(not_minimal, sizeof not_minimal, 1024),
-                 E2E_READ_SYNTAX);
+                 E2E_READ_ESYNTAX);
     cr_assert_eq(feed_fi_bytes(too_long, sizeof too_long, 1024),
-                 E2E_READ_SYNTAX);
-    cr_assert_eq(feed_fi_bytes(junk, sizeof junk, 1024), E2E_READ_SYNTAX);
-    cr_assert_str_eq(e2e_reader_condition(E2E_READ_TOO_BIG),
+                 E2E_READ_ESYNTAX);
+    cr_assert_eq(feed_fi_bytes(junk, sizeof junk, 1024), E2E_READ_ESYNTAX);
+    cr_assert_str_eq(e2e_reader_condition(E2E_READ_ETOOBIG),
                      "policy-violation");
     world_fini();
 }
@@ -1500,7 +1500,7 @@ Test(e2e_fi, decoding_out_of_memory)
             xmpp_stanza_release(back);
             ok = 1;
         } else {
-            cr_assert_eq(r, FI_E_NOMEM, "after %ld allocations: %d", n, r);
+            cr_assert_eq(r, FI_ENOMEM, "after %ld allocations: %d", n, r);
             cr_assert_null(back);
         }
         e2e_fi_dec_free(d);

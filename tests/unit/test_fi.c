@@ -362,12 +362,12 @@ static const struct algo_case algo_cases[] = {
     {3, 1, "\x12\xAB", 2, 0, "12AB"},
     {3, 2, "hello", 5, 0, "aGVsbG8="},
     {3, 3, "\xFF\xFE\x00\x05", 4, 0, "-2 5"},
-    {3, 3, "\xFF\xFE\x00", 3, FI_E_ALGORITHM, NULL},
+    {3, 3, "\xFF\xFE\x00", 3, FI_EALGORITHM, NULL},
     {3, 4, "\x00\x00\x01\x00", 4, 0, "256"},
     {3, 5, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", 8, 0, "-1"},
     {3, 6, "\x3A", 1, 0, "true"},
     {3, 6, "\x04", 1, 0, "false true false false"},
-    {3, 6, "\xF0", 1, FI_E_ALGORITHM, NULL},
+    {3, 6, "\xF0", 1, FI_EALGORITHM, NULL},
     /* float and double: XML Schema canonical form */
     {3, 7, "\x3F\x80\x00\x00", 4, 0, "1.0E0"},
     {3, 7, "\x42\xC8\x00\x00", 4, 0, "1.0E2"},
@@ -378,7 +378,7 @@ static const struct algo_case algo_cases[] = {
     {3, 7, "\x00\x00\x00\x00\x80\x00\x00\x00", 8, 0, "0.0E0 -0.0E0"},
     {3, 7, "\x7F\x80\x00\x00\xFF\x80\x00\x00\x7F\xC0\x00\x00", 12, 0,
      "INF -INF NaN"},
-    {3, 7, "\x3F\x80\x00", 3, FI_E_ALGORITHM, NULL},
+    {3, 7, "\x3F\x80\x00", 3, FI_EALGORITHM, NULL},
     {3, 8, "\x40\x00\x00\x00\x00\x00\x00\x00", 8, 0, "2.0E0"},
     {3, 8, "\x3F\xB9\x99\x99\x99\x99\x99\x9A", 8, 0, "1.0E-1"},
     {3, 8, "\x41\x9D\x6F\x34\x54\x80\x00\x00", 8, 0, "1.23456789125E8"},
@@ -391,14 +391,14 @@ static const struct algo_case algo_cases[] = {
     {3, 9, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f",
      16, 0, "00010203-0405-0607-0809-0a0b0c0d0e0f"},
     {3, 10, "a<b", 3, 0, "a<b"},
-    {3, 10, "\xC3\x28", 2, FI_E_UTF8, NULL},
-    {3, 11, "xx", 2, FI_E_ALGORITHM, NULL},
-    {3, 32, "xx", 2, FI_E_ALGORITHM, NULL},
+    {3, 10, "\xC3\x28", 2, FI_EUTF8, NULL},
+    {3, 11, "xx", 2, FI_EALGORITHM, NULL},
+    {3, 32, "xx", 2, FI_EALGORITHM, NULL},
     {2, 1, "\x12\xC5", 2, 0, "12.5"},
     {2, 2, "\x20\x24\xC1\x2D", 4, 0, "2024T12Z"},
-    {2, 1, "\x1F\x2F", 2, FI_E_ALPHABET, NULL},
-    {2, 3, "\x12", 1, FI_E_ALPHABET, NULL},
-    {2, 16, "\x12", 1, FI_E_ALPHABET, NULL},
+    {2, 1, "\x1F\x2F", 2, FI_EALPHABET, NULL},
+    {2, 3, "\x12", 1, FI_EALPHABET, NULL},
+    {2, 16, "\x12", 1, FI_EALPHABET, NULL},
 };
 
 Test(fi, builtin_algorithms_and_alphabets)
@@ -499,38 +499,38 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-    {"bad magic", "\xE0\x00\x00\x02\x00", 5, FI_E_SYNTAX, 0},
-    {"no element", "\xE0\x00\x00\x01\x00\xF0", 6, FI_E_SYNTAX, 5},
+    {"bad magic", "\xE0\x00\x00\x02\x00", 5, FI_ESYNTAX, 0},
+    {"no element", "\xE0\x00\x00\x01\x00\xF0", 6, FI_ESYNTAX, 5},
     {"element index out of range", "\xE0\x00\x00\x01\x00\x04\xF0", 7,
-     FI_E_INDEX, 5},
+     FI_EINDEX, 5},
     {"local name index 0 range", "\xE0\x00\x00\x01\x00\x3C\x85\xF0", 8,
-     FI_E_INDEX, 5},
-    {"bad utf-8 name", "\xE0\x00\x00\x01\x00\x3C\x00\xC3\xFF", 9, FI_E_UTF8, 5},
+     FI_EINDEX, 5},
+    {"bad utf-8 name", "\xE0\x00\x00\x01\x00\x3C\x00\xC3\xFF", 9, FI_EUTF8, 5},
     {"odd utf-16", "\xE0\x00\x00\x01\x00\x3C\x00x\x84\x00\x41\xFF", 12,
-     FI_E_UTF16, 8},
-    {"truncated", "\xE0\x00\x00\x01\x00\x3C\x00", 7, FI_E_TRUNCATED, 7},
+     FI_EUTF16, 8},
+    {"truncated", "\xE0\x00\x00\x01\x00\x3C\x00", 7, FI_ETRUNCATED, 7},
     {"huge length", "\xE0\x00\x00\x01\x00\x3C\x60\x7F\xFF\xFF\xFF", 11,
-     FI_E_LIMIT, 5},
-    {"trailing", "\xE0\x00\x00\x01\x00\x3C\x00x\xFF\x00", 10, FI_E_TRAILING,
+     FI_ELIMIT, 5},
+    {"trailing", "\xE0\x00\x00\x01\x00\x3C\x00x\xFF\x00", 10, FI_ETRAILING,
      9},
     {"unknown vocabulary", "\xE0\x00\x00\x01\x20\x10\x00\x02urn", 11,
-     FI_E_VOCAB, 7},
-    {"text at top", "\xE0\x00\x00\x01\x00\x80\x41", 7, FI_E_SYNTAX, 5},
+     FI_EVOCAB, 7},
+    {"text at top", "\xE0\x00\x00\x01\x00\x80\x41", 7, FI_ESYNTAX, 5},
     {"two roots", "\xE0\x00\x00\x01\x00\x3C\x00x\xF0\x00\xF0", 11,
-     FI_E_SYNTAX, 9},
+     FI_ESYNTAX, 9},
     {"prefix without namespace", "\xE0\x00\x00\x01\x00\x3E\x00p\x00x\xFF", 11,
-     FI_E_SYNTAX, 5},
+     FI_ESYNTAX, 5},
     /* <x b="v" b="v"/>: the second attribute literal, then indexed */
     {"duplicate attribute",
      "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00" "b\x00v\x78\x00" "b\x00v\xF0\xFF",
-     20, FI_E_DUPLICATE, 13},
+     20, FI_EDUPLICATE, 13},
     {"duplicate attribute by index",
      "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00" "b\x00v\x00\x00w\xF0\xFF", 18,
-     FI_E_DUPLICATE, 13},
+     FI_EDUPLICATE, 13},
     /* b and {urn:n}b are different names; then {urn:n}b again */
     {"duplicate namespaced attribute",
      "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00" "b\x00v"
-     "\x79\x04urn:n\x00" "b\x00v\x01\x00w\xF0\xFF", 29, FI_E_DUPLICATE, 24},
+     "\x79\x04urn:n\x00" "b\x00v\x01\x00w\xF0\xFF", 29, FI_EDUPLICATE, 24},
 };
 
 Test(fi, hostile_documents_fail_with_offset_and_stick)
@@ -602,9 +602,9 @@ Test(fi, limits_are_enforced)
                              &(struct fi_encoder_options){0}, &n);
         fi_ctx *ctx = fi_ctx_new(NULL, &cases[i].lim);
         fi_decoder *d = fi_decoder_new(ctx, NULL, NULL, 0);
-        int r = d ? fi_decoder_feed(d, fi, n, 1) : FI_E_LIMIT;
+        int r = d ? fi_decoder_feed(d, fi, n, 1) : FI_ELIMIT;
 
-        cr_assert_eq(r, FI_E_LIMIT, "case %zu: %s", i, fi_strerror(r));
+        cr_assert_eq(r, FI_ELIMIT, "case %zu: %s", i, fi_strerror(r));
         fi_decoder_free(d);
         fi_ctx_free(ctx);
         free(fi);
@@ -630,11 +630,11 @@ Test(fi, every_allocation_failure_is_an_error)
         fi_encoder *e = d ? fi_encoder_new(ctx, &(struct fi_encoder_options){
                                                     .vocab = fi_vocab_xmpp()})
                           : NULL;
-        int r = e ? fi_decoder_feed(d, fi, n, 1) : FI_E_NOMEM;
+        int r = e ? fi_decoder_feed(d, fi, n, 1) : FI_ENOMEM;
 
         if (r == FI_OK)
             r = fi_xml_to_fi(e, f->xml, f->xml_len);
-        if (r == FI_E_ABORTED && fi_infoset_error(s))
+        if (r == FI_EABORTED && fi_infoset_error(s))
             r = fi_infoset_error(s);
         fi_encoder_free(e);
         fi_decoder_free(d);
@@ -645,7 +645,7 @@ Test(fi, every_allocation_failure_is_an_error)
             cr_assert_eq(r, FI_OK, "no failure injected, still %s", fi_strerror(r));
             break;
         }
-        cr_assert(r == FI_E_NOMEM || r == FI_E_ABORTED,
+        cr_assert(r == FI_ENOMEM || r == FI_EABORTED,
                   "allocation %ld failed: got %s", k, fi_strerror(r));
     }
     cr_assert_gt(k, 10);
@@ -670,10 +670,10 @@ Test(fi, custom_external_vocabulary)
     cr_assert_eq(fi_vocab_add(v, FI_T_CHUNK, "hello", 5), FI_OK);
     cr_assert_eq(fi_vocab_add_name(v, FI_T_ELEMENT, 0, 2, 1), FI_OK);
     cr_assert_eq(fi_vocab_add_name(v, FI_T_ELEMENT, 0, 2, 2), FI_OK);
-    cr_assert_eq(fi_vocab_add_name(v, FI_T_ELEMENT, 0, 9, 2), FI_E_INDEX);
+    cr_assert_eq(fi_vocab_add_name(v, FI_T_ELEMENT, 0, 9, 2), FI_EINDEX);
     fi = encode(xml, strlen(xml), &(struct fi_encoder_options){.vocab = v}, &n);
     d = fi_decoder_new(ctx, fi_infoset_handler(), s, 0);
-    cr_assert_eq(fi_decoder_feed(d, fi, n, 1), FI_E_VOCAB);
+    cr_assert_eq(fi_decoder_feed(d, fi, n, 1), FI_EVOCAB);
     fi_decoder_free(d);
     fi_infoset_reset(s);
     d = fi_decoder_new(ctx, fi_infoset_handler(), s, 0);
@@ -826,16 +826,16 @@ Test(fi, frame_headers)
         cr_assert_eq(fi_frame_header(h, n - 1, &len), 0);
     }
     cr_assert_eq(fi_frame_header((const uint8_t *)"\xFF\xFF\xFF\xFF\x7F", 5,
-                                 &len), FI_E_FRAME);
+                                 &len), FI_EFRAME);
     cr_assert_eq(fi_frame_header((const uint8_t *)"\x80\x00", 2, &len),
-                 FI_E_FRAME);
+                 FI_EFRAME);
 }
 
 Test(fi, strerror_names_every_code)
 {
     int c;
 
-    for (c = FI_E_DUPLICATE; c <= FI_MORE; c++)
+    for (c = FI_EDUPLICATE; c <= FI_MORE; c++)
         cr_assert_str_neq(fi_strerror(c), "unknown error");
 }
 
@@ -873,7 +873,7 @@ Test(fi, utf8_check_at_every_position)
                 ctx = fi_ctx_new(NULL, NULL);
                 d = fi_decoder_new(ctx, NULL, NULL, 0);
                 r = fi_decoder_feed(d, doc, len, 1);
-                cr_assert_eq(r, good ? FI_OK : FI_E_UTF8,
+                cr_assert_eq(r, good ? FI_OK : FI_EUTF8,
                              "n %zu k %zu good %d: %s", n, k, good,
                              fi_strerror(r));
                 fi_decoder_reset(d);
@@ -882,7 +882,7 @@ Test(fi, utf8_check_at_every_position)
                     if (r != FI_MORE)
                         break;
                 }
-                cr_assert_eq(r, good ? FI_OK : FI_E_UTF8,
+                cr_assert_eq(r, good ? FI_OK : FI_EUTF8,
                              "bytewise n %zu k %zu good %d: %s", n, k, good,
                              fi_strerror(r));
                 fi_decoder_free(d);

@@ -150,15 +150,15 @@ struct bad {
 Test(xs_parser, hostile_input_gets_a_sticky_error_with_an_offset)
 {
     static const struct bad cases[] = {
-        {HDR "<message><body>unclosed</message>", XS_ERR_SYNTAX},
-        {HDR "<message a='1' a='2'/>", XS_ERR_SYNTAX},
-        {"<html><body/></html>", XS_ERR_NOT_STREAM},
+        {HDR "<message><body>unclosed</message>", XS_ESYNTAX},
+        {HDR "<message a='1' a='2'/>", XS_ESYNTAX},
+        {"<html><body/></html>", XS_ENOTSTREAM},
         {"<!DOCTYPE x [<!ENTITY a 'b'>]><stream:stream xmlns:stream="
-         "'http://etherx.jabber.org/streams'>", XS_ERR_SYNTAX},
-        {HDR "<!-- a comment -->", XS_ERR_SYNTAX},
-        {HDR "<?pi data?>", XS_ERR_SYNTAX},
-        {HDR "<message>\xff\xfe</message>", XS_ERR_SYNTAX},
-        {HDR "<message><body>&undefined;</body></message>", XS_ERR_SYNTAX},
+         "'http://etherx.jabber.org/streams'>", XS_ESYNTAX},
+        {HDR "<!-- a comment -->", XS_ESYNTAX},
+        {HDR "<?pi data?>", XS_ESYNTAX},
+        {HDR "<message>\xff\xfe</message>", XS_ESYNTAX},
+        {HDR "<message><body>&undefined;</body></message>", XS_ESYNTAX},
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -186,7 +186,7 @@ Test(xs_parser, stanza_size_limit)
     cr_assert_eq(parse(HDR "<message><body>short</body></message>", 5, &s, &lim, NULL),
                  XS_OK);
     cr_assert_eq(s.stanzas, 1);
-    cr_assert_eq(parse(big, 1000, &s, &lim, &p), XS_ERR_TOO_BIG);
+    cr_assert_eq(parse(big, 1000, &s, &lim, &p), XS_ETOOBIG);
     cr_expect_eq(s.stanzas, 0);
     cr_expect_gt(xs_parser_error_offset(p), strlen(HDR));
     xs_parser_free(p);
@@ -199,7 +199,7 @@ Test(xs_parser, depth_limit)
 
     cr_assert_eq(parse(HDR "<a><b><c><d/></c></b></a>", 2, &s, &lim, NULL), XS_OK);
     cr_assert_eq(parse(HDR "<a><b><c><d><e/></d></c></b></a>", 2, &s, &lim, NULL),
-                 XS_ERR_TOO_DEEP);
+                 XS_ETOODEEP);
     cr_expect_eq(s.stanzas, 0);
 }
 
@@ -209,7 +209,7 @@ Test(xs_parser, reset_starts_a_new_stream)
     xs_parser *p;
 
     cr_assert_eq(parse(HDR "<bad", 100, &s, NULL, &p), XS_OK);
-    cr_assert_eq(xs_parser_feed(p, "<<", 2), XS_ERR_SYNTAX);
+    cr_assert_eq(xs_parser_feed(p, "<<", 2), XS_ESYNTAX);
     cr_assert_eq(xs_parser_reset(p), XS_OK);
     cr_assert_eq(feed(p, HDR "<presence/>", 4), XS_OK);
     cr_expect_eq(s.opens, 2);
@@ -320,7 +320,7 @@ Test(xs_parser, an_unfinished_tag_is_bounded)
         r = xs_parser_feed(p, "x", 1);
         fed++;
     }
-    cr_expect_eq(r, XS_ERR_TOO_BIG, "%s", xs_parser_error_text(p));
+    cr_expect_eq(r, XS_ETOOBIG, "%s", xs_parser_error_text(p));
     cr_expect_leq(fed, 101, "%zu bytes of one tag accepted", fed);
     cr_expect(strstr(xs_parser_error_text(p), "unfinished"), "%s",
               xs_parser_error_text(p));
@@ -492,8 +492,8 @@ Test(xs_parser, a_deep_stanza_is_rejected_and_the_next_one_parsed)
 
     for (size_t i = 0; i < sizeof depths / sizeof depths[0]; i++) {
         char *in = hostile(depths[i], "<a>", "deep", "</a>");
-        rejected_then_next(in, strlen(in), NULL, XS_ERR_TOO_DEEP);
-        rejected_then_next(in, 7, NULL, XS_ERR_TOO_DEEP);
+        rejected_then_next(in, strlen(in), NULL, XS_ETOODEEP);
+        rejected_then_next(in, 7, NULL, XS_ETOODEEP);
         free(in);
     }
 }
@@ -503,8 +503,8 @@ Test(xs_parser, a_wide_stanza_is_rejected_and_the_next_one_parsed)
     struct xs_limits lim = {.max_elements = 100};
     char *in = hostile(200, "<a/>", "", "");
 
-    rejected_then_next(in, strlen(in), &lim, XS_ERR_TOO_MANY);
-    rejected_then_next(in, 5, &lim, XS_ERR_TOO_MANY);
+    rejected_then_next(in, strlen(in), &lim, XS_ETOOMANY);
+    rejected_then_next(in, 5, &lim, XS_ETOOMANY);
     free(in);
 }
 
@@ -517,8 +517,8 @@ Test(xs_parser, many_attributes_are_rejected_and_the_next_one_parsed)
         snprintf(attrs + strlen(attrs), sizeof attrs - strlen(attrs), " a%d='v'", i);
     strcat(attrs, ">");
     in = hostile(1, attrs, "", "</a>");
-    rejected_then_next(in, strlen(in), &lim, XS_ERR_TOO_MANY);
-    rejected_then_next(in, 3, &lim, XS_ERR_TOO_MANY);
+    rejected_then_next(in, strlen(in), &lim, XS_ETOOMANY);
+    rejected_then_next(in, 3, &lim, XS_ETOOMANY);
     free(in);
     /* the default (256) when no limit is given */
     attrs[2] = '\0';
@@ -526,7 +526,7 @@ Test(xs_parser, many_attributes_are_rejected_and_the_next_one_parsed)
         snprintf(attrs + strlen(attrs), sizeof attrs - strlen(attrs), " b%d=''", i);
     strcat(attrs, ">");
     in = hostile(1, attrs, "", "</a>");
-    rejected_then_next(in, strlen(in), NULL, XS_ERR_TOO_MANY);
+    rejected_then_next(in, strlen(in), NULL, XS_ETOOMANY);
     free(in);
 }
 
@@ -538,13 +538,13 @@ Test(xs_parser, a_long_name_is_rejected_and_the_next_one_parsed)
     name[sizeof name - 1] = '\0';
     snprintf(open, sizeof open, "<a %s='v'>", name);
     in = hostile(1, open, "", "</a>");
-    rejected_then_next(in, strlen(in), NULL, XS_ERR_TOO_BIG);
+    rejected_then_next(in, strlen(in), NULL, XS_ETOOBIG);
     free(in);
     /* the long name on an element and on its end tag */
     size_t cap = strlen(HDR TOP NEXT) + 2 * sizeof name + 32;
     cr_assert_not_null(in = malloc(cap));
     snprintf(in, cap, HDR TOP "<%s></%s></message>" NEXT, name, name);
-    rejected_then_next(in, 11, NULL, XS_ERR_TOO_BIG);
+    rejected_then_next(in, 11, NULL, XS_ETOOBIG);
     free(in);
 }
 
@@ -556,15 +556,15 @@ Test(xs_parser, a_huge_stanza_is_rejected_and_the_next_one_parsed)
     memset(text, 'x', 100000);
     text[100000] = '\0';
     in = hostile(1, "<body>", text, "</body>");
-    rejected_then_next(in, strlen(in), &lim, XS_ERR_TOO_BIG);
-    rejected_then_next(in, 333, &lim, XS_ERR_TOO_BIG);
+    rejected_then_next(in, strlen(in), &lim, XS_ETOOBIG);
+    rejected_then_next(in, 333, &lim, XS_ETOOBIG);
     free(in);
     /* one attribute value larger than the stanza limit (a single token,
      * which expat holds whole: within the skipping limit) */
     lim.max_skip_bytes = 200000;
     in = hostile(1, "<a v='", text, "'/>");
-    rejected_then_next(in, strlen(in), &lim, XS_ERR_TOO_BIG);
-    rejected_then_next(in, 4096, &lim, XS_ERR_TOO_BIG);
+    rejected_then_next(in, strlen(in), &lim, XS_ETOOBIG);
+    rejected_then_next(in, 4096, &lim, XS_ETOOBIG);
     free(in);
     free(text);
 }
@@ -585,7 +585,7 @@ Test(xs_parser, a_top_level_tag_over_a_limit_is_rejected)
     memset(&r, 0, sizeof r);
     cr_assert_eq(feed(p, in, 9), XS_OK, "%s", xs_parser_error_text(p));
     cr_assert_eq(r.n, 1);
-    cr_expect_eq(r.code[0], XS_ERR_TOO_MANY);
+    cr_expect_eq(r.code[0], XS_ETOOMANY);
     cr_expect(strstr(r.top[0], "from=\"evil@x/r\"") && !strstr(r.top[0], "a1="),
               "%s", r.top[0]);
     cr_expect_eq(r.s.stanzas, 1);
@@ -624,7 +624,7 @@ Test(xs_parser, what_cannot_be_skipped_fails_the_stream)
     xs_parser *p = xs_parser_new(ctx, &deep, &rcb, &r);
 
     memset(&r, 0, sizeof r);
-    cr_expect_eq(feed(p, in, 100), XS_ERR_TOO_DEEP);
+    cr_expect_eq(feed(p, in, 100), XS_ETOODEEP);
     cr_expect_eq(r.n, 0);
     xs_parser_free(p);
     free(in);
@@ -632,14 +632,14 @@ Test(xs_parser, what_cannot_be_skipped_fails_the_stream)
     text[5000] = '\0';
     in = hostile(1, "<a v='", text, "'/>");
     p = xs_parser_new(ctx, &tag, &rcb, &r);
-    cr_expect_eq(feed(p, in, 100), XS_ERR_TOO_BIG);
+    cr_expect_eq(feed(p, in, 100), XS_ETOOBIG);
     cr_expect(strstr(xs_parser_error_text(p), "unfinished"), "%s", xs_parser_error_text(p));
     xs_parser_free(p);
     free(in);
     free(text);
     in = hostile(100, "<a>", "<b></c>", "</a>");
     p = xs_parser_new(ctx, NULL, &rcb, &r);
-    cr_expect_eq(feed(p, in, 50), XS_ERR_SYNTAX);
+    cr_expect_eq(feed(p, in, 50), XS_ESYNTAX);
     xs_parser_free(p);
     free(in);
 }
@@ -651,8 +651,8 @@ Test(xs_parser, without_on_reject_a_limit_fails_the_stream)
     char *wide = hostile(20, "<a/>", "", ""), *attrs = hostile(1, "<a b='' c='' d='' e='' f=''>", "", "</a>");
     struct seen s;
 
-    cr_expect_eq(parse(wide, 7, &s, &lim, NULL), XS_ERR_TOO_MANY);
-    cr_expect_eq(parse(attrs, 7, &s, &lim, NULL), XS_ERR_TOO_MANY);
+    cr_expect_eq(parse(wide, 7, &s, &lim, NULL), XS_ETOOMANY);
+    cr_expect_eq(parse(attrs, 7, &s, &lim, NULL), XS_ETOOMANY);
     free(wide);
     free(attrs);
 }

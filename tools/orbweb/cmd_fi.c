@@ -352,7 +352,7 @@ static int dump_frames(struct dumper *u, const uint8_t *p, size_t n,
         h = fi_frame_header(p + off, n - off, &fl);
         if (h <= 0 || fl > n - off - (size_t)h) {
             *err_off = off;
-            return h < 0 ? h : FI_E_TRUNCATED;
+            return h < 0 ? h : FI_ETRUNCATED;
         }
         printf("%8zu  frame %zu: %zu octets%s\n", off, k, fl,
                k ? "" : " (header)");
@@ -383,7 +383,7 @@ static int do_dump(const struct fi_opts *o)
     fi_ctx *ctx = fi_ctx_new(NULL, NULL);
     size_t n;
     char *fi = slurp(o->in, &n);
-    int rc = FI_E_NOMEM, framed = fi && is_framed((const uint8_t *)fi, n);
+    int rc = FI_ENOMEM, framed = fi && is_framed((const uint8_t *)fi, n);
     uint64_t off = 0;
 
     u.d = fi_decoder_new(ctx, &h, &u, framed ? FI_DEC_STREAM : 0);
@@ -411,7 +411,7 @@ static int do_infoset(const struct fi_opts *o)
     size_t n, l = strlen(o->in), tl;
     char *data = slurp(o->in, &n);
     const char *t;
-    int rc = FI_E_NOMEM;
+    int rc = FI_ENOMEM;
 
     if (data && l > 4 && !strcmp(o->in + l - 4, ".xml")) {
         size_t line = 0;
@@ -421,7 +421,7 @@ static int do_infoset(const struct fi_opts *o)
                     fi_strerror(rc));
     } else if (data) {
         fi_decoder *d = fi_decoder_new(ctx, fi_infoset_handler(), s, 0);
-        rc = d ? fi_decoder_feed(d, data, n, 1) : FI_E_NOMEM;
+        rc = d ? fi_decoder_feed(d, data, n, 1) : FI_ENOMEM;
         if (rc)
             fprintf(stderr, "orbweb fi: %s: %s at byte %" PRIu64 "\n", o->in,
                     fi_strerror(rc), d ? fi_decoder_offset(d) : 0);
@@ -429,7 +429,7 @@ static int do_infoset(const struct fi_opts *o)
     }
     if (!rc) {
         fi_infoset_output(s, &t, &tl);
-        rc = spill(o->out, t, tl) ? FI_E_IO : 0;
+        rc = spill(o->out, t, tl) ? FI_EIO : 0;
     }
     free(data);
     fi_infoset_free(s);
