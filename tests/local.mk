@@ -43,15 +43,25 @@ fuzz: $(FUZZ_TARGETS:%=tests/fuzz/%.libfuzzer)
 	    $(srcdir)/tests/fuzz/corpus/$$t || exit 1; \
 	done
 
-clean-local: clean-fuzz
+clean-local: clean-fuzz clean-package
 clean-fuzz:
 	rm -rf fuzz-corpus tests/fuzz/*.libfuzzer
+# what a failing tests/package/test_install.sh leaves to look at
+clean-package:
+	rm -rf tests/package/install
 
 # tools/fuzz-campaign asks which harnesses exist.
 fuzz-targets:
 	@echo $(FUZZ_TARGETS)
 
-.PHONY: fuzz clean-fuzz fuzz-targets
+.PHONY: fuzz clean-fuzz clean-package fuzz-targets
+
+# Packaging: liborbweb installed into a scratch DESTDIR, the example
+# built against it with pkg-config, shared and static (test_install.sh);
+# liborbweb.so exporting nothing but what the installed headers declare
+# (test_exports.sh).
+TESTS += tests/package/test_install.sh tests/package/test_exports.sh
+EXTRA_DIST += tests/package/test_install.sh tests/package/test_exports.sh
 
 # Integration tests: real servers through the harness.
 check_PROGRAMS += tests/integration/test_servers
