@@ -7,7 +7,7 @@
  * fi_decode.c. */
 #include "config.h"
 
-#include "fi-internal.h"
+#include "fi_internal.h"
 
 static int put(struct fi_mem *m, struct fi_buf *b, const uint8_t *o, size_t n)
 {

@@ -17,7 +17,7 @@
 
 #include <stdlib.h>
 
-#include "fi-internal.h"
+#include "fi_internal.h"
 
 enum state {
     ST_START,     /* optional XML declaration, then the identification */

@@ -13,7 +13,7 @@
  * for the whole text. */
 #include "config.h"
 
-#include "fi-internal.h"
+#include "fi_internal.h"
 
 #define NAME_KEY 12
 #define MAX_ALPHAS 8

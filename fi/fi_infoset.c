@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "fi-internal.h"
+#include "fi_internal.h"
 
 struct fi_infoset {
     struct fi_mem mem;

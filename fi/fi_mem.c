@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 
-#include "fi-internal.h"
+#include "fi_internal.h"
 
 static void *sys_alloc(size_t n, void *ud) { (void)ud; return malloc(n); }
 static void *sys_realloc(void *p, size_t n, void *ud)

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "fi-internal.h"
+#include "fi_internal.h"
 
 /* ---- UTF-8 ---- */
 

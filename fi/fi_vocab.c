@@ -10,7 +10,7 @@
 
 #include <pthread.h>
 
-#include "fi-internal.h"
+#include "fi_internal.h"
 
 fi_vocab *fi_vocab_new(fi_ctx *ctx, const char *uri)
 {

@@ -9,7 +9,7 @@
 #include <expat.h>
 #include <stdlib.h>
 
-#include "fi-internal.h"
+#include "fi_internal.h"
 
 #define NSSEP '\x01'
 

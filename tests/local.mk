@@ -26,7 +26,7 @@ LOG_COMPILER = timeout --verbose --kill-after=30 $(TEST_BOUND)
 # working corpus in fuzz-corpus/NAME seeded from the committed one.
 FUZZ_SECONDS = 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
-	$(DEFS) -I$(top_builddir) $(AM_CPPFLAGS)
+	$(DEFS) $(TEST_CPPFLAGS)
 
 tests/fuzz/%.libfuzzer: $(srcdir)/tests/fuzz/%.c
 	@test -n "$(FUZZ_CC)" || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
@@ -43,19 +43,30 @@ fuzz: $(FUZZ_TARGETS:%=tests/fuzz/%.libfuzzer)
 	    $(srcdir)/tests/fuzz/corpus/$$t || exit 1; \
 	done
 
-clean-local: clean-fuzz
+clean-local: clean-fuzz clean-package
 clean-fuzz:
 	rm -rf fuzz-corpus tests/fuzz/*.libfuzzer
+# what a failing tests/package/test_install.sh leaves to look at
+clean-package:
+	rm -rf tests/package/install
 
 # tools/fuzz-campaign asks which harnesses exist.
 fuzz-targets:
 	@echo $(FUZZ_TARGETS)
 
-.PHONY: fuzz clean-fuzz fuzz-targets
+.PHONY: fuzz clean-fuzz clean-package fuzz-targets
+
+# Packaging: liborbweb installed into a scratch DESTDIR, the example
+# built against it with pkg-config, shared and static (test_install.sh);
+# liborbweb.so exporting nothing but what the installed headers declare
+# (test_exports.sh).
+TESTS += tests/package/test_install.sh tests/package/test_exports.sh
+EXTRA_DIST += tests/package/test_install.sh tests/package/test_exports.sh
 
 # Integration tests: real servers through the harness.
 check_PROGRAMS += tests/integration/test_servers
 TESTS += tests/integration/test_servers
+tests_integration_test_servers_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_servers_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS)
 tests_integration_test_servers_LDADD = tools/harness/libharness.la \
@@ -64,6 +75,7 @@ EXTRA_tests_integration_test_servers_DEPENDENCIES = src/xmuc/xmucd
 
 check_PROGRAMS += tests/integration/test_xmuc
 TESTS += tests/integration/test_xmuc
+tests_integration_test_xmuc_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_xmuc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS)
 tests_integration_test_xmuc_LDADD = tools/harness/libharness.la \
@@ -74,6 +86,7 @@ EXTRA_tests_integration_test_xmuc_DEPENDENCIES = src/xmuc/xmucd
 # complete-view rooms, on Prosody and ejabberd.
 check_PROGRAMS += tests/compat/test_slixmpp
 TESTS += tests/compat/test_slixmpp
+tests_compat_test_slixmpp_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_compat_test_slixmpp_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS)
 tests_compat_test_slixmpp_LDADD = tools/harness/libharness.la \
@@ -88,6 +101,7 @@ EXTRA_DIST += tests/integration/test_up.sh tests/integration/sh_support.sh
 # orbweb up --server: against a server it did not start.
 check_PROGRAMS += tests/integration/test_up_server
 TESTS += tests/integration/test_up_server
+tests_integration_test_up_server_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_up_server_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_integration_test_up_server_LDADD = tools/harness/libharness.la \
 	$(CRITERION_LIBS) $(STROPHE_LIBS)
@@ -97,6 +111,7 @@ EXTRA_tests_integration_test_up_server_DEPENDENCIES = src/xmuc/xmucd \
 # Network segments (namespaces) for the topology tests; needs root.
 check_PROGRAMS += tests/integration/test_netns
 TESTS += tests/integration/test_netns
+tests_integration_test_netns_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_netns_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_integration_test_netns_LDADD = tools/harness/libharness.la \
 	$(CRITERION_LIBS) $(STROPHE_LIBS) -lpthread
@@ -107,6 +122,7 @@ TESTS += tests/integration/test_e2e_segments
 tests_integration_test_e2e_segments_SOURCES = \
 	tests/integration/test_e2e_segments.c tests/integration/it_support.c \
 	tests/integration/it_support.h
+tests_integration_test_e2e_segments_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_e2e_segments_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_e2e_segments_LDADD = src/substrate/libob.la $(OB_FI) \

@@ -10,6 +10,7 @@ tools_harness_libharness_la_SOURCES = \
 	tools/harness/hs_internal.h tools/harness/hs_xmucd.c \
 	tools/harness/hs_netns.c tools/harness/hs_netns.h \
 	tools/harness/hs_proxy.c tools/harness/hs_proxy.h
+tools_harness_libharness_la_CPPFLAGS = $(HS_CPPFLAGS)
 tools_harness_libharness_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) \
 	-DOB_BINDIR='"$(bindir)"' -DOB_BUILD_XMUCD='"$(abs_top_builddir)/src/xmuc/xmucd"'
 tools_harness_libharness_la_LIBADD = $(STROPHE_LIBS) $(SSL_LIBS)
@@ -18,6 +19,7 @@ bin_PROGRAMS += tools/orbweb/orbweb
 tools_orbweb_orbweb_SOURCES = tools/orbweb/main.c tools/orbweb/cli.h \
 	tools/orbweb/cmd_up.c tools/bench/bench.c tools/bench/bench.h \
 	$(ORBWEB_CLI_SOURCES)
+tools_orbweb_orbweb_CPPFLAGS = $(CLI_CPPFLAGS)
 tools_orbweb_orbweb_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS) $(XML2_CFLAGS)
 tools_orbweb_orbweb_LDADD = $(ORBWEB_CLI_LIBS) tools/harness/libharness.la \
 	$(STROPHE_LIBS) $(EVENT_LIBS) $(XML2_LIBS) -lm

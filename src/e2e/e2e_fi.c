@@ -11,7 +11,7 @@
  * xmlns:prefix. */
 #include "config.h"
 
-#include "e2e_int.h"
+#include "e2e_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

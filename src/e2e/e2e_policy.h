@@ -28,8 +28,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define E2E_POLICY_API __attribute__((visibility("default")))
-
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -89,20 +87,20 @@ typedef void (*e2e_policy_act_fn)(void *ud, enum e2e_policy_action a,
                                   const char *peer);
 
 /* Fills *out with the defaults above. */
-E2E_POLICY_API void e2e_policy_defaults(struct e2e_policy_params *out);
+void e2e_policy_defaults(struct e2e_policy_params *out);
 /* p NULL: defaults.  EINVAL when a parameter is out of range (limit < 1,
  * aging outside (0,1), penalty outside [0,1], hysteresis < 1, max_peers
  * < limit, negative priorities, grey_steep <= 0, round_ms 0, grey_max_ms
  * above 2^52). */
-E2E_POLICY_API int e2e_policy_new(const struct e2e_policy_params *p,
+int e2e_policy_new(const struct e2e_policy_params *p,
                                   e2e_policy_act_fn act, void *ud,
                                   e2e_policy **out);
-E2E_POLICY_API void e2e_policy_free(e2e_policy *p);
+void e2e_policy_free(e2e_policy *p);
 
 /* An outgoing stanza of `bytes` to peer (a full JID), on any path.
  * May forget the lowest-priority idle peer when the table is full
  * (EFULL when every tracked peer must be kept). */
-E2E_POLICY_API int e2e_policy_sample(e2e_policy *p, const char *peer,
+int e2e_policy_sample(e2e_policy *p, const char *peer,
                                      size_t bytes);
 /* A peer the caller needs a session with whatever its traffic (liborbweb
  * pins its groupcast neighbours).  While pinned (more pin() than unpin()
@@ -111,30 +109,30 @@ E2E_POLICY_API int e2e_policy_sample(e2e_policy *p, const char *peer,
  * never forgotten.  The greylist and the limit apply as to any peer.
  * unpin() of a peer not pinned is a no-op.  0, or EINVAL, ENOMEM, EFULL,
  * EBUSY as sample(). */
-E2E_POLICY_API int e2e_policy_pin(e2e_policy *p, const char *peer);
-E2E_POLICY_API int e2e_policy_unpin(e2e_policy *p, const char *peer);
+int e2e_policy_pin(e2e_policy *p, const char *peer);
+int e2e_policy_unpin(e2e_policy *p, const char *peer);
 /* One round at now_ms: ages priorities, expires pending opens, forgets
  * faded peers, computes the nominal list and calls act(): CLOSE for held
  * outgoing sessions no longer nominal first, then OPEN for nominal peers
  * without a session.  Returns the number of actions, or a negative
  * error (nothing changed then). */
-E2E_POLICY_API int e2e_policy_round(e2e_policy *p, uint64_t now_ms);
+int e2e_policy_round(e2e_policy *p, uint64_t now_ms);
 
 /* Outcomes reported by the I/O layer.  opened(): the session is up (a
  * pending peer moves to held; a peer not pending takes a free slot or gets
  * ELIMIT, and the caller must close it); resets the peer's failures.
  * Reporting an already held session again changes nothing. */
-E2E_POLICY_API int e2e_policy_opened(e2e_policy *p, const char *peer,
+int e2e_policy_opened(e2e_policy *p, const char *peer,
                                      bool incoming, uint64_t now_ms);
 /* The attempt failed (declined, timed out, error): frees its slot, counts
  * a consecutive failure and greylists the peer.  On a held session it
  * closes it as closed() would, then counts the failure. */
-E2E_POLICY_API int e2e_policy_failed(e2e_policy *p, const char *peer,
+int e2e_policy_failed(e2e_policy *p, const char *peer,
                                      uint64_t now_ms);
 /* A held session ended: frees the slot, priority *= penalty.  A peer
  * without a session (already closed by a CLOSE action) is a no-op; an
  * attempt that ends before it was up is reported with failed(). */
-E2E_POLICY_API int e2e_policy_closed(e2e_policy *p, const char *peer,
+int e2e_policy_closed(e2e_policy *p, const char *peer,
                                      uint64_t now_ms);
 
 /* An incoming request.  true: accepted, a slot is reserved (pending until
@@ -144,27 +142,27 @@ E2E_POLICY_API int e2e_policy_closed(e2e_policy *p, const char *peer,
  * priority is not lower than that session's score (p * hysteresis).  A peer already held or pending is
  * accepted without a new slot (simultaneous opens).  false: the caller
  * declines with a resource-constraint error. */
-E2E_POLICY_API bool e2e_policy_accept(e2e_policy *p, const char *peer,
+bool e2e_policy_accept(e2e_policy *p, const char *peer,
                                       uint64_t now_ms);
 
-E2E_POLICY_API bool e2e_policy_greylisted(const e2e_policy *p,
+bool e2e_policy_greylisted(const e2e_policy *p,
                                           const char *peer, uint64_t now_ms);
 /* Sessions held (opened, in + out). */
-E2E_POLICY_API size_t e2e_policy_sessions(const e2e_policy *p);
+size_t e2e_policy_sessions(const e2e_policy *p);
 /* Slots reserved for opens not yet reported (in + out). */
-E2E_POLICY_API size_t e2e_policy_pending(const e2e_policy *p);
+size_t e2e_policy_pending(const e2e_policy *p);
 /* Peers tracked. */
-E2E_POLICY_API size_t e2e_policy_peers(const e2e_policy *p);
+size_t e2e_policy_peers(const e2e_policy *p);
 /* The peer's priority as of the last round (0 when untracked). */
-E2E_POLICY_API double e2e_policy_priority(const e2e_policy *p,
+double e2e_policy_priority(const e2e_policy *p,
                                           const char *peer);
 /* The greylist duration after f consecutive failures, in ms (rounded to
  * the nearest ms; 0 for f == 0). */
-E2E_POLICY_API uint64_t e2e_policy_grey_ms(const e2e_policy *p, unsigned f);
+uint64_t e2e_policy_grey_ms(const e2e_policy *p, unsigned f);
 /* The parameters in force (round_ms is the period to run rounds at). */
-E2E_POLICY_API const struct e2e_policy_params *
+const struct e2e_policy_params *
 e2e_policy_params(const e2e_policy *p);
-E2E_POLICY_API const char *e2e_policy_strerror(int code);
+const char *e2e_policy_strerror(int code);
 
 #ifdef __cplusplus
 }

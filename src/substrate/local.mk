@@ -17,11 +17,13 @@ src_substrate_libob_la_SOURCES = \
 	src/substrate/ob_order.c src/substrate/ob_order.h \
 	src/substrate/ob_direct.c src/substrate/ob_groupcast.c \
 	src/substrate/ob_expat.c src/substrate/ob_sock.c
+src_substrate_libob_la_CPPFLAGS = $(OB_CPPFLAGS)
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
-# the direct streams (src/e2e); libfi comes with liborbweb, and the test
+# the groupcast engines (src/gc), the direct streams (src/e2e) and the
+# XML stream layer (src/xs); libfi comes with liborbweb, and the test
 # programs name it (OB_FI below)
-src_substrate_libob_la_LIBADD = src/substrate/libgc.la src/substrate/libgcsig.la src/e2e/libe2ejingle.la src/e2e/libe2epolicy.la \
-	src/e2e/libe2elink.la src/e2e/libe2e.la $(STROPHE_LIBS) $(EVENT_LIBS) \
+src_substrate_libob_la_LIBADD = src/gc/libgc.la src/gc/libgcsig.la src/e2e/libe2ejingle.la src/e2e/libe2epolicy.la \
+	src/e2e/libe2elink.la src/xs/libxs.la $(STROPHE_LIBS) $(EVENT_LIBS) \
 	$(EXPAT_LIBS)
 OB_FI = fi/libfi.la $(EXPAT_LIBS)
 liborbweb_la_LIBADD += src/substrate/libob.la
@@ -29,21 +31,27 @@ orbwebinclude_HEADERS += src/substrate/orbweb.h
 
 # Example programs (docs/api.md): built by make, linked against the
 # shared liborbweb as an application would, run by tests/integration/test_ob.
+# Their include path holds only the public headers, laid out as installed
+# (include/orbweb/, made by Makefile.am), so they write <orbweb/orbweb.h>.
 noinst_PROGRAMS += tools/examples/ob_echo
 tools_examples_ob_echo_SOURCES = tools/examples/ob_echo.c
+tools_examples_ob_echo_CPPFLAGS = $(PUBLIC_CPPFLAGS)
 tools_examples_ob_echo_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
 tools_examples_ob_echo_LDADD = liborbweb.la $(EVENT_LIBS)
 
 # The recovery decisions and epochs (ob_recover.c, ob_parse.c).
 check_PROGRAMS += tests/unit/test_ob_recover
 TESTS += tests/unit/test_ob_recover
+tests_unit_test_ob_recover_CPPFLAGS = $(OB_CPPFLAGS)
 tests_unit_test_ob_recover_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
 tests_unit_test_ob_recover_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
 
 check_PROGRAMS += tests/unit/test_ob_parse tests/unit/test_ob_client
 TESTS += tests/unit/test_ob_parse tests/unit/test_ob_client
+tests_unit_test_ob_parse_CPPFLAGS = $(OB_CPPFLAGS)
 tests_unit_test_ob_parse_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
 tests_unit_test_ob_parse_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
+tests_unit_test_ob_client_CPPFLAGS = $(OB_CPPFLAGS)
 tests_unit_test_ob_client_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_ob_client_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
@@ -52,12 +60,14 @@ tests_unit_test_ob_client_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LI
 # element with its last byte.
 check_PROGRAMS += tests/unit/test_ob_expat
 TESTS += tests/unit/test_ob_expat
+tests_unit_test_ob_expat_CPPFLAGS = $(OB_CPPFLAGS)
 tests_unit_test_ob_expat_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
 tests_unit_test_ob_expat_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
 
 # Ordering unicasts across the relayed and direct paths (sans-I/O).
 check_PROGRAMS += tests/unit/test_ob_order
 TESTS += tests/unit/test_ob_order
+tests_unit_test_ob_order_CPPFLAGS = $(OB_CPPFLAGS)
 tests_unit_test_ob_order_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
 tests_unit_test_ob_order_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
 
@@ -65,6 +75,7 @@ check_PROGRAMS += tests/integration/test_ob
 TESTS += tests/integration/test_ob
 tests_integration_test_ob_SOURCES = tests/integration/test_ob.c \
 	tools/orbweb/topo.c tools/orbweb/topo.h
+tests_integration_test_ob_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_ob_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_ob_LDADD = src/substrate/libob.la $(OB_FI) \
@@ -78,6 +89,7 @@ check_PROGRAMS += tests/integration/test_ob_direct
 TESTS += tests/integration/test_ob_direct
 tests_integration_test_ob_direct_SOURCES = tests/integration/test_ob_direct.c \
 	tests/integration/it_support.c tests/integration/it_support.h
+tests_integration_test_ob_direct_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_ob_direct_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_ob_direct_LDADD = src/substrate/libob.la $(OB_FI) \
@@ -91,6 +103,7 @@ check_PROGRAMS += tests/integration/test_split
 TESTS += tests/integration/test_split
 tests_integration_test_split_SOURCES = tests/integration/test_split.c \
 	tests/integration/it_support.c tests/integration/it_support.h
+tests_integration_test_split_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_split_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_split_LDADD = src/substrate/libob.la $(OB_FI) src/xmuc/libxmuc.la \
@@ -103,10 +116,11 @@ TESTS += tests/fuzz/fuzz_ob_parse
 FUZZ_TARGETS += fuzz_ob_parse
 tests_fuzz_fuzz_ob_parse_SOURCES = tests/fuzz/fuzz_ob_parse.c \
 	tests/fuzz/stanzas.c tests/fuzz/stanzas.h tests/fuzz/replay.c
+tests_fuzz_fuzz_ob_parse_CPPFLAGS = $(OB_CPPFLAGS)
 tests_fuzz_fuzz_ob_parse_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
 tests_fuzz_fuzz_ob_parse_LDADD = src/substrate/libob.la $(OB_FI)
 fuzz_ob_parse_FUZZ_SRCS = tests/fuzz/stanzas.c src/substrate/ob_parse.c \
-	src/e2e/xs_parser.c
+	src/xs/xs_parser.c
 fuzz_ob_parse_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/fuzz_ob_parse
 
@@ -119,6 +133,7 @@ tests_integration_test_ob_groupcast_SOURCES = \
 	tests/integration/test_ob_groupcast.c tools/orbweb/topo.c \
 	tools/orbweb/topo.h tests/integration/it_support.c \
 	tests/integration/it_support.h
+tests_integration_test_ob_groupcast_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_ob_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_ob_groupcast_LDADD = src/substrate/libob.la $(OB_FI) \
@@ -128,6 +143,7 @@ EXTRA_tests_integration_test_ob_groupcast_DEPENDENCIES = src/xmuc/xmucd
 # The groupcast payload, attributes and <gc/> parsing (no server).
 check_PROGRAMS += tests/unit/test_ob_groupcast
 TESTS += tests/unit/test_ob_groupcast
+tests_unit_test_ob_groupcast_CPPFLAGS = $(OB_CPPFLAGS)
 tests_unit_test_ob_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
 tests_unit_test_ob_groupcast_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
 
@@ -140,9 +156,52 @@ tests_integration_test_tapbcast_segments_SOURCES = \
 	tests/integration/test_tapbcast_segments.c tools/orbweb/topo.c \
 	tools/orbweb/topo.h tests/integration/it_support.c \
 	tests/integration/it_support.h
+tests_integration_test_tapbcast_segments_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_tapbcast_segments_CFLAGS = $(AM_CFLAGS) \
 	$(CRITERION_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_tapbcast_segments_LDADD = src/substrate/libob.la \
 	$(OB_FI) src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) \
 	$(EVENT_LIBS) -lpthread
 EXTRA_tests_integration_test_tapbcast_segments_DEPENDENCIES = src/xmuc/xmucd
+
+# liborbweb under failing allocations.
+#
+# The test programs here are linked with the linker's --wrap on the
+# allocation functions (FA_WRAP), so every allocation made by liborbweb's
+# own objects (the convenience libraries linked statically into the test)
+# goes through tests/unit/fail_alloc.c, which counts them, fails the Nth
+# and checks that nothing leaks; libstrophe, libevent, OpenSSL and libc
+# keep the real allocator.  Tests: tests/unit/test_ob_alloc (the sans-I/O
+# cores, every allocation index).  See docs/testing.md, "Failing
+# allocations".
+
+FA_WRAP = -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc \
+	-Wl,--wrap=strdup -Wl,--wrap=strndup -Wl,--wrap=free
+FA_SOURCES = tests/unit/fail_alloc.c tests/unit/fail_alloc.h
+
+check_PROGRAMS += tests/unit/test_ob_alloc
+TESTS += tests/unit/test_ob_alloc
+tests_unit_test_ob_alloc_SOURCES = tests/unit/test_ob_alloc.c $(FA_SOURCES)
+tests_unit_test_ob_alloc_CPPFLAGS = $(OB_CPPFLAGS)
+tests_unit_test_ob_alloc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS)
+tests_unit_test_ob_alloc_LDFLAGS = $(AM_LDFLAGS) $(FA_WRAP)
+tests_unit_test_ob_alloc_LDADD = src/substrate/libob.la $(OB_FI) \
+	$(CRITERION_LIBS)
+
+# The client end to end (tests/integration/test_ob_alloc): connect, join,
+# a view change, unicast both ways, groupcast, leave, free, on Prosody and
+# ejabberd with xmucd, under allocation failures (a few hundred indices
+# per mode: OB_ALLOC_RUNS).
+check_PROGRAMS += tests/integration/test_ob_alloc
+TESTS += tests/integration/test_ob_alloc
+tests_integration_test_ob_alloc_SOURCES = tests/integration/test_ob_alloc.c \
+	$(FA_SOURCES)
+tests_integration_test_ob_alloc_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests/unit
+tests_integration_test_ob_alloc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_ob_alloc_LDFLAGS = $(AM_LDFLAGS) $(FA_WRAP)
+tests_integration_test_ob_alloc_LDADD = src/substrate/libob.la $(OB_FI) \
+	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) \
+	$(EVENT_LIBS)
+EXTRA_tests_integration_test_ob_alloc_DEPENDENCIES = src/xmuc/xmucd

@@ -11,7 +11,7 @@
  * while liborbweb runs libstrophe on this thread (between
  * obi_expat_enter and obi_expat_leave, around xmpp_run_once), a call
  * that is not final parses all but its last byte as asked and the last
- * byte with deferral off, as src/e2e/xs_parser.c does with its own
+ * byte with deferral off, as src/xs/xs_parser.c does with its own
  * parser: when the call returns, every complete token has been reported,
  * at the cost of at most one rescan of an unfinished tag per read.  Any
  * other call, from any other code or thread, is expat's XML_Parse

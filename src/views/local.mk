@@ -17,6 +17,7 @@ src_views_libvm_la_SOURCES = \
 	src/views/vm_composite.c src/views/vm_treegossip.c \
 	src/views/vm_tapbcast.c \
 	src/views/vm_export.c
+src_views_libvm_la_CPPFLAGS = $(VM_CPPFLAGS)
 liborbweb_la_LIBADD += src/views/libvm.la
 orbwebinclude_HEADERS += src/views/vm.h
 
@@ -26,10 +27,12 @@ ORBWEB_CLI_LIBS += src/views/libvm.la
 check_PROGRAMS += tests/unit/test_vm tests/unit/test_vm_props
 TESTS += tests/unit/test_vm tests/unit/test_vm_props
 tests_unit_test_vm_SOURCES = tests/unit/test_vm.c tests/unit/test_vm_util.h
+tests_unit_test_vm_CPPFLAGS = $(VM_CPPFLAGS)
 tests_unit_test_vm_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_vm_LDADD = src/views/libvm.la $(CRITERION_LIBS)
 tests_unit_test_vm_props_SOURCES = tests/unit/test_vm_props.c \
 	tests/unit/test_vm_util.h
+tests_unit_test_vm_props_CPPFLAGS = $(VM_CPPFLAGS)
 tests_unit_test_vm_props_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_vm_props_LDADD = src/views/libvm.la $(CRITERION_LIBS)
 
@@ -37,4 +40,5 @@ tests_unit_test_vm_props_LDADD = src/views/libvm.la $(CRITERION_LIBS)
 # not run): src/views/vm_draw $(srcdir)/docs/views  (see docs/views.md).
 check_PROGRAMS += src/views/vm_draw
 src_views_vm_draw_SOURCES = src/views/vm_draw.c
+src_views_vm_draw_CPPFLAGS = $(VM_CPPFLAGS)
 src_views_vm_draw_LDADD = src/views/libvm.la

@@ -89,9 +89,10 @@ typedef struct vm_delta {
 typedef void (*vm_emit_fn)(void *ctx, const vm_delta *d);
 
 /* splitmix64: advances *state and returns the next 64 random bits.  The
- * managers seed their PRNG with it; callers that need a small seeded
- * generator of their own (segment detection, simulators) use it too. */
-VM_API uint64_t vm_splitmix64(uint64_t *state);
+ * managers seed their PRNG with it; callers inside the tree that need a
+ * small seeded generator of their own (segment detection, simulators)
+ * link libvm.la and use it too.  Not exported from liborbweb: not API. */
+uint64_t vm_splitmix64(uint64_t *state);
 
 /* Optional allocator; NULL members mean the C library's.  realloc must
  * accept NULL like realloc(3); free must accept NULL. */

@@ -18,23 +18,27 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_live.c src/xmuc/xm_live.h \
 	src/xmuc/xm_room_live.c src/xmuc/xm_room_live.h \
 	src/xmuc/xm_stats.c src/xmuc/xm_stats.h
+src_xmuc_libxmuc_la_CPPFLAGS = $(XM_CPPFLAGS)
 src_xmuc_libxmuc_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS) \
 	$(SSL_CFLAGS)
-src_xmuc_libxmuc_la_LIBADD = src/substrate/libgcsig.la src/e2e/libe2e.la src/views/libvm.la $(STROPHE_LIBS) $(EVENT_LIBS) \
+src_xmuc_libxmuc_la_LIBADD = src/gc/libgcsig.la src/xs/libxs.la src/views/libvm.la $(STROPHE_LIBS) $(EVENT_LIBS) \
 	$(SSL_LIBS)
 
 bin_PROGRAMS += src/xmuc/xmucd
 src_xmuc_xmucd_SOURCES = src/xmuc/xmucd.c
+src_xmuc_xmucd_CPPFLAGS = $(XM_CPPFLAGS)
 src_xmuc_xmucd_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 src_xmuc_xmucd_LDADD = src/xmuc/libxmuc.la
 
 check_PROGRAMS += tests/unit/test_xm_config
 TESTS += tests/unit/test_xm_config
+tests_unit_test_xm_config_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_config_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_xm_config_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 
 check_PROGRAMS += tests/unit/test_xm_flow
 TESTS += tests/unit/test_xm_flow
+tests_unit_test_xm_flow_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_flow_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
 tests_unit_test_xm_flow_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 
@@ -46,8 +50,10 @@ check_PROGRAMS += tests/unit/test_xm_live
 TESTS += tests/unit/test_xm_live
 tests_unit_test_xm_live_SOURCES = tests/unit/test_xm_live.c \
 	tests/unit/xm_capture.c tests/unit/xm_capture.h
+tests_unit_test_xm_live_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_live_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
 tests_unit_test_xm_live_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+tests_unit_test_xm_room_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_room_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
 tests_unit_test_xm_room_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 
@@ -59,14 +65,17 @@ src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_http.c src/xmuc/xm_http.h
 check_PROGRAMS += tests/unit/test_xm_stats tests/unit/test_xm_http \
 	tests/unit/test_topo
 TESTS += tests/unit/test_xm_stats tests/unit/test_xm_http tests/unit/test_topo
+tests_unit_test_xm_stats_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_stats_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS)
 tests_unit_test_xm_stats_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+tests_unit_test_xm_http_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_http_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_xm_http_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 tests_unit_test_topo_SOURCES = tests/unit/test_topo.c \
 	tools/orbweb/topo.c tools/orbweb/topo.h
+tests_unit_test_topo_CPPFLAGS = $(CLI_CPPFLAGS)
 tests_unit_test_topo_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_topo_LDADD = $(CRITERION_LIBS)
 
@@ -80,6 +89,7 @@ TESTS += tests/fuzz/fuzz_topo_json
 FUZZ_TARGETS += fuzz_topo_json
 tests_fuzz_fuzz_topo_json_SOURCES = tests/fuzz/fuzz_topo_json.c \
 	tests/fuzz/replay.c tools/orbweb/topo.c tools/orbweb/topo.h
+tests_fuzz_fuzz_topo_json_CPPFLAGS = $(CLI_CPPFLAGS)
 tests_fuzz_fuzz_topo_json_CFLAGS = $(AM_CFLAGS)
 fuzz_topo_json_FUZZ_SRCS = tools/orbweb/topo.c
 EXTRA_DIST += tests/fuzz/corpus/fuzz_topo_json
@@ -90,11 +100,12 @@ TESTS += tests/fuzz/fuzz_xm_service
 FUZZ_TARGETS += fuzz_xm_service
 tests_fuzz_fuzz_xm_service_SOURCES = tests/fuzz/fuzz_xm_service.c \
 	tests/fuzz/stanzas.c tests/fuzz/stanzas.h tests/fuzz/replay.c
+tests_fuzz_fuzz_xm_service_CPPFLAGS = $(XM_CPPFLAGS)
 tests_fuzz_fuzz_xm_service_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
 tests_fuzz_fuzz_xm_service_LDADD = src/xmuc/libxmuc.la
 fuzz_xm_service_FUZZ_SRCS = tests/fuzz/stanzas.c $(src_xmuc_libxmuc_la_SOURCES) \
-	$(src_e2e_libe2e_la_SOURCES) $(src_views_libvm_la_SOURCES) \
-	$(src_substrate_libgcsig_la_SOURCES)
+	$(src_xs_libxs_la_SOURCES) $(src_views_libvm_la_SOURCES) \
+	$(src_gc_libgcsig_la_SOURCES)
 fuzz_xm_service_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm \
 	$(IDN_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/fuzz_xm_service
@@ -104,11 +115,55 @@ check_PROGRAMS += tests/fuzz/fuzz_xm_live
 TESTS += tests/fuzz/fuzz_xm_live
 FUZZ_TARGETS += fuzz_xm_live
 tests_fuzz_fuzz_xm_live_SOURCES = tests/fuzz/fuzz_xm_live.c tests/fuzz/replay.c
+tests_fuzz_fuzz_xm_live_CPPFLAGS = $(XM_CPPFLAGS)
 tests_fuzz_fuzz_xm_live_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
 tests_fuzz_fuzz_xm_live_LDADD = src/xmuc/libxmuc.la
 fuzz_xm_live_FUZZ_SRCS = $(src_xmuc_libxmuc_la_SOURCES) \
-	$(src_e2e_libe2e_la_SOURCES) $(src_views_libvm_la_SOURCES) \
-	$(src_substrate_libgcsig_la_SOURCES)
+	$(src_xs_libxs_la_SOURCES) $(src_views_libvm_la_SOURCES) \
+	$(src_gc_libgcsig_la_SOURCES)
 fuzz_xm_live_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm \
 	$(IDN_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/fuzz_xm_live
+
+# Segment detection and ta-pbcast rooms in xmucd.
+#
+# The tapbcast view manager itself is in src/views (libvm.la); its tests
+# live here.  VM_SEED=<n> reproduces a property run.
+
+check_PROGRAMS += tests/unit/test_vm_tapbcast
+TESTS += tests/unit/test_vm_tapbcast
+tests_unit_test_vm_tapbcast_SOURCES = tests/unit/test_vm_tapbcast.c \
+	tests/unit/test_vm_util.h
+tests_unit_test_vm_tapbcast_CPPFLAGS = $(VM_CPPFLAGS)
+tests_unit_test_vm_tapbcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_vm_tapbcast_LDADD = src/views/libvm.la $(CRITERION_LIBS)
+
+# Segment detection (sans-I/O) and its unit tests.
+src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_segments.c src/xmuc/xm_segments.h \
+	src/xmuc/xm_room_gc.c
+
+check_PROGRAMS += tests/unit/test_xm_segments
+TESTS += tests/unit/test_xm_segments
+tests_unit_test_xm_segments_CPPFLAGS = $(XM_CPPFLAGS)
+tests_unit_test_xm_segments_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS)
+tests_unit_test_xm_segments_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+
+# The detection simulator: thousands of members in k true segments, lost
+# and false answers, churn (SIM_SEED=<n> reproduces a run).
+check_PROGRAMS += tests/sim/sim_segments
+TESTS += tests/sim/sim_segments
+tests_sim_sim_segments_CPPFLAGS = $(XM_CPPFLAGS)
+tests_sim_sim_segments_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS)
+tests_sim_sim_segments_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS) -lm
+
+# Groupcast engines in rooms (xm_room_gc.c, listed above).
+check_PROGRAMS += tests/unit/test_xm_groupcast
+TESTS += tests/unit/test_xm_groupcast
+tests_unit_test_xm_groupcast_SOURCES = tests/unit/test_xm_groupcast.c \
+	tests/unit/xm_capture.c tests/unit/xm_capture.h
+tests_unit_test_xm_groupcast_CPPFLAGS = $(XM_CPPFLAGS)
+tests_unit_test_xm_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS)
+tests_unit_test_xm_groupcast_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strophe.h>
 
-#include "e2e_int.h"
+#include "e2e_internal.h"
 
 static xmpp_ctx_t *ctx;
 

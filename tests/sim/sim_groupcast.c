@@ -1,6 +1,6 @@
 /* sim_groupcast.c -- the groupcast engines at scale in the simulator.
  *
- * The world (tests/sim/sim_gcworld.h): real gc engines over real view
+ * The world (src/sim/sim_gcworld.h): real gc engines over real view
  * managers, a source groupcasting five times a second through the
  * server, which injects each message at the k = 2 members with the
  * longest continuous membership; peer links lose a fraction of the

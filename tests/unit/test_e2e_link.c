@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "../seed.h"
-#include "e2e_int.h"
+#include "e2e_internal.h"
 
 #define SID "s-1"
 #define JID_A "alice@example.org/a"

@@ -3,7 +3,7 @@
  * The real-peer part of the benchmark stops at 1,000 members (one
  * Prosody, two cores); the network cost beyond, and delivery under loss,
  * come from the deterministic simulator with the real engines and view
- * managers (tests/sim/sim_gcworld.h).  What it can say: messages and
+ * managers (src/sim/sim_gcworld.h).  What it can say: messages and
  * bytes the server sends per groupcast, messages per groupcast per
  * peer, delivery ratio to stable members, duplicates, and latency in
  * virtual time (5-50 ms per hop, FIFO holds included).  What it cannot:

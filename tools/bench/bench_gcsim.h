@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Runs the simulated groupcasts (tests/sim/sim_gcworld.h: server relay,
+/* Runs the simulated groupcasts (src/sim/sim_gcworld.h: server relay,
  * tree cast, pbcast and ta-pbcast; static and volatile groups of 16 to
  * 10,000 members, or up to 256 when quick; 5% loss on peer links) and
  * prints a table, or one JSON object per point, then the goal line.

@@ -6,7 +6,7 @@
  * XMPP server's own MUC (the anchor: plain groupchat), and xmucd rooms
  * in groupcast mode relay, tree, (pbcast) and tapbcast.  Members are one
  * bench_peers pool.  In tree, pbcast and tapbcast rooms every member
- * owns one groupcast engine (src/substrate/gc.h) fed as liborbweb feeds
+ * owns one groupcast engine (src/gc/gc.h) fed as liborbweb feeds
  * it (ob_groupcast.c): its view neighbours with their attributes from
  * xmucd's presences, the groupcasts xmucd injects, the records of other
  * members, the time; records between members travel over kernel socket

@@ -3,7 +3,7 @@
  *
  * libstrophe cannot hold them (its select() loop aborts the process for a
  * descriptor at or above FD_SETSIZE), so each peer here is a bufferevent
- * feeding our own stream parser (src/e2e/xs_parser.h).  Per peer: TCP
+ * feeding our own stream parser (src/xs/xs_parser.h).  Per peer: TCP
  * connect (no TLS), stream header, SASL ANONYMOUS, stream restart,
  * resource bind, then ready; it may then join and leave one room by
  * presence.  The pool counts the stanzas and bytes (sizes on the wire, as

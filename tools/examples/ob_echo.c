@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <orbweb.h>
+#include <orbweb/orbweb.h>
 
 struct echo {
     const char *room, *nick;

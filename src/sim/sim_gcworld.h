@@ -13,8 +13,8 @@
  *
  * Shared by tests/sim/sim_groupcast (the assertions) and `orbweb bench
  * groupcast` (the simulator's rows of Fig. 18). */
-#ifndef TESTS_SIM_SIM_GCWORLD_H
-#define TESTS_SIM_SIM_GCWORLD_H
+#ifndef SRC_SIM_SIM_GCWORLD_H
+#define SRC_SIM_SIM_GCWORLD_H
 
 #include <stdbool.h>
 #include <stdint.h>

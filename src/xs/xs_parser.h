@@ -15,8 +15,8 @@
  * stanza that cannot even be skipped in bounded memory: one tag longer
  * than max_skip_bytes, nesting deeper than max_skip_depth), the first
  * error sticks, with its byte offset, until xs_parser_reset(). */
-#ifndef SRC_E2E_XS_PARSER_H
-#define SRC_E2E_XS_PARSER_H
+#ifndef SRC_XS_XS_PARSER_H
+#define SRC_XS_XS_PARSER_H
 
 #include <stddef.h>
 #include <strophe.h>

@@ -6,8 +6,8 @@
  * libstrophe cannot give us -- xmucd's XEP-0114 link, incoming direct
  * streams -- this layer reads bytes into xs_parser and writes stanzas
  * serialized by libstrophe, so all code still shares xmpp_stanza_t. */
-#ifndef SRC_E2E_XS_STREAM_H
-#define SRC_E2E_XS_STREAM_H
+#ifndef SRC_XS_XS_STREAM_H
+#define SRC_XS_XS_STREAM_H
 
 #include <event2/bufferevent.h>
 #include <stdbool.h>

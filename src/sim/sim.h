@@ -18,8 +18,8 @@
  * Seeds: ob_test_seed("SIM_SEED") (tests/seed.h) reads the environment,
  * is fixed under CI or draws one, and prints it, so a failing run can be
  * replayed. */
-#ifndef TESTS_SIM_SIM_H
-#define TESTS_SIM_SIM_H
+#ifndef SRC_SIM_SIM_H
+#define SRC_SIM_SIM_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -18,8 +18,8 @@
  * signature or token does not verify, has expired or names someone else,
  * GC_EDECODE for a malformed token, GC_EINVAL, GC_ENOMEM (OpenSSL could
  * not allocate: nothing was decided, try again). */
-#ifndef SRC_SUBSTRATE_GC_SIG_H
-#define SRC_SUBSTRATE_GC_SIG_H
+#ifndef SRC_GC_GC_SIG_H
+#define SRC_GC_GC_SIG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -39,8 +39,8 @@
  *
  * Results: 0 (GC_OK) or a negative enum gc_result; gc_strerror() names
  * them.  Out of memory is returned, never aborted on. */
-#ifndef SRC_SUBSTRATE_GC_H
-#define SRC_SUBSTRATE_GC_H
+#ifndef SRC_GC_GC_H
+#define SRC_GC_GC_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* fi-internal.h -- the codec's private structures (prefix fi_, not installed).
+/* fi_internal.h -- the codec's private structures (prefix fi_, not installed).
  *
  * Memory: every decoder, encoder and writer owns a struct fi_mem, a copy of
  * the context's allocator and limits plus a running total of the bytes it

@@ -1,8 +1,8 @@
 /* gc_internal.h -- what the groupcast engine's files share: the message
  * buffer (per origin, the messages held, sorted by seq, and the
  * delivery watermark) and the engine's layout. */
-#ifndef SRC_SUBSTRATE_GC_INTERNAL_H
-#define SRC_SUBSTRATE_GC_INTERNAL_H
+#ifndef SRC_GC_GC_INTERNAL_H
+#define SRC_GC_GC_INTERNAL_H
 
 #include <stdbool.h>
 

@@ -1,7 +1,7 @@
-/* e2e_int.h -- internals shared by the direct-link files (e2e_ident.c,
+/* e2e_internal.h -- internals shared by the direct-link files (e2e_ident.c,
  * e2e_fi.c, e2e_reader.c, e2e_link.c, e2e_listener.c); not installed. */
-#ifndef SRC_E2E_E2E_INT_H
-#define SRC_E2E_E2E_INT_H
+#ifndef SRC_E2E_E2E_INTERNAL_H
+#define SRC_E2E_E2E_INTERNAL_H
 
 #include <openssl/ssl.h>
 

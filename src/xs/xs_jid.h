@@ -4,8 +4,8 @@
  * canonical forms, and liborbweb matches what servers send against the
  * canonical form of what the application gave, so `CaseRoom@...` and
  * `caseroom@...` are one room everywhere. */
-#ifndef SRC_E2E_XS_JID_H
-#define SRC_E2E_XS_JID_H
+#ifndef SRC_XS_XS_JID_H
+#define SRC_XS_XS_JID_H
 
 #include <stddef.h>
 
