@@ -25,4 +25,4 @@ tools_orbweb_orbweb_LDADD = $(ORBWEB_CLI_LIBS) tools/harness/libharness.la \
 	$(STROPHE_LIBS) $(EVENT_LIBS) $(XML2_LIBS) -lm
 
 dist_man_MANS += docs/xmucd.8 docs/orbweb.1
-dist_noinst_SCRIPTS = tools/demo tools/check tools/fuzz-campaign
+dist_noinst_SCRIPTS = tools/demo tools/check tools/fuzz-campaign tools/format
