@@ -222,8 +222,7 @@ static void on_connected(struct bufferevent *bev, short what, void *ud)
     }
     evutil_make_socket_closeonexec(bufferevent_getfd(bev));
     bufferevent_set_max_single_write(bev, MAX_SINGLE_WRITE);
-    l->stream = xs_stream_new(l->ctx, bev, &lim, &cb, l);
-    if (!l->stream) {
+    if (xs_stream_new(l->ctx, bev, &lim, &cb, l, &l->stream) != XS_OK) {
         drop(l, "out of memory while connecting");
         return;
     }

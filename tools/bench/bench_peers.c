@@ -533,8 +533,7 @@ static bp_peer *new_peer(bp_pool *pool)
     if (!p)
         return NULL;
     p->pool = pool;
-    p->parser = xs_parser_new(pool->ctx, NULL, &cb, p);
-    if (!p->parser) {
+    if (xs_parser_new(pool->ctx, NULL, &cb, p, &p->parser) != XS_OK) {
         free(p);
         return NULL;
     }
