@@ -267,12 +267,14 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     connect_now(arg);
 }
 
-xm_link *xm_link_new(struct event_base *base, const struct xm_link_params *p)
+int xm_link_new(struct event_base *base, const struct xm_link_params *p,
+                xm_link **out)
 {
     xm_link *l = calloc(1, sizeof *l);
 
+    *out = NULL;
     if (!l)
-        return NULL;
+        return XM_ENOMEM;
     l->base = base;
     l->p = *p;
     l->backoff_ms = p->reconnect_min_ms;
@@ -283,9 +285,10 @@ xm_link *xm_link_new(struct event_base *base, const struct xm_link_params *p)
     l->retry = evtimer_new(base, on_retry, l);
     if (!l->host || !l->domain || !l->secret || !l->ctx || !l->retry) {
         xm_link_free(l);
-        return NULL;
+        return XM_ENOMEM;
     }
-    return l;
+    *out = l;
+    return XM_OK;
 }
 
 int xm_link_start(xm_link *l)
