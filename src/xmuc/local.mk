@@ -14,10 +14,11 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_room_limits.c \
 	src/xmuc/xm_flow.c src/xmuc/xm_flow.h \
 	src/xmuc/xm_quota.c src/xmuc/xm_quota.h \
+	src/xmuc/xm_error.h \
 	src/xmuc/xm_store.c src/xmuc/xm_store.h \
 	src/xmuc/xm_live.c src/xmuc/xm_live.h \
 	src/xmuc/xm_room_live.c src/xmuc/xm_room_live.h \
-	src/xmuc/xm_stats.c src/xmuc/xm_stats.h src/xmuc/xm_error.h
+	src/xmuc/xm_stats.c src/xmuc/xm_stats.h
 src_xmuc_libxmuc_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS) \
 	$(SSL_CFLAGS)
 src_xmuc_libxmuc_la_LIBADD = src/substrate/libgcsig.la src/e2e/libe2e.la src/views/libvm.la $(STROPHE_LIBS) $(EVENT_LIBS) \
