@@ -32,9 +32,9 @@ int xm_quota_new(uint32_t per_jid, uint32_t per_min, xm_quota **out)
 {
     xm_quota *q = calloc(1, sizeof *q);
 
-    *out = NULL;
     if (!q || !(q->creators = xm_map_new()) || !(q->rooms = xm_map_new())) {
         xm_quota_free(q);
+        *out = NULL;
         return XM_ENOMEM;
     }
     q->per_jid = per_jid;
