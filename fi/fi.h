@@ -63,6 +63,15 @@ enum fi_result {
 /* Words for a result code; never NULL. */
 FI_API const char *fi_strerror(int code);
 
+/* ---- constructors --------------------------------------------------------
+ * Every constructor in this library (fi_ctx_new, fi_vocab_new,
+ * fi_decoder_new, fi_encoder_new, fi_writer_new, fi_infoset_new) follows
+ * one rule, the same across orbweb: `int fi_X_new(args..., fi_X **out)`
+ * returns FI_OK (0) and sets *out, or returns a negative enum fi_result
+ * code (FI_ENOMEM when the allocator fails, FI_ELIMIT when max_memory
+ * would be exceeded) and sets *out to NULL.  Each object is freed with
+ * its fi_X_free, which accepts NULL. */
+
 /* ---- context: allocator and limits ------------------------------------ */
 
 struct fi_allocator {
@@ -85,9 +94,10 @@ typedef struct fi_ctx fi_ctx;
 
 /* A context carries an allocator (NULL: malloc) and limits (NULL:
  * defaults); decoders and encoders copy both when created, so the context
- * may be freed after them.  Returns NULL when out of memory. */
-FI_API fi_ctx *fi_ctx_new(const struct fi_allocator *mem,
-                          const struct fi_limits *limits);
+ * may be freed after them.  Returns FI_OK, or FI_ENOMEM when out of
+ * memory. */
+FI_API int fi_ctx_new(const struct fi_allocator *mem,
+                      const struct fi_limits *limits, fi_ctx **out);
 FI_API void fi_ctx_free(fi_ctx *ctx);
 /* The effective limits (defaults filled in). */
 FI_API void fi_ctx_limits(const fi_ctx *ctx, struct fi_limits *out);
@@ -178,7 +188,7 @@ typedef struct fi_vocab fi_vocab;
 
 /* An initial vocabulary, built by the caller and then used (read-only) by
  * any number of encoders and decoders, which must be freed first. */
-FI_API fi_vocab *fi_vocab_new(fi_ctx *ctx, const char *uri);
+FI_API int fi_vocab_new(fi_ctx *ctx, const char *uri, fi_vocab **out);
 FI_API void fi_vocab_free(fi_vocab *v);
 /* Appends a string to a string table (not FI_T_ELEMENT/ATTRIBUTE). */
 FI_API int fi_vocab_add(fi_vocab *v, enum fi_table t, const char *s,
@@ -220,8 +230,8 @@ enum fi_decoder_flags {
     FI_DEC_NO_XMPP = 1 << 2,   /* do not know the built-in XMPP vocabulary */
 };
 
-FI_API fi_decoder *fi_decoder_new(fi_ctx *ctx, const struct fi_handler *h,
-                                  void *ud, unsigned flags);
+FI_API int fi_decoder_new(fi_ctx *ctx, const struct fi_handler *h, void *ud,
+                          unsigned flags, fi_decoder **out);
 FI_API void fi_decoder_free(fi_decoder *d);
 /* Makes an external vocabulary known by its URI (kept by reference). */
 FI_API int fi_decoder_add_vocab(fi_decoder *d, const fi_vocab *v);
@@ -263,8 +273,8 @@ struct fi_encoder_options {
 
 /* Encoder calls mirror the events; output accumulates in the encoder
  * until taken with fi_encoder_output/fi_encoder_consume. */
-FI_API fi_encoder *fi_encoder_new(fi_ctx *ctx,
-                                  const struct fi_encoder_options *opt);
+FI_API int fi_encoder_new(fi_ctx *ctx, const struct fi_encoder_options *opt,
+                          fi_encoder **out);
 FI_API void fi_encoder_free(fi_encoder *e);
 FI_API int fi_encoder_start_document(fi_encoder *e);
 FI_API int fi_encoder_end_document(fi_encoder *e);
@@ -317,7 +327,7 @@ FI_API int fi_xml_to_fi(fi_encoder *e, const char *xml, size_t len);
 
 /* A writer turns events into textual XML with correct escaping. */
 typedef struct fi_writer fi_writer;
-FI_API fi_writer *fi_writer_new(fi_ctx *ctx);
+FI_API int fi_writer_new(fi_ctx *ctx, fi_writer **out);
 FI_API void fi_writer_free(fi_writer *w);
 FI_API const struct fi_handler *fi_writer_handler(void);
 FI_API void fi_writer_output(const fi_writer *w, const char **xml,
@@ -342,7 +352,7 @@ FI_API void fi_free(fi_ctx *ctx, void *p);
  * double quote and control characters are escaped (\\ \s \q \n \r \t
  * \xHH) and an empty field is written as "". */
 typedef struct fi_infoset fi_infoset;
-FI_API fi_infoset *fi_infoset_new(fi_ctx *ctx);
+FI_API int fi_infoset_new(fi_ctx *ctx, fi_infoset **out);
 FI_API void fi_infoset_free(fi_infoset *s);
 FI_API const struct fi_handler *fi_infoset_handler(void);
 FI_API void fi_infoset_output(const fi_infoset *s, const char **text,

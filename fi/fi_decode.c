@@ -1474,27 +1474,30 @@ int fi_decoder_feed(fi_decoder *d, const void *data, size_t len, int last)
 
 /* ---- lifecycle ---- */
 
-fi_decoder *fi_decoder_new(fi_ctx *ctx, const struct fi_handler *h, void *ud,
-                           unsigned flags)
+int fi_decoder_new(fi_ctx *ctx, const struct fi_handler *h, void *ud,
+                   unsigned flags, fi_decoder **out)
 {
     struct fi_mem m;
     fi_decoder *d;
+    int rc;
 
+    *out = NULL;
     fi_mem_init(&m, ctx);
     d = fi_mem_alloc(&m, sizeof *d);
     if (!d)
-        return NULL;
+        return fi_mem_why(&m, sizeof *d);
     memset(d, 0, sizeof *d);
     d->mem = m;
     if (h)
         d->h = *h;
     d->ud = ud;
     d->flags = flags;
-    if (tables_init(d)) {
+    if ((rc = tables_init(d)) != FI_OK) {
         fi_decoder_free(d);
-        return NULL;
+        return rc;
     }
-    return d;
+    *out = d;
+    return FI_OK;
 }
 
 void fi_decoder_free(fi_decoder *d)

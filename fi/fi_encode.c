@@ -783,25 +783,29 @@ void fi_encoder_reset(fi_encoder *e)
     tables_restore(e);
 }
 
-fi_encoder *fi_encoder_new(fi_ctx *ctx, const struct fi_encoder_options *opt)
+int fi_encoder_new(fi_ctx *ctx, const struct fi_encoder_options *opt,
+                   fi_encoder **out)
 {
     struct fi_mem m;
     fi_encoder *e;
+    int rc;
 
+    *out = NULL;
     fi_mem_init(&m, ctx);
     e = fi_mem_alloc(&m, sizeof *e);
     if (!e)
-        return NULL;
+        return fi_mem_why(&m, sizeof *e);
     memset(e, 0, sizeof *e);
     e->mem = m;
     if (opt)
         e->opt = *opt;
     alphas_init(e);
-    if (tables_init(e)) {
+    if ((rc = tables_init(e)) != FI_OK) {
         fi_encoder_free(e);
-        return NULL;
+        return rc;
     }
-    return e;
+    *out = e;
+    return FI_OK;
 }
 
 void fi_encoder_free(fi_encoder *e)

@@ -209,18 +209,20 @@ const struct fi_handler *fi_infoset_handler(void)
     return &infoset_handler;
 }
 
-fi_infoset *fi_infoset_new(fi_ctx *ctx)
+int fi_infoset_new(fi_ctx *ctx, fi_infoset **out)
 {
     struct fi_mem m;
     fi_infoset *s;
 
+    *out = NULL;
     fi_mem_init(&m, ctx);
     s = fi_mem_alloc(&m, sizeof *s);
     if (!s)
-        return NULL;
+        return fi_mem_why(&m, sizeof *s);
     memset(s, 0, sizeof *s);
     s->mem = m;
-    return s;
+    *out = s;
+    return FI_OK;
 }
 
 void fi_infoset_free(fi_infoset *s)

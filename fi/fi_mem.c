@@ -36,20 +36,22 @@ static void fill_limits(struct fi_limits *l)
         l->max_attributes = FI_DEFAULT_ATTRS;
 }
 
-fi_ctx *fi_ctx_new(const struct fi_allocator *mem,
-                   const struct fi_limits *limits)
+int fi_ctx_new(const struct fi_allocator *mem, const struct fi_limits *limits,
+               fi_ctx **out)
 {
     const struct fi_allocator *a = mem ? mem : &sys_allocator;
     fi_ctx *c = a->alloc(sizeof *c, a->ud);
 
+    *out = NULL;
     if (!c)
-        return NULL;
+        return FI_ENOMEM;
     c->a = *a;
     memset(&c->lim, 0, sizeof c->lim);
     if (limits)
         c->lim = *limits;
     fill_limits(&c->lim);
-    return c;
+    *out = c;
+    return FI_OK;
 }
 
 void fi_ctx_free(fi_ctx *ctx)

@@ -12,22 +12,26 @@
 
 #include "fi_internal.h"
 
-fi_vocab *fi_vocab_new(fi_ctx *ctx, const char *uri)
+int fi_vocab_new(fi_ctx *ctx, const char *uri, fi_vocab **out)
 {
     struct fi_mem m;
     fi_vocab *v;
+    int rc;
 
+    *out = NULL;
     fi_mem_init(&m, ctx);
     v = fi_mem_alloc(&m, sizeof *v);
     if (!v)
-        return NULL;
+        return fi_mem_why(&m, sizeof *v);
     memset(v, 0, sizeof *v);
     v->mem = m;
     if (uri && !(v->uri = fi_arena_dup(&v->mem, &v->arena, uri, strlen(uri)))) {
+        rc = fi_mem_why(&v->mem, strlen(uri));
         fi_vocab_free(v);
-        return NULL;
+        return rc;
     }
-    return v;
+    *out = v;
+    return FI_OK;
 }
 
 void fi_vocab_free(fi_vocab *v)

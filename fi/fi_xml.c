@@ -418,18 +418,20 @@ const struct fi_handler *fi_writer_handler(void)
     return &writer_handler;
 }
 
-fi_writer *fi_writer_new(fi_ctx *ctx)
+int fi_writer_new(fi_ctx *ctx, fi_writer **out)
 {
     struct fi_mem m;
     fi_writer *w;
 
+    *out = NULL;
     fi_mem_init(&m, ctx);
     w = fi_mem_alloc(&m, sizeof *w);
     if (!w)
-        return NULL;
+        return fi_mem_why(&m, sizeof *w);
     memset(w, 0, sizeof *w);
     w->mem = m;
-    return w;
+    *out = w;
+    return FI_OK;
 }
 
 void fi_writer_free(fi_writer *w)
@@ -463,11 +465,13 @@ void fi_writer_reset(fi_writer *w)
 int fi_fi_to_xml(fi_ctx *ctx, const fi_vocab *vocab, const void *fi,
                  size_t len, char **xml, size_t *xml_len, uint64_t *offset)
 {
-    fi_writer *w = fi_writer_new(ctx);
-    fi_decoder *d = w ? fi_decoder_new(ctx, fi_writer_handler(), w, 0) : NULL;
-    int r = d ? FI_OK : FI_ENOMEM;
+    fi_writer *w = NULL;
+    fi_decoder *d = NULL;
+    int r = fi_writer_new(ctx, &w);
 
     *xml = NULL;
+    if (!r)
+        r = fi_decoder_new(ctx, fi_writer_handler(), w, 0, &d);
     if (!r && vocab)
         r = fi_decoder_add_vocab(d, vocab);
     if (!r)

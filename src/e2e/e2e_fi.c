@@ -351,7 +351,7 @@ int e2e_fi_dec_new(xmpp_ctx_t *ctx, fi_ctx *fctx, e2e_fi_dec **out)
     if (!d)
         return E2E_LINK_ENOMEM;
     d->ctx = ctx;
-    if (!(d->dec = fi_decoder_new(fctx, &h, d, 0))) {
+    if (fi_decoder_new(fctx, &h, d, 0, &d->dec) != FI_OK) {
         free(d);
         return E2E_LINK_ENOMEM;
     }

@@ -436,8 +436,8 @@ static int use_fi(e2e_link *l)
                             .max_memory = 4 * ENCODE_MAX};
     struct fi_encoder_options o = {.vocab = fi_vocab_xmpp()};
 
-    if (!(l->fctx = fi_ctx_new(NULL, &lim)) ||
-        !(l->enc = fi_encoder_new(l->fctx, &o)))
+    if (fi_ctx_new(NULL, &lim, &l->fctx) != FI_OK ||
+        fi_encoder_new(l->fctx, &o, &l->enc) != FI_OK)
         return E2E_LINK_ENOMEM;
     l->framing = &fi_framing;
     e2e_reader_use_fi(l->rd);

@@ -87,8 +87,8 @@ int e2e_reader_new(xmpp_ctx_t *ctx, size_t max_stanza,
     r->cb = *cb;
     r->ud = ud;
     r->max_stanza = max_stanza;
-    if (!(r->xml = xs_parser_new(ctx, &xl, &xcb, r)) ||
-        !(r->fctx = fi_ctx_new(NULL, &fl)) ||
+    if (xs_parser_new(ctx, &xl, &xcb, r, &r->xml) != XS_OK ||
+        fi_ctx_new(NULL, &fl, &r->fctx) != FI_OK ||
         e2e_fi_dec_new(ctx, r->fctx, &r->fi) != 0) {
         e2e_reader_free(r);
         return E2E_READ_ENOMEM;

@@ -14,6 +14,7 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_room_limits.c \
 	src/xmuc/xm_flow.c src/xmuc/xm_flow.h \
 	src/xmuc/xm_quota.c src/xmuc/xm_quota.h \
+	src/xmuc/xm_error.h \
 	src/xmuc/xm_store.c src/xmuc/xm_store.h \
 	src/xmuc/xm_live.c src/xmuc/xm_live.h \
 	src/xmuc/xm_room_live.c src/xmuc/xm_room_live.h \

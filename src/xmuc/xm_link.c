@@ -222,8 +222,7 @@ static void on_connected(struct bufferevent *bev, short what, void *ud)
     }
     evutil_make_socket_closeonexec(bufferevent_getfd(bev));
     bufferevent_set_max_single_write(bev, MAX_SINGLE_WRITE);
-    l->stream = xs_stream_new(l->ctx, bev, &lim, &cb, l);
-    if (!l->stream) {
+    if (xs_stream_new(l->ctx, bev, &lim, &cb, l, &l->stream) != XS_OK) {
         drop(l, "out of memory while connecting");
         return;
     }
@@ -268,12 +267,14 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     connect_now(arg);
 }
 
-xm_link *xm_link_new(struct event_base *base, const struct xm_link_params *p)
+int xm_link_new(struct event_base *base, const struct xm_link_params *p,
+                xm_link **out)
 {
     xm_link *l = calloc(1, sizeof *l);
 
+    *out = NULL;
     if (!l)
-        return NULL;
+        return XM_ENOMEM;
     l->base = base;
     l->p = *p;
     l->backoff_ms = p->reconnect_min_ms;
@@ -284,9 +285,10 @@ xm_link *xm_link_new(struct event_base *base, const struct xm_link_params *p)
     l->retry = evtimer_new(base, on_retry, l);
     if (!l->host || !l->domain || !l->secret || !l->ctx || !l->retry) {
         xm_link_free(l);
-        return NULL;
+        return XM_ENOMEM;
     }
-    return l;
+    *out = l;
+    return XM_OK;
 }
 
 int xm_link_start(xm_link *l)

@@ -13,6 +13,8 @@
 #include <event2/event.h>
 #include <strophe.h>
 
+#include "xm_error.h"
+
 typedef struct xm_link xm_link;
 
 struct xm_link_params {
@@ -50,8 +52,9 @@ struct xm_link_params {
 #define XM_LINK_MAX_ELEMENTS 4096
 
 /* Creates a link on base; nothing happens until xm_link_start.
- * Returns NULL when out of memory. */
-xm_link *xm_link_new(struct event_base *base, const struct xm_link_params *p);
+ * Returns XM_OK and sets *out, or XM_ENOMEM with *out NULL. */
+int xm_link_new(struct event_base *base, const struct xm_link_params *p,
+                xm_link **out);
 
 /* Starts connecting.  0, or -1 when the first attempt cannot even start
  * (it is retried all the same). */

@@ -50,18 +50,19 @@ static int map_table(xm_live *l, char *err, size_t errlen)
     return 0;
 }
 
-xm_live *xm_live_open(const char *data_dir, uint32_t slots, char *err,
-                      size_t errlen)
+int xm_live_open(const char *data_dir, uint32_t slots, char *err,
+                 size_t errlen, xm_live **out)
 {
     xm_live *l = calloc(1, sizeof *l);
 
+    *out = NULL;
     if (!l || asprintf(&l->dir, "%s/live", data_dir) < 0 ||
         !(l->used = calloc(slots ? slots : 1, 1))) {
         snprintf(err, errlen, "out of memory");
         if (l)
             l->dir = NULL;
         xm_live_free(l);
-        return NULL;
+        return XM_ENOMEM;
     }
     l->slots = slots;
     /* private: the rooms' signing keys are in it (an older folder, too) */
@@ -69,13 +70,14 @@ xm_live *xm_live_open(const char *data_dir, uint32_t slots, char *err,
         access(l->dir, W_OK) < 0) {
         snprintf(err, errlen, "cannot use %s: %s", l->dir, strerror(errno));
         xm_live_free(l);
-        return NULL;
+        return XM_EIO;
     }
     if (slots && map_table(l, err, errlen) < 0) {
         xm_live_free(l);
-        return NULL;
+        return XM_EIO;
     }
-    return l;
+    *out = l;
+    return XM_OK;
 }
 
 void xm_live_free(xm_live *l)

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xm_error.h"
 #include "xm_room.h"
 
 typedef struct xm_live xm_live;
@@ -24,10 +25,12 @@ typedef struct xm_live xm_live;
  * come back before an empty temporary room is removed. */
 #define XM_LIVE_GRACE_MS 60000
 
-/* Opens (creating) DATA_DIR/live with a table of `slots` seq slots.  NULL
- * with a reason in err. */
-xm_live *xm_live_open(const char *data_dir, uint32_t slots, char *err,
-                      size_t errlen);
+/* Opens (creating) DATA_DIR/live with a table of `slots` seq slots.
+ * Returns XM_OK and sets *out, or with *out NULL and a reason in err:
+ * XM_ENOMEM when out of memory, XM_EIO when the folder or the table
+ * cannot be used. */
+int xm_live_open(const char *data_dir, uint32_t slots, char *err,
+                 size_t errlen, xm_live **out);
 /* Unmaps and frees; the files stay. */
 void xm_live_free(xm_live *l);
 

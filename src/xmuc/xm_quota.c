@@ -28,18 +28,20 @@ struct xm_quota {
     size_t sweep_at;
 };
 
-xm_quota *xm_quota_new(uint32_t per_jid, uint32_t per_min)
+int xm_quota_new(uint32_t per_jid, uint32_t per_min, xm_quota **out)
 {
     xm_quota *q = calloc(1, sizeof *q);
 
     if (!q || !(q->creators = xm_map_new()) || !(q->rooms = xm_map_new())) {
         xm_quota_free(q);
-        return NULL;
+        *out = NULL;
+        return XM_ENOMEM;
     }
     q->per_jid = per_jid;
     q->per_min = per_min;
     q->sweep_at = SWEEP_MIN;
-    return q;
+    *out = q;
+    return XM_OK;
 }
 
 static int free_creator(void *ctx, const char *key, void *value)

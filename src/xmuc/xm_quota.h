@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xm_error.h"
+
 typedef struct xm_quota xm_quota;
 
 /* Results of xm_quota_create. */
@@ -24,8 +26,9 @@ enum {
 };
 
 /* per_jid: rooms a JID may hold (0: no quota); per_min: creations per
- * minute, which is also the burst (0: no rate).  NULL when out of memory. */
-xm_quota *xm_quota_new(uint32_t per_jid, uint32_t per_min);
+ * minute, which is also the burst (0: no rate).  Returns XM_OK and sets
+ * *out, or XM_ENOMEM with *out NULL. */
+int xm_quota_new(uint32_t per_jid, uint32_t per_min, xm_quota **out);
 void xm_quota_free(xm_quota *q);
 
 /* Records that bare creates room `room` at now_ms, if it may: XM_QUOTA_OK,

@@ -102,36 +102,43 @@ static void on_delta(void *ctx, const vm_delta *d)
     r->deltas[r->n_deltas++] = *d;
 }
 
-static vm *new_manager(xm_room *r, const char *type)
+/* vm_new's result: VM_OK with *out set, VM_EINVAL for an unknown type. */
+static int new_manager(xm_room *r, const char *type, vm **out)
 {
     vm_config vc = {.emit = on_delta, .emit_ctx = r, .seed = r->env->seed};
-    vm *v = NULL;
 
-    return vm_new(type, &vc, &v) == VM_OK ? v : NULL;
+    *out = NULL;
+    return vm_new(type, &vc, out);
 }
 
-xm_room *xm_room_new(const char *name, const struct xm_room_env *env,
-                     const struct xm_roomcfg *cfg)
+int xm_room_new(const char *name, const struct xm_room_env *env,
+                const struct xm_roomcfg *cfg, xm_room **out)
 {
     xm_room *r = calloc(1, sizeof *r);
+    int rc;
 
+    *out = NULL;
     if (!r)
-        return NULL;
+        return XM_ENOMEM;
     r->env = env;
     r->name = strdup(name);
     if (r->name && asprintf(&r->jid, "%s@%s", name, env->domain) < 0)
         r->jid = NULL;
     if (!r->name || !r->jid || xm_roomcfg_copy(&r->cfg, cfg) < 0 ||
         !(r->affils = xm_map_new()) || !(r->by_nick = xm_map_new()) ||
-        !(r->by_jid = xm_map_new()) || !(r->stats = xm_stats_new()) ||
-        !(r->view = new_manager(r, cfg->manager))) {
+        !(r->by_jid = xm_map_new()) || xm_stats_new(&r->stats) != XM_STATS_OK)
+        rc = XM_ENOMEM;
+    else if ((rc = new_manager(r, cfg->manager, &r->view)) != VM_OK)
+        rc = rc == VM_ENOMEM ? XM_ENOMEM : XM_EINVAL;
+    if (rc != XM_OK) {
         xm_room_free(r);
-        return NULL;
+        return rc;
     }
     r->complete = !strcmp(cfg->manager, "complete");
     xm_room_live_init(r);
     xm_room_gc_sync(r);
-    return r;
+    *out = r;
+    return XM_OK;
 }
 
 static void occupant_free(struct xm_occupant *o)
@@ -1650,9 +1657,9 @@ static const vm_params *rejoin_params(const xm_room *r, struct xm_occupant *o)
 
 int xm_room_rebuild_views(xm_room *r)
 {
-    vm *old = r->view, *cur = new_manager(r, r->cfg.manager);
+    vm *old = r->view, *cur;
 
-    if (!cur)
+    if (new_manager(r, r->cfg.manager, &cur) != VM_OK)
         return -1;
     r->view = cur;
     for (uint32_t i = 0; i < r->cap; i++)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <strophe.h>
 
+#include "xm_error.h"
 #include "xm_roomcfg.h"
 #include "xm_stanza.h"
 #include "xm_stats.h"
@@ -49,10 +50,11 @@ struct xm_room_env {
 };
 
 /* A room named name (the node of its JID) with configuration cfg (copied).
- * env must outlive the room.  NULL when out of memory or cfg's manager
- * is unknown. */
-xm_room *xm_room_new(const char *name, const struct xm_room_env *env,
-                     const struct xm_roomcfg *cfg);
+ * env must outlive the room.  Returns XM_OK and sets *out, or with *out
+ * NULL: XM_EINVAL when cfg's manager is unknown, XM_ENOMEM when out of
+ * memory. */
+int xm_room_new(const char *name, const struct xm_room_env *env,
+                const struct xm_roomcfg *cfg, xm_room **out);
 /* Frees the room without sending anything. */
 void xm_room_free(xm_room *r);
 

@@ -320,7 +320,7 @@ void xm_room_gc_sync(xm_room *r)
         xm_seg_free(r->seg);
         r->seg = NULL;
     }
-    if (want && !r->seg && (r->seg = xm_seg_new(&c, r->view)))
+    if (want && !r->seg && xm_seg_new(&c, r->view, &r->seg) == XM_SEG_OK)
         r->seg_view = r->view;
     if (want && !r->seg)
         xm_error("room %s: no segment detection (out of memory, or the view "

@@ -93,14 +93,15 @@ static void defaults(struct xm_seg_config *c)
         c->per_round = c->max_inflight;
 }
 
-xm_segments *xm_seg_new(const struct xm_seg_config *cfg, vm *v)
+int xm_seg_new(const struct xm_seg_config *cfg, vm *v, xm_segments **out)
 {
     xm_segments *s;
 
+    *out = NULL;
     if (!cfg || !cfg->send || !v || strcmp(vm_name(v), "tapbcast"))
-        return NULL;
+        return XM_SEG_EINVAL;
     if (!(s = calloc(1, sizeof *s)))
-        return NULL;
+        return XM_SEG_ENOMEM;
     s->cfg = *cfg;
     defaults(&s->cfg);
     s->v = v;
@@ -115,9 +116,10 @@ xm_segments *xm_seg_new(const struct xm_seg_config *cfg, vm *v)
     s->queue = calloc(s->nfail, sizeof *s->queue);
     if (!s->p || !s->fail || !s->hints || !s->queue) {
         xm_seg_free(s);
-        return NULL;
+        return XM_SEG_ENOMEM;
     }
-    return s;
+    *out = s;
+    return XM_SEG_OK;
 }
 
 void xm_seg_free(xm_segments *s)

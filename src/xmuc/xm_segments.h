@@ -61,9 +61,11 @@ struct xm_seg_config {
 typedef struct xm_segments xm_segments;
 
 /* Detection over `v`, a tapbcast manager the caller owns (it must outlive
- * the detector; members join and leave it through the caller).  NULL when
- * out of memory or when v is not a tapbcast manager. */
-xm_segments *xm_seg_new(const struct xm_seg_config *cfg, vm *v);
+ * the detector; members join and leave it through the caller).  Returns
+ * XM_SEG_OK and sets *out, or with *out NULL: XM_SEG_EINVAL when cfg or
+ * its send callback is missing or v is not a tapbcast manager,
+ * XM_SEG_ENOMEM when out of memory. */
+int xm_seg_new(const struct xm_seg_config *cfg, vm *v, xm_segments **out);
 void xm_seg_free(xm_segments *s);
 
 /* The segment a new member must join with (vm_params.segment): a fresh

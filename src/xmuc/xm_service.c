@@ -122,7 +122,7 @@ static xm_room *create_room(xm_service *s, const char *name,
     snprintf(cfg.manager, sizeof cfg.manager, "%s",
              m && xm_manager_known(m) ? m
              : s->cfg.default_manager ? s->cfg.default_manager : "complete");
-    r = xm_room_new(name, &s->env, &cfg);
+    xm_room_new(name, &s->env, &cfg, &r);
     xm_roomcfg_clear(&cfg);
     if (r && xm_map_put(s->rooms, name, r) < 0) {
         xm_room_free(r);
@@ -204,24 +204,30 @@ static int restore_room(void *ctx, const char *name, char *text)
 
 static int open_live(xm_service *s, char *err, size_t errlen)
 {
-    if (!(s->live = xm_live_open(s->cfg.data_dir, s->cfg.max_rooms, err,
-                                 errlen)))
-        return -1;
+    int rc = xm_live_open(s->cfg.data_dir, s->cfg.max_rooms, err, errlen,
+                          &s->live);
+
+    if (rc != XM_OK)
+        return rc;
     xm_info("restored %d rooms from %s/live",
             xm_live_each(s->live, restore_room, s), s->cfg.data_dir);
     return 0;
 }
 
-xm_service *xm_service_new(const struct xm_service_config *cfg,
-                           const struct xm_out *out, char *err, size_t errlen)
+int xm_service_new(const struct xm_service_config *cfg,
+                   const struct xm_out *out, char *err, size_t errlen,
+                   xm_service **svc)
 {
     xm_service *s = calloc(1, sizeof *s);
+    int rc;
 
-    if (!s || !(s->rooms = xm_map_new()) || !(s->stats = xm_stats_new()) ||
-        !(s->quota = xm_quota_new(cfg->rooms_per_jid, cfg->rooms_per_min))) {
+    *svc = NULL;
+    if (!s || !(s->rooms = xm_map_new()) ||
+        xm_stats_new(&s->stats) != XM_STATS_OK ||
+        xm_quota_new(cfg->rooms_per_jid, cfg->rooms_per_min, &s->quota)) {
         snprintf(err, errlen, "out of memory");
         xm_service_free(s);
-        return NULL;
+        return XM_ENOMEM;
     }
     s->cfg = *cfg;
     s->out = out;
@@ -237,16 +243,17 @@ xm_service *xm_service_new(const struct xm_service_config *cfg,
     if (cfg->data_dir) {
         if (xm_store_open(cfg->data_dir, err, errlen) < 0) {
             xm_service_free(s);
-            return NULL;
+            return XM_EIO;
         }
         xm_info("loaded %d persistent rooms from %s",
                 xm_store_each(cfg->data_dir, load_room, s), cfg->data_dir);
-        if (open_live(s, err, errlen) < 0) {
+        if ((rc = open_live(s, err, errlen)) != XM_OK) {
             xm_service_free(s);
-            return NULL;
+            return rc;
         }
     }
-    return s;
+    *svc = s;
+    return XM_OK;
 }
 
 static int free_room(void *ctx, const char *key, void *value)

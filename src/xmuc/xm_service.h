@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xm_error.h"
 #include "xm_room.h"
 #include "xm_stanza.h"
 #include "xm_stats.h"
@@ -45,10 +46,12 @@ struct xm_service_config {
 
 typedef struct xm_service xm_service;
 
-/* Creates the service and loads persistent rooms from data_dir.  NULL
- * with a reason in err when out of memory or data_dir is unusable. */
-xm_service *xm_service_new(const struct xm_service_config *cfg,
-                           const struct xm_out *out, char *err, size_t errlen);
+/* Creates the service and loads persistent rooms from data_dir.  Returns
+ * XM_OK and sets *svc, or with *svc NULL and a reason in err: XM_ENOMEM
+ * when out of memory, XM_EIO when data_dir is unusable. */
+int xm_service_new(const struct xm_service_config *cfg,
+                   const struct xm_out *out, char *err, size_t errlen,
+                   xm_service **svc);
 void xm_service_free(xm_service *s);
 
 /* Handles one stanza from the server (bytes: its size on the wire). */

@@ -143,20 +143,22 @@ static long insert(xm_stats *s, const char *kind, uint32_t h)
     return (long)s->n - 1;
 }
 
-xm_stats *xm_stats_new(void)
+int xm_stats_new(xm_stats **out)
 {
     xm_stats *s = calloc(1, sizeof *s);
 
+    *out = NULL;
     if (!s)
-        return NULL;
+        return XM_STATS_ENOMEM;
     clock_gettime(CLOCK_MONOTONIC, &s->born);
     s->nslot = FIRST_SLOTS;
     if (!(s->slot = calloc(s->nslot, sizeof *s->slot)) ||
         insert(s, OTHER, hash_kind(OTHER)) != 0) {
         xm_stats_free(s);
-        return NULL;
+        return XM_STATS_ENOMEM;
     }
-    return s;
+    *out = s;
+    return XM_STATS_OK;
 }
 
 void xm_stats_free(xm_stats *s)
@@ -436,7 +438,7 @@ int xm_stats_parse(xmpp_stanza_t *stats, xm_stats **out, double *age)
     if (!name || strcmp(name, "stats") || !ns || strcmp(ns, NS_XMUC) ||
         parse_age(xmpp_stanza_get_attribute(stats, "age"), &a))
         return XM_STATS_EPARSE;
-    if (!(s = xm_stats_new()))
+    if (xm_stats_new(&s) != XM_STATS_OK)
         return XM_STATS_ENOMEM;
     for (xmpp_stanza_t *c = xmpp_stanza_get_children(stats); c && !rc;
          c = xmpp_stanza_get_next(c)) {

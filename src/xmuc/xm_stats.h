@@ -24,8 +24,9 @@ struct xm_counter {
     uint64_t bytes[2];
 };
 
-/* A new, empty table.  NULL when out of memory. */
-xm_stats *xm_stats_new(void);
+/* A new, empty table.  Returns XM_STATS_OK and sets *out, or
+ * XM_STATS_ENOMEM with *out NULL. */
+int xm_stats_new(xm_stats **out);
 void xm_stats_free(xm_stats *s);
 
 /* Counts one stanza of `bytes` serialized bytes.  Never fails: when a

@@ -117,9 +117,9 @@ static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
         .queued = queued_on_link, .queue_ctx = d,
     };
     char err[512];
-    xm_service *s = xm_service_new(&sc, &d->out, err, sizeof err);
+    xm_service *s;
 
-    if (!s)
+    if (xm_service_new(&sc, &d->out, err, sizeof err, &s) != XM_OK)
         xm_error("%s", err);
     return s;
 }
@@ -177,7 +177,8 @@ static int run(const struct xm_config *cfg)
     p.max_queue = b.queue_cap;
     p.resume_queue = b.queue_low;
     d.base = event_base_new();
-    d.link = d.base ? xm_link_new(d.base, &p) : NULL;
+    if (d.base)
+        xm_link_new(d.base, &p, &d.link);
     d.out = (struct xm_out){send_on_link, &d, d.link ? xm_link_ctx(d.link) : NULL};
     if (d.base) {
         sigint = evsignal_new(d.base, SIGINT, on_signal, &d);

@@ -501,13 +501,14 @@ static int setup_expat(xs_parser *p)
     return 0;
 }
 
-xs_parser *xs_parser_new(xmpp_ctx_t *ctx, const struct xs_limits *limits,
-                         const struct xs_callbacks *cb, void *ud)
+int xs_parser_new(xmpp_ctx_t *ctx, const struct xs_limits *limits,
+                  const struct xs_callbacks *cb, void *ud, xs_parser **out)
 {
     xs_parser *p = calloc(1, sizeof *p);
 
+    *out = NULL;
     if (!p)
-        return NULL;
+        return XS_ENOMEM;
     p->ctx = ctx;
     p->cb = *cb;
     p->ud = ud;
@@ -526,9 +527,10 @@ xs_parser *xs_parser_new(xmpp_ctx_t *ctx, const struct xs_limits *limits,
     p->stack = calloc((size_t)p->lim.max_depth + 1, sizeof *p->stack);
     if (!p->stack || setup_expat(p) < 0) {
         xs_parser_free(p);
-        return NULL;
+        return XS_ENOMEM;
     }
-    return p;
+    *out = p;
+    return XS_OK;
 }
 
 void xs_parser_free(xs_parser *p)

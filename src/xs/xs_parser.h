@@ -71,9 +71,10 @@ struct xs_callbacks {
                       size_t bytes);
 };
 
-/* A parser building stanzas in ctx.  NULL when out of memory. */
-xs_parser *xs_parser_new(xmpp_ctx_t *ctx, const struct xs_limits *limits,
-                         const struct xs_callbacks *cb, void *ud);
+/* A parser building stanzas in ctx.  Returns XS_OK and sets *out, or
+ * XS_ENOMEM with *out NULL. */
+int xs_parser_new(xmpp_ctx_t *ctx, const struct xs_limits *limits,
+                  const struct xs_callbacks *cb, void *ud, xs_parser **out);
 void xs_parser_free(xs_parser *p);
 
 /* Feeds bytes.  Returns XS_OK or the (sticky) error.  Callbacks may run

@@ -154,18 +154,20 @@ static void on_event(struct bufferevent *bev, short what, void *ud)
     }
 }
 
-xs_stream *xs_stream_new(xmpp_ctx_t *ctx, struct bufferevent *bev,
-                         const struct xs_limits *limits,
-                         const struct xs_stream_callbacks *cb, void *ud)
+int xs_stream_new(xmpp_ctx_t *ctx, struct bufferevent *bev,
+                  const struct xs_limits *limits,
+                  const struct xs_stream_callbacks *cb, void *ud,
+                  xs_stream **out)
 {
     xs_stream *s = calloc(1, sizeof *s);
     struct xs_callbacks pcb = {on_open, on_stanza, on_end,
                                cb->on_reject ? on_reject : NULL};
 
-    if (!s || !(s->parser = xs_parser_new(ctx, limits, &pcb, s))) {
+    *out = NULL;
+    if (!s || xs_parser_new(ctx, limits, &pcb, s, &s->parser) != XS_OK) {
         free(s);
         bufferevent_free(bev);
-        return NULL;
+        return XS_ENOMEM;
     }
     s->ctx = ctx;
     s->bev = bev;
@@ -173,7 +175,8 @@ xs_stream *xs_stream_new(xmpp_ctx_t *ctx, struct bufferevent *bev,
     s->ud = ud;
     bufferevent_setcb(bev, on_read, on_write, on_event, s);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
-    return s;
+    *out = s;
+    return XS_OK;
 }
 
 void xs_stream_free(xs_stream *s)

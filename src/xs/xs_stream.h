@@ -31,11 +31,13 @@ struct xs_stream_callbacks {
                       size_t bytes);
 };
 
-/* Wraps bev (taking ownership; it is freed with the stream).  NULL when
- * out of memory, in which case bev is freed too. */
-xs_stream *xs_stream_new(xmpp_ctx_t *ctx, struct bufferevent *bev,
-                         const struct xs_limits *limits,
-                         const struct xs_stream_callbacks *cb, void *ud);
+/* Wraps bev (taking ownership; it is freed with the stream).  Returns
+ * XS_OK and sets *out, or XS_ENOMEM with *out NULL, in which case bev is
+ * freed too. */
+int xs_stream_new(xmpp_ctx_t *ctx, struct bufferevent *bev,
+                  const struct xs_limits *limits,
+                  const struct xs_stream_callbacks *cb, void *ud,
+                  xs_stream **out);
 void xs_stream_free(xs_stream *s);
 
 /* Queues raw text (a stream header, say).  0 or -1. */

@@ -33,10 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     flags = data[0] & 3;
     chunk = (data[0] >> 2) ? (size_t)(data[0] >> 2) : size;
     data++, size--;
-    ctx = fi_ctx_new(NULL, &lim);
-    e = fi_encoder_new(ctx, &(struct fi_encoder_options){.typed = flags & 1,
-                                                         .stream = (flags & 2) != 0});
-    d = fi_decoder_new(ctx, fi_encoder_handler(), e, flags);
+    fi_ctx_new(NULL, &lim, &ctx);
+    fi_encoder_new(ctx, &(struct fi_encoder_options){.typed = flags & 1,
+                                                     .stream = (flags & 2) != 0},
+                   &e);
+    fi_decoder_new(ctx, fi_encoder_handler(), e, flags, &d);
     while (r == FI_MORE && off <= size) {
         size_t n = size - off < chunk ? size - off : chunk;
         r = fi_decoder_feed(d, data + off, n, off + n == size);

@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!(f = fopen(path, "w")) || fwrite(data, 1, size, f) != size)
         abort();
     fclose(f);
-    if (!(s = xm_service_new(&cfg, &out, err, sizeof err)))
+    if (xm_service_new(&cfg, &out, err, sizeof err, &s) != XM_OK)
         abort(); /* a bad file must never stop xmucd */
     xm_service_link_up(s);
     clock_ms += 2000;

@@ -45,9 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .max_stanza_bytes = 8192, .rate_per_s = 50, .rate_burst = 20,
         .admins = admins, .now_ms = now, .seed = 1};
     char err[128];
-    xm_service *s = xm_service_new(&cfg, &out, err, sizeof err);
+    xm_service *s;
 
-    if (!s)
+    if (xm_service_new(&cfg, &out, err, sizeof err, &s) != XM_OK)
         return 0;
     xm_log_set_level(XM_LOG_ERROR);
     fuzz_stanzas(data, size, handle, s);

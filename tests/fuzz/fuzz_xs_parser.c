@@ -44,8 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     cut = size > 1 ? 1 + data[0] % (size - 1) : 1;
-    p = xs_parser_new(ctx, &lim, &cb, NULL);
-    if (!p)
+    if (xs_parser_new(ctx, &lim, &cb, NULL, &p) != XS_OK)
         return 0;
     if (xs_parser_feed(p, (const char *)data + 1, cut - 1) == XS_OK)
         xs_parser_feed(p, (const char *)data + cut, size - cut);

@@ -22,9 +22,9 @@ void fuzz_stanzas(const uint8_t *data, size_t size,
 {
     struct xs_callbacks cb = {.on_stanza = fn};
     struct xs_limits lim = {.max_stanza_bytes = 65536, .max_depth = 32};
-    xs_parser *p = xs_parser_new(fuzz_ctx(), &lim, &cb, ud);
+    xs_parser *p;
 
-    if (!p)
+    if (xs_parser_new(fuzz_ctx(), &lim, &cb, ud, &p) != XS_OK)
         return;
     if (xs_parser_feed(p, header, sizeof header - 1) == XS_OK)
         xs_parser_feed(p, (const char *)data, size);

@@ -271,7 +271,8 @@ Test(e2e_segments, direct_within_segments_relayed_across, .timeout = 480)
     struct seg_job jobs[NSEG];
 
     pthread_mutex_init(&w.lock, NULL);
-    w.ns = hs_netns_new(NSEG, w.err, sizeof w.err);
+    cr_assert_eq(hs_netns_new(NSEG, w.err, sizeof w.err, &w.ns), HS_NETNS_OK,
+                 "%s", w.err);
     cr_assert(w.ns, "%s", w.err);
     cr_assert_eq(hs_netns_call(w.ns, 0, start_core, &w), 0);
     cr_assert(w.s && w.x, "%s", w.err);

@@ -23,8 +23,9 @@
 static hs_netns *make(int n)
 {
     char err[1024];
-    hs_netns *ns = hs_netns_new(n, err, sizeof err);
+    hs_netns *ns;
 
+    cr_assert_eq(hs_netns_new(n, err, sizeof err, &ns), HS_NETNS_OK, "%s", err);
     cr_assert(ns, "%s", err);
     return ns;
 }
@@ -181,8 +182,8 @@ static void removed_when_the_test_dies(void)
     cr_assert_eq(pipe(fds), 0);
     if ((pid = fork()) == 0) {
         char err[1024];
-        hs_netns *ns = hs_netns_new(1, err, sizeof err);
-        if (!ns)
+        hs_netns *ns;
+        if (hs_netns_new(1, err, sizeof err, &ns) != HS_NETNS_OK)
             _exit(1);
         if (write(fds[1], hs_netns_name(ns, 1), strlen(hs_netns_name(ns, 1))) < 0)
             _exit(1);

@@ -382,7 +382,8 @@ Test(tapbcast_segments, one_stanza_per_segment)
     double end;
     bool conv = false;
 
-    w.ns = hs_netns_new(NSEG, w.err, sizeof w.err);
+    cr_assert_eq(hs_netns_new(NSEG, w.err, sizeof w.err, &w.ns), HS_NETNS_OK,
+                 "%s", w.err);
     cr_assert(w.ns, "%s", w.err);
     cr_assert_eq(hs_netns_call(w.ns, 0, start_core, &w), 0);
     cr_assert(w.s && w.x && w.admin, "%s", w.err);

@@ -98,7 +98,8 @@ static void sim_init(struct sim *s, uint32_t n, uint32_t k,
     c.send = on_probe;
     c.ctx = s;
     cr_assert_eq(vm_tapbcast_new(NULL, &s->v), VM_OK);
-    cr_assert_not_null(s->d = xm_seg_new(&c, s->v));
+    cr_assert_eq(xm_seg_new(&c, s->v, &s->d), XM_SEG_OK);
+    cr_assert_not_null(s->d);
     cr_assert_not_null(s->present = calloc(n, sizeof *s->present));
     for (vm_id i = 0; i < n; i++)
         join(s, i);

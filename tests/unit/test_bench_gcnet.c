@@ -49,9 +49,10 @@ Test(bench_gcnet, records_cross_in_order_both_ways)
 {
     struct event_base *base = event_base_new();
     struct got g = {0};
-    bgn_net *n = bgn_new(base, 3, 8, on_rec, &g);
+    bgn_net *n;
     uint8_t big[1000];
 
+    cr_assert_eq(bgn_new(base, 3, 8, on_rec, &g, &n), BGN_OK);
     memset(big, 7, sizeof big);
     cr_assert_eq(bgn_send(n, 0, 1, (const uint8_t *)"\x01" "a", 2), 0);
     cr_assert_eq(bgn_send(n, 0, 1, big, sizeof big), 0);
@@ -88,8 +89,9 @@ Test(bench_gcnet, limit_closes_the_least_recently_used_idle_pair)
 {
     struct event_base *base = event_base_new();
     struct got g = {0};
-    bgn_net *n = bgn_new(base, 4, 2, on_rec, &g);
+    bgn_net *n;
 
+    cr_assert_eq(bgn_new(base, 4, 2, on_rec, &g, &n), BGN_OK);
     cr_assert_eq(bgn_send(n, 0, 1, (const uint8_t *)"\x01", 1), 0);
     cr_assert_eq(bgn_send(n, 0, 2, (const uint8_t *)"\x01", 1), 0);
     pump(base, &g, 2);
@@ -112,8 +114,9 @@ Test(bench_gcnet, a_busy_pair_is_kept_past_the_limit)
 {
     struct event_base *base = event_base_new();
     struct got g = {0};
-    bgn_net *n = bgn_new(base, 3, 1, on_rec, &g);
+    bgn_net *n;
 
+    cr_assert_eq(bgn_new(base, 3, 1, on_rec, &g, &n), BGN_OK);
     /* 0-1 has a record in flight: opening 0-2 may not close it */
     cr_assert_eq(bgn_send(n, 0, 1, (const uint8_t *)"\x01", 1), 0);
     cr_assert_eq(bgn_send(n, 0, 2, (const uint8_t *)"\x01", 1), 0);
@@ -130,16 +133,18 @@ Test(bench_gcnet, bad_arguments_fail)
 {
     struct event_base *base = event_base_new();
     struct got g = {0};
-    bgn_net *n = bgn_new(base, 2, 4, on_rec, &g);
+    bgn_net *n, *none;
     static uint8_t huge[GC_WIRE_MAX + 1];
 
+    cr_assert_eq(bgn_new(base, 2, 4, on_rec, &g, &n), BGN_OK);
     cr_assert_eq(bgn_reach(n, 0, 0), -1, "a peer does not pair with itself");
     cr_assert_eq(bgn_reach(n, 0, 2), -1);
     cr_assert_eq(bgn_reach(n, -1, 1), -1);
     cr_assert_eq(bgn_send(n, 0, 1, huge, sizeof huge), -1);
     cr_assert_eq(bgn_get_stats(n).failed, 1);
     cr_assert_eq(bgn_get_stats(n).opened, 0);
-    cr_assert_null(bgn_new(base, 0, 4, on_rec, &g));
+    cr_assert_eq(bgn_new(base, 0, 4, on_rec, &g, &none), BGN_EINVAL);
+    cr_assert_null(none);
     bgn_free(n);
     bgn_free(NULL);
     event_base_free(base);

@@ -1175,8 +1175,8 @@ static void fi_fixture_init(struct fi_fixture *f)
     struct fi_encoder_options o = {.vocab = fi_vocab_xmpp()};
 
     world_init();
-    f->fctx = fi_ctx_new(NULL, NULL);
-    f->enc = fi_encoder_new(f->fctx, &o);
+    cr_assert_eq(fi_ctx_new(NULL, NULL, &f->fctx), 0);
+    cr_assert_eq(fi_encoder_new(f->fctx, &o, &f->enc), 0);
     cr_assert_eq(e2e_fi_dec_new(W.ctx, f->fctx, &f->dec), 0);
 }
 

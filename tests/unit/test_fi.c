@@ -74,10 +74,13 @@ Test(fi, reference_vectors_every_split)
         size_t n;
         char *fi = tf_slurp(tf_path(files[i].name, ".fi"), &n);
         char *want = tf_infoset_xml(files[i].xml, files[i].xml_len);
-        fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-        fi_infoset *s = fi_infoset_new(ctx);
-        fi_decoder *d = fi_decoder_new(ctx, fi_infoset_handler(), s, 0);
+        fi_ctx *ctx;
+        fi_infoset *s;
+        fi_decoder *d;
 
+        cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
+        cr_assert_eq(fi_infoset_new(ctx, &s), FI_OK);
+        cr_assert_eq(fi_decoder_new(ctx, fi_infoset_handler(), s, 0, &d), FI_OK);
         for (k = 0; fi && k <= n; k++) {
             const char *t;
             size_t tl;
@@ -107,12 +110,15 @@ Test(fi, reference_vectors_every_split)
 static uint8_t *encode(const char *xml, size_t len,
                        const struct fi_encoder_options *o, size_t *out_len)
 {
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-    fi_encoder *e = fi_encoder_new(ctx, o);
+    fi_ctx *ctx;
+    fi_encoder *e;
     const uint8_t *p;
     uint8_t *r;
-    int rc = fi_xml_to_fi(e, xml, len);
+    int rc;
 
+    cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
+    cr_assert_eq(fi_encoder_new(ctx, o, &e), FI_OK);
+    rc = fi_xml_to_fi(e, xml, len);
     cr_assert_eq(rc, FI_OK, "encode: %s", fi_strerror(rc));
     fi_encoder_output(e, &p, out_len);
     r = malloc(*out_len);
@@ -131,12 +137,14 @@ Test(fi, reset_encoder_equals_a_new_one)
     const char *b = "<message xmlns='jabber:client' to='a@b/c' type='chat'>"
                     "<body>hello</body><x xmlns='urn:y' k='v'>w</x></message>";
     char big[65536] = "<r xmlns='jabber:client'>";
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-    fi_encoder *e = fi_encoder_new(ctx, &o);
+    fi_ctx *ctx;
+    fi_encoder *e;
     size_t want_len, got_len;
     uint8_t *want = encode(b, strlen(b), &o, &want_len);
     const uint8_t *got;
 
+    cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
+    cr_assert_eq(fi_encoder_new(ctx, &o, &e), FI_OK);
     for (int i = 0; i < 600; i++)
         snprintf(big + strlen(big), sizeof big - strlen(big),
                  "<e%d xmlns='urn:n%d' a%d='v%d'>t%d</e%d>", i, i, i, i, i, i);
@@ -186,15 +194,20 @@ Test(fi, stream_mode_frames)
 {
     struct fi_encoder_options o = {.vocab = fi_vocab_xmpp(), .typed = 1,
                                    .stream = 1, .words = 1};
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-    fi_encoder *e = fi_encoder_new(ctx, &o);
-    fi_infoset *s = fi_infoset_new(ctx);
-    fi_decoder *d = fi_decoder_new(ctx, fi_infoset_handler(), s, FI_DEC_STREAM);
+    fi_ctx *ctx;
+    fi_encoder *e;
+    fi_infoset *s;
+    fi_decoder *d;
     size_t want_len = 0, i, n, pos = 0, frames = 0;
     char *want = calloc(1, 1);
     const uint8_t *p;
     const char *t;
 
+    cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
+    cr_assert_eq(fi_encoder_new(ctx, &o, &e), FI_OK);
+    cr_assert_eq(fi_infoset_new(ctx, &s), FI_OK);
+    cr_assert_eq(fi_decoder_new(ctx, fi_infoset_handler(), s, FI_DEC_STREAM, &d),
+                 FI_OK);
     cr_assert_eq(fi_encoder_start_document(e), FI_OK);
     for (i = 0; i < nfiles; i++) {
         char *w = tf_infoset_xml(files[i].xml, files[i].xml_len);
@@ -234,11 +247,13 @@ Test(fi, stream_mode_frames)
 Test(fi, stream_mode_is_smaller_than_documents)
 {
     struct fi_encoder_options o = {.vocab = fi_vocab_xmpp(), .stream = 1};
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-    fi_encoder *e = fi_encoder_new(ctx, &o);
+    fi_ctx *ctx;
+    fi_encoder *e;
     size_t i, docs = 0, xml = 0, n;
     const uint8_t *p;
 
+    cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
+    cr_assert_eq(fi_encoder_new(ctx, &o, &e), FI_OK);
     fi_encoder_start_document(e);
     for (i = 0; i < nfiles; i++) {
         size_t dn;
@@ -471,11 +486,13 @@ Test(fi, base64_payload_travels_as_octets)
     struct fi_encoder_options o = {.typed = 1};
     struct fi_handler h = {.octets = on_octets};
     struct octets_seen seen = {0};
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-    fi_decoder *d = fi_decoder_new(ctx, &h, &seen, 0);
+    fi_ctx *ctx;
+    fi_decoder *d;
     uint8_t *fi;
     size_t n;
 
+    cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
+    cr_assert_eq(fi_decoder_new(ctx, &h, &seen, 0, &d), FI_OK);
     /* 96 base64 characters of 72 octets 0xFB.. */
     snprintf(xml, sizeof xml, "<data xmlns='urn:x'>%s</data>",
              "+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7"
@@ -539,10 +556,14 @@ Test(fi, hostile_documents_fail_with_offset_and_stick)
 
     for (i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         const struct bad_case *c = &bad_cases[i];
-        fi_ctx *ctx = fi_ctx_new(NULL, &(struct fi_limits){.max_string = 1000});
-        fi_decoder *d = fi_decoder_new(ctx, NULL, NULL, 0);
-        int r = fi_decoder_feed(d, c->bytes, c->n, 1);
+        fi_ctx *ctx;
+        fi_decoder *d;
+        int r;
 
+        cr_assert_eq(fi_ctx_new(NULL, &(struct fi_limits){.max_string = 1000},
+                                &ctx), FI_OK);
+        cr_assert_eq(fi_decoder_new(ctx, NULL, NULL, 0, &d), FI_OK);
+        r = fi_decoder_feed(d, c->bytes, c->n, 1);
         cr_assert_eq(r, c->err, "%s: got %s", c->name, fi_strerror(r));
         cr_assert_eq(fi_decoder_offset(d), c->offset, "%s: offset %llu",
                      c->name, (unsigned long long)fi_decoder_offset(d));
@@ -560,9 +581,11 @@ Test(fi, every_truncation_and_mutation_is_safe)
     for (i = 0; i < nfiles; i += 4) {
         size_t n;
         uint8_t *fi = (uint8_t *)tf_slurp(tf_path(files[i].name, ".fi"), &n);
-        fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-        fi_decoder *d = fi_decoder_new(ctx, NULL, NULL, FI_DEC_JOIN_TEXT);
+        fi_ctx *ctx;
+        fi_decoder *d;
 
+        cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
+        cr_assert_eq(fi_decoder_new(ctx, NULL, NULL, FI_DEC_JOIN_TEXT, &d), FI_OK);
         for (k = 0; fi && k < n; k++) {
             static const uint8_t flips[] = {0x00, 0xFF, 0x80, 0x40, 0x3F};
             uint8_t saved = fi[k];
@@ -600,9 +623,16 @@ Test(fi, limits_are_enforced)
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t *fi = encode(cases[i].xml, strlen(cases[i].xml),
                              &(struct fi_encoder_options){0}, &n);
-        fi_ctx *ctx = fi_ctx_new(NULL, &cases[i].lim);
-        fi_decoder *d = fi_decoder_new(ctx, NULL, NULL, 0);
-        int r = d ? fi_decoder_feed(d, fi, n, 1) : FI_ELIMIT;
+        fi_ctx *ctx;
+        fi_decoder *d;
+        int r;
+
+        cr_assert_eq(fi_ctx_new(NULL, &cases[i].lim, &ctx), FI_OK);
+        r = fi_decoder_new(ctx, NULL, NULL, 0, &d);
+        if (r == FI_OK)
+            r = fi_decoder_feed(d, fi, n, 1);
+        else
+            cr_assert_null(d);
 
         cr_assert_eq(r, FI_ELIMIT, "case %zu: %s", i, fi_strerror(r));
         fi_decoder_free(d);
@@ -624,13 +654,21 @@ Test(fi, every_allocation_failure_is_an_error)
     for (k = 0;; k++) {
         struct tf_alloc st = {k, 0, 0};
         struct fi_allocator a = tf_allocator(&st);
-        fi_ctx *ctx = fi_ctx_new(&a, NULL);
-        fi_infoset *s = ctx ? fi_infoset_new(ctx) : NULL;
-        fi_decoder *d = s ? fi_decoder_new(ctx, fi_infoset_handler(), s, 0) : NULL;
-        fi_encoder *e = d ? fi_encoder_new(ctx, &(struct fi_encoder_options){
-                                                    .vocab = fi_vocab_xmpp()})
-                          : NULL;
-        int r = e ? fi_decoder_feed(d, fi, n, 1) : FI_ENOMEM;
+        fi_ctx *ctx = NULL;
+        fi_infoset *s = NULL;
+        fi_decoder *d = NULL;
+        fi_encoder *e = NULL;
+        int r = fi_ctx_new(&a, NULL, &ctx);
+
+        if (r == FI_OK)
+            r = fi_infoset_new(ctx, &s);
+        if (r == FI_OK)
+            r = fi_decoder_new(ctx, fi_infoset_handler(), s, 0, &d);
+        if (r == FI_OK)
+            r = fi_encoder_new(ctx, &(struct fi_encoder_options){
+                                        .vocab = fi_vocab_xmpp()}, &e);
+        if (r == FI_OK)
+            r = fi_decoder_feed(d, fi, n, 1);
 
         if (r == FI_OK)
             r = fi_xml_to_fi(e, f->xml, f->xml_len);
@@ -654,16 +692,19 @@ Test(fi, every_allocation_failure_is_an_error)
 
 Test(fi, custom_external_vocabulary)
 {
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-    fi_vocab *v = fi_vocab_new(ctx, "urn:test:vocab");
+    fi_ctx *ctx;
+    fi_vocab *v;
     const char *xml = "<doc xmlns='urn:t'><w>hello</w><w>hello</w></doc>";
     char *want = tf_infoset_xml(xml, strlen(xml));
-    fi_infoset *s = fi_infoset_new(ctx);
+    fi_infoset *s;
     fi_decoder *d;
     uint8_t *fi;
     size_t n;
     const char *t;
 
+    cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
+    cr_assert_eq(fi_vocab_new(ctx, "urn:test:vocab", &v), FI_OK);
+    cr_assert_eq(fi_infoset_new(ctx, &s), FI_OK);
     cr_assert_eq(fi_vocab_add(v, FI_T_NS, "urn:t", 5), FI_OK);
     cr_assert_eq(fi_vocab_add(v, FI_T_LOCAL, "doc", 3), FI_OK);
     cr_assert_eq(fi_vocab_add(v, FI_T_LOCAL, "w", 1), FI_OK);
@@ -672,11 +713,11 @@ Test(fi, custom_external_vocabulary)
     cr_assert_eq(fi_vocab_add_name(v, FI_T_ELEMENT, 0, 2, 2), FI_OK);
     cr_assert_eq(fi_vocab_add_name(v, FI_T_ELEMENT, 0, 9, 2), FI_EINDEX);
     fi = encode(xml, strlen(xml), &(struct fi_encoder_options){.vocab = v}, &n);
-    d = fi_decoder_new(ctx, fi_infoset_handler(), s, 0);
+    cr_assert_eq(fi_decoder_new(ctx, fi_infoset_handler(), s, 0, &d), FI_OK);
     cr_assert_eq(fi_decoder_feed(d, fi, n, 1), FI_EVOCAB);
     fi_decoder_free(d);
     fi_infoset_reset(s);
-    d = fi_decoder_new(ctx, fi_infoset_handler(), s, 0);
+    cr_assert_eq(fi_decoder_new(ctx, fi_infoset_handler(), s, 0, &d), FI_OK);
     cr_assert_eq(fi_decoder_add_vocab(d, v), FI_OK);
     cr_assert_eq(fi_decoder_feed(d, fi, n, 1), FI_OK);
     fi_infoset_output(s, &t, &n);
@@ -758,17 +799,19 @@ Test(fi, xmpp2_alphabets_round_trip)
         "<photo>dfdc7ffa1eb0f3279804c26e8c4afa4fbb48c9f4</photo></x>"
         "<delay xmlns='urn:xmpp:delay' stamp='2023-11-18T10:41:00.123Z'/>"
         "</presence>";
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+    fi_ctx *ctx;
     int v;
 
+    cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
     for (v = 1; v <= 2; v++) {
         struct fi_encoder_options o = {.vocab = fi_vocab_xmpp_version(v),
                                        .typed = 1};
-        fi_encoder *e = fi_encoder_new(ctx, &o);
+        fi_encoder *e;
         const uint8_t *p;
         size_t n, i, hits = 0;
         char *want = tf_infoset_xml(xml, sizeof xml - 1), *got;
 
+        cr_assert_eq(fi_encoder_new(ctx, &o, &e), FI_OK);
         cr_assert_eq(fi_xml_to_fi(e, xml, sizeof xml - 1), FI_OK);
         fi_encoder_output(e, &p, &n);
         got = tf_infoset_fi(p, n, 0, 0, NULL);
@@ -791,8 +834,9 @@ Test(fi, xmpp2_alphabets_round_trip)
 Test(fi, fi_to_xml_writer_keeps_the_infoset)
 {
     size_t i;
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+    fi_ctx *ctx;
 
+    cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
     for (i = 0; i < nfiles; i++) {
         size_t n, xl;
         char *fi = tf_slurp(tf_path(files[i].name, ".fi"), &n);
@@ -870,8 +914,8 @@ Test(fi, utf8_check_at_every_position)
                 if (good)
                     doc[8 + k] = 0xA9;
                 doc[len++] = 0xFF;
-                ctx = fi_ctx_new(NULL, NULL);
-                d = fi_decoder_new(ctx, NULL, NULL, 0);
+                cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
+                cr_assert_eq(fi_decoder_new(ctx, NULL, NULL, 0, &d), FI_OK);
                 r = fi_decoder_feed(d, doc, len, 1);
                 cr_assert_eq(r, good ? FI_OK : FI_EUTF8,
                              "n %zu k %zu good %d: %s", n, k, good,

@@ -103,11 +103,12 @@ static char *take(fi_infoset *s)
 
 char *tf_infoset_xml(const char *xml, size_t len)
 {
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-    fi_infoset *s = fi_infoset_new(ctx);
+    fi_ctx *ctx = NULL;
+    fi_infoset *s = NULL;
     char *r = NULL;
 
-    if (!fi_xml_parse(ctx, xml, len, fi_infoset_handler(), s, NULL))
+    if (!fi_ctx_new(NULL, NULL, &ctx) && !fi_infoset_new(ctx, &s) &&
+        !fi_xml_parse(ctx, xml, len, fi_infoset_handler(), s, NULL))
         r = take(s);
     fi_infoset_free(s);
     fi_ctx_free(ctx);
@@ -117,14 +118,20 @@ char *tf_infoset_xml(const char *xml, size_t len)
 char *tf_infoset_fi(const void *fi, size_t len, size_t chunk, unsigned flags,
                     int *err)
 {
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-    fi_infoset *s = fi_infoset_new(ctx);
-    fi_decoder *d = fi_decoder_new(ctx, fi_infoset_handler(), s, flags);
+    fi_ctx *ctx = NULL;
+    fi_infoset *s = NULL;
+    fi_decoder *d = NULL;
     const uint8_t *p = fi;
     size_t off = 0;
     char *r = NULL;
-    int rc = FI_MORE;
+    int rc = fi_ctx_new(NULL, NULL, &ctx);
 
+    if (rc == FI_OK)
+        rc = fi_infoset_new(ctx, &s);
+    if (rc == FI_OK)
+        rc = fi_decoder_new(ctx, fi_infoset_handler(), s, flags, &d);
+    if (rc != FI_OK)
+        goto out;
     if (!chunk)
         chunk = len ? len : 1;
     do {
@@ -136,6 +143,7 @@ char *tf_infoset_fi(const void *fi, size_t len, size_t chunk, unsigned flags,
         rc = fi_decoder_feed(d, p, 0, 1);
     if (rc == FI_OK)
         r = take(s);
+out:
     if (err)
         *err = rc;
     fi_decoder_free(d);

@@ -81,10 +81,11 @@ Test(flow, budget_split_and_fits)
 
 Test(flow, quota_rate_then_recovers)
 {
-    xm_quota *q = xm_quota_new(0, 30);
+    xm_quota *q;
     char name[32];
     int i, rc = 0;
 
+    cr_assert_eq(xm_quota_new(0, 30, &q), XM_OK);
     for (i = 0; i < 100 && rc == XM_QUOTA_OK; i++) {
         snprintf(name, sizeof name, "r%d", i);
         rc = xm_quota_create(q, "m@x", name, 1000);
@@ -100,8 +101,9 @@ Test(flow, quota_rate_then_recovers)
 
 Test(flow, quota_held_and_given_back)
 {
-    xm_quota *q = xm_quota_new(3, 0);
+    xm_quota *q;
 
+    cr_assert_eq(xm_quota_new(3, 0, &q), XM_OK);
     cr_expect_eq(xm_quota_create(q, "m@x", "a", 0), XM_QUOTA_OK);
     cr_expect_eq(xm_quota_create(q, "m@x", "b", 0), XM_QUOTA_OK);
     cr_expect_eq(xm_quota_create(q, "m@x", "c", 0), XM_QUOTA_OK);
@@ -116,9 +118,10 @@ Test(flow, quota_held_and_given_back)
 
 Test(flow, quota_forgets_idle_creators)
 {
-    xm_quota *q = xm_quota_new(10, 60);
+    xm_quota *q;
     char jid[32], room[32];
 
+    cr_assert_eq(xm_quota_new(10, 60, &q), XM_OK);
     for (int i = 0; i < 5000; i++) {
         snprintf(jid, sizeof jid, "anon%d@x", i);
         snprintf(room, sizeof room, "room%d", i);
@@ -192,8 +195,10 @@ static xm_service *service(uint32_t per_jid, uint32_t per_min)
         .rooms_per_jid = per_jid, .rooms_per_min = per_min,
         .queued = queue_len};
     char err[256];
-    xm_service *s = xm_service_new(&c, &out, err, sizeof err);
+    xm_service *s;
 
+    cr_assert_eq(xm_service_new(&c, &out, err, sizeof err, &s), XM_OK, "%s",
+                 err);
     cr_assert(s, "%s", err);
     return s;
 }

@@ -33,8 +33,10 @@ static xm_service *room(unsigned n, const char *fields)
                                   .max_stanza_bytes = 4096, .now_ms = xmt_now,
                                   .seed = 3};
     char err[256];
-    xm_service *s = xm_service_new(&c, &xmt_out, err, sizeof err);
+    xm_service *s;
 
+    cr_assert_eq(xm_service_new(&c, &xmt_out, err, sizeof err, &s), XM_OK,
+                 "%s", err);
     cr_assert_not_null(s, "%s", err);
     for (unsigned i = 0; i < n; i++) {
         xmt_feed(s, "<presence from='p%u@test/r' to='r@" DOMAIN "/p%u'>"

@@ -80,8 +80,8 @@ static void setup(void)
 
     base = event_base_new();
     cr_assert(base);
-    tables.service = xm_stats_new();
-    tables.room = xm_stats_new();
+    cr_assert_eq(xm_stats_new(&tables.service), XM_STATS_OK);
+    cr_assert_eq(xm_stats_new(&tables.room), XM_STATS_OK);
     xm_stats_add(tables.service, "presence", XM_IN, 5, 500);
     xm_stats_add(tables.service, "iq:urn:xmpp:ping:get", XM_OUT, 2, 80);
     xm_stats_add(tables.room, "message", XM_OUT, 7, 700);

@@ -54,8 +54,10 @@ static xm_service *boot(void)
                                   .max_stanza_bytes = 8192, .data_dir = dir,
                                   .now_ms = xmt_now, .seed = xmt_clock};
     char err[256];
-    xm_service *s = xm_service_new(&c, &xmt_out, err, sizeof err);
+    xm_service *s;
 
+    cr_assert_eq(xm_service_new(&c, &xmt_out, err, sizeof err, &s), XM_OK,
+                 "%s", err);
     cr_assert_not_null(s, "%s", err);
     return s;
 }

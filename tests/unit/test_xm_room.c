@@ -72,8 +72,10 @@ static xm_service *service_grace(const char *data_dir, uint64_t grace_ms)
         .admins = admins, .data_dir = data_dir, .now_ms = now, .seed = 7,
         .link_grace_ms = grace_ms};
     char err[256];
-    xm_service *s = xm_service_new(&c, &out, err, sizeof err);
+    xm_service *s;
 
+    cr_assert_eq(xm_service_new(&c, &out, err, sizeof err, &s), XM_OK, "%s",
+                 err);
     cr_assert(s, "%s", err);
     return s;
 }

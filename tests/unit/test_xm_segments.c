@@ -42,7 +42,8 @@ static void setup(uint32_t members, const struct xm_seg_config *over)
     NS = 0;
     refuse = 0;
     cr_assert_eq(vm_tapbcast_new(NULL, &V), VM_OK);
-    cr_assert_not_null(D = xm_seg_new(&c, V));
+    cr_assert_eq(xm_seg_new(&c, V, &D), XM_SEG_OK);
+    cr_assert_not_null(D);
     for (vm_id i = 0; i < members; i++) {
         vm_params p = {.segment = xm_seg_fresh(D)};
         cr_assert_eq(vm_join(V, i, &p), VM_OK);
@@ -73,12 +74,15 @@ TestSuite(xm_seg, .fini = teardown, .timeout = 300);
 
 Test(xm_seg, fresh_segments_are_unused_ids)
 {
+    xm_segments *none;
+
     setup(3, NULL);
     cr_assert_eq(vm_tapbcast_segments(V), 3);
     cr_assert_neq(seg(0), seg(1));
     cr_assert_neq(seg(1), seg(2));
-    cr_assert_eq(xm_seg_new(&(struct xm_seg_config){.send = on_send},
-                            NULL), NULL);
+    cr_assert_eq(xm_seg_new(&(struct xm_seg_config){.send = on_send}, NULL,
+                            &none), XM_SEG_EINVAL);
+    cr_assert_null(none);
 }
 
 Test(xm_seg, probes_go_between_representatives_within_the_bound)

@@ -85,9 +85,10 @@ Test(xm_stats, overlong_kind_is_other)
 
 Test(xm_stats, counting_and_totals)
 {
-    xm_stats *s = xm_stats_new();
+    xm_stats *s;
     struct xm_counter c, t;
 
+    cr_assert_eq(xm_stats_new(&s), XM_STATS_OK);
     cr_assert(s);
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         xmpp_stanza_t *st = parse(kinds[i].xml);
@@ -133,9 +134,10 @@ Test(xm_stats, walk_is_sorted_and_stoppable)
 {
     static const char *const in[] = {"message", "iq:b:get", "presence",
                                      "iq:a:set", "iq:a:get", "message"};
-    xm_stats *s = xm_stats_new();
+    xm_stats *s;
     struct walk w = {.stop_at = -1};
 
+    cr_assert_eq(xm_stats_new(&s), XM_STATS_OK);
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
         xm_stats_add(s, in[i], XM_IN, 1, 1);
     cr_assert_eq(xm_stats_each(s, collect, &w), 0);
@@ -154,10 +156,11 @@ Test(xm_stats, walk_is_sorted_and_stoppable)
 
 Test(xm_stats, many_kinds_grow_then_cap_at_other)
 {
-    xm_stats *s = xm_stats_new();
+    xm_stats *s;
     struct xm_counter c, t;
     char kind[32];
 
+    cr_assert_eq(xm_stats_new(&s), XM_STATS_OK);
     for (int i = 0; i < 1000; i++) {
         snprintf(kind, sizeof kind, "iq:ns%04d:get", i);
         xm_stats_add(s, kind, XM_OUT, 1, 3);
@@ -204,9 +207,10 @@ static void expect_el(xmpp_stanza_t *el, const char *name, const char *kind,
 
 Test(xm_stats, stanza_shape)
 {
-    xm_stats *s = xm_stats_new();
+    xm_stats *s;
     xmpp_stanza_t *st, *c;
 
+    cr_assert_eq(xm_stats_new(&s), XM_STATS_OK);
     xm_stats_add(s, "presence", XM_IN, 3, 300);
     xm_stats_add(s, "message", XM_OUT, 2, 20);
     st = xm_stats_to_stanza(s, ctx);
@@ -244,12 +248,13 @@ static int same_as_other(void *arg, const struct xm_counter *c)
 
 Test(xm_stats, stanza_round_trip)
 {
-    xm_stats *s = xm_stats_new(), *back;
+    xm_stats *s, *back;
     struct pair p = {NULL, 0};
     xmpp_stanza_t *st, *reparsed;
     char *text;
     double age = -1;
 
+    cr_assert_eq(xm_stats_new(&s), XM_STATS_OK);
     xm_stats_add(s, "presence", XM_IN, 3, 300);
     xm_stats_add(s, "iq:a\"<&>'b:get", XM_OUT, UINT64_MAX, UINT64_MAX - 1);
     xm_stats_add(s, "other", XM_IN, 1, 1);

@@ -83,9 +83,10 @@ static int feed(xs_parser *p, const char *text, size_t chunk)
 static int parse(const char *text, size_t chunk, struct seen *s,
                  const struct xs_limits *lim, xs_parser **out)
 {
-    xs_parser *p = xs_parser_new(ctx, lim, &cb, s);
+    xs_parser *p;
     int r;
 
+    cr_assert_eq(xs_parser_new(ctx, lim, &cb, s, &p), XS_OK);
     cr_assert(p);
     memset(s, 0, sizeof *s);
     r = feed(p, text, chunk);
@@ -465,9 +466,10 @@ static void rejected_then_next(const char *in, size_t chunk,
                                const struct xs_limits *lim, int code)
 {
     struct rejects r;
-    xs_parser *p = xs_parser_new(ctx, lim, &rcb, &r);
+    xs_parser *p;
     size_t len = strlen(in), stanza = len - strlen(HDR) - strlen(NEXT);
 
+    cr_assert_eq(xs_parser_new(ctx, lim, &rcb, &r, &p), XS_OK);
     cr_assert(p);
     memset(&r, 0, sizeof r);
     cr_assert_eq(feed(p, in, chunk), XS_OK, "chunk %zu: %s", chunk,
@@ -577,8 +579,9 @@ Test(xs_parser, a_top_level_tag_over_a_limit_is_rejected)
                         " type='groupchat'";
     struct xs_limits lim = {.max_attrs = 8};
     struct rejects r;
-    xs_parser *p = xs_parser_new(ctx, &lim, &rcb, &r);
+    xs_parser *p;
 
+    cr_assert_eq(xs_parser_new(ctx, &lim, &rcb, &r, &p), XS_OK);
     for (int i = 0; i < 20; i++)
         snprintf(in + strlen(in), sizeof in - strlen(in), " a%d='v'", i);
     strcat(in, "><body>x</body></message>" NEXT);
@@ -598,8 +601,9 @@ Test(xs_parser, rejections_do_not_disturb_the_stanzas_around_them)
     char *in = hostile(100, "<a>", "", "</a>"), *twice;
     size_t hdr = strlen(HDR);
     struct rejects r;
-    xs_parser *p = xs_parser_new(ctx, NULL, &rcb, &r);
+    xs_parser *p;
 
+    cr_assert_eq(xs_parser_new(ctx, NULL, &rcb, &r, &p), XS_OK);
     twice = malloc(2 * strlen(in) + 1);
     strcpy(twice, in);
     strcat(twice, in + hdr);
@@ -621,8 +625,9 @@ Test(xs_parser, what_cannot_be_skipped_fails_the_stream)
     struct xs_limits tag = {.max_stanza_bytes = 100, .max_skip_bytes = 2000};
     char *in = hostile(1500, "<a>", "", "</a>"), *text = malloc(5001);
     struct rejects r;
-    xs_parser *p = xs_parser_new(ctx, &deep, &rcb, &r);
+    xs_parser *p;
 
+    cr_assert_eq(xs_parser_new(ctx, &deep, &rcb, &r, &p), XS_OK);
     memset(&r, 0, sizeof r);
     cr_expect_eq(feed(p, in, 100), XS_ETOODEEP);
     cr_expect_eq(r.n, 0);
@@ -631,14 +636,14 @@ Test(xs_parser, what_cannot_be_skipped_fails_the_stream)
     memset(text, 'x', 5000);
     text[5000] = '\0';
     in = hostile(1, "<a v='", text, "'/>");
-    p = xs_parser_new(ctx, &tag, &rcb, &r);
+    cr_assert_eq(xs_parser_new(ctx, &tag, &rcb, &r, &p), XS_OK);
     cr_expect_eq(feed(p, in, 100), XS_ETOOBIG);
     cr_expect(strstr(xs_parser_error_text(p), "unfinished"), "%s", xs_parser_error_text(p));
     xs_parser_free(p);
     free(in);
     free(text);
     in = hostile(100, "<a>", "<b></c>", "</a>");
-    p = xs_parser_new(ctx, NULL, &rcb, &r);
+    cr_assert_eq(xs_parser_new(ctx, NULL, &rcb, &r, &p), XS_OK);
     cr_expect_eq(feed(p, in, 50), XS_ESYNTAX);
     xs_parser_free(p);
     free(in);

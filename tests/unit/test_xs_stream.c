@@ -46,7 +46,7 @@ static void setup(void)
     evutil_make_socket_nonblocking(sv[0]);
     evutil_make_socket_nonblocking(sv[1]);
     bev = bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE);
-    st = xs_stream_new(ctx, bev, &lim, &cb, NULL);
+    cr_assert_eq(xs_stream_new(ctx, bev, &lim, &cb, NULL, &st), XS_OK);
     cr_assert(st);
     peer = sv[1];
     stanzas = 0;

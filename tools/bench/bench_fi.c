@@ -247,9 +247,11 @@ struct sizes {
 
 static void size_docs(fi_ctx *ctx, struct doc *d, size_t n, struct sizes *s)
 {
-    fi_encoder *e = fi_encoder_new(ctx, NULL);
+    fi_encoder *e;
     size_t i;
 
+    if (fi_encoder_new(ctx, NULL, &e))
+        abort();
     for (i = 0; i < n; i++) {
         const uint8_t *p;
         fi_encoder_reset(e);
@@ -267,10 +269,12 @@ static void size_docs(fi_ctx *ctx, struct doc *d, size_t n, struct sizes *s)
 static void size_stream(fi_ctx *ctx, const struct doc *d, size_t n,
                         const struct fi_encoder_options *o, struct sizes *s)
 {
-    fi_encoder *e = fi_encoder_new(ctx, o);
+    fi_encoder *e;
     size_t i, len;
     const uint8_t *p;
 
+    if (fi_encoder_new(ctx, o, &e))
+        abort();
     fi_encoder_start_document(e);
     fi_encoder_output(e, &p, &len);
     s->fi[NKINDS - 1] += len;
@@ -838,7 +842,8 @@ int bench_fi(int argc, char **argv)
     }
     for (k = 0; k < n; k++)
         xml_total += d[k].len;
-    ctx = fi_ctx_new(NULL, NULL);
+    if (fi_ctx_new(NULL, NULL, &ctx))
+        abort();
     size_docs(ctx, d, n, &per_doc);
     size_stream(ctx, d, n, &(struct fi_encoder_options){.stream = 1}, &stream);
     size_stream(ctx, d, n, xmpp_stream_options(), &stream_voc);
@@ -849,8 +854,8 @@ int bench_fi(int argc, char **argv)
     for (k = 0; k < n; k++)
         if (fi_xml_parse(ctx, d[k].xml, d[k].len, &recorder, &recs[k], NULL))
             abort();
-    dd = fi_decoder_new(ctx, &nop, NULL, 0);
-    ep.e = fi_encoder_new(ctx, NULL);
+    fi_decoder_new(ctx, &nop, NULL, 0, &dd);
+    fi_encoder_new(ctx, NULL, &ep.e);
     ep.recs = recs;
     xp = XML_ParserCreate(NULL);
     xpns = XML_ParserCreateNS(NULL, '\x01');

@@ -246,21 +246,26 @@ static struct bufferevent *end_of(bgn_net *n, int a, int b)
 
 /* ---- the interface --------------------------------------------------------- */
 
-bgn_net *bgn_new(struct event_base *base, int npeers, int per_peer,
-                 bgn_recv_fn fn, void *ud)
+int bgn_new(struct event_base *base, int npeers, int per_peer,
+            bgn_recv_fn fn, void *ud, bgn_net **out)
 {
-    bgn_net *n = calloc(1, sizeof *n);
+    bgn_net *n;
 
-    if (!n || npeers <= 0 || !(n->t = calloc((size_t)npeers, sizeof *n->t))) {
+    *out = NULL;
+    if (npeers <= 0)
+        return BGN_EINVAL;
+    n = calloc(1, sizeof *n);
+    if (!n || !(n->t = calloc((size_t)npeers, sizeof *n->t))) {
         free(n);
-        return NULL;
+        return BGN_ENOMEM;
     }
     n->base = base;
     n->npeers = npeers;
     n->per_peer = per_peer > 0 ? per_peer : 8;
     n->fn = fn;
     n->ud = ud;
-    return n;
+    *out = n;
+    return BGN_OK;
 }
 
 void bgn_free(bgn_net *n)

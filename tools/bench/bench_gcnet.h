@@ -37,9 +37,12 @@ struct bgn_stats {
     uint64_t open;      /* pairs open now */
 };
 
-/* Peers are 0..npeers-1.  NULL when out of memory. */
-bgn_net *bgn_new(struct event_base *base, int npeers, int per_peer,
-                 bgn_recv_fn fn, void *ud);
+enum bgn_result { BGN_OK = 0, BGN_ENOMEM = -1, BGN_EINVAL = -2 };
+
+/* Peers are 0..npeers-1.  Returns BGN_OK and sets *out, or with *out
+ * NULL: BGN_EINVAL when npeers < 1, BGN_ENOMEM when out of memory. */
+int bgn_new(struct event_base *base, int npeers, int per_peer,
+            bgn_recv_fn fn, void *ud, bgn_net **out);
 /* Closes every pair. */
 void bgn_free(bgn_net *n);
 

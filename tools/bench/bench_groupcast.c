@@ -1004,11 +1004,12 @@ static int run_system(const struct opts *o, enum sys sys, long nofile,
     /* each member holds at most this many socket pairs (2 descriptors
      * each), so the pairs fit beside the XMPP sockets */
     int per_peer = (int)((nofile - top - 256) / (top > 0 ? top : 1));
-    b.pool = bp_pool_new(base, &(struct bp_config){
-                                   .host = hs_server_host(b.bs.srv),
-                                   .port = hs_server_c2s_port(b.bs.srv),
-                                   .domain = hs_server_anon_domain(b.bs.srv)});
-    b.net = bgn_new(base, top, per_peer < 32 ? per_peer : 32, on_record, &b);
+    bp_pool_new(base, &(struct bp_config){
+                          .host = hs_server_host(b.bs.srv),
+                          .port = hs_server_c2s_port(b.bs.srv),
+                          .domain = hs_server_anon_domain(b.bs.srv)},
+                &b.pool);
+    bgn_new(base, top, per_peer < 32 ? per_peer : 32, on_record, &b, &b.net);
     if (!b.pool || !b.net || alloc_points(&b) < 0 || per_peer < 4) {
         fprintf(stderr, "[%s] out of memory or descriptors\n", b.name);
         rc = -1;

@@ -378,12 +378,12 @@ static int run_system(const struct opts *o, int sys, long nofile,
         snprintf(r.extra, sizeof r.extra,
                  "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='rbt' "
                  "view-size='3'/>");
-    r.pool = bp_pool_new(base, &(struct bp_config){
-                                   .host = hs_server_host(bs.srv),
-                                   .port = hs_server_c2s_port(bs.srv),
-                                   .domain = hs_server_anon_domain(bs.srv),
-                                   .max_in_flight = o->in_flight});
-    if (!r.pool) {
+    if (bp_pool_new(base, &(struct bp_config){
+                              .host = hs_server_host(bs.srv),
+                              .port = hs_server_c2s_port(bs.srv),
+                              .domain = hs_server_anon_domain(bs.srv),
+                              .max_in_flight = o->in_flight},
+                    &r.pool) != BP_OK) {
         rc = -1;
         goto out;
     }

@@ -458,13 +458,15 @@ static void on_tick(evutil_socket_t fd, short what, void *ud)
 
 /* ---- pool -------------------------------------------------------------- */
 
-bp_pool *bp_pool_new(struct event_base *base, const struct bp_config *cfg)
+int bp_pool_new(struct event_base *base, const struct bp_config *cfg,
+                bp_pool **out)
 {
     bp_pool *pool = calloc(1, sizeof *pool);
     struct timeval tv = {0, 20000};
 
+    *out = NULL;
     if (!pool)
-        return NULL;
+        return BP_ENOMEM;
     pool->base = base;
     pool->cfg = *cfg;
     if (pool->cfg.max_in_flight <= 0)
@@ -477,19 +479,23 @@ bp_pool *bp_pool_new(struct event_base *base, const struct bp_config *cfg)
              cfg->domain ? cfg->domain : "anon.localhost");
     pool->addr.sin_family = AF_INET;
     pool->addr.sin_port = htons((uint16_t)cfg->port);
-    if (inet_pton(AF_INET, pool->host, &pool->addr.sin_addr) != 1 ||
-        !(pool->ctx = xmpp_ctx_new(NULL, NULL))) {
+    if (inet_pton(AF_INET, pool->host, &pool->addr.sin_addr) != 1) {
         free(pool);
-        return NULL;
+        return BP_EINVAL;
+    }
+    if (!(pool->ctx = xmpp_ctx_new(NULL, NULL))) {
+        free(pool);
+        return BP_ENOMEM;
     }
     if (base) {
         pool->tick = event_new(base, -1, EV_PERSIST, on_tick, pool);
         if (!pool->tick || event_add(pool->tick, &tv) < 0) {
             bp_pool_free(pool);
-            return NULL;
+            return BP_ENOMEM;
         }
     }
-    return pool;
+    *out = pool;
+    return BP_OK;
 }
 
 void bp_pool_free(bp_pool *pool)
@@ -533,8 +539,7 @@ static bp_peer *new_peer(bp_pool *pool)
     if (!p)
         return NULL;
     p->pool = pool;
-    p->parser = xs_parser_new(pool->ctx, NULL, &cb, p);
-    if (!p->parser) {
+    if (xs_parser_new(pool->ctx, NULL, &cb, p, &p->parser) != XS_OK) {
         free(p);
         return NULL;
     }
@@ -681,10 +686,10 @@ bp_peer *bp_peer_new_detached(const struct bp_config *cfg,
                                            size_t len),
                               void *ud)
 {
-    bp_pool *pool = bp_pool_new(NULL, cfg);
+    bp_pool *pool;
     bp_peer *p;
 
-    if (!pool)
+    if (bp_pool_new(NULL, cfg, &pool) != BP_OK)
         return NULL;
     pool->cap = 1;
     pool->peers = malloc(sizeof *pool->peers);

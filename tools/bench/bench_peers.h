@@ -60,8 +60,13 @@ struct bp_counters {
     uint64_t presences;
 };
 
-/* A pool of peers on base.  NULL when out of memory. */
-bp_pool *bp_pool_new(struct event_base *base, const struct bp_config *cfg);
+enum bp_result { BP_OK = 0, BP_ENOMEM = -1, BP_EINVAL = -2 };
+
+/* A pool of peers on base.  Returns BP_OK and sets *out, or with *out
+ * NULL: BP_EINVAL when the host is not an IPv4 address, BP_ENOMEM when
+ * out of memory. */
+int bp_pool_new(struct event_base *base, const struct bp_config *cfg,
+                bp_pool **out);
 /* Closes every connection and frees the peers. */
 void bp_pool_free(bp_pool *pool);
 

@@ -168,22 +168,23 @@ static void name_all(hs_netns *ns)
     }
 }
 
-hs_netns *hs_netns_new(int n, char *err, size_t errlen)
+int hs_netns_new(int n, char *err, size_t errlen, hs_netns **out)
 {
     hs_netns *ns;
 
+    *out = NULL;
     if (n < 1 || n > HS_NETNS_MAX) {
         snprintf(err, errlen, "1 to %d segments, not %d", HS_NETNS_MAX, n);
-        return NULL;
+        return HS_NETNS_EINVAL;
     }
     if (geteuid() != 0 || access(IP, X_OK) != 0) {
         snprintf(err, errlen, "network segments need root and %s "
                  "(apt-get install iproute2)", IP);
-        return NULL;
+        return HS_NETNS_EPERM;
     }
     if (!(ns = calloc(1, sizeof *ns))) {
         snprintf(err, errlen, "out of memory");
-        return NULL;
+        return HS_NETNS_ENOMEM;
     }
     ns->n = n;
     for (int i = 0; i <= HS_NETNS_MAX; i++)
@@ -199,10 +200,11 @@ hs_netns *hs_netns_new(int n, char *err, size_t errlen)
             goto fail;
     if (open_fds(ns, err, errlen) < 0 || no_forwarding(ns, err, errlen) < 0)
         goto fail;
-    return ns;
+    *out = ns;
+    return HS_NETNS_OK;
 fail:
     hs_netns_free(ns);
-    return NULL;
+    return HS_NETNS_ESYS;
 }
 
 void hs_netns_free(hs_netns *ns)

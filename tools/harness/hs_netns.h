@@ -19,7 +19,7 @@
  * hs_netns_call() runs a function in a fresh thread inside a namespace.  The namespaces are
  * removed by hs_netns_free(), or by a supervisor (hs_proc) if the test
  * dies first.  Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) and iproute2's
- * ip; hs_netns_new says so when it cannot. */
+ * ip; hs_netns_new says so (HS_NETNS_EPERM) when it cannot. */
 #ifndef TOOLS_HARNESS_HS_NETNS_H
 #define TOOLS_HARNESS_HS_NETNS_H
 
@@ -29,9 +29,19 @@ typedef struct hs_netns hs_netns;
 
 #define HS_NETNS_MAX 16
 
-/* Builds the core and n segments (1..HS_NETNS_MAX).  NULL with a reason
- * in err (not root, no ip, a command that failed and what it said). */
-hs_netns *hs_netns_new(int n, char *err, size_t errlen);
+enum hs_netns_result {
+    HS_NETNS_OK = 0,
+    HS_NETNS_ENOMEM = -1,
+    HS_NETNS_EINVAL = -2, /* n out of range */
+    HS_NETNS_EPERM = -3,  /* not root, or no ip */
+    HS_NETNS_ESYS = -4,   /* a command or system call failed */
+};
+
+/* Builds the core and n segments (1..HS_NETNS_MAX).  Returns HS_NETNS_OK
+ * and sets *out, or a negative HS_NETNS_E* code with *out NULL and a
+ * reason in err (not root, no ip, a command that failed and what it
+ * said). */
+int hs_netns_new(int n, char *err, size_t errlen, hs_netns **out);
 
 /* Removes the namespaces and frees.  Threads still inside one keep it
  * alive until they leave.  NULL is a no-op. */

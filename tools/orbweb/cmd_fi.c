@@ -115,14 +115,16 @@ static int parse_opts(int argc, char **argv, struct fi_opts *o)
 
 static int do_encode(const struct fi_opts *o)
 {
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-    fi_encoder *e = fi_encoder_new(ctx, &o->enc);
+    fi_ctx *ctx = NULL;
+    fi_encoder *e = NULL;
     size_t n;
     char *xml = slurp(o->in, &n);
     const uint8_t *p;
     size_t pn;
     int r = 1, rc;
 
+    if (fi_ctx_new(NULL, NULL, &ctx) == FI_OK)
+        fi_encoder_new(ctx, &o->enc, &e);
     if (xml && e) {
         rc = fi_xml_to_fi(e, xml, n);
         if (rc) {
@@ -140,12 +142,13 @@ static int do_encode(const struct fi_opts *o)
 
 static int do_decode(const struct fi_opts *o)
 {
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+    fi_ctx *ctx;
     size_t n, xl;
     char *fi = slurp(o->in, &n), *xml = NULL;
     uint64_t off = 0;
     int r = 1, rc;
 
+    fi_ctx_new(NULL, NULL, &ctx);
     if (fi && ctx) {
         rc = fi_fi_to_xml(ctx, NULL, fi, n, &xml, &xl, &off);
         if (rc)
@@ -380,13 +383,14 @@ static int do_dump(const struct fi_opts *o)
         .octets = d_octets, .ref = d_ref,
     };
     struct dumper u = {0};
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
+    fi_ctx *ctx = NULL;
     size_t n;
     char *fi = slurp(o->in, &n);
     int rc = FI_ENOMEM, framed = fi && is_framed((const uint8_t *)fi, n);
     uint64_t off = 0;
 
-    u.d = fi_decoder_new(ctx, &h, &u, framed ? FI_DEC_STREAM : 0);
+    if (fi_ctx_new(NULL, NULL, &ctx) == FI_OK)
+        fi_decoder_new(ctx, &h, &u, framed ? FI_DEC_STREAM : 0, &u.d);
     if (fi && u.d && framed)
         rc = dump_frames(&u, (const uint8_t *)fi, n, &off);
     else if (fi && u.d) {
@@ -406,22 +410,26 @@ static int do_dump(const struct fi_opts *o)
 
 static int do_infoset(const struct fi_opts *o)
 {
-    fi_ctx *ctx = fi_ctx_new(NULL, NULL);
-    fi_infoset *s = fi_infoset_new(ctx);
+    fi_ctx *ctx = NULL;
+    fi_infoset *s = NULL;
     size_t n, l = strlen(o->in), tl;
     char *data = slurp(o->in, &n);
     const char *t;
     int rc = FI_ENOMEM;
 
-    if (data && l > 4 && !strcmp(o->in + l - 4, ".xml")) {
+    if (fi_ctx_new(NULL, NULL, &ctx) == FI_OK)
+        fi_infoset_new(ctx, &s);
+    if (s && data && l > 4 && !strcmp(o->in + l - 4, ".xml")) {
         size_t line = 0;
         rc = fi_xml_parse(ctx, data, n, fi_infoset_handler(), s, &line);
         if (rc)
             fprintf(stderr, "orbweb fi: %s:%zu: %s\n", o->in, line,
                     fi_strerror(rc));
-    } else if (data) {
-        fi_decoder *d = fi_decoder_new(ctx, fi_infoset_handler(), s, 0);
-        rc = d ? fi_decoder_feed(d, data, n, 1) : FI_ENOMEM;
+    } else if (s && data) {
+        fi_decoder *d;
+        rc = fi_decoder_new(ctx, fi_infoset_handler(), s, 0, &d);
+        if (!rc)
+            rc = fi_decoder_feed(d, data, n, 1);
         if (rc)
             fprintf(stderr, "orbweb fi: %s: %s at byte %" PRIu64 "\n", o->in,
                     fi_strerror(rc), d ? fi_decoder_offset(d) : 0);

@@ -934,7 +934,7 @@ int cli_swarm(int argc, char **argv)
     cfg.domain = o.domain;
     cfg.max_in_flight = o.max_in_flight;
     if (!s || !base || !(s->sp = calloc((size_t)o.peers, sizeof *s->sp)) ||
-        !(s->pool = bp_pool_new(base, &cfg))) {
+        bp_pool_new(base, &cfg, &s->pool) != BP_OK) {
         fprintf(stderr, "%s: out of memory\n", CMD);
         rc = 1;
         goto out;
