@@ -128,13 +128,13 @@ int xm_quota_create(xm_quota *q, const char *bare, const char *room,
     struct creator *c = creator_get(q, bare, now_ms);
 
     if (!c)
-        return XM_QUOTA_NOMEM;
+        return XM_QUOTA_ENOMEM;
     if (q->per_jid && c->held >= q->per_jid)
-        return XM_QUOTA_HELD;
+        return XM_QUOTA_EHELD;
     if (!xm_bucket_take(&c->rate, 1.0, rate_per_s(q), q->per_min, now_ms))
-        return XM_QUOTA_RATE;
+        return XM_QUOTA_ERATE;
     if (xm_map_put(q->rooms, room, c) < 0)
-        return XM_QUOTA_NOMEM;
+        return XM_QUOTA_ENOMEM;
     c->held++;
     return XM_QUOTA_OK;
 }

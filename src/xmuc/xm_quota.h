@@ -20,9 +20,9 @@ typedef struct xm_quota xm_quota;
 /* Results of xm_quota_create. */
 enum {
     XM_QUOTA_OK = 0,
-    XM_QUOTA_RATE = -1,  /* creating rooms faster than per_min */
-    XM_QUOTA_HELD = -2,  /* already holds per_jid rooms */
-    XM_QUOTA_NOMEM = -3,
+    XM_QUOTA_ERATE = -1,  /* creating rooms faster than per_min */
+    XM_QUOTA_EHELD = -2,  /* already holds per_jid rooms */
+    XM_QUOTA_ENOMEM = -3,
 };
 
 /* per_jid: rooms a JID may hold (0: no quota); per_min: creations per

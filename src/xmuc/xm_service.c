@@ -494,12 +494,12 @@ static const char *creation_refusal(xm_service *s, const char *bare,
     if (is_admin(s, bare))
         return NULL;
     rc = xm_quota_create(s->quota, bare, node, now_of(s));
-    if (rc == XM_QUOTA_HELD) {
+    if (rc == XM_QUOTA_EHELD) {
         *etype = "cancel";
         *text = "you already hold as many rooms as one user may";
         return "policy-violation";
     }
-    if (rc == XM_QUOTA_RATE)
+    if (rc == XM_QUOTA_ERATE)
         *text = "you are creating rooms too fast; slow down";
     return rc == XM_QUOTA_OK ? NULL : "resource-constraint";
 }

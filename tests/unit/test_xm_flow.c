@@ -90,7 +90,7 @@ Test(flow, quota_rate_then_recovers)
         snprintf(name, sizeof name, "r%d", i);
         rc = xm_quota_create(q, "m@x", name, 1000);
     }
-    cr_expect_eq(rc, XM_QUOTA_RATE);
+    cr_expect_eq(rc, XM_QUOTA_ERATE);
     cr_expect_eq(i, 31, "30 at once, the 31st refused (got %d)", i);
     cr_expect_eq(xm_quota_create(q, "other@x", "o1", 1000), XM_QUOTA_OK,
                  "another JID is not slowed");
@@ -107,7 +107,7 @@ Test(flow, quota_held_and_given_back)
     cr_expect_eq(xm_quota_create(q, "m@x", "a", 0), XM_QUOTA_OK);
     cr_expect_eq(xm_quota_create(q, "m@x", "b", 0), XM_QUOTA_OK);
     cr_expect_eq(xm_quota_create(q, "m@x", "c", 0), XM_QUOTA_OK);
-    cr_expect_eq(xm_quota_create(q, "m@x", "d", 0), XM_QUOTA_HELD);
+    cr_expect_eq(xm_quota_create(q, "m@x", "d", 0), XM_QUOTA_EHELD);
     cr_expect_eq(xm_quota_held(q, "m@x"), 3);
     xm_quota_gone(q, "b");
     xm_quota_gone(q, "unknown");
