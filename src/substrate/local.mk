@@ -1,7 +1,10 @@
 # src/substrate/local.mk -- liborbweb proper (prefix ob_, internals obi_).
 #
 # libob.la is the client library's core (connection, rooms, the relayed
-# transport), linked into liborbweb; orbweb.h is its public header.
+# transport), linked into liborbweb; orbweb.h is its public header.  Its
+# modules are layered (docs in each *_internal.h): client -> groupcast ->
+# room, direct -> relay -> core -> parse; tools/layers checks that no
+# include runs back up (tests/layers, below).
 # Tests: tests/unit/test_ob_parse (presences and messages into events,
 # no server), tests/unit/test_ob_client (API misuse, FD_SETSIZE refusal),
 # tests/unit/test_ob_order (ordering across paths, scripted and seeded),
@@ -10,13 +13,18 @@
 
 noinst_LTLIBRARIES += src/substrate/libob.la
 src_substrate_libob_la_SOURCES = \
-	src/substrate/orbweb.h src/substrate/ob_internal.h \
-	src/substrate/ob_client.c src/substrate/ob_parse.c \
-	src/substrate/ob_room.c src/substrate/ob_relay.c \
-	src/substrate/ob_recover.c \
+	src/substrate/orbweb.h \
+	src/substrate/ob_client.c \
+	src/substrate/ob_groupcast.c src/substrate/ob_groupcast_internal.h \
+	src/substrate/ob_room.c src/substrate/ob_room_internal.h \
+	src/substrate/ob_direct.c src/substrate/ob_direct_internal.h \
+	src/substrate/ob_relay.c src/substrate/ob_relay_internal.h \
+	src/substrate/ob_core.c src/substrate/ob_core_internal.h \
+	src/substrate/ob_parse.c src/substrate/ob_parse_internal.h \
+	src/substrate/ob_recover.c src/substrate/ob_recover_internal.h \
 	src/substrate/ob_order.c src/substrate/ob_order.h \
-	src/substrate/ob_direct.c src/substrate/ob_groupcast.c \
-	src/substrate/ob_expat.c src/substrate/ob_sock.c
+	src/substrate/ob_expat.c src/substrate/ob_expat_internal.h \
+	src/substrate/ob_sock.c src/substrate/ob_sock_internal.h
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 # the direct streams (src/e2e); libfi comes with liborbweb, and the test
 # programs name it (OB_FI below)
