@@ -35,6 +35,12 @@ OB_FI = fi/libfi.la $(EXPAT_LIBS)
 liborbweb_la_LIBADD += src/substrate/libob.la
 orbwebinclude_HEADERS += src/substrate/orbweb.h
 
+# The modules depend on each other one way: tools/layers on every
+# folder's includes and on the calls between its objects; liborbweb must
+# have no cycle (docs in tests/unit/test_layers.sh).
+TESTS += tests/unit/test_layers.sh
+EXTRA_DIST += tests/unit/test_layers.sh tools/layers
+
 # Example programs (docs/api.md): built by make, linked against the
 # shared liborbweb as an application would, run by tests/integration/test_ob.
 noinst_PROGRAMS += tools/examples/ob_echo

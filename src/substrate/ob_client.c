@@ -656,9 +656,7 @@ int ob_client_stats(const ob_client *c, struct ob_stats *out)
 
 const char *ob_client_jid(const ob_client *c)
 {
-    if (!c || !obi_in_session(c))
-        return NULL;
-    return xmpp_conn_get_bound_jid(c->conn);
+    return c ? obi_bound_jid(c) : NULL;
 }
 
 int ob_unicast(ob_client *c, const char *jid, const char *body)

@@ -282,6 +282,11 @@ int obi_send(ob_client *c, xmpp_stanza_t *st)
     return OB_OK;
 }
 
+const char *obi_bound_jid(const ob_client *c)
+{
+    return obi_in_session(c) ? xmpp_conn_get_bound_jid(c->conn) : NULL;
+}
+
 xmpp_ctx_t *obi_ctx(ob_client *c) { return c->ctx; }
 
 xmpp_stanza_t *obi_el(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,

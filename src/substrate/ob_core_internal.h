@@ -168,6 +168,9 @@ int obi_send(ob_client *c, xmpp_stanza_t *st);
  * the TCP connection on, through TLS and SASL, where a stanza breaks the
  * negotiation). */
 bool obi_in_session(const ob_client *c);
+/* Our JID as the server bound it, while a session is up; else NULL
+ * (ob_client_jid). */
+const char *obi_bound_jid(const ob_client *c);
 xmpp_ctx_t *obi_ctx(ob_client *c);
 
 /* Small stanza builders; NULL when out of memory. */

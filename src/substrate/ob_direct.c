@@ -419,7 +419,7 @@ static void connect_to(struct obi_direct *d, const struct e2e_jingle_event *ev)
 {
     ob_client *c = d->tp.client;
     struct e2e_candidate cand[E2E_JINGLE_MAX_CANDIDATES];
-    struct e2e_link_params p = {.sid = ev->sid, .local_jid = ob_client_jid(c),
+    struct e2e_link_params p = {.sid = ev->sid, .local_jid = obi_bound_jid(c),
                                 .peer_jid = ev->peer,
                                 .peer_fingerprint = ev->msg->fingerprint,
                                 .offer_fi = true,
@@ -579,7 +579,7 @@ static bool take(void *ud, const char *peer, uint64_t now)
 static e2e_jingle *table(struct obi_direct *d)
 {
     ob_client *c = d->tp.client;
-    struct e2e_jingle_params p = {.jid = ob_client_jid(c),
+    struct e2e_jingle_params p = {.jid = obi_bound_jid(c),
                                   .max_sessions = 4 * (size_t)c->direct_sessions};
     struct e2e_jingle_io io = {c->ctx, jingle_send, on_jingle, known, take, d};
 
@@ -728,7 +728,7 @@ static void on_round(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (d->jt)
         e2e_jingle_tick(d->jt, now);
-    if (ob_client_jid(d->tp.client))
+    if (obi_bound_jid(d->tp.client))
         e2e_policy_round(d->pol, now);
     obi_order_tick(d->ord, now, deliver, d->tp.client);
     run_acts(d);
@@ -746,7 +746,7 @@ int obi_direct_probe(struct obi_direct *d, const char *peer,
         done(arg, true);
         return OB_OK;
     }
-    if (!ob_client_jid(d->tp.client) || e2e_policy_greylisted(d->pol, peer, now) ||
+    if (!obi_bound_jid(d->tp.client) || e2e_policy_greylisted(d->pol, peer, now) ||
         !e2e_policy_accept(d->pol, peer, now)) {
         run_acts(d); /* accept may have displaced a session */
         done(arg, false);
@@ -810,8 +810,8 @@ static int direct_stanza(struct obi_transport *t, xmpp_stanza_t *m, size_t size)
     /* what a direct stream would refuse goes relayed (where the server's
      * own limit applies) */
     s = size < DIRECT_MAX_STANZA - 4096 ? sess_sending(d, to) : NULL;
-    if (s && ob_client_jid(c))
-        xmpp_stanza_set_from(m, ob_client_jid(c));
+    if (s && obi_bound_jid(c))
+        xmpp_stanza_set_from(m, obi_bound_jid(c));
     if (s && send_direct(d, s, m)) {
         c->stats.unicasts_direct++;
         rc = OB_OK;
