@@ -68,6 +68,9 @@ struct obi_transport;
 struct obi_direct;
 struct obi_gc_mark;
 
+/* The client: its options and connection (ob_client.c), the state of the
+ * modules above (behind the opaque pointers: only their owner looks
+ * inside), and the core's queue and registries. */
 struct ob_client {
     char *host, *jid, *password;
     int port, rmin, rmax, tick_ms;
@@ -160,9 +163,8 @@ void obi_emit_error(ob_client *c, int code, enum ob_op op, const struct obi_ev *
 
 /* ---- the send path ------------------------------------------------------ */
 
-/* Send a stanza on c's connection now (queued in
- * libstrophe, then flushed from the event loop).  OB_ESTATE when not
- * connected. */
+/* Sends a stanza on c's connection now (queued in libstrophe, then
+ * flushed from the event loop).  OB_ESTATE when not connected. */
 int obi_send(ob_client *c, xmpp_stanza_t *st);
 /* A session is up: stanzas may go (libstrophe's "connected" is true from
  * the TCP connection on, through TLS and SASL, where a stanza breaks the
