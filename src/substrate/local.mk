@@ -62,6 +62,12 @@ tests_unit_test_ob_client_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_ob_client_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
 
+# The core's registries and dispatcher (ob_core.c), without a connection.
+check_PROGRAMS += tests/unit/test_ob_core
+TESTS += tests/unit/test_ob_core
+tests_unit_test_ob_core_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
+tests_unit_test_ob_core_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
+
 # liborbweb's XML_Parse (ob_expat.c): libstrophe's parser reports every
 # element with its last byte.
 check_PROGRAMS += tests/unit/test_ob_expat

@@ -27,13 +27,11 @@
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/select.h>
-#include <time.h>
 
 #include "ob_core_internal.h"
 #include "ob_direct_internal.h"

@@ -104,19 +104,22 @@ static bool matches(ob_client *c, const struct obi_handler *h,
            (!h->match || h->match(c, st, h->arg));
 }
 
-/* The one libstrophe handler: every stanza, to the first that matches. */
-static int route(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+void obi_route(ob_client *c, xmpp_stanza_t *st)
 {
-    ob_client *c = ud;
-
-    (void)conn;
     if (!xmpp_stanza_get_name(st))
-        return 1;
+        return;
     for (size_t i = 0; i < c->nhandlers; i++)
         if (matches(c, &c->handlers[i], st)) {
             c->handlers[i].fn(c, st, c->handlers[i].arg);
-            break;
+            return;
         }
+}
+
+/* The one libstrophe handler: every stanza, kept (returns 1). */
+static int route(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    (void)conn;
+    obi_route(ud, st);
     return 1;
 }
 

@@ -47,6 +47,8 @@ struct obi_handler {
 /* Adds a copy of h after those already added.  0, or OB_EINVAL when the
  * table (OBI_MAX_HANDLERS) is full or h->fn is NULL.  Never allocates. */
 int obi_handler_add(ob_client *c, const struct obi_handler *h);
+/* Gives st to the first handler that matches (none: dropped). */
+void obi_route(ob_client *c, xmpp_stanza_t *st);
 /* Puts obi_route on c's connection (once per session: libstrophe keeps
  * one registration per handler and user data). */
 void obi_handlers_install(ob_client *c);
