@@ -15,6 +15,7 @@ status=0
 ok() { echo "ok - $1"; }
 notok() { echo "not ok - $1"; status=1; }
 
+command -v nm >/dev/null || { echo "not ok - nm (binutils) is needed"; exit 1; }
 t=$(mktemp -d) || exit 1
 trap 'rm -rf "$t"' EXIT
 
