@@ -16,11 +16,12 @@
  * stanza and event handlers with the core (ob_core_internal.h), and adds
  * its own (IQ requests, presences and messages for the parser, state
  * changes and connection errors).  Stanza handlers only queue parsed
- * events; the core's dispatcher runs them after xmpp_run_once returns.  A
- * lost connection is retried
- * with a doubling delay; libstrophe resumes the XEP-0198 session when the
- * server allowed it (the bound JID comes back unchanged: OB_STATE_RESUMED),
- * otherwise the new session rejoins the rooms (OB_STATE_RECONNECTED). */
+ * events; the core's dispatcher runs them after xmpp_run_once returns.
+ *
+ * A lost connection is retried with a doubling delay; libstrophe resumes
+ * the XEP-0198 session when the server allowed it (the bound JID comes
+ * back unchanged: OB_STATE_RESUMED), otherwise the new session rejoins
+ * the rooms (OB_STATE_RECONNECTED). */
 #include "config.h"
 
 #include <arpa/inet.h>
