@@ -1,7 +1,10 @@
 # src/substrate/local.mk -- liborbweb proper (prefix ob_, internals obi_).
 #
 # libob.la is the client library's core (connection, rooms, the relayed
-# transport), linked into liborbweb; orbweb.h is its public header.
+# transport), linked into liborbweb; orbweb.h is its public header.  Its
+# modules are layered (docs in each *_internal.h): client -> groupcast ->
+# room, direct -> relay -> core -> parse; tools/layers checks that no
+# include runs back up (tests/layers, below).
 # Tests: tests/unit/test_ob_parse (presences and messages into events,
 # no server), tests/unit/test_ob_client (API misuse, FD_SETSIZE refusal),
 # tests/unit/test_ob_order (ordering across paths, scripted and seeded),
@@ -10,13 +13,18 @@
 
 noinst_LTLIBRARIES += src/substrate/libob.la
 src_substrate_libob_la_SOURCES = \
-	src/substrate/orbweb.h src/substrate/ob_internal.h \
-	src/substrate/ob_client.c src/substrate/ob_parse.c \
-	src/substrate/ob_room.c src/substrate/ob_relay.c \
-	src/substrate/ob_recover.c \
+	src/substrate/orbweb.h \
+	src/substrate/ob_client.c \
+	src/substrate/ob_groupcast.c src/substrate/ob_groupcast_internal.h \
+	src/substrate/ob_room.c src/substrate/ob_room_internal.h \
+	src/substrate/ob_direct.c src/substrate/ob_direct_internal.h \
+	src/substrate/ob_relay.c src/substrate/ob_relay_internal.h \
+	src/substrate/ob_core.c src/substrate/ob_core_internal.h \
+	src/substrate/ob_parse.c src/substrate/ob_parse_internal.h \
+	src/substrate/ob_recover.c src/substrate/ob_recover_internal.h \
 	src/substrate/ob_order.c src/substrate/ob_order.h \
-	src/substrate/ob_direct.c src/substrate/ob_groupcast.c \
-	src/substrate/ob_expat.c src/substrate/ob_sock.c
+	src/substrate/ob_expat.c src/substrate/ob_expat_internal.h \
+	src/substrate/ob_sock.c src/substrate/ob_sock_internal.h
 src_substrate_libob_la_CPPFLAGS = $(OB_CPPFLAGS)
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 # the groupcast engines (src/gc), the direct streams (src/e2e) and the
@@ -28,6 +36,12 @@ src_substrate_libob_la_LIBADD = src/gc/libgc.la src/gc/libgcsig.la src/e2e/libe2
 OB_FI = fi/libfi.la $(EXPAT_LIBS)
 liborbweb_la_LIBADD += src/substrate/libob.la
 orbwebinclude_HEADERS += src/substrate/orbweb.h
+
+# The modules depend on each other one way: tools/layers on every
+# folder's includes and on the calls between its objects; liborbweb must
+# have no cycle (docs in tests/unit/test_layers.sh).
+TESTS += tests/unit/test_layers.sh
+EXTRA_DIST += tests/unit/test_layers.sh tools/layers
 
 # Example programs (docs/api.md): built by make, linked against the
 # shared liborbweb as an application would, run by tests/integration/test_ob.
@@ -55,6 +69,13 @@ tests_unit_test_ob_client_CPPFLAGS = $(OB_CPPFLAGS)
 tests_unit_test_ob_client_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_ob_client_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
+
+# The core's registries and dispatcher (ob_core.c), without a connection.
+check_PROGRAMS += tests/unit/test_ob_core
+TESTS += tests/unit/test_ob_core
+tests_unit_test_ob_core_CPPFLAGS = $(OB_CPPFLAGS)
+tests_unit_test_ob_core_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
+tests_unit_test_ob_core_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
 
 # liborbweb's XML_Parse (ob_expat.c): libstrophe's parser reports every
 # element with its last byte.

@@ -11,74 +11,43 @@
  * writable while connecting or while data waits, after each send (an
  * event_active "kick"), and on a tick for libstrophe's timers.
  *
- * Stanza handlers only queue parsed events; the dispatcher runs them after
- * xmpp_run_once returns (ob_internal.h).  A lost connection is retried
- * with a doubling delay; libstrophe resumes the XEP-0198 session when the
- * server allowed it (the bound JID comes back unchanged: OB_STATE_RESUMED),
- * otherwise the new session rejoins the rooms (OB_STATE_RECONNECTED). */
+ * This file sits at the top of liborbweb: it makes the modules (the
+ * transports, the groupcast engines, the rooms), which register their
+ * stanza and event handlers with the core (ob_core_internal.h), and adds
+ * its own (IQ requests, presences and messages for the parser, state
+ * changes and connection errors).  Stanza handlers only queue parsed
+ * events; the core's dispatcher runs them after xmpp_run_once returns.
+ *
+ * A lost connection is retried with a doubling delay; libstrophe resumes
+ * the XEP-0198 session when the server allowed it (the bound JID comes
+ * back unchanged: OB_STATE_RESUMED), otherwise the new session rejoins
+ * the rooms (OB_STATE_RECONNECTED). */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/select.h>
-#include <time.h>
 
-#include "ob_internal.h"
-#include "ob_order.h"
+#include "ob_core_internal.h"
+#include "ob_direct_internal.h"
+#include "ob_expat_internal.h"
+#include "ob_groupcast_internal.h"
+#include "ob_recover_internal.h"
+#include "ob_relay_internal.h"
+#include "ob_room_internal.h"
+#include "ob_sock_internal.h"
 
 static __thread ob_client *current; /* for the sockopt callback */
 
 static void pump(ob_client *c);
 static bool dispatch(ob_client *c);
 static void client_destroy(ob_client *c);
-
-const char *ob_strerror(int code)
-{
-    switch (code) {
-    case OB_OK: return "success";
-    case OB_ENOMEM: return "out of memory";
-    case OB_EINVAL: return "invalid argument";
-    case OB_ESTATE: return "not possible in this state";
-    case OB_EEXIST: return "already in that room";
-    case OB_ENOTFOUND: return "no such room";
-    case OB_EFDLIMIT: return "socket descriptor >= FD_SETSIZE refused";
-    case OB_ECONNECT: return "connection failed or lost";
-    case OB_EAUTH: return "authentication failed";
-    case OB_ESTANZA: return "stanza error";
-    case OB_EEVENT: return "libevent failed";
-    case OB_EXMPP: return "libstrophe failed";
-    case OB_ETOOBIG: return "too large for the server, and no direct stream";
-    default: return "unknown error";
-    }
-}
-
-const char *ob_state_name(enum ob_state st)
-{
-    static const char *const names[] = {"idle", "connecting", "connected",
-                                        "lost", "resumed", "reconnected",
-                                        "closed"};
-    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
-}
-
-void obi_logf(ob_client *c, const char *level, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    if (!c->log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    c->log(c->user, level, "orbweb", msg);
-}
 
 static void strophe_log(void *ud, xmpp_log_level_t level, const char *area,
                         const char *msg)
@@ -88,53 +57,6 @@ static void strophe_log(void *ud, xmpp_log_level_t level, const char *area,
 
     if (c->log)
         c->log(c->user, (unsigned)level < 4 ? names[level] : "?", area, msg);
-}
-
-char *obi_next_id(ob_client *c, char *buf, size_t len)
-{
-    snprintf(buf, len, "ob%lu", ++c->idseq);
-    return buf;
-}
-
-struct obi_ev *obi_ev_new(enum obi_kind kind)
-{
-    struct obi_ev *ev = calloc(1, sizeof *ev);
-
-    if (ev)
-        ev->kind = kind;
-    return ev;
-}
-
-void obi_enqueue(ob_client *c, struct obi_ev *ev)
-{
-    ev->next = NULL;
-    if (c->q_tail)
-        c->q_tail->next = ev;
-    else
-        c->q_head = ev;
-    c->q_tail = ev;
-    obi_kick(c);
-}
-
-uint64_t obi_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-void obi_kick(ob_client *c)
-{
-    if (c->ev_kick)
-        event_active(c->ev_kick, EV_TIMEOUT, 0);
-}
-
-void obi_lost(ob_client *c, const char *what)
-{
-    obi_logf(c, "error", "out of memory: %s was dropped", what);
-    c->lost++;
-    obi_kick(c);
 }
 
 static void enqueue_state(ob_client *c, enum ob_state st)
@@ -307,72 +229,19 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the session --------------------------------------------------- */
 
-void obi_take(ob_client *c, xmpp_stanza_t *st)
-{
-    struct obi_ev *ev;
-
-    if (!(ev = obi_ev_new(OBI_NONE)) || obi_parse(st, ev)) {
-        obi_lost(c, !strcmp(xmpp_stanza_get_name(st), "presence")
-                        ? "a presence" : "a message");
-        free(ev);
-        return;
-    }
-    if (ev->kind == OBI_NONE)
-        free(ev);
-    else
-        obi_enqueue(c, ev);
-}
-
-/* A unicast numbered for ordering (not an error bounced back)? */
-static bool ordered(xmpp_stanza_t *st)
-{
-    const char *type = xmpp_stanza_get_type(st);
-
-    return !strcmp(xmpp_stanza_get_name(st), "message") &&
-           !(type && !strcmp(type, "error")) &&
-           xmpp_stanza_get_child_by_name_and_ns(st, "o", OBI_NS_E2E);
-}
-
-static int stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
-{
-    ob_client *c = ud;
-
-    (void)conn;
-    if (c->dying)
-        return 1;
-    if (c->direct && ordered(st)) {
-        if (obi_direct_recv(c->direct, st) == OB_ENOMEM)
-            obi_lost(c, "a unicast");
-    } else
-        obi_take(c, st);
-    return 1;
-}
-
-/* Jingle and probe IQs wait for the dispatcher, like every other event. */
-static void queue_iq(ob_client *c, xmpp_stanza_t *st, enum obi_kind kind)
-{
-    struct obi_ev *ev = obi_ev_new(kind);
-
-    if (!ev) {
-        obi_lost(c, "an IQ");
-        return;
-    }
-    ev->st = xmpp_stanza_clone(st);
-    obi_enqueue(c, ev);
-}
-
 /* IQ gets and sets for us: ping answered, anything else refused. */
-static int iq_request_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+static void iq_request_handler(ob_client *c, xmpp_stanza_t *st, void *arg)
 {
     const char *type = xmpp_stanza_get_type(st);
+    xmpp_conn_t *conn = c->conn;
     xmpp_stanza_t *reply, *e, *cond;
     bool ping = xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping");
 
-    (void)ud;
+    (void)arg;
     if (!type || (strcmp(type, "get") && strcmp(type, "set")))
-        return 1;
+        return;
     if (!(reply = xmpp_stanza_reply(st)))
-        return 1;
+        return;
     if (ping) {
         xmpp_stanza_set_type(reply, "result");
     } else {
@@ -386,34 +255,24 @@ static int iq_request_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     }
     xmpp_send(conn, reply);
     xmpp_stanza_release(reply);
-    return 1;
 }
 
-/* libstrophe keeps one registration per (handler, userdata): one handler
- * for every stanza, sorted here. */
-static int any_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+/* The rest: presences and messages, parsed and queued. */
+static void take(ob_client *c, xmpp_stanza_t *st, void *arg)
 {
-    const char *name = xmpp_stanza_get_name(st);
-
-    ob_client *c = ud;
-
-    if (name && c->direct && !c->dying && obi_direct_wants(c->direct, st)) {
-        queue_iq(c, st, OBI_JINGLE);
-        return 1;
-    }
-    if (name && !strcmp(name, "iq") && !c->dying && obi_gc_wants(c, st)) {
-        queue_iq(c, st, OBI_PROBE);
-        return 1;
-    }
-    if (name && !strcmp(name, "iq"))
-        return iq_request_handler(conn, st, ud);
-    return stanza_handler(conn, st, ud);
+    (void)arg;
+    if (!c->dying)
+        obi_take(c, st);
 }
 
-static void add_handlers(ob_client *c)
+/* Ours come after the modules' (which claim some IQs and messages). */
+static int add_handlers(ob_client *c)
 {
-    xmpp_handler_delete(c->conn, any_handler);
-    xmpp_handler_add(c->conn, any_handler, NULL, NULL, NULL, c);
+    const struct obi_handler iq = {.name = "iq", .fn = iq_request_handler};
+    const struct obi_handler rest = {.fn = take};
+
+    return obi_handler_add(c, &iq) || obi_handler_add(c, &rest) ? OB_EINVAL
+                                                                : OB_OK;
 }
 
 static void on_session(ob_client *c)
@@ -424,7 +283,7 @@ static void on_session(ob_client *c)
     xmpp_stanza_t *pres;
     char *copy = bound ? strdup(bound) : NULL;
 
-    add_handlers(c);
+    obi_handlers_install(c);
     c->in_session = true;
     c->backoff_ms = 0;
     if (copy) {
@@ -613,21 +472,48 @@ static int make_strophe(ob_client *c)
     return OB_OK;
 }
 
+static bool is_room(ob_client *c, const char *jid)
+{
+    return obi_room_find(c, jid) != NULL;
+}
+
 /* The relayed transport, under the direct one unless turned off. */
 static int make_transport(ob_client *c, bool direct_off)
 {
-    struct obi_transport *relay = obi_relay_new(c);
+    static const struct obi_direct_rooms rooms = {is_room,
+                                                  obi_room_has_neighbour};
+    struct obi_transport *relay;
+    int rc;
 
-    if (!relay)
-        return OB_ENOMEM;
+    if ((rc = obi_relay_new(c, &relay)))
+        return rc;
     if (direct_off) {
         c->tp = relay;
         return OB_OK;
     }
-    if (!(c->direct = obi_direct_new(c, relay)))
-        return OB_ENOMEM;
+    if ((rc = obi_direct_new(c, relay, &c->direct)))
+        return rc;
+    obi_direct_set_rooms(c->direct, &rooms);
     c->tp = (struct obi_transport *)c->direct;
     return OB_OK;
+}
+
+static void on_state(ob_client *c, struct obi_ev *ev);
+static void on_conn_error(ob_client *c, struct obi_ev *ev);
+
+/* The modules, each registering its handlers: the rooms, the transports,
+ * the groupcast engines (after the direct transport: its stanza handlers
+ * come first), then ours. */
+static int make_modules(ob_client *c, bool direct_off)
+{
+    int rc;
+
+    obi_room_attach(c);
+    obi_event_on(c, OBI_STATE, on_state);
+    obi_event_on(c, OBI_CONN_ERROR, on_conn_error);
+    if ((rc = make_transport(c, direct_off)) || (rc = obi_gc_attach(c)))
+        return rc;
+    return add_handlers(c);
 }
 
 int ob_client_new(const struct ob_options *opt, ob_client **out)
@@ -649,7 +535,7 @@ int ob_client_new(const struct ob_options *opt, ob_client **out)
     c->fd = -1;
     xmpp_initialize(); /* idempotent */
     if ((rc = copy_options(c, opt)) || (rc = make_events(c, opt->base)) ||
-        (rc = make_strophe(c)) || (rc = make_transport(c, opt->direct_off))) {
+        (rc = make_strophe(c)) || (rc = make_modules(c, opt->direct_off))) {
         client_destroy(c);
         return rc;
     }
@@ -659,8 +545,6 @@ int ob_client_new(const struct ob_options *opt, ob_client **out)
 
 static void client_destroy(ob_client *c)
 {
-    struct obi_ev *ev;
-
     c->dying = true;
     free_io(c);
     obi_pending_fail_all(c, 0); /* deletes their id handlers: conn still lives */
@@ -669,11 +553,7 @@ static void client_destroy(ob_client *c)
     c->conn = NULL;
     obi_rooms_free(c);
     obi_gc_client_free(c);
-    while ((ev = c->q_head)) {
-        c->q_head = ev->next;
-        obi_ev_clear(ev);
-        free(ev);
-    }
+    obi_queue_free(c);
     if (c->tp) /* before the context: links hold its stanzas */
         c->tp->ops->destroy(c->tp);
     if (c->ctx)
@@ -775,26 +655,8 @@ int ob_client_stats(const ob_client *c, struct ob_stats *out)
 
 const char *ob_client_jid(const ob_client *c)
 {
-    if (!c || !obi_in_session(c))
-        return NULL;
-    return xmpp_conn_get_bound_jid(c->conn);
+    return c ? obi_bound_jid(c) : NULL;
 }
-
-bool obi_in_session(const ob_client *c)
-{
-    return c->in_session && c->conn && xmpp_conn_is_connected(c->conn);
-}
-
-int obi_send(ob_client *c, xmpp_stanza_t *st)
-{
-    if (!obi_in_session(c) || c->closing)
-        return OB_ESTATE;
-    xmpp_send(c->conn, st);
-    obi_kick(c);
-    return OB_OK;
-}
-
-xmpp_ctx_t *obi_ctx(ob_client *c) { return c->ctx; }
 
 int ob_unicast(ob_client *c, const char *jid, const char *body)
 {
@@ -848,7 +710,7 @@ int ob_groupcast(ob_client *c, const char *room, const char *body)
     return c->tp->ops->send_groupcast(c->tp, r->jid, body);
 }
 
-/* ---- the dispatcher ------------------------------------------------- */
+/* ---- the dispatcher's handlers ------------------------------------ */
 
 static void apply_state(ob_client *c, enum ob_state st)
 {
@@ -867,68 +729,22 @@ static void apply_state(ob_client *c, enum ob_state st)
         event_base_loopbreak(c->base);
 }
 
-static void handle(ob_client *c, struct obi_ev *ev)
+static void on_state(ob_client *c, struct obi_ev *ev)
 {
-    switch (ev->kind) {
-    case OBI_STATE:
-        apply_state(c, (enum ob_state)ev->sub);
-        break;
-    case OBI_CONN_ERROR:
-        obi_emit_error(c, ev->code, OB_OP_CONNECT, ev, ev->text);
-        break;
-    case OBI_JINGLE:
-        if (c->direct)
-            obi_direct_iq(c->direct, ev->st);
-        break;
-    case OBI_PROBE:
-        obi_gc_probe(c, ev->st);
-        break;
-    default:
-        obi_room_apply(c, ev);
-        break;
-    }
+    apply_state(c, (enum ob_state)ev->sub);
 }
 
-/* What obi_lost counted: the state change dropped last is applied, and
- * the application told (nothing here allocates). */
-static void report_lost(ob_client *c)
+static void on_conn_error(ob_client *c, struct obi_ev *ev)
 {
-    if (!c->dying && c->lost_state_set) {
-        c->lost_state_set = false;
-        apply_state(c, c->lost_state);
-    }
-    if (!c->dying && c->lost) {
-        c->lost = 0;
-        obi_emit_error(c, OB_ENOMEM, OB_OP_CONNECT, NULL,
-                       "out of memory: events were dropped (a state "
-                       "change, view change, unicast, groupcast or error "
-                       "may be missing; the log names them)");
-    }
+    obi_emit_error(c, ev->code, OB_OP_CONNECT, ev, ev->text);
 }
 
-/* Runs the queued events; false when a callback freed c (it is gone). */
+/* Runs the queued events (ob_core.c); false when a callback freed c (it
+ * is gone). */
 static bool dispatch(ob_client *c)
 {
-    struct obi_ev *ev;
-
-    if (c->in_dispatch)
+    if (obi_dispatch(c))
         return true;
-    c->in_dispatch = true;
-    while (!c->dying && (ev = c->q_head)) {
-        c->q_head = ev->next;
-        if (!c->q_head)
-            c->q_tail = NULL;
-        obi_logf(c, "debug", "event %d/%d room %s from %s", ev->kind, ev->sub,
-                 ev->room ? ev->room : "-", ev->from ? ev->from : "-");
-        handle(c, ev);
-        obi_ev_clear(ev);
-        free(ev);
-    }
-    report_lost(c);
-    c->in_dispatch = false;
-    if (c->dying) {
-        client_destroy(c);
-        return false;
-    }
-    return true;
+    client_destroy(c);
+    return false;
 }

@@ -4,8 +4,12 @@
  *
  * It owns our certificate (e2e_ident), the listener, the session policy
  * (e2e_policy: samples on every unicast, rounds on a libevent timer), the
- * Jingle table (e2e_jingle) and the links (e2e_link).  Jingle IQs arrive
- * as queued events (obi_direct_iq, from the dispatcher); what the policy
+ * Jingle table (e2e_jingle) and the links (e2e_link).  It registers two
+ * stanza handlers with the core: Jingle IQs and probe grants (queued as
+ * OBI_JINGLE events, answered by direct_iq from the dispatcher), and
+ * relayed unicasts carrying <o/> (ordered with the direct ones, then
+ * parsed and queued by obi_take).  What it needs to know of rooms it asks
+ * through struct obi_direct_rooms, set from above.  What the policy
  * and the Jingle table ask for is queued too (struct act) and carried out
  * once they have returned, since neither may be re-entered.
  *
@@ -29,7 +33,7 @@
 #include "e2e_jingle.h"
 #include "e2e_link.h"
 #include "e2e_policy.h"
-#include "ob_internal.h"
+#include "ob_direct_internal.h"
 #include "ob_order.h"
 
 /* The largest stanza a direct stream takes, both ways (a server's limit is
@@ -77,6 +81,7 @@ struct act {
 struct obi_direct {
     struct obi_transport tp; /* first: what ob_client sees */
     struct obi_transport *relay;
+    struct obi_direct_rooms rooms; /* set from above; NULL hooks: no */
     e2e_ident *id;
     e2e_listener *ls;
     e2e_policy *pol;
@@ -414,7 +419,7 @@ static void connect_to(struct obi_direct *d, const struct e2e_jingle_event *ev)
 {
     ob_client *c = d->tp.client;
     struct e2e_candidate cand[E2E_JINGLE_MAX_CANDIDATES];
-    struct e2e_link_params p = {.sid = ev->sid, .local_jid = ob_client_jid(c),
+    struct e2e_link_params p = {.sid = ev->sid, .local_jid = obi_bound_jid(c),
                                 .peer_jid = ev->peer,
                                 .peer_fingerprint = ev->msg->fingerprint,
                                 .offer_fi = true,
@@ -552,7 +557,6 @@ static void jingle_send(void *ud, xmpp_stanza_t *st)
 static bool known(void *ud, const char *jid)
 {
     struct obi_direct *d = ud;
-    struct obi_room *r;
     struct dsess *s;
 
     if (obi_order_sent_to(d->ord, jid))
@@ -560,11 +564,8 @@ static bool known(void *ud, const char *jid)
     for (s = d->sessions; s; s = s->next)
         if (s->initiator && !strcmp(s->peer, jid))
             return true;
-    for (r = d->tp.client->rooms; r; r = r->next)
-        for (size_t i = 0; i < r->nnb; i++)
-            if (r->nb[i].jid && !strcmp(r->nb[i].jid, jid))
-                return true;
-    return false;
+    return d->rooms.is_neighbour &&
+           d->rooms.is_neighbour(d->tp.client, jid);
 }
 
 static bool take(void *ud, const char *peer, uint64_t now)
@@ -578,7 +579,7 @@ static bool take(void *ud, const char *peer, uint64_t now)
 static e2e_jingle *table(struct obi_direct *d)
 {
     ob_client *c = d->tp.client;
-    struct e2e_jingle_params p = {.jid = ob_client_jid(c),
+    struct e2e_jingle_params p = {.jid = obi_bound_jid(c),
                                   .max_sessions = 4 * (size_t)c->direct_sessions};
     struct e2e_jingle_io io = {c->ctx, jingle_send, on_jingle, known, take, d};
 
@@ -628,7 +629,8 @@ static int take_grant(struct obi_direct *d, xmpp_stanza_t *m)
     const char *ttl = xmpp_stanza_get_attribute(g, "ttl");
     uint64_t ms = GRANT_MS;
 
-    if (!from || strchr(from, '/') || !obi_room_find(d->tp.client, from) ||
+    if (!from || strchr(from, '/') || !d->rooms.is_room ||
+        !d->rooms.is_room(d->tp.client, from) ||
         !peer || !*peer || strlen(peer) > E2E_JINGLE_JID_MAX) {
         obi_logf(d->tp.client, "debug", "a probe grant from %s dropped",
                  from ? from : "?");
@@ -641,7 +643,8 @@ static int take_grant(struct obi_direct *d, xmpp_stanza_t *m)
     return e2e_jingle_grant(d->jt, peer, obi_now_ms(), ms) ? OB_ENOMEM : OB_OK;
 }
 
-int obi_direct_iq(struct obi_direct *d, xmpp_stanza_t *iq)
+/* OBI_JINGLE: a Jingle IQ or a probe grant, out of the queue. */
+static int direct_iq(struct obi_direct *d, xmpp_stanza_t *iq)
 {
     int rc;
 
@@ -652,19 +655,52 @@ int obi_direct_iq(struct obi_direct *d, xmpp_stanza_t *iq)
     return rc;
 }
 
-bool obi_direct_wants(const struct obi_direct *d, xmpp_stanza_t *st)
+static void on_jingle_event(ob_client *c, struct obi_ev *ev)
 {
-    (void)d;
-    return e2e_jingle_wants(st) || grant_el(st);
+    if (c->direct)
+        direct_iq(c->direct, ev->st);
 }
 
-int obi_direct_recv(struct obi_direct *d, xmpp_stanza_t *msg)
+/* Is st a Jingle IQ (or an answer to one of ours), or a message carrying
+ * a room's probe grant?  Then it is queued for on_jingle_event. */
+static bool wants(ob_client *c, xmpp_stanza_t *st, void *arg)
 {
+    (void)arg;
+    return !c->dying && (e2e_jingle_wants(st) || grant_el(st));
+}
+
+static void queue_jingle(ob_client *c, xmpp_stanza_t *st, void *arg)
+{
+    (void)arg;
+    obi_enqueue_stanza(c, st, OBI_JINGLE, "an IQ");
+}
+
+/* A unicast numbered for ordering (not an error bounced back)? */
+static bool ordered(ob_client *c, xmpp_stanza_t *st, void *arg)
+{
+    const char *type = xmpp_stanza_get_type(st);
+
+    (void)arg;
+    return !c->dying && !(type && !strcmp(type, "error")) &&
+           xmpp_stanza_get_child_by_name_and_ns(st, "o", OBI_NS_E2E);
+}
+
+/* A relayed unicast carrying <o/>: ordered with the direct ones, then
+ * handed to obi_take. */
+static void recv_ordered(ob_client *c, xmpp_stanza_t *msg, void *arg)
+{
+    struct obi_direct *d = arg;
     const char *from = xmpp_stanza_get_from(msg);
 
-    if (!from)
-        return OB_EINVAL;
-    return obi_order_recv(d->ord, from, msg, obi_now_ms(), deliver, d->tp.client);
+    if (from && obi_order_recv(d->ord, from, msg, obi_now_ms(), deliver,
+                               c) == OB_ENOMEM)
+        obi_lost(c, "a unicast");
+}
+
+void obi_direct_set_rooms(struct obi_direct *d,
+                          const struct obi_direct_rooms *rooms)
+{
+    d->rooms = *rooms;
 }
 
 bool obi_direct_up(const struct obi_direct *d, const char *jid)
@@ -692,7 +728,7 @@ static void on_round(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (d->jt)
         e2e_jingle_tick(d->jt, now);
-    if (ob_client_jid(d->tp.client))
+    if (obi_bound_jid(d->tp.client))
         e2e_policy_round(d->pol, now);
     obi_order_tick(d->ord, now, deliver, d->tp.client);
     run_acts(d);
@@ -710,7 +746,7 @@ int obi_direct_probe(struct obi_direct *d, const char *peer,
         done(arg, true);
         return OB_OK;
     }
-    if (!ob_client_jid(d->tp.client) || e2e_policy_greylisted(d->pol, peer, now) ||
+    if (!obi_bound_jid(d->tp.client) || e2e_policy_greylisted(d->pol, peer, now) ||
         !e2e_policy_accept(d->pol, peer, now)) {
         run_acts(d); /* accept may have displaced a session */
         done(arg, false);
@@ -774,8 +810,8 @@ static int direct_stanza(struct obi_transport *t, xmpp_stanza_t *m, size_t size)
     /* what a direct stream would refuse goes relayed (where the server's
      * own limit applies) */
     s = size < DIRECT_MAX_STANZA - 4096 ? sess_sending(d, to) : NULL;
-    if (s && ob_client_jid(c))
-        xmpp_stanza_set_from(m, ob_client_jid(c));
+    if (s && obi_bound_jid(c))
+        xmpp_stanza_set_from(m, obi_bound_jid(c));
     if (s && send_direct(d, s, m)) {
         c->stats.unicasts_direct++;
         rc = OB_OK;
@@ -864,21 +900,36 @@ static int make_parts(struct obi_direct *d, ob_client *c)
     return 0;
 }
 
-struct obi_direct *obi_direct_new(ob_client *c, struct obi_transport *relay)
+/* The stanza handlers and the OBI_JINGLE event's (see the top). */
+static int attach(struct obi_direct *d, ob_client *c)
+{
+    const struct obi_handler jingle = {.match = wants, .fn = queue_jingle};
+    const struct obi_handler unicast = {.name = "message", .match = ordered,
+                                        .fn = recv_ordered, .arg = d};
+
+    obi_event_on(c, OBI_JINGLE, on_jingle_event);
+    return obi_handler_add(c, &jingle) || obi_handler_add(c, &unicast)
+               ? OB_EINVAL : OB_OK;
+}
+
+int obi_direct_new(ob_client *c, struct obi_transport *relay,
+                   struct obi_direct **out)
 {
     struct obi_direct *d = calloc(1, sizeof *d);
 
+    *out = NULL;
     if (!d) {
         relay->ops->destroy(relay);
-        return NULL;
+        return OB_ENOMEM;
     }
     d->tp.ops = &direct_ops;
     d->tp.client = c;
     d->relay = relay;
     d->acts_tail = &d->acts;
-    if (make_parts(d, c)) {
+    if (make_parts(d, c) || attach(d, c)) {
         direct_destroy(&d->tp);
-        return NULL;
+        return OB_ENOMEM; /* as always: whatever failed inside */
     }
-    return d;
+    *out = d;
+    return OB_OK;
 }

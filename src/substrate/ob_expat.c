@@ -21,7 +21,7 @@
  * older expat there is nothing to undo. */
 #include "config.h"
 
-#include "ob_internal.h"
+#include "ob_expat_internal.h"
 
 #ifdef HAVE_XML_SETREPARSEDEFERRALENABLED
 

@@ -3,7 +3,9 @@
  * mode tree, pbcast or tapbcast, its neighbours kept in step with the
  * room's view, its records carried as <gc/> messages through the
  * client's transport (direct when a session is up), its deliveries and
- * gaps queued as events for the dispatcher.
+ * gaps queued as events for the dispatcher.  The rooms (below) feed it
+ * through the hooks obi_gc_attach sets (struct obi_room_engine); it
+ * registers the segment probes' stanza and event handlers with the core.
  *
  * xmucd numbers a room's groupcasts contiguously, so the engine's single
  * origin is the room (origin 0) and its sequence numbers are the room's;
@@ -35,7 +37,19 @@
 
 #include "gc.h"
 #include "gc_sig.h"
-#include "ob_internal.h"
+#include "ob_groupcast_internal.h"
+
+/* The hooks the rooms call (struct obi_room_engine). */
+static void engine_view(struct obi_room *r, struct obi_nb *n, bool gone);
+static void engine_prepare(struct obi_room *r, int mode);
+static void engine_reset(struct obi_room *r);
+static void engine_credentials(struct obi_room *r, const struct obi_ev *ev);
+static void engine_unpin(struct obi_room *r, struct obi_nb *n);
+static void engine_free(struct obi_gc *g);
+static void engine_inject(ob_client *c, struct obi_room *r,
+                          const struct obi_ev *ev);
+static void engine_record(ob_client *c, struct obi_room *r,
+                          const struct obi_ev *ev);
 
 #define NICK_MAX 1023u
 /* base64 of the largest record, and a little slack for line breaks */
@@ -189,7 +203,7 @@ static const char *peer_jid(const struct obi_gc *g, gc_peer id)
     return n ? n->jid : NULL;
 }
 
-void obi_gc_unpin(struct obi_room *r, struct obi_nb *n)
+static void engine_unpin(struct obi_room *r, struct obi_nb *n)
 {
     if (n->pinned && r->c->direct)
         obi_direct_pin(r->c->direct, n->pinned, false);
@@ -206,12 +220,12 @@ static void pin(struct obi_room *r, struct obi_nb *n, uint32_t attrs)
                 r->c->direct;
 
     if (n->pinned && (!want || strcmp(n->pinned, n->jid)))
-        obi_gc_unpin(r, n);
+        engine_unpin(r, n);
     if (want && !n->pinned && (n->pinned = strdup(n->jid)))
         obi_direct_pin(r->c->direct, n->pinned, true);
 }
 
-void obi_gc_view(struct obi_room *r, struct obi_nb *n, bool gone)
+static void engine_view(struct obi_room *r, struct obi_nb *n, bool gone)
 {
     uint32_t attrs = gone ? 0 : obi_gc_attrs(n->attrs);
 
@@ -429,7 +443,7 @@ static void set_credentials(ob_client *c, struct obi_gc *g, const char *key,
                 "groupcasts are dropped until they come again)");
 }
 
-void obi_gc_credentials(struct obi_room *r, const struct obi_ev *ev)
+static void engine_credentials(struct obi_room *r, const struct obi_ev *ev)
 {
     if (ev->sub != OBI_GC_NONE)
         set_credentials(r->c, engine(r, ev->sub), ev->key, ev->auth);
@@ -579,18 +593,18 @@ static struct obi_gc *engine(struct obi_room *r, int mode)
     r->gc = g;
     mark_resume(r->c, g);
     for (size_t i = 0; i < r->nnb; i++)
-        obi_gc_view(r, &r->nb[i], false);
+        engine_view(r, &r->nb[i], false);
     return g;
 }
 
-void obi_gc_prepare(struct obi_room *r, int mode)
+static void engine_prepare(struct obi_room *r, int mode)
 {
     if (mode != OBI_GC_NONE && !engine(r, mode))
         obi_logf(r->c, "warn", "out of memory: the groupcast engine of %s "
                  "waits for the first groupcast", r->jid);
 }
 
-void obi_gc_free(struct obi_gc *g)
+static void engine_free(struct obi_gc *g)
 {
     if (g && g->delivered && !g->r->c->dying)
         mark_save(g->r->c, g->r->jid, g->delivered + 1, g->r->epoch);
@@ -605,7 +619,7 @@ void obi_gc_free(struct obi_gc *g)
     free(g);
 }
 
-void obi_gc_reset(struct obi_room *r)
+static void engine_reset(struct obi_room *r)
 {
     ob_client *c = r->c;
 
@@ -616,8 +630,8 @@ void obi_gc_reset(struct obi_room *r)
         return;
     r->gc->delivered = 0; /* nothing to remember: the stream is over */
     for (size_t i = 0; i < r->nnb; i++)
-        obi_gc_unpin(r, &r->nb[i]);
-    obi_gc_free(r->gc);
+        engine_unpin(r, &r->nb[i]);
+    engine_free(r->gc);
     r->gc = NULL;
 }
 
@@ -632,7 +646,7 @@ void obi_gc_client_free(ob_client *c)
     c->ev_gc = NULL;
 }
 
-void obi_gc_inject(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
+static void engine_inject(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
 {
     struct obi_gc *g = engine(r, ev->sub);
     uint8_t *p = NULL;
@@ -683,7 +697,7 @@ static bool no_token(struct obi_gc *g, const struct obi_ev *ev,
     return true;
 }
 
-void obi_gc_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
+static void engine_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
 {
     const struct obi_nb *n = nb_by_jid(r, ev->from);
     size_t tlen = ev->body ? strlen(ev->body) : 0, len = 0;
@@ -723,11 +737,14 @@ struct probe_answer {
     char to[];
 };
 
-bool obi_gc_wants(ob_client *c, xmpp_stanza_t *st)
+/* Is st an <iq type=get><probe/> from one of our rooms? */
+static bool probe_wants(ob_client *c, xmpp_stanza_t *st, void *arg)
 {
     const char *type = xmpp_stanza_get_type(st), *from = xmpp_stanza_get_from(st);
 
-    return type && !strcmp(type, "get") && from && obi_room_find(c, from) &&
+    (void)arg;
+    return !c->dying && type && !strcmp(type, "get") && from &&
+           obi_room_find(c, from) &&
            xmpp_stanza_get_child_by_name_and_ns(st, "probe", OBI_NS);
 }
 
@@ -745,8 +762,16 @@ static void probe_done(void *arg, bool ok)
     free(a);
 }
 
-void obi_gc_probe(ob_client *c, xmpp_stanza_t *iq)
+static void probe_queue(ob_client *c, xmpp_stanza_t *st, void *arg)
 {
+    (void)arg;
+    obi_enqueue_stanza(c, st, OBI_PROBE, "an IQ");
+}
+
+/* OBI_PROBE, out of the queue: answered through the direct transport. */
+static void on_probe(ob_client *c, struct obi_ev *ev)
+{
+    xmpp_stanza_t *iq = ev->st;
     xmpp_stanza_t *p = xmpp_stanza_get_child_by_name_and_ns(iq, "probe", OBI_NS);
     const char *from = xmpp_stanza_get_from(iq), *id = xmpp_stanza_get_id(iq);
     const char *target = xmpp_stanza_get_attribute(p, "target");
@@ -767,4 +792,18 @@ void obi_gc_probe(ob_client *c, xmpp_stanza_t *iq)
         probe_done(a, false);
     else
         obi_direct_probe(c->direct, target, PROBE_TIMEOUT_MS, probe_done, a);
+}
+
+int obi_gc_attach(ob_client *c)
+{
+    static const struct obi_room_engine hooks = {
+        engine_view, engine_prepare, engine_reset, engine_credentials,
+        engine_unpin, engine_free, engine_inject, engine_record,
+    };
+    const struct obi_handler probe = {.name = "iq", .match = probe_wants,
+                                      .fn = probe_queue};
+
+    obi_room_set_engine(c, &hooks);
+    obi_event_on(c, OBI_PROBE, on_probe);
+    return obi_handler_add(c, &probe);
 }

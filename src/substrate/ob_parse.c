@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ob_internal.h"
+#include "ob_parse_internal.h"
 
 static const char *const cond_names[] = {
     [OB_COND_NONE] = "",
@@ -56,6 +56,15 @@ enum ob_condition ob_condition_parse(const char *name)
         if (!strcmp(cond_names[i], name))
             return (enum ob_condition)i;
     return OB_COND_OTHER;
+}
+
+struct obi_ev *obi_ev_new(enum obi_kind kind)
+{
+    struct obi_ev *ev = calloc(1, sizeof *ev);
+
+    if (ev)
+        ev->kind = kind;
+    return ev;
 }
 
 void obi_ev_clear(struct obi_ev *ev)

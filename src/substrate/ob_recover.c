@@ -10,7 +10,7 @@
  * (docs/protocol.md, "When the server or xmucd restarts"). */
 #include "config.h"
 
-#include "ob_internal.h"
+#include "ob_recover_internal.h"
 
 bool obi_recover_out(enum ob_condition cond, bool other_nick)
 {

@@ -1,47 +1,17 @@
 /* ob_relay.c -- the relayed transport: unicasts and groupcasts through the
  * XMPP server (groupcasts relayed by xmucd, which stamps their sequence
- * numbers), and the small stanza builders the library shares.
+ * numbers), over the core's obi_send.
  *
- * This is the only implementation of struct obi_transport_ops today;
- * direct streams (src/e2e) and the groupcast engines add their own
- * tables, chosen per destination, behind ob_unicast and ob_groupcast. */
+ * One implementation of struct obi_transport_ops; the direct transport
+ * (ob_direct.c) wraps this one and falls back on it. */
 #include "config.h"
 
 #include <event2/buffer.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ob_internal.h"
+#include "ob_relay_internal.h"
 #include "xs_stream.h"
-
-xmpp_stanza_t *obi_el(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
-                      const char *ns)
-{
-    xmpp_stanza_t *e = xmpp_stanza_new(ctx);
-
-    if (!e)
-        return NULL;
-    if (xmpp_stanza_set_name(e, name) || (ns && xmpp_stanza_set_ns(e, ns)) ||
-        (parent && xmpp_stanza_add_child_ex(parent, e, 0))) {
-        xmpp_stanza_release(e);
-        return NULL;
-    }
-    return e; /* when parent is set, the parent holds the only reference */
-}
-
-int obi_text_el(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
-                const char *text)
-{
-    xmpp_stanza_t *e = obi_el(ctx, parent, name, NULL), *t;
-
-    if (!e || !(t = xmpp_stanza_new(ctx)))
-        return OB_ENOMEM;
-    if (xmpp_stanza_set_text(t, text) || xmpp_stanza_add_child_ex(e, t, 0)) {
-        xmpp_stanza_release(t);
-        return OB_ENOMEM;
-    }
-    return OB_OK;
-}
 
 /* <data xmlns=OBI_NS_E2E>base64</data> under m; 0 or OB_ENOMEM. */
 static int add_data(xmpp_ctx_t *ctx, xmpp_stanza_t *m, const void *data,
@@ -154,13 +124,14 @@ static const struct obi_transport_ops relay_ops = {
     .destroy = relay_destroy,
 };
 
-struct obi_transport *obi_relay_new(ob_client *c)
+int obi_relay_new(ob_client *c, struct obi_transport **out)
 {
     struct obi_transport *t = calloc(1, sizeof *t);
 
-    if (t) {
-        t->ops = &relay_ops;
-        t->client = c;
-    }
-    return t;
+    *out = t;
+    if (!t)
+        return OB_ENOMEM;
+    t->ops = &relay_ops;
+    t->client = c;
+    return OB_OK;
 }

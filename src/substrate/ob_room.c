@@ -11,7 +11,11 @@
  * lost us without telling (xmucd restarted without its state): a
  * periodic XEP-0410 self-ping, or the error to a groupcast, says so
  * (ob_recover.c), and a rejoin that re-creates a room we had configured
- * sends our configuration again. */
+ * sends our configuration again.
+ *
+ * Each room's groupcast engine lives above, in ob_groupcast.c: the room
+ * tells it what changed through the hooks it set (c->engine, struct
+ * obi_room_engine), and holds it as an opaque r->gc. */
 #include "config.h"
 
 #include <event2/event.h>
@@ -21,7 +25,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "ob_internal.h"
+#include "ob_recover_internal.h"
+#include "ob_room_internal.h"
 #include "xs_jid.h"
 
 #define REJOIN_TRIES 30
@@ -41,9 +46,18 @@ struct obi_room *obi_room_find(ob_client *c, const char *jid)
     return obi_room_find(c, canon);
 }
 
+bool obi_room_has_neighbour(ob_client *c, const char *jid)
+{
+    for (struct obi_room *r = c->rooms; r; r = r->next)
+        for (size_t i = 0; i < r->nnb; i++)
+            if (r->nb[i].jid && !strcmp(r->nb[i].jid, jid))
+                return true;
+    return false;
+}
+
 static void nb_clear(struct obi_room *r, struct obi_nb *n)
 {
-    obi_gc_unpin(r, n);
+    r->c->engine->unpin(r, n);
     free(n->nick);
     free(n->jid);
     free(n->attrs);
@@ -53,7 +67,7 @@ static void room_free(struct obi_room *r)
 {
     for (size_t i = 0; i < r->nnb; i++)
         nb_clear(r, &r->nb[i]);
-    obi_gc_free(r->gc);
+    r->c->engine->free(r->gc);
     free(r->nb);
     if (r->retry)
         event_free(r->retry);
@@ -93,24 +107,6 @@ void obi_rooms_free(ob_client *c)
 
 static void room_gone(ob_client *c, struct obi_room *r);
 
-void obi_emit_error(ob_client *c, int code, enum ob_op op, const struct obi_ev *ev,
-                    const char *text)
-{
-    struct ob_error e = {
-        .code = code,
-        .op = op,
-        .cond = ev ? ev->cond : OB_COND_NONE,
-        .condition = ev && ev->condition ? ev->condition : "",
-        .type = ev && ev->etype ? ev->etype : "",
-        .room = ev ? ev->room : NULL,
-        .peer = ev ? ev->from : NULL,
-        .text = text ? text : ob_strerror(code),
-    };
-
-    if (c->cb.error)
-        c->cb.error(c, &e, c->user);
-}
-
 static void emit_room(ob_client *c, struct obi_room *r, enum ob_room_change ch,
                       bool created)
 {
@@ -136,7 +132,7 @@ static void view_clear(ob_client *c, struct obi_room *r)
 {
     while (r->nnb && !c->dying) {
         struct obi_nb n = r->nb[--r->nnb];
-        obi_gc_view(r, &n, true);
+        r->c->engine->view(r, &n, true);
         emit_view(c, r->jid, &n, OB_VIEW_REMOVED, false);
         nb_clear(r, &n);
     }
@@ -378,6 +374,8 @@ static void pending_free(struct obi_pending *p)
 }
 
 /* Sends iq (type set/get, with id) and remembers what its answer means. */
+static int iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud);
+
 static int send_iq(ob_client *c, xmpp_stanza_t *iq, const char *id,
                    enum obi_kind kind, const char *room, ob_list_fn fn, void *arg)
 {
@@ -393,9 +391,9 @@ static int send_iq(ob_client *c, xmpp_stanza_t *iq, const char *id,
     p->kind = kind;
     p->fn = fn;
     p->arg = arg;
-    xmpp_id_handler_add(c->conn, obi_iq_handler, id, p);
+    xmpp_id_handler_add(c->conn, iq_handler, id, p);
     if ((rc = obi_send(c, iq)) != OB_OK) {
-        xmpp_id_handler_delete(c->conn, obi_iq_handler, id);
+        xmpp_id_handler_delete(c->conn, iq_handler, id);
         pending_free(p);
         return rc;
     }
@@ -478,7 +476,8 @@ static int parse_items(xmpp_stanza_t *st, struct obi_ev *ev)
     return OB_OK;
 }
 
-int obi_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+/* The answer to one of our requests (libstrophe's id handler). */
+static int iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct obi_pending *p = ud;
     ob_client *c = p->c;
@@ -522,7 +521,7 @@ void obi_pending_fail_all(ob_client *c, int code)
         struct obi_ev *ev = code ? obi_ev_new(p->kind) : NULL;
         c->pending = p->next;
         if (c->conn)
-            xmpp_id_handler_delete(c->conn, obi_iq_handler, p->id);
+            xmpp_id_handler_delete(c->conn, iq_handler, p->id);
         if (ev) {
             ev->code = code;
             ev->room = p->room;
@@ -735,7 +734,7 @@ static void apply_view_set(ob_client *c, struct obi_room *r, struct obi_ev *ev)
         n->jid = ev->jid;
         n->attrs = ev->attrs;
         ev->jid = ev->attrs = NULL;
-        obi_gc_view(r, n, false);
+        r->c->engine->view(r, n, false);
         emit_view(c, r->jid, n, OB_VIEW_UPDATED, false);
         return;
     }
@@ -756,7 +755,7 @@ static void apply_view_set(ob_client *c, struct obi_room *r, struct obi_ev *ev)
     n->id = r->next_id++;
     n->pinned = NULL;
     ev->nick = ev->jid = ev->attrs = NULL;
-    obi_gc_view(r, n, false);
+    r->c->engine->view(r, n, false);
     emit_view(c, r->jid, n, OB_VIEW_ADDED, false);
 }
 
@@ -768,7 +767,7 @@ static void apply_view_gone(ob_client *c, struct obi_room *r, struct obi_ev *ev)
         return;
     gone = *n;
     *n = r->nb[--r->nnb];
-    obi_gc_view(r, &gone, true);
+    r->c->engine->view(r, &gone, true);
     emit_view(c, r->jid, &gone, OB_VIEW_REMOVED, ev->flag);
     nb_clear(r, &gone);
 }
@@ -778,7 +777,7 @@ static void apply_view_gone(ob_client *c, struct obi_room *r, struct obi_ev *ev)
 static void take_epoch(struct obi_room *r, uint64_t epoch)
 {
     if (epoch && r->epoch && epoch != r->epoch)
-        obi_gc_reset(r);
+        r->c->engine->reset(r);
     if (epoch)
         r->epoch = epoch;
 }
@@ -786,8 +785,8 @@ static void take_epoch(struct obi_room *r, uint64_t epoch)
 static void apply_self_in(ob_client *c, struct obi_room *r, struct obi_ev *ev)
 {
     take_epoch(r, ev->epoch);
-    obi_gc_prepare(r, ev->sub);
-    obi_gc_credentials(r, ev);
+    r->c->engine->prepare(r, ev->sub);
+    r->c->engine->credentials(r, ev);
     if (r->st == OBI_R_JOINING) {
         if (r->has_cfg && ev->flag && send_config(c, r) == OB_OK) {
             r->st = OBI_R_CONFIGURING;
@@ -822,7 +821,7 @@ static void apply_config_done(ob_client *c, struct obi_room *r, struct obi_ev *e
     ping_later(c, r);
     if (!ev->code) {
         r->cfg_applied = true;
-        obi_gc_prepare(r, obi_gc_mode(r->cfg.groupcast));
+        r->c->engine->prepare(r, obi_gc_mode(r->cfg.groupcast));
     }
     if (ev->code)
         obi_emit_error(c, ev->code, OB_OP_CONFIGURE, ev,
@@ -910,10 +909,10 @@ static void apply_message(ob_client *c, struct obi_ev *ev)
             return;
         if (ev->kind == OBI_GC_RECORD) {
             if (!ev->epoch || !r->epoch || ev->epoch == r->epoch)
-                obi_gc_record(c, r, ev); /* else an older stream's */
+                c->engine->record(c, r, ev); /* else an older stream's */
         } else if (ev->sub) { /* a tree, pbcast or tapbcast injection */
             heard(r);
-            obi_gc_inject(c, r, ev);
+            c->engine->inject(c, r, ev);
         } else {
             if (!r->gc) /* relayed by xmucd, not an engine's delivery */
                 heard(r);
@@ -947,7 +946,7 @@ static void apply_list(ob_client *c, struct obi_ev *ev)
         ev->list_fn(c, ev->items, ev->nitems, ev->list_arg);
 }
 
-void obi_room_apply(ob_client *c, struct obi_ev *ev)
+static void room_apply(ob_client *c, struct obi_ev *ev)
 {
     struct obi_room *r;
 
@@ -998,4 +997,22 @@ void obi_room_apply(ob_client *c, struct obi_ev *ev)
     default:
         break;
     }
+}
+
+void obi_room_attach(ob_client *c)
+{
+    static const enum obi_kind kinds[] = {
+        OBI_VIEW_SET, OBI_VIEW_GONE, OBI_SELF_IN, OBI_SELF_OUT,
+        OBI_JOIN_ERROR, OBI_UNICAST, OBI_GROUPCAST, OBI_MSG_ERROR,
+        OBI_LIST, OBI_CONFIG_DONE, OBI_GC_RECORD, OBI_GC_GAP,
+        OBI_SELF_PING,
+    };
+
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        obi_event_on(c, kinds[i], room_apply);
+}
+
+void obi_room_set_engine(ob_client *c, const struct obi_room_engine *e)
+{
+    c->engine = e;
 }

@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include "ob_internal.h"
+#include "ob_sock_internal.h"
 
 uint64_t obi_sock_written(int fd)
 {

@@ -2,7 +2,7 @@
  * presences and messages a room sends (obi_parse). */
 #include <stdint.h>
 
-#include "ob_internal.h"
+#include "ob_parse_internal.h"
 #include "stanzas.h"
 
 static void parse(void *ud, xmpp_stanza_t *st, size_t bytes)

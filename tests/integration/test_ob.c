@@ -26,7 +26,7 @@
 #include "hs_client.h"
 #include "hs_proc.h"
 #include "hs_server.h"
-#include "ob_internal.h" /* the client's socket, to cut it */
+#include "ob_core_internal.h" /* the client's socket, to cut it */
 #include "orbweb.h"
 #include "topo.h"
 

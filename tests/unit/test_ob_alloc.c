@@ -15,7 +15,7 @@
 #include "e2e_policy.h"
 #include "fail_alloc.h"
 #include "gc.h"
-#include "ob_internal.h"
+#include "ob_parse_internal.h"
 #include "ob_order.h"
 #include "orbweb.h"
 

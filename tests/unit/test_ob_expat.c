@@ -8,7 +8,7 @@
 #include <expat.h>
 #include <string.h>
 
-#include "ob_internal.h"
+#include "ob_expat_internal.h"
 
 #define ID "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz"
 static const char stream[] =

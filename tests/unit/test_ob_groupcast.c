@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "gc.h"
-#include "ob_internal.h"
+#include "ob_groupcast_internal.h"
 
 /* Hang guards: every test is stopped after 300 s, one value for the
  * whole program (Criterion 2.4's runner leaks when tests with different

@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "ob_internal.h"
+#include "ob_parse_internal.h"
 
 #define R "grid@rooms.localhost"
 #define MUCU "<x xmlns='http://jabber.org/protocol/muc#user'>"

@@ -5,7 +5,8 @@
 
 #include <criterion/criterion.h>
 
-#include "ob_internal.h"
+#include "ob_parse_internal.h"
+#include "ob_recover_internal.h"
 
 Test(recover, errors_that_mean_out_of_the_room)
 {

@@ -42,7 +42,7 @@
 #include "cli.h"
 #include "gc.h"
 #include "gc_sig.h"
-#include "ob_internal.h"
+#include "ob_groupcast_internal.h"
 
 #define PAYLOAD 256
 #define MAX_SIZES 16
