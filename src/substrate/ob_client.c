@@ -30,8 +30,11 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include "ob_abi.h"
 #include "ob_internal.h"
 #include "ob_order.h"
+#include "ob_rpc.h"
+#include "ob_timer.h"
 
 static __thread ob_client *current; /* for the sockopt callback */
 
@@ -55,6 +58,11 @@ const char *ob_strerror(int code)
     case OB_EEVENT: return "libevent failed";
     case OB_EXMPP: return "libstrophe failed";
     case OB_ETOOBIG: return "too large for the server, and no direct stream";
+    case OB_ETIMEDOUT: return "timed out";
+    case OB_ENOMETHOD: return "no such method";
+    case OB_EREMOTE: return "the peer failed the call";
+    case OB_EGONE: return "the peer is gone or unreachable";
+    case OB_EBUSY: return "too many in flight";
     default: return "unknown error";
     }
 }
@@ -564,8 +572,8 @@ static int copy_options(ob_client *c, const struct ob_options *o)
     c->direct_round_ms = o->direct_round_ms > 0 ? o->direct_round_ms : 1000;
     c->direct_hello_ms = o->direct_hello_ms > 0 ? o->direct_hello_ms : 2000;
     c->relay_max = o->relay_max_bytes > 0 ? (size_t)o->relay_max_bytes : 65536;
-    if (o->cb)
-        c->cb = *o->cb;
+    if (o->cb && obi_struct_in(&c->cb, sizeof c->cb, OBI_CALLBACKS_SIZE_V1, o->cb))
+        return OB_EINVAL;
     c->user = o->user;
     c->log = o->log;
     return OB_OK;
@@ -630,15 +638,18 @@ static int make_transport(ob_client *c, bool direct_off)
     return OB_OK;
 }
 
-int ob_client_new(const struct ob_options *opt, ob_client **out)
+int ob_client_new(const struct ob_options *app, ob_client **out)
 {
+    struct ob_options o, *opt = &o;
     ob_client *c;
     int rc;
 
     if (!out)
         return OB_EINVAL;
     *out = NULL;
-    if (!opt || !opt->host || !opt->jid || !*opt->jid || !ip_literal(opt->host) ||
+    if (!app || obi_struct_in(&o, sizeof o, OBI_OPTIONS_SIZE_V1, app))
+        return OB_EINVAL;
+    if (!opt->host || !opt->jid || !*opt->jid || !ip_literal(opt->host) ||
         opt->port < 0 || opt->port > 65535 || (unsigned)opt->tls > OB_TLS_OFF ||
         (!opt->password && strchr(opt->jid, '@')))
         return OB_EINVAL;
@@ -667,6 +678,8 @@ static void client_destroy(ob_client *c)
     if (c->conn)
         xmpp_conn_release(c->conn); /* closes the socket; handlers see dying */
     c->conn = NULL;
+    obi_rpc_client_free(c);
+    obi_timers_free(c);
     obi_rooms_free(c);
     obi_gc_client_free(c);
     while ((ev = c->q_head)) {
@@ -769,8 +782,7 @@ int ob_client_stats(const ob_client *c, struct ob_stats *out)
 {
     if (!c || !out)
         return OB_EINVAL;
-    *out = c->stats;
-    return OB_OK;
+    return obi_struct_out(out, OBI_STATS_SIZE_V1, &c->stats, sizeof c->stats);
 }
 
 const char *ob_client_jid(const ob_client *c)
@@ -884,7 +896,8 @@ static void handle(ob_client *c, struct obi_ev *ev)
         obi_gc_probe(c, ev->st);
         break;
     default:
-        obi_room_apply(c, ev);
+        if (!obi_rpc_take(c, ev) && !c->dying) /* RPC frames first */
+            obi_room_apply(c, ev);
         break;
     }
 }

@@ -257,6 +257,7 @@ struct obi_room {
     uint64_t lost_ms;  /* when the last one was noticed */
     uint64_t epoch;    /* the room's groupcast epoch (self-presence), 0
                           until known */
+    int gc_mode;       /* the mode our self-presence announced */
 };
 
 /* An iq in flight (room listing, owner form). */
@@ -319,6 +320,8 @@ struct ob_client {
     unsigned lost;
     bool lost_state_set;
     enum ob_state lost_state;
+    struct ob_timer *timers; /* ob_timer.c: the application's and ours */
+    struct obi_rpcs *rpc;    /* ob_rpc.c: made by the first RPC use */
 };
 
 /* Queues ev (taking ownership of the allocation) for the dispatcher. */
