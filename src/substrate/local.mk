@@ -20,7 +20,7 @@ src_substrate_libob_la_SOURCES = \
 	src/substrate/ob_abi.c src/substrate/ob_abi.h \
 	src/substrate/ob_timer.c src/substrate/ob_timer.h \
 	src/substrate/ob_rpc_core.c src/substrate/ob_rpc.c src/substrate/ob_rpc.h \
-	src/substrate/ob_view.c
+	src/substrate/ob_view.c src/substrate/ob_view.h
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 # the direct streams (src/e2e); libfi comes with liborbweb, and the test
 # programs name it (OB_FI below)

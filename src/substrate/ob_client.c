@@ -35,6 +35,7 @@
 #include "ob_order.h"
 #include "ob_rpc.h"
 #include "ob_timer.h"
+#include "ob_view.h"
 
 static __thread ob_client *current; /* for the sockopt callback */
 
@@ -839,6 +840,7 @@ int ob_distance(ob_client *c, const char *jid)
 
     if (!c || !jid || !*jid)
         return OB_EINVAL;
+    jid = obi_view_resolve(c, jid); /* room/nick: the member behind it */
     me = c->session_jid ? c->session_jid : c->jid;
     if (!strcmp(me, jid))
         return 0;

@@ -1,13 +1,15 @@
 /* ob_view.c -- what a service asks of a room it is in: one neighbour of
- * the view by nick or JID (ob_room_neighbour), and our own standing in
- * the room (ob_room_status).  Read-only over the room tables that
+ * the view by nick or JID (ob_room_neighbour), our own standing in the
+ * room (ob_room_status), and room/nick to real JID (for ob_distance).  Read-only over the room tables that
  * ob_room.c keeps. */
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "ob_abi.h"
 #include "ob_internal.h"
+#include "ob_view.h"
 
 /* Is who n's nick, its full JID, or its bare JID? */
 static bool nb_is(const struct obi_nb *n, const char *who)
@@ -78,4 +80,25 @@ int ob_room_status(ob_client *c, const char *room, struct ob_room_status *out)
     s.segment = r->p.segment;
     s.epoch = r->epoch;
     return obi_struct_out(out, OBI_ROOM_STATUS_SIZE_V1, &s, sizeof s);
+}
+
+const char *obi_view_resolve(ob_client *c, const char *jid)
+{
+    const char *slash = strchr(jid, '/'), *nick;
+    size_t len;
+
+    if (!slash)
+        return jid;
+    len = (size_t)(slash - jid);
+    nick = slash + 1;
+    for (struct obi_room *r = c->rooms; r; r = r->next) {
+        if (strlen(r->jid) != len || strncasecmp(r->jid, jid, len))
+            continue;
+        if (!strcmp(nick, r->nick))
+            return c->session_jid ? c->session_jid : jid;
+        for (size_t i = 0; i < r->nnb; i++)
+            if (!strcmp(r->nb[i].nick, nick))
+                return r->nb[i].jid ? r->nb[i].jid : jid;
+    }
+    return jid;
 }

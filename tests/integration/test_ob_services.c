@@ -376,7 +376,7 @@ static bool three_plain(struct world *w, void *arg)
 static void rpc_relayed(struct world *w)
 {
     const char *bob = ob_client_jid(w->b.c);
-    char nobody[128];
+    char nobody[128], bob_in_room[160], me_in_room[160];
     struct ob_stats before = stats(w->a.c), after;
     struct many m = {0};
     int seen = w->b.unicasts;
@@ -384,7 +384,12 @@ static void rpc_relayed(struct world *w)
     cr_assert_eq(ob_rpc_register(w->b.c, "echo", m_echo, NULL), OB_OK);
     cr_assert_eq(ob_rpc_register(w->b.c, "fail", m_fail, NULL), OB_OK);
     cr_assert_eq(ob_rpc_register(w->b.c, "slow", m_slow, &w->b), OB_OK);
+    snprintf(bob_in_room, sizeof bob_in_room, "%s/bob", w->room);
+    snprintf(me_in_room, sizeof me_in_room, "%s/alice", w->room);
     cr_assert_eq(ob_distance(w->a.c, bob), OB_DIST_SERVER);
+    cr_expect_eq(ob_distance(w->a.c, bob_in_room), OB_DIST_SERVER,
+                 "room/nick is resolved to the member behind it");
+    cr_expect_eq(ob_distance(w->a.c, me_in_room), OB_DIST_SELF);
     echo(w, 5);
     echo(w, 3000);
     after = stats(w->a.c);
@@ -438,6 +443,7 @@ static void rpc_direct(struct world *w)
 {
     struct ob_stats a0, b0, a1, b1;
     bool direct = false;
+    char bob_in_room[160];
 
     for (int try = 0; try < 5 && !direct; try++) {
         bring_up_direct(w);
@@ -451,6 +457,8 @@ static void rpc_direct(struct world *w)
                  a1.unicasts_relayed == a0.unicasts_relayed;
     }
     cr_expect(direct, "no echo went direct both ways while the stream was up");
+    snprintf(bob_in_room, sizeof bob_in_room, "%s/bob", w->room);
+    cr_expect_eq(ob_distance(w->a.c, bob_in_room), OB_DIST_DIRECT);
     cr_expect_eq(w->b.rpc_in_unicast + w->a.rpc_in_unicast, 0);
 }
 
