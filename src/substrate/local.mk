@@ -163,6 +163,15 @@ tests_unit_test_ob_abi_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
 tests_unit_test_ob_rpc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
 tests_unit_test_ob_rpc_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
 
+# Fuzzing the RPC frames a peer may send (ob_rpc_core.c).
+check_PROGRAMS += tests/fuzz/fuzz_ob_rpc
+TESTS += tests/fuzz/fuzz_ob_rpc
+FUZZ_TARGETS += fuzz_ob_rpc
+tests_fuzz_fuzz_ob_rpc_SOURCES = tests/fuzz/fuzz_ob_rpc.c tests/fuzz/replay.c
+tests_fuzz_fuzz_ob_rpc_LDADD = src/substrate/libob.la $(OB_FI)
+fuzz_ob_rpc_FUZZ_SRCS = src/substrate/ob_rpc_core.c
+EXTRA_DIST += tests/fuzz/corpus/fuzz_ob_rpc
+
 check_PROGRAMS += tests/integration/test_ob_services
 TESTS += tests/integration/test_ob_services
 tests_integration_test_ob_services_SOURCES = tests/integration/test_ob_services.c \

@@ -59,12 +59,7 @@ const char *ob_strerror(int code)
     case OB_EEVENT: return "libevent failed";
     case OB_EXMPP: return "libstrophe failed";
     case OB_ETOOBIG: return "too large for the server, and no direct stream";
-    case OB_ETIMEDOUT: return "timed out";
-    case OB_ENOMETHOD: return "no such method";
-    case OB_EREMOTE: return "the peer failed the call";
-    case OB_EGONE: return "the peer is gone or unreachable";
-    case OB_EBUSY: return "too many in flight";
-    default: return "unknown error";
+    default: return obi_rpc_strerror(code); /* its codes, or "unknown" */
     }
 }
 

@@ -7,7 +7,7 @@
  * with, and results go to the application's functions, called with the
  * owner given at creation.  tests/unit/test_ob_rpc.c drives it alone.
  *
- * Frame (docs/protocol.md, "RPC frames"; integers big-endian):
+ * Frame (docs/api.md, "Request/response between peers"; big-endian):
  *   magic "\0ORP" (4), version 1 (1), kind (1), id (8), then
  *   REQUEST: method length (1, 1..64), method, payload
  *   REPLY:   payload
@@ -52,6 +52,10 @@ int obi_rpc_call(struct obi_rpc *r, uint64_t now, const char *peer,
                  const char *method, const void *data, size_t len,
                  int timeout_ms, ob_rpc_done_fn done, void *arg, uint64_t *id);
 int obi_rpc_cancel(struct obi_rpc *r, uint64_t id);
+
+/* Words for the codes a call can end with (ob_strerror asks for the
+ * ones it does not name itself); "unknown error" for others. */
+const char *obi_rpc_strerror(int code);
 
 /* Is (data, len) an RPC frame?  Then obi_rpc_recv takes it. */
 bool obi_rpc_is_frame(const void *data, size_t len);

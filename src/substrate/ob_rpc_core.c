@@ -96,8 +96,8 @@ static int send_frame(struct obi_rpc *r, const char *peer, int kind, uint64_t id
     unsigned char *f;
     int rc;
 
-    if (OBI_RPC_HDR + hlen + blen > OBI_RPC_MAX_FRAME)
-        return OB_ETOOBIG;
+    if (blen > OBI_RPC_MAX_FRAME || OBI_RPC_HDR + hlen + blen > OBI_RPC_MAX_FRAME)
+        return OB_ETOOBIG; /* the first test keeps the sum from wrapping */
     if (!(f = frame_new(kind, id, head, hlen, body, blen)))
         return OB_ENOMEM;
     rc = r->send(r->ctx, peer, f, OBI_RPC_HDR + hlen + blen);
@@ -118,6 +118,19 @@ static int send_error(struct obi_rpc *r, const char *peer, uint64_t id,
     h[5] = (unsigned char)n;
     memcpy(h + 6, text ? text : "", n);
     return send_frame(r, peer, OBI_RPC_ERROR, id, h, 6 + n, NULL, 0);
+}
+
+const char *obi_rpc_strerror(int code)
+{
+    switch (code) {
+    case OB_ETIMEDOUT: return "timed out";
+    case OB_ENOMETHOD: return "no such method";
+    case OB_EREMOTE: return "the peer failed the call";
+    case OB_EGONE: return "the peer is gone or unreachable";
+    case OB_EBUSY: return "too many in flight";
+    case OB_ETOOBIG: return "the reply was too large to travel";
+    default: return "unknown error";
+    }
 }
 
 bool obi_rpc_is_frame(const void *data, size_t len)
@@ -282,7 +295,7 @@ static void call_finish(struct obi_rpc *r, struct call *k, struct ob_rpc_result 
     res->method = k->method;
     res->id = k->id;
     if (!res->text)
-        res->text = res->code ? ob_strerror(res->code) : "";
+        res->text = res->code ? obi_rpc_strerror(res->code) : "";
     k->done(r->owner, res, k->arg);
     call_free(k);
 }

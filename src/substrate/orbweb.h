@@ -32,7 +32,7 @@
  * keeps working; bytes beyond the library's own size must be zero (a
  * newer program asking for something this library does not know gets
  * OB_EINVAL, as Linux's copy_struct_from_user does).  size 0, or smaller
- * than the first published layout (OB_*_SIZE_V1), is OB_EINVAL.  Outputs
+ * than the first layout that had a size (this one), is OB_EINVAL.  Outputs
  * are written for min(size, ours) bytes, and size is set to that.
  *
  * Callbacks: see "Callback contract" below.  In short, they are never
@@ -74,7 +74,7 @@ enum ob_result {
     OB_EREMOTE = -15,   /* RPC: the peer's handler failed the call
                            (ob_rpc_result.remote_code says how) */
     OB_EGONE = -16,     /* RPC: the call bounced (the peer is gone or
-                           unreachable), or the client is closing */
+                           unreachable) */
     OB_EBUSY = -17,     /* a limit is reached (RPC calls in flight here,
                            or requests pending at the peer) */
 };
@@ -366,7 +366,7 @@ OB_API int ob_room_view(ob_client *c, const char *room, ob_view_fn fn,
                         void *arg);
 
 /* One neighbour of our view of room, found by its nick or by its real
- * JID (full, or bare when only one of the view has it): fn is called
+ * JID (full, or bare: the first of its resources in the view): fn is called
  * once with it (change = OB_VIEW_ADDED).  Returns 0, or OB_ENOTFOUND
  * (no such room among ours, or no such neighbour in its view), or
  * OB_EINVAL. */
@@ -423,9 +423,10 @@ OB_API int ob_unicast(ob_client *c, const char *jid, const char *body);
 OB_API int ob_unicast_data(ob_client *c, const char *jid, const void *data,
                            size_t len);
 
-/* The distance service (the paper's "distance" between two members,
- * section 6): how far jid is, as a small integer a service can sort
- * by, lower is nearer:
+/* The distance service (the Orbweb paper's d_XMPP, section 6.2): how far
+ * jid (a real JID, or room/nick in one of our rooms, resolved through
+ * our view) is, as a small integer a service can sort by, lower is
+ * nearer:
  *   OB_DIST_SELF (0)    ourselves (the session's full JID),
  *   OB_DIST_DIRECT (1)  a direct stream is up with it now (one hop, no
  *                       server on the path),
@@ -504,7 +505,7 @@ OB_API void ob_timer_free(ob_timer *t);
  * A client registers methods; a peer calls one with a binary payload and
  * a timeout; exactly one result comes back to the caller's done
  * callback: the reply, or a typed error.  Frames travel as
- * ob_unicast_data (docs/protocol.md, "RPC frames"): on a direct stream
+ * ob_unicast_data (docs/api.md, "Request/response between peers"): on a direct stream
  * when one is up, through the server otherwise; binary unicasts that are
  * RPC frames are taken before the unicast callback.  A call's peer is the
  * JID the reply must come from: the real full JID from the view (or

@@ -404,6 +404,8 @@ Test(ob_rpc, bad_arguments, .init = setup, .fini = teardown)
     cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 0, NULL, &r, NULL), OB_EINVAL);
     cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", OBI_RPC_MAX_FRAME, 0, on_done, &r,
                               NULL), OB_ETOOBIG);
+    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", SIZE_MAX, 0, on_done, &r, NULL),
+                 OB_ETOOBIG, "a length that would wrap the frame's size");
     cr_expect_eq(obi_rpc_register(B, longname, m_echo, NULL), OB_EINVAL);
     cr_expect_eq(obi_rpc_register(B, "m", NULL, NULL), OB_EINVAL);
     cr_expect_eq(nwire, 0, "nothing was sent");
