@@ -3,15 +3,18 @@
  * unicast path (ob_unicast_data: direct when a stream is up, relayed
  * otherwise) and one ob_timer for the deadlines.
  *
- * The dispatcher hands every binary unicast and every bounce to
- * obi_rpc_take before the application sees it: RPC frames stop here,
- * bounces fail the calls to that peer and go on to the error callback.
+ * The dispatcher hands every event to obi_rpc_take before the room tables
+ * and the application see it: RPC frames stop here; a bounce fails the
+ * calls to that peer, and a neighbour leaving a room the calls to it,
+ * and both go on as before.
  * Results run from the dispatcher or from the timer, both under the
  * callback contract; after each one the client may be dying, and then
  * nothing more is delivered. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ob_internal.h"
 #include "ob_rpc.h"
@@ -122,8 +125,44 @@ static void bounced(ob_client *c, const struct obi_ev *ev)
         ;
 }
 
+/* Is jid in the view of one of c's rooms other than `room`? */
+static bool seen_elsewhere(ob_client *c, const char *room, const char *jid)
+{
+    for (struct obi_room *r = c->rooms; r; r = r->next)
+        for (size_t i = 0; strcmp(r->jid, room) && i < r->nnb; i++)
+            if (r->nb[i].jid && !strcmp(r->nb[i].jid, jid))
+                return true;
+    return false;
+}
+
+/* A neighbour left a room (not just our view): the calls to its room/nick
+ * fail, and those to its real JID too unless another room of ours still
+ * shows it (a peer in none of our views has left us). */
+static void left_room(ob_client *c, const struct obi_ev *ev)
+{
+    char peer[1024];
+    const char *jid = ev->jid;
+    struct obi_room *r = obi_room_find(c, ev->room);
+
+    for (size_t i = 0; !jid && r && i < r->nnb; i++)
+        if (!strcmp(r->nb[i].nick, ev->nick))
+            jid = r->nb[i].jid;
+    if ((size_t)snprintf(peer, sizeof peer, "%s/%s", ev->room, ev->nick) < sizeof peer)
+        while (!c->dying && obi_rpc_peer_gone_one(c->rpc->core, peer, "left the room"))
+            ;
+    if (jid && !seen_elsewhere(c, ev->room, jid))
+        while (!c->dying && obi_rpc_peer_gone_one(c->rpc->core, jid, "left the room"))
+            ;
+}
+
 bool obi_rpc_take(ob_client *c, struct obi_ev *ev)
 {
+    if (ev->kind == OBI_VIEW_GONE && ev->flag && c->rpc && ev->room && ev->nick) {
+        left_room(c, ev);
+        if (!c->dying)
+            rearm(c);
+        return false; /* the room's tables and the application next */
+    }
     if (ev->kind == OBI_MSG_ERROR && c->rpc && ev->from) {
         bounced(c, ev);
         if (!c->dying)

@@ -83,8 +83,9 @@ uint64_t obi_rpc_dropped(const struct obi_rpc *r);
 uint64_t obi_rpc_refused(const struct obi_rpc *r);
 
 /* ob_rpc.c, the client's hooks: ev is a binary unicast that is an RPC
- * frame (taken: true) or a bounce (its peer's calls fail; false, the
- * error still goes to the application); everything else is not ours. */
+ * frame (taken: true), or a bounce or a neighbour leaving a room (its
+ * calls fail with OB_EGONE; false: the event goes on as before);
+ * everything else is not ours (false). */
 struct obi_ev;
 bool obi_rpc_take(ob_client *c, struct obi_ev *ev);
 void obi_rpc_client_free(ob_client *c);

@@ -74,7 +74,8 @@ enum ob_result {
     OB_EREMOTE = -15,   /* RPC: the peer's handler failed the call
                            (ob_rpc_result.remote_code says how) */
     OB_EGONE = -16,     /* RPC: the call bounced (the peer is gone or
-                           unreachable) */
+                           unreachable), or the peer left the room that
+                           was the last of ours to show it */
     OB_EBUSY = -17,     /* a limit is reached (RPC calls in flight here,
                            or requests pending at the peer) */
 };

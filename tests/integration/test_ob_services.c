@@ -9,6 +9,7 @@
  *   reply dropped and counted, an asynchronous answer, 200 calls in
  *   flight at once, a call to a JID that does not exist bounced (gone),
  *   and no RPC frame ever reaching the application's unicast callback;
+ * - a call failed as gone when its peer leaves the room;
  * - the same round trip once a direct stream is up (distance 1), its
  *   frames counted on the direct path both ways.
  * Waits are bounded only to catch hangs; no duration is asserted beyond
@@ -462,6 +463,28 @@ static void rpc_direct(struct world *w)
     cr_expect_eq(w->b.rpc_in_unicast + w->a.rpc_in_unicast, 0);
 }
 
+/* Bob leaves the room (the only one alice shares with him) while a call
+ * of hers waits for his answer: it fails with OB_EGONE at once, not at
+ * its 20 s timeout. */
+static void peer_leaves(struct world *w)
+{
+    struct res r = {0};
+    double t0;
+
+    w->b.held = NULL;
+    cr_assert_eq(ob_rpc_call(w->a.c, ob_client_jid(w->b.c), "slow", "x", 1, 20000,
+                             on_res, &r, NULL), OB_OK);
+    cr_assert(spin(w, slow_held, NULL), "bob did not get the call");
+    t0 = it_now_ms();
+    cr_assert_eq(ob_room_leave(w->b.c, w->room), OB_OK);
+    cr_assert(spin(w, answered, &r), "no result after bob left");
+    cr_expect_eq(r.code, OB_EGONE, "%s", r.text);
+    cr_expect_lt(it_now_ms() - t0, 15000.0, "it waited for the timeout");
+    ob_rpc_reply(w->b.held, "late", 4); /* dropped at alice's */
+    w->b.held = NULL;
+    free(r.data);
+}
+
 /* A call still in flight when the client is freed: no callback later
  * (the sanitizer checks nothing leaks). */
 static void free_in_flight(struct world *w)
@@ -485,6 +508,7 @@ static void scenario(enum hs_kind kind)
     timers(&w);
     rpc_relayed(&w);
     rpc_direct(&w);
+    peer_leaves(&w);
     free_in_flight(&w);
     stop(&w);
 }
