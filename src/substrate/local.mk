@@ -24,7 +24,11 @@ src_substrate_libob_la_SOURCES = \
 	src/substrate/ob_recover.c src/substrate/ob_recover_internal.h \
 	src/substrate/ob_order.c src/substrate/ob_order.h \
 	src/substrate/ob_expat.c src/substrate/ob_expat_internal.h \
-	src/substrate/ob_sock.c src/substrate/ob_sock_internal.h
+	src/substrate/ob_sock.c src/substrate/ob_sock_internal.h \
+	src/substrate/ob_abi.c src/substrate/ob_abi_internal.h \
+	src/substrate/ob_timer.c src/substrate/ob_timer_internal.h \
+	src/substrate/ob_rpc_core.c src/substrate/ob_rpc.c src/substrate/ob_rpc_internal.h \
+	src/substrate/ob_view.c src/substrate/ob_view_internal.h
 src_substrate_libob_la_CPPFLAGS = $(OB_CPPFLAGS)
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 # the groupcast engines (src/gc), the direct streams (src/e2e) and the
@@ -226,3 +230,39 @@ tests_integration_test_ob_alloc_LDADD = src/substrate/libob.la $(OB_FI) \
 	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) \
 	$(EVENT_LIBS)
 EXTRA_tests_integration_test_ob_alloc_DEPENDENCIES = src/xmuc/xmucd
+
+# The services' API (ob_abi.c, ob_timer.c, ob_rpc_core.c, ob_rpc.c,
+# ob_view.c): growable structs, timers, RPC (sans-I/O core with a fake
+# clock and wire), without a server; then RPC, timers and the view
+# accessors between real peers on Prosody and ejabberd, relayed and direct.
+check_PROGRAMS += tests/unit/test_ob_abi tests/unit/test_ob_rpc
+TESTS += tests/unit/test_ob_abi tests/unit/test_ob_rpc
+tests_unit_test_ob_abi_CPPFLAGS = $(OB_CPPFLAGS)
+tests_unit_test_ob_abi_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_unit_test_ob_abi_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS) $(EVENT_LIBS)
+tests_unit_test_ob_rpc_CPPFLAGS = $(OB_CPPFLAGS)
+tests_unit_test_ob_rpc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(STROPHE_CFLAGS)
+tests_unit_test_ob_rpc_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIBS)
+
+# Fuzzing the RPC frames a peer may send (ob_rpc_core.c).
+check_PROGRAMS += tests/fuzz/fuzz_ob_rpc
+TESTS += tests/fuzz/fuzz_ob_rpc
+FUZZ_TARGETS += fuzz_ob_rpc
+tests_fuzz_fuzz_ob_rpc_SOURCES = tests/fuzz/fuzz_ob_rpc.c tests/fuzz/replay.c
+tests_fuzz_fuzz_ob_rpc_CPPFLAGS = $(OB_CPPFLAGS)
+tests_fuzz_fuzz_ob_rpc_LDADD = src/substrate/libob.la $(OB_FI)
+fuzz_ob_rpc_FUZZ_SRCS = src/substrate/ob_rpc_core.c
+EXTRA_DIST += tests/fuzz/corpus/fuzz_ob_rpc
+
+check_PROGRAMS += tests/integration/test_ob_services
+TESTS += tests/integration/test_ob_services
+tests_integration_test_ob_services_SOURCES = tests/integration/test_ob_services.c \
+	tests/integration/it_support.c tests/integration/it_support.h
+tests_integration_test_ob_services_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_ob_services_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_ob_services_LDADD = src/substrate/libob.la $(OB_FI) \
+	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) \
+	$(STROPHE_LIBS) $(EVENT_LIBS)
+EXTRA_tests_integration_test_ob_services_DEPENDENCIES = src/xmuc/xmucd

@@ -34,6 +34,7 @@
 #include <strings.h>
 #include <sys/select.h>
 
+#include "ob_abi_internal.h"
 #include "ob_core_internal.h"
 #include "ob_direct_internal.h"
 #include "ob_expat_internal.h"
@@ -41,7 +42,10 @@
 #include "ob_recover_internal.h"
 #include "ob_relay_internal.h"
 #include "ob_room_internal.h"
+#include "ob_rpc_internal.h"
 #include "ob_sock_internal.h"
+#include "ob_timer_internal.h"
+#include "ob_view_internal.h"
 
 static __thread ob_client *current; /* for the sockopt callback */
 
@@ -423,8 +427,8 @@ static int copy_options(ob_client *c, const struct ob_options *o)
     c->direct_round_ms = o->direct_round_ms > 0 ? o->direct_round_ms : 1000;
     c->direct_hello_ms = o->direct_hello_ms > 0 ? o->direct_hello_ms : 2000;
     c->relay_max = o->relay_max_bytes > 0 ? (size_t)o->relay_max_bytes : 65536;
-    if (o->cb)
-        c->cb = *o->cb;
+    if (o->cb && obi_struct_in(&c->cb, sizeof c->cb, OBI_CALLBACKS_SIZE_V1, o->cb))
+        return OB_EINVAL;
     c->user = o->user;
     c->log = o->log;
     return OB_OK;
@@ -513,18 +517,23 @@ static int make_modules(ob_client *c, bool direct_off)
     obi_event_on(c, OBI_CONN_ERROR, on_conn_error);
     if ((rc = make_transport(c, direct_off)) || (rc = obi_gc_attach(c)))
         return rc;
+    obi_rpc_attach(c); /* in front of the rooms' unicasts and bounces */
+    c->destroy = client_destroy;
     return add_handlers(c);
 }
 
-int ob_client_new(const struct ob_options *opt, ob_client **out)
+int ob_client_new(const struct ob_options *app, ob_client **out)
 {
+    struct ob_options o, *opt = &o;
     ob_client *c;
     int rc;
 
     if (!out)
         return OB_EINVAL;
     *out = NULL;
-    if (!opt || !opt->host || !opt->jid || !*opt->jid || !ip_literal(opt->host) ||
+    if (!app || obi_struct_in(&o, sizeof o, OBI_OPTIONS_SIZE_V1, app))
+        return OB_EINVAL;
+    if (!opt->host || !opt->jid || !*opt->jid || !ip_literal(opt->host) ||
         opt->port < 0 || opt->port > 65535 || (unsigned)opt->tls > OB_TLS_OFF ||
         (!opt->password && strchr(opt->jid, '@')))
         return OB_EINVAL;
@@ -551,6 +560,8 @@ static void client_destroy(ob_client *c)
     if (c->conn)
         xmpp_conn_release(c->conn); /* closes the socket; handlers see dying */
     c->conn = NULL;
+    obi_rpc_client_free(c);
+    obi_timers_free(c);
     obi_rooms_free(c);
     obi_gc_client_free(c);
     obi_queue_free(c);
@@ -649,8 +660,7 @@ int ob_client_stats(const ob_client *c, struct ob_stats *out)
 {
     if (!c || !out)
         return OB_EINVAL;
-    *out = c->stats;
-    return OB_OK;
+    return obi_struct_out(out, OBI_STATS_SIZE_V1, &c->stats, sizeof c->stats);
 }
 
 const char *ob_client_jid(const ob_client *c)
@@ -689,6 +699,7 @@ int ob_distance(ob_client *c, const char *jid)
 
     if (!c || !jid || !*jid)
         return OB_EINVAL;
+    jid = obi_view_resolve(c, jid); /* room/nick: the member behind it */
     me = c->session_jid ? c->session_jid : c->jid;
     if (!strcmp(me, jid))
         return 0;

@@ -35,6 +35,11 @@ const char *ob_strerror(int code)
     case OB_EEVENT: return "libevent failed";
     case OB_EXMPP: return "libstrophe failed";
     case OB_ETOOBIG: return "too large for the server, and no direct stream";
+    case OB_ETIMEDOUT: return "timed out";
+    case OB_ENOMETHOD: return "no such method";
+    case OB_EREMOTE: return "the peer failed the call";
+    case OB_EGONE: return "the peer is gone or unreachable";
+    case OB_EBUSY: return "too many in flight";
     default: return "unknown error";
     }
 }
@@ -135,6 +140,20 @@ void obi_event_on(ob_client *c, enum obi_kind kind, obi_event_fn fn)
 {
     if ((unsigned)kind < OBI_KIND_COUNT)
         c->on_event[kind] = fn;
+}
+
+void obi_event_chain(ob_client *c, enum obi_kind kind, obi_event_fn fn)
+{
+    if ((unsigned)kind < OBI_KIND_COUNT) {
+        c->next_event[kind] = c->on_event[kind];
+        c->on_event[kind] = fn;
+    }
+}
+
+void obi_event_next(ob_client *c, struct obi_ev *ev)
+{
+    if ((unsigned)ev->kind < OBI_KIND_COUNT && c->next_event[ev->kind])
+        c->next_event[ev->kind](c, ev);
 }
 
 void obi_enqueue(ob_client *c, struct obi_ev *ev)

@@ -60,6 +60,11 @@ typedef void (*obi_event_fn)(ob_client *c, struct obi_ev *ev);
 /* Sets (replaces) the handler of kind; events of a kind without one are
  * dropped.  Never allocates. */
 void obi_event_on(ob_client *c, enum obi_kind kind, obi_event_fn fn);
+/* Puts fn in front of kind's handler: fn runs first and passes the events
+ * it does not consume on with obi_event_next (one level: a module above
+ * the one that handles kind, e.g. RPC in front of the rooms). */
+void obi_event_chain(ob_client *c, enum obi_kind kind, obi_event_fn fn);
+void obi_event_next(ob_client *c, struct obi_ev *ev);
 
 /* Opaque here: owned by the modules above (ob_room_internal.h,
  * ob_relay_internal.h, ob_direct_internal.h, ob_groupcast_internal.h). */
@@ -121,6 +126,13 @@ struct ob_client {
     struct obi_handler handlers[OBI_MAX_HANDLERS];
     size_t nhandlers;
     obi_event_fn on_event[OBI_KIND_COUNT];
+    obi_event_fn next_event[OBI_KIND_COUNT]; /* obi_event_chain */
+    /* Frees c at once (ob_client.c's): for a callback run from the event
+     * loop outside the dispatcher (a timer) after which c->dying says the
+     * application freed c inside it. */
+    void (*destroy)(ob_client *c);
+    struct ob_timer *timers; /* ob_timer.c: the application's and ours */
+    struct obi_rpcs *rpc;    /* ob_rpc.c: made by the first RPC use */
     struct obi_ev *q_head, *q_tail;
     bool in_dispatch, dying;
     /* Events that could not be queued for want of memory (obi_lost): the

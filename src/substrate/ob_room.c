@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "ob_abi_internal.h"
 #include "ob_recover_internal.h"
 #include "ob_room_internal.h"
 #include "xs_jid.h"
@@ -634,15 +635,23 @@ static int join(ob_client *c, const char *room, const char *nick,
 int ob_room_join(ob_client *c, const char *room, const char *nick,
                  const struct ob_join_params *p)
 {
-    return join(c, room, nick, NULL, p);
+    struct ob_join_params jp;
+
+    if (p && obi_struct_in(&jp, sizeof jp, OBI_JOIN_PARAMS_SIZE_V1, p))
+        return OB_EINVAL;
+    return join(c, room, nick, NULL, p ? &jp : NULL);
 }
 
 int ob_room_create(ob_client *c, const char *room, const char *nick,
                    const struct ob_room_config *cfg, const struct ob_join_params *p)
 {
-    static const struct ob_room_config none;
+    struct ob_room_config g = OB_ROOM_CONFIG_INIT;
+    struct ob_join_params jp;
 
-    return join(c, room, nick, cfg ? cfg : &none, p);
+    if ((cfg && obi_struct_in(&g, sizeof g, OBI_ROOM_CONFIG_SIZE_V1, cfg)) ||
+        (p && obi_struct_in(&jp, sizeof jp, OBI_JOIN_PARAMS_SIZE_V1, p)))
+        return OB_EINVAL;
+    return join(c, room, nick, &g, p ? &jp : NULL);
 }
 
 int ob_room_leave(ob_client *c, const char *room)
@@ -785,6 +794,7 @@ static void take_epoch(struct obi_room *r, uint64_t epoch)
 static void apply_self_in(ob_client *c, struct obi_room *r, struct obi_ev *ev)
 {
     take_epoch(r, ev->epoch);
+    r->gc_mode = ev->sub; /* ob_room_status */
     r->c->engine->prepare(r, ev->sub);
     r->c->engine->credentials(r, ev);
     if (r->st == OBI_R_JOINING) {

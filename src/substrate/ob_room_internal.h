@@ -62,6 +62,7 @@ struct obi_room {
     uint64_t lost_ms;  /* when the last one was noticed */
     uint64_t epoch;    /* the room's groupcast epoch (self-presence), 0
                           until known */
+    int gc_mode;       /* the mode our self-presence announced */
 };
 
 /* An iq in flight (room listing, owner form). */

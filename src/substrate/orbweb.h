@@ -7,8 +7,11 @@
  * their attributes and real JIDs), what unicasts and groupcasts arrive,
  * and what went wrong (typed errors carrying the XMPP condition).  It
  * sends unicasts to any member by JID and groupcasts to a room.  The path
- * is relayed by the server and xmucd today; direct streams and other
- * groupcast engines slot in behind the same calls later.
+ * is relayed by the server and xmucd, or a direct stream between the two
+ * peers once one is up (docs/api.md); groupcasts follow the room's
+ * engine (relay, tree, pbcast, tapbcast).  For services: timers on the
+ * client's loop, request/response (ob_rpc_*), the room's view and our
+ * standing in it, and the distance service.
  *
  * Everything runs on a libevent base: the application's (it runs the
  * loop) or one the client owns (ob_run / ob_stop).  Nothing blocks except
@@ -17,6 +20,20 @@
  *
  * Results: 0 (OB_OK) or a negative enum ob_result; ob_strerror() names
  * them.  Out of memory is returned, never aborted on.
+ *
+ * Growing structs: every struct the application fills in (ob_options,
+ * ob_callbacks, ob_join_params, ob_room_config) or hands over to be
+ * filled (ob_stats, ob_room_status) starts with `size_t size`, which the
+ * application sets to sizeof the struct as its header declares it, most
+ * simply with the OB_*_INIT macro or `.size = sizeof(struct ...)`.  New
+ * fields are only ever added at the end, and zero always means "the
+ * default" or "none".  The library reads min(size, its own size) bytes
+ * and zero-fills the rest, so a program built against an older header
+ * keeps working; bytes beyond the library's own size must be zero (a
+ * newer program asking for something this library does not know gets
+ * OB_EINVAL, as Linux's copy_struct_from_user does).  size 0, or smaller
+ * than the first layout that had a size (this one), is OB_EINVAL.  Outputs
+ * are written for min(size, ours) bytes, and size is set to that.
  *
  * Callbacks: see "Callback contract" below.  In short, they are never
  * called from inside libstrophe or from inside another liborbweb call,
@@ -52,6 +69,15 @@ enum ob_result {
     OB_EXMPP = -11,    /* libstrophe failed */
     OB_ETOOBIG = -12,  /* larger than the server takes (relay_max_bytes)
                           and no direct stream carries it */
+    OB_ETIMEDOUT = -13, /* RPC: no reply within the call's timeout */
+    OB_ENOMETHOD = -14, /* RPC: the peer has no handler for the method */
+    OB_EREMOTE = -15,   /* RPC: the peer's handler failed the call
+                           (ob_rpc_result.remote_code says how) */
+    OB_EGONE = -16,     /* RPC: the call bounced (the peer is gone or
+                           unreachable), or the peer left the room that
+                           was the last of ours to show it */
+    OB_EBUSY = -17,     /* a limit is reached (RPC calls in flight here,
+                           or requests pending at the peer) */
 };
 
 /* Words for a result code; never NULL. */
@@ -179,6 +205,7 @@ struct ob_room_event {
 };
 
 struct ob_callbacks {
+    size_t size; /* sizeof(struct ob_callbacks): OB_CALLBACKS_INIT */
     void (*state)(ob_client *c, enum ob_state st, void *user);
     void (*room)(ob_client *c, const struct ob_room_event *ev, void *user);
     void (*view)(ob_client *c, const struct ob_view_event *ev, void *user);
@@ -187,8 +214,11 @@ struct ob_callbacks {
     void (*error)(ob_client *c, const struct ob_error *e, void *user);
 };
 
+#define OB_CALLBACKS_INIT {.size = sizeof(struct ob_callbacks)}
+
 /* Connection options; zero means the default everywhere. */
 struct ob_options {
+    size_t size;           /* sizeof(struct ob_options): OB_OPTIONS_INIT */
     const char *host;      /* server address, an IP literal ("127.0.0.1") */
     int port;              /* default 5222 */
     const char *jid;       /* "user@domain" with a password, or "domain"
@@ -229,6 +259,7 @@ struct ob_options {
                                 period +-20 %; default 30000; negative:
                                 never (docs/api.md) */
 };
+#define OB_OPTIONS_INIT {.size = sizeof(struct ob_options)}
 
 /* Creates a client (not connected).  The options and their strings are
  * copied.  Returns 0 and *out, or OB_EINVAL (missing host or jid,
@@ -263,6 +294,7 @@ OB_API const char *ob_client_jid(const ob_client *c);
 /* View parameters sent when joining (docs/protocol.md, <join/>).  Zero
  * means "the room's default" (or "none"). */
 struct ob_join_params {
+    size_t size;          /* sizeof(struct ob_join_params) */
     const char *password; /* the room's password, or NULL */
     const char *manager;  /* view manager if this join creates the room */
     int view_size;        /* rbt: 1..255 */
@@ -272,6 +304,7 @@ struct ob_join_params {
     bool has_segment;
     uint32_t segment;     /* network segment hint */
 };
+#define OB_JOIN_PARAMS_INIT {.size = sizeof(struct ob_join_params)}
 
 /* Joins room (bare JID "name@rooms.example.org") as nick.  The outcome
  * arrives as OB_ROOM_JOINED, or an OB_OP_JOIN error (conflict,
@@ -283,6 +316,7 @@ OB_API int ob_room_join(ob_client *c, const char *room, const char *nick,
 /* Configuration of a room made by ob_room_create: zero or NULL leaves the
  * service's default. */
 struct ob_room_config {
+    size_t size;          /* sizeof(struct ob_room_config) */
     const char *manager;  /* complete, rbt, ring, random, blind, treegossip */
     int view_size;        /* 0..255 */
     int degree;           /* 0..255 */
@@ -296,6 +330,7 @@ struct ob_room_config {
                               "pbcast" or "tapbcast" (docs/api.md) */
     int injection_points; /* tree, pbcast: 0..255, 0 for xmucd's (2) */
 };
+#define OB_ROOM_CONFIG_INIT {.size = sizeof(struct ob_room_config)}
 
 /* Creates room with cfg and joins it as its owner: the join carries the
  * manager (so the first views are built by it), then the owner form sets
@@ -325,11 +360,56 @@ OB_API int ob_rooms_list(ob_client *c, const char *service, ob_list_fn fn,
                          void *arg);
 
 /* The current view of room: fn is called once per neighbour (with
- * change = OB_VIEW_ADDED).  Returns the number of neighbours, or
- * OB_ENOTFOUND. */
+ * change = OB_VIEW_ADDED); fn may be NULL, to count them.  Returns the
+ * number of neighbours, or OB_ENOTFOUND. */
 typedef void (*ob_view_fn)(const struct ob_view_event *n, void *arg);
 OB_API int ob_room_view(ob_client *c, const char *room, ob_view_fn fn,
                         void *arg);
+
+/* One neighbour of our view of room, found by its nick or by its real
+ * JID (full, or bare: the first of its resources in the view): fn is called
+ * once with it (change = OB_VIEW_ADDED).  Returns 0, or OB_ENOTFOUND
+ * (no such room among ours, or no such neighbour in its view), or
+ * OB_EINVAL. */
+OB_API int ob_room_neighbour(ob_client *c, const char *room, const char *who,
+                             ob_view_fn fn, void *arg);
+
+/* Where we stand in one of our rooms. */
+enum ob_room_phase {
+    OB_ROOM_PHASE_JOINING = 0, /* join sent (or room being configured) */
+    OB_ROOM_PHASE_IN,          /* in the room */
+    OB_ROOM_PHASE_LEAVING,     /* ob_room_leave sent */
+    OB_ROOM_PHASE_REJOINING,   /* lost, joining again (new session,
+                                  service restart, self-ping) */
+};
+
+/* Our own standing in a room (an output: set size first with
+ * OB_ROOM_STATUS_INIT).  Strings are lent until control returns to the
+ * event loop or the room is left, whichever comes first. */
+struct ob_room_status {
+    size_t size;
+    const char *room;        /* bare room JID */
+    const char *nick;        /* our nick in it */
+    enum ob_room_phase phase;
+    size_t neighbours;       /* members of our view (ob_room_view) */
+    const char *manager;     /* the view manager we asked for (join or
+                                ob_room_config), "" when we left it to
+                                the room */
+    const char *groupcast;   /* the groupcast mode the room announced:
+                                "relay", "tree", "pbcast", "tapbcast" */
+    bool owner;              /* we created it and our ob_room_config
+                                was accepted */
+    bool has_key;            /* our join key (ob_join_params), if given */
+    uint64_t key;
+    bool has_segment;        /* our segment hint, if given */
+    uint32_t segment;
+    uint64_t epoch;          /* the room's groupcast epoch, 0 until known */
+};
+#define OB_ROOM_STATUS_INIT {.size = sizeof(struct ob_room_status)}
+
+/* Fills *out for room.  0, OB_ENOTFOUND (not one of ours), OB_EINVAL. */
+OB_API int ob_room_status(ob_client *c, const char *room,
+                          struct ob_room_status *out);
 
 /* Sends body (NUL-terminated UTF-8) to the member whose real JID is jid
  * (or to room/nick).  Returns once queued; a bounce comes back as an
@@ -344,9 +424,24 @@ OB_API int ob_unicast(ob_client *c, const char *jid, const char *body);
 OB_API int ob_unicast_data(ob_client *c, const char *jid, const void *data,
                            size_t len);
 
-/* How far jid is: 0 ourselves, 1 a direct stream is up with it, 2 on
- * our XMPP server's domain, 3 on another server.  OB_EINVAL for a
- * missing JID. */
+/* The distance service (the Orbweb paper's d_XMPP, section 6.2): how far
+ * jid (a real JID, or room/nick in one of our rooms, resolved through
+ * our view) is, as a small integer a service can sort by, lower is
+ * nearer:
+ *   OB_DIST_SELF (0)    ourselves (the session's full JID),
+ *   OB_DIST_DIRECT (1)  a direct stream is up with it now (one hop, no
+ *                       server on the path),
+ *   OB_DIST_SERVER (2)  on our XMPP server's domain (two hops, one
+ *                       server),
+ *   OB_DIST_REMOTE (3)  on another server (federated, s2s).
+ * It changes as direct streams come and go (a unicast or ob_rpc_call
+ * to it is what brings one up).  OB_EINVAL for a missing JID. */
+enum ob_dist {
+    OB_DIST_SELF = 0,
+    OB_DIST_DIRECT = 1,
+    OB_DIST_SERVER = 2,
+    OB_DIST_REMOTE = 3,
+};
 OB_API int ob_distance(ob_client *c, const char *jid);
 
 /* What the client sent to single peers, by path, since ob_client_new:
@@ -356,6 +451,7 @@ OB_API int ob_distance(ob_client *c, const char *jid);
  * left; resent counts those that left on a direct stream which died
  * before acknowledging them and were then sent through the server. */
 struct ob_stats {
+    size_t size;               /* sizeof(struct ob_stats): OB_STATS_INIT */
     uint64_t unicasts_direct;  /* on a direct stream */
     uint64_t unicasts_relayed; /* through the server */
     uint64_t unicasts_resent;  /* direct first, then again relayed */
@@ -365,15 +461,118 @@ struct ob_stats {
                                   signature, or no key for the room yet */
     uint64_t gc_no_token;      /* digests and solicits ignored: the sender
                                   showed no valid membership token */
+    /* RPC (ob_rpc_call): hostile or late input dropped */
+    uint64_t rpc_dropped;      /* replies to no call of ours (unknown id,
+                                  a duplicate, a late one, the wrong
+                                  sender) and malformed frames */
+    uint64_t rpc_refused;      /* requests answered OB_EBUSY (too many
+                                  pending) or OB_ENOMETHOD */
 };
+#define OB_STATS_INIT {.size = sizeof(struct ob_stats)}
 
-/* Copies c's counters into *out.  OB_EINVAL when c or out is NULL. */
+/* Copies c's counters into *out (out->size set first: OB_STATS_INIT).
+ * OB_EINVAL when c or out is NULL or out->size is too small. */
 OB_API int ob_client_stats(const ob_client *c, struct ob_stats *out);
 
 /* Sends body to every member of room (including us: we receive our own
  * groupcasts with their sequence numbers).  OB_ENOTFOUND when we are not
  * in room; OB_ESTATE when not connected. */
 OB_API int ob_groupcast(ob_client *c, const char *room, const char *body);
+
+/* ---- Timers on the client's event loop --------------------------------
+ *
+ * A timer runs fn(t, arg) once, ms after ob_timer_start (restart it from
+ * fn for a period).  fn runs under the callback contract below: it may
+ * call every function of this header, ob_timer_free(t) and
+ * ob_client_free(c) included.  ob_client_free frees the client's timers
+ * (their handles are then invalid). */
+typedef struct ob_timer ob_timer;
+typedef void (*ob_timer_fn)(ob_timer *t, void *arg);
+
+/* Creates a stopped timer of c.  0 and *out, OB_EINVAL, OB_ENOMEM. */
+OB_API int ob_timer_new(ob_client *c, ob_timer_fn fn, void *arg,
+                        ob_timer **out);
+/* (Re)arms t to fire once in ms milliseconds (0: at the next turn of the
+ * loop).  0, OB_EINVAL (ms < 0), OB_EEVENT. */
+OB_API int ob_timer_start(ob_timer *t, int64_t ms);
+/* Disarms t (nothing when it is not armed). */
+OB_API void ob_timer_stop(ob_timer *t);
+OB_API bool ob_timer_pending(const ob_timer *t);
+/* Stops and frees t; NULL is a no-op. */
+OB_API void ob_timer_free(ob_timer *t);
+
+/* ---- Request/response between peers (RPC over unicast) ----------------
+ *
+ * A client registers methods; a peer calls one with a binary payload and
+ * a timeout; exactly one result comes back to the caller's done
+ * callback: the reply, or a typed error.  Frames travel as
+ * ob_unicast_data (docs/api.md, "Request/response between peers"): on a direct stream
+ * when one is up, through the server otherwise; binary unicasts that are
+ * RPC frames are taken before the unicast callback.  A call's peer is the
+ * JID the reply must come from: the real full JID from the view (or
+ * room/nick, or a bare JID matching any of its resources). */
+#define OB_RPC_METHOD_MAX 64    /* bytes of a method name */
+#define OB_RPC_TIMEOUT_MS 10000 /* timeout_ms 0 */
+#define OB_RPC_MAX_CALLS 1024   /* calls in flight per client */
+#define OB_RPC_MAX_PENDING 256  /* requests being handled per client */
+
+/* A request being handled; valid until answered (ob_rpc_reply or
+ * ob_rpc_fail, exactly once, then or later) or the client is freed. */
+typedef struct ob_rpc_req ob_rpc_req;
+
+/* A method handler: answer req now or later.  data is lent for the call
+ * (NULL when len is 0). */
+typedef void (*ob_rpc_method_fn)(ob_client *c, ob_rpc_req *req,
+                                 const void *data, size_t len, void *arg);
+
+/* Registers fn for method (1..OB_RPC_METHOD_MAX bytes).  0, OB_EEXIST,
+ * OB_EINVAL, OB_ENOMEM. */
+OB_API int ob_rpc_register(ob_client *c, const char *method,
+                           ob_rpc_method_fn fn, void *arg);
+/* Removes it; requests already handed to it stay valid.  0 or
+ * OB_ENOTFOUND. */
+OB_API int ob_rpc_unregister(ob_client *c, const char *method);
+
+/* Who called, and what; lent while req is valid. */
+OB_API const char *ob_rpc_req_peer(const ob_rpc_req *req);
+OB_API const char *ob_rpc_req_method(const ob_rpc_req *req);
+
+/* Answers req with len bytes (binary-safe; 0 allowed) and frees it,
+ * whatever the result.  OB_ETOOBIG when the reply cannot reach the
+ * caller (the caller then gets OB_ETOOBIG); OB_ESTATE when not
+ * connected (the caller times out). */
+OB_API int ob_rpc_reply(ob_rpc_req *req, const void *data, size_t len);
+/* Fails req: the caller gets OB_EREMOTE with remote_code = code and
+ * text (NULL: ""; at most 255 bytes are sent).  Frees req. */
+OB_API int ob_rpc_fail(ob_rpc_req *req, int code, const char *text);
+
+/* The outcome of a call; lent for the done callback. */
+struct ob_rpc_result {
+    int code;          /* OB_OK, OB_ETIMEDOUT, OB_ENOMETHOD, OB_EREMOTE,
+                          OB_EGONE, OB_EBUSY (the peer's queue is full),
+                          OB_ETOOBIG (the reply could not travel) */
+    int remote_code;   /* OB_EREMOTE: the responder's code */
+    const char *text;  /* words; never NULL */
+    const char *peer;
+    const char *method;
+    uint64_t id;       /* as ob_rpc_call returned it */
+    const void *data;  /* OB_OK: the reply (NULL when len is 0) */
+    size_t len;
+};
+typedef void (*ob_rpc_done_fn)(ob_client *c, const struct ob_rpc_result *res,
+                               void *arg);
+
+/* Calls method on peer with len bytes; done runs exactly once, from the
+ * event loop (never inside this call), unless this returns an error
+ * (then never) or the call is cancelled or the client freed first.
+ * timeout_ms 0: OB_RPC_TIMEOUT_MS.  *id (may be NULL) names the call.
+ * OB_EINVAL, OB_EBUSY (OB_RPC_MAX_CALLS in flight), OB_ETOOBIG,
+ * OB_ESTATE (not connected), OB_ENOMEM. */
+OB_API int ob_rpc_call(ob_client *c, const char *peer, const char *method,
+                       const void *data, size_t len, int timeout_ms,
+                       ob_rpc_done_fn done, void *arg, uint64_t *id);
+/* Forgets call id: done will not run.  0 or OB_ENOTFOUND. */
+OB_API int ob_rpc_cancel(ob_client *c, uint64_t id);
 
 /* Callback contract.
  *

@@ -61,12 +61,12 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
     (void)c, (void)m, (void)user;
 }
 
-static const struct ob_callbacks cbs = {.state = on_state,
+static const struct ob_callbacks cbs = {.size = sizeof(struct ob_callbacks), .state = on_state,
                                         .unicast = on_unicast};
 
 static void peer_up(struct arena *a, struct peer *p)
 {
-    struct ob_options o = {.host = hs_server_host(a->s),
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(a->s),
                            .port = hs_server_c2s_port(a->s),
                            .jid = hs_server_anon_domain(a->s),
                            .tls = OB_TLS_TRUST, .base = a->base, .cb = &cbs,

@@ -103,7 +103,7 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
     snprintf(p->last_error, sizeof p->last_error, "%s", e->text);
 }
 
-static const struct ob_callbacks callbacks = {
+static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
     .state = on_state, .room = on_room, .groupcast = on_groupcast,
     .error = on_error};
 
@@ -186,7 +186,7 @@ static void mallory_joins(struct world *w)
 static void start(struct world *w, enum hs_kind kind)
 {
     char err[2048];
-    struct ob_room_config cfg = {.manager = "treegossip", .groupcast = "pbcast",
+    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config), .manager = "treegossip", .groupcast = "pbcast",
                                  .injection_points = K};
     struct hs_options opt = {.accounts = 1};
 
@@ -197,7 +197,7 @@ static void start(struct world *w, enum hs_kind kind)
     cr_assert(w->x, "%s", err);
     cr_assert(w->base = event_base_new());
     for (int i = 0; i < NP; i++) {
-        struct ob_options o = {.host = hs_server_host(w->s),
+        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
                                .port = hs_server_c2s_port(w->s),
                                .jid = hs_server_anon_domain(w->s),
                                .tls = OB_TLS_TRUST, .base = w->base,
@@ -331,7 +331,7 @@ static void expect_all_delivered(struct world *w, int linger_ms)
 
 static struct ob_stats stats_of(struct world *w, int i)
 {
-    struct ob_stats st;
+    struct ob_stats st = OB_STATS_INIT;
 
     cr_assert_eq(ob_client_stats(w->p[i].c, &st), OB_OK);
     return st;

@@ -58,7 +58,7 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
     }
 }
 
-static const struct ob_callbacks callbacks = {
+static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
     .state = on_state, .room = on_room, .groupcast = on_groupcast, .error = on_error};
 
 /* Runs base until *counter reaches want; false after about 20 s. */
@@ -74,7 +74,7 @@ static bool spin(struct event_base *base, const int *counter, int want)
 
 static void peer_start(struct peer *p, struct lk_world *w, struct event_base *base)
 {
-    struct ob_options o = {.host = hs_server_host(w->s),
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
                            .port = hs_server_c2s_port(w->s),
                            .jid = hs_server_anon_domain(w->s), .tls = OB_TLS_TRUST,
                            .base = base, .cb = &callbacks, .user = p,

@@ -123,7 +123,7 @@ static void log_stderr(void *user, const char *level, const char *area,
             msg);
 }
 
-static const struct ob_callbacks callbacks = {
+static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
     .state = on_state, .room = on_room, .groupcast = on_groupcast,
     .error = on_error};
 
@@ -219,7 +219,7 @@ static void start(struct world *w, enum hs_kind kind, bool data_dir)
     cr_assert(w->admin, "%s", err);
     cr_assert(w->base = event_base_new());
     for (int i = 0; i < NP; i++) {
-        struct ob_options o = {.host = hs_server_host(w->s),
+        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
                                .port = hs_server_c2s_port(w->s),
                                .jid = hs_server_anon_domain(w->s),
                                .tls = OB_TLS_TRUST,
@@ -253,7 +253,7 @@ static void stop(struct world *w)
 
 static void join_all(struct world *w)
 {
-    struct ob_room_config cfg = {.manager = "treegossip", .groupcast = "pbcast",
+    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config), .manager = "treegossip", .groupcast = "pbcast",
                                  .injection_points = 2, .name = TITLE,
                                  .max_users = 50};
 

@@ -102,7 +102,7 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
     p->got[from]++;
 }
 
-static const struct ob_callbacks callbacks = {
+static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
     .state = on_state, .room = on_room, .unicast = on_unicast};
 
 /* True when every peer of the segment satisfies pred. */
@@ -205,7 +205,7 @@ static void segment(void *arg)
     snprintf(room, sizeof room, "grid@%s", hs_server_component(w->s));
     for (int i = 0; i < PPS; i++) {
         struct peer *p = ps[i] = first + i;
-        struct ob_options o = {.host = hs_netns_core_addr(w->ns, p->seg),
+        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_netns_core_addr(w->ns, p->seg),
                                .port = hs_server_c2s_port(w->s),
                                .jid = hs_server_anon_domain(w->s),
                                .tls = OB_TLS_TRUST, .base = base,
@@ -217,7 +217,7 @@ static void segment(void *arg)
     if (!wait_all(base, ps, connected, 30))
         goto out;
     for (int i = 0; i < PPS; i++) {
-        struct ob_join_params jp = {.manager = "complete"};
+        struct ob_join_params jp = {.size = sizeof(struct ob_join_params), .manager = "complete"};
         snprintf(nick, sizeof nick, "s%dp%d", ps[i]->seg, i);
         if (ob_room_join(ps[i]->c, room, nick, &jp))
             goto out;

@@ -132,7 +132,7 @@ static void log_stderr(void *user, const char *level, const char *area,
     fprintf(stderr, "%s %s %s: %s\n", ((struct peer *)user)->nick, level, area, msg);
 }
 
-static const struct ob_callbacks callbacks = {
+static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
     .state = on_state, .room = on_room, .unicast = on_unicast,
     .groupcast = on_groupcast, .error = on_error};
 
@@ -206,7 +206,7 @@ static void start(struct world *w, enum hs_kind kind)
     snprintf(w->locked, sizeof w->locked, "locked@%s", hs_server_component(w->s));
     snprintf(user2, sizeof user2, "user2@%s", hs_server_domain(w->s));
     for (int i = 0; i < NP; i++) {
-        struct ob_options o = {.host = hs_server_host(w->s),
+        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
                                .port = hs_server_c2s_port(w->s),
                                .jid = i == 3 ? user2 : hs_server_anon_domain(w->s),
                                .password = i == 3 ? hs_server_password(w->s) : NULL,
@@ -350,10 +350,10 @@ static void rooms(struct world *w)
     /* persistent: they outlive the service restart at the end, keeping
      * their managers (a temporary room would be made again by whoever
      * rejoins first) */
-    struct ob_room_config tree = {.manager = "rbt", .view_size = 3, .persistent = true};
-    struct ob_room_config all = {.manager = "complete", .name = "everyone",
+    struct ob_room_config tree = {.size = sizeof(struct ob_room_config), .manager = "rbt", .view_size = 3, .persistent = true};
+    struct ob_room_config all = {.size = sizeof(struct ob_room_config), .manager = "complete", .name = "everyone",
                                  .persistent = true};
-    struct ob_join_params jp = {.view_size = 3};
+    struct ob_join_params jp = {.size = sizeof(struct ob_join_params), .view_size = 3};
 
     cr_assert_eq(ob_room_create(w->p[0].c, w->tree, "p0", &tree, NULL), OB_OK);
     cr_assert_eq(ob_room_create(w->p[0].c, w->all, "p0", &all, NULL), OB_OK);
@@ -437,8 +437,8 @@ static bool error_seen(struct world *w, void *arg)
 
 static void typed_error(struct world *w)
 {
-    struct ob_room_config cfg = {.manager = "complete", .password = "s3cret"};
-    struct ob_join_params good = {.password = "s3cret"};
+    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config), .manager = "complete", .password = "s3cret"};
+    struct ob_join_params good = {.size = sizeof(struct ob_join_params), .password = "s3cret"};
     int one = 1;
 
     cr_assert_eq(ob_room_create(w->p[0].c, w->locked, "p0", &cfg, NULL), OB_OK);

@@ -123,16 +123,16 @@ static void peer_command(evutil_socket_t fd, short what, void *u)
 /* Runs in the child: connects, then follows the commands. */
 static void peer_main(int cmd, int ready)
 {
-    static const struct ob_callbacks cb = {.state = peer_state,
+    static const struct ob_callbacks cb = {.size = sizeof(struct ob_callbacks), .state = peer_state,
                                            .room = peer_room,
                                            .unicast = peer_unicast};
     static struct peer p;
-    struct ob_options o = {.host = hs_server_host(W.s),
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(W.s),
                            .port = hs_server_c2s_port(W.s),
                            .jid = hs_server_anon_domain(W.s),
                            .tls = OB_TLS_TRUST, .cb = &cb, .user = &p};
 
-    p.cfg = (struct ob_room_config){.manager = "complete",
+    p.cfg = (struct ob_room_config){.size = sizeof(struct ob_room_config), .manager = "complete",
                                     .groupcast = W.groupcast};
     p.cmd = cmd;
     p.ready = ready;
@@ -306,7 +306,7 @@ static void me_log(void *u, const char *level, const char *area,
     fprintf(stderr, "[%ld] %s %s: %s\n", fa_at(), level, area, msg);
 }
 
-static const struct ob_callbacks me_cb = {
+static const struct ob_callbacks me_cb = {.size = sizeof(struct ob_callbacks),
     .state = me_state, .room = me_room, .view = me_view,
     .unicast = me_unicast, .groupcast = me_groupcast, .error = me_error};
 
@@ -352,7 +352,7 @@ static bool step(struct me *m, const bool *goal, const char *what)
 /* The steps; false as soon as the client reported a failure. */
 static bool me_run(struct me *m)
 {
-    static const struct ob_join_params jp = {.manager = "complete"};
+    static const struct ob_join_params jp = {.size = sizeof(struct ob_join_params), .manager = "complete"};
     CALL(ob_connect(m->c));
     if (!step(m, &m->up, "connecting"))
         return false;
@@ -373,7 +373,7 @@ static bool me_run(struct me *m)
 static void me_scenario(void *ud)
 {
     struct me *m = ud;
-    struct ob_options o = {.host = hs_server_host(W.s),
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(W.s),
                            .port = hs_server_c2s_port(W.s),
                            .jid = hs_server_anon_domain(W.s),
                            .tls = OB_TLS_TRUST,

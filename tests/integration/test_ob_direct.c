@@ -90,7 +90,7 @@ static void log_stderr(void *user, const char *level, const char *area,
             msg);
 }
 
-static const struct ob_callbacks callbacks = {.state = on_state,
+static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks), .state = on_state,
                                               .unicast = on_unicast};
 
 /* Runs the loop until pred holds; false after about 40 s (a hang). */
@@ -114,7 +114,7 @@ static bool both_connected(struct world *w, void *arg)
 
 static void peer_new(struct world *w, struct peer *p, const char *name)
 {
-    struct ob_options o = {.host = hs_server_host(w->s),
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
                            .port = hs_server_c2s_port(w->s),
                            .jid = hs_server_anon_domain(w->s),
                            .tls = OB_TLS_TRUST,
@@ -213,7 +213,7 @@ static void send_range(struct world *w, long from, long to, bool breathe)
 
 static struct ob_stats stats_of(const struct peer *p)
 {
-    struct ob_stats st;
+    struct ob_stats st = OB_STATS_INIT;
 
     cr_assert_eq(ob_client_stats(p->c, &st), OB_OK);
     fprintf(stderr, "%s: %llu unicasts direct, %llu relayed, %llu resent "

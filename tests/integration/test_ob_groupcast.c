@@ -112,7 +112,7 @@ static void log_stderr(void *user, const char *level, const char *area,
             msg);
 }
 
-static const struct ob_callbacks callbacks = {
+static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
     .state = on_state, .room = on_room, .groupcast = on_groupcast,
     .error = on_error};
 
@@ -217,7 +217,7 @@ static void start(struct world *w, enum hs_kind kind)
     cr_assert(w->admin, "%s", err);
     cr_assert(w->base = event_base_new());
     for (int i = 0; i < NP; i++) {
-        struct ob_options o = {.host = hs_server_host(w->s),
+        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
                                .port = hs_server_c2s_port(w->s),
                                .jid = hs_server_anon_domain(w->s),
                                .tls = OB_TLS_TRUST,
@@ -276,7 +276,7 @@ static bool views_settled(struct world *w, void *arg)
 
 static void join_all(struct world *w, const char *mode)
 {
-    struct ob_room_config cfg = {.manager = "treegossip", .groupcast = mode,
+    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config), .manager = "treegossip", .groupcast = mode,
                                  .injection_points = K};
     int one = 1;
 

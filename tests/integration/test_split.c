@@ -66,7 +66,7 @@ static void log_stderr(void *user, const char *level, const char *area,
     fprintf(stderr, "%s %s: %s\n", level, area, msg);
 }
 
-static const struct ob_callbacks callbacks = {.state = on_state,
+static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks), .state = on_state,
                                               .unicast = on_unicast};
 
 /* A marker long enough that its stanza's start tag spans many reads,
@@ -135,7 +135,7 @@ static void liborbweb_delivers(enum hs_kind kind)
     cr_assert(s, "%s", err);
     cr_assert(px = hs_proxy_start(hs_server_host(s), hs_server_c2s_port(s), err,
                                   sizeof err), "%s", err);
-    struct ob_options o = {.host = hs_server_host(s), .port = hs_proxy_port(px),
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(s), .port = hs_proxy_port(px),
                            .jid = hs_server_anon_domain(s), .tls = OB_TLS_OFF};
     c = connected_peer(&o, base, &a);
     sender = anonymous_sender(s);
@@ -230,7 +230,7 @@ static void tls_drains(enum hs_kind kind)
     double deadline;
 
     cr_assert(s, "%s", err);
-    struct ob_options o = {.host = hs_server_host(s), .port = hs_server_c2s_port(s),
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(s), .port = hs_server_c2s_port(s),
                            .jid = hs_server_anon_domain(s), .tls = OB_TLS_TRUST,
                            .tick_ms = 600000, .relay_max_bytes = 250000};
     c = connected_peer(&o, base, &a);

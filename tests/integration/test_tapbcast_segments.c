@@ -188,7 +188,7 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
     ((struct peer *)user)->errors++;
 }
 
-static const struct ob_callbacks callbacks = {
+static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
     .state = on_state, .room = on_room, .groupcast = on_groupcast,
     .error = on_error};
 
@@ -218,8 +218,8 @@ static bool all_delivered(struct peer *p) { return p->delivered >= NP * GC_N; }
 /* Peer 0 creates the room; the others join once it exists. */
 static bool join(struct world *w, struct event_base *base, struct peer *p, int i)
 {
-    struct ob_room_config cfg = {.manager = "tapbcast", .groupcast = "tapbcast"};
-    struct ob_join_params jp = {.has_segment = true, .segment = (uint32_t)p->seg};
+    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config), .manager = "tapbcast", .groupcast = "tapbcast"};
+    struct ob_join_params jp = {.size = sizeof(struct ob_join_params), .has_segment = true, .segment = (uint32_t)p->seg};
     char nick[16];
 
     snprintf(nick, sizeof nick, "s%dp%d", p->seg, i);
@@ -264,7 +264,7 @@ static void segment(void *arg)
 
     for (int i = 0; i < PPS; i++) {
         struct peer *p = ps[i] = first + i;
-        struct ob_options o = {.host = hs_netns_core_addr(w->ns, p->seg),
+        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_netns_core_addr(w->ns, p->seg),
                                .port = hs_server_c2s_port(w->s),
                                .jid = hs_server_anon_domain(w->s),
                                .tls = OB_TLS_TRUST, .base = base,

@@ -40,7 +40,7 @@ TestSuite(ob_client, .timeout = 300);
 
 Test(ob_client, bad_arguments)
 {
-    struct ob_options o = {.host = "127.0.0.1", .jid = "anon.localhost"};
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = "127.0.0.1", .jid = "anon.localhost"};
     ob_client *c = (ob_client *)1;
 
     cr_expect_eq(ob_client_new(NULL, &c), OB_EINVAL);
@@ -77,7 +77,7 @@ Test(ob_client, bad_arguments)
  * servers (tests/integration/test_ob_direct). */
 Test(ob_client, stats_count_only_what_left)
 {
-    struct ob_options o = {.host = "127.0.0.1", .jid = "anon.localhost"};
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = "127.0.0.1", .jid = "anon.localhost"};
     struct ob_stats st;
     ob_client *c;
 
@@ -89,6 +89,7 @@ Test(ob_client, stats_count_only_what_left)
         cr_expect_eq(ob_unicast(c, "a@b/c", "x"), OB_ESTATE);
         cr_expect_eq(ob_unicast_data(c, "a@b/c", "x", 1), OB_ESTATE);
         memset(&st, 0xff, sizeof st);
+        st.size = sizeof st;
         cr_assert_eq(ob_client_stats(c, &st), OB_OK);
         cr_expect(!st.unicasts_direct && !st.unicasts_relayed &&
                   !st.unicasts_resent, "direct_off %d", off);
@@ -105,7 +106,7 @@ struct seen {
 /* Before any session, distances are judged from the configured JID. */
 Test(ob_client, distance_and_direct_options)
 {
-    struct ob_options o = {.host = "127.0.0.1", .jid = "anon.localhost",
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = "127.0.0.1", .jid = "anon.localhost",
                            .direct_host = "example.org"};
     ob_client *c;
 
@@ -153,11 +154,11 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
 
 static void refused(bool free_on_error)
 {
-    static const struct ob_callbacks cb = {.state = on_state, .error = on_error};
+    static const struct ob_callbacks cb = {.size = sizeof(struct ob_callbacks), .state = on_state, .error = on_error};
     struct seen s = {.free_on_error = free_on_error};
     struct event_base *base = event_base_new();
     int lfd, port = dead_port(&lfd);
-    struct ob_options o = {.host = "127.0.0.1", .port = port, .jid = "anon.localhost",
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = "127.0.0.1", .port = port, .jid = "anon.localhost",
                            .reconnect_max_ms = -1, .cb = &cb, .user = &s, .base = base};
     ob_client *c;
     int rc;
@@ -191,7 +192,7 @@ Test(ob_client, socket_above_fd_setsize_is_refused)
 {
     struct rlimit rl;
     int lfd, port = dead_port(&lfd), fd = -1, first = -1;
-    struct ob_options o = {.host = "127.0.0.1", .port = port, .jid = "anon.localhost"};
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = "127.0.0.1", .port = port, .jid = "anon.localhost"};
     ob_client *c;
 
     cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);

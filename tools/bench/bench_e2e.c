@@ -181,7 +181,7 @@ static void r_error(ob_client *c, const struct ob_error *e, void *user)
     snprintf(r->err, sizeof r->err, "%s", e->text);
 }
 
-static const struct ob_callbacks relay_cb = {
+static const struct ob_callbacks relay_cb = {.size = sizeof(struct ob_callbacks),
     .state = r_state, .unicast = r_unicast, .error = r_error};
 
 /* libstrophe says this (debug, area "xmpp") when the server has answered
@@ -217,7 +217,7 @@ static bool relay_up(void *ud)
 static int relay_open(struct relay *r, hs_server *s, enum path p)
 {
     bool check = p != P_LIB;
-    struct ob_options o = {.host = hs_server_host(s), .port = hs_server_c2s_port(s),
+    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(s), .port = hs_server_c2s_port(s),
                            .jid = hs_server_anon_domain(s),
                            .tls = paths[p].tls ? OB_TLS_TRUST : OB_TLS_OFF,
                            .base = r->base, .cb = &relay_cb, .user = r,

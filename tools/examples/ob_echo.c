@@ -111,10 +111,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-    static const struct ob_callbacks cb = {on_state, on_room, on_view,
+    static const struct ob_callbacks cb = {sizeof cb, on_state, on_room, on_view,
                                            on_unicast, on_groupcast, on_error};
-    struct echo e = {0};
-    struct ob_options opt = {0};
+    struct echo e = {.join = OB_JOIN_PARAMS_INIT};
+    struct ob_options opt = OB_OPTIONS_INIT;
     struct event *sigint, *sigterm;
     ob_client *c;
     int rc;
