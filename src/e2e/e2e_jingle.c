@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ut_rand.h"
+
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 #define MAX_FRAMINGS 8 /* <framing/> elements in one description */
 
@@ -737,11 +739,8 @@ static int send_terminate(e2e_jingle *t, const char *peer, const char *sid,
 static void new_sid(e2e_jingle *t, const char *peer, char *sid)
 {
     do {
-        uint64_t z = (t->rng += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
         snprintf(sid, E2E_JINGLE_SID_MAX + 1, "%016llx",
-                 (unsigned long long)(z ^ (z >> 31)));
+                 (unsigned long long)ut_splitmix64(&t->rng));
     } while (find(t, peer, sid));
 }
 

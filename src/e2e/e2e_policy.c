@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ut_hash.h"
+
 enum peer_state { IDLE, OUT_PENDING, IN_PENDING, OUT_HELD, IN_HELD };
 
 struct peer {
@@ -113,14 +115,6 @@ static bool params_ok(const struct e2e_policy_params *q)
 
 /* ---- the peer table ---- */
 
-static uint64_t jid_hash(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 /* The JID's length, or 0 when it is not acceptable. */
 static size_t jid_len(const char *jid)
 {
@@ -146,7 +140,7 @@ static struct peer *find(const e2e_policy *p, const char *jid)
     size_t len = jid_len(jid);
     if (!len || !p->icap)
         return NULL;
-    uint32_t i = p->idx[bucket_of(p, jid, jid_hash(jid, len))];
+    uint32_t i = p->idx[bucket_of(p, jid, ut_fnv1a64(jid, len))];
     return i ? p->v[i - 1] : NULL;
 }
 
@@ -271,7 +265,7 @@ static int lookup(e2e_policy *p, const char *jid, struct peer **out)
     if (victim != SIZE_MAX)
         forget(p, victim);
     memcpy(copy, jid, len + 1);
-    *e = (struct peer){.jid = copy, .hash = jid_hash(jid, len), .st = IDLE};
+    *e = (struct peer){.jid = copy, .hash = ut_fnv1a64(jid, len), .st = IDLE};
     p->idx[bucket_of(p, copy, e->hash)] = (uint32_t)(p->n + 1);
     p->v[p->n++] = e;
     *out = e;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gc_internal.h"
+#include "ut_search.h"
 
 void *gc_mem_realloc(const gc_allocator *a, void *p, size_t size)
 {
@@ -50,20 +51,22 @@ void gc_buf_fini(struct gc_buf *b)
     memset(b, 0, sizeof *b);
 }
 
+struct origin_probe {
+    const struct gc_buf *b;
+    uint32_t id;
+};
+
+static bool origin_below(const void *ctx, size_t i)
+{
+    const struct origin_probe *p = ctx;
+    return p->b->origins[i].id < p->id;
+}
+
 /* Index of the first origin with id >= id. */
 static uint32_t origin_lower(const struct gc_buf *b, uint32_t id)
 {
-    uint32_t lo = 0, hi = b->norigins;
-
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-
-        if (b->origins[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    struct origin_probe p = {b, id};
+    return (uint32_t)ut_lower_bound(b->norigins, origin_below, &p);
 }
 
 struct gc_origin *gc_buf_origin(struct gc_buf *b, uint32_t id)
@@ -127,19 +130,21 @@ int gc_buf_origin_get(struct gc_buf *b, uint32_t id, uint32_t round,
     return GC_OK;
 }
 
+struct seq_probe {
+    const struct gc_origin *o;
+    uint64_t seq;
+};
+
+static bool seq_below(const void *ctx, size_t i)
+{
+    const struct seq_probe *p = ctx;
+    return p->o->held[i].seq < p->seq;
+}
+
 uint32_t gc_buf_lower(const struct gc_origin *o, uint64_t seq)
 {
-    uint32_t lo = 0, hi = o->n;
-
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-
-        if (o->held[mid].seq < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    struct seq_probe p = {o, seq};
+    return (uint32_t)ut_lower_bound(o->n, seq_below, &p);
 }
 
 bool gc_buf_holds(const struct gc_origin *o, uint64_t seq)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "orbweb.h"
+#include "ut_search.h"
 
 /* A stanza and its SEQ. */
 struct ent {
@@ -459,18 +460,23 @@ static struct sender *sender_get(obi_order *o, const char *from, uint64_t now_ms
     return s;
 }
 
+struct held_probe {
+    const struct sender *s;
+    uint64_t seq;
+};
+
+static bool held_below(const void *ctx, size_t i)
+{
+    const struct held_probe *p = ctx;
+    return p->s->held.v[i].seq < p->seq;
+}
+
 /* Where seq goes in the held queue; false when it is already there. */
 static bool held_slot(const struct sender *s, uint64_t seq, size_t *at)
 {
-    size_t lo = 0, hi = s->held.n;
+    struct held_probe p = {s, seq};
+    size_t lo = ut_lower_bound(s->held.n, held_below, &p);
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->held.v[mid].seq < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     *at = lo;
     return lo == s->held.n || s->held.v[lo].seq != seq;
 }

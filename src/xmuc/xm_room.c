@@ -60,13 +60,13 @@ static struct xm_occupant *occ_by_id(const xm_room *r, vm_id id)
 
 struct xm_occupant *xm_room_occupant_by_jid(const xm_room *r, const char *jid)
 {
-    return xm_map_get(r->by_jid, jid);
+    return ut_map_get(r->by_jid, jid);
 }
 
 struct xm_occupant *xm_room_occupant_by_nick(const xm_room *r,
                                              const char *nick)
 {
-    return xm_map_get(r->by_nick, nick);
+    return ut_map_get(r->by_nick, nick);
 }
 
 bool xm_room_is_moderator(const xm_room *r, const struct xm_occupant *o)
@@ -122,8 +122,8 @@ xm_room *xm_room_new(const char *name, const struct xm_room_env *env,
     if (r->name && asprintf(&r->jid, "%s@%s", name, env->domain) < 0)
         r->jid = NULL;
     if (!r->name || !r->jid || xm_roomcfg_copy(&r->cfg, cfg) < 0 ||
-        !(r->affils = xm_map_new()) || !(r->by_nick = xm_map_new()) ||
-        !(r->by_jid = xm_map_new()) || !(r->stats = xm_stats_new()) ||
+        ut_map_new(&r->affils) || ut_map_new(&r->by_nick) ||
+        ut_map_new(&r->by_jid) || !(r->stats = xm_stats_new()) ||
         !(r->view = new_manager(r, cfg->manager))) {
         xm_room_free(r);
         return NULL;
@@ -164,8 +164,8 @@ static void drop_occupants(xm_room *r)
 {
     for (uint32_t i = 0; i < r->cap; i++) {
         if (r->occ[i]) {
-            xm_map_del(r->by_nick, r->occ[i]->nick);
-            xm_map_del(r->by_jid, r->occ[i]->jid);
+            ut_map_del(r->by_nick, r->occ[i]->nick);
+            ut_map_del(r->by_jid, r->occ[i]->jid);
             if (r->seg)
                 xm_seg_forget(r->seg, i);
             vm_leave(r->view, i);
@@ -192,9 +192,9 @@ void xm_room_free(xm_room *r)
     xm_seg_free(r->seg);
     xm_room_gc_fini(r);
     vm_free(r->view);
-    xm_map_free(r->affils);
-    xm_map_free(r->by_nick);
-    xm_map_free(r->by_jid);
+    ut_map_free(r->affils);
+    ut_map_free(r->by_nick);
+    ut_map_free(r->by_jid);
     xm_stats_free(r->stats);
     xm_roomcfg_clear(&r->cfg);
     free(r->occ);
@@ -221,8 +221,8 @@ int xm_room_set_affiliation(xm_room *r, const char *bare, enum xm_affil a)
     struct xm_occupant *o;
 
     if (a == XM_AFFIL_NONE)
-        xm_map_del(r->affils, bare);
-    else if (xm_map_put(r->affils, bare, (void *)(intptr_t)a) < 0)
+        ut_map_del(r->affils, bare);
+    else if (ut_map_put(r->affils, bare, (void *)(intptr_t)a) < 0)
         return -1;
     for (uint32_t i = 0; i < r->cap; i++)
         if ((o = r->occ[i]) && !strcmp(o->bare, bare))
@@ -232,7 +232,7 @@ int xm_room_set_affiliation(xm_room *r, const char *bare, enum xm_affil a)
 
 enum xm_affil xm_room_affiliation(const xm_room *r, const char *bare)
 {
-    return (enum xm_affil)(intptr_t)xm_map_get(r->affils, bare);
+    return (enum xm_affil)(intptr_t)ut_map_get(r->affils, bare);
 }
 
 /* ---- occupant ids ---------------------------------------------------------- */
@@ -633,11 +633,11 @@ static int admit(xm_room *r, struct xm_occupant *o, const vm_params *p)
     o->since = r->joins;
     r->occ[o->id] = o;
     r->n_deltas = 0;
-    if (xm_map_put(r->by_nick, o->nick, o) < 0 ||
-        xm_map_put(r->by_jid, o->jid, o) < 0 ||
+    if (ut_map_put(r->by_nick, o->nick, o) < 0 ||
+        ut_map_put(r->by_jid, o->jid, o) < 0 ||
         vm_join(r->view, o->id, &defaults) != VM_OK) {
-        xm_map_del(r->by_nick, o->nick);
-        xm_map_del(r->by_jid, o->jid);
+        ut_map_del(r->by_nick, o->nick);
+        ut_map_del(r->by_jid, o->jid);
         release_id(r, o->id);
         return -1;
     }
@@ -745,8 +745,8 @@ void xm_room_remove(xm_room *r, struct xm_occupant *o, const int *codes,
         send_delta(r, d, d->subject == o->id ? &gone : NULL);
     }
     send_presence_to(r, o, o, true, 0, &self);
-    xm_map_del(r->by_nick, o->nick);
-    xm_map_del(r->by_jid, o->jid);
+    ut_map_del(r->by_nick, o->nick);
+    ut_map_del(r->by_jid, o->jid);
     release_id(r, o->id);
     r->n--;
     r->version++;
@@ -807,14 +807,14 @@ static void change_nick(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st,
         xm_room_error(r, st, "cancel", "conflict", "that nickname is in use");
         return;
     }
-    if (!(copy = strdup(nick)) || xm_map_put(r->by_nick, nick, o) < 0) {
+    if (!(copy = strdup(nick)) || ut_map_put(r->by_nick, nick, o) < 0) {
         free(copy);
         xm_room_error(r, st, "wait", "resource-constraint", NULL);
         return;
     }
     each_observer(r, o, send_to_observer, &t);
     send_presence_to(r, o, o, true, 0, &self);
-    xm_map_del(r->by_nick, o->nick);
+    ut_map_del(r->by_nick, o->nick);
     free(o->nick);
     o->nick = copy;
     r->version++;
@@ -1422,7 +1422,7 @@ int xm_room_save(const xm_room *r, FILE *f)
 {
     char *enc;
 
-    if (xm_roomcfg_save(&r->cfg, f) < 0 || xm_map_each(r->affils, save_affil, f))
+    if (xm_roomcfg_save(&r->cfg, f) < 0 || ut_map_each(r->affils, save_affil, f))
         return -1;
     if (r->subject && (enc = xm_pct_encode(r->subject))) {
         fprintf(f, "subject %s\n", enc);

@@ -166,7 +166,7 @@ static void admin_get(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *q)
         xm_room_error(r, iq, "wait", "resource-constraint", NULL);
         return;
     }
-    xm_map_each(r->affils, list_affil, &l);
+    ut_map_each(r->affils, list_affil, &l);
     send_result(r, iq, l.q);
     xmpp_stanza_release(l.q);
 }

@@ -8,13 +8,11 @@
 
 #include "xm_roomcfg.h"
 #include "xm_stanza.h"
+#include "vm.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-const char *const xm_managers[] = {"complete", "rbt",        "ring",
-                                   "random",   "blind",      "treegossip",
-                                   "tapbcast", NULL};
 static const char *const groupcasts[] = {"relay", "tree", "pbcast",
                                          "tapbcast", NULL};
 
@@ -105,11 +103,6 @@ static bool in_list(const char *const *list, const char *v)
     return false;
 }
 
-bool xm_manager_known(const char *name)
-{
-    return in_list(xm_managers, name);
-}
-
 /* ---- reading and writing one field as text ---------------------------- */
 
 static void field_text(const struct xm_roomcfg *c, const struct field *f,
@@ -167,7 +160,7 @@ static int field_set(struct xm_roomcfg *c, const struct field *f,
         return 0;
     case F_MANAGER:
     case F_GROUPCAST:
-        if (!in_list(f->type == F_MANAGER ? xm_managers : groupcasts, v))
+        if (f->type == F_MANAGER ? !vm_manager_known(v) : !in_list(groupcasts, v))
             return -1;
         snprintf(base, f->type == F_MANAGER ? sizeof c->manager : sizeof c->groupcast,
                  "%s", v);
@@ -189,15 +182,20 @@ static const char *form_type(enum ftype t)
     }
 }
 
+static void add_option(xmpp_stanza_t *field, const char *opt)
+{
+    xmpp_stanza_t *o = xm_child(field, "option", NULL);
+
+    if (o) {
+        xmpp_stanza_set_attribute(o, "label", opt);
+        xm_child_text(o, "value", opt);
+    }
+}
+
 static void add_options(xmpp_stanza_t *field, const char *const *opts)
 {
-    for (; *opts; opts++) {
-        xmpp_stanza_t *o = xm_child(field, "option", NULL);
-        if (o) {
-            xmpp_stanza_set_attribute(o, "label", *opts);
-            xm_child_text(o, "value", *opts);
-        }
-    }
+    for (; *opts; opts++)
+        add_option(field, *opts);
 }
 
 static void add_field(xmpp_stanza_t *x, const struct xm_roomcfg *c,
@@ -217,7 +215,8 @@ static void add_field(xmpp_stanza_t *x, const struct xm_roomcfg *c,
         value[0] = '\0'; /* never send the password back */
     xm_child_text(e, "value", value);
     if (f->type == F_MANAGER)
-        add_options(e, xm_managers);
+        for (size_t i = 0; vm_manager_name(i); i++)
+            add_option(e, vm_manager_name(i));
     else if (f->type == F_GROUPCAST)
         add_options(e, groupcasts);
     else if (f->type == F_WHOIS)

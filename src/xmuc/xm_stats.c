@@ -19,7 +19,10 @@
 #include <string.h>
 #include <time.h>
 
-#define NS_XMUC "https://orbweb.dev/ns/xmuc/0"
+#include "ut_hash.h"
+#include "ut_ns.h"
+#include "ut_search.h"
+
 #define OTHER "other"
 #define FIRST_SLOTS 16 /* a power of two */
 
@@ -37,15 +40,6 @@ struct xm_stats {
     uint32_t *order; /* indices into e, sorted by kind */
     struct timespec born;
 };
-
-static uint32_t hash_kind(const char *k)
-{
-    uint32_t h = 2166136261u;
-
-    while (*k)
-        h = (h ^ (unsigned char)*k++) * 16777619u;
-    return h;
-}
 
 /* The entry for kind, or -1.  Never returns a tombstone: none exist. */
 static long lookup(const xm_stats *s, const char *kind, uint32_t h)
@@ -107,19 +101,24 @@ static int reserve(xm_stats *s)
     return 0;
 }
 
+struct kind_probe {
+    const xm_stats *s;
+    const char *kind;
+};
+
+static bool kind_below(const void *ctx, size_t i)
+{
+    const struct kind_probe *p = ctx;
+    return strcmp(p->s->e[p->s->order[i]].kind, p->kind) < 0;
+}
+
 /* Inserts idx into order, which is sorted by kind. */
 static void order_insert(xm_stats *s, uint32_t idx)
 {
-    size_t lo = 0, hi = s->n - 1; /* order holds n - 1 entries so far */
-    const char *k = s->e[idx].kind;
+    struct kind_probe p = {s, s->e[idx].kind};
+    /* order holds n - 1 entries so far */
+    size_t lo = ut_lower_bound(s->n - 1, kind_below, &p);
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(s->e[s->order[mid]].kind, k) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     memmove(&s->order[lo + 1], &s->order[lo],
             (s->n - 1 - lo) * sizeof s->order[0]);
     s->order[lo] = idx;
@@ -152,7 +151,7 @@ xm_stats *xm_stats_new(void)
     clock_gettime(CLOCK_MONOTONIC, &s->born);
     s->nslot = FIRST_SLOTS;
     if (!(s->slot = calloc(s->nslot, sizeof *s->slot)) ||
-        insert(s, OTHER, hash_kind(OTHER)) != 0) {
+        insert(s, OTHER, ut_fnv1a32_str(OTHER)) != 0) {
         xm_stats_free(s);
         return NULL;
     }
@@ -179,7 +178,7 @@ void xm_stats_add(xm_stats *s, const char *kind, enum xm_dir dir,
 
     if (!s || (dir != XM_IN && dir != XM_OUT))
         return;
-    h = hash_kind(kind);
+    h = ut_fnv1a32_str(kind);
     if ((i = lookup(s, kind, h)) < 0 && (i = insert(s, kind, h)) < 0)
         i = 0; /* "other" */
     s->e[i].stanzas[dir] += stanzas;
@@ -237,7 +236,7 @@ static struct xm_counter counter_of(const struct entry *e)
 
 int xm_stats_get(const xm_stats *s, const char *kind, struct xm_counter *out)
 {
-    long i = lookup(s, kind, hash_kind(kind));
+    long i = lookup(s, kind, ut_fnv1a32_str(kind));
 
     *out = (struct xm_counter){0};
     if (i < 0)
@@ -344,7 +343,7 @@ xmpp_stanza_t *xm_stats_to_stanza(const xm_stats *s, xmpp_ctx_t *ctx)
     snprintf(age, sizeof age, "%.3f", xm_stats_age(s));
     if (!rc)
         rc = xmpp_stanza_set_name(b.root, "stats") ||
-             xmpp_stanza_set_ns(b.root, NS_XMUC) ||
+             xmpp_stanza_set_ns(b.root, UT_NS_XMUC) ||
              xmpp_stanza_set_attribute(b.root, "age", age);
     if (!rc)
         rc = xm_stats_each(s, add_one, &b);
@@ -407,7 +406,7 @@ static int parse_counter(xm_stats *s, xmpp_stanza_t *el)
 
     if (!kind || !*kind || strlen(kind) > XM_STATS_KIND_MAX)
         return XM_STATS_EPARSE;
-    i = lookup(s, kind, hash_kind(kind));
+    i = lookup(s, kind, ut_fnv1a32_str(kind));
     if (i > 0 || (i == 0 && !is_zero(&s->e[0])))
         return XM_STATS_EPARSE; /* a kind twice */
     for (int d = 0; d < 2; d++)
@@ -415,7 +414,7 @@ static int parse_counter(xm_stats *s, xmpp_stanza_t *el)
             if (parse_u64(xmpp_stanza_get_attribute(el, attr_names[d][k]),
                           &v[d][k]))
                 return XM_STATS_EPARSE;
-    if (i < 0 && (i = insert(s, kind, hash_kind(kind))) < 0)
+    if (i < 0 && (i = insert(s, kind, ut_fnv1a32_str(kind))) < 0)
         return s->n >= XM_STATS_MAX_KINDS ? XM_STATS_EPARSE : XM_STATS_ENOMEM;
     for (int d = 0; d < 2; d++) {
         s->e[i].stanzas[d] = v[d][0];
@@ -433,7 +432,7 @@ int xm_stats_parse(xmpp_stanza_t *stats, xm_stats **out, double *age)
     xm_stats *s;
 
     *out = NULL;
-    if (!name || strcmp(name, "stats") || !ns || strcmp(ns, NS_XMUC) ||
+    if (!name || strcmp(name, "stats") || !ns || strcmp(ns, UT_NS_XMUC) ||
         parse_age(xmpp_stanza_get_attribute(stats, "age"), &a))
         return XM_STATS_EPARSE;
     if (!(s = xm_stats_new()))

@@ -27,6 +27,7 @@
 
 #include "cli.h"
 #include "cli_admin.h"
+#include "vm.h"
 #include "hs_client.h"
 #include "hs_proc.h"
 #include "hs_server.h"
@@ -312,7 +313,7 @@ static int parse(int argc, char **argv, struct up_opts *o)
             continue;
         if (c == 'p' && (o->peers = atoi(optarg)) >= 0 && o->peers <= 64)
             continue;
-        if (c == 'm' && xm_manager_known(optarg)) {
+        if (c == 'm' && vm_manager_known(optarg)) {
             o->manager = optarg;
             continue;
         }

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ut_search.h"
+
 struct rd {
     const char *start, *p, *end;
     int depth, err;
@@ -620,19 +622,22 @@ static void put_name(const struct cli_topo *t, uint32_t id, bool dot, FILE *f)
         fprintf(f, "#%u", id);
 }
 
+struct from_probe {
+    const struct cli_topo *t;
+    uint32_t id;
+};
+
+static bool from_below(const void *ctx, size_t i)
+{
+    const struct from_probe *p = ctx;
+    return p->t->edges[i].from < p->id;
+}
+
 /* The first edge from id, or nedges. */
 static size_t first_from(const struct cli_topo *t, uint32_t id)
 {
-    size_t lo = 0, hi = t->nedges;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->edges[mid].from < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    struct from_probe p = {t, id};
+    return ut_lower_bound(t->nedges, from_below, &p);
 }
 
 int cli_topo_write_text(const struct cli_topo *t, FILE *f)
