@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "orbweb.h"
+#include "ut_ns.h"
 #include "ut_search.h"
 
 /* A stanza and its SEQ. */
@@ -273,7 +274,7 @@ int obi_order_stamp(obi_order *o, const char *to, xmpp_stanza_t *st,
         return OB_ENOMEM;
     snprintf(e, sizeof e, "%" PRIu64, d->epoch);
     snprintf(s, sizeof s, "%" PRIu64, d->sent + 1);
-    if (xmpp_stanza_set_name(el, "o") || xmpp_stanza_set_ns(el, OBI_NS_E2E) ||
+    if (xmpp_stanza_set_name(el, "o") || xmpp_stanza_set_ns(el, UT_NS_E2E) ||
         xmpp_stanza_set_attribute(el, "e", e) ||
         xmpp_stanza_set_attribute(el, "s", s) ||
         xmpp_stanza_add_child_ex(st, el, 0)) {
@@ -386,7 +387,7 @@ static bool u64_attr(xmpp_stanza_t *el, const char *name, uint64_t *out)
 /* Finds <o e s/>: false when absent or malformed (then unordered). */
 static bool order_of(xmpp_stanza_t *st, uint64_t *epoch, uint64_t *seq)
 {
-    xmpp_stanza_t *el = xmpp_stanza_get_child_by_name_and_ns(st, "o", OBI_NS_E2E);
+    xmpp_stanza_t *el = xmpp_stanza_get_child_by_name_and_ns(st, "o", UT_NS_E2E);
 
     return el && u64_attr(el, "e", epoch) && u64_attr(el, "s", seq) &&
            *epoch != 0 && *seq != 0;

@@ -14,6 +14,8 @@
 #define UT_NS_E2E_TCP "https://orbweb.dev/ns/e2e/tcp/0"
 
 /* ---- XMPP ---- */
+#define UT_NS_XML "http://www.w3.org/XML/1998/namespace"
+#define UT_NS_STREAMS "http://etherx.jabber.org/streams"
 #define UT_NS_CLIENT "jabber:client"
 #define UT_NS_DATA "jabber:x:data"
 #define UT_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"

@@ -21,6 +21,7 @@
 #include "xm_room_internal.h"
 #include "xm_room_live.h"
 #include "xm_segments.h"
+#include "ut_ns.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -339,7 +340,7 @@ struct pres {
 static void add_muc_user(xm_room *r, xmpp_stanza_t *p, struct xm_occupant *o,
                          bool with_jid, bool gone, const struct pres *opt)
 {
-    xmpp_stanza_t *x = xm_child(p, "x", XM_NS_MUC_USER), *item, *c;
+    xmpp_stanza_t *x = xm_child(p, "x", UT_NS_MUC_USER), *item, *c;
 
     if (!x || !(item = xm_child(x, "item", NULL)))
         return;
@@ -383,7 +384,7 @@ static xmpp_stanza_t *presence_of(xm_room *r, struct xm_occupant *o,
         }
     }
     add_muc_user(r, p, o, with_jid, unavailable, opt);
-    if ((v = xm_child(p, "view", XM_NS_ORBWEB))) {
+    if ((v = xm_child(p, "view", UT_NS_XMUC))) {
         char names[256];
         if (!unavailable) {
             vm_attrs_format(attrs, names, sizeof names);
@@ -467,7 +468,7 @@ static bool nick_ok(const char *nick)
 static bool join_params(xmpp_stanza_t *st, vm_params *p)
 {
     xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join",
-                                                            XM_NS_ORBWEB);
+                                                            UT_NS_XMUC);
     unsigned long v;
 
     memset(p, 0, sizeof *p);
@@ -505,8 +506,8 @@ static xmpp_stanza_t *payload_of(xm_room *r, xmpp_stanza_t *st)
         const char *ns = xmpp_stanza_get_ns(c);
         xmpp_stanza_t *copy;
         if (!xmpp_stanza_is_tag(c) ||
-            (ns && (!strcmp(ns, XM_NS_MUC) || !strcmp(ns, XM_NS_MUC_USER) ||
-                    !strcmp(ns, XM_NS_ORBWEB))))
+            (ns && (!strcmp(ns, UT_NS_MUC) || !strcmp(ns, UT_NS_MUC_USER) ||
+                    !strcmp(ns, UT_NS_XMUC))))
             continue;
         if ((copy = xmpp_stanza_copy(c))) {
             xmpp_stanza_add_child(p, copy);
@@ -520,7 +521,7 @@ static xmpp_stanza_t *payload_of(xm_room *r, xmpp_stanza_t *st)
 static const char *join_refusal(xm_room *r, xmpp_stanza_t *st, enum xm_affil a,
                                 const char **etype)
 {
-    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", XM_NS_MUC);
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", UT_NS_MUC);
     const char *pw = x ? xm_child_text_ptr(x, "password") : NULL;
 
     *etype = "auth";
@@ -541,7 +542,7 @@ static const char *join_refusal(xm_room *r, xmpp_stanza_t *st, enum xm_affil a,
 static const char *join_token(xmpp_stanza_t *st)
 {
     xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join",
-                                                            XM_NS_ORBWEB);
+                                                            UT_NS_XMUC);
 
     return j ? xmpp_stanza_get_attribute(j, "token") : NULL;
 }
@@ -868,7 +869,7 @@ static xmpp_stanza_t *relay_copy(xm_room *r, xmpp_stanza_t *st, const char *from
         const char *ns = xmpp_stanza_get_ns(c);
         xmpp_stanza_t *copy;
         if (!xmpp_stanza_is_tag(c) ||
-            (ns && (!strcmp(ns, XM_NS_ORBWEB) || !strcmp(ns, XM_NS_MUC_USER))))
+            (ns && (!strcmp(ns, UT_NS_XMUC) || !strcmp(ns, UT_NS_MUC_USER))))
             continue;
         if ((copy = xmpp_stanza_copy(c))) {
             xmpp_stanza_add_child(m, copy);
@@ -931,7 +932,7 @@ static void groupchat(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
         xm_room_error(r, st, "wait", "resource-constraint", NULL);
         return;
     }
-    if ((g = xm_child(m, "groupcast", XM_NS_ORBWEB)))
+    if ((g = xm_child(m, "groupcast", UT_NS_XMUC)))
         xm_set_uint(g, "seq", ++r->seq);
     if (g && r->seq_slot) /* kept across a crash (xm_room_live.c) */
         r->seq_slot[1] = r->seq;
@@ -958,7 +959,7 @@ static void private_message(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st
         xm_room_error(r, st, "wait", "resource-constraint", NULL);
         return;
     }
-    xm_child(m, "x", XM_NS_MUC_USER);
+    xm_child(m, "x", UT_NS_MUC_USER);
     xmpp_stanza_set_to(m, to->jid);
     xm_room_send(r, m);
     xmpp_stanza_release(m);
@@ -996,7 +997,7 @@ static void disco_info(xm_room *r, xmpp_stanza_t *iq)
     xmpp_stanza_t *reply = xm_reply_new(iq, "result"), *q, *e;
     char var[128];
     const char *features[] = {
-        XM_NS_MUC, XM_NS_ORBWEB, XM_NS_DISCO_INFO,
+        UT_NS_MUC, UT_NS_XMUC, UT_NS_DISCO_INFO,
         r->cfg.persistent ? "muc_persistent" : "muc_temporary",
         r->cfg.public_room ? "muc_public" : "muc_hidden",
         r->cfg.members_only ? "muc_membersonly" : "muc_open",
@@ -1004,9 +1005,9 @@ static void disco_info(xm_room *r, xmpp_stanza_t *iq)
         r->cfg.semi_anonymous ? "muc_semianonymous" : "muc_nonanonymous",
         "muc_unmoderated", var, NULL};
 
-    if (!reply || !(q = xm_child(reply, "query", XM_NS_DISCO_INFO)))
+    if (!reply || !(q = xm_child(reply, "query", UT_NS_DISCO_INFO)))
         goto done;
-    snprintf(var, sizeof var, XM_NS_ORBWEB "#view-%s", r->cfg.manager);
+    snprintf(var, sizeof var, UT_NS_XMUC "#view-%s", r->cfg.manager);
     if ((e = xm_child(q, "identity", NULL))) {
         xmpp_stanza_set_attribute(e, "category", "conference");
         xmpp_stanza_set_attribute(e, "type", "text");
@@ -1092,7 +1093,7 @@ static xmpp_stanza_t *topology_reply(xm_room *r, xmpp_stanza_t *iq,
         xm_room_error(r, iq, "cancel", "item-not-found", "no such page");
         return NULL;
     }
-    if (!(c = xm_elem_new(r->env->out->xctx, "topology", XM_NS_ORBWEB)) ||
+    if (!(c = xm_elem_new(r->env->out->xctx, "topology", UT_NS_XMUC)) ||
         !(t = xmpp_stanza_new(r->env->out->xctx))) {
         if (c)
             xmpp_stanza_release(c);
@@ -1240,7 +1241,7 @@ static void handle_iq_to_occupant(xm_room *r, xmpp_stanza_t *iq, const char *nic
 
     if (!o)
         xm_room_error(r, iq, "cancel", "not-acceptable", "not an occupant");
-    else if (!strcmp(o->nick, nick) && ns && !strcmp(ns, XM_NS_PING))
+    else if (!strcmp(o->nick, nick) && ns && !strcmp(ns, UT_NS_PING))
         empty_result(r, iq, NULL, NULL); /* XEP-0410 self-ping */
     else
         relay_ask(r, o, iq, nick);
@@ -1269,17 +1270,17 @@ static void handle_iq(xm_room *r, xmpp_stanza_t *iq, const char *nick)
     }
     if (!ns)
         xm_room_error(r, iq, "modify", "bad-request", NULL);
-    else if (!strcmp(ns, XM_NS_DISCO_INFO) && !strcmp(type, "get"))
+    else if (!strcmp(ns, UT_NS_DISCO_INFO) && !strcmp(type, "get"))
         disco_info(r, iq);
-    else if (!strcmp(ns, XM_NS_DISCO_ITEMS) && !strcmp(type, "get"))
-        empty_result(r, iq, "query", XM_NS_DISCO_ITEMS);
-    else if (!strcmp(ns, XM_NS_PING) && !strcmp(type, "get"))
+    else if (!strcmp(ns, UT_NS_DISCO_ITEMS) && !strcmp(type, "get"))
+        empty_result(r, iq, "query", UT_NS_DISCO_ITEMS);
+    else if (!strcmp(ns, UT_NS_PING) && !strcmp(type, "get"))
         empty_result(r, iq, NULL, NULL);
-    else if (!strcmp(ns, XM_NS_MUC_OWNER))
+    else if (!strcmp(ns, UT_NS_MUC_OWNER))
         xm_room_handle_owner(r, iq, type, q);
-    else if (!strcmp(ns, XM_NS_MUC_ADMIN))
+    else if (!strcmp(ns, UT_NS_MUC_ADMIN))
         xm_room_handle_admin(r, iq, type, q);
-    else if (!strcmp(ns, XM_NS_ORBWEB) && !strcmp(type, "get"))
+    else if (!strcmp(ns, UT_NS_XMUC) && !strcmp(type, "get"))
         handle_ours(r, iq, q);
     else
         xm_room_error(r, iq, "cancel", "service-unavailable", NULL);
@@ -1389,7 +1390,7 @@ void xm_room_notify_forgotten(xm_room *r)
         xmpp_stanza_set_from(p, from);
         xmpp_stanza_set_to(p, r->forgotten[i].jid);
         xmpp_stanza_set_type(p, "unavailable");
-        if ((x = xm_child(p, "x", XM_NS_MUC_USER))) {
+        if ((x = xm_child(p, "x", UT_NS_MUC_USER))) {
             if ((c = xm_child(x, "item", NULL))) {
                 xmpp_stanza_set_attribute(c, "affiliation", "none");
                 xmpp_stanza_set_attribute(c, "role", "none");

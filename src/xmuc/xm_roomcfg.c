@@ -9,6 +9,7 @@
 #include "xm_roomcfg.h"
 #include "xm_stanza.h"
 #include "vm.h"
+#include "ut_ns.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,15 +46,15 @@ static const struct field fields[] = {
      F_WHOIS, OFF(semi_anonymous)},
     {"muc#roomconfig_changesubject", "occupants_change_subject",
      "Occupants may change the subject", F_BOOL, OFF(occupants_change_subject)},
-    {XM_FIELD_NS "view_manager", "manager", "View manager", F_MANAGER,
+    {UT_NS_XMUC_FIELD "view_manager", "manager", "View manager", F_MANAGER,
      OFF(manager)},
-    {XM_FIELD_NS "view_size", "view_size", "Default view size (rbt)", F_UINT,
+    {UT_NS_XMUC_FIELD "view_size", "view_size", "Default view size (rbt)", F_UINT,
      OFF(view_size)},
-    {XM_FIELD_NS "degree", "degree", "Default out-degree (random; 0: log2 n)",
+    {UT_NS_XMUC_FIELD "degree", "degree", "Default out-degree (random; 0: log2 n)",
      F_UINT, OFF(degree)},
-    {XM_FIELD_NS "groupcast", "groupcast", "Groupcast engine", F_GROUPCAST,
+    {UT_NS_XMUC_FIELD "groupcast", "groupcast", "Groupcast engine", F_GROUPCAST,
      OFF(groupcast)},
-    {XM_FIELD_NS "injection_points", "injection_points",
+    {UT_NS_XMUC_FIELD "injection_points", "injection_points",
      "Injection points per groupcast (tree, pbcast; 0: 2)", F_UINT,
      OFF(injection_points)},
 };
@@ -226,7 +227,7 @@ static void add_field(xmpp_stanza_t *x, const struct xm_roomcfg *c,
 xmpp_stanza_t *xm_roomcfg_form(const struct xm_roomcfg *c, xmpp_ctx_t *ctx,
                                uint32_t max_cap)
 {
-    xmpp_stanza_t *x = xm_elem_new(ctx, "x", XM_NS_DATA), *ft;
+    xmpp_stanza_t *x = xm_elem_new(ctx, "x", UT_NS_DATA), *ft;
 
     (void)max_cap;
     if (!x)

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <strophe.h>
+#include "ut_ns.h"
 
-#define XM_FIELD_NS "https://orbweb.dev/ns/xmuc/0#"
 
 struct xm_roomcfg {
     char *title;         /* muc#roomconfig_roomname */

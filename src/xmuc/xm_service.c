@@ -14,6 +14,7 @@
 #include "xm_room_live.h"
 #include "xm_store.h"
 #include "xs_jid.h"
+#include "ut_ns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +116,7 @@ static xm_room *create_room(xm_service *s, const char *name,
 {
     struct xm_roomcfg cfg;
     xmpp_stanza_t *j = join ? xmpp_stanza_get_child_by_name_and_ns(
-                                  join, "join", XM_NS_ORBWEB) : NULL;
+                                  join, "join", UT_NS_XMUC) : NULL;
     const char *m = j ? xmpp_stanza_get_attribute(j, "manager") : NULL;
     xm_room *r;
 
@@ -294,12 +295,12 @@ static void error_reply(xm_service *s, xmpp_stanza_t *st, const char *etype,
 
 static void answer_disco_info(xm_service *s, xmpp_stanza_t *iq)
 {
-    static const char *const base[] = {XM_NS_DISCO_INFO, XM_NS_DISCO_ITEMS,
-                                       XM_NS_PING, XM_NS_MUC, XM_NS_ORBWEB, NULL};
+    static const char *const base[] = {UT_NS_DISCO_INFO, UT_NS_DISCO_ITEMS,
+                                       UT_NS_PING, UT_NS_MUC, UT_NS_XMUC, NULL};
     xmpp_stanza_t *reply = xm_reply_new(iq, "result"), *q, *e;
     char var[128];
 
-    if (!reply || !(q = xm_child(reply, "query", XM_NS_DISCO_INFO)))
+    if (!reply || !(q = xm_child(reply, "query", UT_NS_DISCO_INFO)))
         goto done;
     if ((e = xm_child(q, "identity", NULL))) {
         xmpp_stanza_set_attribute(e, "category", "conference");
@@ -310,7 +311,7 @@ static void answer_disco_info(xm_service *s, xmpp_stanza_t *iq)
         if ((e = xm_child(q, "feature", NULL)))
             xmpp_stanza_set_attribute(e, "var", base[i]);
     for (size_t i = 0; vm_manager_name(i); i++) {
-        snprintf(var, sizeof var, XM_NS_ORBWEB "#view-%s", vm_manager_name(i));
+        snprintf(var, sizeof var, UT_NS_XMUC "#view-%s", vm_manager_name(i));
         if ((e = xm_child(q, "feature", NULL)))
             xmpp_stanza_set_attribute(e, "var", var);
     }
@@ -341,7 +342,7 @@ static int add_item(void *ctx, const char *name, void *value)
 static void answer_disco_items(xm_service *s, xmpp_stanza_t *iq)
 {
     xmpp_stanza_t *reply = xm_reply_new(iq, "result");
-    struct items it = {reply ? xm_child(reply, "query", XM_NS_DISCO_ITEMS) : NULL};
+    struct items it = {reply ? xm_child(reply, "query", UT_NS_DISCO_ITEMS) : NULL};
 
     if (it.q)
         ut_map_each(s->rooms, add_item, &it);
@@ -384,14 +385,14 @@ static void handle_service_iq(xm_service *s, xmpp_stanza_t *iq)
 
     if (!ns)
         error_reply(s, iq, "modify", "bad-request", NULL);
-    else if (get && !strcmp(ns, XM_NS_DISCO_INFO))
+    else if (get && !strcmp(ns, UT_NS_DISCO_INFO))
         answer_disco_info(s, iq);
-    else if (get && !strcmp(ns, XM_NS_DISCO_ITEMS))
+    else if (get && !strcmp(ns, UT_NS_DISCO_ITEMS))
         answer_disco_items(s, iq);
-    else if (get && !strcmp(ns, XM_NS_PING) && (reply = xm_reply_new(iq, "result"))) {
+    else if (get && !strcmp(ns, UT_NS_PING) && (reply = xm_reply_new(iq, "result"))) {
         send_counted(s, reply);
         xmpp_stanza_release(reply);
-    } else if (get && !strcmp(ns, XM_NS_ORBWEB) &&
+    } else if (get && !strcmp(ns, UT_NS_XMUC) &&
                !strcmp(xmpp_stanza_get_name(q), "stats"))
         answer_stats(s, iq);
     else
@@ -458,7 +459,7 @@ static int canonical(xm_service *s, xmpp_stanza_t *st, char *node, size_t nlen,
  * not-acceptable (true), whether the room exists or not. */
 static bool unknown_manager(xm_service *s, xmpp_stanza_t *st)
 {
-    xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join", XM_NS_ORBWEB);
+    xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join", UT_NS_XMUC);
     const char *m = j ? xmpp_stanza_get_attribute(j, "manager") : NULL;
 
     if (!m || vm_manager_known(m) || strcmp(xmpp_stanza_get_name(st), "presence") ||

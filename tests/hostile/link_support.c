@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "link_support.h"
+#include "ut_ns.h"
 
 #include <criterion/criterion.h>
 #include <stdarg.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 
 void lk_start(struct lk_world *w, enum hs_kind kind, char *const *extra_args)
 {
@@ -63,7 +63,7 @@ const char *lk_condition(xmpp_stanza_t *st)
 
 bool lk_has_status(xmpp_stanza_t *st, int code)
 {
-    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC_USER);
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", UT_NS_MUC_USER);
     char want[16];
 
     snprintf(want, sizeof want, "%d", code);

@@ -24,9 +24,8 @@
 
 #include "hs_proxy.h"
 #include "link_support.h"
+#include "ut_ns.h"
 
-#define NS_OWNER "http://jabber.org/protocol/muc#owner"
-#define NS_ADMIN "http://jabber.org/protocol/muc#admin"
 
 struct grace {
     struct lk_world w;
@@ -70,7 +69,7 @@ static void start(struct grace *g, enum hs_kind kind)
 static const char *owner_form(hs_client *c, const char *room, char *buf,
                               size_t len)
 {
-    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(c), "get", room, "query", NS_OWNER);
+    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(c), "get", room, "query", UT_NS_MUC_OWNER);
     xmpp_stanza_t *r = hs_client_iq(c, iq, LK_T);
 
     xmpp_stanza_release(iq);
@@ -212,7 +211,7 @@ static void run(enum hs_kind kind)
     xmpp_stanza_release(p);
     cr_expect_str_eq(owner_form(owner, g.temp, buf, sizeof buf), "result",
                      "the owner did not get its room back");
-    lk_send_xml(mallory, "<iq type='set' id='kick' to='%s'><query xmlns='" NS_ADMIN
+    lk_send_xml(mallory, "<iq type='set' id='kick' to='%s'><query xmlns='" UT_NS_MUC_ADMIN
                          "'><item nick='owner' role='none'/></query></iq>", g.temp);
     while ((p = hs_client_wait(mallory, "iq", LK_T)) &&
            strcmp(xmpp_stanza_get_id(p) ? xmpp_stanza_get_id(p) : "", "kick"))

@@ -37,12 +37,11 @@
 #include "hs_server.h"
 #include "it_support.h"
 #include "orbweb.h"
+#include "ut_ns.h"
 
 #define NP 8
 #define NMSG 5 /* per peer and phase */
 #define T 10000
-#define NS_OWNER "http://jabber.org/protocol/muc#owner"
-#define NS_ADMIN "http://jabber.org/protocol/muc#admin"
 #define TITLE "Recovery room"
 
 struct peer {
@@ -319,7 +318,7 @@ static const char *field(xmpp_stanza_t *x, const char *var)
 static void check_room(struct world *w, const char *owner)
 {
     xmpp_ctx_t *ctx = hs_client_ctx(w->admin);
-    xmpp_stanza_t *iq = hs_iq_query(ctx, "get", w->room, "query", NS_OWNER);
+    xmpp_stanza_t *iq = hs_iq_query(ctx, "get", w->room, "query", UT_NS_MUC_OWNER);
     xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T), *q, *x, *item;
     bool found = false;
     char bare[256];
@@ -327,7 +326,7 @@ static void check_room(struct world *w, const char *owner)
     xmpp_stanza_release(iq);
     cr_assert(r && !strcmp(xmpp_stanza_get_type(r), "result"),
               "no owner form for %s", w->room);
-    q = xmpp_stanza_get_child_by_name_and_ns(r, "query", NS_OWNER);
+    q = xmpp_stanza_get_child_by_name_and_ns(r, "query", UT_NS_MUC_OWNER);
     x = q ? xmpp_stanza_get_child_by_name(q, "x") : NULL;
     cr_assert(x, "an owner form");
     cr_expect_str_eq(field(x, "muc#roomconfig_roomname"), TITLE);
@@ -337,7 +336,7 @@ static void check_room(struct world *w, const char *owner)
                      "treegossip");
     xmpp_stanza_release(r);
 
-    iq = hs_iq_query(ctx, "get", w->room, "query", NS_ADMIN);
+    iq = hs_iq_query(ctx, "get", w->room, "query", UT_NS_MUC_ADMIN);
     item = xmpp_stanza_new(ctx);
     xmpp_stanza_set_name(item, "item");
     xmpp_stanza_set_attribute(item, "affiliation", "owner");
@@ -348,7 +347,7 @@ static void check_room(struct world *w, const char *owner)
     cr_assert(r && !strcmp(xmpp_stanza_get_type(r), "result"),
               "no owner list for %s", w->room);
     snprintf(bare, sizeof bare, "%.*s", (int)strcspn(owner, "/"), owner);
-    q = xmpp_stanza_get_child_by_name_and_ns(r, "query", NS_ADMIN);
+    q = xmpp_stanza_get_child_by_name_and_ns(r, "query", UT_NS_MUC_ADMIN);
     for (item = q ? xmpp_stanza_get_children(q) : NULL; item;
          item = xmpp_stanza_get_next(item)) {
         const char *jid = xmpp_stanza_get_attribute(item, "jid");

@@ -8,8 +8,8 @@
 
 #include "it_support.h"
 #include "xm_stats.h"
+#include "ut_ns.h"
 
-#define NS "https://orbweb.dev/ns/xmuc/0"
 #define QUERY_MS 10000
 
 double it_now_ms(void)
@@ -42,7 +42,7 @@ xmpp_stanza_t *it_admin_query(hs_client *admin, const char *room,
                               const char *name, char *err, size_t errlen)
 {
     xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(admin), "get", room, name,
-                                    NS);
+                                    UT_NS_XMUC);
     xmpp_stanza_t *r = hs_client_iq(admin, iq, QUERY_MS);
 
     xmpp_stanza_release(iq);
@@ -65,7 +65,7 @@ void it_stanzas_out(hs_client *admin, const char *room, const char *const *kinds
 
     cr_assert(r, "no stats for %s", room);
     cr_assert_eq(xm_stats_parse(xmpp_stanza_get_child_by_name_and_ns(
-                                    r, "stats", NS),
+                                    r, "stats", UT_NS_XMUC),
                                 &stats, NULL),
                  XM_STATS_OK, "malformed stats");
     for (size_t i = 0; i < n; i++) {

@@ -29,8 +29,8 @@
 #include "ob_internal.h" /* the client's socket, to cut it */
 #include "orbweb.h"
 #include "topo.h"
+#include "ut_ns.h"
 
-#define NS "https://orbweb.dev/ns/xmuc/0"
 #define NP 4
 #define T 10000
 #define MAXG 16
@@ -262,14 +262,14 @@ static bool has_nick(const struct viewset *v, const char *nick)
 static bool fetch_topology(struct world *w, const char *room, struct cli_topo *t)
 {
     xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", room,
-                                    "topology", NS);
+                                    "topology", UT_NS_XMUC);
     xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T), *q;
     char *json;
     bool ok = false;
 
     xmpp_stanza_release(iq);
     if (r && !strcmp(xmpp_stanza_get_type(r), "result") &&
-        (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS)) &&
+        (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC)) &&
         (json = xmpp_stanza_get_text(q))) {
         ok = cli_topo_parse(json, strlen(json), t, NULL) == 0;
         xmpp_free(hs_client_ctx(w->admin), json);

@@ -29,8 +29,8 @@
 #include "orbweb.h"
 #include "it_support.h"
 #include "topo.h"
+#include "ut_ns.h"
 
-#define NS "https://orbweb.dev/ns/xmuc/0"
 #define NP 12
 #define NMSG 20
 #define NCHURN 2 /* volatile runs: p10 and p11 leave and come back */
@@ -253,7 +253,7 @@ static bool views_settled(struct world *w, void *arg)
     bool ok = false;
 
     (void)arg;
-    if (r && (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS)))
+    if (r && (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC)))
         json = xmpp_stanza_get_text(q);
     if (json && cli_topo_parse(json, strlen(json), &t, NULL) == 0) {
         ok = t.nmembers == NP;

@@ -17,8 +17,8 @@
 #include "hs_client.h"
 #include "hs_proc.h"
 #include "hs_server.h"
+#include "ut_ns.h"
 
-#define NS "https://orbweb.dev/ns/xmuc/0"
 #define N 50
 #define T 10000
 #define STR_(x) #x
@@ -160,7 +160,7 @@ static void absorb(struct world *w)
 static void topology(struct world *w, bool expect[N][N])
 {
     xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", w->room,
-                                    "topology", NS);
+                                    "topology", UT_NS_XMUC);
     xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T), *t;
     char *json, *p, nick[32];
     int ids[4096];
@@ -169,7 +169,7 @@ static void topology(struct world *w, bool expect[N][N])
     xmpp_stanza_release(iq);
     cr_assert(r && !strcmp(xmpp_stanza_get_type(r), "result"), "topology: %s",
               r ? condition(r) : "no answer");
-    t = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS);
+    t = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC);
     cr_assert(t);
     json = xmpp_stanza_get_text(t);
     cr_assert(json);
@@ -244,7 +244,7 @@ static void views(enum hs_kind kind, const char *manager)
 
     start(&w, kind, NULL);
     snprintf(w.room, sizeof w.room, "v-%s@%s", manager, hs_server_component(w.s));
-    snprintf(extra, sizeof extra, "<join xmlns='" NS "' manager='%s' view-size='6'/>",
+    snprintf(extra, sizeof extra, "<join xmlns='" UT_NS_XMUC "' manager='%s' view-size='6'/>",
              manager);
     for (int i = 0; i < N; i++) {
         snprintf(w.nick[i], sizeof w.nick[i], "p%d", i);
@@ -525,7 +525,7 @@ static void server_restart(enum hs_kind kind)
     for (int i = 0; i < 3; i++) {
         snprintf(w.nick[i], sizeof w.nick[i], "a%d", i);
         w.c[i] = anon(&w);
-        join(&w, i, "<join xmlns='" NS "' manager='rbt'/>");
+        join(&w, i, "<join xmlns='" UT_NS_XMUC "' manager='rbt'/>");
     }
     hs_client_close(w.admin);
     w.admin = NULL;
@@ -552,7 +552,7 @@ static void server_restart(enum hs_kind kind)
         snprintf(from, sizeof from, "%s/%s", w.room, w.nick[i]);
         for (int tries = 0; tries < 40 && !self; tries++) {
             send_xml(w.c[i], "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
-                             "<join xmlns='" NS "' manager='rbt'/></presence>", from);
+                             "<join xmlns='" UT_NS_XMUC "' manager='rbt'/></presence>", from);
             self = hs_client_wait_from(w.c[i], "presence", from, 1000);
             if (self && xmpp_stanza_get_type(self)) { /* not yet: retry */
                 xmpp_stanza_release(self);
