@@ -112,31 +112,38 @@ static void run(struct world *w, int ms)
 }
 
 /* Runs the loop until pred holds; false after about 60 s (a hang). */
-static bool spin(struct world *w, bool (*pred)(struct world *))
+static bool spin(struct world *w, bool (*pred)(void *, void *))
 {
-    for (int i = 0; i < 3000 && !pred(w); i++)
-        run(w, 20);
-    return pred(w);
+    return it_spin(w->base, NULL, 3000, 20, pred, w, NULL);
 }
 
-static bool all_connected(struct world *w)
+static bool all_connected(void *vw, void *arg)
 {
+    struct world *w = vw;
+
+    (void)arg;
     for (int i = 0; i < NP; i++)
         if (w->p[i].state != OB_STATE_CONNECTED)
             return false;
     return true;
 }
 
-static bool all_joined(struct world *w)
+static bool all_joined(void *vw, void *arg)
 {
+    struct world *w = vw;
+
+    (void)arg;
     for (int i = 0; i < NP; i++)
         if (!w->p[i].joined)
             return false;
     return true;
 }
 
-static bool all_delivered(struct world *w)
+static bool all_delivered(void *vw, void *arg)
 {
+    struct world *w = vw;
+
+    (void)arg;
     for (int i = 0; i < NP; i++)
         if (w->p[i].delivered < NP * NMSG)
             return false;

@@ -145,9 +145,9 @@ static void past_the_grace(struct grace *g)
     char buf[64];
 
     xmucd_behind_relay(g, "4");
-    alice = lk_anon(&g->w);
-    bob = lk_anon(&g->w);
-    mallory = lk_anon(&g->w);
+    alice = it_anon(g->w.s, LK_T);
+    bob = it_anon(g->w.s, LK_T);
+    mallory = it_anon(g->w.s, LK_T);
     joined(alice, g->past, "alice", true);
     joined(bob, g->past, "bob", false);
     hs_client_drain(alice, 300, 3000);
@@ -175,9 +175,9 @@ static void run(enum hs_kind kind)
     char buf[64];
 
     start(&g, kind);
-    alice = lk_anon(&g.w);
-    bob = lk_anon(&g.w);
-    carol = lk_anon(&g.w);
+    alice = it_anon(g.w.s, LK_T);
+    bob = it_anon(g.w.s, LK_T);
+    carol = it_anon(g.w.s, LK_T);
     owner = user1(&g);
     joined(alice, g.kept, "alice", true);
     joined(bob, g.kept, "bob", false);
@@ -202,7 +202,7 @@ static void run(enum hs_kind kind)
                      "alice is no longer owner of her room");
 
     /* the attacker joins the emptied temporary room first */
-    mallory = lk_anon(&g.w);
+    mallory = it_anon(g.w.s, LK_T);
     joined(mallory, g.temp, "mallory", false);
     cr_expect_str_eq(owner_form(mallory, g.temp, buf, sizeof buf), "forbidden");
     owner = user1(&g);
@@ -211,7 +211,7 @@ static void run(enum hs_kind kind)
     xmpp_stanza_release(p);
     cr_expect_str_eq(owner_form(owner, g.temp, buf, sizeof buf), "result",
                      "the owner did not get its room back");
-    lk_send_xml(mallory, "<iq type='set' id='kick' to='%s'><query xmlns='" UT_NS_MUC_ADMIN
+    it_send_xml(mallory, "<iq type='set' id='kick' to='%s'><query xmlns='" UT_NS_MUC_ADMIN
                          "'><item nick='owner' role='none'/></query></iq>", g.temp);
     while ((p = hs_client_wait(mallory, "iq", LK_T)) &&
            strcmp(xmpp_stanza_get_id(p) ? xmpp_stanza_get_id(p) : "", "kick"))

@@ -127,19 +127,9 @@ static const struct ob_callbacks callbacks = {
     .error = on_error};
 
 /* Runs the loop until pred holds; false after about 60 s (a hang). */
-static bool spin(struct world *w, bool (*pred)(struct world *, void *),
-                 void *arg)
+static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 {
-    for (int i = 0; i < 3000; i++) {
-        struct timeval tv = {0, 20000};
-        if (pred(w, arg))
-            return true;
-        event_base_loopexit(w->base, &tv);
-        event_base_dispatch(w->base);
-        if (i % 10 == 9)
-            hs_client_drain(w->admin, 0, 1); /* keep the admin's link read */
-    }
-    return pred(w, arg);
+    return it_spin(w->base, w->admin, 3000, 20, pred, w, arg);
 }
 
 static void run_ms(struct world *w, int ms)
@@ -150,8 +140,9 @@ static void run_ms(struct world *w, int ms)
     event_base_dispatch(w->base);
 }
 
-static bool all_connected(struct world *w, void *arg)
+static bool all_connected(void *vw, void *arg)
 {
+    struct world *w = vw;
     (void)arg;
     for (int i = 0; i < NP; i++)
         if (w->p[i].state != OB_STATE_CONNECTED)
@@ -159,8 +150,9 @@ static bool all_connected(struct world *w, void *arg)
     return true;
 }
 
-static bool all_joined(struct world *w, void *arg)
+static bool all_joined(void *vw, void *arg)
 {
+    struct world *w = vw;
     (void)arg;
     for (int i = 0; i < NP; i++)
         if (!w->p[i].joined)
@@ -168,14 +160,16 @@ static bool all_joined(struct world *w, void *arg)
     return true;
 }
 
-static bool creator_joined(struct world *w, void *arg)
+static bool creator_joined(void *vw, void *arg)
 {
+    struct world *w = vw;
     (void)arg;
     return w->p[0].joined > 0;
 }
 
-static bool rejoined(struct world *w, void *arg)
+static bool rejoined(void *vw, void *arg)
 {
+    struct world *w = vw;
     int *n = arg;
 
     for (int i = 0; i < *n; i++)
@@ -184,8 +178,9 @@ static bool rejoined(struct world *w, void *arg)
     return true;
 }
 
-static bool all_delivered(struct world *w, void *arg)
+static bool all_delivered(void *vw, void *arg)
 {
+    struct world *w = vw;
     int want = *(int *)arg;
 
     for (int i = 0; i < NP; i++)
