@@ -51,22 +51,12 @@ void gc_buf_fini(struct gc_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-struct origin_probe {
-    const struct gc_buf *b;
-    uint32_t id;
-};
-
-static bool origin_below(const void *ctx, size_t i)
-{
-    const struct origin_probe *p = ctx;
-    return p->b->origins[i].id < p->id;
-}
-
 /* Index of the first origin with id >= id. */
 static uint32_t origin_lower(const struct gc_buf *b, uint32_t id)
 {
-    struct origin_probe p = {b, id};
-    return (uint32_t)ut_lower_bound(b->norigins, origin_below, &p);
+    return (uint32_t)ut_lower_bound_u32(b->origins, b->norigins,
+                                        sizeof *b->origins,
+                                        offsetof(struct gc_origin, id), id);
 }
 
 struct gc_origin *gc_buf_origin(struct gc_buf *b, uint32_t id)
@@ -130,21 +120,10 @@ int gc_buf_origin_get(struct gc_buf *b, uint32_t id, uint32_t round,
     return GC_OK;
 }
 
-struct seq_probe {
-    const struct gc_origin *o;
-    uint64_t seq;
-};
-
-static bool seq_below(const void *ctx, size_t i)
-{
-    const struct seq_probe *p = ctx;
-    return p->o->held[i].seq < p->seq;
-}
-
 uint32_t gc_buf_lower(const struct gc_origin *o, uint64_t seq)
 {
-    struct seq_probe p = {o, seq};
-    return (uint32_t)ut_lower_bound(o->n, seq_below, &p);
+    return (uint32_t)ut_lower_bound_u64(o->held, o->n, sizeof *o->held,
+                                        offsetof(struct gc_entry, seq), seq);
 }
 
 bool gc_buf_holds(const struct gc_origin *o, uint64_t seq)

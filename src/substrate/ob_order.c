@@ -461,22 +461,11 @@ static struct sender *sender_get(obi_order *o, const char *from, uint64_t now_ms
     return s;
 }
 
-struct held_probe {
-    const struct sender *s;
-    uint64_t seq;
-};
-
-static bool held_below(const void *ctx, size_t i)
-{
-    const struct held_probe *p = ctx;
-    return p->s->held.v[i].seq < p->seq;
-}
-
 /* Where seq goes in the held queue; false when it is already there. */
 static bool held_slot(const struct sender *s, uint64_t seq, size_t *at)
 {
-    struct held_probe p = {s, seq};
-    size_t lo = ut_lower_bound(s->held.n, held_below, &p);
+    size_t lo = ut_lower_bound_u64(s->held.v, s->held.n, sizeof *s->held.v,
+                                   offsetof(struct ent, seq), seq);
 
     *at = lo;
     return lo == s->held.n || s->held.v[lo].seq != seq;

@@ -172,15 +172,6 @@ uint32_t vm_rng_below(vm_rng *r, uint32_t n)
 
 /* ---- emission ---- */
 
-void vm_emit(vm *v, vm_id a, vm_id b, enum vm_delta_kind kind,
-             uint32_t attrs)
-{
-    vm_delta d = {a, b, kind, kind == VM_SEE ? attrs : 0};
-
-    if (v->emit)
-        v->emit(v->emit_ctx, &d);
-}
-
 void vm_emit_diff(vm *v, vm_id a, const vm_edge *old, size_t nold,
                   const vm_edge *now, size_t nnow)
 {

@@ -622,22 +622,11 @@ static void put_name(const struct cli_topo *t, uint32_t id, bool dot, FILE *f)
         fprintf(f, "#%u", id);
 }
 
-struct from_probe {
-    const struct cli_topo *t;
-    uint32_t id;
-};
-
-static bool from_below(const void *ctx, size_t i)
-{
-    const struct from_probe *p = ctx;
-    return p->t->edges[i].from < p->id;
-}
-
 /* The first edge from id, or nedges. */
 static size_t first_from(const struct cli_topo *t, uint32_t id)
 {
-    struct from_probe p = {t, id};
-    return ut_lower_bound(t->nedges, from_below, &p);
+    return ut_lower_bound_u32(t->edges, t->nedges, sizeof *t->edges,
+                              offsetof(struct cli_topo_edge, from), id);
 }
 
 int cli_topo_write_text(const struct cli_topo *t, FILE *f)
