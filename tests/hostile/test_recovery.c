@@ -143,6 +143,7 @@ static void run_ms(struct world *w, int ms)
 static bool all_connected(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     for (int i = 0; i < NP; i++)
         if (w->p[i].state != OB_STATE_CONNECTED)
@@ -153,6 +154,7 @@ static bool all_connected(void *vw, void *arg)
 static bool all_joined(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     for (int i = 0; i < NP; i++)
         if (!w->p[i].joined)
@@ -163,6 +165,7 @@ static bool all_joined(void *vw, void *arg)
 static bool creator_joined(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     return w->p[0].joined > 0;
 }

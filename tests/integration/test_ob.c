@@ -146,6 +146,7 @@ static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 static bool all_state(void *vw, void *arg)
 {
     struct world *w = vw;
+
     for (int i = 0; i < NP; i++)
         if (w->p[i].state != *(enum ob_state *)arg)
             return false;
@@ -374,6 +375,7 @@ static void rooms(struct world *w)
 static bool got_unicast(void *vw, void *arg)
 {
     struct world *w = vw;
+
     return w->p[*(int *)arg].unicasts > 0;
 }
 
@@ -415,6 +417,7 @@ static void groupcast(struct world *w)
 static bool listed(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     return w->p[3].listed || w->p[3].errors;
 }
@@ -431,6 +434,7 @@ static void listing(struct world *w)
 static bool error_seen(void *vw, void *arg)
 {
     struct world *w = vw;
+
     return w->p[*(int *)arg].errors > 0;
 }
 
@@ -481,6 +485,7 @@ static bool echo_in_view(void *vw, void *arg)
 static bool echo_answered(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     return w->p[1].unicasts > 0;
 }
@@ -535,6 +540,7 @@ static void example(struct world *w)
 static bool p3_back(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     return w->p[3].reconnected > 0 && w->p[3].unicasts > 0;
 }
@@ -542,6 +548,7 @@ static bool p3_back(void *vw, void *arg)
 static bool p2_rejoined(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     return w->p[2].reconnected > 0 && w->p[2].rejoined == 2;
 }

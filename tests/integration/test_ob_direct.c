@@ -102,6 +102,7 @@ static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 static bool both_connected(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     return w->a.state == OB_STATE_CONNECTED && w->b.state == OB_STATE_CONNECTED;
 }
@@ -157,6 +158,7 @@ static void stop(struct world *w)
 static bool is_direct(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     return ob_distance(w->a.c, ob_client_jid(w->b.c)) == 1;
 }
@@ -188,6 +190,7 @@ static int cut_direct(struct world *w)
 static bool all_arrived(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     return (w->b.got >= N_MSG && w->a.got >= N_MSG) || w->a.wrong || w->b.wrong;
 }
@@ -277,6 +280,7 @@ static void stream(struct world *w)
 static bool got_blob(void *vw, void *arg)
 {
     struct world *w = vw;
+
     return w->b.blobs >= *(int *)arg;
 }
 
@@ -408,6 +412,7 @@ static void ml_down(void *ud, e2e_link *l, const char *reason)
 static bool link_up(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)w;
     return ((struct mlink *)arg)->up || ((struct mlink *)arg)->down;
 }
@@ -415,6 +420,7 @@ static bool link_up(void *vw, void *arg)
 static bool link_down(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)w;
     return ((struct mlink *)arg)->down;
 }

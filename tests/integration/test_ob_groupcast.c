@@ -125,6 +125,7 @@ static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 static bool all_connected(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     for (int i = 0; i < NP; i++)
         if (w->p[i].state != OB_STATE_CONNECTED)
@@ -135,6 +136,7 @@ static bool all_connected(void *vw, void *arg)
 static bool all_joined(void *vw, void *arg)
 {
     struct world *w = vw;
+
     for (int i = 0; i < NP; i++)
         if (w->p[i].joined < *(int *)arg)
             return false;
@@ -144,6 +146,7 @@ static bool all_joined(void *vw, void *arg)
 static bool creator_joined(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     return w->p[0].joined > 0;
 }
@@ -151,6 +154,7 @@ static bool creator_joined(void *vw, void *arg)
 static bool all_delivered(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     for (int i = 0; i < w->stable; i++)
         if (w->p[i].delivered < w->stable * NMSG)
@@ -161,6 +165,7 @@ static bool all_delivered(void *vw, void *arg)
 static bool churners_got_some(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     for (int i = w->stable; i < NP; i++)
         if (w->p[i].delivered <= w->p[i].before_rejoin)
@@ -171,6 +176,7 @@ static bool churners_got_some(void *vw, void *arg)
 static bool churners_left(void *vw, void *arg)
 {
     struct world *w = vw;
+
     (void)arg;
     for (int i = w->stable; i < NP; i++)
         if (!w->p[i].left)
