@@ -7,7 +7,7 @@
 noinst_LTLIBRARIES += src/util/libut.la
 src_util_libut_la_SOURCES = \
 	src/util/ut.h src/util/ut_hash.h src/util/ut_rand.h \
-	src/util/ut_search.h src/util/ut_ns.h \
+	src/util/ut_search.h src/util/ut_ns.h src/util/ut_index.h \
 	src/util/ut_map.c src/util/ut_map.h
 
 check_PROGRAMS += tests/unit/test_ut

@@ -1,8 +1,8 @@
 /* xm_stats.c -- stanza and byte counters by kind (see xm_stats.h).
  *
  * Counting sits on the path of every stanza, so a table is a small
- * open-addressing hash (FNV-1a, linear probing, at most half full) over
- * a dense array of counters.  The kind of a stanza is composed in a
+ * open-addressing hash (FNV-1a, src/util's ut_index, at most half full)
+ * over a dense array of counters.  The kind of a stanza is composed in a
  * stack buffer; only a kind never seen before allocates.  Counters keep
  * their index for life, so a second array of indices, kept sorted by
  * kind on every (rare) insertion, gives the stable walk order without
@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "ut_hash.h"
+#include "ut_index.h"
 #include "ut_ns.h"
 #include "ut_search.h"
 
@@ -41,27 +42,36 @@ struct xm_stats {
     struct timespec born;
 };
 
-/* The entry for kind, or -1.  Never returns a tombstone: none exist. */
+struct kind_key {
+    const char *kind;
+    uint32_t hash;
+};
+
+static bool same_kind(const void *ctx, uint32_t i, const void *key)
+{
+    const struct entry *e = &((const xm_stats *)ctx)->e[i];
+    const struct kind_key *k = key;
+
+    return e->hash == k->hash && !strcmp(e->kind, k->kind);
+}
+
+static uint64_t kind_hash(const void *ctx, uint32_t i)
+{
+    return ((const xm_stats *)ctx)->e[i].hash;
+}
+
+/* The entry for kind, or -1. */
 static long lookup(const xm_stats *s, const char *kind, uint32_t h)
 {
-    size_t mask = s->nslot - 1;
+    struct kind_key k = {kind, h};
+    uint32_t v = s->slot[ut_index_find(s->slot, s->nslot, h, same_kind, s, &k)];
 
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-        uint32_t v = s->slot[i];
-        if (!v)
-            return -1;
-        if (s->e[v - 1].hash == h && !strcmp(s->e[v - 1].kind, kind))
-            return (long)v - 1;
-    }
+    return v ? (long)v - 1 : -1;
 }
 
 static void place(xm_stats *s, uint32_t idx)
 {
-    size_t mask = s->nslot - 1, i = s->e[idx].hash & mask;
-
-    while (s->slot[i])
-        i = (i + 1) & mask;
-    s->slot[i] = idx + 1;
+    ut_index_put(s->slot, s->nslot, s->e[idx].hash, idx);
 }
 
 /* Doubles the slot array; -1 when out of memory (the table is intact). */
@@ -77,8 +87,7 @@ static int rehash(xm_stats *s)
     }
     s->nslot = nold * 2;
     free(old);
-    for (uint32_t i = 0; i < s->n; i++)
-        place(s, i);
+    ut_index_fill(s->slot, s->nslot, (uint32_t)s->n, kind_hash, s);
     return 0;
 }
 

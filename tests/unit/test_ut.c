@@ -1,13 +1,15 @@
 /* test_ut.c -- unit tests of src/util: FNV-1a and splitmix64 against
  * reference values, the lower-bound search over tables of arrays and
  * keys, the string map (put, replace, delete, growth, walk, tombstones),
- * and the namespaces. */
+ * the index over a dense array (collisions, removal inside probe runs,
+ * wrap-around) and the namespaces. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
 #include <string.h>
 
 #include "ut_hash.h"
+#include "ut_index.h"
 #include "ut_map.h"
 #include "ut_ns.h"
 #include "ut_rand.h"
@@ -186,6 +188,90 @@ Test(ut_map, growth_churn_and_walk)
     cr_expect_eq(ut_map_each(m, stop_at_two, NULL), 42);
     ut_map_free(m);
     ut_map_free(NULL);
+}
+
+/* ---- index over a dense array ---- */
+
+/* Entries are their own hashes, so the table below places them at will
+ * in 8 buckets: runs that collide, wrap past the end and are cut in the
+ * middle by a removal. */
+struct dense {
+    uint64_t h[8];
+    uint32_t n;
+};
+
+static uint64_t dense_hash(const void *ctx, uint32_t i)
+{
+    return ((const struct dense *)ctx)->h[i];
+}
+
+static bool dense_same(const void *ctx, uint32_t i, const void *key)
+{
+    return ((const struct dense *)ctx)->h[i] == *(const uint64_t *)key;
+}
+
+/* Every entry of d is found where the index says, and nothing else. */
+static void expect_all_found(const uint32_t *b, const struct dense *d)
+{
+    for (uint32_t i = 0; i < d->n; i++) {
+        size_t at = ut_index_find(b, 8, d->h[i], dense_same, d, &d->h[i]);
+        cr_expect_eq(b[at], i + 1, "entry %u (hash %llu)", i,
+                     (unsigned long long)d->h[i]);
+    }
+}
+
+/* Removes dense entry i as the users do: the last takes its place. */
+static void dense_remove(uint32_t *b, struct dense *d, uint32_t i)
+{
+    uint64_t last = d->h[d->n - 1];
+
+    ut_index_remove(b, 8, ut_index_find(b, 8, d->h[i], dense_same, d, &d->h[i]),
+                    dense_hash, d);
+    d->n--;
+    if (i != d->n) {
+        d->h[i] = last;
+        b[ut_index_find(b, 8, last, dense_same, d, &last)] = i + 1;
+    }
+}
+
+static const struct {
+    uint64_t h[4]; /* entries 0 .. 3; 8 buckets, so h & 7 is the home */
+    uint32_t remove;
+} idx_cases[] = {
+    {{1, 9, 17, 2}, 0},   /* a run of three homes at 1, then 2 displaced */
+    {{1, 9, 17, 2}, 1},   /* removal in the middle of the run */
+    {{7, 15, 23, 0}, 0},  /* the run wraps past the end */
+    {{7, 15, 23, 0}, 2},
+    {{3, 4, 5, 6}, 1},    /* no collisions */
+    {{6, 14, 7, 22}, 0},  /* two runs merged */
+    {{6, 14, 7, 22}, 3},
+};
+
+Test(ut_index, find_put_fill_remove_table)
+{
+    for (size_t c = 0; c < N(idx_cases); c++) {
+        struct dense d = {.n = 4};
+        uint32_t b[8] = {0}, again[8];
+        for (uint32_t i = 0; i < 4; i++) {
+            d.h[i] = idx_cases[c].h[i];
+            cr_expect_eq(b[ut_index_find(b, 8, d.h[i], dense_same, &d, &d.h[i])], 0);
+            ut_index_put(b, 8, d.h[i], i);
+        }
+        expect_all_found(b, &d);
+        ut_index_fill(again, 8, d.n, dense_hash, &d);
+        cr_expect_eq(memcmp(again, b, sizeof b), 0, "case %zu: fill differs", c);
+        dense_remove(b, &d, idx_cases[c].remove);
+        expect_all_found(b, &d);
+        uint64_t gone = idx_cases[c].h[idx_cases[c].remove];
+        cr_expect_eq(b[ut_index_find(b, 8, gone, dense_same, &d, &gone)], 0,
+                     "case %zu: the removed entry is still found", c);
+        while (d.n) {
+            dense_remove(b, &d, 0);
+            expect_all_found(b, &d);
+        }
+        for (size_t i = 0; i < 8; i++)
+            cr_expect_eq(b[i], 0, "case %zu: bucket %zu not emptied", c, i);
+    }
 }
 
 /* ---- namespaces ---- */
