@@ -1,4 +1,5 @@
 # src/util/local.mk -- the utility layer (prefix ut_): hashing (ut_hash.h),
+# an index over a dense array (ut_index.h),
 # splitmix64 (ut_rand.h), lower-bound search (ut_search.h), a string map
 # (ut_map), the namespaces (ut_ns.h).  The lowest layer: it includes
 # nothing of ours, and nothing in it is exported from liborbweb.
