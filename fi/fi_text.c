@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "fi_internal.h"
+#include "ut_hash.h"
 
 /* ---- UTF-8 ---- */
 
@@ -598,11 +599,8 @@ int fi_algorithm_to_text(struct fi_mem *m, struct fi_buf *b, unsigned alg,
 
 uint32_t fi_hash(const void *k, size_t n)
 {
-    const uint8_t *p = k;
-    uint32_t h = 2166136261u;
+    uint32_t h = ut_fnv1a32(k, n);
 
-    while (n--)
-        h = (h ^ *p++) * 16777619u;
     return h ? h : 1;
 }
 

@@ -75,11 +75,13 @@ EXTRA_tests_integration_test_servers_DEPENDENCIES = src/xmuc/xmucd
 
 check_PROGRAMS += tests/integration/test_xmuc
 TESTS += tests/integration/test_xmuc
+tests_integration_test_xmuc_SOURCES = tests/integration/test_xmuc.c \
+	tests/integration/it_support.c tests/integration/it_support.h
 tests_integration_test_xmuc_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_xmuc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
-	$(STROPHE_CFLAGS)
-tests_integration_test_xmuc_LDADD = tools/harness/libharness.la \
-	$(CRITERION_LIBS) $(STROPHE_LIBS)
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_xmuc_LDADD = src/xmuc/libxmuc.la tools/harness/libharness.la \
+	$(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
 EXTRA_tests_integration_test_xmuc_DEPENDENCIES = src/xmuc/xmucd
 
 # Compatibility: a stock XEP-0045 client (python3-slixmpp) against xmucd's

@@ -12,12 +12,12 @@
 #include "config.h"
 
 #include "e2e_internal.h"
+#include "ut_ns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_XML "http://www.w3.org/XML/1998/namespace"
 #define MAX_DEPTH 64
 #define MAX_ATTRS 256
 
@@ -44,7 +44,7 @@ static const char *prefix_ns(const struct scope *sc, const char *prefix,
     char name[80];
 
     if (len == 3 && !memcmp(prefix, "xml", 3))
-        return NS_XML;
+        return UT_NS_XML;
     snprintf(name, sizeof name, "xmlns:%.*s", (int)len, prefix);
     for (; sc && sc->st; sc = sc->up) {
         const char *ns = xmpp_stanza_get_attribute(sc->st, name);
@@ -168,7 +168,7 @@ static int put_element(fi_encoder *e, xmpp_ctx_t *ctx, xmpp_stanza_t *st,
 
 int e2e_fi_encode(fi_encoder *e, xmpp_ctx_t *ctx, xmpp_stanza_t *st)
 {
-    static const struct scope stream = {NULL, E2E_NS_CLIENT, NULL, 0};
+    static const struct scope stream = {NULL, UT_NS_CLIENT, NULL, 0};
     int r;
 
     fi_encoder_reset(e);
@@ -289,7 +289,7 @@ static int set_name_ns(e2e_fi_dec *d, xmpp_stanza_t *st,
 {
     char local[256], ns[MAX_NS];
     const char *parent =
-        d->depth ? xmpp_stanza_get_ns(d->stack[d->depth - 1]) : E2E_NS_CLIENT;
+        d->depth ? xmpp_stanza_get_ns(d->stack[d->depth - 1]) : UT_NS_CLIENT;
 
     if (q->local.len >= sizeof local || q->ns.len >= sizeof ns)
         return -1;

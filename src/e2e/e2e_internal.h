@@ -7,10 +7,9 @@
 
 #include "e2e_link.h"
 #include "fi.h"
+#include "ut_ns.h"
 
-#define E2E_NS_E2E "https://orbweb.dev/ns/e2e/0"
-#define E2E_NS_DATA E2E_NS_E2E
-#define E2E_NS_CLIENT "jabber:client"
+#define E2E_NS_DATA UT_NS_E2E
 #define E2E_NS_SM "urn:xmpp:sm:3"
 #define E2E_NS_STREAMS "http://etherx.jabber.org/streams"
 #define E2E_FP_LEN 96 /* 32 octets as "XX:" minus the last colon, NUL */

@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#include "ut_rand.h"
+#include "ut_ns.h"
+
 #define MAX_FRAMINGS 8 /* <framing/> elements in one description */
 
 /* ---- Results ---- */
@@ -277,11 +279,11 @@ static int parse_transport(xmpp_stanza_t *tr, const char *ns,
     xmpp_stanza_t *c, *fpr;
     int rc;
 
-    if (strcmp(ns, E2E_NS_TCP))
+    if (strcmp(ns, UT_NS_E2E_TCP))
         return E2E_JINGLE_ENOTACCEPTABLE;
     for (c = xmpp_stanza_get_children(tr);
          c && m->action == E2E_JINGLE_INITIATE; c = xmpp_stanza_get_next(c))
-        if (is(c, ns, "candidate", E2E_NS_TCP) &&
+        if (is(c, ns, "candidate", UT_NS_E2E_TCP) &&
             (rc = parse_candidate(c, m)) < 0)
             return rc;
     if (m->action == E2E_JINGLE_INITIATE && m->n_candidates == 0)
@@ -303,7 +305,7 @@ static int parse_description(xmpp_stanza_t *d, const char *ns,
         return E2E_JINGLE_ENOTACCEPTABLE;
     for (c = xmpp_stanza_get_children(d); c; c = xmpp_stanza_get_next(c)) {
         const char *name;
-        if (!is(c, ns, "framing", E2E_NS_E2E))
+        if (!is(c, ns, "framing", UT_NS_E2E))
             continue;
         if (++seen > MAX_FRAMINGS)
             return E2E_JINGLE_EPOLICY;
@@ -484,10 +486,10 @@ static int build_description(xmpp_stanza_t *content, unsigned framing)
     if (!d)
         return E2E_JINGLE_ENOMEM;
     if ((framing & E2E_FRAMING_FI) &&
-        (!(f = add(d, "framing", E2E_NS_E2E)) || set(f, "name", "fi")))
+        (!(f = add(d, "framing", UT_NS_E2E)) || set(f, "name", "fi")))
         return E2E_JINGLE_ENOMEM;
     if ((framing & E2E_FRAMING_XML) &&
-        (!(f = add(d, "framing", E2E_NS_E2E)) || set(f, "name", "xml")))
+        (!(f = add(d, "framing", UT_NS_E2E)) || set(f, "name", "xml")))
         return E2E_JINGLE_ENOMEM;
     return 0;
 }
@@ -499,7 +501,7 @@ static int build_content(xmpp_stanza_t *j, const struct e2e_jingle_msg *m)
 
     if (!content || set(content, "creator", "initiator") ||
         set(content, "name", "xs") || build_description(content, m->framing) ||
-        !(tr = add(content, "transport", E2E_NS_TCP)))
+        !(tr = add(content, "transport", UT_NS_E2E_TCP)))
         return E2E_JINGLE_ENOMEM;
     for (i = 0; m->action == E2E_JINGLE_INITIATE && i < m->n_candidates; i++)
         if (build_candidate(tr, &m->candidates[i]))
@@ -737,11 +739,8 @@ static int send_terminate(e2e_jingle *t, const char *peer, const char *sid,
 static void new_sid(e2e_jingle *t, const char *peer, char *sid)
 {
     do {
-        uint64_t z = (t->rng += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
         snprintf(sid, E2E_JINGLE_SID_MAX + 1, "%016llx",
-                 (unsigned long long)(z ^ (z >> 31)));
+                 (unsigned long long)ut_splitmix64(&t->rng));
     } while (find(t, peer, sid));
 }
 
@@ -801,7 +800,7 @@ static void answer(e2e_jingle *t, xmpp_stanza_t *iq, int code)
         return;
     if (!set(r, "to", xmpp_stanza_get_from(iq)) &&
         (!err || ((e = add(r, "error", NULL)) && !set(e, "type", type) &&
-                  add(e, cond, NS_STANZAS) &&
+                  add(e, cond, UT_NS_STANZAS) &&
                   (!jcond || add(e, jcond, E2E_NS_JINGLE_ERRORS)))))
         t->io.send(t->io.ud, r);
     xmpp_stanza_release(r);

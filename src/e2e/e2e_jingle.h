@@ -25,12 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <strophe.h>
+#include "ut_ns.h"
 
 #define E2E_NS_JINGLE "urn:xmpp:jingle:1"
 #define E2E_NS_JINGLE_ERRORS "urn:xmpp:jingle:errors:1"
 #define E2E_NS_XMLSTREAM "urn:xmpp:jingle:apps:xmlstream:0"
-#define E2E_NS_TCP "https://orbweb.dev/ns/e2e/tcp/0"
-#define E2E_NS_E2E "https://orbweb.dev/ns/e2e/0"
 #define E2E_NS_DTLS "urn:xmpp:jingle:apps:dtls:0"
 
 #define E2E_JINGLE_MAX_CANDIDATES 8

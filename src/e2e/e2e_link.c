@@ -11,6 +11,7 @@
 
 #include "e2e_internal.h"
 #include "xs_stream.h"
+#include "ut_ns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -285,7 +286,7 @@ static void send_header(e2e_link *l, const char *framing)
 
     n = asprintf(&buf,
                  "<stream:stream xmlns='jabber:client' "
-                 "xmlns:stream='" E2E_NS_STREAMS "' xmlns:e2e='" E2E_NS_E2E
+                 "xmlns:stream='" E2E_NS_STREAMS "' xmlns:e2e='" UT_NS_E2E
                  "' from='%s' to='%s' version='1.0' e2e:sid='%s' "
                  "e2e:framing='%s'>",
                  escape(l->local_jid ? l->local_jid : "", from, sizeof from),
@@ -460,8 +461,8 @@ static bool peer_fp(e2e_link *l)
 
 static void listener_header(e2e_link *l, const char **attrs)
 {
-    const char *sid = header_attr(attrs, E2E_NS_E2E, "sid");
-    const char *framing = header_attr(attrs, E2E_NS_E2E, "framing");
+    const char *sid = header_attr(attrs, UT_NS_E2E, "sid");
+    const char *framing = header_attr(attrs, UT_NS_E2E, "framing");
     const char *from = header_attr(attrs, NULL, "from");
     const char *to = header_attr(attrs, NULL, "to");
     bool fi = l->offer_fi && has_token(framing, "fi");
@@ -493,8 +494,8 @@ static void listener_header(e2e_link *l, const char **attrs)
 
 static void connector_header(e2e_link *l, const char **attrs)
 {
-    const char *sid = header_attr(attrs, E2E_NS_E2E, "sid");
-    const char *framing = header_attr(attrs, E2E_NS_E2E, "framing");
+    const char *sid = header_attr(attrs, UT_NS_E2E, "sid");
+    const char *framing = header_attr(attrs, UT_NS_E2E, "framing");
     bool fi = framing && !strcmp(framing, "fi");
 
     if (!sid || strcmp(sid, l->sid) || !framing ||

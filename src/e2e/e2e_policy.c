@@ -2,8 +2,8 @@
  * peer, the nominal session list, greylisting, penalty and the limit.
  *
  * Peers live in a dense array (iteration, removal by swapping with the
- * last) indexed by an open-addressing hash table of JIDs (linear probing,
- * buckets hold dense index + 1, 0 is empty, backward-shift deletion).
+ * last) indexed by an open-addressing hash table of JIDs (src/util's
+ * ut_index: buckets hold dense index + 1, backward-shift deletion).
  * Every allocation a call needs is made before the call changes anything,
  * so an out-of-memory result leaves the state as it was. */
 #include "e2e_policy.h"
@@ -12,6 +12,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ut_hash.h"
+#include "ut_index.h"
 
 enum peer_state { IDLE, OUT_PENDING, IN_PENDING, OUT_HELD, IN_HELD };
 
@@ -113,14 +116,6 @@ static bool params_ok(const struct e2e_policy_params *q)
 
 /* ---- the peer table ---- */
 
-static uint64_t jid_hash(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 /* The JID's length, or 0 when it is not acceptable. */
 static size_t jid_len(const char *jid)
 {
@@ -130,15 +125,28 @@ static size_t jid_len(const char *jid)
     return len > E2E_POLICY_MAX_JID ? 0 : len;
 }
 
+struct jid_key {
+    const char *jid;
+    uint64_t hash;
+};
+
+static bool same_jid(const void *ctx, uint32_t i, const void *key)
+{
+    const struct peer *e = ((const e2e_policy *)ctx)->v[i];
+    const struct jid_key *k = key;
+    return e->hash == k->hash && !strcmp(e->jid, k->jid);
+}
+
+static uint64_t peer_hash(const void *ctx, uint32_t i)
+{
+    return ((const e2e_policy *)ctx)->v[i]->hash;
+}
+
 /* The bucket holding jid, or the empty bucket where it would go. */
 static size_t bucket_of(const e2e_policy *p, const char *jid, uint64_t h)
 {
-    size_t mask = p->icap - 1;
-    for (size_t b = h & mask;; b = (b + 1) & mask) {
-        uint32_t i = p->idx[b];
-        if (!i || (p->v[i - 1]->hash == h && !strcmp(p->v[i - 1]->jid, jid)))
-            return b;
-    }
+    struct jid_key k = {jid, h};
+    return ut_index_find(p->idx, p->icap, h, same_jid, p, &k);
 }
 
 static struct peer *find(const e2e_policy *p, const char *jid)
@@ -146,7 +154,7 @@ static struct peer *find(const e2e_policy *p, const char *jid)
     size_t len = jid_len(jid);
     if (!len || !p->icap)
         return NULL;
-    uint32_t i = p->idx[bucket_of(p, jid, jid_hash(jid, len))];
+    uint32_t i = p->idx[bucket_of(p, jid, ut_fnv1a64(jid, len))];
     return i ? p->v[i - 1] : NULL;
 }
 
@@ -172,28 +180,11 @@ static int reserve_one(e2e_policy *p)
     uint32_t *idx = mem_alloc(p, NULL, cap, sizeof *idx);
     if (!idx)
         return E2E_POLICY_ENOMEM;
-    memset(idx, 0, cap * sizeof *idx);
     mem_free(p, p->idx);
     p->idx = idx;
     p->icap = cap;
-    for (size_t i = 0; i < p->n; i++)
-        p->idx[bucket_of(p, p->v[i]->jid, p->v[i]->hash)] = (uint32_t)(i + 1);
+    ut_index_fill(p->idx, p->icap, (uint32_t)p->n, peer_hash, p);
     return E2E_POLICY_OK;
-}
-
-/* Empties bucket b, shifting back the entries of its probe run. */
-static void bucket_clear(e2e_policy *p, size_t b)
-{
-    size_t mask = p->icap - 1;
-    p->idx[b] = 0;
-    for (size_t j = (b + 1) & mask; p->idx[j]; j = (j + 1) & mask) {
-        size_t home = p->v[p->idx[j] - 1]->hash & mask;
-        if (((j - home) & mask) >= ((j - b) & mask)) {
-            p->idx[b] = p->idx[j];
-            p->idx[j] = 0;
-            b = j;
-        }
-    }
 }
 
 static bool greyed(const struct peer *e, uint64_t now)
@@ -218,7 +209,8 @@ static double worth(const e2e_policy *p, const struct peer *e)
 static void forget(e2e_policy *p, size_t i)
 {
     struct peer *e = p->v[i];
-    bucket_clear(p, bucket_of(p, e->jid, e->hash));
+    ut_index_remove(p->idx, p->icap, bucket_of(p, e->jid, e->hash), peer_hash,
+                    p);
     p->n--;
     if (i != p->n) {
         struct peer *last = p->v[p->n];
@@ -271,7 +263,7 @@ static int lookup(e2e_policy *p, const char *jid, struct peer **out)
     if (victim != SIZE_MAX)
         forget(p, victim);
     memcpy(copy, jid, len + 1);
-    *e = (struct peer){.jid = copy, .hash = jid_hash(jid, len), .st = IDLE};
+    *e = (struct peer){.jid = copy, .hash = ut_fnv1a64(jid, len), .st = IDLE};
     p->idx[bucket_of(p, copy, e->hash)] = (uint32_t)(p->n + 1);
     p->v[p->n++] = e;
     *out = e;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gc_internal.h"
+#include "ut_search.h"
 
 void *gc_mem_realloc(const gc_allocator *a, void *p, size_t size)
 {
@@ -53,17 +54,9 @@ void gc_buf_fini(struct gc_buf *b)
 /* Index of the first origin with id >= id. */
 static uint32_t origin_lower(const struct gc_buf *b, uint32_t id)
 {
-    uint32_t lo = 0, hi = b->norigins;
-
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-
-        if (b->origins[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return (uint32_t)ut_lower_bound_u32(b->origins, b->norigins,
+                                        sizeof *b->origins,
+                                        offsetof(struct gc_origin, id), id);
 }
 
 struct gc_origin *gc_buf_origin(struct gc_buf *b, uint32_t id)
@@ -129,17 +122,8 @@ int gc_buf_origin_get(struct gc_buf *b, uint32_t id, uint32_t round,
 
 uint32_t gc_buf_lower(const struct gc_origin *o, uint64_t seq)
 {
-    uint32_t lo = 0, hi = o->n;
-
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-
-        if (o->held[mid].seq < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return (uint32_t)ut_lower_bound_u64(o->held, o->n, sizeof *o->held,
+                                        offsetof(struct gc_entry, seq), seq);
 }
 
 bool gc_buf_holds(const struct gc_origin *o, uint64_t seq)

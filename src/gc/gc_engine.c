@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gc_internal.h"
+#include "ut_rand.h"
 
 static const gc_config defaults = {
     .engine = GC_PBCAST,
@@ -43,11 +44,7 @@ static void apply_defaults(gc_config *c)
 
 uint64_t gc_rand(gc *e)
 {
-    uint64_t z = (e->rng += 0x9e3779b97f4a7c15ull);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return ut_splitmix64(&e->rng);
 }
 
 int gc_new(const gc_config *cfg, uint64_t now, gc **out)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "sim.h"
+#include "ut_rand.h"
 
 enum ev_kind { EV_MSG, EV_TIMER, EV_CHURN };
 
@@ -68,11 +69,7 @@ uint64_t sim_now(const sim *s)
 
 uint64_t sim_rand(sim *s)
 {
-    uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return ut_splitmix64(&s->rng);
 }
 
 double sim_uniform(sim *s)

@@ -99,12 +99,13 @@ tests_unit_test_ob_order_LDADD = src/substrate/libob.la $(OB_FI) $(CRITERION_LIB
 check_PROGRAMS += tests/integration/test_ob
 TESTS += tests/integration/test_ob
 tests_integration_test_ob_SOURCES = tests/integration/test_ob.c \
-	tools/orbweb/topo.c tools/orbweb/topo.h
+	tools/orbweb/topo.c tools/orbweb/topo.h \
+	tests/integration/it_support.c tests/integration/it_support.h
 tests_integration_test_ob_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_ob_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_ob_LDADD = src/substrate/libob.la $(OB_FI) \
-	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
+	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
 EXTRA_tests_integration_test_ob_DEPENDENCIES = src/xmuc/xmucd \
 	tools/examples/ob_echo
 

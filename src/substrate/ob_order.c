@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "orbweb.h"
+#include "ut_ns.h"
+#include "ut_search.h"
 
 /* A stanza and its SEQ. */
 struct ent {
@@ -272,7 +274,7 @@ int obi_order_stamp(obi_order *o, const char *to, xmpp_stanza_t *st,
         return OB_ENOMEM;
     snprintf(e, sizeof e, "%" PRIu64, d->epoch);
     snprintf(s, sizeof s, "%" PRIu64, d->sent + 1);
-    if (xmpp_stanza_set_name(el, "o") || xmpp_stanza_set_ns(el, OBI_NS_E2E) ||
+    if (xmpp_stanza_set_name(el, "o") || xmpp_stanza_set_ns(el, UT_NS_E2E) ||
         xmpp_stanza_set_attribute(el, "e", e) ||
         xmpp_stanza_set_attribute(el, "s", s) ||
         xmpp_stanza_add_child_ex(st, el, 0)) {
@@ -385,7 +387,7 @@ static bool u64_attr(xmpp_stanza_t *el, const char *name, uint64_t *out)
 /* Finds <o e s/>: false when absent or malformed (then unordered). */
 static bool order_of(xmpp_stanza_t *st, uint64_t *epoch, uint64_t *seq)
 {
-    xmpp_stanza_t *el = xmpp_stanza_get_child_by_name_and_ns(st, "o", OBI_NS_E2E);
+    xmpp_stanza_t *el = xmpp_stanza_get_child_by_name_and_ns(st, "o", UT_NS_E2E);
 
     return el && u64_attr(el, "e", epoch) && u64_attr(el, "s", seq) &&
            *epoch != 0 && *seq != 0;
@@ -462,15 +464,9 @@ static struct sender *sender_get(obi_order *o, const char *from, uint64_t now_ms
 /* Where seq goes in the held queue; false when it is already there. */
 static bool held_slot(const struct sender *s, uint64_t seq, size_t *at)
 {
-    size_t lo = 0, hi = s->held.n;
+    size_t lo = ut_lower_bound_u64(s->held.v, s->held.n, sizeof *s->held.v,
+                                   offsetof(struct ent, seq), seq);
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->held.v[mid].seq < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     *at = lo;
     return lo == s->held.n || s->held.v[lo].seq != seq;
 }

@@ -38,7 +38,6 @@
 #include <stdint.h>
 #include <strophe.h>
 
-#define OBI_NS_E2E "https://orbweb.dev/ns/e2e/0"
 #define OBI_ORDER_MAX_UNACKED 1024 /* default of max_unacked */
 
 typedef struct obi_order obi_order;

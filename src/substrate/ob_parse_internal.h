@@ -12,15 +12,18 @@
 #include <strophe.h>
 
 #include "orbweb.h"
+#include "ut_ns.h"
 
-#define OBI_NS "https://orbweb.dev/ns/xmuc/0"
-#define OBI_NS_MUC "http://jabber.org/protocol/muc"
-#define OBI_NS_MUC_USER "http://jabber.org/protocol/muc#user"
-#define OBI_NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
-#define OBI_NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
-#define OBI_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
-#define OBI_NS_DATA "jabber:x:data"
-#define OBI_NS_E2E "https://orbweb.dev/ns/e2e/0"
+/* The namespaces are src/util's (ut_ns.h); the short names stay for the
+ * substrate's many uses. */
+#define OBI_NS UT_NS_XMUC
+#define OBI_NS_MUC UT_NS_MUC
+#define OBI_NS_MUC_USER UT_NS_MUC_USER
+#define OBI_NS_MUC_OWNER UT_NS_MUC_OWNER
+#define OBI_NS_DISCO_ITEMS UT_NS_DISCO_ITEMS
+#define OBI_NS_STANZAS UT_NS_STANZAS
+#define OBI_NS_DATA UT_NS_DATA
+#define OBI_NS_E2E UT_NS_E2E
 #define OBI_MAX_DATA (16u << 20) /* largest ob_unicast_data */
 
 /* What one stanza means to us (the parser's output). */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ut_rand.h"
+
 /* ---- results and attributes ---- */
 
 const char *vm_strerror(int code)
@@ -138,18 +140,10 @@ size_t vm_mem_block(size_t size)
 
 /* ---- PRNG ---- */
 
-uint64_t vm_splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void vm_rng_seed(vm_rng *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
-        r->s[i] = vm_splitmix64(&seed);
+        r->s[i] = ut_splitmix64(&seed);
 }
 
 static uint64_t rotl(uint64_t x, int k)
@@ -177,15 +171,6 @@ uint32_t vm_rng_below(vm_rng *r, uint32_t n)
 }
 
 /* ---- emission ---- */
-
-void vm_emit(vm *v, vm_id a, vm_id b, enum vm_delta_kind kind,
-             uint32_t attrs)
-{
-    vm_delta d = {a, b, kind, kind == VM_SEE ? attrs : 0};
-
-    if (v->emit)
-        v->emit(v->emit_ctx, &d);
-}
 
 void vm_emit_diff(vm *v, vm_id a, const vm_edge *old, size_t nold,
                   const vm_edge *now, size_t nnow)
@@ -239,24 +224,42 @@ void vm_base_init(vm *v, const struct vm_ops *ops, const vm_config *cfg)
     vm_rng_seed(&v->rng, cfg->seed);
 }
 
+/* The registry: the one list of view managers.  Everything else that
+ * names them (xmucd's configuration and room form, the CLI, benchmarks,
+ * vm_draw) walks it with vm_manager_name.  The order is the one the room
+ * configuration form offers. */
+static const struct {
+    const char *name;
+    int (*make)(const vm_config *, vm **);
+} types[] = {
+    {"complete", vm_complete_new}, {"rbt", vm_rbt_new},
+    {"ring", vm_ring_new},         {"random", vm_random_new},
+    {"blind", vm_blind_new},       {"treegossip", vm_treegossip_new},
+    {"tapbcast", vm_tapbcast_new},
+};
+#define NTYPES (sizeof types / sizeof *types)
+
 int vm_new(const char *type, const vm_config *cfg, vm **out)
 {
-    static const struct {
-        const char *name;
-        int (*make)(const vm_config *, vm **);
-    } types[] = {
-        {"complete", vm_complete_new}, {"blind", vm_blind_new},
-        {"rbt", vm_rbt_new},           {"ring", vm_ring_new},
-        {"random", vm_random_new},     {"treegossip", vm_treegossip_new},
-        {"tapbcast", vm_tapbcast_new},
-    };
-
     if (!type || !out)
         return VM_EINVAL;
-    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+    for (size_t i = 0; i < NTYPES; i++)
         if (!strcmp(type, types[i].name))
             return types[i].make(cfg, out);
     return VM_EINVAL;
+}
+
+const char *vm_manager_name(size_t i)
+{
+    return i < NTYPES ? types[i].name : NULL;
+}
+
+bool vm_manager_known(const char *name)
+{
+    for (size_t i = 0; name && i < NTYPES; i++)
+        if (!strcmp(name, types[i].name))
+            return true;
+    return false;
 }
 
 void vm_free(vm *v)

@@ -88,12 +88,6 @@ typedef struct vm_delta {
  * free: those return VM_EBUSY); reading other managers is fine. */
 typedef void (*vm_emit_fn)(void *ctx, const vm_delta *d);
 
-/* splitmix64: advances *state and returns the next 64 random bits.  The
- * managers seed their PRNG with it; callers inside the tree that need a
- * small seeded generator of their own (segment detection, simulators)
- * link libvm.la and use it too.  Not exported from liborbweb: not API. */
-uint64_t vm_splitmix64(uint64_t *state);
-
 /* Optional allocator; NULL members mean the C library's.  realloc must
  * accept NULL like realloc(3); free must accept NULL. */
 typedef struct vm_allocator {
@@ -155,9 +149,15 @@ VM_API int vm_treegossip_new(const vm_config *cfg, vm **out);
  * below): per segment an rbt ("tree") and a random manager ("gossip");
  * the oldest member of each segment in a ring ordered by segment id. */
 VM_API int vm_tapbcast_new(const vm_config *cfg, vm **out);
-/* By name: "complete", "blind", "rbt", "ring", "random", "treegossip",
- * "tapbcast". */
+/* By name: "complete", "rbt", "ring", "random", "blind", "treegossip",
+ * "tapbcast" (the registry, walked with vm_manager_name). */
 VM_API int vm_new(const char *type, const vm_config *cfg, vm **out);
+/* The name of the i-th manager vm_new knows, in a fixed order; NULL when
+ * i is past the last, so `for (i = 0; (n = vm_manager_name(i)); i++)`
+ * walks them all. */
+VM_API const char *vm_manager_name(size_t i);
+/* Whether vm_new knows name (NULL: false). */
+VM_API bool vm_manager_known(const char *name);
 /* Frees the manager; emits nothing.  NULL is accepted. */
 VM_API void vm_free(vm *v);
 

@@ -6,7 +6,6 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_link.c src/xmuc/xm_link.h \
 	src/xmuc/xm_log.c src/xmuc/xm_log.h \
 	src/xmuc/xm_service.c src/xmuc/xm_service.h \
-	src/xmuc/xm_map.c src/xmuc/xm_map.h \
 	src/xmuc/xm_stanza.c src/xmuc/xm_stanza.h \
 	src/xmuc/xm_roomcfg.c src/xmuc/xm_roomcfg.h \
 	src/xmuc/xm_room.c src/xmuc/xm_room.h src/xmuc/xm_room_internal.h \
@@ -22,7 +21,7 @@ src_xmuc_libxmuc_la_SOURCES = \
 src_xmuc_libxmuc_la_CPPFLAGS = $(XM_CPPFLAGS)
 src_xmuc_libxmuc_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS) \
 	$(SSL_CFLAGS)
-src_xmuc_libxmuc_la_LIBADD = src/gc/libgcsig.la src/xs/libxs.la src/views/libvm.la $(STROPHE_LIBS) $(EVENT_LIBS) \
+src_xmuc_libxmuc_la_LIBADD = src/util/libut.la src/gc/libgcsig.la src/xs/libxs.la src/views/libvm.la $(STROPHE_LIBS) $(EVENT_LIBS) \
 	$(SSL_LIBS)
 
 bin_PROGRAMS += src/xmuc/xmucd
@@ -105,6 +104,7 @@ tests_fuzz_fuzz_xm_service_CPPFLAGS = $(XM_CPPFLAGS)
 tests_fuzz_fuzz_xm_service_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
 tests_fuzz_fuzz_xm_service_LDADD = src/xmuc/libxmuc.la
 fuzz_xm_service_FUZZ_SRCS = tests/fuzz/stanzas.c $(src_xmuc_libxmuc_la_SOURCES) \
+	$(src_util_libut_la_SOURCES) \
 	$(src_xs_libxs_la_SOURCES) $(src_views_libvm_la_SOURCES) \
 	$(src_gc_libgcsig_la_SOURCES)
 fuzz_xm_service_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm \
@@ -120,6 +120,7 @@ tests_fuzz_fuzz_xm_live_CPPFLAGS = $(XM_CPPFLAGS)
 tests_fuzz_fuzz_xm_live_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS)
 tests_fuzz_fuzz_xm_live_LDADD = src/xmuc/libxmuc.la
 fuzz_xm_live_FUZZ_SRCS = $(src_xmuc_libxmuc_la_SOURCES) \
+	$(src_util_libut_la_SOURCES) \
 	$(src_xs_libxs_la_SOURCES) $(src_views_libvm_la_SOURCES) \
 	$(src_gc_libgcsig_la_SOURCES)
 fuzz_xm_live_FUZZ_LIBS = $(STROPHE_LIBS) $(EXPAT_LIBS) $(EVENT_LIBS) $(SSL_LIBS) -lm \

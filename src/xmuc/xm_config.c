@@ -9,6 +9,7 @@
 
 #include "xm_config.h"
 #include "xm_roomcfg.h"
+#include "vm.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -193,9 +194,11 @@ static int set_data_dir(struct xm_config *cfg, const char *v, char *err, size_t 
 static int set_default_manager(struct xm_config *cfg, const char *v, char *err,
                                size_t n)
 {
-    if (!xm_manager_known(v)) {
-        snprintf(err, n, "default_manager '%s' is not one of complete, rbt, ring, "
-                         "random, blind, treegossip, tapbcast", v);
+    if (!vm_manager_known(v)) {
+        int at = snprintf(err, n, "default_manager '%s' is not one of", v);
+        for (size_t i = 0; vm_manager_name(i) && at >= 0 && (size_t)at < n; i++)
+            at += snprintf(err + at, n - (size_t)at, "%s %s", i ? "," : "",
+                           vm_manager_name(i));
         return -1;
     }
     snprintf(cfg->default_manager, sizeof cfg->default_manager, "%s", v);

@@ -8,7 +8,7 @@
 
 #include "xm_quota.h"
 #include "xm_flow.h"
-#include "xm_map.h"
+#include "ut_map.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +23,8 @@ struct creator {
 
 struct xm_quota {
     uint32_t per_jid, per_min;
-    xm_map *creators; /* bare JID -> struct creator */
-    xm_map *rooms;    /* room name -> struct creator (lent) */
+    ut_map *creators; /* bare JID -> struct creator */
+    ut_map *rooms;    /* room name -> struct creator (lent) */
     size_t sweep_at;
 };
 
@@ -32,7 +32,7 @@ int xm_quota_new(uint32_t per_jid, uint32_t per_min, xm_quota **out)
 {
     xm_quota *q = calloc(1, sizeof *q);
 
-    if (!q || !(q->creators = xm_map_new()) || !(q->rooms = xm_map_new())) {
+    if (!q || ut_map_new(&q->creators) || ut_map_new(&q->rooms)) {
         xm_quota_free(q);
         *out = NULL;
         return XM_ENOMEM;
@@ -59,10 +59,10 @@ void xm_quota_free(xm_quota *q)
     if (!q)
         return;
     if (q->creators) {
-        xm_map_each(q->creators, free_creator, NULL);
-        xm_map_free(q->creators);
+        ut_map_each(q->creators, free_creator, NULL);
+        ut_map_free(q->creators);
     }
-    xm_map_free(q->rooms);
+    ut_map_free(q->rooms);
     free(q);
 }
 
@@ -89,30 +89,30 @@ static int find_idle(void *ctx, const char *key, void *value)
 /* Forgets creators that hold nothing and whose rate has recovered. */
 static void sweep(xm_quota *q, uint64_t now)
 {
-    struct sweep w = {q, now, calloc(xm_map_size(q->creators) + 1, sizeof *w.idle), 0};
+    struct sweep w = {q, now, calloc(ut_map_size(q->creators) + 1, sizeof *w.idle), 0};
 
     if (!w.idle)
         return;
-    xm_map_each(q->creators, find_idle, &w);
+    ut_map_each(q->creators, find_idle, &w);
     for (size_t i = 0; i < w.n; i++) {
-        xm_map_del(q->creators, w.idle[i]->bare);
+        ut_map_del(q->creators, w.idle[i]->bare);
         free_creator(NULL, NULL, w.idle[i]);
     }
     free(w.idle);
-    q->sweep_at = xm_map_size(q->creators) * 2 > SWEEP_MIN
-                      ? xm_map_size(q->creators) * 2 : SWEEP_MIN;
+    q->sweep_at = ut_map_size(q->creators) * 2 > SWEEP_MIN
+                      ? ut_map_size(q->creators) * 2 : SWEEP_MIN;
 }
 
 static struct creator *creator_get(xm_quota *q, const char *bare, uint64_t now)
 {
-    struct creator *c = xm_map_get(q->creators, bare);
+    struct creator *c = ut_map_get(q->creators, bare);
 
     if (c)
         return c;
-    if (xm_map_size(q->creators) >= q->sweep_at)
+    if (ut_map_size(q->creators) >= q->sweep_at)
         sweep(q, now);
     if (!(c = calloc(1, sizeof *c)) || !(c->bare = strdup(bare)) ||
-        xm_map_put(q->creators, bare, c) < 0) {
+        ut_map_put(q->creators, bare, c) < 0) {
         if (c)
             free(c->bare);
         free(c);
@@ -133,7 +133,7 @@ int xm_quota_create(xm_quota *q, const char *bare, const char *room,
         return XM_QUOTA_EHELD;
     if (!xm_bucket_take(&c->rate, 1.0, rate_per_s(q), q->per_min, now_ms))
         return XM_QUOTA_ERATE;
-    if (xm_map_put(q->rooms, room, c) < 0)
+    if (ut_map_put(q->rooms, room, c) < 0)
         return XM_QUOTA_ENOMEM;
     c->held++;
     return XM_QUOTA_OK;
@@ -141,7 +141,7 @@ int xm_quota_create(xm_quota *q, const char *bare, const char *room,
 
 void xm_quota_gone(xm_quota *q, const char *room)
 {
-    struct creator *c = xm_map_del(q->rooms, room);
+    struct creator *c = ut_map_del(q->rooms, room);
 
     if (c && c->held)
         c->held--;
@@ -149,12 +149,12 @@ void xm_quota_gone(xm_quota *q, const char *room)
 
 uint32_t xm_quota_held(const xm_quota *q, const char *bare)
 {
-    const struct creator *c = xm_map_get(q->creators, bare);
+    const struct creator *c = ut_map_get(q->creators, bare);
 
     return c ? c->held : 0;
 }
 
 size_t xm_quota_size(const xm_quota *q)
 {
-    return xm_map_size(q->creators);
+    return ut_map_size(q->creators);
 }

@@ -21,6 +21,7 @@
 #include "xm_room_internal.h"
 #include "xm_room_live.h"
 #include "xm_segments.h"
+#include "ut_ns.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -60,13 +61,13 @@ static struct xm_occupant *occ_by_id(const xm_room *r, vm_id id)
 
 struct xm_occupant *xm_room_occupant_by_jid(const xm_room *r, const char *jid)
 {
-    return xm_map_get(r->by_jid, jid);
+    return ut_map_get(r->by_jid, jid);
 }
 
 struct xm_occupant *xm_room_occupant_by_nick(const xm_room *r,
                                              const char *nick)
 {
-    return xm_map_get(r->by_nick, nick);
+    return ut_map_get(r->by_nick, nick);
 }
 
 bool xm_room_is_moderator(const xm_room *r, const struct xm_occupant *o)
@@ -125,8 +126,8 @@ int xm_room_new(const char *name, const struct xm_room_env *env,
     if (r->name && asprintf(&r->jid, "%s@%s", name, env->domain) < 0)
         r->jid = NULL;
     if (!r->name || !r->jid || xm_roomcfg_copy(&r->cfg, cfg) < 0 ||
-        !(r->affils = xm_map_new()) || !(r->by_nick = xm_map_new()) ||
-        !(r->by_jid = xm_map_new()) || xm_stats_new(&r->stats) != XM_STATS_OK)
+        ut_map_new(&r->affils) || ut_map_new(&r->by_nick) ||
+        ut_map_new(&r->by_jid) || xm_stats_new(&r->stats) != XM_STATS_OK)
         rc = XM_ENOMEM;
     else if ((rc = new_manager(r, cfg->manager, &r->view)) != VM_OK)
         rc = rc == VM_ENOMEM ? XM_ENOMEM : XM_EINVAL;
@@ -171,8 +172,8 @@ static void drop_occupants(xm_room *r)
 {
     for (uint32_t i = 0; i < r->cap; i++) {
         if (r->occ[i]) {
-            xm_map_del(r->by_nick, r->occ[i]->nick);
-            xm_map_del(r->by_jid, r->occ[i]->jid);
+            ut_map_del(r->by_nick, r->occ[i]->nick);
+            ut_map_del(r->by_jid, r->occ[i]->jid);
             if (r->seg)
                 xm_seg_forget(r->seg, i);
             vm_leave(r->view, i);
@@ -199,9 +200,9 @@ void xm_room_free(xm_room *r)
     xm_seg_free(r->seg);
     xm_room_gc_fini(r);
     vm_free(r->view);
-    xm_map_free(r->affils);
-    xm_map_free(r->by_nick);
-    xm_map_free(r->by_jid);
+    ut_map_free(r->affils);
+    ut_map_free(r->by_nick);
+    ut_map_free(r->by_jid);
     xm_stats_free(r->stats);
     xm_roomcfg_clear(&r->cfg);
     free(r->occ);
@@ -228,8 +229,8 @@ int xm_room_set_affiliation(xm_room *r, const char *bare, enum xm_affil a)
     struct xm_occupant *o;
 
     if (a == XM_AFFIL_NONE)
-        xm_map_del(r->affils, bare);
-    else if (xm_map_put(r->affils, bare, (void *)(intptr_t)a) < 0)
+        ut_map_del(r->affils, bare);
+    else if (ut_map_put(r->affils, bare, (void *)(intptr_t)a) < 0)
         return -1;
     for (uint32_t i = 0; i < r->cap; i++)
         if ((o = r->occ[i]) && !strcmp(o->bare, bare))
@@ -239,7 +240,7 @@ int xm_room_set_affiliation(xm_room *r, const char *bare, enum xm_affil a)
 
 enum xm_affil xm_room_affiliation(const xm_room *r, const char *bare)
 {
-    return (enum xm_affil)(intptr_t)xm_map_get(r->affils, bare);
+    return (enum xm_affil)(intptr_t)ut_map_get(r->affils, bare);
 }
 
 /* ---- occupant ids ---------------------------------------------------------- */
@@ -346,7 +347,7 @@ struct pres {
 static void add_muc_user(xm_room *r, xmpp_stanza_t *p, struct xm_occupant *o,
                          bool with_jid, bool gone, const struct pres *opt)
 {
-    xmpp_stanza_t *x = xm_child(p, "x", XM_NS_MUC_USER), *item, *c;
+    xmpp_stanza_t *x = xm_child(p, "x", UT_NS_MUC_USER), *item, *c;
 
     if (!x || !(item = xm_child(x, "item", NULL)))
         return;
@@ -390,7 +391,7 @@ static xmpp_stanza_t *presence_of(xm_room *r, struct xm_occupant *o,
         }
     }
     add_muc_user(r, p, o, with_jid, unavailable, opt);
-    if ((v = xm_child(p, "view", XM_NS_ORBWEB))) {
+    if ((v = xm_child(p, "view", UT_NS_XMUC))) {
         char names[256];
         if (!unavailable) {
             vm_attrs_format(attrs, names, sizeof names);
@@ -474,7 +475,7 @@ static bool nick_ok(const char *nick)
 static bool join_params(xmpp_stanza_t *st, vm_params *p)
 {
     xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join",
-                                                            XM_NS_ORBWEB);
+                                                            UT_NS_XMUC);
     unsigned long v;
 
     memset(p, 0, sizeof *p);
@@ -512,8 +513,8 @@ static xmpp_stanza_t *payload_of(xm_room *r, xmpp_stanza_t *st)
         const char *ns = xmpp_stanza_get_ns(c);
         xmpp_stanza_t *copy;
         if (!xmpp_stanza_is_tag(c) ||
-            (ns && (!strcmp(ns, XM_NS_MUC) || !strcmp(ns, XM_NS_MUC_USER) ||
-                    !strcmp(ns, XM_NS_ORBWEB))))
+            (ns && (!strcmp(ns, UT_NS_MUC) || !strcmp(ns, UT_NS_MUC_USER) ||
+                    !strcmp(ns, UT_NS_XMUC))))
             continue;
         if ((copy = xmpp_stanza_copy(c))) {
             xmpp_stanza_add_child(p, copy);
@@ -527,7 +528,7 @@ static xmpp_stanza_t *payload_of(xm_room *r, xmpp_stanza_t *st)
 static const char *join_refusal(xm_room *r, xmpp_stanza_t *st, enum xm_affil a,
                                 const char **etype)
 {
-    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", XM_NS_MUC);
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", UT_NS_MUC);
     const char *pw = x ? xm_child_text_ptr(x, "password") : NULL;
 
     *etype = "auth";
@@ -548,7 +549,7 @@ static const char *join_refusal(xm_room *r, xmpp_stanza_t *st, enum xm_affil a,
 static const char *join_token(xmpp_stanza_t *st)
 {
     xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join",
-                                                            XM_NS_ORBWEB);
+                                                            UT_NS_XMUC);
 
     return j ? xmpp_stanza_get_attribute(j, "token") : NULL;
 }
@@ -640,11 +641,11 @@ static int admit(xm_room *r, struct xm_occupant *o, const vm_params *p)
     o->since = r->joins;
     r->occ[o->id] = o;
     r->n_deltas = 0;
-    if (xm_map_put(r->by_nick, o->nick, o) < 0 ||
-        xm_map_put(r->by_jid, o->jid, o) < 0 ||
+    if (ut_map_put(r->by_nick, o->nick, o) < 0 ||
+        ut_map_put(r->by_jid, o->jid, o) < 0 ||
         vm_join(r->view, o->id, &defaults) != VM_OK) {
-        xm_map_del(r->by_nick, o->nick);
-        xm_map_del(r->by_jid, o->jid);
+        ut_map_del(r->by_nick, o->nick);
+        ut_map_del(r->by_jid, o->jid);
         release_id(r, o->id);
         return -1;
     }
@@ -752,8 +753,8 @@ void xm_room_remove(xm_room *r, struct xm_occupant *o, const int *codes,
         send_delta(r, d, d->subject == o->id ? &gone : NULL);
     }
     send_presence_to(r, o, o, true, 0, &self);
-    xm_map_del(r->by_nick, o->nick);
-    xm_map_del(r->by_jid, o->jid);
+    ut_map_del(r->by_nick, o->nick);
+    ut_map_del(r->by_jid, o->jid);
     release_id(r, o->id);
     r->n--;
     r->version++;
@@ -814,14 +815,14 @@ static void change_nick(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st,
         xm_room_error(r, st, "cancel", "conflict", "that nickname is in use");
         return;
     }
-    if (!(copy = strdup(nick)) || xm_map_put(r->by_nick, nick, o) < 0) {
+    if (!(copy = strdup(nick)) || ut_map_put(r->by_nick, nick, o) < 0) {
         free(copy);
         xm_room_error(r, st, "wait", "resource-constraint", NULL);
         return;
     }
     each_observer(r, o, send_to_observer, &t);
     send_presence_to(r, o, o, true, 0, &self);
-    xm_map_del(r->by_nick, o->nick);
+    ut_map_del(r->by_nick, o->nick);
     free(o->nick);
     o->nick = copy;
     r->version++;
@@ -875,7 +876,7 @@ static xmpp_stanza_t *relay_copy(xm_room *r, xmpp_stanza_t *st, const char *from
         const char *ns = xmpp_stanza_get_ns(c);
         xmpp_stanza_t *copy;
         if (!xmpp_stanza_is_tag(c) ||
-            (ns && (!strcmp(ns, XM_NS_ORBWEB) || !strcmp(ns, XM_NS_MUC_USER))))
+            (ns && (!strcmp(ns, UT_NS_XMUC) || !strcmp(ns, UT_NS_MUC_USER))))
             continue;
         if ((copy = xmpp_stanza_copy(c))) {
             xmpp_stanza_add_child(m, copy);
@@ -938,7 +939,7 @@ static void groupchat(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
         xm_room_error(r, st, "wait", "resource-constraint", NULL);
         return;
     }
-    if ((g = xm_child(m, "groupcast", XM_NS_ORBWEB)))
+    if ((g = xm_child(m, "groupcast", UT_NS_XMUC)))
         xm_set_uint(g, "seq", ++r->seq);
     if (g && r->seq_slot) /* kept across a crash (xm_room_live.c) */
         r->seq_slot[1] = r->seq;
@@ -965,7 +966,7 @@ static void private_message(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st
         xm_room_error(r, st, "wait", "resource-constraint", NULL);
         return;
     }
-    xm_child(m, "x", XM_NS_MUC_USER);
+    xm_child(m, "x", UT_NS_MUC_USER);
     xmpp_stanza_set_to(m, to->jid);
     xm_room_send(r, m);
     xmpp_stanza_release(m);
@@ -1003,7 +1004,7 @@ static void disco_info(xm_room *r, xmpp_stanza_t *iq)
     xmpp_stanza_t *reply = xm_reply_new(iq, "result"), *q, *e;
     char var[128];
     const char *features[] = {
-        XM_NS_MUC, XM_NS_ORBWEB, XM_NS_DISCO_INFO,
+        UT_NS_MUC, UT_NS_XMUC, UT_NS_DISCO_INFO,
         r->cfg.persistent ? "muc_persistent" : "muc_temporary",
         r->cfg.public_room ? "muc_public" : "muc_hidden",
         r->cfg.members_only ? "muc_membersonly" : "muc_open",
@@ -1011,9 +1012,9 @@ static void disco_info(xm_room *r, xmpp_stanza_t *iq)
         r->cfg.semi_anonymous ? "muc_semianonymous" : "muc_nonanonymous",
         "muc_unmoderated", var, NULL};
 
-    if (!reply || !(q = xm_child(reply, "query", XM_NS_DISCO_INFO)))
+    if (!reply || !(q = xm_child(reply, "query", UT_NS_DISCO_INFO)))
         goto done;
-    snprintf(var, sizeof var, XM_NS_ORBWEB "#view-%s", r->cfg.manager);
+    snprintf(var, sizeof var, UT_NS_XMUC "#view-%s", r->cfg.manager);
     if ((e = xm_child(q, "identity", NULL))) {
         xmpp_stanza_set_attribute(e, "category", "conference");
         xmpp_stanza_set_attribute(e, "type", "text");
@@ -1099,7 +1100,7 @@ static xmpp_stanza_t *topology_reply(xm_room *r, xmpp_stanza_t *iq,
         xm_room_error(r, iq, "cancel", "item-not-found", "no such page");
         return NULL;
     }
-    if (!(c = xm_elem_new(r->env->out->xctx, "topology", XM_NS_ORBWEB)) ||
+    if (!(c = xm_elem_new(r->env->out->xctx, "topology", UT_NS_XMUC)) ||
         !(t = xmpp_stanza_new(r->env->out->xctx))) {
         if (c)
             xmpp_stanza_release(c);
@@ -1247,7 +1248,7 @@ static void handle_iq_to_occupant(xm_room *r, xmpp_stanza_t *iq, const char *nic
 
     if (!o)
         xm_room_error(r, iq, "cancel", "not-acceptable", "not an occupant");
-    else if (!strcmp(o->nick, nick) && ns && !strcmp(ns, XM_NS_PING))
+    else if (!strcmp(o->nick, nick) && ns && !strcmp(ns, UT_NS_PING))
         empty_result(r, iq, NULL, NULL); /* XEP-0410 self-ping */
     else
         relay_ask(r, o, iq, nick);
@@ -1276,17 +1277,17 @@ static void handle_iq(xm_room *r, xmpp_stanza_t *iq, const char *nick)
     }
     if (!ns)
         xm_room_error(r, iq, "modify", "bad-request", NULL);
-    else if (!strcmp(ns, XM_NS_DISCO_INFO) && !strcmp(type, "get"))
+    else if (!strcmp(ns, UT_NS_DISCO_INFO) && !strcmp(type, "get"))
         disco_info(r, iq);
-    else if (!strcmp(ns, XM_NS_DISCO_ITEMS) && !strcmp(type, "get"))
-        empty_result(r, iq, "query", XM_NS_DISCO_ITEMS);
-    else if (!strcmp(ns, XM_NS_PING) && !strcmp(type, "get"))
+    else if (!strcmp(ns, UT_NS_DISCO_ITEMS) && !strcmp(type, "get"))
+        empty_result(r, iq, "query", UT_NS_DISCO_ITEMS);
+    else if (!strcmp(ns, UT_NS_PING) && !strcmp(type, "get"))
         empty_result(r, iq, NULL, NULL);
-    else if (!strcmp(ns, XM_NS_MUC_OWNER))
+    else if (!strcmp(ns, UT_NS_MUC_OWNER))
         xm_room_handle_owner(r, iq, type, q);
-    else if (!strcmp(ns, XM_NS_MUC_ADMIN))
+    else if (!strcmp(ns, UT_NS_MUC_ADMIN))
         xm_room_handle_admin(r, iq, type, q);
-    else if (!strcmp(ns, XM_NS_ORBWEB) && !strcmp(type, "get"))
+    else if (!strcmp(ns, UT_NS_XMUC) && !strcmp(type, "get"))
         handle_ours(r, iq, q);
     else
         xm_room_error(r, iq, "cancel", "service-unavailable", NULL);
@@ -1396,7 +1397,7 @@ void xm_room_notify_forgotten(xm_room *r)
         xmpp_stanza_set_from(p, from);
         xmpp_stanza_set_to(p, r->forgotten[i].jid);
         xmpp_stanza_set_type(p, "unavailable");
-        if ((x = xm_child(p, "x", XM_NS_MUC_USER))) {
+        if ((x = xm_child(p, "x", UT_NS_MUC_USER))) {
             if ((c = xm_child(x, "item", NULL))) {
                 xmpp_stanza_set_attribute(c, "affiliation", "none");
                 xmpp_stanza_set_attribute(c, "role", "none");
@@ -1429,7 +1430,7 @@ int xm_room_save(const xm_room *r, FILE *f)
 {
     char *enc;
 
-    if (xm_roomcfg_save(&r->cfg, f) < 0 || xm_map_each(r->affils, save_affil, f))
+    if (xm_roomcfg_save(&r->cfg, f) < 0 || ut_map_each(r->affils, save_affil, f))
         return -1;
     if (r->subject && (enc = xm_pct_encode(r->subject))) {
         fprintf(f, "subject %s\n", enc);

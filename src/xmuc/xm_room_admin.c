@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "xm_room_internal.h"
+#include "ut_ns.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -111,7 +112,7 @@ void xm_room_handle_owner(xm_room *r, xmpp_stanza_t *iq, const char *type,
         return;
     }
     if (!strcmp(type, "get")) {
-        reply_q = xm_elem_new(r->env->out->xctx, "query", XM_NS_MUC_OWNER);
+        reply_q = xm_elem_new(r->env->out->xctx, "query", UT_NS_MUC_OWNER);
         x = xm_roomcfg_form(&r->cfg, r->env->out->xctx, r->env->max_occupants);
         if (!reply_q || !x) {
             xm_room_error(r, iq, "wait", "resource-constraint", NULL);
@@ -125,7 +126,7 @@ void xm_room_handle_owner(xm_room *r, xmpp_stanza_t *iq, const char *type,
             xmpp_stanza_release(reply_q);
     } else if ((d = xmpp_stanza_get_child_by_name(q, "destroy")))
         destroy(r, iq, d);
-    else if ((x = xmpp_stanza_get_child_by_name_and_ns(q, "x", XM_NS_DATA)))
+    else if ((x = xmpp_stanza_get_child_by_name_and_ns(q, "x", UT_NS_DATA)))
         configure(r, iq, x);
     else
         xm_room_error(r, iq, "modify", "bad-request", NULL);
@@ -162,11 +163,11 @@ static void admin_get(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *q)
         xm_room_error(r, iq, "modify", "bad-request", "ask for one affiliation");
         return;
     }
-    if (!(l.q = xm_elem_new(r->env->out->xctx, "query", XM_NS_MUC_ADMIN))) {
+    if (!(l.q = xm_elem_new(r->env->out->xctx, "query", UT_NS_MUC_ADMIN))) {
         xm_room_error(r, iq, "wait", "resource-constraint", NULL);
         return;
     }
-    xm_map_each(r->affils, list_affil, &l);
+    ut_map_each(r->affils, list_affil, &l);
     send_result(r, iq, l.q);
     xmpp_stanza_release(l.q);
 }

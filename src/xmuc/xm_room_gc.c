@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "gc_sig.h"
+#include "ut_ns.h"
 
 #define INJECTION_DEFAULT 2
 #define TOKEN_LIFETIME_S 600u /* a membership token is valid 10 minutes */
@@ -190,7 +191,7 @@ static void renew(xm_room *r, struct xm_occupant *o)
     xmpp_stanza_set_type(m, "normal");
     xmpp_stanza_set_from(m, r->jid);
     xmpp_stanza_set_to(m, o->jid);
-    if ((g = xm_child(m, "gc", XM_NS_ORBWEB))) {
+    if ((g = xm_child(m, "gc", UT_NS_XMUC))) {
         xmpp_stanza_set_attribute(g, "room", r->jid);
         xmpp_stanza_set_attribute(g, "mode", r->cfg.groupcast);
         xm_room_gc_credentials(r, o, g);
@@ -267,7 +268,7 @@ static int send_grant(xm_room *r, const struct xm_occupant *a,
     xmpp_stanza_set_type(m, "normal");
     xmpp_stanza_set_from(m, r->jid);
     xmpp_stanza_set_to(m, t->jid);
-    if (!(g = xm_child(m, "probe-grant", XM_NS_ORBWEB))) {
+    if (!(g = xm_child(m, "probe-grant", UT_NS_XMUC))) {
         xmpp_stanza_release(m);
         return -1;
     }
@@ -298,7 +299,7 @@ static int send_probe(void *ctx, uint32_t probe, vm_id asker, vm_id target)
     xmpp_stanza_set_id(iq, id);
     xmpp_stanza_set_from(iq, r->jid);
     xmpp_stanza_set_to(iq, a->jid);
-    if (!(p = xm_child(iq, "probe", XM_NS_ORBWEB))) {
+    if (!(p = xm_child(iq, "probe", UT_NS_XMUC))) {
         xmpp_stanza_release(iq);
         return -1;
     }
@@ -365,7 +366,7 @@ void xm_room_gc_answer(xm_room *r, xmpp_stanza_t *iq)
     /* An error answer is no evidence either way: the probe times out. */
     if (!r->seg || !o || strcmp(xmpp_stanza_get_type(iq), "result") ||
         !probe_id(xmpp_stanza_get_id(iq), &n) ||
-        !(p = xmpp_stanza_get_child_by_name_and_ns(iq, "probe", XM_NS_ORBWEB)) ||
+        !(p = xmpp_stanza_get_child_by_name_and_ns(iq, "probe", UT_NS_XMUC)) ||
         !(ok = xmpp_stanza_get_attribute(p, "ok")) ||
         (strcmp(ok, "true") && strcmp(ok, "false")))
         return;

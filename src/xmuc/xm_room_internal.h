@@ -5,7 +5,7 @@
 
 #include "vm.h"
 #include "xm_flow.h"
-#include "xm_map.h"
+#include "ut_map.h"
 #include "xm_room.h"
 
 /* An observer of an occupant, and why it sees it (complete rooms keep
@@ -56,10 +56,10 @@ struct xm_room {
     char *name, *jid;
     const struct xm_room_env *env;
     struct xm_roomcfg cfg;
-    xm_map *affils;         /* bare JID -> (void *)(intptr_t)enum xm_affil */
+    ut_map *affils;         /* bare JID -> (void *)(intptr_t)enum xm_affil */
     vm *view;
     bool complete;
-    xm_map *by_nick, *by_jid;
+    ut_map *by_nick, *by_jid;
     struct xm_occupant **occ; /* by id */
     uint32_t cap;
     vm_id *free_ids;

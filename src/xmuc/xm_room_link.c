@@ -15,6 +15,7 @@
 
 #include "xm_log.h"
 #include "xm_room_internal.h"
+#include "ut_ns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static int ping(xm_room *r, struct xm_occupant *o, struct xm_verify *v,
 {
     xmpp_stanza_t *iq = xm_elem_new(r->env->out->xctx, "iq", NULL);
 
-    if (!iq || !(v->jid = strdup(o->jid)) || !xm_child(iq, "ping", XM_NS_PING)) {
+    if (!iq || !(v->jid = strdup(o->jid)) || !xm_child(iq, "ping", UT_NS_PING)) {
         if (iq)
             xmpp_stanza_release(iq);
         free(v->jid);

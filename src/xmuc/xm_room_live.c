@@ -22,6 +22,7 @@
 #include "xm_room_internal.h"
 #include "xm_room_live.h"
 #include "vm.h"
+#include "ut_rand.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@
  * bits: one splitmix64 step from state x. */
 static uint64_t mix(uint64_t x)
 {
-    return vm_splitmix64(&x);
+    return ut_splitmix64(&x);
 }
 
 void xm_room_live_init(xm_room *r)

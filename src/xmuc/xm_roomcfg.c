@@ -8,13 +8,12 @@
 
 #include "xm_roomcfg.h"
 #include "xm_stanza.h"
+#include "vm.h"
+#include "ut_ns.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-const char *const xm_managers[] = {"complete", "rbt",        "ring",
-                                   "random",   "blind",      "treegossip",
-                                   "tapbcast", NULL};
 static const char *const groupcasts[] = {"relay", "tree", "pbcast",
                                          "tapbcast", NULL};
 
@@ -47,15 +46,15 @@ static const struct field fields[] = {
      F_WHOIS, OFF(semi_anonymous)},
     {"muc#roomconfig_changesubject", "occupants_change_subject",
      "Occupants may change the subject", F_BOOL, OFF(occupants_change_subject)},
-    {XM_FIELD_NS "view_manager", "manager", "View manager", F_MANAGER,
+    {UT_NS_XMUC_FIELD "view_manager", "manager", "View manager", F_MANAGER,
      OFF(manager)},
-    {XM_FIELD_NS "view_size", "view_size", "Default view size (rbt)", F_UINT,
+    {UT_NS_XMUC_FIELD "view_size", "view_size", "Default view size (rbt)", F_UINT,
      OFF(view_size)},
-    {XM_FIELD_NS "degree", "degree", "Default out-degree (random; 0: log2 n)",
+    {UT_NS_XMUC_FIELD "degree", "degree", "Default out-degree (random; 0: log2 n)",
      F_UINT, OFF(degree)},
-    {XM_FIELD_NS "groupcast", "groupcast", "Groupcast engine", F_GROUPCAST,
+    {UT_NS_XMUC_FIELD "groupcast", "groupcast", "Groupcast engine", F_GROUPCAST,
      OFF(groupcast)},
-    {XM_FIELD_NS "injection_points", "injection_points",
+    {UT_NS_XMUC_FIELD "injection_points", "injection_points",
      "Injection points per groupcast (tree, pbcast; 0: 2)", F_UINT,
      OFF(injection_points)},
 };
@@ -103,11 +102,6 @@ static bool in_list(const char *const *list, const char *v)
         if (!strcmp(*list, v))
             return true;
     return false;
-}
-
-bool xm_manager_known(const char *name)
-{
-    return in_list(xm_managers, name);
 }
 
 /* ---- reading and writing one field as text ---------------------------- */
@@ -167,7 +161,7 @@ static int field_set(struct xm_roomcfg *c, const struct field *f,
         return 0;
     case F_MANAGER:
     case F_GROUPCAST:
-        if (!in_list(f->type == F_MANAGER ? xm_managers : groupcasts, v))
+        if (f->type == F_MANAGER ? !vm_manager_known(v) : !in_list(groupcasts, v))
             return -1;
         snprintf(base, f->type == F_MANAGER ? sizeof c->manager : sizeof c->groupcast,
                  "%s", v);
@@ -189,15 +183,20 @@ static const char *form_type(enum ftype t)
     }
 }
 
+static void add_option(xmpp_stanza_t *field, const char *opt)
+{
+    xmpp_stanza_t *o = xm_child(field, "option", NULL);
+
+    if (o) {
+        xmpp_stanza_set_attribute(o, "label", opt);
+        xm_child_text(o, "value", opt);
+    }
+}
+
 static void add_options(xmpp_stanza_t *field, const char *const *opts)
 {
-    for (; *opts; opts++) {
-        xmpp_stanza_t *o = xm_child(field, "option", NULL);
-        if (o) {
-            xmpp_stanza_set_attribute(o, "label", *opts);
-            xm_child_text(o, "value", *opts);
-        }
-    }
+    for (; *opts; opts++)
+        add_option(field, *opts);
 }
 
 static void add_field(xmpp_stanza_t *x, const struct xm_roomcfg *c,
@@ -217,7 +216,8 @@ static void add_field(xmpp_stanza_t *x, const struct xm_roomcfg *c,
         value[0] = '\0'; /* never send the password back */
     xm_child_text(e, "value", value);
     if (f->type == F_MANAGER)
-        add_options(e, xm_managers);
+        for (size_t i = 0; vm_manager_name(i); i++)
+            add_option(e, vm_manager_name(i));
     else if (f->type == F_GROUPCAST)
         add_options(e, groupcasts);
     else if (f->type == F_WHOIS)
@@ -227,7 +227,7 @@ static void add_field(xmpp_stanza_t *x, const struct xm_roomcfg *c,
 xmpp_stanza_t *xm_roomcfg_form(const struct xm_roomcfg *c, xmpp_ctx_t *ctx,
                                uint32_t max_cap)
 {
-    xmpp_stanza_t *x = xm_elem_new(ctx, "x", XM_NS_DATA), *ft;
+    xmpp_stanza_t *x = xm_elem_new(ctx, "x", UT_NS_DATA), *ft;
 
     (void)max_cap;
     if (!x)

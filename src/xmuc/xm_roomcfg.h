@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <strophe.h>
+#include "ut_ns.h"
 
-#define XM_FIELD_NS "https://orbweb.dev/ns/xmuc/0#"
 
 struct xm_roomcfg {
     char *title;         /* muc#roomconfig_roomname */
@@ -34,10 +34,8 @@ void xm_roomcfg_clear(struct xm_roomcfg *c);
 /* Deep copy; 0 or -1 (out of memory, dst left cleared). */
 int xm_roomcfg_copy(struct xm_roomcfg *dst, const struct xm_roomcfg *src);
 
-/* True when name is a view manager rooms may use. */
-bool xm_manager_known(const char *name);
-/* The managers offered, NULL-terminated. */
-extern const char *const xm_managers[];
+/* The managers rooms may use are src/views' registry: vm_manager_name,
+ * vm_manager_known. */
 
 /* Builds the owner form (a <x xmlns='jabber:x:data' type='form'>) for c,
  * with max_cap the service's occupant limit; the caller releases it. */

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ut_rand.h"
+
 #define MAX_INFLIGHT 4096
 
 struct probe {
@@ -74,7 +76,7 @@ const char *xm_seg_strerror(int code)
 
 static uint32_t below(xm_segments *s, uint32_t n)
 {
-    return (uint32_t)(((vm_splitmix64(&s->rng) >> 32) * n) >> 32);
+    return (uint32_t)(((ut_splitmix64(&s->rng) >> 32) * n) >> 32);
 }
 
 static void defaults(struct xm_seg_config *c)

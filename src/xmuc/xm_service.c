@@ -8,11 +8,13 @@
 #include "xm_flow.h"
 #include "xm_live.h"
 #include "xm_log.h"
-#include "xm_map.h"
+#include "vm.h"
+#include "ut_map.h"
 #include "xm_quota.h"
 #include "xm_room_live.h"
 #include "xm_store.h"
 #include "xs_jid.h"
+#include "ut_ns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@ struct xm_service {
     struct xm_service_config cfg;
     const struct xm_out *out;
     struct xm_room_env env;
-    xm_map *rooms; /* name -> xm_room */
+    ut_map *rooms; /* name -> xm_room */
     xm_stats *stats;
     bool link_was_down;
     xm_live *live; /* with a data folder: rooms' live state (restarts) */
@@ -78,7 +80,7 @@ static void reap(xm_service *s, xm_room *r)
     s->occupants -= xm_room_size(r);
     if (s->live)
         xm_live_drop(s->live, r);
-    xm_map_del(s->rooms, xm_room_name(r));
+    ut_map_del(s->rooms, xm_room_name(r));
     xm_room_free(r);
 }
 
@@ -105,7 +107,7 @@ static bool may_queue(void *ctx, size_t cost)
 static bool fits(const xm_service *s, size_t rooms_more, size_t occupants_more)
 {
     return !s->cfg.max_memory ||
-           xm_budget_fits(&s->budget, xm_map_size(s->rooms), s->occupants,
+           xm_budget_fits(&s->budget, ut_map_size(s->rooms), s->occupants,
                           rooms_more, occupants_more);
 }
 
@@ -114,17 +116,17 @@ static xm_room *create_room(xm_service *s, const char *name,
 {
     struct xm_roomcfg cfg;
     xmpp_stanza_t *j = join ? xmpp_stanza_get_child_by_name_and_ns(
-                                  join, "join", XM_NS_ORBWEB) : NULL;
+                                  join, "join", UT_NS_XMUC) : NULL;
     const char *m = j ? xmpp_stanza_get_attribute(j, "manager") : NULL;
     xm_room *r;
 
     xm_roomcfg_init(&cfg, s->cfg.max_occupants);
     snprintf(cfg.manager, sizeof cfg.manager, "%s",
-             m && xm_manager_known(m) ? m
+             m && vm_manager_known(m) ? m
              : s->cfg.default_manager ? s->cfg.default_manager : "complete");
     xm_room_new(name, &s->env, &cfg, &r);
     xm_roomcfg_clear(&cfg);
-    if (r && xm_map_put(s->rooms, name, r) < 0) {
+    if (r && ut_map_put(s->rooms, name, r) < 0) {
         xm_room_free(r);
         r = NULL;
     }
@@ -147,7 +149,7 @@ static int load_room(void *ctx, const char *name, const char *path)
     if (f)
         fclose(f);
     if (r) {
-        xm_map_del(s->rooms, name);
+        ut_map_del(s->rooms, name);
         xm_room_free(r);
     }
     return -1;
@@ -163,14 +165,14 @@ static int restore_room(void *ctx, const char *name, char *text)
     xm_service *s = ctx;
     struct xm_room_live_head h;
     char *config, *occupants;
-    xm_room *r = xm_map_get(s->rooms, name);
+    xm_room *r = ut_map_get(s->rooms, name);
     volatile uint64_t *slot;
     FILE *f = NULL;
     int line = 0;
 
     if (xm_room_live_parse(text, &h, &config, &occupants) < 0 ||
         (!r && (!room_name_ok(name) || !*config ||
-                xm_map_size(s->rooms) >= s->cfg.max_rooms ||
+                ut_map_size(s->rooms) >= s->cfg.max_rooms ||
                 !(f = fmemopen(config, strlen(config), "r")) ||
                 !(r = create_room(s, name, NULL)) ||
                 xm_room_load(r, f, &line) < 0))) {
@@ -182,7 +184,7 @@ static int restore_room(void *ctx, const char *name, char *text)
         if (f)
             fclose(f);
         if (r && !xm_room_config(r)->persistent) {
-            xm_map_del(s->rooms, name);
+            ut_map_del(s->rooms, name);
             xm_room_free(r);
         }
         return -1;
@@ -222,7 +224,7 @@ int xm_service_new(const struct xm_service_config *cfg,
     int rc;
 
     *svc = NULL;
-    if (!s || !(s->rooms = xm_map_new()) ||
+    if (!s || ut_map_new(&s->rooms) ||
         xm_stats_new(&s->stats) != XM_STATS_OK ||
         xm_quota_new(cfg->rooms_per_jid, cfg->rooms_per_min, &s->quota)) {
         snprintf(err, errlen, "out of memory");
@@ -268,8 +270,8 @@ void xm_service_free(xm_service *s)
     if (!s)
         return;
     if (s->rooms) {
-        xm_map_each(s->rooms, free_room, NULL);
-        xm_map_free(s->rooms);
+        ut_map_each(s->rooms, free_room, NULL);
+        ut_map_free(s->rooms);
     }
     xm_stats_free(s->stats);
     xm_live_free(s->live);
@@ -300,12 +302,12 @@ static void error_reply(xm_service *s, xmpp_stanza_t *st, const char *etype,
 
 static void answer_disco_info(xm_service *s, xmpp_stanza_t *iq)
 {
-    static const char *const base[] = {XM_NS_DISCO_INFO, XM_NS_DISCO_ITEMS,
-                                       XM_NS_PING, XM_NS_MUC, XM_NS_ORBWEB, NULL};
+    static const char *const base[] = {UT_NS_DISCO_INFO, UT_NS_DISCO_ITEMS,
+                                       UT_NS_PING, UT_NS_MUC, UT_NS_XMUC, NULL};
     xmpp_stanza_t *reply = xm_reply_new(iq, "result"), *q, *e;
     char var[128];
 
-    if (!reply || !(q = xm_child(reply, "query", XM_NS_DISCO_INFO)))
+    if (!reply || !(q = xm_child(reply, "query", UT_NS_DISCO_INFO)))
         goto done;
     if ((e = xm_child(q, "identity", NULL))) {
         xmpp_stanza_set_attribute(e, "category", "conference");
@@ -315,8 +317,8 @@ static void answer_disco_info(xm_service *s, xmpp_stanza_t *iq)
     for (int i = 0; base[i]; i++)
         if ((e = xm_child(q, "feature", NULL)))
             xmpp_stanza_set_attribute(e, "var", base[i]);
-    for (int i = 0; xm_managers[i]; i++) {
-        snprintf(var, sizeof var, XM_NS_ORBWEB "#view-%s", xm_managers[i]);
+    for (size_t i = 0; vm_manager_name(i); i++) {
+        snprintf(var, sizeof var, UT_NS_XMUC "#view-%s", vm_manager_name(i));
         if ((e = xm_child(q, "feature", NULL)))
             xmpp_stanza_set_attribute(e, "var", var);
     }
@@ -347,10 +349,10 @@ static int add_item(void *ctx, const char *name, void *value)
 static void answer_disco_items(xm_service *s, xmpp_stanza_t *iq)
 {
     xmpp_stanza_t *reply = xm_reply_new(iq, "result");
-    struct items it = {reply ? xm_child(reply, "query", XM_NS_DISCO_ITEMS) : NULL};
+    struct items it = {reply ? xm_child(reply, "query", UT_NS_DISCO_ITEMS) : NULL};
 
     if (it.q)
-        xm_map_each(s->rooms, add_item, &it);
+        ut_map_each(s->rooms, add_item, &it);
     if (reply) {
         send_counted(s, reply);
         xmpp_stanza_release(reply);
@@ -390,14 +392,14 @@ static void handle_service_iq(xm_service *s, xmpp_stanza_t *iq)
 
     if (!ns)
         error_reply(s, iq, "modify", "bad-request", NULL);
-    else if (get && !strcmp(ns, XM_NS_DISCO_INFO))
+    else if (get && !strcmp(ns, UT_NS_DISCO_INFO))
         answer_disco_info(s, iq);
-    else if (get && !strcmp(ns, XM_NS_DISCO_ITEMS))
+    else if (get && !strcmp(ns, UT_NS_DISCO_ITEMS))
         answer_disco_items(s, iq);
-    else if (get && !strcmp(ns, XM_NS_PING) && (reply = xm_reply_new(iq, "result"))) {
+    else if (get && !strcmp(ns, UT_NS_PING) && (reply = xm_reply_new(iq, "result"))) {
         send_counted(s, reply);
         xmpp_stanza_release(reply);
-    } else if (get && !strcmp(ns, XM_NS_ORBWEB) &&
+    } else if (get && !strcmp(ns, UT_NS_XMUC) &&
                !strcmp(xmpp_stanza_get_name(q), "stats"))
         answer_stats(s, iq);
     else
@@ -464,10 +466,10 @@ static int canonical(xm_service *s, xmpp_stanza_t *st, char *node, size_t nlen,
  * not-acceptable (true), whether the room exists or not. */
 static bool unknown_manager(xm_service *s, xmpp_stanza_t *st)
 {
-    xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join", XM_NS_ORBWEB);
+    xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join", UT_NS_XMUC);
     const char *m = j ? xmpp_stanza_get_attribute(j, "manager") : NULL;
 
-    if (!m || xm_manager_known(m) || strcmp(xmpp_stanza_get_name(st), "presence") ||
+    if (!m || vm_manager_known(m) || strcmp(xmpp_stanza_get_name(st), "presence") ||
         xmpp_stanza_get_type(st))
         return false;
     error_reply(s, st, "modify", "not-acceptable", "no such view manager");
@@ -485,7 +487,7 @@ static const char *creation_refusal(xm_service *s, const char *bare,
 
     *etype = "wait";
     *text = "too many rooms";
-    if (xm_map_size(s->rooms) >= s->cfg.max_rooms)
+    if (ut_map_size(s->rooms) >= s->cfg.max_rooms)
         return "resource-constraint";
     *text = "the service is at its memory bound; try again later";
     if (!fits(s, 1, 1))
@@ -577,7 +579,7 @@ void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes)
     if (canonical(s, st, node, sizeof node, &resource, nick, sizeof nick) < 0 ||
         unknown_manager(s, st))
         return;
-    if (!(r = xm_map_get(s->rooms, node))) {
+    if (!(r = ut_map_get(s->rooms, node))) {
         to_missing_room(s, st, node, resource, bytes);
         return;
     }
@@ -620,7 +622,7 @@ static int forget(void *ctx, const char *key, void *value)
 /* Past the grace (or without one): occupants are forgotten. */
 static void forget_occupants(xm_service *s)
 {
-    xm_map_each(s->rooms, forget, NULL);
+    ut_map_each(s->rooms, forget, NULL);
     s->occupants = 0;
     s->forgot = true;
     xm_warn("the link has been down for %llu s or more: occupants are "
@@ -664,9 +666,9 @@ static int back_up(void *ctx, const char *key, void *value)
 /* Calls fn for every room, then reaps those it left empty. */
 static void visit_and_reap(xm_service *s, int (*fn)(void *, const char *, void *))
 {
-    struct room_list l = {calloc(xm_map_size(s->rooms) + 1, sizeof(xm_room *)), 0, s};
+    struct room_list l = {calloc(ut_map_size(s->rooms) + 1, sizeof(xm_room *)), 0, s};
 
-    xm_map_each(s->rooms, fn, &l);
+    ut_map_each(s->rooms, fn, &l);
     for (size_t i = 0; i < l.n; i++)
         reap(s, l.rooms[i]);
     free(l.rooms);
@@ -732,7 +734,7 @@ static void flush_live(xm_service *s)
 {
     uint64_t t0 = now_of(s);
 
-    xm_map_each(s->rooms, save_live, s);
+    ut_map_each(s->rooms, save_live, s);
     xm_live_flushed(s->live, t0, now_of(s) - t0);
 }
 
@@ -761,9 +763,9 @@ static void end_graces(xm_service *s, uint64_t now)
     struct graced g = {&l, now, 0};
 
     if (!s->graced ||
-        !(l.rooms = calloc(xm_map_size(s->rooms) + 1, sizeof(xm_room *))))
+        !(l.rooms = calloc(ut_map_size(s->rooms) + 1, sizeof(xm_room *))))
         return;
-    xm_map_each(s->rooms, collect_graced, &g);
+    ut_map_each(s->rooms, collect_graced, &g);
     s->graced = g.still > 0;
     for (size_t i = 0; i < l.n; i++) {
         xm_room_live_end_grace(l.rooms[i]);
@@ -777,16 +779,16 @@ void xm_service_shutdown(xm_service *s)
 {
     if (s->live) /* with the occupants: they are told 332 again on start */
         flush_live(s);
-    xm_map_each(s->rooms, evict, NULL);
+    ut_map_each(s->rooms, evict, NULL);
     s->occupants = 0;
 }
 
 xm_stats *xm_service_stats(xm_service *s) { return s->stats; }
-size_t xm_service_rooms(const xm_service *s) { return xm_map_size(s->rooms); }
+size_t xm_service_rooms(const xm_service *s) { return ut_map_size(s->rooms); }
 size_t xm_service_occupants(const xm_service *s) { return s->occupants; }
 xm_room *xm_service_room(xm_service *s, const char *name)
 {
-    return xm_map_get(s->rooms, name);
+    return ut_map_get(s->rooms, name);
 }
 
 struct each_room {
@@ -806,5 +808,5 @@ int xm_service_each_room(xm_service *s, int (*fn)(void *ctx, xm_room *r),
                          void *ctx)
 {
     struct each_room e = {fn, ctx};
-    return xm_map_each(s->rooms, each_step, &e);
+    return ut_map_each(s->rooms, each_step, &e);
 }

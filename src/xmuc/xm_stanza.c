@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "xm_stanza.h"
+#include "ut_ns.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -94,15 +95,15 @@ xmpp_stanza_t *xm_error_new(xmpp_stanza_t *st, const char *etype,
     /* XEP-0045 7.2: a refused join echoes the MUC element, which is how
      * clients tell a join error from any other presence error. */
     if (!strcmp(xmpp_stanza_get_name(st), "presence"))
-        xm_child(r, "x", XM_NS_MUC);
+        xm_child(r, "x", UT_NS_MUC);
     if (!(e = xm_child(r, "error", NULL))) {
         xmpp_stanza_release(r);
         return NULL;
     }
     xmpp_stanza_set_attribute(e, "type", etype);
-    xm_child(e, condition, XM_NS_STANZAS);
+    xm_child(e, condition, UT_NS_STANZAS);
     if (text && (t = xm_child_text(e, "text", text)))
-        xmpp_stanza_set_ns(t, XM_NS_STANZAS);
+        xmpp_stanza_set_ns(t, UT_NS_STANZAS);
     return r;
 }
 

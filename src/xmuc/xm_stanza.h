@@ -9,17 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <strophe.h>
+#include "ut_ns.h"
 
-#define XM_NS_ORBWEB "https://orbweb.dev/ns/xmuc/0"
-#define XM_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
-#define XM_NS_MUC "http://jabber.org/protocol/muc"
-#define XM_NS_MUC_USER "http://jabber.org/protocol/muc#user"
-#define XM_NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
-#define XM_NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
-#define XM_NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-#define XM_NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
-#define XM_NS_PING "urn:xmpp:ping"
-#define XM_NS_DATA "jabber:x:data"
 
 /* The largest reply xmucd builds from its own data (topologies): servers
  * end a component's stream above their limit (Prosody's default for

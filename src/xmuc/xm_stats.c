@@ -1,8 +1,8 @@
 /* xm_stats.c -- stanza and byte counters by kind (see xm_stats.h).
  *
  * Counting sits on the path of every stanza, so a table is a small
- * open-addressing hash (FNV-1a, linear probing, at most half full) over
- * a dense array of counters.  The kind of a stanza is composed in a
+ * open-addressing hash (FNV-1a, src/util's ut_index, at most half full)
+ * over a dense array of counters.  The kind of a stanza is composed in a
  * stack buffer; only a kind never seen before allocates.  Counters keep
  * their index for life, so a second array of indices, kept sorted by
  * kind on every (rare) insertion, gives the stable walk order without
@@ -19,7 +19,11 @@
 #include <string.h>
 #include <time.h>
 
-#define NS_XMUC "https://orbweb.dev/ns/xmuc/0"
+#include "ut_hash.h"
+#include "ut_index.h"
+#include "ut_ns.h"
+#include "ut_search.h"
+
 #define OTHER "other"
 #define FIRST_SLOTS 16 /* a power of two */
 
@@ -38,36 +42,36 @@ struct xm_stats {
     struct timespec born;
 };
 
-static uint32_t hash_kind(const char *k)
-{
-    uint32_t h = 2166136261u;
+struct kind_key {
+    const char *kind;
+    uint32_t hash;
+};
 
-    while (*k)
-        h = (h ^ (unsigned char)*k++) * 16777619u;
-    return h;
+static bool same_kind(const void *ctx, uint32_t i, const void *key)
+{
+    const struct entry *e = &((const xm_stats *)ctx)->e[i];
+    const struct kind_key *k = key;
+
+    return e->hash == k->hash && !strcmp(e->kind, k->kind);
 }
 
-/* The entry for kind, or -1.  Never returns a tombstone: none exist. */
+static uint64_t kind_hash(const void *ctx, uint32_t i)
+{
+    return ((const xm_stats *)ctx)->e[i].hash;
+}
+
+/* The entry for kind, or -1. */
 static long lookup(const xm_stats *s, const char *kind, uint32_t h)
 {
-    size_t mask = s->nslot - 1;
+    struct kind_key k = {kind, h};
+    uint32_t v = s->slot[ut_index_find(s->slot, s->nslot, h, same_kind, s, &k)];
 
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-        uint32_t v = s->slot[i];
-        if (!v)
-            return -1;
-        if (s->e[v - 1].hash == h && !strcmp(s->e[v - 1].kind, kind))
-            return (long)v - 1;
-    }
+    return v ? (long)v - 1 : -1;
 }
 
 static void place(xm_stats *s, uint32_t idx)
 {
-    size_t mask = s->nslot - 1, i = s->e[idx].hash & mask;
-
-    while (s->slot[i])
-        i = (i + 1) & mask;
-    s->slot[i] = idx + 1;
+    ut_index_put(s->slot, s->nslot, s->e[idx].hash, idx);
 }
 
 /* Doubles the slot array; -1 when out of memory (the table is intact). */
@@ -83,8 +87,7 @@ static int rehash(xm_stats *s)
     }
     s->nslot = nold * 2;
     free(old);
-    for (uint32_t i = 0; i < s->n; i++)
-        place(s, i);
+    ut_index_fill(s->slot, s->nslot, (uint32_t)s->n, kind_hash, s);
     return 0;
 }
 
@@ -107,19 +110,24 @@ static int reserve(xm_stats *s)
     return 0;
 }
 
+struct kind_probe {
+    const xm_stats *s;
+    const char *kind;
+};
+
+static bool kind_below(const void *ctx, size_t i)
+{
+    const struct kind_probe *p = ctx;
+    return strcmp(p->s->e[p->s->order[i]].kind, p->kind) < 0;
+}
+
 /* Inserts idx into order, which is sorted by kind. */
 static void order_insert(xm_stats *s, uint32_t idx)
 {
-    size_t lo = 0, hi = s->n - 1; /* order holds n - 1 entries so far */
-    const char *k = s->e[idx].kind;
+    struct kind_probe p = {s, s->e[idx].kind};
+    /* order holds n - 1 entries so far */
+    size_t lo = ut_lower_bound(s->n - 1, kind_below, &p);
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(s->e[s->order[mid]].kind, k) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     memmove(&s->order[lo + 1], &s->order[lo],
             (s->n - 1 - lo) * sizeof s->order[0]);
     s->order[lo] = idx;
@@ -153,7 +161,7 @@ int xm_stats_new(xm_stats **out)
     clock_gettime(CLOCK_MONOTONIC, &s->born);
     s->nslot = FIRST_SLOTS;
     if (!(s->slot = calloc(s->nslot, sizeof *s->slot)) ||
-        insert(s, OTHER, hash_kind(OTHER)) != 0) {
+        insert(s, OTHER, ut_fnv1a32_str(OTHER)) != 0) {
         xm_stats_free(s);
         return XM_STATS_ENOMEM;
     }
@@ -181,7 +189,7 @@ void xm_stats_add(xm_stats *s, const char *kind, enum xm_dir dir,
 
     if (!s || (dir != XM_IN && dir != XM_OUT))
         return;
-    h = hash_kind(kind);
+    h = ut_fnv1a32_str(kind);
     if ((i = lookup(s, kind, h)) < 0 && (i = insert(s, kind, h)) < 0)
         i = 0; /* "other" */
     s->e[i].stanzas[dir] += stanzas;
@@ -239,7 +247,7 @@ static struct xm_counter counter_of(const struct entry *e)
 
 int xm_stats_get(const xm_stats *s, const char *kind, struct xm_counter *out)
 {
-    long i = lookup(s, kind, hash_kind(kind));
+    long i = lookup(s, kind, ut_fnv1a32_str(kind));
 
     *out = (struct xm_counter){0};
     if (i < 0)
@@ -346,7 +354,7 @@ xmpp_stanza_t *xm_stats_to_stanza(const xm_stats *s, xmpp_ctx_t *ctx)
     snprintf(age, sizeof age, "%.3f", xm_stats_age(s));
     if (!rc)
         rc = xmpp_stanza_set_name(b.root, "stats") ||
-             xmpp_stanza_set_ns(b.root, NS_XMUC) ||
+             xmpp_stanza_set_ns(b.root, UT_NS_XMUC) ||
              xmpp_stanza_set_attribute(b.root, "age", age);
     if (!rc)
         rc = xm_stats_each(s, add_one, &b);
@@ -409,7 +417,7 @@ static int parse_counter(xm_stats *s, xmpp_stanza_t *el)
 
     if (!kind || !*kind || strlen(kind) > XM_STATS_KIND_MAX)
         return XM_STATS_EPARSE;
-    i = lookup(s, kind, hash_kind(kind));
+    i = lookup(s, kind, ut_fnv1a32_str(kind));
     if (i > 0 || (i == 0 && !is_zero(&s->e[0])))
         return XM_STATS_EPARSE; /* a kind twice */
     for (int d = 0; d < 2; d++)
@@ -417,7 +425,7 @@ static int parse_counter(xm_stats *s, xmpp_stanza_t *el)
             if (parse_u64(xmpp_stanza_get_attribute(el, attr_names[d][k]),
                           &v[d][k]))
                 return XM_STATS_EPARSE;
-    if (i < 0 && (i = insert(s, kind, hash_kind(kind))) < 0)
+    if (i < 0 && (i = insert(s, kind, ut_fnv1a32_str(kind))) < 0)
         return s->n >= XM_STATS_MAX_KINDS ? XM_STATS_EPARSE : XM_STATS_ENOMEM;
     for (int d = 0; d < 2; d++) {
         s->e[i].stanzas[d] = v[d][0];
@@ -435,7 +443,7 @@ int xm_stats_parse(xmpp_stanza_t *stats, xm_stats **out, double *age)
     xm_stats *s;
 
     *out = NULL;
-    if (!name || strcmp(name, "stats") || !ns || strcmp(ns, NS_XMUC) ||
+    if (!name || strcmp(name, "stats") || !ns || strcmp(ns, UT_NS_XMUC) ||
         parse_age(xmpp_stanza_get_attribute(stats, "age"), &a))
         return XM_STATS_EPARSE;
     if (xm_stats_new(&s) != XM_STATS_OK)

@@ -30,6 +30,7 @@
 #include "config.h"
 
 #include "xs_parser.h"
+#include "ut_ns.h"
 
 #include <expat.h>
 #include <stdbool.h>
@@ -37,8 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_STREAMS "http://etherx.jabber.org/streams"
-#define NS_XML "http://www.w3.org/XML/1998/namespace"
 #define SEP ' '
 #define MAX_HEADER_BYTES 16384 /* the XML declaration and <stream:stream> */
 
@@ -136,7 +135,7 @@ static int set_attr(xmpp_stanza_t *st, const char *raw)
     split_name(buf, &uri, &local, &prefix);
     if (!uri)
         return 0;
-    if (!strcmp(uri, NS_XML))
+    if (!strcmp(uri, UT_NS_XML))
         prefix = "xml";
     else if (prefix) {
         snprintf(name, sizeof name, "xmlns:%s", prefix);
@@ -157,7 +156,7 @@ static int add_attrs(xmpp_stanza_t *st, const char **attrs)
         split_name(buf, &uri, &local, &prefix);
         if (qualified)
             snprintf(name, sizeof name, "%s:%s",
-                     !strcmp(uri, NS_XML) ? "xml" : prefix, local);
+                     !strcmp(uri, UT_NS_XML) ? "xml" : prefix, local);
         else
             snprintf(name, sizeof name, "%s", local);
         if (xmpp_stanza_set_attribute(st, name, attrs[i + 1]) != 0)
@@ -311,7 +310,7 @@ static const char *parent_ns(xs_parser *p)
 static void open_root(xs_parser *p, const char *uri, const char *local,
                       const char **attrs)
 {
-    if (!uri || strcmp(uri, NS_STREAMS) || strcmp(local, "stream")) {
+    if (!uri || strcmp(uri, UT_NS_STREAMS) || strcmp(local, "stream")) {
         fail(p, XS_ENOTSTREAM, "the root element is not <stream:stream>");
         return;
     }

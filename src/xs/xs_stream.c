@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "xs_stream.h"
+#include "ut_ns.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -17,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#define NS_STREAMS "http://etherx.jabber.org/streams"
 
 struct xs_stream {
     xmpp_ctx_t *ctx;

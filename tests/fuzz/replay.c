@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../seed.h"
+#include "ut_rand.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #define REPLAY_CHECKS "under AddressSanitizer and UBSan"
@@ -32,14 +33,6 @@ struct input {
 };
 
 static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static int read_file(const char *path, struct input *in)
 {
@@ -98,20 +91,20 @@ static size_t load_corpus(const char *dir, struct input **out)
 static size_t mutate(const struct input *c, size_t n, uint8_t *buf,
                      size_t cap)
 {
-    const struct input *a = &c[rng_next() % n], *b = &c[rng_next() % n];
+    const struct input *a = &c[ut_splitmix64(&rng_state) % n], *b = &c[ut_splitmix64(&rng_state) % n];
     size_t len = a->size < cap ? a->size : cap, i;
 
     memcpy(buf, a->data, len);
-    switch (rng_next() % 4) {
+    switch (ut_splitmix64(&rng_state) % 4) {
     case 0: /* flip a few bits */
-        for (i = 0; len && i < 1 + rng_next() % 4; i++)
-            buf[rng_next() % len] ^= (uint8_t)(1u << (rng_next() % 8));
+        for (i = 0; len && i < 1 + ut_splitmix64(&rng_state) % 4; i++)
+            buf[ut_splitmix64(&rng_state) % len] ^= (uint8_t)(1u << (ut_splitmix64(&rng_state) % 8));
         return len;
     case 1: /* truncate */
-        return len ? rng_next() % len : 0;
+        return len ? ut_splitmix64(&rng_state) % len : 0;
     case 2: { /* splice the tail of another entry */
-        size_t cut = len ? rng_next() % len : 0;
-        size_t from = b->size ? rng_next() % b->size : 0;
+        size_t cut = len ? ut_splitmix64(&rng_state) % len : 0;
+        size_t from = b->size ? ut_splitmix64(&rng_state) % b->size : 0;
         size_t more = b->size - from;
         if (cut + more > cap)
             more = cap - cut;
@@ -119,8 +112,8 @@ static size_t mutate(const struct input *c, size_t n, uint8_t *buf,
         return cut + more;
     }
     default: /* overwrite a few bytes with random values */
-        for (i = 0; len && i < 1 + rng_next() % 8; i++)
-            buf[rng_next() % len] = (uint8_t)rng_next();
+        for (i = 0; len && i < 1 + ut_splitmix64(&rng_state) % 8; i++)
+            buf[ut_splitmix64(&rng_state) % len] = (uint8_t)ut_splitmix64(&rng_state);
         return len;
     }
 }

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "link_support.h"
+#include "ut_ns.h"
 
 #include <criterion/criterion.h>
 #include <stdarg.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 
 void lk_start(struct lk_world *w, enum hs_kind kind, char *const *extra_args)
 {
@@ -30,27 +30,6 @@ void lk_stop(struct lk_world *w)
     hs_server_stop(w->s);
 }
 
-hs_client *lk_anon(struct lk_world *w)
-{
-    char err[512];
-    hs_client *c = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
-                                     hs_server_anon_domain(w->s), NULL, LK_T,
-                                     err, sizeof err);
-    cr_assert(c, "%s", err);
-    return c;
-}
-
-void lk_send_xml(hs_client *c, const char *fmt, ...)
-{
-    va_list ap;
-    int r;
-
-    va_start(ap, fmt);
-    r = hs_client_send_xmlv(c, fmt, ap);
-    va_end(ap);
-    cr_assert_eq(r, 0, "bad XML in the test: %.200s", fmt);
-}
-
 const char *lk_condition(xmpp_stanza_t *st)
 {
     xmpp_stanza_t *e = st ? xmpp_stanza_get_child_by_name(st, "error") : NULL;
@@ -63,7 +42,7 @@ const char *lk_condition(xmpp_stanza_t *st)
 
 bool lk_has_status(xmpp_stanza_t *st, int code)
 {
-    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC_USER);
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", UT_NS_MUC_USER);
     char want[16];
 
     snprintf(want, sizeof want, "%d", code);
@@ -85,7 +64,7 @@ xmpp_stanza_t *lk_join(hs_client *c, const char *room, const char *nick,
     xmpp_stanza_t *r;
 
     snprintf(to, sizeof to, "%s/%s", room, nick);
-    lk_send_xml(c, "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
+    it_send_xml(c, "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
                    "%s</presence>", to, extra ? extra : "");
     while ((r = hs_client_wait(c, "presence", LK_T))) {
         const char *from = xmpp_stanza_get_from(r);
@@ -103,7 +82,7 @@ void lk_groupchat_flows(hs_client *a, hs_client *b, const char *room,
 {
     xmpp_stanza_t *m;
 
-    lk_send_xml(a, "<message to='%s' type='groupchat'><body>%s</body></message>",
+    it_send_xml(a, "<message to='%s' type='groupchat'><body>%s</body></message>",
                 room, body);
     while ((m = hs_client_wait(b, "message", LK_T))) {
         xmpp_stanza_t *bd = xmpp_stanza_get_child_by_name(m, "body");

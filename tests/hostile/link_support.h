@@ -11,6 +11,7 @@
 #include "hs_client.h"
 #include "hs_proc.h"
 #include "hs_server.h"
+#include "it_support.h"
 
 #define LK_T 10000 /* ms: a hang detector for every wait */
 
@@ -25,12 +26,8 @@ void lk_start(struct lk_world *w, enum hs_kind kind, char *const *extra_args);
 /* Stops xmucd (it must exit cleanly) and the server. */
 void lk_stop(struct lk_world *w);
 
-/* An anonymous client; fails the test when it cannot log in. */
-hs_client *lk_anon(struct lk_world *w);
-
-/* Sends the stanza written by fmt (printf) on c. */
-void lk_send_xml(hs_client *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Anonymous clients and raw stanzas: it_anon(w->s, LK_T), it_send_xml
+ * (tests/integration/it_support.h). */
 
 /* The condition of st's <error/>, or "(no error)". */
 const char *lk_condition(xmpp_stanza_t *st);

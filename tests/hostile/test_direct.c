@@ -34,8 +34,8 @@
 #include "hs_server.h"
 #include "../integration/it_support.h"
 #include "orbweb.h"
+#include "ut_ns.h"
 
-#define NS_XMUC "https://orbweb.dev/ns/xmuc/0"
 #define LOGIN_MS 10000
 #define HANG_MS 40000.0
 
@@ -217,7 +217,7 @@ static void jingle_trick(enum hs_kind kind)
 
     /* a probe grant naming itself, from mallory (not a room) */
     snprintf(text, sizeof text, "<message to='%s' id='g1'><probe-grant xmlns='"
-             NS_XMUC "' peer='%s' ttl='10000'/></message>",
+             UT_NS_XMUC "' peer='%s' ttl='10000'/></message>",
              ob_client_jid(a.p[0].c), hs_client_jid(m));
     send_text(m, text);
     it_run_for(a.base, 500);

@@ -39,9 +39,8 @@
 #include "hs_server.h"
 #include "it_support.h"
 #include "orbweb.h"
+#include "ut_ns.h"
 
-#define NS "https://orbweb.dev/ns/xmuc/0"
-#define NS_MUC "http://jabber.org/protocol/muc"
 #define NP 4
 #define NMSG 8
 #define K 2
@@ -113,31 +112,38 @@ static void run(struct world *w, int ms)
 }
 
 /* Runs the loop until pred holds; false after about 60 s (a hang). */
-static bool spin(struct world *w, bool (*pred)(struct world *))
+static bool spin(struct world *w, bool (*pred)(void *, void *))
 {
-    for (int i = 0; i < 3000 && !pred(w); i++)
-        run(w, 20);
-    return pred(w);
+    return it_spin(w->base, NULL, 3000, 20, pred, w, NULL);
 }
 
-static bool all_connected(struct world *w)
+static bool all_connected(void *vw, void *arg)
 {
+    struct world *w = vw;
+
+    (void)arg;
     for (int i = 0; i < NP; i++)
         if (w->p[i].state != OB_STATE_CONNECTED)
             return false;
     return true;
 }
 
-static bool all_joined(struct world *w)
+static bool all_joined(void *vw, void *arg)
 {
+    struct world *w = vw;
+
+    (void)arg;
     for (int i = 0; i < NP; i++)
         if (!w->p[i].joined)
             return false;
     return true;
 }
 
-static bool all_delivered(struct world *w)
+static bool all_delivered(void *vw, void *arg)
 {
+    struct world *w = vw;
+
+    (void)arg;
     for (int i = 0; i < NP; i++)
         if (w->p[i].delivered < NP * NMSG)
             return false;
@@ -168,14 +174,14 @@ static void mallory_joins(struct world *w)
     snprintf(to, sizeof to, "%s/mallory", w->room);
     xmpp_stanza_set_to(p, to);
     xmpp_stanza_set_name(x, "x");
-    xmpp_stanza_set_ns(x, NS_MUC);
+    xmpp_stanza_set_ns(x, UT_NS_MUC);
     xmpp_stanza_add_child(p, x);
     xmpp_stanza_release(x);
     hs_client_send(w->mallory, p);
     xmpp_stanza_release(p);
     p = hs_client_wait_from(w->mallory, "presence", to, T);
     cr_assert(p, "mallory got no self-presence");
-    v = xmpp_stanza_get_child_by_name_and_ns(p, "view", NS);
+    v = xmpp_stanza_get_child_by_name_and_ns(p, "view", UT_NS_XMUC);
     tok = v ? xmpp_stanza_get_attribute(v, "token") : NULL;
     cr_assert(tok && strlen(tok) < sizeof w->mallory_token,
               "mallory's self-presence carries no membership token");
@@ -250,7 +256,7 @@ static void send_record(struct world *w, hs_client *from, int to,
     cr_assert_eq(gc_wire_encode(rec, buf, sizeof buf, &len), GC_OK);
     cr_assert(b64 = xmpp_base64_encode(ctx, buf, len));
     xmpp_stanza_set_name(g, "gc");
-    xmpp_stanza_set_ns(g, NS);
+    xmpp_stanza_set_ns(g, UT_NS_XMUC);
     xmpp_stanza_set_attribute(g, "room", w->room);
     xmpp_stanza_set_attribute(g, "mode", "pbcast");
     if (token)
@@ -397,7 +403,7 @@ static void silencing(enum hs_kind kind, void (*attack)(struct world *, int))
  * digest or a solicit draws one. */
 static bool retransmission(hs_client *c, xmpp_stanza_t *m)
 {
-    xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(m, "gc", NS);
+    xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(m, "gc", UT_NS_XMUC);
     char *text = g ? xmpp_stanza_get_text(g) : NULL;
     unsigned char *bin = NULL;
     size_t len = 0;
@@ -425,7 +431,7 @@ static void records_back(hs_client *c, int *records, int *retrans)
     *records = *retrans = 0;
     hs_client_drain(c, 1000, 4000);
     while ((m = hs_client_take(c, "message"))) {
-        *records += xmpp_stanza_get_child_by_name_and_ns(m, "gc", NS) != NULL;
+        *records += xmpp_stanza_get_child_by_name_and_ns(m, "gc", UT_NS_XMUC) != NULL;
         *retrans += retransmission(c, m);
         xmpp_stanza_release(m);
     }

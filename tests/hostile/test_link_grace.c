@@ -24,9 +24,8 @@
 
 #include "hs_proxy.h"
 #include "link_support.h"
+#include "ut_ns.h"
 
-#define NS_OWNER "http://jabber.org/protocol/muc#owner"
-#define NS_ADMIN "http://jabber.org/protocol/muc#admin"
 
 struct grace {
     struct lk_world w;
@@ -70,7 +69,7 @@ static void start(struct grace *g, enum hs_kind kind)
 static const char *owner_form(hs_client *c, const char *room, char *buf,
                               size_t len)
 {
-    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(c), "get", room, "query", NS_OWNER);
+    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(c), "get", room, "query", UT_NS_MUC_OWNER);
     xmpp_stanza_t *r = hs_client_iq(c, iq, LK_T);
 
     xmpp_stanza_release(iq);
@@ -146,9 +145,9 @@ static void past_the_grace(struct grace *g)
     char buf[64];
 
     xmucd_behind_relay(g, "4");
-    alice = lk_anon(&g->w);
-    bob = lk_anon(&g->w);
-    mallory = lk_anon(&g->w);
+    alice = it_anon(g->w.s, LK_T);
+    bob = it_anon(g->w.s, LK_T);
+    mallory = it_anon(g->w.s, LK_T);
     joined(alice, g->past, "alice", true);
     joined(bob, g->past, "bob", false);
     hs_client_drain(alice, 300, 3000);
@@ -176,9 +175,9 @@ static void run(enum hs_kind kind)
     char buf[64];
 
     start(&g, kind);
-    alice = lk_anon(&g.w);
-    bob = lk_anon(&g.w);
-    carol = lk_anon(&g.w);
+    alice = it_anon(g.w.s, LK_T);
+    bob = it_anon(g.w.s, LK_T);
+    carol = it_anon(g.w.s, LK_T);
     owner = user1(&g);
     joined(alice, g.kept, "alice", true);
     joined(bob, g.kept, "bob", false);
@@ -203,7 +202,7 @@ static void run(enum hs_kind kind)
                      "alice is no longer owner of her room");
 
     /* the attacker joins the emptied temporary room first */
-    mallory = lk_anon(&g.w);
+    mallory = it_anon(g.w.s, LK_T);
     joined(mallory, g.temp, "mallory", false);
     cr_expect_str_eq(owner_form(mallory, g.temp, buf, sizeof buf), "forbidden");
     owner = user1(&g);
@@ -212,7 +211,7 @@ static void run(enum hs_kind kind)
     xmpp_stanza_release(p);
     cr_expect_str_eq(owner_form(owner, g.temp, buf, sizeof buf), "result",
                      "the owner did not get its room back");
-    lk_send_xml(mallory, "<iq type='set' id='kick' to='%s'><query xmlns='" NS_ADMIN
+    it_send_xml(mallory, "<iq type='set' id='kick' to='%s'><query xmlns='" UT_NS_MUC_ADMIN
                          "'><item nick='owner' role='none'/></query></iq>", g.temp);
     while ((p = hs_client_wait(mallory, "iq", LK_T)) &&
            strcmp(xmpp_stanza_get_id(p) ? xmpp_stanza_get_id(p) : "", "kick"))

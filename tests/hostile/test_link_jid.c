@@ -124,7 +124,7 @@ static void join_refused(hs_client *c, const char *to, const char *extra,
 {
     xmpp_stanza_t *r;
 
-    lk_send_xml(c, "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
+    it_send_xml(c, "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
                    "%s</presence>", to, extra);
     while ((r = hs_client_wait(c, "presence", LK_T)) &&
            !(xmpp_stanza_get_type(r) && !strcmp(xmpp_stanza_get_type(r), "error")))
@@ -142,7 +142,7 @@ static void run(enum hs_kind kind)
 
     lk_start(&w, kind, NULL);
     case_room(&w);
-    c = lk_anon(&w);
+    c = it_anon(w.s, LK_T);
     lk_room(&w, "nonick", room, sizeof room);
     join_refused(c, room, "", "jid-malformed");
     snprintf(to, sizeof to, "%s/n", lk_room(&w, "bogus", room, sizeof room));

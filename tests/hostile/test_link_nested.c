@@ -98,9 +98,9 @@ static void run(enum hs_kind kind, const int *depths, int link_killer)
     lk_room(&w, "calm", calm, sizeof calm);
     lk_room(&w, "target", target, sizeof target);
     lk_room(&w, "nosuchroom", none, sizeof none);
-    alice = lk_anon(&w);
-    bob = lk_anon(&w);
-    mallory = lk_anon(&w);
+    alice = it_anon(w.s, LK_T);
+    bob = it_anon(w.s, LK_T);
+    mallory = it_anon(w.s, LK_T);
     p = lk_join(alice, calm, "alice", NULL);
     cr_assert_null(xmpp_stanza_get_type(p), "%s", lk_condition(p));
     xmpp_stanza_release(p);

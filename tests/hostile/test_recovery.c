@@ -37,12 +37,11 @@
 #include "hs_server.h"
 #include "it_support.h"
 #include "orbweb.h"
+#include "ut_ns.h"
 
 #define NP 8
 #define NMSG 5 /* per peer and phase */
 #define T 10000
-#define NS_OWNER "http://jabber.org/protocol/muc#owner"
-#define NS_ADMIN "http://jabber.org/protocol/muc#admin"
 #define TITLE "Recovery room"
 
 struct peer {
@@ -128,19 +127,9 @@ static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks
     .error = on_error};
 
 /* Runs the loop until pred holds; false after about 60 s (a hang). */
-static bool spin(struct world *w, bool (*pred)(struct world *, void *),
-                 void *arg)
+static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 {
-    for (int i = 0; i < 3000; i++) {
-        struct timeval tv = {0, 20000};
-        if (pred(w, arg))
-            return true;
-        event_base_loopexit(w->base, &tv);
-        event_base_dispatch(w->base);
-        if (i % 10 == 9)
-            hs_client_drain(w->admin, 0, 1); /* keep the admin's link read */
-    }
-    return pred(w, arg);
+    return it_spin(w->base, w->admin, 3000, 20, pred, w, arg);
 }
 
 static void run_ms(struct world *w, int ms)
@@ -151,8 +140,10 @@ static void run_ms(struct world *w, int ms)
     event_base_dispatch(w->base);
 }
 
-static bool all_connected(struct world *w, void *arg)
+static bool all_connected(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     for (int i = 0; i < NP; i++)
         if (w->p[i].state != OB_STATE_CONNECTED)
@@ -160,8 +151,10 @@ static bool all_connected(struct world *w, void *arg)
     return true;
 }
 
-static bool all_joined(struct world *w, void *arg)
+static bool all_joined(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     for (int i = 0; i < NP; i++)
         if (!w->p[i].joined)
@@ -169,14 +162,17 @@ static bool all_joined(struct world *w, void *arg)
     return true;
 }
 
-static bool creator_joined(struct world *w, void *arg)
+static bool creator_joined(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     return w->p[0].joined > 0;
 }
 
-static bool rejoined(struct world *w, void *arg)
+static bool rejoined(void *vw, void *arg)
 {
+    struct world *w = vw;
     int *n = arg;
 
     for (int i = 0; i < *n; i++)
@@ -185,8 +181,9 @@ static bool rejoined(struct world *w, void *arg)
     return true;
 }
 
-static bool all_delivered(struct world *w, void *arg)
+static bool all_delivered(void *vw, void *arg)
 {
+    struct world *w = vw;
     int want = *(int *)arg;
 
     for (int i = 0; i < NP; i++)
@@ -319,7 +316,7 @@ static const char *field(xmpp_stanza_t *x, const char *var)
 static void check_room(struct world *w, const char *owner)
 {
     xmpp_ctx_t *ctx = hs_client_ctx(w->admin);
-    xmpp_stanza_t *iq = hs_iq_query(ctx, "get", w->room, "query", NS_OWNER);
+    xmpp_stanza_t *iq = hs_iq_query(ctx, "get", w->room, "query", UT_NS_MUC_OWNER);
     xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T), *q, *x, *item;
     bool found = false;
     char bare[256];
@@ -327,7 +324,7 @@ static void check_room(struct world *w, const char *owner)
     xmpp_stanza_release(iq);
     cr_assert(r && !strcmp(xmpp_stanza_get_type(r), "result"),
               "no owner form for %s", w->room);
-    q = xmpp_stanza_get_child_by_name_and_ns(r, "query", NS_OWNER);
+    q = xmpp_stanza_get_child_by_name_and_ns(r, "query", UT_NS_MUC_OWNER);
     x = q ? xmpp_stanza_get_child_by_name(q, "x") : NULL;
     cr_assert(x, "an owner form");
     cr_expect_str_eq(field(x, "muc#roomconfig_roomname"), TITLE);
@@ -337,7 +334,7 @@ static void check_room(struct world *w, const char *owner)
                      "treegossip");
     xmpp_stanza_release(r);
 
-    iq = hs_iq_query(ctx, "get", w->room, "query", NS_ADMIN);
+    iq = hs_iq_query(ctx, "get", w->room, "query", UT_NS_MUC_ADMIN);
     item = xmpp_stanza_new(ctx);
     xmpp_stanza_set_name(item, "item");
     xmpp_stanza_set_attribute(item, "affiliation", "owner");
@@ -348,7 +345,7 @@ static void check_room(struct world *w, const char *owner)
     cr_assert(r && !strcmp(xmpp_stanza_get_type(r), "result"),
               "no owner list for %s", w->room);
     snprintf(bare, sizeof bare, "%.*s", (int)strcspn(owner, "/"), owner);
-    q = xmpp_stanza_get_child_by_name_and_ns(r, "query", NS_ADMIN);
+    q = xmpp_stanza_get_child_by_name_and_ns(r, "query", UT_NS_MUC_ADMIN);
     for (item = q ? xmpp_stanza_get_children(q) : NULL; item;
          item = xmpp_stanza_get_next(item)) {
         const char *jid = xmpp_stanza_get_attribute(item, "jid");

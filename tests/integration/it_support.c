@@ -2,14 +2,15 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "it_support.h"
 #include "xm_stats.h"
+#include "ut_ns.h"
 
-#define NS "https://orbweb.dev/ns/xmuc/0"
 #define QUERY_MS 10000
 
 double it_now_ms(void)
@@ -29,6 +30,42 @@ void it_run_for(struct event_base *base, double ms)
     event_base_dispatch(base);
 }
 
+bool it_spin(struct event_base *base, hs_client *admin, int ticks, int tick_ms,
+             bool (*done)(void *w, void *arg), void *w, void *arg)
+{
+    for (int i = 0; i < ticks; i++) {
+        struct timeval tv = {0, tick_ms * 1000};
+        if (done(w, arg))
+            return true;
+        event_base_loopexit(base, &tv);
+        event_base_dispatch(base);
+        if (i % 10 == 9 && admin)
+            hs_client_drain(admin, 0, 1);
+    }
+    return done(w, arg);
+}
+
+hs_client *it_anon(hs_server *s, int timeout_ms)
+{
+    char err[512];
+    hs_client *c = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
+                                     hs_server_anon_domain(s), NULL, timeout_ms,
+                                     err, sizeof err);
+    cr_assert(c, "%s", err);
+    return c;
+}
+
+void it_send_xml(hs_client *c, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = hs_client_send_xmlv(c, fmt, ap);
+    va_end(ap);
+    cr_assert_eq(r, 0, "bad XML in the test: %.200s", fmt);
+}
+
 /* The name of an error answer's condition, or "?". */
 static const char *condition(xmpp_stanza_t *r)
 {
@@ -42,7 +79,7 @@ xmpp_stanza_t *it_admin_query(hs_client *admin, const char *room,
                               const char *name, char *err, size_t errlen)
 {
     xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(admin), "get", room, name,
-                                    NS);
+                                    UT_NS_XMUC);
     xmpp_stanza_t *r = hs_client_iq(admin, iq, QUERY_MS);
 
     xmpp_stanza_release(iq);
@@ -65,7 +102,7 @@ void it_stanzas_out(hs_client *admin, const char *room, const char *const *kinds
 
     cr_assert(r, "no stats for %s", room);
     cr_assert_eq(xm_stats_parse(xmpp_stanza_get_child_by_name_and_ns(
-                                    r, "stats", NS),
+                                    r, "stats", UT_NS_XMUC),
                                 &stats, NULL),
                  XM_STATS_OK, "malformed stats");
     for (size_t i = 0; i < n; i++) {

@@ -29,8 +29,9 @@
 #include "ob_core_internal.h" /* the client's socket, to cut it */
 #include "orbweb.h"
 #include "topo.h"
+#include "it_support.h"
+#include "ut_ns.h"
 
-#define NS "https://orbweb.dev/ns/xmuc/0"
 #define NP 4
 #define T 10000
 #define MAXG 16
@@ -137,30 +138,24 @@ static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks
     .groupcast = on_groupcast, .error = on_error};
 
 /* Runs the loop until pred holds; false after about 40 s (a hang). */
-static bool spin(struct world *w, bool (*pred)(struct world *, void *), void *arg)
+static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 {
-    for (int i = 0; i < 2000; i++) {
-        struct timeval tv = {0, 20000};
-        if (pred(w, arg))
-            return true;
-        event_base_loopexit(w->base, &tv);
-        event_base_dispatch(w->base);
-        if (i % 10 == 9 && w->admin)
-            hs_client_drain(w->admin, 0, 1); /* keep the admin's link read */
-    }
-    return pred(w, arg);
+    return it_spin(w->base, w->admin, 2000, 20, pred, w, arg);
 }
 
-static bool all_state(struct world *w, void *arg)
+static bool all_state(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     for (int i = 0; i < NP; i++)
         if (w->p[i].state != *(enum ob_state *)arg)
             return false;
     return true;
 }
 
-static bool count_at_least(struct world *w, void *arg)
+static bool count_at_least(void *vw, void *arg)
 {
+    struct world *w = vw;
     size_t off = ((size_t *)arg)[0], want = ((size_t *)arg)[1];
 
     for (int i = 0; i < NP; i++)
@@ -262,14 +257,14 @@ static bool has_nick(const struct viewset *v, const char *nick)
 static bool fetch_topology(struct world *w, const char *room, struct cli_topo *t)
 {
     xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", room,
-                                    "topology", NS);
+                                    "topology", UT_NS_XMUC);
     xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T), *q;
     char *json;
     bool ok = false;
 
     xmpp_stanza_release(iq);
     if (r && !strcmp(xmpp_stanza_get_type(r), "result") &&
-        (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS)) &&
+        (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC)) &&
         (json = xmpp_stanza_get_text(q))) {
         ok = cli_topo_parse(json, strlen(json), t, NULL) == 0;
         xmpp_free(hs_client_ctx(w->admin), json);
@@ -309,8 +304,9 @@ static void difference(struct world *w, const char *room, const struct cli_topo 
 
 struct match { const char *room; char why[256]; const char *manager; };
 
-static bool views_match(struct world *w, void *arg)
+static bool views_match(void *vw, void *arg)
 {
+    struct world *w = vw;
     struct match *m = arg;
     struct cli_topo t;
 
@@ -338,8 +334,9 @@ static void expect_views(struct world *w, const char *room, const char *manager,
 
 /* ---- the scenario ----------------------------------------------------- */
 
-static bool peer_joined(struct world *w, void *arg)
+static bool peer_joined(void *vw, void *arg)
 {
+    struct world *w = vw;
     int *a = arg;
 
     return w->p[a[0]].joined >= a[1];
@@ -375,8 +372,10 @@ static void rooms(struct world *w)
         cr_expect_eq(ob_room_view(w->p[i].c, w->all, NULL, NULL), NP - 1);
 }
 
-static bool got_unicast(struct world *w, void *arg)
+static bool got_unicast(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     return w->p[*(int *)arg].unicasts > 0;
 }
 
@@ -415,8 +414,10 @@ static void groupcast(struct world *w)
     }
 }
 
-static bool listed(struct world *w, void *arg)
+static bool listed(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     return w->p[3].listed || w->p[3].errors;
 }
@@ -430,8 +431,10 @@ static void listing(struct world *w)
     cr_expect(strstr(w->p[3].list, w->all), "%s", w->p[3].list);
 }
 
-static bool error_seen(struct world *w, void *arg)
+static bool error_seen(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     return w->p[*(int *)arg].errors > 0;
 }
 
@@ -470,16 +473,19 @@ static void find_echo(const struct ob_view_event *n, void *arg)
         snprintf(f->jid, sizeof f->jid, "%s", n->jid);
 }
 
-static bool echo_in_view(struct world *w, void *arg)
+static bool echo_in_view(void *vw, void *arg)
 {
+    struct world *w = vw;
     struct echo_find *f = arg;
 
     ob_room_view(w->p[1].c, w->all, find_echo, f);
     return *f->jid;
 }
 
-static bool echo_answered(struct world *w, void *arg)
+static bool echo_answered(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     return w->p[1].unicasts > 0;
 }
@@ -531,14 +537,18 @@ static void example(struct world *w)
 
 /* ---- losing the connection, then the server -------------------------- */
 
-static bool p3_back(struct world *w, void *arg)
+static bool p3_back(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     return w->p[3].reconnected > 0 && w->p[3].unicasts > 0;
 }
 
-static bool p2_rejoined(struct world *w, void *arg)
+static bool p2_rejoined(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     return w->p[2].reconnected > 0 && w->p[2].rejoined == 2;
 }

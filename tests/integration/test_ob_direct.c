@@ -94,20 +94,15 @@ static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks
                                               .unicast = on_unicast};
 
 /* Runs the loop until pred holds; false after about 40 s (a hang). */
-static bool spin(struct world *w, bool (*pred)(struct world *, void *), void *arg)
+static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 {
-    for (int i = 0; i < 4000; i++) {
-        struct timeval tv = {0, 10000};
-        if (pred(w, arg))
-            return true;
-        event_base_loopexit(w->base, &tv);
-        event_base_dispatch(w->base);
-    }
-    return pred(w, arg);
+    return it_spin(w->base, NULL, 4000, 10, pred, w, arg);
 }
 
-static bool both_connected(struct world *w, void *arg)
+static bool both_connected(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     return w->a.state == OB_STATE_CONNECTED && w->b.state == OB_STATE_CONNECTED;
 }
@@ -160,8 +155,10 @@ static void stop(struct world *w)
 
 /* ---- the stream of unicasts ----------------------------------------- */
 
-static bool is_direct(struct world *w, void *arg)
+static bool is_direct(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     return ob_distance(w->a.c, ob_client_jid(w->b.c)) == 1;
 }
@@ -190,8 +187,10 @@ static int cut_direct(struct world *w)
     return cut;
 }
 
-static bool all_arrived(struct world *w, void *arg)
+static bool all_arrived(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     return (w->b.got >= N_MSG && w->a.got >= N_MSG) || w->a.wrong || w->b.wrong;
 }
@@ -278,8 +277,10 @@ static void stream(struct world *w)
 
 /* ---- binary unicasts ------------------------------------------------- */
 
-static bool got_blob(struct world *w, void *arg)
+static bool got_blob(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     return w->b.blobs >= *(int *)arg;
 }
 
@@ -323,8 +324,9 @@ struct answer {
 };
 
 /* The next IQ from bob (the session's own IQs are skipped). */
-static bool mallory_got_iq(struct world *w, void *arg)
+static bool mallory_got_iq(void *vw, void *arg)
 {
+    struct world *w = vw;
     struct answer *a = arg;
     const char *bob = ob_client_jid(w->b.c), *from;
 
@@ -407,14 +409,18 @@ static void ml_down(void *ud, e2e_link *l, const char *reason)
     ((struct mlink *)ud)->down = true;
 }
 
-static bool link_up(struct world *w, void *arg)
+static bool link_up(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)w;
     return ((struct mlink *)arg)->up || ((struct mlink *)arg)->down;
 }
 
-static bool link_down(struct world *w, void *arg)
+static bool link_down(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)w;
     return ((struct mlink *)arg)->down;
 }

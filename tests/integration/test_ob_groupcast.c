@@ -29,8 +29,8 @@
 #include "orbweb.h"
 #include "it_support.h"
 #include "topo.h"
+#include "ut_ns.h"
 
-#define NS "https://orbweb.dev/ns/xmuc/0"
 #define NP 12
 #define NMSG 20
 #define NCHURN 2 /* volatile runs: p10 and p11 leave and come back */
@@ -117,23 +117,15 @@ static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks
     .error = on_error};
 
 /* Runs the loop until pred holds; false after about 60 s (a hang). */
-static bool spin(struct world *w, bool (*pred)(struct world *, void *),
-                 void *arg)
+static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 {
-    for (int i = 0; i < 3000; i++) {
-        struct timeval tv = {0, 20000};
-        if (pred(w, arg))
-            return true;
-        event_base_loopexit(w->base, &tv);
-        event_base_dispatch(w->base);
-        if (i % 10 == 9)
-            hs_client_drain(w->admin, 0, 1); /* keep the admin's link read */
-    }
-    return pred(w, arg);
+    return it_spin(w->base, w->admin, 3000, 20, pred, w, arg);
 }
 
-static bool all_connected(struct world *w, void *arg)
+static bool all_connected(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     for (int i = 0; i < NP; i++)
         if (w->p[i].state != OB_STATE_CONNECTED)
@@ -141,22 +133,28 @@ static bool all_connected(struct world *w, void *arg)
     return true;
 }
 
-static bool all_joined(struct world *w, void *arg)
+static bool all_joined(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     for (int i = 0; i < NP; i++)
         if (w->p[i].joined < *(int *)arg)
             return false;
     return true;
 }
 
-static bool creator_joined(struct world *w, void *arg)
+static bool creator_joined(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     return w->p[0].joined > 0;
 }
 
-static bool all_delivered(struct world *w, void *arg)
+static bool all_delivered(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     for (int i = 0; i < w->stable; i++)
         if (w->p[i].delivered < w->stable * NMSG)
@@ -164,8 +162,10 @@ static bool all_delivered(struct world *w, void *arg)
     return true;
 }
 
-static bool churners_got_some(struct world *w, void *arg)
+static bool churners_got_some(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     for (int i = w->stable; i < NP; i++)
         if (w->p[i].delivered <= w->p[i].before_rejoin)
@@ -173,8 +173,10 @@ static bool churners_got_some(struct world *w, void *arg)
     return true;
 }
 
-static bool churners_left(struct world *w, void *arg)
+static bool churners_left(void *vw, void *arg)
 {
+    struct world *w = vw;
+
     (void)arg;
     for (int i = w->stable; i < NP; i++)
         if (!w->p[i].left)
@@ -245,15 +247,16 @@ static void stop(struct world *w)
 }
 
 /* Every peer sees as many neighbours as the topology gives it. */
-static bool views_settled(struct world *w, void *arg)
+static bool views_settled(void *vw, void *arg)
 {
+    struct world *w = vw;
     xmpp_stanza_t *r = it_admin_query(w->admin, w->room, "topology", NULL, 0), *q;
     struct cli_topo t;
     char *json = NULL;
     bool ok = false;
 
     (void)arg;
-    if (r && (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS)))
+    if (r && (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC)))
         json = xmpp_stanza_get_text(q);
     if (json && cli_topo_parse(json, strlen(json), &t, NULL) == 0) {
         ok = t.nmembers == NP;

@@ -14,9 +14,8 @@
 #include "hs_client.h"
 #include "hs_proc.h"
 #include "hs_server.h"
+#include "ut_ns.h"
 
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 #define T 10000 /* ms to wait for any one answer */
 
 static hs_server *start_server(enum hs_kind kind, int accounts)
@@ -72,7 +71,7 @@ static const char *condition(xmpp_stanza_t *reply)
     xmpp_stanza_t *c = e ? xmpp_stanza_get_children(e) : NULL;
 
     for (; c; c = xmpp_stanza_get_next(c))
-        if (xmpp_stanza_get_ns(c) && !strcmp(xmpp_stanza_get_ns(c), NS_STANZAS))
+        if (xmpp_stanza_get_ns(c) && !strcmp(xmpp_stanza_get_ns(c), UT_NS_STANZAS))
             return xmpp_stanza_get_name(c);
     return "";
 }
@@ -118,10 +117,10 @@ static void component_disco_ping(enum hs_kind kind)
     struct hs_proc *x = start_xmucd(s);
     hs_client *c = login(s, 0);
     const char *comp = hs_server_component(s);
-    xmpp_stanza_t *r = ask(c, comp, "query", NS_DISCO_INFO), *q, *id;
+    xmpp_stanza_t *r = ask(c, comp, "query", UT_NS_DISCO_INFO), *q, *id;
 
     cr_assert_str_eq(xmpp_stanza_get_type(r), "result");
-    q = xmpp_stanza_get_child_by_ns(r, NS_DISCO_INFO);
+    q = xmpp_stanza_get_child_by_ns(r, UT_NS_DISCO_INFO);
     cr_assert(q);
     id = xmpp_stanza_get_child_by_name(q, "identity");
     cr_assert(id);
@@ -157,7 +156,7 @@ static bool answers_within(hs_server *s, int seconds)
         bool ok;
         if (c) {
             iq = hs_iq_query(hs_client_ctx(c), "get", hs_server_component(s),
-                             "query", NS_DISCO_INFO);
+                             "query", UT_NS_DISCO_INFO);
             r = hs_client_iq(c, iq, 500);
             xmpp_stanza_release(iq);
         }

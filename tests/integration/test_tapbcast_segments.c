@@ -32,13 +32,13 @@
 #include "orbweb.h"
 #include "it_support.h"
 #include "topo.h"
+#include "ut_ns.h"
 
-#define NS "https://orbweb.dev/ns/xmuc/0"
 #define NSEG 3
 #define PPS 3 /* peers per segment */
 #define NP (NSEG * PPS)
 #define GC_N 10 /* groupcasts per peer */
-#define PROBES "iq:" NS ":get" /* xmucd's stats kind of its probes */
+#define PROBES "iq:" UT_NS_XMUC ":get" /* xmucd's stats kind of its probes */
 
 struct peer {
     struct world *w;
@@ -112,7 +112,7 @@ static bool converged(struct world *w, char *why, size_t len)
     bool ok = false;
 
     snprintf(why, len, "%.200s", r ? "a topology that does not parse" : w->err);
-    if (r && (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS)))
+    if (r && (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC)))
         json = xmpp_stanza_get_text(q);
     if (json && cli_topo_parse(json, strlen(json), &t, NULL) == 0) {
         int ring[NP] = {0}, tree[NP] = {0}, cross = 0, nring = 0;

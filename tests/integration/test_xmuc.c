@@ -17,8 +17,9 @@
 #include "hs_client.h"
 #include "hs_proc.h"
 #include "hs_server.h"
+#include "it_support.h"
+#include "ut_ns.h"
 
-#define NS "https://orbweb.dev/ns/xmuc/0"
 #define N 50
 #define T 10000
 #define STR_(x) #x
@@ -76,23 +77,7 @@ static void stop(struct world *w)
 
 static hs_client *anon(struct world *w)
 {
-    char err[512];
-    hs_client *c = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
-                                     hs_server_anon_domain(w->s), NULL, T, err,
-                                     sizeof err);
-    cr_assert(c, "%s", err);
-    return c;
-}
-
-static void send_xml(hs_client *c, const char *fmt, ...)
-{
-    va_list ap;
-    int r;
-
-    va_start(ap, fmt);
-    r = hs_client_send_xmlv(c, fmt, ap);
-    va_end(ap);
-    cr_assert_eq(r, 0, "bad XML in the test: %.200s", fmt);
+    return it_anon(w->s, T);
 }
 
 static const char *condition(xmpp_stanza_t *st)
@@ -112,7 +97,7 @@ static void join(struct world *w, int i, const char *extra)
     xmpp_stanza_t *self;
 
     snprintf(from, sizeof from, "%s/%s", w->room, w->nick[i]);
-    send_xml(w->c[i], "<presence to='%s'>%s%s</presence>", from,
+    it_send_xml(w->c[i], "<presence to='%s'>%s%s</presence>", from,
              extra && strstr(extra, "<x ") ? ""
                                            : "<x xmlns='http://jabber.org/protocol/muc'/>",
              extra ? extra : "");
@@ -160,7 +145,7 @@ static void absorb(struct world *w)
 static void topology(struct world *w, bool expect[N][N])
 {
     xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", w->room,
-                                    "topology", NS);
+                                    "topology", UT_NS_XMUC);
     xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T), *t;
     char *json, *p, nick[32];
     int ids[4096];
@@ -169,7 +154,7 @@ static void topology(struct world *w, bool expect[N][N])
     xmpp_stanza_release(iq);
     cr_assert(r && !strcmp(xmpp_stanza_get_type(r), "result"), "topology: %s",
               r ? condition(r) : "no answer");
-    t = xmpp_stanza_get_child_by_name_and_ns(r, "topology", NS);
+    t = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC);
     cr_assert(t);
     json = xmpp_stanza_get_text(t);
     cr_assert(json);
@@ -244,7 +229,7 @@ static void views(enum hs_kind kind, const char *manager)
 
     start(&w, kind, NULL);
     snprintf(w.room, sizeof w.room, "v-%s@%s", manager, hs_server_component(w.s));
-    snprintf(extra, sizeof extra, "<join xmlns='" NS "' manager='%s' view-size='6'/>",
+    snprintf(extra, sizeof extra, "<join xmlns='" UT_NS_XMUC "' manager='%s' view-size='6'/>",
              manager);
     for (int i = 0; i < N; i++) {
         snprintf(w.nick[i], sizeof w.nick[i], "p%d", i);
@@ -253,12 +238,12 @@ static void views(enum hs_kind kind, const char *manager)
     }
     check(&w, manager, "after 50 joins");
     for (int i = 0; i < N; i += 5) { /* ten leave */
-        send_xml(w.c[i], "<presence type='unavailable' to='%s/%s'/>", w.room, w.nick[i]);
+        it_send_xml(w.c[i], "<presence type='unavailable' to='%s/%s'/>", w.room, w.nick[i]);
         w.present[i] = false;
         memset(w.sees[i], 0, sizeof w.sees[i]);
     }
     check(&w, manager, "after 10 leaves");
-    send_xml(w.c[1], "<presence to='%s/renamed'/>", w.room); /* a nick change */
+    it_send_xml(w.c[1], "<presence to='%s/renamed'/>", w.room); /* a nick change */
     for (int j = 0; j < N; j++)
         w.sees[j][1] = false; /* observers got 303 from the old nick */
     snprintf(w.nick[1], sizeof w.nick[1], "renamed");
@@ -346,9 +331,9 @@ static void flood(struct world *w)
     double t0 = now_s(), end = t0 + FLOOD_DEADLINE_S, took;
 
     for (int k = 0; k < FLOOD; k++)
-        send_xml(w->c[1], "<message type='groupchat' to='%s'><body>flood %d"
+        it_send_xml(w->c[1], "<message type='groupchat' to='%s'><body>flood %d"
                           "</body></message>", w->room, k);
-    send_xml(w->c[0], "<message type='groupchat' to='%s'><body>calm</body>"
+    it_send_xml(w->c[0], "<message type='groupchat' to='%s'><body>calm</body>"
                       "</message>", w->room);
     while ((f.refused + f.relayed < FLOOD || !f.calm) && now_s() < end)
         flood_take(w, &f);
@@ -380,7 +365,7 @@ static void access_and_abuse(enum hs_kind kind)
     }
     join(&w, 0, NULL); /* the creator: owner */
     drain_all(w.c[0]);
-    send_xml(w.c[0], "<iq type='set' to='%s' id='cfg'><query xmlns="
+    it_send_xml(w.c[0], "<iq type='set' to='%s' id='cfg'><query xmlns="
                      "'http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
                      "type='submit'><field var='muc#roomconfig_roomsecret'><value>pw"
                      "</value></field></x></query></iq>", w.room);
@@ -390,7 +375,7 @@ static void access_and_abuse(enum hs_kind kind)
     xmpp_stanza_release(st);
 
     /* a password-protected room */
-    send_xml(w.c[1], "<presence to='%s/n1'><x xmlns='http://jabber.org/protocol/muc'/>"
+    it_send_xml(w.c[1], "<presence to='%s/n1'><x xmlns='http://jabber.org/protocol/muc'/>"
                      "</presence>", w.room);
     st = wait_error(w.c[1], T);
     cr_expect_str_eq(condition(st), "not-authorized");
@@ -399,13 +384,13 @@ static void access_and_abuse(enum hs_kind kind)
     join(&w, 1, "<x xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
     join(&w, 2, "<x xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
     /* a nick conflict */
-    send_xml(w.c[2], "<presence to='%s/n0'/>", w.room);
+    it_send_xml(w.c[2], "<presence to='%s/n0'/>", w.room);
     st = wait_error(w.c[2], T);
     cr_expect_str_eq(condition(st), "conflict");
     if (st)
         xmpp_stanza_release(st);
     /* an unknown room */
-    send_xml(w.c[1], "<iq type='get' to='nowhere@%s' id='u'><query xmlns="
+    it_send_xml(w.c[1], "<iq type='get' to='nowhere@%s' id='u'><query xmlns="
                      "'http://jabber.org/protocol/disco#info'/></iq>",
              hs_server_component(w.s));
     st = wait_error(w.c[1], T);
@@ -414,7 +399,7 @@ static void access_and_abuse(enum hs_kind kind)
         xmpp_stanza_release(st);
     /* a stanza above xmucd's limit (but below the server's) */
     memset(big, 'x', sizeof big - 1);
-    send_xml(w.c[1], "<message type='groupchat' to='%s'><body>%s</body></message>",
+    it_send_xml(w.c[1], "<message type='groupchat' to='%s'><body>%s</body></message>",
              w.room, big);
     st = wait_error(w.c[1], T);
     cr_expect_str_eq(condition(st), "policy-violation");
@@ -525,7 +510,7 @@ static void server_restart(enum hs_kind kind)
     for (int i = 0; i < 3; i++) {
         snprintf(w.nick[i], sizeof w.nick[i], "a%d", i);
         w.c[i] = anon(&w);
-        join(&w, i, "<join xmlns='" NS "' manager='rbt'/>");
+        join(&w, i, "<join xmlns='" UT_NS_XMUC "' manager='rbt'/>");
     }
     hs_client_close(w.admin);
     w.admin = NULL;
@@ -551,8 +536,8 @@ static void server_restart(enum hs_kind kind)
         w.c[i] = anon(&w);
         snprintf(from, sizeof from, "%s/%s", w.room, w.nick[i]);
         for (int tries = 0; tries < 40 && !self; tries++) {
-            send_xml(w.c[i], "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
-                             "<join xmlns='" NS "' manager='rbt'/></presence>", from);
+            it_send_xml(w.c[i], "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
+                             "<join xmlns='" UT_NS_XMUC "' manager='rbt'/></presence>", from);
             self = hs_client_wait_from(w.c[i], "presence", from, 1000);
             if (self && xmpp_stanza_get_type(self)) { /* not yet: retry */
                 xmpp_stanza_release(self);

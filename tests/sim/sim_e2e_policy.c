@@ -25,6 +25,7 @@
  * a bounded number of rounds.  SIM_SEED=<n> reproduces a run. */
 #include "../seed.h"
 #include "e2e_policy.h"
+#include "ut_rand.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -93,17 +94,9 @@ static struct sim S;
 
 /* ---- randomness ---- */
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static double uniform(void)
 {
-    return (double)(splitmix(&S.rng) >> 11) / 9007199254740992.0;
+    return ut_splitmix64_unit(&S.rng);
 }
 
 /* ---- the population ---- */

@@ -24,6 +24,7 @@
 
 #include "vm.h"
 #include "xm_segments.h"
+#include "ut_rand.h"
 
 #define PERIOD 2000
 
@@ -54,7 +55,7 @@ TestSuite(sim_segments, .init = pick_seed, .timeout = 480);
 
 static double uniform(struct sim *s)
 {
-    return (double)(vm_splitmix64(&s->rng) >> 11) / 9007199254740992.0;
+    return ut_splitmix64_unit(&s->rng);
 }
 
 static int on_probe(void *ctx, uint32_t id, vm_id asker, vm_id target)

@@ -26,6 +26,7 @@
 
 #include "../seed.h"
 #include "e2e_internal.h"
+#include "ut_ns.h"
 
 #define SID "s-1"
 #define JID_A "alice@example.org/a"
@@ -1313,7 +1314,7 @@ static const struct e2e_reader_cb seen_cb = {seen_header, seen_stanza,
                                              seen_close};
 
 #define HEADER_OK                                                              \
-    HDR_START "xmlns:e2e='" E2E_NS_E2E "' from='b@x/y' "                       \
+    HDR_START "xmlns:e2e='" UT_NS_E2E "' from='b@x/y' "                       \
               "title='a > b' e2e:sid='s' e2e:framing='fi'>"
 
 /* A header, three stanzas and the end, in FI framing, fed in chunks of
@@ -1578,7 +1579,7 @@ static void bad_answer(bool offer_fi, const char *answer, int want_up,
 }
 
 #define ANSWER(sid, framing)                                                   \
-    HDR_START "xmlns:e2e='" E2E_NS_E2E "' from='" JID_A "' to='" JID_B         \
+    HDR_START "xmlns:e2e='" UT_NS_E2E "' from='" JID_A "' to='" JID_B         \
               "' e2e:sid='" sid "' e2e:framing='" framing "'>"
 
 Test(e2e_link, answer_with_another_sid)

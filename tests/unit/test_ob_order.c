@@ -14,6 +14,7 @@
 
 #include "ob_order.h"
 #include "orbweb.h"
+#include "ut_rand.h"
 
 #define A "alice@example.org/a"
 #define B "bob@example.org/b"
@@ -431,14 +432,6 @@ struct sim {
     size_t downs, resent, n_direct; /* to check the schedule did its job */
 };
 
-static uint64_t rnd(struct sim *s)
-{
-    uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static void to_relay(void *ud, xmpp_stanza_t *st)
 {
     push(&((struct sim *)ud)->relay, st);
@@ -480,7 +473,7 @@ static void sim_link_down(struct sim *s)
 
 static void sim_step(struct sim *s, long *next)
 {
-    uint64_t r = rnd(s) % 100;
+    uint64_t r = ut_splitmix64(&s->rng) % 100;
 
     s->now += 1;
     if (r < 30 && *next <= N_MSG)
@@ -490,7 +483,7 @@ static void sim_step(struct sim *s, long *next)
     else if (r < 85 && s->up)
         sim_deliver(s, &s->direct, true);
     else if (r < 95 && s->up)
-        obi_order_acked(s->snd, B, s->link_recv - rnd(s) % (s->link_recv + 1) / 4);
+        obi_order_acked(s->snd, B, s->link_recv - ut_splitmix64(&s->rng) % (s->link_recv + 1) / 4);
     else if (r < 97 && s->up)
         sim_link_down(s);
     else if (r < 99 && n_got > 0)

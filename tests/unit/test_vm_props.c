@@ -19,16 +19,9 @@
 #include <time.h>
 
 #include "test_vm_util.h"
+#include "ut_rand.h"
 
 static uint64_t seed;
-
-static uint64_t next64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 static void pick_seed(void)
 {
@@ -288,26 +281,26 @@ static void do_run(const struct run *run)
         out[nout++] = i;
     while (ops < run->target + run->churn) {
         bool grow = nin < run->target ? (ops < run->target ||
-                                         next64(&rs) % 2)
-                                      : next64(&rs) % 4 == 0;
+                                         ut_splitmix64(&rs) % 2)
+                                      : ut_splitmix64(&rs) % 4 == 0;
         size_t k;
         vm_id id;
         rec_begin(&r);
         if ((grow || nin == 0) && nout) {
-            k = next64(&rs) % nout;
+            k = ut_splitmix64(&rs) % nout;
             id = out[k];
             out[k] = out[--nout];
-            par[id] = (vm_params){.key = next64(&rs), .has_key = true};
+            par[id] = (vm_params){.key = ut_splitmix64(&rs), .has_key = true};
             if (run->mixed) {
-                par[id].view_size = (uint32_t)(next64(&rs) % 10);
-                par[id].degree = (uint32_t)(next64(&rs) % 3 == 0
-                                                ? next64(&rs) % 8
+                par[id].view_size = (uint32_t)(ut_splitmix64(&rs) % 10);
+                par[id].degree = (uint32_t)(ut_splitmix64(&rs) % 3 == 0
+                                                ? ut_splitmix64(&rs) % 8
                                                 : 0);
             }
             cr_assert_eq(vm_join(v, id, &par[id]), VM_OK);
             in[nin++] = id;
         } else {
-            k = next64(&rs) % nin;
+            k = ut_splitmix64(&rs) % nin;
             id = in[k];
             in[k] = in[--nin];
             cr_assert_eq(vm_leave(v, id), VM_OK);

@@ -11,17 +11,10 @@
 #include <time.h>
 
 #include "test_vm_util.h"
+#include "ut_rand.h"
 
 static struct rec R;
 static uint64_t seed;
-
-static uint64_t next64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 static void pick_seed(void)
 {
@@ -274,7 +267,7 @@ static void model_del(struct model *m, size_t i)
  * segment into another, now and then two big ones). */
 static void step(vm *v, struct model *m, uint64_t *rs, uint32_t segments)
 {
-    uint64_t r = next64(rs);
+    uint64_t r = ut_splitmix64(rs);
     unsigned what = (unsigned)(r % 16);
     vm_id id = (vm_id)((r >> 8) % m->cap);
     uint32_t s = (uint32_t)((r >> 32) % segments);
@@ -324,7 +317,7 @@ static void run(size_t cap, size_t ops, uint32_t segments, size_t every)
     cr_assert_eq(vm_new("tapbcast", &cfg, &v), VM_OK);
     /* Fill to 90% first, then churn. */
     for (size_t i = 0; i < cap * 9 / 10; i++) {
-        vm_params p = {.segment = (uint32_t)(next64(&rs) % segments)};
+        vm_params p = {.segment = (uint32_t)(ut_splitmix64(&rs) % segments)};
         rec_begin(&R);
         cr_assert_eq(vm_join(v, (vm_id)i, &p), VM_OK);
         model_add(&m, (vm_id)i, p.segment);

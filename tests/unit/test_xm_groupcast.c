@@ -14,15 +14,15 @@
 #include "xm_capture.h"
 #include "xm_room.h"
 #include "xm_service.h"
+#include "ut_ns.h"
 
 #define DOMAIN "rooms.test"
-#define NS "https://orbweb.dev/ns/xmuc/0"
 TestSuite(groupcast, .init = xmt_begin, .fini = xmt_end, .timeout = 120);
 
 #define FIELD(var, val) "<field var='" var "'><value>" val "</value></field>"
-#define GC_FIELD(v) FIELD(NS "#groupcast", v)
-#define VM_FIELD(v) FIELD(NS "#view_manager", v)
-#define K_FIELD(v) FIELD(NS "#injection_points", v)
+#define GC_FIELD(v) FIELD(UT_NS_XMUC "#groupcast", v)
+#define VM_FIELD(v) FIELD(UT_NS_XMUC "#view_manager", v)
+#define K_FIELD(v) FIELD(UT_NS_XMUC "#injection_points", v)
 
 /* A room "r" created by occupant 0, configured with `fields`, then
  * occupants 1..n-1 (named p0, p1, ...), one a second. */
@@ -64,7 +64,7 @@ static void say(xm_service *s, unsigned who, const char *body)
 
 static bool is_grant(xmpp_stanza_t *st)
 {
-    return xmpp_stanza_get_child_by_name_and_ns(st, "probe-grant", NS) != NULL;
+    return xmpp_stanza_get_child_by_name_and_ns(st, "probe-grant", UT_NS_XMUC) != NULL;
 }
 
 /* Stanzas named name sent, probe grants left out (grants()). */
@@ -85,7 +85,7 @@ static xmpp_stanza_t *first_groupcast(void)
         if (!strcmp(xmpp_stanza_get_name(xmt_log[i]), "message") &&
             !is_grant(xmt_log[i]))
             return xmpp_stanza_get_child_by_name_and_ns(xmt_log[i],
-                                                        "groupcast", NS);
+                                                        "groupcast", UT_NS_XMUC);
     return NULL;
 }
 
@@ -113,7 +113,7 @@ static const char *joined_mode(xm_service *s, unsigned who)
         if (!strcmp(xmpp_stanza_get_name(xmt_log[i]), "presence") && from &&
             !strcmp(from, self) && !strcmp(xmpp_stanza_get_to(xmt_log[i]), to))
             return xmpp_stanza_get_attribute(
-                xmpp_stanza_get_child_by_name_and_ns(xmt_log[i], "view", NS),
+                xmpp_stanza_get_child_by_name_and_ns(xmt_log[i], "view", UT_NS_XMUC),
                 "groupcast");
     }
     cr_assert_fail("p%u got no presence of its own", who);
@@ -152,7 +152,7 @@ Test(groupcast, tree_sends_to_the_two_oldest)
     say(s, 4, "hi");
     cr_assert_eq(xmt_n, 2);
     cr_assert(sent_to("p0@test/r") && sent_to("p1@test/r"));
-    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[0], "groupcast", NS);
+    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[0], "groupcast", UT_NS_XMUC);
     cr_assert_not_null(g);
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "seq"), "1");
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "origin"), "p4");
@@ -166,7 +166,7 @@ Test(groupcast, tree_sends_to_the_two_oldest)
     say(s, 4, "again");
     cr_assert_eq(xmt_n, 2);
     cr_assert(sent_to("p1@test/r") && sent_to("p2@test/r"));
-    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[1], "groupcast", NS);
+    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[1], "groupcast", UT_NS_XMUC);
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "seq"), "2");
     xm_service_free(s);
 }
@@ -180,7 +180,7 @@ Test(groupcast, pbcast_with_three_injection_points)
     cr_assert_eq(xmt_n, 3);
     cr_assert(sent_to("p0@test/r") && sent_to("p1@test/r") &&
               sent_to("p2@test/r"));
-    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[2], "groupcast", NS);
+    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[2], "groupcast", UT_NS_XMUC);
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "mode"), "pbcast");
     xm_service_free(s);
 }
@@ -209,7 +209,7 @@ static size_t probes(struct probe *p, size_t cap)
 
     for (size_t i = 0; i < xmt_n && n < cap; i++) {
         xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(
-            xmt_log[i], "probe", NS);
+            xmt_log[i], "probe", UT_NS_XMUC);
         if (strcmp(xmpp_stanza_get_name(xmt_log[i]), "iq") || !q)
             continue;
         cr_assert_str_eq(xmpp_stanza_get_type(xmt_log[i]), "get");
@@ -233,7 +233,7 @@ static size_t grants(void)
 
     for (size_t i = 0; i < xmt_n; i++) {
         xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(xmt_log[i],
-                                                                "probe", NS);
+                                                                "probe", UT_NS_XMUC);
         xmpp_stanza_t *g;
         if (is_grant(xmt_log[i]))
             n++;
@@ -241,7 +241,7 @@ static size_t grants(void)
             continue;
         cr_assert_gt(i, 0, "a probe without its grant");
         cr_assert(is_grant(xmt_log[i - 1]), "a probe without its grant");
-        g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[i - 1], "probe-grant", NS);
+        g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[i - 1], "probe-grant", UT_NS_XMUC);
         cr_assert_str_eq(xmpp_stanza_get_to(xmt_log[i - 1]),
                          xmpp_stanza_get_attribute(q, "target"));
         cr_assert_str_eq(xmpp_stanza_get_from(xmt_log[i - 1]), "r@" DOMAIN);
@@ -255,7 +255,7 @@ static size_t grants(void)
 static void answer(xm_service *s, const struct probe *p, const char *ok)
 {
     xmt_feed(s, "<iq type='result' id='%s' from='%s' to='r@" DOMAIN "'>"
-          "<probe xmlns='" NS "' ok='%s'/></iq>", p->id, p->asker, ok);
+          "<probe xmlns='" UT_NS_XMUC "' ok='%s'/></iq>", p->id, p->asker, ok);
 }
 
 /* Runs detection rounds, answering every probe with `ok`, until the
@@ -306,7 +306,7 @@ Test(groupcast, tapbcast_sends_to_the_ring_and_detects_segments)
     xmt_drop();
     answer(s, &p[0], "false");
     xmt_feed(s, "<iq type='result' id='seg-999' from='p1@test/r' to='r@" DOMAIN
-          "'><probe xmlns='" NS "' ok='true'/></iq>");
+          "'><probe xmlns='" UT_NS_XMUC "' ok='true'/></iq>");
     cr_assert_eq(xmt_n, 0);
     say(s, 2, "still five");
     cr_assert_eq(count("message"), 5);

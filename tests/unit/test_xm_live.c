@@ -20,9 +20,9 @@
 #include "xm_room_live.h"
 #include "xm_capture.h"
 #include "xm_service.h"
+#include "ut_ns.h"
 
 #define DOMAIN "rooms.test"
-#define NS "https://orbweb.dev/ns/xmuc/0"
 
 static char dir[64];
 
@@ -78,18 +78,18 @@ static xm_service *before_the_kill(char *epoch, size_t len)
     xmpp_stanza_t *v;
 
     enter(s, "owner");
-    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[0], "view", NS);
+    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[0], "view", UT_NS_XMUC);
     cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"), "no epoch");
     snprintf(epoch, len, "%s", xmpp_stanza_get_attribute(v, "epoch"));
     xmt_feed(s, "<iq type='set' id='c' from='owner@test/r' to='t@" DOMAIN "'>"
             "<query xmlns='http://jabber.org/protocol/muc#owner'>"
             "<x xmlns='jabber:x:data' type='submit'>"
             FIELD("muc#roomconfig_roomname", "Kept") FIELD("muc#roomconfig_maxusers", "5")
-            FIELD(NS "#groupcast", "relay") "</x></query></iq>");
+            FIELD(UT_NS_XMUC "#groupcast", "relay") "</x></query></iq>");
     enter(s, "bob");
     for (int i = 0; i < 3; i++)
         xmt_feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
-                "<body>m%d</body><groupcast xmlns='" NS "'/></message>", i);
+                "<body>m%d</body><groupcast xmlns='" UT_NS_XMUC "'/></message>", i);
     xmt_clock += 1000;
     xm_service_tick(s);
     xmt_drop();
@@ -125,7 +125,7 @@ static unsigned long last_seq(void)
 {
     for (size_t i = xmt_n; i-- > 0;) {
         xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[i],
-                                                               "groupcast", NS);
+                                                               "groupcast", UT_NS_XMUC);
         if (g)
             return strtoul(xmpp_stanza_get_attribute(g, "seq"), NULL, 10);
     }
@@ -160,12 +160,12 @@ Test(live, a_killed_service_gets_its_room_back)
     enter(s, "bob"); /* bob is first back: the owner is still the owner */
     cr_assert_eq(xm_room_affiliation(r, "bob@test"), XM_AFFIL_NONE);
     cr_assert_eq(xm_room_affiliation(r, "owner@test"), XM_AFFIL_OWNER);
-    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[xmt_n - 2], "view", NS);
+    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[xmt_n - 2], "view", UT_NS_XMUC);
     cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"));
     cr_assert_str_eq(xmpp_stanza_get_attribute(v, "epoch"), epoch,
                      "the same stream: the same epoch");
     xmt_feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
-            "<body>after</body><groupcast xmlns='" NS "'/></message>");
+            "<body>after</body><groupcast xmlns='" UT_NS_XMUC "'/></message>");
     cr_assert_eq(last_seq(), 4, "numbering carries on (got %lu)", last_seq());
     xm_service_free(s);
 }
@@ -184,11 +184,11 @@ Test(live, without_the_seq_table_a_new_epoch_starts_at_one)
     xm_service_link_up(s);
     xmt_drop();
     enter(s, "bob");
-    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[xmt_n - 2], "view", NS);
+    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[xmt_n - 2], "view", UT_NS_XMUC);
     cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"));
     cr_assert_str_neq(xmpp_stanza_get_attribute(v, "epoch"), epoch);
     xmt_feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
-            "<body>after</body><groupcast xmlns='" NS "'/></message>");
+            "<body>after</body><groupcast xmlns='" UT_NS_XMUC "'/></message>");
     cr_assert_eq(last_seq(), 1);
     xm_service_free(s);
 }

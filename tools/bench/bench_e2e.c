@@ -40,8 +40,8 @@
 #include "e2e_link.h"
 #include "hs_server.h"
 #include "orbweb.h"
+#include "ut_ns.h"
 
-#define NS_E2E "https://orbweb.dev/ns/e2e/0"
 #define MAX_ROUNDS 400
 #define WINDOW 512 /* liborbweb messages in flight in a throughput burst */
 
@@ -446,7 +446,7 @@ static xmpp_stanza_t *data_message(xmpp_ctx_t *ctx, const char *b64)
     xmpp_stanza_t *d = xmpp_stanza_new(ctx), *t = xmpp_stanza_new(ctx);
 
     xmpp_stanza_set_name(d, "data");
-    xmpp_stanza_set_ns(d, NS_E2E);
+    xmpp_stanza_set_ns(d, UT_NS_E2E);
     xmpp_stanza_set_text(t, b64);
     xmpp_stanza_add_child(d, t);
     xmpp_stanza_add_child(m, d);

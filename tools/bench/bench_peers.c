@@ -25,8 +25,8 @@
 #include <time.h>
 
 #include "xs_parser.h"
+#include "ut_ns.h"
 
-#define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
 #define NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
 #define NS_SESSION "urn:ietf:params:xml:ns:xmpp-session"
@@ -118,7 +118,7 @@ static void outf(bp_peer *p, const char *fmt, ...)
 static void send_header(bp_peer *p)
 {
     outf(p, "<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client'"
-            " xmlns:stream='" NS_STREAMS "' version='1.0'>",
+            " xmlns:stream='" UT_NS_STREAMS "' version='1.0'>",
          p->pool->domain);
 }
 
@@ -267,7 +267,7 @@ static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
         p->pool->hook(p->pool->hook_ud, p, st);
     if (p->dead)
         return;
-    if (!strcmp(name, "error") && ns && !strcmp(ns, NS_STREAMS)) {
+    if (!strcmp(name, "error") && ns && !strcmp(ns, UT_NS_STREAMS)) {
         xmpp_stanza_t *cond = xmpp_stanza_get_children(st);
         fail(p, "stream error: %s",
              cond && xmpp_stanza_get_name(cond) ? xmpp_stanza_get_name(cond)

@@ -4,6 +4,7 @@
 #include "hs_client.h"
 #include "hs_proc.h"
 #include "hs_server.h"
+#include "ut_ns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 
 const char *hs_xmucd_path(void)
 {
@@ -29,7 +29,7 @@ static bool component_answers(hs_server *s, hs_client *c)
 {
     xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(c), "get",
                                     hs_server_component(s), "query",
-                                    NS_DISCO_INFO);
+                                    UT_NS_DISCO_INFO);
     xmpp_stanza_t *reply = iq ? hs_client_iq(c, iq, 1000) : NULL;
     bool ok = reply && !strcmp(xmpp_stanza_get_type(reply), "result");
 

@@ -4,13 +4,13 @@
 #include "config.h"
 
 #include "cli_admin.h"
+#include "ut_ns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 int cli_split_server(const char *s, char *host, size_t len, int *port)
 {
@@ -123,7 +123,7 @@ static const char *condition(xmpp_stanza_t *reply, const char **text)
          c = xmpp_stanza_get_next(c)) {
         const char *ns = xmpp_stanza_get_ns(c);
         const char *name = xmpp_stanza_get_name(c);
-        if (!name || !ns || strcmp(ns, NS_STANZAS))
+        if (!name || !ns || strcmp(ns, UT_NS_STANZAS))
             continue;
         if (!strcmp(name, "text"))
             *text = xmpp_stanza_get_text_ptr(c);
@@ -194,7 +194,7 @@ static int query(hs_client *c, const char *to, const char *elem, long page,
     char id[32];
 
     *payload = NULL;
-    if (!(iq = hs_iq_query(hs_client_ctx(c), "get", to, elem, CLI_NS_XMUC))) {
+    if (!(iq = hs_iq_query(hs_client_ctx(c), "get", to, elem, UT_NS_XMUC))) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -214,7 +214,7 @@ static int query(hs_client *c, const char *to, const char *elem, long page,
         return -1;
     }
     type = xmpp_stanza_get_type(reply);
-    p = xmpp_stanza_get_child_by_name_and_ns(reply, elem, CLI_NS_XMUC);
+    p = xmpp_stanza_get_child_by_name_and_ns(reply, elem, UT_NS_XMUC);
     if (type && !strcmp(type, "error"))
         explain(reply, to, err, errlen);
     else if (!type || strcmp(type, "result") || !p)

@@ -9,8 +9,8 @@
 #include <strophe.h>
 
 #include "hs_client.h"
+#include "ut_ns.h"
 
-#define CLI_NS_XMUC "https://orbweb.dev/ns/xmuc/0"
 
 struct cli_admin {
     const char *server;        /* HOST:PORT or [V6]:PORT of the c2s port */
@@ -38,7 +38,7 @@ hs_client *cli_admin_login(const char *cmd, const struct cli_admin *a);
 const char *cli_admin_component(const struct cli_admin *a, char *buf,
                                 size_t len);
 
-/* Sends <iq type='get' to=to><elem xmlns=CLI_NS_XMUC/></iq> and waits
+/* Sends <iq type='get' to=to><elem xmlns=UT_NS_XMUC/></iq> and waits
  * for the answer, giving up early when *stop becomes nonzero.  Returns 0
  * with the answer's <elem/> in *payload (release it), 1 when stopped, or
  * -1 with one line in err (the error condition in words, or a timeout). */

@@ -32,9 +32,9 @@
 #include "cli.h"
 #include "cli_admin.h"
 #include "topo.h"
+#include "ut_ns.h"
 
 #define CMD "orbweb swarm"
-#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 #define MAX_SHOWN 20 /* differences printed by --verify */
 
 static volatile sig_atomic_t signals_seen;
@@ -244,11 +244,11 @@ static void on_presence(struct swarm *s, bp_peer *p, xmpp_stanza_t *st,
         view_remove(sp, nick);
     } else if (!type) {
         xmpp_stanza_t *x =
-            xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC_USER);
+            xmpp_stanza_get_child_by_name_and_ns(st, "x", UT_NS_MUC_USER);
         xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item")
                                 : NULL;
         xmpp_stanza_t *view =
-            xmpp_stanza_get_child_by_name_and_ns(st, "view", CLI_NS_XMUC);
+            xmpp_stanza_get_child_by_name_and_ns(st, "view", UT_NS_XMUC);
         s->views_rx++;
         if (view_set(sp, nick,
                      item ? xmpp_stanza_get_attribute(item, "jid") : NULL,
@@ -280,7 +280,7 @@ static void on_stanza(void *ud, bp_peer *p, xmpp_stanza_t *st)
         if (type && !strcmp(type, "groupchat")) {
             if (from_room &&
                 xmpp_stanza_get_child_by_name_and_ns(st, "groupcast",
-                                                     CLI_NS_XMUC))
+                                                     UT_NS_XMUC))
                 s->gc_rx++;
         } else if (!from_room && xmpp_stanza_get_child_by_name(st, "body")) {
             s->uc_rx++;
@@ -946,11 +946,11 @@ int cli_swarm(int argc, char **argv)
     s->prefix_len = strlen(s->prefix);
     if (o.view_size)
         snprintf(s->extra, sizeof s->extra,
-                 "<join xmlns='" CLI_NS_XMUC "' manager='%s' view-size='%d'/>",
+                 "<join xmlns='" UT_NS_XMUC "' manager='%s' view-size='%d'/>",
                  o.view, o.view_size);
     else
         snprintf(s->extra, sizeof s->extra,
-                 "<join xmlns='" CLI_NS_XMUC "' manager='%s'/>", o.view);
+                 "<join xmlns='" UT_NS_XMUC "' manager='%s'/>", o.view);
     s->tty = isatty(2);
     s->rng = swarm_seed() ^ 0x9e3779b97f4a7c15ULL; /* SWARM_SEED=0 must not stall */
     s->t0 = s->last_tick = s->last_line = now_ms();

@@ -27,12 +27,14 @@
 
 #include "cli.h"
 #include "cli_admin.h"
+#include "vm.h"
 #include "hs_client.h"
 #include "hs_proc.h"
 #include "hs_server.h"
 #include "topo.h"
 #include "xm_roomcfg.h"
 #include "xm_stats.h"
+#include "ut_ns.h"
 
 #define DEMO_ROOM "demo"
 
@@ -46,7 +48,6 @@ struct up_opts {
     int component_port;
 };
 
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -58,7 +59,7 @@ static void on_signal(int sig)
 
 static void print_disco(xmpp_stanza_t *reply)
 {
-    xmpp_stanza_t *q = xmpp_stanza_get_child_by_ns(reply, NS_DISCO_INFO);
+    xmpp_stanza_t *q = xmpp_stanza_get_child_by_ns(reply, UT_NS_DISCO_INFO);
 
     for (xmpp_stanza_t *c = q ? xmpp_stanza_get_children(q) : NULL; c;
          c = xmpp_stanza_get_next(c)) {
@@ -90,7 +91,7 @@ static int show_component(hs_server *s)
     printf("client %s asks %s what it is (disco#info):\n", hs_client_jid(c),
            hs_server_component(s));
     iq = hs_iq_query(hs_client_ctx(c), "get", hs_server_component(s), "query",
-                     NS_DISCO_INFO);
+                     UT_NS_DISCO_INFO);
     if ((reply = hs_client_iq(c, iq, 5000))) {
         print_disco(reply);
         ok += !strcmp(xmpp_stanza_get_type(reply), "result");
@@ -134,7 +135,7 @@ static int join_peers(hs_server *s, hs_client **peers, const struct up_opts *o)
         xmpp_stanza_release(x);
         j = xmpp_stanza_new(hs_client_ctx(peers[i]));
         xmpp_stanza_set_name(j, "join");
-        xmpp_stanza_set_ns(j, CLI_NS_XMUC);
+        xmpp_stanza_set_ns(j, UT_NS_XMUC);
         xmpp_stanza_set_attribute(j, "manager", o->manager);
         xmpp_stanza_set_attribute(j, "view-size", o->view_size);
         xmpp_stanza_add_child(p, j);
@@ -312,7 +313,7 @@ static int parse(int argc, char **argv, struct up_opts *o)
             continue;
         if (c == 'p' && (o->peers = atoi(optarg)) >= 0 && o->peers <= 64)
             continue;
-        if (c == 'm' && xm_manager_known(optarg)) {
+        if (c == 'm' && vm_manager_known(optarg)) {
             o->manager = optarg;
             continue;
         }

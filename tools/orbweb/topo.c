@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ut_search.h"
+
 struct rd {
     const char *start, *p, *end;
     int depth, err;
@@ -623,16 +625,8 @@ static void put_name(const struct cli_topo *t, uint32_t id, bool dot, FILE *f)
 /* The first edge from id, or nedges. */
 static size_t first_from(const struct cli_topo *t, uint32_t id)
 {
-    size_t lo = 0, hi = t->nedges;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->edges[mid].from < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return ut_lower_bound_u32(t->edges, t->nedges, sizeof *t->edges,
+                              offsetof(struct cli_topo_edge, from), id);
 }
 
 int cli_topo_write_text(const struct cli_topo *t, FILE *f)

@@ -1,12 +1,14 @@
-/* xm_map.c -- string-keyed hash map: FNV-1a, linear probing, tombstones,
+/* ut_map.c -- string-keyed hash map: FNV-1a, linear probing, tombstones,
  * grown at 70% load (tombstones included) and rebuilt without them. */
-#include "config.h"
-
-#include "xm_map.h"
+#include "ut_map.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ut_hash.h"
+
+#define FIRST_CAP 16 /* a power of two */
 
 struct slot {
     char *key; /* NULL: empty; TOMB: deleted */
@@ -14,7 +16,7 @@ struct slot {
     uint32_t hash;
 };
 
-struct xm_map {
+struct ut_map {
     struct slot *slots;
     size_t cap, used, live; /* used counts live entries and tombstones */
 };
@@ -22,29 +24,20 @@ struct xm_map {
 static char tomb_mark;
 #define TOMB (&tomb_mark)
 
-static uint32_t hash_str(const char *s)
+int ut_map_new(ut_map **out)
 {
-    uint32_t h = 2166136261u;
+    ut_map *m = calloc(1, sizeof *m);
 
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h;
-}
-
-xm_map *xm_map_new(void)
-{
-    xm_map *m = calloc(1, sizeof *m);
-
-    if (m && !(m->slots = calloc(16, sizeof *m->slots))) {
+    if (!m || !(m->slots = calloc(FIRST_CAP, sizeof *m->slots))) {
         free(m);
-        return NULL;
+        return UT_ENOMEM;
     }
-    if (m)
-        m->cap = 16;
-    return m;
+    m->cap = FIRST_CAP;
+    *out = m;
+    return UT_OK;
 }
 
-void xm_map_free(xm_map *m)
+void ut_map_free(ut_map *m)
 {
     if (!m)
         return;
@@ -56,7 +49,7 @@ void xm_map_free(xm_map *m)
 }
 
 /* The slot holding key, or NULL. */
-static struct slot *find(const xm_map *m, const char *key, uint32_t h)
+static struct slot *find(const ut_map *m, const char *key, uint32_t h)
 {
     for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
         struct slot *s = &m->slots[i];
@@ -67,13 +60,15 @@ static struct slot *find(const xm_map *m, const char *key, uint32_t h)
     }
 }
 
-static int grow(xm_map *m)
+/* Rebuilds the slots without tombstones, doubling them when the live
+ * entries alone fill a quarter. */
+static int grow(ut_map *m)
 {
     size_t cap = m->live * 4 > m->cap ? m->cap * 2 : m->cap;
     struct slot *old = m->slots, *slots = calloc(cap, sizeof *slots);
 
     if (!slots)
-        return -1;
+        return UT_ENOMEM;
     for (size_t i = 0; i < m->cap; i++) {
         size_t j;
         if (!old[i].key || old[i].key == TOMB)
@@ -86,30 +81,30 @@ static int grow(xm_map *m)
     m->slots = slots;
     m->cap = cap;
     m->used = m->live;
-    return 0;
+    return UT_OK;
 }
 
-void *xm_map_get(const xm_map *m, const char *key)
+void *ut_map_get(const ut_map *m, const char *key)
 {
-    struct slot *s = find(m, key, hash_str(key));
+    struct slot *s = find(m, key, ut_fnv1a32_str(key));
     return s ? s->value : NULL;
 }
 
-int xm_map_put(xm_map *m, const char *key, void *value)
+int ut_map_put(ut_map *m, const char *key, void *value)
 {
-    uint32_t h = hash_str(key);
+    uint32_t h = ut_fnv1a32_str(key);
     struct slot *s = find(m, key, h);
     size_t i;
     char *copy;
 
     if (s) {
         s->value = value;
-        return 0;
+        return UT_OK;
     }
     if ((m->used + 1) * 10 > m->cap * 7 && grow(m) < 0)
-        return -1;
+        return UT_ENOMEM;
     if (!(copy = strdup(key)))
-        return -1;
+        return UT_ENOMEM;
     for (i = h & (m->cap - 1); m->slots[i].key && m->slots[i].key != TOMB;
          i = (i + 1) & (m->cap - 1))
         ;
@@ -117,12 +112,12 @@ int xm_map_put(xm_map *m, const char *key, void *value)
         m->used++;
     m->slots[i] = (struct slot){copy, value, h};
     m->live++;
-    return 0;
+    return UT_OK;
 }
 
-void *xm_map_del(xm_map *m, const char *key)
+void *ut_map_del(ut_map *m, const char *key)
 {
-    struct slot *s = find(m, key, hash_str(key));
+    struct slot *s = find(m, key, ut_fnv1a32_str(key));
     void *v;
 
     if (!s)
@@ -135,12 +130,12 @@ void *xm_map_del(xm_map *m, const char *key)
     return v;
 }
 
-size_t xm_map_size(const xm_map *m)
+size_t ut_map_size(const ut_map *m)
 {
     return m->live;
 }
 
-int xm_map_each(const xm_map *m, int (*fn)(void *ctx, const char *key,
+int ut_map_each(const ut_map *m, int (*fn)(void *ctx, const char *key,
                                            void *value), void *ctx)
 {
     for (size_t i = 0; i < m->cap; i++) {
