@@ -11,9 +11,10 @@
  * xmlns:prefix. */
 #include "config.h"
 
-#include "e2e_internal.h"
+#include "e2e_fi.h"
 #include "ut_ns.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,11 +350,11 @@ int e2e_fi_dec_new(xmpp_ctx_t *ctx, fi_ctx *fctx, e2e_fi_dec **out)
     e2e_fi_dec *d = calloc(1, sizeof *d);
 
     if (!d)
-        return E2E_LINK_ENOMEM;
+        return FI_ENOMEM;
     d->ctx = ctx;
     if (fi_decoder_new(fctx, &h, d, 0, &d->dec) != FI_OK) {
         free(d);
-        return E2E_LINK_ENOMEM;
+        return FI_ENOMEM;
     }
     *out = d;
     return 0;

@@ -7,7 +7,7 @@
  * handshake and compare fingerprints exchanged over XMPP. */
 #include "config.h"
 
-#include "e2e_internal.h"
+#include "e2e_link_internal.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>

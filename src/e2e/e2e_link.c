@@ -9,7 +9,7 @@
  * never inside a read, so the reader is never freed under its own feet. */
 #include "config.h"
 
-#include "e2e_internal.h"
+#include "e2e_link_internal.h"
 #include "xs_stream.h"
 #include "ut_ns.h"
 

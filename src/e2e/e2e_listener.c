@@ -14,7 +14,7 @@
  * state; only then does the handshake start (e2e_link_accept). */
 #include "config.h"
 
-#include "e2e_internal.h"
+#include "e2e_link_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* e2e_reader.c -- the incoming direct stream, sans-I/O (see e2e_internal.h).
+/* e2e_reader.c -- the incoming direct stream, sans-I/O (see e2e_reader.h).
  *
  * The header is gathered until its closing '>' (quotes respected, at
  * most E2E_MAX_HEADER octets) and only then given to xs_parser, so that
@@ -8,9 +8,11 @@
  * is gathered whole and decoded into one stanza. */
 #include "config.h"
 
-#include "e2e_internal.h"
+#include "e2e_reader.h"
+#include "e2e_fi.h"
 #include "xs_parser.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

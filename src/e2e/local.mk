@@ -63,7 +63,8 @@ EXTRA_DIST += tests/fuzz/corpus/fuzz_e2e_jingle
 
 noinst_LTLIBRARIES += src/e2e/libe2elink.la
 src_e2e_libe2elink_la_SOURCES = \
-	src/e2e/e2e_link.h src/e2e/e2e_internal.h \
+	src/e2e/e2e_link.h src/e2e/e2e_link_internal.h \
+	src/e2e/e2e_fi.h src/e2e/e2e_reader.h \
 	src/e2e/e2e_ident.c src/e2e/e2e_fi.c src/e2e/e2e_reader.c \
 	src/e2e/e2e_link.c src/e2e/e2e_listener.c
 src_e2e_libe2elink_la_CPPFLAGS = $(E2E_CPPFLAGS)

@@ -8,13 +8,16 @@
 noinst_LTLIBRARIES += src/views/libvm.la
 src_views_libvm_la_SOURCES = \
 	src/views/vm.h src/views/vm_internal.h src/views/vm.c \
+	src/views/vm_plain.h src/views/vm_plain.c \
+	src/views/vm_registry.h src/views/vm_registry.c \
 	src/views/vm_map.h src/views/vm_map.c \
 	src/views/vm_set.h src/views/vm_set.c \
 	src/views/vm_net.h src/views/vm_net.c \
 	src/views/vm_rbtree.h src/views/vm_rbtree.c \
 	src/views/vm_complete.c src/views/vm_blind.c \
 	src/views/vm_rbt.c src/views/vm_ring.c src/views/vm_random.c \
-	src/views/vm_composite.c src/views/vm_treegossip.c \
+	src/views/vm_composite.h src/views/vm_composite.c \
+	src/views/vm_treegossip.c \
 	src/views/vm_tapbcast.c \
 	src/views/vm_export.c
 src_views_libvm_la_CPPFLAGS = $(VM_CPPFLAGS)

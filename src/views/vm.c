@@ -1,6 +1,8 @@
 /* vm.c -- the view manager front door: argument checks, re-entrancy guard
  * and dispatch to each type's operations; result codes, attribute names,
- * allocation, the PRNG and delta emission that all types share. */
+ * allocation, the PRNG and delta emission that all types share.  The base
+ * every manager calls: it calls none of them (making managers by name is
+ * the registry's, vm_registry.c, above them). */
 #include "vm_internal.h"
 
 #include <stdio.h>
@@ -222,44 +224,6 @@ void vm_base_init(vm *v, const struct vm_ops *ops, const vm_config *cfg)
     v->order_ctx = cfg->order_ctx;
     v->attr = cfg->attr;
     vm_rng_seed(&v->rng, cfg->seed);
-}
-
-/* The registry: the one list of view managers.  Everything else that
- * names them (xmucd's configuration and room form, the CLI, benchmarks,
- * vm_draw) walks it with vm_manager_name.  The order is the one the room
- * configuration form offers. */
-static const struct {
-    const char *name;
-    int (*make)(const vm_config *, vm **);
-} types[] = {
-    {"complete", vm_complete_new}, {"rbt", vm_rbt_new},
-    {"ring", vm_ring_new},         {"random", vm_random_new},
-    {"blind", vm_blind_new},       {"treegossip", vm_treegossip_new},
-    {"tapbcast", vm_tapbcast_new},
-};
-#define NTYPES (sizeof types / sizeof *types)
-
-int vm_new(const char *type, const vm_config *cfg, vm **out)
-{
-    if (!type || !out)
-        return VM_EINVAL;
-    for (size_t i = 0; i < NTYPES; i++)
-        if (!strcmp(type, types[i].name))
-            return types[i].make(cfg, out);
-    return VM_EINVAL;
-}
-
-const char *vm_manager_name(size_t i)
-{
-    return i < NTYPES ? types[i].name : NULL;
-}
-
-bool vm_manager_known(const char *name)
-{
-    for (size_t i = 0; name && i < NTYPES; i++)
-        if (!strcmp(name, types[i].name))
-            return true;
-    return false;
 }
 
 void vm_free(vm *v)

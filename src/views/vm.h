@@ -239,7 +239,8 @@ typedef struct vm_composition {
 /* `c` must outlive the manager (a static table, typically). */
 VM_API int vm_composite_new(const vm_config *cfg, const vm_composition *c,
                             vm **out);
-/* Adds a child of the given type (see vm_new) to a composite; only
+/* Adds a child of the given plain type ("complete", "rbt", "ring",
+ * "random", "blind"; VM_EINVAL for a composition) to a composite; only
  * child->order, order_ctx and attr of child_cfg are used (may be NULL).
  * The child's seed is drawn from the composite's PRNG.  Sets *index. */
 VM_API int vm_composite_add(vm *self, const char *type,

@@ -17,7 +17,9 @@
  * kept, the composite stays out of sync (vm_check: VM_ECORRUPT) and the
  * next join or leave tries again first, returning VM_ENOMEM and changing
  * nothing if it fails. */
+#include "vm_composite.h"
 #include "vm_net.h"
+#include "vm_plain.h"
 #include "vm_set.h"
 
 #include <string.h>
@@ -319,7 +321,7 @@ int vm_composite_add(vm *self, const char *type, const vm_config *child_cfg,
     cfg.emit_ctx = ch;
     cfg.seed = vm_rng_next(&self->rng);
     cfg.alloc = &self->alloc;
-    if ((rc = vm_new(type, &cfg, &ch->v))) {
+    if ((rc = vm_plain_new(type, &cfg, &ch->v))) {
         vm_mem_free(&self->alloc, ch);
         return rc;
     }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm.h"
+#include "vm_registry.h"
 
 static int write_file(void *ctx, const char *buf, size_t len)
 {

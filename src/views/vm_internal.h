@@ -85,16 +85,4 @@ static inline uint32_t vm_attr_or(const vm *v, uint32_t dflt)
     return v->attr ? v->attr : dflt;
 }
 
-/* Composites, for compositions that offer operations of their own
- * (vm_tapbcast.c).  vm_composite_state returns the composition's state
- * when `self` is a composite built from `comp`, else NULL.
- * vm_composite_apply runs op(self, state, arg) as one operation of the
- * composite, like a join or a leave: re-entry refused (VM_EBUSY), the
- * children's deltas netted and emitted once, a bookkeeping failure
- * resynced.  Returns op's result, else the sticky bookkeeping error;
- * VM_EINVAL when `self` is not built from `comp`. */
-void *vm_composite_state(const vm *self, const vm_composition *comp);
-int vm_composite_apply(vm *self, const vm_composition *comp,
-                       int (*op)(vm *self, void *state, void *arg), void *arg);
-
 #endif

@@ -29,6 +29,7 @@
  * operation returns VM_ENOMEM, vm_check says VM_ECORRUPT, and the next
  * operation first reconciles the children with the records (its deltas
  * take the views there). */
+#include "vm_composite.h"
 #include "vm_map.h"
 
 #include <string.h>

@@ -7,7 +7,7 @@
  * This is the whole cost of a new composite: a table of hooks.
  * vm_tapbcast.c is a larger one: children per network segment, a shared
  * ring, and operations of its own (moves, merges). */
-#include "vm.h"
+#include "vm_composite.h"
 
 enum { TREE, GOSSIP };
 

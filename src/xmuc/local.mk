@@ -9,7 +9,8 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_stanza.c src/xmuc/xm_stanza.h \
 	src/xmuc/xm_roomcfg.c src/xmuc/xm_roomcfg.h \
 	src/xmuc/xm_room.c src/xmuc/xm_room.h src/xmuc/xm_room_internal.h \
-	src/xmuc/xm_room_admin.c src/xmuc/xm_room_link.c \
+	src/xmuc/xm_room_admin.c src/xmuc/xm_room_link.c src/xmuc/xm_room_link.h \
+	src/xmuc/xm_room_parts.c src/xmuc/xm_room_parts.h \
 	src/xmuc/xm_room_limits.c \
 	src/xmuc/xm_flow.c src/xmuc/xm_flow.h \
 	src/xmuc/xm_quota.c src/xmuc/xm_quota.h \
@@ -142,7 +143,7 @@ tests_unit_test_vm_tapbcast_LDADD = src/views/libvm.la $(CRITERION_LIBS)
 
 # Segment detection (sans-I/O) and its unit tests.
 src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_segments.c src/xmuc/xm_segments.h \
-	src/xmuc/xm_room_gc.c
+	src/xmuc/xm_room_gc.c src/xmuc/xm_room_gc.h
 
 check_PROGRAMS += tests/unit/test_xm_segments
 TESTS += tests/unit/test_xm_segments

@@ -19,7 +19,6 @@
 
 #include "xm_log.h"
 #include "xm_room_internal.h"
-#include "xm_room_live.h"
 #include "xm_segments.h"
 #include "ut_ns.h"
 
@@ -136,8 +135,7 @@ int xm_room_new(const char *name, const struct xm_room_env *env,
         return rc;
     }
     r->complete = !strcmp(cfg->manager, "complete");
-    xm_room_live_init(r);
-    xm_room_gc_sync(r);
+    env->hooks->made(r);
     *out = r;
     return XM_OK;
 }
@@ -196,9 +194,8 @@ void xm_room_free(xm_room *r)
     if (r->occ && r->view)
         drop_occupants(r);
     drop_forgotten(r);
-    xm_room_verify_clear(r);
+    r->env->hooks->fini(r);
     xm_seg_free(r->seg);
-    xm_room_gc_fini(r);
     vm_free(r->view);
     ut_map_free(r->affils);
     ut_map_free(r->by_nick);
@@ -398,7 +395,7 @@ static xmpp_stanza_t *presence_of(xm_room *r, struct xm_occupant *o,
             xmpp_stanza_set_attribute(v, "attrs", names);
             if (opt && opt->groupcast && strcmp(opt->groupcast, "relay")) {
                 xmpp_stanza_set_attribute(v, "groupcast", opt->groupcast);
-                xm_room_gc_credentials(r, o, v);
+                r->env->hooks->credentials(r, o, v);
             }
             if (opt && opt->epoch) {
                 char e[24];
@@ -932,7 +929,7 @@ static void groupchat(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
         return;
     }
     if (!xm_room_charge(r, o, st, strcmp(r->cfg.groupcast, "relay")
-                                      ? xm_room_gc_fanout(r) : r->n))
+                                      ? r->env->hooks->fanout(r) : r->n))
         return;
     snprintf(from, sizeof from, "%s/%s", r->jid, o->nick);
     if (!(m = relay_copy(r, st, from, "groupchat"))) {
@@ -944,7 +941,7 @@ static void groupchat(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
     if (g && r->seq_slot) /* kept across a crash (xm_room_live.c) */
         r->seq_slot[1] = r->seq;
     if (g && strcmp(r->cfg.groupcast, "relay"))
-        xm_room_gc_inject(r, o, m, g);
+        r->env->hooks->inject(r, o, m, g);
     else
         send_to_all(r, m);
     xmpp_stanza_release(m);
@@ -1265,8 +1262,7 @@ static void handle_iq(xm_room *r, xmpp_stanza_t *iq, const char *nick)
         return;
     }
     if (type && (!strcmp(type, "result") || !strcmp(type, "error"))) {
-        if (!xm_room_verify_answer(r, iq))
-            xm_room_gc_answer(r, iq); /* else the room asks only probes */
+        r->env->hooks->answer(r, iq);
         return;
     }
     if (!type || (strcmp(type, "get") && strcmp(type, "set")))
@@ -1336,7 +1332,7 @@ void xm_room_handle(xm_room *r, xmpp_stanza_t *st, const char *nick,
 
 void xm_room_tick(xm_room *r)
 {
-    xm_room_gc_tick(r);
+    r->env->hooks->tick(r);
 }
 
 /* Called by the service for the presence that creates the room. */
@@ -1675,7 +1671,7 @@ int xm_room_rebuild_views(xm_room *r)
         if (r->occ[i])
             diff_views(r, old, i);
     rebuild_seen(r);
-    xm_room_gc_sync(r);
+    r->env->hooks->sync(r);
     vm_free(old);
     return 0;
 }

@@ -47,6 +47,9 @@ struct xm_room_env {
     /* Whether cost more bytes of fan-out may be queued now (the
      * service's output queue is not high); NULL: always. */
     bool (*may_queue)(void *ctx, size_t cost);
+    /* The parts of a room above its core: &xm_room_parts
+     * (xm_room_parts.h). */
+    const struct xm_room_hooks *hooks;
 };
 
 /* A room named name (the node of its JID) with configuration cfg (copied).

@@ -97,7 +97,7 @@ static void configure(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *x)
         xm_room_error(r, iq, "wait", "resource-constraint", "cannot change the view manager");
         return;
     }
-    xm_room_gc_sync(r);
+    r->env->hooks->sync(r);
     send_result(r, iq, NULL);
     changed(r);
 }

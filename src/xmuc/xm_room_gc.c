@@ -22,7 +22,7 @@
 
 #include "xm_log.h"
 #include "xm_room_internal.h"
-#include "xm_room_live.h"
+#include "xm_room_gc.h"
 #include "xm_segments.h"
 
 #include <stdio.h>

@@ -96,6 +96,32 @@ struct xm_room {
     uint64_t gc_renew_at;       /* next token renewal pass (wall clock, s) */
 };
 
+/* The parts of a room above this core (xm_room_gc.c, xm_room_link.c,
+ * xm_room_live.c) call down into it; where the core must reach up, it
+ * goes through this table, which it owns and the service fills
+ * (env->hooks = &xm_room_parts, xm_room_parts.c). */
+struct xm_room_hooks {
+    /* A new room, before xm_room_new returns it. */
+    void (*made)(xm_room *r);
+    /* The room is being freed: release what the parts keep in it. */
+    void (*fini)(xm_room *r);
+    /* The configuration or the view manager changed. */
+    void (*sync)(xm_room *r);
+    /* The service's periodic tick (xm_room_tick). */
+    void (*tick)(xm_room *r);
+    /* How many occupants a groupcast goes to (engine rooms). */
+    size_t (*fanout)(const xm_room *r);
+    /* Sends groupcast m (its <groupcast/> element g already numbered)
+     * from occupant o (engine rooms). */
+    void (*inject)(xm_room *r, const struct xm_occupant *o, xmpp_stanza_t *m,
+                   xmpp_stanza_t *g);
+    /* Adds key= and token= to o's self-presence <view/> (engine rooms). */
+    void (*credentials)(xm_room *r, struct xm_occupant *o,
+                        xmpp_stanza_t *view);
+    /* A result or error addressed to the room itself. */
+    void (*answer)(xm_room *r, xmpp_stanza_t *iq);
+};
+
 /* In xm_room.c */
 void xm_room_send(xm_room *r, xmpp_stanza_t *st);
 void xm_room_error(xm_room *r, xmpp_stanza_t *st, const char *etype,
@@ -127,39 +153,6 @@ void xm_room_apply_deltas(xm_room *r);
  * the queue is asked. */
 bool xm_room_charge(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st,
                     size_t recipients);
-
-/* In xm_room_gc.c: groupcast engines other than relay. */
-/* How many occupants xm_room_gc_inject sends a groupcast to. */
-size_t xm_room_gc_fanout(const xm_room *r);
-/* Starts, restarts (the manager was replaced) or stops segment
- * detection to match the configuration. */
-void xm_room_gc_sync(xm_room *r);
-/* Runs due detection rounds (probes leave through the room). */
-void xm_room_gc_tick(xm_room *r);
-/* The room's signing key as its 32-byte Ed25519 seed (kept in the live
- * state so a restarted xmucd signs the same stream with the same key),
- * and taking it back.  0 or -1 (no key; a seed that makes none). */
-int xm_room_gc_key_seed(const xm_room *r, uint8_t seed[32]);
-int xm_room_gc_set_key(xm_room *r, const uint8_t seed[32]);
-/* Sends groupcast m (its <groupcast/> element g already numbered) from
- * occupant o to the injection points of the room's engine. */
-void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
-                       xmpp_stanza_t *m, xmpp_stanza_t *g);
-/* A result or error addressed to the room itself: a probe's answer. */
-void xm_room_gc_answer(xm_room *r, xmpp_stanza_t *iq);
-/* Adds the room's public key and o's membership token (key=, token=) to
- * o's self-presence <view/> in a room whose groupcasts use an engine. */
-void xm_room_gc_credentials(xm_room *r, struct xm_occupant *o,
-                            xmpp_stanza_t *view);
-/* Frees what xm_room_gc.c keeps in the room (its key). */
-void xm_room_gc_fini(xm_room *r);
-
-/* In xm_room_link.c */
-/* A result or error addressed to the room: true when it answers one of
- * the room's verification pings (and was handled). */
-bool xm_room_verify_answer(xm_room *r, xmpp_stanza_t *iq);
-/* Forgets the pings still waiting (the room is being freed). */
-void xm_room_verify_clear(xm_room *r);
 
 /* In xm_room_admin.c */
 void xm_room_handle_owner(xm_room *r, xmpp_stanza_t *iq, const char *type,

@@ -15,6 +15,7 @@
 
 #include "xm_log.h"
 #include "xm_room_internal.h"
+#include "xm_room_link.h"
 #include "ut_ns.h"
 
 #include <stdio.h>

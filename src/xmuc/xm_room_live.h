@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "xm_room.h"
+#include "xm_room_gc.h"
 
 /* The first lines of a room's saved text. */
 struct xm_room_live_head {
@@ -22,9 +23,6 @@ struct xm_room_live_head {
 void xm_room_live_init(xm_room *r);
 /* The groupcast epoch, sent in every self-presence (<view epoch=/>). */
 uint64_t xm_room_epoch(const xm_room *r);
-/* The public half of the room's signing key (the key= its members get);
- * 0, or -1 when it has none. */
-int xm_room_public_key(const xm_room *r, uint8_t pub[32]);
 /* The room's seq slot (1-based), 0 when it has none yet. */
 uint32_t xm_room_live_slot(const xm_room *r);
 /* The configuration, affiliations or subject changed. */

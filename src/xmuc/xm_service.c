@@ -12,6 +12,7 @@
 #include "ut_map.h"
 #include "xm_quota.h"
 #include "xm_room_live.h"
+#include "xm_room_parts.h"
 #include "xm_store.h"
 #include "xs_jid.h"
 #include "ut_ns.h"
@@ -239,7 +240,8 @@ int xm_service_new(const struct xm_service_config *cfg,
         .now_ms = cfg->now_ms, .changed = room_changed, .is_admin = is_admin,
         .ctx = s, .seed = cfg->seed, .service_stats = s->stats,
         .out_bytes_per_s = cfg->out_bytes_per_s,
-        .out_bytes_burst = cfg->out_bytes_burst, .may_queue = may_queue};
+        .out_bytes_burst = cfg->out_bytes_burst, .may_queue = may_queue,
+        .hooks = &xm_room_parts};
     xm_budget_split(cfg->max_memory, &s->budget);
     s->busy = (struct xm_mark){s->budget.queue_high, s->budget.queue_low, false};
     if (cfg->data_dir) {

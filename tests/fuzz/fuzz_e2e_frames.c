@@ -3,12 +3,13 @@
  * picks the framing (bit 0: Fast Infoset, else XML) and a cut point, so
  * chunk boundaries are explored too; the rest is the stream body.
  * Stanzas are serialized back to text, as the link's owner would. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strophe.h>
 
-#include "e2e_internal.h"
+#include "e2e_reader.h"
 
 static xmpp_ctx_t *ctx;
 

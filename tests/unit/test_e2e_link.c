@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "../seed.h"
-#include "e2e_internal.h"
+#include "e2e_link_internal.h"
 #include "ut_ns.h"
 
 #define SID "s-1"
