@@ -234,13 +234,21 @@ typedef struct vm_composition {
     /* Checks the composition's own invariants (vm_check calls it before
      * the composite's).  VM_OK or VM_ECORRUPT.  May be NULL. */
     int (*check)(const vm *self, const void *state);
+    /* Makes a child for vm_composite_add.  NULL: the plain managers only
+     * (complete, rbt, ring, random, blind); a composition that nests
+     * compositions sets vm_new, so its children may be any registered
+     * manager ("treegossip", "tapbcast", ...).  The composite sits below
+     * the registry, so it never reaches up for one by itself. */
+    int (*make)(const char *type, const vm_config *cfg, vm **out);
 } vm_composition;
 
 /* `c` must outlive the manager (a static table, typically). */
 VM_API int vm_composite_new(const vm_config *cfg, const vm_composition *c,
                             vm **out);
-/* Adds a child of the given plain type ("complete", "rbt", "ring",
- * "random", "blind"; VM_EINVAL for a composition) to a composite; only
+/* Adds a child of the given type to a composite: made by the
+ * composition's `make` (any registered manager when it is vm_new), or,
+ * when that is NULL, one of the plain types ("complete", "rbt", "ring",
+ * "random", "blind"; VM_EINVAL for another); only
  * child->order, order_ctx and attr of child_cfg are used (may be NULL).
  * The child's seed is drawn from the composite's PRNG.  Sets *index. */
 VM_API int vm_composite_add(vm *self, const char *type,

@@ -321,7 +321,9 @@ int vm_composite_add(vm *self, const char *type, const vm_config *child_cfg,
     cfg.emit_ctx = ch;
     cfg.seed = vm_rng_next(&self->rng);
     cfg.alloc = &self->alloc;
-    if ((rc = vm_plain_new(type, &cfg, &ch->v))) {
+    rc = c->comp->make ? c->comp->make(type, &cfg, &ch->v)
+                       : vm_plain_new(type, &cfg, &ch->v);
+    if (rc) {
         vm_mem_free(&self->alloc, ch);
         return rc;
     }

@@ -294,6 +294,44 @@ Test(vm_composite, reference_counts)
     done(v);
 }
 
+/* A composition of a ring and a treegossip (itself a composition). */
+static int nest_init(vm *self, void *state)
+{
+    int rc = vm_composite_add(self, "ring", NULL, NULL);
+    return rc ? rc : vm_composite_add(self, "treegossip", NULL, NULL);
+}
+
+static int nest_join(vm *self, void *state, vm_id id, const vm_params *p)
+{
+    int rc = vm_composite_join(self, 0, id, p);
+    return rc ? rc : vm_composite_join(self, 1, id, p);
+}
+
+static const vm_composition nested = {
+    .name = "nested", .init = nest_init, .join = nest_join, .make = vm_new};
+static const vm_composition nested_plain_only = {
+    .name = "nested", .init = nest_init, .join = nest_join};
+
+Test(vm_composite, nests_compositions_through_make)
+{
+    vm_config cfg = {.emit = rec_emit, .emit_ctx = &R};
+    vm *v;
+
+    rec_init(&R);
+    cr_assert_eq(vm_composite_new(&cfg, &nested_plain_only, &v), VM_EINVAL,
+                 "without make, only the plain managers are children");
+    cr_assert_eq(vm_composite_new(&cfg, &nested, &v), VM_OK);
+    cr_assert_eq(vm_composite_children(v), 2);
+    cr_assert_str_eq(vm_name(vm_composite_child(v, 1)), "treegossip");
+    join(v, 1, NULL);
+    cr_assert_str_eq(join(v, 2, NULL),
+                     "+1>2:tree,gossip,ring-next,ring-prev "
+                     "+2>1:tree,gossip,ring-next,ring-prev");
+    join(v, 3, NULL);
+    leave(v, 2);
+    done(v);
+}
+
 static void reenter(void *ctx, const vm_delta *d)
 {
     vm **v = ctx;
