@@ -86,8 +86,8 @@ static void arena_open(struct arena *a, enum hs_kind kind, int peers)
     struct hs_options opt = {.accounts = 1};
 
     memset(a, 0, sizeof *a);
-    a->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(a->s, "%s", err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &a->s),
+                 HS_SERVER_OK, "%s", err);
     cr_assert(a->base = event_base_new());
     for (int i = 0; i < peers; i++)
         peer_up(a, &a->p[i]);

@@ -197,8 +197,8 @@ static void start(struct world *w, enum hs_kind kind)
     struct hs_options opt = {.accounts = 1};
 
     memset(w, 0, sizeof *w);
-    w->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(w->s, "%s", err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &w->s),
+                 HS_SERVER_OK, "%s", err);
     w->x = hs_xmucd_start(w->s, NULL, err, sizeof err);
     cr_assert(w->x, "%s", err);
     cr_assert(w->base = event_base_new());

@@ -201,8 +201,8 @@ static void start(struct world *w, enum hs_kind kind, bool data_dir)
 
     memset(w, 0, sizeof *w);
     the_world = w;
-    w->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(w->s, "%s", err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &w->s),
+                 HS_SERVER_OK, "%s", err);
     snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
     hs_server_path(w->s, "xmucd-data", dir, sizeof dir);
     if (!data_dir)

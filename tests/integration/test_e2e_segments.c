@@ -65,7 +65,7 @@ static void start_core(void *arg)
     struct world *w = arg;
     struct hs_options opt = {.listen = "0.0.0.0", .accounts = 1};
 
-    if (!(w->s = hs_server_start(HS_PROSODY, &opt, w->err, sizeof w->err)))
+    if (hs_server_start(HS_PROSODY, &opt, w->err, sizeof w->err, &w->s) < 0)
         return;
     w->x = hs_xmucd_start(w->s, NULL, w->err, sizeof w->err);
 }

@@ -70,7 +70,7 @@ static void start_core(void *arg)
     char admins[64], jid[64];
     char *args[] = {"--admins", admins, NULL};
 
-    if (!(w->s = hs_server_start(HS_PROSODY, &opt, w->err, sizeof w->err)))
+    if (hs_server_start(HS_PROSODY, &opt, w->err, sizeof w->err, &w->s) < 0)
         return;
     snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
     snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
