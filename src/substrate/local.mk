@@ -100,7 +100,8 @@ check_PROGRAMS += tests/integration/test_ob
 TESTS += tests/integration/test_ob
 tests_integration_test_ob_SOURCES = tests/integration/test_ob.c \
 	tools/orbweb/topo.c tools/orbweb/topo.h \
-	tests/integration/it_support.c tests/integration/it_support.h
+	tests/integration/it_support.c tests/integration/it_support.h \
+	tests/integration/it_world.c tests/integration/it_world.h
 tests_integration_test_ob_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_ob_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
@@ -158,7 +159,8 @@ TESTS += tests/integration/test_ob_groupcast
 tests_integration_test_ob_groupcast_SOURCES = \
 	tests/integration/test_ob_groupcast.c tools/orbweb/topo.c \
 	tools/orbweb/topo.h tests/integration/it_support.c \
-	tests/integration/it_support.h
+	tests/integration/it_support.h tests/integration/it_world.c \
+	tests/integration/it_world.h
 tests_integration_test_ob_groupcast_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_ob_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)

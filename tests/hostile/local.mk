@@ -86,7 +86,8 @@ EXTRA_tests_hostile_test_flood_DEPENDENCIES = src/xmuc/xmucd
 check_PROGRAMS += tests/hostile/test_recovery
 TESTS += tests/hostile/test_recovery
 tests_hostile_test_recovery_SOURCES = tests/hostile/test_recovery.c \
-	tests/integration/it_support.c tests/integration/it_support.h
+	tests/integration/it_support.c tests/integration/it_support.h \
+	tests/integration/it_world.c tests/integration/it_world.h
 tests_hostile_test_recovery_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_hostile_test_recovery_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
