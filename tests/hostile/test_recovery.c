@@ -117,18 +117,7 @@ static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 
 static void run_ms(struct world *w, int ms)
 {
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-    event_base_loopexit(w->it.base, &tv);
-    event_base_dispatch(w->it.base);
-}
-
-static bool creator_joined(void *vw, void *arg)
-{
-    struct world *w = vw;
-
-    (void)arg;
-    return w->p[0].it.joined > 0;
+    it_run_for(w->it.base, ms);
 }
 
 static bool rejoined(void *vw, void *arg)
@@ -191,7 +180,7 @@ static void join_all(struct world *w)
 
     snprintf(w->room, sizeof w->room, "rec@%s", hs_server_component(w->it.s));
     cr_assert_eq(ob_room_create(w->p[0].it.c, w->room, "p0", &cfg, NULL), OB_OK);
-    cr_assert(spin(w, creator_joined, NULL), "p0 did not create %s: %s",
+    cr_assert(spin(w, it_first_joined, NULL), "p0 did not create %s: %s",
               w->room, w->p[0].last_error);
     for (int i = 1; i < NP; i++)
         cr_assert_eq(ob_room_join(w->p[i].it.c, w->room, w->p[i].it.nick, NULL), OB_OK);

@@ -128,3 +128,9 @@ bool it_all_joined(void *vw, void *arg)
             return false;
     return true;
 }
+
+bool it_first_joined(void *vw, void *arg)
+{
+    (void)arg;
+    return it_world_peer(vw, 0)->joined > 0;
+}

@@ -76,8 +76,10 @@ void it_log_stderr(void *user, const char *level, const char *area,
 
 /* it_spin predicates on a world (vw, starting with struct it_world):
  * every peer is connected; every peer joined at least *(int *)arg
- * times (once when arg is NULL). */
+ * times (once when arg is NULL); the first peer (the room's creator)
+ * joined. */
 bool it_all_connected(void *vw, void *arg);
 bool it_all_joined(void *vw, void *arg);
+bool it_first_joined(void *vw, void *arg);
 
 #endif

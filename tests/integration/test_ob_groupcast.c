@@ -105,14 +105,6 @@ static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
     return it_spin(w->it.base, w->it.admin, 3000, 20, pred, w, arg);
 }
 
-static bool creator_joined(void *vw, void *arg)
-{
-    struct world *w = vw;
-
-    (void)arg;
-    return w->p[0].it.joined > 0;
-}
-
 static bool all_delivered(void *vw, void *arg)
 {
     struct world *w = vw;
@@ -221,7 +213,7 @@ static void join_all(struct world *w, const char *mode)
 
     snprintf(w->room, sizeof w->room, "%s@%s", mode, hs_server_component(w->it.s));
     cr_assert_eq(ob_room_create(w->p[0].it.c, w->room, "p0", &cfg, NULL), OB_OK);
-    cr_assert(spin(w, creator_joined, NULL), "p0 did not create %s: %s",
+    cr_assert(spin(w, it_first_joined, NULL), "p0 did not create %s: %s",
               w->room, w->p[0].last_error);
     cr_assert_eq(w->p[0].errors, 0, "%s", w->p[0].last_error);
     for (int i = 1; i < NP; i++)
