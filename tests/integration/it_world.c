@@ -100,6 +100,12 @@ void it_on_state(ob_client *c, enum ob_state st, void *user)
     ((struct it_peer *)user)->state = st;
 }
 
+void it_on_room(ob_client *c, const struct ob_room_event *ev, void *user)
+{
+    (void)c;
+    ((struct it_peer *)user)->joined += ev->change == OB_ROOM_JOINED;
+}
+
 void it_log_stderr(void *user, const char *level, const char *area,
                    const char *msg)
 {

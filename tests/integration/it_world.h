@@ -24,7 +24,7 @@ struct it_peer {
     ob_client *c;
     char nick[16];
     enum ob_state state;
-    int joined; /* room joins seen (the test's on_room counts them) */
+    int joined; /* room joins seen (it_on_room or the test's on_room) */
 };
 
 struct it_world {
@@ -69,6 +69,10 @@ void it_world_stop(struct it_world *w, const char *what);
 
 /* ob_callbacks.state: records the state in the peer's head. */
 void it_on_state(ob_client *c, enum ob_state st, void *user);
+
+/* ob_callbacks.room, for tests that only wait for joins: counts them in
+ * the peer's head. */
+void it_on_room(ob_client *c, const struct ob_room_event *ev, void *user);
 
 /* ob_options.log: "NICK LEVEL AREA: MSG" on stderr. */
 void it_log_stderr(void *user, const char *level, const char *area,

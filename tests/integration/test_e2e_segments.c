@@ -36,10 +36,9 @@
 #define PAD 1000        /* bytes of padding per unicast: 20 KB/s per pair */
 
 struct peer {
-    struct it_peer it; /* c, state (first: it_on_state sees the peer so) */
+    struct it_peer it; /* c, state, joined (first: it_on_state sees the peer so) */
     struct world *w;
     int idx, seg;
-    bool joined;
     long next[NP];   /* next sequence number expected from each sender */
     long got[NP];    /* unicasts received from each sender */
     long disorder;   /* unicasts out of order or repeated */
@@ -72,13 +71,6 @@ static void start_core(void *arg)
 
 /* ---- one segment's peers, in a thread inside the segment -------------- */
 
-static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
-{
-    (void)c;
-    if (ev->change == OB_ROOM_JOINED)
-        ((struct peer *)user)->joined = true;
-}
-
 static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 {
     struct peer *p = user;
@@ -97,7 +89,7 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 }
 
 static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = it_on_state, .room = on_room, .unicast = on_unicast};
+    .state = it_on_state, .room = it_on_room, .unicast = on_unicast};
 
 /* True when every peer of the segment satisfies pred. */
 static bool all(struct peer **ps, bool (*pred)(struct peer *))
@@ -125,7 +117,7 @@ static bool wait_all(struct event_base *base, struct peer **ps,
 }
 
 static bool connected(struct peer *p) { return p->it.state == OB_STATE_CONNECTED; }
-static bool joined(struct peer *p) { return p->joined; }
+static bool joined(struct peer *p) { return p->it.joined; }
 
 static bool all_arrived(struct peer *p)
 {

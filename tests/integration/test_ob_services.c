@@ -28,8 +28,7 @@
 #include "orbweb.h"
 
 struct peer {
-    struct it_peer it; /* c, nick, state */
-    bool joined;
+    struct it_peer it; /* c, nick, state, joined */
     int unicasts;      /* what the application's unicast callback saw */
     int rpc_in_unicast; /* of which RPC frames (must stay 0) */
     ob_rpc_req *held;   /* "slow": answered later */
@@ -43,13 +42,6 @@ struct world {
     struct peer a, b;
 };
 
-static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
-{
-    (void)c;
-    if (ev->change == OB_ROOM_JOINED)
-        ((struct peer *)user)->joined = true;
-}
-
 static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 {
     struct peer *p = user;
@@ -61,7 +53,7 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 }
 
 static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-                                              .state = it_on_state, .room = on_room,
+                                              .state = it_on_state, .room = it_on_room,
                                               .unicast = on_unicast};
 
 static bool spin(struct world *w, bool (*pred)(struct world *, void *), void *arg)
@@ -127,13 +119,13 @@ static void stop(struct world *w)
 static bool a_joined(struct world *w, void *arg)
 {
     (void)arg;
-    return w->a.joined;
+    return w->a.it.joined;
 }
 
 static bool see_each_other(struct world *w, void *arg)
 {
     (void)arg;
-    return w->a.joined && w->b.joined && ob_room_view(w->a.it.c, w->room, NULL, NULL) == 1 &&
+    return w->a.it.joined && w->b.it.joined && ob_room_view(w->a.it.c, w->room, NULL, NULL) == 1 &&
            ob_room_view(w->b.it.c, w->room, NULL, NULL) == 1;
 }
 
