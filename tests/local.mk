@@ -123,7 +123,8 @@ check_PROGRAMS += tests/integration/test_e2e_segments
 TESTS += tests/integration/test_e2e_segments
 tests_integration_test_e2e_segments_SOURCES = \
 	tests/integration/test_e2e_segments.c tests/integration/it_support.c \
-	tests/integration/it_support.h
+	tests/integration/it_support.h tests/integration/it_world.c \
+	tests/integration/it_world.h
 tests_integration_test_e2e_segments_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_e2e_segments_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)

@@ -100,7 +100,8 @@ check_PROGRAMS += tests/integration/test_ob
 TESTS += tests/integration/test_ob
 tests_integration_test_ob_SOURCES = tests/integration/test_ob.c \
 	tools/orbweb/topo.c tools/orbweb/topo.h \
-	tests/integration/it_support.c tests/integration/it_support.h
+	tests/integration/it_support.c tests/integration/it_support.h \
+	tests/integration/it_world.c tests/integration/it_world.h
 tests_integration_test_ob_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_ob_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
@@ -114,7 +115,8 @@ EXTRA_tests_integration_test_ob_DEPENDENCIES = src/xmuc/xmucd \
 check_PROGRAMS += tests/integration/test_ob_direct
 TESTS += tests/integration/test_ob_direct
 tests_integration_test_ob_direct_SOURCES = tests/integration/test_ob_direct.c \
-	tests/integration/it_support.c tests/integration/it_support.h
+	tests/integration/it_support.c tests/integration/it_support.h \
+	tests/integration/it_world.c tests/integration/it_world.h
 tests_integration_test_ob_direct_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_ob_direct_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
@@ -158,7 +160,8 @@ TESTS += tests/integration/test_ob_groupcast
 tests_integration_test_ob_groupcast_SOURCES = \
 	tests/integration/test_ob_groupcast.c tools/orbweb/topo.c \
 	tools/orbweb/topo.h tests/integration/it_support.c \
-	tests/integration/it_support.h
+	tests/integration/it_support.h tests/integration/it_world.c \
+	tests/integration/it_world.h
 tests_integration_test_ob_groupcast_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_ob_groupcast_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
@@ -181,7 +184,8 @@ TESTS += tests/integration/test_tapbcast_segments
 tests_integration_test_tapbcast_segments_SOURCES = \
 	tests/integration/test_tapbcast_segments.c tools/orbweb/topo.c \
 	tools/orbweb/topo.h tests/integration/it_support.c \
-	tests/integration/it_support.h
+	tests/integration/it_support.h \
+	tests/integration/it_world.c tests/integration/it_world.h
 tests_integration_test_tapbcast_segments_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_tapbcast_segments_CFLAGS = $(AM_CFLAGS) \
 	$(CRITERION_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
@@ -259,7 +263,8 @@ EXTRA_DIST += tests/fuzz/corpus/fuzz_ob_rpc
 check_PROGRAMS += tests/integration/test_ob_services
 TESTS += tests/integration/test_ob_services
 tests_integration_test_ob_services_SOURCES = tests/integration/test_ob_services.c \
-	tests/integration/it_support.c tests/integration/it_support.h
+	tests/integration/it_support.c tests/integration/it_support.h \
+	tests/integration/it_world.c tests/integration/it_world.h
 tests_integration_test_ob_services_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_ob_services_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)

@@ -217,29 +217,30 @@ static int bound_port(struct evhttp_bound_socket *bs)
     return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-xm_http *xm_http_start(struct event_base *base, const char *addr, int port,
-                       xm_http_collect_fn collect, void *ctx, char *err,
-                       size_t errlen)
+int xm_http_start(struct event_base *base, const char *addr, int port,
+                  xm_http_collect_fn collect, void *ctx, char *err,
+                  size_t errlen, xm_http **out)
 {
     xm_http *h;
     struct evhttp_bound_socket *bs;
 
+    *out = NULL;
     if (!xm_http_is_loopback(addr)) {
         snprintf(err, errlen,
                  "metrics address '%s' refused: only a literal loopback "
                  "address (127.0.0.0/8 or ::1) may be bound, the endpoint "
                  "has no authentication",
                  addr ? addr : "");
-        return NULL;
+        return XM_HTTP_EINVAL;
     }
     if (port < 0 || port > 65535 || !collect) {
         snprintf(err, errlen, "metrics port %d out of range 0-65535", port);
-        return NULL;
+        return XM_HTTP_EINVAL;
     }
     if (!(h = calloc(1, sizeof *h)) || !(h->http = evhttp_new(base))) {
         snprintf(err, errlen, "out of memory");
         free(h);
-        return NULL;
+        return XM_HTTP_ENOMEM;
     }
     h->collect = collect;
     h->ctx = ctx;
@@ -254,9 +255,10 @@ xm_http *xm_http_start(struct event_base *base, const char *addr, int port,
                  addr, port,
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         xm_http_free(h);
-        return NULL;
+        return XM_HTTP_ESYS;
     }
-    return h;
+    *out = h;
+    return XM_HTTP_OK;
 }
 
 int xm_http_port(const xm_http *h)

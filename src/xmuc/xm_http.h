@@ -33,13 +33,20 @@ typedef int (*xm_http_collect_fn)(void *ctx, xm_http_sink *sink);
 int xm_http_sink_table(xm_http_sink *sink, const char *room,
                        const xm_stats *s);
 
+enum xm_http_result {
+    XM_HTTP_OK = 0,
+    XM_HTTP_ENOMEM = -1,
+    XM_HTTP_EINVAL = -2, /* not a loopback address, or port out of range */
+    XM_HTTP_ESYS = -3,   /* cannot listen there */
+};
+
 /* Listens on addr:port (port 0 picks a free port, see xm_http_port).
  * addr must be a literal loopback address, 127.0.0.0/8 or ::1.  Returns
- * the endpoint, or NULL with a one-line reason in err.  collect and ctx
- * must outlive it. */
-xm_http *xm_http_start(struct event_base *base, const char *addr, int port,
-                       xm_http_collect_fn collect, void *ctx, char *err,
-                       size_t errlen);
+ * 0 and sets *out, or a negative XM_HTTP_E* code with *out NULL and a
+ * one-line reason in err.  collect and ctx must outlive the endpoint. */
+int xm_http_start(struct event_base *base, const char *addr, int port,
+                  xm_http_collect_fn collect, void *ctx, char *err,
+                  size_t errlen, xm_http **out);
 
 /* The port actually bound. */
 int xm_http_port(const xm_http *h);

@@ -142,14 +142,15 @@ static int start_metrics(const struct xm_config *cfg, struct daemon *d)
 {
     struct xm_config where = {0};
     char err[256];
+    int rc;
 
     if (!cfg->metrics)
         return 0;
     xm_config_set_server(&where, cfg->metrics);
-    d->http = xm_http_start(d->base, where.server_host, where.server_port,
-                            collect, d->service, err, sizeof err);
+    rc = xm_http_start(d->base, where.server_host, where.server_port, collect,
+                       d->service, err, sizeof err, &d->http);
     free(where.server_host);
-    if (!d->http) {
+    if (rc < 0) {
         xm_error("%s", err);
         return -1;
     }

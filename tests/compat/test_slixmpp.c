@@ -199,8 +199,8 @@ static void slixmpp_muc(enum hs_kind kind)
     snprintf(script, sizeof script, "%s/tests/compat/slixmpp_muc.py", srcdir);
     cr_assert(access(script, R_OK) == 0, "%s: %s", script, strerror(errno));
 
-    s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(s, "%s did not start: %s", hs_kind_name(kind), err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &s),
+                 HS_SERVER_OK, "%s did not start: %s", hs_kind_name(kind), err);
     x = hs_xmucd_start(s, args, err, sizeof err);
     cr_assert(x, "xmucd did not start: %s", err);
 

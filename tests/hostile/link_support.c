@@ -18,8 +18,8 @@ void lk_start(struct lk_world *w, enum hs_kind kind, char *const *extra_args)
     struct hs_options opt = {.accounts = 1};
 
     memset(w, 0, sizeof *w);
-    w->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(w->s, "%s", err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &w->s),
+                 HS_SERVER_OK, "%s", err);
     w->x = hs_xmucd_start(w->s, extra_args, err, sizeof err);
     cr_assert(w->x, "%s", err);
 }

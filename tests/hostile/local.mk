@@ -14,7 +14,8 @@
 check_PROGRAMS += tests/hostile/test_gcauth
 TESTS += tests/hostile/test_gcauth
 tests_hostile_test_gcauth_SOURCES = tests/hostile/test_gcauth.c \
-	tests/integration/it_support.c tests/integration/it_support.h
+	tests/integration/it_support.c tests/integration/it_support.h \
+	tests/integration/it_world.c tests/integration/it_world.h
 tests_hostile_test_gcauth_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_hostile_test_gcauth_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
@@ -86,7 +87,8 @@ EXTRA_tests_hostile_test_flood_DEPENDENCIES = src/xmuc/xmucd
 check_PROGRAMS += tests/hostile/test_recovery
 TESTS += tests/hostile/test_recovery
 tests_hostile_test_recovery_SOURCES = tests/hostile/test_recovery.c \
-	tests/integration/it_support.c tests/integration/it_support.h
+	tests/integration/it_support.c tests/integration/it_support.h \
+	tests/integration/it_world.c tests/integration/it_world.h
 tests_hostile_test_recovery_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_hostile_test_recovery_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
@@ -104,7 +106,8 @@ EXTRA_tests_hostile_test_recovery_DEPENDENCIES = src/xmuc/xmucd
 check_PROGRAMS += tests/hostile/test_direct
 TESTS += tests/hostile/test_direct
 tests_hostile_test_direct_SOURCES = tests/hostile/test_direct.c \
-	tests/integration/it_support.c tests/integration/it_support.h
+	tests/integration/it_support.c tests/integration/it_support.h \
+	tests/integration/it_world.c tests/integration/it_world.h
 tests_hostile_test_direct_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_hostile_test_direct_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)

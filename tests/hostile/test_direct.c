@@ -33,6 +33,7 @@
 #include "hs_client.h"
 #include "hs_server.h"
 #include "../integration/it_support.h"
+#include "../integration/it_world.h"
 #include "orbweb.h"
 #include "ut_ns.h"
 
@@ -40,8 +41,7 @@
 #define HANG_MS 40000.0
 
 struct peer {
-    ob_client *c;
-    enum ob_state state;
+    struct it_peer it; /* c, nick, state */
 };
 
 struct arena {
@@ -50,18 +50,12 @@ struct arena {
     struct peer p[3]; /* victim (or alice), bob, carol */
 };
 
-static void on_state(ob_client *c, enum ob_state st, void *user)
-{
-    (void)c;
-    ((struct peer *)user)->state = st;
-}
-
 static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 {
     (void)c, (void)m, (void)user;
 }
 
-static const struct ob_callbacks cbs = {.size = sizeof(struct ob_callbacks), .state = on_state,
+static const struct ob_callbacks cbs = {.size = sizeof(struct ob_callbacks), .state = it_on_state,
                                         .unicast = on_unicast};
 
 static void peer_up(struct arena *a, struct peer *p)
@@ -73,11 +67,11 @@ static void peer_up(struct arena *a, struct peer *p)
                            .user = p, .direct_round_ms = 100};
     double end = it_now_ms() + HANG_MS;
 
-    cr_assert_eq(ob_client_new(&o, &p->c), OB_OK);
-    cr_assert_eq(ob_connect(p->c), OB_OK);
-    while (p->state != OB_STATE_CONNECTED && it_now_ms() < end)
+    cr_assert_eq(ob_client_new(&o, &p->it.c), OB_OK);
+    cr_assert_eq(ob_connect(p->it.c), OB_OK);
+    while (p->it.state != OB_STATE_CONNECTED && it_now_ms() < end)
         it_run_for(a->base, 20);
-    cr_assert_eq(p->state, OB_STATE_CONNECTED, "a peer did not connect");
+    cr_assert_eq(p->it.state, OB_STATE_CONNECTED, "a peer did not connect");
 }
 
 static void arena_open(struct arena *a, enum hs_kind kind, int peers)
@@ -86,8 +80,8 @@ static void arena_open(struct arena *a, enum hs_kind kind, int peers)
     struct hs_options opt = {.accounts = 1};
 
     memset(a, 0, sizeof *a);
-    a->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(a->s, "%s", err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &a->s),
+                 HS_SERVER_OK, "%s", err);
     cr_assert(a->base = event_base_new());
     for (int i = 0; i < peers; i++)
         peer_up(a, &a->p[i]);
@@ -96,7 +90,7 @@ static void arena_open(struct arena *a, enum hs_kind kind, int peers)
 static void arena_close(struct arena *a)
 {
     for (int i = 0; i < 3; i++)
-        ob_client_free(a->p[i].c);
+        ob_client_free(a->p[i].it.c);
     event_base_free(a->base);
     hs_server_stop(a->s);
 }
@@ -150,7 +144,7 @@ static xmpp_stanza_t *initiate(struct arena *a, hs_client *m, const char *sid,
     struct e2e_jingle_msg j = {.action = E2E_JINGLE_INITIATE,
                                .framing = E2E_FRAMING_XML, .n_candidates = 1,
                                .candidates = {{"c1", "127.0.0.1", port, 1}}};
-    const char *victim = ob_client_jid(a->p[0].c);
+    const char *victim = ob_client_jid(a->p[0].it.c);
     char id[80];
     xmpp_stanza_t *iq, *r = NULL;
     double end = it_now_ms() + HANG_MS;
@@ -207,7 +201,7 @@ static void jingle_trick(enum hs_kind kind)
     /* the trick: one empty ordered message, then the initiate */
     snprintf(text, sizeof text, "<message type='normal' to='%s' id='o1'>"
              "<o xmlns='https://orbweb.dev/ns/e2e/0' e='7' s='1'/></message>",
-             ob_client_jid(a.p[0].c));
+             ob_client_jid(a.p[0].it.c));
     send_text(m, text);
     it_run_for(a.base, 500);
     r = initiate(&a, m, "trick1", port);
@@ -218,14 +212,14 @@ static void jingle_trick(enum hs_kind kind)
     /* a probe grant naming itself, from mallory (not a room) */
     snprintf(text, sizeof text, "<message to='%s' id='g1'><probe-grant xmlns='"
              UT_NS_XMUC "' peer='%s' ttl='10000'/></message>",
-             ob_client_jid(a.p[0].c), hs_client_jid(m));
+             ob_client_jid(a.p[0].it.c), hs_client_jid(m));
     send_text(m, text);
     it_run_for(a.base, 500);
     r = initiate(&a, m, "trick2", port);
     cr_assert_eq(trap_count(&a, trap, 3000), 0,
                  "a grant from a stranger let it in");
     assert_forbidden(r);
-    cr_assert_eq(a.p[0].state, OB_STATE_CONNECTED);
+    cr_assert_eq(a.p[0].it.state, OB_STATE_CONNECTED);
 
     close(trap);
     hs_client_close(m);
@@ -313,20 +307,20 @@ static int listener_port(void)
  * peer takes a session only from someone it wrote to. */
 static bool direct_with(struct arena *a, struct peer *to)
 {
-    const char *jid = ob_client_jid(to->c);
+    const char *jid = ob_client_jid(to->it.c);
     char body[1024];
     double end = it_now_ms() + HANG_MS;
 
-    cr_assert_eq(ob_unicast(to->c, ob_client_jid(a->p[0].c), "hello"), OB_OK);
+    cr_assert_eq(ob_unicast(to->it.c, ob_client_jid(a->p[0].it.c), "hello"), OB_OK);
 
     memset(body, 'x', sizeof body - 1);
     body[sizeof body - 1] = '\0';
-    while (ob_distance(a->p[0].c, jid) != 1 && it_now_ms() < end) {
+    while (ob_distance(a->p[0].it.c, jid) != 1 && it_now_ms() < end) {
         for (int k = 0; k < 5; k++)
-            cr_assert_eq(ob_unicast(a->p[0].c, jid, body), OB_OK);
+            cr_assert_eq(ob_unicast(a->p[0].it.c, jid, body), OB_OK);
         it_run_for(a->base, 20);
     }
-    return ob_distance(a->p[0].c, jid) == 1;
+    return ob_distance(a->p[0].it.c, jid) == 1;
 }
 
 static void listener_flood(enum hs_kind kind)

@@ -82,8 +82,8 @@ static void start(struct world *w, enum hs_kind kind)
 
     memset(w, 0, sizeof *w);
     w->kind = hs_kind_name(kind);
-    w->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(w->s, "%s", err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &w->s),
+                 HS_SERVER_OK, "%s", err);
     snprintf(w->room, sizeof w->room, "relay@%s", hs_server_component(w->s));
     snprintf(w->calm, sizeof w->calm, "calm@%s", hs_server_component(w->s));
 }

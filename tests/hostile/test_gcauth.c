@@ -38,6 +38,7 @@
 #include "hs_proc.h"
 #include "hs_server.h"
 #include "it_support.h"
+#include "it_world.h"
 #include "orbweb.h"
 #include "ut_ns.h"
 
@@ -47,33 +48,23 @@
 #define T 10000
 
 struct peer {
-    ob_client *c;
-    char nick[16];
-    enum ob_state state;
-    int joined, gaps, delivered, dups, forged;
+    struct it_peer it; /* c, nick, state, joined */
+    int gaps, delivered, dups, forged;
     unsigned char seen[NP][NMSG];
     char last_error[256];
 };
 
 struct world {
-    hs_server *s;
-    struct hs_proc *x;
-    struct event_base *base;
+    struct it_world it; /* s, x, base and the peers; no admin */
     struct peer p[NP];
     hs_client *outsider, *mallory;
     char room[128], mallory_token[1024];
 };
 
-static void on_state(ob_client *c, enum ob_state st, void *user)
-{
-    (void)c;
-    ((struct peer *)user)->state = st;
-}
-
 static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
 {
     (void)c;
-    ((struct peer *)user)->joined += ev->change == OB_ROOM_JOINED;
+    ((struct peer *)user)->it.joined += ev->change == OB_ROOM_JOINED;
 }
 
 static void on_groupcast(ob_client *c, const struct ob_message *m, void *user)
@@ -103,40 +94,18 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
 }
 
 static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = on_state, .room = on_room, .groupcast = on_groupcast,
+    .state = it_on_state, .room = on_room, .groupcast = on_groupcast,
     .error = on_error};
 
 static void run(struct world *w, int ms)
 {
-    it_run_for(w->base, ms);
+    it_run_for(w->it.base, ms);
 }
 
 /* Runs the loop until pred holds; false after about 60 s (a hang). */
 static bool spin(struct world *w, bool (*pred)(void *, void *))
 {
-    return it_spin(w->base, NULL, 3000, 20, pred, w, NULL);
-}
-
-static bool all_connected(void *vw, void *arg)
-{
-    struct world *w = vw;
-
-    (void)arg;
-    for (int i = 0; i < NP; i++)
-        if (w->p[i].state != OB_STATE_CONNECTED)
-            return false;
-    return true;
-}
-
-static bool all_joined(void *vw, void *arg)
-{
-    struct world *w = vw;
-
-    (void)arg;
-    for (int i = 0; i < NP; i++)
-        if (!w->p[i].joined)
-            return false;
-    return true;
+    return it_spin(w->it.base, NULL, 3000, 20, pred, w, NULL);
 }
 
 static bool all_delivered(void *vw, void *arg)
@@ -153,9 +122,9 @@ static bool all_delivered(void *vw, void *arg)
 static hs_client *raw_client(struct world *w)
 {
     char err[1024];
-    hs_client *c = hs_client_connect(hs_server_host(w->s),
-                                     hs_server_c2s_port(w->s),
-                                     hs_server_anon_domain(w->s), NULL, T,
+    hs_client *c = hs_client_connect(hs_server_host(w->it.s),
+                                     hs_server_c2s_port(w->it.s),
+                                     hs_server_anon_domain(w->it.s), NULL, T,
                                      err, sizeof err);
 
     cr_assert(c, "%s", err);
@@ -194,35 +163,28 @@ static void start(struct world *w, enum hs_kind kind)
     char err[2048];
     struct ob_room_config cfg = {.size = sizeof(struct ob_room_config), .manager = "treegossip", .groupcast = "pbcast",
                                  .injection_points = K};
-    struct hs_options opt = {.accounts = 1};
 
     memset(w, 0, sizeof *w);
-    w->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(w->s, "%s", err);
-    w->x = hs_xmucd_start(w->s, NULL, err, sizeof err);
-    cr_assert(w->x, "%s", err);
-    cr_assert(w->base = event_base_new());
+    it_world_server(&w->it, kind, 1, w->p, NP, sizeof w->p[0]);
+    w->it.x = hs_xmucd_start(w->it.s, NULL, err, sizeof err); /* no admin */
+    cr_assert(w->it.x, "%s", err);
+    cr_assert(w->it.base = event_base_new());
     for (int i = 0; i < NP; i++) {
-        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
-                               .port = hs_server_c2s_port(w->s),
-                               .jid = hs_server_anon_domain(w->s),
-                               .tls = OB_TLS_TRUST, .base = w->base,
-                               .cb = &callbacks, .user = &w->p[i]};
-        snprintf(w->p[i].nick, sizeof w->p[i].nick, "p%d", i);
-        cr_assert_eq(ob_client_new(&o, &w->p[i].c), OB_OK);
-        cr_assert_eq(ob_connect(w->p[i].c), OB_OK);
+        struct ob_options o = it_world_options(&w->it, i, &callbacks);
+
+        it_world_connect(&w->it, i, &o);
     }
-    cr_assert(spin(w, all_connected), "peers did not connect");
-    snprintf(w->room, sizeof w->room, "auth@%s", hs_server_component(w->s));
-    cr_assert_eq(ob_room_create(w->p[0].c, w->room, "p0", &cfg, NULL), OB_OK);
-    for (int i = 0; i < 100 && !w->p[0].joined; i++)
+    cr_assert(spin(w, it_all_connected), "peers did not connect");
+    snprintf(w->room, sizeof w->room, "auth@%s", hs_server_component(w->it.s));
+    cr_assert_eq(ob_room_create(w->p[0].it.c, w->room, "p0", &cfg, NULL), OB_OK);
+    for (int i = 0; i < 100 && !w->p[0].it.joined; i++)
         run(w, 20);
-    cr_assert(w->p[0].joined, "p0 did not create the room: %s",
+    cr_assert(w->p[0].it.joined, "p0 did not create the room: %s",
               w->p[0].last_error);
     for (int i = 1; i < NP; i++)
-        cr_assert_eq(ob_room_join(w->p[i].c, w->room, w->p[i].nick, NULL),
+        cr_assert_eq(ob_room_join(w->p[i].it.c, w->room, w->p[i].it.nick, NULL),
                      OB_OK);
-    cr_assert(spin(w, all_joined), "every peer joins");
+    cr_assert(spin(w, it_all_joined), "every peer joins");
     w->outsider = raw_client(w);
     w->mallory = raw_client(w);
     mallory_joins(w);
@@ -231,13 +193,9 @@ static void start(struct world *w, enum hs_kind kind)
 
 static void stop(struct world *w)
 {
-    for (int i = 0; i < NP; i++)
-        ob_client_free(w->p[i].c);
-    event_base_free(w->base);
     hs_client_close(w->outsider);
     hs_client_close(w->mallory);
-    cr_expect_eq(hs_xmucd_stop(w->x), 0, "xmucd did not exit cleanly");
-    hs_server_stop(w->s);
+    it_world_stop(&w->it, "xmucd");
 }
 
 /* ---- records as an attacker writes them ---- */
@@ -250,7 +208,7 @@ static void send_record(struct world *w, hs_client *from, int to,
     size_t len;
     char *b64;
     xmpp_stanza_t *m = xmpp_message_new(ctx, "normal",
-                                        ob_client_jid(w->p[to].c), NULL);
+                                        ob_client_jid(w->p[to].it.c), NULL);
     xmpp_stanza_t *g = xmpp_stanza_new(ctx), *t = xmpp_stanza_new(ctx);
 
     cr_assert_eq(gc_wire_encode(rec, buf, sizeof buf, &len), GC_OK);
@@ -312,7 +270,7 @@ static void groupcast_all(struct world *w, int pause_ms,
             between(w, k);
         for (int i = 0; i < NP; i++) {
             snprintf(body, sizeof body, "m%d-%d", i, k);
-            cr_assert_eq(ob_groupcast(w->p[i].c, w->room, body), OB_OK);
+            cr_assert_eq(ob_groupcast(w->p[i].it.c, w->room, body), OB_OK);
         }
         run(w, pause_ms);
     }
@@ -326,12 +284,12 @@ static void expect_all_delivered(struct world *w, int linger_ms)
     run(w, linger_ms);
     for (int i = 0; i < NP; i++) {
         cr_expect_eq(w->p[i].delivered, NP * NMSG, "%s delivered %d of %d",
-                     w->p[i].nick, w->p[i].delivered, NP * NMSG);
-        cr_expect_eq(w->p[i].gaps, 0, "%s: %s", w->p[i].nick,
+                     w->p[i].it.nick, w->p[i].delivered, NP * NMSG);
+        cr_expect_eq(w->p[i].gaps, 0, "%s: %s", w->p[i].it.nick,
                      w->p[i].last_error);
-        cr_expect_eq(w->p[i].dups, 0, "%s: duplicates", w->p[i].nick);
+        cr_expect_eq(w->p[i].dups, 0, "%s: duplicates", w->p[i].it.nick);
         cr_expect_eq(w->p[i].forged, 0, "%s delivered a forged groupcast",
-                     w->p[i].nick);
+                     w->p[i].it.nick);
     }
 }
 
@@ -339,7 +297,7 @@ static struct ob_stats stats_of(struct world *w, int i)
 {
     struct ob_stats st = OB_STATS_INIT;
 
-    cr_assert_eq(ob_client_stats(w->p[i].c, &st), OB_OK);
+    cr_assert_eq(ob_client_stats(w->p[i].it.c, &st), OB_OK);
     return st;
 }
 
@@ -361,7 +319,7 @@ static void forged_records(enum hs_kind kind)
     expect_all_delivered(&w, 500);
     for (int i = 0; i < NP; i++)
         cr_expect_geq(stats_of(&w, i).gc_unverified, 9,
-                      "%s saw only %llu unverifiable records", w.p[i].nick,
+                      "%s saw only %llu unverifiable records", w.p[i].it.nick,
                       (unsigned long long)stats_of(&w, i).gc_unverified);
     stop(&w);
 }
@@ -459,7 +417,7 @@ static void stranger_reads(enum hs_kind kind)
                  records, retrans);
     for (int i = 0; i < NP; i++)
         cr_expect_geq(stats_of(&w, i).gc_no_token, 3, "%s ignored %llu "
-                      "digests", w.p[i].nick,
+                      "digests", w.p[i].it.nick,
                       (unsigned long long)stats_of(&w, i).gc_no_token);
     records_back(w.mallory, &records, &retrans);
     cr_expect_gt(retrans, 0, "a member's digest drew no retransmission: the "

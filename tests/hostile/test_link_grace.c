@@ -55,9 +55,9 @@ static void start(struct grace *g, enum hs_kind kind)
     memset(g, 0, sizeof *g);
     lk_start(&g->w, kind, NULL); /* a first xmucd, directly: replaced below */
     s = g->w.s;
-    g->relay = hs_proxy_start(hs_server_host(s), hs_server_component_port(s),
-                              err, sizeof err);
-    cr_assert(g->relay, "%s", err);
+    cr_assert_eq(hs_proxy_start(hs_server_host(s), hs_server_component_port(s),
+                                err, sizeof err, &g->relay),
+                 HS_PROXY_OK, "%s", err);
     xmucd_behind_relay(g, "30");
     lk_room(&g->w, "kept", g->kept, sizeof g->kept);
     lk_room(&g->w, "temp", g->temp, sizeof g->temp);

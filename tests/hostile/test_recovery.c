@@ -36,6 +36,7 @@
 #include "hs_proc.h"
 #include "hs_server.h"
 #include "it_support.h"
+#include "it_world.h"
 #include "orbweb.h"
 #include "ut_ns.h"
 
@@ -45,10 +46,8 @@
 #define TITLE "Recovery room"
 
 struct peer {
-    ob_client *c;
-    char nick[16];
-    enum ob_state state;
-    int joined, rejoined, left, send_errors;
+    struct it_peer it; /* c, nick, state, joined */
+    int rejoined, left, send_errors;
     int delivered, dups, unordered;
     int last[NP];
     unsigned char seen[2][NP][NMSG];
@@ -57,27 +56,18 @@ struct peer {
 };
 
 struct world {
-    hs_server *s;
-    struct hs_proc *x;
-    hs_client *admin;
-    struct event_base *base;
+    struct it_world it; /* s, x, admin, base and the peers */
     struct peer p[NP];
     char room[128];
     int phase; /* 0 before the kill, 1 after */
 };
-
-static void on_state(ob_client *c, enum ob_state st, void *user)
-{
-    (void)c;
-    ((struct peer *)user)->state = st;
-}
 
 static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
 {
     struct peer *p = user;
 
     (void)c;
-    p->joined += ev->change == OB_ROOM_JOINED;
+    p->it.joined += ev->change == OB_ROOM_JOINED;
     p->rejoined += ev->change == OB_ROOM_REJOINED;
     p->left += ev->change == OB_ROOM_LEFT;
 }
@@ -115,59 +105,19 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
              e->condition);
 }
 
-static void log_stderr(void *user, const char *level, const char *area,
-                       const char *msg)
-{
-    fprintf(stderr, "%s %s %s: %s\n", ((struct peer *)user)->nick, level, area,
-            msg);
-}
-
 static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = on_state, .room = on_room, .groupcast = on_groupcast,
+    .state = it_on_state, .room = on_room, .groupcast = on_groupcast,
     .error = on_error};
 
 /* Runs the loop until pred holds; false after about 60 s (a hang). */
 static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 {
-    return it_spin(w->base, w->admin, 3000, 20, pred, w, arg);
+    return it_spin(w->it.base, w->it.admin, 3000, 20, pred, w, arg);
 }
 
 static void run_ms(struct world *w, int ms)
 {
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-    event_base_loopexit(w->base, &tv);
-    event_base_dispatch(w->base);
-}
-
-static bool all_connected(void *vw, void *arg)
-{
-    struct world *w = vw;
-
-    (void)arg;
-    for (int i = 0; i < NP; i++)
-        if (w->p[i].state != OB_STATE_CONNECTED)
-            return false;
-    return true;
-}
-
-static bool all_joined(void *vw, void *arg)
-{
-    struct world *w = vw;
-
-    (void)arg;
-    for (int i = 0; i < NP; i++)
-        if (!w->p[i].joined)
-            return false;
-    return true;
-}
-
-static bool creator_joined(void *vw, void *arg)
-{
-    struct world *w = vw;
-
-    (void)arg;
-    return w->p[0].joined > 0;
+    it_run_for(w->it.base, ms);
 }
 
 static bool rejoined(void *vw, void *arg)
@@ -195,57 +145,31 @@ static bool all_delivered(void *vw, void *arg)
 /* The peers' room events and deliveries, from the start. */
 static void start(struct world *w, enum hs_kind kind, bool data_dir)
 {
-    char err[2048], admins[64], jid[64], dir[512];
-    char *args[] = {"--admins", admins, "--data-dir", dir, NULL};
-    struct hs_options opt = {.accounts = 1};
+    char dir[512];
+    char *args[] = {"--data-dir", dir, NULL};
 
     memset(w, 0, sizeof *w);
     the_world = w;
-    w->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(w->s, "%s", err);
-    snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
-    hs_server_path(w->s, "xmucd-data", dir, sizeof dir);
-    if (!data_dir)
-        args[2] = NULL;
-    w->x = hs_xmucd_start(w->s, args, err, sizeof err);
-    cr_assert(w->x, "%s", err);
-    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
-    w->admin = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
-                                 jid, hs_server_password(w->s), T, err,
-                                 sizeof err);
-    cr_assert(w->admin, "%s", err);
-    cr_assert(w->base = event_base_new());
+    it_world_server(&w->it, kind, 1, w->p, NP, sizeof w->p[0]);
+    hs_server_path(w->it.s, "xmucd-data", dir, sizeof dir);
+    it_world_xmucd(&w->it, data_dir ? args : NULL, T);
     for (int i = 0; i < NP; i++) {
-        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
-                               .port = hs_server_c2s_port(w->s),
-                               .jid = hs_server_anon_domain(w->s),
-                               .tls = OB_TLS_TRUST,
-                               .base = w->base,
-                               .cb = &callbacks,
-                               .user = &w->p[i],
-                               .direct_off = true,
-                               /* with the data folder nobody pings (the
-                                * 332 path alone); without it p0 does */
-                               .self_ping_ms = !data_dir && i == 0 ? 500 : -1,
-                               .log = getenv("OB_TEST_LOG") ? log_stderr : NULL};
-        snprintf(w->p[i].nick, sizeof w->p[i].nick, "p%d", i);
+        struct ob_options o = it_world_options(&w->it, i, &callbacks);
+
+        o.direct_off = true;
+        /* with the data folder nobody pings (the 332 path alone); without
+         * it p0 does */
+        o.self_ping_ms = !data_dir && i == 0 ? 500 : -1;
         for (int s = 0; s < NP; s++)
             w->p[i].last[s] = -1;
-        cr_assert_eq(ob_client_new(&o, &w->p[i].c), OB_OK);
-        cr_assert_eq(ob_connect(w->p[i].c), OB_OK);
+        it_world_connect(&w->it, i, &o);
     }
-    cr_assert(spin(w, all_connected, NULL), "peers did not connect");
+    cr_assert(spin(w, it_all_connected, NULL), "peers did not connect");
 }
 
 static void stop(struct world *w)
 {
-    for (int i = 0; i < NP; i++)
-        ob_client_free(w->p[i].c);
-    event_base_free(w->base);
-    hs_client_close(w->admin);
-    cr_expect_eq(hs_xmucd_stop(w->x), 0, "the restarted xmucd did not exit "
-                 "cleanly");
-    hs_server_stop(w->s);
+    it_world_stop(&w->it, "the restarted xmucd");
 }
 
 static void join_all(struct world *w)
@@ -254,13 +178,13 @@ static void join_all(struct world *w)
                                  .injection_points = 2, .name = TITLE,
                                  .max_users = 50};
 
-    snprintf(w->room, sizeof w->room, "rec@%s", hs_server_component(w->s));
-    cr_assert_eq(ob_room_create(w->p[0].c, w->room, "p0", &cfg, NULL), OB_OK);
-    cr_assert(spin(w, creator_joined, NULL), "p0 did not create %s: %s",
+    snprintf(w->room, sizeof w->room, "rec@%s", hs_server_component(w->it.s));
+    cr_assert_eq(ob_room_create(w->p[0].it.c, w->room, "p0", &cfg, NULL), OB_OK);
+    cr_assert(spin(w, it_first_joined, NULL), "p0 did not create %s: %s",
               w->room, w->p[0].last_error);
     for (int i = 1; i < NP; i++)
-        cr_assert_eq(ob_room_join(w->p[i].c, w->room, w->p[i].nick, NULL), OB_OK);
-    cr_assert(spin(w, all_joined, NULL), "every peer joins %s", w->room);
+        cr_assert_eq(ob_room_join(w->p[i].it.c, w->room, w->p[i].it.nick, NULL), OB_OK);
+    cr_assert(spin(w, it_all_joined, NULL), "every peer joins %s", w->room);
     run_ms(w, 500); /* the last views reach everyone */
 }
 
@@ -274,23 +198,23 @@ static void groupcast_round(struct world *w)
     for (int k = 0; k < NMSG; k++) {
         for (int i = 0; i < NP; i++) {
             snprintf(body, sizeof body, "g%d-%d-%d", w->phase, i, k);
-            cr_assert_eq(ob_groupcast(w->p[i].c, w->room, body), OB_OK);
+            cr_assert_eq(ob_groupcast(w->p[i].it.c, w->room, body), OB_OK);
         }
         run_ms(w, 50);
     }
     if (!spin(w, all_delivered, &want))
         for (int i = 0; i < NP; i++)
             cr_expect_eq(w->p[i].delivered, want, "phase %d: %s delivered %d "
-                         "of %d (%s)", w->phase, w->p[i].nick,
+                         "of %d (%s)", w->phase, w->p[i].it.nick,
                          w->p[i].delivered, want, w->p[i].last_error);
     cr_assert(all_delivered(w, &want), "not every groupcast reached every peer");
     run_ms(w, 500); /* time for duplicates to show */
     for (int i = 0; i < NP; i++) {
-        cr_expect_eq(w->p[i].dups, 0, "%s: %d duplicates", w->p[i].nick,
+        cr_expect_eq(w->p[i].dups, 0, "%s: %d duplicates", w->p[i].it.nick,
                      w->p[i].dups);
-        cr_expect_eq(w->p[i].unordered, 0, "%s: %d out of order", w->p[i].nick,
+        cr_expect_eq(w->p[i].unordered, 0, "%s: %d out of order", w->p[i].it.nick,
                      w->p[i].unordered);
-        cr_expect_eq(w->p[i].delivered, want, "%s delivered %d", w->p[i].nick,
+        cr_expect_eq(w->p[i].delivered, want, "%s delivered %d", w->p[i].it.nick,
                      w->p[i].delivered);
     }
 }
@@ -315,9 +239,9 @@ static const char *field(xmpp_stanza_t *x, const char *var)
  * admin, and its owners. */
 static void check_room(struct world *w, const char *owner)
 {
-    xmpp_ctx_t *ctx = hs_client_ctx(w->admin);
+    xmpp_ctx_t *ctx = hs_client_ctx(w->it.admin);
     xmpp_stanza_t *iq = hs_iq_query(ctx, "get", w->room, "query", UT_NS_MUC_OWNER);
-    xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T), *q, *x, *item;
+    xmpp_stanza_t *r = hs_client_iq(w->it.admin, iq, T), *q, *x, *item;
     bool found = false;
     char bare[256];
 
@@ -340,7 +264,7 @@ static void check_room(struct world *w, const char *owner)
     xmpp_stanza_set_attribute(item, "affiliation", "owner");
     xmpp_stanza_add_child(xmpp_stanza_get_child_by_name(iq, "query"), item);
     xmpp_stanza_release(item);
-    r = hs_client_iq(w->admin, iq, T);
+    r = hs_client_iq(w->it.admin, iq, T);
     xmpp_stanza_release(iq);
     cr_assert(r && !strcmp(xmpp_stanza_get_type(r), "result"),
               "no owner list for %s", w->room);
@@ -365,16 +289,16 @@ static void scenario(enum hs_kind kind, bool data_dir)
 
     start(&w, kind, data_dir);
     join_all(&w);
-    snprintf(owner, sizeof owner, "%s", ob_client_jid(w.p[0].c));
+    snprintf(owner, sizeof owner, "%s", ob_client_jid(w.p[0].it.c));
     groupcast_round(&w);
     run_ms(&w, 1500); /* the live state is saved lazily: once a second */
 
     t0 = it_now_ms();
-    cr_assert_eq(kill(hs_proc_pid(w.x), SIGKILL), 0);
-    for (int i = 0; i < 200 && hs_proc_running(w.x); i++)
+    cr_assert_eq(kill(hs_proc_pid(w.it.x), SIGKILL), 0);
+    for (int i = 0; i < 200 && hs_proc_running(w.it.x); i++)
         run_ms(&w, 20);
-    cr_assert(!hs_proc_running(w.x), "xmucd survived SIGKILL");
-    cr_assert_eq(hs_proc_restart(w.x), 0, "xmucd did not start again");
+    cr_assert(!hs_proc_running(w.it.x), "xmucd survived SIGKILL");
+    cr_assert_eq(hs_proc_restart(w.it.x), 0, "xmucd did not start again");
     t1 = it_now_ms();
     if (!data_dir) {
         /* p0's self-ping finds the room gone and re-creates it */
@@ -382,7 +306,7 @@ static void scenario(enum hs_kind kind, bool data_dir)
         cr_assert(spin(&w, rejoined, &one), "p0 did not come back: %s",
                   w.p[0].last_error);
         for (int i = 1; i < NP; i++) /* told not-acceptable: rejoin */
-            cr_assert_eq(ob_groupcast(w.p[i].c, w.room, "probe"), OB_OK);
+            cr_assert_eq(ob_groupcast(w.p[i].it.c, w.room, "probe"), OB_OK);
     }
     cr_assert(spin(&w, rejoined, &n), "not every peer came back");
     t2 = it_now_ms();
@@ -390,7 +314,7 @@ static void scenario(enum hs_kind kind, bool data_dir)
             "%.0f ms after xmucd started again\n", hs_kind_name(kind),
             data_dir ? "with data_dir" : "without data_dir", t2 - t0, t2 - t1);
     for (int i = 0; i < NP; i++)
-        cr_expect_eq(w.p[i].left, 0, "%s left the room", w.p[i].nick);
+        cr_expect_eq(w.p[i].left, 0, "%s left the room", w.p[i].it.nick);
     run_ms(&w, 1000); /* views settle, p0's configuration lands */
     check_room(&w, owner);
 

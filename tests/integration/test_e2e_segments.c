@@ -22,6 +22,7 @@
 
 #include "hs_netns.h"
 #include "it_support.h"
+#include "it_world.h"
 #include "hs_proc.h"
 #include "hs_server.h"
 #include "orbweb.h"
@@ -35,11 +36,9 @@
 #define PAD 1000        /* bytes of padding per unicast: 20 KB/s per pair */
 
 struct peer {
+    struct it_peer it; /* c, state, joined (first: it_on_state sees the peer so) */
     struct world *w;
     int idx, seg;
-    ob_client *c;
-    enum ob_state state;
-    bool joined;
     long next[NP];   /* next sequence number expected from each sender */
     long got[NP];    /* unicasts received from each sender */
     long disorder;   /* unicasts out of order or repeated */
@@ -65,25 +64,12 @@ static void start_core(void *arg)
     struct world *w = arg;
     struct hs_options opt = {.listen = "0.0.0.0", .accounts = 1};
 
-    if (!(w->s = hs_server_start(HS_PROSODY, &opt, w->err, sizeof w->err)))
+    if (hs_server_start(HS_PROSODY, &opt, w->err, sizeof w->err, &w->s) < 0)
         return;
     w->x = hs_xmucd_start(w->s, NULL, w->err, sizeof w->err);
 }
 
 /* ---- one segment's peers, in a thread inside the segment -------------- */
-
-static void on_state(ob_client *c, enum ob_state st, void *user)
-{
-    (void)c;
-    ((struct peer *)user)->state = st;
-}
-
-static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
-{
-    (void)c;
-    if (ev->change == OB_ROOM_JOINED)
-        ((struct peer *)user)->joined = true;
-}
 
 static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 {
@@ -103,7 +89,7 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 }
 
 static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = on_state, .room = on_room, .unicast = on_unicast};
+    .state = it_on_state, .room = it_on_room, .unicast = on_unicast};
 
 /* True when every peer of the segment satisfies pred. */
 static bool all(struct peer **ps, bool (*pred)(struct peer *))
@@ -130,8 +116,8 @@ static bool wait_all(struct event_base *base, struct peer **ps,
     }
 }
 
-static bool connected(struct peer *p) { return p->state == OB_STATE_CONNECTED; }
-static bool joined(struct peer *p) { return p->joined; }
+static bool connected(struct peer *p) { return p->it.state == OB_STATE_CONNECTED; }
+static bool joined(struct peer *p) { return p->it.joined; }
 
 static bool all_arrived(struct peer *p)
 {
@@ -154,7 +140,7 @@ static bool settled(struct peer *p)
 {
     for (int j = 0; j < NP; j++)
         if (j != p->idx &&
-            ob_distance(p->c, p->w->jids[j]) != expected_distance(p, j))
+            ob_distance(p->it.c, p->w->jids[j]) != expected_distance(p, j))
             return false;
     return true;
 }
@@ -169,7 +155,7 @@ static void send_round(struct world *w, struct peer *p, long n)
         snprintf(body, sizeof body, "from=%d n=%ld ", p->idx, n);
         memset(body + strlen(body), 'x', PAD);
         body[sizeof body - 1] = '\0';
-        ob_unicast(p->c, w->jids[j], body);
+        ob_unicast(p->it.c, w->jids[j], body);
     }
 }
 
@@ -211,7 +197,7 @@ static void segment(void *arg)
                                .tls = OB_TLS_TRUST, .base = base,
                                .cb = &callbacks, .user = p,
                                .reconnect_max_ms = 2000};
-        if (ob_client_new(&o, &p->c) || ob_connect(p->c))
+        if (ob_client_new(&o, &p->it.c) || ob_connect(p->it.c))
             goto out;
     }
     if (!wait_all(base, ps, connected, 30))
@@ -219,7 +205,7 @@ static void segment(void *arg)
     for (int i = 0; i < PPS; i++) {
         struct ob_join_params jp = {.size = sizeof(struct ob_join_params), .manager = "complete"};
         snprintf(nick, sizeof nick, "s%dp%d", ps[i]->seg, i);
-        if (ob_room_join(ps[i]->c, room, nick, &jp))
+        if (ob_room_join(ps[i]->it.c, room, nick, &jp))
             goto out;
     }
     if (!wait_all(base, ps, joined, 30))
@@ -227,7 +213,7 @@ static void segment(void *arg)
     pthread_mutex_lock(&w->lock);
     for (int i = 0; i < PPS; i++)
         snprintf(w->jids[ps[i]->idx], sizeof w->jids[0], "%s",
-                 ob_client_jid(ps[i]->c));
+                 ob_client_jid(ps[i]->it.c));
     pthread_mutex_unlock(&w->lock);
     atomic_fetch_add(&w->ready, PPS);
     while (atomic_load(&w->ready) < NP)
@@ -239,14 +225,14 @@ static void segment(void *arg)
     wait_all(base, ps, all_arrived, 60);
     for (int i = 0; i < PPS; i++)
         for (int j = 0; j < NP; j++)
-            ps[i]->distance[j] = ob_distance(ps[i]->c, w->jids[j]);
+            ps[i]->distance[j] = ob_distance(ps[i]->it.c, w->jids[j]);
     /* keep answering (acks, relayed copies) until everyone is done */
     atomic_fetch_add(&w->finished, PPS);
     while (atomic_load(&w->finished) < NP)
         it_run_for(base, 20);
 out:
     for (int i = 0; i < PPS; i++)
-        ob_client_free(first[i].c);
+        ob_client_free(first[i].it.c);
     event_base_free(base);
 }
 

@@ -94,7 +94,7 @@ static void server_job(void *arg)
     struct job *j = arg;
     struct hs_options opt = {.listen = "0.0.0.0"};
 
-    j->server = hs_server_start(HS_PROSODY, &opt, j->err, sizeof j->err);
+    hs_server_start(HS_PROSODY, &opt, j->err, sizeof j->err, &j->server);
 }
 
 /* Runs fn in segment j->seg; its result. */

@@ -30,6 +30,7 @@
 #include "orbweb.h"
 #include "topo.h"
 #include "it_support.h"
+#include "it_world.h"
 #include "ut_ns.h"
 
 #define NP 4
@@ -37,10 +38,8 @@
 #define MAXG 16
 
 struct peer {
-    ob_client *c;
-    char nick[16];
-    enum ob_state state;
-    int joined, rejoined, reconnected;
+    struct it_peer it; /* c, nick, state, joined */
+    int rejoined, reconnected;
     int errors;
     struct ob_error last_error;
     char last_cond[64];
@@ -54,10 +53,7 @@ struct peer {
 };
 
 struct world {
-    hs_server *s;
-    struct hs_proc *x;
-    hs_client *admin;
-    struct event_base *base;
+    struct it_world it; /* s, x, admin, base and the peers */
     struct peer p[NP];
     char tree[128], all[128], locked[128];
 };
@@ -67,7 +63,7 @@ static void on_state(ob_client *c, enum ob_state st, void *user)
     struct peer *p = user;
 
     (void)c;
-    p->state = st;
+    p->it.state = st;
     p->reconnected += st == OB_STATE_RECONNECTED || st == OB_STATE_RESUMED;
 }
 
@@ -76,7 +72,7 @@ static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
     struct peer *p = user;
 
     (void)c;
-    p->joined += ev->change == OB_ROOM_JOINED;
+    p->it.joined += ev->change == OB_ROOM_JOINED;
     p->rejoined += ev->change == OB_ROOM_REJOINED;
 }
 
@@ -127,12 +123,6 @@ static void on_list(ob_client *c, const struct ob_room_info *rooms, size_t n, vo
 }
 
 /* OB_TEST_LOG=1 shows libstrophe's and the library's diagnostics. */
-static void log_stderr(void *user, const char *level, const char *area,
-                       const char *msg)
-{
-    fprintf(stderr, "%s %s %s: %s\n", ((struct peer *)user)->nick, level, area, msg);
-}
-
 static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
     .state = on_state, .room = on_room, .unicast = on_unicast,
     .groupcast = on_groupcast, .error = on_error};
@@ -140,7 +130,7 @@ static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks
 /* Runs the loop until pred holds; false after about 40 s (a hang). */
 static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 {
-    return it_spin(w->base, w->admin, 2000, 20, pred, w, arg);
+    return it_spin(w->it.base, w->it.admin, 2000, 20, pred, w, arg);
 }
 
 static bool all_state(void *vw, void *arg)
@@ -148,7 +138,7 @@ static bool all_state(void *vw, void *arg)
     struct world *w = vw;
 
     for (int i = 0; i < NP; i++)
-        if (w->p[i].state != *(enum ob_state *)arg)
+        if (w->p[i].it.state != *(enum ob_state *)arg)
             return false;
     return true;
 }
@@ -170,62 +160,34 @@ static bool count_at_least(void *vw, void *arg)
         cr_assert(spin(w, count_at_least, a_), "%s", what);                    \
     } while (0)
 
-static void admin_connect(struct world *w)
-{
-    char err[1024], jid[64];
-
-    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
-    w->admin = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
-                                 jid, hs_server_password(w->s), T, err, sizeof err);
-    cr_assert(w->admin, "%s", err);
-}
-
 static void start(struct world *w, enum hs_kind kind)
 {
-    char err[2048], admins[64];
-    char *args[] = {"--admins", admins, NULL};
     enum ob_state want = OB_STATE_CONNECTED;
-    struct hs_options opt = {.accounts = 2};
     char user2[64];
 
     memset(w, 0, sizeof *w);
-    w->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(w->s, "%s", err);
-    snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
-    w->x = hs_xmucd_start(w->s, args, err, sizeof err);
-    cr_assert(w->x, "%s", err);
-    admin_connect(w);
-    cr_assert(w->base = event_base_new());
-    snprintf(w->tree, sizeof w->tree, "tree@%s", hs_server_component(w->s));
-    snprintf(w->all, sizeof w->all, "all@%s", hs_server_component(w->s));
-    snprintf(w->locked, sizeof w->locked, "locked@%s", hs_server_component(w->s));
-    snprintf(user2, sizeof user2, "user2@%s", hs_server_domain(w->s));
+    it_world_server(&w->it, kind, 2, w->p, NP, sizeof w->p[0]);
+    it_world_xmucd(&w->it, NULL, T);
+    snprintf(w->tree, sizeof w->tree, "tree@%s", hs_server_component(w->it.s));
+    snprintf(w->all, sizeof w->all, "all@%s", hs_server_component(w->it.s));
+    snprintf(w->locked, sizeof w->locked, "locked@%s", hs_server_component(w->it.s));
+    snprintf(user2, sizeof user2, "user2@%s", hs_server_domain(w->it.s));
     for (int i = 0; i < NP; i++) {
-        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
-                               .port = hs_server_c2s_port(w->s),
-                               .jid = i == 3 ? user2 : hs_server_anon_domain(w->s),
-                               .password = i == 3 ? hs_server_password(w->s) : NULL,
-                               .tls = OB_TLS_TRUST,
-                               .reconnect_max_ms = 2000,
-                               .base = w->base,
-                               .cb = &callbacks,
-                               .user = &w->p[i],
-                               .log = getenv("OB_TEST_LOG") ? log_stderr : NULL};
-        snprintf(w->p[i].nick, sizeof w->p[i].nick, "p%d", i);
-        cr_assert_eq(ob_client_new(&o, &w->p[i].c), OB_OK);
-        cr_assert_eq(ob_connect(w->p[i].c), OB_OK);
+        struct ob_options o = it_world_options(&w->it, i, &callbacks);
+
+        if (i == 3) {
+            o.jid = user2;
+            o.password = hs_server_password(w->it.s);
+        }
+        o.reconnect_max_ms = 2000;
+        it_world_connect(&w->it, i, &o);
     }
     cr_assert(spin(w, all_state, &want), "peers did not connect");
 }
 
 static void stop(struct world *w)
 {
-    for (int i = 0; i < NP; i++)
-        ob_client_free(w->p[i].c);
-    event_base_free(w->base);
-    hs_client_close(w->admin);
-    cr_expect_eq(hs_xmucd_stop(w->x), 0, "xmucd did not exit cleanly");
-    hs_server_stop(w->s);
+    it_world_stop(&w->it, "xmucd");
 }
 
 /* ---- views against the topology ------------------------------------- */
@@ -256,9 +218,9 @@ static bool has_nick(const struct viewset *v, const char *nick)
 
 static bool fetch_topology(struct world *w, const char *room, struct cli_topo *t)
 {
-    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->admin), "get", room,
+    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->it.admin), "get", room,
                                     "topology", UT_NS_XMUC);
-    xmpp_stanza_t *r = hs_client_iq(w->admin, iq, T), *q;
+    xmpp_stanza_t *r = hs_client_iq(w->it.admin, iq, T), *q;
     char *json;
     bool ok = false;
 
@@ -267,7 +229,7 @@ static bool fetch_topology(struct world *w, const char *room, struct cli_topo *t
         (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC)) &&
         (json = xmpp_stanza_get_text(q))) {
         ok = cli_topo_parse(json, strlen(json), t, NULL) == 0;
-        xmpp_free(hs_client_ctx(w->admin), json);
+        xmpp_free(hs_client_ctx(w->it.admin), json);
     }
     if (r)
         xmpp_stanza_release(r);
@@ -283,22 +245,22 @@ static void difference(struct world *w, const char *room, const struct cli_topo 
     for (int i = 0; i < NP && !*why; i++) {
         struct viewset v = {.n = 0};
         int expected = 0;
-        cr_assert_geq(ob_room_view(w->p[i].c, room, collect, &v), 0);
+        cr_assert_geq(ob_room_view(w->p[i].it.c, room, collect, &v), 0);
         for (size_t e = 0; e < t->nedges; e++) {
             const char *from = cli_topo_nick(t, t->edges[e].from);
             const char *to = cli_topo_nick(t, t->edges[e].to);
-            if (!from || !to || strcmp(from, w->p[i].nick))
+            if (!from || !to || strcmp(from, w->p[i].it.nick))
                 continue;
             expected++;
             if (!has_nick(&v, to))
                 snprintf(why, len, "%s does not see %s", from, to);
         }
         if (!*why && expected != v.n)
-            snprintf(why, len, "%s sees %d, the topology says %d", w->p[i].nick,
+            snprintf(why, len, "%s sees %d, the topology says %d", w->p[i].it.nick,
                      v.n, expected);
         if (!*why && v.bad)
             snprintf(why, len, "%s has a neighbour without JID or attributes",
-                     w->p[i].nick);
+                     w->p[i].it.nick);
     }
 }
 
@@ -339,7 +301,7 @@ static bool peer_joined(void *vw, void *arg)
     struct world *w = vw;
     int *a = arg;
 
-    return w->p[a[0]].joined >= a[1];
+    return w->p[a[0]].it.joined >= a[1];
 }
 
 static void rooms(struct world *w)
@@ -352,24 +314,24 @@ static void rooms(struct world *w)
                                  .persistent = true};
     struct ob_join_params jp = {.size = sizeof(struct ob_join_params), .view_size = 3};
 
-    cr_assert_eq(ob_room_create(w->p[0].c, w->tree, "p0", &tree, NULL), OB_OK);
-    cr_assert_eq(ob_room_create(w->p[0].c, w->all, "p0", &all, NULL), OB_OK);
-    cr_expect_eq(ob_room_create(w->p[0].c, w->all, "p0", &all, NULL), OB_EEXIST);
+    cr_assert_eq(ob_room_create(w->p[0].it.c, w->tree, "p0", &tree, NULL), OB_OK);
+    cr_assert_eq(ob_room_create(w->p[0].it.c, w->all, "p0", &all, NULL), OB_OK);
+    cr_expect_eq(ob_room_create(w->p[0].it.c, w->all, "p0", &all, NULL), OB_EEXIST);
     /* the creator first, so that its manager is the room's */
     cr_assert(spin(w, peer_joined, (int[]){0, 2}), "p0 did not create the rooms: %s",
               w->p[0].last_error.text);
     for (int i = 1; i < NP; i++) {
         jp.has_key = true;
         jp.key = (uint64_t)i * 1000;
-        cr_assert_eq(ob_room_join(w->p[i].c, w->tree, w->p[i].nick, &jp), OB_OK);
-        cr_assert_eq(ob_room_join(w->p[i].c, w->all, w->p[i].nick, NULL), OB_OK);
+        cr_assert_eq(ob_room_join(w->p[i].it.c, w->tree, w->p[i].it.nick, &jp), OB_OK);
+        cr_assert_eq(ob_room_join(w->p[i].it.c, w->all, w->p[i].it.nick, NULL), OB_OK);
     }
-    WAIT_ALL(w, joined, 2, "every peer joins both rooms");
+    WAIT_ALL(w, it.joined, 2, "every peer joins both rooms");
     cr_expect_eq(w->p[0].errors, 0, "%s", w->p[0].last_error.text);
     expect_views(w, w->tree, "rbt", "after the joins");
     expect_views(w, w->all, "complete", "after the joins");
     for (int i = 0; i < NP; i++)
-        cr_expect_eq(ob_room_view(w->p[i].c, w->all, NULL, NULL), NP - 1);
+        cr_expect_eq(ob_room_view(w->p[i].it.c, w->all, NULL, NULL), NP - 1);
 }
 
 static bool got_unicast(void *vw, void *arg)
@@ -382,13 +344,13 @@ static bool got_unicast(void *vw, void *arg)
 static void unicast(struct world *w)
 {
     int two = 2;
-    const char *to = ob_client_jid(w->p[2].c);
+    const char *to = ob_client_jid(w->p[2].it.c);
 
     cr_assert(to);
-    cr_assert_eq(ob_unicast(w->p[1].c, to, "hello <&> two"), OB_OK);
+    cr_assert_eq(ob_unicast(w->p[1].it.c, to, "hello <&> two"), OB_OK);
     cr_assert(spin(w, got_unicast, &two), "the unicast did not arrive");
     cr_expect_str_eq(w->p[2].uni_body, "hello <&> two");
-    cr_expect_str_eq(w->p[2].uni_from, ob_client_jid(w->p[1].c));
+    cr_expect_str_eq(w->p[2].uni_from, ob_client_jid(w->p[1].it.c));
 }
 
 static void groupcast(struct world *w)
@@ -397,9 +359,9 @@ static void groupcast(struct world *w)
 
     for (int k = 0; k < 3; k++) {
         snprintf(body, sizeof body, "g%d", k);
-        cr_assert_eq(ob_groupcast(w->p[0].c, w->all, body), OB_OK);
+        cr_assert_eq(ob_groupcast(w->p[0].it.c, w->all, body), OB_OK);
     }
-    cr_expect_eq(ob_groupcast(w->p[0].c, "nowhere@rooms.localhost", "x"), OB_ENOTFOUND);
+    cr_expect_eq(ob_groupcast(w->p[0].it.c, "nowhere@rooms.localhost", "x"), OB_ENOTFOUND);
     WAIT_ALL(w, groupcasts, 3, "three groupcasts reach every member");
     for (int i = 0; i < NP; i++) {
         cr_expect_eq(w->p[i].groupcasts, 3);
@@ -424,7 +386,7 @@ static bool listed(void *vw, void *arg)
 
 static void listing(struct world *w)
 {
-    cr_assert_eq(ob_rooms_list(w->p[3].c, hs_server_component(w->s), on_list,
+    cr_assert_eq(ob_rooms_list(w->p[3].it.c, hs_server_component(w->it.s), on_list,
                                &w->p[3]), OB_OK);
     cr_assert(spin(w, listed, NULL));
     cr_expect(strstr(w->p[3].list, w->tree), "%s", w->p[3].list);
@@ -444,21 +406,21 @@ static void typed_error(struct world *w)
     struct ob_join_params good = {.size = sizeof(struct ob_join_params), .password = "s3cret"};
     int one = 1;
 
-    cr_assert_eq(ob_room_create(w->p[0].c, w->locked, "p0", &cfg, NULL), OB_OK);
+    cr_assert_eq(ob_room_create(w->p[0].it.c, w->locked, "p0", &cfg, NULL), OB_OK);
     cr_assert(spin(w, peer_joined, (int[]){0, 3}), "p0 did not create %s", w->locked);
     cr_expect_eq(w->p[0].errors, 0, "configuring: %s", w->p[0].last_error.text);
     w->p[1].errors = 0;
-    cr_assert_eq(ob_room_join(w->p[1].c, w->locked, "p1", NULL), OB_OK);
+    cr_assert_eq(ob_room_join(w->p[1].it.c, w->locked, "p1", NULL), OB_OK);
     cr_assert(spin(w, error_seen, &one), "no error for a join without password");
     cr_expect_eq(w->p[1].last_error.op, OB_OP_JOIN);
     cr_expect_eq(w->p[1].last_error.code, OB_ESTANZA);
     cr_expect_eq(w->p[1].last_error.cond, OB_COND_NOT_AUTHORIZED);
     cr_expect_str_eq(w->p[1].last_cond, "not-authorized");
-    cr_expect_eq(ob_room_view(w->p[1].c, w->locked, NULL, NULL), OB_ENOTFOUND,
+    cr_expect_eq(ob_room_view(w->p[1].it.c, w->locked, NULL, NULL), OB_ENOTFOUND,
                  "a refused room is forgotten");
-    cr_assert_eq(ob_room_join(w->p[1].c, w->locked, "p1", &good), OB_OK);
+    cr_assert_eq(ob_room_join(w->p[1].it.c, w->locked, "p1", &good), OB_OK);
     cr_assert(spin(w, peer_joined, (int[]){1, 3}), "p1 could not join with the password");
-    cr_assert_eq(ob_room_leave(w->p[1].c, w->locked), OB_OK);
+    cr_assert_eq(ob_room_leave(w->p[1].it.c, w->locked), OB_OK);
 }
 
 /* ---- the example program ------------------------------------------- */
@@ -478,7 +440,7 @@ static bool echo_in_view(void *vw, void *arg)
     struct world *w = vw;
     struct echo_find *f = arg;
 
-    ob_room_view(w->p[1].c, w->all, find_echo, f);
+    ob_room_view(w->p[1].it.c, w->all, find_echo, f);
     return *f->jid;
 }
 
@@ -500,28 +462,28 @@ static void example(struct world *w)
     FILE *fp;
 
     snprintf(path, sizeof path, "%s/tools/examples/ob_echo", bd ? bd : ".");
-    snprintf(port, sizeof port, "%d", hs_server_c2s_port(w->s));
-    hs_server_path(w->s, "ob_echo.out", out, sizeof out);
+    snprintf(port, sizeof port, "%d", hs_server_c2s_port(w->it.s));
+    hs_server_path(w->it.s, "ob_echo.out", out, sizeof out);
     pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
         if (!freopen(out, "w", stdout))
             _exit(126);
-        execl(path, path, hs_server_host(w->s), port, hs_server_anon_domain(w->s),
+        execl(path, path, hs_server_host(w->it.s), port, hs_server_anon_domain(w->it.s),
               "-", w->all, "echo", (char *)NULL);
         _exit(127);
     }
     cr_assert(spin(w, echo_in_view, &f), "ob_echo never appeared in the room");
     w->p[1].unicasts = 0;
-    cr_assert_eq(ob_unicast(w->p[1].c, f.jid, "hi there"), OB_OK);
+    cr_assert_eq(ob_unicast(w->p[1].it.c, f.jid, "hi there"), OB_OK);
     cr_assert(spin(w, echo_answered, NULL), "ob_echo did not answer");
     cr_expect_str_eq(w->p[1].uni_body, "echo: hi there");
     cr_expect_str_eq(w->p[1].uni_from, f.jid);
-    cr_assert_eq(ob_unicast(w->p[1].c, f.jid, "quit"), OB_OK);
+    cr_assert_eq(ob_unicast(w->p[1].it.c, f.jid, "quit"), OB_OK);
     for (int i = 0; i < 2000 && waitpid(pid, &status, WNOHANG) == 0; i++) {
         struct timeval tv = {0, 20000};
-        event_base_loopexit(w->base, &tv);
-        event_base_dispatch(w->base);
+        event_base_loopexit(w->it.base, &tv);
+        event_base_dispatch(w->it.base);
     }
     if ((fp = fopen(out, "r"))) {
         size_t n = fread(text, 1, sizeof text - 1, fp);
@@ -558,8 +520,8 @@ static bool p2_rejoined(void *vw, void *arg)
 static void cut(struct peer *p)
 {
     p->reconnected = p->rejoined = p->unicasts = 0;
-    cr_assert_geq(p->c->fd, 0);
-    cr_assert_eq(shutdown(p->c->fd, SHUT_RDWR), 0);
+    cr_assert_geq(p->it.c->fd, 0);
+    cr_assert_eq(shutdown(p->it.c->fd, SHUT_RDWR), 0);
 }
 
 /* p3 (a password account) loses its connection while p1 sends it a
@@ -567,27 +529,27 @@ static void cut(struct peer *p)
  * rejoined.  p2 (anonymous) cannot resume: it rejoins both rooms. */
 static void resume(struct world *w)
 {
-    const char *to = ob_client_jid(w->p[3].c);
+    const char *to = ob_client_jid(w->p[3].it.c);
     char jid[256];
 
     cr_assert(to);
     snprintf(jid, sizeof jid, "%s", to);
     cut(&w->p[3]);
-    cr_assert_eq(ob_unicast(w->p[1].c, jid, "while you were away"), OB_OK);
+    cr_assert_eq(ob_unicast(w->p[1].it.c, jid, "while you were away"), OB_OK);
     cr_assert(spin(w, p3_back, NULL), "p3 did not come back with the unicast");
-    cr_expect_eq(w->p[3].state, OB_STATE_RESUMED, "p3 is %s, not resumed",
-                 ob_state_name(w->p[3].state));
-    cr_expect_str_eq(ob_client_jid(w->p[3].c), jid, "a new session, not resumed");
+    cr_expect_eq(w->p[3].it.state, OB_STATE_RESUMED, "p3 is %s, not resumed",
+                 ob_state_name(w->p[3].it.state));
+    cr_expect_str_eq(ob_client_jid(w->p[3].it.c), jid, "a new session, not resumed");
     cr_expect_str_eq(w->p[3].uni_body, "while you were away");
     cr_expect_eq(w->p[3].rejoined, 0, "a resumed session rejoined its rooms");
     expect_views(w, w->tree, "rbt", "after p3 resumed");
     cut(&w->p[2]);
     cr_assert(spin(w, p2_rejoined, NULL), "p2 did not rejoin both rooms "
               "(reconnected %d, rejoined %d, state %s)", w->p[2].reconnected,
-              w->p[2].rejoined, ob_state_name(w->p[2].state));
-    cr_expect_eq(w->p[2].state, OB_STATE_RECONNECTED, "p2 is %s",
-                 ob_state_name(w->p[2].state));
-    WAIT_ALL(w, joined, 2, "(joined counts stay)");
+              w->p[2].rejoined, ob_state_name(w->p[2].it.state));
+    cr_expect_eq(w->p[2].it.state, OB_STATE_RECONNECTED, "p2 is %s",
+                 ob_state_name(w->p[2].it.state));
+    WAIT_ALL(w, it.joined, 2, "(joined counts stay)");
     expect_views(w, w->tree, "rbt", "after p2 rejoined");
     expect_views(w, w->all, "complete", "after p2 rejoined");
 }
@@ -599,15 +561,15 @@ static void restart(struct world *w)
 
     for (int i = 0; i < NP; i++)
         w->p[i].rejoined = 0;
-    hs_client_close(w->admin);
-    w->admin = NULL;
-    cr_assert(hs_server_restart(w->s, err, sizeof err) == 0, "%s", err);
-    admin_connect(w);
+    hs_client_close(w->it.admin);
+    w->it.admin = NULL;
+    cr_assert(hs_server_restart(w->it.s, err, sizeof err) == 0, "%s", err);
+    it_world_admin(&w->it, T);
     WAIT_ALL(w, reconnected, 1, "every peer reconnects");
     WAIT_ALL(w, rejoined, 2, "every peer rejoins both rooms");
     for (int i = 0; i < NP; i++)
-        cr_expect(w->p[i].state == OB_STATE_RECONNECTED ||
-                  w->p[i].state == OB_STATE_RESUMED, "%s", ob_state_name(w->p[i].state));
+        cr_expect(w->p[i].it.state == OB_STATE_RECONNECTED ||
+                  w->p[i].it.state == OB_STATE_RESUMED, "%s", ob_state_name(w->p[i].it.state));
     expect_views(w, w->tree, "rbt", "after the server restarted");
     expect_views(w, w->all, "complete", "after the server restarted");
 }
@@ -627,7 +589,7 @@ static void scenario(enum hs_kind kind)
     restart(&w);
     /* freed with a request still unanswered: its handler goes with the
      * connection, not after it (ASan saw the use after free) */
-    cr_assert_eq(ob_rooms_list(w.p[3].c, hs_server_component(w.s), on_list,
+    cr_assert_eq(ob_rooms_list(w.p[3].it.c, hs_server_component(w.it.s), on_list,
                                &w.p[3]), OB_OK);
     stop(&w);
 }

@@ -209,8 +209,8 @@ static void world_start(enum hs_kind kind, const char *groupcast)
 
     memset(&W, 0, sizeof W);
     W.groupcast = groupcast;
-    W.s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(W.s, "%s", err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &W.s),
+                 HS_SERVER_OK, "%s", err);
     /* one room per failed allocation, all made by one account: more
      * than xmucd's default room-creation rate per JID allows */
     static char *const args[] = {"--rooms-per-min", "0", NULL};

@@ -33,15 +33,14 @@
 #include "hs_client.h"
 #include "hs_server.h"
 #include "it_support.h"
+#include "it_world.h"
 #include "orbweb.h"
 
 #define T 10000
 #define N_MSG 2000
 
 struct peer {
-    ob_client *c;
-    const char *name;
-    enum ob_state state;
+    struct it_peer it; /* c, nick, state */
     long next, got, wrong; /* unicasts: next body expected, counts */
     unsigned char *blob;   /* the last ob_unicast_data received */
     size_t blob_len;
@@ -55,12 +54,6 @@ struct world {
     struct peer a, b;
     int incoming; /* links mallory's listener was handed */
 };
-
-static void on_state(ob_client *c, enum ob_state st, void *user)
-{
-    (void)c;
-    ((struct peer *)user)->state = st;
-}
 
 /* Bodies are "1", "2", ...: each must be the next one. */
 static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
@@ -83,14 +76,7 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
         p->wrong++;
 }
 
-static void log_stderr(void *user, const char *level, const char *area,
-                       const char *msg)
-{
-    fprintf(stderr, "%s %s %s: %s\n", ((struct peer *)user)->name, level, area,
-            msg);
-}
-
-static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks), .state = on_state,
+static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks), .state = it_on_state,
                                               .unicast = on_unicast};
 
 /* Runs the loop until pred holds; false after about 40 s (a hang). */
@@ -104,7 +90,7 @@ static bool both_connected(void *vw, void *arg)
     struct world *w = vw;
 
     (void)arg;
-    return w->a.state == OB_STATE_CONNECTED && w->b.state == OB_STATE_CONNECTED;
+    return w->a.it.state == OB_STATE_CONNECTED && w->b.it.state == OB_STATE_CONNECTED;
 }
 
 static void peer_new(struct world *w, struct peer *p, const char *name)
@@ -117,12 +103,12 @@ static void peer_new(struct world *w, struct peer *p, const char *name)
                            .cb = &callbacks,
                            .user = p,
                            .direct_round_ms = 100,
-                           .log = getenv("OB_TEST_LOG") ? log_stderr : NULL};
+                           .log = getenv("OB_TEST_LOG") ? it_log_stderr : NULL};
 
-    p->name = name;
+    snprintf(p->it.nick, sizeof p->it.nick, "%s", name);
     p->next = 1;
-    cr_assert_eq(ob_client_new(&o, &p->c), OB_OK);
-    cr_assert_eq(ob_connect(p->c), OB_OK);
+    cr_assert_eq(ob_client_new(&o, &p->it.c), OB_OK);
+    cr_assert_eq(ob_connect(p->it.c), OB_OK);
 }
 
 static void start(struct world *w, enum hs_kind kind)
@@ -131,8 +117,8 @@ static void start(struct world *w, enum hs_kind kind)
     struct hs_options opt = {.accounts = 1};
 
     memset(w, 0, sizeof *w);
-    w->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(w->s, "%s", err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &w->s),
+                 HS_SERVER_OK, "%s", err);
     cr_assert(w->base = event_base_new());
     peer_new(w, &w->a, "alice");
     peer_new(w, &w->b, "bob");
@@ -146,8 +132,8 @@ static void start(struct world *w, enum hs_kind kind)
 
 static void stop(struct world *w)
 {
-    ob_client_free(w->a.c);
-    ob_client_free(w->b.c);
+    ob_client_free(w->a.it.c);
+    ob_client_free(w->b.it.c);
     hs_client_close(w->mallory);
     event_base_free(w->base);
     hs_server_stop(w->s);
@@ -160,7 +146,7 @@ static bool is_direct(void *vw, void *arg)
     struct world *w = vw;
 
     (void)arg;
-    return ob_distance(w->a.c, ob_client_jid(w->b.c)) == 1;
+    return ob_distance(w->a.it.c, ob_client_jid(w->b.it.c)) == 1;
 }
 
 /* Cuts every TCP connection of this process that is not to the XMPP
@@ -203,8 +189,8 @@ static void send_range(struct world *w, long from, long to, bool breathe)
 
     for (long i = from; i <= to; i++) {
         snprintf(body, sizeof body, "%ld", i);
-        cr_assert_eq(ob_unicast(w->a.c, ob_client_jid(w->b.c), body), OB_OK);
-        cr_assert_eq(ob_unicast(w->b.c, ob_client_jid(w->a.c), body), OB_OK);
+        cr_assert_eq(ob_unicast(w->a.it.c, ob_client_jid(w->b.it.c), body), OB_OK);
+        cr_assert_eq(ob_unicast(w->b.it.c, ob_client_jid(w->a.it.c), body), OB_OK);
         if (breathe && i % 25 == 0)
             it_run_for(w->base, 5);
     }
@@ -214,9 +200,9 @@ static struct ob_stats stats_of(const struct peer *p)
 {
     struct ob_stats st = OB_STATS_INIT;
 
-    cr_assert_eq(ob_client_stats(p->c, &st), OB_OK);
+    cr_assert_eq(ob_client_stats(p->it.c, &st), OB_OK);
     fprintf(stderr, "%s: %llu unicasts direct, %llu relayed, %llu resent "
-            "relayed\n", p->name, (unsigned long long)st.unicasts_direct,
+            "relayed\n", p->it.nick, (unsigned long long)st.unicasts_direct,
             (unsigned long long)st.unicasts_relayed,
             (unsigned long long)st.unicasts_resent);
     return st;
@@ -224,10 +210,10 @@ static struct ob_stats stats_of(const struct peer *p)
 
 static void expect_all(const struct peer *p)
 {
-    cr_assert_eq(p->wrong, 0, "%s: out of order or twice: next %ld", p->name,
+    cr_assert_eq(p->wrong, 0, "%s: out of order or twice: next %ld", p->it.nick,
                  p->next);
-    cr_assert_eq(p->got, N_MSG, "%s", p->name);
-    cr_assert_eq(p->next, N_MSG + 1, "%s", p->name);
+    cr_assert_eq(p->got, N_MSG, "%s", p->it.nick);
+    cr_assert_eq(p->next, N_MSG + 1, "%s", p->it.nick);
 }
 
 /* The paths, from alice's counters: the first unicast went relayed (no
@@ -237,12 +223,12 @@ static void expect_all(const struct peer *p)
  * first paths. */
 static void stream(struct world *w)
 {
-    const char *bob = ob_client_jid(w->b.c), *alice = ob_client_jid(w->a.c);
+    const char *bob = ob_client_jid(w->b.it.c), *alice = ob_client_jid(w->a.it.c);
     struct ob_stats st, up;
 
-    cr_assert_eq(ob_distance(w->a.c, alice), 0);
-    cr_assert_eq(ob_distance(w->a.c, bob), 2, "same server, no direct stream");
-    cr_assert_eq(ob_distance(w->a.c, "x@elsewhere.example/r"), 3);
+    cr_assert_eq(ob_distance(w->a.it.c, alice), 0);
+    cr_assert_eq(ob_distance(w->a.it.c, bob), 2, "same server, no direct stream");
+    cr_assert_eq(ob_distance(w->a.it.c, "x@elsewhere.example/r"), 3);
     send_range(w, 1, 1, true);
     st = stats_of(&w->a);
     cr_assert(st.unicasts_relayed == 1 && !st.unicasts_direct &&
@@ -293,25 +279,25 @@ static void binary(struct world *w)
 {
     static const size_t sizes[] = {1, 4096, 20000};
     unsigned char *buf = malloc(400000);
-    const char *bob = ob_client_jid(w->b.c);
+    const char *bob = ob_client_jid(w->b.it.c);
     int want = 0;
 
     for (size_t i = 0; i < 400000; i++)
         buf[i] = (unsigned char)(i * 2654435761u >> 13);
-    cr_assert_eq(ob_unicast_data(w->a.c, bob, buf, 0), OB_EINVAL);
-    cr_assert_eq(ob_unicast_data(w->a.c, bob, NULL, 4), OB_EINVAL);
+    cr_assert_eq(ob_unicast_data(w->a.it.c, bob, buf, 0), OB_EINVAL);
+    cr_assert_eq(ob_unicast_data(w->a.it.c, bob, NULL, 4), OB_EINVAL);
     for (size_t k = 0; k < 3; k++) {
         want++;
-        cr_assert_eq(ob_unicast_data(w->a.c, bob, buf, sizes[k]), OB_OK);
+        cr_assert_eq(ob_unicast_data(w->a.it.c, bob, buf, sizes[k]), OB_OK);
         cr_assert(spin(w, got_blob, &want), "blob %d did not arrive", want);
         cr_assert_eq(w->b.blob_len, sizes[k]);
         cr_assert_eq(memcmp(w->b.blob, buf, sizes[k]), 0, "%zu bytes arrived changed",
                      sizes[k]);
     }
     /* nobody has a direct stream with a stranger: relayed, refused */
-    cr_assert_eq(ob_unicast_data(w->a.c, "nobody@anon.localhost/x", buf, 400000),
+    cr_assert_eq(ob_unicast_data(w->a.it.c, "nobody@anon.localhost/x", buf, 400000),
                  OB_ETOOBIG);
-    cr_assert_eq(w->a.state, OB_STATE_CONNECTED, "the refusal cost the connection");
+    cr_assert_eq(w->a.it.state, OB_STATE_CONNECTED, "the refusal cost the connection");
     free(buf);
     free(w->b.blob);
     w->b.blob = NULL;
@@ -328,7 +314,7 @@ static bool mallory_got_iq(void *vw, void *arg)
 {
     struct world *w = vw;
     struct answer *a = arg;
-    const char *bob = ob_client_jid(w->b.c), *from;
+    const char *bob = ob_client_jid(w->b.it.c), *from;
 
     hs_client_drain(w->mallory, 2, 2);
     while ((a->st = hs_client_take(w->mallory, "iq"))) {
@@ -357,7 +343,7 @@ static void mallory_initiate(struct world *w, const char *id, int port,
     xmpp_stanza_t *iq;
 
     snprintf(m.fingerprint, sizeof m.fingerprint, "%s", fingerprint);
-    cr_assert_eq(e2e_jingle_build(hs_client_ctx(w->mallory), ob_client_jid(w->b.c),
+    cr_assert_eq(e2e_jingle_build(hs_client_ctx(w->mallory), ob_client_jid(w->b.it.c),
                                   id, hs_client_jid(w->mallory), &m, &iq), 0);
     hs_client_send(w->mallory, iq);
     xmpp_stanza_release(iq);
@@ -437,7 +423,7 @@ static xmpp_stanza_t *bob_initiates(struct world *w)
     body[sizeof body - 1] = '\0';
     for (int i = 0; i < 1000 && !a.st; i++) {
         for (int k = 0; k < 10; k++)
-            cr_assert_eq(ob_unicast(w->b.c, hs_client_jid(w->mallory), body), OB_OK);
+            cr_assert_eq(ob_unicast(w->b.it.c, hs_client_jid(w->mallory), body), OB_OK);
         it_run_for(w->base, 20);
         while ((m = hs_client_take(w->mallory, "message")))
             xmpp_stanza_release(m);
@@ -461,7 +447,7 @@ static void mallory_accepts_wrongly(struct world *w, e2e_ident *real,
     cr_assert_eq(e2e_jingle_parse(st, &m), 0, "not a session-initiate");
     cr_assert_eq(m.action, E2E_JINGLE_INITIATE);
     iq = xmpp_iq_new(hs_client_ctx(w->mallory), "result", xmpp_stanza_get_id(st));
-    xmpp_stanza_set_to(iq, ob_client_jid(w->b.c));
+    xmpp_stanza_set_to(iq, ob_client_jid(w->b.it.c));
     hs_client_send(w->mallory, iq);
     xmpp_stanza_release(iq);
     xmpp_stanza_release(st);
@@ -470,7 +456,7 @@ static void mallory_accepts_wrongly(struct world *w, e2e_ident *real,
         c[i].port = m.candidates[i].port;
     }
     struct e2e_link_params p = {.sid = m.sid, .local_jid = hs_client_jid(w->mallory),
-                                .peer_jid = ob_client_jid(w->b.c),
+                                .peer_jid = ob_client_jid(w->b.it.c),
                                 .peer_fingerprint = m.fingerprint};
     cr_assert_eq(e2e_link_connect(w->base, hs_client_ctx(w->mallory), real, c, i,
                                   &p, &cb, &ml, &l), 0);
@@ -481,7 +467,7 @@ static void mallory_accepts_wrongly(struct world *w, e2e_ident *real,
                                  .framing = E2E_FRAMING_XML};
     snprintf(acc.sid, sizeof acc.sid, "%s", m.sid);
     snprintf(acc.fingerprint, sizeof acc.fingerprint, "%s", claimed);
-    cr_assert_eq(e2e_jingle_build(hs_client_ctx(w->mallory), ob_client_jid(w->b.c),
+    cr_assert_eq(e2e_jingle_build(hs_client_ctx(w->mallory), ob_client_jid(w->b.it.c),
                                   "ma", hs_client_jid(w->mallory), &acc, &iq), 0);
     hs_client_send(w->mallory, iq);
     xmpp_stanza_release(iq);
@@ -497,7 +483,7 @@ static void mallory_accepts_wrongly(struct world *w, e2e_ident *real,
               "terminated for security");
     xmpp_stanza_release(st);
     cr_assert(spin(w, link_down, &ml), "bob kept the link");
-    cr_assert_neq(ob_distance(w->b.c, hs_client_jid(w->mallory)), 1);
+    cr_assert_neq(ob_distance(w->b.it.c, hs_client_jid(w->mallory)), 1);
     e2e_link_free(l);
 }
 
@@ -523,7 +509,7 @@ static void mallory(struct world *w)
     xmpp_stanza_release(st);
 
     /* known now, but its listener's certificate is not the one offered */
-    cr_assert_eq(ob_unicast(w->b.c, hs_client_jid(w->mallory), "hi"), OB_OK);
+    cr_assert_eq(ob_unicast(w->b.it.c, hs_client_jid(w->mallory), "hi"), OB_OK);
     mallory_initiate(w, "m2", e2e_listener_port(ls), e2e_ident_fingerprint(claimed));
     st = mallory_next_iq(w);
     cr_assert_str_eq(xmpp_stanza_get_type(st), "result", "the initiate is taken");
@@ -536,7 +522,7 @@ static void mallory(struct world *w)
                      "session-terminate");
     xmpp_stanza_release(st);
     cr_assert_eq(w->incoming, 0, "bob completed a handshake with the wrong key");
-    cr_assert_neq(ob_distance(w->b.c, hs_client_jid(w->mallory)), 1);
+    cr_assert_neq(ob_distance(w->b.it.c, hs_client_jid(w->mallory)), 1);
     mallory_accepts_wrongly(w, real, e2e_ident_fingerprint(claimed));
     e2e_listener_free(ls);
     e2e_ident_free(real);

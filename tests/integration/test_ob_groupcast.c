@@ -28,6 +28,7 @@
 #include "hs_server.h"
 #include "orbweb.h"
 #include "it_support.h"
+#include "it_world.h"
 #include "topo.h"
 #include "ut_ns.h"
 
@@ -38,10 +39,8 @@
 #define T 10000
 
 struct peer {
-    ob_client *c;
-    char nick[16];
-    enum ob_state state;
-    int joined, left, errors, gaps;
+    struct it_peer it; /* c, nick, state, joined */
+    int left, errors, gaps;
     int delivered, dups, unordered;
     int before_rejoin; /* churners: deliveries before they came back */
     int last[NP];         /* per sender: the last message index delivered */
@@ -51,25 +50,16 @@ struct peer {
 };
 
 struct world {
-    hs_server *s;
-    struct hs_proc *x;
-    hs_client *admin;
-    struct event_base *base;
+    struct it_world it; /* s, x, admin, base and the peers */
     struct peer p[NP];
     char room[128];
     int stable; /* p0 .. p[stable-1] stay in the room and send */
 };
 
-static void on_state(ob_client *c, enum ob_state st, void *user)
-{
-    (void)c;
-    ((struct peer *)user)->state = st;
-}
-
 static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
 {
     (void)c;
-    ((struct peer *)user)->joined += ev->change == OB_ROOM_JOINED;
+    ((struct peer *)user)->it.joined += ev->change == OB_ROOM_JOINED;
     ((struct peer *)user)->left += ev->change == OB_ROOM_LEFT;
 }
 
@@ -105,50 +95,14 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
     snprintf(p->last_error, sizeof p->last_error, "%s", e->text);
 }
 
-static void log_stderr(void *user, const char *level, const char *area,
-                       const char *msg)
-{
-    fprintf(stderr, "%s %s %s: %s\n", ((struct peer *)user)->nick, level, area,
-            msg);
-}
-
 static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = on_state, .room = on_room, .groupcast = on_groupcast,
+    .state = it_on_state, .room = on_room, .groupcast = on_groupcast,
     .error = on_error};
 
 /* Runs the loop until pred holds; false after about 60 s (a hang). */
 static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
 {
-    return it_spin(w->base, w->admin, 3000, 20, pred, w, arg);
-}
-
-static bool all_connected(void *vw, void *arg)
-{
-    struct world *w = vw;
-
-    (void)arg;
-    for (int i = 0; i < NP; i++)
-        if (w->p[i].state != OB_STATE_CONNECTED)
-            return false;
-    return true;
-}
-
-static bool all_joined(void *vw, void *arg)
-{
-    struct world *w = vw;
-
-    for (int i = 0; i < NP; i++)
-        if (w->p[i].joined < *(int *)arg)
-            return false;
-    return true;
-}
-
-static bool creator_joined(void *vw, void *arg)
-{
-    struct world *w = vw;
-
-    (void)arg;
-    return w->p[0].joined > 0;
+    return it_spin(w->it.base, w->it.admin, 3000, 20, pred, w, arg);
 }
 
 static bool all_delivered(void *vw, void *arg)
@@ -189,68 +143,42 @@ static bool churners_left(void *vw, void *arg)
 static void churn(struct world *w, int k)
 {
     for (int i = w->stable; i < NP && k == NMSG / 4; i++)
-        cr_assert_eq(ob_room_leave(w->p[i].c, w->room), OB_OK);
+        cr_assert_eq(ob_room_leave(w->p[i].it.c, w->room), OB_OK);
     if (k != NMSG / 2 || w->stable == NP)
         return;
     cr_assert(spin(w, churners_left, NULL), "the churners did not leave");
     for (int i = w->stable; i < NP; i++) {
         w->p[i].before_rejoin = w->p[i].delivered;
-        cr_assert_eq(ob_room_join(w->p[i].c, w->room, w->p[i].nick, NULL),
+        cr_assert_eq(ob_room_join(w->p[i].it.c, w->room, w->p[i].it.nick, NULL),
                      OB_OK);
     }
 }
 
 static void start(struct world *w, enum hs_kind kind)
 {
-    char err[2048], admins[64], jid[64];
-    char *args[] = {"--admins", admins, NULL};
-    struct hs_options opt = {.accounts = 1};
-
     memset(w, 0, sizeof *w);
-    w->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(w->s, "%s", err);
-    snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
-    w->x = hs_xmucd_start(w->s, args, err, sizeof err);
-    cr_assert(w->x, "%s", err);
-    snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
-    w->admin = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
-                                 jid, hs_server_password(w->s), T, err,
-                                 sizeof err);
-    cr_assert(w->admin, "%s", err);
-    cr_assert(w->base = event_base_new());
+    it_world_server(&w->it, kind, 1, w->p, NP, sizeof w->p[0]);
+    it_world_xmucd(&w->it, NULL, T);
     for (int i = 0; i < NP; i++) {
-        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
-                               .port = hs_server_c2s_port(w->s),
-                               .jid = hs_server_anon_domain(w->s),
-                               .tls = OB_TLS_TRUST,
-                               .base = w->base,
-                               .cb = &callbacks,
-                               .user = &w->p[i],
-                               .log = getenv("OB_TEST_LOG") ? log_stderr : NULL};
-        snprintf(w->p[i].nick, sizeof w->p[i].nick, "p%d", i);
+        struct ob_options o = it_world_options(&w->it, i, &callbacks);
+
         for (int s = 0; s < NP; s++)
             w->p[i].last[s] = -1;
-        cr_assert_eq(ob_client_new(&o, &w->p[i].c), OB_OK);
-        cr_assert_eq(ob_connect(w->p[i].c), OB_OK);
+        it_world_connect(&w->it, i, &o);
     }
-    cr_assert(spin(w, all_connected, NULL), "peers did not connect");
+    cr_assert(spin(w, it_all_connected, NULL), "peers did not connect");
 }
 
 static void stop(struct world *w)
 {
-    for (int i = 0; i < NP; i++)
-        ob_client_free(w->p[i].c);
-    event_base_free(w->base);
-    hs_client_close(w->admin);
-    cr_expect_eq(hs_xmucd_stop(w->x), 0, "xmucd did not exit cleanly");
-    hs_server_stop(w->s);
+    it_world_stop(&w->it, "xmucd");
 }
 
 /* Every peer sees as many neighbours as the topology gives it. */
 static bool views_settled(void *vw, void *arg)
 {
     struct world *w = vw;
-    xmpp_stanza_t *r = it_admin_query(w->admin, w->room, "topology", NULL, 0), *q;
+    xmpp_stanza_t *r = it_admin_query(w->it.admin, w->room, "topology", NULL, 0), *q;
     struct cli_topo t;
     char *json = NULL;
     bool ok = false;
@@ -264,14 +192,14 @@ static bool views_settled(void *vw, void *arg)
             int want = 0;
             for (size_t e = 0; e < t.nedges; e++) {
                 const char *from = cli_topo_nick(&t, t.edges[e].from);
-                want += from && !strcmp(from, w->p[i].nick);
+                want += from && !strcmp(from, w->p[i].it.nick);
             }
-            ok = ob_room_view(w->p[i].c, w->room, NULL, NULL) == want;
+            ok = ob_room_view(w->p[i].it.c, w->room, NULL, NULL) == want;
         }
         cli_topo_clear(&t);
     }
     if (json)
-        xmpp_free(hs_client_ctx(w->admin), json);
+        xmpp_free(hs_client_ctx(w->it.admin), json);
     if (r)
         xmpp_stanza_release(r);
     return ok;
@@ -283,14 +211,14 @@ static void join_all(struct world *w, const char *mode)
                                  .injection_points = K};
     int one = 1;
 
-    snprintf(w->room, sizeof w->room, "%s@%s", mode, hs_server_component(w->s));
-    cr_assert_eq(ob_room_create(w->p[0].c, w->room, "p0", &cfg, NULL), OB_OK);
-    cr_assert(spin(w, creator_joined, NULL), "p0 did not create %s: %s",
+    snprintf(w->room, sizeof w->room, "%s@%s", mode, hs_server_component(w->it.s));
+    cr_assert_eq(ob_room_create(w->p[0].it.c, w->room, "p0", &cfg, NULL), OB_OK);
+    cr_assert(spin(w, it_first_joined, NULL), "p0 did not create %s: %s",
               w->room, w->p[0].last_error);
     cr_assert_eq(w->p[0].errors, 0, "%s", w->p[0].last_error);
     for (int i = 1; i < NP; i++)
-        cr_assert_eq(ob_room_join(w->p[i].c, w->room, w->p[i].nick, NULL), OB_OK);
-    cr_assert(spin(w, all_joined, &one), "every peer joins %s", w->room);
+        cr_assert_eq(ob_room_join(w->p[i].it.c, w->room, w->p[i].it.nick, NULL), OB_OK);
+    cr_assert(spin(w, it_all_joined, &one), "every peer joins %s", w->room);
     cr_assert(spin(w, views_settled, NULL), "views in %s did not settle", w->room);
 }
 
@@ -303,7 +231,7 @@ static void scenario(enum hs_kind kind, const char *mode, bool volatile_)
     start(&w, kind);
     w.stable = volatile_ ? NP - NCHURN : NP;
     join_all(&w, mode);
-    before = it_messages_out(w.admin, w.room, NULL);
+    before = it_messages_out(w.it.admin, w.room, NULL);
     /* each peer 20 groupcasts a second (the paper's master sends 5): a
      * burst of all 240 at once from one event loop once left a peer
      * short of the tail with nobody still holding it (docs/groupcast.md,
@@ -312,7 +240,7 @@ static void scenario(enum hs_kind kind, const char *mode, bool volatile_)
         churn(&w, k);
         for (int i = 0; i < w.stable; i++) {
             snprintf(body, sizeof body, "m%d-%d", i, k);
-            cr_assert_eq(ob_groupcast(w.p[i].c, w.room, body), OB_OK);
+            cr_assert_eq(ob_groupcast(w.p[i].it.c, w.room, body), OB_OK);
         }
         /* volatile runs at 5 a second per sender, the paper's rate: at
          * 20 the repair of a subtree that churn cut off during the burst
@@ -320,31 +248,31 @@ static void scenario(enum hs_kind kind, const char *mode, bool volatile_)
          * retransmissions a second each peer may make (docs/groupcast.md,
          * "Known limits") */
         struct timeval tv = {0, volatile_ ? 200000 : 50000};
-        event_base_loopexit(w.base, &tv);
-        event_base_dispatch(w.base);
+        event_base_loopexit(w.it.base, &tv);
+        event_base_dispatch(w.it.base);
     }
     if (!spin(&w, all_delivered, NULL))
         for (int i = 0; i < w.stable; i++)
             cr_expect_eq(w.p[i].delivered, w.stable * NMSG, "%s: %s delivered "
-                         "%d, %d gaps (%s)", mode, w.p[i].nick,
+                         "%d, %d gaps (%s)", mode, w.p[i].it.nick,
                          w.p[i].delivered, w.p[i].gaps, w.p[i].last_error);
     cr_assert(all_delivered(&w, NULL), "not every groupcast reached every peer");
     /* a little more time for duplicates to show */
     for (int i = 0; i < 25; i++) {
         struct timeval tv = {0, 20000};
-        event_base_loopexit(w.base, &tv);
-        event_base_dispatch(w.base);
+        event_base_loopexit(w.it.base, &tv);
+        event_base_dispatch(w.it.base);
     }
-    after = it_messages_out(w.admin, w.room, NULL);
+    after = it_messages_out(w.it.admin, w.room, NULL);
     for (int i = 0; i < NP; i++) {
-        cr_expect_eq(w.p[i].dups, 0, "%s: %d duplicates", w.p[i].nick, w.p[i].dups);
-        cr_expect_eq(w.p[i].unordered, 0, "%s: %d out of order", w.p[i].nick,
+        cr_expect_eq(w.p[i].dups, 0, "%s: %d duplicates", w.p[i].it.nick, w.p[i].dups);
+        cr_expect_eq(w.p[i].unordered, 0, "%s: %d out of order", w.p[i].it.nick,
                      w.p[i].unordered);
         if (i >= w.stable) /* back mid-stream: what it got, once, in order */
             continue;
         cr_expect_eq(w.p[i].delivered, w.stable * NMSG, "%s delivered %d",
-                     w.p[i].nick, w.p[i].delivered);
-        cr_expect_eq(w.p[i].gaps, 0, "%s: %s", w.p[i].nick, w.p[i].last_error);
+                     w.p[i].it.nick, w.p[i].delivered);
+        cr_expect_eq(w.p[i].gaps, 0, "%s: %s", w.p[i].it.nick, w.p[i].last_error);
     }
     cr_expect(spin(&w, churners_got_some, NULL),
               "a peer that came back got no groupcast after it");

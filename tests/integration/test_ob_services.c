@@ -24,13 +24,11 @@
 
 #include "hs_server.h"
 #include "it_support.h"
+#include "it_world.h"
 #include "orbweb.h"
 
 struct peer {
-    ob_client *c;
-    const char *name;
-    enum ob_state state;
-    bool joined;
+    struct it_peer it; /* c, nick, state, joined */
     int unicasts;      /* what the application's unicast callback saw */
     int rpc_in_unicast; /* of which RPC frames (must stay 0) */
     ob_rpc_req *held;   /* "slow": answered later */
@@ -44,19 +42,6 @@ struct world {
     struct peer a, b;
 };
 
-static void on_state(ob_client *c, enum ob_state st, void *user)
-{
-    (void)c;
-    ((struct peer *)user)->state = st;
-}
-
-static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
-{
-    (void)c;
-    if (ev->change == OB_ROOM_JOINED)
-        ((struct peer *)user)->joined = true;
-}
-
 static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 {
     struct peer *p = user;
@@ -67,14 +52,8 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
         p->rpc_in_unicast++;
 }
 
-static void log_stderr(void *user, const char *level, const char *area,
-                       const char *msg)
-{
-    fprintf(stderr, "%s %s %s: %s\n", ((struct peer *)user)->name, level, area, msg);
-}
-
 static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-                                              .state = on_state, .room = on_room,
+                                              .state = it_on_state, .room = it_on_room,
                                               .unicast = on_unicast};
 
 static bool spin(struct world *w, bool (*pred)(struct world *, void *), void *arg)
@@ -92,7 +71,7 @@ static bool spin(struct world *w, bool (*pred)(struct world *, void *), void *ar
 static bool both_connected(struct world *w, void *arg)
 {
     (void)arg;
-    return w->a.state == OB_STATE_CONNECTED && w->b.state == OB_STATE_CONNECTED;
+    return w->a.it.state == OB_STATE_CONNECTED && w->b.it.state == OB_STATE_CONNECTED;
 }
 
 static void peer_new(struct world *w, struct peer *p, const char *name)
@@ -102,11 +81,11 @@ static void peer_new(struct world *w, struct peer *p, const char *name)
                            .jid = hs_server_anon_domain(w->s), .tls = OB_TLS_TRUST,
                            .base = w->base, .cb = &callbacks, .user = p,
                            .direct_round_ms = 100,
-                           .log = getenv("OB_TEST_LOG") ? log_stderr : NULL};
+                           .log = getenv("OB_TEST_LOG") ? it_log_stderr : NULL};
 
-    p->name = name;
-    cr_assert_eq(ob_client_new(&o, &p->c), OB_OK);
-    cr_assert_eq(ob_connect(p->c), OB_OK);
+    snprintf(p->it.nick, sizeof p->it.nick, "%s", name);
+    cr_assert_eq(ob_client_new(&o, &p->it.c), OB_OK);
+    cr_assert_eq(ob_connect(p->it.c), OB_OK);
 }
 
 static void start(struct world *w, enum hs_kind kind)
@@ -115,8 +94,8 @@ static void start(struct world *w, enum hs_kind kind)
     struct hs_options opt = {.accounts = 1};
 
     memset(w, 0, sizeof *w);
-    w->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(w->s, "%s", err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &w->s),
+                 HS_SERVER_OK, "%s", err);
     w->x = hs_xmucd_start(w->s, NULL, err, sizeof err);
     cr_assert(w->x, "%s", err);
     cr_assert(w->base = event_base_new());
@@ -128,8 +107,8 @@ static void start(struct world *w, enum hs_kind kind)
 
 static void stop(struct world *w)
 {
-    ob_client_free(w->a.c);
-    ob_client_free(w->b.c);
+    ob_client_free(w->a.it.c);
+    ob_client_free(w->b.it.c);
     event_base_free(w->base);
     cr_expect_eq(hs_xmucd_stop(w->x), 0, "xmucd did not exit cleanly");
     hs_server_stop(w->s);
@@ -140,14 +119,14 @@ static void stop(struct world *w)
 static bool a_joined(struct world *w, void *arg)
 {
     (void)arg;
-    return w->a.joined;
+    return w->a.it.joined;
 }
 
 static bool see_each_other(struct world *w, void *arg)
 {
     (void)arg;
-    return w->a.joined && w->b.joined && ob_room_view(w->a.c, w->room, NULL, NULL) == 1 &&
-           ob_room_view(w->b.c, w->room, NULL, NULL) == 1;
+    return w->a.it.joined && w->b.it.joined && ob_room_view(w->a.it.c, w->room, NULL, NULL) == 1 &&
+           ob_room_view(w->b.it.c, w->room, NULL, NULL) == 1;
 }
 
 struct found {
@@ -173,28 +152,28 @@ static void view(struct world *w)
     struct found f = {0};
     char bare[256], *slash;
 
-    cr_assert_eq(ob_room_create(w->a.c, w->room, "alice", &cfg, &jp), OB_OK);
-    cr_assert_eq(ob_room_status(w->a.c, w->room, &st), OB_OK);
+    cr_assert_eq(ob_room_create(w->a.it.c, w->room, "alice", &cfg, &jp), OB_OK);
+    cr_assert_eq(ob_room_status(w->a.it.c, w->room, &st), OB_OK);
     cr_expect_eq(st.phase, OB_ROOM_PHASE_JOINING);
     cr_assert(spin(w, a_joined, NULL), "alice did not make the room");
-    cr_assert_eq(ob_room_join(w->b.c, w->room, "bob", NULL), OB_OK);
+    cr_assert_eq(ob_room_join(w->b.it.c, w->room, "bob", NULL), OB_OK);
     cr_assert(spin(w, see_each_other, NULL), "the two peers did not see each other");
-    cr_assert_eq(ob_room_neighbour(w->a.c, w->room, "bob", on_found, &f), OB_OK);
+    cr_assert_eq(ob_room_neighbour(w->a.it.c, w->room, "bob", on_found, &f), OB_OK);
     cr_expect_eq(f.n, 1);
-    cr_expect_str_eq(f.jid, ob_client_jid(w->b.c), "the neighbour's real JID");
+    cr_expect_str_eq(f.jid, ob_client_jid(w->b.it.c), "the neighbour's real JID");
     cr_expect_str_eq(f.attrs, "member");
     memset(&f, 0, sizeof f);
-    cr_assert_eq(ob_room_neighbour(w->b.c, w->room, ob_client_jid(w->a.c), on_found, &f),
+    cr_assert_eq(ob_room_neighbour(w->b.it.c, w->room, ob_client_jid(w->a.it.c), on_found, &f),
                  OB_OK);
     cr_expect_str_eq(f.nick, "alice", "found by full JID");
-    snprintf(bare, sizeof bare, "%s", ob_client_jid(w->a.c));
+    snprintf(bare, sizeof bare, "%s", ob_client_jid(w->a.it.c));
     if ((slash = strchr(bare, '/')))
         *slash = 0;
-    cr_expect_eq(ob_room_neighbour(w->b.c, w->room, bare, NULL, NULL), OB_OK, "by bare JID");
-    cr_expect_eq(ob_room_neighbour(w->a.c, w->room, "carol", on_found, &f), OB_ENOTFOUND);
-    cr_expect_eq(ob_room_neighbour(w->a.c, w->room, "alice", NULL, NULL), OB_ENOTFOUND,
+    cr_expect_eq(ob_room_neighbour(w->b.it.c, w->room, bare, NULL, NULL), OB_OK, "by bare JID");
+    cr_expect_eq(ob_room_neighbour(w->a.it.c, w->room, "carol", on_found, &f), OB_ENOTFOUND);
+    cr_expect_eq(ob_room_neighbour(w->a.it.c, w->room, "alice", NULL, NULL), OB_ENOTFOUND,
                  "we are not our own neighbour");
-    cr_assert_eq(ob_room_status(w->a.c, w->room, &st), OB_OK);
+    cr_assert_eq(ob_room_status(w->a.it.c, w->room, &st), OB_OK);
     cr_expect_eq(st.size, sizeof st);
     cr_expect_str_eq(st.room, w->room);
     cr_expect_str_eq(st.nick, "alice");
@@ -205,7 +184,7 @@ static void view(struct world *w)
     cr_expect(st.owner, "alice created and configured the room");
     cr_expect(st.has_key && st.key == 42);
     cr_expect(!st.has_segment);
-    cr_assert_eq(ob_room_status(w->b.c, w->room, &st), OB_OK);
+    cr_assert_eq(ob_room_status(w->b.it.c, w->room, &st), OB_OK);
     cr_expect_str_eq(st.nick, "bob");
     cr_expect(!st.owner && !st.has_key);
 }
@@ -238,7 +217,7 @@ static void timers(struct world *w)
     ob_timer *t;
     double t0;
 
-    cr_assert_eq(ob_timer_new(w->a.c, on_tick, &k, &t), OB_OK);
+    cr_assert_eq(ob_timer_new(w->a.it.c, on_tick, &k, &t), OB_OK);
     t0 = it_now_ms();
     cr_assert_eq(ob_timer_start(t, 50), OB_OK);
     cr_assert(spin(w, ticked, &k), "the timer did not fire");
@@ -305,7 +284,7 @@ static void echo(struct world *w, size_t len)
 
     for (size_t i = 0; i < len; i++)
         buf[i] = (unsigned char)(i * 131u >> 3);
-    cr_assert_eq(ob_rpc_call(w->a.c, ob_client_jid(w->b.c), "echo", buf, len, 10000,
+    cr_assert_eq(ob_rpc_call(w->a.it.c, ob_client_jid(w->b.it.c), "echo", buf, len, 10000,
                              on_res, &r, NULL), OB_OK);
     cr_assert(spin(w, answered, &r), "no answer to echo");
     cr_assert_eq(r.code, OB_OK, "%s", r.text);
@@ -332,7 +311,7 @@ static struct ob_stats stats(ob_client *c)
 static bool dropped_one(struct world *w, void *arg)
 {
     (void)arg;
-    return stats(w->a.c).rpc_dropped >= 1;
+    return stats(w->a.it.c).rpc_dropped >= 1;
 }
 
 static void call_expect(struct world *w, const char *peer, const char *method, int timeout,
@@ -340,7 +319,7 @@ static void call_expect(struct world *w, const char *peer, const char *method, i
 {
     struct res r = {0};
 
-    cr_assert_eq(ob_rpc_call(w->a.c, peer, method, "x", 1, timeout, on_res, &r, NULL), OB_OK);
+    cr_assert_eq(ob_rpc_call(w->a.it.c, peer, method, "x", 1, timeout, on_res, &r, NULL), OB_OK);
     cr_assert(spin(w, answered, &r), "no result for %s", method);
     cr_expect_eq(r.code, code, "%s: %s", method, r.text);
     if (code == OB_EREMOTE) {
@@ -376,24 +355,24 @@ static bool three_plain(struct world *w, void *arg)
 
 static void rpc_relayed(struct world *w)
 {
-    const char *bob = ob_client_jid(w->b.c);
+    const char *bob = ob_client_jid(w->b.it.c);
     char nobody[128], bob_in_room[160], me_in_room[160];
-    struct ob_stats before = stats(w->a.c), after;
+    struct ob_stats before = stats(w->a.it.c), after;
     struct many m = {0};
     int seen = w->b.unicasts;
 
-    cr_assert_eq(ob_rpc_register(w->b.c, "echo", m_echo, NULL), OB_OK);
-    cr_assert_eq(ob_rpc_register(w->b.c, "fail", m_fail, NULL), OB_OK);
-    cr_assert_eq(ob_rpc_register(w->b.c, "slow", m_slow, &w->b), OB_OK);
+    cr_assert_eq(ob_rpc_register(w->b.it.c, "echo", m_echo, NULL), OB_OK);
+    cr_assert_eq(ob_rpc_register(w->b.it.c, "fail", m_fail, NULL), OB_OK);
+    cr_assert_eq(ob_rpc_register(w->b.it.c, "slow", m_slow, &w->b), OB_OK);
     snprintf(bob_in_room, sizeof bob_in_room, "%s/bob", w->room);
     snprintf(me_in_room, sizeof me_in_room, "%s/alice", w->room);
-    cr_assert_eq(ob_distance(w->a.c, bob), OB_DIST_SERVER);
-    cr_expect_eq(ob_distance(w->a.c, bob_in_room), OB_DIST_SERVER,
+    cr_assert_eq(ob_distance(w->a.it.c, bob), OB_DIST_SERVER);
+    cr_expect_eq(ob_distance(w->a.it.c, bob_in_room), OB_DIST_SERVER,
                  "room/nick is resolved to the member behind it");
-    cr_expect_eq(ob_distance(w->a.c, me_in_room), OB_DIST_SELF);
+    cr_expect_eq(ob_distance(w->a.it.c, me_in_room), OB_DIST_SELF);
     echo(w, 5);
     echo(w, 3000);
-    after = stats(w->a.c);
+    after = stats(w->a.it.c);
     cr_expect_eq(after.unicasts_relayed, before.unicasts_relayed + 2, "relayed requests");
     cr_expect_eq(after.unicasts_direct, before.unicasts_direct);
     call_expect(w, bob, "missing", 10000, OB_ENOMETHOD);
@@ -404,12 +383,12 @@ static void rpc_relayed(struct world *w)
     w->b.held = NULL;
     cr_assert(spin(w, dropped_one, NULL), "the late reply was not counted as dropped");
     for (int i = 0; i < 200; i++)
-        cr_assert_eq(ob_rpc_call(w->a.c, bob, "echo", &i, sizeof i, 20000, on_many, &m,
+        cr_assert_eq(ob_rpc_call(w->a.it.c, bob, "echo", &i, sizeof i, 20000, on_many, &m,
                                  NULL), OB_OK);
     cr_assert(spin(w, all_many, &m), "%d of 200 answered", m.n);
     cr_expect_eq(m.ok, 200);
     for (int i = 0; i < 3; i++) /* plain unicasts still reach the callback */
-        cr_assert_eq(ob_unicast(w->a.c, bob, "plain"), OB_OK);
+        cr_assert_eq(ob_unicast(w->a.it.c, bob, "plain"), OB_OK);
     cr_assert(spin(w, three_plain, &seen), "plain unicasts did not arrive");
     snprintf(nobody, sizeof nobody, "nobody@%s/x", hs_server_anon_domain(w->s));
     call_expect(w, nobody, "echo", 20000, OB_EGONE);
@@ -420,16 +399,16 @@ static void rpc_relayed(struct world *w)
 static bool is_direct(struct world *w, void *arg)
 {
     (void)arg;
-    return ob_distance(w->a.c, ob_client_jid(w->b.c)) == OB_DIST_DIRECT &&
-           ob_distance(w->b.c, ob_client_jid(w->a.c)) == OB_DIST_DIRECT;
+    return ob_distance(w->a.it.c, ob_client_jid(w->b.it.c)) == OB_DIST_DIRECT &&
+           ob_distance(w->b.it.c, ob_client_jid(w->a.it.c)) == OB_DIST_DIRECT;
 }
 
 /* Plain unicasts until the session policy opens a direct stream. */
 static void bring_up_direct(struct world *w)
 {
     for (int i = 0; i < 3000 && !is_direct(w, NULL); i++) {
-        cr_assert_eq(ob_unicast(w->a.c, ob_client_jid(w->b.c), "hi"), OB_OK);
-        cr_assert_eq(ob_unicast(w->b.c, ob_client_jid(w->a.c), "hi"), OB_OK);
+        cr_assert_eq(ob_unicast(w->a.it.c, ob_client_jid(w->b.it.c), "hi"), OB_OK);
+        cr_assert_eq(ob_unicast(w->b.it.c, ob_client_jid(w->a.it.c), "hi"), OB_OK);
         if (i % 25 == 0)
             it_run_for(w->base, 5);
     }
@@ -448,18 +427,18 @@ static void rpc_direct(struct world *w)
 
     for (int try = 0; try < 5 && !direct; try++) {
         bring_up_direct(w);
-        a0 = stats(w->a.c);
-        b0 = stats(w->b.c);
+        a0 = stats(w->a.it.c);
+        b0 = stats(w->b.it.c);
         echo(w, 20000);
-        a1 = stats(w->a.c);
-        b1 = stats(w->b.c);
+        a1 = stats(w->a.it.c);
+        b1 = stats(w->b.it.c);
         direct = a1.unicasts_direct == a0.unicasts_direct + 1 &&
                  b1.unicasts_direct == b0.unicasts_direct + 1 &&
                  a1.unicasts_relayed == a0.unicasts_relayed;
     }
     cr_expect(direct, "no echo went direct both ways while the stream was up");
     snprintf(bob_in_room, sizeof bob_in_room, "%s/bob", w->room);
-    cr_expect_eq(ob_distance(w->a.c, bob_in_room), OB_DIST_DIRECT);
+    cr_expect_eq(ob_distance(w->a.it.c, bob_in_room), OB_DIST_DIRECT);
     cr_expect_eq(w->b.rpc_in_unicast + w->a.rpc_in_unicast, 0);
 }
 
@@ -472,11 +451,11 @@ static void peer_leaves(struct world *w)
     double t0;
 
     w->b.held = NULL;
-    cr_assert_eq(ob_rpc_call(w->a.c, ob_client_jid(w->b.c), "slow", "x", 1, 20000,
+    cr_assert_eq(ob_rpc_call(w->a.it.c, ob_client_jid(w->b.it.c), "slow", "x", 1, 20000,
                              on_res, &r, NULL), OB_OK);
     cr_assert(spin(w, slow_held, NULL), "bob did not get the call");
     t0 = it_now_ms();
-    cr_assert_eq(ob_room_leave(w->b.c, w->room), OB_OK);
+    cr_assert_eq(ob_room_leave(w->b.it.c, w->room), OB_OK);
     cr_assert(spin(w, answered, &r), "no result after bob left");
     cr_expect_eq(r.code, OB_EGONE, "%s", r.text);
     cr_expect_lt(it_now_ms() - t0, 15000.0, "it waited for the timeout");
@@ -491,10 +470,10 @@ static void free_in_flight(struct world *w)
 {
     struct res r = {0};
 
-    cr_assert_eq(ob_rpc_call(w->a.c, ob_client_jid(w->b.c), "slow", "x", 1, 50, on_res,
+    cr_assert_eq(ob_rpc_call(w->a.it.c, ob_client_jid(w->b.it.c), "slow", "x", 1, 50, on_res,
                              &r, NULL), OB_OK);
-    ob_client_free(w->a.c);
-    w->a.c = NULL;
+    ob_client_free(w->a.it.c);
+    w->a.it.c = NULL;
     it_run_for(w->base, 150);
     cr_expect_eq(r.n, 0, "a freed client's call reported");
 }

@@ -22,9 +22,10 @@ static hs_server *start_server(enum hs_kind kind, int accounts)
 {
     char err[2048];
     struct hs_options opt = {.accounts = accounts};
-    hs_server *s = hs_server_start(kind, &opt, err, sizeof err);
+    hs_server *s;
 
-    cr_assert(s, "%s did not start: %s", hs_kind_name(kind), err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &s), HS_SERVER_OK,
+                 "%s did not start: %s", hs_kind_name(kind), err);
     return s;
 }
 
@@ -228,8 +229,11 @@ static void cleanup_after_owner_killed(enum hs_kind kind)
     cr_assert_geq(child, 0);
     if (child == 0) {
         char err[2048];
-        hs_server *s = hs_server_start(kind, NULL, err, sizeof err);
-        int pid = s ? hs_server_pid(s) : -1;
+        hs_server *s;
+        int pid;
+
+        hs_server_start(kind, NULL, err, sizeof err, &s);
+        pid = s ? hs_server_pid(s) : -1;
         if (write(p[1], &pid, sizeof pid) < 0 ||
             write(p[1], s ? hs_server_dir(s) : "", 256) < 0)
             _exit(1);

@@ -123,7 +123,7 @@ static hs_client *anonymous_sender(hs_server *s)
 static void liborbweb_delivers(enum hs_kind kind)
 {
     char err[2048], marker[128];
-    hs_server *s = hs_server_start(kind, NULL, err, sizeof err);
+    hs_server *s;
     hs_proxy *px;
     hs_client *sender;
     struct event_base *base = event_base_new();
@@ -132,9 +132,11 @@ static void liborbweb_delivers(enum hs_kind kind)
     size_t one_by_one = 0;
     double deadline;
 
-    cr_assert(s, "%s", err);
-    cr_assert(px = hs_proxy_start(hs_server_host(s), hs_server_c2s_port(s), err,
-                                  sizeof err), "%s", err);
+    cr_assert_eq(hs_server_start(kind, NULL, err, sizeof err, &s), HS_SERVER_OK,
+                 "%s", err);
+    cr_assert_eq(hs_proxy_start(hs_server_host(s), hs_server_c2s_port(s), err,
+                                sizeof err, &px),
+                 HS_PROXY_OK, "%s", err);
     struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(s), .port = hs_proxy_port(px),
                            .jid = hs_server_anon_domain(s), .tls = OB_TLS_OFF};
     c = connected_peer(&o, base, &a);
@@ -171,7 +173,7 @@ static void liborbweb_delivers(enum hs_kind kind)
 static void xmucd_answers(enum hs_kind kind)
 {
     char err[2048], marker[128], server[64];
-    hs_server *s = hs_server_start(kind, NULL, err, sizeof err);
+    hs_server *s;
     hs_proxy *px;
     hs_client *asker;
     struct hs_proc *x;
@@ -179,9 +181,11 @@ static void xmucd_answers(enum hs_kind kind)
     size_t one_by_one = 0;
     double deadline;
 
-    cr_assert(s, "%s", err);
-    cr_assert(px = hs_proxy_start(hs_server_host(s), hs_server_component_port(s),
-                                  err, sizeof err), "%s", err);
+    cr_assert_eq(hs_server_start(kind, NULL, err, sizeof err, &s), HS_SERVER_OK,
+                 "%s", err);
+    cr_assert_eq(hs_proxy_start(hs_server_host(s), hs_server_component_port(s),
+                                err, sizeof err, &px),
+                 HS_PROXY_OK, "%s", err);
     snprintf(server, sizeof server, "%s:%d", hs_server_host(s), hs_proxy_port(px));
     char *args[] = {"--server", server, NULL};
     cr_assert(x = hs_xmucd_start(s, args, err, sizeof err), "%s", err);
@@ -222,14 +226,15 @@ static void xmucd_answers(enum hs_kind kind)
 static void tls_drains(enum hs_kind kind)
 {
     char err[2048], marker[128];
-    hs_server *s = hs_server_start(kind, NULL, err, sizeof err);
+    hs_server *s;
     hs_client *sender;
     struct event_base *base = event_base_new();
     struct peer a = {0};
     ob_client *c;
     double deadline;
 
-    cr_assert(s, "%s", err);
+    cr_assert_eq(hs_server_start(kind, NULL, err, sizeof err, &s), HS_SERVER_OK,
+                 "%s", err);
     struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(s), .port = hs_server_c2s_port(s),
                            .jid = hs_server_anon_domain(s), .tls = OB_TLS_TRUST,
                            .tick_ms = 600000, .relay_max_bytes = 250000};
@@ -320,7 +325,7 @@ static bool run_raw_until(xmpp_ctx_t *ctx, const bool *flag, double ms)
 static void libstrophe_alone(enum hs_kind kind)
 {
     char err[2048], marker[128];
-    hs_server *s = hs_server_start(kind, NULL, err, sizeof err);
+    hs_server *s;
     hs_proxy *px;
     hs_client *sender;
     struct raw r = {.marker = marker};
@@ -330,9 +335,11 @@ static void libstrophe_alone(enum hs_kind kind)
     bool holding = false;
     int held = 0;
 
-    cr_assert(s, "%s", err);
-    cr_assert(px = hs_proxy_start(hs_server_host(s), hs_server_c2s_port(s), err,
-                                  sizeof err), "%s", err);
+    cr_assert_eq(hs_server_start(kind, NULL, err, sizeof err, &s), HS_SERVER_OK,
+                 "%s", err);
+    cr_assert_eq(hs_proxy_start(hs_server_host(s), hs_server_c2s_port(s), err,
+                                sizeof err, &px),
+                 HS_PROXY_OK, "%s", err);
     xmpp_conn_set_flags(conn, XMPP_CONN_FLAG_DISABLE_TLS);
     xmpp_conn_set_jid(conn, hs_server_anon_domain(s));
     xmpp_handler_add(conn, raw_message, NULL, "message", NULL, &r);

@@ -31,6 +31,7 @@
 #include "hs_server.h"
 #include "orbweb.h"
 #include "it_support.h"
+#include "it_world.h"
 #include "topo.h"
 #include "ut_ns.h"
 
@@ -41,10 +42,9 @@
 #define PROBES "iq:" UT_NS_XMUC ":get" /* xmucd's stats kind of its probes */
 
 struct peer {
+    struct it_peer it; /* c, state (first: it_on_state sees the peer so) */
     struct world *w;
     int idx, seg;
-    ob_client *c;
-    enum ob_state state;
     bool joined;
     int last[NP];  /* per sender: the last message index delivered */
     int delivered, disorder, errors;
@@ -70,7 +70,7 @@ static void start_core(void *arg)
     char admins[64], jid[64];
     char *args[] = {"--admins", admins, NULL};
 
-    if (!(w->s = hs_server_start(HS_PROSODY, &opt, w->err, sizeof w->err)))
+    if (hs_server_start(HS_PROSODY, &opt, w->err, sizeof w->err, &w->s) < 0)
         return;
     snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
     snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
@@ -148,12 +148,6 @@ static bool converged(struct world *w, char *why, size_t len)
 
 /* ---- one segment's peers, in a thread inside the segment -------------- */
 
-static void on_state(ob_client *c, enum ob_state st, void *user)
-{
-    (void)c;
-    ((struct peer *)user)->state = st;
-}
-
 static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
 {
     struct peer *p = user;
@@ -189,7 +183,7 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
 }
 
 static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = on_state, .room = on_room, .groupcast = on_groupcast,
+    .state = it_on_state, .room = on_room, .groupcast = on_groupcast,
     .error = on_error};
 
 /* Runs the loop until every peer of the segment satisfies pred (or the
@@ -211,7 +205,7 @@ static bool wait_all(struct event_base *base, struct peer **ps,
     }
 }
 
-static bool connected(struct peer *p) { return p->state == OB_STATE_CONNECTED; }
+static bool connected(struct peer *p) { return p->it.state == OB_STATE_CONNECTED; }
 static bool joined(struct peer *p) { return p->joined; }
 static bool all_delivered(struct peer *p) { return p->delivered >= NP * GC_N; }
 
@@ -224,10 +218,10 @@ static bool join(struct world *w, struct event_base *base, struct peer *p, int i
 
     snprintf(nick, sizeof nick, "s%dp%d", p->seg, i);
     if (p->idx == 0)
-        return ob_room_create(p->c, w->room, nick, &cfg, &jp) == OB_OK;
+        return ob_room_create(p->it.c, w->room, nick, &cfg, &jp) == OB_OK;
     while (!atomic_load(&w->created))
         it_run_for(base, 20);
-    return ob_room_join(p->c, w->room, nick, &jp) == OB_OK;
+    return ob_room_join(p->it.c, w->room, nick, &jp) == OB_OK;
 }
 
 /* Whether every tree and gossip neighbour of a peer is reached by a
@@ -242,7 +236,7 @@ static void edge_direct(const struct ob_view_event *n, void *arg)
     struct edges *e = arg;
 
     if ((strstr(n->attrs, "tree") || strstr(n->attrs, "gossip")) &&
-        ob_distance(e->p->c, n->jid) != 1)
+        ob_distance(e->p->it.c, n->jid) != 1)
         e->direct = false;
 }
 
@@ -250,7 +244,7 @@ static bool edges_direct(struct peer *p)
 {
     struct edges e = {p, true};
 
-    ob_room_view(p->c, p->w->room, edge_direct, &e);
+    ob_room_view(p->it.c, p->w->room, edge_direct, &e);
     return e.direct;
 }
 
@@ -269,7 +263,7 @@ static void segment(void *arg)
                                .jid = hs_server_anon_domain(w->s),
                                .tls = OB_TLS_TRUST, .base = base,
                                .cb = &callbacks, .user = p};
-        if (ob_client_new(&o, &p->c) || ob_connect(p->c))
+        if (ob_client_new(&o, &p->it.c) || ob_connect(p->it.c))
             goto out;
     }
     if (!wait_all(base, ps, connected, 30))
@@ -289,7 +283,7 @@ static void segment(void *arg)
     for (int k = 0; k < GC_N; k++) {
         for (int i = 0; i < PPS; i++) {
             snprintf(body, sizeof body, "g%d-%d", ps[i]->idx, k);
-            ob_groupcast(ps[i]->c, w->room, body);
+            ob_groupcast(ps[i]->it.c, w->room, body);
         }
         it_run_for(base, 20);
     }
@@ -309,7 +303,7 @@ out:
         atomic_fetch_add(&w->direct, PPS);
     }
     for (int i = 0; i < PPS; i++)
-        ob_client_free(first[i].c);
+        ob_client_free(first[i].it.c);
     event_base_free(base);
 }
 

@@ -80,11 +80,12 @@ static void up_against(enum hs_kind kind)
 {
     struct hs_options opt = {.accounts = 2};
     char err[2048], args[1024];
-    hs_server *s = hs_server_start(kind, &opt, err, sizeof err);
+    hs_server *s;
     struct scratch t;
     struct run r;
 
-    cr_assert(s, "%s did not start: %s", hs_kind_name(kind), err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &s), HS_SERVER_OK,
+                 "%s did not start: %s", hs_kind_name(kind), err);
     scratch_make(&t, s);
     snprintf(args, sizeof args,
              "--server %s:%d --component-port %d --admin user1@%s"

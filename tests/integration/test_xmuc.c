@@ -52,8 +52,8 @@ static void start(struct world *w, enum hs_kind kind, char *const *xargs)
     int n = 2;
 
     memset(w, 0, sizeof *w);
-    w->s = hs_server_start(kind, &opt, err, sizeof err);
-    cr_assert(w->s, "%s", err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &w->s),
+                 HS_SERVER_OK, "%s", err);
     snprintf(admins, sizeof admins, "user1@%s", hs_server_domain(w->s));
     for (int i = 0; xargs && xargs[i] && n < 15; i++)
         args[n++] = xargs[i];

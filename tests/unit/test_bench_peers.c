@@ -52,7 +52,7 @@ static bp_peer *logged_in(void)
     bp_peer *p;
 
     sent[0] = '\0';
-    p = bp_peer_new_detached(&cfg, capture, NULL);
+    cr_assert_eq(bp_peer_new_detached(&cfg, capture, NULL, &p), BP_OK);
     cr_assert(p);
     feed(p, HDR MECHS SUCCESS);
     feed(p, HDR BINDF BOUND);
@@ -71,7 +71,7 @@ Test(bench_peers, login_anonymous_restart_bind)
     bp_peer *p;
 
     sent[0] = '\0';
-    p = bp_peer_new_detached(&cfg, capture, NULL);
+    cr_assert_eq(bp_peer_new_detached(&cfg, capture, NULL, &p), BP_OK);
     cr_assert(strstr(sent, "<stream:stream to='anon.localhost'"));
     cr_assert_eq(bp_peer_state(p), BP_FEATURES);
     feed_bytes(p, HDR MECHS);
@@ -100,7 +100,7 @@ Test(bench_peers, required_session)
     bp_peer *p;
 
     sent[0] = '\0';
-    p = bp_peer_new_detached(&cfg, capture, NULL);
+    cr_assert_eq(bp_peer_new_detached(&cfg, capture, NULL, &p), BP_OK);
     feed(p, HDR MECHS SUCCESS);
     feed(p, HDR "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
                 "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></stream:features>"
@@ -176,7 +176,9 @@ Test(bench_peers, failures_stop_the_peer)
         {HDR "</stream:stream>", "closed the stream"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        bp_peer *p = bp_peer_new_detached(&cfg, capture, NULL);
+        bp_peer *p;
+
+        cr_assert_eq(bp_peer_new_detached(&cfg, capture, NULL, &p), BP_OK);
         /* feed the parts separately, as the restart needs */
         const char *s = cases[i][0];
         const char *second = strstr(s + 1, "<?xml");

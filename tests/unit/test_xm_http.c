@@ -85,9 +85,10 @@ static void setup(void)
     xm_stats_add(tables.service, "presence", XM_IN, 5, 500);
     xm_stats_add(tables.service, "iq:urn:xmpp:ping:get", XM_OUT, 2, 80);
     xm_stats_add(tables.room, "message", XM_OUT, 7, 700);
-    http = xm_http_start(base, "127.0.0.1", 0, collect, &tables, err,
-                         sizeof err);
-    cr_assert(http, "%s", err);
+    cr_assert_eq(xm_http_start(base, "127.0.0.1", 0, collect, &tables, err,
+                               sizeof err, &http),
+                 XM_HTTP_OK, "%s", err);
+    cr_assert(http);
     cr_assert_gt(xm_http_port(http), 0);
 }
 
@@ -226,16 +227,22 @@ Test(xm_http, only_loopback_is_bound)
         "::ffff:127.0.0.1", "128.0.0.1", "", "127.0.0.1 ", "::2",
     };
     char err[256];
+    xm_http *h;
 
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         err[0] = 0;
-        cr_expect_null(xm_http_start(base, refused[i], 0, collect, &tables,
-                                     err, sizeof err),
-                       "%s", refused[i]);
+        h = http;
+        cr_expect_eq(xm_http_start(base, refused[i], 0, collect, &tables,
+                                   err, sizeof err, &h),
+                     XM_HTTP_EINVAL, "%s", refused[i]);
+        cr_expect_null(h, "%s", refused[i]);
         cr_expect(strstr(err, "127.0.0.0/8 or ::1"), "%s", err);
     }
-    cr_expect_null(xm_http_start(base, NULL, 0, collect, &tables, err,
-                                 sizeof err));
+    h = http;
+    cr_expect_eq(xm_http_start(base, NULL, 0, collect, &tables, err,
+                               sizeof err, &h),
+                 XM_HTTP_EINVAL);
+    cr_expect_null(h);
     cr_expect(xm_http_is_loopback("127.255.0.3"));
     cr_expect(xm_http_is_loopback("::1"));
     cr_expect(xm_http_is_loopback("0:0::1"));
@@ -244,9 +251,12 @@ Test(xm_http, only_loopback_is_bound)
 Test(xm_http, busy_port_is_a_clear_error)
 {
     char err[256];
+    xm_http *h = http;
 
-    cr_expect_null(xm_http_start(base, "127.0.0.1", xm_http_port(http),
-                                 collect, &tables, err, sizeof err));
+    cr_expect_eq(xm_http_start(base, "127.0.0.1", xm_http_port(http),
+                               collect, &tables, err, sizeof err, &h),
+                 XM_HTTP_ESYS);
+    cr_expect_null(h);
     cr_expect(strstr(err, "cannot listen for metrics on 127.0.0.1 port"),
               "%s", err);
 }

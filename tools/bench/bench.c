@@ -150,8 +150,8 @@ int bench_system_start(struct bench_system *s, enum hs_kind kind,
 
     *s = (struct bench_system){0};
     fprintf(stderr, "[%s] starting %s\n", who, hs_kind_name(kind));
-    if (!(s->srv = hs_server_start(kind, &(struct hs_options){0}, err,
-                                   sizeof err))) {
+    if (hs_server_start(kind, &(struct hs_options){0}, err, sizeof err,
+                        &s->srv) < 0) {
         fprintf(stderr, "[%s] %s\n", who, err);
         return -1;
     }

@@ -523,11 +523,11 @@ static int run_clients(const struct opts *o, xmpp_ctx_t *ctx, enum path p,
 {
     struct hs_options ho = {.max_stanza_kb = 4096};
     char err[2048];
-    hs_server *s = hs_server_start(o->kind, &ho, err, sizeof err);
+    hs_server *s;
     struct relay r = {.base = event_base_new()};
     int rc = -1;
 
-    if (!s) {
+    if (hs_server_start(o->kind, &ho, err, sizeof err, &s) < 0) {
         fprintf(stderr, "bench e2e: %s\n", err);
         event_base_free(r.base);
         return -1;

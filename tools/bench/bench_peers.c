@@ -681,22 +681,23 @@ long bp_raise_nofile(void)
 
 /* ---- detached peers (tests) -------------------------------------------- */
 
-bp_peer *bp_peer_new_detached(const struct bp_config *cfg,
-                              void (*send)(void *ud, const char *data,
-                                           size_t len),
-                              void *ud)
+int bp_peer_new_detached(const struct bp_config *cfg,
+                         void (*send)(void *ud, const char *data, size_t len),
+                         void *ud, bp_peer **out)
 {
     bp_pool *pool;
     bp_peer *p;
+    int rc;
 
-    if (bp_pool_new(NULL, cfg, &pool) != BP_OK)
-        return NULL;
+    *out = NULL;
+    if ((rc = bp_pool_new(NULL, cfg, &pool)) != BP_OK)
+        return rc;
     pool->cap = 1;
     pool->peers = malloc(sizeof *pool->peers);
     pool->queue = malloc(sizeof *pool->queue);
     if (!pool->peers || !pool->queue || !(p = new_peer(pool))) {
         bp_pool_free(pool);
-        return NULL;
+        return BP_ENOMEM;
     }
     pool->peers[pool->n++] = p;
     pool->room_count[BP_ROOM_NONE]++;
@@ -706,7 +707,8 @@ bp_peer *bp_peer_new_detached(const struct bp_config *cfg,
     pool->in_flight++;
     p->state = BP_FEATURES;
     send_header(p);
-    return p;
+    *out = p;
+    return BP_OK;
 }
 
 void bp_peer_feed(bp_peer *p, const char *data, size_t len)

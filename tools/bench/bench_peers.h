@@ -113,11 +113,11 @@ long bp_raise_nofile(void);
 /* For tests: a peer with no socket.  Its output goes to send(ud, ...);
  * feed it the server's bytes with bp_peer_feed.  It starts as if the
  * TCP connection had just opened (the stream header is sent at once).
- * Free it with bp_peer_free_detached. */
-bp_peer *bp_peer_new_detached(const struct bp_config *cfg,
-                              void (*send)(void *ud, const char *data,
-                                           size_t len),
-                              void *ud);
+ * Returns BP_OK and sets *out, or a negative BP_E* code (as bp_pool_new)
+ * with *out NULL.  Free it with bp_peer_free_detached. */
+int bp_peer_new_detached(const struct bp_config *cfg,
+                         void (*send)(void *ud, const char *data, size_t len),
+                         void *ud, bp_peer **out);
 void bp_peer_feed(bp_peer *p, const char *data, size_t len);
 void bp_peer_free_detached(bp_peer *p);
 

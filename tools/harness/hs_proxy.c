@@ -346,13 +346,15 @@ static int listen_loopback(int *port)
     return fd;
 }
 
-hs_proxy *hs_proxy_start(const char *host, int port, char *err, size_t errlen)
+int hs_proxy_start(const char *host, int port, char *err, size_t errlen,
+                   hs_proxy **out)
 {
     hs_proxy *p = calloc(1, sizeof *p);
 
+    *out = NULL;
     if (!p) {
         snprintf(err, errlen, "out of memory");
-        return NULL;
+        return HS_PROXY_ENOMEM;
     }
     p->cfd = p->sfd = -1;
     p->target_port = port;
@@ -364,9 +366,10 @@ hs_proxy *hs_proxy_start(const char *host, int port, char *err, size_t errlen)
         if (p->lfd >= 0)
             close(p->lfd);
         free(p);
-        return NULL;
+        return HS_PROXY_ESYS;
     }
-    return p;
+    *out = p;
+    return HS_PROXY_OK;
 }
 
 static void wake(hs_proxy *p)

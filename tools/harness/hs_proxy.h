@@ -19,9 +19,17 @@
 
 typedef struct hs_proxy hs_proxy;
 
+enum hs_proxy_result {
+    HS_PROXY_OK = 0,
+    HS_PROXY_ENOMEM = -1,
+    HS_PROXY_ESYS = -2, /* a socket, pipe or thread could not be made */
+};
+
 /* Listens on 127.0.0.1 (a free port) and relays every client it accepts
- * to host:port, one at a time.  NULL on failure, with the reason in err. */
-hs_proxy *hs_proxy_start(const char *host, int port, char *err, size_t errlen);
+ * to host:port, one at a time.  Returns 0 and sets *out, or a negative
+ * HS_PROXY_E* code with *out NULL and the reason in err. */
+int hs_proxy_start(const char *host, int port, char *err, size_t errlen,
+                   hs_proxy **out);
 
 /* Stops the relay (closing both sides) and frees p.  NULL is a no-op. */
 void hs_proxy_stop(hs_proxy *p);

@@ -390,10 +390,10 @@ static bool port_taken(const hs_server *s)
            log_says_port_taken(s, "stdout.log");
 }
 
-/* Waits until s serves logins: 0, or -1 with the reason in err, or
- * HS_PORT_TAKEN when its log says one of its ports was taken (a login
- * might then reach whoever has the port: never taken as ready). */
-#define HS_PORT_TAKEN -2
+/* Waits until s serves logins: 0, or HS_SERVER_ENOTREADY with the reason
+ * in err, or HS_SERVER_EPORT when its log says one of its ports was taken
+ * (a login might then reach whoever has the port: never taken as
+ * ready). */
 static int wait_ready(hs_server *s, int timeout_s, char *err, size_t errlen)
 {
     time_t deadline = time(NULL) + timeout_s;
@@ -403,12 +403,12 @@ static int wait_ready(hs_server *s, int timeout_s, char *err, size_t errlen)
         if (port_taken(s)) {
             snprintf(err, errlen, "%s could not listen: port %d or %d taken",
                      hs_kind_name(s->kind), s->c2s_port, s->component_port);
-            return HS_PORT_TAKEN;
+            return HS_SERVER_EPORT;
         }
         if (!hs_proc_running(s->proc)) {
             snprintf(err, errlen, "%s exited during start-up",
                      hs_kind_name(s->kind));
-            return -1;
+            return HS_SERVER_ENOTREADY;
         }
         if (hs_probe_login(s->host, s->c2s_port, s->anon, NULL, 2000,
                            err, errlen) == 0)
@@ -418,15 +418,15 @@ static int wait_ready(hs_server *s, int timeout_s, char *err, size_t errlen)
     if (time(NULL) >= deadline) {
         snprintf(err, errlen, "%s not ready after %d s", hs_kind_name(s->kind),
                  timeout_s);
-        return -1;
+        return HS_SERVER_ENOTREADY;
     }
     if (s->accounts > 0) {
         snprintf(jid, sizeof jid, "user%d@%s", s->accounts, s->domain);
         if (hs_probe_login(s->host, s->c2s_port, jid, s->password, 5000, err,
                            errlen) < 0)
-            return port_taken(s) ? HS_PORT_TAKEN : -1;
+            return port_taken(s) ? HS_SERVER_EPORT : HS_SERVER_ENOTREADY;
     }
-    return port_taken(s) ? HS_PORT_TAKEN : 0;
+    return port_taken(s) ? HS_SERVER_EPORT : HS_SERVER_OK;
 }
 
 static int make_dir(hs_server *s)
@@ -461,18 +461,24 @@ static int prepare(hs_server *s)
     return kinds[s->kind].write_config(s);
 }
 
-/* One start on freshly picked ports: 0 with the server in *out, -1, or
- * HS_PORT_TAKEN (the reason in err either way). */
+/* One start on freshly picked ports: 0 with the server in *out, or a
+ * negative HS_SERVER_E* code (the reason in err). */
 static int start_once(enum hs_kind kind, const struct hs_options *opt,
                       hs_server **out, char *err, size_t errlen)
 {
     hs_server *s = calloc(1, sizeof *s);
     int timeout = opt && opt->ready_timeout_s ? opt->ready_timeout_s : 60;
-    int r = -1;
+    int r = HS_SERVER_ENOMEM;
 
     *err = '\0';
-    if (!s || !hs_available(kind, err, errlen))
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return r;
+    }
+    r = HS_SERVER_EMISSING;
+    if (!hs_available(kind, err, errlen))
         goto fail;
+    r = HS_SERVER_ESYS;
     s->kind = kind;
     s->accounts = opt ? opt->accounts : 0;
     s->max_stanza = (opt && opt->max_stanza_kb > 0 ? opt->max_stanza_kb : 256) * 1024;
@@ -504,18 +510,18 @@ fail:
 /* How many times a start is tried when a port was taken under it. */
 #define HS_START_TRIES 4
 
-hs_server *hs_server_start(enum hs_kind kind, const struct hs_options *opt,
-                           char *err, size_t errlen)
+int hs_server_start(enum hs_kind kind, const struct hs_options *opt,
+                    char *err, size_t errlen, hs_server **out)
 {
-    hs_server *s = NULL;
-    int r = HS_PORT_TAKEN;
+    int r = HS_SERVER_EPORT;
 
-    for (int i = 0; i < HS_START_TRIES && r == HS_PORT_TAKEN; i++) {
+    *out = NULL;
+    for (int i = 0; i < HS_START_TRIES && r == HS_SERVER_EPORT; i++) {
         if (i > 0)
             fprintf(stderr, "hs_server: %s; again on other ports\n", err);
-        r = start_once(kind, opt, &s, err, errlen);
+        r = start_once(kind, opt, out, err, errlen);
     }
-    return r == 0 ? s : NULL;
+    return r;
 }
 
 /* Copies src into dst (size n); false when it does not fit or is empty. */

@@ -55,10 +55,20 @@ int hs_kind_parse(const char *name, enum hs_kind *kind);
  * Debian package to install into err. */
 bool hs_available(enum hs_kind kind, char *err, size_t errlen);
 
-/* Starts a server and waits until it is ready.  NULL on failure, with
- * a reason (and the tail of the server's log) in err. */
-hs_server *hs_server_start(enum hs_kind kind, const struct hs_options *opt,
-                           char *err, size_t errlen);
+enum hs_server_result {
+    HS_SERVER_OK = 0,
+    HS_SERVER_ENOMEM = -1,
+    HS_SERVER_EMISSING = -2,  /* the server's programs are not installed */
+    HS_SERVER_ESYS = -3,      /* its folder, configuration or process */
+    HS_SERVER_ENOTREADY = -4, /* it exited or did not serve logins in time */
+    HS_SERVER_EPORT = -5,     /* a port was taken under it on every try */
+};
+
+/* Starts a server and waits until it is ready.  Returns 0 and sets *out,
+ * or a negative HS_SERVER_E* code with *out NULL and a reason (and the
+ * tail of the server's log) in err. */
+int hs_server_start(enum hs_kind kind, const struct hs_options *opt,
+                    char *err, size_t errlen, hs_server **out);
 
 /* Describes an existing server: checks that an anonymous login works
  * and makes a scratch folder (for xmucd's log).  Stopping it only removes

@@ -446,7 +446,7 @@ static hs_server *get_server(const struct up_opts *o)
     }
     printf("starting %s on loopback...\n", hs_kind_name(o->kind));
     fflush(stdout);
-    if (!(s = hs_server_start(o->kind, &opt, err, sizeof err))) {
+    if (hs_server_start(o->kind, &opt, err, sizeof err, &s) < 0) {
         fprintf(stderr, "orbweb up: %s\n", err);
         return NULL;
     }
