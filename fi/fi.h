@@ -39,25 +39,25 @@ extern "C" {
 
 enum fi_result {
     FI_OK = 0,
-    FI_MORE = 1,            /* not an error: the decoder wants more input */
-    FI_ENOMEM = -1,        /* the allocator failed */
-    FI_ELIMIT = -2,        /* a configured limit would be exceeded */
-    FI_ESYNTAX = -3,       /* bits that X.891 does not allow here */
-    FI_EINDEX = -4,        /* a table index that is zero or out of range */
-    FI_EUTF8 = -5,         /* invalid UTF-8 */
-    FI_EUTF16 = -6,        /* invalid UTF-16 */
-    FI_ETRUNCATED = -7,    /* input ended inside an item */
-    FI_EALPHABET = -8,     /* unknown restricted alphabet or bad character */
-    FI_EALGORITHM = -9,    /* unknown encoding algorithm or bad data */
-    FI_EVOCAB = -10,       /* unknown external vocabulary */
-    FI_EABORTED = -11,     /* a callback asked to stop */
-    FI_ESTATE = -12,       /* call not valid in the current state */
-    FI_EINVAL = -13,         /* invalid argument */
-    FI_ETRAILING = -14,    /* bytes after the end of the document */
-    FI_EXML = -15,         /* the textual XML is not well-formed */
-    FI_EIO = -16,          /* reading or writing a file failed */
-    FI_EFRAME = -17,       /* bad stream frame header */
-    FI_EDUPLICATE = -18,   /* two attributes of an element with one name */
+    FI_MORE = 1,         /* not an error: the decoder wants more input */
+    FI_ENOMEM = -1,      /* the allocator failed */
+    FI_ELIMIT = -2,      /* a configured limit would be exceeded */
+    FI_ESYNTAX = -3,     /* bits that X.891 does not allow here */
+    FI_EINDEX = -4,      /* a table index that is zero or out of range */
+    FI_EUTF8 = -5,       /* invalid UTF-8 */
+    FI_EUTF16 = -6,      /* invalid UTF-16 */
+    FI_ETRUNCATED = -7,  /* input ended inside an item */
+    FI_EALPHABET = -8,   /* unknown restricted alphabet or bad character */
+    FI_EALGORITHM = -9,  /* unknown encoding algorithm or bad data */
+    FI_EVOCAB = -10,     /* unknown external vocabulary */
+    FI_EABORTED = -11,   /* a callback asked to stop */
+    FI_ESTATE = -12,     /* call not valid in the current state */
+    FI_EINVAL = -13,     /* invalid argument */
+    FI_ETRAILING = -14,  /* bytes after the end of the document */
+    FI_EXML = -15,       /* the textual XML is not well-formed */
+    FI_EIO = -16,        /* reading or writing a file failed */
+    FI_EFRAME = -17,     /* bad stream frame header */
+    FI_EDUPLICATE = -18, /* two attributes of an element with one name */
 };
 
 /* Words for a result code; never NULL. */
@@ -169,18 +169,18 @@ enum fi_ref_how {
 /* ---- vocabularies ------------------------------------------------------- */
 
 enum fi_table {
-    FI_T_ALPHABET = 0,  /* restricted alphabets (index 16..) */
-    FI_T_ALGORITHM,     /* encoding algorithm URIs (index 32..) */
+    FI_T_ALPHABET = 0, /* restricted alphabets (index 16..) */
+    FI_T_ALGORITHM,    /* encoding algorithm URIs (index 32..) */
     FI_T_PREFIX,
-    FI_T_NS,            /* namespace names */
-    FI_T_LOCAL,         /* local names */
-    FI_T_NCNAME,        /* other NCNames */
-    FI_T_URI,           /* other URIs */
-    FI_T_VALUE,         /* attribute values */
-    FI_T_CHUNK,         /* content character chunks */
-    FI_T_OTHER,         /* other strings */
-    FI_T_ELEMENT,       /* element name surrogates */
-    FI_T_ATTRIBUTE,     /* attribute name surrogates */
+    FI_T_NS,        /* namespace names */
+    FI_T_LOCAL,     /* local names */
+    FI_T_NCNAME,    /* other NCNames */
+    FI_T_URI,       /* other URIs */
+    FI_T_VALUE,     /* attribute values */
+    FI_T_CHUNK,     /* content character chunks */
+    FI_T_OTHER,     /* other strings */
+    FI_T_ELEMENT,   /* element name surrogates */
+    FI_T_ATTRIBUTE, /* attribute name surrogates */
     FI_T_COUNT
 };
 
@@ -255,20 +255,20 @@ FI_API size_t fi_decoder_depth(const fi_decoder *d);
 typedef struct fi_encoder fi_encoder;
 
 struct fi_encoder_options {
-    const fi_vocab *vocab;    /* initial vocabulary sent as an external
-                                 vocabulary URI, or NULL */
-    unsigned index_limit;     /* attribute values and character chunks of
-                                 fewer than this many octets are indexed
-                                 [32]; 0 default, set typed bit for none */
-    int typed;                /* numeric/date-time text as restricted
-                                 alphabets, canonical base64 text of at
-                                 least 64 chars as the base64 algorithm */
-    int utf16;                /* literal character strings as UTF-16BE */
-    int stream;               /* stream mode: see fi_encoder_frame */
-    unsigned value_limit;     /* if set, replaces index_limit for attribute
-                                 values (full JIDs are often longer) */
-    int words;                /* text too long to index whole goes as one
-                                 chunk per word, indexed (docs/fi.md) */
+    const fi_vocab *vocab; /* initial vocabulary sent as an external
+                              vocabulary URI, or NULL */
+    unsigned index_limit;  /* attribute values and character chunks of
+                              fewer than this many octets are indexed
+                              [32]; 0 default, set typed bit for none */
+    int typed;             /* numeric/date-time text as restricted
+                              alphabets, canonical base64 text of at
+                              least 64 chars as the base64 algorithm */
+    int utf16;             /* literal character strings as UTF-16BE */
+    int stream;            /* stream mode: see fi_encoder_frame */
+    unsigned value_limit;  /* if set, replaces index_limit for attribute
+                              values (full JIDs are often longer) */
+    int words;             /* text too long to index whole goes as one
+                              chunk per word, indexed (docs/fi.md) */
 };
 
 /* Encoder calls mirror the events; output accumulates in the encoder
@@ -280,8 +280,7 @@ FI_API int fi_encoder_start_document(fi_encoder *e);
 FI_API int fi_encoder_end_document(fi_encoder *e);
 FI_API int fi_encoder_start_element(fi_encoder *e, const struct fi_qname *name,
                                     const struct fi_nsdecl *ns, size_t nns,
-                                    const struct fi_attr *attrs,
-                                    size_t nattrs);
+                                    const struct fi_attr *attrs, size_t nattrs);
 FI_API int fi_encoder_end_element(fi_encoder *e);
 FI_API int fi_encoder_characters(fi_encoder *e, const char *text, size_t len);
 FI_API int fi_encoder_comment(fi_encoder *e, const char *text, size_t len);
@@ -330,8 +329,7 @@ typedef struct fi_writer fi_writer;
 FI_API int fi_writer_new(fi_ctx *ctx, fi_writer **out);
 FI_API void fi_writer_free(fi_writer *w);
 FI_API const struct fi_handler *fi_writer_handler(void);
-FI_API void fi_writer_output(const fi_writer *w, const char **xml,
-                             size_t *len);
+FI_API void fi_writer_output(const fi_writer *w, const char **xml, size_t *len);
 FI_API int fi_writer_error(const fi_writer *w);
 FI_API void fi_writer_reset(fi_writer *w);
 

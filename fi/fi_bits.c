@@ -83,8 +83,7 @@ int fi_put_int4(struct fi_mem *m, struct fi_buf *b, uint8_t first, uint32_t i)
     return put(m, b, o, 4);
 }
 
-static int put_len32(struct fi_mem *m, struct fi_buf *b, uint8_t o0,
-                     uint32_t v)
+static int put_len32(struct fi_mem *m, struct fi_buf *b, uint8_t o0, uint32_t v)
 {
     uint8_t o[5] = {o0, (uint8_t)(v >> 24), (uint8_t)(v >> 16),
                     (uint8_t)(v >> 8), (uint8_t)v};

@@ -20,9 +20,9 @@
 #include "fi_internal.h"
 
 enum state {
-    ST_START,     /* optional XML declaration, then the identification */
-    ST_ID,        /* E0 00 00 01 and the optional-components octet */
-    ST_ADD_LEN,   /* additional data: sequence length */
+    ST_START,   /* optional XML declaration, then the identification */
+    ST_ID,      /* E0 00 00 01 and the optional-components octet */
+    ST_ADD_LEN, /* additional data: sequence length */
     ST_ADD_ITEM,
     ST_VOC_FLAGS, /* initial vocabulary: which tables are present */
     ST_VOC_EXT,
@@ -30,14 +30,14 @@ enum state {
     ST_VOC_ITEM,
     ST_NOTATION,
     ST_UNPARSED,
-    ST_CES,       /* character encoding scheme */
+    ST_CES, /* character encoding scheme */
     ST_STANDALONE,
     ST_VERSION,
-    ST_CONTENT,   /* children of the document or of an element */
-    ST_NS,        /* namespace attributes of an element */
-    ST_ELEMNAME,  /* element name after namespace attributes */
-    ST_ATTRS,     /* attributes of an element */
-    ST_DTD,       /* children of a document type declaration */
+    ST_CONTENT,  /* children of the document or of an element */
+    ST_NS,       /* namespace attributes of an element */
+    ST_ELEMNAME, /* element name after namespace attributes */
+    ST_ATTRS,    /* attributes of an element */
+    ST_DTD,      /* children of a document type declaration */
     ST_DONE,
 };
 
@@ -73,24 +73,24 @@ struct fi_decoder {
 
     int err;
     uint64_t err_off;
-    uint64_t base_off; /* stream offset of the buffer being parsed */
-    uint64_t cur;      /* offset of the unit being parsed */
+    uint64_t base_off;  /* stream offset of the buffer being parsed */
+    uint64_t cur;       /* offset of the unit being parsed */
     const uint8_t *buf; /* the buffer being parsed */
-    int borrow;        /* buf is the caller's and the feed is the last:
-                          strings may point into it instead of copies */
-    struct fi_buf in;  /* octets of an incomplete unit */
-    size_t need;       /* octets the incomplete unit needs */
+    int borrow;         /* buf is the caller's and the feed is the last:
+                           strings may point into it instead of copies */
+    struct fi_buf in;   /* octets of an incomplete unit */
+    size_t need;        /* octets the incomplete unit needs */
 
     enum state state;
-    unsigned comp;     /* optional components still to read */
-    unsigned vflags;   /* vocabulary tables still to read */
-    int vtable;        /* vocabulary table being read */
-    size_t vcount;     /* its entries still to read */
+    unsigned comp;   /* optional components still to read */
+    unsigned vflags; /* vocabulary tables still to read */
+    int vtable;      /* vocabulary table being read */
+    size_t vcount;   /* its entries still to read */
 
     struct stab st[FI_T_COUNT];
-    struct ntab nt[2]; /* element, attribute names */
-    struct fi_arena tarena;   /* table strings, until reset */
-    struct fi_arena scratch;  /* strings of the pending event */
+    struct ntab nt[2];       /* element, attribute names */
+    struct fi_arena tarena;  /* table strings, until reset */
+    struct fi_arena scratch; /* strings of the pending event */
 
     struct fi_nsdecl *ns;
     size_t nns, nscap;
@@ -121,19 +121,19 @@ struct rd {
     size_t need;
 };
 
-#define NEED(r, k)                                                        \
-    do {                                                                  \
-        if ((size_t)((r)->e - (r)->p) < (size_t)(k)) {                    \
-            (r)->need = (size_t)((r)->p - (r)->s) + (size_t)(k);          \
-            return FI_MORE;                                               \
-        }                                                                 \
+#define NEED(r, k)                                                             \
+    do {                                                                       \
+        if ((size_t)((r)->e - (r)->p) < (size_t)(k)) {                         \
+            (r)->need = (size_t)((r)->p - (r)->s) + (size_t)(k);               \
+            return FI_MORE;                                                    \
+        }                                                                      \
     } while (0)
 
-#define TRY(x)                                                            \
-    do {                                                                  \
-        int try_r_ = (x);                                                 \
-        if (try_r_)                                                       \
-            return try_r_;                                                \
+#define TRY(x)                                                                 \
+    do {                                                                       \
+        int try_r_ = (x);                                                      \
+        if (try_r_)                                                            \
+            return try_r_;                                                     \
     } while (0)
 
 static INLINE int get8(struct rd *r, uint8_t *b)
@@ -281,9 +281,7 @@ static int len7(struct rd *r, uint8_t b, uint64_t *n)
 
     switch (b & 3) {
     case 0:
-    case 1:
-        *n = (b & 1u) + 1;
-        return FI_OK;
+    case 1: *n = (b & 1u) + 1; return FI_OK;
     case 2:
         TRY(getn(r, 1, &v));
         *n = v + 3;
@@ -378,8 +376,7 @@ static int parse_nonid1(fi_decoder *d, struct rd *r, struct sref *s)
 }
 
 /* Character chunk: NonIdentifyingStringOrIndex on the third bit (C.15). */
-static int parse_nonid3(fi_decoder *d, struct rd *r, uint8_t b,
-                        struct sref *s)
+static int parse_nonid3(fi_decoder *d, struct rd *r, uint8_t b, struct sref *s)
 {
     memset(s, 0, sizeof *s);
     if (b & 0x20) {
@@ -401,7 +398,7 @@ static const struct fi_str xml_ns = {"http://www.w3.org/XML/1998/namespace",
 static size_t room(const fi_decoder *d, size_t cap)
 {
     return cap < d->mem.lim.max_table_entries ? cap
-                                               : d->mem.lim.max_table_entries;
+                                              : d->mem.lim.max_table_entries;
 }
 
 static int stab_grow(fi_decoder *d, struct stab *tb)
@@ -505,9 +502,7 @@ static int decode_literal(fi_decoder *d, const struct sref *s,
         out->ptr = (const char *)s->p;
         out->len = s->n;
         return FI_OK;
-    case ENC_UTF16:
-        TRY(fi_utf16_to_utf8(&d->mem, &d->conv, s->p, s->n));
-        break;
+    case ENC_UTF16: TRY(fi_utf16_to_utf8(&d->mem, &d->conv, s->p, s->n)); break;
     case ENC_ALPHABET: {
         struct fi_str a;
         if (s->tidx <= 2)
@@ -531,11 +526,11 @@ static int decode_literal(fi_decoder *d, const struct sref *s,
 
 /* Resolves a string of table t.  persist: the result must survive until
  * the pending event is emitted (copied into scratch unless in a table). */
-#define REF(d, t, i, how)                                                 \
+#define REF(d, t, i, how)                                                      \
     ((d)->h.ref && (d)->h.ref((d)->ud, (t), (i), (how)) ? FI_EABORTED : FI_OK)
 
-static int resolve_slow(fi_decoder *d, const struct sref *s, int t,
-                        int persist, struct fi_str *out)
+static int resolve_slow(fi_decoder *d, const struct sref *s, int t, int persist,
+                        struct fi_str *out)
 {
     struct fi_str v;
 
@@ -608,7 +603,7 @@ static int parse_qname_lit(fi_decoder *d, struct rd *r, uint8_t b,
     q->literal = 1;
     q->flags = b & 3;
     if (q->flags == 2)
-        return FI_ESYNTAX; /* a prefix needs a namespace */
+        return FI_ESYNTAX;                  /* a prefix needs a namespace */
     q->prefix.kind = q->ns.kind = REF_NONE; /* all resolve reads of them */
     if (q->flags & 2)
         TRY(parse_ident(d, r, &q->prefix));
@@ -618,8 +613,7 @@ static int parse_qname_lit(fi_decoder *d, struct rd *r, uint8_t b,
 }
 
 /* Element name: QualifiedNameOrIndex starting on the third bit (C.18). */
-static int parse_qname3(fi_decoder *d, struct rd *r, uint8_t b,
-                        struct qref *q)
+static int parse_qname3(fi_decoder *d, struct rd *r, uint8_t b, struct qref *q)
 {
     if ((b & 0x3C) == 0x3C)
         return parse_qname_lit(d, r, b, q);
@@ -628,8 +622,7 @@ static int parse_qname3(fi_decoder *d, struct rd *r, uint8_t b,
 }
 
 /* Attribute name: QualifiedNameOrIndex starting on the second bit (C.17). */
-static int parse_qname2(fi_decoder *d, struct rd *r, uint8_t b,
-                        struct qref *q)
+static int parse_qname2(fi_decoder *d, struct rd *r, uint8_t b, struct qref *q)
 {
     if ((b & 0x7C) == 0x78)
         return parse_qname_lit(d, r, b, q);
@@ -657,7 +650,7 @@ static INLINE int commit_qname(fi_decoder *d, const struct qref *q, int t,
 
 /* ---- events ---- */
 
-#define EMIT(d, cb, ...)                                                  \
+#define EMIT(d, cb, ...)                                                       \
     ((d)->h.cb && (d)->h.cb((d)->ud, __VA_ARGS__) ? FI_EABORTED : FI_OK)
 
 static int flush_text(fi_decoder *d)
@@ -715,8 +708,7 @@ static int end_document(fi_decoder *d)
     if (!d->seen_root && !(d->flags & FI_DEC_STREAM))
         return FI_ESYNTAX; /* a document has exactly one element */
     d->state = ST_DONE;
-    return d->h.end_document && d->h.end_document(d->ud) ? FI_EABORTED
-                                                          : FI_OK;
+    return d->h.end_document && d->h.end_document(d->ud) ? FI_EABORTED : FI_OK;
 }
 
 /* One terminator at the current level. */
@@ -1080,8 +1072,8 @@ static int unit_add_item(fi_decoder *d, struct rd *r)
 }
 
 static const uint16_t voc_bits[] = {
-    0x0800, 0x0400, 0x0200, 0x0100, 0x0080, 0x0040, 0x0020,
-    0x0010, 0x0008, 0x0004, 0x0002, 0x0001,
+    0x0800, 0x0400, 0x0200, 0x0100, 0x0080, 0x0040,
+    0x0020, 0x0010, 0x0008, 0x0004, 0x0002, 0x0001,
 };
 
 static int next_vocab_table(fi_decoder *d)
@@ -1308,9 +1300,12 @@ static int next_component(fi_decoder *d)
         unsigned bit;
         enum state st;
     } order[] = {
-        {C_ADDITIONAL, ST_ADD_LEN}, {C_VOCAB, ST_VOC_FLAGS},
-        {C_NOTATIONS, ST_NOTATION}, {C_UNPARSED, ST_UNPARSED},
-        {C_CES, ST_CES}, {C_STANDALONE, ST_STANDALONE},
+        {C_ADDITIONAL, ST_ADD_LEN},
+        {C_VOCAB, ST_VOC_FLAGS},
+        {C_NOTATIONS, ST_NOTATION},
+        {C_UNPARSED, ST_UNPARSED},
+        {C_CES, ST_CES},
+        {C_STANDALONE, ST_STANDALONE},
         {C_VERSION, ST_VERSION},
     };
     size_t i;
@@ -1323,7 +1318,7 @@ static int next_component(fi_decoder *d)
         }
     d->state = ST_CONTENT;
     return d->h.start_document && d->h.start_document(d->ud) ? FI_EABORTED
-                                                              : FI_OK;
+                                                             : FI_OK;
 }
 
 /* ---- the unit loop ---- */

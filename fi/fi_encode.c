@@ -22,10 +22,10 @@
  * of the initial vocabulary (each at its last entry, see fi_vocab.c). */
 struct enc_alpha {
     struct fi_str chars;
-    unsigned idx;       /* table index, 1..256 */
-    unsigned bits;      /* per character */
-    uint64_t ascii[2];  /* which ASCII characters are in it */
-    int wide;           /* has characters outside ASCII */
+    unsigned idx;      /* table index, 1..256 */
+    unsigned bits;     /* per character */
+    uint64_t ascii[2]; /* which ASCII characters are in it */
+    int wide;          /* has characters outside ASCII */
 };
 
 struct fi_encoder {
@@ -34,7 +34,7 @@ struct fi_encoder {
     struct fi_buf out;
     struct fi_map map[FI_T_COUNT];
     uint32_t count[FI_T_COUNT];
-    struct fi_arena keys;      /* strings added by the current document */
+    struct fi_arena keys; /* strings added by the current document */
     /* the tables as every document starts them (the built-in entries and
      * the initial vocabulary), restored by fi_encoder_reset */
     struct fi_map base[FI_T_COUNT];
@@ -50,11 +50,11 @@ struct fi_encoder {
     size_t nalpha;
 };
 
-#define TRY(x)                                                            \
-    do {                                                                  \
-        int try_r_ = (x);                                                 \
-        if (try_r_)                                                       \
-            return try_r_;                                                \
+#define TRY(x)                                                                 \
+    do {                                                                       \
+        int try_r_ = (x);                                                      \
+        if (try_r_)                                                            \
+            return try_r_;                                                     \
     } while (0)
 
 static int out(fi_encoder *e, const void *p, size_t n)
@@ -240,8 +240,8 @@ static int alpha_fits(const struct enc_alpha *a, const char *s, size_t n)
 
 /* Which restricted alphabet fits s (the fewest bits per character) when
  * typed output is on, or NULL. */
-static const struct enc_alpha *pick_alphabet(const fi_encoder *e,
-                                             const char *s, size_t n)
+static const struct enc_alpha *pick_alphabet(const fi_encoder *e, const char *s,
+                                             size_t n)
 {
     size_t i;
 
@@ -352,11 +352,11 @@ static int put_nonid1(fi_encoder *e, int t, struct fi_str s)
 }
 
 /* A character chunk as an encoded literal (alphabet or algorithm). */
-static int put_chunk_encoded(fi_encoder *e, unsigned enc, unsigned idx,
-                             int add, const uint8_t *p, size_t n)
+static int put_chunk_encoded(fi_encoder *e, unsigned enc, unsigned idx, int add,
+                             const uint8_t *p, size_t n)
 {
-    uint8_t first = (uint8_t)(0x80 | (add ? 0x10 : 0) | enc << 2 |
-                              ((idx - 1) >> 6));
+    uint8_t first =
+        (uint8_t)(0x80 | (add ? 0x10 : 0) | enc << 2 | ((idx - 1) >> 6));
 
     TRY(out8(e, first));
     TRY(fi_put_len7(&e->mem, &e->out, (uint8_t)(((idx - 1) & 0x3F) << 2), n));
@@ -399,8 +399,8 @@ static int put_chunk_text(fi_encoder *e, const char *s, size_t n, int alpha_ok)
     if (alpha)
         TRY(put_chunk_encoded(e, 2, alpha->idx, add, p, len));
     else {
-        uint8_t first = (uint8_t)(0x80 | (add ? 0x10 : 0) |
-                                  (e->opt.utf16 ? 0x04 : 0));
+        uint8_t first =
+            (uint8_t)(0x80 | (add ? 0x10 : 0) | (e->opt.utf16 ? 0x04 : 0));
         TRY(fi_put_len7(&e->mem, &e->out, first, len));
         TRY(out(e, p, len));
     }
@@ -573,8 +573,7 @@ static void close_frame(fi_encoder *e)
     size_t k = fi_frame_put(h, body);
 
     memcpy(e->out.p + e->frame_start, h, k);
-    memmove(e->out.p + e->frame_start + k, e->out.p + e->frame_start + 5,
-            body);
+    memmove(e->out.p + e->frame_start + k, e->out.p + e->frame_start + 5, body);
     e->out.len -= 5 - k;
 }
 
@@ -714,8 +713,8 @@ static int put_header(fi_encoder *e)
     TRY(out(e, id, 4));
     if (!uri)
         return out8(e, 0x00);
-    TRY(out8(e, 0x20));          /* initial vocabulary present */
-    TRY(out(e, "\x10\x00", 2));  /* ... with an external vocabulary only */
+    TRY(out8(e, 0x20));         /* initial vocabulary present */
+    TRY(out(e, "\x10\x00", 2)); /* ... with an external vocabulary only */
     TRY(fi_put_len2(&e->mem, &e->out, 0x00, strlen(uri)));
     return out(e, uri, strlen(uri));
 }

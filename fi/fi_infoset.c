@@ -98,7 +98,8 @@ static void sort_idx(size_t *o, size_t n, const void *base, size_t size,
         o[i] = i;
     for (i = 1; i < n; i++)
         for (j = i; j > 0 && cmp((const char *)base + o[j - 1] * size,
-                                 (const char *)base + o[j] * size) > 0; j--) {
+                                 (const char *)base + o[j] * size) > 0;
+             j--) {
             size_t t = o[j];
             o[j] = o[j - 1];
             o[j - 1] = t;
@@ -130,8 +131,9 @@ static int on_start(void *ud, const struct fi_qname *name,
 
     flush(s);
     line(s, "E", f, 3);
-    if ((s->err = s->err ? s->err
-                         : fi_grow(&s->mem, &o, &s->ocap, n + 1, sizeof(size_t))))
+    if ((s->err = s->err
+                      ? s->err
+                      : fi_grow(&s->mem, &o, &s->ocap, n + 1, sizeof(size_t))))
         return 1;
     s->order = o;
     sort_idx(s->order, nns, ns, sizeof *ns, cmp_ns);

@@ -135,10 +135,10 @@ int fi_utf16_to_utf8(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
 int fi_utf8_to_utf16(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
                      size_t n);
 /* Restricted alphabet: chars is the alphabet as UTF-8 text. */
-int fi_alphabet_decode(struct fi_mem *m, struct fi_buf *b,
-                       struct fi_str chars, const uint8_t *p, size_t n);
-int fi_alphabet_encode(struct fi_mem *m, struct fi_buf *b,
-                       struct fi_str chars, const char *s, size_t n);
+int fi_alphabet_decode(struct fi_mem *m, struct fi_buf *b, struct fi_str chars,
+                       const uint8_t *p, size_t n);
+int fi_alphabet_encode(struct fi_mem *m, struct fi_buf *b, struct fi_str chars,
+                       const char *s, size_t n);
 /* Built-in alphabets 1 (numeric) and 2 (date and time). */
 extern const struct fi_str fi_builtin_alphabets[2];
 /* Built-in algorithms 1..10 to text; FI_EALGORITHM on bad data. */
@@ -166,7 +166,8 @@ int fi_map_put(struct fi_mem *mem, struct fi_arena *a, struct fi_map *m,
 void fi_map_clear(struct fi_map *m);
 void fi_map_free(struct fi_mem *mem, struct fi_map *m);
 /* dst becomes a copy of src's slots (the keys are shared, not copied). */
-int fi_map_copy(struct fi_mem *mem, struct fi_map *dst, const struct fi_map *src);
+int fi_map_copy(struct fi_mem *mem, struct fi_map *dst,
+                const struct fi_map *src);
 /* m holds exactly the entries of snap again (a copy made by fi_map_copy
  * when m held them), whatever was added since; no allocation. */
 void fi_map_restore(struct fi_map *m, const struct fi_map *snap);
@@ -178,10 +179,8 @@ void fi_encoder_ctx(const fi_encoder *e, fi_ctx *out);
 /* Encoders append to b: high bits of the first octet come in `first`. */
 int fi_put_int2(struct fi_mem *m, struct fi_buf *b, uint8_t first,
                 uint32_t i); /* 1..2^20 on the 2nd bit */
-int fi_put_int3(struct fi_mem *m, struct fi_buf *b, uint8_t first,
-                uint32_t i);
-int fi_put_int4(struct fi_mem *m, struct fi_buf *b, uint8_t first,
-                uint32_t i);
+int fi_put_int3(struct fi_mem *m, struct fi_buf *b, uint8_t first, uint32_t i);
+int fi_put_int4(struct fi_mem *m, struct fi_buf *b, uint8_t first, uint32_t i);
 int fi_put_len2(struct fi_mem *m, struct fi_buf *b, uint8_t first,
                 size_t n); /* non-empty octet string length, 2nd bit */
 int fi_put_len5(struct fi_mem *m, struct fi_buf *b, uint8_t first, size_t n);

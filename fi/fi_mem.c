@@ -9,13 +9,21 @@
 
 #include "fi_internal.h"
 
-static void *sys_alloc(size_t n, void *ud) { (void)ud; return malloc(n); }
+static void *sys_alloc(size_t n, void *ud)
+{
+    (void)ud;
+    return malloc(n);
+}
 static void *sys_realloc(void *p, size_t n, void *ud)
 {
     (void)ud;
     return realloc(p, n);
 }
-static void sys_free(void *p, void *ud) { (void)ud; free(p); }
+static void sys_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
 
 static const struct fi_allocator sys_allocator = {sys_alloc, sys_realloc,
                                                   sys_free, NULL};
@@ -120,8 +128,7 @@ int fi_mem_why(const struct fi_mem *m, size_t n)
     return m->limited ? FI_ELIMIT : FI_ENOMEM;
 }
 
-int fi_grow(struct fi_mem *m, void **arr, size_t *cap, size_t need,
-            size_t size)
+int fi_grow(struct fi_mem *m, void **arr, size_t *cap, size_t need, size_t size)
 {
     size_t ncap;
     void *p;

@@ -260,13 +260,14 @@ static int alphabet_emit(struct fi_mem *m, struct fi_buf *b,
                 return r;
         }
     }
-    if (have && (acc & (((uint64_t)1 << have) - 1)) != (((uint64_t)1 << have) - 1))
+    if (have &&
+        (acc & (((uint64_t)1 << have) - 1)) != (((uint64_t)1 << have) - 1))
         return FI_EALPHABET;
     return FI_OK;
 }
 
-int fi_alphabet_decode(struct fi_mem *m, struct fi_buf *b,
-                       struct fi_str chars, const uint8_t *p, size_t n)
+int fi_alphabet_decode(struct fi_mem *m, struct fi_buf *b, struct fi_str chars,
+                       const uint8_t *p, size_t n)
 {
     uint32_t *offs;
     size_t count;
@@ -322,8 +323,8 @@ static int alphabet_pack(struct fi_mem *m, struct fi_buf *b,
     return FI_OK;
 }
 
-int fi_alphabet_encode(struct fi_mem *m, struct fi_buf *b,
-                       struct fi_str chars, const char *s, size_t n)
+int fi_alphabet_encode(struct fi_mem *m, struct fi_buf *b, struct fi_str chars,
+                       const char *s, size_t n)
 {
     uint32_t *offs;
     size_t count;
@@ -373,7 +374,8 @@ static int alg_base64(struct fi_mem *m, struct fi_buf *b, const uint8_t *p,
         b->len += 4;
     }
     if (i < n) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+        uint32_t v =
+            (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
         uint8_t *o = b->p + b->len;
         o[0] = (uint8_t)b64[v >> 18], o[1] = (uint8_t)b64[(v >> 12) & 63];
         o[2] = i + 1 < n ? (uint8_t)b64[(v >> 6) & 63] : '=';
@@ -407,11 +409,13 @@ int fi_base64_decode(struct fi_mem *m, struct fi_buf *b, const char *s,
         uint32_t w;
         for (j = 0; j < 4; j++) {
             int last = i + 4 == n;
-            v[j] = last && j >= 4 - (int)pad ? 0 : b64_val((unsigned char)s[i + j]);
+            v[j] = last && j >= 4 - (int)pad ? 0
+                                             : b64_val((unsigned char)s[i + j]);
             if (v[j] < 0)
                 return 1;
         }
-        w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+            (uint32_t)v[3];
         if (i + 4 == n && pad && (w & (pad == 2 ? 0xFFFF : 0xFF)))
             return 1; /* not canonical: unused bits set */
         b->p[b->len++] = (uint8_t)(w >> 16);
@@ -423,8 +427,7 @@ int fi_base64_decode(struct fi_mem *m, struct fi_buf *b, const char *s,
     return 0;
 }
 
-static int put_text(struct fi_mem *m, struct fi_buf *b, int sep,
-                    const char *s)
+static int put_text(struct fi_mem *m, struct fi_buf *b, int sep, const char *s)
 {
     int r = 0;
 
@@ -673,7 +676,8 @@ void fi_map_clear(struct fi_map *m)
     m->n = 0;
 }
 
-int fi_map_copy(struct fi_mem *mem, struct fi_map *dst, const struct fi_map *src)
+int fi_map_copy(struct fi_mem *mem, struct fi_map *dst,
+                const struct fi_map *src)
 {
     fi_map_free(mem, dst);
     if (!src->cap)

@@ -59,8 +59,7 @@ static void stop(struct xp *x, int err)
     XML_StopParser(x->p, XML_FALSE);
 }
 
-static void XMLCALL on_ns(void *ud, const XML_Char *prefix,
-                          const XML_Char *uri)
+static void XMLCALL on_ns(void *ud, const XML_Char *prefix, const XML_Char *uri)
 {
     struct xp *x = ud;
     void *arr = x->ns;
@@ -73,8 +72,8 @@ static void XMLCALL on_ns(void *ud, const XML_Char *prefix,
     d = &x->ns[x->nns];
     d->prefix.len = prefix ? strlen(prefix) : 0;
     d->ns.len = uri ? strlen(uri) : 0;
-    d->prefix.ptr = fi_arena_dup(&x->mem, &x->nsarena, prefix ? prefix : "",
-                                 d->prefix.len);
+    d->prefix.ptr =
+        fi_arena_dup(&x->mem, &x->nsarena, prefix ? prefix : "", d->prefix.len);
     d->ns.ptr = fi_arena_dup(&x->mem, &x->nsarena, uri ? uri : "", d->ns.len);
     if (!d->prefix.ptr || !d->ns.ptr)
         return stop(x, FI_ENOMEM);
@@ -268,8 +267,8 @@ static int w_esc(fi_writer *w, const char *s, size_t n, int attr)
 
 static int w_qname(fi_writer *w, const struct fi_qname *q)
 {
-    if (q->prefix.len && (w_put(w, q->prefix.ptr, q->prefix.len) ||
-                          w_put(w, ":", 1)))
+    if (q->prefix.len &&
+        (w_put(w, q->prefix.ptr, q->prefix.len) || w_put(w, ":", 1)))
         return 1;
     return w_put(w, q->local.ptr, q->local.len);
 }
@@ -462,8 +461,8 @@ void fi_writer_reset(fi_writer *w)
     fi_buf_free(&w->mem, &w->dt);
 }
 
-int fi_fi_to_xml(fi_ctx *ctx, const fi_vocab *vocab, const void *fi,
-                 size_t len, char **xml, size_t *xml_len, uint64_t *offset)
+int fi_fi_to_xml(fi_ctx *ctx, const fi_vocab *vocab, const void *fi, size_t len,
+                 char **xml, size_t *xml_len, uint64_t *offset)
 {
     fi_writer *w = NULL;
     fi_decoder *d = NULL;

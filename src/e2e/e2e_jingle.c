@@ -35,7 +35,8 @@ static const struct cond *cond_of(int code)
         [-E2E_JINGLE_EBADREQ] = {"modify", "bad-request", NULL},
         [-E2E_JINGLE_ENOTACCEPTABLE] = {"cancel", "not-acceptable", NULL},
         [-E2E_JINGLE_EPOLICY] = {"modify", "policy-violation", NULL},
-        [-E2E_JINGLE_EUNKNOWN] = {"cancel", "item-not-found", "unknown-session"},
+        [-E2E_JINGLE_EUNKNOWN] = {"cancel", "item-not-found",
+                                  "unknown-session"},
         [-E2E_JINGLE_EFORBIDDEN] = {"auth", "forbidden", NULL},
         [-E2E_JINGLE_ELIMIT] = {"wait", "resource-constraint", NULL},
         [-E2E_JINGLE_EORDER] = {"cancel", "unexpected-request", "out-of-order"},
@@ -70,7 +71,8 @@ const char *e2e_jingle_strerror(int code)
         [-E2E_JINGLE_EINVAL] = "invalid argument",
         [-E2E_JINGLE_ENOTJINGLE] = "not a Jingle stanza",
         [-E2E_JINGLE_EBADREQ] = "malformed Jingle request",
-        [-E2E_JINGLE_ENOTACCEPTABLE] = "application, transport or framing not offered",
+        [-E2E_JINGLE_ENOTACCEPTABLE] =
+            "application, transport or framing not offered",
         [-E2E_JINGLE_EPOLICY] = "above a limit of the format",
         [-E2E_JINGLE_EUNKNOWN] = "unknown session",
         [-E2E_JINGLE_EFORBIDDEN] = "request from a stranger",
@@ -113,9 +115,10 @@ static const char *const action_names[] = {
 /* 1..max characters of [A-Za-z0-9._-]. */
 static bool token_ok(const char *s, size_t max)
 {
-    size_t n = s ? strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                             "0123456789._-")
-                 : 0;
+    size_t n =
+        s ? strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789._-")
+          : 0;
 
     return n > 0 && n <= max && s[n] == '\0';
 }
@@ -136,7 +139,8 @@ static bool ip_literal(const char *s)
     unsigned char buf[16];
 
     return s && strlen(s) < E2E_JINGLE_HOST_MAX &&
-           (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+           (inet_pton(AF_INET, s, buf) == 1 ||
+            inet_pton(AF_INET6, s, buf) == 1);
 }
 
 /* "AB:CD:...": 32 hex pairs joined by colons, copied uppercase to out. */
@@ -312,7 +316,7 @@ static int parse_description(xmpp_stanza_t *d, const char *ns,
         name = xmpp_stanza_get_attribute(c, "name");
         if (!name)
             return E2E_JINGLE_EBADREQ;
-        m->framing |= !strcmp(name, "xml") ? E2E_FRAMING_XML
+        m->framing |= !strcmp(name, "xml")  ? E2E_FRAMING_XML
                       : !strcmp(name, "fi") ? E2E_FRAMING_FI
                                             : 0u;
     }
@@ -329,7 +333,8 @@ static int app_child(xmpp_stanza_t *content, const char *cns, const char *name,
     xmpp_stanza_t *c;
 
     *out = NULL;
-    for (c = xmpp_stanza_get_children(content); c; c = xmpp_stanza_get_next(c)) {
+    for (c = xmpp_stanza_get_children(content); c;
+         c = xmpp_stanza_get_next(c)) {
         if (!xmpp_stanza_is_tag(c) || strcmp(xmpp_stanza_get_name(c), name))
             continue;
         if (*out)
@@ -354,10 +359,12 @@ static int parse_content(xmpp_stanza_t *jingle, struct e2e_jingle_msg *m)
     if (n != 1) /* one stream per session */
         return n ? E2E_JINGLE_ENOTACCEPTABLE : E2E_JINGLE_EBADREQ;
     creator = xmpp_stanza_get_attribute(content, "creator");
-    if (!token_ok(xmpp_stanza_get_attribute(content, "name"), E2E_JINGLE_SID_MAX) ||
+    if (!token_ok(xmpp_stanza_get_attribute(content, "name"),
+                  E2E_JINGLE_SID_MAX) ||
         (creator && strcmp(creator, "initiator")))
         return E2E_JINGLE_EBADREQ;
-    if ((rc = app_child(content, E2E_NS_JINGLE, "description", &desc, &dns)) < 0 ||
+    if ((rc = app_child(content, E2E_NS_JINGLE, "description", &desc, &dns)) <
+            0 ||
         (rc = app_child(content, E2E_NS_JINGLE, "transport", &tr, &tns)) < 0 ||
         (rc = parse_description(desc, dns, m)) < 0)
         return rc;
@@ -371,7 +378,8 @@ static void parse_reason(xmpp_stanza_t *jingle, struct e2e_jingle_msg *m)
     size_t i;
 
     m->reason = E2E_JINGLE_GENERAL_ERROR;
-    if (only_child(jingle, E2E_NS_JINGLE, "reason", E2E_NS_JINGLE, &r) < 0 || !r)
+    if (only_child(jingle, E2E_NS_JINGLE, "reason", E2E_NS_JINGLE, &r) < 0 ||
+        !r)
         return;
     for (c = xmpp_stanza_get_children(r); c; c = xmpp_stanza_get_next(c))
         for (i = 0; i < N_REASONS; i++)
@@ -452,7 +460,8 @@ static int add_text(xmpp_stanza_t *parent, const char *text)
 
     if (!t)
         return E2E_JINGLE_ENOMEM;
-    if (xmpp_stanza_set_text(t, text) || xmpp_stanza_add_child_ex(parent, t, 0)) {
+    if (xmpp_stanza_set_text(t, text) ||
+        xmpp_stanza_add_child_ex(parent, t, 0)) {
         xmpp_stanza_release(t);
         return E2E_JINGLE_ENOMEM;
     }
@@ -464,7 +473,8 @@ static int set(xmpp_stanza_t *el, const char *name, const char *value)
     return xmpp_stanza_set_attribute(el, name, value) ? E2E_JINGLE_ENOMEM : 0;
 }
 
-static int build_candidate(xmpp_stanza_t *tr, const struct e2e_jingle_candidate *c)
+static int build_candidate(xmpp_stanza_t *tr,
+                           const struct e2e_jingle_candidate *c)
 {
     xmpp_stanza_t *el = add(tr, "candidate", NULL);
     char port[8], prio[12];
@@ -516,7 +526,8 @@ static int build_reason(xmpp_stanza_t *j, enum e2e_jingle_reason r)
 {
     xmpp_stanza_t *el = add(j, "reason", NULL);
 
-    return el && add(el, e2e_jingle_reason_name(r), NULL) ? 0 : E2E_JINGLE_ENOMEM;
+    return el && add(el, e2e_jingle_reason_name(r), NULL) ? 0
+                                                          : E2E_JINGLE_ENOMEM;
 }
 
 static bool buildable(const struct e2e_jingle_msg *m)
@@ -545,11 +556,13 @@ static int build_jingle(xmpp_stanza_t *iq, const char *party,
 {
     xmpp_stanza_t *j = add(iq, "jingle", E2E_NS_JINGLE);
 
-    if (!j || set(j, "action", action_names[m->action]) || set(j, "sid", m->sid))
+    if (!j || set(j, "action", action_names[m->action]) ||
+        set(j, "sid", m->sid))
         return E2E_JINGLE_ENOMEM;
     if (m->action == E2E_JINGLE_TERMINATE)
         return build_reason(j, m->reason);
-    if (set(j, m->action == E2E_JINGLE_INITIATE ? "initiator" : "responder", party))
+    if (set(j, m->action == E2E_JINGLE_INITIATE ? "initiator" : "responder",
+            party))
         return E2E_JINGLE_ENOMEM;
     return build_content(j, m);
 }
@@ -687,7 +700,8 @@ static size_t pending_with(const e2e_jingle *t, const char *peer)
 /* Room for one more negotiation with peer? */
 static int room_for(const e2e_jingle *t, const char *peer)
 {
-    if (t->n == t->p.max_sessions || pending_with(t, NULL) >= t->p.max_pending ||
+    if (t->n == t->p.max_sessions ||
+        pending_with(t, NULL) >= t->p.max_pending ||
         pending_with(t, peer) >= t->p.max_pending_peer)
         return E2E_JINGLE_ELIMIT;
     return 0;
@@ -748,7 +762,8 @@ int e2e_jingle_initiate(e2e_jingle *t, const char *peer,
                         const struct e2e_jingle_candidate *c, size_t n,
                         uint64_t now_ms, char sid[E2E_JINGLE_SID_MAX + 1])
 {
-    struct e2e_jingle_msg m = {.action = E2E_JINGLE_INITIATE, .n_candidates = n};
+    struct e2e_jingle_msg m = {.action = E2E_JINGLE_INITIATE,
+                               .n_candidates = n};
     struct session *s;
     int rc;
 
@@ -774,8 +789,8 @@ static void emit(e2e_jingle *t, enum e2e_jingle_do what,
                  const struct session *s, const struct e2e_jingle_msg *m,
                  enum e2e_jingle_reason why)
 {
-    struct e2e_jingle_event ev = {what, s->peer, s->sid, s->role, s->state,
-                                  why, m};
+    struct e2e_jingle_event ev = {what,     s->peer, s->sid, s->role,
+                                  s->state, why,     m};
 
     t->io.act(t->io.ud, &ev);
 }
@@ -920,8 +935,9 @@ static int on_set(e2e_jingle *t, xmpp_stanza_t *iq, const char *from,
     int rc = e2e_jingle_parse(iq, &m);
 
     if (rc == 0 && m.action == E2E_JINGLE_INITIATE)
-        rc = may_initiate(t, from, now_ms) ? on_initiate(t, from, &m, now_ms, &s)
-                                           : E2E_JINGLE_EFORBIDDEN;
+        rc = may_initiate(t, from, now_ms)
+                 ? on_initiate(t, from, &m, now_ms, &s)
+                 : E2E_JINGLE_EFORBIDDEN;
     else if (rc == 0 && !(s = find(t, from, m.sid)))
         rc = E2E_JINGLE_EUNKNOWN;
     else if (rc == 0 && m.action == E2E_JINGLE_ACCEPT)

@@ -42,14 +42,14 @@
 enum e2e_jingle_result {
     E2E_JINGLE_OK = 0,
     E2E_JINGLE_ENOMEM = -1,
-    E2E_JINGLE_EINVAL = -2,        /* a caller's mistake (bad argument) */
-    E2E_JINGLE_ENOTJINGLE = -3,    /* not a Jingle IQ nor an answer to ours */
-    E2E_JINGLE_EBADREQ = -4,       /* malformed: bad-request */
-    E2E_JINGLE_ENOTACCEPTABLE = -5,/* well formed, not our profile */
-    E2E_JINGLE_EPOLICY = -6,       /* above a limit of the format */
-    E2E_JINGLE_EUNKNOWN = -7,      /* no such session */
-    E2E_JINGLE_EFORBIDDEN = -8,    /* a stranger */
-    E2E_JINGLE_ELIMIT = -9,        /* too many sessions or negotiations */
+    E2E_JINGLE_EINVAL = -2,         /* a caller's mistake (bad argument) */
+    E2E_JINGLE_ENOTJINGLE = -3,     /* not a Jingle IQ nor an answer to ours */
+    E2E_JINGLE_EBADREQ = -4,        /* malformed: bad-request */
+    E2E_JINGLE_ENOTACCEPTABLE = -5, /* well formed, not our profile */
+    E2E_JINGLE_EPOLICY = -6,        /* above a limit of the format */
+    E2E_JINGLE_EUNKNOWN = -7,       /* no such session */
+    E2E_JINGLE_EFORBIDDEN = -8,     /* a stranger */
+    E2E_JINGLE_ELIMIT = -9,         /* too many sessions or negotiations */
     E2E_JINGLE_EORDER = -10,       /* action not valid in the session's state */
     E2E_JINGLE_ECONFLICT = -11,    /* session id already in use */
     E2E_JINGLE_EUNSUPPORTED = -12, /* a Jingle action outside our profile */
@@ -102,7 +102,7 @@ struct e2e_jingle_candidate {
 struct e2e_jingle_msg {
     enum e2e_jingle_action action;
     char sid[E2E_JINGLE_SID_MAX + 1];
-    unsigned framing;   /* E2E_FRAMING_* offered */
+    unsigned framing;    /* E2E_FRAMING_* offered */
     size_t n_candidates; /* sorted: priority descending, then document order */
     struct e2e_jingle_candidate candidates[E2E_JINGLE_MAX_CANDIDATES];
     char fingerprint[E2E_JINGLE_FPR_LEN + 1]; /* uppercase hex with colons */
@@ -137,7 +137,7 @@ enum e2e_jingle_role { E2E_JINGLE_INITIATOR, E2E_JINGLE_RESPONDER };
 /* ENDED is what e2e_jingle_state() says of a session the table does not
  * hold: ended sessions are removed at once. */
 enum e2e_jingle_state {
-    E2E_JINGLE_PENDING,    /* initiator: session-initiate not yet acknowledged */
+    E2E_JINGLE_PENDING, /* initiator: session-initiate not yet acknowledged */
     E2E_JINGLE_CONNECTING, /* initiator: acknowledged; responder: connecting */
     E2E_JINGLE_ACTIVE,     /* accepted */
     E2E_JINGLE_ENDED,
@@ -173,8 +173,8 @@ struct e2e_jingle_event {
 /* The table's outside world.  Callbacks get pointers lent for the call;
  * they must not call back into the table (queue the work instead). */
 struct e2e_jingle_io {
-    xmpp_ctx_t *ctx;                                   /* to build stanzas */
-    void (*send)(void *ud, xmpp_stanza_t *st);         /* st lent */
+    xmpp_ctx_t *ctx;                           /* to build stanzas */
+    void (*send)(void *ud, xmpp_stanza_t *st); /* st lent */
     void (*act)(void *ud, const struct e2e_jingle_event *ev);
     /* NULL: everyone is known.  A stranger's session-initiate gets
      * forbidden, unless the stranger holds a grant (e2e_jingle_grant). */
@@ -186,16 +186,17 @@ struct e2e_jingle_io {
 };
 
 struct e2e_jingle_params {
-    const char *jid;          /* our full JID (required) */
-    const char *fingerprint;  /* our certificate's (required, E2E_JINGLE_FPR_LEN) */
-    unsigned framing;         /* what we offer; 0: E2E_FRAMING_FI | E2E_FRAMING_XML */
-    size_t max_sessions;      /* held in all states; 0: 64 */
-    size_t max_pending;       /* negotiating, in total; 0: 16 */
-    size_t max_pending_peer;  /* negotiating, per peer; 0: 2 */
-    uint64_t timeout_ms;      /* negotiation deadline; 0: 20000 */
-    uint64_t seed;            /* session ids */
-    size_t max_grants;        /* grants held (e2e_jingle_grant); 0: 16 */
-    uint64_t max_grant_ms;    /* a grant's life at most; 0: 10000 */
+    const char *jid; /* our full JID (required) */
+    const char
+        *fingerprint; /* our certificate's (required, E2E_JINGLE_FPR_LEN) */
+    unsigned framing; /* what we offer; 0: E2E_FRAMING_FI | E2E_FRAMING_XML */
+    size_t max_sessions;     /* held in all states; 0: 64 */
+    size_t max_pending;      /* negotiating, in total; 0: 16 */
+    size_t max_pending_peer; /* negotiating, per peer; 0: 2 */
+    uint64_t timeout_ms;     /* negotiation deadline; 0: 20000 */
+    uint64_t seed;           /* session ids */
+    size_t max_grants;       /* grants held (e2e_jingle_grant); 0: 16 */
+    uint64_t max_grant_ms;   /* a grant's life at most; 0: 10000 */
 };
 
 int e2e_jingle_new(const struct e2e_jingle_params *p,

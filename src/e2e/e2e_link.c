@@ -175,7 +175,8 @@ static int put_fi(e2e_link *l, xmpp_stanza_t *st)
 
 static int put_xml(e2e_link *l, xmpp_stanza_t *st)
 {
-    long len = l->bev ? xs_write_stanza(bufferevent_get_output(l->bev), st) : -1;
+    long len =
+        l->bev ? xs_write_stanza(bufferevent_get_output(l->bev), st) : -1;
 
     if (len < 0)
         return E2E_LINK_EENCODE;

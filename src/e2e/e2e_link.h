@@ -18,7 +18,7 @@
 enum e2e_link_error {
     E2E_LINK_OK = 0,
     E2E_LINK_ENOMEM = -1,  /* out of memory */
-    E2E_LINK_EINVAL = -2,    /* invalid argument */
+    E2E_LINK_EINVAL = -2,  /* invalid argument */
     E2E_LINK_ETLS = -3,    /* OpenSSL failed (key, certificate, context) */
     E2E_LINK_ESOCKET = -4, /* socket, bind or listen failed */
     E2E_LINK_ESTATE = -5,  /* the link is not up (not yet, or down) */
@@ -123,19 +123,20 @@ typedef struct e2e_listener e2e_listener;
  * the link is up), or frees it (wrong sid/fingerprint). */
 typedef void (*e2e_listener_fn)(void *ud, e2e_link *l);
 struct e2e_listener_params {
-    const char *bind_host; /* IP literal; NULL: 0.0.0.0 */
-    int port;              /* 0: any */
-    int max_pending;       /* handshakes in progress; 0: 32; beyond:
-                              closed at once, or a slot is taken back from
-                              the source holding the most (see below) */
-    int max_pending_source; /* handshakes in progress from one source (an
-                               IPv4 address, an IPv6 /64); 0: 8; beyond:
-                               closed at once */
-    int hello_timeout_ms;  /* from accept() to the first octet (the TLS
-                              ClientHello, or the plain header); 0: 2000 */
-    int handshake_timeout_ms; /* from that octet: TLS + stream header; 0: 3000 */
-    bool gated;            /* take connections only while the owner expects
-                              links (e2e_listener_expect); else always */
+    const char *bind_host;    /* IP literal; NULL: 0.0.0.0 */
+    int port;                 /* 0: any */
+    int max_pending;          /* handshakes in progress; 0: 32; beyond:
+                                 closed at once, or a slot is taken back from
+                                 the source holding the most (see below) */
+    int max_pending_source;   /* handshakes in progress from one source (an
+                                 IPv4 address, an IPv6 /64); 0: 8; beyond:
+                                 closed at once */
+    int hello_timeout_ms;     /* from accept() to the first octet (the TLS
+                                 ClientHello, or the plain header); 0: 2000 */
+    int handshake_timeout_ms; /* from that octet: TLS + stream header; 0: 3000
+                               */
+    bool gated;               /* take connections only while the owner expects
+                                 links (e2e_listener_expect); else always */
     size_t max_stanza_bytes;  /* 0: 262144 */
     bool offer_fi;
     bool plain; /* no TLS: accepts only plain links (see e2e_link_params) */

@@ -126,7 +126,8 @@ static void source_of(const struct sockaddr *sa, uint8_t key[17])
         key[0] = 4;
         memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
     } else if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        const struct in6_addr *a =
+            &((const struct sockaddr_in6 *)sa)->sin6_addr;
         bool v4 = IN6_IS_ADDR_V4MAPPED(a);
         key[0] = v4 ? 4 : 6;
         memcpy(key + 1, v4 ? a->s6_addr + 12 : a->s6_addr, v4 ? 4 : 8);
@@ -192,7 +193,8 @@ static void on_hello(evutil_socket_t fd, short what, void *arg)
 
 /* A new slot for fd from key, waiting for its first octet; false when
  * the socket had to be closed. */
-static bool slot_add(e2e_listener *ls, evutil_socket_t fd, const uint8_t key[17])
+static bool slot_add(e2e_listener *ls, evutil_socket_t fd,
+                     const uint8_t key[17])
 {
     struct pend *q = calloc(1, sizeof *q);
     struct timeval tv = {ls->p.hello_timeout_ms / 1000,

@@ -21,16 +21,16 @@ enum peer_state { IDLE, OUT_PENDING, IN_PENDING, OUT_HELD, IN_HELD };
 struct peer {
     char *jid;
     uint64_t hash;
-    double prio;        /* aged priority as of the last round */
-    uint64_t fresh;     /* bytes sampled since the last round */
+    double prio;    /* aged priority as of the last round */
+    uint64_t fresh; /* bytes sampled since the last round */
     enum peer_state st;
-    uint64_t since;     /* when a pending open started */
-    unsigned failures;  /* consecutive */
-    unsigned pins;      /* pin() calls not yet undone by unpin() */
+    uint64_t since;    /* when a pending open started */
+    unsigned failures; /* consecutive */
+    unsigned pins;     /* pin() calls not yet undone by unpin() */
     uint64_t grey_until;
-    double score;       /* ranking scratch */
-    bool retry;         /* ranking scratch: idle with failures */
-    bool keep;          /* ranking scratch: nominal */
+    double score; /* ranking scratch */
+    bool retry;   /* ranking scratch: idle with failures */
+    bool keep;    /* ranking scratch: nominal */
 };
 
 struct e2e_policy {
@@ -38,13 +38,13 @@ struct e2e_policy {
     e2e_policy_allocator alloc;
     e2e_policy_act_fn act;
     void *ud;
-    struct peer **v;    /* dense */
+    struct peer **v; /* dense */
     size_t n, vcap;
     uint32_t *idx;      /* hash buckets */
     size_t icap;        /* 0 or a power of two */
     struct peer **rank; /* round scratch, capacity vcap */
     size_t held, pending;
-    uint64_t now;       /* the latest time reported */
+    uint64_t now; /* the latest time reported */
     bool busy;
 };
 
@@ -95,19 +95,27 @@ static void mem_free(const e2e_policy *p, void *ptr)
 void e2e_policy_defaults(struct e2e_policy_params *out)
 {
     *out = (struct e2e_policy_params){
-        .limit = 8, .aging = 0.5, .round_ms = 1000, .penalty = 0.1,
-        .min_priority = 8192, .grey_max_ms = 60000, .grey_mid = 3,
-        .grey_steep = 1.5, .hysteresis = 1.5, .max_peers = 4096,
-        .forget_below = 64, .open_timeout_ms = 30000, .alloc = NULL,
+        .limit = 8,
+        .aging = 0.5,
+        .round_ms = 1000,
+        .penalty = 0.1,
+        .min_priority = 8192,
+        .grey_max_ms = 60000,
+        .grey_mid = 3,
+        .grey_steep = 1.5,
+        .hysteresis = 1.5,
+        .max_peers = 4096,
+        .forget_below = 64,
+        .open_timeout_ms = 30000,
+        .alloc = NULL,
     };
 }
 
 static bool params_ok(const struct e2e_policy_params *q)
 {
-    return q->limit >= 1 && q->aging > 0 && q->aging < 1 &&
-           q->round_ms > 0 && q->penalty >= 0 && q->penalty <= 1 &&
-           q->min_priority >= 0 && q->grey_steep > 0 &&
-           q->grey_max_ms <= GREY_MAX_MS &&
+    return q->limit >= 1 && q->aging > 0 && q->aging < 1 && q->round_ms > 0 &&
+           q->penalty >= 0 && q->penalty <= 1 && q->min_priority >= 0 &&
+           q->grey_steep > 0 && q->grey_max_ms <= GREY_MAX_MS &&
            isfinite(q->grey_mid) && q->hysteresis >= 1 &&
            isfinite(q->hysteresis) && isfinite(q->min_priority) &&
            q->max_peers >= (size_t)q->limit && q->max_peers <= UINT32_MAX / 2 &&
@@ -249,8 +257,7 @@ static int lookup(e2e_policy *p, const char *jid, struct peer **out)
     if ((*out = find(p, jid)))
         return E2E_POLICY_OK;
     size_t victim = SIZE_MAX;
-    if (p->n >= p->par.max_peers &&
-        (victim = eviction_victim(p)) == SIZE_MAX)
+    if (p->n >= p->par.max_peers && (victim = eviction_victim(p)) == SIZE_MAX)
         return E2E_POLICY_EFULL;
     struct peer *e = mem_alloc(p, NULL, 1, sizeof *e);
     char *copy = mem_alloc(p, NULL, len + 1, 1);
@@ -349,8 +356,7 @@ static void fail_attempt(e2e_policy *p, struct peer *e, uint64_t now)
     set_state(p, e, IDLE);
 }
 
-static void emit(e2e_policy *p, enum e2e_policy_action a,
-                 const struct peer *e)
+static void emit(e2e_policy *p, enum e2e_policy_action a, const struct peer *e)
 {
     p->busy = true;
     p->act(p->ud, a, e->jid);

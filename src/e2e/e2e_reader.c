@@ -128,35 +128,22 @@ const char *e2e_reader_error_text(const e2e_reader *r)
 const char *e2e_reader_condition(int code)
 {
     switch (code) {
-    case E2E_READ_ETOOBIG:
-        return "policy-violation";
-    case E2E_READ_ENOMEM:
-        return "resource-constraint";
-    case E2E_READ_ENOTSTREAM:
-        return "invalid-namespace";
-    default:
-        return "not-well-formed";
+    case E2E_READ_ETOOBIG: return "policy-violation";
+    case E2E_READ_ENOMEM: return "resource-constraint";
+    case E2E_READ_ENOTSTREAM: return "invalid-namespace";
+    default: return "not-well-formed";
     }
 }
 
 static int xml_error(e2e_reader *r, int code)
 {
     switch (code) {
-    case XS_ENOMEM:
-        code = E2E_READ_ENOMEM;
-        break;
-    case XS_ETOOBIG:
-        code = E2E_READ_ETOOBIG;
-        break;
+    case XS_ENOMEM: code = E2E_READ_ENOMEM; break;
+    case XS_ETOOBIG: code = E2E_READ_ETOOBIG; break;
     case XS_ETOODEEP:
-    case XS_ETOOMANY:
-        code = E2E_READ_ETOOBIG;
-        break;
-    case XS_ENOTSTREAM:
-        code = E2E_READ_ENOTSTREAM;
-        break;
-    default:
-        code = E2E_READ_ESYNTAX;
+    case XS_ETOOMANY: code = E2E_READ_ETOOBIG; break;
+    case XS_ENOTSTREAM: code = E2E_READ_ENOTSTREAM; break;
+    default: code = E2E_READ_ESYNTAX;
     }
     return fail(r, code, xs_parser_error_text(r->xml));
 }
@@ -233,7 +220,8 @@ static int deliver_frame(e2e_reader *r, size_t hdr, size_t n)
         char why[120];
         snprintf(why, sizeof why, "bad Fast Infoset stanza: %s",
                  fi_strerror(x));
-        return fail(r, x == FI_ENOMEM ? E2E_READ_ENOMEM : E2E_READ_ESYNTAX, why);
+        return fail(r, x == FI_ENOMEM ? E2E_READ_ENOMEM : E2E_READ_ESYNTAX,
+                    why);
     }
     on_stanza(r, st, n);
     xmpp_stanza_release(st);
@@ -285,12 +273,9 @@ static int feed_body(e2e_reader *r, const uint8_t *data, size_t len)
         if ((x = xs_parser_feed(r->xml, (const char *)data, len)) != XS_OK)
             return xml_error(r, x);
         return 0;
-    case FI:
-        return feed_fi(r, data, len);
-    case ENDED:
-        return 0; /* after the end: ignored */
-    default:
-        return fail(r, E2E_READ_ESYNTAX, "no stream header");
+    case FI: return feed_fi(r, data, len);
+    case ENDED: return 0; /* after the end: ignored */
+    default: return fail(r, E2E_READ_ESYNTAX, "no stream header");
     }
 }
 

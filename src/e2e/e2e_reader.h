@@ -23,7 +23,7 @@ enum e2e_reader_result {
     E2E_READ_OK = 0,
     E2E_READ_ENOMEM = -1,
     E2E_READ_ETOOBIG = -2,   /* header, stanza or frame above its limit */
-    E2E_READ_ESYNTAX = -3,    /* not well-formed XML or bad FI */
+    E2E_READ_ESYNTAX = -3,   /* not well-formed XML or bad FI */
     E2E_READ_ENOTSTREAM = -4 /* the root is not <stream:stream> */
 };
 int e2e_reader_new(xmpp_ctx_t *ctx, size_t max_stanza,

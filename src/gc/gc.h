@@ -51,14 +51,14 @@ extern "C" {
 
 enum gc_result {
     GC_OK = 0,
-    GC_ENOMEM = -1,   /* an allocation failed; state is still consistent */
-    GC_EINVAL = -2,   /* bad argument or configuration */
-    GC_ENOENT = -3,   /* unknown neighbour */
-    GC_EDECODE = -4,  /* malformed wire record */
-    GC_ELIMIT = -5,   /* a bound was hit (buffer, origins, wire limits) */
-    GC_EBUSY = -6,    /* called from inside this engine's own callback */
-    GC_ESPACE = -7,   /* encode: the output buffer is too small */
-    GC_EAUTH = -8,    /* a signature or token does not verify (gc_sig.h) */
+    GC_ENOMEM = -1,  /* an allocation failed; state is still consistent */
+    GC_EINVAL = -2,  /* bad argument or configuration */
+    GC_ENOENT = -3,  /* unknown neighbour */
+    GC_EDECODE = -4, /* malformed wire record */
+    GC_ELIMIT = -5,  /* a bound was hit (buffer, origins, wire limits) */
+    GC_EBUSY = -6,   /* called from inside this engine's own callback */
+    GC_ESPACE = -7,  /* encode: the output buffer is too small */
+    GC_EAUTH = -8,   /* a signature or token does not verify (gc_sig.h) */
 };
 
 /* Words for a result code; never NULL. */
@@ -81,18 +81,19 @@ typedef uint32_t gc_peer;
 /* ---- Wire records ------------------------------------------------ */
 
 /* Wire limits: a decoder refuses anything beyond them. */
-#define GC_PAYLOAD_MAX 65536u    /* bytes of one message's payload */
-#define GC_WIRE_ORIGINS_MAX 64u  /* origins in one digest or solicit */
-#define GC_WIRE_RANGES_MAX 256u  /* ranges in one digest or solicit */
-#define GC_SIG_LEN 64u             /* an Ed25519 signature (gc_sig.h) */
+#define GC_PAYLOAD_MAX 65536u   /* bytes of one message's payload */
+#define GC_WIRE_ORIGINS_MAX 64u /* origins in one digest or solicit */
+#define GC_WIRE_RANGES_MAX 256u /* ranges in one digest or solicit */
+#define GC_SIG_LEN 64u          /* an Ed25519 signature (gc_sig.h) */
 #define GC_WIRE_MAX (GC_PAYLOAD_MAX + 32u + GC_SIG_LEN) /* any record */
 
 enum gc_kind { GC_MSG = 1, GC_DIGEST = 2, GC_SOLICIT = 3 };
 
 /* Message flags. */
 #define GC_FLAG_RETRANS 0x01u /* a pbcast retransmission: never forwarded */
-#define GC_FLAG_SIGNED 0x02u  /* the record carries the room's signature;
-                               * set by the encoder iff msg.sig is set */
+#define GC_FLAG_SIGNED                                                         \
+    0x02u /* the record carries the room's signature;                          \
+           * set by the encoder iff msg.sig is set */
 
 typedef struct gc_msg {
     uint32_t origin;        /* the sending occupant */
@@ -132,8 +133,7 @@ typedef struct gc_record {
 
 /* Encodes r into out[0..cap); sets *len.  GC_ESPACE when cap is too
  * small (GC_WIRE_MAX always suffices), GC_EINVAL when r breaks a limit. */
-int gc_wire_encode(const gc_record *r, uint8_t *out, size_t cap,
-                   size_t *len);
+int gc_wire_encode(const gc_record *r, uint8_t *out, size_t cap, size_t *len);
 /* Decodes one record of exactly `len` bytes.  A message's payload points
  * into `buf`.  GC_EDECODE (malformed, trailing bytes) or GC_ELIMIT (over
  * a wire limit); *offset (may be NULL) is then the byte where it failed. */
@@ -174,24 +174,24 @@ typedef struct gc_allocator {
 
 /* Zero means "default" for every number. */
 typedef struct gc_config {
-    enum gc_engine engine;  /* default GC_PBCAST */
-    uint32_t forward_attrs; /* forwarding edges; default GC_ATTR_TREE */
-    uint32_t gossip_attrs;  /* digest targets; default GC_ATTR_GOSSIP */
-    uint64_t round_ms;      /* gossip round period; default 500 */
-    uint32_t rounds;        /* buffer horizon in rounds; default 8 */
+    enum gc_engine engine;   /* default GC_PBCAST */
+    uint32_t forward_attrs;  /* forwarding edges; default GC_ATTR_TREE */
+    uint32_t gossip_attrs;   /* digest targets; default GC_ATTR_GOSSIP */
+    uint64_t round_ms;       /* gossip round period; default 500 */
+    uint32_t rounds;         /* buffer horizon in rounds; default 8 */
     uint32_t retransmit_max; /* retransmissions per round; default 32 */
-    uint32_t solicit_max;   /* seqs asked per digest; default 64 */
-    uint32_t buffer_max;    /* messages held, all origins; default 4096 */
-    uint32_t origins_max;   /* origins tracked; default 1024 */
-    uint64_t seed;          /* the engine's PRNG (gossip targets, phase) */
-    gc_send_fn send;        /* required */
+    uint32_t solicit_max;    /* seqs asked per digest; default 64 */
+    uint32_t buffer_max;     /* messages held, all origins; default 4096 */
+    uint32_t origins_max;    /* origins tracked; default 1024 */
+    uint64_t seed;           /* the engine's PRNG (gossip targets, phase) */
+    gc_send_fn send;         /* required */
     void *send_ctx;
-    gc_deliver_fn deliver;  /* may be NULL */
-    gc_gap_fn gap;          /* may be NULL */
-    void *app_ctx;          /* for deliver, gap and verify */
-    gc_verify_fn verify;    /* NULL: every message is taken as authentic */
-    uint64_t window;        /* a seq more than this above the origin's
-                               watermark is refused; default buffer_max */
+    gc_deliver_fn deliver;     /* may be NULL */
+    gc_gap_fn gap;             /* may be NULL */
+    void *app_ctx;             /* for deliver, gap and verify */
+    gc_verify_fn verify;       /* NULL: every message is taken as authentic */
+    uint64_t window;           /* a seq more than this above the origin's
+                                  watermark is refused; default buffer_max */
     const gc_allocator *alloc; /* copied; NULL for libc's */
 } gc_config;
 

@@ -26,8 +26,8 @@ void gc_mem_free(const gc_allocator *a, void *p)
         free(p);
 }
 
-void gc_buf_init(struct gc_buf *b, const gc_allocator *a,
-                 uint32_t buffer_max, uint32_t origins_max)
+void gc_buf_init(struct gc_buf *b, const gc_allocator *a, uint32_t buffer_max,
+                 uint32_t origins_max)
 {
     memset(b, 0, sizeof *b);
     b->a = *a;
@@ -133,8 +133,7 @@ bool gc_buf_holds(const struct gc_origin *o, uint64_t seq)
     return i < o->n && o->held[i].seq == seq;
 }
 
-static void entry_remove_at(struct gc_buf *b, struct gc_origin *o,
-                            uint32_t i)
+static void entry_remove_at(struct gc_buf *b, struct gc_origin *o, uint32_t i)
 {
     gc_mem_free(&b->a, o->held[i].payload);
     memmove(&o->held[i], &o->held[i + 1], (o->n - i - 1) * sizeof *o->held);
@@ -195,8 +194,8 @@ int gc_buf_insert(struct gc_buf *b, struct gc_origin *o, const gc_msg *m,
         memcpy(copy, m->payload, m->len);
     i = gc_buf_lower(o, m->seq);
     memmove(&o->held[i + 1], &o->held[i], (o->n - i) * sizeof *o->held);
-    o->held[i] = (struct gc_entry){m->seq, round, (uint32_t)m->len, copy,
-                                   m->sig != NULL, {0}};
+    o->held[i] = (struct gc_entry){m->seq, round,          (uint32_t)m->len,
+                                   copy,   m->sig != NULL, {0}};
     if (m->sig)
         memcpy(o->held[i].sig, m->sig, GC_SIG_LEN);
     o->n++;

@@ -23,9 +23,9 @@ static const gc_config defaults = {
     .origins_max = 1024,
 };
 
-#define DEFAULT(field) \
-    if (!c->field)     \
-        c->field = defaults.field
+#define DEFAULT(field)                                                         \
+    if (!c->field)                                                             \
+    c->field = defaults.field
 
 static void apply_defaults(gc_config *c)
 {
@@ -53,8 +53,7 @@ int gc_new(const gc_config *cfg, uint64_t now, gc **out)
     gc *e;
 
     if (!cfg || !out || !cfg->send ||
-        (cfg->engine && cfg->engine != GC_TREECAST &&
-         cfg->engine != GC_PBCAST))
+        (cfg->engine && cfg->engine != GC_TREECAST && cfg->engine != GC_PBCAST))
         return GC_EINVAL;
     if (cfg->alloc)
         a = *cfg->alloc;

@@ -21,8 +21,7 @@
 
 /* Adds seq to the ranges being built for origin `or` (the last one of
  * g), seqs coming in descending order.  False at the wire limit. */
-static bool ranges_add(gc_ranges *g, struct gc_origin_ranges *or,
-                       uint64_t seq)
+static bool ranges_add(gc_ranges *g, struct gc_origin_ranges * or, uint64_t seq)
 {
     if (or->count && g->ranges[g->nranges - 1].lo == seq + 1) {
         g->ranges[g->nranges - 1].lo = seq;
@@ -39,7 +38,7 @@ static bool ranges_add(gc_ranges *g, struct gc_origin_ranges *or,
  * stops at the wire limit. */
 static void digest_origin(gc_ranges *g, const struct gc_origin *o)
 {
-    struct gc_origin_ranges *or = &g->origins[g->norigins];
+    struct gc_origin_ranges * or = &g->origins[g->norigins];
 
     or->origin = o->id;
     or->next = o->next;
@@ -88,7 +87,7 @@ void gc_gossip_digest(gc *e)
 /* Walks range rg from its top down, beside the held entries below it,
  * adding what is neither held nor below the watermark.  `left` is the
  * solicit budget. */
-static void solicit_range(gc_ranges *s, struct gc_origin_ranges *or,
+static void solicit_range(gc_ranges *s, struct gc_origin_ranges * or,
                           const struct gc_origin *o, gc_range rg,
                           uint32_t *left)
 {
@@ -121,8 +120,8 @@ static void send_retrans(gc *e, gc_peer to, const struct gc_origin *o,
                          const struct gc_entry *m)
 {
     gc_record r = {.kind = GC_MSG,
-                   .msg = {o->id, m->seq, GC_FLAG_RETRANS, m->payload,
-                           m->len, m->has_sig ? m->sig : NULL}};
+                   .msg = {o->id, m->seq, GC_FLAG_RETRANS, m->payload, m->len,
+                           m->has_sig ? m->sig : NULL}};
 
     gc_send_record(e, to, &r);
     e->budget--;
@@ -165,9 +164,9 @@ void gc_gossip_on_digest(gc *e, gc_peer from, const gc_ranges *d)
     for (uint32_t k = 0; k < d->norigins && left; k++) {
         const struct gc_origin_ranges *dr = &d->origins[k];
         const struct gc_origin *o = gc_buf_origin(&e->buf, dr->origin);
-        struct gc_origin_ranges *or = &s->origins[s->norigins];
+        struct gc_origin_ranges * or = &s->origins[s->norigins];
 
-        *or = (struct gc_origin_ranges){dr->origin, 0, s->nranges, 0};
+        * or = (struct gc_origin_ranges){dr->origin, 0, s->nranges, 0};
         for (uint32_t j = 0; j < dr->count && left; j++)
             solicit_range(s, or, o, d->ranges[dr->first + j], &left);
         if (or->count)

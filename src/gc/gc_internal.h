@@ -21,9 +21,9 @@ struct gc_entry {
 
 struct gc_origin {
     uint32_t id;
-    uint64_t next;       /* the next seq to deliver; below: seen */
-    uint32_t last_round; /* last arrival, to evict idle origins */
-    bool fresh;          /* nothing delivered yet: a start, not a gap */
+    uint64_t next;         /* the next seq to deliver; below: seen */
+    uint32_t last_round;   /* last arrival, to evict idle origins */
+    bool fresh;            /* nothing delivered yet: a start, not a gap */
     struct gc_entry *held; /* sorted by seq */
     uint32_t n, cap;
 };
@@ -32,15 +32,15 @@ struct gc_buf {
     gc_allocator a;
     struct gc_origin *origins; /* sorted by id */
     uint32_t norigins, cap;
-    uint32_t total;            /* entries held, all origins */
+    uint32_t total; /* entries held, all origins */
     uint32_t buffer_max, origins_max;
 };
 
 void *gc_mem_realloc(const gc_allocator *a, void *p, size_t size);
 void gc_mem_free(const gc_allocator *a, void *p);
 
-void gc_buf_init(struct gc_buf *b, const gc_allocator *a,
-                 uint32_t buffer_max, uint32_t origins_max);
+void gc_buf_init(struct gc_buf *b, const gc_allocator *a, uint32_t buffer_max,
+                 uint32_t origins_max);
 void gc_buf_fini(struct gc_buf *b);
 /* The origin record of `id`, or NULL. */
 struct gc_origin *gc_buf_origin(struct gc_buf *b, uint32_t id);

@@ -47,8 +47,7 @@ int gc_sig_key_generate(gc_sig_key **out)
     return key_wrap(EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), 1, out);
 }
 
-int gc_sig_key_from_public(const uint8_t pub[GC_SIG_KEY_LEN],
-                           gc_sig_key **out)
+int gc_sig_key_from_public(const uint8_t pub[GC_SIG_KEY_LEN], gc_sig_key **out)
 {
     if (!pub || !out)
         return GC_EINVAL;
@@ -199,8 +198,9 @@ static int verify(const gc_sig_key *k, const struct tbs *t,
         return GC_ENOMEM;
     /* Init fails with a valid key only for want of memory; a signature
      * that does not verify (0) or is malformed (< 0) is refused */
-    ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, k->pkey) != 1 ? -1
-         : EVP_DigestVerify(md, sig, GC_SIG_LEN, t->b, t->n) == 1;
+    ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, k->pkey) != 1
+             ? -1
+             : EVP_DigestVerify(md, sig, GC_SIG_LEN, t->b, t->n) == 1;
     EVP_MD_CTX_free(md);
     return ok < 0 ? GC_ENOMEM : ok ? GC_OK : GC_EAUTH;
 }
@@ -226,9 +226,8 @@ int gc_sig_msg_verify(const gc_sig_key *k, const gc_sig_msg *m,
 
 /* ---- tokens ---- */
 
-int gc_sig_token_issue(const gc_sig_key *k, const char *room,
-                       const char *jid, uint64_t expiry, uint8_t *out,
-                       size_t cap, size_t *len)
+int gc_sig_token_issue(const gc_sig_key *k, const char *room, const char *jid,
+                       uint64_t expiry, uint8_t *out, size_t cap, size_t *len)
 {
     size_t jl = jid ? strlen(jid) : 0, n = 1 + 8 + 2 + jl + GC_SIG_LEN;
     struct tbs t;
@@ -273,9 +272,9 @@ int gc_sig_token_decode(const uint8_t *buf, size_t len, gc_sig_token *t)
     return GC_OK;
 }
 
-int gc_sig_token_verify(const gc_sig_key *k, const char *room,
-                        const char *jid, uint64_t now, const uint8_t *buf,
-                        size_t len, uint64_t *expiry)
+int gc_sig_token_verify(const gc_sig_key *k, const char *room, const char *jid,
+                        uint64_t now, const uint8_t *buf, size_t len,
+                        uint64_t *expiry)
 {
     gc_sig_token tok;
     struct tbs t;

@@ -40,8 +40,7 @@ typedef struct gc_sig_key gc_sig_key;
 /* A new key pair (xmucd: one per room).  *out set only on GC_OK. */
 int gc_sig_key_generate(gc_sig_key **out);
 /* A verifying key from the 32 raw bytes of a public key. */
-int gc_sig_key_from_public(const uint8_t pub[GC_SIG_KEY_LEN],
-                           gc_sig_key **out);
+int gc_sig_key_from_public(const uint8_t pub[GC_SIG_KEY_LEN], gc_sig_key **out);
 /* The public half's 32 raw bytes. */
 int gc_sig_key_public(const gc_sig_key *k, uint8_t pub[GC_SIG_KEY_LEN]);
 /* The private half's 32 raw bytes (the Ed25519 seed: xmucd keeps a
@@ -72,26 +71,25 @@ int gc_sig_msg_verify(const gc_sig_key *k, const gc_sig_msg *m,
 
 /* A token's fields, pointing into the bytes it was decoded from. */
 typedef struct gc_sig_token {
-    uint64_t expiry;   /* seconds since the epoch */
-    const char *jid;   /* not NUL-terminated */
+    uint64_t expiry; /* seconds since the epoch */
+    const char *jid; /* not NUL-terminated */
     size_t jid_len;
     const uint8_t *sig;
 } gc_sig_token;
 
 /* Issues a token for jid in room, valid until `expiry` (seconds), into
  * out[0..cap) (GC_SIG_TOKEN_MAX always suffices); sets *len. */
-int gc_sig_token_issue(const gc_sig_key *k, const char *room,
-                       const char *jid, uint64_t expiry, uint8_t *out,
-                       size_t cap, size_t *len);
+int gc_sig_token_issue(const gc_sig_key *k, const char *room, const char *jid,
+                       uint64_t expiry, uint8_t *out, size_t cap, size_t *len);
 /* Parses a token (no signature check): GC_EDECODE when malformed,
  * truncated, or with trailing bytes. */
 int gc_sig_token_decode(const uint8_t *buf, size_t len, gc_sig_token *t);
 /* GC_OK when buf is a token the room's key signed for exactly `jid`,
  * not expired at `now` (seconds); *expiry (may be NULL) is then set.
  * GC_EDECODE when malformed, GC_EAUTH otherwise. */
-int gc_sig_token_verify(const gc_sig_key *k, const char *room,
-                        const char *jid, uint64_t now, const uint8_t *buf,
-                        size_t len, uint64_t *expiry);
+int gc_sig_token_verify(const gc_sig_key *k, const char *room, const char *jid,
+                        uint64_t now, const uint8_t *buf, size_t len,
+                        uint64_t *expiry);
 
 #ifdef __cplusplus
 }

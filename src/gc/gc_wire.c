@@ -133,8 +133,7 @@ static void put_ranges(struct wbuf *w, const gc_ranges *g)
     }
 }
 
-int gc_wire_encode(const gc_record *r, uint8_t *out, size_t cap,
-                   size_t *len)
+int gc_wire_encode(const gc_record *r, uint8_t *out, size_t cap, size_t *len)
 {
     struct wbuf w = {out, cap, 0, 0};
 

@@ -16,12 +16,12 @@ enum ev_kind { EV_MSG, EV_TIMER, EV_CHURN };
 struct ev {
     uint64_t at, order;
     enum ev_kind kind;
-    sim_node from, to;     /* EV_MSG; EV_CHURN: to */
-    uint8_t *data;         /* EV_MSG */
+    sim_node from, to; /* EV_MSG; EV_CHURN: to */
+    uint8_t *data;     /* EV_MSG */
     size_t len;
-    sim_timer_fn fn;       /* EV_TIMER */
+    sim_timer_fn fn; /* EV_TIMER */
     void *ctx;
-    uint64_t arg;          /* EV_TIMER; EV_CHURN: off_ms << 32 | on_ms */
+    uint64_t arg; /* EV_TIMER; EV_CHURN: off_ms << 32 | on_ms */
 };
 
 struct sim {
@@ -148,11 +148,11 @@ static uint64_t draw_delay(sim *s, sim_node from, sim_node to)
 
     if (c->delay_fn)
         return c->delay_fn(c->ctx, s, from, to);
-    return c->delay_min_ms + sim_below(s, c->delay_max_ms - c->delay_min_ms + 1);
+    return c->delay_min_ms +
+           sim_below(s, c->delay_max_ms - c->delay_min_ms + 1);
 }
 
-int sim_send(sim *s, sim_node from, sim_node to, const void *data,
-             size_t len)
+int sim_send(sim *s, sim_node from, sim_node to, const void *data, size_t len)
 {
     const sim_config *c = &s->cfg;
     double loss = c->loss_fn ? c->loss_fn(c->ctx, from, to) : c->loss;
@@ -220,8 +220,7 @@ static void run_churn(sim *s, struct ev *ev)
     if (s->cfg.churn)
         s->cfg.churn(s->cfg.ctx, ev->to, up);
     if (push(s, *ev))
-        fprintf(stderr, "sim: out of memory: node %u stops churning\n",
-                ev->to);
+        fprintf(stderr, "sim: out of memory: node %u stops churning\n", ev->to);
 }
 
 static void run_event(sim *s, struct ev *ev)
@@ -237,12 +236,8 @@ static void run_event(sim *s, struct ev *ev)
         }
         free(ev->data);
         break;
-    case EV_TIMER:
-        ev->fn(ev->ctx, ev->arg);
-        break;
-    case EV_CHURN:
-        run_churn(s, ev);
-        break;
+    case EV_TIMER: ev->fn(ev->ctx, ev->arg); break;
+    case EV_CHURN: run_churn(s, ev); break;
     }
 }
 

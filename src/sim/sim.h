@@ -38,20 +38,19 @@ typedef void (*sim_churn_fn)(void *ctx, sim_node node, bool up);
 /* Loss probability and delay of one message, when the owner wants
  * them per link (else the fixed ones of sim_config apply). */
 typedef double (*sim_loss_fn)(void *ctx, sim_node from, sim_node to);
-typedef uint64_t (*sim_delay_fn)(void *ctx, sim *s, sim_node from,
-                                 sim_node to);
+typedef uint64_t (*sim_delay_fn)(void *ctx, sim *s, sim_node from, sim_node to);
 
 typedef struct sim_config {
-    uint32_t nodes;           /* node ids are 0 .. nodes-1 */
+    uint32_t nodes; /* node ids are 0 .. nodes-1 */
     uint64_t seed;
-    double loss;              /* per message, 0..1 */
-    uint64_t delay_min_ms;    /* uniform delay in [min, max] */
+    double loss;           /* per message, 0..1 */
+    uint64_t delay_min_ms; /* uniform delay in [min, max] */
     uint64_t delay_max_ms;
-    sim_loss_fn loss_fn;      /* overrides `loss` when set */
-    sim_delay_fn delay_fn;    /* overrides the uniform delay when set */
-    sim_recv_fn recv;         /* required */
-    sim_churn_fn churn;       /* may be NULL */
-    void *ctx;                /* for every callback */
+    sim_loss_fn loss_fn;   /* overrides `loss` when set */
+    sim_delay_fn delay_fn; /* overrides the uniform delay when set */
+    sim_recv_fn recv;      /* required */
+    sim_churn_fn churn;    /* may be NULL */
+    void *ctx;             /* for every callback */
 } sim_config;
 
 typedef struct sim_stats {
@@ -77,8 +76,7 @@ uint64_t sim_below(sim *s, uint64_t n);
 
 /* Sends len bytes (copied) from `from` to `to`.  0, or -1 when out of
  * memory.  Loss and a sender that is down drop it silently (counted). */
-int sim_send(sim *s, sim_node from, sim_node to, const void *data,
-             size_t len);
+int sim_send(sim *s, sim_node from, sim_node to, const void *data, size_t len);
 /* Calls fn(ctx, arg) at time `at` (not before now).  0 or -1. */
 int sim_at(sim *s, uint64_t at, sim_timer_fn fn, void *ctx, uint64_t arg);
 

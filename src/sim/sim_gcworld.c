@@ -21,14 +21,14 @@ _Static_assert(GC_ATTR_TREE == VM_ATTR_TREE &&
 struct peer {
     struct world *w;
     sim_node id;
-    gc *e;         /* NULL while offline */
-    uint32_t gen;  /* engine generation, to drop a dead engine's timer */
+    gc *e;        /* NULL while offline */
+    uint32_t gen; /* engine generation, to drop a dead engine's timer */
     bool churns;
     uint64_t joined; /* start of the current membership */
     uint64_t last;   /* last seq delivered */
     uint64_t got;    /* distinct seqs delivered */
     uint64_t dups, fifo, gaps;
-    uint8_t *seen;   /* stable peers: a byte per seq */
+    uint8_t *seen; /* stable peers: a byte per seq */
 };
 
 struct world {
@@ -47,8 +47,8 @@ struct world {
 
 static void fail(struct world *w, const char *what, int rc)
 {
-    fprintf(stderr, "sim_gcworld: %s failed (%d), SIM_SEED=%llu\n", what,
-            rc, (unsigned long long)w->seed);
+    fprintf(stderr, "sim_gcworld: %s failed (%d), SIM_SEED=%llu\n", what, rc,
+            (unsigned long long)w->seed);
     w->failed = 1;
 }
 
@@ -90,8 +90,7 @@ static int tapb_segment(vm *self, struct tapb *t, uint32_t seg)
     while (!rc && t->nseg <= seg) {
         rc = vm_composite_add(self, "rbt", &tree, &t->tree[t->nseg]);
         if (!rc)
-            rc = vm_composite_add(self, "random", &gossip,
-                                  &t->gossip[t->nseg]);
+            rc = vm_composite_add(self, "random", &gossip, &t->gossip[t->nseg]);
         if (!rc)
             t->rep[t->nseg++] = VM_ID_NONE;
     }
@@ -159,8 +158,8 @@ static int tapb_leave(vm *self, void *state, vm_id id)
     vm_members_each(vm_composite_child(self, t->tree[seg]), first_member,
                     &next);
     t->rep[seg] = next;
-    return next == VM_ID_NONE ? VM_OK : vm_composite_join(self, RING, next,
-                                                          NULL);
+    return next == VM_ID_NONE ? VM_OK
+                              : vm_composite_join(self, RING, next, NULL);
 }
 
 static void tapb_fini(vm *self, void *state)
@@ -219,8 +218,7 @@ static void peer_deliver(void *ctx, uint32_t origin, uint64_t seq,
         count_delivery(p->w, p, seq);
 }
 
-static void peer_gap(void *ctx, uint32_t origin, uint64_t first,
-                     uint64_t last)
+static void peer_gap(void *ctx, uint32_t origin, uint64_t first, uint64_t last)
 {
     struct peer *p = ctx;
 
@@ -259,13 +257,17 @@ static uint32_t segment(const struct world *w, sim_node n)
 
 static void peer_up(struct world *w, struct peer *p)
 {
-    gc_config cfg = {.engine = w->rc.engine, .round_ms = w->rc.round_ms,
+    gc_config cfg = {.engine = w->rc.engine,
+                     .round_ms = w->rc.round_ms,
                      /* as liborbweb: digests along tree edges too */
                      .gossip_attrs = GC_ATTR_GOSSIP | GC_ATTR_TREE,
-                     .rounds = w->rc.rounds, .seed = w->seed ^ p->id ^
-                     (uint64_t)p->gen << 40,
-                     .send = peer_send, .send_ctx = p,
-                     .deliver = peer_deliver, .gap = peer_gap, .app_ctx = p};
+                     .rounds = w->rc.rounds,
+                     .seed = w->seed ^ p->id ^ (uint64_t)p->gen << 40,
+                     .send = peer_send,
+                     .send_ctx = p,
+                     .deliver = peer_deliver,
+                     .gap = peer_gap,
+                     .app_ctx = p};
     int rc = gc_new(&cfg, sim_now(w->s), &p->e);
 
     if (rc) {
@@ -308,8 +310,8 @@ static void on_delta(void *ctx, const vm_delta *d)
         fail(w, "neighbour change", rc);
 }
 
-static void on_recv(void *ctx, sim_node from, sim_node to,
-                    const uint8_t *data, size_t len)
+static void on_recv(void *ctx, sim_node from, sim_node to, const uint8_t *data,
+                    size_t len)
 {
     struct world *w = ctx;
     gc_record r;
@@ -370,8 +372,7 @@ static void injection_points(struct world *w, uint32_t seg, uint32_t *pts)
         if (!w->p[i].e || segment(w, i) != seg)
             continue;
         for (uint32_t k = 0; k < inject_k(w); k++)
-            if (pts[k] == UINT32_MAX ||
-                w->p[c].joined < w->p[pts[k]].joined) {
+            if (pts[k] == UINT32_MAX || w->p[c].joined < w->p[pts[k]].joined) {
                 uint32_t t = pts[k];
 
                 pts[k] = c;
@@ -402,8 +403,7 @@ static void inject(struct world *w, const uint8_t *buf, size_t len)
                 server_send(w, i, buf, len);
         return;
     }
-    for (uint32_t seg = 0; seg < (w->rc.segments ? w->rc.segments : 1);
-         seg++) {
+    for (uint32_t seg = 0; seg < (w->rc.segments ? w->rc.segments : 1); seg++) {
         injection_points(w, seg, pts);
         for (uint32_t k = 0; k < inject_k(w); k++)
             if (pts[k] != UINT32_MAX)
@@ -435,10 +435,14 @@ static void groupcast(void *ctx, uint64_t arg)
 static int world_init(struct world *w, const struct gcw_config *rc,
                       uint64_t seed)
 {
-    sim_config sc = {.nodes = rc->peers + 1, .seed = seed,
-                     .delay_min_ms = 5, .delay_max_ms = 50,
-                     .loss_fn = link_loss, .recv = on_recv,
-                     .churn = on_churn, .ctx = w};
+    sim_config sc = {.nodes = rc->peers + 1,
+                     .seed = seed,
+                     .delay_min_ms = 5,
+                     .delay_max_ms = 50,
+                     .loss_fn = link_loss,
+                     .recv = on_recv,
+                     .churn = on_churn,
+                     .ctx = w};
     vm_config vc = {.emit = on_delta, .emit_ctx = w, .seed = seed};
 
     memset(w, 0, sizeof *w);
@@ -455,8 +459,7 @@ static int world_init(struct world *w, const struct gcw_config *rc,
         w->p[i] = (struct peer){.w = w, .id = i};
         /* Every eighth peer churns, from a random phase. */
         w->p[i].churns = rc->churn && i % 8 == 7;
-        if (!w->p[i].churns &&
-            !(w->p[i].seen = calloc(rc->msgs + 1, 1)))
+        if (!w->p[i].churns && !(w->p[i].seen = calloc(rc->msgs + 1, 1)))
             return -1;
     }
     return 0;
@@ -525,8 +528,7 @@ static void world_measure(struct world *w, struct gcw_result *res)
     res->lat_p99_ms = percentile(w, got, 0.99);
 }
 
-int gcw_run(const struct gcw_config *rc, uint64_t seed,
-            struct gcw_result *res)
+int gcw_run(const struct gcw_config *rc, uint64_t seed, struct gcw_result *res)
 {
     struct world w;
     uint64_t end = WARMUP_MS + (uint64_t)rc->msgs * GCW_PERIOD_MS + 15000;

@@ -125,8 +125,10 @@ static int sockopt_cb(xmpp_conn_t *conn, void *sockp)
     free_io(c);
     if (fd < 0 || fd >= FD_SETSIZE) {
         c->fd_refused = true;
-        obi_logf(c, "error", "socket %d >= FD_SETSIZE (%d) refused: "
-                 "libstrophe's select() cannot hold it", fd, FD_SETSIZE);
+        obi_logf(c, "error",
+                 "socket %d >= FD_SETSIZE (%d) refused: "
+                 "libstrophe's select() cannot hold it",
+                 fd, FD_SETSIZE);
         return -1;
     }
     c->ev_rd = event_new(c->base, fd, EV_READ | EV_PERSIST, on_io, c);
@@ -239,7 +241,8 @@ static void iq_request_handler(ob_client *c, xmpp_stanza_t *st, void *arg)
     const char *type = xmpp_stanza_get_type(st);
     xmpp_conn_t *conn = c->conn;
     xmpp_stanza_t *reply, *e, *cond;
-    bool ping = xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping");
+    bool ping =
+        xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping");
 
     (void)arg;
     if (!type || (strcmp(type, "get") && strcmp(type, "set")))
@@ -252,7 +255,8 @@ static void iq_request_handler(ob_client *c, xmpp_stanza_t *st, void *arg)
         xmpp_stanza_set_type(reply, "error");
         e = obi_el(xmpp_conn_get_context(conn), reply, "error", NULL);
         cond = e ? obi_el(xmpp_conn_get_context(conn), e, "service-unavailable",
-                          OBI_NS_STANZAS) : NULL;
+                          OBI_NS_STANZAS)
+                 : NULL;
         if (e)
             xmpp_stanza_set_type(e, "cancel");
         (void)cond;
@@ -299,7 +303,8 @@ static void on_session(ob_client *c)
         xmpp_stanza_release(pres);
     }
     if (!c->had_session && !obi_expat_routed())
-        obi_logf(c, "warn", "libstrophe's XML_Parse does not come through "
+        obi_logf(c, "warn",
+                 "libstrophe's XML_Parse does not come through "
                  "liborbweb (libexpat is linked before it): a stanza split "
                  "across reads may wait for the server's next bytes");
     enqueue_state(c, !c->had_session ? OB_STATE_CONNECTED
@@ -347,7 +352,8 @@ static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
     }
     snprintf(text, sizeof text, "connection %s%s%s%s",
              c->state == OB_STATE_CONNECTING && !c->had_session
-                 ? "failed (refused, TLS or authentication)" : "lost",
+                 ? "failed (refused, TLS or authentication)"
+                 : "lost",
              error ? ": " : "", error ? strerror(error) : "",
              se && se->text ? se->text : "");
     enqueue_conn_error(c, OB_ECONNECT, text);
@@ -369,8 +375,9 @@ static int start_connect(ob_client *c)
     current = prev;
     if (rc != XMPP_EOK || xmpp_conn_is_disconnected(c->conn)) {
         free_io(c);
-        return c->fd_refused ? OB_EFDLIMIT : rc == XMPP_EMEM ? OB_ENOMEM
-                                                             : OB_ECONNECT;
+        return c->fd_refused     ? OB_EFDLIMIT
+               : rc == XMPP_EMEM ? OB_ENOMEM
+                                 : OB_ECONNECT;
     }
     if (c->ev_tick) {
         struct timeval tv = {c->tick_ms / 1000, (c->tick_ms % 1000) * 1000};
@@ -401,7 +408,8 @@ static bool ip_literal(const char *host)
 {
     unsigned char buf[16];
 
-    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+    return inet_pton(AF_INET, host, buf) == 1 ||
+           inet_pton(AF_INET6, host, buf) == 1;
 }
 
 static int copy_options(ob_client *c, const struct ob_options *o)
@@ -418,7 +426,8 @@ static int copy_options(ob_client *c, const struct ob_options *o)
         c->rmax = c->rmin;
     c->tick_ms = o->tick_ms > 0 ? o->tick_ms : 100;
     c->ping_ms = o->self_ping_ms < 0 ? 0
-                 : o->self_ping_ms ? o->self_ping_ms : OBI_SELF_PING_MS;
+                 : o->self_ping_ms   ? o->self_ping_ms
+                                     : OBI_SELF_PING_MS;
     c->tls = o->tls;
     c->direct_host = o->direct_host ? strdup(o->direct_host) : NULL;
     if (o->direct_host && !c->direct_host)
@@ -427,7 +436,8 @@ static int copy_options(ob_client *c, const struct ob_options *o)
     c->direct_round_ms = o->direct_round_ms > 0 ? o->direct_round_ms : 1000;
     c->direct_hello_ms = o->direct_hello_ms > 0 ? o->direct_hello_ms : 2000;
     c->relay_max = o->relay_max_bytes > 0 ? (size_t)o->relay_max_bytes : 65536;
-    if (o->cb && obi_struct_in(&c->cb, sizeof c->cb, OBI_CALLBACKS_SIZE_V1, o->cb))
+    if (o->cb &&
+        obi_struct_in(&c->cb, sizeof c->cb, OBI_CALLBACKS_SIZE_V1, o->cb))
         return OB_EINVAL;
     c->user = o->user;
     c->log = o->log;
@@ -462,7 +472,8 @@ static int make_strophe(ob_client *c)
 
     c->xlog.handler = strophe_log;
     c->xlog.userdata = c;
-    if (!(c->ctx = xmpp_ctx_new(NULL, &c->xlog)) || !(c->conn = xmpp_conn_new(c->ctx)))
+    if (!(c->ctx = xmpp_ctx_new(NULL, &c->xlog)) ||
+        !(c->conn = xmpp_conn_new(c->ctx)))
         return OB_ENOMEM;
     xmpp_ctx_set_timeout(c->ctx, 0);
     if (xmpp_conn_set_flags(c->conn, tls_flags[c->tls]) != XMPP_EOK)
@@ -470,7 +481,8 @@ static int make_strophe(ob_client *c)
     xmpp_conn_set_jid(c->conn, c->jid);
     if (c->password)
         xmpp_conn_set_pass(c->conn, c->password);
-    if (!xmpp_conn_get_jid(c->conn) || (c->password && !xmpp_conn_get_pass(c->conn)))
+    if (!xmpp_conn_get_jid(c->conn) ||
+        (c->password && !xmpp_conn_get_pass(c->conn)))
         return OB_ENOMEM;
     xmpp_conn_set_sockopt_callback(c->conn, sockopt_cb);
     return OB_OK;
@@ -556,7 +568,8 @@ static void client_destroy(ob_client *c)
 {
     c->dying = true;
     free_io(c);
-    obi_pending_fail_all(c, 0); /* deletes their id handlers: conn still lives */
+    obi_pending_fail_all(c,
+                         0); /* deletes their id handlers: conn still lives */
     if (c->conn)
         xmpp_conn_release(c->conn); /* closes the socket; handlers see dying */
     c->conn = NULL;
@@ -649,7 +662,10 @@ void ob_stop(ob_client *c)
         event_base_loopbreak(c->base);
 }
 
-struct event_base *ob_client_base(ob_client *c) { return c ? c->base : NULL; }
+struct event_base *ob_client_base(ob_client *c)
+{
+    return c ? c->base : NULL;
+}
 
 enum ob_state ob_client_state(const ob_client *c)
 {

@@ -46,8 +46,8 @@ const char *ob_strerror(int code)
 
 const char *ob_state_name(enum ob_state st)
 {
-    static const char *const names[] = {"idle", "connecting", "connected",
-                                        "lost", "resumed", "reconnected",
+    static const char *const names[] = {"idle",  "connecting", "connected",
+                                        "lost",  "resumed",    "reconnected",
                                         "closed"};
     return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
@@ -186,7 +186,8 @@ void obi_take(ob_client *c, xmpp_stanza_t *st)
 
     if (!(ev = obi_ev_new(OBI_NONE)) || obi_parse(st, ev)) {
         obi_lost(c, !strcmp(xmpp_stanza_get_name(st), "presence")
-                        ? "a presence" : "a message");
+                        ? "a presence"
+                        : "a message");
         free(ev);
         return;
     }
@@ -223,8 +224,8 @@ void obi_queue_free(ob_client *c)
 
 /* ---- the dispatcher ------------------------------------------------- */
 
-void obi_emit_error(ob_client *c, int code, enum ob_op op, const struct obi_ev *ev,
-                    const char *text)
+void obi_emit_error(ob_client *c, int code, enum ob_op op,
+                    const struct obi_ev *ev, const char *text)
 {
     struct ob_error e = {
         .code = code,
@@ -309,7 +310,10 @@ const char *obi_bound_jid(const ob_client *c)
     return obi_in_session(c) ? xmpp_conn_get_bound_jid(c->conn) : NULL;
 }
 
-xmpp_ctx_t *obi_ctx(ob_client *c) { return c->ctx; }
+xmpp_ctx_t *obi_ctx(ob_client *c)
+{
+    return c->ctx;
+}
 
 xmpp_stanza_t *obi_el(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
                       const char *ns)

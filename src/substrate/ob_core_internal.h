@@ -81,7 +81,7 @@ struct obi_gc_mark;
 struct ob_client {
     char *host, *jid, *password;
     int port, rmin, rmax, tick_ms;
-    int ping_ms;        /* self-ping period; 0: off */
+    int ping_ms; /* self-ping period; 0: off */
     enum ob_tls tls;
     struct ob_callbacks cb;
     void *user;
@@ -97,14 +97,14 @@ struct ob_client {
     struct obi_direct *direct; /* tp itself, when direct streams are on */
     char *direct_host;         /* listen address option, or NULL */
     int direct_sessions, direct_round_ms, direct_hello_ms;
-    size_t relay_max;   /* largest stanza sent through the server */
+    size_t relay_max;      /* largest stanza sent through the server */
     struct ob_stats stats; /* per path (ob_client_stats); the transports
                               count what they sent */
 
-    int fd;             /* libstrophe's socket, -1 when none */
-    bool fd_refused;    /* the sockopt callback refused a socket */
-    bool in_pump;       /* inside xmpp_run_once */
-    int write_spins;    /* write pumps that did not shrink the queue */
+    int fd;          /* libstrophe's socket, -1 when none */
+    bool fd_refused; /* the sockopt callback refused a socket */
+    bool in_pump;    /* inside xmpp_run_once */
+    int write_spins; /* write pumps that did not shrink the queue */
     struct event *ev_rd, *ev_wr, *ev_tick, *ev_kick, *ev_retry;
     struct event *ev_gc; /* groupcast engines' rounds (ob_groupcast.c) */
     struct obi_gc_mark *gc_marks; /* rooms left: where their streams stood */
@@ -114,11 +114,11 @@ struct ob_client {
     bool started, closing, had_session;
     bool in_session; /* bound, between XMPP_CONN_CONNECT and its end */
     int backoff_ms;
-    char *session_jid;  /* bound JID of the current (or last) session */
+    char *session_jid; /* bound JID of the current (or last) session */
     unsigned long idseq;
 
-    struct obi_room *rooms;       /* ob_room.c's */
-    struct obi_pending *pending;  /* ob_room.c's */
+    struct obi_room *rooms;               /* ob_room.c's */
+    struct obi_pending *pending;          /* ob_room.c's */
     const struct obi_room_engine *engine; /* ob_room_internal.h */
 
     /* The registries (ob_core.c): stanza handlers, asked in the order
@@ -172,8 +172,8 @@ bool obi_dispatch(ob_client *c);
 void obi_queue_free(ob_client *c);
 /* Calls the application's error callback (ev, when set, gives the
  * condition, room and peer). */
-void obi_emit_error(ob_client *c, int code, enum ob_op op, const struct obi_ev *ev,
-                    const char *text);
+void obi_emit_error(ob_client *c, int code, enum ob_op op,
+                    const struct obi_ev *ev, const char *text);
 
 /* ---- the send path ------------------------------------------------------ */
 
@@ -190,8 +190,8 @@ const char *obi_bound_jid(const ob_client *c);
 xmpp_ctx_t *obi_ctx(ob_client *c);
 
 /* Small stanza builders; NULL when out of memory. */
-xmpp_stanza_t *obi_el(xmpp_ctx_t *ctx, xmpp_stanza_t *parent,
-                      const char *name, const char *ns);
+xmpp_stanza_t *obi_el(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
+                      const char *ns);
 int obi_text_el(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
                 const char *text);
 

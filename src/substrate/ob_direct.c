@@ -52,8 +52,8 @@ struct dsess {
     char sid[E2E_JINGLE_SID_MAX + 1];
     e2e_link *link;
     bool initiator;
-    bool rx, tx; /* may receive, may send on the link */
-    bool used;   /* has carried a unicast */
+    bool rx, tx;   /* may receive, may send on the link */
+    bool used;     /* has carried a unicast */
     bool awaiting; /* initiator: the listener may bring its link */
     char expect[E2E_JINGLE_FPR_LEN + 1]; /* initiator: from session-accept */
 };
@@ -70,7 +70,7 @@ struct probe {
 /* Work the policy or the Jingle table asked for, done after they return. */
 struct act {
     struct act *next;
-    bool jingle;                /* else a policy action */
+    bool jingle; /* else a policy action */
     enum e2e_policy_action pa;
     struct e2e_jingle_event ev; /* its strings point below */
     struct e2e_jingle_msg msg;
@@ -209,8 +209,8 @@ static void tell_too_big(ob_client *c, xmpp_stanza_t *st)
 static void resend_relayed(void *ud, xmpp_stanza_t *st)
 {
     ob_client *c = ud;
-    int rc = obi_fits_relay(c, st, OBI_SIZE_UNKNOWN) ? obi_send(c, st)
-                                                     : OB_ETOOBIG;
+    int rc =
+        obi_fits_relay(c, st, OBI_SIZE_UNKNOWN) ? obi_send(c, st) : OB_ETOOBIG;
 
     if (rc == OB_OK)
         c->stats.unicasts_resent++;
@@ -383,7 +383,8 @@ static int listen_host(ob_client *c, char *buf, size_t len)
 static int listener(struct obi_direct *d, char *host, size_t len)
 {
     ob_client *c = d->tp.client;
-    struct e2e_listener_params p = {.offer_fi = true, .gated = true,
+    struct e2e_listener_params p = {.offer_fi = true,
+                                    .gated = true,
                                     .hello_timeout_ms = c->direct_hello_ms,
                                     .max_stanza_bytes = DIRECT_MAX_STANZA};
 
@@ -419,7 +420,8 @@ static void connect_to(struct obi_direct *d, const struct e2e_jingle_event *ev)
 {
     ob_client *c = d->tp.client;
     struct e2e_candidate cand[E2E_JINGLE_MAX_CANDIDATES];
-    struct e2e_link_params p = {.sid = ev->sid, .local_jid = obi_bound_jid(c),
+    struct e2e_link_params p = {.sid = ev->sid,
+                                .local_jid = obi_bound_jid(c),
                                 .peer_jid = ev->peer,
                                 .peer_fingerprint = ev->msg->fingerprint,
                                 .offer_fi = true,
@@ -441,7 +443,8 @@ static void connect_to(struct obi_direct *d, const struct e2e_jingle_event *ev)
     }
 }
 
-/* ---- the queued work ------------------------------------------------------ */
+/* ---- the queued work ------------------------------------------------------
+ */
 
 static struct act *act_new(struct obi_direct *d, const char *peer)
 {
@@ -449,8 +452,10 @@ static struct act *act_new(struct obi_direct *d, const char *peer)
     struct act *a = calloc(1, sizeof *a + n);
 
     if (!a) {
-        obi_logf(d->tp.client, "error", "out of memory: a direct-stream "
-                 "action for %s was dropped", peer);
+        obi_logf(d->tp.client, "error",
+                 "out of memory: a direct-stream "
+                 "action for %s was dropped",
+                 peer);
         return NULL;
     }
     memcpy(a->peer, peer, n);
@@ -499,9 +504,7 @@ static void do_jingle(struct obi_direct *d, const struct e2e_jingle_event *ev)
     struct dsess *s = sess_find(d, ev->peer, ev->sid);
 
     switch (ev->what) {
-    case E2E_JINGLE_DO_CONNECT:
-        connect_to(d, ev);
-        break;
+    case E2E_JINGLE_DO_CONNECT: connect_to(d, ev); break;
     case E2E_JINGLE_DO_VERIFY:
         if (s) {
             snprintf(s->expect, sizeof s->expect, "%s", ev->msg->fingerprint);
@@ -564,8 +567,7 @@ static bool known(void *ud, const char *jid)
     for (s = d->sessions; s; s = s->next)
         if (s->initiator && !strcmp(s->peer, jid))
             return true;
-    return d->rooms.is_neighbour &&
-           d->rooms.is_neighbour(d->tp.client, jid);
+    return d->rooms.is_neighbour && d->rooms.is_neighbour(d->tp.client, jid);
 }
 
 static bool take(void *ud, const char *peer, uint64_t now)
@@ -580,7 +582,8 @@ static e2e_jingle *table(struct obi_direct *d)
 {
     ob_client *c = d->tp.client;
     struct e2e_jingle_params p = {.jid = obi_bound_jid(c),
-                                  .max_sessions = 4 * (size_t)c->direct_sessions};
+                                  .max_sessions =
+                                      4 * (size_t)c->direct_sessions};
     struct e2e_jingle_io io = {c->ctx, jingle_send, on_jingle, known, take, d};
 
     if (d->jt || !p.jid)
@@ -609,7 +612,8 @@ void obi_direct_new_session(struct obi_direct *d)
  * NULL. */
 static xmpp_stanza_t *grant_el(xmpp_stanza_t *st)
 {
-    const char *type = xmpp_stanza_get_type(st), *name = xmpp_stanza_get_name(st);
+    const char *type = xmpp_stanza_get_type(st),
+               *name = xmpp_stanza_get_name(st);
 
     if (!name || strcmp(name, "message") ||
         (type && (!strcmp(type, "error") || !strcmp(type, "groupchat"))))
@@ -630,8 +634,8 @@ static int take_grant(struct obi_direct *d, xmpp_stanza_t *m)
     uint64_t ms = GRANT_MS;
 
     if (!from || strchr(from, '/') || !d->rooms.is_room ||
-        !d->rooms.is_room(d->tp.client, from) ||
-        !peer || !*peer || strlen(peer) > E2E_JINGLE_JID_MAX) {
+        !d->rooms.is_room(d->tp.client, from) || !peer || !*peer ||
+        strlen(peer) > E2E_JINGLE_JID_MAX) {
         obi_logf(d->tp.client, "debug", "a probe grant from %s dropped",
                  from ? from : "?");
         return OB_EINVAL;
@@ -692,8 +696,8 @@ static void recv_ordered(ob_client *c, xmpp_stanza_t *msg, void *arg)
     struct obi_direct *d = arg;
     const char *from = xmpp_stanza_get_from(msg);
 
-    if (from && obi_order_recv(d->ord, from, msg, obi_now_ms(), deliver,
-                               c) == OB_ENOMEM)
+    if (from && obi_order_recv(d->ord, from, msg, obi_now_ms(), deliver, c) ==
+                    OB_ENOMEM)
         obi_lost(c, "a unicast");
 }
 
@@ -713,7 +717,8 @@ void obi_direct_pin(struct obi_direct *d, const char *jid, bool pin)
     int rc = pin ? e2e_policy_pin(d->pol, jid) : e2e_policy_unpin(d->pol, jid);
 
     if (rc)
-        obi_logf(d->tp.client, "warn", "%s of %s for a direct session failed: %s",
+        obi_logf(d->tp.client, "warn",
+                 "%s of %s for a direct session failed: %s",
                  pin ? "pin" : "unpin", jid, e2e_policy_strerror(rc));
 }
 
@@ -746,7 +751,8 @@ int obi_direct_probe(struct obi_direct *d, const char *peer,
         done(arg, true);
         return OB_OK;
     }
-    if (!obi_bound_jid(d->tp.client) || e2e_policy_greylisted(d->pol, peer, now) ||
+    if (!obi_bound_jid(d->tp.client) ||
+        e2e_policy_greylisted(d->pol, peer, now) ||
         !e2e_policy_accept(d->pol, peer, now)) {
         run_acts(d); /* accept may have displaced a session */
         done(arg, false);
@@ -904,12 +910,13 @@ static int make_parts(struct obi_direct *d, ob_client *c)
 static int attach(struct obi_direct *d, ob_client *c)
 {
     const struct obi_handler jingle = {.match = wants, .fn = queue_jingle};
-    const struct obi_handler unicast = {.name = "message", .match = ordered,
-                                        .fn = recv_ordered, .arg = d};
+    const struct obi_handler unicast = {
+        .name = "message", .match = ordered, .fn = recv_ordered, .arg = d};
 
     obi_event_on(c, OBI_JINGLE, on_jingle_event);
     return obi_handler_add(c, &jingle) || obi_handler_add(c, &unicast)
-               ? OB_EINVAL : OB_OK;
+               ? OB_EINVAL
+               : OB_OK;
 }
 
 int obi_direct_new(ob_client *c, struct obi_transport *relay,

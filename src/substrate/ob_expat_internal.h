@@ -7,8 +7,8 @@
 
 /* Around xmpp_run_once, so that libstrophe's parser never
  * holds back a stanza whose last byte has arrived (expat's reparse
- * deferral); routed is false while no call of libstrophe's on this thread has come
- * through liborbweb's XML_Parse (then libexpat was found first: link
+ * deferral); routed is false while no call of libstrophe's on this thread has
+ * come through liborbweb's XML_Parse (then libexpat was found first: link
  * order); parsed counts, on this thread, the calls of libstrophe's that
  * came through (0 forever where expat needs no interposition). */
 void obi_expat_enter(void);

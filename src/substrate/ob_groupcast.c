@@ -78,13 +78,13 @@ struct member_token {
 struct obi_gc {
     gc *e;
     struct obi_room *r;
-    int mode;        /* enum obi_gc_mode */
+    int mode;           /* enum obi_gc_mode */
     uint64_t delivered; /* the room's last seq handed to the application */
     struct stranger str[STRANGERS];
     size_t nstr, next_str; /* used entries; the next one to replace */
-    gc_sig_key *key;    /* the room's public key; NULL until we have it */
+    gc_sig_key *key;       /* the room's public key; NULL until we have it */
     uint8_t pub[GC_SIG_KEY_LEN];
-    char *token;        /* our membership token (base64), or NULL */
+    char *token; /* our membership token (base64), or NULL */
     struct member_token tok[TOKENS];
     size_t ntok, next_tok;
 };
@@ -139,8 +139,8 @@ int obi_gc_payload_decode(const uint8_t *p, size_t len, char **nick,
 
 uint32_t obi_gc_attrs(const char *list)
 {
-    static const char *const names[] = {"member", "tree", "gossip",
-                                        "ring-next", "ring-prev"};
+    static const char *const names[] = {"member", "tree", "gossip", "ring-next",
+                                        "ring-prev"};
     uint32_t bits = 0;
 
     while (list && *list) {
@@ -161,8 +161,7 @@ static const struct obi_nb *nb_by_id(const struct obi_room *r, uint32_t id)
     return NULL;
 }
 
-static const struct obi_nb *nb_by_jid(const struct obi_room *r,
-                                      const char *jid)
+static const struct obi_nb *nb_by_jid(const struct obi_room *r, const char *jid)
 {
     for (size_t i = 0; i < r->nnb; i++)
         if (r->nb[i].jid && !strcmp(r->nb[i].jid, jid))
@@ -216,8 +215,8 @@ static void engine_unpin(struct obi_room *r, struct obi_nb *n)
  * never ask for one (docs/e2e-policy.md, "Pins"). */
 static void pin(struct obi_room *r, struct obi_nb *n, uint32_t attrs)
 {
-    bool want = (attrs & (GC_ATTR_TREE | GC_ATTR_GOSSIP)) && n->jid &&
-                r->c->direct;
+    bool want =
+        (attrs & (GC_ATTR_TREE | GC_ATTR_GOSSIP)) && n->jid && r->c->direct;
 
     if (n->pinned && (!want || strcmp(n->pinned, n->jid)))
         engine_unpin(r, n);
@@ -296,16 +295,18 @@ static void deliver(void *ctx, uint32_t origin, uint64_t seq,
                 : OB_ENOMEM;
 
     (void)origin;
-    if (rc == OB_OK && (!(ev->room = strdup(g->r->jid)) ||
-                        !(ev->from = malloc(strlen(ev->room) +
-                                            strlen(ev->nick) + 2))))
+    if (rc == OB_OK &&
+        (!(ev->room = strdup(g->r->jid)) ||
+         !(ev->from = malloc(strlen(ev->room) + strlen(ev->nick) + 2))))
         rc = OB_ENOMEM;
     if (rc) {
         if (rc == OB_ENOMEM)
             obi_lost(c, "a groupcast");
         else
-            obi_logf(c, "warn", "groupcast %" PRIu64 " of %s dropped "
-                     "(malformed payload)", seq, g->r->jid);
+            obi_logf(c, "warn",
+                     "groupcast %" PRIu64 " of %s dropped "
+                     "(malformed payload)",
+                     seq, g->r->jid);
         if (ev)
             obi_ev_clear(ev);
         free(ev);
@@ -325,8 +326,9 @@ static void gap(void *ctx, uint32_t origin, uint64_t first, uint64_t last)
     char text[96];
 
     (void)origin;
-    snprintf(text, sizeof text, "groupcasts %" PRIu64 "..%" PRIu64
-             " will never be delivered", first, last);
+    snprintf(text, sizeof text,
+             "groupcasts %" PRIu64 "..%" PRIu64 " will never be delivered",
+             first, last);
     if (!(ev = obi_ev_new(OBI_GC_GAP)) || !(ev->room = strdup(g->r->jid)) ||
         !(ev->text = strdup(text))) {
         if (ev)
@@ -349,8 +351,9 @@ static int verify(void *ctx, const gc_msg *m)
 {
     struct obi_gc *g = ctx;
     char *nick = NULL, *body = NULL;
-    int rc = !g->key || !m->sig ? GC_EAUTH
-             : obi_gc_payload_decode(m->payload, m->len, &nick, &body);
+    int rc = !g->key || !m->sig
+                 ? GC_EAUTH
+                 : obi_gc_payload_decode(m->payload, m->len, &nick, &body);
 
     if (rc == OB_OK) {
         gc_sig_msg sm = {g->r->jid, m->seq, nick, (const uint8_t *)body,
@@ -543,8 +546,10 @@ static void mark_save(ob_client *c, const char *room, uint64_t next,
     if (!c->gc_marks)
         c->gc_marks = calloc(GC_MARKS, sizeof *c->gc_marks);
     if (!c->gc_marks || !(copy = strdup(room))) {
-        obi_logf(c, "warn", "out of memory: where %s's groupcasts stood is "
-                 "forgotten (duplicates if we come back)", room);
+        obi_logf(c, "warn",
+                 "out of memory: where %s's groupcasts stood is "
+                 "forgotten (duplicates if we come back)",
+                 room);
         return;
     }
     if (c->n_gc_marks == GC_MARKS)
@@ -575,7 +580,9 @@ static struct obi_gc *engine(struct obi_room *r, int mode)
      * does not see us), while tree edges are seen from both ends */
     gc_config cfg = {.engine = mode == OBI_GC_TREE ? GC_TREECAST : GC_PBCAST,
                      .gossip_attrs = GC_ATTR_GOSSIP | GC_ATTR_TREE,
-                     .send = send_record, .deliver = deliver, .gap = gap,
+                     .send = send_record,
+                     .deliver = deliver,
+                     .gap = gap,
                      .verify = verify};
 
     if (r->gc)
@@ -600,8 +607,10 @@ static struct obi_gc *engine(struct obi_room *r, int mode)
 static void engine_prepare(struct obi_room *r, int mode)
 {
     if (mode != OBI_GC_NONE && !engine(r, mode))
-        obi_logf(r->c, "warn", "out of memory: the groupcast engine of %s "
-                 "waits for the first groupcast", r->jid);
+        obi_logf(r->c, "warn",
+                 "out of memory: the groupcast engine of %s "
+                 "waits for the first groupcast",
+                 r->jid);
 }
 
 static void engine_free(struct obi_gc *g)
@@ -646,15 +655,16 @@ void obi_gc_client_free(ob_client *c)
     c->ev_gc = NULL;
 }
 
-static void engine_inject(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
+static void engine_inject(ob_client *c, struct obi_room *r,
+                          const struct obi_ev *ev)
 {
     struct obi_gc *g = engine(r, ev->sub);
     uint8_t *p = NULL;
     gc_msg m = {.origin = 0, .seq = ev->seq};
     size_t slen;
     unsigned char *sig = unb64(c, ev->auth, GC_SIG_LEN, GC_SIG_LEN, &slen);
-    int rc = g ? obi_gc_payload_encode(ev->nick, ev->body, &p, &m.len)
-               : OB_ENOMEM;
+    int rc =
+        g ? obi_gc_payload_encode(ev->nick, ev->body, &p, &m.len) : OB_ENOMEM;
 
     /* libstrophe says NULL both for "malformed" and "out of memory": a
      * signature of the right length that did not decode was most likely
@@ -674,11 +684,15 @@ static void engine_inject(ob_client *c, struct obi_room *r, const struct obi_ev 
     if (rc == OB_ENOMEM)
         obi_lost(c, "a groupcast");
     else if (rc == GC_EAUTH)
-        obi_logf(c, "warn", "groupcast %" PRIu64 " of %s dropped: the "
-                 "room's signature does not hold", ev->seq, r->jid);
+        obi_logf(c, "warn",
+                 "groupcast %" PRIu64 " of %s dropped: the "
+                 "room's signature does not hold",
+                 ev->seq, r->jid);
     else if (rc)
-        obi_logf(c, "warn", "groupcast %" PRIu64 " of %s not injected "
-                 "(malformed or over a bound: %d)", ev->seq, r->jid, rc);
+        obi_logf(c, "warn",
+                 "groupcast %" PRIu64 " of %s not injected "
+                 "(malformed or over a bound: %d)",
+                 ev->seq, r->jid, rc);
     free(p);
     arm(c);
 }
@@ -691,13 +705,16 @@ static bool no_token(struct obi_gc *g, const struct obi_ev *ev,
     if (rec->kind == GC_MSG || member(g, ev->from, ev->auth))
         return false;
     g->r->c->stats.gc_no_token++;
-    obi_logf(g->r->c, "debug", "a %s from %s for %s ignored: no valid "
-             "membership token", rec->kind == GC_DIGEST ? "digest" : "solicit",
-             ev->from, g->r->jid);
+    obi_logf(g->r->c, "debug",
+             "a %s from %s for %s ignored: no valid "
+             "membership token",
+             rec->kind == GC_DIGEST ? "digest" : "solicit", ev->from,
+             g->r->jid);
     return true;
 }
 
-static void engine_record(ob_client *c, struct obi_room *r, const struct obi_ev *ev)
+static void engine_record(ob_client *c, struct obi_room *r,
+                          const struct obi_ev *ev)
 {
     const struct obi_nb *n = nb_by_jid(r, ev->from);
     size_t tlen = ev->body ? strlen(ev->body) : 0, len = 0;
@@ -713,7 +730,8 @@ static void engine_record(ob_client *c, struct obi_room *r, const struct obi_ev 
         return;
     }
     if (!tlen || tlen > TEXT_MAX || !ev->sub) {
-        obi_logf(c, "debug", "a <gc/> from %s for %s dropped", ev->from, r->jid);
+        obi_logf(c, "debug", "a <gc/> from %s for %s dropped", ev->from,
+                 r->jid);
         return;
     }
     xmpp_base64_decode_bin(c->ctx, ev->body, tlen, &bin, &len);
@@ -740,7 +758,8 @@ struct probe_answer {
 /* Is st an <iq type=get><probe/> from one of our rooms? */
 static bool probe_wants(ob_client *c, xmpp_stanza_t *st, void *arg)
 {
-    const char *type = xmpp_stanza_get_type(st), *from = xmpp_stanza_get_from(st);
+    const char *type = xmpp_stanza_get_type(st),
+               *from = xmpp_stanza_get_from(st);
 
     (void)arg;
     return !c->dying && type && !strcmp(type, "get") && from &&
@@ -772,7 +791,8 @@ static void probe_queue(ob_client *c, xmpp_stanza_t *st, void *arg)
 static void on_probe(ob_client *c, struct obi_ev *ev)
 {
     xmpp_stanza_t *iq = ev->st;
-    xmpp_stanza_t *p = xmpp_stanza_get_child_by_name_and_ns(iq, "probe", OBI_NS);
+    xmpp_stanza_t *p =
+        xmpp_stanza_get_child_by_name_and_ns(iq, "probe", OBI_NS);
     const char *from = xmpp_stanza_get_from(iq), *id = xmpp_stanza_get_id(iq);
     const char *target = xmpp_stanza_get_attribute(p, "target");
     struct obi_room *r = from ? obi_room_find(c, from) : NULL;
@@ -797,11 +817,11 @@ static void on_probe(ob_client *c, struct obi_ev *ev)
 int obi_gc_attach(ob_client *c)
 {
     static const struct obi_room_engine hooks = {
-        engine_view, engine_prepare, engine_reset, engine_credentials,
-        engine_unpin, engine_free, engine_inject, engine_record,
+        engine_view,  engine_prepare, engine_reset,  engine_credentials,
+        engine_unpin, engine_free,    engine_inject, engine_record,
     };
-    const struct obi_handler probe = {.name = "iq", .match = probe_wants,
-                                      .fn = probe_queue};
+    const struct obi_handler probe = {
+        .name = "iq", .match = probe_wants, .fn = probe_queue};
 
     obi_room_set_engine(c, &hooks);
     obi_event_on(c, OBI_PROBE, on_probe);

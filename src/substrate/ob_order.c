@@ -41,8 +41,8 @@ struct node {
 };
 
 struct table {
-    void *root;       /* tsearch tree of struct node * */
-    struct node lru;  /* sentinel of the LRU list */
+    void *root;      /* tsearch tree of struct node * */
+    struct node lru; /* sentinel of the LRU list */
     size_t n, max;
 };
 
@@ -387,7 +387,8 @@ static bool u64_attr(xmpp_stanza_t *el, const char *name, uint64_t *out)
 /* Finds <o e s/>: false when absent or malformed (then unordered). */
 static bool order_of(xmpp_stanza_t *st, uint64_t *epoch, uint64_t *seq)
 {
-    xmpp_stanza_t *el = xmpp_stanza_get_child_by_name_and_ns(st, "o", UT_NS_E2E);
+    xmpp_stanza_t *el =
+        xmpp_stanza_get_child_by_name_and_ns(st, "o", UT_NS_E2E);
 
     return el && u64_attr(el, "e", epoch) && u64_attr(el, "s", seq) &&
            *epoch != 0 && *seq != 0;
@@ -437,8 +438,9 @@ static size_t restart(struct sender *s, uint64_t epoch, uint64_t seq,
     return n;
 }
 
-static struct sender *sender_get(obi_order *o, const char *from, uint64_t now_ms,
-                                 obi_order_fn deliver, void *ud, size_t *n)
+static struct sender *sender_get(obi_order *o, const char *from,
+                                 uint64_t now_ms, obi_order_fn deliver,
+                                 void *ud, size_t *n)
 {
     struct sender *s = (struct sender *)table_find(&o->senders, from);
     struct node *old;
@@ -477,8 +479,9 @@ static size_t weight(xmpp_stanza_t *st)
     xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(st, "body");
     xmpp_stanza_t *t = b ? xmpp_stanza_get_children(b) : NULL;
 
-    return 256 + (t && xmpp_stanza_is_text(t) ? strlen(xmpp_stanza_get_text_ptr(t))
-                                               : 0);
+    return 256 + (t && xmpp_stanza_is_text(t)
+                      ? strlen(xmpp_stanza_get_text_ptr(t))
+                      : 0);
 }
 
 /* An ordered stanza of the current epoch. */

@@ -25,9 +25,10 @@
  * it.  That first stanza is the lowest SEQ in flight because a direct link
  * is negotiated with Jingle IQs that travel the relayed path behind the
  * unicasts sent before them (the server keeps one sender's stanzas in
- * order), so the receiver has the relayed stream before any direct one.  Stanzas without <o/> are delivered at once, outside any order.
- * At most max_peers JIDs are tracked; the least recently used is
- * forgotten beyond that (after delivering what it held).
+ * order), so the receiver has the relayed stream before any direct one. Stanzas
+ * without <o/> are delivered at once, outside any order. At most max_peers JIDs
+ * are tracked; the least recently used is forgotten beyond that (after
+ * delivering what it held).
  *
  * Results are liborbweb's (enum ob_result): 0 or a negative code. */
 #ifndef SRC_SUBSTRATE_OB_ORDER_H
@@ -43,14 +44,14 @@
 typedef struct obi_order obi_order;
 
 struct obi_order_params {
-    uint64_t epoch;     /* ours: random, nonzero (required) */
-    size_t max_held;    /* early arrivals held per sender; 0: 4096 */
+    uint64_t epoch;        /* ours: random, nonzero (required) */
+    size_t max_held;       /* early arrivals held per sender; 0: 4096 */
     size_t max_held_bytes; /* and their bodies' bytes (plus 256 each);
                               0: 8 MiB */
-    size_t max_unacked; /* stanzas awaiting a link ack per destination;
-                           0: OBI_ORDER_MAX_UNACKED */
-    size_t max_peers;   /* JIDs tracked; 0: 4096 */
-    uint64_t hold_ms;   /* longest wait for a missing SEQ; 0: 10000 */
+    size_t max_unacked;    /* stanzas awaiting a link ack per destination;
+                              0: OBI_ORDER_MAX_UNACKED */
+    size_t max_peers;      /* JIDs tracked; 0: 4096 */
+    uint64_t hold_ms;      /* longest wait for a missing SEQ; 0: 10000 */
 };
 
 /* Receives stanzas in order; st is lent for the call. */

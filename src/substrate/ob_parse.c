@@ -171,8 +171,8 @@ int obi_parse_error(xmpp_stanza_t *st, struct obi_ev *ev)
     }
     ev->cond = name ? ob_condition_parse(name) : OB_COND_UNDEFINED_CONDITION;
     if (dup(&ev->condition, name ? name : "undefined-condition") ||
-        dup(&ev->etype, e && xmpp_stanza_get_type(e) ? xmpp_stanza_get_type(e)
-                                                     : "") ||
+        dup(&ev->etype,
+            e && xmpp_stanza_get_type(e) ? xmpp_stanza_get_type(e) : "") ||
         (text && text_dup(text, &ev->text)))
         return OB_ENOMEM;
     if (ev->text && !*ev->text) { /* an empty <text/>: as none */
@@ -231,18 +231,22 @@ static int parse_credentials(xmpp_stanza_t *el, struct obi_ev *ev)
 {
     return el && (dup(&ev->key, xmpp_stanza_get_attribute(el, "key")) ||
                   dup(&ev->auth, xmpp_stanza_get_attribute(el, "token")))
-               ? OB_ENOMEM : 0;
+               ? OB_ENOMEM
+               : 0;
 }
 
 /* A presence from room/nick carrying muc#user (or an error). */
 static int parse_presence(xmpp_stanza_t *st, struct obi_ev *ev)
 {
     const char *type = xmpp_stanza_get_type(st);
-    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", OBI_NS_MUC_USER);
-    xmpp_stanza_t *view = xmpp_stanza_get_child_by_name_and_ns(st, "view", OBI_NS);
+    xmpp_stanza_t *x =
+        xmpp_stanza_get_child_by_name_and_ns(st, "x", OBI_NS_MUC_USER);
+    xmpp_stanza_t *view =
+        xmpp_stanza_get_child_by_name_and_ns(st, "view", OBI_NS);
     xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
     bool gone = type && !strcmp(type, "unavailable");
-    const char *reason = view ? xmpp_stanza_get_attribute(view, "reason") : NULL;
+    const char *reason =
+        view ? xmpp_stanza_get_attribute(view, "reason") : NULL;
 
     int rc = obi_split_jid(xmpp_stanza_get_from(st), &ev->room, &ev->nick);
 
@@ -260,25 +264,27 @@ static int parse_presence(xmpp_stanza_t *st, struct obi_ev *ev)
         ev->flag = !gone && has_status(x, "201");
         ev->epoch = gone ? 0 : epoch_of(view);
         ev->sub = gone ? (int)out_reason(x)
-                       : obi_gc_mode(view ? xmpp_stanza_get_attribute(
-                                                view, "groupcast")
-                                          : NULL);
+                       : obi_gc_mode(
+                             view ? xmpp_stanza_get_attribute(view, "groupcast")
+                                  : NULL);
         return gone ? 0 : parse_credentials(view, ev);
     }
     ev->kind = gone ? OBI_VIEW_GONE : OBI_VIEW_SET;
     ev->flag = gone && !(reason && !strcmp(reason, "view"));
     if (dup(&ev->jid, item ? xmpp_stanza_get_attribute(item, "jid") : NULL))
         return OB_ENOMEM;
-    if (!gone && dup(&ev->attrs, view && xmpp_stanza_get_attribute(view, "attrs")
-                                     ? xmpp_stanza_get_attribute(view, "attrs")
-                                     : (view ? "" : "member")))
+    if (!gone &&
+        dup(&ev->attrs, view && xmpp_stanza_get_attribute(view, "attrs")
+                            ? xmpp_stanza_get_attribute(view, "attrs")
+                            : (view ? "" : "member")))
         return OB_ENOMEM;
     return 0;
 }
 
-static const char *const gc_modes[] = {
-    [OBI_GC_NONE] = "relay", [OBI_GC_TREE] = "tree",
-    [OBI_GC_PBCAST] = "pbcast", [OBI_GC_TAPBCAST] = "tapbcast"};
+static const char *const gc_modes[] = {[OBI_GC_NONE] = "relay",
+                                       [OBI_GC_TREE] = "tree",
+                                       [OBI_GC_PBCAST] = "pbcast",
+                                       [OBI_GC_TAPBCAST] = "tapbcast"};
 
 int obi_gc_mode(const char *name)
 {
@@ -290,14 +296,16 @@ int obi_gc_mode(const char *name)
 
 const char *obi_gc_mode_name(int mode)
 {
-    return mode > OBI_GC_NONE && mode <= OBI_GC_TAPBCAST ? gc_modes[mode] : "relay";
+    return mode > OBI_GC_NONE && mode <= OBI_GC_TAPBCAST ? gc_modes[mode]
+                                                         : "relay";
 }
 
 /* The sequence number in <groupcast seq=.../>, if well formed, its mode
  * (obi_gc_mode; 0 for relay or none) and its signature.  OB_ENOMEM or 0. */
 static int parse_seq(xmpp_stanza_t *st, struct obi_ev *ev)
 {
-    xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(st, "groupcast", OBI_NS);
+    xmpp_stanza_t *g =
+        xmpp_stanza_get_child_by_name_and_ns(st, "groupcast", OBI_NS);
     const char *s = g ? xmpp_stanza_get_attribute(g, "seq") : NULL;
     char *end;
     unsigned long long v;
@@ -353,10 +361,12 @@ static bool b64_shaped(const char *s, size_t n)
  * OB_ENOMEM. */
 static int parse_data(xmpp_stanza_t *st, struct obi_ev *ev)
 {
-    xmpp_stanza_t *d = xmpp_stanza_get_child_by_name_and_ns(st, "data", OBI_NS_E2E);
+    xmpp_stanza_t *d =
+        xmpp_stanza_get_child_by_name_and_ns(st, "data", OBI_NS_E2E);
     xmpp_stanza_t *t = d ? xmpp_stanza_get_children(d) : NULL;
     xmpp_ctx_t *ctx = xmpp_stanza_get_context(st);
-    const char *b64 = t && xmpp_stanza_is_text(t) ? xmpp_stanza_get_text_ptr(t) : NULL;
+    const char *b64 =
+        t && xmpp_stanza_is_text(t) ? xmpp_stanza_get_text_ptr(t) : NULL;
     unsigned char *raw = NULL;
     size_t n = b64 ? strlen(b64) : 0, len = 0;
 
@@ -380,7 +390,8 @@ static int parse_data(xmpp_stanza_t *st, struct obi_ev *ev)
 
 static int parse_message(xmpp_stanza_t *st, struct obi_ev *ev)
 {
-    const char *type = xmpp_stanza_get_type(st), *from = xmpp_stanza_get_from(st);
+    const char *type = xmpp_stanza_get_type(st),
+               *from = xmpp_stanza_get_from(st);
     xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(st, "body"), *g;
     int rc;
 

@@ -28,29 +28,29 @@
 
 /* What one stanza means to us (the parser's output). */
 enum obi_kind {
-    OBI_NONE = 0,     /* nothing for us */
-    OBI_VIEW_SET,     /* a neighbour's presence (added or updated) */
-    OBI_VIEW_GONE,    /* a neighbour left our view (flag: left the room) */
-    OBI_SELF_IN,      /* our own presence in a room (flag: created) */
-    OBI_SELF_OUT,     /* our own unavailable presence (status below) */
-    OBI_JOIN_ERROR,   /* an error presence from a room */
+    OBI_NONE = 0,   /* nothing for us */
+    OBI_VIEW_SET,   /* a neighbour's presence (added or updated) */
+    OBI_VIEW_GONE,  /* a neighbour left our view (flag: left the room) */
+    OBI_SELF_IN,    /* our own presence in a room (flag: created) */
+    OBI_SELF_OUT,   /* our own unavailable presence (status below) */
+    OBI_JOIN_ERROR, /* an error presence from a room */
     OBI_UNICAST,
     OBI_GROUPCAST,
-    OBI_MSG_ERROR,    /* a message bounced */
+    OBI_MSG_ERROR, /* a message bounced */
     /* made by the client, not the parser */
     OBI_STATE,
     OBI_ROOM,
     OBI_LIST,
     OBI_CONN_ERROR,
-    OBI_CONFIG_DONE,  /* owner form answered (cond set when refused) */
-    OBI_JINGLE,       /* a Jingle IQ for the direct transport (st) */
-    OBI_GC_RECORD,    /* a <gc/> record (parser: room, from, body = base64,
-                         sub = mode) */
-    OBI_GC_GAP,       /* an engine's gap (room, seq = first, text) */
-    OBI_PROBE,        /* a segment probe IQ from a room (st) */
-    OBI_SELF_PING,    /* our XEP-0410 self-ping answered (cond set when
-                         an error) */
-    OBI_KIND_COUNT,   /* not a kind: the size of tables indexed by kind */
+    OBI_CONFIG_DONE, /* owner form answered (cond set when refused) */
+    OBI_JINGLE,      /* a Jingle IQ for the direct transport (st) */
+    OBI_GC_RECORD,   /* a <gc/> record (parser: room, from, body = base64,
+                        sub = mode) */
+    OBI_GC_GAP,      /* an engine's gap (room, seq = first, text) */
+    OBI_PROBE,       /* a segment probe IQ from a room (st) */
+    OBI_SELF_PING,   /* our XEP-0410 self-ping answered (cond set when
+                        an error) */
+    OBI_KIND_COUNT,  /* not a kind: the size of tables indexed by kind */
 };
 
 /* A room's groupcast mode, from xmucd's <groupcast mode=/> (0: relay). */
@@ -63,22 +63,22 @@ enum obi_gc_mode {
 
 /* Why we were removed from a room (OBI_SELF_OUT). */
 enum obi_out {
-    OBI_OUT_LEFT = 0,   /* we left, or no reason given */
-    OBI_OUT_RESTART,    /* status 332: service restarting, rejoin */
-    OBI_OUT_KICKED,     /* 307 */
-    OBI_OUT_BANNED,     /* 301 */
-    OBI_OUT_DESTROYED,  /* <destroy/> */
-    OBI_OUT_OTHER,      /* 321, 322, ... */
+    OBI_OUT_LEFT = 0,  /* we left, or no reason given */
+    OBI_OUT_RESTART,   /* status 332: service restarting, rejoin */
+    OBI_OUT_KICKED,    /* 307 */
+    OBI_OUT_BANNED,    /* 301 */
+    OBI_OUT_DESTROYED, /* <destroy/> */
+    OBI_OUT_OTHER,     /* 321, 322, ... */
 };
 
 struct obi_ev {
     struct obi_ev *next;
     enum obi_kind kind;
-    int sub;       /* OBI_STATE: ob_state; OBI_ROOM: ob_room_change;
-                      OBI_SELF_OUT: obi_out; errors: ob_op;
-                      OBI_GROUPCAST, OBI_GC_RECORD: obi_gc_mode */
-    int code;      /* errors: ob_result */
-    bool flag;     /* VIEW_GONE: left the room; SELF_IN / ROOM: created */
+    int sub;   /* OBI_STATE: ob_state; OBI_ROOM: ob_room_change;
+                  OBI_SELF_OUT: obi_out; errors: ob_op;
+                  OBI_GROUPCAST, OBI_GC_RECORD: obi_gc_mode */
+    int code;  /* errors: ob_result */
+    bool flag; /* VIEW_GONE: left the room; SELF_IN / ROOM: created */
     bool has_seq;
     uint64_t seq;
     uint64_t epoch; /* SELF_IN, GC_RECORD: the room's groupcast epoch, 0

@@ -37,7 +37,8 @@ xmpp_stanza_t *obi_unicast_new(ob_client *c, const char *type, const char *to,
 {
     xmpp_ctx_t *ctx = obi_ctx(c);
     char id[32];
-    xmpp_stanza_t *m = xmpp_message_new(ctx, type, to, obi_next_id(c, id, sizeof id));
+    xmpp_stanza_t *m =
+        xmpp_message_new(ctx, type, to, obi_next_id(c, id, sizeof id));
 
     if (m && (body ? xmpp_message_set_body(m, body) != 0
                    : add_data(ctx, m, data, len) != OB_OK)) {
@@ -102,8 +103,7 @@ static int relay_unicast(struct obi_transport *t, const char *to,
     return counted(t, send_message(t, "normal", to, body, data, len));
 }
 
-static int relay_record(struct obi_transport *t, xmpp_stanza_t *m,
-                        size_t size)
+static int relay_record(struct obi_transport *t, xmpp_stanza_t *m, size_t size)
 {
     return counted(t, relay_stanza(t, m, size));
 }
@@ -114,7 +114,10 @@ static int relay_groupcast(struct obi_transport *t, const char *room,
     return send_message(t, "groupchat", room, body, NULL, 0);
 }
 
-static void relay_destroy(struct obi_transport *t) { free(t); }
+static void relay_destroy(struct obi_transport *t)
+{
+    free(t);
+}
 
 static const struct obi_transport_ops relay_ops = {
     .name = "relay",

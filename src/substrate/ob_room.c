@@ -120,8 +120,8 @@ static void emit_room(ob_client *c, struct obi_room *r, enum ob_room_change ch,
 static void emit_view(ob_client *c, const char *room, const struct obi_nb *n,
                       enum ob_view_change ch, bool left)
 {
-    struct ob_view_event e = {ch, room, n->nick, n->jid, n->attrs ? n->attrs : "",
-                              left};
+    struct ob_view_event e = {
+        ch, room, n->nick, n->jid, n->attrs ? n->attrs : "", left};
 
     if (c->cb.view)
         c->cb.view(c, &e, c->user);
@@ -162,7 +162,8 @@ static int set_uint_attr(xmpp_stanza_t *e, const char *name, uint64_t v)
 /* <join xmlns=NS token= manager= view-size= degree= key= segment=/>.  The
  * token lets our next session take our nick over from this one if the
  * room still holds it when we rejoin (docs/protocol.md). */
-static int add_join_el(xmpp_ctx_t *ctx, xmpp_stanza_t *pres, const struct obi_room *r)
+static int add_join_el(xmpp_ctx_t *ctx, xmpp_stanza_t *pres,
+                       const struct obi_room *r)
 {
     const struct ob_join_params *p = &r->p;
     xmpp_stanza_t *j;
@@ -171,7 +172,8 @@ static int add_join_el(xmpp_ctx_t *ctx, xmpp_stanza_t *pres, const struct obi_ro
         return OB_ENOMEM;
     if (xmpp_stanza_set_attribute(j, "token", r->token) ||
         (p->manager && xmpp_stanza_set_attribute(j, "manager", p->manager)) ||
-        (p->view_size && set_uint_attr(j, "view-size", (uint64_t)p->view_size)) ||
+        (p->view_size &&
+         set_uint_attr(j, "view-size", (uint64_t)p->view_size)) ||
         (p->degree && set_uint_attr(j, "degree", (uint64_t)p->degree)) ||
         (p->has_key && set_uint_attr(j, "key", p->key)) ||
         (p->has_segment && set_uint_attr(j, "segment", p->segment)))
@@ -192,7 +194,8 @@ static int send_presence(ob_client *c, struct obi_room *r, bool join)
     if (xmpp_stanza_set_to(pres, to))
         goto out;
     if (!join) {
-        rc = xmpp_stanza_set_type(pres, "unavailable") ? OB_ENOMEM : obi_send(c, pres);
+        rc = xmpp_stanza_set_type(pres, "unavailable") ? OB_ENOMEM
+                                                       : obi_send(c, pres);
         goto out;
     }
     if (!(x = obi_el(ctx, pres, "x", OBI_NS_MUC)) ||
@@ -255,8 +258,8 @@ static void room_lost(ob_client *c, struct obi_room *r, const char *why)
     obi_logf(c, "info", "%s no longer has us (%s): rejoining", r->jid, why);
     view_clear(c, r);
     if (!c->dying)
-        rejoin_later(c, r, obi_recover_rejoin_ms(r->losses, r->cfg_applied,
-                                                 rnd32()));
+        rejoin_later(c, r,
+                     obi_recover_rejoin_ms(r->losses, r->cfg_applied, rnd32()));
 }
 
 static int send_self_ping(ob_client *c, struct obi_room *r);
@@ -347,22 +350,31 @@ static int add_uint_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *var,
     return add_field(ctx, x, var, buf);
 }
 
-static int fill_form(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const struct ob_room_config *g)
+static int fill_form(xmpp_ctx_t *ctx, xmpp_stanza_t *x,
+                     const struct ob_room_config *g)
 {
     if (xmpp_stanza_set_type(x, "submit") ||
-        add_field(ctx, x, "FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig") ||
+        add_field(ctx, x, "FORM_TYPE",
+                  "http://jabber.org/protocol/muc#roomconfig") ||
         (g->manager && add_field(ctx, x, OBI_NS "#view_manager", g->manager)) ||
-        (g->view_size && add_uint_field(ctx, x, OBI_NS "#view_size", g->view_size)) ||
+        (g->view_size &&
+         add_uint_field(ctx, x, OBI_NS "#view_size", g->view_size)) ||
         (g->degree && add_uint_field(ctx, x, OBI_NS "#degree", g->degree)) ||
         (g->name && add_field(ctx, x, "muc#roomconfig_roomname", g->name)) ||
-        (g->password && add_field(ctx, x, "muc#roomconfig_roomsecret", g->password)) ||
-        add_field(ctx, x, "muc#roomconfig_membersonly", g->members_only ? "1" : "0") ||
-        add_field(ctx, x, "muc#roomconfig_persistentroom", g->persistent ? "1" : "0") ||
+        (g->password &&
+         add_field(ctx, x, "muc#roomconfig_roomsecret", g->password)) ||
+        add_field(ctx, x, "muc#roomconfig_membersonly",
+                  g->members_only ? "1" : "0") ||
+        add_field(ctx, x, "muc#roomconfig_persistentroom",
+                  g->persistent ? "1" : "0") ||
         add_field(ctx, x, "muc#roomconfig_publicroom", g->hidden ? "0" : "1") ||
-        (g->max_users && add_uint_field(ctx, x, "muc#roomconfig_maxusers", g->max_users)) ||
-        (g->groupcast && add_field(ctx, x, OBI_NS "#groupcast", g->groupcast)) ||
+        (g->max_users &&
+         add_uint_field(ctx, x, "muc#roomconfig_maxusers", g->max_users)) ||
+        (g->groupcast &&
+         add_field(ctx, x, OBI_NS "#groupcast", g->groupcast)) ||
         (g->injection_points &&
-         add_uint_field(ctx, x, OBI_NS "#injection_points", g->injection_points)))
+         add_uint_field(ctx, x, OBI_NS "#injection_points",
+                        g->injection_points)))
         return OB_ENOMEM;
     return OB_OK;
 }
@@ -378,7 +390,8 @@ static void pending_free(struct obi_pending *p)
 static int iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud);
 
 static int send_iq(ob_client *c, xmpp_stanza_t *iq, const char *id,
-                   enum obi_kind kind, const char *room, ob_list_fn fn, void *arg)
+                   enum obi_kind kind, const char *room, ob_list_fn fn,
+                   void *arg)
 {
     struct obi_pending *p = calloc(1, sizeof *p);
     int rc;
@@ -430,7 +443,8 @@ static int send_self_ping(ob_client *c, struct obi_room *r)
 
     if (to && iq) {
         sprintf(to, "%s/%s", r->jid, r->nick);
-        if (!xmpp_stanza_set_to(iq, to) && obi_el(ctx, iq, "ping", "urn:xmpp:ping"))
+        if (!xmpp_stanza_set_to(iq, to) &&
+            obi_el(ctx, iq, "ping", "urn:xmpp:ping"))
             rc = send_iq(c, iq, id, OBI_SELF_PING, r->jid, NULL, NULL);
     }
     if (iq)
@@ -451,13 +465,14 @@ static void pending_unlink(ob_client *c, struct obi_pending *p)
 /* Parses a disco#items result into ev->items. */
 static int parse_items(xmpp_stanza_t *st, struct obi_ev *ev)
 {
-    xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(st, "query",
-                                                            OBI_NS_DISCO_ITEMS);
+    xmpp_stanza_t *q =
+        xmpp_stanza_get_child_by_name_and_ns(st, "query", OBI_NS_DISCO_ITEMS);
     size_t n = 0;
 
     for (xmpp_stanza_t *i = q ? xmpp_stanza_get_children(q) : NULL; i;
          i = xmpp_stanza_get_next(i))
-        n += xmpp_stanza_is_tag(i) && !strcmp(xmpp_stanza_get_name(i), "item") &&
+        n += xmpp_stanza_is_tag(i) &&
+             !strcmp(xmpp_stanza_get_name(i), "item") &&
              xmpp_stanza_get_attribute(i, "jid");
     if (n && !(ev->items = calloc(n, sizeof *ev->items)))
         return OB_ENOMEM;
@@ -542,7 +557,8 @@ static int copy_params(struct obi_room *r, const struct ob_join_params *p)
 {
     if (!p)
         return OB_OK;
-    if (p->view_size < 0 || p->view_size > 255 || p->degree < 0 || p->degree > 255)
+    if (p->view_size < 0 || p->view_size > 255 || p->degree < 0 ||
+        p->degree > 255)
         return OB_EINVAL;
     r->p = *p;
     r->p.password = r->p.manager = NULL;
@@ -597,7 +613,8 @@ static int make_token(char *buf, size_t len)
 }
 
 static int join(ob_client *c, const char *room, const char *nick,
-                const struct ob_room_config *cfg, const struct ob_join_params *p)
+                const struct ob_room_config *cfg,
+                const struct ob_join_params *p)
 {
     struct obi_room *r;
     char canon[2 * XS_JID_PART_MAX + 2];
@@ -643,7 +660,8 @@ int ob_room_join(ob_client *c, const char *room, const char *nick,
 }
 
 int ob_room_create(ob_client *c, const char *room, const char *nick,
-                   const struct ob_room_config *cfg, const struct ob_join_params *p)
+                   const struct ob_room_config *cfg,
+                   const struct ob_join_params *p)
 {
     struct ob_room_config g = OB_ROOM_CONFIG_INIT;
     struct ob_join_params jp;
@@ -669,8 +687,8 @@ int ob_room_leave(ob_client *c, const char *room)
     if (rc == OB_ENOMEM)
         return rc; /* nothing changed: the caller may try again */
     /* not connected (or not in it yet): out at once, told from the loop */
-    if (rc != OB_OK && (!(ev = obi_ev_new(OBI_SELF_OUT)) ||
-                        !(ev->room = strdup(r->jid)))) {
+    if (rc != OB_OK &&
+        (!(ev = obi_ev_new(OBI_SELF_OUT)) || !(ev->room = strdup(r->jid)))) {
         free(ev);
         return OB_ENOMEM;
     }
@@ -710,8 +728,12 @@ int ob_room_view(ob_client *c, const char *room, ob_view_fn fn, void *arg)
     if (!(r = obi_room_find(c, room)))
         return OB_ENOTFOUND;
     for (size_t i = 0; fn && i < r->nnb; i++) {
-        struct ob_view_event e = {OB_VIEW_ADDED, r->jid, r->nb[i].nick, r->nb[i].jid,
-                                  r->nb[i].attrs ? r->nb[i].attrs : "", false};
+        struct ob_view_event e = {OB_VIEW_ADDED,
+                                  r->jid,
+                                  r->nb[i].nick,
+                                  r->nb[i].jid,
+                                  r->nb[i].attrs ? r->nb[i].attrs : "",
+                                  false};
         fn(&e, arg);
     }
     return (int)r->nnb;
@@ -751,7 +773,8 @@ static void apply_view_set(ob_client *c, struct obi_room *r, struct obi_ev *ev)
         size_t cap = r->cap ? r->cap * 2 : 8;
         struct obi_nb *nb = realloc(r->nb, cap * sizeof *nb);
         if (!nb) {
-            obi_emit_error(c, OB_ENOMEM, OB_OP_JOIN, ev, "a view change was lost");
+            obi_emit_error(c, OB_ENOMEM, OB_OP_JOIN, ev,
+                           "a view change was lost");
             return;
         }
         r->nb = nb;
@@ -820,7 +843,8 @@ static void apply_self_in(ob_client *c, struct obi_room *r, struct obi_ev *ev)
     }
 }
 
-static void apply_config_done(ob_client *c, struct obi_room *r, struct obi_ev *ev)
+static void apply_config_done(ob_client *c, struct obi_room *r,
+                              struct obi_ev *ev)
 {
     bool again = r->recreating;
 
@@ -835,11 +859,11 @@ static void apply_config_done(ob_client *c, struct obi_room *r, struct obi_ev *e
     }
     if (ev->code)
         obi_emit_error(c, ev->code, OB_OP_CONFIGURE, ev,
-                       ev->text ? ev->text : "the room's configuration was refused");
+                       ev->text ? ev->text
+                                : "the room's configuration was refused");
     if (!c->dying)
         emit_room(c, r, again ? OB_ROOM_REJOINED : OB_ROOM_JOINED, !again);
 }
-
 
 static void apply_self_out(ob_client *c, struct obi_room *r, struct obi_ev *ev)
 {
@@ -864,12 +888,15 @@ static void apply_self_out(ob_client *c, struct obi_room *r, struct obi_ev *ev)
 /* Conditions that mean "the room's service is not reachable yet". */
 static bool transient(enum ob_condition cond)
 {
-    return cond == OB_COND_SERVICE_UNAVAILABLE || cond == OB_COND_REMOTE_SERVER_NOT_FOUND ||
-           cond == OB_COND_REMOTE_SERVER_TIMEOUT || cond == OB_COND_RECIPIENT_UNAVAILABLE ||
+    return cond == OB_COND_SERVICE_UNAVAILABLE ||
+           cond == OB_COND_REMOTE_SERVER_NOT_FOUND ||
+           cond == OB_COND_REMOTE_SERVER_TIMEOUT ||
+           cond == OB_COND_RECIPIENT_UNAVAILABLE ||
            cond == OB_COND_ITEM_NOT_FOUND;
 }
 
-static void apply_join_error(ob_client *c, struct obi_room *r, struct obi_ev *ev)
+static void apply_join_error(ob_client *c, struct obi_room *r,
+                             struct obi_ev *ev)
 {
     if ((r->st == OBI_R_REJOINING || r->st == OBI_R_REJOIN_WAIT) &&
         transient(ev->cond) && r->retries < REJOIN_TRIES) {
@@ -878,7 +905,8 @@ static void apply_join_error(ob_client *c, struct obi_room *r, struct obi_ev *ev
         rejoin_later(c, r, delay > REJOIN_MAX_MS ? REJOIN_MAX_MS : delay);
         return;
     }
-    obi_emit_error(c, ev->code ? ev->code : OB_ESTANZA, OB_OP_JOIN, ev, ev->text);
+    obi_emit_error(c, ev->code ? ev->code : OB_ESTANZA, OB_OP_JOIN, ev,
+                   ev->text);
     if (c->dying || r->st == OBI_R_IN || r->st == OBI_R_CONFIGURING)
         return; /* an error to a later presence: we are still in */
     if (r->st == OBI_R_JOINING) { /* never joined: no LEFT event */
@@ -909,8 +937,8 @@ static void heard(struct obi_room *r)
 
 static void apply_message(ob_client *c, struct obi_ev *ev)
 {
-    struct ob_message m = {ev->from, ev->room, ev->nick, ev->body, ev->seq,
-                           ev->has_seq, ev->data, ev->data_len};
+    struct ob_message m = {ev->from, ev->room,    ev->nick, ev->body,
+                           ev->seq,  ev->has_seq, ev->data, ev->data_len};
     char *bare = NULL, *res = NULL;
 
     if (ev->kind == OBI_GROUPCAST || ev->kind == OBI_GC_RECORD) {
@@ -964,14 +992,9 @@ static void room_apply(ob_client *c, struct obi_ev *ev)
     case OBI_UNICAST:
     case OBI_GROUPCAST:
     case OBI_GC_RECORD:
-    case OBI_MSG_ERROR:
-        apply_message(c, ev);
-        return;
-    case OBI_LIST:
-        apply_list(c, ev);
-        return;
-    default:
-        break;
+    case OBI_MSG_ERROR: apply_message(c, ev); return;
+    case OBI_LIST: apply_list(c, ev); return;
+    default: break;
     }
     if (!ev->room || !(r = obi_room_find(c, ev->room)))
         return;
@@ -979,42 +1002,29 @@ static void room_apply(ob_client *c, struct obi_ev *ev)
         ev->kind == OBI_SELF_IN)
         heard(r);
     switch (ev->kind) {
-    case OBI_SELF_PING:
-        apply_self_ping(c, r, ev);
-        break;
+    case OBI_SELF_PING: apply_self_ping(c, r, ev); break;
     case OBI_VIEW_SET:
         if (in_room(r))
             apply_view_set(c, r, ev);
         break;
-    case OBI_VIEW_GONE:
-        apply_view_gone(c, r, ev);
-        break;
-    case OBI_SELF_IN:
-        apply_self_in(c, r, ev);
-        break;
-    case OBI_SELF_OUT:
-        apply_self_out(c, r, ev);
-        break;
-    case OBI_JOIN_ERROR:
-        apply_join_error(c, r, ev);
-        break;
-    case OBI_CONFIG_DONE:
-        apply_config_done(c, r, ev);
-        break;
+    case OBI_VIEW_GONE: apply_view_gone(c, r, ev); break;
+    case OBI_SELF_IN: apply_self_in(c, r, ev); break;
+    case OBI_SELF_OUT: apply_self_out(c, r, ev); break;
+    case OBI_JOIN_ERROR: apply_join_error(c, r, ev); break;
+    case OBI_CONFIG_DONE: apply_config_done(c, r, ev); break;
     case OBI_GC_GAP:
         obi_emit_error(c, OB_ESTANZA, OB_OP_GROUPCAST, ev, ev->text);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
 void obi_room_attach(ob_client *c)
 {
     static const enum obi_kind kinds[] = {
-        OBI_VIEW_SET, OBI_VIEW_GONE, OBI_SELF_IN, OBI_SELF_OUT,
-        OBI_JOIN_ERROR, OBI_UNICAST, OBI_GROUPCAST, OBI_MSG_ERROR,
-        OBI_LIST, OBI_CONFIG_DONE, OBI_GC_RECORD, OBI_GC_GAP,
+        OBI_VIEW_SET,   OBI_VIEW_GONE,   OBI_SELF_IN,   OBI_SELF_OUT,
+        OBI_JOIN_ERROR, OBI_UNICAST,     OBI_GROUPCAST, OBI_MSG_ERROR,
+        OBI_LIST,       OBI_CONFIG_DONE, OBI_GC_RECORD, OBI_GC_GAP,
         OBI_SELF_PING,
     };
 

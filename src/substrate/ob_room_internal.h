@@ -39,7 +39,7 @@ struct obi_room {
     char *jid, *nick;
     struct ob_join_params p; /* its strings point into the owned copies */
     char *password, *manager;
-    char token[33];          /* takeover token sent in every join of it */
+    char token[33]; /* takeover token sent in every join of it */
     bool has_cfg;
     struct ob_room_config cfg;
     char *cfg_manager, *cfg_name, *cfg_password, *cfg_groupcast;
@@ -51,18 +51,18 @@ struct obi_room {
     uint32_t next_id;  /* the next neighbour's id */
     struct obi_gc *gc; /* the groupcast engine, once one is needed */
     /* Recovery (ob_recover.c): */
-    bool cfg_applied;  /* our owner form was accepted: re-sent if a rejoin
-                          re-creates the room */
-    bool recreating;   /* CONFIGURING after a rejoin re-created the room */
+    bool cfg_applied;   /* our owner form was accepted: re-sent if a rejoin
+                           re-creates the room */
+    bool recreating;    /* CONFIGURING after a rejoin re-created the room */
     struct event *ping; /* the next self-ping */
-    bool ping_out;     /* a self-ping awaits its answer ... */
-    uint64_t ping_ms;  /* ... sent then */
-    uint64_t heard_ms; /* xmucd last sent us something for this room */
-    int losses;        /* losses noticed in a row (rejoin backoff) */
-    uint64_t lost_ms;  /* when the last one was noticed */
-    uint64_t epoch;    /* the room's groupcast epoch (self-presence), 0
-                          until known */
-    int gc_mode;       /* the mode our self-presence announced */
+    bool ping_out;      /* a self-ping awaits its answer ... */
+    uint64_t ping_ms;   /* ... sent then */
+    uint64_t heard_ms;  /* xmucd last sent us something for this room */
+    int losses;         /* losses noticed in a row (rejoin backoff) */
+    uint64_t lost_ms;   /* when the last one was noticed */
+    uint64_t epoch;     /* the room's groupcast epoch (self-presence), 0
+                           until known */
+    int gc_mode;        /* the mode our self-presence announced */
 };
 
 /* An iq in flight (room listing, owner form). */

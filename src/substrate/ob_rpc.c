@@ -5,8 +5,8 @@
  *
  * obi_rpc_attach puts obi_rpc_take in front of the rooms' handler of
  * unicasts, bounces and departures (obi_event_chain), so it sees them
- * before the room tables and the application do: RPC frames stop here; a bounce fails the
- * calls to that peer, and a neighbour leaving a room the calls to it,
+ * before the room tables and the application do: RPC frames stop here; a bounce
+ * fails the calls to that peer, and a neighbour leaving a room the calls to it,
  * and both go on as before.
  * Results run from the dispatcher or from the timer, both under the
  * callback contract; after each one the client may be dying, and then
@@ -29,7 +29,8 @@ struct obi_rpcs {
 };
 
 /* As ob_unicast_data, from below the client: the client's transport. */
-static int send_frame(void *ctx, const char *peer, const void *frame, size_t len)
+static int send_frame(void *ctx, const char *peer, const void *frame,
+                      size_t len)
 {
     ob_client *c = ctx;
 
@@ -87,7 +88,8 @@ void obi_rpc_client_free(ob_client *c)
     c->rpc = NULL;
 }
 
-int ob_rpc_register(ob_client *c, const char *method, ob_rpc_method_fn fn, void *arg)
+int ob_rpc_register(ob_client *c, const char *method, ob_rpc_method_fn fn,
+                    void *arg)
 {
     if (!c)
         return OB_EINVAL;
@@ -103,8 +105,9 @@ int ob_rpc_unregister(ob_client *c, const char *method)
     return c->rpc ? obi_rpc_unregister(c->rpc->core, method) : OB_ENOTFOUND;
 }
 
-int ob_rpc_call(ob_client *c, const char *peer, const char *method, const void *data,
-                size_t len, int timeout_ms, ob_rpc_done_fn done, void *arg, uint64_t *id)
+int ob_rpc_call(ob_client *c, const char *peer, const char *method,
+                const void *data, size_t len, int timeout_ms,
+                ob_rpc_done_fn done, void *arg, uint64_t *id)
 {
     int rc;
 
@@ -112,8 +115,8 @@ int ob_rpc_call(ob_client *c, const char *peer, const char *method, const void *
         return OB_EINVAL;
     if (!rpcs(c))
         return OB_ENOMEM;
-    rc = obi_rpc_call(c->rpc->core, obi_now_ms(), peer, method, data, len, timeout_ms,
-                      done, arg, id);
+    rc = obi_rpc_call(c->rpc->core, obi_now_ms(), peer, method, data, len,
+                      timeout_ms, done, arg, id);
     if (rc == OB_OK)
         rearm(c);
     return rc;
@@ -128,7 +131,8 @@ int ob_rpc_cancel(ob_client *c, uint64_t id)
 
 static void bounced(ob_client *c, const struct obi_ev *ev)
 {
-    const char *why = ev->condition && *ev->condition ? ev->condition : "bounced";
+    const char *why =
+        ev->condition && *ev->condition ? ev->condition : "bounced";
 
     while (!c->dying && obi_rpc_peer_gone_one(c->rpc->core, ev->from, why))
         ;
@@ -156,17 +160,21 @@ static void left_room(ob_client *c, const struct obi_ev *ev)
     for (size_t i = 0; !jid && r && i < r->nnb; i++)
         if (!strcmp(r->nb[i].nick, ev->nick))
             jid = r->nb[i].jid;
-    if ((size_t)snprintf(peer, sizeof peer, "%s/%s", ev->room, ev->nick) < sizeof peer)
-        while (!c->dying && obi_rpc_peer_gone_one(c->rpc->core, peer, "left the room"))
+    if ((size_t)snprintf(peer, sizeof peer, "%s/%s", ev->room, ev->nick) <
+        sizeof peer)
+        while (!c->dying &&
+               obi_rpc_peer_gone_one(c->rpc->core, peer, "left the room"))
             ;
     if (jid && !seen_elsewhere(c, ev->room, jid))
-        while (!c->dying && obi_rpc_peer_gone_one(c->rpc->core, jid, "left the room"))
+        while (!c->dying &&
+               obi_rpc_peer_gone_one(c->rpc->core, jid, "left the room"))
             ;
 }
 
 bool obi_rpc_take(ob_client *c, struct obi_ev *ev)
 {
-    if (ev->kind == OBI_VIEW_GONE && ev->flag && c->rpc && ev->room && ev->nick) {
+    if (ev->kind == OBI_VIEW_GONE && ev->flag && c->rpc && ev->room &&
+        ev->nick) {
         left_room(c, ev);
         if (!c->dying)
             rearm(c);

@@ -1,6 +1,7 @@
 /* ob_rpc_core.c -- request/response between peers, sans I/O: the frame
  * format, the calls in flight with their deadlines, the methods and the
- * requests being answered (the frame and the contract are in ob_rpc_internal.h).
+ * requests being answered (the frame and the contract are in
+ * ob_rpc_internal.h).
  *
  * Everything a peer sends is hostile until it matches: a reply must
  * carry the id of a call of ours to that very peer (else it is dropped
@@ -90,13 +91,15 @@ static unsigned char *frame_new(int kind, uint64_t id, const void *head,
     return f;
 }
 
-static int send_frame(struct obi_rpc *r, const char *peer, int kind, uint64_t id,
-                      const void *head, size_t hlen, const void *body, size_t blen)
+static int send_frame(struct obi_rpc *r, const char *peer, int kind,
+                      uint64_t id, const void *head, size_t hlen,
+                      const void *body, size_t blen)
 {
     unsigned char *f;
     int rc;
 
-    if (blen > OBI_RPC_MAX_FRAME || OBI_RPC_HDR + hlen + blen > OBI_RPC_MAX_FRAME)
+    if (blen > OBI_RPC_MAX_FRAME ||
+        OBI_RPC_HDR + hlen + blen > OBI_RPC_MAX_FRAME)
         return OB_ETOOBIG; /* the first test keeps the sum from wrapping */
     if (!(f = frame_new(kind, id, head, hlen, body, blen)))
         return OB_ENOMEM;
@@ -197,7 +200,8 @@ static bool method_ok(const char *name)
     return n >= 1 && n <= OB_RPC_METHOD_MAX;
 }
 
-static struct method **method_find(struct obi_rpc *r, const char *name, size_t n)
+static struct method **method_find(struct obi_rpc *r, const char *name,
+                                   size_t n)
 {
     struct method **m = &r->methods;
 
@@ -262,7 +266,8 @@ int obi_rpc_call(struct obi_rpc *r, uint64_t now, const char *peer,
     head[0] = (unsigned char)mlen;
     memcpy(head + 1, method, mlen);
     k->id = r->next_id++;
-    if ((rc = send_frame(r, peer, OBI_RPC_REQUEST, k->id, head, 1 + mlen, data, len))) {
+    if ((rc = send_frame(r, peer, OBI_RPC_REQUEST, k->id, head, 1 + mlen, data,
+                         len))) {
         call_free(k);
         return rc;
     }
@@ -289,7 +294,8 @@ static struct call *call_take(struct obi_rpc *r, struct call **pk)
 }
 
 /* Runs k's callback with res (peer, method, id filled here), frees k. */
-static void call_finish(struct obi_rpc *r, struct call *k, struct ob_rpc_result *res)
+static void call_finish(struct obi_rpc *r, struct call *k,
+                        struct ob_rpc_result *res)
 {
     res->peer = k->peer;
     res->method = k->method;
@@ -364,10 +370,22 @@ uint64_t obi_rpc_next_deadline(const struct obi_rpc *r)
     return d;
 }
 
-size_t obi_rpc_calls(const struct obi_rpc *r) { return r->ncalls; }
-size_t obi_rpc_pending(const struct obi_rpc *r) { return r->nreqs; }
-uint64_t obi_rpc_dropped(const struct obi_rpc *r) { return r->dropped; }
-uint64_t obi_rpc_refused(const struct obi_rpc *r) { return r->refused; }
+size_t obi_rpc_calls(const struct obi_rpc *r)
+{
+    return r->ncalls;
+}
+size_t obi_rpc_pending(const struct obi_rpc *r)
+{
+    return r->nreqs;
+}
+uint64_t obi_rpc_dropped(const struct obi_rpc *r)
+{
+    return r->dropped;
+}
+uint64_t obi_rpc_refused(const struct obi_rpc *r)
+{
+    return r->refused;
+}
 
 /* ---- receiving -------------------------------------------------------- */
 
@@ -378,7 +396,8 @@ static void recv_request(struct obi_rpc *r, const char *from, uint64_t id,
     struct ob_rpc_req *q = NULL;
     size_t mlen = n ? p[0] : 0;
 
-    if (!mlen || mlen > OB_RPC_METHOD_MAX || 1 + mlen > n || memchr(p + 1, 0, mlen)) {
+    if (!mlen || mlen > OB_RPC_METHOD_MAX || 1 + mlen > n ||
+        memchr(p + 1, 0, mlen)) {
         r->dropped++;
         return;
     }
@@ -404,7 +423,8 @@ static void recv_request(struct obi_rpc *r, const char *from, uint64_t id,
     q->prev = &r->reqs;
     r->reqs = q;
     r->nreqs++;
-    m->fn(r->owner, q, n > 1 + mlen ? p + 1 + mlen : NULL, n - 1 - mlen, m->arg);
+    m->fn(r->owner, q, n > 1 + mlen ? p + 1 + mlen : NULL, n - 1 - mlen,
+          m->arg);
 }
 
 static int error_code(int reason)
@@ -456,8 +476,10 @@ void obi_rpc_recv(struct obi_rpc *r, uint64_t now, const char *from,
         recv_request(r, from, id, p + OBI_RPC_HDR, len - OBI_RPC_HDR);
         return;
     }
-    if ((p[5] != OBI_RPC_REPLY && p[5] != OBI_RPC_ERROR) || !*(pk = call_find(r, id, from))) {
-        r->dropped++; /* unknown kind, or no call of ours: late, duplicate, forged */
+    if ((p[5] != OBI_RPC_REPLY && p[5] != OBI_RPC_ERROR) ||
+        !*(pk = call_find(r, id, from))) {
+        r->dropped++; /* unknown kind, or no call of ours: late, duplicate,
+                         forged */
         return;
     }
     if (p[5] == OBI_RPC_ERROR) {
@@ -471,8 +493,14 @@ void obi_rpc_recv(struct obi_rpc *r, uint64_t now, const char *from,
 
 /* ---- answering -------------------------------------------------------- */
 
-const char *ob_rpc_req_peer(const ob_rpc_req *q) { return q ? q->peer : NULL; }
-const char *ob_rpc_req_method(const ob_rpc_req *q) { return q ? q->method : NULL; }
+const char *ob_rpc_req_peer(const ob_rpc_req *q)
+{
+    return q ? q->peer : NULL;
+}
+const char *ob_rpc_req_method(const ob_rpc_req *q)
+{
+    return q ? q->method : NULL;
+}
 
 int ob_rpc_reply(ob_rpc_req *q, const void *data, size_t len)
 {
@@ -482,9 +510,10 @@ int ob_rpc_reply(ob_rpc_req *q, const void *data, size_t len)
         return OB_EINVAL;
     if (len && !data) {
         rc = OB_EINVAL;
-        send_error(q->r, q->peer, q->id, OBI_RPC_R_REMOTE, OB_EINVAL, "bad reply");
-    } else if ((rc = send_frame(q->r, q->peer, OBI_RPC_REPLY, q->id, NULL, 0, data, len)) ==
-               OB_ETOOBIG) {
+        send_error(q->r, q->peer, q->id, OBI_RPC_R_REMOTE, OB_EINVAL,
+                   "bad reply");
+    } else if ((rc = send_frame(q->r, q->peer, OBI_RPC_REPLY, q->id, NULL, 0,
+                                data, len)) == OB_ETOOBIG) {
         send_error(q->r, q->peer, q->id, OBI_RPC_R_TOOBIG, 0, NULL);
     }
     req_free(q);

@@ -25,10 +25,10 @@
 #define OBI_RPC_MAX_FRAME (16u << 20) /* as ob_unicast_data */
 enum obi_rpc_kind { OBI_RPC_REQUEST = 1, OBI_RPC_REPLY = 2, OBI_RPC_ERROR = 3 };
 enum obi_rpc_reason {
-    OBI_RPC_R_REMOTE = 1,  /* ob_rpc_fail */
+    OBI_RPC_R_REMOTE = 1, /* ob_rpc_fail */
     OBI_RPC_R_NOMETHOD = 2,
     OBI_RPC_R_BUSY = 3,
-    OBI_RPC_R_TOOBIG = 4,  /* the reply could not travel */
+    OBI_RPC_R_TOOBIG = 4, /* the reply could not travel */
 };
 
 /* Sends frame (len bytes, lent) to peer: 0 or a negative ob_result. */
@@ -44,8 +44,8 @@ int obi_rpc_new(ob_client *owner, obi_rpc_send_fn send, void *ctx,
 /* Frees r: its calls (no callback runs), methods and request handles. */
 void obi_rpc_free(struct obi_rpc *r);
 
-int obi_rpc_register(struct obi_rpc *r, const char *method,
-                     ob_rpc_method_fn fn, void *arg);
+int obi_rpc_register(struct obi_rpc *r, const char *method, ob_rpc_method_fn fn,
+                     void *arg);
 int obi_rpc_unregister(struct obi_rpc *r, const char *method);
 /* As ob_rpc_call, with now; max_calls bounds the calls in flight. */
 int obi_rpc_call(struct obi_rpc *r, uint64_t now, const char *peer,

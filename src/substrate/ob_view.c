@@ -1,7 +1,7 @@
 /* ob_view.c -- what a service asks of a room it is in: one neighbour of
  * the view by nick or JID (ob_room_neighbour), our own standing in the
- * room (ob_room_status), and room/nick to real JID (for ob_distance).  Read-only over the room tables that
- * ob_room.c keeps. */
+ * room (ob_room_status), and room/nick to real JID (for ob_distance). Read-only
+ * over the room tables that ob_room.c keeps. */
 #include "config.h"
 
 #include <string.h>
@@ -23,7 +23,8 @@ static bool nb_is(const struct obi_nb *n, const char *who)
     if (!n->jid)
         return false;
     return !strcmp(n->jid, who) ||
-           (!strchr(who, '/') && !strncmp(n->jid, who, len) && n->jid[len] == '/');
+           (!strchr(who, '/') && !strncmp(n->jid, who, len) &&
+            n->jid[len] == '/');
 }
 
 int ob_room_neighbour(ob_client *c, const char *room, const char *who,
@@ -37,8 +38,9 @@ int ob_room_neighbour(ob_client *c, const char *room, const char *who,
         return OB_ENOTFOUND;
     for (size_t i = 0; i < r->nnb; i++) {
         const struct obi_nb *n = &r->nb[i];
-        struct ob_view_event e = {OB_VIEW_ADDED, r->jid, n->nick, n->jid,
-                                  n->attrs ? n->attrs : "", false};
+        struct ob_view_event e = {
+            OB_VIEW_ADDED, r->jid, n->nick, n->jid, n->attrs ? n->attrs : "",
+            false};
         if (!nb_is(n, who))
             continue;
         if (fn)
@@ -73,8 +75,9 @@ int ob_room_status(ob_client *c, const char *room, struct ob_room_status *out)
     s.phase = phase_of(r->st);
     s.neighbours = r->nnb;
     s.manager = r->p.manager ? r->p.manager : "";
-    s.groupcast = obi_gc_mode_name(r->gc_mode ? r->gc_mode
-                                   : r->has_cfg ? obi_gc_mode(r->cfg.groupcast) : 0);
+    s.groupcast = obi_gc_mode_name(r->gc_mode   ? r->gc_mode
+                                   : r->has_cfg ? obi_gc_mode(r->cfg.groupcast)
+                                                : 0);
     s.owner = r->cfg_applied;
     s.has_key = r->p.has_key;
     s.key = r->p.key;

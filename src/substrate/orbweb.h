@@ -56,19 +56,19 @@ struct event_base;
 
 enum ob_result {
     OB_OK = 0,
-    OB_ENOMEM = -1,    /* an allocation failed; the client is still usable */
-    OB_EINVAL = -2,    /* bad argument */
-    OB_ESTATE = -3,    /* not possible now (not connected, not in the room) */
-    OB_EEXIST = -4,    /* already joined or joining that room */
-    OB_ENOTFOUND = -5, /* no such room among ours */
-    OB_EFDLIMIT = -6,  /* the socket was numbered >= FD_SETSIZE: refused */
-    OB_ECONNECT = -7,  /* could not connect, or the connection was lost */
-    OB_EAUTH = -8,     /* authentication failed */
-    OB_ESTANZA = -9,   /* the server or the room answered a stanza error */
-    OB_EEVENT = -10,   /* libevent failed */
-    OB_EXMPP = -11,    /* libstrophe failed */
-    OB_ETOOBIG = -12,  /* larger than the server takes (relay_max_bytes)
-                          and no direct stream carries it */
+    OB_ENOMEM = -1,     /* an allocation failed; the client is still usable */
+    OB_EINVAL = -2,     /* bad argument */
+    OB_ESTATE = -3,     /* not possible now (not connected, not in the room) */
+    OB_EEXIST = -4,     /* already joined or joining that room */
+    OB_ENOTFOUND = -5,  /* no such room among ours */
+    OB_EFDLIMIT = -6,   /* the socket was numbered >= FD_SETSIZE: refused */
+    OB_ECONNECT = -7,   /* could not connect, or the connection was lost */
+    OB_EAUTH = -8,      /* authentication failed */
+    OB_ESTANZA = -9,    /* the server or the room answered a stanza error */
+    OB_EEVENT = -10,    /* libevent failed */
+    OB_EXMPP = -11,     /* libstrophe failed */
+    OB_ETOOBIG = -12,   /* larger than the server takes (relay_max_bytes)
+                           and no direct stream carries it */
     OB_ETIMEDOUT = -13, /* RPC: no reply within the call's timeout */
     OB_ENOMETHOD = -14, /* RPC: the peer has no handler for the method */
     OB_EREMOTE = -15,   /* RPC: the peer's handler failed the call
@@ -126,15 +126,15 @@ enum ob_tls {
 };
 
 enum ob_state {
-    OB_STATE_IDLE = 0,     /* not started (ob_connect not called) */
-    OB_STATE_CONNECTING,   /* first connection under way */
-    OB_STATE_CONNECTED,    /* first session up */
-    OB_STATE_LOST,         /* connection lost; reconnecting (backoff) */
-    OB_STATE_RESUMED,      /* XEP-0198 resumed the session: nothing missed */
-    OB_STATE_RECONNECTED,  /* new session: rooms are being rejoined, and
-                              what was sent meanwhile may be missed */
-    OB_STATE_CLOSED,       /* ob_disconnect finished, or reconnection is
-                              off and the connection was lost or refused */
+    OB_STATE_IDLE = 0,    /* not started (ob_connect not called) */
+    OB_STATE_CONNECTING,  /* first connection under way */
+    OB_STATE_CONNECTED,   /* first session up */
+    OB_STATE_LOST,        /* connection lost; reconnecting (backoff) */
+    OB_STATE_RESUMED,     /* XEP-0198 resumed the session: nothing missed */
+    OB_STATE_RECONNECTED, /* new session: rooms are being rejoined, and
+                             what was sent meanwhile may be missed */
+    OB_STATE_CLOSED,      /* ob_disconnect finished, or reconnection is
+                             off and the connection was lost or refused */
 };
 
 OB_API const char *ob_state_name(enum ob_state st);
@@ -179,14 +179,14 @@ enum ob_op {
 };
 
 struct ob_error {
-    int code;                 /* enum ob_result */
+    int code; /* enum ob_result */
     enum ob_op op;
-    enum ob_condition cond;   /* OB_COND_NONE when not a stanza error */
-    const char *condition;    /* the element name, "" when none */
-    const char *type;         /* "cancel", "auth", "modify", "wait", or "" */
-    const char *room;         /* the room concerned, or NULL */
-    const char *peer;         /* OB_OP_SEND: whom the bounced stanza was for */
-    const char *text;         /* words for people; never NULL */
+    enum ob_condition cond; /* OB_COND_NONE when not a stanza error */
+    const char *condition;  /* the element name, "" when none */
+    const char *type;       /* "cancel", "auth", "modify", "wait", or "" */
+    const char *room;       /* the room concerned, or NULL */
+    const char *peer;       /* OB_OP_SEND: whom the bounced stanza was for */
+    const char *text;       /* words for people; never NULL */
 };
 
 enum ob_room_change {
@@ -214,24 +214,27 @@ struct ob_callbacks {
     void (*error)(ob_client *c, const struct ob_error *e, void *user);
 };
 
-#define OB_CALLBACKS_INIT {.size = sizeof(struct ob_callbacks)}
+#define OB_CALLBACKS_INIT                                                      \
+    {                                                                          \
+        .size = sizeof(struct ob_callbacks)                                    \
+    }
 
 /* Connection options; zero means the default everywhere. */
 struct ob_options {
-    size_t size;           /* sizeof(struct ob_options): OB_OPTIONS_INIT */
-    const char *host;      /* server address, an IP literal ("127.0.0.1") */
-    int port;              /* default 5222 */
-    const char *jid;       /* "user@domain" with a password, or "domain"
-                              for an anonymous login */
-    const char *password;  /* NULL: SASL ANONYMOUS */
+    size_t size;          /* sizeof(struct ob_options): OB_OPTIONS_INIT */
+    const char *host;     /* server address, an IP literal ("127.0.0.1") */
+    int port;             /* default 5222 */
+    const char *jid;      /* "user@domain" with a password, or "domain"
+                             for an anonymous login */
+    const char *password; /* NULL: SASL ANONYMOUS */
     enum ob_tls tls;
-    int reconnect_min_ms;  /* first delay after a loss; default 250 */
-    int reconnect_max_ms;  /* cap of the doubling delay; default 30000;
-                              negative: never reconnect */
-    int tick_ms;           /* libstrophe timers; default 100 */
-    struct event_base *base; /* NULL: the client owns one (ob_run) */
+    int reconnect_min_ms;          /* first delay after a loss; default 250 */
+    int reconnect_max_ms;          /* cap of the doubling delay; default 30000;
+                                      negative: never reconnect */
+    int tick_ms;                   /* libstrophe timers; default 100 */
+    struct event_base *base;       /* NULL: the client owns one (ob_run) */
     const struct ob_callbacks *cb; /* may be NULL: no callbacks */
-    void *user;            /* passed to every callback */
+    void *user;                    /* passed to every callback */
     /* Diagnostics (libstrophe's log and ours); NULL: silent. */
     void (*log)(void *user, const char *level, const char *area,
                 const char *msg);
@@ -259,7 +262,10 @@ struct ob_options {
                                 period +-20 %; default 30000; negative:
                                 never (docs/api.md) */
 };
-#define OB_OPTIONS_INIT {.size = sizeof(struct ob_options)}
+#define OB_OPTIONS_INIT                                                        \
+    {                                                                          \
+        .size = sizeof(struct ob_options)                                      \
+    }
 
 /* Creates a client (not connected).  The options and their strings are
  * copied.  Returns 0 and *out, or OB_EINVAL (missing host or jid,
@@ -300,11 +306,14 @@ struct ob_join_params {
     int view_size;        /* rbt: 1..255 */
     int degree;           /* random: out-degree 1..255 */
     bool has_key;
-    uint64_t key;         /* ring order / first tree key */
+    uint64_t key; /* ring order / first tree key */
     bool has_segment;
-    uint32_t segment;     /* network segment hint */
+    uint32_t segment; /* network segment hint */
 };
-#define OB_JOIN_PARAMS_INIT {.size = sizeof(struct ob_join_params)}
+#define OB_JOIN_PARAMS_INIT                                                    \
+    {                                                                          \
+        .size = sizeof(struct ob_join_params)                                  \
+    }
 
 /* Joins room (bare JID "name@rooms.example.org") as nick.  The outcome
  * arrives as OB_ROOM_JOINED, or an OB_OP_JOIN error (conflict,
@@ -324,13 +333,16 @@ struct ob_room_config {
     const char *password; /* NULL: none */
     bool members_only;
     bool persistent;
-    bool hidden;          /* not listed in disco#items */
-    int max_users;        /* 0: the service's default */
+    bool hidden;           /* not listed in disco#items */
+    int max_users;         /* 0: the service's default */
     const char *groupcast; /* NULL or "relay" (the default), "tree",
                               "pbcast" or "tapbcast" (docs/api.md) */
-    int injection_points; /* tree, pbcast: 0..255, 0 for xmucd's (2) */
+    int injection_points;  /* tree, pbcast: 0..255, 0 for xmucd's (2) */
 };
-#define OB_ROOM_CONFIG_INIT {.size = sizeof(struct ob_room_config)}
+#define OB_ROOM_CONFIG_INIT                                                    \
+    {                                                                          \
+        .size = sizeof(struct ob_room_config)                                  \
+    }
 
 /* Creates room with cfg and joins it as its owner: the join carries the
  * manager (so the first views are built by it), then the owner form sets
@@ -388,24 +400,27 @@ enum ob_room_phase {
  * event loop or the room is left, whichever comes first. */
 struct ob_room_status {
     size_t size;
-    const char *room;        /* bare room JID */
-    const char *nick;        /* our nick in it */
+    const char *room; /* bare room JID */
+    const char *nick; /* our nick in it */
     enum ob_room_phase phase;
-    size_t neighbours;       /* members of our view (ob_room_view) */
-    const char *manager;     /* the view manager we asked for (join or
-                                ob_room_config), "" when we left it to
-                                the room */
-    const char *groupcast;   /* the groupcast mode the room announced:
-                                "relay", "tree", "pbcast", "tapbcast" */
-    bool owner;              /* we created it and our ob_room_config
-                                was accepted */
-    bool has_key;            /* our join key (ob_join_params), if given */
+    size_t neighbours;     /* members of our view (ob_room_view) */
+    const char *manager;   /* the view manager we asked for (join or
+                              ob_room_config), "" when we left it to
+                              the room */
+    const char *groupcast; /* the groupcast mode the room announced:
+                              "relay", "tree", "pbcast", "tapbcast" */
+    bool owner;            /* we created it and our ob_room_config
+                              was accepted */
+    bool has_key;          /* our join key (ob_join_params), if given */
     uint64_t key;
-    bool has_segment;        /* our segment hint, if given */
+    bool has_segment; /* our segment hint, if given */
     uint32_t segment;
-    uint64_t epoch;          /* the room's groupcast epoch, 0 until known */
+    uint64_t epoch; /* the room's groupcast epoch, 0 until known */
 };
-#define OB_ROOM_STATUS_INIT {.size = sizeof(struct ob_room_status)}
+#define OB_ROOM_STATUS_INIT                                                    \
+    {                                                                          \
+        .size = sizeof(struct ob_room_status)                                  \
+    }
 
 /* Fills *out for room.  0, OB_ENOTFOUND (not one of ours), OB_EINVAL. */
 OB_API int ob_room_status(ob_client *c, const char *room,
@@ -456,19 +471,22 @@ struct ob_stats {
     uint64_t unicasts_relayed; /* through the server */
     uint64_t unicasts_resent;  /* direct first, then again relayed */
     /* Authenticated groupcast (docs/security.md): */
-    uint64_t gc_verified;      /* groupcasts whose room signature held */
-    uint64_t gc_unverified;    /* groupcast records dropped: no or a bad
-                                  signature, or no key for the room yet */
-    uint64_t gc_no_token;      /* digests and solicits ignored: the sender
-                                  showed no valid membership token */
+    uint64_t gc_verified;   /* groupcasts whose room signature held */
+    uint64_t gc_unverified; /* groupcast records dropped: no or a bad
+                               signature, or no key for the room yet */
+    uint64_t gc_no_token;   /* digests and solicits ignored: the sender
+                               showed no valid membership token */
     /* RPC (ob_rpc_call): hostile or late input dropped */
-    uint64_t rpc_dropped;      /* replies to no call of ours (unknown id,
-                                  a duplicate, a late one, the wrong
-                                  sender) and malformed frames */
-    uint64_t rpc_refused;      /* requests answered OB_EBUSY (too many
-                                  pending) or OB_ENOMETHOD */
+    uint64_t rpc_dropped; /* replies to no call of ours (unknown id,
+                             a duplicate, a late one, the wrong
+                             sender) and malformed frames */
+    uint64_t rpc_refused; /* requests answered OB_EBUSY (too many
+                             pending) or OB_ENOMETHOD */
 };
-#define OB_STATS_INIT {.size = sizeof(struct ob_stats)}
+#define OB_STATS_INIT                                                          \
+    {                                                                          \
+        .size = sizeof(struct ob_stats)                                        \
+    }
 
 /* Copies c's counters into *out (out->size set first: OB_STATS_INIT).
  * OB_EINVAL when c or out is NULL or out->size is too small. */
@@ -506,8 +524,8 @@ OB_API void ob_timer_free(ob_timer *t);
  * A client registers methods; a peer calls one with a binary payload and
  * a timeout; exactly one result comes back to the caller's done
  * callback: the reply, or a typed error.  Frames travel as
- * ob_unicast_data (docs/api.md, "Request/response between peers"): on a direct stream
- * when one is up, through the server otherwise; binary unicasts that are
+ * ob_unicast_data (docs/api.md, "Request/response between peers"): on a direct
+ * stream when one is up, through the server otherwise; binary unicasts that are
  * RPC frames are taken before the unicast callback.  A call's peer is the
  * JID the reply must come from: the real full JID from the view (or
  * room/nick, or a bare JID matching any of its resources). */
@@ -548,15 +566,15 @@ OB_API int ob_rpc_fail(ob_rpc_req *req, int code, const char *text);
 
 /* The outcome of a call; lent for the done callback. */
 struct ob_rpc_result {
-    int code;          /* OB_OK, OB_ETIMEDOUT, OB_ENOMETHOD, OB_EREMOTE,
-                          OB_EGONE, OB_EBUSY (the peer's queue is full),
-                          OB_ETOOBIG (the reply could not travel) */
-    int remote_code;   /* OB_EREMOTE: the responder's code */
-    const char *text;  /* words; never NULL */
+    int code;         /* OB_OK, OB_ETIMEDOUT, OB_ENOMETHOD, OB_EREMOTE,
+                         OB_EGONE, OB_EBUSY (the peer's queue is full),
+                         OB_ETOOBIG (the reply could not travel) */
+    int remote_code;  /* OB_EREMOTE: the responder's code */
+    const char *text; /* words; never NULL */
     const char *peer;
     const char *method;
-    uint64_t id;       /* as ob_rpc_call returned it */
-    const void *data;  /* OB_OK: the reply (NULL when len is 0) */
+    uint64_t id;      /* as ob_rpc_call returned it */
+    const void *data; /* OB_OK: the reply (NULL when len is 0) */
     size_t len;
 };
 typedef void (*ob_rpc_done_fn)(ob_client *c, const struct ob_rpc_result *res,

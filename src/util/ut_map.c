@@ -135,8 +135,8 @@ size_t ut_map_size(const ut_map *m)
     return m->live;
 }
 
-int ut_map_each(const ut_map *m, int (*fn)(void *ctx, const char *key,
-                                           void *value), void *ctx)
+int ut_map_each(const ut_map *m,
+                int (*fn)(void *ctx, const char *key, void *value), void *ctx)
 {
     for (size_t i = 0; i < m->cap; i++) {
         struct slot *s = &m->slots[i];

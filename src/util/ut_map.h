@@ -26,7 +26,7 @@ size_t ut_map_size(const ut_map *m);
 /* Calls fn for every entry, in slot order (the same for the same
  * history of puts and deletes); a non-zero return stops the walk and is
  * returned. */
-int ut_map_each(const ut_map *m, int (*fn)(void *ctx, const char *key,
-                                           void *value), void *ctx);
+int ut_map_each(const ut_map *m,
+                int (*fn)(void *ctx, const char *key, void *value), void *ctx);
 
 #endif

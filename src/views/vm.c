@@ -74,9 +74,9 @@ int vm_attrs_format(uint32_t attrs, char *buf, size_t len)
         const char *n = vm_attr_name(1u << i);
         if (!(attrs & (1u << i)) || !n)
             continue;
-        int w = snprintf(used < len ? buf + used : NULL,
-                         used < len ? len - used : 0, "%s%s",
-                         used ? "," : "", n);
+        int w =
+            snprintf(used < len ? buf + used : NULL,
+                     used < len ? len - used : 0, "%s%s", used ? "," : "", n);
         used += (size_t)w;
     }
     return (int)used;

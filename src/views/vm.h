@@ -103,16 +103,16 @@ typedef int (*vm_order_fn)(void *ctx, vm_id a, uint64_t key_a, vm_id b,
                            uint64_t key_b);
 
 typedef struct vm_config {
-    vm_emit_fn emit;     /* may be NULL: deltas are dropped */
+    vm_emit_fn emit; /* may be NULL: deltas are dropped */
     void *emit_ctx;
-    uint64_t seed;       /* seeds the manager's own PRNG (rbt, random) */
+    uint64_t seed;             /* seeds the manager's own PRNG (rbt, random) */
     const vm_allocator *alloc; /* copied; NULL for the C library's */
-    vm_order_fn order;   /* ring only; NULL: by key, then by id */
+    vm_order_fn order;         /* ring only; NULL: by key, then by id */
     void *order_ctx;
-    uint32_t attr;       /* complete, rbt, random: attribute their edges
-                          * carry instead of the default (0: default);
-                          * ring: added to ring-next and ring-prev, which
-                          * still say the direction */
+    uint32_t attr; /* complete, rbt, random: attribute their edges
+                    * carry instead of the default (0: default);
+                    * ring: added to ring-next and ring-prev, which
+                    * still say the direction */
 } vm_config;
 
 /* Per-join parameters; zero means "default" everywhere. */
@@ -185,8 +185,7 @@ typedef int (*vm_edge_fn)(void *ctx, vm_id observer, const vm_edge *e);
 /* Every member, in an unspecified but deterministic order. */
 VM_API int vm_members_each(const vm *v, vm_member_fn fn, void *ctx);
 /* The view of `observer` (VM_ENOENT if not a member). */
-VM_API int vm_view_each(const vm *v, vm_id observer, vm_edge_fn fn,
-                        void *ctx);
+VM_API int vm_view_each(const vm *v, vm_id observer, vm_edge_fn fn, void *ctx);
 /* Copies the view of `observer` into out[0..cap), sorted by subject, and
  * sets *n to its full size (which may exceed cap). */
 VM_API int vm_view(const vm *v, vm_id observer, vm_edge *out, size_t cap,

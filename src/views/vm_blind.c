@@ -70,8 +70,8 @@ static void blind_destroy(vm *v)
 }
 
 static const struct vm_ops blind_ops = {
-    "blind",       blind_join,  blind_leave,  blind_contains, blind_size,
-    blind_members, blind_view,  blind_memory, blind_check,    blind_destroy,
+    "blind",       blind_join, blind_leave,  blind_contains, blind_size,
+    blind_members, blind_view, blind_memory, blind_check,    blind_destroy,
 };
 
 int vm_blind_new(const vm_config *cfg, vm **out)

@@ -100,10 +100,9 @@ static void complete_destroy(vm *v)
 }
 
 static const struct vm_ops complete_ops = {
-    "complete",       complete_join,    complete_leave,
-    complete_contains, complete_size,   complete_members,
-    complete_view,    complete_memory,  complete_check,
-    complete_destroy,
+    "complete",     complete_join,    complete_leave, complete_contains,
+    complete_size,  complete_members, complete_view,  complete_memory,
+    complete_check, complete_destroy,
 };
 
 int vm_complete_new(const vm_config *cfg, vm **out)

@@ -62,7 +62,7 @@ struct vm_composite {
     size_t nchild, capchild;
     vm_set members;
     struct comp_records r;
-    int failed;       /* sticky bookkeeping error */
+    int failed; /* sticky bookkeeping error */
     vm_net net;
 };
 
@@ -113,8 +113,8 @@ static uint32_t holder_new(struct vm_composite *c)
         c->r.free_holder = c->r.h[i].next;
         return i;
     }
-    if (vm_mem_grow(&c->base.alloc, (void **)&c->r.h, sizeof *c->r.h, &c->r.caph,
-                    c->r.nh + 1))
+    if (vm_mem_grow(&c->base.alloc, (void **)&c->r.h, sizeof *c->r.h,
+                    &c->r.caph, c->r.nh + 1))
         return NONE;
     return (uint32_t)c->r.nh++;
 }
@@ -164,8 +164,7 @@ static void holder_drop(struct vm_composite *c, uint32_t i, uint32_t child)
 
 /* ---- the children's sink ---- */
 
-static void child_see(struct vm_composite *c, uint32_t child,
-                      const vm_delta *d)
+static void child_see(struct vm_composite *c, uint32_t child, const vm_delta *d)
 {
     uint32_t i;
     bool had = vm_map_get(&c->r.edge_of, vm_pair(d->observer, d->subject), &i);
@@ -587,14 +586,12 @@ static void composite_destroy(vm *v)
 }
 
 static const struct vm_ops composite_ops = {
-    "composite",       composite_join,   composite_leave,
-    composite_contains, composite_size,  composite_members,
-    composite_view,    composite_memory, composite_check,
-    composite_destroy,
+    "composite",     composite_join,    composite_leave, composite_contains,
+    composite_size,  composite_members, composite_view,  composite_memory,
+    composite_check, composite_destroy,
 };
 
-int vm_composite_new(const vm_config *cfg, const vm_composition *comp,
-                     vm **out)
+int vm_composite_new(const vm_config *cfg, const vm_composition *comp, vm **out)
 {
     const vm_allocator *a = cfg ? cfg->alloc : NULL;
     struct vm_composite *c;
@@ -611,8 +608,7 @@ int vm_composite_new(const vm_config *cfg, const vm_composition *comp,
     vm_set_init(&c->members, &c->base.alloc);
     vm_map_init(&c->r.edge_of, &c->base.alloc);
     vm_net_init(&c->net, &c->base);
-    if (comp->state_size &&
-        !(c->state = vm_mem_calloc(a, 1, comp->state_size)))
+    if (comp->state_size && !(c->state = vm_mem_calloc(a, 1, comp->state_size)))
         rc = VM_ENOMEM;
     if (!rc && comp->init)
         rc = comp->init(&c->base, c->state);

@@ -116,8 +116,8 @@ static void json(struct out *o, const vm *v, const struct ids *m,
         put(o, "%s%u", i ? "," : "", m->id[i]);
     put(o, "],\"edges\":[");
     for (size_t i = 0; i < c->n; i++) {
-        put(o, "%s\n{\"from\":%u,\"to\":%u,\"attrs\":", i ? "," : "",
-            c->e[i].a, c->e[i].b);
+        put(o, "%s\n{\"from\":%u,\"to\":%u,\"attrs\":", i ? "," : "", c->e[i].a,
+            c->e[i].b);
         json_attrs(o, c->e[i].attrs);
         put(o, "}");
     }
@@ -148,8 +148,9 @@ static const struct edge3 *find(const struct collect *c, vm_id a, vm_id b)
 static void dot(struct out *o, const vm *v, const struct ids *m,
                 const struct collect *c)
 {
-    put(o, "digraph \"%s\" {\n  node [shape=circle, fontsize=10, "
-           "width=0.35, fixedsize=true];\n  edge [arrowsize=0.5];\n",
+    put(o,
+        "digraph \"%s\" {\n  node [shape=circle, fontsize=10, "
+        "width=0.35, fixedsize=true];\n  edge [arrowsize=0.5];\n",
         vm_name(v));
     for (size_t i = 0; i < m->n; i++)
         put(o, "  %u;\n", m->id[i]);

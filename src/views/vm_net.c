@@ -52,8 +52,8 @@ void vm_net_record(vm_net *net, vm_id a, vm_id b, bool had, uint32_t before,
         net->e[i].after = after;
         return;
     }
-    if (vm_mem_grow(&net->v->alloc, (void **)&net->e, sizeof *net->e,
-                    &net->cap, net->n + 1) ||
+    if (vm_mem_grow(&net->v->alloc, (void **)&net->e, sizeof *net->e, &net->cap,
+                    net->n + 1) ||
         vm_map_put(&net->idx, vm_pair(a, b), (uint32_t)net->n)) {
         vm_net_flush(net);
         emit_entry(net->v, &x);

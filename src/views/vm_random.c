@@ -26,9 +26,9 @@
 
 struct rnd_member {
     vm_id id;
-    uint32_t degree;  /* configured out-degree; 0: the default policy */
+    uint32_t degree; /* configured out-degree; 0: the default policy */
     uint32_t nout, capout;
-    vm_id *out;       /* contacts, the member's view */
+    vm_id *out; /* contacts, the member's view */
     uint32_t nin, capin;
     vm_id *in;        /* members that have this one as a contact */
     uint32_t pending; /* on the pending list */
@@ -38,11 +38,11 @@ struct vm_random {
     vm base;
     struct rnd_member *m; /* dense: index by the id map */
     size_t n, cap;
-    vm_map ids;           /* id -> index in m */
-    uint32_t dflt;        /* the default degree in force */
-    vm_id *pending;       /* ids that may be short of (or over) target */
+    vm_map ids;     /* id -> index in m */
+    uint32_t dflt;  /* the default degree in force */
+    vm_id *pending; /* ids that may be short of (or over) target */
     size_t npending, cappending;
-    size_t heap;          /* bytes held by out and in lists */
+    size_t heap; /* bytes held by out and in lists */
     vm_net net;
 };
 
@@ -129,8 +129,7 @@ static int add_contact(struct vm_random *r, struct rnd_member *a,
 }
 
 /* Removes a's i-th contact. */
-static void drop_contact(struct vm_random *r, struct rnd_member *a,
-                         uint32_t i)
+static void drop_contact(struct vm_random *r, struct rnd_member *a, uint32_t i)
 {
     struct rnd_member *c = find(r, a->out[i]);
 
@@ -148,13 +147,13 @@ static struct rnd_member *pick(struct vm_random *r, struct rnd_member *a)
     if (a->nout + 1 >= r->n)
         return NULL;
     for (int t = 0; t < 16; t++) {
-        struct rnd_member *c = &r->m[vm_rng_below(&r->base.rng,
-                                                  (uint32_t)r->n)];
+        struct rnd_member *c =
+            &r->m[vm_rng_below(&r->base.rng, (uint32_t)r->n)];
         if (c != a && !has_contact(a, c->id))
             return c;
     }
-    for (size_t i = 0, s = vm_rng_below(&r->base.rng, (uint32_t)r->n);
-         i < r->n; i++) {
+    for (size_t i = 0, s = vm_rng_below(&r->base.rng, (uint32_t)r->n); i < r->n;
+         i++) {
         struct rnd_member *c = &r->m[(s + i) % r->n];
         if (c != a && !has_contact(a, c->id))
             return c;
@@ -215,8 +214,8 @@ static void policy(struct vm_random *r)
 static void redirect(struct vm_random *r, struct rnd_member *x, uint32_t d)
 {
     for (uint32_t i = 0, tries = 0; i < d && tries < 4 * d; tries++) {
-        struct rnd_member *y = &r->m[vm_rng_below(&r->base.rng,
-                                                  (uint32_t)r->n)];
+        struct rnd_member *y =
+            &r->m[vm_rng_below(&r->base.rng, (uint32_t)r->n)];
         uint32_t j;
         if (y == x || !y->nout || has_contact(y, x->id) ||
             list_grow(r, &x->in, &x->capin, x->nin))
@@ -230,8 +229,8 @@ static void redirect(struct vm_random *r, struct rnd_member *x, uint32_t d)
 
 static int reserve_join(struct vm_random *r)
 {
-    int rc = vm_mem_grow(&r->base.alloc, (void **)&r->m, sizeof *r->m,
-                         &r->cap, r->n + 1);
+    int rc = vm_mem_grow(&r->base.alloc, (void **)&r->m, sizeof *r->m, &r->cap,
+                         r->n + 1);
 
     if (!rc)
         rc = vm_map_reserve(&r->ids, 1);
@@ -342,8 +341,7 @@ static size_t random_memory(const vm *v)
 
     return vm_mem_block(sizeof *r) +
            (r->cap ? vm_mem_block(r->cap * sizeof *r->m) : 0) +
-           (r->cappending ? vm_mem_block(r->cappending * sizeof(vm_id))
-                          : 0) +
+           (r->cappending ? vm_mem_block(r->cappending * sizeof(vm_id)) : 0) +
            r->heap + vm_map_memory(&r->ids) + vm_net_memory(&r->net);
 }
 
@@ -402,9 +400,8 @@ static void random_destroy(vm *v)
 }
 
 static const struct vm_ops random_ops = {
-    "random",       random_join,  random_leave,  random_contains,
-    random_size,    random_members, random_view, random_memory,
-    random_check,   random_destroy,
+    "random",       random_join, random_leave,  random_contains, random_size,
+    random_members, random_view, random_memory, random_check,    random_destroy,
 };
 
 int vm_random_new(const vm_config *cfg, vm **out)

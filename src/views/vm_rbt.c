@@ -36,8 +36,8 @@
 #define DIRTY (1u << 29)   /* primary: on the scratch list */
 #define VALUE (DIRTY - 1)  /* primary: s; other nodes: primary's index */
 #define NODE_MAX VALUE
-#define ID data[0]         /* primary: the member id */
-#define NEXT data[1]       /* next node of the same member, or NIL */
+#define ID data[0]   /* primary: the member id */
+#define NEXT data[1] /* next node of the same member, or NIL */
 #define KMAX (VM_VIEW_SIZE_MAX / 3)
 /* Distinct nodes whose links one insert or remove may write: an insert
  * writes z and its parent, then at most two rotations of four nodes
@@ -56,8 +56,8 @@ struct vm_rbt {
     vm_rbtree tree;
     vm_idmap ids; /* id -> primary node */
     size_t count;
-    unsigned vmax;      /* largest view capacity ever joined */
-    uint32_t leaving;   /* primary of the member leaving, or NIL */
+    unsigned vmax;    /* largest view capacity ever joined */
+    uint32_t leaving; /* primary of the member leaving, or NIL */
     struct rbt_dirty *d;
     size_t nd, capd;
     vm_edge *old;
@@ -91,8 +91,7 @@ static bool has_subject(const vm_edge *e, size_t n, vm_id id)
 }
 
 /* The view of the member whose primary is `slot`, sorted; its length. */
-static size_t compute_view(const struct vm_rbt *r, uint32_t slot,
-                           vm_edge *out)
+static size_t compute_view(const struct vm_rbt *r, uint32_t slot, vm_edge *out)
 {
     const vm_rbtree *t = &r->tree;
     uint32_t attr = vm_attr_or(&r->base, VM_ATTR_TREE);
@@ -174,8 +173,8 @@ static int reserve_all(struct vm_rbt *r, unsigned k, unsigned vcap)
 }
 
 /* Takes k nodes for a new member and chains them from the primary. */
-static uint32_t take_nodes(struct vm_rbt *r, vm_id id, unsigned s,
-                           unsigned k, const vm_params *p)
+static uint32_t take_nodes(struct vm_rbt *r, vm_id id, unsigned s, unsigned k,
+                           const vm_params *p)
 {
     vm_rbtree *t = &r->tree;
     uint32_t first = NIL, prev = NIL;
@@ -252,8 +251,7 @@ static int rbt_members(const vm *v, vm_member_fn fn, void *ctx)
 {
     const vm_rbtree *t = &CSELF(v)->tree;
 
-    for (uint32_t x = vm_rbtree_first(t); x != NIL;
-         x = vm_rbtree_next(t, x)) {
+    for (uint32_t x = vm_rbtree_first(t); x != NIL; x = vm_rbtree_next(t, x)) {
         int rc;
         if ((t->n[x].owner & PRIMARY) && (rc = fn(ctx, t->n[x].ID)))
             return rc;
@@ -314,8 +312,7 @@ static int rbt_check(const vm *v)
 
     if (vm_rbtree_check(t) || r->ids.count != r->count || r->nd)
         return VM_ECORRUPT;
-    for (uint32_t x = vm_rbtree_first(t); x != NIL;
-         x = vm_rbtree_next(t, x)) {
+    for (uint32_t x = vm_rbtree_first(t); x != NIL; x = vm_rbtree_next(t, x)) {
         unsigned k;
         if (!(t->n[x].owner & PRIMARY))
             continue;
@@ -340,8 +337,8 @@ static void rbt_destroy(vm *v)
 }
 
 static const struct vm_ops rbt_ops = {
-    "rbt",       rbt_join,  rbt_leave,  rbt_contains, rbt_size,
-    rbt_members, rbt_view,  rbt_memory, rbt_check,    rbt_destroy,
+    "rbt",       rbt_join, rbt_leave,  rbt_contains, rbt_size,
+    rbt_members, rbt_view, rbt_memory, rbt_check,    rbt_destroy,
 };
 
 int vm_rbt_new(const vm_config *cfg, vm **out)

@@ -331,8 +331,7 @@ uint32_t vm_rbtree_next(const vm_rbtree *t, uint32_t x)
 
     if (t->n[x].right != NIL)
         return minimum(t, t->n[x].right);
-    for (p = t->n[x].parent; p != NIL && x == t->n[p].right;
-         p = t->n[p].parent)
+    for (p = t->n[x].parent; p != NIL && x == t->n[p].right; p = t->n[p].parent)
         x = p;
     return p;
 }
@@ -343,8 +342,7 @@ uint32_t vm_rbtree_prev(const vm_rbtree *t, uint32_t x)
 
     if (t->n[x].left != NIL)
         return maximum(t, t->n[x].left);
-    for (p = t->n[x].parent; p != NIL && x == t->n[p].left;
-         p = t->n[p].parent)
+    for (p = t->n[x].parent; p != NIL && x == t->n[p].left; p = t->n[p].parent)
         x = p;
     return p;
 }
@@ -359,11 +357,11 @@ static int check_node(const vm_rbtree *t, uint32_t x, size_t *count)
     if (x == NIL)
         return 1;
     (*count)++;
-    if (n->left != NIL && (t->n[n->left].parent != x ||
-                           cmp(t, n->left, x) >= 0))
+    if (n->left != NIL &&
+        (t->n[n->left].parent != x || cmp(t, n->left, x) >= 0))
         return -1;
-    if (n->right != NIL && (t->n[n->right].parent != x ||
-                            cmp(t, n->right, x) <= 0))
+    if (n->right != NIL &&
+        (t->n[n->right].parent != x || cmp(t, n->right, x) <= 0))
         return -1;
     if (n->red && (is_red(t, n->left) || is_red(t, n->right)))
         return -1;
@@ -379,13 +377,12 @@ int vm_rbtree_check(const vm_rbtree *t)
     size_t count = 0;
     uint32_t prev = NIL;
 
-    if (is_red(t, NIL) || (t->root != NIL && (is_red(t, t->root) ||
-                                               t->n[t->root].parent != NIL)))
+    if (is_red(t, NIL) ||
+        (t->root != NIL && (is_red(t, t->root) || t->n[t->root].parent != NIL)))
         return VM_ECORRUPT;
     if (check_node(t, t->root, &count) < 0 || count != t->count)
         return VM_ECORRUPT;
-    for (uint32_t x = vm_rbtree_first(t); x != NIL;
-         x = vm_rbtree_next(t, x)) {
+    for (uint32_t x = vm_rbtree_first(t); x != NIL; x = vm_rbtree_next(t, x)) {
         if (prev != NIL && cmp(t, prev, x) >= 0)
             return VM_ECORRUPT;
         prev = x;

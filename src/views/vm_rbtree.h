@@ -29,17 +29,17 @@ typedef struct vm_rbnode {
 } vm_rbnode;
 
 struct vm_rbtree;
-typedef int (*vm_rb_cmp_fn)(void *ctx, const struct vm_rbtree *t,
-                            uint32_t a, uint32_t b);
+typedef int (*vm_rb_cmp_fn)(void *ctx, const struct vm_rbtree *t, uint32_t a,
+                            uint32_t b);
 typedef void (*vm_rb_touch_fn)(void *ctx, uint32_t node);
 
 typedef struct vm_rbtree {
     vm_rbnode *n;
-    size_t cap;      /* nodes allocated, sentinel included */
-    size_t used;     /* high-water mark of indices handed out */
-    size_t count;    /* nodes in the tree */
+    size_t cap;   /* nodes allocated, sentinel included */
+    size_t used;  /* high-water mark of indices handed out */
+    size_t count; /* nodes in the tree */
     uint32_t root;
-    uint32_t free;   /* free list through .parent; VM_RB_NIL ends it */
+    uint32_t free; /* free list through .parent; VM_RB_NIL ends it */
     size_t nfree;
     vm_rb_cmp_fn cmp;
     void *cmp_ctx;

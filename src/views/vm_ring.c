@@ -21,7 +21,7 @@
 
 struct ring_member {
     uint64_t key;
-    vm_id id;       /* VM_ID_NONE when free */
+    vm_id id; /* VM_ID_NONE when free */
     uint32_t node;
     uint32_t dirty; /* dirty list link, free list link, or CLEAN */
     uint32_t nview;
@@ -48,8 +48,7 @@ static int node_cmp(void *ctx, const vm_rbtree *t, uint32_t a, uint32_t b)
     int c = 0;
 
     if (r->base.order)
-        c = r->base.order(r->base.order_ctx, ma->id, ma->key, mb->id,
-                          mb->key);
+        c = r->base.order(r->base.order_ctx, ma->id, ma->key, mb->id, mb->key);
     else if (ma->key != mb->key)
         c = ma->key < mb->key ? -1 : 1;
     if (c)
@@ -86,8 +85,8 @@ static size_t compute_view(const struct vm_ring *r, uint32_t s, vm_edge *out)
     nx = r->tree.n[succ(r, x)].owner;
     pv = r->tree.n[pred(r, x)].owner;
     if (nx == pv) {
-        out[0] = (vm_edge){r->m[nx].id,
-                           a | VM_ATTR_RING_NEXT | VM_ATTR_RING_PREV};
+        out[0] =
+            (vm_edge){r->m[nx].id, a | VM_ATTR_RING_NEXT | VM_ATTR_RING_PREV};
         return 1;
     }
     out[0] = (vm_edge){r->m[nx].id, a | VM_ATTR_RING_NEXT};
@@ -152,8 +151,8 @@ static int ring_join(vm *v, vm_id id, const vm_params *p)
         r->free_slot = r->m[s].dirty;
     else
         s = (uint32_t)r->mused++;
-    r->m[s] = (struct ring_member){p->has_key ? p->key : id, id, 0, CLEAN,
-                                   0, {{0, 0}, {0, 0}}};
+    r->m[s] = (struct ring_member){p->has_key ? p->key : id, id, 0, CLEAN, 0,
+                                   {{0, 0}, {0, 0}}};
     vm_map_put(&r->ids, id, s);
     r->count++;
     r->m[s].node = vm_rbtree_insert(&r->tree, r->m[s].key, s);
@@ -269,8 +268,8 @@ static void ring_destroy(vm *v)
 }
 
 static const struct vm_ops ring_ops = {
-    "ring",       ring_join,  ring_leave,  ring_contains, ring_size,
-    ring_members, ring_view,  ring_memory, ring_check,    ring_destroy,
+    "ring",       ring_join, ring_leave,  ring_contains, ring_size,
+    ring_members, ring_view, ring_memory, ring_check,    ring_destroy,
 };
 
 int vm_ring_new(const vm_config *cfg, vm **out)

@@ -40,18 +40,18 @@
 enum { RING = 0 };
 
 struct tap_member {
-    vm_id id;          /* VM_ID_NONE when the slot is free */
-    uint32_t seg;      /* segment slot; free list link when free */
+    vm_id id;            /* VM_ID_NONE when the slot is free */
+    uint32_t seg;        /* segment slot; free list link when free */
     uint32_t prev, next; /* the segment's list, oldest first */
-    uint32_t ring_seg; /* segment id it holds in the ring, or NONE */
-    uint64_t since;    /* join order: smaller is older */
-    vm_params p;       /* its join parameters, for the segment children */
+    uint32_t ring_seg;   /* segment id it holds in the ring, or NONE */
+    uint64_t since;      /* join order: smaller is older */
+    vm_params p;         /* its join parameters, for the segment children */
 };
 
 struct tap_seg {
-    uint32_t id;          /* segment id; NONE when the slot is free */
-    uint32_t n;           /* members */
-    uint32_t head, tail;  /* member slots; head: free list link */
+    uint32_t id;           /* segment id; NONE when the slot is free */
+    uint32_t n;            /* members */
+    uint32_t head, tail;   /* member slots; head: free list link */
     uint32_t tree, gossip; /* child indices, NONE while it has none */
 };
 
@@ -64,11 +64,11 @@ struct tap_state {
     struct tap_member *m;
     size_t nm, capm;
     uint32_t free_m;
-    vm_idmap seg_of;  /* segment id -> segment slot */
+    vm_idmap seg_of; /* segment id -> segment slot */
     struct tap_seg *s;
     size_t ns, caps;
     uint32_t free_s;
-    struct tap_pair *pool; /* empty children ready for a new segment */
+    struct tap_pair *pool;         /* empty children ready for a new segment */
     size_t npool, cappool, npairs; /* npairs: pooled or held */
     uint64_t clock;
     int dirty; /* a child failed: reconcile before the next operation */
@@ -101,13 +101,11 @@ static int reserve(vm *self, struct tap_state *st)
 {
     if (vm_idmap_reserve(&st->slot_of, 1) || vm_idmap_reserve(&st->seg_of, 1))
         return VM_ENOMEM;
-    if (st->free_m == NONE &&
-        vm_mem_grow(&self->alloc, (void **)&st->m, sizeof *st->m, &st->capm,
-                    st->nm + 1))
+    if (st->free_m == NONE && vm_mem_grow(&self->alloc, (void **)&st->m,
+                                          sizeof *st->m, &st->capm, st->nm + 1))
         return VM_ENOMEM;
-    if (st->free_s == NONE &&
-        vm_mem_grow(&self->alloc, (void **)&st->s, sizeof *st->s, &st->caps,
-                    st->ns + 1))
+    if (st->free_s == NONE && vm_mem_grow(&self->alloc, (void **)&st->s,
+                                          sizeof *st->s, &st->caps, st->ns + 1))
         return VM_ENOMEM;
     return VM_OK;
 }
@@ -120,8 +118,7 @@ static uint32_t member_new(struct tap_state *st, vm_id id, const vm_params *p)
         i = (uint32_t)st->nm++;
     else
         st->free_m = st->m[i].seg;
-    st->m[i] = (struct tap_member){id, NONE, NONE, NONE, NONE, st->clock++,
-                                   *p};
+    st->m[i] = (struct tap_member){id, NONE, NONE, NONE, NONE, st->clock++, *p};
     vm_idmap_put(&st->slot_of, id, i);
     return i;
 }
@@ -346,11 +343,10 @@ static int find_stray(void *ctx, vm_id id)
 
     if (x == NONE)
         return (w->found = id), 1;
-    if (w->g == NONE ? w->st->m[x].seg == NONE ||
-                           w->st->s[w->st->m[x].seg].head != x ||
-                           w->st->m[x].ring_seg !=
-                               w->st->s[w->st->m[x].seg].id
-                     : w->st->m[x].seg != w->g)
+    if (w->g == NONE
+            ? w->st->m[x].seg == NONE || w->st->s[w->st->m[x].seg].head != x ||
+                  w->st->m[x].ring_seg != w->st->s[w->st->m[x].seg].id
+            : w->st->m[x].seg != w->g)
         return (w->found = id), 1;
     return 0;
 }
@@ -387,7 +383,8 @@ static int reconcile_seg(vm *self, struct tap_state *st, uint32_t g)
         const vm *t = vm_composite_child(self, s->tree);
         const vm *k = vm_composite_child(self, s->gossip);
         if ((!vm_contains(t, st->m[x].id) &&
-             (rc = vm_composite_join(self, s->tree, st->m[x].id, &st->m[x].p))) ||
+             (rc = vm_composite_join(self, s->tree, st->m[x].id,
+                                     &st->m[x].p))) ||
             (!vm_contains(k, st->m[x].id) &&
              (rc = vm_composite_join(self, s->gossip, st->m[x].id,
                                      &st->m[x].p))))
@@ -546,7 +543,6 @@ static int merge_all(vm *self, void *state, void *arg)
     return settle(self, st);
 }
 
-
 /* ---- public ---- */
 
 static int tap_check(const vm *v, const void *state);
@@ -560,7 +556,6 @@ static const vm_composition tapbcast = {
     .fini = tap_fini,
     .check = tap_check,
 };
-
 
 int vm_tapbcast_new(const vm_config *cfg, vm **out)
 {

@@ -71,7 +71,8 @@ static int set_server(struct xm_config *cfg, const char *v, char *err, size_t n)
 static int set_domain(struct xm_config *cfg, const char *v, char *err, size_t n)
 {
     if (!*v || strchr(v, '@') || strchr(v, '/') || strchr(v, ' ')) {
-        snprintf(err, n, "domain '%s' is not a bare domain like rooms.example.org", v);
+        snprintf(err, n,
+                 "domain '%s' is not a bare domain like rooms.example.org", v);
         return -1;
     }
     return replace(&cfg->domain, v);
@@ -89,7 +90,8 @@ static int set_log_level(struct xm_config *cfg, const char *v, char *err,
 {
     if (xm_log_parse_level(v, &cfg->log_level) == 0)
         return 0;
-    snprintf(err, n, "log level '%s' is not one of error, warn, info, debug", v);
+    snprintf(err, n, "log level '%s' is not one of error, warn, info, debug",
+             v);
     return -1;
 }
 
@@ -103,7 +105,8 @@ static int parse_ms(int *slot, const char *name, const char *v, char *err,
         *slot = (int)ms;
         return 0;
     }
-    snprintf(err, n, "%s '%s' is not a number of milliseconds between 10 and 3600000",
+    snprintf(err, n,
+             "%s '%s' is not a number of milliseconds between 10 and 3600000",
              name, v);
     return -1;
 }
@@ -133,11 +136,11 @@ static int parse_uint(unsigned *slot, const char *name, const char *v,
     return -1;
 }
 
-#define UINT_SETTING(field, lo, hi)                                           \
-    static int set_##field(struct xm_config *cfg, const char *v, char *err,   \
-                           size_t n)                                          \
-    {                                                                         \
-        return parse_uint(&cfg->field, #field, v, lo, hi, err, n);            \
+#define UINT_SETTING(field, lo, hi)                                            \
+    static int set_##field(struct xm_config *cfg, const char *v, char *err,    \
+                           size_t n)                                           \
+    {                                                                          \
+        return parse_uint(&cfg->field, #field, v, lo, hi, err, n);             \
     }
 UINT_SETTING(max_rooms, 1, 10000000)
 UINT_SETTING(max_occupants, 1, 10000000)
@@ -166,13 +169,17 @@ static int set_admins(struct xm_config *cfg, const char *v, char *err, size_t n)
     size_t count = 0;
 
     free_admins(cfg);
-    if (!copy || !(cfg->admins = calloc(strlen(v) / 2 + 2, sizeof *cfg->admins))) {
+    if (!copy ||
+        !(cfg->admins = calloc(strlen(v) / 2 + 2, sizeof *cfg->admins))) {
         free(copy);
         return -1;
     }
-    for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+    for (tok = strtok_r(copy, ", \t", &save); tok;
+         tok = strtok_r(NULL, ", \t", &save)) {
         if (!strchr(tok, '@') || strchr(tok, '/')) {
-            snprintf(err, n, "admin '%s' is not a bare JID like alice@example.org", tok);
+            snprintf(err, n,
+                     "admin '%s' is not a bare JID like alice@example.org",
+                     tok);
             free(copy);
             return -1;
         }
@@ -185,7 +192,8 @@ static int set_admins(struct xm_config *cfg, const char *v, char *err, size_t n)
     return 0;
 }
 
-static int set_data_dir(struct xm_config *cfg, const char *v, char *err, size_t n)
+static int set_data_dir(struct xm_config *cfg, const char *v, char *err,
+                        size_t n)
 {
     (void)err, (void)n;
     return replace(&cfg->data_dir, v);
@@ -205,14 +213,18 @@ static int set_default_manager(struct xm_config *cfg, const char *v, char *err,
     return 0;
 }
 
-static int set_metrics(struct xm_config *cfg, const char *v, char *err, size_t n)
+static int set_metrics(struct xm_config *cfg, const char *v, char *err,
+                       size_t n)
 {
     struct xm_config probe = {0};
 
     if (xm_config_set_server(&probe, v) < 0 ||
-        (strncmp(probe.server_host, "127.", 4) && strcmp(probe.server_host, "::1"))) {
-        snprintf(err, n, "metrics '%s' must be a loopback HOST:PORT such as "
-                         "127.0.0.1:9464", v);
+        (strncmp(probe.server_host, "127.", 4) &&
+         strcmp(probe.server_host, "::1"))) {
+        snprintf(err, n,
+                 "metrics '%s' must be a loopback HOST:PORT such as "
+                 "127.0.0.1:9464",
+                 v);
         free(probe.server_host);
         return -1;
     }
@@ -331,8 +343,10 @@ static int read_secret_file(struct xm_config *cfg, char *err, size_t n)
         return -1;
     }
     if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-        fprintf(stderr, "xmucd: warning: %s is readable by other users; "
-                        "chmod 600 it\n", cfg->secret_file);
+        fprintf(stderr,
+                "xmucd: warning: %s is readable by other users; "
+                "chmod 600 it\n",
+                cfg->secret_file);
     fclose(f);
     return replace(&cfg->secret, trim(buf));
 }
@@ -347,11 +361,16 @@ static int finish(struct xm_config *cfg, char *err, size_t n)
     } else if (env && *env && replace(&cfg->secret, env) < 0)
         return -1;
     if (!cfg->server_host)
-        snprintf(err, n, "no server: give --server HOST:PORT (the server's component port)");
+        snprintf(
+            err, n,
+            "no server: give --server HOST:PORT (the server's component port)");
     else if (!cfg->domain)
-        snprintf(err, n, "no domain: give --domain, the component's domain (e.g. rooms.localhost)");
+        snprintf(err, n,
+                 "no domain: give --domain, the component's domain (e.g. "
+                 "rooms.localhost)");
     else if (!cfg->secret || !*cfg->secret)
-        snprintf(err, n, "no secret: give --secret-file FILE or set XMUCD_SECRET");
+        snprintf(err, n,
+                 "no secret: give --secret-file FILE or set XMUCD_SECRET");
     else if (cfg->reconnect_max_ms < cfg->reconnect_min_ms)
         snprintf(err, n, "reconnect_max_ms is below reconnect_min_ms");
     else
@@ -361,15 +380,19 @@ static int finish(struct xm_config *cfg, char *err, size_t n)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
+    fprintf(
+        out,
         "usage: xmucd --server HOST:PORT --domain DOMAIN --secret-file FILE\n"
         "             [--config FILE] [--log-level error|warn|info|debug]\n"
         "             [--reconnect-min-ms MS] [--reconnect-max-ms MS]\n"
-        "             [--max-rooms N] [--max-occupants N] [--max-stanza-bytes N]\n"
+        "             [--max-rooms N] [--max-occupants N] [--max-stanza-bytes "
+        "N]\n"
         "             [--rate-per-s N] [--rate-burst N] [--admins JID,...]\n"
-        "             [--data-dir DIR] [--default-manager NAME] [--metrics HOST:PORT]\n"
+        "             [--data-dir DIR] [--default-manager NAME] [--metrics "
+        "HOST:PORT]\n"
         "             [--link-grace-s S]\n"
-        "             [--max-memory-mb N] [--out-kb-per-s N] [--out-kb-burst N]\n"
+        "             [--max-memory-mb N] [--out-kb-per-s N] [--out-kb-burst "
+        "N]\n"
         "             [--rooms-per-jid N] [--rooms-per-min N]\n"
         "The secret may also come from the XMUCD_SECRET environment variable.\n"
         "See xmucd(8).\n");
@@ -404,8 +427,8 @@ static const struct option long_options[] = {
 };
 
 /* Applies the command line; marks which settings it gave. */
-static int parse_args(struct xm_config *cfg, int argc, char **argv,
-                      char *given, char *err, size_t n)
+static int parse_args(struct xm_config *cfg, int argc, char **argv, char *given,
+                      char *err, size_t n)
 {
     int c, idx;
 
@@ -425,7 +448,8 @@ static int parse_args(struct xm_config *cfg, int argc, char **argv,
             continue;
         }
         if (c != 0) {
-            snprintf(err, n, "unknown or incomplete option '%s' (see xmucd --help)",
+            snprintf(err, n,
+                     "unknown or incomplete option '%s' (see xmucd --help)",
                      argv[optind - 1]);
             return -1;
         }
@@ -435,8 +459,10 @@ static int parse_args(struct xm_config *cfg, int argc, char **argv,
         given[idx] = 1;
     }
     if (optind < argc) {
-        snprintf(err, n, "unexpected argument '%s' (the secret never goes on the "
-                         "command line; see xmucd --help)", argv[optind]);
+        snprintf(err, n,
+                 "unexpected argument '%s' (the secret never goes on the "
+                 "command line; see xmucd --help)",
+                 argv[optind]);
         return -1;
     }
     return 0;

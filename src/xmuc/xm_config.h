@@ -8,12 +8,12 @@
 #include "xm_log.h"
 
 struct xm_config {
-    char *server_host;      /* literal address of the XMPP server */
-    int server_port;        /* its component port */
-    char *domain;           /* our component domain, e.g. rooms.example.org */
-    char *secret;           /* the component secret (never from argv) */
-    char *secret_file;      /* where the secret came from, if a file */
-    char *config_file;      /* --config, if given */
+    char *server_host; /* literal address of the XMPP server */
+    int server_port;   /* its component port */
+    char *domain;      /* our component domain, e.g. rooms.example.org */
+    char *secret;      /* the component secret (never from argv) */
+    char *secret_file; /* where the secret came from, if a file */
+    char *config_file; /* --config, if given */
     enum xm_log_level log_level;
     int reconnect_min_ms;   /* first reconnection delay */
     int reconnect_max_ms;   /* cap of the exponential backoff */
@@ -29,8 +29,9 @@ struct xm_config {
     char **admins;          /* bare JIDs, NULL-terminated */
     char *data_dir;         /* persistent rooms; NULL: none */
     char default_manager[24];
-    char *metrics;          /* loopback HOST:PORT for OpenMetrics; NULL: off */
-    unsigned link_grace_s;  /* rooms and occupants outlive a link loss this long */
+    char *metrics; /* loopback HOST:PORT for OpenMetrics; NULL: off */
+    unsigned
+        link_grace_s; /* rooms and occupants outlive a link loss this long */
 };
 
 /* Fills cfg from argv and the configuration file it names, then the

@@ -48,10 +48,10 @@ bool xm_mark_update(struct xm_mark *m, size_t level);
 
 /* One memory bound split into the limits derived from it. */
 struct xm_budget {
-    size_t queue_cap;   /* output queue: reading pauses at this size ... */
-    size_t queue_high;  /* ... fan-out is refused from this size ... */
-    size_t queue_low;   /* ... until the queue drains to this size */
-    size_t state;       /* rooms and occupants, by the estimates below */
+    size_t queue_cap;  /* output queue: reading pauses at this size ... */
+    size_t queue_high; /* ... fan-out is refused from this size ... */
+    size_t queue_low;  /* ... until the queue drains to this size */
+    size_t state;      /* rooms and occupants, by the estimates below */
 };
 
 /* What one room and one occupant cost, as estimated for the state

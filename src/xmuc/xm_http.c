@@ -22,7 +22,8 @@
 #include <event2/util.h>
 
 #define CT_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
-#define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define CT_OPENMETRICS                                                         \
+    "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 enum { FAM_STANZAS, FAM_BYTES, FAM_N };
 
@@ -85,8 +86,8 @@ static int add_label_value(struct evbuffer *b, const char *s)
 static int add_sample(struct evbuffer *b, const char *fam, int dir,
                       const char *kind, const char *room, uint64_t v)
 {
-    int rc = evbuffer_add_printf(b, "%s_total{direction=\"%s\",kind=\"",
-                                 fam, dir == XM_IN ? "in" : "out") < 0;
+    int rc = evbuffer_add_printf(b, "%s_total{direction=\"%s\",kind=\"", fam,
+                                 dir == XM_IN ? "in" : "out") < 0;
 
     rc = rc || add_label_value(b, kind);
     rc = rc || evbuffer_add(b, "\",room=\"", 8);
@@ -102,14 +103,13 @@ static int sink_counter(void *ctx, const struct xm_counter *c)
     for (int d = XM_IN; d <= XM_OUT; d++)
         if (add_sample(k->fam[FAM_STANZAS], families[FAM_STANZAS].name, d,
                        c->kind, k->room, c->stanzas[d]) ||
-            add_sample(k->fam[FAM_BYTES], families[FAM_BYTES].name, d,
-                       c->kind, k->room, c->bytes[d]))
+            add_sample(k->fam[FAM_BYTES], families[FAM_BYTES].name, d, c->kind,
+                       k->room, c->bytes[d]))
             return -1;
     return 0;
 }
 
-int xm_http_sink_table(xm_http_sink *sink, const char *room,
-                       const xm_stats *s)
+int xm_http_sink_table(xm_http_sink *sink, const char *room, const xm_stats *s)
 {
     if (sink->rc)
         return -1;
@@ -121,8 +121,8 @@ int xm_http_sink_table(xm_http_sink *sink, const char *room,
 
 static int wants_openmetrics(struct evhttp_request *req)
 {
-    const char *accept = evhttp_find_header(
-        evhttp_request_get_input_headers(req), "Accept");
+    const char *accept =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
 
     return accept && strstr(accept, "application/openmetrics-text");
 }
@@ -131,8 +131,8 @@ static int wants_openmetrics(struct evhttp_request *req)
 static int render(xm_http *h, struct evbuffer *out, int openmetrics)
 {
     xm_http_sink sink = {{evbuffer_new(), evbuffer_new()}, "", 0};
-    int rc = !sink.fam[0] || !sink.fam[1] || h->collect(h->ctx, &sink) ||
-             sink.rc;
+    int rc =
+        !sink.fam[0] || !sink.fam[1] || h->collect(h->ctx, &sink) || sink.rc;
 
     for (int f = 0; f < FAM_N && !rc; f++) {
         /* Prometheus 0.0.4 names the family after its samples; OpenMetrics

@@ -30,8 +30,7 @@ typedef int (*xm_http_collect_fn)(void *ctx, xm_http_sink *sink);
 /* Adds the counters of one table, labelled room=ROOM (NULL or "" for the
  * service).  0, or -1 when out of memory (then return nonzero from the
  * collect function). */
-int xm_http_sink_table(xm_http_sink *sink, const char *room,
-                       const xm_stats *s);
+int xm_http_sink_table(xm_http_sink *sink, const char *room, const xm_stats *s);
 
 enum xm_http_result {
     XM_HTTP_OK = 0,

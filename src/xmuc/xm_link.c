@@ -120,7 +120,8 @@ static const char *stream_error(xmpp_stanza_t *st)
     const char *ns = xmpp_stanza_get_ns(st);
     xmpp_stanza_t *c;
 
-    if (strcmp(xmpp_stanza_get_name(st), "error") || !ns || strcmp(ns, NS_STREAMS))
+    if (strcmp(xmpp_stanza_get_name(st), "error") || !ns ||
+        strcmp(ns, NS_STREAMS))
         return NULL;
     for (c = xmpp_stanza_get_children(st); c; c = xmpp_stanza_get_next(c))
         if (xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "text"))
@@ -175,9 +176,9 @@ static void on_reject(void *ud, xmpp_stanza_t *top, int code, const char *why,
     xm_link *l = ud;
 
     xm_debug("skipped a stanza of %zu bytes from %s: %s (%s)", bytes,
-            top && xmpp_stanza_get_from(top) ? xmpp_stanza_get_from(top)
-                                             : "an unknown sender",
-            why, xs_strerror(code));
+             top && xmpp_stanza_get_from(top) ? xmpp_stanza_get_from(top)
+                                              : "an unknown sender",
+             why, xs_strerror(code));
     if (l->state == UP && l->p.on_reject)
         l->p.on_reject(l->p.owner, top, why);
 }
@@ -185,11 +186,12 @@ static void on_reject(void *ud, xmpp_stanza_t *top, int code, const char *why,
 /* What one stanza on the link may be (docs/security.md). */
 static struct xs_limits link_limits(const xm_link *l)
 {
-    struct xs_limits lim = {
-        .max_stanza_bytes = l->p.max_stanza_bytes ? l->p.max_stanza_bytes
-                                                  : 16u << 20,
-        .max_depth = XM_LINK_MAX_DEPTH, .max_attrs = XM_LINK_MAX_ATTRS,
-        .max_elements = XM_LINK_MAX_ELEMENTS};
+    struct xs_limits lim = {.max_stanza_bytes = l->p.max_stanza_bytes
+                                                    ? l->p.max_stanza_bytes
+                                                    : 16u << 20,
+                            .max_depth = XM_LINK_MAX_DEPTH,
+                            .max_attrs = XM_LINK_MAX_ATTRS,
+                            .max_elements = XM_LINK_MAX_ELEMENTS};
     return lim;
 }
 
@@ -206,7 +208,8 @@ static void on_closed(void *ud, const char *reason)
 static void on_connected(struct bufferevent *bev, short what, void *ud)
 {
     xm_link *l = ud;
-    struct xs_stream_callbacks cb = {.on_open = on_open, .on_stanza = on_stanza,
+    struct xs_stream_callbacks cb = {.on_open = on_open,
+                                     .on_stanza = on_stanza,
                                      .on_closed = on_closed,
                                      .on_reject = on_reject};
     struct xs_limits lim = link_limits(l);
@@ -226,9 +229,11 @@ static void on_connected(struct bufferevent *bev, short what, void *ud)
         drop(l, "out of memory while connecting");
         return;
     }
-    n = snprintf(header, sizeof header,
-                 "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept'"
-                 " xmlns:stream='" NS_STREAMS "' to='%s'>", l->domain);
+    n = snprintf(
+        header, sizeof header,
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept'"
+        " xmlns:stream='" NS_STREAMS "' to='%s'>",
+        l->domain);
     xs_stream_send_raw(l->stream, header, (size_t)n);
     l->state = OPENING;
 }
@@ -307,7 +312,8 @@ void xm_link_stop(xm_link *l)
         xs_stream_send_raw(l->stream, "</stream:stream>", 16);
         if (xs_stream_flush_for(l->stream, ms) < 0)
             xm_warn("stopping with %zu bytes still queued for the server; "
-                    "they are dropped", xs_stream_queued(l->stream));
+                    "they are dropped",
+                    xs_stream_queued(l->stream));
     }
     l->state = STOPPED;
     evtimer_del(l->retry);
@@ -339,7 +345,8 @@ static void check_queue(xm_link *l)
     if (!l->p.max_queue || q < l->p.max_queue || xs_stream_held(l->stream))
         return;
     xm_warn("%zu bytes queued for the server (cap %zu): reading nothing more "
-            "until it drains to %zu", q, l->p.max_queue, l->p.resume_queue);
+            "until it drains to %zu",
+            q, l->p.max_queue, l->p.resume_queue);
     xs_stream_hold(l->stream, l->p.resume_queue);
 }
 

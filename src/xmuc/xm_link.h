@@ -18,7 +18,7 @@
 typedef struct xm_link xm_link;
 
 struct xm_link_params {
-    const char *host;   /* literal IPv4 or IPv6 address */
+    const char *host; /* literal IPv4 or IPv6 address */
     int port;
     const char *domain; /* component domain */
     const char *secret;

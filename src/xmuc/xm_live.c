@@ -23,9 +23,9 @@ struct xm_live {
     char *dir;                /* DATA_DIR/live */
     volatile uint64_t *table; /* slots x (epoch, seq) */
     uint32_t slots;
-    uint8_t *used;            /* per slot: bound or claimed */
-    uint32_t hint;            /* where to look for a free slot first */
-    uint64_t next_ms;         /* next flush due */
+    uint8_t *used;    /* per slot: bound or claimed */
+    uint32_t hint;    /* where to look for a free slot first */
+    uint64_t next_ms; /* next flush due */
 };
 
 static int map_table(xm_live *l, char *err, size_t errlen)
@@ -50,8 +50,8 @@ static int map_table(xm_live *l, char *err, size_t errlen)
     return 0;
 }
 
-int xm_live_open(const char *data_dir, uint32_t slots, char *err,
-                 size_t errlen, xm_live **out)
+int xm_live_open(const char *data_dir, uint32_t slots, char *err, size_t errlen,
+                 xm_live **out)
 {
     xm_live *l = calloc(1, sizeof *l);
 
@@ -66,8 +66,8 @@ int xm_live_open(const char *data_dir, uint32_t slots, char *err,
     }
     l->slots = slots;
     /* private: the rooms' signing keys are in it (an older folder, too) */
-    if ((mkdir(l->dir, 0700) < 0 && errno != EEXIST) || chmod(l->dir, 0700) < 0 ||
-        access(l->dir, W_OK) < 0) {
+    if ((mkdir(l->dir, 0700) < 0 && errno != EEXIST) ||
+        chmod(l->dir, 0700) < 0 || access(l->dir, W_OK) < 0) {
         snprintf(err, errlen, "cannot use %s: %s", l->dir, strerror(errno));
         xm_live_free(l);
         return XM_EIO;
@@ -224,7 +224,10 @@ void xm_live_drop(xm_live *l, xm_room *r)
     xm_room_live_bind(r, NULL, 0);
 }
 
-bool xm_live_due(const xm_live *l, uint64_t now) { return now >= l->next_ms; }
+bool xm_live_due(const xm_live *l, uint64_t now)
+{
+    return now >= l->next_ms;
+}
 
 void xm_live_flushed(xm_live *l, uint64_t now, uint64_t took_ms)
 {

@@ -29,8 +29,8 @@ typedef struct xm_live xm_live;
  * Returns XM_OK and sets *out, or with *out NULL and a reason in err:
  * XM_ENOMEM when out of memory, XM_EIO when the folder or the table
  * cannot be used. */
-int xm_live_open(const char *data_dir, uint32_t slots, char *err,
-                 size_t errlen, xm_live **out);
+int xm_live_open(const char *data_dir, uint32_t slots, char *err, size_t errlen,
+                 xm_live **out);
 /* Unmaps and frees; the files stay. */
 void xm_live_free(xm_live *l);
 

@@ -66,7 +66,10 @@ void xm_quota_free(xm_quota *q)
     free(q);
 }
 
-static double rate_per_s(const xm_quota *q) { return q->per_min / 60.0; }
+static double rate_per_s(const xm_quota *q)
+{
+    return q->per_min / 60.0;
+}
 
 struct sweep {
     xm_quota *q;
@@ -81,7 +84,8 @@ static int find_idle(void *ctx, const char *key, void *value)
     struct creator *c = value;
 
     (void)key;
-    if (!c->held && xm_bucket_idle(&c->rate, rate_per_s(w->q), w->q->per_min, w->now))
+    if (!c->held &&
+        xm_bucket_idle(&c->rate, rate_per_s(w->q), w->q->per_min, w->now))
         w->idle[w->n++] = c;
     return 0;
 }
@@ -89,7 +93,8 @@ static int find_idle(void *ctx, const char *key, void *value)
 /* Forgets creators that hold nothing and whose rate has recovered. */
 static void sweep(xm_quota *q, uint64_t now)
 {
-    struct sweep w = {q, now, calloc(ut_map_size(q->creators) + 1, sizeof *w.idle), 0};
+    struct sweep w = {q, now,
+                      calloc(ut_map_size(q->creators) + 1, sizeof *w.idle), 0};
 
     if (!w.idle)
         return;
@@ -100,7 +105,8 @@ static void sweep(xm_quota *q, uint64_t now)
     }
     free(w.idle);
     q->sweep_at = ut_map_size(q->creators) * 2 > SWEEP_MIN
-                      ? ut_map_size(q->creators) * 2 : SWEEP_MIN;
+                      ? ut_map_size(q->creators) * 2
+                      : SWEEP_MIN;
 }
 
 static struct creator *creator_get(xm_quota *q, const char *bare, uint64_t now)

@@ -20,8 +20,8 @@ typedef struct xm_quota xm_quota;
 /* Results of xm_quota_create. */
 enum {
     XM_QUOTA_OK = 0,
-    XM_QUOTA_ERATE = -1,  /* creating rooms faster than per_min */
-    XM_QUOTA_EHELD = -2,  /* already holds per_jid rooms */
+    XM_QUOTA_ERATE = -1, /* creating rooms faster than per_min */
+    XM_QUOTA_EHELD = -2, /* already holds per_jid rooms */
     XM_QUOTA_ENOMEM = -3,
 };
 

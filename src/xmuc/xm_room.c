@@ -63,8 +63,7 @@ struct xm_occupant *xm_room_occupant_by_jid(const xm_room *r, const char *jid)
     return ut_map_get(r->by_jid, jid);
 }
 
-struct xm_occupant *xm_room_occupant_by_nick(const xm_room *r,
-                                             const char *nick)
+struct xm_occupant *xm_room_occupant_by_nick(const xm_room *r, const char *nick)
 {
     return ut_map_get(r->by_nick, nick);
 }
@@ -93,7 +92,8 @@ static void on_delta(void *ctx, const vm_delta *d)
         vm_delta *nd = realloc(r->deltas, cap * sizeof *nd);
         if (!nd) {
             xm_error("room %s: out of memory recording a view change; an "
-                     "occupant's view may now miss an edge", r->name);
+                     "occupant's view may now miss an edge",
+                     r->name);
             return;
         }
         r->deltas = nd;
@@ -212,14 +212,33 @@ void xm_room_free(xm_room *r)
     free(r);
 }
 
-const char *xm_room_name(const xm_room *r) { return r->name; }
-const char *xm_room_jid(const xm_room *r) { return r->jid; }
-size_t xm_room_size(const xm_room *r) { return r->n; }
-const struct xm_roomcfg *xm_room_config(const xm_room *r) { return &r->cfg; }
-xm_stats *xm_room_stats(xm_room *r) { return r->stats; }
-bool xm_room_destroyed(const xm_room *r) { return r->destroyed; }
+const char *xm_room_name(const xm_room *r)
+{
+    return r->name;
+}
+const char *xm_room_jid(const xm_room *r)
+{
+    return r->jid;
+}
+size_t xm_room_size(const xm_room *r)
+{
+    return r->n;
+}
+const struct xm_roomcfg *xm_room_config(const xm_room *r)
+{
+    return &r->cfg;
+}
+xm_stats *xm_room_stats(xm_room *r)
+{
+    return r->stats;
+}
+bool xm_room_destroyed(const xm_room *r)
+{
+    return r->destroyed;
+}
 
-/* ---- affiliations --------------------------------------------------------- */
+/* ---- affiliations ---------------------------------------------------------
+ */
 
 int xm_room_set_affiliation(xm_room *r, const char *bare, enum xm_affil a)
 {
@@ -240,7 +259,8 @@ enum xm_affil xm_room_affiliation(const xm_room *r, const char *bare)
     return (enum xm_affil)(intptr_t)ut_map_get(r->affils, bare);
 }
 
-/* ---- occupant ids ---------------------------------------------------------- */
+/* ---- occupant ids ----------------------------------------------------------
+ */
 
 static int alloc_id(xm_room *r, vm_id *id)
 {
@@ -271,7 +291,8 @@ static void release_id(xm_room *r, vm_id id)
     r->free_ids[r->n_free++] = id;
 }
 
-/* ---- who observes whom ------------------------------------------------------ */
+/* ---- who observes whom ------------------------------------------------------
+ */
 
 static struct xm_seen *seen_find(struct xm_occupant *o, vm_id observer)
 {
@@ -329,7 +350,8 @@ static void each_observer(xm_room *r, struct xm_occupant *o,
     }
 }
 
-/* ---- presence stanzas ------------------------------------------------------- */
+/* ---- presence stanzas -------------------------------------------------------
+ */
 
 struct pres {
     const int *codes;      /* status codes, 0-terminated, or NULL */
@@ -379,7 +401,8 @@ static xmpp_stanza_t *presence_of(xm_room *r, struct xm_occupant *o,
     if (unavailable)
         xmpp_stanza_set_type(p, "unavailable");
     for (xmpp_stanza_t *c = !unavailable && o->payload
-                                ? xmpp_stanza_get_children(o->payload) : NULL;
+                                ? xmpp_stanza_get_children(o->payload)
+                                : NULL;
          c; c = xmpp_stanza_get_next(c)) {
         xmpp_stanza_t *copy = xmpp_stanza_copy(c);
         if (copy) {
@@ -418,8 +441,8 @@ static void send_presence_to(xm_room *r, struct xm_occupant *o,
                              struct xm_occupant *to, bool unavailable,
                              uint32_t attrs, const struct pres *opt)
 {
-    xmpp_stanza_t *p = presence_of(r, o, unavailable, shows_jid(r, to) || o == to,
-                                   attrs, opt);
+    xmpp_stanza_t *p =
+        presence_of(r, o, unavailable, shows_jid(r, to) || o == to, attrs, opt);
 
     if (!p)
         return;
@@ -453,7 +476,8 @@ void xm_room_apply_deltas(xm_room *r)
     r->n_deltas = 0;
 }
 
-/* ---- joining ----------------------------------------------------------------- */
+/* ---- joining
+ * ----------------------------------------------------------------- */
 
 static bool nick_ok(const char *nick)
 {
@@ -471,8 +495,8 @@ static bool nick_ok(const char *nick)
  * false when present but malformed. */
 static bool join_params(xmpp_stanza_t *st, vm_params *p)
 {
-    xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join",
-                                                            UT_NS_XMUC);
+    xmpp_stanza_t *j =
+        xmpp_stanza_get_child_by_name_and_ns(st, "join", UT_NS_XMUC);
     unsigned long v;
 
     memset(p, 0, sizeof *p);
@@ -545,8 +569,8 @@ static const char *join_refusal(xm_room *r, xmpp_stanza_t *st, enum xm_affil a,
 /* The takeover token of a join (<join token=.../>), or NULL. */
 static const char *join_token(xmpp_stanza_t *st)
 {
-    xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join",
-                                                            UT_NS_XMUC);
+    xmpp_stanza_t *j =
+        xmpp_stanza_get_child_by_name_and_ns(st, "join", UT_NS_XMUC);
 
     return j ? xmpp_stanza_get_attribute(j, "token") : NULL;
 }
@@ -674,8 +698,8 @@ static void send_subject(xm_room *r, struct xm_occupant *to)
 static void announce_join(xm_room *r, struct xm_occupant *o, bool created)
 {
     int codes[4] = {110, 0, 0, 0}, n = 1;
-    struct pres self = {.codes = codes, .groupcast = r->cfg.groupcast,
-                        .epoch = r->epoch};
+    struct pres self = {
+        .codes = codes, .groupcast = r->cfg.groupcast, .epoch = r->epoch};
 
     for (size_t i = 0; i < r->n_deltas; i++)
         if (r->deltas[i].observer == o->id && r->deltas[i].kind == VM_SEE)
@@ -702,7 +726,8 @@ static void join(xm_room *r, xmpp_stanza_t *st, const char *nick, bool created)
     vm_params params;
 
     if (!nick || !nick_ok(nick)) {
-        xm_room_error(r, st, "modify", "jid-malformed", "a nickname is required");
+        xm_room_error(r, st, "modify", "jid-malformed",
+                      "a nickname is required");
         return;
     }
     if ((why = join_refusal(r, st, a, &etype))) {
@@ -727,7 +752,8 @@ static void join(xm_room *r, xmpp_stanza_t *st, const char *nick, bool created)
     announce_join(r, o, created);
 }
 
-/* ---- leaving -------------------------------------------------------------------- */
+/* ---- leaving
+ * -------------------------------------------------------------------- */
 
 void xm_room_remove(xm_room *r, struct xm_occupant *o, const int *codes,
                     xmpp_stanza_t *extra)
@@ -758,7 +784,8 @@ void xm_room_remove(xm_room *r, struct xm_occupant *o, const int *codes,
     occupant_free(o);
 }
 
-/* ---- changes of an occupant --------------------------------------------------- */
+/* ---- changes of an occupant
+ * --------------------------------------------------- */
 
 struct to_each {
     struct xm_occupant *o;
@@ -826,13 +853,15 @@ static void change_nick(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st,
     status_update(r, o, st);
 }
 
-/* ---- presence routing ----------------------------------------------------------- */
+/* ---- presence routing
+ * ----------------------------------------------------------- */
 
 static void handle_presence(xm_room *r, xmpp_stanza_t *st, const char *nick)
 {
     static const int tech[] = {333, 0};
     const char *type = xmpp_stanza_get_type(st);
-    struct xm_occupant *o = xm_room_occupant_by_jid(r, xmpp_stanza_get_from(st));
+    struct xm_occupant *o =
+        xm_room_occupant_by_jid(r, xmpp_stanza_get_from(st));
 
     if (type && !strcmp(type, "error")) {
         if (o)
@@ -853,12 +882,13 @@ static void handle_presence(xm_room *r, xmpp_stanza_t *st, const char *nick)
     }
 }
 
-/* ---- messages ------------------------------------------------------------------- */
+/* ---- messages
+ * ------------------------------------------------------------------- */
 
 /* A copy of st's children for relaying, without anything in our namespace
  * (so nobody can forge a sequence number) or MUC user data. */
-static xmpp_stanza_t *relay_copy(xm_room *r, xmpp_stanza_t *st, const char *from,
-                                 const char *type)
+static xmpp_stanza_t *relay_copy(xm_room *r, xmpp_stanza_t *st,
+                                 const char *from, const char *type)
 {
     xmpp_stanza_t *m = xm_elem_new(r->env->out->xctx, "message", NULL);
 
@@ -900,7 +930,8 @@ static void set_subject(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
     xmpp_stanza_t *m;
 
     if (!xm_room_is_moderator(r, o) && !r->cfg.occupants_change_subject) {
-        xm_room_error(r, st, "auth", "forbidden", "only moderators change the subject");
+        xm_room_error(r, st, "auth", "forbidden",
+                      "only moderators change the subject");
         return;
     }
     if (!xm_room_charge(r, o, st, r->n))
@@ -928,8 +959,10 @@ static void groupchat(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
         set_subject(r, o, st);
         return;
     }
-    if (!xm_room_charge(r, o, st, strcmp(r->cfg.groupcast, "relay")
-                                      ? r->env->hooks->fanout(r) : r->n))
+    if (!xm_room_charge(r, o, st,
+                        strcmp(r->cfg.groupcast, "relay")
+                            ? r->env->hooks->fanout(r)
+                            : r->n))
         return;
     snprintf(from, sizeof from, "%s/%s", r->jid, o->nick);
     if (!(m = relay_copy(r, st, from, "groupchat"))) {
@@ -947,15 +980,17 @@ static void groupchat(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st)
     xmpp_stanza_release(m);
 }
 
-static void private_message(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *st,
-                            const char *nick, const char *type)
+static void private_message(xm_room *r, struct xm_occupant *o,
+                            xmpp_stanza_t *st, const char *nick,
+                            const char *type)
 {
     struct xm_occupant *to = xm_room_occupant_by_nick(r, nick);
     char from[1024];
     xmpp_stanza_t *m;
 
     if (!to) {
-        xm_room_error(r, st, "cancel", "item-not-found", "no occupant has that nickname");
+        xm_room_error(r, st, "cancel", "item-not-found",
+                      "no occupant has that nickname");
         return;
     }
     snprintf(from, sizeof from, "%s/%s", r->jid, o->nick);
@@ -973,7 +1008,8 @@ static void handle_message(xm_room *r, xmpp_stanza_t *st, const char *nick)
 {
     static const int tech[] = {333, 0};
     const char *type = xmpp_stanza_get_type(st);
-    struct xm_occupant *o = xm_room_occupant_by_jid(r, xmpp_stanza_get_from(st));
+    struct xm_occupant *o =
+        xm_room_occupant_by_jid(r, xmpp_stanza_get_from(st));
     bool gc = type && !strcmp(type, "groupchat");
 
     if (type && !strcmp(type, "error")) {
@@ -991,23 +1027,29 @@ static void handle_message(xm_room *r, xmpp_stanza_t *st, const char *nick)
         private_message(r, o, st, nick, type ? type : "normal");
     else
         xm_room_error(r, st, "modify", "bad-request",
-                      gc ? "groupchat goes to the room" : "private messages go to room/nick");
+                      gc ? "groupchat goes to the room"
+                         : "private messages go to room/nick");
 }
 
-/* ---- IQs ------------------------------------------------------------------------ */
+/* ---- IQs
+ * ------------------------------------------------------------------------ */
 
 static void disco_info(xm_room *r, xmpp_stanza_t *iq)
 {
     xmpp_stanza_t *reply = xm_reply_new(iq, "result"), *q, *e;
     char var[128];
     const char *features[] = {
-        UT_NS_MUC, UT_NS_XMUC, UT_NS_DISCO_INFO,
+        UT_NS_MUC,
+        UT_NS_XMUC,
+        UT_NS_DISCO_INFO,
         r->cfg.persistent ? "muc_persistent" : "muc_temporary",
         r->cfg.public_room ? "muc_public" : "muc_hidden",
         r->cfg.members_only ? "muc_membersonly" : "muc_open",
         r->cfg.password ? "muc_passwordprotected" : "muc_unsecured",
         r->cfg.semi_anonymous ? "muc_semianonymous" : "muc_nonanonymous",
-        "muc_unmoderated", var, NULL};
+        "muc_unmoderated",
+        var,
+        NULL};
 
     if (!reply || !(q = xm_child(reply, "query", UT_NS_DISCO_INFO)))
         goto done;
@@ -1015,7 +1057,8 @@ static void disco_info(xm_room *r, xmpp_stanza_t *iq)
     if ((e = xm_child(q, "identity", NULL))) {
         xmpp_stanza_set_attribute(e, "category", "conference");
         xmpp_stanza_set_attribute(e, "type", "text");
-        xmpp_stanza_set_attribute(e, "name", r->cfg.title ? r->cfg.title : r->name);
+        xmpp_stanza_set_attribute(e, "name",
+                                  r->cfg.title ? r->cfg.title : r->name);
     }
     for (int i = 0; features[i]; i++)
         if ((e = xm_child(q, "feature", NULL)))
@@ -1054,7 +1097,8 @@ static size_t page_end(const char *json, size_t len, size_t off)
         cost += w;
         end++;
     }
-    while (end < len && end > off + 1 && ((unsigned char)json[end] & 0xc0) == 0x80)
+    while (end < len && end > off + 1 &&
+           ((unsigned char)json[end] & 0xc0) == 0x80)
         end--;
     return end;
 }
@@ -1084,7 +1128,8 @@ static xmpp_stanza_t *topology_reply(xm_room *r, xmpp_stanza_t *iq,
                       "ask for it by pages (page='0')");
         return NULL;
     }
-    for (end = paged ? page_end(json, len, 0) : len;; end = page_end(json, len, off)) {
+    for (end = paged ? page_end(json, len, 0) : len;;
+         end = page_end(json, len, off)) {
         if (pages++ == page) {
             want = off;
             want_end = end;
@@ -1152,7 +1197,8 @@ static void handle_ours(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *q)
         xmpp_stanza_release(c);
 }
 
-/* ---- IQs between occupants (XEP-0045 7.7) ------------------------------------- */
+/* ---- IQs between occupants (XEP-0045 7.7)
+ * ------------------------------------- */
 
 static void relay_free(struct xm_relay *rl)
 {
@@ -1199,7 +1245,8 @@ static void relay_ask(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *iq,
     char from[1024];
 
     if (!t) {
-        xm_room_error(r, iq, "cancel", "item-not-found", "no occupant has that nickname");
+        xm_room_error(r, iq, "cancel", "item-not-found",
+                      "no occupant has that nickname");
         return;
     }
     if (!xmpp_stanza_get_id(iq) || !(rl = relay_slot(r, now))) {
@@ -1213,7 +1260,8 @@ static void relay_ask(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *iq,
         xm_room_error(r, iq, "wait", "resource-constraint", NULL);
         return;
     }
-    snprintf(rl->id, sizeof rl->id, "xmr%llu", (unsigned long long)++r->relay_counter);
+    snprintf(rl->id, sizeof rl->id, "xmr%llu",
+             (unsigned long long)++r->relay_counter);
     rl->target = t->id;
     rl->expires = now + 60000;
     snprintf(from, sizeof from, "%s/%s", r->jid, o->nick);
@@ -1223,7 +1271,8 @@ static void relay_ask(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *iq,
 /* A result or error from occupant t for an IQ we relayed to it. */
 static void relay_answer(xm_room *r, xmpp_stanza_t *iq)
 {
-    struct xm_occupant *t = xm_room_occupant_by_jid(r, xmpp_stanza_get_from(iq));
+    struct xm_occupant *t =
+        xm_room_occupant_by_jid(r, xmpp_stanza_get_from(iq));
     const char *id = xmpp_stanza_get_id(iq);
     char from[1024];
 
@@ -1238,10 +1287,11 @@ static void relay_answer(xm_room *r, xmpp_stanza_t *iq)
     }
 }
 
-static void handle_iq_to_occupant(xm_room *r, xmpp_stanza_t *iq, const char *nick,
-                                  const char *ns)
+static void handle_iq_to_occupant(xm_room *r, xmpp_stanza_t *iq,
+                                  const char *nick, const char *ns)
 {
-    struct xm_occupant *o = xm_room_occupant_by_jid(r, xmpp_stanza_get_from(iq));
+    struct xm_occupant *o =
+        xm_room_occupant_by_jid(r, xmpp_stanza_get_from(iq));
 
     if (!o)
         xm_room_error(r, iq, "cancel", "not-acceptable", "not an occupant");
@@ -1289,7 +1339,8 @@ static void handle_iq(xm_room *r, xmpp_stanza_t *iq, const char *nick)
         xm_room_error(r, iq, "cancel", "service-unavailable", NULL);
 }
 
-/* ---- entry point and rate limit ------------------------------------------------ */
+/* ---- entry point and rate limit
+ * ------------------------------------------------ */
 
 /* Takes a token from o's bucket; false when the occupant is over its rate. */
 static bool within_rate(xm_room *r, struct xm_occupant *o)
@@ -1313,13 +1364,15 @@ void xm_room_handle(xm_room *r, xmpp_stanza_t *st, const char *nick,
 {
     const char *name = xmpp_stanza_get_name(st);
     const char *type = xmpp_stanza_get_type(st);
-    struct xm_occupant *o = xm_room_occupant_by_jid(r, xmpp_stanza_get_from(st));
+    struct xm_occupant *o =
+        xm_room_occupant_by_jid(r, xmpp_stanza_get_from(st));
 
     xm_stats_count(r->stats, XM_IN, st, bytes);
     r->in_bytes = bytes;
     xm_room_tick(r);
     if (o && !(type && !strcmp(type, "unavailable")) && !within_rate(r, o)) {
-        xm_room_error(r, st, "wait", "resource-constraint", "too many stanzas; slow down");
+        xm_room_error(r, st, "wait", "resource-constraint",
+                      "too many stanzas; slow down");
         return;
     }
     if (!strcmp(name, "presence"))
@@ -1344,7 +1397,8 @@ void xm_room_join_creator(xm_room *r, xmpp_stanza_t *st, const char *nick,
     join(r, st, nick, true);
 }
 
-/* ---- the whole room at once ------------------------------------------------------ */
+/* ---- the whole room at once
+ * ------------------------------------------------------ */
 
 void xm_room_evict_all(xm_room *r, int status)
 {
@@ -1385,7 +1439,8 @@ void xm_room_notify_forgotten(xm_room *r)
     static const int codes[] = {110, 332, 0};
 
     for (size_t i = 0; i < r->n_forgotten; i++) {
-        xmpp_stanza_t *p = xm_elem_new(r->env->out->xctx, "presence", NULL), *x, *c;
+        xmpp_stanza_t *p = xm_elem_new(r->env->out->xctx, "presence", NULL), *x,
+                      *c;
         char from[1024];
         if (!p)
             break;
@@ -1408,7 +1463,8 @@ void xm_room_notify_forgotten(xm_room *r)
     drop_forgotten(r);
 }
 
-/* ---- saving ------------------------------------------------------------------------ */
+/* ---- saving
+ * ------------------------------------------------------------------------ */
 
 static int save_affil(void *ctx, const char *bare, void *value)
 {
@@ -1426,7 +1482,8 @@ int xm_room_save(const xm_room *r, FILE *f)
 {
     char *enc;
 
-    if (xm_roomcfg_save(&r->cfg, f) < 0 || ut_map_each(r->affils, save_affil, f))
+    if (xm_roomcfg_save(&r->cfg, f) < 0 ||
+        ut_map_each(r->affils, save_affil, f))
         return -1;
     if (r->subject && (enc = xm_pct_encode(r->subject))) {
         fprintf(f, "subject %s\n", enc);
@@ -1475,7 +1532,8 @@ int xm_room_load(xm_room *r, FILE *f, int *line)
     return xm_room_rebuild_views(r);
 }
 
-/* ---- topology ------------------------------------------------------------------------ */
+/* ---- topology
+ * ------------------------------------------------------------------------ */
 
 struct buf {
     char *data;
@@ -1574,7 +1632,8 @@ int xm_room_view_each(const xm_room *r, const char *nick,
     return o ? vm_view_each(r->view, o->id, view_step, &w) : -1;
 }
 
-/* ---- changing the view manager ---------------------------------------------------------- */
+/* ---- changing the view manager
+ * ---------------------------------------------------------- */
 
 /* The view of id under v, sorted by subject (malloc'd), and its size. */
 static vm_edge *view_of(vm *v, vm_id id, size_t *n)
@@ -1660,7 +1719,8 @@ int xm_room_rebuild_views(xm_room *r)
         return -1;
     r->view = cur;
     for (uint32_t i = 0; i < r->cap; i++)
-        if (r->occ[i] && vm_join(cur, i, rejoin_params(r, r->occ[i])) != VM_OK) {
+        if (r->occ[i] &&
+            vm_join(cur, i, rejoin_params(r, r->occ[i])) != VM_OK) {
             vm_free(cur);
             r->view = old;
             return -1;

@@ -21,16 +21,21 @@
 
 typedef struct xm_room xm_room;
 
-enum xm_affil { XM_AFFIL_NONE, XM_AFFIL_OUTCAST, XM_AFFIL_MEMBER,
-                XM_AFFIL_ADMIN, XM_AFFIL_OWNER };
+enum xm_affil {
+    XM_AFFIL_NONE,
+    XM_AFFIL_OUTCAST,
+    XM_AFFIL_MEMBER,
+    XM_AFFIL_ADMIN,
+    XM_AFFIL_OWNER
+};
 
 /* What a room needs from the service that holds it. */
 struct xm_room_env {
     const struct xm_out *out;
-    const char *domain;         /* the component domain */
-    uint32_t max_occupants;     /* the service's cap for any room */
-    uint32_t rate_per_s;        /* per-occupant stanza rate ... */
-    uint32_t rate_burst;        /* ... and burst; 0: unlimited */
+    const char *domain;     /* the component domain */
+    uint32_t max_occupants; /* the service's cap for any room */
+    uint32_t rate_per_s;    /* per-occupant stanza rate ... */
+    uint32_t rate_burst;    /* ... and burst; 0: unlimited */
     uint64_t (*now_ms)(void *ctx);
     /* Called after the configuration, affiliations or subject changed
      * (the service saves persistent rooms).  It must not free the room:
@@ -38,9 +43,9 @@ struct xm_room_env {
      * stanza. */
     void (*changed)(void *ctx, xm_room *r);
     bool (*is_admin)(void *ctx, const char *bare_jid); /* service admins */
-    xm_stats *service_stats;    /* what rooms send is counted here too */
+    xm_stats *service_stats; /* what rooms send is counted here too */
     void *ctx;
-    uint64_t seed;              /* for the view manager's PRNG */
+    uint64_t seed; /* for the view manager's PRNG */
     /* Output an occupant may cause (stanza bytes x recipients), per
      * second and at once; 0: unlimited. */
     uint32_t out_bytes_per_s, out_bytes_burst;
@@ -89,8 +94,7 @@ void xm_room_join_creator(xm_room *r, xmpp_stanza_t *st, const char *nick,
 bool xm_room_has_occupant(const xm_room *r, const char *jid);
 
 /* Sets or clears (XM_AFFIL_NONE) a bare JID's affiliation. */
-int xm_room_set_affiliation(xm_room *r, const char *bare_jid,
-                            enum xm_affil a);
+int xm_room_set_affiliation(xm_room *r, const char *bare_jid, enum xm_affil a);
 enum xm_affil xm_room_affiliation(const xm_room *r, const char *bare_jid);
 
 /* Sends every occupant an unavailable presence with the given XEP-0045

@@ -87,14 +87,18 @@ static void configure(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *x)
     }
     memcpy(old_manager, r->cfg.manager, sizeof old_manager);
     if (!type || strcmp(type, "submit") ||
-        xm_roomcfg_apply(&r->cfg, x, r->env->max_occupants, err, sizeof err) < 0) {
+        xm_roomcfg_apply(&r->cfg, x, r->env->max_occupants, err, sizeof err) <
+            0) {
         xm_room_error(r, iq, "modify", "not-acceptable",
-                      type && !strcmp(type, "submit") ? err : "expected a submitted form");
+                      type && !strcmp(type, "submit")
+                          ? err
+                          : "expected a submitted form");
         return;
     }
     if (strcmp(old_manager, r->cfg.manager) && xm_room_rebuild_views(r) < 0) {
         memcpy(r->cfg.manager, old_manager, sizeof old_manager);
-        xm_room_error(r, iq, "wait", "resource-constraint", "cannot change the view manager");
+        xm_room_error(r, iq, "wait", "resource-constraint",
+                      "cannot change the view manager");
         return;
     }
     r->env->hooks->sync(r);
@@ -156,11 +160,13 @@ static int list_affil(void *ctx, const char *bare, void *value)
 static void admin_get(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *q)
 {
     xmpp_stanza_t *item = xmpp_stanza_get_child_by_name(q, "item");
-    const char *an = item ? xmpp_stanza_get_attribute(item, "affiliation") : NULL;
+    const char *an =
+        item ? xmpp_stanza_get_attribute(item, "affiliation") : NULL;
     struct list l = {NULL, XM_AFFIL_NONE};
 
     if (!an || xm_affil_parse(an, &l.want) < 0 || l.want == XM_AFFIL_NONE) {
-        xm_room_error(r, iq, "modify", "bad-request", "ask for one affiliation");
+        xm_room_error(r, iq, "modify", "bad-request",
+                      "ask for one affiliation");
         return;
     }
     if (!(l.q = xm_elem_new(r->env->out->xctx, "query", UT_NS_MUC_ADMIN))) {
@@ -200,7 +206,8 @@ static const char *set_affil(xm_room *r, enum xm_affil by, xmpp_stanza_t *item,
         return "bad-request";
     xm_bare(jid, bare, sizeof bare);
     before = xm_room_affiliation(r, bare);
-    if ((a >= XM_AFFIL_ADMIN || before >= XM_AFFIL_ADMIN) && by < XM_AFFIL_OWNER)
+    if ((a >= XM_AFFIL_ADMIN || before >= XM_AFFIL_ADMIN) &&
+        by < XM_AFFIL_OWNER)
         return "not-allowed";
     if (xm_room_set_affiliation(r, bare, a) < 0)
         return "resource-constraint";
@@ -229,7 +236,8 @@ static void admin_set(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *q)
     for (xmpp_stanza_t *item = xm_first_elem(q); item && !why;
          item = xmpp_stanza_get_next(item)) {
         const char *role, *an;
-        if (!xmpp_stanza_is_tag(item) || strcmp(xmpp_stanza_get_name(item), "item"))
+        if (!xmpp_stanza_is_tag(item) ||
+            strcmp(xmpp_stanza_get_name(item), "item"))
             continue;
         role = xmpp_stanza_get_attribute(item, "role");
         an = xmpp_stanza_get_attribute(item, "affiliation");

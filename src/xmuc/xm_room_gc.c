@@ -89,8 +89,8 @@ static int count_rep(void *ctx, vm_id id)
 /* Fan-out accounting: the recipients xm_room_gc_inject will pick. */
 size_t xm_room_gc_fanout(const xm_room *r)
 {
-    uint32_t k = r->cfg.injection_points ? r->cfg.injection_points
-                                         : INJECTION_DEFAULT;
+    uint32_t k =
+        r->cfg.injection_points ? r->cfg.injection_points : INJECTION_DEFAULT;
     size_t n = 0;
 
     if (!strcmp(r->cfg.groupcast, "tapbcast") &&
@@ -135,8 +135,8 @@ static void sign(xm_room *r, const struct xm_occupant *o, xmpp_stanza_t *m,
         set_b64(r, g, "sig", sig, sizeof sig);
     else
         xm_error("room %s: groupcast %llu left unsigned (no key or out of "
-                 "memory): peers will drop it", r->name,
-                 (unsigned long long)r->seq);
+                 "memory): peers will drop it",
+                 r->name, (unsigned long long)r->seq);
     if (body)
         xmpp_free(r->env->out->xctx, body);
 }
@@ -212,8 +212,7 @@ static void renew_due(xm_room *r)
         return;
     r->gc_renew_at = now + RENEW_CHECK_S;
     for (uint32_t i = 0; i < r->cap; i++)
-        if (r->occ[i] &&
-            r->occ[i]->gc_token_exp < now + TOKEN_LIFETIME_S / 2)
+        if (r->occ[i] && r->occ[i]->gc_token_exp < now + TOKEN_LIFETIME_S / 2)
             renew(r, r->occ[i]);
 }
 
@@ -228,8 +227,8 @@ void xm_room_gc_fini(xm_room *r)
 void xm_room_gc_inject(xm_room *r, const struct xm_occupant *o,
                        xmpp_stanza_t *m, xmpp_stanza_t *g)
 {
-    uint32_t k = r->cfg.injection_points ? r->cfg.injection_points
-                                         : INJECTION_DEFAULT;
+    uint32_t k =
+        r->cfg.injection_points ? r->cfg.injection_points : INJECTION_DEFAULT;
     const struct xm_occupant *best[256];
 
     xmpp_stanza_set_attribute(g, "origin", o->nick);
@@ -272,7 +271,8 @@ static int send_grant(xm_room *r, const struct xm_occupant *a,
         xmpp_stanza_release(m);
         return -1;
     }
-    xmpp_stanza_set_attribute(g, "peer", r->cfg.semi_anonymous ? occ_jid : a->jid);
+    xmpp_stanza_set_attribute(g, "peer",
+                              r->cfg.semi_anonymous ? occ_jid : a->jid);
     xmpp_stanza_set_attribute(g, "ttl", PROBE_GRANT_TTL);
     xm_room_send(r, m);
     xmpp_stanza_release(m);
@@ -314,8 +314,8 @@ static int send_probe(void *ctx, uint32_t probe, vm_id asker, vm_id target)
 void xm_room_gc_sync(xm_room *r)
 {
     bool want = !strcmp(r->cfg.groupcast, "tapbcast");
-    struct xm_seg_config c = {.seed = r->env->seed ^ 0x5e9e5e9e,
-                              .send = send_probe, .ctx = r};
+    struct xm_seg_config c = {
+        .seed = r->env->seed ^ 0x5e9e5e9e, .send = send_probe, .ctx = r};
 
     if (r->seg && (!want || r->seg_view != r->view)) {
         xm_seg_free(r->seg);
@@ -329,7 +329,8 @@ void xm_room_gc_sync(xm_room *r)
                  r->name);
     if (!r->gc_key && gc_sig_key_generate(&r->gc_key))
         xm_error("room %s: no signing key (out of memory): peers will drop "
-                 "its engine groupcasts", r->name);
+                 "its engine groupcasts",
+                 r->name);
 }
 
 void xm_room_gc_tick(xm_room *r)

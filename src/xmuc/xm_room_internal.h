@@ -18,17 +18,17 @@ struct xm_seen {
 struct xm_occupant {
     vm_id id;
     char *nick, *jid, *bare;
-    char *token;            /* the join's takeover token, or NULL */
+    char *token; /* the join's takeover token, or NULL */
     enum xm_affil affil;
     vm_params params;       /* as joined, for rebuilding views */
     xmpp_stanza_t *payload; /* <presence> holding the occupant's own children */
     struct xm_seen *seen_by;
     uint32_t n_seen, cap_seen;
-    double tokens;          /* rate limit bucket */
+    double tokens; /* rate limit bucket */
     uint64_t last_ms;
-    struct xm_bucket out;   /* bytes of output it caused (x recipients) */
-    uint64_t since;         /* join order: smaller has been here longer */
-    uint64_t gc_token_exp;  /* its membership token's expiry (s), 0: none */
+    struct xm_bucket out;  /* bytes of output it caused (x recipients) */
+    uint64_t since;        /* join order: smaller has been here longer */
+    uint64_t gc_token_exp; /* its membership token's expiry (s), 0: none */
 };
 
 struct xm_forgotten {
@@ -37,17 +37,17 @@ struct xm_forgotten {
 
 /* A ping sent to an occupant after a link loss (xm_room_link.c). */
 struct xm_verify {
-    char id[24];     /* the ping's id */
-    char *jid;       /* the occupant's real JID */
+    char id[24]; /* the ping's id */
+    char *jid;   /* the occupant's real JID */
     uint64_t expires;
 };
 
 /* An IQ relayed to an occupant, waiting for its answer (XEP-0045 7.7). */
 #define XM_RELAYS 256
 struct xm_relay {
-    char id[24];     /* the id we gave the forwarded IQ; "" when free */
-    char *asker;     /* real JID of the occupant that asked */
-    char *orig_id;   /* the id it used */
+    char id[24];   /* the id we gave the forwarded IQ; "" when free */
+    char *asker;   /* real JID of the occupant that asked */
+    char *orig_id; /* the id it used */
     vm_id target;
     uint64_t expires;
 };
@@ -56,7 +56,7 @@ struct xm_room {
     char *name, *jid;
     const struct xm_room_env *env;
     struct xm_roomcfg cfg;
-    ut_map *affils;         /* bare JID -> (void *)(intptr_t)enum xm_affil */
+    ut_map *affils; /* bare JID -> (void *)(intptr_t)enum xm_affil */
     vm *view;
     bool complete;
     ut_map *by_nick, *by_jid;
@@ -65,8 +65,8 @@ struct xm_room {
     vm_id *free_ids;
     uint32_t n_free, next_id;
     size_t n;
-    uint64_t version;       /* bumped by every join, leave and nick change:
-                               pages of one topology share it */
+    uint64_t version; /* bumped by every join, leave and nick change:
+                         pages of one topology share it */
     vm_delta *deltas;
     size_t n_deltas, cap_deltas;
     uint64_t seq;
@@ -77,23 +77,23 @@ struct xm_room {
     size_t n_forgotten;
     struct xm_relay relays[XM_RELAYS];
     uint64_t relay_counter;
-    uint64_t joins;             /* occupants admitted so far */
-    struct xm_segments *seg;    /* tapbcast rooms: segment detection ... */
-    vm *seg_view;               /* ... over this manager */
+    uint64_t joins;          /* occupants admitted so far */
+    struct xm_segments *seg; /* tapbcast rooms: segment detection ... */
+    vm *seg_view;            /* ... over this manager */
     /* xm_room_live.c: surviving a restart of xmucd */
-    uint64_t epoch;             /* groupcast stream epoch */
-    uint64_t live_version;      /* version when last saved (~0: never) */
-    bool live_dirty;            /* configuration changed since */
+    uint64_t epoch;              /* groupcast stream epoch */
+    uint64_t live_version;       /* version when last saved (~0: never) */
+    bool live_dirty;             /* configuration changed since */
     volatile uint64_t *seq_slot; /* seq kept here too (mmap), or NULL */
-    uint32_t seq_index;         /* its 1-based index; 0: none */
-    uint64_t restored_ms;       /* restored at; 0: not (or grace over) */
-    struct xm_verify *verify;   /* after a link loss: pings awaiting answers */
+    uint32_t seq_index;          /* its 1-based index; 0: none */
+    uint64_t restored_ms;        /* restored at; 0: not (or grace over) */
+    struct xm_verify *verify;    /* after a link loss: pings awaiting answers */
     size_t n_verify;
     uint64_t verify_counter;
-    uint64_t hold_until;        /* kept, even empty and temporary, until then */
-    size_t in_bytes;            /* wire size of the stanza being handled */
-    struct gc_sig_key *gc_key;  /* signs groupcasts and tokens (xm_room_gc.c) */
-    uint64_t gc_renew_at;       /* next token renewal pass (wall clock, s) */
+    uint64_t hold_until;       /* kept, even empty and temporary, until then */
+    size_t in_bytes;           /* wire size of the stanza being handled */
+    struct gc_sig_key *gc_key; /* signs groupcasts and tokens (xm_room_gc.c) */
+    uint64_t gc_renew_at;      /* next token renewal pass (wall clock, s) */
 };
 
 /* The parts of a room above this core (xm_room_gc.c, xm_room_link.c,
@@ -116,8 +116,7 @@ struct xm_room_hooks {
     void (*inject)(xm_room *r, const struct xm_occupant *o, xmpp_stanza_t *m,
                    xmpp_stanza_t *g);
     /* Adds key= and token= to o's self-presence <view/> (engine rooms). */
-    void (*credentials)(xm_room *r, struct xm_occupant *o,
-                        xmpp_stanza_t *view);
+    void (*credentials)(xm_room *r, struct xm_occupant *o, xmpp_stanza_t *view);
     /* A result or error addressed to the room itself. */
     void (*answer)(xm_room *r, xmpp_stanza_t *iq);
 };
@@ -127,7 +126,8 @@ void xm_room_send(xm_room *r, xmpp_stanza_t *st);
 void xm_room_error(xm_room *r, xmpp_stanza_t *st, const char *etype,
                    const char *cond, const char *text);
 struct xm_occupant *xm_room_occupant_by_jid(const xm_room *r, const char *jid);
-struct xm_occupant *xm_room_occupant_by_nick(const xm_room *r, const char *nick);
+struct xm_occupant *xm_room_occupant_by_nick(const xm_room *r,
+                                             const char *nick);
 /* Removes an occupant, telling it and its observers; codes: XEP-0045
  * status codes, 0-terminated; extra: a child for the unavailable's
  * <x xmlns=muc#user> (e.g. <destroy/>), lent, may be NULL. */

@@ -42,14 +42,16 @@ static int ping(xm_room *r, struct xm_occupant *o, struct xm_verify *v,
 {
     xmpp_stanza_t *iq = xm_elem_new(r->env->out->xctx, "iq", NULL);
 
-    if (!iq || !(v->jid = strdup(o->jid)) || !xm_child(iq, "ping", UT_NS_PING)) {
+    if (!iq || !(v->jid = strdup(o->jid)) ||
+        !xm_child(iq, "ping", UT_NS_PING)) {
         if (iq)
             xmpp_stanza_release(iq);
         free(v->jid);
         v->jid = NULL;
         return -1;
     }
-    snprintf(v->id, sizeof v->id, "xmv%llu", (unsigned long long)++r->verify_counter);
+    snprintf(v->id, sizeof v->id, "xmv%llu",
+             (unsigned long long)++r->verify_counter);
     v->expires = expires;
     xmpp_stanza_set_type(iq, "get");
     xmpp_stanza_set_id(iq, v->id);

@@ -13,9 +13,9 @@
  * dies), the rest lazily (xm_live.c).
  *
  * The text: "epoch E", "slot K" (K >= 1), "seq S", "key HEX" (the
- * signing key's seed, 64 hex digits: the data folder is 0700), then xm_room_save's
- * lines (configuration, affiliations, subject), then a line "--", then
- * one "occupant NICK JID" line each (percent-encoded). */
+ * signing key's seed, 64 hex digits: the data folder is 0700), then
+ * xm_room_save's lines (configuration, affiliations, subject), then a line
+ * "--", then one "occupant NICK JID" line each (percent-encoded). */
 #include "config.h"
 
 #include "xm_log.h"
@@ -45,10 +45,19 @@ void xm_room_live_init(xm_room *r)
     r->live_version = UINT64_MAX;
 }
 
-uint64_t xm_room_epoch(const xm_room *r) { return r->epoch; }
-uint32_t xm_room_live_slot(const xm_room *r) { return r->seq_index; }
+uint64_t xm_room_epoch(const xm_room *r)
+{
+    return r->epoch;
+}
+uint32_t xm_room_live_slot(const xm_room *r)
+{
+    return r->seq_index;
+}
 
-void xm_room_live_touch(xm_room *r) { r->live_dirty = true; }
+void xm_room_live_touch(xm_room *r)
+{
+    r->live_dirty = true;
+}
 
 bool xm_room_live_changed(const xm_room *r)
 {
@@ -75,7 +84,10 @@ bool xm_room_live_grace_over(const xm_room *r, uint64_t now, uint64_t grace_ms)
     return r->restored_ms && now - r->restored_ms >= grace_ms;
 }
 
-void xm_room_live_end_grace(xm_room *r) { r->restored_ms = 0; }
+void xm_room_live_end_grace(xm_room *r)
+{
+    r->restored_ms = 0;
+}
 
 static int save_occupants(const xm_room *r, FILE *f)
 {
@@ -159,8 +171,8 @@ static size_t key_line(const char *line, struct xm_room_live_head *h)
 {
     unsigned v;
 
-    if (strncmp(line, "key ", 4) || strspn(line + 4, "0123456789abcdef") != 64 ||
-        line[68] != '\n')
+    if (strncmp(line, "key ", 4) ||
+        strspn(line + 4, "0123456789abcdef") != 64 || line[68] != '\n')
         return 0;
     for (size_t i = 0; i < sizeof h->key; i++) {
         sscanf(line + 4 + 2 * i, "%2x", &v);
@@ -236,6 +248,7 @@ bool xm_room_live_restore(xm_room *r, const struct xm_room_live_head *h,
     r->seq = slot[1] > h->seq ? slot[1] : h->seq;
     if (h->has_key && xm_room_gc_set_key(r, h->key) < 0)
         xm_warn("room %s: its signing key did not come back: members drop "
-                "the old stream's records still in flight", r->name);
+                "the old stream's records still in flight",
+                r->name);
     return true;
 }

@@ -14,17 +14,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const groupcasts[] = {"relay", "tree", "pbcast",
-                                         "tapbcast", NULL};
+static const char *const groupcasts[] = {"relay", "tree", "pbcast", "tapbcast",
+                                         NULL};
 
-enum ftype { F_TEXT, F_SECRET, F_BOOL, F_UINT, F_MANAGER, F_GROUPCAST, F_WHOIS };
+enum ftype {
+    F_TEXT,
+    F_SECRET,
+    F_BOOL,
+    F_UINT,
+    F_MANAGER,
+    F_GROUPCAST,
+    F_WHOIS
+};
 
 struct field {
     const char *var;   /* form variable */
     const char *saved; /* name in the saved file */
     const char *label;
     enum ftype type;
-    size_t offset;     /* into struct xm_roomcfg */
+    size_t offset; /* into struct xm_roomcfg */
 };
 
 #define OFF(m) offsetof(struct xm_roomcfg, m)
@@ -42,16 +50,16 @@ static const struct field fields[] = {
      F_SECRET, OFF(password)},
     {"muc#roomconfig_maxusers", "max_occupants", "Maximum occupants", F_UINT,
      OFF(max_occupants)},
-    {"muc#roomconfig_whois", "semi_anonymous", "Who may see real JIDs",
-     F_WHOIS, OFF(semi_anonymous)},
+    {"muc#roomconfig_whois", "semi_anonymous", "Who may see real JIDs", F_WHOIS,
+     OFF(semi_anonymous)},
     {"muc#roomconfig_changesubject", "occupants_change_subject",
      "Occupants may change the subject", F_BOOL, OFF(occupants_change_subject)},
     {UT_NS_XMUC_FIELD "view_manager", "manager", "View manager", F_MANAGER,
      OFF(manager)},
-    {UT_NS_XMUC_FIELD "view_size", "view_size", "Default view size (rbt)", F_UINT,
-     OFF(view_size)},
-    {UT_NS_XMUC_FIELD "degree", "degree", "Default out-degree (random; 0: log2 n)",
-     F_UINT, OFF(degree)},
+    {UT_NS_XMUC_FIELD "view_size", "view_size", "Default view size (rbt)",
+     F_UINT, OFF(view_size)},
+    {UT_NS_XMUC_FIELD "degree", "degree",
+     "Default out-degree (random; 0: log2 n)", F_UINT, OFF(degree)},
     {UT_NS_XMUC_FIELD "groupcast", "groupcast", "Groupcast engine", F_GROUPCAST,
      OFF(groupcast)},
     {UT_NS_XMUC_FIELD "injection_points", "injection_points",
@@ -114,25 +122,21 @@ static void field_text(const struct xm_roomcfg *c, const struct field *f,
     switch (f->type) {
     case F_TEXT:
     case F_SECRET:
-        snprintf(buf, len, "%s", *(char *const *)base ? *(char *const *)base : "");
+        snprintf(buf, len, "%s",
+                 *(char *const *)base ? *(char *const *)base : "");
         break;
-    case F_BOOL:
-        snprintf(buf, len, "%d", *(const bool *)base ? 1 : 0);
-        break;
-    case F_UINT:
-        snprintf(buf, len, "%u", *(const uint32_t *)base);
-        break;
+    case F_BOOL: snprintf(buf, len, "%d", *(const bool *)base ? 1 : 0); break;
+    case F_UINT: snprintf(buf, len, "%u", *(const uint32_t *)base); break;
     case F_WHOIS:
         snprintf(buf, len, "%s", *(const bool *)base ? "moderators" : "anyone");
         break;
-    default:
-        snprintf(buf, len, "%s", base);
+    default: snprintf(buf, len, "%s", base);
     }
 }
 
 /* Sets a field from text; 0, or -1 when the value is bad or memory ran out. */
-static int field_set(struct xm_roomcfg *c, const struct field *f,
-                     const char *v, uint32_t max_cap)
+static int field_set(struct xm_roomcfg *c, const struct field *f, const char *v,
+                     uint32_t max_cap)
 {
     char *base = (char *)c + f->offset, *end;
     unsigned long n;
@@ -144,13 +148,15 @@ static int field_set(struct xm_roomcfg *c, const struct field *f,
         *(char **)base = NULL;
         return *v ? dup_or_null((char **)base, v) : 0;
     case F_BOOL:
-        if (strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "true") && strcmp(v, "false"))
+        if (strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "true") &&
+            strcmp(v, "false"))
             return -1;
         *(bool *)base = !strcmp(v, "1") || !strcmp(v, "true");
         return 0;
     case F_UINT:
         n = strtoul(v, &end, 10);
-        if (!*v || *end || n > (f->offset == OFF(max_occupants) ? max_cap : 255u))
+        if (!*v || *end ||
+            n > (f->offset == OFF(max_occupants) ? max_cap : 255u))
             return -1;
         *(uint32_t *)base = (uint32_t)n;
         return 0;
@@ -161,9 +167,11 @@ static int field_set(struct xm_roomcfg *c, const struct field *f,
         return 0;
     case F_MANAGER:
     case F_GROUPCAST:
-        if (f->type == F_MANAGER ? !vm_manager_known(v) : !in_list(groupcasts, v))
+        if (f->type == F_MANAGER ? !vm_manager_known(v)
+                                 : !in_list(groupcasts, v))
             return -1;
-        snprintf(base, f->type == F_MANAGER ? sizeof c->manager : sizeof c->groupcast,
+        snprintf(base,
+                 f->type == F_MANAGER ? sizeof c->manager : sizeof c->groupcast,
                  "%s", v);
         return 0;
     }
@@ -261,7 +269,8 @@ int xm_roomcfg_apply(struct xm_roomcfg *c, xmpp_stanza_t *form,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (xmpp_stanza_t *e = xm_first_elem(form); e; e = xmpp_stanza_get_next(e)) {
+    for (xmpp_stanza_t *e = xm_first_elem(form); e;
+         e = xmpp_stanza_get_next(e)) {
         const char *var, *v;
         const struct field *f;
         if (!xmpp_stanza_is_tag(e) || strcmp(xmpp_stanza_get_name(e), "field"))
@@ -276,7 +285,8 @@ int xm_roomcfg_apply(struct xm_roomcfg *c, xmpp_stanza_t *form,
             return -1;
         }
     }
-    if (!strcmp(next.groupcast, "tapbcast") && strcmp(next.manager, "tapbcast")) {
+    if (!strcmp(next.groupcast, "tapbcast") &&
+        strcmp(next.manager, "tapbcast")) {
         snprintf(err, errlen, "groupcast tapbcast needs view manager tapbcast");
         xm_roomcfg_clear(&next);
         return -1;

@@ -10,16 +10,15 @@
 #include <strophe.h>
 #include "ut_ns.h"
 
-
 struct xm_roomcfg {
-    char *title;         /* muc#roomconfig_roomname */
-    char *description;   /* muc#roomconfig_roomdesc */
-    char *password;      /* NULL: not password protected */
-    char manager[24];    /* view manager: complete, rbt, ring, ... */
-    uint32_t view_size;  /* default view size of joins (rbt), 0: default */
-    uint32_t degree;     /* default out-degree (random), 0: log2 |G| */
-    char groupcast[16];  /* groupcast engine: relay, tree, pbcast, tapbcast
-                          * (tapbcast needs the tapbcast view manager) */
+    char *title;        /* muc#roomconfig_roomname */
+    char *description;  /* muc#roomconfig_roomdesc */
+    char *password;     /* NULL: not password protected */
+    char manager[24];   /* view manager: complete, rbt, ring, ... */
+    uint32_t view_size; /* default view size of joins (rbt), 0: default */
+    uint32_t degree;    /* default out-degree (random), 0: log2 |G| */
+    char groupcast[16]; /* groupcast engine: relay, tree, pbcast, tapbcast
+                         * (tapbcast needs the tapbcast view manager) */
     uint32_t injection_points; /* tree, pbcast: occupants a groupcast is
                                 * sent to, 0: 2 */
     uint32_t max_occupants;

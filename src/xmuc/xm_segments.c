@@ -58,7 +58,7 @@ struct xm_segments {
     struct hint *hints;
     struct hinted *queue; /* a ring of hinted probes */
     size_t qhead, qlen;
-    vm_id *reps;  /* a round's scratch: the representatives */
+    vm_id *reps; /* a round's scratch: the representatives */
     size_t nreps;
     struct xm_seg_stats st;
 };
@@ -191,8 +191,8 @@ static struct probe *probe_find(xm_segments *s, uint32_t id)
 static bool probe_pending(const xm_segments *s, vm_id a, vm_id b)
 {
     for (uint32_t i = 0; i < s->cfg.max_inflight; i++)
-        if (s->p[i].id && pair_key(s->p[i].asker, s->p[i].target) ==
-                              pair_key(a, b))
+        if (s->p[i].id &&
+            pair_key(s->p[i].asker, s->p[i].target) == pair_key(a, b))
             return true;
     return false;
 }
@@ -204,8 +204,8 @@ static void probe_end(xm_segments *s, struct probe *p)
 }
 
 /* Sends a probe; false when the table is full or the send failed. */
-static bool probe_start(xm_segments *s, vm_id asker, vm_id target,
-                        bool verify, uint64_t now)
+static bool probe_start(xm_segments *s, vm_id asker, vm_id target, bool verify,
+                        uint64_t now)
 {
     struct probe *p = NULL;
 
@@ -216,8 +216,8 @@ static bool probe_start(xm_segments *s, vm_id asker, vm_id target,
         return false;
     if (!s->next_id)
         s->next_id = 1;
-    *p = (struct probe){s->next_id++, asker, target,
-                        now + s->cfg.timeout_ms, verify};
+    *p = (struct probe){s->next_id++, asker, target, now + s->cfg.timeout_ms,
+                        verify};
     s->st.inflight++;
     s->st.sent++;
     if (s->cfg.send(s->cfg.ctx, p->id, asker, target)) {
@@ -344,8 +344,7 @@ static void round_run(xm_segments *s, uint64_t now)
     size_t n;
     uint32_t started = 0;
 
-    while (started < s->cfg.per_round &&
-           s->st.inflight < s->cfg.max_inflight &&
+    while (started < s->cfg.per_round && s->st.inflight < s->cfg.max_inflight &&
            hinted_one(s, now, &started))
         ;
     n = reps_shuffled(s);
@@ -353,8 +352,7 @@ static void round_run(xm_segments *s, uint64_t now)
     for (size_t i = 0; i < n && started < s->cfg.per_round &&
                        s->st.inflight < s->cfg.max_inflight;
          i++) {
-        bool verify = s->cfg.verify_every &&
-                      below(s, s->cfg.verify_every) == 0;
+        bool verify = s->cfg.verify_every && below(s, s->cfg.verify_every) == 0;
         if (verify ? verify_one(s, s->reps[i], now)
                    : discover_one(s, s->reps[i], n, now))
             started++;
@@ -416,8 +414,8 @@ static void merge(xm_segments *s, vm_id a, vm_id b)
 {
     uint32_t sa, sb;
 
-    if (vm_tapbcast_segment(s->v, a, &sa) || vm_tapbcast_segment(s->v, b, &sb) ||
-        sa == sb)
+    if (vm_tapbcast_segment(s->v, a, &sa) ||
+        vm_tapbcast_segment(s->v, b, &sb) || sa == sb)
         return;
     if (seg_size(s, sa) < seg_size(s, sb))
         vm_tapbcast_merge(s->v, sa, sb);

@@ -47,12 +47,12 @@ typedef int (*xm_seg_send_fn)(void *ctx, uint32_t probe, vm_id asker,
                               vm_id target);
 
 struct xm_seg_config {
-    uint64_t period_ms;     /* between rounds; default 2000 */
-    uint64_t timeout_ms;    /* an unanswered probe fails; default 10000 */
-    uint64_t backoff_ms;    /* a failed pair waits this long; default 60000 */
-    uint32_t max_inflight;  /* probes outstanding; default 16, max 4096 */
-    uint32_t per_round;     /* probes started per round; default max_inflight */
-    uint32_t verify_every;  /* 1 probe in N verifies; default 4, 0 never */
+    uint64_t period_ms;    /* between rounds; default 2000 */
+    uint64_t timeout_ms;   /* an unanswered probe fails; default 10000 */
+    uint64_t backoff_ms;   /* a failed pair waits this long; default 60000 */
+    uint32_t max_inflight; /* probes outstanding; default 16, max 4096 */
+    uint32_t per_round;    /* probes started per round; default max_inflight */
+    uint32_t verify_every; /* 1 probe in N verifies; default 4, 0 never */
     uint64_t seed;
     xm_seg_send_fn send;
     void *ctx;

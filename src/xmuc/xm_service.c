@@ -28,14 +28,14 @@ struct xm_service {
     ut_map *rooms; /* name -> xm_room */
     xm_stats *stats;
     bool link_was_down;
-    xm_live *live; /* with a data folder: rooms' live state (restarts) */
-    bool graced;   /* some restored room may still be in its grace */
-    bool forgot;          /* the link stayed down past the grace */
-    uint64_t down_since;  /* when the link went down */
-    struct xm_budget budget;   /* from max_memory; unused when 0 */
-    struct xm_mark busy;       /* set while the output queue is high */
-    xm_quota *quota;           /* who may create rooms */
-    size_t occupants;          /* across rooms */
+    xm_live *live;       /* with a data folder: rooms' live state (restarts) */
+    bool graced;         /* some restored room may still be in its grace */
+    bool forgot;         /* the link stayed down past the grace */
+    uint64_t down_since; /* when the link went down */
+    struct xm_budget budget; /* from max_memory; unused when 0 */
+    struct xm_mark busy;     /* set while the output queue is high */
+    xm_quota *quota;         /* who may create rooms */
+    size_t occupants;        /* across rooms */
 };
 
 static uint64_t now_of(xm_service *s)
@@ -62,7 +62,8 @@ static void room_changed(void *ctx, xm_room *r)
         return;
     if (xm_room_config(r)->persistent && !xm_room_destroyed(r)) {
         if (xm_store_save(s->cfg.data_dir, r) < 0)
-            xm_error("cannot save room %s in %s", xm_room_name(r), s->cfg.data_dir);
+            xm_error("cannot save room %s in %s", xm_room_name(r),
+                     s->cfg.data_dir);
     } else
         xm_store_remove(s->cfg.data_dir, xm_room_name(r));
 }
@@ -97,9 +98,11 @@ static bool may_queue(void *ctx, size_t cost)
     if (!s->cfg.max_memory)
         return true;
     if (xm_mark_update(&s->busy, q) != was)
-        xm_log(was ? XM_LOG_INFO : XM_LOG_WARN, was
-               ? "output queue down to %zu bytes: fan-out accepted again"
-               : "output queue at %zu bytes: fan-out refused until it drains", q);
+        xm_log(
+            was ? XM_LOG_INFO : XM_LOG_WARN,
+            was ? "output queue down to %zu bytes: fan-out accepted again"
+                : "output queue at %zu bytes: fan-out refused until it drains",
+            q);
     return !s->busy.set && q + cost <= s->budget.queue_cap;
 }
 
@@ -116,15 +119,17 @@ static xm_room *create_room(xm_service *s, const char *name,
                             xmpp_stanza_t *join)
 {
     struct xm_roomcfg cfg;
-    xmpp_stanza_t *j = join ? xmpp_stanza_get_child_by_name_and_ns(
-                                  join, "join", UT_NS_XMUC) : NULL;
+    xmpp_stanza_t *j =
+        join ? xmpp_stanza_get_child_by_name_and_ns(join, "join", UT_NS_XMUC)
+             : NULL;
     const char *m = j ? xmpp_stanza_get_attribute(j, "manager") : NULL;
     xm_room *r;
 
     xm_roomcfg_init(&cfg, s->cfg.max_occupants);
     snprintf(cfg.manager, sizeof cfg.manager, "%s",
              m && vm_manager_known(m) ? m
-             : s->cfg.default_manager ? s->cfg.default_manager : "complete");
+             : s->cfg.default_manager ? s->cfg.default_manager
+                                      : "complete");
     xm_room_new(name, &s->env, &cfg, &r);
     xm_roomcfg_clear(&cfg);
     if (r && ut_map_put(s->rooms, name, r) < 0) {
@@ -207,8 +212,8 @@ static int restore_room(void *ctx, const char *name, char *text)
 
 static int open_live(xm_service *s, char *err, size_t errlen)
 {
-    int rc = xm_live_open(s->cfg.data_dir, s->cfg.max_rooms, err, errlen,
-                          &s->live);
+    int rc =
+        xm_live_open(s->cfg.data_dir, s->cfg.max_rooms, err, errlen, &s->live);
 
     if (rc != XM_OK)
         return rc;
@@ -225,8 +230,7 @@ int xm_service_new(const struct xm_service_config *cfg,
     int rc;
 
     *svc = NULL;
-    if (!s || ut_map_new(&s->rooms) ||
-        xm_stats_new(&s->stats) != XM_STATS_OK ||
+    if (!s || ut_map_new(&s->rooms) || xm_stats_new(&s->stats) != XM_STATS_OK ||
         xm_quota_new(cfg->rooms_per_jid, cfg->rooms_per_min, &s->quota)) {
         snprintf(err, errlen, "out of memory");
         xm_service_free(s);
@@ -234,16 +238,24 @@ int xm_service_new(const struct xm_service_config *cfg,
     }
     s->cfg = *cfg;
     s->out = out;
-    s->env = (struct xm_room_env){
-        .out = out, .domain = cfg->domain, .max_occupants = cfg->max_occupants,
-        .rate_per_s = cfg->rate_per_s, .rate_burst = cfg->rate_burst,
-        .now_ms = cfg->now_ms, .changed = room_changed, .is_admin = is_admin,
-        .ctx = s, .seed = cfg->seed, .service_stats = s->stats,
-        .out_bytes_per_s = cfg->out_bytes_per_s,
-        .out_bytes_burst = cfg->out_bytes_burst, .may_queue = may_queue,
-        .hooks = &xm_room_parts};
+    s->env = (struct xm_room_env){.out = out,
+                                  .domain = cfg->domain,
+                                  .max_occupants = cfg->max_occupants,
+                                  .rate_per_s = cfg->rate_per_s,
+                                  .rate_burst = cfg->rate_burst,
+                                  .now_ms = cfg->now_ms,
+                                  .changed = room_changed,
+                                  .is_admin = is_admin,
+                                  .ctx = s,
+                                  .seed = cfg->seed,
+                                  .service_stats = s->stats,
+                                  .out_bytes_per_s = cfg->out_bytes_per_s,
+                                  .out_bytes_burst = cfg->out_bytes_burst,
+                                  .may_queue = may_queue,
+                                  .hooks = &xm_room_parts};
     xm_budget_split(cfg->max_memory, &s->budget);
-    s->busy = (struct xm_mark){s->budget.queue_high, s->budget.queue_low, false};
+    s->busy =
+        (struct xm_mark){s->budget.queue_high, s->budget.queue_low, false};
     if (cfg->data_dir) {
         if (xm_store_open(cfg->data_dir, err, errlen) < 0) {
             xm_service_free(s);
@@ -281,7 +293,8 @@ void xm_service_free(xm_service *s)
     free(s);
 }
 
-/* ---- the service's own answers ---------------------------------------------- */
+/* ---- the service's own answers ----------------------------------------------
+ */
 
 static void send_counted(xm_service *s, xmpp_stanza_t *st)
 {
@@ -305,7 +318,8 @@ static void error_reply(xm_service *s, xmpp_stanza_t *st, const char *etype,
 static void answer_disco_info(xm_service *s, xmpp_stanza_t *iq)
 {
     static const char *const base[] = {UT_NS_DISCO_INFO, UT_NS_DISCO_ITEMS,
-                                       UT_NS_PING, UT_NS_MUC, UT_NS_XMUC, NULL};
+                                       UT_NS_PING,       UT_NS_MUC,
+                                       UT_NS_XMUC,       NULL};
     xmpp_stanza_t *reply = xm_reply_new(iq, "result"), *q, *e;
     char var[128];
 
@@ -343,15 +357,16 @@ static int add_item(void *ctx, const char *name, void *value)
     if (!xm_room_config(r)->public_room || !(e = xm_child(it->q, "item", NULL)))
         return 0;
     xmpp_stanza_set_attribute(e, "jid", xm_room_jid(r));
-    xmpp_stanza_set_attribute(e, "name", xm_room_config(r)->title
-                                             ? xm_room_config(r)->title : name);
+    xmpp_stanza_set_attribute(
+        e, "name", xm_room_config(r)->title ? xm_room_config(r)->title : name);
     return 0;
 }
 
 static void answer_disco_items(xm_service *s, xmpp_stanza_t *iq)
 {
     xmpp_stanza_t *reply = xm_reply_new(iq, "result");
-    struct items it = {reply ? xm_child(reply, "query", UT_NS_DISCO_ITEMS) : NULL};
+    struct items it = {reply ? xm_child(reply, "query", UT_NS_DISCO_ITEMS)
+                             : NULL};
 
     if (it.q)
         ut_map_each(s->rooms, add_item, &it);
@@ -398,7 +413,8 @@ static void handle_service_iq(xm_service *s, xmpp_stanza_t *iq)
         answer_disco_info(s, iq);
     else if (get && !strcmp(ns, UT_NS_DISCO_ITEMS))
         answer_disco_items(s, iq);
-    else if (get && !strcmp(ns, UT_NS_PING) && (reply = xm_reply_new(iq, "result"))) {
+    else if (get && !strcmp(ns, UT_NS_PING) &&
+             (reply = xm_reply_new(iq, "result"))) {
         send_counted(s, reply);
         xmpp_stanza_release(reply);
     } else if (get && !strcmp(ns, UT_NS_XMUC) &&
@@ -408,7 +424,8 @@ static void handle_service_iq(xm_service *s, xmpp_stanza_t *iq)
         error_reply(s, iq, "cancel", "service-unavailable", NULL);
 }
 
-/* ---- routing -------------------------------------------------------------------- */
+/* ---- routing
+ * -------------------------------------------------------------------- */
 
 /* Splits to = node@domain/resource; false unless the domain is ours. */
 static bool split_to(xm_service *s, const char *to, char *node, size_t nlen,
@@ -468,10 +485,12 @@ static int canonical(xm_service *s, xmpp_stanza_t *st, char *node, size_t nlen,
  * not-acceptable (true), whether the room exists or not. */
 static bool unknown_manager(xm_service *s, xmpp_stanza_t *st)
 {
-    xmpp_stanza_t *j = xmpp_stanza_get_child_by_name_and_ns(st, "join", UT_NS_XMUC);
+    xmpp_stanza_t *j =
+        xmpp_stanza_get_child_by_name_and_ns(st, "join", UT_NS_XMUC);
     const char *m = j ? xmpp_stanza_get_attribute(j, "manager") : NULL;
 
-    if (!m || vm_manager_known(m) || strcmp(xmpp_stanza_get_name(st), "presence") ||
+    if (!m || vm_manager_known(m) ||
+        strcmp(xmpp_stanza_get_name(st), "presence") ||
         xmpp_stanza_get_type(st))
         return false;
     error_reply(s, st, "modify", "not-acceptable", "no such view manager");
@@ -563,18 +582,21 @@ void xm_service_handle(xm_service *s, xmpp_stanza_t *st, size_t bytes)
     xm_room *r;
 
     xm_stats_count(s->stats, XM_IN, st, bytes);
-    if (!xmpp_stanza_get_from(st) || !to || !split_to(s, to, node, sizeof node, &resource))
+    if (!xmpp_stanza_get_from(st) || !to ||
+        !split_to(s, to, node, sizeof node, &resource))
         return; /* the server stamps both; nothing sane to answer */
     if (bytes > s->cfg.max_stanza_bytes) {
         error_reply(s, st, "modify", "policy-violation", "stanza too large");
         return;
     }
     if (!node[0]) {
-        if (!strcmp(name, "iq") && type && (!strcmp(type, "get") || !strcmp(type, "set")))
+        if (!strcmp(name, "iq") && type &&
+            (!strcmp(type, "get") || !strcmp(type, "set")))
             handle_service_iq(s, st);
         else if (!strcmp(name, "iq") && !type)
             error_reply(s, st, "modify", "bad-request", NULL);
-        else if (!strcmp(name, "message") || (!strcmp(name, "presence") && !type))
+        else if (!strcmp(name, "message") ||
+                 (!strcmp(name, "presence") && !type))
             error_reply(s, st, "cancel", "service-unavailable", NULL);
         return;
     }
@@ -606,13 +628,15 @@ void xm_service_reject(xm_service *s, xmpp_stanza_t *top, const char *why)
 
     if (!to || !xmpp_stanza_get_from(top) ||
         !split_to(s, to, node, sizeof node, &resource) ||
-        (strcmp(name, "message") && strcmp(name, "presence") && strcmp(name, "iq")))
+        (strcmp(name, "message") && strcmp(name, "presence") &&
+         strcmp(name, "iq")))
         return;
     xm_stats_count(s->stats, XM_IN, top, 0);
     error_reply(s, top, "modify", "policy-violation", why);
 }
 
-/* ---- the link and shutdown ------------------------------------------------------- */
+/* ---- the link and shutdown
+ * ------------------------------------------------------- */
 
 static int forget(void *ctx, const char *key, void *value)
 {
@@ -666,9 +690,11 @@ static int back_up(void *ctx, const char *key, void *value)
 }
 
 /* Calls fn for every room, then reaps those it left empty. */
-static void visit_and_reap(xm_service *s, int (*fn)(void *, const char *, void *))
+static void visit_and_reap(xm_service *s,
+                           int (*fn)(void *, const char *, void *))
 {
-    struct room_list l = {calloc(ut_map_size(s->rooms) + 1, sizeof(xm_room *)), 0, s};
+    struct room_list l = {calloc(ut_map_size(s->rooms) + 1, sizeof(xm_room *)),
+                          0, s};
 
     ut_map_each(s->rooms, fn, &l);
     for (size_t i = 0; i < l.n; i++)
@@ -721,7 +747,8 @@ static int evict(void *ctx, const char *key, void *value)
     return 0;
 }
 
-/* ---- the live state (restarts of xmucd) ---------------------------------------- */
+/* ---- the live state (restarts of xmucd)
+ * ---------------------------------------- */
 
 static int save_live(void *ctx, const char *key, void *value)
 {
@@ -776,7 +803,6 @@ static void end_graces(xm_service *s, uint64_t now)
     free(l.rooms);
 }
 
-
 void xm_service_shutdown(xm_service *s)
 {
     if (s->live) /* with the occupants: they are told 332 again on start */
@@ -785,9 +811,18 @@ void xm_service_shutdown(xm_service *s)
     s->occupants = 0;
 }
 
-xm_stats *xm_service_stats(xm_service *s) { return s->stats; }
-size_t xm_service_rooms(const xm_service *s) { return ut_map_size(s->rooms); }
-size_t xm_service_occupants(const xm_service *s) { return s->occupants; }
+xm_stats *xm_service_stats(xm_service *s)
+{
+    return s->stats;
+}
+size_t xm_service_rooms(const xm_service *s)
+{
+    return ut_map_size(s->rooms);
+}
+size_t xm_service_occupants(const xm_service *s)
+{
+    return s->occupants;
+}
 xm_room *xm_service_room(xm_service *s, const char *name)
 {
     return ut_map_get(s->rooms, name);

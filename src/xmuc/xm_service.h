@@ -19,12 +19,12 @@
 
 struct xm_service_config {
     const char *domain;
-    uint32_t max_rooms;        /* rooms at once */
-    uint32_t max_occupants;    /* per room (rooms may set lower) */
-    size_t max_stanza_bytes;   /* larger stanzas get policy-violation */
+    uint32_t max_rooms;              /* rooms at once */
+    uint32_t max_occupants;          /* per room (rooms may set lower) */
+    size_t max_stanza_bytes;         /* larger stanzas get policy-violation */
     uint32_t rate_per_s, rate_burst; /* per occupant; 0: unlimited */
-    const char *const *admins; /* bare JIDs, NULL-terminated; may be NULL */
-    const char *data_dir;      /* persistent rooms live here; NULL: none */
+    const char *const *admins;   /* bare JIDs, NULL-terminated; may be NULL */
+    const char *data_dir;        /* persistent rooms live here; NULL: none */
     const char *default_manager; /* for new rooms; NULL: "complete" */
     uint64_t (*now_ms)(void *ctx);
     uint64_t seed;
@@ -33,12 +33,12 @@ struct xm_service_config {
      * held this long after the link is back (docs/xmucd.md). */
     uint64_t link_grace_ms;
     /* Bounded resources (docs/security.md); zero: unbounded. */
-    size_t max_memory;         /* bytes; the queue marks and the room and
-                                  occupant budget derive from it */
+    size_t max_memory; /* bytes; the queue marks and the room and
+                          occupant budget derive from it */
     uint32_t out_bytes_per_s, out_bytes_burst; /* output an occupant may
                                   cause: stanza bytes x recipients */
-    uint32_t rooms_per_jid;    /* rooms one bare JID created that exist */
-    uint32_t rooms_per_min;    /* creations per bare JID and minute */
+    uint32_t rooms_per_jid; /* rooms one bare JID created that exist */
+    uint32_t rooms_per_min; /* creations per bare JID and minute */
     /* Bytes waiting in the output queue now (NULL: always 0). */
     size_t (*queued)(void *ctx);
     void *queue_ctx;

@@ -23,8 +23,7 @@ xmpp_stanza_t *xm_elem_new(xmpp_ctx_t *ctx, const char *name, const char *ns)
     return st;
 }
 
-xmpp_stanza_t *xm_child(xmpp_stanza_t *parent, const char *name,
-                        const char *ns)
+xmpp_stanza_t *xm_child(xmpp_stanza_t *parent, const char *name, const char *ns)
 {
     xmpp_stanza_t *c = xm_elem_new(xmpp_stanza_get_context(parent), name, ns);
 
@@ -42,8 +41,8 @@ xmpp_stanza_t *xm_child_text(xmpp_stanza_t *parent, const char *name,
                              const char *text)
 {
     xmpp_stanza_t *c = xm_child(parent, name, NULL);
-    xmpp_stanza_t *t = c ? xmpp_stanza_new(xmpp_stanza_get_context(parent))
-                         : NULL;
+    xmpp_stanza_t *t =
+        c ? xmpp_stanza_new(xmpp_stanza_get_context(parent)) : NULL;
 
     if (!t)
         return NULL;
@@ -107,8 +106,8 @@ xmpp_stanza_t *xm_error_new(xmpp_stanza_t *st, const char *etype,
     return r;
 }
 
-void xm_send_error(const struct xm_out *o, xmpp_stanza_t *st,
-                   const char *etype, const char *condition, const char *text)
+void xm_send_error(const struct xm_out *o, xmpp_stanza_t *st, const char *etype,
+                   const char *condition, const char *text)
 {
     xmpp_stanza_t *r = xm_error_new(st, etype, condition, text);
 

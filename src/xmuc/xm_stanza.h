@@ -11,7 +11,6 @@
 #include <strophe.h>
 #include "ut_ns.h"
 
-
 /* The largest reply xmucd builds from its own data (topologies): servers
  * end a component's stream above their limit (Prosody's default for
  * components is 512 KiB), which would drop every occupant. */
@@ -58,8 +57,8 @@ xmpp_stanza_t *xm_error_new(xmpp_stanza_t *st, const char *etype,
                             const char *condition, const char *text);
 
 /* Builds and sends that error reply. */
-void xm_send_error(const struct xm_out *o, xmpp_stanza_t *st,
-                   const char *etype, const char *condition, const char *text);
+void xm_send_error(const struct xm_out *o, xmpp_stanza_t *st, const char *etype,
+                   const char *condition, const char *text);
 
 /* The text of the first child named name, lent (NULL if absent). */
 const char *xm_child_text_ptr(xmpp_stanza_t *st, const char *name);

@@ -300,8 +300,8 @@ double xm_stats_age(const xm_stats *s)
 
 /* ---- The <stats/> payload ---------------------------------------- */
 
-static const char *const attr_names[2][2] = {
-    {"in-stanzas", "in-bytes"}, {"out-stanzas", "out-bytes"}};
+static const char *const attr_names[2][2] = {{"in-stanzas", "in-bytes"},
+                                             {"out-stanzas", "out-bytes"}};
 
 static int set_u64(xmpp_stanza_t *el, const char *name, uint64_t v)
 {
@@ -312,8 +312,8 @@ static int set_u64(xmpp_stanza_t *el, const char *name, uint64_t v)
 }
 
 /* Appends <name kind=.. in-stanzas=.. .../> to parent; -1 on no memory. */
-static int add_counter(xmpp_ctx_t *ctx, xmpp_stanza_t *parent,
-                       const char *name, const struct xm_counter *c)
+static int add_counter(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
+                       const struct xm_counter *c)
 {
     xmpp_stanza_t *el = xmpp_stanza_new(ctx);
     int rc = el ? 0 : -1;
@@ -321,8 +321,8 @@ static int add_counter(xmpp_ctx_t *ctx, xmpp_stanza_t *parent,
     if (!rc)
         rc = xmpp_stanza_set_name(el, name) == XMPP_EOK ? 0 : -1;
     if (!rc && c->kind && strcmp(name, "total"))
-        rc = xmpp_stanza_set_attribute(el, "kind", c->kind) == XMPP_EOK ? 0
-                                                                        : -1;
+        rc =
+            xmpp_stanza_set_attribute(el, "kind", c->kind) == XMPP_EOK ? 0 : -1;
     for (int d = 0; !rc && d < 2; d++)
         rc = set_u64(el, attr_names[d][0], c->stanzas[d]) ||
              set_u64(el, attr_names[d][1], c->bytes[d]);

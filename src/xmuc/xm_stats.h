@@ -19,7 +19,7 @@ typedef struct xm_stats xm_stats;
 enum xm_dir { XM_IN = 0, XM_OUT = 1 };
 
 struct xm_counter {
-    const char *kind; /* lent: valid until the table is freed */
+    const char *kind;    /* lent: valid until the table is freed */
     uint64_t stanzas[2]; /* by enum xm_dir */
     uint64_t bytes[2];
 };
@@ -77,7 +77,11 @@ int xm_stats_get(const xm_stats *s, const char *kind, struct xm_counter *out);
  * A new stanza built in ctx (release it), or NULL when out of memory. */
 xmpp_stanza_t *xm_stats_to_stanza(const xm_stats *s, xmpp_ctx_t *ctx);
 
-enum xm_stats_err { XM_STATS_OK = 0, XM_STATS_ENOMEM = -1, XM_STATS_EPARSE = -2 };
+enum xm_stats_err {
+    XM_STATS_OK = 0,
+    XM_STATS_ENOMEM = -1,
+    XM_STATS_EPARSE = -2
+};
 const char *xm_stats_strerror(int code);
 
 /* The reverse, for clients: a new table holding the counters of a

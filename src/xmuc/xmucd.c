@@ -102,19 +102,25 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
 {
     struct xm_service_config sc = {
-        .domain = cfg->domain, .max_rooms = cfg->max_rooms,
+        .domain = cfg->domain,
+        .max_rooms = cfg->max_rooms,
         .max_occupants = cfg->max_occupants,
         .max_stanza_bytes = cfg->max_stanza_bytes,
-        .rate_per_s = cfg->rate_per_s, .rate_burst = cfg->rate_burst,
-        .admins = (const char *const *)cfg->admins, .data_dir = cfg->data_dir,
-        .default_manager = cfg->default_manager, .now_ms = now_ms,
+        .rate_per_s = cfg->rate_per_s,
+        .rate_burst = cfg->rate_burst,
+        .admins = (const char *const *)cfg->admins,
+        .data_dir = cfg->data_dir,
+        .default_manager = cfg->default_manager,
+        .now_ms = now_ms,
         .seed = (uint64_t)time(NULL) ^ (uint64_t)getpid(),
         .link_grace_ms = (uint64_t)cfg->link_grace_s * 1000u,
         .max_memory = (size_t)cfg->max_memory_mb << 20,
         .out_bytes_per_s = cfg->out_kb_per_s * 1024u,
         .out_bytes_burst = cfg->out_kb_burst * 1024u,
-        .rooms_per_jid = cfg->rooms_per_jid, .rooms_per_min = cfg->rooms_per_min,
-        .queued = queued_on_link, .queue_ctx = d,
+        .rooms_per_jid = cfg->rooms_per_jid,
+        .rooms_per_min = cfg->rooms_per_min,
+        .queued = queued_on_link,
+        .queue_ctx = d,
     };
     char err[512];
     xm_service *s;
@@ -164,12 +170,17 @@ static int run(const struct xm_config *cfg)
     struct event *sigint = NULL, *sigterm = NULL, *tick = NULL;
     struct timeval second = {1, 0};
     struct xm_link_params p = {
-        .host = cfg->server_host, .port = cfg->server_port,
-        .domain = cfg->domain, .secret = cfg->secret,
+        .host = cfg->server_host,
+        .port = cfg->server_port,
+        .domain = cfg->domain,
+        .secret = cfg->secret,
         .reconnect_min_ms = cfg->reconnect_min_ms,
         .reconnect_max_ms = cfg->reconnect_max_ms,
-        .on_stanza = on_stanza, .on_state = on_state, .owner = &d,
-        .max_stanza_bytes = cfg->max_stanza_bytes, .on_reject = on_reject,
+        .on_stanza = on_stanza,
+        .on_state = on_state,
+        .owner = &d,
+        .max_stanza_bytes = cfg->max_stanza_bytes,
+        .on_reject = on_reject,
     };
     struct xm_budget b;
     int rc = 1;
@@ -180,14 +191,16 @@ static int run(const struct xm_config *cfg)
     d.base = event_base_new();
     if (d.base)
         xm_link_new(d.base, &p, &d.link);
-    d.out = (struct xm_out){send_on_link, &d, d.link ? xm_link_ctx(d.link) : NULL};
+    d.out =
+        (struct xm_out){send_on_link, &d, d.link ? xm_link_ctx(d.link) : NULL};
     if (d.base) {
         sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
         sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
         tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
     }
-    if (!d.link || !sigint || !sigterm || !tick || evsignal_add(sigint, NULL) < 0 ||
-        evsignal_add(sigterm, NULL) < 0 || event_add(tick, &second) < 0) {
+    if (!d.link || !sigint || !sigterm || !tick ||
+        evsignal_add(sigint, NULL) < 0 || evsignal_add(sigterm, NULL) < 0 ||
+        event_add(tick, &second) < 0) {
         xm_error("out of memory while starting");
         goto done;
     }

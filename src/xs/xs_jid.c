@@ -17,7 +17,8 @@ static int prep(const char *in, char *out, size_t outlen,
     if (!n || n >= outlen)
         return -1;
     memmove(out, in, n + 1);
-    if (stringprep(out, outlen, STRINGPREP_NO_UNASSIGNED, profile) != STRINGPREP_OK ||
+    if (stringprep(out, outlen, STRINGPREP_NO_UNASSIGNED, profile) !=
+            STRINGPREP_OK ||
         !out[0] || strlen(out) > XS_JID_PART_MAX)
         return -1;
     return 0;

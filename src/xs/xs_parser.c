@@ -54,8 +54,8 @@ struct xs_parser {
     size_t mark;           /* byte index just past the last event */
     char *text;            /* pending character data */
     size_t text_len, text_cap;
-    size_t elements;       /* elements of the current stanza so far */
-    bool skipping;         /* the current stanza was rejected */
+    size_t elements; /* elements of the current stanza so far */
+    bool skipping;   /* the current stanza was rejected */
     int skip_code;
     char skip_why[96];
     xmpp_stanza_t *skip_top; /* its top-level element, childless, or NULL */
@@ -269,7 +269,8 @@ static void skip_end(xs_parser *p)
     top = p->skip_top;
     p->skip_top = NULL;
     p->skipping = false;
-    p->cb.on_reject(p->ud, top, p->skip_code, p->skip_why, end - p->stanza_start);
+    p->cb.on_reject(p->ud, top, p->skip_code, p->skip_why,
+                    end - p->stanza_start);
     if (top)
         xmpp_stanza_release(top);
 }
@@ -299,7 +300,8 @@ static int start_limit(xs_parser *p, const char *raw, const char **attrs,
     if (!*why)
         return 0;
     return p->depth >= p->lim.max_depth + 1 ? XS_ETOODEEP
-           : strstr(*why, "too many") ? XS_ETOOMANY : XS_ETOOBIG;
+           : strstr(*why, "too many")       ? XS_ETOOMANY
+                                            : XS_ETOOBIG;
 }
 
 static const char *parent_ns(xs_parser *p)
@@ -334,10 +336,12 @@ static void build_start(xs_parser *p, const char *raw, const char **attrs)
     p->stack[p->depth - 1] = st;
     p->depth++;
     if (xmpp_stanza_set_name(st, local) != 0 ||
-        ((p->depth == 2 || (uri && (!parent_ns(p) || strcmp(uri, parent_ns(p))))) &&
+        ((p->depth == 2 ||
+          (uri && (!parent_ns(p) || strcmp(uri, parent_ns(p))))) &&
          uri && xmpp_stanza_set_ns(st, uri) != 0) ||
         add_attrs(st, attrs) < 0 ||
-        (p->depth > 2 && xmpp_stanza_add_child(p->stack[p->depth - 3], st) != 0))
+        (p->depth > 2 &&
+         xmpp_stanza_add_child(p->stack[p->depth - 3], st) != 0))
         fail(p, XS_ENOMEM, "out of memory");
     if (p->depth > 2)
         xmpp_stanza_release(st); /* the parent holds it */
@@ -595,10 +599,12 @@ static void check_unfinished(xs_parser *p)
         return;
     }
     if (p->depth == 0 && cap < MAX_HEADER_BYTES)
-        cap = MAX_HEADER_BYTES; /* the stream header, whatever the stanza limit */
+        cap =
+            MAX_HEADER_BYTES; /* the stream header, whatever the stanza limit */
     if (rejects && p->depth >= 1)
         cap = p->lim.max_skip_bytes;
-    if (p->fed - (p->depth >= 2 && !p->skipping ? p->stanza_start : p->mark) > cap)
+    if (p->fed - (p->depth >= 2 && !p->skipping ? p->stanza_start : p->mark) >
+        cap)
         fail_at(p, XS_ETOOBIG,
                 "an unfinished stanza or tag is larger than the limit", p->fed);
 }

@@ -26,7 +26,7 @@ typedef struct xs_parser xs_parser;
 enum xs_error {
     XS_OK = 0,
     XS_ENOMEM = -1,
-    XS_ESYNTAX = -2,     /* not well-formed XML */
+    XS_ESYNTAX = -2,    /* not well-formed XML */
     XS_ETOOBIG = -3,    /* a stanza above max_stanza_bytes */
     XS_ETOODEEP = -4,   /* nesting above max_depth */
     XS_ENOTSTREAM = -5, /* the root is not <stream:stream> */

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-
 struct xs_stream {
     xmpp_ctx_t *ctx;
     struct bufferevent *bev;
@@ -110,7 +109,8 @@ static void on_read(struct bufferevent *bev, void *ud)
             break;
         evbuffer_drain(in, v.iov_len);
         if (r != XS_OK)
-            xs_stream_fail(s, condition_for(r), xs_parser_error_text(s->parser));
+            xs_stream_fail(s, condition_for(r),
+                           xs_parser_error_text(s->parser));
     }
     s->reading = false;
     if (s->free_pending)
@@ -146,7 +146,9 @@ static void on_event(struct bufferevent *bev, short what, void *ud)
 
     (void)bev;
     if (what & BEV_EVENT_EOF)
-        finish(s, s->closing && !s->reason[0] ? NULL : "the peer closed the connection");
+        finish(s, s->closing && !s->reason[0]
+                      ? NULL
+                      : "the peer closed the connection");
     else if (what & BEV_EVENT_ERROR) {
         snprintf(why, sizeof why, "connection error: %s",
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -213,9 +215,11 @@ void xs_stream_fail(xs_stream *s, const char *condition, const char *text)
 
     if (s->closed || s->closing)
         return;
-    n = snprintf(buf, sizeof buf,
-                 "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
-                 "</stream:error></stream:stream>", condition);
+    n = snprintf(
+        buf, sizeof buf,
+        "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+        "</stream:error></stream:stream>",
+        condition);
     xs_stream_send_raw(s, buf, (size_t)n);
     snprintf(s->reason, sizeof s->reason, "%s: %s", condition, text);
     s->closing = true;

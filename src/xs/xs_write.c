@@ -24,11 +24,11 @@ static int put_escaped(struct evbuffer *out, const char *s, bool in_attr)
     const char *run = s;
 
     for (; *s; s++) {
-        const char *rep = *s == '&'               ? "&amp;"
-                        : *s == '<'               ? "&lt;"
-                        : *s == '>'               ? "&gt;"
-                        : in_attr && *s == '"'    ? "&quot;"
-                                                  : NULL;
+        const char *rep = *s == '&'              ? "&amp;"
+                          : *s == '<'            ? "&lt;"
+                          : *s == '>'            ? "&gt;"
+                          : in_attr && *s == '"' ? "&quot;"
+                                                 : NULL;
         if (!rep)
             continue;
         if ((s > run && evbuffer_add(out, run, (size_t)(s - run))) ||
@@ -55,7 +55,8 @@ static int put_attrs(struct evbuffer *out, xmpp_stanza_t *st)
     for (int i = 0; i + 1 < n && r == 0; i += 2)
         r = put_str(out, " ") || put_str(out, a[i]) || put_str(out, "=\"") ||
                     put_escaped(out, a[i + 1], true) || put_str(out, "\"")
-                ? -1 : 0;
+                ? -1
+                : 0;
     if (a != stack)
         free(a);
     return r;
@@ -67,8 +68,10 @@ static int put_tree(struct evbuffer *out, xmpp_stanza_t *st)
     xmpp_stanza_t *c = xmpp_stanza_get_children(st);
 
     if (xmpp_stanza_is_text(st))
-        return put_escaped(out, xmpp_stanza_get_text_ptr(st) ? xmpp_stanza_get_text_ptr(st) : "",
-                           false);
+        return put_escaped(
+            out,
+            xmpp_stanza_get_text_ptr(st) ? xmpp_stanza_get_text_ptr(st) : "",
+            false);
     if (!(name = xmpp_stanza_get_name(st)))
         return -1;
     if (put_str(out, "<") || put_str(out, name) || put_attrs(out, st))
@@ -80,7 +83,8 @@ static int put_tree(struct evbuffer *out, xmpp_stanza_t *st)
     for (; c; c = xmpp_stanza_get_next(c))
         if (put_tree(out, c))
             return -1;
-    return put_str(out, "</") || put_str(out, name) || put_str(out, ">") ? -1 : 0;
+    return put_str(out, "</") || put_str(out, name) || put_str(out, ">") ? -1
+                                                                         : 0;
 }
 
 long xs_write_stanza(struct evbuffer *out, xmpp_stanza_t *st)

@@ -40,8 +40,7 @@ static double now_s(void)
  * into out (NUL-terminated, truncated to len-1).  Kills its process group
  * after timeout_s.  Returns the waitpid status, or -1 if it could not be
  * started (reason in out). */
-static int run_capture(char *const argv[], char *out, size_t len,
-                       int timeout_s)
+static int run_capture(char *const argv[], char *out, size_t len, int timeout_s)
 {
     int fd[2], status = -1;
     size_t n = 0;
@@ -191,16 +190,17 @@ static void slixmpp_muc(enum hs_kind kind)
     hs_server *s;
     int st;
 
-    cr_assert(python, "no python3 with slixmpp (%s): install the Debian "
+    cr_assert(python,
+              "no python3 with slixmpp (%s): install the Debian "
               "package python3-slixmpp (apt-get install python3-slixmpp)",
               why);
     cr_assert(srcdir && *srcdir, "OB_SRCDIR is not set (make check sets it; "
-              "by hand: export OB_SRCDIR=/path/to/orbweb)");
+                                 "by hand: export OB_SRCDIR=/path/to/orbweb)");
     snprintf(script, sizeof script, "%s/tests/compat/slixmpp_muc.py", srcdir);
     cr_assert(access(script, R_OK) == 0, "%s: %s", script, strerror(errno));
 
-    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &s),
-                 HS_SERVER_OK, "%s did not start: %s", hs_kind_name(kind), err);
+    cr_assert_eq(hs_server_start(kind, &opt, err, sizeof err, &s), HS_SERVER_OK,
+                 "%s did not start: %s", hs_kind_name(kind), err);
     x = hs_xmucd_start(s, args, err, sizeof err);
     cr_assert(x, "xmucd did not start: %s", err);
 
@@ -209,10 +209,19 @@ static void slixmpp_muc(enum hs_kind kind)
     snprintf(port, sizeof port, "%d", hs_server_c2s_port(s));
     snprintf(timeout, sizeof timeout, "%d", SCRIPT_TIMEOUT_S);
     {
-        char *argv[] = {(char *)python, script, "--host",
-                        (char *)hs_server_host(s), "--port", port, "--domain",
-                        (char *)hs_server_anon_domain(s), "--room", room,
-                        "--timeout", timeout, NULL};
+        char *argv[] = {(char *)python,
+                        script,
+                        "--host",
+                        (char *)hs_server_host(s),
+                        "--port",
+                        port,
+                        "--domain",
+                        (char *)hs_server_anon_domain(s),
+                        "--room",
+                        room,
+                        "--timeout",
+                        timeout,
+                        NULL};
 
         fprintf(stderr, "%s: %s %s --host %s --port %s --domain %s --room %s\n",
                 hs_kind_name(kind), python, script, hs_server_host(s), port,
@@ -225,8 +234,9 @@ static void slixmpp_muc(enum hs_kind kind)
     cr_expect(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
               "slixmpp_muc.py on %s: %s %d", hs_kind_name(kind),
               st >= 0 && WIFEXITED(st) ? "exit status" : "signal/status",
-              st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st)
-              : st >= 0 && WIFSIGNALED(st) ? WTERMSIG(st) : st);
+              st >= 0 && WIFEXITED(st)     ? WEXITSTATUS(st)
+              : st >= 0 && WIFSIGNALED(st) ? WTERMSIG(st)
+                                           : st);
     cr_expect(strstr(out, " passed, 0 failed\n") != NULL,
               "slixmpp_muc.py on %s did not end with \"N passed, 0 failed\"",
               hs_kind_name(kind));
@@ -240,5 +250,11 @@ static void slixmpp_muc(enum hs_kind kind)
 
 TestSuite(prosody, .timeout = 240);
 TestSuite(ejabberd, .timeout = 240);
-Test(prosody, slixmpp_muc) { slixmpp_muc(HS_PROSODY); }
-Test(ejabberd, slixmpp_muc) { slixmpp_muc(HS_EJABBERD); }
+Test(prosody, slixmpp_muc)
+{
+    slixmpp_muc(HS_PROSODY);
+}
+Test(ejabberd, slixmpp_muc)
+{
+    slixmpp_muc(HS_EJABBERD);
+}

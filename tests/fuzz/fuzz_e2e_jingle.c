@@ -10,8 +10,9 @@
 #include "e2e_jingle.h"
 #include "stanzas.h"
 
-#define FPR "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:" \
-            "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
+#define FPR                                                                    \
+    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"                         \
+    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
 
 struct owner {
     uint64_t now;
@@ -86,7 +87,8 @@ static void feed(void *ud, xmpp_stanza_t *st, size_t bytes)
     if (r->o.todo && r->o.n_stanzas % 2)
         e2e_jingle_connected(r->t, r->o.peer, r->o.sid, r->o.now);
     else if (r->o.todo)
-        e2e_jingle_end(r->t, r->o.peer, r->o.sid, E2E_JINGLE_CONNECTIVITY_ERROR);
+        e2e_jingle_end(r->t, r->o.peer, r->o.sid,
+                       E2E_JINGLE_CONNECTIVITY_ERROR);
     r->o.todo = false;
     if (r->o.n_stanzas % 3 == 0) {
         const char *from = xmpp_stanza_get_from(st);
@@ -101,9 +103,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct run r = {0};
-    struct e2e_jingle_params p = {.jid = "me@x/r", .fingerprint = FPR,
-                                  .max_sessions = 8, .max_pending = 4,
-                                  .timeout_ms = 5000, .seed = 7};
+    struct e2e_jingle_params p = {.jid = "me@x/r",
+                                  .fingerprint = FPR,
+                                  .max_sessions = 8,
+                                  .max_pending = 4,
+                                  .timeout_ms = 5000,
+                                  .seed = 7};
     struct e2e_jingle_io io = {fuzz_ctx(), drop, act, known, take, &r.o};
 
     if (e2e_jingle_new(&p, &io, &r.t) != 0)

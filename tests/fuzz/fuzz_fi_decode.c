@@ -34,8 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     chunk = (data[0] >> 2) ? (size_t)(data[0] >> 2) : size;
     data++, size--;
     fi_ctx_new(NULL, &lim, &ctx);
-    fi_encoder_new(ctx, &(struct fi_encoder_options){.typed = flags & 1,
-                                                     .stream = (flags & 2) != 0},
+    fi_encoder_new(ctx,
+                   &(struct fi_encoder_options){.typed = flags & 1,
+                                                .stream = (flags & 2) != 0},
                    &e);
     fi_decoder_new(ctx, fi_encoder_handler(), e, flags, &d);
     while (r == FI_MORE && off <= size) {

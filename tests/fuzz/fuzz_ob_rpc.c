@@ -26,13 +26,15 @@ static void done(ob_client *c, const struct ob_rpc_result *r, void *arg)
         abort(); /* one call, completed twice */
 }
 
-static void now_fn(ob_client *c, ob_rpc_req *q, const void *d, size_t n, void *arg)
+static void now_fn(ob_client *c, ob_rpc_req *q, const void *d, size_t n,
+                   void *arg)
 {
     (void)c, (void)arg;
     ob_rpc_reply(q, d, n);
 }
 
-static void later_fn(ob_client *c, ob_rpc_req *q, const void *d, size_t n, void *arg)
+static void later_fn(ob_client *c, ob_rpc_req *q, const void *d, size_t n,
+                     void *arg)
 {
     (void)c, (void)d, (void)n, (void)arg;
     if (nkept == sizeof kept / sizeof kept[0])

@@ -64,9 +64,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct xm_out out = {drop, NULL, NULL};
-    struct xm_service_config cfg = {.domain = "rooms.test", .max_rooms = 4,
+    struct xm_service_config cfg = {.domain = "rooms.test",
+                                    .max_rooms = 4,
                                     .max_occupants = 64,
-                                    .max_stanza_bytes = 8192, .now_ms = now,
+                                    .max_stanza_bytes = 8192,
+                                    .now_ms = now,
                                     .seed = 1};
     char path[128], err[256];
     xm_service *s;

@@ -40,10 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const admins[] = {"admin@test", NULL};
     struct xm_out out = {drop, NULL, fuzz_ctx()};
-    struct xm_service_config cfg = {
-        .domain = "rooms.test", .max_rooms = 8, .max_occupants = 64,
-        .max_stanza_bytes = 8192, .rate_per_s = 50, .rate_burst = 20,
-        .admins = admins, .now_ms = now, .seed = 1};
+    struct xm_service_config cfg = {.domain = "rooms.test",
+                                    .max_rooms = 8,
+                                    .max_occupants = 64,
+                                    .max_stanza_bytes = 8192,
+                                    .rate_per_s = 50,
+                                    .rate_burst = 20,
+                                    .admins = admins,
+                                    .now_ms = now,
+                                    .seed = 1};
     char err[128];
     xm_service *s;
 

@@ -33,8 +33,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct xs_callbacks cb = {.on_stanza = on_stanza,
                               .on_reject = size % 2 ? on_reject : NULL};
-    struct xs_limits lim = {.max_stanza_bytes = 4096, .max_depth = 16,
-                            .max_attrs = 8, .max_elements = 64,
+    struct xs_limits lim = {.max_stanza_bytes = 4096,
+                            .max_depth = 16,
+                            .max_attrs = 8,
+                            .max_elements = 64,
                             .max_skip_depth = 256};
     xs_parser *p;
     size_t cut;

@@ -88,20 +88,20 @@ static size_t load_corpus(const char *dir, struct input **out)
 }
 
 /* One mutation of a corpus entry into buf; returns its length. */
-static size_t mutate(const struct input *c, size_t n, uint8_t *buf,
-                     size_t cap)
+static size_t mutate(const struct input *c, size_t n, uint8_t *buf, size_t cap)
 {
-    const struct input *a = &c[ut_splitmix64(&rng_state) % n], *b = &c[ut_splitmix64(&rng_state) % n];
+    const struct input *a = &c[ut_splitmix64(&rng_state) % n],
+                       *b = &c[ut_splitmix64(&rng_state) % n];
     size_t len = a->size < cap ? a->size : cap, i;
 
     memcpy(buf, a->data, len);
     switch (ut_splitmix64(&rng_state) % 4) {
     case 0: /* flip a few bits */
         for (i = 0; len && i < 1 + ut_splitmix64(&rng_state) % 4; i++)
-            buf[ut_splitmix64(&rng_state) % len] ^= (uint8_t)(1u << (ut_splitmix64(&rng_state) % 8));
+            buf[ut_splitmix64(&rng_state) % len] ^=
+                (uint8_t)(1u << (ut_splitmix64(&rng_state) % 8));
         return len;
-    case 1: /* truncate */
-        return len ? ut_splitmix64(&rng_state) % len : 0;
+    case 1: /* truncate */ return len ? ut_splitmix64(&rng_state) % len : 0;
     case 2: { /* splice the tail of another entry */
         size_t cut = len ? ut_splitmix64(&rng_state) % len : 0;
         size_t from = b->size ? ut_splitmix64(&rng_state) % b->size : 0;
@@ -113,7 +113,8 @@ static size_t mutate(const struct input *c, size_t n, uint8_t *buf,
     }
     default: /* overwrite a few bytes with random values */
         for (i = 0; len && i < 1 + ut_splitmix64(&rng_state) % 8; i++)
-            buf[ut_splitmix64(&rng_state) % len] = (uint8_t)ut_splitmix64(&rng_state);
+            buf[ut_splitmix64(&rng_state) % len] =
+                (uint8_t)ut_splitmix64(&rng_state);
         return len;
     }
 }
@@ -121,8 +122,8 @@ static size_t mutate(const struct input *c, size_t n, uint8_t *buf,
 int main(int argc, char **argv)
 {
     const char *root = getenv("OB_FUZZ_CORPUS");
-    const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1
-                                             : argv[0];
+    const char *name =
+        strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     const char *runs_s = getenv("OB_FUZZ_RUNS");
     char dir[4096];
     struct input *corpus = NULL;

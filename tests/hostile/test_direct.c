@@ -55,16 +55,21 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
     (void)c, (void)m, (void)user;
 }
 
-static const struct ob_callbacks cbs = {.size = sizeof(struct ob_callbacks), .state = it_on_state,
+static const struct ob_callbacks cbs = {.size = sizeof(struct ob_callbacks),
+                                        .state = it_on_state,
                                         .unicast = on_unicast};
 
 static void peer_up(struct arena *a, struct peer *p)
 {
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(a->s),
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = hs_server_host(a->s),
                            .port = hs_server_c2s_port(a->s),
                            .jid = hs_server_anon_domain(a->s),
-                           .tls = OB_TLS_TRUST, .base = a->base, .cb = &cbs,
-                           .user = p, .direct_round_ms = 100};
+                           .tls = OB_TLS_TRUST,
+                           .base = a->base,
+                           .cb = &cbs,
+                           .user = p,
+                           .direct_round_ms = 100};
     double end = it_now_ms() + HANG_MS;
 
     cr_assert_eq(ob_client_new(&o, &p->it.c), OB_OK);
@@ -106,7 +111,8 @@ static int trap_open(int *port)
 
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     cr_assert(fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof sa) &&
-              !listen(fd, 16) && !getsockname(fd, (struct sockaddr *)&sa, &len));
+              !listen(fd, 16) &&
+              !getsockname(fd, (struct sockaddr *)&sa, &len));
     *port = ntohs(sa.sin_port);
     return fd;
 }
@@ -142,7 +148,8 @@ static xmpp_stanza_t *initiate(struct arena *a, hs_client *m, const char *sid,
                                int port)
 {
     struct e2e_jingle_msg j = {.action = E2E_JINGLE_INITIATE,
-                               .framing = E2E_FRAMING_XML, .n_candidates = 1,
+                               .framing = E2E_FRAMING_XML,
+                               .n_candidates = 1,
                                .candidates = {{"c1", "127.0.0.1", port, 1}}};
     const char *victim = ob_client_jid(a->p[0].it.c);
     char id[80];
@@ -155,7 +162,8 @@ static xmpp_stanza_t *initiate(struct arena *a, hs_client *m, const char *sid,
         j.fingerprint[i] = ':';
     snprintf(id, sizeof id, "ji-%s", sid);
     cr_assert_eq(e2e_jingle_build(hs_client_ctx(m), victim, id,
-                                  hs_client_jid(m), &j, &iq), 0);
+                                  hs_client_jid(m), &j, &iq),
+                 0);
     hs_client_send(m, iq);
     xmpp_stanza_release(iq);
     while (!r && it_now_ms() < end) {
@@ -163,7 +171,8 @@ static xmpp_stanza_t *initiate(struct arena *a, hs_client *m, const char *sid,
         hs_client_drain(m, 1, 5);
         while (!r && (r = hs_client_take(m, "iq")))
             if (!xmpp_stanza_get_from(r) ||
-                strcmp(xmpp_stanza_get_from(r), victim)) { /* not the victim's */
+                strcmp(xmpp_stanza_get_from(r),
+                       victim)) { /* not the victim's */
                 xmpp_stanza_release(r);
                 r = NULL;
             }
@@ -177,8 +186,10 @@ static void assert_forbidden(xmpp_stanza_t *r)
 {
     xmpp_stanza_t *e = xmpp_stanza_get_child_by_name(r, "error");
 
-    cr_assert_str_eq(xmpp_stanza_get_type(r), "error", "the initiate was taken");
-    cr_assert(e && xmpp_stanza_get_type(e) && !strcmp(xmpp_stanza_get_type(e), "auth"));
+    cr_assert_str_eq(xmpp_stanza_get_type(r), "error",
+                     "the initiate was taken");
+    cr_assert(e && xmpp_stanza_get_type(e) &&
+              !strcmp(xmpp_stanza_get_type(e), "auth"));
     cr_assert(xmpp_stanza_get_child_by_name(e, "forbidden"), "not forbidden");
     xmpp_stanza_release(r);
 }
@@ -199,7 +210,8 @@ static void jingle_trick(enum hs_kind kind)
     trap = trap_open(&port);
 
     /* the trick: one empty ordered message, then the initiate */
-    snprintf(text, sizeof text, "<message type='normal' to='%s' id='o1'>"
+    snprintf(text, sizeof text,
+             "<message type='normal' to='%s' id='o1'>"
              "<o xmlns='https://orbweb.dev/ns/e2e/0' e='7' s='1'/></message>",
              ob_client_jid(a.p[0].it.c));
     send_text(m, text);
@@ -210,8 +222,9 @@ static void jingle_trick(enum hs_kind kind)
     assert_forbidden(r);
 
     /* a probe grant naming itself, from mallory (not a room) */
-    snprintf(text, sizeof text, "<message to='%s' id='g1'><probe-grant xmlns='"
-             UT_NS_XMUC "' peer='%s' ttl='10000'/></message>",
+    snprintf(text, sizeof text,
+             "<message to='%s' id='g1'><probe-grant xmlns='" UT_NS_XMUC
+             "' peer='%s' ttl='10000'/></message>",
              ob_client_jid(a.p[0].it.c), hs_client_jid(m));
     send_text(m, text);
     it_run_for(a.base, 500);
@@ -248,7 +261,8 @@ static void flood_open(struct flood *f, int i)
     inet_pton(AF_INET, "127.0.0.2", &from.sin_addr);
     cr_assert_eq(bind(fd, (struct sockaddr *)&from, sizeof from), 0,
                  "bind 127.0.0.2: %s", strerror(errno));
-    if (connect(fd, (struct sockaddr *)&f->to, sizeof f->to) && errno != EINPROGRESS)
+    if (connect(fd, (struct sockaddr *)&f->to, sizeof f->to) &&
+        errno != EINPROGRESS)
         cr_assert_fail("connect: %s", strerror(errno));
     f->fd[i] = fd;
     f->born[i] = it_now_ms();
@@ -293,7 +307,8 @@ static int listener_port(void)
         struct sockaddr_in sa;
         socklen_t sl = sizeof sa;
         if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) || !on ||
-            getsockname(fd, (struct sockaddr *)&sa, &sl) || sa.sin_family != AF_INET)
+            getsockname(fd, (struct sockaddr *)&sa, &sl) ||
+            sa.sin_family != AF_INET)
             continue;
         port = ntohs(sa.sin_port);
         n++;
@@ -311,7 +326,8 @@ static bool direct_with(struct arena *a, struct peer *to)
     char body[1024];
     double end = it_now_ms() + HANG_MS;
 
-    cr_assert_eq(ob_unicast(to->it.c, ob_client_jid(a->p[0].it.c), "hello"), OB_OK);
+    cr_assert_eq(ob_unicast(to->it.c, ob_client_jid(a->p[0].it.c), "hello"),
+                 OB_OK);
 
     memset(body, 'x', sizeof body - 1);
     body[sizeof body - 1] = '\0';
@@ -352,7 +368,19 @@ static void listener_flood(enum hs_kind kind)
 
 TestSuite(prosody, .timeout = 240);
 TestSuite(ejabberd, .timeout = 240);
-Test(prosody, jingle_trick) { jingle_trick(HS_PROSODY); }
-Test(ejabberd, jingle_trick) { jingle_trick(HS_EJABBERD); }
-Test(prosody, listener_flood) { listener_flood(HS_PROSODY); }
-Test(ejabberd, listener_flood) { listener_flood(HS_EJABBERD); }
+Test(prosody, jingle_trick)
+{
+    jingle_trick(HS_PROSODY);
+}
+Test(ejabberd, jingle_trick)
+{
+    jingle_trick(HS_EJABBERD);
+}
+Test(prosody, listener_flood)
+{
+    listener_flood(HS_PROSODY);
+}
+Test(ejabberd, listener_flood)
+{
+    listener_flood(HS_EJABBERD);
+}

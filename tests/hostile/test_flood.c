@@ -65,10 +65,15 @@ struct world {
  * and cap stand between the flood and the memory bound. */
 static void start_xmucd(struct world *w, bool queue_only)
 {
-    char *args[] = {"--max-memory-mb", STR(MEMORY_MB),
-                    "--max-stanza-bytes", "200000",
-                    "--rooms-per-jid", STR(QUOTA),
-                    queue_only ? "--out-kb-per-s" : NULL, "0", NULL};
+    char *args[] = {"--max-memory-mb",
+                    STR(MEMORY_MB),
+                    "--max-stanza-bytes",
+                    "200000",
+                    "--rooms-per-jid",
+                    STR(QUOTA),
+                    queue_only ? "--out-kb-per-s" : NULL,
+                    "0",
+                    NULL};
     char err[2048];
 
     w->x = hs_xmucd_start(w->s, args, err, sizeof err);
@@ -144,9 +149,9 @@ static void join(hs_client *c, const char *room, const char *nick)
 static hs_client *anon(struct world *w, const char *room, const char *nick)
 {
     char why[512];
-    hs_client *c = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
-                                     hs_server_anon_domain(w->s), NULL, T, why,
-                                     sizeof why);
+    hs_client *c = hs_client_connect(
+        hs_server_host(w->s), hs_server_c2s_port(w->s),
+        hs_server_anon_domain(w->s), NULL, T, why, sizeof why);
 
     cr_assert(c, "anonymous login: %s", why);
     if (room)
@@ -154,7 +159,8 @@ static hs_client *anon(struct world *w, const char *room, const char *nick)
     return c;
 }
 
-/* ---- attack 7: the room flood ------------------------------------------------ */
+/* ---- attack 7: the room flood
+ * ------------------------------------------------ */
 
 /* What came back for the room-flood presences: rooms made, refusals. */
 struct tally {
@@ -172,7 +178,8 @@ static void tally_room_flood(hs_client *c, struct tally *t, int want)
         const char *type = xmpp_stanza_get_type(p);
         if (!type)
             t->made++;
-        else if (!strcmp(type, "error") && !strcmp(condition(p), "policy-violation"))
+        else if (!strcmp(type, "error") &&
+                 !strcmp(condition(p), "policy-violation"))
             t->quota++;
         else if (!strcmp(type, "error")) {
             t->other++;
@@ -192,21 +199,25 @@ static void room_flood(struct world *w)
     xmpp_stanza_t *p;
 
     for (int i = 0; i < ROOM_FLOOD; i++) {
-        snprintf(room, sizeof room, "flood%d@%s/m", i, hs_server_component(w->s));
+        snprintf(room, sizeof room, "flood%d@%s/m", i,
+                 hs_server_component(w->s));
         send_presence(m, room, NULL);
     }
     tally_room_flood(m, &t, ROOM_FLOOD);
-    fprintf(stderr, "%s: room flood: %d asked, %d made, %d policy-violation, %d other (%s)\n",
+    fprintf(stderr,
+            "%s: room flood: %d asked, %d made, %d policy-violation, %d other "
+            "(%s)\n",
             w->kind, ROOM_FLOOD, t.made, t.quota, t.other, t.other_cond);
-    cr_expect_eq(t.made, QUOTA, "the flooder made %d rooms (quota %d)", t.made, QUOTA);
-    cr_expect_eq(t.quota, ROOM_FLOOD - QUOTA, "%d refused with policy-violation",
-                 t.quota);
+    cr_expect_eq(t.made, QUOTA, "the flooder made %d rooms (quota %d)", t.made,
+                 QUOTA);
+    cr_expect_eq(t.quota, ROOM_FLOOD - QUOTA,
+                 "%d refused with policy-violation", t.quota);
     snprintf(room, sizeof room, "flood0@%s/m", hs_server_component(w->s));
     send_presence(m, room, "unavailable");
     snprintf(room, sizeof room, "again@%s", hs_server_component(w->s));
     p = try_join(m, room, "m");
-    cr_expect(p && !xmpp_stanza_get_type(p), "a room left gives its slot back: %s",
-              condition(p));
+    cr_expect(p && !xmpp_stanza_get_type(p),
+              "a room left gives its slot back: %s", condition(p));
     if (p)
         xmpp_stanza_release(p);
     snprintf(room, sizeof room, "legit@%s", hs_server_component(w->s));
@@ -215,9 +226,11 @@ static void room_flood(struct world *w)
     hs_client_close(m);
 }
 
-/* ---- attack 5: the relay flood -------------------------------------------------- */
+/* ---- attack 5: the relay flood
+ * -------------------------------------------------- */
 
-static xmpp_stanza_t *groupcast(hs_client *c, const char *room, const char *body)
+static xmpp_stanza_t *groupcast(hs_client *c, const char *room,
+                                const char *body)
 {
     xmpp_ctx_t *ctx = hs_client_ctx(c);
     xmpp_stanza_t *m = xmpp_message_new(ctx, "groupchat", room, NULL);
@@ -253,8 +266,10 @@ static double disco(struct world *w, hs_client *c)
     double took = now_ms() - t0;
 
     xmpp_stanza_release(iq);
-    cr_expect(r, "the calm room did not answer disco#info within %d ms during "
-              "the flood", DISCO_BOUND_MS);
+    cr_expect(r,
+              "the calm room did not answer disco#info within %d ms during "
+              "the flood",
+              DISCO_BOUND_MS);
     if (!r)
         return took;
     cr_expect_str_eq(xmpp_stanza_get_type(r), "result", "%s", condition(r));
@@ -312,18 +327,21 @@ static void relay_flood(struct world *w, bool queue_only)
     }
     refused = refusals(flooder, &other);
     hwm = vm_hwm_kb(pid);
-    fprintf(stderr, "%s: relay flood%s: %d x %d bytes into %d members in %.1f s: %d "
-            "refused with resource-constraint, %d other errors; disco#info of "
-            "another room: %d answers, mean %.1f ms, worst %.1f ms; xmucd VmHWM "
-            "%ld kB (bound %d MiB)\n", w->kind, phase, GROUPCASTS, PAYLOAD, MEMBERS + 1,
-            (now_ms() - t0) / 1e3, refused, other, n_disco, sum / n_disco, worst,
-            hwm, MEMORY_MB);
+    fprintf(
+        stderr,
+        "%s: relay flood%s: %d x %d bytes into %d members in %.1f s: %d "
+        "refused with resource-constraint, %d other errors; disco#info of "
+        "another room: %d answers, mean %.1f ms, worst %.1f ms; xmucd VmHWM "
+        "%ld kB (bound %d MiB)\n",
+        w->kind, phase, GROUPCASTS, PAYLOAD, MEMBERS + 1, (now_ms() - t0) / 1e3,
+        refused, other, n_disco, sum / n_disco, worst, hwm, MEMORY_MB);
     if (!queue_only) /* how many the queue refuses depends on the server */
-        cr_expect_gt(refused, GROUPCASTS / 2, "only %d of %d groupcasts refused",
-                     refused, GROUPCASTS);
+        cr_expect_gt(refused, GROUPCASTS / 2,
+                     "only %d of %d groupcasts refused", refused, GROUPCASTS);
     cr_expect_eq(other, 0, "%d errors other than resource-constraint", other);
     cr_expect(hwm > 0 && hwm < MEMORY_MB * 1024L,
-              "xmucd's peak RSS %ld kB is over its bound of %d MiB", hwm, MEMORY_MB);
+              "xmucd's peak RSS %ld kB is over its bound of %d MiB", hwm,
+              MEMORY_MB);
     /* SIGTERM while the server is still taking the backlog */
     for (int i = 0; i < 3; i++) {
         xmpp_stanza_t *m = groupcast(flooder, w->room, body);
@@ -331,7 +349,8 @@ static void relay_flood(struct world *w, bool queue_only)
         xmpp_stanza_release(m);
     }
     t0 = now_ms();
-    cr_expect_eq(hs_xmucd_stop(w->x), 0, "xmucd did not stop by itself on SIGTERM");
+    cr_expect_eq(hs_xmucd_stop(w->x), 0,
+                 "xmucd did not stop by itself on SIGTERM");
     stop_ms = now_ms() - t0;
     fprintf(stderr, "%s: relay flood%s: xmucd stopped %.0f ms after SIGTERM\n",
             w->kind, phase, stop_ms);
@@ -350,7 +369,8 @@ static void show_xmucd_log(struct world *w)
     FILE *f = fopen(hs_server_path(w->s, "xmucd.log", path, sizeof path), "r");
 
     while (f && fgets(line, sizeof line, f))
-        if (strstr(line, "queue") || strstr(line, "SIGTERM") || strstr(line, "stopped"))
+        if (strstr(line, "queue") || strstr(line, "SIGTERM") ||
+            strstr(line, "stopped"))
             fprintf(stderr, "%s: xmucd.log: %s", w->kind, line);
     if (f)
         fclose(f);
@@ -389,5 +409,11 @@ static void floods(enum hs_kind kind)
 
 TestSuite(prosody, .timeout = 240);
 TestSuite(ejabberd, .timeout = 240);
-Test(prosody, floods) { floods(HS_PROSODY); }
-Test(ejabberd, floods) { floods(HS_EJABBERD); }
+Test(prosody, floods)
+{
+    floods(HS_PROSODY);
+}
+Test(ejabberd, floods)
+{
+    floods(HS_EJABBERD);
+}

@@ -77,8 +77,8 @@ static void on_groupcast(ob_client *c, const struct ob_message *m, void *user)
         p->forged++;
         return;
     }
-    if (sscanf(m->body, "m%d-%d", &from, &k) == 2 && from >= 0 &&
-        from < NP && k >= 0 && k < NMSG) {
+    if (sscanf(m->body, "m%d-%d", &from, &k) == 2 && from >= 0 && from < NP &&
+        k >= 0 && k < NMSG) {
         p->dups += p->seen[from][k]++ > 0;
         p->delivered++;
     }
@@ -93,9 +93,12 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
     snprintf(p->last_error, sizeof p->last_error, "%s", e->text);
 }
 
-static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = it_on_state, .room = on_room, .groupcast = on_groupcast,
-    .error = on_error};
+static const struct ob_callbacks callbacks = {.size =
+                                                  sizeof(struct ob_callbacks),
+                                              .state = it_on_state,
+                                              .room = on_room,
+                                              .groupcast = on_groupcast,
+                                              .error = on_error};
 
 static void run(struct world *w, int ms)
 {
@@ -122,10 +125,9 @@ static bool all_delivered(void *vw, void *arg)
 static hs_client *raw_client(struct world *w)
 {
     char err[1024];
-    hs_client *c = hs_client_connect(hs_server_host(w->it.s),
-                                     hs_server_c2s_port(w->it.s),
-                                     hs_server_anon_domain(w->it.s), NULL, T,
-                                     err, sizeof err);
+    hs_client *c = hs_client_connect(
+        hs_server_host(w->it.s), hs_server_c2s_port(w->it.s),
+        hs_server_anon_domain(w->it.s), NULL, T, err, sizeof err);
 
     cr_assert(c, "%s", err);
     return c;
@@ -161,7 +163,9 @@ static void mallory_joins(struct world *w)
 static void start(struct world *w, enum hs_kind kind)
 {
     char err[2048];
-    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config), .manager = "treegossip", .groupcast = "pbcast",
+    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config),
+                                 .manager = "treegossip",
+                                 .groupcast = "pbcast",
                                  .injection_points = K};
 
     memset(w, 0, sizeof *w);
@@ -176,7 +180,8 @@ static void start(struct world *w, enum hs_kind kind)
     }
     cr_assert(spin(w, it_all_connected), "peers did not connect");
     snprintf(w->room, sizeof w->room, "auth@%s", hs_server_component(w->it.s));
-    cr_assert_eq(ob_room_create(w->p[0].it.c, w->room, "p0", &cfg, NULL), OB_OK);
+    cr_assert_eq(ob_room_create(w->p[0].it.c, w->room, "p0", &cfg, NULL),
+                 OB_OK);
     for (int i = 0; i < 100 && !w->p[0].it.joined; i++)
         run(w, 20);
     cr_assert(w->p[0].it.joined, "p0 did not create the room: %s",
@@ -207,8 +212,8 @@ static void send_record(struct world *w, hs_client *from, int to,
     uint8_t buf[GC_WIRE_MAX];
     size_t len;
     char *b64;
-    xmpp_stanza_t *m = xmpp_message_new(ctx, "normal",
-                                        ob_client_jid(w->p[to].it.c), NULL);
+    xmpp_stanza_t *m =
+        xmpp_message_new(ctx, "normal", ob_client_jid(w->p[to].it.c), NULL);
     xmpp_stanza_t *g = xmpp_stanza_new(ctx), *t = xmpp_stanza_new(ctx);
 
     cr_assert_eq(gc_wire_encode(rec, buf, sizeof buf, &len), GC_OK);
@@ -361,7 +366,8 @@ static void silencing(enum hs_kind kind, void (*attack)(struct world *, int))
  * digest or a solicit draws one. */
 static bool retransmission(hs_client *c, xmpp_stanza_t *m)
 {
-    xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(m, "gc", UT_NS_XMUC);
+    xmpp_stanza_t *g =
+        xmpp_stanza_get_child_by_name_and_ns(m, "gc", UT_NS_XMUC);
     char *text = g ? xmpp_stanza_get_text(g) : NULL;
     unsigned char *bin = NULL;
     size_t len = 0;
@@ -389,7 +395,8 @@ static void records_back(hs_client *c, int *records, int *retrans)
     *records = *retrans = 0;
     hs_client_drain(c, 1000, 4000);
     while ((m = hs_client_take(c, "message"))) {
-        *records += xmpp_stanza_get_child_by_name_and_ns(m, "gc", UT_NS_XMUC) != NULL;
+        *records +=
+            xmpp_stanza_get_child_by_name_and_ns(m, "gc", UT_NS_XMUC) != NULL;
         *retrans += retransmission(c, m);
         xmpp_stanza_release(m);
     }
@@ -409,19 +416,22 @@ static void stranger_reads(enum hs_kind kind)
         digest(&w, w.outsider, i, 1, 1000000, NULL);
         digest(&w, w.outsider, i, 1, 1000000, "AQAAAABrFq/CADQxeWhu");
         digest(&w, w.outsider, i, 1, 1000000, w.mallory_token); /* stolen */
-        digest(&w, w.mallory, i, 1, 1000000, w.mallory_token); /* control */
+        digest(&w, w.mallory, i, 1, 1000000, w.mallory_token);  /* control */
     }
     run(&w, 1000);
     records_back(w.outsider, &records, &retrans);
     cr_expect_eq(records, 0, "the outsider read %d records (%d groupcasts)",
                  records, retrans);
     for (int i = 0; i < NP; i++)
-        cr_expect_geq(stats_of(&w, i).gc_no_token, 3, "%s ignored %llu "
-                      "digests", w.p[i].it.nick,
+        cr_expect_geq(stats_of(&w, i).gc_no_token, 3,
+                      "%s ignored %llu "
+                      "digests",
+                      w.p[i].it.nick,
                       (unsigned long long)stats_of(&w, i).gc_no_token);
     records_back(w.mallory, &records, &retrans);
-    cr_expect_gt(retrans, 0, "a member's digest drew no retransmission: the "
-                             "test proves nothing");
+    cr_expect_gt(retrans, 0,
+                 "a member's digest drew no retransmission: the "
+                 "test proves nothing");
     expect_all_delivered(&w, 0);
     stop(&w);
 }
@@ -430,17 +440,35 @@ static void stranger_reads(enum hs_kind kind)
  * parallel, and LeakSanitizer fails the program */
 TestSuite(prosody, .timeout = 300);
 TestSuite(ejabberd, .timeout = 300);
-Test(prosody, forged_records) { forged_records(HS_PROSODY); }
-Test(prosody, silencing_seq) { silencing(HS_PROSODY, silence_seq); }
+Test(prosody, forged_records)
+{
+    forged_records(HS_PROSODY);
+}
+Test(prosody, silencing_seq)
+{
+    silencing(HS_PROSODY, silence_seq);
+}
 Test(prosody, silencing_watermark)
 {
     silencing(HS_PROSODY, silence_watermark);
 }
-Test(prosody, stranger_reads) { stranger_reads(HS_PROSODY); }
-Test(ejabberd, forged_records) { forged_records(HS_EJABBERD); }
-Test(ejabberd, silencing_seq) { silencing(HS_EJABBERD, silence_seq); }
+Test(prosody, stranger_reads)
+{
+    stranger_reads(HS_PROSODY);
+}
+Test(ejabberd, forged_records)
+{
+    forged_records(HS_EJABBERD);
+}
+Test(ejabberd, silencing_seq)
+{
+    silencing(HS_EJABBERD, silence_seq);
+}
 Test(ejabberd, silencing_watermark)
 {
     silencing(HS_EJABBERD, silence_watermark);
 }
-Test(ejabberd, stranger_reads) { stranger_reads(HS_EJABBERD); }
+Test(ejabberd, stranger_reads)
+{
+    stranger_reads(HS_EJABBERD);
+}

@@ -26,7 +26,6 @@
 #include "link_support.h"
 #include "ut_ns.h"
 
-
 struct grace {
     struct lk_world w;
     hs_proxy *relay;
@@ -37,8 +36,14 @@ struct grace {
 static void xmucd_behind_relay(struct grace *g, const char *grace_s)
 {
     char err[512], server[64];
-    char *args[] = {"--server", server, "--reconnect-min-ms", "200",
-                    "--reconnect-max-ms", "400", "--link-grace-s", (char *)grace_s,
+    char *args[] = {"--server",
+                    server,
+                    "--reconnect-min-ms",
+                    "200",
+                    "--reconnect-max-ms",
+                    "400",
+                    "--link-grace-s",
+                    (char *)grace_s,
                     NULL};
 
     cr_assert_eq(hs_xmucd_stop(g->w.x), 0);
@@ -69,13 +74,15 @@ static void start(struct grace *g, enum hs_kind kind)
 static const char *owner_form(hs_client *c, const char *room, char *buf,
                               size_t len)
 {
-    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(c), "get", room, "query", UT_NS_MUC_OWNER);
+    xmpp_stanza_t *iq =
+        hs_iq_query(hs_client_ctx(c), "get", room, "query", UT_NS_MUC_OWNER);
     xmpp_stanza_t *r = hs_client_iq(c, iq, LK_T);
 
     xmpp_stanza_release(iq);
     cr_assert(r, "no answer to the owner form request");
-    snprintf(buf, len, "%s", !strcmp(xmpp_stanza_get_type(r), "result")
-                                 ? "result" : lk_condition(r));
+    snprintf(buf, len, "%s",
+             !strcmp(xmpp_stanza_get_type(r), "result") ? "result"
+                                                        : lk_condition(r));
     xmpp_stanza_release(r);
     return buf;
 }
@@ -92,7 +99,8 @@ static bool told(hs_client *c, const char *room, const char *nick, int code)
     hs_client_drain(c, 500, 5000);
     while ((p = hs_client_take(c, "presence"))) {
         const char *f = xmpp_stanza_get_from(p);
-        if (xmpp_stanza_get_type(p) && f && !strcmp(f, from) && lk_has_status(p, code))
+        if (xmpp_stanza_get_type(p) && f && !strcmp(f, from) &&
+            lk_has_status(p, code))
             found = true;
         xmpp_stanza_release(p);
     }
@@ -119,13 +127,15 @@ static hs_client *user1(struct grace *g)
     hs_client *c;
 
     snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(g->w.s));
-    c = hs_client_connect(hs_server_host(g->w.s), hs_server_c2s_port(g->w.s), jid,
-                          hs_server_password(g->w.s), LK_T, err, sizeof err);
+    c = hs_client_connect(hs_server_host(g->w.s), hs_server_c2s_port(g->w.s),
+                          jid, hs_server_password(g->w.s), LK_T, err,
+                          sizeof err);
     cr_assert(c, "%s", err);
     return c;
 }
 
-static void joined(hs_client *c, const char *room, const char *nick, bool creates)
+static void joined(hs_client *c, const char *room, const char *nick,
+                   bool creates)
 {
     xmpp_stanza_t *p = lk_join(c, room, nick, NULL);
 
@@ -156,9 +166,12 @@ static void past_the_grace(struct grace *g)
     usleep(6000 * 1000);
     lk_wait_for_xmucd(&g->w, mallory);
     joined(mallory, g->past, "mallory", false);
-    cr_expect(told_eventually(alice, g->past, "alice", 332), "alice was not told to rejoin");
-    cr_expect(told_eventually(bob, g->past, "bob", 332), "bob was not told to rejoin");
-    cr_expect_str_eq(owner_form(mallory, g->past, buf, sizeof buf), "forbidden");
+    cr_expect(told_eventually(alice, g->past, "alice", 332),
+              "alice was not told to rejoin");
+    cr_expect(told_eventually(bob, g->past, "bob", 332),
+              "bob was not told to rejoin");
+    cr_expect_str_eq(owner_form(mallory, g->past, buf, sizeof buf),
+                     "forbidden");
     joined(alice, g->past, "alice", false);
     cr_expect_str_eq(owner_form(alice, g->past, buf, sizeof buf), "result",
                      "alice did not get her room back");
@@ -195,7 +208,8 @@ static void run(enum hs_kind kind)
 
     /* the living stay; the gone are found out */
     cr_expect(!told(bob, g.kept, "bob", 332), "bob was told to rejoin");
-    cr_expect(told_eventually(alice, g.kept, "carol", 333), "carol's departure not found out");
+    cr_expect(told_eventually(alice, g.kept, "carol", 333),
+              "carol's departure not found out");
     lk_groupchat_flows(alice, bob, g.kept, "after the cut");
     lk_groupchat_flows(bob, alice, g.kept, "and back");
     cr_expect_str_eq(owner_form(alice, g.kept, buf, sizeof buf), "result",
@@ -211,8 +225,11 @@ static void run(enum hs_kind kind)
     xmpp_stanza_release(p);
     cr_expect_str_eq(owner_form(owner, g.temp, buf, sizeof buf), "result",
                      "the owner did not get its room back");
-    it_send_xml(mallory, "<iq type='set' id='kick' to='%s'><query xmlns='" UT_NS_MUC_ADMIN
-                         "'><item nick='owner' role='none'/></query></iq>", g.temp);
+    it_send_xml(
+        mallory,
+        "<iq type='set' id='kick' to='%s'><query xmlns='" UT_NS_MUC_ADMIN
+        "'><item nick='owner' role='none'/></query></iq>",
+        g.temp);
     while ((p = hs_client_wait(mallory, "iq", LK_T)) &&
            strcmp(xmpp_stanza_get_id(p) ? xmpp_stanza_get_id(p) : "", "kick"))
         xmpp_stanza_release(p);
@@ -230,5 +247,11 @@ static void run(enum hs_kind kind)
     hs_proxy_stop(g.relay);
 }
 
-Test(link_grace, prosody, .timeout = 240) { run(HS_PROSODY); }
-Test(link_grace, ejabberd, .timeout = 240) { run(HS_EJABBERD); }
+Test(link_grace, prosody, .timeout = 240)
+{
+    run(HS_PROSODY);
+}
+Test(link_grace, ejabberd, .timeout = 240)
+{
+    run(HS_EJABBERD);
+}

@@ -58,8 +58,12 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
     }
 }
 
-static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = on_state, .room = on_room, .groupcast = on_groupcast, .error = on_error};
+static const struct ob_callbacks callbacks = {.size =
+                                                  sizeof(struct ob_callbacks),
+                                              .state = on_state,
+                                              .room = on_room,
+                                              .groupcast = on_groupcast,
+                                              .error = on_error};
 
 /* Runs base until *counter reaches want; false after about 20 s. */
 static bool spin(struct event_base *base, const int *counter, int want)
@@ -72,12 +76,17 @@ static bool spin(struct event_base *base, const int *counter, int want)
     return *counter >= want;
 }
 
-static void peer_start(struct peer *p, struct lk_world *w, struct event_base *base)
+static void peer_start(struct peer *p, struct lk_world *w,
+                       struct event_base *base)
 {
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = hs_server_host(w->s),
                            .port = hs_server_c2s_port(w->s),
-                           .jid = hs_server_anon_domain(w->s), .tls = OB_TLS_TRUST,
-                           .base = base, .cb = &callbacks, .user = p,
+                           .jid = hs_server_anon_domain(w->s),
+                           .tls = OB_TLS_TRUST,
+                           .base = base,
+                           .cb = &callbacks,
+                           .user = p,
                            .direct_off = true};
 
     memset(p, 0, sizeof *p);
@@ -107,10 +116,12 @@ static void case_room(struct lk_world *w)
     cr_assert_eq(ob_room_join(a.c, lower, "again", NULL), OB_EEXIST,
                  "one room, whatever the case");
     cr_assert_eq(ob_groupcast(b.c, lower, "to the lower case"), OB_OK);
-    cr_assert(spin(base, &a.groupcasts, 1), "the groupcast did not reach alice");
+    cr_assert(spin(base, &a.groupcasts, 1),
+              "the groupcast did not reach alice");
     cr_expect_str_eq(a.body, "to the lower case");
     cr_assert_eq(ob_groupcast(a.c, mixed, "from CaseRoom"), OB_OK);
-    cr_assert(spin(base, &b.groupcasts, 2), "alice's groupcast did not reach bob");
+    cr_assert(spin(base, &b.groupcasts, 2),
+              "alice's groupcast did not reach bob");
     cr_expect_str_eq(b.body, "from CaseRoom");
     cr_expect_eq(a.errors + b.errors, 0);
     ob_client_free(a.c);
@@ -124,10 +135,13 @@ static void join_refused(hs_client *c, const char *to, const char *extra,
 {
     xmpp_stanza_t *r;
 
-    it_send_xml(c, "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
-                   "%s</presence>", to, extra);
-    while ((r = hs_client_wait(c, "presence", LK_T)) &&
-           !(xmpp_stanza_get_type(r) && !strcmp(xmpp_stanza_get_type(r), "error")))
+    it_send_xml(c,
+                "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
+                "%s</presence>",
+                to, extra);
+    while (
+        (r = hs_client_wait(c, "presence", LK_T)) &&
+        !(xmpp_stanza_get_type(r) && !strcmp(xmpp_stanza_get_type(r), "error")))
         xmpp_stanza_release(r);
     cr_assert(r, "no error for the join of %s", to);
     cr_expect_str_eq(lk_condition(r), want, "%s %s", to, extra);
@@ -146,11 +160,18 @@ static void run(enum hs_kind kind)
     lk_room(&w, "nonick", room, sizeof room);
     join_refused(c, room, "", "jid-malformed");
     snprintf(to, sizeof to, "%s/n", lk_room(&w, "bogus", room, sizeof room));
-    join_refused(c, to, "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='bogus'/>",
+    join_refused(c, to,
+                 "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='bogus'/>",
                  "not-acceptable");
     hs_client_close(c);
     lk_stop(&w);
 }
 
-Test(link_jid, prosody, .timeout = 240) { run(HS_PROSODY); }
-Test(link_jid, ejabberd, .timeout = 240) { run(HS_EJABBERD); }
+Test(link_jid, prosody, .timeout = 240)
+{
+    run(HS_PROSODY);
+}
+Test(link_jid, ejabberd, .timeout = 240)
+{
+    run(HS_EJABBERD);
+}

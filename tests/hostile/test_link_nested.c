@@ -52,8 +52,8 @@ static void bounces(hs_client *c, const char *to, int depth)
     cr_assert(e, "no answer to the %d-deep message to %s", depth, to);
     cr_expect_str_eq(xmpp_stanza_get_type(e) ? xmpp_stanza_get_type(e) : "",
                      "error");
-    cr_expect_str_eq(lk_condition(e), "policy-violation",
-                     "%d deep to %s: %s", depth, to, lk_condition(e));
+    cr_expect_str_eq(lk_condition(e), "policy-violation", "%d deep to %s: %s",
+                     depth, to, lk_condition(e));
     cr_expect_str_eq(xmpp_stanza_get_from(e), to);
     xmpp_stanza_release(e);
 }
@@ -136,5 +136,11 @@ static void run(enum hs_kind kind, const int *depths, int link_killer)
 static const int prosody_depths[] = {65, 200, 1000, 10000, 0};
 static const int ejabberd_depths[] = {65, 200, 1000, 0};
 
-Test(link_nested, prosody, .timeout = 240) { run(HS_PROSODY, prosody_depths, 0); }
-Test(link_nested, ejabberd, .timeout = 240) { run(HS_EJABBERD, ejabberd_depths, 10000); }
+Test(link_nested, prosody, .timeout = 240)
+{
+    run(HS_PROSODY, prosody_depths, 0);
+}
+Test(link_nested, ejabberd, .timeout = 240)
+{
+    run(HS_EJABBERD, ejabberd_depths, 10000);
+}

@@ -105,9 +105,12 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
              e->condition);
 }
 
-static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = it_on_state, .room = on_room, .groupcast = on_groupcast,
-    .error = on_error};
+static const struct ob_callbacks callbacks = {.size =
+                                                  sizeof(struct ob_callbacks),
+                                              .state = it_on_state,
+                                              .room = on_room,
+                                              .groupcast = on_groupcast,
+                                              .error = on_error};
 
 /* Runs the loop until pred holds; false after about 60 s (a hang). */
 static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
@@ -174,16 +177,21 @@ static void stop(struct world *w)
 
 static void join_all(struct world *w)
 {
-    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config), .manager = "treegossip", .groupcast = "pbcast",
-                                 .injection_points = 2, .name = TITLE,
+    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config),
+                                 .manager = "treegossip",
+                                 .groupcast = "pbcast",
+                                 .injection_points = 2,
+                                 .name = TITLE,
                                  .max_users = 50};
 
     snprintf(w->room, sizeof w->room, "rec@%s", hs_server_component(w->it.s));
-    cr_assert_eq(ob_room_create(w->p[0].it.c, w->room, "p0", &cfg, NULL), OB_OK);
+    cr_assert_eq(ob_room_create(w->p[0].it.c, w->room, "p0", &cfg, NULL),
+                 OB_OK);
     cr_assert(spin(w, it_first_joined, NULL), "p0 did not create %s: %s",
               w->room, w->p[0].last_error);
     for (int i = 1; i < NP; i++)
-        cr_assert_eq(ob_room_join(w->p[i].it.c, w->room, w->p[i].it.nick, NULL), OB_OK);
+        cr_assert_eq(ob_room_join(w->p[i].it.c, w->room, w->p[i].it.nick, NULL),
+                     OB_OK);
     cr_assert(spin(w, it_all_joined, NULL), "every peer joins %s", w->room);
     run_ms(w, 500); /* the last views reach everyone */
 }
@@ -204,18 +212,21 @@ static void groupcast_round(struct world *w)
     }
     if (!spin(w, all_delivered, &want))
         for (int i = 0; i < NP; i++)
-            cr_expect_eq(w->p[i].delivered, want, "phase %d: %s delivered %d "
-                         "of %d (%s)", w->phase, w->p[i].it.nick,
-                         w->p[i].delivered, want, w->p[i].last_error);
-    cr_assert(all_delivered(w, &want), "not every groupcast reached every peer");
+            cr_expect_eq(w->p[i].delivered, want,
+                         "phase %d: %s delivered %d "
+                         "of %d (%s)",
+                         w->phase, w->p[i].it.nick, w->p[i].delivered, want,
+                         w->p[i].last_error);
+    cr_assert(all_delivered(w, &want),
+              "not every groupcast reached every peer");
     run_ms(w, 500); /* time for duplicates to show */
     for (int i = 0; i < NP; i++) {
         cr_expect_eq(w->p[i].dups, 0, "%s: %d duplicates", w->p[i].it.nick,
                      w->p[i].dups);
-        cr_expect_eq(w->p[i].unordered, 0, "%s: %d out of order", w->p[i].it.nick,
-                     w->p[i].unordered);
-        cr_expect_eq(w->p[i].delivered, want, "%s delivered %d", w->p[i].it.nick,
-                     w->p[i].delivered);
+        cr_expect_eq(w->p[i].unordered, 0, "%s: %d out of order",
+                     w->p[i].it.nick, w->p[i].unordered);
+        cr_expect_eq(w->p[i].delivered, want, "%s delivered %d",
+                     w->p[i].it.nick, w->p[i].delivered);
     }
 }
 
@@ -240,7 +251,8 @@ static const char *field(xmpp_stanza_t *x, const char *var)
 static void check_room(struct world *w, const char *owner)
 {
     xmpp_ctx_t *ctx = hs_client_ctx(w->it.admin);
-    xmpp_stanza_t *iq = hs_iq_query(ctx, "get", w->room, "query", UT_NS_MUC_OWNER);
+    xmpp_stanza_t *iq =
+        hs_iq_query(ctx, "get", w->room, "query", UT_NS_MUC_OWNER);
     xmpp_stanza_t *r = hs_client_iq(w->it.admin, iq, T), *q, *x, *item;
     bool found = false;
     char bare[256];
@@ -253,7 +265,8 @@ static void check_room(struct world *w, const char *owner)
     cr_assert(x, "an owner form");
     cr_expect_str_eq(field(x, "muc#roomconfig_roomname"), TITLE);
     cr_expect_str_eq(field(x, "muc#roomconfig_maxusers"), "50");
-    cr_expect_str_eq(field(x, "https://orbweb.dev/ns/xmuc/0#groupcast"), "pbcast");
+    cr_expect_str_eq(field(x, "https://orbweb.dev/ns/xmuc/0#groupcast"),
+                     "pbcast");
     cr_expect_str_eq(field(x, "https://orbweb.dev/ns/xmuc/0#view_manager"),
                      "treegossip");
     xmpp_stanza_release(r);
@@ -310,9 +323,11 @@ static void scenario(enum hs_kind kind, bool data_dir)
     }
     cr_assert(spin(&w, rejoined, &n), "not every peer came back");
     t2 = it_now_ms();
-    fprintf(stderr, "%s %s: every peer back %.0f ms after the SIGKILL, "
-            "%.0f ms after xmucd started again\n", hs_kind_name(kind),
-            data_dir ? "with data_dir" : "without data_dir", t2 - t0, t2 - t1);
+    fprintf(stderr,
+            "%s %s: every peer back %.0f ms after the SIGKILL, "
+            "%.0f ms after xmucd started again\n",
+            hs_kind_name(kind), data_dir ? "with data_dir" : "without data_dir",
+            t2 - t0, t2 - t1);
     for (int i = 0; i < NP; i++)
         cr_expect_eq(w.p[i].left, 0, "%s left the room", w.p[i].it.nick);
     run_ms(&w, 1000); /* views settle, p0's configuration lands */
@@ -333,7 +348,19 @@ static void scenario(enum hs_kind kind, bool data_dir)
  * parallel, and LeakSanitizer fails the program */
 TestSuite(prosody, .timeout = 240);
 TestSuite(ejabberd, .timeout = 240);
-Test(prosody, with_data_dir) { scenario(HS_PROSODY, true); }
-Test(prosody, without_data_dir) { scenario(HS_PROSODY, false); }
-Test(ejabberd, with_data_dir) { scenario(HS_EJABBERD, true); }
-Test(ejabberd, without_data_dir) { scenario(HS_EJABBERD, false); }
+Test(prosody, with_data_dir)
+{
+    scenario(HS_PROSODY, true);
+}
+Test(prosody, without_data_dir)
+{
+    scenario(HS_PROSODY, false);
+}
+Test(ejabberd, with_data_dir)
+{
+    scenario(HS_EJABBERD, true);
+}
+Test(ejabberd, without_data_dir)
+{
+    scenario(HS_EJABBERD, false);
+}

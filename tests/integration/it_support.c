@@ -78,8 +78,8 @@ static const char *condition(xmpp_stanza_t *r)
 xmpp_stanza_t *it_admin_query(hs_client *admin, const char *room,
                               const char *name, char *err, size_t errlen)
 {
-    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(admin), "get", room, name,
-                                    UT_NS_XMUC);
+    xmpp_stanza_t *iq =
+        hs_iq_query(hs_client_ctx(admin), "get", room, name, UT_NS_XMUC);
     xmpp_stanza_t *r = hs_client_iq(admin, iq, QUERY_MS);
 
     xmpp_stanza_release(iq);
@@ -94,8 +94,9 @@ xmpp_stanza_t *it_admin_query(hs_client *admin, const char *room,
     return r;
 }
 
-void it_stanzas_out(hs_client *admin, const char *room, const char *const *kinds,
-                    size_t n, unsigned long long *out, unsigned long long *bytes)
+void it_stanzas_out(hs_client *admin, const char *room,
+                    const char *const *kinds, size_t n, unsigned long long *out,
+                    unsigned long long *bytes)
 {
     xmpp_stanza_t *r = it_admin_query(admin, room, "stats", NULL, 0);
     xm_stats *stats = NULL;

@@ -49,7 +49,8 @@ unsigned long long it_messages_out(hs_client *admin, const char *room,
 /* The same for n kinds of xm_stats ("message", "iq:NS:get", ...) read
  * from one stats query: stanzas into out[i], bytes into bytes[i] when
  * bytes is not NULL. */
-void it_stanzas_out(hs_client *admin, const char *room, const char *const *kinds,
-                    size_t n, unsigned long long *out, unsigned long long *bytes);
+void it_stanzas_out(hs_client *admin, const char *room,
+                    const char *const *kinds, size_t n, unsigned long long *out,
+                    unsigned long long *bytes);
 
 #endif

@@ -39,8 +39,8 @@ void it_world_admin(struct it_world *w, int timeout_ms)
 
     snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
     w->admin = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
-                                 jid, hs_server_password(w->s), timeout_ms,
-                                 err, sizeof err);
+                                 jid, hs_server_password(w->s), timeout_ms, err,
+                                 sizeof err);
     cr_assert(w->admin, "%s", err);
 }
 

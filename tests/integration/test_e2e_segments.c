@@ -36,13 +36,14 @@
 #define PAD 1000        /* bytes of padding per unicast: 20 KB/s per pair */
 
 struct peer {
-    struct it_peer it; /* c, state, joined (first: it_on_state sees the peer so) */
+    struct it_peer
+        it; /* c, state, joined (first: it_on_state sees the peer so) */
     struct world *w;
     int idx, seg;
-    long next[NP];   /* next sequence number expected from each sender */
-    long got[NP];    /* unicasts received from each sender */
-    long disorder;   /* unicasts out of order or repeated */
-    long sent;       /* rounds sent (to every other peer) */
+    long next[NP]; /* next sequence number expected from each sender */
+    long got[NP];  /* unicasts received from each sender */
+    long disorder; /* unicasts out of order or repeated */
+    long sent;     /* rounds sent (to every other peer) */
     int distance[NP];
 };
 
@@ -88,8 +89,11 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
     p->got[from]++;
 }
 
-static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = it_on_state, .room = it_on_room, .unicast = on_unicast};
+static const struct ob_callbacks callbacks = {.size =
+                                                  sizeof(struct ob_callbacks),
+                                              .state = it_on_state,
+                                              .room = it_on_room,
+                                              .unicast = on_unicast};
 
 /* True when every peer of the segment satisfies pred. */
 static bool all(struct peer **ps, bool (*pred)(struct peer *))
@@ -116,8 +120,14 @@ static bool wait_all(struct event_base *base, struct peer **ps,
     }
 }
 
-static bool connected(struct peer *p) { return p->it.state == OB_STATE_CONNECTED; }
-static bool joined(struct peer *p) { return p->it.joined; }
+static bool connected(struct peer *p)
+{
+    return p->it.state == OB_STATE_CONNECTED;
+}
+static bool joined(struct peer *p)
+{
+    return p->it.joined;
+}
 
 static bool all_arrived(struct peer *p)
 {
@@ -191,11 +201,14 @@ static void segment(void *arg)
     snprintf(room, sizeof room, "grid@%s", hs_server_component(w->s));
     for (int i = 0; i < PPS; i++) {
         struct peer *p = ps[i] = first + i;
-        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_netns_core_addr(w->ns, p->seg),
+        struct ob_options o = {.size = sizeof(struct ob_options),
+                               .host = hs_netns_core_addr(w->ns, p->seg),
                                .port = hs_server_c2s_port(w->s),
                                .jid = hs_server_anon_domain(w->s),
-                               .tls = OB_TLS_TRUST, .base = base,
-                               .cb = &callbacks, .user = p,
+                               .tls = OB_TLS_TRUST,
+                               .base = base,
+                               .cb = &callbacks,
+                               .user = p,
                                .reconnect_max_ms = 2000};
         if (ob_client_new(&o, &p->it.c) || ob_connect(p->it.c))
             goto out;
@@ -203,7 +216,8 @@ static void segment(void *arg)
     if (!wait_all(base, ps, connected, 30))
         goto out;
     for (int i = 0; i < PPS; i++) {
-        struct ob_join_params jp = {.size = sizeof(struct ob_join_params), .manager = "complete"};
+        struct ob_join_params jp = {.size = sizeof(struct ob_join_params),
+                                    .manager = "complete"};
         snprintf(nick, sizeof nick, "s%dp%d", ps[i]->seg, i);
         if (ob_room_join(ps[i]->it.c, room, nick, &jp))
             goto out;
@@ -245,7 +259,8 @@ static void *segment_thread(void *arg)
 {
     struct seg_job *j = arg;
 
-    if (hs_netns_call(j->w->ns, j->seg, segment, &j->w->p[(j->seg - 1) * PPS]) < 0)
+    if (hs_netns_call(j->w->ns, j->seg, segment, &j->w->p[(j->seg - 1) * PPS]) <
+        0)
         fprintf(stderr, "cannot enter segment %d\n", j->seg);
     return NULL;
 }
@@ -273,16 +288,19 @@ Test(e2e_segments, direct_within_segments_relayed_across, .timeout = 480)
     }
     for (int k = 0; k < NSEG; k++)
         pthread_join(t[k], NULL);
-    cr_assert_eq(atomic_load(&w.done_sending), NP, "not every peer got to send");
+    cr_assert_eq(atomic_load(&w.done_sending), NP,
+                 "not every peer got to send");
     for (int i = 0; i < NP; i++) {
         struct peer *p = &w.p[i];
-        cr_expect_eq(p->disorder, 0, "peer %d got %ld unicasts out of order or twice",
-                     i, p->disorder);
+        cr_expect_eq(p->disorder, 0,
+                     "peer %d got %ld unicasts out of order or twice", i,
+                     p->disorder);
         for (int j = 0; j < NP; j++) {
             if (j == i)
                 continue;
-            cr_expect_eq(p->got[j], w.p[j].sent, "peer %d got %ld of %ld from %d",
-                         i, p->got[j], w.p[j].sent, j);
+            cr_expect_eq(p->got[j], w.p[j].sent,
+                         "peer %d got %ld of %ld from %d", i, p->got[j],
+                         w.p[j].sent, j);
             cr_expect_eq(p->distance[j], expected_distance(p, j),
                          "distance from %d (segment %d) to %d (segment %d): %d",
                          i, p->seg, j, w.p[j].seg, p->distance[j]);

@@ -48,7 +48,8 @@ static int listener(int *port)
 /* connect() to host:port; 0 or the errno. */
 static int try_connect(const char *host, int port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port)};
     int fd = socket(AF_INET, SOCK_STREAM, 0), r;
 
     inet_pton(AF_INET, host, &a.sin_addr);
@@ -101,7 +102,8 @@ static void server_job(void *arg)
 static int run(void (*fn)(void *), struct job *j)
 {
     j->result = -1;
-    cr_assert_eq(hs_netns_call(j->ns, j->seg, fn, j), 0, "cannot enter %d", j->seg);
+    cr_assert_eq(hs_netns_call(j->ns, j->seg, fn, j), 0, "cannot enter %d",
+                 j->seg);
     return j->result;
 }
 
@@ -138,7 +140,8 @@ static void segments_reach_the_core_not_each_other(void)
         j.seg = k;
         j.host = hs_netns_core_addr(ns, k);
         j.port = cport;
-        cr_expect_eq(run(connect_job, &j), 0, "segment %d cannot reach the core", k);
+        cr_expect_eq(run(connect_job, &j), 0,
+                     "segment %d cannot reach the core", k);
     }
     j.seg = 2, j.host = hs_netns_seg_addr(ns, 2), j.port = sport;
     cr_expect_eq(run(connect_job, &j), 0, "segment 2 cannot reach itself");
@@ -185,7 +188,8 @@ static void removed_when_the_test_dies(void)
         hs_netns *ns;
         if (hs_netns_new(1, err, sizeof err, &ns) != HS_NETNS_OK)
             _exit(1);
-        if (write(fds[1], hs_netns_name(ns, 1), strlen(hs_netns_name(ns, 1))) < 0)
+        if (write(fds[1], hs_netns_name(ns, 1), strlen(hs_netns_name(ns, 1))) <
+            0)
             _exit(1);
         close(fds[1]);
         pause();
@@ -201,7 +205,6 @@ static void removed_when_the_test_dies(void)
         usleep(100000);
     cr_expect(!listed(name), "%s outlived its test", name);
 }
-
 
 /* One test running the three in turn: with Criterion 2.4's parallel
  * workers, its runner leaked 48 bytes of its own when a test here ran

@@ -110,7 +110,8 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
     snprintf(p->last_cond, sizeof p->last_cond, "%s", e->condition);
 }
 
-static void on_list(ob_client *c, const struct ob_room_info *rooms, size_t n, void *arg)
+static void on_list(ob_client *c, const struct ob_room_info *rooms, size_t n,
+                    void *arg)
 {
     struct peer *p = arg;
 
@@ -123,9 +124,13 @@ static void on_list(ob_client *c, const struct ob_room_info *rooms, size_t n, vo
 }
 
 /* OB_TEST_LOG=1 shows libstrophe's and the library's diagnostics. */
-static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = on_state, .room = on_room, .unicast = on_unicast,
-    .groupcast = on_groupcast, .error = on_error};
+static const struct ob_callbacks callbacks = {.size =
+                                                  sizeof(struct ob_callbacks),
+                                              .state = on_state,
+                                              .room = on_room,
+                                              .unicast = on_unicast,
+                                              .groupcast = on_groupcast,
+                                              .error = on_error};
 
 /* Runs the loop until pred holds; false after about 40 s (a hang). */
 static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
@@ -170,7 +175,8 @@ static void start(struct world *w, enum hs_kind kind)
     it_world_xmucd(&w->it, NULL, T);
     snprintf(w->tree, sizeof w->tree, "tree@%s", hs_server_component(w->it.s));
     snprintf(w->all, sizeof w->all, "all@%s", hs_server_component(w->it.s));
-    snprintf(w->locked, sizeof w->locked, "locked@%s", hs_server_component(w->it.s));
+    snprintf(w->locked, sizeof w->locked, "locked@%s",
+             hs_server_component(w->it.s));
     snprintf(user2, sizeof user2, "user2@%s", hs_server_domain(w->it.s));
     for (int i = 0; i < NP; i++) {
         struct ob_options o = it_world_options(&w->it, i, &callbacks);
@@ -216,7 +222,8 @@ static bool has_nick(const struct viewset *v, const char *nick)
     return false;
 }
 
-static bool fetch_topology(struct world *w, const char *room, struct cli_topo *t)
+static bool fetch_topology(struct world *w, const char *room,
+                           struct cli_topo *t)
 {
     xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(w->it.admin), "get", room,
                                     "topology", UT_NS_XMUC);
@@ -238,8 +245,8 @@ static bool fetch_topology(struct world *w, const char *room, struct cli_topo *t
 
 /* The first difference between the peers' views and the topology, in
  * why (empty when none). */
-static void difference(struct world *w, const char *room, const struct cli_topo *t,
-                       char *why, size_t len)
+static void difference(struct world *w, const char *room,
+                       const struct cli_topo *t, char *why, size_t len)
 {
     *why = 0;
     for (int i = 0; i < NP && !*why; i++) {
@@ -256,15 +263,19 @@ static void difference(struct world *w, const char *room, const struct cli_topo 
                 snprintf(why, len, "%s does not see %s", from, to);
         }
         if (!*why && expected != v.n)
-            snprintf(why, len, "%s sees %d, the topology says %d", w->p[i].it.nick,
-                     v.n, expected);
+            snprintf(why, len, "%s sees %d, the topology says %d",
+                     w->p[i].it.nick, v.n, expected);
         if (!*why && v.bad)
             snprintf(why, len, "%s has a neighbour without JID or attributes",
                      w->p[i].it.nick);
     }
 }
 
-struct match { const char *room; char why[256]; const char *manager; };
+struct match {
+    const char *room;
+    char why[256];
+    const char *manager;
+};
 
 static bool views_match(void *vw, void *arg)
 {
@@ -277,7 +288,8 @@ static bool views_match(void *vw, void *arg)
         return false;
     }
     if (m->manager && (!t.manager || strcmp(t.manager, m->manager)))
-        snprintf(m->why, sizeof m->why, "manager %s", t.manager ? t.manager : "?");
+        snprintf(m->why, sizeof m->why, "manager %s",
+                 t.manager ? t.manager : "?");
     else if (t.nmembers != NP)
         snprintf(m->why, sizeof m->why, "%zu members", t.nmembers);
     else
@@ -309,22 +321,32 @@ static void rooms(struct world *w)
     /* persistent: they outlive the service restart at the end, keeping
      * their managers (a temporary room would be made again by whoever
      * rejoins first) */
-    struct ob_room_config tree = {.size = sizeof(struct ob_room_config), .manager = "rbt", .view_size = 3, .persistent = true};
-    struct ob_room_config all = {.size = sizeof(struct ob_room_config), .manager = "complete", .name = "everyone",
+    struct ob_room_config tree = {.size = sizeof(struct ob_room_config),
+                                  .manager = "rbt",
+                                  .view_size = 3,
+                                  .persistent = true};
+    struct ob_room_config all = {.size = sizeof(struct ob_room_config),
+                                 .manager = "complete",
+                                 .name = "everyone",
                                  .persistent = true};
-    struct ob_join_params jp = {.size = sizeof(struct ob_join_params), .view_size = 3};
+    struct ob_join_params jp = {.size = sizeof(struct ob_join_params),
+                                .view_size = 3};
 
-    cr_assert_eq(ob_room_create(w->p[0].it.c, w->tree, "p0", &tree, NULL), OB_OK);
+    cr_assert_eq(ob_room_create(w->p[0].it.c, w->tree, "p0", &tree, NULL),
+                 OB_OK);
     cr_assert_eq(ob_room_create(w->p[0].it.c, w->all, "p0", &all, NULL), OB_OK);
-    cr_expect_eq(ob_room_create(w->p[0].it.c, w->all, "p0", &all, NULL), OB_EEXIST);
+    cr_expect_eq(ob_room_create(w->p[0].it.c, w->all, "p0", &all, NULL),
+                 OB_EEXIST);
     /* the creator first, so that its manager is the room's */
-    cr_assert(spin(w, peer_joined, (int[]){0, 2}), "p0 did not create the rooms: %s",
-              w->p[0].last_error.text);
+    cr_assert(spin(w, peer_joined, (int[]){0, 2}),
+              "p0 did not create the rooms: %s", w->p[0].last_error.text);
     for (int i = 1; i < NP; i++) {
         jp.has_key = true;
         jp.key = (uint64_t)i * 1000;
-        cr_assert_eq(ob_room_join(w->p[i].it.c, w->tree, w->p[i].it.nick, &jp), OB_OK);
-        cr_assert_eq(ob_room_join(w->p[i].it.c, w->all, w->p[i].it.nick, NULL), OB_OK);
+        cr_assert_eq(ob_room_join(w->p[i].it.c, w->tree, w->p[i].it.nick, &jp),
+                     OB_OK);
+        cr_assert_eq(ob_room_join(w->p[i].it.c, w->all, w->p[i].it.nick, NULL),
+                     OB_OK);
     }
     WAIT_ALL(w, it.joined, 2, "every peer joins both rooms");
     cr_expect_eq(w->p[0].errors, 0, "%s", w->p[0].last_error.text);
@@ -361,7 +383,8 @@ static void groupcast(struct world *w)
         snprintf(body, sizeof body, "g%d", k);
         cr_assert_eq(ob_groupcast(w->p[0].it.c, w->all, body), OB_OK);
     }
-    cr_expect_eq(ob_groupcast(w->p[0].it.c, "nowhere@rooms.localhost", "x"), OB_ENOTFOUND);
+    cr_expect_eq(ob_groupcast(w->p[0].it.c, "nowhere@rooms.localhost", "x"),
+                 OB_ENOTFOUND);
     WAIT_ALL(w, groupcasts, 3, "three groupcasts reach every member");
     for (int i = 0; i < NP; i++) {
         cr_expect_eq(w->p[i].groupcasts, 3);
@@ -386,8 +409,9 @@ static bool listed(void *vw, void *arg)
 
 static void listing(struct world *w)
 {
-    cr_assert_eq(ob_rooms_list(w->p[3].it.c, hs_server_component(w->it.s), on_list,
-                               &w->p[3]), OB_OK);
+    cr_assert_eq(ob_rooms_list(w->p[3].it.c, hs_server_component(w->it.s),
+                               on_list, &w->p[3]),
+                 OB_OK);
     cr_assert(spin(w, listed, NULL));
     cr_expect(strstr(w->p[3].list, w->tree), "%s", w->p[3].list);
     cr_expect(strstr(w->p[3].list, w->all), "%s", w->p[3].list);
@@ -402,30 +426,39 @@ static bool error_seen(void *vw, void *arg)
 
 static void typed_error(struct world *w)
 {
-    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config), .manager = "complete", .password = "s3cret"};
-    struct ob_join_params good = {.size = sizeof(struct ob_join_params), .password = "s3cret"};
+    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config),
+                                 .manager = "complete",
+                                 .password = "s3cret"};
+    struct ob_join_params good = {.size = sizeof(struct ob_join_params),
+                                  .password = "s3cret"};
     int one = 1;
 
-    cr_assert_eq(ob_room_create(w->p[0].it.c, w->locked, "p0", &cfg, NULL), OB_OK);
-    cr_assert(spin(w, peer_joined, (int[]){0, 3}), "p0 did not create %s", w->locked);
+    cr_assert_eq(ob_room_create(w->p[0].it.c, w->locked, "p0", &cfg, NULL),
+                 OB_OK);
+    cr_assert(spin(w, peer_joined, (int[]){0, 3}), "p0 did not create %s",
+              w->locked);
     cr_expect_eq(w->p[0].errors, 0, "configuring: %s", w->p[0].last_error.text);
     w->p[1].errors = 0;
     cr_assert_eq(ob_room_join(w->p[1].it.c, w->locked, "p1", NULL), OB_OK);
-    cr_assert(spin(w, error_seen, &one), "no error for a join without password");
+    cr_assert(spin(w, error_seen, &one),
+              "no error for a join without password");
     cr_expect_eq(w->p[1].last_error.op, OB_OP_JOIN);
     cr_expect_eq(w->p[1].last_error.code, OB_ESTANZA);
     cr_expect_eq(w->p[1].last_error.cond, OB_COND_NOT_AUTHORIZED);
     cr_expect_str_eq(w->p[1].last_cond, "not-authorized");
-    cr_expect_eq(ob_room_view(w->p[1].it.c, w->locked, NULL, NULL), OB_ENOTFOUND,
-                 "a refused room is forgotten");
+    cr_expect_eq(ob_room_view(w->p[1].it.c, w->locked, NULL, NULL),
+                 OB_ENOTFOUND, "a refused room is forgotten");
     cr_assert_eq(ob_room_join(w->p[1].it.c, w->locked, "p1", &good), OB_OK);
-    cr_assert(spin(w, peer_joined, (int[]){1, 3}), "p1 could not join with the password");
+    cr_assert(spin(w, peer_joined, (int[]){1, 3}),
+              "p1 could not join with the password");
     cr_assert_eq(ob_room_leave(w->p[1].it.c, w->locked), OB_OK);
 }
 
 /* ---- the example program ------------------------------------------- */
 
-struct echo_find { char jid[256]; };
+struct echo_find {
+    char jid[256];
+};
 
 static void find_echo(const struct ob_view_event *n, void *arg)
 {
@@ -469,8 +502,9 @@ static void example(struct world *w)
     if (pid == 0) {
         if (!freopen(out, "w", stdout))
             _exit(126);
-        execl(path, path, hs_server_host(w->it.s), port, hs_server_anon_domain(w->it.s),
-              "-", w->all, "echo", (char *)NULL);
+        execl(path, path, hs_server_host(w->it.s), port,
+              hs_server_anon_domain(w->it.s), "-", w->all, "echo",
+              (char *)NULL);
         _exit(127);
     }
     cr_assert(spin(w, echo_in_view, &f), "ob_echo never appeared in the room");
@@ -539,21 +573,23 @@ static void resume(struct world *w)
     cr_assert(spin(w, p3_back, NULL), "p3 did not come back with the unicast");
     cr_expect_eq(w->p[3].it.state, OB_STATE_RESUMED, "p3 is %s, not resumed",
                  ob_state_name(w->p[3].it.state));
-    cr_expect_str_eq(ob_client_jid(w->p[3].it.c), jid, "a new session, not resumed");
+    cr_expect_str_eq(ob_client_jid(w->p[3].it.c), jid,
+                     "a new session, not resumed");
     cr_expect_str_eq(w->p[3].uni_body, "while you were away");
     cr_expect_eq(w->p[3].rejoined, 0, "a resumed session rejoined its rooms");
     expect_views(w, w->tree, "rbt", "after p3 resumed");
     cut(&w->p[2]);
-    cr_assert(spin(w, p2_rejoined, NULL), "p2 did not rejoin both rooms "
-              "(reconnected %d, rejoined %d, state %s)", w->p[2].reconnected,
-              w->p[2].rejoined, ob_state_name(w->p[2].it.state));
+    cr_assert(spin(w, p2_rejoined, NULL),
+              "p2 did not rejoin both rooms "
+              "(reconnected %d, rejoined %d, state %s)",
+              w->p[2].reconnected, w->p[2].rejoined,
+              ob_state_name(w->p[2].it.state));
     cr_expect_eq(w->p[2].it.state, OB_STATE_RECONNECTED, "p2 is %s",
                  ob_state_name(w->p[2].it.state));
     WAIT_ALL(w, it.joined, 2, "(joined counts stay)");
     expect_views(w, w->tree, "rbt", "after p2 rejoined");
     expect_views(w, w->all, "complete", "after p2 rejoined");
 }
-
 
 static void restart(struct world *w)
 {
@@ -569,7 +605,8 @@ static void restart(struct world *w)
     WAIT_ALL(w, rejoined, 2, "every peer rejoins both rooms");
     for (int i = 0; i < NP; i++)
         cr_expect(w->p[i].it.state == OB_STATE_RECONNECTED ||
-                  w->p[i].it.state == OB_STATE_RESUMED, "%s", ob_state_name(w->p[i].it.state));
+                      w->p[i].it.state == OB_STATE_RESUMED,
+                  "%s", ob_state_name(w->p[i].it.state));
     expect_views(w, w->tree, "rbt", "after the server restarted");
     expect_views(w, w->all, "complete", "after the server restarted");
 }
@@ -589,12 +626,19 @@ static void scenario(enum hs_kind kind)
     restart(&w);
     /* freed with a request still unanswered: its handler goes with the
      * connection, not after it (ASan saw the use after free) */
-    cr_assert_eq(ob_rooms_list(w.p[3].it.c, hs_server_component(w.it.s), on_list,
-                               &w.p[3]), OB_OK);
+    cr_assert_eq(ob_rooms_list(w.p[3].it.c, hs_server_component(w.it.s),
+                               on_list, &w.p[3]),
+                 OB_OK);
     stop(&w);
 }
 
 TestSuite(prosody, .timeout = 300);
 TestSuite(ejabberd, .timeout = 300);
-Test(prosody, liborbweb) { scenario(HS_PROSODY); }
-Test(ejabberd, liborbweb) { scenario(HS_EJABBERD); }
+Test(prosody, liborbweb)
+{
+    scenario(HS_PROSODY);
+}
+Test(ejabberd, liborbweb)
+{
+    scenario(HS_EJABBERD);
+}

@@ -7,15 +7,15 @@
  * leaves, and is freed; the room relays groupcasts, or (prosody_pbcast)
  * carries them with the pbcast engine, whose allocations are then ours
  * too.  The peer is a liborbweb client in a child process (so its
- * allocations are not counted with ours), echoing every unicast.  The scenario runs once counting allocations, then once per
- * chosen allocation index with that allocation failing (FA_ONCE), and
- * with it and every later one failing (FA_FROM) until the client reports
- * something.  Each step must then either complete or be reported: an
- * OB_ENOMEM (or other) return, which is retried once allocations work
- * again, or an error or state callback, after which the client is freed.
- * A step that does neither before its deadline lost an error: that is the
- * failure this test exists to catch (the deadline detects a hang; no
- * duration is asserted).  Every run ends with no block of ours alive.
+ * allocations are not counted with ours), echoing every unicast.  The scenario
+ * runs once counting allocations, then once per chosen allocation index with
+ * that allocation failing (FA_ONCE), and with it and every later one failing
+ * (FA_FROM) until the client reports something.  Each step must then either
+ * complete or be reported: an OB_ENOMEM (or other) return, which is retried
+ * once allocations work again, or an error or state callback, after which the
+ * client is freed. A step that does neither before its deadline lost an error:
+ * that is the failure this test exists to catch (the deadline detects a hang;
+ * no duration is asserted).  Every run ends with no block of ours alive.
  *
  * Each mode tries every index, on both servers, as long as the scenario
  * allocates at most 200 times (about 60 to 75 today); beyond that, the
@@ -95,7 +95,7 @@ static void peer_state(ob_client *c, enum ob_state st, void *u)
 
     (void)c;
     if (st != OB_STATE_CONNECTED)
-        _exit(4); /* the echo would be lost: better fail loudly */
+        _exit(4);               /* the echo would be lost: better fail loudly */
     event_add(p->ev_cmd, NULL); /* commands from now on */
     if (write(p->ready, "c", 1) != 1)
         _exit(3);
@@ -123,22 +123,27 @@ static void peer_command(evutil_socket_t fd, short what, void *u)
 /* Runs in the child: connects, then follows the commands. */
 static void peer_main(int cmd, int ready)
 {
-    static const struct ob_callbacks cb = {.size = sizeof(struct ob_callbacks), .state = peer_state,
+    static const struct ob_callbacks cb = {.size = sizeof(struct ob_callbacks),
+                                           .state = peer_state,
                                            .room = peer_room,
                                            .unicast = peer_unicast};
     static struct peer p;
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(W.s),
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = hs_server_host(W.s),
                            .port = hs_server_c2s_port(W.s),
                            .jid = hs_server_anon_domain(W.s),
-                           .tls = OB_TLS_TRUST, .cb = &cb, .user = &p};
+                           .tls = OB_TLS_TRUST,
+                           .cb = &cb,
+                           .user = &p};
 
-    p.cfg = (struct ob_room_config){.size = sizeof(struct ob_room_config), .manager = "complete",
+    p.cfg = (struct ob_room_config){.size = sizeof(struct ob_room_config),
+                                    .manager = "complete",
                                     .groupcast = W.groupcast};
     p.cmd = cmd;
     p.ready = ready;
     if (!(o.base = p.base = event_base_new()) ||
-        !(p.ev_cmd = event_new(p.base, cmd, EV_READ | EV_PERSIST,
-                               peer_command, &p)) ||
+        !(p.ev_cmd =
+              event_new(p.base, cmd, EV_READ | EV_PERSIST, peer_command, &p)) ||
         ob_client_new(&o, &p.c) || ob_connect(p.c))
         _exit(2);
     event_base_dispatch(p.base);
@@ -307,8 +312,12 @@ static void me_log(void *u, const char *level, const char *area,
 }
 
 static const struct ob_callbacks me_cb = {.size = sizeof(struct ob_callbacks),
-    .state = me_state, .room = me_room, .view = me_view,
-    .unicast = me_unicast, .groupcast = me_groupcast, .error = me_error};
+                                          .state = me_state,
+                                          .room = me_room,
+                                          .view = me_view,
+                                          .unicast = me_unicast,
+                                          .groupcast = me_groupcast,
+                                          .error = me_error};
 
 /* Runs the loop until *goal, a report, or the deadline.  True when the
  * goal was reached; false when the client has reported something in this
@@ -330,29 +339,33 @@ static bool step(struct me *m, const bool *goal, const char *what)
     }
     cr_assert(*goal || m->reports,
               "allocation %ld: %s neither happened nor was an error reported "
-              "(a lost error)", fa_at(), what);
+              "(a lost error)",
+              fa_at(), what);
     return *goal;
 }
 
 /* A call's result: OB_ENOMEM only when an allocation failed, and then
  * the call, made again with allocations back, must succeed. */
-#define CALL(call)                                                           \
-    do {                                                                     \
-        int rc_ = (call);                                                    \
-        if (rc_ == OB_ENOMEM) {                                              \
-            cr_assert_gt(fa_failed(), 0, "%s: out of memory without a "      \
-                         "failed allocation", #call);                        \
-            fa_stop_failing();                                               \
-            rc_ = (call);                                                    \
-        }                                                                    \
-        cr_assert_eq(rc_, 0, "allocation %ld: %s: %s", fa_at(), #call,       \
-                     ob_strerror(rc_));                                      \
+#define CALL(call)                                                             \
+    do {                                                                       \
+        int rc_ = (call);                                                      \
+        if (rc_ == OB_ENOMEM) {                                                \
+            cr_assert_gt(fa_failed(), 0,                                       \
+                         "%s: out of memory without a "                        \
+                         "failed allocation",                                  \
+                         #call);                                               \
+            fa_stop_failing();                                                 \
+            rc_ = (call);                                                      \
+        }                                                                      \
+        cr_assert_eq(rc_, 0, "allocation %ld: %s: %s", fa_at(), #call,         \
+                     ob_strerror(rc_));                                        \
     } while (0)
 
 /* The steps; false as soon as the client reported a failure. */
 static bool me_run(struct me *m)
 {
-    static const struct ob_join_params jp = {.size = sizeof(struct ob_join_params), .manager = "complete"};
+    static const struct ob_join_params jp = {
+        .size = sizeof(struct ob_join_params), .manager = "complete"};
     CALL(ob_connect(m->c));
     if (!step(m, &m->up, "connecting"))
         return false;
@@ -373,7 +386,8 @@ static bool me_run(struct me *m)
 static void me_scenario(void *ud)
 {
     struct me *m = ud;
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(W.s),
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = hs_server_host(W.s),
                            .port = hs_server_c2s_port(W.s),
                            .jid = hs_server_anon_domain(W.s),
                            .tls = OB_TLS_TRUST,
@@ -421,8 +435,7 @@ static void counted(void *ud)
               m->last);
 }
 
-static void under_failures(enum hs_kind kind, const char *groupcast,
-                           long runs)
+static void under_failures(enum hs_kind kind, const char *groupcast, long runs)
 {
     char name[64];
 
@@ -436,18 +449,20 @@ static void under_failures(enum hs_kind kind, const char *groupcast,
     fa_begin(-1, FA_ONCE);
     counted(&m);
     count = fa_count();
-    cr_assert_eq(fa_live(), 0, "%zu blocks leaked without failures",
-                 fa_live());
+    cr_assert_eq(fa_live(), 0, "%zu blocks leaked without failures", fa_live());
     fa_end();
     cr_assert_gt(count, 0, "no allocation was counted (is --wrap in effect?)");
     plan = plan_for(count, runs);
     if (plan.all >= count)
-        fprintf(stderr, "%s: the scenario allocates %ld times; trying every "
-                "index\n", name, count);
+        fprintf(stderr,
+                "%s: the scenario allocates %ld times; trying every "
+                "index\n",
+                name, count);
     else
-        fprintf(stderr, "%s: the scenario allocates %ld times; trying "
-                "0..%ld, then every %ld-th\n", name, count, plan.all - 1,
-                plan.stride);
+        fprintf(stderr,
+                "%s: the scenario allocates %ld times; trying "
+                "0..%ld, then every %ld-th\n",
+                name, count, plan.all - 1, plan.stride);
     cr_assert_gt(fa_exhaust(name, me_scenario, &m, FA_ONCE, &plan), 0);
     cr_assert_gt(fa_exhaust(name, me_scenario, &m, FA_FROM, &plan), 0);
     world_stop();
@@ -457,6 +472,15 @@ TestSuite(ob_alloc, .timeout = 540);
 /* A run takes about 0.3 s on Prosody and 1.2 s on ejabberd here: every
  * index of both modes on ejabberd (62 allocations) took 2 min 36 s on 2
  * shared cores with another make check running. */
-Test(ob_alloc, prosody) { under_failures(HS_PROSODY, NULL, 200); }
-Test(ob_alloc, prosody_pbcast) { under_failures(HS_PROSODY, "pbcast", 200); }
-Test(ob_alloc, ejabberd) { under_failures(HS_EJABBERD, NULL, 200); }
+Test(ob_alloc, prosody)
+{
+    under_failures(HS_PROSODY, NULL, 200);
+}
+Test(ob_alloc, prosody_pbcast)
+{
+    under_failures(HS_PROSODY, "pbcast", 200);
+}
+Test(ob_alloc, ejabberd)
+{
+    under_failures(HS_EJABBERD, NULL, 200);
+}

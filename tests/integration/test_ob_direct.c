@@ -40,7 +40,7 @@
 #define N_MSG 2000
 
 struct peer {
-    struct it_peer it; /* c, nick, state */
+    struct it_peer it;     /* c, nick, state */
     long next, got, wrong; /* unicasts: next body expected, counts */
     unsigned char *blob;   /* the last ob_unicast_data received */
     size_t blob_len;
@@ -76,7 +76,9 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
         p->wrong++;
 }
 
-static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks), .state = it_on_state,
+static const struct ob_callbacks callbacks = {.size =
+                                                  sizeof(struct ob_callbacks),
+                                              .state = it_on_state,
                                               .unicast = on_unicast};
 
 /* Runs the loop until pred holds; false after about 40 s (a hang). */
@@ -90,12 +92,14 @@ static bool both_connected(void *vw, void *arg)
     struct world *w = vw;
 
     (void)arg;
-    return w->a.it.state == OB_STATE_CONNECTED && w->b.it.state == OB_STATE_CONNECTED;
+    return w->a.it.state == OB_STATE_CONNECTED &&
+           w->b.it.state == OB_STATE_CONNECTED;
 }
 
 static void peer_new(struct world *w, struct peer *p, const char *name)
 {
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(w->s),
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = hs_server_host(w->s),
                            .port = hs_server_c2s_port(w->s),
                            .jid = hs_server_anon_domain(w->s),
                            .tls = OB_TLS_TRUST,
@@ -124,9 +128,9 @@ static void start(struct world *w, enum hs_kind kind)
     peer_new(w, &w->b, "bob");
     cr_assert(spin(w, both_connected, NULL), "peers did not connect");
     snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
-    w->mallory = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
-                                   jid, hs_server_password(w->s), T, err,
-                                   sizeof err);
+    w->mallory =
+        hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s), jid,
+                          hs_server_password(w->s), T, err, sizeof err);
     cr_assert(w->mallory, "%s", err);
 }
 
@@ -161,8 +165,10 @@ static int cut_direct(struct world *w)
         int type;
         socklen_t tl = sizeof type;
 
-        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_STREAM ||
-            getsockname(fd, (struct sockaddr *)&me, &ml) || me.sin_family != AF_INET ||
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) ||
+            type != SOCK_STREAM ||
+            getsockname(fd, (struct sockaddr *)&me, &ml) ||
+            me.sin_family != AF_INET ||
             getpeername(fd, (struct sockaddr *)&peer, &pl))
             continue; /* not a connected TCP socket */
         if (ntohs(peer.sin_port) == xmpp || ntohs(me.sin_port) == xmpp)
@@ -189,8 +195,10 @@ static void send_range(struct world *w, long from, long to, bool breathe)
 
     for (long i = from; i <= to; i++) {
         snprintf(body, sizeof body, "%ld", i);
-        cr_assert_eq(ob_unicast(w->a.it.c, ob_client_jid(w->b.it.c), body), OB_OK);
-        cr_assert_eq(ob_unicast(w->b.it.c, ob_client_jid(w->a.it.c), body), OB_OK);
+        cr_assert_eq(ob_unicast(w->a.it.c, ob_client_jid(w->b.it.c), body),
+                     OB_OK);
+        cr_assert_eq(ob_unicast(w->b.it.c, ob_client_jid(w->a.it.c), body),
+                     OB_OK);
         if (breathe && i % 25 == 0)
             it_run_for(w->base, 5);
     }
@@ -201,8 +209,10 @@ static struct ob_stats stats_of(const struct peer *p)
     struct ob_stats st = OB_STATS_INIT;
 
     cr_assert_eq(ob_client_stats(p->it.c, &st), OB_OK);
-    fprintf(stderr, "%s: %llu unicasts direct, %llu relayed, %llu resent "
-            "relayed\n", p->it.nick, (unsigned long long)st.unicasts_direct,
+    fprintf(stderr,
+            "%s: %llu unicasts direct, %llu relayed, %llu resent "
+            "relayed\n",
+            p->it.nick, (unsigned long long)st.unicasts_direct,
             (unsigned long long)st.unicasts_relayed,
             (unsigned long long)st.unicasts_resent);
     return st;
@@ -223,17 +233,21 @@ static void expect_all(const struct peer *p)
  * first paths. */
 static void stream(struct world *w)
 {
-    const char *bob = ob_client_jid(w->b.it.c), *alice = ob_client_jid(w->a.it.c);
+    const char *bob = ob_client_jid(w->b.it.c),
+               *alice = ob_client_jid(w->a.it.c);
     struct ob_stats st, up;
 
     cr_assert_eq(ob_distance(w->a.it.c, alice), 0);
-    cr_assert_eq(ob_distance(w->a.it.c, bob), 2, "same server, no direct stream");
+    cr_assert_eq(ob_distance(w->a.it.c, bob), 2,
+                 "same server, no direct stream");
     cr_assert_eq(ob_distance(w->a.it.c, "x@elsewhere.example/r"), 3);
     send_range(w, 1, 1, true);
     st = stats_of(&w->a);
     cr_assert(st.unicasts_relayed == 1 && !st.unicasts_direct &&
-              !st.unicasts_resent, "the first unicast did not go relayed");
-    send_range(w, 2, 700, true); /* each now knows the other: Jingle is allowed */
+                  !st.unicasts_resent,
+              "the first unicast did not go relayed");
+    send_range(w, 2, 700,
+               true); /* each now knows the other: Jingle is allowed */
     cr_assert(spin(w, is_direct, NULL), "no direct stream came up");
     up = stats_of(&w->a);
     send_range(w, 701, 1200, true);
@@ -254,8 +268,10 @@ static void stream(struct world *w)
     expect_all(&w->b);
     expect_all(&w->a);
     st = stats_of(&w->a);
-    cr_assert_geq(st.unicasts_resent, up.unicasts_resent + 20, "the 20 "
-                  "unacknowledged unicasts were not resent relayed after the cut");
+    cr_assert_geq(
+        st.unicasts_resent, up.unicasts_resent + 20,
+        "the 20 "
+        "unacknowledged unicasts were not resent relayed after the cut");
     cr_assert_eq(st.unicasts_direct + st.unicasts_relayed, N_MSG);
     st = stats_of(&w->b);
     cr_assert_eq(st.unicasts_direct + st.unicasts_relayed, N_MSG);
@@ -291,13 +307,15 @@ static void binary(struct world *w)
         cr_assert_eq(ob_unicast_data(w->a.it.c, bob, buf, sizes[k]), OB_OK);
         cr_assert(spin(w, got_blob, &want), "blob %d did not arrive", want);
         cr_assert_eq(w->b.blob_len, sizes[k]);
-        cr_assert_eq(memcmp(w->b.blob, buf, sizes[k]), 0, "%zu bytes arrived changed",
-                     sizes[k]);
+        cr_assert_eq(memcmp(w->b.blob, buf, sizes[k]), 0,
+                     "%zu bytes arrived changed", sizes[k]);
     }
     /* nobody has a direct stream with a stranger: relayed, refused */
-    cr_assert_eq(ob_unicast_data(w->a.it.c, "nobody@anon.localhost/x", buf, 400000),
-                 OB_ETOOBIG);
-    cr_assert_eq(w->a.it.state, OB_STATE_CONNECTED, "the refusal cost the connection");
+    cr_assert_eq(
+        ob_unicast_data(w->a.it.c, "nobody@anon.localhost/x", buf, 400000),
+        OB_ETOOBIG);
+    cr_assert_eq(w->a.it.state, OB_STATE_CONNECTED,
+                 "the refusal cost the connection");
     free(buf);
     free(w->b.blob);
     w->b.blob = NULL;
@@ -337,14 +355,18 @@ static xmpp_stanza_t *mallory_next_iq(struct world *w)
 static void mallory_initiate(struct world *w, const char *id, int port,
                              const char *fingerprint)
 {
-    struct e2e_jingle_msg m = {.action = E2E_JINGLE_INITIATE, .sid = "m4ll0ry",
-                               .framing = E2E_FRAMING_XML, .n_candidates = 1,
+    struct e2e_jingle_msg m = {.action = E2E_JINGLE_INITIATE,
+                               .sid = "m4ll0ry",
+                               .framing = E2E_FRAMING_XML,
+                               .n_candidates = 1,
                                .candidates = {{"c1", "127.0.0.1", port, 1}}};
     xmpp_stanza_t *iq;
 
     snprintf(m.fingerprint, sizeof m.fingerprint, "%s", fingerprint);
-    cr_assert_eq(e2e_jingle_build(hs_client_ctx(w->mallory), ob_client_jid(w->b.it.c),
-                                  id, hs_client_jid(w->mallory), &m, &iq), 0);
+    cr_assert_eq(e2e_jingle_build(hs_client_ctx(w->mallory),
+                                  ob_client_jid(w->b.it.c), id,
+                                  hs_client_jid(w->mallory), &m, &iq),
+                 0);
     hs_client_send(w->mallory, iq);
     xmpp_stanza_release(iq);
 }
@@ -423,7 +445,8 @@ static xmpp_stanza_t *bob_initiates(struct world *w)
     body[sizeof body - 1] = '\0';
     for (int i = 0; i < 1000 && !a.st; i++) {
         for (int k = 0; k < 10; k++)
-            cr_assert_eq(ob_unicast(w->b.it.c, hs_client_jid(w->mallory), body), OB_OK);
+            cr_assert_eq(ob_unicast(w->b.it.c, hs_client_jid(w->mallory), body),
+                         OB_OK);
         it_run_for(w->base, 20);
         while ((m = hs_client_take(w->mallory, "message")))
             xmpp_stanza_release(m);
@@ -446,7 +469,8 @@ static void mallory_accepts_wrongly(struct world *w, e2e_ident *real,
 
     cr_assert_eq(e2e_jingle_parse(st, &m), 0, "not a session-initiate");
     cr_assert_eq(m.action, E2E_JINGLE_INITIATE);
-    iq = xmpp_iq_new(hs_client_ctx(w->mallory), "result", xmpp_stanza_get_id(st));
+    iq = xmpp_iq_new(hs_client_ctx(w->mallory), "result",
+                     xmpp_stanza_get_id(st));
     xmpp_stanza_set_to(iq, ob_client_jid(w->b.it.c));
     hs_client_send(w->mallory, iq);
     xmpp_stanza_release(iq);
@@ -455,11 +479,13 @@ static void mallory_accepts_wrongly(struct world *w, e2e_ident *real,
         snprintf(c[i].host, sizeof c[i].host, "%s", m.candidates[i].host);
         c[i].port = m.candidates[i].port;
     }
-    struct e2e_link_params p = {.sid = m.sid, .local_jid = hs_client_jid(w->mallory),
+    struct e2e_link_params p = {.sid = m.sid,
+                                .local_jid = hs_client_jid(w->mallory),
                                 .peer_jid = ob_client_jid(w->b.it.c),
                                 .peer_fingerprint = m.fingerprint};
-    cr_assert_eq(e2e_link_connect(w->base, hs_client_ctx(w->mallory), real, c, i,
-                                  &p, &cb, &ml, &l), 0);
+    cr_assert_eq(e2e_link_connect(w->base, hs_client_ctx(w->mallory), real, c,
+                                  i, &p, &cb, &ml, &l),
+                 0);
     cr_assert(spin(w, link_up, &ml) && ml.up, "mallory could not reach bob");
 
     /* the accept names a certificate mallory's link did not present */
@@ -467,8 +493,10 @@ static void mallory_accepts_wrongly(struct world *w, e2e_ident *real,
                                  .framing = E2E_FRAMING_XML};
     snprintf(acc.sid, sizeof acc.sid, "%s", m.sid);
     snprintf(acc.fingerprint, sizeof acc.fingerprint, "%s", claimed);
-    cr_assert_eq(e2e_jingle_build(hs_client_ctx(w->mallory), ob_client_jid(w->b.it.c),
-                                  "ma", hs_client_jid(w->mallory), &acc, &iq), 0);
+    cr_assert_eq(e2e_jingle_build(hs_client_ctx(w->mallory),
+                                  ob_client_jid(w->b.it.c), "ma",
+                                  hs_client_jid(w->mallory), &acc, &iq),
+                 0);
     hs_client_send(w->mallory, iq);
     xmpp_stanza_release(iq);
     st = mallory_next_iq(w); /* the accept's result */
@@ -497,11 +525,12 @@ static void mallory(struct world *w)
     cr_assert_eq(e2e_ident_new("mallory", &real), 0);
     cr_assert_eq(e2e_ident_new("someone else", &claimed), 0);
     cr_assert_eq(e2e_listener_new(w->base, hs_client_ctx(w->mallory), real, &lp,
-                                  on_mallory_link, w,
-                                  &ls), 0);
+                                  on_mallory_link, w, &ls),
+                 0);
 
     /* a stranger: forbidden */
-    mallory_initiate(w, "m1", e2e_listener_port(ls), e2e_ident_fingerprint(claimed));
+    mallory_initiate(w, "m1", e2e_listener_port(ls),
+                     e2e_ident_fingerprint(claimed));
     st = mallory_next_iq(w);
     cr_assert_str_eq(xmpp_stanza_get_type(st), "error", "%s from %s",
                      xmpp_stanza_get_id(st), xmpp_stanza_get_from(st));
@@ -510,9 +539,11 @@ static void mallory(struct world *w)
 
     /* known now, but its listener's certificate is not the one offered */
     cr_assert_eq(ob_unicast(w->b.it.c, hs_client_jid(w->mallory), "hi"), OB_OK);
-    mallory_initiate(w, "m2", e2e_listener_port(ls), e2e_ident_fingerprint(claimed));
+    mallory_initiate(w, "m2", e2e_listener_port(ls),
+                     e2e_ident_fingerprint(claimed));
     st = mallory_next_iq(w);
-    cr_assert_str_eq(xmpp_stanza_get_type(st), "result", "the initiate is taken");
+    cr_assert_str_eq(xmpp_stanza_get_type(st), "result",
+                     "the initiate is taken");
     xmpp_stanza_release(st);
     st = mallory_next_iq(w);
     cr_assert_str_eq(xmpp_stanza_get_type(st), "set");
@@ -521,7 +552,8 @@ static void mallory(struct world *w)
                          xmpp_stanza_get_child_by_name(st, "jingle"), "action"),
                      "session-terminate");
     xmpp_stanza_release(st);
-    cr_assert_eq(w->incoming, 0, "bob completed a handshake with the wrong key");
+    cr_assert_eq(w->incoming, 0,
+                 "bob completed a handshake with the wrong key");
     cr_assert_neq(ob_distance(w->b.it.c, hs_client_jid(w->mallory)), 1);
     mallory_accepts_wrongly(w, real, e2e_ident_fingerprint(claimed));
     e2e_listener_free(ls);
@@ -542,5 +574,11 @@ static void scenario(enum hs_kind kind)
 
 TestSuite(prosody, .timeout = 240);
 TestSuite(ejabberd, .timeout = 240);
-Test(prosody, direct_streams) { scenario(HS_PROSODY); }
-Test(ejabberd, direct_streams) { scenario(HS_EJABBERD); }
+Test(prosody, direct_streams)
+{
+    scenario(HS_PROSODY);
+}
+Test(ejabberd, direct_streams)
+{
+    scenario(HS_EJABBERD);
+}

@@ -43,7 +43,7 @@ struct peer {
     int left, errors, gaps;
     int delivered, dups, unordered;
     int before_rejoin; /* churners: deliveries before they came back */
-    int last[NP];         /* per sender: the last message index delivered */
+    int last[NP];      /* per sender: the last message index delivered */
     unsigned char seen[NP][NMSG];
     uint64_t last_seq;
     char last_error[256];
@@ -95,9 +95,12 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
     snprintf(p->last_error, sizeof p->last_error, "%s", e->text);
 }
 
-static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = it_on_state, .room = on_room, .groupcast = on_groupcast,
-    .error = on_error};
+static const struct ob_callbacks callbacks = {.size =
+                                                  sizeof(struct ob_callbacks),
+                                              .state = it_on_state,
+                                              .room = on_room,
+                                              .groupcast = on_groupcast,
+                                              .error = on_error};
 
 /* Runs the loop until pred holds; false after about 60 s (a hang). */
 static bool spin(struct world *w, bool (*pred)(void *, void *), void *arg)
@@ -178,13 +181,16 @@ static void stop(struct world *w)
 static bool views_settled(void *vw, void *arg)
 {
     struct world *w = vw;
-    xmpp_stanza_t *r = it_admin_query(w->it.admin, w->room, "topology", NULL, 0), *q;
+    xmpp_stanza_t *r =
+                      it_admin_query(w->it.admin, w->room, "topology", NULL, 0),
+                  *q;
     struct cli_topo t;
     char *json = NULL;
     bool ok = false;
 
     (void)arg;
-    if (r && (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC)))
+    if (r &&
+        (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC)))
         json = xmpp_stanza_get_text(q);
     if (json && cli_topo_parse(json, strlen(json), &t, NULL) == 0) {
         ok = t.nmembers == NP;
@@ -207,19 +213,25 @@ static bool views_settled(void *vw, void *arg)
 
 static void join_all(struct world *w, const char *mode)
 {
-    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config), .manager = "treegossip", .groupcast = mode,
+    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config),
+                                 .manager = "treegossip",
+                                 .groupcast = mode,
                                  .injection_points = K};
     int one = 1;
 
-    snprintf(w->room, sizeof w->room, "%s@%s", mode, hs_server_component(w->it.s));
-    cr_assert_eq(ob_room_create(w->p[0].it.c, w->room, "p0", &cfg, NULL), OB_OK);
+    snprintf(w->room, sizeof w->room, "%s@%s", mode,
+             hs_server_component(w->it.s));
+    cr_assert_eq(ob_room_create(w->p[0].it.c, w->room, "p0", &cfg, NULL),
+                 OB_OK);
     cr_assert(spin(w, it_first_joined, NULL), "p0 did not create %s: %s",
               w->room, w->p[0].last_error);
     cr_assert_eq(w->p[0].errors, 0, "%s", w->p[0].last_error);
     for (int i = 1; i < NP; i++)
-        cr_assert_eq(ob_room_join(w->p[i].it.c, w->room, w->p[i].it.nick, NULL), OB_OK);
+        cr_assert_eq(ob_room_join(w->p[i].it.c, w->room, w->p[i].it.nick, NULL),
+                     OB_OK);
     cr_assert(spin(w, it_all_joined, &one), "every peer joins %s", w->room);
-    cr_assert(spin(w, views_settled, NULL), "views in %s did not settle", w->room);
+    cr_assert(spin(w, views_settled, NULL), "views in %s did not settle",
+              w->room);
 }
 
 static void scenario(enum hs_kind kind, const char *mode, bool volatile_)
@@ -253,10 +265,13 @@ static void scenario(enum hs_kind kind, const char *mode, bool volatile_)
     }
     if (!spin(&w, all_delivered, NULL))
         for (int i = 0; i < w.stable; i++)
-            cr_expect_eq(w.p[i].delivered, w.stable * NMSG, "%s: %s delivered "
-                         "%d, %d gaps (%s)", mode, w.p[i].it.nick,
-                         w.p[i].delivered, w.p[i].gaps, w.p[i].last_error);
-    cr_assert(all_delivered(&w, NULL), "not every groupcast reached every peer");
+            cr_expect_eq(w.p[i].delivered, w.stable * NMSG,
+                         "%s: %s delivered "
+                         "%d, %d gaps (%s)",
+                         mode, w.p[i].it.nick, w.p[i].delivered, w.p[i].gaps,
+                         w.p[i].last_error);
+    cr_assert(all_delivered(&w, NULL),
+              "not every groupcast reached every peer");
     /* a little more time for duplicates to show */
     for (int i = 0; i < 25; i++) {
         struct timeval tv = {0, 20000};
@@ -265,14 +280,16 @@ static void scenario(enum hs_kind kind, const char *mode, bool volatile_)
     }
     after = it_messages_out(w.it.admin, w.room, NULL);
     for (int i = 0; i < NP; i++) {
-        cr_expect_eq(w.p[i].dups, 0, "%s: %d duplicates", w.p[i].it.nick, w.p[i].dups);
+        cr_expect_eq(w.p[i].dups, 0, "%s: %d duplicates", w.p[i].it.nick,
+                     w.p[i].dups);
         cr_expect_eq(w.p[i].unordered, 0, "%s: %d out of order", w.p[i].it.nick,
                      w.p[i].unordered);
         if (i >= w.stable) /* back mid-stream: what it got, once, in order */
             continue;
         cr_expect_eq(w.p[i].delivered, w.stable * NMSG, "%s delivered %d",
                      w.p[i].it.nick, w.p[i].delivered);
-        cr_expect_eq(w.p[i].gaps, 0, "%s: %s", w.p[i].it.nick, w.p[i].last_error);
+        cr_expect_eq(w.p[i].gaps, 0, "%s: %s", w.p[i].it.nick,
+                     w.p[i].last_error);
     }
     cr_expect(spin(&w, churners_got_some, NULL),
               "a peer that came back got no groupcast after it");
@@ -288,9 +305,27 @@ static void scenario(enum hs_kind kind, const char *mode, bool volatile_)
  * parallel, and LeakSanitizer fails the program */
 TestSuite(prosody, .timeout = 300);
 TestSuite(ejabberd, .timeout = 300);
-Test(prosody, tree) { scenario(HS_PROSODY, "tree", false); }
-Test(prosody, pbcast) { scenario(HS_PROSODY, "pbcast", false); }
-Test(prosody, pbcast_volatile) { scenario(HS_PROSODY, "pbcast", true); }
-Test(ejabberd, tree) { scenario(HS_EJABBERD, "tree", false); }
-Test(ejabberd, pbcast) { scenario(HS_EJABBERD, "pbcast", false); }
-Test(ejabberd, pbcast_volatile) { scenario(HS_EJABBERD, "pbcast", true); }
+Test(prosody, tree)
+{
+    scenario(HS_PROSODY, "tree", false);
+}
+Test(prosody, pbcast)
+{
+    scenario(HS_PROSODY, "pbcast", false);
+}
+Test(prosody, pbcast_volatile)
+{
+    scenario(HS_PROSODY, "pbcast", true);
+}
+Test(ejabberd, tree)
+{
+    scenario(HS_EJABBERD, "tree", false);
+}
+Test(ejabberd, pbcast)
+{
+    scenario(HS_EJABBERD, "pbcast", false);
+}
+Test(ejabberd, pbcast_volatile)
+{
+    scenario(HS_EJABBERD, "pbcast", true);
+}

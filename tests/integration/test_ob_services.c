@@ -28,8 +28,8 @@
 #include "orbweb.h"
 
 struct peer {
-    struct it_peer it; /* c, nick, state, joined */
-    int unicasts;      /* what the application's unicast callback saw */
+    struct it_peer it;  /* c, nick, state, joined */
+    int unicasts;       /* what the application's unicast callback saw */
     int rpc_in_unicast; /* of which RPC frames (must stay 0) */
     ob_rpc_req *held;   /* "slow": answered later */
 };
@@ -52,11 +52,14 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
         p->rpc_in_unicast++;
 }
 
-static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-                                              .state = it_on_state, .room = it_on_room,
+static const struct ob_callbacks callbacks = {.size =
+                                                  sizeof(struct ob_callbacks),
+                                              .state = it_on_state,
+                                              .room = it_on_room,
                                               .unicast = on_unicast};
 
-static bool spin(struct world *w, bool (*pred)(struct world *, void *), void *arg)
+static bool spin(struct world *w, bool (*pred)(struct world *, void *),
+                 void *arg)
 {
     for (int i = 0; i < 4000; i++) {
         struct timeval tv = {0, 10000};
@@ -71,15 +74,20 @@ static bool spin(struct world *w, bool (*pred)(struct world *, void *), void *ar
 static bool both_connected(struct world *w, void *arg)
 {
     (void)arg;
-    return w->a.it.state == OB_STATE_CONNECTED && w->b.it.state == OB_STATE_CONNECTED;
+    return w->a.it.state == OB_STATE_CONNECTED &&
+           w->b.it.state == OB_STATE_CONNECTED;
 }
 
 static void peer_new(struct world *w, struct peer *p, const char *name)
 {
-    struct ob_options o = {.size = sizeof o, .host = hs_server_host(w->s),
+    struct ob_options o = {.size = sizeof o,
+                           .host = hs_server_host(w->s),
                            .port = hs_server_c2s_port(w->s),
-                           .jid = hs_server_anon_domain(w->s), .tls = OB_TLS_TRUST,
-                           .base = w->base, .cb = &callbacks, .user = p,
+                           .jid = hs_server_anon_domain(w->s),
+                           .tls = OB_TLS_TRUST,
+                           .base = w->base,
+                           .cb = &callbacks,
+                           .user = p,
                            .direct_round_ms = 100,
                            .log = getenv("OB_TEST_LOG") ? it_log_stderr : NULL};
 
@@ -125,7 +133,8 @@ static bool a_joined(struct world *w, void *arg)
 static bool see_each_other(struct world *w, void *arg)
 {
     (void)arg;
-    return w->a.it.joined && w->b.it.joined && ob_room_view(w->a.it.c, w->room, NULL, NULL) == 1 &&
+    return w->a.it.joined && w->b.it.joined &&
+           ob_room_view(w->a.it.c, w->room, NULL, NULL) == 1 &&
            ob_room_view(w->b.it.c, w->room, NULL, NULL) == 1;
 }
 
@@ -157,22 +166,28 @@ static void view(struct world *w)
     cr_expect_eq(st.phase, OB_ROOM_PHASE_JOINING);
     cr_assert(spin(w, a_joined, NULL), "alice did not make the room");
     cr_assert_eq(ob_room_join(w->b.it.c, w->room, "bob", NULL), OB_OK);
-    cr_assert(spin(w, see_each_other, NULL), "the two peers did not see each other");
-    cr_assert_eq(ob_room_neighbour(w->a.it.c, w->room, "bob", on_found, &f), OB_OK);
+    cr_assert(spin(w, see_each_other, NULL),
+              "the two peers did not see each other");
+    cr_assert_eq(ob_room_neighbour(w->a.it.c, w->room, "bob", on_found, &f),
+                 OB_OK);
     cr_expect_eq(f.n, 1);
-    cr_expect_str_eq(f.jid, ob_client_jid(w->b.it.c), "the neighbour's real JID");
+    cr_expect_str_eq(f.jid, ob_client_jid(w->b.it.c),
+                     "the neighbour's real JID");
     cr_expect_str_eq(f.attrs, "member");
     memset(&f, 0, sizeof f);
-    cr_assert_eq(ob_room_neighbour(w->b.it.c, w->room, ob_client_jid(w->a.it.c), on_found, &f),
+    cr_assert_eq(ob_room_neighbour(w->b.it.c, w->room, ob_client_jid(w->a.it.c),
+                                   on_found, &f),
                  OB_OK);
     cr_expect_str_eq(f.nick, "alice", "found by full JID");
     snprintf(bare, sizeof bare, "%s", ob_client_jid(w->a.it.c));
     if ((slash = strchr(bare, '/')))
         *slash = 0;
-    cr_expect_eq(ob_room_neighbour(w->b.it.c, w->room, bare, NULL, NULL), OB_OK, "by bare JID");
-    cr_expect_eq(ob_room_neighbour(w->a.it.c, w->room, "carol", on_found, &f), OB_ENOTFOUND);
-    cr_expect_eq(ob_room_neighbour(w->a.it.c, w->room, "alice", NULL, NULL), OB_ENOTFOUND,
-                 "we are not our own neighbour");
+    cr_expect_eq(ob_room_neighbour(w->b.it.c, w->room, bare, NULL, NULL), OB_OK,
+                 "by bare JID");
+    cr_expect_eq(ob_room_neighbour(w->a.it.c, w->room, "carol", on_found, &f),
+                 OB_ENOTFOUND);
+    cr_expect_eq(ob_room_neighbour(w->a.it.c, w->room, "alice", NULL, NULL),
+                 OB_ENOTFOUND, "we are not our own neighbour");
     cr_assert_eq(ob_room_status(w->a.it.c, w->room, &st), OB_OK);
     cr_expect_eq(st.size, sizeof st);
     cr_expect_str_eq(st.room, w->room);
@@ -221,7 +236,8 @@ static void timers(struct world *w)
     t0 = it_now_ms();
     cr_assert_eq(ob_timer_start(t, 50), OB_OK);
     cr_assert(spin(w, ticked, &k), "the timer did not fire");
-    cr_expect_geq(k.at - t0, 49.0, "fired after %.1f ms, before its 50", k.at - t0);
+    cr_expect_geq(k.at - t0, 49.0, "fired after %.1f ms, before its 50",
+                  k.at - t0);
     it_run_for(w->base, 100);
     cr_expect_eq(k.fired, 1, "once");
     ob_timer_free(t);
@@ -229,19 +245,22 @@ static void timers(struct world *w)
 
 /* ---- RPC ------------------------------------------------------------- */
 
-static void m_echo(ob_client *c, ob_rpc_req *q, const void *data, size_t len, void *arg)
+static void m_echo(ob_client *c, ob_rpc_req *q, const void *data, size_t len,
+                   void *arg)
 {
     (void)c, (void)arg;
     cr_assert_eq(ob_rpc_reply(q, data, len), OB_OK);
 }
 
-static void m_fail(ob_client *c, ob_rpc_req *q, const void *data, size_t len, void *arg)
+static void m_fail(ob_client *c, ob_rpc_req *q, const void *data, size_t len,
+                   void *arg)
 {
     (void)c, (void)data, (void)len, (void)arg;
     ob_rpc_fail(q, 7, "not today");
 }
 
-static void m_slow(ob_client *c, ob_rpc_req *q, const void *data, size_t len, void *arg)
+static void m_slow(ob_client *c, ob_rpc_req *q, const void *data, size_t len,
+                   void *arg)
 {
     (void)c, (void)data, (void)len;
     ((struct peer *)arg)->held = q;
@@ -284,8 +303,9 @@ static void echo(struct world *w, size_t len)
 
     for (size_t i = 0; i < len; i++)
         buf[i] = (unsigned char)(i * 131u >> 3);
-    cr_assert_eq(ob_rpc_call(w->a.it.c, ob_client_jid(w->b.it.c), "echo", buf, len, 10000,
-                             on_res, &r, NULL), OB_OK);
+    cr_assert_eq(ob_rpc_call(w->a.it.c, ob_client_jid(w->b.it.c), "echo", buf,
+                             len, 10000, on_res, &r, NULL),
+                 OB_OK);
     cr_assert(spin(w, answered, &r), "no answer to echo");
     cr_assert_eq(r.code, OB_OK, "%s", r.text);
     cr_assert_eq(r.len, len);
@@ -314,12 +334,14 @@ static bool dropped_one(struct world *w, void *arg)
     return stats(w->a.it.c).rpc_dropped >= 1;
 }
 
-static void call_expect(struct world *w, const char *peer, const char *method, int timeout,
-                        int code)
+static void call_expect(struct world *w, const char *peer, const char *method,
+                        int timeout, int code)
 {
     struct res r = {0};
 
-    cr_assert_eq(ob_rpc_call(w->a.it.c, peer, method, "x", 1, timeout, on_res, &r, NULL), OB_OK);
+    cr_assert_eq(
+        ob_rpc_call(w->a.it.c, peer, method, "x", 1, timeout, on_res, &r, NULL),
+        OB_OK);
     cr_assert(spin(w, answered, &r), "no result for %s", method);
     cr_expect_eq(r.code, code, "%s: %s", method, r.text);
     if (code == OB_EREMOTE) {
@@ -373,7 +395,8 @@ static void rpc_relayed(struct world *w)
     echo(w, 5);
     echo(w, 3000);
     after = stats(w->a.it.c);
-    cr_expect_eq(after.unicasts_relayed, before.unicasts_relayed + 2, "relayed requests");
+    cr_expect_eq(after.unicasts_relayed, before.unicasts_relayed + 2,
+                 "relayed requests");
     cr_expect_eq(after.unicasts_direct, before.unicasts_direct);
     call_expect(w, bob, "missing", 10000, OB_ENOMETHOD);
     call_expect(w, bob, "fail", 10000, OB_EREMOTE);
@@ -381,10 +404,12 @@ static void rpc_relayed(struct world *w)
     cr_assert(spin(w, slow_held, NULL));
     cr_assert_eq(ob_rpc_reply(w->b.held, "late", 4), OB_OK);
     w->b.held = NULL;
-    cr_assert(spin(w, dropped_one, NULL), "the late reply was not counted as dropped");
+    cr_assert(spin(w, dropped_one, NULL),
+              "the late reply was not counted as dropped");
     for (int i = 0; i < 200; i++)
-        cr_assert_eq(ob_rpc_call(w->a.it.c, bob, "echo", &i, sizeof i, 20000, on_many, &m,
-                                 NULL), OB_OK);
+        cr_assert_eq(ob_rpc_call(w->a.it.c, bob, "echo", &i, sizeof i, 20000,
+                                 on_many, &m, NULL),
+                     OB_OK);
     cr_assert(spin(w, all_many, &m), "%d of 200 answered", m.n);
     cr_expect_eq(m.ok, 200);
     for (int i = 0; i < 3; i++) /* plain unicasts still reach the callback */
@@ -407,8 +432,10 @@ static bool is_direct(struct world *w, void *arg)
 static void bring_up_direct(struct world *w)
 {
     for (int i = 0; i < 3000 && !is_direct(w, NULL); i++) {
-        cr_assert_eq(ob_unicast(w->a.it.c, ob_client_jid(w->b.it.c), "hi"), OB_OK);
-        cr_assert_eq(ob_unicast(w->b.it.c, ob_client_jid(w->a.it.c), "hi"), OB_OK);
+        cr_assert_eq(ob_unicast(w->a.it.c, ob_client_jid(w->b.it.c), "hi"),
+                     OB_OK);
+        cr_assert_eq(ob_unicast(w->b.it.c, ob_client_jid(w->a.it.c), "hi"),
+                     OB_OK);
         if (i % 25 == 0)
             it_run_for(w->base, 5);
     }
@@ -451,8 +478,9 @@ static void peer_leaves(struct world *w)
     double t0;
 
     w->b.held = NULL;
-    cr_assert_eq(ob_rpc_call(w->a.it.c, ob_client_jid(w->b.it.c), "slow", "x", 1, 20000,
-                             on_res, &r, NULL), OB_OK);
+    cr_assert_eq(ob_rpc_call(w->a.it.c, ob_client_jid(w->b.it.c), "slow", "x",
+                             1, 20000, on_res, &r, NULL),
+                 OB_OK);
     cr_assert(spin(w, slow_held, NULL), "bob did not get the call");
     t0 = it_now_ms();
     cr_assert_eq(ob_room_leave(w->b.it.c, w->room), OB_OK);
@@ -470,8 +498,9 @@ static void free_in_flight(struct world *w)
 {
     struct res r = {0};
 
-    cr_assert_eq(ob_rpc_call(w->a.it.c, ob_client_jid(w->b.it.c), "slow", "x", 1, 50, on_res,
-                             &r, NULL), OB_OK);
+    cr_assert_eq(ob_rpc_call(w->a.it.c, ob_client_jid(w->b.it.c), "slow", "x",
+                             1, 50, on_res, &r, NULL),
+                 OB_OK);
     ob_client_free(w->a.it.c);
     w->a.it.c = NULL;
     it_run_for(w->base, 150);
@@ -494,5 +523,11 @@ static void scenario(enum hs_kind kind)
 
 TestSuite(prosody, .timeout = 240);
 TestSuite(ejabberd, .timeout = 240);
-Test(prosody, services_api) { scenario(HS_PROSODY); }
-Test(ejabberd, services_api) { scenario(HS_EJABBERD); }
+Test(prosody, services_api)
+{
+    scenario(HS_PROSODY);
+}
+Test(ejabberd, services_api)
+{
+    scenario(HS_EJABBERD);
+}

@@ -72,7 +72,8 @@ static const char *condition(xmpp_stanza_t *reply)
     xmpp_stanza_t *c = e ? xmpp_stanza_get_children(e) : NULL;
 
     for (; c; c = xmpp_stanza_get_next(c))
-        if (xmpp_stanza_get_ns(c) && !strcmp(xmpp_stanza_get_ns(c), UT_NS_STANZAS))
+        if (xmpp_stanza_get_ns(c) &&
+            !strcmp(xmpp_stanza_get_ns(c), UT_NS_STANZAS))
             return xmpp_stanza_get_name(c);
     return "";
 }
@@ -93,7 +94,8 @@ static void message_exchange(enum hs_kind kind)
     hs_server *s = start_server(kind, 2);
     hs_client *a = login(s, 1), *b = login(s, 2);
     xmpp_stanza_t *msg = xmpp_message_new(hs_client_ctx(a), "chat",
-                                          hs_client_jid(b), "m1"), *got;
+                                          hs_client_jid(b), "m1"),
+                  *got;
     char *body;
 
     xmpp_message_set_body(msg, "hello from user1");
@@ -150,9 +152,9 @@ static bool answers_within(hs_server *s, int seconds)
 {
     for (int i = 0; i < seconds * 2; i++) {
         char err[512];
-        hs_client *c = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
-                                         hs_server_anon_domain(s), NULL, 2000,
-                                         err, sizeof err);
+        hs_client *c = hs_client_connect(
+            hs_server_host(s), hs_server_c2s_port(s), hs_server_anon_domain(s),
+            NULL, 2000, err, sizeof err);
         xmpp_stanza_t *iq, *r = NULL;
         bool ok;
         if (c) {
@@ -176,7 +178,8 @@ static void component_reconnects(enum hs_kind kind)
 {
     hs_server *s = start_server(kind, 0);
     char err[2048];
-    char *args[] = {"--reconnect-min-ms", "200", "--reconnect-max-ms", "1000", NULL};
+    char *args[] = {"--reconnect-min-ms", "200", "--reconnect-max-ms", "1000",
+                    NULL};
     struct hs_proc *x = hs_xmucd_start(s, args, err, sizeof err);
 
     cr_assert(x, "xmucd did not start: %s", err);
@@ -192,11 +195,14 @@ static void wrong_secret(enum hs_kind kind)
 {
     hs_server *s = start_server(kind, 0);
     char server[64], log[512], text[8192] = "";
-    char *argv[] = {(char *)hs_xmucd_path(), "--server", server, "--domain",
-                    (char *)hs_server_component(s), NULL};
+    char *argv[] = {
+        (char *)hs_xmucd_path(),        "--server", server, "--domain",
+        (char *)hs_server_component(s), NULL};
     char *env[] = {"XMUCD_SECRET=not-the-secret", NULL};
-    struct hs_spawn spec = {.argv = argv, .env = env,
-                            .log_path = hs_server_path(s, "bad.log", log, sizeof log)};
+    struct hs_spawn spec = {.argv = argv,
+                            .env = env,
+                            .log_path =
+                                hs_server_path(s, "bad.log", log, sizeof log)};
     struct hs_proc *x;
     FILE *f;
 
@@ -204,15 +210,17 @@ static void wrong_secret(enum hs_kind kind)
              hs_server_component_port(s));
     x = hs_proc_spawn(&spec, text, sizeof text);
     cr_assert(x, "%s", text);
-    cr_expect(!answers_within(s, 3), "a component with a wrong secret answered");
+    cr_expect(!answers_within(s, 3),
+              "a component with a wrong secret answered");
     cr_expect(hs_proc_running(x), "xmucd gave up instead of retrying");
     hs_proc_stop(x);
     f = fopen(log, "r");
     cr_assert(f);
     text[fread(text, 1, sizeof text - 1, f)] = '\0';
     fclose(f);
-    cr_expect(strstr(text, "refused the handshake") || strstr(text, "closed the stream")
-              || strstr(text, "ended"), "xmucd's log does not say why: %s", text);
+    cr_expect(strstr(text, "refused the handshake") ||
+                  strstr(text, "closed the stream") || strstr(text, "ended"),
+              "xmucd's log does not say why: %s", text);
     hs_server_stop(s);
 }
 
@@ -248,15 +256,23 @@ static void cleanup_after_owner_killed(enum hs_kind kind)
     cr_assert_eq(kill(pgid, 0), 0, "the server is not running");
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
-    for (int i = 0; i < 300 && (kill(-pgid, 0) == 0 || access(dir, F_OK) == 0); i++)
+    for (int i = 0; i < 300 && (kill(-pgid, 0) == 0 || access(dir, F_OK) == 0);
+         i++)
         usleep(50000);
-    cr_expect_neq(kill(-pgid, 0), 0, "processes of the server outlived their owner");
+    cr_expect_neq(kill(-pgid, 0), 0,
+                  "processes of the server outlived their owner");
     cr_expect_neq(access(dir, F_OK), 0, "the folder %s was left behind", dir);
 }
 
-#define BOTH(name, fn)                                                        \
-    Test(prosody, name) { fn(HS_PROSODY); }                                   \
-    Test(ejabberd, name) { fn(HS_EJABBERD); }
+#define BOTH(name, fn)                                                         \
+    Test(prosody, name)                                                        \
+    {                                                                          \
+        fn(HS_PROSODY);                                                        \
+    }                                                                          \
+    Test(ejabberd, name)                                                       \
+    {                                                                          \
+        fn(HS_EJABBERD);                                                       \
+    }
 
 TestSuite(prosody, .timeout = 120);
 TestSuite(ejabberd, .timeout = 120);

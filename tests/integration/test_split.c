@@ -31,11 +31,12 @@
 #include "it_support.h"
 #include "orbweb.h"
 
-#define WAIT_MS 30000  /* hang deadline for what must happen */
-#define HELD_MS 3000   /* how long libstrophe alone is given */
-#define LEAD 160       /* bytes before the marker that go one by one too */
-#define ROUNDS 4       /* stanzas of different lengths: whether expat defers
-                          depends on how full its buffer is at the last byte */
+#define WAIT_MS 30000 /* hang deadline for what must happen */
+#define HELD_MS 3000  /* how long libstrophe alone is given */
+#define LEAD 160      /* bytes before the marker that go one by one too */
+#define ROUNDS                                                                 \
+    4 /* stanzas of different lengths: whether expat defers                    \
+         depends on how full its buffer is at the last byte */
 
 struct peer {
     bool up;
@@ -66,7 +67,9 @@ static void log_stderr(void *user, const char *level, const char *area,
     fprintf(stderr, "%s %s: %s\n", level, area, msg);
 }
 
-static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks), .state = on_state,
+static const struct ob_callbacks callbacks = {.size =
+                                                  sizeof(struct ob_callbacks),
+                                              .state = on_state,
                                               .unicast = on_unicast};
 
 /* A marker long enough that its stanza's start tag spans many reads,
@@ -76,11 +79,13 @@ static void make_marker(char *buf, size_t len, int round)
     char hex[33];
 
     hs_random_hex(hex, sizeof hex);
-    snprintf(buf, len, "split-%s-%s-%.*s", hex, hex, 7 * round, "0123456789abcdef"
+    snprintf(buf, len, "split-%s-%s-%.*s", hex, hex, 7 * round,
+             "0123456789abcdef"
              "0123456789abcdef0123456789abcdef");
 }
 
-static xmpp_stanza_t *message_to(xmpp_ctx_t *ctx, const char *to, const char *body)
+static xmpp_stanza_t *message_to(xmpp_ctx_t *ctx, const char *to,
+                                 const char *body)
 {
     xmpp_stanza_t *m = xmpp_message_new(ctx, "normal", to, NULL);
 
@@ -102,7 +107,8 @@ static ob_client *connected_peer(struct ob_options *o, struct event_base *base,
     o->log = getenv("OB_TEST_LOG") ? log_stderr : NULL;
     cr_assert_eq(ob_client_new(o, &c), OB_OK);
     cr_assert_eq(ob_connect(c), OB_OK);
-    for (double deadline = it_now_ms() + WAIT_MS; !a->up && it_now_ms() < deadline;)
+    for (double deadline = it_now_ms() + WAIT_MS;
+         !a->up && it_now_ms() < deadline;)
         it_run_for(base, 10);
     cr_assert(a->up, "the client did not connect (port %d)", o->port);
     return c;
@@ -113,8 +119,8 @@ static hs_client *anonymous_sender(hs_server *s)
 {
     char err[2048];
     hs_client *h = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
-                                     hs_server_anon_domain(s), NULL, WAIT_MS, err,
-                                     sizeof err);
+                                     hs_server_anon_domain(s), NULL, WAIT_MS,
+                                     err, sizeof err);
 
     cr_assert(h, "%s", err);
     return h;
@@ -137,8 +143,11 @@ static void liborbweb_delivers(enum hs_kind kind)
     cr_assert_eq(hs_proxy_start(hs_server_host(s), hs_server_c2s_port(s), err,
                                 sizeof err, &px),
                  HS_PROXY_OK, "%s", err);
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(s), .port = hs_proxy_port(px),
-                           .jid = hs_server_anon_domain(s), .tls = OB_TLS_OFF};
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = hs_server_host(s),
+                           .port = hs_proxy_port(px),
+                           .jid = hs_server_anon_domain(s),
+                           .tls = OB_TLS_OFF};
     c = connected_peer(&o, base, &a);
     sender = anonymous_sender(s);
 
@@ -146,7 +155,8 @@ static void liborbweb_delivers(enum hs_kind kind)
         make_marker(marker, sizeof marker, round);
         *a.got = '\0';
         hs_proxy_arm(px, marker, "</message>", LEAD);
-        xmpp_stanza_t *m = message_to(hs_client_ctx(sender), ob_client_jid(c), marker);
+        xmpp_stanza_t *m =
+            message_to(hs_client_ctx(sender), ob_client_jid(c), marker);
         hs_client_send(sender, m);
         xmpp_stanza_release(m);
         for (deadline = it_now_ms() + WAIT_MS;
@@ -155,12 +165,14 @@ static void liborbweb_delivers(enum hs_kind kind)
         cr_assert(hs_proxy_holding(px, &one_by_one),
                   "the relay never handed the message over byte by byte");
         cr_assert_gt(one_by_one, LEAD + strlen(marker));
-        for (deadline = it_now_ms() + WAIT_MS; !*a.got && it_now_ms() < deadline;)
+        for (deadline = it_now_ms() + WAIT_MS;
+             !*a.got && it_now_ms() < deadline;)
             it_run_for(base, 10);
-        cr_expect_str_eq(a.got, marker,
-                         "%s, round %d: liborbweb held back a unicast whose %zu "
-                         "bytes came one by one until more bytes arrived",
-                         hs_kind_name(kind), round, one_by_one);
+        cr_expect_str_eq(
+            a.got, marker,
+            "%s, round %d: liborbweb held back a unicast whose %zu "
+            "bytes came one by one until more bytes arrived",
+            hs_kind_name(kind), round, one_by_one);
         hs_proxy_release(px);
     }
     hs_client_close(sender);
@@ -186,7 +198,8 @@ static void xmucd_answers(enum hs_kind kind)
     cr_assert_eq(hs_proxy_start(hs_server_host(s), hs_server_component_port(s),
                                 err, sizeof err, &px),
                  HS_PROXY_OK, "%s", err);
-    snprintf(server, sizeof server, "%s:%d", hs_server_host(s), hs_proxy_port(px));
+    snprintf(server, sizeof server, "%s:%d", hs_server_host(s),
+             hs_proxy_port(px));
     char *args[] = {"--server", server, NULL};
     cr_assert(x = hs_xmucd_start(s, args, err, sizeof err), "%s", err);
     asker = anonymous_sender(s);
@@ -202,16 +215,18 @@ static void xmucd_answers(enum hs_kind kind)
         r = NULL;
         for (deadline = it_now_ms() + WAIT_MS; !r && it_now_ms() < deadline;) {
             if ((r = hs_client_wait(asker, "iq", 100)) &&
-                strcmp(xmpp_stanza_get_id(r) ? xmpp_stanza_get_id(r) : "", marker)) {
+                strcmp(xmpp_stanza_get_id(r) ? xmpp_stanza_get_id(r) : "",
+                       marker)) {
                 xmpp_stanza_release(r);
                 r = NULL;
             }
         }
         cr_assert(hs_proxy_holding(px, &one_by_one),
                   "the relay never handed the iq to xmucd byte by byte");
-        cr_expect(r, "%s, round %d: xmucd did not answer an iq whose %zu bytes "
-                  "came one by one before any further byte", hs_kind_name(kind),
-                  round, one_by_one);
+        cr_expect(r,
+                  "%s, round %d: xmucd did not answer an iq whose %zu bytes "
+                  "came one by one before any further byte",
+                  hs_kind_name(kind), round, one_by_one);
         cr_expect(r && !strcmp(xmpp_stanza_get_type(r), "result"));
         if (r)
             xmpp_stanza_release(r);
@@ -235,9 +250,13 @@ static void tls_drains(enum hs_kind kind)
 
     cr_assert_eq(hs_server_start(kind, NULL, err, sizeof err, &s), HS_SERVER_OK,
                  "%s", err);
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(s), .port = hs_server_c2s_port(s),
-                           .jid = hs_server_anon_domain(s), .tls = OB_TLS_TRUST,
-                           .tick_ms = 600000, .relay_max_bytes = 250000};
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = hs_server_host(s),
+                           .port = hs_server_c2s_port(s),
+                           .jid = hs_server_anon_domain(s),
+                           .tls = OB_TLS_TRUST,
+                           .tick_ms = 600000,
+                           .relay_max_bytes = 250000};
     c = connected_peer(&o, base, &a);
     sender = anonymous_sender(s);
     for (int round = 0; round < ROUNDS; round++) {
@@ -249,27 +268,33 @@ static void tls_drains(enum hs_kind kind)
         memcpy(body, marker, strlen(marker));
         body[len] = '\0';
         a.got_len = 0;
-        xmpp_stanza_t *m = message_to(hs_client_ctx(sender), ob_client_jid(c), body);
+        xmpp_stanza_t *m =
+            message_to(hs_client_ctx(sender), ob_client_jid(c), body);
         hs_client_send(sender, m);
         xmpp_stanza_release(m);
-        for (deadline = it_now_ms() + WAIT_MS; a.got_len != len && it_now_ms() < deadline;) {
+        for (deadline = it_now_ms() + WAIT_MS;
+             a.got_len != len && it_now_ms() < deadline;) {
             hs_client_drain(sender, 5, 5); /* it writes only while pumped */
             it_run_for(base, 10);
         }
-        cr_expect_eq(a.got_len, len, "%s, round %d: a %zu-byte unicast over TLS "
-                     "did not arrive before libstrophe's (10 minute) tick (got %zu bytes: %.40s)",
+        cr_expect_eq(a.got_len, len,
+                     "%s, round %d: a %zu-byte unicast over TLS "
+                     "did not arrive before libstrophe's (10 minute) tick (got "
+                     "%zu bytes: %.40s)",
                      hs_kind_name(kind), round, len, a.got_len, a.got);
         cr_expect(!strncmp(a.got, marker, strlen(marker)));
         /* and back: liborbweb writes it out without the tick too */
         int rc = ob_unicast(c, hs_client_jid(sender), body);
         cr_assert_eq(rc, OB_OK, "ob_unicast: %s", ob_strerror(rc));
         xmpp_stanza_t *back = NULL;
-        for (deadline = it_now_ms() + WAIT_MS; !back && it_now_ms() < deadline;) {
+        for (deadline = it_now_ms() + WAIT_MS;
+             !back && it_now_ms() < deadline;) {
             it_run_for(base, 10);
             back = hs_client_wait(sender, "message", 5);
         }
         char *text = back ? xmpp_message_get_body(back) : NULL;
-        cr_expect(text && strlen(text) == len, "%s, round %d: a %zu-byte unicast "
+        cr_expect(text && strlen(text) == len,
+                  "%s, round %d: a %zu-byte unicast "
                   "from liborbweb over TLS did not go out before the tick",
                   hs_kind_name(kind), round, len);
         if (text)
@@ -344,7 +369,8 @@ static void libstrophe_alone(enum hs_kind kind)
     xmpp_conn_set_jid(conn, hs_server_anon_domain(s));
     xmpp_handler_add(conn, raw_message, NULL, "message", NULL, &r);
     cr_assert_eq(xmpp_connect_client(conn, hs_server_host(s),
-                                     (unsigned short)hs_proxy_port(px), raw_state, &r),
+                                     (unsigned short)hs_proxy_port(px),
+                                     raw_state, &r),
                  XMPP_EOK);
     cr_assert(run_raw_until(ctx, &r.up, WAIT_MS), "libstrophe did not connect");
     run_raw_until(ctx, &(bool){false}, 200); /* its presence goes out */
@@ -359,22 +385,29 @@ static void libstrophe_alone(enum hs_kind kind)
         hs_client_send(sender, m);
         xmpp_stanza_release(m);
         for (double deadline = it_now_ms() + WAIT_MS;
-             !(holding = hs_proxy_holding(px, &one_by_one)) && it_now_ms() < deadline;)
+             !(holding = hs_proxy_holding(px, &one_by_one)) &&
+             it_now_ms() < deadline;)
             xmpp_run_once(ctx, 10);
-        cr_assert(holding, "the relay never handed the message over byte by byte");
+        cr_assert(holding,
+                  "the relay never handed the message over byte by byte");
         held += !run_raw_until(ctx, &r.got, HELD_MS);
         hs_proxy_release(px);
     }
 #ifdef HAVE_XML_SETREPARSEDEFERRALENABLED
-    cr_expect_gt(held, 0, "%s: libstrophe alone delivered all %d messages that came "
+    cr_expect_gt(held, 0,
+                 "%s: libstrophe alone delivered all %d messages that came "
                  "byte by byte: it no longer needs ob_expat.c's XML_Parse",
                  hs_kind_name(kind), ROUNDS);
 #else
-    cr_expect_eq(held, 0, "%s: libstrophe held back %d messages on an expat "
-                 "without reparse deferral", hs_kind_name(kind), held);
+    cr_expect_eq(held, 0,
+                 "%s: libstrophe held back %d messages on an expat "
+                 "without reparse deferral",
+                 hs_kind_name(kind), held);
 #endif
-    fprintf(stderr, "%s: libstrophe alone held back %d of %d messages that came "
-            "one byte per read\n", hs_kind_name(kind), held, ROUNDS);
+    fprintf(stderr,
+            "%s: libstrophe alone held back %d of %d messages that came "
+            "one byte per read\n",
+            hs_kind_name(kind), held, ROUNDS);
     hs_client_close(sender);
     xmpp_disconnect(conn);
     run_raw_until(ctx, &(bool){false}, 200);

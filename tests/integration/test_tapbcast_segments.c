@@ -38,7 +38,7 @@
 #define NSEG 3
 #define PPS 3 /* peers per segment */
 #define NP (NSEG * PPS)
-#define GC_N 10 /* groupcasts per peer */
+#define GC_N 10                        /* groupcasts per peer */
 #define PROBES "iq:" UT_NS_XMUC ":get" /* xmucd's stats kind of its probes */
 
 struct peer {
@@ -46,7 +46,7 @@ struct peer {
     struct world *w;
     int idx, seg;
     bool joined;
-    int last[NP];  /* per sender: the last message index delivered */
+    int last[NP]; /* per sender: the last message index delivered */
     int delivered, disorder, errors;
 };
 
@@ -96,7 +96,8 @@ static bool has_attr(const struct cli_topo_edge *e, const char *attr)
 {
     size_t n = strlen(attr);
 
-    for (const char *a = e->attrs; a && *a; a += strcspn(a, ",") + (a[strcspn(a, ",")] == ','))
+    for (const char *a = e->attrs; a && *a;
+         a += strcspn(a, ",") + (a[strcspn(a, ",")] == ','))
         if (strcspn(a, ",") == n && !strncmp(a, attr, n))
             return true;
     return false;
@@ -106,13 +107,16 @@ static bool has_attr(const struct cli_topo_edge *e, const char *attr)
  * per segment, and tree edges join only (and all) members of a segment. */
 static bool converged(struct world *w, char *why, size_t len)
 {
-    xmpp_stanza_t *r = it_admin_query(w->admin, w->room, "topology", w->err, sizeof w->err), *q;
+    xmpp_stanza_t *r = it_admin_query(w->admin, w->room, "topology", w->err,
+                                      sizeof w->err),
+                  *q;
     struct cli_topo t;
     char *json = NULL;
     bool ok = false;
 
     snprintf(why, len, "%.200s", r ? "a topology that does not parse" : w->err);
-    if (r && (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC)))
+    if (r &&
+        (q = xmpp_stanza_get_child_by_name_and_ns(r, "topology", UT_NS_XMUC)))
         json = xmpp_stanza_get_text(q);
     if (json && cli_topo_parse(json, strlen(json), &t, NULL) == 0) {
         int ring[NP] = {0}, tree[NP] = {0}, cross = 0, nring = 0;
@@ -133,8 +137,10 @@ static bool converged(struct world *w, char *why, size_t len)
         for (int i = 0; i < NP; i++)
             bare += !tree[i];
         ok = t.nmembers == NP && nring == NSEG && !cross && !bare;
-        snprintf(why, len, "%zu members, %d ring members, %d tree edges across, "
-                 "%d members without tree edges", t.nmembers, nring, cross, bare);
+        snprintf(why, len,
+                 "%zu members, %d ring members, %d tree edges across, "
+                 "%d members without tree edges",
+                 t.nmembers, nring, cross, bare);
         if (!ok && getenv("OB_TEST_LOG"))
             cli_topo_write_text(&t, stderr);
         cli_topo_clear(&t);
@@ -182,9 +188,12 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
     ((struct peer *)user)->errors++;
 }
 
-static const struct ob_callbacks callbacks = {.size = sizeof(struct ob_callbacks),
-    .state = it_on_state, .room = on_room, .groupcast = on_groupcast,
-    .error = on_error};
+static const struct ob_callbacks callbacks = {.size =
+                                                  sizeof(struct ob_callbacks),
+                                              .state = it_on_state,
+                                              .room = on_room,
+                                              .groupcast = on_groupcast,
+                                              .error = on_error};
 
 /* Runs the loop until every peer of the segment satisfies pred (or the
  * deadline); false on timeout. */
@@ -205,15 +214,29 @@ static bool wait_all(struct event_base *base, struct peer **ps,
     }
 }
 
-static bool connected(struct peer *p) { return p->it.state == OB_STATE_CONNECTED; }
-static bool joined(struct peer *p) { return p->joined; }
-static bool all_delivered(struct peer *p) { return p->delivered >= NP * GC_N; }
+static bool connected(struct peer *p)
+{
+    return p->it.state == OB_STATE_CONNECTED;
+}
+static bool joined(struct peer *p)
+{
+    return p->joined;
+}
+static bool all_delivered(struct peer *p)
+{
+    return p->delivered >= NP * GC_N;
+}
 
 /* Peer 0 creates the room; the others join once it exists. */
-static bool join(struct world *w, struct event_base *base, struct peer *p, int i)
+static bool join(struct world *w, struct event_base *base, struct peer *p,
+                 int i)
 {
-    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config), .manager = "tapbcast", .groupcast = "tapbcast"};
-    struct ob_join_params jp = {.size = sizeof(struct ob_join_params), .has_segment = true, .segment = (uint32_t)p->seg};
+    struct ob_room_config cfg = {.size = sizeof(struct ob_room_config),
+                                 .manager = "tapbcast",
+                                 .groupcast = "tapbcast"};
+    struct ob_join_params jp = {.size = sizeof(struct ob_join_params),
+                                .has_segment = true,
+                                .segment = (uint32_t)p->seg};
     char nick[16];
 
     snprintf(nick, sizeof nick, "s%dp%d", p->seg, i);
@@ -258,11 +281,14 @@ static void segment(void *arg)
 
     for (int i = 0; i < PPS; i++) {
         struct peer *p = ps[i] = first + i;
-        struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_netns_core_addr(w->ns, p->seg),
+        struct ob_options o = {.size = sizeof(struct ob_options),
+                               .host = hs_netns_core_addr(w->ns, p->seg),
                                .port = hs_server_c2s_port(w->s),
                                .jid = hs_server_anon_domain(w->s),
-                               .tls = OB_TLS_TRUST, .base = base,
-                               .cb = &callbacks, .user = p};
+                               .tls = OB_TLS_TRUST,
+                               .base = base,
+                               .cb = &callbacks,
+                               .user = p};
         if (ob_client_new(&o, &p->it.c) || ob_connect(p->it.c))
             goto out;
     }
@@ -316,7 +342,8 @@ static void *segment_thread(void *arg)
 {
     struct seg_job *j = arg;
 
-    if (hs_netns_call(j->w->ns, j->seg, segment, &j->w->p[(j->seg - 1) * PPS]) < 0)
+    if (hs_netns_call(j->w->ns, j->seg, segment, &j->w->p[(j->seg - 1) * PPS]) <
+        0)
         fprintf(stderr, "cannot enter segment %d\n", j->seg);
     return NULL;
 }
@@ -350,12 +377,14 @@ static void expect_wire(const unsigned long long *before,
     for (int k = 0; k < NSEG; k++) {
         double per_gc = (double)(after[k] - before[k]) / n;
 
-        fprintf(stderr, "segment %d: %.0f bytes into the segment per "
+        fprintf(stderr,
+                "segment %d: %.0f bytes into the segment per "
                 "groupcast; one stanza is %.0f bytes, relay would send %d\n",
                 k + 1, per_gc, per_stanza, PPS);
         cr_expect(per_gc >= per_stanza,
                   "segment %d got %.0f bytes per groupcast, less than one "
-                  "%.0f-byte stanza", k + 1, per_gc, per_stanza);
+                  "%.0f-byte stanza",
+                  k + 1, per_gc, per_stanza);
         cr_expect(per_gc < 2 * (per_stanza + WIRE_EXTRA),
                   "segment %d got %.0f bytes per groupcast: more than two "
                   "%.0f-byte stanzas and their overhead (relay sends %d)",
@@ -397,8 +426,8 @@ Test(tapbcast_segments, one_stanza_per_segment)
     while (atomic_load(&w.ready) < NP && it_now_ms() < end)
         hs_client_drain(w.admin, 0, 50);
     end = it_now_ms() + 120e3;
-    while (atomic_load(&w.ready) == NP && !(conv = converged(&w, why, sizeof why)) &&
-           it_now_ms() < end) {
+    while (atomic_load(&w.ready) == NP &&
+           !(conv = converged(&w, why, sizeof why)) && it_now_ms() < end) {
         if (getenv("OB_TEST_LOG"))
             fprintf(stderr, "%.0f ms: %s\n", it_now_ms(), why);
         hs_client_drain(w.admin, 0, 500);
@@ -428,8 +457,8 @@ Test(tapbcast_segments, one_stanza_per_segment)
     for (int i = 0; i < NP; i++) {
         cr_expect_eq(w.p[i].delivered, NP * GC_N, "peer %d delivered %d of %d",
                      i, w.p[i].delivered, NP * GC_N);
-        cr_expect_eq(w.p[i].disorder, 0, "peer %d: %d out of order or twice",
-                     i, w.p[i].disorder);
+        cr_expect_eq(w.p[i].disorder, 0, "peer %d: %d out of order or twice", i,
+                     w.p[i].disorder);
         cr_expect_eq(w.p[i].errors, 0, "peer %d: %d errors", i, w.p[i].errors);
     }
     cr_expect_eq(after - before, (unsigned long long)NSEG * NP * GC_N,

@@ -59,7 +59,8 @@ static struct run run_up(const char *args)
     size_t len = 0, n;
     FILE *p;
 
-    snprintf(cmd, sizeof cmd, "env -u XMUCD_SECRET %s/tools/orbweb/orbweb up %s 2>&1",
+    snprintf(cmd, sizeof cmd,
+             "env -u XMUCD_SECRET %s/tools/orbweb/orbweb up %s 2>&1",
              b ? b : ".", args);
     cr_assert((p = popen(cmd, "r")), "cannot run %s", cmd);
     while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
@@ -90,9 +91,10 @@ static void up_against(enum hs_kind kind)
     snprintf(args, sizeof args,
              "--server %s:%d --component-port %d --admin user1@%s"
              " --admin-password-file %s --secret-file %s --peers 5 --for 1"
-             " --svg %s", hs_server_host(s), hs_server_c2s_port(s),
-             hs_server_component_port(s), hs_server_domain(s), t.pass,
-             t.secret, t.svg);
+             " --svg %s",
+             hs_server_host(s), hs_server_c2s_port(s),
+             hs_server_component_port(s), hs_server_domain(s), t.pass, t.secret,
+             t.svg);
     r = run_up(args);
     cr_expect_eq(r.status, 0, "orbweb up --server failed:\n%s", r.out);
     expect(&r, "ping rooms.localhost: result");
@@ -101,15 +103,15 @@ static void up_against(enum hs_kind kind)
     expect(&r, "peer1 -> ");
     expect(&r, "traffic: in ");
     expect(&r, "keeps running");
-    cr_expect_null(strstr(r.out, "starting prosody"), "it started a server:\n%s",
-                   r.out);
+    cr_expect_null(strstr(r.out, "starting prosody"),
+                   "it started a server:\n%s", r.out);
     cr_expect_eq(access(t.svg, R_OK), 0, "no drawing in %s", t.svg);
     free(r.out);
     cr_expect(hs_server_running(s), "the server was stopped");
     cr_expect_eq(hs_probe_login(hs_server_host(s), hs_server_c2s_port(s),
                                 hs_server_anon_domain(s), NULL, 5000, err,
-                                sizeof err), 0,
-                 "the server no longer serves logins: %s", err);
+                                sizeof err),
+                 0, "the server no longer serves logins: %s", err);
     scratch_remove(&t);
     hs_server_stop(s);
 }
@@ -119,8 +121,14 @@ static void up_against(enum hs_kind kind)
  * parallel. */
 TestSuite(up_server, .timeout = 240);
 
-Test(up_server, prosody) { up_against(HS_PROSODY); }
-Test(up_server, ejabberd) { up_against(HS_EJABBERD); }
+Test(up_server, prosody)
+{
+    up_against(HS_PROSODY);
+}
+Test(up_server, ejabberd)
+{
+    up_against(HS_EJABBERD);
+}
 
 Test(up_server, missing_secret_or_admin_is_said)
 {

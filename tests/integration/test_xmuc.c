@@ -61,8 +61,9 @@ static void start(struct world *w, enum hs_kind kind, char *const *xargs)
     w->x = hs_xmucd_start(w->s, args, err, sizeof err);
     cr_assert(w->x, "%s", err);
     snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w->s));
-    w->admin = hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s),
-                                 jid, hs_server_password(w->s), T, err, sizeof err);
+    w->admin =
+        hs_client_connect(hs_server_host(w->s), hs_server_c2s_port(w->s), jid,
+                          hs_server_password(w->s), T, err, sizeof err);
     cr_assert(w->admin, "%s", err);
 }
 
@@ -98,13 +99,14 @@ static void join(struct world *w, int i, const char *extra)
 
     snprintf(from, sizeof from, "%s/%s", w->room, w->nick[i]);
     it_send_xml(w->c[i], "<presence to='%s'>%s%s</presence>", from,
-             extra && strstr(extra, "<x ") ? ""
-                                           : "<x xmlns='http://jabber.org/protocol/muc'/>",
-             extra ? extra : "");
+                extra && strstr(extra, "<x ")
+                    ? ""
+                    : "<x xmlns='http://jabber.org/protocol/muc'/>",
+                extra ? extra : "");
     self = hs_client_wait_from(w->c[i], "presence", from, T);
     cr_assert(self, "%s got no self-presence", w->nick[i]);
-    cr_assert_null(xmpp_stanza_get_type(self), "%s could not join: %s", w->nick[i],
-                   condition(self));
+    cr_assert_null(xmpp_stanza_get_type(self), "%s could not join: %s",
+                   w->nick[i], condition(self));
     xmpp_stanza_release(self);
     w->present[i] = true;
 }
@@ -128,9 +130,11 @@ static void absorb(struct world *w)
             continue;
         hs_client_drain(w->c[i], 30, 3000);
         while ((p = hs_client_take(w->c[i], "presence"))) {
-            const char *from = xmpp_stanza_get_from(p), *type = xmpp_stanza_get_type(p);
+            const char *from = xmpp_stanza_get_from(p),
+                       *type = xmpp_stanza_get_type(p);
             int j = from && !strncmp(from, w->room, rl) && from[rl] == '/'
-                        ? index_of(w, from + rl + 1) : -1;
+                        ? index_of(w, from + rl + 1)
+                        : -1;
             if (j >= 0 && j != i)
                 w->sees[i][j] = !(type && !strcmp(type, "unavailable"));
             xmpp_stanza_release(p);
@@ -161,7 +165,8 @@ static void topology(struct world *w, bool expect[N][N])
     memset(ids, -1, sizeof ids);
     p = strstr(json, "\"nicks\":{");
     cr_assert(p, "%s", json);
-    for (p += 9; sscanf(p, "\"%u\":\"%31[^\"]\"", &id, nick) == 2 && id < 4096;) {
+    for (p += 9;
+         sscanf(p, "\"%u\":\"%31[^\"]\"", &id, nick) == 2 && id < 4096;) {
         ids[id] = index_of(w, nick);
         if (!(p = strchr(p + 1, ',')) || p > strchr(json, '}') + strlen(json))
             break;
@@ -216,10 +221,12 @@ static void check(struct world *w, const char *manager, const char *when)
     } while (now_s() < end);
     if (bad >= 0)
         cr_assert_fail("%s %s: %s %s %s", manager, when, w->nick[bad / N],
-                       w->sees[bad / N][bad % N] ? "was told of" : "was not told of",
+                       w->sees[bad / N][bad % N] ? "was told of"
+                                                 : "was not told of",
                        w->nick[bad % N]);
     if (strcmp(manager, "blind"))
-        cr_assert_gt(edges, 0, "%s %s: the topology has no edges", manager, when);
+        cr_assert_gt(edges, 0, "%s %s: the topology has no edges", manager,
+                     when);
 }
 
 static void views(enum hs_kind kind, const char *manager)
@@ -228,8 +235,10 @@ static void views(enum hs_kind kind, const char *manager)
     char extra[160];
 
     start(&w, kind, NULL);
-    snprintf(w.room, sizeof w.room, "v-%s@%s", manager, hs_server_component(w.s));
-    snprintf(extra, sizeof extra, "<join xmlns='" UT_NS_XMUC "' manager='%s' view-size='6'/>",
+    snprintf(w.room, sizeof w.room, "v-%s@%s", manager,
+             hs_server_component(w.s));
+    snprintf(extra, sizeof extra,
+             "<join xmlns='" UT_NS_XMUC "' manager='%s' view-size='6'/>",
              manager);
     for (int i = 0; i < N; i++) {
         snprintf(w.nick[i], sizeof w.nick[i], "p%d", i);
@@ -238,12 +247,14 @@ static void views(enum hs_kind kind, const char *manager)
     }
     check(&w, manager, "after 50 joins");
     for (int i = 0; i < N; i += 5) { /* ten leave */
-        it_send_xml(w.c[i], "<presence type='unavailable' to='%s/%s'/>", w.room, w.nick[i]);
+        it_send_xml(w.c[i], "<presence type='unavailable' to='%s/%s'/>", w.room,
+                    w.nick[i]);
         w.present[i] = false;
         memset(w.sees[i], 0, sizeof w.sees[i]);
     }
     check(&w, manager, "after 10 leaves");
-    it_send_xml(w.c[1], "<presence to='%s/renamed'/>", w.room); /* a nick change */
+    it_send_xml(w.c[1], "<presence to='%s/renamed'/>",
+                w.room); /* a nick change */
     for (int j = 0; j < N; j++)
         w.sees[j][1] = false; /* observers got 303 from the old nick */
     snprintf(w.nick[1], sizeof w.nick[1], "renamed");
@@ -251,8 +262,13 @@ static void views(enum hs_kind kind, const char *manager)
     stop(&w);
 }
 
-#define VIEWS(kind, k, m) Test(kind, views_##m) { views(k, #m); }
-#define BOTH_VIEWS(m) VIEWS(prosody, HS_PROSODY, m) VIEWS(ejabberd, HS_EJABBERD, m)
+#define VIEWS(kind, k, m)                                                      \
+    Test(kind, views_##m)                                                      \
+    {                                                                          \
+        views(k, #m);                                                          \
+    }
+#define BOTH_VIEWS(m)                                                          \
+    VIEWS(prosody, HS_PROSODY, m) VIEWS(ejabberd, HS_EJABBERD, m)
 
 TestSuite(prosody, .timeout = 240);
 TestSuite(ejabberd, .timeout = 240);
@@ -263,7 +279,8 @@ BOTH_VIEWS(random)
 BOTH_VIEWS(blind)
 BOTH_VIEWS(treegossip)
 
-/* ---- access control, bad input, floods -------------------------------------------- */
+/* ---- access control, bad input, floods
+ * -------------------------------------------- */
 
 static xmpp_stanza_t *wait_error(hs_client *c, int timeout_ms)
 {
@@ -331,10 +348,14 @@ static void flood(struct world *w)
     double t0 = now_s(), end = t0 + FLOOD_DEADLINE_S, took;
 
     for (int k = 0; k < FLOOD; k++)
-        it_send_xml(w->c[1], "<message type='groupchat' to='%s'><body>flood %d"
-                          "</body></message>", w->room, k);
-    it_send_xml(w->c[0], "<message type='groupchat' to='%s'><body>calm</body>"
-                      "</message>", w->room);
+        it_send_xml(w->c[1],
+                    "<message type='groupchat' to='%s'><body>flood %d"
+                    "</body></message>",
+                    w->room, k);
+    it_send_xml(w->c[0],
+                "<message type='groupchat' to='%s'><body>calm</body>"
+                "</message>",
+                w->room);
     while ((f.refused + f.relayed < FLOOD || !f.calm) && now_s() < end)
         flood_take(w, &f);
     took = now_s() - t0;
@@ -351,8 +372,13 @@ static void flood(struct world *w)
 
 static void access_and_abuse(enum hs_kind kind)
 {
-    char *xargs[] = {"--max-stanza-bytes", "8192", "--rate-per-s",
-                     STR(RATE_PER_S), "--rate-burst", STR(RATE_BURST), NULL};
+    char *xargs[] = {"--max-stanza-bytes",
+                     "8192",
+                     "--rate-per-s",
+                     STR(RATE_PER_S),
+                     "--rate-burst",
+                     STR(RATE_BURST),
+                     NULL};
     struct world w;
     xmpp_stanza_t *st;
     static char big[20001];
@@ -365,24 +391,34 @@ static void access_and_abuse(enum hs_kind kind)
     }
     join(&w, 0, NULL); /* the creator: owner */
     drain_all(w.c[0]);
-    it_send_xml(w.c[0], "<iq type='set' to='%s' id='cfg'><query xmlns="
-                     "'http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
-                     "type='submit'><field var='muc#roomconfig_roomsecret'><value>pw"
-                     "</value></field></x></query></iq>", w.room);
+    it_send_xml(
+        w.c[0],
+        "<iq type='set' to='%s' id='cfg'><query xmlns="
+        "'http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
+        "type='submit'><field var='muc#roomconfig_roomsecret'><value>pw"
+        "</value></field></x></query></iq>",
+        w.room);
     st = hs_client_wait(w.c[0], "iq", T);
-    cr_assert(st && !strcmp(xmpp_stanza_get_type(st), "result"), "configure: %s",
-              condition(st));
+    cr_assert(st && !strcmp(xmpp_stanza_get_type(st), "result"),
+              "configure: %s", condition(st));
     xmpp_stanza_release(st);
 
     /* a password-protected room */
-    it_send_xml(w.c[1], "<presence to='%s/n1'><x xmlns='http://jabber.org/protocol/muc'/>"
-                     "</presence>", w.room);
+    it_send_xml(
+        w.c[1],
+        "<presence to='%s/n1'><x xmlns='http://jabber.org/protocol/muc'/>"
+        "</presence>",
+        w.room);
     st = wait_error(w.c[1], T);
     cr_expect_str_eq(condition(st), "not-authorized");
     if (st)
         xmpp_stanza_release(st);
-    join(&w, 1, "<x xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
-    join(&w, 2, "<x xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
+    join(&w, 1,
+         "<x "
+         "xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
+    join(&w, 2,
+         "<x "
+         "xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
     /* a nick conflict */
     it_send_xml(w.c[2], "<presence to='%s/n0'/>", w.room);
     st = wait_error(w.c[2], T);
@@ -390,17 +426,19 @@ static void access_and_abuse(enum hs_kind kind)
     if (st)
         xmpp_stanza_release(st);
     /* an unknown room */
-    it_send_xml(w.c[1], "<iq type='get' to='nowhere@%s' id='u'><query xmlns="
-                     "'http://jabber.org/protocol/disco#info'/></iq>",
-             hs_server_component(w.s));
+    it_send_xml(w.c[1],
+                "<iq type='get' to='nowhere@%s' id='u'><query xmlns="
+                "'http://jabber.org/protocol/disco#info'/></iq>",
+                hs_server_component(w.s));
     st = wait_error(w.c[1], T);
     cr_expect_str_eq(condition(st), "item-not-found");
     if (st)
         xmpp_stanza_release(st);
     /* a stanza above xmucd's limit (but below the server's) */
     memset(big, 'x', sizeof big - 1);
-    it_send_xml(w.c[1], "<message type='groupchat' to='%s'><body>%s</body></message>",
-             w.room, big);
+    it_send_xml(w.c[1],
+                "<message type='groupchat' to='%s'><body>%s</body></message>",
+                w.room, big);
     st = wait_error(w.c[1], T);
     cr_expect_str_eq(condition(st), "policy-violation");
     if (st)
@@ -412,10 +450,17 @@ static void access_and_abuse(enum hs_kind kind)
     stop(&w);
 }
 
-Test(prosody, access_and_abuse) { access_and_abuse(HS_PROSODY); }
-Test(ejabberd, access_and_abuse) { access_and_abuse(HS_EJABBERD); }
+Test(prosody, access_and_abuse)
+{
+    access_and_abuse(HS_PROSODY);
+}
+Test(ejabberd, access_and_abuse)
+{
+    access_and_abuse(HS_EJABBERD);
+}
 
-/* ---- statistics over HTTP ------------------------------------------------------------ */
+/* ---- statistics over HTTP
+ * ------------------------------------------------------------ */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -423,7 +468,8 @@ Test(ejabberd, access_and_abuse) { access_and_abuse(HS_EJABBERD); }
 
 static void http_get(int port, const char *path, char *buf, size_t len)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port)};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     size_t got = 0;
     ssize_t n;
@@ -432,7 +478,8 @@ static void http_get(int port, const char *path, char *buf, size_t len)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     cr_assert(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0,
               "cannot reach the metrics port");
-    snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+             path);
     cr_assert_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
     while (got + 1 < len && (n = read(fd, buf + got, len - got - 1)) > 0)
         got += (size_t)n;
@@ -456,14 +503,17 @@ Test(prosody, metrics_endpoint)
     join(&w, 0, NULL);
     http_get(port, "/metrics", text, sizeof text);
     cr_expect(strstr(text, "200 OK"), "%.300s", text);
-    cr_expect(strstr(text, "xmucd_stanzas_total{direction=\"in\",kind=\"presence\",room=\"m\"} 1"),
+    cr_expect(strstr(text, "xmucd_stanzas_total{direction=\"in\",kind="
+                           "\"presence\",room=\"m\"} 1"),
               "%s", text);
-    cr_expect(strstr(text, "xmucd_stanzas_total{direction=\"out\",kind=\"presence\",room=\"m\"}"),
+    cr_expect(strstr(text, "xmucd_stanzas_total{direction=\"out\",kind="
+                           "\"presence\",room=\"m\"}"),
               "%s", text);
     stop(&w);
 }
 
-/* ---- clients that vanish, servers that restart ------------------------------------ */
+/* ---- clients that vanish, servers that restart
+ * ------------------------------------ */
 
 /* Waits until `c` is told that `nick` left the room. */
 static bool told_left(struct world *w, hs_client *c, const char *nick)
@@ -501,7 +551,8 @@ static void vanishing_client(enum hs_kind kind)
 
 static void server_restart(enum hs_kind kind)
 {
-    char *xargs[] = {"--reconnect-min-ms", "200", "--reconnect-max-ms", "1000", NULL};
+    char *xargs[] = {"--reconnect-min-ms", "200", "--reconnect-max-ms", "1000",
+                     NULL};
     struct world w;
     char err[2048];
 
@@ -524,8 +575,9 @@ static void server_restart(enum hs_kind kind)
     {
         char jid[64];
         snprintf(jid, sizeof jid, "user1@%s", hs_server_domain(w.s));
-        w.admin = hs_client_connect(hs_server_host(w.s), hs_server_c2s_port(w.s),
-                                    jid, hs_server_password(w.s), T, err, sizeof err);
+        w.admin =
+            hs_client_connect(hs_server_host(w.s), hs_server_c2s_port(w.s), jid,
+                              hs_server_password(w.s), T, err, sizeof err);
         cr_assert(w.admin, "%s", err);
     }
     /* new sessions rejoin: the room holds exactly them, views consistent.
@@ -536,8 +588,11 @@ static void server_restart(enum hs_kind kind)
         w.c[i] = anon(&w);
         snprintf(from, sizeof from, "%s/%s", w.room, w.nick[i]);
         for (int tries = 0; tries < 40 && !self; tries++) {
-            it_send_xml(w.c[i], "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
-                             "<join xmlns='" UT_NS_XMUC "' manager='rbt'/></presence>", from);
+            it_send_xml(
+                w.c[i],
+                "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
+                "<join xmlns='" UT_NS_XMUC "' manager='rbt'/></presence>",
+                from);
             self = hs_client_wait_from(w.c[i], "presence", from, 1000);
             if (self && xmpp_stanza_get_type(self)) { /* not yet: retry */
                 xmpp_stanza_release(self);
@@ -553,7 +608,19 @@ static void server_restart(enum hs_kind kind)
     stop(&w);
 }
 
-Test(prosody, vanishing_client) { vanishing_client(HS_PROSODY); }
-Test(ejabberd, vanishing_client) { vanishing_client(HS_EJABBERD); }
-Test(prosody, server_restart) { server_restart(HS_PROSODY); }
-Test(ejabberd, server_restart) { server_restart(HS_EJABBERD); }
+Test(prosody, vanishing_client)
+{
+    vanishing_client(HS_PROSODY);
+}
+Test(ejabberd, vanishing_client)
+{
+    vanishing_client(HS_EJABBERD);
+}
+Test(prosody, server_restart)
+{
+    server_restart(HS_PROSODY);
+}
+Test(ejabberd, server_restart)
+{
+    server_restart(HS_EJABBERD);
+}

@@ -166,8 +166,7 @@ static void sim_init(void)
     cr_assert_not_null(S.p);
     for (int i = 0; i < NPEERS; i++) {
         struct simpeer *sp = &S.p[i];
-        snprintf(sp->jid, sizeof sp->jid, "p%d@seg%d.sim/orbweb", i,
-                 i % NSEG);
+        snprintf(sp->jid, sizeof sp->jid, "p%d@seg%d.sim/orbweb", i, i % NSEG);
         sp->limit = i % 10 == 0 ? 3 : 8;
         struct e2e_policy_params q;
         e2e_policy_defaults(&q);
@@ -204,9 +203,10 @@ static void check_limit(int i)
 {
     struct simpeer *sp = &S.p[i];
     size_t used = e2e_policy_sessions(sp->pol) + e2e_policy_pending(sp->pol);
-    cr_assert_leq(used, (size_t)sp->limit, "peer %d over its limit at %llu"
-                  " ms, SIM_SEED=%llu", i, (unsigned long long)S.now,
-                  (unsigned long long)S.seed);
+    cr_assert_leq(used, (size_t)sp->limit,
+                  "peer %d over its limit at %llu"
+                  " ms, SIM_SEED=%llu",
+                  i, (unsigned long long)S.now, (unsigned long long)S.seed);
     cr_assert_leq(sp->nsess, sp->limit, "peer %d holds %d, SIM_SEED=%llu", i,
                   sp->nsess, (unsigned long long)S.seed);
 }
@@ -252,8 +252,7 @@ static void report_opened(int i, int j, bool incoming)
     struct part *pt = part_of(i, j);
     pt->pend_out = false;
     pt->fails = 0;
-    cr_assert_eq(e2e_policy_opened(S.p[i].pol, S.p[j].jid, incoming, S.now),
-                 0);
+    cr_assert_eq(e2e_policy_opened(S.p[i].pol, S.p[j].jid, incoming, S.now), 0);
     sess_add(i, j);
 }
 
@@ -276,8 +275,8 @@ static void check_greylist(int i, int j)
     if (!pt->fails)
         return;
     cr_assert_geq(S.now - pt->last_fail, grey_ms(pt->fails),
-                  "%d retried %d %llu ms after failure %u, SIM_SEED=%llu", i,
-                  j, (unsigned long long)(S.now - pt->last_fail), pt->fails,
+                  "%d retried %d %llu ms after failure %u, SIM_SEED=%llu", i, j,
+                  (unsigned long long)(S.now - pt->last_fail), pt->fails,
                   (unsigned long long)S.seed);
     uint64_t slack = S.now - pt->last_fail - grey_ms(pt->fails);
     if (!S.retries++ || slack < S.min_slack)
@@ -297,10 +296,9 @@ static bool ask_accept(int i, int j)
     bool ok = e2e_policy_accept(sj->pol, S.p[i].jid, S.now);
     S.urgent_from = -1;
     bool full = used == (size_t)sj->limit;
-    cr_assert(ok || full, "%d declined %d below its limit, SIM_SEED=%llu", j,
-              i, (unsigned long long)S.seed);
-    cr_assert_eq(sj->closes_emitted - closes,
-                 ok && full && !glare ? 1 : 0,
+    cr_assert(ok || full, "%d declined %d below its limit, SIM_SEED=%llu", j, i,
+              (unsigned long long)S.seed);
+    cr_assert_eq(sj->closes_emitted - closes, ok && full && !glare ? 1 : 0,
                  "%d: displacement iff accepted while full, SIM_SEED=%llu", j,
                  (unsigned long long)S.seed);
     for (int k = 0; k < S.nurgent; k++)
@@ -360,11 +358,10 @@ static void sim_round(int t)
         for (int k = 0; k < sp->nparts; k++) {
             double w = sp->parts[k].weight[S.phase];
             if (w > 0)
-                cr_assert_eq(e2e_policy_sample(sp->pol,
-                                               S.p[sp->parts[k].peer].jid,
-                                               (size_t)(w * (0.8 + 0.4 *
-                                                             uniform()))),
-                             0);
+                cr_assert_eq(
+                    e2e_policy_sample(sp->pol, S.p[sp->parts[k].peer].jid,
+                                      (size_t)(w * (0.8 + 0.4 * uniform()))),
+                    0);
         }
     }
     for (int i = 0; i < NPEERS; i++)
@@ -374,8 +371,7 @@ static void sim_round(int t)
         check_limit(i);
         cr_assert_eq(e2e_policy_pending(S.p[i].pol), 0);
         cr_assert_eq(e2e_policy_sessions(S.p[i].pol), (size_t)S.p[i].nsess,
-                     "peer %d, SIM_SEED=%llu", i,
-                     (unsigned long long)S.seed);
+                     "peer %d, SIM_SEED=%llu", i, (unsigned long long)S.seed);
     }
 }
 
@@ -400,9 +396,10 @@ static long stale_sessions(void)
 #define WARMUP 30      /* rounds before the stable window */
 #define STABLE_END 150 /* the traffic shifts at this round */
 #define STALE_MAX 6    /* old-partner sessions all gone within this */
-#define FOLLOW 10      /* sessions with new partners >= 98 % of the
-                          stable count by then */
-#define SETTLE 30      /* the second stable window starts this much later */
+#define FOLLOW                                                                 \
+    10            /* sessions with new partners >= 98 % of the                 \
+                     stable count by then */
+#define SETTLE 30 /* the second stable window starts this much later */
 #define END 240
 /* No thrashing: in a stable window, opens + closes stay below one per
  * 1,000 peer-rounds in all, and no peer takes part in more than
@@ -429,23 +426,29 @@ static void window_end(struct window *w, const char *name)
             w->peer_max = S.p[i].churn;
         S.p[i].churn = 0;
     }
-    fprintf(stderr, "sim_e2e_policy: %s window (%d rounds): %ld opens+"
-            "closes, at most %d at one peer; %ld attempts\n", name,
-            w->rounds, w->churn, w->peer_max, w->attempts);
+    fprintf(stderr,
+            "sim_e2e_policy: %s window (%d rounds): %ld opens+"
+            "closes, at most %d at one peer; %ld attempts\n",
+            name, w->rounds, w->churn, w->peer_max, w->attempts);
     cr_assert_leq(w->churn * 1000, (long)CHURN_PER_MILLE * NPEERS * w->rounds,
                   "%s: thrashing, SIM_SEED=%llu", name,
                   (unsigned long long)S.seed);
-    cr_assert_leq(w->peer_max, PEER_CHURN_MAX, "%s: a peer thrashes, "
-                  "SIM_SEED=%llu", name, (unsigned long long)S.seed);
-    cr_assert_gt(w->attempts, 0, "%s: unreachable and declining partners "
-                 "are retried when their greylist expires", name);
+    cr_assert_leq(w->peer_max, PEER_CHURN_MAX,
+                  "%s: a peer thrashes, "
+                  "SIM_SEED=%llu",
+                  name, (unsigned long long)S.seed);
+    cr_assert_gt(w->attempts, 0,
+                 "%s: unreachable and declining partners "
+                 "are retried when their greylist expires",
+                 name);
 }
 
 static void report(int t)
 {
-    fprintf(stderr, "round %3d: sessions %ld opens %ld closes %ld attempts "
-            "%ld failed %ld declined %ld displaced %ld glare %ld\n", t,
-            total_sessions(), S.opens, S.closes, S.attempts, S.fails,
+    fprintf(stderr,
+            "round %3d: sessions %ld opens %ld closes %ld attempts "
+            "%ld failed %ld declined %ld displaced %ld glare %ld\n",
+            t, total_sessions(), S.opens, S.closes, S.attempts, S.fails,
             S.declines, S.displaced, S.glare);
 }
 
@@ -476,16 +479,23 @@ Test(sim_e2e_policy, stable_shift_unreachable_full, .timeout = 300)
             report(t);
     }
     window_end(&after, "after the shift");
-    fprintf(stderr, "sim_e2e_policy: shift: old sessions gone after %ld "
+    fprintf(stderr,
+            "sim_e2e_policy: shift: old sessions gone after %ld "
             "rounds, new ones at 98 %% of the stable count (%ld) after %ld; "
-            "%ld declines in all\n", stale_at, sessions, follow_at, declines);
-    fprintf(stderr, "sim_e2e_policy: %ld retries after failures, the "
-            "earliest %llu ms after the greylist expired\n", S.retries,
-            (unsigned long long)S.min_slack);
-    cr_assert(stale_at >= 0 && stale_at <= STALE_MAX, "stale after %ld "
-              "rounds, SIM_SEED=%llu", stale_at, (unsigned long long)S.seed);
-    cr_assert(follow_at >= 0 && follow_at <= FOLLOW, "new sessions after %ld "
-              "rounds, SIM_SEED=%llu", follow_at, (unsigned long long)S.seed);
+            "%ld declines in all\n",
+            stale_at, sessions, follow_at, declines);
+    fprintf(stderr,
+            "sim_e2e_policy: %ld retries after failures, the "
+            "earliest %llu ms after the greylist expired\n",
+            S.retries, (unsigned long long)S.min_slack);
+    cr_assert(stale_at >= 0 && stale_at <= STALE_MAX,
+              "stale after %ld "
+              "rounds, SIM_SEED=%llu",
+              stale_at, (unsigned long long)S.seed);
+    cr_assert(follow_at >= 0 && follow_at <= FOLLOW,
+              "new sessions after %ld "
+              "rounds, SIM_SEED=%llu",
+              follow_at, (unsigned long long)S.seed);
     cr_assert_gt(declines, 0, "the scenario has full partners");
     sim_fini();
 }

@@ -42,11 +42,10 @@ static int run_row(const struct gcw_config *rc, uint64_t seed,
         return check(false, "the run", rc, seed);
     printf("| %-9s | %6u | %4.0f%% | %-5s | %10.5f%% | %11.2f | %6.2f "
            "| %4llu | %4llu | %6llu | %4llu / %5llu |\n",
-           gcw_name(rc), rc->peers, rc->loss * 100,
-           rc->churn ? "12.5%" : "no", res->ratio * 100, res->per_peer,
-           res->server, (unsigned long long)res->dups,
-           (unsigned long long)res->fifo, (unsigned long long)res->gaps,
-           (unsigned long long)res->lat_p50_ms,
+           gcw_name(rc), rc->peers, rc->loss * 100, rc->churn ? "12.5%" : "no",
+           res->ratio * 100, res->per_peer, res->server,
+           (unsigned long long)res->dups, (unsigned long long)res->fifo,
+           (unsigned long long)res->gaps, (unsigned long long)res->lat_p50_ms,
            (unsigned long long)res->lat_p99_ms);
     fflush(stdout);
     bad += check(res->dups == 0, "duplicates delivered", rc, seed);
@@ -65,10 +64,13 @@ static uint32_t env_u32(const char *name, uint32_t dflt)
 static struct gcw_config cfg(enum gc_engine engine, uint32_t peers,
                              uint32_t msgs, double loss, bool churn)
 {
-    return (struct gcw_config){.mode = GCW_ENGINE, .engine = engine,
+    return (struct gcw_config){.mode = GCW_ENGINE,
+                               .engine = engine,
                                .round_ms = env_u32("SIM_ROUND_MS", 0),
                                .rounds = env_u32("SIM_ROUNDS", 0),
-                               .peers = peers, .msgs = msgs, .loss = loss,
+                               .peers = peers,
+                               .msgs = msgs,
+                               .loss = loss,
                                .churn = churn};
 }
 
@@ -79,8 +81,8 @@ static int scenario(uint32_t peers, uint32_t msgs, uint64_t seed)
 
     for (size_t l = 0; l < 3; l++)
         for (int churn = 0; churn < 2; churn++) {
-            struct gcw_config rc = cfg(GC_TREECAST, peers, msgs, losses[l],
-                                       churn);
+            struct gcw_config rc =
+                cfg(GC_TREECAST, peers, msgs, losses[l], churn);
             struct gcw_result tree, pb;
 
             bad += run_row(&rc, seed, &tree);
@@ -89,8 +91,8 @@ static int scenario(uint32_t peers, uint32_t msgs, uint64_t seed)
             bad += check(pb.ratio > tree.ratio || pb.ratio == 1.0,
                          "pbcast no better than tree cast", &rc, seed);
             if (losses[l] == 0.05 && churn)
-                bad += check(pb.ratio >= 0.9999, "delivery below 99.99%",
-                             &rc, seed);
+                bad += check(pb.ratio >= 0.9999, "delivery below 99.99%", &rc,
+                             seed);
         }
     return bad;
 }
@@ -102,8 +104,7 @@ static int big_row(uint64_t seed)
     struct gcw_result res;
     int bad = run_row(&rc, seed, &res);
 
-    return bad + check(res.ratio >= 0.9999, "delivery below 99.99%", &rc,
-                       seed);
+    return bad + check(res.ratio >= 0.9999, "delivery below 99.99%", &rc, seed);
 }
 
 /* The server relaying to every member: every stable member gets every
@@ -133,11 +134,10 @@ static int ta_rows(uint64_t seed)
     rc.engine = GC_PBCAST;
     bad += run_row(&rc, seed, &ta);
     bad += check(ta.ratio >= 0.9999, "delivery below 99.99%", &rc, seed);
-    bad += check(ta.ratio > tree.ratio, "ta-pbcast no better than tree",
-                 &rc, seed);
+    bad += check(ta.ratio > tree.ratio, "ta-pbcast no better than tree", &rc,
+                 seed);
     return bad + check(ta.server == 2 * 8.0,
-                       "server sends per groupcast != k * segments", &rc,
-                       seed);
+                       "server sends per groupcast != k * segments", &rc, seed);
 }
 
 int main(void)

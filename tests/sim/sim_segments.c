@@ -187,9 +187,10 @@ static uint64_t converge(struct sim *s, uint64_t from, uint64_t limit,
     uint64_t r = from;
 
     while (!converged(s)) {
-        cr_assert_lt(r - from, limit, "%s: not converged in %llu rounds "
-                     "(%zu segments; seed %llu)", what,
-                     (unsigned long long)limit,
+        cr_assert_lt(r - from, limit,
+                     "%s: not converged in %llu rounds "
+                     "(%zu segments; seed %llu)",
+                     what, (unsigned long long)limit,
                      vm_tapbcast_segments(s->v), (unsigned long long)seed);
         round_run(s, r++);
     }
@@ -232,8 +233,8 @@ Test(sim_segments, lost_and_false_answers)
 
     for (size_t i = 0; i < sizeof loss / sizeof *loss; i++) {
         struct sim s = {0};
-        struct xm_seg_config c = {.max_inflight = 4096, .verify_every = 4,
-                                  .backoff_ms = 10 * PERIOD};
+        struct xm_seg_config c = {
+            .max_inflight = 4096, .verify_every = 4, .backoff_ms = 10 * PERIOD};
         char what[64];
 
         sim_init(&s, 1000, 8, &c);
@@ -278,8 +279,8 @@ Test(sim_segments, hints)
 Test(sim_segments, churn)
 {
     struct sim s = {0};
-    struct xm_seg_config c = {.max_inflight = 4096, .verify_every = 4,
-                              .backoff_ms = 10 * PERIOD};
+    struct xm_seg_config c = {
+        .max_inflight = 4096, .verify_every = 4, .backoff_ms = 10 * PERIOD};
     uint32_t volatile_n = 1000 / 8;
     uint64_t r;
 

@@ -19,8 +19,8 @@ struct log {
 
 static struct log L;
 
-static void recv_cb(void *ctx, sim_node from, sim_node to,
-                    const uint8_t *data, size_t len)
+static void recv_cb(void *ctx, sim_node from, sim_node to, const uint8_t *data,
+                    size_t len)
 {
     struct log *l = ctx;
     sim_node sent_from;
@@ -51,9 +51,14 @@ static void churn_cb(void *ctx, sim_node n, bool up)
 
 static sim *make(double loss, uint64_t seed)
 {
-    sim_config c = {.nodes = 8, .seed = seed, .loss = loss,
-                    .delay_min_ms = 10, .delay_max_ms = 30,
-                    .recv = recv_cb, .churn = churn_cb, .ctx = &L};
+    sim_config c = {.nodes = 8,
+                    .seed = seed,
+                    .loss = loss,
+                    .delay_min_ms = 10,
+                    .delay_max_ms = 30,
+                    .recv = recv_cb,
+                    .churn = churn_cb,
+                    .ctx = &L};
     sim *s = NULL;
 
     memset(&L, 0, sizeof L);

@@ -179,8 +179,14 @@ static char *copy(const char *s, size_t len)
     return d;
 }
 
-char *__wrap_strndup(const char *s, size_t n) { return copy(s, strnlen(s, n)); }
-char *__wrap_strdup(const char *s) { return copy(s, strlen(s)); }
+char *__wrap_strndup(const char *s, size_t n)
+{
+    return copy(s, strnlen(s, n));
+}
+char *__wrap_strdup(const char *s)
+{
+    return copy(s, strlen(s));
+}
 
 void *fa_mem_alloc(size_t size, void *ud)
 {
@@ -214,9 +220,15 @@ void fa_begin(long fail_at, enum fa_mode mode)
     fa.paused = false;
 }
 
-void fa_stop_failing(void) { fa.fail_at = -1; }
+void fa_stop_failing(void)
+{
+    fa.fail_at = -1;
+}
 
-void fa_pause(bool on) { fa.paused = on; }
+void fa_pause(bool on)
+{
+    fa.paused = on;
+}
 
 void fa_end(void)
 {
@@ -224,10 +236,22 @@ void fa_end(void)
     fa.fail_at = -1;
 }
 
-long fa_count(void) { return fa.count; }
-long fa_failed(void) { return fa.failed; }
-size_t fa_live(void) { return fa.live; }
-long fa_at(void) { return fa.index; }
+long fa_count(void)
+{
+    return fa.count;
+}
+long fa_failed(void)
+{
+    return fa.failed;
+}
+size_t fa_live(void)
+{
+    return fa.live;
+}
+long fa_at(void)
+{
+    return fa.index;
+}
 
 bool fa_failing(void)
 {
@@ -248,8 +272,10 @@ static bool run_one(const char *name, fa_scenario s, void *ud, long n,
     fa_end();
     cr_assert_eq(live, 0, "%s: %zu blocks leaked with allocation %ld failing",
                  name, live, n);
-    cr_assert(may_miss || failed >= 1, "%s: allocation %ld was never "
-              "reached", name, n);
+    cr_assert(may_miss || failed >= 1,
+              "%s: allocation %ld was never "
+              "reached",
+              name, n);
     return failed > 0;
 }
 
@@ -281,14 +307,14 @@ static long next_index(const struct fa_plan *plan, long n)
 }
 
 /* The indices a plan tries out of count, in words. */
-static const char *describe(const struct fa_plan *plan, long count,
-                           char *buf, size_t len)
+static const char *describe(const struct fa_plan *plan, long count, char *buf,
+                            size_t len)
 {
     if (!plan->stride || plan->stride == 1 || plan->all >= count)
         snprintf(buf, len, "every one, 0..%ld", count - 1);
     else
-        snprintf(buf, len, "0..%ld, then every %ld-th up to %ld",
-                 plan->all - 1, plan->stride, count - 1);
+        snprintf(buf, len, "0..%ld, then every %ld-th up to %ld", plan->all - 1,
+                 plan->stride, count - 1);
     return buf;
 }
 
@@ -306,13 +332,16 @@ long fa_exhaust(const char *name, fa_scenario s, void *ud, enum fa_mode mode,
     cr_assert_eq(fa_live(), 0, "%s: %zu blocks leaked without failures", name,
                  fa_live());
     fa_end();
-    cr_assert_gt(count, 0, "%s: no allocation was counted (is --wrap in "
-                 "effect?)", name);
+    cr_assert_gt(count, 0,
+                 "%s: no allocation was counted (is --wrap in "
+                 "effect?)",
+                 name);
     if (only) {
         long n = strtol(only, NULL, 10);
-        cr_assert(reach(name, s, ud, n, mode, plan->may_miss), "%s (%s): "
-                  "allocation %ld never reached in %d runs", name, how, n,
-                  FA_TRIES);
+        cr_assert(reach(name, s, ud, n, mode, plan->may_miss),
+                  "%s (%s): "
+                  "allocation %ld never reached in %d runs",
+                  name, how, n, FA_TRIES);
         return 1;
     }
     for (long n = 0; n < count; n = next_index(plan, n), tried++)
@@ -320,11 +349,14 @@ long fa_exhaust(const char *name, fa_scenario s, void *ud, enum fa_mode mode,
             reached++;
         else
             note(missed, sizeof missed, n);
-    fprintf(stderr, "fail_alloc: %s (%s): %ld allocations, %ld indices "
-            "tried (%s), %ld reached%s%s\n", name, how, count, tried,
-            describe(plan, count, which, sizeof which), reached,
-            *missed ? "; never reached: " : "", missed);
-    cr_assert_eq(reached, tried, "%s (%s): allocations never reached in %d "
-                 "runs each: %s", name, how, FA_TRIES, missed);
+    fprintf(stderr,
+            "fail_alloc: %s (%s): %ld allocations, %ld indices "
+            "tried (%s), %ld reached%s%s\n",
+            name, how, count, tried, describe(plan, count, which, sizeof which),
+            reached, *missed ? "; never reached: " : "", missed);
+    cr_assert_eq(reached, tried,
+                 "%s (%s): allocations never reached in %d "
+                 "runs each: %s",
+                 name, how, FA_TRIES, missed);
     return reached;
 }

@@ -22,8 +22,8 @@
 #include <stddef.h>
 
 enum fa_mode {
-    FA_ONCE,  /* allocation n fails, the others succeed */
-    FA_FROM,  /* allocation n and every later one fail */
+    FA_ONCE, /* allocation n fails, the others succeed */
+    FA_FROM, /* allocation n and every later one fail */
 };
 
 /* Starts recording: counters and the live set are cleared; fail_at < 0

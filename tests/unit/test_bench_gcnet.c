@@ -54,7 +54,11 @@ Test(bench_gcnet, records_cross_in_order_both_ways)
 
     cr_assert_eq(bgn_new(base, 3, 8, on_rec, &g, &n), BGN_OK);
     memset(big, 7, sizeof big);
-    cr_assert_eq(bgn_send(n, 0, 1, (const uint8_t *)"\x01" "a", 2), 0);
+    cr_assert_eq(bgn_send(n, 0, 1,
+                          (const uint8_t *)"\x01"
+                                           "a",
+                          2),
+                 0);
     cr_assert_eq(bgn_send(n, 0, 1, big, sizeof big), 0);
     cr_assert_eq(bgn_send(n, 1, 0, (const uint8_t *)"\x02", 1), 0);
     cr_assert_eq(bgn_send(n, 0, 1, (const uint8_t *)"", 0), 0);

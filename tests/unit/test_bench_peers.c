@@ -10,30 +10,38 @@
 
 #include "bench_peers.h"
 
-#define HDR "<?xml version='1.0'?><stream:stream xmlns='jabber:client'" \
-            " xmlns:stream='http://etherx.jabber.org/streams' id='s1'" \
-            " from='anon.localhost' version='1.0'>"
-#define MECHS "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" \
-              "<mechanism>PLAIN</mechanism><mechanism>ANONYMOUS</mechanism>" \
-              "</mechanisms></stream:features>"
+#define HDR                                                                    \
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client'"                \
+    " xmlns:stream='http://etherx.jabber.org/streams' id='s1'"                 \
+    " from='anon.localhost' version='1.0'>"
+#define MECHS                                                                  \
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"   \
+    "<mechanism>PLAIN</mechanism><mechanism>ANONYMOUS</mechanism>"             \
+    "</mechanisms></stream:features>"
 #define SUCCESS "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"
-#define BINDF "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>" \
-              "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>" \
-              "</stream:features>"
-#define BOUND "<iq type='result' id='bp-bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>" \
-              "<jid>x1@anon.localhost/r</jid></bind></iq>"
+#define BINDF                                                                  \
+    "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"        \
+    "<session "                                                                \
+    "xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"        \
+    "</stream:features>"
+#define BOUND                                                                  \
+    "<iq type='result' id='bp-bind'><bind "                                    \
+    "xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"                                \
+    "<jid>x1@anon.localhost/r</jid></bind></iq>"
 
 static char sent[8192];
 
 static void capture(void *ud, const char *data, size_t len)
 {
     (void)ud;
-    strncat(sent, data, len < sizeof sent - strlen(sent) - 1
-                            ? len : sizeof sent - strlen(sent) - 1);
+    strncat(sent, data,
+            len < sizeof sent - strlen(sent) - 1
+                ? len
+                : sizeof sent - strlen(sent) - 1);
 }
 
-static const struct bp_config cfg = {.host = "127.0.0.1", .port = 1,
-                                     .domain = "anon.localhost"};
+static const struct bp_config cfg = {
+    .host = "127.0.0.1", .port = 1, .domain = "anon.localhost"};
 
 static void feed(bp_peer *p, const char *s)
 {
@@ -90,8 +98,7 @@ Test(bench_peers, login_anonymous_restart_bind)
     cr_assert_str_eq(bp_peer_jid(p), "x1@anon.localhost/r");
     /* features, success, features, iq: 4 stanzas, sized on the wire */
     cr_assert_eq(bp_peer_counters(p).stanzas, 4);
-    cr_assert_eq(bp_peer_counters(p).bytes,
-                 strlen(MECHS SUCCESS BINDF BOUND));
+    cr_assert_eq(bp_peer_counters(p).bytes, strlen(MECHS SUCCESS BINDF BOUND));
     bp_peer_free_detached(p);
 }
 
@@ -102,9 +109,11 @@ Test(bench_peers, required_session)
     sent[0] = '\0';
     cr_assert_eq(bp_peer_new_detached(&cfg, capture, NULL, &p), BP_OK);
     feed(p, HDR MECHS SUCCESS);
-    feed(p, HDR "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
-                "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></stream:features>"
-            BOUND);
+    feed(p,
+         HDR "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+             "<session "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-session'/></"
+             "stream:features>" BOUND);
     cr_assert_eq(bp_peer_state(p), BP_SESSION);
     cr_assert(strstr(sent, "id='bp-session'"));
     feed(p, "<iq type='result' id='bp-session'/>");
@@ -118,24 +127,32 @@ Test(bench_peers, join_count_leave_rejoin)
     uint64_t before = bp_peer_counters(p).presences;
 
     sent[0] = '\0';
-    cr_assert_eq(bp_join(p, "r@muc.localhost", "m1",
-                         "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='rbt'/>"), 0);
-    cr_assert(strstr(sent, "<presence to='r@muc.localhost/m1'>"
-                           "<x xmlns='http://jabber.org/protocol/muc'/>"
-                           "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='rbt'/>"
-                           "</presence>"), "%s", sent);
+    cr_assert_eq(
+        bp_join(p, "r@muc.localhost", "m1",
+                "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='rbt'/>"),
+        0);
+    cr_assert(
+        strstr(sent,
+               "<presence to='r@muc.localhost/m1'>"
+               "<x xmlns='http://jabber.org/protocol/muc'/>"
+               "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='rbt'/>"
+               "</presence>"),
+        "%s", sent);
     cr_assert_eq(bp_peer_room(p), BP_ROOM_JOINING);
-    cr_assert_eq(bp_join(p, "r@muc.localhost", "m1", NULL), -1, "already joining");
+    cr_assert_eq(bp_join(p, "r@muc.localhost", "m1", NULL), -1,
+                 "already joining");
     feed(p, "<presence from='r@muc.localhost/m0' to='x1@anon.localhost/r'/>");
     cr_assert_eq(bp_peer_room(p), BP_ROOM_JOINING, "someone else's presence");
     feed(p, "<presence from='r@muc.localhost/m1' to='x1@anon.localhost/r'>"
-            "<x xmlns='http://jabber.org/protocol/muc#user'><status code='110'/></x>"
+            "<x xmlns='http://jabber.org/protocol/muc#user'><status "
+            "code='110'/></x>"
             "</presence>");
     cr_assert_eq(bp_peer_room(p), BP_ROOM_JOINED);
     cr_assert_eq(bp_peer_counters(p).presences, before + 2);
     sent[0] = '\0';
     cr_assert_eq(bp_leave(p), 0);
-    cr_assert(strstr(sent, "<presence type='unavailable' to='r@muc.localhost/m1'/>"));
+    cr_assert(
+        strstr(sent, "<presence type='unavailable' to='r@muc.localhost/m1'/>"));
     bp_set_rejoin(p, true);
     sent[0] = '\0';
     feed(p, "<presence type='unavailable' from='r@muc.localhost/m1'/>");
@@ -155,8 +172,10 @@ Test(bench_peers, join_refused)
     bp_peer *p = logged_in();
 
     bp_join(p, "r@rooms.localhost", "m1", NULL);
-    feed(p, "<presence type='error' from='r@rooms.localhost/m1'><error type='cancel'>"
-            "<not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
+    feed(p, "<presence type='error' from='r@rooms.localhost/m1'><error "
+            "type='cancel'>"
+            "<not-allowed "
+            "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
     cr_assert_eq(bp_peer_room(p), BP_ROOM_ERROR);
     bp_peer_free_detached(p);
 }
@@ -164,14 +183,19 @@ Test(bench_peers, join_refused)
 Test(bench_peers, failures_stop_the_peer)
 {
     const char *cases[][2] = {
-        {HDR "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+        {HDR "<stream:features><mechanisms "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
              "<mechanism>PLAIN</mechanism></mechanisms></stream:features>",
          "does not offer SASL ANONYMOUS"},
-        {HDR MECHS "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>", "refused"},
-        {HDR "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
-             "</stream:error>", "host-unknown"},
+        {HDR MECHS "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
+         "refused"},
+        {HDR "<stream:error><host-unknown "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+             "</stream:error>",
+         "host-unknown"},
         {HDR MECHS SUCCESS HDR "<stream:features/>", "no resource binding"},
-        {HDR MECHS SUCCESS HDR BINDF "<iq type='error' id='bp-bind'/>", "bind refused"},
+        {HDR MECHS SUCCESS HDR BINDF "<iq type='error' id='bp-bind'/>",
+         "bind refused"},
         {HDR "<a><b></a>", "bad XML"},
         {HDR "</stream:stream>", "closed the stream"},
     };

@@ -11,10 +11,12 @@
 
 #include "e2e_jingle.h"
 
-#define FPR_A "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:" \
-              "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
-#define FPR_B "01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:" \
-              "11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F:20"
+#define FPR_A                                                                  \
+    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"                         \
+    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
+#define FPR_B                                                                  \
+    "01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:"                         \
+    "11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F:20"
 #define JID_A "alice@example.org/a"
 #define JID_B "bob@example.org/b"
 
@@ -71,7 +73,8 @@ static void canon(xmpp_stanza_t *st, char *out, size_t cap)
     }
     n = xmpp_stanza_get_attributes(st, attrs, 64);
     qsort(attrs, (size_t)n / 2, 2 * sizeof attrs[0], by_name);
-    len += (size_t)snprintf(out + len, cap - len, "<%s", xmpp_stanza_get_name(st));
+    len +=
+        (size_t)snprintf(out + len, cap - len, "<%s", xmpp_stanza_get_name(st));
     for (int i = 0; i < n && len < cap; i += 2)
         len += (size_t)snprintf(out + len, cap - len, " %s='%s'", attrs[i],
                                 attrs[i + 1]);
@@ -99,7 +102,7 @@ static void same_xml(const char *got, const char *want)
 
 /* ---- The payload ---- */
 
-#define INITIATE_EXAMPLE                                                        \
+#define INITIATE_EXAMPLE                                                       \
     "<iq type='set' from='" JID_A "' to='" JID_B "' id='ji-a73sjjvkla37jfea'>" \
     "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate'"              \
     " initiator='" JID_A "' sid='a73sjjvkla37jfea'>"                           \
@@ -139,7 +142,8 @@ Test(e2e_jingle, parses_the_documented_initiate)
 
 Test(e2e_jingle, builds_exact_initiate_and_terminate)
 {
-    struct e2e_jingle_msg m = {.action = E2E_JINGLE_INITIATE, .sid = "s1",
+    struct e2e_jingle_msg m = {.action = E2E_JINGLE_INITIATE,
+                               .sid = "s1",
                                .framing = E2E_FRAMING_FI | E2E_FRAMING_XML,
                                .n_candidates = 1,
                                .candidates = {{"c1", "192.0.2.10", 40123, 2}},
@@ -150,38 +154,43 @@ Test(e2e_jingle, builds_exact_initiate_and_terminate)
     cr_assert_eq(e2e_jingle_build(ctx, JID_B, "ji-s1", JID_A, &m, &st), 0);
     text_of(st, text, sizeof text);
     same_xml(text,
-        "<iq id=\"ji-s1\" type=\"set\" to=\"" JID_B "\">"
-        "<jingle xmlns=\"urn:xmpp:jingle:1\" sid=\"s1\" initiator=\"" JID_A
-        "\" action=\"session-initiate\">"
-        "<content name=\"xs\" creator=\"initiator\">"
-        "<description xmlns=\"urn:xmpp:jingle:apps:xmlstream:0\">"
-        "<framing xmlns=\"https://orbweb.dev/ns/e2e/0\" name=\"fi\"/>"
-        "<framing xmlns=\"https://orbweb.dev/ns/e2e/0\" name=\"xml\"/>"
-        "</description>"
-        "<transport xmlns=\"https://orbweb.dev/ns/e2e/tcp/0\">"
-        "<candidate priority=\"2\" port=\"40123\" host=\"192.0.2.10\" id=\"c1\"/>"
-        "<fingerprint xmlns=\"urn:xmpp:jingle:apps:dtls:0\" hash=\"sha-256\">"
-        FPR_A "</fingerprint></transport></content></jingle></iq>");
+             "<iq id=\"ji-s1\" type=\"set\" to=\"" JID_B "\">"
+             "<jingle xmlns=\"urn:xmpp:jingle:1\" sid=\"s1\" initiator=\"" JID_A
+             "\" action=\"session-initiate\">"
+             "<content name=\"xs\" creator=\"initiator\">"
+             "<description xmlns=\"urn:xmpp:jingle:apps:xmlstream:0\">"
+             "<framing xmlns=\"https://orbweb.dev/ns/e2e/0\" name=\"fi\"/>"
+             "<framing xmlns=\"https://orbweb.dev/ns/e2e/0\" name=\"xml\"/>"
+             "</description>"
+             "<transport xmlns=\"https://orbweb.dev/ns/e2e/tcp/0\">"
+             "<candidate priority=\"2\" port=\"40123\" host=\"192.0.2.10\" "
+             "id=\"c1\"/>"
+             "<fingerprint xmlns=\"urn:xmpp:jingle:apps:dtls:0\" "
+             "hash=\"sha-256\">" FPR_A
+             "</fingerprint></transport></content></jingle></iq>");
     xmpp_stanza_release(st);
 
-    m = (struct e2e_jingle_msg){.action = E2E_JINGLE_TERMINATE, .sid = "s1",
+    m = (struct e2e_jingle_msg){.action = E2E_JINGLE_TERMINATE,
+                                .sid = "s1",
                                 .reason = E2E_JINGLE_CONNECTIVITY_ERROR};
     cr_assert_eq(e2e_jingle_build(ctx, JID_B, "jt-s1", JID_A, &m, &st), 0);
     text_of(st, text, sizeof text);
-    same_xml(text,
-        "<iq id=\"jt-s1\" type=\"set\" to=\"" JID_B "\">"
-        "<jingle xmlns=\"urn:xmpp:jingle:1\" sid=\"s1\" action=\"session-terminate\">"
-        "<reason><connectivity-error/></reason></jingle></iq>");
+    same_xml(text, "<iq id=\"jt-s1\" type=\"set\" to=\"" JID_B "\">"
+                   "<jingle xmlns=\"urn:xmpp:jingle:1\" sid=\"s1\" "
+                   "action=\"session-terminate\">"
+                   "<reason><connectivity-error/></reason></jingle></iq>");
     xmpp_stanza_release(st);
 }
 
 Test(e2e_jingle, build_then_parse_is_identity)
 {
-    struct e2e_jingle_msg m = {.action = E2E_JINGLE_INITIATE, .sid = "x-Y.9_",
-                               .framing = E2E_FRAMING_XML, .n_candidates = 2,
-                               .candidates = {{"a", "10.0.0.1", 1, 7},
-                                              {"b", "::1", 65535, 0}},
-                               .fingerprint = FPR_B};
+    struct e2e_jingle_msg m = {
+        .action = E2E_JINGLE_INITIATE,
+        .sid = "x-Y.9_",
+        .framing = E2E_FRAMING_XML,
+        .n_candidates = 2,
+        .candidates = {{"a", "10.0.0.1", 1, 7}, {"b", "::1", 65535, 0}},
+        .fingerprint = FPR_B};
     struct e2e_jingle_msg back;
     xmpp_stanza_t *st;
     char text[4096];
@@ -195,7 +204,8 @@ Test(e2e_jingle, build_then_parse_is_identity)
     xmpp_stanza_release(st);
 
     for (int r = E2E_JINGLE_SUCCESS; r <= E2E_JINGLE_GENERAL_ERROR; r++) {
-        m = (struct e2e_jingle_msg){.action = E2E_JINGLE_TERMINATE, .sid = "t",
+        m = (struct e2e_jingle_msg){.action = E2E_JINGLE_TERMINATE,
+                                    .sid = "t",
                                     .reason = (enum e2e_jingle_reason)r};
         cr_assert_eq(e2e_jingle_build(ctx, JID_B, "x", JID_A, &m, &st), 0);
         cr_assert_eq(e2e_jingle_parse(st, &back), 0);
@@ -206,8 +216,10 @@ Test(e2e_jingle, build_then_parse_is_identity)
 
 Test(e2e_jingle, refuses_to_build_what_it_would_not_parse)
 {
-    struct e2e_jingle_msg m = {.action = E2E_JINGLE_INITIATE, .sid = "s1",
-                               .framing = E2E_FRAMING_XML, .n_candidates = 1,
+    struct e2e_jingle_msg m = {.action = E2E_JINGLE_INITIATE,
+                               .sid = "s1",
+                               .framing = E2E_FRAMING_XML,
+                               .n_candidates = 1,
                                .candidates = {{"c1", "example.org", 80, 0}},
                                .fingerprint = FPR_A};
     xmpp_stanza_t *st;
@@ -228,17 +240,21 @@ Test(e2e_jingle, refuses_to_build_what_it_would_not_parse)
 /* Hostile payloads: a template with one hole for the transport's
  * children, or a whole <jingle/>. */
 #define IQ(J) "<iq type='set' from='" JID_A "' to='" JID_B "' id='q'>" J "</iq>"
-#define JINGLE(ACTION, BODY)                                            \
-    IQ("<jingle xmlns='urn:xmpp:jingle:1' action='" ACTION "' sid='s1'>" \
-       BODY "</jingle>")
-#define CONTENT(DESC, TRANSPORT)                                        \
-    JINGLE("session-initiate", "<content creator='initiator' name='xs'>" \
-           DESC TRANSPORT "</content>")
+#define JINGLE(ACTION, BODY)                                                   \
+    IQ("<jingle xmlns='urn:xmpp:jingle:1' action='" ACTION "' sid='s1'>" BODY  \
+       "</jingle>")
+#define CONTENT(DESC, TRANSPORT)                                               \
+    JINGLE("session-initiate",                                                 \
+           "<content creator='initiator' name='xs'>" DESC TRANSPORT            \
+           "</content>")
 #define DESC "<description xmlns='urn:xmpp:jingle:apps:xmlstream:0'/>"
-#define FPR "<fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256'>" \
-            FPR_A "</fingerprint>"
-#define TR(C) "<transport xmlns='https://orbweb.dev/ns/e2e/tcp/0'>" C "</transport>"
-#define CAND(ID, HOST, PORT) "<candidate id='" ID "' host='" HOST "' port='" PORT "'/>"
+#define FPR                                                                    \
+    "<fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256'>" FPR_A   \
+    "</fingerprint>"
+#define TR(C)                                                                  \
+    "<transport xmlns='https://orbweb.dev/ns/e2e/tcp/0'>" C "</transport>"
+#define CAND(ID, HOST, PORT)                                                   \
+    "<candidate id='" ID "' host='" HOST "' port='" PORT "'/>"
 #define OK_CAND CAND("c1", "10.0.0.1", "5000")
 #define WITH(C) CONTENT(DESC, TR(C FPR))
 
@@ -251,12 +267,15 @@ static const struct bad bad_cases[] = {
     {"plain", WITH(OK_CAND), 0},
     {"no jingle", IQ("<ping xmlns='urn:xmpp:ping'/>"), E2E_JINGLE_ENOTJINGLE},
     {"jingle of another namespace",
-     IQ("<jingle xmlns='urn:xmpp:jingle:0' action='session-initiate' sid='s'/>"),
+     IQ("<jingle xmlns='urn:xmpp:jingle:0' action='session-initiate' "
+        "sid='s'/>"),
      E2E_JINGLE_ENOTJINGLE},
-    {"no sid", IQ("<jingle xmlns='urn:xmpp:jingle:1' action='session-accept'/>"),
+    {"no sid",
+     IQ("<jingle xmlns='urn:xmpp:jingle:1' action='session-accept'/>"),
      E2E_JINGLE_EBADREQ},
     {"sid with a space",
-     IQ("<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' sid='a b'/>"),
+     IQ("<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' sid='a "
+        "b'/>"),
      E2E_JINGLE_EBADREQ},
     {"sid of 65 characters",
      IQ("<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' sid='"
@@ -271,29 +290,35 @@ static const struct bad bad_cases[] = {
      JINGLE("session-initiate", "<content name='a'/><content name='b'/>"),
      E2E_JINGLE_ENOTACCEPTABLE},
     {"content created by the responder",
-     JINGLE("session-initiate", "<content creator='responder' name='xs'>" DESC
-            TR(OK_CAND FPR) "</content>"),
+     JINGLE("session-initiate",
+            "<content creator='responder' name='xs'>" DESC TR(
+                OK_CAND FPR) "</content>"),
      E2E_JINGLE_EBADREQ},
     {"no description", CONTENT("", TR(OK_CAND FPR)), E2E_JINGLE_EBADREQ},
     {"another application",
-     CONTENT("<description xmlns='urn:xmpp:jingle:apps:rtp:1'/>", TR(OK_CAND FPR)),
+     CONTENT("<description xmlns='urn:xmpp:jingle:apps:rtp:1'/>",
+             TR(OK_CAND FPR)),
      E2E_JINGLE_ENOTACCEPTABLE},
     {"only unknown framings",
      CONTENT("<description xmlns='urn:xmpp:jingle:apps:xmlstream:0'>"
              "<framing xmlns='https://orbweb.dev/ns/e2e/0' name='exi'/>"
-             "</description>", TR(OK_CAND FPR)),
+             "</description>",
+             TR(OK_CAND FPR)),
      E2E_JINGLE_ENOTACCEPTABLE},
     {"no transport", CONTENT(DESC, ""), E2E_JINGLE_EBADREQ},
     {"ICE-UDP transport",
      CONTENT(DESC, "<transport xmlns='urn:xmpp:jingle:transports:ice-udp:1'/>"),
      E2E_JINGLE_ENOTACCEPTABLE},
     {"no candidate", WITH(""), E2E_JINGLE_EBADREQ},
-    {"a host name", WITH(CAND("c1", "example.org", "5000")), E2E_JINGLE_EBADREQ},
+    {"a host name", WITH(CAND("c1", "example.org", "5000")),
+     E2E_JINGLE_EBADREQ},
     {"port 0", WITH(CAND("c1", "10.0.0.1", "0")), E2E_JINGLE_EBADREQ},
     {"port 65536", WITH(CAND("c1", "10.0.0.1", "65536")), E2E_JINGLE_EBADREQ},
-    {"port with a sign", WITH(CAND("c1", "10.0.0.1", "+80")), E2E_JINGLE_EBADREQ},
+    {"port with a sign", WITH(CAND("c1", "10.0.0.1", "+80")),
+     E2E_JINGLE_EBADREQ},
     {"priority above 2^31-1",
-     WITH("<candidate id='c1' host='10.0.0.1' port='1' priority='2147483648'/>"),
+     WITH(
+         "<candidate id='c1' host='10.0.0.1' port='1' priority='2147483648'/>"),
      E2E_JINGLE_EBADREQ},
     {"candidate id too long", WITH(CAND("c12345678901234567", "10.0.0.1", "1")),
      E2E_JINGLE_EBADREQ},
@@ -302,10 +327,10 @@ static const struct bad bad_cases[] = {
      E2E_JINGLE_EBADREQ},
     {"nine candidates",
      WITH(CAND("1", "10.0.0.1", "1") CAND("2", "10.0.0.1", "1")
-          CAND("3", "10.0.0.1", "1") CAND("4", "10.0.0.1", "1")
-          CAND("5", "10.0.0.1", "1") CAND("6", "10.0.0.1", "1")
-          CAND("7", "10.0.0.1", "1") CAND("8", "10.0.0.1", "1")
-          CAND("9", "10.0.0.1", "1")),
+              CAND("3", "10.0.0.1", "1") CAND("4", "10.0.0.1", "1")
+                  CAND("5", "10.0.0.1", "1") CAND("6", "10.0.0.1", "1")
+                      CAND("7", "10.0.0.1", "1") CAND("8", "10.0.0.1", "1")
+                          CAND("9", "10.0.0.1", "1")),
      E2E_JINGLE_EPOLICY},
     {"no fingerprint", CONTENT(DESC, TR(OK_CAND)), E2E_JINGLE_EBADREQ},
     {"two fingerprints", WITH(OK_CAND FPR), E2E_JINGLE_EBADREQ},
@@ -318,10 +343,11 @@ static const struct bad bad_cases[] = {
                               " hash='sha-256'>AB:CD</fingerprint>")),
      E2E_JINGLE_EBADREQ},
     {"fingerprint without colons",
-     CONTENT(DESC, TR(OK_CAND "<fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0'"
-                              " hash='sha-256'>AB-CD-EF-01-23-45-67-89-AB-CD-EF-"
-                              "01-23-45-67-89-AB-CD-EF-01-23-45-67-89-AB-CD-EF-"
-                              "01-23-45-67-89</fingerprint>")),
+     CONTENT(DESC,
+             TR(OK_CAND "<fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0'"
+                        " hash='sha-256'>AB-CD-EF-01-23-45-67-89-AB-CD-EF-"
+                        "01-23-45-67-89-AB-CD-EF-01-23-45-67-89-AB-CD-EF-"
+                        "01-23-45-67-89</fingerprint>")),
      E2E_JINGLE_EBADREQ},
     {"unknown reason reads as general-error",
      JINGLE("session-terminate", "<reason><gone/></reason>"), 0},
@@ -334,8 +360,8 @@ Test(e2e_jingle, hostile_payloads_get_the_right_error)
         struct e2e_jingle_msg m;
         int rc = e2e_jingle_parse(st, &m);
 
-        cr_expect_eq(rc, bad_cases[i].code, "%s: got %d (%s)", bad_cases[i].what,
-                     rc, e2e_jingle_strerror(rc));
+        cr_expect_eq(rc, bad_cases[i].code, "%s: got %d (%s)",
+                     bad_cases[i].what, rc, e2e_jingle_strerror(rc));
         xmpp_stanza_release(st);
     }
 }
@@ -411,8 +437,10 @@ static struct endpoint ea = {&net, &alice}, eb = {&net, &bob};
 static void make(struct peer *p, struct endpoint *e, const char *fpr,
                  unsigned framing)
 {
-    struct e2e_jingle_params prm = {.jid = p->jid, .fingerprint = fpr,
-                                    .framing = framing, .timeout_ms = 1000,
+    struct e2e_jingle_params prm = {.jid = p->jid,
+                                    .fingerprint = fpr,
+                                    .framing = framing,
+                                    .timeout_ms = 1000,
                                     .seed = 42};
     struct e2e_jingle_io io = {ctx, net_send, on_act, is_known, take, e};
 
@@ -446,7 +474,8 @@ static int deliver(uint64_t now)
 
     while (net.n > 0) {
         xmpp_stanza_t *st = net.q[0];
-        struct peer *to = !strcmp(xmpp_stanza_get_to(st), JID_A) ? &alice : &bob;
+        struct peer *to =
+            !strcmp(xmpp_stanza_get_to(st), JID_A) ? &alice : &bob;
 
         memmove(net.q, net.q + 1, --net.n * sizeof net.q[0]);
         e2e_jingle_handle(to->t, st, now);
@@ -457,18 +486,19 @@ static int deliver(uint64_t now)
 }
 
 /* The n-th stanza sent was exactly the format filled with sid. */
-#define expect_sent(n, fmt, sid)                                            \
-    do {                                                                    \
-        char want_[2048];                                                   \
-        cr_assert_lt((n), net.n_sent, "only %zu stanzas sent", net.n_sent); \
-        snprintf(want_, sizeof want_, fmt, sid);                            \
-        same_xml(net.sent[n], want_);                               \
+#define expect_sent(n, fmt, sid)                                               \
+    do {                                                                       \
+        char want_[2048];                                                      \
+        cr_assert_lt((n), net.n_sent, "only %zu stanzas sent", net.n_sent);    \
+        snprintf(want_, sizeof want_, fmt, sid);                               \
+        same_xml(net.sent[n], want_);                                          \
     } while (0)
 
 static const struct e2e_jingle_candidate cands[] = {
     {"c1", "192.0.2.10", 40123, 2}, {"c2", "127.0.0.1", 40123, 1}};
 
-TestSuite(e2e_jingle_table, .init = two_peers, .fini = two_peers_done, .timeout = 300);
+TestSuite(e2e_jingle_table, .init = two_peers, .fini = two_peers_done,
+          .timeout = 300);
 
 Test(e2e_jingle_table, a_whole_session)
 {
@@ -522,7 +552,7 @@ Test(e2e_jingle_table, a_whole_session)
 
 /* The start of an error answer to alice (the rest: condition elements). */
 #define ERR(TYPE) ERR_TO(JID_A, TYPE)
-#define ERR_TO(TO, TYPE) \
+#define ERR_TO(TO, TYPE)                                                       \
     "<iq id=\"%s\" type=\"error\" to=\"" TO "\"><error type=\"" TYPE "\">"
 #define STANZAS "xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\"/>"
 
@@ -548,7 +578,8 @@ static void refused(const char *want, enum e2e_jingle_reason reason)
 Test(e2e_jingle_table, a_stranger_gets_forbidden_and_the_initiator_gives_up)
 {
     bob.stranger_ok = false;
-    refused(ERR("auth") "<forbidden " STANZAS "</error></iq>", E2E_JINGLE_DECLINE);
+    refused(ERR("auth") "<forbidden " STANZAS "</error></iq>",
+            E2E_JINGLE_DECLINE);
 }
 
 /* Alice initiates at `at`: true when bob took it (then both sides drop
@@ -564,8 +595,8 @@ static bool bob_takes(uint64_t at)
     took = e2e_jingle_state(bob.t, JID_A, sid) == E2E_JINGLE_CONNECTING;
     if (!took) {
         snprintf(id, sizeof id, "ji-%s", sid);
-        expect_sent(first + 1, ERR("auth") "<forbidden " STANZAS "</error></iq>",
-                    id);
+        expect_sent(first + 1,
+                    ERR("auth") "<forbidden " STANZAS "</error></iq>", id);
         cr_assert_eq(e2e_jingle_sessions(alice.t), 0, "alice gave up");
         return false;
     }
@@ -650,17 +681,20 @@ Test(e2e_jingle_table, a_policy_refusal_is_resource_constraint_and_busy)
 
 Test(e2e_jingle_table, unknown_sessions_and_actions_out_of_order)
 {
-    xmpp_stanza_t *st = stanza(
-        "<iq type='set' from='" JID_A "' to='" JID_B "' id='t1'>"
-        "<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' sid='nope'>"
-        "<reason><success/></reason></jingle></iq>");
+    xmpp_stanza_t *st =
+        stanza("<iq type='set' from='" JID_A "' to='" JID_B "' id='t1'>"
+               "<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' "
+               "sid='nope'>"
+               "<reason><success/></reason></jingle></iq>");
     char sid[E2E_JINGLE_SID_MAX + 1];
 
     cr_assert_eq(e2e_jingle_handle(bob.t, st, 0), E2E_JINGLE_EUNKNOWN);
     xmpp_stanza_release(st);
-    expect_sent(0, ERR("cancel") "<item-not-found " STANZAS
-                "<unknown-session xmlns=\"urn:xmpp:jingle:errors:1\"/></error></iq>",
-                "t1");
+    expect_sent(
+        0,
+        ERR("cancel") "<item-not-found " STANZAS "<unknown-session "
+                      "xmlns=\"urn:xmpp:jingle:errors:1\"/></error></iq>",
+        "t1");
 
     /* bob accepting a session bob is the responder of is out of order */
     cr_assert_eq(e2e_jingle_initiate(alice.t, JID_B, cands, 1, 0, sid), 0);
@@ -679,9 +713,13 @@ Test(e2e_jingle_table, unknown_sessions_and_actions_out_of_order)
         xmpp_stanza_set_from(acc, JID_B);
         size_t before = net.n_sent;
         cr_assert_eq(e2e_jingle_handle(alice.t, acc, 0), E2E_JINGLE_EORDER);
-        expect_sent(before, ERR_TO(JID_B, "cancel") "<unexpected-request " STANZAS
-                    "<out-of-order xmlns=\"urn:xmpp:jingle:errors:1\"/></error></iq>",
-                    "dup");
+        expect_sent(
+            before,
+            ERR_TO(
+                JID_B,
+                "cancel") "<unexpected-request " STANZAS "<out-of-order "
+                          "xmlns=\"urn:xmpp:jingle:errors:1\"/></error></iq>",
+            "dup");
         xmpp_stanza_release(acc);
     }
 }
@@ -764,10 +802,12 @@ Test(e2e_jingle_table, negotiations_time_out)
     cr_assert_eq(e2e_jingle_tick(alice.t, 1499), 0);
     cr_assert_eq(alice.events, 0);
     cr_assert_eq(e2e_jingle_tick(alice.t, 1500), 1);
-    expect_sent(1, "<iq id=\"jt-%1$s\" type=\"set\" to=\"" JID_B "\">"
+    expect_sent(1,
+                "<iq id=\"jt-%1$s\" type=\"set\" to=\"" JID_B "\">"
                 "<jingle xmlns=\"urn:xmpp:jingle:1\" sid=\"%1$s\" "
                 "action=\"session-terminate\"><reason><timeout/></reason>"
-                "</jingle></iq>", sid);
+                "</jingle></iq>",
+                sid);
     cr_assert_eq(alice.last.what, E2E_JINGLE_DO_CLOSE);
     cr_assert_eq(alice.last.reason, E2E_JINGLE_TIMEOUT);
     cr_assert_eq(alice.last.was, E2E_JINGLE_PENDING);
@@ -779,9 +819,9 @@ Test(e2e_jingle_table, other_iqs_are_passed_on)
     xmpp_stanza_t *ping = stanza("<iq type='get' from='" JID_A "' id='p1'>"
                                  "<ping xmlns='urn:xmpp:ping'/></iq>");
     xmpp_stanza_t *res = stanza("<iq type='result' from='" JID_A "' id='p2'/>");
-    xmpp_stanza_t *get = stanza(
-        "<iq type='get' from='" JID_A "' id='g1'>"
-        "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='s'/></iq>");
+    xmpp_stanza_t *get = stanza("<iq type='get' from='" JID_A "' id='g1'>"
+                                "<jingle xmlns='urn:xmpp:jingle:1' "
+                                "action='session-initiate' sid='s'/></iq>");
 
     cr_assert_not(e2e_jingle_wants(ping));
     cr_assert_not(e2e_jingle_wants(res));

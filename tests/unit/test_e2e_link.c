@@ -866,7 +866,8 @@ static void bare_event(struct bufferevent *bev, short what, void *ud)
  * never sends an octet; its end is counted in *ended.  Free it. */
 static struct bufferevent *bare_from(const char *src, int *ended)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET}, from = {.sin_family = AF_INET};
+    struct sockaddr_in a = {.sin_family = AF_INET},
+                       from = {.sin_family = AF_INET};
     evutil_socket_t fd = socket(AF_INET, SOCK_STREAM, 0);
     struct bufferevent *b;
 
@@ -878,7 +879,8 @@ static struct bufferevent *bare_from(const char *src, int *ended)
     cr_assert(b = bufferevent_socket_new(W.base, fd, BEV_OPT_CLOSE_ON_FREE));
     bufferevent_setcb(b, NULL, NULL, bare_event, ended);
     bufferevent_enable(b, EV_READ);
-    cr_assert_eq(bufferevent_socket_connect(b, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(bufferevent_socket_connect(b, (struct sockaddr *)&a, sizeof a),
+                 0);
     return b;
 }
 
@@ -889,8 +891,14 @@ static bool pending_reached(void)
     return e2e_listener_pending(W.ls) == want_pending;
 }
 
-static bool one_a_ended(void) { return ended_a == 1; }
-static bool seven_b_ended(void) { return ended_b == 7; }
+static bool one_a_ended(void)
+{
+    return ended_a == 1;
+}
+static bool seven_b_ended(void)
+{
+    return ended_b == 7;
+}
 
 static void slots_init(const struct e2e_listener_params *p)
 {
@@ -923,8 +931,8 @@ Test(e2e_link, a_gated_listener_takes_connections_only_when_expecting)
 
 Test(e2e_link, one_source_holds_max_pending_source_slots)
 {
-    struct e2e_listener_params p = {.bind_host = "127.0.0.1", .max_pending = 8,
-                                    .max_pending_source = 3};
+    struct e2e_listener_params p = {
+        .bind_host = "127.0.0.1", .max_pending = 8, .max_pending_source = 3};
     struct bufferevent *b[11];
 
     slots_init(&p);
@@ -947,13 +955,19 @@ static bool b_lost_one_then_c_got_in(void)
     return ended_b == 1 && e2e_listener_pending(W.ls) == 4;
 }
 
-static bool b_lost_two(void) { return ended_b == 2; }
-static bool c_refused(void) { return ended_c == 1; }
+static bool b_lost_two(void)
+{
+    return ended_b == 2;
+}
+static bool c_refused(void)
+{
+    return ended_c == 1;
+}
 
 Test(e2e_link, a_full_listener_takes_back_from_the_biggest_source)
 {
-    struct e2e_listener_params p = {.bind_host = "127.0.0.1", .max_pending = 4,
-                                    .max_pending_source = 4};
+    struct e2e_listener_params p = {
+        .bind_host = "127.0.0.1", .max_pending = 4, .max_pending_source = 4};
     struct bufferevent *b[7];
 
     slots_init(&p);
@@ -1314,7 +1328,7 @@ static const struct e2e_reader_cb seen_cb = {seen_header, seen_stanza,
                                              seen_close};
 
 #define HEADER_OK                                                              \
-    HDR_START "xmlns:e2e='" UT_NS_E2E "' from='b@x/y' "                       \
+    HDR_START "xmlns:e2e='" UT_NS_E2E "' from='b@x/y' "                        \
               "title='a > b' e2e:sid='s' e2e:framing='fi'>"
 
 /* A header, three stanzas and the end, in FI framing, fed in chunks of
@@ -1579,7 +1593,7 @@ static void bad_answer(bool offer_fi, const char *answer, int want_up,
 }
 
 #define ANSWER(sid, framing)                                                   \
-    HDR_START "xmlns:e2e='" UT_NS_E2E "' from='" JID_A "' to='" JID_B         \
+    HDR_START "xmlns:e2e='" UT_NS_E2E "' from='" JID_A "' to='" JID_B          \
               "' e2e:sid='" sid "' e2e:framing='" framing "'>"
 
 Test(e2e_link, answer_with_another_sid)

@@ -119,8 +119,8 @@ Test(e2e_policy, defaults_and_bad_params)
     bad[7].round_ms = 0;
     bad[8].grey_max_ms = (1ull << 52) + 1;
     for (int i = 0; i < 9; i++)
-        cr_assert_eq(e2e_policy_new(&bad[i], record, &r, &p),
-                     E2E_POLICY_EINVAL, "case %d", i);
+        cr_assert_eq(e2e_policy_new(&bad[i], record, &r, &p), E2E_POLICY_EINVAL,
+                     "case %d", i);
     cr_assert_str_eq(e2e_policy_strerror(E2E_POLICY_ELIMIT),
                      "session limit reached");
     cr_assert_str_eq(e2e_policy_strerror(42), "unknown error");
@@ -246,7 +246,7 @@ Test(e2e_policy, pinned_peers_qualify_without_traffic)
     cr_assert_eq(e2e_policy_pin(p, "t@x/r"), 0);
     cr_assert_eq(e2e_policy_pin(p, "u@x/r"), 0);
     cr_assert_eq(e2e_policy_pin(p, "u@x/r"), 0); /* two rooms */
-    e2e_policy_sample(p, "big@x/r", 150);  /* 150 > 100 + 30 */
+    e2e_policy_sample(p, "big@x/r", 150);        /* 150 > 100 + 30 */
     e2e_policy_sample(p, "u@x/r", 30);
     cr_assert_eq(round_open_all(p, &r, 0), 3);
     expect(&r, 0, E2E_POLICY_OPEN, "big@x/r"); /* 150: traffic */
@@ -429,7 +429,7 @@ Test(e2e_policy, accept_below_limit_and_simultaneous_open)
     struct rec r;
     e2e_policy *p = make_limit(2, &r);
     e2e_policy_sample(p, "a@x/r", 1000);
-    cr_assert_eq(e2e_policy_round(p, 0), 1);   /* a pending out */
+    cr_assert_eq(e2e_policy_round(p, 0), 1);     /* a pending out */
     cr_assert(e2e_policy_accept(p, "a@x/r", 0)); /* glare: same slot */
     cr_assert_eq(e2e_policy_pending(p), 1);
     cr_assert(e2e_policy_accept(p, "b@x/r", 0)); /* the second slot */
@@ -491,7 +491,8 @@ Test(e2e_policy, a_peer_that_failed_never_displaces)
     /* z: 5000 against a: 500 (score 750), but z has a failure */
     cr_assert_not(e2e_policy_accept(p, "z@x/r", 1000));
     e2e_policy_sample(p, "a@x/r", 500);
-    cr_assert_eq(round_open_all(p, &r, 3000), 0, "off the greylist, z "
+    cr_assert_eq(round_open_all(p, &r, 3000), 0,
+                 "off the greylist, z "
                  "still only takes a free slot");
     cr_assert_eq(e2e_policy_closed(p, "a@x/r", 3000), 0);
     cr_assert_eq(round_open_all(p, &r, 4000), 1);
@@ -796,10 +797,10 @@ Test(e2e_policy, random_sequences_keep_the_rules)
 {
     uint64_t seed = ob_fixed_seed("E2E_POLICY_SEED", 7);
     for (int run = 0; run < 200; run++) {
-        struct model m = {.seed = seed, .rng = seed + (uint64_t)run,
-                          .limit = 1 + run % 4};
+        struct model m = {
+            .seed = seed, .rng = seed + (uint64_t)run, .limit = 1 + run % 4};
         struct e2e_policy_params q = params(m.limit);
-        q.forget_below = 0;          /* the model keeps every peer */
+        q.forget_below = 0;             /* the model keeps every peer */
         q.open_timeout_ms = UINT64_MAX; /* and has no timeouts */
         m.p = make(&q, &m.r);
         for (int i = 0; i < 500; i++)

@@ -80,7 +80,8 @@ Test(fi, reference_vectors_every_split)
 
         cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
         cr_assert_eq(fi_infoset_new(ctx, &s), FI_OK);
-        cr_assert_eq(fi_decoder_new(ctx, fi_infoset_handler(), s, 0, &d), FI_OK);
+        cr_assert_eq(fi_decoder_new(ctx, fi_infoset_handler(), s, 0, &d),
+                     FI_OK);
         for (k = 0; fi && k <= n; k++) {
             const char *t;
             size_t tl;
@@ -89,8 +90,8 @@ Test(fi, reference_vectors_every_split)
             fi_infoset_reset(s);
             r1 = fi_decoder_feed(d, fi, k, 0);
             r2 = fi_decoder_feed(d, fi + k, n - k, 1);
-            cr_assert(r1 == FI_MORE || (k == n && r1 == FI_OK), "%s split %zu: %d",
-                      files[i].name, k, r1);
+            cr_assert(r1 == FI_MORE || (k == n && r1 == FI_OK),
+                      "%s split %zu: %d", files[i].name, k, r1);
             cr_assert_eq(r2, FI_OK, "%s split %zu: %s", files[i].name, k,
                          fi_strerror(r2));
             fi_infoset_output(s, &t, &tl);
@@ -192,8 +193,8 @@ Test(fi, encoder_round_trip_all_options)
 /* Stream mode: all documents as stanzas of one framed stream. */
 Test(fi, stream_mode_frames)
 {
-    struct fi_encoder_options o = {.vocab = fi_vocab_xmpp(), .typed = 1,
-                                   .stream = 1, .words = 1};
+    struct fi_encoder_options o = {
+        .vocab = fi_vocab_xmpp(), .typed = 1, .stream = 1, .words = 1};
     fi_ctx *ctx;
     fi_encoder *e;
     fi_infoset *s;
@@ -206,13 +207,14 @@ Test(fi, stream_mode_frames)
     cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
     cr_assert_eq(fi_encoder_new(ctx, &o, &e), FI_OK);
     cr_assert_eq(fi_infoset_new(ctx, &s), FI_OK);
-    cr_assert_eq(fi_decoder_new(ctx, fi_infoset_handler(), s, FI_DEC_STREAM, &d),
-                 FI_OK);
+    cr_assert_eq(
+        fi_decoder_new(ctx, fi_infoset_handler(), s, FI_DEC_STREAM, &d), FI_OK);
     cr_assert_eq(fi_encoder_start_document(e), FI_OK);
     for (i = 0; i < nfiles; i++) {
         char *w = tf_infoset_xml(files[i].xml, files[i].xml_len);
         cr_assert_eq(fi_xml_parse(ctx, files[i].xml, files[i].xml_len,
-                                  fi_encoder_handler(), e, NULL), FI_OK);
+                                  fi_encoder_handler(), e, NULL),
+                     FI_OK);
         want = realloc(want, want_len + strlen(w) + 1);
         strcpy(want + want_len, w);
         want_len += strlen(w);
@@ -281,11 +283,11 @@ Test(fi, words_and_base64_values)
         "the build  is\tgreen\n</b><b>the build is the build and the build "
         "is green again, again</b></m>";
     size_t plain_n, n;
-    uint8_t *plain = encode(xml, strlen(xml), &(struct fi_encoder_options){0},
-                            &plain_n);
-    uint8_t *fi = encode(xml, strlen(xml),
-                         &(struct fi_encoder_options){.words = 1, .typed = 1},
-                         &n);
+    uint8_t *plain =
+        encode(xml, strlen(xml), &(struct fi_encoder_options){0}, &plain_n);
+    uint8_t *fi =
+        encode(xml, strlen(xml),
+               &(struct fi_encoder_options){.words = 1, .typed = 1}, &n);
     char *want = tf_infoset_xml(xml, strlen(xml));
 
     check_decode("words", fi, n, 0, want);
@@ -310,9 +312,8 @@ Test(fi, large_tables_use_every_index_form)
     len += (size_t)sprintf(xml + len, "<r>");
     for (rep = 0; rep < 2; rep++)
         for (i = 0; i < 9000; i++)
-            len += (size_t)sprintf(xml + len,
-                                   "<e%zu a%zu='v%zu'>t%zu</e%zu>", i % 3000,
-                                   i, i, i, i % 3000);
+            len += (size_t)sprintf(xml + len, "<e%zu a%zu='v%zu'>t%zu</e%zu>",
+                                   i % 3000, i, i, i, i % 3000);
     len += (size_t)sprintf(xml + len, "</r>");
     want = tf_infoset_xml(xml, len);
     fi = encode(xml, len, &(struct fi_encoder_options){0}, &n);
@@ -398,8 +399,7 @@ static const struct algo_case algo_cases[] = {
     {3, 8, "\x3F\xB9\x99\x99\x99\x99\x99\x9A", 8, 0, "1.0E-1"},
     {3, 8, "\x41\x9D\x6F\x34\x54\x80\x00\x00", 8, 0, "1.23456789125E8"},
     {3, 8, "\x00\x00\x00\x00\x00\x00\x00\x01", 8, 0, "5.0E-324"},
-    {3, 8, "\x7F\xEF\xFF\xFF\xFF\xFF\xFF\xFF", 8, 0,
-     "1.7976931348623157E308"},
+    {3, 8, "\x7F\xEF\xFF\xFF\xFF\xFF\xFF\xFF", 8, 0, "1.7976931348623157E308"},
     {3, 8, "\xC0\x5E\xDD\x2F\x1A\x9F\xBE\x77", 8, 0, "-1.23456E2"},
     {3, 8, "\x7F\xF8\x00\x00\x00\x00\x00\x00\xFF\xF0\x00\x00\x00\x00\x00\x00",
      16, 0, "NaN -INF"},
@@ -451,9 +451,9 @@ Test(fi, builtin_algorithms_and_alphabets)
 Test(fi, application_alphabet_from_initial_vocabulary)
 {
     static const uint8_t doc[] = {
-        0xE0, 0, 0, 1, 0x20,         /* initial vocabulary present */
+        0xE0, 0,    0,    1,   0x20, /* initial vocabulary present */
         0x08, 0x00,                  /* ... restricted alphabets */
-        0x00, 0x01, 'a', 'b',        /* one: "ab" */
+        0x00, 0x01, 'a',  'b',       /* one: "ab" */
         0x3C, 0x00, 'x',             /* <x> */
         0x88, 0x3C, 0x14,            /* alphabet 16, 1 octet: abba */
         0xFF,
@@ -518,8 +518,8 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
     {"bad magic", "\xE0\x00\x00\x02\x00", 5, FI_ESYNTAX, 0},
     {"no element", "\xE0\x00\x00\x01\x00\xF0", 6, FI_ESYNTAX, 5},
-    {"element index out of range", "\xE0\x00\x00\x01\x00\x04\xF0", 7,
-     FI_EINDEX, 5},
+    {"element index out of range", "\xE0\x00\x00\x01\x00\x04\xF0", 7, FI_EINDEX,
+     5},
     {"local name index 0 range", "\xE0\x00\x00\x01\x00\x3C\x85\xF0", 8,
      FI_EINDEX, 5},
     {"bad utf-8 name", "\xE0\x00\x00\x01\x00\x3C\x00\xC3\xFF", 9, FI_EUTF8, 5},
@@ -528,26 +528,31 @@ static const struct bad_case bad_cases[] = {
     {"truncated", "\xE0\x00\x00\x01\x00\x3C\x00", 7, FI_ETRUNCATED, 7},
     {"huge length", "\xE0\x00\x00\x01\x00\x3C\x60\x7F\xFF\xFF\xFF", 11,
      FI_ELIMIT, 5},
-    {"trailing", "\xE0\x00\x00\x01\x00\x3C\x00x\xFF\x00", 10, FI_ETRAILING,
-     9},
-    {"unknown vocabulary", "\xE0\x00\x00\x01\x20\x10\x00\x02urn", 11,
-     FI_EVOCAB, 7},
+    {"trailing", "\xE0\x00\x00\x01\x00\x3C\x00x\xFF\x00", 10, FI_ETRAILING, 9},
+    {"unknown vocabulary", "\xE0\x00\x00\x01\x20\x10\x00\x02urn", 11, FI_EVOCAB,
+     7},
     {"text at top", "\xE0\x00\x00\x01\x00\x80\x41", 7, FI_ESYNTAX, 5},
-    {"two roots", "\xE0\x00\x00\x01\x00\x3C\x00x\xF0\x00\xF0", 11,
-     FI_ESYNTAX, 9},
+    {"two roots", "\xE0\x00\x00\x01\x00\x3C\x00x\xF0\x00\xF0", 11, FI_ESYNTAX,
+     9},
     {"prefix without namespace", "\xE0\x00\x00\x01\x00\x3E\x00p\x00x\xFF", 11,
      FI_ESYNTAX, 5},
     /* <x b="v" b="v"/>: the second attribute literal, then indexed */
     {"duplicate attribute",
-     "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00" "b\x00v\x78\x00" "b\x00v\xF0\xFF",
+     "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00"
+     "b\x00v\x78\x00"
+     "b\x00v\xF0\xFF",
      20, FI_EDUPLICATE, 13},
     {"duplicate attribute by index",
-     "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00" "b\x00v\x00\x00w\xF0\xFF", 18,
-     FI_EDUPLICATE, 13},
+     "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00"
+     "b\x00v\x00\x00w\xF0\xFF",
+     18, FI_EDUPLICATE, 13},
     /* b and {urn:n}b are different names; then {urn:n}b again */
     {"duplicate namespaced attribute",
-     "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00" "b\x00v"
-     "\x79\x04urn:n\x00" "b\x00v\x01\x00w\xF0\xFF", 29, FI_EDUPLICATE, 24},
+     "\xE0\x00\x00\x01\x00\x7C\x00x\x78\x00"
+     "b\x00v"
+     "\x79\x04urn:n\x00"
+     "b\x00v\x01\x00w\xF0\xFF",
+     29, FI_EDUPLICATE, 24},
 };
 
 Test(fi, hostile_documents_fail_with_offset_and_stick)
@@ -560,8 +565,9 @@ Test(fi, hostile_documents_fail_with_offset_and_stick)
         fi_decoder *d;
         int r;
 
-        cr_assert_eq(fi_ctx_new(NULL, &(struct fi_limits){.max_string = 1000},
-                                &ctx), FI_OK);
+        cr_assert_eq(
+            fi_ctx_new(NULL, &(struct fi_limits){.max_string = 1000}, &ctx),
+            FI_OK);
         cr_assert_eq(fi_decoder_new(ctx, NULL, NULL, 0, &d), FI_OK);
         r = fi_decoder_feed(d, c->bytes, c->n, 1);
         cr_assert_eq(r, c->err, "%s: got %s", c->name, fi_strerror(r));
@@ -585,7 +591,8 @@ Test(fi, every_truncation_and_mutation_is_safe)
         fi_decoder *d;
 
         cr_assert_eq(fi_ctx_new(NULL, NULL, &ctx), FI_OK);
-        cr_assert_eq(fi_decoder_new(ctx, NULL, NULL, FI_DEC_JOIN_TEXT, &d), FI_OK);
+        cr_assert_eq(fi_decoder_new(ctx, NULL, NULL, FI_DEC_JOIN_TEXT, &d),
+                     FI_OK);
         for (k = 0; fi && k < n; k++) {
             static const uint8_t flips[] = {0x00, 0xFF, 0x80, 0x40, 0x3F};
             uint8_t saved = fi[k];
@@ -646,9 +653,9 @@ Test(fi, every_allocation_failure_is_an_error)
 {
     size_t n;
     const struct tf_file *f = &files[1];
-    uint8_t *fi = encode(f->xml, f->xml_len,
-                         &(struct fi_encoder_options){.vocab = fi_vocab_xmpp()},
-                         &n);
+    uint8_t *fi =
+        encode(f->xml, f->xml_len,
+               &(struct fi_encoder_options){.vocab = fi_vocab_xmpp()}, &n);
     long k;
 
     for (k = 0;; k++) {
@@ -665,8 +672,9 @@ Test(fi, every_allocation_failure_is_an_error)
         if (r == FI_OK)
             r = fi_decoder_new(ctx, fi_infoset_handler(), s, 0, &d);
         if (r == FI_OK)
-            r = fi_encoder_new(ctx, &(struct fi_encoder_options){
-                                        .vocab = fi_vocab_xmpp()}, &e);
+            r = fi_encoder_new(
+                ctx, &(struct fi_encoder_options){.vocab = fi_vocab_xmpp()},
+                &e);
         if (r == FI_OK)
             r = fi_decoder_feed(d, fi, n, 1);
 
@@ -678,9 +686,11 @@ Test(fi, every_allocation_failure_is_an_error)
         fi_decoder_free(d);
         fi_infoset_free(s);
         fi_ctx_free(ctx);
-        cr_assert_eq(st.live, 0, "allocation %ld: %ld blocks leaked", k, st.live);
+        cr_assert_eq(st.live, 0, "allocation %ld: %ld blocks leaked", k,
+                     st.live);
         if (st.count <= k) {
-            cr_assert_eq(r, FI_OK, "no failure injected, still %s", fi_strerror(r));
+            cr_assert_eq(r, FI_OK, "no failure injected, still %s",
+                         fi_strerror(r));
             break;
         }
         cr_assert(r == FI_ENOMEM || r == FI_EABORTED,
@@ -860,8 +870,8 @@ Test(fi, frame_headers)
 {
     uint8_t h[5];
     size_t len, k;
-    static const size_t sizes[] = {0, 1, 127, 128, 300, 16383, 16384,
-                                   FI_FRAME_MAX};
+    static const size_t sizes[] = {0,   1,     127,   128,
+                                   300, 16383, 16384, FI_FRAME_MAX};
 
     for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         size_t n = fi_frame_put(h, sizes[k]);
@@ -869,8 +879,9 @@ Test(fi, frame_headers)
         cr_assert_eq(len, sizes[k]);
         cr_assert_eq(fi_frame_header(h, n - 1, &len), 0);
     }
-    cr_assert_eq(fi_frame_header((const uint8_t *)"\xFF\xFF\xFF\xFF\x7F", 5,
-                                 &len), FI_EFRAME);
+    cr_assert_eq(
+        fi_frame_header((const uint8_t *)"\xFF\xFF\xFF\xFF\x7F", 5, &len),
+        FI_EFRAME);
     cr_assert_eq(fi_frame_header((const uint8_t *)"\x80\x00", 2, &len),
                  FI_EFRAME);
 }

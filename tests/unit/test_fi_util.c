@@ -16,7 +16,8 @@ char *tf_slurp(const char *path, size_t *len)
 
     if (!f)
         return NULL;
-    if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET)) {
+    if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 &&
+        !fseek(f, 0, SEEK_SET)) {
         b = malloc((size_t)n + 1);
         if (b && fread(b, 1, (size_t)n, f) == (size_t)n) {
             b[n] = '\0';

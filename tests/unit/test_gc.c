@@ -61,8 +61,7 @@ static void cap_deliver(void *ctx, uint32_t origin, uint64_t seq,
         c->reenter_rc = gc_tick(c->reenter, UINT64_MAX);
 }
 
-static void cap_gap(void *ctx, uint32_t origin, uint64_t first,
-                    uint64_t last)
+static void cap_gap(void *ctx, uint32_t origin, uint64_t first, uint64_t last)
 {
     struct cap *c = ctx;
 
@@ -73,9 +72,13 @@ static void cap_gap(void *ctx, uint32_t origin, uint64_t first,
 
 static gc_config config(enum gc_engine engine)
 {
-    return (gc_config){.engine = engine, .rounds = 3, .seed = 7,
-                       .send = cap_send, .send_ctx = &C,
-                       .deliver = cap_deliver, .gap = cap_gap,
+    return (gc_config){.engine = engine,
+                       .rounds = 3,
+                       .seed = 7,
+                       .send = cap_send,
+                       .send_ctx = &C,
+                       .deliver = cap_deliver,
+                       .gap = cap_gap,
                        .app_ctx = &C};
 }
 
@@ -229,8 +232,11 @@ struct bad {
     int rc;
 };
 
-#define BAD(name, rc, ...) \
-    {name, (const uint8_t[]){__VA_ARGS__}, sizeof((uint8_t[]){__VA_ARGS__}), rc}
+#define BAD(name, rc, ...)                                                     \
+    {                                                                          \
+        name, (const uint8_t[]){__VA_ARGS__},                                  \
+            sizeof((uint8_t[]){__VA_ARGS__}), rc                               \
+    }
 
 static const struct bad bads[] = {
     BAD("kind 0", GC_EDECODE, 0),
@@ -240,13 +246,13 @@ static const struct bad bads[] = {
     BAD("trailing byte", GC_EDECODE, 1, 0, 1, 1, 0, 0),
     BAD("flags over a byte", GC_ELIMIT, 1, 0x80, 2, 1, 1, 0),
     BAD("payload over the limit", GC_ELIMIT, 1, 0, 1, 1, 0x81, 0x80, 0x04),
-    BAD("varint of 11 bytes", GC_EDECODE, 1, 0, 1, 0x80, 0x80, 0x80, 0x80,
-        0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0),
+    BAD("varint of 11 bytes", GC_EDECODE, 1, 0, 1, 0x80, 0x80, 0x80, 0x80, 0x80,
+        0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0),
     BAD("varint not minimal", GC_EDECODE, 1, 0, 1, 0x81, 0x00, 0),
     BAD("varint over 64 bits", GC_EDECODE, 1, 0, 1, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0),
-    BAD("origin over 32 bits", GC_ELIMIT, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x10,
-        1, 0),
+    BAD("origin over 32 bits", GC_ELIMIT, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x10, 1,
+        0),
     BAD("65 origins", GC_ELIMIT, 2, 0, 65),
     BAD("range lo 0", GC_EDECODE, 2, 0, 1, 5, 1, 1, 0, 0),
     BAD("range wraps", GC_EDECODE, 2, 0, 1, 5, 1, 1, 0xff, 0xff, 0xff, 0xff,
@@ -263,8 +269,8 @@ Test(gc_wire, hostile)
     for (size_t i = 0; i < sizeof bads / sizeof *bads; i++) {
         size_t off = 999;
 
-        cr_assert_eq(gc_wire_decode(bads[i].b, bads[i].n, &r, &off),
-                     bads[i].rc, "%s", bads[i].name);
+        cr_assert_eq(gc_wire_decode(bads[i].b, bads[i].n, &r, &off), bads[i].rc,
+                     "%s", bads[i].name);
         cr_assert_leq(off, bads[i].n, "%s", bads[i].name);
     }
 }
@@ -542,8 +548,7 @@ Test(gc_gossip, tree_engine_does_not_gossip)
     gc_free(e);
 }
 
-static gc_record digest(uint32_t round, uint64_t next, uint64_t lo,
-                        uint64_t hi)
+static gc_record digest(uint32_t round, uint64_t next, uint64_t lo, uint64_t hi)
 {
     gc_record d = {.kind = GC_DIGEST};
 

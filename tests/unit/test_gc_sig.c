@@ -143,8 +143,9 @@ Test(gc_sig, token_verifies_for_its_jid_room_and_time_only)
     uint64_t exp = 0;
     size_t len;
 
-    cr_assert_eq(gc_sig_token_issue(room_key, ROOM, JID, 1000, tok,
-                                    sizeof tok, &len), GC_OK);
+    cr_assert_eq(
+        gc_sig_token_issue(room_key, ROOM, JID, 1000, tok, sizeof tok, &len),
+        GC_OK);
     cr_assert_eq(len, 1 + 8 + 2 + strlen(JID) + GC_SIG_LEN);
     cr_assert_eq(gc_sig_token_verify(room_pub, ROOM, JID, 999, tok, len, &exp),
                  GC_OK);
@@ -154,12 +155,15 @@ Test(gc_sig, token_verifies_for_its_jid_room_and_time_only)
                  GC_EAUTH);
     /* someone else presenting it, or a prefix of the JID */
     cr_assert_eq(gc_sig_token_verify(room_pub, ROOM, "mallory@example.org/x",
-                                     999, tok, len, NULL), GC_EAUTH);
-    cr_assert_eq(gc_sig_token_verify(room_pub, ROOM, "alice@example.org",
-                                     999, tok, len, NULL), GC_EAUTH);
+                                     999, tok, len, NULL),
+                 GC_EAUTH);
+    cr_assert_eq(gc_sig_token_verify(room_pub, ROOM, "alice@example.org", 999,
+                                     tok, len, NULL),
+                 GC_EAUTH);
     /* another room, another key */
     cr_assert_eq(gc_sig_token_verify(room_pub, "other@rooms.example.org", JID,
-                                     999, tok, len, NULL), GC_EAUTH);
+                                     999, tok, len, NULL),
+                 GC_EAUTH);
     cr_assert_eq(gc_sig_token_verify(other_key, ROOM, JID, 999, tok, len, NULL),
                  GC_EAUTH);
     /* an expiry pushed later, a signature bit flipped */
@@ -180,10 +184,12 @@ Test(gc_sig, token_jid_cannot_be_rewritten)
     size_t len;
 
     cr_assert_eq(gc_sig_token_issue(room_key, ROOM, "bob@example.org/a", 1000,
-                                    tok, sizeof tok, &len), GC_OK);
+                                    tok, sizeof tok, &len),
+                 GC_OK);
     tok[11] = 'c'; /* "cob@..." */
     cr_assert_eq(gc_sig_token_verify(room_pub, ROOM, "cob@example.org/a", 1,
-                                     tok, len, NULL), GC_EAUTH);
+                                     tok, len, NULL),
+                 GC_EAUTH);
 }
 
 Test(gc_sig, malformed_tokens_do_not_decode)
@@ -192,8 +198,9 @@ Test(gc_sig, malformed_tokens_do_not_decode)
     gc_sig_token t;
     size_t len;
 
-    cr_assert_eq(gc_sig_token_issue(room_key, ROOM, JID, 1000, tok,
-                                    sizeof tok, &len), GC_OK);
+    cr_assert_eq(
+        gc_sig_token_issue(room_key, ROOM, JID, 1000, tok, sizeof tok, &len),
+        GC_OK);
     cr_assert_eq(gc_sig_token_decode(tok, len, &t), GC_OK);
     cr_assert_eq(t.jid_len, strlen(JID));
     cr_assert_eq(memcmp(t.jid, JID, t.jid_len), 0);
@@ -209,6 +216,7 @@ Test(gc_sig, malformed_tokens_do_not_decode)
     cr_assert_eq(gc_sig_token_decode(tok, len, &t), GC_EDECODE);
     cr_assert_eq(gc_sig_token_issue(room_key, ROOM, JID, 1000, tok, 20, &len),
                  GC_ESPACE);
-    cr_assert_eq(gc_sig_token_issue(room_key, ROOM, "", 1000, tok, sizeof tok,
-                                    &len), GC_EINVAL);
+    cr_assert_eq(
+        gc_sig_token_issue(room_key, ROOM, "", 1000, tok, sizeof tok, &len),
+        GC_EINVAL);
 }

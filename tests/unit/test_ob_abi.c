@@ -17,8 +17,18 @@
 TestSuite(ob_abi, .timeout = 60);
 
 /* The same struct at two versions of a header. */
-struct v1 { size_t size; int a; const char *s; };
-struct v2 { size_t size; int a; const char *s; int b; uint64_t c; };
+struct v1 {
+    size_t size;
+    int a;
+    const char *s;
+};
+struct v2 {
+    size_t size;
+    int a;
+    const char *s;
+    int b;
+    uint64_t c;
+};
 #define V1 OBI_END(struct v1, s)
 
 Test(ob_abi, older_application_gets_zeroed_new_fields)
@@ -61,7 +71,8 @@ Test(ob_abi, missing_or_short_size_is_refused)
     struct v2 app = {.a = 1};
     struct v2 lib;
 
-    cr_expect_eq(obi_struct_in(&lib, sizeof lib, V1, &app), OB_EINVAL, "size 0");
+    cr_expect_eq(obi_struct_in(&lib, sizeof lib, V1, &app), OB_EINVAL,
+                 "size 0");
     app.size = V1 - 1;
     cr_expect_eq(obi_struct_in(&lib, sizeof lib, V1, &app), OB_EINVAL);
 }
@@ -69,7 +80,10 @@ Test(ob_abi, missing_or_short_size_is_refused)
 Test(ob_abi, output_to_older_application_is_cut)
 {
     struct v2 lib = {.size = sizeof lib, .a = 5, .s = "z", .b = 9, .c = 9};
-    struct { struct v1 v; unsigned char canary[32]; } app;
+    struct {
+        struct v1 v;
+        unsigned char canary[32];
+    } app;
 
     memset(&app, 0x5a, sizeof app);
     app.v.size = sizeof app.v;
@@ -77,7 +91,8 @@ Test(ob_abi, output_to_older_application_is_cut)
     cr_expect_eq(app.v.a, 5);
     cr_expect_eq(app.v.size, sizeof app.v);
     for (size_t i = 0; i < sizeof app.canary; i++)
-        cr_assert_eq(app.canary[i], 0x5a, "wrote past the application's struct");
+        cr_assert_eq(app.canary[i], 0x5a,
+                     "wrote past the application's struct");
     app.v.size = 0;
     cr_expect_eq(obi_struct_out(&app.v, V1, &lib, sizeof lib), OB_EINVAL);
 }
@@ -97,7 +112,10 @@ Test(ob_abi, output_to_newer_application_says_what_was_filled)
 }
 
 /* The public calls apply the rule. */
-struct big_options { struct ob_options o; uint64_t future[2]; };
+struct big_options {
+    struct ob_options o;
+    uint64_t future[2];
+};
 
 Test(ob_abi, client_options_sizes)
 {
@@ -112,7 +130,8 @@ Test(ob_abi, client_options_sizes)
     cr_assert_eq(ob_client_new(&b.o, &c), OB_OK, "a newer header, zero tail");
     ob_client_free(c);
     b.future[1] = 1;
-    cr_expect_eq(ob_client_new(&b.o, &c), OB_EINVAL, "a newer header asking more");
+    cr_expect_eq(ob_client_new(&b.o, &c), OB_EINVAL,
+                 "a newer header asking more");
     b.o.size = OBI_OPTIONS_SIZE_V1;
     cr_assert_eq(ob_client_new(&b.o, &c), OB_OK, "the first layout");
     ob_client_free(c);
@@ -121,8 +140,10 @@ Test(ob_abi, client_options_sizes)
 Test(ob_abi, callbacks_and_room_structs_sizes)
 {
     struct ob_callbacks cb = {0};
-    struct ob_options o = {.size = sizeof o, .host = "127.0.0.1",
-                           .jid = "anon.localhost", .cb = &cb};
+    struct ob_options o = {.size = sizeof o,
+                           .host = "127.0.0.1",
+                           .jid = "anon.localhost",
+                           .cb = &cb};
     struct ob_join_params jp = {0};
     struct ob_room_config cfg = {0};
     ob_client *c;
@@ -131,19 +152,25 @@ Test(ob_abi, callbacks_and_room_structs_sizes)
     cb.size = sizeof cb;
     cr_assert_eq(ob_client_new(&o, &c), OB_OK);
     cr_expect_eq(ob_room_join(c, "r@rooms.localhost", "n", &jp), OB_EINVAL);
-    cr_expect_eq(ob_room_create(c, "r@rooms.localhost", "n", &cfg, NULL), OB_EINVAL);
+    cr_expect_eq(ob_room_create(c, "r@rooms.localhost", "n", &cfg, NULL),
+                 OB_EINVAL);
     jp.size = sizeof jp;
     cfg.size = sizeof cfg;
     cr_expect_eq(ob_room_join(c, "r@rooms.localhost", "n", &jp), OB_ESTATE,
                  "past the struct check: not connected");
-    cr_expect_eq(ob_room_create(c, "r@rooms.localhost", "n", &cfg, &jp), OB_ESTATE);
+    cr_expect_eq(ob_room_create(c, "r@rooms.localhost", "n", &cfg, &jp),
+                 OB_ESTATE);
     ob_client_free(c);
 }
 
 Test(ob_abi, stats_sizes)
 {
-    struct ob_options o = {.size = sizeof o, .host = "127.0.0.1", .jid = "anon.localhost"};
-    struct { struct ob_stats s; uint64_t canary; } big;
+    struct ob_options o = {
+        .size = sizeof o, .host = "127.0.0.1", .jid = "anon.localhost"};
+    struct {
+        struct ob_stats s;
+        uint64_t canary;
+    } big;
     ob_client *c;
 
     cr_assert_eq(ob_client_new(&o, &c), OB_OK);
@@ -155,21 +182,25 @@ Test(ob_abi, stats_sizes)
     cr_expect_eq(big.s.size, sizeof big.s);
     cr_expect_eq(big.s.unicasts_relayed, 0);
     cr_expect_eq(big.s.rpc_dropped, 0);
-    cr_expect_eq(big.canary, UINT64_MAX, "a field we do not know is left alone");
+    cr_expect_eq(big.canary, UINT64_MAX,
+                 "a field we do not know is left alone");
     ob_client_free(c);
 }
 
 Test(ob_abi, room_status_and_neighbour_without_rooms)
 {
-    struct ob_options o = {.size = sizeof o, .host = "127.0.0.1", .jid = "anon.localhost"};
+    struct ob_options o = {
+        .size = sizeof o, .host = "127.0.0.1", .jid = "anon.localhost"};
     struct ob_room_status st = {0};
     ob_client *c;
 
     cr_assert_eq(ob_client_new(&o, &c), OB_OK);
     cr_expect_eq(ob_room_status(c, "r@rooms.localhost", &st), OB_ENOTFOUND);
     cr_expect_eq(ob_room_status(c, NULL, &st), OB_EINVAL);
-    cr_expect_eq(ob_room_neighbour(c, "r@rooms.localhost", "n", NULL, NULL), OB_ENOTFOUND);
-    cr_expect_eq(ob_room_neighbour(c, "r@rooms.localhost", "", NULL, NULL), OB_EINVAL);
+    cr_expect_eq(ob_room_neighbour(c, "r@rooms.localhost", "n", NULL, NULL),
+                 OB_ENOTFOUND);
+    cr_expect_eq(ob_room_neighbour(c, "r@rooms.localhost", "", NULL, NULL),
+                 OB_EINVAL);
     cr_expect_eq(ob_distance(c, "anon.localhost"), OB_DIST_SELF);
     cr_expect_eq(ob_distance(c, "x@anon.localhost/r"), OB_DIST_SERVER);
     cr_expect_eq(ob_distance(c, "x@elsewhere.example/r"), OB_DIST_REMOTE);
@@ -202,13 +233,21 @@ static void on_timer(ob_timer *t, void *arg)
  * does not free the base the loop runs. */
 static struct event_base *base;
 
-static void base_new(void) { cr_assert_not_null(base = event_base_new()); }
-static void base_free(void) { event_base_free(base); }
+static void base_new(void)
+{
+    cr_assert_not_null(base = event_base_new());
+}
+static void base_free(void)
+{
+    event_base_free(base);
+}
 
 static ob_client *client(void)
 {
-    struct ob_options o = {.size = sizeof o, .host = "127.0.0.1",
-                           .jid = "anon.localhost", .base = base};
+    struct ob_options o = {.size = sizeof o,
+                           .host = "127.0.0.1",
+                           .jid = "anon.localhost",
+                           .base = base};
     ob_client *c;
 
     cr_assert_eq(ob_client_new(&o, &c), OB_OK);
@@ -224,7 +263,8 @@ static void run_ms(ob_client *c, int ms)
     event_base_dispatch(base);
 }
 
-Test(ob_abi, timer_fires_once_and_restarts_from_its_callback, .init = base_new, .fini = base_free)
+Test(ob_abi, timer_fires_once_and_restarts_from_its_callback, .init = base_new,
+     .fini = base_free)
 {
     struct tctx x = {.c = client(), .again = 3};
 
@@ -253,7 +293,8 @@ Test(ob_abi, stopped_timer_does_not_fire, .init = base_new, .fini = base_free)
     ob_client_free(x.c);
 }
 
-Test(ob_abi, timer_may_free_itself_or_the_client, .init = base_new, .fini = base_free)
+Test(ob_abi, timer_may_free_itself_or_the_client, .init = base_new,
+     .fini = base_free)
 {
     struct tctx x = {.c = client(), .free_timer = true};
     struct tctx y = {.c = client(), .free_client = true};

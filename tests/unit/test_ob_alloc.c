@@ -19,20 +19,22 @@
 #include "ob_order.h"
 #include "orbweb.h"
 
-/* Runs `call` (an int result, negative on failure); when it fails with `enomem` the run's
- * allocations recover and it runs again.  An out-of-memory code with no
- * allocation failed, or any other failure, is a bug. */
-#define RETRY(call, enomem)                                                  \
-    do {                                                                     \
-        int rc_ = (call);                                                    \
-        if (rc_ == (enomem)) {                                               \
-            cr_assert_gt(fa_failed(), 0, "%s: out of memory without a "      \
-                         "failed allocation", #call);                        \
-            fa_stop_failing();                                               \
-            rc_ = (call);                                                    \
-        }                                                                    \
-        cr_assert_geq(rc_, 0, "%s: %d (allocation %ld failing)", #call, rc_, \
-                      fa_at());                                              \
+/* Runs `call` (an int result, negative on failure); when it fails with `enomem`
+ * the run's allocations recover and it runs again.  An out-of-memory code with
+ * no allocation failed, or any other failure, is a bug. */
+#define RETRY(call, enomem)                                                    \
+    do {                                                                       \
+        int rc_ = (call);                                                      \
+        if (rc_ == (enomem)) {                                                 \
+            cr_assert_gt(fa_failed(), 0,                                       \
+                         "%s: out of memory without a "                        \
+                         "failed allocation",                                  \
+                         #call);                                               \
+            fa_stop_failing();                                                 \
+            rc_ = (call);                                                      \
+        }                                                                      \
+        cr_assert_geq(rc_, 0, "%s: %d (allocation %ld failing)", #call, rc_,   \
+                      fa_at());                                                \
     } while (0)
 
 static const struct fa_plan every = {0, 0, false};
@@ -52,7 +54,7 @@ static void exhaust(const char *name, fa_scenario s, void *ud)
 #define GC_QCAP 256
 
 struct gc_wired {
-    gc *e[3];                   /* by peer id: GC_A, GC_B */
+    gc *e[3]; /* by peer id: GC_A, GC_B */
     struct gc_q {
         gc_peer from, to;
         gc_record r;
@@ -91,8 +93,10 @@ static void gc_cap_deliver(void *ctx, uint32_t origin, uint64_t seq,
 
     cr_assert(origin >= 1 && origin <= GC_ORIGINS && len == 1);
     cr_assert_eq(payload[0], (uint8_t)(origin * 16 + seq));
-    cr_assert_eq(seq, W.next[*self][origin], "peer %u: origin %u seq %lu "
-                 "out of order", *self, origin, (unsigned long)seq);
+    cr_assert_eq(seq, W.next[*self][origin],
+                 "peer %u: origin %u seq %lu "
+                 "out of order",
+                 *self, origin, (unsigned long)seq);
     W.next[*self][origin]++;
     W.delivered[*self]++;
 }
@@ -101,9 +105,13 @@ static gc_peer gc_ids[3] = {0, GC_A, GC_B};
 
 static void gc_make(gc_peer id)
 {
-    gc_config cfg = {.engine = GC_PBCAST, .rounds = 3, .seed = id,
-                     .send = gc_cap_send, .send_ctx = &W,
-                     .deliver = gc_cap_deliver, .app_ctx = &gc_ids[id]};
+    gc_config cfg = {.engine = GC_PBCAST,
+                     .rounds = 3,
+                     .seed = id,
+                     .send = gc_cap_send,
+                     .send_ctx = &W,
+                     .deliver = gc_cap_deliver,
+                     .app_ctx = &gc_ids[id]};
 
     RETRY(gc_new(&cfg, 0, &W.e[id]), GC_ENOMEM);
 }
@@ -168,7 +176,10 @@ static void gc_scenario(void *ud)
  * timeouts run in parallel). */
 TestSuite(ob_alloc, .timeout = 300);
 
-Test(ob_alloc, gc_engines) { exhaust("gc", gc_scenario, NULL); }
+Test(ob_alloc, gc_engines)
+{
+    exhaust("gc", gc_scenario, NULL);
+}
 
 /* ---- ob_order: stamps, a direct link that dies, reordering, eviction --
  *
@@ -236,10 +247,8 @@ static void ord_send(struct ord *w)
     for (long i = 1; i <= ORD_N; i++) {
         xmpp_stanza_t *m = ord_message(w, i);
 
-        RETRY(obi_order_stamp(w->snd, "bob@example.org/b", m, NULL),
-              OB_ENOMEM);
-        if (i % 3 == 0 &&
-            obi_order_direct_room(w->snd, "bob@example.org/b")) {
+        RETRY(obi_order_stamp(w->snd, "bob@example.org/b", m, NULL), OB_ENOMEM);
+        if (i % 3 == 0 && obi_order_direct_room(w->snd, "bob@example.org/b")) {
             RETRY(obi_order_sent_direct(w->snd, "bob@example.org/b", m),
                   OB_ENOMEM);
             w->direct[w->ndirect++] = m;
@@ -247,9 +256,9 @@ static void ord_send(struct ord *w)
             w->relayed[w->nrelayed++] = m;
     }
     obi_order_acked(w->snd, "bob@example.org/b", 2);
-    cr_assert_eq(obi_order_link_down(w->snd, "bob@example.org/b", ord_resend,
-                                     w),
-                 w->ndirect - 2);
+    cr_assert_eq(
+        obi_order_link_down(w->snd, "bob@example.org/b", ord_resend, w),
+        w->ndirect - 2);
 }
 
 /* The receiver gets the first relayed one (the relayed stream comes
@@ -258,12 +267,11 @@ static void ord_send(struct ord *w)
  * senders come and go (max_peers 2). */
 static void ord_receive(struct ord *w)
 {
-    static const char *jid[ORD_SENDERS] = {"alice@example.org/a",
-                                           "carol@example.org/c",
-                                           "dave@example.org/d"};
+    static const char *jid[ORD_SENDERS] = {
+        "alice@example.org/a", "carol@example.org/c", "dave@example.org/d"};
 
     for (size_t i = 0; i < w->ndirect + w->nrelayed; i++) {
-        xmpp_stanza_t *m = i == 0           ? w->relayed[0]
+        xmpp_stanza_t *m = i == 0            ? w->relayed[0]
                            : i <= w->ndirect ? w->direct[i - 1]
                                              : w->relayed[i - w->ndirect];
 
@@ -281,8 +289,7 @@ static void ord_receive(struct ord *w)
 static void ord_scenario(void *ud)
 {
     struct obi_order_params ps = {.epoch = 11, .max_unacked = 4};
-    struct obi_order_params pr = {.epoch = 12, .max_held = 8,
-                                  .max_peers = 2};
+    struct obi_order_params pr = {.epoch = 12, .max_held = 8, .max_peers = 2};
     struct ord *w = ud;
 
     memset(w, 0, sizeof *w);
@@ -433,10 +440,12 @@ Test(ob_alloc, e2e_policy)
 
 #define JG_A "alice@example.org/a"
 #define JG_B "bob@example.org/b"
-#define JG_FPR_A "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:" \
-                 "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
-#define JG_FPR_B "01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:" \
-                 "11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F:20"
+#define JG_FPR_A                                                               \
+    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"                         \
+    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
+#define JG_FPR_B                                                               \
+    "01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:"                         \
+    "11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F:20"
 #define JG_Q 64
 #define JG_SESSIONS 3
 
@@ -483,9 +492,11 @@ static void jg_act(void *ud, const struct e2e_jingle_event *ev)
 
 static void jg_make(struct jg_side *s, const char *jid, const char *fpr)
 {
-    struct e2e_jingle_params p = {.jid = jid, .fingerprint = fpr,
+    struct e2e_jingle_params p = {.jid = jid,
+                                  .fingerprint = fpr,
                                   .max_pending_peer = 8,
-                                  .timeout_ms = 1000, .seed = 42};
+                                  .timeout_ms = 1000,
+                                  .seed = 42};
     struct e2e_jingle_io io = {JG.ctx, jg_net, jg_act, NULL, NULL, s};
 
     s->jid = jid;
@@ -603,8 +614,9 @@ static const char *const parse_cases[] = {
     "<status code='201'/></x></presence>",
     "<presence type='unavailable' from='" PR "/me'>" PR_MUCU
     "<status code='307'/><status code='110'/></x></presence>",
-    "<presence type='error' from='" PR "/me'><error type='cancel'><text "
-    PR_STANZAS ">why</text><conflict " PR_STANZAS "/></error></presence>",
+    "<presence type='error' from='" PR
+    "/me'><error type='cancel'><text " PR_STANZAS
+    ">why</text><conflict " PR_STANZAS "/></error></presence>",
     "<message type='groupchat' from='" PR "/p3'><body>hi &amp; all</body>"
     "<groupcast xmlns='https://orbweb.dev/ns/xmuc/0' seq='42'/></message>",
     "<message type='groupchat' from='" PR "'><body>notice</body></message>",
@@ -624,12 +636,13 @@ static const char *const parse_cases[] = {
 /* Everything an event says, as text. */
 static void ev_text(const struct obi_ev *ev, char *out, size_t cap)
 {
-    int n = snprintf(out, cap, "%d/%d/%d/%d/%d/%llu/%d|%s|%s|%s|%s|%s|%s|%s|"
-                     "%s|%s|%zu:", ev->kind, ev->sub, ev->code, ev->flag,
-                     ev->has_seq, (unsigned long long)ev->seq, ev->cond,
-                     ev->room, ev->nick, ev->jid, ev->attrs, ev->body,
-                     ev->from, ev->condition, ev->etype, ev->text,
-                     ev->data_len);
+    int n = snprintf(out, cap,
+                     "%d/%d/%d/%d/%d/%llu/%d|%s|%s|%s|%s|%s|%s|%s|"
+                     "%s|%s|%zu:",
+                     ev->kind, ev->sub, ev->code, ev->flag, ev->has_seq,
+                     (unsigned long long)ev->seq, ev->cond, ev->room, ev->nick,
+                     ev->jid, ev->attrs, ev->body, ev->from, ev->condition,
+                     ev->etype, ev->text, ev->data_len);
 
     for (size_t i = 0; i < ev->data_len && n > 0 && (size_t)n + 3 < cap; i++)
         n += snprintf(out + n, cap - (size_t)n, "%02x", ev->data[i]);
@@ -653,8 +666,8 @@ static void parse_scenario(void *ud)
         xmpp_stanza_t *st;
 
         fa_pause(true);
-        cr_assert_not_null(st = xmpp_stanza_new_from_string(ctx,
-                                                            parse_cases[i]));
+        cr_assert_not_null(
+            st = xmpp_stanza_new_from_string(ctx, parse_cases[i]));
         fa_pause(false);
         RETRY(obi_parse(st, &ev), OB_ENOMEM);
         ev_text(&ev, got, sizeof got);

@@ -40,7 +40,9 @@ TestSuite(ob_client, .timeout = 300);
 
 Test(ob_client, bad_arguments)
 {
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = "127.0.0.1", .jid = "anon.localhost"};
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = "127.0.0.1",
+                           .jid = "anon.localhost"};
     ob_client *c = (ob_client *)1;
 
     cr_expect_eq(ob_client_new(NULL, &c), OB_EINVAL);
@@ -64,7 +66,8 @@ Test(ob_client, bad_arguments)
     cr_expect_eq(ob_room_join(c, "no-at-sign", "n", NULL), OB_EINVAL);
     cr_expect_eq(ob_room_join(c, "r@rooms.localhost/x", "n", NULL), OB_EINVAL);
     cr_expect_eq(ob_room_leave(c, "r@rooms.localhost"), OB_ENOTFOUND);
-    cr_expect_eq(ob_room_view(c, "r@rooms.localhost", NULL, NULL), OB_ENOTFOUND);
+    cr_expect_eq(ob_room_view(c, "r@rooms.localhost", NULL, NULL),
+                 OB_ENOTFOUND);
     cr_expect_eq(ob_disconnect(c), OB_ESTATE);
     cr_expect_eq(ob_rooms_list(c, "rooms.localhost", NULL, NULL), OB_EINVAL);
     ob_client_free(c);
@@ -77,7 +80,9 @@ Test(ob_client, bad_arguments)
  * servers (tests/integration/test_ob_direct). */
 Test(ob_client, stats_count_only_what_left)
 {
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = "127.0.0.1", .jid = "anon.localhost"};
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = "127.0.0.1",
+                           .jid = "anon.localhost"};
     struct ob_stats st;
     ob_client *c;
 
@@ -92,7 +97,8 @@ Test(ob_client, stats_count_only_what_left)
         st.size = sizeof st;
         cr_assert_eq(ob_client_stats(c, &st), OB_OK);
         cr_expect(!st.unicasts_direct && !st.unicasts_relayed &&
-                  !st.unicasts_resent, "direct_off %d", off);
+                      !st.unicasts_resent,
+                  "direct_off %d", off);
         ob_client_free(c);
     }
 }
@@ -106,7 +112,9 @@ struct seen {
 /* Before any session, distances are judged from the configured JID. */
 Test(ob_client, distance_and_direct_options)
 {
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = "127.0.0.1", .jid = "anon.localhost",
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = "127.0.0.1",
+                           .jid = "anon.localhost",
                            .direct_host = "example.org"};
     ob_client *c;
 
@@ -118,7 +126,8 @@ Test(ob_client, distance_and_direct_options)
     cr_expect_eq(ob_distance(NULL, "a@b/c"), OB_EINVAL);
     cr_expect_eq(ob_distance(c, "anon.localhost"), 0);
     cr_expect_eq(ob_distance(c, "peer@anon.localhost/r"), 2);
-    cr_expect_eq(ob_distance(c, "peer@ANON.localhost"), 2, "domains ignore case");
+    cr_expect_eq(ob_distance(c, "peer@ANON.localhost"), 2,
+                 "domains ignore case");
     cr_expect_eq(ob_distance(c, "peer@localhost/r"), 3);
     cr_expect_eq(ob_distance(c, "peer@anon.localhost.evil/r"), 3);
     ob_client_free(c);
@@ -154,12 +163,20 @@ static void on_error(ob_client *c, const struct ob_error *e, void *user)
 
 static void refused(bool free_on_error)
 {
-    static const struct ob_callbacks cb = {.size = sizeof(struct ob_callbacks), .state = on_state, .error = on_error};
+    static const struct ob_callbacks cb = {.size = sizeof(struct ob_callbacks),
+                                           .state = on_state,
+                                           .error = on_error};
     struct seen s = {.free_on_error = free_on_error};
     struct event_base *base = event_base_new();
     int lfd, port = dead_port(&lfd);
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = "127.0.0.1", .port = port, .jid = "anon.localhost",
-                           .reconnect_max_ms = -1, .cb = &cb, .user = &s, .base = base};
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = "127.0.0.1",
+                           .port = port,
+                           .jid = "anon.localhost",
+                           .reconnect_max_ms = -1,
+                           .cb = &cb,
+                           .user = &s,
+                           .base = base};
     ob_client *c;
     int rc;
 
@@ -185,22 +202,33 @@ static void refused(bool free_on_error)
     event_base_free(base);
 }
 
-Test(ob_client, refused_connection_is_reported) { refused(false); }
-Test(ob_client, free_from_callback) { refused(true); }
+Test(ob_client, refused_connection_is_reported)
+{
+    refused(false);
+}
+Test(ob_client, free_from_callback)
+{
+    refused(true);
+}
 
 Test(ob_client, socket_above_fd_setsize_is_refused)
 {
     struct rlimit rl;
     int lfd, port = dead_port(&lfd), fd = -1, first = -1;
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = "127.0.0.1", .port = port, .jid = "anon.localhost"};
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = "127.0.0.1",
+                           .port = port,
+                           .jid = "anon.localhost"};
     ob_client *c;
 
     cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
     if (rl.rlim_cur < FD_SETSIZE + 64) {
-        rl.rlim_cur = rl.rlim_max < FD_SETSIZE + 64 ? rl.rlim_max : FD_SETSIZE + 64;
+        rl.rlim_cur =
+            rl.rlim_max < FD_SETSIZE + 64 ? rl.rlim_max : FD_SETSIZE + 64;
         cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
     }
-    cr_assert_geq(rl.rlim_cur, FD_SETSIZE + 8, "need %d descriptors", FD_SETSIZE + 8);
+    cr_assert_geq(rl.rlim_cur, FD_SETSIZE + 8, "need %d descriptors",
+                  FD_SETSIZE + 8);
     cr_assert_eq(ob_client_new(&o, &c), OB_OK);
     /* fill every descriptor below FD_SETSIZE */
     while ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd < FD_SETSIZE - 1)

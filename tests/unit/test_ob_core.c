@@ -70,11 +70,11 @@ Test(ob_core, first_match_wins)
     memset(got, 0, sizeof got);
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
         cr_assert_eq(obi_handler_add(&c, &hs[i]), OB_OK);
-    route(&c, ctx, "iq", "get", "urn:x");    /* 0, not 2 */
-    route(&c, ctx, "message", "error", NULL); /* 1 */
+    route(&c, ctx, "iq", "get", "urn:x");       /* 0, not 2 */
+    route(&c, ctx, "message", "error", NULL);   /* 1 */
     route(&c, ctx, "message", "chat", "urn:x"); /* 2: a child's namespace */
-    route(&c, ctx, "message", "chat", NULL);  /* 4 */
-    route(&c, ctx, "presence", NULL, NULL);   /* 4: added before 5 */
+    route(&c, ctx, "message", "chat", NULL);    /* 4 */
+    route(&c, ctx, "presence", NULL, NULL);     /* 4: added before 5 */
     cr_expect_eq(got[0], 1);
     cr_expect_eq(got[1], 1);
     cr_expect_eq(got[2], 1);

@@ -10,7 +10,8 @@
 
 #include "ob_expat_internal.h"
 
-#define ID "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz"
+#define ID                                                                     \
+    "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz"
 static const char stream[] =
     "<stream:stream xmlns='jabber:client' "
     "xmlns:stream='http://etherx.jabber.org/streams'>"
@@ -71,7 +72,8 @@ static int late_bytes(bool inside)
     for (size_t i = 0; i < strlen(stream); i++) {
         if (inside)
             obi_expat_enter();
-        cr_assert_eq(XML_Parse(x, stream + i, 1, 0), XML_STATUS_OK, "byte %zu", i);
+        cr_assert_eq(XML_Parse(x, stream + i, 1, 0), XML_STATUS_OK, "byte %zu",
+                     i);
         if (inside)
             obi_expat_leave();
         late += c.ends < ended_in(i + 1);
@@ -86,7 +88,8 @@ Test(ob_expat, inside_liborbweb_every_element_comes_with_its_last_byte)
 {
     cr_assert_eq(ended_in(strlen(stream)), 3);
     cr_expect_eq(late_bytes(true), 0);
-    cr_expect(obi_expat_routed(), "libstrophe's calls would not reach liborbweb's");
+    cr_expect(obi_expat_routed(),
+              "libstrophe's calls would not reach liborbweb's");
 }
 
 Test(ob_expat, outside_liborbweb_expat_is_unchanged)
@@ -94,7 +97,8 @@ Test(ob_expat, outside_liborbweb_expat_is_unchanged)
     int late = late_bytes(false);
 
 #ifdef HAVE_XML_SETREPARSEDEFERRALENABLED
-    cr_expect_gt(late, 0, "this expat does not defer: ob_expat.c has nothing to do");
+    cr_expect_gt(late, 0,
+                 "this expat does not defer: ob_expat.c has nothing to do");
 #else
     cr_expect_eq(late, 0);
 #endif

@@ -21,7 +21,8 @@ Test(gc_payload, round_trip)
     size_t len;
     char *nick, *body;
 
-    cr_assert_eq(obi_gc_payload_encode("alice", "hello <&> world", &p, &len), OB_OK);
+    cr_assert_eq(obi_gc_payload_encode("alice", "hello <&> world", &p, &len),
+                 OB_OK);
     cr_assert_eq(len, strlen("alice") + 1 + strlen("hello <&> world"));
     cr_assert_eq(obi_gc_payload_decode(p, len, &nick, &body), OB_OK);
     cr_expect_str_eq(nick, "alice");
@@ -63,13 +64,16 @@ Test(gc_payload, limits)
 
 Test(gc_payload, hostile)
 {
-    static const struct { const char *p; size_t len; } bad[] = {
-        {"nonul", 5}, {"\0body", 5}, {"nick\0bo\0dy", 10}, {"", 0}};
+    static const struct {
+        const char *p;
+        size_t len;
+    } bad[] = {{"nonul", 5}, {"\0body", 5}, {"nick\0bo\0dy", 10}, {"", 0}};
     char *nick, *body;
 
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        cr_expect_eq(obi_gc_payload_decode((const uint8_t *)bad[i].p, bad[i].len,
-                                           &nick, &body), OB_EINVAL, "case %zu", i);
+        cr_expect_eq(obi_gc_payload_decode((const uint8_t *)bad[i].p,
+                                           bad[i].len, &nick, &body),
+                     OB_EINVAL, "case %zu", i);
         cr_expect_null(nick);
         cr_expect_null(body);
     }
@@ -111,8 +115,8 @@ Test(gc_parse, records_and_modes)
     struct obi_ev ev;
     xmpp_stanza_t *st;
 
-    st = parse_xml(ctx, "<message type='normal' from='a@x/r'><gc xmlns='"
-                        OBI_NS "' room='r@rooms.x' mode='pbcast'>AQI=</gc>"
+    st = parse_xml(ctx, "<message type='normal' from='a@x/r'><gc xmlns='" OBI_NS
+                        "' room='r@rooms.x' mode='pbcast'>AQI=</gc>"
                         "</message>");
     cr_assert_eq(obi_parse(st, &ev), 0);
     cr_expect_eq(ev.kind, OBI_GC_RECORD);
@@ -128,10 +132,11 @@ Test(gc_parse, records_and_modes)
     cr_assert_eq(obi_parse(st, &ev), 0);
     cr_expect_eq(ev.kind, OBI_NONE);
     xmpp_stanza_release(st);
-    st = parse_xml(ctx, "<message type='groupchat' from='r@rooms.x/n'><body>b</body>"
-                        "<gc xmlns='" OBI_NS "' room='r@rooms.x'>AQI=</gc>"
-                        "<groupcast xmlns='" OBI_NS "' seq='7' origin='n' "
-                        "mode='tree'/></message>");
+    st = parse_xml(ctx,
+                   "<message type='groupchat' from='r@rooms.x/n'><body>b</body>"
+                   "<gc xmlns='" OBI_NS "' room='r@rooms.x'>AQI=</gc>"
+                   "<groupcast xmlns='" OBI_NS "' seq='7' origin='n' "
+                   "mode='tree'/></message>");
     cr_assert_eq(obi_parse(st, &ev), 0);
     cr_expect_eq(ev.kind, OBI_GROUPCAST);
     cr_expect_eq(ev.sub, OBI_GC_TREE);

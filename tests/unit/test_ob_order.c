@@ -54,9 +54,11 @@ static void on_deliver(void *ud, xmpp_stanza_t *st)
 
 static obi_order *order_new(uint64_t epoch, size_t max_held, uint64_t hold_ms)
 {
-    struct obi_order_params p = {.epoch = epoch, .max_held = max_held,
+    struct obi_order_params p = {.epoch = epoch,
+                                 .max_held = max_held,
                                  .max_held_bytes = 1u << 30,
-                                 .hold_ms = hold_ms, .max_unacked = 3000};
+                                 .hold_ms = hold_ms,
+                                 .max_unacked = 3000};
     obi_order *o;
 
     cr_assert_eq(obi_order_new(&p, &o), 0);
@@ -112,7 +114,8 @@ Test(ob_order, stamps_count_per_destination)
     cr_assert_eq(seq, 1);
     xmpp_stanza_to_text(m, &text, &len);
     cr_assert(strstr(text, "<o ") &&
-              strstr(text, "xmlns=\"https://orbweb.dev/ns/e2e/0\""), "%s", text);
+                  strstr(text, "xmlns=\"https://orbweb.dev/ns/e2e/0\""),
+              "%s", text);
     cr_assert(strstr(text, "e=\"77\"") && strstr(text, "s=\"1\""), "%s", text);
     xmpp_free(ctx, text);
     xmpp_stanza_release(m);
@@ -255,7 +258,7 @@ Test(ob_order, at_the_bound_the_gap_is_skipped)
     cr_assert_eq(got[1], 3);
     cr_assert_eq(got[4], 6);
     cr_assert_eq(obi_order_held(rcv), 1); /* 8 waits for 7 */
-    recv_one(rcv, m[1], 0); /* too late */
+    recv_one(rcv, m[1], 0);               /* too late */
     recv_one(rcv, m[6], 0);
     cr_assert_eq(n_got, 7);
     cr_assert_eq(got[5], 7);
@@ -344,7 +347,8 @@ Test(ob_order, unordered_and_malformed_stanzas_are_delivered_at_once)
         "<message from='" A "'><body>3</body>"
         "<o xmlns='https://orbweb.dev/ns/e2e/0' e='1' s='0'/></message>",
         "<message from='" A "'><body>4</body>"
-        "<o xmlns='https://orbweb.dev/ns/e2e/0' e='99999999999999999999' s='1'/>"
+        "<o xmlns='https://orbweb.dev/ns/e2e/0' e='99999999999999999999' "
+        "s='1'/>"
         "</message>",
     };
 
@@ -483,7 +487,9 @@ static void sim_step(struct sim *s, long *next)
     else if (r < 85 && s->up)
         sim_deliver(s, &s->direct, true);
     else if (r < 95 && s->up)
-        obi_order_acked(s->snd, B, s->link_recv - ut_splitmix64(&s->rng) % (s->link_recv + 1) / 4);
+        obi_order_acked(s->snd, B,
+                        s->link_recv -
+                            ut_splitmix64(&s->rng) % (s->link_recv + 1) / 4);
     else if (r < 97 && s->up)
         sim_link_down(s);
     else if (r < 99 && n_got > 0)
@@ -508,8 +514,8 @@ Test(ob_order, two_paths_exactly_once_in_order)
         sim_link_down(&s);
     while (s.relay.head < s.relay.tail)
         sim_deliver(&s, &s.relay, false);
-    cr_assert_eq(n_got, N_MSG, "OB_ORDER_SEED=%#" PRIx64 ": %zu delivered", seed,
-                 n_got);
+    cr_assert_eq(n_got, N_MSG, "OB_ORDER_SEED=%#" PRIx64 ": %zu delivered",
+                 seed, n_got);
     for (size_t i = 0; i < n_got; i++)
         cr_assert_eq(got[i], (long)i + 1, "OB_ORDER_SEED=%#" PRIx64 " at %zu",
                      seed, i);

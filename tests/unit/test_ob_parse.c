@@ -25,11 +25,12 @@ struct pcase {
 static const struct pcase cases[] = {
     /* a neighbour with our view attributes and its real JID */
     {"<presence from='" R "/p3' to='me@localhost/r'>" MUCU
-     "<item affiliation='none' role='participant' jid='p3@localhost/x'/></x>"
-     VIEW " attrs='tree,gossip'/></presence>",
+     "<item affiliation='none' role='participant' "
+     "jid='p3@localhost/x'/></x>" VIEW " attrs='tree,gossip'/></presence>",
      OBI_VIEW_SET, R, "p3", "p3@localhost/x", "tree,gossip", .body = NULL},
     /* a standard MUC room: no view element, everyone is a "member" */
-    {"<presence from='" R "/p4'>" MUCU "<item role='participant'/></x></presence>",
+    {"<presence from='" R "/p4'>" MUCU
+     "<item role='participant'/></x></presence>",
      OBI_VIEW_SET, R, "p4", NULL, "member", .body = NULL},
     /* out of our view only */
     {"<presence type='unavailable' from='" R "/p3'>" MUCU
@@ -41,7 +42,8 @@ static const struct pcase cases[] = {
      OBI_VIEW_GONE, R, "p3", .flag = true},
     /* our own presence, room created */
     {"<presence from='" R "/me'>" MUCU "<item role='moderator'/>"
-     "<status code='110'/><status code='100'/><status code='201'/></x></presence>",
+     "<status code='110'/><status code='100'/><status "
+     "code='201'/></x></presence>",
      OBI_SELF_IN, R, "me", .flag = true},
     /* our own presence in a room with a groupcast engine */
     {"<presence from='" R "/me'>" MUCU "<status code='110'/></x>" VIEW
@@ -64,8 +66,10 @@ static const struct pcase cases[] = {
      "<status code='110'/></x></presence>",
      OBI_SELF_OUT, R, "me", .sub = OBI_OUT_LEFT},
     /* a refused join */
-    {"<presence type='error' from='" R "/me'><x xmlns='http://jabber.org/protocol/muc'/>"
-     "<error type='auth'><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+    {"<presence type='error' from='" R
+     "/me'><x xmlns='http://jabber.org/protocol/muc'/>"
+     "<error type='auth'><not-authorized "
+     "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
      "</error></presence>",
      OBI_JOIN_ERROR, R, "me", .condition = "not-authorized"},
     /* an error with an unknown condition and a text */
@@ -82,30 +86,37 @@ static const struct pcase cases[] = {
      "<groupcast xmlns='https://orbweb.dev/ns/xmuc/0' seq='-1'/></message>",
      OBI_GROUPCAST, R, "p3", .body = "x"},
     {"<message type='groupchat' from='" R "/p3'><body>x</body>"
-     "<groupcast xmlns='https://orbweb.dev/ns/xmuc/0' seq='99999999999999999999'/></message>",
+     "<groupcast xmlns='https://orbweb.dev/ns/xmuc/0' "
+     "seq='99999999999999999999'/></message>",
      OBI_GROUPCAST, R, "p3", .body = "x"},
     /* the subject, and a notice from the room: nothing */
-    {"<message type='groupchat' from='" R "/p3'><subject/></message>", OBI_NONE, .room = NULL},
-    {"<message type='groupchat' from='" R "'><body>notice</body></message>", OBI_NONE, .room = NULL},
+    {"<message type='groupchat' from='" R "/p3'><subject/></message>", OBI_NONE,
+     .room = NULL},
+    {"<message type='groupchat' from='" R "'><body>notice</body></message>",
+     OBI_NONE, .room = NULL},
     /* unicasts */
     {"<message from='p3@localhost/x'><body>ping</body></message>", OBI_UNICAST,
      .body = "ping"},
-    {"<message type='chat' from='" R "/p3'><body>pm</body></message>", OBI_UNICAST,
-     .body = "pm"},
-    {"<message from='p3@localhost/x'><body/></message>", OBI_UNICAST, .body = ""},
+    {"<message type='chat' from='" R "/p3'><body>pm</body></message>",
+     OBI_UNICAST, .body = "pm"},
+    {"<message from='p3@localhost/x'><body/></message>", OBI_UNICAST,
+     .body = ""},
     /* a bounce */
     {"<message type='error' from='gone@localhost/x'><error type='cancel'>"
-     "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
+     "<service-unavailable "
+     "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
      OBI_MSG_ERROR, .condition = "service-unavailable"},
     /* not ours */
     {"<presence from='friend@localhost/x'/>", OBI_NONE, .room = NULL},
-    {"<presence type='subscribe' from='friend@localhost'/>", OBI_NONE, .room = NULL},
+    {"<presence type='subscribe' from='friend@localhost'/>", OBI_NONE,
+     .room = NULL},
     {"<presence/>", OBI_NONE, .room = NULL},
     {"<message/>", OBI_NONE, .room = NULL},
     {"<iq type='get' from='a@b/c' id='1'/>", OBI_NONE, .room = NULL},
 };
 
-static void expect_str(const char *what, const char *got, const char *want, size_t i)
+static void expect_str(const char *what, const char *got, const char *want,
+                       size_t i)
 {
     if (!want)
         return;
@@ -129,7 +140,8 @@ Test(ob_parse, table)
 
         cr_assert(st, "case %zu does not parse", i);
         cr_assert_eq(obi_parse(st, &ev), 0, "case %zu", i);
-        cr_expect_eq(ev.kind, k->kind, "case %zu: kind %d, want %d", i, ev.kind, k->kind);
+        cr_expect_eq(ev.kind, k->kind, "case %zu: kind %d, want %d", i, ev.kind,
+                     k->kind);
         if (ev.kind == k->kind && k->kind != OBI_NONE) {
             expect_str("room", ev.room, k->room, i);
             expect_str("nick", ev.nick, k->nick, i);
@@ -160,8 +172,10 @@ Test(ob_parse, binary_data)
 {
     xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, NULL);
     static const char *const bad[] = {
-        "<message from='a@b/c'><data xmlns='https://orbweb.dev/ns/e2e/0'>@@@@</data></message>",
-        "<message from='a@b/c'><data xmlns='https://orbweb.dev/ns/e2e/0'/></message>",
+        "<message from='a@b/c'><data "
+        "xmlns='https://orbweb.dev/ns/e2e/0'>@@@@</data></message>",
+        "<message from='a@b/c'><data "
+        "xmlns='https://orbweb.dev/ns/e2e/0'/></message>",
         "<message from='a@b/c'><data xmlns='urn:other'>AAEC</data></message>",
     };
     xmpp_stanza_t *st = xmpp_stanza_new_from_string(
@@ -173,7 +187,8 @@ Test(ob_parse, binary_data)
     cr_expect_eq(ev.kind, OBI_UNICAST);
     cr_expect_str_eq(ev.body, "");
     cr_assert_eq(ev.data_len, 4);
-    cr_expect(ev.data[0] == 0 && ev.data[1] == 1 && ev.data[2] == 2 && ev.data[3] == 255);
+    cr_expect(ev.data[0] == 0 && ev.data[1] == 1 && ev.data[2] == 2 &&
+              ev.data[3] == 255);
     obi_ev_clear(&ev);
     xmpp_stanza_release(st);
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -192,7 +207,8 @@ Test(ob_parse, conditions)
         cr_expect_eq(ob_condition_parse(ob_condition_name(c)), c, "%d", c);
     cr_expect_eq(ob_condition_parse("nonsense"), OB_COND_OTHER);
     cr_expect_eq(ob_condition_parse(NULL), OB_COND_NONE);
-    cr_expect_str_eq(ob_condition_name(OB_COND_NOT_AUTHORIZED), "not-authorized");
+    cr_expect_str_eq(ob_condition_name(OB_COND_NOT_AUTHORIZED),
+                     "not-authorized");
     cr_expect_str_eq(ob_condition_name(1000), "other");
 }
 

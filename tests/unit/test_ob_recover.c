@@ -14,10 +14,10 @@ Test(recover, errors_that_mean_out_of_the_room)
         enum ob_condition cond;
         bool other_nick, out;
     } cases[] = {
-        {OB_COND_NOT_ACCEPTABLE, false, true},  /* "join the room first" */
-        {OB_COND_NOT_ACCEPTABLE, true, true},   /* the same, to room/nick */
-        {OB_COND_ITEM_NOT_FOUND, false, true},  /* the room is gone */
-        {OB_COND_ITEM_NOT_FOUND, true, false},  /* an unknown nick */
+        {OB_COND_NOT_ACCEPTABLE, false, true}, /* "join the room first" */
+        {OB_COND_NOT_ACCEPTABLE, true, true},  /* the same, to room/nick */
+        {OB_COND_ITEM_NOT_FOUND, false, true}, /* the room is gone */
+        {OB_COND_ITEM_NOT_FOUND, true, false}, /* an unknown nick */
         {OB_COND_SERVICE_UNAVAILABLE, false, false}, /* xmucd not back yet */
         {OB_COND_REMOTE_SERVER_NOT_FOUND, false, false},
         {OB_COND_RESOURCE_CONSTRAINT, false, false}, /* over a rate */
@@ -60,8 +60,8 @@ Test(recover, the_member_that_configured_the_room_rejoins_first)
 {
     for (int losses = 0; losses < 8; losses++)
         cr_expect_gt(obi_recover_rejoin_ms(losses, false, 0),
-                     obi_recover_rejoin_ms(losses, true, 99),
-                     "after %d losses", losses);
+                     obi_recover_rejoin_ms(losses, true, 99), "after %d losses",
+                     losses);
 }
 
 /* The epoch of a self-presence and of a <gc/> record (0 when absent or
@@ -82,10 +82,12 @@ static uint64_t epoch_in(const char *xml)
     return e;
 }
 
-#define SELF(view) "<presence from='r@rooms.x/me' to='me@x/r'>" \
-    "<x xmlns='http://jabber.org/protocol/muc#user'><status code='110'/></x>" \
-    view "</presence>"
-#define GC(attrs) "<message from='p@x/r' to='me@x/r'><gc xmlns='" OBI_NS "' " \
+#define SELF(view)                                                             \
+    "<presence from='r@rooms.x/me' to='me@x/r'>"                               \
+    "<x xmlns='http://jabber.org/protocol/muc#user'><status "                  \
+    "code='110'/></x>" view "</presence>"
+#define GC(attrs)                                                              \
+    "<message from='p@x/r' to='me@x/r'><gc xmlns='" OBI_NS "' "                \
     "room='r@rooms.x' mode='pbcast' " attrs ">AAAA</gc></message>"
 
 Test(recover, epochs_are_parsed)
@@ -94,7 +96,9 @@ Test(recover, epochs_are_parsed)
     cr_expect_eq(epoch_in(SELF("<view xmlns='" OBI_NS "' epoch='77'/>")), 77);
     cr_expect_eq(epoch_in(SELF("<view xmlns='" OBI_NS "'/>")), 0);
     cr_expect_eq(epoch_in(SELF("<view xmlns='" OBI_NS "' epoch='-1'/>")), 0);
-    cr_expect_eq(epoch_in(SELF("<view xmlns='" OBI_NS "' epoch='99999999999999999999999'/>")), 0);
+    cr_expect_eq(epoch_in(SELF("<view xmlns='" OBI_NS
+                               "' epoch='99999999999999999999999'/>")),
+                 0);
     cr_expect_eq(epoch_in(GC("epoch='12'")), 12);
     cr_expect_eq(epoch_in(GC("epoch='12x'")), 0);
     cr_expect_eq(epoch_in(GC("")), 0);

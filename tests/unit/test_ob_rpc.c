@@ -106,11 +106,13 @@ static void on_done(ob_client *c, const struct ob_rpc_result *res, void *arg)
     snprintf(r->text, sizeof r->text, "%s", res->text);
     r->len = res->len;
     if (res->len)
-        memcpy(r->data, res->data, res->len < sizeof r->data ? res->len : sizeof r->data);
+        memcpy(r->data, res->data,
+               res->len < sizeof r->data ? res->len : sizeof r->data);
 }
 
 /* echo: answers at once with the payload reversed. */
-static void m_echo(ob_client *c, ob_rpc_req *q, const void *data, size_t len, void *arg)
+static void m_echo(ob_client *c, ob_rpc_req *q, const void *data, size_t len,
+                   void *arg)
 {
     char out[256];
 
@@ -125,13 +127,15 @@ static void m_echo(ob_client *c, ob_rpc_req *q, const void *data, size_t len, vo
 /* later: keeps the request for the test to answer. */
 static ob_rpc_req *kept[OB_RPC_MAX_PENDING + 1];
 static size_t nkept;
-static void m_later(ob_client *c, ob_rpc_req *q, const void *data, size_t len, void *arg)
+static void m_later(ob_client *c, ob_rpc_req *q, const void *data, size_t len,
+                    void *arg)
 {
     (void)c, (void)data, (void)len, (void)arg;
     kept[nkept++] = q;
 }
 
-static void m_fail(ob_client *c, ob_rpc_req *q, const void *data, size_t len, void *arg)
+static void m_fail(ob_client *c, ob_rpc_req *q, const void *data, size_t len,
+                   void *arg)
 {
     (void)c, (void)data, (void)len, (void)arg;
     cr_assert_eq(ob_rpc_fail(q, 42, "nope"), OB_OK);
@@ -145,7 +149,9 @@ Test(ob_rpc, binary_round_trip, .init = setup, .fini = teardown)
 
     cr_assert_eq(obi_rpc_register(B, "echo", m_echo, NULL), OB_OK);
     cr_expect_eq(obi_rpc_register(B, "echo", m_echo, NULL), OB_EEXIST);
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "echo", msg, sizeof msg, 0, on_done, &r, &id), OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, B_JID, "echo", msg, sizeof msg, 0, on_done, &r, &id),
+        OB_OK);
     cr_expect_eq(obi_rpc_calls(A), 1);
     cr_expect_eq(r.calls, 0, "never from inside the call");
     cr_expect_eq(pump(1), 1);
@@ -164,7 +170,9 @@ Test(ob_rpc, empty_payloads, .init = setup, .fini = teardown)
     struct result r = {0};
 
     cr_assert_eq(obi_rpc_register(B, "echo", m_echo, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "echo", NULL, 0, 0, on_done, &r, NULL), OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, B_JID, "echo", NULL, 0, 0, on_done, &r, NULL),
+        OB_OK);
     pump(1);
     pump(1);
     cr_assert_eq(r.calls, 1);
@@ -178,7 +186,9 @@ Test(ob_rpc, asynchronous_answer_exactly_once, .init = setup, .fini = teardown)
 
     nkept = 0;
     cr_assert_eq(obi_rpc_register(B, "later", m_later, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "later", "q", 1, 1000, on_done, &r, NULL), OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, B_JID, "later", "q", 1, 1000, on_done, &r, NULL),
+        OB_OK);
     pump(1);
     cr_assert_eq(nkept, 1);
     cr_expect_eq(obi_rpc_pending(B), 1);
@@ -199,8 +209,12 @@ Test(ob_rpc, typed_errors, .init = setup, .fini = teardown)
     struct result none = {0}, fail = {0};
 
     cr_assert_eq(obi_rpc_register(B, "fail", m_fail, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "missing", "x", 1, 0, on_done, &none, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "fail", "x", 1, 0, on_done, &fail, NULL), OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, B_JID, "missing", "x", 1, 0, on_done, &none, NULL),
+        OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, B_JID, "fail", "x", 1, 0, on_done, &fail, NULL),
+        OB_OK);
     pump(1);
     pump(1);
     cr_expect_eq(none.calls, 1);
@@ -214,13 +228,16 @@ Test(ob_rpc, typed_errors, .init = setup, .fini = teardown)
     cr_expect_eq(obi_rpc_unregister(B, "fail"), OB_ENOTFOUND);
 }
 
-Test(ob_rpc, timeout_then_late_reply_is_dropped, .init = setup, .fini = teardown)
+Test(ob_rpc, timeout_then_late_reply_is_dropped, .init = setup,
+     .fini = teardown)
 {
     struct result r = {0};
 
     nkept = 0;
     cr_assert_eq(obi_rpc_register(B, "later", m_later, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 1000, B_JID, "later", "x", 1, 100, on_done, &r, NULL), OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 1000, B_JID, "later", "x", 1, 100, on_done, &r, NULL),
+        OB_OK);
     cr_expect_eq(obi_rpc_next_deadline(A), 1100);
     pump(1000);
     cr_expect(!obi_rpc_expire_one(A, 1099));
@@ -243,7 +260,9 @@ Test(ob_rpc, duplicate_and_forged_replies, .init = setup, .fini = teardown)
     size_t len;
 
     cr_assert_eq(obi_rpc_register(B, "echo", m_echo, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "echo", "ab", 2, 0, on_done, &r, NULL), OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, B_JID, "echo", "ab", 2, 0, on_done, &r, NULL),
+        OB_OK);
     pump(1); /* request to B; its reply is now on the wire */
     len = wire[nwire - 1].len;
     memcpy(copy, wire[nwire - 1].p, len);
@@ -262,12 +281,14 @@ Test(ob_rpc, duplicate_and_forged_replies, .init = setup, .fini = teardown)
     cr_expect_eq(obi_rpc_dropped(A), 3);
 }
 
-Test(ob_rpc, bare_jid_peer_matches_its_resources, .init = setup, .fini = teardown)
+Test(ob_rpc, bare_jid_peer_matches_its_resources, .init = setup,
+     .fini = teardown)
 {
     struct result r = {0};
 
     cr_assert_eq(obi_rpc_register(B, "echo", m_echo, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 0, "b@x", "echo", "z", 1, 0, on_done, &r, NULL), OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, "b@x", "echo", "z", 1, 0, on_done, &r, NULL), OB_OK);
     pump(1);
     pump(1); /* from B_JID, a resource of b@x */
     cr_expect_eq(r.calls, 1);
@@ -283,7 +304,9 @@ Test(ob_rpc, malformed_frames_are_dropped, .init = setup, .fini = teardown)
 
     nkept = 0;
     cr_assert_eq(obi_rpc_register(B, "later", m_later, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "later", "x", 1, 0, on_done, &r, NULL), OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, B_JID, "later", "x", 1, 0, on_done, &r, NULL),
+        OB_OK);
     memcpy(f, hdr, sizeof hdr);
     obi_rpc_recv(B, 0, A_JID, f, 8); /* short */
     f[5] = 9;
@@ -327,7 +350,9 @@ Test(ob_rpc, random_frames_do_not_hurt, .init = setup, .fini = teardown)
 
     nkept = 0;
     cr_assert_eq(obi_rpc_register(B, "later", m_later, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "later", "x", 1, 0, on_done, &r, NULL), OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, B_JID, "later", "x", 1, 0, on_done, &r, NULL),
+        OB_OK);
     for (int i = 0; i < 20000; i++) {
         size_t len;
         for (size_t k = 0; k < sizeof f; k++) {
@@ -361,7 +386,9 @@ Test(ob_rpc, request_flood_is_bounded, .init = setup, .fini = teardown)
     memset(r, 0, sizeof r);
     cr_assert_eq(obi_rpc_register(B, "later", m_later, NULL), OB_OK);
     for (size_t i = 0; i < OB_RPC_MAX_PENDING + 10; i++)
-        cr_assert_eq(obi_rpc_call(A, 0, B_JID, "later", "x", 1, 0, on_done, &r[i], NULL), OB_OK);
+        cr_assert_eq(
+            obi_rpc_call(A, 0, B_JID, "later", "x", 1, 0, on_done, &r[i], NULL),
+            OB_OK);
     pump(1);
     cr_expect_eq(obi_rpc_pending(B), OB_RPC_MAX_PENDING);
     cr_expect_eq(obi_rpc_refused(B), 10);
@@ -377,15 +404,19 @@ Test(ob_rpc, calls_in_flight_are_bounded, .init = setup, .fini = teardown)
     struct result r = {0};
 
     wire_limit = 0; /* nothing is recorded: the wire refuses... */
-    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 0, on_done, &r, NULL), OB_ETOOBIG);
+    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 0, on_done, &r, NULL),
+                 OB_ETOOBIG);
     cr_expect_eq(obi_rpc_calls(A), 0, "a refused send leaves no call");
     wire_limit = (size_t)-1;
     for (int i = 0; i < OB_RPC_MAX_CALLS; i++) {
-        cr_assert_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 0, on_done, &r, NULL), OB_OK);
+        cr_assert_eq(
+            obi_rpc_call(A, 0, B_JID, "m", "x", 1, 0, on_done, &r, NULL),
+            OB_OK);
         free(wire[0].p);
         nwire = 0;
     }
-    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 0, on_done, &r, NULL), OB_EBUSY);
+    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 0, on_done, &r, NULL),
+                 OB_EBUSY);
     cr_expect_eq(r.calls, 0);
 }
 
@@ -396,29 +427,41 @@ Test(ob_rpc, bad_arguments, .init = setup, .fini = teardown)
 
     memset(longname, 'm', sizeof longname - 1);
     longname[sizeof longname - 1] = 0;
-    cr_expect_eq(obi_rpc_call(A, 0, "", "m", "x", 1, 0, on_done, &r, NULL), OB_EINVAL);
-    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "", "x", 1, 0, on_done, &r, NULL), OB_EINVAL);
-    cr_expect_eq(obi_rpc_call(A, 0, B_JID, longname, "x", 1, 0, on_done, &r, NULL), OB_EINVAL);
-    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", NULL, 1, 0, on_done, &r, NULL), OB_EINVAL);
-    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, -1, on_done, &r, NULL), OB_EINVAL);
-    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 0, NULL, &r, NULL), OB_EINVAL);
-    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", OBI_RPC_MAX_FRAME, 0, on_done, &r,
-                              NULL), OB_ETOOBIG);
-    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", SIZE_MAX, 0, on_done, &r, NULL),
-                 OB_ETOOBIG, "a length that would wrap the frame's size");
+    cr_expect_eq(obi_rpc_call(A, 0, "", "m", "x", 1, 0, on_done, &r, NULL),
+                 OB_EINVAL);
+    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "", "x", 1, 0, on_done, &r, NULL),
+                 OB_EINVAL);
+    cr_expect_eq(
+        obi_rpc_call(A, 0, B_JID, longname, "x", 1, 0, on_done, &r, NULL),
+        OB_EINVAL);
+    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", NULL, 1, 0, on_done, &r, NULL),
+                 OB_EINVAL);
+    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, -1, on_done, &r, NULL),
+                 OB_EINVAL);
+    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 0, NULL, &r, NULL),
+                 OB_EINVAL);
+    cr_expect_eq(obi_rpc_call(A, 0, B_JID, "m", "x", OBI_RPC_MAX_FRAME, 0,
+                              on_done, &r, NULL),
+                 OB_ETOOBIG);
+    cr_expect_eq(
+        obi_rpc_call(A, 0, B_JID, "m", "x", SIZE_MAX, 0, on_done, &r, NULL),
+        OB_ETOOBIG, "a length that would wrap the frame's size");
     cr_expect_eq(obi_rpc_register(B, longname, m_echo, NULL), OB_EINVAL);
     cr_expect_eq(obi_rpc_register(B, "m", NULL, NULL), OB_EINVAL);
     cr_expect_eq(nwire, 0, "nothing was sent");
 }
 
-Test(ob_rpc, reply_too_big_is_told_to_the_caller, .init = setup, .fini = teardown)
+Test(ob_rpc, reply_too_big_is_told_to_the_caller, .init = setup,
+     .fini = teardown)
 {
     struct result r = {0};
     static char big[4000];
 
     nkept = 0;
     cr_assert_eq(obi_rpc_register(B, "later", m_later, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "later", "x", 1, 0, on_done, &r, NULL), OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, B_JID, "later", "x", 1, 0, on_done, &r, NULL),
+        OB_OK);
     pump(1);
     wire_limit = 1000;
     cr_expect_eq(ob_rpc_reply(kept[0], big, sizeof big), OB_ETOOBIG);
@@ -431,9 +474,12 @@ Test(ob_rpc, bounce_fails_that_peers_calls, .init = setup, .fini = teardown)
 {
     struct result b1 = {0}, b2 = {0}, c1 = {0};
 
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 0, on_done, &b1, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 0, "b@x", "m", "x", 1, 0, on_done, &b2, NULL), OB_OK);
-    cr_assert_eq(obi_rpc_call(A, 0, "c@x/r", "m", "x", 1, 0, on_done, &c1, NULL), OB_OK);
+    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 0, on_done, &b1, NULL),
+                 OB_OK);
+    cr_assert_eq(obi_rpc_call(A, 0, "b@x", "m", "x", 1, 0, on_done, &b2, NULL),
+                 OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, "c@x/r", "m", "x", 1, 0, on_done, &c1, NULL), OB_OK);
     while (obi_rpc_peer_gone_one(A, B_JID, "service-unavailable"))
         ;
     cr_expect_eq(b1.calls + b2.calls, 2);
@@ -448,7 +494,8 @@ Test(ob_rpc, cancel, .init = setup, .fini = teardown)
     struct result r = {0};
     uint64_t id;
 
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 10, on_done, &r, &id), OB_OK);
+    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 10, on_done, &r, &id),
+                 OB_OK);
     cr_expect_eq(obi_rpc_cancel(A, id), OB_OK);
     cr_expect_eq(obi_rpc_cancel(A, id), OB_ENOTFOUND);
     cr_expect(!obi_rpc_expire_one(A, 100));
@@ -456,20 +503,25 @@ Test(ob_rpc, cancel, .init = setup, .fini = teardown)
 }
 
 /* A result callback that calls again (re-entrancy: no list is walked). */
-static void on_done_again(ob_client *c, const struct ob_rpc_result *res, void *arg)
+static void on_done_again(ob_client *c, const struct ob_rpc_result *res,
+                          void *arg)
 {
     int *n = arg;
 
     (void)c, (void)res;
     if (++*n < 3)
-        cr_assert_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 5, on_done_again, n, NULL), OB_OK);
+        cr_assert_eq(
+            obi_rpc_call(A, 0, B_JID, "m", "x", 1, 5, on_done_again, n, NULL),
+            OB_OK);
 }
 
 Test(ob_rpc, callbacks_may_call_again, .init = setup, .fini = teardown)
 {
     int n = 0;
 
-    cr_assert_eq(obi_rpc_call(A, 0, B_JID, "m", "x", 1, 5, on_done_again, &n, NULL), OB_OK);
+    cr_assert_eq(
+        obi_rpc_call(A, 0, B_JID, "m", "x", 1, 5, on_done_again, &n, NULL),
+        OB_OK);
     while (obi_rpc_expire_one(A, 1000))
         ;
     cr_expect_eq(n, 3);

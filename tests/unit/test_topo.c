@@ -67,8 +67,8 @@ Test(topo, dot_labels_colours_and_twins)
                         "fontcolor=black, dir=both];\n"),
               "%s", d);
     cr_expect_null(strstr(d, "n2 -> n1"), "twins are drawn once: %s", d);
-    cr_expect(strstr(d, "  n2 -> n3 [label=\"tree,gossip\", color=black"),
-              "%s", d);
+    cr_expect(strstr(d, "  n2 -> n3 [label=\"tree,gossip\", color=black"), "%s",
+              d);
     cr_expect(d[strlen(d) - 2] == '}');
     cli_topo_clear(&t);
 }

@@ -97,9 +97,9 @@ static const struct {
     int key;
     size_t want;
 } lb[] = {
-    {0, 5, 0}, {6, 0, 0}, {6, 1, 0}, {6, 2, 1}, {6, 3, 1}, {6, 4, 4},
-    {6, 7, 4}, {6, 8, 5}, {6, 9, 5}, {6, 10, 6}, {1, 1, 0}, {1, 2, 1},
-    {4, 3, 1}, {4, 5, 4},
+    {0, 5, 0}, {6, 0, 0}, {6, 1, 0}, {6, 2, 1}, {6, 3, 1},
+    {6, 4, 4}, {6, 7, 4}, {6, 8, 5}, {6, 9, 5}, {6, 10, 6},
+    {1, 1, 0}, {1, 2, 1}, {4, 3, 1}, {4, 5, 4},
 };
 
 Test(ut_search, lower_bound_table)
@@ -132,10 +132,9 @@ static const struct {
     uintptr_t value; /* put: the value; d and g: the one expected (0: none) */
     size_t size;     /* expected afterwards */
 } steps[] = {
-    {'g', "a", 0, 0}, {'p', "a", 1, 1}, {'g', "a", 1, 1},
-    {'p', "b", 2, 2}, {'p', "a", 3, 2}, {'g', "a", 3, 2},
-    {'d', "a", 3, 1}, {'d', "a", 0, 1}, {'g', "a", 0, 1},
-    {'g', "b", 2, 1}, {'p', "a", 4, 2}, {'d', "zz", 0, 2},
+    {'g', "a", 0, 0}, {'p', "a", 1, 1}, {'g', "a", 1, 1}, {'p', "b", 2, 2},
+    {'p', "a", 3, 2}, {'g', "a", 3, 2}, {'d', "a", 3, 1}, {'d', "a", 0, 1},
+    {'g', "a", 0, 1}, {'g', "b", 2, 1}, {'p', "a", 4, 2}, {'d', "zz", 0, 2},
     {'p', "", 5, 3},  {'g', "", 5, 3},
 };
 
@@ -151,10 +150,12 @@ Test(ut_map, steps_table)
             cr_assert_eq(ut_map_put(m, steps[i].key, (void *)v), UT_OK);
             break;
         case 'd':
-            cr_expect_eq((uintptr_t)ut_map_del(m, steps[i].key), v, "step %zu", i);
+            cr_expect_eq((uintptr_t)ut_map_del(m, steps[i].key), v, "step %zu",
+                         i);
             break;
         default:
-            cr_expect_eq((uintptr_t)ut_map_get(m, steps[i].key), v, "step %zu", i);
+            cr_expect_eq((uintptr_t)ut_map_get(m, steps[i].key), v, "step %zu",
+                         i);
         }
         cr_expect_eq(ut_map_size(m), steps[i].size, "step %zu", i);
     }
@@ -238,12 +239,11 @@ static const struct {
     uint64_t h[4]; /* entries 0 .. 3; 8 buckets, so h & 7 is the home */
     uint32_t remove;
 } idx_cases[] = {
-    {{1, 9, 17, 2}, 0},   /* a run of three homes at 1, then 2 displaced */
-    {{1, 9, 17, 2}, 1},   /* removal in the middle of the run */
-    {{7, 15, 23, 0}, 0},  /* the run wraps past the end */
-    {{7, 15, 23, 0}, 2},
-    {{3, 4, 5, 6}, 1},    /* no collisions */
-    {{6, 14, 7, 22}, 0},  /* two runs merged */
+    {{1, 9, 17, 2}, 0},  /* a run of three homes at 1, then 2 displaced */
+    {{1, 9, 17, 2}, 1},  /* removal in the middle of the run */
+    {{7, 15, 23, 0}, 0}, /* the run wraps past the end */
+    {{7, 15, 23, 0}, 2}, {{3, 4, 5, 6}, 1}, /* no collisions */
+    {{6, 14, 7, 22}, 0},                    /* two runs merged */
     {{6, 14, 7, 22}, 3},
 };
 
@@ -254,12 +254,14 @@ Test(ut_index, find_put_fill_remove_table)
         uint32_t b[8] = {0}, again[8];
         for (uint32_t i = 0; i < 4; i++) {
             d.h[i] = idx_cases[c].h[i];
-            cr_expect_eq(b[ut_index_find(b, 8, d.h[i], dense_same, &d, &d.h[i])], 0);
+            cr_expect_eq(
+                b[ut_index_find(b, 8, d.h[i], dense_same, &d, &d.h[i])], 0);
             ut_index_put(b, 8, d.h[i], i);
         }
         expect_all_found(b, &d);
         ut_index_fill(again, 8, d.n, dense_hash, &d);
-        cr_expect_eq(memcmp(again, b, sizeof b), 0, "case %zu: fill differs", c);
+        cr_expect_eq(memcmp(again, b, sizeof b), 0, "case %zu: fill differs",
+                     c);
         dense_remove(b, &d, idx_cases[c].remove);
         expect_all_found(b, &d);
         uint64_t gone = idx_cases[c].h[idx_cases[c].remove];
@@ -279,7 +281,8 @@ Test(ut_index, find_put_fill_remove_table)
 Test(ut_ns, ours)
 {
     cr_expect_str_eq(UT_NS_XMUC, "https://orbweb.dev/ns/xmuc/0");
-    cr_expect_str_eq(UT_NS_XMUC_FIELD "title", "https://orbweb.dev/ns/xmuc/0#title");
+    cr_expect_str_eq(UT_NS_XMUC_FIELD "title",
+                     "https://orbweb.dev/ns/xmuc/0#title");
     cr_expect_str_eq(UT_NS_E2E, "https://orbweb.dev/ns/e2e/0");
     cr_expect_str_eq(UT_NS_E2E_TCP, "https://orbweb.dev/ns/e2e/tcp/0");
 }

@@ -185,8 +185,7 @@ Test(vm_ring, custom_order)
 /* vm_config.attr is added to the ring's own attributes. */
 Test(vm_ring, configured_attribute)
 {
-    vm_config cfg = {.emit = rec_emit, .emit_ctx = &R,
-                     .attr = VM_ATTR_LEADER};
+    vm_config cfg = {.emit = rec_emit, .emit_ctx = &R, .attr = VM_ATTR_LEADER};
     vm *v;
     vm_params p;
 
@@ -251,8 +250,7 @@ Test(vm_composite, edges_are_merged_and_netted)
     cr_assert_str_eq(vm_name(v), "treegossip");
     cr_assert_eq(vm_composite_children(v), 2);
     cr_assert_str_eq(join(v, 1, NULL), "");
-    cr_assert_str_eq(join(v, 2, NULL),
-                     "+1>2:tree,gossip +2>1:tree,gossip");
+    cr_assert_str_eq(join(v, 2, NULL), "+1>2:tree,gossip +2>1:tree,gossip");
     cr_assert_str_eq(leave(v, 2), "-1>2 -2>1");
     done(v);
 }
@@ -324,9 +322,8 @@ Test(vm_composite, nests_compositions_through_make)
     cr_assert_eq(vm_composite_children(v), 2);
     cr_assert_str_eq(vm_name(vm_composite_child(v, 1)), "treegossip");
     join(v, 1, NULL);
-    cr_assert_str_eq(join(v, 2, NULL),
-                     "+1>2:tree,gossip,ring-next,ring-prev "
-                     "+2>1:tree,gossip,ring-next,ring-prev");
+    cr_assert_str_eq(join(v, 2, NULL), "+1>2:tree,gossip,ring-next,ring-prev "
+                                       "+2>1:tree,gossip,ring-next,ring-prev");
     join(v, 3, NULL);
     leave(v, 2);
     done(v);
@@ -373,8 +370,8 @@ Test(vm_api, attribute_names)
     cr_assert_eq(vm_attr_parse("ring-prev"), VM_ATTR_RING_PREV);
     cr_assert_eq(vm_attr_parse("finger-23"), VM_ATTR_FINGER(23));
     cr_assert_eq(vm_attr_parse("bogus"), 0);
-    cr_assert_eq(vm_attrs_format(VM_ATTR_TREE | VM_ATTR_GOSSIP, buf,
-                                 sizeof buf), 11);
+    cr_assert_eq(
+        vm_attrs_format(VM_ATTR_TREE | VM_ATTR_GOSSIP, buf, sizeof buf), 11);
     cr_assert_str_eq(buf, "tree,gossip");
     cr_assert_eq(vm_attrs_format(VM_ATTR_TREE | VM_ATTR_GOSSIP, buf, 5), 11);
     cr_assert_str_eq(buf, "tree");
@@ -407,14 +404,14 @@ Test(vm_export, json_and_dot)
     for (vm_id i = 1; i <= 3; i++)
         join(v, i, NULL);
     cr_assert_eq(vm_export(v, VM_FORMAT_JSON, sbuf_write, &b), VM_OK);
-    cr_assert_str_eq(
-        b.s, "{\"manager\":\"ring\",\"members\":[1,2,3],\"edges\":[\n"
-             "{\"from\":1,\"to\":2,\"attrs\":[\"ring-next\"]},\n"
-             "{\"from\":1,\"to\":3,\"attrs\":[\"ring-prev\"]},\n"
-             "{\"from\":2,\"to\":1,\"attrs\":[\"ring-prev\"]},\n"
-             "{\"from\":2,\"to\":3,\"attrs\":[\"ring-next\"]},\n"
-             "{\"from\":3,\"to\":1,\"attrs\":[\"ring-next\"]},\n"
-             "{\"from\":3,\"to\":2,\"attrs\":[\"ring-prev\"]}]}\n");
+    cr_assert_str_eq(b.s,
+                     "{\"manager\":\"ring\",\"members\":[1,2,3],\"edges\":[\n"
+                     "{\"from\":1,\"to\":2,\"attrs\":[\"ring-next\"]},\n"
+                     "{\"from\":1,\"to\":3,\"attrs\":[\"ring-prev\"]},\n"
+                     "{\"from\":2,\"to\":1,\"attrs\":[\"ring-prev\"]},\n"
+                     "{\"from\":2,\"to\":3,\"attrs\":[\"ring-next\"]},\n"
+                     "{\"from\":3,\"to\":1,\"attrs\":[\"ring-next\"]},\n"
+                     "{\"from\":3,\"to\":2,\"attrs\":[\"ring-prev\"]}]}\n");
     b.n = 0;
     cr_assert_eq(vm_export(v, VM_FORMAT_DOT, sbuf_write, &b), VM_OK);
     cr_assert(strstr(b.s, "digraph \"ring\""));
@@ -465,8 +462,7 @@ static bool churn_failing(const char *type, long nth, bool once)
 {
     struct failing f = {nth, 0, once};
     vm_allocator a = {f_realloc, f_free, &f};
-    vm_config cfg = {.emit = rec_emit, .emit_ctx = &R, .alloc = &a,
-                     .seed = 7};
+    vm_config cfg = {.emit = rec_emit, .emit_ctx = &R, .alloc = &a, .seed = 7};
     vm *v = NULL;
     long fail_op = -1;
     int rc;
@@ -479,13 +475,13 @@ static bool churn_failing(const char *type, long nth, bool once)
         vm_params p = {.view_size = 1 + i % 7, .degree = i % 5};
         rec_begin(&R);
         rc = vm_contains(v, id) ? vm_leave(v, id) : vm_join(v, id, &p);
-        cr_assert(rc == VM_OK || rc == VM_ENOMEM, "%s nth %ld: %s", type,
-                  nth, vm_strerror(rc));
+        cr_assert(rc == VM_OK || rc == VM_ENOMEM, "%s nth %ld: %s", type, nth,
+                  vm_strerror(rc));
         if (f.failed && fail_op < 0)
             fail_op = i;
         else if (once && fail_op >= 0)
-            cr_assert_eq(rc, VM_OK, "%s nth %ld op %u: %s after op %ld",
-                         type, nth, i, vm_strerror(rc), fail_op);
+            cr_assert_eq(rc, VM_OK, "%s nth %ld op %u: %s after op %ld", type,
+                         nth, i, vm_strerror(rc), fail_op);
         if (rc == VM_ENOMEM && vm_check(v) == VM_ECORRUPT && !once &&
             !strcmp(type, "treegossip"))
             break; /* a composite that cannot resync: still failing */
@@ -500,7 +496,7 @@ static bool churn_failing(const char *type, long nth, bool once)
 /* Fails every position in turn for every manager type. */
 static void churn_all(bool once)
 {
-    static const char *types[] = {"complete", "blind", "rbt",
+    static const char *types[] = {"complete", "blind",  "rbt",
                                   "ring",     "random", "treegossip"};
 
     for (size_t t = 0; t < sizeof types / sizeof *types; t++) {

@@ -188,11 +188,13 @@ static size_t told_union(const vm *v, const struct rec *r, vm_id a)
         cr_assert(vm_map_get(&r->views, vm_pair(a, u[i].subject), &attrs) &&
                       attrs == u[i].attrs,
                   "%s: %u was not told of %u with 0x%x (the children's union), "
-                  "VM_SEED=%llu", vm_name(v), a, u[i].subject, u[i].attrs,
+                  "VM_SEED=%llu",
+                  vm_name(v), a, u[i].subject, u[i].attrs,
                   (unsigned long long)seed);
-    cr_assert_eq(outdeg[a], n, "%s: %u was told of %u, the children's union "
-                 "has %zu, VM_SEED=%llu", vm_name(v), a, outdeg[a], n,
-                 (unsigned long long)seed);
+    cr_assert_eq(outdeg[a], n,
+                 "%s: %u was told of %u, the children's union "
+                 "has %zu, VM_SEED=%llu",
+                 vm_name(v), a, outdeg[a], n, (unsigned long long)seed);
     return n;
 }
 
@@ -216,9 +218,10 @@ static void check_union_all(const vm *v, const struct rec *r)
     struct union_all w = {v, r, 0};
 
     vm_members_each(v, union_member, &w);
-    cr_assert_eq(w.edges, r->views.count, "%s: edges told outside the "
-                 "members' unions, VM_SEED=%llu", vm_name(v),
-                 (unsigned long long)seed);
+    cr_assert_eq(w.edges, r->views.count,
+                 "%s: edges told outside the "
+                 "members' unions, VM_SEED=%llu",
+                 vm_name(v), (unsigned long long)seed);
 }
 
 /* The members the last operation touched: its deltas' observers and the
@@ -234,10 +237,10 @@ static void check_union_touched(const vm *v, const struct rec *r, vm_id id)
 
 struct run {
     const char *type;
-    size_t target;    /* grow to this size, then churn around it */
-    size_t churn;     /* operations after reaching the target */
+    size_t target; /* grow to this size, then churn around it */
+    size_t churn;  /* operations after reaching the target */
     size_t check_every;
-    bool mixed;       /* random view sizes and degrees */
+    bool mixed; /* random view sizes and degrees */
 };
 
 static void check_all(const vm *v, struct rec *r, const vm_params *par,
@@ -246,10 +249,10 @@ static void check_all(const vm *v, struct rec *r, const vm_params *par,
     struct props p = {v, par, vm_size(v), 0};
     unsigned long long s = (unsigned long long)seed;
 
-    cr_assert(rec_matches(r, v), "%s: replay differs, VM_SEED=%llu",
-              run->type, s);
-    cr_assert_eq(vm_check(v), VM_OK, "%s: vm_check, VM_SEED=%llu",
-                 run->type, s);
+    cr_assert(rec_matches(r, v), "%s: replay differs, VM_SEED=%llu", run->type,
+              s);
+    cr_assert_eq(vm_check(v), VM_OK, "%s: vm_check, VM_SEED=%llu", run->type,
+                 s);
     if (!strcmp(run->type, "rbt"))
         vm_members_each(v, view_size_ok, &p);
     if (!strcmp(run->type, "random"))
@@ -266,7 +269,8 @@ static void do_run(const struct run *run)
     uint64_t rs = seed ^ (uint64_t)strlen(run->type) * 77;
     size_t idspace = run->target * 2 + 2, ops = 0;
     vm_params *par = calloc(idspace, sizeof *par);
-    vm_id *in = calloc(idspace, sizeof *in), *out = calloc(idspace, sizeof *out);
+    vm_id *in = calloc(idspace, sizeof *in),
+          *out = calloc(idspace, sizeof *out);
     size_t nin = 0, nout = 0;
     vm_config cfg = {.seed = seed};
     struct rec r;
@@ -280,9 +284,9 @@ static void do_run(const struct run *run)
     for (vm_id i = 0; i < idspace; i++)
         out[nout++] = i;
     while (ops < run->target + run->churn) {
-        bool grow = nin < run->target ? (ops < run->target ||
-                                         ut_splitmix64(&rs) % 2)
-                                      : ut_splitmix64(&rs) % 4 == 0;
+        bool grow = nin < run->target
+                        ? (ops < run->target || ut_splitmix64(&rs) % 2)
+                        : ut_splitmix64(&rs) % 4 == 0;
         size_t k;
         vm_id id;
         rec_begin(&r);
@@ -335,12 +339,30 @@ static void small_runs(const char *type, bool mixed)
     }
 }
 
-Test(vm_props, complete_small) { small_runs("complete", false); }
-Test(vm_props, blind_small) { small_runs("blind", false); }
-Test(vm_props, rbt_small) { small_runs("rbt", true); }
-Test(vm_props, ring_small) { small_runs("ring", false); }
-Test(vm_props, random_small) { small_runs("random", true); }
-Test(vm_props, treegossip_small) { small_runs("treegossip", true); }
+Test(vm_props, complete_small)
+{
+    small_runs("complete", false);
+}
+Test(vm_props, blind_small)
+{
+    small_runs("blind", false);
+}
+Test(vm_props, rbt_small)
+{
+    small_runs("rbt", true);
+}
+Test(vm_props, ring_small)
+{
+    small_runs("ring", false);
+}
+Test(vm_props, random_small)
+{
+    small_runs("random", true);
+}
+Test(vm_props, treegossip_small)
+{
+    small_runs("treegossip", true);
+}
 
 Test(vm_props, complete_1000)
 {

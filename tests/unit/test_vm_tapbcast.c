@@ -110,8 +110,8 @@ Test(tapbcast, the_next_oldest_takes_over_the_ring)
     join(v, 1, 10);
     join(v, 2, 20);
     join(v, 3, 10);
-    cr_assert_str_eq(leave(v, 1), "-1>2 -1>3 -2>1 +2>3:" RING
-                                  " -3>1 +3>2:" RING);
+    cr_assert_str_eq(leave(v, 1),
+                     "-1>2 -1>3 -2>1 +2>3:" RING " -3>1 +3>2:" RING);
     cr_assert_eq(rep(v, 10), 3);
     /* The last member of a segment takes the segment with it. */
     cr_assert_str_eq(leave(v, 2), "-2>3 -3>2");
@@ -287,8 +287,7 @@ static void step(vm *v, struct model *m, uint64_t *rs, uint32_t segments)
         if (what < 12) {
             cr_assert_eq(vm_leave(v, id), VM_OK);
             model_del(m, i);
-        } else if (what < 14 ||
-                   (m->seg[id] < segments && (r >> 50) % 64)) {
+        } else if (what < 14 || (m->seg[id] < segments && (r >> 50) % 64)) {
             /* Merges move whole segments: mostly fresh ones, so that
              * the big runs stay affordable; big ones 1 time in 64. */
             cr_assert_eq(vm_tapbcast_move(v, id, s), VM_OK);
@@ -308,8 +307,8 @@ static void step(vm *v, struct model *m, uint64_t *rs, uint32_t segments)
 static void run(size_t cap, size_t ops, uint32_t segments, size_t every)
 {
     vm_config cfg = {.emit = rec_emit, .emit_ctx = &R, .seed = seed};
-    struct model m = {calloc(cap, 4), calloc(cap, 8), calloc(cap, 4), 0, cap,
-                      0};
+    struct model m = {
+        calloc(cap, 4), calloc(cap, 8), calloc(cap, 4), 0, cap, 0};
     uint64_t rs = seed;
     vm *v;
 

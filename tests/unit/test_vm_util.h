@@ -17,9 +17,9 @@ struct rec {
     vm_map views;   /* (observer, subject) -> attrs, from replay */
     vm_map touched; /* pairs reported in the current operation */
     size_t ops, deltas, op_deltas;
-    size_t twice;   /* pairs reported twice in one operation */
-    size_t bad;     /* SEE of nothing new / UNSEE of an absent edge */
-    vm_delta *log;  /* the current operation's deltas, when logging */
+    size_t twice;  /* pairs reported twice in one operation */
+    size_t bad;    /* SEE of nothing new / UNSEE of an absent edge */
+    vm_delta *log; /* the current operation's deltas, when logging */
     size_t nlog, caplog;
 };
 
@@ -58,8 +58,7 @@ static inline void rec_emit(void *ctx, const vm_delta *d)
     if (vm_map_put(&r->touched, k, 1))
         abort();
     if (d->kind == VM_SEE) {
-        if ((had && old == d->attrs) || !d->attrs ||
-            d->observer == d->subject)
+        if ((had && old == d->attrs) || !d->attrs || d->observer == d->subject)
             r->bad++;
         if (vm_map_put(&r->views, k, d->attrs))
             abort();
@@ -127,11 +126,10 @@ static inline const char *rec_text(struct rec *r)
         const vm_delta *d = &r->log[i];
         char attrs[128];
         vm_attrs_format(d->attrs, attrs, sizeof attrs);
-        used += (size_t)snprintf(buf + used, sizeof buf - used,
-                                 "%s%c%u>%u%s%s", i ? " " : "",
-                                 d->kind == VM_SEE ? '+' : '-', d->observer,
-                                 d->subject, d->kind == VM_SEE ? ":" : "",
-                                 d->kind == VM_SEE ? attrs : "");
+        used += (size_t)snprintf(
+            buf + used, sizeof buf - used, "%s%c%u>%u%s%s", i ? " " : "",
+            d->kind == VM_SEE ? '+' : '-', d->observer, d->subject,
+            d->kind == VM_SEE ? ":" : "", d->kind == VM_SEE ? attrs : "");
     }
     return buf;
 }

@@ -63,7 +63,8 @@ Test(xm_config, complete_command_line_with_secret_from_env)
     setenv("XMUCD_SECRET", "s3", 1);
     cr_assert_eq(load(&c, err, sizeof err, "--server", "127.0.0.1:5347",
                       "--domain", "rooms.example.org", "--log-level", "debug",
-                      NULL), 0, "%s", err);
+                      NULL),
+                 0, "%s", err);
     cr_expect_str_eq(c.server_host, "127.0.0.1");
     cr_expect_eq(c.server_port, 5347);
     cr_expect_str_eq(c.domain, "rooms.example.org");
@@ -81,7 +82,8 @@ Test(xm_config, secret_file_wins_and_is_trimmed)
 
     setenv("XMUCD_SECRET", "from-env", 1);
     cr_assert_eq(load(&c, err, sizeof err, "--server", "[::1]:5347", "--domain",
-                      "r.x", "--secret-file", path, NULL), 0, "%s", err);
+                      "r.x", "--secret-file", path, NULL),
+                 0, "%s", err);
     cr_expect_str_eq(c.secret, "from-file");
     cr_expect_str_eq(c.server_host, "::1");
     xm_config_clear(&c);
@@ -92,11 +94,14 @@ Test(xm_config, file_settings_and_command_line_precedence)
     struct xm_config c;
     char err[256], cfg[256], *sec = write_tmp("s", "x\n");
 
-    snprintf(cfg, sizeof cfg, "# comment\nserver = 10.0.0.1:1\n"
+    snprintf(cfg, sizeof cfg,
+             "# comment\nserver = 10.0.0.1:1\n"
              "domain = file.example  # trailing comment\n\nsecret_file = %s\n"
-             "reconnect_min_ms = 100\nreconnect_max_ms = 2000\n", sec);
+             "reconnect_min_ms = 100\nreconnect_max_ms = 2000\n",
+             sec);
     cr_assert_eq(load(&c, err, sizeof err, "--config", write_tmp("c.conf", cfg),
-                      "--domain", "cli.example", NULL), 0, "%s", err);
+                      "--domain", "cli.example", NULL),
+                 0, "%s", err);
     cr_expect_str_eq(c.domain, "cli.example");
     cr_expect_str_eq(c.server_host, "10.0.0.1");
     cr_expect_eq(c.reconnect_min_ms, 100);
@@ -123,12 +128,19 @@ Test(xm_config, refusals_say_what_to_fix)
         {{"--reconnect-min-ms", "5"}, NULL, "between 10 and"},
         {{"--bogus"}, NULL, "unknown or incomplete option"},
         {{"the-secret"}, NULL, "never goes on the command line"},
-        {{"--config", "@FILE@"}, "server = 1.2.3.4:5\nflavour = mint\n",
+        {{"--config", "@FILE@"},
+         "server = 1.2.3.4:5\nflavour = mint\n",
          ":2: unknown setting 'flavour'"},
-        {{"--config", "@FILE@"}, "server 1.2.3.4:5\n", ":1: expected 'name = value'"},
-        {{"--config", "/nonexistent/xmucd.conf"}, NULL, "cannot read configuration"},
-        {{"--server", "1.2.3.4:5", "--domain", "r", "--secret-file", "/nonexistent/s"},
-         NULL, "cannot read the secret file"},
+        {{"--config", "@FILE@"},
+         "server 1.2.3.4:5\n",
+         ":1: expected 'name = value'"},
+        {{"--config", "/nonexistent/xmucd.conf"},
+         NULL,
+         "cannot read configuration"},
+        {{"--server", "1.2.3.4:5", "--domain", "r", "--secret-file",
+          "/nonexistent/s"},
+         NULL,
+         "cannot read the secret file"},
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -155,16 +167,19 @@ Test(xm_config, link_grace)
 
     setenv("XMUCD_SECRET", "s3", 1);
     cr_assert_eq(load(&c, err, sizeof err, "--server", "127.0.0.1:5347",
-                      "--domain", "rooms.example.org", NULL), 0, "%s", err);
+                      "--domain", "rooms.example.org", NULL),
+                 0, "%s", err);
     cr_expect_eq(c.link_grace_s, 60, "the default");
     xm_config_clear(&c);
     cr_assert_eq(load(&c, err, sizeof err, "--server", "127.0.0.1:5347",
-                      "--domain", "rooms.example.org", "--link-grace-s", "0", NULL),
+                      "--domain", "rooms.example.org", "--link-grace-s", "0",
+                      NULL),
                  0, "%s", err);
     cr_expect_eq(c.link_grace_s, 0);
     xm_config_clear(&c);
     cr_expect_eq(load(&c, err, sizeof err, "--server", "127.0.0.1:5347",
-                      "--domain", "rooms.example.org", "--link-grace-s", "-1", NULL),
+                      "--domain", "rooms.example.org", "--link-grace-s", "-1",
+                      NULL),
                  -1);
     cr_expect(strstr(err, "link_grace_s"), "%s", err);
     xm_config_clear(&c);

@@ -23,7 +23,8 @@ Test(flow, bucket_takes_refuses_and_refills)
     cr_expect(xm_bucket_take(&b, 600, 100, 1000, 5000));
     cr_expect(xm_bucket_take(&b, 400, 100, 1000, 5000));
     cr_expect_not(xm_bucket_take(&b, 1, 100, 1000, 5000), "empty");
-    cr_expect_not(xm_bucket_take(&b, 200, 100, 1000, 6000), "100 back, not 200");
+    cr_expect_not(xm_bucket_take(&b, 200, 100, 1000, 6000),
+                  "100 back, not 200");
     cr_expect(xm_bucket_take(&b, 200, 100, 1000, 7000), "200 back after 2 s");
     cr_expect(xm_bucket_take(&b, 5, 0, 1000, 7000), "rate 0: unlimited");
     cr_expect_not(xm_bucket_idle(&b, 100, 1000, 8000));
@@ -77,7 +78,8 @@ Test(flow, budget_split_and_fits)
     cr_expect_not(xm_budget_fits(&b, 14000, 0, 1, 0));
 }
 
-/* ---- the room quota ---------------------------------------------------------- */
+/* ---- the room quota
+ * ---------------------------------------------------------- */
 
 Test(flow, quota_rate_then_recovers)
 {
@@ -125,7 +127,8 @@ Test(flow, quota_forgets_idle_creators)
     for (int i = 0; i < 5000; i++) {
         snprintf(jid, sizeof jid, "anon%d@x", i);
         snprintf(room, sizeof room, "room%d", i);
-        cr_assert_eq(xm_quota_create(q, jid, room, (uint64_t)i * 100), XM_QUOTA_OK);
+        cr_assert_eq(xm_quota_create(q, jid, room, (uint64_t)i * 100),
+                     XM_QUOTA_OK);
         xm_quota_gone(q, room);
     }
     cr_expect_lt(xm_quota_size(q), 2000, "%zu creators remembered",
@@ -133,7 +136,8 @@ Test(flow, quota_forgets_idle_creators)
     xm_quota_free(q);
 }
 
-/* ---- the service, fed stanzas ------------------------------------------------- */
+/* ---- the service, fed stanzas
+ * ------------------------------------------------- */
 
 #define DOMAIN "rooms.test"
 
@@ -156,8 +160,14 @@ static size_t count_out(void *c, xmpp_stanza_t *st)
     return 100;
 }
 
-static uint64_t clock_of(void *c) { return (void)c, clock_ms; }
-static size_t queue_len(void *c) { return (void)c, queued; }
+static uint64_t clock_of(void *c)
+{
+    return (void)c, clock_ms;
+}
+static size_t queue_len(void *c)
+{
+    return (void)c, queued;
+}
 
 static struct xm_out out = {count_out, NULL, NULL};
 
@@ -187,13 +197,20 @@ TestSuite(service, .init = setup, .fini = teardown, .timeout = 120);
 /* 64 MiB bound: queue high at 8 MiB, low at 2 MiB, cap 16 MiB. */
 static xm_service *service(uint32_t per_jid, uint32_t per_min)
 {
-    struct xm_service_config c = {
-        .domain = DOMAIN, .max_rooms = 100000, .max_occupants = 1000,
-        .max_stanza_bytes = 65536, .rate_per_s = 1000, .rate_burst = 1000,
-        .now_ms = clock_of, .seed = 7, .max_memory = 64u << 20,
-        .out_bytes_per_s = 100000, .out_bytes_burst = 1000000,
-        .rooms_per_jid = per_jid, .rooms_per_min = per_min,
-        .queued = queue_len};
+    struct xm_service_config c = {.domain = DOMAIN,
+                                  .max_rooms = 100000,
+                                  .max_occupants = 1000,
+                                  .max_stanza_bytes = 65536,
+                                  .rate_per_s = 1000,
+                                  .rate_burst = 1000,
+                                  .now_ms = clock_of,
+                                  .seed = 7,
+                                  .max_memory = 64u << 20,
+                                  .out_bytes_per_s = 100000,
+                                  .out_bytes_burst = 1000000,
+                                  .rooms_per_jid = per_jid,
+                                  .rooms_per_min = per_min,
+                                  .queued = queue_len};
     char err[256];
     xm_service *s;
 
@@ -217,7 +234,8 @@ static void join(xm_service *s, const char *room, int i)
 {
     char xml[512];
 
-    snprintf(xml, sizeof xml, "<presence from='u%d@test/r' to='%s@" DOMAIN
+    snprintf(xml, sizeof xml,
+             "<presence from='u%d@test/r' to='%s@" DOMAIN
              "/n%d'><x xmlns='http://jabber.org/protocol/muc'/></presence>",
              i, room, i);
     feed_sized(s, 0, xml);
@@ -228,8 +246,9 @@ static void join(xm_service *s, const char *room, int i)
 static const char *groupcast(xm_service *s, size_t bytes)
 {
     clear_sent();
-    feed_sized(s, bytes, "<message type='groupchat' from='u0@test/r' to='big@"
-               DOMAIN "'><body>x</body></message>");
+    feed_sized(s, bytes,
+               "<message type='groupchat' from='u0@test/r' to='big@" DOMAIN
+               "'><body>x</body></message>");
     cr_assert_gt(n_sent, 0);
     return first_error;
 }
@@ -274,7 +293,8 @@ Test(service, fan_out_refused_while_the_queue_is_high)
     queued = 8u << 20; /* the high mark */
     cr_expect_str_eq(groupcast(s, 100), "resource-constraint");
     clear_sent();
-    feed_sized(s, 0, "<iq type='get' id='d1' from='v@test/r' to='other@" DOMAIN
+    feed_sized(s, 0,
+               "<iq type='get' id='d1' from='v@test/r' to='other@" DOMAIN
                "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
     cr_expect_eq(n_sent, 1, "the service still answers");
     queued = 4u << 20; /* between the marks: still refused */
@@ -340,8 +360,10 @@ Test(service, room_flood_refused_past_rate_and_quota)
     cr_expect_eq(made, 40, "the quota stops it at 40 (made %d)", made);
     cr_expect_str_eq(why, "policy-violation");
     clear_sent();
-    feed_sized(s, 0, "<presence type='unavailable' from='u0@test/r' to='flood3@"
-               DOMAIN "/n0'/>");
+    feed_sized(
+        s, 0,
+        "<presence type='unavailable' from='u0@test/r' to='flood3@" DOMAIN
+        "/n0'/>");
     cr_expect_str_eq(create(s, 0, "again"), "",
                      "a room gone gives its slot back");
     xm_service_free(s);

@@ -28,25 +28,31 @@ TestSuite(groupcast, .init = xmt_begin, .fini = xmt_end, .timeout = 120);
  * occupants 1..n-1 (named p0, p1, ...), one a second. */
 static xm_service *room(unsigned n, const char *fields)
 {
-    struct xm_service_config c = {.domain = DOMAIN, .max_rooms = 2,
+    struct xm_service_config c = {.domain = DOMAIN,
+                                  .max_rooms = 2,
                                   .max_occupants = 100,
-                                  .max_stanza_bytes = 4096, .now_ms = xmt_now,
+                                  .max_stanza_bytes = 4096,
+                                  .now_ms = xmt_now,
                                   .seed = 3};
     char err[256];
     xm_service *s;
 
-    cr_assert_eq(xm_service_new(&c, &xmt_out, err, sizeof err, &s), XM_OK,
-                 "%s", err);
+    cr_assert_eq(xm_service_new(&c, &xmt_out, err, sizeof err, &s), XM_OK, "%s",
+                 err);
     cr_assert_not_null(s, "%s", err);
     for (unsigned i = 0; i < n; i++) {
-        xmt_feed(s, "<presence from='p%u@test/r' to='r@" DOMAIN "/p%u'>"
-              "<x xmlns='http://jabber.org/protocol/muc'/></presence>", i, i);
+        xmt_feed(s,
+                 "<presence from='p%u@test/r' to='r@" DOMAIN "/p%u'>"
+                 "<x xmlns='http://jabber.org/protocol/muc'/></presence>",
+                 i, i);
         if (i == 0 && fields) {
             xmt_drop();
-            xmt_feed(s, "<iq type='set' id='c' from='p0@test/r' to='r@" DOMAIN "'>"
-                  "<query xmlns='http://jabber.org/protocol/muc#owner'>"
-                  "<x xmlns='jabber:x:data' type='submit'>%s</x></query></iq>",
-               fields);
+            xmt_feed(
+                s,
+                "<iq type='set' id='c' from='p0@test/r' to='r@" DOMAIN "'>"
+                "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                "<x xmlns='jabber:x:data' type='submit'>%s</x></query></iq>",
+                fields);
             cr_assert_eq(xmt_n, 1);
             cr_assert_str_eq(xmpp_stanza_get_type(xmt_log[0]), "result");
         }
@@ -58,13 +64,16 @@ static xm_service *room(unsigned n, const char *fields)
 
 static void say(xm_service *s, unsigned who, const char *body)
 {
-    xmt_feed(s, "<message type='groupchat' from='p%u@test/r' to='r@" DOMAIN "'>"
-          "<body>%s</body></message>", who, body);
+    xmt_feed(s,
+             "<message type='groupchat' from='p%u@test/r' to='r@" DOMAIN "'>"
+             "<body>%s</body></message>",
+             who, body);
 }
 
 static bool is_grant(xmpp_stanza_t *st)
 {
-    return xmpp_stanza_get_child_by_name_and_ns(st, "probe-grant", UT_NS_XMUC) != NULL;
+    return xmpp_stanza_get_child_by_name_and_ns(st, "probe-grant",
+                                                UT_NS_XMUC) != NULL;
 }
 
 /* Stanzas named name sent, probe grants left out (grants()). */
@@ -84,15 +93,16 @@ static xmpp_stanza_t *first_groupcast(void)
     for (size_t i = 0; i < xmt_n; i++)
         if (!strcmp(xmpp_stanza_get_name(xmt_log[i]), "message") &&
             !is_grant(xmt_log[i]))
-            return xmpp_stanza_get_child_by_name_and_ns(xmt_log[i],
-                                                        "groupcast", UT_NS_XMUC);
+            return xmpp_stanza_get_child_by_name_and_ns(xmt_log[i], "groupcast",
+                                                        UT_NS_XMUC);
     return NULL;
 }
 
 static bool sent_to(const char *jid)
 {
     for (size_t i = 0; i < xmt_n; i++)
-        if (!strcmp(xmpp_stanza_get_to(xmt_log[i]), jid) && !is_grant(xmt_log[i]))
+        if (!strcmp(xmpp_stanza_get_to(xmt_log[i]), jid) &&
+            !is_grant(xmt_log[i]))
             return true;
     return false;
 }
@@ -106,14 +116,17 @@ static const char *joined_mode(xm_service *s, unsigned who)
     snprintf(self, sizeof self, "r@" DOMAIN "/p%u", who);
     snprintf(to, sizeof to, "p%u@test/r", who);
     xmt_drop();
-    xmt_feed(s, "<presence from='%s' to='%s'><x xmlns='http://jabber.org/"
-          "protocol/muc'/></presence>", to, self);
+    xmt_feed(s,
+             "<presence from='%s' to='%s'><x xmlns='http://jabber.org/"
+             "protocol/muc'/></presence>",
+             to, self);
     for (size_t i = 0; i < xmt_n; i++) {
         const char *from = xmpp_stanza_get_from(xmt_log[i]);
         if (!strcmp(xmpp_stanza_get_name(xmt_log[i]), "presence") && from &&
             !strcmp(from, self) && !strcmp(xmpp_stanza_get_to(xmt_log[i]), to))
             return xmpp_stanza_get_attribute(
-                xmpp_stanza_get_child_by_name_and_ns(xmt_log[i], "view", UT_NS_XMUC),
+                xmpp_stanza_get_child_by_name_and_ns(xmt_log[i], "view",
+                                                     UT_NS_XMUC),
                 "groupcast");
     }
     cr_assert_fail("p%u got no presence of its own", who);
@@ -128,7 +141,8 @@ Test(groupcast, the_joiner_learns_the_mode)
     xm_service *s = room(3, GC_FIELD("tapbcast") VM_FIELD("tapbcast"));
     const char *mode = joined_mode(s, 3);
 
-    cr_assert(mode && !strcmp(mode, "tapbcast"), "mode %s", mode ? mode : "none");
+    cr_assert(mode && !strcmp(mode, "tapbcast"), "mode %s",
+              mode ? mode : "none");
     xm_service_free(s);
     s = room(2, GC_FIELD("relay"));
     cr_assert_null(joined_mode(s, 2));
@@ -152,7 +166,8 @@ Test(groupcast, tree_sends_to_the_two_oldest)
     say(s, 4, "hi");
     cr_assert_eq(xmt_n, 2);
     cr_assert(sent_to("p0@test/r") && sent_to("p1@test/r"));
-    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[0], "groupcast", UT_NS_XMUC);
+    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[0], "groupcast",
+                                             UT_NS_XMUC);
     cr_assert_not_null(g);
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "seq"), "1");
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "origin"), "p4");
@@ -161,12 +176,13 @@ Test(groupcast, tree_sends_to_the_two_oldest)
     xmt_drop();
     /* The oldest leaves: the next two longest-present take over. */
     xmt_feed(s, "<presence type='unavailable' from='p0@test/r' to='r@" DOMAIN
-          "/p0'/>");
+                "/p0'/>");
     xmt_drop();
     say(s, 4, "again");
     cr_assert_eq(xmt_n, 2);
     cr_assert(sent_to("p1@test/r") && sent_to("p2@test/r"));
-    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[1], "groupcast", UT_NS_XMUC);
+    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[1], "groupcast",
+                                             UT_NS_XMUC);
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "seq"), "2");
     xm_service_free(s);
 }
@@ -180,7 +196,8 @@ Test(groupcast, pbcast_with_three_injection_points)
     cr_assert_eq(xmt_n, 3);
     cr_assert(sent_to("p0@test/r") && sent_to("p1@test/r") &&
               sent_to("p2@test/r"));
-    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[2], "groupcast", UT_NS_XMUC);
+    g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[2], "groupcast",
+                                             UT_NS_XMUC);
     cr_assert_str_eq(xmpp_stanza_get_attribute(g, "mode"), "pbcast");
     xm_service_free(s);
 }
@@ -190,9 +207,9 @@ Test(groupcast, tapbcast_needs_its_view_manager)
     xm_service *s = room(1, NULL);
 
     xmt_feed(s, "<iq type='set' id='c' from='p0@test/r' to='r@" DOMAIN "'>"
-          "<query xmlns='http://jabber.org/protocol/muc#owner'>"
-          "<x xmlns='jabber:x:data' type='submit'>" GC_FIELD("tapbcast")
-          "</x></query></iq>");
+                "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                "<x xmlns='jabber:x:data' type='submit'>" GC_FIELD(
+                    "tapbcast") "</x></query></iq>");
     cr_assert_eq(xmt_n, 1);
     cr_assert_str_eq(xmpp_stanza_get_type(xmt_log[0]), "error");
     xm_service_free(s);
@@ -232,8 +249,8 @@ static size_t grants(void)
     size_t n = 0;
 
     for (size_t i = 0; i < xmt_n; i++) {
-        xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(xmt_log[i],
-                                                                "probe", UT_NS_XMUC);
+        xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(
+            xmt_log[i], "probe", UT_NS_XMUC);
         xmpp_stanza_t *g;
         if (is_grant(xmt_log[i]))
             n++;
@@ -241,7 +258,8 @@ static size_t grants(void)
             continue;
         cr_assert_gt(i, 0, "a probe without its grant");
         cr_assert(is_grant(xmt_log[i - 1]), "a probe without its grant");
-        g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[i - 1], "probe-grant", UT_NS_XMUC);
+        g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[i - 1], "probe-grant",
+                                                 UT_NS_XMUC);
         cr_assert_str_eq(xmpp_stanza_get_to(xmt_log[i - 1]),
                          xmpp_stanza_get_attribute(q, "target"));
         cr_assert_str_eq(xmpp_stanza_get_from(xmt_log[i - 1]), "r@" DOMAIN);
@@ -254,8 +272,10 @@ static size_t grants(void)
 
 static void answer(xm_service *s, const struct probe *p, const char *ok)
 {
-    xmt_feed(s, "<iq type='result' id='%s' from='%s' to='r@" DOMAIN "'>"
-          "<probe xmlns='" UT_NS_XMUC "' ok='%s'/></iq>", p->id, p->asker, ok);
+    xmt_feed(s,
+             "<iq type='result' id='%s' from='%s' to='r@" DOMAIN "'>"
+             "<probe xmlns='" UT_NS_XMUC "' ok='%s'/></iq>",
+             p->id, p->asker, ok);
 }
 
 /* Runs detection rounds, answering every probe with `ok`, until the
@@ -269,8 +289,9 @@ static size_t detect(xm_service *s, const char *ok, size_t want, int rounds)
         size_t n;
         xmt_clock += 2000;
         xmt_drop();
-        xmt_feed(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
-              "<ping xmlns='urn:xmpp:ping'/></iq>");
+        xmt_feed(s,
+                 "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
+                 "<ping xmlns='urn:xmpp:ping'/></iq>");
         n = probes(p, 64);
         xmt_drop();
         for (size_t i = 0; i < n; i++)
@@ -298,7 +319,7 @@ Test(groupcast, tapbcast_sends_to_the_ring_and_detects_segments)
     xmt_clock += 2000;
     xmt_drop();
     xmt_feed(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
-          "<ping xmlns='urn:xmpp:ping'/></iq>");
+                "<ping xmlns='urn:xmpp:ping'/></iq>");
     cr_assert_gt(probes(p, 64), 0);
     cr_assert_leq(probes(p, 64), 5);
     cr_assert_eq(grants(), probes(p, 64), "one grant per probe");
@@ -306,7 +327,7 @@ Test(groupcast, tapbcast_sends_to_the_ring_and_detects_segments)
     xmt_drop();
     answer(s, &p[0], "false");
     xmt_feed(s, "<iq type='result' id='seg-999' from='p1@test/r' to='r@" DOMAIN
-          "'><probe xmlns='" UT_NS_XMUC "' ok='true'/></iq>");
+                "'><probe xmlns='" UT_NS_XMUC "' ok='true'/></iq>");
     cr_assert_eq(xmt_n, 0);
     say(s, 2, "still five");
     cr_assert_eq(count("message"), 5);
@@ -325,7 +346,7 @@ Test(groupcast, merges_become_presences)
 
     xmt_clock += 2000;
     xmt_feed(s, "<iq type='get' id='ping' from='p0@test/r' to='r@" DOMAIN "'>"
-          "<ping xmlns='urn:xmpp:ping'/></iq>");
+                "<ping xmlns='urn:xmpp:ping'/></iq>");
     cr_assert_eq(probes(p, 4), 1);
     xmt_drop();
     answer(s, &p[0], "true");

@@ -103,7 +103,7 @@ static void teardown(void)
 TestSuite(xm_http, .init = setup, .fini = teardown, .timeout = 300);
 
 #define GET(path, extra)                                                       \
-    "GET " path " HTTP/1.1\r\nHost: localhost\r\n" extra                      \
+    "GET " path " HTTP/1.1\r\nHost: localhost\r\n" extra                       \
     "Connection: close\r\n\r\n"
 
 static const char *body_of(const char *reply)
@@ -152,10 +152,10 @@ Test(xm_http, metrics_prometheus_text)
 
 Test(xm_http, metrics_openmetrics_when_asked)
 {
-    const char *r = fetch(base, xm_http_port(http),
-                          GET("/metrics?x=1",
-                              "Accept: application/openmetrics-text; "
-                              "version=1.0.0,text/plain;q=0.5\r\n"));
+    const char *r =
+        fetch(base, xm_http_port(http),
+              GET("/metrics?x=1", "Accept: application/openmetrics-text; "
+                                  "version=1.0.0,text/plain;q=0.5\r\n"));
 
     cr_assert(!strncmp(r, "HTTP/1.1 200", 12), "%s", r);
     cr_expect(strstr(r, "Content-Type: application/openmetrics-text; "
@@ -175,8 +175,8 @@ Test(xm_http, counters_move_between_requests)
 
     xm_stats_add(tables.room, "message", XM_OUT, 1, 1);
     r = fetch(base, xm_http_port(http), GET("/metrics", ""));
-    cr_expect(strstr(r, "kind=\"message\",room=\"lobby \\\"1\\\"\"} 8\n"),
-              "%s", r);
+    cr_expect(strstr(r, "kind=\"message\",room=\"lobby \\\"1\\\"\"} 8\n"), "%s",
+              r);
 }
 
 Test(xm_http, head_has_no_body)
@@ -223,8 +223,10 @@ Test(xm_http, collect_failure_is_500)
 Test(xm_http, only_loopback_is_bound)
 {
     static const char *const refused[] = {
-        "0.0.0.0", "::", "192.168.1.10", "10.0.0.1", "localhost",
-        "::ffff:127.0.0.1", "128.0.0.1", "", "127.0.0.1 ", "::2",
+        "0.0.0.0",   "::",        "192.168.1.10",
+        "10.0.0.1",  "localhost", "::ffff:127.0.0.1",
+        "128.0.0.1", "",          "127.0.0.1 ",
+        "::2",
     };
     char err[256];
     xm_http *h;
@@ -232,16 +234,16 @@ Test(xm_http, only_loopback_is_bound)
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         err[0] = 0;
         h = http;
-        cr_expect_eq(xm_http_start(base, refused[i], 0, collect, &tables,
-                                   err, sizeof err, &h),
+        cr_expect_eq(xm_http_start(base, refused[i], 0, collect, &tables, err,
+                                   sizeof err, &h),
                      XM_HTTP_EINVAL, "%s", refused[i]);
         cr_expect_null(h, "%s", refused[i]);
         cr_expect(strstr(err, "127.0.0.0/8 or ::1"), "%s", err);
     }
     h = http;
-    cr_expect_eq(xm_http_start(base, NULL, 0, collect, &tables, err,
-                               sizeof err, &h),
-                 XM_HTTP_EINVAL);
+    cr_expect_eq(
+        xm_http_start(base, NULL, 0, collect, &tables, err, sizeof err, &h),
+        XM_HTTP_EINVAL);
     cr_expect_null(h);
     cr_expect(xm_http_is_loopback("127.255.0.3"));
     cr_expect(xm_http_is_loopback("::1"));
@@ -253,10 +255,10 @@ Test(xm_http, busy_port_is_a_clear_error)
     char err[256];
     xm_http *h = http;
 
-    cr_expect_eq(xm_http_start(base, "127.0.0.1", xm_http_port(http),
-                               collect, &tables, err, sizeof err, &h),
+    cr_expect_eq(xm_http_start(base, "127.0.0.1", xm_http_port(http), collect,
+                               &tables, err, sizeof err, &h),
                  XM_HTTP_ESYS);
     cr_expect_null(h);
-    cr_expect(strstr(err, "cannot listen for metrics on 127.0.0.1 port"),
-              "%s", err);
+    cr_expect(strstr(err, "cannot listen for metrics on 127.0.0.1 port"), "%s",
+              err);
 }

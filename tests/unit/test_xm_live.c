@@ -49,23 +49,28 @@ TestSuite(live, .init = up, .fini = down, .timeout = 60);
 
 static xm_service *boot(void)
 {
-    struct xm_service_config c = {.domain = DOMAIN, .max_rooms = 8,
+    struct xm_service_config c = {.domain = DOMAIN,
+                                  .max_rooms = 8,
                                   .max_occupants = 100,
-                                  .max_stanza_bytes = 8192, .data_dir = dir,
-                                  .now_ms = xmt_now, .seed = xmt_clock};
+                                  .max_stanza_bytes = 8192,
+                                  .data_dir = dir,
+                                  .now_ms = xmt_now,
+                                  .seed = xmt_clock};
     char err[256];
     xm_service *s;
 
-    cr_assert_eq(xm_service_new(&c, &xmt_out, err, sizeof err, &s), XM_OK,
-                 "%s", err);
+    cr_assert_eq(xm_service_new(&c, &xmt_out, err, sizeof err, &s), XM_OK, "%s",
+                 err);
     cr_assert_not_null(s, "%s", err);
     return s;
 }
 
 static void enter(xm_service *s, const char *who)
 {
-    xmt_feed(s, "<presence from='%s@test/r' to='t@" DOMAIN "/%s'>"
-            "<x xmlns='http://jabber.org/protocol/muc'/></presence>", who, who);
+    xmt_feed(s,
+             "<presence from='%s@test/r' to='t@" DOMAIN "/%s'>"
+             "<x xmlns='http://jabber.org/protocol/muc'/></presence>",
+             who, who);
 }
 
 #define FIELD(var, val) "<field var='" var "'><value>" val "</value></field>"
@@ -82,14 +87,18 @@ static xm_service *before_the_kill(char *epoch, size_t len)
     cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"), "no epoch");
     snprintf(epoch, len, "%s", xmpp_stanza_get_attribute(v, "epoch"));
     xmt_feed(s, "<iq type='set' id='c' from='owner@test/r' to='t@" DOMAIN "'>"
-            "<query xmlns='http://jabber.org/protocol/muc#owner'>"
-            "<x xmlns='jabber:x:data' type='submit'>"
-            FIELD("muc#roomconfig_roomname", "Kept") FIELD("muc#roomconfig_maxusers", "5")
-            FIELD(UT_NS_XMUC "#groupcast", "relay") "</x></query></iq>");
+                "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                "<x xmlns='jabber:x:data' type='submit'>" FIELD(
+                    "muc#roomconfig_roomname", "Kept")
+                    FIELD("muc#roomconfig_maxusers", "5") FIELD(
+                        UT_NS_XMUC "#groupcast", "relay") "</x></query></iq>");
     enter(s, "bob");
     for (int i = 0; i < 3; i++)
-        xmt_feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
-                "<body>m%d</body><groupcast xmlns='" UT_NS_XMUC "'/></message>", i);
+        xmt_feed(
+            s,
+            "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
+            "<body>m%d</body><groupcast xmlns='" UT_NS_XMUC "'/></message>",
+            i);
     xmt_clock += 1000;
     xm_service_tick(s);
     xmt_drop();
@@ -106,8 +115,9 @@ static bool told_to_rejoin(const char *jid, const char *nick)
         xmpp_stanza_t *p = xmt_log[i], *x, *c;
         int codes = 0;
         if (strcmp(xmpp_stanza_get_name(p), "presence") ||
-            strcmp(xmpp_stanza_get_to(p), jid) || strcmp(xmpp_stanza_get_from(p), from) ||
-            !xmpp_stanza_get_type(p) || strcmp(xmpp_stanza_get_type(p), "unavailable") ||
+            strcmp(xmpp_stanza_get_to(p), jid) ||
+            strcmp(xmpp_stanza_get_from(p), from) || !xmpp_stanza_get_type(p) ||
+            strcmp(xmpp_stanza_get_type(p), "unavailable") ||
             !(x = xmpp_stanza_get_child_by_name(p, "x")))
             continue;
         for (c = xmpp_stanza_get_children(x); c; c = xmpp_stanza_get_next(c)) {
@@ -124,8 +134,8 @@ static bool told_to_rejoin(const char *jid, const char *nick)
 static unsigned long last_seq(void)
 {
     for (size_t i = xmt_n; i-- > 0;) {
-        xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(xmt_log[i],
-                                                               "groupcast", UT_NS_XMUC);
+        xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(
+            xmt_log[i], "groupcast", UT_NS_XMUC);
         if (g)
             return strtoul(xmpp_stanza_get_attribute(g, "seq"), NULL, 10);
     }
@@ -144,7 +154,8 @@ Test(live, a_killed_service_gets_its_room_back)
     xm_service_free(s); /* no shutdown: as SIGKILL */
     xmt_clock += 500;
     s = boot();
-    cr_assert_not_null(r = xm_service_room(s, "t"), "the temporary room is back");
+    cr_assert_not_null(r = xm_service_room(s, "t"),
+                       "the temporary room is back");
     cr_assert_str_eq(xm_room_config(r)->title, "Kept");
     cr_assert_eq(xm_room_config(r)->max_occupants, 5);
     cr_assert_eq(xm_room_affiliation(r, "owner@test"), XM_AFFIL_OWNER);
@@ -160,12 +171,14 @@ Test(live, a_killed_service_gets_its_room_back)
     enter(s, "bob"); /* bob is first back: the owner is still the owner */
     cr_assert_eq(xm_room_affiliation(r, "bob@test"), XM_AFFIL_NONE);
     cr_assert_eq(xm_room_affiliation(r, "owner@test"), XM_AFFIL_OWNER);
-    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[xmt_n - 2], "view", UT_NS_XMUC);
+    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[xmt_n - 2], "view",
+                                             UT_NS_XMUC);
     cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"));
     cr_assert_str_eq(xmpp_stanza_get_attribute(v, "epoch"), epoch,
                      "the same stream: the same epoch");
-    xmt_feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
-            "<body>after</body><groupcast xmlns='" UT_NS_XMUC "'/></message>");
+    xmt_feed(s,
+             "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
+             "<body>after</body><groupcast xmlns='" UT_NS_XMUC "'/></message>");
     cr_assert_eq(last_seq(), 4, "numbering carries on (got %lu)", last_seq());
     xm_service_free(s);
 }
@@ -184,11 +197,13 @@ Test(live, without_the_seq_table_a_new_epoch_starts_at_one)
     xm_service_link_up(s);
     xmt_drop();
     enter(s, "bob");
-    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[xmt_n - 2], "view", UT_NS_XMUC);
+    v = xmpp_stanza_get_child_by_name_and_ns(xmt_log[xmt_n - 2], "view",
+                                             UT_NS_XMUC);
     cr_assert(v && xmpp_stanza_get_attribute(v, "epoch"));
     cr_assert_str_neq(xmpp_stanza_get_attribute(v, "epoch"), epoch);
-    xmt_feed(s, "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
-            "<body>after</body><groupcast xmlns='" UT_NS_XMUC "'/></message>");
+    xmt_feed(s,
+             "<message type='groupchat' from='bob@test/r' to='t@" DOMAIN "'>"
+             "<body>after</body><groupcast xmlns='" UT_NS_XMUC "'/></message>");
     cr_assert_eq(last_seq(), 1);
     xm_service_free(s);
 }
@@ -215,8 +230,10 @@ Test(live, a_restored_room_nobody_rejoins_goes_after_its_grace)
 Test(live, damaged_files_are_forgotten)
 {
     static const char *const texts[] = {
-        "", "epoch 5\nslot 1\nseq 3\n", /* cut short: no "--" */
-        "epoch 0\n--\n", "--\noccupant a b\n", /* no epoch */
+        "",
+        "epoch 5\nslot 1\nseq 3\n", /* cut short: no "--" */
+        "epoch 0\n--\n",
+        "--\noccupant a b\n", /* no epoch */
         "epoch 7\nslot 1\nseq 1\nmanager nosuch\n--\n",
         "epoch 7\nslot 99999\nseq 1\n--\noccupant %zz\n"};
     char path[128], name[16];
@@ -242,7 +259,8 @@ Test(live, damaged_files_are_forgotten)
 
 Test(live, parse_splits_head_configuration_and_occupants)
 {
-    char text[] = "epoch 9\nslot 2\nseq 41\nmanager rbt\n--\noccupant a b%40c\n";
+    char text[] =
+        "epoch 9\nslot 2\nseq 41\nmanager rbt\n--\noccupant a b%40c\n";
     struct xm_room_live_head h;
     char *cfg, *occ;
 
@@ -265,8 +283,10 @@ Test(live, no_more_rooms_come_back_than_max_rooms)
         FILE *f;
         snprintf(path, sizeof path, "%s/live/r%d.live", dir, i);
         cr_assert(f = fopen(path, "w"));
-        fprintf(f, "epoch %d\nslot 0\nseq 0\nmanager complete\n--\n"
-                   "occupant n%d j%d@test/r\n", i + 1, i, i);
+        fprintf(f,
+                "epoch %d\nslot 0\nseq 0\nmanager complete\n--\n"
+                "occupant n%d j%d@test/r\n",
+                i + 1, i, i);
         fclose(f);
     }
     s = boot(); /* max_rooms 8 */

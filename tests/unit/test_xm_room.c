@@ -66,11 +66,17 @@ TestSuite(room, .init = setup, .fini = teardown, .timeout = 120);
 /* A service whose rooms outlive a link loss for grace_ms (0: not). */
 static xm_service *service_grace(const char *data_dir, uint64_t grace_ms)
 {
-    struct xm_service_config c = {
-        .domain = DOMAIN, .max_rooms = 10, .max_occupants = 1000,
-        .max_stanza_bytes = 4096, .rate_per_s = 10, .rate_burst = 20,
-        .admins = admins, .data_dir = data_dir, .now_ms = now, .seed = 7,
-        .link_grace_ms = grace_ms};
+    struct xm_service_config c = {.domain = DOMAIN,
+                                  .max_rooms = 10,
+                                  .max_occupants = 1000,
+                                  .max_stanza_bytes = 4096,
+                                  .rate_per_s = 10,
+                                  .rate_burst = 20,
+                                  .admins = admins,
+                                  .data_dir = data_dir,
+                                  .now_ms = now,
+                                  .seed = 7,
+                                  .link_grace_ms = grace_ms};
     char err[256];
     xm_service *s;
 
@@ -106,13 +112,16 @@ static void join(xm_service *s, const char *room, const char *nick,
     bool own_x = extra && strstr(extra, "<x ");
 
     feed(s, "<presence from='%s@test/r' to='%s@" DOMAIN "/%s'>%s%s</presence>",
-         nick, room, nick, own_x ? "" : "<x xmlns='http://jabber.org/protocol/muc'/>",
+         nick, room, nick,
+         own_x ? "" : "<x xmlns='http://jabber.org/protocol/muc'/>",
          extra ? extra : "");
 }
 
 static void leave(xm_service *s, const char *room, const char *nick)
 {
-    feed(s, "<presence type='unavailable' from='%s@test/r' to='%s@" DOMAIN "/%s'/>",
+    feed(s,
+         "<presence type='unavailable' from='%s@test/r' to='%s@" DOMAIN
+         "/%s'/>",
          nick, room, nick);
 }
 
@@ -167,7 +176,8 @@ Test(room, xep0045_join_order_and_leave)
     join(s, "r", "alice", NULL);
     cr_assert_eq(n_sent, 2, "creator: self-presence and subject");
     cr_expect(has_status(sent[0], "110") && has_status(sent[0], "201") &&
-              has_status(sent[0], "100"), "%s", text(0));
+                  has_status(sent[0], "100"),
+              "%s", text(0));
     cr_expect_str_eq(xmpp_stanza_get_name(sent[1]), "message");
     cr_expect(xmpp_stanza_get_child_by_name(sent[1], "subject"));
     clear_sent();
@@ -181,7 +191,8 @@ Test(room, xep0045_join_order_and_leave)
     i = last_to("alice@test/r");
     cr_assert_geq(i, 0);
     cr_expect_str_eq(xmpp_stanza_get_from(sent[i]), "r@" DOMAIN "/bob");
-    cr_expect(strstr(text(i), "jid=\"bob@test/r\""), "non-anonymous: %s", text(i));
+    cr_expect(strstr(text(i), "jid=\"bob@test/r\""), "non-anonymous: %s",
+              text(i));
     cr_expect(strstr(text(i), "attrs=\"member\""), "%s", text(i));
     clear_sent();
     leave(s, "r", "bob");
@@ -213,27 +224,30 @@ Test(room, join_errors)
             "<body>hi</body></message>");
     cr_expect_str_eq(error_of(0), "not-acceptable");
     clear_sent();
-    feed(s, "<message from='x@test/r' to='nosuch@" DOMAIN "'><body>hi</body></message>");
+    feed(s, "<message from='x@test/r' to='nosuch@" DOMAIN
+            "'><body>hi</body></message>");
     cr_expect_str_eq(error_of(0), "item-not-found");
     clear_sent();
     feed(s, "<presence from='x@test/r' to='bad room@" DOMAIN "/x'/>");
     cr_expect_str_eq(error_of(0), "jid-malformed");
     clear_sent();
-    join(s, "r", "carol", "<join xmlns='https://orbweb.dev/ns/xmuc/0' view-size='nine'/>");
+    join(s, "r", "carol",
+         "<join xmlns='https://orbweb.dev/ns/xmuc/0' view-size='nine'/>");
     cr_expect_str_eq(error_of(0), "bad-request");
     xm_service_free(s);
 }
 
-/* ---- views rebuilt from presences ------------------------------------------ */
+/* ---- views rebuilt from presences ------------------------------------------
+ */
 
 #define NMAX 64
 
 struct peer {
     char nick[16];
     bool present;
-    unsigned key;          /* the ring key it joins with */
-    bool sees[NMAX];       /* by peer index */
-    unsigned attrs[NMAX];  /* A_* bits of the last presence, by index */
+    unsigned key;         /* the ring key it joins with */
+    bool sees[NMAX];      /* by peer index */
+    unsigned attrs[NMAX]; /* A_* bits of the last presence, by index */
 };
 
 static struct peer peers[NMAX];
@@ -248,14 +262,25 @@ static int index_of(const char *nick)
 
 /* Attributes as the presences name them (<view attrs='...'/>), read here
  * from the wire rather than with vm_attr_parse. */
-enum { A_MEMBER = 1, A_TREE = 2, A_GOSSIP = 4, A_NEXT = 8, A_PREV = 16,
-       A_OTHER = 32 };
+enum {
+    A_MEMBER = 1,
+    A_TREE = 2,
+    A_GOSSIP = 4,
+    A_NEXT = 8,
+    A_PREV = 16,
+    A_OTHER = 32
+};
 
 static unsigned attrs_of(xmpp_stanza_t *p)
 {
-    static const struct { const char *name; unsigned bit; } names[] = {
-        {"member", A_MEMBER}, {"tree", A_TREE}, {"gossip", A_GOSSIP},
-        {"ring-next", A_NEXT}, {"ring-prev", A_PREV}};
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"member", A_MEMBER},
+                 {"tree", A_TREE},
+                 {"gossip", A_GOSSIP},
+                 {"ring-next", A_NEXT},
+                 {"ring-prev", A_PREV}};
     xmpp_stanza_t *v = xmpp_stanza_get_child_by_name_and_ns(
         p, "view", "https://orbweb.dev/ns/xmuc/0");
     const char *s = v ? xmpp_stanza_get_attribute(v, "attrs") : NULL;
@@ -263,8 +288,8 @@ static unsigned attrs_of(xmpp_stanza_t *p)
 
     while (s && *s) {
         size_t n = strcspn(s, ","), k = 0;
-        while (k < 5 && (strlen(names[k].name) != n ||
-                         strncmp(names[k].name, s, n)))
+        while (k < 5 &&
+               (strlen(names[k].name) != n || strncmp(names[k].name, s, n)))
             k++;
         bits |= k < 5 ? names[k].bit : A_OTHER;
         s += n + (s[n] == ',');
@@ -278,7 +303,8 @@ static void absorb(void)
     for (size_t k = 0; k < n_sent; k++) {
         xmpp_stanza_t *p = sent[k];
         char nick[16], from_nick[64];
-        const char *from = xmpp_stanza_get_from(p), *type = xmpp_stanza_get_type(p);
+        const char *from = xmpp_stanza_get_from(p),
+                   *type = xmpp_stanza_get_type(p);
         int to, sub;
         if (strcmp(xmpp_stanza_get_name(p), "presence") || !from ||
             sscanf(xmpp_stanza_get_to(p), "%15[^@]@", nick) != 1 ||
@@ -367,7 +393,7 @@ static void expect_attrs(unsigned allowed, const char *when)
     for (int i = 0; i < NMAX; i++)
         for (int j = 0; j < NMAX; j++)
             cr_assert(!peers[i].sees[j] || (peers[i].attrs[j] &&
-                                             !(peers[i].attrs[j] & ~allowed)),
+                                            !(peers[i].attrs[j] & ~allowed)),
                       "%s: %s sees %s with attributes 0x%x", when,
                       peers[i].nick, peers[j].nick, peers[i].attrs[j]);
 }
@@ -478,8 +504,7 @@ static void expect_tree(int s, const char *when)
                 seen[j] = true;
                 queue[reached++] = j;
             }
-    cr_assert_eq(reached, n, "%s: the tree reaches %d of %d", when,
-                 reached, n);
+    cr_assert_eq(reached, n, "%s: the tree reaches %d of %d", when, reached, n);
 }
 
 /* random with out-degree d: each peer was told of exactly min(d, n - 1)
@@ -519,10 +544,10 @@ static void expect_shape(const char *manager, const char *when)
     }
 }
 
-static const char *join_extra(char *buf, size_t len, const char *manager,
-                              int i)
+static const char *join_extra(char *buf, size_t len, const char *manager, int i)
 {
-    snprintf(buf, len, "<join xmlns='https://orbweb.dev/ns/xmuc/0' "
+    snprintf(buf, len,
+             "<join xmlns='https://orbweb.dev/ns/xmuc/0' "
              "manager='%s' view-size='%d' degree='%d' key='%u'/>",
              manager, VIEW_SIZE, DEGREE, peers[i].key);
     return buf;
@@ -539,7 +564,8 @@ static void views_follow_presences(const char *manager)
         snprintf(peers[i].nick, sizeof peers[i].nick, "p%d", i);
     for (int i = 0; i < 50; i++) {
         peers[i].key = (unsigned)(i * 919 % 1000); /* distinct, shuffled */
-        join(s, "v", peers[i].nick, join_extra(extra, sizeof extra, manager, i));
+        join(s, "v", peers[i].nick,
+             join_extra(extra, sizeof extra, manager, i));
         peers[i].present = true;
         absorb();
     }
@@ -603,11 +629,14 @@ Test(room, takeover_with_the_join_token)
     clear_sent();
     feed(s, "<presence from='alice2@test/new' to='r@" DOMAIN "/alice'>"
             "<x xmlns='http://jabber.org/protocol/muc'/>"
-            "<join xmlns='https://orbweb.dev/ns/xmuc/0' token='short'/></presence>");
+            "<join xmlns='https://orbweb.dev/ns/xmuc/0' "
+            "token='short'/></presence>");
     cr_expect_str_eq(error_of(0), "bad-request");
     clear_sent();
-    feed(s, "<presence from='alice2@test/new' to='r@" DOMAIN "/alice'>"
-            "<x xmlns='http://jabber.org/protocol/muc'/>%s</presence>", tok);
+    feed(s,
+         "<presence from='alice2@test/new' to='r@" DOMAIN "/alice'>"
+         "<x xmlns='http://jabber.org/protocol/muc'/>%s</presence>",
+         tok);
     /* the old session is told it left, bob sees alice leave and come back
      * with her new real JID, and the new session gets a full join */
     cr_assert_geq(i = last_to("alice@test/r"), 0);
@@ -621,14 +650,33 @@ Test(room, takeover_with_the_join_token)
     xm_service_free(s);
 }
 
-Test(room, views_complete) { views_follow_presences("complete"); }
-Test(room, views_rbt) { views_follow_presences("rbt"); }
-Test(room, views_ring) { views_follow_presences("ring"); }
-Test(room, views_random) { views_follow_presences("random"); }
-Test(room, views_blind) { views_follow_presences("blind"); }
-Test(room, views_treegossip) { views_follow_presences("treegossip"); }
+Test(room, views_complete)
+{
+    views_follow_presences("complete");
+}
+Test(room, views_rbt)
+{
+    views_follow_presences("rbt");
+}
+Test(room, views_ring)
+{
+    views_follow_presences("ring");
+}
+Test(room, views_random)
+{
+    views_follow_presences("random");
+}
+Test(room, views_blind)
+{
+    views_follow_presences("blind");
+}
+Test(room, views_treegossip)
+{
+    views_follow_presences("treegossip");
+}
 
-/* ---- messages ---------------------------------------------------------------- */
+/* ---- messages
+ * ---------------------------------------------------------------- */
 
 Test(room, groupchat_private_and_subject)
 {
@@ -638,14 +686,16 @@ Test(room, groupchat_private_and_subject)
     join(s, "r", "alice", NULL);
     join(s, "r", "bob", NULL);
     clear_sent();
-    feed(s, "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN "' id='m1'>"
-            "<body>hello</body><groupcast xmlns='https://orbweb.dev/ns/xmuc/0' seq='99'/>"
+    feed(s, "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN
+            "' id='m1'>"
+            "<body>hello</body><groupcast xmlns='https://orbweb.dev/ns/xmuc/0' "
+            "seq='99'/>"
             "</message>");
     cr_assert_eq(n_sent, 2, "relayed to both occupants, sender included");
     for (size_t k = 0; k < 2; k++) {
         cr_expect_str_eq(xmpp_stanza_get_from(sent[k]), "r@" DOMAIN "/bob");
-        cr_expect(strstr(text(k), "seq=\"1\""), "our sequence, not the forged one: %s",
-                  text(k));
+        cr_expect(strstr(text(k), "seq=\"1\""),
+                  "our sequence, not the forged one: %s", text(k));
         cr_expect(!strstr(text(k), "seq=\"99\""));
     }
     clear_sent();
@@ -655,7 +705,8 @@ Test(room, groupchat_private_and_subject)
     cr_expect_str_eq(xmpp_stanza_get_to(sent[0]), "alice@test/r");
     cr_expect_str_eq(xmpp_stanza_get_from(sent[0]), "r@" DOMAIN "/bob");
     clear_sent();
-    feed(s, "<message type='chat' from='bob@test/r' to='r@" DOMAIN "/nobody'/>");
+    feed(s,
+         "<message type='chat' from='bob@test/r' to='r@" DOMAIN "/nobody'/>");
     cr_expect_str_eq(error_of(0), "item-not-found");
     clear_sent();
     feed(s, "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN "'>"
@@ -672,13 +723,15 @@ Test(room, groupchat_private_and_subject)
     xm_service_free(s);
 }
 
-/* ---- access control ---------------------------------------------------------- */
+/* ---- access control
+ * ---------------------------------------------------------- */
 
 static void submit(xm_service *s, const char *from, const char *fields)
 {
-    feed(s, "<iq type='set' id='c1' from='%s' to='r@" DOMAIN "'>"
-            "<query xmlns='http://jabber.org/protocol/muc#owner'>"
-            "<x xmlns='jabber:x:data' type='submit'>%s</x></query></iq>",
+    feed(s,
+         "<iq type='set' id='c1' from='%s' to='r@" DOMAIN "'>"
+         "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+         "<x xmlns='jabber:x:data' type='submit'>%s</x></query></iq>",
          from, fields);
 }
 
@@ -700,9 +753,14 @@ Test(room, password_members_only_ban_kick)
     join(s, "r", "bob", NULL);
     cr_expect_str_eq(error_of(0), "not-authorized");
     clear_sent();
-    join(s, "r", "bob", "<x xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
+    join(s, "r", "bob",
+         "<x "
+         "xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
     i = last_to("bob@test/r");
-    cr_expect(strcmp(xmpp_stanza_get_type(sent[i]) ? xmpp_stanza_get_type(sent[i]) : "", "error"),
+    cr_expect(strcmp(xmpp_stanza_get_type(sent[i])
+                         ? xmpp_stanza_get_type(sent[i])
+                         : "",
+                     "error"),
               "bob with the password joins: %s", text(i));
     clear_sent();
     feed(s, "<iq type='set' id='k1' from='alice@test/r' to='r@" DOMAIN "'>"
@@ -717,11 +775,14 @@ Test(room, password_members_only_ban_kick)
             "<item affiliation='outcast' jid='bob@test'/></query></iq>");
     cr_expect_str_eq(xmpp_stanza_get_type(sent[n_sent - 1]), "result");
     clear_sent();
-    join(s, "r", "bob", "<x xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
+    join(s, "r", "bob",
+         "<x "
+         "xmlns='http://jabber.org/protocol/muc'><password>pw</password></x>");
     cr_expect_str_eq(error_of(0), "forbidden", "banned");
     clear_sent();
-    submit(s, "alice@test/r", FIELD("muc#roomconfig_membersonly", "1")
-                              FIELD("muc#roomconfig_roomsecret", ""));
+    submit(s, "alice@test/r",
+           FIELD("muc#roomconfig_membersonly", "1")
+               FIELD("muc#roomconfig_roomsecret", ""));
     join(s, "r", "carol", NULL);
     cr_expect_str_eq(error_of(n_sent - 1), "registration-required");
     clear_sent();
@@ -748,28 +809,30 @@ Test(room, owner_form_changes_the_view_manager)
     expect_complete("before reconfiguration");
     feed(s, "<iq type='get' id='f' from='p0@test/r' to='v@" DOMAIN "'>"
             "<query xmlns='http://jabber.org/protocol/muc#owner'/></iq>");
-    cr_expect(strstr(text(0), "https://orbweb.dev/ns/xmuc/0#view_manager"), "%s", text(0));
+    cr_expect(strstr(text(0), "https://orbweb.dev/ns/xmuc/0#view_manager"),
+              "%s", text(0));
     cr_expect(strstr(text(0), "<option label=\"rbt\">"), "%s", text(0));
     clear_sent();
     feed(s, "<iq type='set' id='c1' from='p0@test/r' to='v@" DOMAIN "'>"
             "<query xmlns='http://jabber.org/protocol/muc#owner'>"
-            "<x xmlns='jabber:x:data' type='submit'>"
-            FIELD("https://orbweb.dev/ns/xmuc/0#view_manager", "ring")
-            "</x></query></iq>");
+            "<x xmlns='jabber:x:data' type='submit'>" FIELD(
+                "https://orbweb.dev/ns/xmuc/0#view_manager",
+                "ring") "</x></query></iq>");
     cr_expect_str_eq(xm_room_config(xm_service_room(s, "v"))->manager, "ring");
     absorb();
     check_views(s, "complete->ring", "after reconfiguration");
     expect_ring(false, "after reconfiguration"); /* joined without keys */
     feed(s, "<iq type='set' id='c2' from='p0@test/r' to='v@" DOMAIN "'>"
             "<query xmlns='http://jabber.org/protocol/muc#owner'>"
-            "<x xmlns='jabber:x:data' type='submit'>"
-            FIELD("https://orbweb.dev/ns/xmuc/0#view_manager", "no-such")
-            "</x></query></iq>");
+            "<x xmlns='jabber:x:data' type='submit'>" FIELD(
+                "https://orbweb.dev/ns/xmuc/0#view_manager",
+                "no-such") "</x></query></iq>");
     cr_expect_str_eq(error_of(0), "not-acceptable");
     xm_service_free(s);
 }
 
-/* ---- limits -------------------------------------------------------------------- */
+/* ---- limits
+ * -------------------------------------------------------------------- */
 
 Test(room, oversized_stanzas_and_floods)
 {
@@ -782,14 +845,18 @@ Test(room, oversized_stanzas_and_floods)
     clear_sent();
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    feed(s, "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN "'>"
-            "<body>%s</body></message>", big);
+    feed(s,
+         "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN "'>"
+         "<body>%s</body></message>",
+         big);
     cr_assert_eq(n_sent, 1);
     cr_expect_str_eq(error_of(0), "policy-violation");
     clear_sent();
     for (int k = 0; k < 100; k++) /* no time passes: the burst is 20 */
-        feed(s, "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN "'>"
-                "<body>%d</body></message>", k);
+        feed(s,
+             "<message type='groupchat' from='bob@test/r' to='r@" DOMAIN "'>"
+             "<body>%d</body></message>",
+             k);
     for (size_t k = 0; k < n_sent; k++)
         errors += !strcmp(error_of(k), "resource-constraint");
     cr_expect_eq(errors, 80, "%zu refused", errors);
@@ -820,7 +887,8 @@ Test(room, room_limit)
     xm_service_free(s);
 }
 
-/* ---- persistence and the link ------------------------------------------------------ */
+/* ---- persistence and the link
+ * ------------------------------------------------------ */
 
 Test(room, persistent_rooms_survive_a_restart)
 {
@@ -833,12 +901,12 @@ Test(room, persistent_rooms_survive_a_restart)
     join(s, "keep", "alice", NULL);
     feed(s, "<iq type='set' id='c1' from='alice@test/r' to='keep@" DOMAIN "'>"
             "<query xmlns='http://jabber.org/protocol/muc#owner'>"
-            "<x xmlns='jabber:x:data' type='submit'>"
-            FIELD("muc#roomconfig_persistentroom", "1")
-            FIELD("muc#roomconfig_roomname", "A kept room")
-            FIELD("https://orbweb.dev/ns/xmuc/0#view_manager", "rbt")
-            FIELD("https://orbweb.dev/ns/xmuc/0#view_size", "6")
-            "</x></query></iq>");
+            "<x xmlns='jabber:x:data' type='submit'>" FIELD(
+                "muc#roomconfig_persistentroom", "1")
+                FIELD("muc#roomconfig_roomname", "A kept room")
+                    FIELD("https://orbweb.dev/ns/xmuc/0#view_manager", "rbt")
+                        FIELD("https://orbweb.dev/ns/xmuc/0#view_size",
+                              "6") "</x></query></iq>");
     join(s, "temp", "alice", NULL);
     xm_service_free(s);
     clear_sent();
@@ -851,8 +919,11 @@ Test(room, persistent_rooms_survive_a_restart)
     cr_expect_str_eq(xm_room_config(r)->title, "A kept room");
     cr_expect_eq(xm_room_affiliation(r, "alice@test"), XM_AFFIL_OWNER);
     cr_expect_eq(xm_room_size(r), 0, "occupants are rebuilt as they rejoin");
-    feed(s, "<iq type='set' id='d' from='alice@test/r' to='keep@" DOMAIN "'>"
-            "<query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>");
+    feed(
+        s,
+        "<iq type='set' id='d' from='alice@test/r' to='keep@" DOMAIN "'>"
+        "<query "
+        "xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>");
     cr_expect_eq(xm_service_rooms(s), 0);
     xm_service_free(s);
     s = service(dir);
@@ -901,12 +972,14 @@ Test(room, service_disco_and_stats)
     clear_sent();
     feed(s, "<iq type='get' id='4' from='admin@test/r' to='r@" DOMAIN "'>"
             "<topology xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>");
-    cr_expect(strstr(text(0), "&quot;nicks&quot;:{&quot;0&quot;:&quot;alice&quot;}"),
-              "%s", text(0));
+    cr_expect(
+        strstr(text(0), "&quot;nicks&quot;:{&quot;0&quot;:&quot;alice&quot;}"),
+        "%s", text(0));
     clear_sent();
     feed(s, "<iq type='get' id='5' from='x@test/r' to='r@" DOMAIN "'>"
             "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
-    cr_expect(strstr(text(0), "https://orbweb.dev/ns/xmuc/0#view-complete"), "%s", text(0));
+    cr_expect(strstr(text(0), "https://orbweb.dev/ns/xmuc/0#view-complete"),
+              "%s", text(0));
     xm_service_free(s);
 }
 
@@ -928,7 +1001,8 @@ Test(room, full_room_and_owner_exception)
     cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 3);
     clear_sent();
     submit(s, "alice@test/r", FIELD("muc#roomconfig_maxusers", "5000"));
-    cr_expect_str_eq(error_of(0), "not-acceptable", "above the service's cap of 1000");
+    cr_expect_str_eq(error_of(0), "not-acceptable",
+                     "above the service's cap of 1000");
     xm_service_free(s);
 }
 
@@ -968,8 +1042,10 @@ Test(room, oversized_topology_is_refused_not_sent)
 static void ask_page(xm_service *s, const char *page)
 {
     clear_sent();
-    feed(s, "<iq type='get' id='t' from='admin@test/r' to='big@" DOMAIN "'>"
-            "<topology xmlns='https://orbweb.dev/ns/xmuc/0' page='%s'/></iq>", page);
+    feed(s,
+         "<iq type='get' id='t' from='admin@test/r' to='big@" DOMAIN "'>"
+         "<topology xmlns='https://orbweb.dev/ns/xmuc/0' page='%s'/></iq>",
+         page);
     cr_assert_eq(n_sent, 1);
 }
 
@@ -1005,7 +1081,8 @@ Test(room, oversized_topology_comes_by_pages)
         char *chunk;
         snprintf(page, sizeof page, "%ld", i);
         ask_page(s, page);
-        cr_assert_str_eq(xmpp_stanza_get_type(sent[0]), "result", "%s", text(0));
+        cr_assert_str_eq(xmpp_stanza_get_type(sent[0]), "result", "%s",
+                         text(0));
         t = xmpp_stanza_get_child_by_name(sent[0], "topology");
         cr_assert(t);
         pages = strtol(xmpp_stanza_get_attribute(t, "pages"), NULL, 10);
@@ -1013,10 +1090,12 @@ Test(room, oversized_topology_comes_by_pages)
         cr_expect_str_eq(xmpp_stanza_get_attribute(t, "page"), page);
         if (i)
             cr_expect_str_eq(xmpp_stanza_get_attribute(t, "version"), version);
-        snprintf(version, sizeof version, "%s", xmpp_stanza_get_attribute(t, "version"));
+        snprintf(version, sizeof version, "%s",
+                 xmpp_stanza_get_attribute(t, "version"));
         chunk = xmpp_stanza_get_text(t);
         cr_expect_leq(escaped(chunk), 128 * 1024);
-        cr_expect_neq((unsigned char)chunk[0] & 0xc0, 0x80, "page %ld cut a character", i);
+        cr_expect_neq((unsigned char)chunk[0] & 0xc0, 0x80,
+                      "page %ld cut a character", i);
         joined = realloc(joined, len + strlen(chunk) + 1);
         memcpy(joined + len, chunk, strlen(chunk) + 1);
         len += strlen(chunk);
@@ -1051,24 +1130,31 @@ Test(room, iqs_between_occupants_are_relayed)
         snprintf(id, sizeof id, "%s", xmpp_stanza_get_id(sent[0]));
         cr_expect_str_neq(id, "v1");
         clear_sent();
-        feed(s, "<iq type='result' id='%s' from='bob@test/r' to='r@" DOMAIN "/alice'>"
-                "<query xmlns='jabber:iq:version'><name>b</name></query></iq>", id);
+        feed(s,
+             "<iq type='result' id='%s' from='bob@test/r' to='r@" DOMAIN
+             "/alice'>"
+             "<query xmlns='jabber:iq:version'><name>b</name></query></iq>",
+             id);
         cr_assert_eq(n_sent, 1);
         cr_expect_str_eq(xmpp_stanza_get_to(sent[0]), "alice@test/r");
         cr_expect_str_eq(xmpp_stanza_get_from(sent[0]), "r@" DOMAIN "/bob");
         cr_expect_str_eq(xmpp_stanza_get_id(sent[0]), "v1");
         clear_sent();
-        feed(s, "<iq type='result' id='%s' from='bob@test/r' to='r@" DOMAIN "/alice'/>",
+        feed(s,
+             "<iq type='result' id='%s' from='bob@test/r' to='r@" DOMAIN
+             "/alice'/>",
              id);
         cr_expect_eq(n_sent, 0, "an answer is relayed once");
     }
-    feed(s, "<iq type='get' id='v2' from='alice@test/r' to='r@" DOMAIN "/nobody'>"
-            "<query xmlns='jabber:iq:version'/></iq>");
+    feed(s,
+         "<iq type='get' id='v2' from='alice@test/r' to='r@" DOMAIN "/nobody'>"
+         "<query xmlns='jabber:iq:version'/></iq>");
     cr_expect_str_eq(error_of(0), "item-not-found");
     clear_sent();
     feed(s, "<iq type='get' id='p' from='alice@test/r' to='r@" DOMAIN "/alice'>"
             "<ping xmlns='urn:xmpp:ping'/></iq>");
-    cr_expect_str_eq(xmpp_stanza_get_type(sent[0]), "result", "XEP-0410 self-ping");
+    cr_expect_str_eq(xmpp_stanza_get_type(sent[0]), "result",
+                     "XEP-0410 self-ping");
     clear_sent();
     feed(s, "<iq type='get' id='x' from='eve@test/r' to='r@" DOMAIN "/bob'>"
             "<query xmlns='jabber:iq:version'/></iq>");
@@ -1076,7 +1162,8 @@ Test(room, iqs_between_occupants_are_relayed)
     xm_service_free(s);
 }
 
-/* ---- link loss with a grace period (docs/xmucd.md) ------------------------ */
+/* ---- link loss with a grace period (docs/xmucd.md) ------------------------
+ */
 
 /* The pings xmucd sent since the last clear_sent: answers each with a
  * result, or an error when the pinged JID starts with gone_prefix. */
@@ -1087,16 +1174,19 @@ static int answer_pings(xm_service *s, const char *gone_prefix)
 
     for (size_t i = 0; i < n_sent && n < 16; i++)
         if (!strcmp(xmpp_stanza_get_name(sent[i]), "iq") &&
-            xmpp_stanza_get_child_by_name_and_ns(sent[i], "ping", "urn:xmpp:ping"))
+            xmpp_stanza_get_child_by_name_and_ns(sent[i], "ping",
+                                                 "urn:xmpp:ping"))
             q[n++] = xmpp_stanza_copy(sent[i]);
     for (int i = 0; i < n; i++) {
         const char *to = xmpp_stanza_get_to(q[i]);
-        bool gone = gone_prefix && !strncmp(to, gone_prefix, strlen(gone_prefix));
+        bool gone =
+            gone_prefix && !strncmp(to, gone_prefix, strlen(gone_prefix));
         cr_expect_str_eq(xmpp_stanza_get_from(q[i]), "r@" DOMAIN);
         feed(s, "<iq type='%s' id='%s' from='%s' to='r@" DOMAIN "'>%s</iq>",
              gone ? "error" : "result", xmpp_stanza_get_id(q[i]), to,
              gone ? "<error type='cancel'><service-unavailable xmlns="
-                    "'urn:ietf:params:xml:ns:xmpp-stanzas'/></error>" : "");
+                    "'urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+                  : "");
         xmpp_stanza_release(q[i]);
     }
     return n;
@@ -1148,7 +1238,8 @@ Test(room, a_link_loss_within_the_grace_keeps_occupants)
     xm_service_link_up(s);
     cr_expect_eq(with_status("332"), 0, "nobody is told to rejoin");
     cr_assert_eq(answer_pings(s, "bob@"), 2, "each occupant is pinged");
-    cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 1, "bob's session is gone");
+    cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 1,
+                 "bob's session is gone");
     i = last_to("alice@test/r");
     cr_assert_geq(i, 0);
     cr_expect(has_status(sent[i], "333") && xmpp_stanza_get_type(sent[i]),
@@ -1221,7 +1312,8 @@ Test(room, ownership_survives_a_long_link_loss)
     owner_keeps_the_room(120000);
 }
 
-/* ---- canonical JIDs (docs/protocol.md) -------------------------------------- */
+/* ---- canonical JIDs (docs/protocol.md) --------------------------------------
+ */
 
 Test(room, room_names_and_nicks_are_canonical)
 {
@@ -1229,7 +1321,8 @@ Test(room, room_names_and_nicks_are_canonical)
     long i;
 
     join(s, "CaseRoom", "Alice", NULL);
-    cr_assert(xm_service_room(s, "caseroom"), "the room is named by its nodeprep form");
+    cr_assert(xm_service_room(s, "caseroom"),
+              "the room is named by its nodeprep form");
     cr_expect_null(xm_service_room(s, "CaseRoom"));
     i = last_presence_to("Alice@test/r");
     cr_assert_geq(i, 0);
@@ -1237,17 +1330,24 @@ Test(room, room_names_and_nicks_are_canonical)
                      "nicks keep their case (resourceprep)");
     clear_sent();
     feed(s, "<presence from='bob@test/r' to='CASEROOM@" DOMAIN "/bob'/>");
-    cr_expect_eq(xm_room_size(xm_service_room(s, "caseroom")), 2, "one room whatever the case");
+    cr_expect_eq(xm_room_size(xm_service_room(s, "caseroom")), 2,
+                 "one room whatever the case");
     clear_sent(); /* NFKC: e + combining acute is the nick caf\xc3\xa9 */
-    feed(s, "<presence from='carol@test/r' to='caseroom@" DOMAIN "/caf\x65\xcc\x81'/>");
+    feed(s, "<presence from='carol@test/r' to='caseroom@" DOMAIN
+            "/caf\x65\xcc\x81'/>");
     i = last_presence_to("carol@test/r");
-    cr_expect_str_eq(xmpp_stanza_get_from(sent[i]), "caseroom@" DOMAIN "/caf\xc3\xa9");
+    cr_expect_str_eq(xmpp_stanza_get_from(sent[i]),
+                     "caseroom@" DOMAIN "/caf\xc3\xa9");
     clear_sent();
-    feed(s, "<presence from='dave@test/r' to='bad\xf3\xa0\x80\x81room@" DOMAIN "/dave'/>");
-    cr_expect_str_eq(error_of(0), "jid-malformed", "a prohibited character in a room name");
+    feed(s, "<presence from='dave@test/r' to='bad\xf3\xa0\x80\x81room@" DOMAIN
+            "/dave'/>");
+    cr_expect_str_eq(error_of(0), "jid-malformed",
+                     "a prohibited character in a room name");
     clear_sent();
-    feed(s, "<presence from='dave@test/r' to='caseroom@" DOMAIN "/da\xe2\x80\xa8ve'/>");
-    cr_expect_str_eq(error_of(0), "jid-malformed", "a line separator (U+2028) in a nick");
+    feed(s, "<presence from='dave@test/r' to='caseroom@" DOMAIN
+            "/da\xe2\x80\xa8ve'/>");
+    cr_expect_str_eq(error_of(0), "jid-malformed",
+                     "a line separator (U+2028) in a nick");
     xm_service_free(s);
 }
 
@@ -1257,7 +1357,8 @@ Test(room, a_join_without_a_nick_is_jid_malformed)
 
     feed(s, "<presence from='alice@test/r' to='newroom@" DOMAIN "'>"
             "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
-    cr_expect_str_eq(error_of(0), "jid-malformed", "a room that does not exist");
+    cr_expect_str_eq(error_of(0), "jid-malformed",
+                     "a room that does not exist");
     cr_expect_eq(xm_service_rooms(s), 0);
     join(s, "r", "alice", NULL);
     clear_sent();
@@ -1275,13 +1376,16 @@ Test(room, an_unknown_manager_is_not_acceptable)
 {
     xm_service *s = service(NULL);
 
-    join(s, "r", "alice", "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='bogus'/>");
+    join(s, "r", "alice",
+         "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='bogus'/>");
     cr_expect_str_eq(error_of(0), "not-acceptable", "creating a room");
     cr_expect_eq(xm_service_rooms(s), 0);
-    join(s, "r", "alice", "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='ring'/>");
+    join(s, "r", "alice",
+         "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='ring'/>");
     cr_expect_str_eq(xm_room_config(xm_service_room(s, "r"))->manager, "ring");
     clear_sent();
-    join(s, "r", "bob", "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='bogus'/>");
+    join(s, "r", "bob",
+         "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='bogus'/>");
     cr_expect_str_eq(error_of(0), "not-acceptable", "joining a room");
     cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 1);
     xm_service_free(s);

@@ -31,8 +31,10 @@ static xm_segments *D;
 
 static void setup(uint32_t members, const struct xm_seg_config *over)
 {
-    struct xm_seg_config c = {.period_ms = 1000, .timeout_ms = 3000,
-                              .backoff_ms = 10000, .seed = 5,
+    struct xm_seg_config c = {.period_ms = 1000,
+                              .timeout_ms = 3000,
+                              .backoff_ms = 10000,
+                              .seed = 5,
                               .send = on_send};
 
     if (over) {
@@ -80,15 +82,15 @@ Test(xm_seg, fresh_segments_are_unused_ids)
     cr_assert_eq(vm_tapbcast_segments(V), 3);
     cr_assert_neq(seg(0), seg(1));
     cr_assert_neq(seg(1), seg(2));
-    cr_assert_eq(xm_seg_new(&(struct xm_seg_config){.send = on_send}, NULL,
-                            &none), XM_SEG_EINVAL);
+    cr_assert_eq(
+        xm_seg_new(&(struct xm_seg_config){.send = on_send}, NULL, &none),
+        XM_SEG_EINVAL);
     cr_assert_null(none);
 }
 
 Test(xm_seg, probes_go_between_representatives_within_the_bound)
 {
-    struct xm_seg_config c = {.max_inflight = 3, .seed = 9,
-                              .period_ms = 1000};
+    struct xm_seg_config c = {.max_inflight = 3, .seed = 9, .period_ms = 1000};
     struct xm_seg_stats st;
 
     setup(10, &c);
@@ -118,8 +120,8 @@ Test(xm_seg, success_merges_the_segments)
     cr_assert_eq(xm_seg_answer(D, S[0].id + 1, S[0].asker, true, 10),
                  XM_SEG_ENOENT);
     cr_assert_eq(xm_seg_answer(D, S[0].id, S[0].asker, true, 10), XM_SEG_OK);
-    cr_assert_eq(xm_seg_answer(D, S[0].id, S[0].asker, true, 10),
-                 XM_SEG_ENOENT, "answered once");
+    cr_assert_eq(xm_seg_answer(D, S[0].id, S[0].asker, true, 10), XM_SEG_ENOENT,
+                 "answered once");
     cr_assert_eq(vm_tapbcast_segments(V), 1);
     cr_assert_eq(seg(0), seg(1));
     cr_assert_eq(rep_of(1), 0, "the older member represents");
@@ -133,8 +135,7 @@ Test(xm_seg, a_failed_pair_waits_for_its_backoff)
     setup(2, NULL); /* backoff 10 s, period 1 s */
     xm_seg_tick(D, 0);
     cr_assert_eq(NS, 1);
-    cr_assert_eq(xm_seg_answer(D, S[0].id, S[0].asker, false, 100),
-                 XM_SEG_OK);
+    cr_assert_eq(xm_seg_answer(D, S[0].id, S[0].asker, false, 100), XM_SEG_OK);
     for (uint64_t t = 1000; t < 10100; t += 1000)
         xm_seg_tick(D, t);
     cr_assert_eq(NS, 1, "no retry before the backoff");
@@ -193,8 +194,8 @@ Test(xm_seg, a_failed_send_is_a_failed_probe)
 /* Two members merged, then only verification probes. */
 static void merged_pair(void)
 {
-    struct xm_seg_config c = {.verify_every = 1, .period_ms = 1000,
-                              .timeout_ms = 3000, .seed = 1};
+    struct xm_seg_config c = {
+        .verify_every = 1, .period_ms = 1000, .timeout_ms = 3000, .seed = 1};
 
     setup(2, &c);
     cr_assert_eq(vm_tapbcast_merge(V, seg(1), seg(0)), VM_OK);
@@ -234,8 +235,7 @@ Test(xm_seg, strerror_names_every_result)
 
 Test(xm_seg, a_hint_is_probed_first)
 {
-    struct xm_seg_config c = {.max_inflight = 1, .period_ms = 1000,
-                              .seed = 2};
+    struct xm_seg_config c = {.max_inflight = 1, .period_ms = 1000, .seed = 2};
     struct xm_seg_stats st;
 
     setup(4, &c);

@@ -132,7 +132,7 @@ static int collect(void *arg, const struct xm_counter *c)
 
 Test(xm_stats, walk_is_sorted_and_stoppable)
 {
-    static const char *const in[] = {"message", "iq:b:get", "presence",
+    static const char *const in[] = {"message",  "iq:b:get", "presence",
                                      "iq:a:set", "iq:a:get", "message"};
     xm_stats *s;
     struct walk w = {.stop_at = -1};
@@ -281,7 +281,7 @@ Test(xm_stats, stanza_round_trip)
 Test(xm_stats, parse_refuses_malformed)
 {
     static const char *const bad[] = {
-        "<stats age='1'/>", /* no namespace */
+        "<stats age='1'/>",                              /* no namespace */
         "<stats xmlns='https://orbweb.dev/ns/xmuc/0'/>", /* no age */
         "<stats xmlns='https://orbweb.dev/ns/xmuc/0' age='x'/>",
         "<stats xmlns='https://orbweb.dev/ns/xmuc/0' age='nan'/>",

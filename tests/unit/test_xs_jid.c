@@ -21,11 +21,13 @@ static void check(prep_fn fn, const char *name, const struct prep_case *cases,
         char out[XS_JID_PART_MAX + 8];
         int r = fn(cases[i].in, out, sizeof out);
         if (!cases[i].out)
-            cr_expect_eq(r, -1, "%s('%s') accepted as '%s'", name, cases[i].in, out);
+            cr_expect_eq(r, -1, "%s('%s') accepted as '%s'", name, cases[i].in,
+                         out);
         else {
             cr_expect_eq(r, 0, "%s('%s') refused", name, cases[i].in);
-            cr_expect(!r && !strcmp(out, cases[i].out), "%s('%s') = '%s', not '%s'",
-                      name, cases[i].in, r ? "" : out, cases[i].out);
+            cr_expect(!r && !strcmp(out, cases[i].out),
+                      "%s('%s') = '%s', not '%s'", name, cases[i].in,
+                      r ? "" : out, cases[i].out);
         }
     }
 }
@@ -35,12 +37,19 @@ Test(xs_jid, nodeprep)
     static const struct prep_case cases[] = {
         {"CaseRoom", "caseroom"},
         {"grid", "grid"},
-        {"\xc3\x89t\xc3\xa9", "\xc3\xa9t\xc3\xa9"},  /* Été -> été */
-        {"\xef\xbc\xa1", "a"},                        /* fullwidth A */
-        {"a b", NULL}, {"a@b", NULL}, {"a/b", NULL}, {"a:b", NULL},
-        {"a'b", NULL}, {"a\"b", NULL}, {"a<b", NULL}, {"a&b", NULL},
-        {"a\x01", NULL}, {"", NULL},
-        {"\xf3\xa0\x80\x81", NULL},                   /* language tag, prohibited */
+        {"\xc3\x89t\xc3\xa9", "\xc3\xa9t\xc3\xa9"}, /* Été -> été */
+        {"\xef\xbc\xa1", "a"},                      /* fullwidth A */
+        {"a b", NULL},
+        {"a@b", NULL},
+        {"a/b", NULL},
+        {"a:b", NULL},
+        {"a'b", NULL},
+        {"a\"b", NULL},
+        {"a<b", NULL},
+        {"a&b", NULL},
+        {"a\x01", NULL},
+        {"", NULL},
+        {"\xf3\xa0\x80\x81", NULL}, /* language tag, prohibited */
     };
     check(xs_jid_nodeprep, "nodeprep", cases, sizeof cases / sizeof cases[0]);
 }
@@ -49,11 +58,12 @@ Test(xs_jid, resourceprep_keeps_case_and_spaces)
 {
     static const struct prep_case cases[] = {
         {"Peer 17", "Peer 17"},
-        {"caf\x65\xcc\x81", "caf\xc3\xa9"},           /* NFKC: e + combining acute */
+        {"caf\x65\xcc\x81", "caf\xc3\xa9"}, /* NFKC: e + combining acute */
         {"", NULL},
         {"a\x01", NULL},
     };
-    check(xs_jid_resourceprep, "resourceprep", cases, sizeof cases / sizeof cases[0]);
+    check(xs_jid_resourceprep, "resourceprep", cases,
+          sizeof cases / sizeof cases[0]);
 }
 
 Test(xs_jid, bare_jids_and_limits)
@@ -66,8 +76,9 @@ Test(xs_jid, bare_jids_and_limits)
     cr_expect_eq(xs_jid_bare("no-at-sign", out, sizeof out), -1);
     cr_expect_eq(xs_jid_bare("@domain", out, sizeof out), -1);
     cr_expect_eq(xs_jid_bare("a@", out, sizeof out), -1);
-    cr_expect_eq(xs_jid_bare("averyveryverylongroomname@rooms.example.org", out, 16), -1,
-                 "out too small");
+    cr_expect_eq(
+        xs_jid_bare("averyveryverylongroomname@rooms.example.org", out, 16), -1,
+        "out too small");
     memset(big, 'a', 1024);
     big[1024] = '\0';
     cr_expect_eq(xs_jid_nodeprep(big, big, sizeof big), -1, "1024 bytes");

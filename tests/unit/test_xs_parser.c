@@ -12,8 +12,9 @@
 #include "xs_parser.h"
 #include "xs_stream.h"
 
-#define HDR "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept'" \
-            " xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='x'>"
+#define HDR                                                                    \
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept'"      \
+    " xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='x'>"
 
 struct seen {
     int opens, closes, stanzas;
@@ -99,10 +100,12 @@ static int parse(const char *text, size_t chunk, struct seen *s,
 
 Test(xs_parser, stanzas_in_any_chunking)
 {
-    const char *in = HDR
-        "<message to='a@b' from='c@d/e' type='chat'><body>hi &amp; bye</body></message>"
-        "<iq type='get' id='1'><query xmlns='http://jabber.org/protocol/disco#info'>"
-        "<identity category='x'/></query></iq></stream:stream>";
+    const char *in =
+        HDR "<message to='a@b' from='c@d/e' type='chat'><body>hi &amp; "
+            "bye</body></message>"
+            "<iq type='get' id='1'><query "
+            "xmlns='http://jabber.org/protocol/disco#info'>"
+            "<identity category='x'/></query></iq></stream:stream>";
     struct seen whole, s;
 
     cr_assert_eq(parse(in, strlen(in), &whole, NULL, NULL), XS_OK);
@@ -110,15 +113,20 @@ Test(xs_parser, stanzas_in_any_chunking)
     cr_assert_str_eq(whole.id, "s1");
     cr_assert_eq(whole.stanzas, 2);
     cr_assert_eq(whole.closes, 1);
-    cr_expect(strstr(whole.text[0], "<body>hi &amp; bye</body>"), "%s", whole.text[0]);
-    cr_expect_eq(whole.bytes[0], strlen("<message to='a@b' from='c@d/e' type='chat'>"
-                                        "<body>hi &amp; bye</body></message>"));
+    cr_expect(strstr(whole.text[0], "<body>hi &amp; bye</body>"), "%s",
+              whole.text[0]);
+    cr_expect_eq(whole.bytes[0],
+                 strlen("<message to='a@b' from='c@d/e' type='chat'>"
+                        "<body>hi &amp; bye</body></message>"));
     cr_expect(strstr(whole.text[0], "xmlns=\"jabber:component:accept\""), "%s",
               whole.text[0]);
-    cr_expect(strstr(whole.text[1], "<query xmlns=\"http://jabber.org/protocol/disco#info\">"
-                                    "<identity category=\"x\"/>"), "%s", whole.text[1]);
+    cr_expect(strstr(whole.text[1],
+                     "<query xmlns=\"http://jabber.org/protocol/disco#info\">"
+                     "<identity category=\"x\"/>"),
+              "%s", whole.text[1]);
     for (size_t chunk = 1; chunk < 40; chunk++) {
-        cr_assert_eq(parse(in, chunk, &s, NULL, NULL), XS_OK, "chunk %zu", chunk);
+        cr_assert_eq(parse(in, chunk, &s, NULL, NULL), XS_OK, "chunk %zu",
+                     chunk);
         cr_assert_eq(s.stanzas, 2);
         cr_assert_str_eq(s.text[0], whole.text[0], "chunk %zu", chunk);
         cr_assert_eq(s.bytes[0], whole.bytes[0], "chunk %zu", chunk);
@@ -131,15 +139,21 @@ Test(xs_parser, prefixes_and_xml_lang)
 {
     struct seen s;
 
-    cr_assert_eq(parse(HDR "<stream:error><not-authorized "
-                       "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
-                       "<message xml:lang='fr'><x:y xmlns:x='urn:x' x:a='1'/></message>",
-                       7, &s, NULL, NULL), XS_OK);
+    cr_assert_eq(
+        parse(HDR
+              "<stream:error><not-authorized "
+              "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
+              "<message xml:lang='fr'><x:y xmlns:x='urn:x' x:a='1'/></message>",
+              7, &s, NULL, NULL),
+        XS_OK);
     cr_assert_eq(s.stanzas, 2);
-    cr_expect(!strncmp(s.text[0], "<error xmlns=\"http://etherx.jabber.org/streams\">", 48),
+    cr_expect(!strncmp(s.text[0],
+                       "<error xmlns=\"http://etherx.jabber.org/streams\">",
+                       48),
               "%s", s.text[0]);
     cr_expect(strstr(s.text[1], "xml:lang=\"fr\""), "%s", s.text[1]);
-    cr_expect(strstr(s.text[1], "x:a=\"1\"") && strstr(s.text[1], "xmlns:x=\"urn:x\""),
+    cr_expect(strstr(s.text[1], "x:a=\"1\"") &&
+                  strstr(s.text[1], "xmlns:x=\"urn:x\""),
               "%s", s.text[1]);
 }
 
@@ -155,7 +169,8 @@ Test(xs_parser, hostile_input_gets_a_sticky_error_with_an_offset)
         {HDR "<message a='1' a='2'/>", XS_ESYNTAX},
         {"<html><body/></html>", XS_ENOTSTREAM},
         {"<!DOCTYPE x [<!ENTITY a 'b'>]><stream:stream xmlns:stream="
-         "'http://etherx.jabber.org/streams'>", XS_ESYNTAX},
+         "'http://etherx.jabber.org/streams'>",
+         XS_ESYNTAX},
         {HDR "<!-- a comment -->", XS_ESYNTAX},
         {HDR "<?pi data?>", XS_ESYNTAX},
         {HDR "<message>\xff\xfe</message>", XS_ESYNTAX},
@@ -170,7 +185,8 @@ Test(xs_parser, hostile_input_gets_a_sticky_error_with_an_offset)
                      xs_parser_error_text(p));
         cr_expect_eq(s.stanzas, 0, "case %zu delivered a stanza", i);
         cr_expect(xs_parser_error_offset(p) <= strlen(cases[i].input));
-        cr_expect_eq(xs_parser_feed(p, "<a/>", 4), r, "case %zu: error not sticky", i);
+        cr_expect_eq(xs_parser_feed(p, "<a/>", 4), r,
+                     "case %zu: error not sticky", i);
         cr_expect(strstr(xs_parser_error_text(p), "at byte"));
         xs_parser_free(p);
     }
@@ -184,8 +200,9 @@ Test(xs_parser, stanza_size_limit)
     xs_parser *p;
 
     snprintf(big, sizeof big, HDR "<message><body>%0200d</body></message>", 0);
-    cr_assert_eq(parse(HDR "<message><body>short</body></message>", 5, &s, &lim, NULL),
-                 XS_OK);
+    cr_assert_eq(
+        parse(HDR "<message><body>short</body></message>", 5, &s, &lim, NULL),
+        XS_OK);
     cr_assert_eq(s.stanzas, 1);
     cr_assert_eq(parse(big, 1000, &s, &lim, &p), XS_ETOOBIG);
     cr_expect_eq(s.stanzas, 0);
@@ -198,9 +215,11 @@ Test(xs_parser, depth_limit)
     struct xs_limits lim = {.max_depth = 4};
     struct seen s;
 
-    cr_assert_eq(parse(HDR "<a><b><c><d/></c></b></a>", 2, &s, &lim, NULL), XS_OK);
-    cr_assert_eq(parse(HDR "<a><b><c><d><e/></d></c></b></a>", 2, &s, &lim, NULL),
-                 XS_ETOODEEP);
+    cr_assert_eq(parse(HDR "<a><b><c><d/></c></b></a>", 2, &s, &lim, NULL),
+                 XS_OK);
+    cr_assert_eq(
+        parse(HDR "<a><b><c><d><e/></d></c></b></a>", 2, &s, &lim, NULL),
+        XS_ETOODEEP);
     cr_expect_eq(s.stanzas, 0);
 }
 
@@ -221,10 +240,12 @@ Test(xs_parser, reset_starts_a_new_stream)
 /* A stream of stanzas, one with a long start tag (the token that expat's
  * reparse deferral holds back when it arrives in pieces), and the offset
  * just past each stanza. */
-#define LONG_ID "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuv" \
-                "wxyz0123456789abcdefghijklmnopqrstuvwxyz"
+#define LONG_ID                                                                \
+    "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuv"     \
+    "wxyz0123456789abcdefghijklmnopqrstuvwxyz"
 static const char *const split_stanzas[] = {
-    "<message to='a@b' from='c@d/e' id='" LONG_ID "' type='chat'><body>hi</body></message>",
+    "<message to='a@b' from='c@d/e' id='" LONG_ID
+    "' type='chat'><body>hi</body></message>",
     "<presence/>",
     "<iq type='get' id='2'><query xmlns='urn:q'>&amp;</query></iq>",
     "<message id='" LONG_ID LONG_ID "'/>",
@@ -294,12 +315,14 @@ Test(xs_parser, every_split_point_delivers_before_the_next_piece)
             cr_assert_eq(s.stanzas, complete_in(ends, a), "split %zu", a);
             if (b > a) { /* a small middle piece, inside a token or not */
                 cr_assert_eq(xs_parser_feed(p, in + a, b - a), XS_OK);
-                cr_assert_eq(s.stanzas, complete_in(ends, b), "split %zu,%zu", a, b);
+                cr_assert_eq(s.stanzas, complete_in(ends, b), "split %zu,%zu",
+                             a, b);
             }
             cr_assert_eq(xs_parser_feed(p, in + b, len - b), XS_OK);
             cr_assert_eq(s.stanzas, (int)NSPLIT, "split %zu,%zu", a, b);
             for (size_t i = 0; i < NSPLIT; i++)
-                cr_assert_str_eq(s.text[i], whole.text[i], "split %zu,%zu", a, b);
+                cr_assert_str_eq(s.text[i], whole.text[i], "split %zu,%zu", a,
+                                 b);
             xs_parser_free(p);
         }
     }
@@ -333,13 +356,16 @@ static bool same(xmpp_stanza_t *a, xmpp_stanza_t *b)
 {
     const char *attrs[128];
     int n;
-    xmpp_stanza_t *ka = xmpp_stanza_get_children(a), *kb = xmpp_stanza_get_children(b);
+    xmpp_stanza_t *ka = xmpp_stanza_get_children(a),
+                  *kb = xmpp_stanza_get_children(b);
 
     if (xmpp_stanza_is_text(a) || xmpp_stanza_is_text(b))
         return xmpp_stanza_is_text(a) && xmpp_stanza_is_text(b) &&
-               !strcmp(xmpp_stanza_get_text_ptr(a), xmpp_stanza_get_text_ptr(b));
+               !strcmp(xmpp_stanza_get_text_ptr(a),
+                       xmpp_stanza_get_text_ptr(b));
     if (strcmp(xmpp_stanza_get_name(a), xmpp_stanza_get_name(b)) ||
-        xmpp_stanza_get_attribute_count(a) != xmpp_stanza_get_attribute_count(b))
+        xmpp_stanza_get_attribute_count(a) !=
+            xmpp_stanza_get_attribute_count(b))
         return false;
     n = xmpp_stanza_get_attributes(a, attrs, 128);
     for (int i = 0; i + 1 < n; i += 2) {
@@ -347,7 +373,8 @@ static bool same(xmpp_stanza_t *a, xmpp_stanza_t *b)
         if (!v || strcmp(v, attrs[i + 1]))
             return false;
     }
-    for (; ka && kb; ka = xmpp_stanza_get_next(ka), kb = xmpp_stanza_get_next(kb))
+    for (; ka && kb;
+         ka = xmpp_stanza_get_next(ka), kb = xmpp_stanza_get_next(kb))
         if (!same(ka, kb))
             return false;
     return !ka && !kb;
@@ -383,22 +410,26 @@ Test(xs_parser, writer_round_trips)
     char many[4096] = "<x xmlns='urn:x'";
 
     round_trip("<message to='a@b/c' id='1'><body>hi</body></message>");
-    round_trip("<message to='a&amp;b&lt;&gt;&quot;&apos;'><body>&lt;&amp;&gt;\"'"
-               " \xc3\xa9</body></message>");
-    round_trip("<presence><x xmlns='http://jabber.org/protocol/muc#user'>"
-               "<item affiliation='none' role='participant'/><status code='110'/>"
-               "</x><empty/></presence>");
+    round_trip(
+        "<message to='a&amp;b&lt;&gt;&quot;&apos;'><body>&lt;&amp;&gt;\"'"
+        " \xc3\xa9</body></message>");
+    round_trip(
+        "<presence><x xmlns='http://jabber.org/protocol/muc#user'>"
+        "<item affiliation='none' role='participant'/><status code='110'/>"
+        "</x><empty/></presence>");
     round_trip("<iq type='get'><a><b><c><d>deep</d></c></b></a>tail text</iq>");
     for (int i = 0; i < 40; i++) /* more attributes than the stack holds */
-        snprintf(many + strlen(many), sizeof many - strlen(many), " a%d='v%d'", i, i);
+        snprintf(many + strlen(many), sizeof many - strlen(many), " a%d='v%d'",
+                 i, i);
     strcat(many, "/>");
     round_trip(many);
 }
 
-/* ---- rejecting one stanza and carrying on --------------------------------- */
+/* ---- rejecting one stanza and carrying on ---------------------------------
+ */
 
 struct rejects {
-    struct seen s;  /* stanzas delivered */
+    struct seen s; /* stanzas delivered */
     int n, code[4];
     char top[4][512]; /* the rejected stanzas' top-level elements */
     size_t bytes[4];
@@ -423,12 +454,14 @@ static void on_reject(void *ud, xmpp_stanza_t *top, int code, const char *why,
     xmpp_free(ctx, buf);
 }
 
-static const struct xs_callbacks rcb = {
-    .on_open = on_open, .on_stanza = on_stanza, .on_close = on_close,
-    .on_reject = on_reject};
+static const struct xs_callbacks rcb = {.on_open = on_open,
+                                        .on_stanza = on_stanza,
+                                        .on_close = on_close,
+                                        .on_reject = on_reject};
 
 #define NEXT "<presence from='c@d/e' to='r@x/n'><show>away</show></presence>"
-#define TOP "<message from='evil@x/r' to='room@rooms.x' id='m1' type='groupchat'>"
+#define TOP                                                                    \
+    "<message from='evil@x/r' to='room@rooms.x' id='m1' type='groupchat'>"
 
 /* Appends s to the growing buffer *b. */
 static void add(char **b, size_t *len, const char *s)
@@ -478,13 +511,16 @@ static void rejected_then_next(const char *in, size_t chunk,
     cr_expect_eq(r.code[0], code, "chunk %zu: code %d", chunk, r.code[0]);
     cr_expect_eq(r.bytes[0], stanza, "chunk %zu: %zu bytes, not %zu", chunk,
                  r.bytes[0], stanza);
-    cr_expect(strstr(r.top[0], "from=\"evil@x/r\"") && strstr(r.top[0], "to=\"room@rooms.x\"") &&
-              strstr(r.top[0], "id=\"m1\"") && strstr(r.top[0], "type=\"groupchat\"") &&
-              !strncmp(r.top[0], "<message", 8) && strstr(r.top[0], "/>"),
+    cr_expect(strstr(r.top[0], "from=\"evil@x/r\"") &&
+                  strstr(r.top[0], "to=\"room@rooms.x\"") &&
+                  strstr(r.top[0], "id=\"m1\"") &&
+                  strstr(r.top[0], "type=\"groupchat\"") &&
+                  !strncmp(r.top[0], "<message", 8) && strstr(r.top[0], "/>"),
               "kept %s", r.top[0]);
     cr_assert_eq(r.s.stanzas, 1, "chunk %zu: the next stanza was lost", chunk);
     cr_expect(!strncmp(r.s.text[0], "<presence", 9) &&
-              strstr(r.s.text[0], "<show>away</show>"), "%s", r.s.text[0]);
+                  strstr(r.s.text[0], "<show>away</show>"),
+              "%s", r.s.text[0]);
     xs_parser_free(p);
 }
 
@@ -516,7 +552,8 @@ Test(xs_parser, many_attributes_are_rejected_and_the_next_one_parsed)
     struct xs_limits lim = {.max_attrs = 64};
 
     for (int i = 0; i < 65; i++)
-        snprintf(attrs + strlen(attrs), sizeof attrs - strlen(attrs), " a%d='v'", i);
+        snprintf(attrs + strlen(attrs), sizeof attrs - strlen(attrs),
+                 " a%d='v'", i);
     strcat(attrs, ">");
     in = hostile(1, attrs, "", "</a>");
     rejected_then_next(in, strlen(in), &lim, XS_ETOOMANY);
@@ -525,7 +562,8 @@ Test(xs_parser, many_attributes_are_rejected_and_the_next_one_parsed)
     /* the default (256) when no limit is given */
     attrs[2] = '\0';
     for (int i = 0; i < 257; i++)
-        snprintf(attrs + strlen(attrs), sizeof attrs - strlen(attrs), " b%d=''", i);
+        snprintf(attrs + strlen(attrs), sizeof attrs - strlen(attrs), " b%d=''",
+                 i);
     strcat(attrs, ">");
     in = hostile(1, attrs, "", "</a>");
     rejected_then_next(in, strlen(in), NULL, XS_ETOOMANY);
@@ -638,7 +676,8 @@ Test(xs_parser, what_cannot_be_skipped_fails_the_stream)
     in = hostile(1, "<a v='", text, "'/>");
     cr_assert_eq(xs_parser_new(ctx, &tag, &rcb, &r, &p), XS_OK);
     cr_expect_eq(feed(p, in, 100), XS_ETOOBIG);
-    cr_expect(strstr(xs_parser_error_text(p), "unfinished"), "%s", xs_parser_error_text(p));
+    cr_expect(strstr(xs_parser_error_text(p), "unfinished"), "%s",
+              xs_parser_error_text(p));
     xs_parser_free(p);
     free(in);
     free(text);
@@ -653,7 +692,8 @@ Test(xs_parser, what_cannot_be_skipped_fails_the_stream)
 Test(xs_parser, without_on_reject_a_limit_fails_the_stream)
 {
     struct xs_limits lim = {.max_elements = 10, .max_attrs = 4};
-    char *wide = hostile(20, "<a/>", "", ""), *attrs = hostile(1, "<a b='' c='' d='' e='' f=''>", "", "</a>");
+    char *wide = hostile(20, "<a/>", "", ""),
+         *attrs = hostile(1, "<a b='' c='' d='' e='' f=''>", "", "</a>");
     struct seen s;
 
     cr_expect_eq(parse(wide, 7, &s, &lim, NULL), XS_ETOOMANY);

@@ -36,7 +36,8 @@ static void setup(void)
 {
     int sv[2];
     struct bufferevent *bev;
-    struct xs_stream_callbacks cb = {.on_stanza = on_stanza, .on_closed = on_closed};
+    struct xs_stream_callbacks cb = {.on_stanza = on_stanza,
+                                     .on_closed = on_closed};
     struct xs_limits lim = {0};
 
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);

@@ -66,7 +66,8 @@ void xmt_feed(xm_service *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(xml, sizeof xml, fmt, ap);
     va_end(ap);
-    cr_assert_not_null(st = xmpp_stanza_new_from_string(xmt_ctx, xml), "%s", xml);
+    cr_assert_not_null(st = xmpp_stanza_new_from_string(xmt_ctx, xml), "%s",
+                       xml);
     xm_service_handle(s, st, strlen(xml));
     xmpp_stanza_release(st);
 }

@@ -12,8 +12,8 @@
 extern xmpp_ctx_t *xmt_ctx;
 extern xmpp_stanza_t **xmt_log; /* what the service sent, oldest first */
 extern size_t xmt_n;
-extern uint64_t xmt_clock;     /* ms */
-extern struct xm_out xmt_out;  /* give it to xm_service_new */
+extern uint64_t xmt_clock;    /* ms */
+extern struct xm_out xmt_out; /* give it to xm_service_new */
 
 /* Makes the context (xmt_out uses it) / frees it and the log. */
 void xmt_begin(void);

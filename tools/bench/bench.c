@@ -18,10 +18,14 @@
 static const struct cli_command benches[] = {
     {"views", bench_views, "view managers: time, deltas, memory per member"},
     {"fi", bench_fi, "Fast Infoset: size vs XML, decode speed vs expat"},
-    {"membership", bench_membership, "Fig. 16: join/leave cost, server MUC vs xmucd"},
-    {"e2e", bench_e2e, "Fig. 17: latency and throughput, relayed vs direct streams"},
-    {"groupcast", bench_groupcast, "Fig. 18: server cost and delivery per groupcast, MUC vs xmucd engines"},
-    {"gcsig", bench_gcsig, "authenticated groupcast: sign and verify cost per groupcast"},
+    {"membership", bench_membership,
+     "Fig. 16: join/leave cost, server MUC vs xmucd"},
+    {"e2e", bench_e2e,
+     "Fig. 17: latency and throughput, relayed vs direct streams"},
+    {"groupcast", bench_groupcast,
+     "Fig. 18: server cost and delivery per groupcast, MUC vs xmucd engines"},
+    {"gcsig", bench_gcsig,
+     "authenticated groupcast: sign and verify cost per groupcast"},
     {NULL, NULL, NULL},
 };
 
@@ -145,8 +149,9 @@ int bench_system_start(struct bench_system *s, enum hs_kind kind,
                        bool with_xmucd, const char *who)
 {
     char err[2048];
-    char *xargs[] = {"--log-level", "warn", "--rate-per-s", "0",
-                     "--out-kb-per-s", "0", NULL};
+    char *xargs[] = {"--log-level", "warn",           "--rate-per-s",
+                     "0",           "--out-kb-per-s", "0",
+                     NULL};
 
     *s = (struct bench_system){0};
     fprintf(stderr, "[%s] starting %s\n", who, hs_kind_name(kind));
@@ -176,9 +181,8 @@ void bench_system_stop(struct bench_system *s)
     *s = (struct bench_system){0};
 }
 
-bool bench_flat(const int *n, const double *v, const bool *have,
-                size_t count, int from, double *ratio, int *first,
-                int *last)
+bool bench_flat(const int *n, const double *v, const bool *have, size_t count,
+                int from, double *ratio, int *first, int *last)
 {
     double lo = 0, hi = 0;
 

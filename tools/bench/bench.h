@@ -40,7 +40,7 @@ double bench_sched_ms(int pid);
  * asked, xmucd on it (warnings only, no per-occupant stanza rate). */
 struct bench_system {
     hs_server *srv;
-    struct hs_proc *xm; /* NULL without xmucd */
+    struct hs_proc *xm;        /* NULL without xmucd */
     int server_pid, xmucd_pid; /* 0 without one */
 };
 
@@ -53,8 +53,7 @@ void bench_system_stop(struct bench_system *s);
 /* Whether v[] stays within 2x over the points at n >= from: *ratio is
  * max/min over them, *first and *last their smallest and largest n.
  * False (ratio 0) with fewer than two such points or a zero minimum. */
-bool bench_flat(const int *n, const double *v, const bool *have,
-                size_t count, int from, double *ratio, int *first,
-                int *last);
+bool bench_flat(const int *n, const double *v, const bool *have, size_t count,
+                int from, double *ratio, int *first, int *last);
 
 #endif

@@ -45,7 +45,15 @@
 #define MAX_ROUNDS 400
 #define WINDOW 512 /* liborbweb messages in flight in a throughput burst */
 
-enum path { P_RELAYED_PLAIN, P_RELAYED_TLS, P_XML, P_TLS, P_TLS_FI, P_LIB, NPATH };
+enum path {
+    P_RELAYED_PLAIN,
+    P_RELAYED_TLS,
+    P_XML,
+    P_TLS,
+    P_TLS_FI,
+    P_LIB,
+    NPATH
+};
 
 /* What each path is: liborbweb clients through the server (clients) or a
  * raw direct link; encrypted or not (tls: STARTTLS to the server for the
@@ -75,7 +83,7 @@ struct opts {
     enum hs_kind kind;
     bool json, quick;
     bool run[NPATH]; /* the paths measured (--path; default all) */
-    double seconds; /* per throughput point */
+    double seconds;  /* per throughput point */
 };
 
 /* ---- time and payloads ------------------------------------------------- */
@@ -157,7 +165,6 @@ static void r_state(ob_client *c, enum ob_state st, void *user)
     r->failed |= st == OB_STATE_CLOSED;
 }
 
-
 static void r_unicast(ob_client *c, const struct ob_message *m, void *user)
 {
     struct relay *r = user;
@@ -181,8 +188,11 @@ static void r_error(ob_client *c, const struct ob_error *e, void *user)
     snprintf(r->err, sizeof r->err, "%s", e->text);
 }
 
-static const struct ob_callbacks relay_cb = {.size = sizeof(struct ob_callbacks),
-    .state = r_state, .unicast = r_unicast, .error = r_error};
+static const struct ob_callbacks relay_cb = {.size =
+                                                 sizeof(struct ob_callbacks),
+                                             .state = r_state,
+                                             .unicast = r_unicast,
+                                             .error = r_error};
 
 /* libstrophe says this (debug, area "xmpp") when the server has answered
  * STARTTLS with <proceed/>; a handshake that then fails disconnects, so a
@@ -217,11 +227,16 @@ static bool relay_up(void *ud)
 static int relay_open(struct relay *r, hs_server *s, enum path p)
 {
     bool check = p != P_LIB;
-    struct ob_options o = {.size = sizeof(struct ob_options), .host = hs_server_host(s), .port = hs_server_c2s_port(s),
+    struct ob_options o = {.size = sizeof(struct ob_options),
+                           .host = hs_server_host(s),
+                           .port = hs_server_c2s_port(s),
                            .jid = hs_server_anon_domain(s),
                            .tls = paths[p].tls ? OB_TLS_TRUST : OB_TLS_OFF,
-                           .base = r->base, .cb = &relay_cb, .user = r,
-                           .log = check ? r_log : NULL, .reconnect_max_ms = -1,
+                           .base = r->base,
+                           .cb = &relay_cb,
+                           .user = r,
+                           .log = check ? r_log : NULL,
+                           .reconnect_max_ms = -1,
                            .direct_off = p != P_LIB,
                            .relay_max_bytes = 4 << 20 /* the server's here */};
 
@@ -303,7 +318,8 @@ static size_t stanza_bytes(struct relay *r, const char *to, const char *body)
 static int relay_point(struct relay *r, const char *body, size_t size,
                        const struct opts *o, struct result *res)
 {
-    int rounds = rounds_for(size, o->quick), n = burst_count(size, o->quick), base;
+    int rounds = rounds_for(size, o->quick), n = burst_count(size, o->quick),
+        base;
     double rtt[MAX_ROUNDS], t0;
     struct wait_count w = {&r->got_a, 0, &r->failed};
     char bjid[512];
@@ -413,10 +429,14 @@ static int direct_open(struct direct *d, enum path p)
     bool fi = p == P_TLS_FI, plain = !paths[p].tls;
     struct e2e_listener_params lp = {.bind_host = "127.0.0.1",
                                      .max_stanza_bytes = 4u << 20,
-                                     .offer_fi = fi, .plain = plain};
-    struct e2e_link_params cp = {.sid = "bench", .local_jid = "a@bench/a",
-                                 .peer_jid = "b@bench/b", .offer_fi = fi,
-                                 .max_stanza_bytes = 4u << 20, .plain = plain};
+                                     .offer_fi = fi,
+                                     .plain = plain};
+    struct e2e_link_params cp = {.sid = "bench",
+                                 .local_jid = "a@bench/a",
+                                 .peer_jid = "b@bench/b",
+                                 .offer_fi = fi,
+                                 .max_stanza_bytes = 4u << 20,
+                                 .plain = plain};
     struct e2e_candidate c = {"127.0.0.1", 0};
 
     if (e2e_ident_new("a", &d->id_a) || e2e_ident_new("b", &d->id_b) ||
@@ -510,7 +530,8 @@ static void print_row(const struct opts *o, enum path p, size_t size,
         printf("{\"path\":\"%s\",\"payload_bytes\":%zu,\"latency_us_p50\":%.1f,"
                "\"latency_us_p99\":%.1f,\"throughput_mb_s\":%.4f,"
                "\"wire_bytes_per_msg\":%.0f}\n",
-               paths[p].name, size, r->p50_us, r->p99_us, r->mb_s, r->wire_bytes);
+               paths[p].name, size, r->p50_us, r->p99_us, r->mb_s,
+               r->wire_bytes);
     else
         printf("%-14s %8zu %10.1f %10.1f %10.2f %12.0f\n", paths[p].name, size,
                r->p50_us, r->p99_us, r->mb_s, r->wire_bytes);
@@ -595,16 +616,18 @@ static bool ratios(struct result res[NPATH][NSIZES], enum path p, size_t i,
 
 /* One row of ratios per size, a column per direct path (a JSON object per
  * cell with --json); sizes where nothing can be compared are left out. */
-static void report_ratios(const struct opts *o, struct result res[NPATH][NSIZES])
+static void report_ratios(const struct opts *o,
+                          struct result res[NPATH][NSIZES])
 {
     double lat, tput;
     char vs[32];
     bool any;
 
     if (!o->json) {
-        printf("\nrelayed divided by direct (latency p50 x, throughput x), each\n"
-               "direct path against the relayed path of the same security:\n"
-               " payload");
+        printf(
+            "\nrelayed divided by direct (latency p50 x, throughput x), each\n"
+            "direct path against the relayed path of the same security:\n"
+            " payload");
         for (int p = P_XML; p < NPATH; p++)
             printf("%18s", paths[p].name);
         printf("\n        ");
@@ -627,8 +650,8 @@ static void report_ratios(const struct opts *o, struct result res[NPATH][NSIZES]
             if (o->json && ok)
                 printf("{\"ratio\":\"%s/%s\",\"payload_bytes\":%zu,"
                        "\"latency_p50_x\":%.2f,\"throughput_x\":%.2f}\n",
-                       paths[paths[p].anchor].name, paths[p].name,
-                       all_sizes[i], lat, tput);
+                       paths[paths[p].anchor].name, paths[p].name, all_sizes[i],
+                       lat, tput);
             else if (!o->json && ok)
                 printf("   %6.1fx %6.1fx", lat, tput);
             else if (!o->json)
@@ -655,10 +678,16 @@ static void report_goals(const struct opts *o, struct result res[NPATH][NSIZES])
             tput_ok = (tput_ok != 0) && tput >= 10;
     }
     if (!o->json)
-        printf("goal: direct-tls-fi p50 latency <= 1/5 of relayed-tls at every size: %s\n"
-               "goal: direct-tls-fi throughput >= 10x relayed-tls from 64 KB: %s\n",
-               lat_ok < 0 ? "not measured" : lat_ok ? "met" : "NOT met",
-               tput_ok < 0 ? "not measured" : tput_ok ? "met" : "NOT met");
+        printf("goal: direct-tls-fi p50 latency <= 1/5 of relayed-tls at every "
+               "size: %s\n"
+               "goal: direct-tls-fi throughput >= 10x relayed-tls from 64 KB: "
+               "%s\n",
+               lat_ok < 0 ? "not measured"
+               : lat_ok   ? "met"
+                          : "NOT met",
+               tput_ok < 0 ? "not measured"
+               : tput_ok   ? "met"
+                           : "NOT met");
 }
 
 /* --path NAME: true when NAME is one of ours (it is then measured);
@@ -676,28 +705,30 @@ static bool path_parse(const char *name, struct opts *o)
 
 static int usage(FILE *f, int rc)
 {
-    fprintf(f, "usage: orbweb bench e2e [--json] [--server prosody|ejabberd] "
-               "[--quick]\n"
-               "                        [--path relayed-plain|relayed-tls|relayed|"
-               "direct-xml|\n"
-               "                                direct-tls|direct-tls-fi|"
-               "liborbweb]...\n"
-               "One-way latency (ping-pong RTT/2, p50, p99) and throughput for\n"
-               "payloads of 1 B to 512 KB: relayed through a throwaway server\n"
-               "without TLS and with STARTTLS (--path relayed: both), direct XML,\n"
-               "direct XML with TLS, direct Fast Infoset with TLS, and two\n"
-               "liborbweb clients once their session is direct.  Each direct\n"
-               "path is compared with the relayed path of the same security.\n");
+    fprintf(
+        f, "usage: orbweb bench e2e [--json] [--server prosody|ejabberd] "
+           "[--quick]\n"
+           "                        [--path relayed-plain|relayed-tls|relayed|"
+           "direct-xml|\n"
+           "                                direct-tls|direct-tls-fi|"
+           "liborbweb]...\n"
+           "One-way latency (ping-pong RTT/2, p50, p99) and throughput for\n"
+           "payloads of 1 B to 512 KB: relayed through a throwaway server\n"
+           "without TLS and with STARTTLS (--path relayed: both), direct XML,\n"
+           "direct XML with TLS, direct Fast Infoset with TLS, and two\n"
+           "liborbweb clients once their session is direct.  Each direct\n"
+           "path is compared with the relayed path of the same security.\n");
     return rc;
 }
 
 int bench_e2e(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"json", no_argument, NULL, 'j'}, {"quick", no_argument, NULL, 'q'},
-        {"server", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-        {"path", required_argument, NULL, 'p'},
-        {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {{"json", no_argument, NULL, 'j'},
+                                       {"quick", no_argument, NULL, 'q'},
+                                       {"server", required_argument, NULL, 's'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {"path", required_argument, NULL, 'p'},
+                                       {NULL, 0, NULL, 0}};
     struct opts o = {.kind = HS_PROSODY};
     static struct result res[NPATH][NSIZES];
     xmpp_ctx_t *ctx;
@@ -723,7 +754,8 @@ int bench_e2e(int argc, char **argv)
     if (!o.json) {
         bench_print_machine(stdout);
         printf("server: %s (relayed paths)\n"
-               "path            payload    p50 us     p99 us       MB/s   wire B/msg\n",
+               "path            payload    p50 us     p99 us       MB/s   wire "
+               "B/msg\n",
                hs_kind_name(o.kind));
     }
     for (int p = 0; p < NPATH; p++)

@@ -34,8 +34,8 @@ struct doc {
     size_t fi_len;
 };
 
-static const char *const kinds[] = {"chat", "groupchat", "presence",
-                                    "roster", "disco", "base64", "other"};
+static const char *const kinds[] = {"chat",  "groupchat", "presence", "roster",
+                                    "disco", "base64",    "other"};
 #define NKINDS 7
 
 /* ---- a deterministic stanza generator ---- */
@@ -49,12 +49,13 @@ static unsigned rnd(unsigned n)
 }
 
 static const char *const words[] = {
-    "build", "merge", "room", "the", "review", "patch", "later", "coffee",
-    "deploy", "client", "server", "link", "file", "video", "thanks",
-    "Grüße", "ok", "branch", "release", "meeting", "&amp;", "&lt;b&gt;",
+    "build",   "merge",   "room",   "the",       "review", "patch",
+    "later",   "coffee",  "deploy", "client",    "server", "link",
+    "file",    "video",   "thanks", "Grüße",     "ok",     "branch",
+    "release", "meeting", "&amp;",  "&lt;b&gt;",
 };
-static const char *const users[] = {"alice", "bob", "carol", "dave",
-                                    "erin", "frank", "grace", "heidi"};
+static const char *const users[] = {"alice", "bob",   "carol", "dave",
+                                    "erin",  "frank", "grace", "heidi"};
 
 static size_t text(char *o, size_t words_n)
 {
@@ -70,23 +71,30 @@ static size_t text(char *o, size_t words_n)
 
 static size_t gen_chat(char *o)
 {
-    size_t n = (size_t)sprintf(o, "<message xmlns='jabber:client' from='%s@example.org/pc' "
-                               "to='%s@example.com' type='chat' id='m%u'><body>",
-                               U, U, rnd(100000));
+    size_t n = (size_t)sprintf(
+        o,
+        "<message xmlns='jabber:client' from='%s@example.org/pc' "
+        "to='%s@example.com' type='chat' id='m%u'><body>",
+        U, U, rnd(100000));
     n += text(o + n, 5 + rnd(30));
     return n + (size_t)sprintf(o + n, "</body><active xmlns='http://jabber.org/"
-                               "protocol/chatstates'/></message>");
+                                      "protocol/chatstates'/></message>");
 }
 
 static size_t gen_groupchat(char *o)
 {
-    size_t n = (size_t)sprintf(o, "<message xmlns='jabber:client' from='room@muc.example.org/%s' "
-                               "to='%s@example.com/pc' type='groupchat' id='g%u'><body>",
-                               U, U, rnd(100000));
+    size_t n = (size_t)sprintf(
+        o,
+        "<message xmlns='jabber:client' from='room@muc.example.org/%s' "
+        "to='%s@example.com/pc' type='groupchat' id='g%u'><body>",
+        U, U, rnd(100000));
     n += text(o + n, 5 + rnd(25));
-    return n + (size_t)sprintf(o + n, "</body><delay xmlns='urn:xmpp:delay' "
-                               "from='room@muc.example.org' stamp='2024-09-%02uT%02u:%02u:%02uZ'/></message>",
-                               1 + rnd(28), rnd(24), rnd(60), rnd(60));
+    return n +
+           (size_t)sprintf(o + n,
+                           "</body><delay xmlns='urn:xmpp:delay' "
+                           "from='room@muc.example.org' "
+                           "stamp='2024-09-%02uT%02u:%02u:%02uZ'/></message>",
+                           1 + rnd(28), rnd(24), rnd(60), rnd(60));
 }
 
 static size_t gen_presence(char *o)
@@ -94,37 +102,56 @@ static size_t gen_presence(char *o)
     static const char *const aff[] = {"member", "owner", "none", "admin"};
     static const char *const role[] = {"participant", "moderator", "visitor"};
 
-    return (size_t)sprintf(o,
-        "<presence xmlns='jabber:client' from='room@muc.example.org/%s' to='%s@example.com/pc'>"
+    return (size_t)sprintf(
+        o,
+        "<presence xmlns='jabber:client' from='room@muc.example.org/%s' "
+        "to='%s@example.com/pc'>"
         "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
         "node='https://psi-plus.com' ver='q07IKJEyjvHSyhy//CH0CxmKi8w='/>"
-        "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='%s' role='%s' "
+        "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='%s' "
+        "role='%s' "
         "jid='%s@example.com/pc'/>%s</x></presence>",
-        U, U, aff[rnd(4)], role[rnd(3)], U, rnd(3) ? "" : "<status code='110'/>");
+        U, U, aff[rnd(4)], role[rnd(3)], U,
+        rnd(3) ? "" : "<status code='110'/>");
 }
 
 static size_t gen_roster(char *o)
 {
-    size_t n = (size_t)sprintf(o, "<iq xmlns='jabber:client' type='result' id='r%u' to='%s@example.com/pc'>"
-                               "<query xmlns='jabber:iq:roster' ver='ver%u'>", rnd(1000), U, rnd(99));
+    size_t n = (size_t)sprintf(o,
+                               "<iq xmlns='jabber:client' type='result' "
+                               "id='r%u' to='%s@example.com/pc'>"
+                               "<query xmlns='jabber:iq:roster' ver='ver%u'>",
+                               rnd(1000), U, rnd(99));
     unsigned i, k = 3 + rnd(12);
 
     for (i = 0; i < k; i++)
-        n += (size_t)sprintf(o + n, "<item jid='%s%u@example.net' name='%s' subscription='both'>"
-                             "<group>Friends</group></item>", U, i, U);
+        n += (size_t)sprintf(
+            o + n,
+            "<item jid='%s%u@example.net' name='%s' subscription='both'>"
+            "<group>Friends</group></item>",
+            U, i, U);
     return n + (size_t)sprintf(o + n, "</query></iq>");
 }
 
 static size_t gen_disco(char *o)
 {
     static const char *const feat[] = {
-        "http://jabber.org/protocol/muc", "http://jabber.org/protocol/disco#info",
-        "http://jabber.org/protocol/caps", "urn:xmpp:ping", "urn:xmpp:receipts",
-        "jabber:iq:version", "urn:xmpp:jingle:1", "http://jabber.org/protocol/chatstates",
+        "http://jabber.org/protocol/muc",
+        "http://jabber.org/protocol/disco#info",
+        "http://jabber.org/protocol/caps",
+        "urn:xmpp:ping",
+        "urn:xmpp:receipts",
+        "jabber:iq:version",
+        "urn:xmpp:jingle:1",
+        "http://jabber.org/protocol/chatstates",
     };
-    size_t n = (size_t)sprintf(o, "<iq xmlns='jabber:client' type='result' id='d%u' from='%s@example.com/pc'>"
-                               "<query xmlns='http://jabber.org/protocol/disco#info'>"
-                               "<identity category='client' type='pc' name='orbweb'/>", rnd(1000), U);
+    size_t n =
+        (size_t)sprintf(o,
+                        "<iq xmlns='jabber:client' type='result' id='d%u' "
+                        "from='%s@example.com/pc'>"
+                        "<query xmlns='http://jabber.org/protocol/disco#info'>"
+                        "<identity category='client' type='pc' name='orbweb'/>",
+                        rnd(1000), U);
     unsigned i;
 
     for (i = 0; i < 8; i++)
@@ -136,9 +163,11 @@ static size_t gen_base64(char *o)
 {
     static const char b64[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = (size_t)sprintf(o, "<iq xmlns='jabber:client' type='set' id='b%u' to='%s@example.com/pc'>"
-                               "<data xmlns='http://jabber.org/protocol/ibb' seq='%u' sid='s%u'>",
-                               rnd(1000), U, rnd(100), rnd(100));
+    size_t n = (size_t)sprintf(
+        o,
+        "<iq xmlns='jabber:client' type='set' id='b%u' to='%s@example.com/pc'>"
+        "<data xmlns='http://jabber.org/protocol/ibb' seq='%u' sid='s%u'>",
+        rnd(1000), U, rnd(100), rnd(100));
     unsigned i, k = 64 * (1 + rnd(40));
 
     for (i = 0; i < k; i++)
@@ -148,9 +177,9 @@ static size_t gen_base64(char *o)
 
 static size_t gen_corpus(struct doc **out)
 {
-    static size_t (*const gen[])(char *) = {gen_chat, gen_groupchat,
-                                             gen_presence, gen_roster,
-                                             gen_disco, gen_base64};
+    static size_t (*const gen[])(char *) = {gen_chat,     gen_groupchat,
+                                            gen_presence, gen_roster,
+                                            gen_disco,    gen_base64};
     static const unsigned weight[] = {25, 20, 35, 8, 7, 5};
     size_t n = 700, i;
     struct doc *d = calloc(n, sizeof *d);
@@ -178,7 +207,8 @@ static int write_corpus(const char *dir)
     for (i = 0; i < n; i++) {
         char path[4096];
         FILE *f;
-        snprintf(path, sizeof path, "%s/g%04zu-%s.xml", dir, i, kinds[d[i].kind]);
+        snprintf(path, sizeof path, "%s/g%04zu-%s.xml", dir, i,
+                 kinds[d[i].kind]);
         f = fopen(path, "wb");
         if (!f || fwrite(d[i].xml, 1, d[i].len, f) != d[i].len)
             bad = 1;
@@ -301,8 +331,9 @@ static double now(void)
 
 static unsigned long sink;
 
-static int n_start(void *ud, const struct fi_qname *q, const struct fi_nsdecl *ns,
-                   size_t nns, const struct fi_attr *a, size_t na)
+static int n_start(void *ud, const struct fi_qname *q,
+                   const struct fi_nsdecl *ns, size_t nns,
+                   const struct fi_attr *a, size_t na)
 {
     (void)ud, (void)ns, (void)a;
     sink += q->local.len + nns + na;
@@ -338,8 +369,9 @@ static void XMLCALL x_text(void *ud, const XML_Char *s, int n)
 }
 
 /* Runs one pass over the corpus until `secs` elapse; returns docs/s. */
-static double rate(double secs, void (*pass)(void *, const struct doc *, size_t),
-                   void *ctx, const struct doc *d, size_t n)
+static double rate(double secs,
+                   void (*pass)(void *, const struct doc *, size_t), void *ctx,
+                   const struct doc *d, size_t n)
 {
     double t0 = now(), t;
     size_t docs = 0;
@@ -482,8 +514,9 @@ static struct fi_qname rec_qname(const struct fi_qname *q)
                              rec_str(q->local)};
 }
 
-static int r_start(void *ud, const struct fi_qname *q, const struct fi_nsdecl *ns,
-                   size_t nns, const struct fi_attr *a, size_t na)
+static int r_start(void *ud, const struct fi_qname *q,
+                   const struct fi_nsdecl *ns, size_t nns,
+                   const struct fi_attr *a, size_t na)
 {
     struct rec_ev *e = rec_push(ud, R_START);
     size_t i;
@@ -496,7 +529,8 @@ static int r_start(void *ud, const struct fi_qname *q, const struct fi_nsdecl *n
     for (i = 0; i < nns; i++)
         e->ns[i] = (struct fi_nsdecl){rec_str(ns[i].prefix), rec_str(ns[i].ns)};
     for (i = 0; i < na; i++)
-        e->attrs[i] = (struct fi_attr){rec_qname(&a[i].name), rec_str(a[i].value)};
+        e->attrs[i] =
+            (struct fi_attr){rec_qname(&a[i].name), rec_str(a[i].value)};
     e->nns = nns;
     e->nattrs = na;
     return 0;
@@ -539,8 +573,11 @@ static int r_pi(void *ud, struct fi_str t, struct fi_str data)
 }
 
 static const struct fi_handler recorder = {
-    .start_element = r_start, .end_element = r_end, .characters = r_text,
-    .comment = r_comment, .pi = r_pi,
+    .start_element = r_start,
+    .end_element = r_end,
+    .characters = r_text,
+    .comment = r_comment,
+    .pi = r_pi,
 };
 
 static void free_qname(struct fi_qname *q)
@@ -584,20 +621,13 @@ static int replay(fi_encoder *e, const struct rec *r)
         const struct rec_ev *v = &r->ev[i];
         switch (v->type) {
         case R_START:
-            rc = fi_encoder_start_element(e, &v->name, v->ns, v->nns,
-                                          v->attrs, v->nattrs);
+            rc = fi_encoder_start_element(e, &v->name, v->ns, v->nns, v->attrs,
+                                          v->nattrs);
             break;
-        case R_END:
-            rc = fi_encoder_end_element(e);
-            break;
-        case R_TEXT:
-            rc = fi_encoder_characters(e, v->a.ptr, v->a.len);
-            break;
-        case R_COMMENT:
-            rc = fi_encoder_comment(e, v->a.ptr, v->a.len);
-            break;
-        default:
-            rc = fi_encoder_pi(e, v->a, v->b);
+        case R_END: rc = fi_encoder_end_element(e); break;
+        case R_TEXT: rc = fi_encoder_characters(e, v->a.ptr, v->a.len); break;
+        case R_COMMENT: rc = fi_encoder_comment(e, v->a.ptr, v->a.len); break;
+        default: rc = fi_encoder_pi(e, v->a, v->b);
         }
     }
     return rc ? rc : fi_encoder_end_document(e);
@@ -673,8 +703,8 @@ static int rm_tree(const char *dir)
 static double java_rate(const struct doc *d, size_t n, double secs,
                         const char **why)
 {
-    const char *jar = getenv("FI_JAR") ? getenv("FI_JAR")
-                                       : "/usr/share/java/FastInfoset.jar";
+    const char *jar =
+        getenv("FI_JAR") ? getenv("FI_JAR") : "/usr/share/java/FastInfoset.jar";
     char src[4096], tmp[] = "/tmp/orbweb-bench-fi-XXXXXX", cmd[16384];
     char path[4200], line[256];
     struct stat st;
@@ -682,7 +712,8 @@ static double java_rate(const struct doc *d, size_t n, double secs,
     size_t i;
     FILE *f;
 
-    if (system("command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1")) {
+    if (system("command -v java >/dev/null 2>&1 && command -v javac >/dev/null "
+               "2>&1")) {
         *why = "java or javac not installed";
         return 0;
     }
@@ -700,7 +731,8 @@ static double java_rate(const struct doc *d, size_t n, double secs,
     }
     for (i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/%05zu.fi", tmp, i);
-        if (!(f = fopen(path, "wb")) || fwrite(d[i].fi, 1, d[i].fi_len, f) != d[i].fi_len) {
+        if (!(f = fopen(path, "wb")) ||
+            fwrite(d[i].fi, 1, d[i].fi_len, f) != d[i].fi_len) {
             if (f)
                 fclose(f);
             *why = "cannot write the documents";
@@ -808,9 +840,8 @@ int bench_fi(int argc, char **argv)
     fi_decoder *dd;
     XML_Parser xp, xpns;
     xmlParserCtxtPtr lx;
-    static const struct fi_handler nop = {.start_element = n_start,
-                                          .end_element = n_end,
-                                          .characters = n_text};
+    static const struct fi_handler nop = {
+        .start_element = n_start, .end_element = n_end, .characters = n_text};
 
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
@@ -826,11 +857,11 @@ int bench_fi(int argc, char **argv)
                         argv[i]);
                 return 2;
             }
-        }
-        else if (!strcmp(argv[i], "--write-corpus") && i + 1 < argc)
+        } else if (!strcmp(argv[i], "--write-corpus") && i + 1 < argc)
             return write_corpus(argv[i + 1]);
         else if (!strcmp(argv[i], "--help")) {
-            printf("usage: orbweb bench fi [--json] [--seconds S] [--no-java] [--vocab 1|2] [DIR]\n");
+            printf("usage: orbweb bench fi [--json] [--seconds S] [--no-java] "
+                   "[--vocab 1|2] [DIR]\n");
             return 0;
         } else
             dir = argv[i];
@@ -898,12 +929,13 @@ int bench_fi(int argc, char **argv)
             printf("        Java reference FI parser: not measured: %s\n",
                    sp.java_why);
         printf("        ratio ours/expat(ns) %.2f, ours/expat(plain) %.2f, "
-               "ours/libxml2 %.2f", sp.dec / sp.exns, sp.dec / sp.ex,
-               sp.dec / sp.lx);
+               "ours/libxml2 %.2f",
+               sp.dec / sp.exns, sp.dec / sp.ex, sp.dec / sp.lx);
         if (sp.java > 0)
             printf(", ours/java %.2f", sp.dec / sp.java);
-        printf("\nencode: recorded events -> FI %.0f docs/s (%.1f MB/s of XML)\n",
-               sp.enc, sp.enc * (double)xml_total / (double)n / 1e6);
+        printf(
+            "\nencode: recorded events -> FI %.0f docs/s (%.1f MB/s of XML)\n",
+            sp.enc, sp.enc * (double)xml_total / (double)n / 1e6);
     }
     XML_ParserFree(xp);
     XML_ParserFree(xpns);

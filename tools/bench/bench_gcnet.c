@@ -92,7 +92,8 @@ static void remove_link(bgn_net *n, int a, int b)
         *l = t->v[--t->n];
 }
 
-/* ---- pairs ---------------------------------------------------------------- */
+/* ---- pairs ----------------------------------------------------------------
+ */
 
 static void pair_close(struct pair *p)
 {
@@ -118,8 +119,7 @@ static bool side_idle(struct bufferevent *bev)
 
 static bool idle(const struct pair *p)
 {
-    return !p->busy && !p->dead && side_idle(p->bev[0]) &&
-           side_idle(p->bev[1]);
+    return !p->busy && !p->dead && side_idle(p->bev[0]) && side_idle(p->bev[1]);
 }
 
 /* Makes room in a's table: closes its least recently used idle pair. */
@@ -194,8 +194,8 @@ static struct pair *pair_open(bgn_net *n, int a, int b)
     make_room(n, b);
     if (!(p = calloc(1, sizeof *p)))
         return NULL;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-                   fd) < 0) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd) <
+        0) {
         free(p);
         return NULL;
     }
@@ -204,7 +204,8 @@ static struct pair *pair_open(bgn_net *n, int a, int b)
     p->peer[1] = b;
     for (int i = 0; i < 2; i++) {
         p->end[i] = (struct end){.p = p, .side = i};
-        p->bev[i] = bufferevent_socket_new(n->base, fd[i], BEV_OPT_CLOSE_ON_FREE);
+        p->bev[i] =
+            bufferevent_socket_new(n->base, fd[i], BEV_OPT_CLOSE_ON_FREE);
         if (!p->bev[i]) {
             close(fd[i]);
             continue;
@@ -244,10 +245,11 @@ static struct bufferevent *end_of(bgn_net *n, int a, int b)
     return p->bev[p->peer[0] == a ? 0 : 1];
 }
 
-/* ---- the interface --------------------------------------------------------- */
+/* ---- the interface ---------------------------------------------------------
+ */
 
-int bgn_new(struct event_base *base, int npeers, int per_peer,
-            bgn_recv_fn fn, void *ud, bgn_net **out)
+int bgn_new(struct event_base *base, int npeers, int per_peer, bgn_recv_fn fn,
+            void *ud, bgn_net **out)
 {
     bgn_net *n;
 
@@ -308,4 +310,7 @@ int bgn_reach(bgn_net *n, int from, int to)
     return end_of(n, from, to) ? 0 : -1;
 }
 
-struct bgn_stats bgn_get_stats(const bgn_net *n) { return n->st; }
+struct bgn_stats bgn_get_stats(const bgn_net *n)
+{
+    return n->st;
+}

@@ -27,22 +27,22 @@ typedef void (*bgn_recv_fn)(void *ud, int to, int from, const uint8_t *rec,
                             size_t len);
 
 struct bgn_stats {
-    uint64_t opened;    /* pairs opened */
-    uint64_t evicted;   /* pairs closed to stay within per_peer */
-    uint64_t over;      /* pairs opened past per_peer (none idle) */
-    uint64_t records;   /* records sent */
-    uint64_t bytes;     /* their bytes, prefixes included */
-    uint64_t failed;    /* sends that failed (no descriptor, memory) */
-    uint64_t hostile;   /* pairs closed for a bad length prefix */
-    uint64_t open;      /* pairs open now */
+    uint64_t opened;  /* pairs opened */
+    uint64_t evicted; /* pairs closed to stay within per_peer */
+    uint64_t over;    /* pairs opened past per_peer (none idle) */
+    uint64_t records; /* records sent */
+    uint64_t bytes;   /* their bytes, prefixes included */
+    uint64_t failed;  /* sends that failed (no descriptor, memory) */
+    uint64_t hostile; /* pairs closed for a bad length prefix */
+    uint64_t open;    /* pairs open now */
 };
 
 enum bgn_result { BGN_OK = 0, BGN_ENOMEM = -1, BGN_EINVAL = -2 };
 
 /* Peers are 0..npeers-1.  Returns BGN_OK and sets *out, or with *out
  * NULL: BGN_EINVAL when npeers < 1, BGN_ENOMEM when out of memory. */
-int bgn_new(struct event_base *base, int npeers, int per_peer,
-            bgn_recv_fn fn, void *ud, bgn_net **out);
+int bgn_new(struct event_base *base, int npeers, int per_peer, bgn_recv_fn fn,
+            void *ud, bgn_net **out);
 /* Closes every pair. */
 void bgn_free(bgn_net *n);
 

@@ -53,8 +53,7 @@ static int do_issue(struct ctx *c)
 
 static int do_token(struct ctx *c)
 {
-    return gc_sig_token_verify(c->pub, ROOM, JID, 1, c->tok, c->tok_len,
-                               NULL);
+    return gc_sig_token_verify(c->pub, ROOM, JID, 1, c->tok, c->tok_len, NULL);
 }
 
 /* Median over ROUNDS of the CPU µs one call of fn takes; -1 when it

@@ -15,9 +15,9 @@
 #include "bench_gcsim.h"
 #include "sim_gcworld.h"
 
-#define LOSS 0.05     /* on peer-to-peer links; server links are TCP */
-#define SEGMENTS 8    /* ta-pbcast: sites, members spread evenly */
-#define MSGS 300      /* 60 s of groupcasts at 5 a second */
+#define LOSS 0.05  /* on peer-to-peer links; server links are TCP */
+#define SEGMENTS 8 /* ta-pbcast: sites, members spread evenly */
+#define MSGS 300   /* 60 s of groupcasts at 5 a second */
 #define MSGS_QUICK 50
 
 struct system {
@@ -55,21 +55,25 @@ static void print_row(FILE *out, bool json, const struct system *s,
                 (unsigned long long)r->dups, c->msgs);
         return;
     }
-    fprintf(out, "%-13s %6u %-5s %10.2f %9.3f %9.3f %6llu %6llu %10.5f%% %5llu\n",
-            s->name, c->peers, c->churn ? "yes" : "no", r->server,
-            r->server_bytes / 1024, r->per_peer,
-            (unsigned long long)r->lat_p50_ms,
-            (unsigned long long)r->lat_p99_ms, r->ratio * 100,
-            (unsigned long long)r->dups);
+    fprintf(
+        out, "%-13s %6u %-5s %10.2f %9.3f %9.3f %6llu %6llu %10.5f%% %5llu\n",
+        s->name, c->peers, c->churn ? "yes" : "no", r->server,
+        r->server_bytes / 1024, r->per_peer, (unsigned long long)r->lat_p50_ms,
+        (unsigned long long)r->lat_p99_ms, r->ratio * 100,
+        (unsigned long long)r->dups);
 }
 
-static int run_point(FILE *out, bool json, const struct system *s,
-                     uint32_t n, bool churn, uint32_t msgs, uint64_t seed,
+static int run_point(FILE *out, bool json, const struct system *s, uint32_t n,
+                     bool churn, uint32_t msgs, uint64_t seed,
                      struct gcw_result *r)
 {
-    struct gcw_config c = {.mode = s->mode, .engine = s->engine,
-                           .peers = n, .msgs = msgs, .loss = LOSS,
-                           .churn = churn, .segments = s->segments,
+    struct gcw_config c = {.mode = s->mode,
+                           .engine = s->engine,
+                           .peers = n,
+                           .msgs = msgs,
+                           .loss = LOSS,
+                           .churn = churn,
+                           .segments = s->segments,
                            .inject_k = s->inject_k};
 
     if (gcw_run(&c, seed, r))
@@ -81,14 +85,15 @@ static int run_point(FILE *out, bool json, const struct system *s,
 
 static void print_header(FILE *out, uint64_t seed, uint32_t msgs)
 {
-    fprintf(out,
-            "\nsimulator: %u groupcasts of 256 B at 5/s per point, %.0f%% loss "
-            "on peer links, volatile = 12.5%% of members 30 s off / 30 s on, "
-            "ta-pbcast over %d segments; latency in virtual ms (5-50 ms per "
-            "hop); seed %llu\n"
-            "system             n  vol.  srv msgs    srv KB  msgs/peer    p50    "
-            "p99   delivered  dups\n",
-            msgs, LOSS * 100, SEGMENTS, (unsigned long long)seed);
+    fprintf(
+        out,
+        "\nsimulator: %u groupcasts of 256 B at 5/s per point, %.0f%% loss "
+        "on peer links, volatile = 12.5%% of members 30 s off / 30 s on, "
+        "ta-pbcast over %d segments; latency in virtual ms (5-50 ms per "
+        "hop); seed %llu\n"
+        "system             n  vol.  srv msgs    srv KB  msgs/peer    p50    "
+        "p99   delivered  dups\n",
+        msgs, LOSS * 100, SEGMENTS, (unsigned long long)seed);
 }
 
 int bench_gcsim(FILE *out, bool json, bool quick, uint64_t seed)

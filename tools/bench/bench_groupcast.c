@@ -57,7 +57,7 @@ static const char *const kind_name[NKIND] = {"static", "volatile", "flood"};
 struct opts {
     enum hs_kind server;
     bool json, quick, vol, flood;
-    bool sim, real;   /* the simulator's rows; the real peers' */
+    bool sim, real; /* the simulator's rows; the real peers' */
     bool run[NSYS];
     int sizes[MAX_SIZES], nsizes, max_n, count, window;
     double rate, off_s, vol_s, drain_s, flood_timeout_s, converge_s;
@@ -89,8 +89,8 @@ struct member {
     int nview, vcap, ring, tree; /* ring, tree: neighbours with those */
     int seen_point;              /* the last point it delivered from */
     bool in_churn, churned, stable;
-    double phase; /* volatile: first leave, s after the point began */
-    uint64_t gen; /* engines made so far (their seeds differ) */
+    double phase;    /* volatile: first leave, s after the point began */
+    uint64_t gen;    /* engines made so far (their seeds differ) */
     gc_sig_key *key; /* the room's, from the self-presence */
 };
 
@@ -118,8 +118,8 @@ struct bench {
     size_t nlat, lat_cap;
     uint64_t dups, gaps, stable_got;
     uint64_t sent_kind[4]; /* records sent, by gc_kind */
-    uint64_t dropped[4]; /* records refused, by gc_kind; [0]: undecodable
-                          * records and injections that failed */
+    uint64_t dropped[4];   /* records refused, by gc_kind; [0]: undecodable
+                            * records and injections that failed */
     double t0, last_send, last_report;
     uint64_t rng;
     uint64_t verified, unverified; /* members' signature checks */
@@ -153,7 +153,10 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t now_ms(void) { return now_ns() / 1000000u; }
+static uint64_t now_ms(void)
+{
+    return now_ns() / 1000000u;
+}
 
 static uint64_t rnd(struct bench *b)
 {
@@ -163,14 +166,18 @@ static uint64_t rnd(struct bench *b)
     return b->rng;
 }
 
-static bp_peer *peer(struct bench *b, int i) { return bp_pool_peer(b->pool, i); }
+static bp_peer *peer(struct bench *b, int i)
+{
+    return bp_pool_peer(b->pool, i);
+}
 
 static bool joined(struct bench *b, int i)
 {
     return bp_peer_room(peer(b, i)) == BP_ROOM_JOINED;
 }
 
-/* ---- deliveries ----------------------------------------------------------- */
+/* ---- deliveries -----------------------------------------------------------
+ */
 
 /* A payload reached member mb's application. */
 static void delivered(struct bench *b, struct member *mb, const char *body)
@@ -179,8 +186,8 @@ static void delivered(struct bench *b, struct member *mb, const char *body)
     unsigned long long t;
     uint8_t *bits;
 
-    if (sscanf(body, "gcb %d %d %llu", &pt, &seq, &t) != 3 ||
-        pt != b->point || seq < 0 || seq >= b->sent)
+    if (sscanf(body, "gcb %d %d %llu", &pt, &seq, &t) != 3 || pt != b->point ||
+        seq < 0 || seq >= b->sent)
         return; /* a straggler of an earlier point */
     mb->seen_point = pt;
     if (!b->measuring)
@@ -204,7 +211,8 @@ static void delivered(struct bench *b, struct member *mb, const char *body)
     b->lat[b->nlat++] = (double)(now_ns() - t) / 1e6;
 }
 
-/* ---- engines, fed as liborbweb feeds them ----------------------------------- */
+/* ---- engines, fed as liborbweb feeds them -----------------------------------
+ */
 
 static void arm(struct member *mb)
 {
@@ -316,8 +324,11 @@ static gc *engine(struct member *mb)
     gc_config cfg = {
         .engine = b->sys == SYS_TREE ? GC_TREECAST : GC_PBCAST,
         .gossip_attrs = GC_ATTR_GOSSIP | GC_ATTR_TREE, /* as liborbweb */
-        .send = send_record, .send_ctx = mb,
-        .deliver = on_deliver, .gap = on_gap, .app_ctx = mb,
+        .send = send_record,
+        .send_ctx = mb,
+        .deliver = on_deliver,
+        .gap = on_gap,
+        .app_ctx = mb,
         .verify = on_verify,
         .seed = b->o->seed ^ ((uint64_t)mb->idx * 0x9e3779b97f4a7c15u) ^
                 (mb->gen << 48)};
@@ -365,8 +376,8 @@ static void inject(struct member *mb, const char *nick, const char *seq,
                    const char *body, const uint8_t *sig)
 {
     uint8_t *p = NULL;
-    gc_msg m = {.origin = 0, .seq = seq ? strtoull(seq, NULL, 10) : 0,
-                .sig = sig};
+    gc_msg m = {
+        .origin = 0, .seq = seq ? strtoull(seq, NULL, 10) : 0, .sig = sig};
 
     if (!m.seq || !engine(mb) ||
         obi_gc_payload_encode(nick, body, &p, &m.len)) {
@@ -380,7 +391,8 @@ static void inject(struct member *mb, const char *nick, const char *seq,
     arm(mb);
 }
 
-/* ---- views ------------------------------------------------------------------ */
+/* ---- views ------------------------------------------------------------------
+ */
 
 static void count_attrs(struct member *mb, uint32_t attrs, int sign)
 {
@@ -427,7 +439,8 @@ static void view_del(struct member *mb, int idx)
         }
 }
 
-/* ---- what members receive -------------------------------------------------- */
+/* ---- what members receive --------------------------------------------------
+ */
 
 static int nick_index(const struct bench *b, const char *nick)
 {
@@ -464,8 +477,8 @@ static void on_presence(struct bench *b, struct member *mb, xmpp_stanza_t *st,
 }
 
 /* An injection with the room's signature (sig=, base64), if any. */
-static void inject_signed(struct member *mb, const char *nick,
-                          xmpp_stanza_t *g, const char *text)
+static void inject_signed(struct member *mb, const char *nick, xmpp_stanza_t *g,
+                          const char *text)
 {
     const char *b64 = xmpp_stanza_get_attribute(g, "sig");
     xmpp_ctx_t *ctx = xmpp_stanza_get_context(g);
@@ -484,9 +497,10 @@ static void on_groupchat(struct bench *b, struct member *mb, xmpp_stanza_t *st,
                          const char *nick)
 {
     xmpp_stanza_t *body = xmpp_stanza_get_child_by_name(st, "body");
-    xmpp_stanza_t *g = xmpp_stanza_get_child_by_name_and_ns(st, "groupcast", OBI_NS);
-    const char *text = body ? xmpp_stanza_get_text_ptr(
-                                  xmpp_stanza_get_children(body)) : NULL;
+    xmpp_stanza_t *g =
+        xmpp_stanza_get_child_by_name_and_ns(st, "groupcast", OBI_NS);
+    const char *text =
+        body ? xmpp_stanza_get_text_ptr(xmpp_stanza_get_children(body)) : NULL;
     const char *mode = g ? xmpp_stanza_get_attribute(g, "mode") : NULL;
 
     if (!text || xmpp_stanza_get_child_by_name_and_ns(st, "delay", NS_DELAY))
@@ -513,7 +527,7 @@ static void on_probe(struct bench *b, struct member *mb, xmpp_stanza_t *iq,
              "' ok='%s'/></iq>",
              id, from,
              target >= 0 && bgn_reach(b->net, mb->idx, target) == 0 ? "true"
-                                                                  : "false");
+                                                                    : "false");
     bp_send(peer(b, mb->idx), xml);
 }
 
@@ -525,7 +539,8 @@ static void on_stanza(void *ud, bp_peer *p, xmpp_stanza_t *st)
     const char *type = xmpp_stanza_get_type(st);
     const char *from = xmpp_stanza_get_from(st);
     const char *nick = from && !strncmp(from, b->prefix, b->prefix_len)
-                           ? from + b->prefix_len : NULL;
+                           ? from + b->prefix_len
+                           : NULL;
     const char *id = xmpp_stanza_get_id(st);
     xmpp_stanza_t *probe;
 
@@ -545,8 +560,8 @@ static void on_stanza(void *ud, bp_peer *p, xmpp_stanza_t *st)
                !strcmp(type, "groupchat")) {
         on_groupchat(b, mb, st, nick);
     } else if (!strcmp(name, "message") && from && !strcmp(from, b->room) &&
-               (probe = xmpp_stanza_get_child_by_name_and_ns(st, "gc",
-                                                             OBI_NS))) {
+               (probe =
+                    xmpp_stanza_get_child_by_name_and_ns(st, "gc", OBI_NS))) {
         /* credentials renewed by the room (the creator got none in its
          * self-presence: the room was still relay then) */
         set_key(mb, xmpp_stanza_get_context(st),
@@ -554,7 +569,8 @@ static void on_stanza(void *ud, bp_peer *p, xmpp_stanza_t *st)
     }
 }
 
-/* ---- growing the room -------------------------------------------------------- */
+/* ---- growing the room
+ * -------------------------------------------------------- */
 
 static bool logins_done(void *ud)
 {
@@ -564,7 +580,10 @@ static bool logins_done(void *ud)
            bp_pool_size(b->pool);
 }
 
-static bool cfg_answered(void *ud) { return ((struct bench *)ud)->cfg != 0; }
+static bool cfg_answered(void *ud)
+{
+    return ((struct bench *)ud)->cfg != 0;
+}
 
 static bool master_in(void *ud)
 {
@@ -595,8 +614,9 @@ static int create_room(struct bench *b)
     if (b->sys == SYS_MUC)
         return 0;
     snprintf(xml, sizeof xml,
-             "<iq type='set' id='" CFG_ID "' to='%s'><query xmlns='"
-             OBI_NS_MUC_OWNER "'><x xmlns='" OBI_NS_DATA "' type='submit'>"
+             "<iq type='set' id='" CFG_ID
+             "' to='%s'><query xmlns='" OBI_NS_MUC_OWNER
+             "'><x xmlns='" OBI_NS_DATA "' type='submit'>"
              "<field var='FORM_TYPE'><value>"
              "http://jabber.org/protocol/muc#roomconfig</value></field>"
              "<field var='" OBI_NS "#view_manager'><value>%s</value></field>"
@@ -664,14 +684,16 @@ static bool converged(void *ud)
     }
     if (bench_now_s() - b->last_report >= 10) {
         b->last_report = bench_now_s();
-        fprintf(stderr, "[%s] converging: %d ring edges, %d members off the "
-                        "tree (%.0f s)\n", b->name, ring, bare,
-                b->last_report - b->t0);
+        fprintf(stderr,
+                "[%s] converging: %d ring edges, %d members off the "
+                "tree (%.0f s)\n",
+                b->name, ring, bare, b->last_report - b->t0);
     }
     return !ring && (!bare || b->n < 2);
 }
 
-/* ---- points ------------------------------------------------------------------- */
+/* ---- points
+ * ------------------------------------------------------------------- */
 
 static int send_one(struct bench *b)
 {
@@ -682,8 +704,10 @@ static int send_one(struct bench *b)
 
     memset(body + len, 'x', (size_t)(PAYLOAD - len));
     body[PAYLOAD] = '\0';
-    snprintf(xml, sizeof xml, "<message type='groupchat' to='%s'><body>%s"
-                              "</body></message>", b->room, body);
+    snprintf(xml, sizeof xml,
+             "<message type='groupchat' to='%s'><body>%s"
+             "</body></message>",
+             b->room, body);
     if (bp_send(peer(b, 0), xml) < 0)
         return -1;
     b->sent_at[b->sent++] = bench_now_s();
@@ -792,7 +816,10 @@ static bool warm_step(void *ud)
     return false;
 }
 
-static bool elapsed(void *ud) { return bench_now_s() >= *(double *)ud; }
+static bool elapsed(void *ud)
+{
+    return bench_now_s() >= *(double *)ud;
+}
 
 /* Server-side CPU per second with members in the room and no groupcast
  * (timers, probes, keep-alives): what every point pays besides its
@@ -800,17 +827,20 @@ static bool elapsed(void *ud) { return bench_now_s() >= *(double *)ud; }
 static double idle_cpu(struct bench *b, double seconds)
 {
     double t0 = bench_now_s(), end = t0 + seconds;
-    double c0 = bench_sched_ms(b->bs.server_pid) + bench_sched_ms(b->bs.xmucd_pid);
+    double c0 =
+        bench_sched_ms(b->bs.server_pid) + bench_sched_ms(b->bs.xmucd_pid);
 
     bp_pool_run_until(b->pool, elapsed, &end, 0);
     return (bench_sched_ms(b->bs.server_pid) + bench_sched_ms(b->bs.xmucd_pid) -
-            c0) / (bench_now_s() - t0);
+            c0) /
+           (bench_now_s() - t0);
 }
 
 /* Runs one measured point; fills res. */
 static void measure(struct bench *b, enum kind k, int count, struct result *res)
 {
-    double s0 = bench_sched_ms(b->bs.server_pid), x0 = bench_sched_ms(b->bs.xmucd_pid);
+    double s0 = bench_sched_ms(b->bs.server_pid),
+           x0 = bench_sched_ms(b->bs.xmucd_pid);
     struct bp_counters c0 = bp_pool_counters(b->pool), c1;
     double end, last_done = 0;
 
@@ -827,15 +857,15 @@ static void measure(struct bench *b, enum kind k, int count, struct result *res)
     res->stanzas = (double)(c1.stanzas - c0.stanzas) / b->sent;
     res->p50 = bench_percentile(b->lat, b->nlat, 0.5);
     res->p99 = bench_percentile(b->lat, b->nlat, 0.99);
-    res->ratio = b->nstable ? (double)b->stable_got /
-                                  ((double)b->nstable * b->sent) : 0;
+    res->ratio =
+        b->nstable ? (double)b->stable_got / ((double)b->nstable * b->sent) : 0;
     res->dups = b->dups;
     res->gaps = b->gaps;
     for (int s = 0; s < b->sent; s++)
         if (b->done_at[s] > last_done)
             last_done = b->done_at[s];
-    res->gps = b->sent / ((k == K_FLOOD && last_done > b->t0 ? last_done : end) -
-                          b->t0);
+    res->gps = b->sent /
+               ((k == K_FLOOD && last_done > b->t0 ? last_done : end) - b->t0);
     res->done = true;
 }
 
@@ -867,7 +897,8 @@ static void pick_churn(struct bench *b)
     }
 }
 
-/* ---- report --------------------------------------------------------------------- */
+/* ---- report
+ * --------------------------------------------------------------------- */
 
 static void print_point(const struct opts *o, const char *sys, enum kind k,
                         const struct result *r)
@@ -901,7 +932,8 @@ static void print_point(const struct opts *o, const char *sys, enum kind k,
     fflush(stdout);
 }
 
-/* ---- one system ------------------------------------------------------------------- */
+/* ---- one system
+ * ------------------------------------------------------------------- */
 
 static int alloc_points(struct bench *b)
 {
@@ -981,8 +1013,11 @@ static int run_size(struct bench *b, int si, bool largest,
 static int run_system(const struct opts *o, enum sys sys, long nofile,
                       struct event_base *base, struct result res[][NKIND])
 {
-    struct bench b = {.o = o, .sys = sys, .name = sys_name(o, sys),
-                      .base = base, .rng = o->seed ^ (0x51ed27u * (sys + 1))};
+    struct bench b = {.o = o,
+                      .sys = sys,
+                      .name = sys_name(o, sys),
+                      .base = base,
+                      .rng = o->seed ^ (0x51ed27u * (sys + 1))};
     int top = 0, rc = 0;
 
     for (int i = 0; i < o->nsizes; i++)
@@ -1004,10 +1039,10 @@ static int run_system(const struct opts *o, enum sys sys, long nofile,
     /* each member holds at most this many socket pairs (2 descriptors
      * each), so the pairs fit beside the XMPP sockets */
     int per_peer = (int)((nofile - top - 256) / (top > 0 ? top : 1));
-    bp_pool_new(base, &(struct bp_config){
-                          .host = hs_server_host(b.bs.srv),
-                          .port = hs_server_c2s_port(b.bs.srv),
-                          .domain = hs_server_anon_domain(b.bs.srv)},
+    bp_pool_new(base,
+                &(struct bp_config){.host = hs_server_host(b.bs.srv),
+                                    .port = hs_server_c2s_port(b.bs.srv),
+                                    .domain = hs_server_anon_domain(b.bs.srv)},
                 &b.pool);
     bgn_new(base, top, per_peer < 32 ? per_peer : 32, on_record, &b, &b.net);
     if (!b.pool || !b.net || alloc_points(&b) < 0 || per_peer < 4) {
@@ -1026,22 +1061,25 @@ static int run_system(const struct opts *o, enum sys sys, long nofile,
     }
     if (b.net) {
         struct bgn_stats s = bgn_get_stats(b.net);
-        fprintf(stderr, "[%s] socket pairs: %" PRIu64 " opened, %" PRIu64
-                        " closed to stay within %d per member, %" PRIu64
-                        " over; %" PRIu64 " records, %" PRIu64 " failed\n",
+        fprintf(stderr,
+                "[%s] socket pairs: %" PRIu64 " opened, %" PRIu64
+                " closed to stay within %d per member, %" PRIu64
+                " over; %" PRIu64 " records, %" PRIu64 " failed\n",
                 b.name, s.opened, s.evicted, per_peer < 32 ? per_peer : 32,
                 s.over, s.records, s.failed);
-        fprintf(stderr, "[%s] records sent: %" PRIu64 " messages, %" PRIu64
-                        " digests, %" PRIu64 " solicits; refused by their "
-                        "receiver (sender not in its view, or receiver not "
-                        "in the room): %" PRIu64 ", %" PRIu64 ", %" PRIu64
-                        "; %" PRIu64 " undecodable or not injected\n",
+        fprintf(stderr,
+                "[%s] records sent: %" PRIu64 " messages, %" PRIu64
+                " digests, %" PRIu64 " solicits; refused by their "
+                "receiver (sender not in its view, or receiver not "
+                "in the room): %" PRIu64 ", %" PRIu64 ", %" PRIu64 "; %" PRIu64
+                " undecodable or not injected\n",
                 b.name, b.sent_kind[GC_MSG], b.sent_kind[GC_DIGEST],
                 b.sent_kind[GC_SOLICIT], b.dropped[GC_MSG],
                 b.dropped[GC_DIGEST], b.dropped[GC_SOLICIT], b.dropped[0]);
-        fprintf(stderr, "[%s] signatures: %" PRIu64 " verified, %" PRIu64
-                        " refused by the members, %.1f us of CPU each "
-                        "(%.2f s in all)\n",
+        fprintf(stderr,
+                "[%s] signatures: %" PRIu64 " verified, %" PRIu64
+                " refused by the members, %.1f us of CPU each "
+                "(%.2f s in all)\n",
                 b.name, b.verified, b.unverified,
                 b.verified + b.unverified
                     ? b.verify_s * 1e6 / (double)(b.verified + b.unverified)
@@ -1061,11 +1099,16 @@ out:
     return rc;
 }
 
-/* ---- goals -------------------------------------------------------------------- */
+/* ---- goals
+ * -------------------------------------------------------------------- */
 
-static double side(const struct result *r) { return r->server_ms + r->xmucd_ms; }
+static double side(const struct result *r)
+{
+    return r->server_ms + r->xmucd_ms;
+}
 
-static void goals(const struct opts *o, struct result res[NSYS][MAX_SIZES][NKIND])
+static void goals(const struct opts *o,
+                  struct result res[NSYS][MAX_SIZES][NKIND])
 {
     const char *anchor = sys_name(o, SYS_MUC);
     int ns[MAX_SIZES], from, to, big = -1;
@@ -1084,7 +1127,8 @@ static void goals(const struct opts *o, struct result res[NSYS][MAX_SIZES][NKIND
                 res[SYS_TAPBCAST][i][k].ratio < worst)
                 worst = res[SYS_TAPBCAST][i][k].ratio;
     }
-    flat = bench_flat(ns, v, have, (size_t)o->nsizes, 64, &flat_ratio, &from, &to);
+    flat =
+        bench_flat(ns, v, have, (size_t)o->nsizes, 64, &flat_ratio, &from, &to);
     if (big >= 0 && v[big] > 0)
         cheaper = side(&res[SYS_MUC][big][K_STATIC]) / v[big];
     if (o->json) {
@@ -1100,22 +1144,25 @@ static void goals(const struct opts *o, struct result res[NSYS][MAX_SIZES][NKIND
     }
     if (from && to > from)
         printf("goal: ta-pbcast server-side CPU flat (within 2x) from %d to "
-               "%d: max/min %.2f, %s\n", from, to, flat_ratio,
-               flat ? "met" : "NOT met");
+               "%d: max/min %.2f, %s\n",
+               from, to, flat_ratio, flat ? "met" : "NOT met");
     if (big >= 0)
         printf("goal: ta-pbcast >= 100x cheaper than %s at %d: %.0fx, %s\n",
                anchor, ns[big], cheaper, cheaper >= 100 ? "met" : "NOT met");
     if (worst <= 1)
         printf("goal: ta-pbcast delivery >= 99.99%% to stable members (no "
                "loss injected here; 5%% loss is the simulator's): lowest "
-               "%.5f%%, %s\n", 100 * worst, worst >= 0.9999 ? "met" : "NOT met");
+               "%.5f%%, %s\n",
+               100 * worst, worst >= 0.9999 ? "met" : "NOT met");
 }
 
-/* ---- options -------------------------------------------------------------------- */
+/* ---- options
+ * -------------------------------------------------------------------- */
 
 static int usage(FILE *f, int rc)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: orbweb bench groupcast [--json] [--server prosody|ejabberd]\n"
         "         [--sizes N,N,...] [--max-n N] [--count C] [--rate R]\n"
         "         [--systems muc,relay,tree,pbcast,tapbcast] [--no-volatile]\n"
@@ -1159,7 +1206,8 @@ static int parse_systems(const char *v, struct opts *o)
         size_t len = strcspn(v, ",");
         bool found = false;
         for (int s = 0; s < NSYS; s++)
-            if (strlen(short_names[s]) == len && !strncmp(v, short_names[s], len))
+            if (strlen(short_names[s]) == len &&
+                !strncmp(v, short_names[s], len))
                 found = o->run[s] = true;
         if (!found)
             return -1;
@@ -1221,14 +1269,26 @@ static int parse(int argc, char **argv, struct opts *o)
 
 int bench_groupcast(int argc, char **argv)
 {
-    struct opts o = {.server = HS_PROSODY, .vol = true, .flood = true,
-                     .sim = true, .real = true,
-                     .run = {[SYS_TAPBCAST] = true, [SYS_TREE] = true,
-                             [SYS_RELAY] = true, [SYS_MUC] = true},
-                     .sizes = {16, 64, 256, 640, 1000}, .nsizes = 5,
-                     .max_n = 100000, .count = 100, .window = 8, .rate = 5,
-                     .off_s = 30, .vol_s = 60, .drain_s = 6,
-                     .flood_timeout_s = 2, .converge_s = 900};
+    struct opts o = {.server = HS_PROSODY,
+                     .vol = true,
+                     .flood = true,
+                     .sim = true,
+                     .real = true,
+                     .run = {[SYS_TAPBCAST] = true,
+                             [SYS_TREE] = true,
+                             [SYS_RELAY] = true,
+                             [SYS_MUC] = true},
+                     .sizes = {16, 64, 256, 640, 1000},
+                     .nsizes = 5,
+                     .max_n = 100000,
+                     .count = 100,
+                     .window = 8,
+                     .rate = 5,
+                     .off_s = 30,
+                     .vol_s = 60,
+                     .drain_s = 6,
+                     .flood_timeout_s = 2,
+                     .converge_s = 900};
     static struct result res[NSYS][MAX_SIZES][NKIND];
     static const enum sys order[NSYS] = {SYS_TAPBCAST, SYS_TREE, SYS_PBCAST,
                                          SYS_RELAY, SYS_MUC};
@@ -1269,12 +1329,14 @@ int bench_groupcast(int argc, char **argv)
                hs_kind_name(o.server), PAYLOAD, o.rate, o.count, o.off_s,
                o.off_s, o.vol_s, o.seed);
         printf("%-15s %5s %-8s %5s %9s %9s %9s %8s %8s %8s %8s %9s %4s %5s "
-               "%7s %7s\n", "system", "n", "point", "gcs", "server", "xmucd",
-               "side", "KB", "stanzas", "p50", "p99", "delivery", "dups",
-               "gaps", "gc/s", "idle");
+               "%7s %7s\n",
+               "system", "n", "point", "gcs", "server", "xmucd", "side", "KB",
+               "stanzas", "p50", "p99", "delivery", "dups", "gaps", "gc/s",
+               "idle");
         printf("%-15s %5s %-8s %5s %9s %9s %9s %8s %8s %8s %8s %9s %4s %5s "
-               "%7s %7s\n", "", "", "", "", "ms/gc", "ms/gc", "ms/gc", "/gc",
-               "/gc", "ms", "ms", "stable", "", "", "", "ms/s");
+               "%7s %7s\n",
+               "", "", "", "", "ms/gc", "ms/gc", "ms/gc", "/gc", "/gc", "ms",
+               "ms", "stable", "", "", "", "ms/s");
     }
     rc = 0;
     for (int k = 0; k < NSYS && rc == 0 && o.real; k++)

@@ -62,7 +62,8 @@ struct opts {
 static const char *sys_name(const struct opts *o, int sys)
 {
     switch (sys) {
-    case SYS_MUC: return o->kind == HS_EJABBERD ? "ejabberd-muc" : "prosody-muc";
+    case SYS_MUC:
+        return o->kind == HS_EJABBERD ? "ejabberd-muc" : "prosody-muc";
     case SYS_COMPLETE: return "xmucd-complete";
     default: return "xmucd-rbt";
     }
@@ -137,8 +138,7 @@ static bool fill_step(void *ud)
 
     if (bp_pool_count_room(r->pool, BP_ROOM_ERROR))
         return true;
-    while (r->next_member <= r->target &&
-           joining < r->o->joins_in_flight) {
+    while (r->next_member <= r->target && joining < r->o->joins_in_flight) {
         bp_peer *p = bp_pool_peer(r->pool, r->next_member);
         char nick[32];
         snprintf(nick, sizeof nick, "m%d", r->next_member);
@@ -241,7 +241,8 @@ static int cycles(struct run *r, struct point *pt)
 
     for (;;) {
         bool enough = k >= r->o->cycles &&
-                      (bench_cpu_ms(r->server_pid) + bench_cpu_ms(r->xmucd_pid) - s0 - x0 >=
+                      (bench_cpu_ms(r->server_pid) +
+                               bench_cpu_ms(r->xmucd_pid) - s0 - x0 >=
                            500 ||
                        bench_now_s() - t0 >= max_s || k >= 100 * r->o->cycles);
         if (enough)
@@ -250,8 +251,10 @@ static int cycles(struct run *r, struct point *pt)
             return -1;
         bp_pool_run_until(r->pool, cycler_in, c, 0);
         if (bp_peer_room(c) != BP_ROOM_JOINED) {
-            fprintf(stderr, "bench membership: the cycling member could not "
-                            "join %s: %s\n", r->room, bp_peer_error(c));
+            fprintf(stderr,
+                    "bench membership: the cycling member could not "
+                    "join %s: %s\n",
+                    r->room, bp_peer_error(c));
             return -1;
         }
         bp_leave(c);
@@ -311,9 +314,10 @@ static int churn(struct run *r, struct churn *ch)
     double secs;
     struct bp_counters c1;
 
-    fprintf(stderr, "[%s] churn at %d members: each leaves and rejoins every "
-                    "%.0f s, for %.0f s\n", r->name, r->target,
-            r->o->churn_period_s, r->o->churn_window_s);
+    fprintf(stderr,
+            "[%s] churn at %d members: each leaves and rejoins every "
+            "%.0f s, for %.0f s\n",
+            r->name, r->target, r->o->churn_period_s, r->o->churn_window_s);
     r->churn_start = bench_now_s();
     r->churn_k = 0;
     r->churn_ops = 0;
@@ -372,17 +376,18 @@ static int run_system(const struct opts *o, int sys, long nofile,
              sys == SYS_MUC ? hs_server_muc(bs.srv)
                             : hs_server_component(bs.srv));
     if (sys == SYS_COMPLETE)
-        snprintf(r.extra, sizeof r.extra,
-                 "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='complete'/>");
+        snprintf(
+            r.extra, sizeof r.extra,
+            "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='complete'/>");
     else if (sys == SYS_RBT)
         snprintf(r.extra, sizeof r.extra,
                  "<join xmlns='https://orbweb.dev/ns/xmuc/0' manager='rbt' "
                  "view-size='3'/>");
-    if (bp_pool_new(base, &(struct bp_config){
-                              .host = hs_server_host(bs.srv),
-                              .port = hs_server_c2s_port(bs.srv),
-                              .domain = hs_server_anon_domain(bs.srv),
-                              .max_in_flight = o->in_flight},
+    if (bp_pool_new(base,
+                    &(struct bp_config){.host = hs_server_host(bs.srv),
+                                        .port = hs_server_c2s_port(bs.srv),
+                                        .domain = hs_server_anon_domain(bs.srv),
+                                        .max_in_flight = o->in_flight},
                     &r.pool) != BP_OK) {
         rc = -1;
         goto out;
@@ -393,9 +398,11 @@ static int run_system(const struct opts *o, int sys, long nofile,
         if (n > o->max_n || n > max_std || (o->quick && n > 256))
             continue;
         if (n + 1 + 64 > nofile) {
-            fprintf(stderr, "bench membership: N = %d needs about %d open "
-                            "files in this process but the limit is %ld "
-                            "(ulimit -Hn): skipped\n", n, n + 65, nofile);
+            fprintf(stderr,
+                    "bench membership: N = %d needs about %d open "
+                    "files in this process but the limit is %ld "
+                    "(ulimit -Hn): skipped\n",
+                    n, n + 65, nofile);
             break;
         }
         if (grow(&r, n) < 0 || cycles(&r, pt) < 0) {
@@ -422,7 +429,10 @@ out:
 
 /* ---- report ------------------------------------------------------------ */
 
-static double side(const struct point *p) { return p->server_ms + p->xmucd_ms; }
+static double side(const struct point *p)
+{
+    return p->server_ms + p->xmucd_ms;
+}
 
 static void report(const struct opts *o, const struct point *pts,
                    const struct churn *chs, const char *machine)
@@ -436,24 +446,27 @@ static void report(const struct opts *o, const struct point *pts,
         for (size_t i = 0; i < NSIZE; i++) {
             if (!chs[i].done)
                 continue;
-            printf("{\"experiment\":\"churn\",\"system\":\"xmucd-rbt\",\"n\":%d,"
-                   "\"period_s\":%.0f,\"seconds\":%.1f,\"rejoins_per_s\":%.1f,"
-                   "\"server_cpu_ms_per_s\":%.2f,\"xmucd_cpu_ms_per_s\":%.2f,"
-                   "\"kb_per_s\":%.2f,\"stanzas_per_s\":%.1f}\n",
-                   chs[i].n, o->churn_period_s, chs[i].seconds, chs[i].joins,
-                   chs[i].server_ms, chs[i].xmucd_ms, chs[i].kb,
-                   chs[i].stanzas);
+            printf(
+                "{\"experiment\":\"churn\",\"system\":\"xmucd-rbt\",\"n\":%d,"
+                "\"period_s\":%.0f,\"seconds\":%.1f,\"rejoins_per_s\":%.1f,"
+                "\"server_cpu_ms_per_s\":%.2f,\"xmucd_cpu_ms_per_s\":%.2f,"
+                "\"kb_per_s\":%.2f,\"stanzas_per_s\":%.1f}\n",
+                chs[i].n, o->churn_period_s, chs[i].seconds, chs[i].joins,
+                chs[i].server_ms, chs[i].xmucd_ms, chs[i].kb, chs[i].stanzas);
         }
-        printf("{\"ratios\":{\"anchor\":\"%s\",\"meaning\":\"anchor's server-side "
-               "CPU per cycle (server + xmucd) divided by the system's\","
-               "\"machine\":\"%s\",\"points\":[", anchor, machine);
+        printf(
+            "{\"ratios\":{\"anchor\":\"%s\",\"meaning\":\"anchor's server-side "
+            "CPU per cycle (server + xmucd) divided by the system's\","
+            "\"machine\":\"%s\",\"points\":[",
+            anchor, machine);
         bool first = true;
         for (size_t i = 0; i < NSIZE; i++) {
             if (!muc[i].done && !cpl[i].done && !rbt[i].done)
                 continue;
             printf("%s{\"n\":%d", first ? "" : ",", sizes[i]);
             if (muc[i].done && cpl[i].done && side(&cpl[i]) > 0)
-                printf(",\"xmucd-complete\":%.2f", side(&muc[i]) / side(&cpl[i]));
+                printf(",\"xmucd-complete\":%.2f",
+                       side(&muc[i]) / side(&cpl[i]));
             if (muc[i].done && rbt[i].done && side(&rbt[i]) > 0)
                 printf(",\"xmucd-rbt\":%.2f", side(&muc[i]) / side(&rbt[i]));
             printf("}");
@@ -463,7 +476,8 @@ static void report(const struct opts *o, const struct point *pts,
         return;
     }
     printf("\nserver-side CPU per cycle (server + xmucd): %s divided by each "
-           "system\n%6s %16s %16s\n", anchor, "n", "xmucd-complete", "xmucd-rbt");
+           "system\n%6s %16s %16s\n",
+           anchor, "n", "xmucd-complete", "xmucd-rbt");
     for (size_t i = 0; i < NSIZE; i++) {
         char a[32] = "-", b[32] = "-";
         if (!muc[i].done)
@@ -494,9 +508,10 @@ static void report(const struct opts *o, const struct point *pts,
                all ? "met" : "NOT met");
     for (size_t i = 0; i < NSIZE; i++)
         if (sizes[i] == 640 && muc[i].done && rbt[i].done)
-            printf("goal: xmucd-rbt >= 100x cheaper than %s at 640: %.0fx, %s\n",
-                   anchor, side(&muc[i]) / side(&rbt[i]),
-                   side(&muc[i]) >= 100 * side(&rbt[i]) ? "met" : "NOT met");
+            printf(
+                "goal: xmucd-rbt >= 100x cheaper than %s at 640: %.0fx, %s\n",
+                anchor, side(&muc[i]) / side(&rbt[i]),
+                side(&muc[i]) >= 100 * side(&rbt[i]) ? "met" : "NOT met");
     int ns[NSIZE], from, to;
     double v[NSIZE], ratio;
     bool have[NSIZE], flat;
@@ -508,14 +523,17 @@ static void report(const struct opts *o, const struct point *pts,
     flat = bench_flat(ns, v, have, NSIZE, 64, &ratio, &from, &to);
     if (from && to > from)
         printf("goal: xmucd-rbt flat (within 2x) from %d to %d: max/min %.2f, "
-               "%s\n", from, to, ratio, flat ? "met" : "NOT met");
+               "%s\n",
+               from, to, ratio, flat ? "met" : "NOT met");
 }
 
 static int usage(FILE *f, int rc)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: orbweb bench membership [--json] [--server prosody|ejabberd]\n"
-        "         [--max-n N] [--cycles C] [--quick] [--systems muc,complete,rbt]\n"
+        "         [--max-n N] [--cycles C] [--quick] [--systems "
+        "muc,complete,rbt]\n"
         "         [--no-churn] [--churn-seconds S] [--in-flight K]\n"
         "  Fig. 16 of the Orbweb paper: per join-and-leave cycle in a room of\n"
         "  N members, CPU of the XMPP server and of xmucd, KB and stanzas\n"
@@ -528,9 +546,14 @@ static int usage(FILE *f, int rc)
 
 int bench_membership(int argc, char **argv)
 {
-    struct opts o = {.kind = HS_PROSODY, .churn = true, .max_n = 10000,
-                     .cycles = 20, .in_flight = 200, .joins_in_flight = 64,
-                     .churn_period_s = 15, .churn_window_s = 30,
+    struct opts o = {.kind = HS_PROSODY,
+                     .churn = true,
+                     .max_n = 10000,
+                     .cycles = 20,
+                     .in_flight = 200,
+                     .joins_in_flight = 64,
+                     .churn_period_s = 15,
+                     .churn_window_s = 30,
                      .run = {true, true, true}};
     static struct point pts[NSYS * NSIZE];
     static struct churn chs[NSIZE];
@@ -574,8 +597,9 @@ int bench_membership(int argc, char **argv)
         return 1;
     }
     if (o.max_n + 65 > nofile)
-        fprintf(stderr, "bench membership: the open-file limit is %ld: rooms "
-                        "above %ld members cannot be measured here\n",
+        fprintf(stderr,
+                "bench membership: the open-file limit is %ld: rooms "
+                "above %ld members cannot be measured here\n",
                 nofile, nofile - 65);
     bench_machine(machine, sizeof machine);
     o.machine = machine;
@@ -586,10 +610,9 @@ int bench_membership(int argc, char **argv)
         printf("server: %s; cycles per point >= %d; open-file limit %ld\n",
                hs_kind_name(o.kind), o.cycles, nofile);
         printf("%-15s %6s %7s %12s %12s %12s %10s %12s\n", "system", "n",
-               "cycles", "server ms", "xmucd ms", "side ms", "stanzas",
-               "KB");
-        printf("%-15s %6s %7s %12s %12s %12s %10s %12s\n", "", "", "",
-               "/cycle", "/cycle", "/cycle", "/cycle", "/cycle");
+               "cycles", "server ms", "xmucd ms", "side ms", "stanzas", "KB");
+        printf("%-15s %6s %7s %12s %12s %12s %10s %12s\n", "", "", "", "/cycle",
+               "/cycle", "/cycle", "/cycle", "/cycle");
     }
     /* the tree view first: its thousands of sockets are closed before
      * the next system's harness opens its libstrophe clients */

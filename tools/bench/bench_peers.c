@@ -78,9 +78,9 @@ static void pump(bp_pool *pool);
 
 const char *bp_state_name(enum bp_state s)
 {
-    static const char *names[] = {"idle",      "connecting", "features",
-                                  "auth",      "features2",  "bind",
-                                  "session",   "ready",      "failed"};
+    static const char *names[] = {"idle",    "connecting", "features",
+                                  "auth",    "features2",  "bind",
+                                  "session", "ready",      "failed"};
     return (unsigned)s <= BP_FAILED ? names[s] : "?";
 }
 
@@ -117,8 +117,9 @@ static void outf(bp_peer *p, const char *fmt, ...)
 
 static void send_header(bp_peer *p)
 {
-    outf(p, "<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client'"
-            " xmlns:stream='" UT_NS_STREAMS "' version='1.0'>",
+    outf(p,
+         "<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client'"
+         " xmlns:stream='" UT_NS_STREAMS "' version='1.0'>",
          p->pool->domain);
 }
 
@@ -327,8 +328,10 @@ static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
             if (jid)
                 xmpp_free(p->pool->ctx, jid);
             if (p->session_required) {
-                outs(p, "<iq type='set' id='bp-session'><session xmlns='"
-                        NS_SESSION "'/></iq>");
+                outs(
+                    p,
+                    "<iq type='set' id='bp-session'><session xmlns='" NS_SESSION
+                    "'/></iq>");
                 p->state = BP_SESSION;
                 break;
             }
@@ -339,8 +342,7 @@ static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
         if (presence)
             on_presence(p, st);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -364,8 +366,7 @@ static void feed(bp_peer *p, const char *data, size_t len)
     r = xs_parser_feed(p->parser, data, len);
     p->in_feed = false;
     if (r != XS_OK && !p->dead)
-        fail(p, "bad XML from the server: %s",
-             xs_parser_error_text(p->parser));
+        fail(p, "bad XML from the server: %s", xs_parser_error_text(p->parser));
     if (p->dead) {
         teardown(p);
         return;
@@ -581,11 +582,26 @@ int bp_pool_add(bp_pool *pool, int n)
     return 0;
 }
 
-int bp_pool_size(const bp_pool *pool) { return pool->n; }
-int bp_pool_ready(const bp_pool *pool) { return pool->ready; }
-int bp_pool_failed(const bp_pool *pool) { return pool->failed; }
-const char *bp_pool_last_error(const bp_pool *pool) { return pool->last_error; }
-struct bp_counters bp_pool_counters(const bp_pool *pool) { return pool->c; }
+int bp_pool_size(const bp_pool *pool)
+{
+    return pool->n;
+}
+int bp_pool_ready(const bp_pool *pool)
+{
+    return pool->ready;
+}
+int bp_pool_failed(const bp_pool *pool)
+{
+    return pool->failed;
+}
+const char *bp_pool_last_error(const bp_pool *pool)
+{
+    return pool->last_error;
+}
+struct bp_counters bp_pool_counters(const bp_pool *pool)
+{
+    return pool->c;
+}
 
 bp_peer *bp_pool_peer(bp_pool *pool, int i)
 {
@@ -605,8 +621,7 @@ static char *dup_or_null(const char *s)
 int bp_join(bp_peer *p, const char *room, const char *nick, const char *extra)
 {
     if (p->state != BP_READY ||
-        (p->room != BP_ROOM_NONE && p->room != BP_ROOM_ERROR) || !room ||
-        !nick)
+        (p->room != BP_ROOM_NONE && p->room != BP_ROOM_ERROR) || !room || !nick)
         return -1;
     if (room != p->room_jid) { /* a rejoin passes the stored strings */
         char *r = strdup(room), *n = strdup(nick), *e = dup_or_null(extra);
@@ -619,8 +634,9 @@ int bp_join(bp_peer *p, const char *room, const char *nick, const char *extra)
         free(p->room_jid), free(p->nick), free(p->extra), free(p->self);
         p->room_jid = r, p->nick = n, p->extra = e, p->self = self;
     }
-    outf(p, "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
-            "%s</presence>",
+    outf(p,
+         "<presence to='%s'><x xmlns='http://jabber.org/protocol/muc'/>"
+         "%s</presence>",
          p->self, p->extra ? p->extra : "");
     set_room(p, BP_ROOM_JOINING);
     return 0;
@@ -636,12 +652,30 @@ int bp_leave(bp_peer *p)
     return 0;
 }
 
-void bp_set_rejoin(bp_peer *p, bool rejoin) { p->rejoin = rejoin; }
-enum bp_state bp_peer_state(const bp_peer *p) { return p->state; }
-enum bp_room bp_peer_room(const bp_peer *p) { return p->room; }
-const char *bp_peer_jid(const bp_peer *p) { return p->jid; }
-const char *bp_peer_error(const bp_peer *p) { return p->error; }
-struct bp_counters bp_peer_counters(const bp_peer *p) { return p->c; }
+void bp_set_rejoin(bp_peer *p, bool rejoin)
+{
+    p->rejoin = rejoin;
+}
+enum bp_state bp_peer_state(const bp_peer *p)
+{
+    return p->state;
+}
+enum bp_room bp_peer_room(const bp_peer *p)
+{
+    return p->room;
+}
+const char *bp_peer_jid(const bp_peer *p)
+{
+    return p->jid;
+}
+const char *bp_peer_error(const bp_peer *p)
+{
+    return p->error;
+}
+struct bp_counters bp_peer_counters(const bp_peer *p)
+{
+    return p->c;
+}
 
 static long long now_ms(void)
 {
@@ -742,6 +776,15 @@ int bp_send(bp_peer *p, const char *xml)
     return 0;
 }
 
-int bp_peer_index(const bp_peer *p) { return p->index; }
-void bp_peer_set_data(bp_peer *p, void *data) { p->data = data; }
-void *bp_peer_data(const bp_peer *p) { return p->data; }
+int bp_peer_index(const bp_peer *p)
+{
+    return p->index;
+}
+void bp_peer_set_data(bp_peer *p, void *data)
+{
+    p->data = data;
+}
+void *bp_peer_data(const bp_peer *p)
+{
+    return p->data;
+}

@@ -25,11 +25,11 @@ typedef struct bp_pool bp_pool;
 typedef struct bp_peer bp_peer;
 
 struct bp_config {
-    const char *host;  /* literal IPv4 address of the server */
-    int port;          /* its client port */
+    const char *host;   /* literal IPv4 address of the server */
+    int port;           /* its client port */
     const char *domain; /* a domain with SASL ANONYMOUS, e.g. anon.localhost */
-    int max_in_flight; /* logins at once; 0 means 200 */
-    int max_retries;   /* attempts after a failed login; 0 means 3 */
+    int max_in_flight;  /* logins at once; 0 means 200 */
+    int max_retries;    /* attempts after a failed login; 0 means 3 */
 };
 
 /* Where a peer's login stands. */

@@ -115,9 +115,14 @@ static int measure(const char *manager, size_t n, struct result *r)
         done += 2 * b;
     }
     if (!rc)
-        *r = (struct result){manager, n, tj / (done / 2), tl / (done / 2),
-                             (double)dj / (done / 2), (double)dl / (done / 2),
-                             (double)vm_memory(g.v) / n, true};
+        *r = (struct result){manager,
+                             n,
+                             tj / (done / 2),
+                             tl / (done / 2),
+                             (double)dj / (done / 2),
+                             (double)dl / (done / 2),
+                             (double)vm_memory(g.v) / n,
+                             true};
     vm_free(g.v);
     free(g.in);
     free(victims);
@@ -137,8 +142,8 @@ static void print_json(const struct result *r, const char *machine)
 static void print_header(void)
 {
     printf("%-10s %7s %9s %9s %8s %8s %8s  %10s %10s\n", "manager", "n",
-           "join us", "leave us", "d/join", "d/leave", "B/member",
-           "d vs cplt", "us vs cplt");
+           "join us", "leave us", "d/join", "d/leave", "B/member", "d vs cplt",
+           "us vs cplt");
 }
 
 /* anchor: the complete manager at the same n (NULL: theory only). */
@@ -169,8 +174,7 @@ static void flatness(const struct result *res)
         printf("rbt %zu -> %zu members: join time x%.2f, leave time x%.2f, "
                "deltas per join x%.2f (goal: within 2x)\n",
                lo->n, hi->n, hi->join_us / lo->join_us,
-               hi->leave_us / lo->leave_us,
-               hi->deltas_join / lo->deltas_join);
+               hi->leave_us / lo->leave_us, hi->deltas_join / lo->deltas_join);
 }
 
 /* Whether this run leaves out manager name at size n: complete past 10,000

@@ -58,9 +58,10 @@ static void on_view(ob_client *c, const struct ob_view_event *ev, void *user)
     (void)c;
     (void)user;
     printf("view %s %s %s %s\n", what[ev->change], ev->nick,
-           ev->jid ? ev->jid : "-", ev->change == OB_VIEW_REMOVED
-                                        ? (ev->left_room ? "left-room" : "left-view")
-                                        : ev->attrs);
+           ev->jid ? ev->jid : "-",
+           ev->change == OB_VIEW_REMOVED
+               ? (ev->left_room ? "left-room" : "left-view")
+               : ev->attrs);
 }
 
 static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
@@ -87,14 +88,16 @@ static void on_groupcast(ob_client *c, const struct ob_message *m, void *user)
 {
     (void)c;
     (void)user;
-    printf("groupcast %s %llu %s\n", m->nick, (unsigned long long)m->seq, m->body);
+    printf("groupcast %s %llu %s\n", m->nick, (unsigned long long)m->seq,
+           m->body);
 }
 
 static void on_error(ob_client *c, const struct ob_error *err, void *user)
 {
     struct echo *e = user;
 
-    printf("error %s%s%s\n", err->text, *err->condition ? " " : "", err->condition);
+    printf("error %s%s%s\n", err->text, *err->condition ? " " : "",
+           err->condition);
     if (err->op == OB_OP_JOIN || err->op == OB_OP_ROOM) {
         e->status = 1;
         ob_disconnect(c);
@@ -111,8 +114,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-    static const struct ob_callbacks cb = {sizeof cb, on_state, on_room, on_view,
-                                           on_unicast, on_groupcast, on_error};
+    static const struct ob_callbacks cb = {sizeof cb, on_state,   on_room,
+                                           on_view,   on_unicast, on_groupcast,
+                                           on_error};
     struct echo e = {.join = OB_JOIN_PARAMS_INIT};
     struct ob_options opt = OB_OPTIONS_INIT;
     struct event *sigint, *sigterm;
@@ -120,8 +124,10 @@ int main(int argc, char **argv)
     int rc;
 
     if (argc < 7 || argc > 9) {
-        fprintf(stderr, "usage: %s HOST PORT JID PASSWORD|- ROOM NICK "
-                        "[MANAGER [VIEW_SIZE]]\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s HOST PORT JID PASSWORD|- ROOM NICK "
+                "[MANAGER [VIEW_SIZE]]\n",
+                argv[0]);
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -142,8 +148,9 @@ int main(int argc, char **argv)
     }
     sigint = evsignal_new(ob_client_base(c), SIGINT, on_signal, c);
     sigterm = evsignal_new(ob_client_base(c), SIGTERM, on_signal, c);
-    if (!sigint || !sigterm || event_add(sigint, NULL) || event_add(sigterm, NULL) ||
-        (rc = ob_connect(c)) != OB_OK || (rc = ob_run(c)) != OB_OK) {
+    if (!sigint || !sigterm || event_add(sigint, NULL) ||
+        event_add(sigterm, NULL) || (rc = ob_connect(c)) != OB_OK ||
+        (rc = ob_run(c)) != OB_OK) {
         fprintf(stderr, "ob_echo: %s\n", ob_strerror(rc));
         e.status = 1;
     }

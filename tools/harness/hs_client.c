@@ -218,7 +218,8 @@ size_t hs_client_drain(hs_client *c, int quiet_ms, int max_ms)
     long start = now_ms(), last = start;
     size_t seen = c->queued;
 
-    while (c->state == 1 && now_ms() - last < quiet_ms && now_ms() - start < max_ms) {
+    while (c->state == 1 && now_ms() - last < quiet_ms &&
+           now_ms() - start < max_ms) {
         xmpp_run_once(c->ctx, 5);
         if (c->queued != seen) {
             seen = c->queued;
@@ -260,8 +261,8 @@ xmpp_stanza_t *hs_iq_query(xmpp_ctx_t *ctx, const char *type, const char *to,
 int hs_probe_login(const char *host, int port, const char *jid,
                    const char *pass, int timeout_ms, char *err, size_t errlen)
 {
-    hs_client *c = hs_client_connect(host, port, jid, pass, timeout_ms, err,
-                                     errlen);
+    hs_client *c =
+        hs_client_connect(host, port, jid, pass, timeout_ms, err, errlen);
 
     hs_client_close(c);
     return c ? 0 : -1;

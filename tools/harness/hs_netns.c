@@ -81,8 +81,8 @@ static int start_guard(hs_netns *ns, char *err, size_t errlen)
 {
     char script[1024] = "trap '";
     char *argv[] = {"/bin/sh", "-c", script, NULL};
-    struct hs_spawn spec = {.argv = argv, .log_path = "/dev/null",
-                            .grace_ms = 2000};
+    struct hs_spawn spec = {
+        .argv = argv, .log_path = "/dev/null", .grace_ms = 2000};
 
     for (int i = 0; i <= ns->n; i++)
         snprintf(script + strlen(script), sizeof script - strlen(script),
@@ -103,16 +103,19 @@ static int make_segment(hs_netns *ns, int k, char *err, size_t errlen)
     snprintf(core, sizeof core, "%s/24", ns->core_addr[k]);
     snprintf(seg, sizeof seg, "%s/24", ns->seg_addr[k]);
     return run_ip(err, errlen, "netns", "add", s, NULL) ||
-           run_ip(err, errlen, "link", "add", a, "type", "veth", "peer",
-                  "name", b, NULL) ||
-           run_ip(err, errlen, "link", "set", a, "netns", c, NULL) ||
-           run_ip(err, errlen, "link", "set", b, "netns", s, NULL) ||
-           run_ip(err, errlen, "-n", c, "addr", "add", core, "dev", a, NULL) ||
-           run_ip(err, errlen, "-n", s, "addr", "add", seg, "dev", b, NULL) ||
-           run_ip(err, errlen, "-n", c, "link", "set", a, "up", NULL) ||
-           run_ip(err, errlen, "-n", s, "link", "set", b, "up", NULL) ||
-           run_ip(err, errlen, "-n", s, "link", "set", "lo", "up", NULL)
-               ? -1 : 0;
+                   run_ip(err, errlen, "link", "add", a, "type", "veth", "peer",
+                          "name", b, NULL) ||
+                   run_ip(err, errlen, "link", "set", a, "netns", c, NULL) ||
+                   run_ip(err, errlen, "link", "set", b, "netns", s, NULL) ||
+                   run_ip(err, errlen, "-n", c, "addr", "add", core, "dev", a,
+                          NULL) ||
+                   run_ip(err, errlen, "-n", s, "addr", "add", seg, "dev", b,
+                          NULL) ||
+                   run_ip(err, errlen, "-n", c, "link", "set", a, "up", NULL) ||
+                   run_ip(err, errlen, "-n", s, "link", "set", b, "up", NULL) ||
+                   run_ip(err, errlen, "-n", s, "link", "set", "lo", "up", NULL)
+               ? -1
+               : 0;
 }
 
 static int open_fds(hs_netns *ns, char *err, size_t errlen)
@@ -146,11 +149,13 @@ static int no_forwarding(hs_netns *ns, char *err, size_t errlen)
     int ok = 0;
 
     if (hs_netns_call(ns, 0, write_no_forward, &ok) < 0) {
-        snprintf(err, errlen, "cannot enter %s: %s", ns->name[0], strerror(errno));
+        snprintf(err, errlen, "cannot enter %s: %s", ns->name[0],
+                 strerror(errno));
         return -1;
     }
     if (!ok)
-        snprintf(err, errlen, "cannot switch forwarding off in %s", ns->name[0]);
+        snprintf(err, errlen, "cannot switch forwarding off in %s",
+                 ns->name[0]);
     return ok ? 0 : -1;
 }
 
@@ -158,8 +163,8 @@ static void name_all(hs_netns *ns)
 {
     static unsigned made;
 
-    snprintf(ns->prefix, sizeof ns->prefix, "ob%ld%c", (long)getpid() % 10000000,
-             'a' + (char)(made++ % 26));
+    snprintf(ns->prefix, sizeof ns->prefix, "ob%ld%c",
+             (long)getpid() % 10000000, 'a' + (char)(made++ % 26));
     snprintf(ns->name[0], NAME_LEN, "%sc", ns->prefix);
     for (int k = 1; k <= ns->n; k++) {
         snprintf(ns->name[k], NAME_LEN, "%ss%d", ns->prefix, k);
@@ -178,8 +183,10 @@ int hs_netns_new(int n, char *err, size_t errlen, hs_netns **out)
         return HS_NETNS_EINVAL;
     }
     if (geteuid() != 0 || access(IP, X_OK) != 0) {
-        snprintf(err, errlen, "network segments need root and %s "
-                 "(apt-get install iproute2)", IP);
+        snprintf(err, errlen,
+                 "network segments need root and %s "
+                 "(apt-get install iproute2)",
+                 IP);
         return HS_NETNS_EPERM;
     }
     if (!(ns = calloc(1, sizeof *ns))) {
@@ -190,10 +197,12 @@ int hs_netns_new(int n, char *err, size_t errlen, hs_netns **out)
     for (int i = 0; i <= HS_NETNS_MAX; i++)
         ns->fd[i] = -1;
     name_all(ns);
-    if ((ns->home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0 ||
+    if ((ns->home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) <
+            0 ||
         start_guard(ns, err, errlen) < 0 ||
         run_ip(err, errlen, "netns", "add", ns->name[0], NULL) < 0 ||
-        run_ip(err, errlen, "-n", ns->name[0], "link", "set", "lo", "up", NULL) < 0)
+        run_ip(err, errlen, "-n", ns->name[0], "link", "set", "lo", "up",
+               NULL) < 0)
         goto fail;
     for (int k = 1; k <= n; k++)
         if (make_segment(ns, k, err, errlen) < 0)
@@ -225,7 +234,10 @@ void hs_netns_free(hs_netns *ns)
     free(ns);
 }
 
-int hs_netns_segments(const hs_netns *ns) { return ns->n; }
+int hs_netns_segments(const hs_netns *ns)
+{
+    return ns->n;
+}
 
 const char *hs_netns_name(const hs_netns *ns, int seg)
 {

@@ -16,10 +16,10 @@
  * calling thread, and the sockets it opens afterwards, into a namespace;
  * processes forked from that thread start there.  Tests should not move
  * their main thread (Criterion's own messaging may need its namespace):
- * hs_netns_call() runs a function in a fresh thread inside a namespace.  The namespaces are
- * removed by hs_netns_free(), or by a supervisor (hs_proc) if the test
- * dies first.  Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) and iproute2's
- * ip; hs_netns_new says so (HS_NETNS_EPERM) when it cannot. */
+ * hs_netns_call() runs a function in a fresh thread inside a namespace.  The
+ * namespaces are removed by hs_netns_free(), or by a supervisor (hs_proc) if
+ * the test dies first.  Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) and
+ * iproute2's ip; hs_netns_new says so (HS_NETNS_EPERM) when it cannot. */
 #ifndef TOOLS_HARNESS_HS_NETNS_H
 #define TOOLS_HARNESS_HS_NETNS_H
 

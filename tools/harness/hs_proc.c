@@ -59,8 +59,9 @@ static long now_ms(void)
 static void exec_program(const struct hs_spawn *s, int errpipe)
 {
     int null = open("/dev/null", O_RDONLY);
-    int log = s->log_path ? open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644)
-                          : open("/dev/null", O_WRONLY);
+    int log = s->log_path
+                  ? open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644)
+                  : open("/dev/null", O_WRONLY);
     int e;
 
     setpgid(0, 0);
@@ -203,7 +204,8 @@ hs_proc *hs_proc_spawn(const struct hs_spawn *s, char *err, size_t errlen)
     int sv[2], pid;
 
     if (!p || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        snprintf(err, errlen, "cannot start %s: %s", s->argv[0], strerror(errno));
+        snprintf(err, errlen, "cannot start %s: %s", s->argv[0],
+                 strerror(errno));
         free(p);
         return NULL;
     }

@@ -16,12 +16,12 @@
 typedef struct hs_proc hs_proc;
 
 struct hs_spawn {
-    char *const *argv;       /* program and arguments; argv[0] is a path */
-    char *const *env;        /* extra NAME=VALUE entries, NULL-terminated */
-    const char *cwd;         /* working directory, or NULL */
-    const char *log_path;    /* stdout and stderr go here (appended) */
-    const char *remove_dir;  /* folder removed after the program ends */
-    int grace_ms;            /* SIGTERM to SIGKILL delay; 0 means 5000 */
+    char *const *argv;      /* program and arguments; argv[0] is a path */
+    char *const *env;       /* extra NAME=VALUE entries, NULL-terminated */
+    const char *cwd;        /* working directory, or NULL */
+    const char *log_path;   /* stdout and stderr go here (appended) */
+    const char *remove_dir; /* folder removed after the program ends */
+    int grace_ms;           /* SIGTERM to SIGKILL delay; 0 means 5000 */
 };
 
 /* Starts the program.  Returns NULL and writes a reason into err when

@@ -41,8 +41,8 @@ struct hs_proxy {
     pthread_t thread;
     pthread_mutex_t mu;
     bool stop;
-    bool cut;         /* hs_proxy_cut: hang up the current connection */
-    unsigned cuts;    /* hang-ups done for hs_proxy_cut */
+    bool cut;          /* hs_proxy_cut: hang up the current connection */
+    unsigned cuts;     /* hang-ups done for hs_proxy_cut */
     double hold_until; /* ... and take no new one before then (now_ms) */
     enum mode mode;
     char marker[128], end[64];
@@ -69,10 +69,13 @@ static int client_queue(const hs_proxy *p, uint64_t *received, uint32_t *unread)
         struct nlmsghdr nlh;
         struct inet_diag_req_v2 r;
     } req = {
-        .nlh = {.nlmsg_len = sizeof req, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+        .nlh = {.nlmsg_len = sizeof req,
+                .nlmsg_type = SOCK_DIAG_BY_FAMILY,
                 .nlmsg_flags = NLM_F_REQUEST},
-        .r = {.sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP,
-              .idiag_ext = 1 << (INET_DIAG_INFO - 1), .idiag_states = ~0u,
+        .r = {.sdiag_family = AF_INET,
+              .sdiag_protocol = IPPROTO_TCP,
+              .idiag_ext = 1 << (INET_DIAG_INFO - 1),
+              .idiag_states = ~0u,
               .id = {.idiag_sport = htons((uint16_t)p->client_port),
                      .idiag_dport = htons((uint16_t)p->port),
                      .idiag_cookie = {INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE}}},
@@ -96,7 +99,9 @@ static int client_queue(const hs_proxy *p, uint64_t *received, uint32_t *unread)
                  a = RTA_NEXT(a, alen))
                 if (a->rta_type == INET_DIAG_INFO) {
                     struct tcp_info ti = {0};
-                    size_t sz = (size_t)RTA_PAYLOAD(a) < sizeof ti ? (size_t)RTA_PAYLOAD(a) : sizeof ti;
+                    size_t sz = (size_t)RTA_PAYLOAD(a) < sizeof ti
+                                    ? (size_t)RTA_PAYLOAD(a)
+                                    : sizeof ti;
                     memcpy(&ti, RTA_DATA(a), sz);
                     *received = ti.tcpi_bytes_received;
                     rc = 0;
@@ -116,8 +121,8 @@ static bool client_read_all(const hs_proxy *p)
     while (now_ms() < deadline) {
         uint64_t received = 0;
         uint32_t unread = 1;
-        if (client_queue(p, &received, &unread) == 0 && received >= p->written &&
-            unread == 0)
+        if (client_queue(p, &received, &unread) == 0 &&
+            received >= p->written && unread == 0)
             return true;
         usleep(100);
     }
@@ -230,7 +235,8 @@ static int from_client(hs_proxy *p)
 
 static int dial(const char *host, int port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port)};
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     if (fd < 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1 ||

@@ -40,7 +40,8 @@ int hs_proxy_port(const hs_proxy *p);
  * goes byte by byte, from a little before the marker (its start tag) to
  * the end of the first `end` after it ("</message>"), then the relay holds.
  * lead is how many bytes before the marker go byte by byte too. */
-void hs_proxy_arm(hs_proxy *p, const char *marker, const char *end, size_t lead);
+void hs_proxy_arm(hs_proxy *p, const char *marker, const char *end,
+                  size_t lead);
 
 /* True once an armed stanza has been sent and read to its last byte and
  * the relay holds; *bytes (when not NULL) is how many went one by one. */

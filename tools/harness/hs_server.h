@@ -34,14 +34,14 @@ struct hs_options {
 
 /* An existing server that we did not start (orbweb up --server). */
 struct hs_external {
-    enum hs_kind kind;        /* what it is, for messages */
-    const char *host;         /* IP literal of its client and component ports */
+    enum hs_kind kind; /* what it is, for messages */
+    const char *host;  /* IP literal of its client and component ports */
     int c2s_port, component_port;
-    const char *domain;       /* the admin's domain */
-    const char *anon_domain;  /* a domain that allows SASL ANONYMOUS */
-    const char *component;    /* the component domain xmucd serves */
-    const char *secret;       /* the component's secret */
-    const char *muc;          /* its own MUC, or NULL */
+    const char *domain;         /* the admin's domain */
+    const char *anon_domain;    /* a domain that allows SASL ANONYMOUS */
+    const char *component;      /* the component domain xmucd serves */
+    const char *secret;         /* the component's secret */
+    const char *muc;            /* its own MUC, or NULL */
     const char *admin_password; /* of the admin account */
 };
 
@@ -67,8 +67,8 @@ enum hs_server_result {
 /* Starts a server and waits until it is ready.  Returns 0 and sets *out,
  * or a negative HS_SERVER_E* code with *out NULL and a reason (and the
  * tail of the server's log) in err. */
-int hs_server_start(enum hs_kind kind, const struct hs_options *opt,
-                    char *err, size_t errlen, hs_server **out);
+int hs_server_start(enum hs_kind kind, const struct hs_options *opt, char *err,
+                    size_t errlen, hs_server **out);
 
 /* Describes an existing server: checks that an anonymous login works
  * and makes a scratch folder (for xmucd's log).  Stopping it only removes
@@ -84,15 +84,15 @@ void hs_server_stop(hs_server *s);
  * configuration and data, then waits until it is ready.  0 or -1. */
 int hs_server_restart(hs_server *s, char *err, size_t errlen);
 
-const char *hs_server_host(const hs_server *s);      /* "127.0.0.1" */
+const char *hs_server_host(const hs_server *s); /* "127.0.0.1" */
 int hs_server_c2s_port(const hs_server *s);
 int hs_server_component_port(const hs_server *s);
-const char *hs_server_domain(const hs_server *s);     /* "localhost" */
+const char *hs_server_domain(const hs_server *s); /* "localhost" */
 const char *hs_server_anon_domain(const hs_server *s);
-const char *hs_server_component(const hs_server *s);  /* "rooms.localhost" */
-const char *hs_server_muc(const hs_server *s);        /* "muc.localhost" */
+const char *hs_server_component(const hs_server *s); /* "rooms.localhost" */
+const char *hs_server_muc(const hs_server *s);       /* "muc.localhost" */
 const char *hs_server_secret(const hs_server *s);
-const char *hs_server_password(const hs_server *s);   /* of every account */
+const char *hs_server_password(const hs_server *s); /* of every account */
 const char *hs_server_dir(const hs_server *s);
 int hs_server_pid(const hs_server *s);
 bool hs_server_running(hs_server *s);
@@ -114,8 +114,8 @@ const char *hs_xmucd_path(void);
  * command line), logging to <server dir>/xmucd.log; extra_args (NULL or
  * NULL-terminated) are appended.  Waits until the component answers a
  * disco#info from a client.  NULL on failure, with the reason in err. */
-struct hs_proc *hs_xmucd_start(hs_server *s, char *const *extra_args,
-                               char *err, size_t errlen);
+struct hs_proc *hs_xmucd_start(hs_server *s, char *const *extra_args, char *err,
+                               size_t errlen);
 
 /* Stops an xmucd started by hs_xmucd_start; returns its exit status. */
 int hs_xmucd_stop(struct hs_proc *p);

@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 const char *hs_xmucd_path(void)
 {
     const char *env = getenv("OB_XMUCD");
@@ -27,9 +26,9 @@ const char *hs_xmucd_path(void)
 /* True once the component answers disco#info with a result. */
 static bool component_answers(hs_server *s, hs_client *c)
 {
-    xmpp_stanza_t *iq = hs_iq_query(hs_client_ctx(c), "get",
-                                    hs_server_component(s), "query",
-                                    UT_NS_DISCO_INFO);
+    xmpp_stanza_t *iq =
+        hs_iq_query(hs_client_ctx(c), "get", hs_server_component(s), "query",
+                    UT_NS_DISCO_INFO);
     xmpp_stanza_t *reply = iq ? hs_client_iq(c, iq, 1000) : NULL;
     bool ok = reply && !strcmp(xmpp_stanza_get_type(reply), "result");
 
@@ -42,9 +41,9 @@ static bool component_answers(hs_server *s, hs_client *c)
 
 static int wait_component(hs_server *s, hs_proc *p, char *err, size_t errlen)
 {
-    hs_client *c = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
-                                     hs_server_anon_domain(s), NULL, 10000,
-                                     err, errlen);
+    hs_client *c =
+        hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
+                          hs_server_anon_domain(s), NULL, 10000, err, errlen);
     time_t deadline = time(NULL) + 20;
     bool ok = false;
 
@@ -52,22 +51,24 @@ static int wait_component(hs_server *s, hs_proc *p, char *err, size_t errlen)
         ok = component_answers(s, c);
     hs_client_close(c);
     if (!ok && c)
-        snprintf(err, errlen, "xmucd did not answer disco#info (see %s/xmucd.log)",
+        snprintf(err, errlen,
+                 "xmucd did not answer disco#info (see %s/xmucd.log)",
                  hs_server_dir(s));
     return ok ? 0 : -1;
 }
 
-struct hs_proc *hs_xmucd_start(hs_server *s, char *const *extra_args,
-                               char *err, size_t errlen)
+struct hs_proc *hs_xmucd_start(hs_server *s, char *const *extra_args, char *err,
+                               size_t errlen)
 {
     char server[96], secret[160], log[512];
-    char *argv[32] = {(char *)hs_xmucd_path(), "--server", server,
-                      "--domain", (char *)hs_server_component(s)};
+    char *argv[32] = {(char *)hs_xmucd_path(), "--server", server, "--domain",
+                      (char *)hs_server_component(s)};
     char *env[] = {secret, NULL};
     int n = 5;
-    struct hs_spawn spec = {.argv = argv, .env = env,
-                            .log_path = hs_server_path(s, "xmucd.log", log,
-                                                       sizeof log)};
+    struct hs_spawn spec = {
+        .argv = argv,
+        .env = env,
+        .log_path = hs_server_path(s, "xmucd.log", log, sizeof log)};
     hs_proc *p;
 
     snprintf(server, sizeof server, "%s:%d", hs_server_host(s),

@@ -16,8 +16,8 @@ struct cli_command {
 
 /* Runs the command named by argv[0] from a NULL-terminated table, or
  * prints the table as usage under the given title when none matches. */
-int cli_dispatch(const struct cli_command *table, const char *title,
-                 int argc, char **argv);
+int cli_dispatch(const struct cli_command *table, const char *title, int argc,
+                 char **argv);
 
 int cli_up(int argc, char **argv);
 int cli_bench(int argc, char **argv);

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-
 int cli_split_server(const char *s, char *host, size_t len, int *port)
 {
     const char *colon, *h = s, *he;
@@ -31,8 +30,8 @@ int cli_split_server(const char *s, char *host, size_t len, int *port)
         he = colon;
     }
     p = strtol(colon + 1, &end, 10);
-    if (he == h || (size_t)(he - h) >= len || *end || colon[1] == 0 ||
-        p < 1 || p > 65535)
+    if (he == h || (size_t)(he - h) >= len || *end || colon[1] == 0 || p < 1 ||
+        p > 65535)
         return -1;
     memcpy(host, h, (size_t)(he - h));
     host[he - h] = 0;
@@ -41,7 +40,7 @@ int cli_split_server(const char *s, char *host, size_t len, int *port)
 }
 
 int cli_read_password(const char *path, char *buf, size_t len, char *err,
-                         size_t errlen)
+                      size_t errlen)
 {
     FILE *f = fopen(path, "r");
     size_t n;
@@ -86,21 +85,25 @@ hs_client *cli_admin_login(const char *cmd, const struct cli_admin *a)
     hs_client *c;
 
     if (!a->server || !a->jid || !a->password_file) {
-        fprintf(stderr, "%s: --server, --jid and --password-file are "
-                        "required\n", cmd);
+        fprintf(stderr,
+                "%s: --server, --jid and --password-file are "
+                "required\n",
+                cmd);
         return NULL;
     }
     if (cli_split_server(a->server, host, sizeof host, &port)) {
-        fprintf(stderr, "%s: --server wants HOST:PORT or [IPV6]:PORT, not "
-                        "'%s'\n", cmd, a->server);
+        fprintf(stderr,
+                "%s: --server wants HOST:PORT or [IPV6]:PORT, not "
+                "'%s'\n",
+                cmd, a->server);
         return NULL;
     }
     if (!strchr(a->jid, '@')) {
-        fprintf(stderr, "%s: --jid wants user@domain, not '%s'\n", cmd,
-                a->jid);
+        fprintf(stderr, "%s: --jid wants user@domain, not '%s'\n", cmd, a->jid);
         return NULL;
     }
-    if (cli_read_password(a->password_file, pass, sizeof pass, err, sizeof err)) {
+    if (cli_read_password(a->password_file, pass, sizeof pass, err,
+                          sizeof err)) {
         fprintf(stderr, "%s: %s\n", cmd, err);
         return NULL;
     }
@@ -108,8 +111,10 @@ hs_client *cli_admin_login(const char *cmd, const struct cli_admin *a)
                           sizeof err);
     memset(pass, 0, sizeof pass);
     if (!c)
-        fprintf(stderr, "%s: %s (check the address, the JID and the "
-                        "password)\n", cmd, err);
+        fprintf(stderr,
+                "%s: %s (check the address, the JID and the "
+                "password)\n",
+                cmd, err);
     return c;
 }
 
@@ -218,8 +223,7 @@ static int query(hs_client *c, const char *to, const char *elem, long page,
     if (type && !strcmp(type, "error"))
         explain(reply, to, err, errlen);
     else if (!type || strcmp(type, "result") || !p)
-        snprintf(err, errlen, "%s answered without a <%s/> element", to,
-                 elem);
+        snprintf(err, errlen, "%s answered without a <%s/> element", to, elem);
     else
         *payload = xmpp_stanza_copy(p); /* deep: outlives the reply */
     xmpp_stanza_release(reply);
@@ -269,12 +273,14 @@ static int fetch_pages(hs_client *c, const char *room, int timeout_ms,
     for (long i = 0; i < pages && rc == 0; i++) {
         xmpp_stanza_t *p;
         const char *v, *n;
-        if ((rc = query(c, room, "topology", i, timeout_ms, stop, &p, err, errlen)))
+        if ((rc = query(c, room, "topology", i, timeout_ms, stop, &p, err,
+                        errlen)))
             break;
         v = xmpp_stanza_get_attribute(p, "version");
         n = xmpp_stanza_get_attribute(p, "pages");
         if (!v || !n || (pages = strtol(n, NULL, 10)) < 1) {
-            snprintf(err, errlen, "%s does not page its topology (too old?)", room);
+            snprintf(err, errlen, "%s does not page its topology (too old?)",
+                     room);
             rc = -1;
         } else if (i && strcmp(v, version)) {
             rc = 2;
@@ -301,7 +307,9 @@ int cli_admin_topology(hs_client *c, const char *room, int timeout_ms,
     for (int tries = 0; rc == 2 && tries < 5; tries++)
         rc = fetch_pages(c, room, timeout_ms, stop, json, err, errlen);
     if (rc == 2)
-        snprintf(err, errlen, "%s kept changing while its topology was read "
-                 "(5 tries)", room);
+        snprintf(err, errlen,
+                 "%s kept changing while its topology was read "
+                 "(5 tries)",
+                 room);
     return rc == 2 ? -1 : rc;
 }

@@ -11,7 +11,6 @@
 #include "hs_client.h"
 #include "ut_ns.h"
 
-
 struct cli_admin {
     const char *server;        /* HOST:PORT or [V6]:PORT of the c2s port */
     const char *jid;           /* an admin JID of xmucd */

@@ -19,16 +19,20 @@ struct fi_opts {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: orbweb fi encode [--vocab xmpp|xmpp1|xmpp2|--xmpp-vocab] [--typed] "
-            "[--words] [--utf16] [--stream] [--index-limit N] IN.xml [OUT.fi]\n"
-            "       orbweb fi decode IN.fi [OUT.xml]\n"
-            "       orbweb fi dump IN.fi        items with byte offsets (and frames)\n"
-            "       orbweb fi infoset FILE      canonical infoset of .xml or .fi\n"
-            "       orbweb fi vocab [1|2]       a built-in XMPP vocabulary (default 2)\n"
-            "       orbweb fi bench [DIR]       same as orbweb bench fi\n"
-            "       orbweb fi batch FILE        one of the above per line\n"
-            "Without OUT, output goes to standard output.\n");
+    fprintf(
+        f,
+        "usage: orbweb fi encode [--vocab xmpp|xmpp1|xmpp2|--xmpp-vocab] "
+        "[--typed] "
+        "[--words] [--utf16] [--stream] [--index-limit N] IN.xml [OUT.fi]\n"
+        "       orbweb fi decode IN.fi [OUT.xml]\n"
+        "       orbweb fi dump IN.fi        items with byte offsets (and "
+        "frames)\n"
+        "       orbweb fi infoset FILE      canonical infoset of .xml or .fi\n"
+        "       orbweb fi vocab [1|2]       a built-in XMPP vocabulary "
+        "(default 2)\n"
+        "       orbweb fi bench [DIR]       same as orbweb bench fi\n"
+        "       orbweb fi batch FILE        one of the above per line\n"
+        "Without OUT, output goes to standard output.\n");
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -177,8 +181,8 @@ struct dumper {
 };
 
 static const char *const table_names[FI_T_COUNT] = {
-    "alphabet", "algorithm", "prefix", "ns", "local", "ncname",
-    "uri", "value", "chunk", "other", "element", "attribute",
+    "alphabet", "algorithm", "prefix", "ns",    "local",   "ncname",
+    "uri",      "value",     "chunk",  "other", "element", "attribute",
 };
 
 static int d_ref(void *ud, int t, uint32_t i, int how)
@@ -377,10 +381,15 @@ static int dump_frames(struct dumper *u, const uint8_t *p, size_t n,
 static int do_dump(const struct fi_opts *o)
 {
     static const struct fi_handler h = {
-        .start_document = d_doc, .end_document = d_enddoc,
-        .start_element = d_start, .end_element = d_end,
-        .characters = d_text, .comment = d_comment, .pi = d_pi,
-        .octets = d_octets, .ref = d_ref,
+        .start_document = d_doc,
+        .end_document = d_enddoc,
+        .start_element = d_start,
+        .end_element = d_end,
+        .characters = d_text,
+        .comment = d_comment,
+        .pi = d_pi,
+        .octets = d_octets,
+        .ref = d_ref,
     };
     struct dumper u = {0};
     fi_ctx *ctx = NULL;
@@ -450,8 +459,8 @@ static int do_infoset(const struct fi_opts *o)
 static int do_vocab(int version)
 {
     static const char *const names[FI_T_COUNT] = {
-        "alphabet", "algorithm", "prefix", "ns", "local", "ncname",
-        "uri", "value", "chunk", "other", "element", "attribute",
+        "alphabet", "algorithm", "prefix", "ns",    "local",   "ncname",
+        "uri",      "value",     "chunk",  "other", "element", "attribute",
     };
     const fi_vocab *v = fi_vocab_xmpp_version(version);
     int t;
@@ -466,8 +475,8 @@ static int do_vocab(int version)
     for (t = 0; t < FI_T_ELEMENT; t++)
         for (i = 0; i < fi_vocab_count(v, t); i++) {
             struct fi_str s = fi_vocab_string(v, t, i);
-            size_t first = t == FI_T_ALPHABET    ? 16
-                           : t == FI_T_ALGORITHM ? 32
+            size_t first = t == FI_T_ALPHABET                 ? 16
+                           : t == FI_T_ALGORITHM              ? 32
                            : t == FI_T_PREFIX || t == FI_T_NS ? 2
                                                               : 1;
             printf("%s %zu %.*s\n", names[t], i + first, (int)s.len, s.ptr);
@@ -480,7 +489,8 @@ static int do_vocab(int version)
             if (p > 1)
                 ps = fi_vocab_string(v, FI_T_PREFIX, p - 2);
             if (n == 1)
-                ns = (struct fi_str){"http://www.w3.org/XML/1998/namespace", 36};
+                ns =
+                    (struct fi_str){"http://www.w3.org/XML/1998/namespace", 36};
             else if (n > 1)
                 ns = fi_vocab_string(v, FI_T_NS, n - 2);
             ls = fi_vocab_string(v, FI_T_LOCAL, l - 1);

@@ -222,8 +222,8 @@ static void note_error(struct swarm *s, xmpp_stanza_t *st)
             cond = xmpp_stanza_get_name(c);
     s->errors++;
     snprintf(s->last_error, sizeof s->last_error, "%s error from %s: %s",
-             xmpp_stanza_get_name(st), xmpp_stanza_get_from(st)
-                 ? xmpp_stanza_get_from(st) : "the server",
+             xmpp_stanza_get_name(st),
+             xmpp_stanza_get_from(st) ? xmpp_stanza_get_from(st) : "the server",
              cond ? cond : "unknown");
 }
 
@@ -245,8 +245,8 @@ static void on_presence(struct swarm *s, bp_peer *p, xmpp_stanza_t *st,
     } else if (!type) {
         xmpp_stanza_t *x =
             xmpp_stanza_get_child_by_name_and_ns(st, "x", UT_NS_MUC_USER);
-        xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item")
-                                : NULL;
+        xmpp_stanza_t *item =
+            x ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
         xmpp_stanza_t *view =
             xmpp_stanza_get_child_by_name_and_ns(st, "view", UT_NS_XMUC);
         s->views_rx++;
@@ -278,9 +278,8 @@ static void on_stanza(void *ud, bp_peer *p, xmpp_stanza_t *st)
             on_presence(s, p, st, from + s->prefix_len);
     } else if (!strcmp(name, "message")) {
         if (type && !strcmp(type, "groupchat")) {
-            if (from_room &&
-                xmpp_stanza_get_child_by_name_and_ns(st, "groupcast",
-                                                     UT_NS_XMUC))
+            if (from_room && xmpp_stanza_get_child_by_name_and_ns(
+                                 st, "groupcast", UT_NS_XMUC))
                 s->gc_rx++;
         } else if (!from_room && xmpp_stanza_get_child_by_name(st, "body")) {
             s->uc_rx++;
@@ -316,8 +315,8 @@ static bp_peer *random_member(struct swarm *s, bool with_view)
     for (int tries = 0; tries < 16; tries++) {
         int i = (int)(rnd(s) % (uint64_t)s->n);
         bp_peer *p = bp_pool_peer(s->pool, i);
-        if (bp_peer_state(p) == BP_READY &&
-            bp_peer_room(p) == BP_ROOM_JOINED && (!with_view || s->sp[i].nv))
+        if (bp_peer_state(p) == BP_READY && bp_peer_room(p) == BP_ROOM_JOINED &&
+            (!with_view || s->sp[i].nv))
             return p;
     }
     return NULL;
@@ -339,7 +338,8 @@ static void send_unicast(struct swarm *s)
     xml_escape(e->jid, to, sizeof to);
     snprintf(xml, sizeof xml,
              "<message type='chat' to='%s'><body>swarm unicast</body>"
-             "</message>", to);
+             "</message>",
+             to);
     if (bp_send(p, xml) == 0)
         s->uc_sent++;
 }
@@ -353,7 +353,8 @@ static void send_groupcast(struct swarm *s)
         return;
     snprintf(xml, sizeof xml,
              "<message type='groupchat' to='%s'><body>swarm groupcast</body>"
-             "</message>", s->room);
+             "</message>",
+             s->room);
     if (bp_send(p, xml) == 0)
         s->gc_sent++;
 }
@@ -377,8 +378,7 @@ static void churn(struct swarm *s)
 static int settled_count(struct swarm *s)
 {
     return bp_pool_count_room(s->pool, BP_ROOM_JOINED) +
-           bp_pool_count_room(s->pool, BP_ROOM_ERROR) +
-           bp_pool_failed(s->pool);
+           bp_pool_count_room(s->pool, BP_ROOM_ERROR) + bp_pool_failed(s->pool);
 }
 
 static void join_ready(struct swarm *s)
@@ -407,8 +407,8 @@ static void progress(struct swarm *s, long long t)
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
-    fprintf(stderr, "\r[%s] %d/%d joined, %d logged in, %.1f s  ", bar,
-            joined, s->n, bp_pool_ready(s->pool), (t - s->t0) / 1000.0);
+    fprintf(stderr, "\r[%s] %d/%d joined, %d logged in, %.1f s  ", bar, joined,
+            s->n, bp_pool_ready(s->pool), (t - s->t0) / 1000.0);
 }
 
 static void summary(struct swarm *s, long long t)
@@ -447,12 +447,12 @@ static bool step(void *ud)
             if (s->tty)
                 fputc('\n', stderr);
             fprintf(stderr, "%s: %d of %d peers joined %s in %.1f s\n", CMD,
-                    bp_pool_count_room(s->pool, BP_ROOM_JOINED), s->n,
-                    s->room, s->join_s);
+                    bp_pool_count_room(s->pool, BP_ROOM_JOINED), s->n, s->room,
+                    s->join_s);
             s->phase = 1;
             s->next_churn = t + (long long)(s->o.churn_period * 1000);
-            s->t_run_end = s->o.duration > 0
-                               ? t + (long long)(s->o.duration * 1000) : 0;
+            s->t_run_end =
+                s->o.duration > 0 ? t + (long long)(s->o.duration * 1000) : 0;
         } else if (signals_seen) {
             if (s->tty)
                 fputc('\n', stderr);
@@ -568,7 +568,8 @@ static int compare(struct swarm *s, const struct cli_topo *t)
     }
     for (size_t k = 0; k < t->nedges; k++) {
         const struct cli_topo_edge *e = &t->edges[k];
-        const char *fn = cli_topo_nick(t, e->from), *tn = cli_topo_nick(t, e->to);
+        const char *fn = cli_topo_nick(t, e->from),
+                   *tn = cli_topo_nick(t, e->to);
         int fi = peer_of_nick(s, fn), ti = peer_of_nick(s, tn);
         struct entry *got;
         if (fi < 0 || ti < 0)
@@ -581,11 +582,11 @@ static int compare(struct swarm *s, const struct cli_topo *t)
         }
         norm_attrs(e->attrs, norm, sizeof norm);
         if (strcmp(norm, got->attrs))
-            differ(&d, "%s sees %s with attrs '%s', the topology says '%s'",
-                   fn, tn, got->attrs, norm);
+            differ(&d, "%s sees %s with attrs '%s', the topology says '%s'", fn,
+                   tn, got->attrs, norm);
         if (strcmp(got->jid, bp_peer_jid(bp_pool_peer(s->pool, ti))))
-            differ(&d, "%s has real JID '%s' for %s, which is %s", fn,
-                   got->jid, tn, bp_peer_jid(bp_pool_peer(s->pool, ti)));
+            differ(&d, "%s has real JID '%s' for %s, which is %s", fn, got->jid,
+                   tn, bp_peer_jid(bp_pool_peer(s->pool, ti)));
     }
     for (int i = 0; i < s->n; i++) {
         struct speer *sp = &s->sp[i];
@@ -601,8 +602,8 @@ static int compare(struct swarm *s, const struct cli_topo *t)
                        !strcmp(tn, sp->v[j].nick);
             }
             if (!edge)
-                differ(&d, "p%d sees %s (%s), which the topology does not",
-                       i, sp->v[j].nick, sp->v[j].attrs);
+                differ(&d, "p%d sees %s (%s), which the topology does not", i,
+                       sp->v[j].nick, sp->v[j].attrs);
         }
     }
     free(seen);
@@ -622,20 +623,21 @@ static int verify(struct swarm *s, hs_client *admin)
     rc = cli_admin_topology(admin, s->room, 120000, &abandon, &text, err,
                             sizeof err);
     if (rc) {
-        fprintf(stderr, "%s: verify: %s\n", CMD,
-                rc > 0 ? "interrupted" : err);
+        fprintf(stderr, "%s: verify: %s\n", CMD, rc > 0 ? "interrupted" : err);
         return -1;
     }
     rc = cli_topo_parse(text, strlen(text), &t, &off);
     free(text);
     if (rc) {
-        fprintf(stderr, "%s: verify: the topology of %s is %s\n", CMD,
-                s->room, cli_topo_strerror(rc));
+        fprintf(stderr, "%s: verify: the topology of %s is %s\n", CMD, s->room,
+                cli_topo_strerror(rc));
         return -1;
     }
     rc = compare(s, &t);
-    fprintf(stderr, "%s: verify: %zu members, %zu edges in the topology of "
-                    "%s: %s\n", CMD, t.nmembers, t.nedges, s->room,
+    fprintf(stderr,
+            "%s: verify: %zu members, %zu edges in the topology of "
+            "%s: %s\n",
+            CMD, t.nmembers, t.nedges, s->room,
             rc ? "differences above" : "every peer's view matches");
     cli_topo_clear(&t);
     return rc;
@@ -665,8 +667,9 @@ static void report(struct swarm *s, int verified, double run_s)
     double cpu;
     long hwm = proc_status_kb("VmHWM");
     int joined = bp_pool_count_room(s->pool, BP_ROOM_JOINED);
-    const char *vs = verified == -2 ? "skipped"
-                     : verified == 0 ? "ok" : "failed";
+    const char *vs = verified == -2  ? "skipped"
+                     : verified == 0 ? "ok"
+                                     : "failed";
     unsigned long long errors = s->errors + (uint64_t)bp_pool_failed(s->pool);
 
     getrusage(RUSAGE_SELF, &ru);
@@ -689,8 +692,7 @@ static void report(struct swarm *s, int verified, double run_s)
                verified > 0 ? verified : 0, hwm,
                s->n ? (double)hwm / s->n : 0.0, cpu);
     } else {
-        printf("swarm of %d peers in %s (view %s)\n", s->n, s->room,
-               s->o.view);
+        printf("swarm of %d peers in %s (view %s)\n", s->n, s->room, s->o.view);
         printf("  joined:     %d (%d logins failed) in %.1f s\n", joined,
                bp_pool_failed(s->pool), s->join_s);
         printf("  views:      %llu presences received\n",
@@ -709,8 +711,8 @@ static void report(struct swarm *s, int verified, double run_s)
         if (verified > 0)
             printf(" (%d differences)", verified);
         printf("\n  process:    peak RSS %ld KB (%.1f KB per peer), CPU %.1f s"
-               " over %.1f s\n", hwm, s->n ? (double)hwm / s->n : 0.0, cpu,
-               run_s);
+               " over %.1f s\n",
+               hwm, s->n ? (double)hwm / s->n : 0.0, cpu, run_s);
     }
     fflush(stdout);
 }
@@ -719,10 +721,12 @@ static void report(struct swarm *s, int verified, double run_s)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: orbweb swarm --server HOST:PORT --room ROOM@DOMAIN --peers N\n"
         "         [--view rbt|complete|ring|random|blind] [--view-size S]\n"
-        "         [--churn FRACTION:PERIOD] [--unicast RATE] [--groupcast RATE]\n"
+        "         [--churn FRACTION:PERIOD] [--unicast RATE] [--groupcast "
+        "RATE]\n"
         "         [--duration SECONDS] [--domain ANON_DOMAIN] [--json]\n"
         "         [--verify --admin-jid JID --admin-password-file FILE]\n"
         "Runs N anonymous peers (on ANON_DOMAIN, default anon.localhost) in\n"
@@ -791,8 +795,7 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 'm':
             if (num(optarg, 1, 100000, &v)) {
-                fprintf(stderr, "%s: --max-in-flight wants 1 to 100000\n",
-                        CMD);
+                fprintf(stderr, "%s: --max-in-flight wants 1 to 100000\n", CMD);
                 return 2;
             }
             o->max_in_flight = (int)v;
@@ -803,8 +806,10 @@ static int parse(int argc, char **argv, struct opts *o)
                 if (!strcmp(optarg, views[i]))
                     o->view = views[i];
             if (!o->view) {
-                fprintf(stderr, "%s: --view is rbt, complete, ring, random "
-                                "or blind\n", CMD);
+                fprintf(stderr,
+                        "%s: --view is rbt, complete, ring, random "
+                        "or blind\n",
+                        CMD);
                 return 2;
             }
             break;
@@ -821,8 +826,10 @@ static int parse(int argc, char **argv, struct opts *o)
                 *colon = 0;
             if (!colon || num(optarg, 0, 1, &o->churn_fraction) ||
                 num(colon + 1, 0.05, 86400, &o->churn_period)) {
-                fprintf(stderr, "%s: --churn wants FRACTION:PERIOD, e.g. "
-                                "0.1:2 (0..1, seconds)\n", CMD);
+                fprintf(stderr,
+                        "%s: --churn wants FRACTION:PERIOD, e.g. "
+                        "0.1:2 (0..1, seconds)\n",
+                        CMD);
                 return 2;
             }
             break;
@@ -847,14 +854,18 @@ static int parse(int argc, char **argv, struct opts *o)
     }
     if (optind != argc || !o->server || !o->room || !o->peers ||
         !strchr(o->room, '@')) {
-        fprintf(stderr, "%s: --server HOST:PORT, --room ROOM@DOMAIN and "
-                        "--peers N are required\n", CMD);
+        fprintf(stderr,
+                "%s: --server HOST:PORT, --room ROOM@DOMAIN and "
+                "--peers N are required\n",
+                CMD);
         usage(stderr);
         return 2;
     }
     if (o->verify && (!o->admin_jid || !o->admin_pw)) {
-        fprintf(stderr, "%s: --verify needs --admin-jid and "
-                        "--admin-password-file (an admin of xmucd)\n", CMD);
+        fprintf(stderr,
+                "%s: --verify needs --admin-jid and "
+                "--admin-password-file (an admin of xmucd)\n",
+                CMD);
         return 2;
     }
     return 0;
@@ -900,14 +911,17 @@ int cli_swarm(int argc, char **argv)
     if ((r = parse(argc, argv, &o)))
         return r == 1 ? 0 : r;
     if (resolve(o.server, host, sizeof host, &port)) {
-        fprintf(stderr, "%s: --server '%s' is not HOST:PORT with an IPv4 "
-                        "host\n", CMD, o.server);
+        fprintf(stderr,
+                "%s: --server '%s' is not HOST:PORT with an IPv4 "
+                "host\n",
+                CMD, o.server);
         return 2;
     }
     nofile = bp_raise_nofile();
     if (nofile > 0 && o.peers + 64 > nofile) {
-        fprintf(stderr, "%s: %d peers need %d open files, the limit is %ld "
-                        "(ulimit -n; or run several swarms of fewer peers)\n",
+        fprintf(stderr,
+                "%s: %d peers need %d open files, the limit is %ld "
+                "(ulimit -n; or run several swarms of fewer peers)\n",
                 CMD, o.peers, o.peers + 64, nofile);
         return 1;
     }
@@ -918,7 +932,8 @@ int cli_swarm(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     if (o.verify) {
         /* first, so that libstrophe's descriptor stays below FD_SETSIZE */
-        struct cli_admin a = {.server = o.server, .jid = o.admin_jid,
+        struct cli_admin a = {.server = o.server,
+                              .jid = o.admin_jid,
                               .password_file = o.admin_pw,
                               .timeout_ms = 20000};
         if (!(admin = cli_admin_login(CMD, &a))) {
@@ -952,7 +967,8 @@ int cli_swarm(int argc, char **argv)
         snprintf(s->extra, sizeof s->extra,
                  "<join xmlns='" UT_NS_XMUC "' manager='%s'/>", o.view);
     s->tty = isatty(2);
-    s->rng = swarm_seed() ^ 0x9e3779b97f4a7c15ULL; /* SWARM_SEED=0 must not stall */
+    s->rng =
+        swarm_seed() ^ 0x9e3779b97f4a7c15ULL; /* SWARM_SEED=0 must not stall */
     s->t0 = s->last_tick = s->last_line = now_ms();
     bp_pool_set_stanza_hook(s->pool, on_stanza, s);
     if (bp_pool_add(s->pool, o.peers) < 0) {
@@ -960,21 +976,22 @@ int cli_swarm(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    fprintf(stderr, "%s: %d peers logging in to %s:%d (%s), joining %s\n",
-            CMD, o.peers, host, port, o.domain, o.room);
+    fprintf(stderr, "%s: %d peers logging in to %s:%d (%s), joining %s\n", CMD,
+            o.peers, host, port, o.domain, o.room);
     bp_pool_run_until(s->pool, step, s, 0);
     if (o.verify && !abandon) {
         if (s->join_s == 0 && !s->t_joined)
-            fprintf(stderr, "%s: verify: skipped, the swarm never "
-                            "finished joining\n", CMD);
+            fprintf(stderr,
+                    "%s: verify: skipped, the swarm never "
+                    "finished joining\n",
+                    CMD);
         else {
             verified = verify(s, admin);
             if (verified < 0)
                 verified = 1;
         }
     }
-    report(s, verified,
-           s->t_joined ? (now_ms() - s->t_joined) / 1000.0 : 0.0);
+    report(s, verified, s->t_joined ? (now_ms() - s->t_joined) / 1000.0 : 0.0);
     if (bp_pool_failed(s->pool) ||
         bp_pool_count_room(s->pool, BP_ROOM_JOINED) < s->n || verified > 0 ||
         (o.verify && verified == -2))

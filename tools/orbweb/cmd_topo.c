@@ -63,9 +63,10 @@ static int write_svg(const struct cli_topo *t, const char *title)
     int st, rc;
 
     if (!on_path("dot")) {
-        fprintf(stderr, "%s: --format svg needs Graphviz's dot, which is "
-                        "not on PATH: install the Debian package graphviz "
-                        "(apt-get install graphviz), or use --format dot\n",
+        fprintf(stderr,
+                "%s: --format svg needs Graphviz's dot, which is "
+                "not on PATH: install the Debian package graphviz "
+                "(apt-get install graphviz), or use --format dot\n",
                 CMD);
         return 1;
     }
@@ -83,8 +84,7 @@ static int write_svg(const struct cli_topo *t, const char *title)
     return 0;
 }
 
-static int show(const char *json, size_t len, enum format fmt,
-                const char *room)
+static int show(const char *json, size_t len, enum format fmt, const char *room)
 {
     struct cli_topo t;
     size_t off;
@@ -97,8 +97,10 @@ static int show(const char *json, size_t len, enum format fmt,
         return ferror(stdout) ? 1 : 0;
     }
     if ((rc = cli_topo_parse(json, len, &t, &off))) {
-        fprintf(stderr, "%s: %s answered a topology that is %s (at byte "
-                        "%zu)\n", CMD, room, cli_topo_strerror(rc), off);
+        fprintf(stderr,
+                "%s: %s answered a topology that is %s (at byte "
+                "%zu)\n",
+                CMD, room, cli_topo_strerror(rc), off);
         return 1;
     }
     if (fmt == F_TEXT)
@@ -120,8 +122,8 @@ static int fetch(struct cli_admin *a, const char *room, enum format fmt)
 
     if (!c)
         return 1;
-    rc = cli_admin_topology(c, room, a->timeout_ms, &stop_requested, &json,
-                            err, sizeof err);
+    rc = cli_admin_topology(c, room, a->timeout_ms, &stop_requested, &json, err,
+                            sizeof err);
     if (rc < 0)
         fprintf(stderr, "%s: %s\n", CMD, err);
     if (rc == 0)
@@ -178,8 +180,7 @@ int cli_topo(int argc, char **argv)
         case 't': {
             double s = strtod(optarg, &end);
             if (*end || !(s >= 1 && s <= 3600)) {
-                fprintf(stderr, "%s: --timeout wants 1 to 3600 seconds\n",
-                        CMD);
+                fprintf(stderr, "%s: --timeout wants 1 to 3600 seconds\n", CMD);
                 return 2;
             }
             a.timeout_ms = (int)(s * 1000);
@@ -190,8 +191,10 @@ int cli_topo(int argc, char **argv)
         }
     }
     if (optind != argc - 1 || !a.server || !a.jid || !a.password_file) {
-        fprintf(stderr, "%s: one ROOM@COMPONENT and --server, --jid, "
-                        "--password-file are required\n", CMD);
+        fprintf(stderr,
+                "%s: one ROOM@COMPONENT and --server, --jid, "
+                "--password-file are required\n",
+                CMD);
         usage(stderr);
         return 2;
     }

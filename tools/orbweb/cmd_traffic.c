@@ -362,8 +362,10 @@ static int parse_opts(int argc, char **argv, struct traffic *o)
         case 'i':
             o->interval = strtod(optarg, &end);
             if (*end || !(o->interval >= 0.1 && o->interval <= 86400)) {
-                fprintf(stderr, "%s: --interval wants 0.1 to 86400 "
-                                "seconds\n", CMD);
+                fprintf(stderr,
+                        "%s: --interval wants 0.1 to 86400 "
+                        "seconds\n",
+                        CMD);
                 return 2;
             }
             break;
@@ -377,8 +379,7 @@ static int parse_opts(int argc, char **argv, struct traffic *o)
         case 't':
             timeout = strtod(optarg, &end);
             if (*end || !(timeout >= 1 && timeout <= 3600)) {
-                fprintf(stderr, "%s: --timeout wants 1 to 3600 seconds\n",
-                        CMD);
+                fprintf(stderr, "%s: --timeout wants 1 to 3600 seconds\n", CMD);
                 return 2;
             }
             break;
@@ -423,8 +424,10 @@ int cli_traffic(int argc, char **argv)
     if ((rc = parse_opts(argc, argv, &o)) >= 0)
         return rc;
     if (!o.admin.server || !o.admin.jid || !o.admin.password_file) {
-        fprintf(stderr, "%s: --server, --jid and --password-file are "
-                        "required\n", CMD);
+        fprintf(stderr,
+                "%s: --server, --jid and --password-file are "
+                "required\n",
+                CMD);
         usage(stderr);
         return 2;
     }

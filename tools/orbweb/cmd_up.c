@@ -48,7 +48,6 @@ struct up_opts {
     int component_port;
 };
 
-
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -79,8 +78,8 @@ static int show_component(hs_server *s)
 {
     char err[1024];
     hs_client *c = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
-                                     hs_server_anon_domain(s), NULL, 10000,
-                                     err, sizeof err);
+                                     hs_server_anon_domain(s), NULL, 10000, err,
+                                     sizeof err);
     xmpp_stanza_t *iq, *reply;
     int ok = 0;
 
@@ -119,13 +118,14 @@ static int join_peers(hs_server *s, hs_client **peers, const struct up_opts *o)
 
     for (int i = 0; i < n; i++) {
         xmpp_stanza_t *p, *x, *j, *self;
-        if (!(peers[i] = hs_client_connect(hs_server_host(s), hs_server_c2s_port(s),
-                                           hs_server_anon_domain(s), NULL, 10000,
-                                           err, sizeof err))) {
+        if (!(peers[i] = hs_client_connect(
+                  hs_server_host(s), hs_server_c2s_port(s),
+                  hs_server_anon_domain(s), NULL, 10000, err, sizeof err))) {
             fprintf(stderr, "orbweb up: peer %d: %s\n", i + 1, err);
             return -1;
         }
-        snprintf(to, sizeof to, DEMO_ROOM "@%s/peer%d", hs_server_component(s), i + 1);
+        snprintf(to, sizeof to, DEMO_ROOM "@%s/peer%d", hs_server_component(s),
+                 i + 1);
         p = xmpp_presence_new(hs_client_ctx(peers[i]));
         xmpp_stanza_set_to(p, to);
         x = xmpp_stanza_new(hs_client_ctx(peers[i]));
@@ -161,7 +161,8 @@ static void draw_svg(const struct cli_topo *topo, const char *path)
     FILE *p;
 
     if (access("/usr/bin/dot", X_OK) != 0) {
-        printf("(no drawing: install Graphviz with apt-get install graphviz)\n");
+        printf(
+            "(no drawing: install Graphviz with apt-get install graphviz)\n");
         return;
     }
     snprintf(cmd, sizeof cmd, "/usr/bin/dot -Tsvg -o '%s'", path);
@@ -206,13 +207,14 @@ static int show_topology(hs_server *s, hs_client *admin, const char *svg,
     int r = -1;
 
     snprintf(room, sizeof room, DEMO_ROOM "@%s", hs_server_component(s));
-    if (cli_admin_topology(admin, room, 10000, NULL, &json, err, sizeof err) != 0) {
+    if (cli_admin_topology(admin, room, 10000, NULL, &json, err, sizeof err) !=
+        0) {
         fprintf(stderr, "orbweb up: topology: %s\n", err);
         return -1;
     }
     if (cli_topo_parse(json, strlen(json), &topo, NULL) == 0) {
-        printf("topology of %s, as its admin %s sees it (orbweb topo):\n",
-               room, admin_name);
+        printf("topology of %s, as its admin %s sees it (orbweb topo):\n", room,
+               admin_name);
         cli_topo_write_text(&topo, stdout);
         draw_svg(&topo, svg);
         cli_topo_clear(&topo);
@@ -223,8 +225,8 @@ static int show_topology(hs_server *s, hs_client *admin, const char *svg,
 }
 
 /* One line of xmucd's traffic: totals and rates since the last line. */
-static void traffic_line(hs_server *s, hs_client *admin, struct xm_counter *last,
-                         double *last_age)
+static void traffic_line(hs_server *s, hs_client *admin,
+                         struct xm_counter *last, double *last_age)
 {
     char err[256];
     xmpp_stanza_t *st = NULL;
@@ -243,7 +245,8 @@ static void traffic_line(hs_server *s, hs_client *admin, struct xm_counter *last
     t = xm_stats_total(stats);
     dt = age - *last_age > 0 ? age - *last_age : 1;
     printf("traffic: in %llu stanzas (%.1f/s), out %llu stanzas (%.1f/s), "
-           "%.1f KB out\n", (unsigned long long)t.stanzas[XM_IN],
+           "%.1f KB out\n",
+           (unsigned long long)t.stanzas[XM_IN],
            (double)(t.stanzas[XM_IN] - last->stanzas[XM_IN]) / dt,
            (unsigned long long)t.stanzas[XM_OUT],
            (double)(t.stanzas[XM_OUT] - last->stanzas[XM_OUT]) / dt,
@@ -257,22 +260,26 @@ static void traffic_line(hs_server *s, hs_client *admin, struct xm_counter *last
 
 static void usage(void)
 {
-    printf("usage: orbweb up [--server-kind prosody|ejabberd] [--for SECONDS]\n"
-           "                 [--peers N] [--manager NAME] [--view-size S] [--svg FILE]\n"
-           "       orbweb up --server HOST:PORT --admin JID --admin-password-file F\n"
-           "                 [--secret-file F] [--component-port P] [--component DOMAIN]\n"
-           "                 [--anon-domain DOMAIN] [other options as above]\n"
-           "Starts a throwaway XMPP server and xmucd on loopback, shows them\n"
-           "working with N demo peers (default 8) in a room whose view manager\n"
-           "is NAME (default rbt, view size 3), draws its topology to FILE\n"
-           "(default orbweb-demo.svg), prints a traffic line every 2 s, and runs\n"
-           "until Ctrl-C (or for SECONDS).\n"
-           "With --server it uses the existing server whose client port is\n"
-           "HOST:PORT instead: xmucd connects to its component port (default\n"
-           "5347) as DOMAIN (default rooms.<the admin's domain>) with the secret\n"
-           "read from --secret-file or $XMUCD_SECRET; the peers log in\n"
-           "anonymously on --anon-domain (default anon.<the admin's domain>);\n"
-           "JID is made xmucd's admin.  The server keeps running afterwards.\n");
+    printf(
+        "usage: orbweb up [--server-kind prosody|ejabberd] [--for SECONDS]\n"
+        "                 [--peers N] [--manager NAME] [--view-size S] [--svg "
+        "FILE]\n"
+        "       orbweb up --server HOST:PORT --admin JID --admin-password-file "
+        "F\n"
+        "                 [--secret-file F] [--component-port P] [--component "
+        "DOMAIN]\n"
+        "                 [--anon-domain DOMAIN] [other options as above]\n"
+        "Starts a throwaway XMPP server and xmucd on loopback, shows them\n"
+        "working with N demo peers (default 8) in a room whose view manager\n"
+        "is NAME (default rbt, view size 3), draws its topology to FILE\n"
+        "(default orbweb-demo.svg), prints a traffic line every 2 s, and runs\n"
+        "until Ctrl-C (or for SECONDS).\n"
+        "With --server it uses the existing server whose client port is\n"
+        "HOST:PORT instead: xmucd connects to its component port (default\n"
+        "5347) as DOMAIN (default rooms.<the admin's domain>) with the secret\n"
+        "read from --secret-file or $XMUCD_SECRET; the peers log in\n"
+        "anonymously on --anon-domain (default anon.<the admin's domain>);\n"
+        "JID is made xmucd's admin.  The server keeps running afterwards.\n");
 }
 
 static int parse(int argc, char **argv, struct up_opts *o)
@@ -301,9 +308,12 @@ static int parse(int argc, char **argv, struct up_opts *o)
             continue;
         if (c == 'S' || c == 'C' || c == 'A' || c == 'a' || c == 'w' ||
             c == 'k') {
-            *(c == 'S' ? &o->server : c == 'C' ? &o->component
-              : c == 'A' ? &o->anon_domain : c == 'a' ? &o->admin
-              : c == 'w' ? &o->admin_pw_file : &o->secret_file) = optarg;
+            *(c == 'S'   ? &o->server
+              : c == 'C' ? &o->component
+              : c == 'A' ? &o->anon_domain
+              : c == 'a' ? &o->admin
+              : c == 'w' ? &o->admin_pw_file
+                         : &o->secret_file) = optarg;
             continue;
         }
         if (c == 'P' && (o->component_port = atoi(optarg)) > 0 &&
@@ -370,10 +380,14 @@ static hs_server *attach_server(const struct up_opts *o)
     char component[300], anon[300];
     const char *domain = o->admin ? strchr(o->admin, '@') : NULL;
     const char *env = getenv("XMUCD_SECRET");
-    struct hs_external e = {.kind = o->kind, .host = host,
-        .component_port = o->component_port ? o->component_port : 5347,
-        .component = component, .anon_domain = anon, .secret = secret,
-        .admin_password = pass};
+    struct hs_external e = {.kind = o->kind,
+                            .host = host,
+                            .component_port =
+                                o->component_port ? o->component_port : 5347,
+                            .component = component,
+                            .anon_domain = anon,
+                            .secret = secret,
+                            .admin_password = pass};
     hs_server *s = NULL;
 
     if (cli_split_server(o->server, host, sizeof host, &e.c2s_port)) {
@@ -392,15 +406,20 @@ static hs_server *attach_server(const struct up_opts *o)
              o->component ? o->component : e.domain);
     snprintf(anon, sizeof anon, "%s%s", o->anon_domain ? "" : "anon.",
              o->anon_domain ? o->anon_domain : e.domain);
-    if (o->secret_file ? cli_read_password(o->secret_file, secret, sizeof secret,
-                                           err, sizeof err)
-                       : !env || snprintf(secret, sizeof secret, "%s", env) <= 0) {
-        fprintf(stderr, "orbweb up: %s\n", o->secret_file ? err :
-                "with --server, give the component secret in --secret-file "
-                "or XMUCD_SECRET");
+    if (o->secret_file
+            ? cli_read_password(o->secret_file, secret, sizeof secret, err,
+                                sizeof err)
+            : !env || snprintf(secret, sizeof secret, "%s", env) <= 0) {
+        fprintf(
+            stderr, "orbweb up: %s\n",
+            o->secret_file
+                ? err
+                : "with --server, give the component secret in --secret-file "
+                  "or XMUCD_SECRET");
         return NULL;
     }
-    if (cli_read_password(o->admin_pw_file, pass, sizeof pass, err, sizeof err) ||
+    if (cli_read_password(o->admin_pw_file, pass, sizeof pass, err,
+                          sizeof err) ||
         !(s = hs_server_attach(&e, err, sizeof err)))
         fprintf(stderr, "orbweb up: %s\n", err);
     memset(pass, 0, sizeof pass);
@@ -439,9 +458,10 @@ static hs_server *get_server(const struct up_opts *o)
         fflush(stdout);
         if (!(s = attach_server(o)))
             return NULL;
-        printf("%s reachable: anonymous logins on %s, component %s on port %d\n",
-               o->server, hs_server_anon_domain(s), hs_server_component(s),
-               hs_server_component_port(s));
+        printf(
+            "%s reachable: anonymous logins on %s, component %s on port %d\n",
+            o->server, hs_server_anon_domain(s), hs_server_component(s),
+            hs_server_component_port(s));
         return s;
     }
     printf("starting %s on loopback...\n", hs_kind_name(o->kind));
@@ -451,18 +471,21 @@ static hs_server *get_server(const struct up_opts *o)
         return NULL;
     }
     printf("%s ready: clients on %s:%d (domains %s, %s), component port %d,"
-           " folder %s\n", hs_kind_name(o->kind), hs_server_host(s),
-           hs_server_c2s_port(s), hs_server_domain(s), hs_server_anon_domain(s),
+           " folder %s\n",
+           hs_kind_name(o->kind), hs_server_host(s), hs_server_c2s_port(s),
+           hs_server_domain(s), hs_server_anon_domain(s),
            hs_server_component_port(s), hs_server_dir(s));
     return s;
 }
 
-static void print_ready(hs_server *s, const struct up_opts *o, const char *admin)
+static void print_ready(hs_server *s, const struct up_opts *o,
+                        const char *admin)
 {
     if (o->server) {
         printf("orbweb is up.  Clients: %s, anonymous on %s; xmucd serves %s"
-               " (admin %s).\n", o->server, hs_server_anon_domain(s),
-               hs_server_component(s), admin);
+               " (admin %s).\n",
+               o->server, hs_server_anon_domain(s), hs_server_component(s),
+               admin);
         return;
     }
     printf("orbweb is up.  Clients: %s:%d, anonymous on %s, or user1@%s and"
@@ -473,8 +496,11 @@ static void print_ready(hs_server *s, const struct up_opts *o, const char *admin
 
 int cli_up(int argc, char **argv)
 {
-    struct up_opts o = {.kind = HS_PROSODY, .peers = 8, .manager = "rbt",
-                        .view_size = "3", .svg = "orbweb-demo.svg"};
+    struct up_opts o = {.kind = HS_PROSODY,
+                        .peers = 8,
+                        .manager = "rbt",
+                        .view_size = "3",
+                        .svg = "orbweb-demo.svg"};
     int r = parse(argc, argv, &o), rc = 1;
     char err[2048], admins[320], data[512];
     /* a data folder in the scratch folder: xmucd restarted by hand comes
@@ -512,7 +538,8 @@ int cli_up(int argc, char **argv)
     for (int i = 0; i < o.peers; i++)
         hs_client_close(peers[i]);
     if (o.server)
-        printf("stopping xmucd (the server at %s keeps running)...\n", o.server);
+        printf("stopping xmucd (the server at %s keeps running)...\n",
+               o.server);
     else
         printf("stopping xmucd and %s...\n", hs_kind_name(o.kind));
     hs_xmucd_stop(xmucd);

@@ -11,7 +11,8 @@ static const struct cli_command commands[] = {
     {"fi", cli_fi, "Fast Infoset: encode, decode, dump, infoset, vocab"},
     {"traffic", cli_traffic, "xmucd's stanza traffic by kind, live (admins)"},
     {"topo", cli_topo, "a room's view graph: text, json, dot or svg (admins)"},
-    {"swarm", cli_swarm, "N peers in a room: churn, unicast, groupcast, verify views"},
+    {"swarm", cli_swarm,
+     "N peers in a room: churn, unicast, groupcast, verify views"},
     {"bench", cli_bench, "run a benchmark (orbweb bench --help lists them)"},
     {NULL, NULL, NULL},
 };
@@ -23,8 +24,8 @@ static void usage(const struct cli_command *table, const char *title)
         printf("  %-10s %s\n", c->name, c->summary);
 }
 
-int cli_dispatch(const struct cli_command *table, const char *title,
-                 int argc, char **argv)
+int cli_dispatch(const struct cli_command *table, const char *title, int argc,
+                 char **argv)
 {
     if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
         usage(table, title);

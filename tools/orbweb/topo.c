@@ -456,8 +456,7 @@ static int edge(struct rd *r, void *ctx)
         return -1;
     if (!b->has_from || !b->has_to)
         return fail(r, CLI_TOPO_ESHAPE);
-    if (grow(r, (void **)&t->edges, sizeof *t->edges, t->nedges,
-             &b->cap_edges))
+    if (grow(r, (void **)&t->edges, sizeof *t->edges, t->nedges, &b->cap_edges))
         return -1;
     b->edge.attrs = b->attrs.b ? b->attrs.b : strdup("");
     if (!b->edge.attrs)
@@ -473,8 +472,7 @@ static int nick(struct rd *r, const char *key, void *ctx)
     struct cli_topo *t = b->t;
     struct cli_topo_nick *n;
 
-    if (grow(r, (void **)&t->nicks, sizeof *t->nicks, t->nnicks,
-             &b->cap_nicks))
+    if (grow(r, (void **)&t->nicks, sizeof *t->nicks, t->nnicks, &b->cap_nicks))
         return -1;
     n = &t->nicks[t->nnicks];
     if (u32_of(key, strlen(key), &n->id))

@@ -17,8 +17,8 @@
 #include <stdio.h>
 
 #define CLI_TOPO_MAX_DEPTH 16
-#define CLI_TOPO_MAX_STRING 4096    /* bytes of one decoded string */
-#define CLI_TOPO_MAX_ITEMS 4000000  /* members, edges or nicks */
+#define CLI_TOPO_MAX_STRING 4096   /* bytes of one decoded string */
+#define CLI_TOPO_MAX_ITEMS 4000000 /* members, edges or nicks */
 
 enum cli_topo_err {
     CLI_TOPO_OK = 0,
