@@ -693,9 +693,7 @@ int ob_unicast(ob_client *c, const char *jid, const char *body)
 
 int ob_unicast_data(ob_client *c, const char *jid, const void *data, size_t len)
 {
-    if (!c || !jid || !*jid || !data || !len || len > OBI_MAX_DATA)
-        return OB_EINVAL;
-    return c->tp->ops->send_unicast(c->tp, jid, NULL, data, len);
+    return c ? obi_send_data(c, jid, data, len) : OB_EINVAL;
 }
 
 /* The domain part of a JID: its length, *dom pointing at it. */

@@ -138,3 +138,10 @@ int obi_relay_new(ob_client *c, struct obi_transport **out)
     t->client = c;
     return OB_OK;
 }
+
+int obi_send_data(ob_client *c, const char *jid, const void *data, size_t len)
+{
+    if (!jid || !*jid || !data || !len || len > OBI_MAX_DATA)
+        return OB_EINVAL;
+    return c->tp->ops->send_unicast(c->tp, jid, NULL, data, len);
+}

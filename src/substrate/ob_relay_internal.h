@@ -33,6 +33,10 @@ struct obi_transport {
 /* The relayed transport: messages through the XMPP server (and xmucd
  * for groupcasts).  0 with *out set, or OB_ENOMEM. */
 int obi_relay_new(ob_client *c, struct obi_transport **out);
+/* Sends len bytes (1..OBI_MAX_DATA) to jid on c's transport, as
+ * ob_unicast_data does for the application and RPC for its frames.
+ * OB_EINVAL, or what the transport returns. */
+int obi_send_data(ob_client *c, const char *jid, const void *data, size_t len);
 
 /* A unicast message to `to` of the given type, with a fresh id: its body,
  * or (body NULL) <data xmlns=OBI_NS_E2E> holding data in base64.  NULL

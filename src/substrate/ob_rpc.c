@@ -28,15 +28,11 @@ struct obi_rpcs {
     ob_timer *deadline; /* armed for the earliest call's deadline */
 };
 
-/* As ob_unicast_data, from below the client: the client's transport. */
+/* As ob_unicast_data: the client's transport. */
 static int send_frame(void *ctx, const char *peer, const void *frame,
                       size_t len)
 {
-    ob_client *c = ctx;
-
-    if (!peer || !*peer || !len || len > OBI_MAX_DATA)
-        return OB_EINVAL;
-    return c->tp->ops->send_unicast(c->tp, peer, NULL, frame, len);
+    return obi_send_data(ctx, peer, frame, len);
 }
 
 static void rearm(ob_client *c)
