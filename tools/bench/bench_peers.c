@@ -91,9 +91,9 @@ static void pump(bp_pool *pool);
 
 const char *bp_state_name(enum bp_state s)
 {
-    static const char *names[] = {
-        "idle",      "connecting", "features", "starttls", "auth",
-        "features2", "bind",       "session",  "ready",    "failed"};
+    static const char *names[] = {"idle",  "connecting", "features", "starttls",
+                                  "auth",  "features2",  "bind",     "session",
+                                  "ready", "failed"};
     return (unsigned)s <= BP_FAILED ? names[s] : "?";
 }
 
@@ -630,8 +630,8 @@ static void on_event(struct bufferevent *bev, short what, void *ud)
     if (what & BEV_EVENT_CONNECTED) {
         p->state = BP_FEATURES;
         send_header(p);
-    } else if (p->state == BP_STARTTLS && (what & BEV_EVENT_ERROR ||
-                                           what & BEV_EVENT_EOF)) {
+    } else if (p->state == BP_STARTTLS &&
+               (what & BEV_EVENT_ERROR || what & BEV_EVENT_EOF)) {
         tls_failed(p, bev);
     } else if (what & BEV_EVENT_EOF) {
         fail(p, "the server closed the connection (%s)",

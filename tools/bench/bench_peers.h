@@ -6,8 +6,9 @@
  * feeding our own stream parser (src/xs/xs_parser.h).  Per peer: TCP
  * connect, stream header, STARTTLS when offered and wanted (OpenSSL as a
  * bufferevent filter), SASL ANONYMOUS, stream restart, resource bind,
- * then ready; it may then join and leave one room by presence.  The pool counts the stanzas and bytes (sizes on the wire, as
- * the parser gives them) every peer receives.
+ * then ready; it may then join and leave one room by presence.  The pool
+ * counts the stanzas and bytes (sizes on the wire, as the parser gives
+ * them) every peer receives.
  *
  * Logins run at a bounded rate: at most max_in_flight peers are between
  * connect and ready at once, so the server is not flooded; a failed login
@@ -15,8 +16,9 @@
  * required or refused, a certificate not accepted, no SASL ANONYMOUS,
  * authentication refused, a stream error).  When such a refusal comes
  * before any peer has logged in, the peers still waiting their turn fail
- * with the same reason at once: the server would refuse them too.  Nothing blocks: the caller runs the event base
- * (bp_pool_run_until is a convenience for that). */
+ * with the same reason at once: the server would refuse them too.
+ * Nothing blocks: the caller runs the event base (bp_pool_run_until is a
+ * convenience for that). */
 #ifndef TOOLS_BENCH_BENCH_PEERS_H
 #define TOOLS_BENCH_BENCH_PEERS_H
 

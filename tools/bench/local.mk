@@ -28,6 +28,9 @@ EXTRA_DIST += tests/integration/test_bench_membership.sh
 ORBWEB_CLI_SOURCES += tools/orbweb/cmd_swarm.c
 TESTS += tests/integration/test_swarm.sh
 EXTRA_DIST += tests/integration/test_swarm.sh
+# ... with STARTTLS against a server that requires it; orbweb up's demo.
+TESTS += tests/integration/test_swarm_tls.sh
+EXTRA_DIST += tests/integration/test_swarm_tls.sh
 
 # orbweb bench e2e (Fig. 17): relayed unicasts (liborbweb) against direct
 # links (src/e2e), over XML, TLS and TLS + Fast Infoset.

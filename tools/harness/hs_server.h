@@ -31,9 +31,9 @@ struct hs_options {
     const char *listen;  /* address the server listens on; NULL means
                             127.0.0.1 ("0.0.0.0" inside a test's own network
                             namespace lets its segments reach it) */
-    bool require_encryption; /* clients must STARTTLS before they log in
-                                (Prosody's c2s_require_encryption,
-                                ejabberd's starttls_required) */
+    /* clients must STARTTLS before they log in (Prosody's
+     * c2s_require_encryption, ejabberd's starttls_required) */
+    bool require_encryption;
 };
 
 /* An existing server that we did not start (orbweb up --server). */

@@ -757,10 +757,10 @@ static void report(struct swarm *s, int verified, double run_s)
                "\"verify_differences\":%d,\"peak_rss_kb\":%ld,"
                "\"kb_per_peer\":%.1f,\"cpu_seconds\":%.2f}\n",
                s->room, s->o.view, bp_tls_name(s->o.tls), s->n, joined,
-               bp_pool_failed(s->pool),
-               s->join_s, run_s, (unsigned long long)s->views_rx,
-               (unsigned long long)s->uc_sent, (unsigned long long)s->uc_rx,
-               (unsigned long long)s->gc_sent, (unsigned long long)s->gc_rx,
+               bp_pool_failed(s->pool), s->join_s, run_s,
+               (unsigned long long)s->views_rx, (unsigned long long)s->uc_sent,
+               (unsigned long long)s->uc_rx, (unsigned long long)s->gc_sent,
+               (unsigned long long)s->gc_rx,
                (unsigned long long)s->churn_leaves, errors, vs,
                verified > 0 ? verified : 0, hwm,
                s->n ? (double)hwm / s->n : 0.0, cpu);

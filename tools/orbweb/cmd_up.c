@@ -9,10 +9,10 @@
  * counters, every two seconds).  While it runs, the demo peers send a
  * modest traffic (each a unicast a second to the next peer, and one
  * groupcast a second in turn) and count what they receive; the topology
- * is fetched again every two seconds and redrawn when the room changed.  Everything keeps running until Ctrl-C
- * (or --for SECONDS), so other clients can join too.  On the way
- * out it stops everything it started; the harness supervisors make sure
- * of that even if this process is killed.
+ * is fetched again every two seconds and redrawn when the room changed.
+ * Everything keeps running until Ctrl-C (or --for SECONDS), so other clients
+ * can join too.  On the way out it stops everything it started; the harness
+ * supervisors make sure of that even if this process is killed.
  *
  * With --server HOST:PORT it starts no server: xmucd connects to the
  * existing server's component port (secret from --secret-file or
