@@ -455,13 +455,16 @@ static void watch_logins(struct swarm *s)
         known = !strcmp(s->shown[i], why);
     if (!known && s->nshown < 4) {
         snprintf(s->shown[s->nshown++], sizeof s->shown[0], "%s", why);
-        fprintf(stderr, "%s%s: login failed: %s\n", s->tty ? "\n" : "", CMD,
-                why);
+        fprintf(stderr, "%s%s: %s failed: %s\n", s->tty ? "\n" : "", CMD,
+                s->phase ? "peer" : "login", why);
     }
     if (failed >= s->n && s->phase < 2) {
         s->no_login = true;
         s->phase = 3;
-        fprintf(stderr, "%s: no peer could log in (%s); stopping\n", CMD, why);
+        fprintf(stderr, "%s: %s (%s); stopping\n", CMD,
+                bp_pool_logins(s->pool) ? "every peer has failed"
+                                        : "no peer could log in",
+                why);
     }
 }
 
