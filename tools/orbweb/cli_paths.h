@@ -14,7 +14,8 @@
  *     the installation was put or moved (DESTDIR, a relocated prefix);
  *     $(bindir)'s if /proc cannot tell.
  * Also exports the choice as OB_XMUCD, which the harness
- * (hs_xmucd_start) obeys, so the xmucd started is the one named.
+ * (hs_xmucd_start) obeys, so the xmucd started is the one named; main()
+ * calls it first, so every command (up, bench) starts that one.
  * Returns a static string; never NULL. */
 const char *cli_xmucd_path(void);
 
