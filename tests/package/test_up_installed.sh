@@ -16,12 +16,11 @@ set -u
 : "${OB_BUILDDIR:?}" "${OB_SRCDIR:?}"
 make=${OB_MAKE:-make}
 build=$(cd "$OB_BUILDDIR" && pwd -P); src=$(cd "$OB_SRCDIR" && pwd -P)
-work=$(mktemp -d "${TMPDIR:-/tmp}/ob-up-installed.XXXXXX") || exit 1
-work=$(cd "$work" && pwd -P)
+# the scratch folder must stay visible once the trees are hidden
+tmp=$(cd "${TMPDIR:-/tmp}" && pwd -P)
+case "$tmp/" in "$build"/*|"$src"/*) tmp=/tmp ;; esac
+work=$(mktemp -d "$tmp/ob-up-installed.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
-case "$work/" in
-  "$build"/*|"$src"/*) echo "not ok - scratch $work is inside the trees"; exit 1 ;;
-esac
 
 if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
      $make -s -C "$OB_BUILDDIR" install DESTDIR="$work/root" \
