@@ -231,9 +231,9 @@ done:
 /* --check-config (anywhere on the command line): loads the settings as a
  * start would (file, options, secret) and exits without connecting: 0
  * with one line saying what would be served, or 2 with the reason.
- * Returns -1 when the option is absent.  xmucd.service runs it before a
- * reload, so a broken file never reaches the running daemon. */
-static int check_config_only(int argc, char **argv)
+ * Returns only when the option is absent.  xmucd.service runs it before
+ * a reload, so a broken file never reaches the running daemon. */
+static void check_config_only(int argc, char **argv)
 {
     char **rest, err[512];
     struct xm_config cfg;
@@ -242,9 +242,9 @@ static int check_config_only(int argc, char **argv)
     for (int i = 1; i < argc && !n; i++)
         n = !strcmp(argv[i], "--check-config");
     if (!n)
-        return -1;
+        return;
     if (!(rest = calloc((size_t)argc, sizeof *rest)))
-        return 1;
+        exit(1);
     n = 0;
     for (int i = 0; i < argc; i++)
         if (i == 0 || strcmp(argv[i], "--check-config"))
@@ -257,18 +257,15 @@ static int check_config_only(int argc, char **argv)
                cfg.server_host, cfg.server_port);
     xm_config_clear(&cfg);
     free(rest);
-    return r < 0 ? 2 : 0;
+    exit(r < 0 ? 2 : 0);
 }
 
 int main(int argc, char **argv)
 {
+    check_config_only(argc, argv);
     struct xm_config cfg;
     char err[512];
-    int r = check_config_only(argc, argv);
-
-    if (r >= 0)
-        return r;
-    r = xm_config_load(&cfg, argc, argv, err, sizeof err);
+    int r = xm_config_load(&cfg, argc, argv, err, sizeof err);
 
     if (r != 0) {
         if (r < 0)
