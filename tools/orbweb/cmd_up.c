@@ -32,6 +32,7 @@
 
 #include "cli.h"
 #include "cli_admin.h"
+#include "cli_paths.h"
 #include "vm.h"
 #include "hs_client.h"
 #include "hs_proc.h"
@@ -661,7 +662,7 @@ int cli_up(int argc, char **argv)
         return r == 1 ? 0 : r;
     if (!(s = get_server(&o)))
         return 1;
-    printf("starting xmucd (%s) as %s...\n", hs_xmucd_path(),
+    printf("starting xmucd (%s) as %s...\n", cli_xmucd_path(),
            hs_server_component(s));
     fflush(stdout);
     admin_jid(s, &o, admins, sizeof admins);
