@@ -40,7 +40,7 @@ int ob_room_neighbour(ob_client *c, const char *room, const char *who,
         const struct obi_nb *n = &r->nb[i];
         struct ob_view_event e = {
             OB_VIEW_ADDED, r->jid, n->nick, n->jid, n->attrs ? n->attrs : "",
-            false};
+            false,         n->show, n->status};
         if (!nb_is(n, who))
             continue;
         if (fn)
