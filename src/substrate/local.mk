@@ -235,7 +235,8 @@ tests_integration_test_ob_alloc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_ob_alloc_LDFLAGS = $(AM_LDFLAGS) $(FA_WRAP)
 tests_integration_test_ob_alloc_LDADD = src/substrate/libob.la $(OB_FI) \
-	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) \
+	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) \
+	$(STROPHE_LIBS) \
 	$(EVENT_LIBS)
 EXTRA_tests_integration_test_ob_alloc_DEPENDENCIES = src/xmuc/xmucd
 
@@ -275,3 +276,19 @@ tests_integration_test_ob_services_LDADD = src/substrate/libob.la $(OB_FI) \
 	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) \
 	$(STROPHE_LIBS) $(EVENT_LIBS)
 EXTRA_tests_integration_test_ob_services_DEPENDENCIES = src/xmuc/xmucd
+
+# The API for simple programs and room owners (ob_wait.c, ob_room_admin.c):
+# poll-loop accessors, wait helpers, configure, kick, ban, destroy and
+# presence status on real Prosody.
+check_PROGRAMS += tests/integration/test_ob_api
+TESTS += tests/integration/test_ob_api
+tests_integration_test_ob_api_SOURCES = tests/integration/test_ob_api.c \
+	tests/integration/it_support.c tests/integration/it_support.h
+tests_integration_test_ob_api_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_ob_api_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_ob_api_LDADD = src/substrate/libob.la $(OB_FI) \
+	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) \
+	$(STROPHE_LIBS) \
+	$(EVENT_LIBS)
+EXTRA_tests_integration_test_ob_api_DEPENDENCIES = src/xmuc/xmucd

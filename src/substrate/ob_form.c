@@ -29,7 +29,7 @@ static int add_uint_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *var,
 }
 
 int obi_form_fill(xmpp_ctx_t *ctx, xmpp_stanza_t *x,
-                     const struct ob_room_config *g)
+                  const struct ob_room_config *g)
 {
     if (xmpp_stanza_set_type(x, "submit") ||
         add_field(ctx, x, "FORM_TYPE",

@@ -102,7 +102,7 @@ struct obi_ev {
     ob_list_fn list_fn;
     void *list_arg;     /* also OBI_ADMIN_DONE's arg */
     ob_done_fn done_fn; /* OBI_ADMIN_DONE */
-    xmpp_stanza_t *st; /* OBI_JINGLE, OBI_PROBE: a copy */
+    xmpp_stanza_t *st;  /* OBI_JINGLE, OBI_PROBE: a copy */
 };
 
 /* Allocates a zeroed event of kind; NULL when out of memory. */

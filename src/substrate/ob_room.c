@@ -123,9 +123,9 @@ static void emit_room(ob_client *c, struct obi_room *r, enum ob_room_change ch,
 static void emit_view(ob_client *c, const char *room, const struct obi_nb *n,
                       enum ob_view_change ch, bool left)
 {
-    struct ob_view_event e = {ch,   room,    n->nick,  n->jid,
-                              n->attrs ? n->attrs : "",
-                              left, n->show, n->status};
+    struct ob_view_event e = {
+        ch,   room,    n->nick,  n->jid, n->attrs ? n->attrs : "",
+        left, n->show, n->status};
 
     if (c->cb.view)
         c->cb.view(c, &e, c->user);
@@ -392,7 +392,8 @@ static int send_config(ob_client *c, struct obi_room *r)
 
     if (iq && !xmpp_stanza_set_to(iq, r->jid) &&
         (q = obi_el(ctx, iq, "query", OBI_NS_MUC_OWNER)) &&
-        (x = obi_el(ctx, q, "x", OBI_NS_DATA)) && !obi_form_fill(ctx, x, &r->cfg))
+        (x = obi_el(ctx, q, "x", OBI_NS_DATA)) &&
+        !obi_form_fill(ctx, x, &r->cfg))
         rc = send_iq(c, iq, id, OBI_CONFIG_DONE, r->jid, NULL, NULL);
     if (iq)
         xmpp_stanza_release(iq);

@@ -54,7 +54,8 @@ static xmpp_stanza_t *iq_new(ob_client *c, const char *room, const char *ns,
     xmpp_ctx_t *ctx = obi_ctx(c);
     xmpp_stanza_t *iq = xmpp_iq_new(ctx, "set", obi_next_id(c, id, idlen));
 
-    if (iq && !xmpp_stanza_set_to(iq, room) && (*q = obi_el(ctx, iq, "query", ns)))
+    if (iq && !xmpp_stanza_set_to(iq, room) &&
+        (*q = obi_el(ctx, iq, "query", ns)))
         return iq;
     if (iq)
         xmpp_stanza_release(iq);
@@ -135,8 +136,8 @@ int ob_room_ban(ob_client *c, const char *room, const char *jid,
 int ob_room_unban(ob_client *c, const char *room, const char *jid,
                   ob_done_fn done, void *arg)
 {
-    return item_request(c, room, "jid", jid, "affiliation", "none", NULL,
-                        done, arg);
+    return item_request(c, room, "jid", jid, "affiliation", "none", NULL, done,
+                        arg);
 }
 
 int ob_room_destroy(ob_client *c, const char *room, const char *reason,

@@ -16,9 +16,9 @@
 struct obi_nb {
     char *nick, *jid, *attrs;
     char *show, *status; /* its presence's (ob_room_presence), or NULL */
-    uint32_t id;  /* the room's number for it (groupcast engines) */
-    char *pinned; /* the JID pinned for a direct session (a groupcast
-                     neighbour), or NULL */
+    uint32_t id;         /* the room's number for it (groupcast engines) */
+    char *pinned;        /* the JID pinned for a direct session (a groupcast
+                            neighbour), or NULL */
 };
 
 /* Where we stand in a room.  JOINING: presence sent; CONFIGURING: created,

@@ -45,7 +45,9 @@ static void on_wait_timer(evutil_socket_t fd, short what, void *arg)
 
 /* Turns c's base until done says so, the timer fires (OB_ETIMEDOUT;
  * timeout_ms < 0: never) or ob_stop breaks the loop (OB_ESTATE).  From
- * inside the loop (a callback) it would re-enter libevent: OB_ESTATE. */
+ * inside the loop (a callback) it would re-enter libevent: OB_ESTATE
+ * (libevent 2.1's event_base_get_running_event cannot tell us first: it
+ * crashes outside a callback, so the loop's own refusal says it). */
 static int wait_until(ob_client *c, wait_fn done, const void *arg,
                       int timeout_ms)
 {
@@ -55,7 +57,7 @@ static int wait_until(ob_client *c, wait_fn done, const void *arg,
 
     if (!c || c->dying)
         return OB_EINVAL;
-    if (c->in_dispatch || c->in_pump || event_base_get_running_event(c->base))
+    if (c->in_dispatch || c->in_pump)
         return OB_ESTATE;
     if (!(t = evtimer_new(c->base, on_wait_timer, &fired)))
         return OB_ENOMEM;
@@ -69,7 +71,7 @@ static int wait_until(ob_client *c, wait_fn done, const void *arg,
             break;
         }
         if (event_base_loop(c->base, EVLOOP_ONCE) < 0) {
-            rc = OB_EEVENT;
+            rc = OB_ESTATE; /* libevent refuses to re-enter its loop */
             break;
         }
         broke = event_base_got_break(c->base);
@@ -125,8 +127,7 @@ int ob_run_for(ob_client *c, int ms)
 
     if (ms < 0)
         return OB_EINVAL;
-    if (c && (c->in_dispatch || c->in_pump ||
-              event_base_get_running_event(c->base)))
+    if (c && (c->in_dispatch || c->in_pump))
         return OB_ESTATE;
     rc = wait_until(c, never, NULL, ms);
     return rc == OB_ETIMEDOUT || rc == OB_ESTATE ? OB_OK : rc;
@@ -210,7 +211,7 @@ static int each_event(const struct event_base *b, const struct event *ev,
                       void *arg)
 {
     struct obi_poll *p = arg;
-    struct timeval tv, now;
+    struct timeval tv = {0, 0}, now;
     short what = event_get_events(ev);
     int fd = event_get_fd(ev), events = 0;
 
@@ -224,7 +225,9 @@ static int each_event(const struct event_base *b, const struct event *ev,
     if (event_pending(ev, EV_TIMEOUT, &tv)) {
         int64_t left;
         evutil_gettimeofday(&now, NULL);
-        left = tv_ms(&tv) - tv_ms(&now);
+        left = tv.tv_sec >= 0 && tv.tv_sec < INT32_MAX
+                   ? tv_ms(&tv) - tv_ms(&now)
+                   : 0;                 /* (an active event's: now) */
         left = left < 0 ? 0 : left + 1; /* rounded up: never early */
         if (p->next_ms < 0 || left < p->next_ms)
             p->next_ms = left;
@@ -314,7 +317,7 @@ int ob_poll_work(ob_client *c)
         return OB_EINVAL;
     if (!c->own_base)
         return OB_ESTATE;
-    if (c->in_dispatch || c->in_pump || event_base_get_running_event(c->base))
+    if (c->in_dispatch || c->in_pump)
         return OB_ESTATE;
-    return event_base_loop(c->base, EVLOOP_NONBLOCK) < 0 ? OB_EEVENT : OB_OK;
+    return event_base_loop(c->base, EVLOOP_NONBLOCK) < 0 ? OB_ESTATE : OB_OK;
 }

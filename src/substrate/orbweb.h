@@ -145,12 +145,12 @@ enum ob_view_change { OB_VIEW_ADDED, OB_VIEW_UPDATED, OB_VIEW_REMOVED };
 
 struct ob_view_event {
     enum ob_view_change change;
-    const char *room;  /* bare room JID */
-    const char *nick;  /* the neighbour's nick in the room */
-    const char *jid;   /* its real JID; NULL when the room hides it */
-    const char *attrs; /* why we see it: "tree,gossip", "member", "" */
-    bool left_room;    /* REMOVED: it left the room (false: only our view,
-                          or our own session was renewed) */
+    const char *room;   /* bare room JID */
+    const char *nick;   /* the neighbour's nick in the room */
+    const char *jid;    /* its real JID; NULL when the room hides it */
+    const char *attrs;  /* why we see it: "tree,gossip", "member", "" */
+    bool left_room;     /* REMOVED: it left the room (false: only our view,
+                           or our own session was renewed) */
     const char *show;   /* its presence <show/> ("away", "chat", "dnd",
                            "xa"), NULL when available (ob_room_presence) */
     const char *status; /* its presence <status/> text, or NULL */
