@@ -31,7 +31,7 @@ src_substrate_libob_la_SOURCES = \
 	src/substrate/ob_view.c src/substrate/ob_view_internal.h \
 	src/substrate/ob_wait.c src/substrate/ob_wait_internal.h \
 	src/substrate/ob_form.c src/substrate/ob_form_internal.h \
-	src/substrate/ob_room_admin.c
+	src/substrate/ob_room_admin.c src/substrate/ob_peer.c
 src_substrate_libob_la_CPPFLAGS = $(OB_CPPFLAGS)
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 # the groupcast engines (src/gc), the direct streams (src/e2e) and the

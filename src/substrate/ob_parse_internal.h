@@ -52,6 +52,8 @@ enum obi_kind {
                         an error) */
     OBI_ADMIN_DONE,  /* an owner or admin request answered (ob_room_admin.c;
                         cond set when refused) */
+    OBI_DIRECT,      /* a direct stream up (flag) or down: jid the peer,
+                        text the reason (ob_direct.c) */
     OBI_KIND_COUNT,  /* not a kind: the size of tables indexed by kind */
 };
 

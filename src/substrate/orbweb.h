@@ -209,6 +209,19 @@ struct ob_room_event {
     bool created;     /* JOINED: the room did not exist before */
 };
 
+/* A direct stream (docs/api.md, "Direct streams"): up, it carries our
+ * unicasts to peer; down, they go through the server again.  reason:
+ * "opened" (up); down: "success" (closed by the session policy, idle or
+ * displaced), "connectivity-error" (the link was lost: the peer left or
+ * its host went away), "security-error", "general-error" (our session
+ * was renewed), or "failed" (ob_direct_open could not open one: refused,
+ * over the limit, or not up within its timeout; it was never up). */
+struct ob_direct_event {
+    const char *peer; /* the peer's full JID */
+    bool up;
+    const char *reason;
+};
+
 struct ob_callbacks {
     size_t size; /* sizeof(struct ob_callbacks): OB_CALLBACKS_INIT */
     void (*state)(ob_client *c, enum ob_state st, void *user);
@@ -217,6 +230,8 @@ struct ob_callbacks {
     void (*unicast)(ob_client *c, const struct ob_message *m, void *user);
     void (*groupcast)(ob_client *c, const struct ob_message *m, void *user);
     void (*error)(ob_client *c, const struct ob_error *e, void *user);
+    /* A direct stream to a peer came up or went down (ob_direct_open). */
+    void (*direct)(ob_client *c, const struct ob_direct_event *ev, void *user);
 };
 
 #define OB_CALLBACKS_INIT                                                      \
@@ -638,6 +653,23 @@ OB_API int ob_run_for(ob_client *c, int ms);
 OB_API int ob_poll_fd(ob_client *c);
 OB_API int ob_poll_timeout(ob_client *c);
 OB_API int ob_poll_work(ob_client *c);
+
+/* ---- Direct streams on demand (docs/api.md, "Direct streams") ---------
+ *
+ * ob_direct_open asks for a direct stream to jid (a full JID, or
+ * room/nick resolved through our view) now, instead of waiting for the
+ * session policy to rank the peer by traffic, and pins it: the policy
+ * keeps it up while pinned, and opens it again if it drops.  The outcome
+ * comes to the direct callback: up (reason "opened"), or up = false with
+ * reason "failed" (the peer refused, e.g. it does not see us in a room,
+ * a limit was reached, or timeout_ms passed; 0: 10000).  Later losses
+ * come as down events too.  Each call that returned 0 or OB_EEXIST is
+ * undone by one ob_direct_release, which lets the policy close the
+ * stream when idle.  ob_direct_open: 0, OB_EEXIST (up already: no
+ * event), OB_EINVAL (not a full JID), OB_ESTATE (not connected, or
+ * direct_off), OB_ENOMEM. */
+OB_API int ob_direct_open(ob_client *c, const char *jid, int timeout_ms);
+OB_API int ob_direct_release(ob_client *c, const char *jid);
 
 /* ---- Room administration and presence (XEP-0045 owner and admin) -----
  *

@@ -40,6 +40,8 @@ struct peer {
     int errors;
     char show[16], status[64]; /* the last view event's (a neighbour) */
     int removed_left;          /* neighbours that left the room */
+    int ups, downs;            /* direct events */
+    char direct_peer[256], direct_reason[32];
 };
 
 struct done {
@@ -97,12 +99,27 @@ static void on_view(ob_client *c, const struct ob_view_event *ev, void *user)
     snprintf(p->status, sizeof p->status, "%s", ev->status ? ev->status : "");
 }
 
+static void on_direct(ob_client *c, const struct ob_direct_event *ev,
+                      void *user)
+{
+    struct peer *p = user;
+
+    (void)c;
+    if (ev->up)
+        p->ups++;
+    else
+        p->downs++;
+    snprintf(p->direct_peer, sizeof p->direct_peer, "%s", ev->peer);
+    snprintf(p->direct_reason, sizeof p->direct_reason, "%s", ev->reason);
+}
+
 static const struct ob_callbacks callbacks = {.size =
                                                   sizeof(struct ob_callbacks),
                                               .room = on_room,
                                               .view = on_view,
                                               .unicast = on_unicast,
-                                              .error = on_error};
+                                              .error = on_error,
+                                              .direct = on_direct};
 
 static void on_done(ob_client *c, const struct ob_error *e, void *arg)
 {
@@ -365,6 +382,72 @@ static void presence(void)
     cr_expect(spin(bob_sees_away, NULL), "bob did not see alice's status");
 }
 
+/* ---- direct streams on demand --------------------------------------- */
+
+static bool direct_up(void *arg)
+{
+    struct peer *a = &w.p[0], *c = arg;
+    return a->ups > 0 && c->ups > 0;
+}
+
+static bool a_down(void *arg)
+{
+    (void)arg;
+    return w.p[0].downs > 0;
+}
+
+static struct ob_stats stats(ob_client *c)
+{
+    struct ob_stats s = OB_STATS_INIT;
+    cr_assert_eq(ob_client_stats(c, &s), OB_OK);
+    return s;
+}
+
+/* alice asks for a stream to carol: both are told it is up, a unicast
+ * takes it; carol goes away: alice is told it is down. */
+static void direct(void)
+{
+    struct peer *a = &w.p[0], *c = &w.p[2];
+    char carol[256], in_room[160];
+    struct ob_stats s0, s1;
+
+    snprintf(carol, sizeof carol, "%s", ob_client_jid(c->c));
+    snprintf(in_room, sizeof in_room, "%s/carol", w.room);
+    cr_expect_eq(ob_direct_open(a->c, "no-resource@x", 0), OB_EINVAL);
+    cr_assert_eq(ob_direct_open(a->c, in_room, 10000), OB_OK);
+    cr_assert(spin(direct_up, c), "no up event (alice %d, carol %d: %s)",
+              a->ups, c->ups, a->direct_reason);
+    cr_expect_str_eq(a->direct_peer, carol);
+    cr_expect_str_eq(a->direct_reason, "opened");
+    cr_expect_eq(ob_distance(a->c, carol), OB_DIST_DIRECT);
+    cr_expect_eq(ob_direct_open(a->c, carol, 0), OB_EEXIST);
+    s0 = stats(a->c);
+    c->unicasts = 0;
+    cr_assert_eq(ob_unicast(a->c, carol, "direct"), OB_OK);
+    cr_assert(spin(got_unicast, c));
+    s1 = stats(a->c);
+    cr_expect_eq(s1.unicasts_direct, s0.unicasts_direct + 1,
+                 "the unicast did not go direct");
+    cr_expect_eq(s1.unicasts_relayed, s0.unicasts_relayed);
+
+    /* carol leaves (her client goes away): the stream is down */
+    a->downs = 0;
+    ob_client_free(c->c);
+    c->c = NULL;
+    cr_assert(spin(a_down, NULL), "no down event");
+    cr_expect_str_eq(a->direct_peer, carol);
+    cr_expect_str_eq(a->direct_reason, "connectivity-error");
+    cr_expect_neq(ob_distance(a->c, carol), OB_DIST_DIRECT);
+    cr_expect_eq(ob_direct_release(a->c, carol), OB_OK);
+    cr_expect_eq(ob_direct_release(a->c, carol), OB_OK);
+
+    /* carol comes back for what follows */
+    peer_new(c, "carol2"); /* "carol" may linger until the server notices */
+    cr_assert(spin(connected, c));
+    cr_assert_eq(ob_room_join(c->c, w.room, c->nick, NULL), OB_OK);
+    cr_assert(joined(c, w.room));
+}
+
 /* ---- kick, ban, unban, destroy ------------------------------------- */
 
 static void admin_expect(struct peer *p, int rc_call, struct done *d, int code,
@@ -392,7 +475,7 @@ static void kick_ban_destroy(void)
 
     bare_of(c->c, carol, sizeof carol);
     /* refused to bob, who is only a participant */
-    admin_expect(b, ob_room_kick(b->c, w.room, "carol", NULL, on_done, &d), &d,
+    admin_expect(b, ob_room_kick(b->c, w.room, c->nick, NULL, on_done, &d), &d,
                  OB_ESTANZA, OB_COND_FORBIDDEN);
     admin_expect(b, ob_room_ban(b->c, w.room, carol, NULL, on_done, &d), &d,
                  OB_ESTANZA, OB_COND_FORBIDDEN);
@@ -402,7 +485,7 @@ static void kick_ban_destroy(void)
     /* kick: carol is told and out; bob sees her leave */
     c->errors = 0;
     b->removed_left = 0;
-    admin_expect(a, ob_room_kick(a->c, w.room, "carol", "bye", on_done, &d), &d,
+    admin_expect(a, ob_room_kick(a->c, w.room, c->nick, "bye", on_done, &d), &d,
                  OB_OK, OB_COND_NONE);
     cr_assert(spin(has_error, c), "carol was not told");
     cr_expect_eq(c->err.op, OB_OP_ROOM);
@@ -447,6 +530,7 @@ Test(prosody, api)
     waits();
     made_first();
     presence();
+    direct();
     kick_ban_destroy();
     stop();
 }
