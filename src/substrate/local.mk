@@ -59,6 +59,12 @@ tools_examples_ob_echo_SOURCES = tools/examples/ob_echo.c
 tools_examples_ob_echo_CPPFLAGS = $(PUBLIC_CPPFLAGS)
 tools_examples_ob_echo_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
 tools_examples_ob_echo_LDADD = liborbweb.la $(EVENT_LIBS)
+# ob_hello: the wait helpers and a poll(2) loop, no libevent of its own
+# (run by tests/integration/test_ob_api).
+noinst_PROGRAMS += tools/examples/ob_hello
+tools_examples_ob_hello_SOURCES = tools/examples/ob_hello.c
+tools_examples_ob_hello_CPPFLAGS = $(PUBLIC_CPPFLAGS)
+tools_examples_ob_hello_LDADD = liborbweb.la
 
 # The recovery decisions and epochs (ob_recover.c, ob_parse.c).
 check_PROGRAMS += tests/unit/test_ob_recover
@@ -291,4 +297,5 @@ tests_integration_test_ob_api_LDADD = src/substrate/libob.la $(OB_FI) \
 	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) \
 	$(STROPHE_LIBS) \
 	$(EVENT_LIBS)
-EXTRA_tests_integration_test_ob_api_DEPENDENCIES = src/xmuc/xmucd
+EXTRA_tests_integration_test_ob_api_DEPENDENCIES = src/xmuc/xmucd \
+	tools/examples/ob_hello

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "hs_server.h"
 #include "it_support.h"
@@ -41,6 +43,7 @@ struct peer {
     char show[16], status[64]; /* the last view event's (a neighbour) */
     int removed_left;          /* neighbours that left the room */
     int ups, downs;            /* direct events */
+    char gc_body[64];          /* the last groupcast's */
     char direct_peer[256], direct_reason[32];
 };
 
@@ -65,6 +68,14 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
     (void)c;
     p->unicasts++;
     snprintf(p->last_body, sizeof p->last_body, "%s", m->body);
+}
+
+static void on_groupcast(ob_client *c, const struct ob_message *m, void *user)
+{
+    struct peer *p = user;
+
+    (void)c;
+    snprintf(p->gc_body, sizeof p->gc_body, "%s", m->body);
 }
 
 static void on_room(ob_client *c, const struct ob_room_event *ev, void *user)
@@ -118,6 +129,7 @@ static const struct ob_callbacks callbacks = {.size =
                                               .room = on_room,
                                               .view = on_view,
                                               .unicast = on_unicast,
+                                              .groupcast = on_groupcast,
                                               .error = on_error,
                                               .direct = on_direct};
 
@@ -282,6 +294,48 @@ static void poll_loop(void)
     cr_assert_eq(ob_unicast(a->c, ob_client_jid(b->c), "over poll"), OB_OK);
     cr_assert(spin(got_unicast, b), "bob got no unicast");
     cr_expect_str_eq(b->last_body, "over poll");
+}
+
+/* ---- the example program (tools/examples/ob_hello) ------------------ */
+
+static bool hello_heard(void *arg)
+{
+    (void)arg;
+    return !strcmp(w.p[0].gc_body, "hello from hello");
+}
+
+static bool hello_answered(void *arg)
+{
+    (void)arg;
+    return !strcmp(w.p[0].last_body, "hello, quit");
+}
+
+static void example(void)
+{
+    char path[512], port[16], to[160];
+    const char *bd = getenv("OB_BUILDDIR");
+    pid_t pid;
+    int status = -1;
+
+    snprintf(path, sizeof path, "%s/tools/examples/ob_hello", bd ? bd : ".");
+    snprintf(port, sizeof port, "%d", hs_server_c2s_port(w.s));
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(126);
+        execl(path, path, hs_server_host(w.s), port, hs_server_anon_domain(w.s),
+              w.room, "hello", "60", (char *)NULL);
+        _exit(127);
+    }
+    cr_assert(spin(hello_heard, NULL), "ob_hello did not say hello");
+    snprintf(to, sizeof to, "%s/hello", w.room);
+    cr_assert_eq(ob_unicast(w.p[0].c, to, "quit"), OB_OK);
+    cr_assert(spin(hello_answered, NULL), "ob_hello did not answer");
+    for (int i = 0; i < 1000 && waitpid(pid, &status, WNOHANG) == 0; i++)
+        turn();
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "ob_hello did not exit cleanly (%d)", status);
 }
 
 /* ---- the wait helpers ------------------------------------------------- */
@@ -527,6 +581,7 @@ Test(prosody, api)
 {
     start();
     poll_loop();
+    example();
     waits();
     made_first();
     presence();
