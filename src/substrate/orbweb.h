@@ -368,8 +368,9 @@ struct ob_room_config {
  * manager (so the first views are built by it), then the owner form sets
  * the rest.  OB_ROOM_JOINED (created = true) arrives once the form is
  * accepted; an OB_OP_CONFIGURE error if it is refused (we stay in the
- * room).  If the room already existed, we simply join it (created = false)
- * and cfg is not applied. */
+ * room).  If the room already existed, we join it (created = false),
+ * cfg is not applied, and an OB_OP_CONFIGURE error with OB_EEXIST says so
+ * before OB_ROOM_JOINED (its owner may apply cfg: ob_room_configure). */
 OB_API int ob_room_create(ob_client *c, const char *room, const char *nick,
                           const struct ob_room_config *cfg,
                           const struct ob_join_params *p);
