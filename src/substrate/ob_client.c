@@ -45,8 +45,8 @@
 #include "ob_rpc_internal.h"
 #include "ob_sock_internal.h"
 #include "ob_timer_internal.h"
-#include "ob_wait_internal.h"
 #include "ob_view_internal.h"
+#include "ob_wait_internal.h"
 
 static __thread ob_client *current; /* for the sockopt callback */
 

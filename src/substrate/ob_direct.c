@@ -372,9 +372,10 @@ static void check(struct dsess *s)
         return;
     }
     s->rx = s->tx = true;
-    if (e2e_policy_opened(d->pol, s->peer, false, obi_now_ms()) < 0)
+    if (e2e_policy_opened(d->pol, s->peer, false, obi_now_ms()) < 0) {
+        s->tx = false; /* never told up: no down event either */
         sess_end(s, E2E_JINGLE_SUCCESS, true); /* over the limit after all */
-    else {
+    } else {
         tell_app(d, s->peer, true, "opened");
         probes_settle(d, s->peer, true, 0);
     }
