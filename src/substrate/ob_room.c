@@ -85,6 +85,8 @@ static void room_free(struct obi_room *r)
     free(r->cfg_name);
     free(r->cfg_password);
     free(r->cfg_groupcast);
+    free(r->show);
+    free(r->status);
     free(r);
 }
 
@@ -204,7 +206,9 @@ static int send_presence(ob_client *c, struct obi_room *r, bool join)
     }
     if (!(x = obi_el(ctx, pres, "x", OBI_NS_MUC)) ||
         (r->p.password && obi_text_el(ctx, x, "password", r->p.password)) ||
-        add_join_el(ctx, pres, r))
+        add_join_el(ctx, pres, r) ||
+        (r->show && obi_text_el(ctx, pres, "show", r->show)) ||
+        (r->status && obi_text_el(ctx, pres, "status", r->status)))
         goto out;
     rc = obi_send(c, pres);
 out:

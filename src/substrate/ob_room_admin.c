@@ -169,6 +169,23 @@ static bool show_ok(const char *show)
     return !show;
 }
 
+/* Keeps show and status in r, for the joins that follow (a rejoin). */
+static int keep(struct obi_room *r, const char *show, const char *status)
+{
+    char *s = show ? strdup(show) : NULL, *t = status ? strdup(status) : NULL;
+
+    if ((show && !s) || (status && !t)) {
+        free(s);
+        free(t);
+        return OB_ENOMEM;
+    }
+    free(r->show);
+    free(r->status);
+    r->show = s;
+    r->status = t;
+    return OB_OK;
+}
+
 /* <presence to=room/nick><show/><status/></presence>: a status update of
  * an occupant (XEP-0045 7.7). */
 int ob_room_presence(ob_client *c, const char *room, const char *show,
@@ -186,6 +203,9 @@ int ob_room_presence(ob_client *c, const char *room, const char *show,
         return OB_ENOTFOUND;
     if (!obi_in_session(c))
         return OB_ESTATE;
+    if ((rc = keep(r, show, status)) != OB_OK)
+        return rc;
+    rc = OB_ENOMEM;
     ctx = obi_ctx(c);
     if (!(to = malloc(strlen(r->jid) + strlen(r->nick) + 2)))
         return OB_ENOMEM;

@@ -44,6 +44,7 @@ struct obi_room {
     bool has_cfg;
     struct ob_room_config cfg;
     char *cfg_manager, *cfg_name, *cfg_password, *cfg_groupcast;
+    char *show, *status; /* our presence's (ob_room_presence), or NULL */
     enum obi_rstate st;
     int retries;
     struct event *retry;

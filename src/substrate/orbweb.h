@@ -707,7 +707,8 @@ OB_API int ob_room_destroy(ob_client *c, const char *room, const char *reason,
 /* Our presence in room: show is NULL (available), "away", "chat", "dnd"
  * or "xa"; status a text or NULL.  The members whose view holds us get a
  * view event OB_VIEW_UPDATED with them (ob_view_event.show, .status).
- * Not kept across a rejoin.  0, OB_EINVAL, OB_ENOTFOUND, OB_ESTATE. */
+ * Kept: a rejoin sends it again.  0, OB_EINVAL, OB_ENOTFOUND, OB_ESTATE,
+ * OB_ENOMEM. */
 OB_API int ob_room_presence(ob_client *c, const char *room, const char *show,
                             const char *status);
 

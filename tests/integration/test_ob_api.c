@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <event2/event.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ struct peer {
     char show[16], status[64]; /* the last view event's (a neighbour) */
     int removed_left;          /* neighbours that left the room */
     int ups, downs;            /* direct events */
+    int reentry;               /* ob_run_for from the unicast callback */
     char gc_body[64];          /* the last groupcast's */
     char direct_peer[256], direct_reason[32];
 };
@@ -67,6 +69,7 @@ static void on_unicast(ob_client *c, const struct ob_message *m, void *user)
 
     (void)c;
     p->unicasts++;
+    p->reentry = ob_run_for(c, 10); /* from a callback: refused */
     snprintf(p->last_body, sizeof p->last_body, "%s", m->body);
 }
 
@@ -294,6 +297,7 @@ static void poll_loop(void)
     cr_assert_eq(ob_unicast(a->c, ob_client_jid(b->c), "over poll"), OB_OK);
     cr_assert(spin(got_unicast, b), "bob got no unicast");
     cr_expect_str_eq(b->last_body, "over poll");
+    cr_expect_eq(b->reentry, OB_ESTATE, "a wait helper ran inside a callback");
 }
 
 /* ---- the example program (tools/examples/ob_hello) ------------------ */
@@ -345,6 +349,19 @@ static void waits(void)
     struct peer *c = &w.p[2], lost = {0};
     struct ob_options o = options(&lost, hs_free_port());
     ob_client *refused;
+
+    struct event_base *base = event_base_new();
+    ob_client *given;
+
+    /* the application's own base: it runs it, no poll accessors */
+    cr_assert(base);
+    o.base = base;
+    cr_assert_eq(ob_client_new(&o, &given), OB_OK);
+    cr_expect_eq(ob_poll_fd(given), OB_ESTATE);
+    cr_expect_eq(ob_poll_work(given), OB_ESTATE);
+    ob_client_free(given);
+    event_base_free(base);
+    o.base = NULL;
 
     /* a port nobody listens on, no reconnection: the wait says so */
     o.reconnect_max_ms = -1;
