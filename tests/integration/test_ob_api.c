@@ -348,10 +348,8 @@ static void waits(void)
 {
     struct peer *c = &w.p[2], lost = {0};
     struct ob_options o = options(&lost, hs_free_port());
-    ob_client *refused;
-
     struct event_base *base = event_base_new();
-    ob_client *given;
+    ob_client *refused, *given;
 
     /* the application's own base: it runs it, no poll accessors */
     cr_assert(base);
