@@ -5,6 +5,7 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_config.c src/xmuc/xm_config.h \
 	src/xmuc/xm_link.c src/xmuc/xm_link.h \
 	src/xmuc/xm_log.c src/xmuc/xm_log.h \
+	src/xmuc/xm_notify.c src/xmuc/xm_notify.h \
 	src/xmuc/xm_service.c src/xmuc/xm_service.h \
 	src/xmuc/xm_stanza.c src/xmuc/xm_stanza.h \
 	src/xmuc/xm_roomcfg.c src/xmuc/xm_roomcfg.h \

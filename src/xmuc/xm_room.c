@@ -561,7 +561,8 @@ static const char *join_refusal(xm_room *r, xmpp_stanza_t *st, enum xm_affil a,
         (!pw || strcmp(pw, r->cfg.password)))
         return "not-authorized";
     *etype = "wait";
-    if (r->n >= r->cfg.max_occupants && a < XM_AFFIL_ADMIN)
+    if ((r->n >= r->cfg.max_occupants || r->n >= r->env->max_occupants) &&
+        a < XM_AFFIL_ADMIN)
         return "service-unavailable";
     return NULL;
 }
