@@ -77,7 +77,8 @@ static void reap(xm_service *s, xm_room *r)
          xm_room_held(r) ||
          xm_room_live_graced(r, now_of(s), XM_LIVE_GRACE_MS)))
         return;
-    xm_debug("room %s is gone", xm_room_name(r));
+    if (!xm_room_destroyed(r)) /* a destroyed room said so already */
+        xm_info("room %s is gone (empty)", xm_room_name(r));
     xm_quota_gone(s->quota, xm_room_name(r));
     s->occupants -= xm_room_size(r);
     if (s->live)
