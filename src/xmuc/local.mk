@@ -38,6 +38,13 @@ tests_unit_test_xm_config_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_config_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_xm_config_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 
+# systemd's notifications (xm_notify.c), received on our own socket.
+check_PROGRAMS += tests/unit/test_xm_notify
+TESTS += tests/unit/test_xm_notify
+tests_unit_test_xm_notify_CPPFLAGS = $(XM_CPPFLAGS)
+tests_unit_test_xm_notify_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_xm_notify_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+
 check_PROGRAMS += tests/unit/test_xm_flow
 TESTS += tests/unit/test_xm_flow
 tests_unit_test_xm_flow_CPPFLAGS = $(XM_CPPFLAGS)
