@@ -176,21 +176,29 @@ static const char *stream_error(xmpp_stanza_t *st)
     return "undefined-condition";
 }
 
-/* host-unknown: the server has no component of our domain. */
-static void unknown_host(xm_link *l)
+/* The server refused our domain (host-unknown) or our handshake
+ * (not-authorized: a wrong secret, or with ejabberd an undeclared
+ * domain too).  Fatal on the first connection. */
+static void refused(xm_link *l, const char *cond)
 {
-    char why[300], hint[600];
+    char why[400], hint[700];
+    bool unknown = !strcmp(cond, "host-unknown");
 
     snprintf(why, sizeof why,
-             "the server at %s:%d does not know the component domain %s "
-             "(host-unknown)",
-             l->host, l->p.port, l->domain);
+             unknown ? "the server at %s:%d does not know the component "
+                       "domain %s (%s)"
+                     : "the server at %s:%d refused the handshake for %s (%s): "
+                       "the secret is wrong or the server does not declare "
+                       "this component",
+             l->host, l->p.port, l->domain, cond);
     snprintf(hint, sizeof hint,
-             "declare it on the server: for Prosody, Component \"%s\" with "
-             "component_secret = \"...\"; for ejabberd, \"%s\" with its "
-             "password under hosts: of the ejabberd_service listener; or "
-             "give --domain the component domain the server declares",
-             l->domain, l->domain);
+             "declare the component with the same secret on the server: for "
+             "Prosody, Component \"%s\" with component_secret = \"...\"; "
+             "for ejabberd, \"%s\" with its password under hosts: of the "
+             "ejabberd_service listener; or give --domain the component "
+             "domain the server declares%s",
+             l->domain, l->domain,
+             unknown ? "" : ", and the secret (--secret-file or XMUCD_SECRET)");
     if (!fatal(l, why, hint))
         xm_error("%s", why);
 }
@@ -209,12 +217,8 @@ static void on_handshake_reply(xm_link *l, xmpp_stanza_t *st)
         return;
     }
     if (cond) {
-        if (!strcmp(cond, "not-authorized"))
-            xm_error("the server refused the handshake for %s: check the "
-                     "secret and that the server declares this component",
-                     l->domain);
-        else if (!strcmp(cond, "host-unknown"))
-            unknown_host(l);
+        if (!strcmp(cond, "not-authorized") || !strcmp(cond, "host-unknown"))
+            refused(l, cond);
         else if (!strcmp(cond, "conflict"))
             xm_error("the server says another component is connected as %s",
                      l->domain);

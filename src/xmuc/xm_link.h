@@ -46,7 +46,9 @@ struct xm_link_params {
     void (*on_reject)(void *owner, xmpp_stanza_t *top, const char *why);
     /* Called instead of retrying when the first connection shows that the
      * settings can never work: the port is a client or server port, not a
-     * component port, or the server does not know the component's domain.
+     * component port, or the server refuses the component's domain
+     * (host-unknown) or its handshake (not-authorized: a wrong secret, or
+     * a domain ejabberd does not declare).
      * why says what is wrong and hint which setting to change.  The link
      * is stopped then.  A link that was up once keeps reconnecting. */
     void (*on_fatal)(void *owner, const char *why, const char *hint);

@@ -2,7 +2,9 @@
  *
  * The protocol is a single AF_UNIX datagram of "KEY=VALUE" lines sent to
  * the socket named by $NOTIFY_SOCKET; a leading '@' means the abstract
- * namespace.  A socket is opened per message: xmucd sends a handful. */
+ * namespace.  A socket is opened per message: xmucd sends a handful.
+ * Sending never blocks (the event loop must not wait on a reader that
+ * does not read): a message the reader has no room for is lost. */
 #include "config.h"
 
 #include "xm_notify.h"
@@ -44,7 +46,7 @@ int xm_notify(const char *state)
 
     if (len <= 0)
         return len == 0 ? 1 : -1;
-    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
     rc = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
