@@ -38,6 +38,10 @@ tests_unit_test_xm_config_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_config_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_xm_config_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 
+# Every option of xmucd --help is in xmucd(8) and docs/xmucd.md.
+TESTS += tests/unit/test_xmucd_options.sh
+EXTRA_DIST += tests/unit/test_xmucd_options.sh
+
 # systemd's notifications (xm_notify.c), received on our own socket.
 check_PROGRAMS += tests/unit/test_xm_notify
 TESTS += tests/unit/test_xm_notify
