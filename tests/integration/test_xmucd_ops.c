@@ -287,6 +287,8 @@ static void reload_keeps_occupants(enum hs_kind kind)
               "the reopened log file does not say what changed: %s", text);
     read_file(moved, text, sizeof text);
     cr_expect(strstr(text, "joined as alice"), "no join line: %s", text);
+    cr_expect(!strstr(text, "lost the server"),
+              "the link went down across the reload: %s", text);
     cr_expect(n.watchdog || await_note(&n, "WATCHDOG=1"), "no WATCHDOG=1");
 
     drain_notes(&n);
