@@ -3,8 +3,8 @@
  * bans and affiliations (XEP-0045 sections 8 to 10). */
 #include "config.h"
 
-#include "xm_log.h"
 #include "xm_room_internal.h"
+#include "xm_log.h"
 #include "ut_ns.h"
 
 #include <stdint.h>
