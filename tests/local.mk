@@ -73,6 +73,19 @@ tests_integration_test_servers_LDADD = tools/harness/libharness.la \
 	$(CRITERION_LIBS) $(STROPHE_LIBS)
 EXTRA_tests_integration_test_servers_DEPENDENCIES = src/xmuc/xmucd
 
+# xmucd as operators run it: exit 2 at start, SIGHUP, logs, sd_notify.
+check_PROGRAMS += tests/integration/test_xmucd_ops
+TESTS += tests/integration/test_xmucd_ops
+tests_integration_test_xmucd_ops_SOURCES = \
+	tests/integration/test_xmucd_ops.c tests/integration/it_support.c \
+	tests/integration/it_support.h
+tests_integration_test_xmucd_ops_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_xmucd_ops_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_xmucd_ops_LDADD = src/xmuc/libxmuc.la \
+	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) $(EVENT_LIBS)
+EXTRA_tests_integration_test_xmucd_ops_DEPENDENCIES = src/xmuc/xmucd
+
 check_PROGRAMS += tests/integration/test_xmuc
 TESTS += tests/integration/test_xmuc
 tests_integration_test_xmuc_SOURCES = tests/integration/test_xmuc.c \

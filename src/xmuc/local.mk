@@ -5,6 +5,7 @@ src_xmuc_libxmuc_la_SOURCES = \
 	src/xmuc/xm_config.c src/xmuc/xm_config.h \
 	src/xmuc/xm_link.c src/xmuc/xm_link.h \
 	src/xmuc/xm_log.c src/xmuc/xm_log.h \
+	src/xmuc/xm_notify.c src/xmuc/xm_notify.h \
 	src/xmuc/xm_service.c src/xmuc/xm_service.h \
 	src/xmuc/xm_stanza.c src/xmuc/xm_stanza.h \
 	src/xmuc/xm_roomcfg.c src/xmuc/xm_roomcfg.h \
@@ -36,6 +37,17 @@ TESTS += tests/unit/test_xm_config
 tests_unit_test_xm_config_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_config_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_xm_config_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+
+# Every option of xmucd --help is in xmucd(8) and docs/xmucd.md.
+TESTS += tests/unit/test_xmucd_options.sh
+EXTRA_DIST += tests/unit/test_xmucd_options.sh
+
+# systemd's notifications (xm_notify.c), received on our own socket.
+check_PROGRAMS += tests/unit/test_xm_notify
+TESTS += tests/unit/test_xm_notify
+tests_unit_test_xm_notify_CPPFLAGS = $(XM_CPPFLAGS)
+tests_unit_test_xm_notify_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_xm_notify_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 
 check_PROGRAMS += tests/unit/test_xm_flow
 TESTS += tests/unit/test_xm_flow

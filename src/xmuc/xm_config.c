@@ -12,6 +12,7 @@
 #include "vm.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -232,6 +233,35 @@ static int set_metrics(struct xm_config *cfg, const char *v, char *err,
     return replace(&cfg->metrics, v);
 }
 
+static int set_log_file(struct xm_config *cfg, const char *v, char *err,
+                        size_t n)
+{
+    if (*v != '/') {
+        snprintf(err, n, "log_file '%s' is not an absolute path", v);
+        return -1;
+    }
+    return replace(&cfg->log_file, v);
+}
+
+static int set_syslog(struct xm_config *cfg, const char *v, char *err, size_t n)
+{
+    int facility;
+
+    if (!strcmp(v, "off")) {
+        free(cfg->syslog);
+        cfg->syslog = NULL;
+        return 0;
+    }
+    if (xm_log_parse_facility(v, &facility) < 0) {
+        snprintf(err, n,
+                 "syslog '%s' is not off or a facility (daemon, user, "
+                 "local0 to local7)",
+                 v);
+        return -1;
+    }
+    return replace(&cfg->syslog, v);
+}
+
 /* The order matches long_options below: index i is settings[i]. */
 static const struct setting settings[] = {
     {"server", set_server},
@@ -255,6 +285,8 @@ static const struct setting settings[] = {
     {"out_kb_burst", set_out_kb_burst},
     {"rooms_per_jid", set_rooms_per_jid},
     {"rooms_per_min", set_rooms_per_min},
+    {"log_file", set_log_file},
+    {"syslog", set_syslog},
 };
 
 static const struct setting *find_setting(const char *name)
@@ -394,6 +426,7 @@ static void usage(FILE *out)
         "             [--max-memory-mb N] [--out-kb-per-s N] [--out-kb-burst "
         "N]\n"
         "             [--rooms-per-jid N] [--rooms-per-min N]\n"
+        "             [--log-file PATH] [--syslog off|FACILITY]\n"
         "The secret may also come from the XMUCD_SECRET environment variable.\n"
         "See xmucd(8).\n");
 }
@@ -420,6 +453,8 @@ static const struct option long_options[] = {
     {"out-kb-burst", required_argument, NULL, 0},
     {"rooms-per-jid", required_argument, NULL, 0},
     {"rooms-per-min", required_argument, NULL, 0},
+    {"log-file", required_argument, NULL, 0},
+    {"syslog", required_argument, NULL, 0},
     {"config", required_argument, NULL, 'c'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -510,6 +545,128 @@ void xm_config_clear(struct xm_config *cfg)
     free(cfg->config_file);
     free(cfg->data_dir);
     free(cfg->metrics);
+    free(cfg->log_file);
+    free(cfg->syslog);
     free_admins(cfg);
     memset(cfg, 0, sizeof *cfg);
+}
+
+/* ---- reloads: what changed, what needs a restart ------------------------ */
+
+enum kind { K_STR, K_UINT, K_INT, K_LEVEL, K_ADMINS, K_CHARS, K_SECRET };
+
+struct field {
+    const char *name;
+    enum kind kind;
+    size_t off, size;
+    int restart;
+};
+
+#define F(name, kind, restart)                                                 \
+    {                                                                          \
+#name, kind, offsetof(struct xm_config, name),                         \
+            sizeof(((struct xm_config *)0)->name), restart                     \
+    }
+static const struct field fields[] = {
+    F(server_host, K_STR, 1),
+    F(server_port, K_INT, 1),
+    F(domain, K_STR, 1),
+    F(secret, K_SECRET, 1),
+    F(secret_file, K_STR, 1),
+    F(data_dir, K_STR, 1),
+    F(metrics, K_STR, 1),
+    F(max_memory_mb, K_UINT, 1),
+    F(max_stanza_bytes, K_UINT, 1),
+    F(reconnect_min_ms, K_INT, 1),
+    F(reconnect_max_ms, K_INT, 1),
+    F(log_level, K_LEVEL, 0),
+    F(log_file, K_STR, 0),
+    F(syslog, K_STR, 0),
+    F(max_rooms, K_UINT, 0),
+    F(max_occupants, K_UINT, 0),
+    F(rate_per_s, K_UINT, 0),
+    F(rate_burst, K_UINT, 0),
+    F(out_kb_per_s, K_UINT, 0),
+    F(out_kb_burst, K_UINT, 0),
+    F(rooms_per_jid, K_UINT, 0),
+    F(rooms_per_min, K_UINT, 0),
+    F(link_grace_s, K_UINT, 0),
+    F(admins, K_ADMINS, 0),
+    F(default_manager, K_CHARS, 0),
+};
+#undef F
+
+static void format_admins(char *const *admins, char *buf, size_t n)
+{
+    size_t at = 0;
+
+    snprintf(buf, n, "(none)");
+    for (char *const *a = admins; a && *a && at < n; a++)
+        at += (size_t)snprintf(buf + at, n - at, "%s%s", at ? "," : "", *a);
+}
+
+static void format_field(const struct xm_config *c, const struct field *f,
+                         char *buf, size_t n)
+{
+    const char *at = (const char *)c + f->off;
+    const char *str = NULL;
+    static const char *const levels[] = {"error", "warn", "info", "debug"};
+
+    switch (f->kind) {
+    case K_STR:
+        str = *(char *const *)(const void *)at;
+        snprintf(buf, n, "%s", str ? str : "(none)");
+        break;
+    case K_SECRET: snprintf(buf, n, "(hidden)"); break;
+    case K_UINT:
+        snprintf(buf, n, "%u", *(const unsigned *)(const void *)at);
+        break;
+    case K_INT: snprintf(buf, n, "%d", *(const int *)(const void *)at); break;
+    case K_LEVEL:
+        snprintf(buf, n, "%s",
+                 levels[*(const enum xm_log_level *)(const void *)at]);
+        break;
+    case K_ADMINS:
+        format_admins(*(char *const *const *)(const void *)at, buf, n);
+        break;
+    case K_CHARS: snprintf(buf, n, "%s", at); break;
+    }
+}
+
+static int secret_differs(const struct xm_config *a, const struct xm_config *b)
+{
+    return (a->secret == NULL) != (b->secret == NULL) ||
+           (a->secret && strcmp(a->secret, b->secret));
+}
+
+void xm_config_changes(const struct xm_config *running,
+                       const struct xm_config *next,
+                       void (*fn)(void *ctx, const char *name, const char *from,
+                                  const char *to, int restart),
+                       void *ctx)
+{
+    char from[512], to[512];
+
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const struct field *f = &fields[i];
+        format_field(running, f, from, sizeof from);
+        format_field(next, f, to, sizeof to);
+        if (f->kind == K_SECRET ? secret_differs(running, next)
+                                : strcmp(from, to) != 0)
+            fn(ctx, f->name, from, to, f->restart);
+    }
+}
+
+void xm_config_keep_restart(struct xm_config *next, struct xm_config *running)
+{
+    unsigned char tmp[sizeof(struct xm_config)];
+
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const struct field *f = &fields[i];
+        if (!f->restart)
+            continue;
+        memcpy(tmp, (char *)next + f->off, f->size);
+        memcpy((char *)next + f->off, (char *)running + f->off, f->size);
+        memcpy((char *)running + f->off, tmp, f->size);
+    }
 }

@@ -32,6 +32,8 @@ struct xm_config {
     char *metrics; /* loopback HOST:PORT for OpenMetrics; NULL: off */
     unsigned
         link_grace_s; /* rooms and occupants outlive a link loss this long */
+    char *log_file;   /* append log lines here; NULL: stderr */
+    char *syslog;     /* syslog facility name; NULL: no syslog */
 };
 
 /* Fills cfg from argv and the configuration file it names, then the
@@ -40,6 +42,20 @@ struct xm_config {
  * reason in err that says what to fix. */
 int xm_config_load(struct xm_config *cfg, int argc, char **argv, char *err,
                    size_t errlen);
+
+/* Calls fn for every setting whose value differs between running and
+ * next, with both values as text (a secret shows as "(hidden)"), and
+ * whether the change needs a restart (the link and storage settings). */
+void xm_config_changes(const struct xm_config *running,
+                       const struct xm_config *next,
+                       void (*fn)(void *ctx, const char *name, const char *from,
+                                  const char *to, int restart),
+                       void *ctx);
+
+/* Gives next the running values of the settings that need a restart
+ * (swapping them: clearing running then frees next's new values), so
+ * that a reload applies only what it can. */
+void xm_config_keep_restart(struct xm_config *next, struct xm_config *running);
 
 /* Frees what cfg owns (and wipes the secret). */
 void xm_config_clear(struct xm_config *cfg);

@@ -4,6 +4,11 @@
  * header sent, waiting for the server's) -> handshaking (digest sent) ->
  * up.  Any failure drops the stream and schedules a retry after the
  * current backoff, which doubles up to the cap and resets once up.
+ * Every attempt resolves the host name first with libevent's evdns (the
+ * loop never blocks; /etc/hosts and literal addresses are answered
+ * locally) and tries the addresses in order.  Until the link was up
+ * once, answers that prove the settings wrong (a client port, an
+ * undeclared domain) stop it through on_fatal instead of retrying.
  * See docs/architecture.md for why libstrophe does not run this link.
  *
  * Output: stanzas are serialized into the stream's queue and written as
@@ -20,7 +25,9 @@
 #include "xs_stream.h"
 
 #include <event2/bufferevent.h>
+#include <event2/dns.h>
 #include <event2/util.h>
+#include <netinet/in.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +39,7 @@
  * drains a large queue slowly while reads keep coming). */
 #define MAX_SINGLE_WRITE (256 * 1024)
 
-enum state { IDLE, CONNECTING, OPENING, HANDSHAKING, UP, STOPPED };
+enum state { IDLE, RESOLVING, CONNECTING, OPENING, HANDSHAKING, UP, STOPPED };
 
 struct xm_link {
     struct event_base *base;
@@ -43,6 +50,11 @@ struct xm_link {
     struct event *retry;
     enum state state;
     int backoff_ms;
+    bool was_up; /* once up, nothing is fatal any more */
+    struct evdns_base *dns;
+    struct evdns_getaddrinfo_request *resolving;
+    struct evutil_addrinfo *addrs, *next_addr; /* of this attempt */
+    char addr[INET6_ADDRSTRLEN + 8];           /* being tried, for logs */
 };
 
 static void connect_now(xm_link *l);
@@ -76,6 +88,37 @@ static void drop(xm_link *l, const char *why)
     schedule_retry(l);
 }
 
+/* The settings can never work: on the first connection, stop and tell
+ * the owner; later (the server was reconfigured?) keep retrying. */
+static bool fatal(xm_link *l, const char *why, const char *hint)
+{
+    if (l->was_up || !l->p.on_fatal)
+        return false;
+    l->state = STOPPED;
+    evtimer_del(l->retry);
+    l->p.on_fatal(l->p.owner, why, hint);
+    return true;
+}
+
+/* The server's stream header is not a component stream's. */
+static bool wrong_port(xm_link *l)
+{
+    const char *ns = xs_stream_root_ns(l->stream);
+    char why[400];
+
+    if (strcmp(ns, "jabber:client") && strcmp(ns, "jabber:server"))
+        return false;
+    snprintf(why, sizeof why,
+             "%s:%d is the server's %s port (it answers with %s), not its "
+             "component port",
+             l->host, l->p.port,
+             strcmp(ns, "jabber:client") ? "server-to-server" : "client", ns);
+    return fatal(l, why,
+                 "give --server the component port: Prosody's "
+                 "component_ports (5347 by default), ejabberd's "
+                 "ejabberd_service listener");
+}
+
 static void send_handshake(xm_link *l, const char *stream_id)
 {
     unsigned char md[SHA_DIGEST_LENGTH];
@@ -107,6 +150,10 @@ static void on_open(void *ud, const char **attrs)
     for (int i = 0; attrs[i]; i += 2)
         if (!strcmp(attrs[i], "id"))
             id = attrs[i + 1];
+    if (wrong_port(l)) {
+        xs_stream_fail(l->stream, "invalid-namespace", "wrong port");
+        return;
+    }
     if (!id) {
         xs_stream_fail(l->stream, "invalid-xml", "no stream id");
         return;
@@ -129,6 +176,33 @@ static const char *stream_error(xmpp_stanza_t *st)
     return "undefined-condition";
 }
 
+/* The server refused our domain (host-unknown) or our handshake
+ * (not-authorized: a wrong secret, or with ejabberd an undeclared
+ * domain too).  Fatal on the first connection. */
+static void refused(xm_link *l, const char *cond)
+{
+    char why[400], hint[700];
+    bool unknown = !strcmp(cond, "host-unknown");
+
+    snprintf(why, sizeof why,
+             unknown ? "the server at %s:%d does not know the component "
+                       "domain %s (%s)"
+                     : "the server at %s:%d refused the handshake for %s (%s): "
+                       "the secret is wrong or the server does not declare "
+                       "this component",
+             l->host, l->p.port, l->domain, cond);
+    snprintf(hint, sizeof hint,
+             "declare the component with the same secret on the server: for "
+             "Prosody, Component \"%s\" with component_secret = \"...\"; "
+             "for ejabberd, \"%s\" with its password under hosts: of the "
+             "ejabberd_service listener; or give --domain the component "
+             "domain the server declares%s",
+             l->domain, l->domain,
+             unknown ? "" : ", and the secret (--secret-file or XMUCD_SECRET)");
+    if (!fatal(l, why, hint))
+        xm_error("%s", why);
+}
+
 /* The first stanza after the handshake: success, or a stream error. */
 static void on_handshake_reply(xm_link *l, xmpp_stanza_t *st)
 {
@@ -136,16 +210,15 @@ static void on_handshake_reply(xm_link *l, xmpp_stanza_t *st)
 
     if (!strcmp(xmpp_stanza_get_name(st), "handshake")) {
         l->state = UP;
+        l->was_up = true;
         l->backoff_ms = l->p.reconnect_min_ms;
         xm_info("connected to %s:%d as %s", l->host, l->p.port, l->domain);
         l->p.on_state(l->p.owner, true);
         return;
     }
     if (cond) {
-        if (!strcmp(cond, "not-authorized"))
-            xm_error("the server refused the handshake for %s: check the "
-                     "secret and that the server declares this component",
-                     l->domain);
+        if (!strcmp(cond, "not-authorized") || !strcmp(cond, "host-unknown"))
+            refused(l, cond);
         else if (!strcmp(cond, "conflict"))
             xm_error("the server says another component is connected as %s",
                      l->domain);
@@ -205,6 +278,32 @@ static void on_closed(void *ud, const char *reason)
     drop(l, why);
 }
 
+static void try_next_addr(xm_link *l);
+
+static void free_addrs(xm_link *l)
+{
+    if (l->addrs)
+        evutil_freeaddrinfo(l->addrs);
+    l->addrs = l->next_addr = NULL;
+}
+
+/* "192.0.2.1" or "2001:db8::1": the address being tried, for the log. */
+static void describe(const struct evutil_addrinfo *ai, char *buf, size_t n)
+{
+    const void *a =
+        ai->ai_family == AF_INET6
+            ? (const void *)&(
+                  (const struct sockaddr_in6 *)(const void *)ai->ai_addr)
+                  ->sin6_addr
+            : (const void *)&(
+                  (const struct sockaddr_in *)(const void *)ai->ai_addr)
+                  ->sin_addr;
+
+    if (!evutil_inet_ntop(ai->ai_family, a, buf, n))
+        snprintf(buf, n, "?");
+}
+
+/* The connection to one address succeeded or failed. */
 static void on_connected(struct bufferevent *bev, short what, void *ud)
 {
     xm_link *l = ud;
@@ -218,11 +317,12 @@ static void on_connected(struct bufferevent *bev, short what, void *ud)
 
     if (!(what & BEV_EVENT_CONNECTED)) {
         bufferevent_free(bev);
-        xm_error("cannot reach %s:%d: %s", l->host, l->p.port,
+        xm_error("cannot reach %s:%d (%s): %s", l->host, l->p.port, l->addr,
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        schedule_retry(l);
+        try_next_addr(l);
         return;
     }
+    free_addrs(l);
     evutil_make_socket_closeonexec(bufferevent_getfd(bev));
     bufferevent_set_max_single_write(bev, MAX_SINGLE_WRITE);
     if (xs_stream_new(l->ctx, bev, &lim, &cb, l, &l->stream) != XS_OK) {
@@ -238,38 +338,85 @@ static void on_connected(struct bufferevent *bev, short what, void *ud)
     l->state = OPENING;
 }
 
-static void connect_now(xm_link *l)
+/* Connects to the next resolved address; past the last, retries later. */
+static void try_next_addr(xm_link *l)
 {
-    struct sockaddr_storage ss;
-    int sslen = sizeof ss;
-    char addr[300];
+    struct evutil_addrinfo *ai = l->next_addr;
     struct bufferevent *bev;
 
-    snprintf(addr, sizeof addr, strchr(l->host, ':') ? "[%s]:%d" : "%s:%d",
-             l->host, l->p.port);
-    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) < 0) {
-        xm_error("%s is not a literal address", l->host);
+    if (!ai) {
+        free_addrs(l);
         schedule_retry(l);
         return;
     }
+    l->next_addr = ai->ai_next;
+    describe(ai, l->addr, sizeof l->addr);
     bev = bufferevent_socket_new(l->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) {
+        free_addrs(l);
         schedule_retry(l);
         return;
     }
     l->state = CONNECTING;
     bufferevent_setcb(bev, NULL, NULL, on_connected, l);
-    if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss, sslen) < 0) {
+    if (bufferevent_socket_connect(bev, ai->ai_addr, (int)ai->ai_addrlen) < 0) {
         bufferevent_free(bev);
-        xm_error("cannot connect to %s:%d", l->host, l->p.port);
-        schedule_retry(l);
+        xm_error("cannot connect to %s:%d (%s)", l->host, l->p.port, l->addr);
+        try_next_addr(l);
     }
+}
+
+static void on_resolved(int err, struct evutil_addrinfo *res, void *arg)
+{
+    xm_link *l = arg;
+
+    l->resolving = NULL;
+    if (err == EVUTIL_EAI_CANCEL || l->state == STOPPED) {
+        if (res)
+            evutil_freeaddrinfo(res);
+        return;
+    }
+    if (err) {
+        xm_error("cannot resolve %s: %s", l->host, evutil_gai_strerror(err));
+        schedule_retry(l);
+        return;
+    }
+    l->addrs = l->next_addr = res;
+    try_next_addr(l);
+}
+
+/* One attempt: resolve (without blocking), then try each address. */
+static void connect_now(xm_link *l)
+{
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC,
+                                    .ai_socktype = SOCK_STREAM,
+                                    .ai_protocol = IPPROTO_TCP};
+    char port[8];
+    struct evdns_getaddrinfo_request *req;
+
+    snprintf(port, sizeof port, "%d", l->p.port);
+    l->state = RESOLVING;
+    req = evdns_getaddrinfo(l->dns, l->host, port, &hints, on_resolved, l);
+    if (l->state == RESOLVING) /* not answered at once */
+        l->resolving = req;
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     connect_now(arg);
+}
+
+/* A resolver from /etc/resolv.conf and /etc/hosts; without a usable
+ * resolv.conf, one that still answers /etc/hosts and literals. */
+static struct evdns_base *new_dns(struct event_base *base)
+{
+    struct evdns_base *dns =
+        evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+
+    if (!dns && (dns = evdns_base_new(base, 0)))
+        evdns_base_load_hosts(dns, NULL);
+    return dns;
 }
 
 int xm_link_new(struct event_base *base, const struct xm_link_params *p,
@@ -288,7 +435,9 @@ int xm_link_new(struct event_base *base, const struct xm_link_params *p,
     l->secret = strdup(p->secret);
     l->ctx = xmpp_ctx_new(NULL, NULL);
     l->retry = evtimer_new(base, on_retry, l);
-    if (!l->host || !l->domain || !l->secret || !l->ctx || !l->retry) {
+    l->dns = new_dns(base);
+    if (!l->host || !l->domain || !l->secret || !l->ctx || !l->retry ||
+        !l->dns) {
         xm_link_free(l);
         return XM_ENOMEM;
     }
@@ -301,7 +450,14 @@ int xm_link_start(xm_link *l)
     xm_info("connecting to %s:%d as component %s", l->host, l->p.port,
             l->domain);
     connect_now(l);
-    return l->state == CONNECTING ? 0 : -1;
+    return l->state == IDLE ? -1 : 0;
+}
+
+static void cancel_resolving(xm_link *l)
+{
+    if (l->resolving)
+        evdns_getaddrinfo_cancel(l->resolving);
+    l->resolving = NULL;
 }
 
 void xm_link_stop(xm_link *l)
@@ -317,6 +473,7 @@ void xm_link_stop(xm_link *l)
     }
     l->state = STOPPED;
     evtimer_del(l->retry);
+    cancel_resolving(l);
 }
 
 void xm_link_free(xm_link *l)
@@ -324,7 +481,11 @@ void xm_link_free(xm_link *l)
     if (!l)
         return;
     l->state = STOPPED;
+    cancel_resolving(l);
+    free_addrs(l);
     xs_stream_free(l->stream);
+    if (l->dns)
+        evdns_base_free(l->dns, 0);
     if (l->retry)
         event_free(l->retry);
     if (l->ctx)

@@ -18,7 +18,8 @@
 typedef struct xm_link xm_link;
 
 struct xm_link_params {
-    const char *host; /* literal IPv4 or IPv6 address */
+    const char *host; /* host name (resolved without blocking, again on
+                         every attempt) or literal IPv4 or IPv6 address */
     int port;
     const char *domain; /* component domain */
     const char *secret;
@@ -43,6 +44,14 @@ struct xm_link_params {
      * Without on_reject, such a stanza fails the stream. */
     size_t max_stanza_bytes;
     void (*on_reject)(void *owner, xmpp_stanza_t *top, const char *why);
+    /* Called instead of retrying when the first connection shows that the
+     * settings can never work: the port is a client or server port, not a
+     * component port, or the server refuses the component's domain
+     * (host-unknown) or its handshake (not-authorized: a wrong secret, or
+     * a domain ejabberd does not declare).
+     * why says what is wrong and hint which setting to change.  The link
+     * is stopped then.  A link that was up once keeps reconnecting. */
+    void (*on_fatal)(void *owner, const char *why, const char *hint);
 };
 
 /* The per-stanza limits of the link's parser (docs/security.md): depth,

@@ -44,6 +44,12 @@ int xm_quota_new(uint32_t per_jid, uint32_t per_min, xm_quota **out)
     return XM_OK;
 }
 
+void xm_quota_set_limits(xm_quota *q, uint32_t per_jid, uint32_t per_min)
+{
+    q->per_jid = per_jid;
+    q->per_min = per_min;
+}
+
 static int free_creator(void *ctx, const char *key, void *value)
 {
     struct creator *c = value;

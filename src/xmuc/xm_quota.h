@@ -31,6 +31,9 @@ enum {
 int xm_quota_new(uint32_t per_jid, uint32_t per_min, xm_quota **out);
 void xm_quota_free(xm_quota *q);
 
+/* New limits (a reload); what JIDs hold and their buckets are kept. */
+void xm_quota_set_limits(xm_quota *q, uint32_t per_jid, uint32_t per_min);
+
 /* Records that bare creates room `room` at now_ms, if it may: XM_QUOTA_OK,
  * or one of the negative codes above (nothing recorded). */
 int xm_quota_create(xm_quota *q, const char *bare, const char *room,

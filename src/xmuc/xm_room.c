@@ -561,7 +561,8 @@ static const char *join_refusal(xm_room *r, xmpp_stanza_t *st, enum xm_affil a,
         (!pw || strcmp(pw, r->cfg.password)))
         return "not-authorized";
     *etype = "wait";
-    if (r->n >= r->cfg.max_occupants && a < XM_AFFIL_ADMIN)
+    if ((r->n >= r->cfg.max_occupants || r->n >= r->env->max_occupants) &&
+        a < XM_AFFIL_ADMIN)
         return "service-unavailable";
     return NULL;
 }
@@ -750,10 +751,32 @@ static void join(xm_room *r, xmpp_stanza_t *st, const char *nick, bool created)
         return;
     }
     announce_join(r, o, created);
+    xm_info("room %s: %s joined as %s (%u occupants)", r->name, o->jid, o->nick,
+            (unsigned)r->n);
 }
 
 /* ---- leaving
  * -------------------------------------------------------------------- */
+
+/* Why an occupant leaves, for the log, from the status codes it gets. */
+static const char *leave_reason(const int *codes, xmpp_stanza_t *extra)
+{
+    static const struct {
+        int code;
+        const char *why;
+    } reasons[] = {{301, "banned"},
+                   {307, "kicked"},
+                   {321, "no longer affiliated"},
+                   {322, "not a member"},
+                   {332, "removed by the service"},
+                   {333, "its client is gone"}};
+
+    for (int i = 0; codes && codes[i]; i++)
+        for (size_t j = 0; j < sizeof reasons / sizeof reasons[0]; j++)
+            if (reasons[j].code == codes[i])
+                return reasons[j].why;
+    return extra ? "the room was destroyed" : "left";
+}
 
 void xm_room_remove(xm_room *r, struct xm_occupant *o, const int *codes,
                     xmpp_stanza_t *extra)
@@ -776,6 +799,8 @@ void xm_room_remove(xm_room *r, struct xm_occupant *o, const int *codes,
         send_delta(r, d, d->subject == o->id ? &gone : NULL);
     }
     send_presence_to(r, o, o, true, 0, &self);
+    xm_info("room %s: %s (%s) is out: %s (%u occupants)", r->name, o->nick,
+            o->jid, leave_reason(codes, extra), (unsigned)(r->n - 1));
     ut_map_del(r->by_nick, o->nick);
     ut_map_del(r->by_jid, o->jid);
     release_id(r, o->id);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "xm_room_internal.h"
+#include "xm_log.h"
 #include "ut_ns.h"
 
 #include <stdint.h>
@@ -67,6 +68,9 @@ static void destroy(xm_room *r, xmpp_stanza_t *iq, xmpp_stanza_t *d)
     struct xm_occupant *o;
 
     send_result(r, iq, NULL);
+    xm_info("room %s destroyed by %s (%u occupants)", r->name,
+            xmpp_stanza_get_from(iq) ? xmpp_stanza_get_from(iq) : "its owner",
+            (unsigned)r->n);
     for (uint32_t i = 0; i < r->cap; i++)
         if ((o = r->occ[i]))
             xm_room_remove(r, o, NULL, extra);

@@ -77,7 +77,8 @@ static void reap(xm_service *s, xm_room *r)
          xm_room_held(r) ||
          xm_room_live_graced(r, now_of(s), XM_LIVE_GRACE_MS)))
         return;
-    xm_debug("room %s is gone", xm_room_name(r));
+    if (!xm_room_destroyed(r)) /* a destroyed room said so already */
+        xm_info("room %s is gone (empty)", xm_room_name(r));
     xm_quota_gone(s->quota, xm_room_name(r));
     s->occupants -= xm_room_size(r);
     if (s->live)
@@ -846,4 +847,22 @@ int xm_service_each_room(xm_service *s, int (*fn)(void *ctx, xm_room *r),
 {
     struct each_room e = {fn, ctx};
     return ut_map_each(s->rooms, each_step, &e);
+}
+
+/* ---- reloads ------------------------------------------------------------ */
+
+void xm_service_reload(xm_service *s, const struct xm_service_config *cfg)
+{
+    s->cfg.max_rooms = cfg->max_rooms;
+    s->cfg.max_occupants = s->env.max_occupants = cfg->max_occupants;
+    s->cfg.rate_per_s = s->env.rate_per_s = cfg->rate_per_s;
+    s->cfg.rate_burst = s->env.rate_burst = cfg->rate_burst;
+    s->cfg.out_bytes_per_s = s->env.out_bytes_per_s = cfg->out_bytes_per_s;
+    s->cfg.out_bytes_burst = s->env.out_bytes_burst = cfg->out_bytes_burst;
+    s->cfg.rooms_per_jid = cfg->rooms_per_jid;
+    s->cfg.rooms_per_min = cfg->rooms_per_min;
+    xm_quota_set_limits(s->quota, cfg->rooms_per_jid, cfg->rooms_per_min);
+    s->cfg.admins = cfg->admins;
+    s->cfg.default_manager = cfg->default_manager;
+    s->cfg.link_grace_ms = cfg->link_grace_ms;
 }

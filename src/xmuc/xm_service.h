@@ -82,6 +82,14 @@ void xm_service_tick(xm_service *s);
  * the live state was saved, with them). */
 void xm_service_shutdown(xm_service *s);
 
+/* A reload (SIGHUP): applies cfg's limits (max_rooms, max_occupants,
+ * rate_per_s and rate_burst, out_bytes_per_s and out_bytes_burst,
+ * rooms_per_jid and rooms_per_min), admins, default_manager and
+ * link_grace_ms; its other fields need a restart and are ignored.  cfg's
+ * strings must outlive the service as at creation.  Rooms and occupants
+ * stay; a lowered limit applies from the next stanza on. */
+void xm_service_reload(xm_service *s, const struct xm_service_config *cfg);
+
 xm_stats *xm_service_stats(xm_service *s);
 size_t xm_service_rooms(const xm_service *s);
 /* Calls fn for every room; non-zero stops and is returned. */

@@ -1,8 +1,14 @@
 /* xmucd.c -- the X-MUC component daemon: settings, event loop, signals,
- * and the glue between the link (I/O) and the service (logic). */
+ * and the glue between the link (I/O) and the service (logic).
+ *
+ * Signals: SIGTERM and SIGINT stop cleanly (occupants get status 332, the
+ * stream is closed); SIGHUP reloads the configuration file and reopens
+ * the log file, keeping rooms, occupants and the link.  systemd hears of
+ * it all through xm_notify. */
 #include "config.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +22,7 @@
 #include "xm_http.h"
 #include "xm_link.h"
 #include "xm_log.h"
+#include "xm_notify.h"
 #include "xm_service.h"
 
 struct daemon {
@@ -24,6 +31,11 @@ struct daemon {
     xm_service *service;
     xm_http *http;
     struct xm_out out;
+    struct xm_config *cfg; /* the running settings */
+    int argc;              /* the command line, read again on SIGHUP */
+    char **argv;
+    bool ready; /* READY=1 was sent */
+    int exit_code;
 };
 
 static size_t send_on_link(void *ctx, xmpp_stanza_t *st)
@@ -65,11 +77,26 @@ static void on_state(void *owner, bool up)
 
     if (up) {
         xm_service_link_up(d->service);
+        if (!d->ready)
+            xm_notify("READY=1\nSTATUS=connected to the server");
+        d->ready = true;
         return;
     }
     xm_warn("lost the server; rooms and occupants are kept for the grace "
             "period while reconnecting");
     xm_service_link_down(d->service);
+}
+
+/* The first connection showed the settings can never work: exit 2. */
+static void on_fatal(void *owner, const char *why, const char *hint)
+{
+    struct daemon *d = owner;
+
+    xm_error("%s", why);
+    xm_error("hint: %s", hint);
+    xm_error("stopping: these settings can never work (exit status 2)");
+    d->exit_code = 2;
+    event_base_loopbreak(d->base);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -100,7 +127,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     xm_service_each_room(d->service, tick_room, NULL);
 }
 
-static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
+static struct xm_service_config service_config(const struct xm_config *cfg,
+                                               struct daemon *d)
 {
     struct xm_service_config sc = {
         .domain = cfg->domain,
@@ -123,12 +151,76 @@ static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
         .queued = queued_on_link,
         .queue_ctx = d,
     };
+    return sc;
+}
+
+static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
+{
+    struct xm_service_config sc = service_config(cfg, d);
     char err[512];
     xm_service *s;
 
     if (xm_service_new(&sc, &d->out, err, sizeof err, &s) != XM_OK)
         xm_error("%s", err);
     return s;
+}
+
+/* ---- SIGHUP: reload ------------------------------------------------------ */
+
+static void log_change(void *ctx, const char *name, const char *from,
+                       const char *to, int restart)
+{
+    (void)ctx;
+    if (restart)
+        xm_warn("reload: %s changed from %s to %s, which needs a restart; "
+                "still using %s",
+                name, from, to, from);
+    else
+        xm_info("reload: %s changed from %s to %s", name, from, to);
+}
+
+/* Reads the command line and configuration file again and applies what
+ * can change while running; a broken file changes nothing. */
+static void reload(struct daemon *d)
+{
+    struct xm_config next, old;
+    struct xm_service_config sc;
+    char err[512];
+
+    xm_notify_reloading();
+    xm_info("got SIGHUP, reloading %s",
+            d->cfg->config_file ? d->cfg->config_file : "the settings");
+    if (xm_config_load(&next, d->argc, d->argv, err, sizeof err) != 0) {
+        xm_error("reload failed, nothing changed: %s", err);
+    } else if (xm_log_open(next.log_file, next.syslog, err, sizeof err) < 0) {
+        xm_error("reload failed, nothing changed: %s", err);
+    } else {
+        xm_config_changes(d->cfg, &next, log_change, NULL);
+        xm_config_keep_restart(&next, d->cfg);
+        xm_log_set_level(next.log_level);
+        old = *d->cfg; /* the service points into it until reloaded */
+        *d->cfg = next;
+        sc = service_config(d->cfg, d);
+        xm_service_reload(d->service, &sc);
+        xm_config_clear(&old);
+        xm_info("reloaded");
+        memset(&next, 0, sizeof next);
+    }
+    xm_config_clear(&next);
+    xm_notify("READY=1");
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig, (void)what;
+    reload(arg);
+}
+
+/* Every half of $WATCHDOG_USEC: still alive. */
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    xm_notify("WATCHDOG=1");
 }
 
 static int add_room(void *sink, xm_room *r)
@@ -165,11 +257,36 @@ static int start_metrics(const struct xm_config *cfg, struct daemon *d)
     return 0;
 }
 
-static int run(const struct xm_config *cfg)
+enum { EV_INT, EV_TERM, EV_HUP, EV_TICK, EV_WATCHDOG, EV_COUNT };
+
+/* The signals, the one-second tick and systemd's watchdog; -1 if out of
+ * memory. */
+static int add_events(struct daemon *d, struct event **ev)
 {
-    struct daemon d = {0};
-    struct event *sigint = NULL, *sigterm = NULL, *tick = NULL;
-    struct timeval second = {1, 0};
+    struct timeval second = {1, 0}, half;
+    uint64_t wd = xm_notify_watchdog_usec() / 2;
+
+    ev[EV_INT] = evsignal_new(d->base, SIGINT, on_signal, d);
+    ev[EV_TERM] = evsignal_new(d->base, SIGTERM, on_signal, d);
+    ev[EV_HUP] = evsignal_new(d->base, SIGHUP, on_hup, d);
+    ev[EV_TICK] = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+    ev[EV_WATCHDOG] = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+    for (int i = 0; i < EV_COUNT; i++)
+        if (!ev[i])
+            return -1;
+    half =
+        (struct timeval){(time_t)(wd / 1000000u), (suseconds_t)(wd % 1000000u)};
+    if (evsignal_add(ev[EV_INT], NULL) < 0 ||
+        evsignal_add(ev[EV_TERM], NULL) < 0 ||
+        evsignal_add(ev[EV_HUP], NULL) < 0 ||
+        event_add(ev[EV_TICK], &second) < 0 ||
+        (wd && event_add(ev[EV_WATCHDOG], &half) < 0))
+        return -1;
+    return 0;
+}
+
+static int new_link(struct daemon *d, const struct xm_config *cfg)
+{
     struct xm_link_params p = {
         .host = cfg->server_host,
         .port = cfg->server_port,
@@ -179,29 +296,32 @@ static int run(const struct xm_config *cfg)
         .reconnect_max_ms = cfg->reconnect_max_ms,
         .on_stanza = on_stanza,
         .on_state = on_state,
-        .owner = &d,
+        .owner = d,
         .max_stanza_bytes = cfg->max_stanza_bytes,
         .on_reject = on_reject,
+        .on_fatal = on_fatal,
     };
     struct xm_budget b;
-    int rc = 1;
 
     xm_budget_split((size_t)cfg->max_memory_mb << 20, &b);
     p.max_queue = b.queue_cap;
     p.resume_queue = b.queue_low;
+    if (xm_link_new(d->base, &p, &d->link) != XM_OK)
+        return -1;
+    d->out = (struct xm_out){send_on_link, d, xm_link_ctx(d->link)};
+    return 0;
+}
+
+/* Runs until a signal stops it (0) or the settings prove wrong (2); 1
+ * when it cannot start. */
+static int run(struct xm_config *cfg, int argc, char **argv)
+{
+    struct daemon d = {.cfg = cfg, .argc = argc, .argv = argv};
+    struct event *ev[EV_COUNT] = {0};
+    int rc = 1;
+
     d.base = event_base_new();
-    if (d.base)
-        xm_link_new(d.base, &p, &d.link);
-    d.out =
-        (struct xm_out){send_on_link, &d, d.link ? xm_link_ctx(d.link) : NULL};
-    if (d.base) {
-        sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
-        sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
-        tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
-    }
-    if (!d.link || !sigint || !sigterm || !tick ||
-        evsignal_add(sigint, NULL) < 0 || evsignal_add(sigterm, NULL) < 0 ||
-        event_add(tick, &second) < 0) {
+    if (!d.base || new_link(&d, cfg) < 0 || add_events(&d, ev) < 0) {
         xm_error("out of memory while starting");
         goto done;
     }
@@ -209,20 +329,18 @@ static int run(const struct xm_config *cfg)
         goto done;
     xm_link_start(d.link);
     event_base_dispatch(d.base);
+    xm_notify("STOPPING=1");
     xm_service_shutdown(d.service);
     xm_link_stop(d.link);
     xm_info("stopped");
-    rc = 0;
+    rc = d.exit_code;
 done:
     xm_http_free(d.http);
     xm_service_free(d.service);
     xm_link_free(d.link);
-    if (sigint)
-        event_free(sigint);
-    if (sigterm)
-        event_free(sigterm);
-    if (tick)
-        event_free(tick);
+    for (int i = 0; i < EV_COUNT; i++)
+        if (ev[i])
+            event_free(ev[i]);
     if (d.base)
         event_base_free(d.base);
     return rc;
@@ -267,6 +385,8 @@ int main(int argc, char **argv)
     char err[512];
     int r = xm_config_load(&cfg, argc, argv, err, sizeof err);
 
+    if (r == 0 && xm_log_open(cfg.log_file, cfg.syslog, err, sizeof err) < 0)
+        r = -1;
     if (r != 0) {
         if (r < 0)
             fprintf(stderr, "xmucd: %s\n", err);
@@ -277,8 +397,9 @@ int main(int argc, char **argv)
     srand((unsigned)time(NULL) ^ (unsigned)getpid()); /* backoff jitter */
     xm_log_set_level(cfg.log_level);
     xmpp_initialize();
-    r = run(&cfg);
+    r = run(&cfg, argc, argv);
     xmpp_shutdown();
     xm_config_clear(&cfg);
+    xm_log_close();
     return r;
 }

@@ -54,8 +54,9 @@ struct xs_parser {
     size_t mark;           /* byte index just past the last event */
     char *text;            /* pending character data */
     size_t text_len, text_cap;
-    size_t elements; /* elements of the current stanza so far */
-    bool skipping;   /* the current stanza was rejected */
+    size_t elements;   /* elements of the current stanza so far */
+    bool skipping;     /* the current stanza was rejected */
+    char root_ns[128]; /* the default namespace <stream:stream> declared */
     int skip_code;
     char skip_why[96];
     xmpp_stanza_t *skip_top; /* its top-level element, childless, or NULL */
@@ -486,6 +487,21 @@ static void drop_stack(xs_parser *p)
     p->fed = p->mark = 0;
 }
 
+/* Records the default namespace the root declares (jabber:client on a
+ * client port, jabber:component:accept on a component port). */
+static void on_ns_decl(void *ud, const XML_Char *prefix, const XML_Char *uri)
+{
+    xs_parser *p = ud;
+
+    if (p->depth == 0 && !prefix && uri)
+        snprintf(p->root_ns, sizeof p->root_ns, "%s", uri);
+}
+
+const char *xs_parser_root_ns(const xs_parser *p)
+{
+    return p->root_ns;
+}
+
 static int setup_expat(xs_parser *p)
 {
     if (p->xml)
@@ -501,6 +517,8 @@ static int setup_expat(xs_parser *p)
     XML_SetStartDoctypeDeclHandler(p->xml, on_doctype);
     XML_SetProcessingInstructionHandler(p->xml, on_pi);
     XML_SetCommentHandler(p->xml, on_comment);
+    XML_SetStartNamespaceDeclHandler(p->xml, on_ns_decl);
+    p->root_ns[0] = '\0';
     return 0;
 }
 

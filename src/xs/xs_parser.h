@@ -92,4 +92,8 @@ size_t xs_parser_error_offset(const xs_parser *p);
 
 const char *xs_strerror(int code);
 
+/* The default namespace the peer's <stream:stream> declared ("" before
+ * it or without one). */
+const char *xs_parser_root_ns(const xs_parser *p);
+
 #endif

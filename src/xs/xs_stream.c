@@ -227,6 +227,11 @@ void xs_stream_fail(xs_stream *s, const char *condition, const char *text)
         finish(s, s->reason);
 }
 
+const char *xs_stream_root_ns(const xs_stream *s)
+{
+    return xs_parser_root_ns(s->parser);
+}
+
 size_t xs_stream_queued(const xs_stream *s)
 {
     return evbuffer_get_length(bufferevent_get_output(s->bev));

@@ -59,6 +59,9 @@ void xs_stream_fail(xs_stream *s, const char *condition, const char *text);
 /* Bytes queued for writing. */
 size_t xs_stream_queued(const xs_stream *s);
 
+/* The default namespace of the peer's stream header ("" before it). */
+const char *xs_stream_root_ns(const xs_stream *s);
+
 /* Backpressure: stops reading (and handing on stanzas, even ones already
  * read) until the output queue drains to low bytes, then resumes by
  * itself.  A no-op while held. */

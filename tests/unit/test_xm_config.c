@@ -184,3 +184,101 @@ Test(xm_config, link_grace)
     cr_expect(strstr(err, "link_grace_s"), "%s", err);
     xm_config_clear(&c);
 }
+
+/* ---- reloads: the changes a SIGHUP reports, and what it keeps --------- */
+
+struct change_log {
+    char text[1024];
+};
+
+static void note_change(void *ctx, const char *name, const char *from,
+                        const char *to, int restart)
+{
+    struct change_log *l = ctx;
+    size_t at = strlen(l->text);
+
+    snprintf(l->text + at, sizeof l->text - at, "%s:%s>%s%s;", name, from, to,
+             restart ? "!" : "");
+}
+
+Test(xm_config, reload_reports_changes_and_keeps_restart_settings)
+{
+    struct xm_config a, b;
+    struct change_log log = {""};
+    char err[256];
+
+    setenv("XMUCD_SECRET", "s3", 1);
+    cr_assert_eq(load(&a, err, sizeof err, "--server", "127.0.0.1:5347",
+                      "--domain", "r.x", "--max-rooms", "5", NULL),
+                 0, "%s", err);
+    setenv("XMUCD_SECRET", "other", 1);
+    cr_assert_eq(load(&b, err, sizeof err, "--server", "localhost:5348",
+                      "--domain", "r.x", "--max-rooms", "1", "--admins",
+                      "a@b,c@d", "--log-file", "/tmp/x.log", "--syslog",
+                      "local3", NULL),
+                 0, "%s", err);
+    xm_config_changes(&a, &b, note_change, &log);
+    cr_expect_str_eq(log.text,
+                     "server_host:127.0.0.1>localhost!;"
+                     "server_port:5347>5348!;"
+                     "secret:(hidden)>(hidden)!;"
+                     "log_file:(none)>/tmp/x.log;syslog:(none)>local3;"
+                     "max_rooms:5>1;admins:(none)>a@b,c@d;");
+    xm_config_keep_restart(&b, &a);
+    cr_expect_str_eq(b.server_host, "127.0.0.1");
+    cr_expect_eq(b.server_port, 5347);
+    cr_expect_str_eq(b.secret, "s3");
+    cr_expect_eq(b.max_rooms, 1);
+    cr_expect_str_eq(b.admins[1], "c@d");
+    cr_expect_str_eq(a.server_host, "localhost"); /* freed with a */
+    xm_config_clear(&a);
+    xm_config_clear(&b);
+}
+
+Test(xm_config, log_settings_are_checked)
+{
+    struct xm_config c;
+    char err[256];
+
+    setenv("XMUCD_SECRET", "s3", 1);
+    cr_expect_eq(load(&c, err, sizeof err, "--server", "h:1", "--domain", "r.x",
+                      "--syslog", "kern", NULL),
+                 -1);
+    cr_expect(strstr(err, "facility"), "%s", err);
+    xm_config_clear(&c);
+    cr_expect_eq(load(&c, err, sizeof err, "--server", "h:1", "--domain", "r.x",
+                      "--log-file", "relative.log", NULL),
+                 -1);
+    cr_expect(strstr(err, "absolute"), "%s", err);
+    xm_config_clear(&c);
+    cr_assert_eq(load(&c, err, sizeof err, "--server", "h:1", "--domain", "r.x",
+                      "--syslog", "off", NULL),
+                 0, "%s", err);
+    cr_expect_null(c.syslog);
+    xm_config_clear(&c);
+}
+
+/* The log file is appended to, and reopened after a rotation. */
+Test(xm_config, log_file_reopens_after_rotation)
+{
+    char path[160], moved[170], err[256], text[512] = "";
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/x.log", dir);
+    snprintf(moved, sizeof moved, "%s.1", path);
+    cr_assert_eq(xm_log_open(path, NULL, err, sizeof err), 0, "%s", err);
+    xm_info("before %d", 1);
+    cr_assert_eq(rename(path, moved), 0);
+    cr_assert_eq(xm_log_open(path, NULL, err, sizeof err), 0, "%s", err);
+    xm_info("after %d", 2);
+    xm_log_close();
+    f = fopen(path, "r");
+    cr_assert(f, "the log file was not opened again");
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    cr_expect(strstr(text, "info: after 2") && !strstr(text, "before"), "%s",
+              text);
+    cr_expect_eq(xm_log_open("/nonexistent/dir/x.log", NULL, err, sizeof err),
+                 -1);
+    cr_expect(strstr(err, "/nonexistent/dir/x.log"), "%s", err);
+}
