@@ -61,7 +61,9 @@ tests_unit_test_xm_room_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 # Statistics and inspection: the OpenMetrics endpoint (xm_stats.c is
 # listed above), the admin commands orbweb traffic and orbweb topo, their
 # unit tests and the topology reader's fuzz harness.
-src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_http.c src/xmuc/xm_http.h
+src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_http.c src/xmuc/xm_http.h \
+	src/xmuc/xm_metrics.c src/xmuc/xm_metrics.h \
+	src/xmuc/xm_refusal.c src/xmuc/xm_refusal.h
 
 check_PROGRAMS += tests/unit/test_xm_stats tests/unit/test_xm_http \
 	tests/unit/test_topo

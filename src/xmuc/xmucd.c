@@ -15,6 +15,7 @@
 #include "xm_http.h"
 #include "xm_link.h"
 #include "xm_log.h"
+#include "xm_metrics.h"
 #include "xm_service.h"
 
 struct daemon {
@@ -22,6 +23,7 @@ struct daemon {
     xm_link *link;
     xm_service *service;
     xm_http *http;
+    struct xm_metrics metrics;
     struct xm_out out;
 };
 
@@ -62,6 +64,8 @@ static void on_state(void *owner, bool up)
 {
     struct daemon *d = owner;
 
+    xm_metrics_link(&d->metrics, up);
+    xm_http_set_ready(d->http, up);
     if (up) {
         xm_service_link_up(d->service);
         return;
@@ -130,19 +134,6 @@ static xm_service *make_service(const struct xm_config *cfg, struct daemon *d)
     return s;
 }
 
-static int add_room(void *sink, xm_room *r)
-{
-    return xm_http_sink_table(sink, xm_room_name(r), xm_room_stats(r));
-}
-
-static int collect(void *ctx, xm_http_sink *sink)
-{
-    xm_service *s = ctx;
-
-    return xm_http_sink_table(sink, NULL, xm_service_stats(s)) ||
-           xm_service_each_room(s, add_room, sink);
-}
-
 /* Starts the OpenMetrics endpoint when configured; -1 if it cannot. */
 static int start_metrics(const struct xm_config *cfg, struct daemon *d)
 {
@@ -150,17 +141,19 @@ static int start_metrics(const struct xm_config *cfg, struct daemon *d)
     char err[256];
     int rc;
 
+    xm_metrics_init(&d->metrics, d->service, queued_on_link, d);
     if (!cfg->metrics)
         return 0;
     xm_config_set_server(&where, cfg->metrics);
-    rc = xm_http_start(d->base, where.server_host, where.server_port, collect,
-                       d->service, err, sizeof err, &d->http);
+    rc = xm_http_start(d->base, where.server_host, where.server_port,
+                       xm_metrics_collect, &d->metrics, err, sizeof err,
+                       &d->http);
     free(where.server_host);
     if (rc < 0) {
         xm_error("%s", err);
         return -1;
     }
-    xm_info("metrics at http://%s/metrics", cfg->metrics);
+    xm_info("metrics at http://%s/metrics, health at /health", cfg->metrics);
     return 0;
 }
 
