@@ -4,7 +4,9 @@
  * The counts are a fixed array indexed like RFC 6120's list of defined
  * conditions, so counting never allocates and never fails.  The log
  * budget is a token bucket: XM_REFUSAL_LOG_BURST tokens, one more every
- * XM_REFUSAL_LOG_EVERY_MS; a line without a token is only counted. */
+ * XM_REFUSAL_LOG_EVERY_MS; a line without a token is only counted.  The
+ * summary of suppressed lines takes no token but needs one to be there,
+ * so there is at most one summary per line logged or per second. */
 #include "config.h"
 
 #include "xm_refusal.h"
@@ -88,9 +90,8 @@ static const char *condition_of(xmpp_stanza_t *err)
     return NULL;
 }
 
-/* Refills the bucket; true when a line may be logged now (and takes its
- * token). */
-static bool take_token(xm_refusals *r)
+/* Adds the tokens earned since the last refill. */
+static void refill(xm_refusals *r)
 {
     uint64_t now = r->now_ms(r->clock);
     uint64_t add = now > r->tokens_at
@@ -105,6 +106,12 @@ static bool take_token(xm_refusals *r)
     }
     if (r->tokens == XM_REFUSAL_LOG_BURST)
         r->tokens_at = now; /* a full bucket does not bank time */
+}
+
+/* True when a line may be logged now (and takes its token). */
+static bool take_token(xm_refusals *r)
+{
+    refill(r);
     if (!r->tokens)
         return false;
     r->tokens--;
@@ -175,7 +182,10 @@ void xm_refusals_note(xm_refusals *r, xmpp_stanza_t *st)
 
 void xm_refusals_tick(xm_refusals *r)
 {
-    if (r && r->pending && take_token(r))
+    if (!r || !r->pending)
+        return;
+    refill(r);
+    if (r->tokens) /* the summary is due, the token stays for a line */
         summarize(r);
 }
 
