@@ -110,8 +110,8 @@ static int sink_counter(void *ctx, const struct xm_counter *c)
     for (int d = XM_IN; d <= XM_OUT; d++)
         if (add_sample(k->fam[FAM_STANZAS], families[FAM_STANZAS].name, d,
                        c->kind, k->room, c->stanzas[d]) ||
-            add_sample(k->fam[FAM_BYTES], families[FAM_BYTES].name, d,
-                       c->kind, k->room, c->bytes[d]))
+            add_sample(k->fam[FAM_BYTES], families[FAM_BYTES].name, d, c->kind,
+                       k->room, c->bytes[d]))
             return -1;
     return 0;
 }
@@ -129,11 +129,10 @@ static int add_header(struct evbuffer *b, const struct xm_metric *m, int om)
 {
     static const char *const types[] = {"gauge", "counter", "info"};
     const char *suffix = om ? "" : sample_suffix(m->type);
-    const char *type = !om && m->type == XM_METRIC_INFO ? "gauge"
-                                                         : types[m->type];
-    int rc = evbuffer_add_printf(b, "# HELP %s%s %s\n# TYPE %s%s %s\n",
-                                 m->name, suffix, m->help, m->name, suffix,
-                                 type) < 0;
+    const char *type =
+        !om && m->type == XM_METRIC_INFO ? "gauge" : types[m->type];
+    int rc = evbuffer_add_printf(b, "# HELP %s%s %s\n# TYPE %s%s %s\n", m->name,
+                                 suffix, m->help, m->name, suffix, type) < 0;
 
     if (!rc && om && m->unit)
         rc = evbuffer_add_printf(b, "# UNIT %s %s\n", m->name, m->unit) < 0;
@@ -157,8 +156,8 @@ int xm_http_sink_sample(xm_http_sink *sink, const struct xm_metric *m,
     if (!rc && sink->last != m)
         rc = add_header(b, m, sink->om);
     sink->last = m;
-    rc = rc || evbuffer_add_printf(b, "%s%s", m->name,
-                                   sample_suffix(m->type)) < 0;
+    rc = rc ||
+         evbuffer_add_printf(b, "%s%s", m->name, sample_suffix(m->type)) < 0;
     if (!rc && label)
         rc = evbuffer_add_printf(b, "{%s=\"", label) < 0 ||
              add_label_value(b, value ? value : "") ||
@@ -282,8 +281,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 
     bool metrics = path && !strcmp(path, "/metrics");
     bool live = path && !strcmp(path, "/live");
-    bool health =
-        path && (!strcmp(path, "/health") || !strcmp(path, "/ready"));
+    bool health = path && (!strcmp(path, "/health") || !strcmp(path, "/ready"));
 
     if (!metrics && !live && !health)
         evhttp_send_error(req, HTTP_NOTFOUND, NULL);

@@ -47,9 +47,8 @@ void xm_metrics_init(struct xm_metrics *m, xm_service *service,
 {
     struct timespec wall;
 
-    *m = (struct xm_metrics){.service = service,
-                             .queued = queued,
-                             .queue_ctx = queue_ctx};
+    *m = (struct xm_metrics){
+        .service = service, .queued = queued, .queue_ctx = queue_ctx};
     clock_gettime(CLOCK_REALTIME, &wall);
     clock_gettime(CLOCK_MONOTONIC, &m->t0);
     m->started = (double)wall.tv_sec + (double)(wall.tv_nsec / 1000000) / 1e3;
@@ -83,8 +82,7 @@ static int add_room(void *sink, xm_room *r)
 
 static int add_refusal(void *sink, const char *condition, uint64_t n)
 {
-    return xm_http_sink_sample(sink, &refusals, "reason", condition,
-                               (double)n);
+    return xm_http_sink_sample(sink, &refusals, "reason", condition, (double)n);
 }
 
 /* The gauges and counters of the service and the link. */

@@ -21,10 +21,10 @@ struct xm_metrics {
     xm_service *service;
     size_t (*queued)(void *ctx); /* bytes in the output queue; may be NULL */
     void *queue_ctx;
-    bool up;             /* the component link */
-    uint64_t ups;        /* handshakes that succeeded */
-    double started;      /* Unix time of xm_metrics_init */
-    struct timespec t0;  /* the same moment, monotonic */
+    bool up;            /* the component link */
+    uint64_t ups;       /* handshakes that succeeded */
+    double started;     /* Unix time of xm_metrics_init */
+    struct timespec t0; /* the same moment, monotonic */
 };
 
 /* Starts the clock of uptime and process_start_time_seconds. */

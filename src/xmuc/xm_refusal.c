@@ -22,17 +22,28 @@
 
 /* RFC 6120 section 8.3.3, in its order; the last one takes the rest. */
 static const char *const conditions[] = {
-    "bad-request",          "conflict",
-    "feature-not-implemented", "forbidden",
-    "gone",                 "internal-server-error",
-    "item-not-found",       "jid-malformed",
-    "not-acceptable",       "not-allowed",
-    "not-authorized",       "policy-violation",
-    "recipient-unavailable", "redirect",
-    "registration-required", "remote-server-not-found",
-    "remote-server-timeout", "resource-constraint",
-    "service-unavailable",  "subscription-required",
-    "unexpected-request",   "undefined-condition",
+    "bad-request",
+    "conflict",
+    "feature-not-implemented",
+    "forbidden",
+    "gone",
+    "internal-server-error",
+    "item-not-found",
+    "jid-malformed",
+    "not-acceptable",
+    "not-allowed",
+    "not-authorized",
+    "policy-violation",
+    "recipient-unavailable",
+    "redirect",
+    "registration-required",
+    "remote-server-not-found",
+    "remote-server-timeout",
+    "resource-constraint",
+    "service-unavailable",
+    "subscription-required",
+    "unexpected-request",
+    "undefined-condition",
 };
 #define NCOND (sizeof conditions / sizeof conditions[0])
 
@@ -83,8 +94,8 @@ static const char *condition_of(xmpp_stanza_t *err)
          c = xmpp_stanza_get_next(c)) {
         const char *ns = xmpp_stanza_get_ns(c);
         const char *name = xmpp_stanza_get_name(c);
-        if (xmpp_stanza_is_tag(c) && ns && !strcmp(ns, UT_NS_STANZAS) &&
-            name && strcmp(name, "text"))
+        if (xmpp_stanza_is_tag(c) && ns && !strcmp(ns, UT_NS_STANZAS) && name &&
+            strcmp(name, "text"))
             return name;
     }
     return NULL;
@@ -94,9 +105,8 @@ static const char *condition_of(xmpp_stanza_t *err)
 static void refill(xm_refusals *r)
 {
     uint64_t now = r->now_ms(r->clock);
-    uint64_t add = now > r->tokens_at
-                       ? (now - r->tokens_at) / XM_REFUSAL_LOG_EVERY_MS
-                       : 0;
+    uint64_t add =
+        now > r->tokens_at ? (now - r->tokens_at) / XM_REFUSAL_LOG_EVERY_MS : 0;
 
     if (add) {
         r->tokens = add >= XM_REFUSAL_LOG_BURST - r->tokens

@@ -526,8 +526,9 @@ Test(prosody, metrics_endpoint)
     static char text[65536];
     char addr[64], err[2048];
     int port = hs_free_port();
-    char *xargs[] = {"--metrics",          addr, "--reconnect-min-ms", "200",
-                     "--reconnect-max-ms", "1000", NULL};
+    char *xargs[] = {
+        "--metrics", addr, "--reconnect-min-ms", "200", "--reconnect-max-ms",
+        "1000",      NULL};
     struct world w;
     xmpp_stanza_t *st;
 
@@ -540,9 +541,9 @@ Test(prosody, metrics_endpoint)
               "%.300s", text);
     cr_expect_eq(series(text, "xmucd_rooms"), 0, "%s", text);
     cr_expect_eq(series(text, "xmucd_link_up"), 1, "%s", text);
-    cr_expect_eq(series(text, "xmucd_build_info{version=\"" PACKAGE_VERSION
-                              "\"}"),
-                 1, "%s", text);
+    cr_expect_eq(
+        series(text, "xmucd_build_info{version=\"" PACKAGE_VERSION "\"}"), 1,
+        "%s", text);
     cr_expect_gt(series(text, "process_resident_memory_bytes"), 1 << 20);
     snprintf(w.room, sizeof w.room, "m@%s", hs_server_component(w.s));
     snprintf(w.nick[0], sizeof w.nick[0], "a");
@@ -576,7 +577,8 @@ Test(prosody, metrics_endpoint)
         char from[160];
         const char *type = NULL;
         snprintf(from, sizeof from, "%s/a", w.room);
-        while (!type && (st = hs_client_wait_from(w.c[0], "presence", from, T))) {
+        while (!type &&
+               (st = hs_client_wait_from(w.c[0], "presence", from, T))) {
             type = xmpp_stanza_get_type(st) ? "left" : NULL;
             xmpp_stanza_release(st);
         }
@@ -598,7 +600,8 @@ Test(prosody, metrics_endpoint)
         close(fd);
         snprintf(cmd, sizeof cmd,
                  "%s %s/tests/unit/om_parse.py openmetrics %s >/dev/null",
-                 access("/usr/bin/python3", X_OK) ? "python3" : "/usr/bin/python3",
+                 access("/usr/bin/python3", X_OK) ? "python3"
+                                                  : "/usr/bin/python3",
                  src, path);
         cr_expect_eq(system(cmd), 0, "xmucd's exposition does not parse");
         unlink(path);

@@ -220,7 +220,7 @@ static const char *python(void)
     if (env && *env)
         return env;
     return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3"
-                                                  : "python3";
+                                                 : "python3";
 }
 
 /* Runs tests/unit/om_parse.py (the Prometheus project's parsers) on the
@@ -255,10 +255,9 @@ Test(xm_http, both_formats_parse_with_prometheus_client)
 {
     char *om = parsed(fetch(base, xm_http_port(http), GET("/metrics", "")),
                       "openmetrics");
-    char *pr =
-        parsed(fetch(base, xm_http_port(http),
-                     GET("/metrics", "Accept: text/plain\r\n")),
-               "prometheus");
+    char *pr = parsed(fetch(base, xm_http_port(http),
+                            GET("/metrics", "Accept: text/plain\r\n")),
+                      "prometheus");
 
     cr_expect(strstr(om, "family xmucd_stanzas counter -\n"), "%s", om);
     cr_expect(strstr(om, "family xmucd_bytes counter bytes\n"), "%s", om);
@@ -270,16 +269,15 @@ Test(xm_http, both_formats_parse_with_prometheus_client)
                          "sample t_refusals_total{reason=a\"b\\c\nd} 0.0\n"),
               "%s", om);
     cr_expect(strstr(om, "family t_memory_bytes gauge bytes\n"), "%s", om);
-    cr_expect(strstr(om, "sample t_start_time_seconds{} 1765000000.25\n"),
-              "%s", om);
+    cr_expect(strstr(om, "sample t_start_time_seconds{} 1765000000.25\n"), "%s",
+              om);
     cr_expect(strstr(om, "family t_build info -\n"
                          "sample t_build_info{version=0.1.0} 1.0\n"),
               "%s", om);
     cr_expect(strstr(pr, "family xmucd_stanzas counter -\n"), "%s", pr);
     cr_expect(strstr(pr, "sample t_refusals_total{reason=conflict} 3.0\n"),
               "%s", pr);
-    cr_expect(strstr(pr, "sample t_build_info{version=0.1.0} 1.0\n"), "%s",
-              pr);
+    cr_expect(strstr(pr, "sample t_build_info{version=0.1.0} 1.0\n"), "%s", pr);
     free(om);
     free(pr);
 }
@@ -357,10 +355,9 @@ Test(xm_http, head_has_no_body)
 
 Test(xm_http, other_paths_and_methods)
 {
-    static const char *const paths[] = {"/",           "/metrics/",
-                                        "/metric",     "/metrics/x",
-                                        "/favicon.ico", "/health/",
-                                        "/healthz"};
+    static const char *const paths[] = {
+        "/",        "/metrics/", "/metric", "/metrics/x", "/favicon.ico",
+        "/health/", "/healthz"};
     char req[256];
     const char *r;
 

@@ -1465,8 +1465,9 @@ Test(room, refusals_are_counted_and_logged)
 static void flood_refusals(xm_service *s)
 {
     for (int i = 0; i < 1000; i++) /* an admin-only request, 1,000 times */
-        feed(s, "<iq type='get' id='f%d' from='x@test/r' to='" DOMAIN "'>"
-                "<stats xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>",
+        feed(s,
+             "<iq type='get' id='f%d' from='x@test/r' to='" DOMAIN "'>"
+             "<stats xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>",
              i);
     clock_ms += 1000; /* one second later: the summary, then lines again */
     xm_service_tick(s);
