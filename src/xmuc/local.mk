@@ -76,6 +76,9 @@ tests_unit_test_xm_http_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_http_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_xm_http_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+# The Prometheus project's parsers check both exposition formats
+# (python3-prometheus-client); test_xmuc runs it on a live xmucd too.
+EXTRA_DIST += tests/unit/om_parse.py
 tests_unit_test_topo_SOURCES = tests/unit/test_topo.c \
 	tools/orbweb/topo.c tools/orbweb/topo.h
 tests_unit_test_topo_CPPFLAGS = $(CLI_CPPFLAGS)
