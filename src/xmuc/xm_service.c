@@ -839,6 +839,7 @@ const struct xm_refusals *xm_service_refusals(const xm_service *s)
 {
     return s->refusals;
 }
+
 xm_room *xm_service_room(xm_service *s, const char *name)
 {
     return ut_map_get(s->rooms, name);
