@@ -5,8 +5,8 @@
  * conditions, so counting never allocates and never fails.  The log
  * budget is a token bucket: XM_REFUSAL_LOG_BURST tokens, one more every
  * XM_REFUSAL_LOG_EVERY_MS; a line without a token is only counted.  The
- * summary of suppressed lines takes no token but needs one to be there,
- * so there is at most one summary per line logged or per second. */
+ * summary of suppressed lines takes no token: it has its own pace, at
+ * most one every XM_REFUSAL_SUMMARY_MS. */
 #include "config.h"
 
 #include "xm_refusal.h"
@@ -55,6 +55,8 @@ struct xm_refusals {
     uint32_t tokens;
     uint64_t pending;    /* suppressed since the last summary */
     uint64_t suppressed; /* in all */
+    uint64_t summaries;  /* written so far */
+    uint64_t summary_at; /* when the last one was */
 };
 
 int xm_refusals_new(uint64_t (*now_ms)(void *clock), void *clock,
@@ -128,12 +130,21 @@ static bool take_token(xm_refusals *r)
     return true;
 }
 
+/* Writes the summary of suppressed lines when there is one and the last
+ * is XM_REFUSAL_SUMMARY_MS old (the first is due at once). */
 static void summarize(xm_refusals *r)
 {
+    uint64_t now = r->now_ms(r->clock);
+
+    if (!r->pending ||
+        (r->summaries && now - r->summary_at < XM_REFUSAL_SUMMARY_MS))
+        return;
     xm_info("suppressed %" PRIu64 " refusal log lines (more than %d at once, "
             "then one a second)",
             r->pending, XM_REFUSAL_LOG_BURST);
     r->pending = 0;
+    r->summaries++;
+    r->summary_at = now;
 }
 
 /* The room a reply comes from: the node of its from, or NULL when the
@@ -168,8 +179,7 @@ static void log_line(xm_refusals *r, xmpp_stanza_t *st, xmpp_stanza_t *err,
         r->suppressed++;
         return;
     }
-    if (r->pending)
-        summarize(r);
+    summarize(r);
     room_of(st, room, sizeof room);
     xm_info("refused %s %s in room %s: %s%s%.200s%s", to ? to : "?",
             xmpp_stanza_get_name(st), room, condition, text ? " (" : "",
@@ -192,10 +202,7 @@ void xm_refusals_note(xm_refusals *r, xmpp_stanza_t *st)
 
 void xm_refusals_tick(xm_refusals *r)
 {
-    if (!r || !r->pending)
-        return;
-    refill(r);
-    if (r->tokens) /* the summary is due, the token stays for a line */
+    if (r)
         summarize(r);
 }
 

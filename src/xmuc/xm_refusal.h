@@ -10,8 +10,10 @@
  * gets a log line "refused WHO in room ROOM: CONDITION (TEXT)", unless a
  * flood has used up the log budget: at most XM_REFUSAL_LOG_BURST lines at
  * once, then one per second; the lines left out are counted and reported
- * in one "suppressed N refusal lines" line as soon as the budget allows
- * (on the next refusal or xm_refusals_tick). */
+ * in one "suppressed N refusal log lines" line, on the next refusal or
+ * xm_refusals_tick, at most every XM_REFUSAL_SUMMARY_MS (the first one
+ * at once).  Under a sustained flood the log grows by about one line a
+ * second. */
 #ifndef SRC_XMUC_XM_REFUSAL_H
 #define SRC_XMUC_XM_REFUSAL_H
 
@@ -20,6 +22,7 @@
 
 #define XM_REFUSAL_LOG_BURST 20
 #define XM_REFUSAL_LOG_EVERY_MS 1000
+#define XM_REFUSAL_SUMMARY_MS 10000
 
 typedef struct xm_refusals xm_refusals;
 

@@ -1473,6 +1473,16 @@ static void flood_refusals(xm_service *s)
     xm_service_tick(s);
     feed(s, "<iq type='get' id='g' from='y@test/r' to='" DOMAIN "'>"
             "<stats xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>");
+    for (int i = 0; i < 100; i++) /* no token left: all suppressed */
+        feed(s,
+             "<iq type='get' id='h%d' from='z@test/r' to='" DOMAIN "'>"
+             "<stats xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>",
+             i);
+    clock_ms += 1000; /* the next summary waits for its 10 s */
+    xm_service_tick(s);
+    fprintf(stderr, "-- 1 s --\n");
+    clock_ms += 9000;
+    xm_service_tick(s);
 }
 
 Test(room, a_refusal_flood_is_summarized_in_the_log)
@@ -1482,13 +1492,19 @@ Test(room, a_refusal_flood_is_summarized_in_the_log)
     char *log = logged_during(flood_refusals, s);
     char summary[128];
 
-    cr_expect_eq(xm_refusals_count(rf, "forbidden"), 1001, "all counted");
+    cr_expect_eq(xm_refusals_count(rf, "forbidden"), 1101, "all counted");
     snprintf(summary, sizeof summary, "suppressed %d refusal log lines",
              1000 - XM_REFUSAL_LOG_BURST);
     cr_expect_eq(lines_with(log, " refused x@test/r"), XM_REFUSAL_LOG_BURST,
                  "%s", log);
     cr_expect(strstr(log, summary), "%s", log);
     cr_expect(strstr(log, " refused y@test/r"), "%s", log);
-    cr_expect_eq(xm_refusals_suppressed(rf), 1000 - XM_REFUSAL_LOG_BURST);
+    cr_expect_eq(lines_with(strstr(log, "-- 1 s --"), "suppressed"), 1, "%s",
+                 log);
+    cr_expect(
+        strstr(strstr(log, "-- 1 s --"), "suppressed 100 refusal log lines"),
+        "%s", log);
+    cr_expect_eq(lines_with(log, "suppressed"), 2, "%s", log);
+    cr_expect_eq(xm_refusals_suppressed(rf), 1000 - XM_REFUSAL_LOG_BURST + 100);
     xm_service_free(s);
 }
