@@ -142,7 +142,7 @@ static int add_header(struct evbuffer *b, const struct xm_metric *m, int om)
 /* A value: integers as such, anything else with millisecond precision. */
 static int add_value(struct evbuffer *b, double v)
 {
-    if (v == (double)(int64_t)v && v > -9e15 && v < 9e15)
+    if (v > -9e15 && v < 9e15 && v == (double)(int64_t)v) /* range first */
         return evbuffer_add_printf(b, " %" PRId64 "\n", (int64_t)v) < 0;
     return evbuffer_add_printf(b, " %.3f\n", v) < 0;
 }
