@@ -73,7 +73,9 @@ tests_unit_test_xm_room_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 # Statistics and inspection: the OpenMetrics endpoint (xm_stats.c is
 # listed above), the admin commands orbweb traffic and orbweb topo, their
 # unit tests and the topology reader's fuzz harness.
-src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_http.c src/xmuc/xm_http.h
+src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_http.c src/xmuc/xm_http.h \
+	src/xmuc/xm_metrics.c src/xmuc/xm_metrics.h \
+	src/xmuc/xm_refusal.c src/xmuc/xm_refusal.h
 
 check_PROGRAMS += tests/unit/test_xm_stats tests/unit/test_xm_http \
 	tests/unit/test_topo
@@ -86,6 +88,9 @@ tests_unit_test_xm_http_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_http_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_xm_http_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
+# The Prometheus project's parsers check both exposition formats
+# (python3-prometheus-client); test_xmuc runs it on a live xmucd too.
+EXTRA_DIST += tests/unit/om_parse.py
 tests_unit_test_topo_SOURCES = tests/unit/test_topo.c \
 	tools/orbweb/topo.c tools/orbweb/topo.h
 tests_unit_test_topo_CPPFLAGS = $(CLI_CPPFLAGS)

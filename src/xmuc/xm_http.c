@@ -1,11 +1,14 @@
-/* xm_http.c -- the OpenMetrics endpoint (see xm_http.h), on libevent's
- * evhttp.
+/* xm_http.c -- the metrics and health endpoint (see xm_http.h), on
+ * libevent's evhttp.
  *
  * A metric family's samples must be contiguous, while the tables come
  * one at a time from the collect callback; so the sink writes each
- * family into its own evbuffer and the reply concatenates them.  Label
- * values (kinds, room names) come from the network and are escaped as
- * the exposition formats require. */
+ * stanza family into its own evbuffer, the other families (added one
+ * after the other) into a third, and the reply concatenates them.  The
+ * two exposition formats differ only in the comment lines (OpenMetrics
+ * names counter and info families without their sample suffix, has UNIT
+ * and ends with # EOF).  Label values (kinds, room names) come from the
+ * network and are escaped as both formats require. */
 #include "config.h"
 
 #include "xm_http.h"
@@ -22,23 +25,25 @@
 #include <event2/util.h>
 
 #define CT_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
+#define CT_TEXT "text/plain; charset=utf-8"
 #define CT_OPENMETRICS                                                         \
     "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
-enum { FAM_STANZAS, FAM_BYTES, FAM_N };
+enum { FAM_STANZAS, FAM_BYTES, FAM_OTHER, FAM_N };
 
-static const struct family {
-    const char *name, *help;
-} families[FAM_N] = {
-    {"xmucd_stanzas", "Stanzas received (in) and sent (out), by kind; "
-                      "room=\"\" is the whole service."},
-    {"xmucd_bytes", "Serialized bytes of those stanzas, by kind; "
-                    "room=\"\" is the whole service."},
+static const struct xm_metric families[FAM_OTHER] = {
+    {"xmucd_stanzas", XM_METRIC_COUNTER, NULL,
+     "Stanzas received (in) and sent (out), by kind; "
+     "room=\"\" is the whole service."},
+    {"xmucd_bytes", XM_METRIC_COUNTER, "bytes",
+     "Serialized bytes of those stanzas, by kind; "
+     "room=\"\" is the whole service."},
 };
 
 struct xm_http {
     struct evhttp *http;
     int port;
+    bool ready;
     xm_http_collect_fn collect;
     void *ctx;
 };
@@ -46,6 +51,8 @@ struct xm_http {
 struct xm_http_sink {
     struct evbuffer *fam[FAM_N];
     const char *room;
+    const struct xm_metric *last; /* the family FAM_OTHER ends with */
+    int om;                       /* OpenMetrics (1) or Prometheus 0.0.4 */
     int rc;
 };
 
@@ -109,6 +116,57 @@ static int sink_counter(void *ctx, const struct xm_counter *c)
     return 0;
 }
 
+/* The suffix of a family's samples. */
+static const char *sample_suffix(enum xm_metric_type type)
+{
+    return type == XM_METRIC_COUNTER ? "_total"
+           : type == XM_METRIC_INFO  ? "_info"
+                                     : "";
+}
+
+/* The # HELP, # TYPE (and # UNIT) lines of m. */
+static int add_header(struct evbuffer *b, const struct xm_metric *m, int om)
+{
+    static const char *const types[] = {"gauge", "counter", "info"};
+    const char *suffix = om ? "" : sample_suffix(m->type);
+    const char *type =
+        !om && m->type == XM_METRIC_INFO ? "gauge" : types[m->type];
+    int rc = evbuffer_add_printf(b, "# HELP %s%s %s\n# TYPE %s%s %s\n", m->name,
+                                 suffix, m->help, m->name, suffix, type) < 0;
+
+    if (!rc && om && m->unit)
+        rc = evbuffer_add_printf(b, "# UNIT %s %s\n", m->name, m->unit) < 0;
+    return rc ? -1 : 0;
+}
+
+/* A value: integers as such, anything else with millisecond precision. */
+static int add_value(struct evbuffer *b, double v)
+{
+    if (v > -9e15 && v < 9e15 && v == (double)(int64_t)v) /* range first */
+        return evbuffer_add_printf(b, " %" PRId64 "\n", (int64_t)v) < 0;
+    return evbuffer_add_printf(b, " %.3f\n", v) < 0;
+}
+
+int xm_http_sink_sample(xm_http_sink *sink, const struct xm_metric *m,
+                        const char *label, const char *value, double v)
+{
+    struct evbuffer *b = sink->fam[FAM_OTHER];
+    int rc = sink->rc;
+
+    if (!rc && sink->last != m)
+        rc = add_header(b, m, sink->om);
+    sink->last = m;
+    rc = rc ||
+         evbuffer_add_printf(b, "%s%s", m->name, sample_suffix(m->type)) < 0;
+    if (!rc && label)
+        rc = evbuffer_add_printf(b, "{%s=\"", label) < 0 ||
+             add_label_value(b, value ? value : "") ||
+             evbuffer_add(b, "\"}", 2);
+    rc = rc || add_value(b, v);
+    sink->rc = rc ? -1 : 0;
+    return sink->rc;
+}
+
 int xm_http_sink_table(xm_http_sink *sink, const char *room, const xm_stats *s)
 {
     if (sink->rc)
@@ -119,58 +177,84 @@ int xm_http_sink_table(xm_http_sink *sink, const char *room, const xm_stats *s)
     return sink->rc;
 }
 
+/* OpenMetrics unless the client names text/plain and not OpenMetrics
+ * (Prometheus asks for OpenMetrics first, with text/plain as fallback). */
 static int wants_openmetrics(struct evhttp_request *req)
 {
     const char *accept =
         evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
 
-    return accept && strstr(accept, "application/openmetrics-text");
+    return !accept || strstr(accept, "application/openmetrics-text") ||
+           !strstr(accept, "text/plain");
 }
 
 /* Writes the whole exposition into out; 0, or -1 (answer 500). */
-static int render(xm_http *h, struct evbuffer *out, int openmetrics)
+static int render(xm_http *h, struct evbuffer *out, int om)
 {
-    xm_http_sink sink = {{evbuffer_new(), evbuffer_new()}, "", 0};
-    int rc =
-        !sink.fam[0] || !sink.fam[1] || h->collect(h->ctx, &sink) || sink.rc;
+    xm_http_sink sink = {.room = "", .om = om};
+    int rc = 0;
 
-    for (int f = 0; f < FAM_N && !rc; f++) {
-        /* Prometheus 0.0.4 names the family after its samples; OpenMetrics
-         * names it without the _total suffix. */
-        const char *suffix = openmetrics ? "" : "_total";
-        rc = evbuffer_add_printf(out, "# HELP %s%s %s\n# TYPE %s%s counter\n",
-                                 families[f].name, suffix, families[f].help,
-                                 families[f].name, suffix) < 0 ||
+    for (int f = 0; f < FAM_N; f++)
+        rc = rc || !(sink.fam[f] = evbuffer_new());
+    rc = rc || h->collect(h->ctx, &sink) || sink.rc;
+    for (int f = 0; f < FAM_OTHER && !rc; f++)
+        rc = add_header(out, &families[f], om) ||
              evbuffer_add_buffer(out, sink.fam[f]);
-    }
-    rc = rc || evbuffer_add(out, "# EOF\n", 6);
+    rc = rc || evbuffer_add_buffer(out, sink.fam[FAM_OTHER]);
+    if (om)
+        rc = rc || evbuffer_add(out, "# EOF\n", 6);
     for (int f = 0; f < FAM_N; f++)
         if (sink.fam[f])
             evbuffer_free(sink.fam[f]);
     return rc ? -1 : 0;
 }
 
-/* HEAD gets the headers GET would get, without the body (libevent 2.1
- * sends whatever body it is given, even to HEAD). */
-static void serve_metrics(xm_http *h, struct evhttp_request *req, int head)
+/* Sends out with its type; HEAD gets the headers GET would get, without
+ * the body (libevent 2.1 sends whatever body it is given, even to HEAD). */
+static void reply(struct evhttp_request *req, int code, const char *reason,
+                  const char *type, struct evbuffer *out)
 {
     struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
-    struct evbuffer *out = evbuffer_new();
-    int om = wants_openmetrics(req);
     char len[24];
 
-    if (!out || render(h, out, om)) {
-        evhttp_send_error(req, HTTP_INTERNAL, NULL);
-    } else {
-        evhttp_add_header(hdr, "Content-Type",
-                          om ? CT_OPENMETRICS : CT_PROMETHEUS);
-        if (head) {
-            snprintf(len, sizeof len, "%zu", evbuffer_get_length(out));
-            evhttp_add_header(hdr, "Content-Length", len);
-            evbuffer_drain(out, evbuffer_get_length(out));
-        }
-        evhttp_send_reply(req, HTTP_OK, "OK", out);
+    evhttp_add_header(hdr, "Content-Type", type);
+    evhttp_add_header(hdr, "Cache-Control", "no-store");
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        snprintf(len, sizeof len, "%zu", evbuffer_get_length(out));
+        evhttp_add_header(hdr, "Content-Length", len);
+        evbuffer_drain(out, evbuffer_get_length(out));
     }
+    evhttp_send_reply(req, code, reason, out);
+}
+
+static void serve_metrics(xm_http *h, struct evhttp_request *req)
+{
+    struct evbuffer *out = evbuffer_new();
+    int om = wants_openmetrics(req);
+
+    if (!out || render(h, out, om))
+        evhttp_send_error(req, HTTP_INTERNAL, NULL);
+    else
+        reply(req, HTTP_OK, "OK", om ? CT_OPENMETRICS : CT_PROMETHEUS, out);
+    if (out)
+        evbuffer_free(out);
+}
+
+/* /health and /ready: the link's state; /live: the process answers. */
+static void serve_health(xm_http *h, struct evhttp_request *req, bool live)
+{
+    struct evbuffer *out = evbuffer_new();
+    bool ok = live || h->ready;
+
+    if (!out || evbuffer_add_printf(out, "%s\n",
+                                    live ? "ok: serving"
+                                    : ok ? "ok: component link up"
+                                         : "unavailable: component link "
+                                           "down") < 0)
+        evhttp_send_error(req, HTTP_INTERNAL, NULL);
+    else
+        reply(req, ok ? HTTP_OK : HTTP_SERVUNAVAIL,
+              ok ? "OK" : "Service Unavailable", CT_TEXT, out);
     if (out)
         evbuffer_free(out);
 }
@@ -195,13 +279,18 @@ static void on_request(struct evhttp_request *req, void *arg)
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 
-    if (!path || strcmp(path, "/metrics")) {
+    bool metrics = path && !strcmp(path, "/metrics");
+    bool live = path && !strcmp(path, "/live");
+    bool health = path && (!strcmp(path, "/health") || !strcmp(path, "/ready"));
+
+    if (!metrics && !live && !health)
         evhttp_send_error(req, HTTP_NOTFOUND, NULL);
-    } else if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+    else if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
         refuse_method(req);
-    } else {
-        serve_metrics(arg, req, cmd == EVHTTP_REQ_HEAD);
-    }
+    else if (metrics)
+        serve_metrics(arg, req);
+    else
+        serve_health(arg, req, live);
 }
 
 static int bound_port(struct evhttp_bound_socket *bs)
@@ -259,6 +348,12 @@ int xm_http_start(struct event_base *base, const char *addr, int port,
     }
     *out = h;
     return XM_HTTP_OK;
+}
+
+void xm_http_set_ready(xm_http *h, bool ready)
+{
+    if (h)
+        h->ready = ready;
 }
 
 int xm_http_port(const xm_http *h)

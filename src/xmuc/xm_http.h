@@ -1,19 +1,29 @@
-/* xm_http.h -- the optional OpenMetrics endpoint on a loopback port.
+/* xm_http.h -- the optional metrics and health endpoint on a loopback
+ * port.
  *
- * GET /metrics answers the counters of xm_stats tables as Prometheus text
- * (text/plain; version=0.0.4), or as OpenMetrics 1.0 text when the
- * client's Accept header asks for application/openmetrics-text:
+ * GET /metrics answers OpenMetrics 1.0 text (the default, and whenever
+ * the Accept header names application/openmetrics-text), or the older
+ * Prometheus text format (version 0.0.4) when Accept asks for text/plain
+ * only.  Two counter families come from xm_stats tables:
  *
  *   xmucd_stanzas_total{direction="in",kind="presence",room="r1"} 12
  *   xmucd_bytes_total{direction="out",kind="message",room=""} 3456
  *
  * The service's own table has room="" (every stanza is counted there);
- * each room's table carries the room's name.  Anything but GET or HEAD
- * gets 405, any other path 404.  Only loopback addresses may be bound:
- * the endpoint has no authentication. */
+ * each room's table carries the room's name.  Every other family (gauges,
+ * counters, the build info) is added sample by sample with
+ * xm_http_sink_sample; docs/xmucd.md lists them.
+ *
+ * GET /health and /ready answer 200 "ok" while the owner says it is
+ * ready (xm_http_set_ready: the component link is up) and 503 otherwise;
+ * /live answers 200 whenever the process serves requests.  HEAD works on
+ * every path; anything but GET or HEAD gets 405, any other path 404.
+ * Only loopback addresses may be bound: the endpoint has no
+ * authentication. */
 #ifndef SRC_XMUC_XM_HTTP_H
 #define SRC_XMUC_XM_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <event2/event.h>
 
@@ -32,6 +42,24 @@ typedef int (*xm_http_collect_fn)(void *ctx, xm_http_sink *sink);
  * collect function). */
 int xm_http_sink_table(xm_http_sink *sink, const char *room, const xm_stats *s);
 
+enum xm_metric_type { XM_METRIC_GAUGE, XM_METRIC_COUNTER, XM_METRIC_INFO };
+
+/* A metric family.  name is the family's name: a counter's samples are
+ * name_total, an info's name_info (value 1), a gauge's name.  unit, when
+ * not NULL, is OpenMetrics' UNIT and must end name (e.g. "bytes"). */
+struct xm_metric {
+    const char *name;
+    enum xm_metric_type type;
+    const char *unit;
+    const char *help;
+};
+
+/* Adds one sample of m with at most one label (label NULL: none; value
+ * is escaped).  The samples of one family must be added one after the
+ * other.  0, or -1 when out of memory. */
+int xm_http_sink_sample(xm_http_sink *sink, const struct xm_metric *m,
+                        const char *label, const char *value, double v);
+
 enum xm_http_result {
     XM_HTTP_OK = 0,
     XM_HTTP_ENOMEM = -1,
@@ -46,6 +74,10 @@ enum xm_http_result {
 int xm_http_start(struct event_base *base, const char *addr, int port,
                   xm_http_collect_fn collect, void *ctx, char *err,
                   size_t errlen, xm_http **out);
+
+/* Whether /health and /ready answer 200 (ready) or 503; a new endpoint
+ * is not ready. */
+void xm_http_set_ready(xm_http *h, bool ready);
 
 /* The port actually bound. */
 int xm_http_port(const xm_http *h);

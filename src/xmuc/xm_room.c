@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "xm_log.h"
+#include "xm_refusal.h"
 #include "xm_room_internal.h"
 #include "xm_segments.h"
 #include "ut_ns.h"
@@ -49,6 +50,7 @@ void xm_room_error(xm_room *r, xmpp_stanza_t *st, const char *etype,
 
     if (e) {
         xm_room_send(r, e);
+        xm_refusals_note(r->env->refusals, e);
         xmpp_stanza_release(e);
     }
 }

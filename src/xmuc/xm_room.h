@@ -43,7 +43,9 @@ struct xm_room_env {
      * stanza. */
     void (*changed)(void *ctx, xm_room *r);
     bool (*is_admin)(void *ctx, const char *bare_jid); /* service admins */
-    xm_stats *service_stats; /* what rooms send is counted here too */
+    xm_stats *service_stats;      /* what rooms send is counted here too */
+    struct xm_refusals *refusals; /* error replies are noted here (NULL:
+                                     not counted), xm_refusal.h */
     void *ctx;
     uint64_t seed; /* for the view manager's PRNG */
     /* Output an occupant may cause (stanza bytes x recipients), per

@@ -11,6 +11,7 @@
 #include "vm.h"
 #include "ut_map.h"
 #include "xm_quota.h"
+#include "xm_refusal.h"
 #include "xm_room_live.h"
 #include "xm_room_parts.h"
 #include "xm_store.h"
@@ -36,6 +37,7 @@ struct xm_service {
     struct xm_mark busy;     /* set while the output queue is high */
     xm_quota *quota;         /* who may create rooms */
     size_t occupants;        /* across rooms */
+    xm_refusals *refusals;   /* error replies, counted and logged */
 };
 
 static uint64_t now_of(xm_service *s)
@@ -239,6 +241,11 @@ int xm_service_new(const struct xm_service_config *cfg,
     }
     s->cfg = *cfg;
     s->out = out;
+    if (xm_refusals_new(cfg->now_ms, s, &s->refusals)) {
+        snprintf(err, errlen, "out of memory");
+        xm_service_free(s);
+        return XM_ENOMEM;
+    }
     s->env = (struct xm_room_env){.out = out,
                                   .domain = cfg->domain,
                                   .max_occupants = cfg->max_occupants,
@@ -250,6 +257,7 @@ int xm_service_new(const struct xm_service_config *cfg,
                                   .ctx = s,
                                   .seed = cfg->seed,
                                   .service_stats = s->stats,
+                                  .refusals = s->refusals,
                                   .out_bytes_per_s = cfg->out_bytes_per_s,
                                   .out_bytes_burst = cfg->out_bytes_burst,
                                   .may_queue = may_queue,
@@ -291,6 +299,7 @@ void xm_service_free(xm_service *s)
     xm_stats_free(s->stats);
     xm_live_free(s->live);
     xm_quota_free(s->quota);
+    xm_refusals_free(s->refusals);
     free(s);
 }
 
@@ -312,6 +321,7 @@ static void error_reply(xm_service *s, xmpp_stanza_t *st, const char *etype,
 
     if (e) {
         send_counted(s, e);
+        xm_refusals_note(s->refusals, e);
         xmpp_stanza_release(e);
     }
 }
@@ -730,6 +740,7 @@ static void end_graces(xm_service *s, uint64_t now);
 
 void xm_service_tick(xm_service *s)
 {
+    xm_refusals_tick(s->refusals);
     if (s->live && xm_live_due(s->live, now_of(s)))
         flush_live(s);
     if (s->link_was_down) {
@@ -824,6 +835,12 @@ size_t xm_service_occupants(const xm_service *s)
 {
     return s->occupants;
 }
+
+const struct xm_refusals *xm_service_refusals(const xm_service *s)
+{
+    return s->refusals;
+}
+
 xm_room *xm_service_room(xm_service *s, const char *name)
 {
     return ut_map_get(s->rooms, name);

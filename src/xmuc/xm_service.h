@@ -98,5 +98,7 @@ int xm_service_each_room(xm_service *s, int (*fn)(void *ctx, xm_room *r),
 xm_room *xm_service_room(xm_service *s, const char *name);
 /* Occupants across all rooms. */
 size_t xm_service_occupants(const xm_service *s);
+/* The error replies sent so far, by condition (xm_refusal.h). */
+const struct xm_refusals *xm_service_refusals(const xm_service *s);
 
 #endif

@@ -22,6 +22,7 @@
 #include "xm_http.h"
 #include "xm_link.h"
 #include "xm_log.h"
+#include "xm_metrics.h"
 #include "xm_notify.h"
 #include "xm_service.h"
 
@@ -30,6 +31,7 @@ struct daemon {
     xm_link *link;
     xm_service *service;
     xm_http *http;
+    struct xm_metrics metrics;
     struct xm_out out;
     struct xm_config *cfg; /* the running settings */
     int argc;              /* the command line, read again on SIGHUP */
@@ -75,6 +77,8 @@ static void on_state(void *owner, bool up)
 {
     struct daemon *d = owner;
 
+    xm_metrics_link(&d->metrics, up);
+    xm_http_set_ready(d->http, up);
     if (up) {
         xm_service_link_up(d->service);
         if (!d->ready)
@@ -223,19 +227,6 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
     xm_notify("WATCHDOG=1");
 }
 
-static int add_room(void *sink, xm_room *r)
-{
-    return xm_http_sink_table(sink, xm_room_name(r), xm_room_stats(r));
-}
-
-static int collect(void *ctx, xm_http_sink *sink)
-{
-    xm_service *s = ctx;
-
-    return xm_http_sink_table(sink, NULL, xm_service_stats(s)) ||
-           xm_service_each_room(s, add_room, sink);
-}
-
 /* Starts the OpenMetrics endpoint when configured; -1 if it cannot. */
 static int start_metrics(const struct xm_config *cfg, struct daemon *d)
 {
@@ -243,17 +234,19 @@ static int start_metrics(const struct xm_config *cfg, struct daemon *d)
     char err[256];
     int rc;
 
+    xm_metrics_init(&d->metrics, d->service, queued_on_link, d);
     if (!cfg->metrics)
         return 0;
     xm_config_set_server(&where, cfg->metrics);
-    rc = xm_http_start(d->base, where.server_host, where.server_port, collect,
-                       d->service, err, sizeof err, &d->http);
+    rc = xm_http_start(d->base, where.server_host, where.server_port,
+                       xm_metrics_collect, &d->metrics, err, sizeof err,
+                       &d->http);
     free(where.server_host);
     if (rc < 0) {
         xm_error("%s", err);
         return -1;
     }
-    xm_info("metrics at http://%s/metrics", cfg->metrics);
+    xm_info("metrics at http://%s/metrics, health at /health", cfg->metrics);
     return 0;
 }
 

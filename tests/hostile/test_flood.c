@@ -362,16 +362,21 @@ static void relay_flood(struct world *w, bool queue_only)
     free(body);
 }
 
-/* Copies xmucd's lines about its queue and limits into the test's log. */
+/* Copies xmucd's lines about its queue and limits into the test's log;
+ * refusal lines (rate-limited, docs/xmucd.md "Metrics") are counted. */
 static void show_xmucd_log(struct world *w)
 {
     char path[512], line[1024];
     FILE *f = fopen(hs_server_path(w->s, "xmucd.log", path, sizeof path), "r");
+    int refused = 0;
 
     while (f && fgets(line, sizeof line, f))
-        if (strstr(line, "queue") || strstr(line, "SIGTERM") ||
-            strstr(line, "stopped"))
+        if (strstr(line, " refused "))
+            refused++;
+        else if (strstr(line, "queue") || strstr(line, "SIGTERM") ||
+                 strstr(line, "stopped") || strstr(line, "suppressed"))
             fprintf(stderr, "%s: xmucd.log: %s", w->kind, line);
+    fprintf(stderr, "%s: xmucd.log: %d refusal lines\n", w->kind, refused);
     if (f)
         fclose(f);
 }

@@ -464,6 +464,7 @@ Test(ejabberd, access_and_abuse)
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 static void http_get(int port, const char *path, char *buf, size_t len)
@@ -487,28 +488,142 @@ static void http_get(int port, const char *path, char *buf, size_t len)
     close(fd);
 }
 
+/* The value of one series (e.g. "xmucd_rooms" or
+ * "xmucd_refusals_total{reason=\"conflict\"}") in an exposition, or -1
+ * when it is absent. */
+static double series(const char *text, const char *name)
+{
+    char key[256];
+    const char *p;
+
+    snprintf(key, sizeof key, "\n%s ", name);
+    p = strstr(text, key);
+    return p ? strtod(p + strlen(key), NULL) : -1;
+}
+
+/* GETs /health until its status line holds want (the link changes state
+ * asynchronously); false when it never did within about 30 s (a hang). */
+static bool health_becomes(int port, const char *want)
+{
+    char text[1024];
+
+    for (int tries = 0; tries < 300; tries++) {
+        http_get(port, "/health", text, sizeof text);
+        if (strstr(text, want))
+            return true;
+        usleep(100000);
+    }
+    fprintf(stderr, "/health answers:\n%s\n", text);
+    return false;
+}
+
+/* The room's gauges move with a join and a leave, a refused join is
+ * counted under its condition, /health follows the component link
+ * through a server stop and start, and the whole exposition parses with
+ * the Prometheus project's OpenMetrics parser. */
 Test(prosody, metrics_endpoint)
 {
     static char text[65536];
-    char addr[64];
+    char addr[64], err[2048];
     int port = hs_free_port();
-    char *xargs[] = {"--metrics", addr, NULL};
+    char *xargs[] = {
+        "--metrics", addr, "--reconnect-min-ms", "200", "--reconnect-max-ms",
+        "1000",      NULL};
     struct world w;
+    xmpp_stanza_t *st;
 
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     start(&w, HS_PROSODY, xargs);
+    cr_assert(health_becomes(port, "200 OK"), "/health never said 200");
+    http_get(port, "/metrics", text, sizeof text);
+    cr_expect(strstr(text, "Content-Type: application/openmetrics-text; "
+                           "version=1.0.0; charset=utf-8"),
+              "%.300s", text);
+    cr_expect_eq(series(text, "xmucd_rooms"), 0, "%s", text);
+    cr_expect_eq(series(text, "xmucd_link_up"), 1, "%s", text);
+    cr_expect_eq(
+        series(text, "xmucd_build_info{version=\"" PACKAGE_VERSION "\"}"), 1,
+        "%s", text);
+    cr_expect_gt(series(text, "process_resident_memory_bytes"), 1 << 20);
     snprintf(w.room, sizeof w.room, "m@%s", hs_server_component(w.s));
     snprintf(w.nick[0], sizeof w.nick[0], "a");
     w.c[0] = anon(&w);
     join(&w, 0, NULL);
     http_get(port, "/metrics", text, sizeof text);
-    cr_expect(strstr(text, "200 OK"), "%.300s", text);
-    cr_expect(strstr(text, "xmucd_stanzas_total{direction=\"in\",kind="
-                           "\"presence\",room=\"m\"} 1"),
-              "%s", text);
-    cr_expect(strstr(text, "xmucd_stanzas_total{direction=\"out\",kind="
-                           "\"presence\",room=\"m\"}"),
-              "%s", text);
+    cr_expect_eq(series(text, "xmucd_rooms"), 1, "%s", text);
+    cr_expect_eq(series(text, "xmucd_occupants"), 1, "%s", text);
+    cr_expect_eq(series(text, "xmucd_stanzas_total{direction=\"in\",kind="
+                              "\"presence\",room=\"m\"}"),
+                 1, "%s", text);
+    cr_expect_eq(series(text, "xmucd_refusals_total{reason=\"conflict\"}"), 0,
+                 "%s", text);
+    /* another client asks for the same nick: refused with conflict */
+    w.c[1] = anon(&w);
+    it_send_xml(w.c[1],
+                "<presence to='%s/a'><x xmlns='http://jabber.org/protocol/"
+                "muc'/></presence>",
+                w.room);
+    st = wait_error(w.c[1], T);
+    cr_expect_str_eq(condition(st), "conflict");
+    if (st)
+        xmpp_stanza_release(st);
+    http_get(port, "/metrics", text, sizeof text);
+    cr_expect_eq(series(text, "xmucd_refusals_total{reason=\"conflict\"}"), 1,
+                 "%s", text);
+    cr_expect_eq(series(text, "xmucd_occupants"), 1, "%s", text);
+    /* the occupant leaves: the gauges come down */
+    it_send_xml(w.c[0], "<presence type='unavailable' to='%s/a'/>", w.room);
+    {
+        char from[160];
+        const char *type = NULL;
+        snprintf(from, sizeof from, "%s/a", w.room);
+        while (!type &&
+               (st = hs_client_wait_from(w.c[0], "presence", from, T))) {
+            type = xmpp_stanza_get_type(st) ? "left" : NULL;
+            xmpp_stanza_release(st);
+        }
+        cr_expect(type, "no unavailable presence after leaving");
+    }
+    w.present[0] = false;
+    http_get(port, "/metrics", text, sizeof text);
+    cr_expect_eq(series(text, "xmucd_occupants"), 0, "%s", text);
+    cr_expect_eq(series(text, "xmucd_rooms"), 0, "%s", text);
+    cr_expect_eq(series(text, "xmucd_link_reconnects_total"), 0, "%s", text);
+    {
+        /* parsed by code we did not write (python3-prometheus-client) */
+        char path[] = "/tmp/xmucd_metrics_XXXXXX", cmd[1024];
+        const char *src = getenv("OB_SRCDIR"), *body = strstr(text, "\r\n\r\n");
+        int fd = mkstemp(path);
+        cr_assert(fd >= 0 && body && src);
+        cr_assert_eq(write(fd, body + 4, strlen(body + 4)),
+                     (ssize_t)strlen(body + 4));
+        close(fd);
+        snprintf(cmd, sizeof cmd,
+                 "%s %s/tests/unit/om_parse.py openmetrics %s >/dev/null",
+                 access("/usr/bin/python3", X_OK) ? "python3"
+                                                  : "/usr/bin/python3",
+                 src, path);
+        cr_expect_eq(system(cmd), 0, "xmucd's exposition does not parse");
+        unlink(path);
+    }
+    /* the server stops: 503, and the link gauge says so; it comes back */
+    for (int i = 0; i < 2; i++) {
+        hs_client_close(w.c[i]);
+        w.c[i] = NULL;
+    }
+    hs_client_close(w.admin);
+    w.admin = NULL;
+    cr_assert_eq(kill(-hs_server_pid(w.s), SIGTERM), 0);
+    cr_expect(health_becomes(port, "503 Service Unavailable"),
+              "/health stayed 200 with the server stopped");
+    http_get(port, "/metrics", text, sizeof text);
+    cr_expect_eq(series(text, "xmucd_link_up"), 0, "%s", text);
+    cr_assert_eq(hs_server_restart(w.s, err, sizeof err), 0, "%s", err);
+    cr_expect(health_becomes(port, "200 OK"),
+              "/health stayed 503 with the server back");
+    http_get(port, "/metrics", text, sizeof text);
+    cr_expect_eq(series(text, "xmucd_link_up"), 1, "%s", text);
+    cr_expect_eq(series(text, "xmucd_link_reconnects_total"), 1, "%s", text);
     stop(&w);
 }
 

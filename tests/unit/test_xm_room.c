@@ -1390,3 +1390,121 @@ Test(room, an_unknown_manager_is_not_acceptable)
     cr_expect_eq(xm_room_size(xm_service_room(s, "r")), 1);
     xm_service_free(s);
 }
+
+/* ---- refusals: counted by condition, logged with a rate limit ----------- */
+
+#include <unistd.h>
+
+#include "xm_refusal.h"
+
+/* Runs while stderr goes to a file; returns what was logged. */
+static char *logged_during(void (*fn)(xm_service *s), xm_service *s)
+{
+    static char buf[65536];
+    FILE *f = tmpfile();
+    int saved = dup(2);
+    size_t n;
+
+    cr_assert(f && saved >= 0);
+    fflush(stderr);
+    dup2(fileno(f), 2);
+    fn(s);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(f);
+    n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static size_t lines_with(const char *text, const char *needle)
+{
+    size_t n = 0;
+
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void refuse_some(xm_service *s)
+{
+    join(s, "r", "alice", NULL);
+    /* a second JID asks for alice's nick */
+    feed(s, "<presence from='eve@test/r' to='r@" DOMAIN "/alice'>"
+            "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    /* the statistics are for admins only */
+    feed(s, "<iq type='get' id='2' from='x@test/r' to='" DOMAIN "'>"
+            "<stats xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>");
+    /* an error between occupants is forwarded, not a refusal */
+    join(s, "r", "bob", NULL);
+    feed(s, "<iq type='error' id='9' from='bob@test/r' to='r@" DOMAIN
+            "/alice'><error type='cancel'><service-unavailable "
+            "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+}
+
+Test(room, refusals_are_counted_and_logged)
+{
+    xm_service *s = service(NULL);
+    const struct xm_refusals *rf = xm_service_refusals(s);
+    char *log = logged_during(refuse_some, s);
+
+    cr_expect_eq(xm_refusals_count(rf, "conflict"), 1);
+    cr_expect_eq(xm_refusals_count(rf, "forbidden"), 1);
+    cr_expect_eq(xm_refusals_count(rf, "service-unavailable"), 0,
+                 "a forwarded error is not counted");
+    cr_expect(strstr(log, "refused eve@test/r presence in room r: conflict"),
+              "%s", log);
+    cr_expect(strstr(log, "refused x@test/r iq in room -: forbidden"), "%s",
+              log);
+    cr_expect_eq(lines_with(log, " refused "), 2, "%s", log);
+    xm_service_free(s);
+}
+
+static void flood_refusals(xm_service *s)
+{
+    for (int i = 0; i < 1000; i++) /* an admin-only request, 1,000 times */
+        feed(s,
+             "<iq type='get' id='f%d' from='x@test/r' to='" DOMAIN "'>"
+             "<stats xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>",
+             i);
+    clock_ms += 1000; /* one second later: the summary, then lines again */
+    xm_service_tick(s);
+    feed(s, "<iq type='get' id='g' from='y@test/r' to='" DOMAIN "'>"
+            "<stats xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>");
+    for (int i = 0; i < 100; i++) /* no token left: all suppressed */
+        feed(s,
+             "<iq type='get' id='h%d' from='z@test/r' to='" DOMAIN "'>"
+             "<stats xmlns='https://orbweb.dev/ns/xmuc/0'/></iq>",
+             i);
+    clock_ms += 1000; /* the next summary waits for its 10 s */
+    xm_service_tick(s);
+    fprintf(stderr, "-- 1 s --\n");
+    clock_ms += 9000;
+    xm_service_tick(s);
+}
+
+Test(room, a_refusal_flood_is_summarized_in_the_log)
+{
+    xm_service *s = service(NULL);
+    const struct xm_refusals *rf = xm_service_refusals(s);
+    char *log = logged_during(flood_refusals, s);
+    char summary[128];
+
+    cr_expect_eq(xm_refusals_count(rf, "forbidden"), 1101, "all counted");
+    snprintf(summary, sizeof summary, "suppressed %d refusal log lines",
+             1000 - XM_REFUSAL_LOG_BURST);
+    cr_expect_eq(lines_with(log, " refused x@test/r"), XM_REFUSAL_LOG_BURST,
+                 "%s", log);
+    cr_expect(strstr(log, summary), "%s", log);
+    cr_expect(strstr(log, " refused y@test/r"), "%s", log);
+    cr_expect_eq(lines_with(strstr(log, "-- 1 s --"), "suppressed"), 1, "%s",
+                 log);
+    cr_expect(
+        strstr(strstr(log, "-- 1 s --"), "suppressed 100 refusal log lines"),
+        "%s", log);
+    cr_expect_eq(lines_with(log, "suppressed"), 2, "%s", log);
+    cr_expect_eq(xm_refusals_suppressed(rf), 1000 - XM_REFUSAL_LOG_BURST + 100);
+    xm_service_free(s);
+}

@@ -25,7 +25,7 @@ examplesdir = $(docdir)/examples
 dist_examples_DATA = tools/deploy/xmucd.conf \
 	tools/deploy/prosody-xmucd.cfg.lua tools/deploy/ejabberd-xmucd.yml \
 	tools/deploy/xmucd.logrotate \
-	tools/examples/Makefile tools/examples/ob_echo.c
+	tools/examples/Makefile tools/examples/ob_echo.c tools/examples/ob_hello.c
 dist_doc_DATA = docs/deploy.md
 
 # orbweb up starts the xmucd installed beside it, the build tree's only
