@@ -75,14 +75,17 @@ tests_unit_test_xm_http_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_xm_http_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 tests_unit_test_topo_SOURCES = tests/unit/test_topo.c \
-	tools/orbweb/topo.c tools/orbweb/topo.h
+	tools/orbweb/topo.c tools/orbweb/topo.h tools/orbweb/topo_around.c \
+	tools/orbweb/topo_draw.c tools/orbweb/topo_draw.h
 tests_unit_test_topo_CPPFLAGS = $(CLI_CPPFLAGS)
-tests_unit_test_topo_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
-tests_unit_test_topo_LDADD = $(CRITERION_LIBS)
+tests_unit_test_topo_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(XML2_CFLAGS)
+tests_unit_test_topo_LDADD = src/views/libvm.la $(CRITERION_LIBS) \
+	$(XML2_LIBS) -lm
 
 ORBWEB_CLI_SOURCES += tools/orbweb/cmd_traffic.c tools/orbweb/cmd_topo.c \
 	tools/orbweb/cli_admin.c tools/orbweb/cli_admin.h \
-	tools/orbweb/topo.c tools/orbweb/topo.h
+	tools/orbweb/topo.c tools/orbweb/topo.h tools/orbweb/topo_around.c \
+	tools/orbweb/topo_draw.c tools/orbweb/topo_draw.h
 ORBWEB_CLI_LIBS += src/xmuc/libxmuc.la
 
 check_PROGRAMS += tests/fuzz/fuzz_topo_json
