@@ -61,7 +61,8 @@ struct drawing {
     struct seg_count *segs; /* by size, largest first */
     size_t nsegs;
     bool small, edges_drawn;
-    bool layout_all; /* no structural edge: lay out on all of them */
+    bool layout_all;    /* no structural edge: lay out on all of them */
+    const char *engine; /* of the layout run */
     char *err;
     size_t errlen;
 };
@@ -305,20 +306,27 @@ static bool shapes(const struct drawing *d, size_t i)
     return d->layout_all || kinds[d->kind[i]].shapes;
 }
 
+/* The layout puts the members in rings of hops around the centre. */
+static bool t_has_rings(const struct drawing *d)
+{
+    return d->t->has_center && !strcmp(d->engine, "twopi");
+}
+
 /* The engine for the layout run. */
 static const char *engine_for(const struct drawing *d, const char *layout)
 {
     if (layout && strcmp(layout, "auto"))
         return layout;
+    if (d->t->has_center && d->n <= CLI_DRAW_SMALL)
+        return "twopi"; /* rings of hops around the centre */
     return d->n <= CLI_DRAW_SMALL ? "neato" : "sfdp";
 }
 
 /* Lays out the members on the structural edges with Graphviz. */
-static int graphviz_layout(struct drawing *d, const struct index *ix,
-                           const char *layout)
+static int graphviz_layout(struct drawing *d, const struct index *ix)
 {
     const struct cli_topo *t = d->t;
-    const char *engine = engine_for(d, layout);
+    const char *engine = d->engine;
     char path[4096];
     FILE *f;
     int rc;
@@ -333,8 +341,10 @@ static int graphviz_layout(struct drawing *d, const struct index *ix,
     if (!(f = temp_file(path, sizeof path)))
         return fail(d, "cannot create a temporary file");
     fputs("graph L {\n  graph [overlap=false, pack=true, splines=false, "
-          "start=1];\n  node [shape=point, width=0.1];\n",
+          "start=1, ranksep=1.2];\n  node [shape=point, width=0.1];\n",
           f);
+    if (!strcmp(engine, "twopi") && d->t->has_center)
+        fprintf(f, "  root=m%zu;\n", member_index(ix, d->n, d->t->center));
     for (size_t i = 0; i < d->n; i++)
         fprintf(f, "  m%zu;\n", i);
     for (size_t i = 0; i < t->nedges; i++) {
@@ -562,14 +572,14 @@ static void legend(const struct drawing *d, FILE *f)
     legend_edges(d, f);
     if (d->nsegs)
         legend_segments(d, f);
-    fprintf(f,
-            "<tr><td align=\"left\">%s; layout on the "
-            "%s</td></tr>\n</table>>",
+    fprintf(f, "<tr><td align=\"left\">%s; layout: %s</td></tr>\n</table>>",
             d->small ? "labels: nick and the first 4 hex digits of the "
                        "rbt key; arrows: who sees whom"
                      : "hover a node for its nick, segment and rbt key; "
                        "lines without arrows",
-            d->layout_all ? "edges" : "structural edges (ring, tree, leader)");
+            t_has_rings(d)  ? "rings of hops from the centre"
+            : d->layout_all ? "all edges"
+                            : "on the structural edges (ring, tree, leader)");
 }
 
 static void picture(const struct drawing *d, const struct index *ix, FILE *f)
@@ -639,7 +649,7 @@ static int render(struct drawing *d, const struct index *ix,
     return rc;
 }
 
-static int prepare(struct drawing *d, struct index **ix)
+static int prepare(struct drawing *d, const char *layout, struct index **ix)
 {
     const struct cli_topo *t = d->t;
 
@@ -663,7 +673,8 @@ static int prepare(struct drawing *d, struct index **ix)
     }
     d->small = d->n <= CLI_DRAW_SMALL;
     d->edges_drawn = t->nedges <= CLI_DRAW_MAX_EDGES;
-    if (!d->nshape && d->edges_drawn && t->nedges) {
+    d->engine = engine_for(d, layout);
+    if ((!d->nshape || t_has_rings(d)) && d->edges_drawn && t->nedges) {
         d->layout_all = true;
         d->nshape = t->nedges;
     }
@@ -686,8 +697,8 @@ int cli_topo_draw(const struct cli_topo *t, const char *title,
     if (!on_path("neato"))
         rc = fail(&d, "drawing needs Graphviz's neato, which is not on "
                       "PATH: install the Debian package graphviz");
-    else if (!(rc = prepare(&d, &ix)))
-        rc = d.nshape ? graphviz_layout(&d, ix, layout) : spiral(&d);
+    else if (!(rc = prepare(&d, layout, &ix)))
+        rc = d.nshape ? graphviz_layout(&d, ix) : spiral(&d);
     if (!rc) {
         fit(&d);
         rc = render(&d, ix, fmt, out);
