@@ -514,3 +514,31 @@ Test(topo, around_draws_labels_and_png)
     cli_topo_clear(&part);
     cli_topo_clear(&t);
 }
+
+/* Nicks with markup and control characters stay text in the SVG. */
+Test(topo, hostile_nicks_in_pictures)
+{
+    const char *j = "{\"members\":[1,2],\"edges\":[{\"from\":1,\"to\":2,"
+                    "\"attrs\":[\"tree\"]}],\"nicks\":{\"1\":"
+                    "\"</text><script>x</script>&amp;\\\"\",\"2\":"
+                    "\"\\u001b]0;evil\\u0007\"}}";
+    struct cli_topo t;
+    struct svg_facts s = {0};
+    size_t len;
+    char *svg;
+    xmlDoc *doc;
+
+    cr_assert_eq(cli_topo_parse(j, strlen(j), &t, NULL), 0);
+    svg = drawn(&t, CLI_DRAW_SVG, &len);
+    cr_expect_null(memchr(svg, 0x1b, len));
+    doc = xmlReadMemory(svg, (int)len, "hostile.svg", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR);
+    cr_assert(doc, "%s", svg);
+    walk(&s, xmlDocGetRootElement(doc), 0, 0);
+    cr_expect_eq(s.nodes, 2);
+    cr_expect(strstr(s.legend, "</text><script>x</script>&amp;\""), "%s",
+              s.legend);
+    xmlFreeDoc(doc);
+    free(svg);
+    cli_topo_clear(&t);
+}

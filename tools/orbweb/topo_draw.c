@@ -389,7 +389,8 @@ static void fit(struct drawing *d)
 /* ---- the picture --------------------------------------------------- */
 
 /* Writes s for a double-quoted DOT string or an HTML-like label: no
- * control characters, and the characters either would take. */
+ * control characters, and the characters either would take ('&' in
+ * both: Graphviz reads entities in plain labels too). */
 static void put_escaped(const char *s, bool html, FILE *f)
 {
     for (; *s; s++) {
@@ -398,6 +399,8 @@ static void put_escaped(const char *s, bool html, FILE *f)
             putc('?', f);
         else if (html && (c == '&' || c == '<' || c == '>' || c == '"'))
             fprintf(f, "&#%u;", c);
+        else if (c == '&')
+            fputs("&amp;", f);
         else if (!html && (c == '"' || c == '\\'))
             fprintf(f, "\\%c", c);
         else
