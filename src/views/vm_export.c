@@ -8,6 +8,8 @@
  * (tree, ring, complete) readable; the colour says which attribute
  * dominates and the SVG class lists them all.  Output goes through the
  * caller's writer: this file does no I/O. */
+#include "vm_export.h"
+
 #include "vm_internal.h"
 
 #include <stdarg.h>
