@@ -66,6 +66,9 @@ src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_http.c src/xmuc/xm_http.h
 check_PROGRAMS += tests/unit/test_xm_stats tests/unit/test_xm_http \
 	tests/unit/test_topo
 TESTS += tests/unit/test_xm_stats tests/unit/test_xm_http tests/unit/test_topo
+# orbweb topo from the command line, offline (--from-json, src/views/vm_draw)
+TESTS += tests/unit/test_topo_cli.sh
+EXTRA_DIST += tests/unit/test_topo_cli.sh
 tests_unit_test_xm_stats_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_stats_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS)
