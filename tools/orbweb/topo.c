@@ -567,6 +567,12 @@ static int cmp_nick(const void *x, const void *y)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
+int cli_topo_cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
 static int cmp_seg(const void *x, const void *y)
 {
     const struct cli_topo_seg *a = x, *b = y;

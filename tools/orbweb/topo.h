@@ -74,6 +74,9 @@ const char *cli_topo_strerror(int code);
 /* The nick of id (lent), or NULL when the topology names none. */
 const char *cli_topo_nick(const struct cli_topo *t, uint32_t id);
 
+/* qsort/bsearch order of uint32_t values. */
+int cli_topo_cmp_u32(const void *x, const void *y);
+
 /* True when name is one of the comma-separated attrs. */
 int cli_topo_has_attr(const char *attrs, const char *name);
 

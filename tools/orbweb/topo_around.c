@@ -17,17 +17,11 @@ struct adj {
     size_t *to;  /* member indices */
 };
 
-static int cmp_u32(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return a < b ? -1 : a > b;
-}
-
 /* The index of id among the members, or n. */
 static size_t index_of(const struct adj *g, uint32_t id)
 {
     const uint32_t *p =
-        g->n ? bsearch(&id, g->ids, g->n, sizeof id, cmp_u32) : NULL;
+        g->n ? bsearch(&id, g->ids, g->n, sizeof id, cli_topo_cmp_u32) : NULL;
     return p ? (size_t)(p - g->ids) : g->n;
 }
 
@@ -56,7 +50,7 @@ static int adj_build(const struct cli_topo *t, struct adj *g)
     }
     if (g->n)
         memcpy(g->ids, t->members, g->n * sizeof *g->ids);
-    qsort(g->ids, g->n, sizeof *g->ids, cmp_u32);
+    qsort(g->ids, g->n, sizeof *g->ids, cli_topo_cmp_u32);
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < t->nedges; i++) {
             size_t a = index_of(g, t->edges[i].from),

@@ -149,24 +149,27 @@ static int cmp_seg_count(const void *x, const void *y)
     return a->segment < b->segment ? -1 : a->segment > b->segment;
 }
 
-/* Counts the members of each segment, largest first. */
+/* Counts the members of each segment, largest first (sorting, so that
+ * many segments cost n log n). */
 static int count_segments(struct drawing *d)
 {
     const struct cli_topo *t = d->t;
+    uint32_t *v = calloc(t->nsegs + 1, sizeof *v);
 
-    if (!(d->segs = calloc(t->nsegs + 1, sizeof *d->segs)))
+    if (!v || !(d->segs = calloc(t->nsegs + 1, sizeof *d->segs))) {
+        free(v);
         return fail(d, "out of memory");
-    for (size_t i = 0; i < t->nsegs; i++) { /* t->segs is sorted by id */
-        size_t k = 0;
-        while (k < d->nsegs && d->segs[k].segment != t->segs[i].segment)
-            k++;
-        if (k == d->nsegs) {
-            if (d->nsegs >= 4096) /* pathological: the rest are "other" */
-                continue;
-            d->segs[d->nsegs++] = (struct seg_count){t->segs[i].segment, 0};
-        }
-        d->segs[k].members++;
     }
+    for (size_t i = 0; i < t->nsegs; i++)
+        v[i] = t->segs[i].segment;
+    if (t->nsegs)
+        qsort(v, t->nsegs, sizeof *v, cli_topo_cmp_u32);
+    for (size_t i = 0; i < t->nsegs; i++) {
+        if (!d->nsegs || d->segs[d->nsegs - 1].segment != v[i])
+            d->segs[d->nsegs++] = (struct seg_count){v[i], 0};
+        d->segs[d->nsegs - 1].members++;
+    }
+    free(v);
     if (d->nsegs)
         qsort(d->segs, d->nsegs, sizeof *d->segs, cmp_seg_count);
     return 0;
@@ -209,16 +212,17 @@ static int cmp_spot(const void *x, const void *y)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/* The rank of id's segment by size; the small ones (grey) share one. */
 static size_t seg_rank(const struct drawing *d, uint32_t id)
 {
     uint32_t seg;
 
     if (cli_topo_segment(d->t, id, &seg))
         return 0;
-    for (size_t k = 0; k < d->nsegs; k++)
+    for (size_t k = 0; k < d->nsegs && k < SEG_COLOURS; k++)
         if (d->segs[k].segment == seg)
             return k;
-    return d->nsegs;
+    return SEG_COLOURS;
 }
 
 /* Places the members on a sunflower spiral (even density, no Graphviz). */
@@ -307,7 +311,7 @@ static bool shapes(const struct drawing *d, size_t i)
 }
 
 /* The layout puts the members in rings of hops around the centre. */
-static bool t_has_rings(const struct drawing *d)
+static bool in_rings(const struct drawing *d)
 {
     return d->t->has_center && !strcmp(d->engine, "twopi");
 }
@@ -446,11 +450,8 @@ static void node(const struct drawing *d, size_t i, FILE *f)
     if (d->small) {
         fputs(", xlabel=\"", f);
         put_name(d, id, false, f);
-        if (key) {
-            fputs(" ", f);
-            for (int k = 0; k < 4 && key[k]; k++)
-                put_escaped((char[]){key[k], 0}, false, f);
-        }
+        if (key && strspn(key, "0123456789abcdefABCDEF") >= 4)
+            fprintf(f, " %.4s", key);
         putc('"', f);
     }
     if (centre)
@@ -580,7 +581,7 @@ static void legend(const struct drawing *d, FILE *f)
                        "rbt key; arrows: who sees whom"
                      : "hover a node for its nick, segment and rbt key; "
                        "lines without arrows",
-            t_has_rings(d)  ? "rings of hops from the centre"
+            in_rings(d)     ? "rings of hops from the centre"
             : d->layout_all ? "all edges"
                             : "on the structural edges (ring, tree, leader)");
 }
@@ -677,7 +678,7 @@ static int prepare(struct drawing *d, const char *layout, struct index **ix)
     d->small = d->n <= CLI_DRAW_SMALL;
     d->edges_drawn = t->nedges <= CLI_DRAW_MAX_EDGES;
     d->engine = engine_for(d, layout);
-    if ((!d->nshape || t_has_rings(d)) && d->edges_drawn && t->nedges) {
+    if ((!d->nshape || in_rings(d)) && d->edges_drawn && t->nedges) {
         d->layout_all = true;
         d->nshape = t->nedges;
     }
@@ -695,6 +696,13 @@ int cli_topo_draw(const struct cli_topo *t, const char *title,
 
     if (!cli_topo_layout_ok(layout)) {
         snprintf(err, errlen, "unknown layout %s", layout);
+        return -1;
+    }
+    if (t->nmembers > CLI_DRAW_MAX_MEMBERS) {
+        snprintf(err, errlen,
+                 "%zu members are too many to draw (at most %d): draw "
+                 "a part with --around",
+                 t->nmembers, CLI_DRAW_MAX_MEMBERS);
         return -1;
     }
     if (!on_path("neato"))

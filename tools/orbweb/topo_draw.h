@@ -19,9 +19,10 @@
 
 #include "topo.h"
 
-#define CLI_DRAW_SMALL 150       /* members: labels and arrows up to this */
-#define CLI_DRAW_CANVAS 1400     /* points (= PNG pixels): largest side */
-#define CLI_DRAW_MAX_EDGES 20000 /* more are counted in the legend only */
+#define CLI_DRAW_SMALL 150         /* members: labels and arrows up to this */
+#define CLI_DRAW_CANVAS 1400       /* points (= PNG pixels): largest side */
+#define CLI_DRAW_MAX_EDGES 20000   /* more are counted in the legend only */
+#define CLI_DRAW_MAX_MEMBERS 20000 /* more are refused: use --around */
 
 enum cli_draw_format { CLI_DRAW_SVG, CLI_DRAW_PNG };
 
