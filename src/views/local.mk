@@ -19,7 +19,7 @@ src_views_libvm_la_SOURCES = \
 	src/views/vm_composite.h src/views/vm_composite.c \
 	src/views/vm_treegossip.c \
 	src/views/vm_tapbcast.c \
-	src/views/vm_export.c
+	src/views/vm_export.h src/views/vm_export.c
 src_views_libvm_la_CPPFLAGS = $(VM_CPPFLAGS)
 liborbweb_la_LIBADD += src/views/libvm.la
 orbwebinclude_HEADERS += src/views/vm.h

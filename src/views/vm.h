@@ -140,6 +140,10 @@ typedef struct vm vm;
 VM_API int vm_complete_new(const vm_config *cfg, vm **out);
 VM_API int vm_blind_new(const vm_config *cfg, vm **out);
 VM_API int vm_rbt_new(const vm_config *cfg, vm **out);
+/* The first tree key of a member of an rbt manager (VM_EINVAL when v is
+ * not one, VM_ENOENT for an unknown member).  For pictures: the key says
+ * where the member sits in the tree. */
+VM_API int vm_rbt_key(const vm *v, vm_id id, uint64_t *key);
 VM_API int vm_ring_new(const vm_config *cfg, vm **out);
 VM_API int vm_random_new(const vm_config *cfg, vm **out);
 /* The example composition (see vm_treegossip.c): every member joins an rbt
@@ -202,7 +206,10 @@ VM_API int vm_check(const vm *v);
 
 /* Topology export.  The writer returns 0 on success; any failure makes
  * vm_export return VM_EWRITE.  JSON: {"manager":..,"members":[ids],
- * "edges":[{"from":a,"to":b,"attrs":["tree",...]}]}.  DOT: a digraph;
+ * "edges":[{"from":a,"to":b,"attrs":["tree",...]}]}, then, when there
+ * are any, "keys":{"id":"16 hex digits"} (the member's rbt key, found in
+ * the manager or its composite children) and "segments":{"id":segment}
+ * (tapbcast).  DOT: a digraph;
  * a pair of opposite edges with equal attributes is drawn once with
  * dir=both; edges are labelled and coloured by attribute. */
 enum vm_format { VM_FORMAT_JSON = 1, VM_FORMAT_DOT = 2 };

@@ -2,11 +2,14 @@
  *
  * Both formats list every member and every edge with its attribute
  * names; the edges are collected and sorted first, so the output is
- * deterministic.  In DOT a pair of opposite edges with equal attributes
+ * deterministic; JSON adds the members' rbt keys and tapbcast segments
+ * when there are any.  In DOT a pair of opposite edges with equal attributes
  * is one edge with dir=both, which keeps pictures of symmetric managers
  * (tree, ring, complete) readable; the colour says which attribute
  * dominates and the SVG class lists them all.  Output goes through the
  * caller's writer: this file does no I/O. */
+#include "vm_export.h"
+
 #include "vm_internal.h"
 
 #include <stdarg.h>
@@ -108,6 +111,45 @@ static void json_attrs(struct out *o, uint32_t attrs)
     put(o, "]");
 }
 
+/* The rbt key of id in v or, for a composite, in its first child that
+ * has one (depth-first). */
+static int member_key(const vm *v, vm_id id, uint64_t *key)
+{
+    if (vm_rbt_key(v, id, key) == VM_OK)
+        return VM_OK;
+    for (size_t i = 0; i < vm_composite_children(v); i++)
+        if (member_key(vm_composite_child(v, i), id, key) == VM_OK)
+            return VM_OK;
+    return VM_ENOENT;
+}
+
+/* ,"keys":{...} and ,"segments":{...}, each only when some member has
+ * one: what the pictures colour and label nodes by. */
+static void json_member_notes(struct out *o, const vm *v, const struct ids *m)
+{
+    bool first = true;
+    uint64_t key;
+    uint32_t seg;
+
+    for (size_t i = 0; i < m->n; i++)
+        if (member_key(v, m->id[i], &key) == VM_OK) {
+            put(o, "%s\"%u\":\"%016llx\"", first ? ",\"keys\":{" : ",",
+                m->id[i], (unsigned long long)key);
+            first = false;
+        }
+    if (!first)
+        put(o, "}");
+    first = true;
+    for (size_t i = 0; i < m->n; i++)
+        if (vm_tapbcast_segment(v, m->id[i], &seg) == VM_OK) {
+            put(o, "%s\"%u\":%u", first ? ",\"segments\":{" : ",", m->id[i],
+                seg);
+            first = false;
+        }
+    if (!first)
+        put(o, "}");
+}
+
 static void json(struct out *o, const vm *v, const struct ids *m,
                  const struct collect *c)
 {
@@ -121,7 +163,9 @@ static void json(struct out *o, const vm *v, const struct ids *m,
         json_attrs(o, c->e[i].attrs);
         put(o, "}");
     }
-    put(o, "]}\n");
+    put(o, "]");
+    json_member_notes(o, v, m);
+    put(o, "}\n");
 }
 
 static const char *colour(uint32_t attrs)

@@ -341,6 +341,18 @@ static const struct vm_ops rbt_ops = {
     rbt_members, rbt_view, rbt_memory, rbt_check,    rbt_destroy,
 };
 
+int vm_rbt_key(const vm *v, vm_id id, uint64_t *key)
+{
+    uint32_t s;
+
+    if (!v || v->ops != &rbt_ops || !key)
+        return VM_EINVAL;
+    if (!vm_idmap_get(&CSELF(v)->ids, id, &s))
+        return VM_ENOENT;
+    *key = CSELF(v)->tree.n[s].key;
+    return VM_OK;
+}
+
 int vm_rbt_new(const vm_config *cfg, vm **out)
 {
     const vm_allocator *a = cfg ? cfg->alloc : NULL;

@@ -80,6 +80,9 @@ src_xmuc_libxmuc_la_SOURCES += src/xmuc/xm_http.c src/xmuc/xm_http.h \
 check_PROGRAMS += tests/unit/test_xm_stats tests/unit/test_xm_http \
 	tests/unit/test_topo
 TESTS += tests/unit/test_xm_stats tests/unit/test_xm_http tests/unit/test_topo
+# orbweb topo from the command line, offline (--from-json, src/views/vm_draw)
+TESTS += tests/unit/test_topo_cli.sh
+EXTRA_DIST += tests/unit/test_topo_cli.sh
 tests_unit_test_xm_stats_CPPFLAGS = $(XM_CPPFLAGS)
 tests_unit_test_xm_stats_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS)
@@ -92,14 +95,17 @@ tests_unit_test_xm_http_LDADD = src/xmuc/libxmuc.la $(CRITERION_LIBS)
 # (python3-prometheus-client); test_xmuc runs it on a live xmucd too.
 EXTRA_DIST += tests/unit/om_parse.py
 tests_unit_test_topo_SOURCES = tests/unit/test_topo.c \
-	tools/orbweb/topo.c tools/orbweb/topo.h
+	tools/orbweb/topo.c tools/orbweb/topo.h tools/orbweb/topo_around.c \
+	tools/orbweb/topo_draw.c tools/orbweb/topo_draw.h
 tests_unit_test_topo_CPPFLAGS = $(CLI_CPPFLAGS)
-tests_unit_test_topo_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
-tests_unit_test_topo_LDADD = $(CRITERION_LIBS)
+tests_unit_test_topo_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(XML2_CFLAGS)
+tests_unit_test_topo_LDADD = src/views/libvm.la $(CRITERION_LIBS) \
+	$(XML2_LIBS) -lm
 
 ORBWEB_CLI_SOURCES += tools/orbweb/cmd_traffic.c tools/orbweb/cmd_topo.c \
 	tools/orbweb/cli_admin.c tools/orbweb/cli_admin.h \
-	tools/orbweb/topo.c tools/orbweb/topo.h
+	tools/orbweb/topo.c tools/orbweb/topo.h tools/orbweb/topo_around.c \
+	tools/orbweb/topo_draw.c tools/orbweb/topo_draw.h
 ORBWEB_CLI_LIBS += src/xmuc/libxmuc.la
 
 check_PROGRAMS += tests/fuzz/fuzz_topo_json

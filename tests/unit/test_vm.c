@@ -521,3 +521,50 @@ Test(vm_alloc, one_failure_does_not_stick)
 {
     churn_all(true);
 }
+
+static int export_write(void *ctx, const char *buf, size_t len)
+{
+    return fwrite(buf, 1, len, ctx) == len ? 0 : -1;
+}
+
+/* The first key given is the member's key; the JSON export carries it
+ * (also through a composite: treegossip's rbt child), and tapbcast's
+ * segments. */
+Test(vm_rbt, keys_for_pictures)
+{
+    vm_params p = {.key = 0x9f3a1c2e00000001ull, .has_key = true};
+    vm *r, *tg, *tap, *c;
+    uint64_t key = 0;
+    char *json = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    cr_assert_eq(vm_rbt_new(NULL, &r), VM_OK);
+    cr_assert_eq(vm_complete_new(NULL, &c), VM_OK);
+    cr_assert_eq(vm_new("treegossip", NULL, &tg), VM_OK);
+    cr_assert_eq(vm_new("tapbcast", NULL, &tap), VM_OK);
+    cr_assert_eq(vm_join(r, 5, &p), VM_OK);
+    cr_assert_eq(vm_join(c, 5, NULL), VM_OK);
+    cr_assert_eq(vm_join(tg, 5, &p), VM_OK);
+    p.segment = 77;
+    cr_assert_eq(vm_join(tap, 5, &p), VM_OK);
+    cr_expect_eq(vm_rbt_key(r, 5, &key), VM_OK);
+    cr_expect_eq(key, 0x9f3a1c2e00000001ull);
+    cr_expect_eq(vm_rbt_key(r, 6, &key), VM_ENOENT);
+    cr_expect_eq(vm_rbt_key(c, 5, &key), VM_EINVAL);
+    cr_expect_eq(vm_rbt_key(tg, 5, &key), VM_EINVAL, "not itself an rbt");
+    cr_assert((f = open_memstream(&json, &len)));
+    cr_assert_eq(vm_export(tg, VM_FORMAT_JSON, export_write, f), VM_OK);
+    cr_assert_eq(vm_export(tap, VM_FORMAT_JSON, export_write, f), VM_OK);
+    cr_assert_eq(vm_export(c, VM_FORMAT_JSON, export_write, f), VM_OK);
+    fclose(f);
+    cr_expect(strstr(json, "],\"keys\":{\"5\":\"9f3a1c2e00000001\"}}\n"), "%s",
+              json);
+    cr_expect(strstr(json, "\"segments\":{\"5\":77}}\n"), "%s", json);
+    cr_expect(strstr(json, "\"edges\":[]}\n"), "complete: no keys: %s", json);
+    free(json);
+    vm_free(r);
+    vm_free(c);
+    vm_free(tg);
+    vm_free(tap);
+}

@@ -384,7 +384,7 @@ static int grow(struct rd *r, void **arr, size_t sz, size_t n, size_t *cap)
 
 struct build {
     struct cli_topo *t;
-    size_t cap_members, cap_edges, cap_nicks;
+    size_t cap_members, cap_edges, cap_nicks, cap_keys, cap_segs;
     struct cli_topo_edge edge; /* the edge being read */
     bool has_from, has_to;
     struct str attrs;
@@ -466,24 +466,63 @@ static int edge(struct rd *r, void *ctx)
     return 0;
 }
 
-static int nick(struct rd *r, const char *key, void *ctx)
+/* One "id":"string" of nicks or keys into *arr. */
+static int id_string(struct rd *r, const char *key, struct cli_topo_nick **arr,
+                     size_t *n, size_t *cap)
 {
-    struct build *b = ctx;
-    struct cli_topo *t = b->t;
-    struct cli_topo_nick *n;
+    struct cli_topo_nick *e;
 
-    if (grow(r, (void **)&t->nicks, sizeof *t->nicks, t->nnicks, &b->cap_nicks))
+    if (grow(r, (void **)arr, sizeof **arr, *n, cap))
         return -1;
-    n = &t->nicks[t->nnicks];
-    if (u32_of(key, strlen(key), &n->id))
+    e = &(*arr)[*n];
+    if (u32_of(key, strlen(key), &e->id))
         return fail(r, CLI_TOPO_ESHAPE);
     skip_ws(r);
     if (r->p < r->end && *r->p != '"')
         return fail(r, CLI_TOPO_ESHAPE);
-    if (read_string(r, &n->nick))
+    if (read_string(r, &e->nick))
         return -1;
-    t->nnicks++;
+    (*n)++;
     return 0;
+}
+
+static int nick(struct rd *r, const char *key, void *ctx)
+{
+    struct build *b = ctx;
+    return id_string(r, key, &b->t->nicks, &b->t->nnicks, &b->cap_nicks);
+}
+
+static int member_key(struct rd *r, const char *key, void *ctx)
+{
+    struct build *b = ctx;
+    return id_string(r, key, &b->t->keys, &b->t->nkeys, &b->cap_keys);
+}
+
+static int segment(struct rd *r, const char *key, void *ctx)
+{
+    struct build *b = ctx;
+    struct cli_topo *t = b->t;
+    struct cli_topo_seg *e;
+
+    if (grow(r, (void **)&t->segs, sizeof *t->segs, t->nsegs, &b->cap_segs))
+        return -1;
+    e = &t->segs[t->nsegs];
+    if (u32_of(key, strlen(key), &e->id))
+        return fail(r, CLI_TOPO_ESHAPE);
+    if (read_id(r, &e->segment))
+        return -1;
+    t->nsegs++;
+    return 0;
+}
+
+/* An object value of the top level, each member through fn. */
+static int object_of(struct rd *r, struct build *b,
+                     int (*fn)(struct rd *, const char *, void *))
+{
+    skip_ws(r);
+    if (r->p < r->end && *r->p != '{')
+        return fail(r, CLI_TOPO_ESHAPE);
+    return each_member(r, fn, b);
 }
 
 static int top_key(struct rd *r, const char *key, void *ctx)
@@ -504,12 +543,12 @@ static int top_key(struct rd *r, const char *key, void *ctx)
             return fail(r, CLI_TOPO_ESHAPE);
         return each_item(r, key[0] == 'm' ? member_id : edge, b);
     }
-    if (!strcmp(key, "nicks")) {
-        skip_ws(r);
-        if (r->p < r->end && *r->p != '{')
-            return fail(r, CLI_TOPO_ESHAPE);
-        return each_member(r, nick, b);
-    }
+    if (!strcmp(key, "nicks"))
+        return object_of(r, b, nick);
+    if (!strcmp(key, "keys"))
+        return object_of(r, b, member_key);
+    if (!strcmp(key, "segments"))
+        return object_of(r, b, segment);
     return skip_value(r);
 }
 
@@ -525,6 +564,18 @@ static int cmp_edge(const void *x, const void *y)
 static int cmp_nick(const void *x, const void *y)
 {
     const struct cli_topo_nick *a = x, *b = y;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+int cli_topo_cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+static int cmp_seg(const void *x, const void *y)
+{
+    const struct cli_topo_seg *a = x, *b = y;
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
@@ -554,6 +605,10 @@ int cli_topo_parse(const char *json, size_t len, struct cli_topo *t,
         qsort(t->edges, t->nedges, sizeof *t->edges, cmp_edge);
     if (t->nnicks)
         qsort(t->nicks, t->nnicks, sizeof *t->nicks, cmp_nick);
+    if (t->nkeys)
+        qsort(t->keys, t->nkeys, sizeof *t->keys, cmp_nick);
+    if (t->nsegs)
+        qsort(t->segs, t->nsegs, sizeof *t->segs, cmp_seg);
     return CLI_TOPO_OK;
 }
 
@@ -567,6 +622,10 @@ void cli_topo_clear(struct cli_topo *t)
     for (size_t i = 0; i < t->nnicks; i++)
         free(t->nicks[i].nick);
     free(t->nicks);
+    for (size_t i = 0; i < t->nkeys; i++)
+        free(t->keys[i].nick);
+    free(t->keys);
+    free(t->segs);
     memset(t, 0, sizeof *t);
 }
 
@@ -582,14 +641,46 @@ const char *cli_topo_strerror(int code)
     }
 }
 
+static const char *id_lookup(const struct cli_topo_nick *arr, size_t n,
+                             uint32_t id)
+{
+    struct cli_topo_nick key = {id, NULL}, *e;
+
+    if (!n)
+        return NULL;
+    e = bsearch(&key, arr, n, sizeof key, cmp_nick);
+    return e ? e->nick : NULL;
+}
+
 const char *cli_topo_nick(const struct cli_topo *t, uint32_t id)
 {
-    struct cli_topo_nick key = {id, NULL}, *n;
+    return id_lookup(t->nicks, t->nnicks, id);
+}
 
-    if (!t->nnicks)
-        return NULL;
-    n = bsearch(&key, t->nicks, t->nnicks, sizeof key, cmp_nick);
-    return n ? n->nick : NULL;
+const char *cli_topo_key(const struct cli_topo *t, uint32_t id)
+{
+    return id_lookup(t->keys, t->nkeys, id);
+}
+
+int cli_topo_segment(const struct cli_topo *t, uint32_t id, uint32_t *seg)
+{
+    struct cli_topo_seg key = {id, 0}, *e;
+
+    if (!t->nsegs ||
+        !(e = bsearch(&key, t->segs, t->nsegs, sizeof key, cmp_seg)))
+        return -1;
+    *seg = e->segment;
+    return 0;
+}
+
+int cli_topo_find(const struct cli_topo *t, const char *nick, uint32_t *id)
+{
+    for (size_t i = 0; i < t->nnicks; i++)
+        if (!strcmp(t->nicks[i].nick, nick)) {
+            *id = t->nicks[i].id;
+            return 0;
+        }
+    return -1;
 }
 
 /* ---- Writers ------------------------------------------------------ */
@@ -627,26 +718,95 @@ static size_t first_from(const struct cli_topo *t, uint32_t id)
                               offsetof(struct cli_topo_edge, from), id);
 }
 
+/* A member or an edge's target, sorted by nick (unnamed last), then id. */
+struct named {
+    const char *nick;
+    uint32_t id;
+    size_t i; /* edge index */
+};
+
+static int cmp_named(const void *x, const void *y)
+{
+    const struct named *a = x, *b = y;
+
+    if (a->nick && b->nick) {
+        int c = strcmp(a->nick, b->nick);
+        if (c)
+            return c;
+    } else if (a->nick || b->nick)
+        return a->nick ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* " [segment 3, key 9f3a1c2e]" when the member has either. */
+static void put_notes(const struct cli_topo *t, uint32_t id, FILE *f)
+{
+    const char *key = cli_topo_key(t, id);
+    uint32_t seg;
+    bool has_seg = cli_topo_segment(t, id, &seg) == 0;
+    char shortkey[9];
+
+    if (!key && !has_seg)
+        return;
+    fputs(" [", f);
+    if (has_seg)
+        fprintf(f, "segment %u%s", seg, key ? ", " : "");
+    if (key) {
+        snprintf(shortkey, sizeof shortkey, "%s", key);
+        fputs("key ", f);
+        put_clean(shortkey, false, f);
+    }
+    putc(']', f);
+}
+
+/* One member's line; e has room for all its edges. */
+static void text_line(const struct cli_topo *t, uint32_t id, struct named *e,
+                      FILE *f)
+{
+    size_t n = 0;
+
+    for (size_t i = first_from(t, id); i < t->nedges && t->edges[i].from == id;
+         i++)
+        e[n++] =
+            (struct named){cli_topo_nick(t, t->edges[i].to), t->edges[i].to, i};
+    if (n)
+        qsort(e, n, sizeof *e, cmp_named);
+    put_name(t, id, false, f);
+    put_notes(t, id, f);
+    fputs(" ->", f);
+    for (size_t k = 0; k < n; k++) {
+        fputs(k ? ", " : " ", f);
+        put_name(t, e[k].id, false, f);
+        putc('(', f);
+        put_clean(t->edges[e[k].i].attrs, false, f);
+        putc(')', f);
+    }
+    putc('\n', f);
+}
+
 int cli_topo_write_text(const struct cli_topo *t, FILE *f)
 {
-    for (size_t m = 0; m < t->nmembers; m++) {
-        uint32_t id = t->members[m];
-        put_name(t, id, false, f);
-        fputs(" ->", f);
-        for (size_t i = first_from(t, id);
-             i < t->nedges && t->edges[i].from == id; i++) {
-            fputs(i > first_from(t, id) ? ", " : " ", f);
-            put_name(t, t->edges[i].to, false, f);
-            putc('(', f);
-            put_clean(t->edges[i].attrs, false, f);
-            putc(')', f);
-        }
-        putc('\n', f);
+    struct named *m = calloc(t->nmembers + 1, sizeof *m);
+    struct named *e = calloc(t->nedges + 1, sizeof *e);
+
+    if (!m || !e) {
+        free(m);
+        free(e);
+        return CLI_TOPO_ENOMEM;
     }
+    for (size_t i = 0; i < t->nmembers; i++)
+        m[i] =
+            (struct named){cli_topo_nick(t, t->members[i]), t->members[i], i};
+    if (t->nmembers)
+        qsort(m, t->nmembers, sizeof *m, cmp_named);
+    for (size_t i = 0; i < t->nmembers; i++)
+        text_line(t, m[i].id, e, f);
+    free(m);
+    free(e);
     return ferror(f) ? -1 : 0;
 }
 
-static bool has_attr(const char *attrs, const char *name)
+int cli_topo_has_attr(const char *attrs, const char *name)
 {
     size_t n = strlen(name);
 
@@ -659,15 +819,16 @@ static bool has_attr(const char *attrs, const char *name)
 /* The colours of src/views/vm_export.c, by the dominant attribute. */
 static const char *colour(const char *attrs)
 {
-    if (has_attr(attrs, "ring-next") || has_attr(attrs, "ring-prev"))
+    if (cli_topo_has_attr(attrs, "ring-next") ||
+        cli_topo_has_attr(attrs, "ring-prev"))
         return "firebrick";
-    if (has_attr(attrs, "tree"))
+    if (cli_topo_has_attr(attrs, "tree"))
         return "black";
-    if (has_attr(attrs, "gossip"))
+    if (cli_topo_has_attr(attrs, "gossip"))
         return "royalblue";
-    if (has_attr(attrs, "leader"))
+    if (cli_topo_has_attr(attrs, "leader"))
         return "darkorange";
-    if (has_attr(attrs, "member"))
+    if (cli_topo_has_attr(attrs, "member"))
         return "gray40";
     return "darkgreen";
 }
@@ -701,7 +862,8 @@ static void dot_edge(const struct cli_topo *t, const struct cli_topo_edge *e,
     put_quoted(e->attrs, f);
     fprintf(f, ", color=%s, fontcolor=%s%s%s];\n", colour(e->attrs),
             colour(e->attrs), both ? ", dir=both" : "",
-            has_attr(e->attrs, "gossip") && !has_attr(e->attrs, "tree")
+            cli_topo_has_attr(e->attrs, "gossip") &&
+                    !cli_topo_has_attr(e->attrs, "tree")
                 ? ", style=dashed"
                 : "");
 }
