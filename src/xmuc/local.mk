@@ -81,6 +81,7 @@ tests_unit_test_topo_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_topo_LDADD = $(CRITERION_LIBS)
 
 ORBWEB_CLI_SOURCES += tools/orbweb/cmd_traffic.c tools/orbweb/cmd_topo.c \
+	tools/orbweb/traffic_chart.c tools/orbweb/traffic_chart.h \
 	tools/orbweb/cli_admin.c tools/orbweb/cli_admin.h \
 	tools/orbweb/topo.c tools/orbweb/topo.h
 ORBWEB_CLI_LIBS += src/xmuc/libxmuc.la

@@ -30,6 +30,8 @@ struct hs_options {
     const char *listen;  /* address the server listens on; NULL means
                             127.0.0.1 ("0.0.0.0" inside a test's own network
                             namespace lets its segments reach it) */
+    bool traffic_module; /* load our whole-server traffic module
+                            (tools/servers/), readable by user1@localhost */
 };
 
 /* An existing server that we did not start (orbweb up --server). */
