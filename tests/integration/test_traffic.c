@@ -3,7 +3,8 @@
  * between two ordinary clients, IQs by namespace and type, and presences
  * are counted in and out; the tool's own polling is not; every --json line
  * parses (python3's json); text lines fit 80 columns; --chart writes valid
- * SVG (xmllint) naming the kinds.  One server per kind, all checks on it. */
+ * SVG (xmllint) naming the kinds; stanzas to and from an external
+ * component (xmucd) count too.  One server per kind, all checks on it. */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "hs_client.h"
+#include "hs_proc.h"
 #include "hs_server.h"
 
 #define T 10000 /* ms to wait for any one answer */
@@ -235,11 +237,26 @@ static void chart(hs_server *s, hs_client *a, hs_client *b)
     free(r.out);
 }
 
+/* Through an external component (xmucd): a's disco#info query counts in
+ * (from a) and out (to xmucd), its answer in (from xmucd) and out (to a). */
+static void ask_component(hs_server *s, hs_client *a)
+{
+    xmpp_stanza_t *iq, *got;
+
+    iq = hs_iq_query(hs_client_ctx(a), "get", hs_server_component(s), "query",
+                     "http://jabber.org/protocol/disco#info");
+    cr_assert((got = hs_client_iq(a, iq, T)), "no disco#info answer");
+    cr_expect_str_eq(xmpp_stanza_get_type(got), "result");
+    xmpp_stanza_release(got);
+    xmpp_stanza_release(iq);
+}
+
 static void whole_server(enum hs_kind kind)
 {
     char err[2048], pass[512];
     struct hs_options opt = {.accounts = 3, .traffic_module = true};
     hs_server *s;
+    struct hs_proc *x;
     hs_client *a, *b;
     struct run before, after;
     FILE *f;
@@ -250,15 +267,22 @@ static void whole_server(enum hs_kind kind)
         (f = fopen(hs_server_path(s, "traffic-pass", pass, sizeof pass), "w")));
     fprintf(f, "%s\n", hs_server_password(s));
     fclose(f);
+    cr_assert((x = hs_xmucd_start(s, NULL, err, sizeof err)),
+              "xmucd did not start: %s", err);
     a = login(s, 2);
     b = login(s, 3);
     before = snapshot(s);
     some_traffic(s, a, b);
+    ask_component(s, a);
     after = snapshot(s);
     expect_delta(&before, &after, "message", 1, 1);
     expect_delta(&before, &after, "presence", 1, -1);
     expect_delta(&before, &after, "iq:urn:xmpp:ping:get", 1, 0);
     expect_delta(&before, &after, "iq:-:result", 0, 1); /* ping answer */
+    expect_delta(&before, &after,
+                 "iq:http://jabber.org/protocol/disco#info:get", 1, 1);
+    expect_delta(&before, &after,
+                 "iq:http://jabber.org/protocol/disco#info:result", 1, 1);
     free(before.out);
     free(after.out);
     no_self_polling(s);
@@ -266,6 +290,7 @@ static void whole_server(enum hs_kind kind)
     chart(s, a, b);
     hs_client_close(a);
     hs_client_close(b);
+    hs_xmucd_stop(x);
     hs_server_stop(s);
 }
 
