@@ -87,7 +87,7 @@ void chart_free(chart *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < c->nkinds; i++)
+    for (int i = 0; i < CHART_MAX_KINDS; i++) /* "other" is the last */
         free(c->kinds[i]);
     free(c);
 }
