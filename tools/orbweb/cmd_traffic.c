@@ -333,7 +333,10 @@ static int take_snapshot(struct traffic *o, hs_client *c, struct snap *s)
 
     if (rc) {
         if (rc < 0)
-            fprintf(stderr, "%s: %s\n", CMD, err);
+            fprintf(stderr, "%s: %s%s\n", CMD, err,
+                    o->whole ? " (is mod_orbweb_traffic loaded and the JID "
+                               "one of its readers? see docs/tools.md)"
+                             : "");
         return rc;
     }
     rc = xm_stats_parse(payload, &t, &age);
