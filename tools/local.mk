@@ -31,9 +31,11 @@ dist_noinst_SCRIPTS = tools/demo tools/check tools/fuzz-campaign tools/format
 
 # The whole-server traffic modules for `orbweb traffic --whole-server`:
 # Prosody's (Lua) and ejabberd's (Erlang, compiled here when erlc is found;
-# the tests' harness loads them from the build tree).  Installed under
-# $(pkgdatadir)/prosody and $(pkgdatadir)/ejabberd.
-prosodymoddir = $(pkgdatadir)/prosody
+# the tests' harness loads them from the build tree).  Prosody's goes to
+# $(prefix)/lib/prosody/modules, a folder Debian's prosody.cfg.lua already
+# lists in plugin_paths for /usr/local, so one modules_enabled entry turns
+# it on; ejabberd's to $(pkgdatadir)/ejabberd.
+prosodymoddir = $(prefix)/lib/prosody/modules
 dist_prosodymod_DATA = tools/servers/mod_orbweb_traffic.lua
 ejabberdmoddir = $(pkgdatadir)/ejabberd
 dist_ejabberdmod_DATA = tools/servers/mod_orbweb_traffic.erl

@@ -13,9 +13,9 @@
 -- and its answer are not counted, so readers do not see themselves.  Bytes
 -- are not counted (the answer says 0).
 --
--- Enable it in the global section:
---   plugin_paths = { "/usr/local/share/orbweb/prosody" }
---   modules_enabled = { ...; "orbweb_traffic" }
+-- `make install` puts it in $(prefix)/lib/prosody/modules, which Debian's
+-- prosody.cfg.lua lists in plugin_paths (for /usr/local): enable it by
+-- adding "orbweb_traffic" to the global modules_enabled.
 module:set_global();
 
 local filters = require "util.filters";
