@@ -25,6 +25,13 @@ Test(traffic_chart, labels)
         {"iq:urn:example:very-long-namespace-for-testing:error",
          "iq error urn:example:very-lon~"},
         {"bad\001kind", "bad?kind"},
+        /* cut before a 2-byte character rather than inside it */
+        {"iq:abcdefghijklmnopqrstu\xc3\xa9\xc3\xa9:get",
+         "iq get abcdefghijklmnopqrstu~"},
+        {"iq:abcdefghijklmnopqrstuv\xc3\xa9\xc3\xa9:get",
+         "iq get abcdefghijklmnopqrstuv~"},
+        {"iq:abcdefghijklmnopqrst\xc3\xa9\xc3\xa9\xc3\xa9:get",
+         "iq get abcdefghijklmnopqrst\xc3\xa9~"},
     };
     char buf[31];
 

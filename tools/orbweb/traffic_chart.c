@@ -62,8 +62,13 @@ char *chart_label(const char *kind, char *buf, size_t len)
         full = strlen(kind);
         put(buf, len, &at, kind, full);
     }
-    if (full > len - 1 && len > 1)
-        buf[len - 2] = '~';
+    if (full > len - 1 && len > 1) { /* cut, never inside a UTF-8 char */
+        size_t i = at - 1;
+        while (i > 0 && ((unsigned char)buf[i] & 0xc0) == 0x80)
+            i--;
+        buf[i] = '~';
+        buf[i + 1] = '\0';
+    }
     return buf;
 }
 
