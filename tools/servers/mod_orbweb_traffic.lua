@@ -183,12 +183,28 @@ local function unhook_host(host)
 	hooked[host] = nil;
 end
 
+local function remove_filters(session)
+	filters.remove_filter(session, "stanzas/in", count_in);
+	filters.remove_filter(session, "stanzas/out", count_out);
+end
+
+-- Sessions already open when the module is loaded (or unloaded).
+local function each_session(fn)
+	for _, session in pairs(prosody.full_sessions) do fn(session); end
+	for session in pairs(prosody.incoming_s2s) do fn(session); end
+	for _, h in pairs(prosody.hosts) do
+		for _, session in pairs(h.s2sout or {}) do fn(session); end
+	end
+end
+
 filters.add_filter_hook(add_filters);
+each_session(add_filters);
 for host in pairs(prosody.hosts) do hook_host(host); end
 module:hook_global("host-activated", hook_host);
 module:hook_global("host-deactivated", unhook_host);
 
 function module.unload()
 	filters.remove_filter_hook(add_filters);
+	each_session(remove_filters);
 	for host in pairs(hooked) do unhook_host(host); end
 end
