@@ -20,6 +20,7 @@
 #include "hs_server.h"
 
 #define T 10000 /* ms to wait for any one answer */
+#define WHOLE "--whole-server"
 
 struct run {
     char *out;
@@ -50,27 +51,30 @@ static void slurp(FILE *p, struct run *r)
     }
 }
 
-/* The command line of `orbweb traffic --whole-server` as user1. */
-static void traffic_cmd(hs_server *s, const char *args, char *cmd, size_t len)
+/* The command line of `orbweb traffic` as user1: --whole-server, or
+ * xmucd's table when scope is NULL. */
+static void traffic_cmd(hs_server *s, const char *scope, const char *args,
+                        char *cmd, size_t len)
 {
     const char *b = getenv("OB_BUILDDIR");
     char pass[512];
 
     hs_server_path(s, "traffic-pass", pass, sizeof pass);
     snprintf(cmd, len,
-             "%s/tools/orbweb/orbweb traffic --whole-server --server %s:%d "
+             "%s/tools/orbweb/orbweb traffic %s --server %s:%d "
              "--jid user1@%s --password-file %s --interval 0.3 %s",
-             b ? b : ".", hs_server_host(s), hs_server_c2s_port(s),
-             hs_server_domain(s), pass, args);
+             b ? b : ".", scope ? scope : "", hs_server_host(s),
+             hs_server_c2s_port(s), hs_server_domain(s), pass, args);
 }
 
-static struct run run_traffic(hs_server *s, const char *args, bool parse)
+static struct run run_traffic(hs_server *s, const char *scope, const char *args,
+                              bool parse)
 {
     char cmd[4096], line[2048];
     struct run r = {calloc(1, 1), -1};
     FILE *p;
 
-    traffic_cmd(s, args, line, sizeof line);
+    traffic_cmd(s, scope, args, line, sizeof line);
     snprintf(cmd, sizeof cmd, "%s 2>&1%s%s", line, parse ? " | " : "",
              parse ? json_reader : "");
     cr_assert((p = popen(cmd, "r")), "cannot run %s", cmd);
@@ -99,7 +103,7 @@ static void count_of(const struct run *r, const char *kind, long *in, long *out)
 
 static struct run snapshot(hs_server *s)
 {
-    struct run r = run_traffic(s, "--count 1 --json", true);
+    struct run r = run_traffic(s, WHOLE, "--count 1 --json", true);
 
     cr_assert_eq(r.status, 0, "orbweb traffic --json failed:\n%s", r.out);
     cr_assert(!strncmp(r.out, "T ", 2), "no snapshot:\n%s", r.out);
@@ -164,10 +168,11 @@ static void expect_delta(const struct run *before, const struct run *after,
 }
 
 /* Three snapshots with nothing else happening: the same totals, so the
- * tool's own queries and answers were not counted. */
-static void no_self_polling(hs_server *s)
+ * tool's own queries and answers were not counted, by the server's module
+ * (scope WHOLE) or by xmucd (NULL). */
+static void no_self_polling(hs_server *s, const char *scope)
 {
-    struct run r = run_traffic(s, "--count 3 --json", true);
+    struct run r = run_traffic(s, scope, "--count 3 --json", true);
     char first[64] = "", *p;
     int lines = 0;
 
@@ -189,7 +194,7 @@ static void no_self_polling(hs_server *s)
 
 static void fits_80_columns(hs_server *s)
 {
-    struct run r = run_traffic(s, "--count 2", false);
+    struct run r = run_traffic(s, WHOLE, "--count 2", false);
     char *line = r.out, *nl;
 
     cr_assert_eq(r.status, 0, "orbweb traffic failed:\n%s", r.out);
@@ -215,7 +220,7 @@ static void chart(hs_server *s, hs_client *a, hs_client *b)
 
     hs_server_path(s, "traffic.svg", svg, sizeof svg);
     snprintf(args, sizeof args, "--count 3 --json --chart %s", svg);
-    traffic_cmd(s, args, cmd, sizeof cmd);
+    traffic_cmd(s, WHOLE, args, cmd, sizeof cmd);
     cr_assert((p = popen(cmd, "r")));
     cr_assert(fgets(line, sizeof line, p), "no first snapshot");
     some_traffic(s, a, b); /* during the second interval */
@@ -255,6 +260,7 @@ static void whole_server(enum hs_kind kind)
 {
     char err[2048], pass[512];
     struct hs_options opt = {.accounts = 3, .traffic_module = true};
+    char *admins[] = {"--admins", "user1@localhost", NULL};
     hs_server *s;
     struct hs_proc *x;
     hs_client *a, *b;
@@ -267,7 +273,7 @@ static void whole_server(enum hs_kind kind)
         (f = fopen(hs_server_path(s, "traffic-pass", pass, sizeof pass), "w")));
     fprintf(f, "%s\n", hs_server_password(s));
     fclose(f);
-    cr_assert((x = hs_xmucd_start(s, NULL, err, sizeof err)),
+    cr_assert((x = hs_xmucd_start(s, admins, err, sizeof err)),
               "xmucd did not start: %s", err);
     a = login(s, 2);
     b = login(s, 3);
@@ -285,7 +291,8 @@ static void whole_server(enum hs_kind kind)
                  "iq:http://jabber.org/protocol/disco#info:result", 1, 1);
     free(before.out);
     free(after.out);
-    no_self_polling(s);
+    no_self_polling(s, WHOLE);
+    no_self_polling(s, NULL); /* xmucd's own table */
     fits_80_columns(s);
     chart(s, a, b);
     hs_client_close(a);
