@@ -192,14 +192,14 @@ static void no_self_polling(hs_server *s, const char *scope)
     free(r.out);
 }
 
-static void fits_80_columns(hs_server *s)
+static void fits_80_columns(hs_server *s, const char *scope)
 {
-    struct run r = run_traffic(s, WHOLE, "--count 2", false);
+    struct run r = run_traffic(s, scope, "--count 2", false);
     char *line = r.out, *nl;
 
     cr_assert_eq(r.status, 0, "orbweb traffic failed:\n%s", r.out);
-    cr_expect(strstr(r.out, "iq get ping"), "no ping row:\n%s", r.out);
-    cr_expect(strstr(r.out, "message"), "no message row:\n%s", r.out);
+    cr_expect(strstr(r.out, "iq get disco#info"), "no disco row:\n%s", r.out);
+    cr_expect(strstr(r.out, "\ntotal "), "no total row:\n%s", r.out);
     for (; *line; line = nl + 1) {
         if (!(nl = strchr(line, '\n')))
             nl = line + strlen(line);
@@ -293,7 +293,8 @@ static void whole_server(enum hs_kind kind)
     free(after.out);
     no_self_polling(s, WHOLE);
     no_self_polling(s, NULL); /* xmucd's own table */
-    fits_80_columns(s);
+    fits_80_columns(s, WHOLE);
+    fits_80_columns(s, NULL);
     chart(s, a, b);
     hs_client_close(a);
     hs_client_close(b);
