@@ -47,7 +47,7 @@ static void digest_origin(gc_ranges *g, const struct gc_origin *o)
     for (uint32_t i = o->n; i > 0; i--)
         if (!ranges_add(g, or, o->held[i - 1].seq))
             break;
-    if (or->count)
+    if (or->count || !o->n) /* nothing held: the watermark says it all */
         g->norigins++;
 }
 
@@ -66,14 +66,17 @@ static gc_peer gossip_target(gc *e)
 }
 
 /* Origins start at a rotating index, so that more origins than one
- * digest holds are all covered over successive rounds. */
+ * digest holds are all covered over successive rounds.  A peer that
+ * holds nothing digests too: its forwarding neighbours may be members
+ * that forward nothing, and only a digest draws what it lacks (the
+ * pushes below). */
 void gc_gossip_digest(gc *e)
 {
     gc_record r = {.kind = GC_DIGEST};
     gc_peer to;
     uint32_t n = e->buf.norigins;
 
-    if (!e->buf.total || (to = gossip_target(e)) == GC_PEER_INJECT)
+    if ((to = gossip_target(e)) == GC_PEER_INJECT)
         return;
     r.ranges.round = e->round;
     for (uint32_t k = 0; k < n && r.ranges.norigins < GC_WIRE_ORIGINS_MAX &&
@@ -154,6 +157,17 @@ static void push_missing(gc *e, gc_peer to, const gc_ranges *d,
     }
 }
 
+/* A digest that names no origin comes from a peer that has heard of
+ * none (it just came, or its tree neighbours forward nothing): it gets
+ * what is held here of every origin, as from a watermark of 0. */
+static void push_all(gc *e, gc_peer to, const gc_ranges *d)
+{
+    for (uint32_t k = 0; k < e->buf.norigins && e->budget; k++) {
+        struct gc_origin_ranges none = {e->buf.origins[k].id, 0, 0, 0};
+        push_missing(e, to, d, &none);
+    }
+}
+
 void gc_gossip_on_digest(gc *e, gc_peer from, const gc_ranges *d)
 {
     gc_record r = {.kind = GC_SOLICIT};
@@ -174,6 +188,8 @@ void gc_gossip_on_digest(gc *e, gc_peer from, const gc_ranges *d)
     }
     for (uint32_t k = 0; k < d->norigins && e->budget; k++)
         push_missing(e, from, d, &d->origins[k]);
+    if (!d->norigins)
+        push_all(e, from, d);
     if (!s->norigins)
         return;
     asked = e->cfg.solicit_max - left;

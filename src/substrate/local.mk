@@ -28,7 +28,10 @@ src_substrate_libob_la_SOURCES = \
 	src/substrate/ob_abi.c src/substrate/ob_abi_internal.h \
 	src/substrate/ob_timer.c src/substrate/ob_timer_internal.h \
 	src/substrate/ob_rpc_core.c src/substrate/ob_rpc.c src/substrate/ob_rpc_internal.h \
-	src/substrate/ob_view.c src/substrate/ob_view_internal.h
+	src/substrate/ob_view.c src/substrate/ob_view_internal.h \
+	src/substrate/ob_wait.c src/substrate/ob_wait_internal.h \
+	src/substrate/ob_form.c src/substrate/ob_form_internal.h \
+	src/substrate/ob_room_admin.c src/substrate/ob_peer.c
 src_substrate_libob_la_CPPFLAGS = $(OB_CPPFLAGS)
 src_substrate_libob_la_CFLAGS = $(AM_CFLAGS) $(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 # the groupcast engines (src/gc), the direct streams (src/e2e) and the
@@ -56,6 +59,12 @@ tools_examples_ob_echo_SOURCES = tools/examples/ob_echo.c
 tools_examples_ob_echo_CPPFLAGS = $(PUBLIC_CPPFLAGS)
 tools_examples_ob_echo_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS)
 tools_examples_ob_echo_LDADD = liborbweb.la $(EVENT_LIBS)
+# ob_hello: the wait helpers and a poll(2) loop, no libevent of its own
+# (run by tests/integration/test_ob_api).
+noinst_PROGRAMS += tools/examples/ob_hello
+tools_examples_ob_hello_SOURCES = tools/examples/ob_hello.c
+tools_examples_ob_hello_CPPFLAGS = $(PUBLIC_CPPFLAGS)
+tools_examples_ob_hello_LDADD = liborbweb.la
 
 # The recovery decisions and epochs (ob_recover.c, ob_parse.c).
 check_PROGRAMS += tests/unit/test_ob_recover
@@ -232,7 +241,8 @@ tests_integration_test_ob_alloc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
 tests_integration_test_ob_alloc_LDFLAGS = $(AM_LDFLAGS) $(FA_WRAP)
 tests_integration_test_ob_alloc_LDADD = src/substrate/libob.la $(OB_FI) \
-	tools/harness/libharness.la $(CRITERION_LIBS) $(STROPHE_LIBS) \
+	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) \
+	$(STROPHE_LIBS) \
 	$(EVENT_LIBS)
 EXTRA_tests_integration_test_ob_alloc_DEPENDENCIES = src/xmuc/xmucd
 
@@ -272,3 +282,20 @@ tests_integration_test_ob_services_LDADD = src/substrate/libob.la $(OB_FI) \
 	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) \
 	$(STROPHE_LIBS) $(EVENT_LIBS)
 EXTRA_tests_integration_test_ob_services_DEPENDENCIES = src/xmuc/xmucd
+
+# The API for simple programs and room owners (ob_wait.c, ob_room_admin.c):
+# poll-loop accessors, wait helpers, configure, kick, ban, destroy and
+# presence status on real Prosody.
+check_PROGRAMS += tests/integration/test_ob_api
+TESTS += tests/integration/test_ob_api
+tests_integration_test_ob_api_SOURCES = tests/integration/test_ob_api.c \
+	tests/integration/it_support.c tests/integration/it_support.h
+tests_integration_test_ob_api_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_ob_api_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+tests_integration_test_ob_api_LDADD = src/substrate/libob.la $(OB_FI) \
+	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) \
+	$(STROPHE_LIBS) \
+	$(EVENT_LIBS)
+EXTRA_tests_integration_test_ob_api_DEPENDENCIES = src/xmuc/xmucd \
+	tools/examples/ob_hello

@@ -46,6 +46,7 @@
 #include "ob_sock_internal.h"
 #include "ob_timer_internal.h"
 #include "ob_view_internal.h"
+#include "ob_wait_internal.h"
 
 static __thread ob_client *current; /* for the sockopt callback */
 
@@ -575,6 +576,7 @@ static void client_destroy(ob_client *c)
     c->conn = NULL;
     obi_rpc_client_free(c);
     obi_timers_free(c);
+    obi_poll_free(c);
     obi_rooms_free(c);
     obi_gc_client_free(c);
     obi_queue_free(c);

@@ -74,6 +74,7 @@ struct obi_room_engine;
 struct obi_transport;
 struct obi_direct;
 struct obi_gc_mark;
+struct obi_poll;
 
 /* The client: its options and connection (ob_client.c), the state of the
  * modules above (behind the opaque pointers: only their owner looks
@@ -133,6 +134,7 @@ struct ob_client {
     void (*destroy)(ob_client *c);
     struct ob_timer *timers; /* ob_timer.c: the application's and ours */
     struct obi_rpcs *rpc;    /* ob_rpc.c: made by the first RPC use */
+    struct obi_poll *poll;   /* ob_wait.c: made by ob_poll_fd */
     struct obi_ev *q_head, *q_tail;
     bool in_dispatch, dying;
     /* Events that could not be queued for want of memory (obi_lost): the

@@ -97,6 +97,40 @@ struct obi_direct {
 
 static e2e_jingle *table(struct obi_direct *d);
 
+/* ---- the application's direct events ---------------------------------- */
+
+void obi_direct_event(ob_client *c, const char *peer, bool up,
+                      const char *reason)
+{
+    struct obi_ev *ev = obi_ev_new(OBI_DIRECT);
+
+    if (!ev || !(ev->jid = strdup(peer)) || !(ev->text = strdup(reason))) {
+        if (ev)
+            obi_ev_clear(ev);
+        free(ev);
+        obi_lost(c, "a direct stream's event");
+        return;
+    }
+    ev->flag = up;
+    obi_enqueue(c, ev);
+    obi_kick(c);
+}
+
+static void on_direct_event(ob_client *c, struct obi_ev *ev)
+{
+    struct ob_direct_event e = {ev->jid, ev->flag, ev->text};
+
+    if (c->cb.direct)
+        c->cb.direct(c, &e, c->user);
+}
+
+/* A session's stream up (sending) or down: the application is told. */
+static void tell_app(struct obi_direct *d, const char *peer, bool up,
+                     const char *reason)
+{
+    obi_direct_event(d->tp.client, peer, up, reason);
+}
+
 /* Answers the probes for peer (all of them when peer is NULL: those past
  * their deadline at now) with ok. */
 static void probes_settle(struct obi_direct *d, const char *peer, bool ok,
@@ -231,6 +265,8 @@ static void sess_end(struct dsess *s, enum e2e_jingle_reason why, bool tell)
     struct obi_direct *d = s->d;
     uint64_t now = obi_now_ms();
 
+    if (s->tx)
+        tell_app(d, s->peer, false, e2e_jingle_reason_name(why));
     if (s->link) {
         e2e_link_free(s->link);
         s->link = NULL;
@@ -336,10 +372,13 @@ static void check(struct dsess *s)
         return;
     }
     s->rx = s->tx = true;
-    if (e2e_policy_opened(d->pol, s->peer, false, obi_now_ms()) < 0)
+    if (e2e_policy_opened(d->pol, s->peer, false, obi_now_ms()) < 0) {
+        s->tx = false; /* never told up: no down event either */
         sess_end(s, E2E_JINGLE_SUCCESS, true); /* over the limit after all */
-    else
+    } else {
+        tell_app(d, s->peer, true, "opened");
         probes_settle(d, s->peer, true, 0);
+    }
 }
 
 /* The listener: a link for a session we initiated, or nothing. */
@@ -514,6 +553,7 @@ static void do_jingle(struct obi_direct *d, const struct e2e_jingle_event *ev)
     case E2E_JINGLE_DO_USE:
         if (s && s->rx) {
             s->tx = true;
+            tell_app(d, s->peer, true, "opened");
             probes_settle(d, s->peer, true, 0);
         }
         break;
@@ -914,6 +954,7 @@ static int attach(struct obi_direct *d, ob_client *c)
         .name = "message", .match = ordered, .fn = recv_ordered, .arg = d};
 
     obi_event_on(c, OBI_JINGLE, on_jingle_event);
+    obi_event_on(c, OBI_DIRECT, on_direct_event);
     return obi_handler_add(c, &jingle) || obi_handler_add(c, &unicast)
                ? OB_EINVAL
                : OB_OK;

@@ -46,5 +46,9 @@ bool obi_direct_up(const struct obi_direct *d, const char *jid);
 /* Wants (pin) or no longer wants (unpin) a session with jid whatever the
  * traffic: e2e_policy_pin. */
 void obi_direct_pin(struct obi_direct *d, const char *jid, bool pin);
+/* Queues an OBI_DIRECT event: a stream to peer up or down (reason), for
+ * the application's direct callback, run by the dispatcher. */
+void obi_direct_event(ob_client *c, const char *peer, bool up,
+                      const char *reason);
 
 #endif

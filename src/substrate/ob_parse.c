@@ -73,6 +73,8 @@ void obi_ev_clear(struct obi_ev *ev)
     free(ev->nick);
     free(ev->jid);
     free(ev->attrs);
+    free(ev->show);
+    free(ev->status);
     free(ev->body);
     free(ev->data);
     free(ev->from);
@@ -226,6 +228,16 @@ static uint64_t epoch_of(xmpp_stanza_t *el)
     return errno || *end ? 0 : (uint64_t)v;
 }
 
+/* The text of st's child name (ob_room_presence's show and status), or
+ * NULL when it has none. */
+static int child_text(xmpp_stanza_t *st, const char *name, char **out)
+{
+    xmpp_stanza_t *el = xmpp_stanza_get_child_by_name(st, name);
+
+    *out = NULL;
+    return el ? text_dup(el, out) : 0;
+}
+
 /* key= and token= of authenticated groupcast (el may be NULL). */
 static int parse_credentials(xmpp_stanza_t *el, struct obi_ev *ev)
 {
@@ -277,6 +289,9 @@ static int parse_presence(xmpp_stanza_t *st, struct obi_ev *ev)
         dup(&ev->attrs, view && xmpp_stanza_get_attribute(view, "attrs")
                             ? xmpp_stanza_get_attribute(view, "attrs")
                             : (view ? "" : "member")))
+        return OB_ENOMEM;
+    if (!gone && (child_text(st, "show", &ev->show) ||
+                  child_text(st, "status", &ev->status)))
         return OB_ENOMEM;
     return 0;
 }

@@ -50,6 +50,10 @@ enum obi_kind {
     OBI_PROBE,       /* a segment probe IQ from a room (st) */
     OBI_SELF_PING,   /* our XEP-0410 self-ping answered (cond set when
                         an error) */
+    OBI_ADMIN_DONE,  /* an owner or admin request answered (ob_room_admin.c;
+                        cond set when refused) */
+    OBI_DIRECT,      /* a direct stream up (flag) or down: jid the peer,
+                        text the reason (ob_direct.c) */
     OBI_KIND_COUNT,  /* not a kind: the size of tables indexed by kind */
 };
 
@@ -85,6 +89,7 @@ struct obi_ev {
                        when none was given */
     enum ob_condition cond;
     char *room, *nick, *jid, *attrs, *body, *from;
+    char *show, *status; /* OBI_VIEW_SET: the presence's, or NULL */
     char *condition, *etype, *text;
     /* authenticated groupcast (base64, as received): auth is the room's
      * signature (OBI_GROUPCAST), the sender's membership token
@@ -97,8 +102,9 @@ struct obi_ev {
     struct ob_room_info *items;
     size_t nitems;
     ob_list_fn list_fn;
-    void *list_arg;
-    xmpp_stanza_t *st; /* OBI_JINGLE, OBI_PROBE: a copy */
+    void *list_arg;     /* also OBI_ADMIN_DONE's arg */
+    ob_done_fn done_fn; /* OBI_ADMIN_DONE */
+    xmpp_stanza_t *st;  /* OBI_JINGLE, OBI_PROBE: a copy */
 };
 
 /* Allocates a zeroed event of kind; NULL when out of memory. */

@@ -26,6 +26,7 @@
 #include <sys/random.h>
 
 #include "ob_abi_internal.h"
+#include "ob_form_internal.h"
 #include "ob_recover_internal.h"
 #include "ob_room_internal.h"
 #include "xs_jid.h"
@@ -62,6 +63,8 @@ static void nb_clear(struct obi_room *r, struct obi_nb *n)
     free(n->nick);
     free(n->jid);
     free(n->attrs);
+    free(n->show);
+    free(n->status);
 }
 
 static void room_free(struct obi_room *r)
@@ -82,6 +85,8 @@ static void room_free(struct obi_room *r)
     free(r->cfg_name);
     free(r->cfg_password);
     free(r->cfg_groupcast);
+    free(r->show);
+    free(r->status);
     free(r);
 }
 
@@ -121,7 +126,8 @@ static void emit_view(ob_client *c, const char *room, const struct obi_nb *n,
                       enum ob_view_change ch, bool left)
 {
     struct ob_view_event e = {
-        ch, room, n->nick, n->jid, n->attrs ? n->attrs : "", left};
+        ch,   room,    n->nick,  n->jid, n->attrs ? n->attrs : "",
+        left, n->show, n->status};
 
     if (c->cb.view)
         c->cb.view(c, &e, c->user);
@@ -200,7 +206,9 @@ static int send_presence(ob_client *c, struct obi_room *r, bool join)
     }
     if (!(x = obi_el(ctx, pres, "x", OBI_NS_MUC)) ||
         (r->p.password && obi_text_el(ctx, x, "password", r->p.password)) ||
-        add_join_el(ctx, pres, r))
+        add_join_el(ctx, pres, r) ||
+        (r->show && obi_text_el(ctx, pres, "show", r->show)) ||
+        (r->status && obi_text_el(ctx, pres, "status", r->status)))
         goto out;
     rc = obi_send(c, pres);
 out:
@@ -331,54 +339,6 @@ void obi_rooms_new_session(ob_client *c)
 
 /* ---- owner form ----------------------------------------------------- */
 
-static int add_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *var,
-                     const char *value)
-{
-    xmpp_stanza_t *f = obi_el(ctx, x, "field", NULL);
-
-    if (!f || xmpp_stanza_set_attribute(f, "var", var))
-        return OB_ENOMEM;
-    return obi_text_el(ctx, f, "value", value);
-}
-
-static int add_uint_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const char *var,
-                          int v)
-{
-    char buf[16];
-
-    snprintf(buf, sizeof buf, "%d", v);
-    return add_field(ctx, x, var, buf);
-}
-
-static int fill_form(xmpp_ctx_t *ctx, xmpp_stanza_t *x,
-                     const struct ob_room_config *g)
-{
-    if (xmpp_stanza_set_type(x, "submit") ||
-        add_field(ctx, x, "FORM_TYPE",
-                  "http://jabber.org/protocol/muc#roomconfig") ||
-        (g->manager && add_field(ctx, x, OBI_NS "#view_manager", g->manager)) ||
-        (g->view_size &&
-         add_uint_field(ctx, x, OBI_NS "#view_size", g->view_size)) ||
-        (g->degree && add_uint_field(ctx, x, OBI_NS "#degree", g->degree)) ||
-        (g->name && add_field(ctx, x, "muc#roomconfig_roomname", g->name)) ||
-        (g->password &&
-         add_field(ctx, x, "muc#roomconfig_roomsecret", g->password)) ||
-        add_field(ctx, x, "muc#roomconfig_membersonly",
-                  g->members_only ? "1" : "0") ||
-        add_field(ctx, x, "muc#roomconfig_persistentroom",
-                  g->persistent ? "1" : "0") ||
-        add_field(ctx, x, "muc#roomconfig_publicroom", g->hidden ? "0" : "1") ||
-        (g->max_users &&
-         add_uint_field(ctx, x, "muc#roomconfig_maxusers", g->max_users)) ||
-        (g->groupcast &&
-         add_field(ctx, x, OBI_NS "#groupcast", g->groupcast)) ||
-        (g->injection_points &&
-         add_uint_field(ctx, x, OBI_NS "#injection_points",
-                        g->injection_points)))
-        return OB_ENOMEM;
-    return OB_OK;
-}
-
 static void pending_free(struct obi_pending *p)
 {
     free(p->id);
@@ -416,6 +376,16 @@ static int send_iq(ob_client *c, xmpp_stanza_t *iq, const char *id,
     return OB_OK;
 }
 
+int obi_room_admin_iq(ob_client *c, xmpp_stanza_t *iq, const char *id,
+                      const char *room, ob_done_fn done, void *arg)
+{
+    int rc = send_iq(c, iq, id, OBI_ADMIN_DONE, room, NULL, arg);
+
+    if (rc == OB_OK)
+        c->pending->done = done;
+    return rc;
+}
+
 static int send_config(ob_client *c, struct obi_room *r)
 {
     xmpp_ctx_t *ctx = obi_ctx(c);
@@ -426,7 +396,8 @@ static int send_config(ob_client *c, struct obi_room *r)
 
     if (iq && !xmpp_stanza_set_to(iq, r->jid) &&
         (q = obi_el(ctx, iq, "query", OBI_NS_MUC_OWNER)) &&
-        (x = obi_el(ctx, q, "x", OBI_NS_DATA)) && !fill_form(ctx, x, &r->cfg))
+        (x = obi_el(ctx, q, "x", OBI_NS_DATA)) &&
+        !obi_form_fill(ctx, x, &r->cfg))
         rc = send_iq(c, iq, id, OBI_CONFIG_DONE, r->jid, NULL, NULL);
     if (iq)
         xmpp_stanza_release(iq);
@@ -506,6 +477,7 @@ static int iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     if (ev) {
         ev->list_fn = p->fn;
         ev->list_arg = p->arg;
+        ev->done_fn = p->done;
         ev->room = p->room;
         p->room = NULL;
         if (type && !strcmp(type, "error"))
@@ -524,6 +496,7 @@ static int iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         ev->cond = OB_COND_NONE;
         ev->list_fn = p->fn;
         ev->list_arg = p->arg;
+        ev->done_fn = p->done;
         obi_enqueue(c, ev);
     }
     pending_free(p);
@@ -544,6 +517,7 @@ void obi_pending_fail_all(ob_client *c, int code)
             p->room = NULL;
             ev->list_fn = p->fn;
             ev->list_arg = p->arg;
+            ev->done_fn = p->done;
             obi_enqueue(c, ev);
         } else if (code)
             obi_lost(c, "the failure of a request");
@@ -733,7 +707,9 @@ int ob_room_view(ob_client *c, const char *room, ob_view_fn fn, void *arg)
                                   r->nb[i].nick,
                                   r->nb[i].jid,
                                   r->nb[i].attrs ? r->nb[i].attrs : "",
-                                  false};
+                                  false,
+                                  r->nb[i].show,
+                                  r->nb[i].status};
         fn(&e, arg);
     }
     return (int)r->nnb;
@@ -762,9 +738,13 @@ static void apply_view_set(ob_client *c, struct obi_room *r, struct obi_ev *ev)
     if (n) { /* new attributes (and maybe JID) replace the old ones */
         free(n->jid);
         free(n->attrs);
+        free(n->show);
+        free(n->status);
         n->jid = ev->jid;
         n->attrs = ev->attrs;
-        ev->jid = ev->attrs = NULL;
+        n->show = ev->show;
+        n->status = ev->status;
+        ev->jid = ev->attrs = ev->show = ev->status = NULL;
         r->c->engine->view(r, n, false);
         emit_view(c, r->jid, n, OB_VIEW_UPDATED, false);
         return;
@@ -784,9 +764,11 @@ static void apply_view_set(ob_client *c, struct obi_room *r, struct obi_ev *ev)
     n->nick = ev->nick;
     n->jid = ev->jid;
     n->attrs = ev->attrs;
+    n->show = ev->show;
+    n->status = ev->status;
     n->id = r->next_id++;
     n->pinned = NULL;
-    ev->nick = ev->jid = ev->attrs = NULL;
+    ev->nick = ev->jid = ev->attrs = ev->show = ev->status = NULL;
     r->c->engine->view(r, n, false);
     emit_view(c, r->jid, n, OB_VIEW_ADDED, false);
 }
@@ -826,6 +808,12 @@ static void apply_self_in(ob_client *c, struct obi_room *r, struct obi_ev *ev)
             return;
         }
         r->st = OBI_R_IN;
+        if (r->has_cfg && !ev->flag) /* another's join made it first */
+            obi_emit_error(c, OB_EEXIST, OB_OP_CONFIGURE, ev,
+                           "the room existed: its configuration was not "
+                           "applied (an owner may, with ob_room_configure)");
+        if (c->dying)
+            return;
         ping_later(c, r);
         emit_room(c, r, OB_ROOM_JOINED, ev->flag);
     } else if (r->st == OBI_R_REJOINING) {

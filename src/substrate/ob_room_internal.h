@@ -15,9 +15,10 @@
 /* A neighbour in our view of a room. */
 struct obi_nb {
     char *nick, *jid, *attrs;
-    uint32_t id;  /* the room's number for it (groupcast engines) */
-    char *pinned; /* the JID pinned for a direct session (a groupcast
-                     neighbour), or NULL */
+    char *show, *status; /* its presence's (ob_room_presence), or NULL */
+    uint32_t id;         /* the room's number for it (groupcast engines) */
+    char *pinned;        /* the JID pinned for a direct session (a groupcast
+                            neighbour), or NULL */
 };
 
 /* Where we stand in a room.  JOINING: presence sent; CONFIGURING: created,
@@ -43,6 +44,7 @@ struct obi_room {
     bool has_cfg;
     struct ob_room_config cfg;
     char *cfg_manager, *cfg_name, *cfg_password, *cfg_groupcast;
+    char *show, *status; /* our presence's (ob_room_presence), or NULL */
     enum obi_rstate st;
     int retries;
     struct event *retry;
@@ -73,6 +75,7 @@ struct obi_pending {
     enum obi_kind kind; /* OBI_LIST or OBI_CONFIG_DONE */
     char *room;         /* OBI_CONFIG_DONE */
     ob_list_fn fn;
+    ob_done_fn done; /* OBI_ADMIN_DONE */
     void *arg;
 };
 
@@ -109,5 +112,10 @@ void obi_room_attach(ob_client *c);
 void obi_rooms_new_session(ob_client *c);
 void obi_rooms_free(ob_client *c);
 void obi_pending_fail_all(ob_client *c, int code);
+/* Sends iq (with id, to room) for ob_room_admin.c; its answer becomes an
+ * OBI_ADMIN_DONE event carrying done and arg (a failure of every request
+ * in flight too).  0, OB_ENOMEM, OB_ESTATE. */
+int obi_room_admin_iq(ob_client *c, xmpp_stanza_t *iq, const char *id,
+                      const char *room, ob_done_fn done, void *arg);
 
 #endif

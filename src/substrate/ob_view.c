@@ -39,8 +39,8 @@ int ob_room_neighbour(ob_client *c, const char *room, const char *who,
     for (size_t i = 0; i < r->nnb; i++) {
         const struct obi_nb *n = &r->nb[i];
         struct ob_view_event e = {
-            OB_VIEW_ADDED, r->jid, n->nick, n->jid, n->attrs ? n->attrs : "",
-            false};
+            OB_VIEW_ADDED, r->jid,  n->nick,  n->jid, n->attrs ? n->attrs : "",
+            false,         n->show, n->status};
         if (!nb_is(n, who))
             continue;
         if (fn)

@@ -145,12 +145,15 @@ enum ob_view_change { OB_VIEW_ADDED, OB_VIEW_UPDATED, OB_VIEW_REMOVED };
 
 struct ob_view_event {
     enum ob_view_change change;
-    const char *room;  /* bare room JID */
-    const char *nick;  /* the neighbour's nick in the room */
-    const char *jid;   /* its real JID; NULL when the room hides it */
-    const char *attrs; /* why we see it: "tree,gossip", "member", "" */
-    bool left_room;    /* REMOVED: it left the room (false: only our view,
-                          or our own session was renewed) */
+    const char *room;   /* bare room JID */
+    const char *nick;   /* the neighbour's nick in the room */
+    const char *jid;    /* its real JID; NULL when the room hides it */
+    const char *attrs;  /* why we see it: "tree,gossip", "member", "" */
+    bool left_room;     /* REMOVED: it left the room (false: only our view,
+                           or our own session was renewed) */
+    const char *show;   /* its presence <show/> ("away", "chat", "dnd",
+                           "xa"), NULL when available (ob_room_presence) */
+    const char *status; /* its presence <status/> text, or NULL */
 };
 
 /* A unicast or a groupcast received. */
@@ -176,6 +179,8 @@ enum ob_op {
     OB_OP_ROOM,      /* removed from a room (kicked, banned, destroyed) */
     OB_OP_GROUPCAST, /* groupcasts of a room lost for good (tree, pbcast
                         and tapbcast modes: docs/api.md) */
+    OB_OP_ADMIN,     /* a room administration call (ob_room_configure,
+                        kick, ban, unban, destroy): its ob_done_fn */
 };
 
 struct ob_error {
@@ -204,6 +209,19 @@ struct ob_room_event {
     bool created;     /* JOINED: the room did not exist before */
 };
 
+/* A direct stream (docs/api.md, "Direct streams"): up, it carries our
+ * unicasts to peer; down, they go through the server again.  reason:
+ * "opened" (up); down: "success" (closed by the session policy, idle or
+ * displaced), "connectivity-error" (the link was lost: the peer left or
+ * its host went away), "security-error", "general-error" (our session
+ * was renewed), or "failed" (ob_direct_open could not open one: refused,
+ * over the limit, or not up within its timeout; it was never up). */
+struct ob_direct_event {
+    const char *peer; /* the peer's full JID */
+    bool up;
+    const char *reason;
+};
+
 struct ob_callbacks {
     size_t size; /* sizeof(struct ob_callbacks): OB_CALLBACKS_INIT */
     void (*state)(ob_client *c, enum ob_state st, void *user);
@@ -212,6 +230,8 @@ struct ob_callbacks {
     void (*unicast)(ob_client *c, const struct ob_message *m, void *user);
     void (*groupcast)(ob_client *c, const struct ob_message *m, void *user);
     void (*error)(ob_client *c, const struct ob_error *e, void *user);
+    /* A direct stream to a peer came up or went down (ob_direct_open). */
+    void (*direct)(ob_client *c, const struct ob_direct_event *ev, void *user);
 };
 
 #define OB_CALLBACKS_INIT                                                      \
@@ -348,8 +368,9 @@ struct ob_room_config {
  * manager (so the first views are built by it), then the owner form sets
  * the rest.  OB_ROOM_JOINED (created = true) arrives once the form is
  * accepted; an OB_OP_CONFIGURE error if it is refused (we stay in the
- * room).  If the room already existed, we simply join it (created = false)
- * and cfg is not applied. */
+ * room).  If the room already existed, we join it (created = false),
+ * cfg is not applied, and an OB_OP_CONFIGURE error with OB_EEXIST says so
+ * before OB_ROOM_JOINED (its owner may apply cfg: ob_room_configure). */
 OB_API int ob_room_create(ob_client *c, const char *room, const char *nick,
                           const struct ob_room_config *cfg,
                           const struct ob_join_params *p);
@@ -591,6 +612,105 @@ OB_API int ob_rpc_call(ob_client *c, const char *peer, const char *method,
                        ob_rpc_done_fn done, void *arg, uint64_t *id);
 /* Forgets call id: done will not run.  0 or OB_ENOTFOUND. */
 OB_API int ob_rpc_cancel(ob_client *c, uint64_t id);
+
+/* ---- Waiting, and poll loops (docs/api.md, "Simple programs") ---------
+ *
+ * For programs that do not run an event loop themselves.  The wait
+ * helpers turn the client's base (its own, or the one the application
+ * gave) until their condition holds or timeout_ms passes (negative: no
+ * limit); callbacks run meanwhile as usual.  They must not be called
+ * from a callback or a timer (OB_ESTATE: libevent cannot re-enter its
+ * loop), and a callback must not free the client while one runs. */
+
+/* Until a session is up (CONNECTED, RESUMED or RECONNECTED).  0,
+ * OB_ETIMEDOUT, OB_ECONNECT (the client closed: the error callback said
+ * why), OB_ESTATE (not started, from a callback, or ob_stop). */
+OB_API int ob_wait_connected(ob_client *c, int timeout_ms);
+/* Until we are in room (joined, and configured when ob_room_create made
+ * it).  0, OB_ETIMEDOUT, OB_ENOTFOUND (not joining it, or the join was
+ * refused: the error callback said why), OB_ECONNECT, OB_ESTATE. */
+OB_API int ob_wait_joined(ob_client *c, const char *room, int timeout_ms);
+/* Runs the client for ms milliseconds (less when ob_stop is called or
+ * the client closes).  0, OB_EINVAL, OB_ESTATE (from a callback). */
+OB_API int ob_run_for(ob_client *c, int ms);
+
+/* A poll loop instead of libevent (Linux; the client must own its base,
+ * ob_options.base NULL).  ob_poll_fd gives a descriptor (an epoll set the
+ * library keeps, owned by the client: do not close it) that becomes
+ * readable when the client has work; ob_poll_timeout, called just before
+ * each poll, brings that set up to date and returns the longest the
+ * application may wait (ms, >= 0; at most 60000); ob_poll_work then does
+ * what is due without blocking, callbacks included:
+ *
+ *     struct pollfd p = {ob_poll_fd(c), POLLIN, 0};
+ *     for (;;) {
+ *         poll(&p, 1, ob_poll_timeout(c));
+ *         ob_poll_work(c);
+ *     }
+ *
+ * ob_poll_fd: the descriptor, or OB_ESTATE (the application gave the
+ * base), OB_ENOMEM, OB_EEVENT (no epoll here).  ob_poll_work: 0,
+ * OB_ESTATE (from a callback), OB_EEVENT. */
+OB_API int ob_poll_fd(ob_client *c);
+OB_API int ob_poll_timeout(ob_client *c);
+OB_API int ob_poll_work(ob_client *c);
+
+/* ---- Direct streams on demand (docs/api.md, "Direct streams") ---------
+ *
+ * ob_direct_open asks for a direct stream to jid (a full JID, or
+ * room/nick resolved through our view) now, instead of waiting for the
+ * session policy to rank the peer by traffic, and pins it: the policy
+ * keeps it up while pinned, and opens it again if it drops.  The outcome
+ * comes to the direct callback: up (reason "opened"), or up = false with
+ * reason "failed" (the peer refused, e.g. it does not see us in a room,
+ * a limit was reached, or timeout_ms passed; 0: 10000).  Later losses
+ * come as down events too.  Each call that returned 0 or OB_EEXIST is
+ * undone by one ob_direct_release, which lets the policy close the
+ * stream when idle.  ob_direct_open: 0, OB_EEXIST (up already: no
+ * event), OB_EINVAL (not a full JID), OB_ESTATE (not connected, or
+ * direct_off), OB_ENOMEM. */
+OB_API int ob_direct_open(ob_client *c, const char *jid, int timeout_ms);
+OB_API int ob_direct_release(ob_client *c, const char *jid);
+
+/* ---- Room administration and presence (XEP-0045 owner and admin) -----
+ *
+ * The outcome of each call comes once to done (may be NULL): e->code 0
+ * when the room accepted it, else OB_ESTANZA with the room's condition
+ * (forbidden: we are not an owner, or an admin for kick and ban;
+ * not-allowed: the target outranks us; item-not-found: no such nick), or
+ * OB_ECONNECT when the session ended first.  e->op is OB_OP_ADMIN and
+ * e->room the room.  Each returns 0 once sent, OB_EINVAL, OB_ENOTFOUND
+ * (not in room), OB_ESTATE (not connected), OB_ENOMEM. */
+typedef void (*ob_done_fn)(ob_client *c, const struct ob_error *e, void *arg);
+
+/* Submits the owner form with cfg (zero or NULL fields leave the room's
+ * current values, as ob_room_create's do).  An owner may reconfigure at
+ * any time; ob_room_create's OB_OP_CONFIGURE error with OB_EEXIST says a
+ * room it meant to create existed already, so its cfg was not applied. */
+OB_API int ob_room_configure(ob_client *c, const char *room,
+                             const struct ob_room_config *cfg, ob_done_fn done,
+                             void *arg);
+/* Removes the occupant nick (status 307; admins and owners).  reason
+ * may be NULL. */
+OB_API int ob_room_kick(ob_client *c, const char *room, const char *nick,
+                        const char *reason, ob_done_fn done, void *arg);
+/* Bans the bare JID of jid (affiliation outcast: removed with status 301,
+ * and its joins refused with forbidden); unban makes it "none" again. */
+OB_API int ob_room_ban(ob_client *c, const char *room, const char *jid,
+                       const char *reason, ob_done_fn done, void *arg);
+OB_API int ob_room_unban(ob_client *c, const char *room, const char *jid,
+                         ob_done_fn done, void *arg);
+/* Destroys the room (owners): every occupant is removed (their
+ * OB_OP_ROOM error says "destroyed"), us included. */
+OB_API int ob_room_destroy(ob_client *c, const char *room, const char *reason,
+                           ob_done_fn done, void *arg);
+/* Our presence in room: show is NULL (available), "away", "chat", "dnd"
+ * or "xa"; status a text or NULL.  The members whose view holds us get a
+ * view event OB_VIEW_UPDATED with them (ob_view_event.show, .status).
+ * Kept: a rejoin sends it again.  0, OB_EINVAL, OB_ENOTFOUND, OB_ESTATE,
+ * OB_ENOMEM. */
+OB_API int ob_room_presence(ob_client *c, const char *room, const char *show,
+                            const char *status);
 
 /* Callback contract.
  *

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strophe.h>
 #include <time.h>
 #include <unistd.h>
@@ -227,8 +228,41 @@ done:
     return rc;
 }
 
+/* --check-config (anywhere on the command line): loads the settings as a
+ * start would (file, options, secret) and exits without connecting: 0
+ * with one line saying what would be served, or 2 with the reason.
+ * Returns only when the option is absent.  xmucd.service runs it before
+ * a reload, so a broken file never reaches the running daemon. */
+static void check_config_only(int argc, char **argv)
+{
+    char **rest, err[512];
+    struct xm_config cfg;
+    int n = 0, r;
+
+    for (int i = 1; i < argc && !n; i++)
+        n = !strcmp(argv[i], "--check-config");
+    if (!n)
+        return;
+    if (!(rest = calloc((size_t)argc, sizeof *rest)))
+        exit(1);
+    n = 0;
+    for (int i = 0; i < argc; i++)
+        if (i == 0 || strcmp(argv[i], "--check-config"))
+            rest[n++] = argv[i];
+    r = xm_config_load(&cfg, n, rest, err, sizeof err);
+    if (r < 0)
+        fprintf(stderr, "xmucd: %s\n", err);
+    else if (r == 0)
+        printf("xmucd: configuration OK: %s for %s:%d\n", cfg.domain,
+               cfg.server_host, cfg.server_port);
+    xm_config_clear(&cfg);
+    free(rest);
+    exit(r < 0 ? 2 : 0);
+}
+
 int main(int argc, char **argv)
 {
+    check_config_only(argc, argv);
     struct xm_config cfg;
     char err[512];
     int r = xm_config_load(&cfg, argc, argv, err, sizeof err);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_install.sh -- liborbweb as an application sees it: `make install`
-# into a scratch DESTDIR in the build tree, then tools/examples/ob_echo.c
-# built against what was installed, with nothing but pkg-config:
+# into a scratch DESTDIR in the build tree, then the examples installed
+# in $(docdir)/examples built by their own Makefile (pkg-config), and
+# ob_echo.c built against what was installed, with nothing but pkg-config:
 #
 #   shared   cc ob_echo.c $(pkg-config --cflags --libs orbweb)
 #   static   cc ob_echo.c $(pkg-config --cflags orbweb) \
@@ -80,7 +81,24 @@ run() {
   fi
 }
 
-src="$OB_SRCDIR/tools/examples/ob_echo.c"
+# The examples as installed, in $(docdir)/examples with their Makefile:
+# copied to a folder of the user's and built there with `make`, which
+# builds every NAME.c with pkg-config's flags.
+examples=$(find "$work/root" -type d -path '*/doc/orbweb/examples' | head -n 1)
+src="$examples/ob_echo.c"
+[ -f "$src" ] || { fail "no ob_echo.c installed in \$(docdir)/examples"; exit 1; }
+cp -R "$examples" "$work/examples" || exit 1
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $make -C "$work/examples" \
+     CC="$cc" CFLAGS="$flags -Wall -Wextra -Werror" >"$work/examples.log" 2>&1; then
+  for c in "$examples"/*.c; do
+    name=$(basename "$c" .c)
+    [ -x "$work/examples/$name" ] && ok "installed example $name built by its Makefile" ||
+      fail "the examples' Makefile did not build $name"
+  done
+  run examples "$work/examples/ob_echo"
+else
+  cat "$work/examples.log"; fail "make in the installed examples folder"
+fi
 event=$(pkg-config --cflags --libs libevent_core)
 if $cc $flags -o "$work/echo-shared" "$src" \
      $(pkg-config --cflags --libs orbweb) $event >"$work/shared.log" 2>&1; then

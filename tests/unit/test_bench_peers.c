@@ -1,7 +1,8 @@
 /* test_bench_peers.c -- the load generator's client state machine, fed
  * a server's bytes without a socket: login (SASL ANONYMOUS, stream
  * restart, bind, optional session), counting, room join and leave, churn
- * rejoin, and the failures that must stop a peer. */
+ * rejoin, the failures that must stop a peer, STARTTLS by mode and the
+ * reasons a login is refused for. */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -189,6 +190,9 @@ Test(bench_peers, failures_stop_the_peer)
          "does not offer SASL ANONYMOUS"},
         {HDR MECHS "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
          "refused"},
+        {HDR MECHS "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                   "<not-authorized/><text>no guests</text></failure>",
+         "SASL ANONYMOUS refused: not-authorized (no guests)"},
         {HDR "<stream:error><host-unknown "
              "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
              "</stream:error>",
@@ -219,4 +223,110 @@ Test(bench_peers, failures_stop_the_peer)
         feed(p, "<more/>"); /* ignored once failed */
         bp_peer_free_detached(p);
     }
+}
+
+#define TLS_NS "urn:ietf:params:xml:ns:xmpp-tls"
+/* Prosody with c2s_require_encryption: STARTTLS required, no SASL
+ * mechanism offered before it. */
+#define TLS_REQUIRED                                                           \
+    "<stream:features><starttls xmlns='" TLS_NS "'><required/></starttls>"     \
+    "</stream:features>"
+#define TLS_OFFERED                                                            \
+    "<stream:features><starttls xmlns='" TLS_NS "'/>"                          \
+    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"                    \
+    "<mechanism>ANONYMOUS</mechanism></mechanisms></stream:features>"
+
+static bp_peer *with_tls(enum bp_tls tls)
+{
+    struct bp_config c = cfg;
+    bp_peer *p;
+
+    c.tls = tls;
+    sent[0] = '\0';
+    cr_assert_eq(bp_peer_new_detached(&c, capture, NULL, &p), BP_OK);
+    return p;
+}
+
+/* The reason the issue met: "does not offer SASL ANONYMOUS" was wrong. */
+Test(bench_peers, tls_off_on_a_server_requiring_it_says_so)
+{
+    const char *features[] = {
+        TLS_REQUIRED,
+        /* required without saying so: no mechanism before STARTTLS */
+        "<stream:features><starttls xmlns='" TLS_NS "'/></stream:features>"};
+
+    for (size_t i = 0; i < 2; i++) {
+        bp_peer *p = with_tls(BP_TLS_OFF);
+        char all[512];
+        snprintf(all, sizeof all, "%s%s", HDR, features[i]);
+        feed(p, all);
+        cr_assert_eq(bp_peer_state(p), BP_FAILED, "case %zu", i);
+        cr_assert(strstr(bp_peer_error(p), "requires encryption"),
+                  "case %zu: %s", i, bp_peer_error(p));
+        cr_assert_null(strstr(sent, "<starttls"));
+        bp_peer_free_detached(p);
+    }
+}
+
+Test(bench_peers, starttls_then_login)
+{
+    enum bp_tls modes[] = {BP_TLS_TRUST, BP_TLS_VERIFY, BP_TLS_REQUIRE};
+
+    for (size_t i = 0; i < 3; i++) {
+        bp_peer *p = with_tls(modes[i]);
+        feed(p, HDR TLS_REQUIRED);
+        cr_assert_eq(bp_peer_state(p), BP_STARTTLS, "%s",
+                     bp_tls_name(modes[i]));
+        cr_assert(strstr(sent, "<starttls xmlns='" TLS_NS "'/>"), "%s", sent);
+        sent[0] = '\0';
+        feed(p, "<proceed xmlns='" TLS_NS "'/>");
+        /* (a detached peer has no TLS to start: it carries on) */
+        cr_assert(strstr(sent, "<stream:stream to='anon.localhost'"), "%s",
+                  sent);
+        cr_assert_eq(bp_peer_state(p), BP_FEATURES);
+        feed(p, HDR TLS_OFFERED); /* starttls again: not twice */
+        cr_assert_eq(bp_peer_state(p), BP_AUTH, "%s",
+                     bp_state_name(bp_peer_state(p)));
+        feed(p, SUCCESS);
+        feed(p, HDR BINDF BOUND);
+        cr_assert_eq(bp_peer_state(p), BP_READY, "%s", bp_peer_error(p));
+        bp_peer_free_detached(p);
+    }
+}
+
+Test(bench_peers, tls_refusals)
+{
+    bp_peer *p = with_tls(BP_TLS_REQUIRE);
+
+    feed(p, HDR MECHS);
+    cr_assert_eq(bp_peer_state(p), BP_FAILED);
+    cr_assert(strstr(bp_peer_error(p), "does not offer STARTTLS"), "%s",
+              bp_peer_error(p));
+    bp_peer_free_detached(p);
+
+    p = with_tls(BP_TLS_TRUST);
+    feed(p, HDR TLS_OFFERED "<failure xmlns='" TLS_NS "'/>");
+    cr_assert_eq(bp_peer_state(p), BP_FAILED);
+    cr_assert(strstr(bp_peer_error(p), "refused STARTTLS"), "%s",
+              bp_peer_error(p));
+    bp_peer_free_detached(p);
+
+    /* trust and verify use plain streams where TLS is not offered */
+    p = with_tls(BP_TLS_VERIFY);
+    feed(p, HDR MECHS);
+    cr_assert_eq(bp_peer_state(p), BP_AUTH);
+    bp_peer_free_detached(p);
+}
+
+Test(bench_peers, tls_names)
+{
+    enum bp_tls t;
+
+    cr_assert_eq(bp_tls_parse("trust", &t), 0);
+    cr_assert_eq(t, BP_TLS_TRUST);
+    cr_assert_eq(bp_tls_parse("verify", &t), 0);
+    cr_assert_eq(t, BP_TLS_VERIFY);
+    cr_assert_str_eq(bp_tls_name(BP_TLS_REQUIRE), "require");
+    cr_assert_eq(bp_tls_parse("on", &t), -1);
+    cr_assert_eq(bp_tls_parse(NULL, &t), -1);
 }

@@ -796,6 +796,50 @@ Test(gc_gossip, repair_between_two_engines)
     gc_free(b);
 }
 
+/* A peer whose tree neighbours forward nothing (a member that drops
+ * what it should forward) holds nothing, yet digests every round; the
+ * receiver of a digest that names no origin pushes it what it holds, so
+ * the peer is repaired.  Once its buffer has expired, its digests name
+ * each origin with its watermark alone. */
+Test(gc_gossip, empty_buffer_digests_and_is_pushed)
+{
+    gc *starved = make(GC_PBCAST), *a;
+    gc_config cfg = config(GC_PBCAST);
+    struct cap cs, ca;
+
+    gc_neighbour_add(starved, 2, GC_ATTR_GOSSIP);
+    rounds(starved, 1);
+    cr_assert_eq(C.nsent, 1, "a peer holding nothing still digests");
+    cr_assert_eq(C.sent[0].to, 2);
+    cr_assert_eq(C.sent[0].r.kind, GC_DIGEST);
+    cr_assert_eq(C.sent[0].r.ranges.norigins, 0);
+    cs = C;
+    cr_assert_eq(gc_new(&cfg, 0, &a), GC_OK);
+    for (uint64_t q = 1; q <= 3; q++)
+        recv_msg(a, 1, q);
+    rounds(a, 2); /* no longer in flight along the tree */
+    C.nsent = C.ndeliv = 0;
+    cr_assert_eq(gc_receive(a, 3, &cs.sent[0].r), GC_OK);
+    cr_assert_eq(C.nsent, 3, "everything held is pushed");
+    ca = C;
+    C.nsent = C.ndeliv = 0;
+    for (size_t i = 0; i < ca.nsent; i++) {
+        ca.sent[i].r.msg.payload = ca.sent[i].payload;
+        cr_assert_eq(gc_receive(starved, 2, &ca.sent[i].r), GC_OK);
+    }
+    expect_delivered((uint64_t[]){1, 2, 3}, 3);
+    rounds(starved, 4); /* past the horizon (3 rounds): nothing held */
+    C.nsent = 0;
+    rounds(starved, 1);
+    cr_assert_eq(C.nsent, 1);
+    cr_assert_eq(C.sent[0].r.ranges.norigins, 1);
+    cr_assert_eq(C.sent[0].r.ranges.origins[0].origin, 9);
+    cr_assert_eq(C.sent[0].r.ranges.origins[0].next, 4);
+    cr_assert_eq(C.sent[0].r.ranges.origins[0].count, 0);
+    gc_free(a);
+    gc_free(starved);
+}
+
 /* ---- Allocation failures ---- */
 
 static long alloc_left;

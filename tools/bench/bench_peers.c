@@ -6,7 +6,12 @@
  * and then the room state.  A peer is only torn down outside its own
  * parser call: a failure inside a callback marks it, and the read loop
  * finishes the job when the parser returns.  The same code runs a
- * detached peer (no socket) for the unit tests. */
+ * detached peer (no socket) for the unit tests.
+ *
+ * STARTTLS: on <proceed/> the read loop drains the plain bytes, then puts
+ * an OpenSSL filter bufferevent over the socket's (the filter owns it);
+ * the filter's "connected" event starts the new stream, as the socket's
+ * did.  A refusal (fail_hard) is never retried. */
 #include "config.h"
 
 #include "bench_peers.h"
@@ -15,7 +20,11 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +39,7 @@
 #define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
 #define NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
 #define NS_SESSION "urn:ietf:params:xml:ns:xmpp-session"
+#define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
 
 struct bp_peer {
     bp_pool *pool;
@@ -44,6 +54,8 @@ struct bp_peer {
     bool restart;   /* reset the parser when it returns */
     bool session_required;
     bool rejoin;
+    bool upgrade; /* <proceed/> came: start TLS once the parser returns */
+    bool tls_on;  /* the stream runs over TLS */
     int attempts;
     char *room_jid, *nick, *extra, *self;
     char jid[160];
@@ -65,7 +77,8 @@ struct bp_pool {
     int n, cap;
     int *queue; /* ring of peer indices waiting to log in */
     int qhead, qlen;
-    int in_flight, ready, failed;
+    int in_flight, ready, failed, logins;
+    SSL_CTX *ssl; /* when cfg.tls is not BP_TLS_OFF */
     int room_count[BP_ROOM_ERROR + 1];
     struct event *tick;
     struct bp_counters c;
@@ -78,10 +91,27 @@ static void pump(bp_pool *pool);
 
 const char *bp_state_name(enum bp_state s)
 {
-    static const char *names[] = {"idle",    "connecting", "features",
-                                  "auth",    "features2",  "bind",
-                                  "session", "ready",      "failed"};
+    static const char *names[] = {"idle",  "connecting", "features", "starttls",
+                                  "auth",  "features2",  "bind",     "session",
+                                  "ready", "failed"};
     return (unsigned)s <= BP_FAILED ? names[s] : "?";
+}
+
+static const char *const tls_names[] = {"off", "trust", "verify", "require"};
+
+const char *bp_tls_name(enum bp_tls tls)
+{
+    return (unsigned)tls <= BP_TLS_REQUIRE ? tls_names[tls] : "?";
+}
+
+int bp_tls_parse(const char *name, enum bp_tls *out)
+{
+    for (unsigned i = 0; i <= BP_TLS_REQUIRE; i++)
+        if (name && !strcmp(name, tls_names[i])) {
+            *out = (enum bp_tls)i;
+            return 0;
+        }
+    return -1;
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -157,20 +187,15 @@ static void teardown(bp_peer *p)
         xs_parser_reset(p->parser);
 }
 
-static void fail(bp_peer *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void give_up_queued(bp_pool *pool);
 
-static void fail(bp_peer *p, const char *fmt, ...)
+/* Marks p failed with the reason (already in p->error): retried later
+ * unless hard (a refusal) or it had logged in. */
+static void fail_now(bp_peer *p, bool hard)
 {
     bp_pool *pool = p->pool;
-    va_list ap;
     bool was_ready = p->state == BP_READY;
 
-    if (p->state == BP_FAILED || p->state == BP_IDLE)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(p->error, sizeof p->error, fmt, ap);
-    va_end(ap);
     snprintf(pool->last_error, sizeof pool->last_error, "%s", p->error);
     if (was_ready)
         pool->ready--;
@@ -179,7 +204,8 @@ static void fail(bp_peer *p, const char *fmt, ...)
         pool->in_flight--;
     }
     set_room(p, BP_ROOM_NONE);
-    if (!was_ready && !p->send && p->attempts < pool->cfg.max_retries) {
+    if (!hard && !was_ready && !p->send &&
+        p->attempts < pool->cfg.max_retries) {
         p->attempts++;
         p->state = BP_IDLE;
         enqueue(pool, p, peer_index(p));
@@ -191,12 +217,64 @@ static void fail(bp_peer *p, const char *fmt, ...)
         p->dead = true;
     else
         teardown(p);
+    if (hard && !was_ready && !pool->logins)
+        give_up_queued(pool);
+}
+
+static void fail(bp_peer *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A failure worth retrying (the connection, a closed stream). */
+static void fail(bp_peer *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (p->state == BP_FAILED || p->state == BP_IDLE)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(p->error, sizeof p->error, fmt, ap);
+    va_end(ap);
+    fail_now(p, false);
+}
+
+static void fail_hard(bp_peer *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The server refused this login for good: never retried. */
+static void fail_hard(bp_peer *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (p->state == BP_FAILED || p->state == BP_IDLE)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(p->error, sizeof p->error, fmt, ap);
+    va_end(ap);
+    fail_now(p, true);
+}
+
+/* No peer has logged in and the server refused one for good: the peers
+ * still waiting their turn would be refused too; they fail now. */
+static void give_up_queued(bp_pool *pool)
+{
+    for (; pool->qlen; pool->qlen--) {
+        bp_peer *p = pool->peers[pool->queue[pool->qhead]];
+        pool->qhead = (pool->qhead + 1) % pool->cap;
+        p->queued = false;
+        if (p->state != BP_IDLE)
+            continue;
+        snprintf(p->error, sizeof p->error, "not tried: %.180s",
+                 pool->last_error);
+        p->state = BP_FAILED;
+        pool->failed++;
+    }
 }
 
 static void become_ready(bp_peer *p)
 {
     p->state = BP_READY;
     p->pool->ready++;
+    p->pool->logins++;
     if (p->in_flight) {
         p->in_flight = false;
         p->pool->in_flight--;
@@ -209,24 +287,107 @@ static char *child_text(xmpp_stanza_t *st, const char *name)
     return c ? xmpp_stanza_get_text(c) : NULL;
 }
 
-static bool offers_anonymous(xmpp_ctx_t *ctx, xmpp_stanza_t *features)
+/* Whether the features offer SASL ANONYMOUS; the mechanisms offered,
+ * comma-separated, in list ("" for none). */
+static bool offers_anonymous(xmpp_ctx_t *ctx, xmpp_stanza_t *features,
+                             char *list, size_t len)
 {
     xmpp_stanza_t *mechs =
         xmpp_stanza_get_child_by_name_and_ns(features, "mechanisms", NS_SASL);
     bool found = false;
+    size_t used = 0;
 
-    for (xmpp_stanza_t *m = mechs ? xmpp_stanza_get_children(mechs) : NULL;
-         m && !found; m = xmpp_stanza_get_next(m)) {
+    list[0] = '\0';
+    for (xmpp_stanza_t *m = mechs ? xmpp_stanza_get_children(mechs) : NULL; m;
+         m = xmpp_stanza_get_next(m)) {
         const char *name = xmpp_stanza_get_name(m);
         char *text;
+        int w;
         if (!name || strcmp(name, "mechanism"))
             continue;
         text = xmpp_stanza_get_text(m);
-        found = text && !strcmp(text, "ANONYMOUS");
+        found = found || (text && !strcmp(text, "ANONYMOUS"));
+        w = snprintf(list + used, len - used, "%s%s", used ? ", " : "",
+                     text ? text : "?");
+        if (w > 0 && used + (size_t)w < len)
+            used += (size_t)w;
         if (text)
             xmpp_free(ctx, text);
     }
     return found;
+}
+
+/* The first child element's name of st (a condition), or "unknown". */
+static const char *condition(xmpp_stanza_t *st)
+{
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
+         c = xmpp_stanza_get_next(c)) {
+        const char *name = xmpp_stanza_get_name(c);
+        if (xmpp_stanza_is_tag(c) && name && strcmp(name, "text"))
+            return name;
+    }
+    return "unknown";
+}
+
+/* The <text/> of a failure or stream error, as " (text)", in buf. */
+static const char *error_text(bp_peer *p, xmpp_stanza_t *st, char *buf,
+                              size_t len)
+{
+    char *text = child_text(st, "text");
+
+    buf[0] = '\0';
+    if (text && *text)
+        snprintf(buf, len, " (%s)", text);
+    if (text)
+        xmpp_free(p->pool->ctx, text);
+    return buf;
+}
+
+/* The first <stream:features/>: STARTTLS when offered and wanted, else
+ * SASL ANONYMOUS, else the reason the server cannot be used. */
+static void on_features(bp_peer *p, xmpp_stanza_t *st)
+{
+    enum bp_tls want = p->pool->cfg.tls;
+    xmpp_stanza_t *tls =
+        xmpp_stanza_get_child_by_name_and_ns(st, "starttls", NS_TLS);
+    bool required = tls && xmpp_stanza_get_child_by_name(tls, "required");
+    char mechs[160];
+
+    if (tls && !p->tls_on && want != BP_TLS_OFF) {
+        outs(p, "<starttls xmlns='" NS_TLS "'/>");
+        p->state = BP_STARTTLS;
+        return;
+    }
+    if (!p->tls_on && want == BP_TLS_REQUIRE) {
+        fail_hard(p, "the server does not offer STARTTLS, and TLS is required");
+        return;
+    }
+    if (required && !p->tls_on) {
+        fail_hard(p, "the server requires encryption (STARTTLS), and TLS is "
+                     "off");
+        return;
+    }
+    if (!offers_anonymous(p->pool->ctx, st, mechs, sizeof mechs)) {
+        if (tls && !p->tls_on && !mechs[0])
+            fail_hard(p, "the server offers no SASL mechanism before "
+                         "STARTTLS (it requires encryption), and TLS is off");
+        else
+            fail_hard(p,
+                      "the server does not offer SASL ANONYMOUS on %s "
+                      "(offered: %s)",
+                      p->pool->domain, mechs[0] ? mechs : "none");
+        return;
+    }
+    outs(p, "<auth xmlns='" NS_SASL "' mechanism='ANONYMOUS'/>");
+    p->state = BP_AUTH;
+}
+
+/* Stream errors that a later attempt may not meet. */
+static bool transient_stream_error(const char *cond)
+{
+    return !strcmp(cond, "system-shutdown") ||
+           !strcmp(cond, "connection-timeout") || !strcmp(cond, "reset") ||
+           !strcmp(cond, "resource-constraint");
 }
 
 static void on_presence(bp_peer *p, xmpp_stanza_t *st)
@@ -269,23 +430,27 @@ static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
     if (p->dead)
         return;
     if (!strcmp(name, "error") && ns && !strcmp(ns, UT_NS_STREAMS)) {
-        xmpp_stanza_t *cond = xmpp_stanza_get_children(st);
-        fail(p, "stream error: %s",
-             cond && xmpp_stanza_get_name(cond) ? xmpp_stanza_get_name(cond)
-                                                : "unknown");
+        const char *cond = condition(st);
+        char text[160];
+        error_text(p, st, text, sizeof text);
+        if (p->state == BP_READY || transient_stream_error(cond))
+            fail(p, "stream error: %s%s", cond, text);
+        else
+            fail_hard(p, "stream error: %s%s", cond, text);
         return;
     }
     switch (p->state) {
     case BP_FEATURES:
-        if (strcmp(name, "features"))
-            break;
-        if (!offers_anonymous(p->pool->ctx, st)) {
-            fail(p, "the server does not offer SASL ANONYMOUS on %s",
-                 p->pool->domain);
-            break;
+        if (!strcmp(name, "features"))
+            on_features(p, st);
+        break;
+    case BP_STARTTLS:
+        if (!strcmp(name, "proceed")) {
+            p->upgrade = true; /* once the plain bytes are consumed */
+            p->restart = true;
+        } else if (!strcmp(name, "failure")) {
+            fail_hard(p, "the server refused STARTTLS");
         }
-        outs(p, "<auth xmlns='" NS_SASL "' mechanism='ANONYMOUS'/>");
-        p->state = BP_AUTH;
         break;
     case BP_AUTH:
         if (!strcmp(name, "success")) {
@@ -293,7 +458,9 @@ static void on_stanza(void *ud, xmpp_stanza_t *st, size_t bytes)
             send_header(p);
             p->state = BP_FEATURES2;
         } else if (!strcmp(name, "failure")) {
-            fail(p, "SASL ANONYMOUS refused");
+            char text[160];
+            fail_hard(p, "SASL ANONYMOUS refused: %s%s", condition(st),
+                      error_text(p, st, text, sizeof text));
         }
         break;
     case BP_FEATURES2: {
@@ -379,6 +546,45 @@ static void feed(bp_peer *p, const char *data, size_t len)
 
 /* ---- sockets ----------------------------------------------------------- */
 
+static void on_read(struct bufferevent *bev, void *ud);
+static void on_event(struct bufferevent *bev, short what, void *ud);
+
+/* After <proceed/>: an OpenSSL filter over the socket's bufferevent (it
+ * takes the socket's over); its "connected" event restarts the stream.
+ * A detached peer (tests) just carries on as if encrypted. */
+static void start_tls(bp_peer *p)
+{
+    bp_pool *pool = p->pool;
+    struct bufferevent *tls;
+    SSL *ssl;
+
+    p->upgrade = false;
+    p->tls_on = true;
+    if (!p->bev) {
+        p->state = BP_FEATURES;
+        send_header(p);
+        return;
+    }
+    if (!(ssl = SSL_new(pool->ssl))) {
+        fail(p, "out of memory (TLS)");
+        return;
+    }
+    SSL_set_tlsext_host_name(ssl, pool->domain);
+    if (pool->cfg.tls >= BP_TLS_VERIFY)
+        SSL_set1_host(ssl, pool->domain);
+    tls = bufferevent_openssl_filter_new(pool->base, p->bev, ssl,
+                                         BUFFEREVENT_SSL_CONNECTING,
+                                         BEV_OPT_CLOSE_ON_FREE);
+    if (!tls) {
+        fail(p, "out of memory (TLS)");
+        return;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+    p->bev = tls;
+    bufferevent_setcb(tls, on_read, NULL, on_event, p);
+    bufferevent_enable(tls, EV_READ | EV_WRITE);
+}
+
 static void on_read(struct bufferevent *bev, void *ud)
 {
     bp_peer *p = ud;
@@ -392,17 +598,41 @@ static void on_read(struct bufferevent *bev, void *ud)
         if (p->bev != bev) /* torn down: bev is freed */
             return;
         evbuffer_drain(in, v.iov_len);
+        if (p->upgrade) {
+            start_tls(p);
+            return;
+        }
     }
+}
+
+/* Why the TLS handshake on bev failed: the certificate's verification
+ * (a refusal: another attempt meets the same certificate) or OpenSSL's
+ * error. */
+static void tls_failed(bp_peer *p, struct bufferevent *bev)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+    unsigned long e = bufferevent_get_openssl_error(bev);
+    const char *why = e ? ERR_reason_error_string(e) : NULL;
+
+    if (p->pool->cfg.tls >= BP_TLS_VERIFY && vr != X509_V_OK)
+        fail_hard(p, "TLS: the server's certificate for %s is not trusted: %s",
+                  p->pool->domain, X509_verify_cert_error_string(vr));
+    else
+        fail_hard(p, "TLS handshake failed: %s",
+                  why ? why : "the server closed the connection");
 }
 
 static void on_event(struct bufferevent *bev, short what, void *ud)
 {
     bp_peer *p = ud;
 
-    (void)bev;
     if (what & BEV_EVENT_CONNECTED) {
         p->state = BP_FEATURES;
         send_header(p);
+    } else if (p->state == BP_STARTTLS &&
+               (what & BEV_EVENT_ERROR || what & BEV_EVENT_EOF)) {
+        tls_failed(p, bev);
     } else if (what & BEV_EVENT_EOF) {
         fail(p, "the server closed the connection (%s)",
              bp_state_name(p->state));
@@ -459,6 +689,22 @@ static void on_tick(evutil_socket_t fd, short what, void *ud)
 
 /* ---- pool -------------------------------------------------------------- */
 
+/* The pool's TLS context: one for all peers; buffers released when idle
+ * (thousands of connections). */
+static int pool_tls(bp_pool *pool)
+{
+    bool verify = pool->cfg.tls >= BP_TLS_VERIFY;
+
+    if (!(pool->ssl = SSL_CTX_new(TLS_client_method())))
+        return -1;
+    SSL_CTX_set_mode(pool->ssl, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_verify(pool->ssl, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+                       NULL);
+    if (verify && SSL_CTX_set_default_verify_paths(pool->ssl) != 1)
+        return -1;
+    return 0;
+}
+
 int bp_pool_new(struct event_base *base, const struct bp_config *cfg,
                 bp_pool **out)
 {
@@ -486,6 +732,10 @@ int bp_pool_new(struct event_base *base, const struct bp_config *cfg,
     }
     if (!(pool->ctx = xmpp_ctx_new(NULL, NULL))) {
         free(pool);
+        return BP_ENOMEM;
+    }
+    if (pool->cfg.tls != BP_TLS_OFF && pool_tls(pool) < 0) {
+        bp_pool_free(pool);
         return BP_ENOMEM;
     }
     if (base) {
@@ -523,6 +773,7 @@ void bp_pool_free(bp_pool *pool)
     free(pool->queue);
     if (pool->ctx)
         xmpp_ctx_free(pool->ctx);
+    SSL_CTX_free(pool->ssl);
     free(pool);
     /* libevent finalizes freed bufferevents (closing their sockets) from
      * the loop: run it once, so the descriptors are really closed when
@@ -593,6 +844,10 @@ int bp_pool_ready(const bp_pool *pool)
 int bp_pool_failed(const bp_pool *pool)
 {
     return pool->failed;
+}
+int bp_pool_logins(const bp_pool *pool)
+{
+    return pool->logins;
 }
 const char *bp_pool_last_error(const bp_pool *pool)
 {
@@ -749,6 +1004,8 @@ void bp_peer_feed(bp_peer *p, const char *data, size_t len)
 {
     if (p->state != BP_FAILED && p->state != BP_IDLE)
         feed(p, data, len);
+    if (p->upgrade)
+        start_tls(p);
 }
 
 void bp_peer_free_detached(bp_peer *p)

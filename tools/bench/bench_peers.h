@@ -4,15 +4,21 @@
  * libstrophe cannot hold them (its select() loop aborts the process for a
  * descriptor at or above FD_SETSIZE), so each peer here is a bufferevent
  * feeding our own stream parser (src/xs/xs_parser.h).  Per peer: TCP
- * connect (no TLS), stream header, SASL ANONYMOUS, stream restart,
- * resource bind, then ready; it may then join and leave one room by
- * presence.  The pool counts the stanzas and bytes (sizes on the wire, as
- * the parser gives them) every peer receives.
+ * connect, stream header, STARTTLS when offered and wanted (OpenSSL as a
+ * bufferevent filter), SASL ANONYMOUS, stream restart, resource bind,
+ * then ready; it may then join and leave one room by presence.  The pool
+ * counts the stanzas and bytes (sizes on the wire, as the parser gives
+ * them) every peer receives.
  *
  * Logins run at a bounded rate: at most max_in_flight peers are between
  * connect and ready at once, so the server is not flooded; a failed login
- * is retried a few times.  Nothing blocks: the caller runs the event base
- * (bp_pool_run_until is a convenience for that). */
+ * is retried a few times, unless the server refused it for good (TLS
+ * required or refused, a certificate not accepted, no SASL ANONYMOUS,
+ * authentication refused, a stream error).  When such a refusal comes
+ * before any peer has logged in, the peers still waiting their turn fail
+ * with the same reason at once: the server would refuse them too.
+ * Nothing blocks: the caller runs the event base (bp_pool_run_until is a
+ * convenience for that). */
 #ifndef TOOLS_BENCH_BENCH_PEERS_H
 #define TOOLS_BENCH_BENCH_PEERS_H
 
@@ -24,12 +30,22 @@
 typedef struct bp_pool bp_pool;
 typedef struct bp_peer bp_peer;
 
+/* STARTTLS, as liborbweb's enum ob_tls offers it. */
+enum bp_tls {
+    BP_TLS_OFF = 0, /* never (the benchmarks' default) */
+    BP_TLS_TRUST,   /* when offered, any certificate accepted */
+    BP_TLS_VERIFY,  /* when offered, certificate verified against the
+                       system's CAs and the domain */
+    BP_TLS_REQUIRE, /* required and verified */
+};
+
 struct bp_config {
     const char *host;   /* literal IPv4 address of the server */
     int port;           /* its client port */
     const char *domain; /* a domain with SASL ANONYMOUS, e.g. anon.localhost */
     int max_in_flight;  /* logins at once; 0 means 200 */
     int max_retries;    /* attempts after a failed login; 0 means 3 */
+    enum bp_tls tls;
 };
 
 /* Where a peer's login stands. */
@@ -37,6 +53,7 @@ enum bp_state {
     BP_IDLE,       /* waiting for its turn to connect */
     BP_CONNECTING, /* TCP connect */
     BP_FEATURES,   /* stream header sent, waiting for features */
+    BP_STARTTLS,   /* <starttls/> sent, then the TLS handshake */
     BP_AUTH,       /* <auth/> sent */
     BP_FEATURES2,  /* restarted after <success/> */
     BP_BIND,       /* bind request sent */
@@ -78,6 +95,8 @@ int bp_pool_ready(const bp_pool *pool);  /* peers in BP_READY */
 int bp_pool_failed(const bp_pool *pool); /* peers in BP_FAILED */
 /* The last failure's reason ("" if none). */
 const char *bp_pool_last_error(const bp_pool *pool);
+/* Logins that succeeded so far (a peer that logs in again counts again). */
+int bp_pool_logins(const bp_pool *pool);
 bp_peer *bp_pool_peer(bp_pool *pool, int i);
 struct bp_counters bp_pool_counters(const bp_pool *pool);
 
@@ -122,6 +141,9 @@ void bp_peer_feed(bp_peer *p, const char *data, size_t len);
 void bp_peer_free_detached(bp_peer *p);
 
 const char *bp_state_name(enum bp_state s);
+/* "off", "trust", "verify", "require"; bp_tls_parse: 0 or -1. */
+const char *bp_tls_name(enum bp_tls tls);
+int bp_tls_parse(const char *name, enum bp_tls *out);
 
 /* ---- hooks for other tools (orbweb swarm) ------------------------------ */
 

@@ -7,7 +7,7 @@
 
 ORBWEB_CLI_SOURCES += tools/bench/bench_membership.c \
 	tools/bench/bench_peers.c tools/bench/bench_peers.h
-ORBWEB_CLI_LIBS += src/xs/libxs.la $(EXPAT_LIBS)
+ORBWEB_CLI_LIBS += src/xs/libxs.la $(EXPAT_LIBS) $(SSL_LIBS)
 
 # The engine's login and room state machine, fed bytes without a socket.
 check_PROGRAMS += tests/unit/test_bench_peers
@@ -16,9 +16,9 @@ tests_unit_test_bench_peers_SOURCES = tests/unit/test_bench_peers.c \
 	tools/bench/bench_peers.c tools/bench/bench_peers.h
 tests_unit_test_bench_peers_CPPFLAGS = $(CLI_CPPFLAGS)
 tests_unit_test_bench_peers_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
-	$(STROPHE_CFLAGS) $(EVENT_CFLAGS)
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS) $(SSL_CFLAGS)
 tests_unit_test_bench_peers_LDADD = src/xs/libxs.la $(CRITERION_LIBS) \
-	$(STROPHE_LIBS) $(EVENT_LIBS)
+	$(STROPHE_LIBS) $(EVENT_LIBS) $(SSL_LIBS)
 
 # Smoke test: a tiny run of the benchmark against Prosody (never timed).
 TESTS += tests/integration/test_bench_membership.sh
@@ -28,6 +28,9 @@ EXTRA_DIST += tests/integration/test_bench_membership.sh
 ORBWEB_CLI_SOURCES += tools/orbweb/cmd_swarm.c
 TESTS += tests/integration/test_swarm.sh
 EXTRA_DIST += tests/integration/test_swarm.sh
+# ... with STARTTLS against a server that requires it; orbweb up's demo.
+TESTS += tests/integration/test_swarm_tls.sh
+EXTRA_DIST += tests/integration/test_swarm_tls.sh
 
 # orbweb bench e2e (Fig. 17): relayed unicasts (liborbweb) against direct
 # links (src/e2e), over XML, TLS and TLS + Fast Infoset.

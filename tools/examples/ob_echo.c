@@ -114,9 +114,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-    static const struct ob_callbacks cb = {sizeof cb, on_state,   on_room,
-                                           on_view,   on_unicast, on_groupcast,
-                                           on_error};
+    static const struct ob_callbacks cb = {.size = sizeof cb,
+                                           .state = on_state,
+                                           .room = on_room,
+                                           .view = on_view,
+                                           .unicast = on_unicast,
+                                           .groupcast = on_groupcast,
+                                           .error = on_error};
     struct echo e = {.join = OB_JOIN_PARAMS_INIT};
     struct ob_options opt = OB_OPTIONS_INIT;
     struct event *sigint, *sigterm;

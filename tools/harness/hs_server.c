@@ -31,6 +31,7 @@ struct hs_server {
     enum hs_kind kind;
     hs_proc *proc; /* NULL for an attached (existing) server */
     bool attached;
+    bool require_tls; /* hs_options.require_encryption */
     int c2s_port, component_port, accounts, max_stanza;
     bool traffic; /* load mod_orbweb_traffic */
     char dir[256];
@@ -122,7 +123,7 @@ static int prosody_config(const hs_server *s)
         "storage = \"internal\"\n"
         "network_backend = \"epoll\"\n"
         "network_settings = { nagle = false }\n"
-        "c2s_require_encryption = false\n"
+        "c2s_require_encryption = %7$s\n"
         "allow_unencrypted_plain_auth = true\n"
         "ssl = { certificate = \"%1$s/cert.pem\"; key = \"%1$s/key.pem\" }\n"
         "c2s_stanza_size_limit = %6$d\n"
@@ -133,8 +134,8 @@ static int prosody_config(const hs_server *s)
         "s2s_ports = { }\nhttp_ports = { }\nhttps_ports = { }\n"
         "c2s_direct_tls_ports = { }\nlegacy_ssl_ports = { }\n"
         "modules_enabled = { \"roster\"; \"saslauth\"; \"tls\"; \"disco\";"
-        " \"ping\"; \"smacks\"; \"presence\"; \"message\"; \"iq\"%7$s }\n"
-        "%8$s"
+        " \"ping\"; \"smacks\"; \"presence\"; \"message\"; \"iq\"%8$s }\n"
+        "%9$s"
         "modules_disabled = { \"s2s\"; \"offline\"; \"limits\"; \"mam\";"
         " \"c2s_limits\" }\n"
         "VirtualHost \"localhost\"\n"
@@ -148,7 +149,8 @@ static int prosody_config(const hs_server *s)
         "  restrict_room_creation = false\n"
         "  max_history_messages = 0\n",
         s->dir, s->c2s_port, s->component_port, s->secret, s->listen,
-        s->max_stanza, s->traffic ? "; \"orbweb_traffic\"" : "",
+        s->max_stanza, s->require_tls ? "true" : "false",
+        s->traffic ? "; \"orbweb_traffic\"" : "",
         s->traffic ? "plugin_paths = { \"" OB_TRAFFIC_LUA_DIR "\" }\n"
                      "orbweb_traffic_readers = { \"user1@localhost\" }\n"
                    : "");
@@ -200,7 +202,8 @@ static int ejabberd_config(const hs_server *s)
         "define_macro: {}\n"
         "listen:\n"
         "  - {port: %2$d, ip: \"%5$s\", module: ejabberd_c2s,"
-        " starttls: true, max_stanza_size: %6$d, backlog: 1024,"
+        " starttls: true, starttls_required: %7$s, max_stanza_size: %6$d,"
+        " backlog: 1024,"
         " shaper: none, access: c2s}\n"
         "  - {port: %3$d, ip: \"%5$s\", module: ejabberd_service,"
         " backlog: 1024, shaper: none,"
@@ -232,9 +235,9 @@ static int ejabberd_config(const hs_server *s)
         "    min_presence_interval: 0\n"
         "    history_size: 0\n"
         "    default_room_options: {max_users: 100000}\n"
-        "%7$s",
+        "%8$s",
         s->dir, s->c2s_port, s->component_port, s->secret, s->listen,
-        s->max_stanza,
+        s->max_stanza, s->require_tls ? "true" : "false",
         s->traffic ? "  mod_orbweb_traffic: {readers: [\"user1@localhost\"]}\n"
                    : "");
     return write_owned(s, "ejabberd.yml", text, r);
@@ -503,6 +506,7 @@ static int start_once(enum hs_kind kind, const struct hs_options *opt,
     r = HS_SERVER_ESYS;
     s->kind = kind;
     s->accounts = opt ? opt->accounts : 0;
+    s->require_tls = opt && opt->require_encryption;
     s->traffic = opt && opt->traffic_module;
     s->max_stanza =
         (opt && opt->max_stanza_kb > 0 ? opt->max_stanza_kb : 256) * 1024;

@@ -11,8 +11,9 @@
  *   - domain "anon.localhost": SASL ANONYMOUS logins;
  *   - component "rooms.localhost" (XEP-0114) with a random secret;
  *   - the server's own MUC at "muc.localhost" (the benchmarks' anchor);
- *   - STARTTLS offered with a throwaway self-signed certificate, never
- *     required; rate limits and shapers off. */
+ *   - STARTTLS offered with a throwaway self-signed certificate, required
+ *     only with require_encryption (as Prosody's default deployment);
+ *     rate limits and shapers off. */
 #ifndef TOOLS_HARNESS_HS_SERVER_H
 #define TOOLS_HARNESS_HS_SERVER_H
 
@@ -30,6 +31,9 @@ struct hs_options {
     const char *listen;  /* address the server listens on; NULL means
                             127.0.0.1 ("0.0.0.0" inside a test's own network
                             namespace lets its segments reach it) */
+    /* clients must STARTTLS before they log in (Prosody's
+     * c2s_require_encryption, ejabberd's starttls_required) */
+    bool require_encryption;
     bool traffic_module; /* load our whole-server traffic module
                             (tools/servers/), readable by user1@localhost */
 };

@@ -2,7 +2,8 @@
  * the load generator's engine (tools/bench/bench_peers.h), so thousands
  * of connections fit in one process.
  *
- * Each peer logs in anonymously, joins the room with a <join/> carrying
+ * Each peer logs in anonymously (with STARTTLS as --tls says), joins the
+ * room with a <join/> carrying
  * the view parameters, and keeps its view: the occupants whose presences
  * it received (nick, real JID, <view attrs/>), updated by later presences
  * and unavailable ones.  While the run lasts, peers may churn (leave and
@@ -10,7 +11,14 @@
  * to the room; every delivery is counted.  --verify then waits for the
  * room to settle, fetches its topology as an admin (one libstrophe
  * connection, opened first so that its descriptor stays below
- * FD_SETSIZE) and compares it with every peer's view. */
+ * FD_SETSIZE) and compares it with every peer's view.
+ *
+ * A login failure's reason is printed as soon as it first happens; when
+ * every peer has failed (a refusal such as "encryption required" fails
+ * the waiting peers at once, bench_peers.h) the swarm stops with exit 1
+ * instead of running its duration.  --json prints one object a second
+ * (cumulative counts, "type":"second") and the summary ("type":"summary")
+ * on stdout. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -59,6 +67,7 @@ struct speer {
 struct opts {
     const char *server, *room, *domain, *view, *admin_jid, *admin_pw;
     int peers, view_size, max_in_flight;
+    enum bp_tls tls;
     double churn_fraction, churn_period, unicast, groupcast, duration;
     bool verify, json;
 };
@@ -74,9 +83,14 @@ struct swarm {
     /* counters */
     uint64_t views_rx, uc_sent, uc_rx, gc_sent, gc_rx, errors, churn_leaves;
     char last_error[200];
+    /* login failures: reasons already printed */
+    char shown[4][200];
+    int nshown, failed_seen;
+    bool no_login; /* every peer failed to log in */
     /* phases */
     int phase; /* 0 joining, 1 running, 2 settling, 3 done */
     long long t0, t_joined, t_run_end, last_tick, last_line, next_churn;
+    long long last_json;
     long long quiet_since, settle_start;
     uint64_t quiet_stanzas;
     double join_s, uc_credit, gc_credit;
@@ -425,6 +439,60 @@ static void summary(struct swarm *s, long long t)
             s->tty ? "  " : "\n");
 }
 
+/* Prints a login failure's reason the first time it is seen (a few
+ * different ones at most), and stops the run once no peer is left that
+ * could log in. */
+static void watch_logins(struct swarm *s)
+{
+    int failed = bp_pool_failed(s->pool);
+    const char *why = bp_pool_last_error(s->pool);
+    bool known = false;
+
+    if (failed == s->failed_seen)
+        return;
+    s->failed_seen = failed;
+    for (int i = 0; i < s->nshown && !known; i++)
+        known = !strcmp(s->shown[i], why);
+    if (!known && s->nshown < 4) {
+        snprintf(s->shown[s->nshown++], sizeof s->shown[0], "%s", why);
+        fprintf(stderr, "%s%s: %s failed: %s\n", s->tty ? "\n" : "", CMD,
+                s->phase ? "peer" : "login", why);
+    }
+    if (failed >= s->n && s->phase < 2) {
+        s->no_login = true;
+        s->phase = 3;
+        fprintf(stderr, "%s: %s (%s); stopping\n", CMD,
+                bp_pool_logins(s->pool) ? "every peer has failed"
+                                        : "no peer could log in",
+                why);
+    }
+}
+
+static const char *const phase_names[] = {"joining", "running", "settling",
+                                          "done"};
+
+/* --json: one object a second, counts cumulative since the start. */
+static void json_line(struct swarm *s, long long t)
+{
+    struct bp_counters c = bp_pool_counters(s->pool);
+
+    printf("{\"type\":\"second\",\"t\":%.3f,\"phase\":\"%s\","
+           "\"logged_in\":%d,\"joined\":%d,\"failed_logins\":%d,"
+           "\"views_received\":%llu,\"unicast_sent\":%llu,"
+           "\"unicast_received\":%llu,\"groupcast_sent\":%llu,"
+           "\"groupcast_received\":%llu,\"churn_leaves\":%llu,"
+           "\"errors\":%llu,\"stanzas_received\":%llu,"
+           "\"bytes_received\":%llu}\n",
+           (t - s->t0) / 1000.0, phase_names[s->phase], bp_pool_ready(s->pool),
+           bp_pool_count_room(s->pool, BP_ROOM_JOINED), bp_pool_failed(s->pool),
+           (unsigned long long)s->views_rx, (unsigned long long)s->uc_sent,
+           (unsigned long long)s->uc_rx, (unsigned long long)s->gc_sent,
+           (unsigned long long)s->gc_rx, (unsigned long long)s->churn_leaves,
+           (unsigned long long)s->errors, (unsigned long long)c.stanzas,
+           (unsigned long long)c.bytes);
+    fflush(stdout);
+}
+
 /* The periodic work, from bp_pool_run_until's condition; true when the
  * run is over (phase 3). */
 static bool step(void *ud)
@@ -437,6 +505,11 @@ static bool step(void *ud)
         return s->phase == 3;
     dt = (t - s->last_tick) / 1000.0;
     s->last_tick = t;
+    watch_logins(s);
+    if (s->o.json && s->phase != 3 && t - s->last_json >= 1000) {
+        s->last_json += 1000 * ((t - s->last_json) / 1000);
+        json_line(s, t);
+    }
     if (s->phase == 0) {
         join_ready(s);
         if (s->tty)
@@ -493,7 +566,8 @@ static bool step(void *ud)
             t - s->settle_start > 120000)
             s->phase = 3;
     }
-    if (s->phase != 0 && (t - s->last_line >= 1000 || s->phase == 3)) {
+    if (s->phase != 0 && !s->no_login &&
+        (t - s->last_line >= 1000 || s->phase == 3)) {
         s->last_line = t;
         summary(s, t);
         if (s->phase == 3 && s->tty)
@@ -676,7 +750,8 @@ static void report(struct swarm *s, int verified, double run_s)
     cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     if (s->o.json) {
-        printf("{\"room\":\"%s\",\"view\":\"%s\",\"peers\":%d,\"joined\":%d,"
+        printf("{\"type\":\"summary\",\"room\":\"%s\",\"view\":\"%s\","
+               "\"tls\":\"%s\",\"peers\":%d,\"joined\":%d,"
                "\"failed_logins\":%d,\"join_seconds\":%.3f,"
                "\"run_seconds\":%.3f,\"views_received\":%llu,"
                "\"unicast_sent\":%llu,\"unicast_received\":%llu,"
@@ -684,15 +759,17 @@ static void report(struct swarm *s, int verified, double run_s)
                "\"churn_leaves\":%llu,\"errors\":%llu,\"verify\":\"%s\","
                "\"verify_differences\":%d,\"peak_rss_kb\":%ld,"
                "\"kb_per_peer\":%.1f,\"cpu_seconds\":%.2f}\n",
-               s->room, s->o.view, s->n, joined, bp_pool_failed(s->pool),
-               s->join_s, run_s, (unsigned long long)s->views_rx,
-               (unsigned long long)s->uc_sent, (unsigned long long)s->uc_rx,
-               (unsigned long long)s->gc_sent, (unsigned long long)s->gc_rx,
+               s->room, s->o.view, bp_tls_name(s->o.tls), s->n, joined,
+               bp_pool_failed(s->pool), s->join_s, run_s,
+               (unsigned long long)s->views_rx, (unsigned long long)s->uc_sent,
+               (unsigned long long)s->uc_rx, (unsigned long long)s->gc_sent,
+               (unsigned long long)s->gc_rx,
                (unsigned long long)s->churn_leaves, errors, vs,
                verified > 0 ? verified : 0, hwm,
                s->n ? (double)hwm / s->n : 0.0, cpu);
     } else {
-        printf("swarm of %d peers in %s (view %s)\n", s->n, s->room, s->o.view);
+        printf("swarm of %d peers in %s (view %s, TLS %s)\n", s->n, s->room,
+               s->o.view, bp_tls_name(s->o.tls));
         printf("  joined:     %d (%d logins failed) in %.1f s\n", joined,
                bp_pool_failed(s->pool), s->join_s);
         printf("  views:      %llu presences received\n",
@@ -728,6 +805,7 @@ static void usage(FILE *f)
         "         [--churn FRACTION:PERIOD] [--unicast RATE] [--groupcast "
         "RATE]\n"
         "         [--duration SECONDS] [--domain ANON_DOMAIN] [--json]\n"
+        "         [--tls verify|trust|require|off]\n"
         "         [--verify --admin-jid JID --admin-password-file FILE]\n"
         "Runs N anonymous peers (on ANON_DOMAIN, default anon.localhost) in\n"
         "the room, with a live summary on stderr, until Ctrl-C or the end of\n"
@@ -735,7 +813,13 @@ static void usage(FILE *f)
         "peers leave and rejoin every PERIOD seconds; --unicast/--groupcast:\n"
         "messages per second across the swarm.  --verify: once the room is\n"
         "quiet, compares every peer's view with the room's topology (fetched\n"
-        "as an admin of xmucd) and exits 1 on any difference.\n");
+        "as an admin of xmucd) and exits 1 on any difference.\n"
+        "--tls: STARTTLS when the server offers it, the certificate verified\n"
+        "(verify, the default), accepted as it is (trust: a test server's\n"
+        "self-signed one), required and verified (require), or never (off).\n"
+        "A login failure's reason is printed at once; when no peer can log\n"
+        "in the swarm stops with exit 1.  --json: one object a second on\n"
+        "stdout (counts so far), then the summary.\n");
 }
 
 static int num(const char *s, double lo, double hi, double *out)
@@ -767,6 +851,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"admin-password-file", required_argument, NULL, 'p'},
         {"max-in-flight", required_argument, NULL, 'm'},
         {"json", no_argument, NULL, 'j'},
+        {"tls", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -786,6 +871,13 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'p': o->admin_pw = optarg; break;
         case 'V': o->verify = true; break;
         case 'j': o->json = true; break;
+        case 't':
+            if (bp_tls_parse(optarg, &o->tls)) {
+                fprintf(stderr, "%s: --tls is verify, trust, require or off\n",
+                        CMD);
+                return 2;
+            }
+            break;
         case 'n':
             if (num(optarg, 1, 1000000, &v) || v != (int)v) {
                 fprintf(stderr, "%s: --peers wants 1 to 1000000\n", CMD);
@@ -898,7 +990,8 @@ static int resolve(const char *server, char *host, size_t len, int *port)
 
 int cli_swarm(int argc, char **argv)
 {
-    struct opts o = {.view = "rbt", .domain = "anon.localhost"};
+    struct opts o = {
+        .view = "rbt", .domain = "anon.localhost", .tls = BP_TLS_VERIFY};
     struct swarm *s;
     struct sigaction sa = {.sa_handler = on_signal};
     struct event_base *base;
@@ -948,6 +1041,7 @@ int cli_swarm(int argc, char **argv)
     cfg.port = port;
     cfg.domain = o.domain;
     cfg.max_in_flight = o.max_in_flight;
+    cfg.tls = o.tls;
     if (!s || !base || !(s->sp = calloc((size_t)o.peers, sizeof *s->sp)) ||
         bp_pool_new(base, &cfg, &s->pool) != BP_OK) {
         fprintf(stderr, "%s: out of memory\n", CMD);
@@ -969,17 +1063,18 @@ int cli_swarm(int argc, char **argv)
     s->tty = isatty(2);
     s->rng =
         swarm_seed() ^ 0x9e3779b97f4a7c15ULL; /* SWARM_SEED=0 must not stall */
-    s->t0 = s->last_tick = s->last_line = now_ms();
+    s->t0 = s->last_tick = s->last_line = s->last_json = now_ms();
     bp_pool_set_stanza_hook(s->pool, on_stanza, s);
     if (bp_pool_add(s->pool, o.peers) < 0) {
         fprintf(stderr, "%s: out of memory for %d peers\n", CMD, o.peers);
         rc = 1;
         goto out;
     }
-    fprintf(stderr, "%s: %d peers logging in to %s:%d (%s), joining %s\n", CMD,
-            o.peers, host, port, o.domain, o.room);
+    fprintf(stderr,
+            "%s: %d peers logging in to %s:%d (%s, TLS %s), joining %s\n", CMD,
+            o.peers, host, port, o.domain, bp_tls_name(o.tls), o.room);
     bp_pool_run_until(s->pool, step, s, 0);
-    if (o.verify && !abandon) {
+    if (o.verify && !abandon && !s->no_login) {
         if (s->join_s == 0 && !s->t_joined)
             fprintf(stderr,
                     "%s: verify: skipped, the swarm never "

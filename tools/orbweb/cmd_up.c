@@ -6,10 +6,13 @@
  * join a room (red-black tree views unless --manager says otherwise),
  * prints the room's topology as an admin fetches it and draws it as SVG
  * with Graphviz, and shows a live one-line traffic summary (xmucd's
- * counters, every two seconds).  Everything keeps running until Ctrl-C
- * (or --for SECONDS), so other clients can join too.  On the way
- * out it stops everything it started; the harness supervisors make sure
- * of that even if this process is killed.
+ * counters, every two seconds).  While it runs, the demo peers send a
+ * modest traffic (each a unicast a second to the next peer, and one
+ * groupcast a second in turn) and count what they receive; the topology
+ * is fetched again every two seconds and redrawn when the room changed.
+ * Everything keeps running until Ctrl-C (or --for SECONDS), so other clients
+ * can join too.  On the way out it stops everything it started; the harness
+ * supervisors make sure of that even if this process is killed.
  *
  * With --server HOST:PORT it starts no server: xmucd connects to the
  * existing server's component port (secret from --secret-file or
@@ -20,6 +23,8 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +32,7 @@
 
 #include "cli.h"
 #include "cli_admin.h"
+#include "cli_paths.h"
 #include "vm.h"
 #include "hs_client.h"
 #include "hs_proc.h"
@@ -41,6 +47,7 @@
 struct up_opts {
     enum hs_kind kind;
     int seconds, peers;
+    bool require_encryption; /* the started server requires STARTTLS */
     const char *manager, *view_size, *svg;
     /* an existing server (--server HOST:PORT) */
     const char *server, *component, *anon_domain, *admin, *admin_pw_file,
@@ -177,6 +184,23 @@ static void draw_svg(const struct cli_topo *topo, const char *path)
         printf("(dot failed to draw %s)\n", path);
 }
 
+/* The topology as its text form (malloc'd), or NULL. */
+static char *topo_text(const struct cli_topo *t)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    if (!f)
+        return NULL;
+    cli_topo_write_text(t, f);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 /* The demo's admin: user1 of a throwaway server, or --admin. */
 static void admin_jid(const hs_server *s, const struct up_opts *o, char *buf,
                       size_t len)
@@ -200,7 +224,7 @@ static hs_client *admin_login(hs_server *s, const struct up_opts *o, char *err,
 
 /* Fetches the demo room's topology as the admin, prints and draws it. */
 static int show_topology(hs_server *s, hs_client *admin, const char *svg,
-                         const char *admin_name)
+                         const char *admin_name, char **drawn)
 {
     char err[1024], room[256], *json = NULL;
     struct cli_topo topo;
@@ -217,6 +241,7 @@ static int show_topology(hs_server *s, hs_client *admin, const char *svg,
                admin_name);
         cli_topo_write_text(&topo, stdout);
         draw_svg(&topo, svg);
+        *drawn = topo_text(&topo);
         cli_topo_clear(&topo);
         r = 0;
     }
@@ -264,6 +289,7 @@ static void usage(void)
         "usage: orbweb up [--server-kind prosody|ejabberd] [--for SECONDS]\n"
         "                 [--peers N] [--manager NAME] [--view-size S] [--svg "
         "FILE]\n"
+        "                 [--require-encryption]\n"
         "       orbweb up --server HOST:PORT --admin JID --admin-password-file "
         "F\n"
         "                 [--secret-file F] [--component-port P] [--component "
@@ -273,7 +299,10 @@ static void usage(void)
         "working with N demo peers (default 8) in a room whose view manager\n"
         "is NAME (default rbt, view size 3), draws its topology to FILE\n"
         "(default orbweb-demo.svg), prints a traffic line every 2 s, and runs\n"
-        "until Ctrl-C (or for SECONDS).\n"
+        "until Ctrl-C (or for SECONDS).  The demo peers send a unicast each\n"
+        "and one groupcast a second; the drawing is redone when the room\n"
+        "changes.  --require-encryption: the started server requires\n"
+        "STARTTLS, as Prosody's default c2s_require_encryption does.\n"
         "With --server it uses the existing server whose client port is\n"
         "HOST:PORT instead: xmucd connects to its component port (default\n"
         "5347) as DOMAIN (default rooms.<the admin's domain>) with the secret\n"
@@ -298,6 +327,7 @@ static int parse(int argc, char **argv, struct up_opts *o)
         {"manager", required_argument, NULL, 'm'},
         {"view-size", required_argument, NULL, 'v'},
         {"svg", required_argument, NULL, 'g'},
+        {"require-encryption", no_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -335,6 +365,10 @@ static int parse(int argc, char **argv, struct up_opts *o)
             o->svg = optarg;
             continue;
         }
+        if (c == 'E') {
+            o->require_encryption = true;
+            continue;
+        }
         if (c == 'h') {
             usage();
             return 1;
@@ -345,8 +379,112 @@ static int parse(int argc, char **argv, struct up_opts *o)
     return 0;
 }
 
+/* ---- the demo peers' traffic and the redrawn picture ------------------ */
+
+struct demo {
+    hs_client **peers;
+    int n, turn;
+    char room[256];
+    const char *svg;
+    char *drawn; /* the topology last drawn, as text (to notice a change) */
+    unsigned long long uc_sent, uc_rx, gc_sent, gc_rx;
+};
+
+static int send_xml(hs_client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int send_xml(hs_client *c, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = hs_client_send_xmlv(c, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* One second's worth: each peer a unicast to the next one's real JID,
+ * one peer (in turn) a groupcast to the room. */
+static void demo_send(struct demo *d)
+{
+    if (d->n < 1)
+        return;
+    for (int i = 0; d->n > 1 && i < d->n; i++)
+        if (send_xml(d->peers[i],
+                     "<message type='chat' to='%s'><body>demo unicast"
+                     "</body></message>",
+                     hs_client_jid(d->peers[(i + 1) % d->n])) == 0)
+            d->uc_sent++;
+    if (send_xml(d->peers[d->turn++ % d->n],
+                 "<message type='groupchat' to='%s'><body>demo groupcast"
+                 "</body></message>",
+                 d->room) == 0)
+        d->gc_sent++;
+}
+
+/* Reads what the peers received and counts the messages. */
+static void demo_receive(struct demo *d)
+{
+    size_t len = strlen(d->room);
+
+    for (int i = 0; i < d->n; i++) {
+        xmpp_stanza_t *st;
+        hs_client_drain(d->peers[i], 1, 10);
+        while ((st = hs_client_take(d->peers[i], NULL))) {
+            const char *name = xmpp_stanza_get_name(st);
+            const char *type = xmpp_stanza_get_type(st);
+            const char *from = xmpp_stanza_get_from(st);
+            bool body = xmpp_stanza_get_child_by_name(st, "body") != NULL;
+            bool from_room = from && !strncmp(from, d->room, len);
+            if (name && !strcmp(name, "message") && body && type) {
+                d->gc_rx += from_room && !strcmp(type, "groupchat");
+                d->uc_rx += !from_room && !strcmp(type, "chat");
+            }
+            xmpp_stanza_release(st);
+        }
+    }
+}
+
+static void demo_line(const struct demo *d)
+{
+    if (!d->n)
+        return;
+    printf("demo peers: unicast %llu sent %llu received, groupcast %llu sent "
+           "%llu received\n",
+           d->uc_sent, d->uc_rx, d->gc_sent, d->gc_rx);
+    fflush(stdout);
+}
+
+/* Fetches the demo room's topology again and draws it when it is not
+ * the one drawn last.  Quiet when the fetch fails (the traffic line
+ * says why the admin cannot be heard). */
+static void redraw_if_changed(struct demo *d, hs_client *admin)
+{
+    char err[256], *json = NULL, *text;
+    struct cli_topo topo;
+
+    if (cli_admin_topology(admin, d->room, 5000, NULL, &json, err,
+                           sizeof err) != 0)
+        return;
+    if (cli_topo_parse(json, strlen(json), &topo, NULL) == 0) {
+        text = topo_text(&topo);
+        if (text && (!d->drawn || strcmp(text, d->drawn))) {
+            printf("%s changed: %zu members, %zu edges\n", d->room,
+                   topo.nmembers, topo.nedges);
+            draw_svg(&topo, d->svg);
+            free(d->drawn);
+            d->drawn = text;
+        } else {
+            free(text);
+        }
+        cli_topo_clear(&topo);
+    }
+    free(json);
+}
+
 static void wait_for_stop(hs_server *s, struct hs_proc *xmucd, hs_client *admin,
-                          int seconds)
+                          struct demo *demo, int seconds)
 {
     struct xm_counter last = {0};
     double last_age = 0;
@@ -360,8 +498,16 @@ static void wait_for_stop(hs_server *s, struct hs_proc *xmucd, hs_client *admin,
         printf("running; press Ctrl-C to stop\n");
     fflush(stdout);
     for (int t = 0; !stop_requested && (!seconds || t < seconds * 10); t++) {
-        if (t % 20 == 0)
+        if (t % 10 == 0) {
+            demo_receive(demo);
+            demo_send(demo);
+        }
+        if (t % 20 == 0) {
             traffic_line(s, admin, &last, &last_age);
+            demo_line(demo);
+            if (demo->n && t)
+                redraw_if_changed(demo, admin);
+        }
         if (!hs_server_running(s) || !hs_proc_running(xmucd)) {
             fprintf(stderr, "orbweb up: %s stopped unexpectedly; logs in %s\n",
                     hs_server_running(s) ? "xmucd" : "the server",
@@ -448,7 +594,8 @@ static void print_log_tail(const hs_server *s, const char *name)
 /* Starts the throwaway server, or describes the existing one. */
 static hs_server *get_server(const struct up_opts *o)
 {
-    struct hs_options opt = {.accounts = 2};
+    struct hs_options opt = {.accounts = 2,
+                             .require_encryption = o->require_encryption};
     char err[2048];
     hs_server *s;
 
@@ -509,12 +656,13 @@ int cli_up(int argc, char **argv)
     hs_server *s;
     struct hs_proc *xmucd;
     hs_client *peers[64] = {NULL}, *admin = NULL;
+    struct demo demo = {.peers = peers, .n = o.peers, .svg = o.svg};
 
     if (r)
         return r == 1 ? 0 : r;
     if (!(s = get_server(&o)))
         return 1;
-    printf("starting xmucd (%s) as %s...\n", hs_xmucd_path(),
+    printf("starting xmucd (%s) as %s...\n", cli_xmucd_path(),
            hs_server_component(s));
     fflush(stdout);
     admin_jid(s, &o, admins, sizeof admins);
@@ -528,12 +676,16 @@ int cli_up(int argc, char **argv)
     err[0] = '\0';
     if (show_component(s) == 0 && join_peers(s, peers, &o) == 0 &&
         (admin = admin_login(s, &o, err, sizeof err)) &&
-        (o.peers == 0 || show_topology(s, admin, o.svg, admins) == 0)) {
+        (o.peers == 0 ||
+         show_topology(s, admin, o.svg, admins, &demo.drawn) == 0)) {
         print_ready(s, &o, admins);
-        wait_for_stop(s, xmucd, admin, o.seconds);
+        snprintf(demo.room, sizeof demo.room, DEMO_ROOM "@%s",
+                 hs_server_component(s));
+        wait_for_stop(s, xmucd, admin, &demo, o.seconds);
         rc = 0;
     } else if (!admin && err[0])
         fprintf(stderr, "orbweb up: admin login: %s\n", err);
+    free(demo.drawn);
     hs_client_close(admin);
     for (int i = 0; i < o.peers; i++)
         hs_client_close(peers[i]);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_paths.h"
 
 static const struct cli_command commands[] = {
     {"up", cli_up, "start a local system: Prosody, xmucd, and show it works"},
@@ -45,5 +46,6 @@ int main(int argc, char **argv)
         printf("orbweb %s\n", PACKAGE_VERSION);
         return 0;
     }
+    cli_xmucd_path(); /* every command's harness starts the xmucd beside us */
     return cli_dispatch(commands, "orbweb", argc - 1, argv + 1);
 }
