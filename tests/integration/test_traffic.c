@@ -256,6 +256,27 @@ static void ask_component(hs_server *s, hs_client *a)
     xmpp_stanza_release(iq);
 }
 
+/* A JID that is neither an admin nor a reader: refused, with a line that
+ * says so (exit 1). */
+static void refused(hs_server *s)
+{
+    char line[2048], cmd[2100], *jid;
+    struct run r = {calloc(1, 1), -1};
+    FILE *p;
+
+    traffic_cmd(s, WHOLE, "--count 1", line, sizeof line);
+    cr_assert((jid = strstr(line, "--jid user1@")));
+    jid[strlen("--jid user")] = '2';
+    snprintf(cmd, sizeof cmd, "%s 2>&1", line);
+    cr_assert((p = popen(cmd, "r")));
+    slurp(p, &r);
+    r.status = pclose(p);
+    cr_expect(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1, "%s", r.out);
+    cr_expect(strstr(r.out, "user2@localhost is neither one of its admins"),
+              "%s", r.out);
+    free(r.out);
+}
+
 static void whole_server(enum hs_kind kind)
 {
     char err[2048], pass[512];
@@ -295,6 +316,7 @@ static void whole_server(enum hs_kind kind)
     no_self_polling(s, NULL); /* xmucd's own table */
     fits_80_columns(s, WHOLE);
     fits_80_columns(s, NULL);
+    refused(s);
     chart(s, a, b);
     hs_client_close(a);
     hs_client_close(b);

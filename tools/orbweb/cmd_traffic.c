@@ -320,6 +320,26 @@ static int update_chart(struct traffic *o, const struct snap *s)
 
 /* ---- The loop ----------------------------------------------------- */
 
+/* cli_admin's explanations speak of xmucd: for the server's module, say
+ * what to do instead (err names the condition in parentheses). */
+static void whole_server_error(const struct traffic *o, const char *err)
+{
+    if (strstr(err, "(service-unavailable") ||
+        strstr(err, "(feature-not-implemented"))
+        fprintf(stderr,
+                "%s: %s does not answer the traffic query "
+                "(service-unavailable): is mod_orbweb_traffic loaded? "
+                "(docs/tools.md)\n",
+                CMD, o->target);
+    else if (strstr(err, "(forbidden") || strstr(err, "(not-authorized"))
+        fprintf(stderr,
+                "%s: %s refused: %s is neither one of its admins nor in "
+                "mod_orbweb_traffic's readers\n",
+                CMD, o->target, o->admin.jid);
+    else
+        fprintf(stderr, "%s: %s\n", CMD, err);
+}
+
 /* Asks once and moves the snapshots along; 0, 1 when stopped, -1 with
  * a line printed. */
 static int take_snapshot(struct traffic *o, hs_client *c, struct snap *s)
@@ -332,11 +352,10 @@ static int take_snapshot(struct traffic *o, hs_client *c, struct snap *s)
                              &stop_requested, &payload, err, sizeof err);
 
     if (rc) {
-        if (rc < 0)
-            fprintf(stderr, "%s: %s%s\n", CMD, err,
-                    o->whole ? " (is mod_orbweb_traffic loaded and the JID "
-                               "one of its readers? see docs/tools.md)"
-                             : "");
+        if (rc < 0 && o->whole)
+            whole_server_error(o, err);
+        else if (rc < 0)
+            fprintf(stderr, "%s: %s\n", CMD, err);
         return rc;
     }
     rc = xm_stats_parse(payload, &t, &age);
