@@ -146,3 +146,19 @@ tests_integration_test_e2e_segments_LDADD = src/substrate/libob.la $(OB_FI) \
 	$(STROPHE_LIBS) \
 	$(EVENT_LIBS) -lpthread
 EXTRA_tests_integration_test_e2e_segments_DEPENDENCIES = src/xmuc/xmucd
+
+# orbweb traffic --whole-server with our server modules (tools/servers/).
+check_PROGRAMS += tests/integration/test_traffic
+TESTS += tests/integration/test_traffic
+tests_integration_test_traffic_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_traffic_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_integration_test_traffic_LDADD = tools/harness/libharness.la \
+	$(CRITERION_LIBS) $(STROPHE_LIBS)
+EXTRA_tests_integration_test_traffic_DEPENDENCIES = tools/orbweb/orbweb
+check_PROGRAMS += tests/unit/test_traffic_chart
+TESTS += tests/unit/test_traffic_chart
+tests_unit_test_traffic_chart_SOURCES = tests/unit/test_traffic_chart.c \
+	tools/orbweb/traffic_chart.c tools/orbweb/traffic_chart.h
+tests_unit_test_traffic_chart_CPPFLAGS = $(CLI_CPPFLAGS)
+tests_unit_test_traffic_chart_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_traffic_chart_LDADD = $(CRITERION_LIBS)

@@ -103,6 +103,7 @@ tests_unit_test_topo_LDADD = src/views/libvm.la $(CRITERION_LIBS) \
 	$(XML2_LIBS) -lm
 
 ORBWEB_CLI_SOURCES += tools/orbweb/cmd_traffic.c tools/orbweb/cmd_topo.c \
+	tools/orbweb/traffic_chart.c tools/orbweb/traffic_chart.h \
 	tools/orbweb/cli_admin.c tools/orbweb/cli_admin.h \
 	tools/orbweb/topo.c tools/orbweb/topo.h tools/orbweb/topo_around.c \
 	tools/orbweb/topo_draw.c tools/orbweb/topo_draw.h

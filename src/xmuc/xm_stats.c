@@ -231,11 +231,29 @@ const char *xm_stats_kind(xmpp_stanza_t *stanza, char *buf, size_t len)
     return n < 0 || (size_t)n >= len ? OTHER : buf;
 }
 
+/* The statistics query itself (<iq type='get'|'result'> carrying
+ * <stats xmlns=UT_NS_XMUC/>): not counted, so that `orbweb traffic` and
+ * other readers do not see their own polling. */
+static int is_stats_query(xmpp_stanza_t *stanza)
+{
+    const char *name = xmpp_stanza_get_name(stanza);
+    const char *type = xmpp_stanza_get_type(stanza);
+    xmpp_stanza_t *c;
+
+    if (!name || strcmp(name, "iq") || !type ||
+        (strcmp(type, "get") && strcmp(type, "result")))
+        return 0;
+    c = xmpp_stanza_get_child_by_name_and_ns(stanza, "stats", UT_NS_XMUC);
+    return c != NULL;
+}
+
 void xm_stats_count(xm_stats *s, enum xm_dir dir, xmpp_stanza_t *stanza,
                     size_t bytes)
 {
     char buf[XM_STATS_KIND_MAX + 1];
 
+    if (stanza && is_stats_query(stanza))
+        return;
     xm_stats_add(s, xm_stats_kind(stanza, buf, sizeof buf), dir, 1, bytes);
 }
 

@@ -30,7 +30,9 @@ int xm_stats_new(xm_stats **out);
 void xm_stats_free(xm_stats *s);
 
 /* Counts one stanza of `bytes` serialized bytes.  Never fails: when a
- * new kind cannot be allocated it is counted under "other". */
+ * new kind cannot be allocated it is counted under "other".  The
+ * statistics query and its answer (an iq get or result carrying <stats/>
+ * in our namespace) are not counted: readers do not see their polling. */
 void xm_stats_count(xm_stats *s, enum xm_dir dir, xmpp_stanza_t *stanza,
                     size_t bytes);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ut_ns.h"
 #include "xm_stats.h"
 
 static xmpp_ctx_t *ctx;
@@ -114,6 +115,41 @@ Test(xm_stats, counting_and_totals)
     cr_expect_eq(t.bytes[XM_IN], 100 * n + n * (n - 1) / 2);
     cr_expect_eq(t.bytes[XM_OUT], 20 * n);
     cr_expect(xm_stats_age(s) >= 0);
+    xm_stats_free(s);
+}
+
+/* The statistics query and its answer are left out (readers must not see
+ * their own polling); other IQs of our namespace, and stats errors, count. */
+Test(xm_stats, own_stats_query_not_counted)
+{
+    static const char *const skipped[] = {
+        "<iq type='get' id='1'><stats xmlns='" UT_NS_XMUC "'/></iq>",
+        "<iq type='result' id='1'><stats xmlns='" UT_NS_XMUC
+        "' age='1.0'><total in-stanzas='0' in-bytes='0' out-stanzas='0'"
+        " out-bytes='0'/></stats></iq>"};
+    static const char *const counted[] = {
+        "<iq type='get' id='2'><topology xmlns='" UT_NS_XMUC "'/></iq>",
+        "<iq type='error' id='3'><stats xmlns='" UT_NS_XMUC "'/></iq>",
+        "<iq type='get' id='4'><stats xmlns='urn:other'/></iq>"};
+    xm_stats *s;
+    struct xm_counter t;
+
+    cr_assert_eq(xm_stats_new(&s), XM_STATS_OK);
+    for (size_t i = 0; i < 2; i++) {
+        xmpp_stanza_t *st = parse(skipped[i]);
+        xm_stats_count(s, XM_IN, st, 10);
+        xm_stats_count(s, XM_OUT, st, 10);
+        xmpp_stanza_release(st);
+    }
+    t = xm_stats_total(s);
+    cr_expect_eq(t.stanzas[XM_IN] + t.stanzas[XM_OUT], 0);
+    for (size_t i = 0; i < 3; i++) {
+        xmpp_stanza_t *st = parse(counted[i]);
+        xm_stats_count(s, XM_IN, st, 10);
+        xmpp_stanza_release(st);
+    }
+    t = xm_stats_total(s);
+    cr_expect_eq(t.stanzas[XM_IN], 3);
     xm_stats_free(s);
 }
 

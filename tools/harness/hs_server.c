@@ -33,6 +33,7 @@ struct hs_server {
     bool attached;
     bool require_tls; /* hs_options.require_encryption */
     int c2s_port, component_port, accounts, max_stanza;
+    bool traffic; /* load mod_orbweb_traffic */
     char dir[256];
     char secret[128];
     char password[128];
@@ -133,7 +134,8 @@ static int prosody_config(const hs_server *s)
         "s2s_ports = { }\nhttp_ports = { }\nhttps_ports = { }\n"
         "c2s_direct_tls_ports = { }\nlegacy_ssl_ports = { }\n"
         "modules_enabled = { \"roster\"; \"saslauth\"; \"tls\"; \"disco\";"
-        " \"ping\"; \"smacks\"; \"presence\"; \"message\"; \"iq\" }\n"
+        " \"ping\"; \"smacks\"; \"presence\"; \"message\"; \"iq\"%8$s }\n"
+        "%9$s"
         "modules_disabled = { \"s2s\"; \"offline\"; \"limits\"; \"mam\";"
         " \"c2s_limits\" }\n"
         "VirtualHost \"localhost\"\n"
@@ -147,7 +149,11 @@ static int prosody_config(const hs_server *s)
         "  restrict_room_creation = false\n"
         "  max_history_messages = 0\n",
         s->dir, s->c2s_port, s->component_port, s->secret, s->listen,
-        s->max_stanza, s->require_tls ? "true" : "false");
+        s->max_stanza, s->require_tls ? "true" : "false",
+        s->traffic ? "; \"orbweb_traffic\"" : "",
+        s->traffic ? "plugin_paths = { \"" OB_TRAFFIC_LUA_DIR "\" }\n"
+                     "orbweb_traffic_readers = { \"user1@localhost\" }\n"
+                   : "");
     return write_owned(s, "prosody.cfg.lua", text, r);
 }
 
@@ -228,9 +234,12 @@ static int ejabberd_config(const hs_server *s)
         "    min_message_interval: 0\n"
         "    min_presence_interval: 0\n"
         "    history_size: 0\n"
-        "    default_room_options: {max_users: 100000}\n",
+        "    default_room_options: {max_users: 100000}\n"
+        "%8$s",
         s->dir, s->c2s_port, s->component_port, s->secret, s->listen,
-        s->max_stanza, s->require_tls ? "true" : "false");
+        s->max_stanza, s->require_tls ? "true" : "false",
+        s->traffic ? "  mod_orbweb_traffic: {readers: [\"user1@localhost\"]}\n"
+                   : "");
     return write_owned(s, "ejabberd.yml", text, r);
 }
 
@@ -242,11 +251,15 @@ static int ejabberd_spawn(hs_server *s, char *err, size_t errlen)
         "/usr/bin/erl", "-noinput", "-noshell", "+K",        "true", "+P",
         "1000000",      "+sbwt",    "none",     "+sbwtdcpu", "none", "+sbwtdio",
         "none",         "-mnesia",  "dir",      mnesia,      "-s",   "ejabberd",
-        "-eval",        eval,       NULL};
+        "-eval",        eval,       NULL,       NULL,        NULL};
     char *env[] = {
         e_cfg, e_log, e_dump, e_home, "ERL_LIBS=/usr/lib/x86_64-linux-gnu",
         NULL};
 
+    if (s->traffic) { /* our module's folder in the code path */
+        argv[sizeof argv / sizeof *argv - 3] = "-pa";
+        argv[sizeof argv / sizeof *argv - 2] = OB_TRAFFIC_BEAM_DIR;
+    }
     snprintf(mnesia, sizeof mnesia, "\"%s/spool\"", s->dir);
     snprintf(
         eval, sizeof eval,
@@ -494,6 +507,7 @@ static int start_once(enum hs_kind kind, const struct hs_options *opt,
     s->kind = kind;
     s->accounts = opt ? opt->accounts : 0;
     s->require_tls = opt && opt->require_encryption;
+    s->traffic = opt && opt->traffic_module;
     s->max_stanza =
         (opt && opt->max_stanza_kb > 0 ? opt->max_stanza_kb : 256) * 1024;
     snprintf(s->listen, sizeof s->listen, "%s",

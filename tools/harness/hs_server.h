@@ -34,6 +34,8 @@ struct hs_options {
     /* clients must STARTTLS before they log in (Prosody's
      * c2s_require_encryption, ejabberd's starttls_required) */
     bool require_encryption;
+    bool traffic_module; /* load our whole-server traffic module
+                            (tools/servers/), readable by user1@localhost */
 };
 
 /* An existing server that we did not start (orbweb up --server). */

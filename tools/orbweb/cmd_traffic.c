@@ -1,11 +1,17 @@
-/* cmd_traffic.c -- orbweb traffic: xmucd's stanza traffic, live.
+/* cmd_traffic.c -- orbweb traffic: stanza traffic, live.
  *
- * Logs in as an admin, asks the component (or one room) for its counters
- * every interval, and shows per kind the stanzas and bytes in and out
- * with their rates, computed from two successive snapshots and the
- * server's own clock (the table's age), so network delays do not skew
- * them.  On a terminal the table is redrawn in place; otherwise, and
- * with --json (one object per line), snapshots follow each other. */
+ * Logs in as an admin and, every interval, asks for a table of stanza
+ * counters: xmucd's (the component, or one room), or with --whole-server
+ * the XMPP server's own, kept by the module we ship for it
+ * (tools/servers/mod_orbweb_traffic.{lua,erl}), which answers the same
+ * query.  Shows per kind the stanzas in, out and in total with their
+ * rates, computed from two successive snapshots and the server's own
+ * clock (the table's age), so network delays do not skew them.  Lines
+ * fit 80 columns.  The query and its answer are not counted by either
+ * side, so the tool's own polling never shows.  On a terminal the table
+ * is redrawn in place; otherwise, and with --json (one object per line),
+ * snapshots follow each other.  --chart keeps an SVG of each kind's
+ * share over time up to date (traffic_chart.c). */
 #include "config.h"
 
 #include <getopt.h>
@@ -20,9 +26,13 @@
 
 #include "cli.h"
 #include "cli_admin.h"
+#include "traffic_chart.h"
 #include "xm_stats.h"
 
 #define CMD "orbweb traffic"
+#define LINE_MAX_COLS 79 /* every text line, so 80 columns never wrap */
+#define NUM_W 7          /* a number column, plus one space before it */
+#define KIND_W (LINE_MAX_COLS - 6 * (NUM_W + 1))
 
 static volatile sig_atomic_t stop_requested;
 
@@ -34,11 +44,12 @@ static void on_signal(int sig)
 
 struct traffic {
     struct cli_admin admin;
-    const char *room;
+    const char *room, *chart_path;
     double interval;
     long count; /* 0: until stopped */
-    int json, tty;
+    int json, tty, whole, bytes;
     char target[1024];
+    chart *chart;
 };
 
 /* One snapshot and the one before it (NULL at first or after a reset). */
@@ -53,14 +64,17 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: orbweb traffic --server HOST:PORT --jid ADMIN_JID "
             "--password-file FILE\n"
-            "                      [--component DOMAIN] [--room ROOM] "
-            "[--interval SECONDS]\n"
-            "                      [--count N] [--json] [--timeout SECONDS]\n"
-            "Shows xmucd's stanzas and bytes in and out per kind, with rates,\n"
-            "refreshed every interval (1 s).  --room shows one room instead\n"
-            "of the whole service; --json prints one object per snapshot per\n"
-            "line; --count stops after N snapshots; Ctrl-C stops.\n"
-            "The component defaults to rooms.DOMAIN of the JID.\n");
+            "         [--component DOMAIN] [--room ROOM] [--whole-server]\n"
+            "         [--interval SECONDS] [--count N] [--json] [--bytes]\n"
+            "         [--chart FILE.svg] [--timeout SECONDS]\n"
+            "Shows stanzas in, out and in total per kind, with rates,\n"
+            "refreshed every interval (1 s): xmucd's (the component\n"
+            "rooms.DOMAIN of the JID unless --component, or --room), or with\n"
+            "--whole-server every stanza the XMPP server routes (needs our\n"
+            "server module, see orbweb(1)).  --bytes shows xmucd's bytes\n"
+            "instead of stanzas; --json prints one object per snapshot per\n"
+            "line; --chart keeps FILE.svg, each kind's share over time, up to\n"
+            "date; --count stops after N snapshots; Ctrl-C stops.\n");
 }
 
 /* ---- Rates -------------------------------------------------------- */
@@ -70,118 +84,113 @@ struct rates {
     int known;
 };
 
-static struct rates rates_of(const struct snap *s, const struct xm_counter *c)
+/* Rates between two counters of the same kind (prev zero for a new one). */
+static struct rates rates_between(const struct snap *s,
+                                  const struct xm_counter *c,
+                                  const struct xm_counter *p)
 {
     struct rates r = {{0, 0}, {0, 0}, 0};
-    struct xm_counter p;
 
     if (!s->prev || s->dt <= 0)
         return r;
-    if (xm_stats_get(s->prev, c->kind, &p))
-        p = (struct xm_counter){0}; /* a new kind: it started at zero */
     for (int d = 0; d < 2; d++) {
-        if (c->stanzas[d] < p.stanzas[d] || c->bytes[d] < p.bytes[d])
+        if (c->stanzas[d] < p->stanzas[d] || c->bytes[d] < p->bytes[d])
             return r; /* went backwards: a reset, no rate */
-        r.stanzas[d] = (double)(c->stanzas[d] - p.stanzas[d]) / s->dt;
-        r.bytes[d] = (double)(c->bytes[d] - p.bytes[d]) / s->dt;
+        r.stanzas[d] = (double)(c->stanzas[d] - p->stanzas[d]) / s->dt;
+        r.bytes[d] = (double)(c->bytes[d] - p->bytes[d]) / s->dt;
     }
     r.known = 1;
     return r;
 }
 
-/* ---- Text --------------------------------------------------------- */
-
-struct text_ctx {
-    const struct snap *s;
-    int width;
-};
-
-static int measure(void *arg, const struct xm_counter *c)
+static struct rates rates_of(const struct snap *s, const struct xm_counter *c)
 {
-    struct text_ctx *t = arg;
-    int n = (int)strlen(c->kind);
+    struct xm_counter p = {0};
 
-    if (n > t->width)
-        t->width = n > 60 ? 60 : n;
-    return 0;
-}
-
-static void print_rate(double v, int known)
-{
-    if (known)
-        printf(" %10.1f", v);
-    else
-        printf(" %10s", "-");
-}
-
-/* Kinds come from the network: control characters are not printed. */
-static void print_kind(const char *k, int width)
-{
-    int n = 0;
-
-    for (; *k && n < width; k++, n++)
-        putchar((unsigned char)*k < 0x20 || *k == 0x7f ? '?' : *k);
-    printf("%*s", width - n, "");
-}
-
-static void print_row(const struct text_ctx *t, const struct xm_counter *c,
-                      struct rates r)
-{
-    print_kind(c->kind, t->width);
-    for (int d = 0; d < 2; d++) {
-        printf(" %12" PRIu64, c->stanzas[d]);
-        print_rate(r.stanzas[d], r.known);
-        printf(" %14" PRIu64, c->bytes[d]);
-        print_rate(r.bytes[d], r.known);
-    }
-    putchar('\n');
-}
-
-static int text_row(void *arg, const struct xm_counter *c)
-{
-    struct text_ctx *t = arg;
-
-    print_row(t, c, rates_of(t->s, c));
-    return 0;
+    if (s->prev && xm_stats_get(s->prev, c->kind, &p))
+        p = (struct xm_counter){0}; /* a new kind: it started at zero */
+    return rates_between(s, c, &p);
 }
 
 static struct rates total_rates(const struct snap *s,
                                 const struct xm_counter *total)
 {
-    struct rates r = {{0, 0}, {0, 0}, 0};
-    struct xm_counter p;
+    struct xm_counter p = {0};
 
-    if (!s->prev || s->dt <= 0)
-        return r;
-    p = xm_stats_total(s->prev);
-    for (int d = 0; d < 2; d++) {
-        if (total->stanzas[d] < p.stanzas[d] || total->bytes[d] < p.bytes[d])
-            return r;
-        r.stanzas[d] = (double)(total->stanzas[d] - p.stanzas[d]) / s->dt;
-        r.bytes[d] = (double)(total->bytes[d] - p.bytes[d]) / s->dt;
+    if (s->prev)
+        p = xm_stats_total(s->prev);
+    return rates_between(s, total, &p);
+}
+
+/* ---- Text --------------------------------------------------------- */
+
+/* v in at most NUM_W characters: as is, else with k, M, G or T. */
+static const char *fmt_num(double v, int decimals, char *buf, size_t len)
+{
+    static const char suffix[] = " kMGTPE";
+    int i = 0;
+
+    snprintf(buf, len, "%.*f", decimals, v);
+    while (strlen(buf) > NUM_W && i < 6) {
+        v /= 1000;
+        i++;
+        snprintf(buf, len, "%.1f%c", v, suffix[i]);
+        if (strlen(buf) > NUM_W)
+            snprintf(buf, len, "%.0f%c", v, suffix[i]);
     }
-    r.known = 1;
-    return r;
+    return buf;
+}
+
+static void print_row(const struct traffic *o, const char *kind,
+                      const struct xm_counter *c, struct rates r)
+{
+    const uint64_t *n = o->bytes ? c->bytes : c->stanzas;
+    const double *rate = o->bytes ? r.bytes : r.stanzas;
+    char label[KIND_W + 1], buf[32];
+
+    printf("%-*s", KIND_W, chart_label(kind, label, sizeof label));
+    for (int d = 0; d < 3; d++) {
+        double v = d < 2 ? (double)n[d] : (double)n[0] + (double)n[1];
+        double rv = d < 2 ? rate[d] : rate[0] + rate[1];
+        printf(" %*s", NUM_W, fmt_num(v, 0, buf, sizeof buf));
+        printf(" %*s", NUM_W, r.known ? fmt_num(rv, 1, buf, sizeof buf) : "-");
+    }
+    putchar('\n');
+}
+
+struct text_ctx {
+    const struct traffic *o;
+    const struct snap *s;
+};
+
+static int text_row(void *arg, const struct xm_counter *c)
+{
+    struct text_ctx *t = arg;
+
+    print_row(t->o, c->kind, c, rates_of(t->s, c));
+    return 0;
 }
 
 static void show_text(const struct traffic *o, const struct snap *s)
 {
-    struct text_ctx t = {s, 5};
+    struct text_ctx t = {o, s};
     struct xm_counter total = xm_stats_total(s->now);
+    char head[1200];
+    const char *unit = o->bytes ? "bytes" : "stanzas";
 
-    xm_stats_each(s->now, measure, &t);
     if (o->tty)
         fputs("\033[H\033[2J", stdout);
     else if (s->refresh > 1)
         putchar('\n');
-    printf("%s  counted for %.1f s, every %g s%s\n", o->target, s->age,
-           o->interval, o->tty ? "  (Ctrl-C stops)" : "");
-    printf("%-*s %12s %10s %14s %10s %12s %10s %14s %10s\n", t.width, "KIND",
-           "IN", "IN/s", "IN BYTES", "IN B/s", "OUT", "OUT/s", "OUT BYTES",
-           "OUT B/s");
+    snprintf(head, sizeof head, "%s%s: %s, %.1f s, every %g s%s", o->target,
+             o->whole ? " (whole server)" : "", unit, s->age, o->interval,
+             o->tty ? " (Ctrl-C stops)" : "");
+    printf("%.*s\n", LINE_MAX_COLS, head);
+    printf("%-*s %*s %*s %*s %*s %*s %*s\n", KIND_W, "KIND", NUM_W, "IN", NUM_W,
+           "IN/s", NUM_W, "OUT", NUM_W, "OUT/s", NUM_W, "TOTAL", NUM_W,
+           "TOTAL/s");
     xm_stats_each(s->now, text_row, &t);
-    total.kind = "total";
-    print_row(&t, &total, total_rates(s, &total));
+    print_row(o, "total", &total, total_rates(s, &total));
     fflush(stdout);
 }
 
@@ -202,22 +211,34 @@ static void json_string(const char *s)
     putchar('"');
 }
 
-static void json_counter(const struct xm_counter *c, struct rates r)
+/* "in", "out" and "all" (in + out); bytes only for xmucd's tables (the
+ * server modules count stanzas only). */
+static void json_counter(const struct traffic *o, const struct xm_counter *c,
+                         struct rates r)
 {
-    static const char *const dir[2] = {"in", "out"};
+    static const char *const dir[3] = {"in", "out", "all"};
 
-    for (int d = 0; d < 2; d++) {
-        printf(",\"%s\":{\"stanzas\":%" PRIu64 ",\"bytes\":%" PRIu64, dir[d],
-               c->stanzas[d], c->bytes[d]);
+    for (int d = 0; d < 3; d++) {
+        uint64_t n = d < 2 ? c->stanzas[d] : c->stanzas[0] + c->stanzas[1];
+        uint64_t b = d < 2 ? c->bytes[d] : c->bytes[0] + c->bytes[1];
+        double rn = d < 2 ? r.stanzas[d] : r.stanzas[0] + r.stanzas[1];
+        double rb = d < 2 ? r.bytes[d] : r.bytes[0] + r.bytes[1];
+
+        printf(",\"%s\":{\"stanzas\":%" PRIu64, dir[d], n);
         if (r.known)
-            printf(",\"stanzas_per_s\":%.3f,\"bytes_per_s\":%.3f}",
-                   r.stanzas[d], r.bytes[d]);
+            printf(",\"stanzas_per_s\":%.3f", rn);
         else
-            printf(",\"stanzas_per_s\":null,\"bytes_per_s\":null}");
+            printf(",\"stanzas_per_s\":null");
+        if (!o->whole && r.known)
+            printf(",\"bytes\":%" PRIu64 ",\"bytes_per_s\":%.3f", b, rb);
+        else if (!o->whole)
+            printf(",\"bytes\":%" PRIu64 ",\"bytes_per_s\":null", b);
+        putchar('}');
     }
 }
 
 struct json_ctx {
+    const struct traffic *o;
     const struct snap *s;
     int n;
 };
@@ -228,31 +249,96 @@ static int json_kind(void *arg, const struct xm_counter *c)
 
     printf("%s{\"kind\":", j->n++ ? "," : "");
     json_string(c->kind);
-    json_counter(c, rates_of(j->s, c));
+    json_counter(j->o, c, rates_of(j->s, c));
     putchar('}');
     return 0;
 }
 
 static void show_json(const struct traffic *o, const struct snap *s)
 {
-    struct json_ctx j = {s, 0};
+    struct json_ctx j = {o, s, 0};
     struct xm_counter total = xm_stats_total(s->now);
     struct timeval tv;
 
     gettimeofday(&tv, NULL);
     printf("{\"target\":");
     json_string(o->target);
+    printf(",\"scope\":\"%s\"", o->whole  ? "server"
+                                : o->room ? "room"
+                                          : "component");
     printf(",\"time\":%lld.%03ld,\"age\":%.3f,\"interval\":%g,\"kinds\":[",
            (long long)tv.tv_sec, (long)(tv.tv_usec / 1000), s->age,
            o->interval);
     xm_stats_each(s->now, json_kind, &j);
     printf("],\"total\":{\"kind\":\"total\"");
-    json_counter(&total, total_rates(s, &total));
+    json_counter(o, &total, total_rates(s, &total));
     printf("}}\n");
     fflush(stdout);
 }
 
+/* ---- The chart ---------------------------------------------------- */
+
+struct chart_ctx {
+    chart *chart;
+    const struct snap *s;
+};
+
+/* Adds each kind's stanzas (in + out) of the last interval. */
+static int chart_kind(void *arg, const struct xm_counter *c)
+{
+    struct chart_ctx *x = arg;
+    struct xm_counter p = {0};
+    uint64_t now = c->stanzas[0] + c->stanzas[1], before;
+
+    if (xm_stats_get(x->s->prev, c->kind, &p))
+        p = (struct xm_counter){0};
+    before = p.stanzas[0] + p.stanzas[1];
+    if (now > before)
+        chart_add(x->chart, c->kind, now - before);
+    return 0;
+}
+
+/* One bar per interval with rates (none for the first snapshot or after
+ * a reset), then the file rewritten; 0 or -1 with a line printed. */
+static int update_chart(struct traffic *o, const struct snap *s)
+{
+    struct chart_ctx x = {o->chart, s};
+    char title[1200], err[1024];
+
+    if (s->prev && s->dt > 0) {
+        chart_begin(o->chart, s->age);
+        xm_stats_each(s->now, chart_kind, &x);
+    }
+    snprintf(title, sizeof title, "%s%s: share of stanzas by kind", o->target,
+             o->whole ? " (whole server)" : "");
+    if (chart_write_svg(o->chart, o->chart_path, title, err, sizeof err)) {
+        fprintf(stderr, "%s: --chart: %s\n", CMD, err);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- The loop ----------------------------------------------------- */
+
+/* cli_admin's explanations speak of xmucd: for the server's module, say
+ * what to do instead (err names the condition in parentheses). */
+static void whole_server_error(const struct traffic *o, const char *err)
+{
+    if (strstr(err, "(service-unavailable") ||
+        strstr(err, "(feature-not-implemented"))
+        fprintf(stderr,
+                "%s: %s does not answer the traffic query "
+                "(service-unavailable): is mod_orbweb_traffic loaded? "
+                "(docs/tools.md)\n",
+                CMD, o->target);
+    else if (strstr(err, "(forbidden") || strstr(err, "(not-authorized"))
+        fprintf(stderr,
+                "%s: %s refused: %s is neither one of its admins nor in "
+                "mod_orbweb_traffic's readers\n",
+                CMD, o->target, o->admin.jid);
+    else
+        fprintf(stderr, "%s: %s\n", CMD, err);
+}
 
 /* Asks once and moves the snapshots along; 0, 1 when stopped, -1 with
  * a line printed. */
@@ -266,7 +352,9 @@ static int take_snapshot(struct traffic *o, hs_client *c, struct snap *s)
                              &stop_requested, &payload, err, sizeof err);
 
     if (rc) {
-        if (rc < 0)
+        if (rc < 0 && o->whole)
+            whole_server_error(o, err);
+        else if (rc < 0)
             fprintf(stderr, "%s: %s\n", CMD, err);
         return rc;
     }
@@ -322,6 +410,10 @@ static int run(struct traffic *o, hs_client *c)
         if ((rc = take_snapshot(o, c, &s)))
             break;
         (o->json ? show_json : show_text)(o, &s);
+        if (o->chart && update_chart(o, &s)) {
+            rc = -1;
+            break;
+        }
         if (o->count && s.refresh >= o->count)
             break;
         advance(&next, o->interval);
@@ -344,6 +436,9 @@ static int parse_opts(int argc, char **argv, struct traffic *o)
         {"count", required_argument, NULL, 'n'},
         {"timeout", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'J'},
+        {"whole-server", no_argument, NULL, 'W'},
+        {"bytes", no_argument, NULL, 'B'},
+        {"chart", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -359,6 +454,9 @@ static int parse_opts(int argc, char **argv, struct traffic *o)
         case 'c': o->admin.component = optarg; break;
         case 'r': o->room = optarg; break;
         case 'J': o->json = 1; break;
+        case 'W': o->whole = 1; break;
+        case 'B': o->bytes = 1; break;
+        case 'C': o->chart_path = optarg; break;
         case 'i':
             o->interval = strtod(optarg, &end);
             if (*end || !(o->interval >= 0.1 && o->interval <= 86400)) {
@@ -392,19 +490,31 @@ static int parse_opts(int argc, char **argv, struct traffic *o)
         fprintf(stderr, "%s: unexpected argument '%s'\n", CMD, argv[optind]);
         return 2;
     }
+    if (o->whole && (o->room || o->admin.component || o->bytes)) {
+        fprintf(stderr,
+                "%s: --whole-server takes no --room, --component or "
+                "--bytes (the server modules count stanzas)\n",
+                CMD);
+        return 2;
+    }
     return -1; /* go on */
 }
 
-/* The query's target: the component, or ROOM@COMPONENT. */
+/* The query's target: the component, ROOM@COMPONENT, or with
+ * --whole-server the JID's own domain (the server's module answers). */
 static int set_target(struct traffic *o)
 {
     char comp[512];
+    const char *at = strchr(o->admin.jid, '@');
 
-    if (!cli_admin_component(&o->admin, comp, sizeof comp)) {
+    if (!cli_admin_component(&o->admin, comp, sizeof comp) || !at) {
         fprintf(stderr, "%s: --jid wants user@domain\n", CMD);
         return -1;
     }
-    if (o->room && strchr(o->room, '@'))
+    if (o->whole)
+        snprintf(o->target, sizeof o->target, "%.*s", (int)strcspn(at + 1, "/"),
+                 at + 1);
+    else if (o->room && strchr(o->room, '@'))
         snprintf(o->target, sizeof o->target, "%s", o->room);
     else if (o->room)
         snprintf(o->target, sizeof o->target, "%s@%s", o->room, comp);
@@ -433,15 +543,22 @@ int cli_traffic(int argc, char **argv)
     }
     if (set_target(&o))
         return 2;
+    if (o.chart_path && chart_new(&o.chart)) {
+        fprintf(stderr, "%s: out of memory\n", CMD);
+        return 1;
+    }
     o.tty = !o.json && isatty(STDOUT_FILENO);
     stop_requested = 0;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (!(c = cli_admin_login(CMD, &o.admin)))
+    if (!(c = cli_admin_login(CMD, &o.admin))) {
+        chart_free(o.chart);
         return 1;
+    }
     rc = run(&o, c);
     hs_client_close(c);
+    chart_free(o.chart);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     return rc;
