@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #include "hs_proc.h"
 #include "hs_server.h"
 #include "topo.h"
+#include "topo_draw.h"
 #include "xm_roomcfg.h"
 #include "xm_stats.h"
 #include "ut_ns.h"
@@ -161,27 +163,31 @@ static int join_peers(hs_server *s, hs_client **peers, const struct up_opts *o)
     return 0;
 }
 
-/* Draws the topology as SVG with Graphviz's dot, if it is installed. */
+/* Draws the topology as SVG (topo_draw.h: a layout chosen for the size,
+ * readable at 1,000 members), written to a temporary file first so a
+ * viewer never sees half a picture. */
 static void draw_svg(const struct cli_topo *topo, const char *path)
 {
-    char cmd[1200];
-    FILE *p;
+    char tmp[1100], err[256];
+    FILE *f;
+    int rc;
 
-    if (access("/usr/bin/dot", X_OK) != 0) {
-        printf(
-            "(no drawing: install Graphviz with apt-get install graphviz)\n");
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!(f = fopen(tmp, "w"))) {
+        printf("(cannot draw to %s: %s)\n", path, strerror(errno));
         return;
     }
-    snprintf(cmd, sizeof cmd, "/usr/bin/dot -Tsvg -o '%s'", path);
-    if (strchr(path, '\'') || !(p = popen(cmd, "w"))) {
-        printf("(cannot draw to %s)\n", path);
-        return;
+    rc = cli_topo_draw(topo, DEMO_ROOM, NULL, CLI_DRAW_SVG, f, err, sizeof err);
+    if (fclose(f) != 0 && rc == 0) {
+        rc = -1;
+        snprintf(err, sizeof err, "%s", strerror(errno));
     }
-    cli_topo_write_dot(topo, DEMO_ROOM, p);
-    if (pclose(p) == 0)
+    if (rc == 0 && rename(tmp, path) == 0) {
         printf("drawn: %s\n", path);
-    else
-        printf("(dot failed to draw %s)\n", path);
+        return;
+    }
+    remove(tmp);
+    printf("(no drawing of %s: %s)\n", path, rc ? err : strerror(errno));
 }
 
 /* The topology as its text form (malloc'd), or NULL. */
