@@ -46,5 +46,9 @@ bool obi_direct_up(const struct obi_direct *d, const char *jid);
 /* Wants (pin) or no longer wants (unpin) a session with jid whatever the
  * traffic: e2e_policy_pin. */
 void obi_direct_pin(struct obi_direct *d, const char *jid, bool pin);
+/* Unicasts sent on direct streams and not yet acknowledged by their
+ * receivers (flow control: ob_in_flight).  An acknowledgement kicks the
+ * client while c->flow_blocked, so that it sees the drain. */
+size_t obi_direct_in_flight(const struct obi_direct *d);
 
 #endif

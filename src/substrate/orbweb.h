@@ -78,6 +78,15 @@ enum ob_result {
                            was the last of ours to show it */
     OB_EBUSY = -17,     /* a limit is reached (RPC calls in flight here,
                            or requests pending at the peer) */
+    /* Connection errors (docs/api.md, "Connection errors and TLS"): */
+    OB_EREFUSED = -18, /* the server's port refused the TCP connection */
+    OB_EUNREACH = -19, /* the server could not be reached (no route, or
+                          the TCP connection timed out) */
+    OB_ETLS = -20,     /* TLS failed: the certificate was not trusted (the
+                          error's text says why) or did not match the pin */
+    /* Flow control (docs/api.md, "Flow control"): */
+    OB_EAGAIN = -21, /* send_high_water messages are in flight: not
+                        queued; retry after the drained callback */
 };
 
 /* Words for a result code; never NULL. */
@@ -261,6 +270,20 @@ struct ob_options {
                                 restarted without its state) is rejoined;
                                 period +-20 %; default 30000; negative:
                                 never (docs/api.md) */
+    /* TLS trust (docs/api.md, "Connection errors and TLS"): */
+    const char *tls_ca_file;    /* PEM file of CAs trusted besides the
+                                   system's (a grid's own CA) */
+    const char *tls_pin_sha256; /* SHA-256 of the server's certificate (DER),
+                                   hex, colons optional: that certificate is
+                                   accepted whoever signed it, any other is
+                                   refused (OB_ETLS) */
+    /* Flow control (docs/api.md, "Flow control"): */
+    int send_high_water; /* ob_unicast, ob_unicast_data and ob_groupcast
+                            return OB_EAGAIN while this many messages are
+                            in flight (ob_in_flight); 0: no limit */
+    int send_low_water;  /* drained is called once in flight falls to this
+                            after an OB_EAGAIN; default high / 4 */
+    void (*drained)(ob_client *c, void *user);
 };
 #define OB_OPTIONS_INIT                                                        \
     {                                                                          \
@@ -591,6 +614,12 @@ OB_API int ob_rpc_call(ob_client *c, const char *peer, const char *method,
                        ob_rpc_done_fn done, void *arg, uint64_t *id);
 /* Forgets call id: done will not run.  0 or OB_ENOTFOUND. */
 OB_API int ob_rpc_cancel(ob_client *c, uint64_t id);
+
+/* Messages of c still in flight: queued for the server and not yet
+ * written to its socket, plus those sent on direct streams and not yet
+ * acknowledged by their receiver (docs/api.md, "Flow control").  0 for
+ * NULL. */
+OB_API size_t ob_in_flight(const ob_client *c);
 
 /* Callback contract.
  *
