@@ -115,6 +115,13 @@ static void strophe_log(void *ud, xmpp_log_level_t level, const char *area,
 
     if (!c->fail_code && area && msg)
         failure_from_log(c, area, msg);
+    /* XEP-0198 is on from the server's answer to <enable/> (which may
+     * come before the session's handlers are in): flow control counts
+     * what the server has not acknowledged (sm_ack) */
+    if (area && msg && !strcmp(area, "xmpp") &&
+        (!strncmp(msg, "RECV: <enabled", 14) ||
+         !strncmp(msg, "RECV: <resumed", 14)))
+        c->sm_on = true;
     if (c->log)
         c->log(c->user, (unsigned)level < 4 ? names[level] : "?", area, msg);
 }
@@ -366,15 +373,37 @@ static bool run_strophe(ob_client *c)
 
 /* ---- flow control ---------------------------------------------------- */
 
+/* The server's <a h/> (XEP-0198): stanzas it has handled this session.
+ * h also counts what we sent without obi_send (presences, IQ answers):
+ * sm_base absorbs those, so that ours never count as acknowledged
+ * before they are. */
+static void sm_ack(ob_client *c, xmpp_stanza_t *st, void *arg)
+{
+    const char *h = xmpp_stanza_get_attribute(st, "h");
+    char *end;
+    unsigned long long v = h ? strtoull(h, &end, 10) : 0;
+
+    (void)arg;
+    if (!h || *end || v < c->sm_h)
+        return;
+    c->sm_h = v;
+    if (c->sm_h - c->sm_base > c->sm_sent)
+        c->sm_base = c->sm_h - c->sm_sent;
+}
+
 size_t ob_in_flight(const ob_client *c)
 {
-    int relayed;
+    int queued;
+    uint64_t relayed;
 
     if (!c || !c->conn)
         return 0;
-    relayed = xmpp_conn_send_queue_len(c->conn);
-    return (relayed > 0 ? (size_t)relayed : 0) +
-           (c->direct ? obi_direct_in_flight(c->direct) : 0);
+    queued = xmpp_conn_send_queue_len(c->conn);
+    relayed = queued > 0 ? (uint64_t)queued : 0;
+    /* written but not yet acknowledged: libstrophe still holds them */
+    if (c->sm_on && c->sm_sent - (c->sm_h - c->sm_base) > relayed)
+        relayed = c->sm_sent - (c->sm_h - c->sm_base);
+    return (size_t)relayed + (c->direct ? obi_direct_in_flight(c->direct) : 0);
 }
 
 /* OB_EAGAIN (and a drain awaited) when the high-water mark is reached. */
@@ -391,6 +420,11 @@ static int flow_gate(ob_client *c)
  * the low-water mark. */
 static void flow_check(ob_client *c)
 {
+    if (c->flow_blocked && getenv("DBGFLOW"))
+        fprintf(stderr, "FLOW q=%d sent=%llu h=%llu base=%llu on=%d direct=%zu\n",
+                xmpp_conn_send_queue_len(c->conn), (unsigned long long)c->sm_sent,
+                (unsigned long long)c->sm_h, (unsigned long long)c->sm_base, c->sm_on,
+                c->direct ? obi_direct_in_flight(c->direct) : 0);
     if (c->flow_blocked && ob_in_flight(c) <= (size_t)c->flow_low) {
         c->flow_blocked = false;
         if (c->drained)
@@ -495,10 +529,14 @@ static void take(ob_client *c, xmpp_stanza_t *st, void *arg)
 static int add_handlers(ob_client *c)
 {
     const struct obi_handler iq = {.name = "iq", .fn = iq_request_handler};
+    const struct obi_handler ack = {
+        .name = "a", .ns = "urn:xmpp:sm:3", .fn = sm_ack};
     const struct obi_handler rest = {.fn = take};
 
-    return obi_handler_add(c, &iq) || obi_handler_add(c, &rest) ? OB_EINVAL
-                                                                : OB_OK;
+    return obi_handler_add(c, &iq) || obi_handler_add(c, &ack) ||
+                   obi_handler_add(c, &rest)
+               ? OB_EINVAL
+               : OB_OK;
 }
 
 static void on_session(ob_client *c)
@@ -512,6 +550,7 @@ static void on_session(ob_client *c)
     obi_handlers_install(c);
     c->in_session = true;
     c->backoff_ms = 0;
+    c->sm_sent = c->sm_h = c->sm_base = 0; /* h counts from each session */
     if (copy) {
         free(c->session_jid);
         c->session_jid = copy;
@@ -618,6 +657,7 @@ static int start_connect(ob_client *c)
     c->fd_refused = false;
     c->fail_code = 0;
     c->sock_error = 0;
+    c->sm_on = false;
     c->pin_checked = false;
     if (c->password) { /* taken away after a refused login */
         xmpp_conn_set_pass(c->conn, c->password);

@@ -305,6 +305,7 @@ int obi_send(ob_client *c, xmpp_stanza_t *st)
     if (!obi_in_session(c) || c->closing)
         return OB_ESTATE;
     xmpp_send(c->conn, st);
+    c->sm_sent++; /* flow control: ob_in_flight */
     obi_kick(c);
     return OB_OK;
 }

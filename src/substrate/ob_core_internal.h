@@ -154,6 +154,12 @@ struct ob_client {
     bool flow_blocked;       /* an OB_EAGAIN was returned: drain awaited */
     void (*drained)(ob_client *c, void *user);
     struct event *ev_drained;
+    /* XEP-0198 acknowledgements (ob_client.c, sm_ack): libstrophe keeps
+     * each stanza written until the server acknowledges it.  sm_sent
+     * counts obi_send's stanzas this session, sm_h the server's last
+     * <a h/>, sm_base what h counts that is not ours (presences, IQs). */
+    uint64_t sm_sent, sm_h, sm_base;
+    bool sm_on; /* the server enabled (or resumed) XEP-0198 */
 };
 
 /* ---- the queue and the dispatcher ---------------------------------- */

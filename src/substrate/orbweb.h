@@ -615,10 +615,10 @@ OB_API int ob_rpc_call(ob_client *c, const char *peer, const char *method,
 /* Forgets call id: done will not run.  0 or OB_ENOTFOUND. */
 OB_API int ob_rpc_cancel(ob_client *c, uint64_t id);
 
-/* Messages of c still in flight: queued for the server and not yet
- * written to its socket, plus those sent on direct streams and not yet
- * acknowledged by their receiver (docs/api.md, "Flow control").  0 for
- * NULL. */
+/* Messages of c still in flight: sent through the server and not yet
+ * acknowledged by it (XEP-0198; without it: not yet written to the
+ * socket), plus those sent on direct streams and not yet acknowledged
+ * by their receiver (docs/api.md, "Flow control").  0 for NULL. */
 OB_API size_t ob_in_flight(const ob_client *c);
 
 /* Callback contract.
