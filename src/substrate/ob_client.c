@@ -420,11 +420,6 @@ static int flow_gate(ob_client *c)
  * the low-water mark. */
 static void flow_check(ob_client *c)
 {
-    if (c->flow_blocked && getenv("DBGFLOW"))
-        fprintf(stderr, "FLOW q=%d sent=%llu h=%llu base=%llu on=%d direct=%zu\n",
-                xmpp_conn_send_queue_len(c->conn), (unsigned long long)c->sm_sent,
-                (unsigned long long)c->sm_h, (unsigned long long)c->sm_base, c->sm_on,
-                c->direct ? obi_direct_in_flight(c->direct) : 0);
     if (c->flow_blocked && ob_in_flight(c) <= (size_t)c->flow_low) {
         c->flow_blocked = false;
         if (c->drained)

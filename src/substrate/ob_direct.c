@@ -718,8 +718,10 @@ size_t obi_direct_in_flight(const struct obi_direct *d)
 {
     size_t n = 0;
 
-    for (const struct dsess *s = d->sessions; s; s = s->next)
-        n += obi_order_unacked(d->ord, s->peer);
+    /* once per peer: the order layer counts by destination */
+    for (struct dsess *s = d->sessions; s; s = s->next)
+        if (sess_sending((struct obi_direct *)d, s->peer) == s)
+            n += obi_order_unacked(d->ord, s->peer);
     return n;
 }
 

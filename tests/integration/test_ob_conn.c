@@ -326,15 +326,20 @@ static void flow_peers(struct world *w, bool direct)
 }
 
 /* Rounds of: send without running the loop until OB_EAGAIN (64 in
- * flight), then run it until drained.  Then everything arrives. */
-static void flow_rounds(struct world *w, const char *path)
+ * flight), then run it until drained.  Then everything arrives.  With
+ * both_ways, b writes to a as much (no mark on b): a direct session is
+ * kept by the traffic of both ends, as test_ob_direct's is. */
+static void flow_rounds(struct world *w, const char *path, bool both_ways)
 {
     for (int r = 0; r < ROUNDS; r++) {
         int seen = w->a.drained;
         long i;
 
         for (i = 0; i < 100000 && send_one(w) == OB_OK; i++)
-            ;
+            if (both_ways)
+                cr_assert_eq(
+                    ob_unicast(w->b.it.c, ob_client_jid(w->a.it.c), "0"),
+                    OB_OK);
         cr_assert_lt(i, 100000, "%s: never OB_EAGAIN", path);
         cr_assert_geq(ob_in_flight(w->a.it.c), HIGH, "%s", path);
         cr_assert(it_spin(w->base, NULL, 600, 50, drained, w, &seen),
@@ -350,7 +355,7 @@ static void flow_rounds(struct world *w, const char *path)
 static void flow_relayed(struct world *w)
 {
     flow_peers(w, false);
-    flow_rounds(w, "relayed");
+    flow_rounds(w, "relayed", false);
 }
 
 /* Unicasts both ways (breathing, as test_ob_direct does) until the session
@@ -372,7 +377,7 @@ static void flow_direct(struct world *w)
     long sent = w->sent;
 
     cr_assert_eq(ob_client_stats(w->a.it.c, &before), OB_OK);
-    flow_rounds(w, "direct");
+    flow_rounds(w, "direct", true);
     cr_assert_eq(ob_client_stats(w->a.it.c, &after), OB_OK);
     cr_assert_eq(
         after.unicasts_direct - before.unicasts_direct,
