@@ -299,3 +299,18 @@ tests_integration_test_ob_api_LDADD = src/substrate/libob.la $(OB_FI) \
 	$(EVENT_LIBS)
 EXTRA_tests_integration_test_ob_api_DEPENDENCIES = src/xmuc/xmucd \
 	tools/examples/ob_hello
+
+# Connection errors (refused, wrong password: one login attempt), TLS
+# trust (the harness's own CA, pins) and flow control (OB_EAGAIN and the
+# drained callback, relayed and direct) on real Prosody and ejabberd.
+check_PROGRAMS += tests/integration/test_ob_conn
+TESTS += tests/integration/test_ob_conn
+tests_integration_test_ob_conn_SOURCES = tests/integration/test_ob_conn.c \
+	tests/integration/it_support.c tests/integration/it_support.h \
+	tests/integration/it_world.c tests/integration/it_world.h
+tests_integration_test_ob_conn_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_ob_conn_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(STROPHE_CFLAGS) $(EVENT_CFLAGS) $(SSL_CFLAGS)
+tests_integration_test_ob_conn_LDADD = src/substrate/libob.la $(OB_FI) \
+	src/xmuc/libxmuc.la tools/harness/libharness.la $(CRITERION_LIBS) \
+	$(STROPHE_LIBS) $(EVENT_LIBS) $(SSL_LIBS)

@@ -25,14 +25,20 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/select.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "ob_abi_internal.h"
 #include "ob_core_internal.h"
@@ -54,12 +60,69 @@ static void pump(ob_client *c);
 static bool dispatch(ob_client *c);
 static void client_destroy(ob_client *c);
 
+static void set_failure(ob_client *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* libstrophe's "SASL <mechanism> auth failed": the login was refused.
+ * libstrophe tries the next mechanism right after saying so, a second
+ * login attempt; without a password it gives up instead (start_connect
+ * puts the password back for a later attempt). */
+static bool sasl_refused(ob_client *c, const char *area, const char *msg)
+{
+    static const char failed[] = " auth failed";
+    size_t n = strlen(msg), k = sizeof failed - 1;
+
+    if (strcmp(area, "xmpp") || strncmp(msg, "SASL ", 5) || n <= k ||
+        strcmp(msg + n - k, failed))
+        return false;
+    set_failure(c, OB_EAUTH,
+                "authentication failed: the server refused %.*s "
+                "(wrong password, or no such account)",
+                (int)(n - k), msg);
+    if (c->conn)
+        xmpp_conn_set_pass(c->conn, NULL);
+    return true;
+}
+
+/* Why this connection attempt fails, as libstrophe 0.12 tells it only
+ * in its log: the socket's error when connecting, a failed TLS handshake
+ * (the certificate's reason came first, from certfail_cb), a refused
+ * login (sasl_refused), no mechanism left, or mandatory TLS that the
+ * server does not offer. */
+static void failure_from_log(ob_client *c, const char *area, const char *msg)
+{
+    int e;
+
+    if (!strcmp(area, "xmpp") &&
+        sscanf(msg, "connection failed, error %d", &e) == 1)
+        c->sock_error = e; /* not passed to the connection handler */
+    else if (sasl_refused(c, area, msg))
+        return;
+    else if (!strcmp(area, "auth"))
+        set_failure(c, OB_EAUTH, "authentication failed: %s", msg);
+    else if (!strncmp(msg, "Couldn't start TLS", 18))
+        set_failure(c, OB_ETLS, "TLS failed: the handshake failed (%s)", msg);
+    else if (strstr(msg, "TLS is not supported, but set as mandatory"))
+        set_failure(c, OB_ETLS,
+                    "TLS failed: the server does not offer STARTTLS, "
+                    "which this client requires");
+}
+
 static void strophe_log(void *ud, xmpp_log_level_t level, const char *area,
                         const char *msg)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};
     ob_client *c = ud;
 
+    if (!c->fail_code && area && msg)
+        failure_from_log(c, area, msg);
+    /* XEP-0198 is on from the server's answer to <enable/> (which may
+     * come before the session's handlers are in): flow control counts
+     * what the server has not acknowledged (sm_ack) */
+    if (area && msg && !strcmp(area, "xmpp") &&
+        (!strncmp(msg, "RECV: <enabled", 14) ||
+         !strncmp(msg, "RECV: <resumed", 14)))
+        c->sm_on = true;
     if (c->log)
         c->log(c->user, (unsigned)level < 4 ? names[level] : "?", area, msg);
 }
@@ -145,6 +208,117 @@ static int sockopt_cb(xmpp_conn_t *conn, void *sockp)
     return xmpp_sockopt_cb_keepalive(conn, sockp);
 }
 
+static bool secured(ob_client *c)
+{
+    return !xmpp_conn_is_disconnected(c->conn) && xmpp_conn_is_secured(c->conn);
+}
+
+/* Ends this connection attempt at once: the socket's number is given a
+ * /dev/null, which closes the TCP connection (the server sees it go),
+ * takes what libstrophe still writes (a next SASL mechanism, after a
+ * refused one: never a second login attempt) and reads as the end of
+ * the stream, so that libstrophe disconnects on its next run. */
+static void cut_socket(ob_client *c)
+{
+    int fd = c->fd, null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+    free_io(c);
+    if (fd >= 0 && (null < 0 || dup3(null, fd, O_CLOEXEC) < 0))
+        shutdown(fd, SHUT_RDWR);
+    if (null >= 0)
+        close(null);
+    obi_kick(c);
+}
+
+static void set_failure(ob_client *c, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (c->fail_code)
+        return; /* the first reason is the one */
+    c->fail_code = code;
+    va_start(ap, fmt);
+    vsnprintf(c->fail_text, sizeof c->fail_text, fmt, ap);
+    va_end(ap);
+    obi_logf(c, "error", "%s", c->fail_text);
+}
+
+/* Hex digits of s, uppercase, into out (65 bytes); false unless there
+ * are exactly 64 and nothing else but colons and spaces. */
+static bool pin_normalize(const char *s, char *out)
+{
+    size_t n = 0;
+
+    for (; *s; s++) {
+        if (*s == ':' || *s == ' ')
+            continue;
+        if (!isxdigit((unsigned char)*s) || n == 64)
+            return false;
+        out[n++] = (char)toupper((unsigned char)*s);
+    }
+    out[n] = '\0';
+    return n == 64;
+}
+
+static const char *cert_str(const xmpp_tlscert_t *cert, xmpp_cert_element_t e)
+{
+    const char *v = cert ? xmpp_tlscert_get_string(cert, e) : NULL;
+
+    return v ? v : "?";
+}
+
+/* libstrophe's handler when OpenSSL could not verify the server's
+ * certificate (never called with OB_TLS_TRUST).  With a pin the
+ * certificate is accepted here and judged by check_pin once the
+ * handshake is done; otherwise the connection is refused and the reason
+ * kept for the OB_ETLS error.  No user data: the client is `current`,
+ * whose context is the certificate's. */
+static int certfail_cb(const xmpp_tlscert_t *cert, const char *const errormsg)
+{
+    ob_client *c = current;
+
+    if (!c || c->ctx != xmpp_tlscert_get_ctx(cert))
+        return 0; /* (libstrophe 0.12 leaves the cert's conn NULL) */
+    if (*c->tls_pin)
+        return 1;
+    set_failure(
+        c, OB_ETLS,
+        "TLS failed: the server's certificate is not trusted: %s "
+        "(subject %s, issuer %s, SHA-256 %s)%s",
+        errormsg ? errormsg : "verification failed",
+        cert_str(cert, XMPP_CERT_SUBJECT), cert_str(cert, XMPP_CERT_ISSUER),
+        cert_str(cert, XMPP_CERT_FINGERPRINT_SHA256),
+        c->tls_ca_file ? "" : "; give its CA as tls_ca_file, or pin it");
+    return 0;
+}
+
+/* Once TLS is up, before anything is sent over it: the server's
+ * certificate must be the pinned one, else the attempt ends. */
+static void check_pin(ob_client *c)
+{
+    xmpp_tlscert_t *cert;
+    char got[65];
+
+    if (!*c->tls_pin || c->pin_checked || c->fd < 0 || !secured(c))
+        return;
+    c->pin_checked = true;
+    cert = xmpp_conn_get_peer_cert(c->conn);
+    if (cert &&
+        pin_normalize(cert_str(cert, XMPP_CERT_FINGERPRINT_SHA256), got) &&
+        !strcmp(got, c->tls_pin)) {
+        xmpp_tlscert_free(cert);
+        return;
+    }
+    set_failure(c, OB_ETLS,
+                "TLS failed: the server's certificate (SHA-256 %s, subject "
+                "%s) is not the pinned one (tls_pin_sha256 %s)",
+                cert_str(cert, XMPP_CERT_FINGERPRINT_SHA256),
+                cert_str(cert, XMPP_CERT_SUBJECT), c->tls_pin);
+    if (cert)
+        xmpp_tlscert_free(cert);
+    cut_socket(c);
+}
+
 /* After libstrophe ran: follow its socket (gone, or wanting to write). */
 static void sync_io(ob_client *c)
 {
@@ -178,11 +352,6 @@ static void sync_io(ob_client *c)
  * when that was not enough and c must run again soon. */
 #define MAX_ROUNDS 64
 
-static bool secured(ob_client *c)
-{
-    return !xmpp_conn_is_disconnected(c->conn) && xmpp_conn_is_secured(c->conn);
-}
-
 static bool run_strophe(ob_client *c)
 {
     int i;
@@ -192,12 +361,89 @@ static bool run_strophe(ob_client *c)
         unsigned long seen = obi_expat_parsed();
         uint64_t sent = obi_sock_written(c->fd);
         xmpp_run_once(c->ctx, 0);
+        check_pin(c);
+        if (c->fail_code && c->fd >= 0 && !c->in_session)
+            cut_socket(c); /* no waiting for the server's goodbye */
         if (obi_expat_parsed() == seen && obi_sock_written(c->fd) == sent &&
             i + 1 >= (secured(c) ? 4 : 2))
             break;
     }
     obi_expat_leave();
     return i == MAX_ROUNDS;
+}
+
+/* ---- flow control ---------------------------------------------------- */
+
+/* The server's <a h/> (XEP-0198): stanzas it has handled this session.
+ * h also counts what we sent without obi_send (presences, IQ answers):
+ * sm_base absorbs those, so that ours never count as acknowledged
+ * before they are. */
+static void sm_ack(ob_client *c, xmpp_stanza_t *st, void *arg)
+{
+    const char *h = xmpp_stanza_get_attribute(st, "h");
+    char *end;
+    unsigned long long v = h ? strtoull(h, &end, 10) : 0;
+
+    (void)arg;
+    if (!h || *end || v < c->sm_h)
+        return;
+    c->sm_h = v;
+    if (c->sm_h - c->sm_base > c->sm_sent)
+        c->sm_base = c->sm_h - c->sm_sent;
+}
+
+size_t ob_in_flight(const ob_client *c)
+{
+    int queued;
+    uint64_t relayed;
+
+    if (!c || !c->conn)
+        return 0;
+    queued = xmpp_conn_send_queue_len(c->conn);
+    relayed = queued > 0 ? (uint64_t)queued : 0;
+    /* written but not yet acknowledged: libstrophe still holds them */
+    if (c->sm_on && c->sm_sent - (c->sm_h - c->sm_base) > relayed)
+        relayed = c->sm_sent - (c->sm_h - c->sm_base);
+    return (size_t)relayed + (c->direct ? obi_direct_in_flight(c->direct) : 0);
+}
+
+/* OB_EAGAIN (and a drain awaited) when the high-water mark is reached. */
+static int flow_gate(ob_client *c)
+{
+    if (!c->flow_high || ob_in_flight(c) < (size_t)c->flow_high)
+        return OB_OK;
+    c->flow_blocked = true;
+    return OB_EAGAIN;
+}
+
+/* After libstrophe wrote, or a direct stream acknowledged (it kicks):
+ * a sender that was told OB_EAGAIN is told once in flight is down to
+ * the low-water mark. */
+static void flow_check(ob_client *c)
+{
+    if (c->flow_blocked && ob_in_flight(c) <= (size_t)c->flow_low) {
+        c->flow_blocked = false;
+        if (c->drained)
+            event_active(c->ev_drained, 0, 0);
+    }
+}
+
+/* The drained callback, from the event loop under the callback contract
+ * (an ob_client_free inside is done when it returns, as for timers). */
+static void on_drained(evutil_socket_t fd, short what, void *arg)
+{
+    ob_client *c = arg;
+    bool outer = c->in_dispatch;
+
+    (void)fd;
+    (void)what;
+    if (c->dying || !c->drained)
+        return;
+    c->in_dispatch = true;
+    c->drained(c, c->user);
+    c->in_dispatch = outer;
+    if (!outer && c->dying)
+        client_destroy(c);
 }
 
 /* Runs libstrophe for c, then the dispatcher.  c may be freed when this
@@ -215,6 +461,7 @@ static void pump(ob_client *c)
     current = prev;
     c->in_pump = false;
     sync_io(c);
+    flow_check(c);
     if (more)
         obi_kick(c);
     dispatch(c);
@@ -278,10 +525,14 @@ static void take(ob_client *c, xmpp_stanza_t *st, void *arg)
 static int add_handlers(ob_client *c)
 {
     const struct obi_handler iq = {.name = "iq", .fn = iq_request_handler};
+    const struct obi_handler ack = {
+        .name = "a", .ns = "urn:xmpp:sm:3", .fn = sm_ack};
     const struct obi_handler rest = {.fn = take};
 
-    return obi_handler_add(c, &iq) || obi_handler_add(c, &rest) ? OB_EINVAL
-                                                                : OB_OK;
+    return obi_handler_add(c, &iq) || obi_handler_add(c, &ack) ||
+                   obi_handler_add(c, &rest)
+               ? OB_EINVAL
+               : OB_OK;
 }
 
 static void on_session(ob_client *c)
@@ -295,6 +546,7 @@ static void on_session(ob_client *c)
     obi_handlers_install(c);
     c->in_session = true;
     c->backoff_ms = 0;
+    c->sm_sent = c->sm_h = c->sm_base = 0; /* h counts from each session */
     if (copy) {
         free(c->session_jid);
         c->session_jid = copy;
@@ -331,11 +583,30 @@ static void schedule_retry(ob_client *c)
     event_add(c->ev_retry, &tv);
 }
 
+/* What a failed or lost connection was: the reason found during the
+ * attempt (OB_EAUTH, OB_ETLS), else what the socket said. */
+static int conn_failure(ob_client *c, int error)
+{
+    if (c->fail_code)
+        return c->fail_code;
+    switch (error) {
+    case ECONNREFUSED: return OB_EREFUSED;
+    case ETIMEDOUT:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case ENETDOWN: return OB_EUNREACH;
+    default: return OB_ECONNECT;
+    }
+}
+
 static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
                          xmpp_stream_error_t *se, void *ud)
 {
     ob_client *c = ud;
-    char text[256];
+    char text[768];
+    int code;
+    bool first;
 
     (void)conn;
     if (c->dying)
@@ -351,15 +622,25 @@ static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
         enqueue_state(c, OB_STATE_CLOSED);
         return;
     }
-    snprintf(text, sizeof text, "connection %s%s%s%s",
-             c->state == OB_STATE_CONNECTING && !c->had_session
-                 ? "failed (refused, TLS or authentication)"
-                 : "lost",
-             error ? ": " : "", error ? strerror(error) : "",
-             se && se->text ? se->text : "");
-    enqueue_conn_error(c, OB_ECONNECT, text);
+    if (!error)
+        error = c->sock_error;
+    code = conn_failure(c, error);
+    first = c->state == OB_STATE_CONNECTING && !c->had_session;
+    if (c->fail_code)
+        snprintf(text, sizeof text, "%s", c->fail_text);
+    else
+        snprintf(text, sizeof text, "connection to %s:%d %s%s%s%s%s", c->host,
+                 c->port, first ? "failed" : "lost", error ? ": " : "",
+                 error ? strerror(error) : "", se && se->text ? ": " : "",
+                 se && se->text ? se->text : "");
+    enqueue_conn_error(c, code, text);
     if (c->had_session && c->state != OB_STATE_LOST)
         enqueue_state(c, OB_STATE_LOST);
+    if (!c->had_session && (code == OB_EAUTH || code == OB_ETLS)) {
+        /* never worked, and retrying would only repeat the refusal */
+        enqueue_state(c, OB_STATE_CLOSED);
+        return;
+    }
     schedule_retry(c);
 }
 
@@ -370,6 +651,15 @@ static int start_connect(ob_client *c)
     int rc;
 
     c->fd_refused = false;
+    c->fail_code = 0;
+    c->sock_error = 0;
+    c->sm_on = false;
+    c->pin_checked = false;
+    if (c->password) { /* taken away after a refused login */
+        xmpp_conn_set_pass(c->conn, c->password);
+        if (!xmpp_conn_get_pass(c->conn))
+            return OB_ENOMEM;
+    }
     current = c;
     rc = xmpp_connect_client(c->conn, c->host, (unsigned short)c->port,
                              conn_handler, c);
@@ -437,6 +727,13 @@ static int copy_options(ob_client *c, const struct ob_options *o)
     c->direct_round_ms = o->direct_round_ms > 0 ? o->direct_round_ms : 1000;
     c->direct_hello_ms = o->direct_hello_ms > 0 ? o->direct_hello_ms : 2000;
     c->relay_max = o->relay_max_bytes > 0 ? (size_t)o->relay_max_bytes : 65536;
+    if (o->tls_ca_file && !(c->tls_ca_file = strdup(o->tls_ca_file)))
+        return OB_ENOMEM;
+    c->flow_high = o->send_high_water > 0 ? o->send_high_water : 0;
+    c->flow_low = o->send_low_water > 0 && o->send_low_water < c->flow_high
+                      ? o->send_low_water
+                      : c->flow_high / 4;
+    c->drained = o->drained;
     if (o->cb &&
         obi_struct_in(&c->cb, sizeof c->cb, OBI_CALLBACKS_SIZE_V1, o->cb))
         return OB_EINVAL;
@@ -456,7 +753,8 @@ static int make_events(ob_client *c, struct event_base *base)
     c->ev_tick = event_new(c->base, -1, EV_PERSIST, on_tick, c);
     c->ev_kick = event_new(c->base, -1, 0, on_kick, c);
     c->ev_retry = evtimer_new(c->base, on_retry, c);
-    if (!c->ev_tick || !c->ev_kick || !c->ev_retry)
+    c->ev_drained = event_new(c->base, -1, 0, on_drained, c);
+    if (!c->ev_tick || !c->ev_kick || !c->ev_retry || !c->ev_drained)
         return OB_ENOMEM;
     (void)tv;
     return OB_OK;
@@ -477,8 +775,15 @@ static int make_strophe(ob_client *c)
         !(c->conn = xmpp_conn_new(c->ctx)))
         return OB_ENOMEM;
     xmpp_ctx_set_timeout(c->ctx, 0);
-    if (xmpp_conn_set_flags(c->conn, tls_flags[c->tls]) != XMPP_EOK)
+    /* a CA file or a pin is only worth something over TLS: required */
+    if (xmpp_conn_set_flags(c->conn, tls_flags[c->tls] |
+                                         (c->tls_ca_file || *c->tls_pin
+                                              ? XMPP_CONN_FLAG_MANDATORY_TLS
+                                              : 0)) != XMPP_EOK)
         return OB_EXMPP;
+    if (c->tls_ca_file)
+        xmpp_conn_set_cafile(c->conn, c->tls_ca_file);
+    xmpp_conn_set_certfail_handler(c->conn, certfail_cb);
     xmpp_conn_set_jid(c->conn, c->jid);
     if (c->password)
         xmpp_conn_set_pass(c->conn, c->password);
@@ -535,6 +840,23 @@ static int make_modules(ob_client *c, bool direct_off)
     return add_handlers(c);
 }
 
+/* The TLS trust options: a readable CA file (libstrophe would go on
+ * without TLS when it cannot load it), a well-formed pin, TLS not off. */
+static int check_trust(const struct ob_options *o)
+{
+    char pin[65];
+
+    if ((o->tls_ca_file || o->tls_pin_sha256) && o->tls == OB_TLS_OFF)
+        return OB_EINVAL;
+    if (o->tls_ca_file && access(o->tls_ca_file, R_OK) < 0)
+        return OB_EINVAL;
+    if (o->tls_pin_sha256 && !pin_normalize(o->tls_pin_sha256, pin))
+        return OB_EINVAL;
+    if (o->send_high_water < 0 || o->send_low_water < 0)
+        return OB_EINVAL;
+    return OB_OK;
+}
+
 int ob_client_new(const struct ob_options *app, ob_client **out)
 {
     struct ob_options o, *opt = &o;
@@ -552,8 +874,12 @@ int ob_client_new(const struct ob_options *app, ob_client **out)
         return OB_EINVAL;
     if (opt->direct_host && !ip_literal(opt->direct_host))
         return OB_EINVAL;
+    if ((rc = check_trust(opt)))
+        return rc;
     if (!(c = calloc(1, sizeof *c)))
         return OB_ENOMEM;
+    if (opt->tls_pin_sha256)
+        pin_normalize(opt->tls_pin_sha256, c->tls_pin);
     c->fd = -1;
     xmpp_initialize(); /* idempotent */
     if ((rc = copy_options(c, opt)) || (rc = make_events(c, opt->base)) ||
@@ -590,6 +916,8 @@ static void client_destroy(ob_client *c)
         event_free(c->ev_kick);
     if (c->ev_retry)
         event_free(c->ev_retry);
+    if (c->ev_drained)
+        event_free(c->ev_drained);
     if (c->own_base && c->base)
         event_base_free(c->base);
     free(c->host);
@@ -597,6 +925,7 @@ static void client_destroy(ob_client *c)
     free(c->password);
     free(c->session_jid);
     free(c->direct_host);
+    free(c->tls_ca_file);
     free(c);
 }
 
@@ -688,14 +1017,24 @@ const char *ob_client_jid(const ob_client *c)
 
 int ob_unicast(ob_client *c, const char *jid, const char *body)
 {
+    int rc;
+
     if (!c || !jid || !*jid || !body)
         return OB_EINVAL;
+    if ((rc = flow_gate(c)))
+        return rc;
     return c->tp->ops->send_unicast(c->tp, jid, body, NULL, 0);
 }
 
 int ob_unicast_data(ob_client *c, const char *jid, const void *data, size_t len)
 {
-    return c ? obi_send_data(c, jid, data, len) : OB_EINVAL;
+    int rc;
+
+    if (!c)
+        return OB_EINVAL;
+    if ((rc = flow_gate(c)))
+        return rc;
+    return obi_send_data(c, jid, data, len);
 }
 
 /* The domain part of a JID: its length, *dom pointing at it. */
@@ -729,11 +1068,14 @@ int ob_distance(ob_client *c, const char *jid)
 int ob_groupcast(ob_client *c, const char *room, const char *body)
 {
     struct obi_room *r;
+    int rc;
 
     if (!c || !room || !body)
         return OB_EINVAL;
     if (!(r = obi_room_find(c, room)) || r->st == OBI_R_LEAVING)
         return OB_ENOTFOUND;
+    if ((rc = flow_gate(c)))
+        return rc;
     return c->tp->ops->send_groupcast(c->tp, r->jid, body);
 }
 

@@ -40,6 +40,10 @@ const char *ob_strerror(int code)
     case OB_EREMOTE: return "the peer failed the call";
     case OB_EGONE: return "the peer is gone or unreachable";
     case OB_EBUSY: return "too many in flight";
+    case OB_EREFUSED: return "connection refused";
+    case OB_EUNREACH: return "server unreachable";
+    case OB_ETLS: return "TLS failed (certificate not trusted)";
+    case OB_EAGAIN: return "too many messages in flight, try again";
     default: return "unknown error";
     }
 }
@@ -301,6 +305,7 @@ int obi_send(ob_client *c, xmpp_stanza_t *st)
     if (!obi_in_session(c) || c->closing)
         return OB_ESTATE;
     xmpp_send(c->conn, st);
+    c->sm_sent++; /* flow control: ob_in_flight */
     obi_kick(c);
     return OB_OK;
 }

@@ -143,6 +143,25 @@ struct ob_client {
     unsigned lost;
     bool lost_state_set;
     enum ob_state lost_state;
+
+    /* Connection errors, TLS trust and flow control (ob_client.c). */
+    char *tls_ca_file;
+    char tls_pin[65];    /* SHA-256 pin, uppercase hex; "" when none */
+    bool pin_checked;    /* of this connection's certificate */
+    int fail_code;       /* why this attempt failed (OB_EAUTH, OB_ETLS), or
+                            0: found in libstrophe's log and handlers */
+    char fail_text[512]; /* its words */
+    int sock_error;      /* errno of a failed TCP connect (libstrophe's log) */
+    int flow_high, flow_low; /* send_high_water, send_low_water */
+    bool flow_blocked;       /* an OB_EAGAIN was returned: drain awaited */
+    void (*drained)(ob_client *c, void *user);
+    struct event *ev_drained;
+    /* XEP-0198 acknowledgements (ob_client.c, sm_ack): libstrophe keeps
+     * each stanza written until the server acknowledges it.  sm_sent
+     * counts obi_send's stanzas this session, sm_h the server's last
+     * <a h/>, sm_base what h counts that is not ours (presences, IQs). */
+    uint64_t sm_sent, sm_h, sm_base;
+    bool sm_on; /* the server enabled (or resumed) XEP-0198 */
 };
 
 /* ---- the queue and the dispatcher ---------------------------------- */

@@ -328,6 +328,8 @@ static void on_link_acked(void *ud, e2e_link *l, uint64_t h)
 
     (void)l;
     obi_order_acked(s->d->ord, s->peer, h);
+    if (s->d->tp.client->flow_blocked)
+        obi_kick(s->d->tp.client); /* the client checks for a drain */
 }
 
 static void on_link_down(void *ud, e2e_link *l, const char *reason)
@@ -750,6 +752,17 @@ void obi_direct_set_rooms(struct obi_direct *d,
 bool obi_direct_up(const struct obi_direct *d, const char *jid)
 {
     return sess_sending((struct obi_direct *)d, jid) != NULL;
+}
+
+size_t obi_direct_in_flight(const struct obi_direct *d)
+{
+    size_t n = 0;
+
+    /* once per peer: the order layer counts by destination */
+    for (struct dsess *s = d->sessions; s; s = s->next)
+        if (sess_sending((struct obi_direct *)d, s->peer) == s)
+            n += obi_order_unacked(d->ord, s->peer);
+    return n;
 }
 
 void obi_direct_pin(struct obi_direct *d, const char *jid, bool pin)

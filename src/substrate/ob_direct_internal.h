@@ -50,5 +50,9 @@ void obi_direct_pin(struct obi_direct *d, const char *jid, bool pin);
  * the application's direct callback, run by the dispatcher. */
 void obi_direct_event(ob_client *c, const char *peer, bool up,
                       const char *reason);
+/* Unicasts sent on direct streams and not yet acknowledged by their
+ * receivers (flow control: ob_in_flight).  An acknowledgement kicks the
+ * client while c->flow_blocked, so that it sees the drain. */
+size_t obi_direct_in_flight(const struct obi_direct *d);
 
 #endif

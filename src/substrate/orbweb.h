@@ -78,6 +78,15 @@ enum ob_result {
                            was the last of ours to show it */
     OB_EBUSY = -17,     /* a limit is reached (RPC calls in flight here,
                            or requests pending at the peer) */
+    /* Connection errors (docs/api.md, "Connection errors and TLS"): */
+    OB_EREFUSED = -18, /* the server's port refused the TCP connection */
+    OB_EUNREACH = -19, /* the server could not be reached (no route, or
+                          the TCP connection timed out) */
+    OB_ETLS = -20,     /* TLS failed: the certificate was not trusted (the
+                          error's text says why) or did not match the pin */
+    /* Flow control (docs/api.md, "Flow control"): */
+    OB_EAGAIN = -21, /* send_high_water messages are in flight: not
+                        queued; retry after the drained callback */
 };
 
 /* Words for a result code; never NULL. */
@@ -281,6 +290,20 @@ struct ob_options {
                                 restarted without its state) is rejoined;
                                 period +-20 %; default 30000; negative:
                                 never (docs/api.md) */
+    /* TLS trust (docs/api.md, "Connection errors and TLS"): */
+    const char *tls_ca_file;    /* PEM file of CAs trusted besides the
+                                   system's (a grid's own CA) */
+    const char *tls_pin_sha256; /* SHA-256 of the server's certificate (DER),
+                                   hex, colons optional: that certificate is
+                                   accepted whoever signed it, any other is
+                                   refused (OB_ETLS) */
+    /* Flow control (docs/api.md, "Flow control"): */
+    int send_high_water; /* ob_unicast, ob_unicast_data and ob_groupcast
+                            return OB_EAGAIN while this many messages are
+                            in flight (ob_in_flight); 0: no limit */
+    int send_low_water;  /* drained is called once in flight falls to this
+                            after an OB_EAGAIN; default high / 4 */
+    void (*drained)(ob_client *c, void *user);
 };
 #define OB_OPTIONS_INIT                                                        \
     {                                                                          \
@@ -711,6 +734,12 @@ OB_API int ob_room_destroy(ob_client *c, const char *room, const char *reason,
  * OB_ENOMEM. */
 OB_API int ob_room_presence(ob_client *c, const char *room, const char *show,
                             const char *status);
+
+/* Messages of c still in flight: sent through the server and not yet
+ * acknowledged by it (XEP-0198; without it: not yet written to the
+ * socket), plus those sent on direct streams and not yet acknowledged
+ * by their receiver (docs/api.md, "Flow control").  0 for NULL. */
+OB_API size_t ob_in_flight(const ob_client *c);
 
 /* Callback contract.
  *

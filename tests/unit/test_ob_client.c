@@ -194,7 +194,7 @@ static void refused(bool free_on_error)
         }
         cr_expect_eq(s.closed, 1);
         cr_expect_geq(s.errors, 1);
-        cr_expect_eq(s.last_code, OB_ECONNECT);
+        cr_expect_eq(s.last_code, OB_EREFUSED, "%s", ob_strerror(s.last_code));
         if (!free_on_error)
             ob_client_free(c);
     }

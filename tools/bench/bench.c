@@ -26,6 +26,8 @@ static const struct cli_command benches[] = {
      "Fig. 18: server cost and delivery per groupcast, MUC vs xmucd engines"},
     {"gcsig", bench_gcsig,
      "authenticated groupcast: sign and verify cost per groupcast"},
+    {"flow", bench_flow,
+     "a burst of unicasts: sender's memory with and without a high-water mark"},
     {NULL, NULL, NULL},
 };
 

@@ -74,3 +74,7 @@ tests_unit_test_bench_gcnet_LDADD = $(CRITERION_LIBS) $(EVENT_LIBS)
 
 ORBWEB_CLI_SOURCES += tools/bench/bench_gcsim.c tools/bench/bench_gcsim.h
 ORBWEB_CLI_LIBS += src/sim/libsim.la src/gc/libgc.la src/views/libvm.la
+
+# orbweb bench flow: a burst of unicasts, the sender's memory with and
+# without liborbweb's high-water mark (docs/performance.md).
+ORBWEB_CLI_SOURCES += tools/bench/bench_flow.c

@@ -51,6 +51,11 @@ struct hs_proxy {
     uint64_t written; /* bytes written to the client on this connection */
     char *buf;        /* the server's bytes not yet written to the client */
     size_t len, cap;
+    unsigned accepted; /* clients taken */
+    char needle[64];   /* hs_proxy_watch: counted in the client's bytes */
+    char tail[64];     /* the client's last bytes (a needle across reads) */
+    size_t tail_len;
+    unsigned seen;
 };
 
 static double now_ms(void)
@@ -225,11 +230,35 @@ static int from_server(hs_proxy *p)
     return 0;
 }
 
+/* Counts the needle in the client's bytes b (n of them), across reads. */
+static void watch(hs_proxy *p, const char *b, size_t n)
+{
+    size_t k = strlen(p->needle), len;
+    char joined[sizeof p->tail + 16384];
+    const char *at, *end;
+
+    if (!k)
+        return;
+    memcpy(joined, p->tail, p->tail_len);
+    memcpy(joined + p->tail_len, b, n);
+    len = p->tail_len + n;
+    end = joined + len;
+    pthread_mutex_lock(&p->mu);
+    for (at = joined; (at = memmem(at, (size_t)(end - at), p->needle, k));
+         at += k)
+        p->seen++;
+    pthread_mutex_unlock(&p->mu);
+    p->tail_len = len < k - 1 ? len : k - 1;
+    memcpy(p->tail, end - p->tail_len, p->tail_len);
+}
+
 static int from_client(hs_proxy *p)
 {
     char chunk[16384];
     ssize_t n = read(p->cfd, chunk, sizeof chunk);
 
+    if (n > 0)
+        watch(p, chunk, (size_t)n);
     return n <= 0 ? -1 : write_all(p->sfd, chunk, (size_t)n);
 }
 
@@ -269,6 +298,10 @@ static void take_client(hs_proxy *p)
         return;
     p->cfd = fd;
     p->client_port = ntohs(a.sin_port);
+    p->tail_len = 0;
+    pthread_mutex_lock(&p->mu);
+    p->accepted++;
+    pthread_mutex_unlock(&p->mu);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
     if ((p->sfd = dial(p->target, p->target_port)) < 0)
         hang_up(p);
@@ -455,4 +488,32 @@ void hs_proxy_cut(hs_proxy *p, int hold_ms)
         done = p->cuts != before;
         pthread_mutex_unlock(&p->mu);
     }
+}
+
+void hs_proxy_watch(hs_proxy *p, const char *needle)
+{
+    pthread_mutex_lock(&p->mu);
+    snprintf(p->needle, sizeof p->needle, "%s", needle);
+    p->seen = 0;
+    pthread_mutex_unlock(&p->mu);
+}
+
+unsigned hs_proxy_seen(hs_proxy *p)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&p->mu);
+    n = p->seen;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+unsigned hs_proxy_accepted(hs_proxy *p)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&p->mu);
+    n = p->accepted;
+    pthread_mutex_unlock(&p->mu);
+    return n;
 }

@@ -58,4 +58,11 @@ void hs_proxy_release(hs_proxy *p);
  * next happens during the outage. */
 void hs_proxy_cut(hs_proxy *p, int hold_ms);
 
+/* Counts needle (at most 63 bytes; "<auth " counts SASL login attempts
+ * on an unencrypted stream) in what clients send from now on. */
+void hs_proxy_watch(hs_proxy *p, const char *needle);
+unsigned hs_proxy_seen(hs_proxy *p);
+/* Clients accepted since the start. */
+unsigned hs_proxy_accepted(hs_proxy *p);
+
 #endif

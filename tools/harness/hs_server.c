@@ -468,7 +468,7 @@ static int make_dir(hs_server *s)
 
 static int prepare(hs_server *s)
 {
-    char cert[512], key[512];
+    char cert[512], key[512], ca[512];
 
     if (make_dir(s) < 0)
         return -1;
@@ -481,6 +481,7 @@ static int prepare(hs_server *s)
     if (s->c2s_port < 0 || s->component_port < 0 ||
         hs_write_cert(hs_server_path(s, "cert.pem", cert, sizeof cert),
                       hs_server_path(s, "key.pem", key, sizeof key),
+                      hs_server_path(s, "ca.pem", ca, sizeof ca),
                       "localhost") < 0)
         return -1;
     return kinds[s->kind].write_config(s);

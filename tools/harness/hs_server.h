@@ -11,8 +11,9 @@
  *   - domain "anon.localhost": SASL ANONYMOUS logins;
  *   - component "rooms.localhost" (XEP-0114) with a random secret;
  *   - the server's own MUC at "muc.localhost" (the benchmarks' anchor);
- *   - STARTTLS offered with a throwaway self-signed certificate, required
- *     only with require_encryption (as Prosody's default deployment);
+ *   - STARTTLS offered with a throwaway certificate for "localhost" signed
+ *     by a throwaway CA (hs_server_path(s, "ca.pem")), required only with
+ *     require_encryption (as Prosody's default deployment);
  *     rate limits and shapers off. */
 #ifndef TOOLS_HARNESS_HS_SERVER_H
 #define TOOLS_HARNESS_HS_SERVER_H

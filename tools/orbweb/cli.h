@@ -33,5 +33,6 @@ int bench_membership(int argc, char **argv);
 int bench_e2e(int argc, char **argv);
 int bench_groupcast(int argc, char **argv);
 int bench_gcsig(int argc, char **argv);
+int bench_flow(int argc, char **argv);
 
 #endif
