@@ -100,7 +100,7 @@ static void up_against(enum hs_kind kind)
     expect(&r, "ping rooms.localhost: result");
     expect(&r, "5 peers joined demo@rooms.localhost");
     expect(&r, "as its admin user1@localhost sees it");
-    expect(&r, "peer1 -> ");
+    expect(&r, "peer1 [key ");
     expect(&r, "traffic: in ");
     expect(&r, "keeps running");
     cr_expect_null(strstr(r.out, "starting prosody"),
