@@ -363,9 +363,9 @@ static void flow_relayed(struct world *w)
 
 /* Unicasts both ways (breathing, as test_ob_direct does) until the
  * session policy opens a direct stream; then the rounds, which must leave
- * directly.  Both ends often open a session at once: unicasts then move
- * to the newer stream while the older one still acknowledges (issue 16:
- * the second burst was never counted acknowledged). */
+ * directly.  Both ends often open a session at once: unicasts can then
+ * move from one stream to the other, each acknowledging its own (issue
+ * 16: a burst on the second was never counted acknowledged, no drain). */
 static void flow_direct(struct world *w)
 {
     struct ob_stats before = OB_STATS_INIT, after = OB_STATS_INIT;
