@@ -116,13 +116,21 @@ static void strophe_log(void *ud, xmpp_log_level_t level, const char *area,
 
     if (!c->fail_code && area && msg)
         failure_from_log(c, area, msg);
-    /* XEP-0198 is on from the server's answer to <enable/> (which may
-     * come before the session's handlers are in): flow control counts
-     * what the server has not acknowledged (sm_ack) */
+    /* XEP-0198 is on from our <enable/> (the server counts what follows
+     * it; its answer may come after a burst, and before the session's
+     * handlers are in) until a <failed/>: flow control counts what the
+     * server has not acknowledged (sm_ack), so no drain is seen before
+     * <enabled/> tells the count */
     if (area && msg && !strcmp(area, "xmpp") &&
         (!strncmp(msg, "RECV: <enabled", 14) ||
          !strncmp(msg, "RECV: <resumed", 14)))
         c->sm_on = true;
+    else if (area && msg && !strcmp(area, "conn") &&
+             !strncmp(msg, "SENT: <enable ", 14))
+        c->sm_on = true;
+    else if (area && msg && !strcmp(area, "xmpp") &&
+             !strncmp(msg, "RECV: <failed", 13) && strstr(msg, "urn:xmpp:sm:3"))
+        c->sm_on = false;
     if (c->log)
         c->log(c->user, (unsigned)level < 4 ? names[level] : "?", area, msg);
 }

@@ -51,6 +51,7 @@ struct dsess {
     char *peer;
     char sid[E2E_JINGLE_SID_MAX + 1];
     e2e_link *link;
+    uint64_t tag; /* names the link in the order layer's unacked table */
     bool initiator;
     bool rx, tx;   /* may receive, may send on the link */
     bool used;     /* has carried a unicast */
@@ -92,7 +93,8 @@ struct obi_direct {
     struct act *acts, **acts_tail;
     bool in_acts;
     struct probe *probes;
-    int awaiting; /* sessions awaiting their link: the listener's gate */
+    int awaiting;  /* sessions awaiting their link: the listener's gate */
+    uint64_t tags; /* the last session tag given */
 };
 
 static e2e_jingle *table(struct obi_direct *d);
@@ -186,6 +188,7 @@ static struct dsess *sess_new(struct obi_direct *d, const char *peer,
         return NULL;
     }
     snprintf(s->sid, sizeof s->sid, "%s", sid);
+    s->tag = ++d->tags;
     s->d = d;
     s->initiator = initiator;
     s->next = d->sessions;
@@ -271,7 +274,7 @@ static void sess_end(struct dsess *s, enum e2e_jingle_reason why, bool tell)
         e2e_link_free(s->link);
         s->link = NULL;
     }
-    obi_order_link_down(d->ord, s->peer, resend_relayed, d->tp.client);
+    obi_order_link_down(d->ord, s->peer, s->tag, resend_relayed, d->tp.client);
     if (tell && d->jt)
         e2e_jingle_end(d->jt, s->peer, s->sid, why);
     probes_settle(d, s->peer, false, now);
@@ -327,7 +330,7 @@ static void on_link_acked(void *ud, e2e_link *l, uint64_t h)
     struct dsess *s = ud;
 
     (void)l;
-    obi_order_acked(s->d->ord, s->peer, h);
+    obi_order_acked(s->d->ord, s->peer, s->tag, h);
     if (s->d->tp.client->flow_blocked)
         obi_kick(s->d->tp.client); /* the client checks for a drain */
 }
@@ -841,7 +844,8 @@ static bool send_direct(struct obi_direct *d, struct dsess *s, xmpp_stanza_t *m)
         !obi_order_direct_room(d->ord, s->peer) || e2e_link_send(s->link, m))
         return false;
     s->used = true;
-    if (obi_order_sent_direct(d->ord, s->peer, m) == 0)
+    if (obi_order_sent_direct(d->ord, s->peer, s->tag, e2e_link_sent(s->link),
+                              m) == 0)
         return true;
     /* the link numbered it but we could not keep it: start over relayed */
     sess_end(s, E2E_JINGLE_GENERAL_ERROR, true);

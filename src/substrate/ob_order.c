@@ -22,11 +22,13 @@
 #include "ut_ns.h"
 #include "ut_search.h"
 
-/* A stanza and its SEQ. */
+/* A stanza and its SEQ (held), or its number on the link that carries
+ * it (unacked). */
 struct ent {
     uint64_t seq;
     xmpp_stanza_t *st;
     size_t bytes;
+    uint64_t link; /* unacked: the link's tag */
 };
 
 struct queue {
@@ -49,8 +51,7 @@ struct table {
 struct dest {
     struct node node;
     uint64_t epoch, sent; /* sent: the last SEQ given */
-    struct queue unacked; /* in send order */
-    uint64_t acked;       /* stanzas of the current link acknowledged */
+    struct queue unacked; /* in send order, the links' interleaved */
 };
 
 struct sender {
@@ -84,6 +85,7 @@ static int queue_insert(struct queue *q, size_t at, uint64_t seq,
     q->v[at].seq = seq;
     q->v[at].st = xmpp_stanza_clone(st);
     q->v[at].bytes = bytes;
+    q->v[at].link = 0;
     q->bytes += bytes;
     q->n++;
     return 0;
@@ -295,44 +297,59 @@ void obi_order_unstamp(obi_order *o, const char *to, uint64_t seq)
         d->sent--;
 }
 
-int obi_order_sent_direct(obi_order *o, const char *to, xmpp_stanza_t *st)
+int obi_order_sent_direct(obi_order *o, const char *to, uint64_t link,
+                          uint64_t n, xmpp_stanza_t *st)
 {
     struct dest *d = o && to ? dest_get(o, to, false) : NULL;
+    int rc;
 
     if (!d)
         return OB_EINVAL; /* never stamped for `to` */
     if (d->unacked.n >= o->p.max_unacked)
         return OB_ESTATE;
-    return queue_insert(&d->unacked, d->unacked.n, 0, st, 0);
+    if ((rc = queue_insert(&d->unacked, d->unacked.n, n, st, 0)) == 0)
+        d->unacked.v[d->unacked.n - 1].link = link;
+    return rc;
 }
 
-void obi_order_acked(obi_order *o, const char *to, uint64_t h)
+/* Takes out of q the entries of link (all, or those numbered up to h),
+ * in order, calling fn(ud, st) for each when fn is not NULL.  Returns
+ * how many. */
+static size_t queue_take_link(struct queue *q, uint64_t link, bool all,
+                              uint64_t h, obi_order_fn fn, void *ud)
 {
-    struct dest *d = o && to ? dest_get(o, to, false) : NULL;
-    uint64_t k;
+    size_t i, k = 0;
 
-    if (!d || h <= d->acked)
-        return;
-    k = h - d->acked;
-    k = k < d->unacked.n ? k : d->unacked.n; /* a peer acking more than sent */
-    queue_drop(&d->unacked, (size_t)k);
-    d->acked += k;
+    for (i = 0; i < q->n; i++) {
+        struct ent *e = &q->v[i];
+        if (e->link == link && (all || e->seq <= h)) {
+            if (fn)
+                fn(ud, e->st);
+            q->bytes -= e->bytes;
+            xmpp_stanza_release(e->st);
+        } else {
+            q->v[k++] = *e;
+        }
+    }
+    i = q->n - k;
+    q->n = k;
+    return i;
 }
 
-size_t obi_order_link_down(obi_order *o, const char *to, obi_order_fn resend,
-                           void *ud)
+void obi_order_acked(obi_order *o, const char *to, uint64_t link, uint64_t h)
 {
     struct dest *d = o && to ? dest_get(o, to, false) : NULL;
-    size_t i, n;
 
-    if (!d)
-        return 0;
-    n = d->unacked.n;
-    for (i = 0; i < n; i++)
-        resend(ud, d->unacked.v[i].st);
-    queue_drop(&d->unacked, n);
-    d->acked = 0;
-    return n;
+    if (d)
+        queue_take_link(&d->unacked, link, false, h, NULL, NULL);
+}
+
+size_t obi_order_link_down(obi_order *o, const char *to, uint64_t link,
+                           obi_order_fn resend, void *ud)
+{
+    struct dest *d = o && to ? dest_get(o, to, false) : NULL;
+
+    return d ? queue_take_link(&d->unacked, link, true, 0, resend, ud) : 0;
 }
 
 /* The destination record for to, without touching the LRU order. */

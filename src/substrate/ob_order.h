@@ -75,21 +75,25 @@ void obi_order_unstamp(obi_order *o, const char *to, uint64_t seq);
 /* Can one more stanza to `to` be kept for a resend (below max_unacked)? */
 bool obi_order_direct_room(const obi_order *o, const char *to);
 
-/* st (stamped) is being sent on the direct link to `to`: kept (a
- * reference) until obi_order_acked says the link delivered it.
- * OB_ESTATE when max_unacked stanzas already wait: send st relayed
- * instead (the receiver orders it all the same). */
-int obi_order_sent_direct(obi_order *o, const char *to, xmpp_stanza_t *st);
+/* st (stamped) is being sent to `to` on direct link `link` (the owner's
+ * tag for that link, never reused), where it is the n-th stanza (1 for
+ * the first): kept (a reference) until obi_order_acked says that link
+ * delivered it.  OB_ESTATE when max_unacked stanzas already wait: send
+ * st relayed instead (the receiver orders it all the same).  Two links
+ * to one destination may be up at once (both ends opened a session):
+ * each link's acknowledgements count only what was sent on it. */
+int obi_order_sent_direct(obi_order *o, const char *to, uint64_t link,
+                          uint64_t n, xmpp_stanza_t *st);
 
-/* The link to `to` has delivered h stanzas since it came up (the
- * <a h/> of the direct stream): those are forgotten. */
-void obi_order_acked(obi_order *o, const char *to, uint64_t h);
+/* Link `link` to `to` has delivered its first h stanzas (the <a h/> of
+ * the direct stream): those are forgotten. */
+void obi_order_acked(obi_order *o, const char *to, uint64_t link, uint64_t h);
 
-/* The link to `to` is gone: resend(ud, st) is called for every stanza it
- * did not acknowledge, oldest first (send them relayed, unchanged); the
- * next link counts from 0.  Returns how many. */
-size_t obi_order_link_down(obi_order *o, const char *to, obi_order_fn resend,
-                           void *ud);
+/* Link `link` to `to` is gone: resend(ud, st) is called for every stanza
+ * it did not acknowledge, oldest first (send them relayed, unchanged);
+ * what other links carry stays.  Returns how many. */
+size_t obi_order_link_down(obi_order *o, const char *to, uint64_t link,
+                           obi_order_fn resend, void *ud);
 
 /* ---- Receiving ---- */
 

@@ -362,11 +362,10 @@ static void flow_relayed(struct world *w)
 }
 
 /* Unicasts both ways (breathing, as test_ob_direct does) until the
- * session policy opens a direct stream; then one round, which must leave
- * directly.  One only: in a second burst on the same stream the receiver
- * sometimes stops acknowledging (64 unacknowledged for 30 s, the stream
- * still up), a stall of the direct streams that flow control shows
- * (docs/api.md, "Flow control"), not one it makes. */
+ * session policy opens a direct stream; then the rounds, which must leave
+ * directly.  Both ends often open a session at once: unicasts can then
+ * move from one stream to the other, each acknowledging its own (issue
+ * 16: a burst on the second was never counted acknowledged, no drain). */
 static void flow_direct(struct world *w)
 {
     struct ob_stats before = OB_STATS_INIT, after = OB_STATS_INIT;
@@ -384,7 +383,7 @@ static void flow_direct(struct world *w)
     long sent = w->sent;
 
     cr_assert_eq(ob_client_stats(w->a.it.c, &before), OB_OK);
-    flow_rounds(w, "direct", 1, false);
+    flow_rounds(w, "direct", ROUNDS, false);
     cr_assert_eq(ob_client_stats(w->a.it.c, &after), OB_OK);
     cr_assert_eq(
         after.unicasts_direct - before.unicasts_direct,

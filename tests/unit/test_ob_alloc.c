@@ -249,15 +249,16 @@ static void ord_send(struct ord *w)
 
         RETRY(obi_order_stamp(w->snd, "bob@example.org/b", m, NULL), OB_ENOMEM);
         if (i % 3 == 0 && obi_order_direct_room(w->snd, "bob@example.org/b")) {
-            RETRY(obi_order_sent_direct(w->snd, "bob@example.org/b", m),
+            RETRY(obi_order_sent_direct(w->snd, "bob@example.org/b", 1,
+                                        (uint64_t)w->ndirect + 1, m),
                   OB_ENOMEM);
             w->direct[w->ndirect++] = m;
         } else
             w->relayed[w->nrelayed++] = m;
     }
-    obi_order_acked(w->snd, "bob@example.org/b", 2);
+    obi_order_acked(w->snd, "bob@example.org/b", 1, 2);
     cr_assert_eq(
-        obi_order_link_down(w->snd, "bob@example.org/b", ord_resend, w),
+        obi_order_link_down(w->snd, "bob@example.org/b", 1, ord_resend, w),
         w->ndirect - 2);
 }
 

@@ -84,6 +84,14 @@ static void stamp_all(obi_order *snd, xmpp_stanza_t **m, long n)
         m[i] = unicast(snd, i + 1);
 }
 
+/* m[from..to) go out on direct link `link`, numbered on it from n. */
+static void send_on(obi_order *snd, uint64_t link, uint64_t n,
+                    xmpp_stanza_t **m, long from, long to)
+{
+    for (long i = from; i < to; i++)
+        cr_assert_eq(obi_order_sent_direct(snd, B, link, n++, m[i]), 0);
+}
+
 static void recv_one(obi_order *rcv, xmpp_stanza_t *st, uint64_t now)
 {
     cr_assert_geq(obi_order_recv(rcv, A, st, now, on_deliver, NULL), 0);
@@ -155,7 +163,8 @@ Test(ob_order, switch_from_relayed_to_direct_mid_stream)
     stamp_all(snd, m, 20);
     recv_one(rcv, m[0], 0); /* the first relayed one is in time */
     for (i = 10; i < 20; i++) {
-        cr_assert_eq(obi_order_sent_direct(snd, B, m[i]), 0);
+        cr_assert_eq(obi_order_sent_direct(snd, B, 1, (uint64_t)i - 9, m[i]),
+                     0);
         recv_one(rcv, m[i], 0);
     }
     expect_got(1, 1);
@@ -164,7 +173,7 @@ Test(ob_order, switch_from_relayed_to_direct_mid_stream)
         recv_one(rcv, m[i], 0);
     expect_got(1, 20);
     cr_assert_eq(obi_order_held(rcv), 0);
-    obi_order_acked(snd, B, 10);
+    obi_order_acked(snd, B, 1, 10);
     cr_assert_eq(obi_order_unacked(snd, B), 0);
     release_all(m, 20);
     obi_order_free(snd);
@@ -184,39 +193,59 @@ static void resend_relayed(void *ud, xmpp_stanza_t *st)
     recv_one(r->rcv, st, 0);
 }
 
+/* A sender and a receiver; what the sender resends reaches the receiver. */
+struct pair {
+    obi_order *snd, *rcv;
+    struct resent r;
+    xmpp_stanza_t *m[130]; /* m[0..n), stamped 1..n for B */
+    long n;
+};
+
+static void pair_new(struct pair *p, long n)
+{
+    p->snd = order_new(5, 0, 0);
+    p->rcv = order_new(9, 0, 0);
+    p->r = (struct resent){p->rcv, 0};
+    p->n = n;
+    stamp_all(p->snd, p->m, n);
+}
+
+static void pair_free(struct pair *p)
+{
+    release_all(p->m, p->n);
+    obi_order_free(p->snd);
+    obi_order_free(p->rcv);
+}
+
 /* The link delivered 1..7, acknowledged 4, and died with 8..10 in flight. */
 Test(ob_order, a_dead_link_s_unacked_stanzas_go_again_relayed)
 {
-    obi_order *snd = order_new(5, 0, 0), *rcv = order_new(9, 0, 0);
-    xmpp_stanza_t *m[12];
-    struct resent r = {rcv, 0};
+    struct pair p;
+    xmpp_stanza_t **m = p.m;
     long i;
 
-    stamp_all(snd, m, 12);
-    for (i = 0; i < 10; i++)
-        cr_assert_eq(obi_order_sent_direct(snd, B, m[i]), 0);
+    pair_new(&p, 12);
+    send_on(p.snd, 1, 1, m, 0, 10);
     for (i = 0; i < 7; i++)
-        recv_one(rcv, m[i], 0);
-    obi_order_acked(snd, B, 4);
-    cr_assert_eq(obi_order_unacked(snd, B), 6);
-    obi_order_acked(snd, B, 3); /* old news */
-    cr_assert_eq(obi_order_unacked(snd, B), 6);
-    cr_assert_eq(obi_order_link_down(snd, B, resend_relayed, &r), 6);
-    cr_assert_eq(r.n, 6);
-    cr_assert_eq(obi_order_unacked(snd, B), 0);
-    recv_one(rcv, m[10], 0); /* the rest goes relayed */
-    recv_one(rcv, m[11], 0);
+        recv_one(p.rcv, m[i], 0);
+    obi_order_acked(p.snd, B, 1, 4);
+    cr_assert_eq(obi_order_unacked(p.snd, B), 6);
+    obi_order_acked(p.snd, B, 1, 3); /* old news */
+    cr_assert_eq(obi_order_unacked(p.snd, B), 6);
+    cr_assert_eq(obi_order_link_down(p.snd, B, 1, resend_relayed, &p.r), 6);
+    cr_assert_eq(p.r.n, 6);
+    cr_assert_eq(obi_order_unacked(p.snd, B), 0);
+    recv_one(p.rcv, m[10], 0); /* the rest goes relayed */
+    recv_one(p.rcv, m[11], 0);
     expect_got(1, 12); /* 5..7 came twice, delivered once */
 
     /* a new link counts its acknowledgements from 0 */
-    xmpp_stanza_t *more = unicast(snd, 13);
-    cr_assert_eq(obi_order_sent_direct(snd, B, more), 0);
-    obi_order_acked(snd, B, 1);
-    cr_assert_eq(obi_order_unacked(snd, B), 0);
+    xmpp_stanza_t *more = unicast(p.snd, 13);
+    cr_assert_eq(obi_order_sent_direct(p.snd, B, 2, 1, more), 0);
+    obi_order_acked(p.snd, B, 2, 1);
+    cr_assert_eq(obi_order_unacked(p.snd, B), 0);
     xmpp_stanza_release(more);
-    release_all(m, 12);
-    obi_order_free(snd);
-    obi_order_free(rcv);
+    pair_free(&p);
 }
 
 Test(ob_order, duplicates_are_dropped)
@@ -361,6 +390,39 @@ Test(ob_order, unordered_and_malformed_stanzas_are_delivered_at_once)
     obi_order_free(rcv);
 }
 
+/* Issue 16: both ends opened a session at once, so two links to B are
+ * up.  Link 1 carried 1..64 and acknowledged them; the unicasts moved to
+ * link 2, whose acknowledgements count from 0 again.  They used to be
+ * taken for old news of link 1 (h <= 64): 65..128 stayed unacknowledged
+ * for as long as the link lived, and flow control stalled.  When link 1
+ * then goes down, only what it did not acknowledge goes again relayed. */
+Test(ob_order, each_link_s_acknowledgements_count_its_own_stanzas)
+{
+    struct pair p;
+
+    pair_new(&p, 130);
+    send_on(p.snd, 1, 1, p.m, 0, 64);
+    obi_order_acked(p.snd, B, 1, 64);
+    cr_assert_eq(obi_order_unacked(p.snd, B), 0);
+    send_on(p.snd, 2, 1, p.m, 64, 128);
+    obi_order_acked(p.snd, B, 2, 64);
+    cr_assert_eq(obi_order_unacked(p.snd, B), 0, "link 2's acks were ignored");
+
+    /* interleaved: 129 on link 1 (its 65th), 130 on link 2 (its 65th) */
+    send_on(p.snd, 1, 65, p.m, 128, 129);
+    send_on(p.snd, 2, 65, p.m, 129, 130);
+    obi_order_acked(p.snd, B, 2, 65);
+    cr_assert_eq(obi_order_unacked(p.snd, B), 1);
+    for (long i = 0; i < 128; i++)
+        recv_one(p.rcv, p.m[i], 0);
+    cr_assert_eq(obi_order_link_down(p.snd, B, 1, resend_relayed, &p.r), 1);
+    cr_assert_eq(p.r.n, 1);
+    cr_assert_eq(obi_order_unacked(p.snd, B), 0);
+    recv_one(p.rcv, p.m[129], 0);
+    expect_got(1, 130);
+    pair_free(&p);
+}
+
 Test(ob_order, limits)
 {
     struct obi_order_params p = {.epoch = 3, .max_unacked = 2, .max_peers = 2};
@@ -371,11 +433,11 @@ Test(ob_order, limits)
     cr_assert_eq(obi_order_new(&(struct obi_order_params){0}, &o), OB_EINVAL);
     cr_assert_eq(obi_order_new(&p, &o), 0);
     stamp_all(o, m, 3);
-    cr_assert_eq(obi_order_sent_direct(o, B, m[0]), 0);
-    cr_assert_eq(obi_order_sent_direct(o, B, m[1]), 0);
+    cr_assert_eq(obi_order_sent_direct(o, B, 1, 1, m[0]), 0);
+    cr_assert_eq(obi_order_sent_direct(o, B, 1, 2, m[1]), 0);
     cr_assert_not(obi_order_direct_room(o, B));
-    cr_assert_eq(obi_order_sent_direct(o, B, m[2]), OB_ESTATE);
-    cr_assert_eq(obi_order_sent_direct(o, "nobody@x/y", m[2]), OB_EINVAL);
+    cr_assert_eq(obi_order_sent_direct(o, B, 1, 3, m[2]), OB_ESTATE);
+    cr_assert_eq(obi_order_sent_direct(o, "nobody@x/y", 1, 1, m[2]), OB_EINVAL);
 
     /* a third destination forgets the least recently used, B: when B
      * comes back it gets a new epoch and counts from 1 again */
@@ -431,7 +493,8 @@ struct sim {
     obi_order *snd, *rcv;
     struct fifo relay, direct;
     bool up;
-    uint64_t link_recv; /* stanzas the receiver got on this link */
+    uint64_t link, link_sent; /* the link's tag, stanzas sent on it */
+    uint64_t link_recv;       /* stanzas the receiver got on this link */
     uint64_t rng, now;
     size_t downs, resent, n_direct; /* to check the schedule did its job */
 };
@@ -445,9 +508,11 @@ static void sim_send(struct sim *s, long n)
 {
     xmpp_stanza_t *m = unicast(s->snd, n);
 
-    if (s->up && obi_order_sent_direct(s->snd, B, m) == 0)
+    if (s->up &&
+        obi_order_sent_direct(s->snd, B, s->link, s->link_sent + 1, m) == 0) {
+        s->link_sent++;
         push(&s->direct, m);
-    else
+    } else
         push(&s->relay, m);
     xmpp_stanza_release(m);
 }
@@ -470,8 +535,8 @@ static void sim_link_down(struct sim *s)
 {
     clear(&s->direct);
     s->up = false;
-    s->link_recv = 0;
-    s->resent += obi_order_link_down(s->snd, B, to_relay, s);
+    s->link_recv = s->link_sent = 0;
+    s->resent += obi_order_link_down(s->snd, B, s->link, to_relay, s);
     s->downs++;
 }
 
@@ -487,13 +552,15 @@ static void sim_step(struct sim *s, long *next)
     else if (r < 85 && s->up)
         sim_deliver(s, &s->direct, true);
     else if (r < 95 && s->up)
-        obi_order_acked(s->snd, B,
+        obi_order_acked(s->snd, B, s->link,
                         s->link_recv -
                             ut_splitmix64(&s->rng) % (s->link_recv + 1) / 4);
     else if (r < 97 && s->up)
         sim_link_down(s);
-    else if (r < 99 && n_got > 0)
+    else if (r < 99 && n_got > 0 && !s->up) {
         s->up = true; /* negotiated over the relayed path, behind unicasts */
+        s->link++;
+    }
 }
 
 Test(ob_order, two_paths_exactly_once_in_order)
