@@ -221,6 +221,15 @@ static void fail_now(bp_peer *p, bool hard)
         give_up_queued(pool);
 }
 
+/* Records why p failed and fails it: hard is a refusal (never retried). */
+static void vfail(bp_peer *p, bool hard, const char *fmt, va_list ap)
+{
+    if (p->state == BP_FAILED || p->state == BP_IDLE)
+        return;
+    vsnprintf(p->error, sizeof p->error, fmt, ap);
+    fail_now(p, hard);
+}
+
 static void fail(bp_peer *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -229,12 +238,9 @@ static void fail(bp_peer *p, const char *fmt, ...)
 {
     va_list ap;
 
-    if (p->state == BP_FAILED || p->state == BP_IDLE)
-        return;
     va_start(ap, fmt);
-    vsnprintf(p->error, sizeof p->error, fmt, ap);
+    vfail(p, false, fmt, ap);
     va_end(ap);
-    fail_now(p, false);
 }
 
 static void fail_hard(bp_peer *p, const char *fmt, ...)
@@ -245,12 +251,9 @@ static void fail_hard(bp_peer *p, const char *fmt, ...)
 {
     va_list ap;
 
-    if (p->state == BP_FAILED || p->state == BP_IDLE)
-        return;
     va_start(ap, fmt);
-    vsnprintf(p->error, sizeof p->error, fmt, ap);
+    vfail(p, true, fmt, ap);
     va_end(ap);
-    fail_now(p, true);
 }
 
 /* No peer has logged in and the server refused one for good: the peers
